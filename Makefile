@@ -1,0 +1,138 @@
+# Vigil: one plain, non-recursive Makefile. Objects under $(BUILD), binaries under $(BIN).
+# Override BUILD/BIN to build in a private tree (e.g. `make BUILD=/tmp/b BIN=/tmp/b/bin`).
+CC      ?= cc
+BUILD   ?= build
+BIN     ?= bin
+PKGS    := yaml-0.1 libcjson libcurl libmicrohttpd
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla -Werror
+OPT     ?= -O2 -g
+VCFLAGS := $(OPT) -std=c11 -D_GNU_SOURCE $(WARN) -MMD -MP -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(CFLAGS)
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+TESTLIBS := $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
+HIREDIS  := $(shell pkg-config --libs hiredis 2>/dev/null || echo -lhiredis)
+
+Q := $(if $(V),,@)
+obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
+
+COMMON_SRC   := $(wildcard common/*.c)
+STORE_SRC    := $(filter-out store/main.c,$(wildcard store/*.c))
+SENTINEL_SRC := $(filter-out sentinel/main.c,$(wildcard sentinel/*.c))
+CTL_SRC      := $(wildcard sentinel/ctl/*.c)
+
+LIBCOMMON   := $(BUILD)/libcommon.a
+LIBSTORE    := $(BUILD)/libstore.a
+LIBSENTINEL := $(BUILD)/libsentinel.a
+
+BINS := $(if $(wildcard store/main.c),$(BIN)/vigil-store) \
+        $(if $(wildcard sentinel/main.c),$(BIN)/vigil-sentinel) \
+        $(if $(CTL_SRC),$(BIN)/vigilctl)
+
+UNIT_COMMON   := $(wildcard tests/unit/common/*.c)
+UNIT_STORE    := $(wildcard tests/unit/store/*.c)
+UNIT_SENTINEL := $(wildcard tests/unit/sentinel/*.c)
+SIM_SRC       := $(wildcard tests/sim/*.c)
+UNIT_BINS := $(if $(UNIT_COMMON),$(BIN)/test-common) $(if $(UNIT_STORE),$(BIN)/test-store) \
+             $(if $(UNIT_SENTINEL),$(BIN)/test-sentinel)
+SIM_BIN   := $(if $(SIM_SRC),$(BIN)/sim-sentinel)
+BENCH_SRC := $(wildcard scripts/bench/*.c)
+BENCH_BINS := $(patsubst scripts/bench/%.c,$(BIN)/bench-%,$(BENCH_SRC))
+
+.PHONY: all deps test unit integration compat sim asan fmt fmt-check clean demo bench bench-plot
+all: $(LIBCOMMON) $(BINS)
+
+deps:
+	@scripts/deps.sh
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo '  CC    $<')
+	$(Q)$(CC) $(VCFLAGS) -c $< -o $@
+
+$(LIBCOMMON): $(call obj,$(COMMON_SRC))
+	@mkdir -p $(dir $@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+$(LIBSTORE): $(call obj,$(STORE_SRC))
+	@mkdir -p $(dir $@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+$(LIBSENTINEL): $(call obj,$(SENTINEL_SRC))
+	@mkdir -p $(dir $@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BIN)/vigil-store: $(call obj,store/main.c) $(LIBSTORE) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo '  LINK  $@')
+	$(Q)$(CC) $(VCFLAGS) -o $@ $^ $(LDLIBS)
+$(BIN)/vigil-sentinel: $(call obj,sentinel/main.c) $(LIBSENTINEL) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo '  LINK  $@')
+	$(Q)$(CC) $(VCFLAGS) -o $@ $^ $(LDLIBS)
+$(BIN)/vigilctl: $(call obj,$(CTL_SRC)) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo '  LINK  $@')
+	$(Q)$(CC) $(VCFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BIN)/test-common: $(call obj,$(UNIT_COMMON)) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo '  LINK  $@')
+	$(Q)$(CC) $(VCFLAGS) -o $@ $^ $(TESTLIBS) $(LDLIBS)
+$(BIN)/test-store: $(call obj,$(UNIT_STORE)) $(LIBSTORE) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo '  LINK  $@')
+	$(Q)$(CC) $(VCFLAGS) -o $@ $^ $(TESTLIBS) $(LDLIBS)
+$(BIN)/test-sentinel: $(call obj,$(UNIT_SENTINEL)) $(LIBSENTINEL) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo '  LINK  $@')
+	$(Q)$(CC) $(VCFLAGS) -o $@ $^ $(TESTLIBS) $(LDLIBS)
+$(BIN)/sim-sentinel: $(call obj,$(SIM_SRC)) $(LIBSENTINEL) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo '  LINK  $@')
+	$(Q)$(CC) $(VCFLAGS) -o $@ $^ $(LDLIBS)
+$(BIN)/bench-%: $(call obj,scripts/bench/%.c) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo '  LINK  $@')
+	$(Q)$(CC) $(VCFLAGS) -o $@ $^ $(HIREDIS) $(LDLIBS)
+
+# --- tests -------------------------------------------------------------------------------------
+unit: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t --jobs 2; done
+
+sim: $(SIM_BIN)
+	@if [ -n "$(SIM_BIN)" ]; then $(SIM_BIN) $${SEED:+--seed $$SEED} $${SEEDS:+--seeds $$SEEDS}; fi
+
+integration: all
+	@scripts/run-pytests.sh tests/integration
+
+compat: all
+	@scripts/run-pytests.sh tests/compat
+
+test: deps
+	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(SIM_BIN) $(BENCH_BINS)
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory sim SEEDS=$${SEEDS:-300}
+	@$(MAKE) --no-print-directory integration
+	@$(MAKE) --no-print-directory compat
+
+asan:
+	@$(MAKE) --no-print-directory BUILD=build/asan BIN=bin/asan \
+	  OPT="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
+	  unit
+
+demo: deps all
+	@scripts/demo.sh
+
+bench: deps all $(BENCH_BINS)
+	@scripts/bench/run-all.sh
+
+bench-plot:
+	@scripts/bench/plot.sh
+
+FMT_FILES = $(wildcard common/*.[ch] store/*.[ch] sentinel/*.[ch] sentinel/ctl/*.[ch] tests/unit/*/*.c tests/sim/*.[ch] scripts/bench/*.c)
+fmt:
+	clang-format -i $(FMT_FILES)
+fmt-check:
+	clang-format --dry-run --Werror $(FMT_FILES)
+
+clean:
+	rm -rf build bin
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

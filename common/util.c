@@ -1,0 +1,270 @@
+/* util: see util.h. Kept free of any I/O except the panic path and getrandom(). */
+#include "common/util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+void util_assert_fail(const char *expr, const char *file, int line)
+{
+    fprintf(stderr, "ASSERTION FAILED: %s at %s:%d\n", expr, file, line);
+    abort();
+}
+
+void util_panic(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("PANIC: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    abort();
+}
+
+static void *check_alloc(void *p, size_t size)
+{
+    if (p == NULL && size != 0) util_panic("out of memory allocating %zu bytes", size);
+    return p;
+}
+
+void *xmalloc(size_t size) { return check_alloc(malloc(size ? size : 1), size); }
+
+void *xcalloc(size_t count, size_t size)
+{
+    return check_alloc(calloc(count ? count : 1, size ? size : 1), count * size);
+}
+
+void *xrealloc(void *ptr, size_t size) { return check_alloc(realloc(ptr, size ? size : 1), size); }
+
+char *xstrdup(const char *s) { return xstrndup(s, strlen(s)); }
+
+char *xstrndup(const char *s, size_t len)
+{
+    char *p = xmalloc(len + 1);
+    memcpy(p, s, len);
+    p[len] = '\0';
+    return p;
+}
+
+void *xmemdup(const void *p, size_t len)
+{
+    void *q = xmalloc(len);
+    if (len) memcpy(q, p, len);
+    return q;
+}
+
+int util_parse_ull(const char *s, size_t len, unsigned long long *out)
+{
+    if (len == 0 || len > 20) return -1;
+    if (len > 1 && s[0] == '0') return -1;
+    unsigned long long v = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9') return -1;
+        unsigned d = (unsigned)(s[i] - '0');
+        if (v > (ULLONG_MAX - d) / 10) return -1;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return 0;
+}
+
+int util_parse_ll(const char *s, size_t len, long long *out)
+{
+    bool neg = false;
+    if (len > 0 && s[0] == '-') {
+        neg = true;
+        s++;
+        len--;
+        if (len == 1 && s[0] == '0') return -1; /* "-0" is not an integer for Redis */
+    }
+    unsigned long long v;
+    if (util_parse_ull(s, len, &v) != 0) return -1;
+    if (neg) {
+        if (v > (unsigned long long)LLONG_MAX + 1ULL) return -1;
+        *out = v == (unsigned long long)LLONG_MAX + 1ULL ? LLONG_MIN : -(long long)v;
+    } else {
+        if (v > (unsigned long long)LLONG_MAX) return -1;
+        *out = (long long)v;
+    }
+    return 0;
+}
+
+/* Copies into a bounded NUL-terminated buffer; rejects leading space, which strtod would skip. */
+static int copy_numeric(const char *s, size_t len, char *buf, size_t cap)
+{
+    if (len == 0 || len >= cap || isspace((unsigned char)s[0])) return -1;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    if (strlen(buf) != len) return -1; /* embedded NUL */
+    return 0;
+}
+
+int util_parse_double(const char *s, size_t len, double *out)
+{
+    char buf[512];
+    if (copy_numeric(s, len, buf, sizeof buf) != 0) return -1;
+    char *end;
+    errno = 0;
+    double v = strtod(buf, &end);
+    if (*end != '\0' || isnan(v)) return -1;
+    if (errno == ERANGE && (v == HUGE_VAL || v == -HUGE_VAL || v == 0)) return -1;
+    *out = v;
+    return 0;
+}
+
+int util_parse_long_double(const char *s, size_t len, long double *out)
+{
+    char buf[512];
+    if (copy_numeric(s, len, buf, sizeof buf) != 0) return -1;
+    char *end;
+    errno = 0;
+    long double v = strtold(buf, &end);
+    if (*end != '\0' || isnan(v) || errno == ERANGE) return -1;
+    *out = v;
+    return 0;
+}
+
+size_t util_ll_to_str(char *buf, size_t cap, long long v)
+{
+    int n = snprintf(buf, cap, "%lld", v);
+    ASSERT(n > 0 && (size_t)n < cap);
+    return (size_t)n;
+}
+
+size_t util_double_to_str(char *buf, size_t cap, double v)
+{
+    int n;
+    if (isinf(v))
+        n = snprintf(buf, cap, "%s", v > 0 ? "inf" : "-inf");
+    else if (isnan(v))
+        n = snprintf(buf, cap, "nan");
+    else
+        n = snprintf(buf, cap, "%.17g", v);
+    ASSERT(n > 0 && (size_t)n < cap);
+    return (size_t)n;
+}
+
+size_t util_long_double_to_str(char *buf, size_t cap, long double v)
+{
+    int n;
+    if (isinf(v)) {
+        n = snprintf(buf, cap, "%s", v > 0 ? "inf" : "-inf");
+        ASSERT(n > 0 && (size_t)n < cap);
+        return (size_t)n;
+    }
+    n = snprintf(buf, cap, "%.17Lf", v);
+    ASSERT(n > 0 && (size_t)n < cap);
+    if (strchr(buf, '.')) { /* strip trailing zeros, then a trailing dot */
+        while (n > 0 && buf[n - 1] == '0') n--;
+        if (n > 0 && buf[n - 1] == '.') n--;
+        buf[n] = '\0';
+    }
+    if (n == 2 && buf[0] == '-' && buf[1] == '0') { /* "-0" prints as "0" */
+        buf[0] = '0';
+        buf[1] = '\0';
+        n = 1;
+    }
+    return (size_t)n;
+}
+
+static int fold(int c, bool nocase) { return nocase ? tolower(c) : c; }
+
+/* Matches one [...] class at pat (just past '['); advances *pp past the closing ']'. */
+static bool glob_class(const char **pp, const char *pend, int c, bool nocase)
+{
+    const char *p = *pp;
+    bool negate = false, hit = false;
+    if (p < pend && *p == '^') {
+        negate = true;
+        p++;
+    }
+    while (p < pend && *p != ']') {
+        if (*p == '\\' && p + 1 < pend) {
+            p++;
+            if (fold((unsigned char)*p, nocase) == fold(c, nocase)) hit = true;
+        } else if (p + 2 < pend && p[1] == '-' && p[2] != ']') {
+            int lo = fold((unsigned char)p[0], nocase), hi = fold((unsigned char)p[2], nocase);
+            if (lo > hi) {
+                int t = lo;
+                lo = hi;
+                hi = t;
+            }
+            int fc = fold(c, nocase);
+            if (fc >= lo && fc <= hi) hit = true;
+            p += 2;
+        } else if (fold((unsigned char)*p, nocase) == fold(c, nocase)) {
+            hit = true;
+        }
+        p++;
+    }
+    *pp = p < pend ? p + 1 : p; /* an unterminated class ends at the pattern's end */
+    return negate ? !hit : hit;
+}
+
+bool util_glob_match(const char *pat, size_t patlen, const char *str, size_t slen, bool nocase)
+{
+    const char *p = pat, *pend = pat + patlen, *s = str, *send = str + slen;
+    const char *star_p = NULL, *star_s = NULL; /* backtrack point of the last '*' */
+    while (s < send) {
+        if (p < pend && *p == '*') {
+            while (p < pend && *p == '*') p++;
+            if (p == pend) return true;
+            star_p = p;
+            star_s = s;
+            continue;
+        }
+        if (p < pend) {
+            const char *q = p;
+            bool ok;
+            if (*q == '?') {
+                ok = true;
+                q++;
+            } else if (*q == '[') {
+                q++;
+                ok = glob_class(&q, pend, (unsigned char)*s, nocase);
+            } else {
+                if (*q == '\\' && q + 1 < pend) q++;
+                ok = fold((unsigned char)*q, nocase) == fold((unsigned char)*s, nocase);
+                q++;
+            }
+            if (ok) {
+                p = q;
+                s++;
+                continue;
+            }
+        }
+        if (star_p == NULL) return false;
+        p = star_p;
+        s = ++star_s;
+    }
+    while (p < pend && *p == '*') p++;
+    return p == pend;
+}
+
+bool util_eq_nocase(const char *s, size_t len, const char *cstr)
+{
+    return strlen(cstr) == len && strncasecmp(s, cstr, len) == 0;
+}
+
+void util_random_hex(char *out, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char raw[64];
+    size_t done = 0;
+    while (done < len) {
+        size_t want = MIN(sizeof raw, (len - done + 1) / 2);
+        ssize_t got = getrandom(raw, want, 0);
+        if (got <= 0) util_panic("getrandom failed");
+        for (ssize_t i = 0; i < got && done < len; i++) {
+            out[done++] = hex[raw[i] >> 4];
+            if (done < len) out[done++] = hex[raw[i] & 15];
+        }
+    }
+}

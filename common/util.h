@@ -1,0 +1,58 @@
+/* util: allocation that never returns NULL, always-on assertions, strict number parsing and
+ * formatting, and glob matching. Everything here is pure and depends on nothing in the project.
+ * Invariant: the parsers accept exactly the textual forms Redis accepts and nothing more
+ * (no leading spaces, no trailing junk, no "+" sign for integers, overflow is an error). */
+#ifndef VIGIL_UTIL_H
+#define VIGIL_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
+#define UNUSED(x) ((void)(x))
+
+/* ASSERT stays on in release builds: a broken invariant in a data store must stop the process
+ * before it corrupts data or replies with something wrong. */
+#define ASSERT(cond)                                                                               \
+    do {                                                                                           \
+        if (!(cond)) util_assert_fail(#cond, __FILE__, __LINE__);                                  \
+    } while (0)
+
+_Noreturn void util_assert_fail(const char *expr, const char *file, int line);
+_Noreturn void util_panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Allocation: abort with a message on out-of-memory, never return NULL. */
+void *xmalloc(size_t size);
+void *xcalloc(size_t count, size_t size);
+void *xrealloc(void *ptr, size_t size);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t len);
+void *xmemdup(const void *p, size_t len);
+
+/* Number parsing: 0 on success, -1 on any malformed or out-of-range input. */
+int util_parse_ll(const char *s, size_t len, long long *out);
+int util_parse_ull(const char *s, size_t len, unsigned long long *out);
+/* Accepts what strtold does, but rejects empty input, spaces, trailing junk and NaN. */
+int util_parse_double(const char *s, size_t len, double *out);
+int util_parse_long_double(const char *s, size_t len, long double *out);
+
+/* Formatting: writes a NUL-terminated string into buf, returns its length. */
+size_t util_ll_to_str(char *buf, size_t cap, long long v);
+/* Redis's double formatting for replies: "inf", "-inf", "nan" and %.17g. */
+size_t util_double_to_str(char *buf, size_t cap, double v);
+/* Human formatting of INCRBYFLOAT results: %.17Lf with trailing zeros stripped. */
+size_t util_long_double_to_str(char *buf, size_t cap, long double v);
+
+/* Glob-style matching as Redis's KEYS/PSUBSCRIBE: * ? [abc] [^a] [a-z] and \ escapes. */
+bool util_glob_match(const char *pat, size_t patlen, const char *str, size_t strlen, bool nocase);
+
+/* Case-insensitive comparison of a counted string with a C string. */
+bool util_eq_nocase(const char *s, size_t len, const char *cstr);
+
+/* Fill `out` with `len` lowercase hex characters from a good entropy source (getrandom). */
+void util_random_hex(char *out, size_t len);
+
+#endif

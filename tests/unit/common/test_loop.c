@@ -1,0 +1,155 @@
+/* Timers fire in deadline order under a fake clock; cancel, re-arm and cancel-from-callback. */
+#include <criterion/criterion.h>
+#include <unistd.h>
+
+#include "common/loop.h"
+
+static int64_t fake_now_us;
+static int64_t fake_clock(void *ctx)
+{
+    (void)ctx;
+    return fake_now_us;
+}
+
+static int fired[64];
+static int nfired;
+
+static int64_t record(struct loop *l, uint64_t id, void *data)
+{
+    (void)l;
+    (void)id;
+    fired[nfired++] = (int)(intptr_t)data;
+    return LOOP_TIMER_STOP;
+}
+
+static struct loop *make_loop(void)
+{
+    fake_now_us = 1000000;
+    nfired = 0;
+    struct loop *l = loop_create(64);
+    loop_set_clock(l, fake_clock, NULL);
+    return l;
+}
+
+static void advance(struct loop *l, int64_t ms)
+{
+    fake_now_us += ms * 1000;
+    loop_run_once(l, 0);
+}
+
+Test(loop, timers_fire_in_deadline_order)
+{
+    struct loop *l = make_loop();
+    int delays[] = {50, 10, 30, 20, 40, 10};
+    for (int i = 0; i < 6; i++) loop_timer_add(l, delays[i], record, (void *)(intptr_t)i);
+    advance(l, 100);
+    cr_assert_eq(nfired, 6);
+    int expect[] = {1, 5, 3, 2, 4, 0}; /* equal deadlines fire in insertion order */
+    for (int i = 0; i < 6; i++) cr_assert_eq(fired[i], expect[i], "position %d", i);
+    loop_destroy(l);
+}
+
+Test(loop, timer_does_not_fire_before_deadline)
+{
+    struct loop *l = make_loop();
+    loop_timer_add(l, 100, record, (void *)1);
+    advance(l, 99);
+    cr_assert_eq(nfired, 0);
+    advance(l, 1);
+    cr_assert_eq(nfired, 1);
+    loop_destroy(l);
+}
+
+Test(loop, cancelled_timer_never_fires_and_stale_id_is_rejected)
+{
+    struct loop *l = make_loop();
+    uint64_t a = loop_timer_add(l, 10, record, (void *)1);
+    uint64_t b = loop_timer_add(l, 20, record, (void *)2);
+    cr_assert(loop_timer_cancel(l, a));
+    cr_assert_not(loop_timer_cancel(l, a));
+    advance(l, 30);
+    cr_assert_eq(nfired, 1);
+    cr_assert_eq(fired[0], 2);
+    cr_assert_not(loop_timer_cancel(l, b)); /* already fired */
+    /* The freed slot is reused with a new generation: the old id stays dead. */
+    uint64_t c = loop_timer_add(l, 10, record, (void *)3);
+    cr_assert_neq(c, a);
+    cr_assert_not(loop_timer_cancel(l, a));
+    cr_assert(loop_timer_cancel(l, c));
+    loop_destroy(l);
+}
+
+static int rearm_count;
+static int64_t rearm(struct loop *l, uint64_t id, void *data)
+{
+    (void)l;
+    (void)id;
+    (void)data;
+    return ++rearm_count < 3 ? 10 : LOOP_TIMER_STOP;
+}
+
+Test(loop, timer_rearms_with_returned_delay)
+{
+    struct loop *l = make_loop();
+    rearm_count = 0;
+    loop_timer_add(l, 10, rearm, NULL);
+    for (int i = 0; i < 10; i++) advance(l, 10);
+    cr_assert_eq(rearm_count, 3);
+    loop_destroy(l);
+}
+
+static int64_t cancel_self(struct loop *l, uint64_t id, void *data)
+{
+    (void)data;
+    cr_assert(loop_timer_cancel(l, id));
+    nfired++;
+    return 5; /* ignored: the timer is gone */
+}
+
+Test(loop, timer_cancelled_from_its_own_callback_stops)
+{
+    struct loop *l = make_loop();
+    loop_timer_add(l, 1, cancel_self, NULL);
+    loop_timer_add(l, 50, record, (void *)9);
+    for (int i = 0; i < 20; i++) advance(l, 5);
+    cr_assert_eq(nfired, 2);
+    loop_destroy(l);
+}
+
+Test(loop, many_timers_random_cancel_keep_heap_order)
+{
+    struct loop *l = make_loop();
+    uint64_t ids[40];
+    for (int i = 0; i < 40; i++) ids[i] = loop_timer_add(l, (i * 37) % 41 + 1, record, (void *)(intptr_t)((i * 37) % 41 + 1));
+    for (int i = 0; i < 40; i += 3) loop_timer_cancel(l, ids[i]);
+    advance(l, 100);
+    for (int i = 1; i < nfired; i++) cr_assert_leq(fired[i - 1], fired[i]);
+    cr_assert_eq(nfired, 40 - 14);
+    loop_destroy(l);
+}
+
+static void on_readable(struct loop *l, int fd, void *data, int mask)
+{
+    (void)l;
+    cr_assert_eq(mask, LOOP_READABLE);
+    char c;
+    cr_assert_eq(read(fd, &c, 1), 1);
+    *(char *)data = c;
+}
+
+Test(loop, fd_readable_callback_runs)
+{
+    struct loop *l = make_loop();
+    int p[2];
+    cr_assert_eq(pipe(p), 0);
+    char got = 0;
+    cr_assert_eq(loop_watch(l, p[0], LOOP_READABLE, on_readable, &got), 0);
+    cr_assert_eq(write(p[1], "x", 1), 1);
+    loop_run_once(l, 1000);
+    cr_assert_eq(got, 'x');
+    loop_unwatch(l, p[0], LOOP_READABLE);
+    cr_assert_eq(loop_watched(l, p[0]), 0);
+    close(p[0]);
+    close(p[1]);
+    loop_destroy(l);
+}

@@ -1,0 +1,104 @@
+/* Strict number parsing, double formatting, glob matching and the byte buffer. */
+#include <criterion/criterion.h>
+#include <limits.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "common/util.h"
+
+static int pll(const char *s, long long *v) { return util_parse_ll(s, strlen(s), v); }
+
+Test(util, parse_ll_accepts_exact_integers)
+{
+    long long v;
+    cr_assert_eq(pll("0", &v), 0);
+    cr_assert_eq(v, 0);
+    cr_assert_eq(pll("-42", &v), 0);
+    cr_assert_eq(v, -42);
+    cr_assert_eq(pll("9223372036854775807", &v), 0);
+    cr_assert_eq(v, LLONG_MAX);
+    cr_assert_eq(pll("-9223372036854775808", &v), 0);
+    cr_assert_eq(v, LLONG_MIN);
+}
+
+Test(util, parse_ll_rejects_junk_and_overflow)
+{
+    long long v;
+    const char *bad[] = {"", "-", "+1", " 1", "1 ", "01", "-0", "1a", "9223372036854775808",
+                         "-9223372036854775809", "99999999999999999999", "1.0"};
+    for (size_t i = 0; i < ARRAY_LEN(bad); i++) cr_assert_eq(pll(bad[i], &v), -1, "%s", bad[i]);
+}
+
+Test(util, parse_double_rejects_nan_spaces_junk)
+{
+    double d;
+    cr_assert_eq(util_parse_double("1.5", 3, &d), 0);
+    cr_assert_float_eq(d, 1.5, 1e-12);
+    cr_assert_eq(util_parse_double("-inf", 4, &d), 0);
+    cr_assert_eq(util_parse_double("nan", 3, &d), -1);
+    cr_assert_eq(util_parse_double(" 1", 2, &d), -1);
+    cr_assert_eq(util_parse_double("1x", 2, &d), -1);
+    cr_assert_eq(util_parse_double("", 0, &d), -1);
+}
+
+Test(util, double_format_matches_redis)
+{
+    char b[64];
+    util_double_to_str(b, sizeof b, 1.5);
+    cr_assert_str_eq(b, "1.5");
+    util_double_to_str(b, sizeof b, 0.1);
+    cr_assert_str_eq(b, "0.10000000000000001");
+    util_double_to_str(b, sizeof b, 1.0 / 0.0);
+    cr_assert_str_eq(b, "inf");
+    util_double_to_str(b, sizeof b, -1.0 / 0.0);
+    cr_assert_str_eq(b, "-inf");
+    util_long_double_to_str(b, sizeof b, 10.5L);
+    cr_assert_str_eq(b, "10.5");
+    util_long_double_to_str(b, sizeof b, 3.0L);
+    cr_assert_str_eq(b, "3");
+}
+
+static bool gm(const char *p, const char *s) { return util_glob_match(p, strlen(p), s, strlen(s), false); }
+
+Test(util, glob_match_cases)
+{
+    cr_assert(gm("*", "anything"));
+    cr_assert(gm("h?llo", "hello"));
+    cr_assert(gm("h*llo", "heeeello"));
+    cr_assert(gm("h[ae]llo", "hallo"));
+    cr_assert_not(gm("h[ae]llo", "hillo"));
+    cr_assert(gm("h[^e]llo", "hallo"));
+    cr_assert_not(gm("h[^e]llo", "hello"));
+    cr_assert(gm("h[a-b]llo", "hbllo"));
+    cr_assert(gm("news.*", "news.tech"));
+    cr_assert_not(gm("news.*", "new.tech"));
+    cr_assert(gm("a\\*b", "a*b"));
+    cr_assert_not(gm("a\\*b", "axb"));
+    cr_assert(gm("*a*b*c*", "xxaxxbxxcxx"));
+    cr_assert_not(gm("*a*b*c", "xxaxxbxxcxx"));
+    cr_assert(gm("", ""));
+    cr_assert_not(gm("", "a"));
+    cr_assert(util_glob_match("HELLO", 5, "hello", 5, true));
+}
+
+Test(buf, append_printf_consume_compact)
+{
+    struct buf b;
+    buf_init(&b);
+    for (int i = 0; i < 1000; i++) buf_printf(&b, "%d,", i);
+    cr_assert_eq(strncmp(b.data, "0,1,2,", 6), 0);
+    size_t total = b.len;
+    buf_consume(&b, 4);
+    cr_assert_eq(buf_unread_len(&b), total - 4);
+    cr_assert_eq(strncmp(buf_unread(&b), "2,3,", 4), 0);
+    buf_compact(&b);
+    cr_assert_eq(b.pos, 0);
+    cr_assert_eq(strncmp(b.data, "2,3,", 4), 0);
+    buf_consume(&b, b.len);
+    cr_assert_eq(b.len, 0);
+    char *sp = buf_space(&b, 10);
+    memcpy(sp, "abc", 3);
+    buf_commit(&b, 3);
+    cr_assert_str_eq(b.data, "abc");
+    buf_free(&b);
+}

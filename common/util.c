@@ -121,7 +121,8 @@ int util_parse_double(const char *s, size_t len, double *out)
 
 int util_parse_long_double(const char *s, size_t len, long double *out)
 {
-    char buf[512];
+    /* INCRBYFLOAT stores results of up to ~5000 digits (%.17Lf of 1e4932): accept them back. */
+    char buf[5200];
     if (copy_numeric(s, len, buf, sizeof buf) != 0) return -1;
     char *end;
     errno = 0;

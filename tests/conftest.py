@@ -1,0 +1,84 @@
+"""Root pytest conftest for Vigil's Python tests (tests/integration, tests/compat).
+
+Why: every process-level test needs the same plumbing: the vigiltest helpers on sys.path, a group
+that owns the processes the test starts (and stops exactly those afterwards), a temp dir, and the
+logs of those processes printed when the test fails. Run through scripts/run-pytests.sh, which
+uses /usr/bin/python3 and writes nothing into the tree.
+
+Fixtures:
+  proc_group   (autouse) the test's ProcGroup; Procs and start_store() join it unless told
+               otherwise; stopped (SIGTERM, deadline, SIGKILL) when the test ends.
+  test_dir     the test's temp dir (kept with the logs when anything fails).
+  store        the target store on a free port: vigil-store, or redis-server when
+               VIGIL_TARGET=redis; the test skips if vigil-store is not built yet.
+  redis_store  Debian's redis-server on a free port (skip if not installed).
+
+On failure the report gets a "vigil process logs" section with the tail of every process the test
+started plus every still-running process of the run (module fixtures), and the temp root is kept
+and named in the summary. Environment: VIGIL_BIN_DIR, VIGIL_TARGET, VIGIL_TEST_TMP, VIGIL_KEEP_TMP.
+"""
+
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+
+import vigiltest  # noqa: E402  (needs the sys.path entry above)
+
+LOG_TAIL_LINES = 40
+
+
+def _proc_logs(item):
+    group = getattr(item, "_vigil_group", None)
+    seen = []
+    for proc in (group.procs if group else []) + vigiltest.live_procs():
+        if proc not in seen:
+            seen.append(proc)
+    return "\n".join(p.describe(LOG_TAIL_LINES) for p in seen)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed:
+        vigiltest.keep_tmp()
+        logs = _proc_logs(item)
+        if logs:
+            report.sections.append(("vigil process logs (%s)" % report.when, logs))
+
+
+def pytest_terminal_summary(terminalreporter):
+    if vigiltest.tmp_is_kept():
+        terminalreporter.write_line("vigiltest: logs and data dirs kept in %s"
+                                    % vigiltest.run_tmp_root())
+
+
+@pytest.fixture(autouse=True)
+def proc_group(request):
+    group = vigiltest.ProcGroup(request.node.name)
+    request.node._vigil_group = group
+    with vigiltest.group_scope(group):
+        yield group
+    group.stop_all()
+
+
+@pytest.fixture
+def test_dir(proc_group):
+    return proc_group.dir
+
+
+@pytest.fixture
+def store(proc_group):
+    s = vigiltest.start_store(vigiltest.target_kind(), group=proc_group)
+    yield s
+    s.close_clients()
+
+
+@pytest.fixture
+def redis_store(proc_group):
+    s = vigiltest.start_store("redis", group=proc_group)
+    yield s
+    s.close_clients()

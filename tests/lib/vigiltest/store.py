@@ -1,0 +1,208 @@
+"""Start a store server (vigil-store or Debian's redis-server) for a test and talk to it.
+
+Why: every integration, compat and differential test needs "a store on a free port that answers
+PING", and the differential tests need the same thing for the reference redis-server, with the
+same arguments wherever the two programs share them.
+
+  start_store(binary='vigil'|'redis'|path, port=None, extra_args=(), config=None, ...)
+      -> Store(kind, host, port, proc, dir) with .client() (redis-py, RESP2, bytes) and .raw()
+         (vigiltest.resp.RespConn: exact reply bytes).
+
+Command lines:
+  redis-server [config] --port P --bind 127.0.0.1 --save '' --appendonly no --dir D [extra...]
+  vigil-store  [config] --port P --bind 127.0.0.1 --dir D [extra...]
+
+Binaries: vigil's from $VIGIL_BIN_DIR, else <repo>/bin; redis-server from /usr/bin (or PATH).
+A missing binary makes the calling test SKIP (pytest.skip) with the path it looked for.
+VIGIL_TARGET=redis makes target_kind() answer 'redis', so tests written against "the target
+store" (the conftest `store` fixture, the differential runner) can be validated on redis-server
+before vigil-store exists.
+
+Invariants: start_store returns only once PING is answered, or raises with the log tail; a port
+that it chose itself and found taken (another engineer's run) is retried with a new port, at most
+three times; every client it hands out is closed by Store.stop().
+"""
+
+import os
+import shutil
+import sys
+
+from . import procs
+from .resp import ReplyError, RespConn
+
+HOST = "127.0.0.1"
+REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+START_ATTEMPTS = 3
+
+
+class BinaryMissing(RuntimeError):
+    pass
+
+
+def vigil_bin_dir():
+    return os.environ.get("VIGIL_BIN_DIR") or os.path.join(REPO_ROOT, "bin")
+
+
+def vigil_binary(name):
+    """Path of a Vigil program (vigil-store, vigil-sentinel, vigilctl); may not exist yet."""
+    return os.path.join(vigil_bin_dir(), name)
+
+
+def redis_server_path():
+    if os.access("/usr/bin/redis-server", os.X_OK):
+        return "/usr/bin/redis-server"
+    return shutil.which("redis-server") or "/usr/bin/redis-server"
+
+
+def target_kind():
+    """'vigil' normally; 'redis' when VIGIL_TARGET=redis (validate tests on redis-server)."""
+    value = os.environ.get("VIGIL_TARGET", "vigil").strip().lower() or "vigil"
+    if value not in ("vigil", "redis"):
+        raise ValueError("VIGIL_TARGET must be 'vigil' or 'redis', not %r" % value)
+    return value
+
+
+def resolve_store_binary(binary=None):
+    """Map a name or path to (path, kind).
+
+    None, 'vigil', 'vigil-store', 'bin/vigil-store' -> $VIGIL_BIN_DIR (or <repo>/bin)/vigil-store;
+    'redis', 'redis-server' -> Debian's redis-server; any other path is taken as it is (relative
+    to the repository root), and is a redis-server if its name starts with 'redis-server'.
+    """
+    if binary in (None, "vigil", "vigil-store", "bin/vigil-store"):
+        path, kind = vigil_binary("vigil-store"), "vigil"
+    elif binary in ("redis", "redis-server"):
+        path, kind = redis_server_path(), "redis"
+    else:
+        path = os.path.join(REPO_ROOT, binary)
+        kind = "redis" if os.path.basename(binary).startswith("redis-server") else "vigil"
+    return path, kind
+
+
+def require_binary(path):
+    """Return path if it is an executable file; else skip the test (raise outside pytest)."""
+    if os.path.isfile(path) and os.access(path, os.X_OK):
+        return path
+    reason = "%s does not exist yet (set VIGIL_BIN_DIR or build it)" % path
+    if "pytest" in sys.modules:
+        import pytest
+        pytest.skip(reason)
+    raise BinaryMissing(reason)
+
+
+class Store:
+    """A running store server. kind is 'vigil' or 'redis'."""
+
+    def __init__(self, kind, host, port, proc, data_dir):
+        self.kind = kind
+        self.host = host
+        self.port = port
+        self.proc = proc
+        self.dir = data_dir
+        self._conns = []
+
+    def __repr__(self):
+        return "Store(%s %s:%d pid=%d)" % (self.kind, self.host, self.port, self.proc.pid)
+
+    @property
+    def addr(self):
+        return "%s:%d" % (self.host, self.port)
+
+    def client(self, **kwargs):
+        """A redis-py client (RESP2, decode_responses=False unless overridden)."""
+        import redis
+        opts = dict(host=self.host, port=self.port, decode_responses=False,
+                    socket_timeout=5, socket_connect_timeout=5)
+        opts.update(kwargs)
+        cli = redis.Redis(**opts)
+        self._conns.append(cli)
+        return cli
+
+    def raw(self, timeout_s=5.0):
+        """A new raw RESP connection (vigiltest.resp.RespConn)."""
+        conn = RespConn(self.host, self.port, timeout_s=timeout_s)
+        self._conns.append(conn)
+        return conn
+
+    def close_clients(self):
+        for conn in self._conns:
+            try:
+                conn.close()
+            except Exception:   # noqa: BLE001 - closing is best effort
+                pass
+        self._conns = []
+
+    def stop(self, timeout_s=10.0):
+        """Close our clients, SIGTERM (then SIGKILL after timeout_s). Returns the exit status."""
+        self.close_clients()
+        return self.proc.stop(timeout_s)
+
+    def kill9(self):
+        self.close_clients()
+        return self.proc.kill9()
+
+    def is_alive(self):
+        return self.proc.is_alive()
+
+
+def store_args(path, kind, port, data_dir, config=None, extra_args=()):
+    args = [path]
+    if config:
+        args.append(config)
+    args += ["--port", str(port), "--bind", HOST]
+    if kind == "redis":
+        args += ["--save", "", "--appendonly", "no"]
+    args += ["--dir", data_dir]
+    return args + [str(a) for a in extra_args]
+
+
+def _ping_ok(proc, port):
+    rc = proc.poll()
+    if rc is not None:
+        raise procs.ProcExited("%s exited with status %d before answering PING" % (proc.name, rc))
+    with RespConn(HOST, port, timeout_s=1.0) as conn:
+        reply = conn.call("PING")
+    if reply == "PONG":
+        return True
+    return isinstance(reply, ReplyError) and reply.message.startswith("NOAUTH")
+
+
+def wait_for_ping(proc, port, timeout_s=10.0):
+    procs.wait_until(lambda: _ping_ok(proc, port), timeout_s,
+                     "%s on port %d to answer PING" % (proc.name, port))
+
+
+def start_store(binary=None, port=None, extra_args=(), config=None, name=None, group=None,
+                data_dir=None, env=None, wait=True, timeout_s=10.0, split_stderr=False):
+    """Start vigil-store or redis-server on 127.0.0.1 and wait until it answers PING.
+
+    binary: None/'vigil'/'vigil-store', 'redis'/'redis-server', or a path. port: None picks a free
+    one. config: a config file path passed first. data_dir: --dir and cwd (default: a new dir in
+    the group's temp dir). group: the ProcGroup to join (default: the current test's).
+    Skips the test when the binary is missing; raises with the log tail when start fails.
+    """
+    path, kind = resolve_store_binary(binary)
+    require_binary(path)
+    group = group if group is not None else procs.current_group()
+    name = name or os.path.basename(path)
+    attempts = 1 if port is not None else START_ATTEMPTS
+    for attempt in range(1, attempts + 1):
+        this_port = port if port is not None else procs.free_port()
+        this_dir = data_dir or procs.new_tmp_dir_in(group.dir, "%s-%d" % (name, this_port))
+        proc = procs.Proc(store_args(path, kind, this_port, this_dir, config, extra_args),
+                          name=name, cwd=this_dir, env=env, group=group,
+                          split_stderr=split_stderr)
+        store = Store(kind, HOST, this_port, proc, this_dir)
+        if not wait:
+            return store
+        try:
+            wait_for_ping(proc, this_port, timeout_s)
+            return store
+        except (procs.ProcExited, procs.WaitTimeout) as exc:
+            proc.stop()
+            text = proc.log_text() + (proc.err_text() if split_stderr else "")
+            if attempt < attempts and "Address already in use" in text:
+                continue
+            raise procs.ProcExited("%s failed to start: %s\n%s"
+                                   % (name, exc, proc.describe(60))) from None
+    raise AssertionError("unreachable")

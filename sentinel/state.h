@@ -1,0 +1,83 @@
+/* state: what a sentinel learns and must keep across restarts, as one plain struct.
+ *
+ * The core builds a `struct sentinel_state` snapshot whenever something durable changed (own id,
+ * current epoch, a vote, a config epoch, the current master address, a new replica or peer,
+ * MONITOR/REMOVE/SET) and hands it to env->persist() before it continues. A restarted sentinel is
+ * created from the last persisted snapshot (sentinel_create's `initial`), so it never votes twice
+ * in one epoch and never moves an epoch backwards. The JSON codec lives in the I/O shell
+ * (state_file*.c); this file only defines the struct and deep-copy/free helpers.
+ *
+ * Ownership: every pointer inside is owned by the struct; sentinel_state_free releases all.
+ */
+#ifndef VIGIL_SENTINEL_STATE_H
+#define VIGIL_SENTINEL_STATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SENTINEL_RUNID_LEN 40
+
+struct sentinel_rename {
+    char *from; /* canonical command name, upper case as sent: "SLAVEOF", "CONFIG", ... */
+    char *to;
+};
+
+/* Per-master settings: config file values, changed at run time by SENTINEL SET. */
+struct sentinel_master_params {
+    int quorum;
+    int64_t down_after_ms;
+    int64_t failover_timeout_ms;
+    int parallel_syncs;
+    int64_t master_reboot_down_after_period_ms; /* 0 = feature off */
+    char *auth_pass;                            /* NULL when unset */
+    char *auth_user;
+    char *notification_script;
+    char *client_reconfig_script;
+    size_t n_renames;
+    struct sentinel_rename *renames;
+};
+
+struct sentinel_state_addr {
+    char *host;
+    int port;
+    char runid[SENTINEL_RUNID_LEN + 1]; /* sentinels only; "" for replicas */
+};
+
+struct sentinel_state_master {
+    char *name;
+    char *host; /* the current master address */
+    int port;
+    struct sentinel_master_params params;
+    uint64_t config_epoch;
+    char leader[SENTINEL_RUNID_LEN + 1]; /* this sentinel's vote; "" = none */
+    uint64_t leader_epoch;
+    size_t n_replicas;
+    struct sentinel_state_addr *replicas;
+    size_t n_sentinels;
+    struct sentinel_state_addr *sentinels;
+};
+
+struct sentinel_state {
+    char myid[SENTINEL_RUNID_LEN + 1]; /* "" = generate one at creation */
+    uint64_t current_epoch;
+    size_t n_masters;
+    struct sentinel_state_master *masters;
+};
+
+void sentinel_state_free(struct sentinel_state *st);
+/* Deep copy of src into *dst (dst is overwritten, not freed first). */
+void sentinel_state_copy(struct sentinel_state *dst, const struct sentinel_state *src);
+/* Deep copy of params. */
+void sentinel_params_copy(struct sentinel_master_params *dst,
+                          const struct sentinel_master_params *src);
+void sentinel_params_free(struct sentinel_master_params *p);
+/* Redis's defaults for a new master: quorum as given, down-after 30 s, failover-timeout 180 s,
+ * parallel-syncs 1, no scripts, no auth. */
+void sentinel_params_default(struct sentinel_master_params *p, int quorum, int64_t down_after_ms,
+                             int64_t failover_timeout_ms);
+/* Add a master entry (name, host copied) and return it, for building an initial state. */
+struct sentinel_state_master *sentinel_state_add_master(struct sentinel_state *st,
+                                                        const char *name, const char *host,
+                                                        int port, int quorum);
+
+#endif

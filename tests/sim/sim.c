@@ -1,0 +1,301 @@
+/* sim: the simulation driver (see sim.h). `sim-sentinel --seeds N` runs seeds 1..N and prints
+ * failing seeds and a final "N passed, N failed" line; `sim-sentinel --seed S` replays one seed
+ * verbosely. Exit status is non-zero if any seed violated an invariant. */
+#include "sim.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/util.h"
+
+#define FAULT_START_MS 3000
+#define FAULT_END_MS 40000
+#define AGREE_BOUND_MS 30000
+
+int64_t sim_net_next_ms(const struct sim *w);
+void sim_net_deliver_due(struct sim *w);
+void sim_net_reset_broken(struct sim *w);
+void sim_net_free(struct sim *w);
+void sim_env_init(struct sim_sentinel *ss);
+void sim_after_core_call(struct sim *w, struct sim_sentinel *ss);
+
+uint64_t sim_rand(struct sim *w, uint64_t n) { return n ? rng_below(&w->rng, n) : 0; }
+
+void sim_fail(struct sim *w, const char *fmt, ...)
+{
+    if (w->failed) return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = snprintf(w->failure, sizeof(w->failure), "t=%lld ms: ", (long long)w->now);
+    vsnprintf(w->failure + n, sizeof(w->failure) - (size_t)n, fmt, ap);
+    va_end(ap);
+    w->failed = true;
+}
+
+void sim_log(struct sim *w, const char *fmt, ...)
+{
+    if (!w->verbose) return;
+    va_list ap;
+    va_start(ap, fmt);
+    printf("%8lld ", (long long)w->now);
+    vprintf(fmt, ap);
+    printf("\n");
+    va_end(ap);
+}
+
+bool sim_partitioned(const struct sim *w, int a, int b) { return w->group[a] != w->group[b]; }
+
+/* ---- sentinels ------------------------------------------------------------------------------ */
+
+static void tune_periods(struct sentinel *core)
+{
+    struct sentinel_periods *p = sentinel_periods(core);
+    p->info_period = 2000;
+    p->ping_period = 200;
+    p->ask_period = 500;
+    p->publish_period = 500;
+    p->tilt_period = 5000;
+    p->election_timeout = 2000;
+    p->min_link_reconnect_period = 5000;
+    p->slave_reconf_timeout = 3000;
+    p->reconnect_period = 200;
+    p->tick_period = 20;
+}
+
+static void sentinel_boot(struct sim *w, int i)
+{
+    struct sim_sentinel *ss = &w->sentinels[i];
+    struct sentinel_state st;
+    if (ss->has_saved) {
+        sentinel_state_copy(&st, &ss->saved);
+    } else {
+        memset(&st, 0, sizeof(st));
+        struct sentinel_state_master *m = sentinel_state_add_master(&st, "mymaster", "10.0.0.1", 6379, w->quorum);
+        m->params.down_after_ms = 1000;
+        m->params.failover_timeout_ms = 5000;
+    }
+    struct sentinel_options opt = {.port = 26379, .deny_scripts_reconfig = true};
+    ss->core = sentinel_create(&ss->env, &opt, &st);
+    sentinel_state_free(&st);
+    tune_periods(ss->core);
+    ss->alive = true;
+    ss->stalled_until = 0;
+    sim_log(w, "S%d boots (epoch %llu)", i, (unsigned long long)sentinel_current_epoch(ss->core));
+}
+
+static void sentinel_crash(struct sim *w, int i)
+{
+    struct sim_sentinel *ss = &w->sentinels[i];
+    if (!ss->alive) return;
+    sim_log(w, "S%d crashes", i);
+    sentinel_destroy(ss->core);
+    ss->core = NULL;
+    ss->alive = false;
+    for (int c = 0; c < SIM_MAX_CONNS; c++) sim_close_conn(w, ss, c, false);
+    for (int s = 0; s < w->n_sentinels; s++) {
+        struct sim_sentinel *o = &w->sentinels[s];
+        if (!o->alive) continue;
+        for (int c = 0; c < SIM_MAX_CONNS; c++)
+            if (o->conns[c].used && o->conns[c].ttype == TGT_SENTINEL && o->conns[c].target == i)
+                sim_close_conn(w, o, c, true);
+    }
+}
+
+void sim_after_core_call(struct sim *w, struct sim_sentinel *ss)
+{
+    while (ss->alive && sentinel_next_tick_ms(ss->core) <= w->now) sentinel_tick(ss->core, w->now);
+    sim_check_state(w);
+}
+
+/* ---- faults ---------------------------------------------------------------------------------- */
+
+static int true_master(struct sim *w)
+{
+    for (int i = 0; i < w->n_nodes; i++)
+        if (w->nodes[i].alive && w->nodes[i].is_master) return i;
+    return -1;
+}
+
+static void heal(struct sim *w)
+{
+    memset(w->group, 0, sizeof(w->group));
+    sim_net_reset_broken(w);
+}
+
+static void fault(struct sim *w)
+{
+    int k = (int)sim_rand(w, 100), i;
+    if (k < 25 && (i = true_master(w)) >= 0) {
+        sim_log(w, "FAULT crash master node %s", w->nodes[i].host);
+        sim_node_crash(w, i);
+    } else if (k < 45) {
+        i = (int)sim_rand(w, (uint64_t)w->n_nodes);
+        if (!w->nodes[i].alive) {
+            sim_log(w, "FAULT restart node %s", w->nodes[i].host);
+            sim_node_restart(w, i);
+        }
+    } else if (k < 60) {
+        sim_log(w, "FAULT partition");
+        for (int e = 0; e < SIM_MAX_SENTINELS + SIM_MAX_NODES; e++) w->group[e] = (int)sim_rand(w, 2);
+    } else if (k < 75) {
+        sim_log(w, "FAULT heal");
+        heal(w);
+    } else if (k < 83) {
+        sentinel_crash(w, (int)sim_rand(w, (uint64_t)w->n_sentinels));
+    } else if (k < 91) {
+        i = (int)sim_rand(w, (uint64_t)w->n_sentinels);
+        if (!w->sentinels[i].alive) sentinel_boot(w, i);
+    } else if (k < 96) {
+        i = (int)sim_rand(w, (uint64_t)w->n_sentinels);
+        w->sentinels[i].stalled_until = w->now + 2500 + (int64_t)sim_rand(w, 1500);
+        sim_log(w, "FAULT stall S%d until %lld", i, (long long)w->sentinels[i].stalled_until);
+    } else {
+        w->drop_permille = sim_rand(w, 2) ? 0 : 5 + (int)sim_rand(w, 20);
+        w->delay_max_ms = 1 + (int64_t)sim_rand(w, 20);
+        sim_log(w, "FAULT drop %d permille, delay <= %lld ms", w->drop_permille, (long long)w->delay_max_ms);
+    }
+}
+
+static void final_heal(struct sim *w)
+{
+    sim_log(w, "FINAL heal: everything restarted and connected");
+    heal(w);
+    w->drop_permille = 0;
+    for (int i = 0; i < w->n_nodes; i++)
+        if (!w->nodes[i].alive) sim_node_restart(w, i);
+    for (int i = 0; i < w->n_sentinels; i++)
+        if (!w->sentinels[i].alive) sentinel_boot(w, i);
+}
+
+/* ---- one seed -------------------------------------------------------------------------------- */
+
+static int64_t next_wakeup(struct sim *w, int64_t next_node, int64_t next_fault)
+{
+    int64_t t = MIN(sim_net_next_ms(w), MIN(next_node, next_fault));
+    for (int i = 0; i < w->n_sentinels; i++) {
+        struct sim_sentinel *ss = &w->sentinels[i];
+        if (!ss->alive) continue;
+        int64_t n = MAX(sentinel_next_tick_ms(ss->core), ss->stalled_until);
+        t = MIN(t, n);
+    }
+    return MAX(t, w->now + 1);
+}
+
+static void run_sentinels(struct sim *w)
+{
+    for (int i = 0; i < w->n_sentinels && !w->failed; i++) {
+        struct sim_sentinel *ss = &w->sentinels[i];
+        if (!ss->alive || ss->stalled_until > w->now) continue;
+        if (sentinel_next_tick_ms(ss->core) <= w->now) {
+            sentinel_tick(ss->core, w->now);
+            sim_after_core_call(w, ss);
+        }
+    }
+}
+
+static bool run_seed(uint64_t seed, bool verbose, char *why, size_t cap)
+{
+    struct sim *w = xcalloc(1, sizeof(*w));
+    w->seed = seed;
+    w->verbose = verbose;
+    rng_seed(&w->rng, seed);
+    w->now = 1000000;
+    w->n_sentinels = 3 + (int)sim_rand(w, 3);
+    w->n_nodes = 3 + (int)sim_rand(w, 3);
+    w->quorum = w->n_sentinels / 2 + 1;
+    w->delay_max_ms = 3;
+    for (int i = 0; i < w->n_nodes; i++) sim_node_init(w, i, i == 0);
+    for (int i = 0; i < w->n_sentinels; i++) {
+        struct sim_sentinel *ss = &w->sentinels[i];
+        ss->sim = w;
+        ss->idx = i;
+        snprintf(ss->host, sizeof(ss->host), "10.0.1.%d", i + 1);
+        sim_env_init(ss);
+        sentinel_boot(w, i);
+    }
+    sim_log(w, "seed %llu: %d sentinels (quorum %d), %d nodes", (unsigned long long)seed,
+            w->n_sentinels, w->quorum, w->n_nodes);
+    int64_t t0 = w->now, next_node = w->now, next_fault = t0 + FAULT_START_MS;
+    int64_t end = t0 + FAULT_END_MS + AGREE_BOUND_MS;
+    bool healed = false, agreed = false;
+    int64_t next_check = INT64_MAX;
+    while (!w->failed && w->now < end) {
+        sim_net_deliver_due(w);
+        run_sentinels(w);
+        if (w->now >= next_node) {
+            sim_node_step(w);
+            next_node = w->now + 10;
+        }
+        if (w->now >= next_fault && !healed) {
+            if (w->now >= t0 + FAULT_END_MS) {
+                final_heal(w);
+                healed = true;
+                next_fault = INT64_MAX;
+                next_check = w->now + 100;
+            } else {
+                fault(w);
+                next_fault = w->now + 1000 + (int64_t)sim_rand(w, 3000);
+            }
+        }
+        if (healed && w->now >= next_check) {
+            if (sim_agreement(w, why, cap)) {
+                agreed = true;
+                break;
+            }
+            next_check = w->now + 100;
+        }
+        w->now = next_wakeup(w, next_node, MIN(next_fault, next_check));
+    }
+    bool ok = !w->failed && agreed;
+    if (w->failed) snprintf(why, cap, "%s", w->failure);
+    else if (!agreed) {
+        char detail[256];
+        sim_agreement(w, detail, sizeof(detail));
+        snprintf(why, cap, "no agreement %d ms after the final heal: %s", AGREE_BOUND_MS, detail);
+    }
+    sim_log(w, "seed %llu: %s (%d promotions)", (unsigned long long)seed, ok ? "ok" : why, w->failovers);
+    for (int i = 0; i < w->n_sentinels; i++) {
+        if (w->sentinels[i].alive) sentinel_destroy(w->sentinels[i].core);
+        for (int c = 0; c < SIM_MAX_CONNS; c++) sim_close_conn(w, &w->sentinels[i], c, false);
+        if (w->sentinels[i].has_saved) sentinel_state_free(&w->sentinels[i].saved);
+    }
+    sim_net_free(w);
+    free(w);
+    return ok;
+}
+
+int main(int argc, char **argv)
+{
+    long long seeds = 0, one = -1;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--seeds") == 0 && i + 1 < argc) seeds = atoll(argv[++i]);
+        else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) one = atoll(argv[++i]);
+        else {
+            fprintf(stderr, "usage: %s --seeds N | --seed S\n", argv[0]);
+            return 2;
+        }
+    }
+    if (one < 0 && seeds <= 0) seeds = 100;
+    log_set_level(one >= 0 ? LOG_WARNING : LOG_NONE);
+    int passed = 0, failed = 0;
+    char why[600];
+    if (one >= 0) {
+        bool ok = run_seed((uint64_t)one, true, why, sizeof(why));
+        if (!ok) printf("seed %lld FAILED: %s\n", one, why);
+        ok ? passed++ : failed++;
+    } else {
+        for (long long s = 1; s <= seeds; s++) {
+            if (run_seed((uint64_t)s, false, why, sizeof(why))) {
+                passed++;
+            } else {
+                failed++;
+                printf("seed %lld FAILED: %s (replay: bin/sim-sentinel --seed %lld)\n", s, why, s);
+            }
+        }
+    }
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}

@@ -1,0 +1,124 @@
+/* sim: deterministic simulation of 3-5 sentinel cores, 1 master + 2-4 model data nodes and a
+ * network with delay, connection resets, partitions and heal, node and sentinel crashes and
+ * restarts (a restarted sentinel resumes from its last persisted state), and clock stalls. One
+ * virtual clock; every random choice comes from one seeded PRNG, so a seed replays exactly.
+ * Invariants are checked after every delivered event (sim_check.c).
+ */
+#ifndef VIGIL_SIM_H
+#define VIGIL_SIM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/rng.h"
+#include "sentinel/env.h"
+#include "sentinel/sentinel.h"
+#include "sentinel/state.h"
+
+#define SIM_MAX_SENTINELS 5
+#define SIM_MAX_NODES 5
+#define SIM_MAX_CONNS 256
+#define SIM_MAX_EPOCHS 4096
+
+enum sim_target { TGT_NONE = 0, TGT_NODE, TGT_SENTINEL };
+
+struct sim_conn {
+    bool used;
+    uint64_t inst_id;
+    enum sentinel_link_kind kind;
+    enum sim_target ttype;
+    int target;
+    uint32_t gen;
+    bool up;
+    bool broken; /* lost a message: no traffic until reset */
+    bool subscribed;
+    bool in_multi;
+    int n_queued;
+    char *queued[8][4]; /* MULTI queue: up to 8 commands of up to 4 args */
+    int queued_argc[8];
+    int64_t last_to_target_ms, last_to_sentinel_ms; /* FIFO per direction */
+};
+
+struct sim_sentinel {
+    struct sim *sim;
+    int idx;
+    char host[32];
+    struct sentinel *core;
+    struct sentinel_env env;
+    bool alive;
+    int64_t stalled_until;
+    bool has_saved;
+    struct sentinel_state saved;
+    struct sim_conn conns[SIM_MAX_CONNS];
+    uint64_t max_config_epoch;
+};
+
+struct sim_node {
+    char host[32];
+    int port;
+    bool alive;
+    bool is_master;
+    int master_idx; /* which node it replicates from (-1 none) */
+    char master_host[32];
+    int master_port;
+    bool link_up;
+    int64_t link_down_since;
+    long long offset;
+    int priority;
+    char runid[41];
+};
+
+struct sim_msg;
+
+struct sim {
+    struct rng rng;
+    uint64_t seed;
+    bool verbose;
+    int64_t now;
+    int n_sentinels, n_nodes, quorum;
+    struct sim_sentinel sentinels[SIM_MAX_SENTINELS];
+    struct sim_node nodes[SIM_MAX_NODES];
+    int group[SIM_MAX_SENTINELS + SIM_MAX_NODES]; /* partition group per endpoint */
+    int drop_permille;
+    int64_t delay_max_ms;
+    /* message heap */
+    struct sim_msg **heap;
+    size_t n_heap, cap_heap;
+    uint64_t seq;
+    /* invariants */
+    char leader_of_epoch[SIM_MAX_EPOCHS][41];
+    bool failed;
+    char failure[512];
+    int failovers;
+};
+
+/* sim.c */
+uint64_t sim_rand(struct sim *w, uint64_t n);
+void sim_fail(struct sim *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sim_log(struct sim *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+bool sim_partitioned(const struct sim *w, int ep_a, int ep_b);
+/* endpoints: sentinels 0..n-1, nodes SIM_MAX_SENTINELS + i */
+#define EP_NODE(i) (SIM_MAX_SENTINELS + (i))
+void sim_reply_to(struct sim *w, struct sim_sentinel *ss, int conn, struct sentinel_reply *r,
+                  uint32_t tag);
+void sim_push_to(struct sim *w, struct sim_sentinel *ss, int conn, const char *payload);
+void sim_close_conn(struct sim *w, struct sim_sentinel *ss, int conn, bool notify);
+
+/* sim_node.c */
+void sim_node_init(struct sim *w, int i, bool master);
+void sim_node_step(struct sim *w);
+void sim_node_command(struct sim *w, struct sim_sentinel *ss, int conn, int argc, char **argv,
+                      uint32_t tag);
+void sim_node_crash(struct sim *w, int i);
+void sim_node_restart(struct sim *w, int i);
+int sim_node_by_addr(const struct sim *w, const char *host, int port);
+struct sentinel_reply *sim_reply_new(int type, const char *str, long long integer);
+void sim_reply_free(struct sentinel_reply *r);
+
+/* sim_check.c */
+void sim_check_event(struct sim_sentinel *ss, const char *type, const char *msg);
+void sim_check_state(struct sim *w);
+/* After the final heal: do all live sentinels agree on one live master? */
+bool sim_agreement(struct sim *w, char *why, size_t cap);
+
+#endif

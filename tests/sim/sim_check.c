@@ -1,0 +1,126 @@
+/* sim_check: the invariants of the simulation.
+ * - At most one leader per epoch (from every "+elected-leader", with the attempt's epoch).
+ * - Config epochs never decrease on any sentinel, across restarts too.
+ * - A promoted replica ("+selected-slave") was eligible in the leader's view and had the best
+ *   offset among the eligible replicas of the best priority; and when the old master is dead, its
+ *   real offset is at least that of every replica the leader refreshed in its INFO round.
+ * - After the final heal, all live sentinels agree on one master, which is alive and a master.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "common/util.h"
+#include "sentinel/select.h"
+#include "sentinel/sentinel.h"
+#include "sentinel/sentinel_int.h"
+#include "sim.h"
+
+static struct instance *master_from_msg(struct sim_sentinel *ss, const char *msg, bool replica)
+{
+    char name[128];
+    const char *p = msg;
+    if (replica) {
+        p = strstr(msg, " @ ");
+        if (p == NULL) return NULL;
+        p += 3;
+    } else if (strncmp(p, "master ", 7) == 0) {
+        p += 7;
+    }
+    size_t n = strcspn(p, " ");
+    if (n >= sizeof(name)) return NULL;
+    memcpy(name, p, n);
+    name[n] = '\0';
+    return (struct instance *)sentinel_master_by_name(ss->core, name);
+}
+
+static void check_leader(struct sim_sentinel *ss, const char *msg)
+{
+    struct sim *w = ss->sim;
+    struct instance *m = master_from_msg(ss, msg, false);
+    if (m == NULL || (m->flags & SRI_FORCE_FAILOVER)) return;
+    uint64_t e = m->m->failover_epoch;
+    if (e >= SIM_MAX_EPOCHS) return;
+    const char *me = sentinel_myid(ss->core);
+    if (w->leader_of_epoch[e][0] && strcmp(w->leader_of_epoch[e], me) != 0)
+        sim_fail(w, "two leaders in epoch %llu: %s and %s", (unsigned long long)e,
+                 w->leader_of_epoch[e], me);
+    snprintf(w->leader_of_epoch[e], sizeof(w->leader_of_epoch[e]), "%s", me);
+}
+
+static void check_selected(struct sim_sentinel *ss, const char *msg)
+{
+    struct sim *w = ss->sim;
+    struct instance *m = master_from_msg(ss, msg, true);
+    if (m == NULL || m->m->promoted == NULL) return;
+    struct instance *p = m->m->promoted;
+    struct sentinel_periods *per = sentinel_periods(ss->core);
+    if (select_check_replica(p, w->now, per) != SELECT_ELIGIBLE)
+        sim_fail(w, "promoted %s was not eligible", p->name);
+    for (size_t i = 0; i < m->m->n_replicas; i++) {
+        struct instance *r = m->m->replicas[i];
+        if (r == p || select_check_replica(r, w->now, per) != SELECT_ELIGIBLE) continue;
+        if (r->slave_priority < p->slave_priority ||
+            (r->slave_priority == p->slave_priority && r->slave_repl_offset > p->slave_repl_offset))
+            sim_fail(w, "promoted %s (offset %lld) but %s ranked better (offset %lld)", p->name,
+                     p->slave_repl_offset, r->name, r->slave_repl_offset);
+        int old = sim_node_by_addr(w, m->host, m->port);
+        int pn = sim_node_by_addr(w, p->host, p->port), rn = sim_node_by_addr(w, r->host, r->port);
+        bool fresh = r->info_refresh_ms >= m->m->select_info_ms && p->info_refresh_ms >= m->m->select_info_ms;
+        if (old >= 0 && !w->nodes[old].alive && fresh && pn >= 0 && rn >= 0 &&
+            r->slave_priority == p->slave_priority && w->nodes[rn].offset > w->nodes[pn].offset)
+            sim_fail(w, "promoted %s has real offset %lld < %s real offset %lld", p->name,
+                     w->nodes[pn].offset, r->name, w->nodes[rn].offset);
+    }
+}
+
+void sim_check_event(struct sim_sentinel *ss, const char *type, const char *msg)
+{
+    struct sim *w = ss->sim;
+    sim_log(w, "S%d %s %s", ss->idx, type, msg);
+    if (strcmp(type, "+elected-leader") == 0) check_leader(ss, msg);
+    else if (strcmp(type, "+selected-slave") == 0) check_selected(ss, msg);
+    else if (strcmp(type, "+promoted-slave") == 0) w->failovers++;
+}
+
+void sim_check_state(struct sim *w)
+{
+    for (int i = 0; i < w->n_sentinels; i++) {
+        struct sim_sentinel *ss = &w->sentinels[i];
+        if (!ss->alive || ss->core == NULL) continue;
+        const struct instance *m = sentinel_master_at(ss->core, 0);
+        if (m == NULL) continue;
+        if (m->m->config_epoch < ss->max_config_epoch)
+            sim_fail(w, "S%d config epoch went back from %llu to %llu", i,
+                     (unsigned long long)ss->max_config_epoch, (unsigned long long)m->m->config_epoch);
+        ss->max_config_epoch = MAX(ss->max_config_epoch, m->m->config_epoch);
+    }
+}
+
+bool sim_agreement(struct sim *w, char *why, size_t cap)
+{
+    const char *host0 = NULL;
+    int port0 = 0;
+    for (int i = 0; i < w->n_sentinels; i++) {
+        struct sim_sentinel *ss = &w->sentinels[i];
+        if (!ss->alive) continue;
+        const char *host;
+        int port;
+        if (sentinel_get_master_addr(ss->core, "mymaster", &host, &port) != 0) {
+            snprintf(why, cap, "S%d lost the master", i);
+            return false;
+        }
+        if (host0 == NULL) {
+            host0 = host;
+            port0 = port;
+        } else if (port != port0 || strcmp(host, host0) != 0) {
+            snprintf(why, cap, "S%d says %s:%d, S0 says %s:%d", i, host, port, host0, port0);
+            return false;
+        }
+    }
+    int n = host0 ? sim_node_by_addr(w, host0, port0) : -1;
+    if (n < 0 || !w->nodes[n].alive || !w->nodes[n].is_master) {
+        snprintf(why, cap, "agreed master %s:%d is not a live master", host0 ? host0 : "?", port0);
+        return false;
+    }
+    return true;
+}

@@ -1,0 +1,80 @@
+/* fake_env: a sentinel_env for unit tests: a settable clock, fixed "random" numbers, and logs
+ * of every connect, command, event and persisted state, so tests can drive the core by hand. */
+#ifndef VIGIL_TEST_FAKE_ENV_H
+#define VIGIL_TEST_FAKE_ENV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sentinel/env.h"
+#include "sentinel/sentinel.h"
+#include "sentinel/state.h"
+
+#define FAKE_MAX_CMDS 8192
+#define FAKE_MAX_EVENTS 2048
+
+struct fake_cmd {
+    uint64_t id;
+    enum sentinel_link_kind kind;
+    int argc;
+    char argv[8][128];
+    uint32_t tag;
+};
+
+struct fake_event {
+    int level;
+    char type[64];
+    char msg[512];
+};
+
+struct fake_env {
+    struct sentinel_env env;
+    int64_t now;
+    uint64_t random_value;
+    size_t n_cmds;
+    struct fake_cmd cmds[FAKE_MAX_CMDS];
+    size_t n_events;
+    struct fake_event events[FAKE_MAX_EVENTS];
+    int persist_calls;
+    int persist_fail; /* make persist() return -1 */
+    bool has_state;
+    struct sentinel_state last_state;
+    int connects;
+    bool send_fails;
+    bool crashed;
+    /* event index at the last persist: checks "persisted before the vote event" */
+    size_t events_at_persist;
+};
+
+void fake_env_init(struct fake_env *f);
+void fake_env_free(struct fake_env *f);
+
+/* Index of the first event of that type at or after `from` whose message contains `substr`
+ * (NULL = any), or -1. */
+int fake_find_event(const struct fake_env *f, size_t from, const char *type, const char *substr);
+size_t fake_count_events(const struct fake_env *f, const char *type);
+/* Number of commands sent to inst_id whose argv[0] equals name (case-insensitive). */
+size_t fake_count_cmd(const struct fake_env *f, uint64_t id, const char *name);
+const struct fake_cmd *fake_last_cmd(const struct fake_env *f, uint64_t id, const char *name);
+
+/* The standard test world: master "mymaster" 10.0.0.1:6379 quorum 2, down-after 1000 ms,
+ * failover-timeout 10000 ms, replicas 10.0.0.2:6379 and 10.0.0.3:6379, peers A (10.0.0.11) and
+ * B (10.0.0.12), our id "c...c". */
+#define FAKE_MYID "cccccccccccccccccccccccccccccccccccccccc"
+#define FAKE_PEER_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define FAKE_PEER_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+struct sentinel *fake_world(struct fake_env *f, int n_replicas, int n_peers);
+
+/* Convenience observations. */
+void fake_reply_status(struct sentinel *s, uint64_t id, uint32_t tag, const char *text);
+void fake_reply_info(struct sentinel *s, uint64_t id, const char *text);
+void fake_reply_ask(struct sentinel *s, uint64_t id, int down, const char *leader, long long epoch);
+/* Bring both links of every instance up. */
+void fake_link_all(struct fake_env *f, struct sentinel *s);
+/* A replica INFO text. */
+void fake_replica_info(char *buf, size_t cap, const char *runid_char, const char *mhost, int mport,
+                       bool link_up, long long offset, int priority);
+void fake_master_info(char *buf, size_t cap, const char *runid_char, int n_replicas);
+
+#endif

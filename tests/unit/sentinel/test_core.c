@@ -1,0 +1,479 @@
+/* Unit tests of the sentinel core driven through its public API with the fake env: SDOWN
+ * timing, ODOWN quorum, vote rules with persistence, every failover transition and abort path,
+ * TILT, hello processing and restart from the persisted state. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "fake_env.h"
+#include "sentinel/describe.h"
+#include "sentinel/sentinel_cmd.h"
+#include "sentinel/sentinel_int.h"
+
+static struct fake_env F;
+static size_t ping_cursor;
+
+static void setup(void)
+{
+    fake_env_init(&F);
+    ping_cursor = 0;
+}
+static void teardown(void) { fake_env_free(&F); }
+
+TestSuite(core, .init = setup, .fini = teardown);
+
+static struct instance *M(struct sentinel *s) { return (struct instance *)sentinel_master_at(s, 0); }
+static struct instance *R(struct sentinel *s, size_t i) { return M(s)->m->replicas[i]; }
+static struct instance *P(struct sentinel *s, size_t i) { return M(s)->m->sentinels[i]; }
+
+/* Answer every PING sent since the last call to instances whose bit is set in alive
+ * (bit 0 master, 1.. replicas by index, 8.. peers by index). */
+static void answer_pings(struct sentinel *s, unsigned alive)
+{
+    for (; ping_cursor < F.n_cmds; ping_cursor++) {
+        const struct fake_cmd *c = &F.cmds[ping_cursor];
+        if (c->tag != TAG_PING) continue;
+        unsigned bit = 0;
+        if (c->id == M(s)->id) bit = 1u;
+        for (size_t i = 0; i < M(s)->m->n_replicas; i++)
+            if (c->id == R(s, i)->id) bit = 1u << (1 + i);
+        for (size_t i = 0; i < M(s)->m->n_sentinels; i++)
+            if (c->id == P(s, i)->id) bit = 1u << (8 + i);
+        if (alive & bit) fake_reply_status(s, c->id, TAG_PING, "PONG");
+    }
+}
+
+/* Advance time in 10 ms steps for `ms`, ticking and answering PINGs of `alive`. */
+static void run_for(struct sentinel *s, int64_t ms, unsigned alive)
+{
+    int64_t end = F.now + ms;
+    while (F.now < end) {
+        F.now += 10;
+        answer_pings(s, alive);
+        sentinel_tick(s, F.now);
+        answer_pings(s, alive);
+        while (sentinel_next_tick_ms(s) <= F.now) sentinel_tick(s, F.now);
+    }
+}
+
+/* Run until an event of that type appears (or ms elapse); returns its index or -1. */
+static int run_until_event(struct sentinel *s, const char *type, int64_t ms, unsigned alive)
+{
+    int64_t end = F.now + ms;
+    while (F.now < end) {
+        int i = fake_find_event(&F, 0, type, NULL);
+        if (i >= 0) return i;
+        run_for(s, 10, alive);
+    }
+    return fake_find_event(&F, 0, type, NULL);
+}
+
+#define ALL_ALIVE 0xffffu
+#define MASTER_DEAD (ALL_ALIVE & ~1u)
+
+/* A world with links up and fresh INFO for the master and replicas (offsets 100, 200, ...). */
+static struct sentinel *ready_world(int replicas, int peers)
+{
+    struct sentinel *s = fake_world(&F, replicas, peers);
+    sentinel_tick(s, F.now);
+    fake_link_all(&F, s);
+    char buf[2048];
+    fake_master_info(buf, sizeof(buf), "9", replicas);
+    fake_reply_info(s, M(s)->id, buf);
+    for (int i = 0; i < replicas; i++) {
+        fake_replica_info(buf, sizeof(buf), i == 0 ? "1" : i == 1 ? "2" : "3", "10.0.0.1", 6379,
+                          true, 100 * (i + 1), 100);
+        fake_reply_info(s, R(s, (size_t)i)->id, buf);
+    }
+    run_for(s, 200, ALL_ALIVE);
+    return s;
+}
+
+Test(core, sdown_after_down_after_of_silence)
+{
+    struct sentinel *s = ready_world(0, 0);
+    int64_t silent_from = F.now;
+    int i = run_until_event(s, "+sdown", 3000, MASTER_DEAD);
+    cr_assert_geq(i, 0);
+    int64_t t = F.now - silent_from;
+    cr_assert(t > 1000 && t <= 1200, "SDOWN after %lld ms", (long long)t);
+    cr_assert_str_eq(F.events[i].msg, "master mymaster 10.0.0.1 6379");
+    run_for(s, 100, ALL_ALIVE);
+    cr_assert_geq(fake_find_event(&F, 0, "-sdown", NULL), 0);
+    sentinel_destroy(s);
+}
+
+Test(core, odown_needs_quorum_of_peer_replies)
+{
+    struct sentinel *s = ready_world(1, 2);
+    size_t before = F.n_cmds;
+    cr_assert_geq(run_until_event(s, "+sdown", 3000, MASTER_DEAD), 0);
+    /* asked at once */
+    size_t asks = 0;
+    for (size_t i = before; i < F.n_cmds; i++)
+        asks += strcmp(F.cmds[i].argv[1], "is-master-down-by-addr") == 0;
+    cr_assert_geq(asks, 2);
+    run_for(s, 100, MASTER_DEAD);
+    cr_assert_eq(fake_find_event(&F, 0, "+odown", NULL), -1, "no peer agreed yet");
+    fake_reply_ask(s, P(s, 0)->id, 1, "*", 0);
+    sentinel_tick(s, F.now);
+    int i = fake_find_event(&F, 0, "+odown", NULL);
+    cr_assert_geq(i, 0);
+    cr_assert_str_eq(F.events[i].msg, "master mymaster 10.0.0.1 6379 #quorum 2/2");
+    sentinel_destroy(s);
+}
+
+Test(core, vote_is_persisted_before_reply_and_given_once_per_epoch)
+{
+    struct sentinel *s = ready_world(1, 2);
+    struct sentinel_ismd_reply rep;
+    struct sentinel_cmd_result res;
+    int calls = F.persist_calls;
+    cr_assert_eq(sentinel_cmd_is_master_down(s, "10.0.0.1", "6379", "5", FAKE_PEER_A, &rep, &res), 0);
+    cr_assert_str_eq(rep.leader, FAKE_PEER_A);
+    cr_assert_eq(rep.leader_epoch, 5);
+    cr_assert_gt(F.persist_calls, calls);
+    cr_assert_str_eq(F.last_state.masters[0].leader, FAKE_PEER_A);
+    cr_assert_eq(F.last_state.masters[0].leader_epoch, 5);
+    cr_assert_eq(F.last_state.current_epoch, 5);
+    int ev = fake_find_event(&F, 0, "+vote-for-leader", NULL);
+    cr_assert_geq(ev, 0);
+    cr_assert_leq(F.events_at_persist, (size_t)ev, "persisted before the vote was announced");
+    cr_assert_str_eq(F.events[ev].msg, FAKE_PEER_A " 5");
+    cr_assert_eq(sentinel_cmd_is_master_down(s, "10.0.0.1", "6379", "5", FAKE_PEER_B, &rep, &res), 0);
+    cr_assert_str_eq(rep.leader, FAKE_PEER_A, "one vote per epoch");
+    cr_assert_eq(rep.down, 0);
+    sentinel_destroy(s);
+}
+
+Test(core, vote_withheld_when_persist_fails)
+{
+    struct sentinel *s = ready_world(1, 2);
+    struct sentinel_ismd_reply rep;
+    struct sentinel_cmd_result res;
+    F.persist_fail = 1;
+    sentinel_cmd_is_master_down(s, "10.0.0.1", "6379", "3", FAKE_PEER_A, &rep, &res);
+    cr_assert_str_eq(rep.leader, "*");
+    cr_assert_eq(sentinel_current_epoch(s), 0);
+    F.persist_fail = 0;
+    sentinel_cmd_is_master_down(s, "10.0.0.1", "6379", "3", FAKE_PEER_B, &rep, &res);
+    cr_assert_str_eq(rep.leader, FAKE_PEER_B);
+    sentinel_destroy(s);
+}
+
+Test(core, restarted_sentinel_keeps_its_vote)
+{
+    struct sentinel *s = ready_world(1, 2);
+    struct sentinel_ismd_reply rep;
+    struct sentinel_cmd_result res;
+    sentinel_cmd_is_master_down(s, "10.0.0.1", "6379", "4", FAKE_PEER_A, &rep, &res);
+    sentinel_destroy(s);
+    struct sentinel_options opt = {.port = 26379};
+    struct sentinel *s2 = sentinel_create(&F.env, &opt, &F.last_state);
+    sentinel_cmd_is_master_down(s2, "10.0.0.1", "6379", "4", FAKE_PEER_B, &rep, &res);
+    cr_assert_str_eq(rep.leader, FAKE_PEER_A);
+    cr_assert_eq(sentinel_current_epoch(s2), 4);
+    cr_assert_str_eq(sentinel_myid(s2), FAKE_MYID);
+    sentinel_destroy(s2);
+}
+
+/* Drive to ODOWN with both peers agreeing. */
+static void to_odown(struct sentinel *s)
+{
+    cr_assert_geq(run_until_event(s, "+sdown", 3000, MASTER_DEAD), 0);
+    for (size_t i = 0; i < M(s)->m->n_sentinels; i++) fake_reply_ask(s, P(s, i)->id, 1, "*", 0);
+    sentinel_tick(s, F.now);
+    cr_assert_geq(fake_find_event(&F, 0, "+odown", NULL), 0);
+}
+
+static void grant_votes(struct sentinel *s, const char *leader)
+{
+    for (size_t i = 0; i < M(s)->m->n_sentinels; i++)
+        fake_reply_ask(s, P(s, i)->id, 1, leader, (long long)M(s)->m->failover_epoch);
+}
+
+static void reply_replica_info(struct sentinel *s, size_t i, const char *mhost, bool up,
+                               long long off, int prio, bool as_master)
+{
+    char buf[1024];
+    if (as_master) fake_master_info(buf, sizeof(buf), i == 0 ? "1" : "2", 0);
+    else fake_replica_info(buf, sizeof(buf), i == 0 ? "1" : "2", mhost, 6379, up, off, prio);
+    fake_reply_info(s, R(s, i)->id, buf);
+}
+
+static void check_order(const char *const *types, size_t n)
+{
+    size_t from = 0;
+    for (size_t i = 0; i < n; i++) {
+        int at = fake_find_event(&F, from, types[i], NULL);
+        cr_assert_geq(at, 0, "event %s missing or out of order", types[i]);
+        from = (size_t)at + 1;
+    }
+}
+
+Test(core, failover_happy_path_walks_every_state)
+{
+    struct sentinel *s = ready_world(2, 2);
+    to_odown(s);
+    run_for(s, 60, MASTER_DEAD);
+    cr_assert_geq(fake_find_event(&F, 0, "+try-failover", NULL), 0);
+    cr_assert_eq(M(s)->m->failover_state, FAILOVER_WAIT_START);
+    const struct fake_cmd *ask = fake_last_cmd(&F, P(s, 0)->id, "SENTINEL");
+    cr_assert_str_eq(ask->argv[5], FAKE_MYID, "vote request carries our run id");
+    grant_votes(s, FAKE_MYID);
+    sentinel_tick(s, F.now);
+    cr_assert_eq(M(s)->m->failover_state, FAILOVER_SELECT_SLAVE);
+    /* fresh INFO round: replica 1 (10.0.0.3) has the higher offset */
+    reply_replica_info(s, 0, "10.0.0.1", false, 100, 100, false);
+    reply_replica_info(s, 1, "10.0.0.1", false, 200, 100, false);
+    sentinel_tick(s, F.now);
+    cr_assert_eq(M(s)->m->promoted, R(s, 1));
+    sentinel_tick(s, F.now);
+    cr_assert_eq(M(s)->m->failover_state, FAILOVER_WAIT_PROMOTION);
+    const struct fake_cmd *so = fake_last_cmd(&F, R(s, 1)->id, "SLAVEOF");
+    cr_assert_str_eq(so->argv[1], "NO");
+    cr_assert_str_eq(so->argv[2], "ONE");
+    cr_assert_eq(fake_count_cmd(&F, R(s, 1)->id, "EXEC"), 1);
+    F.now += 5;
+    reply_replica_info(s, 1, "", false, 200, 100, true);
+    sentinel_tick(s, F.now);
+    cr_assert_eq(M(s)->m->failover_state, FAILOVER_RECONF_SLAVES);
+    cr_assert_eq(M(s)->m->config_epoch, M(s)->m->failover_epoch);
+    const char *host;
+    int port;
+    sentinel_get_master_addr(s, "mymaster", &host, &port);
+    cr_assert_str_eq(host, "10.0.0.3");
+    cr_assert_gt(fake_count_cmd(&F, P(s, 0)->id, "PUBLISH"), 0, "hello burst to peers");
+    sentinel_tick(s, F.now);
+    so = fake_last_cmd(&F, R(s, 0)->id, "SLAVEOF");
+    cr_assert_str_eq(so->argv[1], "10.0.0.3");
+    F.now += 5;
+    reply_replica_info(s, 0, "10.0.0.3", true, 200, 100, false);
+    sentinel_tick(s, F.now);
+    sentinel_tick(s, F.now);
+    static const char *const order[] = {
+        "+new-epoch", "+try-failover", "+vote-for-leader", "+elected-leader",
+        "+failover-state-select-slave", "+selected-slave", "+failover-state-send-slaveof-noone",
+        "+failover-state-wait-promotion", "+promoted-slave", "+failover-state-reconf-slaves",
+        "+slave-reconf-sent", "+slave-reconf-inprog", "+slave-reconf-done", "+failover-end",
+        "+switch-master"};
+    check_order(order, sizeof(order) / sizeof(order[0]));
+    int sw = fake_find_event(&F, 0, "+switch-master", NULL);
+    cr_assert_str_eq(F.events[sw].msg, "mymaster 10.0.0.1 6379 10.0.0.3 6379");
+    cr_assert_str_eq(M(s)->host, "10.0.0.3");
+    cr_assert_eq(M(s)->m->failover_state, FAILOVER_NONE);
+    cr_assert_not_null(instance_find_replica(M(s), "10.0.0.1", 6379), "old master kept as replica");
+    sentinel_destroy(s);
+}
+
+Test(core, abort_not_elected_on_election_timeout)
+{
+    struct sentinel *s = ready_world(2, 2);
+    sentinel_periods(s)->election_timeout = 500;
+    to_odown(s);
+    run_for(s, 50, MASTER_DEAD);
+    cr_assert_eq(M(s)->m->failover_state, FAILOVER_WAIT_START);
+    cr_assert_geq(run_until_event(s, "-failover-abort-not-elected", 1000, MASTER_DEAD), 0);
+    sentinel_destroy(s);
+}
+
+Test(core, abort_at_once_when_another_candidate_won)
+{
+    struct sentinel *s = ready_world(2, 2);
+    to_odown(s);
+    run_for(s, 50, MASTER_DEAD);
+    grant_votes(s, FAKE_PEER_A);
+    sentinel_tick(s, F.now);
+    cr_assert_geq(fake_find_event(&F, 0, "-failover-abort-not-elected", NULL), 0);
+    cr_assert_eq(M(s)->m->failover_state, FAILOVER_NONE);
+    cr_assert_geq(M(s)->m->failover_not_before_ms, F.now + 10000 - 1, "backs off failover-timeout");
+    sentinel_destroy(s);
+}
+
+Test(core, abort_no_good_slave)
+{
+    struct sentinel *s = ready_world(2, 2);
+    to_odown(s);
+    run_for(s, 50, MASTER_DEAD);
+    grant_votes(s, FAKE_MYID);
+    sentinel_tick(s, F.now);
+    reply_replica_info(s, 0, "10.0.0.1", false, 100, 0, false);
+    reply_replica_info(s, 1, "10.0.0.1", false, 200, 0, false);
+    sentinel_tick(s, F.now);
+    cr_assert_geq(fake_find_event(&F, 0, "-failover-abort-no-good-slave", NULL), 0);
+    cr_assert_eq(M(s)->m->failover_state, FAILOVER_NONE);
+    sentinel_destroy(s);
+}
+
+static void to_selected(struct sentinel *s)
+{
+    to_odown(s);
+    run_for(s, 50, MASTER_DEAD);
+    grant_votes(s, FAKE_MYID);
+    sentinel_tick(s, F.now);
+    reply_replica_info(s, 0, "10.0.0.1", false, 100, 100, false);
+    reply_replica_info(s, 1, "10.0.0.1", false, 200, 100, false);
+    sentinel_tick(s, F.now);
+    cr_assert_eq(M(s)->m->failover_state, FAILOVER_SEND_SLAVEOF_NOONE);
+}
+
+Test(core, abort_slave_timeout_when_chosen_replica_unreachable)
+{
+    struct sentinel *s = ready_world(2, 2);
+    to_selected(s);
+    sentinel_on_link_down(s, R(s, 1)->id, SENTINEL_LINK_CMD);
+    F.send_fails = false;
+    run_for(s, 5000, MASTER_DEAD & ~(1u << 2));
+    cr_assert_eq(M(s)->m->failover_state, FAILOVER_SEND_SLAVEOF_NOONE);
+    cr_assert_geq(run_until_event(s, "-failover-abort-slave-timeout", 6000, MASTER_DEAD & ~(1u << 2)), 0);
+    cr_assert_eq(M(s)->m->failover_state, FAILOVER_NONE);
+    cr_assert_eq(R(s, 1)->flags & SRI_PROMOTED, 0u, "abort unmarks the promoted replica");
+    sentinel_destroy(s);
+}
+
+Test(core, abort_slave_timeout_in_wait_promotion)
+{
+    struct sentinel *s = ready_world(2, 2);
+    to_selected(s);
+    sentinel_tick(s, F.now);
+    cr_assert_eq(M(s)->m->failover_state, FAILOVER_WAIT_PROMOTION);
+    cr_assert_geq(run_until_event(s, "-failover-abort-slave-timeout", 11000, MASTER_DEAD), 0);
+    cr_assert_eq(M(s)->m->failover_state, FAILOVER_NONE);
+    sentinel_destroy(s);
+}
+
+Test(core, forced_failover_skips_election_but_reports_it)
+{
+    struct sentinel *s = ready_world(2, 2);
+    struct sentinel_cmd_result res;
+    sentinel_cmd_failover(s, "mymaster", &res);
+    cr_assert_eq(res.kind, SENTINEL_CMD_STATUS);
+    cr_assert_str_eq(res.msg, "OK");
+    sentinel_cmd_failover(s, "mymaster", &res);
+    cr_assert_str_eq(res.msg, "INPROG Failover already in progress");
+    sentinel_tick(s, F.now);
+    cr_assert_geq(fake_find_event(&F, 0, "+elected-leader", NULL), 0);
+    cr_assert_eq(M(s)->m->failover_state, FAILOVER_SELECT_SLAVE);
+    sentinel_cmd_failover(s, "nope", &res);
+    cr_assert_str_eq(res.msg, SENTINEL_ERR_NO_SUCH_MASTER);
+    sentinel_destroy(s);
+}
+
+Test(core, tilt_on_stall_answers_not_down_and_exits_after_tilt_period)
+{
+    struct sentinel *s = ready_world(1, 2);
+    F.now += 3000;
+    sentinel_tick(s, F.now);
+    int i = fake_find_event(&F, 0, "+tilt", NULL);
+    cr_assert_geq(i, 0);
+    cr_assert_str_eq(F.events[i].msg, "#tilt mode entered");
+    cr_assert(sentinel_in_tilt(s));
+    struct sentinel_ismd_reply rep;
+    struct sentinel_cmd_result res;
+    sentinel_cmd_is_master_down(s, "10.0.0.1", "6379", "0", "*", &rep, &res);
+    cr_assert_eq(rep.down, 0);
+    run_for(s, 2000, MASTER_DEAD);
+    cr_assert_eq(fake_find_event(&F, 0, "+sdown", NULL), -1, "no SDOWN evaluation in TILT");
+    sentinel_periods(s)->tilt_period = 3000;
+    run_for(s, 1100, ALL_ALIVE);
+    cr_assert_geq(fake_find_event(&F, 0, "-tilt", "#tilt mode exited"), 0);
+    sentinel_destroy(s);
+}
+
+static void send_hello(struct sentinel *s, const char *payload)
+{
+    struct sentinel_reply e[3] = {
+        {.type = SENTINEL_REPLY_STRING, .str = "message", .len = 7},
+        {.type = SENTINEL_REPLY_STRING, .str = "__sentinel__:hello", .len = 18},
+        {.type = SENTINEL_REPLY_STRING, .str = payload, .len = strlen(payload)},
+    };
+    struct sentinel_reply r = {.type = SENTINEL_REPLY_ARRAY, .count = 3, .elems = e};
+    sentinel_on_pubsub(s, M(s)->id, &r);
+    sentinel_tick(s, F.now);
+}
+
+#define NEWID "ffffffffffffffffffffffffffffffffffffffff"
+
+Test(core, hello_discovers_peer_and_ignores_malformed)
+{
+    struct sentinel *s = ready_world(1, 0);
+    send_hello(s, "10.0.0.50,26379," NEWID ",0,mymaster,10.0.0.1,6379,0,extra");
+    send_hello(s, "garbage");
+    send_hello(s, "10.0.0.50,26379," NEWID ",0,othermaster,10.0.0.1,6379,0");
+    cr_assert_eq(M(s)->m->n_sentinels, 0);
+    send_hello(s, "10.0.0.50,26379," NEWID ",3,mymaster,10.0.0.1,6379,0");
+    cr_assert_eq(M(s)->m->n_sentinels, 1);
+    int i = fake_find_event(&F, 0, "+sentinel", NULL);
+    cr_assert_str_eq(F.events[i].msg, "sentinel " NEWID " 10.0.0.50 26379 @ mymaster 10.0.0.1 6379");
+    cr_assert_eq(sentinel_current_epoch(s), 3);
+    send_hello(s, "10.0.0.1,1," FAKE_MYID ",9,mymaster,10.0.0.1,6379,0");
+    cr_assert_eq(sentinel_current_epoch(s), 3, "own hello ignored");
+    sentinel_destroy(s);
+}
+
+Test(core, hello_with_newer_config_switches_master)
+{
+    struct sentinel *s = ready_world(2, 1);
+    send_hello(s, "10.0.0.11,26379," FAKE_PEER_A ",2,mymaster,10.0.0.3,6379,2");
+    cr_assert_geq(fake_find_event(&F, 0, "+config-update-from", NULL), 0);
+    int i = fake_find_event(&F, 0, "+switch-master", NULL);
+    cr_assert_str_eq(F.events[i].msg, "mymaster 10.0.0.1 6379 10.0.0.3 6379");
+    cr_assert_str_eq(M(s)->host, "10.0.0.3");
+    cr_assert_eq(M(s)->m->config_epoch, 2);
+    /* an older config never goes back */
+    send_hello(s, "10.0.0.11,26379," FAKE_PEER_A ",2,mymaster,10.0.0.2,6379,1");
+    cr_assert_str_eq(M(s)->host, "10.0.0.3");
+    sentinel_destroy(s);
+}
+
+Test(core, describe_master_fields_in_spec_order)
+{
+    struct sentinel *s = fake_world(&F, 1, 1);
+    struct sentinel_desc d;
+    cr_assert_eq(sentinel_describe_master(s, "mymaster", &d), 0);
+    static const char *const names[] = {
+        "name", "ip", "port", "runid", "flags", "link-pending-commands", "link-refcount",
+        "last-ping-sent", "last-ok-ping-reply", "last-ping-reply", "down-after-milliseconds",
+        "info-refresh", "role-reported", "role-reported-time", "config-epoch", "num-slaves",
+        "num-other-sentinels", "quorum", "failover-timeout", "parallel-syncs"};
+    cr_assert_eq(d.n, sizeof(names) / sizeof(names[0]));
+    for (size_t i = 0; i < d.n; i++) cr_assert_str_eq(d.fields[i].name, names[i]);
+    cr_assert_str_eq(d.fields[4].value, "master,disconnected");
+    sentinel_desc_free(&d);
+    cr_assert_eq(sentinel_describe_master(s, "nope", &d), -1);
+    sentinel_destroy(s);
+}
+
+Test(core, commands_monitor_ckquorum_remove)
+{
+    struct sentinel *s = ready_world(1, 2);
+    struct sentinel_cmd_result r;
+    sentinel_cmd_monitor(s, "m2", "10.0.0.9", "6380", "0", &r);
+    cr_assert_str_eq(r.msg, "ERR Quorum must be 1 or greater.");
+    sentinel_cmd_monitor(s, "m2", "not an ip", "6380", "2", &r);
+    cr_assert_str_eq(r.msg, "ERR Invalid IP address or hostname specified");
+    sentinel_cmd_monitor(s, "mymaster", "10.0.0.9", "6380", "2", &r);
+    cr_assert_str_eq(r.msg, "ERR Duplicate master name.");
+    sentinel_cmd_monitor(s, "m2", "10.0.0.9", "6380", "2", &r);
+    cr_assert_str_eq(r.msg, "OK");
+    cr_assert_geq(fake_find_event(&F, 0, "+monitor", "master m2 10.0.0.9 6380 quorum 2"), 0);
+    sentinel_cmd_ckquorum(s, "mymaster", &r);
+    cr_assert_str_eq(r.msg, "OK 3 usable Sentinels. Quorum and failover authorization can be reached");
+    sentinel_cmd_ckquorum(s, "m2", &r);
+    cr_assert_eq(r.kind, SENTINEL_CMD_ERROR);
+    cr_assert(strncmp(r.msg, "NOQUORUM 1 usable Sentinels. ", 29) == 0, "%s", r.msg);
+    const char *set_argv[] = {"down-after-milliseconds", "5000", "quorum", "0"};
+    sentinel_cmd_set(s, "m2", 4, set_argv, &r);
+    cr_assert_str_eq(r.msg, "ERR Invalid argument '0' for SENTINEL SET 'quorum'");
+    cr_assert_eq(sentinel_master_by_name(s, "m2")->m->p.down_after_ms, 5000, "earlier option stays");
+    sentinel_cmd_remove(s, "m2", &r);
+    cr_assert_str_eq(r.msg, "OK");
+    cr_assert_null(sentinel_master_by_name(s, "m2"));
+    const char *dbg[] = {"ping-period", "50"};
+    sentinel_cmd_debug_set(s, 2, dbg, &r);
+    cr_assert_eq(sentinel_periods(s)->ping_period, 50);
+    sentinel_cmd_reset(s, "*", &r);
+    cr_assert_eq(r.integer, 1);
+    cr_assert_eq(M(s)->m->n_sentinels, 0);
+    sentinel_destroy(s);
+}

@@ -1,0 +1,262 @@
+/* Unit tests of the pure rule modules: monitor (SDOWN timing, ODOWN counting, TILT), election
+ * (one vote per epoch, tally, majority) and select (the replica ranking table). */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sentinel/election.h"
+#include "sentinel/monitor.h"
+#include "sentinel/select.h"
+
+#define T0 1000000
+#define RID_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define RID_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+#define RID_C "cccccccccccccccccccccccccccccccccccccccc"
+#define RID_D "dddddddddddddddddddddddddddddddddddddddd"
+
+static struct sentinel_periods P;
+
+static struct instance *new_master(int quorum, int peers)
+{
+    struct sentinel_master_params p;
+    sentinel_params_default(&p, quorum, 1000, 10000);
+    struct instance *m = instance_create_master(1, "m", "10.0.0.1", 6379, &p, T0);
+    const char *ids[] = {RID_A, RID_B, RID_D, "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee"};
+    for (int i = 0; i < peers; i++) instance_add_sentinel(m, (uint64_t)(10 + i), "10.0.0.9", 26379 + i, ids[i], T0);
+    monitor_periods_default(&P);
+    return m;
+}
+
+/* ---- monitor ------------------------------------------------------------------------------------ */
+
+Test(monitor, sdown_only_after_down_after_without_valid_reply)
+{
+    struct instance *m = new_master(2, 0);
+    m->link.cc_up = m->link.pc_up = true;
+    m->act_ping_ms = T0; /* PING outstanding since T0 */
+    cr_assert(!monitor_sdown_condition(m, T0 + 1000, &P), "exactly down-after is not yet down");
+    cr_assert(monitor_sdown_condition(m, T0 + 1001, &P));
+    m->act_ping_ms = 0; /* answered */
+    cr_assert(!monitor_sdown_condition(m, T0 + 5000, &P), "connected and answered: never down");
+    instance_free(m);
+}
+
+Test(monitor, disconnected_counts_from_last_valid_reply)
+{
+    struct instance *m = new_master(2, 0);
+    m->act_ping_ms = 0;
+    m->last_avail_ms = T0 + 500;
+    cr_assert_eq(monitor_unavailable_ms(m, T0 + 1200), 700);
+    cr_assert(!monitor_sdown_condition(m, T0 + 1500, &P));
+    cr_assert(monitor_sdown_condition(m, T0 + 1501, &P));
+    instance_free(m);
+}
+
+Test(monitor, master_reporting_slave_goes_down_after_down_after_plus_two_info_periods)
+{
+    struct instance *m = new_master(2, 0);
+    m->link.cc_up = m->link.pc_up = true;
+    m->act_ping_ms = 0;
+    m->role_reported = ROLE_SLAVE;
+    m->role_reported_ms = T0;
+    cr_assert(!monitor_sdown_condition(m, T0 + 1000 + 2 * P.info_period, &P));
+    cr_assert(monitor_sdown_condition(m, T0 + 1001 + 2 * P.info_period, &P));
+    instance_free(m);
+}
+
+Test(monitor, odown_count_needs_local_sdown_and_counts_master_down_peers)
+{
+    struct instance *m = new_master(2, 3);
+    m->m->sentinels[0]->flags |= SRI_MASTER_DOWN;
+    m->m->sentinels[2]->flags |= SRI_MASTER_DOWN;
+    cr_assert_eq(monitor_odown_count(m), 0, "not SDOWN locally: never ODOWN");
+    m->flags |= SRI_S_DOWN;
+    cr_assert_eq(monitor_odown_count(m), 3);
+    instance_free(m);
+}
+
+Test(monitor, tilt_on_stall_and_on_backwards_clock)
+{
+    cr_assert_eq(monitor_tilt_check(0, T0, 2000), TILT_NONE);
+    cr_assert_eq(monitor_tilt_check(T0, T0 + 2000, 2000), TILT_NONE);
+    cr_assert_eq(monitor_tilt_check(T0, T0 + 2001, 2000), TILT_STALL);
+    cr_assert_eq(monitor_tilt_check(T0, T0 - 1, 2000), TILT_BACKWARDS);
+}
+
+Test(monitor, ping_interval_scales_with_down_after)
+{
+    monitor_periods_default(&P);
+    cr_assert_eq(monitor_ping_interval_ms(&P, 30000), 1000);
+    cr_assert_eq(monitor_ping_interval_ms(&P, 1000), 100);
+    cr_assert_eq(monitor_ping_interval_ms(&P, 50), 10);
+}
+
+Test(monitor, info_not_resent_while_in_flight)
+{
+    struct instance *m = new_master(2, 0);
+    cr_assert(monitor_info_due(m, T0, &P));
+    m->info_sent_ms = T0;
+    cr_assert(!monitor_info_due(m, T0 + 100, &P));
+    m->info_sent_ms = 0;
+    m->info_refresh_ms = T0;
+    cr_assert(!monitor_info_due(m, T0 + P.info_period, &P));
+    cr_assert(monitor_info_due(m, T0 + P.info_period + 1, &P));
+    instance_free(m);
+}
+
+/* ---- election ----------------------------------------------------------------------------------- */
+
+Test(election, one_vote_per_epoch)
+{
+    uint64_t cur = 3, le = 0;
+    char leader[41] = "";
+    struct election_vote_outcome o;
+    election_cast_vote(&cur, leader, &le, 4, RID_A, &o);
+    cr_assert(o.epoch_adopted && o.voted);
+    cr_assert_eq(cur, 4);
+    cr_assert_str_eq(leader, RID_A);
+    cr_assert_eq(le, 4);
+    election_cast_vote(&cur, leader, &le, 4, RID_B, &o);
+    cr_assert(!o.voted, "second request in the same epoch must not change the vote");
+    cr_assert_str_eq(leader, RID_A);
+    election_cast_vote(&cur, leader, &le, 3, RID_B, &o);
+    cr_assert(!o.voted && !o.epoch_adopted, "older epoch is ignored");
+    election_cast_vote(&cur, leader, &le, 5, RID_B, &o);
+    cr_assert(o.voted);
+    cr_assert_str_eq(leader, RID_B);
+    cr_assert_eq(le, 5);
+}
+
+Test(election, no_vote_when_current_epoch_is_ahead)
+{
+    uint64_t cur = 9, le = 2;
+    char leader[41] = RID_A;
+    struct election_vote_outcome o;
+    election_cast_vote(&cur, leader, &le, 5, RID_B, &o);
+    cr_assert(!o.voted);
+    cr_assert_eq(le, 2);
+}
+
+Test(election, majority_and_quorum)
+{
+    cr_assert_eq(election_majority(1), 1);
+    cr_assert_eq(election_majority(3), 2);
+    cr_assert_eq(election_majority(4), 3);
+    cr_assert_eq(election_majority(5), 3);
+    cr_assert_eq(election_votes_needed(5, 2), 3, "quorum below majority does not lower it");
+    cr_assert_eq(election_votes_needed(5, 4), 4, "quorum above majority raises it");
+}
+
+Test(election, tally_counts_only_votes_of_the_attempt_epoch)
+{
+    struct instance *m = new_master(2, 2);
+    struct instance *a = m->m->sentinels[0], *b = m->m->sentinels[1];
+    strcpy(a->leader, RID_C);
+    a->leader_epoch = 7;
+    strcpy(b->leader, RID_C);
+    b->leader_epoch = 6; /* stale epoch: must not count */
+    struct election_tally t;
+    election_count(m, 7, RID_C, "", 0, &t);
+    cr_assert_eq(t.voters, 3);
+    cr_assert_eq(t.needed, 2);
+    cr_assert_eq(t.for_me, 1);
+    cr_assert(!election_won(&t));
+    election_count(m, 7, RID_C, RID_C, 7, &t);
+    cr_assert_eq(t.for_me, 2);
+    cr_assert(election_won(&t));
+    instance_free(m);
+}
+
+Test(election, split_vote_is_detected_as_lost)
+{
+    struct instance *m = new_master(2, 3); /* 4 voters, 3 needed */
+    strcpy(m->m->sentinels[0]->leader, RID_C);
+    m->m->sentinels[0]->leader_epoch = 3;
+    strcpy(m->m->sentinels[1]->leader, RID_B);
+    m->m->sentinels[1]->leader_epoch = 3;
+    strcpy(m->m->sentinels[2]->leader, RID_B);
+    m->m->sentinels[2]->leader_epoch = 3;
+    struct election_tally t;
+    election_count(m, 3, RID_C, RID_C, 3, &t);
+    cr_assert_eq(t.for_me, 2);
+    cr_assert_eq(t.undecided, 0);
+    cr_assert(election_lost(&t));
+    cr_assert(!election_other_won(&t));
+    char pick[41];
+    cr_assert_eq(election_most_voted(m, 3, pick), 2);
+    cr_assert_str_eq(pick, RID_B);
+    instance_free(m);
+}
+
+/* ---- select ------------------------------------------------------------------------------------- */
+
+static struct instance *ready_replica(struct instance *m, uint64_t id, const char *host, int prio,
+                                      long long off, const char *runid)
+{
+    struct instance *r = instance_add_replica(m, id, host, 6379, T0);
+    r->link.cc_up = r->link.pc_up = true;
+    r->last_avail_ms = T0 + 900;
+    r->info_refresh_ms = T0 + 900;
+    r->role_reported = ROLE_SLAVE;
+    r->slave_priority = prio;
+    r->slave_repl_offset = off;
+    if (runid) strcpy(r->runid, runid);
+    return r;
+}
+
+Test(select, ranking_table)
+{
+    struct {
+        int prio;
+        long long off;
+        const char *runid;
+    } rows[] = {
+        {100, 500, RID_B}, {10, 100, RID_D}, {100, 900, RID_C}, {100, 900, RID_A}, {100, 900, NULL},
+    };
+    /* expected order: prio 10 first; then offset 900 by run id A, C, then unknown; then 500 */
+    int expect[] = {1, 3, 2, 4, 0};
+    struct instance *m = new_master(2, 0);
+    struct instance *r[5];
+    for (int i = 0; i < 5; i++) {
+        char host[32];
+        snprintf(host, sizeof(host), "10.0.1.%d", i);
+        r[i] = ready_replica(m, (uint64_t)(100 + i), host, rows[i].prio, rows[i].off, rows[i].runid);
+    }
+    struct instance *out[8];
+    size_t n = select_rank(m, T0 + 1000, &P, out, 8);
+    cr_assert_eq(n, 5);
+    for (int i = 0; i < 5; i++) cr_assert_eq(out[i], r[expect[i]], "rank %d", i);
+    instance_free(m);
+}
+
+Test(select, exclusion_rules)
+{
+    struct instance *m = new_master(2, 0);
+    int64_t now = T0 + 1000;
+    struct instance *r = ready_replica(m, 100, "10.0.1.1", 100, 10, RID_A);
+    cr_assert_eq(select_check_replica(r, now, &P), SELECT_ELIGIBLE);
+    r->flags |= SRI_S_DOWN;
+    cr_assert_eq(select_check_replica(r, now, &P), SELECT_DOWN);
+    r->flags = 0;
+    r->link.pc_up = false;
+    cr_assert_eq(select_check_replica(r, now, &P), SELECT_DISCONNECTED);
+    r->link.pc_up = true;
+    r->slave_priority = 0;
+    cr_assert_eq(select_check_replica(r, now, &P), SELECT_PRIORITY_ZERO);
+    r->slave_priority = 100;
+    r->last_avail_ms = now - 5 * P.ping_period - 1;
+    cr_assert_eq(select_check_replica(r, now, &P), SELECT_PING_STALE);
+    r->last_avail_ms = now;
+    m->flags |= SRI_S_DOWN;
+    m->s_down_since_ms = now;
+    r->info_refresh_ms = now - 5 * P.ping_period - 1;
+    cr_assert_eq(select_check_replica(r, now, &P), SELECT_INFO_STALE);
+    r->info_refresh_ms = now;
+    r->master_link_down_ms = 10 * 1000 + 1;
+    cr_assert_eq(select_check_replica(r, now, &P), SELECT_MASTER_LINK_DOWN);
+    r->master_link_down_ms = 0;
+    r->role_reported = ROLE_MASTER;
+    cr_assert_eq(select_check_replica(r, now, &P), SELECT_NOT_A_REPLICA);
+    cr_assert_null(select_best_replica(m, now, &P));
+    instance_free(m);
+}

@@ -1,0 +1,293 @@
+/* command: see command.h. The lookup table is a small open-addressing hash of lowercase names,
+ * built once at startup from the families' tables; lookups fold case without allocating. */
+#include "store/command.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/clock.h"
+#include "common/util.h"
+#include "store/blocking.h"
+#include "store/client.h"
+#include "store/multi.h"
+#include "store/reply.h"
+#include "store/repl.h"
+
+#define CMD_SLOTS 1024 /* power of two, well above the command count */
+
+static struct command *slots[CMD_SLOTS];
+static struct command *all_cmds[CMD_SLOTS];
+static size_t ncmds;
+
+static uint32_t name_hash(const char *s, size_t len)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < len; i++) h = (h ^ (uint8_t)tolower((unsigned char)s[i])) * 16777619u;
+    return h;
+}
+
+static void register_table(struct command *t)
+{
+    for (; t->name; t++) {
+        size_t len = strlen(t->name);
+        uint32_t i = name_hash(t->name, len) & (CMD_SLOTS - 1);
+        while (slots[i]) {
+            ASSERT(strcasecmp(slots[i]->name, t->name) != 0); /* duplicate command name */
+            i = (i + 1) & (CMD_SLOTS - 1);
+        }
+        slots[i] = t;
+        all_cmds[ncmds++] = t;
+    }
+}
+
+void command_table_init(void)
+{
+    if (ncmds) return;
+    for (size_t i = 0; command_families[i]; i++) register_table(command_families[i]);
+}
+
+struct command *command_lookup(const char *name, size_t len)
+{
+    uint32_t i = name_hash(name, len) & (CMD_SLOTS - 1);
+    while (slots[i]) {
+        if (util_eq_nocase(name, len, slots[i]->name)) return slots[i];
+        i = (i + 1) & (CMD_SLOTS - 1);
+    }
+    return NULL;
+}
+
+size_t command_count(void) { return ncmds; }
+struct command *command_at(size_t i) { return i < ncmds ? all_cmds[i] : NULL; }
+
+static bool arity_ok(int arity, size_t argc)
+{
+    return arity > 0 ? argc == (size_t)arity : argc >= (size_t)-arity;
+}
+
+void command_reply_arity(struct client *c, const char *fullname)
+{
+    reply_errorf(c, "ERR wrong number of arguments for '%s' command", fullname);
+}
+
+static void reply_unknown_command(struct client *c)
+{
+    char args[512];
+    size_t used = 0;
+    args[0] = '\0';
+    for (size_t i = 1; i < c->argc && used < 128; i++) {
+        int room = 128 - (int)used;
+        int n = snprintf(args + used, sizeof args - used, "'%.*s' ",
+                         (int)MIN(c->argv[i].len, (size_t)room), c->argv[i].ptr);
+        if (n < 0) break;
+        used += (size_t)n;
+    }
+    reply_errorf(c, "ERR unknown command '%.*s', with args beginning with: %s",
+                 (int)MIN(c->argv[0].len, 128), c->argv[0].ptr, args);
+}
+
+void command_dispatch_sub(struct client *c, const struct command *table, const char *family)
+{
+    for (const struct command *s = table; s->name; s++) {
+        if (!arg_is(&c->argv[1], s->name)) continue;
+        if (!arity_ok(s->arity, c->argc)) {
+            char full[64];
+            snprintf(full, sizeof full, "%s|%s", family, s->name);
+            command_reply_arity(c, full);
+            return;
+        }
+        s->fn(c);
+        return;
+    }
+    char upper[32];
+    size_t i;
+    for (i = 0; family[i] && i < sizeof upper - 1; i++) upper[i] = (char)toupper((unsigned char)family[i]);
+    upper[i] = '\0';
+    reply_errorf(c, "ERR unknown subcommand '%.*s'. Try %s HELP.", (int)MIN(c->argv[1].len, 128),
+                 c->argv[1].ptr, upper);
+}
+
+/* ---- propagation ---- */
+
+void command_propagate_as(struct client *c, size_t argc, const struct resp_arg *argv)
+{
+    command_propagate_none(c);
+    command_propagate_also(c, argc, argv);
+}
+
+void command_propagate_also(struct client *c, size_t argc, const struct resp_arg *argv)
+{
+    struct server *srv = c->srv;
+    srv->prop_overridden = true;
+    resp_write_command(&srv->prop_buf, argc, argv);
+    srv->prop_count++;
+    srv->prop_db = c->db;
+}
+
+/* Drops only what the running handler itself buffered: inside EXEC, earlier commands' effects
+ * stay. */
+void command_propagate_none(struct client *c)
+{
+    struct server *srv = c->srv;
+    srv->prop_buf.len = srv->prop_call_len;
+    if (srv->prop_buf.data) srv->prop_buf.data[srv->prop_buf.len] = '\0';
+    srv->prop_count = srv->prop_call_count;
+    srv->prop_overridden = true;
+}
+
+static void monitor_feed(struct client *c)
+{
+    struct server *srv = c->srv;
+    if (srv->nmonitors == 0 || (c->cmd->flags & (CMD_SKIP_MONITOR | CMD_ADMIN))) return;
+    struct buf line;
+    buf_init(&line);
+    int64_t us = srv->start_wall_ms * 1000 + (loop_now_us(srv->loop) - srv->start_mono_ms * 1000);
+    buf_printf(&line, "+%lld.%06lld [%d %s]", (long long)(us / 1000000), (long long)(us % 1000000),
+               c->db, (c->flags & CLIENT_MASTER) ? "lua" : c->addr);
+    for (size_t i = 0; i < c->argc; i++) {
+        buf_append_str(&line, " \"");
+        for (size_t j = 0; j < c->argv[i].len; j++) {
+            unsigned char ch = (unsigned char)c->argv[i].ptr[j];
+            if (ch == '"' || ch == '\\') buf_printf(&line, "\\%c", ch);
+            else if (ch == '\n') buf_append_str(&line, "\\n");
+            else if (ch == '\r') buf_append_str(&line, "\\r");
+            else if (isprint(ch)) buf_append_char(&line, (char)ch);
+            else buf_printf(&line, "\\x%02x", ch);
+        }
+        buf_append_char(&line, '"');
+    }
+    buf_append_str(&line, "\r\n");
+    for (size_t i = 0; i < srv->nmonitors; i++) {
+        struct client *m = srv->monitor_list[i];
+        if (m == c) continue;
+        reply_raw(m, line.data, line.len);
+    }
+    buf_free(&line);
+}
+
+/* Run the handler and account for it; buffered propagation is fed once the outermost call ends,
+ * so EXEC's commands reach replicas as one MULTI ... EXEC block. */
+void command_call(struct client *c, struct command *cmd)
+{
+    struct server *srv = c->srv;
+    long long dirty_before = srv->dirty;
+    bool outer = srv->call_depth == 0;
+    if (outer) {
+        buf_clear(&srv->prop_buf);
+        srv->prop_count = 0;
+        srv->prop_overridden = false;
+    }
+    srv->call_depth++;
+    c->cmd = cmd;
+    int64_t start = clock_mono_us();
+    uint64_t errors_before = srv->stats.total_error_replies;
+    bool overridden_before = srv->prop_overridden;
+    size_t call_len_before = srv->prop_call_len, call_count_before = srv->prop_call_count;
+    srv->prop_overridden = false;
+    srv->prop_call_len = srv->prop_buf.len;
+    srv->prop_call_count = srv->prop_count;
+    cmd->fn(c);
+    cmd->usec += (unsigned long long)(clock_mono_us() - start);
+    cmd->calls++;
+    if (srv->stats.total_error_replies != errors_before) cmd->failed_calls++;
+    srv->stats.numcommands++;
+    c->last_cmd = cmd;
+    if (!srv->prop_overridden && srv->dirty != dirty_before && (cmd->flags & CMD_WRITE)) {
+        resp_write_command(&srv->prop_buf, c->argc, c->argv);
+        srv->prop_count++;
+        srv->prop_db = c->db;
+    }
+    srv->prop_overridden = overridden_before || srv->prop_overridden;
+    srv->prop_call_len = call_len_before;
+    srv->prop_call_count = call_count_before;
+    srv->call_depth--;
+    if (outer && srv->prop_count > 0) {
+        repl_feed(srv, srv->prop_db, srv->prop_buf.data, srv->prop_buf.len);
+        if (!(c->flags & CLIENT_MASTER)) c->woff = repl_offset(srv);
+        buf_clear(&srv->prop_buf);
+        srv->prop_count = 0;
+    }
+}
+
+/* ---- the gate ---- */
+
+static bool allowed_in_pubsub_resp2(const struct command *cmd)
+{
+    static const char *const ok[] = {"subscribe", "unsubscribe", "psubscribe", "punsubscribe",
+                                     "ssubscribe", "sunsubscribe", "ping", "quit", "reset"};
+    for (size_t i = 0; i < ARRAY_LEN(ok); i++)
+        if (strcmp(cmd->name, ok[i]) == 0) return true;
+    return false;
+}
+
+/* Role and state checks that apply before queueing or running; true if the command may run. */
+static bool command_check_state(struct client *c, struct command *cmd)
+{
+    struct server *srv = c->srv;
+    bool is_write = (cmd->flags & CMD_WRITE) != 0;
+    if (!(c->flags & CLIENT_AUTHENTICATED) && !(cmd->flags & CMD_NO_AUTH)) {
+        reply_error(c, "NOAUTH Authentication required.");
+        return false;
+    }
+    if ((c->flags & CLIENT_PUBSUB) && c->proto == 2 && !allowed_in_pubsub_resp2(cmd)) {
+        reply_errorf(c, "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context", cmd->name);
+        return false;
+    }
+    if (c->flags & CLIENT_MASTER) return true;
+    if (is_write && server_is_replica(srv) && srv->cfg.replica_read_only) {
+        reply_error(c, "READONLY You can't write against a read only replica.");
+        return false;
+    }
+    if (srv->is_loading && !(cmd->flags & CMD_LOADING)) {
+        reply_error(c, "LOADING Redis is loading the dataset in memory");
+        return false;
+    }
+    if (server_is_replica(srv) && !srv->cfg.replica_serve_stale_data &&
+        !repl_master_link_up(srv) && !(cmd->flags & CMD_STALE)) {
+        reply_error(c, "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.");
+        return false;
+    }
+    if (is_write && !server_is_replica(srv) && repl_min_replicas_failing(srv)) {
+        reply_error(c, "NOREPLICAS Not enough good replicas to write.");
+        return false;
+    }
+    return true;
+}
+
+void command_execute(struct client *c)
+{
+    struct server *srv = c->srv;
+    struct command *cmd = command_lookup(c->argv[0].ptr, c->argv[0].len);
+    if (c->flags & CLIENT_REPLY_SKIP_NEXT) {
+        c->flags = (c->flags & ~CLIENT_REPLY_SKIP_NEXT) | CLIENT_REPLY_SKIP;
+    } else {
+        c->flags &= ~CLIENT_REPLY_SKIP;
+    }
+    if (!cmd) {
+        reply_unknown_command(c);
+        if (c->flags & CLIENT_MULTI) multi_flag_dirty(c);
+        return;
+    }
+    c->cmd = cmd;
+    if (!arity_ok(cmd->arity, c->argc)) {
+        command_reply_arity(c, cmd->name);
+        if (c->flags & CLIENT_MULTI) multi_flag_dirty(c);
+        cmd->rejected_calls++;
+        return;
+    }
+    if (!command_check_state(c, cmd)) {
+        if (c->flags & CLIENT_MULTI) multi_flag_dirty(c);
+        cmd->rejected_calls++;
+        return;
+    }
+    if ((c->flags & CLIENT_MULTI) && !(cmd->flags & CMD_NO_MULTI)) {
+        multi_queue_command(c);
+        return;
+    }
+    monitor_feed(c);
+    command_call(c, cmd);
+    if (c->flags & CLIENT_MASTER) return;
+    client_check_obuf(c);
+    (void)srv;
+}

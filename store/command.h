@@ -1,0 +1,78 @@
+/* command: the command table and the dispatcher. A command is a name, an arity (N exact, -N at
+ * least N), flags, key positions (for COMMAND INFO, WATCH-free key extraction) and a handler.
+ * Families with subcommands (CLIENT, CONFIG, OBJECT, COMMAND, PUBSUB, DEBUG) have a subcommand
+ * table with its own arities, so errors read "wrong number of arguments for 'config|get'".
+ *
+ * command_execute() is the one gate every command passes: arity, authentication, RESP2
+ * subscribed-mode rules, MULTI queueing, replica read-only, loading, stale data and
+ * min-replicas, then the handler, then propagation to replicas and MONITOR. */
+#ifndef VIGIL_COMMAND_H
+#define VIGIL_COMMAND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "store/server.h"
+
+enum {
+    CMD_WRITE = 1 << 0,
+    CMD_READONLY = 1 << 1,
+    CMD_DENYOOM = 1 << 2,
+    CMD_ADMIN = 1 << 3,
+    CMD_PUBSUB = 1 << 4,
+    CMD_NOSCRIPT = 1 << 5,
+    CMD_BLOCKING = 1 << 6,
+    CMD_LOADING = 1 << 7,   /* allowed while loading */
+    CMD_STALE = 1 << 8,     /* allowed on a replica with a broken link and serve-stale-data no */
+    CMD_FAST = 1 << 9,
+    CMD_NO_AUTH = 1 << 10,  /* allowed before AUTH */
+    CMD_NO_MULTI = 1 << 11, /* not queued: runs at once even inside MULTI (EXEC, DISCARD...) */
+    CMD_SKIP_MONITOR = 1 << 12,
+    CMD_MAY_REPLICATE = 1 << 13,
+    CMD_ALLOW_BUSY = 1 << 14,
+};
+
+typedef void (*command_fn)(struct client *c);
+
+struct command {
+    const char *name;   /* lowercase; "config|get" style for subcommands is built on demand */
+    int arity;
+    unsigned flags;
+    command_fn fn;
+    int first_key, last_key, key_step;
+    const struct command *subcommands; /* NULL-terminated table or NULL */
+    const char *group;  /* COMMAND DOCS group: "string", "generic", ... */
+    const char *summary;
+    /* runtime statistics (INFO commandstats) */
+    unsigned long long calls, usec, rejected_calls, failed_calls;
+};
+
+/* Every family's table (cmd_*.c), NULL-terminated; listed in command_tables.c. Each family
+ * table ends with an entry whose name is NULL. */
+extern struct command *const command_families[];
+
+void command_table_init(void);
+struct command *command_lookup(const char *name, size_t len);
+/* Every registered command (for COMMAND, COMMAND COUNT/LIST). */
+size_t command_count(void);
+struct command *command_at(size_t i);
+
+/* Run c->argv. The reply goes into c->reply. */
+void command_execute(struct client *c);
+/* Run a command with no checks at all (EXEC's queued commands, the master's stream). */
+void command_call(struct client *c, struct command *cmd);
+
+/* Subcommand dispatch for family handlers: finds argv[1] in cmd->subcommands and runs it with
+ * its arity checked, or replies "unknown subcommand". */
+void command_dispatch_sub(struct client *c, const struct command *table, const char *family);
+
+/* Propagation control for handlers whose effect must be replicated differently than the
+ * command as received (relative expiry, SPOP, INCRBYFLOAT, blocking pops...). */
+void command_propagate_as(struct client *c, size_t argc, const struct resp_arg *argv);
+void command_propagate_also(struct client *c, size_t argc, const struct resp_arg *argv);
+void command_propagate_none(struct client *c);
+
+/* The error for a wrong arity ("wrong number of arguments for 'get' command"). */
+void command_reply_arity(struct client *c, const char *fullname);
+
+#endif

@@ -1,0 +1,26 @@
+/* command_tables: the list of command families. A family (cmd_<name>.c) defines one table
+ * `struct command cmd_table_<name>[]`; adding a family is one line here. */
+#include "store/command.h"
+
+extern struct command cmd_table_conn[];
+extern struct command cmd_table_admin[];
+extern struct command cmd_table_string[];
+extern struct command cmd_table_keys[];
+extern struct command cmd_table_expire[];
+extern struct command cmd_table_hash[];
+extern struct command cmd_table_multi[];
+extern struct command cmd_table_pubsub[];
+extern struct command cmd_table_repl[];
+
+struct command *const command_families[] = {
+    cmd_table_conn,
+    cmd_table_admin,
+    cmd_table_string,
+    cmd_table_keys,
+    cmd_table_expire,
+    cmd_table_hash,
+    cmd_table_multi,
+    cmd_table_pubsub,
+    cmd_table_repl,
+    NULL,
+};

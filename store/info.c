@@ -1,0 +1,200 @@
+/* info: see info.h. used_memory is the allocator's own count of bytes in use (glibc mallinfo2:
+ * in-use chunks plus mmapped blocks), not an estimate kept by hand. */
+#include "store/info.h"
+
+#include <malloc.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "common/util.h"
+#include "store/blocking.h"
+#include "store/client.h"
+#include "store/command.h"
+#include "store/repl.h"
+
+size_t info_used_memory(void)
+{
+    struct mallinfo2 mi = mallinfo2();
+    return mi.uordblks + mi.hblkhd;
+}
+
+static size_t rss_bytes(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (!f) return 0;
+    unsigned long pages_total = 0, pages_rss = 0;
+    if (fscanf(f, "%lu %lu", &pages_total, &pages_rss) != 2) pages_rss = 0;
+    fclose(f);
+    return (size_t)pages_rss * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+static void human_bytes(char *out, size_t len, double n)
+{
+    const char *units = "BKMGT";
+    int i = 0;
+    while (n >= 1024 && i < 4) {
+        n /= 1024;
+        i++;
+    }
+    if (i == 0)
+        snprintf(out, len, "%.0fB", n);
+    else
+        snprintf(out, len, "%.2f%c", n, units[i]);
+}
+
+static void section_server(struct server *srv, struct buf *o)
+{
+    struct utsname u;
+    uname(&u);
+    int64_t uptime = (loop_now_ms(srv->loop) - srv->start_mono_ms) / 1000;
+    buf_printf(o,
+               "# Server\r\nredis_version:%s\r\nvigil_version:%s\r\nredis_git_sha1:00000000\r\n"
+               "redis_git_dirty:0\r\nredis_build_id:0\r\nredis_mode:standalone\r\nos:%s %s %s\r\n"
+               "arch_bits:%d\r\nmultiplexing_api:epoll\r\nprocess_id:%d\r\nprocess_supervised:no\r\n"
+               "run_id:%s\r\ntcp_port:%d\r\nserver_time_usec:%lld\r\nuptime_in_seconds:%lld\r\n"
+               "uptime_in_days:%lld\r\nhz:%lld\r\nconfigured_hz:%lld\r\nexecutable:%s\r\n"
+               "config_file:%s\r\n",
+               VIGIL_REDIS_COMPAT_VERSION, VIGIL_VERSION, u.sysname, u.release, u.machine,
+               (int)(sizeof(void *) * 8), (int)getpid(), srv->run_id, srv->port,
+               (long long)(server_now_ms(srv) * 1000), (long long)uptime,
+               (long long)(uptime / 86400), srv->cfg.hz, srv->cfg.hz, srv->executable,
+               srv->config_path ? srv->config_path : "");
+}
+
+static void section_clients(struct server *srv, struct buf *o)
+{
+    size_t replicas = 0, pubsub = 0, max_in = 0, max_out = 0;
+    for (struct client *c = srv->clients; c; c = c->next) {
+        if (c->flags & CLIENT_REPLICA) replicas++;
+        if (c->flags & CLIENT_PUBSUB) pubsub++;
+        max_in = MAX(max_in, c->query.cap);
+        max_out = MAX(max_out, buf_unread_len(&c->reply));
+    }
+    buf_printf(o,
+               "# Clients\r\nconnected_clients:%zu\r\ncluster_connections:0\r\nmaxclients:%lld\r\n"
+               "client_recent_max_input_buffer:%zu\r\nclient_recent_max_output_buffer:%zu\r\n"
+               "blocked_clients:%zu\r\ntracking_clients:0\r\nclients_in_timeout_table:%zu\r\n"
+               "pubsub_clients:%zu\r\n",
+               srv->nclients - replicas, srv->cfg.maxclients, max_in, max_out,
+               blocking_count(srv), blocking_count(srv), pubsub);
+}
+
+static void section_memory(struct server *srv, struct buf *o)
+{
+    UNUSED(srv);
+    size_t used = info_used_memory(), rss = rss_bytes();
+    char h_used[32], h_rss[32];
+    human_bytes(h_used, sizeof h_used, (double)used);
+    human_bytes(h_rss, sizeof h_rss, (double)rss);
+    buf_printf(o,
+               "# Memory\r\nused_memory:%zu\r\nused_memory_human:%s\r\nused_memory_rss:%zu\r\n"
+               "used_memory_rss_human:%s\r\nmaxmemory:0\r\nmaxmemory_human:0B\r\n"
+               "maxmemory_policy:noeviction\r\nmem_fragmentation_ratio:%.2f\r\n"
+               "mem_allocator:libc\r\n",
+               used, h_used, rss, h_rss, used ? (double)rss / (double)used : 0.0);
+}
+
+static void section_persistence(struct server *srv, struct buf *o)
+{
+    buf_printf(o,
+               "# Persistence\r\nloading:%d\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\n"
+               "rdb_changes_since_last_save:%lld\r\nrdb_bgsave_in_progress:0\r\n"
+               "rdb_last_save_time:%lld\r\nrdb_last_bgsave_status:ok\r\naof_enabled:0\r\n"
+               "aof_rewrite_in_progress:0\r\n",
+               srv->is_loading ? 1 : 0, srv->dirty, (long long)(srv->lastsave_wall_ms / 1000));
+}
+
+static void section_stats(struct server *srv, struct buf *o)
+{
+    const struct server_stats *s = &srv->stats;
+    buf_printf(o,
+               "# Stats\r\ntotal_connections_received:%llu\r\ntotal_commands_processed:%llu\r\n"
+               "total_net_input_bytes:%llu\r\ntotal_net_output_bytes:%llu\r\n"
+               "rejected_connections:%llu\r\nsync_full:%llu\r\nsync_partial_ok:%llu\r\n"
+               "sync_partial_err:%llu\r\nexpired_keys:%llu\r\nevicted_keys:0\r\n"
+               "evicted_clients:%llu\r\nkeyspace_hits:%llu\r\nkeyspace_misses:%llu\r\n"
+               "pubsub_channels:0\r\npubsub_patterns:0\r\ntotal_error_replies:%llu\r\n",
+               (unsigned long long)s->numconnections, (unsigned long long)s->numcommands,
+               (unsigned long long)s->net_input_bytes, (unsigned long long)s->net_output_bytes,
+               (unsigned long long)s->rejected_conn, (unsigned long long)s->sync_full,
+               (unsigned long long)s->sync_partial_ok, (unsigned long long)s->sync_partial_err,
+               (unsigned long long)s->expiredkeys, (unsigned long long)s->evicted_clients,
+               (unsigned long long)s->keyspace_hits, (unsigned long long)s->keyspace_misses,
+               (unsigned long long)s->total_error_replies);
+}
+
+static void section_cpu(struct server *srv, struct buf *o)
+{
+    UNUSED(srv);
+    struct rusage self;
+    getrusage(RUSAGE_SELF, &self);
+    buf_printf(o, "# CPU\r\nused_cpu_sys:%ld.%06ld\r\nused_cpu_user:%ld.%06ld\r\n",
+               (long)self.ru_stime.tv_sec, (long)self.ru_stime.tv_usec,
+               (long)self.ru_utime.tv_sec, (long)self.ru_utime.tv_usec);
+}
+
+static void section_commandstats(struct server *srv, struct buf *o)
+{
+    UNUSED(srv);
+    buf_append_str(o, "# Commandstats\r\n");
+    for (size_t i = 0; i < command_count(); i++) {
+        const struct command *c = command_at(i);
+        if (!c->calls && !c->rejected_calls) continue;
+        buf_printf(o, "cmdstat_%s:calls=%llu,usec=%llu,usec_per_call=%.2f,rejected_calls=%llu,failed_calls=%llu\r\n",
+                   c->name, c->calls, c->usec, c->calls ? (double)c->usec / (double)c->calls : 0.0,
+                   c->rejected_calls, c->failed_calls);
+    }
+}
+
+static void section_keyspace(struct server *srv, struct buf *o)
+{
+    buf_append_str(o, "# Keyspace\r\n");
+    for (int i = 0; i < srv->ndb; i++) {
+        size_t keys = ks_count(srv->db[i]);
+        if (keys == 0) continue;
+        buf_printf(o, "db%d:keys=%zu,expires=%zu,avg_ttl=%lld\r\n", i, keys,
+                   ks_expires_count(srv->db[i]), (long long)ks_avg_ttl_ms(srv->db[i]));
+    }
+}
+
+struct section {
+    const char *name;
+    void (*render)(struct server *, struct buf *);
+    bool is_default;
+};
+
+static const struct section sections[] = {
+    {"server", section_server, true},       {"clients", section_clients, true},
+    {"memory", section_memory, true},       {"persistence", section_persistence, true},
+    {"stats", section_stats, true},         {"replication", repl_info, true},
+    {"cpu", section_cpu, true},             {"commandstats", section_commandstats, false},
+    {"keyspace", section_keyspace, true},
+};
+
+void info_render(struct server *srv, const struct resp_arg *want, size_t nwant, struct buf *out)
+{
+    bool pick[ARRAY_LEN(sections)] = {false};
+    if (nwant == 0) {
+        for (size_t i = 0; i < ARRAY_LEN(sections); i++) pick[i] = sections[i].is_default;
+    }
+    for (size_t w = 0; w < nwant; w++) {
+        bool all = util_eq_nocase(want[w].ptr, want[w].len, "all") ||
+                   util_eq_nocase(want[w].ptr, want[w].len, "everything");
+        bool def = util_eq_nocase(want[w].ptr, want[w].len, "default");
+        for (size_t i = 0; i < ARRAY_LEN(sections); i++) {
+            if (all || (def && sections[i].is_default) ||
+                util_eq_nocase(want[w].ptr, want[w].len, sections[i].name))
+                pick[i] = true;
+        }
+    }
+    bool first = true;
+    for (size_t i = 0; i < ARRAY_LEN(sections); i++) {
+        if (!pick[i]) continue;
+        if (!first) buf_append_str(out, "\r\n");
+        first = false;
+        sections[i].render(srv, out);
+    }
+}

@@ -1,0 +1,122 @@
+/* vigil-store entry point: parse the config file and `--name value` overrides (plus the
+ * overrides file CONFIG REWRITE leaves in `dir`), set up signals, run the server. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/config.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "store/server.h"
+
+static volatile sig_atomic_t got_signal;
+
+static void on_signal(int sig) { got_signal = sig; }
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: vigil-store [config.yaml] [--name value ...]\n"
+            "       vigil-store --help | --version\n\n"
+            "Examples:\n"
+            "  vigil-store --port 7001\n"
+            "  vigil-store store.yaml --replicaof \"127.0.0.1 7000\"\n\n"
+            "Every configuration key can be given as --key value (see the README).\n");
+}
+
+static int load_overrides(struct server *srv, struct cfg_errors *errs)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/vigil-store.overrides.yaml", srv->cfg.dir);
+    if (access(path, F_OK) != 0) return 0;
+    return cfg_load_file(&store_config_schema, &srv->cfg, path, errs);
+}
+
+static int load_config(struct server *srv, int argc, char **argv)
+{
+    struct cfg_errors errs;
+    cfg_errors_init(&errs);
+    cfg_defaults(&store_config_schema, &srv->cfg);
+    int i = 1;
+    if (i < argc && strncmp(argv[i], "--", 2) != 0) {
+        srv->config_path = realpath(argv[i], NULL);
+        if (!srv->config_path) {
+            fprintf(stderr, "%s: cannot open config file: %s\n", argv[i], strerror(errno));
+            return -1;
+        }
+        cfg_load_file(&store_config_schema, &srv->cfg, srv->config_path, &errs);
+        i++;
+    }
+    int first_unused = i;
+    cfg_apply_args(&store_config_schema, &srv->cfg, argc - i, argv + i, &first_unused, &errs);
+    if (errs.count == 0 && first_unused < argc - i)
+        cfg_errors_addf(&errs, "command line: unexpected argument \"%s\"", argv[i + first_unused]);
+    /* Runtime overrides from CONFIG REWRITE, then the command line again so it wins. */
+    if (errs.count == 0 && load_overrides(srv, &errs) == 0)
+        cfg_apply_args(&store_config_schema, &srv->cfg, argc - i, argv + i, NULL, &errs);
+    if (errs.count == 0) {
+        char err[256];
+        if (store_config_parse_obuf(srv->cfg.client_output_buffer_limit, srv->cfg.obuf, err, sizeof err) != 0)
+            cfg_errors_addf(&errs, "client-output-buffer-limit: %s", err);
+    }
+    if (errs.count) {
+        cfg_errors_print(&errs, stderr);
+        return -1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 0;
+        }
+        if (strcmp(argv[i], "--version") == 0 || strcmp(argv[i], "-v") == 0) {
+            printf("vigil-store %s (Redis protocol compatible with %s)\n", VIGIL_VERSION,
+                   VIGIL_REDIS_COMPAT_VERSION);
+            return 0;
+        }
+    }
+    static struct server srv;
+    if (load_config(&srv, argc, argv) != 0) return 1;
+    if (srv.cfg.logfile && srv.cfg.logfile[0] && log_open(srv.cfg.logfile) != 0) {
+        fprintf(stderr, "Can't open the log file: %s\n", strerror(errno));
+        return 1;
+    }
+    if (srv.cfg.dir && chdir(srv.cfg.dir) != 0) {
+        fprintf(stderr, "Can't chdir to '%s': %s\n", srv.cfg.dir, strerror(errno));
+        return 1;
+    }
+    if (readlink("/proc/self/exe", srv.executable, sizeof srv.executable - 1) < 0)
+        snprintf(srv.executable, sizeof srv.executable, "%s", argv[0]);
+    log_set_role(srv.cfg.replicaof && srv.cfg.replicaof[0] ? 'S' : 'M');
+    signal(SIGPIPE, SIG_IGN);
+    struct sigaction sa = {0};
+    sa.sa_handler = on_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    char err[512];
+    if (server_init(&srv, err, sizeof err) != 0) {
+        log_warning("%s", err);
+        return 1;
+    }
+    log_notice("vigil-store %s started, pid=%d, port=%d", VIGIL_VERSION, (int)getpid(), srv.port);
+    log_notice("Ready to accept connections tcp");
+    while (!srv.is_shutting_down) {
+        loop_run_once(srv.loop, 100);
+        if (got_signal) {
+            log_warning("Received %s scheduling shutdown...", got_signal == SIGINT ? "SIGINT" : "SIGTERM");
+            server_request_shutdown(&srv, 0);
+        }
+    }
+    int code = srv.shutdown_exit_code;
+    log_warning("vigil-store is now ready to exit, bye bye...");
+    server_free(&srv);
+    free(srv.config_path);
+    return code;
+}

@@ -1,0 +1,19 @@
+/* pubsub: channels and glob patterns. The server keeps channel -> subscribers and a pattern list;
+ * each client keeps the set of its channels and patterns. RESP2 clients with subscriptions enter
+ * subscribed mode (CLIENT_PUBSUB); RESP3 clients get messages as push frames and keep working. */
+#ifndef VIGIL_PUBSUB_H
+#define VIGIL_PUBSUB_H
+
+#include "store/server.h"
+
+struct pubsub *pubsub_create(void);
+void pubsub_destroy(struct pubsub *ps);
+/* Deliver message to subscribers of channel and matching patterns; returns receivers. */
+long long pubsub_publish(struct server *srv, const char *ch, size_t chlen, const char *msg,
+                         size_t msglen);
+/* Drop every subscription of c; notify = send unsubscribe replies (UNSUBSCRIBE with no args). */
+void pubsub_unsubscribe_all(struct client *c, bool notify);
+size_t pubsub_client_channels(const struct client *c);
+size_t pubsub_client_patterns(const struct client *c);
+
+#endif

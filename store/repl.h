@@ -1,0 +1,45 @@
+/* repl: replication, both roles (spec section 8). The master side keeps the replica registry, the
+ * backlog and the shared replication stream (repl_master.c); the replica side runs the handshake
+ * state machine and applies the master's stream through a CLIENT_MASTER client
+ * (repl_replica.c); FAILOVER has its own state machine (repl_failover.c); the commands live in
+ * cmd_repl.c. The rest of the server talks to replication only through the calls below. */
+#ifndef VIGIL_REPL_H
+#define VIGIL_REPL_H
+
+#include "store/server.h"
+
+/* Owned by the server; repl_destroy also stops a snapshot child and a loading thread. */
+struct repl *repl_create(struct server *srv);
+void repl_destroy(struct repl *r);
+
+/* Master side: append an already-encoded command (RESP array) executed in db to the stream.
+ * Ignored on a replica: its stream is its master's, applied verbatim. */
+void repl_feed(struct server *srv, int db, const char *bytes, size_t len);
+/* The stream's current offset (master_repl_offset). */
+long long repl_offset(const struct server *srv);
+/* True when writes must be refused with NOREPLICAS (min-replicas-to-write), and meanwhile while
+ * a FAILOVER pauses writes (see repl_writes_paused). */
+bool repl_min_replicas_failing(const struct server *srv);
+/* True while a FAILOVER holds writes back (waiting-for-sync and failover-in-progress). */
+bool repl_writes_paused(const struct server *srv);
+/* Replica side: link state, for the command gate (MASTERDOWN) and INFO. */
+bool repl_master_link_up(const struct server *srv);
+/* INFO replication section. */
+void repl_info(struct server *srv, struct buf *out);
+/* Cron (hz): timeouts, pings, acks, reconnects, snapshot children, FAILOVER. */
+void repl_cron(struct server *srv);
+/* Before sleep: re-check WAITers after ACKs, one batched GETACK, write to replicas. */
+void repl_before_sleep(struct server *srv);
+
+/* Client hooks (client.c). */
+void repl_client_freed(struct client *c);
+/* A command of the master's stream was executed; `bytes` is its size, still readable at
+ * buf_unread(&c->query). */
+void repl_master_client_processed(struct client *c, size_t bytes);
+void repl_master_link_lost(struct server *srv, const char *why);
+void repl_master_link_activity(struct server *srv);
+
+/* Start replicating from cfg.replicaof at startup. */
+void repl_start_from_config(struct server *srv);
+
+#endif

@@ -1,0 +1,224 @@
+/* server: see server.h. The cron runs at `hz` (10 by default): active expiry with a bounded
+ * budget, incremental rehash, client timeouts and output limits, replication housekeeping. */
+#include "store/server.h"
+
+#include <errno.h>
+#include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/net.h"
+#include "common/util.h"
+#include "store/blocking.h"
+#include "store/client.h"
+#include "store/command.h"
+#include "store/multi.h"
+#include "store/pubsub.h"
+#include "store/repl.h"
+
+#define LISTEN_BACKLOG 511
+#define EXPIRE_SAMPLES_PER_CYCLE 200 /* keys sampled per db per cron tick (bounded CPU) */
+
+int64_t server_now_ms(const struct server *srv)
+{
+    /* Wall time derived from the loop's cached monotonic time: one clock read per iteration,
+     * and expiry never jumps backwards within a run even if the wall clock is stepped. */
+    return srv->start_wall_ms + (loop_now_ms(srv->loop) - srv->start_mono_ms);
+}
+
+bool server_is_replica(const struct server *srv)
+{
+    return srv->cfg.replicaof != NULL && srv->cfg.replicaof[0] != '\0';
+}
+
+void server_key_modified(struct server *srv, int db, const char *key, size_t klen)
+{
+    multi_touch_key(srv, db, key, klen);
+    blocking_signal_key(srv, db, key, klen);
+}
+
+void server_db_modified(struct server *srv, int db) { multi_touch_db(srv, db); }
+
+static void on_key_expired(void *ctx, struct ks *ks, const char *key, size_t klen)
+{
+    struct server *srv = ctx;
+    int db = 0;
+    while (db < srv->ndb && srv->db[db] != ks) db++;
+    srv->stats.expiredkeys++;
+    /* Replicas learn of the expiry as a DEL, fed at once: a command that triggered it has its
+     * own effect buffered until it ends, so the DEL precedes it in the stream. */
+    struct resp_arg argv[2] = {{"DEL", 3}, {key, klen}};
+    struct buf cmd;
+    buf_init(&cmd);
+    resp_write_command(&cmd, 2, argv);
+    repl_feed(srv, db, cmd.data, cmd.len);
+    buf_free(&cmd);
+    multi_touch_key(srv, db, key, klen);
+}
+
+void server_monitor_remove(struct client *c)
+{
+    struct server *srv = c->srv;
+    for (size_t i = 0; i < srv->nmonitors; i++) {
+        if (srv->monitor_list[i] != c) continue;
+        srv->monitor_list[i] = srv->monitor_list[--srv->nmonitors];
+        break;
+    }
+    c->flags &= ~CLIENT_MONITOR;
+}
+
+static void server_accept(struct loop *l, int fd, void *data, int mask)
+{
+    UNUSED(l);
+    UNUSED(mask);
+    struct server *srv = data;
+    for (int i = 0; i < 64; i++) { /* bounded per event so one busy listener cannot starve */
+        char ip[NET_IP_STRLEN];
+        int port;
+        int cfd = net_accept(fd, ip, sizeof ip, &port);
+        if (cfd < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                log_warning("Accepting client connection: %s", strerror(errno));
+            return;
+        }
+        srv->stats.numconnections++;
+        if ((long long)srv->nclients >= srv->cfg.maxclients || cfd >= (int)srv->cfg.maxclients + 64) {
+            static const char msg[] = "-ERR max number of clients reached\r\n";
+            if (write(cfd, msg, sizeof msg - 1) < 0) { /* best effort, as Redis */ }
+            close(cfd);
+            srv->stats.rejected_conn++;
+            continue;
+        }
+        struct client *c = client_create(srv, cfd);
+        log_verbose("Accepted %s", c->addr);
+    }
+}
+
+static void server_cron_clients(struct server *srv)
+{
+    int64_t now = loop_now_ms(srv->loop);
+    for (struct client *c = srv->clients; c; c = c->next) client_cron(c, now);
+}
+
+static int64_t server_cron(struct loop *l, uint64_t id, void *data)
+{
+    UNUSED(l);
+    UNUSED(id);
+    struct server *srv = data;
+    int64_t now = server_now_ms(srv);
+    for (int i = 0; i < srv->ndb; i++) {
+        if (!server_is_replica(srv)) ks_expire_cycle(srv->db[i], now, EXPIRE_SAMPLES_PER_CYCLE);
+        ks_rehash_step(srv->db[i], 100);
+    }
+    server_cron_clients(srv);
+    repl_cron(srv);
+    if (srv->is_shutting_down) loop_stop(srv->loop);
+    return 1000 / (srv->cfg.hz > 0 ? srv->cfg.hz : 10);
+}
+
+static void server_before_sleep(struct loop *l, void *data)
+{
+    UNUSED(l);
+    struct server *srv = data;
+    blocking_serve_ready(srv);
+    repl_before_sleep(srv);
+    client_flush_pending(srv);
+    if (srv->is_shutting_down) loop_stop(srv->loop);
+}
+
+void server_request_shutdown(struct server *srv, int exit_code)
+{
+    srv->is_shutting_down = true;
+    srv->shutdown_exit_code = exit_code;
+}
+
+void server_apply_config(struct server *srv)
+{
+    log_set_level((enum log_level)srv->cfg.loglevel);
+}
+
+static int server_listen(struct server *srv, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < srv->cfg.bind.count && srv->nlisten < STORE_MAX_BINDS; i++) {
+        int fd = net_listen(srv->cfg.bind.items[i], (int)srv->cfg.port, LISTEN_BACKLOG, err, errlen);
+        if (fd < 0) {
+            char detail[256];
+            snprintf(detail, sizeof detail, "%s", err);
+            snprintf(err, errlen, "Could not create server TCP listening socket %s:%lld: %s",
+                     srv->cfg.bind.items[i], srv->cfg.port, detail);
+            return -1;
+        }
+        if (loop_watch(srv->loop, fd, LOOP_READABLE, server_accept, srv) != 0) {
+            snprintf(err, errlen, "cannot watch the listening socket");
+            close(fd);
+            return -1;
+        }
+        srv->listen_fds[srv->nlisten++] = fd;
+        srv->port = net_bound_port(fd);
+    }
+    return 0;
+}
+
+int server_init(struct server *srv, char *err, size_t errlen)
+{
+    srv->start_wall_ms = clock_wall_ms();
+    srv->start_mono_ms = clock_mono_ms();
+    srv->lastsave_wall_ms = srv->start_wall_ms;
+    util_random_hex(srv->run_id, RUN_ID_LEN);
+    srv->run_id[RUN_ID_LEN] = '\0';
+    rng_seed(&srv->rng, (uint64_t)clock_wall_us() ^ ((uint64_t)getpid() << 32));
+    uint8_t seed[16];
+    for (int i = 0; i < 16; i++) seed[i] = (uint8_t)rng_next(&srv->rng);
+    dict_set_hash_seed(seed);
+    command_table_init();
+    srv->loop = loop_create((int)srv->cfg.maxclients + 128);
+    if (!srv->loop) {
+        snprintf(err, errlen, "cannot create the event loop: %s", strerror(errno));
+        return -1;
+    }
+    /* The loop's clock starts at the same instant as start_mono_ms. */
+    srv->start_mono_ms = loop_now_ms(srv->loop);
+    srv->ndb = (int)srv->cfg.databases;
+    srv->db = xcalloc((size_t)srv->ndb, sizeof *srv->db);
+    for (int i = 0; i < srv->ndb; i++) {
+        srv->db[i] = ks_create(rng_next(&srv->rng));
+        ks_set_expired_cb(srv->db[i], on_key_expired, srv);
+    }
+    srv->pubsub = pubsub_create();
+    srv->watches = watch_table_create();
+    srv->blocking = blocking_create();
+    srv->repl = repl_create(srv);
+    buf_init(&srv->prop_buf);
+    server_apply_config(srv);
+    if (server_listen(srv, err, errlen) != 0) return -1;
+    loop_set_before_sleep(srv->loop, server_before_sleep, srv);
+    srv->cron_timer = loop_timer_add(srv->loop, 100, server_cron, srv);
+    repl_start_from_config(srv);
+    return 0;
+}
+
+void server_run(struct server *srv)
+{
+    while (!srv->is_shutting_down) loop_run_once(srv->loop, -1);
+    client_flush_pending(srv);
+}
+
+void server_free(struct server *srv)
+{
+    while (srv->clients) client_free(srv->clients);
+    repl_destroy(srv->repl);
+    blocking_destroy(srv->blocking);
+    watch_table_destroy(srv->watches);
+    pubsub_destroy(srv->pubsub);
+    for (int i = 0; i < srv->ndb; i++) ks_destroy(srv->db[i]);
+    free(srv->db);
+    for (size_t i = 0; i < srv->nlisten; i++) close(srv->listen_fds[i]);
+    buf_free(&srv->prop_buf);
+    free(srv->monitor_list);
+    loop_destroy(srv->loop);
+    cfg_free(&store_config_schema, &srv->cfg);
+}

@@ -1,0 +1,138 @@
+/* store_config: the schema of vigil-store's configuration. Names, defaults and units are Redis's
+ * (durations given as a bare number use Redis's unit for that option: seconds for `timeout`,
+ * `repl-timeout`; milliseconds where Redis says so), so an operator's habits and CONFIG GET
+ * output carry over. */
+#include "store/store_config.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/util.h"
+
+#define F(field) offsetof(struct store_config, field)
+#define BIG (1LL << 62)
+
+static const char *const loglevels[] = {"debug", "verbose", "notice", "warning", "nothing", NULL};
+
+static int parse_size_token(const char *tok, long long *out)
+{
+    char *end;
+    long long v = strtoll(tok, &end, 10);
+    if (end == tok || v < 0) return -1;
+    long long mul = 1;
+    if (strcasecmp(end, "k") == 0 || strcasecmp(end, "kb") == 0) mul = 1024;
+    else if (strcasecmp(end, "m") == 0 || strcasecmp(end, "mb") == 0) mul = 1024 * 1024;
+    else if (strcasecmp(end, "g") == 0 || strcasecmp(end, "gb") == 0) mul = 1024LL * 1024 * 1024;
+    else if (*end != '\0' && strcasecmp(end, "b") != 0) return -1;
+    *out = v * mul;
+    return 0;
+}
+
+int store_config_parse_obuf(const char *text, struct obuf_limit out[OBUF_CLASSES], char *err,
+                            size_t errlen)
+{
+    char copy[512];
+    if (strlen(text) >= sizeof copy) {
+        snprintf(err, errlen, "value too long");
+        return -1;
+    }
+    snprintf(copy, sizeof copy, "%s", text);
+    struct obuf_limit tmp[OBUF_CLASSES];
+    memcpy(tmp, out, sizeof tmp);
+    char *save = NULL, *tok[4];
+    int n = 0;
+    for (char *t = strtok_r(copy, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
+        tok[n++] = t;
+        if (n < 4) continue;
+        n = 0;
+        int cls;
+        if (strcasecmp(tok[0], "normal") == 0) cls = OBUF_NORMAL;
+        else if (strcasecmp(tok[0], "replica") == 0 || strcasecmp(tok[0], "slave") == 0) cls = OBUF_REPLICA;
+        else if (strcasecmp(tok[0], "pubsub") == 0) cls = OBUF_PUBSUB;
+        else {
+            snprintf(err, errlen, "unknown client class \"%s\"", tok[0]);
+            return -1;
+        }
+        long long secs;
+        if (parse_size_token(tok[1], &tmp[cls].hard_bytes) || parse_size_token(tok[2], &tmp[cls].soft_bytes) ||
+            util_parse_ll(tok[3], strlen(tok[3]), &secs) != 0 || secs < 0) {
+            snprintf(err, errlen, "expected <class> <hard limit> <soft limit> <soft seconds>");
+            return -1;
+        }
+        tmp[cls].soft_seconds = secs;
+    }
+    if (n != 0) {
+        snprintf(err, errlen, "expected groups of <class> <hard limit> <soft limit> <soft seconds>");
+        return -1;
+    }
+    memcpy(out, tmp, sizeof tmp);
+    return 0;
+}
+
+static int validate_obuf(const void *p, char *err, size_t errlen)
+{
+    const char *const *text = p;
+    struct obuf_limit tmp[OBUF_CLASSES] = {{0, 0, 0}};
+    return *text ? store_config_parse_obuf(*text, tmp, err, errlen) : 0;
+}
+
+static int validate_replicaof(const void *p, char *err, size_t errlen)
+{
+    const char *const *text = p;
+    if (!*text || !(*text)[0]) return 0;
+    char host[256];
+    int port;
+    if (sscanf(*text, "%255s %d", host, &port) != 2 || port < 0 || port > 65535) {
+        snprintf(err, errlen, "expected \"<host> <port>\"");
+        return -1;
+    }
+    return 0;
+}
+
+static const struct cfg_field store_fields[] = {
+    {.key = "port", .type = CFG_INT, .offset = F(port), .min = 0, .max = 65535, .def = "6379", .help = "TCP port to listen on (0 picks a free port)"},
+    {.key = "bind", .type = CFG_STRLIST, .offset = F(bind), .def = "127.0.0.1", .max_count = STORE_MAX_BINDS, .flags = CFG_F_IMMUTABLE, .help = "addresses to listen on"},
+    {.key = "dir", .type = CFG_STRING, .offset = F(dir), .def = ".", .flags = CFG_F_IMMUTABLE, .help = "working directory: snapshots and the CONFIG REWRITE overrides file"},
+    {.key = "requirepass", .type = CFG_STRING, .offset = F(requirepass), .flags = CFG_F_SECRET, .help = "password clients must AUTH with (empty: none)"},
+    {.key = "maxclients", .type = CFG_INT, .offset = F(maxclients), .min = 1, .max = 1000000, .def = "10000", .flags = CFG_F_IMMUTABLE, .help = "maximum simultaneous client connections"},
+    {.key = "timeout", .type = CFG_DURATION, .offset = F(timeout_ms), .def = "0", .unit_ms = 1000, .help = "close idle clients after this long (0: never)"},
+    {.key = "tcp-keepalive", .type = CFG_DURATION, .offset = F(tcp_keepalive_ms), .def = "300", .unit_ms = 1000, .help = "TCP keepalive interval for clients"},
+    {.key = "loglevel", .type = CFG_ENUM, .offset = F(loglevel), .def = "notice", .enum_names = loglevels, .help = "debug, verbose, notice or warning"},
+    {.key = "logfile", .type = CFG_STRING, .offset = F(logfile), .def = "", .flags = CFG_F_IMMUTABLE, .help = "log file (empty: standard error)"},
+    {.key = "databases", .type = CFG_INT, .offset = F(databases), .min = 1, .max = 1024, .def = "16", .flags = CFG_F_IMMUTABLE, .help = "number of databases (SELECT 0..n-1)"},
+    {.key = "proto-max-bulk-len", .type = CFG_SIZE, .offset = F(proto_max_bulk_len), .min = 1024 * 1024, .max = BIG, .def = "512mb", .help = "largest bulk string accepted"},
+    {.key = "client-query-buffer-limit", .type = CFG_SIZE, .offset = F(client_query_buffer_limit), .min = 1024 * 1024, .max = BIG, .def = "1gb", .help = "largest unprocessed input per client"},
+    {.key = "client-output-buffer-limit", .type = CFG_STRING, .offset = F(client_output_buffer_limit), .def = "normal 0 0 0 replica 256mb 64mb 60 pubsub 32mb 8mb 60", .validate = validate_obuf, .help = "per class: <class> <hard> <soft> <soft seconds>, as Redis"},
+    {.key = "enable-debug-command", .type = CFG_BOOL, .offset = F(enable_debug_command), .def = "no", .flags = CFG_F_IMMUTABLE, .help = "allow DEBUG SLEEP / DEBUG POPULATE"},
+    {.key = "hz", .type = CFG_INT, .offset = F(hz), .min = 1, .max = 500, .def = "10", .help = "background task frequency (expiry, timeouts)"},
+    {.key = "hash-max-listpack-entries", .type = CFG_INT, .offset = F(hash_max_listpack_entries), .min = 0, .max = BIG, .def = "128", .help = "compact hash encoding up to this many fields"},
+    {.key = "hash-max-listpack-value", .type = CFG_INT, .offset = F(hash_max_listpack_value), .min = 0, .max = BIG, .def = "64", .help = "compact hash encoding up to this value size"},
+    {.key = "set-max-intset-entries", .type = CFG_INT, .offset = F(set_max_intset_entries), .min = 0, .max = BIG, .def = "512", .help = "integer set encoding up to this many members"},
+    {.key = "set-max-listpack-entries", .type = CFG_INT, .offset = F(set_max_listpack_entries), .min = 0, .max = BIG, .def = "128", .help = "compact set encoding up to this many members"},
+    {.key = "set-max-listpack-value", .type = CFG_INT, .offset = F(set_max_listpack_value), .min = 0, .max = BIG, .def = "64", .help = "compact set encoding up to this member size"},
+    {.key = "zset-max-listpack-entries", .type = CFG_INT, .offset = F(zset_max_listpack_entries), .min = 0, .max = BIG, .def = "128", .help = "compact sorted set encoding up to this many members"},
+    {.key = "zset-max-listpack-value", .type = CFG_INT, .offset = F(zset_max_listpack_value), .min = 0, .max = BIG, .def = "64", .help = "compact sorted set encoding up to this member size"},
+    {.key = "list-max-listpack-size", .type = CFG_INT, .offset = F(list_max_listpack_size), .min = -5, .max = BIG, .def = "-2", .help = "list node size (-2: 8 KB nodes, as Redis)"},
+    {.key = "replicaof", .type = CFG_STRING, .offset = F(replicaof), .def = "", .validate = validate_replicaof, .help = "\"<host> <port>\" of the master to replicate (empty: master)"},
+    {.key = "masterauth", .type = CFG_STRING, .offset = F(masterauth), .flags = CFG_F_SECRET, .help = "password for the master"},
+    {.key = "masteruser", .type = CFG_STRING, .offset = F(masteruser), .help = "user name for the master (AUTH user pass)"},
+    {.key = "repl-timeout", .type = CFG_DURATION, .offset = F(repl_timeout_ms), .min = 1, .max = BIG, .def = "60", .unit_ms = 1000, .help = "replication link timeout"},
+    {.key = "repl-ping-replica-period", .type = CFG_DURATION, .offset = F(repl_ping_replica_period_ms), .min = 1, .max = BIG, .def = "10", .unit_ms = 1000, .help = "master PINGs replicas this often"},
+    {.key = "repl-backlog-size", .type = CFG_SIZE, .offset = F(repl_backlog_size), .min = 16 * 1024, .max = BIG, .def = "1mb", .help = "replication backlog size (partial resync window)"},
+    {.key = "repl-backlog-ttl", .type = CFG_DURATION, .offset = F(repl_backlog_ttl_ms), .def = "3600", .unit_ms = 1000, .help = "free the backlog after this long without replicas"},
+    {.key = "repl-diskless-sync", .type = CFG_BOOL, .offset = F(repl_diskless_sync), .def = "yes", .help = "stream snapshots to replicas without a file"},
+    {.key = "repl-diskless-sync-delay", .type = CFG_DURATION, .offset = F(repl_diskless_sync_delay_ms), .def = "0", .unit_ms = 1000, .help = "wait this long for more replicas before a full sync"},
+    {.key = "min-replicas-to-write", .type = CFG_INT, .offset = F(min_replicas_to_write), .min = 0, .max = 1000, .def = "0", .help = "refuse writes with fewer good replicas (0: off)"},
+    {.key = "min-replicas-max-lag", .type = CFG_DURATION, .offset = F(min_replicas_max_lag_ms), .def = "10", .unit_ms = 1000, .help = "a good replica acked within this long"},
+    {.key = "replica-read-only", .type = CFG_BOOL, .offset = F(replica_read_only), .def = "yes", .help = "refuse writes from clients on a replica"},
+    {.key = "replica-serve-stale-data", .type = CFG_BOOL, .offset = F(replica_serve_stale_data), .def = "yes", .help = "serve reads while the master link is down"},
+    {.key = "replica-priority", .type = CFG_INT, .offset = F(replica_priority), .min = 0, .max = 1000000, .def = "100", .help = "sentinel promotion priority (lower first; 0: never)"},
+    {.key = "replica-announced", .type = CFG_BOOL, .offset = F(replica_announced), .def = "yes", .help = "list this replica in the master's INFO for sentinels"},
+    {.key = "replica-announce-ip", .type = CFG_STRING, .offset = F(replica_announce_ip), .def = "", .help = "address announced to the master"},
+    {.key = "replica-announce-port", .type = CFG_INT, .offset = F(replica_announce_port), .min = 0, .max = 65535, .def = "0", .help = "port announced to the master (0: our port)"},
+};
+
+const struct cfg_schema store_config_schema = CFG_SCHEMA_INIT(store_fields);

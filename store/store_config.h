@@ -1,0 +1,69 @@
+/* store_config: vigil-store's typed configuration. Field names follow Redis's config names
+ * (underscored); the schema table in store_config.c maps YAML keys, CONFIG GET/SET names and
+ * `--name value` arguments onto these fields, with defaults and limits in one place. */
+#ifndef VIGIL_STORE_CONFIG_H
+#define VIGIL_STORE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/config.h"
+
+#define STORE_MAX_BINDS 16
+
+enum { OBUF_NORMAL = 0, OBUF_REPLICA = 1, OBUF_PUBSUB = 2, OBUF_CLASSES = 3 };
+
+struct obuf_limit {
+    long long hard_bytes, soft_bytes;
+    long long soft_seconds;
+};
+
+struct store_config {
+    long long port;
+    struct cfg_strlist bind;    /* addresses to listen on */
+    char *dir;
+    char *requirepass;
+    long long maxclients;
+    int64_t timeout_ms;         /* idle client timeout ("timeout", seconds in Redis) */
+    int64_t tcp_keepalive_ms;
+    int loglevel;
+    char *logfile;
+    long long databases;
+    long long proto_max_bulk_len;
+    long long client_query_buffer_limit;
+    char *client_output_buffer_limit; /* Redis's text form; parsed into obuf[] */
+    struct obuf_limit obuf[OBUF_CLASSES];
+    bool enable_debug_command;
+    long long hz;
+    long long hash_max_listpack_entries, hash_max_listpack_value;
+    long long set_max_intset_entries, set_max_listpack_entries, set_max_listpack_value;
+    long long zset_max_listpack_entries, zset_max_listpack_value;
+    long long list_max_listpack_size;
+    /* replication */
+    char *replicaof;            /* "host port" or empty */
+    char *masterauth, *masteruser;
+    int64_t repl_timeout_ms;
+    int64_t repl_ping_replica_period_ms;
+    long long repl_backlog_size;
+    int64_t repl_backlog_ttl_ms;
+    bool repl_diskless_sync;
+    int64_t repl_diskless_sync_delay_ms;
+    long long min_replicas_to_write;
+    int64_t min_replicas_max_lag_ms;
+    bool replica_read_only;
+    bool replica_serve_stale_data;
+    long long replica_priority;
+    bool replica_announced;
+    char *replica_announce_ip;
+    long long replica_announce_port;
+};
+
+extern const struct cfg_schema store_config_schema;
+
+/* Parse Redis's client-output-buffer-limit text ("normal 0 0 0 replica 256mb 64mb 60 ...") into
+ * limits; classes not named keep their value. 0 or -1 with a message. */
+int store_config_parse_obuf(const char *text, struct obuf_limit out[OBUF_CLASSES], char *err,
+                            size_t errlen);
+
+#endif

@@ -18,7 +18,7 @@ int log_open(const char *path)
     if (log_file && log_file != stderr) fclose(log_file);
     log_file = stderr;
     if (path == NULL || path[0] == '\0') return 0;
-    FILE *f = fopen(path, "a");
+    FILE *f = fopen(path, "ae"); /* close-on-exec: scripts must not inherit it */
     if (f == NULL) return -1;
     setvbuf(f, NULL, _IOLBF, 0);
     log_file = f;

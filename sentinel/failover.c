@@ -33,10 +33,17 @@ static int64_t max_peer_rtt(const struct instance *master)
     return rtt;
 }
 
+/* Randomized back-off, as Raft's election timeouts: the first round waits 0..range where range
+ * scales with the peers' round trip (capped by election-jitter-max), and every round lost to a
+ * split vote or silence doubles the range (up to 64x, and never past down-after), so candidates
+ * that keep colliding spread apart quickly instead of waiting Redis's 2 x failover-timeout. */
 int64_t failover_jitter_ms(struct sentinel *s, const struct instance *master)
 {
-    int64_t range = MAX(4 * max_peer_rtt(master), (int64_t)5);
+    int64_t range = MAX(4 * max_peer_rtt(master), (int64_t)10);
     range = MIN(range, MAX(s->periods.election_jitter_max, (int64_t)1));
+    int rounds = MIN(master->m->lost_rounds, 6);
+    range <<= rounds;
+    if (rounds > 0) range = MIN(range, MAX(master->m->p.down_after_ms, range >> rounds));
     return (int64_t)core_random_below(s, (uint64_t)range + 1);
 }
 
@@ -144,6 +151,7 @@ bool failover_should_start(struct sentinel *s, struct instance *master, int64_t 
     struct master_record *m = master->m;
     if (!(master->flags & SRI_O_DOWN) || m->failover_state != FAILOVER_NONE) {
         m->failover_pending_ms = 0;
+        if (!(master->flags & SRI_O_DOWN)) m->lost_rounds = 0;
         return false;
     }
     if (now_ms < m->failover_not_before_ms) return false;
@@ -174,7 +182,8 @@ static enum failover_state step_wait_start(struct sentinel *s, struct instance *
         /* A live leader is working: give it the whole failover-timeout. */
         m->failover_not_before_ms = now_ms + m->p.failover_timeout_ms;
     } else if (election_lost(&t) || now_ms - m->failover_start_ms > election_timeout) {
-        /* Split vote or silence: retry soon in a new epoch. */
+        /* Split vote or silence: retry soon in a new epoch, further apart each time. */
+        m->lost_rounds++;
         m->failover_not_before_ms = now_ms + failover_jitter_ms(s, master) + s->periods.tick_period;
     } else {
         return FAILOVER_WAIT_START;

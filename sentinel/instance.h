@@ -69,6 +69,24 @@ struct instance_link {
 
 struct instance;
 
+/* A lossless switchover in progress (switchover.h). Only switchover.c and failover_clear()
+ * write it; `is_active` is set before the attempt starts and cleared with the failover record. */
+struct switchover_record {
+    bool is_active;
+    char to_host[INSTANCE_HOST_MAX + 1]; /* requested target, "" = best eligible replica */
+    int to_port;
+    int64_t timeout_ms;     /* the node's FAILOVER TIMEOUT: the longest write pause */
+    int64_t sent_ms;        /* FAILOVER TO sent, 0 = not yet */
+    bool is_accepted;       /* the node answered +OK */
+    bool is_refused;        /* the node answered an error */
+    bool saw_master_info;   /* a master INFO was read after the +OK (so it reflects FAILOVER) */
+    bool is_abort_sent;     /* FAILOVER ABORT sent */
+    char refused_reason[128];
+};
+
+/* The pre-failover hook's answer for the current attempt (failover.c). */
+enum veto_state { VETO_NONE = 0, VETO_PENDING, VETO_APPROVED, VETO_REJECTED };
+
 struct master_record {
     struct sentinel_master_params p;
     uint64_t config_epoch;
@@ -80,9 +98,13 @@ struct master_record {
     int64_t failover_start_ms;
     int64_t failover_not_before_ms; /* no new attempt of our own before this time */
     int64_t failover_pending_ms;    /* ODOWN seen: start an attempt at this time (jitter), 0 none */
+    int lost_rounds;                /* consecutive attempts lost to a split vote or silence */
     int64_t select_info_ms;         /* SELECT_SLAVE: when the fresh INFO round was sent, 0 none */
     bool leader_logged;             /* +elected-leader already emitted for this attempt */
     struct instance *promoted;
+    struct switchover_record so;
+    enum veto_state veto;
+    int64_t veto_asked_ms;
     int64_t reboot_ms;
     size_t n_replicas;
     struct instance *replicas[INSTANCE_MAX_REPLICAS];
@@ -130,6 +152,10 @@ struct instance {
     long long slave_repl_offset;
     int64_t slave_conf_change_ms;
     int64_t slave_reconf_sent_ms;
+
+    /* masters and replicas: from the last INFO (0 / INFO_FO_UNKNOWN when absent) */
+    long long master_repl_offset;
+    int node_failover_state; /* enum info_failover_state */
 
     /* sentinels */
     int64_t last_hello_ms;

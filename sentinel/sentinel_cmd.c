@@ -109,7 +109,7 @@ void sentinel_cmd_monitor(struct sentinel *s, const char *name, const char *ip, 
         return;
     }
     if (!parse_ll(port, &p) || p <= 0 || p > 65535) {
-        set_res(res, SENTINEL_CMD_ERROR, "ERR Invalid port number");
+        set_res(res, SENTINEL_CMD_ERROR, "ERR Invalid port");
         return;
     }
     if (!valid_host(s, ip)) {

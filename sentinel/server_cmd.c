@@ -1,0 +1,419 @@
+/* server_cmd: the command table of the sentinel's command server and the generic commands
+ * (spec 6.21): PING, INFO, ROLE, AUTH, HELLO, CLIENT, (P)SUBSCRIBE, (P)UNSUBSCRIBE, SHUTDOWN,
+ * COMMAND, QUIT, ACL WHOAMI|USERS. Reply shapes follow Redis Sentinel 7.0 byte for byte; the help
+ * texts are our own words. SENTINEL and PUBLISH live in server_sentinel.c. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "sentinel/describe.h"
+#include "sentinel/notify_io.h"
+#include "sentinel/sentinel.h"
+#include "sentinel/server_int.h"
+
+static bool eq(const char *a, const char *b) { return strcasecmp(a, b) == 0; }
+
+/* ---- PING, ROLE, QUIT, SHUTDOWN ------------------------------------------------------------- */
+
+static void cmd_ping(struct client *c, const struct cmd_args *a)
+{
+    if (a->argc > 2) {
+        reply_wrong_arity(c, "ping");
+        return;
+    }
+    if (c->proto < 3 && client_is_subscribed(c)) {
+        reply_array(c, 2);
+        reply_bulk_str(c, "pong");
+        if (a->argc == 2)
+            reply_bulk(c, a->argv[1], a->len[1]);
+        else
+            reply_bulk_str(c, "");
+        return;
+    }
+    if (a->argc == 2)
+        reply_bulk(c, a->argv[1], a->len[1]);
+    else
+        reply_status(c, "PONG");
+}
+
+static void cmd_role(struct client *c, const struct cmd_args *a)
+{
+    UNUSED(a);
+    struct sentinel *s = c->srv->core;
+    size_t n = sentinel_master_count(s);
+    reply_array(c, 2);
+    reply_bulk_str(c, "sentinel");
+    reply_array(c, n);
+    for (size_t i = 0; i < n; i++) {
+        const struct instance *m = sentinel_master_at(s, i);
+        reply_bulk_str(c, m->name);
+    }
+}
+
+static void cmd_quit(struct client *c, const struct cmd_args *a)
+{
+    UNUSED(a);
+    reply_status(c, "OK");
+    c->close_after_reply = true;
+}
+
+static void cmd_shutdown(struct client *c, const struct cmd_args *a)
+{
+    for (int i = 1; i < a->argc; i++) {
+        if (eq(a->argv[i], "abort")) {
+            reply_error(c, "ERR No shutdown in progress.");
+            return;
+        }
+        if (!eq(a->argv[i], "nosave") && !eq(a->argv[i], "save") && !eq(a->argv[i], "now") &&
+            !eq(a->argv[i], "force")) {
+            reply_error(c, "ERR syntax error");
+            return;
+        }
+    }
+    log_warning("SHUTDOWN requested by client %s", c->addr);
+    c->srv->shutdown_requested = true;
+    loop_stop(c->srv->loop);
+}
+
+/* ---- AUTH and HELLO ------------------------------------------------------------------------- */
+
+/* 0 ok, -1 after replying with the error. */
+static int check_credentials(struct client *c, const char *user, const char *pass)
+{
+    if (user && strcmp(user, "default") != 0) {
+        reply_error(c, "WRONGPASS invalid username-password pair or user is disabled.");
+        return -1;
+    }
+    if (c->srv->requirepass && !server_password_ok(c->srv, pass)) {
+        reply_error(c, "WRONGPASS invalid username-password pair or user is disabled.");
+        return -1;
+    }
+    c->is_authed = true;
+    return 0;
+}
+
+static void cmd_auth(struct client *c, const struct cmd_args *a)
+{
+    if (a->argc > 3) {
+        reply_error(c, "ERR syntax error");
+        return;
+    }
+    if (a->argc == 2 && c->srv->requirepass == NULL) {
+        reply_error(c, "ERR AUTH <password> called without any password configured for the "
+                       "default user. Are you sure your configuration is correct?");
+        return;
+    }
+    const char *user = a->argc == 3 ? a->argv[1] : NULL;
+    if (check_credentials(c, user, a->argv[a->argc - 1]) == 0) reply_status(c, "OK");
+}
+
+static bool valid_name_chars(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (s[i] < '!' || s[i] > '~') return false;
+    return true;
+}
+
+static void set_client_name(struct client *c, const char *name, size_t len)
+{
+    free(c->name);
+    c->name = len ? xstrndup(name, len) : NULL;
+}
+
+static void hello_reply(struct client *c)
+{
+    reply_map(c, 6);
+    reply_bulk_str(c, "server");
+    reply_bulk_str(c, "redis");
+    reply_bulk_str(c, "version");
+    reply_bulk_str(c, VIGIL_REDIS_COMPAT_VERSION);
+    reply_bulk_str(c, "proto");
+    reply_integer(c, c->proto);
+    reply_bulk_str(c, "id");
+    reply_integer(c, (long long)c->id);
+    reply_bulk_str(c, "mode");
+    reply_bulk_str(c, "sentinel");
+    reply_bulk_str(c, "modules");
+    reply_array(c, 0);
+}
+
+static void cmd_hello(struct client *c, const struct cmd_args *a)
+{
+    long long ver = c->proto;
+    if (a->argc >= 2 && (util_parse_ll(a->argv[1], a->len[1], &ver) != 0)) {
+        reply_error(c, "ERR Protocol version is not an integer or out of range");
+        return;
+    }
+    if (a->argc >= 2 && (ver < 2 || ver > 3)) {
+        reply_error(c, "NOPROTO unsupported protocol version");
+        return;
+    }
+    const char *user = NULL, *pass = NULL, *name = NULL;
+    size_t name_len = 0;
+    for (int i = 2; i < a->argc; i++) {
+        if (eq(a->argv[i], "auth") && i + 2 < a->argc) {
+            user = a->argv[i + 1];
+            pass = a->argv[i + 2];
+            i += 2;
+        } else if (eq(a->argv[i], "setname") && i + 1 < a->argc) {
+            name = a->argv[i + 1];
+            name_len = a->len[i + 1];
+            i++;
+        } else {
+            reply_errorf(c, "ERR Syntax error in HELLO option '%.128s'", a->argv[i]);
+            return;
+        }
+    }
+    if (pass && check_credentials(c, user, pass) != 0) return;
+    if (!c->is_authed) {
+        reply_error(c, "NOAUTH HELLO must be called with the client already authenticated, "
+                       "otherwise the HELLO AUTH <user> <pass> option can be used to "
+                       "authenticate the client and select the RESP protocol version at the "
+                       "same time");
+        return;
+    }
+    if (name && !valid_name_chars(name, name_len)) {
+        reply_error(c, "ERR Client names cannot contain spaces, newlines or special characters.");
+        return;
+    }
+    if (name) set_client_name(c, name, name_len);
+    c->proto = (int)ver;
+    hello_reply(c);
+}
+
+/* ---- pub/sub -------------------------------------------------------------------------------- */
+
+static void sub_reply(struct client *c, const char *kind, const char *name)
+{
+    resp_write_push_header(&c->reply, c->proto, 3);
+    resp_write_bulk_str(&c->reply, kind);
+    if (name)
+        resp_write_bulk_str(&c->reply, name);
+    else
+        resp_write_null(&c->reply, c->proto);
+    resp_write_integer(&c->reply, (long long)(c->n_channels + c->n_patterns));
+    reply_commit(c);
+}
+
+static void subscribe_common(struct client *c, const struct cmd_args *a, bool pattern)
+{
+    for (int i = 1; i < a->argc && !c->is_closed; i++) {
+        if (client_subscribe(c, a->argv[i], pattern) < 0) {
+            reply_error(c, "ERR too many subscriptions for this client");
+            return;
+        }
+        sub_reply(c, pattern ? "psubscribe" : "subscribe", a->argv[i]);
+    }
+}
+
+static void unsubscribe_common(struct client *c, const struct cmd_args *a, bool pattern)
+{
+    const char *kind = pattern ? "punsubscribe" : "unsubscribe";
+    if (a->argc > 1) {
+        for (int i = 1; i < a->argc && !c->is_closed; i++) {
+            client_unsubscribe(c, a->argv[i], pattern);
+            sub_reply(c, kind, a->argv[i]);
+        }
+        return;
+    }
+    size_t *n = pattern ? &c->n_patterns : &c->n_channels;
+    if (*n == 0) {
+        sub_reply(c, kind, NULL);
+        return;
+    }
+    while (*n > 0 && !c->is_closed) {
+        char **list = pattern ? c->patterns : c->channels;
+        char *name = xstrdup(list[0]);
+        client_unsubscribe(c, name, pattern);
+        sub_reply(c, kind, name);
+        free(name);
+    }
+}
+
+static void cmd_subscribe(struct client *c, const struct cmd_args *a)
+{
+    subscribe_common(c, a, false);
+}
+static void cmd_psubscribe(struct client *c, const struct cmd_args *a)
+{
+    subscribe_common(c, a, true);
+}
+static void cmd_unsubscribe(struct client *c, const struct cmd_args *a)
+{
+    unsubscribe_common(c, a, false);
+}
+static void cmd_punsubscribe(struct client *c, const struct cmd_args *a)
+{
+    unsubscribe_common(c, a, true);
+}
+
+/* ---- INFO ----------------------------------------------------------------------------------- */
+
+static void info_server(const struct server *srv, struct buf *b)
+{
+    struct utsname u;
+    if (uname(&u) != 0) memset(&u, 0, sizeof(u));
+    int64_t wall = clock_wall_ms();
+    long long up = (long long)((wall - srv->start_wall_ms) / 1000);
+    buf_printf(b,
+               "# Server\r\nredis_version:%s\r\nvigil_version:%s\r\nredis_git_sha1:00000000\r\n"
+               "redis_git_dirty:0\r\nredis_mode:sentinel\r\nos:%s %s %s\r\narch_bits:%d\r\n"
+               "multiplexing_api:epoll\r\nprocess_id:%d\r\nprocess_supervised:no\r\n"
+               "run_id:%s\r\ntcp_port:%d\r\nserver_time_usec:%lld\r\nuptime_in_seconds:%lld\r\n"
+               "uptime_in_days:%lld\r\nhz:10\r\nconfigured_hz:10\r\nexecutable:%s\r\n"
+               "config_file:%s\r\n",
+               VIGIL_REDIS_COMPAT_VERSION, VIGIL_VERSION, u.sysname, u.release, u.machine,
+               (int)(sizeof(void *) * 8), (int)getpid(), srv->run_id, srv->port,
+               (long long)clock_wall_us(), up, up / 86400, srv->executable, srv->config_file);
+}
+
+static void info_clients(const struct server *srv, struct buf *b)
+{
+    buf_printf(b,
+               "# Clients\r\nconnected_clients:%zu\r\ncluster_connections:0\r\nmaxclients:%d\r\n"
+               "blocked_clients:0\r\ntracking_clients:0\r\nclients_in_timeout_table:0\r\n",
+               srv->n_clients, srv->maxclients);
+}
+
+static void info_stats(const struct server *srv, struct buf *b)
+{
+    size_t channels = 0, patterns = 0;
+    for (const struct client *c = srv->clients; c; c = c->next) {
+        channels += c->n_channels; /* per subscription, not per distinct channel */
+        patterns += c->n_patterns;
+    }
+    buf_printf(b,
+               "# Stats\r\ntotal_connections_received:%llu\r\ntotal_commands_processed:%llu\r\n"
+               "total_net_input_bytes:%llu\r\ntotal_net_output_bytes:%llu\r\n"
+               "rejected_connections:%llu\r\npubsub_channels:%zu\r\npubsub_patterns:%zu\r\n"
+               "total_error_replies:%llu\r\n",
+               srv->total_connections, srv->total_commands, srv->total_net_input,
+               srv->total_net_output, srv->rejected_connections, channels, patterns,
+               srv->total_error_replies);
+}
+
+static void info_cpu(struct buf *b)
+{
+    struct rusage self, kids;
+    getrusage(RUSAGE_SELF, &self);
+    getrusage(RUSAGE_CHILDREN, &kids);
+#define TV(t) ((double)(t).tv_sec + (double)(t).tv_usec / 1e6)
+    buf_printf(b,
+               "# CPU\r\nused_cpu_sys:%.6f\r\nused_cpu_user:%.6f\r\nused_cpu_sys_children:%.6f\r\n"
+               "used_cpu_user_children:%.6f\r\n",
+               TV(self.ru_stime), TV(self.ru_utime), TV(kids.ru_stime), TV(kids.ru_utime));
+#undef TV
+}
+
+enum { INFO_SERVER = 1, INFO_CLIENTS = 2, INFO_STATS = 4, INFO_CPU = 8, INFO_SENTINEL = 16 };
+
+static unsigned info_sections(const struct cmd_args *a)
+{
+    if (a->argc == 1) return 31;
+    unsigned mask = 0;
+    for (int i = 1; i < a->argc; i++) {
+        const char *s = a->argv[i];
+        if (eq(s, "default") || eq(s, "all") || eq(s, "everything"))
+            mask |= 31;
+        else if (eq(s, "server"))
+            mask |= INFO_SERVER;
+        else if (eq(s, "clients"))
+            mask |= INFO_CLIENTS;
+        else if (eq(s, "stats"))
+            mask |= INFO_STATS;
+        else if (eq(s, "cpu"))
+            mask |= INFO_CPU;
+        else if (eq(s, "sentinel"))
+            mask |= INFO_SENTINEL;
+    }
+    return mask;
+}
+
+static void cmd_info(struct client *c, const struct cmd_args *a)
+{
+    const struct server *srv = c->srv;
+    unsigned mask = info_sections(a);
+    struct buf b;
+    buf_init(&b);
+    for (unsigned bit = 1; bit <= INFO_SENTINEL; bit <<= 1) {
+        if (!(mask & bit)) continue;
+        if (b.len) buf_append_str(&b, "\r\n");
+        switch (bit) {
+        case INFO_SERVER:
+            info_server(srv, &b);
+            break;
+        case INFO_CLIENTS:
+            info_clients(srv, &b);
+            break;
+        case INFO_STATS:
+            info_stats(srv, &b);
+            break;
+        case INFO_CPU:
+            info_cpu(&b);
+            break;
+        default:
+            sentinel_info_section(srv->core, notify_io_running_scripts(srv->notify),
+                                  notify_io_queued_scripts(srv->notify), &b);
+            break;
+        }
+    }
+    reply_bulk(c, b.data ? b.data : "", b.len);
+    buf_free(&b);
+}
+
+/* ---- ACL ------------------------------------------------------------------------------------ */
+
+static void cmd_acl(struct client *c, const struct cmd_args *a)
+{
+    if (eq(a->argv[1], "whoami") && a->argc == 2) {
+        reply_bulk_str(c, "default");
+    } else if (eq(a->argv[1], "users") && a->argc == 2) {
+        reply_array(c, 1);
+        reply_bulk_str(c, "default");
+    } else {
+        reply_unknown_subcommand(c, a->argv[1], "ACL");
+    }
+}
+
+/* ---- the table ------------------------------------------------------------------------------ */
+
+static const struct cmd_def commands[] = {
+    {"ping", -1, CMD_PUBSUB, cmd_ping},
+    {"info", -1, 0, cmd_info},
+    {"role", 1, 0, cmd_role},
+    {"auth", -2, CMD_NOAUTH, cmd_auth},
+    {"hello", -1, CMD_NOAUTH, cmd_hello},
+    {"client", -2, CMD_CONTAINER, cmd_client},
+    {"subscribe", -2, CMD_PUBSUB, cmd_subscribe},
+    {"psubscribe", -2, CMD_PUBSUB, cmd_psubscribe},
+    {"unsubscribe", -1, CMD_PUBSUB, cmd_unsubscribe},
+    {"punsubscribe", -1, CMD_PUBSUB, cmd_punsubscribe},
+    {"publish", 3, 0, cmd_publish},
+    {"sentinel", -2, CMD_CONTAINER, cmd_sentinel},
+    {"shutdown", -1, 0, cmd_shutdown},
+    {"command", -1, CMD_CONTAINER, cmd_command},
+    {"acl", -2, CMD_CONTAINER, cmd_acl},
+    {"quit", -1, CMD_NOAUTH | CMD_PUBSUB, cmd_quit},
+};
+
+const struct cmd_def *server_cmd_lookup(const char *name)
+{
+    for (size_t i = 0; i < ARRAY_LEN(commands); i++)
+        if (eq(commands[i].name, name)) return &commands[i];
+    return NULL;
+}
+
+size_t server_cmd_count(void) { return ARRAY_LEN(commands); }
+
+const struct cmd_def *server_cmd_at(size_t i)
+{
+    ASSERT(i < ARRAY_LEN(commands));
+    return &commands[i];
+}

@@ -1,0 +1,138 @@
+/* server_int: the command server's internals shared by server.c (connections, dispatch,
+ * pub/sub delivery), server_cmd.c (generic commands) and server_sentinel.c (SENTINEL). Not for
+ * other modules.
+ *
+ * Invariants: a client is on the server's list until closed; a closed client gets no more
+ * replies and is freed after the current loop iteration; every reply goes through the reply_*
+ * helpers, which enforce the reply-buffer limit.
+ */
+#ifndef VIGIL_SENTINEL_SERVER_INT_H
+#define VIGIL_SENTINEL_SERVER_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "common/net.h"
+#include "common/resp.h"
+#include "sentinel/server.h"
+
+struct client {
+    struct server *srv;
+    uint64_t id;
+    int fd;
+    char addr[NET_ADDR_STRLEN];
+    char laddr[NET_ADDR_STRLEN];
+    struct buf qbuf;
+    struct resp_request req;
+    struct buf reply;
+    int proto; /* 2 or 3 */
+    bool is_authed;
+    bool is_closed;
+    bool close_after_reply;
+    bool is_writing;
+    bool is_dirty;
+    char *name, *lib_name, *lib_ver;
+    int64_t ctime_ms, last_ms;
+    char last_cmd[64];
+    size_t n_channels, n_patterns;
+    char **channels, **patterns;
+    struct client *prev, *next; /* all clients */
+    struct client *dirty_next;
+};
+
+struct server {
+    struct loop *loop;
+    struct sentinel *core;
+    struct notify_io *notify;
+    int lfd;
+    int port;
+    char *bind;
+    char *requirepass;
+    int maxclients;
+    char *config_file;
+    char *executable;
+    char run_id[41];
+    int64_t start_wall_ms;
+    uint64_t next_client_id;
+    size_t n_clients;
+    struct client *clients;
+    struct client *dirty;
+    bool shutdown_requested;
+    bool is_destroying; /* free closed clients at once: no loop iteration will follow */
+    /* stats */
+    unsigned long long total_connections, total_commands, rejected_connections;
+    unsigned long long total_error_replies, total_net_input, total_net_output;
+};
+
+/* A command's arguments as NUL-terminated strings (binary-safe lengths alongside). */
+struct cmd_args {
+    int argc;
+    char **argv;
+    size_t *len;
+};
+
+typedef void (*cmd_fn)(struct client *c, const struct cmd_args *a);
+
+#define CMD_NOAUTH 0x1u    /* allowed before AUTH */
+#define CMD_PUBSUB 0x2u    /* allowed in RESP2 subscribed mode */
+#define CMD_CONTAINER 0x4u /* has subcommands: CLIENT LIST shows "name|sub" */
+
+struct cmd_def {
+    const char *name; /* lower case */
+    int arity;        /* > 0 exact, < 0 at least -arity */
+    unsigned flags;
+    cmd_fn fn;
+};
+
+/* server_cmd.c: the command table (NULL name ends it) and subcommand dispatch help. */
+const struct cmd_def *server_cmd_lookup(const char *name);
+size_t server_cmd_count(void);
+const struct cmd_def *server_cmd_at(size_t i);
+/* Shared for subcommands: "ERR unknown subcommand '<x>'. Try <CMD> HELP." */
+void reply_unknown_subcommand(struct client *c, const char *sub, const char *cmd_upper);
+/* "ERR wrong number of arguments for '<name>' command" */
+void reply_wrong_arity(struct client *c, const char *name);
+
+/* server_sentinel.c */
+void cmd_sentinel(struct client *c, const struct cmd_args *a);
+void cmd_publish(struct client *c, const struct cmd_args *a);
+/* The SENTINEL subcommand table (for COMMAND). */
+size_t server_sentinel_subcommands(const struct cmd_def **out);
+
+/* server_client.c */
+void cmd_client(struct client *c, const struct cmd_args *a);
+void cmd_command(struct client *c, const struct cmd_args *a);
+/* Find argv[1] in subs, check its arity ("<parent>|<sub>" in the error), run it; unknown
+ * subcommands get "Try <PARENT> HELP.". */
+void server_run_subcommand(struct client *c, const struct cmd_args *a, const char *parent,
+                           const struct cmd_def *subs, size_t n);
+/* An array of status lines. */
+void reply_help(struct client *c, const char *const *lines, size_t n);
+
+/* server.c: reply helpers (protocol-aware) and client bookkeeping. reply_commit: after writing
+ * into c->reply directly (enforces the output limit, schedules the write). */
+void reply_commit(struct client *c);
+void reply_status(struct client *c, const char *s);
+void reply_error(struct client *c, const char *s);
+void reply_errorf(struct client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void reply_integer(struct client *c, long long v);
+void reply_bulk(struct client *c, const char *s, size_t len);
+void reply_bulk_str(struct client *c, const char *s);
+void reply_null(struct client *c);
+void reply_null_array(struct client *c);
+void reply_array(struct client *c, size_t n);
+void reply_map(struct client *c, size_t npairs);
+void reply_verbatim(struct client *c, const char *s, size_t len);
+bool client_is_subscribed(const struct client *c);
+/* Subscription bookkeeping; 1 added/removed, 0 no change, -1 limit reached. */
+int client_subscribe(struct client *c, const char *name, bool pattern);
+int client_unsubscribe(struct client *c, const char *name, bool pattern);
+void client_close(struct client *c);
+/* CLIENT LIST / INFO line for c (appended, "\n"-terminated). */
+void client_describe(const struct client *c, struct buf *out);
+/* Constant-time comparison of a password with the configured one. */
+bool server_password_ok(const struct server *srv, const char *pass);
+
+#endif

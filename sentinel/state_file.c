@@ -1,0 +1,540 @@
+/* state_file: JSON codec and atomic, durable write of the sentinel's learned state (see
+ * state_file.h for the format and the guarantees). The decoder trusts nothing: every known key is
+ * type- and range-checked, every string bounded; unknown keys are skipped. */
+#include "sentinel/state_file.h"
+
+#include <cjson/cJSON.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/util.h"
+#include "sentinel/instance.h"
+#include "sentinel/sentinel.h"
+
+#define MAX_EXACT_INT 9007199254740992.0 /* 2^53: integers above are not exact in a double */
+#define STR_MAX 4096                     /* any string field: paths, passwords, names */
+
+/* ---- meta ----------------------------------------------------------------------------------- */
+
+void state_file_meta_free(struct state_file_meta *m)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        free(m->names[i]);
+        free(m->fingerprints[i]);
+    }
+    free(m->names);
+    free(m->fingerprints);
+    memset(m, 0, sizeof(*m));
+}
+
+static void meta_add(struct state_file_meta *m, const char *name, const char *fp)
+{
+    m->names = xrealloc(m->names, (m->n + 1) * sizeof(*m->names));
+    m->fingerprints = xrealloc(m->fingerprints, (m->n + 1) * sizeof(*m->fingerprints));
+    m->names[m->n] = xstrdup(name);
+    m->fingerprints[m->n] = xstrdup(fp);
+    m->n++;
+}
+
+void state_file_meta_copy(struct state_file_meta *dst, const struct state_file_meta *src)
+{
+    memset(dst, 0, sizeof(*dst));
+    for (size_t i = 0; src && i < src->n; i++) meta_add(dst, src->names[i], src->fingerprints[i]);
+}
+
+const char *state_file_meta_get(const struct state_file_meta *m, const char *name)
+{
+    for (size_t i = 0; m && i < m->n; i++)
+        if (strcmp(m->names[i], name) == 0) return m->fingerprints[i];
+    return NULL;
+}
+
+int state_file_path(const char *dir, char *out, size_t cap)
+{
+    int n = snprintf(out, cap, "%s/%s", dir && dir[0] ? dir : ".", STATE_FILE_NAME);
+    return n < 0 || (size_t)n >= cap ? -1 : 0;
+}
+
+/* ---- encoding ------------------------------------------------------------------------------- */
+
+/* Integers as exact decimal text: cJSON prints doubles with 15 digits, which would round epochs
+ * above 10^15. */
+static void add_int(cJSON *o, const char *key, long long v)
+{
+    char b[32];
+    snprintf(b, sizeof(b), "%lld", v);
+    cJSON_AddRawToObject(o, key, b);
+}
+
+static void add_str_opt(cJSON *o, const char *key, const char *v)
+{
+    if (v) cJSON_AddStringToObject(o, key, v);
+}
+
+static cJSON *encode_params(const struct sentinel_master_params *p)
+{
+    cJSON *o = cJSON_CreateObject();
+    add_int(o, "quorum", p->quorum);
+    add_int(o, "down_after_ms", p->down_after_ms);
+    add_int(o, "failover_timeout_ms", p->failover_timeout_ms);
+    add_int(o, "parallel_syncs", p->parallel_syncs);
+    add_int(o, "master_reboot_down_after_period_ms", p->master_reboot_down_after_period_ms);
+    add_str_opt(o, "auth_pass", p->auth_pass);
+    add_str_opt(o, "auth_user", p->auth_user);
+    add_str_opt(o, "notification_script", p->notification_script);
+    add_str_opt(o, "client_reconfig_script", p->client_reconfig_script);
+    cJSON *r = cJSON_AddArrayToObject(o, "renames");
+    for (size_t i = 0; i < p->n_renames; i++) {
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "from", p->renames[i].from);
+        cJSON_AddStringToObject(e, "to", p->renames[i].to);
+        cJSON_AddItemToArray(r, e);
+    }
+    return o;
+}
+
+static cJSON *encode_addrs(const struct sentinel_state_addr *a, size_t n, bool with_runid)
+{
+    cJSON *arr = cJSON_CreateArray();
+    for (size_t i = 0; i < n; i++) {
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "host", a[i].host);
+        add_int(e, "port", a[i].port);
+        if (with_runid) cJSON_AddStringToObject(e, "runid", a[i].runid);
+        cJSON_AddItemToArray(arr, e);
+    }
+    return arr;
+}
+
+static cJSON *encode_master(const struct sentinel_state_master *m)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "name", m->name);
+    cJSON_AddStringToObject(o, "host", m->host);
+    add_int(o, "port", m->port);
+    add_int(o, "config_epoch", (long long)m->config_epoch);
+    cJSON_AddStringToObject(o, "leader", m->leader);
+    add_int(o, "leader_epoch", (long long)m->leader_epoch);
+    cJSON_AddItemToObject(o, "params", encode_params(&m->params));
+    cJSON_AddItemToObject(o, "replicas", encode_addrs(m->replicas, m->n_replicas, false));
+    cJSON_AddItemToObject(o, "sentinels", encode_addrs(m->sentinels, m->n_sentinels, true));
+    return o;
+}
+
+char *state_file_encode(const struct sentinel_state *st, const struct state_file_meta *meta)
+{
+    cJSON *root = cJSON_CreateObject();
+    add_int(root, "version", STATE_FILE_VERSION);
+    cJSON_AddStringToObject(root, "myid", st->myid);
+    add_int(root, "current_epoch", (long long)st->current_epoch);
+    cJSON *masters = cJSON_AddArrayToObject(root, "masters");
+    for (size_t i = 0; i < st->n_masters; i++)
+        cJSON_AddItemToArray(masters, encode_master(&st->masters[i]));
+    cJSON *cm = cJSON_AddObjectToObject(root, "config_masters");
+    for (size_t i = 0; meta && i < meta->n; i++)
+        cJSON_AddStringToObject(cm, meta->names[i], meta->fingerprints[i]);
+    char *text = cJSON_Print(root);
+    cJSON_Delete(root);
+    ASSERT(text != NULL); /* cJSON only fails on out-of-memory */
+    char *out = xstrdup(text);
+    cJSON_free(text);
+    return out;
+}
+
+/* ---- decoding ------------------------------------------------------------------------------- */
+
+struct dec {
+    char *err;
+    size_t errlen;
+    bool failed;
+};
+
+static void dec_fail(struct dec *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void dec_fail(struct dec *d, const char *fmt, ...)
+{
+    if (d->failed) return; /* keep the first problem */
+    d->failed = true;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(d->err, d->errlen, fmt, ap);
+    va_end(ap);
+}
+
+/* Integer in [min, max] at o[key]; absent: *out = def unless required. */
+static long long get_int(struct dec *d, const cJSON *o, const char *where, const char *key,
+                         bool required, long long min, double max, long long def)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (v == NULL || cJSON_IsNull(v)) {
+        if (required) dec_fail(d, "%s: missing \"%s\"", where, key);
+        return def;
+    }
+    double x = cJSON_IsNumber(v) ? v->valuedouble : -1.0;
+    if (!cJSON_IsNumber(v) || x != (double)(long long)x || x < (double)min || x > max ||
+        x > MAX_EXACT_INT) {
+        dec_fail(d, "%s: \"%s\" must be an integer from %lld to %.0f", where, key, min,
+                 max < MAX_EXACT_INT ? max : MAX_EXACT_INT);
+        return def;
+    }
+    return (long long)x;
+}
+
+/* Owned copy of the string at o[key], or NULL when absent/null (an error if required). */
+static char *get_str(struct dec *d, const cJSON *o, const char *where, const char *key,
+                     bool required)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (v == NULL || cJSON_IsNull(v)) {
+        if (required) dec_fail(d, "%s: missing \"%s\"", where, key);
+        return NULL;
+    }
+    if (!cJSON_IsString(v) || v->valuestring == NULL || strlen(v->valuestring) > STR_MAX) {
+        dec_fail(d, "%s: \"%s\" must be a string of at most %d bytes", where, key, STR_MAX);
+        return NULL;
+    }
+    return xstrdup(v->valuestring);
+}
+
+static bool runid_ok(const char *s, bool allow_empty)
+{
+    size_t n = strlen(s);
+    if (n == 0) return allow_empty;
+    if (n != SENTINEL_RUNID_LEN) return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)s[i])) return false;
+    return true;
+}
+
+static void get_runid(struct dec *d, const cJSON *o, const char *where, const char *key,
+                      bool allow_empty, char out[SENTINEL_RUNID_LEN + 1])
+{
+    char *s = get_str(d, o, where, key, !allow_empty);
+    out[0] = '\0';
+    if (s == NULL) return;
+    if (!runid_ok(s, allow_empty))
+        dec_fail(d, "%s: \"%s\" must be %d alphanumeric characters", where, key,
+                 SENTINEL_RUNID_LEN);
+    else
+        memcpy(out, s, strlen(s) + 1);
+    free(s);
+}
+
+static const cJSON *get_array(struct dec *d, const cJSON *o, const char *where, const char *key,
+                              size_t max)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (v == NULL || cJSON_IsNull(v)) return NULL;
+    if (!cJSON_IsArray(v) || (size_t)cJSON_GetArraySize(v) > max) {
+        dec_fail(d, "%s: \"%s\" must be an array of at most %zu entries", where, key, max);
+        return NULL;
+    }
+    return v;
+}
+
+static void decode_renames(struct dec *d, const cJSON *o, const char *where,
+                           struct sentinel_master_params *p)
+{
+    const cJSON *arr = get_array(d, o, where, "renames", 64);
+    const cJSON *e;
+    cJSON_ArrayForEach(e, arr)
+    {
+        char *from = get_str(d, e, where, "from", true), *to = get_str(d, e, where, "to", true);
+        if (from && to) {
+            p->renames = xrealloc(p->renames, (p->n_renames + 1) * sizeof(*p->renames));
+            p->renames[p->n_renames].from = from;
+            p->renames[p->n_renames++].to = to;
+        } else {
+            free(from);
+            free(to);
+        }
+    }
+}
+
+static void decode_params(struct dec *d, const cJSON *o, const char *where,
+                          struct sentinel_master_params *p)
+{
+    memset(p, 0, sizeof(*p));
+    if (o == NULL || !cJSON_IsObject(o)) {
+        dec_fail(d, "%s: \"params\" must be an object", where);
+        return;
+    }
+    p->quorum = (int)get_int(d, o, where, "quorum", true, 1, 1000000, 1);
+    p->down_after_ms = get_int(d, o, where, "down_after_ms", false, 1, MAX_EXACT_INT, 30000);
+    p->failover_timeout_ms =
+        get_int(d, o, where, "failover_timeout_ms", false, 1, MAX_EXACT_INT, 180000);
+    p->parallel_syncs = (int)get_int(d, o, where, "parallel_syncs", false, 1, 1000000, 1);
+    p->master_reboot_down_after_period_ms =
+        get_int(d, o, where, "master_reboot_down_after_period_ms", false, 0, MAX_EXACT_INT, 0);
+    p->auth_pass = get_str(d, o, where, "auth_pass", false);
+    p->auth_user = get_str(d, o, where, "auth_user", false);
+    p->notification_script = get_str(d, o, where, "notification_script", false);
+    p->client_reconfig_script = get_str(d, o, where, "client_reconfig_script", false);
+    decode_renames(d, o, where, p);
+}
+
+static struct sentinel_state_addr *decode_addrs(struct dec *d, const cJSON *o, const char *where,
+                                                const char *key, size_t max, bool with_runid,
+                                                size_t *n_out)
+{
+    const cJSON *arr = get_array(d, o, where, key, max);
+    size_t n = arr ? (size_t)cJSON_GetArraySize(arr) : 0, i = 0;
+    struct sentinel_state_addr *a = n ? xcalloc(n, sizeof(*a)) : NULL;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, arr)
+    {
+        char w[300];
+        snprintf(w, sizeof(w), "%s.%s[%zu]", where, key, i);
+        a[i].host = get_str(d, e, w, "host", true);
+        a[i].port = (int)get_int(d, e, w, "port", true, 0, 65535, 0);
+        if (with_runid) get_runid(d, e, w, "runid", false, a[i].runid);
+        if (a[i].host == NULL) a[i].host = xstrdup("");
+        i++;
+    }
+    *n_out = n;
+    return a;
+}
+
+static void decode_master(struct dec *d, const cJSON *o, size_t idx,
+                          struct sentinel_state_master *m)
+{
+    char where[64];
+    snprintf(where, sizeof(where), "masters[%zu]", idx);
+    memset(m, 0, sizeof(*m));
+    if (!cJSON_IsObject(o)) dec_fail(d, "%s: must be an object", where);
+    m->name = get_str(d, o, where, "name", true);
+    m->host = get_str(d, o, where, "host", true);
+    if (m->name == NULL) m->name = xstrdup("");
+    if (m->host == NULL) m->host = xstrdup("");
+    if (!d->failed && (m->name[0] == '\0' || strlen(m->name) > INSTANCE_NAME_MAX))
+        dec_fail(d, "%s: bad master name", where);
+    m->port = (int)get_int(d, o, where, "port", true, 0, 65535, 0);
+    m->config_epoch = (uint64_t)get_int(d, o, where, "config_epoch", false, 0, MAX_EXACT_INT, 0);
+    get_runid(d, o, where, "leader", true, m->leader);
+    m->leader_epoch = (uint64_t)get_int(d, o, where, "leader_epoch", false, 0, MAX_EXACT_INT, 0);
+    decode_params(d, cJSON_GetObjectItemCaseSensitive(o, "params"), where, &m->params);
+    m->replicas =
+        decode_addrs(d, o, where, "replicas", INSTANCE_MAX_REPLICAS, false, &m->n_replicas);
+    m->sentinels =
+        decode_addrs(d, o, where, "sentinels", INSTANCE_MAX_SENTINELS, true, &m->n_sentinels);
+}
+
+static void decode_meta(struct dec *d, const cJSON *root, struct state_file_meta *meta)
+{
+    const cJSON *cm = cJSON_GetObjectItemCaseSensitive(root, "config_masters");
+    if (cm == NULL || cJSON_IsNull(cm)) return;
+    if (!cJSON_IsObject(cm)) {
+        dec_fail(d, "\"config_masters\" must be an object");
+        return;
+    }
+    const cJSON *e;
+    cJSON_ArrayForEach(e, cm)
+    {
+        if (!cJSON_IsString(e) || e->string == NULL) {
+            dec_fail(d, "config_masters: values must be strings");
+            return;
+        }
+        meta_add(meta, e->string, e->valuestring);
+    }
+}
+
+static void decode_root(struct dec *d, const cJSON *root, struct sentinel_state *st,
+                        struct state_file_meta *meta)
+{
+    if (!cJSON_IsObject(root)) {
+        dec_fail(d, "the top level must be an object");
+        return;
+    }
+    long long version = get_int(d, root, "state", "version", true, 1, 1000000, 0);
+    if (!d->failed && version != STATE_FILE_VERSION) {
+        dec_fail(d, "unsupported version %lld (this program reads version %d)", version,
+                 STATE_FILE_VERSION);
+        return;
+    }
+    get_runid(d, root, "state", "myid", false, st->myid);
+    st->current_epoch =
+        (uint64_t)get_int(d, root, "state", "current_epoch", true, 0, MAX_EXACT_INT, 0);
+    const cJSON *masters = get_array(d, root, "state", "masters", SENTINEL_MAX_MASTERS);
+    size_t n = masters ? (size_t)cJSON_GetArraySize(masters) : 0;
+    st->masters = n ? xcalloc(n, sizeof(*st->masters)) : NULL;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, masters)
+    {
+        decode_master(d, e, st->n_masters, &st->masters[st->n_masters]);
+        st->n_masters++;
+    }
+    for (size_t i = 0; i < st->n_masters && !d->failed; i++)
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(st->masters[i].name, st->masters[j].name) == 0)
+                dec_fail(d, "masters[%zu]: duplicate master name \"%s\"", i, st->masters[i].name);
+    decode_meta(d, root, meta);
+}
+
+int state_file_decode(const char *text, size_t len, struct sentinel_state *st,
+                      struct state_file_meta *meta, char *err, size_t errlen)
+{
+    memset(st, 0, sizeof(*st));
+    memset(meta, 0, sizeof(*meta));
+    struct dec d = {.err = err, .errlen = errlen, .failed = false};
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, false);
+    if (root == NULL) {
+        size_t off = end && end >= text ? (size_t)(end - text) : 0;
+        dec_fail(&d, "not valid JSON (at byte %zu%s)", off,
+                 off + 2 >= len ? ", the file looks truncated" : "");
+    } else {
+        decode_root(&d, root, st, meta);
+        cJSON_Delete(root);
+    }
+    if (!d.failed) return 0;
+    sentinel_state_free(st);
+    state_file_meta_free(meta);
+    return -1;
+}
+
+/* ---- files ---------------------------------------------------------------------------------- */
+
+int state_file_load(const char *path, struct sentinel_state *st, struct state_file_meta *meta,
+                    char *err, size_t errlen)
+{
+    memset(st, 0, sizeof(*st));
+    memset(meta, 0, sizeof(*meta));
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) return 0;
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return -1;
+    }
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size > (off_t)STATE_FILE_MAX_BYTES) {
+        snprintf(err, errlen, "%s: not a regular file of at most %u bytes", path,
+                 STATE_FILE_MAX_BYTES);
+        close(fd);
+        return -1;
+    }
+    size_t size = (size_t)sb.st_size, got = 0;
+    char *text = xmalloc(size + 1);
+    while (got < size) {
+        ssize_t r = read(fd, text + got, size - got);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        got += (size_t)r;
+    }
+    close(fd);
+    if (got != size) {
+        snprintf(err, errlen, "%s: cannot read: short read", path);
+        free(text);
+        return -1;
+    }
+    text[size] = '\0';
+    char why[400];
+    int rc = state_file_decode(text, size, st, meta, why, sizeof(why));
+    free(text);
+    if (rc != 0) {
+        snprintf(err, errlen, "%s: %s", path, why);
+        return -1;
+    }
+    return 1;
+}
+
+static int write_all(int fd, const char *p, size_t len)
+{
+    while (len > 0) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return -1;
+        p += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+static int fsync_parent_dir(const char *path)
+{
+    char dir[4096];
+    snprintf(dir, sizeof(dir), "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash == NULL)
+        snprintf(dir, sizeof(dir), ".");
+    else if (slash == dir)
+        dir[1] = '\0';
+    else
+        *slash = '\0';
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0) return -1;
+    int rc = fsync(dfd);
+    close(dfd);
+    return rc;
+}
+
+int state_file_write_text(const char *path, const char *text, size_t len, char *err, size_t errlen)
+{
+    char tmp[4200];
+    if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
+        snprintf(err, errlen, "%s: path too long", path);
+        return -1;
+    }
+    const char *step = "open temp file";
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) goto fail;
+    step = "write";
+    if (write_all(fd, text, len) != 0) goto fail_close;
+    step = "fsync";
+    if (fdatasync(fd) != 0) goto fail_close; /* data and size: all a fresh file needs */
+    step = "close";
+    if (close(fd) != 0) {
+        fd = -1;
+        goto fail_unlink;
+    }
+    step = "rename";
+    if (rename(tmp, path) != 0) goto fail_unlink;
+    step = "fsync directory";
+    if (fsync_parent_dir(path) != 0) goto fail; /* renamed, but not known to be durable */
+    return 0;
+fail_close:
+    close(fd);
+fail_unlink : {
+    int saved = errno;
+    unlink(tmp);
+    errno = saved;
+}
+fail:
+    snprintf(err, errlen, "%s: %s failed: %s", path, step, strerror(errno));
+    return -1;
+}
+
+int state_file_write(const char *path, const struct sentinel_state *st,
+                     const struct state_file_meta *meta, char *err, size_t errlen)
+{
+    char *text = state_file_encode(st, meta);
+    int rc = state_file_write_text(path, text, strlen(text), err, errlen);
+    free(text);
+    return rc;
+}
+
+int state_file_lock_dir(const char *dir, char *err, size_t errlen)
+{
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/sentinel-state.lock", dir && dir[0] ? dir : ".");
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        snprintf(err, errlen, "%s: %s", path,
+                 errno == EWOULDBLOCK ? "another vigil-sentinel uses this directory"
+                                      : strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}

@@ -1,0 +1,337 @@
+"""vigil-sentinel as a program and as a Redis Sentinel protocol server.
+
+- Replies are compared byte for byte with Debian's redis-sentinel (7.0) monitoring the same
+  redis-server: errors, arities, null shapes, pub/sub confirmations, RESP2 and RESP3.
+- The program: --help/--version, bad YAML and a damaged state file refused with exit status 1
+  and a message naming the file, a locked state directory, SIGTERM and SHUTDOWN exit 0.
+- Runtime MONITOR / SET / REMOVE survive a restart through the state file; the YAML file is
+  never written. Events reach SUBSCRIBE/PSUBSCRIBE clients (RESP2 arrays, RESP3 pushes).
+- AUTH with requirepass; oversized requests close the connection without harming the server.
+"""
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+
+import pytest
+
+import vigiltest
+from vigiltest import Proc, RespConn, free_port, parse_reply, wait_until
+
+HOST = "127.0.0.1"
+MASTER = "mymaster"
+REDIS_SENTINEL = shutil.which("redis-sentinel") or "/usr/bin/redis-sentinel"
+
+
+def sentinel_binary():
+    return vigiltest.require_binary(vigiltest.vigil_binary("vigil-sentinel"))
+
+
+def write_yaml(path, port, data_dir, master_port=None, extra=""):
+    text = "port: %d\nbind: %s\ndir: %s\n%s" % (port, HOST, data_dir, extra)
+    if master_port:
+        text += ("masters:\n  - name: %s\n    host: %s\n    port: %d\n    quorum: 2\n"
+                 "    down-after: 5000\n" % (MASTER, HOST, master_port))
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def ping_ok(proc, port, password=None):
+    if proc.poll() is not None:
+        raise vigiltest.ProcExited("%s exited: %s" % (proc.name, proc.log_tail(20)))
+    with RespConn(HOST, port, timeout_s=1.0) as c:
+        if password:
+            c.call("AUTH", password)
+        return c.call("PING") == "PONG"
+
+
+class VigilSentinel:
+    def __init__(self, group, master_port=None, extra="", data_dir=None, port=None,
+                 password=None):
+        self.port = port or free_port()
+        self.dir = data_dir or vigiltest.new_tmp_dir_in(group.dir, "vigil-sentinel")
+        self.yaml = os.path.join(self.dir, "sentinel.yaml")
+        if not os.path.exists(self.yaml):
+            write_yaml(self.yaml, self.port, self.dir, master_port, extra)
+        self.proc = Proc([sentinel_binary(), self.yaml], name="vigil-sentinel-%d" % self.port,
+                         cwd=self.dir, group=group)
+        wait_until(lambda: ping_ok(self.proc, self.port, password), 10,
+                   "vigil-sentinel to answer PING")
+
+    def conn(self):
+        return RespConn(HOST, self.port, timeout_s=3.0)
+
+
+def run_sentinel(args, timeout_s=10):
+    """Run vigil-sentinel to completion (for start-up failures); returns (status, output)."""
+    r = subprocess.run([sentinel_binary()] + args, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=timeout_s, stdin=subprocess.DEVNULL)
+    return r.returncode, r.stdout.decode("utf-8", "replace")
+
+
+@pytest.fixture
+def master(proc_group):
+    return vigiltest.start_store("redis", name="master")
+
+
+@pytest.fixture
+def pair(proc_group, master, test_dir):
+    """A redis-sentinel and a vigil-sentinel watching the same master."""
+    if not os.access(REDIS_SENTINEL, os.X_OK):
+        pytest.skip("redis-sentinel is not installed")
+    port = free_port()
+    conf = os.path.join(test_dir, "redis-sentinel.conf")
+    with open(conf, "w") as f:
+        f.write("port %d\nbind %s\ndir %s\nsentinel monitor %s %s %d 2\n"
+                "sentinel down-after-milliseconds %s 5000\n"
+                % (port, HOST, test_dir, MASTER, HOST, master.port, MASTER))
+    ref = Proc([REDIS_SENTINEL, conf], name="redis-sentinel", cwd=test_dir, group=proc_group)
+    wait_until(lambda: ping_ok(ref, port), 10, "redis-sentinel to answer PING")
+    ours = VigilSentinel(proc_group, master.port)
+    return port, ours.port
+
+
+# --- byte-exact replies ----------------------------------------------------------------------------
+
+SAME_BYTES = [
+    ("PING",), ("PING", "hello"), ("ping", "a", "b"), ("FOO", "a", "b"), ("SELECT", "0"),
+    ("SENTINEL",), ("SENTINEL", "foo"), ("SENTINEL", "masters", "extra"), ("SENTINEL", "master"),
+    ("SENTINEL", "master", "nosuch"), ("SENTINEL", "get-master-addr-by-name", "nosuch"),
+    ("SENTINEL", "ckquorum", "nosuch"), ("SENTINEL", "replicas", "nosuch"),
+    ("SENTINEL", "slaves", "nosuch"), ("SENTINEL", "sentinels", "nosuch"),
+    ("SENTINEL", "is-master-down-by-addr", "127.0.0.1", "1", "0", "*"),
+    ("SENTINEL", "is-master-down-by-addr", "127.0.0.1", "x", "0", "*"),
+    ("SENTINEL", "reset", "nomatch*"), ("SENTINEL", "simulate-failure", "help"),
+    ("SENTINEL", "simulate-failure", "foo"), ("SENTINEL", "config", "set", "foo", "1"),
+    ("SENTINEL", "config", "get"), ("SENTINEL", "config", "get", "announce*"),
+    ("SENTINEL", "debug", "foo", "1"), ("SENTINEL", "debug", "info-period", "0"),
+    ("SENTINEL", "set", "nosuch", "quorum", "1"), ("SENTINEL", "set", MASTER, "foo", "1"),
+    ("SENTINEL", "set", MASTER, "quorum", "x"),
+    ("SENTINEL", "monitor", MASTER, "127.0.0.1", "1", "2"),
+    ("SENTINEL", "monitor", "m2", "foo", "1", "2"),
+    ("SENTINEL", "monitor", "m2", "127.0.0.1", "1", "0"), ("SENTINEL", "remove", "nosuch"),
+    ("SENTINEL", "failover", "nosuch"), ("SENTINEL", "failover", MASTER),
+    ("SENTINEL", "info-cache", "nosuch"), ("SENTINEL", "pending-scripts"),
+    ("SENTINEL", "flushconfig"), ("PUBLISH", "foo", "bar"),
+    ("PUBLISH", "__sentinel__:hello", "garbage"), ("CLIENT", "GETNAME"),
+    ("CLIENT", "SETNAME", "a b"), ("CLIENT", "foo"), ("CLIENT", "SETNAME"),
+    ("CLIENT", "KILL", "127.0.0.1:1"), ("CLIENT", "KILL", "ID", "999"),
+    ("CLIENT", "KILL", "TYPE", "foo"), ("AUTH", "foo"), ("AUTH", "a", "b"),
+    ("AUTH", "a", "b", "c"), ("HELLO", "4"), ("HELLO", "x"), ("HELLO", "3", "foo"), ("ROLE",),
+    ("INFO", "foo"), ("UNSUBSCRIBE",), ("PUNSUBSCRIBE",),
+]
+
+
+def test_replies_are_byte_identical_to_redis_sentinel(pair):
+    ref_port, our_port = pair
+    with RespConn(HOST, ref_port) as ref, RespConn(HOST, our_port) as ours:
+        for cmd in SAME_BYTES:
+            assert ours.call_bytes(*cmd) == ref.call_bytes(*cmd), cmd
+
+
+def test_monitor_bad_port_error_matches_redis(pair):
+    ref_port, our_port = pair
+    cmd = ("SENTINEL", "monitor", "m2", "127.0.0.1", "x", "2")
+    with RespConn(HOST, ref_port) as ref, RespConn(HOST, our_port) as ours:
+        assert ours.call_bytes(*cmd) == ref.call_bytes(*cmd)
+
+
+def test_subscribed_mode_matches_redis_in_resp2_and_resp3(pair):
+    ref_port, our_port = pair
+    script = [("SUBSCRIBE", "a", "b"), ("PSUBSCRIBE", "p*"), ("PING",), ("PING", "x"), ("ROLE",),
+              ("UNSUBSCRIBE", "a"), ("PUNSUBSCRIBE",), ("UNSUBSCRIBE",), ("PING",)]
+    for proto in ("2", "3"):
+        with RespConn(HOST, ref_port) as ref, RespConn(HOST, our_port) as ours:
+            ref.call("HELLO", proto)
+            ours.call("HELLO", proto)
+            for cmd in script:  # RESP2 refuses ROLE while subscribed; RESP3 answers it
+                assert ours.call_bytes(*cmd) == ref.call_bytes(*cmd), (proto, cmd)
+
+
+def mask_hello(frame):
+    frame = re.sub(rb"\$\d+\r\n\d+\.\d+\.\d+\r\n", b"$V\r\nVERSION\r\n", frame)
+    return re.sub(rb"id\r\n:\d+", b"id\r\n:N", frame)
+
+
+def test_hello_and_resp3_shapes_match_redis(pair):
+    ref_port, our_port = pair
+    with RespConn(HOST, ref_port) as ref, RespConn(HOST, our_port) as ours:
+        assert mask_hello(ours.call_bytes("HELLO", "3")) == mask_hello(ref.call_bytes("HELLO", "3"))
+        for cmd in [("SENTINEL", "get-master-addr-by-name", "nosuch"),
+                    ("SENTINEL", "is-master-down-by-addr", "127.0.0.1", "1", "0", "*"),
+                    ("SENTINEL", "simulate-failure", "help"),
+                    ("SENTINEL", "config", "get", "announce*"), ("CLIENT", "GETNAME")]:
+            assert ours.call_bytes(*cmd) == ref.call_bytes(*cmd), cmd
+        # Descriptions are maps in RESP3, with Redis's field names in Redis's order.
+        ref_m, our_m = ref.call("SENTINEL", "MASTER", MASTER), ours.call("SENTINEL", "MASTER", MASTER)
+        assert isinstance(our_m, dict) and list(our_m) == list(ref_m)
+        for k in (b"name", b"ip", b"port", b"quorum", b"down-after-milliseconds",
+                  b"failover-timeout", b"parallel-syncs", b"config-epoch"):
+            assert our_m[k] == ref_m[k], k
+
+
+def test_descriptions_and_info_have_redis_fields(pair):
+    ref_port, our_port = pair
+    with RespConn(HOST, ref_port) as ref, RespConn(HOST, our_port) as ours:
+        ref_m = ref.call("SENTINEL", "MASTER", MASTER)
+        our_m = ours.call("SENTINEL", "MASTER", MASTER)
+        assert our_m[0::2] == ref_m[0::2]
+        assert ours.call("SENTINEL", "MASTERS")[0][0::2] == ref_m[0::2]
+        ref_debug = ref.call("SENTINEL", "DEBUG")[0::2]
+        assert ours.call("SENTINEL", "DEBUG")[0::2][:len(ref_debug)] == ref_debug
+        headers = [l for l in ours.call("INFO").decode().split("\r\n") if l.startswith("#")]
+        assert headers == [l for l in ref.call("INFO").decode().split("\r\n") if l.startswith("#")]
+        keys = lambda t: [l.split(":")[0] for l in t.decode().split("\r\n") if l]
+        assert keys(ours.call("INFO", "sentinel")) == keys(ref.call("INFO", "sentinel"))
+        assert b"redis_mode:sentinel\r\n" in ours.call("INFO", "server")
+        assert ours.call("SENTINEL", "MYID") != ref.call("SENTINEL", "MYID")
+        assert len(ours.call("SENTINEL", "MYID")) == 40
+
+
+# --- the program -----------------------------------------------------------------------------------
+
+def test_help_and_version():
+    status, out = run_sentinel(["--help"])
+    assert status == 0 and "usage: vigil-sentinel" in out
+    status, out = run_sentinel(["--version"])
+    assert status == 0 and out.startswith("vigil-sentinel ")
+
+
+def test_bad_yaml_exits_1_with_file_line_column(test_dir):
+    path = os.path.join(test_dir, "bad.yaml")
+    with open(path, "w") as f:
+        f.write("port: %d\nbind: 127.0.0.1\nprot: 1\nmasters:\n"
+                "  - {name: m, host: 127.0.0.1, port: 6379, quorum: 1}\n"
+                "  - {name: m, host: 127.0.0.1, port: 6380, quorum: 1}\n" % free_port())
+    status, out = run_sentinel([path])
+    assert status == 1, out
+    assert "%s:3:1: unknown key \"prot\"" % path in out
+    status, out = run_sentinel([path, "--prot", "2"])
+    assert status == 1
+    with open(path, "w") as f:
+        f.write("port: %d\nmasters:\n  - {name: m, host: 127.0.0.1, port: 1, quorum: 1}\n"
+                "  - {name: m, host: 127.0.0.1, port: 2, quorum: 1}\n" % free_port())
+    status, out = run_sentinel([path])
+    assert status == 1
+    assert re.search(r"bad\.yaml:4:\d+: masters\.1\.name: duplicate master name", out), out
+
+
+def test_damaged_state_file_is_refused_naming_the_file(test_dir):
+    state = os.path.join(test_dir, "sentinel-state.json")
+    yaml_path = os.path.join(test_dir, "s.yaml")
+    write_yaml(yaml_path, free_port(), test_dir)
+    for text in ("{ not json", '{"version": 1, "myid": "', ""):
+        with open(state, "w") as f:
+            f.write(text)
+        status, out = run_sentinel([yaml_path])
+        assert status == 1, out
+        assert state in out, out
+
+
+def test_second_sentinel_on_the_same_dir_is_refused(proc_group, test_dir):
+    VigilSentinel(proc_group, data_dir=test_dir)
+    other = os.path.join(test_dir, "other.yaml")
+    write_yaml(other, free_port(), test_dir)
+    status, out = run_sentinel([other])
+    assert status == 1 and "another vigil-sentinel" in out, out
+
+
+def test_sigterm_and_shutdown_exit_0(proc_group):
+    a = VigilSentinel(proc_group)
+    a.proc.signal(signal.SIGTERM)
+    assert a.proc.wait(10) == 0
+    b = VigilSentinel(proc_group)
+    with b.conn() as c:
+        c.send_command("SHUTDOWN")
+        with pytest.raises(vigiltest.ConnectionClosed):
+            c.read_reply_bytes()
+    assert b.proc.wait(10) == 0
+
+
+def test_runtime_changes_survive_restart_and_yaml_is_untouched(proc_group, master):
+    s = VigilSentinel(proc_group, master.port)
+    with open(s.yaml, "rb") as f:
+        yaml_before = f.read()
+    other = vigiltest.start_store("redis", name="other")
+    with s.conn() as c:
+        assert c.call("SENTINEL", "MONITOR", "m2", HOST, str(other.port), "1") == "OK"
+        assert c.call("SENTINEL", "SET", "m2", "down-after-milliseconds", "7000") == "OK"
+        assert c.call("SENTINEL", "REMOVE", MASTER) == "OK"
+        myid = c.call("SENTINEL", "MYID")
+    s.proc.stop()
+    again = VigilSentinel(proc_group, data_dir=s.dir, port=s.port)
+    with again.conn() as c:
+        assert c.call("SENTINEL", "MYID") == myid
+        m2 = c.call("SENTINEL", "MASTER", "m2")
+        assert dict(zip(m2[0::2], m2[1::2]))[b"down-after-milliseconds"] == b"7000"
+        assert c.call("SENTINEL", "MASTER", MASTER) == vigiltest.ReplyError(
+            "ERR No such master with that name")
+        assert c.call("ROLE") == [b"sentinel", [b"m2"]]
+    with open(s.yaml, "rb") as f:
+        assert f.read() == yaml_before
+
+
+# --- events, auth, limits ---------------------------------------------------------------------------
+
+def test_events_reach_channel_and_pattern_subscribers(proc_group, master):
+    s = VigilSentinel(proc_group, master.port)
+    other = vigiltest.start_store("redis", name="other")
+    with s.conn() as sub3, s.conn() as psub, s.conn() as c:
+        sub3.call("HELLO", "3")
+        assert sub3.call("SUBSCRIBE", "+monitor") == [b"subscribe", b"+monitor", 1]
+        assert psub.call("PSUBSCRIBE", "*monitor") == [b"psubscribe", b"*monitor", 1]
+        assert c.call("SENTINEL", "MONITOR", "m2", HOST, str(other.port), "1") == "OK"
+        text = b"master m2 %s %d quorum 1" % (HOST.encode(), other.port)
+        push = parse_reply(sub3.read_reply_bytes())
+        assert isinstance(push, vigiltest.Push) and push == [b"message", b"+monitor", text]
+        assert psub.read_reply() == [b"pmessage", b"*monitor", b"+monitor", text]
+        assert c.call("SENTINEL", "REMOVE", "m2") == "OK"
+        assert psub.read_reply() == [b"pmessage", b"*monitor", b"-monitor",
+                                     b"master m2 %s %d" % (HOST.encode(), other.port)]
+
+
+def test_requirepass_is_enforced(proc_group):
+    s = VigilSentinel(proc_group, extra="requirepass: s3cret\n", password="s3cret")
+    with s.conn() as c:
+        assert c.call("PING") == vigiltest.ReplyError("NOAUTH Authentication required.")
+        assert c.call("AUTH", "wrong").message.startswith("WRONGPASS")
+        assert c.call("HELLO", "3").message.startswith("NOAUTH HELLO must be called")
+        assert c.call("AUTH", "s3cret") == "OK"
+        assert c.call("PING") == "PONG"
+    with s.conn() as c:
+        hello = c.call("HELLO", "3", "AUTH", "default", "s3cret", "SETNAME", "me")
+        assert hello[b"proto"] == 3 and hello[b"mode"] == b"sentinel"
+        assert c.call("CLIENT", "GETNAME") == b"me"
+
+
+def test_oversized_requests_close_only_that_client(proc_group):
+    s = VigilSentinel(proc_group)
+    with s.conn() as c:
+        c.send_raw(b"a" * 100000)  # an inline request without its newline
+        with pytest.raises(vigiltest.ConnectionClosed):
+            while True:
+                c.read_reply_bytes()
+    with socket.create_connection((HOST, s.port), timeout=5) as sock:
+        sock.sendall(b"*1\r\n$4000000\r\n")
+        chunk = b"x" * 65536
+        try:
+            for _ in range(40):
+                sock.sendall(chunk)
+        except OSError:
+            pass  # closed by the server: what we want
+        sock.settimeout(5)
+        data = b""
+        try:
+            while True:
+                d = sock.recv(65536)
+                if not d:
+                    break
+                data += d
+        except OSError:
+            pass
+        assert data == b"" or data.startswith(b"-ERR")
+    with s.conn() as c:
+        assert c.call("PING") == "PONG"

@@ -1,0 +1,366 @@
+/* Unit tests for sentinel/state_file: JSON round trip of every field of struct sentinel_state,
+ * corrupt and truncated files refused with the file named, unknown keys ignored, range checks,
+ * and the atomic write (the temp file never stands in for the real one, a failed write leaves
+ * the previous file intact). Each test works in its own mkdtemp directory. */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/util.h"
+#include "sentinel/state_file.h"
+
+#define ID_A "0123456789abcdef0123456789abcdef01234567"
+#define ID_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+
+static char dir[64];
+static char path[128];
+
+static void setup_dir(void)
+{
+    snprintf(dir, sizeof(dir), "/tmp/vigil-statefile-XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+    cr_assert_eq(state_file_path(dir, path, sizeof(path)), 0);
+}
+
+static void remove_dir(void)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL) return;
+    struct dirent *e;
+    char p[512];
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+        snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+        if (unlink(p) != 0) rmdir(p);
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
+TestSuite(state_file, .init = setup_dir, .fini = remove_dir);
+
+static void write_raw(const char *text)
+{
+    FILE *f = fopen(path, "wb");
+    cr_assert_not_null(f);
+    fwrite(text, 1, strlen(text), f);
+    fclose(f);
+}
+
+/* A state that uses every field. */
+static void full_state(struct sentinel_state *st, struct state_file_meta *meta)
+{
+    memset(st, 0, sizeof(*st));
+    memcpy(st->myid, ID_A, sizeof(st->myid));
+    st->current_epoch = 42;
+    struct sentinel_state_master *m =
+        sentinel_state_add_master(st, "mymaster", "10.0.0.1", 6380, 2);
+    m->config_epoch = 41;
+    memcpy(m->leader, ID_B, sizeof(m->leader));
+    m->leader_epoch = 42;
+    m->params.down_after_ms = 1500;
+    m->params.failover_timeout_ms = 9000;
+    m->params.parallel_syncs = 3;
+    m->params.master_reboot_down_after_period_ms = 7000;
+    m->params.auth_pass = xstrdup("s3cret \"quoted\"");
+    m->params.auth_user = xstrdup("alice");
+    m->params.notification_script = xstrdup("/usr/local/bin/notify.sh");
+    m->params.client_reconfig_script = xstrdup("/usr/local/bin/reconf.sh");
+    m->params.n_renames = 1;
+    m->params.renames = xcalloc(1, sizeof(*m->params.renames));
+    m->params.renames[0].from = xstrdup("CONFIG");
+    m->params.renames[0].to = xstrdup("GUESSME");
+    m->n_replicas = 2;
+    m->replicas = xcalloc(2, sizeof(*m->replicas));
+    m->replicas[0].host = xstrdup("10.0.0.2");
+    m->replicas[0].port = 6379;
+    m->replicas[1].host = xstrdup("::1");
+    m->replicas[1].port = 6390;
+    m->n_sentinels = 1;
+    m->sentinels = xcalloc(1, sizeof(*m->sentinels));
+    m->sentinels[0].host = xstrdup("10.0.0.11");
+    m->sentinels[0].port = 26379;
+    memcpy(m->sentinels[0].runid, ID_B, sizeof(m->sentinels[0].runid));
+    sentinel_state_add_master(st, "other", "10.0.0.9", 7000, 1);
+    memset(meta, 0, sizeof(*meta));
+    meta->n = 1;
+    meta->names = xcalloc(1, sizeof(char *));
+    meta->fingerprints = xcalloc(1, sizeof(char *));
+    meta->names[0] = xstrdup("mymaster");
+    meta->fingerprints[0] = xstrdup("host=10.0.0.1 port=6379");
+}
+
+static void assert_same(const struct sentinel_state *a, const struct sentinel_state *b)
+{
+    cr_assert_str_eq(a->myid, b->myid);
+    cr_assert_eq(a->current_epoch, b->current_epoch);
+    cr_assert_eq(a->n_masters, b->n_masters);
+    for (size_t i = 0; i < a->n_masters; i++) {
+        const struct sentinel_state_master *x = &a->masters[i], *y = &b->masters[i];
+        cr_assert_str_eq(x->name, y->name);
+        cr_assert_str_eq(x->host, y->host);
+        cr_assert_eq(x->port, y->port);
+        cr_assert_eq(x->config_epoch, y->config_epoch);
+        cr_assert_str_eq(x->leader, y->leader);
+        cr_assert_eq(x->leader_epoch, y->leader_epoch);
+        cr_assert_eq(x->params.quorum, y->params.quorum);
+        cr_assert_eq(x->params.down_after_ms, y->params.down_after_ms);
+        cr_assert_eq(x->params.failover_timeout_ms, y->params.failover_timeout_ms);
+        cr_assert_eq(x->params.parallel_syncs, y->params.parallel_syncs);
+        cr_assert_eq(x->params.master_reboot_down_after_period_ms,
+                     y->params.master_reboot_down_after_period_ms);
+        cr_assert_eq(x->params.auth_pass == NULL, y->params.auth_pass == NULL);
+        if (x->params.auth_pass) cr_assert_str_eq(x->params.auth_pass, y->params.auth_pass);
+        cr_assert_eq(x->params.auth_user == NULL, y->params.auth_user == NULL);
+        cr_assert_eq(x->params.notification_script == NULL, y->params.notification_script == NULL);
+        cr_assert_eq(x->params.n_renames, y->params.n_renames);
+        for (size_t k = 0; k < x->params.n_renames; k++) {
+            cr_assert_str_eq(x->params.renames[k].from, y->params.renames[k].from);
+            cr_assert_str_eq(x->params.renames[k].to, y->params.renames[k].to);
+        }
+        cr_assert_eq(x->n_replicas, y->n_replicas);
+        for (size_t k = 0; k < x->n_replicas; k++) {
+            cr_assert_str_eq(x->replicas[k].host, y->replicas[k].host);
+            cr_assert_eq(x->replicas[k].port, y->replicas[k].port);
+        }
+        cr_assert_eq(x->n_sentinels, y->n_sentinels);
+        for (size_t k = 0; k < x->n_sentinels; k++) {
+            cr_assert_str_eq(x->sentinels[k].host, y->sentinels[k].host);
+            cr_assert_eq(x->sentinels[k].port, y->sentinels[k].port);
+            cr_assert_str_eq(x->sentinels[k].runid, y->sentinels[k].runid);
+        }
+    }
+}
+
+Test(state_file, round_trip_keeps_every_field)
+{
+    struct sentinel_state st, back;
+    struct state_file_meta meta, meta_back;
+    char err[256];
+    full_state(&st, &meta);
+    cr_assert_eq(state_file_write(path, &st, &meta, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(state_file_load(path, &back, &meta_back, err, sizeof(err)), 1, "%s", err);
+    assert_same(&st, &back);
+    cr_assert_str_eq(back.masters[0].params.auth_user, "alice");
+    cr_assert_str_eq(back.masters[0].params.client_reconfig_script, "/usr/local/bin/reconf.sh");
+    cr_assert_null(back.masters[1].params.auth_pass);
+    cr_assert_eq(meta_back.n, 1);
+    cr_assert_str_eq(state_file_meta_get(&meta_back, "mymaster"), "host=10.0.0.1 port=6379");
+    cr_assert_null(state_file_meta_get(&meta_back, "other"));
+    sentinel_state_free(&st);
+    sentinel_state_free(&back);
+    state_file_meta_free(&meta);
+    state_file_meta_free(&meta_back);
+}
+
+Test(state_file, file_is_private_when_written)
+{
+    struct sentinel_state st;
+    struct state_file_meta meta;
+    char err[256];
+    full_state(&st, &meta);
+    cr_assert_eq(state_file_write(path, &st, &meta, err, sizeof(err)), 0, "%s", err);
+    struct stat sb;
+    cr_assert_eq(stat(path, &sb), 0);
+    cr_assert_eq(sb.st_mode & 077, 0, "state file holds passwords: mode must be 0600");
+    sentinel_state_free(&st);
+    state_file_meta_free(&meta);
+}
+
+Test(state_file, missing_file_means_fresh_start)
+{
+    struct sentinel_state st;
+    struct state_file_meta meta;
+    char err[256] = "";
+    cr_assert_eq(state_file_load(path, &st, &meta, err, sizeof(err)), 0);
+    cr_assert_eq(st.n_masters, 0);
+    cr_assert_eq(st.myid[0], '\0');
+    cr_assert_eq(st.current_epoch, 0);
+}
+
+Test(state_file, corrupt_file_is_an_error_naming_the_file)
+{
+    struct sentinel_state st;
+    struct state_file_meta meta;
+    char err[512];
+    write_raw("this is { not json");
+    cr_assert_eq(state_file_load(path, &st, &meta, err, sizeof(err)), -1);
+    cr_assert(strstr(err, path) != NULL, "error must name the file: %s", err);
+    cr_assert(strstr(err, "JSON") != NULL, "%s", err);
+}
+
+Test(state_file, truncated_file_is_an_error)
+{
+    struct sentinel_state st, back;
+    struct state_file_meta meta, mb;
+    char err[512];
+    full_state(&st, &meta);
+    char *text = state_file_encode(&st, &meta);
+    /* Every proper prefix of a valid file must be refused, never read as a smaller state. */
+    size_t len = strlen(text);
+    for (size_t cut = 0; cut < len - 1; cut += 7) {
+        cr_assert_eq(state_file_decode(text, cut, &back, &mb, err, sizeof(err)), -1,
+                     "prefix of %zu bytes accepted", cut);
+    }
+    text[len / 2] = '\0';
+    write_raw(text);
+    cr_assert_eq(state_file_load(path, &back, &mb, err, sizeof(err)), -1);
+    cr_assert(strstr(err, path) != NULL, "%s", err);
+    cr_assert(strstr(err, "truncated") != NULL, "%s", err);
+    free(text);
+    sentinel_state_free(&st);
+    state_file_meta_free(&meta);
+}
+
+Test(state_file, empty_file_is_an_error)
+{
+    struct sentinel_state st;
+    struct state_file_meta meta;
+    char err[512];
+    write_raw("");
+    cr_assert_eq(state_file_load(path, &st, &meta, err, sizeof(err)), -1);
+}
+
+Test(state_file, unknown_fields_are_ignored)
+{
+    struct sentinel_state st;
+    struct state_file_meta meta;
+    char err[512];
+    write_raw("{\"version\":1,\"myid\":\"" ID_A "\",\"current_epoch\":7,\"future\":{\"x\":[1,2]},"
+              "\"masters\":[{\"name\":\"m\",\"host\":\"127.0.0.1\",\"port\":6379,\"leader\":\"\","
+              "\"shiny\":true,\"params\":{\"quorum\":2,\"new_knob\":\"on\"},"
+              "\"replicas\":[{\"host\":\"127.0.0.1\",\"port\":6380,\"extra\":1}]}]}");
+    cr_assert_eq(state_file_load(path, &st, &meta, err, sizeof(err)), 1, "%s", err);
+    cr_assert_eq(st.current_epoch, 7);
+    cr_assert_eq(st.n_masters, 1);
+    cr_assert_eq(st.masters[0].params.quorum, 2);
+    cr_assert_eq(st.masters[0].params.down_after_ms, 30000, "missing optional keys default");
+    cr_assert_eq(st.masters[0].n_replicas, 1);
+    cr_assert_eq(st.masters[0].n_sentinels, 0);
+    sentinel_state_free(&st);
+    state_file_meta_free(&meta);
+}
+
+struct bad_case {
+    const char *json;
+    const char *needle;
+};
+
+Test(state_file, wrong_types_and_ranges_are_refused)
+{
+    static const struct bad_case cases[] = {
+        {"[]", "object"},
+        {"{\"version\":2,\"myid\":\"" ID_A "\",\"current_epoch\":1}", "version"},
+        {"{\"version\":1,\"myid\":\"short\",\"current_epoch\":1}", "myid"},
+        {"{\"version\":1,\"myid\":\"" ID_A "\",\"current_epoch\":-1}", "current_epoch"},
+        {"{\"version\":1,\"myid\":\"" ID_A "\",\"current_epoch\":1.5}", "current_epoch"},
+        {"{\"version\":1,\"myid\":\"" ID_A "\",\"current_epoch\":\"3\"}", "current_epoch"},
+        {"{\"version\":1,\"myid\":\"" ID_A "\",\"current_epoch\":1e300}", "current_epoch"},
+        {"{\"version\":1,\"myid\":\"" ID_A "\"}", "current_epoch"},
+        {"{\"version\":1,\"myid\":\"" ID_A "\",\"current_epoch\":1,\"masters\":{}}", "masters"},
+        {"{\"version\":1,\"myid\":\"" ID_A "\",\"current_epoch\":1,\"masters\":[{\"name\":\"m\","
+         "\"host\":\"h\",\"port\":70000,\"leader\":\"\",\"params\":{\"quorum\":1}}]}",
+         "port"},
+        {"{\"version\":1,\"myid\":\"" ID_A "\",\"current_epoch\":1,\"masters\":[{\"name\":\"m\","
+         "\"host\":\"h\",\"port\":1,\"leader\":\"\"}]}",
+         "params"},
+        {"{\"version\":1,\"myid\":\"" ID_A "\",\"current_epoch\":1,\"masters\":[{\"name\":\"m\","
+         "\"host\":\"h\",\"port\":1,\"leader\":\"\",\"params\":{\"quorum\":0}}]}",
+         "quorum"},
+        {"{\"version\":1,\"myid\":\"" ID_A "\",\"current_epoch\":1,\"masters\":["
+         "{\"name\":\"m\",\"host\":\"h\",\"port\":1,\"leader\":\"\",\"params\":{\"quorum\":1}},"
+         "{\"name\":\"m\",\"host\":\"h\",\"port\":2,\"leader\":\"\",\"params\":{\"quorum\":1}}]}",
+         "duplicate"},
+        {"{\"version\":1,\"myid\":\"" ID_A "\",\"current_epoch\":1,\"masters\":[{\"name\":\"m\","
+         "\"host\":\"h\",\"port\":1,\"leader\":\"\",\"params\":{\"quorum\":1},"
+         "\"sentinels\":[{\"host\":\"h\",\"port\":1,\"runid\":\"nope\"}]}]}",
+         "runid"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct sentinel_state st;
+        struct state_file_meta meta;
+        char err[512] = "";
+        int rc =
+            state_file_decode(cases[i].json, strlen(cases[i].json), &st, &meta, err, sizeof(err));
+        cr_assert_eq(rc, -1, "case %zu accepted: %s", i, cases[i].json);
+        cr_assert(strstr(err, cases[i].needle) != NULL, "case %zu: \"%s\" lacks \"%s\"", i, err,
+                  cases[i].needle);
+        cr_assert_eq(st.n_masters, 0, "a failed decode leaves nothing behind");
+    }
+}
+
+Test(state_file, write_leaves_no_temp_file_and_replaces_atomically)
+{
+    struct sentinel_state st, back;
+    struct state_file_meta meta, mb;
+    char err[256], tmp[160];
+    full_state(&st, &meta);
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    cr_assert_eq(state_file_write(path, &st, &meta, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(access(tmp, F_OK), -1, "temp file left behind");
+    st.current_epoch = 43;
+    cr_assert_eq(state_file_write(path, &st, &meta, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(access(tmp, F_OK), -1, "temp file left behind");
+    cr_assert_eq(state_file_load(path, &back, &mb, err, sizeof(err)), 1, "%s", err);
+    cr_assert_eq(back.current_epoch, 43);
+    sentinel_state_free(&back);
+    state_file_meta_free(&mb);
+    sentinel_state_free(&st);
+    state_file_meta_free(&meta);
+}
+
+Test(state_file, failed_write_keeps_the_previous_file)
+{
+    struct sentinel_state st, back;
+    struct state_file_meta meta, mb;
+    char err[256], tmp[160];
+    full_state(&st, &meta);
+    cr_assert_eq(state_file_write(path, &st, &meta, err, sizeof(err)), 0, "%s", err);
+    /* A directory squatting on the temp name makes the next write fail before the rename. */
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    cr_assert_eq(mkdir(tmp, 0700), 0);
+    st.current_epoch = 99;
+    cr_assert_eq(state_file_write(path, &st, &meta, err, sizeof(err)), -1);
+    cr_assert(strstr(err, path) != NULL, "%s", err);
+    cr_assert_eq(state_file_load(path, &back, &mb, err, sizeof(err)), 1, "%s", err);
+    cr_assert_eq(back.current_epoch, 42, "the old state must survive a failed write");
+    rmdir(tmp);
+    sentinel_state_free(&back);
+    state_file_meta_free(&mb);
+    sentinel_state_free(&st);
+    state_file_meta_free(&meta);
+}
+
+Test(state_file, lock_refuses_a_second_owner)
+{
+    char err[256];
+    int fd = state_file_lock_dir(dir, err, sizeof(err));
+    cr_assert_geq(fd, 0, "%s", err);
+    /* flock locks belong to the open file description: a second open must be refused. */
+    cr_assert_eq(state_file_lock_dir(dir, err, sizeof(err)), -1);
+    cr_assert(strstr(err, "another vigil-sentinel") != NULL, "%s", err);
+    close(fd);
+    int fd2 = state_file_lock_dir(dir, err, sizeof(err));
+    cr_assert_geq(fd2, 0, "%s", err);
+    close(fd2);
+}
+
+Test(state_file, epochs_up_to_2_pow_53_round_trip)
+{
+    struct sentinel_state st, back;
+    struct state_file_meta mb;
+    char err[256];
+    memset(&st, 0, sizeof(st));
+    memcpy(st.myid, ID_A, sizeof(st.myid));
+    st.current_epoch = 9007199254740992ULL;
+    char *text = state_file_encode(&st, NULL);
+    cr_assert_eq(state_file_decode(text, strlen(text), &back, &mb, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(back.current_epoch, 9007199254740992ULL);
+    free(text);
+    sentinel_state_free(&back);
+    state_file_meta_free(&mb);
+}

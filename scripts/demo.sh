@@ -1,8 +1,40 @@
 #!/usr/bin/env bash
-# make demo: will start a master, two replicas and three sentinels on 127.0.0.1 in the
-# foreground. Until the sentinel lands it says what it built and what it will do.
+# make demo: start a master, two replicas and three sentinels on 127.0.0.1 in the foreground,
+# show the status and what to try, and on Ctrl-C stop exactly what was started and remove the
+# folder. Data and logs live in one folder, named at the start.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-echo "Built: $(ls bin 2>/dev/null | tr '\n' ' ')"
-echo "The demo will start one vigil-store master, two replicas and three vigil-sentinels on"
-echo "127.0.0.1, wait until they know each other, and print what to try next."
+top=$(cd "$(dirname "$0")/.." && pwd)
+dir=$(mktemp -d /tmp/vigil-demo.XXXXXX)
+export VIGIL_DEPLOY_DIR=$dir
+
+cleanup() {
+    trap - INT TERM EXIT
+    echo
+    echo "Stopping the demo..."
+    "$top/scripts/deploy.sh" down "$dir" || true
+    rm -rf "$dir"
+    echo "Stopped; removed $dir."
+}
+trap cleanup INT TERM EXIT
+
+echo "Starting 3 vigil-store nodes and 3 vigil-sentinels; data and logs in $dir"
+"$top/scripts/deploy.sh" up "$dir"
+# shellcheck disable=SC1091
+. "$dir/ports.env"
+echo
+"$top/scripts/deploy.sh" status "$dir"
+cat <<MSG
+
+Every sentinel knows the master, both replicas and its two peers. Try, in another terminal:
+
+  redis-cli -p $SENTINEL1_PORT SENTINEL get-master-addr-by-name mymaster
+  redis-cli -p $STORE1_PORT SET greeting hello
+  $top/bin/vigilctl --sentinel 127.0.0.1:$HTTP1_PORT status
+  $top/bin/vigilctl --sentinel 127.0.0.1:$HTTP1_PORT --token demo-token switchover mymaster
+  redis-cli -p $SENTINEL1_PORT PSUBSCRIBE '*'          # watch the events
+  $top/scripts/deploy.sh kill-master $dir             # kill -9 the master, watch the failover
+  $top/scripts/deploy.sh status $dir
+
+Logs: $dir/logs. Press Ctrl-C to stop everything.
+MSG
+while :; do sleep 3600; done

@@ -116,7 +116,7 @@ static const struct cfg_field store_fields[] = {
     {.key = "zset-max-listpack-entries", .type = CFG_INT, .offset = F(zset_max_listpack_entries), .min = 0, .max = BIG, .def = "128", .help = "Compact sorted set encoding up to this many members."},
     {.key = "zset-max-listpack-value", .type = CFG_INT, .offset = F(zset_max_listpack_value), .min = 0, .max = BIG, .def = "64", .help = "Compact sorted set encoding up to this member size."},
     {.key = "list-max-listpack-size", .type = CFG_INT, .offset = F(list_max_listpack_size), .min = -5, .max = BIG, .def = "-2", .help = "List node size (-2: 8 KB nodes, as Redis)."},
-    {.key = "replicaof", .type = CFG_STRING, .offset = F(replicaof), .def = "", .validate = validate_replicaof, .help = "\."<host> <port>\" of the master to replicate (empty: master)"},
+    {.key = "replicaof", .type = CFG_STRING, .offset = F(replicaof), .def = "", .validate = validate_replicaof, .help = "Master to replicate, as \"<host> <port>\" (empty: this node is a master)."},
     {.key = "masterauth", .type = CFG_STRING, .offset = F(masterauth), .flags = CFG_F_SECRET, .help = "Password for the master."},
     {.key = "masteruser", .type = CFG_STRING, .offset = F(masteruser), .help = "User name for the master (AUTH user pass)."},
     {.key = "repl-timeout", .type = CFG_DURATION, .offset = F(repl_timeout_ms), .min = 1, .max = BIG, .def = "60", .unit_ms = 1000, .help = "Replication link timeout."},

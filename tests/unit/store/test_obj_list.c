@@ -284,7 +284,9 @@ Test(obj_list, matches_model_over_random_operations)
     }
 }
 
-Test(obj_list, encoding_is_listpack_until_second_node_and_back_at_half)
+/* OBJECT ENCODING follows Redis 7.0 ("quicklist" for every list); the node structure under it
+ * still grows to a second node past 8 KB and merges back. */
+Test(obj_list, encoding_is_quicklist_whatever_the_node_count)
 {
     struct obj_list *l = obj_list_create();
     char item[63];
@@ -292,19 +294,17 @@ Test(obj_list, encoding_is_listpack_until_second_node_and_back_at_half)
     struct buf out;
     buf_init(&out);
     obj_list_push(l, OBJ_LIST_TAIL, item, sizeof item);
-    cr_assert_str_eq(obj_list_encoding_name(l), "listpack");
+    cr_assert_str_eq(obj_list_encoding_name(l), "quicklist");
     /* Each entry is 1 + 63 + 1 bytes: 125 fit in 8 KB with the 6-byte header. */
     while (obj_list_node_count(l) == 1) obj_list_push(l, OBJ_LIST_TAIL, item, sizeof item);
     cr_assert_eq(obj_list_len(l), 126);
     cr_assert_str_eq(obj_list_encoding_name(l), "quicklist");
-    /* Hysteresis: one node again is not enough, it must be at most half the limit. */
     obj_list_pop(l, OBJ_LIST_TAIL, &out);
     cr_assert_eq(obj_list_node_count(l), 1);
     cr_assert_str_eq(obj_list_encoding_name(l), "quicklist");
-    while (obj_list_len(l) > 63) obj_list_pop(l, OBJ_LIST_HEAD, &out);
-    cr_assert_str_eq(obj_list_encoding_name(l), "quicklist"); /* 6 + 63 * 65 > 4096 */
-    obj_list_pop(l, OBJ_LIST_HEAD, &out);
-    cr_assert_str_eq(obj_list_encoding_name(l), "listpack");
+    while (obj_list_len(l) > 1) obj_list_pop(l, OBJ_LIST_HEAD, &out);
+    cr_assert_eq(obj_list_node_count(l), 1);
+    cr_assert_str_eq(obj_list_encoding_name(l), "quicklist");
     obj_list_free(l);
     buf_free(&out);
 }

@@ -145,7 +145,8 @@ static void op_random(struct obj_set *s, struct model *md, struct rng *r, int fl
 
 Test(obj_set, matches_model_over_random_operations_in_every_encoding)
 {
-    static const char *final_enc[] = {"intset", "hashtable", "hashtable", "listpack"};
+    /* Redis 7.0's names: a small set of strings (flavour 3) is "hashtable" too. */
+    static const char *final_enc[] = {"intset", "hashtable", "hashtable", "hashtable"};
     for (int flavour = 0; flavour < 4; flavour++) {
         struct rng r;
         rng_seed(&r, 100 + (uint64_t)flavour);
@@ -198,9 +199,11 @@ Test(obj_set, intset_holds_512_integers_then_becomes_hashtable)
 
 Test(obj_set, non_integer_moves_intset_to_listpack_or_hashtable)
 {
+    /* Redis 7.0 reports both non-integer encodings as "hashtable"; the structure's own
+     * listpack stage (<= 128 members of <= 64 bytes) is checked through membership only. */
     struct obj_set *s = set_of_ints(127);
     cr_assert_eq(obj_set_add(s, "a", 1), 1);
-    cr_assert_str_eq(obj_set_encoding_name(s), "listpack");
+    cr_assert_str_eq(obj_set_encoding_name(s), "hashtable");
     cr_assert(obj_set_ismember(s, "5", 1));
     cr_assert_eq(obj_set_add(s, "b", 1), 0 + 1);
     cr_assert_str_eq(obj_set_encoding_name(s), "hashtable"); /* 129 members */
@@ -213,7 +216,7 @@ Test(obj_set, non_integer_moves_intset_to_listpack_or_hashtable)
     memset(big, 'x', sizeof big);
     s = set_of_ints(3);
     obj_set_add(s, big, 64);
-    cr_assert_str_eq(obj_set_encoding_name(s), "listpack");
+    cr_assert_str_eq(obj_set_encoding_name(s), "hashtable");
     obj_set_add(s, big, 65);
     cr_assert_str_eq(obj_set_encoding_name(s), "hashtable");
     cr_assert_eq(obj_set_card(s), 5);
@@ -226,7 +229,7 @@ Test(obj_set, create_for_picks_the_encoding_from_the_hint)
     cr_assert_str_eq(obj_set_encoding_name(s), "intset");
     obj_set_free(s);
     s = obj_set_create_for("a", 1, 128);
-    cr_assert_str_eq(obj_set_encoding_name(s), "listpack");
+    cr_assert_str_eq(obj_set_encoding_name(s), "hashtable");
     obj_set_free(s);
     s = obj_set_create_for("1", 1, 600);
     cr_assert_str_eq(obj_set_encoding_name(s), "hashtable");
@@ -256,7 +259,7 @@ Test(obj_set, random_member_is_uniform)
     char buf[16];
     struct obj_set *s = obj_set_create();
     for (int i = 0; i < 100; i++) obj_set_add(s, buf, (size_t)snprintf(buf, sizeof buf, "m:%d", i));
-    cr_assert_str_eq(obj_set_encoding_name(s), "listpack");
+    cr_assert_str_eq(obj_set_encoding_name(s), "hashtable");
     random_counts(s, 100, 100000, 850, 1150); /* expected 1000, sd ~31 */
     for (int i = 100; i < 300; i++)
         obj_set_add(s, buf, (size_t)snprintf(buf, sizeof buf, "m:%d", i));

@@ -8,6 +8,10 @@ extern struct command cmd_table_string[];
 extern struct command cmd_table_keys[];
 extern struct command cmd_table_expire[];
 extern struct command cmd_table_hash[];
+extern struct command cmd_table_list[];
+extern struct command cmd_table_set[];
+extern struct command cmd_table_zset[];
+extern struct command cmd_table_hll[];
 extern struct command cmd_table_multi[];
 extern struct command cmd_table_pubsub[];
 extern struct command cmd_table_repl[];
@@ -19,6 +23,10 @@ struct command *const command_families[] = {
     cmd_table_keys,
     cmd_table_expire,
     cmd_table_hash,
+    cmd_table_list,
+    cmd_table_set,
+    cmd_table_zset,
+    cmd_table_hll,
     cmd_table_multi,
     cmd_table_pubsub,
     cmd_table_repl,

@@ -310,6 +310,15 @@ int main(int argc, char **argv)
             usage(stdout);
             return 0;
         }
+        if (strcmp(argv[i], "--config-reference") == 0) {
+            /* The README's configuration table is generated from (and checked against) this. */
+            struct buf ref;
+            buf_init(&ref);
+            cfg_write_reference(sentinel_config_schema(), &ref);
+            fwrite(ref.data, 1, ref.len, stdout);
+            buf_free(&ref);
+            return 0;
+        }
         if (strcmp(argv[i], "--version") == 0 || strcmp(argv[i], "-v") == 0) {
             printf("vigil-sentinel %s (Redis Sentinel protocol compatible with %s)\n",
                    VIGIL_VERSION, VIGIL_REDIS_COMPAT_VERSION);

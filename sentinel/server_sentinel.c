@@ -190,7 +190,8 @@ static void sub_reset(struct client *c, const struct cmd_args *a)
 static void sub_failover(struct client *c, const struct cmd_args *a)
 {
     struct sentinel_cmd_result r;
-    sentinel_cmd_failover(core_of(c), a->argv[2], &r);
+    /* SENTINEL FAILOVER <name> [COORDINATED]: the option selects the lossless switchover. */
+    sentinel_cmd_failover_args(core_of(c), a->argc - 2, (const char *const *)a->argv + 2, &r);
     reply_result(c, &r);
 }
 
@@ -331,7 +332,7 @@ static const struct cmd_def sentinel_subs[] = {
     {"is-master-down-by-addr", 6, 0, sub_is_master_down},
     {"is-primary-down-by-addr", 6, 0, sub_is_master_down},
     {"reset", 3, 0, sub_reset},
-    {"failover", 3, 0, sub_failover},
+    {"failover", -3, 0, sub_failover},
     {"ckquorum", 3, 0, sub_ckquorum},
     {"flushconfig", 2, 0, sub_flushconfig},
     {"monitor", 6, 0, sub_monitor},

@@ -80,6 +80,7 @@ void client_free(struct client *c)
     multi_unwatch_all(c);
     pubsub_unsubscribe_all(c, false);
     if (c->flags & CLIENT_MONITOR) server_monitor_remove(c);
+    if (c->flags & CLIENT_PAUSED) server_forget_paused(c);
     if (c->flags & (CLIENT_REPLICA | CLIENT_MASTER)) repl_client_freed(c);
     pending_remove(c);
     if (c->fd >= 0) {
@@ -189,7 +190,8 @@ static void client_protocol_error(struct client *c)
 void client_process_input(struct client *c)
 {
     while (buf_unread_len(&c->query) > 0) {
-        if (c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP | CLIENT_BLOCKED)) break;
+        if (c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP | CLIENT_BLOCKED | CLIENT_PAUSED))
+            break;
         size_t consumed = 0, argc = 0;
         struct resp_arg *argv = NULL;
         int rc = resp_request_parse(&c->parser, buf_unread(&c->query), buf_unread_len(&c->query),
@@ -197,6 +199,11 @@ void client_process_input(struct client *c)
         if (rc == RESP_INCOMPLETE) break;
         if (rc == RESP_ERR) {
             client_protocol_error(c);
+            break;
+        }
+        if (server_must_pause(c, argc, argv)) {
+            /* Leave the command in the buffer: it is parsed and run again when the pause ends. */
+            server_pause_client(c);
             break;
         }
         if (argc > 0) {

@@ -60,6 +60,64 @@ static void on_key_expired(void *ctx, struct ks *ks, const char *key, size_t kle
     multi_touch_key(srv, db, key, klen);
 }
 
+bool server_must_pause(struct client *c, size_t argc, const struct resp_arg *argv)
+{
+    if (argc == 0 || !repl_writes_paused(c->srv) || (c->flags & (CLIENT_MASTER | CLIENT_REPLICA)))
+        return false;
+    struct command *cmd = command_lookup(argv[0].ptr, argv[0].len);
+    if (!cmd) return false;
+    if (c->flags & CLIENT_MULTI) {
+        /* Queueing is harmless; an EXEC that would write waits. */
+        if (strcmp(cmd->name, "exec") != 0) return false;
+        for (size_t i = 0; i < c->mcount; i++)
+            if (c->mstate[i].cmd->flags & CMD_WRITE) return true;
+        return false;
+    }
+    return (cmd->flags & CMD_WRITE) != 0;
+}
+
+void server_pause_client(struct client *c)
+{
+    struct server *srv = c->srv;
+    if (c->flags & CLIENT_PAUSED) return;
+    if (srv->npaused == srv->paused_cap) {
+        srv->paused_cap = srv->paused_cap ? srv->paused_cap * 2 : 16;
+        srv->paused = xrealloc(srv->paused, srv->paused_cap * sizeof *srv->paused);
+    }
+    srv->paused[srv->npaused++] = c;
+    c->flags |= CLIENT_PAUSED;
+}
+
+void server_forget_paused(struct client *c)
+{
+    struct server *srv = c->srv;
+    for (size_t i = 0; i < srv->npaused; i++) {
+        if (srv->paused[i] != c) continue;
+        srv->paused[i] = srv->paused[--srv->npaused];
+        break;
+    }
+    c->flags &= ~CLIENT_PAUSED;
+}
+
+static void resume_paused_input(struct loop *l, void *data)
+{
+    UNUSED(l);
+    struct client *c = data;
+    if (!(c->flags & (CLIENT_PAUSED | CLIENT_CLOSE_ASAP))) client_process_input(c);
+}
+
+void server_unpause_clients(struct server *srv)
+{
+    /* In arrival order is not tracked; every paused client retries its command after this
+     * iteration, through the whole gate (so a node that became a replica answers READONLY). */
+    for (size_t i = 0; i < srv->npaused; i++) {
+        struct client *c = srv->paused[i];
+        c->flags &= ~CLIENT_PAUSED;
+        loop_defer(srv->loop, resume_paused_input, c);
+    }
+    srv->npaused = 0;
+}
+
 void server_monitor_remove(struct client *c)
 {
     struct server *srv = c->srv;
@@ -219,6 +277,7 @@ void server_free(struct server *srv)
     for (size_t i = 0; i < srv->nlisten; i++) close(srv->listen_fds[i]);
     buf_free(&srv->prop_buf);
     free(srv->monitor_list);
+    free(srv->paused);
     loop_destroy(srv->loop);
     cfg_free(&store_config_schema, &srv->cfg);
 }

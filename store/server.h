@@ -52,6 +52,7 @@ enum {
     CLIENT_AUTHENTICATED = 1 << 15,
     CLIENT_EXECUTING = 1 << 16,    /* inside command_execute: closing must be deferred */
     CLIENT_FAKE = 1 << 17,         /* no socket (loading, tests) */
+    CLIENT_PAUSED = 1 << 18,       /* a write waits for a FAILOVER's pause to end */
 };
 
 struct queued_cmd {
@@ -126,6 +127,8 @@ struct server {
     struct repl *repl;          /* replication state (repl_master.c / repl_replica.c) */
     struct client *monitors;    /* MONITOR clients, chained through a small array */
     struct client **monitor_list;
+    struct client **paused;     /* clients holding a write back during a FAILOVER pause */
+    size_t npaused, paused_cap;
     size_t nmonitors;
     /* Propagation of the command being executed (command.c): what to feed to replicas after it. */
     struct buf prop_buf;
@@ -158,6 +161,13 @@ bool server_is_replica(const struct server *srv);
 void server_key_modified(struct server *srv, int db, const char *key, size_t klen);
 /* Every key of a database changed (FLUSHDB, SWAPDB): invalidates its WATCHes. */
 void server_db_modified(struct server *srv, int db);
+
+/* FAILOVER pauses writes: a client whose next command is a write stops reading until the
+ * pause ends; then its input is processed again from that command, through every check. */
+bool server_must_pause(struct client *c, size_t argc, const struct resp_arg *argv);
+void server_pause_client(struct client *c);
+void server_unpause_clients(struct server *srv);
+void server_forget_paused(struct client *c);
 
 /* Stop sending MONITOR output to c. */
 void server_monitor_remove(struct client *c);

@@ -12,6 +12,7 @@
 #include "sentinel/election.h"
 #include "sentinel/select.h"
 #include "sentinel/sentinel_int.h"
+#include "sentinel/switchover.h"
 
 /* Legal edges: bit `to` set in legal_edges[from]. */
 #define E(st) (1u << (st))
@@ -58,6 +59,28 @@ void failover_clear(struct instance *master)
     m->failover_state = FAILOVER_NONE;
     m->select_info_ms = 0;
     m->failover_pending_ms = 0;
+    memset(&m->so, 0, sizeof(m->so));
+    m->veto = VETO_NONE;
+    m->veto_asked_ms = 0;
+}
+
+/* Entry action of SEND_SLAVEOF_NOONE: ask the pre-failover hook, if any (the step waits). */
+static void ask_veto(struct sentinel *s, struct instance *master, int64_t now_ms)
+{
+    struct master_record *m = master->m;
+    if (s->veto_fn == NULL || m->promoted == NULL) return;
+    m->veto = VETO_PENDING;
+    m->veto_asked_ms = now_ms;
+    struct sentinel_veto_request req = {
+        .master = master->name,
+        .epoch = m->failover_epoch,
+        .kind = sentinel_failover_kind(master),
+        .old_host = master->host,
+        .old_port = master->port,
+        .new_host = m->promoted->host,
+        .new_port = m->promoted->port,
+    };
+    s->veto_fn(s->veto_ctx, &req);
 }
 
 static void run_reconfig_script(struct sentinel *s, struct instance *master)
@@ -88,6 +111,7 @@ static void enter_state(struct sentinel *s, struct instance *master, enum failov
     case FAILOVER_SEND_SLAVEOF_NOONE:
         notify_event(s, LOG_WARNING, "+selected-slave", m->promoted, NULL);
         notify_event(s, LOG_NOTICE, "+failover-state-send-slaveof-noone", m->promoted, NULL);
+        ask_veto(s, master, now_ms);
         break;
     case FAILOVER_WAIT_PROMOTION:
         notify_event(s, LOG_NOTICE, "+failover-state-wait-promotion", m->promoted, NULL);
@@ -154,6 +178,11 @@ bool failover_should_start(struct sentinel *s, struct instance *master, int64_t 
         if (!(master->flags & SRI_O_DOWN)) m->lost_rounds = 0;
         return false;
     }
+    if (m->p.failover_paused) {
+        /* Maintenance mode: keep monitoring and reporting, never act on our own. */
+        m->failover_pending_ms = 0;
+        return false;
+    }
     if (now_ms < m->failover_not_before_ms) return false;
     if (m->failover_pending_ms == 0) {
         m->failover_pending_ms = now_ms + failover_jitter_ms(s, master);
@@ -218,11 +247,15 @@ static enum failover_state step_select_slave(struct sentinel *s, struct instance
                                              int64_t now_ms)
 {
     if (!select_info_round_done(s, master, now_ms)) return FAILOVER_SELECT_SLAVE;
-    struct instance *best = select_best_replica(master, now_ms, &s->periods);
+    bool is_switchover = master->m->so.is_active;
+    struct instance *best = is_switchover ? switchover_pick_target(s, master, now_ms)
+                                          : select_best_replica(master, now_ms, &s->periods);
     if (best == NULL) {
         notify_event(s, LOG_WARNING, "-failover-abort-no-good-slave", master, NULL);
-        master->m->failover_not_before_ms =
-            master->m->failover_start_ms + 2 * master->m->p.failover_timeout_ms;
+        /* A failed manual switchover must not hold back an automatic failover. */
+        if (!is_switchover)
+            master->m->failover_not_before_ms =
+                master->m->failover_start_ms + 2 * master->m->p.failover_timeout_ms;
         return FAILOVER_NONE;
     }
     best->flags |= SRI_PROMOTED;
@@ -238,10 +271,33 @@ static enum failover_state abort_slave_timeout(struct sentinel *s, struct instan
     return FAILOVER_NONE;
 }
 
+/* The pre-failover hook's answer: true while it holds the attempt (next state in *next). */
+static bool veto_holds(struct sentinel *s, struct instance *master, int64_t now_ms,
+                       enum failover_state *next)
+{
+    struct master_record *m = master->m;
+    if (m->veto == VETO_REJECTED) {
+        notify_event(s, LOG_WARNING, "-failover-abort-vetoed", master, NULL);
+        *next = FAILOVER_NONE;
+        return true;
+    }
+    if (m->veto != VETO_PENDING) return false;
+    if (now_ms - m->veto_asked_ms > m->p.failover_timeout_ms) {
+        notify_event(s, LOG_WARNING, "-failover-abort-veto-timeout", master, NULL);
+        *next = FAILOVER_NONE;
+    } else {
+        *next = FAILOVER_SEND_SLAVEOF_NOONE;
+    }
+    return true;
+}
+
 static enum failover_state step_send_slaveof_noone(struct sentinel *s, struct instance *master,
                                                    int64_t now_ms)
 {
     struct master_record *m = master->m;
+    enum failover_state next;
+    if (veto_holds(s, master, now_ms, &next)) return next;
+    if (m->so.is_active) return switchover_step_send(s, master, now_ms);
     if (m->promoted == NULL) return abort_slave_timeout(s, master);
     if (instance_is_disconnected(m->promoted)) {
         if (now_ms - m->failover_state_change_ms > m->p.failover_timeout_ms)
@@ -256,6 +312,7 @@ static enum failover_state step_wait_promotion(struct sentinel *s, struct instan
                                                int64_t now_ms)
 {
     struct master_record *m = master->m;
+    if (m->so.is_active) return switchover_step_wait(s, master, now_ms);
     if (m->promoted == NULL) return abort_slave_timeout(s, master);
     if (m->config_epoch >= m->failover_epoch) {
         /* A configuration at least as new as ours won meanwhile: never lower it. */

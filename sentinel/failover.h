@@ -32,6 +32,11 @@
  *      +--------- | UPDATE_CONFIG | <-------------------------------------+
  *   address switch +---------------+ (+switch-master)
  *
+ * Extensions (ours): on entering SEND_SLAVEOF_NOONE the pre-failover hook, if set, is asked
+ * and the step waits for its answer (-failover-abort-vetoed, -failover-abort-veto-timeout); a
+ * paused master (params.failover_paused) never starts an automatic attempt; a switchover
+ * (switchover.h) replaces SEND_SLAVEOF_NOONE and WAIT_PROMOTION by the node's FAILOVER TO.
+ *
  * Abort is legal only up to WAIT_PROMOTION. After promotion the new configuration has won
  * (its config epoch is the failover epoch) and can only be superseded by a higher epoch.
  *

@@ -123,6 +123,23 @@ static bool parse_replica_field(const char *line, size_t len, struct info_parsed
     return true;
 }
 
+/* master_failover_state (Redis 6.2+ and vigil-store: the node-side FAILOVER command). */
+static void parse_failover_state(const char *v, size_t len, struct info_parsed *out)
+{
+    static const struct {
+        const char *word;
+        enum info_failover_state st;
+    } words[] = {{"no-failover", INFO_FO_NONE},
+                 {"waiting-for-sync", INFO_FO_WAIT_SYNC},
+                 {"failover-in-progress", INFO_FO_IN_PROGRESS}};
+    for (size_t i = 0; i < ARRAY_LEN(words); i++) {
+        if (len == strlen(words[i].word) && memcmp(v, words[i].word, len) == 0) {
+            out->failover_state = words[i].st;
+            out->has_failover_state = true;
+        }
+    }
+}
+
 static void parse_line(const char *line, size_t len, struct info_parsed *out)
 {
     size_t n;
@@ -145,6 +162,8 @@ static void parse_line(const char *line, size_t len, struct info_parsed *out)
         }
     } else if (has_prefix(line, len, "loading:", &n)) {
         out->loading = len - n == 1 && line[n] == '1';
+    } else if (has_prefix(line, len, "master_failover_state:", &n)) {
+        parse_failover_state(line + n, len - n, out);
     } else if (out->role == ROLE_SLAVE) {
         parse_replica_field(line, len, out);
     }

@@ -26,6 +26,14 @@ struct info_replica_entry {
     int port;
 };
 
+/* A node's own FAILOVER command (Redis 6.2 `master_failover_state`). */
+enum info_failover_state {
+    INFO_FO_UNKNOWN = 0, /* field absent (older Redis) */
+    INFO_FO_NONE,        /* no-failover */
+    INFO_FO_WAIT_SYNC,   /* waiting-for-sync: writes paused, waiting for the target's ACK */
+    INFO_FO_IN_PROGRESS, /* failover-in-progress: handing over to the target */
+};
+
 struct info_parsed {
     bool has_run_id;
     char run_id[SENTINEL_RUNID_LEN + 1];
@@ -46,6 +54,8 @@ struct info_parsed {
     bool has_master_repl_offset;
     long long master_repl_offset;
     bool loading;
+    bool has_failover_state;
+    enum info_failover_state failover_state;
     size_t n_replicas; /* slaveN: lines (only meaningful when role is master) */
     size_t n_replicas_dropped;
     struct info_replica_entry replicas[INFO_MAX_REPLICAS];

@@ -23,6 +23,7 @@
 #include "common/loop.h"
 #include "common/rng.h"
 #include "common/util.h"
+#include "sentinel/http_api.h"
 #include "sentinel/link.h"
 #include "sentinel/notify_io.h"
 #include "sentinel/sentinel.h"
@@ -41,6 +42,7 @@ struct app {
     struct notify_io *notify;
     struct server *srv;
     struct sentinel *core;
+    struct http_api *http; /* HTTP API, webhooks, failover history (http_api.h) */
     struct rng rng;
     char state_path[4096];
     struct state_file_meta meta;
@@ -302,6 +304,20 @@ static void create_core(struct app *app, const struct sentinel_state *initial)
     server_set_core(app->srv, app->core, app->notify);
 }
 
+/* ---- HTTP API, webhooks and failover history (http_api.h) ---------------------------------- */
+
+static void start_http(struct app *app)
+{
+    char err[512];
+    app->http = http_api_start(app->loop, app->core, &app->cfg.http, app->cfg.webhooks,
+                               app->cfg.n_webhooks, app->cfg.dir, err, sizeof(err));
+    if (app->http == NULL) {
+        fprintf(stderr, "http: %s\n", err);
+        exit(1);
+    }
+    notify_io_add_listener(app->notify, http_api_on_event, app->http);
+}
+
 int main(int argc, char **argv)
 {
     log_set_role('X');
@@ -337,11 +353,13 @@ int main(int argc, char **argv)
     start_server(&app, argv[0]);
     create_core(&app, &initial);
     sentinel_state_free(&initial);
+    start_http(&app);
     log_notice("vigil-sentinel %s started, pid=%d, port=%d, myid=%s, state %s", VIGIL_VERSION,
                (int)getpid(), server_port(app.srv), sentinel_myid(app.core), app.state_path);
     loop_set_before_sleep(app.loop, before_sleep, &app);
     loop_run(app.loop);
     log_notice("vigil-sentinel exiting%s", server_shutdown_requested(app.srv) ? " (SHUTDOWN)" : "");
+    http_api_stop(app.http);
     server_destroy(app.srv);
     link_mgr_destroy(app.links);
     notify_io_destroy(app.notify);

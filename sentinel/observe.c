@@ -12,6 +12,7 @@
 #include "sentinel/hello.h"
 #include "sentinel/info_parse.h"
 #include "sentinel/sentinel_int.h"
+#include "sentinel/switchover.h"
 
 static bool reply_is_text(const struct sentinel_reply *r)
 {
@@ -176,6 +177,10 @@ void sentinel_on_reply(struct sentinel *s, uint64_t inst_id, uint32_t reply_tag,
         on_exec_reply(ri, reply);
         core_want_tick(s);
         break;
+    case TAG_FAILOVER:
+        switchover_on_reply(s, ri, reply);
+        core_want_tick(s);
+        break;
     default: break;
     }
     core_flush(s);
@@ -250,6 +255,9 @@ void observe_info(struct sentinel *s, struct instance *ri, const char *text, siz
     }
     if (ri->kind == INSTANCE_MASTER) discovery_on_info_replicas(s, ri, p);
     info_update_replica_fields(ri, p, now);
+    ri->master_repl_offset = p->has_master_repl_offset ? p->master_repl_offset : 0;
+    ri->node_failover_state = p->has_failover_state ? (int)p->failover_state : INFO_FO_UNKNOWN;
+    if (ri->kind == INSTANCE_MASTER) switchover_on_master_info(ri);
     if (p->role != ROLE_UNKNOWN && p->role != ri->role_reported) {
         ri->role_reported = p->role;
         ri->role_reported_ms = now;

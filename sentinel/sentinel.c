@@ -21,6 +21,8 @@
 /* ---- small helpers ---------------------------------------------------------------------- */
 
 int64_t core_now(const struct sentinel *s) { return s->env.mono_ms(s->env.ctx); }
+int64_t sentinel_now_ms(const struct sentinel *s) { return core_now(s); }
+int64_t sentinel_wall_ms(const struct sentinel *s) { return s->env.wall_ms(s->env.ctx); }
 
 uint64_t core_random_below(struct sentinel *s, uint64_t n)
 {
@@ -287,7 +289,10 @@ void core_ask_peers(struct sentinel *s, struct instance *master, bool forced, in
             p->leader[0] = '\0';
             p->leader_epoch = 0;
         }
-        if (!(master->flags & SRI_S_DOWN) || !p->link.cc_up) continue;
+        /* A switchover asks for votes although the master is up (switchover.h). */
+        bool asking = (master->flags & SRI_S_DOWN) ||
+                      (m->so.is_active && m->failover_state == FAILOVER_WAIT_START);
+        if (!asking || !p->link.cc_up) continue;
         if (!forced) {
             if (now_ms - p->last_master_down_reply_ms < period) continue;
             if (p->last_ask_ms > p->last_master_down_reply_ms && now_ms - p->last_ask_ms < period)

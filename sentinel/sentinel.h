@@ -24,6 +24,8 @@
 #include "sentinel/monitor.h"
 #include "sentinel/state.h"
 
+struct instance;
+
 #define SENTINEL_MAX_MASTERS 256
 #define SENTINEL_MAX_PENDING_COMMANDS 100
 
@@ -65,7 +67,62 @@ void sentinel_on_pubsub(struct sentinel *s, uint64_t inst_id, const struct senti
 /* Snapshot of the durable state (caller frees with sentinel_state_free). */
 void sentinel_state_snapshot(const struct sentinel *s, struct sentinel_state *out);
 
+/* ---- extensions beyond Redis Sentinel (HTTP API, webhooks; switchover.h has the details) ---- */
+
+/* Pre-failover hook (a webhook with `pre-failover: true`). Called once per attempt after the
+ * replica to promote is chosen and before anything is sent to it (or, for a switchover, to the
+ * master). The attempt waits for sentinel_veto_answer() (at most failover-timeout, then it
+ * aborts with -failover-abort-veto-timeout); a veto aborts it with -failover-abort-vetoed.
+ * Strings are borrowed for the duration of the call. The hook may answer from inside the call. */
+struct sentinel_veto_request {
+    const char *master;
+    uint64_t epoch;
+    const char *kind; /* "automatic", "forced" or "switchover" */
+    const char *old_host;
+    int old_port;
+    const char *new_host;
+    int new_port;
+};
+typedef void (*sentinel_veto_fn)(void *ctx, const struct sentinel_veto_request *req);
+void sentinel_set_veto_hook(struct sentinel *s, sentinel_veto_fn fn, void *ctx);
+/* A stale answer (other epoch, no attempt waiting) is ignored. */
+void sentinel_veto_answer(struct sentinel *s, const char *master, uint64_t epoch, bool approved);
+
+/* Maintenance mode: a paused group is monitored and reported, but this sentinel never starts an
+ * automatic failover for it (forced failovers and switchovers still run). Emits +paused /
+ * -paused on a change. With tell_peers, also sends `SENTINEL SET <name> failover-paused yes|no`
+ * to every connected peer so the whole group pauses. Returns the number of peers told, or -1
+ * for an unknown name. */
+int sentinel_set_paused(struct sentinel *s, const char *name, bool paused, bool tell_peers);
+
+/* Lossless switchover (switchover.h): elected like a failover, then the node's own
+ * `FAILOVER TO <target> TIMEOUT <timeout_ms>` pauses writes on the master until the target has
+ * its exact offset, the target takes over and the old master becomes its replica. On timeout
+ * the node resumes writes and the attempt aborts. to_host NULL = the best eligible replica.
+ * timeout_ms <= 0 = SENTINEL_SWITCHOVER_DEFAULT_TIMEOUT_MS. Returns 0 (started; the attempt's
+ * epoch is the master's failover epoch) or a negative SWITCHOVER_E* with a reason in why. */
+#define SENTINEL_SWITCHOVER_DEFAULT_TIMEOUT_MS 5000
+#define SENTINEL_SWITCHOVER_MAX_TIMEOUT_MS 600000
+enum {
+    SWITCHOVER_ENOENT = -1,   /* no such master */
+    SWITCHOVER_EBUSY = -2,    /* a failover or switchover is already running */
+    SWITCHOVER_EDOWN = -3,    /* the master is down or unreachable: use a (forced) failover */
+    SWITCHOVER_ETARGET = -4,  /* the target is unknown or unfit, or no replica is fit */
+    SWITCHOVER_ETILT = -5,    /* this sentinel is in TILT */
+};
+int sentinel_switchover(struct sentinel *s, const char *name, const char *to_host, int to_port,
+                        int64_t timeout_ms, char *why, size_t why_len);
+/* "automatic", "forced" or "switchover" for the attempt in progress ("automatic" when none). */
+const char *sentinel_failover_kind(const struct instance *master);
+/* Send INFO now to every connected replica of `name` that is not down, as a failover does
+ * before ranking (the HTTP plan waits for the replies). Returns the send time (the core's
+ * monotonic ms), or -1 for an unknown name. */
+int64_t sentinel_refresh_info(struct sentinel *s, const char *name);
+
 /* Read-only accessors for the shell, HTTP and the simulation. */
+/* The core's clocks (env): monotonic ms, as in every instance timestamp; wall ms for display. */
+int64_t sentinel_now_ms(const struct sentinel *s);
+int64_t sentinel_wall_ms(const struct sentinel *s);
 const char *sentinel_myid(const struct sentinel *s);
 uint64_t sentinel_current_epoch(const struct sentinel *s);
 bool sentinel_in_tilt(const struct sentinel *s);

@@ -186,6 +186,30 @@ void sentinel_cmd_failover(struct sentinel *s, const char *name, struct sentinel
     set_res(res, SENTINEL_CMD_STATUS, "OK");
 }
 
+void sentinel_cmd_failover_args(struct sentinel *s, int argc, const char *const *argv,
+                                struct sentinel_cmd_result *res)
+{
+    if (argc == 1) {
+        sentinel_cmd_failover(s, argv[0], res);
+        return;
+    }
+    if (argc != 2 || strcasecmp(argv[1], "coordinated") != 0) {
+        set_res(res, SENTINEL_CMD_ERROR, "ERR syntax error");
+        return;
+    }
+    char why[256];
+    int rc = sentinel_switchover(s, argv[0], NULL, 0, 0, why, sizeof(why));
+    switch (rc) {
+    case 0: set_res(res, SENTINEL_CMD_STATUS, "OK"); break;
+    case SWITCHOVER_ENOENT: set_res(res, SENTINEL_CMD_ERROR, SENTINEL_ERR_NO_SUCH_MASTER); break;
+    case SWITCHOVER_EBUSY: set_res(res, SENTINEL_CMD_ERROR, "INPROG Failover already in progress"); break;
+    case SWITCHOVER_ETARGET:
+        set_res(res, SENTINEL_CMD_ERROR, "NOGOODSLAVE No suitable replica to promote");
+        break;
+    default: set_res(res, SENTINEL_CMD_ERROR, "ERR %s", why); break;
+    }
+}
+
 void sentinel_cmd_ckquorum(struct sentinel *s, const char *name, struct sentinel_cmd_result *res)
 {
     struct instance *m = core_master_by_name(s, name);

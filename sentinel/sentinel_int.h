@@ -24,6 +24,7 @@ enum core_tag {
     TAG_PUBLISH = 3,
     TAG_ASK = 4,
     TAG_EXEC = 5,
+    TAG_FAILOVER = 6, /* FAILOVER TO ... sent by a switchover (switchover.c) */
 };
 
 enum { SIMFAIL_CRASH_AFTER_ELECTION = 1, SIMFAIL_CRASH_AFTER_PROMOTION = 2 };
@@ -73,6 +74,8 @@ struct sentinel {
     struct instance *masters[SENTINEL_MAX_MASTERS];
     size_t n_index, cap_index;
     struct index_entry *index;
+    sentinel_veto_fn veto_fn; /* pre-failover hook (NULL = none) */
+    void *veto_ctx;
     size_t n_hello_q; /* hellos received, processed by the next tick */
     struct queued_hello hello_q[CORE_HELLO_QUEUE];
 };

@@ -11,6 +11,7 @@
 #include "common/util.h"
 #include "sentinel/sentinel_cmd.h"
 #include "sentinel/sentinel_int.h"
+#include "sentinel/switchover.h"
 
 enum set_outcome { SET_APPLIED, SET_BAD_VALUE, SET_UNKNOWN, SET_DENIED };
 
@@ -87,6 +88,10 @@ static enum set_outcome set_one(struct sentinel *s, struct instance *m, const ch
     } else if (strcasecmp(opt, "auth-pass") == 0) {
         replace_str(&p->auth_pass, val);
         drop_data_links(s, m);
+    } else if (strcasecmp(opt, "failover-paused") == 0) {
+        /* Ours (maintenance mode, switchover.h); peers propagate it with this command. */
+        if (strcasecmp(val, "yes") != 0 && strcasecmp(val, "no") != 0) return SET_BAD_VALUE;
+        switchover_set_paused(s, m, strcasecmp(val, "yes") == 0);
     } else if (strcasecmp(opt, "auth-user") == 0) {
         replace_str(&p->auth_user, val);
         drop_data_links(s, m);

@@ -12,6 +12,7 @@
 #ifndef VIGIL_SENTINEL_STATE_H
 #define VIGIL_SENTINEL_STATE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,6 +36,9 @@ struct sentinel_master_params {
     char *client_reconfig_script;
     size_t n_renames;
     struct sentinel_rename *renames;
+    /* Maintenance mode (SENTINEL SET <name> failover-paused yes, HTTP /pause): monitor and
+     * report, never start an automatic failover. Manual ones (forced, switchover) still run. */
+    bool failover_paused;
 };
 
 struct sentinel_state_addr {

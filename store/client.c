@@ -81,7 +81,7 @@ void client_free(struct client *c)
     pubsub_unsubscribe_all(c, false);
     if (c->flags & CLIENT_MONITOR) server_monitor_remove(c);
     if (c->flags & CLIENT_PAUSED) server_forget_paused(c);
-    if (c->flags & (CLIENT_REPLICA | CLIENT_MASTER)) repl_client_freed(c);
+    if ((c->flags & (CLIENT_REPLICA | CLIENT_MASTER)) || c->replica) repl_client_freed(c);
     pending_remove(c);
     if (c->fd >= 0) {
         loop_unwatch(srv->loop, c->fd, LOOP_READABLE | LOOP_WRITABLE);

@@ -1,0 +1,131 @@
+/* The durable failover history (history.c): append + reload, torn and garbage lines skipped,
+ * compaction to the newest records, filtering and limits, memory-only mode. */
+#include <criterion/criterion.h>
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sentinel/history.h"
+
+static char dir[64];
+static char path[128];
+
+static void setup(void)
+{
+    snprintf(dir, sizeof(dir), "/tmp/vigil-history-test-XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/%s", dir, HISTORY_FILE_NAME);
+}
+
+static void teardown(void)
+{
+    unlink(path);
+    rmdir(dir);
+}
+
+TestSuite(history, .init = setup, .fini = teardown);
+
+static void append(struct history *h, const char *master, int epoch)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "master", master);
+    cJSON_AddNumberToObject(o, "epoch", epoch);
+    cr_assert_eq(history_append(h, o), 0);
+    cJSON_Delete(o);
+}
+
+static size_t file_lines(void)
+{
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f);
+    size_t n = 0;
+    for (int c; (c = fgetc(f)) != EOF;) n += c == '\n';
+    fclose(f);
+    return n;
+}
+
+static int epoch_at(cJSON *arr, int i)
+{
+    return (int)cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(arr, i), "epoch")->valuedouble;
+}
+
+Test(history, records_survive_a_reopen_newest_first)
+{
+    struct history *h = history_open(dir);
+    cr_assert(history_is_durable(h));
+    append(h, "a", 1);
+    append(h, "b", 2);
+    append(h, "a", 3);
+    history_close(h);
+    h = history_open(dir);
+    cr_assert_eq(history_count(h), 3);
+    cJSON *all = history_list(h, NULL, 10);
+    cr_assert_eq(cJSON_GetArraySize(all), 3);
+    cr_assert_eq(epoch_at(all, 0), 3);
+    cJSON *a = history_list(h, "a", 1);
+    cr_assert_eq(cJSON_GetArraySize(a), 1);
+    cr_assert_eq(epoch_at(a, 0), 3);
+    cJSON_Delete(all);
+    cJSON_Delete(a);
+    history_close(h);
+}
+
+Test(history, torn_and_garbage_lines_are_skipped)
+{
+    FILE *f = fopen(path, "w");
+    fputs("{\"master\":\"a\",\"epoch\":1}\nnot json\n[1,2]\n{\"epoch\":2}\n{\"master\":\"a\",\"ep",
+          f);
+    fclose(f);
+    struct history *h = history_open(dir);
+    cr_assert_eq(history_count(h), 1);
+    cr_assert_eq(history_skipped_lines(h), 4);
+    append(h, "a", 5);
+    cJSON *all = history_list(h, "a", 10);
+    cr_assert_eq(epoch_at(all, 0), 5);
+    cJSON_Delete(all);
+    history_close(h);
+}
+
+Test(history, invalid_records_are_refused)
+{
+    struct history *h = history_open(dir);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "epoch", 1);
+    cr_assert_eq(history_append(h, o), -1, "a record names its master");
+    cJSON_Delete(o);
+    cr_assert_eq(history_count(h), 0);
+    history_close(h);
+}
+
+Test(history, file_is_compacted_to_the_newest_records)
+{
+    struct history *h = history_open(dir);
+    for (int i = 1; i < 2 * HISTORY_MAX_RECORDS; i++) append(h, "a", i);
+    cr_assert_eq(file_lines(), 2 * HISTORY_MAX_RECORDS - 1);
+    append(h, "a", 2 * HISTORY_MAX_RECORDS);
+    cr_assert_eq(file_lines(), HISTORY_MAX_RECORDS, "compacted at twice the bound");
+    cr_assert_eq(history_count(h), HISTORY_MAX_RECORDS);
+    append(h, "a", 2 * HISTORY_MAX_RECORDS + 1);
+    history_close(h);
+    h = history_open(dir);
+    cr_assert_eq(history_count(h), HISTORY_MAX_RECORDS);
+    cJSON *all = history_list(h, NULL, HISTORY_MAX_RECORDS);
+    cr_assert_eq(epoch_at(all, 0), 2 * HISTORY_MAX_RECORDS + 1);
+    cr_assert_eq(epoch_at(all, HISTORY_MAX_RECORDS - 1), HISTORY_MAX_RECORDS + 2);
+    cJSON_Delete(all);
+    history_close(h);
+}
+
+Test(history, memory_only_without_a_directory)
+{
+    struct history *h = history_open(NULL);
+    cr_assert_not(history_is_durable(h));
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "master", "m");
+    cr_assert_eq(history_append(h, o), -1, "kept, but not durably");
+    cJSON_Delete(o);
+    cr_assert_eq(history_count(h), 1);
+    history_close(h);
+}

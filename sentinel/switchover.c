@@ -103,8 +103,17 @@ enum failover_state switchover_step_wait(struct sentinel *s, struct instance *ma
         /* A configuration at least as new as ours won meanwhile: never lower it. */
         return abort_timeout(s, master, "#newer configuration");
     }
-    if (t->role_reported == ROLE_MASTER && t->info_refresh_ms >= m->failover_state_change_ms)
+    if (t->role_reported == ROLE_MASTER && t->info_refresh_ms >= m->failover_state_change_ms) {
+        /* The old master is now the target's replica, but its clients stay connected and would
+         * get READONLY forever (FAILOVER does not drop them; ioredis does not reconnect on
+         * READONLY). Drop them as the promotion transaction does for every other node, so
+         * clients ask the sentinels again; this link itself is skipped (SKIPME yes). */
+        const char *kill_normal[] = {"CLIENT", "KILL", "TYPE", "normal"};
+        const char *kill_pubsub[] = {"CLIENT", "KILL", "TYPE", "pubsub"};
+        core_send(s, master, 4, kill_normal, TAG_IGNORE);
+        core_send(s, master, 4, kill_pubsub, TAG_IGNORE);
         return FAILOVER_RECONF_SLAVES;
+    }
     if (so->is_refused) {
         log_warning("switchover %s: the master refused FAILOVER: %s", master->name,
                     so->refused_reason);

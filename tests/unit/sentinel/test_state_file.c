@@ -65,6 +65,7 @@ static void full_state(struct sentinel_state *st, struct state_file_meta *meta)
     m->params.down_after_ms = 1500;
     m->params.failover_timeout_ms = 9000;
     m->params.parallel_syncs = 3;
+    m->params.failover_paused = true;
     m->params.master_reboot_down_after_period_ms = 7000;
     m->params.auth_pass = xstrdup("s3cret \"quoted\"");
     m->params.auth_user = xstrdup("alice");
@@ -111,6 +112,7 @@ static void assert_same(const struct sentinel_state *a, const struct sentinel_st
         cr_assert_eq(x->params.down_after_ms, y->params.down_after_ms);
         cr_assert_eq(x->params.failover_timeout_ms, y->params.failover_timeout_ms);
         cr_assert_eq(x->params.parallel_syncs, y->params.parallel_syncs);
+        cr_assert_eq(x->params.failover_paused, y->params.failover_paused);
         cr_assert_eq(x->params.master_reboot_down_after_period_ms,
                      y->params.master_reboot_down_after_period_ms);
         cr_assert_eq(x->params.auth_pass == NULL, y->params.auth_pass == NULL);

@@ -320,6 +320,9 @@ void repl_before_sleep(struct server *srv)
         r->has_new_acks = false;
         blocking_recheck_waiters(srv);
     }
+    /* A running FAILOVER advances as soon as the ACK or the PSYNC reply it waits for arrives,
+     * not on the next cron tick: every tick here is write-pause time for the clients. */
+    if (r->fo.state != FO_NONE) repl_failover_cron(r, loop_now_ms(srv->loop));
     repl_master_before_sleep(r);
 }
 

@@ -181,7 +181,7 @@ void pack_shrink_to_fit(struct pack *pk)
 }
 
 /* Replace `del` bytes at off with room for `ins` bytes; returns where to write them. Growth keeps
- * 1/8 spare so a run of pushes does not reallocate every time; a pack that lost more than half
+ * 1/32 spare so a run of pushes does not reallocate every time; a pack that lost more than half
  * its bytes gives the memory back. */
 static unsigned char *pack_splice(struct pack *pk, uint32_t off, size_t del, size_t ins)
 {
@@ -190,14 +190,14 @@ static unsigned char *pack_splice(struct pack *pk, uint32_t off, size_t del, siz
     size_t ntotal = total - del + ins;
     ASSERT(ntotal < UINT32_MAX / 2);
     if (ntotal > pk->cap) {
-        size_t cap = ntotal + ntotal / 8 + 8;
+        size_t cap = ntotal + ntotal / 32 + 8;
         pk->data = xrealloc(pk->data, cap);
         pk->cap = (uint32_t)cap;
     }
     memmove(pk->data + off + ins, pk->data + off + del, total - off - del);
     set_total(pk, ntotal);
     if (pk->cap > 64 && pk->cap / 2 > ntotal) {
-        size_t cap = ntotal + ntotal / 8 + 8;
+        size_t cap = ntotal + ntotal / 32 + 8;
         pk->data = xrealloc(pk->data, cap);
         pk->cap = (uint32_t)cap;
     }

@@ -39,11 +39,11 @@ struct loop {
     int max_fds;
     struct fd_slot *fds;
     struct epoll_event *events;
-    struct timer *slots; /* timer records, indexed by slot */
+    struct timer *slots;        /* timer records, indexed by slot */
     uint32_t nslots, free_slot; /* free_slot: head of the free list, UINT32_MAX if none */
     uint32_t *heap;             /* min-heap of slots by (when_us, id) */
     size_t heap_len;
-    uint64_t seq;               /* tie-break: insertion order among equal deadlines */
+    uint64_t seq; /* tie-break: insertion order among equal deadlines */
     loop_hook_fn before_sleep;
     void *before_sleep_data;
     struct deferred *deferred;

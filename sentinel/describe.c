@@ -78,7 +78,8 @@ static void describe_instance(const struct sentinel *s, const struct instance *r
         addll(d, "slave-repl-offset", ri->slave_repl_offset);
         addll(d, "replica-announced", ri->replica_announced ? 1 : 0);
     } else {
-        addll(d, "last-hello-message", now - (ri->last_hello_ms ? ri->last_hello_ms : ri->created_ms));
+        addll(d, "last-hello-message",
+              now - (ri->last_hello_ms ? ri->last_hello_ms : ri->created_ms));
         add(d, "voted-leader", ri->leader[0] ? ri->leader : "?");
         addll(d, "voted-leader-epoch", (long long)ri->leader_epoch);
     }
@@ -111,7 +112,8 @@ void sentinel_describe_masters(const struct sentinel *s, struct sentinel_desc_li
     int64_t now = core_now(s);
     out->n = s->n_masters;
     out->items = s->n_masters ? xcalloc(s->n_masters, sizeof(*out->items)) : NULL;
-    for (size_t i = 0; i < s->n_masters; i++) describe_instance(s, s->masters[i], now, &out->items[i]);
+    for (size_t i = 0; i < s->n_masters; i++)
+        describe_instance(s, s->masters[i], now, &out->items[i]);
 }
 
 int sentinel_describe_replicas(const struct sentinel *s, const char *name,

@@ -160,7 +160,8 @@ void discovery_process_hello(struct sentinel *s, const char *payload, size_t len
     if (h.current_epoch > s->current_epoch) {
         s->current_epoch = h.current_epoch;
         core_persist_now(s);
-        notify_event(s, LOG_WARNING, "+new-epoch", NULL, "%llu", (unsigned long long)s->current_epoch);
+        notify_event(s, LOG_WARNING, "+new-epoch", NULL, "%llu",
+                     (unsigned long long)s->current_epoch);
     }
     hello_adopt_config(s, master, si, &h);
     if (si) si->last_hello_ms = core_now(s);

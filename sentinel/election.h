@@ -46,8 +46,8 @@ unsigned election_most_voted(const struct instance *master, uint64_t epoch,
 struct election_tally {
     unsigned voters;
     unsigned needed;
-    unsigned for_me;    /* votes for `myid` in the epoch, own vote included */
-    unsigned undecided; /* peers with no reported vote in the epoch */
+    unsigned for_me;     /* votes for `myid` in the epoch, own vote included */
+    unsigned undecided;  /* peers with no reported vote in the epoch */
     unsigned best_other; /* most votes any other candidate holds in the epoch */
 };
 

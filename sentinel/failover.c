@@ -100,8 +100,12 @@ static void enter_state(struct sentinel *s, struct instance *master, enum failov
 {
     struct master_record *m = master->m;
     switch (to) {
-    case FAILOVER_NONE: failover_clear(master); break;
-    case FAILOVER_WAIT_START: core_ask_peers(s, master, true, now_ms); break;
+    case FAILOVER_NONE:
+        failover_clear(master);
+        break;
+    case FAILOVER_WAIT_START:
+        core_ask_peers(s, master, true, now_ms);
+        break;
     case FAILOVER_SELECT_SLAVE:
         notify_event(s, LOG_WARNING, "+elected-leader", master, NULL);
         notify_event(s, LOG_NOTICE, "+failover-state-select-slave", master, NULL);
@@ -126,12 +130,14 @@ static void enter_state(struct sentinel *s, struct instance *master, enum failov
         core_force_hello(s, master);
         if (s->simfail_flags & SIMFAIL_CRASH_AFTER_PROMOTION) core_simulate_crash(s);
         break;
-    case FAILOVER_UPDATE_CONFIG: notify_event(s, LOG_WARNING, "+failover-end", master, NULL); break;
+    case FAILOVER_UPDATE_CONFIG:
+        notify_event(s, LOG_WARNING, "+failover-end", master, NULL);
+        break;
     }
 }
 
-static void failover_transition(struct sentinel *s, struct instance *master,
-                                enum failover_state to, int64_t now_ms)
+static void failover_transition(struct sentinel *s, struct instance *master, enum failover_state to,
+                                int64_t now_ms)
 {
     enum failover_state from = master->m->failover_state;
     ASSERT((unsigned)from < ARRAY_LEN(legal_edges));
@@ -145,8 +151,7 @@ static void failover_transition(struct sentinel *s, struct instance *master,
     core_want_tick(s);
 }
 
-void failover_abort(struct sentinel *s, struct instance *master, const char *event,
-                    int64_t now_ms)
+void failover_abort(struct sentinel *s, struct instance *master, const char *event, int64_t now_ms)
 {
     ASSERT(master->m->failover_state <= FAILOVER_WAIT_PROMOTION);
     if (master->m->failover_state == FAILOVER_NONE) return;
@@ -199,14 +204,15 @@ static enum failover_state step_wait_start(struct sentinel *s, struct instance *
     struct master_record *m = master->m;
     if (master->flags & SRI_FORCE_FAILOVER) return FAILOVER_SELECT_SLAVE;
     char pick[SENTINEL_RUNID_LEN + 1];
-    if (election_most_voted(master, m->failover_epoch, pick) == 0) memcpy(pick, s->myid, sizeof(pick));
+    if (election_most_voted(master, m->failover_epoch, pick) == 0)
+        memcpy(pick, s->myid, sizeof(pick));
     core_vote(s, master, m->failover_epoch, pick, now_ms);
     struct election_tally t;
     election_count(master, m->failover_epoch, s->myid, m->leader, m->leader_epoch, &t);
     if (election_won(&t)) return FAILOVER_SELECT_SLAVE;
     int64_t election_timeout = MIN(s->periods.election_timeout, m->p.failover_timeout_ms);
-    bool other_won = election_other_won(&t) || (m->leader_epoch == m->failover_epoch &&
-                                                strcmp(m->leader, s->myid) != 0);
+    bool other_won = election_other_won(&t) ||
+                     (m->leader_epoch == m->failover_epoch && strcmp(m->leader, s->myid) != 0);
     if (other_won) {
         /* A live leader is working: give it the whole failover-timeout. */
         m->failover_not_before_ms = now_ms + m->p.failover_timeout_ms;
@@ -402,13 +408,26 @@ void failover_step(struct sentinel *s, struct instance *master, int64_t now_ms)
 {
     enum failover_state cur = master->m->failover_state, next = cur;
     switch (cur) {
-    case FAILOVER_NONE: return;
-    case FAILOVER_WAIT_START: next = step_wait_start(s, master, now_ms); break;
-    case FAILOVER_SELECT_SLAVE: next = step_select_slave(s, master, now_ms); break;
-    case FAILOVER_SEND_SLAVEOF_NOONE: next = step_send_slaveof_noone(s, master, now_ms); break;
-    case FAILOVER_WAIT_PROMOTION: next = step_wait_promotion(s, master, now_ms); break;
-    case FAILOVER_RECONF_SLAVES: next = step_reconf_slaves(s, master, now_ms); break;
-    case FAILOVER_UPDATE_CONFIG: step_update_config(s, master); return;
+    case FAILOVER_NONE:
+        return;
+    case FAILOVER_WAIT_START:
+        next = step_wait_start(s, master, now_ms);
+        break;
+    case FAILOVER_SELECT_SLAVE:
+        next = step_select_slave(s, master, now_ms);
+        break;
+    case FAILOVER_SEND_SLAVEOF_NOONE:
+        next = step_send_slaveof_noone(s, master, now_ms);
+        break;
+    case FAILOVER_WAIT_PROMOTION:
+        next = step_wait_promotion(s, master, now_ms);
+        break;
+    case FAILOVER_RECONF_SLAVES:
+        next = step_reconf_slaves(s, master, now_ms);
+        break;
+    case FAILOVER_UPDATE_CONFIG:
+        step_update_config(s, master);
+        return;
     }
     if (s->crashed) return;
     if (next != cur) failover_transition(s, master, next, now_ms);

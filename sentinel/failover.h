@@ -7,28 +7,19 @@
  *   +------+ ------------------------------------------------------> +------------+
  *   | NONE |                                                         | WAIT_START |
  *   +------+ <-- abort: not elected / split vote / election timeout - +------------+
- *      ^  ^                                                               | won the vote (forced: at once)
- *      |  |                                                               v
- *      |  +---- abort: no good replica ---------------------------- +--------------+
- *      |  |                                                        | SELECT_SLAVE | fresh INFO round,
- *      |  |                                                        +--------------+ then rank
- *      |  |                                                               | replica chosen
- *      |  |                                                               v
- *      |  +---- abort: replica link down > failover-timeout ----- +--------------------+
- *      |  |                                                       | SEND_SLAVEOF_NOONE |
- *      |  |                                                       +--------------------+
- *      |  |                                                               | MULTI..EXEC + INFO queued
- *      |  |                                                               v
- *      |  +---- abort: timeout, or a newer config epoch seen ---- +----------------+
- *      |                                                          | WAIT_PROMOTION |
- *      |                                                          +----------------+
- *      |                                                                  | INFO says role:master
- *      |                                                                  v   (config_epoch = failover_epoch)
- *      |                                                          +---------------+
- *      |                                                          | RECONF_SLAVES | repoint replicas,
- *      |                                                          +---------------+ parallel-syncs
- *      |                                                                  | all done, or failover-timeout
- *      |          +---------------+                                       v
+ *      ^  ^                                                               | won the vote (forced:
+ * at once) |  |                                                               v |  +---- abort: no
+ * good replica ---------------------------- +--------------+ |  | | SELECT_SLAVE | fresh INFO
+ * round, |  |                                                        +--------------+ then rank |
+ * |                                                               | replica chosen |  | v |  +----
+ * abort: replica link down > failover-timeout ----- +--------------------+ |  | |
+ * SEND_SLAVEOF_NOONE | |  | +--------------------+ |  | | MULTI..EXEC + INFO queued |  | v |  +----
+ * abort: timeout, or a newer config epoch seen ---- +----------------+ | | WAIT_PROMOTION | |
+ * +----------------+ |                                                                  | INFO says
+ * role:master |                                                                  v   (config_epoch
+ * = failover_epoch) |                                                          +---------------+ |
+ * | RECONF_SLAVES | repoint replicas, | +---------------+ parallel-syncs | | all done, or
+ * failover-timeout |          +---------------+                                       v
  *      +--------- | UPDATE_CONFIG | <-------------------------------------+
  *   address switch +---------------+ (+switch-master)
  *
@@ -71,9 +62,9 @@ void failover_start(struct sentinel *s, struct instance *master, bool forced, in
 bool failover_should_start(struct sentinel *s, struct instance *master, int64_t now_ms);
 /* Run one step of the state machine. */
 void failover_step(struct sentinel *s, struct instance *master, int64_t now_ms);
-/* Abort (legal up to WAIT_PROMOTION) with the given event (e.g. "-failover-abort-no-good-slave"). */
-void failover_abort(struct sentinel *s, struct instance *master, const char *event,
-                    int64_t now_ms);
+/* Abort (legal up to WAIT_PROMOTION) with the given event (e.g. "-failover-abort-no-good-slave").
+ */
+void failover_abort(struct sentinel *s, struct instance *master, const char *event, int64_t now_ms);
 /* Clear the failover record without events (address switch, RESET). */
 void failover_clear(struct instance *master);
 /* Random delay before an attempt, scaled to the measured peer round trips. */

@@ -153,8 +153,10 @@ static void parse_line(const char *line, size_t len, struct info_parsed *out)
         if (util_parse_ll(line + n, len - n, &v) == 0 && v > -1000000000LL && v < 1000000000LL)
             out->master_link_down_ms = v * 1000;
     } else if (has_prefix(line, len, "role:", &n)) {
-        if (len - n == 6 && memcmp(line + n, "master", 6) == 0) out->role = ROLE_MASTER;
-        else if (len - n == 5 && memcmp(line + n, "slave", 5) == 0) out->role = ROLE_SLAVE;
+        if (len - n == 6 && memcmp(line + n, "master", 6) == 0)
+            out->role = ROLE_MASTER;
+        else if (len - n == 5 && memcmp(line + n, "slave", 5) == 0)
+            out->role = ROLE_SLAVE;
     } else if (has_prefix(line, len, "master_repl_offset:", &n)) {
         if (util_parse_ll(line + n, len - n, &v) == 0) {
             out->master_repl_offset = v;

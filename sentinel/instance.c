@@ -184,10 +184,14 @@ size_t instance_flags_format(const struct instance *ri, char *buf, size_t cap)
         uint32_t bit;
         const char *word;
     } tail[] = {
-        {SRI_MASTER_DOWN, "master_down"},       {SRI_FAILOVER_IN_PROGRESS, "failover_in_progress"},
-        {SRI_PROMOTED, "promoted"},             {SRI_RECONF_SENT, "reconf_sent"},
-        {SRI_RECONF_INPROG, "reconf_inprog"},   {SRI_RECONF_DONE, "reconf_done"},
-        {SRI_FORCE_FAILOVER, "force_failover"}, {SRI_SCRIPT_KILL_SENT, "script_kill_sent"},
+        {SRI_MASTER_DOWN, "master_down"},
+        {SRI_FAILOVER_IN_PROGRESS, "failover_in_progress"},
+        {SRI_PROMOTED, "promoted"},
+        {SRI_RECONF_SENT, "reconf_sent"},
+        {SRI_RECONF_INPROG, "reconf_inprog"},
+        {SRI_RECONF_DONE, "reconf_done"},
+        {SRI_FORCE_FAILOVER, "force_failover"},
+        {SRI_SCRIPT_KILL_SENT, "script_kill_sent"},
         {SRI_MASTER_REBOOT, "master_reboot"},
     };
     const char *words[16];
@@ -227,9 +231,9 @@ size_t instance_describe_id(const struct instance *ri, char *buf, size_t cap)
 
 const char *instance_failover_state_name(enum failover_state st)
 {
-    static const char *const names[] = {"none",          "wait_start",         "select_slave",
-                                        "send_slaveof_noone", "wait_promotion", "reconf_slaves",
-                                        "update_config"};
+    static const char *const names[] = {
+        "none",           "wait_start",    "select_slave", "send_slaveof_noone",
+        "wait_promotion", "reconf_slaves", "update_config"};
     return (unsigned)st < ARRAY_LEN(names) ? names[st] : "unknown";
 }
 

@@ -75,12 +75,12 @@ struct switchover_record {
     bool is_active;
     char to_host[INSTANCE_HOST_MAX + 1]; /* requested target, "" = best eligible replica */
     int to_port;
-    int64_t timeout_ms;     /* the node's FAILOVER TIMEOUT: the longest write pause */
-    int64_t sent_ms;        /* FAILOVER TO sent, 0 = not yet */
-    bool is_accepted;       /* the node answered +OK */
-    bool is_refused;        /* the node answered an error */
-    bool saw_master_info;   /* a master INFO was read after the +OK (so it reflects FAILOVER) */
-    bool is_abort_sent;     /* FAILOVER ABORT sent */
+    int64_t timeout_ms;   /* the node's FAILOVER TIMEOUT: the longest write pause */
+    int64_t sent_ms;      /* FAILOVER TO sent, 0 = not yet */
+    bool is_accepted;     /* the node answered +OK */
+    bool is_refused;      /* the node answered an error */
+    bool saw_master_info; /* a master INFO was read after the +OK (so it reflects FAILOVER) */
+    bool is_abort_sent;   /* FAILOVER ABORT sent */
     char refused_reason[128];
 };
 
@@ -135,7 +135,7 @@ struct instance {
     int64_t info_refresh_ms;
     int64_t info_sent_ms;    /* INFO in flight since, 0 = none */
     int64_t info_reacted_ms; /* info_refresh_ms of the last INFO the tick reacted to */
-    char *info;           /* cached INFO text (NUL-terminated), NULL = never */
+    char *info;              /* cached INFO text (NUL-terminated), NULL = never */
     size_t info_len;
     enum instance_role role_reported;
     int64_t role_reported_ms;

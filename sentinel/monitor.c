@@ -26,7 +26,10 @@ void monitor_periods_default(struct sentinel_periods *p)
     p->election_jitter_max = 50;
 }
 
-#define PN(u, l, f) {u, l, offsetof(struct sentinel_periods, f)}
+#define PN(u, l, f)                                                                                \
+    {                                                                                              \
+        u, l, offsetof(struct sentinel_periods, f)                                                 \
+    }
 static const struct periods_name period_names[] = {
     PN("INFO-PERIOD", "info-period", info_period),
     PN("PING-PERIOD", "ping-period", ping_period),

@@ -40,8 +40,10 @@ static void send_auth(struct sentinel *s, struct instance *ri, enum sentinel_lin
     if (pass == NULL) return;
     const char *argv[] = {"AUTH", user ? user : pass, pass};
     int argc = user ? 3 : 2;
-    if (kind == SENTINEL_LINK_CMD) core_send(s, ri, argc, argv, TAG_IGNORE);
-    else s->env.send(s->env.ctx, ri->id, kind, argc, argv, TAG_IGNORE);
+    if (kind == SENTINEL_LINK_CMD)
+        core_send(s, ri, argc, argv, TAG_IGNORE);
+    else
+        s->env.send(s->env.ctx, ri->id, kind, argc, argv, TAG_IGNORE);
 }
 
 void sentinel_on_link_up(struct sentinel *s, uint64_t inst_id, enum sentinel_link_kind kind,
@@ -131,8 +133,10 @@ static void on_ask_reply(struct sentinel *s, struct instance *ri, const struct s
     bool is_star = e[1].len == 1 && e[1].str[0] == '*';
     if (!is_star && (e[1].len == 0 || e[1].len > SENTINEL_RUNID_LEN)) return;
     ri->last_master_down_reply_ms = now;
-    if (e[0].integer == 1) ri->flags |= SRI_MASTER_DOWN;
-    else ri->flags &= ~SRI_MASTER_DOWN;
+    if (e[0].integer == 1)
+        ri->flags |= SRI_MASTER_DOWN;
+    else
+        ri->flags &= ~SRI_MASTER_DOWN;
     if (!is_star) {
         memcpy(ri->leader, e[1].str, e[1].len);
         ri->leader[e[1].len] = '\0';
@@ -149,8 +153,8 @@ static void on_exec_reply(struct instance *ri, const struct sentinel_reply *r)
         return;
     }
     if (r->count > 0 && r->elems[0].type == SENTINEL_REPLY_ERROR)
-        log_warning("sentinel: SLAVEOF on %s failed: %.*s", ri->name, (int)MIN(r->elems[0].len, 200),
-                    r->elems[0].str);
+        log_warning("sentinel: SLAVEOF on %s failed: %.*s", ri->name,
+                    (int)MIN(r->elems[0].len, 200), r->elems[0].str);
 }
 
 void sentinel_on_reply(struct sentinel *s, uint64_t inst_id, uint32_t reply_tag,
@@ -161,7 +165,9 @@ void sentinel_on_reply(struct sentinel *s, uint64_t inst_id, uint32_t reply_tag,
     int64_t now = core_now(s);
     if (ri->link.pending_commands > 0) ri->link.pending_commands--;
     switch (reply_tag) {
-    case TAG_PING: on_ping_reply(s, ri, reply, now); break;
+    case TAG_PING:
+        on_ping_reply(s, ri, reply, now);
+        break;
     case TAG_INFO:
         ri->info_sent_ms = 0;
         ri->last_pong_ms = now;
@@ -172,7 +178,9 @@ void sentinel_on_reply(struct sentinel *s, uint64_t inst_id, uint32_t reply_tag,
         ri->pub_sent_ms = 0;
         if (reply->type != SENTINEL_REPLY_ERROR) ri->last_pub_ms = now;
         break;
-    case TAG_ASK: on_ask_reply(s, ri, reply, now); break;
+    case TAG_ASK:
+        on_ask_reply(s, ri, reply, now);
+        break;
     case TAG_EXEC:
         on_exec_reply(ri, reply);
         core_want_tick(s);
@@ -181,7 +189,8 @@ void sentinel_on_reply(struct sentinel *s, uint64_t inst_id, uint32_t reply_tag,
         switchover_on_reply(s, ri, reply);
         core_want_tick(s);
         break;
-    default: break;
+    default:
+        break;
     }
     core_flush(s);
 }

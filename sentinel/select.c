@@ -28,21 +28,30 @@ enum select_reason select_check_replica(const struct instance *r, int64_t now_ms
 const char *select_reason_text(enum select_reason r)
 {
     switch (r) {
-    case SELECT_ELIGIBLE: return "eligible";
-    case SELECT_DOWN: return "replica is down";
-    case SELECT_DISCONNECTED: return "link disconnected";
-    case SELECT_PING_STALE: return "no valid PING reply for 5 ping periods";
-    case SELECT_PRIORITY_ZERO: return "replica priority is 0";
-    case SELECT_INFO_STALE: return "INFO too old";
-    case SELECT_MASTER_LINK_DOWN: return "master link down too long";
-    case SELECT_NOT_A_REPLICA: return "does not report role:slave";
+    case SELECT_ELIGIBLE:
+        return "eligible";
+    case SELECT_DOWN:
+        return "replica is down";
+    case SELECT_DISCONNECTED:
+        return "link disconnected";
+    case SELECT_PING_STALE:
+        return "no valid PING reply for 5 ping periods";
+    case SELECT_PRIORITY_ZERO:
+        return "replica priority is 0";
+    case SELECT_INFO_STALE:
+        return "INFO too old";
+    case SELECT_MASTER_LINK_DOWN:
+        return "master link down too long";
+    case SELECT_NOT_A_REPLICA:
+        return "does not report role:slave";
     }
     return "unknown";
 }
 
 int select_compare(const struct instance *a, const struct instance *b)
 {
-    if (a->slave_priority != b->slave_priority) return a->slave_priority < b->slave_priority ? -1 : 1;
+    if (a->slave_priority != b->slave_priority)
+        return a->slave_priority < b->slave_priority ? -1 : 1;
     if (a->slave_repl_offset != b->slave_repl_offset)
         return a->slave_repl_offset > b->slave_repl_offset ? -1 : 1;
     bool ha = a->runid[0] != '\0', hb = b->runid[0] != '\0';

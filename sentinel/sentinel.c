@@ -39,8 +39,10 @@ int core_persist_now(struct sentinel *s)
     sentinel_state_snapshot(s, &st);
     int rc = s->env.persist(s->env.ctx, &st);
     sentinel_state_free(&st);
-    if (rc == 0) s->persist_wanted = false;
-    else log_warning("sentinel: persisting state failed (%d)", rc);
+    if (rc == 0)
+        s->persist_wanted = false;
+    else
+        log_warning("sentinel: persisting state failed (%d)", rc);
     return rc;
 }
 
@@ -75,8 +77,10 @@ static size_t index_pos(const struct sentinel *s, uint64_t id)
     size_t lo = 0, hi = s->n_index;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (s->index[mid].id < id) lo = mid + 1;
-        else hi = mid;
+        if (s->index[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     return lo;
 }
@@ -133,8 +137,8 @@ struct instance *core_new_replica(struct sentinel *s, struct instance *master, c
 struct instance *core_new_sentinel(struct sentinel *s, struct instance *master, const char *host,
                                    int port, const char *runid)
 {
-    struct instance *ri = instance_add_sentinel(master, s->next_id + 1, host, port, runid,
-                                                core_now(s));
+    struct instance *ri =
+        instance_add_sentinel(master, s->next_id + 1, host, port, runid, core_now(s));
     if (ri == NULL) {
         log_warning("sentinel: sentinel table of %s full, ignoring %s", master->name, runid);
         return NULL;
@@ -148,7 +152,8 @@ struct instance *core_new_sentinel(struct sentinel *s, struct instance *master, 
 
 void core_close_links(struct sentinel *s, struct instance *ri)
 {
-    if (ri->link.cc_up || ri->link.cc_pending) s->env.disconnect(s->env.ctx, ri->id, SENTINEL_LINK_CMD);
+    if (ri->link.cc_up || ri->link.cc_pending)
+        s->env.disconnect(s->env.ctx, ri->id, SENTINEL_LINK_CMD);
     if (ri->link.pc_up || ri->link.pc_pending)
         s->env.disconnect(s->env.ctx, ri->id, SENTINEL_LINK_PUBSUB);
     ri->link.cc_up = ri->link.pc_up = false;
@@ -187,7 +192,8 @@ void core_remove_master(struct sentinel *s, struct instance *master)
     core_mark_persist(s);
 }
 
-/* ---- sending ---------------------------------------------------------------------------------- */
+/* ---- sending ----------------------------------------------------------------------------------
+ */
 
 static const char *renamed(const struct instance *ri, const char *cmd)
 {
@@ -264,12 +270,14 @@ void core_vote(struct sentinel *s, struct instance *master, uint64_t req_epoch,
         return;
     }
     if (out.epoch_adopted)
-        notify_event(s, LOG_WARNING, "+new-epoch", NULL, "%llu", (unsigned long long)s->current_epoch);
+        notify_event(s, LOG_WARNING, "+new-epoch", NULL, "%llu",
+                     (unsigned long long)s->current_epoch);
     if (out.voted) {
         notify_event(s, LOG_WARNING, "+vote-for-leader", NULL, "%s %llu", m->leader,
                      (unsigned long long)m->leader_epoch);
         if (strcmp(candidate, s->myid) != 0)
-            m->failover_not_before_ms = MAX(m->failover_not_before_ms, now_ms + m->p.failover_timeout_ms);
+            m->failover_not_before_ms =
+                MAX(m->failover_not_before_ms, now_ms + m->p.failover_timeout_ms);
     }
 }
 
@@ -298,19 +306,20 @@ void core_ask_peers(struct sentinel *s, struct instance *master, bool forced, in
             if (p->last_ask_ms > p->last_master_down_reply_ms && now_ms - p->last_ask_ms < period)
                 continue;
         }
-        bool vote = (master->flags & SRI_FAILOVER_IN_PROGRESS) &&
-                    m->failover_state == FAILOVER_WAIT_START;
+        bool vote =
+            (master->flags & SRI_FAILOVER_IN_PROGRESS) && m->failover_state == FAILOVER_WAIT_START;
         char port[16], epoch[24];
         snprintf(port, sizeof(port), "%d", master->port);
         snprintf(epoch, sizeof(epoch), "%llu",
                  (unsigned long long)(vote ? m->failover_epoch : s->current_epoch));
-        const char *argv[] = {"SENTINEL", "is-master-down-by-addr", master->host, port, epoch,
-                              vote ? s->myid : "*"};
+        const char *argv[] = {"SENTINEL", "is-master-down-by-addr", master->host, port,
+                              epoch,      vote ? s->myid : "*"};
         if (core_send(s, p, 6, argv, TAG_ASK) == 0) p->last_ask_ms = now_ms;
     }
 }
 
-/* ---- creation ----------------------------------------------------------------------------------- */
+/* ---- creation -----------------------------------------------------------------------------------
+ */
 
 static char *dup_opt(const char *v) { return v && v[0] ? xstrdup(v) : NULL; }
 
@@ -329,7 +338,8 @@ static void restore_master(struct sentinel *s, const struct sentinel_state_maste
     }
     for (size_t j = 0; j < sm->n_sentinels; j++) {
         const struct sentinel_state_addr *a = &sm->sentinels[j];
-        if (strcmp(a->runid, s->myid) != 0 && instance_find_sentinel_by_runid(master, a->runid) == NULL)
+        if (strcmp(a->runid, s->myid) != 0 &&
+            instance_find_sentinel_by_runid(master, a->runid) == NULL)
             core_new_sentinel(s, master, a->host, a->port, a->runid);
     }
 }

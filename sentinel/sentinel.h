@@ -31,7 +31,7 @@ struct instance;
 
 /* Global options (YAML, changed by SENTINEL CONFIG SET). Strings are copied at creation. */
 struct sentinel_options {
-    int port;             /* our listening port, advertised in hellos */
+    int port;                /* our listening port, advertised in hellos */
     const char *announce_ip; /* NULL = the local address of each connection */
     int announce_port;       /* 0 = port */
     bool resolve_hostnames;
@@ -104,11 +104,11 @@ int sentinel_set_paused(struct sentinel *s, const char *name, bool paused, bool 
 #define SENTINEL_SWITCHOVER_DEFAULT_TIMEOUT_MS 5000
 #define SENTINEL_SWITCHOVER_MAX_TIMEOUT_MS 600000
 enum {
-    SWITCHOVER_ENOENT = -1,   /* no such master */
-    SWITCHOVER_EBUSY = -2,    /* a failover or switchover is already running */
-    SWITCHOVER_EDOWN = -3,    /* the master is down or unreachable: use a (forced) failover */
-    SWITCHOVER_ETARGET = -4,  /* the target is unknown or unfit, or no replica is fit */
-    SWITCHOVER_ETILT = -5,    /* this sentinel is in TILT */
+    SWITCHOVER_ENOENT = -1,  /* no such master */
+    SWITCHOVER_EBUSY = -2,   /* a failover or switchover is already running */
+    SWITCHOVER_EDOWN = -3,   /* the master is down or unreachable: use a (forced) failover */
+    SWITCHOVER_ETARGET = -4, /* the target is unknown or unfit, or no replica is fit */
+    SWITCHOVER_ETILT = -5,   /* this sentinel is in TILT */
 };
 int sentinel_switchover(struct sentinel *s, const char *name, const char *to_host, int to_port,
                         int64_t timeout_ms, char *why, size_t why_len);

@@ -45,8 +45,10 @@ static void set_int(struct sentinel_cmd_result *r, long long v)
 
 static void finish_persist(struct sentinel *s, struct sentinel_cmd_result *res)
 {
-    if (core_persist_now(s) != 0) set_res(res, SENTINEL_CMD_ERROR, SAVE_FAILED);
-    else if (res->kind != SENTINEL_CMD_ERROR) set_res(res, SENTINEL_CMD_STATUS, "OK");
+    if (core_persist_now(s) != 0)
+        set_res(res, SENTINEL_CMD_ERROR, SAVE_FAILED);
+    else if (res->kind != SENTINEL_CMD_ERROR)
+        set_res(res, SENTINEL_CMD_STATUS, "OK");
 }
 
 static bool parse_ll(const char *s, long long *v) { return util_parse_ll(s, strlen(s), v) == 0; }
@@ -66,8 +68,8 @@ int sentinel_cmd_is_master_down(struct sentinel *s, const char *ip, const char *
         if (s->masters[i]->port == p && strcasecmp(s->masters[i]->host, ip) == 0)
             master = s->masters[i];
     out->down = 0;
-    if (master && !s->tilt && ((master->flags & SRI_S_DOWN) ||
-                               monitor_sdown_condition(master, now, &s->periods)))
+    if (master && !s->tilt &&
+        ((master->flags & SRI_S_DOWN) || monitor_sdown_condition(master, now, &s->periods)))
         out->down = 1;
     if (master && strcmp(runid, "*") != 0 && strlen(runid) == SENTINEL_RUNID_LEN)
         core_vote(s, master, (uint64_t)e, runid, now);
@@ -200,13 +202,21 @@ void sentinel_cmd_failover_args(struct sentinel *s, int argc, const char *const 
     char why[256];
     int rc = sentinel_switchover(s, argv[0], NULL, 0, 0, why, sizeof(why));
     switch (rc) {
-    case 0: set_res(res, SENTINEL_CMD_STATUS, "OK"); break;
-    case SWITCHOVER_ENOENT: set_res(res, SENTINEL_CMD_ERROR, SENTINEL_ERR_NO_SUCH_MASTER); break;
-    case SWITCHOVER_EBUSY: set_res(res, SENTINEL_CMD_ERROR, "INPROG Failover already in progress"); break;
+    case 0:
+        set_res(res, SENTINEL_CMD_STATUS, "OK");
+        break;
+    case SWITCHOVER_ENOENT:
+        set_res(res, SENTINEL_CMD_ERROR, SENTINEL_ERR_NO_SUCH_MASTER);
+        break;
+    case SWITCHOVER_EBUSY:
+        set_res(res, SENTINEL_CMD_ERROR, "INPROG Failover already in progress");
+        break;
     case SWITCHOVER_ETARGET:
         set_res(res, SENTINEL_CMD_ERROR, "NOGOODSLAVE No suitable replica to promote");
         break;
-    default: set_res(res, SENTINEL_CMD_ERROR, "ERR %s", why); break;
+    default:
+        set_res(res, SENTINEL_CMD_ERROR, "ERR %s", why);
+        break;
     }
 }
 
@@ -228,9 +238,12 @@ void sentinel_cmd_ckquorum(struct sentinel *s, const char *name, struct sentinel
         return;
     }
     char why[256] = "";
-    if (!q_ok) snprintf(why, sizeof(why), "Not enough available Sentinels to reach the specified quorum for this master");
+    if (!q_ok)
+        snprintf(why, sizeof(why),
+                 "Not enough available Sentinels to reach the specified quorum for this master");
     if (!maj_ok)
-        snprintf(why + strlen(why), sizeof(why) - strlen(why), "%sNot enough available Sentinels to reach the majority and authorize a failover",
+        snprintf(why + strlen(why), sizeof(why) - strlen(why),
+                 "%sNot enough available Sentinels to reach the majority and authorize a failover",
                  q_ok ? "" : ". ");
     set_res(res, SENTINEL_CMD_ERROR, "NOQUORUM %d usable Sentinels. %s", usable, why);
 }
@@ -286,11 +299,13 @@ void sentinel_cmd_debug_set(struct sentinel *s, int argc, const char *const *arg
     for (int i = 0; i < argc; i += 2) {
         long long v;
         if (period_by_name(argv[i]) == NULL || i + 1 >= argc) {
-            set_res(res, SENTINEL_CMD_ERROR, "ERR Unknown option or number of arguments for SENTINEL DEBUG '%s'", argv[i]);
+            set_res(res, SENTINEL_CMD_ERROR,
+                    "ERR Unknown option or number of arguments for SENTINEL DEBUG '%s'", argv[i]);
             return;
         }
         if (!parse_ll(argv[i + 1], &v) || v <= 0) {
-            set_res(res, SENTINEL_CMD_ERROR, "ERR Invalid argument '%s' for SENTINEL DEBUG '%s'", argv[i + 1], argv[i]);
+            set_res(res, SENTINEL_CMD_ERROR, "ERR Invalid argument '%s' for SENTINEL DEBUG '%s'",
+                    argv[i + 1], argv[i]);
             return;
         }
     }
@@ -307,7 +322,8 @@ void sentinel_cmd_publish(struct sentinel *s, const char *channel, const char *m
                           struct sentinel_cmd_result *res)
 {
     if (strcmp(channel, HELLO_CHANNEL) != 0) {
-        set_res(res, SENTINEL_CMD_ERROR, "ERR Only HELLO messages are accepted by Sentinel instances.");
+        set_res(res, SENTINEL_CMD_ERROR,
+                "ERR Only HELLO messages are accepted by Sentinel instances.");
         return;
     }
     if (len > 0 && len <= HELLO_MAX_LEN && s->n_hello_q < CORE_HELLO_QUEUE) {

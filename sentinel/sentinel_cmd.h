@@ -50,7 +50,8 @@ void sentinel_cmd_reset(struct sentinel *s, const char *pattern, struct sentinel
 void sentinel_cmd_failover(struct sentinel *s, const char *name, struct sentinel_cmd_result *res);
 /* SENTINEL FAILOVER <name> [COORDINATED]: argv[0] is the name. COORDINATED (Valkey's spelling)
  * runs a lossless switchover (sentinel.h) to the best replica instead of a forced failover.
- * Errors: -INPROG, -NOGOODSLAVE (nothing fit), -ERR for an unknown option, a down master or TILT. */
+ * Errors: -INPROG, -NOGOODSLAVE (nothing fit), -ERR for an unknown option, a down master or TILT.
+ */
 void sentinel_cmd_failover_args(struct sentinel *s, int argc, const char *const *argv,
                                 struct sentinel_cmd_result *res);
 void sentinel_cmd_ckquorum(struct sentinel *s, const char *name, struct sentinel_cmd_result *res);

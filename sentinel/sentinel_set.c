@@ -134,9 +134,10 @@ void sentinel_cmd_set(struct sentinel *s, const char *name, int argc, const char
             snprintf(res->msg, sizeof(res->msg), "ERR Invalid argument '%s' for SENTINEL SET '%s'",
                      argv[i + 1], opt);
         else if (o == SET_DENIED)
-            snprintf(res->msg, sizeof(res->msg),
-                     "ERR Reconfiguration of scripts path is denied for security reasons. Check the "
-                     "deny-scripts-reconfig configuration directive in your config file.");
+            snprintf(
+                res->msg, sizeof(res->msg),
+                "ERR Reconfiguration of scripts path is denied for security reasons. Check the "
+                "deny-scripts-reconfig configuration directive in your config file.");
         else
             snprintf(res->msg, sizeof(res->msg),
                      "ERR Unknown option or number of arguments for SENTINEL SET '%s'", opt);
@@ -150,23 +151,38 @@ void sentinel_cmd_set(struct sentinel *s, const char *name, int argc, const char
     core_want_tick(s);
 }
 
-/* ---- CONFIG GET / SET -------------------------------------------------------------------------- */
+/* ---- CONFIG GET / SET --------------------------------------------------------------------------
+ */
 
-static const char *const config_names[] = {"resolve-hostnames", "announce-hostnames", "announce-ip",
-                                           "announce-port",     "sentinel-user",      "sentinel-pass",
-                                           "loglevel"};
+static const char *const config_names[] = {
+    "resolve-hostnames", "announce-hostnames", "announce-ip", "announce-port",
+    "sentinel-user",     "sentinel-pass",      "loglevel"};
 
 static void config_value(const struct sentinel *s, size_t i, char *b, size_t cap)
 {
     static const char *const levels[] = {"debug", "verbose", "notice", "warning", "nothing"};
     switch (i) {
-    case 0: snprintf(b, cap, "%s", s->opt.resolve_hostnames ? "yes" : "no"); break;
-    case 1: snprintf(b, cap, "%s", s->opt.announce_hostnames ? "yes" : "no"); break;
-    case 2: snprintf(b, cap, "%s", s->opt.announce_ip ? s->opt.announce_ip : ""); break;
-    case 3: snprintf(b, cap, "%d", s->opt.announce_port); break;
-    case 4: snprintf(b, cap, "%s", s->opt.sentinel_user ? s->opt.sentinel_user : ""); break;
-    case 5: snprintf(b, cap, "%s", s->opt.sentinel_pass ? s->opt.sentinel_pass : ""); break;
-    default: snprintf(b, cap, "%s", levels[log_get_level()]); break;
+    case 0:
+        snprintf(b, cap, "%s", s->opt.resolve_hostnames ? "yes" : "no");
+        break;
+    case 1:
+        snprintf(b, cap, "%s", s->opt.announce_hostnames ? "yes" : "no");
+        break;
+    case 2:
+        snprintf(b, cap, "%s", s->opt.announce_ip ? s->opt.announce_ip : "");
+        break;
+    case 3:
+        snprintf(b, cap, "%d", s->opt.announce_port);
+        break;
+    case 4:
+        snprintf(b, cap, "%s", s->opt.sentinel_user ? s->opt.sentinel_user : "");
+        break;
+    case 5:
+        snprintf(b, cap, "%s", s->opt.sentinel_pass ? s->opt.sentinel_pass : "");
+        break;
+    default:
+        snprintf(b, cap, "%s", levels[log_get_level()]);
+        break;
     }
 }
 
@@ -207,9 +223,15 @@ static void config_apply(struct sentinel *s, int idx, const char *v)
 {
     long long n = 0;
     switch (idx) {
-    case 0: s->opt.resolve_hostnames = strcasecmp(v, "yes") == 0; break;
-    case 1: s->opt.announce_hostnames = strcasecmp(v, "yes") == 0; break;
-    case 2: replace_str(&s->opt.announce_ip, v); break;
+    case 0:
+        s->opt.resolve_hostnames = strcasecmp(v, "yes") == 0;
+        break;
+    case 1:
+        s->opt.announce_hostnames = strcasecmp(v, "yes") == 0;
+        break;
+    case 2:
+        replace_str(&s->opt.announce_ip, v);
+        break;
     case 3:
         util_parse_ll(v, strlen(v), &n);
         s->opt.announce_port = (int)n;
@@ -221,7 +243,9 @@ static void config_apply(struct sentinel *s, int idx, const char *v)
             for (size_t j = 0; j < s->masters[i]->m->n_sentinels; j++)
                 core_close_links(s, s->masters[i]->m->sentinels[j]);
         break;
-    default: log_set_level((enum log_level)log_level_parse(v)); break;
+    default:
+        log_set_level((enum log_level)log_level_parse(v));
+        break;
     }
 }
 
@@ -233,11 +257,13 @@ void sentinel_cmd_config_set(struct sentinel *s, int argc, const char *const *ar
     for (int i = 0; i < argc; i += 2) {
         int idx = config_index(argv[i]);
         if (idx < 0) {
-            snprintf(res->msg, sizeof(res->msg), "ERR Invalid argument '%s' to SENTINEL CONFIG SET", argv[i]);
+            snprintf(res->msg, sizeof(res->msg), "ERR Invalid argument '%s' to SENTINEL CONFIG SET",
+                     argv[i]);
             return;
         }
         if (seen & (1u << idx)) {
-            snprintf(res->msg, sizeof(res->msg), "ERR Duplicate argument '%s' to SENTINEL CONFIG SET", argv[i]);
+            snprintf(res->msg, sizeof(res->msg),
+                     "ERR Duplicate argument '%s' to SENTINEL CONFIG SET", argv[i]);
             return;
         }
         seen |= 1u << idx;
@@ -246,8 +272,8 @@ void sentinel_cmd_config_set(struct sentinel *s, int argc, const char *const *ar
             return;
         }
         if (!config_valid(idx, argv[i + 1])) {
-            snprintf(res->msg, sizeof(res->msg), "ERR Invalid value '%s' to SENTINEL CONFIG SET '%s'",
-                     argv[i + 1], argv[i]);
+            snprintf(res->msg, sizeof(res->msg),
+                     "ERR Invalid value '%s' to SENTINEL CONFIG SET '%s'", argv[i + 1], argv[i]);
             return;
         }
     }
@@ -256,5 +282,6 @@ void sentinel_cmd_config_set(struct sentinel *s, int argc, const char *const *ar
     if (core_persist_now(s) != 0)
         snprintf(res->msg, sizeof(res->msg), "ERR Failed to save config file. Check server logs."),
             res->kind = SENTINEL_CMD_ERROR;
-    else snprintf(res->msg, sizeof(res->msg), "OK");
+    else
+        snprintf(res->msg, sizeof(res->msg), "OK");
 }

@@ -100,9 +100,8 @@ void sentinel_state_copy(struct sentinel_state *dst, const struct sentinel_state
     }
 }
 
-struct sentinel_state_master *sentinel_state_add_master(struct sentinel_state *st,
-                                                        const char *name, const char *host,
-                                                        int port, int quorum)
+struct sentinel_state_master *sentinel_state_add_master(struct sentinel_state *st, const char *name,
+                                                        const char *host, int port, int quorum)
 {
     st->masters = xrealloc(st->masters, (st->n_masters + 1) * sizeof(*st->masters));
     struct sentinel_state_master *m = &st->masters[st->n_masters++];

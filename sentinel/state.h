@@ -80,8 +80,7 @@ void sentinel_params_free(struct sentinel_master_params *p);
 void sentinel_params_default(struct sentinel_master_params *p, int quorum, int64_t down_after_ms,
                              int64_t failover_timeout_ms);
 /* Add a master entry (name, host copied) and return it, for building an initial state. */
-struct sentinel_state_master *sentinel_state_add_master(struct sentinel_state *st,
-                                                        const char *name, const char *host,
-                                                        int port, int quorum);
+struct sentinel_state_master *sentinel_state_add_master(struct sentinel_state *st, const char *name,
+                                                        const char *host, int port, int quorum);
 
 #endif

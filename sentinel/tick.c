@@ -55,7 +55,8 @@ static void send_periodic(struct sentinel *s, struct instance *ri, int64_t now_m
         ri->last_ping_ms = now_ms;
         if (ri->act_ping_ms == 0) ri->act_ping_ms = now_ms;
     }
-    bool pub_in_flight = ri->pub_sent_ms != 0 && now_ms - ri->pub_sent_ms < s->periods.publish_period;
+    bool pub_in_flight =
+        ri->pub_sent_ms != 0 && now_ms - ri->pub_sent_ms < s->periods.publish_period;
     if (now_ms - ri->last_pub_ms > s->periods.publish_period && !pub_in_flight)
         discovery_send_hello(s, ri, now_ms);
 }
@@ -182,7 +183,8 @@ static void handle_master(struct sentinel *s, struct instance *master, int64_t n
         send_periodic(s, m->sentinels[i], now_ms);
     }
     if (s->tilt) return;
-    for (size_t i = 0; i < m->n_replicas && !s->crashed; i++) handle_acting(s, m->replicas[i], now_ms);
+    for (size_t i = 0; i < m->n_replicas && !s->crashed; i++)
+        handle_acting(s, m->replicas[i], now_ms);
     for (size_t i = 0; i < m->n_sentinels; i++) check_sdown(s, m->sentinels[i], now_ms);
     handle_acting(s, master, now_ms);
     check_odown(s, master, now_ms);
@@ -245,7 +247,8 @@ void sentinel_tick(struct sentinel *s, int64_t now_ms)
     check_tilt(s, now_ms);
     s->prev_tick_ms = now_ms;
     process_hello_queue(s);
-    for (size_t i = 0; i < s->n_masters && !s->crashed; i++) handle_master(s, s->masters[i], now_ms);
+    for (size_t i = 0; i < s->n_masters && !s->crashed; i++)
+        handle_master(s, s->masters[i], now_ms);
     for (size_t i = 0; i < s->n_masters && !s->crashed; i++)
         if (s->masters[i]->m->failover_state == FAILOVER_UPDATE_CONFIG)
             failover_step(s, s->masters[i], now_ms);

@@ -88,7 +88,8 @@ static size_t make_qkey(char *out, int db, const char *key, size_t klen)
     return sizeof db + klen;
 }
 
-static struct key_queue *queue_get(struct blocking *b, int db, const char *key, size_t klen, bool create)
+static struct key_queue *queue_get(struct blocking *b, int db, const char *key, size_t klen,
+                                   bool create)
 {
     char *qk = xmalloc(sizeof db + klen);
     size_t n = make_qkey(qk, db, key, klen);
@@ -217,7 +218,8 @@ void blocking_signal_key(struct server *srv, int db, const char *key, size_t kle
     struct blocking *b = srv->blocking;
     if (b->nblocked == 0 || !queue_get(b, db, key, klen, false)) return;
     for (size_t i = 0; i < b->nready; i++)
-        if (b->ready[i].db == db && b->ready[i].klen == klen && memcmp(b->ready[i].key, key, klen) == 0)
+        if (b->ready[i].db == db && b->ready[i].klen == klen &&
+            memcmp(b->ready[i].key, key, klen) == 0)
             return;
     if (b->nready == b->rcap) {
         b->rcap = b->rcap ? b->rcap * 2 : 8;
@@ -250,7 +252,7 @@ static void serve_key(struct server *srv, const struct ready_key *rk)
 {
     struct blocking *b = srv->blocking;
     /* Serve in arrival order while the key still has something for the next client. */
-    for (size_t i = 0;; ) {
+    for (size_t i = 0;;) {
         struct key_queue *q = queue_get(b, rk->db, rk->key, rk->klen, false);
         if (!q || i >= q->n) return;
         if (!ks_find(srv->db[rk->db], rk->key, rk->klen)) return;

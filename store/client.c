@@ -190,7 +190,8 @@ static void client_protocol_error(struct client *c)
 void client_process_input(struct client *c)
 {
     while (buf_unread_len(&c->query) > 0) {
-        if (c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP | CLIENT_BLOCKED | CLIENT_PAUSED))
+        if (c->flags &
+            (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP | CLIENT_BLOCKED | CLIENT_PAUSED))
             break;
         size_t consumed = 0, argc = 0;
         struct resp_arg *argv = NULL;
@@ -233,7 +234,8 @@ static void client_on_readable(struct loop *l, int fd, void *data, int mask)
     if (n <= 0) {
         if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
         if (n < 0) log_verbose("Reading from client: %s", strerror(errno));
-        if (c->flags & CLIENT_MASTER) repl_master_link_lost(c->srv, n == 0 ? "connection closed" : strerror(errno));
+        if (c->flags & CLIENT_MASTER)
+            repl_master_link_lost(c->srv, n == 0 ? "connection closed" : strerror(errno));
         client_close_async(c);
         return;
     }
@@ -272,8 +274,10 @@ bool client_check_obuf(struct client *c)
     long long used = (long long)buf_unread_len(&c->reply);
     int64_t now = loop_now_ms(c->srv->loop);
     bool over_soft = lim->soft_bytes > 0 && used > lim->soft_bytes;
-    if (!over_soft) c->obuf_soft_since_ms = 0;
-    else if (c->obuf_soft_since_ms == 0) c->obuf_soft_since_ms = now;
+    if (!over_soft)
+        c->obuf_soft_since_ms = 0;
+    else if (c->obuf_soft_since_ms == 0)
+        c->obuf_soft_since_ms = now;
     bool hard = lim->hard_bytes > 0 && used > lim->hard_bytes;
     bool soft = over_soft && now - c->obuf_soft_since_ms > lim->soft_seconds * 1000;
     if (!hard && !soft) return false;
@@ -292,8 +296,9 @@ bool client_cron(struct client *c, int64_t now_mono_ms)
 {
     if (client_check_obuf(c)) return true;
     int64_t idle_limit = c->srv->cfg.timeout_ms;
-    if (idle_limit > 0 && !(c->flags & (CLIENT_REPLICA | CLIENT_MASTER | CLIENT_BLOCKED |
-                                        CLIENT_PUBSUB | CLIENT_FAKE)) &&
+    if (idle_limit > 0 &&
+        !(c->flags &
+          (CLIENT_REPLICA | CLIENT_MASTER | CLIENT_BLOCKED | CLIENT_PUBSUB | CLIENT_FAKE)) &&
         now_mono_ms - c->last_interaction_ms > idle_limit) {
         log_verbose("Closing idle client");
         client_close_async(c);
@@ -336,8 +341,7 @@ void client_format_info(const struct client *c, struct buf *out)
                (long long)((now - c->last_interaction_ms) / 1000), flags, c->db,
                pubsub_client_channels(c), pubsub_client_patterns(c),
                (c->flags & CLIENT_MULTI) ? (int)c->mcount : -1, buf_unread_len(&c->query),
-               c->query.cap - c->query.len, c->query.cap, c->query.cap,
-               buf_unread_len(&c->reply), c->reply.cap,
-               c->query.cap + c->reply.cap + sizeof *c, cmd, c->proto,
+               c->query.cap - c->query.len, c->query.cap, c->query.cap, buf_unread_len(&c->reply),
+               c->reply.cap, c->query.cap + c->reply.cap + sizeof *c, cmd, c->proto,
                c->lib_name ? c->lib_name : "", c->lib_ver ? c->lib_ver : "");
 }

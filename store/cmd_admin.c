@@ -28,7 +28,10 @@ static void cmd_info(struct client *c)
     buf_free(&out);
 }
 
-static void cmd_dbsize(struct client *c) { reply_integer(c, (long long)ks_count(c->srv->db[c->db])); }
+static void cmd_dbsize(struct client *c)
+{
+    reply_integer(c, (long long)ks_count(c->srv->db[c->db]));
+}
 
 static int parse_flush_mode(struct client *c)
 {
@@ -119,7 +122,8 @@ static void cmd_monitor(struct client *c)
 {
     struct server *srv = c->srv;
     if (c->flags & (CLIENT_REPLICA | CLIENT_MONITOR)) return;
-    srv->monitor_list = xrealloc(srv->monitor_list, (srv->nmonitors + 1) * sizeof *srv->monitor_list);
+    srv->monitor_list =
+        xrealloc(srv->monitor_list, (srv->nmonitors + 1) * sizeof *srv->monitor_list);
     srv->monitor_list[srv->nmonitors++] = c;
     c->flags |= CLIENT_MONITOR;
     reply_ok(c);
@@ -149,7 +153,8 @@ static void config_get(struct client *c)
 static int config_apply_side_effects(struct server *srv, const char *key, char *err, size_t errlen)
 {
     if (strcasecmp(key, "client-output-buffer-limit") == 0)
-        return store_config_parse_obuf(srv->cfg.client_output_buffer_limit, srv->cfg.obuf, err, errlen);
+        return store_config_parse_obuf(srv->cfg.client_output_buffer_limit, srv->cfg.obuf, err,
+                                       errlen);
     server_apply_config(srv);
     return 0;
 }
@@ -170,9 +175,11 @@ static void config_set(struct client *c)
         if (rc == 0) rc = config_apply_side_effects(c->srv, key, err, sizeof err);
         if (rc != 0) {
             if (!cfg_find(&store_config_schema, key))
-                reply_errorf(c, "ERR Unknown option or number of arguments for CONFIG SET - '%s'", key);
+                reply_errorf(c, "ERR Unknown option or number of arguments for CONFIG SET - '%s'",
+                             key);
             else
-                reply_errorf(c, "ERR CONFIG SET failed (possibly related to argument '%s') - %s", key, err);
+                reply_errorf(c, "ERR CONFIG SET failed (possibly related to argument '%s') - %s",
+                             key, err);
             return;
         }
     }
@@ -184,7 +191,8 @@ static int config_rewrite_file(struct server *srv, char *err, size_t errlen)
 {
     struct buf yaml;
     buf_init(&yaml);
-    buf_append_str(&yaml, "# Written by CONFIG REWRITE: runtime changes applied on top of the config file.\n");
+    buf_append_str(
+        &yaml, "# Written by CONFIG REWRITE: runtime changes applied on top of the config file.\n");
     cfg_write_yaml(&store_config_schema, &srv->cfg, NULL, 0,
                    CFG_WRITE_NON_DEFAULT | CFG_WRITE_SECRETS, &yaml);
     char path[1024], tmp[1100];
@@ -248,14 +256,17 @@ static void debug_sleep(struct client *c)
 static void debug_populate(struct client *c)
 {
     long long count, size = -1;
-    if (arg_ll_range(c, &c->argv[2], 0, 1LL << 40, "ERR count is out of range", &count) != 0) return;
+    if (arg_ll_range(c, &c->argv[2], 0, 1LL << 40, "ERR count is out of range", &count) != 0)
+        return;
     const char *prefix = "key";
     size_t plen = 3;
     if (c->argc >= 4) {
         prefix = c->argv[3].ptr;
         plen = c->argv[3].len;
     }
-    if (c->argc == 5 && arg_ll_range(c, &c->argv[4], 0, 1LL << 30, "ERR size is out of range", &size) != 0) return;
+    if (c->argc == 5 &&
+        arg_ll_range(c, &c->argv[4], 0, 1LL << 30, "ERR size is out of range", &size) != 0)
+        return;
     struct ks *ks = c->srv->db[c->db];
     char key[512], val[128];
     char *big = size > (long long)sizeof val ? xcalloc(1, (size_t)size) : NULL;
@@ -267,8 +278,10 @@ static void debug_populate(struct client *c)
         const char *v = val;
         if (size >= 0) {
             char *dst = big ? big : val;
-            if (!big) memset(val + vlen, 0, sizeof val - (size_t)vlen);
-            else memcpy(big, val, (size_t)vlen);
+            if (!big)
+                memset(val + vlen, 0, sizeof val - (size_t)vlen);
+            else
+                memcpy(big, val, (size_t)vlen);
             v = dst;
             vlen = (int)size;
         }
@@ -289,7 +302,10 @@ static const struct command debug_subs[] = {
 static void cmd_debug(struct client *c)
 {
     if (!c->srv->cfg.enable_debug_command) {
-        reply_error(c, "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.");
+        reply_error(c,
+                    "ERR DEBUG command not allowed. If the enable-debug-command option is set to "
+                    "\"local\", you can run it from a local connection, otherwise you need to set "
+                    "this option in the configuration file, and then restart the server.");
         return;
     }
     command_dispatch_sub(c, debug_subs, "debug");
@@ -299,11 +315,14 @@ static void cmd_debug(struct client *c)
 
 static void reply_flags(struct client *c, unsigned flags)
 {
-    static const struct { unsigned bit; const char *name; } names[] = {
-        {CMD_WRITE, "write"}, {CMD_READONLY, "readonly"}, {CMD_DENYOOM, "denyoom"},
-        {CMD_ADMIN, "admin"}, {CMD_PUBSUB, "pubsub"}, {CMD_NOSCRIPT, "noscript"},
-        {CMD_BLOCKING, "blocking"}, {CMD_LOADING, "loading"}, {CMD_STALE, "stale"},
-        {CMD_FAST, "fast"}, {CMD_NO_AUTH, "no_auth"}, {CMD_NO_MULTI, "no_multi"},
+    static const struct {
+        unsigned bit;
+        const char *name;
+    } names[] = {
+        {CMD_WRITE, "write"},       {CMD_READONLY, "readonly"}, {CMD_DENYOOM, "denyoom"},
+        {CMD_ADMIN, "admin"},       {CMD_PUBSUB, "pubsub"},     {CMD_NOSCRIPT, "noscript"},
+        {CMD_BLOCKING, "blocking"}, {CMD_LOADING, "loading"},   {CMD_STALE, "stale"},
+        {CMD_FAST, "fast"},         {CMD_NO_AUTH, "no_auth"},   {CMD_NO_MULTI, "no_multi"},
     };
     size_t n = 0;
     for (size_t i = 0; i < ARRAY_LEN(names); i++) n += (flags & names[i].bit) != 0;
@@ -398,7 +417,8 @@ static void command_getkeys(struct client *c)
         reply_error(c, "ERR Invalid command specified");
         return;
     }
-    if ((cmd->arity > 0 && argc != (size_t)cmd->arity) || (cmd->arity < 0 && argc < (size_t)-cmd->arity)) {
+    if ((cmd->arity > 0 && argc != (size_t)cmd->arity) ||
+        (cmd->arity < 0 && argc < (size_t)-cmd->arity)) {
         reply_error(c, "ERR Invalid number of arguments specified for command");
         return;
     }
@@ -408,7 +428,8 @@ static void command_getkeys(struct client *c)
     }
     long last = cmd->last_key < 0 ? (long)argc + cmd->last_key : cmd->last_key;
     size_t handle = reply_deferred_begin(c), n = 0;
-    for (long k = cmd->first_key; k <= last && k < (long)argc; k += cmd->key_step ? cmd->key_step : 1) {
+    for (long k = cmd->first_key; k <= last && k < (long)argc;
+         k += cmd->key_step ? cmd->key_step : 1) {
         reply_bulk(c, c->argv[2 + k].ptr, c->argv[2 + k].len);
         n++;
     }
@@ -435,17 +456,60 @@ static void cmd_command(struct client *c)
 }
 
 struct command cmd_table_admin[] = {
-    {.name = "info", .arity = -1, .flags = CMD_LOADING | CMD_STALE, .fn = cmd_info, .group = "server"},
-    {.name = "dbsize", .arity = 1, .flags = CMD_READONLY | CMD_FAST, .fn = cmd_dbsize, .group = "server"},
+    {.name = "info",
+     .arity = -1,
+     .flags = CMD_LOADING | CMD_STALE,
+     .fn = cmd_info,
+     .group = "server"},
+    {.name = "dbsize",
+     .arity = 1,
+     .flags = CMD_READONLY | CMD_FAST,
+     .fn = cmd_dbsize,
+     .group = "server"},
     {.name = "flushdb", .arity = -1, .flags = CMD_WRITE, .fn = cmd_flushdb, .group = "server"},
     {.name = "flushall", .arity = -1, .flags = CMD_WRITE, .fn = cmd_flushall, .group = "server"},
-    {.name = "swapdb", .arity = 3, .flags = CMD_WRITE | CMD_FAST, .fn = cmd_swapdb, .group = "server"},
-    {.name = "time", .arity = 1, .flags = CMD_LOADING | CMD_STALE | CMD_FAST, .fn = cmd_time, .group = "server"},
-    {.name = "lastsave", .arity = 1, .flags = CMD_LOADING | CMD_STALE | CMD_FAST, .fn = cmd_lastsave, .group = "server"},
-    {.name = "shutdown", .arity = -1, .flags = CMD_ADMIN | CMD_LOADING | CMD_STALE | CMD_NO_MULTI, .fn = cmd_shutdown, .group = "server"},
-    {.name = "monitor", .arity = 1, .flags = CMD_ADMIN | CMD_LOADING | CMD_STALE | CMD_NO_MULTI, .fn = cmd_monitor, .group = "server"},
-    {.name = "config", .arity = -2, .flags = CMD_ADMIN | CMD_LOADING | CMD_STALE, .fn = cmd_config, .subcommands = config_subs, .group = "server"},
-    {.name = "debug", .arity = -2, .flags = CMD_ADMIN | CMD_LOADING | CMD_STALE, .fn = cmd_debug, .subcommands = debug_subs, .group = "server"},
-    {.name = "command", .arity = -1, .flags = CMD_LOADING | CMD_STALE, .fn = cmd_command, .subcommands = command_subs, .group = "server"},
+    {.name = "swapdb",
+     .arity = 3,
+     .flags = CMD_WRITE | CMD_FAST,
+     .fn = cmd_swapdb,
+     .group = "server"},
+    {.name = "time",
+     .arity = 1,
+     .flags = CMD_LOADING | CMD_STALE | CMD_FAST,
+     .fn = cmd_time,
+     .group = "server"},
+    {.name = "lastsave",
+     .arity = 1,
+     .flags = CMD_LOADING | CMD_STALE | CMD_FAST,
+     .fn = cmd_lastsave,
+     .group = "server"},
+    {.name = "shutdown",
+     .arity = -1,
+     .flags = CMD_ADMIN | CMD_LOADING | CMD_STALE | CMD_NO_MULTI,
+     .fn = cmd_shutdown,
+     .group = "server"},
+    {.name = "monitor",
+     .arity = 1,
+     .flags = CMD_ADMIN | CMD_LOADING | CMD_STALE | CMD_NO_MULTI,
+     .fn = cmd_monitor,
+     .group = "server"},
+    {.name = "config",
+     .arity = -2,
+     .flags = CMD_ADMIN | CMD_LOADING | CMD_STALE,
+     .fn = cmd_config,
+     .subcommands = config_subs,
+     .group = "server"},
+    {.name = "debug",
+     .arity = -2,
+     .flags = CMD_ADMIN | CMD_LOADING | CMD_STALE,
+     .fn = cmd_debug,
+     .subcommands = debug_subs,
+     .group = "server"},
+    {.name = "command",
+     .arity = -1,
+     .flags = CMD_LOADING | CMD_STALE,
+     .fn = cmd_command,
+     .subcommands = command_subs,
+     .group = "server"},
     {.name = NULL},
 };

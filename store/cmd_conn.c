@@ -77,17 +77,20 @@ static bool secret_equal(const char *given, size_t glen, const char *secret)
 {
     size_t slen = strlen(secret);
     unsigned char diff = (unsigned char)(glen != slen);
-    for (size_t i = 0; i < glen; i++) diff |= (unsigned char)(given[i] ^ secret[i % (slen ? slen : 1)]);
+    for (size_t i = 0; i < glen; i++)
+        diff |= (unsigned char)(given[i] ^ secret[i % (slen ? slen : 1)]);
     return diff == 0;
 }
 
 /* 0 on success, else an error was replied. user may be NULL (one-argument AUTH). */
-static int check_credentials(struct client *c, const struct resp_arg *user, const struct resp_arg *pass)
+static int check_credentials(struct client *c, const struct resp_arg *user,
+                             const struct resp_arg *pass)
 {
     const char *req = c->srv->cfg.requirepass;
     bool has_pass = req && req[0];
     if (!user && !has_pass) {
-        reply_error(c, "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?");
+        reply_error(c, "ERR AUTH <password> called without any password configured for the default "
+                       "user. Are you sure your configuration is correct?");
         return -1;
     }
     bool ok = (!user || arg_is(user, "default")) &&
@@ -166,16 +169,21 @@ static void cmd_hello(struct client *c)
         } else if (arg_is(&c->argv[i], "SETNAME") && left >= 1) {
             setname = &c->argv[++i];
             if (!valid_client_name(setname)) {
-                reply_error(c, "ERR Client names cannot contain spaces, newlines or special characters.");
+                reply_error(
+                    c, "ERR Client names cannot contain spaces, newlines or special characters.");
                 return;
             }
         } else {
-            reply_errorf(c, "ERR Syntax error in HELLO option '%.*s'", (int)c->argv[i].len, c->argv[i].ptr);
+            reply_errorf(c, "ERR Syntax error in HELLO option '%.*s'", (int)c->argv[i].len,
+                         c->argv[i].ptr);
             return;
         }
     }
     if (!(c->flags & CLIENT_AUTHENTICATED)) {
-        reply_error(c, "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
+        reply_error(c,
+                    "NOAUTH HELLO must be called with the client already authenticated, otherwise "
+                    "the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the "
+                    "client and select the RESP protocol version at the same time");
         return;
     }
     if (setname) set_client_name(c, setname);
@@ -243,7 +251,8 @@ static void client_list(struct client *c)
         if (o->flags & CLIENT_FAKE) continue;
         if (by_type) {
             const char *t = client_type_name(o);
-            if (!arg_is(&c->argv[3], t) && !(arg_is(&c->argv[3], "slave") && strcmp(t, "replica") == 0))
+            if (!arg_is(&c->argv[3], t) &&
+                !(arg_is(&c->argv[3], "slave") && strcmp(t, "replica") == 0))
                 continue;
         }
         client_format_info(o, &out);
@@ -269,7 +278,8 @@ struct kill_filter {
     bool skipme;
 };
 
-static bool kill_matches(const struct client *me, const struct client *o, const struct kill_filter *f)
+static bool kill_matches(const struct client *me, const struct client *o,
+                         const struct kill_filter *f)
 {
     if (o->flags & CLIENT_FAKE) return false;
     if (f->skipme && o == me) return false;
@@ -309,8 +319,10 @@ static int parse_kill_filter(struct client *c, struct kill_filter *f)
         } else if (arg_is(k, "LADDR")) {
             f->laddr = v;
         } else if (arg_is(k, "SKIPME")) {
-            if (arg_is(v, "yes")) f->skipme = true;
-            else if (arg_is(v, "no")) f->skipme = false;
+            if (arg_is(v, "yes"))
+                f->skipme = true;
+            else if (arg_is(v, "no"))
+                f->skipme = false;
             else {
                 reply_error(c, ERR_SYNTAX);
                 return -1;
@@ -359,8 +371,10 @@ static void client_kill(struct client *c)
 
 static void client_no_evict(struct client *c)
 {
-    if (arg_is(&c->argv[2], "on")) c->flags |= CLIENT_NO_EVICT;
-    else if (arg_is(&c->argv[2], "off")) c->flags &= ~CLIENT_NO_EVICT;
+    if (arg_is(&c->argv[2], "on"))
+        c->flags |= CLIENT_NO_EVICT;
+    else if (arg_is(&c->argv[2], "off"))
+        c->flags &= ~CLIENT_NO_EVICT;
     else {
         reply_error(c, ERR_SYNTAX);
         return;
@@ -409,19 +423,31 @@ static void client_help(struct client *c)
 {
     static const char *const lines[] = {
         "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-        "ID", "    Return the ID of the current connection.",
-        "GETNAME", "    Return the name of the current connection.",
-        "KILL <ip:port>", "    Kill connection made from <ip:port>.",
+        "ID",
+        "    Return the ID of the current connection.",
+        "GETNAME",
+        "    Return the name of the current connection.",
+        "KILL <ip:port>",
+        "    Kill connection made from <ip:port>.",
         "KILL <option> <value> [<option> <value> [...]]",
-        "    Kill connections. Options are: ID, TYPE (normal|master|replica|pubsub), ADDR, LADDR, SKIPME (yes|no).",
-        "LIST [TYPE (normal|master|replica|pubsub)]", "    Return information about client connections.",
-        "INFO", "    Return information about the current client connection.",
-        "NO-EVICT (ON|OFF)", "    Protect the current client connection from eviction.",
-        "REPLY (ON|OFF|SKIP)", "    Control the replies sent to the current connection.",
-        "SETNAME <name>", "    Assign the name <name> to the current connection.",
-        "SETINFO <LIB-NAME|LIB-VER> <value>", "    Set client meta attributes.",
-        "UNBLOCK <clientid> [TIMEOUT|ERROR]", "    Unblock the specified blocked client.",
-        "HELP", "    Print this help."};
+        "    Kill connections. Options are: ID, TYPE (normal|master|replica|pubsub), ADDR, LADDR, "
+        "SKIPME (yes|no).",
+        "LIST [TYPE (normal|master|replica|pubsub)]",
+        "    Return information about client connections.",
+        "INFO",
+        "    Return information about the current client connection.",
+        "NO-EVICT (ON|OFF)",
+        "    Protect the current client connection from eviction.",
+        "REPLY (ON|OFF|SKIP)",
+        "    Control the replies sent to the current connection.",
+        "SETNAME <name>",
+        "    Assign the name <name> to the current connection.",
+        "SETINFO <LIB-NAME|LIB-VER> <value>",
+        "    Set client meta attributes.",
+        "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+        "    Unblock the specified blocked client.",
+        "HELP",
+        "    Print this help."};
     reply_array(c, ARRAY_LEN(lines));
     for (size_t i = 0; i < ARRAY_LEN(lines); i++) reply_simple(c, lines[i]);
 }
@@ -444,13 +470,46 @@ static const struct command client_subs[] = {
 static void cmd_client(struct client *c) { command_dispatch_sub(c, client_subs, "client"); }
 
 struct command cmd_table_conn[] = {
-    {.name = "ping", .arity = -1, .flags = CMD_FAST | CMD_STALE, .fn = cmd_ping, .group = "connection"},
-    {.name = "echo", .arity = 2, .flags = CMD_FAST | CMD_LOADING | CMD_STALE, .fn = cmd_echo, .group = "connection"},
-    {.name = "quit", .arity = -1, .flags = CMD_NO_AUTH | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NO_MULTI, .fn = cmd_quit, .group = "connection"},
-    {.name = "reset", .arity = 1, .flags = CMD_NO_AUTH | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NO_MULTI, .fn = cmd_reset, .group = "connection"},
-    {.name = "select", .arity = 2, .flags = CMD_LOADING | CMD_STALE | CMD_FAST, .fn = cmd_select, .group = "connection"},
-    {.name = "auth", .arity = -2, .flags = CMD_NO_AUTH | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NO_MULTI, .fn = cmd_auth, .group = "connection"},
-    {.name = "hello", .arity = -1, .flags = CMD_NO_AUTH | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NO_MULTI, .fn = cmd_hello, .group = "connection"},
-    {.name = "client", .arity = -2, .flags = CMD_LOADING | CMD_STALE, .fn = cmd_client, .subcommands = client_subs, .group = "connection"},
+    {.name = "ping",
+     .arity = -1,
+     .flags = CMD_FAST | CMD_STALE,
+     .fn = cmd_ping,
+     .group = "connection"},
+    {.name = "echo",
+     .arity = 2,
+     .flags = CMD_FAST | CMD_LOADING | CMD_STALE,
+     .fn = cmd_echo,
+     .group = "connection"},
+    {.name = "quit",
+     .arity = -1,
+     .flags = CMD_NO_AUTH | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NO_MULTI,
+     .fn = cmd_quit,
+     .group = "connection"},
+    {.name = "reset",
+     .arity = 1,
+     .flags = CMD_NO_AUTH | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NO_MULTI,
+     .fn = cmd_reset,
+     .group = "connection"},
+    {.name = "select",
+     .arity = 2,
+     .flags = CMD_LOADING | CMD_STALE | CMD_FAST,
+     .fn = cmd_select,
+     .group = "connection"},
+    {.name = "auth",
+     .arity = -2,
+     .flags = CMD_NO_AUTH | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NO_MULTI,
+     .fn = cmd_auth,
+     .group = "connection"},
+    {.name = "hello",
+     .arity = -1,
+     .flags = CMD_NO_AUTH | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NO_MULTI,
+     .fn = cmd_hello,
+     .group = "connection"},
+    {.name = "client",
+     .arity = -2,
+     .flags = CMD_LOADING | CMD_STALE,
+     .fn = cmd_client,
+     .subcommands = client_subs,
+     .group = "connection"},
     {.name = NULL},
 };

@@ -24,16 +24,18 @@ enum {
 
 static int parse_expire_flags(struct client *c, int *flags)
 {
-    static const struct { const char *word; int flag; } words[] = {
-        {"nx", EXP_NX}, {"xx", EXP_XX}, {"gt", EXP_GT}, {"lt", EXP_LT}};
+    static const struct {
+        const char *word;
+        int flag;
+    } words[] = {{"nx", EXP_NX}, {"xx", EXP_XX}, {"gt", EXP_GT}, {"lt", EXP_LT}};
     int f = 0;
     for (size_t j = 3; j < c->argc; j++) {
         size_t i;
         for (i = 0; i < ARRAY_LEN(words); i++)
             if (db_opt_is(&c->argv[j], words[i].word)) break;
         if (i == ARRAY_LEN(words)) {
-            reply_errorf(c, "ERR Unsupported option %.*s", (int)MIN(db_arg_cstr_len(&c->argv[j]), 900),
-                         c->argv[j].ptr);
+            reply_errorf(c, "ERR Unsupported option %.*s",
+                         (int)MIN(db_arg_cstr_len(&c->argv[j]), 900), c->argv[j].ptr);
             return -1;
         }
         f |= words[i].flag;
@@ -152,8 +154,10 @@ static void cmd_persist(struct client *c)
 }
 
 #define EXP_CMD(n, a, f, fn_)                                                                      \
-    {.name = n, .arity = a, .flags = f, .fn = fn_, .first_key = 1, .last_key = 1, .key_step = 1, \
-     .group = "generic"}
+    {                                                                                              \
+        .name = n, .arity = a, .flags = f, .fn = fn_, .first_key = 1, .last_key = 1,               \
+        .key_step = 1, .group = "generic"                                                          \
+    }
 
 struct command cmd_table_expire[] = {
     EXP_CMD("expire", -3, CMD_WRITE | CMD_FAST, cmd_expire),

@@ -166,7 +166,8 @@ static void cmd_hstrlen(struct client *c)
 {
     bool err;
     struct obj_hash *h = hash_read(c, &err);
-    if (!err) reply_integer(c, h ? (long long)obj_hash_strlen(h, c->argv[2].ptr, c->argv[2].len) : 0);
+    if (!err)
+        reply_integer(c, h ? (long long)obj_hash_strlen(h, c->argv[2].ptr, c->argv[2].len) : 0);
 }
 
 static void cmd_hexists(struct client *c)
@@ -242,8 +243,8 @@ static void cmd_hincrbyfloat(struct client *c)
     struct obj_hash_limits lim = hash_limits(c);
     char out[LDOUBLE_TEXT_MAX];
     size_t len;
-    int rc = obj_hash_incrbyfloat(h, c->argv[2].ptr, c->argv[2].len, delta, out, sizeof out, &len,
-                                  &lim);
+    int rc =
+        obj_hash_incrbyfloat(h, c->argv[2].ptr, c->argv[2].len, delta, out, sizeof out, &len, &lim);
     if (rc == KS_ERR_NOT_FLOAT) {
         reply_error(c, "ERR hash value is not a float");
         return;
@@ -370,8 +371,10 @@ static void cmd_hscan(struct client *c)
 }
 
 #define HASH_CMD(n, a, f, fn_)                                                                     \
-    {.name = n, .arity = a, .flags = f, .fn = fn_, .first_key = 1, .last_key = 1, .key_step = 1, \
-     .group = "hash"}
+    {                                                                                              \
+        .name = n, .arity = a, .flags = f, .fn = fn_, .first_key = 1, .last_key = 1,               \
+        .key_step = 1, .group = "hash"                                                             \
+    }
 
 struct command cmd_table_hash[] = {
     HASH_CMD("hset", -4, CMD_WRITE | CMD_DENYOOM | CMD_FAST, cmd_hset),

@@ -208,8 +208,10 @@ static void cmd_pfmerge(struct client *c)
 }
 
 #define HLL_CMD(n, a, f, fn_, fk, lk)                                                              \
-    {.name = n, .arity = a, .flags = f, .fn = fn_, .first_key = fk, .last_key = lk,               \
-     .key_step = 1, .group = "hyperloglog"}
+    {                                                                                              \
+        .name = n, .arity = a, .flags = f, .fn = fn_, .first_key = fk, .last_key = lk,             \
+        .key_step = 1, .group = "hyperloglog"                                                      \
+    }
 
 struct command cmd_table_hll[] = {
     HLL_CMD("pfadd", -2, CMD_WRITE | CMD_DENYOOM | CMD_FAST, cmd_pfadd, 1, 1),

@@ -80,9 +80,9 @@ struct keyscan {
     struct server *srv;
     const struct db_scan_opts *opts;
     size_t type_len;
-    long long seen;  /* keys visited (COUNT bounds these, filtered or not) */
-    size_t n;        /* keys kept */
-    struct buf out;  /* their bulk strings */
+    long long seen; /* keys visited (COUNT bounds these, filtered or not) */
+    size_t n;       /* keys kept */
+    struct buf out; /* their bulk strings */
 };
 
 static void keyscan_one(void *ctx, const struct ks_entry *e)
@@ -304,10 +304,34 @@ static void object_help(struct client *c)
 }
 
 static const struct command object_subs[] = {
-    {.name = "encoding", .arity = 3, .flags = CMD_READONLY, .fn = object_encoding, .first_key = 2, .last_key = 2, .key_step = 1},
-    {.name = "freq", .arity = 3, .flags = CMD_READONLY, .fn = object_freq, .first_key = 2, .last_key = 2, .key_step = 1},
-    {.name = "idletime", .arity = 3, .flags = CMD_READONLY, .fn = object_idletime, .first_key = 2, .last_key = 2, .key_step = 1},
-    {.name = "refcount", .arity = 3, .flags = CMD_READONLY, .fn = object_refcount, .first_key = 2, .last_key = 2, .key_step = 1},
+    {.name = "encoding",
+     .arity = 3,
+     .flags = CMD_READONLY,
+     .fn = object_encoding,
+     .first_key = 2,
+     .last_key = 2,
+     .key_step = 1},
+    {.name = "freq",
+     .arity = 3,
+     .flags = CMD_READONLY,
+     .fn = object_freq,
+     .first_key = 2,
+     .last_key = 2,
+     .key_step = 1},
+    {.name = "idletime",
+     .arity = 3,
+     .flags = CMD_READONLY,
+     .fn = object_idletime,
+     .first_key = 2,
+     .last_key = 2,
+     .key_step = 1},
+    {.name = "refcount",
+     .arity = 3,
+     .flags = CMD_READONLY,
+     .fn = object_refcount,
+     .first_key = 2,
+     .last_key = 2,
+     .key_step = 1},
     {.name = "help", .arity = 2, .flags = CMD_LOADING | CMD_STALE, .fn = object_help},
     {.name = NULL},
 };
@@ -315,8 +339,10 @@ static const struct command object_subs[] = {
 static void cmd_object(struct client *c) { command_dispatch_sub(c, object_subs, "object"); }
 
 #define KEY_CMD(n, a, f, fn_, fk, lk, st)                                                          \
-    {.name = n, .arity = a, .flags = f, .fn = fn_, .first_key = fk, .last_key = lk,              \
-     .key_step = st, .group = "generic"}
+    {                                                                                              \
+        .name = n, .arity = a, .flags = f, .fn = fn_, .first_key = fk, .last_key = lk,             \
+        .key_step = st, .group = "generic"                                                         \
+    }
 
 struct command cmd_table_keys[] = {
     KEY_CMD("del", -2, CMD_WRITE, cmd_del, 1, -1, 1),
@@ -331,6 +357,11 @@ struct command cmd_table_keys[] = {
     KEY_CMD("renamenx", 3, CMD_WRITE | CMD_FAST, cmd_renamenx, 1, 2, 1),
     KEY_CMD("copy", -3, CMD_WRITE | CMD_DENYOOM, cmd_copy, 1, 2, 1),
     KEY_CMD("move", 3, CMD_WRITE | CMD_FAST, cmd_move, 1, 1, 1),
-    {.name = "object", .arity = -2, .flags = 0, .fn = cmd_object, .subcommands = object_subs, .group = "generic"},
+    {.name = "object",
+     .arity = -2,
+     .flags = 0,
+     .fn = cmd_object,
+     .subcommands = object_subs,
+     .group = "generic"},
     {.name = NULL},
 };

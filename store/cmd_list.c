@@ -142,8 +142,7 @@ static void pop_generic(struct client *c, enum obj_list_end end)
     }
     bool has_count = c->argc == 3;
     long long count = 1;
-    if (has_count &&
-        arg_ll_range(c, &c->argv[2], 0, LLONG_MAX, ERR_MUST_BE_POSITIVE, &count) != 0)
+    if (has_count && arg_ll_range(c, &c->argv[2], 0, LLONG_MAX, ERR_MUST_BE_POSITIVE, &count) != 0)
         return;
     const struct resp_arg *key = &c->argv[1];
     bool err;
@@ -331,8 +330,7 @@ static int lpos_parse(struct client *c, struct lpos_opts *o)
                 return -1;
             o->has_count = true;
         } else if (db_opt_is(opt, "maxlen")) {
-            if (arg_ll_range(c, val, 0, LLONG_MAX, "ERR MAXLEN can't be negative", &o->maxlen) !=
-                0)
+            if (arg_ll_range(c, val, 0, LLONG_MAX, "ERR MAXLEN can't be negative", &o->maxlen) != 0)
                 return -1;
         } else {
             reply_error(c, ERR_SYNTAX);
@@ -360,8 +358,7 @@ static void cmd_lpos(struct client *c)
     if (!o.has_count) {
         long long index = -1;
         if (l)
-            obj_list_pos(l, elem->ptr, elem->len, o.rank, 1, (size_t)o.maxlen, lpos_first,
-                         &index);
+            obj_list_pos(l, elem->ptr, elem->len, o.rank, 1, (size_t)o.maxlen, lpos_first, &index);
         if (index < 0)
             reply_null(c);
         else
@@ -437,8 +434,8 @@ static void blmove_generic(struct client *c, enum obj_list_end from, enum obj_li
             struct resp_arg argv[3] = {{"RPOPLPUSH", 9}, c->argv[1], c->argv[2]};
             command_propagate_as(c, 3, argv);
         } else {
-            struct resp_arg argv[5] = {{"LMOVE", 5}, c->argv[1], c->argv[2], c->argv[3],
-                                       c->argv[4]};
+            struct resp_arg argv[5] = {
+                {"LMOVE", 5}, c->argv[1], c->argv[2], c->argv[3], c->argv[4]};
             command_propagate_as(c, 5, argv);
         }
         return;
@@ -559,8 +556,8 @@ static int mpop_serve(struct client *c, const struct mpop_args *a, bool skip_wro
         list_removed(c, key, l, n);
         char num[24];
         size_t numlen = util_ll_to_str(num, sizeof num, (long long)n);
-        struct resp_arg argv[3] = {{a->end == OBJ_LIST_HEAD ? "LPOP" : "RPOP", 4}, *key,
-                                   {num, numlen}};
+        struct resp_arg argv[3] = {
+            {a->end == OBJ_LIST_HEAD ? "LPOP" : "RPOP", 4}, *key, {num, numlen}};
         command_propagate_as(c, 3, argv);
         return 1;
     }
@@ -592,8 +589,10 @@ static void cmd_blmpop(struct client *c)
 /* ---- table ------------------------------------------------------------------------------- */
 
 #define LIST_CMD(n, a, f, fn_, fk, lk, st)                                                         \
-    {.name = n, .arity = a, .flags = f, .fn = fn_, .first_key = fk, .last_key = lk,               \
-     .key_step = st, .group = "list"}
+    {                                                                                              \
+        .name = n, .arity = a, .flags = f, .fn = fn_, .first_key = fk, .last_key = lk,             \
+        .key_step = st, .group = "list"                                                            \
+    }
 
 enum {
     W_FAST = CMD_WRITE | CMD_FAST,

@@ -36,8 +36,7 @@
 
 /* The set at key. NULL when absent (nothing replied) or of another type (*err set, WRONGTYPE
  * replied). */
-static struct obj_set *set_get(struct client *c, const struct resp_arg *key, bool write,
-                               bool *err)
+static struct obj_set *set_get(struct client *c, const struct resp_arg *key, bool write, bool *err)
 {
     *err = false;
     struct ks_entry *e = write ? db_lookup_write(c, key) : db_lookup_read(c, key);
@@ -360,9 +359,12 @@ static bool sets_collect(struct client *c, const struct resp_arg *keys, size_t n
 static struct obj_set *sets_compute(enum set_op op, struct obj_set *const *sets, size_t n)
 {
     switch (op) {
-    case SET_OP_INTER: return obj_set_inter(sets, n);
-    case SET_OP_UNION: return obj_set_union(sets, n);
-    case SET_OP_DIFF: break;
+    case SET_OP_INTER:
+        return obj_set_inter(sets, n);
+    case SET_OP_UNION:
+        return obj_set_union(sets, n);
+    case SET_OP_DIFF:
+        break;
     }
     return obj_set_diff(sets, n);
 }
@@ -448,8 +450,8 @@ static void cmd_sintercard(struct client *c)
     for (size_t j = 2 + (size_t)numkeys; j < c->argc; j++) {
         if (db_opt_is(&c->argv[j], "limit") && j + 1 < c->argc) {
             j++;
-            if (arg_ll_range(c, &c->argv[j], 0, LLONG_MAX, "ERR LIMIT can't be negative",
-                             &limit) != 0)
+            if (arg_ll_range(c, &c->argv[j], 0, LLONG_MAX, "ERR LIMIT can't be negative", &limit) !=
+                0)
                 return;
         } else {
             reply_error(c, ERR_SYNTAX);
@@ -505,8 +507,10 @@ static void cmd_sscan(struct client *c)
 /* ---- table ------------------------------------------------------------------------------- */
 
 #define SET_CMD(n, a, f, fn_, fk, lk, st)                                                          \
-    {.name = n, .arity = a, .flags = f, .fn = fn_, .first_key = fk, .last_key = lk,               \
-     .key_step = st, .group = "set"}
+    {                                                                                              \
+        .name = n, .arity = a, .flags = f, .fn = fn_, .first_key = fk, .last_key = lk,             \
+        .key_step = st, .group = "set"                                                             \
+    }
 
 struct command cmd_table_set[] = {
     SET_CMD("sadd", -3, CMD_WRITE | CMD_DENYOOM | CMD_FAST, cmd_sadd, 1, 1, 1),

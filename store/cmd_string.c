@@ -62,8 +62,10 @@ static bool expire_opt_ok(int flags, int self, bool has_next)
 static int parse_string_opts(struct client *c, size_t start, bool is_set, int *flags,
                              const struct resp_arg **expire)
 {
-    static const struct { const char *word; int flag; } expire_words[] = {
-        {"ex", SO_EX}, {"px", SO_PX}, {"exat", SO_EXAT}, {"pxat", SO_PXAT}};
+    static const struct {
+        const char *word;
+        int flag;
+    } expire_words[] = {{"ex", SO_EX}, {"px", SO_PX}, {"exat", SO_EXAT}, {"pxat", SO_PXAT}};
     int f = 0;
     for (size_t j = start; j < c->argc; j++) {
         const struct resp_arg *a = &c->argv[j];
@@ -111,7 +113,8 @@ static int parse_expire_ms(struct client *c, const struct resp_arg *a, int flags
         return -1;
     }
     if (seconds) v *= 1000;
-    if ((flags & (SO_EX | SO_PX)) && __builtin_add_overflow(v, (long long)server_now_ms(c->srv), &v)) {
+    if ((flags & (SO_EX | SO_PX)) &&
+        __builtin_add_overflow(v, (long long)server_now_ms(c->srv), &v)) {
         reply_invalid_expire(c);
         return -1;
     }
@@ -487,8 +490,10 @@ static void cmd_incrbyfloat(struct client *c)
 }
 
 #define STR_CMD(n, a, f, fn_, fk, lk, st)                                                          \
-    {.name = n, .arity = a, .flags = f, .fn = fn_, .first_key = fk, .last_key = lk,              \
-     .key_step = st, .group = "string"}
+    {                                                                                              \
+        .name = n, .arity = a, .flags = f, .fn = fn_, .first_key = fk, .last_key = lk,             \
+        .key_step = st, .group = "string"                                                          \
+    }
 
 struct command cmd_table_string[] = {
     STR_CMD("get", 2, CMD_READONLY | CMD_FAST, cmd_get, 1, 1, 1),

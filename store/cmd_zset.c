@@ -80,13 +80,20 @@ static int zadd_parse_flags(struct client *c, int *flags, bool *ch, size_t *scor
     size_t i = 2;
     for (; i < c->argc; i++) {
         const struct resp_arg *a = &c->argv[i];
-        if (db_opt_is(a, "nx")) *flags |= OBJ_ZADD_NX;
-        else if (db_opt_is(a, "xx")) *flags |= OBJ_ZADD_XX;
-        else if (db_opt_is(a, "ch")) *ch = true;
-        else if (db_opt_is(a, "incr")) *flags |= OBJ_ZADD_INCR;
-        else if (db_opt_is(a, "gt")) *flags |= OBJ_ZADD_GT;
-        else if (db_opt_is(a, "lt")) *flags |= OBJ_ZADD_LT;
-        else break;
+        if (db_opt_is(a, "nx"))
+            *flags |= OBJ_ZADD_NX;
+        else if (db_opt_is(a, "xx"))
+            *flags |= OBJ_ZADD_XX;
+        else if (db_opt_is(a, "ch"))
+            *ch = true;
+        else if (db_opt_is(a, "incr"))
+            *flags |= OBJ_ZADD_INCR;
+        else if (db_opt_is(a, "gt"))
+            *flags |= OBJ_ZADD_GT;
+        else if (db_opt_is(a, "lt"))
+            *flags |= OBJ_ZADD_LT;
+        else
+            break;
     }
     *scoreidx = i;
     size_t elements = c->argc - i;
@@ -310,8 +317,7 @@ static void cmd_zremrangebylex(struct client *c) { zremrange_generic(c, ZREM_LEX
 
 /* Pop up to n members from the min (or max) end, replying each with its score: nested pairs
  * when `nested`, else flat member, score. Returns how many were popped. */
-static size_t zset_pop_reply(struct client *c, struct obj_zset *z, bool max, size_t n,
-                             bool nested)
+static size_t zset_pop_reply(struct client *c, struct obj_zset *z, bool max, size_t n, bool nested)
 {
     struct buf m;
     buf_init(&m);
@@ -334,8 +340,7 @@ static void zpop_generic(struct client *c, bool max)
     }
     bool has_count = c->argc == 3;
     long long count = 1;
-    if (has_count &&
-        arg_ll_range(c, &c->argv[2], 0, LLONG_MAX, ERR_MUST_BE_POSITIVE, &count) != 0)
+    if (has_count && arg_ll_range(c, &c->argv[2], 0, LLONG_MAX, ERR_MUST_BE_POSITIVE, &count) != 0)
         return;
     const struct resp_arg *key = &c->argv[1];
     bool err;
@@ -570,8 +575,10 @@ static void cmd_zscan(struct client *c)
 /* ---- table ------------------------------------------------------------------------------- */
 
 #define ZSET_CMD(n, a, f, fn_, fk, lk, st)                                                         \
-    {.name = n, .arity = a, .flags = f, .fn = fn_, .first_key = fk, .last_key = lk,               \
-     .key_step = st, .group = "sorted-set"}
+    {                                                                                              \
+        .name = n, .arity = a, .flags = f, .fn = fn_, .first_key = fk, .last_key = lk,             \
+        .key_step = st, .group = "sorted-set"                                                      \
+    }
 
 enum {
     RO = CMD_READONLY,

@@ -22,8 +22,7 @@
 struct obj_zset *zset_get(struct client *c, const struct resp_arg *key, bool write, bool *err);
 
 /* One member of a WITHSCORES reply: RESP3 nests [member, score] pairs, RESP2 is flat. */
-void zset_reply_entry(struct client *c, const char *m, size_t len, double score,
-                      bool withscores);
+void zset_reply_entry(struct client *c, const char *m, size_t len, double score, bool withscores);
 /* The header of a reply of n members: RESP2 with scores counts 2n elements. */
 void zset_reply_header(struct client *c, size_t n, bool withscores);
 /* The element count to give a deferred header (same rule as zset_reply_header). */
@@ -31,8 +30,8 @@ size_t zset_reply_len(const struct client *c, size_t n, bool withscores);
 
 /* Score ranges parsed as Redis 7.0 does (strtod: "(" alone is an exclusive 0, an empty bound is
  * 0, hexadecimal and huge values are accepted; NaN is not). -1 with the error replied. */
-int zset_parse_score_range(struct client *c, const struct resp_arg *min,
-                           const struct resp_arg *max, struct zrange_score *out);
+int zset_parse_score_range(struct client *c, const struct resp_arg *min, const struct resp_arg *max,
+                           struct zrange_score *out);
 
 /* The score to add for member m to z: Redis 7.0 keeps listpack scores as text (integral values
  * as integers), so a -0 stored in a set that is (and stays) a listpack reads back as 0. */

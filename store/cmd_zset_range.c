@@ -46,8 +46,8 @@ static int score_bound(const struct resp_arg *a, double *v, bool *ex)
     return rc;
 }
 
-int zset_parse_score_range(struct client *c, const struct resp_arg *min,
-                           const struct resp_arg *max, struct zrange_score *out)
+int zset_parse_score_range(struct client *c, const struct resp_arg *min, const struct resp_arg *max,
+                           struct zrange_score *out)
 {
     if (score_bound(min, &out->min, &out->minex) != 0 ||
         score_bound(max, &out->max, &out->maxex) != 0) {
@@ -61,7 +61,7 @@ enum zr_type { ZR_AUTO, ZR_RANK, ZR_SCORE, ZR_LEX };
 enum zr_dir { ZR_DIR_AUTO, ZR_FORWARD, ZR_REVERSE };
 
 struct zr_req {
-    size_t key_idx;      /* argv index of the source key; min and max follow it */
+    size_t key_idx; /* argv index of the source key; min and max follow it */
     enum zr_type type;
     enum zr_dir dir;
     bool withscores;

@@ -57,9 +57,9 @@ double zset_store_score(struct obj_zset *z, double score, const char *m, size_t 
 {
     if (score != 0 || !signbit(score) || !zset_is_listpack(z)) return score;
     double cur;
-    bool stays = obj_zset_score(z, m, len, &cur) ||
-                 (obj_zset_card(z) < OBJ_ZSET_MAX_LISTPACK_ENTRIES &&
-                  len <= OBJ_ZSET_MAX_LISTPACK_VALUE);
+    bool stays =
+        obj_zset_score(z, m, len, &cur) ||
+        (obj_zset_card(z) < OBJ_ZSET_MAX_LISTPACK_ENTRIES && len <= OBJ_ZSET_MAX_LISTPACK_VALUE);
     return stays ? 0.0 : score;
 }
 
@@ -209,9 +209,12 @@ static int zop_parse(struct client *c, size_t idx, bool store, struct zop_req *r
             }
         } else if (algebra && left >= 2 && db_opt_is(a, "aggregate")) {
             const struct resp_arg *v = &c->argv[j + 1];
-            if (db_opt_is(v, "sum")) r->agg = OBJ_ZSET_AGG_SUM;
-            else if (db_opt_is(v, "min")) r->agg = OBJ_ZSET_AGG_MIN;
-            else if (db_opt_is(v, "max")) r->agg = OBJ_ZSET_AGG_MAX;
+            if (db_opt_is(v, "sum"))
+                r->agg = OBJ_ZSET_AGG_SUM;
+            else if (db_opt_is(v, "min"))
+                r->agg = OBJ_ZSET_AGG_MIN;
+            else if (db_opt_is(v, "max"))
+                r->agg = OBJ_ZSET_AGG_MAX;
             else {
                 reply_error(c, ERR_SYNTAX);
                 return -1;

@@ -102,7 +102,8 @@ void command_dispatch_sub(struct client *c, const struct command *table, const c
     }
     char upper[32];
     size_t i;
-    for (i = 0; family[i] && i < sizeof upper - 1; i++) upper[i] = (char)toupper((unsigned char)family[i]);
+    for (i = 0; family[i] && i < sizeof upper - 1; i++)
+        upper[i] = (char)toupper((unsigned char)family[i]);
     upper[i] = '\0';
     reply_errorf(c, "ERR unknown subcommand '%.*s'. Try %s HELP.", (int)MIN(c->argv[1].len, 128),
                  c->argv[1].ptr, upper);
@@ -149,11 +150,16 @@ static void monitor_feed(struct client *c)
         buf_append_str(&line, " \"");
         for (size_t j = 0; j < c->argv[i].len; j++) {
             unsigned char ch = (unsigned char)c->argv[i].ptr[j];
-            if (ch == '"' || ch == '\\') buf_printf(&line, "\\%c", ch);
-            else if (ch == '\n') buf_append_str(&line, "\\n");
-            else if (ch == '\r') buf_append_str(&line, "\\r");
-            else if (isprint(ch)) buf_append_char(&line, (char)ch);
-            else buf_printf(&line, "\\x%02x", ch);
+            if (ch == '"' || ch == '\\')
+                buf_printf(&line, "\\%c", ch);
+            else if (ch == '\n')
+                buf_append_str(&line, "\\n");
+            else if (ch == '\r')
+                buf_append_str(&line, "\\r");
+            else if (isprint(ch))
+                buf_append_char(&line, (char)ch);
+            else
+                buf_printf(&line, "\\x%02x", ch);
         }
         buf_append_char(&line, '"');
     }
@@ -214,8 +220,9 @@ void command_call(struct client *c, struct command *cmd)
 
 static bool allowed_in_pubsub_resp2(const struct command *cmd)
 {
-    static const char *const ok[] = {"subscribe", "unsubscribe", "psubscribe", "punsubscribe",
-                                     "ssubscribe", "sunsubscribe", "ping", "quit", "reset"};
+    static const char *const ok[] = {"subscribe",    "unsubscribe", "psubscribe",
+                                     "punsubscribe", "ssubscribe",  "sunsubscribe",
+                                     "ping",         "quit",        "reset"};
     for (size_t i = 0; i < ARRAY_LEN(ok); i++)
         if (strcmp(cmd->name, ok[i]) == 0) return true;
     return false;
@@ -231,7 +238,10 @@ static bool command_check_state(struct client *c, struct command *cmd)
         return false;
     }
     if ((c->flags & CLIENT_PUBSUB) && c->proto == 2 && !allowed_in_pubsub_resp2(cmd)) {
-        reply_errorf(c, "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context", cmd->name);
+        reply_errorf(c,
+                     "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT "
+                     "/ RESET are allowed in this context",
+                     cmd->name);
         return false;
     }
     if (c->flags & CLIENT_MASTER) return true;
@@ -243,9 +253,10 @@ static bool command_check_state(struct client *c, struct command *cmd)
         reply_error(c, "LOADING Redis is loading the dataset in memory");
         return false;
     }
-    if (server_is_replica(srv) && !srv->cfg.replica_serve_stale_data &&
-        !repl_master_link_up(srv) && !(cmd->flags & CMD_STALE)) {
-        reply_error(c, "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.");
+    if (server_is_replica(srv) && !srv->cfg.replica_serve_stale_data && !repl_master_link_up(srv) &&
+        !(cmd->flags & CMD_STALE)) {
+        reply_error(
+            c, "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.");
         return false;
     }
     if (is_write && !server_is_replica(srv) && repl_min_replicas_failing(srv)) {

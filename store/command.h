@@ -22,8 +22,8 @@ enum {
     CMD_PUBSUB = 1 << 4,
     CMD_NOSCRIPT = 1 << 5,
     CMD_BLOCKING = 1 << 6,
-    CMD_LOADING = 1 << 7,   /* allowed while loading */
-    CMD_STALE = 1 << 8,     /* allowed on a replica with a broken link and serve-stale-data no */
+    CMD_LOADING = 1 << 7, /* allowed while loading */
+    CMD_STALE = 1 << 8,   /* allowed on a replica with a broken link and serve-stale-data no */
     CMD_FAST = 1 << 9,
     CMD_NO_AUTH = 1 << 10,  /* allowed before AUTH */
     CMD_NO_MULTI = 1 << 11, /* not queued: runs at once even inside MULTI (EXEC, DISCARD...) */
@@ -35,13 +35,13 @@ enum {
 typedef void (*command_fn)(struct client *c);
 
 struct command {
-    const char *name;   /* lowercase; "config|get" style for subcommands is built on demand */
+    const char *name; /* lowercase; "config|get" style for subcommands is built on demand */
     int arity;
     unsigned flags;
     command_fn fn;
     int first_key, last_key, key_step;
     const struct command *subcommands; /* NULL-terminated table or NULL */
-    const char *group;  /* COMMAND DOCS group: "string", "generic", ... */
+    const char *group;                 /* COMMAND DOCS group: "string", "generic", ... */
     const char *summary;
     /* runtime statistics (INFO commandstats) */
     unsigned long long calls, usec, rejected_calls, failed_calls;

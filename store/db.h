@@ -68,8 +68,8 @@ void db_reply_scan(struct client *c, uint64_t cursor, size_t n, const struct buf
 /* SCAN-family options (MATCH, COUNT, and TYPE when allow_type) from argv[start]. Replies the
  * Redis error ("not an integer", syntax error for COUNT < 1 or anything else) and returns -1. */
 struct db_scan_opts {
-    long long count;          /* default 10 */
-    const char *pat;          /* MATCH pattern, NULL when absent or "*" */
+    long long count; /* default 10 */
+    const char *pat; /* MATCH pattern, NULL when absent or "*" */
     size_t patlen;
     const struct resp_arg *type; /* TYPE name or NULL */
 };

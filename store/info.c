@@ -50,18 +50,18 @@ static void section_server(struct server *srv, struct buf *o)
     struct utsname u;
     uname(&u);
     int64_t uptime = (loop_now_ms(srv->loop) - srv->start_mono_ms) / 1000;
-    buf_printf(o,
-               "# Server\r\nredis_version:%s\r\nvigil_version:%s\r\nredis_git_sha1:00000000\r\n"
-               "redis_git_dirty:0\r\nredis_build_id:0\r\nredis_mode:standalone\r\nos:%s %s %s\r\n"
-               "arch_bits:%d\r\nmultiplexing_api:epoll\r\nprocess_id:%d\r\nprocess_supervised:no\r\n"
-               "run_id:%s\r\ntcp_port:%d\r\nserver_time_usec:%lld\r\nuptime_in_seconds:%lld\r\n"
-               "uptime_in_days:%lld\r\nhz:%lld\r\nconfigured_hz:%lld\r\nexecutable:%s\r\n"
-               "config_file:%s\r\n",
-               VIGIL_REDIS_COMPAT_VERSION, VIGIL_VERSION, u.sysname, u.release, u.machine,
-               (int)(sizeof(void *) * 8), (int)getpid(), srv->run_id, srv->port,
-               (long long)(server_now_ms(srv) * 1000), (long long)uptime,
-               (long long)(uptime / 86400), srv->cfg.hz, srv->cfg.hz, srv->executable,
-               srv->config_path ? srv->config_path : "");
+    buf_printf(
+        o,
+        "# Server\r\nredis_version:%s\r\nvigil_version:%s\r\nredis_git_sha1:00000000\r\n"
+        "redis_git_dirty:0\r\nredis_build_id:0\r\nredis_mode:standalone\r\nos:%s %s %s\r\n"
+        "arch_bits:%d\r\nmultiplexing_api:epoll\r\nprocess_id:%d\r\nprocess_supervised:no\r\n"
+        "run_id:%s\r\ntcp_port:%d\r\nserver_time_usec:%lld\r\nuptime_in_seconds:%lld\r\n"
+        "uptime_in_days:%lld\r\nhz:%lld\r\nconfigured_hz:%lld\r\nexecutable:%s\r\n"
+        "config_file:%s\r\n",
+        VIGIL_REDIS_COMPAT_VERSION, VIGIL_VERSION, u.sysname, u.release, u.machine,
+        (int)(sizeof(void *) * 8), (int)getpid(), srv->run_id, srv->port,
+        (long long)(server_now_ms(srv) * 1000), (long long)uptime, (long long)(uptime / 86400),
+        srv->cfg.hz, srv->cfg.hz, srv->executable, srv->config_path ? srv->config_path : "");
 }
 
 static void section_clients(struct server *srv, struct buf *o)
@@ -78,8 +78,8 @@ static void section_clients(struct server *srv, struct buf *o)
                "client_recent_max_input_buffer:%zu\r\nclient_recent_max_output_buffer:%zu\r\n"
                "blocked_clients:%zu\r\ntracking_clients:0\r\nclients_in_timeout_table:%zu\r\n"
                "pubsub_clients:%zu\r\n",
-               srv->nclients - replicas, srv->cfg.maxclients, max_in, max_out,
-               blocking_count(srv), blocking_count(srv), pubsub);
+               srv->nclients - replicas, srv->cfg.maxclients, max_in, max_out, blocking_count(srv),
+               blocking_count(srv), pubsub);
 }
 
 static void section_memory(struct server *srv, struct buf *o)
@@ -132,8 +132,8 @@ static void section_cpu(struct server *srv, struct buf *o)
     struct rusage self;
     getrusage(RUSAGE_SELF, &self);
     buf_printf(o, "# CPU\r\nused_cpu_sys:%ld.%06ld\r\nused_cpu_user:%ld.%06ld\r\n",
-               (long)self.ru_stime.tv_sec, (long)self.ru_stime.tv_usec,
-               (long)self.ru_utime.tv_sec, (long)self.ru_utime.tv_usec);
+               (long)self.ru_stime.tv_sec, (long)self.ru_stime.tv_usec, (long)self.ru_utime.tv_sec,
+               (long)self.ru_utime.tv_usec);
 }
 
 static void section_commandstats(struct server *srv, struct buf *o)
@@ -143,7 +143,9 @@ static void section_commandstats(struct server *srv, struct buf *o)
     for (size_t i = 0; i < command_count(); i++) {
         const struct command *c = command_at(i);
         if (!c->calls && !c->rejected_calls) continue;
-        buf_printf(o, "cmdstat_%s:calls=%llu,usec=%llu,usec_per_call=%.2f,rejected_calls=%llu,failed_calls=%llu\r\n",
+        buf_printf(o,
+                   "cmdstat_%s:calls=%llu,usec=%llu,usec_per_call=%.2f,rejected_calls=%llu,failed_"
+                   "calls=%llu\r\n",
                    c->name, c->calls, c->usec, c->calls ? (double)c->usec / (double)c->calls : 0.0,
                    c->rejected_calls, c->failed_calls);
     }
@@ -167,10 +169,10 @@ struct section {
 };
 
 static const struct section sections[] = {
-    {"server", section_server, true},       {"clients", section_clients, true},
-    {"memory", section_memory, true},       {"persistence", section_persistence, true},
-    {"stats", section_stats, true},         {"replication", repl_info, true},
-    {"cpu", section_cpu, true},             {"commandstats", section_commandstats, false},
+    {"server", section_server, true},     {"clients", section_clients, true},
+    {"memory", section_memory, true},     {"persistence", section_persistence, true},
+    {"stats", section_stats, true},       {"replication", repl_info, true},
+    {"cpu", section_cpu, true},           {"commandstats", section_commandstats, false},
     {"keyspace", section_keyspace, true},
 };
 

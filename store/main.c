@@ -18,13 +18,12 @@ static void on_signal(int sig) { got_signal = sig; }
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "Usage: vigil-store [config.yaml] [--name value ...]\n"
-            "       vigil-store --help | --version\n\n"
-            "Examples:\n"
-            "  vigil-store --port 7001\n"
-            "  vigil-store store.yaml --replicaof \"127.0.0.1 7000\"\n\n"
-            "Every configuration key can be given as --key value (see the README).\n");
+    fprintf(f, "Usage: vigil-store [config.yaml] [--name value ...]\n"
+               "       vigil-store --help | --version\n\n"
+               "Examples:\n"
+               "  vigil-store --port 7001\n"
+               "  vigil-store store.yaml --replicaof \"127.0.0.1 7000\"\n\n"
+               "Every configuration key can be given as --key value (see the README).\n");
 }
 
 static int load_overrides(struct server *srv, struct cfg_errors *errs)
@@ -59,7 +58,8 @@ static int load_config(struct server *srv, int argc, char **argv)
         cfg_apply_args(&store_config_schema, &srv->cfg, argc - i, argv + i, NULL, &errs);
     if (errs.count == 0) {
         char err[256];
-        if (store_config_parse_obuf(srv->cfg.client_output_buffer_limit, srv->cfg.obuf, err, sizeof err) != 0)
+        if (store_config_parse_obuf(srv->cfg.client_output_buffer_limit, srv->cfg.obuf, err,
+                                    sizeof err) != 0)
             cfg_errors_addf(&errs, "client-output-buffer-limit: %s", err);
     }
     if (errs.count) {
@@ -119,7 +119,8 @@ int main(int argc, char **argv)
     while (!srv.is_shutting_down) {
         loop_run_once(srv.loop, 100);
         if (got_signal) {
-            log_warning("Received %s scheduling shutdown...", got_signal == SIGINT ? "SIGINT" : "SIGTERM");
+            log_warning("Received %s scheduling shutdown...",
+                        got_signal == SIGINT ? "SIGINT" : "SIGTERM");
             server_request_shutdown(&srv, 0);
         }
     }

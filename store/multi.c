@@ -81,7 +81,8 @@ static void watch_add(struct client *c, int db, const char *key, size_t klen)
 {
     struct watch_table *t = c->srv->watches;
     for (struct watched_key *w = c->watched; w; w = w->next_of_client)
-        if (w->entry->db == db && w->entry->klen == klen && memcmp(w->entry->key + sizeof(int), key, klen) == 0)
+        if (w->entry->db == db && w->entry->klen == klen &&
+            memcmp(w->entry->key + sizeof(int), key, klen) == 0)
             return; /* already watching */
     struct watch_entry *e = watch_find(t, db, key, klen);
     if (!e) {
@@ -108,8 +109,10 @@ void multi_unwatch_all(struct client *c)
     while (w) {
         struct watched_key *next = w->next_of_client;
         struct watch_entry *e = w->entry;
-        if (w->prev_in_key) w->prev_in_key->next_in_key = w->next_in_key;
-        else e->watchers = w->next_in_key;
+        if (w->prev_in_key)
+            w->prev_in_key->next_in_key = w->next_in_key;
+        else
+            e->watchers = w->next_in_key;
         if (w->next_in_key) w->next_in_key->prev_in_key = w->prev_in_key;
         if (!e->watchers) {
             dict_unlink_entry(&t->d, &e->de);
@@ -127,7 +130,8 @@ void multi_touch_key(struct server *srv, int db, const char *key, size_t klen)
     if (dict_count(&srv->watches->d) == 0) return;
     struct watch_entry *e = watch_find(srv->watches, db, key, klen);
     if (!e) return;
-    for (struct watched_key *w = e->watchers; w; w = w->next_in_key) w->c->flags |= CLIENT_DIRTY_CAS;
+    for (struct watched_key *w = e->watchers; w; w = w->next_in_key)
+        w->c->flags |= CLIENT_DIRTY_CAS;
 }
 
 void multi_touch_db(struct server *srv, int db)
@@ -283,10 +287,33 @@ static void cmd_unwatch(struct client *c)
 }
 
 struct command cmd_table_multi[] = {
-    {.name = "multi", .arity = 1, .flags = CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NO_MULTI | CMD_NOSCRIPT, .fn = cmd_multi, .group = "transactions"},
-    {.name = "exec", .arity = 1, .flags = CMD_LOADING | CMD_STALE | CMD_NO_MULTI | CMD_NOSCRIPT | CMD_SKIP_MONITOR, .fn = cmd_exec, .group = "transactions"},
-    {.name = "discard", .arity = 1, .flags = CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NO_MULTI | CMD_NOSCRIPT, .fn = cmd_discard, .group = "transactions"},
-    {.name = "watch", .arity = -2, .flags = CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NO_MULTI | CMD_NOSCRIPT, .fn = cmd_watch, .first_key = 1, .last_key = -1, .key_step = 1, .group = "transactions"},
-    {.name = "unwatch", .arity = 1, .flags = CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NOSCRIPT, .fn = cmd_unwatch, .group = "transactions"},
+    {.name = "multi",
+     .arity = 1,
+     .flags = CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NO_MULTI | CMD_NOSCRIPT,
+     .fn = cmd_multi,
+     .group = "transactions"},
+    {.name = "exec",
+     .arity = 1,
+     .flags = CMD_LOADING | CMD_STALE | CMD_NO_MULTI | CMD_NOSCRIPT | CMD_SKIP_MONITOR,
+     .fn = cmd_exec,
+     .group = "transactions"},
+    {.name = "discard",
+     .arity = 1,
+     .flags = CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NO_MULTI | CMD_NOSCRIPT,
+     .fn = cmd_discard,
+     .group = "transactions"},
+    {.name = "watch",
+     .arity = -2,
+     .flags = CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NO_MULTI | CMD_NOSCRIPT,
+     .fn = cmd_watch,
+     .first_key = 1,
+     .last_key = -1,
+     .key_step = 1,
+     .group = "transactions"},
+    {.name = "unwatch",
+     .arity = 1,
+     .flags = CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NOSCRIPT,
+     .fn = cmd_unwatch,
+     .group = "transactions"},
     {.name = NULL},
 };

@@ -10,8 +10,8 @@
 #include "common/util.h"
 
 #define HLL_P 14
-#define HLL_Q (64 - HLL_P)          /* hash bits left after the register index */
-#define HLL_HIST (HLL_Q + 2)        /* register values 0 .. Q + 1 */
+#define HLL_Q (64 - HLL_P)   /* hash bits left after the register index */
+#define HLL_HIST (HLL_Q + 2) /* register values 0 .. Q + 1 */
 #define HLL_PAYLOAD (OBJ_HLL_DENSE_BYTES - OBJ_HLL_HEADER_BYTES)
 #define HLL_ENC_DENSE 0
 #define HLL_ENC_SPARSE 1

@@ -45,10 +45,7 @@ static void set_w(struct intset *is, uint32_t pos, uint32_t width, int64_t v)
     }
 }
 
-size_t intset_bytes(const struct intset *is)
-{
-    return sizeof *is + (size_t)is->len * is->width;
-}
+size_t intset_bytes(const struct intset *is) { return sizeof *is + (size_t)is->len * is->width; }
 
 static struct intset *intset_resize(struct intset *is, uint32_t len, uint32_t width)
 {
@@ -87,8 +84,10 @@ bool intset_find(const struct intset *is, int64_t v, uint32_t *pos)
             *pos = mid;
             return true;
         }
-        if (cur < v) lo = mid + 1;
-        else hi = mid;
+        if (cur < v)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     *pos = lo;
     return false;
@@ -101,8 +100,7 @@ static struct intset *intset_upgrade_add(struct intset *is, int64_t v)
     uint32_t old_w = is->width, new_w = width_for(v), len = is->len;
     bool at_front = v < 0;
     is = intset_resize(is, len + 1, new_w);
-    for (uint32_t i = len; i-- > 0;)
-        set_w(is, i + (at_front ? 1 : 0), new_w, get_w(is, i, old_w));
+    for (uint32_t i = len; i-- > 0;) set_w(is, i + (at_front ? 1 : 0), new_w, get_w(is, i, old_w));
     is->width = new_w;
     set_w(is, at_front ? 0 : len, new_w, v);
     is->len = len + 1;

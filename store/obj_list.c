@@ -47,19 +47,27 @@ static void node_link_after(struct obj_list *l, struct obj_list_node *at, struct
 {
     n->prev = at;
     n->next = at ? at->next : l->head;
-    if (n->next) n->next->prev = n;
-    else l->tail = n;
-    if (at) at->next = n;
-    else l->head = n;
+    if (n->next)
+        n->next->prev = n;
+    else
+        l->tail = n;
+    if (at)
+        at->next = n;
+    else
+        l->head = n;
     l->nnodes++;
 }
 
 static void node_unlink_free(struct obj_list *l, struct obj_list_node *n)
 {
-    if (n->prev) n->prev->next = n->next;
-    else l->head = n->next;
-    if (n->next) n->next->prev = n->prev;
-    else l->tail = n->prev;
+    if (n->prev)
+        n->prev->next = n->next;
+    else
+        l->head = n->next;
+    if (n->next)
+        n->next->prev = n->prev;
+    else
+        l->tail = n->prev;
     l->nnodes--;
     node_free(n);
 }
@@ -412,8 +420,8 @@ void obj_list_iter_init(struct obj_list_iter *it, const struct obj_list *l, size
     it->remaining = MIN(count, reverse ? start + 1 : l->len - start);
 }
 
-size_t obj_list_iter_init_range(struct obj_list_iter *it, const struct obj_list *l,
-                                long long start, long long stop)
+size_t obj_list_iter_init_range(struct obj_list_iter *it, const struct obj_list *l, long long start,
+                                long long stop)
 {
     long long len = (long long)l->len;
     if (start < 0) start += len;

@@ -83,8 +83,8 @@ struct obj_list_iter {
 void obj_list_iter_init(struct obj_list_iter *it, const struct obj_list *l, size_t start,
                         bool reverse, size_t count);
 /* LRANGE start stop with Redis's index rules; returns the number of elements it will yield. */
-size_t obj_list_iter_init_range(struct obj_list_iter *it, const struct obj_list *l,
-                                long long start, long long stop);
+size_t obj_list_iter_init_range(struct obj_list_iter *it, const struct obj_list *l, long long start,
+                                long long stop);
 bool obj_list_iter_next(struct obj_list_iter *it, struct pack_val *out);
 
 /* Tests and debugging: 0 if every invariant above holds, else a negative code. */

@@ -76,9 +76,12 @@ static void enc_int(struct enc *e, long long v)
     } else {
         int n = 8;
         unsigned char tag = 0xF4;
-        if (v >= INT16_MIN && v <= INT16_MAX) n = 2, tag = 0xF1;
-        else if (v >= -8388608 && v <= 8388607) n = 3, tag = 0xF2;
-        else if (v >= INT32_MIN && v <= INT32_MAX) n = 4, tag = 0xF3;
+        if (v >= INT16_MIN && v <= INT16_MAX)
+            n = 2, tag = 0xF1;
+        else if (v >= -8388608 && v <= 8388607)
+            n = 3, tag = 0xF2;
+        else if (v >= INT32_MIN && v <= INT32_MAX)
+            n = 4, tag = 0xF3;
         e->hdr[0] = tag;
         wr_le(e->hdr + 1, (uint64_t)v, n);
         e->hlen = 1 + (size_t)n;
@@ -134,13 +137,20 @@ static size_t core_size(const unsigned char *p)
     if ((b & 0xE0) == 0xC0) return 2;
     if ((b & 0xF0) == 0xE0) return 2 + ((b & 0x0f) << 8 | p[1]);
     switch (b) {
-    case 0xF0: return 5 + (size_t)rd_le(p + 1, 4);
-    case 0xF1: return 3;
-    case 0xF2: return 4;
-    case 0xF3: return 5;
-    case 0xF4: return 9;
-    case 0xF5: return 9;
-    default: util_panic("obj_pack: corrupt entry tag 0x%02x", b);
+    case 0xF0:
+        return 5 + (size_t)rd_le(p + 1, 4);
+    case 0xF1:
+        return 3;
+    case 0xF2:
+        return 4;
+    case 0xF3:
+        return 5;
+    case 0xF4:
+        return 9;
+    case 0xF5:
+        return 9;
+    default:
+        util_panic("obj_pack: corrupt entry tag 0x%02x", b);
     }
 }
 

@@ -123,7 +123,9 @@ static void set_get_at(const struct obj_set *s, size_t i, struct pack_val *out)
         out->len = 0;
         out->ll = intset_get(s->u.is, (uint32_t)i);
         break;
-    case ENC_LISTPACK: pack_get(&s->u.pk, pack_seek(&s->u.pk, (uint32_t)i), out); break;
+    case ENC_LISTPACK:
+        pack_get(&s->u.pk, pack_seek(&s->u.pk, (uint32_t)i), out);
+        break;
     case ENC_HT:
         out->s = s->u.ht->arr[i]->data;
         out->len = s->u.ht->arr[i]->len;
@@ -135,8 +137,12 @@ static void set_get_at(const struct obj_set *s, size_t i, struct pack_val *out)
 static void set_remove_at(struct obj_set *s, size_t i)
 {
     switch (s->enc) {
-    case ENC_INTSET: s->u.is = intset_remove_at(s->u.is, (uint32_t)i); break;
-    case ENC_LISTPACK: pack_delete(&s->u.pk, pack_seek(&s->u.pk, (uint32_t)i), 1); break;
+    case ENC_INTSET:
+        s->u.is = intset_remove_at(s->u.is, (uint32_t)i);
+        break;
+    case ENC_LISTPACK:
+        pack_delete(&s->u.pk, pack_seek(&s->u.pk, (uint32_t)i), 1);
+        break;
     case ENC_HT: {
         struct set_member *m = s->u.ht->arr[i];
         dict_unlink_entry(&s->u.ht->d, &m->link);
@@ -158,8 +164,10 @@ static void set_to_ht(struct obj_set *s)
         const char *m = pack_val_str(&v, num, &len);
         ht_add_new(h, m, len);
     }
-    if (s->enc == ENC_INTSET) free(s->u.is);
-    else pack_free(&s->u.pk);
+    if (s->enc == ENC_INTSET)
+        free(s->u.is);
+    else
+        pack_free(&s->u.pk);
     s->enc = ENC_HT;
     s->u.ht = h;
 }
@@ -205,9 +213,15 @@ void obj_set_free(void *p)
     struct obj_set *s = p;
     if (!s) return;
     switch (s->enc) {
-    case ENC_INTSET: free(s->u.is); break;
-    case ENC_LISTPACK: pack_free(&s->u.pk); break;
-    case ENC_HT: ht_free(s->u.ht); break;
+    case ENC_INTSET:
+        free(s->u.is);
+        break;
+    case ENC_LISTPACK:
+        pack_free(&s->u.pk);
+        break;
+    case ENC_HT:
+        ht_free(s->u.ht);
+        break;
     }
     free(s);
 }
@@ -218,8 +232,12 @@ void *obj_set_dup(const void *p)
     struct obj_set *s = xmalloc(sizeof *s);
     s->enc = src->enc;
     switch (src->enc) {
-    case ENC_INTSET: s->u.is = intset_dup(src->u.is); break;
-    case ENC_LISTPACK: pack_copy(&s->u.pk, &src->u.pk); break;
+    case ENC_INTSET:
+        s->u.is = intset_dup(src->u.is);
+        break;
+    case ENC_LISTPACK:
+        pack_copy(&s->u.pk, &src->u.pk);
+        break;
     case ENC_HT:
         s->u.ht = ht_new();
         for (size_t i = 0; i < src->u.ht->n; i++)
@@ -242,8 +260,12 @@ size_t obj_set_mem_usage(const void *p)
     const struct obj_set *s = p;
     size_t total = sizeof *s;
     switch (s->enc) {
-    case ENC_INTSET: total += intset_bytes(s->u.is); break;
-    case ENC_LISTPACK: total += s->u.pk.cap; break;
+    case ENC_INTSET:
+        total += intset_bytes(s->u.is);
+        break;
+    case ENC_LISTPACK:
+        total += s->u.pk.cap;
+        break;
     case ENC_HT: {
         const struct set_ht *h = s->u.ht;
         total += sizeof *h + h->cap * sizeof *h->arr + dict_buckets(&h->d) * sizeof(void *);
@@ -257,9 +279,12 @@ size_t obj_set_mem_usage(const void *p)
 size_t obj_set_card(const struct obj_set *s)
 {
     switch (s->enc) {
-    case ENC_INTSET: return intset_len(s->u.is);
-    case ENC_LISTPACK: return pack_count(&s->u.pk);
-    case ENC_HT: return s->u.ht->n;
+    case ENC_INTSET:
+        return intset_len(s->u.is);
+    case ENC_LISTPACK:
+        return pack_count(&s->u.pk);
+    case ENC_HT:
+        return s->u.ht->n;
     }
     return 0;
 }
@@ -341,7 +366,8 @@ bool obj_set_ismember(struct obj_set *s, const char *m, size_t len)
         pack_key_init(&k, m, len);
         return lp_find(&s->u.pk, &k) != 0;
     }
-    case ENC_HT: return ht_find(s->u.ht, m, len) != NULL;
+    case ENC_HT:
+        return ht_find(s->u.ht, m, len) != NULL;
     }
     return false;
 }

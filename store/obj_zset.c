@@ -53,10 +53,7 @@ uint32_t zlp_last(const struct pack *pk)
 {
     return pack_count(pk) ? pack_prev(pk, pack_last(pk)) : 0;
 }
-uint32_t zlp_at(const struct pack *pk, size_t idx)
-{
-    return pack_seek(pk, (uint32_t)(2 * idx));
-}
+uint32_t zlp_at(const struct pack *pk, size_t idx) { return pack_seek(pk, (uint32_t)(2 * idx)); }
 
 static uint32_t zlp_find(const struct pack *pk, const char *m, size_t len, double *score)
 {
@@ -202,8 +199,10 @@ void obj_zset_free(void *p)
 {
     struct obj_zset *z = p;
     if (!z) return;
-    if (z->enc == ZENC_LISTPACK) pack_free(&z->u.pk);
-    else zsl_free(z->u.zs);
+    if (z->enc == ZENC_LISTPACK)
+        pack_free(&z->u.pk);
+    else
+        zsl_free(z->u.zs);
     free(z);
 }
 
@@ -262,8 +261,10 @@ static void zset_insert_new(struct obj_zset *z, double score, const char *m, siz
     if (z->enc == ZENC_LISTPACK && (zlp_card(&z->u.pk) + 1 > OBJ_ZSET_MAX_LISTPACK_ENTRIES ||
                                     len > OBJ_ZSET_MAX_LISTPACK_VALUE))
         zset_to_skiplist(z);
-    if (z->enc == ZENC_LISTPACK) zlp_insert(&z->u.pk, score, m, len);
-    else zsl_insert_hashed(z->u.zs, h ? *h : dict_hash(m, len), score, m, len);
+    if (z->enc == ZENC_LISTPACK)
+        zlp_insert(&z->u.pk, score, m, len);
+    else
+        zsl_insert_hashed(z->u.zs, h ? *h : dict_hash(m, len), score, m, len);
 }
 
 /* Move an existing member to a new score. `off`/`node` locate it. */
@@ -284,8 +285,8 @@ static void zset_rescore(struct obj_zset *z, uint32_t off, struct sl_node *node,
 
 /* Locate a member: true with its score and position (listpack offset or skiplist node). For a
  * skip list *h receives the member's dict hash, so an insert that follows need not rehash. */
-static bool zset_lookup(struct obj_zset *z, const char *m, size_t len, double *score,
-                        uint32_t *off, struct sl_node **node, uint64_t *h)
+static bool zset_lookup(struct obj_zset *z, const char *m, size_t len, double *score, uint32_t *off,
+                        struct sl_node **node, uint64_t *h)
 {
     *off = 0;
     *node = NULL;
@@ -337,8 +338,7 @@ int obj_zset_add(struct obj_zset *z, double score, const char *m, size_t len, in
     return 0;
 }
 
-int obj_zset_incrby(struct obj_zset *z, const char *m, size_t len, double delta,
-                    double *newscore)
+int obj_zset_incrby(struct obj_zset *z, const char *m, size_t len, double delta, double *newscore)
 {
     int flags;
     return obj_zset_add(z, delta, m, len, OBJ_ZADD_INCR, &flags, newscore);

@@ -80,8 +80,7 @@ size_t obj_zset_card(const struct obj_zset *z);
 int obj_zset_add(struct obj_zset *z, double score, const char *m, size_t len, int in_flags,
                  int *out_flags, double *newscore);
 /* ZINCRBY: add delta to the member's score (0 if absent). 0 or OBJ_ZSET_ERR_NAN. */
-int obj_zset_incrby(struct obj_zset *z, const char *m, size_t len, double delta,
-                    double *newscore);
+int obj_zset_incrby(struct obj_zset *z, const char *m, size_t len, double delta, double *newscore);
 /* ZUNIONSTORE/ZINTERSTORE accumulation: add the member with `score`, or combine with its
  * current score (SUM turns a NaN from inf + -inf into 0, as Redis does). The command applies
  * WEIGHTS first (weight * score, NaN -> 0). */

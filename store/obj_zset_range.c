@@ -30,8 +30,10 @@ static int parse_lex_bound(const char *s, size_t len, const char **b, size_t *bl
 {
     *b = NULL;
     *blen = 0;
-    if (len == 1 && s[0] == '+') *kind = ZLEX_POS_INF;
-    else if (len == 1 && s[0] == '-') *kind = ZLEX_NEG_INF;
+    if (len == 1 && s[0] == '+')
+        *kind = ZLEX_POS_INF;
+    else if (len == 1 && s[0] == '-')
+        *kind = ZLEX_NEG_INF;
     else if (len >= 1 && (s[0] == '(' || s[0] == '[')) {
         *kind = s[0] == '(' ? ZLEX_EXCL : ZLEX_INCL;
         *b = s + 1;
@@ -107,11 +109,11 @@ static size_t zset_count_sel(struct obj_zset *z, const struct zsel *s)
         return n;
     }
     const struct skiplist *sl = &z->u.zs->sl;
-    const struct sl_node *first = s->score ? skiplist_first_in_score(sl, s->score)
-                                           : skiplist_first_in_lex(sl, s->lex);
+    const struct sl_node *first =
+        s->score ? skiplist_first_in_score(sl, s->score) : skiplist_first_in_lex(sl, s->lex);
     if (!first) return 0;
-    const struct sl_node *last = s->score ? skiplist_last_in_score(sl, s->score)
-                                          : skiplist_last_in_lex(sl, s->lex);
+    const struct sl_node *last =
+        s->score ? skiplist_last_in_score(sl, s->score) : skiplist_last_in_lex(sl, s->lex);
     size_t a = skiplist_rank(sl, first->score, sl_node_member(first), first->len);
     size_t b = skiplist_rank(sl, last->score, sl_node_member(last), last->len);
     return b >= a ? b - a + 1 : 0;
@@ -195,8 +197,10 @@ static void iter_seek_index(struct obj_zset_iter *it, size_t idx)
 {
     const struct obj_zset *z = it->z;
     if (idx >= obj_zset_card(z)) return;
-    if (z->enc == ZENC_LISTPACK) it->off = zlp_at(&z->u.pk, idx);
-    else it->node = skiplist_at_rank(&z->u.zs->sl, idx + 1);
+    if (z->enc == ZENC_LISTPACK)
+        it->off = zlp_at(&z->u.pk, idx);
+    else
+        it->node = skiplist_at_rank(&z->u.zs->sl, idx + 1);
 }
 
 size_t obj_zset_iter_rank(struct obj_zset_iter *it, const struct obj_zset *z, long long start,
@@ -227,14 +231,20 @@ static void iter_start_sel(struct obj_zset_iter *it, const struct zsel *s, size_
     }
     const struct skiplist *sl = &z->u.zs->sl;
     const struct sl_node *n;
-    if (s->score && it->reverse) n = skiplist_last_in_score(sl, s->score);
-    else if (s->score) n = skiplist_first_in_score(sl, s->score);
-    else if (it->reverse) n = skiplist_last_in_lex(sl, s->lex);
-    else n = skiplist_first_in_lex(sl, s->lex);
+    if (s->score && it->reverse)
+        n = skiplist_last_in_score(sl, s->score);
+    else if (s->score)
+        n = skiplist_first_in_score(sl, s->score);
+    else if (it->reverse)
+        n = skiplist_last_in_lex(sl, s->lex);
+    else
+        n = skiplist_first_in_lex(sl, s->lex);
     if (n && offset) {
         size_t rank = skiplist_rank(sl, n->score, sl_node_member(n), n->len);
-        if (it->reverse) n = offset < rank ? skiplist_at_rank(sl, rank - offset) : NULL;
-        else n = offset <= sl->length - rank ? skiplist_at_rank(sl, rank + offset) : NULL;
+        if (it->reverse)
+            n = offset < rank ? skiplist_at_rank(sl, rank - offset) : NULL;
+        else
+            n = offset <= sl->length - rank ? skiplist_at_rank(sl, rank + offset) : NULL;
     }
     it->node = n;
 }

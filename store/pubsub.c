@@ -80,8 +80,14 @@ static struct dict *client_set(struct client *c, bool pattern)
     return *d;
 }
 
-size_t pubsub_client_channels(const struct client *c) { return c->channels ? dict_count(c->channels) : 0; }
-size_t pubsub_client_patterns(const struct client *c) { return c->patterns ? dict_count(c->patterns) : 0; }
+size_t pubsub_client_channels(const struct client *c)
+{
+    return c->channels ? dict_count(c->channels) : 0;
+}
+size_t pubsub_client_patterns(const struct client *c)
+{
+    return c->patterns ? dict_count(c->patterns) : 0;
+}
 
 static size_t client_total(const struct client *c)
 {
@@ -199,8 +205,10 @@ static void unsubscribe_every(struct client *c, bool pattern, bool notify)
         dict_iter_done(&it);
         char *name = xstrndup(n->name, n->len);
         size_t len = n->len;
-        if (pattern) unsubscribe_pattern(c, name, len);
-        else unsubscribe_channel(c, name, len);
+        if (pattern)
+            unsubscribe_pattern(c, name, len);
+        else
+            unsubscribe_channel(c, name, len);
         if (notify) reply_sub_event(c, kind, name, len, false);
         free(name);
     }
@@ -225,8 +233,10 @@ static void deliver(struct client *to, const char *pat, size_t plen, const char 
                     const char *msg, size_t msglen)
 {
     size_t n = pat ? 4 : 3;
-    if (to->proto == 3) reply_push(to, n);
-    else reply_array(to, n);
+    if (to->proto == 3)
+        reply_push(to, n);
+    else
+        reply_array(to, n);
     if (pat) {
         reply_bulk(to, "pmessage", 8);
         reply_bulk(to, pat, plen);
@@ -304,7 +314,8 @@ static void cmd_punsubscribe(struct client *c)
 
 static void cmd_publish(struct client *c)
 {
-    long long n = pubsub_publish(c->srv, c->argv[1].ptr, c->argv[1].len, c->argv[2].ptr, c->argv[2].len);
+    long long n =
+        pubsub_publish(c->srv, c->argv[1].ptr, c->argv[1].len, c->argv[2].ptr, c->argv[2].len);
     /* Replicas forward publishes to their own subscribers, as Redis does. */
     command_propagate_as(c, c->argc, c->argv);
     reply_integer(c, n);
@@ -334,7 +345,8 @@ static void pubsub_numsub(struct client *c)
 {
     reply_map(c, c->argc - 2);
     for (size_t i = 2; i < c->argc; i++) {
-        struct name_entry *e = (struct name_entry *)dict_find(&c->srv->pubsub->channels, c->argv[i].ptr, c->argv[i].len);
+        struct name_entry *e = (struct name_entry *)dict_find(&c->srv->pubsub->channels,
+                                                              c->argv[i].ptr, c->argv[i].len);
         reply_bulk(c, c->argv[i].ptr, c->argv[i].len);
         reply_integer(c, e ? (long long)e->nsubs : 0);
     }
@@ -365,11 +377,36 @@ static const struct command pubsub_subs[] = {
 static void cmd_pubsub(struct client *c) { command_dispatch_sub(c, pubsub_subs, "pubsub"); }
 
 struct command cmd_table_pubsub[] = {
-    {.name = "subscribe", .arity = -2, .flags = CMD_PUBSUB | CMD_LOADING | CMD_STALE | CMD_NOSCRIPT, .fn = cmd_subscribe, .group = "pubsub"},
-    {.name = "psubscribe", .arity = -2, .flags = CMD_PUBSUB | CMD_LOADING | CMD_STALE | CMD_NOSCRIPT, .fn = cmd_psubscribe, .group = "pubsub"},
-    {.name = "unsubscribe", .arity = -1, .flags = CMD_PUBSUB | CMD_LOADING | CMD_STALE | CMD_NOSCRIPT, .fn = cmd_unsubscribe, .group = "pubsub"},
-    {.name = "punsubscribe", .arity = -1, .flags = CMD_PUBSUB | CMD_LOADING | CMD_STALE | CMD_NOSCRIPT, .fn = cmd_punsubscribe, .group = "pubsub"},
-    {.name = "publish", .arity = 3, .flags = CMD_PUBSUB | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_MAY_REPLICATE, .fn = cmd_publish, .group = "pubsub"},
-    {.name = "pubsub", .arity = -2, .flags = CMD_PUBSUB | CMD_LOADING | CMD_STALE, .fn = cmd_pubsub, .subcommands = pubsub_subs, .group = "pubsub"},
+    {.name = "subscribe",
+     .arity = -2,
+     .flags = CMD_PUBSUB | CMD_LOADING | CMD_STALE | CMD_NOSCRIPT,
+     .fn = cmd_subscribe,
+     .group = "pubsub"},
+    {.name = "psubscribe",
+     .arity = -2,
+     .flags = CMD_PUBSUB | CMD_LOADING | CMD_STALE | CMD_NOSCRIPT,
+     .fn = cmd_psubscribe,
+     .group = "pubsub"},
+    {.name = "unsubscribe",
+     .arity = -1,
+     .flags = CMD_PUBSUB | CMD_LOADING | CMD_STALE | CMD_NOSCRIPT,
+     .fn = cmd_unsubscribe,
+     .group = "pubsub"},
+    {.name = "punsubscribe",
+     .arity = -1,
+     .flags = CMD_PUBSUB | CMD_LOADING | CMD_STALE | CMD_NOSCRIPT,
+     .fn = cmd_punsubscribe,
+     .group = "pubsub"},
+    {.name = "publish",
+     .arity = 3,
+     .flags = CMD_PUBSUB | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_MAY_REPLICATE,
+     .fn = cmd_publish,
+     .group = "pubsub"},
+    {.name = "pubsub",
+     .arity = -2,
+     .flags = CMD_PUBSUB | CMD_LOADING | CMD_STALE,
+     .fn = cmd_pubsub,
+     .subcommands = pubsub_subs,
+     .group = "pubsub"},
     {.name = NULL},
 };

@@ -167,13 +167,27 @@ void reply_deferred_set(struct client *c, size_t handle, size_t n)
 void reply_ks_error(struct client *c, int ks_err)
 {
     switch (ks_err) {
-    case KS_ERR_WRONGTYPE: reply_error(c, ERR_WRONGTYPE); break;
-    case KS_ERR_NOT_INT: reply_error(c, ERR_NOT_INT); break;
-    case KS_ERR_OVERFLOW: reply_error(c, ERR_OVERFLOW); break;
-    case KS_ERR_NOT_FLOAT: reply_error(c, ERR_NOT_FLOAT); break;
-    case KS_ERR_NAN: reply_error(c, "ERR increment would produce NaN or Infinity"); break;
-    case KS_ERR_TOO_BIG: reply_error(c, "ERR string exceeds maximum allowed size (proto-max-bulk-len)"); break;
-    default: reply_errorf(c, "ERR internal error %d", ks_err); break;
+    case KS_ERR_WRONGTYPE:
+        reply_error(c, ERR_WRONGTYPE);
+        break;
+    case KS_ERR_NOT_INT:
+        reply_error(c, ERR_NOT_INT);
+        break;
+    case KS_ERR_OVERFLOW:
+        reply_error(c, ERR_OVERFLOW);
+        break;
+    case KS_ERR_NOT_FLOAT:
+        reply_error(c, ERR_NOT_FLOAT);
+        break;
+    case KS_ERR_NAN:
+        reply_error(c, "ERR increment would produce NaN or Infinity");
+        break;
+    case KS_ERR_TOO_BIG:
+        reply_error(c, "ERR string exceeds maximum allowed size (proto-max-bulk-len)");
+        break;
+    default:
+        reply_errorf(c, "ERR internal error %d", ks_err);
+        break;
     }
 }
 
@@ -203,4 +217,7 @@ int arg_double(struct client *c, const struct resp_arg *a, double *out)
     return -1;
 }
 
-bool arg_is(const struct resp_arg *a, const char *word) { return util_eq_nocase(a->ptr, a->len, word); }
+bool arg_is(const struct resp_arg *a, const char *word)
+{
+    return util_eq_nocase(a->ptr, a->len, word);
+}

@@ -29,9 +29,9 @@ void reply_integer(struct client *c, long long v);
 void reply_bulk(struct client *c, const char *p, size_t n);
 void reply_bulk_str(struct client *c, const char *s);
 void reply_bulk_ll(struct client *c, long long v);
-void reply_double(struct client *c, double v);  /* RESP3 double, RESP2 bulk */
-void reply_null(struct client *c);              /* _ or $-1 */
-void reply_null_array(struct client *c);        /* _ or *-1 */
+void reply_double(struct client *c, double v); /* RESP3 double, RESP2 bulk */
+void reply_null(struct client *c);             /* _ or $-1 */
+void reply_null_array(struct client *c);       /* _ or *-1 */
 void reply_bool(struct client *c, bool v);
 void reply_array(struct client *c, size_t n);
 void reply_map(struct client *c, size_t npairs);

@@ -144,9 +144,11 @@ static void server_accept(struct loop *l, int fd, void *data, int mask)
             return;
         }
         srv->stats.numconnections++;
-        if ((long long)srv->nclients >= srv->cfg.maxclients || cfd >= (int)srv->cfg.maxclients + 64) {
+        if ((long long)srv->nclients >= srv->cfg.maxclients ||
+            cfd >= (int)srv->cfg.maxclients + 64) {
             static const char msg[] = "-ERR max number of clients reached\r\n";
-            if (write(cfd, msg, sizeof msg - 1) < 0) { /* best effort, as Redis */ }
+            if (write(cfd, msg, sizeof msg - 1) < 0) { /* best effort, as Redis */
+            }
             close(cfd);
             srv->stats.rejected_conn++;
             continue;
@@ -194,15 +196,13 @@ void server_request_shutdown(struct server *srv, int exit_code)
     srv->shutdown_exit_code = exit_code;
 }
 
-void server_apply_config(struct server *srv)
-{
-    log_set_level((enum log_level)srv->cfg.loglevel);
-}
+void server_apply_config(struct server *srv) { log_set_level((enum log_level)srv->cfg.loglevel); }
 
 static int server_listen(struct server *srv, char *err, size_t errlen)
 {
     for (size_t i = 0; i < srv->cfg.bind.count && srv->nlisten < STORE_MAX_BINDS; i++) {
-        int fd = net_listen(srv->cfg.bind.items[i], (int)srv->cfg.port, LISTEN_BACKLOG, err, errlen);
+        int fd =
+            net_listen(srv->cfg.bind.items[i], (int)srv->cfg.port, LISTEN_BACKLOG, err, errlen);
         if (fd < 0) {
             char detail[256];
             snprintf(detail, sizeof detail, "%s", err);

@@ -34,14 +34,14 @@ struct blocking;
 
 /* Client flags. */
 enum {
-    CLIENT_MULTI = 1 << 0,         /* inside MULTI */
-    CLIENT_DIRTY_EXEC = 1 << 1,    /* a queued command was rejected: EXEC aborts */
-    CLIENT_DIRTY_CAS = 1 << 2,     /* a watched key was touched: EXEC returns null */
+    CLIENT_MULTI = 1 << 0,      /* inside MULTI */
+    CLIENT_DIRTY_EXEC = 1 << 1, /* a queued command was rejected: EXEC aborts */
+    CLIENT_DIRTY_CAS = 1 << 2,  /* a watched key was touched: EXEC returns null */
     CLIENT_CLOSE_AFTER_REPLY = 1 << 3,
     CLIENT_CLOSE_ASAP = 1 << 4,
-    CLIENT_PUBSUB = 1 << 5,        /* has subscriptions (RESP2 subscribed mode) */
-    CLIENT_REPLICA = 1 << 6,       /* a replica attached to us */
-    CLIENT_MASTER = 1 << 7,        /* our link to our master (commands applied, no replies) */
+    CLIENT_PUBSUB = 1 << 5,  /* has subscriptions (RESP2 subscribed mode) */
+    CLIENT_REPLICA = 1 << 6, /* a replica attached to us */
+    CLIENT_MASTER = 1 << 7,  /* our link to our master (commands applied, no replies) */
     CLIENT_BLOCKED = 1 << 8,
     CLIENT_MONITOR = 1 << 9,
     CLIENT_PENDING_WRITE = 1 << 10,
@@ -50,9 +50,9 @@ enum {
     CLIENT_REPLY_SKIP_NEXT = 1 << 13,
     CLIENT_REPLY_SKIP = 1 << 14,
     CLIENT_AUTHENTICATED = 1 << 15,
-    CLIENT_EXECUTING = 1 << 16,    /* inside command_execute: closing must be deferred */
-    CLIENT_FAKE = 1 << 17,         /* no socket (loading, tests) */
-    CLIENT_PAUSED = 1 << 18,       /* a write waits for a FAILOVER's pause to end */
+    CLIENT_EXECUTING = 1 << 16, /* inside command_execute: closing must be deferred */
+    CLIENT_FAKE = 1 << 17,      /* no socket (loading, tests) */
+    CLIENT_PAUSED = 1 << 18,    /* a write waits for a FAILOVER's pause to end */
 };
 
 struct queued_cmd {
@@ -66,19 +66,19 @@ struct client {
     int fd;
     struct server *srv;
     unsigned flags;
-    int proto;                  /* 2 or 3 */
+    int proto; /* 2 or 3 */
     int db;
-    char addr[64], laddr[64];   /* "ip:port" */
+    char addr[64], laddr[64]; /* "ip:port" */
     char *name;
     char *lib_name, *lib_ver;
     struct buf query;
     struct resp_request parser;
     size_t argc;
-    struct resp_arg *argv;      /* current command (into query, or into a queued copy) */
+    struct resp_arg *argv; /* current command (into query, or into a queued copy) */
     struct command *cmd, *last_cmd;
     struct buf reply;
     int64_t ctime_ms, last_interaction_ms; /* monotonic */
-    int64_t obuf_soft_since_ms;           /* when the soft limit was first exceeded, 0 if not */
+    int64_t obuf_soft_since_ms;            /* when the soft limit was first exceeded, 0 if not */
     /* transactions */
     struct queued_cmd *mstate;
     size_t mcount, mcap;
@@ -90,8 +90,8 @@ struct client {
     /* replication: the write offset of this client's last propagated command (for WAIT) */
     long long woff;
     struct replica_info *replica; /* when CLIENT_REPLICA */
-    struct client *prev, *next;     /* all clients */
-    struct client *pending_next;    /* clients with replies to flush */
+    struct client *prev, *next;   /* all clients */
+    struct client *pending_next;  /* clients with replies to flush */
 };
 
 struct server_stats {
@@ -105,39 +105,39 @@ struct server_stats {
 struct server {
     struct loop *loop;
     struct store_config cfg;
-    char *config_path;          /* the operator's YAML file, NULL when none (never rewritten) */
+    char *config_path; /* the operator's YAML file, NULL when none (never rewritten) */
     int listen_fds[STORE_MAX_BINDS];
     size_t nlisten;
-    int port;                   /* actual listening port */
+    int port; /* actual listening port */
     struct ks **db;
     int ndb;
     struct rng rng;
     char run_id[RUN_ID_LEN + 1];
-    struct client *clients;     /* doubly linked list of all clients */
+    struct client *clients; /* doubly linked list of all clients */
     size_t nclients;
     uint64_t next_client_id;
     struct client *pending_writes;
     struct server_stats stats;
-    long long dirty;            /* write counter: handlers bump it when they change data */
+    long long dirty; /* write counter: handlers bump it when they change data */
     int64_t start_wall_ms, start_mono_ms, lastsave_wall_ms;
     uint64_t cron_timer;
     struct pubsub *pubsub;
     struct watch_table *watches;
     struct blocking *blocking;
-    struct repl *repl;          /* replication state (repl_master.c / repl_replica.c) */
-    struct client *monitors;    /* MONITOR clients, chained through a small array */
+    struct repl *repl;       /* replication state (repl_master.c / repl_replica.c) */
+    struct client *monitors; /* MONITOR clients, chained through a small array */
     struct client **monitor_list;
-    struct client **paused;     /* clients holding a write back during a FAILOVER pause */
+    struct client **paused; /* clients holding a write back during a FAILOVER pause */
     size_t npaused, paused_cap;
     size_t nmonitors;
     /* Propagation of the command being executed (command.c): what to feed to replicas after it. */
     struct buf prop_buf;
     size_t prop_count;
-    int prop_db;              /* db the buffered commands run in */
-    bool prop_overridden;     /* the running handler chose what to propagate */
-    size_t prop_call_len;     /* prop_buf length when the running handler started */
+    int prop_db;          /* db the buffered commands run in */
+    bool prop_overridden; /* the running handler chose what to propagate */
+    size_t prop_call_len; /* prop_buf length when the running handler started */
     size_t prop_call_count;
-    int call_depth;           /* > 0 inside command_call (EXEC nests) */
+    int call_depth; /* > 0 inside command_call (EXEC nests) */
     bool is_loading;
     bool is_shutting_down;
     int shutdown_exit_code;

@@ -36,10 +36,14 @@ bool zrange_score_is_empty(const struct zrange_score *r)
 bool zrange_lex_gte_min(const char *s, size_t len, const struct zrange_lex *r)
 {
     switch (r->min_kind) {
-    case ZLEX_NEG_INF: return true;
-    case ZLEX_POS_INF: return false;
-    case ZLEX_INCL: return zmember_cmp(s, len, r->min, r->minlen) >= 0;
-    case ZLEX_EXCL: return zmember_cmp(s, len, r->min, r->minlen) > 0;
+    case ZLEX_NEG_INF:
+        return true;
+    case ZLEX_POS_INF:
+        return false;
+    case ZLEX_INCL:
+        return zmember_cmp(s, len, r->min, r->minlen) >= 0;
+    case ZLEX_EXCL:
+        return zmember_cmp(s, len, r->min, r->minlen) > 0;
     }
     return false;
 }
@@ -47,10 +51,14 @@ bool zrange_lex_gte_min(const char *s, size_t len, const struct zrange_lex *r)
 bool zrange_lex_lte_max(const char *s, size_t len, const struct zrange_lex *r)
 {
     switch (r->max_kind) {
-    case ZLEX_NEG_INF: return false;
-    case ZLEX_POS_INF: return true;
-    case ZLEX_INCL: return zmember_cmp(s, len, r->max, r->maxlen) <= 0;
-    case ZLEX_EXCL: return zmember_cmp(s, len, r->max, r->maxlen) < 0;
+    case ZLEX_NEG_INF:
+        return false;
+    case ZLEX_POS_INF:
+        return true;
+    case ZLEX_INCL:
+        return zmember_cmp(s, len, r->max, r->maxlen) <= 0;
+    case ZLEX_EXCL:
+        return zmember_cmp(s, len, r->max, r->maxlen) < 0;
     }
     return false;
 }
@@ -119,8 +127,7 @@ void skiplist_init(struct skiplist *sl, uint64_t seed)
     sl->rng_state = seed ? seed : 0x9E3779B97F4A7C15ULL;
 }
 
-void skiplist_destroy(struct skiplist *sl, void (*on_free)(void *ctx, struct sl_node *n),
-                      void *ctx)
+void skiplist_destroy(struct skiplist *sl, void (*on_free)(void *ctx, struct sl_node *n), void *ctx)
 {
     struct sl_node *n = sl->header->lv[0].forward;
     while (n) {
@@ -178,8 +185,10 @@ static void splice_in(struct skiplist *sl, struct sl_node *n, struct path *p)
     }
     for (int i = h; i < sl->level; i++) p->at[i]->lv[i].span++;
     n->backward = p->at[0] == sl->header ? NULL : p->at[0];
-    if (n->lv[0].forward) n->lv[0].forward->backward = n;
-    else sl->tail = n;
+    if (n->lv[0].forward)
+        n->lv[0].forward->backward = n;
+    else
+        sl->tail = n;
     sl->length++;
 }
 
@@ -195,8 +204,10 @@ static void splice_out(struct skiplist *sl, struct sl_node *n, struct path *p)
             prev->lv[i].span--;
         }
     }
-    if (n->lv[0].forward) n->lv[0].forward->backward = n->backward;
-    else sl->tail = n->backward;
+    if (n->lv[0].forward)
+        n->lv[0].forward->backward = n->backward;
+    else
+        sl->tail = n->backward;
     while (sl->level > 1 && !sl->header->lv[sl->level - 1].forward) {
         sl->header->lv[sl->level - 1].span = 0;
         sl->level--;
@@ -294,8 +305,7 @@ static bool sel_is_empty(const struct sel *s)
 }
 
 /* Descend to the last node below the range; p (optional) records the path. */
-static struct sl_node *descend_below(const struct skiplist *sl, const struct sel *s,
-                                     struct path *p)
+static struct sl_node *descend_below(const struct skiplist *sl, const struct sel *s, struct path *p)
 {
     struct sl_node *x = sl->header;
     for (int i = sl->level - 1; i >= 0; i--) {

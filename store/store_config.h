@@ -21,11 +21,11 @@ struct obuf_limit {
 
 struct store_config {
     long long port;
-    struct cfg_strlist bind;    /* addresses to listen on */
+    struct cfg_strlist bind; /* addresses to listen on */
     char *dir;
     char *requirepass;
     long long maxclients;
-    int64_t timeout_ms;         /* idle client timeout ("timeout", seconds in Redis) */
+    int64_t timeout_ms; /* idle client timeout ("timeout", seconds in Redis) */
     int64_t tcp_keepalive_ms;
     int loglevel;
     char *logfile;
@@ -41,7 +41,7 @@ struct store_config {
     long long zset_max_listpack_entries, zset_max_listpack_value;
     long long list_max_listpack_size;
     /* replication */
-    char *replicaof;            /* "host port" or empty */
+    char *replicaof; /* "host port" or empty */
     char *masterauth, *masteruser;
     int64_t repl_timeout_ms;
     int64_t repl_ping_replica_period_ms;

@@ -73,7 +73,8 @@ static void sentinel_boot(struct sim *w, int i)
         sentinel_state_copy(&st, &ss->saved);
     } else {
         memset(&st, 0, sizeof(st));
-        struct sentinel_state_master *m = sentinel_state_add_master(&st, "mymaster", "10.0.0.1", 6379, w->quorum);
+        struct sentinel_state_master *m =
+            sentinel_state_add_master(&st, "mymaster", "10.0.0.1", 6379, w->quorum);
         m->params.down_after_ms = 1000;
         m->params.failover_timeout_ms = 5000;
     }
@@ -139,7 +140,8 @@ static void fault(struct sim *w)
         }
     } else if (k < 60) {
         sim_log(w, "FAULT partition");
-        for (int e = 0; e < SIM_MAX_SENTINELS + SIM_MAX_NODES; e++) w->group[e] = (int)sim_rand(w, 2);
+        for (int e = 0; e < SIM_MAX_SENTINELS + SIM_MAX_NODES; e++)
+            w->group[e] = (int)sim_rand(w, 2);
     } else if (k < 75) {
         sim_log(w, "FAULT heal");
         heal(w);
@@ -155,7 +157,8 @@ static void fault(struct sim *w)
     } else {
         w->drop_permille = sim_rand(w, 2) ? 0 : 5 + (int)sim_rand(w, 20);
         w->delay_max_ms = 1 + (int64_t)sim_rand(w, 20);
-        sim_log(w, "FAULT drop %d permille, delay <= %lld ms", w->drop_permille, (long long)w->delay_max_ms);
+        sim_log(w, "FAULT drop %d permille, delay <= %lld ms", w->drop_permille,
+                (long long)w->delay_max_ms);
     }
 }
 
@@ -250,13 +253,15 @@ static bool run_seed(uint64_t seed, bool verbose, char *why, size_t cap)
         w->now = next_wakeup(w, next_node, MIN(next_fault, next_check));
     }
     bool ok = !w->failed && agreed;
-    if (w->failed) snprintf(why, cap, "%s", w->failure);
+    if (w->failed)
+        snprintf(why, cap, "%s", w->failure);
     else if (!agreed) {
         char detail[256];
         sim_agreement(w, detail, sizeof(detail));
         snprintf(why, cap, "no agreement %d ms after the final heal: %s", AGREE_BOUND_MS, detail);
     }
-    sim_log(w, "seed %llu: %s (%d promotions)", (unsigned long long)seed, ok ? "ok" : why, w->failovers);
+    sim_log(w, "seed %llu: %s (%d promotions)", (unsigned long long)seed, ok ? "ok" : why,
+            w->failovers);
     for (int i = 0; i < w->n_sentinels; i++) {
         if (w->sentinels[i].alive) sentinel_destroy(w->sentinels[i].core);
         for (int c = 0; c < SIM_MAX_CONNS; c++) sim_close_conn(w, &w->sentinels[i], c, false);
@@ -271,8 +276,10 @@ int main(int argc, char **argv)
 {
     long long seeds = 0, one = -1;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--seeds") == 0 && i + 1 < argc) seeds = atoll(argv[++i]);
-        else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) one = atoll(argv[++i]);
+        if (strcmp(argv[i], "--seeds") == 0 && i + 1 < argc)
+            seeds = atoll(argv[++i]);
+        else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc)
+            one = atoll(argv[++i]);
         else {
             fprintf(stderr, "usage: %s --seeds N | --seed S\n", argv[0]);
             return 2;

@@ -65,7 +65,8 @@ static void check_selected(struct sim_sentinel *ss, const char *msg)
                      p->slave_repl_offset, r->name, r->slave_repl_offset);
         int old = sim_node_by_addr(w, m->host, m->port);
         int pn = sim_node_by_addr(w, p->host, p->port), rn = sim_node_by_addr(w, r->host, r->port);
-        bool fresh = r->info_refresh_ms >= m->m->select_info_ms && p->info_refresh_ms >= m->m->select_info_ms;
+        bool fresh = r->info_refresh_ms >= m->m->select_info_ms &&
+                     p->info_refresh_ms >= m->m->select_info_ms;
         if (old >= 0 && !w->nodes[old].alive && fresh && pn >= 0 && rn >= 0 &&
             r->slave_priority == p->slave_priority && w->nodes[rn].offset > w->nodes[pn].offset)
             sim_fail(w, "promoted %s has real offset %lld < %s real offset %lld", p->name,
@@ -77,9 +78,12 @@ void sim_check_event(struct sim_sentinel *ss, const char *type, const char *msg)
 {
     struct sim *w = ss->sim;
     sim_log(w, "S%d %s %s", ss->idx, type, msg);
-    if (strcmp(type, "+elected-leader") == 0) check_leader(ss, msg);
-    else if (strcmp(type, "+selected-slave") == 0) check_selected(ss, msg);
-    else if (strcmp(type, "+promoted-slave") == 0) w->failovers++;
+    if (strcmp(type, "+elected-leader") == 0)
+        check_leader(ss, msg);
+    else if (strcmp(type, "+selected-slave") == 0)
+        check_selected(ss, msg);
+    else if (strcmp(type, "+promoted-slave") == 0)
+        w->failovers++;
 }
 
 void sim_check_state(struct sim *w)
@@ -91,7 +95,8 @@ void sim_check_state(struct sim *w)
         if (m == NULL) continue;
         if (m->m->config_epoch < ss->max_config_epoch)
             sim_fail(w, "S%d config epoch went back from %llu to %llu", i,
-                     (unsigned long long)ss->max_config_epoch, (unsigned long long)m->m->config_epoch);
+                     (unsigned long long)ss->max_config_epoch,
+                     (unsigned long long)m->m->config_epoch);
         ss->max_config_epoch = MAX(ss->max_config_epoch, m->m->config_epoch);
     }
 }

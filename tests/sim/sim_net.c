@@ -163,19 +163,22 @@ static bool target_alive(const struct sim *w, enum sim_target tt, int t)
     return tt == TGT_NODE ? w->nodes[t].alive : tt == TGT_SENTINEL && w->sentinels[t].alive;
 }
 
-/* ---- env callbacks ----------------------------------------------------------------------------- */
+/* ---- env callbacks -----------------------------------------------------------------------------
+ */
 
 static int64_t e_mono(void *ctx) { return ((struct sim_sentinel *)ctx)->sim->now; }
 static int64_t e_wall(void *ctx) { return ((struct sim_sentinel *)ctx)->sim->now; }
 static uint64_t e_rand(void *ctx) { return rng_next(&((struct sim_sentinel *)ctx)->sim->rng); }
 
-static int e_connect(void *ctx, uint64_t id, enum sentinel_link_kind kind, const char *host, int port)
+static int e_connect(void *ctx, uint64_t id, enum sentinel_link_kind kind, const char *host,
+                     int port)
 {
     struct sim_sentinel *ss = ctx;
     struct sim *w = ss->sim;
     int c = conn_find(ss, id, kind);
     if (c >= 0) conn_release(&ss->conns[c]);
-    for (c = 0; c < SIM_MAX_CONNS && ss->conns[c].used; c++) {}
+    for (c = 0; c < SIM_MAX_CONNS && ss->conns[c].used; c++) {
+    }
     if (c == SIM_MAX_CONNS) return -1;
     struct sim_conn *k = &ss->conns[c];
     k->used = true;
@@ -184,7 +187,8 @@ static int e_connect(void *ctx, uint64_t id, enum sentinel_link_kind kind, const
     k->target = resolve(w, host, port, &k->ttype);
     bool ok = k->ttype != TGT_NONE && target_alive(w, k->ttype, k->target) &&
               !sim_partitioned(w, ss->idx, conn_endpoint(k));
-    struct sim_msg *m = msg_new(ok ? M_LINK_UP : M_LINK_DOWN, ss, c, w->now + (ok ? 2 * delay(w) : 50));
+    struct sim_msg *m =
+        msg_new(ok ? M_LINK_UP : M_LINK_DOWN, ss, c, w->now + (ok ? 2 * delay(w) : 50));
     heap_push(w, m);
     return 0;
 }
@@ -272,7 +276,8 @@ void sim_push_to(struct sim *w, struct sim_sentinel *ss, int conn, const char *p
     heap_push(w, m);
 }
 
-/* ---- delivery ---------------------------------------------------------------------------------- */
+/* ---- delivery ----------------------------------------------------------------------------------
+ */
 
 static void sentinel_serve(struct sim *w, struct sim_sentinel *from, int conn, struct sim_msg *m)
 {
@@ -283,18 +288,20 @@ static void sentinel_serve(struct sim *w, struct sim_sentinel *from, int conn, s
         r = sim_reply_new(SENTINEL_REPLY_STATUS, "PONG", 0);
     } else if (strcasecmp(m->argv[0], "PUBLISH") == 0 && m->argc == 3) {
         sentinel_cmd_publish(to->core, m->argv[1], m->argv[2], strlen(m->argv[2]), &res);
-        r = res.kind == SENTINEL_CMD_INTEGER ? sim_reply_new(SENTINEL_REPLY_INTEGER, NULL, res.integer)
-                                             : sim_reply_new(SENTINEL_REPLY_ERROR, res.msg, 0);
+        r = res.kind == SENTINEL_CMD_INTEGER
+                ? sim_reply_new(SENTINEL_REPLY_INTEGER, NULL, res.integer)
+                : sim_reply_new(SENTINEL_REPLY_ERROR, res.msg, 0);
     } else if (strcasecmp(m->argv[0], "SENTINEL") == 0 && m->argc == 6) {
         struct sentinel_ismd_reply ir;
-        if (sentinel_cmd_is_master_down(to->core, m->argv[2], m->argv[3], m->argv[4], m->argv[5], &ir,
-                                        &res) == 0) {
+        if (sentinel_cmd_is_master_down(to->core, m->argv[2], m->argv[3], m->argv[4], m->argv[5],
+                                        &ir, &res) == 0) {
             r = sim_reply_new(SENTINEL_REPLY_ARRAY, NULL, 0);
             struct sentinel_reply *e = xcalloc(3, sizeof(*e));
             e[0] = (struct sentinel_reply){.type = SENTINEL_REPLY_INTEGER, .integer = ir.down};
-            e[1] = (struct sentinel_reply){.type = SENTINEL_REPLY_STRING, .str = xstrdup(ir.leader),
-                                           .len = strlen(ir.leader)};
-            e[2] = (struct sentinel_reply){.type = SENTINEL_REPLY_INTEGER, .integer = (long long)ir.leader_epoch};
+            e[1] = (struct sentinel_reply){
+                .type = SENTINEL_REPLY_STRING, .str = xstrdup(ir.leader), .len = strlen(ir.leader)};
+            e[2] = (struct sentinel_reply){.type = SENTINEL_REPLY_INTEGER,
+                                           .integer = (long long)ir.leader_epoch};
             r->elems = e;
             r->count = 3;
         } else {
@@ -318,12 +325,15 @@ static void deliver(struct sim *w, struct sim_msg *m)
     bool valid = k->used && k->gen == m->gen;
     if (m->type == M_CMD) {
         if (!valid || k->broken || !k->up) return;
-        if (sim_partitioned(w, ss->idx, conn_endpoint(k)) || !target_alive(w, k->ttype, k->target)) {
+        if (sim_partitioned(w, ss->idx, conn_endpoint(k)) ||
+            !target_alive(w, k->ttype, k->target)) {
             conn_break(w, ss, m->conn);
             return;
         }
-        if (k->ttype == TGT_NODE) sim_node_command(w, ss, m->conn, m->argc, m->argv, m->tag);
-        else sentinel_serve(w, ss, m->conn, m);
+        if (k->ttype == TGT_NODE)
+            sim_node_command(w, ss, m->conn, m->argc, m->argv, m->tag);
+        else
+            sentinel_serve(w, ss, m->conn, m);
         return;
     }
     if (m->type == M_LINK_DOWN) {

@@ -136,7 +136,8 @@ static char *node_info(struct sim *w, int i)
                        r->port, r->offset);
         }
     } else {
-        buf_printf(&b, "role:slave\r\nmaster_host:%s\r\nmaster_port:%d\r\nmaster_link_status:%s\r\n",
+        buf_printf(&b,
+                   "role:slave\r\nmaster_host:%s\r\nmaster_port:%d\r\nmaster_link_status:%s\r\n",
                    n->master_host, n->master_port, n->link_up ? "up" : "down");
         if (!n->link_up)
             buf_printf(&b, "master_link_down_since_seconds:%lld\r\n",
@@ -160,7 +161,8 @@ static struct sentinel_reply *node_exec(struct sim *w, struct sim_sentinel *ss, 
             n->link_up = false;
         } else {
             int port = atoi(argv[2]);
-            bool same = !n->is_master && port == n->master_port && strcmp(argv[1], n->master_host) == 0;
+            bool same =
+                !n->is_master && port == n->master_port && strcmp(argv[1], n->master_host) == 0;
             if (!same) {
                 sim_log(w, "node %s now replica of %s:%d", n->host, argv[1], port);
                 n->is_master = false;
@@ -176,11 +178,13 @@ static struct sentinel_reply *node_exec(struct sim *w, struct sim_sentinel *ss, 
         kill_clients(w, node, ss, conn);
         return sim_reply_new(SENTINEL_REPLY_INTEGER, NULL, 1);
     }
-    if (strcasecmp(argv[0], "CONFIG") == 0) return sim_reply_new(SENTINEL_REPLY_ERROR, "ERR no config file", 0);
+    if (strcasecmp(argv[0], "CONFIG") == 0)
+        return sim_reply_new(SENTINEL_REPLY_ERROR, "ERR no config file", 0);
     return sim_reply_new(SENTINEL_REPLY_STATUS, "OK", 0);
 }
 
-static struct sentinel_reply *node_run_exec(struct sim *w, struct sim_sentinel *ss, int conn, int node)
+static struct sentinel_reply *node_run_exec(struct sim *w, struct sim_sentinel *ss, int conn,
+                                            int node)
 {
     struct sim_conn *c = &ss->conns[conn];
     struct sentinel_reply *r = sim_reply_new(SENTINEL_REPLY_ARRAY, NULL, 0);
@@ -233,7 +237,8 @@ void sim_node_command(struct sim *w, struct sim_sentinel *ss, int conn, int argc
             if (!o->alive) continue;
             for (int k = 0; k < SIM_MAX_CONNS; k++) {
                 struct sim_conn *oc = &o->conns[k];
-                if (oc->used && oc->up && oc->subscribed && oc->ttype == TGT_NODE && oc->target == node)
+                if (oc->used && oc->up && oc->subscribed && oc->ttype == TGT_NODE &&
+                    oc->target == node)
                     sim_push_to(w, o, k, argv[2]);
             }
         }

@@ -120,7 +120,9 @@ Test(loop, many_timers_random_cancel_keep_heap_order)
 {
     struct loop *l = make_loop();
     uint64_t ids[40];
-    for (int i = 0; i < 40; i++) ids[i] = loop_timer_add(l, (i * 37) % 41 + 1, record, (void *)(intptr_t)((i * 37) % 41 + 1));
+    for (int i = 0; i < 40; i++)
+        ids[i] =
+            loop_timer_add(l, (i * 37) % 41 + 1, record, (void *)(intptr_t)((i * 37) % 41 + 1));
     for (int i = 0; i < 40; i += 3) loop_timer_cancel(l, ids[i]);
     advance(l, 100);
     for (int i = 1; i < nfired; i++) cr_assert_leq(fired[i - 1], fired[i]);

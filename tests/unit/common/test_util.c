@@ -24,8 +24,18 @@ Test(util, parse_ll_accepts_exact_integers)
 Test(util, parse_ll_rejects_junk_and_overflow)
 {
     long long v;
-    const char *bad[] = {"", "-", "+1", " 1", "1 ", "01", "-0", "1a", "9223372036854775808",
-                         "-9223372036854775809", "99999999999999999999", "1.0"};
+    const char *bad[] = {"",
+                         "-",
+                         "+1",
+                         " 1",
+                         "1 ",
+                         "01",
+                         "-0",
+                         "1a",
+                         "9223372036854775808",
+                         "-9223372036854775809",
+                         "99999999999999999999",
+                         "1.0"};
     for (size_t i = 0; i < ARRAY_LEN(bad); i++) cr_assert_eq(pll(bad[i], &v), -1, "%s", bad[i]);
 }
 
@@ -58,7 +68,10 @@ Test(util, double_format_matches_redis)
     cr_assert_str_eq(b, "3");
 }
 
-static bool gm(const char *p, const char *s) { return util_glob_match(p, strlen(p), s, strlen(s), false); }
+static bool gm(const char *p, const char *s)
+{
+    return util_glob_match(p, strlen(p), s, strlen(s), false);
+}
 
 Test(util, glob_match_cases)
 {

@@ -91,7 +91,8 @@ void fake_env_free(struct fake_env *f)
 int fake_find_event(const struct fake_env *f, size_t from, const char *type, const char *substr)
 {
     for (size_t i = from; i < f->n_events; i++)
-        if (strcmp(f->events[i].type, type) == 0 && (substr == NULL || strstr(f->events[i].msg, substr)))
+        if (strcmp(f->events[i].type, type) == 0 &&
+            (substr == NULL || strstr(f->events[i].msg, substr)))
             return (int)i;
     return -1;
 }
@@ -123,7 +124,8 @@ struct sentinel *fake_world(struct fake_env *f, int n_replicas, int n_peers)
     struct sentinel_state st;
     memset(&st, 0, sizeof(st));
     snprintf(st.myid, sizeof(st.myid), "%s", FAKE_MYID);
-    struct sentinel_state_master *m = sentinel_state_add_master(&st, "mymaster", "10.0.0.1", 6379, 2);
+    struct sentinel_state_master *m =
+        sentinel_state_add_master(&st, "mymaster", "10.0.0.1", 6379, 2);
     m->params.down_after_ms = 1000;
     m->params.failover_timeout_ms = 10000;
     m->replicas = calloc(4, sizeof(*m->replicas));
@@ -210,9 +212,11 @@ void fake_master_info(char *buf, size_t cap, const char *runid_char, int n_repli
 {
     char id[41];
     runid_of(id, runid_char);
-    int n = snprintf(buf, cap, "# Server\r\nrun_id:%s\r\n# Replication\r\nrole:master\r\nconnected_slaves:%d\r\n",
-                     id, n_replicas);
+    int n =
+        snprintf(buf, cap,
+                 "# Server\r\nrun_id:%s\r\n# Replication\r\nrole:master\r\nconnected_slaves:%d\r\n",
+                 id, n_replicas);
     for (int i = 0; i < n_replicas && n > 0 && (size_t)n < cap; i++)
-        n += snprintf(buf + n, cap - (size_t)n, "slave%d:ip=10.0.0.%d,port=6379,state=online,offset=10,lag=0\r\n",
-                      i, 2 + i);
+        n += snprintf(buf + n, cap - (size_t)n,
+                      "slave%d:ip=10.0.0.%d,port=6379,state=online,offset=10,lag=0\r\n", i, 2 + i);
 }

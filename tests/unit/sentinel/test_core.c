@@ -22,7 +22,10 @@ static void teardown(void) { fake_env_free(&F); }
 
 TestSuite(core, .init = setup, .fini = teardown);
 
-static struct instance *M(struct sentinel *s) { return (struct instance *)sentinel_master_at(s, 0); }
+static struct instance *M(struct sentinel *s)
+{
+    return (struct instance *)sentinel_master_at(s, 0);
+}
 static struct instance *R(struct sentinel *s, size_t i) { return M(s)->m->replicas[i]; }
 static struct instance *P(struct sentinel *s, size_t i) { return M(s)->m->sentinels[i]; }
 
@@ -81,8 +84,11 @@ static struct sentinel *ready_world(int replicas, int peers)
     fake_master_info(buf, sizeof(buf), "9", replicas);
     fake_reply_info(s, M(s)->id, buf);
     for (int i = 0; i < replicas; i++) {
-        fake_replica_info(buf, sizeof(buf), i == 0 ? "1" : i == 1 ? "2" : "3", "10.0.0.1", 6379,
-                          true, 100 * (i + 1), 100);
+        fake_replica_info(buf, sizeof(buf),
+                          i == 0   ? "1"
+                          : i == 1 ? "2"
+                                   : "3",
+                          "10.0.0.1", 6379, true, 100 * (i + 1), 100);
         fake_reply_info(s, R(s, (size_t)i)->id, buf);
     }
     run_for(s, 200, ALL_ALIVE);
@@ -129,7 +135,8 @@ Test(core, vote_is_persisted_before_reply_and_given_once_per_epoch)
     struct sentinel_ismd_reply rep;
     struct sentinel_cmd_result res;
     int calls = F.persist_calls;
-    cr_assert_eq(sentinel_cmd_is_master_down(s, "10.0.0.1", "6379", "5", FAKE_PEER_A, &rep, &res), 0);
+    cr_assert_eq(sentinel_cmd_is_master_down(s, "10.0.0.1", "6379", "5", FAKE_PEER_A, &rep, &res),
+                 0);
     cr_assert_str_eq(rep.leader, FAKE_PEER_A);
     cr_assert_eq(rep.leader_epoch, 5);
     cr_assert_gt(F.persist_calls, calls);
@@ -140,7 +147,8 @@ Test(core, vote_is_persisted_before_reply_and_given_once_per_epoch)
     cr_assert_geq(ev, 0);
     cr_assert_leq(F.events_at_persist, (size_t)ev, "persisted before the vote was announced");
     cr_assert_str_eq(F.events[ev].msg, FAKE_PEER_A " 5");
-    cr_assert_eq(sentinel_cmd_is_master_down(s, "10.0.0.1", "6379", "5", FAKE_PEER_B, &rep, &res), 0);
+    cr_assert_eq(sentinel_cmd_is_master_down(s, "10.0.0.1", "6379", "5", FAKE_PEER_B, &rep, &res),
+                 0);
     cr_assert_str_eq(rep.leader, FAKE_PEER_A, "one vote per epoch");
     cr_assert_eq(rep.down, 0);
     sentinel_destroy(s);
@@ -196,8 +204,10 @@ static void reply_replica_info(struct sentinel *s, size_t i, const char *mhost, 
                                long long off, int prio, bool as_master)
 {
     char buf[1024];
-    if (as_master) fake_master_info(buf, sizeof(buf), i == 0 ? "1" : "2", 0);
-    else fake_replica_info(buf, sizeof(buf), i == 0 ? "1" : "2", mhost, 6379, up, off, prio);
+    if (as_master)
+        fake_master_info(buf, sizeof(buf), i == 0 ? "1" : "2", 0);
+    else
+        fake_replica_info(buf, sizeof(buf), i == 0 ? "1" : "2", mhost, 6379, up, off, prio);
     fake_reply_info(s, R(s, i)->id, buf);
 }
 
@@ -251,12 +261,21 @@ Test(core, failover_happy_path_walks_every_state)
     reply_replica_info(s, 0, "10.0.0.3", true, 200, 100, false);
     sentinel_tick(s, F.now);
     sentinel_tick(s, F.now);
-    static const char *const order[] = {
-        "+new-epoch", "+try-failover", "+vote-for-leader", "+elected-leader",
-        "+failover-state-select-slave", "+selected-slave", "+failover-state-send-slaveof-noone",
-        "+failover-state-wait-promotion", "+promoted-slave", "+failover-state-reconf-slaves",
-        "+slave-reconf-sent", "+slave-reconf-inprog", "+slave-reconf-done", "+failover-end",
-        "+switch-master"};
+    static const char *const order[] = {"+new-epoch",
+                                        "+try-failover",
+                                        "+vote-for-leader",
+                                        "+elected-leader",
+                                        "+failover-state-select-slave",
+                                        "+selected-slave",
+                                        "+failover-state-send-slaveof-noone",
+                                        "+failover-state-wait-promotion",
+                                        "+promoted-slave",
+                                        "+failover-state-reconf-slaves",
+                                        "+slave-reconf-sent",
+                                        "+slave-reconf-inprog",
+                                        "+slave-reconf-done",
+                                        "+failover-end",
+                                        "+switch-master"};
     check_order(order, sizeof(order) / sizeof(order[0]));
     int sw = fake_find_event(&F, 0, "+switch-master", NULL);
     cr_assert_str_eq(F.events[sw].msg, "mymaster 10.0.0.1 6379 10.0.0.3 6379");
@@ -325,7 +344,8 @@ Test(core, abort_slave_timeout_when_chosen_replica_unreachable)
     F.send_fails = false;
     run_for(s, 5000, MASTER_DEAD & ~(1u << 2));
     cr_assert_eq(M(s)->m->failover_state, FAILOVER_SEND_SLAVEOF_NOONE);
-    cr_assert_geq(run_until_event(s, "-failover-abort-slave-timeout", 6000, MASTER_DEAD & ~(1u << 2)), 0);
+    cr_assert_geq(
+        run_until_event(s, "-failover-abort-slave-timeout", 6000, MASTER_DEAD & ~(1u << 2)), 0);
     cr_assert_eq(M(s)->m->failover_state, FAILOVER_NONE);
     cr_assert_eq(R(s, 1)->flags & SRI_PROMOTED, 0u, "abort unmarks the promoted replica");
     sentinel_destroy(s);
@@ -404,7 +424,8 @@ Test(core, hello_discovers_peer_and_ignores_malformed)
     send_hello(s, "10.0.0.50,26379," NEWID ",3,mymaster,10.0.0.1,6379,0");
     cr_assert_eq(M(s)->m->n_sentinels, 1);
     int i = fake_find_event(&F, 0, "+sentinel", NULL);
-    cr_assert_str_eq(F.events[i].msg, "sentinel " NEWID " 10.0.0.50 26379 @ mymaster 10.0.0.1 6379");
+    cr_assert_str_eq(F.events[i].msg,
+                     "sentinel " NEWID " 10.0.0.50 26379 @ mymaster 10.0.0.1 6379");
     cr_assert_eq(sentinel_current_epoch(s), 3);
     send_hello(s, "10.0.0.1,1," FAKE_MYID ",9,mymaster,10.0.0.1,6379,0");
     cr_assert_eq(sentinel_current_epoch(s), 3, "own hello ignored");
@@ -431,11 +452,26 @@ Test(core, describe_master_fields_in_spec_order)
     struct sentinel *s = fake_world(&F, 1, 1);
     struct sentinel_desc d;
     cr_assert_eq(sentinel_describe_master(s, "mymaster", &d), 0);
-    static const char *const names[] = {
-        "name", "ip", "port", "runid", "flags", "link-pending-commands", "link-refcount",
-        "last-ping-sent", "last-ok-ping-reply", "last-ping-reply", "down-after-milliseconds",
-        "info-refresh", "role-reported", "role-reported-time", "config-epoch", "num-slaves",
-        "num-other-sentinels", "quorum", "failover-timeout", "parallel-syncs"};
+    static const char *const names[] = {"name",
+                                        "ip",
+                                        "port",
+                                        "runid",
+                                        "flags",
+                                        "link-pending-commands",
+                                        "link-refcount",
+                                        "last-ping-sent",
+                                        "last-ok-ping-reply",
+                                        "last-ping-reply",
+                                        "down-after-milliseconds",
+                                        "info-refresh",
+                                        "role-reported",
+                                        "role-reported-time",
+                                        "config-epoch",
+                                        "num-slaves",
+                                        "num-other-sentinels",
+                                        "quorum",
+                                        "failover-timeout",
+                                        "parallel-syncs"};
     cr_assert_eq(d.n, sizeof(names) / sizeof(names[0]));
     for (size_t i = 0; i < d.n; i++) cr_assert_str_eq(d.fields[i].name, names[i]);
     cr_assert_str_eq(d.fields[4].value, "master,disconnected");
@@ -458,14 +494,16 @@ Test(core, commands_monitor_ckquorum_remove)
     cr_assert_str_eq(r.msg, "OK");
     cr_assert_geq(fake_find_event(&F, 0, "+monitor", "master m2 10.0.0.9 6380 quorum 2"), 0);
     sentinel_cmd_ckquorum(s, "mymaster", &r);
-    cr_assert_str_eq(r.msg, "OK 3 usable Sentinels. Quorum and failover authorization can be reached");
+    cr_assert_str_eq(r.msg,
+                     "OK 3 usable Sentinels. Quorum and failover authorization can be reached");
     sentinel_cmd_ckquorum(s, "m2", &r);
     cr_assert_eq(r.kind, SENTINEL_CMD_ERROR);
     cr_assert(strncmp(r.msg, "NOQUORUM 1 usable Sentinels. ", 29) == 0, "%s", r.msg);
     const char *set_argv[] = {"down-after-milliseconds", "5000", "quorum", "0"};
     sentinel_cmd_set(s, "m2", 4, set_argv, &r);
     cr_assert_str_eq(r.msg, "ERR Invalid argument '0' for SENTINEL SET 'quorum'");
-    cr_assert_eq(sentinel_master_by_name(s, "m2")->m->p.down_after_ms, 5000, "earlier option stays");
+    cr_assert_eq(sentinel_master_by_name(s, "m2")->m->p.down_after_ms, 5000,
+                 "earlier option stays");
     sentinel_cmd_remove(s, "m2", &r);
     cr_assert_str_eq(r.msg, "OK");
     cr_assert_null(sentinel_master_by_name(s, "m2"));

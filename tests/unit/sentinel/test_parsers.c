@@ -125,7 +125,8 @@ Test(info_parse, replica_table_is_bounded)
     char *t = malloc(cap);
     size_t n = 0;
     for (int i = 0; i < 200; i++)
-        n += (size_t)snprintf(t + n, cap - n, "slave%d:ip=10.0.%d.%d,port=6379\r\n", i, i / 200, i % 200);
+        n += (size_t)snprintf(t + n, cap - n, "slave%d:ip=10.0.%d.%d,port=6379\r\n", i, i / 200,
+                              i % 200);
     struct info_parsed *p = malloc(sizeof(*p));
     info_parse(t, n, p);
     cr_assert_eq(p->n_replicas, INFO_MAX_REPLICAS);
@@ -143,13 +144,15 @@ Test(info_parse, every_prefix_of_a_fixture_parses_without_crashing)
     free(p);
 }
 
-/* ---- hello ------------------------------------------------------------------------------------- */
+/* ---- hello -------------------------------------------------------------------------------------
+ */
 
 #define RID "0123456789abcdef0123456789abcdef01234567"
 
 Test(hello, format_then_parse_round_trips)
 {
-    struct hello h = {.port = 26379, .current_epoch = 7, .master_port = 6379, .master_config_epoch = 5};
+    struct hello h = {
+        .port = 26379, .current_epoch = 7, .master_port = 6379, .master_config_epoch = 5};
     strcpy(h.ip, "127.0.0.1");
     strcpy(h.runid, RID);
     strcpy(h.master_name, "mymaster");
@@ -172,16 +175,16 @@ Test(hello, malformed_payloads_are_rejected)
 {
     static const char *const bad[] = {
         "",
-        "127.0.0.1,26379," RID ",7,mymaster,10.0.0.1,6379",            /* 7 fields */
-        "127.0.0.1,26379," RID ",7,mymaster,10.0.0.1,6379,5,9",        /* 9 fields */
-        "127.0.0.1,26379," RID ",7,mymaster,10.0.0.1,6379,5,",         /* trailing comma */
-        "127.0.0.1,99999," RID ",7,mymaster,10.0.0.1,6379,5",          /* port range */
-        "127.0.0.1,26379,abc,7,mymaster,10.0.0.1,6379,5",              /* short run id */
-        "127.0.0.1,26379," RID ",-1,mymaster,10.0.0.1,6379,5",         /* negative epoch */
-        "127.0.0.1,26379," RID ",7,,10.0.0.1,6379,5",                  /* empty name */
-        "127.0.0.1,26379," RID ",7,my master,10.0.0.1,6379,5",         /* space */
-        "127.0.0.1,26379," RID ",7,mymaster,10.0.0.1,6379,x",          /* bad config epoch */
-        "127.0.0.1, 26379," RID ",7,mymaster,10.0.0.1,6379,5",         /* leading space */
+        "127.0.0.1,26379," RID ",7,mymaster,10.0.0.1,6379",     /* 7 fields */
+        "127.0.0.1,26379," RID ",7,mymaster,10.0.0.1,6379,5,9", /* 9 fields */
+        "127.0.0.1,26379," RID ",7,mymaster,10.0.0.1,6379,5,",  /* trailing comma */
+        "127.0.0.1,99999," RID ",7,mymaster,10.0.0.1,6379,5",   /* port range */
+        "127.0.0.1,26379,abc,7,mymaster,10.0.0.1,6379,5",       /* short run id */
+        "127.0.0.1,26379," RID ",-1,mymaster,10.0.0.1,6379,5",  /* negative epoch */
+        "127.0.0.1,26379," RID ",7,,10.0.0.1,6379,5",           /* empty name */
+        "127.0.0.1,26379," RID ",7,my master,10.0.0.1,6379,5",  /* space */
+        "127.0.0.1,26379," RID ",7,mymaster,10.0.0.1,6379,x",   /* bad config epoch */
+        "127.0.0.1, 26379," RID ",7,mymaster,10.0.0.1,6379,5",  /* leading space */
         "127.0.0.1,26379," RID ",7,mymaster,10.0.0.1,6379,99999999999999999999999", /* overflow */
         ",,,,,,,",
     };

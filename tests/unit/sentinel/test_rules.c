@@ -22,12 +22,14 @@ static struct instance *new_master(int quorum, int peers)
     sentinel_params_default(&p, quorum, 1000, 10000);
     struct instance *m = instance_create_master(1, "m", "10.0.0.1", 6379, &p, T0);
     const char *ids[] = {RID_A, RID_B, RID_D, "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee"};
-    for (int i = 0; i < peers; i++) instance_add_sentinel(m, (uint64_t)(10 + i), "10.0.0.9", 26379 + i, ids[i], T0);
+    for (int i = 0; i < peers; i++)
+        instance_add_sentinel(m, (uint64_t)(10 + i), "10.0.0.9", 26379 + i, ids[i], T0);
     monitor_periods_default(&P);
     return m;
 }
 
-/* ---- monitor ------------------------------------------------------------------------------------ */
+/* ---- monitor ------------------------------------------------------------------------------------
+ */
 
 Test(monitor, sdown_only_after_down_after_without_valid_reply)
 {
@@ -104,7 +106,8 @@ Test(monitor, info_not_resent_while_in_flight)
     instance_free(m);
 }
 
-/* ---- election ----------------------------------------------------------------------------------- */
+/* ---- election -----------------------------------------------------------------------------------
+ */
 
 Test(election, one_vote_per_epoch)
 {
@@ -188,7 +191,8 @@ Test(election, split_vote_is_detected_as_lost)
     instance_free(m);
 }
 
-/* ---- select ------------------------------------------------------------------------------------- */
+/* ---- select -------------------------------------------------------------------------------------
+ */
 
 static struct instance *ready_replica(struct instance *m, uint64_t id, const char *host, int prio,
                                       long long off, const char *runid)
@@ -220,7 +224,8 @@ Test(select, ranking_table)
     for (int i = 0; i < 5; i++) {
         char host[32];
         snprintf(host, sizeof(host), "10.0.1.%d", i);
-        r[i] = ready_replica(m, (uint64_t)(100 + i), host, rows[i].prio, rows[i].off, rows[i].runid);
+        r[i] =
+            ready_replica(m, (uint64_t)(100 + i), host, rows[i].prio, rows[i].off, rows[i].runid);
     }
     struct instance *out[8];
     size_t n = select_rank(m, T0 + 1000, &P, out, 8);

@@ -99,7 +99,7 @@ static const char *pick_member(struct rng *r, char *buf, size_t *len, size_t poo
     /* Pools above 128 also get members too long for a listpack. */
     bool is_long = pool > OBJ_ZSET_MAX_LISTPACK_ENTRIES && rng_below(r, 50) == 0;
     int n = is_long ? snprintf(buf, 128, "long-%080d", (int)rng_below(r, 5))
-                                  : snprintf(buf, 128, "m%d", (int)rng_below(r, pool));
+                    : snprintf(buf, 128, "m%d", (int)rng_below(r, pool));
     *len = (size_t)n;
     return buf;
 }

@@ -24,10 +24,13 @@ Test(store_config, obuf_limits_parse_as_redis)
     struct obuf_limit lim[OBUF_CLASSES];
     memset(lim, 0, sizeof lim);
     char err[128];
-    cr_assert_eq(store_config_parse_obuf("normal 0 0 0 replica 256mb 64mb 60 pubsub 32mb 8mb 60", lim, err, sizeof err), 0);
+    cr_assert_eq(store_config_parse_obuf("normal 0 0 0 replica 256mb 64mb 60 pubsub 32mb 8mb 60",
+                                         lim, err, sizeof err),
+                 0);
     cr_assert_eq(lim[OBUF_REPLICA].hard_bytes, 256LL * 1024 * 1024);
     cr_assert_eq(lim[OBUF_PUBSUB].soft_seconds, 60);
     cr_assert_eq(store_config_parse_obuf("pubsub 1 2", lim, err, sizeof err), -1);
     cr_assert_eq(store_config_parse_obuf("bogus 1 2 3", lim, err, sizeof err), -1);
-    cr_assert_eq(lim[OBUF_PUBSUB].hard_bytes, 32LL * 1024 * 1024, "failed parse must not change limits");
+    cr_assert_eq(lim[OBUF_PUBSUB].hard_bytes, 32LL * 1024 * 1024,
+                 "failed parse must not change limits");
 }

@@ -48,4 +48,3 @@ Test(lzf, rejects_when_malformed)
                  -1); /* cut reference */
     cr_assert_eq(lzf_decompress("", 0, out, 0), 0);
 }
-

@@ -108,11 +108,24 @@ def tmp_is_kept():
 
 # --- deadlines ----------------------------------------------------------------------------------
 
-def wait_until(predicate, timeout_s, what, interval_s=0.005, ignore=(OSError,)):
+def _transient_errors():
+    """Errors that mean "not yet": a refused connection while a server starts, and -LOADING
+    while a replica loads a snapshot (redis-py raises BusyLoadingError, not an OSError)."""
+    try:
+        from redis.exceptions import BusyLoadingError
+    except ImportError:
+        return (OSError,)
+    return (OSError, BusyLoadingError)
+
+
+TRANSIENT_ERRORS = _transient_errors()
+
+
+def wait_until(predicate, timeout_s, what, interval_s=0.005, ignore=TRANSIENT_ERRORS):
     """Poll predicate() until it returns something truthy and return that value.
 
     Exceptions of the types in `ignore` count as "not yet" (connection refused while a server
-    starts); others propagate at once. Sleeps grow from interval_s to 50 ms between polls. On
+    starts, a replica answering -LOADING); others propagate at once. Sleeps grow from interval_s to 50 ms between polls. On
     timeout raises WaitTimeout naming `what` and the last ignored exception.
     """
     deadline = time.monotonic() + timeout_s

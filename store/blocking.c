@@ -19,6 +19,8 @@ struct key_queue {
     char key[]; /* int db, then the key bytes */
 };
 
+struct ready_key;
+
 struct blocked_state {
     struct command *cmd;
     size_t argc;
@@ -28,6 +30,7 @@ struct blocked_state {
     uint64_t timer;
     blocking_timeout_fn on_timeout;
     bool is_retry, reblocked;
+    const struct ready_key *ready; /* the key being served during a retry, else NULL */
 };
 
 struct ready_key {
@@ -80,6 +83,15 @@ void blocking_destroy(struct blocking *b)
 size_t blocking_count(const struct server *srv) { return srv->blocking->nblocked; }
 
 bool blocking_is_retry(const struct client *c) { return c->bstate && c->bstate->is_retry; }
+
+size_t blocking_ready_key_index(const struct client *c, const struct resp_arg *keys, size_t nkeys)
+{
+    if (!blocking_is_retry(c) || !c->bstate->ready) return 0;
+    const struct ready_key *rk = c->bstate->ready;
+    for (size_t i = 0; i < nkeys; i++)
+        if (keys[i].len == rk->klen && memcmp(keys[i].ptr, rk->key, rk->klen) == 0) return i;
+    return 0;
+}
 
 static size_t make_qkey(char *out, int db, const char *key, size_t klen)
 {
@@ -228,10 +240,12 @@ void blocking_signal_key(struct server *srv, int db, const char *key, size_t kle
     b->ready[b->nready++] = (struct ready_key){db, klen, xmemdup(key, klen)};
 }
 
-/* Re-run c's blocked command. Returns true if it was served (and c unblocked). */
-static bool retry_client(struct client *c)
+/* Re-run c's blocked command (rk: the key that woke it, NULL for keyless waiters). Returns true
+ * if it was served (and c unblocked). */
+static bool retry_client(struct client *c, const struct ready_key *rk)
 {
     struct blocked_state *bs = c->bstate;
+    bs->ready = rk;
     size_t saved_argc = c->argc;
     struct resp_arg *saved_argv = c->argv;
     bs->is_retry = true;
@@ -243,6 +257,7 @@ static bool retry_client(struct client *c)
     c->argv = saved_argv;
     if (c->bstate != bs) return true; /* unblocked by the command itself */
     bs->is_retry = false;
+    bs->ready = NULL;
     if (bs->reblocked) return false;
     blocking_unblock_client(c, false);
     return true;
@@ -263,7 +278,7 @@ static void serve_key(struct server *srv, const struct ready_key *rk)
         }
         int saved_db = c->db;
         c->db = rk->db;
-        bool served = retry_client(c);
+        bool served = retry_client(c, rk);
         c->db = saved_db;
         if (!served) i++; /* still waiting, keeps its place: try the next one */
     }
@@ -291,7 +306,7 @@ void blocking_recheck_waiters(struct server *srv)
     struct blocking *b = srv->blocking;
     for (size_t i = 0; i < b->nwaiters;) {
         struct client *c = b->waiters[i];
-        if (!retry_client(c)) i++;
+        if (!retry_client(c, NULL)) i++;
     }
 }
 

@@ -23,6 +23,9 @@ void blocking_block(struct client *c, const struct resp_arg *keys, size_t nkeys,
                     int64_t deadline_mono_ms, blocking_timeout_fn on_timeout);
 /* True while the current command is being retried for a blocked client. */
 bool blocking_is_retry(const struct client *c);
+/* During a retry: the index in keys[0..nkeys) of the key whose data woke the client, so a
+ * multi-key pop serves from that key first as Redis does; 0 when not a retry or not found. */
+size_t blocking_ready_key_index(const struct client *c, const struct resp_arg *keys, size_t nkeys);
 /* Unblock: timed_out -> on_timeout replies first; else no reply (kill, disconnect, ERROR). */
 void blocking_unblock_client(struct client *c, bool timed_out);
 /* A key received data. */

@@ -467,8 +467,10 @@ static void bpop_generic(struct client *c, enum obj_list_end end)
     int64_t deadline;
     if (blocking_parse_timeout(c, &c->argv[c->argc - 1], &deadline) != 0) return;
     bool is_retry = blocking_is_retry(c);
-    for (size_t i = 1; i < c->argc - 1; i++) {
-        const struct resp_arg *key = &c->argv[i];
+    size_t nkeys = c->argc - 2, first = blocking_ready_key_index(c, &c->argv[1], nkeys);
+    for (size_t k = 0; k < nkeys; k++) {
+        /* A retry serves the key that woke the client first, as Redis does. */
+        const struct resp_arg *key = &c->argv[1 + (first + k) % nkeys];
         struct ks_entry *e = db_lookup_write(c, key);
         if (!e) continue;
         if (ks_entry_type(e) != KS_TYPE_LIST) {
@@ -538,8 +540,10 @@ static int mpop_parse(struct client *c, size_t idx, struct mpop_args *a)
  * error replied. */
 static int mpop_serve(struct client *c, const struct mpop_args *a, bool skip_wrongtype)
 {
-    for (size_t i = 0; i < a->nkeys; i++) {
-        const struct resp_arg *key = &c->argv[a->first_key + i];
+    size_t first = blocking_ready_key_index(c, &c->argv[a->first_key], a->nkeys);
+    for (size_t k = 0; k < a->nkeys; k++) {
+        /* A retry serves the key that woke the client first, as Redis does. */
+        const struct resp_arg *key = &c->argv[a->first_key + (first + k) % a->nkeys];
         struct ks_entry *e = db_lookup_write(c, key);
         if (!e) continue;
         if (ks_entry_type(e) != KS_TYPE_LIST) {

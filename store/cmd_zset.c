@@ -374,7 +374,9 @@ static int zset_serve_keys(struct client *c, const struct resp_arg *keys, size_t
                            long long count, bool is_mpop)
 {
     bool skip_wrongtype = blocking_is_retry(c);
-    for (size_t i = 0; i < nkeys; i++) {
+    size_t first = blocking_ready_key_index(c, keys, nkeys);
+    for (size_t k = 0; k < nkeys; k++) {
+        size_t i = (first + k) % nkeys; /* a retry serves the key that woke the client first */
         struct ks_entry *e = db_lookup_write(c, &keys[i]);
         if (!e) continue;
         if (ks_entry_type(e) != KS_TYPE_ZSET) {

@@ -131,6 +131,19 @@ def test_push_inside_multi_serves_the_blocked_client_after_exec(store, admin):
     assert admin.call("LRANGE", "txq", "0", "-1") == [b"b"]
 
 
+def test_multi_key_pop_is_served_from_the_key_that_woke_it(store, admin):
+    # Redis serves a blocked BRPOP k1 k2 from the key that received data first (k2 here), not
+    # from the first key of the command that happens to hold data when it is served.
+    conn = store.raw()
+    block(admin, conn, "BRPOP", "wk1", "wk2", "0")
+    assert admin.call("MULTI") == "OK"
+    assert admin.call("RPUSH", "wk2", "two") == "QUEUED"
+    assert admin.call("RPUSH", "wk1", "one") == "QUEUED"
+    assert admin.call("EXEC") == [1, 1]
+    assert conn.read_reply(timeout_s=DEADLINE_S) == [b"wk2", b"two"]
+    assert admin.call("LRANGE", "wk1", "0", "-1") == [b"one"]
+
+
 def test_blocked_client_keeps_its_place_when_the_data_is_gone_again(store, admin):
     first, second = store.raw(), store.raw()
     block(admin, first, "BLPOP", "gone", "0")

@@ -137,9 +137,9 @@ class MockSentinel:
                 self.end_headers()
                 resume = self.headers.get("Last-Event-ID")
                 mock.last_event_ids.append(resume)
-                todo = [ev for ev in mock.events if resume is None or ev["id"] > int(resume)]
+                unseen = [ev for ev in mock.events if resume is None or ev["id"] > int(resume)]
                 self.wfile.write(b"retry: 2000\n: vigil-sentinel events\n\n")
-                for ev in todo[:mock.events_per_stream]:
+                for ev in unseen[:mock.events_per_stream]:
                     self.wfile.write(b": keepalive\n\n")
                     self.wfile.write(b"id: %d\ndata: %s\n\n" % (ev["id"], json.dumps(ev).encode()))
                     self.wfile.flush()

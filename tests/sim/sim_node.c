@@ -1,6 +1,6 @@
 /* sim_node: model data nodes for the simulation: role, replication link and offset, INFO text,
  * and the commands a sentinel sends (PING, INFO, PUBLISH/SUBSCRIBE hello, the MULTI/SLAVEOF/
- * CONFIG REWRITE/CLIENT KILL/EXEC transaction). Replication is modelled, not implemented: a
+ * CONFIG REWRITE/CLIENT KILL/EXEC transaction). Replication is a model, not the real protocol: a
  * linked replica's offset follows its master's, a master's offset grows with "writes". */
 #include <stdio.h>
 #include <stdlib.h>

@@ -220,3 +220,45 @@ void fake_master_info(char *buf, size_t cap, const char *runid_char, int n_repli
         n += snprintf(buf + n, cap - (size_t)n,
                       "slave%d:ip=10.0.0.%d,port=6379,state=online,offset=10,lag=0\r\n", i, 2 + i);
 }
+
+/* ---- driving the standard world ---------------------------------------------------------- */
+
+void fake_answer_pings(struct fake_env *f, struct sentinel *s, unsigned alive)
+{
+    const struct instance *m = sentinel_master_at(s, 0);
+    for (; f->ping_cursor < f->n_cmds; f->ping_cursor++) {
+        const struct fake_cmd *c = &f->cmds[f->ping_cursor];
+        if (c->tag != TAG_PING) continue;
+        unsigned bit = 0;
+        if (c->id == m->id) bit = 1u;
+        for (size_t i = 0; i < m->m->n_replicas; i++)
+            if (c->id == m->m->replicas[i]->id) bit = 1u << (1 + i);
+        for (size_t i = 0; i < m->m->n_sentinels; i++)
+            if (c->id == m->m->sentinels[i]->id) bit = 1u << (8 + i);
+        if (alive & bit) fake_reply_status(s, c->id, TAG_PING, "PONG");
+    }
+}
+
+void fake_run_for(struct fake_env *f, struct sentinel *s, int64_t ms, unsigned alive)
+{
+    int64_t end = f->now + ms;
+    while (f->now < end) {
+        f->now += 10;
+        fake_answer_pings(f, s, alive);
+        sentinel_tick(s, f->now);
+        fake_answer_pings(f, s, alive);
+        while (sentinel_next_tick_ms(s) <= f->now) sentinel_tick(s, f->now);
+    }
+}
+
+int fake_run_until_event(struct fake_env *f, struct sentinel *s, const char *type, int64_t ms,
+                         unsigned alive)
+{
+    int64_t end = f->now + ms;
+    while (f->now < end) {
+        int i = fake_find_event(f, 0, type, NULL);
+        if (i >= 0) return i;
+        fake_run_for(f, s, 10, alive);
+    }
+    return fake_find_event(f, 0, type, NULL);
+}

@@ -45,6 +45,7 @@ struct fake_env {
     bool crashed;
     /* event index at the last persist: checks "persisted before the vote event" */
     size_t events_at_persist;
+    size_t ping_cursor; /* first command not yet looked at by fake_answer_pings */
 };
 
 void fake_env_init(struct fake_env *f);
@@ -76,5 +77,17 @@ void fake_link_all(struct fake_env *f, struct sentinel *s);
 void fake_replica_info(char *buf, size_t cap, const char *runid_char, const char *mhost, int mport,
                        bool link_up, long long offset, int priority);
 void fake_master_info(char *buf, size_t cap, const char *runid_char, int n_replicas);
+
+/* Driving the world of fake_world (master 0): `alive` has bit 0 for the master, 1.. for replicas
+ * by index and 8.. for peers by index. */
+#define FAKE_ALL_ALIVE 0xffffu
+#define FAKE_MASTER_DEAD (FAKE_ALL_ALIVE & ~1u)
+/* Answer with PONG every PING sent since the last call to an instance that is alive. */
+void fake_answer_pings(struct fake_env *f, struct sentinel *s, unsigned alive);
+/* Advance time in 10 ms steps for `ms`, ticking and answering the PINGs of `alive`. */
+void fake_run_for(struct fake_env *f, struct sentinel *s, int64_t ms, unsigned alive);
+/* Run until an event of that type appears (or ms elapse); returns its index or -1. */
+int fake_run_until_event(struct fake_env *f, struct sentinel *s, const char *type, int64_t ms,
+                         unsigned alive);
 
 #endif

@@ -11,13 +11,8 @@
 #include "sentinel/sentinel_int.h"
 
 static struct fake_env F;
-static size_t ping_cursor;
 
-static void setup(void)
-{
-    fake_env_init(&F);
-    ping_cursor = 0;
-}
+static void setup(void) { fake_env_init(&F); }
 static void teardown(void) { fake_env_free(&F); }
 
 TestSuite(core, .init = setup, .fini = teardown);
@@ -28,51 +23,6 @@ static struct instance *M(struct sentinel *s)
 }
 static struct instance *R(struct sentinel *s, size_t i) { return M(s)->m->replicas[i]; }
 static struct instance *P(struct sentinel *s, size_t i) { return M(s)->m->sentinels[i]; }
-
-/* Answer every PING sent since the last call to instances whose bit is set in alive
- * (bit 0 master, 1.. replicas by index, 8.. peers by index). */
-static void answer_pings(struct sentinel *s, unsigned alive)
-{
-    for (; ping_cursor < F.n_cmds; ping_cursor++) {
-        const struct fake_cmd *c = &F.cmds[ping_cursor];
-        if (c->tag != TAG_PING) continue;
-        unsigned bit = 0;
-        if (c->id == M(s)->id) bit = 1u;
-        for (size_t i = 0; i < M(s)->m->n_replicas; i++)
-            if (c->id == R(s, i)->id) bit = 1u << (1 + i);
-        for (size_t i = 0; i < M(s)->m->n_sentinels; i++)
-            if (c->id == P(s, i)->id) bit = 1u << (8 + i);
-        if (alive & bit) fake_reply_status(s, c->id, TAG_PING, "PONG");
-    }
-}
-
-/* Advance time in 10 ms steps for `ms`, ticking and answering PINGs of `alive`. */
-static void run_for(struct sentinel *s, int64_t ms, unsigned alive)
-{
-    int64_t end = F.now + ms;
-    while (F.now < end) {
-        F.now += 10;
-        answer_pings(s, alive);
-        sentinel_tick(s, F.now);
-        answer_pings(s, alive);
-        while (sentinel_next_tick_ms(s) <= F.now) sentinel_tick(s, F.now);
-    }
-}
-
-/* Run until an event of that type appears (or ms elapse); returns its index or -1. */
-static int run_until_event(struct sentinel *s, const char *type, int64_t ms, unsigned alive)
-{
-    int64_t end = F.now + ms;
-    while (F.now < end) {
-        int i = fake_find_event(&F, 0, type, NULL);
-        if (i >= 0) return i;
-        run_for(s, 10, alive);
-    }
-    return fake_find_event(&F, 0, type, NULL);
-}
-
-#define ALL_ALIVE 0xffffu
-#define MASTER_DEAD (ALL_ALIVE & ~1u)
 
 /* A world with links up and fresh INFO for the master and replicas (offsets 100, 200, ...). */
 static struct sentinel *ready_world(int replicas, int peers)
@@ -91,7 +41,7 @@ static struct sentinel *ready_world(int replicas, int peers)
                           "10.0.0.1", 6379, true, 100 * (i + 1), 100);
         fake_reply_info(s, R(s, (size_t)i)->id, buf);
     }
-    run_for(s, 200, ALL_ALIVE);
+    fake_run_for(&F, s, 200, FAKE_ALL_ALIVE);
     return s;
 }
 
@@ -99,12 +49,12 @@ Test(core, sdown_after_down_after_of_silence)
 {
     struct sentinel *s = ready_world(0, 0);
     int64_t silent_from = F.now;
-    int i = run_until_event(s, "+sdown", 3000, MASTER_DEAD);
+    int i = fake_run_until_event(&F, s, "+sdown", 3000, FAKE_MASTER_DEAD);
     cr_assert_geq(i, 0);
     int64_t t = F.now - silent_from;
     cr_assert(t > 1000 && t <= 1200, "SDOWN after %lld ms", (long long)t);
     cr_assert_str_eq(F.events[i].msg, "master mymaster 10.0.0.1 6379");
-    run_for(s, 100, ALL_ALIVE);
+    fake_run_for(&F, s, 100, FAKE_ALL_ALIVE);
     cr_assert_geq(fake_find_event(&F, 0, "-sdown", NULL), 0);
     sentinel_destroy(s);
 }
@@ -113,13 +63,13 @@ Test(core, odown_needs_quorum_of_peer_replies)
 {
     struct sentinel *s = ready_world(1, 2);
     size_t before = F.n_cmds;
-    cr_assert_geq(run_until_event(s, "+sdown", 3000, MASTER_DEAD), 0);
+    cr_assert_geq(fake_run_until_event(&F, s, "+sdown", 3000, FAKE_MASTER_DEAD), 0);
     /* asked at once */
     size_t asks = 0;
     for (size_t i = before; i < F.n_cmds; i++)
         asks += strcmp(F.cmds[i].argv[1], "is-master-down-by-addr") == 0;
     cr_assert_geq(asks, 2);
-    run_for(s, 100, MASTER_DEAD);
+    fake_run_for(&F, s, 100, FAKE_MASTER_DEAD);
     cr_assert_eq(fake_find_event(&F, 0, "+odown", NULL), -1, "no peer agreed yet");
     fake_reply_ask(s, P(s, 0)->id, 1, "*", 0);
     sentinel_tick(s, F.now);
@@ -188,7 +138,7 @@ Test(core, restarted_sentinel_keeps_its_vote)
 /* Drive to ODOWN with both peers agreeing. */
 static void to_odown(struct sentinel *s)
 {
-    cr_assert_geq(run_until_event(s, "+sdown", 3000, MASTER_DEAD), 0);
+    cr_assert_geq(fake_run_until_event(&F, s, "+sdown", 3000, FAKE_MASTER_DEAD), 0);
     for (size_t i = 0; i < M(s)->m->n_sentinels; i++) fake_reply_ask(s, P(s, i)->id, 1, "*", 0);
     sentinel_tick(s, F.now);
     cr_assert_geq(fake_find_event(&F, 0, "+odown", NULL), 0);
@@ -225,7 +175,7 @@ Test(core, failover_happy_path_walks_every_state)
 {
     struct sentinel *s = ready_world(2, 2);
     to_odown(s);
-    run_for(s, 60, MASTER_DEAD);
+    fake_run_for(&F, s, 60, FAKE_MASTER_DEAD);
     cr_assert_geq(fake_find_event(&F, 0, "+try-failover", NULL), 0);
     cr_assert_eq(M(s)->m->failover_state, FAILOVER_WAIT_START);
     const struct fake_cmd *ask = fake_last_cmd(&F, P(s, 0)->id, "SENTINEL");
@@ -290,9 +240,10 @@ Test(core, abort_not_elected_on_election_timeout)
     struct sentinel *s = ready_world(2, 2);
     sentinel_periods(s)->election_timeout = 500;
     to_odown(s);
-    run_for(s, 50, MASTER_DEAD);
+    fake_run_for(&F, s, 50, FAKE_MASTER_DEAD);
     cr_assert_eq(M(s)->m->failover_state, FAILOVER_WAIT_START);
-    cr_assert_geq(run_until_event(s, "-failover-abort-not-elected", 1000, MASTER_DEAD), 0);
+    cr_assert_geq(
+        fake_run_until_event(&F, s, "-failover-abort-not-elected", 1000, FAKE_MASTER_DEAD), 0);
     sentinel_destroy(s);
 }
 
@@ -300,7 +251,7 @@ Test(core, abort_at_once_when_another_candidate_won)
 {
     struct sentinel *s = ready_world(2, 2);
     to_odown(s);
-    run_for(s, 50, MASTER_DEAD);
+    fake_run_for(&F, s, 50, FAKE_MASTER_DEAD);
     grant_votes(s, FAKE_PEER_A);
     sentinel_tick(s, F.now);
     cr_assert_geq(fake_find_event(&F, 0, "-failover-abort-not-elected", NULL), 0);
@@ -313,7 +264,7 @@ Test(core, abort_no_good_slave)
 {
     struct sentinel *s = ready_world(2, 2);
     to_odown(s);
-    run_for(s, 50, MASTER_DEAD);
+    fake_run_for(&F, s, 50, FAKE_MASTER_DEAD);
     grant_votes(s, FAKE_MYID);
     sentinel_tick(s, F.now);
     reply_replica_info(s, 0, "10.0.0.1", false, 100, 0, false);
@@ -327,7 +278,7 @@ Test(core, abort_no_good_slave)
 static void to_selected(struct sentinel *s)
 {
     to_odown(s);
-    run_for(s, 50, MASTER_DEAD);
+    fake_run_for(&F, s, 50, FAKE_MASTER_DEAD);
     grant_votes(s, FAKE_MYID);
     sentinel_tick(s, F.now);
     reply_replica_info(s, 0, "10.0.0.1", false, 100, 100, false);
@@ -342,10 +293,11 @@ Test(core, abort_slave_timeout_when_chosen_replica_unreachable)
     to_selected(s);
     sentinel_on_link_down(s, R(s, 1)->id, SENTINEL_LINK_CMD);
     F.send_fails = false;
-    run_for(s, 5000, MASTER_DEAD & ~(1u << 2));
+    fake_run_for(&F, s, 5000, FAKE_MASTER_DEAD & ~(1u << 2));
     cr_assert_eq(M(s)->m->failover_state, FAILOVER_SEND_SLAVEOF_NOONE);
-    cr_assert_geq(
-        run_until_event(s, "-failover-abort-slave-timeout", 6000, MASTER_DEAD & ~(1u << 2)), 0);
+    cr_assert_geq(fake_run_until_event(&F, s, "-failover-abort-slave-timeout", 6000,
+                                       FAKE_MASTER_DEAD & ~(1u << 2)),
+                  0);
     cr_assert_eq(M(s)->m->failover_state, FAILOVER_NONE);
     cr_assert_eq(R(s, 1)->flags & SRI_PROMOTED, 0u, "abort unmarks the promoted replica");
     sentinel_destroy(s);
@@ -357,7 +309,8 @@ Test(core, abort_slave_timeout_in_wait_promotion)
     to_selected(s);
     sentinel_tick(s, F.now);
     cr_assert_eq(M(s)->m->failover_state, FAILOVER_WAIT_PROMOTION);
-    cr_assert_geq(run_until_event(s, "-failover-abort-slave-timeout", 11000, MASTER_DEAD), 0);
+    cr_assert_geq(
+        fake_run_until_event(&F, s, "-failover-abort-slave-timeout", 11000, FAKE_MASTER_DEAD), 0);
     cr_assert_eq(M(s)->m->failover_state, FAILOVER_NONE);
     sentinel_destroy(s);
 }
@@ -392,10 +345,10 @@ Test(core, tilt_on_stall_answers_not_down_and_exits_after_tilt_period)
     struct sentinel_cmd_result res;
     sentinel_cmd_is_master_down(s, "10.0.0.1", "6379", "0", "*", &rep, &res);
     cr_assert_eq(rep.down, 0);
-    run_for(s, 2000, MASTER_DEAD);
+    fake_run_for(&F, s, 2000, FAKE_MASTER_DEAD);
     cr_assert_eq(fake_find_event(&F, 0, "+sdown", NULL), -1, "no SDOWN evaluation in TILT");
     sentinel_periods(s)->tilt_period = 3000;
-    run_for(s, 1100, ALL_ALIVE);
+    fake_run_for(&F, s, 1100, FAKE_ALL_ALIVE);
     cr_assert_geq(fake_find_event(&F, 0, "-tilt", "#tilt mode exited"), 0);
     sentinel_destroy(s);
 }

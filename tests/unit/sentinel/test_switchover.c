@@ -11,13 +11,8 @@
 #include "sentinel/switchover.h"
 
 static struct fake_env F;
-static size_t ping_cursor;
 
-static void setup(void)
-{
-    fake_env_init(&F);
-    ping_cursor = 0;
-}
+static void setup(void) { fake_env_init(&F); }
 static void teardown(void) { fake_env_free(&F); }
 
 TestSuite(switchover, .init = setup, .fini = teardown);
@@ -28,47 +23,6 @@ static struct instance *M(struct sentinel *s)
 }
 static struct instance *R(struct sentinel *s, size_t i) { return M(s)->m->replicas[i]; }
 static struct instance *P(struct sentinel *s, size_t i) { return M(s)->m->sentinels[i]; }
-
-#define ALL_ALIVE 0xffffu
-#define MASTER_DEAD (ALL_ALIVE & ~1u)
-
-static void answer_pings(struct sentinel *s, unsigned alive)
-{
-    for (; ping_cursor < F.n_cmds; ping_cursor++) {
-        const struct fake_cmd *c = &F.cmds[ping_cursor];
-        if (c->tag != TAG_PING) continue;
-        unsigned bit = 0;
-        if (c->id == M(s)->id) bit = 1u;
-        for (size_t i = 0; i < M(s)->m->n_replicas; i++)
-            if (c->id == R(s, i)->id) bit = 1u << (1 + i);
-        for (size_t i = 0; i < M(s)->m->n_sentinels; i++)
-            if (c->id == P(s, i)->id) bit = 1u << (8 + i);
-        if (alive & bit) fake_reply_status(s, c->id, TAG_PING, "PONG");
-    }
-}
-
-static void run_for(struct sentinel *s, int64_t ms, unsigned alive)
-{
-    int64_t end = F.now + ms;
-    while (F.now < end) {
-        F.now += 10;
-        answer_pings(s, alive);
-        sentinel_tick(s, F.now);
-        answer_pings(s, alive);
-        while (sentinel_next_tick_ms(s) <= F.now) sentinel_tick(s, F.now);
-    }
-}
-
-static int run_until_event(struct sentinel *s, const char *type, int64_t ms, unsigned alive)
-{
-    int64_t end = F.now + ms;
-    while (F.now < end) {
-        int i = fake_find_event(&F, 0, type, NULL);
-        if (i >= 0) return i;
-        run_for(s, 10, alive);
-    }
-    return fake_find_event(&F, 0, type, NULL);
-}
 
 static void replica_info(struct sentinel *s, size_t i, const char *mhost, long long off)
 {
@@ -103,7 +57,7 @@ static struct sentinel *ready_world(void)
     master_info(s, "no-failover");
     replica_info(s, 0, "10.0.0.1", 100);
     replica_info(s, 1, "10.0.0.1", 200);
-    run_for(s, 200, ALL_ALIVE);
+    fake_run_for(&F, s, 200, FAKE_ALL_ALIVE);
     return s;
 }
 
@@ -154,7 +108,7 @@ Test(switchover, happy_path_uses_failover_to_and_switches)
     master_info(s, "waiting-for-sync");
     size_t infos = fake_count_cmd(&F, target->id, "INFO");
     for (int i = 0; i < 4; i++) {
-        run_for(s, 20, ALL_ALIVE);
+        fake_run_for(&F, s, 20, FAKE_ALL_ALIVE);
         replica_info(s, 0, "10.0.0.1", 200);
     }
     cr_assert_eq(M(s)->m->failover_state, FAILOVER_WAIT_PROMOTION);
@@ -216,7 +170,7 @@ Test(switchover, node_timeout_is_seen_and_writes_resume)
     cr_assert_eq(M(s)->m->failover_state, FAILOVER_WAIT_PROMOTION);
     fake_reply_status(s, M(s)->id, TAG_FAILOVER, "OK");
     master_info(s, "waiting-for-sync");
-    run_for(s, 100, ALL_ALIVE);
+    fake_run_for(&F, s, 100, FAKE_ALL_ALIVE);
     cr_assert_eq(M(s)->m->failover_state, FAILOVER_WAIT_PROMOTION);
     master_info(s, "no-failover");
     sentinel_tick(s, F.now);
@@ -231,8 +185,8 @@ Test(switchover, sentinel_deadline_sends_abort)
     struct sentinel *s = ready_world();
     to_handover(s, NULL, 0);
     fake_reply_status(s, M(s)->id, TAG_FAILOVER, "OK");
-    int at = run_until_event(s, "-failover-abort-switchover-timeout",
-                             3000 + SWITCHOVER_GRACE_MS + 200, ALL_ALIVE);
+    int at = fake_run_until_event(&F, s, "-failover-abort-switchover-timeout",
+                                  3000 + SWITCHOVER_GRACE_MS + 200, FAKE_ALL_ALIVE);
     cr_assert_geq(at, 0);
     const struct fake_cmd *ab = fake_last_cmd(&F, M(s)->id, "FAILOVER");
     cr_assert_eq(ab->argc, 2);
@@ -265,7 +219,7 @@ Test(switchover, rejected_requests_name_the_reason)
 Test(switchover, refused_while_master_down)
 {
     struct sentinel *s = ready_world();
-    cr_assert_geq(run_until_event(s, "+sdown", 3000, MASTER_DEAD), 0);
+    cr_assert_geq(fake_run_until_event(&F, s, "+sdown", 3000, FAKE_MASTER_DEAD), 0);
     char why[256];
     cr_assert_eq(sentinel_switchover(s, "mymaster", NULL, 0, 0, why, sizeof(why)),
                  SWITCHOVER_EDOWN);
@@ -316,9 +270,9 @@ Test(switchover, paused_group_never_fails_over_automatically)
     cr_assert_str_eq(set->argv[1], "SET");
     cr_assert_str_eq(set->argv[3], "failover-paused");
     cr_assert_str_eq(set->argv[4], "yes");
-    cr_assert_geq(run_until_event(s, "+sdown", 3000, MASTER_DEAD), 0);
+    cr_assert_geq(fake_run_until_event(&F, s, "+sdown", 3000, FAKE_MASTER_DEAD), 0);
     for (size_t i = 0; i < 2; i++) fake_reply_ask(s, P(s, i)->id, 1, "*", 0);
-    run_for(s, 2000, MASTER_DEAD);
+    fake_run_for(&F, s, 2000, FAKE_MASTER_DEAD);
     cr_assert_geq(fake_find_event(&F, 0, "+odown", NULL), 0, "still monitored and reported");
     cr_assert_lt(fake_find_event(&F, 0, "+try-failover", NULL), 0, "but never acted on");
     struct sentinel_cmd_result res;
@@ -327,7 +281,8 @@ Test(switchover, paused_group_never_fails_over_automatically)
     cr_assert_eq(res.kind, SENTINEL_CMD_STATUS, "%s", res.msg);
     cr_assert_eq(fake_count_events(&F, "-paused"), 1);
     for (size_t i = 0; i < 2; i++) fake_reply_ask(s, P(s, i)->id, 1, "*", 0);
-    cr_assert_geq(run_until_event(s, "+try-failover", 500, MASTER_DEAD), 0, "resume acts again");
+    cr_assert_geq(fake_run_until_event(&F, s, "+try-failover", 500, FAKE_MASTER_DEAD), 0,
+                  "resume acts again");
     sentinel_destroy(s);
 }
 
@@ -381,7 +336,7 @@ Test(switchover, veto_rejects_and_aborts)
     cr_assert_eq(veto_calls, 1);
     cr_assert_str_eq(last_veto_kind, "forced");
     cr_assert_eq(last_veto.new_port, 6379);
-    run_for(s, 100, ALL_ALIVE);
+    fake_run_for(&F, s, 100, FAKE_ALL_ALIVE);
     cr_assert_eq(M(s)->m->failover_state, FAILOVER_SEND_SLAVEOF_NOONE, "waits for the answer");
     cr_assert_eq(fake_count_cmd(&F, R(s, 1)->id, "SLAVEOF"), 0);
     sentinel_veto_answer(s, "mymaster", M(s)->m->failover_epoch + 1, true); /* stale: ignored */
@@ -409,7 +364,8 @@ Test(switchover, unanswered_veto_times_out)
     struct sentinel *s = ready_world();
     sentinel_set_veto_hook(s, record_veto, NULL);
     forced_to_send(s);
-    cr_assert_geq(run_until_event(s, "-failover-abort-veto-timeout", 11000, ALL_ALIVE), 0);
+    cr_assert_geq(
+        fake_run_until_event(&F, s, "-failover-abort-veto-timeout", 11000, FAKE_ALL_ALIVE), 0);
     cr_assert_eq(M(s)->m->failover_state, FAILOVER_NONE);
     sentinel_destroy(s);
 }

@@ -145,7 +145,7 @@ static void monitor_feed(struct client *c)
     buf_init(&line);
     int64_t us = srv->start_wall_ms * 1000 + (loop_now_us(srv->loop) - srv->start_mono_ms * 1000);
     buf_printf(&line, "+%lld.%06lld [%d %s]", (long long)(us / 1000000), (long long)(us % 1000000),
-               c->db, (c->flags & CLIENT_MASTER) ? "lua" : c->addr);
+               c->db, c->addr);
     for (size_t i = 0; i < c->argc; i++) {
         buf_append_str(&line, " \"");
         for (size_t j = 0; j < c->argv[i].len; j++) {
@@ -268,7 +268,6 @@ static bool command_check_state(struct client *c, struct command *cmd)
 
 void command_execute(struct client *c)
 {
-    struct server *srv = c->srv;
     struct command *cmd = command_lookup(c->argv[0].ptr, c->argv[0].len);
     if (c->flags & CLIENT_REPLY_SKIP_NEXT) {
         c->flags = (c->flags & ~CLIENT_REPLY_SKIP_NEXT) | CLIENT_REPLY_SKIP;
@@ -300,5 +299,4 @@ void command_execute(struct client *c)
     command_call(c, cmd);
     if (c->flags & CLIENT_MASTER) return;
     client_check_obuf(c);
-    (void)srv;
 }

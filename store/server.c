@@ -259,12 +259,6 @@ int server_init(struct server *srv, char *err, size_t errlen)
     return 0;
 }
 
-void server_run(struct server *srv)
-{
-    while (!srv->is_shutting_down) loop_run_once(srv->loop, -1);
-    client_flush_pending(srv);
-}
-
 void server_free(struct server *srv)
 {
     while (srv->clients) client_free(srv->clients);

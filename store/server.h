@@ -147,7 +147,6 @@ struct server {
 
 /* Lifecycle. server_init returns 0 or -1 with a message in err (config already loaded into cfg). */
 int server_init(struct server *srv, char *err, size_t errlen);
-void server_run(struct server *srv);
 void server_free(struct server *srv);
 /* Ask the loop to stop after this iteration; exit code for main. */
 void server_request_shutdown(struct server *srv, int exit_code);

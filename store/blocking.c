@@ -103,7 +103,9 @@ static size_t make_qkey(char *out, int db, const char *key, size_t klen)
 static struct key_queue *queue_get(struct blocking *b, int db, const char *key, size_t klen,
                                    bool create)
 {
-    char *qk = xmalloc(sizeof db + klen);
+    /* Called for every write to a key while anyone is blocked: no allocation for usual keys. */
+    char stack[256];
+    char *qk = sizeof db + klen <= sizeof stack ? stack : xmalloc(sizeof db + klen);
     size_t n = make_qkey(qk, db, key, klen);
     struct key_queue *q = (struct key_queue *)dict_find(&b->queues, qk, n);
     if (!q && create) {
@@ -112,7 +114,7 @@ static struct key_queue *queue_get(struct blocking *b, int db, const char *key, 
         memcpy(q->key, qk, n);
         dict_add(&b->queues, &q->de);
     }
-    free(qk);
+    if (qk != stack) free(qk);
     return q;
 }
 

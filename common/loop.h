@@ -51,6 +51,16 @@ int loop_run_once(struct loop *l, int64_t max_wait_ms);
 void loop_run(struct loop *l); /* until loop_stop */
 void loop_stop(struct loop *l);
 
+/* Poll without blocking for up to busy_poll_us before sleeping, while events keep arriving within
+ * that time of each other (0, the default, never spins; see wait_for_events in loop.c). Spins use
+ * the real monotonic clock, not the one set by loop_set_clock. */
+struct loop_busy_poll_stats {
+    uint64_t hits;   /* spins that found events */
+    uint64_t misses; /* spins that gave up and blocked */
+};
+void loop_set_busy_poll(struct loop *l, int64_t busy_poll_us);
+struct loop_busy_poll_stats loop_busy_poll_stats(const struct loop *l);
+
 /* For tests: replace the clock the loop reads (returns microseconds). NULL restores the default. */
 void loop_set_clock(struct loop *l, int64_t (*now_us)(void *ctx), void *ctx);
 

@@ -13,6 +13,7 @@
 #include "store/blocking.h"
 #include "store/client.h"
 #include "store/command.h"
+#include "store/pubsub.h"
 #include "store/repl.h"
 
 size_t info_used_memory(void)
@@ -110,20 +111,24 @@ static void section_persistence(struct server *srv, struct buf *o)
 static void section_stats(struct server *srv, struct buf *o)
 {
     const struct server_stats *s = &srv->stats;
+    struct loop_busy_poll_stats busy = loop_busy_poll_stats(srv->loop);
     buf_printf(o,
                "# Stats\r\ntotal_connections_received:%llu\r\ntotal_commands_processed:%llu\r\n"
                "total_net_input_bytes:%llu\r\ntotal_net_output_bytes:%llu\r\n"
                "rejected_connections:%llu\r\nsync_full:%llu\r\nsync_partial_ok:%llu\r\n"
                "sync_partial_err:%llu\r\nexpired_keys:%llu\r\nevicted_keys:0\r\n"
                "evicted_clients:%llu\r\nkeyspace_hits:%llu\r\nkeyspace_misses:%llu\r\n"
-               "pubsub_channels:0\r\npubsub_patterns:0\r\ntotal_error_replies:%llu\r\n",
+               "pubsub_channels:%zu\r\npubsub_patterns:%zu\r\ntotal_error_replies:%llu\r\n"
+               "vigil_busy_poll_hits:%llu\r\nvigil_busy_poll_misses:%llu\r\n",
                (unsigned long long)s->numconnections, (unsigned long long)s->numcommands,
                (unsigned long long)s->net_input_bytes, (unsigned long long)s->net_output_bytes,
                (unsigned long long)s->rejected_conn, (unsigned long long)s->sync_full,
                (unsigned long long)s->sync_partial_ok, (unsigned long long)s->sync_partial_err,
                (unsigned long long)s->expiredkeys, (unsigned long long)s->evicted_clients,
                (unsigned long long)s->keyspace_hits, (unsigned long long)s->keyspace_misses,
-               (unsigned long long)s->total_error_replies);
+               pubsub_channel_count(srv->pubsub), pubsub_pattern_count(srv->pubsub),
+               (unsigned long long)s->total_error_replies, (unsigned long long)busy.hits,
+               (unsigned long long)busy.misses);
 }
 
 static void section_cpu(struct server *srv, struct buf *o)

@@ -352,11 +352,12 @@ static void pubsub_numsub(struct client *c)
     }
 }
 
-static void pubsub_numpat(struct client *c)
+size_t pubsub_channel_count(const struct pubsub *ps) { return dict_count(&ps->channels); }
+
+size_t pubsub_pattern_count(const struct pubsub *ps)
 {
-    /* Distinct patterns, as Redis counts them. */
-    struct pubsub *ps = c->srv->pubsub;
-    long long distinct = 0;
+    /* Distinct patterns, as Redis counts them (a list kept per subscription, so compare). */
+    size_t distinct = 0;
     for (size_t i = 0; i < ps->npatterns; i++) {
         bool seen = false;
         for (size_t j = 0; j < i && !seen; j++)
@@ -364,7 +365,12 @@ static void pubsub_numpat(struct client *c)
                    memcmp(ps->patterns[j].pat, ps->patterns[i].pat, ps->patterns[i].len) == 0;
         distinct += !seen;
     }
-    reply_integer(c, distinct);
+    return distinct;
+}
+
+static void pubsub_numpat(struct client *c)
+{
+    reply_integer(c, (long long)pubsub_pattern_count(c->srv->pubsub));
 }
 
 static const struct command pubsub_subs[] = {

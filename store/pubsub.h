@@ -15,5 +15,8 @@ long long pubsub_publish(struct server *srv, const char *ch, size_t chlen, const
 void pubsub_unsubscribe_all(struct client *c, bool notify);
 size_t pubsub_client_channels(const struct client *c);
 size_t pubsub_client_patterns(const struct client *c);
+/* Server-wide: channels with subscribers, distinct patterns (INFO, PUBSUB NUMPAT). */
+size_t pubsub_channel_count(const struct pubsub *ps);
+size_t pubsub_pattern_count(const struct pubsub *ps);
 
 #endif

@@ -196,7 +196,11 @@ void server_request_shutdown(struct server *srv, int exit_code)
     srv->shutdown_exit_code = exit_code;
 }
 
-void server_apply_config(struct server *srv) { log_set_level((enum log_level)srv->cfg.loglevel); }
+void server_apply_config(struct server *srv)
+{
+    log_set_level((enum log_level)srv->cfg.loglevel);
+    loop_set_busy_poll(srv->loop, srv->cfg.busy_poll_us);
+}
 
 static int server_listen(struct server *srv, char *err, size_t errlen)
 {

@@ -88,6 +88,23 @@ static int validate_obuf(const void *p, char *err, size_t errlen)
     return *text ? store_config_parse_obuf(*text, tmp, err, errlen) : 0;
 }
 
+/* No persistence: the keys exist so that tools which read them (redis-benchmark asks for both)
+ * see the truth, and setting them to something else is refused rather than silently ignored. */
+static int validate_save(const void *p, char *err, size_t errlen)
+{
+    const char *const *text = p;
+    if (!*text || !(*text)[0]) return 0;
+    snprintf(err, errlen, "vigil-store keeps no snapshots: only \"\" is accepted");
+    return -1;
+}
+
+static int validate_appendonly(const void *p, char *err, size_t errlen)
+{
+    if (!*(const bool *)p) return 0;
+    snprintf(err, errlen, "vigil-store has no append-only file: only \"no\" is accepted");
+    return -1;
+}
+
 static int validate_replicaof(const void *p, char *err, size_t errlen)
 {
     const char *const *text = p;
@@ -200,6 +217,27 @@ static const struct cfg_field store_fields[] = {
      .max = 500,
      .def = "10",
      .help = "Background task frequency (expiry, timeouts)."},
+    {.key = "save",
+     .type = CFG_STRING,
+     .offset = F(save),
+     .def = "",
+     .validate = validate_save,
+     .help = "Snapshot schedule. There is no persistence: only \"\" (never save)."},
+    {.key = "appendonly",
+     .type = CFG_BOOL,
+     .offset = F(appendonly),
+     .def = "no",
+     .validate = validate_appendonly,
+     .help = "Append-only file. There is no persistence: only no."},
+    {.key = "busy-poll-us",
+     .type = CFG_INT,
+     .offset = F(busy_poll_us),
+     .min = 0,
+     .max = 100000,
+     .def = "50",
+     .help = "Under load, poll this many microseconds for the next request before sleeping: "
+             "no wake-up per request (lower latency, more requests per second); an idle "
+             "server never polls; 0 disables."},
     {.key = "hash-max-listpack-entries",
      .type = CFG_INT,
      .offset = F(hash_max_listpack_entries),

@@ -36,6 +36,9 @@ struct store_config {
     struct obuf_limit obuf[OBUF_CLASSES];
     bool enable_debug_command;
     long long hz;
+    long long busy_poll_us;
+    char *save;      /* always "": no persistence */
+    bool appendonly; /* always false */
     long long hash_max_listpack_entries, hash_max_listpack_value;
     long long set_max_intset_entries, set_max_listpack_entries, set_max_listpack_value;
     long long zset_max_listpack_entries, zset_max_listpack_value;

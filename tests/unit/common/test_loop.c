@@ -155,3 +155,66 @@ Test(loop, fd_readable_callback_runs)
     close(p[1]);
     loop_destroy(l);
 }
+
+/* Busy polling: never with the default, only after a short gap, and a miss makes the next wait
+ * block. Pipes written before each iteration make "events arrive at once" independent of load. */
+static void drain(struct loop *l, int fd, void *data, int mask)
+{
+    (void)l;
+    (void)data;
+    (void)mask;
+    char b[16];
+    cr_assert_gt(read(fd, b, sizeof b), 0);
+}
+
+static struct loop *make_polled_loop(int p[2], int64_t busy_poll_us)
+{
+    struct loop *l = loop_create(64);
+    cr_assert_eq(pipe(p), 0);
+    cr_assert_eq(loop_watch(l, p[0], LOOP_READABLE, drain, NULL), 0);
+    loop_set_busy_poll(l, busy_poll_us);
+    return l;
+}
+
+static void run_with_event_ready(struct loop *l, int wfd)
+{
+    cr_assert_eq(write(wfd, "x", 1), 1);
+    cr_assert_eq(loop_run_once(l, 1000), 1);
+}
+
+Test(loop, busy_poll_off_by_default_never_spins)
+{
+    int p[2];
+    struct loop *l = make_polled_loop(p, 0);
+    for (int i = 0; i < 3; i++) run_with_event_ready(l, p[1]);
+    cr_assert_eq(loop_run_once(l, 1), 0);
+    struct loop_busy_poll_stats st = loop_busy_poll_stats(l);
+    cr_assert_eq(st.hits + st.misses, 0);
+    close(p[0]);
+    close(p[1]);
+    loop_destroy(l);
+}
+
+Test(loop, busy_poll_spins_only_after_a_short_gap_and_stops_after_a_miss)
+{
+    int p[2];
+    /* One second: a wait whose event is already there is far shorter, however loaded the host. */
+    struct loop *l = make_polled_loop(p, 1000000);
+    run_with_event_ready(l, p[1]); /* no gap seen yet: blocks (returns at once) */
+    cr_assert_eq(loop_busy_poll_stats(l).hits + loop_busy_poll_stats(l).misses, 0);
+    run_with_event_ready(l, p[1]); /* short gap before: spins and finds the event */
+    cr_assert_eq(loop_busy_poll_stats(l).hits, 1);
+
+    /* Nothing arrives: the spin is capped by the 1 ms wait, then the wait times out. */
+    cr_assert_eq(loop_run_once(l, 1), 0);
+    cr_assert_eq(loop_busy_poll_stats(l).misses, 1);
+
+    run_with_event_ready(l, p[1]); /* after a timed-out wait: blocks, no spin */
+    cr_assert_eq(loop_busy_poll_stats(l).hits, 1);
+    cr_assert_eq(loop_busy_poll_stats(l).misses, 1);
+    run_with_event_ready(l, p[1]); /* short gap again: spins */
+    cr_assert_eq(loop_busy_poll_stats(l).hits, 2);
+    close(p[0]);
+    close(p[1]);
+    loop_destroy(l);
+}

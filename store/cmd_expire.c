@@ -119,7 +119,7 @@ static void cmd_pexpireat(struct client *c) { expire_generic(c, false, false); }
 /* TTL family: -2 missing, -1 no expiry, else remaining (or absolute) time, never negative. */
 static void ttl_generic(struct client *c, bool in_ms, bool absolute)
 {
-    struct ks_entry *e = db_lookup_read(c, &c->argv[1]);
+    struct ks_entry *e = db_lookup_peek(c, &c->argv[1]);
     if (!e) {
         reply_integer(c, -2);
         return;

@@ -39,18 +39,22 @@ static void cmd_del(struct client *c)
     reply_integer(c, deleted);
 }
 
-/* EXISTS and TOUCH: how many of the arguments name a live key (repeats count again). */
-static void cmd_exists(struct client *c)
+/* EXISTS and TOUCH: how many of the arguments name a live key (repeats count again); only
+ * TOUCH counts as an access. */
+static void exists_generic(struct client *c, int flags)
 {
     long long n = 0;
     for (size_t i = 1; i < c->argc; i++)
-        if (db_lookup_read(c, &c->argv[i])) n++;
+        if (db_lookup_in(c, c->db, c->argv[i].ptr, c->argv[i].len, flags)) n++;
     reply_integer(c, n);
 }
 
+static void cmd_exists(struct client *c) { exists_generic(c, DB_LOOKUP_NOTOUCH); }
+static void cmd_touch(struct client *c) { exists_generic(c, 0); }
+
 static void cmd_type(struct client *c)
 {
-    struct ks_entry *e = db_lookup_read(c, &c->argv[1]);
+    struct ks_entry *e = db_lookup_peek(c, &c->argv[1]);
     reply_simple(c, e ? ks_type_name(ks_entry_type(e)) : "none");
 }
 
@@ -245,7 +249,7 @@ static void cmd_move(struct client *c)
 
 static struct ks_entry *object_lookup(struct client *c)
 {
-    struct ks_entry *e = db_lookup_read(c, &c->argv[2]);
+    struct ks_entry *e = db_lookup_peek(c, &c->argv[2]);
     if (!e) reply_null(c);
     return e;
 }
@@ -267,8 +271,8 @@ static void object_freq(struct client *c)
 
 static void object_idletime(struct client *c)
 {
-    /* No per-key access clock is kept (it would cost every entry bytes): always 0. */
-    if (object_lookup(c)) reply_integer(c, 0);
+    struct ks_entry *e = object_lookup(c);
+    if (e) reply_integer(c, ks_entry_idle_s(db_ks(c), e));
 }
 
 static void object_refcount(struct client *c)
@@ -348,7 +352,7 @@ struct command cmd_table_keys[] = {
     KEY_CMD("del", -2, CMD_WRITE, cmd_del, 1, -1, 1),
     KEY_CMD("unlink", -2, CMD_WRITE | CMD_FAST, cmd_del, 1, -1, 1),
     KEY_CMD("exists", -2, CMD_READONLY | CMD_FAST, cmd_exists, 1, -1, 1),
-    KEY_CMD("touch", -2, CMD_READONLY | CMD_FAST, cmd_exists, 1, -1, 1),
+    KEY_CMD("touch", -2, CMD_READONLY | CMD_FAST, cmd_touch, 1, -1, 1),
     KEY_CMD("type", 2, CMD_READONLY | CMD_FAST, cmd_type, 1, 1, 1),
     KEY_CMD("keys", 2, CMD_READONLY, cmd_keys, 0, 0, 0),
     KEY_CMD("scan", -2, CMD_READONLY, cmd_scan, 0, 0, 0),

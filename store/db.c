@@ -45,6 +45,7 @@ struct ks_entry *db_lookup_in(struct client *c, int db, const char *key, size_t 
     } else {
         e = ks_lookup(ks, key, klen, server_now_ms(c->srv));
     }
+    if (e && !(flags & DB_LOOKUP_NOTOUCH)) ks_entry_touch(ks, e);
     if (!(flags & (DB_LOOKUP_WRITE | DB_LOOKUP_NOSTATS))) {
         if (e)
             c->srv->stats.keyspace_hits++;

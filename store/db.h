@@ -25,6 +25,7 @@
 enum {
     DB_LOOKUP_WRITE = 1 << 0,   /* write semantics (see the file comment) */
     DB_LOOKUP_NOSTATS = 1 << 1, /* a read that does not count hits/misses */
+    DB_LOOKUP_NOTOUCH = 1 << 2, /* leave the key's access time (OBJECT IDLETIME) alone */
 };
 
 /* The keyspace of the client's selected database. */
@@ -42,6 +43,11 @@ struct ks_entry *db_lookup_in(struct client *c, int db, const char *key, size_t 
 static inline struct ks_entry *db_lookup_read(struct client *c, const struct resp_arg *key)
 {
     return db_lookup_in(c, c->db, key->ptr, key->len, 0);
+}
+/* A read that does not count as an access (EXISTS, TYPE, TTL, OBJECT, as Redis). */
+static inline struct ks_entry *db_lookup_peek(struct client *c, const struct resp_arg *key)
+{
+    return db_lookup_in(c, c->db, key->ptr, key->len, DB_LOOKUP_NOTOUCH);
 }
 static inline struct ks_entry *db_lookup_write(struct client *c, const struct resp_arg *key)
 {

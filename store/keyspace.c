@@ -52,6 +52,22 @@ void ks_set_expired_cb(struct ks *ks, ks_expired_fn fn, void *ctx)
 
 void ks_set_replica_mode(struct ks *ks, bool is_replica) { ks->is_replica = is_replica; }
 bool ks_is_replica_mode(const struct ks *ks) { return ks->is_replica; }
+
+#define ACCESS_CLOCK_MASK 0xFFFFFFu
+
+void ks_set_clock(struct ks *ks, int64_t now_ms)
+{
+    ks->clock_s = (uint32_t)((uint64_t)(now_ms / 1000) & ACCESS_CLOCK_MASK);
+}
+
+void ks_entry_touch(struct ks *ks, struct ks_entry *e) { ent_set_access(e, ks->clock_s); }
+
+int64_t ks_entry_idle_s(const struct ks *ks, const struct ks_entry *e)
+{
+    /* Both are seconds mod 2^24: a clock behind the entry's stamp has wrapped once. */
+    uint32_t at = ent_access(e);
+    return (int64_t)((ks->clock_s - at) & ACCESS_CLOCK_MASK);
+}
 size_t ks_count(const struct ks *ks) { return dict_count(&ks->dict); }
 size_t ks_expires_count(const struct ks *ks) { return ks->exp_len; }
 int64_t ks_avg_ttl_ms(const struct ks *ks) { return ks->avg_ttl_ms; }
@@ -209,6 +225,7 @@ static bool ks_store_in_place(struct ks *ks, struct ks_entry *old, const char *k
     uint32_t idx = had_exp ? ent_exp_idx(old) : 0;
     ent_free_replaced_value(old, v);
     ks_ent_write(old, key, klen, exp, v);
+    ent_set_access(old, ks->clock_s);
     if (had_exp && exp >= 0)
         ent_set_exp_idx(old, idx);
     else if (had_exp)
@@ -229,6 +246,7 @@ struct ks_entry *ks_store(struct ks *ks, uint64_t h, struct ks_entry *old, const
 
     struct ks_entry *e = xmalloc(need);
     ks_ent_write(e, key, klen, exp, v); /* before freeing old: key may point into it */
+    ent_set_access(e, ks->clock_s);
     if (!old) {
         dict_add_hashed(&ks->dict, h, &e->link);
         if (exp >= 0) exp_add(ks, e);
@@ -364,6 +382,7 @@ struct ks_entry *ks_entry_set_expire(struct ks *ks, struct ks_entry *e, int64_t 
     size_t new_off = expire_ms >= 0 ? ENT_EXPIRE_BYTES : 0;
     struct ks_entry *n = xmalloc(ENT_HEADER_BYTES + new_off + tail);
     n->flags = (uint8_t)((e->flags & ~ENT_HAS_EXPIRE) | (expire_ms >= 0 ? ENT_HAS_EXPIRE : 0u));
+    memcpy(n->access_s, e->access_s, sizeof n->access_s);
     if (expire_ms >= 0) memcpy(n->data, &expire_ms, 8);
     memcpy(n->data + new_off, e->data + old_off, tail);
     struct dict_entry **slot = dict_slot_of(&ks->dict, &e->link);
@@ -425,6 +444,7 @@ struct ks_entry *ks_rename(struct ks *ks, struct ks_entry *src, const char *dst,
     uint64_t h = dict_hash(dst, dlen);
     struct ks_entry *old = (struct ks_entry *)dict_find_hashed(&ks->dict, h, dst, dlen);
     struct ks_entry *e = ks_store(ks, h, old, dst, dlen, &v, ent_expire(src), false);
+    ent_set_access(e, ent_access(src)); /* RENAME moves the value: its idle time goes along */
     ks_unlink(ks, src);
     free(src); /* not ent_free: its value now belongs to e */
     return e;

@@ -97,6 +97,9 @@ void ks_destroy(struct ks *ks);
 void ks_set_expired_cb(struct ks *ks, ks_expired_fn fn, void *ctx);
 /* Replica mode: lazy expiry hides instead of deleting; ks_expire_cycle does nothing. */
 void ks_set_replica_mode(struct ks *ks, bool is_replica);
+/* The access clock stamped on every entry written (ks_store and the calls built on it) or
+ * touched: the caller advances it (the server's cron, like Redis's LRU clock, 1 s resolution). */
+void ks_set_clock(struct ks *ks, int64_t now_ms);
 bool ks_is_replica_mode(const struct ks *ks);
 
 /* ---- whole keyspace ----------------------------------------------------------------------- */
@@ -139,6 +142,10 @@ enum ks_type ks_entry_type(const struct ks_entry *e);
 const char *ks_entry_encoding(const struct ks_entry *e);
 /* Absolute expiry in unix ms, or KS_NO_EXPIRE. */
 int64_t ks_entry_expire_ms(const struct ks_entry *e);
+/* Seconds since the entry was last written or touched, by the ks clock (OBJECT IDLETIME). */
+int64_t ks_entry_idle_s(const struct ks *ks, const struct ks_entry *e);
+/* Record an access at the current ks clock (a read; writes stamp the entry themselves). */
+void ks_entry_touch(struct ks *ks, struct ks_entry *e);
 /* TYPE reply name: "string", "list", "set", "zset", "hash". */
 const char *ks_type_name(enum ks_type type);
 /* Object value of a non-string entry (ASSERTs the type is not string). */

@@ -3,10 +3,13 @@
  * One allocation holds the dict chain pointer, a flags byte, the optional expiry, the key and the
  * value, so a small string key costs a single malloc chunk:
  *
- *   +--------+-------+--------------------------+-------------+-----+-----------------------+
- *   | next 8 | flags | [expire_ms 8][exp_idx 4] | varint klen | key | value (by kind)       |
- *   +--------+-------+--------------------------+-------------+-----+-----------------------+
+ *   +--------+-------+----------+--------------------------+-------------+-----+-----------------+
+ *   | next 8 | flags | access 3 | [expire_ms 8][exp_idx 4] | varint klen | key | value (by kind) |
+ *   +--------+-------+----------+--------------------------+-------------+-----+-----------------+
  *   flags: bits 0-2 type (enum ks_type), bits 3-4 kind (INT/EMB/RAW/OBJ), bit 5 has-expire.
+ *   access: the ks clock (seconds, 24 bits, wrapping every 194 days) when the key was last
+ *   written or read (OBJECT IDLETIME). Three bytes per key: a 16-byte key with a 16-byte
+ *   value stays in the same malloc size class.
  *   value: INT 8-byte int64 | EMB varint vlen + bytes | RAW pointer to struct ks_raw |
  *          OBJ ops pointer + object pointer.
  *   Multi-byte fields are unaligned and accessed with memcpy.
@@ -35,6 +38,7 @@ enum ks_kind { KIND_INT = 0, KIND_EMB = 1, KIND_RAW = 2, KIND_OBJ = 3 };
 struct ks_entry {
     struct dict_entry link;
     uint8_t flags;
+    uint8_t access_s[3]; /* little-endian, ks->clock_s at the last access */
     unsigned char data[];
 };
 #define ENT_HEADER_BYTES offsetof(struct ks_entry, data)
@@ -55,8 +59,22 @@ struct ks {
     struct rng rng;
     ks_expired_fn expired_fn;
     void *expired_ctx;
+    uint32_t clock_s; /* access clock: seconds mod 2^24, set by ks_set_clock */
     bool is_replica;
 };
+
+static inline void ent_set_access(struct ks_entry *e, uint32_t clock_s)
+{
+    e->access_s[0] = (uint8_t)clock_s;
+    e->access_s[1] = (uint8_t)(clock_s >> 8);
+    e->access_s[2] = (uint8_t)(clock_s >> 16);
+}
+
+static inline uint32_t ent_access(const struct ks_entry *e)
+{
+    return (uint32_t)e->access_s[0] | (uint32_t)e->access_s[1] << 8 |
+           (uint32_t)e->access_s[2] << 16;
+}
 
 /* ---- varints (LEB128, little-endian groups of 7 bits) ------------------------------------- */
 

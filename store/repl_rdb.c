@@ -193,6 +193,7 @@ struct repl_load *repl_load_create(const struct server *srv)
     for (int i = 0; i < srv->ndb; i++) {
         ld->dbs[i] = ks_create(rng_next(&seed_rng) ^ (uint64_t)i);
         ks_set_replica_mode(ld->dbs[i], true);
+        ks_set_clock(ld->dbs[i], server_now_ms(srv)); /* loaded keys count as just written */
     }
     ld->hlim.max_listpack_entries = (size_t)srv->cfg.hash_max_listpack_entries;
     ld->hlim.max_listpack_value = (size_t)srv->cfg.hash_max_listpack_value;

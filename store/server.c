@@ -171,6 +171,7 @@ static int64_t server_cron(struct loop *l, uint64_t id, void *data)
     struct server *srv = data;
     int64_t now = server_now_ms(srv);
     for (int i = 0; i < srv->ndb; i++) {
+        ks_set_clock(srv->db[i], now);
         if (!server_is_replica(srv)) ks_expire_cycle(srv->db[i], now, EXPIRE_SAMPLES_PER_CYCLE);
         ks_rehash_step(srv->db[i], 100);
     }
@@ -248,6 +249,7 @@ int server_init(struct server *srv, char *err, size_t errlen)
     srv->db = xcalloc((size_t)srv->ndb, sizeof *srv->db);
     for (int i = 0; i < srv->ndb; i++) {
         srv->db[i] = ks_create(rng_next(&srv->rng));
+        ks_set_clock(srv->db[i], server_now_ms(srv));
         ks_set_expired_cb(srv->db[i], on_key_expired, srv);
     }
     srv->pubsub = pubsub_create();

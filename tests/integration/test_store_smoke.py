@@ -10,6 +10,7 @@ import re
 import signal
 
 import pytest
+import redis
 
 import vigiltest
 from vigiltest import ConnectionClosed
@@ -65,3 +66,37 @@ def test_bad_config_file_exits_1_with_file_line_column_errors(test_dir):
     err = proc.err_text()
     assert re.search(re.escape(path) + r":3:1: ", err), err
     assert re.search(re.escape(path) + r":4:\d+: ", err), err
+
+
+def test_object_idletime_counts_from_the_last_access_not_from_peeks(store):
+    client = store.client()
+    client.set("idle:k", "v")
+    # Idle time has a one-second resolution (as Redis): poll until it moves off 0.
+    vigiltest.wait_until(lambda: client.object("idletime", "idle:k") >= 1, 10,
+                         "OBJECT IDLETIME to reach 1 s")
+    # EXISTS, TYPE, TTL and OBJECT itself look at the key without counting as an access.
+    assert client.exists("idle:k") == 1
+    assert client.type("idle:k") == b"string"
+    assert client.ttl("idle:k") == -1
+    assert client.object("idletime", "idle:k") >= 1
+    assert client.get("idle:k") == b"v"
+    assert client.object("idletime", "idle:k") == 0
+    vigiltest.wait_until(lambda: client.object("idletime", "idle:k") >= 1, 10,
+                         "OBJECT IDLETIME to reach 1 s again")
+    assert client.touch("idle:k") == 1
+    assert client.object("idletime", "idle:k") == 0
+    assert client.object("idletime", "idle:missing") is None
+
+
+def test_persistence_settings_report_none_and_refuse_to_enable(store):
+    if vigiltest.target_kind() == "redis":
+        pytest.skip("Redis persists; vigil-store has no snapshots or append-only file")
+    client = store.client()
+    # redis-benchmark and other tools read these two; they must exist and tell the truth.
+    assert client.config_get("save") == {"save": ""}
+    assert client.config_get("appendonly") == {"appendonly": "no"}
+    for key, value in (("save", "900 1"), ("appendonly", "yes")):
+        with pytest.raises(redis.exceptions.ResponseError) as err:
+            client.config_set(key, value)
+        assert "CONFIG SET failed (possibly related to argument '%s')" % key in str(err.value)
+    assert client.config_set("save", "") is True

@@ -482,3 +482,39 @@ Test(keyspace, million_small_string_keys_fit_memory_target)
     ks_destroy(ks);
 #endif
 }
+
+/* ---- access clock (OBJECT IDLETIME) -----------------------------------------------------------
+ */
+
+Test(keyspace, idle_time_counts_from_the_last_write_or_touch)
+{
+    struct ks *ks = ks_create(1);
+    ks_set_clock(ks, 1000000); /* 1,000 s */
+    struct ks_entry *e = set_str(ks, "k", "v", -1);
+    cr_assert_eq(ks_entry_idle_s(ks, e), 0);
+    ks_set_clock(ks, 1007500);
+    cr_assert_eq(ks_entry_idle_s(ks, e), 7, "whole seconds, rounded down");
+    ks_entry_touch(ks, e);
+    cr_assert_eq(ks_entry_idle_s(ks, e), 0);
+    ks_set_clock(ks, 1010000);
+    e = set_str(ks, "k", "overwritten", -1);
+    cr_assert_eq(ks_entry_idle_s(ks, e), 0, "a write is an access");
+    ks_destroy(ks);
+}
+
+Test(keyspace, idle_time_survives_rename_ttl_changes_and_clock_wrap)
+{
+    struct ks *ks = ks_create(1);
+    int64_t wrap_s = 1 << 24;
+    ks_set_clock(ks, (wrap_s - 2) * 1000); /* two seconds before the 24-bit clock wraps */
+    struct ks_entry *e = set_str(ks, "src", "v", -1);
+    ks_set_clock(ks, (wrap_s + 3) * 1000);
+    cr_assert_eq(ks_entry_idle_s(ks, e), 5);
+    e = ks_entry_set_expire(ks, e, 99999999999LL); /* the entry is rebuilt with a TTL */
+    cr_assert_eq(ks_entry_idle_s(ks, e), 5);
+    e = ks_rename(ks, e, "dst", 3);
+    cr_assert_eq(ks_entry_idle_s(ks, e), 5, "RENAME keeps the value and its idle time");
+    e = ks_entry_set_expire(ks, e, -1);
+    cr_assert_eq(ks_entry_idle_s(ks, e), 5);
+    ks_destroy(ks);
+}

@@ -30,7 +30,8 @@ size_t blocking_ready_key_index(const struct client *c, const struct resp_arg *k
 void blocking_unblock_client(struct client *c, bool timed_out);
 /* A key received data. */
 void blocking_signal_key(struct server *srv, int db, const char *key, size_t klen);
-/* Serve clients on keys signalled since the last call (before-sleep). */
+/* Serve clients on keys signalled since the last call: after every command a client sends (as
+ * Redis does) and in before-sleep for keys filled any other way. Cheap when nothing is ready. */
 void blocking_serve_ready(struct server *srv);
 /* Retry every client blocked without keys (WAIT) after a replication ACK. */
 void blocking_recheck_waiters(struct server *srv);

@@ -213,6 +213,9 @@ void client_process_input(struct client *c)
             command_execute(c);
             if (c->flags & CLIENT_MASTER) repl_master_client_processed(c, consumed);
             client_reset_argv(c);
+            /* As Redis: clients blocked on keys this command filled are served before the next
+             * command, so a command pipelined behind a push already sees the element gone. */
+            blocking_serve_ready(c->srv);
         }
         /* The bytes stay valid until here: argv pointed into them during the command. */
         buf_consume(&c->query, consumed);

@@ -144,6 +144,18 @@ def test_multi_key_pop_is_served_from_the_key_that_woke_it(store, admin):
     assert admin.call("LRANGE", "wk1", "0", "-1") == [b"one"]
 
 
+def test_blocked_client_is_served_before_the_next_pipelined_command(store, admin):
+    # Redis serves blocked clients right after the command that pushed, so a command pipelined
+    # behind the push in the same packet already sees the element gone.
+    conn = store.raw()
+    block(admin, conn, "BLPOP", "pipeq", "0")
+    admin.send_raw(b"*3\r\n$5\r\nRPUSH\r\n$5\r\npipeq\r\n$1\r\nx\r\n"
+                   b"*2\r\n$4\r\nLLEN\r\n$5\r\npipeq\r\n")
+    assert admin.read_reply(timeout_s=DEADLINE_S) == 1
+    assert admin.read_reply(timeout_s=DEADLINE_S) == 0
+    assert conn.read_reply(timeout_s=DEADLINE_S) == [b"pipeq", b"x"]
+
+
 def test_blocked_client_keeps_its_place_when_the_data_is_gone_again(store, admin):
     first, second = store.raw(), store.raw()
     block(admin, first, "BLPOP", "gone", "0")

@@ -12,8 +12,8 @@
  *   CFG_INT           long long               decimal integer within [min, max]
  *   CFG_DURATION      int64_t milliseconds    500ms, 10s, 2m, 1h (case-insensitive) or a bare
  *                                             number in units of unit_ms (1 or 1000), [min, max] ms
- *   CFG_SIZE          long long bytes         100b, 512k/kb, 64m/mb, 1g/gb (case-insensitive;
- *                                             k = kb = 1024, unlike redis.conf where 1k = 1000)
+ *   CFG_SIZE          long long bytes         100b, 512kb, 64mb, 1gb (powers of 1024) or 500k, 2m,
+ *                                             1g (powers of 1000, as redis.conf), case-insensitive,
  *                                             or bare bytes, [min, max] bytes
  *   CFG_STRING        char * (owned, or NULL) length in bytes within [min, max]; valid UTF-8, no
  * NUL CFG_ENUM          int                     index into enum_names (case-insensitive match)

@@ -21,10 +21,11 @@ struct unit {
 static const struct unit duration_out[] = {{"h", 3600000}, {"m", 60000}, {"s", 1000}, {"ms", 1}};
 static const struct unit size_out[] = {
     {"gb", 1LL << 30}, {"mb", 1LL << 20}, {"kb", 1024}, {"b", 1}};
-/* Accepted suffixes (case-insensitive). k and kb both mean 1024 (redis.conf reads 1k as 1000). */
+/* Accepted suffixes (case-insensitive), read as redis.conf reads them: k, m, g are powers of
+ * 1000 and kb, mb, gb powers of 1024, so a value copied from a Redis setup means the same bytes. */
 static const struct unit duration_in[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}};
-static const struct unit size_in[] = {{"b", 1},         {"k", 1024},       {"kb", 1024},
-                                      {"m", 1LL << 20}, {"mb", 1LL << 20}, {"g", 1LL << 30},
+static const struct unit size_in[] = {{"b", 1},         {"k", 1000},       {"kb", 1024},
+                                      {"m", 1000000},   {"mb", 1LL << 20}, {"g", 1000000000LL},
                                       {"gb", 1LL << 30}};
 
 /* The effective bounds; see the table in config.h for what min == max == 0 means. */

@@ -4,6 +4,7 @@
  * output carry over. */
 #include "store/store_config.h"
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,15 +23,16 @@ static int parse_size_token(const char *tok, long long *out)
     char *end;
     long long v = strtoll(tok, &end, 10);
     if (end == tok || v < 0) return -1;
-    long long mul = 1;
-    if (strcasecmp(end, "k") == 0 || strcasecmp(end, "kb") == 0)
-        mul = 1024;
-    else if (strcasecmp(end, "m") == 0 || strcasecmp(end, "mb") == 0)
-        mul = 1024 * 1024;
-    else if (strcasecmp(end, "g") == 0 || strcasecmp(end, "gb") == 0)
-        mul = 1024LL * 1024 * 1024;
-    else if (*end != '\0' && strcasecmp(end, "b") != 0)
-        return -1;
+    /* As redis.conf: k/m/g are powers of 1000, kb/mb/gb powers of 1024. */
+    static const struct {
+        const char *suffix;
+        long long mul;
+    } units[] = {{"", 1},        {"b", 1},          {"k", 1000},       {"kb", 1024},
+                 {"m", 1000000}, {"mb", 1LL << 20}, {"g", 1000000000}, {"gb", 1LL << 30}};
+    long long mul = 0;
+    for (size_t i = 0; i < sizeof units / sizeof units[0] && !mul; i++)
+        if (strcasecmp(end, units[i].suffix) == 0) mul = units[i].mul;
+    if (!mul || v > LLONG_MAX / mul) return -1;
     *out = v * mul;
     return 0;
 }

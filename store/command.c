@@ -121,6 +121,7 @@ void command_propagate_also(struct client *c, size_t argc, const struct resp_arg
 {
     struct server *srv = c->srv;
     srv->prop_overridden = true;
+    if (!repl_stream_wanted(srv)) return;
     resp_write_command(&srv->prop_buf, argc, argv);
     srv->prop_count++;
     srv->prop_db = c->db;
@@ -199,7 +200,8 @@ void command_call(struct client *c, struct command *cmd)
     if (srv->stats.total_error_replies != errors_before) cmd->failed_calls++;
     srv->stats.numcommands++;
     c->last_cmd = cmd;
-    if (!srv->prop_overridden && srv->dirty != dirty_before && (cmd->flags & CMD_WRITE)) {
+    if (!srv->prop_overridden && srv->dirty != dirty_before && (cmd->flags & CMD_WRITE) &&
+        repl_stream_wanted(srv)) {
         resp_write_command(&srv->prop_buf, c->argc, c->argv);
         srv->prop_count++;
         srv->prop_db = c->db;

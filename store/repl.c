@@ -106,11 +106,18 @@ long long repl_min_reader_offset(const struct repl *r)
     return min;
 }
 
+bool repl_stream_wanted(const struct server *srv)
+{
+    const struct repl *r = srv->repl;
+    /* A replica's history is its master's stream (forwarded verbatim to its own replicas); a
+     * master nobody ever asked for the stream keeps no backlog, as Redis. */
+    return !r->link && (r->backlog || r->replicas);
+}
+
 void repl_feed(struct server *srv, int db, const char *bytes, size_t len)
 {
     struct repl *r = srv->repl;
-    if (len == 0 || r->link) return;         /* a replica's history is its master's stream */
-    if (!r->backlog && !r->replicas) return; /* nobody ever asked for the stream */
+    if (len == 0 || !repl_stream_wanted(srv)) return;
     if (db != r->stream_db) {
         char dbs[16];
         int n = snprintf(dbs, sizeof dbs, "%d", db);

@@ -14,6 +14,9 @@ void repl_destroy(struct repl *r);
 
 /* Master side: append an already-encoded command (RESP array) executed in db to the stream.
  * Ignored on a replica: its stream is its master's, applied verbatim. */
+/* False while nothing would read the replication stream (no replica and no backlog yet, or we
+ * are a replica): the command layer then skips encoding what it would propagate. */
+bool repl_stream_wanted(const struct server *srv);
 void repl_feed(struct server *srv, int db, const char *bytes, size_t len);
 /* The stream's current offset (master_repl_offset). */
 long long repl_offset(const struct server *srv);

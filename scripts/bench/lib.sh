@@ -225,6 +225,12 @@ bench_spawn_store() {
                 --repl-diskless-sync yes --repl-diskless-sync-delay 0)
     if [ "$(bench_kind "$side")" = redis ]; then
         args+=(--save "" --appendonly no --protected-mode no)
+    else
+        # BENCH_VIGIL_STORE_ARGS: extra settings for vigil-store only, split on spaces
+        # (e.g. "--busy-poll-us 0" to measure without busy polling).
+        local extra=()
+        read -r -a extra <<<"${BENCH_VIGIL_STORE_ARGS:-}"
+        args+=("${extra[@]}")
     fi
     bench_spawn "$dir/store.log" "$bin" "${args[@]}" "$@"
 }

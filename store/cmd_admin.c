@@ -153,8 +153,7 @@ static void config_get(struct client *c)
 static int config_apply_side_effects(struct server *srv, const char *key, char *err, size_t errlen)
 {
     if (strcasecmp(key, "client-output-buffer-limit") == 0)
-        return store_config_parse_obuf(srv->cfg.client_output_buffer_limit, srv->cfg.obuf, err,
-                                       errlen);
+        return store_config_apply_obuf(&srv->cfg, err, errlen);
     server_apply_config(srv);
     return 0;
 }

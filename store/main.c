@@ -58,8 +58,9 @@ static int load_config(struct server *srv, int argc, char **argv)
         cfg_apply_args(&store_config_schema, &srv->cfg, argc - i, argv + i, NULL, &errs);
     if (errs.count == 0) {
         char err[256];
-        if (store_config_parse_obuf(srv->cfg.client_output_buffer_limit, srv->cfg.obuf, err,
-                                    sizeof err) != 0)
+        /* Classes the setting leaves out keep Redis's defaults. */
+        store_config_parse_obuf(STORE_CONFIG_OBUF_DEFAULT, srv->cfg.obuf, err, sizeof err);
+        if (store_config_apply_obuf(&srv->cfg, err, sizeof err) != 0)
             cfg_errors_addf(&errs, "client-output-buffer-limit: %s", err);
     }
     if (errs.count) {

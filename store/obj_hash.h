@@ -6,8 +6,9 @@
  *   "hashtable" a dict of entries (chain pointer + both strings in one allocation).
  * A listpack hash converts (once, never back) when an insert makes it hold more than
  * max_listpack_entries pairs, or when a field or value longer than max_listpack_value bytes is
- * stored (Redis's hash-max-listpack-entries 128 / hash-max-listpack-value 64; the limits are passed
- * in by the caller, which owns the config, so CONFIG SET takes effect on the next write).
+ * stored (redis-server's built-in hash-max-listpack-entries 512 / hash-max-listpack-value 64; the
+ * limits are passed in by the caller, which owns the config, so CONFIG SET takes effect on the next
+ * write).
  *
  * Field/value pointers returned by get/iter/random/scan are borrowed: valid until the hash is
  * modified. Keys with an empty hash must be deleted by the caller (the command).
@@ -29,7 +30,7 @@ struct obj_hash_limits {
     size_t max_listpack_entries; /* hash-max-listpack-entries */
     size_t max_listpack_value;   /* hash-max-listpack-value (bytes) */
 };
-#define OBJ_HASH_LIMITS_DEFAULT ((struct obj_hash_limits){128, 64})
+#define OBJ_HASH_LIMITS_DEFAULT ((struct obj_hash_limits){512, 64})
 
 /* For ks_add_obj(ks, key, klen, &obj_hash_ops, obj_hash_create()). */
 extern const struct ks_obj_ops obj_hash_ops;

@@ -83,6 +83,24 @@ int store_config_parse_obuf(const char *text, struct obuf_limit out[OBUF_CLASSES
     return 0;
 }
 
+int store_config_apply_obuf(struct store_config *cfg, char *err, size_t errlen)
+{
+    if (!cfg->client_output_buffer_limit) return 0;
+    if (store_config_parse_obuf(cfg->client_output_buffer_limit, cfg->obuf, err, errlen) != 0)
+        return -1;
+    static const char *const names[OBUF_CLASSES] = {"normal", "slave", "pubsub"};
+    char text[256];
+    size_t used = 0;
+    for (int i = 0; i < OBUF_CLASSES; i++) {
+        used += (size_t)snprintf(text + used, sizeof text - used, "%s%s %lld %lld %lld",
+                                 i ? " " : "", names[i], cfg->obuf[i].hard_bytes,
+                                 cfg->obuf[i].soft_bytes, cfg->obuf[i].soft_seconds);
+    }
+    free(cfg->client_output_buffer_limit);
+    cfg->client_output_buffer_limit = xstrdup(text);
+    return 0;
+}
+
 static int validate_obuf(const void *p, char *err, size_t errlen)
 {
     const char *const *text = p;
@@ -203,9 +221,10 @@ static const struct cfg_field store_fields[] = {
     {.key = "client-output-buffer-limit",
      .type = CFG_STRING,
      .offset = F(client_output_buffer_limit),
-     .def = "normal 0 0 0 replica 256mb 64mb 60 pubsub 32mb 8mb 60",
+     .def = STORE_CONFIG_OBUF_DEFAULT,
      .validate = validate_obuf,
-     .help = "Per class: <class> <hard> <soft> <soft seconds>, as Redis."},
+     .help = "Per class (normal, replica or slave, pubsub): <class> <hard> <soft> <soft "
+             "seconds>, as Redis; classes not given keep their limits."},
     {.key = "enable-debug-command",
      .type = CFG_BOOL,
      .offset = F(enable_debug_command),
@@ -245,7 +264,7 @@ static const struct cfg_field store_fields[] = {
      .offset = F(hash_max_listpack_entries),
      .min = 0,
      .max = BIG,
-     .def = "128",
+     .def = "512",
      .help = "Compact hash encoding up to this many fields."},
     {.key = "hash-max-listpack-value",
      .type = CFG_INT,

@@ -68,5 +68,14 @@ extern const struct cfg_schema store_config_schema;
  * limits; classes not named keep their value. 0 or -1 with a message. */
 int store_config_parse_obuf(const char *text, struct obuf_limit out[OBUF_CLASSES], char *err,
                             size_t errlen);
+/* Redis's defaults, in the form CONFIG GET shows. */
+#define STORE_CONFIG_OBUF_DEFAULT                                                                  \
+    "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"
+
+/* Parse cfg->client_output_buffer_limit on top of cfg->obuf (the defaults at startup, the
+ * current limits for CONFIG SET), then rewrite the text in Redis's canonical form
+ * ("normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"), which is what
+ * CONFIG GET shows. 0 or -1 with a message (nothing changed). */
+int store_config_apply_obuf(struct store_config *cfg, char *err, size_t errlen);
 
 #endif

@@ -48,9 +48,12 @@ static struct obj_list *list_get(struct client *c, const struct resp_arg *key, b
     return ks_entry_obj(e);
 }
 
+/* A new list at key, its nodes sized by list-max-listpack-size as configured now (Redis 7.0
+ * fixes a list's node size when it creates the list). */
 static struct obj_list *list_create_at(struct client *c, const struct resp_arg *key)
 {
-    struct obj_list *l = obj_list_create();
+    struct obj_list_limits lim = {c->srv->cfg.list_max_listpack_size};
+    struct obj_list *l = obj_list_create(&lim);
     ks_add_obj(db_ks(c), key->ptr, key->len, &obj_list_ops, l);
     return l;
 }

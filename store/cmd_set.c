@@ -10,6 +10,10 @@
  * SPOP_PROPAGATE_BATCH members in one MULTI/EXEC for a large count; Redis 7.0 sends one SREM per
  * member in a MULTI), or DEL key when the count took the whole set.
  * SRANDMEMBER changes nothing and is never propagated.
+ *
+ * Encodings follow the config at the time of the write (set_limits), as Redis 7.0 picks them:
+ * a new key's encoding comes from its first member (SADD, SMOVE), a *STORE result is built from
+ * an empty intset member by member, and SPOP with a count that leaves few members rebuilds them.
  */
 #include <limits.h>
 #include <stdlib.h>
@@ -31,8 +35,20 @@
 #define SRANDMEMBER_MAX_PICKS (1LL << 24)
 /* SPOP with a count reaches replicas as SREM commands of at most this many members. */
 #define SPOP_PROPAGATE_BATCH 1024
+/* When SPOP's count is at least this many times what it leaves, Redis 7.0 builds a new set of
+ * the few members left instead of removing the many (so their encoding is chosen afresh). */
+#define SPOP_REBUILD_RATIO 5
 
 /* ---- shared helpers ---------------------------------------------------------------------- */
+
+/* The encoding limits configured now (CONFIG SET applies to the next write). */
+static struct obj_set_limits set_limits(const struct client *c)
+{
+    const struct store_config *cfg = &c->srv->cfg;
+    return (struct obj_set_limits){(size_t)cfg->set_max_intset_entries,
+                                   (size_t)cfg->set_max_listpack_entries,
+                                   (size_t)cfg->set_max_listpack_value};
+}
 
 /* The set at key. NULL when absent (nothing replied) or of another type (*err set, WRONGTYPE
  * replied). */
@@ -75,12 +91,15 @@ static void cmd_sadd(struct client *c)
     bool err;
     struct obj_set *s = set_get(c, key, true, &err);
     if (err) return;
+    struct obj_set_limits lim = set_limits(c);
     if (!s) {
-        s = obj_set_create_for(c->argv[2].ptr, c->argv[2].len, c->argc - 2);
+        /* Redis 7.0 picks the encoding from the first member alone and converts later. */
+        s = obj_set_create_for(c->argv[2].ptr, c->argv[2].len, 1, &lim);
         ks_add_obj(db_ks(c), key->ptr, key->len, &obj_set_ops, s);
     }
     long long added = 0;
-    for (size_t i = 2; i < c->argc; i++) added += obj_set_add(s, c->argv[i].ptr, c->argv[i].len);
+    for (size_t i = 2; i < c->argc; i++)
+        added += obj_set_add(s, c->argv[i].ptr, c->argv[i].len, &lim);
     reply_integer(c, added);
     if (added) {
         db_key_modified(c, key);
@@ -162,13 +181,14 @@ static void cmd_smove(struct client *c)
         return;
     }
     if (obj_set_card(ss) == 0) ks_delete(db_ks(c), src->ptr, src->len);
+    struct obj_set_limits lim = set_limits(c);
     if (!ds) {
-        ds = obj_set_create_for(m->ptr, m->len, 1);
+        ds = obj_set_create_for(m->ptr, m->len, 1, &lim);
         ks_add_obj(db_ks(c), dst->ptr, dst->len, &obj_set_ops, ds);
     }
     db_key_modified(c, src);
     c->srv->dirty++;
-    if (obj_set_add(ds, m->ptr, m->len)) {
+    if (obj_set_add(ds, m->ptr, m->len, &lim)) {
         db_key_modified(c, dst);
         c->srv->dirty++;
     }
@@ -209,6 +229,7 @@ static void spop_propagate(struct client *c, const struct popped *p)
 /* SPOP key count: count < card (the whole-set case is handled by the caller). */
 static void spop_some(struct client *c, struct obj_set *s, size_t count)
 {
+    bool rebuild = (obj_set_card(s) - count) * SPOP_REBUILD_RATIO <= count;
     struct popped p = {.ends = xmalloc(count * sizeof(size_t))};
     struct buf one;
     buf_init(&p.bytes);
@@ -218,6 +239,10 @@ static void spop_some(struct client *c, struct obj_set *s, size_t count)
         reply_bulk(c, one.data, one.len);
         buf_append(&p.bytes, one.data, one.len);
         p.ends[p.n++] = p.bytes.len;
+    }
+    if (rebuild) {
+        struct obj_set_limits lim = set_limits(c);
+        obj_set_reencode(s, &lim);
     }
     spop_propagate(c, &p);
     buf_free(&one);
@@ -356,17 +381,18 @@ static bool sets_collect(struct client *c, const struct resp_arg *keys, size_t n
     return true;
 }
 
-static struct obj_set *sets_compute(enum set_op op, struct obj_set *const *sets, size_t n)
+static struct obj_set *sets_compute(enum set_op op, struct obj_set *const *sets, size_t n,
+                                    const struct obj_set_limits *lim)
 {
     switch (op) {
     case SET_OP_INTER:
-        return obj_set_inter(sets, n);
+        return obj_set_inter(sets, n, lim);
     case SET_OP_UNION:
-        return obj_set_union(sets, n);
+        return obj_set_union(sets, n, lim);
     case SET_OP_DIFF:
         break;
     }
-    return obj_set_diff(sets, n);
+    return obj_set_diff(sets, n, lim);
 }
 
 /* Store result under dst (or delete dst when empty) and reply its cardinality. Takes result. */
@@ -399,7 +425,8 @@ static void set_op_generic(struct client *c, const struct resp_arg *keys, size_t
         free(sets);
         return;
     }
-    struct obj_set *result = sets_compute(op, sets, n);
+    struct obj_set_limits lim = set_limits(c);
+    struct obj_set *result = sets_compute(op, sets, n, &lim);
     free(sets);
     if (dst) {
         set_store_result(c, dst, result);

@@ -33,6 +33,12 @@
 
 /* ---- shared with cmd_zset_range.c and cmd_zset_store.c ------------------------------------ */
 
+struct obj_zset_limits zset_limits(const struct client *c)
+{
+    return (struct obj_zset_limits){(size_t)c->srv->cfg.zset_max_listpack_entries,
+                                    (size_t)c->srv->cfg.zset_max_listpack_value};
+}
+
 struct obj_zset *zset_get(struct client *c, const struct resp_arg *key, bool write, bool *err)
 {
     *err = false;
@@ -135,16 +141,17 @@ static void zadd_generic(struct client *c, int flags)
     if (err) goto done;
     long long added = 0, updated = 0, processed = 0;
     double score = 0;
+    struct obj_zset_limits lim = zset_limits(c);
     if (!z && !(flags & OBJ_ZADD_XX)) {
         /* Redis 7.0 picks the encoding from the first member alone and converts later. */
-        z = obj_zset_create_hint(1, c->argv[scoreidx + 1].len);
+        z = obj_zset_create_hint(1, c->argv[scoreidx + 1].len, &lim);
         ks_add_obj(db_ks(c), key->ptr, key->len, &obj_zset_ops, z);
     }
     for (size_t j = 0; z && j < elements; j++) {
         const struct resp_arg *m = &c->argv[scoreidx + 2 * j + 1];
         int out = 0;
-        double stored = zset_store_score(z, scores[j], m->ptr, m->len);
-        if (obj_zset_add(z, stored, m->ptr, m->len, flags, &out, &score) != 0) {
+        double stored = zset_store_score(z, scores[j], m->ptr, m->len, &lim);
+        if (obj_zset_add(z, stored, m->ptr, m->len, flags, &out, &score, &lim) != 0) {
             reply_error(c, OBJ_ZSET_ERR_NAN_MSG);
             goto done;
         }

@@ -17,6 +17,9 @@
 #include "store/obj_zset.h"
 #include "store/server.h"
 
+/* The encoding limits configured now (CONFIG SET applies to the next write). */
+struct obj_zset_limits zset_limits(const struct client *c);
+
 /* The sorted set at key. NULL when absent (nothing replied) or of another type (*err set,
  * WRONGTYPE replied). */
 struct obj_zset *zset_get(struct client *c, const struct resp_arg *key, bool write, bool *err);
@@ -35,9 +38,10 @@ int zset_parse_score_range(struct client *c, const struct resp_arg *min, const s
 
 /* The score to add for member m to z: Redis 7.0 keeps listpack scores as text (integral values
  * as integers), so a -0 stored in a set that is (and stays) a listpack reads back as 0. */
-double zset_store_score(struct obj_zset *z, double score, const char *m, size_t len);
+double zset_store_score(struct obj_zset *z, double score, const char *m, size_t len,
+                        const struct obj_zset_limits *lim);
 /* The same rule applied to a finished *STORE result that ended up a listpack. */
-void zset_fix_negative_zero(struct obj_zset *z);
+void zset_fix_negative_zero(struct obj_zset *z, const struct obj_zset_limits *lim);
 
 /* Store result under dst, replacing any value and TTL (or delete dst when the result is empty),
  * and reply the cardinality. Takes ownership of result. */

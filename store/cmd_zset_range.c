@@ -138,6 +138,7 @@ struct zr_sink {
     struct client *c;
     bool withscores;
     struct obj_zset *dst;
+    struct obj_zset_limits lim; /* dst's encoding limits */
     size_t n;
 };
 
@@ -147,8 +148,8 @@ static void zr_emit(struct zr_sink *s, const struct obj_zset_entry *e)
     if (s->dst) {
         int out;
         double ns;
-        double score = zset_store_score(s->dst, e->score, e->m, e->len);
-        obj_zset_add(s->dst, score, e->m, e->len, 0, &out, &ns);
+        double score = zset_store_score(s->dst, e->score, e->m, e->len, &s->lim);
+        obj_zset_add(s->dst, score, e->m, e->len, 0, &out, &ns, &s->lim);
         return;
     }
     zset_reply_entry(s->c, e->m, e->len, e->score, s->withscores);
@@ -193,8 +194,8 @@ static void zrange_generic(struct client *c, size_t key_idx, size_t dst_idx, enu
     bool err;
     struct obj_zset *z = zset_get(c, &c->argv[key_idx], false, &err);
     if (err) return;
-    struct zr_sink s = {.c = c, .withscores = r.withscores};
-    if (dst_idx) s.dst = obj_zset_create();
+    struct zr_sink s = {.c = c, .withscores = r.withscores, .lim = zset_limits(c)};
+    if (dst_idx) s.dst = obj_zset_create(); /* Redis 7.0: a listpack that converts as it grows */
     if (!z) {
         if (!s.dst) reply_empty_array(c);
     } else if (r.type == ZR_RANK) {

@@ -53,17 +53,16 @@ static bool zset_is_listpack(const struct obj_zset *z)
     return strcmp(obj_zset_encoding_name(z), "listpack") == 0;
 }
 
-double zset_store_score(struct obj_zset *z, double score, const char *m, size_t len)
+double zset_store_score(struct obj_zset *z, double score, const char *m, size_t len,
+                        const struct obj_zset_limits *lim)
 {
     if (score != 0 || !signbit(score) || !zset_is_listpack(z)) return score;
     double cur;
-    bool stays =
-        obj_zset_score(z, m, len, &cur) ||
-        (obj_zset_card(z) < OBJ_ZSET_MAX_LISTPACK_ENTRIES && len <= OBJ_ZSET_MAX_LISTPACK_VALUE);
+    bool stays = obj_zset_score(z, m, len, &cur) || obj_zset_listpack_fits(z, len, lim);
     return stays ? 0.0 : score;
 }
 
-void zset_fix_negative_zero(struct obj_zset *z)
+void zset_fix_negative_zero(struct obj_zset *z, const struct obj_zset_limits *lim)
 {
     if (!zset_is_listpack(z)) return;
     for (;;) {
@@ -78,7 +77,7 @@ void zset_fix_negative_zero(struct obj_zset *z)
         int out;
         double ns;
         obj_zset_delete(z, m, len);
-        obj_zset_add(z, 0.0, m, len, 0, &out, &ns);
+        obj_zset_add(z, 0.0, m, len, 0, &out, &ns, lim);
         free(m);
     }
 }
@@ -252,6 +251,7 @@ static void zop_sort(struct zsrc *src, size_t n)
 struct zop_ctx {
     const struct zop_req *r;
     struct obj_zset *out;
+    struct obj_zset_limits lim; /* out's encoding limits */
     double weight;
     size_t count, limit; /* ZINTERCARD */
     bool count_only;
@@ -260,7 +260,7 @@ struct zop_ctx {
 static void union_one(void *ctx, const char *m, size_t len, double score)
 {
     struct zop_ctx *x = ctx;
-    obj_zset_aggregate(x->out, m, len, weighted(x->weight, score), x->r->agg);
+    obj_zset_aggregate(x->out, m, len, weighted(x->weight, score), x->r->agg, &x->lim);
 }
 
 static void inter_one(void *ctx, const char *m, size_t len, double score)
@@ -280,7 +280,7 @@ static void inter_one(void *ctx, const char *m, size_t len, double score)
     }
     int out;
     double ns;
-    obj_zset_add(x->out, acc, m, len, 0, &out, &ns);
+    obj_zset_add(x->out, acc, m, len, 0, &out, &ns, &x->lim);
 }
 
 static void diff_one(void *ctx, const char *m, size_t len, double score)
@@ -293,7 +293,7 @@ static void diff_one(void *ctx, const char *m, size_t len, double score)
     }
     int out;
     double ns;
-    obj_zset_add(x->out, score, m, len, 0, &out, &ns);
+    obj_zset_add(x->out, score, m, len, 0, &out, &ns, &x->lim);
 }
 
 /* The result of r (a new sorted set), or only the intersection's size for ZINTERCARD. */
@@ -303,14 +303,14 @@ static struct obj_zset *zop_compute(struct zop_ctx *x)
     if (r->op == ZOP_UNION) {
         size_t hint = 0;
         for (size_t i = 0; i < r->n; i++) hint += r->src[i].card;
-        x->out = obj_zset_create_hint(hint, 0);
+        x->out = obj_zset_create_hint(hint, 0, &x->lim);
         for (size_t i = 0; i < r->n; i++) {
             x->weight = r->src[i].weight;
             zsrc_foreach(&r->src[i], union_one, x);
         }
         return x->out;
     }
-    x->out = x->count_only ? NULL : obj_zset_create_hint(r->src[0].card, 0);
+    x->out = x->count_only ? NULL : obj_zset_create_hint(r->src[0].card, 0, &x->lim);
     if (r->op == ZOP_INTER && r->src[0].card > 0) zsrc_foreach(&r->src[0], inter_one, x);
     if (r->op == ZOP_DIFF) zsrc_foreach(&r->src[0], diff_one, x);
     return x->out;
@@ -339,12 +339,12 @@ static void zop_generic(struct client *c, enum zop op, size_t dst_idx)
     } else {
         zop_sort(r.src, r.n);
     }
-    struct zop_ctx x = {.r = &r};
+    struct zop_ctx x = {.r = &r, .lim = zset_limits(c)};
     struct obj_zset *result = zop_compute(&x);
     free(r.src);
     if (dst_idx) {
-        obj_zset_convert_if_small(result);
-        zset_fix_negative_zero(result);
+        obj_zset_convert_if_small(result, &x.lim);
+        zset_fix_negative_zero(result, &x.lim);
         zset_store_result(c, &c->argv[dst_idx], result);
         return;
     }
@@ -369,7 +369,8 @@ void cmd_zintercard(struct client *c)
         return;
     }
     zop_sort(r.src, r.n);
-    struct zop_ctx x = {.r = &r, .count_only = true, .limit = (size_t)r.limit};
+    struct zop_ctx x = {
+        .r = &r, .count_only = true, .limit = (size_t)r.limit, .lim = zset_limits(c)};
     zop_compute(&x);
     free(r.src);
     reply_integer(c, (long long)x.count);

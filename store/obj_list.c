@@ -1,5 +1,6 @@
 /* obj_list: see obj_list.h. Node management is in a handful of helpers (new, link, unlink,
- * split_if_over, compact) so the operations above them only move entries. */
+ * split_if_over, compact) so the operations above them only move entries; every node size
+ * decision goes through node_within(), which applies the list's own fill. */
 #include "store/obj_list.h"
 
 #include <stdlib.h>
@@ -17,7 +18,11 @@ struct obj_list {
     size_t len;
     size_t nnodes;
     bool is_quicklist;
+    int16_t fill; /* list-max-listpack-size when the list was created, clamped */
 };
+
+/* Node byte limits of the negative fills -1 .. -5. */
+static const uint32_t list_fill_bytes[] = {4096, 8192, 16384, 32768, 65536};
 
 const struct ks_obj_ops obj_list_ops = {
     .type = KS_TYPE_LIST,
@@ -72,23 +77,43 @@ static void node_unlink_free(struct obj_list *l, struct obj_list_node *n)
     node_free(n);
 }
 
-static bool node_fits(const struct obj_list_node *n, size_t entry_bytes)
+/* The most entries and bytes one node may hold under the list's fill. */
+static void node_limits(const struct obj_list *l, size_t *max_count, size_t *max_bytes)
+{
+    if (l->fill < 0) {
+        *max_count = PACK_MAX_COUNT;
+        *max_bytes = list_fill_bytes[-l->fill - 1];
+    } else {
+        *max_count = MIN((size_t)l->fill, PACK_MAX_COUNT);
+        *max_bytes = OBJ_LIST_NODE_BYTES;
+    }
+}
+
+/* May one node hold `count` entries in `bytes` bytes? */
+static bool node_within(const struct obj_list *l, size_t count, size_t bytes)
+{
+    size_t max_count, max_bytes;
+    node_limits(l, &max_count, &max_bytes);
+    return count <= max_count && bytes <= max_bytes;
+}
+
+static bool node_fits(const struct obj_list *l, const struct obj_list_node *n, size_t entry_bytes)
 {
     uint32_t c = pack_count(&n->pk);
     if (c == 0) return true; /* an empty node takes anything, even an oversized element */
-    return c < PACK_MAX_COUNT && pack_bytes(&n->pk) + entry_bytes <= OBJ_LIST_NODE_BYTES;
+    return node_within(l, (size_t)c + 1, (size_t)pack_bytes(&n->pk) + entry_bytes);
 }
 
-static bool node_is_over(const struct obj_list_node *n)
+static bool node_is_over(const struct obj_list *l, const struct obj_list_node *n)
 {
-    return pack_bytes(&n->pk) > OBJ_LIST_NODE_BYTES && pack_count(&n->pk) > 1;
+    return pack_count(&n->pk) > 1 && !node_within(l, pack_count(&n->pk), pack_bytes(&n->pk));
 }
 
 /* Halve a node that grew past the limit (an insert or LSET in its middle) until every piece
  * fits or holds one element. */
 static void node_split_if_over(struct obj_list *l, struct obj_list_node *n)
 {
-    if (!node_is_over(n)) return;
+    if (!node_is_over(l, n)) return;
     struct obj_list_node *right = node_new();
     pack_split_to(&n->pk, pack_seek(&n->pk, pack_count(&n->pk) / 2), &right->pk);
     node_link_after(l, n, right);
@@ -108,9 +133,9 @@ static void list_compact(struct obj_list *l)
         if (pack_count(&n->pk) == 0) {
             node_unlink_free(l, n);
         } else if (next && pack_count(&next->pk) &&
-                   pack_bytes(&n->pk) + pack_bytes(&next->pk) - PACK_HEADER_BYTES <=
-                       OBJ_LIST_NODE_BYTES &&
-                   pack_count(&n->pk) + pack_count(&next->pk) <= PACK_MAX_COUNT) {
+                   node_within(l, (size_t)pack_count(&n->pk) + pack_count(&next->pk),
+                               (size_t)pack_bytes(&n->pk) + pack_bytes(&next->pk) -
+                                   PACK_HEADER_BYTES)) {
             pack_append_all(&n->pk, &next->pk);
             node_unlink_free(l, next);
             continue; /* n may absorb the following node too */
@@ -119,11 +144,17 @@ static void list_compact(struct obj_list *l)
     }
 }
 
+/* Redis 7.2's listpack/quicklist rule under the list's node limit (see obj_list.h). */
 static void list_update_encoding(struct obj_list *l)
 {
-    if (l->nnodes > 1 || (l->head && pack_bytes(&l->head->pk) > OBJ_LIST_NODE_BYTES))
+    if (!l->head) {
+        l->is_quicklist = false;
+        return;
+    }
+    size_t count = pack_count(&l->head->pk), bytes = pack_bytes(&l->head->pk);
+    if (l->nnodes > 1 || !node_within(l, count, bytes))
         l->is_quicklist = true;
-    else if (!l->head || pack_bytes(&l->head->pk) <= OBJ_LIST_NODE_BYTES / 2)
+    else if (node_within(l, count * 2, bytes * 2))
         l->is_quicklist = false;
 }
 
@@ -159,7 +190,15 @@ static bool list_norm_index(const struct obj_list *l, long long index, size_t *o
 
 /* ---- lifecycle --------------------------------------------------------------------------- */
 
-struct obj_list *obj_list_create(void) { return xcalloc(1, sizeof(struct obj_list)); }
+struct obj_list *obj_list_create(const struct obj_list_limits *lim)
+{
+    struct obj_list *l = xcalloc(1, sizeof *l);
+    long long fill = lim->max_listpack_size;
+    l->fill = (int16_t)(fill < OBJ_LIST_FILL_MIN   ? OBJ_LIST_FILL_MIN
+                        : fill > OBJ_LIST_FILL_MAX ? OBJ_LIST_FILL_MAX
+                                                   : fill);
+    return l;
+}
 
 void obj_list_free(void *p)
 {
@@ -177,7 +216,8 @@ void obj_list_free(void *p)
 void *obj_list_dup(const void *p)
 {
     const struct obj_list *src = p;
-    struct obj_list *l = obj_list_create();
+    struct obj_list *l = xcalloc(1, sizeof *l);
+    l->fill = src->fill;
     for (const struct obj_list_node *n = src->head; n; n = n->next) {
         struct obj_list_node *c = xcalloc(1, sizeof *c);
         pack_copy(&c->pk, &n->pk);
@@ -214,7 +254,7 @@ void obj_list_push(struct obj_list *l, enum obj_list_end end, const char *s, siz
 {
     size_t sz = pack_entry_size_str(s, len, true);
     struct obj_list_node *n = end == OBJ_LIST_HEAD ? l->head : l->tail;
-    if (!n || !node_fits(n, sz)) {
+    if (!n || !node_fits(l, n, sz)) {
         if (n) pack_shrink_to_fit(&n->pk); /* it will not grow at this end any more */
         struct obj_list_node *fresh = node_new();
         node_link_after(l, end == OBJ_LIST_HEAD ? NULL : l->tail, fresh);
@@ -283,11 +323,11 @@ int obj_list_insert(struct obj_list *l, bool after, const char *pivot, size_t pi
             size_t sz = pack_entry_size_str(s, len, true);
             uint32_t at = after ? pack_next(&n->pk, off) : off;
             /* At a node's edge, prefer the neighbour with room over splitting this node. */
-            if (after && at == pack_bytes(&n->pk) && !node_fits(n, sz) && n->next &&
-                node_fits(n->next, sz)) {
+            if (after && at == pack_bytes(&n->pk) && !node_fits(l, n, sz) && n->next &&
+                node_fits(l, n->next, sz)) {
                 pack_insert_str(&n->next->pk, pack_first(&n->next->pk), s, len, true);
-            } else if (!after && at == pack_first(&n->pk) && !node_fits(n, sz) && n->prev &&
-                       node_fits(n->prev, sz)) {
+            } else if (!after && at == pack_first(&n->pk) && !node_fits(l, n, sz) && n->prev &&
+                       node_fits(l, n->prev, sz)) {
                 pack_insert_str(&n->prev->pk, pack_bytes(&n->prev->pk), s, len, true);
             } else {
                 pack_insert_str(&n->pk, at, s, len, true);
@@ -470,7 +510,7 @@ int obj_list_check(const struct obj_list *l)
         if (n->prev != prev) return -1;
         uint32_t c = pack_count(&n->pk), walked = 0;
         if (c == 0) return -2;
-        if (node_is_over(n)) return -3;
+        if (node_is_over(l, n)) return -3;
         for (uint32_t off = pack_first(&n->pk); off < pack_bytes(&n->pk);
              off = pack_next(&n->pk, off))
             walked++;

@@ -1,10 +1,18 @@
 /* obj_list: the list value type (LPUSH, RPOP, LRANGE, LINSERT, LPOS ...), a quicklist: a doubly
- * linked list of packed nodes (store/obj_pack.h), each holding up to OBJ_LIST_NODE_BYTES bytes.
+ * linked list of packed nodes (store/obj_pack.h).
  *
- * Encodings reported by OBJECT ENCODING (Redis 7.2's rule with list-max-listpack-size -2):
- *   "listpack"   the whole list fits in one node of at most 8 KB;
- *   "quicklist"  it needed a second node (or one oversized element). It goes back to
- *                "listpack" only when it shrinks to one node of at most half the limit, so a
+ * Node size: list-max-listpack-size (struct obj_list_limits, given at creation and kept by the
+ * list, as Redis 7.0 sets a quicklist's fill when it creates the list: CONFIG SET applies to
+ * lists created afterwards). Negative -1..-5: a node holds at most 4, 8, 16, 32 or 64 KB of
+ * packed entries (-2, 8 KB, is the default); positive n: at most n entries and at most
+ * OBJ_LIST_NODE_BYTES bytes (Redis's safety cap); 0: one entry per node. A node may exceed the
+ * byte limit only when it holds a single element.
+ *
+ * OBJECT ENCODING reports "quicklist" for every list, as Redis 7.0 does. The list also tracks
+ * Redis 7.2's rule under its own node limit, so switching names is a one-line change:
+ *   listpack     the whole list fits in one node;
+ *   quicklist    it needed a second node (or one oversized element). It goes back to
+ *                listpack only when it shrinks to one node of at most half the limit, so a
  *                list hovering at the limit does not flip on every push and pop.
  *
  * Elements are binary-safe byte strings; canonical int64 decimal strings are stored as integers
@@ -28,17 +36,27 @@
 #include "store/keyspace.h"
 #include "store/obj_pack.h"
 
+/* The byte cap of a node when list-max-listpack-size is a positive entry count. */
 #define OBJ_LIST_NODE_BYTES 8192u
+/* list-max-listpack-size values beyond these are clamped (as Redis clamps a quicklist's fill). */
+#define OBJ_LIST_FILL_MIN (-5)
+#define OBJ_LIST_FILL_MAX 32767
+
+struct obj_list_limits {
+    long long max_listpack_size; /* list-max-listpack-size */
+};
+#define OBJ_LIST_LIMITS_DEFAULT ((struct obj_list_limits){-2})
 
 enum obj_list_end { OBJ_LIST_HEAD = 0, OBJ_LIST_TAIL = 1 };
 
 struct obj_list;
 struct obj_list_node;
 
-/* For ks_add_obj(ks, key, klen, &obj_list_ops, obj_list_create()). */
+/* For ks_add_obj(ks, key, klen, &obj_list_ops, obj_list_create(&lim)). */
 extern const struct ks_obj_ops obj_list_ops;
 
-struct obj_list *obj_list_create(void);
+/* An empty list whose nodes follow lim for its whole life (a copy keeps them too). */
+struct obj_list *obj_list_create(const struct obj_list_limits *lim);
 void obj_list_free(void *l);
 void *obj_list_dup(const void *l);
 const char *obj_list_encoding_name(const void *l);

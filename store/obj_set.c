@@ -1,5 +1,6 @@
 /* obj_set: see obj_set.h. Each operation dispatches on the encoding; conversions happen in
- * obj_set_add only, before the member that does not fit is inserted. */
+ * obj_set_add only (before the member that does not fit is inserted, or right after an intset
+ * grew past its limit), plus the explicit rebuild of obj_set_reencode. */
 #include "store/obj_set.h"
 
 #include <stdlib.h>
@@ -10,6 +11,10 @@
 #include "store/obj_intset.h"
 
 enum set_enc { ENC_INTSET, ENC_LISTPACK, ENC_HT };
+
+/* Whatever the configured limits, a listpack holds at most PACK_MAX_COUNT entries (its count
+ * field) and grows to at most this many bytes (as Redis caps a listpack at 1 GB). */
+#define SET_PACK_SAFE_BYTES (1u << 30)
 
 /* A hashtable member: the dict link, its index in the dense array, and the bytes. */
 struct set_member {
@@ -114,7 +119,14 @@ static uint32_t lp_find(const struct pack *pk, const struct pack_key *k)
     return 0;
 }
 
-/* The member at dense position i (< card): intset and hashtable O(1), listpack O(128). */
+/* May a listpack set holding `count` members in `bytes` bytes take one more of `len` bytes? */
+static bool lp_fits(size_t count, size_t bytes, size_t len, const struct obj_set_limits *lim)
+{
+    return count + 1 <= lim->max_listpack_entries && count + 1 <= PACK_MAX_COUNT &&
+           len <= lim->max_listpack_value && bytes + len + 16 <= SET_PACK_SAFE_BYTES;
+}
+
+/* The member at dense position i (< card): intset and hashtable O(1), listpack O(card). */
 static void set_get_at(const struct obj_set *s, size_t i, struct pack_val *out)
 {
     switch (s->enc) {
@@ -182,6 +194,45 @@ static void intset_to_listpack(struct obj_set *s)
     s->enc = ENC_LISTPACK;
 }
 
+/* The longest decimal form of an intset member: the smallest or the largest value's. */
+static size_t intset_max_text_len(const struct intset *is)
+{
+    char num[PACK_NUMBUF];
+    if (intset_len(is) == 0) return 0;
+    size_t lo = pack_format_ll(num, intset_get(is, 0));
+    size_t hi = pack_format_ll(num, intset_get(is, intset_len(is) - 1));
+    return MAX(lo, hi);
+}
+
+/* Leave the intset encoding for a set that will hold `count` members, the longest `maxlen`
+ * bytes: a listpack if that fits its limits, else a hashtable (both "hashtable" in Redis 7.0). */
+static void set_leave_intset(struct obj_set *s, size_t count, size_t maxlen,
+                             const struct obj_set_limits *lim)
+{
+    maxlen = MAX(maxlen, intset_max_text_len(s->u.is));
+    if (count <= lim->max_listpack_entries && count <= PACK_MAX_COUNT &&
+        maxlen <= lim->max_listpack_value)
+        intset_to_listpack(s);
+    else
+        set_to_ht(s);
+}
+
+/* Release the encoded contents (not the struct itself). */
+static void set_free_contents(struct obj_set *s)
+{
+    switch (s->enc) {
+    case ENC_INTSET:
+        free(s->u.is);
+        break;
+    case ENC_LISTPACK:
+        pack_free(&s->u.pk);
+        break;
+    case ENC_HT:
+        ht_free(s->u.ht);
+        break;
+    }
+}
+
 /* ---- lifecycle --------------------------------------------------------------------------- */
 
 struct obj_set *obj_set_create(void)
@@ -192,13 +243,15 @@ struct obj_set *obj_set_create(void)
     return s;
 }
 
-struct obj_set *obj_set_create_for(const char *first, size_t len, size_t size_hint)
+struct obj_set *obj_set_create_for(const char *first, size_t len, size_t size_hint,
+                                   const struct obj_set_limits *lim)
 {
     long long v;
     struct obj_set *s = obj_set_create();
-    if (pack_str_to_ll(first, len, &v) && size_hint <= OBJ_SET_MAX_INTSET_ENTRIES) return s;
+    if (pack_str_to_ll(first, len, &v) && size_hint <= lim->max_intset_entries) return s;
     free(s->u.is);
-    if (size_hint <= OBJ_SET_MAX_LISTPACK_ENTRIES) {
+    if (size_hint <= lim->max_listpack_entries && size_hint <= PACK_MAX_COUNT &&
+        len <= lim->max_listpack_value) {
         s->enc = ENC_LISTPACK;
         pack_init(&s->u.pk);
     } else {
@@ -212,17 +265,7 @@ void obj_set_free(void *p)
 {
     struct obj_set *s = p;
     if (!s) return;
-    switch (s->enc) {
-    case ENC_INTSET:
-        free(s->u.is);
-        break;
-    case ENC_LISTPACK:
-        pack_free(&s->u.pk);
-        break;
-    case ENC_HT:
-        ht_free(s->u.ht);
-        break;
-    }
+    set_free_contents(s);
     free(s);
 }
 
@@ -276,6 +319,8 @@ size_t obj_set_mem_usage(const void *p)
     return total;
 }
 
+bool obj_set_is_listpack(const struct obj_set *s) { return s->enc == ENC_LISTPACK; }
+
 size_t obj_set_card(const struct obj_set *s)
 {
     switch (s->enc) {
@@ -291,28 +336,26 @@ size_t obj_set_card(const struct obj_set *s)
 
 /* ---- members ----------------------------------------------------------------------------- */
 
-int obj_set_add(struct obj_set *s, const char *m, size_t len)
+int obj_set_add(struct obj_set *s, const char *m, size_t len, const struct obj_set_limits *lim)
 {
     long long v;
     if (s->enc == ENC_INTSET) {
         if (pack_str_to_ll(m, len, &v)) {
             bool added;
             s->u.is = intset_add(s->u.is, v, &added);
-            if (intset_len(s->u.is) > OBJ_SET_MAX_INTSET_ENTRIES) set_to_ht(s);
+            /* Redis 7.0 inserts first and converts when an insert took it over its limit. */
+            if (added && intset_len(s->u.is) > lim->max_intset_entries)
+                set_leave_intset(s, intset_len(s->u.is), 0, lim);
             return added;
         }
         /* A non-integer: it cannot be present. Convert, then insert below. */
-        if (intset_len(s->u.is) < OBJ_SET_MAX_LISTPACK_ENTRIES && len <= OBJ_SET_MAX_LISTPACK_VALUE)
-            intset_to_listpack(s);
-        else
-            set_to_ht(s);
+        set_leave_intset(s, (size_t)intset_len(s->u.is) + 1, len, lim);
     }
     if (s->enc == ENC_LISTPACK) {
         struct pack_key k;
         pack_key_init(&k, m, len);
         if (lp_find(&s->u.pk, &k)) return 0;
-        if (pack_count(&s->u.pk) < OBJ_SET_MAX_LISTPACK_ENTRIES &&
-            len <= OBJ_SET_MAX_LISTPACK_VALUE) {
+        if (lp_fits(pack_count(&s->u.pk), pack_bytes(&s->u.pk), len, lim)) {
             pack_insert_str(&s->u.pk, pack_bytes(&s->u.pk), m, len, true);
             return 1;
         }
@@ -384,15 +427,15 @@ bool obj_set_ismember_val(struct obj_set *s, const struct pack_val *v)
     return obj_set_ismember(s, m, len);
 }
 
-int obj_set_add_val(struct obj_set *s, const struct pack_val *v)
+int obj_set_add_val(struct obj_set *s, const struct pack_val *v, const struct obj_set_limits *lim)
 {
     char num[PACK_NUMBUF];
     size_t len;
     const char *m = pack_val_str(v, num, &len);
-    return obj_set_add(s, m, len);
+    return obj_set_add(s, m, len, lim);
 }
 
-static int set_remove_val(struct obj_set *s, const struct pack_val *v)
+int obj_set_remove_val(struct obj_set *s, const struct pack_val *v)
 {
     char num[PACK_NUMBUF];
     size_t len;
@@ -493,6 +536,18 @@ bool obj_set_pop(struct obj_set *s, struct rng *r, struct buf *out)
     return true;
 }
 
+void obj_set_reencode(struct obj_set *s, const struct obj_set_limits *lim)
+{
+    struct obj_set *fresh = obj_set_create();
+    struct obj_set_iter it;
+    struct pack_val v;
+    obj_set_iter_init(&it, s);
+    while (obj_set_iter_next(&it, &v)) obj_set_add_val(fresh, &v, lim);
+    set_free_contents(s);
+    *s = *fresh;
+    free(fresh);
+}
+
 /* ---- iteration and scan ------------------------------------------------------------------ */
 
 void obj_set_iter_init(struct obj_set_iter *it, const struct obj_set *s)
@@ -548,109 +603,6 @@ uint64_t obj_set_scan(struct obj_set *s, uint64_t cursor, size_t count, obj_set_
     return cursor;
 }
 
-/* ---- algebra ----------------------------------------------------------------------------- */
-
-static int cmp_card_asc(const void *a, const void *b)
-{
-    size_t x = obj_set_card(*(struct obj_set *const *)a);
-    size_t y = obj_set_card(*(struct obj_set *const *)b);
-    return x < y ? -1 : x > y;
-}
-
-/* Calls fn (or counts) for members of the intersection, smallest set first; stops at limit. */
-static size_t set_inter_walk(struct obj_set *const *sets, size_t n, size_t limit,
-                             struct obj_set *dst)
-{
-    if (n == 0) return 0;
-    for (size_t i = 0; i < n; i++)
-        if (!sets[i] || obj_set_card(sets[i]) == 0) return 0;
-    struct obj_set **sorted = xmemdup(sets, n * sizeof *sets);
-    qsort(sorted, n, sizeof *sorted, cmp_card_asc);
-    struct obj_set_iter it;
-    struct pack_val v;
-    size_t found = 0;
-    obj_set_iter_init(&it, sorted[0]);
-    while ((limit == 0 || found < limit) && obj_set_iter_next(&it, &v)) {
-        size_t j = 1;
-        while (j < n && (sorted[j] == sorted[0] || obj_set_ismember_val(sorted[j], &v))) j++;
-        if (j < n) continue;
-        if (dst) obj_set_add_val(dst, &v);
-        found++;
-    }
-    free(sorted);
-    return found;
-}
-
-struct obj_set *obj_set_inter(struct obj_set *const *sets, size_t n)
-{
-    struct obj_set *dst = obj_set_create();
-    set_inter_walk(sets, n, 0, dst);
-    return dst;
-}
-
-size_t obj_set_inter_card(struct obj_set *const *sets, size_t n, size_t limit)
-{
-    return set_inter_walk(sets, n, limit, NULL);
-}
-
-struct obj_set *obj_set_union(struct obj_set *const *sets, size_t n)
-{
-    struct obj_set *dst = obj_set_create();
-    for (size_t i = 0; i < n; i++) {
-        if (!sets[i]) continue;
-        struct obj_set_iter it;
-        struct pack_val v;
-        obj_set_iter_init(&it, sets[i]);
-        while (obj_set_iter_next(&it, &v)) obj_set_add_val(dst, &v);
-    }
-    return dst;
-}
-
-/* Does `other` (an SDIFF operand after the first) hold v? A missing key holds nothing; the
- * first set itself holds everything of its own. */
-static bool in_other(struct obj_set *other, const struct obj_set *first, const struct pack_val *v)
-{
-    if (!other) return false;
-    return other == first || obj_set_ismember_val(other, v);
-}
-
-/* Two strategies, as Redis weighs them: probe every other set for each member of the first
- * (about card0 * n / 2 probes with early exits), or copy the first and delete the others'
- * members (sum of cards). */
-struct obj_set *obj_set_diff(struct obj_set *const *sets, size_t n)
-{
-    if (n == 0 || !sets[0] || obj_set_card(sets[0]) == 0) return obj_set_create();
-    size_t probe_work = 0, copy_work = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!sets[i]) continue;
-        probe_work += obj_set_card(sets[0]);
-        copy_work += obj_set_card(sets[i]);
-    }
-    struct obj_set_iter it;
-    struct pack_val v;
-    if (probe_work / 2 <= copy_work) {
-        struct obj_set *dst = obj_set_create();
-        obj_set_iter_init(&it, sets[0]);
-        while (obj_set_iter_next(&it, &v)) {
-            size_t j = 1;
-            while (j < n && !in_other(sets[j], sets[0], &v)) j++;
-            if (j == n) obj_set_add_val(dst, &v);
-        }
-        return dst;
-    }
-    struct obj_set *dst = obj_set_union(sets, 1);
-    for (size_t i = 1; i < n && obj_set_card(dst); i++) {
-        if (!sets[i]) continue;
-        if (sets[i] == sets[0]) {
-            obj_set_free(dst);
-            return obj_set_create();
-        }
-        obj_set_iter_init(&it, sets[i]);
-        while (obj_set_iter_next(&it, &v)) set_remove_val(dst, &v);
-    }
-    return dst;
-}
-
 /* ---- invariants -------------------------------------------------------------------------- */
 
 int obj_set_check(struct obj_set *s)
@@ -659,17 +611,15 @@ int obj_set_check(struct obj_set *s)
     case ENC_INTSET:
         for (uint32_t i = 1; i < intset_len(s->u.is); i++)
             if (intset_get(s->u.is, i - 1) >= intset_get(s->u.is, i)) return -1;
-        return intset_len(s->u.is) <= OBJ_SET_MAX_INTSET_ENTRIES ? 0 : -2;
+        return 0;
     case ENC_LISTPACK: {
         const struct pack *pk = &s->u.pk;
-        if (pack_count(pk) > OBJ_SET_MAX_LISTPACK_ENTRIES) return -3;
         for (uint32_t a = pack_first(pk); a < pack_bytes(pk); a = pack_next(pk, a)) {
             struct pack_val v;
             char num[PACK_NUMBUF];
             size_t len;
             pack_get(pk, a, &v);
             const char *m = pack_val_str(&v, num, &len);
-            if (len > OBJ_SET_MAX_LISTPACK_VALUE) return -4;
             struct pack_key k;
             pack_key_init(&k, m, len);
             if (lp_find(pk, &k) != a) return -5; /* an earlier duplicate */

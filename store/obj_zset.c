@@ -13,6 +13,11 @@
 #include "store/obj_set.h"
 #include "store/obj_zset_int.h"
 
+/* Whatever the configured limits, a listpack holds at most PACK_MAX_COUNT entries (two per
+ * member) and grows to at most this many bytes; past that it converts, as Redis 7.0 converts a
+ * listpack that would pass 1 GB. */
+#define ZSET_PACK_SAFE_BYTES (1u << 30)
+
 const struct ks_obj_ops obj_zset_ops = {
     .type = KS_TYPE_ZSET,
     .encoding = obj_zset_encoding_name,
@@ -185,9 +190,11 @@ struct obj_zset *obj_zset_create(void)
     return z;
 }
 
-struct obj_zset *obj_zset_create_hint(size_t size_hint, size_t max_member_len)
+struct obj_zset *obj_zset_create_hint(size_t size_hint, size_t max_member_len,
+                                      const struct obj_zset_limits *lim)
 {
-    if (size_hint <= OBJ_ZSET_MAX_LISTPACK_ENTRIES && max_member_len <= OBJ_ZSET_MAX_LISTPACK_VALUE)
+    if (size_hint <= lim->max_listpack_entries && size_hint <= PACK_MAX_COUNT / 2 &&
+        max_member_len <= lim->max_listpack_value)
         return obj_zset_create();
     struct obj_zset *z = xmalloc(sizeof *z);
     z->enc = ZENC_SKIPLIST;
@@ -243,11 +250,25 @@ size_t obj_zset_card(const struct obj_zset *z)
     return z->enc == ZENC_LISTPACK ? zlp_card(&z->u.pk) : z->u.zs->sl.length;
 }
 
-void obj_zset_convert_if_small(struct obj_zset *z)
+bool obj_zset_listpack_fits(const struct obj_zset *z, size_t len, const struct obj_zset_limits *lim)
 {
-    if (z->enc != ZENC_SKIPLIST || z->u.zs->sl.length > OBJ_ZSET_MAX_LISTPACK_ENTRIES) return;
-    for (const struct sl_node *n = zsl_head(z->u.zs); n; n = n->lv[0].forward)
-        if (n->len > OBJ_ZSET_MAX_LISTPACK_VALUE) return;
+    if (z->enc != ZENC_LISTPACK) return false;
+    size_t card = zlp_card(&z->u.pk);
+    return card + 1 <= lim->max_listpack_entries && card + 1 <= PACK_MAX_COUNT / 2 &&
+           len <= lim->max_listpack_value &&
+           (size_t)pack_bytes(&z->u.pk) + len + 32 <= ZSET_PACK_SAFE_BYTES;
+}
+
+void obj_zset_convert_if_small(struct obj_zset *z, const struct obj_zset_limits *lim)
+{
+    if (z->enc != ZENC_SKIPLIST) return;
+    size_t card = z->u.zs->sl.length, total = 0;
+    if (card > lim->max_listpack_entries || card > PACK_MAX_COUNT / 2) return;
+    for (const struct sl_node *n = zsl_head(z->u.zs); n; n = n->lv[0].forward) {
+        if (n->len > lim->max_listpack_value) return;
+        total += n->len + 32;
+    }
+    if (total > ZSET_PACK_SAFE_BYTES) return;
     zset_to_listpack(z);
 }
 
@@ -256,11 +277,9 @@ void obj_zset_convert_if_small(struct obj_zset *z)
 /* Insert a member known to be absent, converting first if it would break a listpack limit.
  * h: the member's dict hash if the caller has it (skiplist lookups), else NULL. */
 static void zset_insert_new(struct obj_zset *z, double score, const char *m, size_t len,
-                            const uint64_t *h)
+                            const uint64_t *h, const struct obj_zset_limits *lim)
 {
-    if (z->enc == ZENC_LISTPACK && (zlp_card(&z->u.pk) + 1 > OBJ_ZSET_MAX_LISTPACK_ENTRIES ||
-                                    len > OBJ_ZSET_MAX_LISTPACK_VALUE))
-        zset_to_skiplist(z);
+    if (z->enc == ZENC_LISTPACK && !obj_zset_listpack_fits(z, len, lim)) zset_to_skiplist(z);
     if (z->enc == ZENC_LISTPACK)
         zlp_insert(&z->u.pk, score, m, len);
     else
@@ -301,7 +320,7 @@ static bool zset_lookup(struct obj_zset *z, const char *m, size_t len, double *s
 }
 
 int obj_zset_add(struct obj_zset *z, double score, const char *m, size_t len, int in_flags,
-                 int *out_flags, double *newscore)
+                 int *out_flags, double *newscore, const struct obj_zset_limits *lim)
 {
     ASSERT(!isnan(score));
     uint32_t off;
@@ -332,20 +351,21 @@ int obj_zset_add(struct obj_zset *z, double score, const char *m, size_t len, in
         *out_flags = OBJ_ZADD_NOP;
         return 0;
     }
-    zset_insert_new(z, score, m, len, had_skiplist ? &h : NULL);
+    zset_insert_new(z, score, m, len, had_skiplist ? &h : NULL, lim);
     *out_flags = OBJ_ZADD_ADDED;
     *newscore = score;
     return 0;
 }
 
-int obj_zset_incrby(struct obj_zset *z, const char *m, size_t len, double delta, double *newscore)
+int obj_zset_incrby(struct obj_zset *z, const char *m, size_t len, double delta, double *newscore,
+                    const struct obj_zset_limits *lim)
 {
     int flags;
-    return obj_zset_add(z, delta, m, len, OBJ_ZADD_INCR, &flags, newscore);
+    return obj_zset_add(z, delta, m, len, OBJ_ZADD_INCR, &flags, newscore, lim);
 }
 
 void obj_zset_aggregate(struct obj_zset *z, const char *m, size_t len, double score,
-                        enum obj_zset_agg agg)
+                        enum obj_zset_agg agg, const struct obj_zset_limits *lim)
 {
     uint32_t off;
     struct sl_node *node;
@@ -354,7 +374,7 @@ void obj_zset_aggregate(struct obj_zset *z, const char *m, size_t len, double sc
     bool had_skiplist = z->enc == ZENC_SKIPLIST;
     if (isnan(score)) score = 0; /* a weighted 0 * inf, as Redis treats it */
     if (!zset_lookup(z, m, len, &cur, &off, &node, &h)) {
-        zset_insert_new(z, score, m, len, had_skiplist ? &h : NULL);
+        zset_insert_new(z, score, m, len, had_skiplist ? &h : NULL, lim);
         return;
     }
     double ns = agg == OBJ_ZSET_AGG_SUM   ? cur + score
@@ -515,14 +535,14 @@ size_t obj_zset_format_score(double score, char *buf, size_t cap)
 
 static int zlp_check(const struct pack *pk)
 {
-    if (pack_count(pk) % 2 || zlp_card(pk) > OBJ_ZSET_MAX_LISTPACK_ENTRIES) return -20;
+    if (pack_count(pk) % 2) return -20;
     uint32_t prev = 0;
     for (uint32_t off = zlp_first(pk); off; prev = off, off = zlp_next(pk, off)) {
         const char *m, *pm;
         size_t len, plen;
         double s = zlp_score(pk, off);
         zlp_member(pk, off, &m, &len);
-        if (isnan(s) || len > OBJ_ZSET_MAX_LISTPACK_VALUE) return -21;
+        if (isnan(s)) return -21;
         if (!prev) continue;
         zlp_member(pk, prev, &pm, &plen);
         double ps = zlp_score(pk, prev);

@@ -1,15 +1,17 @@
 /* obj_zset: the sorted-set value type (ZADD, ZRANGE, ZRANK, ZPOPMIN, ZUNIONSTORE ...).
  *
- * Encodings (Redis 7's, reported by OBJECT ENCODING):
- *   "listpack"  at most 128 members (zset-max-listpack-entries) of at most 64 bytes
- *               (zset-max-listpack-value): member, score pairs packed in (score, member) order
- *               in one buffer (store/obj_pack.h); every operation is a linear walk of <= 256
- *               entries.
+ * Encodings (Redis 7's, reported by OBJECT ENCODING), with limits passed in by the caller, which
+ * owns the config, so CONFIG SET takes effect on the next write (struct obj_zset_limits):
+ *   "listpack"  at most max_listpack_entries members (zset-max-listpack-entries, 128) of at most
+ *               max_listpack_value bytes (zset-max-listpack-value, 64): member, score pairs
+ *               packed in (score, member) order in one buffer (store/obj_pack.h); every
+ *               operation is a linear walk (of <= 256 entries with the defaults).
  *   "skiplist"  beyond: a skip list with spans (store/skiplist.h) for order and rank, plus a
  *               dict (store/dict.h) from member to the same node for O(1) score lookups.
  *               Insert, delete, score update and rank are O(log N); ranges O(log N + M).
- * A listpack converts when an insert would break a limit; the reverse happens only on request
- * (obj_zset_convert_if_small, for the *STORE commands, as Redis does).
+ * A listpack converts when an insert would break a limit (lowering a limit converts nothing
+ * until the next insert); the reverse happens only on request (obj_zset_convert_if_small, for
+ * the *STORE commands and the RDB loader, as Redis 7.0 does).
  *
  * Order: by score, then by member bytes (memcmp, a proper prefix first). Scores are doubles and
  * never NaN: a NaN score is rejected by the parsers, and an increment that yields NaN
@@ -30,8 +32,13 @@
 #include "store/keyspace.h"
 #include "store/skiplist.h"
 
-#define OBJ_ZSET_MAX_LISTPACK_ENTRIES 128
-#define OBJ_ZSET_MAX_LISTPACK_VALUE 64
+/* The encoding limits, from the server config (zset-max-listpack-entries,
+ * zset-max-listpack-value). Any value is valid: 0 entries means "always a skip list". */
+struct obj_zset_limits {
+    size_t max_listpack_entries;
+    size_t max_listpack_value; /* bytes */
+};
+#define OBJ_ZSET_LIMITS_DEFAULT ((struct obj_zset_limits){128, 64})
 
 /* Error: the operation would have produced a NaN score. */
 #define OBJ_ZSET_ERR_NAN (-1)
@@ -67,27 +74,35 @@ extern const struct ks_obj_ops obj_zset_ops;
 /* An empty "listpack" sorted set. */
 struct obj_zset *obj_zset_create(void);
 /* The encoding Redis picks for a new key receiving `size_hint` members whose longest is
- * `max_member_len` bytes (ZADD, ZRANGESTORE, ZUNIONSTORE ...). */
-struct obj_zset *obj_zset_create_hint(size_t size_hint, size_t max_member_len);
+ * `max_member_len` bytes: listpack if both fit lim (ZADD passes 1 and its first member's
+ * length, as Redis 7.0 decides from the first member alone). */
+struct obj_zset *obj_zset_create_hint(size_t size_hint, size_t max_member_len,
+                                      const struct obj_zset_limits *lim);
 void obj_zset_free(void *z);
 void *obj_zset_dup(const void *z);
 const char *obj_zset_encoding_name(const void *z);
 size_t obj_zset_mem_usage(const void *z);
 size_t obj_zset_card(const struct obj_zset *z);
+/* Would z stay a listpack if a new member of `len` bytes were inserted under lim? (false for a
+ * skip list) */
+bool obj_zset_listpack_fits(const struct obj_zset *z, size_t len,
+                            const struct obj_zset_limits *lim);
 
 /* ZADD / ZINCRBY for one member. Returns 0 (with *out_flags and *newscore, the member's score
  * afterwards, valid unless NOP) or OBJ_ZSET_ERR_NAN. score must not be NaN. */
 int obj_zset_add(struct obj_zset *z, double score, const char *m, size_t len, int in_flags,
-                 int *out_flags, double *newscore);
+                 int *out_flags, double *newscore, const struct obj_zset_limits *lim);
 /* ZINCRBY: add delta to the member's score (0 if absent). 0 or OBJ_ZSET_ERR_NAN. */
-int obj_zset_incrby(struct obj_zset *z, const char *m, size_t len, double delta, double *newscore);
+int obj_zset_incrby(struct obj_zset *z, const char *m, size_t len, double delta, double *newscore,
+                    const struct obj_zset_limits *lim);
 /* ZUNIONSTORE/ZINTERSTORE accumulation: add the member with `score`, or combine with its
  * current score (SUM turns a NaN from inf + -inf into 0, as Redis does). The command applies
  * WEIGHTS first (weight * score, NaN -> 0). */
 void obj_zset_aggregate(struct obj_zset *z, const char *m, size_t len, double score,
-                        enum obj_zset_agg agg);
-/* After building a *STORE result: go back to "listpack" if the set fits its limits. */
-void obj_zset_convert_if_small(struct obj_zset *z);
+                        enum obj_zset_agg agg, const struct obj_zset_limits *lim);
+/* After building a *STORE result (or loading a snapshot's plain sorted set): go back to
+ * "listpack" if the set fits lim (entries and the longest member). */
+void obj_zset_convert_if_small(struct obj_zset *z, const struct obj_zset_limits *lim);
 
 /* ZSCORE: true and *score if present. */
 bool obj_zset_score(struct obj_zset *z, const char *m, size_t len, double *score);
@@ -162,7 +177,8 @@ uint64_t obj_zset_scan(struct obj_zset *z, uint64_t cursor, size_t count, obj_zs
 /* A score as Redis replies it: "inf", "-inf", otherwise %.17g. cap >= 32. */
 size_t obj_zset_format_score(double score, char *buf, size_t cap);
 
-/* Tests: 0 if every invariant holds (skip list, dict agreement, listpack order), else < 0. */
+/* Tests: 0 if every invariant holds (skip list, dict agreement, listpack order), else < 0. The
+ * limits are not invariants: a value keeps its encoding after CONFIG SET lowers them. */
 int obj_zset_check(struct obj_zset *z);
 
 #endif

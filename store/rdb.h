@@ -167,6 +167,11 @@ struct rdb_key {
     size_t len;
     int64_t expire_ms; /* absolute unix ms, -1 when the key has no TTL */
     int db;            /* database selected when the key was read */
+    /* The value came in a compact encoding (intset, listpack set/zset/hash), not as a plain
+     * collection. Redis 7.0 keeps such a value compact unless it holds more entries than the
+     * configured limit, whatever its elements' lengths; a plain one is checked element by
+     * element. Quicklist lists are not marked (every list is a quicklist). */
+    bool is_compact;
 };
 
 /* Every callback may be NULL (that event is ignored). Return 0 to go on; anything else stops

@@ -566,6 +566,8 @@ static int rdbr_key_value(struct rdbr *r, int type, int64_t expire_ms)
         return rdbr_fail(r, RDB_ERR_FORMAT, "unknown RDB type %d at offset %zu", type,
                          r->record_off);
     struct rdb_key k = {.expire_ms = expire_ms, .db = r->db};
+    k.is_compact = type == RDB_TYPE_SET_INTSET || type == RDB_TYPE_SET_LISTPACK ||
+                   type == RDB_TYPE_ZSET_LISTPACK || type == RDB_TYPE_HASH_LISTPACK;
     int rc = rdbr_string(r, SLOT_KEY, &k.name, &k.len);
     if (rc != 0) return rc;
     if (type == RDB_TYPE_STRING) {

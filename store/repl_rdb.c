@@ -9,6 +9,10 @@
  *           keeps serving the old data meanwhile; repl_load_swap_in() (main thread) exchanges
  *           the data only after the whole snapshot parsed, and the old data is freed on a
  *           detached thread so a large dataset does not stall the loop.
+ *           Values get the encodings Redis 7.0's loader gives them under the encoding limits
+ *           configured when the load started: a plain collection as if its elements were
+ *           added one by one (then a sorted set that fits goes back to listpack), a compact
+ *           one (rdb_key.is_compact) stays compact unless it has too many entries.
  *
  * Invariants: a failed or cancelled load leaves the server's databases untouched; every object
  * built for a key is either stored or freed. */
@@ -169,11 +173,15 @@ struct repl_load {
     int ndb;
     struct ks **dbs;
     struct obj_hash_limits hlim;
+    struct obj_set_limits slim;
+    struct obj_zset_limits zlim;
+    struct obj_list_limits llim;
     atomic_bool is_cancelled;
     int stream_db;
     size_t nkeys;
     /* the collection being built */
     enum rdb_value_type type;
+    bool is_compact; /* see rdb_key.is_compact */
     void *obj;
     size_t nitems;
     uint64_t hint;
@@ -195,8 +203,15 @@ struct repl_load *repl_load_create(const struct server *srv)
         ks_set_replica_mode(ld->dbs[i], true);
         ks_set_clock(ld->dbs[i], server_now_ms(srv)); /* loaded keys count as just written */
     }
-    ld->hlim.max_listpack_entries = (size_t)srv->cfg.hash_max_listpack_entries;
-    ld->hlim.max_listpack_value = (size_t)srv->cfg.hash_max_listpack_value;
+    const struct store_config *cfg = &srv->cfg;
+    ld->hlim = (struct obj_hash_limits){(size_t)cfg->hash_max_listpack_entries,
+                                        (size_t)cfg->hash_max_listpack_value};
+    ld->slim = (struct obj_set_limits){(size_t)cfg->set_max_intset_entries,
+                                       (size_t)cfg->set_max_listpack_entries,
+                                       (size_t)cfg->set_max_listpack_value};
+    ld->zlim = (struct obj_zset_limits){(size_t)cfg->zset_max_listpack_entries,
+                                        (size_t)cfg->zset_max_listpack_value};
+    ld->llim = (struct obj_list_limits){cfg->list_max_listpack_size};
     ld->stream_db = 0;
     atomic_init(&ld->is_cancelled, false);
     return ld;
@@ -283,6 +298,7 @@ static int on_begin(void *ctx, const struct rdb_key *k, enum rdb_value_type t, u
     if (load_check(ld, k->db) != 0) return -1;
     free_pending(ld);
     ld->type = t;
+    ld->is_compact = k->is_compact;
     ld->hint = hint;
     ld->nitems = 0;
     ld->key = xmemdup(k->name, k->len);
@@ -291,13 +307,13 @@ static int on_begin(void *ctx, const struct rdb_key *k, enum rdb_value_type t, u
     ld->db = k->db;
     switch (t) {
     case RDB_VALUE_LIST:
-        ld->obj = obj_list_create();
+        ld->obj = obj_list_create(&ld->llim);
         break;
     case RDB_VALUE_SET:
         ld->obj = NULL;
         break; /* created with its first member (encoding choice) */
     case RDB_VALUE_ZSET:
-        ld->obj = obj_zset_create();
+        ld->obj = obj_zset_create_hint((size_t)hint, 0, &ld->zlim);
         break;
     case RDB_VALUE_HASH:
         ld->obj = obj_hash_create();
@@ -315,8 +331,9 @@ static int on_item(void *ctx, const char *p, size_t n)
     if (ld->type == RDB_VALUE_LIST) {
         obj_list_push(ld->obj, OBJ_LIST_TAIL, p, n);
     } else if (ld->type == RDB_VALUE_SET) {
-        if (!ld->obj) ld->obj = obj_set_create_for(p, n, (size_t)ld->hint);
-        obj_set_add(ld->obj, p, n);
+        /* Redis 7.0: an intset if the count fits and (plain) every member is an integer. */
+        if (!ld->obj) ld->obj = obj_set_create_for(p, n, (size_t)ld->hint, &ld->slim);
+        obj_set_add(ld->obj, p, n, &ld->slim);
     } else {
         snprintf(ld->errbuf, sizeof ld->errbuf, "item outside a list or set");
         return -1;
@@ -329,7 +346,9 @@ static int on_hash_field(void *ctx, const char *f, size_t fl, const char *v, siz
 {
     struct repl_load *ld = ctx;
     if (ld->type != RDB_VALUE_HASH) return -1;
-    obj_hash_set(ld->obj, f, fl, v, vl, &ld->hlim);
+    struct obj_hash_limits lim = ld->hlim;
+    if (ld->is_compact) lim.max_listpack_value = SIZE_MAX; /* Redis 7.0 counts entries only */
+    obj_hash_set(ld->obj, f, fl, v, vl, &lim);
     ld->nitems++;
     return 0;
 }
@@ -343,7 +362,9 @@ static int on_zset_member(void *ctx, const char *m, size_t ml, double score)
     }
     int out;
     double ns;
-    obj_zset_add(ld->obj, score, m, ml, 0, &out, &ns);
+    struct obj_zset_limits lim = ld->zlim;
+    if (ld->is_compact) lim.max_listpack_value = SIZE_MAX; /* Redis 7.0 counts entries only */
+    obj_zset_add(ld->obj, score, m, ml, 0, &out, &ns, &lim);
     ld->nitems++;
     return 0;
 }
@@ -369,6 +390,9 @@ static int on_end(void *ctx)
         free_pending(ld);
         return 0;
     }
+    /* A plain sorted set that fits the limits is a listpack, whatever the count announced. */
+    if (ld->type == RDB_VALUE_ZSET && !ld->is_compact)
+        obj_zset_convert_if_small(ld->obj, &ld->zlim);
     struct ks *ks = ld->dbs[ld->db];
     struct ks_entry *e = ks_set_obj(ks, ld->key, ld->klen, ops_for(ld->type), ld->obj, 0);
     if (ld->expire_ms >= 0) ks_entry_set_expire(ks, e, ld->expire_ms);

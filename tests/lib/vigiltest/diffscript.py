@@ -45,6 +45,12 @@ CMD_DIRECTIVES = ("ignore", "type", "sorted", "pairs", "block")
 ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "a": "\a", "\\": "\\", '"': '"'}
 
 
+# What reset() restores between scripts: the only settings a script may CONFIG SET.
+RESET_CONFIG = ("hash-max-listpack-entries", "512", "hash-max-listpack-value", "64",
+                "set-max-intset-entries", "512", "zset-max-listpack-entries", "128",
+                "zset-max-listpack-value", "64", "list-max-listpack-size", "-2")
+
+
 class ScriptError(Exception):
     """The script itself is wrong (bad syntax, a command that blocks without @block, ...)."""
 
@@ -278,6 +284,10 @@ class Side:
         reply = self._control().call_bytes("FLUSHALL")
         if reply != b"+OK\r\n":
             raise ScriptError("%s: FLUSHALL replied %r" % (self.label, reply))
+        # The settings scripts may change, back at redis-server's built-in defaults.
+        reply = self._control().call_bytes("CONFIG", "SET", *RESET_CONFIG)
+        if reply != b"+OK\r\n":
+            raise ScriptError("%s: CONFIG SET %s replied %r" % (self.label, RESET_CONFIG, reply))
 
     def conn(self, number):
         conn = self.conns.get(number)

@@ -1,6 +1,7 @@
 /* obj_list: random operation sequences against a plain array model (seeded, so a failure
- * replays), the encoding thresholds, LPOS/LREM/LTRIM edge rules, and the memory bound for
- * 1,000 lists of 1,000 items compared with Redis 7's used_memory. */
+ * replays) under every kind of node limit (list-max-listpack-size), the encoding thresholds,
+ * LPOS/LREM/LTRIM edge rules, and the memory bound for 1,000 lists of 1,000 items compared with
+ * Redis 7's used_memory. */
 #include <criterion/criterion.h>
 #include <malloc.h>
 #include <stdio.h>
@@ -11,6 +12,9 @@
 #include "common/rng.h"
 #include "common/util.h"
 #include "store/obj_list.h"
+
+/* Redis's default node size (list-max-listpack-size -2: 8 KB). */
+static const struct obj_list_limits *const DEF = &OBJ_LIST_LIMITS_DEFAULT;
 
 /* ---- the reference model: an array of owned byte strings --------------------------------- */
 
@@ -260,7 +264,7 @@ Test(obj_list, matches_model_over_random_operations)
     for (uint64_t seed = 1; seed <= 6; seed++) {
         struct rng r;
         rng_seed(&r, seed);
-        struct obj_list *l = obj_list_create();
+        struct obj_list *l = obj_list_create(DEF);
         struct model m = {0};
         struct buf out;
         buf_init(&out);
@@ -284,11 +288,94 @@ Test(obj_list, matches_model_over_random_operations)
     }
 }
 
+/* The same under the other node limits: obj_list_check (in check_same) verifies every node
+ * against the list's own limit after the edits (LSET and LINSERT split, LREM merges). */
+Test(obj_list, matches_model_under_every_node_limit)
+{
+    static const long long fills[] = {-1, -3, -5, 0, 1, 4, 100, 1000000};
+    for (size_t f = 0; f < ARRAY_LEN(fills); f++) {
+        struct rng r;
+        rng_seed(&r, 50 + f);
+        struct obj_list_limits lim = {fills[f]};
+        struct obj_list *l = obj_list_create(&lim);
+        struct model m = {0};
+        struct buf out;
+        buf_init(&out);
+        for (int i = 0; i < 2500; i++) {
+            op_random(l, &m, &r, i % 1200 < 800, &out);
+            if (i % 7 == 0 || m.n < 20) check_same(l, &m);
+        }
+        check_same(l, &m);
+        struct obj_list *copy = obj_list_dup(l);
+        obj_list_free(l);
+        check_same(copy, &m);
+        obj_list_free(copy);
+        model_free(&m);
+        buf_free(&out);
+    }
+}
+
+/* How many 63-byte items (65 bytes packed) the first node takes before a second one starts. */
+static size_t first_node_capacity(long long fill)
+{
+    struct obj_list_limits lim = {fill};
+    struct obj_list *l = obj_list_create(&lim);
+    char item[63];
+    memset(item, 'a', sizeof item);
+    while (obj_list_node_count(l) < 2) obj_list_push(l, OBJ_LIST_TAIL, item, sizeof item);
+    cr_assert_eq(obj_list_check(l), 0);
+    size_t n = obj_list_len(l) - 1;
+    obj_list_free(l);
+    return n;
+}
+
+Test(obj_list, node_size_follows_list_max_listpack_size)
+{
+    /* Negative: 4, 8, 16, 32, 64 KB of packed entries (6-byte header). */
+    cr_assert_eq(first_node_capacity(-1), (4096 - 6) / 65);
+    cr_assert_eq(first_node_capacity(-2), (8192 - 6) / 65);
+    cr_assert_eq(first_node_capacity(-3), (16384 - 6) / 65);
+    cr_assert_eq(first_node_capacity(-4), (32768 - 6) / 65);
+    cr_assert_eq(first_node_capacity(-5), (65536 - 6) / 65);
+    /* Positive: that many entries, but never past 8 KB; 0: one entry per node. */
+    cr_assert_eq(first_node_capacity(5), 5);
+    cr_assert_eq(first_node_capacity(1), 1);
+    cr_assert_eq(first_node_capacity(0), 1);
+    cr_assert_eq(first_node_capacity(200), (8192 - 6) / 65);
+    cr_assert_eq(first_node_capacity(1LL << 40), (8192 - 6) / 65); /* clamped, as Redis */
+}
+
+Test(obj_list, a_list_keeps_its_node_limit_and_copies_keep_it_too)
+{
+    struct obj_list_limits five = {5};
+    struct obj_list *l = obj_list_create(&five);
+    char s[8];
+    for (int i = 0; i < 12; i++)
+        obj_list_push(l, OBJ_LIST_TAIL, s, (size_t)snprintf(s, sizeof s, "e%d", i));
+    cr_assert_eq(obj_list_node_count(l), 3);
+    struct obj_list *copy = obj_list_dup(l);
+    for (int i = 0; i < 3; i++) obj_list_push(copy, OBJ_LIST_TAIL, "x", 1);
+    cr_assert_eq(obj_list_node_count(copy), 3);
+    obj_list_push(copy, OBJ_LIST_TAIL, "x", 1);
+    cr_assert_eq(obj_list_node_count(copy), 4);
+    /* LINSERT into a full node splits it; LREM merges neighbours back within the limit. */
+    cr_assert_eq(obj_list_insert(l, true, "e1", 2, "new", 3), 1);
+    cr_assert_eq(obj_list_check(l), 0);
+    cr_assert_gt(obj_list_node_count(l), 3);
+    for (int i = 0; i < 10; i++) obj_list_remove(l, 0, s, (size_t)snprintf(s, sizeof s, "e%d", i));
+    cr_assert_eq(obj_list_len(l), 3);
+    cr_assert_eq(obj_list_node_count(l), 1);
+    cr_assert_eq(obj_list_check(l), 0);
+    cr_assert_str_eq(obj_list_encoding_name(l), "quicklist");
+    obj_list_free(copy);
+    obj_list_free(l);
+}
+
 /* OBJECT ENCODING follows Redis 7.0 ("quicklist" for every list); the node structure under it
  * still grows to a second node past 8 KB and merges back. */
 Test(obj_list, encoding_is_quicklist_whatever_the_node_count)
 {
-    struct obj_list *l = obj_list_create();
+    struct obj_list *l = obj_list_create(DEF);
     char item[63];
     memset(item, 'a', sizeof item);
     struct buf out;
@@ -311,7 +398,7 @@ Test(obj_list, encoding_is_quicklist_whatever_the_node_count)
 
 Test(obj_list, oversized_element_is_quicklist_alone_in_its_node)
 {
-    struct obj_list *l = obj_list_create();
+    struct obj_list *l = obj_list_create(DEF);
     static char big[9000];
     memset(big, 'z', sizeof big);
     obj_list_push(l, OBJ_LIST_TAIL, big, sizeof big);
@@ -334,7 +421,7 @@ Test(obj_list, oversized_element_is_quicklist_alone_in_its_node)
 
 Test(obj_list, integers_round_trip_and_non_canonical_stay_strings)
 {
-    struct obj_list *l = obj_list_create();
+    struct obj_list *l = obj_list_create(DEF);
     const char *items[] = {"12", "-12", "0012", "1e3", "9223372036854775808", " 1", "-0"};
     for (size_t i = 0; i < ARRAY_LEN(items); i++)
         obj_list_push(l, OBJ_LIST_TAIL, items[i], strlen(items[i]));
@@ -355,7 +442,7 @@ Test(obj_list, integers_round_trip_and_non_canonical_stay_strings)
 
 Test(obj_list, range_and_trim_follow_redis_index_rules)
 {
-    struct obj_list *l = obj_list_create();
+    struct obj_list *l = obj_list_create(DEF);
     char s[8];
     for (int i = 0; i < 10; i++) {
         int n = snprintf(s, sizeof s, "e%d", i);
@@ -385,7 +472,7 @@ static size_t mem_for_lists(bool numeric, struct obj_list **lists)
     struct mallinfo2 before = mallinfo2();
     char item[32];
     for (int i = 0; i < 1000; i++) {
-        lists[i] = obj_list_create();
+        lists[i] = obj_list_create(DEF);
         for (int j = 0; j < 1000; j++) {
             long long k = i * 1000LL + j;
             int n = numeric ? snprintf(item, sizeof item, "%lld", 1000000000000000LL + k)

@@ -1,6 +1,7 @@
 /* obj_set: random operation sequences against an array model in every encoding, the encoding
- * conversions at each threshold, uniformity of random members, SSCAN coverage while the set
- * changes, and SINTER/SUNION/SDIFF against naive computations. */
+ * conversions at each threshold (default and configured limits, never back on shrink, the
+ * explicit rebuild), uniformity of random members, SSCAN coverage while the set changes, and
+ * SINTER/SUNION/SDIFF against naive computations. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,9 @@
 #include "store/obj_set.h"
 
 #define MODEL_MAX 2000
+
+/* Redis's default limits (set-max-intset-entries 512, set-max-listpack-* 128 / 64). */
+static const struct obj_set_limits *const DEF = &OBJ_SET_LIMITS_DEFAULT;
 
 /* A model set: distinct strings, linear search. */
 struct model {
@@ -114,7 +118,7 @@ static void op_random(struct obj_set *s, struct model *md, struct rng *r, int fl
     const char *m = pick_member(r, flavour, buf, &len);
     uint64_t op = rng_below(r, 10);
     if (op < 4) {
-        cr_assert_eq(obj_set_add(s, m, len), model_add(md, m, len) ? 1 : 0);
+        cr_assert_eq(obj_set_add(s, m, len, DEF), model_add(md, m, len) ? 1 : 0);
     } else if (op < 6) {
         cr_assert_eq(obj_set_remove(s, m, len), model_remove(md, m, len) ? 1 : 0);
     } else if (op == 6) {
@@ -173,7 +177,8 @@ static struct obj_set *set_of_ints(int n)
 {
     struct obj_set *s = obj_set_create();
     char buf[16];
-    for (int i = 0; i < n; i++) obj_set_add(s, buf, (size_t)snprintf(buf, sizeof buf, "%d", i));
+    for (int i = 0; i < n; i++)
+        obj_set_add(s, buf, (size_t)snprintf(buf, sizeof buf, "%d", i), DEF);
     return s;
 }
 
@@ -181,7 +186,7 @@ Test(obj_set, intset_holds_512_integers_then_becomes_hashtable)
 {
     struct obj_set *s = set_of_ints(512);
     cr_assert_str_eq(obj_set_encoding_name(s), "intset");
-    cr_assert_eq(obj_set_add(s, "512", 3), 1);
+    cr_assert_eq(obj_set_add(s, "512", 3, DEF), 1);
     cr_assert_str_eq(obj_set_encoding_name(s), "hashtable");
     cr_assert(obj_set_ismember(s, "0", 1));
     cr_assert_eq(obj_set_card(s), 513);
@@ -189,7 +194,8 @@ Test(obj_set, intset_holds_512_integers_then_becomes_hashtable)
     /* Width upgrades keep order and membership. */
     s = obj_set_create();
     const char *v[] = {"5", "-70000", "9223372036854775807", "-9223372036854775808", "40000"};
-    for (size_t i = 0; i < ARRAY_LEN(v); i++) cr_assert_eq(obj_set_add(s, v[i], strlen(v[i])), 1);
+    for (size_t i = 0; i < ARRAY_LEN(v); i++)
+        cr_assert_eq(obj_set_add(s, v[i], strlen(v[i]), DEF), 1);
     cr_assert_eq(obj_set_check(s), 0);
     for (size_t i = 0; i < ARRAY_LEN(v); i++) cr_assert(obj_set_ismember(s, v[i], strlen(v[i])));
     cr_assert_not(obj_set_ismember(s, "05", 2));
@@ -202,22 +208,22 @@ Test(obj_set, non_integer_moves_intset_to_listpack_or_hashtable)
     /* Redis 7.0 reports both non-integer encodings as "hashtable"; the structure's own
      * listpack stage (<= 128 members of <= 64 bytes) is checked through membership only. */
     struct obj_set *s = set_of_ints(127);
-    cr_assert_eq(obj_set_add(s, "a", 1), 1);
+    cr_assert_eq(obj_set_add(s, "a", 1, DEF), 1);
     cr_assert_str_eq(obj_set_encoding_name(s), "hashtable");
     cr_assert(obj_set_ismember(s, "5", 1));
-    cr_assert_eq(obj_set_add(s, "b", 1), 0 + 1);
+    cr_assert_eq(obj_set_add(s, "b", 1, DEF), 0 + 1);
     cr_assert_str_eq(obj_set_encoding_name(s), "hashtable"); /* 129 members */
     obj_set_free(s);
     s = set_of_ints(128);
-    obj_set_add(s, "a", 1);
+    obj_set_add(s, "a", 1, DEF);
     cr_assert_str_eq(obj_set_encoding_name(s), "hashtable");
     obj_set_free(s);
     char big[65];
     memset(big, 'x', sizeof big);
     s = set_of_ints(3);
-    obj_set_add(s, big, 64);
+    obj_set_add(s, big, 64, DEF);
     cr_assert_str_eq(obj_set_encoding_name(s), "hashtable");
-    obj_set_add(s, big, 65);
+    obj_set_add(s, big, 65, DEF);
     cr_assert_str_eq(obj_set_encoding_name(s), "hashtable");
     cr_assert_eq(obj_set_card(s), 5);
     obj_set_free(s);
@@ -225,13 +231,13 @@ Test(obj_set, non_integer_moves_intset_to_listpack_or_hashtable)
 
 Test(obj_set, create_for_picks_the_encoding_from_the_hint)
 {
-    struct obj_set *s = obj_set_create_for("1", 1, 3);
+    struct obj_set *s = obj_set_create_for("1", 1, 3, DEF);
     cr_assert_str_eq(obj_set_encoding_name(s), "intset");
     obj_set_free(s);
-    s = obj_set_create_for("a", 1, 128);
+    s = obj_set_create_for("a", 1, 128, DEF);
     cr_assert_str_eq(obj_set_encoding_name(s), "hashtable");
     obj_set_free(s);
-    s = obj_set_create_for("1", 1, 600);
+    s = obj_set_create_for("1", 1, 600, DEF);
     cr_assert_str_eq(obj_set_encoding_name(s), "hashtable");
     obj_set_free(s);
 }
@@ -258,11 +264,12 @@ Test(obj_set, random_member_is_uniform)
 {
     char buf[16];
     struct obj_set *s = obj_set_create();
-    for (int i = 0; i < 100; i++) obj_set_add(s, buf, (size_t)snprintf(buf, sizeof buf, "m:%d", i));
+    for (int i = 0; i < 100; i++)
+        obj_set_add(s, buf, (size_t)snprintf(buf, sizeof buf, "m:%d", i), DEF);
     cr_assert_str_eq(obj_set_encoding_name(s), "hashtable");
     random_counts(s, 100, 100000, 850, 1150); /* expected 1000, sd ~31 */
     for (int i = 100; i < 300; i++)
-        obj_set_add(s, buf, (size_t)snprintf(buf, sizeof buf, "m:%d", i));
+        obj_set_add(s, buf, (size_t)snprintf(buf, sizeof buf, "m:%d", i), DEF);
     cr_assert_str_eq(obj_set_encoding_name(s), "hashtable");
     random_counts(s, 300, 300000, 850, 1150);
     obj_set_free(s);
@@ -290,7 +297,7 @@ Test(obj_set, scan_reports_every_member_present_throughout_while_the_set_grows)
     char buf[32];
     for (int i = 0; i < 1000; i++) {
         size_t len = (size_t)snprintf(buf, sizeof buf, "k%d", i);
-        obj_set_add(s, buf, len);
+        obj_set_add(s, buf, len, DEF);
         model_add(&md, buf, len);
     }
     struct seen sn = {.md = &md, .hit = xcalloc(MODEL_MAX, 1)};
@@ -300,7 +307,7 @@ Test(obj_set, scan_reports_every_member_present_throughout_while_the_set_grows)
         cursor = obj_set_scan(s, cursor, 10, scan_mark, &sn);
         for (int j = 0; j < 30; j++) { /* grow between calls: the table resizes under the scan */
             size_t len = (size_t)snprintf(buf, sizeof buf, "x%d", extra++);
-            obj_set_add(s, buf, len);
+            obj_set_add(s, buf, len, DEF);
         }
         calls++;
     } while (cursor != 0);
@@ -334,11 +341,11 @@ Test(obj_set, algebra_matches_naive_computation)
             size_t len;
             for (int k = 0; k < count; k++) {
                 const char *m = pick_member(&r, flavour, buf, &len);
-                obj_set_add(sets[i], m, len);
+                obj_set_add(sets[i], m, len, DEF);
             }
         }
-        struct obj_set *inter = obj_set_inter(sets, n), *uni = obj_set_union(sets, n);
-        struct obj_set *diff = obj_set_diff(sets, n);
+        struct obj_set *inter = obj_set_inter(sets, n, DEF), *uni = obj_set_union(sets, n, DEF);
+        struct obj_set *diff = obj_set_diff(sets, n, DEF);
         /* Every candidate member comes from some input, so checking the union covers all. */
         struct obj_set_iter it;
         struct pack_val v;
@@ -375,10 +382,189 @@ Test(obj_set, algebra_matches_naive_computation)
 Test(obj_set, diff_of_a_set_with_itself_is_empty)
 {
     struct obj_set *s = set_of_ints(50);
-    obj_set_add(s, "a", 1);
+    obj_set_add(s, "a", 1, DEF);
     struct obj_set *sets[2] = {s, s};
-    struct obj_set *d = obj_set_diff(sets, 2);
+    struct obj_set *d = obj_set_diff(sets, 2, DEF);
     cr_assert_eq(obj_set_card(d), 0);
     obj_set_free(d);
     obj_set_free(s);
+}
+
+/* ---- configured limits (set-max-intset-entries, set-max-listpack-*) ------------------------ */
+
+static void add_ints(struct obj_set *s, int from, int to, const struct obj_set_limits *lim)
+{
+    char buf[16];
+    for (int i = from; i < to; i++)
+        obj_set_add(s, buf, (size_t)snprintf(buf, sizeof buf, "%d", i), lim);
+}
+
+Test(obj_set, intset_limit_is_the_callers_and_shrinking_never_converts_back)
+{
+    struct obj_set_limits lim = {3, 128, 64};
+    struct obj_set *s = obj_set_create_for("1", 1, 1, &lim);
+    add_ints(s, 1, 4, &lim);
+    obj_set_add(s, "3", 1, &lim); /* a duplicate does not count */
+    cr_assert_str_eq(obj_set_encoding_name(s), "intset");
+    cr_assert_eq(obj_set_add(s, "4", 1, &lim), 1);
+    cr_assert_str_eq(obj_set_encoding_name(s), "hashtable");
+    cr_assert(obj_set_is_listpack(s), "4 integers fit the listpack limits");
+    cr_assert_eq(obj_set_remove(s, "4", 1), 1);
+    cr_assert_eq(obj_set_remove(s, "3", 1), 1);
+    cr_assert_str_eq(obj_set_encoding_name(s), "hashtable");
+    cr_assert_eq(obj_set_check(s), 0);
+    obj_set_free(s);
+    /* 0: not even one integer stays an intset (Redis 7.0 converts after the first insert). */
+    lim.max_intset_entries = 0;
+    s = obj_set_create();
+    cr_assert_eq(obj_set_add(s, "7", 1, &lim), 1);
+    cr_assert_str_eq(obj_set_encoding_name(s), "hashtable");
+    cr_assert(obj_set_ismember(s, "7", 1));
+    obj_set_free(s);
+    s = obj_set_create_for("7", 1, 1, &lim);
+    cr_assert_str_neq(obj_set_encoding_name(s), "intset");
+    obj_set_free(s);
+}
+
+Test(obj_set, raised_intset_limit_applies_to_the_next_insert)
+{
+    struct obj_set *s = set_of_ints(10);
+    struct obj_set_limits big = {100000, 128, 64};
+    add_ints(s, 10, 5000, &big);
+    cr_assert_str_eq(obj_set_encoding_name(s), "intset");
+    cr_assert_eq(obj_set_card(s), 5000);
+    /* Lowering the limit changes nothing until an insert: removals and duplicates convert
+     * nothing. */
+    struct obj_set_limits small = {100, 128, 64};
+    cr_assert_eq(obj_set_remove(s, "0", 1), 1);
+    cr_assert_eq(obj_set_add(s, "1", 1, &small), 0);
+    cr_assert_str_eq(obj_set_encoding_name(s), "intset");
+    cr_assert_eq(obj_set_add(s, "0", 1, &small), 1);
+    cr_assert_str_eq(obj_set_encoding_name(s), "hashtable");
+    cr_assert_not(obj_set_is_listpack(s), "5000 members do not fit a 128-entry listpack");
+    cr_assert_eq(obj_set_check(s), 0);
+    obj_set_free(s);
+}
+
+Test(obj_set, listpack_limits_are_the_callers)
+{
+    struct obj_set_limits lim = {512, 4, 10};
+    struct obj_set *s = obj_set_create_for("a", 1, 1, &lim);
+    cr_assert(obj_set_is_listpack(s));
+    const char *m[] = {"a", "b", "c", "0123456789"};
+    for (size_t i = 0; i < ARRAY_LEN(m); i++) obj_set_add(s, m[i], strlen(m[i]), &lim);
+    cr_assert(obj_set_is_listpack(s));
+    cr_assert_str_eq(obj_set_encoding_name(s), "hashtable"); /* Redis 7.0's name */
+    cr_assert_eq(obj_set_add(s, "e", 1, &lim), 1);
+    cr_assert_not(obj_set_is_listpack(s), "a 5th member breaks max_listpack_entries 4");
+    cr_assert_eq(obj_set_card(s), 5);
+    obj_set_free(s);
+    s = obj_set_create_for("a", 1, 1, &lim);
+    obj_set_add(s, "a", 1, &lim);
+    cr_assert_eq(obj_set_add(s, "01234567890", 11, &lim), 1);
+    cr_assert_not(obj_set_is_listpack(s), "11 bytes break max_listpack_value 10");
+    obj_set_free(s);
+    /* An intset meeting a non-integer: listpack only if the result fits. */
+    s = set_of_ints(4);
+    obj_set_add(s, "x", 1, &lim);
+    cr_assert_not(obj_set_is_listpack(s));
+    cr_assert_eq(obj_set_card(s), 5);
+    obj_set_free(s);
+    s = set_of_ints(3);
+    obj_set_add(s, "x", 1, &lim);
+    cr_assert(obj_set_is_listpack(s));
+    cr_assert_eq(obj_set_check(s), 0);
+    obj_set_free(s);
+    /* A listpack built under larger limits stays one until the next insert. */
+    s = obj_set_create_for("a", 1, 1, DEF);
+    for (int i = 0; i < 20; i++) {
+        char buf[16];
+        obj_set_add(s, buf, (size_t)snprintf(buf, sizeof buf, "m%d", i), DEF);
+    }
+    cr_assert(obj_set_is_listpack(s));
+    cr_assert_eq(obj_set_remove(s, "m3", 2), 1);
+    cr_assert_eq(obj_set_check(s), 0);
+    cr_assert(obj_set_is_listpack(s));
+    obj_set_add(s, "m3", 2, &lim);
+    cr_assert_not(obj_set_is_listpack(s));
+    obj_set_free(s);
+}
+
+Test(obj_set, create_for_follows_the_given_limits)
+{
+    struct obj_set_limits none = {0, 0, 0};
+    struct obj_set *s = obj_set_create_for("1", 1, 1, &none);
+    cr_assert_str_eq(obj_set_encoding_name(s), "hashtable");
+    cr_assert_not(obj_set_is_listpack(s));
+    obj_set_add(s, "1", 1, &none);
+    cr_assert(obj_set_ismember(s, "1", 1));
+    obj_set_free(s);
+    struct obj_set_limits lim = {5, 2, 64};
+    s = obj_set_create_for("1", 1, 5, &lim);
+    cr_assert_str_eq(obj_set_encoding_name(s), "intset");
+    obj_set_free(s);
+    s = obj_set_create_for("1", 1, 6, &lim);
+    cr_assert_str_eq(obj_set_encoding_name(s), "hashtable");
+    cr_assert_not(obj_set_is_listpack(s), "6 > max_listpack_entries 2");
+    obj_set_free(s);
+    s = obj_set_create_for("a", 1, 2, &lim);
+    cr_assert(obj_set_is_listpack(s));
+    obj_set_free(s);
+}
+
+Test(obj_set, reencode_picks_the_encoding_a_fresh_set_would_have)
+{
+    struct obj_set_limits lim = {3, 128, 64};
+    struct obj_set *s = obj_set_create();
+    add_ints(s, 0, 20, &lim);
+    cr_assert(obj_set_is_listpack(s), "past the intset limit, within the listpack's");
+    add_ints(s, 100, 300, &lim); /* 220 members: past the listpack too, a real hashtable */
+    cr_assert_not(obj_set_is_listpack(s));
+    for (int i = 2; i < 20; i++) {
+        char buf[16];
+        obj_set_remove(s, buf, (size_t)snprintf(buf, sizeof buf, "%d", i));
+    }
+    for (int i = 100; i < 300; i++) {
+        char buf[16];
+        obj_set_remove(s, buf, (size_t)snprintf(buf, sizeof buf, "%d", i));
+    }
+    cr_assert_eq(obj_set_card(s), 2);
+    cr_assert_str_eq(obj_set_encoding_name(s), "hashtable"); /* removals never convert */
+    obj_set_reencode(s, &lim);
+    cr_assert_str_eq(obj_set_encoding_name(s), "intset");
+    cr_assert(obj_set_ismember(s, "0", 1) && obj_set_ismember(s, "1", 1));
+    cr_assert_eq(obj_set_check(s), 0);
+    /* Too many integers for the intset limit: not an intset; a string: never an intset. */
+    struct obj_set_limits one = {1, 128, 64};
+    obj_set_reencode(s, &one);
+    cr_assert_str_eq(obj_set_encoding_name(s), "hashtable");
+    cr_assert(obj_set_is_listpack(s));
+    obj_set_add(s, "x", 1, &lim);
+    obj_set_remove(s, "0", 1);
+    obj_set_reencode(s, DEF);
+    cr_assert_str_eq(obj_set_encoding_name(s), "hashtable");
+    cr_assert_eq(obj_set_card(s), 2);
+    cr_assert(obj_set_ismember(s, "x", 1) && obj_set_ismember(s, "1", 1));
+    cr_assert_eq(obj_set_check(s), 0);
+    obj_set_free(s);
+}
+
+Test(obj_set, algebra_results_follow_the_given_limits)
+{
+    struct obj_set *a = set_of_ints(6), *b = set_of_ints(3);
+    struct obj_set *sets[2] = {a, b};
+    struct obj_set_limits lim = {3, 128, 64};
+    struct obj_set *u = obj_set_union(sets, 2, &lim), *i = obj_set_inter(sets, 2, &lim);
+    struct obj_set *d = obj_set_diff(sets, 2, &lim);
+    cr_assert_str_eq(obj_set_encoding_name(u), "hashtable"); /* 6 > 3 */
+    cr_assert_str_eq(obj_set_encoding_name(i), "intset");    /* 3 */
+    cr_assert_str_eq(obj_set_encoding_name(d), "intset");    /* 3, 4, 5 */
+    obj_set_free(u);
+    obj_set_free(i);
+    obj_set_free(d);
+    u = obj_set_union(sets, 2, DEF);
+    cr_assert_str_eq(obj_set_encoding_name(u), "intset");
+    obj_set_free(u);
+    obj_set_free(a);
+    obj_set_free(b);
 }

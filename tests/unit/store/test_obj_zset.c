@@ -1,6 +1,7 @@
 /* obj_zset and skiplist: random operation sequences against a sorted-array model with the skip
  * list's invariants (order, spans, levels, dict agreement) checked after every operation; ZADD
- * flag semantics; range parsing; encoding conversions; score formatting; the memory of a
+ * flag semantics; range parsing; encoding conversions (default and configured limits); score
+ * formatting; the memory of a
  * 1,000,000-member sorted set against Redis 7's used_memory. */
 #include <criterion/criterion.h>
 #include <malloc.h>
@@ -13,6 +14,9 @@
 #include "common/rng.h"
 #include "common/util.h"
 #include "store/obj_zset.h"
+
+/* Redis's default limits (zset-max-listpack-entries 128, zset-max-listpack-value 64). */
+static const struct obj_zset_limits *const DEF = &OBJ_ZSET_LIMITS_DEFAULT;
 
 /* ---- model: an array sorted by (score, member) ------------------------------------------- */
 
@@ -97,7 +101,7 @@ static double pick_score(struct rng *r)
 static const char *pick_member(struct rng *r, char *buf, size_t *len, size_t pool)
 {
     /* Pools above 128 also get members too long for a listpack. */
-    bool is_long = pool > OBJ_ZSET_MAX_LISTPACK_ENTRIES && rng_below(r, 50) == 0;
+    bool is_long = pool > DEF->max_listpack_entries && rng_below(r, 50) == 0;
     int n = is_long ? snprintf(buf, 128, "long-%080d", (int)rng_below(r, 5))
                     : snprintf(buf, 128, "m%d", (int)rng_below(r, pool));
     *len = (size_t)n;
@@ -133,7 +137,7 @@ static void op_add(struct obj_zset *z, struct model *md, struct rng *r, const ch
     int in = combos[rng_below(r, ARRAY_LEN(combos))], out = -1;
     double score = pick_score(r), ns = 0;
     long i = model_find(md, m, len);
-    int rc = obj_zset_add(z, score, m, len, in, &out, &ns);
+    int rc = obj_zset_add(z, score, m, len, in, &out, &ns, DEF);
     if (i < 0) {
         bool nop = in & OBJ_ZADD_XX;
         cr_assert_eq(rc, 0);
@@ -233,7 +237,7 @@ static void op_point(struct obj_zset *z, struct model *md, struct rng *r, const 
     default: {
         double delta = pick_score(r), ns;
         double want = (i >= 0 ? md->v[i].score : 0) + delta;
-        int rc = obj_zset_incrby(z, m, len, delta, &ns);
+        int rc = obj_zset_incrby(z, m, len, delta, &ns, DEF);
         if (isnan(want)) {
             cr_assert_eq(rc, OBJ_ZSET_ERR_NAN);
         } else {
@@ -338,12 +342,12 @@ Test(obj_zset, matches_model_with_invariants_after_every_operation)
         check_same(z, &md);
         cr_log_info("pool %zu: peak %zu members, %zu at the end", pools[p], peak, md.n);
         cr_assert_gt(peak, pools[p] / 2, "the set grew enough");
-        if (pools[p] <= OBJ_ZSET_MAX_LISTPACK_ENTRIES)
+        if (pools[p] <= DEF->max_listpack_entries)
             cr_assert_str_eq(obj_zset_encoding_name(z), "listpack");
         struct obj_zset *copy = obj_zset_dup(z);
         obj_zset_free(z);
         check_same(copy, &md);
-        obj_zset_convert_if_small(copy);
+        obj_zset_convert_if_small(copy, DEF);
         check_same(copy, &md);
         obj_zset_free(copy);
         model_free(&md);
@@ -369,14 +373,14 @@ Test(obj_zset, lex_ranges_match_model_in_both_encodings)
     for (int big = 0; big < 2; big++) {
         struct rng r;
         rng_seed(&r, 77 + (uint64_t)big);
-        struct obj_zset *z = obj_zset_create_hint(big ? 1000 : 1, 2);
+        struct obj_zset *z = obj_zset_create_hint(big ? 1000 : 1, 2, DEF);
         struct model md = {.n = 0};
         char buf[16];
         for (int i = 0; i < 30; i++) {
             int n = snprintf(buf, sizeof buf, "m%d", i);
             int out;
             double ns;
-            obj_zset_add(z, 0, buf, (size_t)n, 0, &out, &ns);
+            obj_zset_add(z, 0, buf, (size_t)n, 0, &out, &ns, DEF);
             model_insert(&md, 0, buf, (size_t)n);
         }
         cr_assert_str_eq(obj_zset_encoding_name(z), big ? "skiplist" : "listpack");
@@ -408,7 +412,7 @@ Test(obj_zset, lex_ranges_match_model_in_both_encodings)
                     model_remove_at(&md, (size_t)model_find(&md, m, len));
                     int out;
                     double ns;
-                    obj_zset_add(z, 0, m, len, 0, &out, &ns);
+                    obj_zset_add(z, 0, m, len, 0, &out, &ns, DEF);
                     model_insert(&md, 0, m, len);
                     free(m);
                 }
@@ -425,7 +429,7 @@ Test(obj_zset, lex_ranges_match_model_in_both_encodings)
 static int zadd(struct obj_zset *z, double score, const char *m, int in, double *ns)
 {
     int out;
-    int rc = obj_zset_add(z, score, m, strlen(m), in, &out, ns);
+    int rc = obj_zset_add(z, score, m, strlen(m), in, &out, ns, DEF);
     return rc < 0 ? rc : out;
 }
 
@@ -449,7 +453,7 @@ Test(obj_zset, zadd_flags_report_what_happened)
     double s;
     cr_assert(obj_zset_score(z, "a", 1, &s));
     cr_assert(isinf(s) && s > 0); /* unchanged by the failed increment */
-    cr_assert_eq(obj_zset_incrby(z, "new", 3, 4, &ns), 0);
+    cr_assert_eq(obj_zset_incrby(z, "new", 3, 4, &ns, DEF), 0);
     cr_assert_eq(ns, 4);
     obj_zset_free(z);
 }
@@ -493,7 +497,7 @@ Test(obj_zset, listpack_converts_at_129_members_or_65_bytes_and_back_on_request)
     cr_assert_str_eq(obj_zset_encoding_name(z), "skiplist");
     cr_assert_eq(obj_zset_check(z), 0);
     obj_zset_delete(z, "one-more", 8);
-    obj_zset_convert_if_small(z);
+    obj_zset_convert_if_small(z, DEF);
     cr_assert_str_eq(obj_zset_encoding_name(z), "listpack");
     cr_assert_eq(obj_zset_card(z), 128);
     obj_zset_free(z);
@@ -507,11 +511,11 @@ Test(obj_zset, listpack_converts_at_129_members_or_65_bytes_and_back_on_request)
     buf[65] = '\0';
     zadd(z, 1, buf, 0, &ns);
     cr_assert_str_eq(obj_zset_encoding_name(z), "skiplist");
-    obj_zset_convert_if_small(z); /* a 65-byte member keeps it a skip list */
+    obj_zset_convert_if_small(z, DEF); /* a 65-byte member keeps it a skip list */
     cr_assert_str_eq(obj_zset_encoding_name(z), "skiplist");
     obj_zset_free(z);
 
-    z = obj_zset_create_hint(129, 3);
+    z = obj_zset_create_hint(129, 3, DEF);
     cr_assert_str_eq(obj_zset_encoding_name(z), "skiplist");
     obj_zset_free(z);
 }
@@ -534,13 +538,13 @@ Test(obj_zset, scores_format_as_redis)
 Test(obj_zset, aggregate_sums_and_turns_nan_into_zero)
 {
     struct obj_zset *z = obj_zset_create();
-    obj_zset_aggregate(z, "a", 1, 2, OBJ_ZSET_AGG_SUM);
-    obj_zset_aggregate(z, "a", 1, 3, OBJ_ZSET_AGG_SUM);
-    obj_zset_aggregate(z, "b", 1, INFINITY, OBJ_ZSET_AGG_SUM);
-    obj_zset_aggregate(z, "b", 1, -INFINITY, OBJ_ZSET_AGG_SUM);
-    obj_zset_aggregate(z, "c", 1, 5, OBJ_ZSET_AGG_MIN);
-    obj_zset_aggregate(z, "c", 1, 4, OBJ_ZSET_AGG_MIN);
-    obj_zset_aggregate(z, "c", 1, 9, OBJ_ZSET_AGG_MAX);
+    obj_zset_aggregate(z, "a", 1, 2, OBJ_ZSET_AGG_SUM, DEF);
+    obj_zset_aggregate(z, "a", 1, 3, OBJ_ZSET_AGG_SUM, DEF);
+    obj_zset_aggregate(z, "b", 1, INFINITY, OBJ_ZSET_AGG_SUM, DEF);
+    obj_zset_aggregate(z, "b", 1, -INFINITY, OBJ_ZSET_AGG_SUM, DEF);
+    obj_zset_aggregate(z, "c", 1, 5, OBJ_ZSET_AGG_MIN, DEF);
+    obj_zset_aggregate(z, "c", 1, 4, OBJ_ZSET_AGG_MIN, DEF);
+    obj_zset_aggregate(z, "c", 1, 9, OBJ_ZSET_AGG_MAX, DEF);
     double s;
     cr_assert(obj_zset_score(z, "a", 1, &s) && s == 5);
     cr_assert(obj_zset_score(z, "b", 1, &s) && s == 0);
@@ -599,7 +603,7 @@ Test(obj_zset, million_members_use_less_memory_than_redis)
     for (int i = 0; i < 1000000; i++) {
         int n = snprintf(buf, sizeof buf, "member:%d", i);
         int out;
-        obj_zset_add(z, i * 1.5, buf, (size_t)n, 0, &out, &ns);
+        obj_zset_add(z, i * 1.5, buf, (size_t)n, 0, &out, &ns, DEF);
     }
     struct mallinfo2 after = mallinfo2();
     size_t used = after.uordblks - before.uordblks;
@@ -613,3 +617,95 @@ Test(obj_zset, million_members_use_less_memory_than_redis)
     obj_zset_free(z);
 }
 #endif
+
+/* ---- configured limits (zset-max-listpack-entries, zset-max-listpack-value) ----------------- */
+
+static void zadd_lim(struct obj_zset *z, double score, const char *m,
+                     const struct obj_zset_limits *lim)
+{
+    int out;
+    double ns;
+    cr_assert_eq(obj_zset_add(z, score, m, strlen(m), 0, &out, &ns, lim), 0);
+}
+
+Test(obj_zset, listpack_limits_are_the_callers)
+{
+    struct obj_zset_limits lim = {3, 5};
+    struct obj_zset *z = obj_zset_create_hint(1, 1, &lim);
+    zadd_lim(z, 1, "a", &lim);
+    zadd_lim(z, 2, "b", &lim);
+    zadd_lim(z, 3, "ccccc", &lim);
+    zadd_lim(z, 9, "a", &lim); /* an update of a member never converts */
+    cr_assert_str_eq(obj_zset_encoding_name(z), "listpack");
+    cr_assert_not(obj_zset_listpack_fits(z, 1, &lim));
+    zadd_lim(z, 4, "d", &lim);
+    cr_assert_str_eq(obj_zset_encoding_name(z), "skiplist");
+    cr_assert(obj_zset_delete(z, "d", 1));
+    cr_assert_str_eq(obj_zset_encoding_name(z), "skiplist"); /* never back on shrink */
+    obj_zset_convert_if_small(z, &lim);
+    cr_assert_str_eq(obj_zset_encoding_name(z), "listpack");
+    cr_assert_eq(obj_zset_check(z), 0);
+    obj_zset_free(z);
+
+    z = obj_zset_create_hint(1, 1, &lim);
+    zadd_lim(z, 1, "a", &lim);
+    cr_assert(obj_zset_listpack_fits(z, 5, &lim));
+    cr_assert_not(obj_zset_listpack_fits(z, 6, &lim));
+    zadd_lim(z, 2, "bbbbbb", &lim);
+    cr_assert_str_eq(obj_zset_encoding_name(z), "skiplist");
+    obj_zset_convert_if_small(z, &lim); /* a 6-byte member keeps it a skip list */
+    cr_assert_str_eq(obj_zset_encoding_name(z), "skiplist");
+    obj_zset_convert_if_small(z, DEF);
+    cr_assert_str_eq(obj_zset_encoding_name(z), "listpack");
+    obj_zset_free(z);
+}
+
+Test(obj_zset, lowered_limits_apply_at_the_next_insert)
+{
+    struct obj_zset *z = obj_zset_create();
+    char buf[16];
+    for (int i = 0; i < 10; i++) {
+        snprintf(buf, sizeof buf, "m%d", i);
+        zadd_lim(z, i, buf, DEF);
+    }
+    struct obj_zset_limits small = {2, 64};
+    double ns;
+    cr_assert_eq(obj_zset_incrby(z, "m3", 2, 5, &ns, &small), 0); /* existing: no conversion */
+    cr_assert(obj_zset_delete(z, "m0", 2));
+    cr_assert_str_eq(obj_zset_encoding_name(z), "listpack");
+    cr_assert_eq(obj_zset_check(z), 0, "a listpack past today's limits is still valid");
+    cr_assert_eq(obj_zset_incrby(z, "new", 3, 1, &ns, &small), 0);
+    cr_assert_str_eq(obj_zset_encoding_name(z), "skiplist");
+    cr_assert_eq(obj_zset_card(z), 10);
+    obj_zset_free(z);
+}
+
+Test(obj_zset, zero_entries_means_always_a_skiplist)
+{
+    struct obj_zset_limits none = {0, 64};
+    struct obj_zset *z = obj_zset_create_hint(1, 1, &none);
+    cr_assert_str_eq(obj_zset_encoding_name(z), "skiplist");
+    obj_zset_free(z);
+    z = obj_zset_create();
+    obj_zset_aggregate(z, "a", 1, 1, OBJ_ZSET_AGG_SUM, &none);
+    cr_assert_str_eq(obj_zset_encoding_name(z), "skiplist");
+    obj_zset_convert_if_small(z, &none);
+    cr_assert_str_eq(obj_zset_encoding_name(z), "skiplist");
+    obj_zset_free(z);
+    /* Large limits: the listpack grows past the defaults. */
+    struct obj_zset_limits big = {1000, 200};
+    z = obj_zset_create_hint(500, 150, &big);
+    char buf[160];
+    memset(buf, 'y', 150);
+    buf[150] = '\0';
+    for (int i = 0; i < 500; i++) {
+        char num[16];
+        int n = snprintf(num, sizeof num, "%07d", i);
+        memcpy(buf, num, (size_t)n); /* distinct 150-byte members */
+        zadd_lim(z, i, buf, &big);
+    }
+    cr_assert_str_eq(obj_zset_encoding_name(z), "listpack");
+    cr_assert_eq(obj_zset_card(z), 500);
+    cr_assert_eq(obj_zset_check(z), 0);
+    obj_zset_free(z);
+}

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
@@ -350,7 +351,10 @@ static void dispatch_events(struct loop *l, int n)
  * within busy_poll_us, the next events are likely that close too: poll without blocking for up to
  * busy_poll_us first. A poll that finds nothing makes the measured gap long, so the following waits
  * block until a short gap is seen again: an idle or lightly loaded server never spins, and the
- * CPU spent on a miss is bounded by busy_poll_us.
+ * CPU spent on a miss is bounded by busy_poll_us. Between polls the loop yields the CPU, so a
+ * spin never delays another runnable process on the same core (measured: with a master, two
+ * replicas and redis-benchmark on two cores, spinning without the yield cost 15-25% of -P 1
+ * throughput; with it, it gains 10-40% over not spinning).
  *
  *   gap <= busy_poll_us --> spin (epoll_wait 0) --events--> hit, gap short
  *            ^                    |
@@ -367,6 +371,9 @@ static int wait_for_events(struct loop *l, int64_t max_wait_ms)
         if (wait_ms > 0 && (int64_t)wait_ms * 1000 < spin_us) spin_us = (int64_t)wait_ms * 1000;
         do {
             n = epoll_wait(l->epfd, l->events, l->max_fds, 0);
+            /* Give the CPU to anything else runnable here: on a shared machine (replicas and
+             * clients on the same cores) the spin then only takes time nobody else wants. */
+            if (n == 0) sched_yield();
         } while (n == 0 && clock_mono_us() - start_us < spin_us);
         if (n > 0)
             l->busy.hits++;

@@ -256,9 +256,10 @@ static const struct cfg_field store_fields[] = {
      .min = 0,
      .max = 100000,
      .def = "50",
-     .help = "Under load, poll this many microseconds for the next request before sleeping: "
-             "no wake-up per request (lower latency, more requests per second); an idle "
-             "server never polls; 0 disables."},
+     .help = "Under load, poll up to this many microseconds for the next request before "
+             "sleeping, yielding the CPU to any other runnable process between polls: no "
+             "wake-up per request (lower latency, more requests per second); an idle server "
+             "never polls; 0 disables."},
     {.key = "hash-max-listpack-entries",
      .type = CFG_INT,
      .offset = F(hash_max_listpack_entries),

@@ -55,11 +55,20 @@ void loop_stop(struct loop *l);
  * that time of each other (0, the default, never spins; see wait_for_events in loop.c). Spins use
  * the real monotonic clock, not the one set by loop_set_clock. */
 struct loop_busy_poll_stats {
-    uint64_t hits;   /* spins that found events */
-    uint64_t misses; /* spins that gave up and blocked */
+    uint64_t hits;              /* spins that found events */
+    uint64_t misses;            /* spins that gave up and blocked */
+    uint64_t contended_windows; /* windows that stopped spinning: other processes wanted the CPU */
 };
 void loop_set_busy_poll(struct loop *l, int64_t busy_poll_us);
 struct loop_busy_poll_stats loop_busy_poll_stats(const struct loop *l);
+/* Contention: more than this many involuntary context switches per second over a window of
+ * LOOP_WINDOW_US stop the spinning (see wait_for_events in loop.c). */
+#define LOOP_CONTENDED_SWITCHES_PER_S 500
+#define LOOP_WINDOW_US 100000
+/* For tests: where the involuntary switch count comes from (default: getrusage of the thread),
+ * and the window (0: sample before every wait). */
+typedef uint64_t (*loop_switches_fn)(void *ctx);
+void loop_set_switches_probe(struct loop *l, loop_switches_fn fn, void *ctx, int64_t window_us);
 
 /* For tests: replace the clock the loop reads (returns microseconds). NULL restores the default. */
 void loop_set_clock(struct loop *l, int64_t (*now_us)(void *ctx), void *ctx);

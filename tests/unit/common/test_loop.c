@@ -218,3 +218,32 @@ Test(loop, busy_poll_spins_only_after_a_short_gap_and_stops_after_a_miss)
     close(p[1]);
     loop_destroy(l);
 }
+
+static uint64_t fake_switches;
+static uint64_t read_fake_switches(void *ctx)
+{
+    (void)ctx;
+    return fake_switches;
+}
+
+Test(loop, busy_poll_stops_while_other_processes_preempt_us_and_resumes_after)
+{
+    int p[2];
+    struct loop *l = make_polled_loop(p, 1000000);
+    fake_switches = 0;
+    loop_set_switches_probe(l, read_fake_switches, NULL, 0); /* sample before every wait */
+    run_with_event_ready(l, p[1]);
+    run_with_event_ready(l, p[1]); /* short gap, no preemption: spins */
+    cr_assert_eq(loop_busy_poll_stats(l).hits, 1);
+
+    fake_switches += 100; /* the scheduler took the CPU from us 100 times */
+    run_with_event_ready(l, p[1]);
+    cr_assert_eq(loop_busy_poll_stats(l).hits, 1, "no spin while contended");
+    cr_assert_eq(loop_busy_poll_stats(l).contended_windows, 1);
+
+    run_with_event_ready(l, p[1]); /* a window without preemption: spinning again */
+    cr_assert_eq(loop_busy_poll_stats(l).hits, 2);
+    close(p[0]);
+    close(p[1]);
+    loop_destroy(l);
+}

@@ -13,6 +13,7 @@
 #include "common/util.h"
 #include "store/client.h"
 #include "store/command.h"
+#include "store/lazyfree.h"
 #include "store/info.h"
 #include "store/reply.h"
 #include "store/repl.h"
@@ -33,33 +34,45 @@ static void cmd_dbsize(struct client *c)
     reply_integer(c, (long long)ks_count(c->srv->db[c->db]));
 }
 
+/* 0 SYNC (the default, as Redis 7.0 with lazyfree-lazy-user-flush no), 1 ASYNC, -1 replied. */
 static int parse_flush_mode(struct client *c)
 {
     if (c->argc == 1) return 0;
-    if (c->argc == 2 && (arg_is(&c->argv[1], "ASYNC") || arg_is(&c->argv[1], "SYNC"))) return 0;
+    if (c->argc == 2 && arg_is(&c->argv[1], "SYNC")) return 0;
+    if (c->argc == 2 && arg_is(&c->argv[1], "ASYNC")) return 1;
     reply_error(c, ERR_SYNTAX);
     return -1;
 }
 
-static void flush_db(struct server *srv, int db)
+/* ASYNC: the database's contents move to a fresh keyspace that the lazyfree thread destroys,
+ * so the reply does not wait for millions of frees. */
+static void flush_db(struct server *srv, int db, bool async)
 {
     srv->dirty += (long long)ks_count(srv->db[db]);
-    ks_flush(srv->db[db]);
+    struct ks *old = async && ks_count(srv->db[db]) > 0 ? ks_create(0) : NULL;
+    if (old) {
+        ks_swap(srv->db[db], old);
+        if (!lazyfree_ks(srv->lazyfree, old)) ks_destroy(old);
+    } else {
+        ks_flush(srv->db[db]);
+    }
     server_db_modified(srv, db);
 }
 
 static void cmd_flushdb(struct client *c)
 {
-    if (parse_flush_mode(c) != 0) return;
-    flush_db(c->srv, c->db);
+    int mode = parse_flush_mode(c);
+    if (mode < 0) return;
+    flush_db(c->srv, c->db, mode == 1);
     c->srv->dirty++;
     reply_ok(c);
 }
 
 static void cmd_flushall(struct client *c)
 {
-    if (parse_flush_mode(c) != 0) return;
-    for (int i = 0; i < c->srv->ndb; i++) flush_db(c->srv, i);
+    int mode = parse_flush_mode(c);
+    if (mode < 0) return;
+    for (int i = 0; i < c->srv->ndb; i++) flush_db(c->srv, i, mode == 1);
     c->srv->dirty++;
     reply_ok(c);
 }

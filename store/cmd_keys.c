@@ -6,8 +6,8 @@
  * SCAN keeps Redis's contract: a full iteration reports every key present throughout, and
  * COUNT bounds the work of one call (COUNT keys collected, or COUNT*10 bucket visits).
  *
- * UNLINK frees synchronously: our values are freed in O(size) in the same way DEL does, and a
- * background free thread would break the single-threaded keyspace's purity.
+ * UNLINK removes keys as DEL does but hands big values (more than LAZYFREE_MIN_EFFORT elements) to
+ * the lazyfree thread, so deleting a million-member set does not stall every other client.
  */
 #include <limits.h>
 #include <string.h>
@@ -18,26 +18,43 @@
 #include "store/client.h"
 #include "store/command.h"
 #include "store/db.h"
+#include "store/lazyfree.h"
 #include "store/reply.h"
 
 /* Redis shares integer values 0..9999 among keys; OBJECT REFCOUNT reports them as this. */
 #define SHARED_REFCOUNT 2147483647LL
 #define SHARED_INT_MAX 10000
 
-static void cmd_del(struct client *c)
+/* Delete e; with lazy, a big value is freed on the lazyfree thread. */
+static void delete_entry(struct client *c, struct ks *ks, struct ks_entry *e, bool lazy)
+{
+    if (!lazy || ks_entry_type(e) == KS_TYPE_STRING ||
+        !lazyfree_worth_it(ks_entry_ops(e), ks_entry_obj(e))) {
+        ks_delete_entry(ks, e);
+        return;
+    }
+    const struct ks_obj_ops *ops = ks_entry_ops(e);
+    void *obj = ks_delete_entry_take_obj(ks, e);
+    if (!lazyfree_obj(c->srv->lazyfree, ops, obj)) ops->free(obj); /* queue full */
+}
+
+static void del_generic(struct client *c, bool lazy)
 {
     struct ks *ks = db_ks(c);
     long long deleted = 0;
     for (size_t i = 1; i < c->argc; i++) {
         struct ks_entry *e = db_lookup_write(c, &c->argv[i]);
         if (!e) continue;
-        ks_delete_entry(ks, e);
+        delete_entry(c, ks, e, lazy);
         db_key_modified(c, &c->argv[i]);
         deleted++;
     }
     c->srv->dirty += deleted;
     reply_integer(c, deleted);
 }
+
+static void cmd_del(struct client *c) { del_generic(c, false); }
+static void cmd_unlink(struct client *c) { del_generic(c, true); }
 
 /* EXISTS and TOUCH: how many of the arguments name a live key (repeats count again); only
  * TOUCH counts as an access. */
@@ -350,7 +367,7 @@ static void cmd_object(struct client *c) { command_dispatch_sub(c, object_subs, 
 
 struct command cmd_table_keys[] = {
     KEY_CMD("del", -2, CMD_WRITE, cmd_del, 1, -1, 1),
-    KEY_CMD("unlink", -2, CMD_WRITE | CMD_FAST, cmd_del, 1, -1, 1),
+    KEY_CMD("unlink", -2, CMD_WRITE | CMD_FAST, cmd_unlink, 1, -1, 1),
     KEY_CMD("exists", -2, CMD_READONLY | CMD_FAST, cmd_exists, 1, -1, 1),
     KEY_CMD("touch", -2, CMD_READONLY | CMD_FAST, cmd_touch, 1, -1, 1),
     KEY_CMD("type", 2, CMD_READONLY | CMD_FAST, cmd_type, 1, 1, 1),

@@ -13,6 +13,7 @@
 #include "store/blocking.h"
 #include "store/client.h"
 #include "store/command.h"
+#include "store/lazyfree.h"
 #include "store/pubsub.h"
 #include "store/repl.h"
 
@@ -85,7 +86,6 @@ static void section_clients(struct server *srv, struct buf *o)
 
 static void section_memory(struct server *srv, struct buf *o)
 {
-    UNUSED(srv);
     size_t used = info_used_memory(), rss = rss_bytes();
     char h_used[32], h_rss[32];
     human_bytes(h_used, sizeof h_used, (double)used);
@@ -94,8 +94,9 @@ static void section_memory(struct server *srv, struct buf *o)
                "# Memory\r\nused_memory:%zu\r\nused_memory_human:%s\r\nused_memory_rss:%zu\r\n"
                "used_memory_rss_human:%s\r\nmaxmemory:0\r\nmaxmemory_human:0B\r\n"
                "maxmemory_policy:noeviction\r\nmem_fragmentation_ratio:%.2f\r\n"
-               "mem_allocator:libc\r\n",
-               used, h_used, rss, h_rss, used ? (double)rss / (double)used : 0.0);
+               "mem_allocator:libc\r\nlazyfree_pending_objects:%zu\r\nlazyfreed_objects:%llu\r\n",
+               used, h_used, rss, h_rss, used ? (double)rss / (double)used : 0.0,
+               lazyfree_pending(srv->lazyfree), (unsigned long long)lazyfree_done(srv->lazyfree));
 }
 
 static void section_persistence(struct server *srv, struct buf *o)
@@ -119,7 +120,8 @@ static void section_stats(struct server *srv, struct buf *o)
                "sync_partial_err:%llu\r\nexpired_keys:%llu\r\nevicted_keys:0\r\n"
                "evicted_clients:%llu\r\nkeyspace_hits:%llu\r\nkeyspace_misses:%llu\r\n"
                "pubsub_channels:%zu\r\npubsub_patterns:%zu\r\ntotal_error_replies:%llu\r\n"
-               "vigil_busy_poll_hits:%llu\r\nvigil_busy_poll_misses:%llu\r\n",
+               "vigil_busy_poll_hits:%llu\r\nvigil_busy_poll_misses:%llu\r\n"
+               "vigil_busy_poll_contended:%llu\r\n",
                (unsigned long long)s->numconnections, (unsigned long long)s->numcommands,
                (unsigned long long)s->net_input_bytes, (unsigned long long)s->net_output_bytes,
                (unsigned long long)s->rejected_conn, (unsigned long long)s->sync_full,
@@ -128,7 +130,7 @@ static void section_stats(struct server *srv, struct buf *o)
                (unsigned long long)s->keyspace_hits, (unsigned long long)s->keyspace_misses,
                pubsub_channel_count(srv->pubsub), pubsub_pattern_count(srv->pubsub),
                (unsigned long long)s->total_error_replies, (unsigned long long)busy.hits,
-               (unsigned long long)busy.misses);
+               (unsigned long long)busy.misses, (unsigned long long)busy.contended_windows);
 }
 
 static void section_cpu(struct server *srv, struct buf *o)

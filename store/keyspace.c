@@ -290,6 +290,18 @@ void ks_delete_entry(struct ks *ks, struct ks_entry *e)
     ent_free(e);
 }
 
+void *ks_delete_entry_take_obj(struct ks *ks, struct ks_entry *e)
+{
+    if (ent_kind(e) != KIND_OBJ) {
+        ks_delete_entry(ks, e);
+        return NULL;
+    }
+    void *obj = ent_obj(e);
+    ks_unlink(ks, e);
+    free(e); /* the entry only: the value now belongs to the caller */
+    return obj;
+}
+
 /* Remove an expired key, telling the server first (key bytes valid during the callback). */
 static void ks_expire_entry(struct ks *ks, struct ks_entry *e)
 {

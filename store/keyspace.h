@@ -133,6 +133,9 @@ bool ks_entry_is_expired(const struct ks_entry *e, int64_t now_ms);
 int ks_delete(struct ks *ks, const char *key, size_t klen);
 /* Delete the entry (from ks_lookup/ks_find on this ks). */
 void ks_delete_entry(struct ks *ks, struct ks_entry *e);
+/* Delete the entry but hand its object value to the caller (to free later, elsewhere: UNLINK);
+ * returns NULL, having freed everything, for a string value. Take ks_entry_ops(e) first. */
+void *ks_delete_entry_take_obj(struct ks *ks, struct ks_entry *e);
 
 /* ---- entry accessors (read-only) ---------------------------------------------------------- */
 

@@ -31,6 +31,7 @@
 #include "store/obj_set.h"
 #include "store/obj_zset.h"
 #include "store/rdb.h"
+#include "store/lazyfree.h"
 #include "store/repl_int.h"
 
 /* ---- writer (snapshot child) ---------------------------------------------------------------- */
@@ -418,15 +419,6 @@ int repl_load_run(struct repl_load *ld, const void *data, size_t len, char *err,
     return rc;
 }
 
-static void *free_old_data(void *arg)
-{
-    struct repl_load *ld = arg;
-    free_dbs(ld->dbs, ld->ndb);
-    ld->dbs = NULL;
-    free(ld);
-    return NULL;
-}
-
 void repl_load_swap_in(struct repl_load *ld, struct server *srv)
 {
     for (int i = 0; i < srv->ndb && i < ld->ndb; i++) {
@@ -434,10 +426,7 @@ void repl_load_swap_in(struct repl_load *ld, struct server *srv)
         server_db_modified(srv, i);
     }
     /* ld now holds the old data: free it off the loop (it touches nothing shared). */
-    pthread_t t;
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    if (pthread_create(&t, &attr, free_old_data, ld) != 0) free_old_data(ld);
-    pthread_attr_destroy(&attr);
+    for (int i = 0; i < ld->ndb; i++)
+        if (ld->dbs[i] && lazyfree_ks(srv->lazyfree, ld->dbs[i])) ld->dbs[i] = NULL;
+    repl_load_destroy(ld); /* what the queue refused, and ld itself */
 }

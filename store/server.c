@@ -15,6 +15,7 @@
 #include "common/util.h"
 #include "store/blocking.h"
 #include "store/client.h"
+#include "store/lazyfree.h"
 #include "store/command.h"
 #include "store/multi.h"
 #include "store/pubsub.h"
@@ -256,6 +257,7 @@ int server_init(struct server *srv, char *err, size_t errlen)
     srv->watches = watch_table_create();
     srv->blocking = blocking_create();
     srv->repl = repl_create(srv);
+    srv->lazyfree = lazyfree_create();
     buf_init(&srv->prop_buf);
     server_apply_config(srv);
     if (server_listen(srv, err, errlen) != 0) return -1;
@@ -274,6 +276,7 @@ void server_free(struct server *srv)
     pubsub_destroy(srv->pubsub);
     for (int i = 0; i < srv->ndb; i++) ks_destroy(srv->db[i]);
     free(srv->db);
+    lazyfree_destroy(srv->lazyfree); /* joins the thread once it has freed all it holds */
     for (size_t i = 0; i < srv->nlisten; i++) close(srv->listen_fds[i]);
     buf_free(&srv->prop_buf);
     free(srv->monitor_list);

@@ -100,3 +100,31 @@ def test_persistence_settings_report_none_and_refuse_to_enable(store):
             client.config_set(key, value)
         assert "CONFIG SET failed (possibly related to argument '%s')" % key in str(err.value)
     assert client.config_set("save", "") is True
+
+
+def info_int(client, section, field):
+    return int(client.info(section)[field])
+
+
+def test_unlink_and_flushall_async_free_big_values_in_the_background(store):
+    client = store.client()
+    before = info_int(client, "memory", "lazyfreed_objects")
+    pipe = client.pipeline(transaction=False)
+    for i in range(0, 20000, 1000):
+        pipe.sadd("lazy:set", *("m%d" % j for j in range(i, i + 1000)))
+    pipe.execute()
+    client.sadd("lazy:small", "a", "b")
+    assert client.unlink("lazy:set", "lazy:small", "lazy:missing") == 2
+    assert client.exists("lazy:set", "lazy:small") == 0
+    # Only the big set goes to the background thread (Redis: more than 64 elements).
+    vigiltest.wait_until(lambda: info_int(client, "memory", "lazyfreed_objects") == before + 1,
+                         10, "the unlinked set to be freed in the background")
+    db3 = store.client(db=3)
+    for cli in (client, db3):
+        cli.hset("lazy:h", mapping={"f%d" % j: j for j in range(2000)})
+    assert client.flushall(asynchronous=True) is True
+    assert client.dbsize() == 0
+    assert db3.dbsize() == 0
+    vigiltest.wait_until(lambda: info_int(client, "memory", "lazyfree_pending_objects") == 0,
+                         10, "FLUSHALL ASYNC to finish freeing")
+    assert client.set("lazy:after", "v") is True

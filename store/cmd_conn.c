@@ -448,8 +448,7 @@ static void client_help(struct client *c)
         "    Unblock the specified blocked client.",
         "HELP",
         "    Print this help."};
-    reply_array(c, ARRAY_LEN(lines));
-    for (size_t i = 0; i < ARRAY_LEN(lines); i++) reply_simple(c, lines[i]);
+    reply_simple_lines(c, lines, ARRAY_LEN(lines));
 }
 
 static const struct command client_subs[] = {

@@ -320,8 +320,7 @@ static void object_help(struct client *c)
         "HELP",
         "    Prints this help.",
     };
-    reply_array(c, ARRAY_LEN(lines));
-    for (size_t i = 0; i < ARRAY_LEN(lines); i++) reply_simple(c, lines[i]);
+    reply_simple_lines(c, lines, ARRAY_LEN(lines));
 }
 
 static const struct command object_subs[] = {

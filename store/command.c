@@ -13,6 +13,7 @@
 #include "store/client.h"
 #include "store/multi.h"
 #include "store/reply.h"
+#include "store/slowlog.h"
 #include "store/repl.h"
 
 #define CMD_SLOTS 1024 /* power of two, well above the command count */
@@ -195,7 +196,9 @@ void command_call(struct client *c, struct command *cmd)
     srv->prop_call_len = srv->prop_buf.len;
     srv->prop_call_count = srv->prop_count;
     cmd->fn(c);
-    cmd->usec += (unsigned long long)(clock_mono_us() - start);
+    int64_t duration_us = clock_mono_us() - start;
+    cmd->usec += (unsigned long long)duration_us;
+    slowlog_record(srv, c, duration_us);
     cmd->calls++;
     if (srv->stats.total_error_replies != errors_before) cmd->failed_calls++;
     srv->stats.numcommands++;

@@ -221,3 +221,9 @@ bool arg_is(const struct resp_arg *a, const char *word)
 {
     return util_eq_nocase(a->ptr, a->len, word);
 }
+
+void reply_simple_lines(struct client *c, const char *const *lines, size_t n)
+{
+    reply_array(c, n);
+    for (size_t i = 0; i < n; i++) reply_simple(c, lines[i]);
+}

@@ -22,6 +22,8 @@
 
 void reply_ok(struct client *c);
 void reply_simple(struct client *c, const char *s);
+/* An array of simple strings: the HELP subcommands' replies. */
+void reply_simple_lines(struct client *c, const char *const *lines, size_t n);
 /* msg is the full error line without '-', e.g. "ERR syntax error". */
 void reply_error(struct client *c, const char *msg);
 void reply_errorf(struct client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

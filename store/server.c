@@ -20,6 +20,7 @@
 #include "store/multi.h"
 #include "store/pubsub.h"
 #include "store/repl.h"
+#include "store/slowlog.h"
 
 #define LISTEN_BACKLOG 511
 #define EXPIRE_SAMPLES_PER_CYCLE 200 /* keys sampled per db per cron tick (bounded CPU) */
@@ -258,6 +259,7 @@ int server_init(struct server *srv, char *err, size_t errlen)
     srv->blocking = blocking_create();
     srv->repl = repl_create(srv);
     srv->lazyfree = lazyfree_create();
+    srv->slowlog = slowlog_create();
     buf_init(&srv->prop_buf);
     server_apply_config(srv);
     if (server_listen(srv, err, errlen) != 0) return -1;
@@ -277,6 +279,7 @@ void server_free(struct server *srv)
     for (int i = 0; i < srv->ndb; i++) ks_destroy(srv->db[i]);
     free(srv->db);
     lazyfree_destroy(srv->lazyfree); /* joins the thread once it has freed all it holds */
+    slowlog_destroy(srv->slowlog);
     for (size_t i = 0; i < srv->nlisten; i++) close(srv->listen_fds[i]);
     buf_free(&srv->prop_buf);
     free(srv->monitor_list);

@@ -126,7 +126,8 @@ struct server {
     struct blocking *blocking;
     struct repl *repl;         /* replication state (repl_master.c / repl_replica.c) */
     struct lazyfree *lazyfree; /* background freeing (UNLINK, FLUSH* ASYNC, resync) */
-    struct client *monitors;   /* MONITOR clients, chained through a small array */
+    struct slowlog *slowlog;
+    struct client *monitors; /* MONITOR clients, chained through a small array */
     struct client **monitor_list;
     struct client **paused; /* clients holding a write back during a FAILOVER pause */
     size_t npaused, paused_cap;

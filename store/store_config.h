@@ -37,6 +37,8 @@ struct store_config {
     bool enable_debug_command;
     long long hz;
     long long busy_poll_us;
+    long long slowlog_log_slower_than; /* microseconds; negative: off */
+    long long slowlog_max_len;
     char *save;      /* always "": no persistence */
     bool appendonly; /* always false */
     long long hash_max_listpack_entries, hash_max_listpack_value;

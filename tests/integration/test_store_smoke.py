@@ -128,3 +128,35 @@ def test_unlink_and_flushall_async_free_big_values_in_the_background(store):
     vigiltest.wait_until(lambda: info_int(client, "memory", "lazyfree_pending_objects") == 0,
                          10, "FLUSHALL ASYNC to finish freeing")
     assert client.set("lazy:after", "v") is True
+
+
+def test_slowlog_records_commands_over_the_threshold_with_bounded_arguments(store):
+    client = store.client()
+    conn = store.raw()
+    assert conn.call("CONFIG", "SET", "slowlog-log-slower-than", "0") == "OK"
+    assert conn.call("CLIENT", "SETNAME", "slowpoke") == "OK"
+    assert conn.call("SLOWLOG", "RESET") == "OK"
+    conn.call("SET", "slow:k", "v" * 200)
+    conn.call("RPUSH", "slow:l", *("e%d" % i for i in range(40)))
+    entries = conn.call("SLOWLOG", "GET", "2")
+    assert len(entries) == 2
+    newest, older = entries  # newest first
+    assert newest[0] > older[0]
+    assert isinstance(newest[1], int) and isinstance(newest[2], int) and newest[2] >= 0
+    # At most 32 arguments: the 32nd says how many were left out.
+    assert len(newest[3]) == 32
+    assert newest[3][:3] == [b"RPUSH", b"slow:l", b"e0"]
+    assert newest[3][31] == b"... (11 more arguments)"
+    # At most 128 bytes of an argument, then how many more.
+    assert older[3] == [b"SET", b"slow:k", b"v" * 128 + b"... (72 more bytes)"]
+    assert newest[5] == b"slowpoke" and newest[4].startswith(b"127.0.0.1:")
+    assert conn.call("SLOWLOG", "LEN") >= 2
+    assert conn.call("CONFIG", "SET", "slowlog-max-len", "1") == "OK"
+    assert conn.call("SLOWLOG", "LEN") <= 1
+    assert conn.call("CONFIG", "SET", "slowlog-log-slower-than", "-1") == "OK"
+    assert conn.call("SLOWLOG", "RESET") == "OK"
+    client.get("slow:k")
+    assert conn.call("SLOWLOG", "LEN") == 0
+    err = conn.call("SLOWLOG", "GET", "-2")
+    assert isinstance(err, vigiltest.ReplyError)
+    assert "count should be greater than or equal to -1" in str(err)

@@ -378,6 +378,15 @@ const struct ks_obj_ops *ks_entry_ops(const struct ks_entry *e)
     return ent_ops(e);
 }
 
+size_t ks_entry_mem_usage(const struct ks_entry *e)
+{
+    size_t bytes = malloc_usable_size((void *)e) + sizeof(void *); /* + its dict bucket slot */
+    if (ent_kind(e) == KIND_RAW) bytes += malloc_usable_size(ent_raw(e));
+    if (ent_kind(e) == KIND_OBJ && ent_ops(e)->mem_usage)
+        bytes += ent_ops(e)->mem_usage(ent_obj(e));
+    return bytes;
+}
+
 /* ---- expiry of one key ---------------------------------------------------------------------- */
 
 struct ks_entry *ks_entry_set_expire(struct ks *ks, struct ks_entry *e, int64_t expire_ms)

@@ -154,6 +154,9 @@ const char *ks_type_name(enum ks_type type);
 /* Object value of a non-string entry (ASSERTs the type is not string). */
 void *ks_entry_obj(const struct ks_entry *e);
 const struct ks_obj_ops *ks_entry_ops(const struct ks_entry *e);
+/* MEMORY USAGE: bytes the key costs: its entry, string buffer or object (approximate for big
+ * objects, as their mem_usage), and its slot in the table. */
+size_t ks_entry_mem_usage(const struct ks_entry *e);
 
 /* ---- expiry of one key -------------------------------------------------------------------- */
 

@@ -160,3 +160,18 @@ def test_slowlog_records_commands_over_the_threshold_with_bounded_arguments(stor
     err = conn.call("SLOWLOG", "GET", "-2")
     assert isinstance(err, vigiltest.ReplyError)
     assert "count should be greater than or equal to -1" in str(err)
+
+
+def test_memory_usage_reports_plausible_sizes_and_redis_errors(store):
+    conn = store.raw()
+    conn.call("SET", "mem:k", "v" * 16)
+    small = conn.call("MEMORY", "USAGE", "mem:k")
+    assert 16 < small < 200, small
+    conn.call("SADD", "mem:set", *("m%d" % i for i in range(10000)))
+    assert conn.call("MEMORY", "USAGE", "mem:set", "SAMPLES", "0") > 10000 * 10
+    assert conn.call("MEMORY", "USAGE", "mem:missing") is None
+    for args, message in ((("SAMPLES", "x"), "not an integer"), (("SAMPLES", "-1"), "syntax"),
+                          (("FOO",), "syntax"), (("SAMPLES",), "syntax")):
+        err = conn.call("MEMORY", "USAGE", "mem:k", *args)
+        assert isinstance(err, vigiltest.ReplyError) and message in str(err), (args, err)
+    assert conn.call("MEMORY", "PURGE") == "OK"

@@ -12,6 +12,7 @@ extern struct command cmd_table_list[];
 extern struct command cmd_table_set[];
 extern struct command cmd_table_zset[];
 extern struct command cmd_table_hll[];
+extern struct command cmd_table_bitmap[];
 extern struct command cmd_table_multi[];
 extern struct command cmd_table_pubsub[];
 extern struct command cmd_table_repl[];
@@ -19,8 +20,21 @@ extern struct command cmd_table_slowlog[];
 extern struct command cmd_table_memory[];
 
 struct command *const command_families[] = {
-    cmd_table_conn,   cmd_table_admin,   cmd_table_string, cmd_table_keys,
-    cmd_table_expire, cmd_table_hash,    cmd_table_list,   cmd_table_set,
-    cmd_table_zset,   cmd_table_hll,     cmd_table_multi,  cmd_table_pubsub,
-    cmd_table_repl,   cmd_table_slowlog, cmd_table_memory, NULL,
+    cmd_table_conn,
+    cmd_table_admin,
+    cmd_table_string,
+    cmd_table_keys,
+    cmd_table_expire,
+    cmd_table_hash,
+    cmd_table_list,
+    cmd_table_set,
+    cmd_table_zset,
+    cmd_table_hll,
+    cmd_table_multi,
+    cmd_table_pubsub,
+    cmd_table_repl,
+    cmd_table_slowlog,
+    cmd_table_memory,
+    cmd_table_bitmap,
+    NULL,
 };

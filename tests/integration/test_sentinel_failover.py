@@ -332,8 +332,11 @@ def test_simulate_failure_crash_after_election_exits_99(proc_group, node_kind):
     d.wait_replicas_online()
     s = d.sentinels[0]
     wait_until(lambda: len(s.table("REPLICAS")) == 2, 10, "replicas discovered")
-    wait_until(lambda: all(r["flags"] == "slave" for r in s.table("REPLICAS")), 10,
-               "replicas connected and healthy")
+    # master-link-status comes from the replica's own INFO: until the sentinel has read it, the
+    # replica is not eligible and SENTINEL FAILOVER would answer NOGOODSLAVE.
+    wait_until(lambda: all(r["flags"] == "slave" and r["master-link-status"] == "ok"
+                           for r in s.table("REPLICAS")), 10,
+               "replicas connected, their INFO read and their link up")
     assert s.cmd("SENTINEL", "SIMULATE-FAILURE", "CRASH-AFTER-ELECTION") == "OK"
     assert s.cmd("SENTINEL", "FAILOVER", MASTER) == "OK"
     assert s.proc.wait(10) == 99

@@ -394,7 +394,9 @@ class Deployment:
                 reps = s.table("REPLICAS")
                 if {int(r["port"]) for r in reps} != replica_ports:
                     return False
-                if any(r["flags"] != "slave" for r in reps):
+                # Healthy: connected, and its own INFO read (master-link-status comes from
+                # it); before that a replica is not eligible for promotion.
+                if any(r["flags"] != "slave" or r["master-link-status"] != "ok" for r in reps):
                     return False
                 if len(s.table("SENTINELS")) != peers:
                     return False

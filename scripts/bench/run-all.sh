@@ -6,7 +6,7 @@
 # the date, the machine and the command: what the README's performance section quotes).
 # Arguments (or BENCH_ARGS="..." through make, e.g. `make bench BENCH_ARGS=--quick`):
 #   --quick | --trials N | --keep   passed to every figure
-#   --only 1,5,7                    run only these figures
+#   --only 1,5,7                    run only these figures (1b: the paired throughput runs)
 # Environment: BENCH_VIGIL=redis (validate the harness with Redis on both sides; results go to
 # results/validate/), VIGIL_BIN_DIR.
 # Exit status: 0, or 1 if a figure's harness failed (a Vigil-side n/a is not a failure).
@@ -65,6 +65,20 @@ for script in scripts/bench/fig[0-9]-*.sh; do
     [ "$rc" -ne 0 ] && failed+=("$name")
     [ -f "$BENCH_RESULTS/$name.md" ] && { cat "$BENCH_RESULTS/$name.md"; echo; } >>"$summary"
 done
+
+# Figure 1b: issue 3's throughput runs as back-to-back pairs (pairs-throughput.py); Vigil only.
+if [ "$BENCH_VIGIL" != redis ] && { [ -z "$only" ] || [[ ",$only," == *",1b,"* ]]; }; then
+    echo "== pairs-throughput $(date +%H:%M:%S)" >&2
+    pargs=(--rounds 7)
+    [[ " ${pass[*]} " == *" --quick "* ]] && pargs=(--rounds 2 --requests 20000)
+    if VIGIL_BIN_DIR="$BENCH_BIN_DIR" /usr/bin/python3 scripts/bench/pairs-throughput.py \
+        "${pargs[@]}" >"$BENCH_RESULTS/pairs-throughput.md"; then
+        { echo "### Figure 1b: throughput, paired runs"; echo; cat "$BENCH_RESULTS/pairs-throughput.md"
+          echo; } >>"$summary"
+    else
+        failed+=(pairs-throughput)
+    fi
+fi
 
 elapsed=$(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN {printf "%.0f", b - a}')
 echo "Total time: ${elapsed}s." >>"$summary"

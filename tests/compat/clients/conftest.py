@@ -385,3 +385,18 @@ def check_acked_readable(d, writer, records, may_lose=None):
         writer.name, len(required), len(acked), addr[0], addr[1],
         [(writer.log.key(r["i"]), r["t1"]) for r in required[:10]])
     return {r["i"] for r in lost}
+
+
+def run_node_writer(node_bin, d, script, name, scenario):
+    """A Node.js client writer through scenario, then every acknowledged write checked on the
+    master the sentinels name and through the client itself (on the connection it recovered by
+    itself). Returns (scenario result, writer) for the client-specific checks."""
+    with NodeWriter(node_bin, script, d, name) as writer:
+        result = scenario(d, writer)
+        records = writer.stop()
+    tolerated = check_acked_readable(d, writer, records, result.get("may_lose"))
+    done = writer.done
+    assert done["readback_err"] is None, done
+    assert (done["readback_bad_count"] <= len(tolerated)
+            and set(done["readback_bad"]) <= tolerated), (done, tolerated)
+    return result, writer

@@ -12,16 +12,7 @@ SCRIPT = "ioredis_writer.js"
 
 
 def run(node_bin, deployment, compat, scenario):
-    d = deployment
-    with compat.NodeWriter(node_bin, SCRIPT, d, "ioredis") as writer:
-        result = scenario(d, writer)
-        records = writer.stop()
-    tolerated = compat.check_acked_readable(d, writer, records, result.get("may_lose"))
-    # The same check through the client itself, on the connection it recovered by itself.
-    done = writer.done
-    assert done["readback_err"] is None, done
-    assert (done["readback_bad_count"] <= len(tolerated)
-            and set(done["readback_bad"]) <= tolerated), (done, tolerated)
+    result, writer = compat.run_node_writer(node_bin, deployment, SCRIPT, "ioredis", scenario)
     ready = [e.get("port") for e in writer.events if e.get("what") == "ready"]
     assert len(ready) >= 2 and ready[-1] == result["new"][1], (
         "ioredis did not end up connected to the new master %s: ready on %s" % (result["new"],

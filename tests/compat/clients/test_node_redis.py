@@ -13,16 +13,7 @@ SCRIPT = "node_redis_writer.js"
 
 
 def run(node_bin, deployment, compat, scenario):
-    d = deployment
-    with compat.NodeWriter(node_bin, SCRIPT, d, "node-redis") as writer:
-        result = scenario(d, writer)
-        records = writer.stop()
-    tolerated = compat.check_acked_readable(d, writer, records, result.get("may_lose"))
-    # The same check through the client itself, on the connection it recovered by itself.
-    done = writer.done
-    assert done["readback_err"] is None, done
-    assert (done["readback_bad_count"] <= len(tolerated)
-            and set(done["readback_bad"]) <= tolerated), (done, tolerated)
+    result, writer = compat.run_node_writer(node_bin, deployment, SCRIPT, "node-redis", scenario)
     hello = next(e for e in writer.events if e.get("ev") == "hello")
     assert hello.get("resp") == 3, "node-redis did not get a RESP3 connection: %s" % hello
     masters = [e.get("port") for e in writer.events

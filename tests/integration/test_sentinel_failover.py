@@ -144,13 +144,19 @@ class Deployment:
         wait_until(online, timeout_s, "both replicas online at the master")
 
     def wait_discovered(self, timeout_s=10):
-        """Every sentinel knows both replicas and every other sentinel."""
+        """Every sentinel knows both replicas, healthy, and every other sentinel. Healthy:
+        connected and their own INFO read (master-link-status comes from it); before that a
+        replica is not eligible and SENTINEL FAILOVER would answer NOGOODSLAVE."""
         peers = len(self.sentinels) - 1
 
         def done():
             for s in self.sentinels:
-                reps = {int(r["port"]) for r in s.table("REPLICAS")}
-                if reps != {r.port for r in self.replicas} or len(s.table("SENTINELS")) != peers:
+                reps = s.table("REPLICAS")
+                if {int(r["port"]) for r in reps} != {r.port for r in self.replicas}:
+                    return False
+                if any(r["flags"] != "slave" or r["master-link-status"] != "ok" for r in reps):
+                    return False
+                if len(s.table("SENTINELS")) != peers:
                     return False
             return True
         wait_until(done, timeout_s, "replicas and sentinels discovered by every sentinel")
@@ -330,13 +336,8 @@ def test_redis_py_sentinel_client_writes_through_a_failover(three):
 def test_simulate_failure_crash_after_election_exits_99(proc_group, node_kind):
     d = Deployment(proc_group, node_kind, 1, quorum=1)
     d.wait_replicas_online()
+    d.wait_discovered()
     s = d.sentinels[0]
-    wait_until(lambda: len(s.table("REPLICAS")) == 2, 10, "replicas discovered")
-    # master-link-status comes from the replica's own INFO: until the sentinel has read it, the
-    # replica is not eligible and SENTINEL FAILOVER would answer NOGOODSLAVE.
-    wait_until(lambda: all(r["flags"] == "slave" and r["master-link-status"] == "ok"
-                           for r in s.table("REPLICAS")), 10,
-               "replicas connected, their INFO read and their link up")
     assert s.cmd("SENTINEL", "SIMULATE-FAILURE", "CRASH-AFTER-ELECTION") == "OK"
     assert s.cmd("SENTINEL", "FAILOVER", MASTER) == "OK"
     assert s.proc.wait(10) == 99

@@ -30,6 +30,7 @@
 #ifndef VIGIL_SENTINEL_ENV_H
 #define VIGIL_SENTINEL_ENV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -73,6 +74,10 @@ struct sentinel_env {
     void (*event)(void *ctx, int level, const char *type, const char *msg);
     int (*persist)(void *ctx, const struct sentinel_state *state);
     void (*run_script)(void *ctx, const char *path, int argc, const char *const *argv);
+    /* Whether path names a file this process may execute (SENTINEL SET of a script path is
+     * refused otherwise, as Redis does). NULL: every path counts as executable (fake worlds
+     * without a file system). */
+    bool (*script_is_executable)(void *ctx, const char *path);
     void (*crash)(void *ctx);
 };
 

@@ -117,6 +117,12 @@ static void env_run_script(void *ctx, const char *path, int argc, const char *co
     notify_io_run_script(((struct app *)ctx)->notify, path, argc, argv);
 }
 
+static bool env_script_is_executable(void *ctx, const char *path)
+{
+    (void)ctx;
+    return notify_io_script_is_executable(path);
+}
+
 static void env_crash(void *ctx)
 {
     struct app *app = ctx;
@@ -291,6 +297,7 @@ static void create_core(struct app *app, const struct sentinel_state *initial)
         .event = env_event,
         .persist = env_persist,
         .run_script = env_run_script,
+        .script_is_executable = env_script_is_executable,
         .crash = env_crash,
     };
     struct sentinel_options opt;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -126,6 +127,24 @@ static void script_error(struct notify_io *n, const struct script_job *j, int si
     notify_io_event(n, LOG_WARNING, "-script-error", msg);
 }
 
+bool notify_io_script_is_executable(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+/* In the forked child only: a script sees descriptors 0-2 and nothing else, as Redis's do.
+ * Ours are not all close-on-exec (libcurl's multi handle makes a socket pair without it), and
+ * a script holding a client socket or the listener open would keep them alive after we close
+ * them. close_range is one system call; the loop is for kernels older than 5.9. */
+static void close_inherited_fds(void)
+{
+    if (close_range(3, ~0U, 0) == 0) return;
+    long max = sysconf(_SC_OPEN_MAX);
+    if (max < 0 || max > 1 << 20) max = 1 << 20;
+    for (long fd = 3; fd < max; fd++) close((int)fd);
+}
+
 static void start_job(struct notify_io *n, struct script_job *j)
 {
     j->retry_num++;
@@ -136,6 +155,7 @@ static void start_job(struct notify_io *n, struct script_job *j)
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
         signal(SIGPIPE, SIG_DFL);
+        close_inherited_fds();
         execve(j->argv[0], j->argv, environ);
         _exit(2); /* cannot exec: an error that retrying will not fix */
     }

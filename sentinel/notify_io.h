@@ -53,6 +53,10 @@ int notify_io_add_listener(struct notify_io *n, notify_listener_fn fn, void *ctx
 void notify_io_event(struct notify_io *n, int level, const char *type, const char *msg);
 void notify_io_run_script(struct notify_io *n, const char *path, int argc, const char *const *argv);
 
+/* Whether path is a regular file this process may execute: the check SENTINEL SET and the
+ * config loader make before accepting a script path (a directory passes access(X_OK)). */
+bool notify_io_script_is_executable(const char *path);
+
 /* For INFO and SENTINEL PENDING-SCRIPTS. */
 int notify_io_running_scripts(const struct notify_io *n);
 int notify_io_queued_scripts(const struct notify_io *n); /* all jobs, running included */

@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "sentinel/instance.h"
+#include "sentinel/notify_io.h"
 
 /* ---- validators ------------------------------------------------------------------------------ */
 
@@ -37,6 +38,17 @@ static int validate_not_empty(const void *p, char *err, size_t errlen)
     const char *s = *(char *const *)p;
     if (s == NULL || s[0] != '\0') return 0;
     snprintf(err, errlen, "must not be empty");
+    return -1;
+}
+
+/* A script path is checked when the file is loaded, so a typo stops the start with the file's
+ * position instead of failing at the first event (Redis refuses such a config too). */
+static int validate_script(const void *p, char *err, size_t errlen)
+{
+    const char *s = *(char *const *)p;
+    if (validate_not_empty(p, err, errlen) != 0) return -1;
+    if (s == NULL || notify_io_script_is_executable(s)) return 0;
+    snprintf(err, errlen, "\"%s\" does not exist, is not a regular file or is not executable", s);
     return -1;
 }
 
@@ -132,12 +144,12 @@ static const struct cfg_field master_fields[] = {
     {.key = "notification-script",
      .type = CFG_STRING,
      MF(notification_script),
-     .validate = validate_not_empty,
+     .validate = validate_script,
      .help = "Run with <event> <message> on warning events."},
     {.key = "client-reconfig-script",
      .type = CFG_STRING,
      MF(client_reconfig_script),
-     .validate = validate_not_empty,
+     .validate = validate_script,
      .help = "Run when the master address changes."},
 };
 static const struct cfg_schema master_schema = CFG_SCHEMA_INIT(master_fields);

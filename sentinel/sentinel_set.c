@@ -2,6 +2,7 @@
  * spec 6 items 12 and 17. Options are applied one by one; as in Redis, options before a failing
  * one stay applied, and whatever was applied is persisted before the reply. Each applied SET
  * option emits "+set <%@> <option> <value>" (auth-pass shown as "******"). */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,7 @@
 #include "sentinel/sentinel_int.h"
 #include "sentinel/switchover.h"
 
-enum set_outcome { SET_APPLIED, SET_BAD_VALUE, SET_UNKNOWN, SET_DENIED };
+enum set_outcome { SET_APPLIED, SET_BAD_VALUE, SET_UNKNOWN, SET_DENIED, SET_NOT_EXECUTABLE };
 
 static bool positive(const char *v, long long *out)
 {
@@ -82,6 +83,10 @@ static enum set_outcome set_one(struct sentinel *s, struct instance *m, const ch
     if (strcasecmp(opt, "notification-script") == 0 ||
         strcasecmp(opt, "client-reconfig-script") == 0) {
         if (s->opt.deny_scripts_reconfig) return SET_DENIED;
+        /* An empty value clears the script; any other must be runnable now, so a typo is
+         * reported to the operator instead of as -script-error at the next failover. */
+        if (val[0] && s->env.script_is_executable && !s->env.script_is_executable(s->env.ctx, val))
+            return SET_NOT_EXECUTABLE;
         replace_str(opt[0] == 'n' || opt[0] == 'N' ? &p->notification_script
                                                    : &p->client_reconfig_script,
                     val);
@@ -138,6 +143,10 @@ void sentinel_cmd_set(struct sentinel *s, const char *name, int argc, const char
                 res->msg, sizeof(res->msg),
                 "ERR Reconfiguration of scripts path is denied for security reasons. Check the "
                 "deny-scripts-reconfig configuration directive in your config file.");
+        else if (o == SET_NOT_EXECUTABLE)
+            snprintf(
+                res->msg, sizeof(res->msg), "ERR %s script seems non existing or non executable",
+                tolower((unsigned char)opt[0]) == 'n' ? "Notification" : "Client reconfiguration");
         else
             snprintf(res->msg, sizeof(res->msg),
                      "ERR Unknown option or number of arguments for SENTINEL SET '%s'", opt);

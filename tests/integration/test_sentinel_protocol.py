@@ -77,21 +77,30 @@ def master(proc_group):
     return vigiltest.start_store("redis", name="master")
 
 
+def start_pair(proc_group, master, test_dir, ref_extra="", our_extra=""):
+    """A redis-sentinel and a vigil-sentinel watching the same master; (ref_port, our_port).
+
+    ref_extra is appended to redis-sentinel's sentinel.conf, our_extra to vigil-sentinel's YAML
+    (top-level keys)."""
+    if not os.access(REDIS_SENTINEL, os.X_OK):
+        pytest.fail("redis-sentinel is not installed (make deps installs it)")
+    port = free_port()
+    conf = os.path.join(test_dir, "redis-sentinel-%d.conf" % port)
+    with open(conf, "w") as f:
+        f.write("port %d\nbind %s\ndir %s\nsentinel monitor %s %s %d 2\n"
+                "sentinel down-after-milliseconds %s 5000\n%s"
+                % (port, HOST, test_dir, MASTER, HOST, master.port, MASTER, ref_extra))
+    ref = Proc([REDIS_SENTINEL, conf], name="redis-sentinel-%d" % port, cwd=test_dir,
+               group=proc_group)
+    wait_until(lambda: ping_ok(ref, port), 10, "redis-sentinel to answer PING")
+    ours = VigilSentinel(proc_group, master.port, extra=our_extra)
+    return port, ours.port
+
+
 @pytest.fixture
 def pair(proc_group, master, test_dir):
     """A redis-sentinel and a vigil-sentinel watching the same master."""
-    if not os.access(REDIS_SENTINEL, os.X_OK):
-        pytest.skip("redis-sentinel is not installed")
-    port = free_port()
-    conf = os.path.join(test_dir, "redis-sentinel.conf")
-    with open(conf, "w") as f:
-        f.write("port %d\nbind %s\ndir %s\nsentinel monitor %s %s %d 2\n"
-                "sentinel down-after-milliseconds %s 5000\n"
-                % (port, HOST, test_dir, MASTER, HOST, master.port, MASTER))
-    ref = Proc([REDIS_SENTINEL, conf], name="redis-sentinel", cwd=test_dir, group=proc_group)
-    wait_until(lambda: ping_ok(ref, port), 10, "redis-sentinel to answer PING")
-    ours = VigilSentinel(proc_group, master.port)
-    return port, ours.port
+    return start_pair(proc_group, master, test_dir)
 
 
 # --- byte-exact replies ----------------------------------------------------------------------------
@@ -335,3 +344,77 @@ def test_oversized_requests_close_only_that_client(proc_group):
         assert data == b"" or data.startswith(b"-ERR")
     with s.conn() as c:
         assert c.call("PING") == "PONG"
+
+
+# --- scripts ---------------------------------------------------------------------------------------
+
+# `exec >` redirects for good: a redirection on one command makes the shell keep a saved copy of
+# its stdout above 9, which would look like an inherited descriptor.
+FD_SCRIPT = "#!/bin/sh\nexec > \"%s.$$\"\nls -l /proc/$$/fd\nmv -f \"%s.$$\" \"%s\"\n"
+
+
+def script_fds(script, listing):
+    """Descriptors above 2 that the script's shell held, other than the script file itself."""
+    extra = []
+    for line in listing.splitlines():
+        m = re.search(r" (\d+) -> (.*)$", line)
+        if m and int(m.group(1)) > 2 and m.group(2) != script:
+            extra.append((int(m.group(1)), m.group(2)))
+    return extra
+
+
+def test_scripts_inherit_only_stdin_stdout_stderr_as_with_redis(proc_group, master, test_dir):
+    """A notification script sees descriptors 0-2 only: no client, listener or libcurl socket."""
+    ports = start_pair(proc_group, master, test_dir, "sentinel deny-scripts-reconfig no\n",
+                       "deny-scripts-reconfig: no\n")
+    for kind, port in zip(("redis", "vigil"), ports):
+        out = os.path.join(test_dir, "fds-%s.txt" % kind)
+        script = os.path.join(test_dir, "fds-%s.sh" % kind)
+        with open(script, "w") as f:
+            f.write(FD_SCRIPT % (out, out, out))
+        os.chmod(script, 0o755)
+        with RespConn(HOST, port) as c:
+            assert c.call("SENTINEL", "SET", MASTER, "notification-script", script) == "OK"
+            # +set is a warning event about the master: it runs the notification script.
+            assert c.call("SENTINEL", "SET", MASTER, "quorum", "2") == "OK"
+        wait_until(lambda: os.path.exists(out), 10, "%s-sentinel to run the script" % kind)
+        with open(out) as f:
+            listing = f.read()
+        assert script_fds(script, listing) == [], (kind, listing)
+
+
+def test_set_of_a_missing_or_non_executable_script_is_refused_as_redis(proc_group, master,
+                                                                        test_dir):
+    ref_port, our_port = start_pair(proc_group, master, test_dir,
+                                    "sentinel deny-scripts-reconfig no\n",
+                                    "deny-scripts-reconfig: no\n")
+    not_exec = os.path.join(test_dir, "test.txt")
+    with open(not_exec, "w") as f:
+        f.write("echo\n")
+    ok_script = os.path.join(test_dir, "ok.sh")
+    with open(ok_script, "w") as f:
+        f.write("#!/bin/sh\n")
+    os.chmod(ok_script, 0o755)
+    cases = []
+    for opt in ("notification-script", "client-reconfig-script"):
+        cases += [("SENTINEL", "SET", MASTER, opt, not_exec),
+                  ("SENTINEL", "SET", MASTER, opt, os.path.join(test_dir, "nosuch.sh")),
+                  ("SENTINEL", "SET", MASTER, opt, ok_script),
+                  ("SENTINEL", "SET", MASTER, opt, "")]
+    with RespConn(HOST, ref_port) as ref, RespConn(HOST, our_port) as ours:
+        for cmd in cases:
+            assert ours.call_bytes(*cmd) == ref.call_bytes(*cmd), cmd
+        assert ours.call_bytes(*cases[0]).startswith(b"-ERR Notification script seems")
+
+
+@pytest.mark.parametrize("key", ["notification-script", "client-reconfig-script"])
+def test_yaml_script_that_cannot_run_is_refused_at_load(test_dir, key):
+    path = os.path.join(test_dir, "scripts.yaml")
+    missing = os.path.join(test_dir, "missing.sh")
+    with open(path, "w") as f:
+        f.write("port: %d\ndir: %s\nmasters:\n  - name: m\n    host: 127.0.0.1\n    port: 6379\n"
+                "    quorum: 1\n    %s: %s\n" % (free_port(), test_dir, key, missing))
+    status, out = run_sentinel([path])
+    assert status == 1, out
+    assert re.search(r"scripts\.yaml:8:\d+: masters\.0\.%s: \"%s\" does not exist" %
+                     (key, re.escape(missing)), out), out

@@ -30,7 +30,7 @@ static void describe_common(const struct sentinel *s, const struct instance *ri,
     char flags[512];
     instance_flags_format(ri, flags, sizeof(flags));
     add(d, "name", ri->name);
-    add(d, "ip", ri->host);
+    add(d, "ip", instance_announced_host(ri, s->opt.announce_hostnames));
     addll(d, "port", ri->port);
     add(d, "runid", ri->runid);
     add(d, "flags", flags);
@@ -164,7 +164,7 @@ void sentinel_info_section(const struct sentinel *s, int running_scripts, int qu
                                                        : "ok";
         const char *host;
         int port;
-        core_current_master_addr(m, &host, &port);
+        core_announced_master_addr(s, m, &host, &port);
         buf_printf(out, "master%zu:name=%s,status=%s,address=%s:%d,slaves=%zu,sentinels=%zu\r\n", i,
                    m->name, status, host, port, m->m->n_replicas, m->m->n_sentinels + 1);
     }
@@ -227,7 +227,7 @@ int sentinel_get_master_addr(const struct sentinel *s, const char *name, const c
 {
     const struct instance *m = core_master_by_name(s, name);
     if (m == NULL) return -1;
-    core_current_master_addr(m, host, port);
+    core_announced_master_addr(s, m, host, port);
     return 0;
 }
 

@@ -34,7 +34,7 @@ void discovery_send_hello(struct sentinel *s, struct instance *ri, int64_t now_m
     memcpy(h.runid, s->myid, sizeof(h.runid));
     h.current_epoch = s->current_epoch;
     snprintf(h.master_name, sizeof(h.master_name), "%s", master->name);
-    core_current_master_addr(master, &mhost, &h.master_port);
+    core_announced_master_addr(s, master, &mhost, &h.master_port);
     snprintf(h.master_ip, sizeof(h.master_ip), "%s", mhost);
     h.master_config_epoch = master->m->config_epoch;
     char payload[HELLO_MAX_LEN + 1];
@@ -65,7 +65,7 @@ void discovery_on_info_replicas(struct sentinel *s, struct instance *master,
     for (size_t i = 0; i < info->n_replicas; i++) {
         const struct info_replica_entry *e = &info->replicas[i];
         if (e->port == 0) continue; /* a replica that did not announce its port */
-        if (e->port == master->port && strcasecmp(e->ip, master->host) == 0) continue;
+        if (instance_addr_is(master, e->ip, e->port)) continue;
         if (instance_find_replica(master, e->ip, e->port) == NULL)
             core_new_replica(s, master, e->ip, e->port, true);
     }
@@ -76,9 +76,9 @@ static void peer_address_switch(struct sentinel *s, const struct hello *h)
 {
     for (size_t i = 0; i < s->n_masters; i++) {
         struct instance *x = instance_find_sentinel_by_runid(s->masters[i], h->runid);
-        if (x == NULL || (x->port == h->port && strcasecmp(x->host, h->ip) == 0)) continue;
+        if (x == NULL || instance_addr_is(x, h->ip, h->port)) continue;
         core_close_links(s, x);
-        instance_set_address(x, h->ip, h->port);
+        core_set_address(s, x, h->ip, h->port);
         notify_event(s, LOG_NOTICE, "+sentinel-address-switch", s->masters[i],
                      "ip %s port %d for %s", h->ip, h->port, h->runid);
         core_mark_persist(s);
@@ -101,7 +101,7 @@ static struct instance *hello_peer(struct sentinel *s, struct instance *master,
                                    const struct hello *h)
 {
     struct instance *si = instance_find_sentinel_by_runid(master, h->runid);
-    if (si && si->port == h->port && strcasecmp(si->host, h->ip) == 0) return si;
+    if (si && instance_addr_is(si, h->ip, h->port)) return si;
     bool known = si != NULL;
     peer_invalidate_addr(s, h);
     if (known) peer_address_switch(s, h);
@@ -121,7 +121,13 @@ static void run_observer_script(struct sentinel *s, struct instance *master, con
     char op[16], np[16];
     snprintf(op, sizeof(op), "%d", oport);
     snprintf(np, sizeof(np), "%d", master->port);
-    const char *argv[] = {master->name, "observer", "start", ohost, op, master->host, np};
+    const char *argv[] = {master->name,
+                          "observer",
+                          "start",
+                          ohost,
+                          op,
+                          instance_announced_host(master, s->opt.announce_hostnames),
+                          np};
     s->env.run_script(s->env.ctx, path, 7, argv);
 }
 
@@ -132,8 +138,8 @@ static void hello_adopt_config(struct sentinel *s, struct instance *master, stru
     if (h->master_config_epoch <= m->config_epoch) return;
     m->config_epoch = h->master_config_epoch;
     core_persist_now(s);
-    if (h->master_port == master->port && strcasecmp(h->master_ip, master->host) == 0) return;
-    char *ohost = xstrdup(master->host);
+    if (instance_addr_is(master, h->master_ip, h->master_port)) return;
+    char *ohost = xstrdup(instance_announced_host(master, s->opt.announce_hostnames));
     int oport = master->port;
     if (si) notify_event(s, LOG_NOTICE, "+config-update-from", si, NULL);
     notify_event(s, LOG_WARNING, "+switch-master", NULL, "%s %s %d %s %d", master->name, ohost,
@@ -212,12 +218,12 @@ void core_switch_master(struct sentinel *s, struct instance *master, const char 
     size_t n = 0;
     for (size_t i = 0; i < m->n_replicas; i++) {
         struct instance *r = m->replicas[i];
-        if (r->port == port && strcasecmp(r->host, host) == 0) continue;
+        if (instance_addr_is(r, host, port)) continue;
         keep[n].host = xstrdup(r->host);
         keep[n].port = r->port;
         n++;
     }
-    if (!(master->port == port && strcasecmp(master->host, host) == 0) && n < ARRAY_LEN(keep)) {
+    if (!instance_addr_is(master, host, port) && n < ARRAY_LEN(keep)) {
         keep[n].host = xstrdup(master->host);
         keep[n].port = master->port;
         n++;
@@ -225,7 +231,7 @@ void core_switch_master(struct sentinel *s, struct instance *master, const char 
     char *newhost = xstrdup(host);
     master_reset_runtime(s, master);
     while (m->n_replicas > 0) core_drop_instance(s, m->replicas[m->n_replicas - 1]);
-    instance_set_address(master, newhost, port);
+    core_set_address(s, master, newhost, port);
     free(newhost);
     for (size_t i = 0; i < n; i++) {
         core_new_replica(s, master, keep[i].host, keep[i].port, true);

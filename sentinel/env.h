@@ -78,6 +78,10 @@ struct sentinel_env {
      * refused otherwise, as Redis does). NULL: every path counts as executable (fake worlds
      * without a file system). */
     bool (*script_is_executable)(void *ctx, const char *path);
+    /* The numeric address of a host name into ip (NUL-terminated); 0 or -1 if it does not
+     * resolve. Called when an instance named by a host name is added or moves, as Redis
+     * resolves at that moment. NULL: names are announced as they are. */
+    int (*resolve_host)(void *ctx, const char *host, char *ip, size_t cap);
     void (*crash)(void *ctx);
 };
 

@@ -91,7 +91,11 @@ static void run_reconfig_script(struct sentinel *s, struct instance *master)
     char oport[16], nport[16];
     snprintf(oport, sizeof(oport), "%d", master->port);
     snprintf(nport, sizeof(nport), "%d", p->port);
-    const char *argv[] = {master->name, "leader", "start", master->host, oport, p->host, nport};
+    bool names = s->opt.announce_hostnames;
+    const char *argv[] = {master->name, "leader",
+                          "start",      instance_announced_host(master, names),
+                          oport,        instance_announced_host(p, names),
+                          nport};
     s->env.run_script(s->env.ctx, path, 7, argv);
 }
 
@@ -392,12 +396,14 @@ static void step_update_config(struct sentinel *s, struct instance *master)
 {
     struct instance *p = master->m->promoted;
     ASSERT(p != NULL);
+    bool names = s->opt.announce_hostnames;
     char *old_host = xstrdup(master->host);
     int old_port = master->port;
     char *new_host = xstrdup(p->host);
     int new_port = p->port;
-    notify_event(s, LOG_WARNING, "+switch-master", NULL, "%s %s %d %s %d", master->name, old_host,
-                 old_port, new_host, new_port);
+    notify_event(s, LOG_WARNING, "+switch-master", NULL, "%s %s %d %s %d", master->name,
+                 instance_announced_host(master, names), old_port,
+                 instance_announced_host(p, names), new_port);
     log_verbose("failover %s: update_config -> none (switch)", master->name);
     core_switch_master(s, master, new_host, new_port);
     free(old_host);

@@ -18,6 +18,7 @@ static struct instance *instance_alloc(uint64_t id, enum instance_kind kind, con
     ri->id = id;
     ri->kind = kind;
     ri->host = xstrdup(host);
+    ri->ip = xstrdup(host);
     ri->port = port;
     ri->created_ms = now_ms;
     /* A new record counts as pinged now: one that never answers goes down after down-after. */
@@ -91,6 +92,7 @@ static void instance_free_fields(struct instance *ri)
 {
     free(ri->name);
     free(ri->host);
+    free(ri->ip);
     free(ri->info);
     free(ri->slave_master_host);
     free(ri);
@@ -129,7 +131,7 @@ struct instance *instance_find_replica(const struct instance *master, const char
 {
     for (size_t i = 0; i < master->m->n_replicas; i++) {
         struct instance *r = master->m->replicas[i];
-        if (r->port == port && strcasecmp(r->host, host) == 0) return r;
+        if (instance_addr_is(r, host, port)) return r;
     }
     return NULL;
 }
@@ -146,9 +148,26 @@ struct instance *instance_find_sentinel_by_addr(const struct instance *master, c
 {
     for (size_t i = 0; i < master->m->n_sentinels; i++) {
         struct instance *r = master->m->sentinels[i];
-        if (r->port == port && strcasecmp(r->host, host) == 0) return r;
+        if (instance_addr_is(r, host, port)) return r;
     }
     return NULL;
+}
+
+bool instance_addr_is(const struct instance *ri, const char *host, int port)
+{
+    return ri->port == port && (strcasecmp(ri->host, host) == 0 || strcasecmp(ri->ip, host) == 0);
+}
+
+const char *instance_announced_host(const struct instance *ri, bool announce_hostnames)
+{
+    return announce_hostnames ? ri->host : ri->ip;
+}
+
+void instance_set_ip(struct instance *ri, const char *ip)
+{
+    char *copy = xstrdup(ip);
+    free(ri->ip);
+    ri->ip = copy;
 }
 
 void instance_set_address(struct instance *ri, const char *host, int port)
@@ -156,6 +175,7 @@ void instance_set_address(struct instance *ri, const char *host, int port)
     char *h = xstrdup(host);
     free(ri->host);
     ri->host = h;
+    instance_set_ip(ri, h);
     ri->port = port;
     if (ri->kind == INSTANCE_REPLICA) {
         char key[INSTANCE_HOST_MAX + 16];
@@ -214,17 +234,20 @@ size_t instance_flags_format(const struct instance *ri, char *buf, size_t cap)
     return len;
 }
 
-size_t instance_describe_id(const struct instance *ri, char *buf, size_t cap)
+size_t instance_describe_id(const struct instance *ri, bool announce_hostnames, char *buf,
+                            size_t cap)
 {
+    const char *host = instance_announced_host(ri, announce_hostnames);
     int n;
     const char *kind = ri->kind == INSTANCE_MASTER    ? "master"
                        : ri->kind == INSTANCE_REPLICA ? "slave"
                                                       : "sentinel";
     if (ri->kind == INSTANCE_MASTER)
-        n = snprintf(buf, cap, "master %s %s %d", ri->name, ri->host, ri->port);
+        n = snprintf(buf, cap, "master %s %s %d", ri->name, host, ri->port);
     else
-        n = snprintf(buf, cap, "%s %s %s %d @ %s %s %d", kind, ri->name, ri->host, ri->port,
-                     ri->master->name, ri->master->host, ri->master->port);
+        n = snprintf(buf, cap, "%s %s %s %d @ %s %s %d", kind, ri->name, host, ri->port,
+                     ri->master->name, instance_announced_host(ri->master, announce_hostnames),
+                     ri->master->port);
     if (n < 0) n = 0;
     return (size_t)n < cap ? (size_t)n : cap - 1;
 }

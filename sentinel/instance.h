@@ -117,7 +117,9 @@ struct instance {
     enum instance_kind kind;
     uint32_t flags;
     char *name; /* master name; "ip:port" for replicas; run id for sentinels */
-    char *host;
+    char *host; /* as configured or learned: an IP address or (resolve-hostnames) a name */
+    char *ip;   /* host's numeric address (== host for an address); the announced form when
+                 * announce-hostnames is off, as Redis */
     int port;
     char runid[SENTINEL_RUNID_LEN + 1]; /* "" = unknown */
     struct instance *master;            /* owning master; NULL for a master */
@@ -184,7 +186,13 @@ struct instance *instance_find_sentinel_by_runid(const struct instance *master, 
 struct instance *instance_find_sentinel_by_addr(const struct instance *master, const char *host,
                                                 int port);
 
+/* Sets host and port; ip becomes host until the caller learns a resolved address. */
 void instance_set_address(struct instance *ri, const char *host, int port);
+void instance_set_ip(struct instance *ri, const char *ip);
+/* Whether host:port names ri, by its host name or by its address (peers may announce either). */
+bool instance_addr_is(const struct instance *ri, const char *host, int port);
+/* The host to show clients and peers: the name when announce_hostnames, else the address. */
+const char *instance_announced_host(const struct instance *ri, bool announce_hostnames);
 void instance_set_info(struct instance *ri, const char *text, size_t len);
 
 /* A link is "disconnected" if the cc is down, or (masters and replicas) the pc is down. */
@@ -192,7 +200,8 @@ bool instance_is_disconnected(const struct instance *ri);
 /* Comma-joined flag words in wire order into buf (always NUL-terminated). */
 size_t instance_flags_format(const struct instance *ri, char *buf, size_t cap);
 /* The "<%@>" identifier of spec 7 into buf. */
-size_t instance_describe_id(const struct instance *ri, char *buf, size_t cap);
+size_t instance_describe_id(const struct instance *ri, bool announce_hostnames, char *buf,
+                            size_t cap);
 /* "ip:port", IPv6 bracketed. */
 size_t instance_addr_key(char *buf, size_t cap, const char *host, int port);
 const char *instance_failover_state_name(enum failover_state st);

@@ -9,6 +9,7 @@
  * SIMULATE-FAILURE (as Redis).
  */
 #include <errno.h>
+#include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,6 +122,19 @@ static bool env_script_is_executable(void *ctx, const char *path)
 {
     (void)ctx;
     return notify_io_script_is_executable(path);
+}
+
+/* Blocking, as Redis's: only for a host name, when an instance is added or moves. The first
+ * address getaddrinfo prefers, the one a connection to the name would use. */
+static int env_resolve_host(void *ctx, const char *host, char *ip, size_t cap)
+{
+    (void)ctx;
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
+    if (getaddrinfo(host, NULL, &hints, &res) != 0 || res == NULL) return -1;
+    int rc =
+        getnameinfo(res->ai_addr, res->ai_addrlen, ip, (socklen_t)cap, NULL, 0, NI_NUMERICHOST);
+    freeaddrinfo(res);
+    return rc == 0 ? 0 : -1;
 }
 
 static void env_crash(void *ctx)
@@ -298,6 +312,7 @@ static void create_core(struct app *app, const struct sentinel_state *initial)
         .persist = env_persist,
         .run_script = env_run_script,
         .script_is_executable = env_script_is_executable,
+        .resolve_host = env_resolve_host,
         .crash = env_crash,
     };
     struct sentinel_options opt;

@@ -17,7 +17,7 @@ void notify_event(struct sentinel *s, int level, const char *type, const struct 
     char msg[NOTIFY_MSG_MAX];
     size_t len = 0;
     msg[0] = '\0';
-    if (ri) len = instance_describe_id(ri, msg, sizeof(msg));
+    if (ri) len = instance_describe_id(ri, s->opt.announce_hostnames, msg, sizeof(msg));
     if (fmt) {
         if (len > 0 && len < sizeof(msg) - 1) msg[len++] = ' ';
         va_list ap;

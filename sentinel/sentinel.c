@@ -7,6 +7,7 @@
  * caller up the stack still uses (instances are only dropped from tick or command functions). */
 #include "sentinel/sentinel.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,12 +109,41 @@ struct instance *core_master_by_name(const struct sentinel *s, const char *name)
     return NULL;
 }
 
+/* Learns ri's numeric address (announce-hostnames no shows it instead of the name). A name
+ * that does not resolve keeps its name as its address: the link reports it down. */
+static void core_resolve_ip(struct sentinel *s, struct instance *ri)
+{
+    unsigned char bin[16];
+    char ip[INSTANCE_HOST_MAX + 1];
+    if (s->env.resolve_host == NULL || inet_pton(AF_INET, ri->host, bin) == 1 ||
+        inet_pton(AF_INET6, ri->host, bin) == 1)
+        return;
+    if (s->env.resolve_host(s->env.ctx, ri->host, ip, sizeof(ip)) == 0) instance_set_ip(ri, ip);
+}
+
+void core_set_address(struct sentinel *s, struct instance *ri, const char *host, int port)
+{
+    instance_set_address(ri, host, port);
+    core_resolve_ip(s, ri);
+}
+
+void core_announced_master_addr(const struct sentinel *s, const struct instance *master,
+                                const char **host, int *port)
+{
+    const struct master_record *m = master->m;
+    const struct instance *at =
+        m->promoted && m->failover_state >= FAILOVER_RECONF_SLAVES ? m->promoted : master;
+    *host = instance_announced_host(at, s->opt.announce_hostnames);
+    *port = at->port;
+}
+
 struct instance *core_add_master(struct sentinel *s, const char *name, const char *host, int port,
                                  const struct sentinel_master_params *p)
 {
     if (s->n_masters >= SENTINEL_MAX_MASTERS) return NULL;
     struct instance *ri = instance_create_master(++s->next_id, name, host, port, p, core_now(s));
     s->masters[s->n_masters++] = ri;
+    core_resolve_ip(s, ri);
     index_add(s, ri);
     return ri;
 }
@@ -127,6 +157,7 @@ struct instance *core_new_replica(struct sentinel *s, struct instance *master, c
         return NULL;
     }
     s->next_id++;
+    core_resolve_ip(s, ri);
     index_add(s, ri);
     if (announce) notify_event(s, LOG_NOTICE, "+slave", ri, NULL);
     core_mark_persist(s);
@@ -144,6 +175,7 @@ struct instance *core_new_sentinel(struct sentinel *s, struct instance *master, 
         return NULL;
     }
     s->next_id++;
+    core_resolve_ip(s, ri);
     index_add(s, ri);
     core_mark_persist(s);
     core_want_tick(s);
@@ -312,8 +344,12 @@ void core_ask_peers(struct sentinel *s, struct instance *master, bool forced, in
         snprintf(port, sizeof(port), "%d", master->port);
         snprintf(epoch, sizeof(epoch), "%llu",
                  (unsigned long long)(vote ? m->failover_epoch : s->current_epoch));
-        const char *argv[] = {"SENTINEL", "is-master-down-by-addr", master->host, port,
-                              epoch,      vote ? s->myid : "*"};
+        const char *argv[] = {"SENTINEL",
+                              "is-master-down-by-addr",
+                              instance_announced_host(master, s->opt.announce_hostnames),
+                              port,
+                              epoch,
+                              vote ? s->myid : "*"};
         if (core_send(s, p, 6, argv, TAG_ASK) == 0) p->last_ask_ms = now_ms;
     }
 }

@@ -65,8 +65,7 @@ int sentinel_cmd_is_master_down(struct sentinel *s, const char *ip, const char *
     int64_t now = core_now(s);
     struct instance *master = NULL;
     for (size_t i = 0; i < s->n_masters && master == NULL; i++)
-        if (s->masters[i]->port == p && strcasecmp(s->masters[i]->host, ip) == 0)
-            master = s->masters[i];
+        if (instance_addr_is(s->masters[i], ip, (int)p)) master = s->masters[i];
     out->down = 0;
     if (master && !s->tilt &&
         ((master->flags & SRI_S_DOWN) || monitor_sdown_condition(master, now, &s->periods)))

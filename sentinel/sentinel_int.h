@@ -105,6 +105,11 @@ int core_persist_now(struct sentinel *s);
 void core_flush(struct sentinel *s);
 void core_want_tick(struct sentinel *s);
 void core_current_master_addr(const struct instance *master, const char **host, int *port);
+/* The same address in the form clients and peers are told (announce-hostnames). */
+void core_announced_master_addr(const struct sentinel *s, const struct instance *master,
+                                const char **host, int *port);
+/* Moves ri to host:port and learns its numeric address. */
+void core_set_address(struct sentinel *s, struct instance *ri, const char *host, int port);
 /* Spec 5.7: reset the master record onto a new address, rebuild the replica table. */
 void core_switch_master(struct sentinel *s, struct instance *master, const char *host, int port);
 /* Back-date hello timers so the next pass republishes everywhere; and publish now. */

@@ -15,6 +15,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import time
 
 import pytest
 
@@ -418,3 +419,79 @@ def test_yaml_script_that_cannot_run_is_refused_at_load(test_dir, key):
     assert status == 1, out
     assert re.search(r"scripts\.yaml:8:\d+: masters\.0\.%s: \"%s\" does not exist" %
                      (key, re.escape(missing)), out), out
+
+
+# --- host names ------------------------------------------------------------------------------------
+
+HOSTNAME_CONF = ("sentinel resolve-hostnames yes\nsentinel announce-hostnames yes\n",
+                 "resolve-hostnames: yes\nannounce-hostnames: yes\n")
+
+
+def table_ips(conn, what, name):
+    return sorted(dict(zip(e[0::2], e[1::2]))[b"ip"] for e in conn.call("SENTINEL", what, name))
+
+
+def hello_master_ips(channel_conn, runids, name, deadline_s=15):
+    """{runid: master ip} from each given sentinel's hello about master `name`."""
+    seen = {}
+    end = time.monotonic() + deadline_s
+    while set(seen) != set(runids) and time.monotonic() < end:
+        try:
+            msg = channel_conn.read_reply(timeout_s=0.5)
+        except vigiltest.ReplyTimeout:
+            continue
+        fields = msg[2].decode().split(",")
+        if fields[2] in runids and fields[4] == name:
+            seen[fields[2]] = fields[5]
+    assert set(seen) == set(runids), "no hello about %s from %s" % (name, runids)
+    return seen
+
+
+def assert_announced(ref, ours, name, host, port, events):
+    assert ours.call_bytes("SENTINEL", "GET-MASTER-ADDR-BY-NAME", name) == \
+        ref.call_bytes("SENTINEL", "GET-MASTER-ADDR-BY-NAME", name)
+    assert ours.call("SENTINEL", "GET-MASTER-ADDR-BY-NAME", name) == [host.encode(), str(port).encode()]
+    for c in (ref, ours):
+        m = c.call("SENTINEL", "MASTER", name)
+        assert dict(zip(m[0::2], m[1::2]))[b"ip"] == host.encode()
+        assert c.call("SENTINEL", "SET", name, "quorum", "1") == "OK"
+    for ev in events:  # the +set each sentinel just published names the master as announced
+        wait_until(lambda: ev.read_reply(timeout_s=0.2)[2] == b"master %s %s %d quorum 1"
+                   % (name.encode(), host.encode(), port), 10, "+set naming %s" % host,
+                   ignore=(vigiltest.ReplyTimeout,))
+
+
+def test_hostname_matrix_matches_redis(proc_group, master, test_dir):
+    """resolve-hostnames x announce-hostnames, as Redis: a master added as `localhost` is named
+    `localhost` while announce-hostnames is yes and 127.0.0.1 once it is no, in replies, events
+    and hello messages; replicas (learned from INFO) are addresses either way; without
+    resolve-hostnames a name is refused."""
+    m2 = vigiltest.start_store("redis", name="m2")
+    replica = vigiltest.start_store("redis", name="m2-replica",
+                                    extra_args=["--replicaof", HOST, str(m2.port)])
+    ref_port, our_port = start_pair(proc_group, master, test_dir, *HOSTNAME_CONF)
+    with RespConn(HOST, ref_port) as ref, RespConn(HOST, our_port) as ours, \
+            RespConn(HOST, ref_port) as ref_ev, RespConn(HOST, our_port) as our_ev, \
+            RespConn(HOST, m2.port) as hello:
+        for ev in (ref_ev, our_ev):
+            ev.call("SUBSCRIBE", "+set")
+        hello.call("SUBSCRIBE", "__sentinel__:hello")
+        for c in (ref, ours):
+            assert c.call("SENTINEL", "MONITOR", "m2", "localhost", str(m2.port), "2") == "OK"
+        runids = {ref.call("SENTINEL", "MYID").decode(), ours.call("SENTINEL", "MYID").decode()}
+        assert_announced(ref, ours, "m2", "localhost", m2.port, (ref_ev, our_ev))
+        assert set(hello_master_ips(hello, runids, "m2").values()) == {"localhost"}
+        for c in (ref, ours):
+            wait_until(lambda: table_ips(c, "REPLICAS", "m2") == [b"127.0.0.1"], 15,
+                       "the replica to be discovered")
+            assert c.call("SENTINEL", "CONFIG", "SET", "announce-hostnames", "no") == "OK"
+        assert_announced(ref, ours, "m2", "127.0.0.1", m2.port, (ref_ev, our_ev))
+        for c in (ref, ours):
+            assert table_ips(c, "REPLICAS", "m2") == [b"127.0.0.1"]
+        # Hellos already in flight may still carry the name: wait for the new form.
+        wait_until(lambda: set(hello_master_ips(hello, runids, "m2").values()) == {"127.0.0.1"},
+                   20, "hello messages naming 127.0.0.1")
+        for c in (ref, ours):
+            assert c.call("SENTINEL", "CONFIG", "SET", "resolve-hostnames", "no") == "OK"
+        cmd = ("SENTINEL", "MONITOR", "m3", "localhost", str(replica.port), "2")
+        assert ours.call_bytes(*cmd) == ref.call_bytes(*cmd)

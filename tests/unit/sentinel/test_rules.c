@@ -265,3 +265,30 @@ Test(select, exclusion_rules)
     cr_assert_null(select_best_replica(m, now, &P));
     instance_free(m);
 }
+
+/* ---- instance addresses ------------------------------------------------------------------------
+ */
+
+Test(instance, named_host_matches_by_name_or_address_and_announces_either)
+{
+    struct sentinel_master_params p;
+    sentinel_params_default(&p, 2, 1000, 10000);
+    struct instance *m = instance_create_master(1, "m", "db.example", 6379, &p, T0);
+    cr_assert(instance_addr_is(m, "db.example", 6379));
+    cr_assert(!instance_addr_is(m, "10.0.0.7", 6379), "no address learned yet");
+    instance_set_ip(m, "10.0.0.7");
+    cr_assert(instance_addr_is(m, "10.0.0.7", 6379));
+    cr_assert(instance_addr_is(m, "DB.EXAMPLE", 6379));
+    cr_assert(!instance_addr_is(m, "10.0.0.7", 6380));
+    cr_assert_str_eq(instance_announced_host(m, true), "db.example");
+    cr_assert_str_eq(instance_announced_host(m, false), "10.0.0.7");
+    char id[128];
+    instance_describe_id(m, false, id, sizeof(id));
+    cr_assert_str_eq(id, "master m 10.0.0.7 6379");
+    instance_describe_id(m, true, id, sizeof(id));
+    cr_assert_str_eq(id, "master m db.example 6379");
+    instance_set_address(m, "10.0.0.8", 6380); /* a move forgets the old name's address */
+    cr_assert_str_eq(instance_announced_host(m, false), "10.0.0.8");
+    sentinel_params_free(&p);
+    instance_free(m);
+}

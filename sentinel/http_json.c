@@ -117,6 +117,14 @@ int64_t http_lag_ms(struct http_api *a, const struct instance *m, const struct i
     return lag > 0 ? lag : 0;
 }
 
+static void add_refused(cJSON *o, const struct instance *ri)
+{
+    if (ri->link.refused[0])
+        cJSON_AddStringToObject(o, "refused", ri->link.refused);
+    else
+        cJSON_AddNullToObject(o, "refused");
+}
+
 /* ---- replicas and sentinels ---------------------------------------------------------------- */
 
 static bool points_at(const struct instance *r, const char *host, int port)
@@ -138,6 +146,7 @@ static cJSON *replica_json(struct http_api *a, const struct instance *m, const s
                             : r->role_reported == ROLE_MASTER ? "master"
                                                               : "unknown");
     cJSON_AddNumberToObject(o, "offset", (double)r->slave_repl_offset);
+    add_refused(o, r);
     add_ll_or_null(o, "lag_bytes", http_lag_bytes(m, r));
     add_ll_or_null(o, "lag_ms", http_lag_ms(a, m, r));
     cJSON_AddStringToObject(o, "link", instance_is_disconnected(r) ? "down" : "up");
@@ -214,6 +223,7 @@ cJSON *http_json_master(struct http_api *a, const struct instance *m, int64_t no
     cJSON_AddBoolToObject(mo, "sdown", (m->flags & SRI_S_DOWN) != 0);
     cJSON_AddBoolToObject(mo, "odown", (m->flags & SRI_O_DOWN) != 0);
     cJSON_AddStringToObject(mo, "link", instance_is_disconnected(m) ? "down" : "up");
+    add_refused(mo, m);
     add_ll_or_null(mo, "offset", m->master_repl_offset > 0 ? m->master_repl_offset : -1);
     add_ms_ago(mo, "last_ok_ping_ms_ago", now_ms, m->last_avail_ms);
     add_ms_ago(mo, "info_age_ms", now_ms, m->info_refresh_ms);
@@ -263,6 +273,17 @@ cJSON *http_json_fit_replicas(struct http_api *a, const struct instance *m, int6
 
 /* ---- the plan ---------------------------------------------------------------------------- */
 
+/* A node that answers us NOAUTH/WRONGPASS/NOPERM is shown "disconnected"; say why. */
+static void add_refusal_blocker(cJSON *arr, const struct instance *ri)
+{
+    if (ri->link.refused[0] == '\0') return;
+    char b[INSTANCE_HOST_MAX + INSTANCE_LINK_ERROR_MAX + 96];
+    snprintf(b, sizeof(b), "%s %s:%d refuses this sentinel (check auth-pass/auth-user): %s",
+             ri->kind == INSTANCE_MASTER ? "master" : "replica", ri->host, ri->port,
+             ri->link.refused);
+    cJSON_AddItemToArray(arr, cJSON_CreateString(b));
+}
+
 static void plan_blockers(struct http_api *a, const struct instance *m, const struct reach *rc,
                           size_t n_ranked, cJSON *arr)
 {
@@ -279,6 +300,8 @@ static void plan_blockers(struct http_api *a, const struct instance *m, const st
         cJSON_AddItemToArray(
             arr, cJSON_CreateString("majority not reachable: no leader can be elected"));
     if (n_ranked == 0) cJSON_AddItemToArray(arr, cJSON_CreateString("no eligible replica"));
+    add_refusal_blocker(arr, m);
+    for (size_t i = 0; i < m->m->n_replicas; i++) add_refusal_blocker(arr, m->m->replicas[i]);
 }
 
 cJSON *http_json_plan(struct http_api *a, const struct instance *m, int64_t now_ms)

@@ -57,6 +57,8 @@ enum failover_state {
 };
 
 /* The core's view of the two connections the shell keeps for an instance. */
+#define INSTANCE_LINK_ERROR_MAX 127
+
 struct instance_link {
     bool cc_up, pc_up;
     bool cc_pending, pc_pending; /* connect() issued, outcome not yet reported */
@@ -65,6 +67,9 @@ struct instance_link {
     int64_t last_reconnect_ms;
     int pending_commands; /* sent on cc minus replies received; reset on link down */
     char local_ip[INSTANCE_HOST_MAX + 1];
+    /* Why the node refuses us (its NOAUTH/WRONGPASS/NOPERM error text), "" when it does not:
+     * shown in /v1 and plan, since the flags only say "disconnected". */
+    char refused[INSTANCE_LINK_ERROR_MAX + 1];
 };
 
 struct instance;

@@ -102,6 +102,19 @@ void sentinel_on_link_down(struct sentinel *s, uint64_t inst_id, enum sentinel_l
     core_want_tick(s);
 }
 
+static bool is_refusal(const struct sentinel_reply *r)
+{
+    return r->type == SENTINEL_REPLY_ERROR &&
+           (text_starts(r, "NOAUTH") || text_starts(r, "WRONGPASS") || text_starts(r, "NOPERM"));
+}
+
+static void note_refusal(struct instance *ri, const struct sentinel_reply *r)
+{
+    size_t n = MIN(r->len, (size_t)INSTANCE_LINK_ERROR_MAX);
+    memcpy(ri->link.refused, r->str, n);
+    ri->link.refused[n] = '\0';
+}
+
 static void on_ping_reply(struct sentinel *s, struct instance *ri, const struct sentinel_reply *r,
                           int64_t now)
 {
@@ -115,6 +128,9 @@ static void on_ping_reply(struct sentinel *s, struct instance *ri, const struct 
         ri->last_avail_ms = now;
         ri->act_ping_ms = 0;
         if (text_starts(r, "PONG")) ri->flags &= ~SRI_MASTER_REBOOT;
+        if (text_starts(r, "PONG")) ri->link.refused[0] = '\0';
+    } else if (is_refusal(r)) {
+        note_refusal(ri, r);
     } else if (r->type == SENTINEL_REPLY_ERROR && text_starts(r, "BUSY") &&
                (ri->flags & SRI_S_DOWN) && !(ri->flags & SRI_SCRIPT_KILL_SENT)) {
         const char *argv[] = {"SCRIPT", "KILL"};
@@ -202,13 +218,31 @@ static bool reply_eq(const struct sentinel_reply *r, const char *s)
            memcmp(r->str, s, n) == 0;
 }
 
+/* A node that refuses our SUBSCRIBE (no or wrong password, no permission) gets its pub/sub link
+ * closed and retried on the reconnect period, as Redis does: the instance then shows the
+ * "disconnected" flag, which is how operators tell a refused sentinel from a dead node. */
+static void drop_refused_pubsub(struct sentinel *s, struct instance *ri,
+                                const struct sentinel_reply *r)
+{
+    note_refusal(ri, r);
+    log_verbose("sentinel: %s refuses the pub/sub link: %s", ri->name, ri->link.refused);
+    s->env.disconnect(s->env.ctx, ri->id, SENTINEL_LINK_PUBSUB);
+    ri->link.pc_up = false;
+    ri->link.pc_pending = false;
+}
+
 void sentinel_on_pubsub(struct sentinel *s, uint64_t inst_id, const struct sentinel_reply *msg)
 {
     struct instance *ri = core_find(s, inst_id);
     if (ri == NULL || s->crashed || msg == NULL) return;
     ri->link.pc_last_activity_ms = core_now(s);
+    if (is_refusal(msg)) {
+        drop_refused_pubsub(s, ri, msg);
+        return;
+    }
     if (msg->type != SENTINEL_REPLY_ARRAY || msg->count != 3) return;
     const struct sentinel_reply *e = msg->elems;
+    if (reply_eq(&e[0], "subscribe")) ri->link.refused[0] = '\0';
     if (!reply_eq(&e[0], "message") || e[2].type != SENTINEL_REPLY_STRING) return;
     if (e[2].len == 0 || e[2].len > HELLO_MAX_LEN) return;
     /* We hear our own hellos on the data nodes' channel. */

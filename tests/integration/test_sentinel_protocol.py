@@ -9,6 +9,7 @@
 - AUTH with requirepass; oversized requests close the connection without harming the server.
 """
 
+import json
 import os
 import re
 import shutil
@@ -20,6 +21,7 @@ import time
 import pytest
 
 import vigiltest
+from vigiltest import sentinel_http
 from vigiltest import Proc, RespConn, free_port, parse_reply, wait_until
 
 HOST = "127.0.0.1"
@@ -495,3 +497,32 @@ def test_hostname_matrix_matches_redis(proc_group, master, test_dir):
             assert c.call("SENTINEL", "CONFIG", "SET", "resolve-hostnames", "no") == "OK"
         cmd = ("SENTINEL", "MONITOR", "m3", "localhost", str(replica.port), "2")
         assert ours.call_bytes(*cmd) == ref.call_bytes(*cmd)
+
+
+# --- a data node that refuses the sentinel -----------------------------------------------------------
+
+def flags_of(conn):
+    m = conn.call("SENTINEL", "MASTER", MASTER)
+    return dict(zip(m[0::2], m[1::2]))[b"flags"].decode()
+
+
+def test_master_refusing_the_sentinel_shows_disconnected_as_redis(proc_group, test_dir):
+    """A master with requirepass and a sentinel without auth-pass: Redis Sentinel drops the
+    links the master refuses and shows `disconnected`; so do we, and /v1 and plan say why."""
+    locked = vigiltest.start_store("redis", name="locked", extra_args=["--requirepass", "pw"])
+    http_port = free_port()
+    ref_port, our_port = start_pair(proc_group, locked, test_dir, "",
+                                    "http:\n  bind: %s\n  port: %d\n" % (HOST, http_port))
+    with RespConn(HOST, ref_port) as ref, RespConn(HOST, our_port) as ours:
+        wait_until(lambda: "disconnected" in flags_of(ref).split(","), 10,
+                   "redis-sentinel to flag the refusing master")
+        wait_until(lambda: "disconnected" in flags_of(ours).split(","), 10,
+                   "vigil-sentinel to flag the refusing master")
+        # Before down-after (5 s here) both show exactly these words.
+        assert flags_of(ours) == flags_of(ref) == "master,disconnected"
+    reply = sentinel_http.http_call(http_port, "GET", "/v1/masters/%s" % MASTER)
+    body = json.loads(reply.body)
+    assert body["master"]["refused"].startswith("NOAUTH"), body["master"]
+    assert body["master"]["link"] == "down"
+    plan = json.loads(sentinel_http.http_call(http_port, "GET", "/v1/masters/%s/plan" % MASTER).body)
+    assert any("refuses this sentinel" in b and "NOAUTH" in b for b in plan["blockers"]), plan

@@ -1,8 +1,8 @@
-/* server_client: CLIENT (SETNAME GETNAME SETINFO ID KILL LIST INFO HELP NO-EVICT NO-TOUCH) and
- * COMMAND (no argument, COUNT, INFO, DOCS, LIST, HELP) for the sentinel's command server. The
- * CLIENT KILL filter form closes matching clients synchronously, the caller only after its reply
- * and only with SKIPME no (as Redis). COMMAND's introspection is minimal but well formed, enough
- * for redis-cli's help and for clients that probe the command table. */
+/* server_client: CLIENT (SETNAME GETNAME SETINFO ID KILL LIST INFO HELP NO-EVICT NO-TOUCH, and
+ * the key-tracking ones GETREDIR TRACKINGINFO CACHING UNBLOCK, which on a sentinel, with no keys
+ * and no blocking commands, have nothing to do and answer as Redis Sentinel does) for the
+ * sentinel's command server. The CLIENT KILL filter form closes matching clients synchronously,
+ * the caller only after its reply and only with SKIPME no (as Redis). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -252,13 +252,67 @@ static void client_helpcmd(struct client *c, const struct cmd_args *a)
     reply_help(c, client_help, ARRAY_LEN(client_help));
 }
 
+static void client_getredir(struct client *c, const struct cmd_args *a)
+{
+    UNUSED(a);
+    reply_integer(c, -1);
+}
+
+static void client_trackinginfo(struct client *c, const struct cmd_args *a)
+{
+    UNUSED(a);
+    reply_map(c, 3);
+    reply_bulk_str(c, "flags");
+    resp_write_set_header(&c->reply, c->proto, 1);
+    resp_write_bulk_str(&c->reply, "off");
+    reply_bulk_str(c, "redirect");
+    reply_integer(c, -1);
+    reply_bulk_str(c, "prefixes");
+    reply_array(c, 0);
+}
+
+static void client_caching(struct client *c, const struct cmd_args *a)
+{
+    UNUSED(a);
+    reply_error(c, "ERR CLIENT CACHING can be called only when the client is in tracking mode "
+                   "with OPTIN or OPTOUT mode enabled");
+}
+
+static void client_unblock(struct client *c, const struct cmd_args *a)
+{
+    long long id;
+    if (util_parse_ll(a->argv[2], a->len[2], &id) != 0) {
+        reply_error(c, "ERR value is not an integer or out of range");
+    } else if (a->argc > 4 ||
+               (a->argc == 4 && !eq(a->argv[3], "timeout") && !eq(a->argv[3], "error"))) {
+        reply_error(c, "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+    } else {
+        reply_integer(c, 0); /* no command blocks on a sentinel */
+    }
+}
+
 static const struct cmd_def client_subs[] = {
-    {"id", 2, 0, client_id},           {"getname", 2, 0, client_getname},
-    {"setname", 3, 0, client_setname}, {"setinfo", 4, 0, client_setinfo},
-    {"list", -2, 0, client_list},      {"info", 2, 0, client_info},
-    {"kill", -3, 0, client_kill},      {"help", 2, 0, client_helpcmd},
-    {"no-evict", 3, 0, client_on_off}, {"no-touch", 3, 0, client_on_off},
+    {"id", 2, 0, client_id},
+    {"getname", 2, 0, client_getname},
+    {"setname", 3, 0, client_setname},
+    {"setinfo", 4, 0, client_setinfo},
+    {"list", -2, 0, client_list},
+    {"info", 2, 0, client_info},
+    {"kill", -3, 0, client_kill},
+    {"help", 2, 0, client_helpcmd},
+    {"no-evict", 3, 0, client_on_off},
+    {"no-touch", 3, 0, client_on_off},
+    {"getredir", 2, 0, client_getredir},
+    {"trackinginfo", 2, 0, client_trackinginfo},
+    {"caching", 3, 0, client_caching},
+    {"unblock", -3, 0, client_unblock},
 };
+
+size_t server_client_subcommands(const struct cmd_def **out)
+{
+    *out = client_subs;
+    return ARRAY_LEN(client_subs);
+}
 
 void server_run_subcommand(struct client *c, const struct cmd_args *a, const char *parent,
                            const struct cmd_def *subs, size_t n)
@@ -286,143 +340,4 @@ void server_run_subcommand(struct client *c, const struct cmd_args *a, const cha
 void cmd_client(struct client *c, const struct cmd_args *a)
 {
     server_run_subcommand(c, a, "client", client_subs, ARRAY_LEN(client_subs));
-}
-
-/* ---- COMMAND -------------------------------------------------------------------------------- */
-
-static void write_info_entry(struct client *c, const char *name, int arity,
-                             const struct cmd_def *subs, size_t nsubs)
-{
-    resp_write_array_header(&c->reply, 10);
-    resp_write_bulk_str(&c->reply, name);
-    resp_write_integer(&c->reply, arity);
-    resp_write_set_header(&c->reply, c->proto, 2);
-    resp_write_simple_str(&c->reply, "loading");
-    resp_write_simple_str(&c->reply, "stale");
-    resp_write_integer(&c->reply, 0);
-    resp_write_integer(&c->reply, 0);
-    resp_write_integer(&c->reply, 0);
-    resp_write_set_header(&c->reply, c->proto, 1);
-    resp_write_simple_str(&c->reply, "@slow");
-    resp_write_array_header(&c->reply, 0);
-    resp_write_array_header(&c->reply, 0);
-    resp_write_array_header(&c->reply, nsubs);
-    for (size_t i = 0; i < nsubs; i++) {
-        char full[96];
-        snprintf(full, sizeof(full), "%s|%s", name, subs[i].name);
-        write_info_entry(c, full, subs[i].arity, NULL, 0);
-    }
-    reply_commit(c);
-}
-
-static void command_info_one(struct client *c, const struct cmd_def *d)
-{
-    const struct cmd_def *subs = NULL;
-    size_t n = 0;
-    if (strcmp(d->name, "client") == 0) {
-        subs = client_subs;
-        n = ARRAY_LEN(client_subs);
-    } else if (strcmp(d->name, "sentinel") == 0) {
-        n = server_sentinel_subcommands(&subs);
-    }
-    write_info_entry(c, d->name, d->arity, subs, n);
-}
-
-static void command_all(struct client *c)
-{
-    reply_array(c, server_cmd_count());
-    for (size_t i = 0; i < server_cmd_count(); i++) command_info_one(c, server_cmd_at(i));
-}
-
-static void command_count(struct client *c, const struct cmd_args *a)
-{
-    UNUSED(a);
-    reply_integer(c, (long long)server_cmd_count());
-}
-
-static void command_info(struct client *c, const struct cmd_args *a)
-{
-    if (a->argc == 2) {
-        command_all(c);
-        return;
-    }
-    reply_array(c, (size_t)(a->argc - 2));
-    for (int i = 2; i < a->argc; i++) {
-        const struct cmd_def *d = server_cmd_lookup(a->argv[i]);
-        if (d)
-            command_info_one(c, d);
-        else
-            reply_null_array(c);
-    }
-}
-
-static void command_list(struct client *c, const struct cmd_args *a)
-{
-    UNUSED(a);
-    reply_array(c, server_cmd_count());
-    for (size_t i = 0; i < server_cmd_count(); i++) reply_bulk_str(c, server_cmd_at(i)->name);
-}
-
-/* A doc entry: {summary, since, group} (enough for redis-cli's hints). */
-static void command_docs_one(struct client *c, const struct cmd_def *d)
-{
-    reply_bulk_str(c, d->name);
-    reply_map(c, 3);
-    reply_bulk_str(c, "summary");
-    reply_bulk_str(c, "Sentinel-mode command (see the Vigil README)");
-    reply_bulk_str(c, "since");
-    reply_bulk_str(c, "1.0.0");
-    reply_bulk_str(c, "group");
-    reply_bulk_str(c, strcmp(d->name, "sentinel") == 0 ? "sentinel" : "connection");
-}
-
-static void command_docs(struct client *c, const struct cmd_args *a)
-{
-    size_t n = 0;
-    if (a->argc == 2) {
-        reply_map(c, server_cmd_count());
-        for (size_t i = 0; i < server_cmd_count(); i++) command_docs_one(c, server_cmd_at(i));
-        return;
-    }
-    for (int i = 2; i < a->argc; i++) n += server_cmd_lookup(a->argv[i]) != NULL;
-    reply_map(c, n);
-    for (int i = 2; i < a->argc; i++) {
-        const struct cmd_def *d = server_cmd_lookup(a->argv[i]);
-        if (d) command_docs_one(c, d);
-    }
-}
-
-static const char *const command_help[] = {
-    "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-    "(no subcommand)",
-    "    Details of every command.",
-    "COUNT",
-    "    How many commands this server has.",
-    "DOCS [<command-name> ...]",
-    "    Short documentation of the commands.",
-    "INFO [<command-name> ...]",
-    "    Details of the named commands.",
-    "LIST",
-    "    The names of the commands.",
-    "HELP",
-    "    This text.",
-};
-
-static void command_helpcmd(struct client *c, const struct cmd_args *a)
-{
-    UNUSED(a);
-    reply_help(c, command_help, ARRAY_LEN(command_help));
-}
-
-static const struct cmd_def command_subs[] = {
-    {"count", 2, 0, command_count}, {"info", -2, 0, command_info},   {"docs", -2, 0, command_docs},
-    {"list", -2, 0, command_list},  {"help", 2, 0, command_helpcmd},
-};
-
-void cmd_command(struct client *c, const struct cmd_args *a)
-{
-    if (a->argc == 1)
-        command_all(c);
-    else
-        server_run_subcommand(c, a, "command", command_subs, ARRAY_LEN(command_subs));
 }

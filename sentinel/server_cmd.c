@@ -370,16 +370,33 @@ static void cmd_info(struct client *c, const struct cmd_args *a)
 
 /* ---- ACL ------------------------------------------------------------------------------------ */
 
+static void acl_whoami(struct client *c, const struct cmd_args *a)
+{
+    UNUSED(a);
+    reply_bulk_str(c, "default");
+}
+
+static void acl_users(struct client *c, const struct cmd_args *a)
+{
+    UNUSED(a);
+    reply_array(c, 1);
+    reply_bulk_str(c, "default");
+}
+
+static const struct cmd_def acl_subs[] = {
+    {"whoami", 2, 0, acl_whoami},
+    {"users", 2, 0, acl_users},
+};
+
+size_t server_acl_subcommands(const struct cmd_def **out)
+{
+    *out = acl_subs;
+    return ARRAY_LEN(acl_subs);
+}
+
 static void cmd_acl(struct client *c, const struct cmd_args *a)
 {
-    if (eq(a->argv[1], "whoami") && a->argc == 2) {
-        reply_bulk_str(c, "default");
-    } else if (eq(a->argv[1], "users") && a->argc == 2) {
-        reply_array(c, 1);
-        reply_bulk_str(c, "default");
-    } else {
-        reply_unknown_subcommand(c, a->argv[1], "ACL");
-    }
+    server_run_subcommand(c, a, "acl", acl_subs, ARRAY_LEN(acl_subs));
 }
 
 /* ---- the table ------------------------------------------------------------------------------ */

@@ -103,7 +103,15 @@ size_t server_sentinel_subcommands(const struct cmd_def **out);
 
 /* server_client.c */
 void cmd_client(struct client *c, const struct cmd_args *a);
+size_t server_client_subcommands(const struct cmd_def **out);
+/* server_cmd.c */
+size_t server_acl_subcommands(const struct cmd_def **out);
+/* server_command.c: COMMAND, described from its own table of flags, categories and docs. */
 void cmd_command(struct client *c, const struct cmd_args *a);
+size_t server_command_subcommands(const struct cmd_def **out);
+/* 0 if every dispatched command and subcommand has a COMMAND row and every row dispatches;
+ * else -1 with the first mismatch in err (a unit test holds this). */
+int server_command_check(char *err, size_t errlen);
 /* Find argv[1] in subs, check its arity ("<parent>|<sub>" in the error), run it; unknown
  * subcommands get "Try <PARENT> HELP.". */
 void server_run_subcommand(struct client *c, const struct cmd_args *a, const char *parent,

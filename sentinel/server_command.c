@@ -1,0 +1,510 @@
+/* server_command: COMMAND (no argument, COUNT, LIST [FILTERBY], INFO, DOCS, GETKEYS,
+ * GETKEYSANDFLAGS, HELP) on the sentinel's command port.
+ *
+ * Why a table of its own: the dispatch tables say what runs; this one says how each command
+ * describes itself (flags, ACL categories, tips, documentation), in the shapes Redis Sentinel 7.0
+ * answers, so that clients and tools that read the command table (redis-cli hints, client
+ * libraries probing for subcommands) see what they see with Redis. Invariants, checked by
+ * server_command_check() in the unit tests: every command and subcommand that dispatches has a
+ * row here, and every row names one that dispatches. Arity comes from the dispatch tables, so
+ * it can never disagree with what the server accepts. QUIT answers but is not listed, as Redis
+ * Sentinel lists no QUIT. Subcommands are listed as entries of their own ("client|info").
+ *
+ * The summaries and complexities are our own words; since and group are the version and family
+ * of the command in Redis, which clients show. */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/util.h"
+#include "sentinel/server_int.h"
+
+/* Flag words, in the order Redis prints them. */
+enum {
+    F_ADMIN = 1u << 0,
+    F_PUBSUB = 1u << 1,
+    F_NOSCRIPT = 1u << 2,
+    F_LOADING = 1u << 3,
+    F_STALE = 1u << 4,
+    F_FAST = 1u << 5,
+    F_NO_AUTH = 1u << 6,
+    F_NO_MULTI = 1u << 7,
+    F_ALLOW_BUSY = 1u << 8,
+};
+static const char *const flag_words[] = {"admin", "pubsub",  "noscript", "loading",   "stale",
+                                         "fast",  "no_auth", "no_multi", "allow_busy"};
+
+/* ACL categories, in Redis's order. */
+enum {
+    A_PUBSUB = 1u << 0,
+    A_ADMIN = 1u << 1,
+    A_FAST = 1u << 2,
+    A_SLOW = 1u << 3,
+    A_DANGEROUS = 1u << 4,
+    A_CONNECTION = 1u << 5,
+};
+static const char *const acl_words[] = {"pubsub", "admin",     "fast",
+                                        "slow",   "dangerous", "connection"};
+
+enum {
+    T_NONDET = 1u << 0,
+    T_NONDET_ORDER = 1u << 1,
+    T_ALL_SHARDS = 1u << 2,
+    T_RESP_SPECIAL = 1u << 3,
+    T_RESP_ALL_OK = 1u << 4,
+};
+static const char *const tip_words[] = {"nondeterministic_output", "nondeterministic_output_order",
+                                        "request_policy:all_shards", "response_policy:special",
+                                        "response_policy:all_succeeded"};
+
+struct cmd_meta {
+    const char *name; /* "ping", or "client|info" for a subcommand */
+    unsigned flags, acl, tips;
+    const char *since, *group, *complexity, *summary;
+};
+
+#define ADM (F_ADMIN | F_NOSCRIPT | F_LOADING | F_STALE)
+#define CONN (F_NOSCRIPT | F_LOADING | F_STALE)
+#define A_ADM (A_ADMIN | A_SLOW | A_DANGEROUS)
+#define S_ADM F_ADMIN, A_ADM, 0, "2.8.4", "sentinel"
+
+static const struct cmd_meta metas[] = {
+    {"ping", F_FAST, A_FAST | A_CONNECTION, T_ALL_SHARDS | T_RESP_ALL_OK, "1.0.0", "connection",
+     "O(1)", "Check the connection: PONG, or the argument echoed"},
+    {"info", F_LOADING | F_STALE, A_SLOW | A_DANGEROUS, T_NONDET | T_ALL_SHARDS | T_RESP_SPECIAL,
+     "1.0.0", "server", "O(1)", "Text report of this sentinel's state and statistics"},
+    {"role", CONN | F_FAST, A_ADMIN | A_FAST | A_DANGEROUS, 0, "2.8.12", "server", "O(1)",
+     "Say that this is a sentinel and which masters it watches"},
+    {"auth", CONN | F_FAST | F_NO_AUTH | F_ALLOW_BUSY, A_FAST | A_CONNECTION, 0, "1.0.0",
+     "connection", "O(N), N the passwords of the user", "Log this connection in"},
+    {"hello", CONN | F_FAST | F_NO_AUTH | F_ALLOW_BUSY, A_FAST | A_CONNECTION, 0, "6.0.0",
+     "connection", "O(1)", "Choose the protocol version, optionally log in and name the client"},
+    {"client", 0, A_SLOW, 0, "2.4.0", "connection", "Per subcommand",
+     "Inspect and manage client connections"},
+    {"client|id", CONN, A_SLOW | A_CONNECTION, 0, "5.0.0", "connection", "O(1)",
+     "This connection's id"},
+    {"client|getname", CONN, A_SLOW | A_CONNECTION, 0, "2.6.9", "connection", "O(1)",
+     "This connection's name"},
+    {"client|setname", CONN, A_SLOW | A_CONNECTION, 0, "2.6.9", "connection", "O(1)",
+     "Name this connection"},
+    {"client|setinfo", CONN, A_SLOW | A_CONNECTION, 0, "7.2.0", "connection", "O(1)",
+     "Record the client library's name or version (Redis 7.2; ours)"},
+    {"client|list", ADM, A_ADM | A_CONNECTION, T_NONDET, "2.4.0", "connection",
+     "O(N), N the connections", "One line per connection"},
+    {"client|info", CONN, A_SLOW | A_CONNECTION, T_NONDET, "6.2.0", "connection", "O(1)",
+     "The CLIENT LIST line of this connection"},
+    {"client|kill", ADM, A_ADM | A_CONNECTION, 0, "2.4.0", "connection", "O(N), N the connections",
+     "Close connections by address or filter"},
+    {"client|no-evict", ADM, A_ADM | A_CONNECTION, 0, "7.0.0", "connection", "O(1)",
+     "Accepted for compatibility: a sentinel evicts no client"},
+    {"client|no-touch", CONN, A_FAST | A_CONNECTION, 0, "7.2.0", "connection", "O(1)",
+     "Accepted for compatibility (Redis 7.2; ours): a sentinel has no keys"},
+    {"client|getredir", CONN, A_SLOW | A_CONNECTION, 0, "6.0.0", "connection", "O(1)",
+     "Tracking redirection: always -1, a sentinel tracks no keys"},
+    {"client|trackinginfo", CONN, A_SLOW | A_CONNECTION, 0, "6.2.0", "connection", "O(1)",
+     "Tracking state: always off, a sentinel tracks no keys"},
+    {"client|unblock", ADM, A_ADM | A_CONNECTION, 0, "5.0.0", "connection", "O(1)",
+     "Unblock a client: 0, nothing blocks on a sentinel"},
+    {"client|caching", CONN, A_SLOW | A_CONNECTION, 0, "6.0.0", "connection", "O(1)",
+     "Refused: needs tracking, which a sentinel does not do"},
+    {"client|help", F_LOADING | F_STALE, A_SLOW | A_CONNECTION, 0, "5.0.0", "connection", "O(1)",
+     "What CLIENT can do"},
+    {"subscribe", F_PUBSUB | CONN, A_PUBSUB | A_SLOW, 0, "2.0.0", "pubsub",
+     "O(N), N the channels given", "Listen to channels (events are published on them)"},
+    {"psubscribe", F_PUBSUB | CONN, A_PUBSUB | A_SLOW, 0, "2.0.0", "pubsub",
+     "O(N), N the patterns given", "Listen to channels matching patterns"},
+    {"unsubscribe", F_PUBSUB | CONN, A_PUBSUB | A_SLOW, 0, "2.0.0", "pubsub",
+     "O(N), N the subscribers of the channels", "Stop listening to channels"},
+    {"punsubscribe", F_PUBSUB | CONN, A_PUBSUB | A_SLOW, 0, "2.0.0", "pubsub",
+     "O(N+M), N the patterns and M all patterns subscribed", "Stop listening to patterns"},
+    {"publish", F_PUBSUB | F_LOADING | F_STALE | F_FAST, A_PUBSUB | A_FAST, 0, "2.0.0", "pubsub",
+     "O(N+M), N the subscribers and M the patterns", "Hand a hello message to this sentinel"},
+    {"sentinel", F_ADMIN, A_ADM, 0, "2.8.4", "sentinel", "Per subcommand",
+     "Query and configure the masters this sentinel watches"},
+    {"sentinel|masters", S_ADM, "O(N), N the masters", "Describe every watched master"},
+    {"sentinel|master", S_ADM, "O(1)", "Describe one watched master"},
+    {"sentinel|replicas", F_ADMIN, A_ADM, 0, "5.0.0", "sentinel", "O(N), N the replicas",
+     "Describe a master's replicas"},
+    {"sentinel|slaves", F_ADMIN, A_ADM, 0, "2.8.0", "sentinel", "O(N), N the replicas",
+     "Old name of SENTINEL REPLICAS"},
+    {"sentinel|sentinels", S_ADM, "O(N), N the sentinels", "Describe the other sentinels"},
+    {"sentinel|get-master-addr-by-name", S_ADM, "O(1)",
+     "Address of the current master, as clients should use it"},
+    {"sentinel|is-master-down-by-addr", S_ADM, "O(1)",
+     "Between sentinels: is this master down here, and a vote request"},
+    {"sentinel|reset", S_ADM, "O(N), N the masters", "Forget what was learned about masters"},
+    {"sentinel|failover", S_ADM, NULL, "Fail a master over now, without agreement"},
+    {"sentinel|ckquorum", S_ADM, NULL, "Can the reachable sentinels agree and elect a leader"},
+    {"sentinel|flushconfig", S_ADM, "O(1)", "Write the state file now"},
+    {"sentinel|monitor", S_ADM, "O(1)", "Start watching a master"},
+    {"sentinel|remove", S_ADM, "O(1)", "Stop watching a master"},
+    {"sentinel|set", S_ADM, "O(1)", "Change a watched master's settings"},
+    {"sentinel|config", F_ADMIN, A_ADM, 0, "6.2.0", "sentinel", "O(1)",
+     "Read or change this sentinel's global settings"},
+    {"sentinel|debug", F_ADMIN, A_ADM, 0, "7.0.0", "sentinel", "O(N), N the timing parameters",
+     "Read or change internal timings (for tests)"},
+    {"sentinel|simulate-failure", F_ADMIN, A_ADM, 0, "3.2.0", "sentinel", NULL,
+     "Crash at a chosen point of a failover (for tests)"},
+    {"sentinel|info-cache", F_ADMIN, A_ADM, 0, "3.2.0", "sentinel", "O(N), N the instances",
+     "The last INFO read from masters and replicas"},
+    {"sentinel|myid", F_ADMIN, A_ADM, 0, "6.2.0", "sentinel", "O(1)", "This sentinel's run id"},
+    {"sentinel|pending-scripts", F_ADMIN, A_ADM, 0, "2.8.4", "sentinel", NULL,
+     "Scripts queued or running"},
+    {"sentinel|help", F_LOADING | F_STALE, A_SLOW, 0, "6.2.0", "sentinel", "O(1)",
+     "What SENTINEL can do"},
+    {"sentinel|primaries", S_ADM, "O(N), N the masters",
+     "Valkey's name of SENTINEL MASTERS (ours)"},
+    {"sentinel|primary", S_ADM, "O(1)", "Valkey's name of SENTINEL MASTER (ours)"},
+    {"sentinel|get-primary-addr-by-name", S_ADM, "O(1)",
+     "Valkey's name of SENTINEL GET-MASTER-ADDR-BY-NAME (ours)"},
+    {"sentinel|is-primary-down-by-addr", S_ADM, "O(1)",
+     "Valkey's name of SENTINEL IS-MASTER-DOWN-BY-ADDR (ours)"},
+    {"shutdown", CONN | F_ADMIN | F_NO_MULTI | F_ALLOW_BUSY, A_ADM, 0, "1.0.0", "server", "O(1)",
+     "Write the state file and exit"},
+    {"command", F_LOADING | F_STALE, A_SLOW | A_CONNECTION, T_NONDET_ORDER, "2.8.13", "server",
+     "O(N), N the commands", "Describe the commands this server answers"},
+    {"command|count", F_LOADING | F_STALE, A_SLOW | A_CONNECTION, 0, "2.8.13", "server", "O(1)",
+     "How many commands there are"},
+    {"command|list", F_LOADING | F_STALE, A_SLOW | A_CONNECTION, T_NONDET_ORDER, "7.0.0", "server",
+     "O(N), N the commands", "Names of the commands, optionally filtered"},
+    {"command|info", F_LOADING | F_STALE, A_SLOW | A_CONNECTION, T_NONDET_ORDER, "2.8.13", "server",
+     "O(N), N the commands asked for", "Details of commands"},
+    {"command|docs", F_LOADING | F_STALE, A_SLOW | A_CONNECTION, T_NONDET_ORDER, "7.0.0", "server",
+     "O(N), N the commands asked for", "Short documentation of commands"},
+    {"command|getkeys", F_LOADING | F_STALE, A_SLOW | A_CONNECTION, 0, "2.8.13", "server",
+     "O(N), N the arguments", "The keys a command would touch: none on a sentinel"},
+    {"command|getkeysandflags", F_LOADING | F_STALE, A_SLOW | A_CONNECTION, 0, "7.0.0", "server",
+     "O(N), N the arguments", "Keys and their access flags: none on a sentinel"},
+    {"command|help", F_LOADING | F_STALE, A_SLOW | A_CONNECTION, 0, "5.0.0", "server", "O(1)",
+     "What COMMAND can do"},
+    {"acl", 0, A_SLOW, 0, "6.0.0", "server", "Per subcommand", "Users and permissions"},
+    {"acl|whoami", CONN, A_SLOW, 0, "6.0.0", "server", "O(1)", "The user of this connection"},
+    {"acl|users", ADM, A_ADM, 0, "6.0.0", "server", "O(N), N the users", "Names of the users"},
+};
+
+static const struct cmd_meta *meta_find(const char *full)
+{
+    for (size_t i = 0; i < ARRAY_LEN(metas); i++)
+        if (strcasecmp(metas[i].name, full) == 0) return &metas[i];
+    return NULL;
+}
+
+/* QUIT answers (a connection-level courtesy) but Redis Sentinel's table has no QUIT. */
+static bool is_listed(const struct cmd_def *d) { return strcmp(d->name, "quit") != 0; }
+
+static size_t listed_count(void)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < server_cmd_count(); i++) n += is_listed(server_cmd_at(i));
+    return n;
+}
+
+static size_t subs_of(const struct cmd_def *d, const struct cmd_def **subs)
+{
+    *subs = NULL;
+    if (!(d->flags & CMD_CONTAINER)) return 0;
+    if (strcmp(d->name, "client") == 0) return server_client_subcommands(subs);
+    if (strcmp(d->name, "sentinel") == 0) return server_sentinel_subcommands(subs);
+    if (strcmp(d->name, "acl") == 0) return server_acl_subcommands(subs);
+    if (strcmp(d->name, "command") == 0) return server_command_subcommands(subs);
+    return 0;
+}
+
+/* "client|info" -> its dispatch entry (and parent); "ping" -> top level. NULL if none. */
+static const struct cmd_def *def_find(const char *full, const struct cmd_def **parent)
+{
+    char top[64];
+    const char *bar = strchr(full, '|');
+    size_t n = bar ? (size_t)(bar - full) : strlen(full);
+    if (n >= sizeof(top)) return NULL;
+    memcpy(top, full, n);
+    top[n] = '\0';
+    const struct cmd_def *d = server_cmd_lookup(top);
+    *parent = NULL;
+    if (d == NULL || !is_listed(d)) return NULL;
+    if (bar == NULL) return d;
+    const struct cmd_def *subs;
+    size_t ns = subs_of(d, &subs);
+    for (size_t i = 0; i < ns; i++) {
+        if (strcasecmp(subs[i].name, bar + 1) != 0) continue;
+        *parent = d;
+        return &subs[i];
+    }
+    return NULL;
+}
+
+/* ---- INFO ---------------------------------------------------------------------------------- */
+
+static void write_words(struct client *c, unsigned bits, const char *const *words, size_t n,
+                        bool at, bool bulk)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) k += (bits >> i) & 1u;
+    resp_write_set_header(&c->reply, c->proto, k);
+    for (size_t i = 0; i < n; i++) {
+        if (!((bits >> i) & 1u)) continue;
+        char w[64];
+        snprintf(w, sizeof(w), "%s%s", at ? "@" : "", words[i]);
+        if (bulk)
+            resp_write_bulk_str(&c->reply, w);
+        else
+            resp_write_simple_str(&c->reply, w);
+    }
+}
+
+static void write_info(struct client *c, const char *full, const struct cmd_def *d)
+{
+    const struct cmd_meta *m = meta_find(full);
+    ASSERT(m != NULL); /* server_command_check() holds */
+    resp_write_array_header(&c->reply, 10);
+    resp_write_bulk_str(&c->reply, full);
+    resp_write_integer(&c->reply, d->arity);
+    write_words(c, m->flags, flag_words, ARRAY_LEN(flag_words), false, false);
+    for (int i = 0; i < 3; i++) resp_write_integer(&c->reply, 0); /* no keys on a sentinel */
+    write_words(c, m->acl, acl_words, ARRAY_LEN(acl_words), true, false);
+    write_words(c, m->tips, tip_words, ARRAY_LEN(tip_words), false, true);
+    resp_write_set_header(&c->reply, c->proto, 0); /* key specs */
+    const struct cmd_def *subs;
+    size_t ns = strchr(full, '|') ? 0 : subs_of(d, &subs);
+    if (ns == 0)
+        resp_write_set_header(&c->reply, c->proto, 0);
+    else
+        resp_write_array_header(&c->reply, ns);
+    for (size_t i = 0; i < ns; i++) {
+        char sub[96];
+        snprintf(sub, sizeof(sub), "%s|%s", full, subs[i].name);
+        write_info(c, sub, &subs[i]);
+    }
+}
+
+static void info_all(struct client *c)
+{
+    resp_write_array_header(&c->reply, listed_count());
+    for (size_t i = 0; i < server_cmd_count(); i++)
+        if (is_listed(server_cmd_at(i))) write_info(c, server_cmd_at(i)->name, server_cmd_at(i));
+    reply_commit(c);
+}
+
+static void command_info(struct client *c, const struct cmd_args *a)
+{
+    if (a->argc == 2) {
+        info_all(c);
+        return;
+    }
+    resp_write_array_header(&c->reply, (size_t)(a->argc - 2));
+    for (int i = 2; i < a->argc; i++) {
+        const struct cmd_def *parent, *d = def_find(a->argv[i], &parent);
+        if (d)
+            write_info(c, a->argv[i], d);
+        else
+            resp_write_null(&c->reply, c->proto);
+    }
+    reply_commit(c);
+}
+
+/* ---- DOCS ---------------------------------------------------------------------------------- */
+
+static void write_doc(struct client *c, const char *full, const struct cmd_def *d)
+{
+    const struct cmd_meta *m = meta_find(full);
+    const struct cmd_def *subs;
+    size_t ns = strchr(full, '|') ? 0 : subs_of(d, &subs);
+    resp_write_bulk_str(&c->reply, full);
+    resp_write_map_header(&c->reply, c->proto, 3 + (m->complexity != NULL) + (ns > 0));
+    const char *kv[] = {"summary", m->summary, "since",      m->since,
+                        "group",   m->group,   "complexity", m->complexity};
+    for (size_t i = 0; i < ARRAY_LEN(kv); i += 2) {
+        if (kv[i + 1] == NULL) continue;
+        resp_write_bulk_str(&c->reply, kv[i]);
+        resp_write_bulk_str(&c->reply, kv[i + 1]);
+    }
+    if (ns == 0) return;
+    resp_write_bulk_str(&c->reply, "subcommands");
+    resp_write_map_header(&c->reply, c->proto, ns);
+    for (size_t i = 0; i < ns; i++) {
+        char sub[96];
+        snprintf(sub, sizeof(sub), "%s|%s", full, subs[i].name);
+        write_doc(c, sub, &subs[i]);
+    }
+}
+
+static void command_docs(struct client *c, const struct cmd_args *a)
+{
+    if (a->argc == 2) {
+        resp_write_map_header(&c->reply, c->proto, listed_count());
+        for (size_t i = 0; i < server_cmd_count(); i++)
+            if (is_listed(server_cmd_at(i))) write_doc(c, server_cmd_at(i)->name, server_cmd_at(i));
+        reply_commit(c);
+        return;
+    }
+    size_t n = 0;
+    const struct cmd_def *parent;
+    for (int i = 2; i < a->argc; i++) n += def_find(a->argv[i], &parent) != NULL;
+    resp_write_map_header(&c->reply, c->proto, n);
+    for (int i = 2; i < a->argc; i++) {
+        const struct cmd_def *d = def_find(a->argv[i], &parent);
+        if (d) write_doc(c, a->argv[i], d);
+    }
+    reply_commit(c);
+}
+
+/* ---- COUNT, LIST --------------------------------------------------------------------------- */
+
+static void command_count(struct client *c, const struct cmd_args *a)
+{
+    UNUSED(a);
+    reply_integer(c, (long long)listed_count());
+}
+
+enum list_filter { LIST_ALL, LIST_PATTERN, LIST_ACLCAT, LIST_MODULE };
+
+static bool list_keeps(enum list_filter f, const char *arg, const char *full)
+{
+    if (f == LIST_ALL) return true;
+    if (f == LIST_MODULE) return false; /* no modules on a sentinel */
+    if (f == LIST_PATTERN) return util_glob_match(arg, strlen(arg), full, strlen(full), true);
+    const struct cmd_meta *m = meta_find(full);
+    for (size_t i = 0; i < ARRAY_LEN(acl_words); i++)
+        if (((m->acl >> i) & 1u) && strcasecmp(acl_words[i], arg) == 0) return true;
+    return false;
+}
+
+/* Every listed command, then its subcommands, that the filter keeps; returns how many. */
+static size_t list_walk(struct client *c, enum list_filter f, const char *arg, bool write)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < server_cmd_count(); i++) {
+        const struct cmd_def *d = server_cmd_at(i), *subs;
+        if (!is_listed(d)) continue;
+        if (list_keeps(f, arg, d->name) && ++n && write) resp_write_bulk_str(&c->reply, d->name);
+        size_t ns = subs_of(d, &subs);
+        for (size_t k = 0; k < ns; k++) {
+            char full[96];
+            snprintf(full, sizeof(full), "%s|%s", d->name, subs[k].name);
+            if (list_keeps(f, arg, full) && ++n && write) resp_write_bulk_str(&c->reply, full);
+        }
+    }
+    return n;
+}
+
+static void command_list(struct client *c, const struct cmd_args *a)
+{
+    enum list_filter f = LIST_ALL;
+    const char *arg = NULL;
+    if (a->argc != 2) {
+        if (a->argc != 5 || strcasecmp(a->argv[2], "filterby") != 0) {
+            reply_error(c, "ERR syntax error");
+            return;
+        }
+        arg = a->argv[4];
+        if (strcasecmp(a->argv[3], "pattern") == 0)
+            f = LIST_PATTERN;
+        else if (strcasecmp(a->argv[3], "aclcat") == 0)
+            f = LIST_ACLCAT;
+        else if (strcasecmp(a->argv[3], "module") == 0)
+            f = LIST_MODULE;
+        else {
+            reply_error(c, "ERR syntax error");
+            return;
+        }
+    }
+    resp_write_array_header(&c->reply, list_walk(c, f, arg, false));
+    list_walk(c, f, arg, true);
+    reply_commit(c);
+}
+
+/* ---- GETKEYS ------------------------------------------------------------------------------- */
+
+/* Resolves argv[2..] to a command the way dispatch would. Redis asks "has it keys" before it
+ * checks the arity, and no sentinel command has keys. */
+static void command_getkeys(struct client *c, const struct cmd_args *a)
+{
+    const struct cmd_def *d = server_cmd_lookup(a->argv[2]), *subs;
+    if (d && (d->flags & CMD_CONTAINER)) {
+        size_t ns = subs_of(d, &subs);
+        const struct cmd_def *sub = NULL;
+        for (size_t i = 0; i < ns && sub == NULL; i++)
+            if (strcasecmp(subs[i].name, a->argv[3]) == 0) sub = &subs[i];
+        d = sub;
+    }
+    if (d == NULL || !is_listed(d))
+        reply_error(c, "ERR Invalid command specified");
+    else
+        reply_error(c, "ERR The command has no key arguments");
+}
+
+static const char *const command_help[] = {
+    "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "(no subcommand)",
+    "    Details of every command.",
+    "COUNT",
+    "    How many commands this server has.",
+    "DOCS [<command-name> ...]",
+    "    Short documentation of the commands.",
+    "GETKEYS <full-command>",
+    "    The keys of a command: a sentinel's commands have none.",
+    "GETKEYSANDFLAGS <full-command>",
+    "    The same, with each key's flags.",
+    "INFO [<command-name> ...]",
+    "    Details of the named commands.",
+    "LIST [FILTERBY (MODULE <module-name>|ACLCAT <category>|PATTERN <pattern>)]",
+    "    The names of the commands, subcommands included.",
+    "HELP",
+    "    This text.",
+};
+
+static void command_helpcmd(struct client *c, const struct cmd_args *a)
+{
+    UNUSED(a);
+    reply_help(c, command_help, ARRAY_LEN(command_help));
+}
+
+static const struct cmd_def command_subs[] = {
+    {"count", 2, 0, command_count},      {"info", -2, 0, command_info},
+    {"docs", -2, 0, command_docs},       {"list", -2, 0, command_list},
+    {"getkeys", -4, 0, command_getkeys}, {"getkeysandflags", -4, 0, command_getkeys},
+    {"help", 2, 0, command_helpcmd},
+};
+
+size_t server_command_subcommands(const struct cmd_def **out)
+{
+    *out = command_subs;
+    return ARRAY_LEN(command_subs);
+}
+
+void cmd_command(struct client *c, const struct cmd_args *a)
+{
+    if (a->argc == 1)
+        info_all(c);
+    else
+        server_run_subcommand(c, a, "command", command_subs, ARRAY_LEN(command_subs));
+}
+
+int server_command_check(char *err, size_t errlen)
+{
+    for (size_t i = 0; i < server_cmd_count(); i++) {
+        const struct cmd_def *d = server_cmd_at(i), *subs;
+        if (!is_listed(d)) continue;
+        if (meta_find(d->name) == NULL) {
+            snprintf(err, errlen, "no COMMAND row for %s", d->name);
+            return -1;
+        }
+        size_t ns = subs_of(d, &subs);
+        for (size_t k = 0; k < ns; k++) {
+            char full[96];
+            snprintf(full, sizeof(full), "%s|%s", d->name, subs[k].name);
+            if (meta_find(full) == NULL) {
+                snprintf(err, errlen, "no COMMAND row for %s", full);
+                return -1;
+            }
+        }
+    }
+    for (size_t i = 0; i < ARRAY_LEN(metas); i++) {
+        const struct cmd_def *parent;
+        if (def_find(metas[i].name, &parent) == NULL) {
+            snprintf(err, errlen, "COMMAND row %s names no command", metas[i].name);
+            return -1;
+        }
+    }
+    return 0;
+}

@@ -463,14 +463,21 @@ def assert_announced(ref, ours, name, host, port, events):
                    ignore=(vigiltest.ReplyTimeout,))
 
 
-def test_hostname_matrix_matches_redis(proc_group, master, test_dir):
+def replica_args(kind, master_port):
+    if kind == "redis":
+        return ["--replicaof", HOST, str(master_port)]
+    return ["--replicaof", "%s %d" % (HOST, master_port)]
+
+
+@pytest.mark.parametrize("node_kind", ["vigil", "redis"])
+def test_hostname_matrix_matches_redis(proc_group, master, test_dir, node_kind):
     """resolve-hostnames x announce-hostnames, as Redis: a master added as `localhost` is named
     `localhost` while announce-hostnames is yes and 127.0.0.1 once it is no, in replies, events
     and hello messages; replicas (learned from INFO) are addresses either way; without
     resolve-hostnames a name is refused."""
-    m2 = vigiltest.start_store("redis", name="m2")
-    replica = vigiltest.start_store("redis", name="m2-replica",
-                                    extra_args=["--replicaof", HOST, str(m2.port)])
+    m2 = vigiltest.start_store(node_kind, name="m2")
+    replica = vigiltest.start_store(node_kind, name="m2-replica",
+                                    extra_args=replica_args(node_kind, m2.port))
     ref_port, our_port = start_pair(proc_group, master, test_dir, *HOSTNAME_CONF)
     with RespConn(HOST, ref_port) as ref, RespConn(HOST, our_port) as ours, \
             RespConn(HOST, ref_port) as ref_ev, RespConn(HOST, our_port) as our_ev, \
@@ -506,10 +513,11 @@ def flags_of(conn):
     return dict(zip(m[0::2], m[1::2]))[b"flags"].decode()
 
 
-def test_master_refusing_the_sentinel_shows_disconnected_as_redis(proc_group, test_dir):
+@pytest.mark.parametrize("node_kind", ["vigil", "redis"])
+def test_master_refusing_the_sentinel_shows_disconnected_as_redis(proc_group, test_dir, node_kind):
     """A master with requirepass and a sentinel without auth-pass: Redis Sentinel drops the
     links the master refuses and shows `disconnected`; so do we, and /v1 and plan say why."""
-    locked = vigiltest.start_store("redis", name="locked", extra_args=["--requirepass", "pw"])
+    locked = vigiltest.start_store(node_kind, name="locked", extra_args=["--requirepass", "pw"])
     http_port = free_port()
     ref_port, our_port = start_pair(proc_group, locked, test_dir, "",
                                     "http:\n  bind: %s\n  port: %d\n" % (HOST, http_port))

@@ -20,6 +20,8 @@ void client_queue_write(struct client *c);
 void client_flush_pending(struct server *srv);
 /* Parse and run what is in the query buffer. */
 void client_process_input(struct client *c);
+/* True while the client must still AUTH (a password is set and it has not given it). */
+bool client_auth_required(const struct client *c);
 /* Enforce the output-buffer limits of the client's class; closes it (async) when exceeded.
  * Returns true if the client was scheduled for closing. */
 bool client_check_obuf(struct client *c);

@@ -1,0 +1,223 @@
+"""Security checks of vigil-store and of vigil-sentinel's RESP port, each against Redis 7.0.
+
+- Cross-protocol scripting: an HTTP POST whose body holds commands closes the connection
+  without a reply, and the body's commands never run (Redis does the same).
+- Unauthenticated clients (requirepass set): a request may announce at most 10 arguments of at
+  most 16 KB each (Redis's error texts, byte for byte, then the connection closes), and a client
+  that pipelines commands without reading the replies is disconnected instead of pinning memory.
+- AUTH compares lengths and bytes: "pw\\0zz" is not the password "pw", inline or multibulk.
+"""
+
+import importlib.util
+import os
+import socket
+
+import pytest
+
+import vigiltest
+from vigiltest import parse_reply, wait_until
+
+
+def _sentinel_helpers():
+    """test_sentinel_protocol's VigilSentinel (one way to start a vigil-sentinel, not two)."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "test_sentinel_protocol.py")
+    spec = importlib.util.spec_from_file_location("vigil_sentinel_protocol_helpers", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_helpers = _sentinel_helpers()
+MASTER, VigilSentinel = _helpers.MASTER, _helpers.VigilSentinel
+
+HOST = "127.0.0.1"
+PASSWORD = "pw"
+WRONGPASS = b"-WRONGPASS invalid username-password pair or user is disabled.\r\n"
+NOAUTH = b"-NOAUTH Authentication required.\r\n"
+
+
+def read_until_closed(sock, timeout_s=10.0):
+    """Everything the server sends until it closes the connection; fails if it never does."""
+    sock.settimeout(timeout_s)
+    out = b""
+    while True:
+        try:
+            chunk = sock.recv(65536)
+        except ConnectionResetError:
+            return out
+        except socket.timeout:
+            pytest.fail("the server did not close the connection (got %r)" % out[:200])
+        if not chunk:
+            return out
+        out += chunk
+
+
+def send_and_read_until_closed(port, data):
+    with socket.create_connection((HOST, port), timeout=10) as sock:
+        sock.sendall(data)
+        return read_until_closed(sock)
+
+
+def http_post(body):
+    head = ("POST /submit HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\n"
+            "Content-Length: %d\r\n\r\n" % len(body)).encode()
+    return head + body
+
+
+def store_pair(extra_args=()):
+    """vigil-store and redis-server started with the same arguments."""
+    return (vigiltest.start_store("vigil", extra_args=extra_args),
+            vigiltest.start_store("redis", extra_args=extra_args))
+
+
+# --- cross-protocol scripting -----------------------------------------------------------------
+
+ATTACK_BODY = (b"SET pwned yes\r\n"
+               b"*3\r\n$3\r\nSET\r\n$7\r\npwned-2\r\n$3\r\nyes\r\n")
+
+
+@pytest.mark.parametrize("kind", ["vigil", "redis"])
+def test_store_http_post_closes_without_reply_and_runs_nothing(proc_group, kind):
+    store = vigiltest.start_store(kind)
+    assert send_and_read_until_closed(store.port, http_post(ATTACK_BODY)) == b""
+    # "Host:" alone (a header line arriving first) is refused the same way, in any case.
+    assert send_and_read_until_closed(store.port, b"host: x\r\nSET pwned yes\r\n") == b""
+    assert send_and_read_until_closed(store.port, b"*1\r\n$4\r\npost\r\nSET pwned yes\r\n") == b""
+    with store.raw() as c:
+        assert c.call("EXISTS", "pwned", "pwned-2") == 0
+        assert c.call("PING") == "PONG"
+
+
+def sentinel_down_after(conn):
+    fields = conn.call("SENTINEL", "MASTER", MASTER)
+    pairs = dict(zip(fields[::2], fields[1::2]))
+    return pairs[b"down-after-milliseconds"]
+
+
+def test_sentinel_http_post_closes_without_reply_and_applies_nothing(proc_group):
+    master = vigiltest.start_store("redis", name="master")
+    s = VigilSentinel(proc_group, master.port)
+    with s.conn() as c:
+        before = sentinel_down_after(c)
+    body = (b"SENTINEL SET %s down-after-milliseconds 1234\r\n" % MASTER.encode() +
+            b"*5\r\n$8\r\nSENTINEL\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$6\r\nquorum\r\n$1\r\n1\r\n"
+            % (len(MASTER), MASTER.encode()))
+    assert send_and_read_until_closed(s.port, http_post(body)) == b""
+    with s.conn() as c:
+        assert sentinel_down_after(c) == before
+        fields = c.call("SENTINEL", "MASTER", MASTER)
+        assert dict(zip(fields[::2], fields[1::2]))[b"quorum"] == b"2"
+
+
+# --- unauthenticated limits -------------------------------------------------------------------
+
+UNAUTH_CASES = [
+    (b"*100\r\n", b"-ERR Protocol error: unauthenticated multibulk length\r\n"),
+    (b"*11\r\n", b"-ERR Protocol error: unauthenticated multibulk length\r\n"),
+    (b"*1\r\n$100000\r\n", b"-ERR Protocol error: unauthenticated bulk length\r\n"),
+    (b"*2\r\n$4\r\nAUTH\r\n$16385\r\n", b"-ERR Protocol error: unauthenticated bulk length\r\n"),
+]
+
+
+def test_store_unauthenticated_request_limits_match_redis(proc_group):
+    ours, ref = store_pair(["--requirepass", PASSWORD])
+    for data, want in UNAUTH_CASES:
+        assert send_and_read_until_closed(ref.port, data) == want, data
+        assert send_and_read_until_closed(ours.port, data) == want, data
+    # At the limits exactly the request is read and answered (the same bytes as Redis), and
+    # after AUTH the usual limits apply.
+    at_limits = [b"*10\r\n$4\r\nAUTH\r\n" + b"$1\r\nx\r\n" * 9,
+                 b"*2\r\n$4\r\nECHO\r\n$16384\r\n" + b"v" * 16384 + b"\r\n"]
+    replies = {}
+    for store in (ours, ref):
+        with store.raw() as c:
+            for data in at_limits:
+                c.send_raw(data)
+                replies.setdefault(store.kind, []).append(c.read_reply_bytes())
+            assert c.call("AUTH", PASSWORD) == "OK"
+            assert c.call("ECHO", b"v" * 100000) == b"v" * 100000
+    assert replies["vigil"] == replies["redis"] == [b"-ERR syntax error\r\n", NOAUTH]
+
+
+def test_sentinel_unauthenticated_request_limits(proc_group):
+    s = VigilSentinel(proc_group, extra="requirepass: %s\n" % PASSWORD, password=PASSWORD)
+    for data, want in UNAUTH_CASES:
+        assert send_and_read_until_closed(s.port, data) == want, data
+    with s.conn() as c:
+        assert c.call("AUTH", PASSWORD) == "OK"
+        c.send_raw(b"*2\r\n$4\r\nPING\r\n$100000\r\n" + b"v" * 100000 + b"\r\n")
+        assert parse_reply(c.read_reply_bytes()) == b"v" * 100000
+
+
+def flood_without_reading(port, commands=300000):
+    """Pipeline `AUTH g` without reading a byte of the replies (~65 bytes each, ~19 MB in all).
+    Returns the socket (still open on our side) once everything is sent or the server hung up."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # the kernel absorbs little
+    sock.settimeout(30)
+    sock.connect((HOST, port))
+    chunk = b"AUTH g\r\n" * 1000
+    try:
+        for _ in range(commands // 1000):
+            sock.sendall(chunk)
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # the server closed us: what the tests want
+    return sock
+
+
+def only_me_connected(conn):
+    listing = conn.call("CLIENT", "LIST").strip().split(b"\n")
+    return len(listing) == 1
+
+
+def test_store_drops_unauthenticated_client_that_does_not_read(proc_group):
+    store = vigiltest.start_store("vigil", extra_args=["--requirepass", PASSWORD])
+    with store.raw() as admin:
+        assert admin.call("AUTH", PASSWORD) == "OK"
+        sock = flood_without_reading(store.port)
+        try:
+            wait_until(lambda: only_me_connected(admin), 10,
+                       "the flooding unauthenticated client to be disconnected")
+        finally:
+            sock.close()
+
+
+def test_sentinel_drops_unauthenticated_client_that_does_not_read(proc_group):
+    s = VigilSentinel(proc_group, extra="requirepass: %s\n" % PASSWORD, password=PASSWORD)
+    with s.conn() as admin:
+        assert admin.call("AUTH", PASSWORD) == "OK"
+        sock = flood_without_reading(s.port)
+        try:
+            wait_until(lambda: only_me_connected(admin), 10,
+                       "the flooding unauthenticated client to be disconnected")
+        finally:
+            sock.close()
+
+
+# --- AUTH with a NUL byte ---------------------------------------------------------------------
+
+def test_store_auth_with_nul_is_not_the_shorter_password(proc_group):
+    store = vigiltest.start_store("vigil", extra_args=["--requirepass", PASSWORD])
+    with store.raw() as c:
+        c.send_raw(b"AUTH pw\x00zz\r\nPING\r\n")  # inline
+        assert c.read_reply_bytes() == WRONGPASS
+        assert c.read_reply_bytes() == NOAUTH
+        assert c.call_bytes("AUTH", b"pw\x00zz") == WRONGPASS
+        assert c.call_bytes("AUTH", b"default", b"pw\x00") == WRONGPASS
+        assert c.call_bytes("HELLO", "3", "AUTH", "default", b"pw\x00zz") == WRONGPASS
+        assert c.call_bytes("AUTH", "DEFAULT", PASSWORD) == WRONGPASS  # names are case-sensitive
+        assert c.call_bytes("PING") == NOAUTH
+        assert c.call("AUTH", PASSWORD) == "OK"
+
+
+def test_sentinel_auth_with_nul_is_not_the_shorter_password(proc_group):
+    s = VigilSentinel(proc_group, extra="requirepass: %s\n" % PASSWORD, password=PASSWORD)
+    with s.conn() as c:
+        assert c.call_bytes("AUTH", b"pw\x00zz") == WRONGPASS
+        assert c.call_bytes("AUTH", b"default\x00x", PASSWORD) == WRONGPASS
+        assert c.call_bytes("HELLO", "3", "AUTH", "default", b"pw\x00zz") == WRONGPASS
+        c.send_raw(b"AUTH pw\x00zz\r\n")
+        assert c.read_reply_bytes() == WRONGPASS
+        assert c.call_bytes("PING") == NOAUTH
+        assert c.call("AUTH", PASSWORD) == "OK"
+        assert c.call("PING") == "PONG"

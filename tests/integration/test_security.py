@@ -221,3 +221,49 @@ def test_sentinel_auth_with_nul_is_not_the_shorter_password(proc_group):
         assert c.call_bytes("PING") == NOAUTH
         assert c.call("AUTH", PASSWORD) == "OK"
         assert c.call("PING") == "PONG"
+
+
+# --- secrets in MONITOR and SLOWLOG -----------------------------------------------------------
+
+SECRET_COMMANDS = [
+    ("AUTH", "x"), ("AUTH", "u", "x"), ("AUTH", "a", "b", "c"),
+    ("HELLO", "2", "AUTH", "default", "x"), ("HELLO", "2", "AUTH", "default", "x", "SETNAME", "nm"),
+    ("HELLO", "2", "SETNAME", "nm", "AUTH", "default", "x"), ("HELLO", "4", "AUTH", "default", "x"),
+    ("HELLO", "x", "AUTH", "default", "x"), ("HELLO", "2", "AUTH", "default", "x", "bogus"),
+    ("HELLO", "2", "auth", "default", "x", "AUTH", "a", "b"), ("HELLO", "2", "AUTH", "default"),
+    ("CONFIG", "SET", "masterauth", "x"), ("CONFIG", "SET", "MasterAuth", "x"),
+    ("CONFIG", "SET", "masteruser", "x"), ("CONFIG", "SET", "maxmemory", "bad", "requirepass", "z"),
+    ("CONFIG", "SET", "masterauth", "x", "nonexist", "y"),
+    ("CONFIG", "SET", "nonexist", "y", "masterauth", "x"),
+    ("CONFIG", "SET", "requirepass", "x"), ("AUTH", "x"), ("CONFIG", "SET", "requirepass", ""),
+    ("CONFIG", "SET", "masterauth", ""), ("CONFIG", "SET", "masteruser", ""),
+    ("ECHO", "done"),
+]
+
+
+def monitor_and_slowlog(store):
+    """Run SECRET_COMMANDS while a MONITOR watches; return (monitor lines without their time and
+    address prefix, SLOWLOG entries as (arguments, client name))."""
+    with store.raw() as mon, store.raw() as c:
+        assert mon.call("MONITOR") == "OK"
+        assert c.call("CONFIG", "SET", "slowlog-log-slower-than", "0") == "OK"
+        assert c.call("SLOWLOG", "RESET") == "OK"
+        for cmd in SECRET_COMMANDS:
+            c.call(*cmd)
+        lines = []
+        while not lines or b'"done"' not in lines[-1]:
+            line = mon.read_reply_bytes()
+            lines.append(line.split(b"] ", 1)[1])
+        entries = c.call("SLOWLOG", "GET", "100")
+        assert c.call("CONFIG", "SET", "slowlog-log-slower-than", "10000") == "OK"
+    return lines, [(e[3], e[5]) for e in reversed(entries)]
+
+
+def test_store_monitor_and_slowlog_redact_secrets_as_redis(proc_group):
+    ours, ref = store_pair()
+    got, want = monitor_and_slowlog(ours), monitor_and_slowlog(ref)
+    assert got[0] == want[0]
+    assert got[1] == want[1]
+    assert b'"AUTH" "(redacted)"\r\n' in got[0] and b'"AUTH" "x"\r\n' not in got[0]
+    assert ([b"CONFIG", b"SET", b"requirepass", b"(redacted)"], b"nm") in got[1]
+    assert ([b"AUTH", b"(redacted)"], b"nm") in got[1]

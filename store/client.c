@@ -57,6 +57,14 @@ struct client *client_create(struct server *srv, int fd)
     return c;
 }
 
+bool client_protected_mode_refuses(struct server *srv, int fd, const char *ip)
+{
+    const char *pass = srv->cfg.requirepass;
+    if (!guard_protected_mode_refuses(srv->cfg.protected_mode, pass && pass[0], ip)) return false;
+    guard_send_denied(fd);
+    return true;
+}
+
 static void pending_remove(struct client *c)
 {
     if (!(c->flags & CLIENT_PENDING_WRITE)) return;

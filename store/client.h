@@ -12,6 +12,9 @@
 struct client *client_create(struct server *srv, int fd);
 /* Close now (must not be the client currently executing a command). */
 void client_free(struct client *c);
+/* Protected mode, for a connection just accepted from ip: true if it must be refused, after
+ * writing Redis's -DENIED error to fd (the caller closes fd and counts the rejection). */
+bool client_protected_mode_refuses(struct server *srv, int fd, const char *ip);
 /* Close after the current iteration; safe anywhere, including from the client's own command. */
 void client_close_async(struct client *c);
 /* Queue the client's reply buffer for the before-sleep flush. */

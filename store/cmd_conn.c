@@ -85,8 +85,8 @@ static int check_credentials(struct client *c, const struct resp_arg *user,
     }
     /* User names are case-sensitive ("DEFAULT" is not the default user), as Redis. */
     bool is_default = !user || (user->len == 7 && memcmp(user->ptr, "default", 7) == 0);
-    bool ok = is_default &&
-              (has_pass ? util_secret_equal(req, strlen(req), pass->ptr, pass->len) : true);
+    bool ok =
+        is_default && (has_pass ? util_secret_equal(req, strlen(req), pass->ptr, pass->len) : true);
     if (!ok) {
         reply_error(c, "WRONGPASS invalid username-password pair or user is disabled.");
         return -1;

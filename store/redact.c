@@ -81,14 +81,14 @@ const struct resp_arg *redact_view(size_t argc, const struct resp_arg *argv,
     int kind = argc > 0 ? command_kind(&argv[0]) : 0;
     if (kind == 0) return argv;
     bool *mask = xcalloc(argc, sizeof *mask);
-    size_t n = kind == 1 ? mark_auth(argc, mask)
+    size_t n = kind == 1   ? mark_auth(argc, mask)
                : kind == 2 ? mark_hello(argc, argv, mask)
                            : mark_config_set(argc, argv, mask);
     if (n > 0) {
         *scratch = xmalloc(argc * sizeof **scratch);
         for (size_t i = 0; i < argc; i++)
-            (*scratch)[i] = mask[i] ? (struct resp_arg){REDACT_TEXT, sizeof REDACT_TEXT - 1}
-                                    : argv[i];
+            (*scratch)[i] =
+                mask[i] ? (struct resp_arg){REDACT_TEXT, sizeof REDACT_TEXT - 1} : argv[i];
     }
     free(mask);
     return n > 0 ? *scratch : argv;

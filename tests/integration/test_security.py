@@ -8,9 +8,13 @@
 - AUTH compares lengths and bytes: "pw\\0zz" is not the password "pw", inline or multibulk.
 """
 
+import ast
+import contextlib
 import importlib.util
 import os
+import shutil
 import socket
+import subprocess
 
 import pytest
 
@@ -267,3 +271,99 @@ def test_store_monitor_and_slowlog_redact_secrets_as_redis(proc_group):
     assert b'"AUTH" "(redacted)"\r\n' in got[0] and b'"AUTH" "x"\r\n' not in got[0]
     assert ([b"CONFIG", b"SET", b"requirepass", b"(redacted)"], b"nm") in got[1]
     assert ([b"AUTH", b"(redacted)"], b"nm") in got[1]
+
+
+# --- protected mode ---------------------------------------------------------------------------
+#
+# The "remote" client runs in a network namespace this test creates, joined to the root namespace
+# by a veth pair; both ends get addresses from a /30 used only on those two interfaces. Everything
+# is removed in a finally. Needs root and `ip netns`: without them the test FAILS (CI runs as root).
+
+REMOTE_CLIENT = r"""
+import socket, sys
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
+s.sendall(sys.argv[3].encode().replace(b"|", b"\r\n"))
+out = b""
+try:
+    while True:
+        d = s.recv(65536)
+        if not d:
+            out += b"<EOF>"
+            break
+        out += d
+        if sys.argv[4] != "eof" and out.count(b"\r\n") >= int(sys.argv[4]):
+            break
+except ConnectionResetError:
+    out += b"<EOF>"
+except socket.timeout:
+    out += b"<TIMEOUT>"
+sys.stdout.write(repr(out))
+"""
+
+
+def run(*args):
+    return subprocess.run(list(args), check=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          timeout=30)
+
+
+@contextlib.contextmanager
+def remote_namespace():
+    if os.geteuid() != 0:
+        pytest.fail("the protected-mode tests need root to create a network namespace")
+    if shutil.which("ip") is None:
+        pytest.fail("the protected-mode tests need iproute2's `ip`")
+    tag = "%d" % (os.getpid() % 100000)
+    ns, host_if, ns_if = "vgsec" + tag, "vgsh" + tag, "vgsn" + tag
+    third = os.getpid() % 250 + 1
+    host_ip, ns_ip = "10.231.%d.1" % third, "10.231.%d.2" % third
+    try:
+        run("ip", "netns", "add", ns)
+        run("ip", "link", "add", host_if, "type", "veth", "peer", "name", ns_if)
+        run("ip", "link", "set", ns_if, "netns", ns)
+        run("ip", "addr", "add", host_ip + "/30", "dev", host_if)
+        run("ip", "link", "set", host_if, "up")
+        run("ip", "-n", ns, "addr", "add", ns_ip + "/30", "dev", ns_if)
+        run("ip", "-n", ns, "link", "set", ns_if, "up")
+        run("ip", "-n", ns, "link", "set", "lo", "up")
+        yield ns, host_ip
+    finally:
+        subprocess.run(["ip", "netns", "del", ns], stderr=subprocess.DEVNULL)
+        subprocess.run(["ip", "link", "del", host_if], stderr=subprocess.DEVNULL)
+
+
+def remote_send(ns, host, port, commands, replies="eof"):
+    """Send inline commands ("|" separates them) from inside ns; the bytes received, with
+    "<EOF>" appended when the server closed the connection."""
+    r = run("ip", "netns", "exec", ns, "/usr/bin/python3", "-c", REMOTE_CLIENT, host, str(port),
+            commands, str(replies))
+    return ast.literal_eval(r.stdout.decode())
+
+
+DENIED = (b"-DENIED Redis is running in protected mode because protected mode is enabled and no "
+          b"password is set for the default user.")
+
+
+def test_store_protected_mode_denies_remote_clients_as_redis(proc_group):
+    with remote_namespace() as (ns, host_ip):
+        bind = ["--bind", "127.0.0.1 %s" % host_ip]
+        ours, ref = store_pair(bind)
+        got = remote_send(ns, host_ip, ours.port, "PING|SET remote yes|")
+        want = remote_send(ns, host_ip, ref.port, "PING|SET remote yes|")
+        assert got == want
+        assert got.startswith(DENIED) and got.endswith(b"\r\n<EOF>") and got.count(b"\r\n") == 1
+        for store in (ours, ref):
+            with store.raw() as c:  # loopback is served, and the remote command never ran
+                assert c.call("EXISTS", "remote") == 0
+                assert c.call("CONFIG", "GET", "protected-mode") == [b"protected-mode", b"yes"]
+                assert b"rejected_connections:1\r\n" in c.call("INFO", "stats")
+                # Switched off at run time (from loopback): remote clients are served.
+                assert c.call("CONFIG", "SET", "protected-mode", "no") == "OK"
+            assert remote_send(ns, host_ip, store.port, "PING|", 1) == b"+PONG\r\n"
+
+
+def test_store_protected_mode_serves_remote_clients_once_a_password_is_set(proc_group):
+    with remote_namespace() as (ns, host_ip):
+        store = vigiltest.start_store("vigil", extra_args=["--bind", "127.0.0.1 %s" % host_ip,
+                                                           "--requirepass", PASSWORD])
+        assert remote_send(ns, host_ip, store.port, "PING|AUTH pw|PING|", 3) == (
+            NOAUTH + b"+OK\r\n+PONG\r\n")

@@ -36,6 +36,6 @@ Test(guard, protected_mode_refuses_only_remote_clients_without_a_password)
     cr_assert_not(guard_protected_mode_refuses(true, false, "127.200.3.4"));
     cr_assert_not(guard_protected_mode_refuses(true, false, "::1"));
     cr_assert_not(guard_protected_mode_refuses(true, false, "::ffff:127.0.0.1"));
-    cr_assert_not(guard_protected_mode_refuses(true, true, "10.1.2.3"));  /* password set */
+    cr_assert_not(guard_protected_mode_refuses(true, true, "10.1.2.3"));   /* password set */
     cr_assert_not(guard_protected_mode_refuses(false, false, "10.1.2.3")); /* mode off */
 }

@@ -444,7 +444,9 @@ static const char *parse_unauthenticated(const char *in, size_t len)
     int rc = resp_request_parse(&r, in, len, &consumed, &argc, &argv);
     static char out[128];
     snprintf(out, sizeof out, "%s",
-             rc == RESP_ERR ? resp_request_error(&r) : rc == RESP_OK ? "OK" : "INCOMPLETE");
+             rc == RESP_ERR  ? resp_request_error(&r)
+             : rc == RESP_OK ? "OK"
+                             : "INCOMPLETE");
     resp_request_free(&r);
     return out;
 }

@@ -51,7 +51,8 @@ Test(redact, config_set_hides_sensitive_values_only)
     cr_assert_str_eq(view("CONFIG SET masterauth s"), "CONFIG|SET|masterauth|(redacted)");
     cr_assert_str_eq(view("config set MasterUser s maxmemory 1mb RequirePass t"),
                      "config|set|MasterUser|(redacted)|maxmemory|1mb|RequirePass|(redacted)");
-    cr_assert_str_eq(view("CONFIG SET masterauth s maxmemory"), "CONFIG|SET|masterauth|s|maxmemory");
+    cr_assert_str_eq(view("CONFIG SET masterauth s maxmemory"),
+                     "CONFIG|SET|masterauth|s|maxmemory");
     cr_assert_str_eq(view("CONFIG GET masterauth"), "CONFIG|GET|masterauth");
     cr_assert_str_eq(view("SET masterauth s"), "SET|masterauth|s");
 }

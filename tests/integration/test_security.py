@@ -10,7 +10,6 @@
 
 import ast
 import contextlib
-import importlib.util
 import os
 import shutil
 import socket
@@ -22,16 +21,7 @@ import vigiltest
 from vigiltest import parse_reply, wait_until
 
 
-def _sentinel_helpers():
-    """test_sentinel_protocol's VigilSentinel (one way to start a vigil-sentinel, not two)."""
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "test_sentinel_protocol.py")
-    spec = importlib.util.spec_from_file_location("vigil_sentinel_protocol_helpers", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_helpers = _sentinel_helpers()
+_helpers = vigiltest.load_sibling(__file__, "test_sentinel_protocol.py")
 MASTER, VigilSentinel = _helpers.MASTER, _helpers.VigilSentinel
 
 HOST = "127.0.0.1"
@@ -174,28 +164,26 @@ def only_me_connected(conn):
     return len(listing) == 1
 
 
+def assert_flooder_dropped(port, admin):
+    assert admin.call("AUTH", PASSWORD) == "OK"
+    sock = flood_without_reading(port)
+    try:
+        wait_until(lambda: only_me_connected(admin), 10,
+                   "the flooding unauthenticated client to be disconnected")
+    finally:
+        sock.close()
+
+
 def test_store_drops_unauthenticated_client_that_does_not_read(proc_group):
     store = vigiltest.start_store("vigil", extra_args=["--requirepass", PASSWORD])
     with store.raw() as admin:
-        assert admin.call("AUTH", PASSWORD) == "OK"
-        sock = flood_without_reading(store.port)
-        try:
-            wait_until(lambda: only_me_connected(admin), 10,
-                       "the flooding unauthenticated client to be disconnected")
-        finally:
-            sock.close()
+        assert_flooder_dropped(store.port, admin)
 
 
 def test_sentinel_drops_unauthenticated_client_that_does_not_read(proc_group):
     s = VigilSentinel(proc_group, extra="requirepass: %s\n" % PASSWORD, password=PASSWORD)
     with s.conn() as admin:
-        assert admin.call("AUTH", PASSWORD) == "OK"
-        sock = flood_without_reading(s.port)
-        try:
-            wait_until(lambda: only_me_connected(admin), 10,
-                       "the flooding unauthenticated client to be disconnected")
-        finally:
-            sock.close()
+        assert_flooder_dropped(s.port, admin)
 
 
 # --- AUTH with a NUL byte ---------------------------------------------------------------------

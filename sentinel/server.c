@@ -469,6 +469,12 @@ static void on_accept(struct loop *l, int fd, void *data, int mask)
             srv->rejected_connections++;
             continue;
         }
+        if (guard_protected_mode_refuses(srv->protected_mode, srv->requirepass != NULL, ip)) {
+            guard_send_denied(cfd);
+            close(cfd);
+            srv->rejected_connections++;
+            continue;
+        }
         client_create(srv, cfd, ip, port);
     }
 }
@@ -488,6 +494,7 @@ struct server *server_create(struct loop *l, const struct server_config *cfg, ch
     srv->port = net_bound_port(lfd);
     srv->bind = xstrdup(cfg->bind);
     srv->requirepass = dup_opt(cfg->requirepass);
+    srv->protected_mode = cfg->protected_mode;
     srv->maxclients = cfg->maxclients > 0 ? cfg->maxclients : 10000;
     srv->config_file = xstrdup(cfg->config_file ? cfg->config_file : "");
     srv->executable = xstrdup(cfg->executable ? cfg->executable : "");

@@ -50,6 +50,7 @@ struct server {
     int port;
     char *bind;
     char *requirepass;
+    bool protected_mode;
     int maxclients;
     char *config_file;
     char *executable;

@@ -355,3 +355,38 @@ def test_store_protected_mode_serves_remote_clients_once_a_password_is_set(proc_
                                                            "--requirepass", PASSWORD])
         assert remote_send(ns, host_ip, store.port, "PING|AUTH pw|PING|", 3) == (
             NOAUTH + b"+OK\r\n+PONG\r\n")
+
+
+def start_sentinel_on(group, bind_ip, extra=""):
+    """A vigil-sentinel listening on bind_ip only; returns its port once it accepts connections
+    (from the root namespace a connection to bind_ip does not come from loopback)."""
+    port = vigiltest.free_port()
+    data_dir = vigiltest.new_tmp_dir_in(group.dir, "vigil-sentinel")
+    path = os.path.join(data_dir, "sentinel.yaml")
+    with open(path, "w") as f:
+        f.write("port: %d\nbind: %s\ndir: %s\n%s" % (port, bind_ip, data_dir, extra))
+    binary = vigiltest.require_binary(vigiltest.vigil_binary("vigil-sentinel"))
+    proc = vigiltest.Proc([binary, path], name="vigil-sentinel-%d" % port, cwd=data_dir,
+                          group=group)
+
+    def accepting():
+        if proc.poll() is not None:
+            raise vigiltest.ProcExited("vigil-sentinel exited: %s" % proc.log_tail(20))
+        socket.create_connection((bind_ip, port), timeout=1).close()
+        return True
+
+    wait_until(accepting, 10, "vigil-sentinel to accept connections on %s" % bind_ip)
+    return port
+
+
+def test_sentinel_protected_mode_is_off_by_default_and_denies_when_set(proc_group):
+    with remote_namespace() as (ns, host_ip):
+        default = start_sentinel_on(proc_group, host_ip)
+        assert remote_send(ns, host_ip, default, "PING|", 1) == b"+PONG\r\n"  # as Redis Sentinel
+        protected = start_sentinel_on(proc_group, host_ip, "protected-mode: yes\n")
+        got = remote_send(ns, host_ip, protected, "PING|SENTINEL RESET *|")
+        assert got.startswith(DENIED) and got.endswith(b"\r\n<EOF>") and got.count(b"\r\n") == 1
+        with_password = start_sentinel_on(proc_group, host_ip,
+                                          "protected-mode: yes\nrequirepass: %s\n" % PASSWORD)
+        assert remote_send(ns, host_ip, with_password, "PING|AUTH pw|PING|", 3) == (
+            NOAUTH + b"+OK\r\n+PONG\r\n")

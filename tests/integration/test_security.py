@@ -80,6 +80,9 @@ def test_store_http_post_closes_without_reply_and_runs_nothing(proc_group, kind)
     with store.raw() as c:
         assert c.call("EXISTS", "pwned", "pwned-2") == 0
         assert c.call("PING") == "PONG"
+    if kind == "vigil":
+        wait_until(lambda: store.proc.log_text().count("cross-protocol scripting") == 3, 10,
+                   "a warning for each refused HTTP request in the log")
 
 
 def sentinel_down_after(conn):
@@ -101,6 +104,8 @@ def test_sentinel_http_post_closes_without_reply_and_applies_nothing(proc_group)
         assert sentinel_down_after(c) == before
         fields = c.call("SENTINEL", "MASTER", MASTER)
         assert dict(zip(fields[::2], fields[1::2]))[b"quorum"] == b"2"
+    wait_until(lambda: "cross-protocol scripting" in s.proc.log_text(), 10,
+               "the warning in the sentinel's log")
 
 
 # --- unauthenticated limits -------------------------------------------------------------------

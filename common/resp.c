@@ -36,6 +36,8 @@ static const char ERR_BULK_BIG[] = "Protocol error: too big bulk count string";
 static const char ERR_INLINE_BIG[] = "Protocol error: too big inline request";
 static const char ERR_QUOTES[] = "Protocol error: unbalanced quotes in request";
 static const char ERR_BULK_CRLF[] = "Protocol error: expected CRLF after bulk argument";
+static const char ERR_UNAUTH_MBULK[] = "Protocol error: unauthenticated multibulk length";
+static const char ERR_UNAUTH_BULK[] = "Protocol error: unauthenticated bulk length";
 
 void resp_limits_default(struct resp_limits *lim)
 {
@@ -139,6 +141,11 @@ const char *resp_request_error(const struct resp_request *r) { return r->err; }
 
 bool resp_request_is_inline(const struct resp_request *r) { return r->is_inline; }
 
+void resp_request_set_unauthenticated(struct resp_request *r, bool is_unauthenticated)
+{
+    r->is_unauthenticated = is_unauthenticated;
+}
+
 size_t resp_request_bulk_remaining(const struct resp_request *r)
 {
     if (r->err || r->state != REQ_BULK_DATA) return 0;
@@ -200,6 +207,8 @@ static int req_parse_count(struct resp_request *r, const char *buf, size_t len)
         n = v < 0 ? 0 : (size_t)v; /* "*-1" and friends: an empty command, as Redis */
         next = cr + 2;
     }
+    /* As Redis: the unauthenticated bound is checked before the general one. */
+    if (r->is_unauthenticated && n > RESP_UNAUTH_MAX_ARGS) return req_fail(r, ERR_UNAUTH_MBULK);
     if (n > r->lim.max_multibulk_len) return req_fail(r, ERR_MBULK_LEN);
     r->want = n;
     r->pos = next;
@@ -231,6 +240,7 @@ static int req_parse_bulk_len(struct resp_request *r, const char *buf, size_t le
         next = cr + 2;
     }
     if (n > r->lim.max_bulk_len) return req_fail(r, ERR_BULK_LEN);
+    if (r->is_unauthenticated && n > RESP_UNAUTH_MAX_BULK_LEN) return req_fail(r, ERR_UNAUTH_BULK);
     r->bulk_len = n;
     r->pos = next;
     r->scan = 0;
@@ -344,8 +354,8 @@ static int inl_unquote(const char *s, size_t n, size_t *pi, char *dst, size_t *d
  * quoted ones are decoded into r->scratch, sized once for the whole line so it never moves. */
 static int req_split_inline(struct resp_request *r, const char *line, size_t n)
 {
-    const char *nul = memchr(line, '\0', n); /* a NUL ends the line, as in Redis */
-    if (nul) n = (size_t)(nul - line);
+    /* A NUL is data like any other byte: cutting the line there would turn "AUTH pw\0zz" into
+     * "AUTH pw". (Redis never sees such a line: its search for the newline stops at the NUL.) */
     size_t i = 0, used = 0;
     for (;;) {
         while (i < n && inl_is_space(line[i])) i++;

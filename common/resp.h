@@ -69,6 +69,7 @@ struct resp_request { /* private to resp.c: declared here only so it can be embe
     size_t scratch_cap;
     const char *err; /* sticky error message, or NULL */
     char errbuf[64];
+    bool is_unauthenticated; /* apply the RESP_UNAUTH_* limits (resp_request_set_unauthenticated) */
 };
 
 /* lim NULL means resp_limits_default. */
@@ -93,6 +94,15 @@ void resp_request_reset(struct resp_request *r);
 size_t resp_request_bulk_remaining(const struct resp_request *r);
 /* True if the command being parsed (or, after RESP_OK, just returned) is inline. */
 bool resp_request_is_inline(const struct resp_request *r);
+/* While a password is required and not given, a request may announce at most
+ * RESP_UNAUTH_MAX_ARGS arguments of at most RESP_UNAUTH_MAX_BULK_LEN bytes each; more is a sticky
+ * error ("Protocol error: unauthenticated multibulk length" / "... bulk length", Redis's words)
+ * after which the caller replies and closes. Redis's own numbers: enough for AUTH and HELLO AUTH,
+ * too little for a stranger to make the server buffer megabytes. The caller sets the flag before
+ * each parse call from its client's state (it survives resp_request_reset). */
+#define RESP_UNAUTH_MAX_ARGS 10
+#define RESP_UNAUTH_MAX_BULK_LEN 16384
+void resp_request_set_unauthenticated(struct resp_request *r, bool is_unauthenticated);
 
 /* ---- general value reader: replies from servers (and anything RESP2/3) --------------------- */
 enum resp_type {

@@ -171,11 +171,3 @@ bool sha256_equal(const void *a, const void *b, size_t len)
     for (size_t i = 0; i < len; i++) diff |= (uint8_t)(x[i] ^ y[i]);
     return diff == 0;
 }
-
-bool sha256_secret_equal(const char *a, size_t a_len, const char *b, size_t b_len)
-{
-    uint8_t da[SHA256_DIGEST_LEN], db[SHA256_DIGEST_LEN];
-    sha256(a, a_len, da);
-    sha256(b, b_len, db);
-    return sha256_equal(da, db, sizeof(da));
-}

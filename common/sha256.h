@@ -40,8 +40,4 @@ void sha256_hex(const uint8_t digest[SHA256_DIGEST_LEN], char out[SHA256_HEX_LEN
 /* Compare two byte strings in time that depends only on len. */
 bool sha256_equal(const void *a, const void *b, size_t len);
 
-/* Compare two secrets of possibly different lengths without leaking where (or whether early)
- * they differ: both are hashed, then the digests are compared in constant time. */
-bool sha256_secret_equal(const char *a, size_t a_len, const char *b, size_t b_len);
-
 #endif

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "common/sha256.h"
+
 void util_assert_fail(const char *expr, const char *file, int line)
 {
     fprintf(stderr, "ASSERTION FAILED: %s at %s:%d\n", expr, file, line);
@@ -268,4 +270,12 @@ void util_random_hex(char *out, size_t len)
             if (done < len) out[done++] = hex[raw[i] & 15];
         }
     }
+}
+
+bool util_secret_equal(const char *a, size_t a_len, const char *b, size_t b_len)
+{
+    uint8_t da[SHA256_DIGEST_LEN], db[SHA256_DIGEST_LEN];
+    sha256(a, a_len, da);
+    sha256(b, b_len, db);
+    return sha256_equal(da, db, sizeof da);
 }

@@ -1,5 +1,6 @@
 /* util: allocation that never returns NULL, always-on assertions, strict number parsing and
- * formatting, and glob matching. Everything here is pure and depends on nothing in the project.
+ * formatting, glob matching and secret comparison. Everything here is pure and depends on nothing
+ * in the project but sha256.
  * Invariant: the parsers accept exactly the textual forms Redis accepts and nothing more
  * (no leading spaces, no trailing junk, no "+" sign for integers, overflow is an error). */
 #ifndef VIGIL_UTIL_H
@@ -51,6 +52,12 @@ bool util_glob_match(const char *pat, size_t patlen, const char *str, size_t str
 
 /* Case-insensitive comparison of a counted string with a C string. */
 bool util_eq_nocase(const char *s, size_t len, const char *cstr);
+
+/* Compare a secret (password, token) with a candidate, both counted byte strings that may hold
+ * NUL bytes: equal only if the lengths and every byte match. Both are hashed (SHA-256) and the
+ * digests compared in constant time, so the time taken reveals neither where they differ nor
+ * the secret's length. Every password and token check in the project goes through here. */
+bool util_secret_equal(const char *a, size_t a_len, const char *b, size_t b_len);
 
 /* Fill `out` with `len` lowercase hex characters from a good entropy source (getrandom). */
 void util_random_hex(char *out, size_t len);

@@ -529,7 +529,7 @@ static bool bearer_matches(const char *want, const char *header)
     if (want == NULL || header == NULL || strncasecmp(header, "Bearer ", 7) != 0) return false;
     const char *t = header + 7;
     while (*t == ' ') t++;
-    return sha256_secret_equal(want, strlen(want), t, strlen(t));
+    return util_secret_equal(want, strlen(want), t, strlen(t));
 }
 
 static bool authorized(struct ctx *c, const struct route *r, bool is_post)

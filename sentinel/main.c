@@ -272,6 +272,7 @@ static void start_server(struct app *app, const char *argv0)
         .bind = app->cfg.bind,
         .port = (int)app->cfg.port,
         .requirepass = app->cfg.requirepass,
+        .protected_mode = app->cfg.protected_mode,
         .maxclients = (int)app->cfg.maxclients,
         .config_file = app->config_path ? app->config_path : "",
         .executable = exe[0] ? exe : argv0,

@@ -262,6 +262,12 @@ static const struct cfg_field top_fields[] = {
      TF(requirepass),
      .flags = CFG_F_SECRET,
      .help = "Password clients (and peer sentinels) must AUTH with."},
+    {.key = "protected-mode",
+     .type = CFG_BOOL,
+     TF(protected_mode),
+     .def = "no",
+     .help = "While no requirepass is set, refuse clients not on loopback with Redis's -DENIED "
+             "error. Off by default, as in Redis Sentinel."},
     {.key = "sentinel-user",
      .type = CFG_STRING,
      TF(sentinel_user),

@@ -71,6 +71,7 @@ struct sentinel_config {
     char *announce_ip;
     long long announce_port;
     char *requirepass;
+    bool protected_mode; /* refuse non-loopback clients while requirepass is empty */
     char *sentinel_user;
     char *sentinel_pass;
     bool resolve_hostnames;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/clock.h"
+#include "common/guard.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "sentinel/server_int.h"
@@ -29,10 +30,17 @@ static void client_mark_dirty(struct client *c)
     c->srv->dirty = c;
 }
 
-/* After every reply write: enforce the output limit and schedule the write. */
+static bool client_auth_required(const struct client *c)
+{
+    return c->srv->requirepass && !c->is_authed;
+}
+
+/* After every reply write: enforce the output limit and schedule the write. A client that has
+ * not authenticated gets the guard's small bound, so it cannot pin memory by not reading. */
 void reply_commit(struct client *c)
 {
     size_t limit = client_is_subscribed(c) ? SERVER_MAX_PUBSUB_REPLY_BYTES : SERVER_MAX_REPLY_BYTES;
+    if (client_auth_required(c)) limit = GUARD_UNAUTH_MAX_REPLY_BYTES;
     if (buf_unread_len(&c->reply) > limit) {
         log_warning("closing client %s: output buffer over %zu bytes", c->addr, limit);
         client_close(c);
@@ -118,13 +126,10 @@ void reply_unknown_subcommand(struct client *c, const char *sub, const char *cmd
     reply_errorf(c, "ERR unknown subcommand '%.128s'. Try %s HELP.", sub, cmd_upper);
 }
 
-bool server_password_ok(const struct server *srv, const char *pass)
+bool server_password_ok(const struct server *srv, const char *pass, size_t pass_len)
 {
     const char *want = srv->requirepass ? srv->requirepass : "";
-    size_t a = strlen(want), b = strlen(pass);
-    unsigned char diff = (unsigned char)(a != b);
-    for (size_t i = 0; i < a; i++) diff |= (unsigned char)(want[i] ^ (i < b ? pass[i] : 0));
-    return diff == 0;
+    return util_secret_equal(want, strlen(want), pass, pass_len);
 }
 
 /* ---- pub/sub -------------------------------------------------------------------------------- */
@@ -369,12 +374,18 @@ static void process_input(struct client *c)
     while (!c->is_closed && !c->close_after_reply && buf_unread_len(&c->qbuf) > 0) {
         size_t consumed, argc;
         struct resp_arg *argv;
+        resp_request_set_unauthenticated(&c->req, client_auth_required(c));
         int rc = resp_request_parse(&c->req, buf_unread(&c->qbuf), buf_unread_len(&c->qbuf),
                                     &consumed, &argc, &argv);
         if (rc == RESP_INCOMPLETE) break;
         if (rc == RESP_ERR) {
             reply_errorf(c, "ERR %s", resp_request_error(&c->req));
             c->close_after_reply = true;
+            break;
+        }
+        if (guard_is_cross_protocol(argc, argv, c->addr)) {
+            buf_clear(&c->reply); /* nothing goes back to the web page that sent it */
+            client_close(c);
             break;
         }
         if (argc > 0) {
@@ -458,6 +469,12 @@ static void on_accept(struct loop *l, int fd, void *data, int mask)
             srv->rejected_connections++;
             continue;
         }
+        if (guard_protected_mode_refuses(srv->protected_mode, srv->requirepass != NULL, ip)) {
+            guard_send_denied(cfd);
+            close(cfd);
+            srv->rejected_connections++;
+            continue;
+        }
         client_create(srv, cfd, ip, port);
     }
 }
@@ -477,6 +494,7 @@ struct server *server_create(struct loop *l, const struct server_config *cfg, ch
     srv->port = net_bound_port(lfd);
     srv->bind = xstrdup(cfg->bind);
     srv->requirepass = dup_opt(cfg->requirepass);
+    srv->protected_mode = cfg->protected_mode;
     srv->maxclients = cfg->maxclients > 0 ? cfg->maxclients : 10000;
     srv->config_file = xstrdup(cfg->config_file ? cfg->config_file : "");
     srv->executable = xstrdup(cfg->executable ? cfg->executable : "");

@@ -35,6 +35,7 @@ struct server_config {
     const char *bind;
     int port;
     const char *requirepass; /* NULL: no AUTH needed */
+    bool protected_mode;     /* without requirepass, loopback clients only (common/guard.h) */
     int maxclients;
     const char *config_file; /* for INFO */
     const char *executable;  /* for INFO */

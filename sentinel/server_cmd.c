@@ -85,13 +85,15 @@ static void cmd_shutdown(struct client *c, const struct cmd_args *a)
 /* ---- AUTH and HELLO ------------------------------------------------------------------------- */
 
 /* 0 ok, -1 after replying with the error. */
-static int check_credentials(struct client *c, const char *user, const char *pass)
+/* Lengths, not strlen: an argument may hold a NUL ("pw\0zz" is not "pw"). */
+static int check_credentials(struct client *c, const char *user, size_t user_len, const char *pass,
+                             size_t pass_len)
 {
-    if (user && strcmp(user, "default") != 0) {
+    if (user && (user_len != 7 || memcmp(user, "default", 7) != 0)) { /* case matters */
         reply_error(c, "WRONGPASS invalid username-password pair or user is disabled.");
         return -1;
     }
-    if (c->srv->requirepass && !server_password_ok(c->srv, pass)) {
+    if (c->srv->requirepass && !server_password_ok(c->srv, pass, pass_len)) {
         reply_error(c, "WRONGPASS invalid username-password pair or user is disabled.");
         return -1;
     }
@@ -111,7 +113,9 @@ static void cmd_auth(struct client *c, const struct cmd_args *a)
         return;
     }
     const char *user = a->argc == 3 ? a->argv[1] : NULL;
-    if (check_credentials(c, user, a->argv[a->argc - 1]) == 0) reply_status(c, "OK");
+    size_t user_len = a->argc == 3 ? a->len[1] : 0;
+    if (check_credentials(c, user, user_len, a->argv[a->argc - 1], a->len[a->argc - 1]) == 0)
+        reply_status(c, "OK");
 }
 
 static bool valid_name_chars(const char *s, size_t len)
@@ -156,11 +160,13 @@ static void cmd_hello(struct client *c, const struct cmd_args *a)
         return;
     }
     const char *user = NULL, *pass = NULL, *name = NULL;
-    size_t name_len = 0;
+    size_t name_len = 0, pass_len = 0, user_len = 0;
     for (int i = 2; i < a->argc; i++) {
         if (eq(a->argv[i], "auth") && i + 2 < a->argc) {
             user = a->argv[i + 1];
+            user_len = a->len[i + 1];
             pass = a->argv[i + 2];
+            pass_len = a->len[i + 2];
             i += 2;
         } else if (eq(a->argv[i], "setname") && i + 1 < a->argc) {
             name = a->argv[i + 1];
@@ -171,7 +177,7 @@ static void cmd_hello(struct client *c, const struct cmd_args *a)
             return;
         }
     }
-    if (pass && check_credentials(c, user, pass) != 0) return;
+    if (pass && check_credentials(c, user, user_len, pass, pass_len) != 0) return;
     if (!c->is_authed) {
         reply_error(c, "NOAUTH HELLO must be called with the client already authenticated, "
                        "otherwise the HELLO AUTH <user> <pass> option can be used to "

@@ -50,6 +50,7 @@ struct server {
     int port;
     char *bind;
     char *requirepass;
+    bool protected_mode;
     int maxclients;
     char *config_file;
     char *executable;
@@ -140,7 +141,8 @@ int client_unsubscribe(struct client *c, const char *name, bool pattern);
 void client_close(struct client *c);
 /* CLIENT LIST / INFO line for c (appended, "\n"-terminated). */
 void client_describe(const struct client *c, struct buf *out);
-/* Constant-time comparison of a password with the configured one. */
-bool server_password_ok(const struct server *srv, const char *pass);
+/* Constant-time comparison of a password (pass_len bytes, may hold NULs) with the configured one.
+ */
+bool server_password_ok(const struct server *srv, const char *pass, size_t pass_len);
 
 #endif

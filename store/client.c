@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/guard.h"
 #include "common/log.h"
 #include "common/net.h"
 #include "common/util.h"
@@ -54,6 +55,14 @@ struct client *client_create(struct server *srv, int fd)
     srv->clients = c;
     srv->nclients++;
     return c;
+}
+
+bool client_protected_mode_refuses(struct server *srv, int fd, const char *ip)
+{
+    const char *pass = srv->cfg.requirepass;
+    if (!guard_protected_mode_refuses(srv->cfg.protected_mode, pass && pass[0], ip)) return false;
+    guard_send_denied(fd);
+    return true;
 }
 
 static void pending_remove(struct client *c)
@@ -187,6 +196,35 @@ static void client_protocol_error(struct client *c)
     c->flags |= CLIENT_CLOSE_AFTER_REPLY;
 }
 
+bool client_auth_required(const struct client *c)
+{
+    const char *pass = c->srv->cfg.requirepass;
+    return !(c->flags & CLIENT_AUTHENTICATED) && pass && pass[0];
+}
+
+/* A client that has not authenticated may not make the server hold its replies: past the guard's
+ * bound it is closed (as Redis does), whatever it keeps sending. True if it was closed. */
+static bool client_check_unauth_reply(struct client *c)
+{
+    if (!client_auth_required(c) || buf_unread_len(&c->reply) <= GUARD_UNAUTH_MAX_REPLY_BYTES)
+        return false;
+    log_warning("Closing unauthenticated client id=%llu addr=%s: %zu bytes of replies unread "
+                "(limit %zu before AUTH)",
+                (unsigned long long)c->id, c->addr, buf_unread_len(&c->reply),
+                GUARD_UNAUTH_MAX_REPLY_BYTES);
+    c->srv->stats.evicted_clients++;
+    client_close_async(c);
+    return true;
+}
+
+/* An HTTP request: close at once, and drop replies not yet written (nothing goes back to the
+ * page that sent it). */
+static void client_close_cross_protocol(struct client *c)
+{
+    buf_clear(&c->reply);
+    client_close_async(c);
+}
+
 void client_process_input(struct client *c)
 {
     while (buf_unread_len(&c->query) > 0) {
@@ -195,11 +233,16 @@ void client_process_input(struct client *c)
             break;
         size_t consumed = 0, argc = 0;
         struct resp_arg *argv = NULL;
+        resp_request_set_unauthenticated(&c->parser, client_auth_required(c));
         int rc = resp_request_parse(&c->parser, buf_unread(&c->query), buf_unread_len(&c->query),
                                     &consumed, &argc, &argv);
         if (rc == RESP_INCOMPLETE) break;
         if (rc == RESP_ERR) {
             client_protocol_error(c);
+            break;
+        }
+        if (guard_is_cross_protocol(argc, argv, c->addr)) {
+            client_close_cross_protocol(c);
             break;
         }
         if (server_must_pause(c, argc, argv)) {
@@ -219,6 +262,7 @@ void client_process_input(struct client *c)
         }
         /* The bytes stay valid until here: argv pointed into them during the command. */
         buf_consume(&c->query, consumed);
+        if (client_check_unauth_reply(c)) break;
     }
     if (c->query.pos > 0 && c->query.pos >= c->query.len / 2) buf_compact(&c->query);
 }

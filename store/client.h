@@ -12,6 +12,9 @@
 struct client *client_create(struct server *srv, int fd);
 /* Close now (must not be the client currently executing a command). */
 void client_free(struct client *c);
+/* Protected mode, for a connection just accepted from ip: true if it must be refused, after
+ * writing Redis's -DENIED error to fd (the caller closes fd and counts the rejection). */
+bool client_protected_mode_refuses(struct server *srv, int fd, const char *ip);
 /* Close after the current iteration; safe anywhere, including from the client's own command. */
 void client_close_async(struct client *c);
 /* Queue the client's reply buffer for the before-sleep flush. */
@@ -20,6 +23,8 @@ void client_queue_write(struct client *c);
 void client_flush_pending(struct server *srv);
 /* Parse and run what is in the query buffer. */
 void client_process_input(struct client *c);
+/* True while the client must still AUTH (a password is set and it has not given it). */
+bool client_auth_required(const struct client *c);
 /* Enforce the output-buffer limits of the client's class; closes it (async) when exceeded.
  * Returns true if the client was scheduled for closing. */
 bool client_check_obuf(struct client *c);

@@ -72,16 +72,6 @@ static void cmd_select(struct client *c)
     reply_ok(c);
 }
 
-/* Constant-time comparison, so the reply time does not leak how much of a password matched. */
-static bool secret_equal(const char *given, size_t glen, const char *secret)
-{
-    size_t slen = strlen(secret);
-    unsigned char diff = (unsigned char)(glen != slen);
-    for (size_t i = 0; i < glen; i++)
-        diff |= (unsigned char)(given[i] ^ secret[i % (slen ? slen : 1)]);
-    return diff == 0;
-}
-
 /* 0 on success, else an error was replied. user may be NULL (one-argument AUTH). */
 static int check_credentials(struct client *c, const struct resp_arg *user,
                              const struct resp_arg *pass)
@@ -93,8 +83,10 @@ static int check_credentials(struct client *c, const struct resp_arg *user,
                        "user. Are you sure your configuration is correct?");
         return -1;
     }
-    bool ok = (!user || arg_is(user, "default")) &&
-              (has_pass ? secret_equal(pass->ptr, pass->len, req) : true);
+    /* User names are case-sensitive ("DEFAULT" is not the default user), as Redis. */
+    bool is_default = !user || (user->len == 7 && memcmp(user->ptr, "default", 7) == 0);
+    bool ok =
+        is_default && (has_pass ? util_secret_equal(req, strlen(req), pass->ptr, pass->len) : true);
     if (!ok) {
         reply_error(c, "WRONGPASS invalid username-password pair or user is disabled.");
         return -1;

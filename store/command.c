@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -12,6 +13,7 @@
 #include "store/blocking.h"
 #include "store/client.h"
 #include "store/multi.h"
+#include "store/redact.h"
 #include "store/reply.h"
 #include "store/slowlog.h"
 #include "store/repl.h"
@@ -148,10 +150,12 @@ static void monitor_feed(struct client *c)
     int64_t us = srv->start_wall_ms * 1000 + (loop_now_us(srv->loop) - srv->start_mono_ms * 1000);
     buf_printf(&line, "+%lld.%06lld [%d %s]", (long long)(us / 1000000), (long long)(us % 1000000),
                c->db, c->addr);
+    struct resp_arg *scratch;
+    const struct resp_arg *argv = redact_view(c->argc, c->argv, &scratch);
     for (size_t i = 0; i < c->argc; i++) {
         buf_append_str(&line, " \"");
-        for (size_t j = 0; j < c->argv[i].len; j++) {
-            unsigned char ch = (unsigned char)c->argv[i].ptr[j];
+        for (size_t j = 0; j < argv[i].len; j++) {
+            unsigned char ch = (unsigned char)argv[i].ptr[j];
             if (ch == '"' || ch == '\\')
                 buf_printf(&line, "\\%c", ch);
             else if (ch == '\n')
@@ -165,6 +169,7 @@ static void monitor_feed(struct client *c)
         }
         buf_append_char(&line, '"');
     }
+    free(scratch);
     buf_append_str(&line, "\r\n");
     for (size_t i = 0; i < srv->nmonitors; i++) {
         struct client *m = srv->monitor_list[i];

@@ -155,6 +155,11 @@ static void server_accept(struct loop *l, int fd, void *data, int mask)
             srv->stats.rejected_conn++;
             continue;
         }
+        if (client_protected_mode_refuses(srv, cfd, ip)) { /* it was sent -DENIED */
+            close(cfd);
+            srv->stats.rejected_conn++;
+            continue;
+        }
         struct client *c = client_create(srv, cfd);
         log_verbose("Accepted %s", c->addr);
     }

@@ -5,8 +5,9 @@
  * client address and name. The log is a ring of at most slowlog-max-len entries, newest first.
  * An entry keeps at most SLOWLOG_ENTRY_MAX_ARGC arguments (the last one then says how many were
  * left out) and at most SLOWLOG_ENTRY_MAX_STRING bytes of each (the rest likewise counted), so
- * one entry is bounded whatever the command. Commands that carry secrets (AUTH, HELLO) and the
- * master link's commands are never recorded.
+ * one entry is bounded whatever the command. Secrets (AUTH and HELLO passwords, sensitive
+ * CONFIG SET values) are kept as "(redacted)" (see redact.h); the master link's commands are
+ * never recorded.
  */
 #include "store/slowlog.h"
 
@@ -18,6 +19,7 @@
 #include "common/util.h"
 #include "store/client.h"
 #include "store/command.h"
+#include "store/redact.h"
 #include "store/reply.h"
 
 #define SLOWLOG_ENTRY_MAX_ARGC 32
@@ -107,6 +109,8 @@ static void entry_fill(struct slowlog_entry *e, const struct client *c, long lon
     e->argc = MIN(c->argc, (size_t)SLOWLOG_ENTRY_MAX_ARGC);
     e->argv = xmalloc(e->argc * sizeof *e->argv);
     e->argl = xmalloc(e->argc * sizeof *e->argl);
+    struct resp_arg *scratch;
+    const struct resp_arg *argv = redact_view(c->argc, c->argv, &scratch);
     for (size_t i = 0; i < e->argc; i++) {
         if (i == e->argc - 1 && c->argc > e->argc) {
             char more[64];
@@ -114,9 +118,10 @@ static void entry_fill(struct slowlog_entry *e, const struct client *c, long lon
             e->argv[i] = xmemdup(more, (size_t)n);
             e->argl[i] = (size_t)n;
         } else {
-            e->argv[i] = copy_arg(c->argv[i].ptr, c->argv[i].len, &e->argl[i]);
+            e->argv[i] = copy_arg(argv[i].ptr, argv[i].len, &e->argl[i]);
         }
     }
+    free(scratch);
     e->addr = xstrdup(c->addr);
     e->name = xstrdup(c->name ? c->name : "");
 }
@@ -126,7 +131,6 @@ void slowlog_record(struct server *srv, const struct client *c, long long durati
     long long threshold = srv->cfg.slowlog_log_slower_than;
     if (threshold < 0 || duration_us < threshold || c->argc == 0) return;
     if ((c->flags & CLIENT_MASTER) || !c->cmd) return;
-    if (strcmp(c->cmd->name, "auth") == 0 || strcmp(c->cmd->name, "hello") == 0) return;
     struct slowlog *sl = srv->slowlog;
     slowlog_resize(sl, (size_t)srv->cfg.slowlog_max_len);
     if (sl->cap == 0) return;

@@ -164,6 +164,12 @@ static const struct cfg_field store_fields[] = {
      .offset = F(requirepass),
      .flags = CFG_F_SECRET,
      .help = "Password clients must AUTH with (empty: none)."},
+    {.key = "protected-mode",
+     .type = CFG_BOOL,
+     .offset = F(protected_mode),
+     .def = "yes",
+     .help = "While no requirepass is set, refuse clients that are not on loopback (127.0.0.0/8, "
+             "::1) with a -DENIED error, as Redis."},
     {.key = "maxclients",
      .type = CFG_INT,
      .offset = F(maxclients),

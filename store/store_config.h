@@ -24,6 +24,7 @@ struct store_config {
     struct cfg_strlist bind; /* addresses to listen on */
     char *dir;
     char *requirepass;
+    bool protected_mode; /* without requirepass, serve loopback clients only (common/guard.h) */
     long long maxclients;
     int64_t timeout_ms; /* idle client timeout ("timeout", seconds in Redis) */
     int64_t tcp_keepalive_ms;

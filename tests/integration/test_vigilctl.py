@@ -13,7 +13,6 @@ Two halves:
 vigilctl always runs with a subprocess timeout, and every wait is a poll with a deadline.
 """
 
-import importlib.util
 import json
 import os
 import pty
@@ -473,11 +472,7 @@ def test_watch_without_name_shows_every_event(mocks):
 
 def _failover_helpers():
     """test_sentinel_failover.py's deployment helpers, loaded as a module."""
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "test_sentinel_failover.py")
-    spec = importlib.util.spec_from_file_location("vigil_failover_helpers", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return vigiltest.load_sibling(__file__, "test_sentinel_failover.py")
 
 
 def http_get(addr, path):

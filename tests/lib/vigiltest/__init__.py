@@ -8,6 +8,7 @@ Import from the package, not the modules:
   store     start_store, Store, target_kind, vigil_binary, redis_server_path, require_binary
   resp      RespConn (raw RESP, exact reply bytes), encode_command, frame_end, parse_reply
   diffscript  the differential script language (parse_script, DiffRunner)
+  siblings  load_sibling: another test file's helpers as a module
 
 tests/conftest.py puts tests/lib on sys.path and provides the fixtures (proc_group, test_dir,
 store, redis_store). Everything runs under /usr/bin/python3 (Debian's redis and pytest modules).
@@ -18,6 +19,7 @@ from .procs import (AVOID_PORTS, Proc, ProcExited, ProcGroup, WaitTimeout, curre
                     run_tmp_root, tmp_is_kept, wait_until)
 from .resp import (ConnectionClosed, Push, ReplyError, ReplyTimeout, RespConn, RespProtocolError,
                    encode_command, frame_end, parse_reply, split_aggregate)
+from .siblings import load_sibling
 from .store import (BinaryMissing, Store, redis_server_path, require_binary, resolve_store_binary,
                     start_store, target_kind, vigil_bin_dir, vigil_binary)
 
@@ -25,7 +27,7 @@ __all__ = [
     "AVOID_PORTS", "BinaryMissing", "ConnectionClosed", "Proc", "ProcExited", "ProcGroup", "Push",
     "ReplyError", "ReplyTimeout", "RespConn", "RespProtocolError", "Store", "WaitTimeout",
     "current_group", "encode_command", "frame_end", "free_port", "group_scope", "keep_tmp",
-    "live_procs", "new_tmp_dir", "new_tmp_dir_in", "parse_reply", "redis_server_path",
+    "live_procs", "load_sibling", "new_tmp_dir", "new_tmp_dir_in", "parse_reply", "redis_server_path",
     "require_binary", "resolve_store_binary", "run_tmp_root", "split_aggregate", "start_store",
     "target_kind", "tmp_is_kept", "vigil_bin_dir", "vigil_binary", "wait_until",
 ]

@@ -136,7 +136,10 @@ static const struct req_case req_valid[] = {
     {S("SET ab\"c d\"e\"f\" x\n"), "ERR:Protocol error: unbalanced quotes in request"},
     {S("SET ab\"c d\" x\n"), "[SET|abc d|x]"},
     {S("SET \"q\"\t'r'\n"), "[SET|q|r]"},
-    {S("SET a\0b c\n"), "[SET|a]"},
+    /* A NUL is a byte of its argument, never an end of line: "AUTH pw\0zz" must not read as
+     * "AUTH pw" (Redis does not truncate either: it finds no end of line and waits). */
+    {S("SET a\0b c\n"), "[SET|a\\x00b|c]"},
+    {S("AUTH pw\0zz\r\n"), "[AUTH|pw\\x00zz]"},
     {S("PING\r\n*1\r\n$4\r\nPING\r\n"), "[PING][PING]"},
     {S("*1\r\n$4\r\nPING\r\nECHO \"x\"\r\n"), "[PING][ECHO|x]"},
 };
@@ -428,5 +431,53 @@ Test(resp_request, argv_is_reused_between_commands)
         if (!first) first = argv;
         cr_assert_eq(argv, first);
     }
+    resp_request_free(&r);
+}
+
+static const char *parse_unauthenticated(const char *in, size_t len)
+{
+    struct resp_request r;
+    resp_request_init(&r, NULL);
+    resp_request_set_unauthenticated(&r, true);
+    size_t consumed, argc;
+    struct resp_arg *argv;
+    int rc = resp_request_parse(&r, in, len, &consumed, &argc, &argv);
+    static char out[128];
+    snprintf(out, sizeof out, "%s",
+             rc == RESP_ERR  ? resp_request_error(&r)
+             : rc == RESP_OK ? "OK"
+                             : "INCOMPLETE");
+    resp_request_free(&r);
+    return out;
+}
+
+Test(resp_request, unauthenticated_counts_and_lengths_are_capped_with_redis_words)
+{
+    cr_assert_str_eq(parse_unauthenticated(S("*10\r\n")), "INCOMPLETE");
+    cr_assert_str_eq(parse_unauthenticated(S("*11\r\n")),
+                     "Protocol error: unauthenticated multibulk length");
+    cr_assert_str_eq(parse_unauthenticated(S("*100\r\n")),
+                     "Protocol error: unauthenticated multibulk length");
+    /* Past the general limit too: the unauthenticated message wins, as Redis. */
+    cr_assert_str_eq(parse_unauthenticated(S("*2000000\r\n")),
+                     "Protocol error: unauthenticated multibulk length");
+    cr_assert_str_eq(parse_unauthenticated(S("*1\r\n$16384\r\n")), "INCOMPLETE");
+    cr_assert_str_eq(parse_unauthenticated(S("*1\r\n$16385\r\n")),
+                     "Protocol error: unauthenticated bulk length");
+    cr_assert_str_eq(parse_unauthenticated(S("*1\r\n$100000\r\n")),
+                     "Protocol error: unauthenticated bulk length");
+    /* Past proto-max-bulk-len: the general message, as Redis. */
+    cr_assert_str_eq(parse_unauthenticated(S("*1\r\n$99999999999\r\n")),
+                     "Protocol error: invalid bulk length");
+    cr_assert_str_eq(parse_unauthenticated(S("*2\r\n$4\r\nAUTH\r\n$2\r\npw\r\n")), "OK");
+    /* Once authenticated the usual limits apply. */
+    struct resp_request r;
+    resp_request_init(&r, NULL);
+    resp_request_set_unauthenticated(&r, true);
+    resp_request_set_unauthenticated(&r, false);
+    size_t consumed, argc;
+    struct resp_arg *argv;
+    cr_assert_eq(resp_request_parse(&r, S("*100\r\n$100000\r\n"), &consumed, &argc, &argv),
+                 RESP_INCOMPLETE);
     resp_request_free(&r);
 }

@@ -115,3 +115,15 @@ Test(buf, append_printf_consume_compact)
     cr_assert_str_eq(b.data, "abc");
     buf_free(&b);
 }
+
+Test(util, secret_equal_compares_length_and_every_byte)
+{
+    cr_assert(util_secret_equal("token", 5, "token", 5));
+    cr_assert_not(util_secret_equal("token", 5, "token2", 6));
+    cr_assert_not(util_secret_equal("", 0, "token", 5));
+    cr_assert(util_secret_equal("", 0, "", 0));
+    /* A NUL byte is data, not an end: "pw\0zz" is not the password "pw". */
+    cr_assert_not(util_secret_equal("pw", 2, "pw\0zz", 5));
+    cr_assert_not(util_secret_equal("pw\0zz", 5, "pw\0zy", 5));
+    cr_assert(util_secret_equal("pw\0zz", 5, "pw\0zz", 5));
+}

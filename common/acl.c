@@ -558,6 +558,7 @@ int acl_users_deluser(struct acl_users *t, const char *name)
 
 const char *acl_user_name(const struct acl_user *u) { return u->name; }
 bool acl_user_is_enabled(const struct acl_user *u) { return u->enabled; }
+bool acl_user_has_nopass(const struct acl_user *u) { return u->nopass; }
 
 /* Same length (always 64 here) and every byte compared, whatever the first difference. */
 static bool hex_equal(const char *a, const char *b)

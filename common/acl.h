@@ -80,6 +80,7 @@ uint64_t acl_users_version(const struct acl_users *u);
 
 const char *acl_user_name(const struct acl_user *user);
 bool acl_user_is_enabled(const struct acl_user *user);
+bool acl_user_has_nopass(const struct acl_user *user);
 /* Enabled and (nopass or one of its passwords is pass); constant time per stored password. */
 bool acl_user_password_ok(const struct acl_user *user, const char *pass, size_t len);
 

@@ -265,13 +265,15 @@ static void seed_rng(struct rng *r)
 
 static void start_server(struct app *app, const char *argv0)
 {
-    char err[256], exe[4096];
+    char err[512], exe[4096], users_path[4200];
+    snprintf(users_path, sizeof(users_path), "%s/sentinel-users.acl", app->cfg.dir);
     ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
     exe[n > 0 ? n : 0] = '\0';
     struct server_config sc = {
         .bind = app->cfg.bind,
         .port = (int)app->cfg.port,
         .requirepass = app->cfg.requirepass,
+        .users_path = users_path,
         .protected_mode = app->cfg.protected_mode,
         .maxclients = (int)app->cfg.maxclients,
         .config_file = app->config_path ? app->config_path : "",
@@ -279,7 +281,8 @@ static void start_server(struct app *app, const char *argv0)
     };
     app->srv = server_create(app->loop, &sc, err, sizeof(err));
     if (app->srv == NULL) {
-        fprintf(stderr, "cannot listen on %s:%lld: %s\n", app->cfg.bind, app->cfg.port, err);
+        fprintf(stderr, "cannot start the server on %s:%lld: %s\n", app->cfg.bind, app->cfg.port,
+                err);
         exit(1);
     }
 }

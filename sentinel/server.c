@@ -30,10 +30,7 @@ static void client_mark_dirty(struct client *c)
     c->srv->dirty = c;
 }
 
-static bool client_auth_required(const struct client *c)
-{
-    return c->srv->requirepass && !c->is_authed;
-}
+static bool client_auth_required(const struct client *c) { return !c->is_authed; }
 
 /* After every reply write: enforce the output limit and schedule the write. A client that has
  * not authenticated gets the guard's small bound, so it cannot pin memory by not reading. */
@@ -124,12 +121,6 @@ void reply_wrong_arity(struct client *c, const char *name)
 void reply_unknown_subcommand(struct client *c, const char *sub, const char *cmd_upper)
 {
     reply_errorf(c, "ERR unknown subcommand '%.128s'. Try %s HELP.", sub, cmd_upper);
-}
-
-bool server_password_ok(const struct server *srv, const char *pass, size_t pass_len)
-{
-    const char *want = srv->requirepass ? srv->requirepass : "";
-    return util_secret_equal(want, strlen(want), pass, pass_len);
 }
 
 /* ---- pub/sub -------------------------------------------------------------------------------- */
@@ -334,10 +325,11 @@ static void dispatch(struct client *c, const struct cmd_args *a)
         reply_wrong_arity(c, d->name);
         return;
     }
-    if (srv->requirepass && !c->is_authed && !(d->flags & CMD_NOAUTH)) {
+    if (!c->is_authed && !(d->flags & CMD_NOAUTH)) {
         reply_error(c, "NOAUTH Authentication required.");
         return;
     }
+    if (server_acl_check(c, d, a) != 0) return;
     if (c->proto < 3 && client_is_subscribed(c) && !(d->flags & CMD_PUBSUB)) {
         char lname[64];
         lower_copy(lname, sizeof(lname), a->argv[0]);
@@ -433,7 +425,8 @@ static void client_create(struct server *srv, int fd, const char *ip, int port)
     c->fd = fd;
     c->id = ++srv->next_client_id;
     c->proto = 2;
-    c->is_authed = srv->requirepass == NULL;
+    c->is_authed = server_acl_default_nopass(srv);
+    snprintf(c->user, sizeof(c->user), "default");
     net_format_addr(c->addr, sizeof(c->addr), ip, port);
     char lip[NET_IP_STRLEN] = "";
     int lport = 0;
@@ -469,7 +462,8 @@ static void on_accept(struct loop *l, int fd, void *data, int mask)
             srv->rejected_connections++;
             continue;
         }
-        if (guard_protected_mode_refuses(srv->protected_mode, srv->requirepass != NULL, ip)) {
+        if (guard_protected_mode_refuses(srv->protected_mode, !server_acl_default_nopass(srv),
+                                         ip)) {
             guard_send_denied(cfd);
             close(cfd);
             srv->rejected_connections++;
@@ -501,8 +495,10 @@ struct server *server_create(struct loop *l, const struct server_config *cfg, ch
     util_random_hex(srv->run_id, 40);
     srv->run_id[40] = '\0';
     srv->start_wall_ms = clock_wall_ms();
-    if (loop_watch(l, lfd, LOOP_READABLE, on_accept, srv) != 0) {
-        snprintf(err, errlen, "cannot watch the listening socket");
+    int acl_rc = server_acl_init(srv, cfg->users_path, cfg->requirepass, err, errlen);
+    if (acl_rc != 0 || loop_watch(l, lfd, LOOP_READABLE, on_accept, srv) != 0) {
+        if (acl_rc == 0) snprintf(err, errlen, "cannot watch the listening socket");
+        server_acl_free(srv);
         close(lfd);
         free(srv->bind);
         free(srv->requirepass);
@@ -528,6 +524,7 @@ void server_destroy(struct server *srv)
     while (srv->clients) client_close(srv->clients);
     loop_unwatch(srv->loop, srv->lfd, LOOP_READABLE);
     close(srv->lfd);
+    server_acl_free(srv);
     free(srv->bind);
     free(srv->requirepass);
     free(srv->config_file);
@@ -544,11 +541,11 @@ void client_describe(const struct client *c, struct buf *out)
     buf_printf(out,
                "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=N db=0 sub=%zu "
                "psub=%zu ssub=0 multi=-1 qbuf=%zu qbuf-free=%zu argv-mem=0 multi-mem=0 rbs=%zu "
-               "rbp=0 obl=0 oll=0 omem=%zu tot-mem=%zu events=r%s cmd=%s user=default "
+               "rbp=0 obl=0 oll=0 omem=%zu tot-mem=%zu events=r%s cmd=%s user=%s "
                "redir=-1 resp=%d\n",
                (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
                (long long)((now - c->ctime_ms) / 1000), (long long)((now - c->last_ms) / 1000),
                c->n_channels, c->n_patterns, buf_unread_len(&c->qbuf), c->qbuf.cap - c->qbuf.len,
                c->reply.cap, buf_unread_len(&c->reply), c->qbuf.cap + c->reply.cap,
-               c->is_writing ? "w" : "", c->last_cmd[0] ? c->last_cmd : "NULL", c->proto);
+               c->is_writing ? "w" : "", c->last_cmd[0] ? c->last_cmd : "NULL", c->user, c->proto);
 }

@@ -35,6 +35,7 @@ struct server_config {
     const char *bind;
     int port;
     const char *requirepass; /* NULL: no AUTH needed */
+    const char *users_path;  /* ACL users file (server_acl.c); NULL: users are not kept */
     bool protected_mode;     /* without requirepass, loopback clients only (common/guard.h) */
     int maxclients;
     const char *config_file; /* for INFO */

@@ -89,16 +89,11 @@ static void cmd_shutdown(struct client *c, const struct cmd_args *a)
 static int check_credentials(struct client *c, const char *user, size_t user_len, const char *pass,
                              size_t pass_len)
 {
-    if (user && (user_len != 7 || memcmp(user, "default", 7) != 0)) { /* case matters */
-        reply_error(c, "WRONGPASS invalid username-password pair or user is disabled.");
-        return -1;
+    if (user == NULL) {
+        user = "default";
+        user_len = 7;
     }
-    if (c->srv->requirepass && !server_password_ok(c->srv, pass, pass_len)) {
-        reply_error(c, "WRONGPASS invalid username-password pair or user is disabled.");
-        return -1;
-    }
-    c->is_authed = true;
-    return 0;
+    return server_acl_authenticate(c, user, user_len, pass, pass_len);
 }
 
 static void cmd_auth(struct client *c, const struct cmd_args *a)
@@ -107,7 +102,7 @@ static void cmd_auth(struct client *c, const struct cmd_args *a)
         reply_error(c, "ERR syntax error");
         return;
     }
-    if (a->argc == 2 && c->srv->requirepass == NULL) {
+    if (a->argc == 2 && server_acl_default_nopass(c->srv)) {
         reply_error(c, "ERR AUTH <password> called without any password configured for the "
                        "default user. Are you sure your configuration is correct?");
         return;
@@ -372,37 +367,6 @@ static void cmd_info(struct client *c, const struct cmd_args *a)
     }
     reply_bulk(c, b.data ? b.data : "", b.len);
     buf_free(&b);
-}
-
-/* ---- ACL ------------------------------------------------------------------------------------ */
-
-static void acl_whoami(struct client *c, const struct cmd_args *a)
-{
-    UNUSED(a);
-    reply_bulk_str(c, "default");
-}
-
-static void acl_users(struct client *c, const struct cmd_args *a)
-{
-    UNUSED(a);
-    reply_array(c, 1);
-    reply_bulk_str(c, "default");
-}
-
-static const struct cmd_def acl_subs[] = {
-    {"whoami", 2, 0, acl_whoami},
-    {"users", 2, 0, acl_users},
-};
-
-size_t server_acl_subcommands(const struct cmd_def **out)
-{
-    *out = acl_subs;
-    return ARRAY_LEN(acl_subs);
-}
-
-static void cmd_acl(struct client *c, const struct cmd_args *a)
-{
-    server_run_subcommand(c, a, "acl", acl_subs, ARRAY_LEN(acl_subs));
 }
 
 /* ---- the table ------------------------------------------------------------------------------ */

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/acl.h"
 #include "common/util.h"
 #include "sentinel/server_int.h"
 
@@ -180,6 +181,20 @@ static const struct cmd_meta metas[] = {
     {"acl", 0, A_SLOW, 0, "6.0.0", "server", "Per subcommand", "Users and permissions"},
     {"acl|whoami", CONN, A_SLOW, 0, "6.0.0", "server", "O(1)", "The user of this connection"},
     {"acl|users", ADM, A_ADM, 0, "6.0.0", "server", "O(N), N the users", "Names of the users"},
+    {"acl|setuser", ADM, A_ADM, 0, "6.0.0", "server", "O(N), N the rules",
+     "Create a user or change its rules"},
+    {"acl|getuser", ADM, A_ADM, 0, "6.0.0", "server", "O(N), N the user's rules",
+     "A user's flags, passwords, commands, keys, channels and selectors"},
+    {"acl|deluser", ADM, A_ADM, 0, "6.0.0", "server", "O(1) per user", "Remove users"},
+    {"acl|list", ADM, A_ADM, 0, "6.0.0", "server", "O(N), N the users", "Every user as rules"},
+    {"acl|cat", CONN, A_SLOW, 0, "6.0.0", "server", "O(1)", "Command categories and members"},
+    {"acl|genpass", CONN, A_SLOW, 0, "6.0.0", "server", "O(1)", "A random password in hex"},
+    {"acl|log", ADM, A_ADM, 0, "6.0.0", "server", "O(N), N the entries shown",
+     "Recent refusals of commands, channels and logins"},
+    {"acl|dryrun", ADM, A_ADM, 0, "7.0.0", "server", "O(1)", "Whether a user could run a command"},
+    {"acl|save", ADM, A_ADM, 0, "6.0.0", "server", "O(N), N the users", "Write the users file"},
+    {"acl|load", ADM, A_ADM, 0, "6.0.0", "server", "O(N), N the users", "Read the users file"},
+    {"acl|help", F_LOADING | F_STALE, A_SLOW, 0, "6.0.0", "server", "O(1)", "What ACL can do"},
 };
 
 static const struct cmd_meta *meta_find(const char *full)
@@ -478,6 +493,65 @@ void cmd_command(struct client *c, const struct cmd_args *a)
         info_all(c);
     else
         server_run_subcommand(c, a, "command", command_subs, ARRAY_LEN(command_subs));
+}
+
+/* ---- the ACL catalog ---------------------------------------------------------------------- */
+
+/* Built once from the dispatch tables (entries of a container follow it) with the categories
+ * of the rows above. Static storage: the tables never change while the process runs. */
+#define CATALOG_MAX 128
+static struct acl_command catalog_cmds[CATALOG_MAX];
+static char catalog_names[CATALOG_MAX][64];
+static struct acl_catalog catalog;
+
+static uint32_t acl_bits_of(const char *full)
+{
+    const struct cmd_meta *m = meta_find(full);
+    uint32_t bits = 0;
+    for (size_t i = 0; m && i < ARRAY_LEN(acl_words); i++)
+        if ((m->acl >> i) & 1u) bits |= 1u << acl_category_find(acl_words[i]);
+    return bits;
+}
+
+static void catalog_add(const char *full, int parent)
+{
+    ASSERT(catalog.n < CATALOG_MAX);
+    snprintf(catalog_names[catalog.n], sizeof(catalog_names[0]), "%s", full);
+    catalog_cmds[catalog.n] =
+        (struct acl_command){catalog_names[catalog.n], parent, acl_bits_of(full)};
+    catalog.n++;
+}
+
+const struct acl_catalog *server_command_catalog(void)
+{
+    if (catalog.n > 0) return &catalog;
+    catalog.cmds = catalog_cmds;
+    for (size_t i = 0; i < server_cmd_count(); i++) {
+        const struct cmd_def *d = server_cmd_at(i), *subs;
+        if (!is_listed(d)) continue;
+        int parent = (int)catalog.n;
+        catalog_add(d->name, -1);
+        size_t ns = subs_of(d, &subs);
+        for (size_t k = 0; k < ns; k++) {
+            char full[96];
+            snprintf(full, sizeof(full), "%s|%s", d->name, subs[k].name);
+            catalog_add(full, parent);
+        }
+    }
+    return &catalog;
+}
+
+long server_command_catalog_index(const char *top, const char *sub)
+{
+    const struct acl_catalog *cat = server_command_catalog();
+    char full[160];
+    if (sub)
+        snprintf(full, sizeof(full), "%s|%s", top, sub);
+    else
+        snprintf(full, sizeof(full), "%s", top);
+    for (size_t i = 0; i < cat->n; i++)
+        if (strcasecmp(cat->cmds[i].name, full) == 0) return (long)i;
+    return -1;
 }
 
 int server_command_check(char *err, size_t errlen)

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/acl.h"
 #include "common/buf.h"
 #include "common/net.h"
 #include "common/resp.h"
@@ -29,6 +30,7 @@ struct client {
     struct buf reply;
     int proto; /* 2 or 3 */
     bool is_authed;
+    char user[ACL_USERNAME_MAX + 1]; /* the ACL user this connection runs as */
     bool is_closed;
     bool close_after_reply;
     bool is_writing;
@@ -50,6 +52,7 @@ struct server {
     int port;
     char *bind;
     char *requirepass;
+    struct server_acl *acl; /* server_acl.c */
     bool protected_mode;
     int maxclients;
     char *config_file;
@@ -105,7 +108,18 @@ size_t server_sentinel_subcommands(const struct cmd_def **out);
 /* server_client.c */
 void cmd_client(struct client *c, const struct cmd_args *a);
 size_t server_client_subcommands(const struct cmd_def **out);
-/* server_cmd.c */
+/* server_acl.c: ACL users, their file, the permission check and ACL LOG. */
+int server_acl_init(struct server *srv, const char *users_path, const char *requirepass, char *err,
+                    size_t errlen);
+void server_acl_free(struct server *srv);
+/* "default" is on and needs no password: new connections start logged in. */
+bool server_acl_default_nopass(const struct server *srv);
+/* AUTH / HELLO AUTH: 0 (c now runs as that user), or -1 after replying WRONGPASS. */
+int server_acl_authenticate(struct client *c, const char *user, size_t ulen, const char *pass,
+                            size_t plen);
+/* 0 if c's user may run this, else -1 after replying NOPERM (and logging the refusal). */
+int server_acl_check(struct client *c, const struct cmd_def *d, const struct cmd_args *a);
+void cmd_acl(struct client *c, const struct cmd_args *a);
 size_t server_acl_subcommands(const struct cmd_def **out);
 /* server_command.c: COMMAND, described from its own table of flags, categories and docs. */
 void cmd_command(struct client *c, const struct cmd_args *a);
@@ -113,6 +127,10 @@ size_t server_command_subcommands(const struct cmd_def **out);
 /* 0 if every dispatched command and subcommand has a COMMAND row and every row dispatches;
  * else -1 with the first mismatch in err (a unit test holds this). */
 int server_command_check(char *err, size_t errlen);
+/* Every listed command and subcommand with its ACL categories (static, built on first use). */
+const struct acl_catalog *server_command_catalog(void);
+/* Catalog index of "top" or "top|sub", or -1. */
+long server_command_catalog_index(const char *top, const char *sub);
 /* Find argv[1] in subs, check its arity ("<parent>|<sub>" in the error), run it; unknown
  * subcommands get "Try <PARENT> HELP.". */
 void server_run_subcommand(struct client *c, const struct cmd_args *a, const char *parent,
@@ -143,6 +161,5 @@ void client_close(struct client *c);
 void client_describe(const struct client *c, struct buf *out);
 /* Constant-time comparison of a password (pass_len bytes, may hold NULs) with the configured one.
  */
-bool server_password_ok(const struct server *srv, const char *pass, size_t pass_len);
 
 #endif

@@ -236,6 +236,8 @@ static void fill_request(struct http_conn *hc)
     MHD_get_connection_values(hc->mhd, MHD_GET_ARGUMENT_KIND, collect_arg, req);
     req->authorization = MHD_lookup_connection_value(hc->mhd, MHD_HEADER_KIND, "Authorization");
     req->last_event_id = MHD_lookup_connection_value(hc->mhd, MHD_HEADER_KIND, "Last-Event-ID");
+    req->origin = MHD_lookup_connection_value(hc->mhd, MHD_HEADER_KIND, "Origin");
+    req->content_type = MHD_lookup_connection_value(hc->mhd, MHD_HEADER_KIND, "Content-Type");
     req->body = hc->body.data ? hc->body.data : "";
     req->body_len = hc->body.len;
     req->body_too_large = hc->body_too_large;

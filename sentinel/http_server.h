@@ -52,6 +52,8 @@ struct http_request {
     bool has_too_many_args;
     const char *authorization; /* header value or NULL */
     const char *last_event_id; /* header value or NULL */
+    const char *origin;        /* header value or NULL (browsers send it cross-origin) */
+    const char *content_type;  /* header value or NULL */
     const char *body;
     size_t body_len;
     bool body_too_large;

@@ -493,7 +493,8 @@ struct http_api *http_api_create(struct loop *l, struct sentinel *core,
         return NULL;
     }
     if (listen_port >= 0) {
-        a->srv = http_server_start(l, bind, listen_port, http_routes_handle, a, err, errlen);
+        a->srv = http_server_start(l, bind, listen_port, cfg->request_timeout_ms,
+                                   http_routes_handle, a, err, errlen);
         if (a->srv == NULL) {
             http_api_stop(a);
             return NULL;

@@ -1,6 +1,7 @@
 /* discovery: how a sentinel learns its world and tells others (spec 2.5, 2.6, 5.7):
  * hello publishing (periodic and forced bursts), hello processing (new peers, address changes,
- * epoch and config-epoch adoption, the observer-side address switch), replica discovery from the
+ * epoch and config-epoch adoption, the observer-side address switch once verified: see
+ * "configuration updates" below and the README's threat model), replica discovery from the
  * master's INFO, and the master reset/switch that rebuilds a master record.
  * Hellos are processed from sentinel_tick() (queued by observe.c), so every decision made here
  * happens inside a tick. Safety: epochs and config epochs are only ever raised, and an epoch is

@@ -28,8 +28,9 @@ struct http_guard_conn {
     bool is_pending;
     bool is_closing; /* shut down by the guard, waiting for the server's close */
     int64_t pending_since_ms;
-    uint64_t pending_run;                /* the guard's run count when it became pending */
-    struct http_guard_conn *prev, *next; /* the pending FIFO, while is_pending */
+    uint64_t pending_run;                        /* the guard's run count when it became pending */
+    struct http_guard_conn *prev, *next;         /* the pending FIFO, while is_pending */
+    struct http_guard_conn *all_prev, *all_next; /* every open record */
 };
 
 #define ADDR_SLOTS 512 /* > 2 x HTTP_MAX_CONNECTIONS: the open-addressing table stays sparse */
@@ -45,6 +46,7 @@ struct http_guard {
     void (*kick)(void *ctx);
     void *kick_ctx;
     struct http_guard_conn *head, *tail; /* pending, oldest first */
+    struct http_guard_conn *all;         /* every record, pending or not */
     size_t n_pending;
     uint64_t timer;
     uint64_t runs; /* http_guard_after_run calls */
@@ -168,8 +170,9 @@ void http_guard_destroy(struct http_guard *g)
 {
     if (g == NULL) return;
     if (g->timer) loop_timer_cancel(g->loop, g->timer);
-    /* Records still open belong to connections the server is closing; it reports them to
-     * http_guard_on_close before destroying the guard, so none should be left. */
+    /* The server reports every close before destroying the guard; free any record it did not
+     * (the descriptors are the server's, already closed). */
+    while (g->all) http_guard_on_close(g, g->all);
     free(g);
 }
 
@@ -235,6 +238,9 @@ struct http_guard_conn *http_guard_on_open(struct http_guard *g, int fd,
     struct http_guard_conn *c = xcalloc(1, sizeof(*c));
     c->fd = fd;
     key_of(addr, &c->addr);
+    c->all_next = g->all;
+    if (g->all) g->all->all_prev = c;
+    g->all = c;
     fifo_append(g, c);
     arm_timer(g);
     return c;
@@ -256,6 +262,11 @@ void http_guard_on_close(struct http_guard *g, struct http_guard_conn *c)
 {
     if (c == NULL) return;
     fifo_remove(g, c);
+    if (c->all_prev)
+        c->all_prev->all_next = c->all_next;
+    else
+        g->all = c->all_next;
+    if (c->all_next) c->all_next->all_prev = c->all_prev;
     free(c);
 }
 

@@ -122,7 +122,8 @@ static struct instance *hello_peer(struct sentinel *s, struct instance *master,
  * sender's server. So a new address is taken only
  *   1. from a hello naming a sentinel we already knew at that address and that has answered
  *      our own connection there (a forger's invented sentinel never does); and
- *   2. once the new address, which must be a known replica of the group, has answered an INFO
+ *   2. once the new address, which must be a known replica of the group (or the address the
+ *      node we know as the master now replicates from), has answered an INFO
  *      asked after the hello with a replication history that continues the group's (its
  *      master_replid or master_replid2 is one we saw on the master or a replica), and with
  *      role:master unless the hello was also sent to our own port (below).
@@ -220,12 +221,25 @@ static void update_apply(struct sentinel *s, struct instance *master)
     core_force_hello(s, master);
 }
 
+/* The replica at the hello's new address; also a replica we did not know yet when the node we
+ * know as the master now replicates from that address (a sentinel that missed the failover). */
+static struct instance *update_candidate(struct sentinel *s, struct instance *master,
+                                         const struct hello *h)
+{
+    struct instance *cand = instance_find_replica(master, h->master_ip, h->master_port);
+    if (cand || master->role_reported != ROLE_SLAVE || master->slave_master_host == NULL ||
+        master->slave_master_port != h->master_port ||
+        strcasecmp(master->slave_master_host, h->master_ip) != 0)
+        return cand;
+    return core_new_replica(s, master, h->master_ip, h->master_port, true);
+}
+
 /* A trusted hello names a new address: ask it for INFO; the tick decides. */
 static void update_start(struct sentinel *s, struct instance *master, const struct hello *h,
                          bool is_direct)
 {
     struct config_update *u = &master->m->update;
-    struct instance *cand = instance_find_replica(master, h->master_ip, h->master_port);
+    struct instance *cand = update_candidate(s, master, h);
     if (cand == NULL) {
         update_reject(s, master, h->runid, h->master_ip, h->master_port, h->master_config_epoch,
                       "the new address is not a known replica of the group");

@@ -204,3 +204,30 @@ Test(config_update, a_newer_epoch_for_the_same_address_needs_a_trusted_hello)
     cr_assert_eq(M()->m->config_epoch, 9);
     cr_assert_str_eq(M()->host, "10.0.0.1");
 }
+
+Test(config_update, a_sentinel_that_missed_the_failover_follows_its_old_master_to_the_new_one)
+{
+    /* The node we know as the master was demoted and replicates from 10.0.0.9, a replica we
+     * never saw (it joined while we were away). */
+    char buf[512];
+    snprintf(buf, sizeof(buf),
+             "# Server\r\nrun_id:%040d\r\n# Replication\r\nrole:slave\r\nmaster_host:10.0.0.9\r\n"
+             "master_port:6379\r\nmaster_link_status:up\r\nslave_repl_offset:300\r\n"
+             "master_replid:%s\r\nmaster_replid2:%s\r\n",
+             9, REPLID_NEW, NO_REPLID);
+    F.now += 5;
+    fake_reply_info(S, M()->id, buf);
+    direct_hello("10.0.0.11,26379," FAKE_PEER_A ",2,mymaster,10.0.0.9,6379,2");
+    struct instance *cand = instance_find_replica(M(), "10.0.0.9", 6379);
+    cr_assert_not_null(cand, "the address the master replicates from is now a known replica");
+    fake_link_all(&F, S);
+    fake_run_for(&F, S, 50, FAKE_ALL_ALIVE);
+    snprintf(buf, sizeof(buf),
+             "# Server\r\nrun_id:%040d\r\n# Replication\r\nrole:master\r\nconnected_slaves:1\r\n"
+             "master_replid:%s\r\nmaster_replid2:%s\r\n",
+             7, REPLID_NEW, REPLID_OLD);
+    fake_reply_info(S, cand->id, buf);
+    sentinel_tick(S, F.now);
+    cr_assert_str_eq(M()->host, "10.0.0.9");
+    cr_assert_eq(M()->m->config_epoch, 2);
+}

@@ -476,6 +476,10 @@ struct http_api *http_api_create(struct loop *l, struct sentinel *core,
     a->core = core;
     a->token = dup_secret(cfg->token);
     a->read_token = dup_secret(cfg->read_token);
+    a->n_allowed_origins = cfg->allowed_origins.count;
+    if (a->n_allowed_origins) a->allowed_origins = xcalloc(a->n_allowed_origins, sizeof(char *));
+    for (size_t i = 0; i < a->n_allowed_origins; i++)
+        a->allowed_origins[i] = xstrdup(cfg->allowed_origins.items[i]);
     const char *bind = cfg->bind && cfg->bind[0] ? cfg->bind : "127.0.0.1";
     a->is_loopback = is_loopback(bind);
     a->next_seq = 1;
@@ -489,7 +493,8 @@ struct http_api *http_api_create(struct loop *l, struct sentinel *core,
         return NULL;
     }
     if (listen_port >= 0) {
-        a->srv = http_server_start(l, bind, listen_port, http_routes_handle, a, err, errlen);
+        a->srv = http_server_start(l, bind, listen_port, cfg->request_timeout_ms,
+                                   http_routes_handle, a, err, errlen);
         if (a->srv == NULL) {
             http_api_stop(a);
             return NULL;
@@ -529,6 +534,8 @@ void http_api_stop(struct http_api *a)
     for (size_t i = 0; i < HTTP_MAX_GROUPS; i++) cJSON_Delete(a->groups[i].offsets);
     free(a->token);
     free(a->read_token);
+    for (size_t i = 0; i < a->n_allowed_origins; i++) free(a->allowed_origins[i]);
+    free(a->allowed_origins);
     free(a);
 }
 

@@ -15,7 +15,9 @@
  * The listener is started only when http.port != 0; webhooks and the history always run.
  * Security: POSTs need the bearer `token`; GETs need `read-token` (or `token`) when it is set,
  * except /healthz and /readyz. Tokens are compared in constant time. Without a token, POSTs are
- * refused unless the API is bound to a loopback address.
+ * refused unless the API is bound to a loopback address. Against browsers (CSRF): a request with
+ * an Origin header not in http.allowed-origins gets 403, a POST not declared application/json
+ * 415. Against slow clients: http.request-timeout and pending-connection caps (http_guard.h).
  */
 #ifndef VIGIL_SENTINEL_HTTP_API_H
 #define VIGIL_SENTINEL_HTTP_API_H

@@ -126,6 +126,8 @@ struct http_api {
     char *token;
     char *read_token;
     bool is_loopback;
+    char **allowed_origins; /* owned copies of http.allowed-origins */
+    size_t n_allowed_origins;
     struct history *history;
     struct webhook_mgr *hooks;
     uint64_t housekeeping_timer;

@@ -1,8 +1,9 @@
 /* http_routes: the endpoints of the HTTP API (schemas and codes in HTTP_API.md).
  *
- * Every request goes through the same gate, in this order: route (404 unknown path), method
- * (405 with Allow), token (401), query arguments (400: unknown, repeated past the limit, or
- * malformed), master name (404), body for POSTs (413 over 64 KB, 400 malformed JSON, not an
+ * Every request goes through the same gate, in this order: Origin (403 unless allow-listed),
+ * route (404 unknown path), method (405 with Allow), token (401), query arguments (400:
+ * unknown, repeated past the limit, or malformed), Content-Type of POSTs (415 unless
+ * application/json), master name (404), body for POSTs (413 over 64 KB, 400 malformed JSON, not an
  * object, unknown fields or wrong types); then the handler. Errors are always
  * {"error": "<code>", "reason": "<human text>"}. Handlers run on the loop thread between
  * ticks, read the core, and change it only through its public functions. */
@@ -555,6 +556,38 @@ static bool authorized(struct ctx *c, const struct route *r, bool is_post)
     return false;
 }
 
+/* A browser sends Origin with every cross-origin request (and with same-origin POSTs): only
+ * the operator's allow-list gets through, so a web page cannot drive the API (CSRF, DNS
+ * rebinding). Clients that are not browsers send no Origin. */
+static bool origin_allowed(struct ctx *c)
+{
+    const char *origin = c->req->origin;
+    if (origin == NULL) return true;
+    for (size_t i = 0; i < c->a->n_allowed_origins; i++)
+        if (strcmp(origin, c->a->allowed_origins[i]) == 0) return true;
+    http_reply_error(c->resp, 403, "forbidden",
+                     "cross-origin request refused: the Origin is not in http.allowed-origins");
+    return false;
+}
+
+/* POST bodies must be declared JSON: a page can send text/plain, form data or no type without
+ * a CORS preflight, but not application/json. Parameters (charset) are allowed. */
+static bool content_type_ok(struct ctx *c)
+{
+    static const char want[] = "application/json";
+    const char *ct = c->req->content_type;
+    size_t n = sizeof(want) - 1;
+    if (ct) {
+        while (*ct == ' ' || *ct == '\t') ct++;
+        if (strncasecmp(ct, want, n) == 0 &&
+            (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ' || ct[n] == '\t'))
+            return true;
+    }
+    http_reply_error(c->resp, 415, "unsupported_media_type",
+                     "a POST needs the header Content-Type: application/json");
+    return false;
+}
+
 static bool args_ok(struct ctx *c, const struct route *r)
 {
     if (c->req->has_too_many_args) {
@@ -575,6 +608,7 @@ static bool args_ok(struct ctx *c, const struct route *r)
 static void dispatch(struct ctx *c)
 {
     char star[1024] = "";
+    if (!origin_allowed(c)) return;
     const struct route *r = match(c->req->path, star, sizeof(star));
     if (r == NULL) {
         http_reply_error(c->resp, 404, "not_found", "no such endpoint");
@@ -588,6 +622,7 @@ static void dispatch(struct ctx *c)
         return;
     }
     if (!authorized(c, r, mb == M_POST) || !args_ok(c, r)) return;
+    if (mb == M_POST && !content_type_ok(c)) return;
     if (strncmp(r->pattern, "v1/masters/*", 12) == 0) {
         c->m = sentinel_master_by_name(c->a->core, star);
         if (c->m == NULL) {

@@ -5,7 +5,10 @@
  * after a wake (a zero-delay timer, so MHD_run is never re-entered from inside a callback).
  * Connection records (`struct http_conn`) live from the first access-handler call to the
  * later of "request completed" and "stream response freed" (a stream connection holds two
- * references), so neither MHD callback can see a freed record. */
+ * references), so neither MHD callback can see a freed record.
+ * Slow clients: every TCP connection also has an http_guard record (MHD's socket context,
+ * from NOTIFY_CONNECTION STARTED to CLOSED) that enforces the request deadline and the
+ * pending-connection caps; MHD's own timeout is only an idle timeout. */
 #include "sentinel/http_server.h"
 
 #include <arpa/inet.h>
@@ -20,6 +23,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "sentinel/http_guard.h"
 
 #define HTTP_PATH_MAX 1024
 #define HTTP_STREAM_BLOCK 4096
@@ -53,6 +57,7 @@ struct http_server {
     http_handler_fn handler;
     void *ctx;
     struct http_conn *conns;
+    struct http_guard *guard;
 };
 
 void http_response_init(struct http_response *r)
@@ -105,6 +110,7 @@ static void run_mhd(struct http_server *h)
 {
     if (h->d == NULL) return;
     MHD_run(h->d);
+    http_guard_after_run(h->guard);
     arm_timer(h);
 }
 
@@ -120,6 +126,35 @@ static void kick(struct http_server *h)
 {
     if (h->kick_timer == 0 && !h->is_stopping)
         h->kick_timer = loop_timer_add(h->loop, 0, on_mhd_timer, h);
+}
+
+static void kick_cb(void *h) { kick(h); }
+
+/* ---- the guard's view of connections ------------------------------------------------------------
+ */
+
+static struct http_guard_conn *guard_conn_of(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    struct http_server *h = cls;
+    if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        http_guard_on_close(h->guard, *socket_context);
+        *socket_context = NULL;
+        return;
+    }
+    const union MHD_ConnectionInfo *fd =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    const union MHD_ConnectionInfo *ad =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (fd == NULL) return;
+    *socket_context = http_guard_on_open(h->guard, fd->connect_fd, ad ? ad->client_addr : NULL);
 }
 
 /* ---- connection records ------------------------------------------------------------------------
@@ -159,9 +194,10 @@ static void conn_unref(struct http_conn *hc)
 static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    UNUSED(cls);
-    UNUSED(c);
-    UNUSED(toe);
+    struct http_server *h = cls;
+    /* Keep-alive: the next request gets its own deadline, counted from now. */
+    if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK && !h->is_stopping)
+        http_guard_request_done(h->guard, guard_conn_of(c));
     struct http_conn *hc = *req_cls;
     if (hc == NULL) return;
     *req_cls = NULL;
@@ -236,6 +272,8 @@ static void fill_request(struct http_conn *hc)
     MHD_get_connection_values(hc->mhd, MHD_GET_ARGUMENT_KIND, collect_arg, req);
     req->authorization = MHD_lookup_connection_value(hc->mhd, MHD_HEADER_KIND, "Authorization");
     req->last_event_id = MHD_lookup_connection_value(hc->mhd, MHD_HEADER_KIND, "Last-Event-ID");
+    req->origin = MHD_lookup_connection_value(hc->mhd, MHD_HEADER_KIND, "Origin");
+    req->content_type = MHD_lookup_connection_value(hc->mhd, MHD_HEADER_KIND, "Content-Type");
     req->body = hc->body.data ? hc->body.data : "";
     req->body_len = hc->body.len;
     req->body_too_large = hc->body_too_large;
@@ -288,6 +326,7 @@ static enum MHD_Result dispatch(struct http_conn *hc)
     struct http_server *h = hc->h;
     struct http_response resp;
     http_response_init(&resp);
+    http_guard_request_read(h->guard, guard_conn_of(hc->mhd));
     fill_request(hc);
     if (h->is_stopping) {
         resp.kind = HTTP_RESP_BUFFER;
@@ -392,21 +431,26 @@ static struct MHD_Daemon *start_daemon(struct http_server *h, const char *bind, 
     struct MHD_Daemon *d = MHD_start_daemon(
         flags, (uint16_t)port, NULL, NULL, on_access, h, MHD_OPTION_SOCK_ADDR,
         (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNECTIONS,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNECTIONS_PER_ADDR,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_IDLE_TIMEOUT_S, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h, MHD_OPTION_END);
+        on_completed, h, MHD_OPTION_NOTIFY_CONNECTION, on_connection, h, MHD_OPTION_EXTERNAL_LOGGER,
+        on_mhd_log, h, MHD_OPTION_END);
     if (d == NULL) snprintf(err, errlen, "cannot listen on %s:%d", bind, port);
     return d;
 }
 
 struct http_server *http_server_start(struct loop *l, const char *bind, int port,
-                                      http_handler_fn handler, void *ctx, char *err, size_t errlen)
+                                      int64_t request_timeout_ms, http_handler_fn handler,
+                                      void *ctx, char *err, size_t errlen)
 {
     struct http_server *h = xcalloc(1, sizeof(*h));
     h->loop = l;
     h->handler = handler;
     h->ctx = ctx;
+    h->guard = http_guard_create(l, request_timeout_ms, kick_cb, h);
     h->d = start_daemon(h, bind, port, err, errlen);
     if (h->d == NULL) {
+        http_guard_destroy(h->guard);
         free(h);
         return NULL;
     }
@@ -417,6 +461,7 @@ struct http_server *http_server_start(struct loop *l, const char *bind, int port
     if (h->epfd < 0 || loop_watch(l, h->epfd, LOOP_READABLE, on_epoll_ready, h) != 0) {
         snprintf(err, errlen, "cannot watch the HTTP server's epoll descriptor");
         MHD_stop_daemon(h->d);
+        http_guard_destroy(h->guard);
         free(h);
         return NULL;
     }
@@ -436,9 +481,18 @@ void http_server_stop(struct http_server *h)
     loop_unwatch(h->loop, h->epfd, LOOP_READABLE);
     if (h->timer) loop_timer_cancel(h->loop, h->timer);
     if (h->kick_timer) loop_timer_cancel(h->loop, h->kick_timer);
-    MHD_stop_daemon(h->d);
+    MHD_stop_daemon(h->d); /* reports every connection closed to the guard */
     h->d = NULL;
+    http_guard_destroy(h->guard);
     free(h);
 }
 
 int http_server_port(const struct http_server *h) { return h->port; }
+
+void http_server_guard_stats(const struct http_server *h, uint64_t *closed_timeout,
+                             uint64_t *closed_evicted)
+{
+    struct http_guard_stats st = http_guard_stats(h->guard);
+    *closed_timeout = st.closed_timeout;
+    *closed_evicted = st.closed_evicted;
+}

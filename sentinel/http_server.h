@@ -16,9 +16,10 @@
  *           to end the stream.
  * Lifetimes: park_state is released with park_free and the stream context with stream_free
  * when the connection ends (client gone, server stopping); after that the route must forget
- * req->conn. Everything is bounded: HTTP_MAX_CONNECTIONS, HTTP_MAX_BODY (larger bodies are
- * read and dropped, and the request is marked body_too_large), HTTP_MAX_QUERY arguments.
- * Must not: call into the sentinel core (the routes do), or block.
+ * req->conn. Everything is bounded: HTTP_MAX_CONNECTIONS (HTTP_MAX_CONNECTIONS_PER_ADDR per
+ * client address), a deadline for each request's head and body (http_guard.h), HTTP_MAX_BODY
+ * (larger bodies are read and dropped, and the request is marked body_too_large), HTTP_MAX_QUERY
+ * arguments. Must not: call into the sentinel core (the routes do), or block.
  */
 #ifndef VIGIL_SENTINEL_HTTP_SERVER_H
 #define VIGIL_SENTINEL_HTTP_SERVER_H
@@ -34,6 +35,7 @@
 #define HTTP_MAX_BODY (64 * 1024)
 #define HTTP_MAX_QUERY 16
 #define HTTP_MAX_CONNECTIONS 256
+#define HTTP_MAX_CONNECTIONS_PER_ADDR 128 /* half the server for one client address */
 #define HTTP_IDLE_TIMEOUT_S 60
 
 struct http_server;
@@ -52,6 +54,8 @@ struct http_request {
     bool has_too_many_args;
     const char *authorization; /* header value or NULL */
     const char *last_event_id; /* header value or NULL */
+    const char *origin;        /* header value or NULL (browsers send it cross-origin) */
+    const char *content_type;  /* header value or NULL */
     const char *body;
     size_t body_len;
     bool body_too_large;
@@ -89,14 +93,20 @@ const char *http_request_header(const struct http_request *req, const char *name
 
 typedef void (*http_handler_fn)(void *ctx, struct http_request *req, struct http_response *resp);
 
-/* Listen on bind:port (port 0 = any free port) and serve from loop l. NULL with err on failure. */
+/* Listen on bind:port (port 0 = any free port) and serve from loop l; a request's head and body
+ * must arrive within request_timeout_ms (<= 0: the default, see http_guard.h). NULL with err on
+ * failure. */
 struct http_server *http_server_start(struct loop *l, const char *bind, int port,
-                                      http_handler_fn handler, void *ctx, char *err, size_t errlen);
+                                      int64_t request_timeout_ms, http_handler_fn handler,
+                                      void *ctx, char *err, size_t errlen);
 /* Resumes parked connections (their park_free runs), closes everything, frees h. */
 void http_server_stop(struct http_server *h);
 int http_server_port(const struct http_server *h);
 /* Resume a parked request or a stream waiting for data. Safe to call for a connection that is
  * not suspended (no-op). Never call it after the connection's park_free / stream_free ran. */
 void http_server_wake(struct http_conn *conn);
+/* Connections closed by the slow-client guard so far (http_guard.h). */
+void http_server_guard_stats(const struct http_server *h, uint64_t *closed_timeout,
+                             uint64_t *closed_evicted);
 
 #endif

@@ -66,13 +66,19 @@ int info_parse_replica_line(const char *val, size_t len, struct info_replica_ent
     return 0;
 }
 
+/* A 40-character alphanumeric id (run id, replication id) into dst; false if malformed. */
+static bool parse_id(const char *v, size_t len, char *dst)
+{
+    if (len != SENTINEL_RUNID_LEN) return false;
+    for (size_t i = 0; i < len; i++)
+        if (!isalnum((unsigned char)v[i])) return false;
+    copy_str(dst, SENTINEL_RUNID_LEN + 1, v, len);
+    return true;
+}
+
 static void parse_run_id(const char *v, size_t len, struct info_parsed *out)
 {
-    if (len != SENTINEL_RUNID_LEN) return;
-    for (size_t i = 0; i < len; i++)
-        if (!isalnum((unsigned char)v[i])) return;
-    copy_str(out->run_id, sizeof(out->run_id), v, len);
-    out->has_run_id = true;
+    if (parse_id(v, len, out->run_id)) out->has_run_id = true;
 }
 
 static void parse_slave_entry(const char *line, size_t len, struct info_parsed *out)
@@ -162,6 +168,10 @@ static void parse_line(const char *line, size_t len, struct info_parsed *out)
             out->master_repl_offset = v;
             out->has_master_repl_offset = true;
         }
+    } else if (has_prefix(line, len, "master_replid:", &n)) {
+        parse_id(line + n, len - n, out->replid);
+    } else if (has_prefix(line, len, "master_replid2:", &n)) {
+        parse_id(line + n, len - n, out->replid2);
     } else if (has_prefix(line, len, "loading:", &n)) {
         out->loading = len - n == 1 && line[n] == '1';
     } else if (has_prefix(line, len, "master_failover_state:", &n)) {

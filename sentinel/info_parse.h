@@ -37,6 +37,10 @@ enum info_failover_state {
 struct info_parsed {
     bool has_run_id;
     char run_id[SENTINEL_RUNID_LEN + 1];
+    /* Replication history: the node's replication id and the one it continues (40 characters,
+     * "" when absent). */
+    char replid[SENTINEL_RUNID_LEN + 1];
+    char replid2[SENTINEL_RUNID_LEN + 1];
     enum instance_role role; /* ROLE_UNKNOWN if no recognised role line */
     bool has_master_host;
     char master_host[INFO_HOST_MAX + 1];

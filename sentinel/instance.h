@@ -92,6 +92,19 @@ struct switchover_record {
 /* The pre-failover hook's answer for the current attempt (failover.c). */
 enum veto_state { VETO_NONE = 0, VETO_PENDING, VETO_APPROVED, VETO_REJECTED };
 
+/* A configuration update (newer config epoch, different address) announced by a trusted peer,
+ * accepted only once the new address answers INFO as a master of this group (discovery.c). */
+struct config_update {
+    bool is_pending;
+    char host[INSTANCE_HOST_MAX + 1];
+    int port;
+    uint64_t config_epoch;
+    char from[SENTINEL_RUNID_LEN + 1]; /* the peer's run id */
+    int64_t since_ms;                  /* when it was announced; INFO must be newer */
+    int64_t info_at_request_ms;        /* the candidate's info_refresh_ms when INFO was asked */
+    bool is_direct;                    /* also sent to our own port, not only heard on a node */
+};
+
 struct master_record {
     struct sentinel_master_params p;
     uint64_t config_epoch;
@@ -111,6 +124,8 @@ struct master_record {
     enum veto_state veto;
     int64_t veto_asked_ms;
     int64_t reboot_ms;
+    struct config_update update; /* a peer's new address for this master, being verified */
+    int64_t update_rejected_log_ms;
     size_t n_replicas;
     struct instance *replicas[INSTANCE_MAX_REPLICAS];
     size_t n_sentinels;
@@ -160,9 +175,11 @@ struct instance {
     int64_t slave_conf_change_ms;
     int64_t slave_reconf_sent_ms;
 
-    /* masters and replicas: from the last INFO (0 / INFO_FO_UNKNOWN when absent) */
+    /* masters and replicas: from the last INFO (0 / INFO_FO_UNKNOWN / "" when absent) */
     long long master_repl_offset;
-    int node_failover_state; /* enum info_failover_state */
+    char replid[SENTINEL_RUNID_LEN + 1];  /* master_replid */
+    char replid2[SENTINEL_RUNID_LEN + 1]; /* master_replid2 */
+    int node_failover_state;              /* enum info_failover_state */
 
     /* sentinels */
     int64_t last_hello_ms;

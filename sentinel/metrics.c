@@ -257,4 +257,11 @@ void metrics_render(struct http_api *a, struct buf *b)
         snprintf(code, sizeof(code), "%d", a->code_keys[i]);
         sample(b, "http_requests_total", NULL, "code", code, (double)a->code_counts[i]);
     }
+    uint64_t timeouts = 0, evicted = 0;
+    if (a->srv) http_server_guard_stats(a->srv, &timeouts, &evicted);
+    family(b, "http_connections_closed_total", "counter",
+           "HTTP connections closed before their request was read: slower than "
+           "http.request-timeout, or evicted as the oldest of too many pending ones.");
+    sample(b, "http_connections_closed_total", NULL, "reason", "request_timeout", (double)timeouts);
+    sample(b, "http_connections_closed_total", NULL, "reason", "evicted", (double)evicted);
 }

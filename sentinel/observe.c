@@ -299,6 +299,8 @@ void observe_info(struct sentinel *s, struct instance *ri, const char *text, siz
     if (ri->kind == INSTANCE_MASTER) discovery_on_info_replicas(s, ri, p);
     info_update_replica_fields(ri, p, now);
     ri->master_repl_offset = p->has_master_repl_offset ? p->master_repl_offset : 0;
+    memcpy(ri->replid, p->replid, sizeof(ri->replid));
+    memcpy(ri->replid2, p->replid2, sizeof(ri->replid2));
     ri->node_failover_state = p->has_failover_state ? (int)p->failover_state : INFO_FO_UNKNOWN;
     if (ri->kind == INSTANCE_MASTER) switchover_on_master_info(ri);
     if (p->role != ROLE_UNKNOWN && p->role != ri->role_reported) {

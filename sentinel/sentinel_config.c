@@ -174,6 +174,20 @@ static const struct cfg_field http_fields[] = {
      HF(read_token),
      .flags = CFG_F_SECRET,
      .help = "Bearer token required for GET requests (unset = open)."},
+    {.key = "allowed-origins",
+     .type = CFG_STRLIST,
+     HF(allowed_origins),
+     .max_count = 16,
+     .help = "Origins (scheme://host[:port]) allowed to call the API from a browser; a request "
+             "with any other Origin header gets 403 (default: none)."},
+    {.key = "request-timeout",
+     .type = CFG_DURATION,
+     HF(request_timeout_ms),
+     .min = 100,
+     .max = 600000,
+     .def = "5s",
+     .unit_ms = 1,
+     .help = "Deadline for a request's head and body; slower connections are closed."},
 };
 static const struct cfg_schema http_schema = CFG_SCHEMA_INIT(http_fields);
 

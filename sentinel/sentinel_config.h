@@ -54,6 +54,8 @@ struct sentinel_http_cfg {
     long long port; /* 0 = off */
     char *token;
     char *read_token;
+    struct cfg_strlist allowed_origins; /* exact Origin values let through */
+    int64_t request_timeout_ms;         /* head + body deadline per request */
 };
 
 struct sentinel_webhook_cfg {

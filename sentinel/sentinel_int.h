@@ -47,6 +47,10 @@ struct index_entry {
 };
 
 #define CORE_HELLO_QUEUE 64
+#define CORE_CONFIG_UPDATE_WAIT_MS                                                                 \
+    5000                        /* for the new master's INFO, then the update is refused           \
+                                 */
+#define CORE_REJECT_LOG_MS 1000 /* at most one +config-update-rejected per master */
 
 struct queued_hello {
     char *payload;
@@ -128,6 +132,8 @@ void notify_event(struct sentinel *s, int level, const char *type, const struct 
 void discovery_send_hello(struct sentinel *s, struct instance *ri, int64_t now_ms);
 /* Process a hello payload received from instance `from` (NULL: direct PUBLISH to us). */
 void discovery_process_hello(struct sentinel *s, const char *payload, size_t len, bool via_pubsub);
+/* Apply or refuse a pending configuration update once its new master answered INFO. */
+void discovery_check_config_update(struct sentinel *s, struct instance *master, int64_t now_ms);
 void discovery_on_info_replicas(struct sentinel *s, struct instance *master,
                                 const struct info_parsed *info);
 

@@ -182,7 +182,8 @@ static void handle_master(struct sentinel *s, struct instance *master, int64_t n
         reconnect(s, m->sentinels[i], now_ms);
         send_periodic(s, m->sentinels[i], now_ms);
     }
-    if (s->tilt) return;
+    discovery_check_config_update(s, master, now_ms);
+    if (s->tilt || s->crashed) return;
     for (size_t i = 0; i < m->n_replicas && !s->crashed; i++)
         handle_acting(s, m->replicas[i], now_ms);
     for (size_t i = 0; i < m->n_sentinels; i++) check_sdown(s, m->sentinels[i], now_ms);

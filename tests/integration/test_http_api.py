@@ -171,6 +171,35 @@ def test_read_endpoints_schemas_and_bad_input(three):
     assert s.get("/healthz").status == 200 and s.proc.poll() is None
 
 
+def test_a_web_page_cannot_drive_a_tokenless_loopback_api(proc_group, node_kind):
+    """CSRF: a page the operator opens may POST text/plain (or a form, or nothing) to
+    127.0.0.1 without a CORS preflight, and its browser adds its Origin. Without http.token on
+    loopback that used to force a failover (202); now the Origin gets 403, a POST that is not
+    declared JSON 415, and the master stays where it is."""
+    d = sh.Deployment(proc_group, node_kind, n_sentinels=1, quorum=1, token=None, n_replicas=1)
+    d.wait_replicas_online()
+    d.wait_eligible()
+    s = d.sentinels[0]
+    before = s.master_addr()
+    evil = {"Origin": "http://evil.example", "Content-Type": "text/plain"}
+    r = s.post(BASE + "/failover", '{"force": true}', token=None, headers=evil)
+    assert r.status == 403 and r.json["error"] == "forbidden", r
+    r = s.post(BASE + "/pause", None, token=None, headers={"Origin": "http://evil.example"})
+    assert r.status == 403, r
+    assert s.get(BASE, headers={"Origin": "http://evil.example"}).status == 403
+    for ctype in ("text/plain", "application/x-www-form-urlencoded", None):
+        r = s.post(BASE + "/failover", '{"force": true}', token=None,
+                   headers={"Content-Type": ctype})
+        assert r.status == 415 and r.json["error"] == "unsupported_media_type", (ctype, r)
+    r = s.post(BASE + "/pause", None, token=None, headers={"Content-Type": None})
+    assert r.status == 415, r
+    m = s.get(BASE).json
+    assert m["paused"] is False and m["failover"]["in_progress"] is False
+    assert s.master_addr() == before and s.get(BASE + "/history").json["records"] == []
+    # A client that says what it sends (vigilctl does) still works without a token on loopback.
+    assert s.post(BASE + "/pause", {}, token=None).status == 200
+
+
 def test_a_cut_off_sentinel_stops_handing_out_the_master(three):
     s0, others = three.sentinels[0], three.sentinels[1:]
     master = "%s:%d" % (HOST, three.master.port)

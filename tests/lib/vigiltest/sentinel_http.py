@@ -11,6 +11,7 @@ complete). Every process joins the caller's ProcGroup, so the test's fixture sto
       .sentinels                    SentinelProc objects (RESP client, HTTP helpers)
       .wait_replicas_online(), .wait_discovered(), .wait_eligible()
   SentinelProc.get(path) / .post(path, body) / .call(method, path, ...) -> HttpReply
+      (.post sends Content-Type: application/json, as vigilctl does)
   http_call(port, method, path, body=None, token=None, headers=None, timeout=5) -> HttpReply
   parse_prometheus(text) -> {(name, frozenset(labels.items())): value}; raises on bad syntax
 
@@ -153,8 +154,14 @@ class SentinelProc:
     def get(self, path, **kw):
         return self.call("GET", path, **kw)
 
-    def post(self, path, body=None, token=True, **kw):
-        return self.call("POST", path, body, self.token if token is True else token, **kw)
+    def post(self, path, body=None, token=True, headers=None, **kw):
+        """POST as vigilctl does: Content-Type: application/json unless `headers` says otherwise
+        (a header set to None is left out)."""
+        hdrs = {"Content-Type": "application/json"}
+        hdrs.update(headers or {})
+        hdrs = {k: v for k, v in hdrs.items() if v is not None}
+        return self.call("POST", path, body, self.token if token is True else token,
+                         headers=hdrs, **kw)
 
 
 def write_sentinel_yaml(path, port, data_dir, master_port, quorum, http_port=0, token=None,

@@ -223,6 +223,24 @@ void fake_master_info(char *buf, size_t cap, const char *runid_char, int n_repli
 
 /* ---- driving the standard world ---------------------------------------------------------- */
 
+struct sentinel *fake_ready_world(struct fake_env *f, int replicas, int peers)
+{
+    struct sentinel *s = fake_world(f, replicas, peers);
+    const struct instance *m = sentinel_master_at(s, 0);
+    sentinel_tick(s, f->now);
+    fake_link_all(f, s);
+    char buf[2048];
+    fake_master_info(buf, sizeof(buf), "9", replicas);
+    fake_reply_info(s, m->id, buf);
+    for (int i = 0; i < replicas; i++) {
+        const char *id = i == 0 ? "1" : i == 1 ? "2" : "3";
+        fake_replica_info(buf, sizeof(buf), id, "10.0.0.1", 6379, true, 100 * (i + 1), 100);
+        fake_reply_info(s, m->m->replicas[i]->id, buf);
+    }
+    fake_run_for(f, s, 200, FAKE_ALL_ALIVE);
+    return s;
+}
+
 void fake_answer_pings(struct fake_env *f, struct sentinel *s, unsigned alive)
 {
     const struct instance *m = sentinel_master_at(s, 0);

@@ -84,6 +84,9 @@ void fake_master_info(char *buf, size_t cap, const char *runid_char, int n_repli
 #define FAKE_MASTER_DEAD (FAKE_ALL_ALIVE & ~1u)
 /* Answer with PONG every PING sent since the last call to an instance that is alive. */
 void fake_answer_pings(struct fake_env *f, struct sentinel *s, unsigned alive);
+/* fake_world with both links of everything up, fresh INFO from the master and the replicas
+ * (offsets 100, 200, ...), after 200 ms of answered PINGs. */
+struct sentinel *fake_ready_world(struct fake_env *f, int replicas, int peers);
 /* Advance time in 10 ms steps for `ms`, ticking and answering the PINGs of `alive`. */
 void fake_run_for(struct fake_env *f, struct sentinel *s, int64_t ms, unsigned alive);
 /* Run until an event of that type appears (or ms elapse); returns its index or -1. */

@@ -1,6 +1,7 @@
 /* Unit tests of the sentinel core driven through its public API with the fake env: SDOWN
  * timing, ODOWN quorum, vote rules with persistence, every failover transition and abort path,
- * TILT, hello processing and restart from the persisted state. */
+ * TILT, hello processing and restart from the persisted state (configuration updates carried by
+ * hellos: test_config_update.c). */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
@@ -27,22 +28,7 @@ static struct instance *P(struct sentinel *s, size_t i) { return M(s)->m->sentin
 /* A world with links up and fresh INFO for the master and replicas (offsets 100, 200, ...). */
 static struct sentinel *ready_world(int replicas, int peers)
 {
-    struct sentinel *s = fake_world(&F, replicas, peers);
-    sentinel_tick(s, F.now);
-    fake_link_all(&F, s);
-    char buf[2048];
-    fake_master_info(buf, sizeof(buf), "9", replicas);
-    fake_reply_info(s, M(s)->id, buf);
-    for (int i = 0; i < replicas; i++) {
-        fake_replica_info(buf, sizeof(buf),
-                          i == 0   ? "1"
-                          : i == 1 ? "2"
-                                   : "3",
-                          "10.0.0.1", 6379, true, 100 * (i + 1), 100);
-        fake_reply_info(s, R(s, (size_t)i)->id, buf);
-    }
-    fake_run_for(&F, s, 200, FAKE_ALL_ALIVE);
-    return s;
+    return fake_ready_world(&F, replicas, peers);
 }
 
 Test(core, sdown_after_down_after_of_silence)
@@ -382,21 +368,6 @@ Test(core, hello_discovers_peer_and_ignores_malformed)
     cr_assert_eq(sentinel_current_epoch(s), 3);
     send_hello(s, "10.0.0.1,1," FAKE_MYID ",9,mymaster,10.0.0.1,6379,0");
     cr_assert_eq(sentinel_current_epoch(s), 3, "own hello ignored");
-    sentinel_destroy(s);
-}
-
-Test(core, hello_with_newer_config_switches_master)
-{
-    struct sentinel *s = ready_world(2, 1);
-    send_hello(s, "10.0.0.11,26379," FAKE_PEER_A ",2,mymaster,10.0.0.3,6379,2");
-    cr_assert_geq(fake_find_event(&F, 0, "+config-update-from", NULL), 0);
-    int i = fake_find_event(&F, 0, "+switch-master", NULL);
-    cr_assert_str_eq(F.events[i].msg, "mymaster 10.0.0.1 6379 10.0.0.3 6379");
-    cr_assert_str_eq(M(s)->host, "10.0.0.3");
-    cr_assert_eq(M(s)->m->config_epoch, 2);
-    /* an older config never goes back */
-    send_hello(s, "10.0.0.11,26379," FAKE_PEER_A ",2,mymaster,10.0.0.2,6379,1");
-    cr_assert_str_eq(M(s)->host, "10.0.0.3");
     sentinel_destroy(s);
 }
 

@@ -111,6 +111,10 @@ TestSuite(http_routes, .init = setup, .fini = teardown);
 
 /* Issue one request; returns the status (0 when parked or streaming). The JSON body is in J. */
 static bool too_large; /* the next request's body_too_large */
+/* The next request's Origin and Content-Type headers (POSTs default to application/json). */
+static const char *next_origin;
+static const char *next_content_type;
+static bool next_no_content_type;
 
 static int call(const char *method, const char *target, const char *auth, const char *body)
 {
@@ -140,6 +144,12 @@ static int call(const char *method, const char *target, const char *auth, const 
     Q.method = method;
     Q.path = qbuf;
     Q.authorization = auth;
+    Q.origin = next_origin;
+    Q.content_type = next_content_type;
+    if (Q.content_type == NULL && strcmp(method, "POST") == 0 && !next_no_content_type)
+        Q.content_type = "application/json";
+    next_origin = next_content_type = NULL;
+    next_no_content_type = false;
     Q.body = body ? body : "";
     Q.body_len = body ? strlen(body) : 0;
     http_response_free(&RESP);
@@ -198,6 +208,49 @@ Test(http_routes, gate_answers_404_405_401_400_413)
     cr_assert_eq(call("POST", "/v1/masters/mymaster/pause", AUTH, NULL), 413);
     too_large = true;
     cr_assert_eq(call("GET", "/v1/masters", NULL, NULL), 413);
+}
+
+Test(http_routes, cross_origin_and_non_json_posts_are_refused)
+{
+    /* The CSRF of the issue: a page POSTs text/plain with its own Origin. */
+    next_origin = "http://evil.example";
+    next_content_type = "text/plain";
+    cr_assert_eq(call("POST", "/v1/masters/mymaster/failover", NULL, "{\"force\":true}"), 403);
+    cr_assert_str_eq(str("error"), "forbidden");
+    next_origin = "http://evil.example";
+    cr_assert_eq(call("GET", "/v1/masters", NULL, NULL), 403, "reads too");
+    next_origin = "null";
+    cr_assert_eq(call("GET", "/healthz", NULL, NULL), 403);
+    next_content_type = "text/plain";
+    cr_assert_eq(call("POST", "/v1/masters/mymaster/pause", AUTH, "{}"), 415);
+    cr_assert_str_eq(str("error"), "unsupported_media_type");
+    next_content_type = "application/x-www-form-urlencoded";
+    cr_assert_eq(call("POST", "/v1/masters/mymaster/pause", AUTH, NULL), 415);
+    next_content_type = "application/jsonp";
+    cr_assert_eq(call("POST", "/v1/masters/mymaster/pause", AUTH, NULL), 415);
+    next_no_content_type = true;
+    cr_assert_eq(call("POST", "/v1/masters/mymaster/pause", AUTH, NULL), 415, "empty, untyped");
+    cr_assert(!M()->m->p.failover_paused);
+    next_content_type = "Application/JSON; charset=utf-8";
+    cr_assert_eq(call("POST", "/v1/masters/mymaster/pause", AUTH, "{}"), 200);
+    cr_assert(M()->m->p.failover_paused);
+    cr_assert_eq(call("GET", "/v1/masters", NULL, NULL), 200, "no Origin: not a browser");
+}
+
+Test(http_routes, allowed_origins_pass_the_gate)
+{
+    http_api_stop(A);
+    char *origins[] = {(char *)"https://ops.example:8443"};
+    struct sentinel_http_cfg cfg = {.bind = (char *)"127.0.0.1",
+                                    .token = (char *)"s3cret",
+                                    .allowed_origins = {.items = origins, .count = 1}};
+    char err[256];
+    A = http_api_create(L, S, &cfg, NULL, 0, dir, -1, err, sizeof(err));
+    cr_assert_not_null(A, "%s", err);
+    next_origin = "https://ops.example:8443";
+    cr_assert_eq(call("POST", "/v1/masters/mymaster/pause", AUTH, "{}"), 200);
+    next_origin = "https://ops.example";
+    cr_assert_eq(call("POST", "/v1/masters/mymaster/resume", AUTH, "{}"), 403, "exact match");
 }
 
 Test(http_routes, read_token_guards_reads_but_not_probes)

@@ -1,0 +1,233 @@
+/* Unit tests of configuration updates carried by hellos (discovery.c): a newer config epoch
+ * with a new master address moves this sentinel only when it names a sentinel we know that
+ * has answered us, and the new address, a known replica, answered INFO with the group's
+ * replication history and role:master (a hello sent to our own port may name a member that
+ * was demoted since). Forged hellos (from strangers, naming outsiders, impostor masters or
+ * unpromoted replicas) are refused with an event. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "fake_env.h"
+#include "sentinel/sentinel_cmd.h"
+#include "sentinel/sentinel_int.h"
+
+static struct fake_env F;
+static struct sentinel *S;
+
+#define REPLID_OLD "1111111111111111111111111111111111111111"
+#define REPLID_NEW "2222222222222222222222222222222222222222"
+#define REPLID_ODD "7777777777777777777777777777777777777777"
+#define NO_REPLID "0000000000000000000000000000000000000000"
+#define STRANGER "ffffffffffffffffffffffffffffffffffffffff"
+/* Peer A announces replica 10.0.0.3 as the master of config epoch 2. */
+#define UPDATE_FROM_A "10.0.0.11,26379," FAKE_PEER_A ",2,mymaster,10.0.0.3,6379,2"
+
+static struct instance *M(void) { return (struct instance *)sentinel_master_at(S, 0); }
+static struct instance *R(size_t i) { return M()->m->replicas[i]; }
+
+/* The standard world (2 replicas, peer A); the master reports replication id REPLID_OLD. */
+static void setup(void)
+{
+    fake_env_init(&F);
+    S = fake_ready_world(&F, 2, 1);
+    char buf[2048];
+    fake_master_info(buf, sizeof(buf), "9", 2);
+    size_t n = strlen(buf);
+    snprintf(buf + n, sizeof(buf) - n, "master_replid:%s\r\nmaster_replid2:%s\r\n", REPLID_OLD,
+             NO_REPLID);
+    fake_reply_info(S, M()->id, buf);
+    sentinel_tick(S, F.now);
+}
+
+static void teardown(void)
+{
+    sentinel_destroy(S);
+    fake_env_free(&F);
+}
+
+TestSuite(config_update, .init = setup, .fini = teardown);
+
+/* A hello heard on the master's channel (any client can PUBLISH there). */
+static void pubsub_hello(const char *payload)
+{
+    struct sentinel_reply e[3] = {
+        {.type = SENTINEL_REPLY_STRING, .str = "message", .len = 7},
+        {.type = SENTINEL_REPLY_STRING, .str = "__sentinel__:hello", .len = 18},
+        {.type = SENTINEL_REPLY_STRING, .str = payload, .len = strlen(payload)},
+    };
+    struct sentinel_reply r = {.type = SENTINEL_REPLY_ARRAY, .count = 3, .elems = e};
+    sentinel_on_pubsub(S, M()->id, &r);
+    sentinel_tick(S, F.now);
+}
+
+/* A hello PUBLISHed to our own port (how sentinels send hellos to each other). */
+static void direct_hello(const char *payload)
+{
+    struct sentinel_cmd_result res;
+    sentinel_cmd_publish(S, "__sentinel__:hello", payload, strlen(payload), &res);
+    sentinel_tick(S, F.now);
+}
+
+/* Replica i answers the INFO the update asked for: role master with these replication ids. */
+static void promoted_info(size_t i, const char *replid, const char *replid2)
+{
+    char buf[512];
+    snprintf(buf, sizeof(buf),
+             "# Server\r\nrun_id:%040d\r\n# Replication\r\nrole:master\r\nconnected_slaves:0\r\n"
+             "master_replid:%s\r\nmaster_replid2:%s\r\nmaster_repl_offset:300\r\n",
+             (int)i + 1, replid, replid2);
+    F.now += 5;
+    fake_reply_info(S, R(i)->id, buf);
+    sentinel_tick(S, F.now);
+}
+
+static void assert_not_moved(void)
+{
+    cr_assert_str_eq(M()->host, "10.0.0.1");
+    cr_assert_eq(M()->m->config_epoch, 0);
+    cr_assert_eq(fake_find_event(&F, 0, "+switch-master", NULL), -1);
+}
+
+static void assert_rejected(const char *why)
+{
+    int i = fake_find_event(&F, 0, "+config-update-rejected", why);
+    cr_assert_geq(i, 0, "a +config-update-rejected event saying '%s'", why);
+}
+
+Test(config_update, a_verified_update_from_a_known_peer_switches_the_master)
+{
+    size_t before = fake_count_cmd(&F, R(1)->id, "INFO");
+    direct_hello(UPDATE_FROM_A);
+    cr_assert_str_eq(M()->host, "10.0.0.1", "not before the new master answered");
+    cr_assert_eq(fake_count_cmd(&F, R(1)->id, "INFO"), before + 1, "INFO asked at once");
+    promoted_info(1, REPLID_NEW, REPLID_OLD);
+    cr_assert_geq(fake_find_event(&F, 0, "+config-update-from", NULL), 0);
+    int i = fake_find_event(&F, 0, "+switch-master", NULL);
+    cr_assert_geq(i, 0);
+    cr_assert_str_eq(F.events[i].msg, "mymaster 10.0.0.1 6379 10.0.0.3 6379");
+    cr_assert_str_eq(M()->host, "10.0.0.3");
+    cr_assert_eq(M()->m->config_epoch, 2);
+    /* an older config never goes back */
+    direct_hello("10.0.0.11,26379," FAKE_PEER_A ",2,mymaster,10.0.0.2,6379,1");
+    cr_assert_str_eq(M()->host, "10.0.0.3");
+}
+
+Test(config_update, a_hello_published_on_a_data_node_needs_a_promoted_member)
+{
+    /* Claiming to be peer A, naming a real replica that has not been promoted. */
+    pubsub_hello(UPDATE_FROM_A);
+    char buf[512];
+    fake_replica_info(buf, sizeof(buf), "2", "10.0.0.1", 6379, true, 200, 100);
+    F.now += 5;
+    fake_reply_info(S, R(1)->id, buf);
+    sentinel_tick(S, F.now);
+    assert_not_moved();
+    assert_rejected("does not report role:master");
+    /* Naming a server outside the group. */
+    F.now += CORE_REJECT_LOG_MS;
+    pubsub_hello("10.0.0.11,26379," FAKE_PEER_A ",2,mymaster,10.6.6.6,6379,2");
+    assert_not_moved();
+    assert_rejected("not a known replica");
+}
+
+Test(config_update, a_sentinel_cut_off_from_its_peers_learns_a_real_failover_from_the_nodes)
+{
+    pubsub_hello(UPDATE_FROM_A);
+    promoted_info(1, REPLID_NEW, REPLID_OLD);
+    cr_assert_str_eq(M()->host, "10.0.0.3");
+    cr_assert_eq(M()->m->config_epoch, 2);
+}
+
+Test(config_update, a_demoted_member_is_adopted_only_from_a_peer_that_reached_our_port)
+{
+    /* A stale sentinel demoted the new master meanwhile: it reports role:slave, but it is a
+     * member of the group, and a peer told us directly. */
+    direct_hello(UPDATE_FROM_A);
+    char buf[512];
+    fake_replica_info(buf, sizeof(buf), "2", "10.0.0.1", 6379, true, 200, 100);
+    size_t n = strlen(buf);
+    snprintf(buf + n, sizeof(buf) - n, "master_replid:%s\r\n", REPLID_OLD);
+    F.now += 5;
+    fake_reply_info(S, R(1)->id, buf);
+    sentinel_tick(S, F.now);
+    cr_assert_str_eq(M()->host, "10.0.0.3");
+}
+
+Test(config_update, a_stranger_cannot_move_the_master)
+{
+    direct_hello("10.0.0.66,26379," STRANGER ",2,mymaster,10.0.0.3,6379,2");
+    promoted_info(1, REPLID_NEW, REPLID_OLD);
+    assert_not_moved();
+    assert_rejected("not from a sentinel we knew");
+    /* Known now (its hello introduced it), but it never answered us there. */
+    F.now += CORE_REJECT_LOG_MS;
+    direct_hello("10.0.0.66,26379," STRANGER ",2,mymaster,10.0.0.3,6379,3");
+    promoted_info(1, REPLID_NEW, REPLID_OLD);
+    assert_not_moved();
+    assert_rejected("never answered us");
+}
+
+Test(config_update, an_address_outside_the_group_is_refused)
+{
+    direct_hello("10.0.0.11,26379," FAKE_PEER_A ",2,mymaster,10.6.6.6,6379,2");
+    fake_run_for(&F, S, 1000, FAKE_ALL_ALIVE);
+    assert_not_moved();
+    assert_rejected("not a known replica");
+}
+
+Test(config_update, a_new_master_without_the_groups_history_is_refused)
+{
+    direct_hello(UPDATE_FROM_A);
+    promoted_info(1, REPLID_ODD, NO_REPLID); /* a server started on its own */
+    assert_not_moved();
+    assert_rejected("replication ids are not the group's");
+}
+
+Test(config_update, a_silent_new_address_is_refused_after_the_wait)
+{
+    direct_hello(UPDATE_FROM_A);
+    fake_run_for(&F, S, CORE_CONFIG_UPDATE_WAIT_MS + 100, FAKE_ALL_ALIVE);
+    assert_not_moved();
+    assert_rejected("did not answer INFO in time");
+    /* The peer's next hello tries again, and this time the new master answers. */
+    direct_hello(UPDATE_FROM_A);
+    promoted_info(1, REPLID_NEW, REPLID_OLD);
+    cr_assert_str_eq(M()->host, "10.0.0.3");
+}
+
+Test(config_update, a_newer_epoch_for_the_same_address_needs_a_trusted_hello)
+{
+    pubsub_hello("10.0.0.11,26379," FAKE_PEER_A ",9,mymaster,10.0.0.1,6379,9");
+    cr_assert_eq(M()->m->config_epoch, 0, "an epoch published on a data node is not taken");
+    direct_hello("10.0.0.11,26379," FAKE_PEER_A ",9,mymaster,10.0.0.1,6379,9");
+    cr_assert_eq(M()->m->config_epoch, 9);
+    cr_assert_str_eq(M()->host, "10.0.0.1");
+}
+
+Test(config_update, a_sentinel_that_missed_the_failover_follows_its_old_master_to_the_new_one)
+{
+    /* The node we know as the master was demoted and replicates from 10.0.0.9, a replica we
+     * never saw (it joined while we were away). */
+    char buf[512];
+    snprintf(buf, sizeof(buf),
+             "# Server\r\nrun_id:%040d\r\n# Replication\r\nrole:slave\r\nmaster_host:10.0.0.9\r\n"
+             "master_port:6379\r\nmaster_link_status:up\r\nslave_repl_offset:300\r\n"
+             "master_replid:%s\r\nmaster_replid2:%s\r\n",
+             9, REPLID_NEW, NO_REPLID);
+    F.now += 5;
+    fake_reply_info(S, M()->id, buf);
+    direct_hello("10.0.0.11,26379," FAKE_PEER_A ",2,mymaster,10.0.0.9,6379,2");
+    struct instance *cand = instance_find_replica(M(), "10.0.0.9", 6379);
+    cr_assert_not_null(cand, "the address the master replicates from is now a known replica");
+    fake_link_all(&F, S);
+    fake_run_for(&F, S, 50, FAKE_ALL_ALIVE);
+    snprintf(buf, sizeof(buf),
+             "# Server\r\nrun_id:%040d\r\n# Replication\r\nrole:master\r\nconnected_slaves:1\r\n"
+             "master_replid:%s\r\nmaster_replid2:%s\r\n",
+             7, REPLID_NEW, REPLID_OLD);
+    fake_reply_info(S, cand->id, buf);
+    sentinel_tick(S, F.now);
+    cr_assert_str_eq(M()->host, "10.0.0.9");
+    cr_assert_eq(M()->m->config_epoch, 2);
+}

@@ -184,6 +184,13 @@ static void on_signal(struct loop *l, int fd, void *data, int mask)
     UNUSED(mask);
     struct signalfd_siginfo si;
     if (read(fd, &si, sizeof(si)) != (ssize_t)sizeof(si)) return;
+    if (si.ssi_signo == SIGHUP) { /* not a stop (as Redis): reopen the log, for logrotate */
+        if (log_reopen() != 0)
+            log_warning("SIGHUP: cannot reopen the log file: %s", strerror(errno));
+        else
+            log_notice("received SIGHUP, log file reopened");
+        return;
+    }
     log_warning("received %s, exiting", si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
     loop_stop(l);
 }
@@ -294,6 +301,7 @@ static void setup_signals(struct app *app)
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
     sigprocmask(SIG_BLOCK, &set, NULL);
     app->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
     if (app->sigfd < 0 || loop_watch(app->loop, app->sigfd, LOOP_READABLE, on_signal, app) != 0) {

@@ -13,8 +13,24 @@
 #include "store/server.h"
 
 static volatile sig_atomic_t got_signal;
+static volatile sig_atomic_t got_sighup;
 
 static void on_signal(int sig) { got_signal = sig; }
+/* SIGHUP does not stop the server (as Redis): it reopens the log file, for logrotate. */
+static void on_sighup(int sig)
+{
+    UNUSED(sig);
+    got_sighup = 1;
+}
+
+static void reopen_log(void)
+{
+    got_sighup = 0;
+    if (log_reopen() != 0)
+        log_warning("SIGHUP: cannot reopen the log file: %s", strerror(errno));
+    else
+        log_notice("Received SIGHUP, log file reopened");
+}
 
 static void usage(FILE *f)
 {
@@ -110,6 +126,8 @@ int main(int argc, char **argv)
     sa.sa_handler = on_signal;
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    sa.sa_handler = on_sighup;
+    sigaction(SIGHUP, &sa, NULL);
     char err[512];
     if (server_init(&srv, err, sizeof err) != 0) {
         log_warning("%s", err);
@@ -119,6 +137,7 @@ int main(int argc, char **argv)
     log_notice("Ready to accept connections tcp");
     while (!srv.is_shutting_down) {
         loop_run_once(srv.loop, 100);
+        if (got_sighup) reopen_log();
         if (got_signal) {
             log_warning("Received %s scheduling shutdown...",
                         got_signal == SIGINT ? "SIGINT" : "SIGTERM");

@@ -179,6 +179,11 @@ static const struct cfg_schema http_schema = CFG_SCHEMA_INIT(http_fields);
 
 #define WF(m) .offset = offsetof(struct sentinel_webhook_cfg, m)
 static const struct cfg_field webhook_fields[] = {
+    {.key = "name",
+     .type = CFG_STRING,
+     WF(name),
+     .max = 64,
+     .help = "Label in metrics and logs (default: the hook's index, 0 for the first)."},
     {.key = "url",
      .type = CFG_STRING,
      WF(url),

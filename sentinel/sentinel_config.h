@@ -57,6 +57,7 @@ struct sentinel_http_cfg {
 };
 
 struct sentinel_webhook_cfg {
+    char *name; /* label in metrics and logs; the URL (a credential) is never shown whole */
     char *url;
     struct cfg_strlist events;
     char *secret;

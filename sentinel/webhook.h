@@ -63,9 +63,9 @@ void webhook_pre_failover(struct webhook_mgr *w, const char *json, webhook_veto_
                           void *ctx);
 
 size_t webhook_count(const struct webhook_mgr *w);
-/* Stats of hook i and its URL (borrowed). */
+/* Stats of hook i and its label (borrowed): the configured name, else its index ("0"). */
 void webhook_stats_at(const struct webhook_mgr *w, size_t i, struct webhook_stats *out,
-                      const char **url);
+                      const char **label);
 /* Nothing queued or in flight anywhere (tests wait on this). */
 bool webhook_idle(const struct webhook_mgr *w);
 
@@ -73,6 +73,9 @@ bool webhook_idle(const struct webhook_mgr *w);
 int64_t webhook_backoff_ms(int attempt); /* attempt >= 1: base * 2^(attempt-1), capped */
 bool webhook_is_retryable(bool got_response, long status);
 bool webhook_filter_match(const struct sentinel_webhook_cfg *cfg, int level, const char *type);
+/* The URL as logs and JSON may show it: scheme, host and port only, "/..." for a path or query
+ * (Slack, Teams and Discord URLs carry their credential there), any user:password@ dropped. */
+void webhook_redact_url(const char *url, char *out, size_t cap);
 /* "sha256=<hex>" of HMAC-SHA256(secret, body) into out (WEBHOOK_SIGNATURE_LEN + 1 bytes). */
 void webhook_signature(const char *secret, const char *body, size_t len,
                        char out[WEBHOOK_SIGNATURE_LEN + 1]);

@@ -33,6 +33,7 @@
 
 #define SENTINEL_CFG_MAX_MASTERS 64
 #define SENTINEL_CFG_MAX_WEBHOOKS 16
+#define SENTINEL_CFG_MAX_BINDS 16
 
 struct sentinel_master_cfg {
     char *name;
@@ -67,7 +68,7 @@ struct sentinel_webhook_cfg {
 
 struct sentinel_config {
     long long port;
-    char *bind;
+    struct cfg_strlist bind; /* addresses to listen on (RESP port) */
     char *dir;
     char *announce_ip;
     long long announce_port;

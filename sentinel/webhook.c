@@ -379,8 +379,7 @@ static void free_cfg(struct sentinel_webhook_cfg *c)
     free(c->events.items);
 }
 
-struct webhook_mgr *webhook_create(struct loop *l, const struct sentinel_webhook_cfg *cfg, size_t n,
-                                   char *err, size_t errlen)
+int webhook_check_urls(const struct sentinel_webhook_cfg *cfg, size_t n, char *err, size_t errlen)
 {
     for (size_t i = 0; i < n; i++) {
         const char *u = cfg[i].url ? cfg[i].url : "";
@@ -389,9 +388,16 @@ struct webhook_mgr *webhook_create(struct loop *l, const struct sentinel_webhook
             webhook_redact_url(u, shown, sizeof(shown));
             snprintf(err, errlen, "webhooks[%zu].url: '%s' is not an http:// or https:// URL", i,
                      shown);
-            return NULL;
+            return -1;
         }
     }
+    return 0;
+}
+
+struct webhook_mgr *webhook_create(struct loop *l, const struct sentinel_webhook_cfg *cfg, size_t n,
+                                   char *err, size_t errlen)
+{
+    if (webhook_check_urls(cfg, n, err, errlen) != 0) return NULL;
     static bool curl_ready;
     if (!curl_ready) {
         curl_global_init(CURL_GLOBAL_DEFAULT);

@@ -45,6 +45,8 @@ struct webhook_stats {
     size_t queued;       /* waiting now, in flight included */
 };
 
+/* 0, or -1 with err naming the first hook whose URL is not http(s) (shown redacted). */
+int webhook_check_urls(const struct sentinel_webhook_cfg *cfg, size_t n, char *err, size_t errlen);
 /* n hooks from the config (copied). NULL with err when a URL is not http(s). */
 struct webhook_mgr *webhook_create(struct loop *l, const struct sentinel_webhook_cfg *cfg, size_t n,
                                    char *err, size_t errlen);

@@ -35,6 +35,7 @@ static void reopen_log(void)
 static void usage(FILE *f)
 {
     fprintf(f, "Usage: vigil-store [config.yaml] [--name value ...]\n"
+               "       vigil-store --check-config config.yaml [--name value ...]\n"
                "       vigil-store --help | --version\n\n"
                "Examples:\n"
                "  vigil-store --port 7001\n"
@@ -86,8 +87,23 @@ static int load_config(struct server *srv, int argc, char **argv)
     return 0;
 }
 
+/* --check-config FILE [--name value ...]: the checks a start makes, nothing started. */
+static int check_config(int argc, char **argv)
+{
+    if (argc < 3 || strncmp(argv[2], "--", 2) == 0) {
+        usage(stderr);
+        return 1;
+    }
+    static struct server srv;
+    if (load_config(&srv, argc - 1, argv + 1) != 0) return 1;
+    printf("%s: configuration OK\n", srv.config_path);
+    free(srv.config_path);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "--check-config") == 0) return check_config(argc, argv);
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);

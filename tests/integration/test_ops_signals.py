@@ -3,12 +3,17 @@ SIGHUP to `vigilctl watch`.
 
 - vigil-store and vigil-sentinel keep running on SIGHUP (Redis ignores it too) and reopen their
   log file, so logrotate's move-then-SIGHUP recipe (configs/logrotate/vigil) works: after the
-  move, the lines written after the signal are in the new file, none in the moved one.
+  move, the lines written after the signal are in the new file, none in the moved one; and
+  the recipe itself, run by Debian's logrotate, rotates a running store.
 - `vigilctl watch` whose reader went away (`vigilctl watch | head -1`) or whose terminal hung up
   exits and closes its event stream instead of holding it open at the sentinel.
 """
 
+import grp
 import os
+import pwd
+import re
+import shutil
 import signal
 import subprocess
 
@@ -18,6 +23,7 @@ import vigiltest
 from vigiltest import sentinel_http, wait_until
 
 HOST = "127.0.0.1"
+LOGROTATE_RECIPE = os.path.join(vigiltest.store.REPO_ROOT, "configs", "logrotate", "vigil")
 
 
 def rotate_and_hup(proc, log_path, reopened_text):
@@ -70,6 +76,35 @@ def test_sentinel_survives_sighup_and_reopens_its_log(proc_group, test_dir):
     assert "log file reopened" not in open(rotated).read()
     rotate_and_hup(s.proc, log_path, "log file reopened")
     assert s.cmd("PING") is True
+
+
+def test_logrotate_recipe_rotates_a_running_store(test_dir):
+    """configs/logrotate/vigil run by Debian's logrotate (forced), with its paths, owner and
+    signal delivery rewritten for this test: the store keeps running and logs to the new file."""
+    logrotate = shutil.which("logrotate") or "/usr/sbin/logrotate"
+    assert os.access(logrotate, os.X_OK), "logrotate is missing: scripts/deps.sh installs it"
+    log_dir = vigiltest.new_tmp_dir_in(test_dir, "log")
+    log_path = os.path.join(log_dir, "store.log")
+    node = vigiltest.start_store("vigil", extra_args=["--logfile", log_path])
+    recipe = open(LOGROTATE_RECIPE).read()
+    assert "/var/log/vigil/*.log {" in recipe and "create 0640 vigil vigil" in recipe
+    user, group = pwd.getpwuid(os.getuid()).pw_name, grp.getgrgid(os.getgid()).gr_name
+    recipe = recipe.replace("/var/log/vigil/*.log", log_dir + "/*.log")
+    recipe = recipe.replace("create 0640 vigil vigil", "create 0640 %s %s" % (user, group))
+    recipe, n = re.subn(r"systemctl kill .*", "kill -HUP %d" % node.proc.pid, recipe)
+    assert n == 1
+    conf = os.path.join(test_dir, "logrotate.conf")
+    with open(conf, "w") as f:
+        f.write(recipe)
+    r = subprocess.run([logrotate, "--force", "--state", os.path.join(test_dir, "state"), conf],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    wait_until(lambda: "log file reopened" in open(log_path).read(), 10,
+               "the store to log to the file logrotate created")
+    assert "Ready to accept" in open(log_path + ".1").read()
+    assert oct(os.stat(log_path).st_mode & 0o777) == "0o640"
+    with node.raw() as conn:
+        assert conn.call("PING") == "PONG"
 
 
 # --- vigilctl watch -------------------------------------------------------------------------------

@@ -198,6 +198,10 @@ def test_no_surface_shows_a_secret(proc_group, test_dir):
             if leaks(text):
                 found[path] = leaks(text)
         assert not found, "secrets shown: %s" % json.dumps(found, indent=1)
+        # The files that must keep secrets to work are readable by their owner only.
+        kept = [os.path.join(r, n) for r, _, names in os.walk(test_dir) for n in names
+                if n in CONFIG_FILES[1:]]
+        assert len(kept) == 3 and all(os.stat(p).st_mode & 0o077 == 0 for p in kept), kept
     finally:
         veto.close()
 

@@ -37,7 +37,7 @@ SIM_BIN   := $(if $(SIM_SRC),$(BIN)/sim-sentinel)
 BENCH_SRC := $(wildcard scripts/bench/*.c)
 BENCH_BINS := $(patsubst scripts/bench/%.c,$(BIN)/bench-%,$(BENCH_SRC))
 
-.PHONY: all deps test unit integration compat sim asan fmt fmt-check clean demo bench bench-plot
+.PHONY: all deps test unit integration compat sim asan fmt fmt-check clean demo bench bench-plot install
 all: $(LIBCOMMON) $(BINS)
 
 deps:
@@ -125,6 +125,19 @@ bench: deps all $(BENCH_BINS)
 
 bench-plot:
 	@scripts/bench/plot.sh
+
+# --- install: `make install [PREFIX=/usr/local] [DESTDIR=...]` (scripts/install.sh says what) ---
+PREFIX       ?= /usr/local
+BINDIR       ?= $(PREFIX)/bin
+SYSCONFDIR   ?= /etc
+UNITDIR      ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR  ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR  ?= $(PREFIX)/lib/tmpfiles.d
+LOGROTATEDIR ?= $(SYSCONFDIR)/logrotate.d
+install: all
+	@DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" BINDIR="$(BINDIR)" SYSCONFDIR="$(SYSCONFDIR)" \
+	  UNITDIR="$(UNITDIR)" SYSUSERSDIR="$(SYSUSERSDIR)" TMPFILESDIR="$(TMPFILESDIR)" \
+	  LOGROTATEDIR="$(LOGROTATEDIR)" BIN="$(BIN)" scripts/install.sh
 
 FMT_FILES = $(wildcard common/*.[ch] store/*.[ch] sentinel/*.[ch] sentinel/ctl/*.[ch] tests/unit/*/*.c tests/sim/*.[ch] scripts/bench/*.c)
 fmt:

@@ -12,15 +12,34 @@
 static FILE *log_file;
 static enum log_level log_level = LOG_NOTICE;
 static char log_role = 'M';
+static char log_path[4096]; /* the file log_open() opened, for log_reopen() */
 
 int log_open(const char *path)
 {
     if (log_file && log_file != stderr) fclose(log_file);
     log_file = stderr;
+    log_path[0] = '\0';
     if (path == NULL || path[0] == '\0') return 0;
     FILE *f = fopen(path, "ae"); /* close-on-exec: scripts must not inherit it */
     if (f == NULL) return -1;
     setvbuf(f, NULL, _IOLBF, 0);
+    log_file = f;
+    /* Absolute, so a reopen after the daemon's chdir(dir) finds the same file. */
+    char cwd[2048];
+    if (path[0] != '/' && getcwd(cwd, sizeof cwd) != NULL)
+        snprintf(log_path, sizeof log_path, "%s/%s", cwd, path);
+    else
+        snprintf(log_path, sizeof log_path, "%s", path);
+    return 0;
+}
+
+int log_reopen(void)
+{
+    if (log_path[0] == '\0') return 0;
+    FILE *f = fopen(log_path, "ae");
+    if (f == NULL) return -1; /* keep writing to the old file rather than lose lines */
+    setvbuf(f, NULL, _IOLBF, 0);
+    if (log_file && log_file != stderr) fclose(log_file);
     log_file = f;
     return 0;
 }

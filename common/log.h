@@ -10,6 +10,9 @@ enum log_level { LOG_DEBUG = 0, LOG_VERBOSE, LOG_NOTICE, LOG_WARNING, LOG_NONE }
 
 /* path NULL or "" logs to stderr. Returns 0, or -1 if the file cannot be opened (stderr kept). */
 int log_open(const char *path);
+/* Opens the log_open() path again (after logrotate moved the file: SIGHUP). 0, or -1 with the
+ * old file kept. A no-op when logging to stderr. */
+int log_reopen(void);
 void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
 void log_set_role(char role);

@@ -6,7 +6,7 @@ set -euo pipefail
 
 pkgs=(build-essential pkg-config libyaml-dev libcjson-dev libcurl4-openssl-dev libcriterion-dev
       libmicrohttpd-dev libssl-dev libhiredis-dev redis-server redis-sentinel redis-tools python3-redis
-      python3-pytest gnuplot-nox clang-format)
+      python3-pytest gnuplot-nox clang-format haproxy systemd logrotate)
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 

@@ -31,6 +31,7 @@
 #include "sentinel/sentinel_config.h"
 #include "sentinel/server.h"
 #include "sentinel/state_file.h"
+#include "sentinel/webhook.h"
 
 #define LINK_CONNECT_TIMEOUT_MS 1500
 #define EXTRA_FDS 4096 /* links, scripts' pipes, listener, signalfd beyond maxclients */
@@ -184,6 +185,13 @@ static void on_signal(struct loop *l, int fd, void *data, int mask)
     UNUSED(mask);
     struct signalfd_siginfo si;
     if (read(fd, &si, sizeof(si)) != (ssize_t)sizeof(si)) return;
+    if (si.ssi_signo == SIGHUP) { /* not a stop (as Redis): reopen the log, for logrotate */
+        if (log_reopen() != 0)
+            log_warning("SIGHUP: cannot reopen the log file: %s", strerror(errno));
+        else
+            log_notice("received SIGHUP, log file reopened");
+        return;
+    }
     log_warning("received %s, exiting", si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
     loop_stop(l);
 }
@@ -193,6 +201,7 @@ static void on_signal(struct loop *l, int fd, void *data, int mask)
 static void usage(FILE *f)
 {
     fprintf(f, "usage: vigil-sentinel [sentinel.yaml] [--port N] [--dir D] [--<key> <value> ...]\n"
+               "       vigil-sentinel --check-config sentinel.yaml [--<key> <value> ...]\n"
                "       vigil-sentinel --help | --version\n\n"
                "A Redis Sentinel compatible supervisor. The YAML file is never rewritten; what\n"
                "the sentinel learns is kept in <dir>/" STATE_FILE_NAME ".\n"
@@ -200,7 +209,8 @@ static void usage(FILE *f)
                "nested keys, e.g. --http.port 26380).\n");
 }
 
-static void load_config(struct app *app, int argc, char **argv)
+/* 0, or -1 with the messages (file:line:column: ...) on stderr. */
+static int parse_config(struct app *app, int argc, char **argv)
 {
     int first = 1;
     if (argc > 1 && strncmp(argv[1], "--", 2) != 0) {
@@ -212,8 +222,33 @@ static void load_config(struct app *app, int argc, char **argv)
     sentinel_config_init(&app->cfg);
     if (sentinel_config_load(&app->cfg, app->config_path, argc - first, argv + first, &errs) != 0) {
         cfg_errors_print(&errs, stderr);
-        exit(1);
+        return -1;
     }
+    char err[512];
+    if (webhook_check_urls(app->cfg.webhooks, app->cfg.n_webhooks, err, sizeof(err)) != 0) {
+        fprintf(stderr, "%s: %s\n", app->config_path ? app->config_path : "command line", err);
+        return -1;
+    }
+    return 0;
+}
+
+/* --check-config FILE [--key value ...]: the checks a start makes, nothing started. */
+static int check_config(int argc, char **argv)
+{
+    if (argc < 3 || strncmp(argv[2], "--", 2) == 0) {
+        usage(stderr);
+        return 1;
+    }
+    static struct app app;
+    if (parse_config(&app, argc - 1, argv + 1) != 0) return 1;
+    printf("%s: configuration OK\n", app.config_path);
+    sentinel_config_free(&app.cfg);
+    return 0;
+}
+
+static void load_config(struct app *app, int argc, char **argv)
+{
+    if (parse_config(app, argc, argv) != 0) exit(1);
     if (app->cfg.logfile && app->cfg.logfile[0] && log_open(app->cfg.logfile) != 0) {
         fprintf(stderr, "%s: cannot open the log file\n", app->cfg.logfile);
         exit(1);
@@ -270,7 +305,8 @@ static void start_server(struct app *app, const char *argv0)
     ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
     exe[n > 0 ? n : 0] = '\0';
     struct server_config sc = {
-        .bind = app->cfg.bind,
+        .binds = app->cfg.bind.items,
+        .n_binds = app->cfg.bind.count,
         .port = (int)app->cfg.port,
         .requirepass = app->cfg.requirepass,
         .users_path = users_path,
@@ -281,8 +317,7 @@ static void start_server(struct app *app, const char *argv0)
     };
     app->srv = server_create(app->loop, &sc, err, sizeof(err));
     if (app->srv == NULL) {
-        fprintf(stderr, "cannot start the server on %s:%lld: %s\n", app->cfg.bind, app->cfg.port,
-                err);
+        fprintf(stderr, "cannot start the server on %s\n", err);
         exit(1);
     }
 }
@@ -294,6 +329,7 @@ static void setup_signals(struct app *app)
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
     sigprocmask(SIG_BLOCK, &set, NULL);
     app->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
     if (app->sigfd < 0 || loop_watch(app->loop, app->sigfd, LOOP_READABLE, on_signal, app) != 0) {
@@ -347,6 +383,7 @@ static void start_http(struct app *app)
 int main(int argc, char **argv)
 {
     log_set_role('X');
+    if (argc > 1 && strcmp(argv[1], "--check-config") == 0) return check_config(argc, argv);
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);

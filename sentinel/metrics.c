@@ -209,10 +209,10 @@ static void webhook_counters(struct http_api *a, struct buf *b)
         family(b, names[f], "counter", helps[f]);
         for (size_t i = 0; i < n; i++) {
             struct webhook_stats st;
-            const char *url;
-            webhook_stats_at(a->hooks, i, &st, &url);
+            const char *label; /* never the URL: webhook URLs are credentials */
+            webhook_stats_at(a->hooks, i, &st, &label);
             uint64_t v[] = {st.delivered, st.failed, st.retried, st.dropped, st.vetoes};
-            sample(b, names[f], NULL, "url", url, (double)v[f]);
+            sample(b, names[f], NULL, "webhook", label, (double)v[f]);
         }
     }
 }

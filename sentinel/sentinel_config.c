@@ -193,6 +193,11 @@ static const struct cfg_schema http_schema = CFG_SCHEMA_INIT(http_fields);
 
 #define WF(m) .offset = offsetof(struct sentinel_webhook_cfg, m)
 static const struct cfg_field webhook_fields[] = {
+    {.key = "name",
+     .type = CFG_STRING,
+     WF(name),
+     .max = 64,
+     .help = "Label in metrics and logs (default: the hook's index, 0 for the first)."},
     {.key = "url",
      .type = CFG_STRING,
      WF(url),
@@ -236,12 +241,11 @@ static const struct cfg_field top_fields[] = {
      .def = "26379",
      .help = "Sentinel protocol port."},
     {.key = "bind",
-     .type = CFG_STRING,
+     .type = CFG_STRLIST,
      TF(bind),
-     .min = 1,
-     .max = 255,
      .def = "127.0.0.1",
-     .help = "Listening address."},
+     .max_count = SENTINEL_CFG_MAX_BINDS,
+     .help = "Listening addresses (one, or a list: [10.0.0.1, 127.0.0.1])."},
     {.key = "dir",
      .type = CFG_STRING,
      TF(dir),

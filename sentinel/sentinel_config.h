@@ -33,6 +33,7 @@
 
 #define SENTINEL_CFG_MAX_MASTERS 64
 #define SENTINEL_CFG_MAX_WEBHOOKS 16
+#define SENTINEL_CFG_MAX_BINDS 16
 
 struct sentinel_master_cfg {
     char *name;
@@ -59,6 +60,7 @@ struct sentinel_http_cfg {
 };
 
 struct sentinel_webhook_cfg {
+    char *name; /* label in metrics and logs; the URL (a credential) is never shown whole */
     char *url;
     struct cfg_strlist events;
     char *secret;
@@ -68,7 +70,7 @@ struct sentinel_webhook_cfg {
 
 struct sentinel_config {
     long long port;
-    char *bind;
+    struct cfg_strlist bind; /* addresses to listen on (RESP port) */
     char *dir;
     char *announce_ip;
     long long announce_port;

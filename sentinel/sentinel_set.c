@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/config.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "sentinel/sentinel_cmd.h"
@@ -186,8 +187,8 @@ static void config_value(const struct sentinel *s, size_t i, char *b, size_t cap
     case 4:
         snprintf(b, cap, "%s", s->opt.sentinel_user ? s->opt.sentinel_user : "");
         break;
-    case 5:
-        snprintf(b, cap, "%s", s->opt.sentinel_pass ? s->opt.sentinel_pass : "");
+    case 5: /* a password: shown as set or not, never itself (Redis shows it) */
+        snprintf(b, cap, "%s", s->opt.sentinel_pass && s->opt.sentinel_pass[0] ? CFG_REDACTED : "");
         break;
     default:
         snprintf(b, cap, "%s", levels[log_get_level()]);

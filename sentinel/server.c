@@ -477,16 +477,49 @@ static void on_accept(struct loop *l, int fd, void *data, int mask)
 
 static char *dup_opt(const char *s) { return s && s[0] ? xstrdup(s) : NULL; }
 
+static void close_listeners(struct server *srv)
+{
+    for (size_t i = 0; i < srv->n_lfds; i++) {
+        loop_unwatch(srv->loop, srv->lfds[i], LOOP_READABLE);
+        close(srv->lfds[i]);
+    }
+    srv->n_lfds = 0;
+}
+
+/* Every address on one port (port 0: the one the first address got). */
+static int open_listeners(struct server *srv, const struct server_config *cfg, char *err,
+                          size_t errlen)
+{
+    for (size_t i = 0; i < cfg->n_binds && i < SERVER_MAX_LISTENERS; i++) {
+        int port = srv->n_lfds ? srv->port : cfg->port;
+        int lfd = net_listen(cfg->binds[i], port, 511, err, errlen);
+        if (lfd < 0) {
+            char detail[256];
+            snprintf(detail, sizeof detail, "%s", err);
+            snprintf(err, errlen, "%s:%d: %s", cfg->binds[i], port, detail);
+            return -1;
+        }
+        if (loop_watch(srv->loop, lfd, LOOP_READABLE, on_accept, srv) != 0) {
+            snprintf(err, errlen, "cannot watch the listening socket");
+            close(lfd);
+            return -1;
+        }
+        srv->lfds[srv->n_lfds++] = lfd;
+        srv->port = net_bound_port(lfd);
+    }
+    return 0;
+}
+
 struct server *server_create(struct loop *l, const struct server_config *cfg, char *err,
                              size_t errlen)
 {
-    int lfd = net_listen(cfg->bind, cfg->port, 511, err, errlen);
-    if (lfd < 0) return NULL;
     struct server *srv = xcalloc(1, sizeof(*srv));
     srv->loop = l;
-    srv->lfd = lfd;
-    srv->port = net_bound_port(lfd);
-    srv->bind = xstrdup(cfg->bind);
+    if (open_listeners(srv, cfg, err, errlen) != 0) {
+        close_listeners(srv);
+        free(srv);
+        return NULL;
+    }
     srv->requirepass = dup_opt(cfg->requirepass);
     srv->protected_mode = cfg->protected_mode;
     srv->maxclients = cfg->maxclients > 0 ? cfg->maxclients : 10000;
@@ -495,12 +528,9 @@ struct server *server_create(struct loop *l, const struct server_config *cfg, ch
     util_random_hex(srv->run_id, 40);
     srv->run_id[40] = '\0';
     srv->start_wall_ms = clock_wall_ms();
-    int acl_rc = server_acl_init(srv, cfg->users_path, cfg->requirepass, err, errlen);
-    if (acl_rc != 0 || loop_watch(l, lfd, LOOP_READABLE, on_accept, srv) != 0) {
-        if (acl_rc == 0) snprintf(err, errlen, "cannot watch the listening socket");
+    if (server_acl_init(srv, cfg->users_path, cfg->requirepass, err, errlen) != 0) {
         server_acl_free(srv);
-        close(lfd);
-        free(srv->bind);
+        close_listeners(srv);
         free(srv->requirepass);
         free(srv->config_file);
         free(srv->executable);
@@ -522,10 +552,8 @@ void server_destroy(struct server *srv)
     srv->is_destroying = true;
     server_flush(srv); /* best effort for queued replies; frees clients already closed */
     while (srv->clients) client_close(srv->clients);
-    loop_unwatch(srv->loop, srv->lfd, LOOP_READABLE);
-    close(srv->lfd);
+    close_listeners(srv);
     server_acl_free(srv);
-    free(srv->bind);
     free(srv->requirepass);
     free(srv->config_file);
     free(srv->executable);

@@ -31,8 +31,11 @@ struct sentinel;
 struct notify_io;
 struct server;
 
+#define SERVER_MAX_LISTENERS 16
+
 struct server_config {
-    const char *bind;
+    char *const *binds; /* addresses to listen on, all on the same port */
+    size_t n_binds;
     int port;
     const char *requirepass; /* NULL: no AUTH needed */
     const char *users_path;  /* ACL users file (server_acl.c); NULL: users are not kept */
@@ -45,7 +48,7 @@ struct server_config {
 /* Listen and start accepting. NULL with a message in err when the port cannot be bound. */
 struct server *server_create(struct loop *l, const struct server_config *cfg, char *err,
                              size_t errlen);
-/* Closes every client and the listener. */
+/* Closes every client and the listeners. */
 void server_destroy(struct server *srv);
 void server_set_core(struct server *srv, struct sentinel *core, struct notify_io *notify);
 

@@ -48,9 +48,9 @@ struct server {
     struct loop *loop;
     struct sentinel *core;
     struct notify_io *notify;
-    int lfd;
+    int lfds[SERVER_MAX_LISTENERS];
+    size_t n_lfds;
     int port;
-    char *bind;
     char *requirepass;
     struct server_acl *acl; /* server_acl.c */
     bool protected_mode;

@@ -36,7 +36,7 @@ struct veto_batch {
     void *ctx;
     int pending;
     bool is_vetoed;
-    char why[WEBHOOK_REASON_MAX + 64];
+    char why[WEBHOOK_REASON_MAX + 480]; /* "webhook <shown> answered <status>: <reason>" */
 };
 
 enum transfer_kind { TRANSFER_EVENT, TRANSFER_VETO };
@@ -57,6 +57,8 @@ struct transfer {
 struct hook {
     struct webhook_mgr *w;
     struct sentinel_webhook_cfg cfg; /* strings owned (copied) */
+    char label[72];                  /* cfg.name or the index: the metrics label */
+    char shown[400];                 /* "NAME (https://host/...)": what logs and JSON show */
     size_t head, len;                /* ring of queued items; the head may be in flight */
     struct item *queue[WEBHOOK_QUEUE_MAX];
     struct transfer *inflight;      /* event delivery in flight (queue head) */
@@ -295,13 +297,12 @@ static void event_done(struct hook *h, bool got_response, long status, const cha
     } else if (webhook_is_retryable(got_response, status) && it->attempts < WEBHOOK_MAX_ATTEMPTS) {
         h->stats.retried++;
         it->not_before_ms = loop_now_ms(h->w->loop) + webhook_backoff_ms(it->attempts);
-        log_verbose("webhook %s: delivery %s attempt %d failed (%s), retrying", h->cfg.url,
+        log_verbose("webhook %s: delivery %s attempt %d failed (%s), retrying", h->shown,
                     it->delivery_id, it->attempts, got_response ? "HTTP error" : err);
     } else {
         h->stats.failed++;
-        log_warning("webhook %s: giving up delivery %s of %s after %d attempts (%s %ld)",
-                    h->cfg.url, it->delivery_id, it->type, it->attempts,
-                    got_response ? "HTTP" : err, status);
+        log_warning("webhook %s: giving up delivery %s of %s after %d attempts (%s %ld)", h->shown,
+                    it->delivery_id, it->type, it->attempts, got_response ? "HTTP" : err, status);
         queue_pop_head(h);
     }
 }
@@ -312,12 +313,13 @@ static void veto_done(struct hook *h, struct transfer *t, bool got_response, lon
     h->veto_inflight = NULL;
     if (!got_response) {
         h->stats.unanswered++;
-        log_warning("webhook %s: pre-failover hook did not answer (%s): not a veto", h->cfg.url,
+        log_warning("webhook %s: pre-failover hook did not answer (%s): not a veto", h->shown,
                     t->errbuf[0] ? t->errbuf : "timeout");
     } else if (status < 200 || status >= 300) {
         h->stats.vetoes++;
         if (!b->is_vetoed)
-            snprintf(b->why, sizeof(b->why), "%s answered %ld: %s", h->cfg.url, status, t->reason);
+            snprintf(b->why, sizeof(b->why), "webhook %s answered %ld: %s", h->shown, status,
+                     t->reason);
         b->is_vetoed = true;
     } else {
         h->stats.delivered++;
@@ -357,6 +359,7 @@ static void collect_done(struct webhook_mgr *w)
 static void copy_cfg(struct sentinel_webhook_cfg *dst, const struct sentinel_webhook_cfg *src)
 {
     memset(dst, 0, sizeof(*dst));
+    dst->name = src->name ? xstrdup(src->name) : NULL;
     dst->url = xstrdup(src->url ? src->url : "");
     dst->secret = src->secret ? xstrdup(src->secret) : NULL;
     dst->timeout_ms = src->timeout_ms > 0 ? src->timeout_ms : 2000;
@@ -369,23 +372,32 @@ static void copy_cfg(struct sentinel_webhook_cfg *dst, const struct sentinel_web
 
 static void free_cfg(struct sentinel_webhook_cfg *c)
 {
+    free(c->name);
     free(c->url);
     free(c->secret);
     for (size_t i = 0; i < c->events.count; i++) free(c->events.items[i]);
     free(c->events.items);
 }
 
-struct webhook_mgr *webhook_create(struct loop *l, const struct sentinel_webhook_cfg *cfg, size_t n,
-                                   char *err, size_t errlen)
+int webhook_check_urls(const struct sentinel_webhook_cfg *cfg, size_t n, char *err, size_t errlen)
 {
     for (size_t i = 0; i < n; i++) {
         const char *u = cfg[i].url ? cfg[i].url : "";
         if (strncasecmp(u, "http://", 7) != 0 && strncasecmp(u, "https://", 8) != 0) {
+            char shown[300];
+            webhook_redact_url(u, shown, sizeof(shown));
             snprintf(err, errlen, "webhooks[%zu].url: '%s' is not an http:// or https:// URL", i,
-                     u);
-            return NULL;
+                     shown);
+            return -1;
         }
     }
+    return 0;
+}
+
+struct webhook_mgr *webhook_create(struct loop *l, const struct sentinel_webhook_cfg *cfg, size_t n,
+                                   char *err, size_t errlen)
+{
+    if (webhook_check_urls(cfg, n, err, errlen) != 0) return NULL;
     static bool curl_ready;
     if (!curl_ready) {
         curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -404,8 +416,16 @@ struct webhook_mgr *webhook_create(struct loop *l, const struct sentinel_webhook
     w->n = n;
     w->hooks = n ? xcalloc(n, sizeof(*w->hooks)) : NULL;
     for (size_t i = 0; i < n; i++) {
-        w->hooks[i].w = w;
-        copy_cfg(&w->hooks[i].cfg, &cfg[i]);
+        struct hook *h = &w->hooks[i];
+        h->w = w;
+        copy_cfg(&h->cfg, &cfg[i]);
+        char shown[300];
+        webhook_redact_url(h->cfg.url, shown, sizeof(shown));
+        if (h->cfg.name && h->cfg.name[0])
+            snprintf(h->label, sizeof(h->label), "%s", h->cfg.name);
+        else
+            snprintf(h->label, sizeof(h->label), "%zu", i);
+        snprintf(h->shown, sizeof(h->shown), "%s (%s)", h->label, shown);
     }
     return w;
 }
@@ -485,12 +505,12 @@ void webhook_pre_failover(struct webhook_mgr *w, const char *json, webhook_veto_
 size_t webhook_count(const struct webhook_mgr *w) { return w->n; }
 
 void webhook_stats_at(const struct webhook_mgr *w, size_t i, struct webhook_stats *out,
-                      const char **url)
+                      const char **label)
 {
     ASSERT(i < w->n);
     *out = w->hooks[i].stats;
     out->queued = w->hooks[i].len;
-    if (url) *url = w->hooks[i].cfg.url;
+    if (label) *label = w->hooks[i].label;
 }
 
 bool webhook_idle(const struct webhook_mgr *w)
@@ -498,4 +518,23 @@ bool webhook_idle(const struct webhook_mgr *w)
     for (size_t i = 0; i < w->n; i++)
         if (w->hooks[i].len || w->hooks[i].inflight || w->hooks[i].veto_inflight) return false;
     return true;
+}
+
+void webhook_redact_url(const char *url, char *out, size_t cap)
+{
+    const char *sep = strstr(url, "://");
+    const char *host = sep ? sep + 3 : url;
+    size_t host_len = strcspn(host, "/?#");
+    /* user:password@host: keep what follows the last '@' of the authority */
+    for (size_t k = host_len; k > 0; k--) {
+        if (host[k - 1] == '@') {
+            host_len -= k;
+            host += k;
+            break;
+        }
+    }
+    int scheme_len = sep ? (int)(sep - url) : 0;
+    bool has_rest = host[host_len] != '\0' && strcmp(host + host_len, "/") != 0;
+    snprintf(out, cap, "%.*s%s%.*s%s", scheme_len, url, sep ? "://" : "", (int)MIN(host_len, 255),
+             host, has_rest ? "/..." : "");
 }

@@ -45,6 +45,8 @@ struct webhook_stats {
     size_t queued;       /* waiting now, in flight included */
 };
 
+/* 0, or -1 with err naming the first hook whose URL is not http(s) (shown redacted). */
+int webhook_check_urls(const struct sentinel_webhook_cfg *cfg, size_t n, char *err, size_t errlen);
 /* n hooks from the config (copied). NULL with err when a URL is not http(s). */
 struct webhook_mgr *webhook_create(struct loop *l, const struct sentinel_webhook_cfg *cfg, size_t n,
                                    char *err, size_t errlen);
@@ -63,9 +65,9 @@ void webhook_pre_failover(struct webhook_mgr *w, const char *json, webhook_veto_
                           void *ctx);
 
 size_t webhook_count(const struct webhook_mgr *w);
-/* Stats of hook i and its URL (borrowed). */
+/* Stats of hook i and its label (borrowed): the configured name, else its index ("0"). */
 void webhook_stats_at(const struct webhook_mgr *w, size_t i, struct webhook_stats *out,
-                      const char **url);
+                      const char **label);
 /* Nothing queued or in flight anywhere (tests wait on this). */
 bool webhook_idle(const struct webhook_mgr *w);
 
@@ -73,6 +75,9 @@ bool webhook_idle(const struct webhook_mgr *w);
 int64_t webhook_backoff_ms(int attempt); /* attempt >= 1: base * 2^(attempt-1), capped */
 bool webhook_is_retryable(bool got_response, long status);
 bool webhook_filter_match(const struct sentinel_webhook_cfg *cfg, int level, const char *type);
+/* The URL as logs and JSON may show it: scheme, host and port only, "/..." for a path or query
+ * (Slack, Teams and Discord URLs carry their credential there), any user:password@ dropped. */
+void webhook_redact_url(const char *url, char *out, size_t cap);
 /* "sha256=<hex>" of HMAC-SHA256(secret, body) into out (WEBHOOK_SIGNATURE_LEN + 1 bytes). */
 void webhook_signature(const char *secret, const char *body, size_t len,
                        char out[WEBHOOK_SIGNATURE_LEN + 1]);

@@ -13,12 +13,29 @@
 #include "store/server.h"
 
 static volatile sig_atomic_t got_signal;
+static volatile sig_atomic_t got_sighup;
 
 static void on_signal(int sig) { got_signal = sig; }
+/* SIGHUP does not stop the server (as Redis): it reopens the log file, for logrotate. */
+static void on_sighup(int sig)
+{
+    UNUSED(sig);
+    got_sighup = 1;
+}
+
+static void reopen_log(void)
+{
+    got_sighup = 0;
+    if (log_reopen() != 0)
+        log_warning("SIGHUP: cannot reopen the log file: %s", strerror(errno));
+    else
+        log_notice("Received SIGHUP, log file reopened");
+}
 
 static void usage(FILE *f)
 {
     fprintf(f, "Usage: vigil-store [config.yaml] [--name value ...]\n"
+               "       vigil-store --check-config config.yaml [--name value ...]\n"
                "       vigil-store --help | --version\n\n"
                "Examples:\n"
                "  vigil-store --port 7001\n"
@@ -70,8 +87,23 @@ static int load_config(struct server *srv, int argc, char **argv)
     return 0;
 }
 
+/* --check-config FILE [--name value ...]: the checks a start makes, nothing started. */
+static int check_config(int argc, char **argv)
+{
+    if (argc < 3 || strncmp(argv[2], "--", 2) == 0) {
+        usage(stderr);
+        return 1;
+    }
+    static struct server srv;
+    if (load_config(&srv, argc - 1, argv + 1) != 0) return 1;
+    printf("%s: configuration OK\n", srv.config_path);
+    free(srv.config_path);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "--check-config") == 0) return check_config(argc, argv);
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
@@ -110,6 +142,8 @@ int main(int argc, char **argv)
     sa.sa_handler = on_signal;
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    sa.sa_handler = on_sighup;
+    sigaction(SIGHUP, &sa, NULL);
     char err[512];
     if (server_init(&srv, err, sizeof err) != 0) {
         log_warning("%s", err);
@@ -119,6 +153,7 @@ int main(int argc, char **argv)
     log_notice("Ready to accept connections tcp");
     while (!srv.is_shutting_down) {
         loop_run_once(srv.loop, 100);
+        if (got_sighup) reopen_log();
         if (got_signal) {
             log_warning("Received %s scheduling shutdown...",
                         got_signal == SIGINT ? "SIGINT" : "SIGTERM");

@@ -213,13 +213,14 @@ void server_apply_config(struct server *srv)
 static int server_listen(struct server *srv, char *err, size_t errlen)
 {
     for (size_t i = 0; i < srv->cfg.bind.count && srv->nlisten < STORE_MAX_BINDS; i++) {
-        int fd =
-            net_listen(srv->cfg.bind.items[i], (int)srv->cfg.port, LISTEN_BACKLOG, err, errlen);
+        /* Port 0: every address on the port the first one got. */
+        int port = srv->nlisten ? srv->port : (int)srv->cfg.port;
+        int fd = net_listen(srv->cfg.bind.items[i], port, LISTEN_BACKLOG, err, errlen);
         if (fd < 0) {
             char detail[256];
             snprintf(detail, sizeof detail, "%s", err);
-            snprintf(err, errlen, "Could not create server TCP listening socket %s:%lld: %s",
-                     srv->cfg.bind.items[i], srv->cfg.port, detail);
+            snprintf(err, errlen, "Could not create server TCP listening socket %s:%d: %s",
+                     srv->cfg.bind.items[i], port, detail);
             return -1;
         }
         if (loop_watch(srv->loop, fd, LOOP_READABLE, server_accept, srv) != 0) {

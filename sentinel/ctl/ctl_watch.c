@@ -13,13 +13,17 @@
  * (Last-Event-ID, nothing lost); on another sentinel the events of the gap are not replayed, and
  * stderr says so. A dead peer
  * that never closes the connection is found by TCP keepalive, not by a read timeout, because a
- * quiet group legitimately sends nothing for hours.
+ * quiet group legitimately sends nothing for hours. A reader that went away (`| head -1`) ends
+ * the watch within about a second, event or not (exit 0); SIGHUP, SIGTERM and SIGINT keep their
+ * default action, so the process and its stream end with the terminal.
  */
 #include <curl/curl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/util.h"
 #include "sentinel/ctl/ctl.h"
@@ -38,7 +42,7 @@ struct watch {
     struct buf err_body; /* a non-200 answer's body */
     long status;         /* HTTP status of the current stream, 0 until known */
     long long seen;      /* events printed */
-    bool stop;           /* --count reached: the write callback aborted on purpose */
+    bool stop;           /* --count reached or reader gone: the transfer aborted on purpose */
     size_t current;      /* the sentinel being read */
     char last_id[64];    /* SSE id of the last event read, from sentinel last_id_from */
     size_t last_id_from;
@@ -98,6 +102,28 @@ static size_t on_bytes(char *p, size_t size, size_t nmemb, void *ud)
     return w->stop ? 0 : n; /* 0 ends the transfer */
 }
 
+/* True once nobody can read our output any more (`vigilctl watch | head -1` after head
+ * exited: POLLERR on a pipe, POLLHUP on a socket). Checked while the stream is quiet too, so a
+ * watch on a quiet group does not hold its stream at the sentinel forever. */
+static bool stdout_is_gone(void)
+{
+    struct pollfd p = {.fd = STDOUT_FILENO, .events = 0};
+    return poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP | POLLNVAL));
+}
+
+/* libcurl calls this about once a second even when no byte arrives; non-zero aborts. */
+static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    UNUSED(dltotal);
+    UNUSED(dlnow);
+    UNUSED(ultotal);
+    UNUSED(ulnow);
+    struct watch *w = ud;
+    if (!w->stop && stdout_is_gone()) w->stop = true;
+    return w->stop ? 1 : 0;
+}
+
 /* One stream from one sentinel until it ends. Returns the curl code; w->status tells whether
  * the stream was ever open. */
 static CURLcode watch_once(struct watch *w, size_t i, int64_t until_ms)
@@ -132,6 +158,9 @@ static CURLcode watch_once(struct watch *w, size_t i, int64_t until_ms)
     if (until_ms > 0) curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)MAX(1, until_ms - mono_ms()));
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_bytes);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, w);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, w);
     w->status = 0;
     buf_clear(&w->err_body);
     ctl_sse_free(&w->sse);

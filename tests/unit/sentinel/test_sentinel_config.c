@@ -50,7 +50,8 @@ Test(sentinel_config, defaults_match_redis)
     cr_assert_eq(load("masters:\n  - {name: m, host: 127.0.0.1, port: 6379, quorum: 2}\n"), 0, "%s",
                  first_error());
     cr_assert_eq(cfg.port, 26379);
-    cr_assert_str_eq(cfg.bind, "127.0.0.1");
+    cr_assert_eq(cfg.bind.count, 1);
+    cr_assert_str_eq(cfg.bind.items[0], "127.0.0.1");
     cr_assert_eq(cfg.n_masters, 1);
     cr_assert_eq(cfg.masters[0].down_after_ms, 30000);
     cr_assert_eq(cfg.masters[0].failover_timeout_ms, 180000);

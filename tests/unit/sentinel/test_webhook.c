@@ -200,6 +200,50 @@ Test(webhook, bad_urls_are_refused)
     cr_assert(strstr(err, "webhooks[0].url") != NULL);
 }
 
+Test(webhook, urls_are_shown_without_path_query_or_userinfo)
+{
+    static const char *const cases[][2] = {
+        {"https://hooks.slack.com/services/T0/B0/XyZsecret", "https://hooks.slack.com/..."},
+        {"https://discord.com/api/webhooks/1/tok?wait=true", "https://discord.com/..."},
+        {"http://user:pw@10.0.0.5:9000/hook", "http://10.0.0.5:9000/..."},
+        {"http://127.0.0.1:9000", "http://127.0.0.1:9000"},
+        {"http://127.0.0.1:9000/", "http://127.0.0.1:9000"},
+        {"https://h.example?token=s3cret", "https://h.example/..."},
+        {"ftp://a@b/c", "ftp://b/..."},
+        {"no-scheme/secret", "no-scheme/..."},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char out[300];
+        webhook_redact_url(cases[i][0], out, sizeof(out));
+        cr_assert_str_eq(out, cases[i][1], "%s", cases[i][0]);
+    }
+}
+
+Test(webhook, bad_url_error_does_not_echo_its_path)
+{
+    struct sentinel_webhook_cfg c = {.url = "ftp://example/secret-token", .timeout_ms = 100};
+    char err[256];
+    cr_assert_null(webhook_create(L, &c, 1, err, sizeof(err)));
+    cr_assert(strstr(err, "secret-token") == NULL, "%s", err);
+}
+
+Test(webhook, hooks_are_labelled_by_name_or_index_never_by_url)
+{
+    char url[128], url2[128];
+    struct sentinel_webhook_cfg c[2] = {hook_cfg(url, sizeof(url), "/s3cret", NULL, false),
+                                        hook_cfg(url2, sizeof(url2), "/s3cret", NULL, false)};
+    c[1].name = "slack-oncall";
+    char err[128];
+    struct webhook_mgr *w = webhook_create(L, c, 2, err, sizeof(err));
+    struct webhook_stats st;
+    const char *label = NULL;
+    webhook_stats_at(w, 0, &st, &label);
+    cr_assert_str_eq(label, "0");
+    webhook_stats_at(w, 1, &st, &label);
+    cr_assert_str_eq(label, "slack-oncall");
+    webhook_destroy(w);
+}
+
 struct veto_result {
     bool is_done;
     bool approved;
@@ -215,6 +259,22 @@ static void on_veto(void *ctx, bool approved, const char *why)
 }
 
 static bool veto_done(void *r) { return ((struct veto_result *)r)->is_done; }
+
+Test(webhook, veto_reason_names_the_hook_without_its_path)
+{
+    char url[128];
+    struct sentinel_webhook_cfg c = hook_cfg(url, sizeof(url), "/veto-s3cret", "k", true);
+    char err[128];
+    struct webhook_mgr *w = webhook_create(L, &c, 1, err, sizeof(err));
+    statuses[0] = 409;
+    struct veto_result r = {0};
+    webhook_pre_failover(w, "{\"type\":\"pre-failover\"}", on_veto, &r);
+    cr_assert(run_until(veto_done, &r));
+    cr_assert_not(r.approved);
+    cr_assert(strstr(r.why, "s3cret") == NULL, "%s", r.why);
+    cr_assert(strstr(r.why, "127.0.0.1") != NULL, "%s", r.why);
+    webhook_destroy(w);
+}
 
 Test(webhook, pre_failover_hook_vetoes_with_non_2xx)
 {

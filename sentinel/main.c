@@ -15,9 +15,9 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/signalfd.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/atomic_file.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/loop.h"
@@ -203,11 +203,9 @@ static void load_config(struct app *app, int argc, char **argv)
 
 static void load_state(struct app *app, struct sentinel_state *initial)
 {
-    struct stat sb;
     char err[4400];
-    if (stat(app->cfg.dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-        fprintf(stderr, "dir: %s: not a directory (%s)\n", app->cfg.dir,
-                errno ? strerror(errno) : "not a directory");
+    if (atomic_file_check_dir(app->cfg.dir, err, sizeof(err)) != 0) {
+        fprintf(stderr, "dir: %s\n", err);
         exit(1);
     }
     app->lock_fd = state_file_lock_dir(app->cfg.dir, err, sizeof(err));

@@ -222,7 +222,8 @@ static const struct cfg_field top_fields[] = {
      .min = 1,
      .max = 3800,
      .def = ".",
-     .help = "Directory of the state file (sentinel-state.json)."},
+     .help = "Directory of the state file (sentinel-state.json). Refused at start when anyone "
+             "may write to it and it has no sticky bit."},
     {.key = "announce-ip",
      .type = CFG_STRING,
      TF(announce_ip),

@@ -158,7 +158,8 @@ static const struct cfg_field store_fields[] = {
      .offset = F(dir),
      .def = ".",
      .flags = CFG_F_IMMUTABLE,
-     .help = "Working directory: snapshots and the CONFIG REWRITE overrides file."},
+     .help = "Working directory: snapshots and the CONFIG REWRITE overrides file. Refused at "
+             "start when anyone may write to it and it has no sticky bit."},
     {.key = "requirepass",
      .type = CFG_STRING,
      .offset = F(requirepass),

@@ -6,6 +6,10 @@
 #ifndef VIGIL_LOG_H
 #define VIGIL_LOG_H
 
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+
 enum log_level { LOG_DEBUG = 0, LOG_VERBOSE, LOG_NOTICE, LOG_WARNING, LOG_NONE };
 
 /* path NULL or "" logs to stderr. Returns 0, or -1 if the file cannot be opened (stderr kept). */
@@ -16,6 +20,24 @@ void log_set_role(char role);
 /* Parses "debug", "verbose", "notice", "warning", "nothing"; -1 when unknown. */
 int log_level_parse(const char *name);
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Rate limiting for a line that can repeat in a loop (an accept error, a failing save): one
+ * `struct log_rate` per call site (a static), at most LOG_RATE_LINES lines per LOG_RATE_WINDOW_MS
+ * through it; the rest are counted, and the next line written after the window says how many
+ * were left out ("(suppressed K similar lines)"). Zero-initialized is ready to use. */
+#define LOG_RATE_LINES 5
+#define LOG_RATE_WINDOW_MS 1000
+struct log_rate {
+    int64_t window_start_ms;
+    unsigned lines_in_window;
+    unsigned long long suppressed;
+};
+/* Returns true when the line was written, false when it was counted and left out. */
+bool log_rate_msg(struct log_rate *rate, enum log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* The same with the time given (tests); log_rate_msg uses the monotonic clock. */
+bool log_rate_msg_at(struct log_rate *rate, int64_t now_ms, enum log_level level, const char *fmt,
+                     ...) __attribute__((format(printf, 4, 5)));
 
 #define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
 #define log_verbose(...) log_msg(LOG_VERBOSE, __VA_ARGS__)

@@ -99,6 +99,13 @@ static void h_readyz(struct ctx *c)
         http_reply_error(c->resp, 503, "unavailable", "this sentinel is in TILT");
         return;
     }
+    const char *save_error = sentinel_persist_error(s);
+    if (save_error) {
+        char msg[320];
+        snprintf(msg, sizeof(msg), "cannot save the state file: %s", save_error);
+        http_reply_error(c->resp, 503, "unavailable", msg);
+        return;
+    }
     for (size_t i = 0; i < sentinel_master_count(s); i++) {
         const struct instance *m = sentinel_master_at(s, i);
         struct reach rc;

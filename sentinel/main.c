@@ -20,6 +20,7 @@
 #include "common/atomic_file.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/net.h"
 #include "common/loop.h"
 #include "common/rng.h"
 #include "common/util.h"
@@ -32,6 +33,9 @@
 #include "sentinel/state_file.h"
 
 #define LINK_CONNECT_TIMEOUT_MS 1500
+/* Descriptors kept beyond maxclients for links, scripts and webhooks when the open files limit
+ * is tight (Redis Sentinel keeps the same 32); the HTTP server sheds its own excess. */
+#define RESERVED_FDS 32
 #define EXTRA_FDS 4096 /* links, scripts' pipes, listener, signalfd beyond maxclients */
 
 struct app {
@@ -103,7 +107,10 @@ static int env_persist(void *ctx, const struct sentinel_state *st)
     }
     char err[4400];
     if (state_file_write_text(app->state_path, text, strlen(text), err, sizeof(err)) != 0) {
-        log_warning("cannot save the state: %s", err);
+        if (app->core)
+            sentinel_note_persist_error(app->core, err); /* the core logs, limited */
+        else
+            log_warning("cannot save the state: %s", err);
         free(text);
         return -1;
     }
@@ -344,6 +351,11 @@ int main(int argc, char **argv)
     struct sentinel_state initial;
     load_state(&app, &initial);
     seed_rng(&app.rng);
+    char fd_err[200];
+    if (net_fit_maxclients(&app.cfg.maxclients, RESERVED_FDS, fd_err, sizeof(fd_err)) != 0) {
+        fprintf(stderr, "%s\n", fd_err);
+        return 1;
+    }
     app.loop = loop_create((int)app.cfg.maxclients + EXTRA_FDS);
     setup_signals(&app);
     app.links = link_mgr_create(app.loop, LINK_CONNECT_TIMEOUT_MS);

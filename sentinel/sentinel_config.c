@@ -282,7 +282,8 @@ static const struct cfg_field top_fields[] = {
      .min = 1,
      .max = 100000,
      .def = "10000",
-     .help = "Maximum simultaneous clients."},
+     .help = "Maximum simultaneous clients. Lowered at start to the open files limit less 32 "
+             "when that limit cannot be raised."},
     {.key = "masters",
      .type = CFG_SECTION_LIST,
      TF(masters),

@@ -439,6 +439,40 @@ static void client_create(struct server *srv, int fd, const char *ip, int port)
     if (loop_watch(srv->loop, fd, LOOP_READABLE, on_client_readable, c) != 0) client_close(c);
 }
 
+#define MAXCLIENTS_REPLY "-ERR max number of clients reached\r\n"
+
+static void on_accept(struct loop *l, int fd, void *data, int mask);
+
+static int64_t resume_listener(struct loop *l, uint64_t id, void *data)
+{
+    UNUSED(id);
+    struct server *srv = data;
+    srv->listen_pause_timer = 0;
+    loop_watch(l, srv->lfd, LOOP_READABLE, on_accept, srv);
+    return 0;
+}
+
+/* False when the accept loop should stop for this wake. Out of descriptors, the waiting client
+ * is turned away with the reserve; other persistent errors pause the listener instead of letting
+ * the level-triggered loop spin (see net_accept_recover). */
+static bool accept_failed(struct server *srv, int err)
+{
+    static struct log_rate accept_rate;
+    enum net_accept_next next =
+        net_accept_recover(srv->lfd, err, &srv->reserve_fd, MAXCLIENTS_REPLY);
+    if (next == NET_ACCEPT_IDLE) return false;
+    if (next == NET_ACCEPT_REJECTED) srv->rejected_connections++;
+    log_rate_msg(&accept_rate, LOG_WARNING, "Accepting client connection: %s%s", strerror(err),
+                 next == NET_ACCEPT_REJECTED ? " (client turned away)" : "");
+    if (next != NET_ACCEPT_BACKOFF) return true;
+    if (srv->listen_pause_timer == 0) {
+        loop_unwatch(srv->loop, srv->lfd, LOOP_READABLE);
+        srv->listen_pause_timer =
+            loop_timer_add(srv->loop, NET_ACCEPT_BACKOFF_MS, resume_listener, srv);
+    }
+    return false;
+}
+
 static void on_accept(struct loop *l, int fd, void *data, int mask)
 {
     UNUSED(l);
@@ -448,11 +482,13 @@ static void on_accept(struct loop *l, int fd, void *data, int mask)
         char ip[NET_IP_STRLEN];
         int port;
         int cfd = net_accept(fd, ip, sizeof(ip), &port);
-        if (cfd < 0) return;
+        if (cfd < 0) {
+            if (!accept_failed(srv, errno)) return;
+            continue;
+        }
         srv->total_connections++;
         if ((int)srv->n_clients >= srv->maxclients) {
-            static const char msg[] = "-ERR max number of clients reached\r\n";
-            ssize_t w = write(cfd, msg, sizeof(msg) - 1);
+            ssize_t w = write(cfd, MAXCLIENTS_REPLY, strlen(MAXCLIENTS_REPLY));
             UNUSED(w);
             close(cfd);
             srv->rejected_connections++;
@@ -474,6 +510,7 @@ struct server *server_create(struct loop *l, const struct server_config *cfg, ch
     struct server *srv = xcalloc(1, sizeof(*srv));
     srv->loop = l;
     srv->lfd = lfd;
+    srv->reserve_fd = net_reserve_open();
     srv->port = net_bound_port(lfd);
     srv->bind = xstrdup(cfg->bind);
     srv->requirepass = dup_opt(cfg->requirepass);
@@ -486,6 +523,7 @@ struct server *server_create(struct loop *l, const struct server_config *cfg, ch
     if (loop_watch(l, lfd, LOOP_READABLE, on_accept, srv) != 0) {
         snprintf(err, errlen, "cannot watch the listening socket");
         close(lfd);
+        if (srv->reserve_fd >= 0) close(srv->reserve_fd);
         free(srv->bind);
         free(srv->requirepass);
         free(srv->config_file);
@@ -510,6 +548,8 @@ void server_destroy(struct server *srv)
     while (srv->clients) client_close(srv->clients);
     loop_unwatch(srv->loop, srv->lfd, LOOP_READABLE);
     close(srv->lfd);
+    if (srv->reserve_fd >= 0) close(srv->reserve_fd);
+    if (srv->listen_pause_timer) loop_timer_cancel(srv->loop, srv->listen_pause_timer);
     free(srv->bind);
     free(srv->requirepass);
     free(srv->config_file);

@@ -47,6 +47,8 @@ struct server {
     struct sentinel *core;
     struct notify_io *notify;
     int lfd;
+    int reserve_fd;              /* spare descriptor spent to turn a client away when out of fds */
+    uint64_t listen_pause_timer; /* nonzero while the listener is unwatched after an error */
     int port;
     char *bind;
     char *requirepass;

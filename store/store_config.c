@@ -172,7 +172,8 @@ static const struct cfg_field store_fields[] = {
      .max = 1000000,
      .def = "10000",
      .flags = CFG_F_IMMUTABLE,
-     .help = "Maximum simultaneous client connections."},
+     .help = "Maximum simultaneous client connections. Lowered at start to the open files limit "
+             "less 32 when that limit cannot be raised (as Redis)."},
     {.key = "timeout",
      .type = CFG_DURATION,
      .offset = F(timeout_ms),

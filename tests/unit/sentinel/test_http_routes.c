@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "common/loop.h"
 #include "fake_env.h"
+#include "sentinel/describe.h"
 #include "sentinel/history.h"
 #include "sentinel/http_int.h"
 #include "sentinel/sentinel_config.h"
@@ -479,4 +480,25 @@ Test(http_routes, event_master_names)
     cr_assert_str_eq(out, "third");
     http_event_master("+new-epoch", "5", out, sizeof(out));
     cr_assert_str_eq(out, "");
+}
+
+Test(http_routes, readyz_is_503_while_the_state_cannot_be_saved)
+{
+    cr_assert_eq(call("GET", "/readyz", NULL, NULL), 200);
+    F.persist_fail = 1; /* a full disk: every save fails, and the core retries at every tick */
+    core_mark_persist(S);
+    run_for(100);
+    cr_assert_eq(call("GET", "/readyz", NULL, NULL), 503);
+    cr_assert(strstr(str("reason"), "cannot save the state") != NULL, "%s", str("reason"));
+    struct buf info;
+    buf_init(&info);
+    sentinel_info_section(S, 0, 0, &info);
+    buf_append_char(&info, '\0');
+    cr_assert(strstr(info.data, "sentinel_state_save_ok:0\r\n") != NULL, "%s", info.data);
+    cr_assert(strstr(info.data, "sentinel_state_save_failures:0\r\n") == NULL, "%s", info.data);
+    buf_free(&info);
+    F.persist_fail = 0; /* space again: the next retry succeeds */
+    run_for(100);
+    cr_assert_eq(call("GET", "/readyz", NULL, NULL), 200);
+    cr_assert_null(sentinel_persist_error(S));
 }

@@ -157,10 +157,6 @@ void sentinel_info_section(const struct sentinel *s, int running_scripts, int qu
     buf_printf(out, "sentinel_running_scripts:%d\r\nsentinel_scripts_queue_length:%d\r\n",
                running_scripts, queued_scripts);
     buf_printf(out, "sentinel_simulate_failure_flags:%u\r\n", s->simfail_flags);
-    /* Ours (not Redis's): is the state file being saved? A sentinel that cannot save must not
-     * be trusted with votes, and operators need to see why. */
-    buf_printf(out, "sentinel_state_save_ok:%d\r\nsentinel_state_save_failures:%llu\r\n",
-               s->persist_error[0] ? 0 : 1, (unsigned long long)s->persist_failures);
     for (size_t i = 0; i < s->n_masters; i++) {
         const struct instance *m = s->masters[i];
         const char *status = (m->flags & SRI_O_DOWN)   ? "odown"

@@ -385,8 +385,10 @@ static void h_switchover(struct ctx *c)
     if (to && !cJSON_IsNull(to) &&
         (!cJSON_IsString(to) || !parse_addr(to->valuestring, host, sizeof(host), &port)))
         bad = "'to' must be \"ip:port\"";
-    else if (tm && (!cJSON_IsNumber(tm) || tm->valuedouble != (double)(int64_t)tm->valuedouble ||
-                    tm->valuedouble < 1 || tm->valuedouble > SENTINEL_SWITCHOVER_MAX_TIMEOUT_MS))
+    /* Range first: casting 1e300 (or NaN) to an integer is undefined behaviour. */
+    else if (tm && (!cJSON_IsNumber(tm) || !(tm->valuedouble >= 1) ||
+                    tm->valuedouble > SENTINEL_SWITCHOVER_MAX_TIMEOUT_MS ||
+                    tm->valuedouble != (double)(int64_t)tm->valuedouble))
         bad = "'timeout_ms' must be an integer in 1..600000";
     else if (tm)
         timeout_ms = (int64_t)tm->valuedouble;

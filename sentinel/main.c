@@ -141,6 +141,7 @@ static int64_t on_tick(struct loop *l, uint64_t id, void *data)
     app->tick_timer = 0;
     app->last_tick_ms = loop_now_ms(l);
     sentinel_tick(app->core, app->last_tick_ms);
+    log_rate_flush();       /* counts of rate-limited lines whose loop has stopped */
     return LOOP_TIMER_STOP; /* re-armed in before_sleep from sentinel_next_tick_ms() */
 }
 

@@ -217,6 +217,7 @@ static int64_t server_cron(struct loop *l, uint64_t id, void *data)
     }
     server_cron_clients(srv);
     repl_cron(srv);
+    log_rate_flush(); /* counts of rate-limited lines whose loop has stopped */
     if (srv->is_shutting_down) loop_stop(srv->loop);
     return 1000 / (srv->cfg.hz > 0 ? srv->cfg.hz : 10);
 }

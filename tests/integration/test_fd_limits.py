@@ -124,6 +124,8 @@ def test_running_out_of_descriptors_turns_clients_away_without_spinning():
         for sock in socks:
             sock.close()
     procs.wait_until(lambda: _answers_ping(store.port), 10, "a PONG after the burst")
+    procs.wait_until(lambda: "similar lines" in store.proc.log_text(), 10,
+                     "the count of the lines left out")
     log = store.proc.log_text()
     accept_lines = [line for line in log.splitlines() if "Accepting client connection" in line]
     assert len(accept_lines) <= 10, "the accept error must be rate limited:\n" + log[-4000:]

@@ -41,7 +41,7 @@ static int count_lines(const char *needle)
 
 Test(log, rate_limited_line_is_written_at_most_n_times_per_window)
 {
-    struct log_rate r = {0};
+    static struct log_rate r;
     int written = 0;
     for (int i = 0; i < 10000; i++)
         written += log_rate_msg_at(&r, 5000 + i / 100, LOG_WARNING, "accept failed: %d", i);
@@ -52,7 +52,7 @@ Test(log, rate_limited_line_is_written_at_most_n_times_per_window)
 
 Test(log, next_window_reports_how_many_were_suppressed)
 {
-    struct log_rate r = {0};
+    static struct log_rate r;
     for (int i = 0; i < 100; i++) log_rate_msg_at(&r, 1000, LOG_WARNING, "disk full");
     cr_assert(log_rate_msg_at(&r, 1000 + LOG_RATE_WINDOW_MS, LOG_WARNING, "disk full"));
     char want[80];
@@ -65,7 +65,7 @@ Test(log, next_window_reports_how_many_were_suppressed)
 
 Test(log, call_sites_are_limited_independently)
 {
-    struct log_rate a = {0}, b = {0};
+    static struct log_rate a, b;
     for (int i = 0; i < 50; i++) {
         log_rate_msg_at(&a, 0, LOG_WARNING, "site a");
         log_rate_msg_at(&b, 0, LOG_WARNING, "site b");
@@ -76,8 +76,27 @@ Test(log, call_sites_are_limited_independently)
 
 Test(log, lines_below_the_level_are_neither_written_nor_counted)
 {
-    struct log_rate r = {0};
+    static struct log_rate r;
     cr_assert_not(log_rate_msg_at(&r, 0, LOG_VERBOSE, "chatty"));
     cr_assert_eq(r.suppressed, 0);
     cr_assert_eq(count_lines("chatty"), 0);
+}
+
+Test(log, flush_reports_the_count_once_the_window_is_over)
+{
+    static struct log_rate r; /* registered for the flush: must outlive it */
+    for (int i = 0; i < 50; i++)
+        log_rate_msg_at(&r, 2000, LOG_WARNING, "accept: Too many open files %d", i);
+    log_rate_flush_at(2500);
+    cr_assert_eq(count_lines("suppressed"), 0, "the window is not over yet");
+    log_rate_flush_at(3000);
+    char want[120];
+    snprintf(want, sizeof(want),
+             "suppressed %d similar lines, the first: accept: Too many open files %d",
+             50 - LOG_RATE_LINES, LOG_RATE_LINES);
+    cr_assert_eq(count_lines(want), 1);
+    log_rate_flush_at(9000);
+    cr_assert_eq(count_lines("suppressed"), 1, "reported once");
+    cr_assert(log_rate_msg_at(&r, 9000, LOG_WARNING, "accept: again"));
+    cr_assert_eq(count_lines("suppressed"), 1, "the next line has nothing left to report");
 }

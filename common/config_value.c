@@ -132,7 +132,9 @@ static int parse_enum(const struct cfg_field *f, const char *s, size_t len, int 
 static int parse_addr(const struct cfg_field *f, const char *s, size_t len, struct cfg_addr *a)
 {
     const char *host, *port, *end = s + len, *sep;
-    if (len == 0) return 0; /* unset */
+    /* s == NULL never comes with len > 0, but saying so keeps gcc's -fsanitize=undefined
+     * build from inventing a NULL path into memrchr (a -Werror=nonnull false positive). */
+    if (len == 0 || s == NULL) return 0; /* unset */
     if (s[0] == '[') {
         sep = memchr(s, ']', len);
         if (!sep || sep + 1 >= end || sep[1] != ':') return -1;

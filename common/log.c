@@ -1,5 +1,8 @@
-/* log: see log.h. */
+/* log: see log.h. The rate limiter is a fixed window per call site: cheap, no allocation, and
+ * enough to turn a hot loop's thousands of lines a second into a handful plus a count. */
 #include "common/log.h"
+
+#include "common/clock.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -56,7 +59,9 @@ int log_level_parse(const char *name)
     return -1;
 }
 
-void log_msg(enum log_level level, const char *fmt, ...)
+static void log_vmsg(enum log_level level, const char *suffix, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+static void log_vmsg(enum log_level level, const char *suffix, const char *fmt, va_list ap)
 {
     if (level < log_level || level >= LOG_NONE) return;
     FILE *f = log_file ? log_file : stderr;
@@ -68,10 +73,120 @@ void log_msg(enum log_level level, const char *fmt, ...)
     size_t n = strftime(when, sizeof when, "%d %b %Y %H:%M:%S", &tm);
     snprintf(when + n, sizeof when - n, ".%03d", (int)(tv.tv_usec / 1000));
     char msg[1024];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    fprintf(f, "%d:%c %s %c %s%s\n", (int)getpid(), log_role, when, ".-*#"[level], msg, suffix);
+    fflush(f);
+}
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    log_vmsg(level, "", fmt, ap);
     va_end(ap);
-    fprintf(f, "%d:%c %s %c %s\n", (int)getpid(), log_role, when, ".-*#"[level], msg);
-    fflush(f);
+}
+
+/* Call sites with lines left out and not yet reported: a small fixed registry (a site that does
+ * not fit still reports its count with its next line). */
+static struct log_rate *pending[LOG_RATE_MAX_PENDING];
+static size_t n_pending;
+
+static void rate_unregister(struct log_rate *r)
+{
+    for (size_t i = 0; i < n_pending; i++) {
+        if (pending[i] != r) continue;
+        pending[i] = pending[--n_pending];
+        break;
+    }
+    r->is_pending = false;
+}
+
+/* Opens a new window when the old one is over; says whether a line may be written now, and
+ * the count of lines left out before it (reported with it, then reset). */
+static bool rate_admit(struct log_rate *r, int64_t now_ms, unsigned long long *reported)
+{
+    *reported = 0;
+    if (r->lines_in_window == 0 || now_ms - r->window_start_ms >= LOG_RATE_WINDOW_MS ||
+        now_ms < r->window_start_ms) {
+        r->window_start_ms = now_ms;
+        r->lines_in_window = 0;
+    }
+    if (r->lines_in_window >= LOG_RATE_LINES) {
+        r->suppressed++;
+        return false;
+    }
+    r->lines_in_window++;
+    *reported = r->suppressed;
+    r->suppressed = 0;
+    if (r->is_pending) rate_unregister(r);
+    return true;
+}
+
+static bool log_rate_vmsg(struct log_rate *r, int64_t now_ms, enum log_level level, const char *fmt,
+                          va_list ap) __attribute__((format(printf, 4, 0)));
+static bool log_rate_vmsg(struct log_rate *r, int64_t now_ms, enum log_level level, const char *fmt,
+                          va_list ap)
+{
+    if (level < log_level || level >= LOG_NONE) return false;
+    unsigned long long left_out;
+    if (!rate_admit(r, now_ms, &left_out)) {
+        if (r->suppressed == 1 && !r->is_pending && n_pending < LOG_RATE_MAX_PENDING) {
+            vsnprintf(r->first_left_out, sizeof r->first_left_out, fmt, ap);
+            r->level = level;
+            r->is_pending = true;
+            pending[n_pending++] = r;
+        }
+        return false;
+    }
+    char suffix[64] = "";
+    if (left_out) snprintf(suffix, sizeof suffix, " (suppressed %llu similar lines)", left_out);
+    log_vmsg(level, suffix, fmt, ap);
+    return true;
+}
+
+static void log_plain(enum log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void log_plain(enum log_level level, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    log_vmsg(level, "", fmt, ap);
+    va_end(ap);
+}
+
+void log_rate_flush_at(int64_t now_ms)
+{
+    for (size_t i = n_pending; i-- > 0;) {
+        struct log_rate *r = pending[i];
+        if (now_ms - r->window_start_ms < LOG_RATE_WINDOW_MS && now_ms >= r->window_start_ms)
+            continue;
+        log_plain(r->level, "suppressed %llu similar lines, the first: %s", r->suppressed,
+                  r->first_left_out);
+        r->suppressed = 0;
+        rate_unregister(r);
+    }
+}
+
+void log_rate_flush(void)
+{
+    if (n_pending) log_rate_flush_at(clock_mono_ms());
+}
+
+bool log_rate_msg_at(struct log_rate *rate, int64_t now_ms, enum log_level level, const char *fmt,
+                     ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    bool written = log_rate_vmsg(rate, now_ms, level, fmt, ap);
+    va_end(ap);
+    return written;
+}
+
+bool log_rate_msg(struct log_rate *rate, enum log_level level, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    bool written = log_rate_vmsg(rate, clock_mono_ms(), level, fmt, ap);
+    va_end(ap);
+    return written;
 }

@@ -7,12 +7,15 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/log.h"
 #include "common/util.h"
 
 static void set_err(char *err, size_t errlen, const char *what, const char *detail)
@@ -110,6 +113,80 @@ int net_accept(int lfd, char *ip, size_t iplen, int *port)
     net_set_nodelay(fd);
     sockaddr_to_ip(&sa, ip, iplen, port);
     return fd;
+}
+
+int net_fit_maxclients(long long *maxclients, int reserved, char *err, size_t errlen)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return 0;
+    rlim_t want = (rlim_t)*maxclients + (rlim_t)reserved;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+        /* A hard limit raised past its value needs privilege; failing that, take all it allows. */
+        bool hard_ok = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want;
+        struct rlimit raised = {want, hard_ok ? rl.rlim_max : want};
+        if (setrlimit(RLIMIT_NOFILE, &raised) != 0 && rl.rlim_max > rl.rlim_cur) {
+            raised.rlim_cur = raised.rlim_max = rl.rlim_max;
+            setrlimit(RLIMIT_NOFILE, &raised);
+        }
+        getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= want) return 0;
+    if (rl.rlim_cur <= (rlim_t)reserved) {
+        snprintf(err, errlen,
+                 "the open files limit (ulimit -n) of %llu is too low: at least %d are needed",
+                 (unsigned long long)rl.rlim_cur, reserved + 1);
+        return -1;
+    }
+    long long fitted = (long long)rl.rlim_cur - reserved;
+    log_warning("maxclients lowered from %lld to %lld: the open files limit is %llu and %d "
+                "descriptors are kept for the server itself (raise ulimit -n or LimitNOFILE)",
+                *maxclients, fitted, (unsigned long long)rl.rlim_cur, reserved);
+    *maxclients = fitted;
+    return 0;
+}
+
+int net_reserve_open(void) { return open("/dev/null", O_RDONLY | O_CLOEXEC); }
+
+/* Spend the reserve on the connection at the head of the backlog: a reply it can read, then a
+ * close, instead of a client hanging until its own timeout. */
+static enum net_accept_next shed_one(int lfd, int *reserve_fd, const char *reject_reply)
+{
+    if (*reserve_fd < 0) *reserve_fd = net_reserve_open(); /* a descriptor may be free again */
+    if (*reserve_fd < 0) return NET_ACCEPT_BACKOFF;
+    close(*reserve_fd);
+    int fd;
+    do fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    while (fd < 0 && errno == EINTR);
+    int accept_errno = errno;
+    if (fd >= 0) {
+        ssize_t w = write(fd, reject_reply, strlen(reject_reply)); /* best effort, as Redis */
+        UNUSED(w);
+        close(fd);
+    }
+    *reserve_fd = net_reserve_open();
+    if (fd >= 0) return NET_ACCEPT_REJECTED;
+    if (accept_errno == EAGAIN || accept_errno == EWOULDBLOCK) return NET_ACCEPT_IDLE;
+    return NET_ACCEPT_BACKOFF; /* another thread took the descriptor, or ENFILE system-wide */
+}
+
+enum net_accept_next net_accept_recover(int lfd, int err, int *reserve_fd, const char *reject_reply)
+{
+    switch (err) {
+    case EAGAIN:
+#if EWOULDBLOCK != EAGAIN
+    case EWOULDBLOCK:
+#endif
+        return NET_ACCEPT_IDLE;
+    case ECONNABORTED:
+    case EPROTO:
+    case EPERM: /* a firewall rule refused it */
+        return NET_ACCEPT_RETRY;
+    case EMFILE:
+    case ENFILE:
+        return shed_one(lfd, reserve_fd, reject_reply);
+    default: /* ENOBUFS, ENOMEM, ...: the backlog would wake us again at once */
+        return NET_ACCEPT_BACKOFF;
+    }
 }
 
 int net_connect_nonblock(const char *host, int port, char *err, size_t errlen)

@@ -218,7 +218,8 @@ void ctl_format_time(const cJSON *t, char *out, size_t cap)
         snprintf(out, cap, "%s", tpart ? tpart + 1 : t->valuestring);
         return;
     }
-    if (!cJSON_IsNumber(t) || t->valuedouble <= 0) {
+    /* Bounded before the cast to time_t: 1e300 from a confused server is undefined behaviour. */
+    if (!cJSON_IsNumber(t) || !(t->valuedouble > 0) || t->valuedouble > 1e17) {
         snprintf(out, cap, "-");
         return;
     }

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/atomic_file.h"
+#include "common/buf.h"
 #include "common/log.h"
 #include "common/util.h"
 
@@ -20,8 +22,7 @@ struct record {
 
 struct history {
     char *path; /* NULL = memory only */
-    char *dir;
-    int fd; /* append descriptor, -1 = memory only */
+    int fd;     /* append descriptor, -1 = memory only */
     size_t file_lines;
     size_t skipped;
     size_t head, count; /* ring of HISTORY_MAX_RECORDS */
@@ -64,8 +65,12 @@ static char *master_of(const char *line)
 
 static void load_file(struct history *h)
 {
-    FILE *f = fopen(h->path, "r");
-    if (f == NULL) return;
+    int fd = atomic_file_open_read(h->path);
+    FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
+    if (f == NULL) {
+        if (fd >= 0) close(fd);
+        return;
+    }
     char *line = NULL;
     size_t cap = 0;
     ssize_t n;
@@ -91,12 +96,11 @@ struct history *history_open(const char *dir)
     struct history *h = xcalloc(1, sizeof(*h));
     h->fd = -1;
     if (dir == NULL) return h;
-    h->dir = xstrdup(dir);
     size_t len = strlen(dir) + sizeof(HISTORY_FILE_NAME) + 2;
     h->path = xmalloc(len);
     snprintf(h->path, len, "%s/%s", dir, HISTORY_FILE_NAME);
     load_file(h);
-    h->fd = open(h->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    h->fd = atomic_file_open_append(h->path, 0644); /* a symlink there is refused (ELOOP) */
     if (h->fd < 0)
         log_warning("history: cannot open %s (%s): failover records kept in memory only", h->path,
                     strerror(errno));
@@ -109,7 +113,6 @@ void history_close(struct history *h)
     for (size_t i = 0; i < h->count; i++) record_free(ring_at(h, i));
     if (h->fd >= 0) close(h->fd);
     free(h->path);
-    free(h->dir);
     free(h);
 }
 
@@ -125,41 +128,27 @@ static int write_all(int fd, const char *p, size_t n)
     return 0;
 }
 
-static int fsync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return -1;
-    int rc = fsync(fd);
-    close(fd);
-    return rc;
-}
-
-/* Rewrite the file with the records in memory (temp, fsync, rename, fsync dir). */
+/* Rewrite the file with the records in memory (atomic_file_write: temp, fsync, rename, fsync
+ * dir), then reopen the append descriptor on the new file. */
 static int compact(struct history *h)
 {
-    size_t len = strlen(h->path) + 8;
-    char *tmp = xmalloc(len);
-    snprintf(tmp, len, "%s.tmp", h->path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    int rc = fd < 0 ? -1 : 0;
-    for (size_t i = 0; rc == 0 && i < h->count; i++) {
-        const char *line = ring_at(h, i)->line;
-        if (write_all(fd, line, strlen(line)) != 0 || write_all(fd, "\n", 1) != 0) rc = -1;
+    struct buf text;
+    buf_init(&text);
+    for (size_t i = 0; i < h->count; i++) {
+        buf_append_str(&text, ring_at(h, i)->line);
+        buf_append(&text, "\n", 1);
     }
-    if (rc == 0 && fsync(fd) != 0) rc = -1;
-    if (fd >= 0) close(fd);
-    if (rc == 0 && rename(tmp, h->path) != 0) rc = -1;
-    if (rc == 0) fsync_dir(h->dir);
+    char err[4400];
+    int rc = atomic_file_write(h->path, text.data, text.len, 0644, err, sizeof err);
+    buf_free(&text);
     if (rc != 0) {
-        log_warning("history: cannot compact %s: %s", h->path, strerror(errno));
-        unlink(tmp);
-    } else {
-        close(h->fd);
-        h->fd = open(h->path, O_WRONLY | O_APPEND | O_CLOEXEC);
-        h->file_lines = h->count;
+        log_warning("history: cannot compact: %s", err);
+        return rc;
     }
-    free(tmp);
-    return rc;
+    close(h->fd);
+    h->fd = atomic_file_open_append(h->path, 0644);
+    h->file_lines = h->count;
+    return 0;
 }
 
 int history_append(struct history *h, const struct cJSON *record)

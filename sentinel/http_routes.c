@@ -100,6 +100,13 @@ static void h_readyz(struct ctx *c)
         http_reply_error(c->resp, 503, "unavailable", "this sentinel is in TILT");
         return;
     }
+    const char *save_error = sentinel_persist_error(s);
+    if (save_error) {
+        char msg[320];
+        snprintf(msg, sizeof(msg), "cannot save the state file: %s", save_error);
+        http_reply_error(c->resp, 503, "unavailable", msg);
+        return;
+    }
     for (size_t i = 0; i < sentinel_master_count(s); i++) {
         const struct instance *m = sentinel_master_at(s, i);
         struct reach rc;
@@ -379,8 +386,10 @@ static void h_switchover(struct ctx *c)
     if (to && !cJSON_IsNull(to) &&
         (!cJSON_IsString(to) || !parse_addr(to->valuestring, host, sizeof(host), &port)))
         bad = "'to' must be \"ip:port\"";
-    else if (tm && (!cJSON_IsNumber(tm) || tm->valuedouble != (double)(int64_t)tm->valuedouble ||
-                    tm->valuedouble < 1 || tm->valuedouble > SENTINEL_SWITCHOVER_MAX_TIMEOUT_MS))
+    /* Range first: casting 1e300 (or NaN) to an integer is undefined behaviour. */
+    else if (tm && (!cJSON_IsNumber(tm) || !(tm->valuedouble >= 1) ||
+                    tm->valuedouble > SENTINEL_SWITCHOVER_MAX_TIMEOUT_MS ||
+                    tm->valuedouble != (double)(int64_t)tm->valuedouble))
         bad = "'timeout_ms' must be an integer in 1..600000";
     else if (tm)
         timeout_ms = (int64_t)tm->valuedouble;

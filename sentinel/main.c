@@ -16,11 +16,12 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/signalfd.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/atomic_file.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/net.h"
 #include "common/loop.h"
 #include "common/rng.h"
 #include "common/util.h"
@@ -34,6 +35,9 @@
 #include "sentinel/webhook.h"
 
 #define LINK_CONNECT_TIMEOUT_MS 1500
+/* Descriptors kept beyond maxclients for links, scripts and webhooks when the open files limit
+ * is tight (Redis Sentinel keeps the same 32); the HTTP server sheds its own excess. */
+#define RESERVED_FDS 32
 #define EXTRA_FDS 4096 /* links, scripts' pipes, listener, signalfd beyond maxclients */
 
 struct app {
@@ -105,7 +109,10 @@ static int env_persist(void *ctx, const struct sentinel_state *st)
     }
     char err[4400];
     if (state_file_write_text(app->state_path, text, strlen(text), err, sizeof(err)) != 0) {
-        log_warning("cannot save the state: %s", err);
+        if (app->core)
+            sentinel_note_persist_error(app->core, err); /* the core logs, limited */
+        else
+            log_warning("cannot save the state: %s", err);
         free(text);
         return -1;
     }
@@ -155,6 +162,7 @@ static int64_t on_tick(struct loop *l, uint64_t id, void *data)
     app->tick_timer = 0;
     app->last_tick_ms = loop_now_ms(l);
     sentinel_tick(app->core, app->last_tick_ms);
+    log_rate_flush();       /* counts of rate-limited lines whose loop has stopped */
     return LOOP_TIMER_STOP; /* re-armed in before_sleep from sentinel_next_tick_ms() */
 }
 
@@ -258,11 +266,9 @@ static void load_config(struct app *app, int argc, char **argv)
 
 static void load_state(struct app *app, struct sentinel_state *initial)
 {
-    struct stat sb;
     char err[4400];
-    if (stat(app->cfg.dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-        fprintf(stderr, "dir: %s: not a directory (%s)\n", app->cfg.dir,
-                errno ? strerror(errno) : "not a directory");
+    if (atomic_file_check_dir(app->cfg.dir, err, sizeof(err)) != 0) {
+        fprintf(stderr, "dir: %s\n", err);
         exit(1);
     }
     app->lock_fd = state_file_lock_dir(app->cfg.dir, err, sizeof(err));
@@ -409,6 +415,11 @@ int main(int argc, char **argv)
     struct sentinel_state initial;
     load_state(&app, &initial);
     seed_rng(&app.rng);
+    char fd_err[200];
+    if (net_fit_maxclients(&app.cfg.maxclients, RESERVED_FDS, fd_err, sizeof(fd_err)) != 0) {
+        fprintf(stderr, "%s\n", fd_err);
+        return 1;
+    }
     app.loop = loop_create((int)app.cfg.maxclients + EXTRA_FDS);
     setup_signals(&app);
     app.links = link_mgr_create(app.loop, LINK_CONNECT_TIMEOUT_MS);

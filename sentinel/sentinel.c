@@ -40,11 +40,33 @@ int core_persist_now(struct sentinel *s)
     sentinel_state_snapshot(s, &st);
     int rc = s->env.persist(s->env.ctx, &st);
     sentinel_state_free(&st);
-    if (rc == 0)
+    if (rc == 0) {
         s->persist_wanted = false;
-    else
-        log_warning("sentinel: persisting state failed (%d)", rc);
+        s->persist_error[0] = '\0';
+        return 0;
+    }
+    /* Retried at every entry point until it works (so a change is saved once the disk has room
+     * again); without a limit, a full disk would log dozens of lines a second. */
+    static struct log_rate persist_rate;
+    s->persist_wanted = true;
+    s->persist_failures++;
+    if (s->persist_error[0] == '\0')
+        snprintf(s->persist_error, sizeof(s->persist_error), "cannot save the state (%d)", rc);
+    log_rate_msg(&persist_rate, LOG_WARNING, "sentinel: persisting state failed: %s",
+                 s->persist_error);
     return rc;
+}
+
+const char *sentinel_persist_error(const struct sentinel *s)
+{
+    return s->persist_error[0] ? s->persist_error : NULL;
+}
+
+uint64_t sentinel_persist_failures(const struct sentinel *s) { return s->persist_failures; }
+
+void sentinel_note_persist_error(struct sentinel *s, const char *why)
+{
+    snprintf(s->persist_error, sizeof(s->persist_error), "%s", why);
 }
 
 void core_flush(struct sentinel *s)

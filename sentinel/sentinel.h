@@ -126,6 +126,11 @@ int64_t sentinel_wall_ms(const struct sentinel *s);
 const char *sentinel_myid(const struct sentinel *s);
 uint64_t sentinel_current_epoch(const struct sentinel *s);
 bool sentinel_in_tilt(const struct sentinel *s);
+/* Why the last save of the state failed (a full disk, a removed dir), or NULL when it succeeded:
+ * /readyz answers 503 with it, INFO shows it. The shell notes the reason before it fails. */
+const char *sentinel_persist_error(const struct sentinel *s);
+uint64_t sentinel_persist_failures(const struct sentinel *s);
+void sentinel_note_persist_error(struct sentinel *s, const char *why);
 int64_t sentinel_tilt_since_ms(const struct sentinel *s); /* -1 when not in TILT */
 struct sentinel_periods *sentinel_periods(struct sentinel *s);
 size_t sentinel_master_count(const struct sentinel *s);

@@ -252,7 +252,8 @@ static const struct cfg_field top_fields[] = {
      .min = 1,
      .max = 3800,
      .def = ".",
-     .help = "Directory of the state file (sentinel-state.json)."},
+     .help = "Directory of the state file (sentinel-state.json). Refused at start when anyone "
+             "may write to it and it has no sticky bit."},
     {.key = "announce-ip",
      .type = CFG_STRING,
      TF(announce_ip),
@@ -317,7 +318,8 @@ static const struct cfg_field top_fields[] = {
      .min = 1,
      .max = 100000,
      .def = "10000",
-     .help = "Maximum simultaneous clients."},
+     .help = "Maximum simultaneous clients. Lowered at start to the open files limit less 32 "
+             "when that limit cannot be raised."},
     {.key = "masters",
      .type = CFG_SECTION_LIST,
      TF(masters),

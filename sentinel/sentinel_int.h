@@ -71,7 +71,9 @@ struct sentinel {
     bool started; /* first tick done (+monitor events emitted) */
     bool tick_wanted;
     bool persist_wanted;
-    bool crashed; /* SIMULATE-FAILURE fired: ignore everything */
+    char persist_error[256];   /* why the last save failed; "" after a successful one */
+    uint64_t persist_failures; /* saves failed since start */
+    bool crashed;              /* SIMULATE-FAILURE fired: ignore everything */
     unsigned simfail_flags;
     uint64_t next_id;
     size_t n_masters;

@@ -443,6 +443,41 @@ static void client_create(struct server *srv, int fd, const char *ip, int port)
     if (loop_watch(srv->loop, fd, LOOP_READABLE, on_client_readable, c) != 0) client_close(c);
 }
 
+#define MAXCLIENTS_REPLY "-ERR max number of clients reached\r\n"
+
+static void on_accept(struct loop *l, int fd, void *data, int mask);
+
+static int64_t resume_listener(struct loop *l, uint64_t id, void *data)
+{
+    UNUSED(id);
+    struct server *srv = data;
+    srv->listen_pause_timer = 0;
+    for (size_t i = 0; i < srv->n_lfds; i++)
+        loop_watch(l, srv->lfds[i], LOOP_READABLE, on_accept, srv);
+    return 0;
+}
+
+/* False when the accept loop should stop for this wake. Out of descriptors, the waiting client
+ * is turned away with the reserve; other persistent errors pause the listener instead of letting
+ * the level-triggered loop spin (see net_accept_recover). */
+static bool accept_failed(struct server *srv, int lfd, int err)
+{
+    static struct log_rate accept_rate;
+    enum net_accept_next next = net_accept_recover(lfd, err, &srv->reserve_fd, MAXCLIENTS_REPLY);
+    if (next == NET_ACCEPT_IDLE) return false;
+    if (next == NET_ACCEPT_REJECTED) srv->rejected_connections++;
+    log_rate_msg(&accept_rate, LOG_WARNING, "Accepting client connection: %s%s", strerror(err),
+                 next == NET_ACCEPT_REJECTED ? " (client turned away)" : "");
+    if (next != NET_ACCEPT_BACKOFF) return true;
+    if (srv->listen_pause_timer == 0) {
+        for (size_t i = 0; i < srv->n_lfds; i++)
+            loop_unwatch(srv->loop, srv->lfds[i], LOOP_READABLE);
+        srv->listen_pause_timer =
+            loop_timer_add(srv->loop, NET_ACCEPT_BACKOFF_MS, resume_listener, srv);
+    }
+    return false;
+}
+
 static void on_accept(struct loop *l, int fd, void *data, int mask)
 {
     UNUSED(l);
@@ -452,11 +487,13 @@ static void on_accept(struct loop *l, int fd, void *data, int mask)
         char ip[NET_IP_STRLEN];
         int port;
         int cfd = net_accept(fd, ip, sizeof(ip), &port);
-        if (cfd < 0) return;
+        if (cfd < 0) {
+            if (!accept_failed(srv, fd, errno)) return;
+            continue;
+        }
         srv->total_connections++;
         if ((int)srv->n_clients >= srv->maxclients) {
-            static const char msg[] = "-ERR max number of clients reached\r\n";
-            ssize_t w = write(cfd, msg, sizeof(msg) - 1);
+            ssize_t w = write(cfd, MAXCLIENTS_REPLY, strlen(MAXCLIENTS_REPLY));
             UNUSED(w);
             close(cfd);
             srv->rejected_connections++;
@@ -520,6 +557,7 @@ struct server *server_create(struct loop *l, const struct server_config *cfg, ch
         free(srv);
         return NULL;
     }
+    srv->reserve_fd = net_reserve_open();
     srv->requirepass = dup_opt(cfg->requirepass);
     srv->protected_mode = cfg->protected_mode;
     srv->maxclients = cfg->maxclients > 0 ? cfg->maxclients : 10000;
@@ -531,6 +569,7 @@ struct server *server_create(struct loop *l, const struct server_config *cfg, ch
     if (server_acl_init(srv, cfg->users_path, cfg->requirepass, err, errlen) != 0) {
         server_acl_free(srv);
         close_listeners(srv);
+        if (srv->reserve_fd >= 0) close(srv->reserve_fd);
         free(srv->requirepass);
         free(srv->config_file);
         free(srv->executable);
@@ -553,6 +592,8 @@ void server_destroy(struct server *srv)
     server_flush(srv); /* best effort for queued replies; frees clients already closed */
     while (srv->clients) client_close(srv->clients);
     close_listeners(srv);
+    if (srv->reserve_fd >= 0) close(srv->reserve_fd);
+    if (srv->listen_pause_timer) loop_timer_cancel(srv->loop, srv->listen_pause_timer);
     server_acl_free(srv);
     free(srv->requirepass);
     free(srv->config_file);

@@ -298,6 +298,12 @@ static void info_stats(const struct server *srv, struct buf *b)
                srv->total_connections, srv->total_commands, srv->total_net_input,
                srv->total_net_output, srv->rejected_connections, channels, patterns,
                srv->total_error_replies);
+    /* Ours, like vigil_version (the Sentinel section keeps Redis's keys): is the state file
+     * being saved? A sentinel that cannot save must not be trusted with votes. */
+    if (srv->core)
+        buf_printf(b, "state_last_save_status:%s\r\nstate_save_failures:%llu\r\n",
+                   sentinel_persist_error(srv->core) ? "err" : "ok",
+                   (unsigned long long)sentinel_persist_failures(srv->core));
 }
 
 static void info_cpu(struct buf *b)

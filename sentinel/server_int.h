@@ -50,6 +50,8 @@ struct server {
     struct notify_io *notify;
     int lfds[SERVER_MAX_LISTENERS];
     size_t n_lfds;
+    int reserve_fd;              /* spare descriptor spent to turn a client away when out of fds */
+    uint64_t listen_pause_timer; /* nonzero while the listeners are unwatched after an error */
     int port;
     char *requirepass;
     struct server_acl *acl; /* server_acl.c */

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/atomic_file.h"
 #include "common/util.h"
 #include "sentinel/instance.h"
 #include "sentinel/sentinel.h"
@@ -180,8 +181,9 @@ static long long get_int(struct dec *d, const cJSON *o, const char *where, const
         return def;
     }
     double x = cJSON_IsNumber(v) ? v->valuedouble : -1.0;
-    if (!cJSON_IsNumber(v) || x != (double)(long long)x || x < (double)min || x > max ||
-        x > MAX_EXACT_INT) {
+    /* Range before the cast: casting 1e300 (or NaN) to an integer is undefined behaviour. */
+    if (!cJSON_IsNumber(v) || !(x >= (double)min) || x > max || x > MAX_EXACT_INT ||
+        x != (double)(long long)x) {
         dec_fail(d, "%s: \"%s\" must be an integer from %lld to %.0f", where, key, min,
                  max < MAX_EXACT_INT ? max : MAX_EXACT_INT);
         return def;
@@ -451,70 +453,9 @@ int state_file_load(const char *path, struct sentinel_state *st, struct state_fi
     return 1;
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-    while (len > 0) {
-        ssize_t w = write(fd, p, len);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return -1;
-        p += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
-
-static int fsync_parent_dir(const char *path)
-{
-    char dir[4096];
-    snprintf(dir, sizeof(dir), "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash == NULL)
-        snprintf(dir, sizeof(dir), ".");
-    else if (slash == dir)
-        dir[1] = '\0';
-    else
-        *slash = '\0';
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0) return -1;
-    int rc = fsync(dfd);
-    close(dfd);
-    return rc;
-}
-
 int state_file_write_text(const char *path, const char *text, size_t len, char *err, size_t errlen)
 {
-    char tmp[4200];
-    if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
-        snprintf(err, errlen, "%s: path too long", path);
-        return -1;
-    }
-    const char *step = "open temp file";
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) goto fail;
-    step = "write";
-    if (write_all(fd, text, len) != 0) goto fail_close;
-    step = "fsync";
-    if (fdatasync(fd) != 0) goto fail_close; /* data and size: all a fresh file needs */
-    step = "close";
-    if (close(fd) != 0) {
-        fd = -1;
-        goto fail_unlink;
-    }
-    step = "rename";
-    if (rename(tmp, path) != 0) goto fail_unlink;
-    step = "fsync directory";
-    if (fsync_parent_dir(path) != 0) goto fail; /* renamed, but not known to be durable */
-    return 0;
-fail_close:
-    close(fd);
-fail_unlink : {
-    int saved = errno;
-    unlink(tmp);
-    errno = saved;
-}
-fail:
-    snprintf(err, errlen, "%s: %s failed: %s", path, step, strerror(errno));
-    return -1;
+    return atomic_file_write(path, text, len, 0600, err, errlen);
 }
 
 int state_file_write(const char *path, const struct sentinel_state *st,
@@ -530,7 +471,7 @@ int state_file_lock_dir(const char *dir, char *err, size_t errlen)
 {
     char path[4200];
     snprintf(path, sizeof(path), "%s/sentinel-state.lock", dir && dir[0] ? dir : ".");
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600); /* see atomic_file.h */
     if (fd < 0) {
         snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
         return -1;

@@ -4,7 +4,8 @@
  * restart, and the operator's YAML is never rewritten. So everything the core's
  * `struct sentinel_state` holds is written here, durably, before the core acts on it:
  *
- *   encode -> write "<path>.tmp" -> fsync -> close -> rename onto <path> -> fsync(dir)
+ *   encode -> atomic_file_write: unpredictable temp name (O_EXCL|O_NOFOLLOW) -> fsync -> close
+ *          -> rename onto <path> -> fsync(dir)
  *
  * A reader therefore sees either the old complete file or the new complete file, never a torn
  * one, and the rename is durable before state_file_write returns.

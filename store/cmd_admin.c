@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/atomic_file.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -198,7 +199,7 @@ static void config_set(struct client *c)
     reply_ok(c);
 }
 
-/* Write the runtime overrides next to the data, atomically (temp file, fsync, rename). */
+/* Write the runtime overrides next to the data, atomically and durably (atomic_file.h). */
 static int config_rewrite_file(struct server *srv, char *err, size_t errlen)
 {
     struct buf yaml;
@@ -207,19 +208,14 @@ static int config_rewrite_file(struct server *srv, char *err, size_t errlen)
         &yaml, "# Written by CONFIG REWRITE: runtime changes applied on top of the config file.\n");
     cfg_write_yaml(&store_config_schema, &srv->cfg, NULL, 0,
                    CFG_WRITE_NON_DEFAULT | CFG_WRITE_SECRETS, &yaml);
-    char path[1024], tmp[1100];
     /* The process runs inside `dir` (main chdir'ed there), so the file name is relative. */
-    snprintf(path, sizeof path, "%s", OVERRIDES_FILE);
-    snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    int rc = -1;
-    if (fd >= 0) {
-        rc = (write(fd, yaml.data, yaml.len) == (ssize_t)yaml.len && fsync(fd) == 0) ? 0 : -1;
-        close(fd);
-        if (rc == 0) rc = rename(tmp, path);
-        if (rc != 0) unlink(tmp);
+    char detail[512];
+    int rc = atomic_file_write(OVERRIDES_FILE, yaml.data, yaml.len, 0600, detail, sizeof detail);
+    if (rc != 0) {
+        int saved = errno;
+        log_warning("CONFIG REWRITE failed: %s", detail);
+        snprintf(err, errlen, "Rewriting config file: %s", strerror(saved));
     }
-    if (rc != 0) snprintf(err, errlen, "Rewriting config file: %s", strerror(errno));
     buf_free(&yaml);
     return rc;
 }

@@ -422,8 +422,8 @@ static void client_help(struct client *c)
         "KILL <ip:port>",
         "    Kill connection made from <ip:port>.",
         "KILL <option> <value> [<option> <value> [...]]",
-        "    Kill connections. Options are: ID, TYPE (normal|master|replica|pubsub), ADDR, LADDR, "
-        "SKIPME (yes|no).",
+        ("    Kill connections. Options are: ID, TYPE (normal|master|replica|pubsub), ADDR, LADDR, "
+         "SKIPME (yes|no)."), /* one line, split for width: parentheses say so to clang */
         "LIST [TYPE (normal|master|replica|pubsub)]",
         "    Return information about client connections.",
         "INFO",

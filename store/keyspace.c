@@ -579,19 +579,22 @@ void ks_swap(struct ks *a, struct ks *b)
 static size_t expire_round(struct ks *ks, int64_t now_ms, size_t n)
 {
     size_t removed = 0, live = 0;
-    int64_t ttl_sum = 0;
+    /* long double: keys expiring near INT64_MAX ms (PEXPIREAT k 9223372036854775807) overflow
+     * an int64_t sum, and avg_ttl turned negative (Redis 7.0 shows that; we do not). */
+    long double ttl_sum = 0;
     for (size_t i = 0; i < n && ks->exp_len > 0; i++) {
         struct ks_entry *e = ks->exp[rng_below(&ks->rng, ks->exp_len)];
         if (ks_entry_is_expired(e, now_ms)) {
             ks_expire_entry(ks, e);
             removed++;
         } else {
-            ttl_sum += ent_expire(e) - now_ms;
+            ttl_sum += (long double)(ent_expire(e) - now_ms);
             live++;
         }
     }
     if (live > 0) { /* smoothed like Redis's avg_ttl: mostly history, a little of this sample */
-        int64_t avg = ttl_sum / (int64_t)live;
+        long double mean = ttl_sum / (long double)live;
+        int64_t avg = mean >= 0x1p63L ? INT64_MAX : (int64_t)mean; /* rounding at the top */
         ks->avg_ttl_ms = ks->avg_ttl_ms == 0 ? avg : (ks->avg_ttl_ms / 50) * 49 + avg / 50;
     }
     return removed;

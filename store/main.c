@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/atomic_file.h"
 #include "common/config.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -128,6 +129,11 @@ int main(int argc, char **argv)
     if (load_config(&srv, argc, argv) != 0) return 1;
     if (srv.cfg.logfile && srv.cfg.logfile[0] && log_open(srv.cfg.logfile) != 0) {
         fprintf(stderr, "Can't open the log file: %s\n", strerror(errno));
+        return 1;
+    }
+    char dir_err[1200];
+    if (srv.cfg.dir && atomic_file_check_dir(srv.cfg.dir, dir_err, sizeof dir_err) != 0) {
+        fprintf(stderr, "dir: %s\n", dir_err);
         return 1;
     }
     if (srv.cfg.dir && chdir(srv.cfg.dir) != 0) {

@@ -23,6 +23,10 @@
 #include "store/slowlog.h"
 
 #define LISTEN_BACKLOG 511
+/* Descriptors kept beyond maxclients for the server itself: listeners, epoll, the log, the
+ * reserve, replication links, snapshot and AOF files, lazyfree (Redis keeps the same 32). */
+#define SERVER_RESERVED_FDS 32
+#define MAXCLIENTS_REPLY "-ERR max number of clients reached\r\n"
 #define EXPIRE_SAMPLES_PER_CYCLE 200 /* keys sampled per db per cron tick (bounded CPU) */
 
 int64_t server_now_ms(const struct server *srv)
@@ -131,6 +135,42 @@ void server_monitor_remove(struct client *c)
     c->flags &= ~CLIENT_MONITOR;
 }
 
+static void server_accept(struct loop *l, int fd, void *data, int mask);
+
+static int64_t server_resume_listeners(struct loop *l, uint64_t id, void *data)
+{
+    UNUSED(id);
+    struct server *srv = data;
+    srv->listen_pause_timer = 0;
+    for (size_t i = 0; i < srv->nlisten; i++)
+        loop_watch(l, srv->listen_fds[i], LOOP_READABLE, server_accept, srv);
+    return 0;
+}
+
+/* An accept error that waiting connections would repeat at once: stop polling for a while
+ * instead of spinning on a level-triggered listener. */
+static void server_pause_listeners(struct server *srv)
+{
+    if (srv->listen_pause_timer) return;
+    for (size_t i = 0; i < srv->nlisten; i++)
+        loop_unwatch(srv->loop, srv->listen_fds[i], LOOP_READABLE);
+    srv->listen_pause_timer =
+        loop_timer_add(srv->loop, NET_ACCEPT_BACKOFF_MS, server_resume_listeners, srv);
+}
+
+/* False when the accept loop should stop for this wake. */
+static bool server_accept_failed(struct server *srv, int fd, int err)
+{
+    static struct log_rate accept_rate;
+    enum net_accept_next next = net_accept_recover(fd, err, &srv->reserve_fd, MAXCLIENTS_REPLY);
+    if (next == NET_ACCEPT_IDLE) return false;
+    if (next == NET_ACCEPT_REJECTED) srv->stats.rejected_conn++;
+    log_rate_msg(&accept_rate, LOG_WARNING, "Accepting client connection: %s%s", strerror(err),
+                 next == NET_ACCEPT_REJECTED ? " (client turned away)" : "");
+    if (next == NET_ACCEPT_BACKOFF) server_pause_listeners(srv);
+    return next != NET_ACCEPT_BACKOFF;
+}
+
 static void server_accept(struct loop *l, int fd, void *data, int mask)
 {
     UNUSED(l);
@@ -141,15 +181,13 @@ static void server_accept(struct loop *l, int fd, void *data, int mask)
         int port;
         int cfd = net_accept(fd, ip, sizeof ip, &port);
         if (cfd < 0) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK)
-                log_warning("Accepting client connection: %s", strerror(errno));
-            return;
+            if (!server_accept_failed(srv, fd, errno)) return;
+            continue;
         }
         srv->stats.numconnections++;
         if ((long long)srv->nclients >= srv->cfg.maxclients ||
             cfd >= (int)srv->cfg.maxclients + 64) {
-            static const char msg[] = "-ERR max number of clients reached\r\n";
-            if (write(cfd, msg, sizeof msg - 1) < 0) { /* best effort, as Redis */
+            if (write(cfd, MAXCLIENTS_REPLY, strlen(MAXCLIENTS_REPLY)) < 0) { /* best effort */
             }
             close(cfd);
             srv->stats.rejected_conn++;
@@ -184,6 +222,7 @@ static int64_t server_cron(struct loop *l, uint64_t id, void *data)
     }
     server_cron_clients(srv);
     repl_cron(srv);
+    log_rate_flush(); /* counts of rate-limited lines whose loop has stopped */
     if (srv->is_shutting_down) loop_stop(srv->loop);
     return 1000 / (srv->cfg.hz > 0 ? srv->cfg.hz : 10);
 }
@@ -236,6 +275,7 @@ static int server_listen(struct server *srv, char *err, size_t errlen)
 
 int server_init(struct server *srv, char *err, size_t errlen)
 {
+    srv->reserve_fd = -1;
     srv->start_wall_ms = clock_wall_ms();
     srv->start_mono_ms = clock_mono_ms();
     srv->lastsave_wall_ms = srv->start_wall_ms;
@@ -246,6 +286,8 @@ int server_init(struct server *srv, char *err, size_t errlen)
     for (int i = 0; i < 16; i++) seed[i] = (uint8_t)rng_next(&srv->rng);
     dict_set_hash_seed(seed);
     command_table_init();
+    if (net_fit_maxclients(&srv->cfg.maxclients, SERVER_RESERVED_FDS, err, errlen) != 0) return -1;
+    srv->reserve_fd = net_reserve_open();
     srv->loop = loop_create((int)srv->cfg.maxclients + 128);
     if (!srv->loop) {
         snprintf(err, errlen, "cannot create the event loop: %s", strerror(errno));
@@ -287,6 +329,7 @@ void server_free(struct server *srv)
     lazyfree_destroy(srv->lazyfree); /* joins the thread once it has freed all it holds */
     slowlog_destroy(srv->slowlog);
     for (size_t i = 0; i < srv->nlisten; i++) close(srv->listen_fds[i]);
+    if (srv->reserve_fd >= 0) close(srv->reserve_fd);
     buf_free(&srv->prop_buf);
     free(srv->monitor_list);
     free(srv->paused);

@@ -108,7 +108,9 @@ struct server {
     char *config_path; /* the operator's YAML file, NULL when none (never rewritten) */
     int listen_fds[STORE_MAX_BINDS];
     size_t nlisten;
-    int port; /* actual listening port */
+    int reserve_fd;              /* spare descriptor spent to turn a client away when out of fds */
+    uint64_t listen_pause_timer; /* nonzero while the listeners are unwatched after an error */
+    int port;                    /* actual listening port */
     struct ks **db;
     int ndb;
     struct rng rng;

@@ -158,7 +158,8 @@ static const struct cfg_field store_fields[] = {
      .offset = F(dir),
      .def = ".",
      .flags = CFG_F_IMMUTABLE,
-     .help = "Working directory: snapshots and the CONFIG REWRITE overrides file."},
+     .help = "Working directory: snapshots and the CONFIG REWRITE overrides file. Refused at "
+             "start when anyone may write to it and it has no sticky bit."},
     {.key = "requirepass",
      .type = CFG_STRING,
      .offset = F(requirepass),
@@ -177,7 +178,8 @@ static const struct cfg_field store_fields[] = {
      .max = 1000000,
      .def = "10000",
      .flags = CFG_F_IMMUTABLE,
-     .help = "Maximum simultaneous client connections."},
+     .help = "Maximum simultaneous client connections. Lowered at start to the open files limit "
+             "less 32 when that limit cannot be raised (as Redis)."},
     {.key = "timeout",
      .type = CFG_DURATION,
      .offset = F(timeout_ms),

@@ -297,6 +297,10 @@ Test(ctl_format, times_in_seconds_milliseconds_and_iso_text)
     cr_assert_str_eq(t, "22:13:21.456Z");
     ctl_format_time(NULL, t, sizeof(t));
     cr_assert_str_eq(t, "-");
+    cJSON *huge = cJSON_CreateNumber(1e300); /* was cast to time_t: UB (make asan) */
+    ctl_format_time(huge, t, sizeof(t));
+    cr_assert_str_eq(t, "-");
+    cJSON_Delete(huge);
     cJSON_Delete(ms);
     cJSON_Delete(s);
     cJSON_Delete(iso);

@@ -1,13 +1,16 @@
 /* The durable failover history (history.c): append + reload, torn and garbage lines skipped,
- * compaction to the newest records, filtering and limits, memory-only mode. */
+ * compaction to the newest records, filtering and limits, memory-only mode, and symlinks planted
+ * in the folder are never followed. */
 #include <criterion/criterion.h>
 #include <cjson/cJSON.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "sentinel/history.h"
+#include "tests/unit/tmpdir.h"
 
 static char dir[64];
 static char path[128];
@@ -19,11 +22,7 @@ static void setup(void)
     snprintf(path, sizeof(path), "%s/%s", dir, HISTORY_FILE_NAME);
 }
 
-static void teardown(void)
-{
-    unlink(path);
-    rmdir(dir);
-}
+static void teardown(void) { tmpdir_remove(dir); }
 
 TestSuite(history, .init = setup, .fini = teardown);
 
@@ -128,4 +127,55 @@ Test(history, memory_only_without_a_directory)
     cJSON_Delete(o);
     cr_assert_eq(history_count(h), 1);
     history_close(h);
+}
+
+/* A victim file outside the history's control, and its content check. */
+static void make_victim(char *victim, size_t len)
+{
+    snprintf(victim, len, "%s/victim", dir);
+    FILE *f = fopen(victim, "w");
+    cr_assert_not_null(f);
+    fputs("precious\n", f);
+    fclose(f);
+}
+
+static void assert_victim_intact(const char *victim)
+{
+    char buf[64] = {0};
+    FILE *f = fopen(victim, "r");
+    cr_assert_not_null(f);
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    cr_assert_eq(n, 9);
+    cr_assert_str_eq(buf, "precious\n", "the symlink was followed");
+}
+
+Test(history, symlink_at_the_file_is_not_followed_when_appending)
+{
+    char victim[160];
+    make_victim(victim, sizeof(victim));
+    cr_assert_eq(symlink(victim, path), 0);
+    struct history *h = history_open(dir);
+    cr_assert_not(history_is_durable(h), "a symlinked history file must be refused");
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "master", "m");
+    history_append(h, o);
+    cJSON_Delete(o);
+    history_close(h);
+    assert_victim_intact(victim);
+}
+
+Test(history, compaction_does_not_follow_a_symlink_at_the_old_temp_name)
+{
+    char victim[160], tmp[160];
+    make_victim(victim, sizeof(victim));
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    cr_assert_eq(symlink(victim, tmp), 0);
+    struct history *h = history_open(dir);
+    for (int i = 1; i <= 2 * HISTORY_MAX_RECORDS; i++) append(h, "a", i);
+    cr_assert_eq(file_lines(), HISTORY_MAX_RECORDS, "compacted");
+    append(h, "a", 2 * HISTORY_MAX_RECORDS + 1);
+    cr_assert_eq(file_lines(), HISTORY_MAX_RECORDS + 1, "appends go to the compacted file");
+    history_close(h);
+    assert_victim_intact(victim);
 }

@@ -533,3 +533,32 @@ Test(http_routes, event_master_names)
     http_event_master("+new-epoch", "5", out, sizeof(out));
     cr_assert_str_eq(out, "");
 }
+
+Test(http_routes, readyz_is_503_while_the_state_cannot_be_saved)
+{
+    cr_assert_eq(call("GET", "/readyz", NULL, NULL), 200);
+    F.persist_fail = 1; /* a full disk: every save fails, and the core retries at every tick */
+    core_mark_persist(S);
+    run_for(100);
+    cr_assert_eq(call("GET", "/readyz", NULL, NULL), 503);
+    cr_assert(strstr(str("reason"), "cannot save the state") != NULL, "%s", str("reason"));
+    cr_assert_gt(sentinel_persist_failures(S), 0);
+    F.persist_fail = 0; /* space again: the next retry succeeds */
+    run_for(100);
+    cr_assert_eq(call("GET", "/readyz", NULL, NULL), 200);
+    cr_assert_null(sentinel_persist_error(S));
+}
+
+Test(http_routes, switchover_timeout_out_of_any_integer_range_is_a_400)
+{
+    /* 1e300 used to be cast to an integer before the range check: undefined behaviour, which
+     * `make asan` (-fsanitize=float-cast-overflow) turns into a failure. */
+    static const char *const bodies[] = {"{\"timeout_ms\":1e300}", "{\"timeout_ms\":-1e300}",
+                                         "{\"timeout_ms\":9.3e18}", "{\"timeout_ms\":600001}",
+                                         "{\"timeout_ms\":0}"};
+    for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+        cr_assert_eq(call("POST", "/v1/masters/mymaster/switchover", AUTH, bodies[i]), 400, "%s",
+                     bodies[i]);
+        cr_assert(strstr(str("reason"), "1..600000") != NULL, "%s", str("reason"));
+    }
+}

@@ -7,11 +7,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/util.h"
 #include "sentinel/state_file.h"
+#include "tests/unit/tmpdir.h"
 
 #define ID_A "0123456789abcdef0123456789abcdef01234567"
 #define ID_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
@@ -26,20 +29,7 @@ static void setup_dir(void)
     cr_assert_eq(state_file_path(dir, path, sizeof(path)), 0);
 }
 
-static void remove_dir(void)
-{
-    DIR *d = opendir(dir);
-    if (d == NULL) return;
-    struct dirent *e;
-    char p[512];
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-        snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
-        if (unlink(p) != 0) rmdir(p);
-    }
-    closedir(d);
-    rmdir(dir);
-}
+static void remove_dir(void) { tmpdir_remove(dir); }
 
 TestSuite(state_file, .init = setup_dir, .fini = remove_dir);
 
@@ -299,14 +289,13 @@ Test(state_file, write_leaves_no_temp_file_and_replaces_atomically)
 {
     struct sentinel_state st, back;
     struct state_file_meta meta, mb;
-    char err[256], tmp[160];
+    char err[256];
     full_state(&st, &meta);
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
     cr_assert_eq(state_file_write(path, &st, &meta, err, sizeof(err)), 0, "%s", err);
-    cr_assert_eq(access(tmp, F_OK), -1, "temp file left behind");
+    cr_assert_eq(tmpdir_count(dir), 1, "temp file left behind");
     st.current_epoch = 43;
     cr_assert_eq(state_file_write(path, &st, &meta, err, sizeof(err)), 0, "%s", err);
-    cr_assert_eq(access(tmp, F_OK), -1, "temp file left behind");
+    cr_assert_eq(tmpdir_count(dir), 1, "temp file left behind");
     cr_assert_eq(state_file_load(path, &back, &mb, err, sizeof(err)), 1, "%s", err);
     cr_assert_eq(back.current_epoch, 43);
     sentinel_state_free(&back);
@@ -319,18 +308,48 @@ Test(state_file, failed_write_keeps_the_previous_file)
 {
     struct sentinel_state st, back;
     struct state_file_meta meta, mb;
-    char err[256], tmp[160];
+    char err[256];
     full_state(&st, &meta);
     cr_assert_eq(state_file_write(path, &st, &meta, err, sizeof(err)), 0, "%s", err);
-    /* A directory squatting on the temp name makes the next write fail before the rename. */
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    cr_assert_eq(mkdir(tmp, 0700), 0);
+    /* A file-size limit makes the next write fail half-way (EFBIG), even for root. */
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit rl = {.rlim_cur = 16, .rlim_max = RLIM_INFINITY};
+    cr_assert_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
     st.current_epoch = 99;
     cr_assert_eq(state_file_write(path, &st, &meta, err, sizeof(err)), -1);
     cr_assert(strstr(err, path) != NULL, "%s", err);
+    rl.rlim_cur = RLIM_INFINITY;
+    cr_assert_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
     cr_assert_eq(state_file_load(path, &back, &mb, err, sizeof(err)), 1, "%s", err);
     cr_assert_eq(back.current_epoch, 42, "the old state must survive a failed write");
-    rmdir(tmp);
+    cr_assert_eq(tmpdir_count(dir), 1, "the temp file must be removed");
+    sentinel_state_free(&back);
+    state_file_meta_free(&mb);
+    sentinel_state_free(&st);
+    state_file_meta_free(&meta);
+}
+
+Test(state_file, write_does_not_follow_a_symlink_at_the_old_temp_name)
+{
+    struct sentinel_state st, back;
+    struct state_file_meta meta, mb;
+    char err[256], tmp[160], victim[160], buf[32] = {0};
+    full_state(&st, &meta);
+    snprintf(victim, sizeof(victim), "%s/victim", dir);
+    FILE *f = fopen(victim, "w");
+    fputs("precious", f);
+    fclose(f);
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    cr_assert_eq(symlink(victim, tmp), 0);
+    cr_assert_eq(state_file_write(path, &st, &meta, err, sizeof(err)), 0, "%s", err);
+    f = fopen(victim, "r");
+    cr_assert_eq(fread(buf, 1, sizeof(buf) - 1, f), 8);
+    fclose(f);
+    cr_assert_str_eq(buf, "precious", "the symlink was followed");
+    struct stat sb;
+    cr_assert_eq(lstat(path, &sb), 0);
+    cr_assert(S_ISREG(sb.st_mode), "the state file must be a regular file");
+    cr_assert_eq(state_file_load(path, &back, &mb, err, sizeof(err)), 1, "%s", err);
     sentinel_state_free(&back);
     state_file_meta_free(&mb);
     sentinel_state_free(&st);

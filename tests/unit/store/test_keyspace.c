@@ -518,3 +518,17 @@ Test(keyspace, idle_time_survives_rename_ttl_changes_and_clock_wrap)
     cr_assert_eq(ks_entry_idle_s(ks, e), 5);
     ks_destroy(ks);
 }
+
+Test(keyspace, avg_ttl_stays_positive_for_keys_expiring_at_int64_max)
+{
+    struct ks *ks = ks_create(9);
+    char k[32];
+    for (int i = 0; i < 40; i++) {
+        snprintf(k, sizeof k, "far:%d", i);
+        set_str(ks, k, "v", INT64_MAX); /* PEXPIREAT k 9223372036854775807 */
+    }
+    for (int round = 0; round < 5; round++) ks_expire_cycle(ks, 1000, 200);
+    cr_assert_eq(ks_expires_count(ks), 40, "nothing expired");
+    cr_assert_gt(ks_avg_ttl_ms(ks), INT64_MAX / 4, "avg_ttl %lld", (long long)ks_avg_ttl_ms(ks));
+    ks_destroy(ks);
+}

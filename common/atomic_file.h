@@ -1,0 +1,34 @@
+/* atomic_file: the one way the daemons write files in their working directory.
+ *
+ * A daemon (often root) writes into a folder that another local user may be able to write to, so
+ * every file it creates there must resist a planted symlink or hard-linked decoy:
+ * - a whole-file replacement goes to a temp file with an unpredictable name in the same folder,
+ *   created with O_CREAT|O_EXCL|O_NOFOLLOW (never an existing file, never through a link), written
+ *   fully, fsynced, renamed over the target, and then the folder is fsynced so the rename survives
+ *   a crash. On any failure the temp file is removed and the previous target is left untouched.
+ * - an append-only file is opened with O_NOFOLLOW, so a symlink at its name is refused (ELOOP).
+ * - a folder that anyone may write to without the sticky bit is refused outright: there another
+ *   user could rename our files away or swap them, which no open flag can prevent. */
+#ifndef VIGIL_ATOMIC_FILE_H
+#define VIGIL_ATOMIC_FILE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Replace `path` with `len` bytes of `data`; the new file gets `mode` (less the umask).
+ * 0 on success; -1 with errno kept and a message naming the failed step in `err`. */
+int atomic_file_write(const char *path, const void *data, size_t len, mode_t mode, char *err,
+                      size_t errlen);
+
+/* Open `path` for appending (created with `mode` when missing) without following a symlink.
+ * Returns the descriptor (O_CLOEXEC), or -1 with errno (ELOOP when `path` is a symlink). */
+int atomic_file_open_append(const char *path, mode_t mode);
+
+/* Open `path` for reading without following a symlink: -1 with errno on failure. */
+int atomic_file_open_read(const char *path);
+
+/* 0 when `dir` is a folder that is safe to write in: not writable by everyone, or sticky.
+ * -1 with a message in `err` otherwise (or when it cannot be examined). */
+int atomic_file_check_dir(const char *dir, char *err, size_t errlen);
+
+#endif

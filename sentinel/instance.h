@@ -111,6 +111,11 @@ struct master_record {
     enum veto_state veto;
     int64_t veto_asked_ms;
     int64_t reboot_ms;
+    /* Restarted (new run id) with an offset behind its best replica's: an empty or regressed
+     * master, SDOWN at once (monitor_sdown_condition) until a failover replaces it or its
+     * offset is no longer behind. The offsets are the ones that decided it. */
+    bool is_regressed;
+    long long regressed_master_offset, regressed_replica_offset;
     size_t n_replicas;
     struct instance *replicas[INSTANCE_MAX_REPLICAS];
     size_t n_sentinels;

@@ -278,6 +278,45 @@ static void info_update_replica_fields(struct instance *ri, const struct info_pa
     if (p->has_replica_announced) ri->replica_announced = p->replica_announced;
 }
 
+/* The replica with the highest offset we know of, NULL if none reported one above 0. */
+static const struct instance *best_known_replica(const struct instance *master)
+{
+    const struct instance *best = NULL;
+    for (size_t i = 0; i < master->m->n_replicas; i++) {
+        const struct instance *r = master->m->replicas[i];
+        if (r->slave_repl_offset > 0 && (!best || r->slave_repl_offset > best->slave_repl_offset))
+            best = r;
+    }
+    return best;
+}
+
+/* A master that came back with a new run id and an offset behind what its replicas already
+ * hold restarted empty (or lost writes): following it would wipe them. It is treated as failed
+ * at once (monitor_sdown_condition), so the quorum agrees and a replica is promoted; the
+ * restarted node is then repointed as a replica. The flag holds until the master's offset is
+ * no longer behind (an operator made it the master again and it took writes) or a failover
+ * resets the record. Redis's master-reboot-down-after-period is independent of this. */
+static void check_regressed(struct sentinel *s, struct instance *ri, const struct info_parsed *p,
+                            bool is_reboot)
+{
+    struct master_record *m = ri->m;
+    if (!p->has_master_repl_offset || p->role != ROLE_MASTER) return;
+    const struct instance *best = best_known_replica(ri);
+    bool is_behind = best && p->master_repl_offset < best->slave_repl_offset;
+    if (is_reboot && is_behind && !m->is_regressed) {
+        m->is_regressed = true;
+        m->regressed_master_offset = p->master_repl_offset;
+        m->regressed_replica_offset = best->slave_repl_offset;
+        notify_event(s, LOG_WARNING, "+regressed-master", ri,
+                     "#master_repl_offset %lld < slave_repl_offset %lld of %s:%d",
+                     p->master_repl_offset, best->slave_repl_offset, best->host, best->port);
+    } else if (m->is_regressed && !is_behind) {
+        m->is_regressed = false;
+        notify_event(s, LOG_WARNING, "-regressed-master", ri, "#master_repl_offset %lld",
+                     p->master_repl_offset);
+    }
+}
+
 void observe_info(struct sentinel *s, struct instance *ri, const char *text, size_t len,
                   int64_t now)
 {
@@ -286,8 +325,10 @@ void observe_info(struct sentinel *s, struct instance *ri, const char *text, siz
     info_parse(text, len, p);
     instance_set_info(ri, text, len);
     ri->info_refresh_ms = now;
+    bool is_reboot = false;
     if (p->has_run_id) {
         if (ri->runid[0] != '\0' && strcmp(ri->runid, p->run_id) != 0) {
+            is_reboot = true;
             notify_event(s, LOG_WARNING, "+reboot", ri, NULL);
             if (ri->kind == INSTANCE_MASTER && ri->m->p.master_reboot_down_after_period_ms != 0) {
                 ri->flags |= SRI_MASTER_REBOOT;
@@ -296,6 +337,7 @@ void observe_info(struct sentinel *s, struct instance *ri, const char *text, siz
         }
         memcpy(ri->runid, p->run_id, sizeof(ri->runid));
     }
+    if (ri->kind == INSTANCE_MASTER) check_regressed(s, ri, p, is_reboot);
     if (ri->kind == INSTANCE_MASTER) discovery_on_info_replicas(s, ri, p);
     info_update_replica_fields(ri, p, now);
     ri->master_repl_offset = p->has_master_repl_offset ? p->master_repl_offset : 0;

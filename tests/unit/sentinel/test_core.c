@@ -468,3 +468,73 @@ Test(core, commands_monitor_ckquorum_remove)
     cr_assert_eq(M(s)->m->n_sentinels, 0);
     sentinel_destroy(s);
 }
+
+/* ---- a master that restarted behind its replicas (empty or regressed) ---------------------- */
+
+static void reply_master_offset(struct sentinel *s, char runid_char, long long offset)
+{
+    char id[41], buf[512];
+    memset(id, runid_char, 40);
+    id[40] = '\0';
+    snprintf(buf, sizeof(buf),
+             "# Server\r\nrun_id:%s\r\n# Replication\r\nrole:master\r\nconnected_slaves:0\r\n"
+             "master_repl_offset:%lld\r\n",
+             id, offset);
+    fake_reply_info(s, M(s)->id, buf);
+}
+
+Test(core, restarted_master_behind_its_replicas_is_down_at_once)
+{
+    struct sentinel *s = ready_world(2, 2); /* replica offsets 100 and 200 */
+    reply_master_offset(s, '9', 300);       /* same run id */
+    sentinel_tick(s, F.now);
+    cr_assert_eq(fake_find_event(&F, 0, "+regressed-master", NULL), -1);
+    reply_master_offset(s, '8', 0); /* restarted empty: new run id, offset 0 */
+    sentinel_tick(s, F.now);
+    int i = fake_find_event(&F, 0, "+regressed-master", NULL);
+    cr_assert_geq(i, 0);
+    cr_assert_str_eq(F.events[i].msg, "master mymaster 10.0.0.1 6379 #master_repl_offset 0 < "
+                                      "slave_repl_offset 200 of 10.0.0.3:6379");
+    cr_assert_geq(fake_find_event(&F, (size_t)i, "+sdown", "master mymaster"), 0);
+    /* It answers every PING, and stays down: silence is not what failed. */
+    fake_run_for(&F, s, 500, FAKE_ALL_ALIVE);
+    cr_assert(M(s)->flags & SRI_S_DOWN);
+    cr_assert_eq(fake_find_event(&F, 0, "-sdown", NULL), -1);
+    /* The peers (who saw the same) agree: ODOWN and a failover attempt. */
+    for (size_t p = 0; p < M(s)->m->n_sentinels; p++) fake_reply_ask(s, P(s, p)->id, 1, "*", 0);
+    sentinel_tick(s, F.now);
+    cr_assert_geq(fake_find_event(&F, 0, "+odown", NULL), 0);
+    fake_run_for(&F, s, 60, FAKE_ALL_ALIVE);
+    cr_assert_geq(fake_find_event(&F, 0, "+try-failover", NULL), 0);
+    sentinel_destroy(s);
+}
+
+Test(core, restarted_master_level_with_its_replicas_is_only_a_reboot)
+{
+    struct sentinel *s = ready_world(2, 2);
+    reply_master_offset(s, '9', 300);
+    reply_master_offset(s, '8', 200); /* new run id, but not behind the best replica */
+    sentinel_tick(s, F.now);
+    cr_assert_geq(fake_find_event(&F, 0, "+reboot", NULL), 0);
+    cr_assert_eq(fake_find_event(&F, 0, "+regressed-master", NULL), -1);
+    fake_run_for(&F, s, 300, FAKE_ALL_ALIVE);
+    cr_assert_eq(fake_find_event(&F, 0, "+sdown", NULL), -1);
+    cr_assert_not(M(s)->m->is_regressed);
+    sentinel_destroy(s);
+}
+
+Test(core, regressed_master_is_up_again_once_no_longer_behind)
+{
+    struct sentinel *s = ready_world(2, 2);
+    reply_master_offset(s, '9', 300);
+    reply_master_offset(s, '8', 10);
+    sentinel_tick(s, F.now);
+    cr_assert(M(s)->flags & SRI_S_DOWN);
+    /* An operator made it the master again (REPLICAOF NO ONE) and it took writes. */
+    reply_master_offset(s, '8', 250);
+    fake_run_for(&F, s, 100, FAKE_ALL_ALIVE);
+    cr_assert_geq(fake_find_event(&F, 0, "-regressed-master", "#master_repl_offset 250"), 0);
+    cr_assert_geq(fake_find_event(&F, 0, "-sdown", NULL), 0);
+    cr_assert_not(M(s)->flags & SRI_S_DOWN);
+    sentinel_destroy(s);
+}

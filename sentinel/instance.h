@@ -116,6 +116,7 @@ struct master_record {
      * offset is no longer behind. The offsets are the ones that decided it. */
     bool is_regressed;
     long long regressed_master_offset, regressed_replica_offset;
+    int64_t regress_check_from_ms, regress_check_until_ms; /* after its last restart */
     size_t n_replicas;
     struct instance *replicas[INSTANCE_MAX_REPLICAS];
     size_t n_sentinels;

@@ -538,3 +538,39 @@ Test(core, regressed_master_is_up_again_once_no_longer_behind)
     cr_assert_not(M(s)->flags & SRI_S_DOWN);
     sentinel_destroy(s);
 }
+
+Test(core, restart_is_judged_on_fresh_replica_info_while_it_is_recent)
+{
+    struct sentinel *s = ready_world(2, 2); /* cached replica offsets 100 and 200 */
+    reply_master_offset(s, '9', 300);
+    size_t infos0 = fake_count_cmd(&F, R(s, 0)->id, "INFO");
+    size_t infos1 = fake_count_cmd(&F, R(s, 1)->id, "INFO");
+    reply_master_offset(s, '8', 500); /* restarted, ahead of what we knew */
+    sentinel_tick(s, F.now);
+    cr_assert_eq(fake_find_event(&F, 0, "+regressed-master", NULL), -1);
+    cr_assert_eq(fake_count_cmd(&F, R(s, 0)->id, "INFO"), infos0 + 1, "replicas asked at once");
+    cr_assert_eq(fake_count_cmd(&F, R(s, 1)->id, "INFO"), infos1 + 1);
+    /* A replica that follows the restarted master (link up, fresh INFO) does not count. */
+    reply_replica_info(s, 0, "10.0.0.1", true, 900, 100, false);
+    sentinel_tick(s, F.now);
+    cr_assert_eq(fake_find_event(&F, 0, "+regressed-master", NULL), -1);
+    /* One that refuses it (link down) and holds more than the master does decides it. */
+    reply_replica_info(s, 1, "10.0.0.1", false, 800, 100, false);
+    sentinel_tick(s, F.now);
+    cr_assert_geq(fake_find_event(&F, 0, "+regressed-master",
+                                  "#master_repl_offset 500 < slave_repl_offset 800 of 10.0.0.3"),
+                  0);
+    sentinel_destroy(s);
+}
+
+Test(core, replica_ahead_long_after_a_restart_is_no_verdict)
+{
+    struct sentinel *s = ready_world(2, 2);
+    reply_master_offset(s, '9', 300);
+    reply_master_offset(s, '8', 500);
+    fake_run_for(&F, s, 6000, FAKE_ALL_ALIVE); /* past the check window */
+    reply_replica_info(s, 1, "10.0.0.1", false, 800, 100, false);
+    sentinel_tick(s, F.now);
+    cr_assert_eq(fake_find_event(&F, 0, "+regressed-master", NULL), -1);
+    sentinel_destroy(s);
+}

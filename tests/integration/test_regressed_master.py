@@ -23,6 +23,7 @@ import signal
 import pytest
 
 import vigiltest
+from vigiltest import deploy
 from vigiltest import wait_until
 
 SYNC_TIMEOUT_S = 20
@@ -172,3 +173,59 @@ def test_a_standalone_store_starts_writable():
     again = start("alone-again", port=port, data_dir=data_dir)
     assert again.client().set("x", "1")
     assert "repl_awaiting_role" not in info_raw(again)
+
+
+# ---- the whole group: 3 data nodes, 3 vigil-sentinels (down-after 500 ms) -----------------------
+
+def all_keys_there(client, n=NKEYS):
+    values = client.mget(["k:%d" % i for i in range(n)])
+    return values == [b"v%d" % i for i in range(n)]
+
+
+def history_records(sentinel):
+    from vigiltest import sentinel_http
+    reply = sentinel_http.http_call(sentinel.http_port, "GET",
+                                    "/v1/masters/%s/history" % deploy.MASTER_NAME,
+                                    token=deploy.DEMO_TOKEN)
+    assert reply.status == 200, reply
+    return reply.json["records"]
+
+
+# down-after 500 ms: the sentinels may see the restart as an outage first; 5 s (the production
+# config's): it comes back long before that, and only its regressed offset fails it.
+@pytest.mark.parametrize("how,down_after_ms", [("kill9", 500), ("sigterm", 500), ("kill9", 5000),
+                                               ("sigterm", 5000)])
+def test_a_master_restarted_empty_loses_no_acknowledged_write(proc_group, how, down_after_ms):
+    d = deploy.Deployment(proc_group, "vigil", "vigil", down_after_ms=down_after_ms,
+                          failover_timeout_ms=3000).start()
+    old = d.agreed_master()
+    master = d.node_at(old)
+    c = master.client()
+    fill(c)
+    assert c.execute_command("WAIT", 2, 5000) == 2
+    port, data_dir = master.port, master.dir
+    if how == "kill9":
+        master.kill9()
+    else:
+        master.stop()
+    # As systemd's Restart= would: same config, same dir, same port, no data.
+    again = vigiltest.start_store("vigil", port=port, data_dir=data_dir, name="store1-again",
+                                  config=os.path.join(deploy.DEMO_DIR, "store-master.yaml"),
+                                  group=proc_group)
+    d.nodes[0] = again
+    new = d.wait_switched(old, timeout_s=40)
+    assert new != old
+    assert all_keys_there(d.node_at(new).client()), "a replica with every key was promoted"
+    # The restarted node rejoins as a replica of the new master and gets the keys back.
+    settled = d.wait_settled(timeout_s=40)
+    assert settled == new
+    for node in d.nodes:
+        wait_until(lambda node=node: all_keys_there(node.client()), SYNC_TIMEOUT_S,
+                   "every key on %s" % node.addr)
+    assert d.role_of(again)[0] == "slave"
+    if down_after_ms < 5000:
+        return
+    # Why, in the sentinels' log and history.
+    assert any("+regressed-master" in s.proc.log_text() for s in d.sentinels)
+    reasons = [r.get("reason", "") for s in d.sentinels for r in history_records(s)]
+    assert any(r.startswith("regressed-master: master_repl_offset") for r in reasons), reasons

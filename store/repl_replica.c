@@ -28,9 +28,12 @@
 
 #define RETRY_MIN_MS 50
 #define RETRY_MAX_MS 1000
-/* While refusing an empty or regressed master, one retry per RETRY_MAX_MS and one log line per
- * REFUSED_LOG_EVERY refusals (plus one whenever the master's history or offset changes). */
-#define REFUSED_LOG_EVERY 60
+/* While refusing an empty or regressed master: one retry per REFUSED_RETRY_MS (each one costs
+ * the master a snapshot; the sentinels' REPLICAOF or an operator's acts at once anyway), one
+ * warning per REFUSED_LOG_EVERY refusals (about a minute) plus one whenever the master's history
+ * or offset changes, and the per-attempt handshake lines at verbose level only. */
+#define REFUSED_RETRY_MS 5000
+#define REFUSED_LOG_EVERY 12
 
 /* ---- the link ------------------------------------------------------------------------------ */
 
@@ -142,7 +145,7 @@ static enum repl_hs_state st_connecting(struct repl_link *l, enum link_event ev)
         log_warning("Connecting to MASTER failed: %s", err);
         return REPL_ST_CONNECT;
     }
-    log_notice("MASTER <-> REPLICA sync: connecting");
+    log_msg(l->refused ? LOG_VERBOSE : LOG_NOTICE, "MASTER <-> REPLICA sync: connecting");
     link_unwatch(l, LOOP_WRITABLE);
     link_watch(l, LOOP_READABLE);
     static const char *const ping[] = {"PING"};
@@ -182,7 +185,8 @@ static int send_psync(struct repl_link *l)
         snprintf(off, sizeof off, "%lld", r->offset + 1);
         argv[1] = r->replid;
         argv[2] = off;
-        log_notice("Asking the master to continue history %s from offset %s", r->replid, off);
+        log_msg(l->refused ? LOG_VERBOSE : LOG_NOTICE,
+                "Asking the master to continue history %s from offset %s", r->replid, off);
     } else {
         log_notice("No history to continue: asking the master for a full resync");
     }
@@ -341,9 +345,10 @@ static int64_t retry_fire(struct loop *lp, uint64_t id, void *data)
 
 static void schedule_retry(struct repl_link *l)
 {
-    int64_t delay = l->refused ? RETRY_MAX_MS : RETRY_MIN_MS;
+    int64_t delay = RETRY_MIN_MS;
     for (int i = 1; i < l->failures && delay < RETRY_MAX_MS; i++) delay *= 2;
     if (delay > RETRY_MAX_MS) delay = RETRY_MAX_MS;
+    if (l->refused) delay = REFUSED_RETRY_MS;
     if (l->retry_timer) loop_timer_cancel(l->srv->loop, l->retry_timer);
     l->retry_timer = loop_timer_add(l->srv->loop, delay, retry_fire, l);
 }

@@ -283,13 +283,13 @@ static void info_update_replica_fields(struct instance *ri, const struct info_pa
     if (p->has_replica_announced) ri->replica_announced = p->replica_announced;
 }
 
-/* The replica that holds the most of the old data: the highest offset among replicas that do
- * not follow the restarted master (link down, as a vigil-store replica that refuses it, or an
- * INFO older than the restart). NULL if none reported an offset above 0. */
 /* How long after a master's restart its offset is compared with its replicas', in rounds of
  * the fast INFO period (replicas whose link is down are polled at that period). */
 #define REGRESS_CHECK_INFO_ROUNDS 5
 
+/* The replica that holds the most of the old data: the highest offset among replicas that do
+ * not follow the restarted master (link down, as a vigil-store replica that refuses it, or an
+ * INFO older than the restart). NULL if none reported an offset above 0. */
 static const struct instance *best_stale_replica(const struct instance *master, int64_t since_ms)
 {
     const struct instance *best = NULL;

@@ -324,10 +324,10 @@ static void start_awaiting_role(struct server *srv)
 {
     if (!srv->cfg.repl_group_member || !repl_dataset_is_empty(srv)) return;
     srv->repl->is_awaiting_role = true;
-    log_warning("This store belonged to a replication group (repl-group-member yes in %s) and "
-                "starts without data: refusing writes until REPLICAOF <host> <port> (its "
-                "sentinels send it) or REPLICAOF NO ONE (to serve as a master, empty).",
-                "the overrides file");
+    log_warning("This store belonged to a replication group (repl-group-member yes in the "
+                "overrides file) and starts without data: refusing writes until REPLICAOF <host> "
+                "<port> (its sentinels send it) or REPLICAOF NO ONE (to serve as a master, "
+                "empty).");
 }
 
 void repl_start_from_config(struct server *srv)

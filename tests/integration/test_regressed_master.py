@@ -134,7 +134,10 @@ def test_a_restarted_group_member_waits_for_its_role():
     master, replica = group_of_two()
     overrides = os.path.join(master.dir, "vigil-store.overrides.yaml")
     with open(overrides) as f:
-        assert "repl-group-member: yes" in f.read()
+        assert "repl-group-member: yes" in f.read()   # written when its first replica attached
+    with open(os.path.join(replica.dir, "vigil-store.overrides.yaml")) as f:
+        text = f.read()   # written by REPLICAOF
+    assert "repl-group-member: yes" in text and "replicaof:" in text
     again = restart_empty(master, same_dir=True)
     c = again.client()
     with again.raw() as conn:

@@ -574,3 +574,23 @@ Test(core, replica_ahead_long_after_a_restart_is_no_verdict)
     cr_assert_eq(fake_find_event(&F, 0, "+regressed-master", NULL), -1);
     sentinel_destroy(s);
 }
+
+Test(core, the_promoted_master_is_not_judged_on_its_predecessors_restart)
+{
+    struct sentinel *s = ready_world(2, 2);
+    reply_master_offset(s, '9', 300);
+    reply_master_offset(s, '8', 0);
+    sentinel_tick(s, F.now);
+    cr_assert(M(s)->m->is_regressed);
+    core_switch_master(s, M(s), "10.0.0.3", 6379); /* the failover's end */
+    cr_assert_not(M(s)->m->is_regressed);
+    size_t from = F.n_events;
+    /* A replica not yet following the new master, holding more than the old one's offset. */
+    char buf[1024];
+    fake_replica_info(buf, sizeof(buf), "1", "10.0.0.1", 6379, false, 900, 100);
+    fake_reply_info(s, R(s, 0)->id, buf);
+    sentinel_tick(s, F.now);
+    cr_assert_eq(fake_find_event(&F, from, "+regressed-master", NULL), -1);
+    cr_assert_not(M(s)->flags & SRI_S_DOWN);
+    sentinel_destroy(s);
+}

@@ -22,6 +22,8 @@
  *
  * Every state may fall back to CONNECT (with backoff); the old dataset stays untouched until a
  * snapshot has been parsed whole, and is served meanwhile (-LOADING only while parsing).
+ * A +FULLRESYNC that repl_fullsync_verdict refuses (an empty or regressed master) also leads
+ * back to CONNECT, before any byte of its snapshot is read, and is retried at a slow period.
  * ROLE names: CONNECT "connect", CONNECTING "connecting", RECV_* "handshake", TRANSFER and
  * LOADING "sync", CONNECTED "connected". */
 #ifndef VIGIL_REPL_REPLICA_H

@@ -229,6 +229,8 @@ def test_a_master_restarted_empty_loses_no_acknowledged_write(proc_group, how, d
     if down_after_ms < 5000:
         return
     # Why, in the sentinels' log and history.
-    assert any("+regressed-master" in s.proc.log_text() for s in d.sentinels)
+    logs = [s.proc.log_text() for s in d.sentinels]
+    assert any("+regressed-master master mymaster %s %d" % old in log for log in logs)
+    assert not any("+regressed-master master mymaster %s %d" % new in log for log in logs)
     reasons = [r.get("reason", "") for s in d.sentinels for r in history_records(s)]
     assert any(r.startswith("regressed-master: master_repl_offset") for r in reasons), reasons

@@ -176,8 +176,12 @@ cmd_restart() {
     case "$node_arg" in
     store[123]) local n=${node_arg#store}
         if is_running "store$n"; then kill "$(cat "$dir/pids/store$n.pid")"; sleep 0.2; fi
-        # A returning node starts as a replica of the current master (as Sentinel would make
-        # it); it is never allowed to come back as a second master.
+        # A returning replica starts as a replica of the current master (as Sentinel would make
+        # it). The current master itself restarts as systemd's Restart= would restart it: with
+        # its own config and dir, and empty (no persistence). It does not take writes then: its
+        # overrides file says it belonged to a group, so it waits (-READONLY) while its replicas
+        # keep their data (they refuse to resync from an empty master) and the sentinels see it
+        # restarted behind them, promote a replica and make it that replica's replica.
         local mport own="STORE${n}_PORT"; mport=$(current_master_port)
         if [ "$mport" = "${!own}" ]; then start_store "$n"; else start_store "$n" "${mport:-$STORE1_PORT}"; fi ;;
     sentinel[123]) local n=${node_arg#sentinel}

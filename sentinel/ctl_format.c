@@ -532,6 +532,12 @@ void ctl_format_plan(const cJSON *plan, bool color, struct buf *out)
         put_sgr(out, color, SGR_RED, blockers);
         buf_append_char(out, '\n');
     }
+    const char *regressed = ctl_json_str(plan, "master_regressed");
+    if (regressed) {
+        buf_append_str(out, "  master ");
+        put_sgr(out, color, SGR_RED, regressed);
+        buf_append_char(out, '\n');
+    }
     bool q, maj;
     if (ctl_json_bool(plan, "quorum_reachable", &q) &&
         ctl_json_bool(plan, "majority_reachable", &maj)) {

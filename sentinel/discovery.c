@@ -351,6 +351,8 @@ static void master_reset_runtime(struct sentinel *s, struct instance *master)
     core_close_links(s, master);
     failover_clear(master);
     master->flags = 0;
+    master->m->is_regressed = false; /* the record now describes another node */
+    master->m->regress_check_until_ms = 0;
     master->m->failover_start_ms = 0;
     master->m->failover_not_before_ms = 0;
     master->runid[0] = '\0';

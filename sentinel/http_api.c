@@ -212,6 +212,8 @@ static void group_finish_failover(struct http_api *a, struct group_track *g,
     cJSON_AddNumberToObject(rec, "duration_ms", (double)(first ? now - first : 0));
     cJSON_AddItemToObject(rec, "offsets", g->offsets ? g->offsets : offsets_now(m));
     g->offsets = NULL;
+    if (g->reason[0]) cJSON_AddStringToObject(rec, "reason", g->reason);
+    g->reason[0] = '\0';
     cJSON_AddStringToObject(rec, "recorded_by", sentinel_myid(a->core));
     cJSON_AddNumberToObject(rec, "time", (double)now);
     history_append(a->history, rec);
@@ -263,6 +265,11 @@ static void group_on_event(struct http_api *a, struct group_track *g, const stru
         group_drop_attempt(g, type);
     } else if (strcmp(type, "+switch-master") == 0) {
         group_finish_failover(a, g, m, msg);
+    } else if (strcmp(type, "+regressed-master") == 0) {
+        const char *why = strchr(msg, '#');
+        snprintf(g->reason, sizeof(g->reason), "regressed-master: %s", why ? why + 1 : msg);
+    } else if (strcmp(type, "-regressed-master") == 0 && g->ph.started == 0) {
+        g->reason[0] = '\0';
     }
     group_sync_addr(a, g, m);
 }

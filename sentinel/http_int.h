@@ -110,6 +110,7 @@ struct group_track {
     uint64_t attempt_epoch;
     cJSON *offsets; /* replica offsets at promotion (owned), NULL = not captured */
     char last_abort[64];
+    char reason[256]; /* why the master was failed, beyond silence ("regressed-master ..") */
     uint64_t failovers[KIND_COUNT];
     bool has_last;
     double last_duration_s;

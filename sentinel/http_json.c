@@ -347,6 +347,16 @@ cJSON *http_json_plan(struct http_api *a, const struct instance *m, int64_t now_
     else
         cJSON_AddNullToObject(o, "would_promote");
     plan_blockers(a, m, &rc, n, cJSON_AddArrayToObject(o, "blockers"));
+    if (m->m->is_regressed) {
+        char why[256];
+        snprintf(why, sizeof(why),
+                 "restarted behind its replicas (master_repl_offset %lld < slave_repl_offset "
+                 "%lld): down until a replica is promoted, so their data is kept",
+                 m->m->regressed_master_offset, m->m->regressed_replica_offset);
+        cJSON_AddStringToObject(o, "master_regressed", why);
+    } else {
+        cJSON_AddNullToObject(o, "master_regressed");
+    }
     return o;
 }
 

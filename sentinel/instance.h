@@ -126,6 +126,12 @@ struct master_record {
     int64_t reboot_ms;
     struct config_update update; /* a peer's new address for this master, being verified */
     int64_t update_rejected_log_ms;
+    /* Restarted (new run id) with an offset behind its best replica's: an empty or regressed
+     * master, SDOWN at once (monitor_sdown_condition) until a failover replaces it or its
+     * offset is no longer behind. The offsets are the ones that decided it. */
+    bool is_regressed;
+    long long regressed_master_offset, regressed_replica_offset;
+    int64_t regress_check_from_ms, regress_check_until_ms; /* after its last restart */
     size_t n_replicas;
     struct instance *replicas[INSTANCE_MAX_REPLICAS];
     size_t n_sentinels;

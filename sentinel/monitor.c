@@ -111,6 +111,7 @@ bool monitor_sdown_condition(const struct instance *ri, int64_t now_ms,
     if (ri->kind == INSTANCE_MASTER && ri->role_reported == ROLE_SLAVE &&
         now_ms - ri->role_reported_ms > down_after + 2 * p->info_period)
         return true;
+    if (ri->kind == INSTANCE_MASTER && ri->m->is_regressed) return true;
     if ((ri->flags & SRI_MASTER_REBOOT) && ri->kind == INSTANCE_MASTER &&
         now_ms - ri->m->reboot_ms > ri->m->p.master_reboot_down_after_period_ms)
         return true;

@@ -63,7 +63,8 @@ bool monitor_info_due(const struct instance *ri, int64_t now_ms, const struct se
 /* ms the instance has been without a valid reply (spec 3.1): since the oldest unanswered PING,
  * or, with no PING outstanding and the link down, since the last valid reply; else 0. */
 int64_t monitor_unavailable_ms(const struct instance *ri, int64_t now_ms);
-/* The SDOWN condition of spec 3.1 for any instance kind. */
+/* The SDOWN condition of spec 3.1 for any instance kind, plus ours: a regressed master
+ * (master_record.is_regressed) is down at once. */
 bool monitor_sdown_condition(const struct instance *ri, int64_t now_ms,
                              const struct sentinel_periods *p);
 /* 1 (self) + peers whose MASTER_DOWN flag is set; 0 if the master is not SDOWN here. */

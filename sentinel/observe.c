@@ -68,6 +68,11 @@ void sentinel_on_link_up(struct sentinel *s, uint64_t inst_id, enum sentinel_lin
             ri->last_ping_ms = now;
             if (ri->act_ping_ms == 0) ri->act_ping_ms = now;
         }
+        /* A master's link came back: read INFO now, not a period later, so that a restart
+         * (new run id, maybe empty) is seen before its replicas can be harmed. */
+        const char *info[] = {"INFO"};
+        if (ri->kind == INSTANCE_MASTER && core_send(s, ri, 1, info, TAG_INFO) == 0)
+            ri->info_sent_ms = now;
     } else {
         ri->link.pc_up = true;
         ri->link.pc_pending = false;
@@ -278,6 +283,67 @@ static void info_update_replica_fields(struct instance *ri, const struct info_pa
     if (p->has_replica_announced) ri->replica_announced = p->replica_announced;
 }
 
+/* How long after a master's restart its offset is compared with its replicas', in rounds of
+ * the fast INFO period (replicas whose link is down are polled at that period). */
+#define REGRESS_CHECK_INFO_ROUNDS 5
+
+/* The replica that holds the most of the old data: the highest offset among replicas that do
+ * not follow the restarted master (link down, as a vigil-store replica that refuses it, or an
+ * INFO older than the restart). NULL if none reported an offset above 0. */
+static const struct instance *best_stale_replica(const struct instance *master, int64_t since_ms)
+{
+    const struct instance *best = NULL;
+    for (size_t i = 0; i < master->m->n_replicas; i++) {
+        const struct instance *r = master->m->replicas[i];
+        bool follows_restarted = r->info_refresh_ms >= since_ms && r->role_reported == ROLE_SLAVE &&
+                                 r->slave_master_link_up;
+        if (r->slave_repl_offset <= 0 || follows_restarted) continue;
+        if (!best || r->slave_repl_offset > best->slave_repl_offset) best = r;
+    }
+    return best;
+}
+
+/* A master that came back with a new run id and an offset behind what its replicas still hold
+ * restarted empty (or lost writes): following it would wipe them. It is treated as failed at
+ * once (monitor_sdown_condition), so the quorum agrees and a replica is promoted; the restarted
+ * node is then repointed as a replica. Checked while the restart is fresh (the replicas are
+ * asked for a new INFO at once); the flag holds until the master is no longer behind or a
+ * failover resets the record. Redis's master-reboot-down-after-period is independent. */
+static void check_regressed(struct sentinel *s, struct instance *master, int64_t now)
+{
+    struct master_record *m = master->m;
+    if (master->role_reported != ROLE_MASTER) return;
+    const struct instance *best = best_stale_replica(master, m->regress_check_from_ms);
+    bool is_behind = best && master->master_repl_offset < best->slave_repl_offset;
+    bool is_fresh = now <= m->regress_check_until_ms;
+    if (is_fresh && is_behind && !m->is_regressed) {
+        m->is_regressed = true;
+        m->regressed_master_offset = master->master_repl_offset;
+        m->regressed_replica_offset = best->slave_repl_offset;
+        notify_event(s, LOG_WARNING, "+regressed-master", master,
+                     "#master_repl_offset %lld < slave_repl_offset %lld of %s:%d",
+                     master->master_repl_offset, best->slave_repl_offset, best->host, best->port);
+        core_want_tick(s);
+    } else if (m->is_regressed && !is_behind && m->failover_state == FAILOVER_NONE) {
+        m->is_regressed = false;
+        notify_event(s, LOG_WARNING, "-regressed-master", master, "#master_repl_offset %lld",
+                     master->master_repl_offset);
+    }
+}
+
+/* The master restarted: look at it against fresh replica INFO, for a short while. */
+static void start_regress_check(struct sentinel *s, struct instance *master, int64_t now)
+{
+    static const char *const info[] = {"INFO"};
+    master->m->regress_check_from_ms = now;
+    master->m->regress_check_until_ms =
+        now + REGRESS_CHECK_INFO_ROUNDS * s->periods.fast_info_period;
+    for (size_t i = 0; i < master->m->n_replicas; i++) {
+        struct instance *r = master->m->replicas[i];
+        if (core_send(s, r, 1, info, TAG_INFO) == 0) r->info_sent_ms = now;
+    }
+}
+
 void observe_info(struct sentinel *s, struct instance *ri, const char *text, size_t len,
                   int64_t now)
 {
@@ -286,8 +352,10 @@ void observe_info(struct sentinel *s, struct instance *ri, const char *text, siz
     info_parse(text, len, p);
     instance_set_info(ri, text, len);
     ri->info_refresh_ms = now;
+    bool is_reboot = false;
     if (p->has_run_id) {
         if (ri->runid[0] != '\0' && strcmp(ri->runid, p->run_id) != 0) {
+            is_reboot = true;
             notify_event(s, LOG_WARNING, "+reboot", ri, NULL);
             if (ri->kind == INSTANCE_MASTER && ri->m->p.master_reboot_down_after_period_ms != 0) {
                 ri->flags |= SRI_MASTER_REBOOT;
@@ -301,6 +369,7 @@ void observe_info(struct sentinel *s, struct instance *ri, const char *text, siz
     ri->master_repl_offset = p->has_master_repl_offset ? p->master_repl_offset : 0;
     memcpy(ri->replid, p->replid, sizeof(ri->replid));
     memcpy(ri->replid2, p->replid2, sizeof(ri->replid2));
+    if (ri->kind == INSTANCE_MASTER && is_reboot) start_regress_check(s, ri, now);
     ri->node_failover_state = p->has_failover_state ? (int)p->failover_state : INFO_FO_UNKNOWN;
     if (ri->kind == INSTANCE_MASTER) switchover_on_master_info(ri);
     if (p->role != ROLE_UNKNOWN && p->role != ri->role_reported) {
@@ -313,5 +382,6 @@ void observe_info(struct sentinel *s, struct instance *ri, const char *text, siz
                          "new reported role is %s", instance_role_name(p->role));
     }
     free(p);
+    check_regressed(s, ri->kind == INSTANCE_MASTER ? ri : ri->master, now);
     core_want_tick(s);
 }

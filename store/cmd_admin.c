@@ -521,3 +521,8 @@ struct command cmd_table_admin[] = {
      .group = "server"},
     {.name = NULL},
 };
+
+int server_rewrite_overrides(struct server *srv, char *err, size_t errlen)
+{
+    return config_rewrite_file(srv, err, errlen);
+}

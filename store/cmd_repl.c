@@ -28,6 +28,7 @@ static void cmd_replicaof(struct client *c)
             repl_unset_master(srv);
             log_notice("MASTER MODE enabled (user request from '%s')", c->addr);
         }
+        repl_end_awaiting_role(srv, "REPLICAOF NO ONE");
         reply_ok(c);
         return;
     }
@@ -48,7 +49,10 @@ static void cmd_replicaof(struct client *c)
     memcpy(host, c->argv[1].ptr, c->argv[1].len);
     host[c->argv[1].len] = '\0';
     if (repl_set_master(srv, host, (int)port) == 1) {
-        log_notice("REPLICAOF names the master we already follow: nothing to do.");
+        /* Naming the master again is how an operator accepts a full sync we refused. */
+        repl_link_accept_next_fullsync(r->link);
+        log_notice("REPLICAOF names the master we already follow: its next full sync will be "
+                   "accepted even if it is behind us.");
         reply_simple(c, "OK Already connected to specified master");
         return;
     }

@@ -255,6 +255,11 @@ static bool command_check_state(struct client *c, struct command *cmd)
         return false;
     }
     if (c->flags & CLIENT_MASTER) return true;
+    if (is_write && repl_awaiting_role(srv)) {
+        reply_error(c, "READONLY This node restarted without its data and waits to be told its "
+                       "role (REPLICAOF from its sentinels, or REPLICAOF NO ONE).");
+        return false;
+    }
     if (is_write && server_is_replica(srv) && srv->cfg.replica_read_only) {
         reply_error(c, "READONLY You can't write against a read only replica.");
         return false;

@@ -20,6 +20,7 @@
 #include "store/backlog.h"
 #include "store/blocking.h"
 #include "store/client.h"
+#include "store/keyspace.h"
 #include "store/repl_int.h"
 #include "store/reply.h"
 
@@ -258,6 +259,11 @@ int repl_set_master(struct server *srv, const char *host, int port)
     set_replica_mode(srv, true);
     log_notice("Connecting to MASTER %s:%d", host, port);
     r->link = repl_link_create(r, host, port);
+    /* Every caller is an explicit choice of this master (REPLICAOF, CONFIG SET, FAILOVER): its
+     * first full sync is accepted even if it is behind us (repl_fullsync_verdict). */
+    repl_link_accept_next_fullsync(r->link);
+    r->is_awaiting_role = false;
+    repl_mark_group_member(srv);
     return 0;
 }
 
@@ -275,6 +281,53 @@ void repl_unset_master(struct server *srv)
     r->has_history = true;
     r->no_replicas_since_ms = loop_now_ms(srv->loop);
     log_notice("MASTER MODE enabled");
+    repl_mark_group_member(srv);
+}
+
+bool repl_awaiting_role(const struct server *srv)
+{
+    return srv->repl->is_awaiting_role && srv->cfg.repl_group_member;
+}
+
+void repl_end_awaiting_role(struct server *srv, const char *why)
+{
+    if (!srv->repl->is_awaiting_role) return;
+    srv->repl->is_awaiting_role = false;
+    log_notice("Taking writes as a master now (%s).", why);
+}
+
+bool repl_dataset_is_empty(const struct server *srv)
+{
+    for (int i = 0; i < srv->ndb; i++)
+        if (ks_count(srv->db[i]) > 0) return false;
+    return true;
+}
+
+/* Role changes rewrite the overrides file, as the sentinels' CONFIG REWRITE does after their
+ * SLAVEOF, so that a restarted store knows it belonged to a group: its first role change sets
+ * repl-group-member, later ones keep replicaof current. A failed write is logged, not fatal. */
+void repl_mark_group_member(struct server *srv)
+{
+    if (!srv->cfg.repl_group_member)
+        log_notice("This store is now part of a replication group (repl-group-member yes).");
+    srv->cfg.repl_group_member = true;
+    char err[512];
+    if (server_rewrite_overrides(srv, err, sizeof err) != 0)
+        log_warning("Could not save the replication role in the overrides file: %s", err);
+}
+
+/* A store that belonged to a group (the overrides say so) and starts with no data and no
+ * master must not take writes as an empty master: its replicas would follow it and drop their
+ * data, and clients would write into a dataset its group no longer shares. It waits for its
+ * sentinels (REPLICAOF) or an operator (REPLICAOF NO ONE). */
+static void start_awaiting_role(struct server *srv)
+{
+    if (!srv->cfg.repl_group_member || !repl_dataset_is_empty(srv)) return;
+    srv->repl->is_awaiting_role = true;
+    log_warning("This store belonged to a replication group (repl-group-member yes in the "
+                "overrides file) and starts without data: refusing writes until REPLICAOF <host> "
+                "<port> (its sentinels send it) or REPLICAOF NO ONE (to serve as a master, "
+                "empty).");
 }
 
 void repl_start_from_config(struct server *srv)
@@ -283,11 +336,15 @@ void repl_start_from_config(struct server *srv)
     const char *text = srv->cfg.replicaof;
     char host[REPL_HOST_LEN];
     int port;
-    if (!text || !text[0] || sscanf(text, "%255s %d", host, &port) != 2) return;
+    if (!text || !text[0] || sscanf(text, "%255s %d", host, &port) != 2) {
+        start_awaiting_role(srv);
+        return;
+    }
     r->has_history = false; /* nothing persisted: the first sync is a full one */
     set_replica_mode(srv, true);
     log_notice("Connecting to MASTER %s:%d", host, port);
     r->link = repl_link_create(r, host, port);
+    if (!srv->cfg.repl_group_member) repl_mark_group_member(srv);
 }
 
 /* CONFIG SET replicaof (or anything else that changed cfg.replicaof) takes effect here. */
@@ -363,6 +420,7 @@ void repl_info(struct server *srv, struct buf *o)
                    srv->cfg.replica_priority, srv->cfg.replica_read_only ? 1 : 0,
                    srv->cfg.replica_announced ? 1 : 0);
     }
+    if (repl_awaiting_role(srv)) buf_printf(o, "repl_awaiting_role:1\r\n");
     buf_printf(o, "connected_slaves:%zu\r\n", r->nreplicas);
     if (srv->cfg.min_replicas_to_write > 0 && srv->cfg.min_replicas_max_lag_ms > 0)
         buf_printf(o, "min_slaves_good_slaves:%zu\r\n", repl_count_good(r, now));

@@ -25,6 +25,9 @@ long long repl_offset(const struct server *srv);
 bool repl_min_replicas_failing(const struct server *srv);
 /* True while a FAILOVER holds writes back (waiting-for-sync and failover-in-progress). */
 bool repl_writes_paused(const struct server *srv);
+/* True while a store that belonged to a replication group and restarted empty waits to be told
+ * its role (REPLICAOF host port, or REPLICAOF NO ONE): writes are refused (command gate). */
+bool repl_awaiting_role(const struct server *srv);
 /* Replica side: link state, for the command gate (MASTERDOWN) and INFO. */
 bool repl_master_link_up(const struct server *srv);
 /* INFO replication section. */

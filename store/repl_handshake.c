@@ -1,7 +1,9 @@
 /* repl_handshake: the pure half of the replica's state machine (repl_replica.h): the table of
  * states and edges, what each handshake reply leads to, and the parsers of the PSYNC reply and the
- * snapshot header. No I/O, no clock, no server: repl_replica.c calls these, and the unit tests
- * (tests/unit/store/test_repl_replica.c) drive them directly. */
+ * snapshot header, and the rule that decides whether a +FULLRESYNC may replace our data
+ * (repl_fullsync_verdict: never for an empty or regressed master). No I/O, no clock, no server:
+ * repl_replica.c calls these, and the unit tests (tests/unit/store/test_repl_replica.c) drive them
+ * directly. */
 #include "store/repl_replica.h"
 
 #include <string.h>
@@ -149,4 +151,21 @@ enum repl_hs_state repl_hs_after_reply(enum repl_hs_state s, const char *line, s
     default:
         return REPL_ST_CONNECT;
     }
+}
+
+enum repl_fullsync_verdict repl_fullsync_verdict(const struct repl_fullsync_facts *f)
+{
+    if (!f->has_history || !f->holds_data) return REPL_FULLSYNC_ACCEPT; /* nothing to lose */
+    if (f->is_explicit || f->accept_regressed) return REPL_FULLSYNC_ACCEPT;
+    bool is_our_history =
+        strcmp(f->master_replid, f->replid) == 0 || strcmp(f->master_replid, f->replid2) == 0;
+    /* Equal offsets count as behind: a master that never had a backlog serves its snapshot at
+     * offset 0, and so was ours; a new history at our offset is still not our data. */
+    if (is_our_history || f->master_offset > f->offset) return REPL_FULLSYNC_ACCEPT;
+    return REPL_FULLSYNC_REFUSE_REGRESSED;
+}
+
+const char *repl_fullsync_verdict_name(enum repl_fullsync_verdict v)
+{
+    return v == REPL_FULLSYNC_REFUSE_REGRESSED ? "regressed-master" : "";
 }

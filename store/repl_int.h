@@ -124,6 +124,9 @@ struct repl {
     int master_db;            /* db the master's stream had selected when the link dropped */
     struct buf multi_pending; /* master bytes of a MULTI not yet closed by EXEC */
     struct repl_failover fo;
+    /* Started empty while cfg.repl_group_member says we belonged to a group: writes wait for
+     * REPLICAOF / REPLICAOF NO ONE (repl_awaiting_role). */
+    bool is_awaiting_role;
 };
 
 static inline struct repl *repl_of(const struct server *srv) { return srv->repl; }
@@ -174,6 +177,9 @@ const char *repl_link_host(const struct repl_link *l);
 int repl_link_port(const struct repl_link *l);
 void repl_link_info(const struct repl_link *l, struct buf *out);
 void repl_link_send_ack(struct repl *r);
+/* An operator named this master again: the next full sync is accepted even from an empty or
+ * regressed master (repl_fullsync_verdict). Cleared once the link is up. */
+void repl_link_accept_next_fullsync(struct repl_link *l);
 /* The demoted master's side of FAILOVER: our PSYNC carries the FAILOVER option. */
 void repl_link_set_failover(struct repl_link *l, bool is_failover);
 
@@ -205,5 +211,11 @@ struct replica_info *repl_find_replica(struct repl *r, const char *host, int por
 /* repl.c: role changes. repl_set_master returns 1 if already replicating from host:port. */
 int repl_set_master(struct server *srv, const char *host, int port);
 void repl_unset_master(struct server *srv);
+/* No key in any database. */
+bool repl_dataset_is_empty(const struct server *srv);
+/* REPLICAOF NO ONE on a store that waits for its role: it becomes a writable master. */
+void repl_end_awaiting_role(struct server *srv, const char *why);
+/* A replica attached or we follow a master: remember group membership in the overrides. */
+void repl_mark_group_member(struct server *srv);
 
 #endif

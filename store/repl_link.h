@@ -45,6 +45,12 @@ struct repl_link {
     char new_replid[REPL_ID_LEN + 1];
     long long new_offset;
     struct repl_transfer *xfer;
+    /* The full-sync rule (repl_fullsync_verdict). */
+    bool is_explicit;        /* REPLICAOF named this master since our last sync: accept once */
+    int refused;             /* verdict of the last refused +FULLRESYNC, 0 = none since */
+    long long refused_count; /* refusals since the last accepted sync */
+    char refused_replid[REPL_ID_LEN + 1];
+    long long refused_offset;
 };
 
 void repl_link_dispatch(struct repl_link *l, enum link_event ev);

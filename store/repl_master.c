@@ -116,6 +116,7 @@ struct replica_info *repl_replica_attach(struct repl *r, struct client *c)
     buf_clear(&c->reply);
     c->flags |= CLIENT_REPLY_OFF;
     ri->ack_mono_ms = loop_now_ms(c->srv->loop);
+    if (!c->srv->cfg.repl_group_member) repl_mark_group_member(c->srv); /* first replica */
     return ri;
 }
 

@@ -28,6 +28,12 @@
 
 #define RETRY_MIN_MS 50
 #define RETRY_MAX_MS 1000
+/* While refusing an empty or regressed master: one retry per REFUSED_RETRY_MS (each one costs
+ * the master a snapshot; the sentinels' REPLICAOF or an operator's acts at once anyway), one
+ * warning per REFUSED_LOG_EVERY refusals (about a minute) plus one whenever the master's history
+ * or offset changes, and the per-attempt handshake lines at verbose level only. */
+#define REFUSED_RETRY_MS 5000
+#define REFUSED_LOG_EVERY 12
 
 /* ---- the link ------------------------------------------------------------------------------ */
 
@@ -139,7 +145,7 @@ static enum repl_hs_state st_connecting(struct repl_link *l, enum link_event ev)
         log_warning("Connecting to MASTER failed: %s", err);
         return REPL_ST_CONNECT;
     }
-    log_notice("MASTER <-> REPLICA sync: connecting");
+    log_msg(l->refused ? LOG_VERBOSE : LOG_NOTICE, "MASTER <-> REPLICA sync: connecting");
     link_unwatch(l, LOOP_WRITABLE);
     link_watch(l, LOOP_READABLE);
     static const char *const ping[] = {"PING"};
@@ -179,11 +185,50 @@ static int send_psync(struct repl_link *l)
         snprintf(off, sizeof off, "%lld", r->offset + 1);
         argv[1] = r->replid;
         argv[2] = off;
-        log_notice("Asking the master to continue history %s from offset %s", r->replid, off);
+        log_msg(l->refused ? LOG_VERBOSE : LOG_NOTICE,
+                "Asking the master to continue history %s from offset %s", r->replid, off);
     } else {
         log_notice("No history to continue: asking the master for a full resync");
     }
     return link_send_command(l, l->is_failover ? 4 : 3, argv);
+}
+
+/* +FULLRESYNC arrived (l->new_replid / l->new_offset): may it replace our data? The rule is
+ * repl_fullsync_verdict; here we gather its facts, and log and count a refusal. */
+static bool fullsync_refused(struct repl_link *l)
+{
+    const struct repl *r = l->r;
+    struct repl_fullsync_facts f = {
+        .has_history = r->has_history,
+        .holds_data = !repl_dataset_is_empty(l->srv),
+        .is_explicit = l->is_explicit,
+        .accept_regressed = l->srv->cfg.replica_accept_regressed_master,
+        .replid = r->replid,
+        .replid2 = r->replid2,
+        .offset = r->offset,
+        .master_replid = l->new_replid,
+        .master_offset = l->new_offset,
+    };
+    enum repl_fullsync_verdict v = repl_fullsync_verdict(&f);
+    if (v == REPL_FULLSYNC_ACCEPT) {
+        l->refused = 0;
+        l->refused_count = 0;
+        return false;
+    }
+    bool is_new = l->refused != (int)v || strcmp(l->refused_replid, l->new_replid) != 0 ||
+                  l->refused_offset != l->new_offset;
+    l->refused = (int)v;
+    memcpy(l->refused_replid, l->new_replid, REPL_ID_LEN + 1);
+    l->refused_offset = l->new_offset;
+    if (is_new || l->refused_count % REFUSED_LOG_EVERY == 0)
+        log_warning("Refusing a full resync from MASTER %s:%d: its history %s at offset %lld is "
+                    "new and behind ours (%s at %lld); it restarted empty or lost writes. Keeping "
+                    "our data and retrying (refusal %lld). REPLICAOF %s %d again, or CONFIG SET "
+                    "replica-accept-regressed-master yes, accepts it and drops our data.",
+                    l->host, l->port, l->new_replid, l->new_offset, r->replid, r->offset,
+                    l->refused_count + 1, l->host, l->port);
+    l->refused_count++;
+    return true;
 }
 
 static void hs_opts(const struct repl_link *l, struct repl_hs_opts *o)
@@ -243,6 +288,7 @@ static enum repl_hs_state st_recv_reply(struct repl_link *l, enum link_event ev)
     if (next == REPL_ST_RECV_PSYNC) return send_psync(l) == 0 ? next : REPL_ST_CONNECT;
     if (next == REPL_ST_TRANSFER) {
         repl_parse_fullresync(line, len, l->new_replid, &l->new_offset);
+        if (fullsync_refused(l)) return REPL_ST_CONNECT;
         log_notice("Full resync from master: %s:%lld", l->new_replid, l->new_offset);
     } else if (next == REPL_ST_CONNECTED) {
         repl_parse_continue(line, len, l->new_replid);
@@ -302,6 +348,7 @@ static void schedule_retry(struct repl_link *l)
     int64_t delay = RETRY_MIN_MS;
     for (int i = 1; i < l->failures && delay < RETRY_MAX_MS; i++) delay *= 2;
     if (delay > RETRY_MAX_MS) delay = RETRY_MAX_MS;
+    if (l->refused) delay = REFUSED_RETRY_MS;
     if (l->retry_timer) loop_timer_cancel(l->srv->loop, l->retry_timer);
     l->retry_timer = loop_timer_add(l->srv->loop, delay, retry_fire, l);
 }
@@ -349,6 +396,9 @@ static void enter_connected(struct repl_link *l)
     l->down_since_ms = 0;
     l->was_ever_up = true;
     l->is_continue = false;
+    l->is_explicit = false; /* a later empty master is refused again */
+    l->refused = 0;
+    l->refused_count = 0;
     repl_link_send_ack(r);
     if (buf_unread_len(&l->in) > 0) {
         buf_append(&m->query, buf_unread(&l->in), buf_unread_len(&l->in));
@@ -567,6 +617,21 @@ void repl_link_info(const struct repl_link *l, struct buf *o)
     if (l->state != REPL_ST_CONNECTED)
         buf_printf(o, "master_link_down_since_seconds:%lld\r\n",
                    l->down_since_ms ? (long long)((now - l->down_since_ms) / 1000) : -1LL);
+    if (l->refused)
+        buf_printf(o,
+                   "master_sync_refused:%s\r\nmaster_sync_refused_replid:%s\r\n"
+                   "master_sync_refused_offset:%lld\r\nmaster_sync_refused_count:%lld\r\n",
+                   repl_fullsync_verdict_name((enum repl_fullsync_verdict)l->refused),
+                   l->refused_replid, l->refused_offset, l->refused_count);
+}
+
+void repl_link_accept_next_fullsync(struct repl_link *l)
+{
+    l->is_explicit = true;
+    if (l->refused && l->state == REPL_ST_CONNECT) { /* retry now, not after the period */
+        if (l->retry_timer) loop_timer_cancel(l->srv->loop, l->retry_timer);
+        l->retry_timer = loop_timer_add(l->srv->loop, 0, retry_fire, l);
+    }
 }
 
 enum repl_hs_state repl_link_state(const struct repl_link *l) { return l->state; }

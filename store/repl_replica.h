@@ -22,6 +22,8 @@
  *
  * Every state may fall back to CONNECT (with backoff); the old dataset stays untouched until a
  * snapshot has been parsed whole, and is served meanwhile (-LOADING only while parsing).
+ * A +FULLRESYNC that repl_fullsync_verdict refuses (an empty or regressed master) also leads
+ * back to CONNECT, before any byte of its snapshot is read, and is retried at a slow period.
  * ROLE names: CONNECT "connect", CONNECTING "connecting", RECV_* "handshake", TRANSFER and
  * LOADING "sync", CONNECTED "connected". */
 #ifndef VIGIL_REPL_REPLICA_H
@@ -68,5 +70,32 @@ int repl_parse_continue(const char *line, size_t len, char *replid);
 /* The snapshot's header line "$<len>" or "$EOF:<40 bytes>": 0 with *size (-1 for EOF framing)
  * and mark (41 bytes, NUL-terminated, EOF framing only), or -1 for anything else. */
 int repl_parse_bulk_header(const char *line, size_t len, long long *size, char *mark);
+
+/* What a replica knows when its master answers +FULLRESYNC: enough to decide whether following
+ * it would throw data away (docs: README "Consistency"). All borrowed. */
+struct repl_fullsync_facts {
+    bool has_history;          /* our replid/offset describe our data */
+    bool holds_data;           /* at least one key in some database */
+    bool is_explicit;          /* REPLICAOF (or CONFIG SET replicaof) since the last sync: once */
+    bool accept_regressed;     /* replica-accept-regressed-master yes (Redis's behaviour) */
+    const char *replid;        /* ours */
+    const char *replid2;       /* ours */
+    long long offset;          /* ours (master_repl_offset) */
+    const char *master_replid; /* from +FULLRESYNC */
+    long long master_offset;   /* from +FULLRESYNC */
+};
+
+enum repl_fullsync_verdict {
+    REPL_FULLSYNC_ACCEPT,
+    REPL_FULLSYNC_REFUSE_REGRESSED, /* a new history that is behind ours: an empty or
+                                     * regressed master; keep our data and wait */
+};
+
+/* The one rule: refuse a full sync from a master whose history is neither ours (replid nor
+ * replid2) and whose offset is not past ours (lower or equal), while we hold data, unless an
+ * operator asked for this master explicitly or the setting allows it. */
+enum repl_fullsync_verdict repl_fullsync_verdict(const struct repl_fullsync_facts *f);
+/* The INFO/log word for a verdict ("regressed-master"), "" for ACCEPT. */
+const char *repl_fullsync_verdict_name(enum repl_fullsync_verdict v);
 
 #endif

@@ -157,6 +157,9 @@ void server_request_shutdown(struct server *srv, int exit_code);
 
 /* Current unix time in ms for expiry decisions (the loop's cached time, wall clock based). */
 int64_t server_now_ms(const struct server *srv);
+/* CONFIG REWRITE's file (<dir>/vigil-store.overrides.yaml), also written on role changes
+ * (repl.c). 0, or -1 with a message. */
+int server_rewrite_overrides(struct server *srv, char *err, size_t errlen);
 /* Role helpers used by the command layer. */
 bool server_is_replica(const struct server *srv);
 

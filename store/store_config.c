@@ -417,6 +417,20 @@ static const struct cfg_field store_fields[] = {
      .offset = F(replica_serve_stale_data),
      .def = "yes",
      .help = "Serve reads while the master link is down."},
+    {.key = "replica-accept-regressed-master",
+     .type = CFG_BOOL,
+     .offset = F(replica_accept_regressed_master),
+     .def = "no",
+     .help = "Let a replica that holds data full-sync from a master with a new history behind "
+             "its own (an empty restarted master), dropping its data, as Redis does. With no, "
+             "it keeps its data and waits; REPLICAOF again accepts once."},
+    {.key = "repl-group-member",
+     .type = CFG_BOOL,
+     .offset = F(repl_group_member),
+     .def = "no",
+     .help = "Set by the store itself (and saved in the overrides file) once it had a master or "
+             "a replica. Started empty without replicaof, such a store refuses writes until "
+             "REPLICAOF (or REPLICAOF NO ONE) says what it is."},
     {.key = "replica-priority",
      .type = CFG_INT,
      .offset = F(replica_priority),

@@ -59,6 +59,8 @@ struct store_config {
     int64_t min_replicas_max_lag_ms;
     bool replica_read_only;
     bool replica_serve_stale_data;
+    bool replica_accept_regressed_master; /* follow an empty/regressed master (Redis's way) */
+    bool repl_group_member; /* had a master or replicas: never restart as an empty master */
     long long replica_priority;
     bool replica_announced;
     char *replica_announce_ip;

@@ -533,7 +533,10 @@ class FakeMaster:
                 elif cmd == b"PSYNC":
                     self.psyncs.append(args[1:])
                     payload = self.snapshots[min(number, len(self.snapshots)) - 1]
-                    conn.sendall(b"+FULLRESYNC %s 0\r\n" % (b"%040d" % number))
+                    # Later histories start ahead of anything served before: a replica
+                    # holding data refuses a new history that is not past its offset.
+                    offset = 0 if number == 1 else 1000000 * number
+                    conn.sendall(b"+FULLRESYNC %s %d\r\n" % (b"%040d" % number, offset))
                     conn.sendall(b"$%d\r\n" % len(payload) + payload + self.stream)
                 elif cmd == b"REPLCONF" and args[1].upper() == b"ACK":
                     pass

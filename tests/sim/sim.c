@@ -134,7 +134,10 @@ static void fault(struct sim *w)
         sim_node_crash(w, i);
     } else if (k < 45) {
         i = (int)sim_rand(w, (uint64_t)w->n_nodes);
-        if (!w->nodes[i].alive) {
+        if (!w->nodes[i].alive && sim_rand(w, 2)) {
+            sim_log(w, "FAULT restart node %s empty", w->nodes[i].host);
+            sim_node_restart_empty(w, i);
+        } else if (!w->nodes[i].alive) {
             sim_log(w, "FAULT restart node %s", w->nodes[i].host);
             sim_node_restart(w, i);
         }
@@ -210,6 +213,7 @@ static bool run_seed(uint64_t seed, bool verbose, char *why, size_t cap)
     w->n_nodes = 3 + (int)sim_rand(w, 3);
     w->quorum = w->n_sentinels / 2 + 1;
     w->delay_max_ms = 3;
+    w->next_history = 1; /* every node starts in history 1 */
     for (int i = 0; i < w->n_nodes; i++) sim_node_init(w, i, i == 0);
     for (int i = 0; i < w->n_sentinels; i++) {
         struct sim_sentinel *ss = &w->sentinels[i];

@@ -66,6 +66,10 @@ struct sim_node {
     long long offset;
     int priority;
     char runid[41];
+    /* The replication history (vigil-store's replid, as a number): a master's own, or the one a
+     * replica follows; prev_history is a promoted master's previous one (replid2). */
+    int history, prev_history;
+    bool accept_next; /* SLAVEOF named its master: the next sync may drop data */
 };
 
 struct sim_msg;
@@ -76,6 +80,7 @@ struct sim {
     bool verbose;
     int64_t now;
     int n_sentinels, n_nodes, quorum;
+    int next_history;
     struct sim_sentinel sentinels[SIM_MAX_SENTINELS];
     struct sim_node nodes[SIM_MAX_NODES];
     int group[SIM_MAX_SENTINELS + SIM_MAX_NODES]; /* partition group per endpoint */
@@ -111,6 +116,8 @@ void sim_node_command(struct sim *w, struct sim_sentinel *ss, int conn, int argc
                       uint32_t tag);
 void sim_node_crash(struct sim *w, int i);
 void sim_node_restart(struct sim *w, int i);
+/* Restart without data (no persistence): offset 0, a new history. */
+void sim_node_restart_empty(struct sim *w, int i);
 int sim_node_by_addr(const struct sim *w, const char *host, int port);
 struct sentinel_reply *sim_reply_new(int type, const char *str, long long integer);
 void sim_reply_free(struct sentinel_reply *r);

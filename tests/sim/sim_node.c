@@ -1,7 +1,10 @@
 /* sim_node: model data nodes for the simulation: role, replication link and offset, INFO text,
  * and the commands a sentinel sends (PING, INFO, PUBLISH/SUBSCRIBE hello, the MULTI/SLAVEOF/
  * CONFIG REWRITE/CLIENT KILL/EXEC transaction). Replication is a model, not the real protocol: a
- * linked replica's offset follows its master's, a master's offset grows with "writes". */
+ * linked replica's offset follows its master's, a master's offset grows with "writes". A node
+ * restarts with its data (as with persistence) or empty (offset 0, a new history); a replica that
+ * holds data does not follow an empty or regressed master unless SLAVEOF named it, as
+ * vigil-store (so the sentinels must fail such a master over to make progress). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,7 +58,16 @@ void sim_node_init(struct sim *w, int i, bool master)
         n->master_port = 6379;
     }
     n->priority = 100;
+    n->history = 1;
     new_runid(w, n->runid);
+}
+
+/* vigil-store's rule (repl_fullsync_verdict): a replica holding data does not sync from a
+ * master with another history that is not ahead of it, unless told to by SLAVEOF. */
+static bool sync_allowed(const struct sim_node *n, const struct sim_node *m)
+{
+    bool same_history = m->history == n->history || m->prev_history == n->history;
+    return same_history || m->offset > n->offset || n->offset == 0 || n->accept_next;
 }
 
 int sim_node_by_addr(const struct sim *w, const char *host, int port)
@@ -77,7 +89,10 @@ void sim_node_step(struct sim *w)
         int m = sim_node_by_addr(w, n->master_host, n->master_port);
         bool up = m >= 0 && m != i && w->nodes[m].alive && w->nodes[m].is_master &&
                   !sim_partitioned(w, EP_NODE(i), EP_NODE(m));
+        if (up && !n->link_up && !sync_allowed(n, &w->nodes[m])) up = false; /* refused */
         if (up) {
+            n->history = w->nodes[m].history;
+            n->accept_next = false;
             /* small replication lag: at most one step behind */
             long long target = w->nodes[m].offset;
             long long lagged = target - (long long)sim_rand(w, 30);
@@ -108,6 +123,15 @@ void sim_node_crash(struct sim *w, int i)
     w->nodes[i].alive = false;
     w->nodes[i].link_up = false;
     kill_clients(w, i, NULL, -1);
+}
+
+void sim_node_restart_empty(struct sim *w, int i)
+{
+    struct sim_node *n = &w->nodes[i];
+    sim_node_restart(w, i);
+    n->offset = 0;
+    n->history = ++w->next_history;
+    n->prev_history = 0;
 }
 
 void sim_node_restart(struct sim *w, int i)
@@ -156,13 +180,18 @@ static struct sentinel_reply *node_exec(struct sim *w, struct sim_sentinel *ss, 
     struct sim_node *n = &w->nodes[node];
     if (strcasecmp(argv[0], "SLAVEOF") == 0 && argc == 3) {
         if (strcasecmp(argv[1], "NO") == 0) {
-            if (!n->is_master) sim_log(w, "node %s promoted to master", n->host);
+            if (!n->is_master) {
+                sim_log(w, "node %s promoted to master", n->host);
+                n->prev_history = n->history;
+                n->history = ++w->next_history;
+            }
             n->is_master = true;
             n->link_up = false;
         } else {
             int port = atoi(argv[2]);
             bool same =
                 !n->is_master && port == n->master_port && strcmp(argv[1], n->master_host) == 0;
+            n->accept_next = true; /* an explicit choice of this master */
             if (!same) {
                 sim_log(w, "node %s now replica of %s:%d", n->host, argv[1], port);
                 n->is_master = false;

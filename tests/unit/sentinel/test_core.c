@@ -439,3 +439,129 @@ Test(core, commands_monitor_ckquorum_remove)
     cr_assert_eq(M(s)->m->n_sentinels, 0);
     sentinel_destroy(s);
 }
+
+/* ---- a master that restarted behind its replicas (empty or regressed) ---------------------- */
+
+static void reply_master_offset(struct sentinel *s, char runid_char, long long offset)
+{
+    char id[41], buf[512];
+    memset(id, runid_char, 40);
+    id[40] = '\0';
+    snprintf(buf, sizeof(buf),
+             "# Server\r\nrun_id:%s\r\n# Replication\r\nrole:master\r\nconnected_slaves:0\r\n"
+             "master_repl_offset:%lld\r\n",
+             id, offset);
+    fake_reply_info(s, M(s)->id, buf);
+}
+
+Test(core, restarted_master_behind_its_replicas_is_down_at_once)
+{
+    struct sentinel *s = ready_world(2, 2); /* replica offsets 100 and 200 */
+    reply_master_offset(s, '9', 300);       /* same run id */
+    sentinel_tick(s, F.now);
+    cr_assert_eq(fake_find_event(&F, 0, "+regressed-master", NULL), -1);
+    reply_master_offset(s, '8', 0); /* restarted empty: new run id, offset 0 */
+    sentinel_tick(s, F.now);
+    int i = fake_find_event(&F, 0, "+regressed-master", NULL);
+    cr_assert_geq(i, 0);
+    cr_assert_str_eq(F.events[i].msg, "master mymaster 10.0.0.1 6379 #master_repl_offset 0 < "
+                                      "slave_repl_offset 200 of 10.0.0.3:6379");
+    cr_assert_geq(fake_find_event(&F, (size_t)i, "+sdown", "master mymaster"), 0);
+    /* It answers every PING, and stays down: silence is not what failed. */
+    fake_run_for(&F, s, 500, FAKE_ALL_ALIVE);
+    cr_assert(M(s)->flags & SRI_S_DOWN);
+    cr_assert_eq(fake_find_event(&F, 0, "-sdown", NULL), -1);
+    /* The peers (who saw the same) agree: ODOWN and a failover attempt. */
+    for (size_t p = 0; p < M(s)->m->n_sentinels; p++) fake_reply_ask(s, P(s, p)->id, 1, "*", 0);
+    sentinel_tick(s, F.now);
+    cr_assert_geq(fake_find_event(&F, 0, "+odown", NULL), 0);
+    fake_run_for(&F, s, 60, FAKE_ALL_ALIVE);
+    cr_assert_geq(fake_find_event(&F, 0, "+try-failover", NULL), 0);
+    sentinel_destroy(s);
+}
+
+Test(core, restarted_master_level_with_its_replicas_is_only_a_reboot)
+{
+    struct sentinel *s = ready_world(2, 2);
+    reply_master_offset(s, '9', 300);
+    reply_master_offset(s, '8', 200); /* new run id, but not behind the best replica */
+    sentinel_tick(s, F.now);
+    cr_assert_geq(fake_find_event(&F, 0, "+reboot", NULL), 0);
+    cr_assert_eq(fake_find_event(&F, 0, "+regressed-master", NULL), -1);
+    fake_run_for(&F, s, 300, FAKE_ALL_ALIVE);
+    cr_assert_eq(fake_find_event(&F, 0, "+sdown", NULL), -1);
+    cr_assert_not(M(s)->m->is_regressed);
+    sentinel_destroy(s);
+}
+
+Test(core, regressed_master_is_up_again_once_no_longer_behind)
+{
+    struct sentinel *s = ready_world(2, 2);
+    reply_master_offset(s, '9', 300);
+    reply_master_offset(s, '8', 10);
+    sentinel_tick(s, F.now);
+    cr_assert(M(s)->flags & SRI_S_DOWN);
+    /* An operator made it the master again (REPLICAOF NO ONE) and it took writes. */
+    reply_master_offset(s, '8', 250);
+    fake_run_for(&F, s, 100, FAKE_ALL_ALIVE);
+    cr_assert_geq(fake_find_event(&F, 0, "-regressed-master", "#master_repl_offset 250"), 0);
+    cr_assert_geq(fake_find_event(&F, 0, "-sdown", NULL), 0);
+    cr_assert_not(M(s)->flags & SRI_S_DOWN);
+    sentinel_destroy(s);
+}
+
+Test(core, restart_is_judged_on_fresh_replica_info_while_it_is_recent)
+{
+    struct sentinel *s = ready_world(2, 2); /* cached replica offsets 100 and 200 */
+    reply_master_offset(s, '9', 300);
+    size_t infos0 = fake_count_cmd(&F, R(s, 0)->id, "INFO");
+    size_t infos1 = fake_count_cmd(&F, R(s, 1)->id, "INFO");
+    reply_master_offset(s, '8', 500); /* restarted, ahead of what we knew */
+    sentinel_tick(s, F.now);
+    cr_assert_eq(fake_find_event(&F, 0, "+regressed-master", NULL), -1);
+    cr_assert_eq(fake_count_cmd(&F, R(s, 0)->id, "INFO"), infos0 + 1, "replicas asked at once");
+    cr_assert_eq(fake_count_cmd(&F, R(s, 1)->id, "INFO"), infos1 + 1);
+    /* A replica that follows the restarted master (link up, fresh INFO) does not count. */
+    reply_replica_info(s, 0, "10.0.0.1", true, 900, 100, false);
+    sentinel_tick(s, F.now);
+    cr_assert_eq(fake_find_event(&F, 0, "+regressed-master", NULL), -1);
+    /* One that refuses it (link down) and holds more than the master does decides it. */
+    reply_replica_info(s, 1, "10.0.0.1", false, 800, 100, false);
+    sentinel_tick(s, F.now);
+    cr_assert_geq(fake_find_event(&F, 0, "+regressed-master",
+                                  "#master_repl_offset 500 < slave_repl_offset 800 of 10.0.0.3"),
+                  0);
+    sentinel_destroy(s);
+}
+
+Test(core, replica_ahead_long_after_a_restart_is_no_verdict)
+{
+    struct sentinel *s = ready_world(2, 2);
+    reply_master_offset(s, '9', 300);
+    reply_master_offset(s, '8', 500);
+    fake_run_for(&F, s, 6000, FAKE_ALL_ALIVE); /* past the check window */
+    reply_replica_info(s, 1, "10.0.0.1", false, 800, 100, false);
+    sentinel_tick(s, F.now);
+    cr_assert_eq(fake_find_event(&F, 0, "+regressed-master", NULL), -1);
+    sentinel_destroy(s);
+}
+
+Test(core, the_promoted_master_is_not_judged_on_its_predecessors_restart)
+{
+    struct sentinel *s = ready_world(2, 2);
+    reply_master_offset(s, '9', 300);
+    reply_master_offset(s, '8', 0);
+    sentinel_tick(s, F.now);
+    cr_assert(M(s)->m->is_regressed);
+    core_switch_master(s, M(s), "10.0.0.3", 6379); /* the failover's end */
+    cr_assert_not(M(s)->m->is_regressed);
+    size_t from = F.n_events;
+    /* A replica not yet following the new master, holding more than the old one's offset. */
+    char buf[1024];
+    fake_replica_info(buf, sizeof(buf), "1", "10.0.0.1", 6379, false, 900, 100);
+    fake_reply_info(s, R(s, 0)->id, buf);
+    sentinel_tick(s, F.now);
+    cr_assert_eq(fake_find_event(&F, from, "+regressed-master", NULL), -1);
+    cr_assert_not(M(s)->flags & SRI_S_DOWN);
+    sentinel_destroy(s);
+}

@@ -440,3 +440,16 @@ Test(ctl_sse, oversized_event_is_dropped_and_the_next_one_arrives)
     free(chunk);
     ctl_sse_free(&p);
 }
+
+Test(ctl_format, plan_says_why_a_regressed_master_is_down)
+{
+    cJSON *p = parse("{\"name\":\"m\",\"would_promote\":{\"ip\":\"127.0.0.1\",\"port\":6381},"
+                     "\"candidates\":[],\"blockers\":[],"
+                     "\"master_regressed\":\"restarted behind its replicas\"}");
+    struct buf out = {0};
+    ctl_format_plan(p, false, &out);
+    cr_assert(strstr(out.data, "\n  master restarted behind its replicas\n") != NULL, "got:\n%s",
+              out.data);
+    buf_free(&out);
+    cJSON_Delete(p);
+}

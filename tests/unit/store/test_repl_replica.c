@@ -209,3 +209,73 @@ Test(repl_replica, bulk_header_rejects_garbage)
     cr_assert_eq(repl_parse_bulk_header("$EOF:short", 10, &size, mark), -1);
     cr_assert_eq(repl_parse_bulk_header("", 0, &size, mark), -1);
 }
+
+/* ---- the full-sync rule: never drop data to follow an empty or regressed master ---- */
+
+#define OURS "1111111111111111111111111111111111111111"
+#define OLD2 "2222222222222222222222222222222222222222"
+#define NEWM "3333333333333333333333333333333333333333"
+
+static struct repl_fullsync_facts replica_with_data(const char *master_replid, long long moff)
+{
+    struct repl_fullsync_facts f = {.has_history = true,
+                                    .holds_data = true,
+                                    .replid = OURS,
+                                    .replid2 = OLD2,
+                                    .offset = 5000,
+                                    .master_replid = master_replid,
+                                    .master_offset = moff};
+    return f;
+}
+
+Test(repl_fullsync, an_empty_master_with_a_new_history_is_refused)
+{
+    struct repl_fullsync_facts f = replica_with_data(NEWM, 0);
+    cr_assert_eq(repl_fullsync_verdict(&f), REPL_FULLSYNC_REFUSE_REGRESSED);
+    cr_assert_str_eq(repl_fullsync_verdict_name(REPL_FULLSYNC_REFUSE_REGRESSED),
+                     "regressed-master");
+    f.master_offset = 4999; /* a new history one byte behind us: still regressed */
+    cr_assert_eq(repl_fullsync_verdict(&f), REPL_FULLSYNC_REFUSE_REGRESSED);
+    f.master_offset = 5000; /* level with us is not ahead: another dataset at our offset */
+    cr_assert_eq(repl_fullsync_verdict(&f), REPL_FULLSYNC_REFUSE_REGRESSED);
+    f = replica_with_data(NEWM, 0);
+    f.offset = 0; /* synced from a master that had no backlog: both at offset 0 */
+    cr_assert_eq(repl_fullsync_verdict(&f), REPL_FULLSYNC_REFUSE_REGRESSED);
+}
+
+Test(repl_fullsync, a_master_past_our_offset_is_followed)
+{
+    struct repl_fullsync_facts f = replica_with_data(NEWM, 5001);
+    cr_assert_eq(repl_fullsync_verdict(&f), REPL_FULLSYNC_ACCEPT);
+    f.master_offset = 90000;
+    cr_assert_eq(repl_fullsync_verdict(&f), REPL_FULLSYNC_ACCEPT);
+}
+
+Test(repl_fullsync, our_own_history_is_followed_even_when_behind)
+{
+    struct repl_fullsync_facts f = replica_with_data(OURS, 10);
+    cr_assert_eq(repl_fullsync_verdict(&f), REPL_FULLSYNC_ACCEPT);
+    f.master_replid = OLD2;
+    cr_assert_eq(repl_fullsync_verdict(&f), REPL_FULLSYNC_ACCEPT);
+}
+
+Test(repl_fullsync, nothing_to_lose_means_accept)
+{
+    struct repl_fullsync_facts f = replica_with_data(NEWM, 0);
+    f.holds_data = false;
+    cr_assert_eq(repl_fullsync_verdict(&f), REPL_FULLSYNC_ACCEPT);
+    f = replica_with_data(NEWM, 0);
+    f.has_history = false; /* started from replicaof: the first sync is a full one */
+    cr_assert_eq(repl_fullsync_verdict(&f), REPL_FULLSYNC_ACCEPT);
+}
+
+Test(repl_fullsync, an_operator_choice_overrides)
+{
+    struct repl_fullsync_facts f = replica_with_data(NEWM, 0);
+    f.is_explicit = true; /* REPLICAOF named this master again */
+    cr_assert_eq(repl_fullsync_verdict(&f), REPL_FULLSYNC_ACCEPT);
+    f = replica_with_data(NEWM, 0);
+    f.accept_regressed = true; /* replica-accept-regressed-master yes */
+    cr_assert_eq(repl_fullsync_verdict(&f), REPL_FULLSYNC_ACCEPT);
+    cr_assert_str_eq(repl_fullsync_verdict_name(REPL_FULLSYNC_ACCEPT), "");
+}

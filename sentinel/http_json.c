@@ -11,6 +11,7 @@
 #include "common/util.h"
 #include "sentinel/http_int.h"
 #include "sentinel/monitor.h"
+#include "sentinel/pause.h"
 #include "sentinel/select.h"
 #include "sentinel/switchover.h"
 
@@ -182,6 +183,8 @@ static cJSON *sentinel_json(const struct instance *m, const struct instance *p, 
     bool ok = p->link.cc_up && !(p->flags & SRI_S_DOWN) &&
               now_ms - p->last_avail_ms <= m->m->p.down_after_ms;
     cJSON_AddBoolToObject(o, "reachable", ok);
+    /* Whether this peer acknowledged our current pause state (vigilctl pause checks it). */
+    cJSON_AddBoolToObject(o, "pause_confirmed", pause_peer_confirmed(m, p));
     cJSON_AddItemToObject(o, "flags", flags_json(p));
     return o;
 }
@@ -235,6 +238,7 @@ cJSON *http_json_master(struct http_api *a, const struct instance *m, int64_t no
     cJSON_AddNumberToObject(o, "down_after_ms", (double)m->m->p.down_after_ms);
     cJSON_AddNumberToObject(o, "failover_timeout_ms", (double)m->m->p.failover_timeout_ms);
     cJSON_AddBoolToObject(o, "paused", m->m->p.failover_paused);
+    cJSON_AddNumberToObject(o, "pause_epoch", (double)m->m->p.failover_pause_epoch);
     cJSON_AddBoolToObject(o, "tilt", sentinel_in_tilt(a->core));
     cJSON_AddBoolToObject(o, "majority_reachable", rc.has_majority);
     cJSON_AddNumberToObject(o, "sentinels_reachable", rc.reachable);

@@ -437,7 +437,7 @@ static void h_pause_resume(struct ctx *c, bool paused)
     cJSON *body = parse_body(c, NULL, 0);
     if (body == NULL) return;
     cJSON_Delete(body);
-    int told = sentinel_set_paused(c->a->core, c->m->name, paused, true);
+    int told = sentinel_set_paused(c->a->core, c->m->name, paused);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "name", c->m->name);
     cJSON_AddBoolToObject(o, "paused", paused);

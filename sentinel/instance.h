@@ -170,6 +170,8 @@ struct instance {
     int64_t last_ask_ms;
     char leader[SENTINEL_RUNID_LEN + 1];
     uint64_t leader_epoch;
+    uint64_t pause_sent_epoch; /* pause state last pushed to this peer (pause.c) */
+    uint64_t pause_ack_epoch;  /* ... and the one it acknowledged */
 };
 
 /* Create records. `id` comes from the caller's counter; strings are copied; now_ms stamps the

@@ -11,6 +11,7 @@
 #include "common/util.h"
 #include "sentinel/hello.h"
 #include "sentinel/info_parse.h"
+#include "sentinel/pause.h"
 #include "sentinel/sentinel_int.h"
 #include "sentinel/switchover.h"
 
@@ -68,6 +69,8 @@ void sentinel_on_link_up(struct sentinel *s, uint64_t inst_id, enum sentinel_lin
             ri->last_ping_ms = now;
             if (ri->act_ping_ms == 0) ri->act_ping_ms = now;
         }
+        /* A peer that restarted or was cut off learns the group's pause state again. */
+        if (ri->kind == INSTANCE_SENTINEL && ri->master) pause_push(s, ri->master, ri);
     } else {
         ri->link.pc_up = true;
         ri->link.pc_pending = false;
@@ -204,6 +207,9 @@ void sentinel_on_reply(struct sentinel *s, uint64_t inst_id, uint32_t reply_tag,
     case TAG_FAILOVER:
         switchover_on_reply(s, ri, reply);
         core_want_tick(s);
+        break;
+    case TAG_PAUSE:
+        pause_on_reply(s, ri, reply);
         break;
     default:
         break;

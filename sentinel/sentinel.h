@@ -90,10 +90,10 @@ void sentinel_veto_answer(struct sentinel *s, const char *master, uint64_t epoch
 
 /* Maintenance mode: a paused group is monitored and reported, but this sentinel never starts an
  * automatic failover for it (forced failovers and switchovers still run). Emits +paused /
- * -paused on a change. With tell_peers, also sends `SENTINEL SET <name> failover-paused yes|no`
- * to every connected peer so the whole group pauses. Returns the number of peers told, or -1
- * for an unknown name. */
-int sentinel_set_paused(struct sentinel *s, const char *name, bool paused, bool tell_peers);
+ * -paused on a change. The new state, with a new pause epoch, is persisted and pushed to every
+ * peer (pause.c), and again to each peer whose link comes back. Returns the number of peers it
+ * was sent to now, or -1 for an unknown name. */
+int sentinel_set_paused(struct sentinel *s, const char *name, bool paused);
 
 /* Lossless switchover (switchover.h): elected like a failover, then the node's own
  * `FAILOVER TO <target> TIMEOUT <timeout_ms>` pauses writes on the master until the target has

@@ -11,6 +11,7 @@
 #include "common/util.h"
 #include "sentinel/failover.h"
 #include "sentinel/info_parse.h"
+#include "sentinel/pause.h"
 #include "sentinel/select.h"
 #include "sentinel/sentinel_int.h"
 
@@ -252,27 +253,11 @@ int64_t sentinel_refresh_info(struct sentinel *s, const char *name)
 
 /* ---- pause and veto ------------------------------------------------------------------------ */
 
-void switchover_set_paused(struct sentinel *s, struct instance *master, bool paused)
-{
-    if (master->m->p.failover_paused == paused) return;
-    master->m->p.failover_paused = paused;
-    master->m->failover_pending_ms = 0;
-    core_mark_persist(s);
-    notify_event(s, LOG_WARNING, paused ? "+paused" : "-paused", master, NULL);
-    core_want_tick(s);
-}
-
-int sentinel_set_paused(struct sentinel *s, const char *name, bool paused, bool tell_peers)
+int sentinel_set_paused(struct sentinel *s, const char *name, bool paused)
 {
     struct instance *master = core_master_by_name(s, name);
     if (master == NULL) return -1;
-    switchover_set_paused(s, master, paused);
-    int told = 0;
-    for (size_t i = 0; tell_peers && i < master->m->n_sentinels; i++) {
-        const char *argv[] = {"SENTINEL", "SET", master->name, "failover-paused",
-                              paused ? "yes" : "no"};
-        if (core_send(s, master->m->sentinels[i], 5, argv, TAG_IGNORE) == 0) told++;
-    }
+    int told = pause_set_local(s, master, paused);
     core_flush(s);
     return told;
 }

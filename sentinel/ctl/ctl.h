@@ -98,6 +98,9 @@ int ctl_cmd_switchover(struct ctl_http *h);
 int ctl_cmd_failover(struct ctl_http *h);
 int ctl_cmd_watch(struct ctl_http *h);
 
+/* Monotonic milliseconds, and a sleep that resumes after signals (ctl_op.c). */
+int64_t ctl_mono_ms(void);
+void ctl_sleep_ms(int64_t ms);
 /* Prints "vigilctl: " + message + "\n" on stderr. */
 void ctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints the raw JSON body (with a final newline) on stdout. */

@@ -26,14 +26,14 @@
 #define CTL_POLL_MIN_MS 20
 #define CTL_POLL_MAX_MS 200
 
-static int64_t mono_ms(void)
+int64_t ctl_mono_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void sleep_ms(int64_t ms)
+void ctl_sleep_ms(int64_t ms)
 {
     struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
     while (nanosleep(&ts, &ts) != 0) {
@@ -63,7 +63,7 @@ static int follow_op(struct ctl_http *h, size_t sentinel, const char *id, const 
     struct ctl_op_progress prog = {0};
     struct ctl_response r = {0};
     struct buf out = {0};
-    int64_t start = mono_ms(), deadline = start + wait_ms, pause = CTL_POLL_MIN_MS;
+    int64_t start = ctl_mono_ms(), deadline = start + wait_ms, pause = CTL_POLL_MIN_MS;
     int rc = -1;
     while (rc < 0) {
         if (ctl_http_one(h, sentinel, "GET", path, NULL, &r) < 0) {
@@ -71,7 +71,8 @@ static int follow_op(struct ctl_http *h, size_t sentinel, const char *id, const 
         } else if (r.status == 200 && r.json) {
             const char *reason;
             enum ctl_op_outcome oc = ctl_op_outcome(r.json, &reason);
-            if (!o->json) ctl_op_progress_update(&prog, r.json, mono_ms() - start, o->color, &out);
+            if (!o->json)
+                ctl_op_progress_update(&prog, r.json, ctl_mono_ms() - start, o->color, &out);
             ctl_flush(&out);
             if (oc == CTL_OP_SUCCEEDED) {
                 if (o->json)
@@ -89,7 +90,7 @@ static int follow_op(struct ctl_http *h, size_t sentinel, const char *id, const 
             ctl_http_fail(o, &r, "the operation");
             rc = r.status == 401 || r.status == 403 ? CTL_EXIT_AUTH : CTL_EXIT_FAILED;
         }
-        if (rc < 0 && mono_ms() >= deadline) {
+        if (rc < 0 && ctl_mono_ms() >= deadline) {
             ctl_err("%s of %s still not finished after %lld ms%s%s; it may still complete: check "
                     "`vigilctl status %s` and `vigilctl history %s`",
                     kind, name, (long long)wait_ms, last_error[0] ? ", last error: " : "",
@@ -97,7 +98,7 @@ static int follow_op(struct ctl_http *h, size_t sentinel, const char *id, const 
             rc = CTL_EXIT_FAILED;
         }
         if (rc < 0) {
-            sleep_ms(pause);
+            ctl_sleep_ms(pause);
             pause = MIN(pause * 2, CTL_POLL_MAX_MS);
         }
     }

@@ -13,7 +13,9 @@ import hmac
 import http.client
 import http.server
 import json
+import os
 import signal
+import subprocess
 import threading
 import time
 
@@ -359,6 +361,15 @@ def test_switchover_aborts_cleanly_when_the_target_is_stopped(three):
     assert leader.get(BASE).json["failover"]["in_progress"] is False
 
 
+def assert_no_failover_for_a_while(d, old):
+    deadline = time.monotonic() + 4 * sh.DOWN_AFTER_MS / 1000.0
+    while time.monotonic() < deadline:   # a bounded watch for something that must not happen
+        for s in d.sentinels:
+            assert s.master_addr() == old
+            assert s.get(BASE).json["failover"]["in_progress"] is False
+        time.sleep(0.05)
+
+
 def test_pause_prevents_automatic_failover_until_resumed(three):
     s0 = three.sentinels[0]
     r = s0.post(BASE + "/pause")
@@ -371,13 +382,44 @@ def test_pause_prevents_automatic_failover_until_resumed(three):
                "ODOWN on every sentinel (monitoring goes on)")
     plan = s0.get(BASE + "/plan").json
     assert any("paused" in b for b in plan["blockers"]), plan
-    deadline = time.monotonic() + 4 * sh.DOWN_AFTER_MS / 1000.0
-    while time.monotonic() < deadline:   # a bounded watch for something that must not happen
-        for s in three.sentinels:
-            assert s.master_addr() == old
-            assert s.get(BASE).json["failover"]["in_progress"] is False
-        time.sleep(0.05)
+    assert_no_failover_for_a_while(three, old)
     assert s0.post(BASE + "/resume").json["paused"] is False
+    new = agreed_master(three, exclude=old)
+    assert new[1] in {x.port for x in three.replicas}
+
+
+def vigilctl(*args):
+    binary = vigiltest.require_binary(vigiltest.vigil_binary("vigilctl"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VIGIL_")}
+    env["HOME"] = env["XDG_CONFIG_HOME"] = vigiltest.new_tmp_dir("home")
+    return subprocess.run([binary, "--token", sh.TOKEN] + list(args), capture_output=True,
+                          text=True, env=env, timeout=60, stdin=subprocess.DEVNULL)
+
+
+def test_pause_holds_for_a_sentinel_that_was_down(proc_group, three):
+    """Issue 13 item 2: a sentinel stopped during `pause` comes back, learns the pause from its
+    peers and no automatic failover happens; vigilctl says who did not confirm."""
+    s0, s2 = three.sentinels[0], three.sentinels[2]
+    s2.proc.stop()
+    r = vigilctl("--timeout", "1s", "-s", "%s:%d" % (HOST, s0.http_port), "pause", MASTER)
+    assert r.returncode == 1, r
+    assert "1 of 2 other sentinels did not confirm the pause" in r.stderr, r
+    assert "127.0.0.1:%d (unreachable)" % s2.port in r.stderr, r
+    s2 = three.sentinels[2] = sh.start_sentinel(proc_group, three.master.port, data_dir=s2.dir,
+                                                port=s2.port, http_port=s2.http_port,
+                                                yaml_path=s2.yaml)
+    wait_until(lambda: s2.get(BASE).json["paused"], 10, "the restarted sentinel to learn the pause")
+    wait_until(lambda: all(p["pause_confirmed"] for p in s0.get(BASE).json["sentinels"]), 10,
+               "every peer to confirm the pause to s0")
+    r = vigilctl("-s", "%s:%d" % (HOST, s2.http_port), "pause", MASTER)
+    assert r.returncode == 0 and "confirmed by all 2 other sentinels" in r.stdout, r
+    old = (HOST, three.master.port)
+    three.master.kill9()
+    wait_until(lambda: all(s.get(BASE).json["master"]["odown"] for s in three.sentinels), 10,
+               "ODOWN on every sentinel")
+    assert_no_failover_for_a_while(three, old)
+    r = vigilctl("-s", "%s:%d" % (HOST, s2.http_port), "resume", MASTER)
+    assert r.returncode == 0, r
     new = agreed_master(three, exclude=old)
     assert new[1] in {x.port for x in three.replicas}
 

@@ -72,7 +72,8 @@ MASTER_VIEW = {
              master_link="down", priority=100, eligible=False,
              reason="master link down too long", flags=["slave"])],
     "sentinels": [dict(_addr(26380), id="0123456789abcdef0123456789abcdef01234567",
-                       last_seen_ms_ago=120, reachable=True, flags=["sentinel"])],
+                       last_seen_ms_ago=120, reachable=True, pause_confirmed=True,
+                       flags=["sentinel"])],
 }
 
 EVENTS = [  # the shape of a /v1/events object
@@ -305,12 +306,13 @@ def test_post_without_token_exits_4(mocks):
 
 
 def test_sentinels_and_token_from_environment_and_config_file(mocks, tmp_path):
-    m = mocks(routes={("POST", "/v1/masters/mymaster/pause"):
-                      (200, {"name": "mymaster", "paused": True, "peers_notified": 2})})
+    m = mocks(routes=dict(master_routes(), **{("POST", "/v1/masters/mymaster/pause"):
+                          (200, {"name": "mymaster", "paused": True, "peers_notified": 1})}))
     r = run_ctl("pause", "mymaster", env={"VIGIL_SENTINELS": "%s,%s" % (dead_addr(), m.addr),
                                           "VIGIL_TOKEN": TOKEN})
     assert r.returncode == 0, r
-    assert "automatic failover paused on %s and 2 other sentinels" % m.addr in r.stdout
+    assert "automatic failover paused on %s, sent to 1 other sentinels" % m.addr in r.stdout
+    assert "mymaster: confirmed by all 1 other sentinels" in r.stdout
     cfg = tmp_path / "vigilctl.yaml"
     cfg.write_text('sentinels: ["%s"]\ntoken: "%s"\n' % (m.addr, TOKEN))
     r = run_ctl("--config", cfg, "pause", "mymaster")
@@ -324,6 +326,19 @@ def test_sentinels_and_token_from_environment_and_config_file(mocks, tmp_path):
     r = run_ctl("--config", cfg, "status")
     assert r.returncode == 2, r
     assert '%s:2:1: unknown key "tokn"' % cfg in r.stderr
+
+
+def test_pause_not_confirmed_by_every_sentinel_warns_and_exits_1(mocks):
+    view = json.loads(json.dumps(MASTER_VIEW))
+    view["sentinels"].append(dict(_addr(26381), id="fedcba9876543210fedcba9876543210fedcba98",
+                                  reachable=False, pause_confirmed=False, flags=["sentinel"]))
+    m = mocks(routes={("POST", "/v1/masters/mymaster/pause"): (200, {"paused": True}),
+                      ("GET", "/v1/masters/mymaster"): (200, view)})
+    r = run_ctl("--timeout", "300ms", "--token", TOKEN, "-s", m.addr, "pause", "mymaster")
+    assert r.returncode == 1, r
+    assert ("vigilctl: warning: 1 of 2 other sentinels did not confirm the pause of mymaster: "
+            "fedcba98 at 127.0.0.1:26381 (unreachable); each learns it when it reconnects, "
+            "until then it may fail over on its own") in r.stderr, r
 
 
 def op_state(state, phase, **extra):

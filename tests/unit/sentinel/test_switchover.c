@@ -263,13 +263,13 @@ Test(switchover, coordinated_command_starts_a_switchover)
 Test(switchover, paused_group_never_fails_over_automatically)
 {
     struct sentinel *s = ready_world();
-    cr_assert_eq(sentinel_set_paused(s, "mymaster", true, true), 2, "both peers told");
-    cr_assert_eq(sentinel_set_paused(s, "nope", true, false), -1);
+    cr_assert_eq(sentinel_set_paused(s, "mymaster", true), 2, "both peers told");
+    cr_assert_eq(sentinel_set_paused(s, "nope", true), -1);
     cr_assert_eq(fake_count_events(&F, "+paused"), 1);
     const struct fake_cmd *set = fake_last_cmd(&F, P(s, 1)->id, "SENTINEL");
     cr_assert_str_eq(set->argv[1], "SET");
-    cr_assert_str_eq(set->argv[3], "failover-paused");
-    cr_assert_str_eq(set->argv[4], "yes");
+    cr_assert_str_eq(set->argv[3], "failover-pause-state");
+    cr_assert_eq(strncmp(set->argv[4], "yes:", 4), 0, "%s", set->argv[4]);
     cr_assert_geq(fake_run_until_event(&F, s, "+sdown", 3000, FAKE_MASTER_DEAD), 0);
     for (size_t i = 0; i < 2; i++) fake_reply_ask(s, P(s, i)->id, 1, "*", 0);
     fake_run_for(&F, s, 2000, FAKE_MASTER_DEAD);

@@ -336,7 +336,9 @@ static int resolve_sources(struct ctl_opts *o, const char *config_path)
     const char *env = getenv("VIGIL_SENTINELS");
     int rc = 0;
     if (o->n_sentinels == 0 && env && *env) rc = add_sentinels(o, env, "VIGIL_SENTINELS");
-    for (size_t i = 0; rc == 0 && o->n_sentinels == 0 && i < f.sentinels.count; i++)
+    /* Every entry of the file's list, in order: the later ones are the fallbacks. */
+    bool use_file = o->n_sentinels == 0;
+    for (size_t i = 0; rc == 0 && use_file && i < f.sentinels.count; i++)
         rc = add_sentinels(o, f.sentinels.items[i], from_file);
     if (rc == 0 && o->n_sentinels == 0) rc = add_sentinels(o, CTL_DEFAULT_SENTINEL, "default");
     const char *tok = getenv("VIGIL_TOKEN");

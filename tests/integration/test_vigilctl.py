@@ -306,8 +306,10 @@ def test_post_without_token_exits_4(mocks):
 
 
 def test_sentinels_and_token_from_environment_and_config_file(mocks, tmp_path):
-    m = mocks(routes=dict(master_routes(), **{("POST", "/v1/masters/mymaster/pause"):
-                          (200, {"name": "mymaster", "paused": True, "peers_notified": 1})}))
+    routes = master_routes()
+    routes[("POST", "/v1/masters/mymaster/pause")] = (200, {"name": "mymaster", "paused": True,
+                                                           "peers_notified": 1})
+    m = mocks(routes=routes)
     r = run_ctl("pause", "mymaster", env={"VIGIL_SENTINELS": "%s,%s" % (dead_addr(), m.addr),
                                           "VIGIL_TOKEN": TOKEN})
     assert r.returncode == 0, r
@@ -322,6 +324,10 @@ def test_sentinels_and_token_from_environment_and_config_file(mocks, tmp_path):
     (home / "vigil" / "vigilctl.yaml").write_text(cfg.read_text())
     r = run_ctl("pause", "mymaster", env={"XDG_CONFIG_HOME": str(home)})
     assert r.returncode == 0, r
+    cfg.write_text('sentinels: ["%s", "%s"]\ntoken: "%s"\n' % (dead_addr(), m.addr, TOKEN))
+    r = run_ctl("--config", cfg, "pause", "mymaster")
+    assert r.returncode == 0, r   # the second entry is the fallback for the first
+    assert "paused on %s" % m.addr in r.stdout, r
     cfg.write_text("sentinels: []\ntokn: x\n")
     r = run_ctl("--config", cfg, "status")
     assert r.returncode == 2, r

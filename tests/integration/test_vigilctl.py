@@ -27,7 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 import vigiltest
-from vigiltest import free_port, wait_until
+from vigiltest import free_port, sentinel_http, wait_until
 
 HOST = "127.0.0.1"
 TOKEN = "test-token-123"
@@ -195,6 +195,56 @@ def test_unreachable_sentinel_exits_3_and_says_what_to_do():
     assert r.stdout == ""
     assert ("vigilctl: no sentinel reachable at %s: connection refused; pass --sentinel "
             "host:port or set VIGIL_SENTINELS" % addr) in r.stderr
+
+
+class ForeignHttp:
+    """Some other web server (nginx, a dashboard) on the port vigilctl was given."""
+
+    def __init__(self):
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                body = b"<html><body>Not Found</body></html>"
+                self.send_response(404)
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            do_POST = do_GET
+
+            def version_string(self):
+                return "nginx/1.22.1"
+
+            def log_message(self, *args):
+                pass
+        self.server = ThreadingHTTPServer((HOST, free_port()), Handler)
+        self.addr = "%s:%d" % (HOST, self.server.server_address[1])
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_non_vigil_http_server_is_named_as_such():
+    web = ForeignHttp()
+    try:
+        r = run_ctl("-s", web.addr, "status")
+        p = run_ctl("-s", web.addr, "--token", TOKEN, "pause", "mymaster")
+    finally:
+        web.close()
+    assert r.returncode == 3, r
+    assert ("an HTTP server answered (HTTP 404, Server: nginx/1.22.1) but it is not a Vigil "
+            "sentinel's HTTP API: use the port of the sentinel's `http:` section") in r.stderr, r
+    assert p.returncode == 3 and "not a Vigil sentinel's HTTP API" in p.stderr, p
+
+
+def test_a_resp_port_is_named_as_such(proc_group):
+    s = sentinel_http.start_sentinel(proc_group, free_port(), quorum=1, http=False)
+    for cmd in (["status"], ["--token", TOKEN, "pause", "mymaster"]):
+        r = run_ctl("-s", "%s:%d" % (HOST, s.port), *cmd)
+        assert r.returncode == 3, r
+        assert ("this is a RESP port (a sentinel's or a Redis node's), not a sentinel's HTTP API: "
+                "use the port of the sentinel's `http:` section") in r.stderr, r
 
 
 @pytest.mark.parametrize("args, message", [

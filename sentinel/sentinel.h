@@ -119,6 +119,11 @@ const char *sentinel_failover_kind(const struct instance *master);
  * monotonic ms), or -1 for an unknown name. */
 int64_t sentinel_refresh_info(struct sentinel *s, const char *name);
 
+/* Event types (notify.c): whether `type` is one the sentinel emits; whether a webhook filter
+ * glob matches at least one (if not, *suggestion is a near name or NULL). */
+bool sentinel_event_known(const char *type);
+bool sentinel_event_glob_known(const char *glob, const char **suggestion);
+
 /* Read-only accessors for the shell, HTTP and the simulation. */
 /* The core's clocks (env): monotonic ms, as in every instance timestamp; wall ms for display. */
 int64_t sentinel_now_ms(const struct sentinel *s);

@@ -37,7 +37,7 @@ def write_yaml(path, port, data_dir, master_port=None, extra=""):
     text = "port: %d\nbind: %s\ndir: %s\n%s" % (port, HOST, data_dir, extra)
     if master_port:
         text += ("masters:\n  - name: %s\n    host: %s\n    port: %d\n    quorum: 2\n"
-                 "    down-after: 5000\n" % (MASTER, HOST, master_port))
+                 "    down-after: 5s\n" % (MASTER, HOST, master_port))
     with open(path, "w") as f:
         f.write(text)
 

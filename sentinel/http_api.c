@@ -349,7 +349,8 @@ static void ops_on_event(struct http_api *a, const struct instance *m, const cha
         /* Abort events come before the state returns to NONE: note why now. */
         if (strncmp(type, "-failover-abort-", 16) == 0 && m->m->failover_epoch == op->epoch &&
             op->error[0] == '\0')
-            snprintf(op->error, sizeof(op->error), "%s %s", type, msg);
+            snprintf(op->error, sizeof(op->error), "%s %s%s%s", type, msg,
+                     m->m->abort_reason[0] ? ": " : "", m->m->abort_reason);
         else
             http_op_refresh(a, op);
     }
@@ -383,7 +384,7 @@ static void on_veto_done(void *ctx, bool approved, const char *why)
     log_notice("pre-failover hook for %s epoch %llu: %s (%s)", v->name,
                (unsigned long long)v->epoch, approved ? "approved" : "VETOED", why);
     v->is_used = false;
-    sentinel_veto_answer(v->a->core, v->name, v->epoch, approved);
+    sentinel_veto_answer(v->a->core, v->name, v->epoch, approved, why);
 }
 
 static void on_veto(void *ctx, const struct sentinel_veto_request *req)
@@ -394,7 +395,7 @@ static void on_veto(void *ctx, const struct sentinel_veto_request *req)
         if (!veto_slots[i].is_used) v = &veto_slots[i];
     if (v == NULL) {
         log_warning("pre-failover: too many questions in flight, approving %s", req->master);
-        sentinel_veto_answer(a->core, req->master, req->epoch, true);
+        sentinel_veto_answer(a->core, req->master, req->epoch, true, NULL);
         return;
     }
     v->is_used = true;

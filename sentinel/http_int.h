@@ -79,7 +79,7 @@ struct http_op {
     uint64_t epoch;
     enum op_state state;
     char phase[32];
-    char error[256];
+    char error[640];
     char from[INSTANCE_HOST_MAX + 16];
     char to[INSTANCE_HOST_MAX + 16]; /* requested or promoted target, "" = not yet known */
     int64_t timeout_ms;

@@ -110,6 +110,8 @@ struct master_record {
     struct switchover_record so;
     enum veto_state veto;
     int64_t veto_asked_ms;
+    char veto_why[160];     /* the pre-failover hook's answer when it vetoed */
+    char abort_reason[400]; /* why the last attempt aborted, in words (failover_note_abort) */
     int64_t reboot_ms;
     size_t n_replicas;
     struct instance *replicas[INSTANCE_MAX_REPLICAS];

@@ -86,7 +86,8 @@ struct sentinel_veto_request {
 typedef void (*sentinel_veto_fn)(void *ctx, const struct sentinel_veto_request *req);
 void sentinel_set_veto_hook(struct sentinel *s, sentinel_veto_fn fn, void *ctx);
 /* A stale answer (other epoch, no attempt waiting) is ignored. */
-void sentinel_veto_answer(struct sentinel *s, const char *master, uint64_t epoch, bool approved);
+void sentinel_veto_answer(struct sentinel *s, const char *master, uint64_t epoch, bool approved,
+                          const char *why);
 
 /* Maintenance mode: a paused group is monitored and reported, but this sentinel never starts an
  * automatic failover for it (forced failovers and switchovers still run). Emits +paused /

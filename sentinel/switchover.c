@@ -268,11 +268,13 @@ void sentinel_set_veto_hook(struct sentinel *s, sentinel_veto_fn fn, void *ctx)
     s->veto_ctx = ctx;
 }
 
-void sentinel_veto_answer(struct sentinel *s, const char *name, uint64_t epoch, bool approved)
+void sentinel_veto_answer(struct sentinel *s, const char *name, uint64_t epoch, bool approved,
+                          const char *why)
 {
     struct instance *master = core_master_by_name(s, name);
     if (master == NULL || master->m->veto != VETO_PENDING || master->m->failover_epoch != epoch)
         return;
     master->m->veto = approved ? VETO_APPROVED : VETO_REJECTED;
+    snprintf(master->m->veto_why, sizeof(master->m->veto_why), "%s", why ? why : "");
     core_want_tick(s);
 }

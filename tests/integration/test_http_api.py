@@ -434,6 +434,10 @@ def test_pre_failover_hook_vetoes_a_forced_failover(proc_group, node_kind):
         assert r.status == 202 and "warning" in r.json, r
         op = op_finished(s, r.json["id"])
         assert op["state"] == "failed" and "-failover-abort-vetoed" in op["error"], op
+        # the reason, not just the event: the hook's answer (and never its URL: a credential)
+        assert ("vetoed: pre-failover hook #0 answered HTTP 403: change freeze until Monday"
+                in op["error"]), op
+        assert veto.url("/veto") not in op["error"], op
         path, headers, body = veto.seen()[0]
         q = json.loads(body)
         assert path == "/veto" and q["type"] == "pre-failover" and q["kind"] == "forced"

@@ -236,6 +236,12 @@ Test(switchover, not_elected_aborts)
     sentinel_tick(s, F.now);
     cr_assert_geq(fake_find_event(&F, 0, "-failover-abort-not-elected", NULL), 0);
     cr_assert_eq(M(s)->m->failover_state, FAILOVER_NONE);
+    char want[200];
+    snprintf(want, sizeof(want),
+             "not elected in epoch %llu: 0 of the 2 votes needed, 0 of 3 sentinels did not vote, "
+             "another sentinel won",
+             (unsigned long long)M(s)->m->failover_epoch);
+    cr_assert(strstr(M(s)->m->abort_reason, want), "%s", M(s)->m->abort_reason);
     sentinel_destroy(s);
 }
 
@@ -339,11 +345,14 @@ Test(switchover, veto_rejects_and_aborts)
     fake_run_for(&F, s, 100, FAKE_ALL_ALIVE);
     cr_assert_eq(M(s)->m->failover_state, FAILOVER_SEND_SLAVEOF_NOONE, "waits for the answer");
     cr_assert_eq(fake_count_cmd(&F, R(s, 1)->id, "SLAVEOF"), 0);
-    sentinel_veto_answer(s, "mymaster", M(s)->m->failover_epoch + 1, true); /* stale: ignored */
-    sentinel_veto_answer(s, "mymaster", M(s)->m->failover_epoch, false);
+    sentinel_veto_answer(s, "mymaster", M(s)->m->failover_epoch + 1, true,
+                         NULL); /* stale: ignored */
+    sentinel_veto_answer(s, "mymaster", M(s)->m->failover_epoch, false,
+                         "HTTP 403: change freeze until Monday");
     sentinel_tick(s, F.now);
     cr_assert_geq(fake_find_event(&F, 0, "-failover-abort-vetoed", NULL), 0);
     cr_assert_eq(M(s)->m->failover_state, FAILOVER_NONE);
+    cr_assert_str_eq(M(s)->m->abort_reason, "vetoed: HTTP 403: change freeze until Monday");
     sentinel_destroy(s);
 }
 
@@ -352,7 +361,7 @@ Test(switchover, veto_approval_lets_the_promotion_proceed)
     struct sentinel *s = ready_world();
     sentinel_set_veto_hook(s, record_veto, NULL);
     forced_to_send(s);
-    sentinel_veto_answer(s, "mymaster", M(s)->m->failover_epoch, true);
+    sentinel_veto_answer(s, "mymaster", M(s)->m->failover_epoch, true, NULL);
     sentinel_tick(s, F.now);
     cr_assert_eq(M(s)->m->failover_state, FAILOVER_WAIT_PROMOTION);
     cr_assert_eq(fake_count_cmd(&F, R(s, 1)->id, "SLAVEOF"), 1);

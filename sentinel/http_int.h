@@ -196,8 +196,12 @@ void http_reach(const struct instance *m, int64_t now_ms, struct reach *out);
 cJSON *http_json_master(struct http_api *a, const struct instance *m, int64_t now_ms);
 cJSON *http_json_plan(struct http_api *a, const struct instance *m, int64_t now_ms);
 cJSON *http_json_op(const struct http_op *op);
-/* Replicas fit for reads (not down, connected, replicating from the current master with the
- * link up, lag <= max_lag_ms when >= 0); `only` (ip, port) restricts to one replica. */
+/* Whether replica r is unfit for reads now (not down, linked, fresh INFO, replicating from the
+ * current master, and, with max_lag_ms >= 0, an INFO and a lag within it); why says which. */
+bool http_replica_unfit(struct http_api *a, const struct instance *m, const struct instance *r,
+                        int64_t now_ms, int64_t max_lag_ms, char *why, size_t cap);
+/* Replicas fit for reads (http_replica_unfit says no reason); `only` (ip, port) restricts to
+ * one replica. */
 cJSON *http_json_fit_replicas(struct http_api *a, const struct instance *m, int64_t now_ms,
                               int64_t max_lag_ms, const char *only_host, int only_port);
 /* Replica lag estimates; -1 when unknown. */

@@ -144,7 +144,12 @@ struct instance {
     int64_t info_refresh_ms;
     int64_t info_sent_ms;    /* INFO in flight since, 0 = none */
     int64_t info_reacted_ms; /* info_refresh_ms of the last INFO the tick reacted to */
-    char *info;              /* cached INFO text (NUL-terminated), NULL = never */
+    /* Faster INFO for a while (monitor_info_interval_ms): a master whose replica set is being
+     * discovered, a replica an HTTP health check wants fresh (fresh_info_period_ms). */
+    int64_t discovery_until_ms;
+    int64_t fresh_info_until_ms;
+    int64_t fresh_info_period_ms;
+    char *info; /* cached INFO text (NUL-terminated), NULL = never */
     size_t info_len;
     enum instance_role role_reported;
     int64_t role_reported_ms;

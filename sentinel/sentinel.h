@@ -119,6 +119,13 @@ const char *sentinel_failover_kind(const struct instance *master);
  * before ranking (the HTTP plan waits for the replies). Returns the send time (the core's
  * monotonic ms), or -1 for an unknown name. */
 int64_t sentinel_refresh_info(struct sentinel *s, const char *name);
+/* An HTTP check wants replica host:port's INFO at most max_age_ms old: poll it every
+ * max(SENTINEL_FRESH_INFO_MIN_MS, max_age_ms / 2) for the next SENTINEL_FRESH_INFO_HOLD_MS
+ * (renewed by each check), so a health checker asking every second or two gets fresh answers. */
+#define SENTINEL_FRESH_INFO_MIN_MS 100
+#define SENTINEL_FRESH_INFO_HOLD_MS 30000
+void sentinel_want_fresh_info(struct sentinel *s, const char *name, const char *host, int port,
+                              int64_t max_age_ms);
 
 /* Event types (notify.c): whether `type` is one the sentinel emits; whether a webhook filter
  * glob matches at least one (if not, *suggestion is a near name or NULL). */

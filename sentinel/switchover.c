@@ -237,6 +237,19 @@ const char *sentinel_failover_kind(const struct instance *master)
     return "automatic";
 }
 
+void sentinel_want_fresh_info(struct sentinel *s, const char *name, const char *host, int port,
+                              int64_t max_age_ms)
+{
+    struct instance *master = core_master_by_name(s, name);
+    struct instance *r = master ? instance_find_replica(master, host, port) : NULL;
+    if (r == NULL) return;
+    int64_t now = core_now(s), period = MAX(SENTINEL_FRESH_INFO_MIN_MS, max_age_ms / 2);
+    if (now >= r->fresh_info_until_ms || period < r->fresh_info_period_ms)
+        r->fresh_info_period_ms = period;
+    r->fresh_info_until_ms = now + SENTINEL_FRESH_INFO_HOLD_MS;
+    core_want_tick(s);
+}
+
 int64_t sentinel_refresh_info(struct sentinel *s, const char *name)
 {
     struct instance *master = core_master_by_name(s, name);

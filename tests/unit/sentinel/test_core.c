@@ -468,3 +468,35 @@ Test(core, commands_monitor_ckquorum_remove)
     cr_assert_eq(M(s)->m->n_sentinels, 0);
     sentinel_destroy(s);
 }
+
+/* Issue 13: a deployment under load took 13.9 s to discover its second replica, because the
+ * master's INFO came every info-period (10 s) once the first one was known. */
+Test(core, master_info_every_second_while_its_replica_set_changes)
+{
+    struct sentinel *s = fake_world(&F, 0, 0);
+    sentinel_tick(s, F.now);
+    fake_link_all(&F, s);
+    char info[1024];
+    fake_master_info(info, sizeof(info), "9", 1);
+    fake_run_for(&F, s, MONITOR_DISCOVERY_MS + 1000, FAKE_ALL_ALIVE); /* past start-up */
+    fake_reply_info(s, M(s)->id, info); /* the first replica shows up */
+    cr_assert_eq(M(s)->m->n_replicas, 1);
+    size_t before = fake_count_cmd(&F, M(s)->id, "INFO");
+    for (int i = 0; i < 5; i++) { /* answer each INFO with the same single replica */
+        fake_run_for(&F, s, 1100, FAKE_ALL_ALIVE);
+        fake_reply_info(s, M(s)->id, info);
+    }
+    cr_assert_geq(fake_count_cmd(&F, M(s)->id, "INFO"), before + 4, "about one INFO a second");
+    fake_master_info(info, sizeof(info), "9", 2);
+    fake_run_for(&F, s, 1100, FAKE_ALL_ALIVE);
+    fake_reply_info(s, M(s)->id, info);
+    cr_assert_eq(M(s)->m->n_replicas, 2, "the second replica is found within seconds");
+    for (int i = 0; i < 10; i++) { /* the window after the last change runs out */
+        fake_run_for(&F, s, 1100, FAKE_ALL_ALIVE);
+        fake_reply_info(s, M(s)->id, info);
+    }
+    before = fake_count_cmd(&F, M(s)->id, "INFO");
+    fake_run_for(&F, s, 5000, FAKE_ALL_ALIVE);
+    cr_assert_leq(fake_count_cmd(&F, M(s)->id, "INFO"), before + 1, "back to info-period");
+    sentinel_destroy(s);
+}

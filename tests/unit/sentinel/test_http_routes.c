@@ -293,22 +293,37 @@ Test(http_routes, health_checks_for_haproxy)
         call("OPTIONS", "/v1/masters/mymaster/check/master?addr=10.0.0.1:6379", NULL, NULL), 200);
     cr_assert_eq(call("GET", "/v1/masters/mymaster/check/master?addr=10.0.0.2:6379", NULL, NULL),
                  503);
+    cr_assert_str_eq(str("reason"), "not the current master (that is 10.0.0.1:6379)");
     cr_assert_eq(call("GET", "/v1/masters/mymaster/check/master", NULL, NULL), 400);
     cr_assert_eq(call("GET", "/v1/masters/mymaster/check/master?addr=10.0.0.1", NULL, NULL), 400);
     cr_assert_eq(call("GET", "/v1/masters/mymaster/check/replica?addr=10.0.0.2:6379", NULL, NULL),
                  200);
     cr_assert_eq(call("GET", "/v1/masters/mymaster/check/replica?addr=10.0.0.1:6379", NULL, NULL),
                  503);
-    cr_assert_eq(call("GET", "/v1/masters/mymaster/check/replica?addr=10.0.0.2:6379&max_lag_ms=0",
-                      NULL, NULL),
-                 200, "replica 0 holds the master's offset: lag 0");
+    cr_assert_str_eq(str("reason"), "not fit for reads: not a known replica of mymaster");
+    /* The INFO the lag comes from is 200 ms old: it cannot vouch for a lag under 100 ms. */
+    const char *lag100 = "/v1/masters/mymaster/check/replica?addr=10.0.0.2:6379&max_lag_ms=100";
+    cr_assert_eq(call("GET", lag100, NULL, NULL), 503);
+    cr_assert_str_eq(str("reason"), "not fit for reads: its INFO is 200 ms old, older than "
+                                    "max_lag_ms=100; polling it faster now, ask again");
+    size_t infos = fake_count_cmd(&F, M()->m->replicas[0]->id, "INFO");
+    run_for(200);
+    cr_assert_geq(fake_count_cmd(&F, M()->m->replicas[0]->id, "INFO"), infos + 2,
+                  "the replica is polled every max_lag_ms / 2 now");
+    replica_info(0, 300, true);
+    cr_assert_eq(call("GET", lag100, NULL, NULL), 200, "%s", str("reason"));
     replica_info(1, 200, false); /* master link down: not fit for reads */
     cr_assert_eq(call("GET", "/v1/masters/mymaster/check/replica?addr=10.0.0.3:6379", NULL, NULL),
                  503);
+    cr_assert_str_eq(str("reason"), "not fit for reads: its link to the master is down "
+                                    "(master_link_status:down)");
     cr_assert_eq(call("GET", "/v1/masters/mymaster/replicas", NULL, NULL), 200);
     cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(J, "replicas")), 1);
     replica_info(0, 300, false);
     cr_assert_eq(call("GET", "/v1/masters/mymaster/replicas", NULL, NULL), 503);
+    cr_assert(strstr(str("reason"), "no replica fit for reads: 10.0.0.2:6379 (its link to the "
+                                    "master is down"),
+              "%s", str("reason"));
 }
 
 Test(http_routes, plan_ranks_with_the_cores_function)

@@ -448,11 +448,16 @@ static void step_update_config(struct sentinel *s, struct instance *master)
     int old_port = master->port;
     char *new_host = xstrdup(p->host);
     int new_port = p->port;
+    /* A forced failover of a master we still reach: two writable masters until the usual
+     * +convert-to-slave wait (4 publish periods) ends; demote it as soon as its INFO is in. */
+    bool old_is_live = !(master->flags & (SRI_S_DOWN | SRI_O_DOWN)) && master->link.cc_up;
     notify_event(s, LOG_WARNING, "+switch-master", NULL, "%s %s %d %s %d", master->name,
                  instance_announced_host(master, names), old_port,
                  instance_announced_host(p, names), new_port);
     log_verbose("failover %s: update_config -> none (switch)", master->name);
     core_switch_master(s, master, new_host, new_port);
+    struct instance *old = old_is_live ? instance_find_replica(master, old_host, old_port) : NULL;
+    if (old) old->demote_at_once = true;
     free(old_host);
     free(new_host);
 }

@@ -450,7 +450,8 @@ static void h_failover(struct ctx *c)
     }
     reply_started(c, http_op_new(c->a, KIND_FORCED, c->m, NULL, 0),
                   "forced failover: the promoted replica may miss writes the old master "
-                  "acknowledged; the old master is demoted when it is seen again");
+                  "acknowledged; the old master is demoted at once if reachable, else when seen "
+                  "again");
 }
 
 static void h_pause_resume(struct ctx *c, bool paused)

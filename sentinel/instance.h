@@ -166,6 +166,7 @@ struct instance {
     long long slave_repl_offset;
     int64_t slave_conf_change_ms;
     int64_t slave_reconf_sent_ms;
+    bool demote_at_once; /* the old master of a failover of a live master: SLAVEOF on sight */
 
     /* masters and replicas: from the last INFO (0 / INFO_FO_UNKNOWN when absent) */
     long long master_repl_offset;

@@ -51,6 +51,60 @@ static void print_done(const char *kind, const char *name, const cJSON *op, bool
            color ? "\x1b[0m" : "", to ? to : "-", epoch);
 }
 
+/* The replica entry for "ip:port" in a GET /v1/masters/{name} answer, or NULL. */
+static const cJSON *find_replica(const cJSON *master, const char *addr)
+{
+    const cJSON *r;
+    cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(master, "replicas"))
+    {
+        const char *ip = ctl_json_str(r, "ip");
+        double port = 0;
+        char key[300];
+        ctl_json_num(r, "port", &port);
+        snprintf(key, sizeof(key), strchr(ip ? ip : "", ':') ? "[%s]:%.0f" : "%s:%.0f",
+                 ip ? ip : "", port);
+        if (strcmp(key, addr) == 0) return r;
+    }
+    return NULL;
+}
+
+/* After a forced failover: what became of the old master `from`? The sentinels demote a live
+ * one at once; wait (up to --timeout) to say so, or say that it is unreachable. */
+static void report_old_master(struct ctl_http *h, size_t sentinel, const char *name,
+                              const char *from, const char *to)
+{
+    const struct ctl_opts *o = ctl_http_opts(h);
+    char path[400], esc[300];
+    ctl_http_escape(name, esc, sizeof(esc));
+    snprintf(path, sizeof(path), "/v1/masters/%s", esc);
+    int64_t deadline = ctl_mono_ms() + o->timeout_ms;
+    const char *state = "unknown";
+    for (;;) {
+        struct ctl_response r = {0};
+        if (ctl_http_one(h, sentinel, "GET", path, NULL, &r) == 0 && r.status == 200) {
+            const cJSON *old = find_replica(r.json, from);
+            const char *role = old ? ctl_json_str(old, "role") : NULL;
+            const char *link = old ? ctl_json_str(old, "link") : NULL;
+            state = role && strcmp(role, "replica") == 0 ? "replica"
+                    : link && strcmp(link, "down") == 0  ? "unreachable"
+                                                         : "master";
+        }
+        ctl_response_free(&r);
+        if (strcmp(state, "replica") == 0 || ctl_mono_ms() >= deadline) break;
+        ctl_sleep_ms(50);
+    }
+    if (strcmp(state, "replica") == 0)
+        printf("old master %s: demoted, now a replica of %s\n", from, to);
+    else if (strcmp(state, "unreachable") == 0)
+        printf("old master %s: unreachable; the sentinels make it a replica of %s as soon as "
+               "they see it again\n",
+               from, to);
+    else
+        ctl_err("warning: old master %s still reports role:master after %lld ms; the sentinels "
+                "are demoting it (check with `vigilctl status %s`)",
+                from, (long long)o->timeout_ms, name);
+}
+
 /* Polls until the operation ends. Returns the exit code; prints phases (or, with --json, the
  * last answer). */
 static int follow_op(struct ctl_http *h, size_t sentinel, const char *id, const char *kind,
@@ -79,6 +133,9 @@ static int follow_op(struct ctl_http *h, size_t sentinel, const char *id, const 
                     ctl_print_json(&r);
                 else
                     print_done(kind, name, r.json, o->color);
+                const char *from = ctl_json_str(r.json, "from"), *to = ctl_json_str(r.json, "to");
+                if (!o->json && strcmp(kind, "forced failover") == 0 && from && to)
+                    report_old_master(h, sentinel, name, from, to);
                 rc = CTL_EXIT_OK;
             } else if (oc == CTL_OP_FAILED) {
                 if (o->json) ctl_print_json(&r);

@@ -695,3 +695,15 @@ def test_switchover_pause_resume_and_watch_against_real_sentinels(deployment):
     line = watch.log_text().strip()
     assert re.match(r"\d\d:\d\d:\d\d\.\d\d\d  [+-]paused\s+mymaster", line), line
     assert d.ctl("resume", "mymaster").returncode == 0
+
+
+def test_forced_failover_of_a_live_master_demotes_it_at_once(deployment):
+    """Issue 13: a forced failover left the live old master writable for ~10 s; vigilctl now
+    reports it demoted, and it is a replica by the time vigilctl returns."""
+    d = deployment
+    old = "%s:%d" % (HOST, d.master.port)
+    r = d.ctl("--timeout", "3s", "failover", "mymaster", "--force")
+    assert r.returncode == 0, r
+    m = re.search(r"old master %s: demoted, now a replica of (\S+)" % re.escape(old), r.stdout)
+    assert m, r
+    assert d.master.client().info("replication")["role"] == "slave"

@@ -500,3 +500,40 @@ Test(core, master_info_every_second_while_its_replica_set_changes)
     cr_assert_leq(fake_count_cmd(&F, M(s)->id, "INFO"), before + 1, "back to info-period");
     sentinel_destroy(s);
 }
+
+/* Issue 13: a forced failover of a master that still answers left two writable masters for
+ * ~10 s (the +convert-to-slave wait); the old master is now demoted as soon as it is seen. */
+Test(core, forced_failover_demotes_the_live_old_master_at_once)
+{
+    struct sentinel *s = ready_world(2, 0);
+    struct sentinel_cmd_result res;
+    sentinel_cmd_failover(s, "mymaster", &res);
+    cr_assert_eq(res.kind, SENTINEL_CMD_STATUS, "%s", res.msg);
+    sentinel_tick(s, F.now);
+    reply_replica_info(s, 0, "10.0.0.1", true, 100, 100, false);
+    reply_replica_info(s, 1, "10.0.0.1", true, 200, 100, false);
+    sentinel_tick(s, F.now);
+    sentinel_tick(s, F.now);
+    cr_assert_eq(M(s)->m->failover_state, FAILOVER_WAIT_PROMOTION);
+    F.now += 5;
+    reply_replica_info(s, 1, "", false, 200, 100, true);
+    sentinel_tick(s, F.now);
+    sentinel_tick(s, F.now);
+    F.now += 5;
+    reply_replica_info(s, 0, "10.0.0.3", true, 200, 100, false);
+    sentinel_tick(s, F.now);
+    sentinel_tick(s, F.now);
+    cr_assert_str_eq(M(s)->host, "10.0.0.3", "switched");
+    struct instance *old = instance_find_replica(M(s), "10.0.0.1", 6379);
+    cr_assert_not_null(old);
+    fake_link_all(&F, s);
+    char info[512];
+    fake_master_info(info, sizeof(info), "9", 0); /* still role:master, taking writes */
+    fake_reply_info(s, old->id, info);
+    sentinel_tick(s, F.now);
+    const struct fake_cmd *so = fake_last_cmd(&F, old->id, "SLAVEOF");
+    cr_assert_not_null(so, "SLAVEOF at once, not after 4 publish periods");
+    cr_assert_str_eq(so->argv[1], "10.0.0.3");
+    cr_assert_geq(fake_find_event(&F, 0, "+convert-to-slave", NULL), 0);
+    sentinel_destroy(s);
+}

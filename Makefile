@@ -117,7 +117,10 @@ asan:
 	  OPT="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
 	  unit
 
-demo: deps all
+# The demo needs the build packages only (no node/npm: those serve the client compat tests).
+demo:
+	@scripts/deps.sh --build
+	@$(MAKE) --no-print-directory all
 	@scripts/demo.sh
 
 bench: deps all $(BENCH_BINS)

@@ -25,7 +25,8 @@
 #include "common/util.h"
 #include "sentinel/ctl/ctl.h"
 #include "sentinel/ctl_format.h"
-#include "sentinel/server.h" /* VIGIL_VERSION */
+#include "sentinel/history.h" /* HISTORY_MAX_RECORDS */
+#include "sentinel/server.h"  /* VIGIL_VERSION */
 
 static const char usage_text[] =
     "usage: vigilctl [--sentinel host:port ...] [--token T] [--json] [--timeout 5s]\n"
@@ -190,12 +191,20 @@ static int take_command_opt(struct argv_iter *it, struct ctl_opts *o)
         o->force = true;
         return m;
     }
+    if (!strcmp(cmd, "failover") && (m = take_opt(it, "--to", NULL, true, &v)) != 0) {
+        ctl_err("failover --force promotes the replica a failover would pick (`vigilctl plan` "
+                "shows which); to choose it, use `vigilctl switchover NAME --to ip:port` "
+                "(lossless, needs the master up) or lower the other replicas' replica-priority");
+        return -1;
+    }
     bool is_history = !strcmp(cmd, "history"), is_watch = !strcmp(cmd, "watch");
     if ((is_history && (m = take_opt(it, "--limit", NULL, true, &v)) != 0) ||
         (is_watch && (m = take_opt(it, "--count", NULL, true, &v)) != 0)) {
         if (m < 0) return m;
-        if (util_parse_ll(v, strlen(v), &o->limit) < 0 || o->limit < 1 || o->limit > 1000000) {
-            ctl_err("%s: \"%s\" is not a count from 1 to 1000000", it->argv[it->i - 2], v);
+        /* --limit: the sentinel keeps (and serves) at most HISTORY_MAX_RECORDS records. */
+        long long max = is_history ? HISTORY_MAX_RECORDS : 1000000;
+        if (util_parse_ll(v, strlen(v), &o->limit) < 0 || o->limit < 1 || o->limit > max) {
+            ctl_err("%s: \"%s\" is not a count from 1 to %lld", it->argv[it->i - 2], v, max);
             return -1;
         }
         return 1;

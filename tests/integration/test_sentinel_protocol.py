@@ -263,6 +263,13 @@ def test_sigterm_and_shutdown_exit_0(proc_group):
     assert b.proc.wait(10) == 0
 
 
+def test_sentinel_help_lists_failover_coordinated(proc_group):
+    s = VigilSentinel(proc_group)
+    with s.conn() as c:
+        lines = c.call("SENTINEL", "HELP")
+    assert "FAILOVER <master-name> [COORDINATED]" in lines, lines
+
+
 def test_runtime_changes_survive_restart_and_yaml_is_untouched(proc_group, master):
     s = VigilSentinel(proc_group, master.port)
     with open(s.yaml, "rb") as f:

@@ -257,6 +257,9 @@ def test_a_resp_port_is_named_as_such(proc_group):
     (["--timeout", "soon", "status"], '"soon" is not a duration'),
     (["--sentinel", "host-without-port", "status"], "is not host:port"),
     (["history", "mymaster", "--limit", "0"], "is not a count"),
+    (["history", "mymaster", "--limit", "1001"], "is not a count from 1 to 1000"),
+    (["failover", "mymaster", "--force", "--to", "127.0.0.1:6381"],
+     "use `vigilctl switchover NAME --to ip:port`"),
 ])
 def test_usage_errors_exit_2_without_contacting_anyone(args, message):
     r = run_ctl("--sentinel", dead_addr(), *args)
@@ -452,7 +455,7 @@ def test_forced_failover_warns(mocks):
 
 
 def test_watch_reconnects_to_the_next_sentinel_when_the_stream_drops(mocks):
-    first = mocks(events=EVENTS[:1])
+    first = mocks(routes=master_routes(), events=EVENTS[:1])
     second = mocks(events=EVENTS)
     r = run_ctl("-s", first.addr, "-s", second.addr, "watch", "mymaster", "--count", "3")
     assert r.returncode == 0, r
@@ -520,6 +523,13 @@ def test_a_post_that_may_have_arrived_is_not_repeated_elsewhere(mocks):
     assert "no answer within 300 ms after the request was sent: it may have taken effect" in \
         r.stderr
     assert good.requests == []
+
+
+def test_watch_of_an_unknown_master_fails(mocks):
+    m = mocks(routes=master_routes(), events=EVENTS)
+    r = run_ctl("-s", m.addr, "watch", "nosuch", "--for", "5s")
+    assert r.returncode == 1, r
+    assert "does not know master nosuch" in r.stderr, r
 
 
 def test_watch_json_prints_one_object_per_line(mocks):

@@ -14,6 +14,7 @@
 #include "sentinel/http_int.h"
 #include "sentinel/sentinel_config.h"
 #include "sentinel/sentinel_int.h"
+#include "sentinel/server.h" /* VIGIL_VERSION */
 
 static struct fake_env F;
 static size_t ping_cursor;
@@ -480,6 +481,12 @@ Test(http_routes, switch_master_event_writes_one_history_record)
                "vigil_sentinel_failovers_total{master=\"mymaster\",kind=\"automatic\"} 1\n") !=
             NULL,
         "%s", RESP.body.data);
+    cr_assert(
+        strstr(RESP.body.data, "vigil_sentinel_build_info{version=\"" VIGIL_VERSION "\"} 1\n"),
+        "%s", RESP.body.data);
+    cr_assert(strstr(RESP.body.data, "# TYPE vigil_sentinel_replica_lag_seconds gauge\n"
+                                     "vigil_sentinel_replica_lag_seconds{master=\"mymaster\","),
+              "%s", RESP.body.data);
 }
 
 Test(http_routes, event_master_names)

@@ -113,6 +113,12 @@ enum failover_state switchover_step_wait(struct sentinel *s, struct instance *ma
         const char *kill_pubsub[] = {"CLIENT", "KILL", "TYPE", "pubsub"};
         core_send(s, master, 4, kill_normal, TAG_IGNORE);
         core_send(s, master, 4, kill_pubsub, TAG_IGNORE);
+        /* FAILOVER changed both roles inside the nodes only: persist them as a promotion does
+         * (else the target's overrides file still says replicaof the old master, and a restart
+         * brings it back as a replica of a replica). */
+        static const char *const rewrite[] = {"CONFIG", "REWRITE"};
+        core_send(s, t, 2, rewrite, TAG_IGNORE);
+        core_send(s, master, 2, rewrite, TAG_IGNORE);
         return FAILOVER_RECONF_SLAVES;
     }
     if (so->is_refused) {

@@ -339,6 +339,30 @@ def test_switchover_under_write_load_loses_nothing_and_resyncs_partially(proc_gr
     assert hist[0]["kind"] == "switchover" and hist[0]["role"] == "leader"
 
 
+def test_switchover_persists_both_new_roles_in_the_overrides_files(proc_group):
+    """Issue 13: after a switchover the new master's overrides file still said `replicaof` the
+    old master, so a restart made it a replica of a replica. vigil-store nodes (their files)."""
+    vigiltest.require_binary(vigiltest.vigil_binary("vigil-store"))
+    d = deployment(proc_group, "vigil")
+    leader = d.sentinels[0]
+    old = (HOST, d.master.port)
+    r = leader.post(BASE + "/switchover", {"timeout_ms": 5000})
+    assert r.status == 202, r
+    assert op_finished(leader, r.json["id"])["state"] == "succeeded"
+    new = agreed_master(d, exclude=old)
+
+    def overrides(node):
+        try:
+            with open(os.path.join(node.dir, "vigil-store.overrides.yaml")) as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+    target, old_node = d.node_by_port(new[1]), d.node_by_port(old[1])
+    wait_until(lambda: "replicaof" not in overrides(target) and
+               'replicaof: "%s %d"' % new in overrides(old_node), 10,
+               "the overrides files to say who is master now")
+
+
 def test_switchover_aborts_cleanly_when_the_target_is_stopped(three):
     leader = three.sentinels[0]
     target = three.replicas[0]

@@ -118,6 +118,11 @@ Test(switchover, happy_path_uses_failover_to_and_switches)
     sentinel_tick(s, F.now);
     cr_assert_eq(M(s)->m->failover_state, FAILOVER_RECONF_SLAVES);
     cr_assert_eq(M(s)->m->config_epoch, M(s)->m->failover_epoch);
+    /* both new roles are persisted (the overrides file must not say replicaof on the target) */
+    const struct fake_cmd *rw = fake_last_cmd(&F, target->id, "CONFIG");
+    cr_assert(rw && strcmp(rw->argv[1], "REWRITE") == 0, "CONFIG REWRITE to the new master");
+    rw = fake_last_cmd(&F, M(s)->id, "CONFIG");
+    cr_assert(rw && strcmp(rw->argv[1], "REWRITE") == 0, "CONFIG REWRITE to the old master");
     sentinel_tick(s, F.now);
     const struct fake_cmd *so = fake_last_cmd(&F, R(s, 1)->id, "SLAVEOF");
     cr_assert_not_null(so);

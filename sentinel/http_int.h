@@ -30,6 +30,8 @@
 #define HTTP_LONGPOLL_MAX_MS 60000
 #define HTTP_MAX_OPS 64
 #define HTTP_HOUSEKEEPING_MS 100
+/* An observer's history record waits at most this long for fresh INFO from the new topology. */
+#define HTTP_OBSERVER_OFFSETS_WAIT_MS 3000
 #define HTTP_OFFSET_SAMPLES 32
 #define HTTP_MAX_GROUPS SENTINEL_MAX_MASTERS
 #define HTTP_CODE_SLOTS 16
@@ -109,6 +111,9 @@ struct group_track {
     enum http_kind kind;
     uint64_t attempt_epoch;
     cJSON *offsets; /* replica offsets at promotion (owned), NULL = not captured */
+    /* An observer's record waits for fresh INFO after the switch (http_api.c): owned, or NULL */
+    cJSON *pending_rec;
+    int64_t pending_since_ms; /* monotonic */
     char last_abort[64];
     uint64_t failovers[KIND_COUNT];
     bool has_last;

@@ -148,7 +148,9 @@ def test_read_endpoints_schemas_and_bad_input(three):
     wait_until(lambda: s.get(BASE + "/check/replica?addr=" + replica_addr).status == 200, 10,
                "the replica check to pass")
     assert s.get(BASE + "/check/replica?addr=" + master_addr).status == 503
-    assert len(s.get(BASE + "/replicas").json["replicas"]) == 2
+    # the other replica may still be catching up on a loaded machine: poll, as for the first
+    wait_until(lambda: len(s.get(BASE + "/replicas").json["replicas"]) == 2, 10,
+               "both replicas fit for reads")
     plan = s.get(BASE + "/plan").json
     assert plan["would_promote"]["port"] in {x.port for x in three.replicas}
     assert plan["blockers"] == [] and len(plan["candidates"]) == 2

@@ -53,7 +53,8 @@
  * Error messages ("file:line:column: message", 1-based, positions from libyaml):
  *   unknown key "prot"                              duplicate key "port" (first at line 2)
  *   port: expected an integer from 1 to 65535, got "abc"
- *   repl-timeout: expected a duration from 1s to 1h (e.g. 500ms, 10s, 2m; bare number = seconds),
+ *   repl-timeout: expected a duration from 1s to 1h (e.g. 500ms, 10s, 2m; bare number = seconds
+ *     on the command line, an error in a file),
  *     got "1x"
  *   maxmemory: expected a size (e.g. 100b, 512kb, 64mb, 1gb; bare number = bytes), got "12q"
  *   http: expected a mapping, got a scalar          masters.0: missing required key "name"

@@ -490,7 +490,7 @@ Test(config, error_when_bad_duration)
 {
     static const char *const want[] = {
         "1:15: repl-timeout: expected a duration from 1s to 1h (e.g. 500ms, 10s, 2m; bare number "
-        "= seconds), got \"10x\""};
+        "= seconds on the command line, an error in a file), got \"10x\""};
     load_store_fixture("bad_duration.yaml", want, COUNT(want));
 }
 
@@ -532,7 +532,7 @@ Test(config, reports_every_error_in_a_file)
         "2:13: appendonly: expected yes/no or true/false, got \"maybe\"",
         "3:11: loglevel: expected one of debug, verbose, notice, warning, got \"loud\"",
         "4:15: repl-timeout: expected a duration from 1s to 1h (e.g. 500ms, 10s, 2m; bare number "
-        "= seconds), got \"1.5s\"",
+        "= seconds on the command line, an error in a file), got \"1.5s\"",
         "5:12: maxmemory: expected a size (e.g. 100b, 512kb, 64mb, 1gb; bare number = bytes), "
         "got \"-1\"",
         "6:12: replicaof: expected host:port or [ipv6]:port with a port from 1 to 65535, got "

@@ -161,7 +161,14 @@ static int path_resolve(const struct cfg_schema *s, const void *obj, const char 
         const char *dot = strchr(p, '.');
         size_t len = dot ? (size_t)(dot - p) : strlen(p);
         size_t i = field_index(s, p, len);
-        if (i == NO_FIELD) return resolve_fail(path, err, errlen);
+        if (i == NO_FIELD) {
+            char hint[CFG_ERR_LEN / 4];
+            resolve_fail(path, err, errlen);
+            cfg_key_suggestion(s, p, len, hint, sizeof hint);
+            size_t n = strlen(err);
+            snprintf(err + n, errlen - n, "%s", hint);
+            return -1;
+        }
         const struct cfg_field *f = &s->fields[i];
         if (!dot) {
             out->f = f;
@@ -355,12 +362,7 @@ int cfg_apply_args(const struct cfg_schema *s, void *obj, int argc, char **argv,
         if (append) key[kl - 1] = '\0';
         int rc = append ? append_path(s, obj, key, value, err, sizeof err)
                         : set_path(s, obj, key, value, false, err, sizeof err);
-        if (rc != 0) {
-            char hint[CFG_ERR_LEN / 4] = "";
-            if (strncmp(err, "unknown key", 11) == 0 && !strchr(key, '.'))
-                cfg_key_suggestion(s, key, strlen(key), hint, sizeof hint);
-            cfg_errors_addf(errs, "command line: %s%s", err, hint);
-        }
+        if (rc != 0) cfg_errors_addf(errs, "command line: %s", err);
     }
     if (first_unused) *first_unused = i;
     return errors_total(errs) > before ? -1 : 0;

@@ -756,7 +756,7 @@ Test(config, set_is_all_or_nothing_and_explains_refusals)
     cr_assert_eq(cfg_set(&store_schema, &st, "dir", "/tmp", err, sizeof err), -1);
     cr_assert_str_eq(err, "dir: can't set immutable config");
     cr_assert_eq(cfg_set(&store_schema, &st, "prot", "1", err, sizeof err), -1);
-    cr_assert_str_eq(err, "unknown key \"prot\"");
+    cr_assert_str_eq(err, "unknown key \"prot\" (did you mean \"port\"?)");
     cr_assert_eq(cfg_set(&sentinel_schema, &se, "http", "1", err, sizeof err), -1);
     cr_assert_str_eq(err, "http: is a section; set its keys one by one");
     cr_assert_eq(cfg_set(&store_schema, &st, "requirepass", "a\xff", err, sizeof err), -1);
@@ -1028,4 +1028,12 @@ Test(config, list_entries_are_appended_from_the_command_line)
     cr_assert_str_eq(st.bind.items[1], "127.0.0.1");
     cr_assert_str_eq(st.bind.items[2], "::1");
     cr_assert_str_eq(errs.err[0].text, "command line: port+: only a list can be appended to");
+}
+
+Test(config, nested_unknown_key_on_the_command_line_gets_a_suggestion)
+{
+    char *argv[] = {"--http.prot", "1"};
+    cr_assert_eq(cfg_apply_args(&sentinel_schema, &se, 2, argv, NULL, &errs), -1);
+    cr_assert_str_eq(errs.err[0].text,
+                     "command line: unknown key \"http.prot\" (did you mean \"port\"?)");
 }

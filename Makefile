@@ -135,7 +135,10 @@ asan:
 	  echo "asan: sanitizer reports in $(ASAN_LOGS)"; exit 1; fi
 	@echo "asan: no sanitizer reports ($(ASAN_NAME))"
 
-demo: deps all
+# The demo needs the build packages only (no node/npm: those serve the client compat tests).
+demo:
+	@scripts/deps.sh --build
+	@$(MAKE) --no-print-directory all
 	@scripts/demo.sh
 
 bench: deps all $(BENCH_BINS)

@@ -12,6 +12,7 @@
  * aliases, but we visit at most (schema depth) x (bounded list lengths) nodes. */
 #include "common/config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -74,6 +75,18 @@ void cfg_errors_print(const struct cfg_errors *e, FILE *f)
 }
 
 /* --- fields and paths ------------------------------------------------------------------------ */
+
+void cfg_key_suggestion(const struct cfg_schema *s, const char *key, size_t len, char *out,
+                        size_t cap)
+{
+    out[0] = '\0';
+    if (s->nfields == 0) return;
+    const char **names = xcalloc(s->nfields, sizeof(*names));
+    for (size_t i = 0; i < s->nfields; i++) names[i] = s->fields[i].key;
+    const char *best = util_closest(key, len, names, s->nfields);
+    if (best) snprintf(out, cap, " (did you mean \"%s\"?)", best);
+    free(names);
+}
 
 static size_t field_index(const struct cfg_schema *s, const char *key, size_t len)
 {
@@ -148,7 +161,14 @@ static int path_resolve(const struct cfg_schema *s, const void *obj, const char 
         const char *dot = strchr(p, '.');
         size_t len = dot ? (size_t)(dot - p) : strlen(p);
         size_t i = field_index(s, p, len);
-        if (i == NO_FIELD) return resolve_fail(path, err, errlen);
+        if (i == NO_FIELD) {
+            char hint[CFG_ERR_LEN / 4];
+            resolve_fail(path, err, errlen);
+            cfg_key_suggestion(s, p, len, hint, sizeof hint);
+            size_t n = strlen(err);
+            snprintf(err + n, errlen - n, "%s", hint);
+            return -1;
+        }
         const struct cfg_field *f = &s->fields[i];
         if (!dot) {
             out->f = f;
@@ -283,6 +303,35 @@ size_t cfg_get_matching(const struct cfg_schema *s, const void *obj, const char 
 
 /* --- command line ---------------------------------------------------------------------------- */
 
+/* `--bind+ 10.0.0.2` / `--bind+=10.0.0.2`: append to a list instead of replacing it (the file's
+ * list, or the default, keeps its entries). */
+static int append_path(const struct cfg_schema *s, void *obj, const char *key, const char *value,
+                       char *err, size_t errlen)
+{
+    struct cfg_ref r;
+    if (path_resolve(s, obj, key, &r, err, errlen) != 0) return -1;
+    if (r.f->type != CFG_STRLIST) {
+        snprintf(err, errlen, "%s+: only a list can be appended to", key);
+        return -1;
+    }
+    const struct cfg_strlist *old = cfgv_ptr(r.f, r.obj);
+    union cfg_value v;
+    char msg[CFG_ERR_LEN / 2];
+    memset(&v, 0, sizeof v);
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < old->count; i++)
+        rc = cfgv_list_add(r.f, &v, old->items[i], strlen(old->items[i]), msg, sizeof msg);
+    if (rc == 0) rc = cfgv_list_add(r.f, &v, value, strlen(value), msg, sizeof msg);
+    if (rc == 0) rc = cfgv_validate(r.f, &v, msg, sizeof msg);
+    if (rc != 0) {
+        cfgv_release(r.f, &v);
+        snprintf(err, errlen, "%.100s: %s", key, msg);
+        return -1;
+    }
+    cfgv_store(r.f, cfgv_ptr(r.f, r.obj), &v);
+    return 0;
+}
+
 int cfg_apply_args(const struct cfg_schema *s, void *obj, int argc, char **argv, int *first_unused,
                    struct cfg_errors *errs)
 {
@@ -308,8 +357,12 @@ int cfg_apply_args(const struct cfg_schema *s, void *obj, int argc, char **argv,
             i++;
             break;
         }
-        if (set_path(s, obj, key, value, false, err, sizeof err) != 0)
-            cfg_errors_addf(errs, "command line: %s", err);
+        size_t kl = strlen(key);
+        bool append = kl > 1 && key[kl - 1] == '+';
+        if (append) key[kl - 1] = '\0';
+        int rc = append ? append_path(s, obj, key, value, err, sizeof err)
+                        : set_path(s, obj, key, value, false, err, sizeof err);
+        if (rc != 0) cfg_errors_addf(errs, "command line: %s", err);
     }
     if (first_unused) *first_unused = i;
     return errors_total(errs) > before ? -1 : 0;
@@ -382,11 +435,38 @@ static void load_commit(struct load_ctx *c, const struct cfg_field *f, void *obj
     cfgv_store(f, cfgv_ptr(f, obj), v);
 }
 
+/* A bare number other than 0 for a duration in a file: Redis's names mix seconds (`timeout`,
+ * `repl-timeout`) and milliseconds (`down-after-milliseconds`), so `down-after: 5` or
+ * `timeout: 5` would silently mean one or the other. A file must say the unit, unless the key's
+ * own name does. (Command-line `--key N`, CONFIG SET and SENTINEL SET keep Redis's unit.) */
+static bool duration_needs_unit(const struct cfg_field *f, const char *s, size_t len)
+{
+    static const char named[] = "-milliseconds";
+    size_t kl = strlen(f->key), nl = sizeof(named) - 1;
+    if (f->type != CFG_DURATION || (kl > nl && strcmp(f->key + kl - nl, named) == 0)) return false;
+    bool zero = true;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9') return false;
+        if (s[i] != '0') zero = false;
+    }
+    return len > 0 && !zero;
+}
+
 static void load_scalar(struct load_ctx *c, const struct cfg_field *f, void *obj,
                         const yaml_node_t *n, const char *path)
 {
     union cfg_value v;
     char msg[CFG_ERR_LEN];
+    const char *text = (const char *)n->data.scalar.value;
+    size_t len = n->data.scalar.length;
+    if (duration_needs_unit(f, text, len)) {
+        load_error(c, n,
+                   "%s: a duration needs a unit in a config file: write \"%.*sms\" or \"%.*ss\" "
+                   "(a bare number means %s on the command line and in CONFIG SET)",
+                   path, (int)MIN(len, 20), text, (int)MIN(len, 20), text,
+                   f->unit_ms == 1000 ? "seconds" : "milliseconds");
+        return;
+    }
     if (node_is_null(n) &&
         (f->type == CFG_STRING || f->type == CFG_ADDR || f->type == CFG_STRLIST)) {
         /* null is "unset", the zero value (length limits do not apply), unless it must be set */
@@ -542,7 +622,9 @@ static void load_mapping(struct load_ctx *c, const struct cfg_schema *s, void *o
         path_join(sub, path, key, k->data.scalar.length);
         cfgv_quote(sub, strlen(sub), q, sizeof q);
         if (i == NO_FIELD) {
-            load_error(c, k, "unknown key %s", q);
+            char hint[CFG_ERR_LEN / 4];
+            cfg_key_suggestion(s, key, k->data.scalar.length, hint, sizeof hint);
+            load_error(c, k, "unknown key %s%s", q, hint);
         } else if (seen[cfgv_canonical(s, i)]) {
             load_error(c, k, "duplicate key %s (first at line %u)", q, seen[cfgv_canonical(s, i)]);
         } else {
@@ -598,6 +680,37 @@ static void check_single_document(struct load_ctx *c, yaml_parser_t *parser, con
     yaml_document_delete(&extra);
 }
 
+/* Whether the text reads like Redis's own config format ("port 6379", "sentinel monitor ..."):
+ * every line that is not blank or a comment is a word followed by a space and a value, with no
+ * colon after the word. Returns the 1-based line of the first directive, or 0. */
+static unsigned redis_conf_line(const char *text, size_t len)
+{
+    unsigned line = 1, first = 0;
+    for (size_t i = 0; i < len; line++) {
+        size_t end = i;
+        while (end < len && text[end] != '\n') end++;
+        size_t j = i;
+        while (j < end && (text[j] == ' ' || text[j] == '\t' || text[j] == '\r')) j++;
+        if (j < end && text[j] != '#') {
+            size_t w = j;
+            while (w < end && (isalnum((unsigned char)text[w]) || text[w] == '-')) w++;
+            if (!isalpha((unsigned char)text[j]) || w >= end || (text[w] != ' ' && text[w] != '\t'))
+                return 0;
+            if (!first) first = line;
+        }
+        i = end + 1;
+    }
+    return first;
+}
+
+static void redis_conf_error(struct cfg_errors *errs, const char *name, unsigned line)
+{
+    errors_add_at(errs, name, line, 1,
+                  "this looks like a redis.conf or sentinel.conf (\"key value\" lines); Vigil "
+                  "reads YAML: write \"port: 6379\" (key, colon, space, value), see configs/ for "
+                  "examples");
+}
+
 int cfg_load_string(const struct cfg_schema *s, void *obj, const char *name, const char *yaml,
                     size_t len, struct cfg_errors *errs)
 {
@@ -610,8 +723,12 @@ int cfg_load_string(const struct cfg_schema *s, void *obj, const char *name, con
     }
     if (!yaml_parser_initialize(&parser)) util_panic("out of memory initialising libyaml");
     yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, len);
+    unsigned conf_line = redis_conf_line(yaml, len);
     if (!yaml_parser_load(&parser, &doc)) {
-        syntax_error(errs, name, &parser, yaml, len);
+        if (conf_line)
+            redis_conf_error(errs, name, conf_line);
+        else
+            syntax_error(errs, name, &parser, yaml, len);
         yaml_parser_delete(&parser);
         return -1;
     }
@@ -619,6 +736,8 @@ int cfg_load_string(const struct cfg_schema *s, void *obj, const char *name, con
     yaml_node_t *root = yaml_document_get_root_node(&doc);
     if (!root) {
         check_required(&c, s, NULL, NULL, ""); /* an empty file sets nothing */
+    } else if (root->type != YAML_MAPPING_NODE && conf_line) {
+        redis_conf_error(errs, name, conf_line);
     } else if (root->type != YAML_MAPPING_NODE) {
         load_error(&c, root, "expected a mapping of keys to values, got %s", node_kind(root));
     } else {

@@ -11,7 +11,8 @@
  *   CFG_BOOL          bool                    yes/no/true/false, case-insensitive
  *   CFG_INT           long long               decimal integer within [min, max]
  *   CFG_DURATION      int64_t milliseconds    500ms, 10s, 2m, 1h (case-insensitive) or a bare
- *                                             number in units of unit_ms (1 or 1000), [min, max] ms
+ *                                             number in units of unit_ms (1 or 1000), [min, max]
+ * ms; in a file a bare number other than 0 is an error unless the key ends in "-milliseconds"
  *   CFG_SIZE          long long bytes         100b, 512kb, 64mb, 1gb (powers of 1024) or 500k, 2m,
  *                                             1g (powers of 1000, as redis.conf), case-insensitive,
  *                                             or bare bytes, [min, max] bytes
@@ -52,7 +53,8 @@
  * Error messages ("file:line:column: message", 1-based, positions from libyaml):
  *   unknown key "prot"                              duplicate key "port" (first at line 2)
  *   port: expected an integer from 1 to 65535, got "abc"
- *   repl-timeout: expected a duration from 1s to 1h (e.g. 500ms, 10s, 2m; bare number = seconds),
+ *   repl-timeout: expected a duration from 1s to 1h (e.g. 500ms, 10s, 2m; bare number = seconds
+ *     on the command line, an error in a file),
  *     got "1x"
  *   maxmemory: expected a size (e.g. 100b, 512kb, 64mb, 1gb; bare number = bytes), got "12q"
  *   http: expected a mapping, got a scalar          masters.0: missing required key "name"
@@ -193,7 +195,8 @@ int cfg_load_string(const struct cfg_schema *s, void *obj, const char *name, con
                     size_t len, struct cfg_errors *errs);
 int cfg_load_file(const struct cfg_schema *s, void *obj, const char *path, struct cfg_errors *errs);
 /* Applies "--key value" and "--key=value" pairs from argv[0..argc) (argv[0] is NOT skipped); keys
- * are dotted paths. Stops at the first argument not starting with "--", or after a lone "--".
+ * are dotted paths; "--list+ value" / "--list+=value" appends to a list instead of replacing it.
+ * Stops at the first argument not starting with "--", or after a lone "--".
  * *first_unused (may be NULL) gets the index of the first argument not consumed.
  * Returns 0, or -1 if any error was added. */
 int cfg_apply_args(const struct cfg_schema *s, void *obj, int argc, char **argv, int *first_unused,
@@ -202,6 +205,9 @@ int cfg_apply_args(const struct cfg_schema *s, void *obj, int argc, char **argv,
 /* --- runtime access (CONFIG SET / GET) ------------------------------------------------------- */
 /* The field a dotted path names (indices are not checked against any object), or NULL. */
 const struct cfg_field *cfg_find(const struct cfg_schema *s, const char *key);
+/* ` (did you mean "port"?)` when key[0..len) looks like a typo of one of s's keys, else "". */
+void cfg_key_suggestion(const struct cfg_schema *s, const char *key, size_t len, char *out,
+                        size_t cap);
 /* Sets one value from text, all-or-nothing. Lists: value split on whitespace. Refuses sections,
  * immutable fields and unknown keys. Returns 0, or -1 with "key: message" in err. */
 int cfg_set(const struct cfg_schema *s, void *obj, const char *key, const char *value, char *err,

@@ -612,8 +612,10 @@ void cfgv_describe(const struct cfg_field *f, char *out, size_t cap)
     case CFG_DURATION:
         describe_range(f, lo, hi, 0, r, sizeof r);
         if (f->unit_ms == 1 || f->unit_ms == 1000)
-            snprintf(out, cap, "a duration%s (e.g. 500ms, 10s, 2m; bare number = %s)", r,
-                     f->unit_ms == 1 ? "milliseconds" : "seconds");
+            snprintf(out, cap,
+                     "a duration%s (e.g. 500ms, 10s, 2m; bare number = %s on the command line, "
+                     "an error in a file)",
+                     r, f->unit_ms == 1 ? "milliseconds" : "seconds");
         else
             snprintf(out, cap, "a duration%s (e.g. 500ms, 10s, 2m; bare number = %dms units)", r,
                      f->unit_ms);

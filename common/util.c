@@ -279,3 +279,41 @@ bool util_secret_equal(const char *a, size_t a_len, const char *b, size_t b_len)
     sha256(b, b_len, db);
     return sha256_equal(da, db, sizeof da);
 }
+
+/* Edit distance with adjacent transpositions (optimal string alignment), case-insensitive. */
+static size_t edit_distance(const char *a, size_t la, const char *b, size_t lb)
+{
+    size_t d[UTIL_SUGGEST_MAX + 1][UTIL_SUGGEST_MAX + 1];
+    for (size_t i = 0; i <= la; i++) d[i][0] = i;
+    for (size_t j = 0; j <= lb; j++) d[0][j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        for (size_t j = 1; j <= lb; j++) {
+            size_t cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
+            size_t v = MIN(d[i - 1][j] + 1, d[i][j - 1] + 1);
+            v = MIN(v, d[i - 1][j - 1] + cost);
+            if (i > 1 && j > 1 &&
+                tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 2]) &&
+                tolower((unsigned char)a[i - 2]) == tolower((unsigned char)b[j - 1]))
+                v = MIN(v, d[i - 2][j - 2] + 1);
+            d[i][j] = v;
+        }
+    }
+    return d[la][lb];
+}
+
+const char *util_closest(const char *word, size_t len, const char *const *candidates, size_t n)
+{
+    const char *best = NULL;
+    size_t best_d = 3;
+    if (len > UTIL_SUGGEST_MAX) return NULL;
+    for (size_t i = 0; i < n; i++) {
+        size_t lc = strlen(candidates[i]);
+        if (lc > UTIL_SUGGEST_MAX) continue;
+        size_t dist = edit_distance(word, len, candidates[i], lc);
+        if (dist < best_d && dist < len) {
+            best = candidates[i];
+            best_d = dist;
+        }
+    }
+    return best;
+}

@@ -59,6 +59,12 @@ bool util_eq_nocase(const char *s, size_t len, const char *cstr);
  * the secret's length. Every password and token check in the project goes through here. */
 bool util_secret_equal(const char *a, size_t a_len, const char *b, size_t b_len);
 
+/* "Did you mean": the candidate closest to `word` (case-insensitive edit distance with
+ * transpositions) if it is near enough to be a typo (at most 2 edits, and fewer than the word's
+ * length), else NULL. Words longer than UTIL_SUGGEST_MAX never match. */
+#define UTIL_SUGGEST_MAX 64
+const char *util_closest(const char *word, size_t len, const char *const *candidates, size_t n);
+
 /* Fill `out` with `len` lowercase hex characters from a good entropy source (getrandom). */
 void util_random_hex(char *out, size_t len);
 

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # make demo: start a master, two replicas and three sentinels on 127.0.0.1 in the foreground,
-# show the status and what to try, and on Ctrl-C stop exactly what was started and remove the
-# folder. Data and logs live in one folder, named at the start.
+# show the status and what to try, and on Ctrl-C, SIGINT or SIGTERM to this script's pid (or when
+# the `make` that started it goes away) stop exactly what was started, remove the folder and exit
+# 0. Data and logs live in one folder, named at the start.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-dir=$(mktemp -d /tmp/vigil-demo.XXXXXX)
+dir=$(mktemp -d "${TMPDIR:-/tmp}/vigil-demo.XXXXXX")
 export VIGIL_DEPLOY_DIR=$dir
 
 cleanup() {
@@ -15,7 +16,9 @@ cleanup() {
     rm -rf "$dir"
     echo "Stopped; removed $dir."
 }
-trap cleanup INT TERM EXIT
+# A signal is a clean stop (exit 0); EXIT covers `set -e` failures with their own status.
+trap 'cleanup; exit 0' INT TERM
+trap cleanup EXIT
 
 echo "Starting 3 vigil-store nodes and 3 vigil-sentinels; data and logs in $dir"
 "$top/scripts/deploy.sh" up "$dir"
@@ -35,6 +38,12 @@ Every sentinel knows the master, both replicas and its two peers. Try, in anothe
   $top/scripts/deploy.sh kill-master $dir             # kill -9 the master, watch the failover
   $top/scripts/deploy.sh status $dir
 
-Logs: $dir/logs. Press Ctrl-C to stop everything.
+Logs: $dir/logs. Press Ctrl-C (or kill $$) to stop everything.
 MSG
-while :; do sleep 3600; done
+# Wait in a way signals interrupt at once (bash runs traps only between commands, so not in a
+# foreground sleep), and stop if the parent (make) was killed without passing the signal on.
+parent=$PPID
+while kill -0 "$parent" 2>/dev/null; do
+    sleep 1 &
+    wait $! || true
+done

@@ -136,14 +136,14 @@ current_master_port() {
 
 cmd_status() {
     load_ports
-    printf '%-10s %-6s %-8s %-8s %s\n' NODE PORT PID STATE ROLE
+    printf '%-10s %-6s %-6s %-8s %-8s %s\n' NODE PORT HTTP PID STATE ROLE
     for n in 1 2 3; do
         local p="STORE${n}_PORT" state=down role="-"
         if is_running "store$n"; then
             state=up
             role=$(rcli -p "${!p}" ROLE 2>/dev/null | head -1)
         fi
-        printf '%-10s %-6s %-8s %-8s %s\n' "store$n" "${!p}" "$(cat "$dir/pids/store$n.pid" 2>/dev/null || echo -)" "$state" "$role"
+        printf '%-10s %-6s %-6s %-8s %-8s %s\n' "store$n" "${!p}" - "$(cat "$dir/pids/store$n.pid" 2>/dev/null || echo -)" "$state" "$role"
     done
     for n in 1 2 3; do
         local p="SENTINEL${n}_PORT" state=down view="-"
@@ -152,7 +152,8 @@ cmd_status() {
             view="master $(rcli -p "${!p}" SENTINEL GET-MASTER-ADDR-BY-NAME "$master_name" 2>/dev/null | paste -sd: -)"
             view="$view epoch $(sentinel_field "${!p}" config-epoch) replicas $(sentinel_field "${!p}" num-slaves) peers $(sentinel_field "${!p}" num-other-sentinels)"
         fi
-        printf '%-10s %-6s %-8s %-8s %s\n' "sentinel$n" "${!p}" "$(cat "$dir/pids/sentinel$n.pid" 2>/dev/null || echo -)" "$state" "$view"
+        local h="HTTP${n}_PORT"
+        printf '%-10s %-6s %-6s %-8s %-8s %s\n' "sentinel$n" "${!p}" "${!h:--}" "$(cat "$dir/pids/sentinel$n.pid" 2>/dev/null || echo -)" "$state" "$view"
     done
 }
 

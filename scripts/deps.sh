@@ -2,13 +2,18 @@
 # Installs what Vigil needs from Debian's packages, only when something is missing, so a warm
 # machine pays a second and a fresh one pays one apt-get run. Never starts or relies on a system
 # Redis service: the tests start every process they need on free loopback ports.
+# --build: only what building and running needs (make demo): no node/npm, no node_modules.
 set -euo pipefail
+build_only=0
+[ "${1:-}" = "--build" ] && build_only=1
 
 pkgs=(build-essential pkg-config libyaml-dev libcjson-dev libcurl4-openssl-dev libcriterion-dev
       libmicrohttpd-dev libssl-dev libhiredis-dev redis-server redis-sentinel redis-tools python3-redis
       python3-pytest gnuplot-nox clang-format haproxy systemd logrotate)
-command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
-command -v npm >/dev/null 2>&1 || pkgs+=(npm)
+if [ "$build_only" -eq 0 ]; then
+    command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
+    command -v npm >/dev/null 2>&1 || pkgs+=(npm)
+fi
 
 missing=()
 for p in "${pkgs[@]}"; do
@@ -34,7 +39,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # Node packages for the client compatibility tests, pinned by the committed package-lock.json.
-if [ -f tests/compat/node/package-lock.json ] && [ ! -d tests/compat/node/node_modules ]; then
+if [ "$build_only" -eq 0 ] && [ -f tests/compat/node/package-lock.json ] &&
+    [ ! -d tests/compat/node/node_modules ]; then
     (cd tests/compat/node && npm ci --no-audit --no-fund --loglevel=error)
 fi
 exit 0

@@ -3,6 +3,7 @@
  * runs the entry actions and emits the events. Nothing else assigns failover_state. */
 #include "sentinel/failover.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,10 +164,20 @@ void failover_abort(struct sentinel *s, struct instance *master, const char *eve
     failover_transition(s, master, FAILOVER_NONE, now_ms);
 }
 
+void failover_note_abort(struct instance *master, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(master->m->abort_reason, sizeof(master->m->abort_reason), fmt, ap);
+    va_end(ap);
+    log_warning("failover of %s aborted: %s", master->name, master->m->abort_reason);
+}
+
 void failover_start(struct sentinel *s, struct instance *master, bool forced, int64_t now_ms)
 {
     struct master_record *m = master->m;
     ASSERT(m->failover_state == FAILOVER_NONE);
+    m->abort_reason[0] = '\0';
     s->current_epoch++;
     m->failover_epoch = s->current_epoch;
     m->failover_start_ms = now_ms;
@@ -227,8 +238,35 @@ static enum failover_state step_wait_start(struct sentinel *s, struct instance *
     } else {
         return FAILOVER_WAIT_START;
     }
+    failover_note_abort(master,
+                        "not elected in epoch %llu: %u of the %u votes needed, %u of %u sentinels "
+                        "did not vote%s%s",
+                        (unsigned long long)m->failover_epoch, t.for_me, t.needed, t.undecided,
+                        t.voters, other_won ? ", another sentinel won" : "",
+                        t.undecided ? " (unreachable, or paused while it sees the master down)"
+                                    : "");
     notify_event(s, LOG_WARNING, "-failover-abort-not-elected", master, NULL);
     return FAILOVER_NONE;
+}
+
+/* "no replica can be promoted: 10.0.0.2:6379 (down), ..." into the abort reason. */
+static void note_no_good_slave(struct sentinel *s, struct instance *master, int64_t now_ms)
+{
+    struct master_record *m = master->m;
+    char list[sizeof(m->abort_reason)];
+    size_t n = 0;
+    list[0] = '\0';
+    for (size_t i = 0; i < m->n_replicas && n < sizeof(list) - 1; i++) {
+        const struct instance *r = m->replicas[i];
+        const char *why = m->so.is_active
+                              ? switchover_unfit_reason(r, now_ms, &s->periods)
+                              : select_reason_text(select_check_replica(r, now_ms, &s->periods));
+        int w = snprintf(list + n, sizeof(list) - n, "%s%s:%d (%s)", n ? ", " : "", r->host,
+                         r->port, why ? why : "not the requested target");
+        if (w > 0) n += (size_t)w;
+    }
+    failover_note_abort(master, "no replica can be promoted: %s",
+                        m->n_replicas ? list : "no replica is known");
 }
 
 static bool select_info_round_done(struct sentinel *s, struct instance *master, int64_t now_ms)
@@ -261,6 +299,7 @@ static enum failover_state step_select_slave(struct sentinel *s, struct instance
     struct instance *best = is_switchover ? switchover_pick_target(s, master, now_ms)
                                           : select_best_replica(master, now_ms, &s->periods);
     if (best == NULL) {
+        note_no_good_slave(s, master, now_ms);
         notify_event(s, LOG_WARNING, "-failover-abort-no-good-slave", master, NULL);
         /* A failed manual switchover must not hold back an automatic failover. */
         if (!is_switchover)
@@ -275,6 +314,10 @@ static enum failover_state step_select_slave(struct sentinel *s, struct instance
 
 static enum failover_state abort_slave_timeout(struct sentinel *s, struct instance *master)
 {
+    failover_note_abort(master,
+                        "the promoted replica did not report role:master within "
+                        "failover-timeout (%lld ms)",
+                        (long long)master->m->p.failover_timeout_ms);
     notify_event(s, LOG_WARNING, "-failover-abort-slave-timeout", master, NULL);
     master->m->failover_not_before_ms =
         master->m->failover_start_ms + 2 * master->m->p.failover_timeout_ms;
@@ -287,12 +330,14 @@ static bool veto_holds(struct sentinel *s, struct instance *master, int64_t now_
 {
     struct master_record *m = master->m;
     if (m->veto == VETO_REJECTED) {
+        failover_note_abort(master, "vetoed: %s", m->veto_why[0] ? m->veto_why : "no reason given");
         notify_event(s, LOG_WARNING, "-failover-abort-vetoed", master, NULL);
         *next = FAILOVER_NONE;
         return true;
     }
     if (m->veto != VETO_PENDING) return false;
     if (now_ms - m->veto_asked_ms > m->p.failover_timeout_ms) {
+        failover_note_abort(master, "the pre-failover hook did not answer within failover-timeout");
         notify_event(s, LOG_WARNING, "-failover-abort-veto-timeout", master, NULL);
         *next = FAILOVER_NONE;
     } else {
@@ -326,6 +371,8 @@ static enum failover_state step_wait_promotion(struct sentinel *s, struct instan
     if (m->promoted == NULL) return abort_slave_timeout(s, master);
     if (m->config_epoch >= m->failover_epoch) {
         /* A configuration at least as new as ours won meanwhile: never lower it. */
+        failover_note_abort(master, "a newer configuration (epoch %llu) won meanwhile",
+                            (unsigned long long)m->config_epoch);
         notify_event(s, LOG_WARNING, "-failover-abort-slave-timeout", master, NULL);
         return FAILOVER_NONE;
     }
@@ -401,11 +448,16 @@ static void step_update_config(struct sentinel *s, struct instance *master)
     int old_port = master->port;
     char *new_host = xstrdup(p->host);
     int new_port = p->port;
+    /* A forced failover of a master we still reach: two writable masters until the usual
+     * +convert-to-slave wait (4 publish periods) ends; demote it as soon as its INFO is in. */
+    bool old_is_live = !(master->flags & (SRI_S_DOWN | SRI_O_DOWN)) && master->link.cc_up;
     notify_event(s, LOG_WARNING, "+switch-master", NULL, "%s %s %d %s %d", master->name,
                  instance_announced_host(master, names), old_port,
                  instance_announced_host(p, names), new_port);
     log_verbose("failover %s: update_config -> none (switch)", master->name);
     core_switch_master(s, master, new_host, new_port);
+    struct instance *old = old_is_live ? instance_find_replica(master, old_host, old_port) : NULL;
+    if (old) old->demote_at_once = true;
     free(old_host);
     free(new_host);
 }

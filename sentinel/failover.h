@@ -65,6 +65,10 @@ void failover_step(struct sentinel *s, struct instance *master, int64_t now_ms);
 /* Abort (legal up to WAIT_PROMOTION) with the given event (e.g. "-failover-abort-no-good-slave").
  */
 void failover_abort(struct sentinel *s, struct instance *master, const char *event, int64_t now_ms);
+/* Why the attempt is being aborted, in words, for operators (log, /v1/operations, vigilctl);
+ * call just before emitting the -failover-abort-* event. */
+void failover_note_abort(struct instance *master, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* Clear the failover record without events (address switch, RESET). */
 void failover_clear(struct instance *master);
 /* Random delay before an attempt, scaled to the measured peer round trips. */

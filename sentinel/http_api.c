@@ -109,6 +109,7 @@ struct group_track *http_group(struct http_api *a, const char *name)
     struct group_track *g = free_slot ? free_slot : stale;
     if (g == NULL || strlen(name) > INSTANCE_NAME_MAX) return NULL;
     cJSON_Delete(g->offsets);
+    cJSON_Delete(g->pending_rec);
     memset(g, 0, sizeof(*g));
     g->is_used = true;
     snprintf(g->name, sizeof(g->name), "%s", name);
@@ -182,6 +183,31 @@ static int64_t first_phase(const struct phase_times *ph)
     return first;
 }
 
+/* Whether every replica of m (and m) answered INFO since `since`. */
+static bool info_fresh_since(const struct instance *m, int64_t since)
+{
+    if (m->info_refresh_ms <= since) return false;
+    for (size_t i = 0; i < m->m->n_replicas; i++)
+        if (m->m->replicas[i]->info_refresh_ms <= since) return false;
+    return true;
+}
+
+/* Write an observer's pending record once the new topology's INFO is in (or `now` / timeout). */
+static void group_complete_pending(struct http_api *a, struct group_track *g, bool now)
+{
+    if (g->pending_rec == NULL) return;
+    const struct instance *m = sentinel_master_by_name(a->core, g->name);
+    int64_t t = sentinel_now_ms(a->core);
+    bool fresh = m && info_fresh_since(m, g->pending_since_ms);
+    if (!now && !fresh && t - g->pending_since_ms < HTTP_OBSERVER_OFFSETS_WAIT_MS) return;
+    cJSON *offs = m ? offsets_now(m) : cJSON_CreateObject();
+    cJSON_AddStringToObject(offs, "taken", fresh ? "after the switch" : "last known (stale)");
+    cJSON_AddItemToObject(g->pending_rec, "offsets", offs);
+    history_append(a->history, g->pending_rec);
+    cJSON_Delete(g->pending_rec);
+    g->pending_rec = NULL;
+}
+
 /* +switch-master: one record and one count, on every sentinel. */
 static void group_finish_failover(struct http_api *a, struct group_track *g,
                                   const struct instance *m, const char *msg)
@@ -210,14 +236,22 @@ static void group_finish_failover(struct http_api *a, struct group_track *g,
     cJSON_AddItemToObject(rec, "new", http_json_addr(nh, atoi(np)));
     cJSON_AddItemToObject(rec, "phases", phases_json(&g->ph));
     cJSON_AddNumberToObject(rec, "duration_ms", (double)(first ? now - first : 0));
-    cJSON_AddItemToObject(rec, "offsets", g->offsets ? g->offsets : offsets_now(m));
-    g->offsets = NULL;
     if (g->reason[0]) cJSON_AddStringToObject(rec, "reason", g->reason);
     g->reason[0] = '\0';
     cJSON_AddStringToObject(rec, "recorded_by", sentinel_myid(a->core));
     cJSON_AddNumberToObject(rec, "time", (double)now);
-    history_append(a->history, rec);
-    cJSON_Delete(rec);
+    if (g->offsets) { /* the leader's, taken at the promotion */
+        cJSON_AddItemToObject(rec, "offsets", g->offsets);
+        g->offsets = NULL;
+        history_append(a->history, rec);
+        cJSON_Delete(rec);
+    } else {
+        /* An observer's cached INFO may be an info-period old: record the offsets of the first
+         * INFO round after the switch instead (group_complete_pending). */
+        group_complete_pending(a, g, true);
+        g->pending_rec = rec;
+        g->pending_since_ms = sentinel_now_ms(a->core);
+    }
     g->failovers[kind]++;
     g->has_last = true;
     g->last_duration_s = first ? (double)(now - first) / 1000.0 : 0;
@@ -356,7 +390,8 @@ static void ops_on_event(struct http_api *a, const struct instance *m, const cha
         /* Abort events come before the state returns to NONE: note why now. */
         if (strncmp(type, "-failover-abort-", 16) == 0 && m->m->failover_epoch == op->epoch &&
             op->error[0] == '\0')
-            snprintf(op->error, sizeof(op->error), "%s %s", type, msg);
+            snprintf(op->error, sizeof(op->error), "%s %s%s%s", type, msg,
+                     m->m->abort_reason[0] ? ": " : "", m->m->abort_reason);
         else
             http_op_refresh(a, op);
     }
@@ -390,7 +425,7 @@ static void on_veto_done(void *ctx, bool approved, const char *why)
     log_notice("pre-failover hook for %s epoch %llu: %s (%s)", v->name,
                (unsigned long long)v->epoch, approved ? "approved" : "VETOED", why);
     v->is_used = false;
-    sentinel_veto_answer(v->a->core, v->name, v->epoch, approved);
+    sentinel_veto_answer(v->a->core, v->name, v->epoch, approved, why);
 }
 
 static void on_veto(void *ctx, const struct sentinel_veto_request *req)
@@ -401,7 +436,7 @@ static void on_veto(void *ctx, const struct sentinel_veto_request *req)
         if (!veto_slots[i].is_used) v = &veto_slots[i];
     if (v == NULL) {
         log_warning("pre-failover: too many questions in flight, approving %s", req->master);
-        sentinel_veto_answer(a->core, req->master, req->epoch, true);
+        sentinel_veto_answer(a->core, req->master, req->epoch, true, NULL);
         return;
     }
     v->is_used = true;
@@ -451,6 +486,7 @@ static int64_t on_housekeeping(struct loop *l, uint64_t id, void *data)
         sample_offsets(a, m);
         struct group_track *g = http_group(a, m->name);
         if (g) group_sync_addr(a, g, m);
+        if (g) group_complete_pending(a, g, false);
     }
     for (size_t i = 0; i < a->n_ops; i++) http_op_refresh(a, &a->ops[i]);
     http_waiters_check(a, now);
@@ -534,6 +570,8 @@ void http_api_stop(struct http_api *a)
     for (size_t i = 0; i < VETO_SLOTS; i++)
         if (veto_slots[i].a == a) veto_slots[i].is_used = false;
     webhook_destroy(a->hooks);
+    for (size_t i = 0; i < HTTP_MAX_GROUPS; i++) /* a record waiting for INFO is kept as is */
+        if (a->groups[i].is_used) group_complete_pending(a, &a->groups[i], true);
     history_close(a->history);
     http_events_free(a);
     if (a->housekeeping_timer) loop_timer_cancel(a->loop, a->housekeeping_timer);

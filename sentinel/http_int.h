@@ -30,6 +30,8 @@
 #define HTTP_LONGPOLL_MAX_MS 60000
 #define HTTP_MAX_OPS 64
 #define HTTP_HOUSEKEEPING_MS 100
+/* An observer's history record waits at most this long for fresh INFO from the new topology. */
+#define HTTP_OBSERVER_OFFSETS_WAIT_MS 3000
 #define HTTP_OFFSET_SAMPLES 32
 #define HTTP_MAX_GROUPS SENTINEL_MAX_MASTERS
 #define HTTP_CODE_SLOTS 16
@@ -79,7 +81,7 @@ struct http_op {
     uint64_t epoch;
     enum op_state state;
     char phase[32];
-    char error[256];
+    char error[640];
     char from[INSTANCE_HOST_MAX + 16];
     char to[INSTANCE_HOST_MAX + 16]; /* requested or promoted target, "" = not yet known */
     int64_t timeout_ms;
@@ -109,6 +111,9 @@ struct group_track {
     enum http_kind kind;
     uint64_t attempt_epoch;
     cJSON *offsets; /* replica offsets at promotion (owned), NULL = not captured */
+    /* An observer's record waits for fresh INFO after the switch (http_api.c): owned, or NULL */
+    cJSON *pending_rec;
+    int64_t pending_since_ms; /* monotonic */
     char last_abort[64];
     char reason[256]; /* why the master was failed, beyond silence ("regressed-master ..") */
     uint64_t failovers[KIND_COUNT];
@@ -199,8 +204,12 @@ void http_reach(const struct instance *m, int64_t now_ms, struct reach *out);
 cJSON *http_json_master(struct http_api *a, const struct instance *m, int64_t now_ms);
 cJSON *http_json_plan(struct http_api *a, const struct instance *m, int64_t now_ms);
 cJSON *http_json_op(const struct http_op *op);
-/* Replicas fit for reads (not down, connected, replicating from the current master with the
- * link up, lag <= max_lag_ms when >= 0); `only` (ip, port) restricts to one replica. */
+/* Whether replica r is unfit for reads now (not down, linked, fresh INFO, replicating from the
+ * current master, and, with max_lag_ms >= 0, an INFO and a lag within it); why says which. */
+bool http_replica_unfit(struct http_api *a, const struct instance *m, const struct instance *r,
+                        int64_t now_ms, int64_t max_lag_ms, char *why, size_t cap);
+/* Replicas fit for reads (http_replica_unfit says no reason); `only` (ip, port) restricts to
+ * one replica. */
 cJSON *http_json_fit_replicas(struct http_api *a, const struct instance *m, int64_t now_ms,
                               int64_t max_lag_ms, const char *only_host, int only_port);
 /* Replica lag estimates; -1 when unknown. */

@@ -11,6 +11,7 @@
 #include "common/util.h"
 #include "sentinel/http_int.h"
 #include "sentinel/monitor.h"
+#include "sentinel/pause.h"
 #include "sentinel/select.h"
 #include "sentinel/switchover.h"
 
@@ -182,6 +183,8 @@ static cJSON *sentinel_json(const struct instance *m, const struct instance *p, 
     bool ok = p->link.cc_up && !(p->flags & SRI_S_DOWN) &&
               now_ms - p->last_avail_ms <= m->m->p.down_after_ms;
     cJSON_AddBoolToObject(o, "reachable", ok);
+    /* Whether this peer acknowledged our current pause state (vigilctl pause checks it). */
+    cJSON_AddBoolToObject(o, "pause_confirmed", pause_peer_confirmed(m, p));
     cJSON_AddItemToObject(o, "flags", flags_json(p));
     return o;
 }
@@ -235,6 +238,7 @@ cJSON *http_json_master(struct http_api *a, const struct instance *m, int64_t no
     cJSON_AddNumberToObject(o, "down_after_ms", (double)m->m->p.down_after_ms);
     cJSON_AddNumberToObject(o, "failover_timeout_ms", (double)m->m->p.failover_timeout_ms);
     cJSON_AddBoolToObject(o, "paused", m->m->p.failover_paused);
+    cJSON_AddNumberToObject(o, "pause_epoch", (double)m->m->p.failover_pause_epoch);
     cJSON_AddBoolToObject(o, "tilt", sentinel_in_tilt(a->core));
     cJSON_AddBoolToObject(o, "majority_reachable", rc.has_majority);
     cJSON_AddNumberToObject(o, "sentinels_reachable", rc.reachable);
@@ -249,23 +253,54 @@ cJSON *http_json_master(struct http_api *a, const struct instance *m, int64_t no
     return o;
 }
 
-cJSON *http_json_fit_replicas(struct http_api *a, const struct instance *m, int64_t now_ms,
-                              int64_t max_lag_ms, const char *only_host, int only_port)
+bool http_replica_unfit(struct http_api *a, const struct instance *m, const struct instance *r,
+                        int64_t now_ms, int64_t max_lag_ms, char *why, size_t cap)
 {
     const struct sentinel_periods *p = sentinel_periods(a->core);
     const char *host;
     int port;
     sentinel_get_master_addr(a->core, m->name, &host, &port);
+    int64_t age = r->info_refresh_ms ? now_ms - r->info_refresh_ms : -1;
+    int64_t lag = http_lag_ms(a, m, r);
+    if (r->flags & (SRI_S_DOWN | SRI_O_DOWN))
+        snprintf(why, cap, "the replica is down (no valid PING reply)");
+    else if (instance_is_disconnected(r))
+        snprintf(why, cap, "this sentinel has no link to the replica");
+    else if (age < 0 || age > 3 * p->info_period)
+        snprintf(why, cap, "no INFO from the replica for too long");
+    else if (r->role_reported != ROLE_SLAVE)
+        snprintf(why, cap, "the node reports role:%s", instance_role_name(r->role_reported));
+    else if (!r->slave_master_link_up)
+        snprintf(why, cap, "its link to the master is down (master_link_status:down)");
+    else if (!points_at(r, host, port))
+        snprintf(why, cap, "it replicates from %s:%d, not from the current master %s:%d",
+                 r->slave_master_host ? r->slave_master_host : "?", r->slave_master_port, host,
+                 port);
+    else if (max_lag_ms >= 0 && age > max_lag_ms)
+        /* A lag bound cannot be vouched for with an INFO older than the bound itself. */
+        snprintf(why, cap,
+                 "its INFO is %lld ms old, older than max_lag_ms=%lld; polling it faster now, "
+                 "ask again",
+                 (long long)age, (long long)max_lag_ms);
+    else if (max_lag_ms >= 0 && lag < 0)
+        snprintf(why, cap, "its lag is unknown yet");
+    else if (max_lag_ms >= 0 && lag > max_lag_ms)
+        snprintf(why, cap, "it lags %lld ms, more than max_lag_ms=%lld", (long long)lag,
+                 (long long)max_lag_ms);
+    else
+        return false;
+    return true;
+}
+
+cJSON *http_json_fit_replicas(struct http_api *a, const struct instance *m, int64_t now_ms,
+                              int64_t max_lag_ms, const char *only_host, int only_port)
+{
     cJSON *arr = cJSON_CreateArray();
+    char why[300];
     for (size_t i = 0; i < m->m->n_replicas; i++) {
         const struct instance *r = m->m->replicas[i];
         if (only_host && (r->port != only_port || strcasecmp(r->host, only_host) != 0)) continue;
-        if ((r->flags & (SRI_S_DOWN | SRI_O_DOWN)) || instance_is_disconnected(r)) continue;
-        if (r->role_reported != ROLE_SLAVE || !r->slave_master_link_up) continue;
-        if (!points_at(r, host, port)) continue;
-        if (r->info_refresh_ms == 0 || now_ms - r->info_refresh_ms > 3 * p->info_period) continue;
-        int64_t lag = http_lag_ms(a, m, r);
-        if (max_lag_ms >= 0 && (lag < 0 || lag > max_lag_ms)) continue;
+        if (http_replica_unfit(a, m, r, now_ms, max_lag_ms, why, sizeof(why))) continue;
         cJSON_AddItemToArray(arr, replica_json(a, m, r, now_ms));
     }
     return arr;

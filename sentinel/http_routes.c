@@ -235,11 +235,14 @@ static void h_check_master(struct ctx *c)
     int mp;
     sentinel_get_master_addr(c->a->core, c->m->name, &mh, &mp);
     if (mp != port || strcasecmp(mh, host) != 0) {
-        http_reply_error(c->resp, 503, "unavailable", "not the current master");
+        char msg[INSTANCE_HOST_MAX + 64];
+        snprintf(msg, sizeof(msg), "not the current master (that is %s:%d)", mh, mp);
+        http_reply_error(c->resp, 503, "unavailable", msg);
         return;
     }
     if (c->m->flags & SRI_S_DOWN) {
-        http_reply_error(c->resp, 503, "unavailable", "the master is down");
+        http_reply_error(c->resp, 503, "unavailable",
+                         "the master is down (no valid PING reply within down-after)");
         return;
     }
     cJSON *o = http_json_addr(host, port);
@@ -267,17 +270,24 @@ static void h_check_replica(struct ctx *c)
         return;
     }
     if (!parse_max_lag(c, &max_lag) || !can_answer(c)) return;
-    cJSON *fit = http_json_fit_replicas(c->a, c->m, c->now_ms, max_lag, host, port);
-    cJSON *r = cJSON_DetachItemFromArray(fit, 0);
-    cJSON_Delete(fit);
-    if (r == NULL) {
-        http_reply_error(
-            c->resp, 503, "unavailable",
-            "not a replica fit for reads (unknown, down, disconnected, not replicating "
-            "from the current master, or lagging)");
+    /* Health checkers ask every second or two: keep this replica's INFO fresh enough for them. */
+    if (max_lag >= 0) sentinel_want_fresh_info(c->a->core, c->m->name, host, port, max_lag);
+    const struct instance *ri = NULL;
+    for (size_t i = 0; i < c->m->m->n_replicas && ri == NULL; i++) {
+        const struct instance *r = c->m->m->replicas[i];
+        if (r->port == port && strcasecmp(r->host, host) == 0) ri = r;
+    }
+    char why[360];
+    if (ri == NULL) snprintf(why, sizeof(why), "not a known replica of %s", c->m->name);
+    if (ri == NULL || http_replica_unfit(c->a, c->m, ri, c->now_ms, max_lag, why, sizeof(why))) {
+        char msg[420];
+        snprintf(msg, sizeof(msg), "not fit for reads: %s", why);
+        http_reply_error(c->resp, 503, "unavailable", msg);
         return;
     }
-    http_reply_json(c->resp, 200, r);
+    cJSON *fit = http_json_fit_replicas(c->a, c->m, c->now_ms, max_lag, host, port);
+    http_reply_json(c->resp, 200, cJSON_DetachItemFromArray(fit, 0));
+    cJSON_Delete(fit);
 }
 
 static void h_replicas(struct ctx *c)
@@ -287,7 +297,18 @@ static void h_replicas(struct ctx *c)
     cJSON *fit = http_json_fit_replicas(c->a, c->m, c->now_ms, max_lag, NULL, 0);
     if (cJSON_GetArraySize(fit) == 0) {
         cJSON_Delete(fit);
-        http_reply_error(c->resp, 503, "unavailable", "no replica fit for reads");
+        char msg[1024] = "no replica fit for reads", why[360];
+        size_t n = strlen(msg);
+        for (size_t i = 0; i < c->m->m->n_replicas && n < sizeof(msg) - 1; i++) {
+            const struct instance *r = c->m->m->replicas[i];
+            if (max_lag >= 0)
+                sentinel_want_fresh_info(c->a->core, c->m->name, r->host, r->port, max_lag);
+            http_replica_unfit(c->a, c->m, r, c->now_ms, max_lag, why, sizeof(why));
+            int w = snprintf(msg + n, sizeof(msg) - n, "%s %s:%d (%s)", i ? "," : ":", r->host,
+                             r->port, why);
+            if (w > 0) n += (size_t)w;
+        }
+        http_reply_error(c->resp, 503, "unavailable", msg);
         return;
     }
     cJSON *o = cJSON_CreateObject();
@@ -439,7 +460,8 @@ static void h_failover(struct ctx *c)
     }
     reply_started(c, http_op_new(c->a, KIND_FORCED, c->m, NULL, 0),
                   "forced failover: the promoted replica may miss writes the old master "
-                  "acknowledged; the old master is demoted when it is seen again");
+                  "acknowledged; the old master is demoted at once if reachable, else when seen "
+                  "again");
 }
 
 static void h_pause_resume(struct ctx *c, bool paused)
@@ -447,7 +469,7 @@ static void h_pause_resume(struct ctx *c, bool paused)
     cJSON *body = parse_body(c, NULL, 0);
     if (body == NULL) return;
     cJSON_Delete(body);
-    int told = sentinel_set_paused(c->a->core, c->m->name, paused, true);
+    int told = sentinel_set_paused(c->a->core, c->m->name, paused);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "name", c->m->name);
     cJSON_AddBoolToObject(o, "paused", paused);

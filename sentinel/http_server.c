@@ -285,6 +285,8 @@ static void add_common_headers(struct MHD_Response *r, const struct http_respons
     MHD_add_response_header(r, "Content-Type",
                             resp->content_type ? resp->content_type : "application/json");
     MHD_add_response_header(r, "Cache-Control", "no-store");
+    /* Lets vigilctl tell a sentinel from another HTTP server on a mistyped port. */
+    MHD_add_response_header(r, "Server", "vigil-sentinel");
     if (resp->allow[0]) MHD_add_response_header(r, "Allow", resp->allow);
     if (resp->is_auth_challenge) MHD_add_response_header(r, "WWW-Authenticate", "Bearer");
 }

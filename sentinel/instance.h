@@ -123,6 +123,8 @@ struct master_record {
     struct switchover_record so;
     enum veto_state veto;
     int64_t veto_asked_ms;
+    char veto_why[160];     /* the pre-failover hook's answer when it vetoed */
+    char abort_reason[400]; /* why the last attempt aborted, in words (failover_note_abort) */
     int64_t reboot_ms;
     struct config_update update; /* a peer's new address for this master, being verified */
     int64_t update_rejected_log_ms;
@@ -163,7 +165,12 @@ struct instance {
     int64_t info_refresh_ms;
     int64_t info_sent_ms;    /* INFO in flight since, 0 = none */
     int64_t info_reacted_ms; /* info_refresh_ms of the last INFO the tick reacted to */
-    char *info;              /* cached INFO text (NUL-terminated), NULL = never */
+    /* Faster INFO for a while (monitor_info_interval_ms): a master whose replica set is being
+     * discovered, a replica an HTTP health check wants fresh (fresh_info_period_ms). */
+    int64_t discovery_until_ms;
+    int64_t fresh_info_until_ms;
+    int64_t fresh_info_period_ms;
+    char *info; /* cached INFO text (NUL-terminated), NULL = never */
     size_t info_len;
     enum instance_role role_reported;
     int64_t role_reported_ms;
@@ -180,6 +187,7 @@ struct instance {
     long long slave_repl_offset;
     int64_t slave_conf_change_ms;
     int64_t slave_reconf_sent_ms;
+    bool demote_at_once; /* the old master of a failover of a live master: SLAVEOF on sight */
 
     /* masters and replicas: from the last INFO (0 / INFO_FO_UNKNOWN / "" when absent) */
     long long master_repl_offset;
@@ -193,6 +201,8 @@ struct instance {
     int64_t last_ask_ms;
     char leader[SENTINEL_RUNID_LEN + 1];
     uint64_t leader_epoch;
+    uint64_t pause_sent_epoch; /* pause state last pushed to this peer (pause.c) */
+    uint64_t pause_ack_epoch;  /* ... and the one it acknowledged */
 };
 
 /* Create records. `id` comes from the caller's counter; strings are copied; now_ms stamps the

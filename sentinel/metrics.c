@@ -10,6 +10,7 @@
 
 #include "common/util.h"
 #include "sentinel/http_int.h"
+#include "sentinel/server.h" /* VIGIL_VERSION */
 #include "sentinel/webhook.h"
 
 #define P "vigil_sentinel_"
@@ -184,6 +185,17 @@ static void replica_gauges(struct http_api *a, struct buf *b, int64_t now)
                        (double)lag);
         }
     }
+    family(b, "replica_lag_seconds", "gauge",
+           "How old the replica's data is: when the master had the replica's offset (estimate).");
+    for (size_t i = 0; i < sentinel_master_count(a->core); i++) {
+        const struct instance *m = sentinel_master_at(a->core, i);
+        for (size_t j = 0; j < m->m->n_replicas; j++) {
+            int64_t lag_ms = http_lag_ms(a, m, m->m->replicas[j]);
+            if (lag_ms >= 0)
+                sample(b, "replica_lag_seconds", m->name, "replica", m->m->replicas[j]->name,
+                       (double)lag_ms / 1000.0);
+        }
+    }
     family(b, "replica_up", "gauge", "1 when the replica is not subjectively down.");
     for (size_t i = 0; i < sentinel_master_count(a->core); i++) {
         const struct instance *m = sentinel_master_at(a->core, i);
@@ -220,6 +232,8 @@ static void webhook_counters(struct http_api *a, struct buf *b)
 void metrics_render(struct http_api *a, struct buf *b)
 {
     int64_t now = sentinel_now_ms(a->core);
+    family(b, "build_info", "gauge", "Always 1; the vigil-sentinel version is the label.");
+    sample(b, "build_info", NULL, "version", VIGIL_VERSION, 1);
     family(b, "tilt", "gauge", "1 while this sentinel is in TILT mode.");
     sample(b, "tilt", NULL, NULL, NULL, sentinel_in_tilt(a->core) ? 1 : 0);
     family(b, "current_epoch", "gauge", "This sentinel's current epoch.");

@@ -69,7 +69,8 @@ bool monitor_ping_due(const struct instance *ri, int64_t now_ms, int64_t interva
     return now_ms - ri->last_pong_ms > interval_ms && now_ms - ri->last_ping_ms > interval_ms / 2;
 }
 
-int64_t monitor_info_interval_ms(const struct instance *ri, const struct sentinel_periods *p)
+/* The period without the temporary speed-ups below. */
+static int64_t base_info_interval_ms(const struct instance *ri, const struct sentinel_periods *p)
 {
     if (ri->kind == INSTANCE_REPLICA) {
         const struct instance *m = ri->master;
@@ -82,10 +83,24 @@ int64_t monitor_info_interval_ms(const struct instance *ri, const struct sentine
     return p->info_period;
 }
 
+int64_t monitor_info_interval_ms(const struct instance *ri, const struct sentinel_periods *p,
+                                 int64_t now_ms)
+{
+    int64_t fast = MIN(p->fast_info_period, p->info_period);
+    /* A new master (or one after our restart) and one whose replica set just changed: replicas
+     * are found from its INFO, so ask every fast period for a while, not every info-period. */
+    if (ri->kind == INSTANCE_MASTER &&
+        (now_ms - ri->created_ms < MONITOR_DISCOVERY_MS || now_ms < ri->discovery_until_ms))
+        return fast;
+    if (ri->kind == INSTANCE_REPLICA && now_ms < ri->fresh_info_until_ms)
+        return MIN(ri->fresh_info_period_ms, base_info_interval_ms(ri, p));
+    return base_info_interval_ms(ri, p);
+}
+
 bool monitor_info_due(const struct instance *ri, int64_t now_ms, const struct sentinel_periods *p)
 {
     if (ri->kind == INSTANCE_SENTINEL) return false;
-    int64_t period = monitor_info_interval_ms(ri, p);
+    int64_t period = monitor_info_interval_ms(ri, p, now_ms);
     if (ri->info_sent_ms != 0 && now_ms - ri->info_sent_ms < period) return false;
     return ri->info_refresh_ms == 0 || now_ms - ri->info_refresh_ms > period;
 }

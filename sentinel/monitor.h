@@ -56,8 +56,12 @@ int64_t *monitor_period_ref(struct sentinel_periods *p, const struct periods_nam
 /* PING interval for an instance whose master has this down-after. */
 int64_t monitor_ping_interval_ms(const struct sentinel_periods *p, int64_t down_after_ms);
 bool monitor_ping_due(const struct instance *ri, int64_t now_ms, int64_t interval_ms);
-/* INFO period for this instance (masters: info_period; replicas fast during a failover). */
-int64_t monitor_info_interval_ms(const struct instance *ri, const struct sentinel_periods *p);
+/* INFO period for this instance: info_period; fast_info_period for a master in its first
+ * MONITOR_DISCOVERY_MS and while its replica set changes (discovery_until_ms), and for replicas
+ * during a failover; a replica an HTTP check wants fresh: fresh_info_period_ms. */
+#define MONITOR_DISCOVERY_MS 10000
+int64_t monitor_info_interval_ms(const struct instance *ri, const struct sentinel_periods *p,
+                                 int64_t now_ms);
 bool monitor_info_due(const struct instance *ri, int64_t now_ms, const struct sentinel_periods *p);
 
 /* ms the instance has been without a valid reply (spec 3.1): since the oldest unanswered PING,

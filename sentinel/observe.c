@@ -11,6 +11,7 @@
 #include "common/util.h"
 #include "sentinel/hello.h"
 #include "sentinel/info_parse.h"
+#include "sentinel/pause.h"
 #include "sentinel/sentinel_int.h"
 #include "sentinel/switchover.h"
 
@@ -73,6 +74,8 @@ void sentinel_on_link_up(struct sentinel *s, uint64_t inst_id, enum sentinel_lin
         const char *info[] = {"INFO"};
         if (ri->kind == INSTANCE_MASTER && core_send(s, ri, 1, info, TAG_INFO) == 0)
             ri->info_sent_ms = now;
+        /* A peer that restarted or was cut off learns the group's pause state again. */
+        if (ri->kind == INSTANCE_SENTINEL && ri->master) pause_push(s, ri->master, ri);
     } else {
         ri->link.pc_up = true;
         ri->link.pc_pending = false;
@@ -210,6 +213,9 @@ void sentinel_on_reply(struct sentinel *s, uint64_t inst_id, uint32_t reply_tag,
         switchover_on_reply(s, ri, reply);
         core_want_tick(s);
         break;
+    case TAG_PAUSE:
+        pause_on_reply(s, ri, reply);
+        break;
     default:
         break;
     }
@@ -287,18 +293,28 @@ static void info_update_replica_fields(struct instance *ri, const struct info_pa
  * the fast INFO period (replicas whose link is down are polled at that period). */
 #define REGRESS_CHECK_INFO_ROUNDS 5
 
+/* What a replica holds: its replication offset, or its own master offset when it reports the
+ * master role (a replica promoted by a failover this sentinel has not heard of yet). */
+static long long replica_holds(const struct instance *r)
+{
+    return r->role_reported == ROLE_MASTER ? r->master_repl_offset : r->slave_repl_offset;
+}
+
 /* The replica that holds the most of the old data: the highest offset among replicas that do
- * not follow the restarted master (link down, as a vigil-store replica that refuses it, or an
- * INFO older than the restart). NULL if none reported an offset above 0. */
+ * not follow the restarted master (link down, as a vigil-store replica that refuses it, an INFO
+ * older than the restart, or a link to another node: a master this sentinel does not know of).
+ * NULL if none reported an offset above 0. */
 static const struct instance *best_stale_replica(const struct instance *master, int64_t since_ms)
 {
     const struct instance *best = NULL;
     for (size_t i = 0; i < master->m->n_replicas; i++) {
         const struct instance *r = master->m->replicas[i];
-        bool follows_restarted = r->info_refresh_ms >= since_ms && r->role_reported == ROLE_SLAVE &&
-                                 r->slave_master_link_up;
-        if (r->slave_repl_offset <= 0 || follows_restarted) continue;
-        if (!best || r->slave_repl_offset > best->slave_repl_offset) best = r;
+        bool follows_restarted =
+            r->info_refresh_ms >= since_ms && r->role_reported == ROLE_SLAVE &&
+            r->slave_master_link_up && r->slave_master_host &&
+            instance_addr_is(master, r->slave_master_host, r->slave_master_port);
+        if (replica_holds(r) <= 0 || follows_restarted) continue;
+        if (!best || replica_holds(r) > replica_holds(best)) best = r;
     }
     return best;
 }
@@ -314,15 +330,15 @@ static void check_regressed(struct sentinel *s, struct instance *master, int64_t
     struct master_record *m = master->m;
     if (master->role_reported != ROLE_MASTER) return;
     const struct instance *best = best_stale_replica(master, m->regress_check_from_ms);
-    bool is_behind = best && master->master_repl_offset < best->slave_repl_offset;
+    bool is_behind = best && master->master_repl_offset < replica_holds(best);
     bool is_fresh = now <= m->regress_check_until_ms;
     if (is_fresh && is_behind && !m->is_regressed) {
         m->is_regressed = true;
         m->regressed_master_offset = master->master_repl_offset;
-        m->regressed_replica_offset = best->slave_repl_offset;
+        m->regressed_replica_offset = replica_holds(best);
         notify_event(s, LOG_WARNING, "+regressed-master", master,
                      "#master_repl_offset %lld < slave_repl_offset %lld of %s:%d",
-                     master->master_repl_offset, best->slave_repl_offset, best->host, best->port);
+                     master->master_repl_offset, replica_holds(best), best->host, best->port);
         core_want_tick(s);
     } else if (m->is_regressed && !is_behind && m->failover_state == FAILOVER_NONE) {
         m->is_regressed = false;

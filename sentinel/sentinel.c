@@ -182,6 +182,8 @@ struct instance *core_new_replica(struct sentinel *s, struct instance *master, c
     core_resolve_ip(s, ri);
     index_add(s, ri);
     if (announce) notify_event(s, LOG_NOTICE, "+slave", ri, NULL);
+    /* The replica set is changing: more may follow, look at the master's INFO every second. */
+    master->discovery_until_ms = core_now(s) + MONITOR_DISCOVERY_MS;
     core_mark_persist(s);
     core_want_tick(s);
     return ri;

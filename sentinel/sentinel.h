@@ -86,14 +86,15 @@ struct sentinel_veto_request {
 typedef void (*sentinel_veto_fn)(void *ctx, const struct sentinel_veto_request *req);
 void sentinel_set_veto_hook(struct sentinel *s, sentinel_veto_fn fn, void *ctx);
 /* A stale answer (other epoch, no attempt waiting) is ignored. */
-void sentinel_veto_answer(struct sentinel *s, const char *master, uint64_t epoch, bool approved);
+void sentinel_veto_answer(struct sentinel *s, const char *master, uint64_t epoch, bool approved,
+                          const char *why);
 
 /* Maintenance mode: a paused group is monitored and reported, but this sentinel never starts an
  * automatic failover for it (forced failovers and switchovers still run). Emits +paused /
- * -paused on a change. With tell_peers, also sends `SENTINEL SET <name> failover-paused yes|no`
- * to every connected peer so the whole group pauses. Returns the number of peers told, or -1
- * for an unknown name. */
-int sentinel_set_paused(struct sentinel *s, const char *name, bool paused, bool tell_peers);
+ * -paused on a change. The new state, with a new pause epoch, is persisted and pushed to every
+ * peer (pause.c), and again to each peer whose link comes back. Returns the number of peers it
+ * was sent to now, or -1 for an unknown name. */
+int sentinel_set_paused(struct sentinel *s, const char *name, bool paused);
 
 /* Lossless switchover (switchover.h): elected like a failover, then the node's own
  * `FAILOVER TO <target> TIMEOUT <timeout_ms>` pauses writes on the master until the target has
@@ -118,6 +119,18 @@ const char *sentinel_failover_kind(const struct instance *master);
  * before ranking (the HTTP plan waits for the replies). Returns the send time (the core's
  * monotonic ms), or -1 for an unknown name. */
 int64_t sentinel_refresh_info(struct sentinel *s, const char *name);
+/* An HTTP check wants replica host:port's INFO at most max_age_ms old: poll it every
+ * max(SENTINEL_FRESH_INFO_MIN_MS, max_age_ms / 2) for the next SENTINEL_FRESH_INFO_HOLD_MS
+ * (renewed by each check), so a health checker asking every second or two gets fresh answers. */
+#define SENTINEL_FRESH_INFO_MIN_MS 100
+#define SENTINEL_FRESH_INFO_HOLD_MS 30000
+void sentinel_want_fresh_info(struct sentinel *s, const char *name, const char *host, int port,
+                              int64_t max_age_ms);
+
+/* Event types (notify.c): whether `type` is one the sentinel emits; whether a webhook filter
+ * glob matches at least one (if not, *suggestion is a near name or NULL). */
+bool sentinel_event_known(const char *type);
+bool sentinel_event_glob_known(const char *glob, const char **suggestion);
 
 /* Read-only accessors for the shell, HTTP and the simulation. */
 /* The core's clocks (env): monotonic ms, as in every instance timestamp; wall ms for display. */

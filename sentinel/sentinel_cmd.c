@@ -70,7 +70,12 @@ int sentinel_cmd_is_master_down(struct sentinel *s, const char *ip, const char *
     if (master && !s->tilt &&
         ((master->flags & SRI_S_DOWN) || monitor_sdown_condition(master, now, &s->periods)))
         out->down = 1;
-    if (master && strcmp(runid, "*") != 0 && strlen(runid) == SENTINEL_RUNID_LEN)
+    /* A paused sentinel that sees the master down itself gives no vote: the candidate can only
+     * be running an automatic failover the group was paused against (pause.c). */
+    bool refuse = master && master->m->p.failover_paused && out->down;
+    if (refuse && strcmp(runid, "*") != 0)
+        log_verbose("sentinel: paused %s: no vote for %.40s in epoch %lld", master->name, runid, e);
+    if (master && !refuse && strcmp(runid, "*") != 0 && strlen(runid) == SENTINEL_RUNID_LEN)
         core_vote(s, master, (uint64_t)e, runid, now);
     if (master && master->m->leader[0]) {
         memcpy(out->leader, master->m->leader, sizeof(out->leader));

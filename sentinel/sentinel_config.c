@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <yaml.h>
 
 #include "common/buf.h"
@@ -17,6 +18,7 @@
 #include "common/util.h"
 #include "sentinel/instance.h"
 #include "sentinel/notify_io.h"
+#include "sentinel/sentinel.h"
 
 /* ---- validators ------------------------------------------------------------------------------ */
 
@@ -88,10 +90,12 @@ static const struct cfg_field master_fields[] = {
      .max = 1000,
      .flags = CFG_F_REQUIRED,
      .help = "Sentinels that must agree the master is down (ODOWN)."},
+    /* Floors: below them a sentinel cannot tell a slow node from a dead one (down-after) or
+     * abandons a failover before a replica could finish promoting (failover-timeout). */
     {.key = "down-after",
      .type = CFG_DURATION,
      MF(down_after_ms),
-     .min = 1,
+     .min = 100,
      .max = 86400000,
      .def = "30s",
      .unit_ms = 1,
@@ -99,7 +103,7 @@ static const struct cfg_field master_fields[] = {
     {.key = "down-after-milliseconds",
      .type = CFG_DURATION,
      MF(down_after_ms),
-     .min = 1,
+     .min = 100,
      .max = 86400000,
      .unit_ms = 1,
      .flags = CFG_F_ALIAS,
@@ -107,7 +111,7 @@ static const struct cfg_field master_fields[] = {
     {.key = "failover-timeout",
      .type = CFG_DURATION,
      MF(failover_timeout_ms),
-     .min = 1,
+     .min = 1000,
      .max = 86400000,
      .def = "3m",
      .unit_ms = 1,
@@ -191,6 +195,32 @@ static const struct cfg_field http_fields[] = {
 };
 static const struct cfg_schema http_schema = CFG_SCHEMA_INIT(http_fields);
 
+/* Checked at load time so that every bad webhook is reported with its file:line:column. */
+static int validate_webhook_url(const void *p, char *err, size_t errlen)
+{
+    const char *u = *(char *const *)p;
+    if (u == NULL || strncasecmp(u, "http://", 7) == 0 || strncasecmp(u, "https://", 8) == 0)
+        return 0;
+    snprintf(err, errlen, "expected an http:// or https:// URL");
+    return -1;
+}
+
+static int validate_event_globs(const void *p, char *err, size_t errlen)
+{
+    const struct cfg_strlist *l = p;
+    for (size_t i = 0; i < l->count; i++) {
+        const char *near;
+        if (sentinel_event_glob_known(l->items[i], &near)) continue;
+        snprintf(err, errlen,
+                 "no event is named \"%.64s\"%s%s%s (the event names are in "
+                 "sentinel/HTTP_API.md)",
+                 l->items[i], near ? " (did you mean \"" : "", near ? near : "",
+                 near ? "\"?)" : "");
+        return -1;
+    }
+    return 0;
+}
+
 #define WF(m) .offset = offsetof(struct sentinel_webhook_cfg, m)
 static const struct cfg_field webhook_fields[] = {
     {.key = "name",
@@ -204,11 +234,13 @@ static const struct cfg_field webhook_fields[] = {
      .min = 1,
      .max = 2048,
      .flags = CFG_F_REQUIRED,
+     .validate = validate_webhook_url,
      .help = "Where events are POSTed."},
     {.key = "events",
      .type = CFG_STRLIST,
      WF(events),
      .max_count = 64,
+     .validate = validate_event_globs,
      .help = "Event globs (default: every warning-level event)."},
     {.key = "secret",
      .type = CFG_STRING,

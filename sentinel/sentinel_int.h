@@ -25,6 +25,7 @@ enum core_tag {
     TAG_ASK = 4,
     TAG_EXEC = 5,
     TAG_FAILOVER = 6, /* FAILOVER TO ... sent by a switchover (switchover.c) */
+    TAG_PAUSE = 7,    /* SENTINEL SET <m> failover-pause-state to a peer (pause.c) */
 };
 
 enum { SIMFAIL_CRASH_AFTER_ELECTION = 1, SIMFAIL_CRASH_AFTER_PROMOTION = 2 };

@@ -11,6 +11,7 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "sentinel/pause.h"
 #include "sentinel/sentinel_cmd.h"
 #include "sentinel/sentinel_int.h"
 #include "sentinel/switchover.h"
@@ -97,7 +98,7 @@ static enum set_outcome set_one(struct sentinel *s, struct instance *m, const ch
     } else if (strcasecmp(opt, "failover-paused") == 0) {
         /* Ours (maintenance mode, switchover.h); peers propagate it with this command. */
         if (strcasecmp(val, "yes") != 0 && strcasecmp(val, "no") != 0) return SET_BAD_VALUE;
-        switchover_set_paused(s, m, strcasecmp(val, "yes") == 0);
+        pause_set_local(s, m, strcasecmp(val, "yes") == 0);
     } else if (strcasecmp(opt, "auth-user") == 0) {
         replace_str(&p->auth_user, val);
         drop_data_links(s, m);
@@ -114,6 +115,11 @@ void sentinel_cmd_set(struct sentinel *s, const char *name, int argc, const char
     if (m == NULL) {
         snprintf(res->msg, sizeof(res->msg), SENTINEL_ERR_NO_SUCH_MASTER);
         res->kind = SENTINEL_CMD_ERROR;
+        return;
+    }
+    if (argc == 2 && strcasecmp(argv[0], PAUSE_PEER_OPTION) == 0) {
+        pause_on_peer_state(s, m, argv[1], res); /* from a peer sentinel (pause.c) */
+        core_want_tick(s);
         return;
     }
     res->kind = SENTINEL_CMD_STATUS;

@@ -39,6 +39,7 @@ struct sentinel_master_params {
     /* Maintenance mode (SENTINEL SET <name> failover-paused yes, HTTP /pause): monitor and
      * report, never start an automatic failover. Manual ones (forced, switchover) still run. */
     bool failover_paused;
+    uint64_t failover_pause_epoch; /* order of pause/resume actions (pause.c); 0 = never */
 };
 
 struct sentinel_state_addr {

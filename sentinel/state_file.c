@@ -89,6 +89,7 @@ static cJSON *encode_params(const struct sentinel_master_params *p)
     add_int(o, "failover_timeout_ms", p->failover_timeout_ms);
     add_int(o, "parallel_syncs", p->parallel_syncs);
     cJSON_AddBoolToObject(o, "failover_paused", p->failover_paused);
+    add_int(o, "failover_pause_epoch", (int64_t)p->failover_pause_epoch);
     add_int(o, "master_reboot_down_after_period_ms", p->master_reboot_down_after_period_ms);
     add_str_opt(o, "auth_pass", p->auth_pass);
     add_str_opt(o, "auth_user", p->auth_user);
@@ -280,6 +281,8 @@ static void decode_params(struct dec *d, const cJSON *o, const char *where,
     if (paused != NULL && !cJSON_IsBool(paused))
         dec_fail(d, "%s: \"failover_paused\" must be true or false", where);
     p->failover_paused = cJSON_IsTrue(paused);
+    p->failover_pause_epoch =
+        (uint64_t)get_int(d, o, where, "failover_pause_epoch", false, 0, MAX_EXACT_INT, 0);
     p->master_reboot_down_after_period_ms =
         get_int(d, o, where, "master_reboot_down_after_period_ms", false, 0, MAX_EXACT_INT, 0);
     p->auth_pass = get_str(d, o, where, "auth_pass", false);

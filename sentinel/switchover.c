@@ -11,6 +11,7 @@
 #include "common/util.h"
 #include "sentinel/failover.h"
 #include "sentinel/info_parse.h"
+#include "sentinel/pause.h"
 #include "sentinel/select.h"
 #include "sentinel/sentinel_int.h"
 
@@ -112,6 +113,12 @@ enum failover_state switchover_step_wait(struct sentinel *s, struct instance *ma
         const char *kill_pubsub[] = {"CLIENT", "KILL", "TYPE", "pubsub"};
         core_send(s, master, 4, kill_normal, TAG_IGNORE);
         core_send(s, master, 4, kill_pubsub, TAG_IGNORE);
+        /* FAILOVER changed both roles inside the nodes only: persist them as a promotion does
+         * (else the target's overrides file still says replicaof the old master, and a restart
+         * brings it back as a replica of a replica). */
+        static const char *const rewrite[] = {"CONFIG", "REWRITE"};
+        core_send(s, t, 2, rewrite, TAG_IGNORE);
+        core_send(s, master, 2, rewrite, TAG_IGNORE);
         return FAILOVER_RECONF_SLAVES;
     }
     if (so->is_refused) {
@@ -236,6 +243,19 @@ const char *sentinel_failover_kind(const struct instance *master)
     return "automatic";
 }
 
+void sentinel_want_fresh_info(struct sentinel *s, const char *name, const char *host, int port,
+                              int64_t max_age_ms)
+{
+    struct instance *master = core_master_by_name(s, name);
+    struct instance *r = master ? instance_find_replica(master, host, port) : NULL;
+    if (r == NULL) return;
+    int64_t now = core_now(s), period = MAX(SENTINEL_FRESH_INFO_MIN_MS, max_age_ms / 2);
+    if (now >= r->fresh_info_until_ms || period < r->fresh_info_period_ms)
+        r->fresh_info_period_ms = period;
+    r->fresh_info_until_ms = now + SENTINEL_FRESH_INFO_HOLD_MS;
+    core_want_tick(s);
+}
+
 int64_t sentinel_refresh_info(struct sentinel *s, const char *name)
 {
     struct instance *master = core_master_by_name(s, name);
@@ -252,27 +272,11 @@ int64_t sentinel_refresh_info(struct sentinel *s, const char *name)
 
 /* ---- pause and veto ------------------------------------------------------------------------ */
 
-void switchover_set_paused(struct sentinel *s, struct instance *master, bool paused)
-{
-    if (master->m->p.failover_paused == paused) return;
-    master->m->p.failover_paused = paused;
-    master->m->failover_pending_ms = 0;
-    core_mark_persist(s);
-    notify_event(s, LOG_WARNING, paused ? "+paused" : "-paused", master, NULL);
-    core_want_tick(s);
-}
-
-int sentinel_set_paused(struct sentinel *s, const char *name, bool paused, bool tell_peers)
+int sentinel_set_paused(struct sentinel *s, const char *name, bool paused)
 {
     struct instance *master = core_master_by_name(s, name);
     if (master == NULL) return -1;
-    switchover_set_paused(s, master, paused);
-    int told = 0;
-    for (size_t i = 0; tell_peers && i < master->m->n_sentinels; i++) {
-        const char *argv[] = {"SENTINEL", "SET", master->name, "failover-paused",
-                              paused ? "yes" : "no"};
-        if (core_send(s, master->m->sentinels[i], 5, argv, TAG_IGNORE) == 0) told++;
-    }
+    int told = pause_set_local(s, master, paused);
     core_flush(s);
     return told;
 }
@@ -283,11 +287,13 @@ void sentinel_set_veto_hook(struct sentinel *s, sentinel_veto_fn fn, void *ctx)
     s->veto_ctx = ctx;
 }
 
-void sentinel_veto_answer(struct sentinel *s, const char *name, uint64_t epoch, bool approved)
+void sentinel_veto_answer(struct sentinel *s, const char *name, uint64_t epoch, bool approved,
+                          const char *why)
 {
     struct instance *master = core_master_by_name(s, name);
     if (master == NULL || master->m->veto != VETO_PENDING || master->m->failover_epoch != epoch)
         return;
     master->m->veto = approved ? VETO_APPROVED : VETO_REJECTED;
+    snprintf(master->m->veto_why, sizeof(master->m->veto_why), "%s", why ? why : "");
     core_want_tick(s);
 }

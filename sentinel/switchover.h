@@ -1,7 +1,7 @@
 /* switchover: the lossless manual failover (HTTP POST .../switchover, SENTINEL FAILOVER <name>
  * COORDINATED), built on the node's own FAILOVER command (Redis 6.2 semantics, also in
- * vigil-store), plus the other manual controls of a group: maintenance pause and the
- * pre-failover veto answer.
+ * vigil-store), plus the other manual control of a group: the pre-failover veto answer
+ * (the maintenance pause is pause.c).
  *
  * A switchover is a failover attempt (failover.h) with `m->so.is_active` set. It shares the
  * election, the fresh INFO round, the veto, the replica reconfiguration and the address switch;
@@ -68,8 +68,5 @@ enum failover_state switchover_step_wait(struct sentinel *s, struct instance *ma
 void switchover_on_reply(struct sentinel *s, struct instance *master,
                          const struct sentinel_reply *r);
 void switchover_on_master_info(struct instance *master);
-
-/* Pause or resume one master (SENTINEL SET failover-paused, sentinel_set_paused). */
-void switchover_set_paused(struct sentinel *s, struct instance *master, bool paused);
 
 #endif

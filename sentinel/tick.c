@@ -123,11 +123,16 @@ static void react_replica_role(struct sentinel *s, struct instance *ri, int64_t 
     int64_t wait = 4 * s->periods.publish_period;
     if (ri->role_reported == ROLE_MASTER) {
         if (ri->flags & SRI_PROMOTED) return; /* the failover watches its own promotion */
-        if (master_looks_sane(s, master, now_ms) && no_down_for(ri, wait, now_ms) &&
-            now_ms - ri->role_reported_ms > wait && core_send_slaveof(s, ri, host, port) == 0)
+        bool due = ri->demote_at_once ||
+                   (master_looks_sane(s, master, now_ms) && no_down_for(ri, wait, now_ms) &&
+                    now_ms - ri->role_reported_ms > wait);
+        if (due && core_send_slaveof(s, ri, host, port) == 0) {
+            ri->demote_at_once = false;
             notify_event(s, LOG_NOTICE, "+convert-to-slave", ri, NULL);
+        }
         return;
     }
+    ri->demote_at_once = false;
     bool points_elsewhere = ri->slave_master_host == NULL || ri->slave_master_port != port ||
                             strcasecmp(ri->slave_master_host, host) != 0;
     int64_t ft = master->m->p.failover_timeout_ms;

@@ -318,8 +318,9 @@ static void veto_done(struct hook *h, struct transfer *t, bool got_response, lon
     } else if (status < 200 || status >= 300) {
         h->stats.vetoes++;
         if (!b->is_vetoed)
-            snprintf(b->why, sizeof(b->why), "webhook %s answered %ld: %s", h->shown, status,
-                     t->reason);
+            /* By index: the URL may carry a credential and `why` reaches /v1/operations. */
+            snprintf(b->why, sizeof(b->why), "pre-failover hook #%zu answered HTTP %ld: %s",
+                     (size_t)(h - h->w->hooks), status, t->reason);
         b->is_vetoed = true;
     } else {
         h->stats.delivered++;

@@ -61,6 +61,7 @@ struct ctl_response {
     struct buf body;
     cJSON *json;     /* the parsed body, or NULL */
     char error[512]; /* why no final answer (every sentinel's reason), when status is 0/5xx */
+    bool is_foreign; /* the address is not a Vigil sentinel's HTTP API (error says what it is) */
 };
 
 struct ctl_http;
@@ -98,6 +99,17 @@ int ctl_cmd_switchover(struct ctl_http *h);
 int ctl_cmd_failover(struct ctl_http *h);
 int ctl_cmd_watch(struct ctl_http *h);
 
+/* --- what is at an address (ctl_probe.c) ------------------------------------------------------ */
+
+/* Whether host:port answers a RESP PING (a sentinel's or a data node's Redis-protocol port). */
+bool ctl_probe_is_resp(const char *hostport, int64_t timeout_ms);
+/* Whether an HTTP answer comes from a Vigil sentinel: its Server header, or (older sentinels,
+ * a proxy in front) a JSON object body. */
+bool ctl_probe_is_vigil_answer(const char *server_header, const cJSON *json);
+
+/* Monotonic milliseconds, and a sleep that resumes after signals (ctl_op.c). */
+int64_t ctl_mono_ms(void);
+void ctl_sleep_ms(int64_t ms);
 /* Prints "vigilctl: " + message + "\n" on stderr. */
 void ctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints the raw JSON body (with a final newline) on stdout. */

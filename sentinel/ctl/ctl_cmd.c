@@ -174,6 +174,71 @@ int ctl_cmd_history(struct ctl_http *h)
     return rc;
 }
 
+/* Collects the peers of `master` (a GET /v1/masters/{name} answer) that have not acknowledged the
+ * current pause state into `missing`; returns how many peers are known (-1 on a bad answer). */
+static int unconfirmed_peers(const cJSON *master, struct buf *missing, int *n_missing)
+{
+    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(master, "sentinels"), *p;
+    if (!cJSON_IsArray(arr)) return -1;
+    int known = 0;
+    *n_missing = 0;
+    buf_clear(missing);
+    cJSON_ArrayForEach(p, arr)
+    {
+        known++;
+        bool yes = false, up = false;
+        if (ctl_json_bool(p, "pause_confirmed", &yes) && yes) continue;
+        ctl_json_bool(p, "reachable", &up);
+        const char *id = ctl_json_str(p, "id"), *ip = ctl_json_str(p, "ip");
+        double port = 0;
+        ctl_json_num(p, "port", &port);
+        char one[200];
+        snprintf(one, sizeof(one), "%s%.8s at %s:%.0f%s", *n_missing ? ", " : "", id ? id : "?",
+                 ip ? ip : "?", port, up ? "" : " (unreachable)");
+        buf_append_str(missing, one);
+        (*n_missing)++;
+    }
+    return known;
+}
+
+/* After a pause or resume: wait (up to --timeout) until every sentinel the answering one knows
+ * acknowledged the new state. A sentinel that did not would still fail over on its own (until
+ * it reconnects and learns the state), so the operator is told which and the exit code is 1. */
+static int confirm_pause(struct ctl_http *h, size_t sentinel, const char *name, bool pause)
+{
+    const struct ctl_opts *o = ctl_http_opts(h);
+    char path[CTL_PATH_MAX];
+    master_path(name, "", path, sizeof(path));
+    struct buf missing;
+    buf_init(&missing);
+    int64_t deadline = ctl_mono_ms() + o->timeout_ms;
+    int known = -1, n_missing = 0;
+    for (;;) {
+        struct ctl_response r = {0};
+        if (ctl_http_one(h, sentinel, "GET", path, NULL, &r) == 0 && r.status == 200)
+            known = unconfirmed_peers(r.json, &missing, &n_missing);
+        ctl_response_free(&r);
+        if ((known >= 0 && n_missing == 0) || ctl_mono_ms() >= deadline) break;
+        ctl_sleep_ms(50);
+    }
+    int rc = CTL_EXIT_OK;
+    if (known < 0) {
+        ctl_err("warning: could not read back the state of %s from %s; run `vigilctl status %s`",
+                name, o->sentinels[sentinel], name);
+        rc = CTL_EXIT_FAILED;
+    } else if (n_missing > 0) {
+        ctl_err("warning: %d of %d other sentinels did not confirm the %s of %s: %.*s; each "
+                "learns it when it reconnects, until then it may %s",
+                n_missing, known, pause ? "pause" : "resume", name, (int)missing.len, missing.data,
+                pause ? "fail over on its own" : "stay paused");
+        rc = CTL_EXIT_FAILED;
+    } else if (!o->json) {
+        printf("%s: confirmed by all %d other sentinels\n", name, known);
+    }
+    buf_free(&missing);
+    return rc;
+}
+
 int ctl_cmd_pause(struct ctl_http *h, bool pause)
 {
     const struct ctl_opts *o = ctl_http_opts(h);
@@ -191,12 +256,17 @@ int ctl_cmd_pause(struct ctl_http *h, bool pause)
         double told = 0;
         ctl_json_num(r.json, "peers_notified", &told);
         if (pause)
-            printf("%s: automatic failover paused on %s and %.0f other sentinels (switchover and "
-                   "forced failover still work); `vigilctl resume %s` ends it\n",
-                   name, o->sentinels[r.sentinel], told, name);
+            printf(
+                "%s: automatic failover paused on %s, sent to %.0f other sentinels (switchover and "
+                "forced failover still work); `vigilctl resume %s` ends it\n",
+                name, o->sentinels[r.sentinel], told, name);
         else
-            printf("%s: automatic failover resumed on %s and %.0f other sentinels\n", name,
+            printf("%s: automatic failover resumed on %s, sent to %.0f other sentinels\n", name,
                    o->sentinels[r.sentinel], told);
+    }
+    if (rc == CTL_EXIT_OK) {
+        fflush(stdout);
+        rc = confirm_pause(h, r.sentinel, name, pause);
     }
     ctl_response_free(&r);
     return rc;

@@ -150,6 +150,7 @@ int ctl_http_one(struct ctl_http *h, size_t sentinel, const char *method, const 
     }
     ctl_response_free(r);
     r->status = 0;
+    r->is_foreign = false;
     r->error[0] = '\0';
     r->sentinel = sentinel;
     h->too_large = false;
@@ -160,12 +161,32 @@ int ctl_http_one(struct ctl_http *h, size_t sentinel, const char *method, const 
     explicit_bzero(auth, sizeof(auth));
     if (rc != CURLE_OK) {
         transport_reason(h, rc, r->error, sizeof(r->error));
+        bool odd = rc == CURLE_WEIRD_SERVER_REPLY || rc == CURLE_GOT_NOTHING ||
+                   rc == CURLE_RECV_ERROR || rc == CURLE_UNSUPPORTED_PROTOCOL;
+        if (odd && ctl_probe_is_resp(h->o->sentinels[sentinel], h->o->timeout_ms)) {
+            r->is_foreign = true;
+            snprintf(r->error, sizeof(r->error),
+                     "this is a RESP port (a sentinel's or a Redis node's), not a sentinel's "
+                     "HTTP API: use the port of the sentinel's `http:` section");
+        }
         return -1;
     }
     long status = 0;
     curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status);
-    r->status = (int)status;
     r->json = r->body.len ? cJSON_ParseWithLength(r->body.data, r->body.len) : NULL;
+    struct curl_header *server = NULL;
+    const char *server_value = NULL;
+    if (curl_easy_header(h->curl, "Server", 0, CURLH_HEADER, -1, &server) == CURLHE_OK)
+        server_value = server->value;
+    if (!ctl_probe_is_vigil_answer(server_value, r->json)) {
+        r->is_foreign = true;
+        snprintf(r->error, sizeof(r->error),
+                 "an HTTP server answered (HTTP %ld%s%.100s) but it is not a Vigil sentinel's "
+                 "HTTP API: use the port of the sentinel's `http:` section",
+                 status, server_value ? ", Server: " : "", server_value ? server_value : "");
+        return -1;
+    }
+    r->status = (int)status;
     return 0;
 }
 
@@ -206,7 +227,7 @@ int ctl_http_any(struct ctl_http *h, const char *method, const char *path, const
         const char *addr = h->o->sentinels[i];
         if (ctl_http_one(h, i, method, path, body, r) < 0) {
             add_reason(&reasons, addr, r->error);
-            if (is_post && request_was_sent(h)) {
+            if (is_post && !r->is_foreign && request_was_sent(h)) {
                 buf_clear(&reasons);
                 add_reason(&reasons, addr, r->error);
                 buf_append_str(&reasons, " after the request was sent: it may have taken effect");

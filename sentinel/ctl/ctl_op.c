@@ -26,14 +26,14 @@
 #define CTL_POLL_MIN_MS 20
 #define CTL_POLL_MAX_MS 200
 
-static int64_t mono_ms(void)
+int64_t ctl_mono_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void sleep_ms(int64_t ms)
+void ctl_sleep_ms(int64_t ms)
 {
     struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
     while (nanosleep(&ts, &ts) != 0) {
@@ -51,6 +51,60 @@ static void print_done(const char *kind, const char *name, const cJSON *op, bool
            color ? "\x1b[0m" : "", to ? to : "-", epoch);
 }
 
+/* The replica entry for "ip:port" in a GET /v1/masters/{name} answer, or NULL. */
+static const cJSON *find_replica(const cJSON *master, const char *addr)
+{
+    const cJSON *r;
+    cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(master, "replicas"))
+    {
+        const char *ip = ctl_json_str(r, "ip");
+        double port = 0;
+        char key[300];
+        ctl_json_num(r, "port", &port);
+        snprintf(key, sizeof(key), strchr(ip ? ip : "", ':') ? "[%s]:%.0f" : "%s:%.0f",
+                 ip ? ip : "", port);
+        if (strcmp(key, addr) == 0) return r;
+    }
+    return NULL;
+}
+
+/* After a forced failover: what became of the old master `from`? The sentinels demote a live
+ * one at once; wait (up to --timeout) to say so, or say that it is unreachable. */
+static void report_old_master(struct ctl_http *h, size_t sentinel, const char *name,
+                              const char *from, const char *to)
+{
+    const struct ctl_opts *o = ctl_http_opts(h);
+    char path[400], esc[300];
+    ctl_http_escape(name, esc, sizeof(esc));
+    snprintf(path, sizeof(path), "/v1/masters/%s", esc);
+    int64_t deadline = ctl_mono_ms() + o->timeout_ms;
+    const char *state = "unknown";
+    for (;;) {
+        struct ctl_response r = {0};
+        if (ctl_http_one(h, sentinel, "GET", path, NULL, &r) == 0 && r.status == 200) {
+            const cJSON *old = find_replica(r.json, from);
+            const char *role = old ? ctl_json_str(old, "role") : NULL;
+            const char *link = old ? ctl_json_str(old, "link") : NULL;
+            state = role && strcmp(role, "replica") == 0 ? "replica"
+                    : link && strcmp(link, "down") == 0  ? "unreachable"
+                                                         : "master";
+        }
+        ctl_response_free(&r);
+        if (strcmp(state, "replica") == 0 || ctl_mono_ms() >= deadline) break;
+        ctl_sleep_ms(50);
+    }
+    if (strcmp(state, "replica") == 0)
+        printf("old master %s: demoted, now a replica of %s\n", from, to);
+    else if (strcmp(state, "unreachable") == 0)
+        printf("old master %s: unreachable; the sentinels make it a replica of %s as soon as "
+               "they see it again\n",
+               from, to);
+    else
+        ctl_err("warning: old master %s still reports role:master after %lld ms; the sentinels "
+                "are demoting it (check with `vigilctl status %s`)",
+                from, (long long)o->timeout_ms, name);
+}
+
 /* Polls until the operation ends. Returns the exit code; prints phases (or, with --json, the
  * last answer). */
 static int follow_op(struct ctl_http *h, size_t sentinel, const char *id, const char *kind,
@@ -63,7 +117,7 @@ static int follow_op(struct ctl_http *h, size_t sentinel, const char *id, const 
     struct ctl_op_progress prog = {0};
     struct ctl_response r = {0};
     struct buf out = {0};
-    int64_t start = mono_ms(), deadline = start + wait_ms, pause = CTL_POLL_MIN_MS;
+    int64_t start = ctl_mono_ms(), deadline = start + wait_ms, pause = CTL_POLL_MIN_MS;
     int rc = -1;
     while (rc < 0) {
         if (ctl_http_one(h, sentinel, "GET", path, NULL, &r) < 0) {
@@ -71,13 +125,17 @@ static int follow_op(struct ctl_http *h, size_t sentinel, const char *id, const 
         } else if (r.status == 200 && r.json) {
             const char *reason;
             enum ctl_op_outcome oc = ctl_op_outcome(r.json, &reason);
-            if (!o->json) ctl_op_progress_update(&prog, r.json, mono_ms() - start, o->color, &out);
+            if (!o->json)
+                ctl_op_progress_update(&prog, r.json, ctl_mono_ms() - start, o->color, &out);
             ctl_flush(&out);
             if (oc == CTL_OP_SUCCEEDED) {
                 if (o->json)
                     ctl_print_json(&r);
                 else
                     print_done(kind, name, r.json, o->color);
+                const char *from = ctl_json_str(r.json, "from"), *to = ctl_json_str(r.json, "to");
+                if (!o->json && strcmp(kind, "forced failover") == 0 && from && to)
+                    report_old_master(h, sentinel, name, from, to);
                 rc = CTL_EXIT_OK;
             } else if (oc == CTL_OP_FAILED) {
                 if (o->json) ctl_print_json(&r);
@@ -89,7 +147,7 @@ static int follow_op(struct ctl_http *h, size_t sentinel, const char *id, const 
             ctl_http_fail(o, &r, "the operation");
             rc = r.status == 401 || r.status == 403 ? CTL_EXIT_AUTH : CTL_EXIT_FAILED;
         }
-        if (rc < 0 && mono_ms() >= deadline) {
+        if (rc < 0 && ctl_mono_ms() >= deadline) {
             ctl_err("%s of %s still not finished after %lld ms%s%s; it may still complete: check "
                     "`vigilctl status %s` and `vigilctl history %s`",
                     kind, name, (long long)wait_ms, last_error[0] ? ", last error: " : "",
@@ -97,7 +155,7 @@ static int follow_op(struct ctl_http *h, size_t sentinel, const char *id, const 
             rc = CTL_EXIT_FAILED;
         }
         if (rc < 0) {
-            sleep_ms(pause);
+            ctl_sleep_ms(pause);
             pause = MIN(pause * 2, CTL_POLL_MAX_MS);
         }
     }

@@ -266,9 +266,30 @@ static int watch_loop(struct watch *w)
     return rc;
 }
 
+/* `watch NAME` for a master no sentinel monitors would wait forever for nothing: ask first.
+ * Only a 404 stops here; an unreachable or unsure sentinel is the watch loop's business. */
+static int check_master_known(struct ctl_http *h, const char *name)
+{
+    char path[600], esc[400], what[450];
+    ctl_http_escape(name, esc, sizeof(esc));
+    snprintf(path, sizeof(path), "/v1/masters/%s", esc);
+    snprintf(what, sizeof(what), "master %s", name);
+    struct ctl_response r = {0};
+    int rc = CTL_EXIT_OK;
+    if (ctl_http_any(h, "GET", path, NULL, &r) == 0 && r.status == 404)
+        rc = ctl_http_fail(ctl_http_opts(h), &r, what);
+    ctl_response_free(&r);
+    return rc;
+}
+
 int ctl_cmd_watch(struct ctl_http *h)
 {
-    struct watch w = {.o = ctl_http_opts(h)};
+    const struct ctl_opts *o = ctl_http_opts(h);
+    if (o->n_args > 0) {
+        int known = check_master_known(h, o->args[0]);
+        if (known != CTL_EXIT_OK) return known;
+    }
+    struct watch w = {.o = o};
     w.curl = curl_easy_init();
     if (!w.curl) util_panic("vigilctl: libcurl could not create a handle");
     ctl_sse_init(&w.sse);

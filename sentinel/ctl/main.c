@@ -25,7 +25,8 @@
 #include "common/util.h"
 #include "sentinel/ctl/ctl.h"
 #include "sentinel/ctl_format.h"
-#include "sentinel/server.h" /* VIGIL_VERSION */
+#include "sentinel/history.h" /* HISTORY_MAX_RECORDS */
+#include "sentinel/server.h"  /* VIGIL_VERSION */
 
 static const char usage_text[] =
     "usage: vigilctl [--sentinel host:port ...] [--token T] [--json] [--timeout 5s]\n"
@@ -190,12 +191,20 @@ static int take_command_opt(struct argv_iter *it, struct ctl_opts *o)
         o->force = true;
         return m;
     }
+    if (!strcmp(cmd, "failover") && (m = take_opt(it, "--to", NULL, true, &v)) != 0) {
+        ctl_err("failover --force promotes the replica a failover would pick (`vigilctl plan` "
+                "shows which); to choose it, use `vigilctl switchover NAME --to ip:port` "
+                "(lossless, needs the master up) or lower the other replicas' replica-priority");
+        return -1;
+    }
     bool is_history = !strcmp(cmd, "history"), is_watch = !strcmp(cmd, "watch");
     if ((is_history && (m = take_opt(it, "--limit", NULL, true, &v)) != 0) ||
         (is_watch && (m = take_opt(it, "--count", NULL, true, &v)) != 0)) {
         if (m < 0) return m;
-        if (util_parse_ll(v, strlen(v), &o->limit) < 0 || o->limit < 1 || o->limit > 1000000) {
-            ctl_err("%s: \"%s\" is not a count from 1 to 1000000", it->argv[it->i - 2], v);
+        /* --limit: the sentinel keeps (and serves) at most HISTORY_MAX_RECORDS records. */
+        long long max = is_history ? HISTORY_MAX_RECORDS : 1000000;
+        if (util_parse_ll(v, strlen(v), &o->limit) < 0 || o->limit < 1 || o->limit > max) {
+            ctl_err("%s: \"%s\" is not a count from 1 to %lld", it->argv[it->i - 2], v, max);
             return -1;
         }
         return 1;
@@ -336,7 +345,9 @@ static int resolve_sources(struct ctl_opts *o, const char *config_path)
     const char *env = getenv("VIGIL_SENTINELS");
     int rc = 0;
     if (o->n_sentinels == 0 && env && *env) rc = add_sentinels(o, env, "VIGIL_SENTINELS");
-    for (size_t i = 0; rc == 0 && o->n_sentinels == 0 && i < f.sentinels.count; i++)
+    /* Every entry of the file's list, in order: the later ones are the fallbacks. */
+    bool use_file = o->n_sentinels == 0;
+    for (size_t i = 0; rc == 0 && use_file && i < f.sentinels.count; i++)
         rc = add_sentinels(o, f.sentinels.items[i], from_file);
     if (rc == 0 && o->n_sentinels == 0) rc = add_sentinels(o, CTL_DEFAULT_SENTINEL, "default");
     const char *tok = getenv("VIGIL_TOKEN");

@@ -13,7 +13,9 @@ import hmac
 import http.client
 import http.server
 import json
+import os
 import signal
+import subprocess
 import threading
 import time
 
@@ -368,6 +370,30 @@ def test_switchover_under_write_load_loses_nothing_and_resyncs_partially(proc_gr
     assert hist[0]["kind"] == "switchover" and hist[0]["role"] == "leader"
 
 
+def test_switchover_persists_both_new_roles_in_the_overrides_files(proc_group):
+    """Issue 13: after a switchover the new master's overrides file still said `replicaof` the
+    old master, so a restart made it a replica of a replica. vigil-store nodes (their files)."""
+    vigiltest.require_binary(vigiltest.vigil_binary("vigil-store"))
+    d = deployment(proc_group, "vigil")
+    leader = d.sentinels[0]
+    old = (HOST, d.master.port)
+    r = leader.post(BASE + "/switchover", {"timeout_ms": 5000})
+    assert r.status == 202, r
+    assert op_finished(leader, r.json["id"])["state"] == "succeeded"
+    new = agreed_master(d, exclude=old)
+
+    def overrides(node):
+        try:
+            with open(os.path.join(node.dir, "vigil-store.overrides.yaml")) as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+    target, old_node = d.node_by_port(new[1]), d.node_by_port(old[1])
+    wait_until(lambda: "replicaof" not in overrides(target) and
+               'replicaof: "%s %d"' % new in overrides(old_node), 10,
+               "the overrides files to say who is master now")
+
+
 def test_switchover_aborts_cleanly_when_the_target_is_stopped(three):
     leader = three.sentinels[0]
     target = three.replicas[0]
@@ -390,6 +416,15 @@ def test_switchover_aborts_cleanly_when_the_target_is_stopped(three):
     assert leader.get(BASE).json["failover"]["in_progress"] is False
 
 
+def assert_no_failover_for_a_while(d, old):
+    deadline = time.monotonic() + 4 * sh.DOWN_AFTER_MS / 1000.0
+    while time.monotonic() < deadline:   # a bounded watch for something that must not happen
+        for s in d.sentinels:
+            assert s.master_addr() == old
+            assert s.get(BASE).json["failover"]["in_progress"] is False
+        time.sleep(0.05)
+
+
 def test_pause_prevents_automatic_failover_until_resumed(three):
     s0 = three.sentinels[0]
     r = s0.post(BASE + "/pause")
@@ -402,13 +437,44 @@ def test_pause_prevents_automatic_failover_until_resumed(three):
                "ODOWN on every sentinel (monitoring goes on)")
     plan = s0.get(BASE + "/plan").json
     assert any("paused" in b for b in plan["blockers"]), plan
-    deadline = time.monotonic() + 4 * sh.DOWN_AFTER_MS / 1000.0
-    while time.monotonic() < deadline:   # a bounded watch for something that must not happen
-        for s in three.sentinels:
-            assert s.master_addr() == old
-            assert s.get(BASE).json["failover"]["in_progress"] is False
-        time.sleep(0.05)
+    assert_no_failover_for_a_while(three, old)
     assert s0.post(BASE + "/resume").json["paused"] is False
+    new = agreed_master(three, exclude=old)
+    assert new[1] in {x.port for x in three.replicas}
+
+
+def vigilctl(*args):
+    binary = vigiltest.require_binary(vigiltest.vigil_binary("vigilctl"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VIGIL_")}
+    env["HOME"] = env["XDG_CONFIG_HOME"] = vigiltest.new_tmp_dir("home")
+    return subprocess.run([binary, "--token", sh.TOKEN] + list(args), capture_output=True,
+                          text=True, env=env, timeout=60, stdin=subprocess.DEVNULL)
+
+
+def test_pause_holds_for_a_sentinel_that_was_down(proc_group, three):
+    """Issue 13 item 2: a sentinel stopped during `pause` comes back, learns the pause from its
+    peers and no automatic failover happens; vigilctl says who did not confirm."""
+    s0, s2 = three.sentinels[0], three.sentinels[2]
+    s2.proc.stop()
+    r = vigilctl("--timeout", "1s", "-s", "%s:%d" % (HOST, s0.http_port), "pause", MASTER)
+    assert r.returncode == 1, r
+    assert "1 of 2 other sentinels did not confirm the pause" in r.stderr, r
+    assert "127.0.0.1:%d (unreachable)" % s2.port in r.stderr, r
+    s2 = three.sentinels[2] = sh.start_sentinel(proc_group, three.master.port, data_dir=s2.dir,
+                                                port=s2.port, http_port=s2.http_port,
+                                                yaml_path=s2.yaml)
+    wait_until(lambda: s2.get(BASE).json["paused"], 10, "the restarted sentinel to learn the pause")
+    wait_until(lambda: all(p["pause_confirmed"] for p in s0.get(BASE).json["sentinels"]), 10,
+               "every peer to confirm the pause to s0")
+    r = vigilctl("-s", "%s:%d" % (HOST, s2.http_port), "pause", MASTER)
+    assert r.returncode == 0 and "confirmed by all 2 other sentinels" in r.stdout, r
+    old = (HOST, three.master.port)
+    three.master.kill9()
+    wait_until(lambda: all(s.get(BASE).json["master"]["odown"] for s in three.sentinels), 10,
+               "ODOWN on every sentinel")
+    assert_no_failover_for_a_while(three, old)
+    r = vigilctl("-s", "%s:%d" % (HOST, s2.http_port), "resume", MASTER)
+    assert r.returncode == 0, r
     new = agreed_master(three, exclude=old)
     assert new[1] in {x.port for x in three.replicas}
 
@@ -423,6 +489,10 @@ def test_pre_failover_hook_vetoes_a_forced_failover(proc_group, node_kind):
         assert r.status == 202 and "warning" in r.json, r
         op = op_finished(s, r.json["id"])
         assert op["state"] == "failed" and "-failover-abort-vetoed" in op["error"], op
+        # the reason, not just the event: the hook's answer (and never its URL: a credential)
+        assert ("vetoed: pre-failover hook #0 answered HTTP 403: change freeze until Monday"
+                in op["error"]), op
+        assert veto.url("/veto") not in op["error"], op
         path, headers, body = veto.seen()[0]
         q = json.loads(body)
         assert path == "/veto" and q["type"] == "pre-failover" and q["kind"] == "forced"

@@ -37,7 +37,7 @@ def write_yaml(path, port, data_dir, master_port=None, extra=""):
     text = "port: %d\nbind: %s\ndir: %s\n%s" % (port, HOST, data_dir, extra)
     if master_port:
         text += ("masters:\n  - name: %s\n    host: %s\n    port: %d\n    quorum: 2\n"
-                 "    down-after: 5000\n" % (MASTER, HOST, master_port))
+                 "    down-after: 5s\n" % (MASTER, HOST, master_port))
     with open(path, "w") as f:
         f.write(text)
 
@@ -261,6 +261,13 @@ def test_sigterm_and_shutdown_exit_0(proc_group):
         with pytest.raises(vigiltest.ConnectionClosed):
             c.read_reply_bytes()
     assert b.proc.wait(10) == 0
+
+
+def test_sentinel_help_lists_failover_coordinated(proc_group):
+    s = VigilSentinel(proc_group)
+    with s.conn() as c:
+        lines = c.call("SENTINEL", "HELP")
+    assert "FAILOVER <master-name> [COORDINATED]" in lines, lines
 
 
 def test_runtime_changes_survive_restart_and_yaml_is_untouched(proc_group, master):

@@ -27,7 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 import vigiltest
-from vigiltest import free_port, wait_until
+from vigiltest import free_port, sentinel_http, wait_until
 
 HOST = "127.0.0.1"
 TOKEN = "test-token-123"
@@ -72,7 +72,8 @@ MASTER_VIEW = {
              master_link="down", priority=100, eligible=False,
              reason="master link down too long", flags=["slave"])],
     "sentinels": [dict(_addr(26380), id="0123456789abcdef0123456789abcdef01234567",
-                       last_seen_ms_ago=120, reachable=True, flags=["sentinel"])],
+                       last_seen_ms_ago=120, reachable=True, pause_confirmed=True,
+                       flags=["sentinel"])],
 }
 
 EVENTS = [  # the shape of a /v1/events object
@@ -196,6 +197,56 @@ def test_unreachable_sentinel_exits_3_and_says_what_to_do():
             "host:port or set VIGIL_SENTINELS" % addr) in r.stderr
 
 
+class ForeignHttp:
+    """Some other web server (nginx, a dashboard) on the port vigilctl was given."""
+
+    def __init__(self):
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                body = b"<html><body>Not Found</body></html>"
+                self.send_response(404)
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            do_POST = do_GET
+
+            def version_string(self):
+                return "nginx/1.22.1"
+
+            def log_message(self, *args):
+                pass
+        self.server = ThreadingHTTPServer((HOST, free_port()), Handler)
+        self.addr = "%s:%d" % (HOST, self.server.server_address[1])
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_non_vigil_http_server_is_named_as_such():
+    web = ForeignHttp()
+    try:
+        r = run_ctl("-s", web.addr, "status")
+        p = run_ctl("-s", web.addr, "--token", TOKEN, "pause", "mymaster")
+    finally:
+        web.close()
+    assert r.returncode == 3, r
+    assert ("an HTTP server answered (HTTP 404, Server: nginx/1.22.1) but it is not a Vigil "
+            "sentinel's HTTP API: use the port of the sentinel's `http:` section") in r.stderr, r
+    assert p.returncode == 3 and "not a Vigil sentinel's HTTP API" in p.stderr, p
+
+
+def test_a_resp_port_is_named_as_such(proc_group):
+    s = sentinel_http.start_sentinel(proc_group, free_port(), quorum=1, http=False)
+    for cmd in (["status"], ["--token", TOKEN, "pause", "mymaster"]):
+        r = run_ctl("-s", "%s:%d" % (HOST, s.port), *cmd)
+        assert r.returncode == 3, r
+        assert ("this is a RESP port (a sentinel's or a Redis node's), not a sentinel's HTTP API: "
+                "use the port of the sentinel's `http:` section") in r.stderr, r
+
+
 @pytest.mark.parametrize("args, message", [
     ([], "usage: vigilctl"),
     (["frobnicate"], 'unknown command "frobnicate"'),
@@ -206,6 +257,9 @@ def test_unreachable_sentinel_exits_3_and_says_what_to_do():
     (["--timeout", "soon", "status"], '"soon" is not a duration'),
     (["--sentinel", "host-without-port", "status"], "is not host:port"),
     (["history", "mymaster", "--limit", "0"], "is not a count"),
+    (["history", "mymaster", "--limit", "1001"], "is not a count from 1 to 1000"),
+    (["failover", "mymaster", "--force", "--to", "127.0.0.1:6381"],
+     "use `vigilctl switchover NAME --to ip:port`"),
 ])
 def test_usage_errors_exit_2_without_contacting_anyone(args, message):
     r = run_ctl("--sentinel", dead_addr(), *args)
@@ -305,12 +359,15 @@ def test_post_without_token_exits_4(mocks):
 
 
 def test_sentinels_and_token_from_environment_and_config_file(mocks, tmp_path):
-    m = mocks(routes={("POST", "/v1/masters/mymaster/pause"):
-                      (200, {"name": "mymaster", "paused": True, "peers_notified": 2})})
+    routes = master_routes()
+    routes[("POST", "/v1/masters/mymaster/pause")] = (200, {"name": "mymaster", "paused": True,
+                                                           "peers_notified": 1})
+    m = mocks(routes=routes)
     r = run_ctl("pause", "mymaster", env={"VIGIL_SENTINELS": "%s,%s" % (dead_addr(), m.addr),
                                           "VIGIL_TOKEN": TOKEN})
     assert r.returncode == 0, r
-    assert "automatic failover paused on %s and 2 other sentinels" % m.addr in r.stdout
+    assert "automatic failover paused on %s, sent to 1 other sentinels" % m.addr in r.stdout
+    assert "mymaster: confirmed by all 1 other sentinels" in r.stdout
     cfg = tmp_path / "vigilctl.yaml"
     cfg.write_text('sentinels: ["%s"]\ntoken: "%s"\n' % (m.addr, TOKEN))
     r = run_ctl("--config", cfg, "pause", "mymaster")
@@ -320,10 +377,27 @@ def test_sentinels_and_token_from_environment_and_config_file(mocks, tmp_path):
     (home / "vigil" / "vigilctl.yaml").write_text(cfg.read_text())
     r = run_ctl("pause", "mymaster", env={"XDG_CONFIG_HOME": str(home)})
     assert r.returncode == 0, r
+    cfg.write_text('sentinels: ["%s", "%s"]\ntoken: "%s"\n' % (dead_addr(), m.addr, TOKEN))
+    r = run_ctl("--config", cfg, "pause", "mymaster")
+    assert r.returncode == 0, r   # the second entry is the fallback for the first
+    assert "paused on %s" % m.addr in r.stdout, r
     cfg.write_text("sentinels: []\ntokn: x\n")
     r = run_ctl("--config", cfg, "status")
     assert r.returncode == 2, r
     assert '%s:2:1: unknown key "tokn"' % cfg in r.stderr
+
+
+def test_pause_not_confirmed_by_every_sentinel_warns_and_exits_1(mocks):
+    view = json.loads(json.dumps(MASTER_VIEW))
+    view["sentinels"].append(dict(_addr(26381), id="fedcba9876543210fedcba9876543210fedcba98",
+                                  reachable=False, pause_confirmed=False, flags=["sentinel"]))
+    m = mocks(routes={("POST", "/v1/masters/mymaster/pause"): (200, {"paused": True}),
+                      ("GET", "/v1/masters/mymaster"): (200, view)})
+    r = run_ctl("--timeout", "300ms", "--token", TOKEN, "-s", m.addr, "pause", "mymaster")
+    assert r.returncode == 1, r
+    assert ("vigilctl: warning: 1 of 2 other sentinels did not confirm the pause of mymaster: "
+            "fedcba98 at 127.0.0.1:26381 (unreachable); each learns it when it reconnects, "
+            "until then it may fail over on its own") in r.stderr, r
 
 
 def op_state(state, phase, **extra):
@@ -381,7 +455,7 @@ def test_forced_failover_warns(mocks):
 
 
 def test_watch_reconnects_to_the_next_sentinel_when_the_stream_drops(mocks):
-    first = mocks(events=EVENTS[:1])
+    first = mocks(routes=master_routes(), events=EVENTS[:1])
     second = mocks(events=EVENTS)
     r = run_ctl("-s", first.addr, "-s", second.addr, "watch", "mymaster", "--count", "3")
     assert r.returncode == 0, r
@@ -449,6 +523,13 @@ def test_a_post_that_may_have_arrived_is_not_repeated_elsewhere(mocks):
     assert "no answer within 300 ms after the request was sent: it may have taken effect" in \
         r.stderr
     assert good.requests == []
+
+
+def test_watch_of_an_unknown_master_fails(mocks):
+    m = mocks(routes=master_routes(), events=EVENTS)
+    r = run_ctl("-s", m.addr, "watch", "nosuch", "--for", "5s")
+    assert r.returncode == 1, r
+    assert "does not know master nosuch" in r.stderr, r
 
 
 def test_watch_json_prints_one_object_per_line(mocks):
@@ -624,3 +705,15 @@ def test_switchover_pause_resume_and_watch_against_real_sentinels(deployment):
     line = watch.log_text().strip()
     assert re.match(r"\d\d:\d\d:\d\d\.\d\d\d  [+-]paused\s+mymaster", line), line
     assert d.ctl("resume", "mymaster").returncode == 0
+
+
+def test_forced_failover_of_a_live_master_demotes_it_at_once(deployment):
+    """Issue 13: a forced failover left the live old master writable for ~10 s; vigilctl now
+    reports it demoted, and it is a replica by the time vigilctl returns."""
+    d = deployment
+    old = "%s:%d" % (HOST, d.master.port)
+    r = d.ctl("--timeout", "3s", "failover", "mymaster", "--force")
+    assert r.returncode == 0, r
+    m = re.search(r"old master %s: demoted, now a replica of (\S+)" % re.escape(old), r.stdout)
+    assert m, r
+    assert d.master.client().info("replication")["role"] == "slave"

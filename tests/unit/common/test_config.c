@@ -482,7 +482,7 @@ Test(config, error_when_out_of_range)
 
 Test(config, error_when_unknown_key)
 {
-    static const char *const want[] = {"5:1: unknown key \"prot\""};
+    static const char *const want[] = {"5:1: unknown key \"prot\" (did you mean \"port\"?)"};
     load_store_fixture("unknown_key.yaml", want, COUNT(want));
 }
 
@@ -490,7 +490,7 @@ Test(config, error_when_bad_duration)
 {
     static const char *const want[] = {
         "1:15: repl-timeout: expected a duration from 1s to 1h (e.g. 500ms, 10s, 2m; bare number "
-        "= seconds), got \"10x\""};
+        "= seconds on the command line, an error in a file), got \"10x\""};
     load_store_fixture("bad_duration.yaml", want, COUNT(want));
 }
 
@@ -532,13 +532,13 @@ Test(config, reports_every_error_in_a_file)
         "2:13: appendonly: expected yes/no or true/false, got \"maybe\"",
         "3:11: loglevel: expected one of debug, verbose, notice, warning, got \"loud\"",
         "4:15: repl-timeout: expected a duration from 1s to 1h (e.g. 500ms, 10s, 2m; bare number "
-        "= seconds), got \"1.5s\"",
+        "= seconds on the command line, an error in a file), got \"1.5s\"",
         "5:12: maxmemory: expected a size (e.g. 100b, 512kb, 64mb, 1gb; bare number = bytes), "
         "got \"-1\"",
         "6:12: replicaof: expected host:port or [ipv6]:port with a port from 1 to 65535, got "
         "\"localhost\"",
         "7:7: bind: expected a string or a list of strings, got a mapping",
-        "8:1: unknown key \"prot\"",
+        "8:1: unknown key \"prot\" (did you mean \"port\"?)",
         "9:1: duplicate key \"port\" (first at line 1)",
     };
     load_store_fixture("many_errors.yaml", want, COUNT(want));
@@ -756,7 +756,7 @@ Test(config, set_is_all_or_nothing_and_explains_refusals)
     cr_assert_eq(cfg_set(&store_schema, &st, "dir", "/tmp", err, sizeof err), -1);
     cr_assert_str_eq(err, "dir: can't set immutable config");
     cr_assert_eq(cfg_set(&store_schema, &st, "prot", "1", err, sizeof err), -1);
-    cr_assert_str_eq(err, "unknown key \"prot\"");
+    cr_assert_str_eq(err, "unknown key \"prot\" (did you mean \"port\"?)");
     cr_assert_eq(cfg_set(&sentinel_schema, &se, "http", "1", err, sizeof err), -1);
     cr_assert_str_eq(err, "http: is a section; set its keys one by one");
     cr_assert_eq(cfg_set(&store_schema, &st, "requirepass", "a\xff", err, sizeof err), -1);
@@ -834,7 +834,8 @@ Test(config, args_override_file_values_with_same_validation)
     cr_assert_eq(errs.count, 2);
     cr_assert_str_eq(errs.err[0].text,
                      "command line: port: expected an integer from 1 to 65535, got \"abc\"");
-    cr_assert_str_eq(errs.err[1].text, "command line: unknown key \"prot\"");
+    cr_assert_str_eq(errs.err[1].text,
+                     "command line: unknown key \"prot\" (did you mean \"port\"?)");
     cr_assert_str_eq(st.dir, "/x", "immutable keys may be set at startup");
     char *missing[] = {"--port"};
     cr_assert_eq(cfg_apply_args(&store_schema, &st, 1, missing, &first, &errs), -1);
@@ -984,4 +985,55 @@ Test(config, mutated_files_never_crash)
         cfg_free(&sentinel_schema, &c);
     }
     free(text);
+}
+
+/* --- operator feedback (issue 13 item 6) ----------------------------------------------------- */
+
+Test(config, bare_duration_in_a_file_needs_a_unit_but_zero_and_the_command_line_do_not)
+{
+    cr_assert_eq(load_store_text("repl-timeout: 5\n"), -1);
+    cr_assert_str_eq(errs.err[0].text,
+                     "t.yaml:1:15: repl-timeout: a duration needs a unit in a config file: write "
+                     "\"5ms\" or \"5s\" (a bare number means seconds on the command line and in "
+                     "CONFIG SET)");
+    cr_assert_eq(load_store_text("repl-timeout: 5s\n"), 0);
+    cr_assert_eq(st.repl_timeout_ms, 5000);
+    char *argv[] = {"--repl-timeout", "7"};
+    cr_assert_eq(cfg_apply_args(&store_schema, &st, 2, argv, NULL, &errs), 0);
+    cr_assert_eq(st.repl_timeout_ms, 7000, "Redis's unit on the command line");
+}
+
+Test(config, redis_conf_passed_by_mistake_says_so)
+{
+    const char *conf = "# Redis configuration file example.\n\nport 6379\nbind 127.0.0.1 -::1\n"
+                       "save 900 1\nrequirepass foo:bar\n";
+    cr_assert_eq(load_store_text(conf), -1);
+    cr_assert_eq(errs.count, 1);
+    cr_assert_str_eq(errs.err[0].text,
+                     "t.yaml:3:1: this looks like a redis.conf or sentinel.conf (\"key value\" "
+                     "lines); Vigil reads YAML: write \"port: 6379\" (key, colon, space, value), "
+                     "see configs/ for examples");
+    cfg_errors_init(&errs);
+    cr_assert_eq(load_store_text("sentinel monitor mymaster 127.0.0.1 6379 2\n"), -1);
+    cr_assert(strstr(errs.err[0].text, "looks like a redis.conf"), "%s", errs.err[0].text);
+}
+
+Test(config, list_entries_are_appended_from_the_command_line)
+{
+    cr_assert_eq(load_store_text("bind: [10.0.0.1]\n"), 0);
+    char *argv[] = {"--bind+", "127.0.0.1", "--bind+=::1", "--port+", "1"};
+    cr_assert_eq(cfg_apply_args(&store_schema, &st, 5, argv, NULL, &errs), -1);
+    cr_assert_eq(st.bind.count, 3);
+    cr_assert_str_eq(st.bind.items[0], "10.0.0.1");
+    cr_assert_str_eq(st.bind.items[1], "127.0.0.1");
+    cr_assert_str_eq(st.bind.items[2], "::1");
+    cr_assert_str_eq(errs.err[0].text, "command line: port+: only a list can be appended to");
+}
+
+Test(config, nested_unknown_key_on_the_command_line_gets_a_suggestion)
+{
+    char *argv[] = {"--http.prot", "1"};
+    cr_assert_eq(cfg_apply_args(&sentinel_schema, &se, 2, argv, NULL, &errs), -1);
+    cr_assert_str_eq(errs.err[0].text,
+                     "command line: unknown key \"http.prot\" (did you mean \"port\"?)");
 }

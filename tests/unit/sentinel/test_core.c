@@ -534,6 +534,22 @@ Test(core, restart_is_judged_on_fresh_replica_info_while_it_is_recent)
     sentinel_destroy(s);
 }
 
+/* A stale sentinel (cut off during a failover it did not see) hears the old master restart:
+ * a replica linked to another node (the new master it does not know of yet) still holds data
+ * the restarted node lacks, so the old master is judged regressed, not sane (sim seed 35). */
+Test(core, replica_following_another_node_counts_against_a_restarted_master)
+{
+    struct sentinel *s = ready_world(2, 2);
+    reply_master_offset(s, '9', 300);
+    reply_master_offset(s, '8', 500);
+    reply_replica_info(s, 0, "10.0.0.9", true, 900, 100, false);
+    sentinel_tick(s, F.now);
+    cr_assert_geq(fake_find_event(&F, 0, "+regressed-master",
+                                  "#master_repl_offset 500 < slave_repl_offset 900 of 10.0.0.2"),
+                  0);
+    sentinel_destroy(s);
+}
+
 Test(core, replica_ahead_long_after_a_restart_is_no_verdict)
 {
     struct sentinel *s = ready_world(2, 2);
@@ -563,5 +579,74 @@ Test(core, the_promoted_master_is_not_judged_on_its_predecessors_restart)
     sentinel_tick(s, F.now);
     cr_assert_eq(fake_find_event(&F, from, "+regressed-master", NULL), -1);
     cr_assert_not(M(s)->flags & SRI_S_DOWN);
+    sentinel_destroy(s);
+}
+
+/* Issue 13: a deployment under load took 13.9 s to discover its second replica, because the
+ * master's INFO came every info-period (10 s) once the first one was known. */
+Test(core, master_info_every_second_while_its_replica_set_changes)
+{
+    struct sentinel *s = fake_world(&F, 0, 0);
+    sentinel_tick(s, F.now);
+    fake_link_all(&F, s);
+    char info[1024];
+    fake_master_info(info, sizeof(info), "9", 1);
+    fake_run_for(&F, s, MONITOR_DISCOVERY_MS + 1000, FAKE_ALL_ALIVE); /* past start-up */
+    fake_reply_info(s, M(s)->id, info); /* the first replica shows up */
+    cr_assert_eq(M(s)->m->n_replicas, 1);
+    size_t before = fake_count_cmd(&F, M(s)->id, "INFO");
+    for (int i = 0; i < 5; i++) { /* answer each INFO with the same single replica */
+        fake_run_for(&F, s, 1100, FAKE_ALL_ALIVE);
+        fake_reply_info(s, M(s)->id, info);
+    }
+    cr_assert_geq(fake_count_cmd(&F, M(s)->id, "INFO"), before + 4, "about one INFO a second");
+    fake_master_info(info, sizeof(info), "9", 2);
+    fake_run_for(&F, s, 1100, FAKE_ALL_ALIVE);
+    fake_reply_info(s, M(s)->id, info);
+    cr_assert_eq(M(s)->m->n_replicas, 2, "the second replica is found within seconds");
+    for (int i = 0; i < 10; i++) { /* the window after the last change runs out */
+        fake_run_for(&F, s, 1100, FAKE_ALL_ALIVE);
+        fake_reply_info(s, M(s)->id, info);
+    }
+    before = fake_count_cmd(&F, M(s)->id, "INFO");
+    fake_run_for(&F, s, 5000, FAKE_ALL_ALIVE);
+    cr_assert_leq(fake_count_cmd(&F, M(s)->id, "INFO"), before + 1, "back to info-period");
+    sentinel_destroy(s);
+}
+
+/* Issue 13: a forced failover of a master that still answers left two writable masters for
+ * ~10 s (the +convert-to-slave wait); the old master is now demoted as soon as it is seen. */
+Test(core, forced_failover_demotes_the_live_old_master_at_once)
+{
+    struct sentinel *s = ready_world(2, 0);
+    struct sentinel_cmd_result res;
+    sentinel_cmd_failover(s, "mymaster", &res);
+    cr_assert_eq(res.kind, SENTINEL_CMD_STATUS, "%s", res.msg);
+    sentinel_tick(s, F.now);
+    reply_replica_info(s, 0, "10.0.0.1", true, 100, 100, false);
+    reply_replica_info(s, 1, "10.0.0.1", true, 200, 100, false);
+    sentinel_tick(s, F.now);
+    sentinel_tick(s, F.now);
+    cr_assert_eq(M(s)->m->failover_state, FAILOVER_WAIT_PROMOTION);
+    F.now += 5;
+    reply_replica_info(s, 1, "", false, 200, 100, true);
+    sentinel_tick(s, F.now);
+    sentinel_tick(s, F.now);
+    F.now += 5;
+    reply_replica_info(s, 0, "10.0.0.3", true, 200, 100, false);
+    sentinel_tick(s, F.now);
+    sentinel_tick(s, F.now);
+    cr_assert_str_eq(M(s)->host, "10.0.0.3", "switched");
+    struct instance *old = instance_find_replica(M(s), "10.0.0.1", 6379);
+    cr_assert_not_null(old);
+    fake_link_all(&F, s);
+    char info[512];
+    fake_master_info(info, sizeof(info), "9", 0); /* still role:master, taking writes */
+    fake_reply_info(s, old->id, info);
+    sentinel_tick(s, F.now);
+    const struct fake_cmd *so = fake_last_cmd(&F, old->id, "SLAVEOF");
+    cr_assert_not_null(so, "SLAVEOF at once, not after 4 publish periods");
+    cr_assert_str_eq(so->argv[1], "10.0.0.3");
+    cr_assert_geq(fake_find_event(&F, 0, "+convert-to-slave", NULL), 0);
     sentinel_destroy(s);
 }

@@ -14,6 +14,7 @@
 #include "sentinel/http_int.h"
 #include "sentinel/sentinel_config.h"
 #include "sentinel/sentinel_int.h"
+#include "sentinel/server.h" /* VIGIL_VERSION */
 
 static struct fake_env F;
 static size_t ping_cursor;
@@ -346,22 +347,37 @@ Test(http_routes, health_checks_for_haproxy)
         call("OPTIONS", "/v1/masters/mymaster/check/master?addr=10.0.0.1:6379", NULL, NULL), 200);
     cr_assert_eq(call("GET", "/v1/masters/mymaster/check/master?addr=10.0.0.2:6379", NULL, NULL),
                  503);
+    cr_assert_str_eq(str("reason"), "not the current master (that is 10.0.0.1:6379)");
     cr_assert_eq(call("GET", "/v1/masters/mymaster/check/master", NULL, NULL), 400);
     cr_assert_eq(call("GET", "/v1/masters/mymaster/check/master?addr=10.0.0.1", NULL, NULL), 400);
     cr_assert_eq(call("GET", "/v1/masters/mymaster/check/replica?addr=10.0.0.2:6379", NULL, NULL),
                  200);
     cr_assert_eq(call("GET", "/v1/masters/mymaster/check/replica?addr=10.0.0.1:6379", NULL, NULL),
                  503);
-    cr_assert_eq(call("GET", "/v1/masters/mymaster/check/replica?addr=10.0.0.2:6379&max_lag_ms=0",
-                      NULL, NULL),
-                 200, "replica 0 holds the master's offset: lag 0");
+    cr_assert_str_eq(str("reason"), "not fit for reads: not a known replica of mymaster");
+    /* The INFO the lag comes from is 200 ms old: it cannot vouch for a lag under 100 ms. */
+    const char *lag100 = "/v1/masters/mymaster/check/replica?addr=10.0.0.2:6379&max_lag_ms=100";
+    cr_assert_eq(call("GET", lag100, NULL, NULL), 503);
+    cr_assert_str_eq(str("reason"), "not fit for reads: its INFO is 200 ms old, older than "
+                                    "max_lag_ms=100; polling it faster now, ask again");
+    size_t infos = fake_count_cmd(&F, M()->m->replicas[0]->id, "INFO");
+    run_for(200);
+    cr_assert_geq(fake_count_cmd(&F, M()->m->replicas[0]->id, "INFO"), infos + 2,
+                  "the replica is polled every max_lag_ms / 2 now");
+    replica_info(0, 300, true);
+    cr_assert_eq(call("GET", lag100, NULL, NULL), 200, "%s", str("reason"));
     replica_info(1, 200, false); /* master link down: not fit for reads */
     cr_assert_eq(call("GET", "/v1/masters/mymaster/check/replica?addr=10.0.0.3:6379", NULL, NULL),
                  503);
+    cr_assert_str_eq(str("reason"), "not fit for reads: its link to the master is down "
+                                    "(master_link_status:down)");
     cr_assert_eq(call("GET", "/v1/masters/mymaster/replicas", NULL, NULL), 200);
     cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(J, "replicas")), 1);
     replica_info(0, 300, false);
     cr_assert_eq(call("GET", "/v1/masters/mymaster/replicas", NULL, NULL), 503);
+    cr_assert(strstr(str("reason"), "no replica fit for reads: 10.0.0.2:6379 (its link to the "
+                                    "master is down"),
+              "%s", str("reason"));
 }
 
 Test(http_routes, plan_ranks_with_the_cores_function)
@@ -493,6 +509,15 @@ Test(http_routes, switch_master_event_writes_one_history_record)
     http_api_on_event(A, LOG_WARNING, "+odown", "master mymaster 10.0.0.1 6379 #quorum 2/2");
     M()->m->config_epoch = 3;
     http_api_on_event(A, LOG_WARNING, "+switch-master", "mymaster 10.0.0.1 6379 10.0.0.2 6379");
+    /* An observer's cached INFO may be seconds old: the record waits for a fresh round. */
+    cr_assert_eq(call("GET", "/v1/masters/mymaster/history?limit=5", NULL, NULL), 200);
+    cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(J, "records")), 0);
+    F.now += 10;
+    master_info(400);
+    replica_info(0, 390, true);
+    replica_info(1, 380, true);
+    for (int i = 0; i < 40 && history_count(A->history) == 0; i++)
+        loop_run_once(L, 50); /* the housekeeping timer (100 ms) writes it */
     cr_assert_eq(call("GET", "/v1/masters/mymaster/history?limit=5", NULL, NULL), 200);
     const cJSON *recs = cJSON_GetObjectItemCaseSensitive(J, "records");
     cr_assert_eq(cJSON_GetArraySize(recs), 1);
@@ -505,9 +530,12 @@ Test(http_routes, switch_master_event_writes_one_history_record)
     const cJSON *ph = cJSON_GetObjectItemCaseSensitive(r, "phases");
     cr_assert(cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(ph, "sdown")));
     cr_assert(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(ph, "elected")));
-    const cJSON *offs = cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(r, "offsets"), "replicas");
+    const cJSON *offsets = cJSON_GetObjectItemCaseSensitive(r, "offsets");
+    const cJSON *offs = cJSON_GetObjectItemCaseSensitive(offsets, "replicas");
     cr_assert_eq(cJSON_GetArraySize(offs), 2);
+    cr_assert_str_eq(cJSON_GetObjectItemCaseSensitive(offsets, "taken")->valuestring,
+                     "after the switch");
+    cr_assert_eq(num(cJSON_GetArrayItem(offs, 0), "offset"), 390, "the fresh offsets");
     /* durable: a fresh history over the same directory reads it back */
     struct history *h = history_open(dir);
     cr_assert_eq(history_count(h), 1);
@@ -518,6 +546,12 @@ Test(http_routes, switch_master_event_writes_one_history_record)
                "vigil_sentinel_failovers_total{master=\"mymaster\",kind=\"automatic\"} 1\n") !=
             NULL,
         "%s", RESP.body.data);
+    cr_assert(
+        strstr(RESP.body.data, "vigil_sentinel_build_info{version=\"" VIGIL_VERSION "\"} 1\n"),
+        "%s", RESP.body.data);
+    cr_assert(strstr(RESP.body.data, "# TYPE vigil_sentinel_replica_lag_seconds gauge\n"
+                                     "vigil_sentinel_replica_lag_seconds{master=\"mymaster\","),
+              "%s", RESP.body.data);
 }
 
 Test(http_routes, event_master_names)

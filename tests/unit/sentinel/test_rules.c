@@ -93,6 +93,23 @@ Test(monitor, ping_interval_scales_with_down_after)
     cr_assert_eq(monitor_ping_interval_ms(&P, 50), 10);
 }
 
+Test(monitor, master_info_is_fast_while_replicas_are_being_discovered)
+{
+    struct instance *m = new_master(2, 0);
+    cr_assert_eq(monitor_info_interval_ms(m, &P, T0 + 1000), P.fast_info_period, "just started");
+    cr_assert_eq(monitor_info_interval_ms(m, &P, T0 + MONITOR_DISCOVERY_MS), P.info_period);
+    m->discovery_until_ms = T0 + 60000; /* a replica appeared at T0 + 50 s */
+    cr_assert_eq(monitor_info_interval_ms(m, &P, T0 + 55000), P.fast_info_period);
+    cr_assert_eq(monitor_info_interval_ms(m, &P, T0 + 60000), P.info_period);
+    struct instance *r = instance_add_replica(m, 2, "10.0.0.2", 6379, T0);
+    cr_assert_eq(monitor_info_interval_ms(r, &P, T0 + 1000), P.info_period);
+    r->fresh_info_until_ms = T0 + 30000; /* an HTTP check wants it at most 400 ms old */
+    r->fresh_info_period_ms = 200;
+    cr_assert_eq(monitor_info_interval_ms(r, &P, T0 + 1000), 200);
+    cr_assert_eq(monitor_info_interval_ms(r, &P, T0 + 30000), P.info_period);
+    instance_free(m);
+}
+
 Test(monitor, info_not_resent_while_in_flight)
 {
     struct instance *m = new_master(2, 0);

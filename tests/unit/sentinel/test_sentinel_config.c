@@ -109,13 +109,24 @@ Test(sentinel_config, full_file_with_http_and_webhooks_loads)
     cr_assert(o.resolve_hostnames);
 }
 
-Test(sentinel_config, bare_durations_are_milliseconds_and_redis_alias_works)
+Test(sentinel_config, bare_durations_need_a_unit_unless_the_key_names_it)
 {
     cr_assert_eq(load("masters:\n  - name: m\n    host: 127.0.0.1\n    port: 1\n    quorum: 1\n"
-                      "    down-after-milliseconds: 750\n    failover-timeout: 5000\n"),
+                      "    down-after-milliseconds: 750\n    failover-timeout: 5s\n"),
                  0, "%s", first_error());
     cr_assert_eq(cfg.masters[0].down_after_ms, 750);
     cr_assert_eq(cfg.masters[0].failover_timeout_ms, 5000);
+    /* `down-after: 5` meant 5 ms while the store's `timeout: 5` means 5 s: now both are refused,
+     * each error with its place, all at once. */
+    cr_assert_eq(load("masters:\n  - name: m\n    host: 127.0.0.1\n    port: 1\n    quorum: 1\n"
+                      "    down-after: 5\n    failover-timeout: 5000\n"),
+                 -1);
+    cr_assert(has_error("s.yaml:6:17: masters.0.down-after: a duration needs a unit in a config "
+                        "file: write \"5ms\" or \"5s\" (a bare number means milliseconds on the "
+                        "command line and in CONFIG SET)"),
+              "%s", first_error());
+    cr_assert(has_error("s.yaml:7:23: masters.0.failover-timeout: a duration needs a unit"), "%s",
+              first_error());
 }
 
 Test(sentinel_config, unknown_key_reports_file_line_column)
@@ -288,4 +299,24 @@ Test(sentinel_config, fingerprint_changes_with_every_setting)
     free(f1);
     free(f2);
     free(f3);
+}
+
+Test(sentinel_config, webhook_errors_come_with_their_place_and_all_at_once)
+{
+    cr_assert_eq(load("webhooks:\n"
+                      "  - url: ftp://example.com/hook\n"
+                      "  - url: http://example.com/ok\n"
+                      "    events: [\"+switch-master\", \"+swich-master\", \"-failover-abort-*\"]\n"
+                      "  - url: example.com\n"
+                      "    events: [\"nonsense\"]\n"),
+                 -1);
+    cr_assert_eq(errs.count, 4, "%s", first_error());
+    cr_assert(has_error("s.yaml:2:10: webhooks.0.url: expected an http:// or https:// URL"), "%s",
+              first_error());
+    cr_assert(has_error("s.yaml:4:13: webhooks.1.events: no event is named \"+swich-master\" (did "
+                        "you mean \"+switch-master\"?)"),
+              "%s", errs.err[1].text);
+    cr_assert(has_error("s.yaml:5:10: webhooks.2.url: expected an http:// or https:// URL"));
+    cr_assert(has_error("s.yaml:6:13: webhooks.2.events: no event is named \"nonsense\" (the event "
+                        "names are in sentinel/HTTP_API.md)"));
 }

@@ -118,6 +118,11 @@ Test(switchover, happy_path_uses_failover_to_and_switches)
     sentinel_tick(s, F.now);
     cr_assert_eq(M(s)->m->failover_state, FAILOVER_RECONF_SLAVES);
     cr_assert_eq(M(s)->m->config_epoch, M(s)->m->failover_epoch);
+    /* both new roles are persisted (the overrides file must not say replicaof on the target) */
+    const struct fake_cmd *rw = fake_last_cmd(&F, target->id, "CONFIG");
+    cr_assert(rw && strcmp(rw->argv[1], "REWRITE") == 0, "CONFIG REWRITE to the new master");
+    rw = fake_last_cmd(&F, M(s)->id, "CONFIG");
+    cr_assert(rw && strcmp(rw->argv[1], "REWRITE") == 0, "CONFIG REWRITE to the old master");
     sentinel_tick(s, F.now);
     const struct fake_cmd *so = fake_last_cmd(&F, R(s, 1)->id, "SLAVEOF");
     cr_assert_not_null(so);
@@ -236,6 +241,12 @@ Test(switchover, not_elected_aborts)
     sentinel_tick(s, F.now);
     cr_assert_geq(fake_find_event(&F, 0, "-failover-abort-not-elected", NULL), 0);
     cr_assert_eq(M(s)->m->failover_state, FAILOVER_NONE);
+    char want[200];
+    snprintf(want, sizeof(want),
+             "not elected in epoch %llu: 0 of the 2 votes needed, 0 of 3 sentinels did not vote, "
+             "another sentinel won",
+             (unsigned long long)M(s)->m->failover_epoch);
+    cr_assert(strstr(M(s)->m->abort_reason, want), "%s", M(s)->m->abort_reason);
     sentinel_destroy(s);
 }
 
@@ -263,13 +274,13 @@ Test(switchover, coordinated_command_starts_a_switchover)
 Test(switchover, paused_group_never_fails_over_automatically)
 {
     struct sentinel *s = ready_world();
-    cr_assert_eq(sentinel_set_paused(s, "mymaster", true, true), 2, "both peers told");
-    cr_assert_eq(sentinel_set_paused(s, "nope", true, false), -1);
+    cr_assert_eq(sentinel_set_paused(s, "mymaster", true), 2, "both peers told");
+    cr_assert_eq(sentinel_set_paused(s, "nope", true), -1);
     cr_assert_eq(fake_count_events(&F, "+paused"), 1);
     const struct fake_cmd *set = fake_last_cmd(&F, P(s, 1)->id, "SENTINEL");
     cr_assert_str_eq(set->argv[1], "SET");
-    cr_assert_str_eq(set->argv[3], "failover-paused");
-    cr_assert_str_eq(set->argv[4], "yes");
+    cr_assert_str_eq(set->argv[3], "failover-pause-state");
+    cr_assert_eq(strncmp(set->argv[4], "yes:", 4), 0, "%s", set->argv[4]);
     cr_assert_geq(fake_run_until_event(&F, s, "+sdown", 3000, FAKE_MASTER_DEAD), 0);
     for (size_t i = 0; i < 2; i++) fake_reply_ask(s, P(s, i)->id, 1, "*", 0);
     fake_run_for(&F, s, 2000, FAKE_MASTER_DEAD);
@@ -339,11 +350,14 @@ Test(switchover, veto_rejects_and_aborts)
     fake_run_for(&F, s, 100, FAKE_ALL_ALIVE);
     cr_assert_eq(M(s)->m->failover_state, FAILOVER_SEND_SLAVEOF_NOONE, "waits for the answer");
     cr_assert_eq(fake_count_cmd(&F, R(s, 1)->id, "SLAVEOF"), 0);
-    sentinel_veto_answer(s, "mymaster", M(s)->m->failover_epoch + 1, true); /* stale: ignored */
-    sentinel_veto_answer(s, "mymaster", M(s)->m->failover_epoch, false);
+    sentinel_veto_answer(s, "mymaster", M(s)->m->failover_epoch + 1, true,
+                         NULL); /* stale: ignored */
+    sentinel_veto_answer(s, "mymaster", M(s)->m->failover_epoch, false,
+                         "HTTP 403: change freeze until Monday");
     sentinel_tick(s, F.now);
     cr_assert_geq(fake_find_event(&F, 0, "-failover-abort-vetoed", NULL), 0);
     cr_assert_eq(M(s)->m->failover_state, FAILOVER_NONE);
+    cr_assert_str_eq(M(s)->m->abort_reason, "vetoed: HTTP 403: change freeze until Monday");
     sentinel_destroy(s);
 }
 
@@ -352,7 +366,7 @@ Test(switchover, veto_approval_lets_the_promotion_proceed)
     struct sentinel *s = ready_world();
     sentinel_set_veto_hook(s, record_veto, NULL);
     forced_to_send(s);
-    sentinel_veto_answer(s, "mymaster", M(s)->m->failover_epoch, true);
+    sentinel_veto_answer(s, "mymaster", M(s)->m->failover_epoch, true, NULL);
     sentinel_tick(s, F.now);
     cr_assert_eq(M(s)->m->failover_state, FAILOVER_WAIT_PROMOTION);
     cr_assert_eq(fake_count_cmd(&F, R(s, 1)->id, "SLAVEOF"), 1);

@@ -24,7 +24,7 @@ void buf_append(struct buf *b, const void *p, size_t n);
 void buf_append_str(struct buf *b, const char *s);
 void buf_append_char(struct buf *b, char c);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void buf_vprintf(struct buf *b, const char *fmt, va_list ap);
+void buf_vprintf(struct buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Unconsumed bytes. */
 static inline const char *buf_unread(const struct buf *b) { return b->data + b->pos; }
 static inline size_t buf_unread_len(const struct buf *b) { return b->len - b->pos; }

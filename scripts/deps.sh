@@ -6,7 +6,8 @@ set -euo pipefail
 
 pkgs=(build-essential pkg-config libyaml-dev libcjson-dev libcurl4-openssl-dev libcriterion-dev
       libmicrohttpd-dev libhiredis-dev redis-server redis-sentinel redis-tools python3-redis
-      python3-pytest gnuplot-nox clang-format)
+      python3-pytest gnuplot-nox clang-format
+      clang libclang-rt-dev)  # clang + its libFuzzer/ASan runtime: make fuzz, make fuzz-corpus
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 

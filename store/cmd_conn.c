@@ -430,8 +430,8 @@ static void client_help(struct client *c)
         "KILL <ip:port>",
         "    Kill connection made from <ip:port>.",
         "KILL <option> <value> [<option> <value> [...]]",
-        "    Kill connections. Options are: ID, TYPE (normal|master|replica|pubsub), ADDR, LADDR, "
-        "SKIPME (yes|no).",
+        ("    Kill connections. Options are: ID, TYPE (normal|master|replica|pubsub), ADDR, LADDR, "
+         "SKIPME (yes|no)."), /* one line, split for width (parenthesised: clang's check) */
         "LIST [TYPE (normal|master|replica|pubsub)]",
         "    Return information about client connections.",
         "INFO",

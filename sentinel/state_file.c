@@ -180,8 +180,9 @@ static long long get_int(struct dec *d, const cJSON *o, const char *where, const
         return def;
     }
     double x = cJSON_IsNumber(v) ? v->valuedouble : -1.0;
-    if (!cJSON_IsNumber(v) || x != (double)(long long)x || x < (double)min || x > max ||
-        x > MAX_EXACT_INT) {
+    /* The range first: converting a double outside long long's range is undefined. */
+    if (!cJSON_IsNumber(v) || !(x >= (double)min && x <= max && x <= MAX_EXACT_INT) ||
+        x != (double)(long long)x) {
         dec_fail(d, "%s: \"%s\" must be an integer from %lld to %.0f", where, key, min,
                  max < MAX_EXACT_INT ? max : MAX_EXACT_INT);
         return def;

@@ -1,7 +1,8 @@
 /* Fuzz harness: the sentinel's failover-history loader (sentinel/history.c), which reads the
  * JSON-lines file a previous run appended to (possibly torn by a crash). The input becomes
- * dir/failover-history.jsonl in a private temporary directory made once; history_open() loads
- * it, history_list() serves it as the HTTP API would, and history_close() frees it. */
+ * dir/failover-history.jsonl in a private temporary directory made once (on tmpfs if any);
+ * history_open() loads it, history_list() serves it as the HTTP API would, and history_close()
+ * frees it. */
 #include <cjson/cJSON.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -30,7 +31,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argc;
     (void)argv;
     log_set_level(LOG_NONE);
-    snprintf(dir, sizeof dir, "/tmp/vigil-fuzz-history.XXXXXX");
+    /* tmpfs when there is one: a disk-backed /tmp makes every input wait for the disk */
+    const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+    snprintf(dir, sizeof dir, "%s/vigil-fuzz-history.XXXXXX", base);
     if (mkdtemp(dir) == NULL) util_panic("mkdtemp failed");
     snprintf(path, sizeof path, "%s/%s", dir, HISTORY_FILE_NAME);
     atexit(remove_dir);

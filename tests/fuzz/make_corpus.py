@@ -152,7 +152,7 @@ def sentinel_seeds():
         % (m, i, i * 10) for i, m in enumerate(["mymaster", "cache", "mymaster"])))
     write("history", "torn", '{"master":"m","epoch":1}\n{"master":"m","ep')
     write("history", "junk", '\n\r\n[1,2]\n{"master":7}\n{"nomaster":"x"}\nnot json\n{"master":""}\n')
-    write("history", "long_line", '{"master":"m","pad":"%s"}\n' % ("x" * 17000))
+    write("history", "long_line", '{"master":"m","pad":"%s"}\n' % ("x" * 3000))
 
 
 # --- captured seeds: replication streams and RDB payloads ---------------------------------------

@@ -94,7 +94,6 @@ static int transfer(struct input *in)
         if ((unsigned long long)size > avail) return -1;
         plen = (size_t)size;
     } else {
-        ASSERT(strlen(mark) == REPL_EOF_MARK_LEN);
         const char *end = memmem(payload, avail, mark, REPL_EOF_MARK_LEN);
         if (end == NULL) return -1;
         plen = (size_t)(end - payload); /* the payload without its mark */

@@ -66,7 +66,10 @@ for name in "$@"; do
     execs=$(stat number_of_executed_units "$log")
     [ "$mode" = corpus ] && execs=${#inputs[@]}
     rate=$(stat average_exec_per_sec "$log")
-    if [ "$rc" -eq 0 ]; then
+    if [ "$rc" -eq 0 ] && [ "$mode" = corpus ]; then
+        echo "$name: ok: ${execs} corpus inputs in ${secs}s"
+        passed=$((passed + 1))
+    elif [ "$rc" -eq 0 ]; then
         echo "$name: ok: ${execs:-?} executions in ${secs}s (${rate:-?}/s)"
         passed=$((passed + 1))
     else
@@ -76,5 +79,7 @@ for name in "$@"; do
     fi
 done
 
-echo "fuzz ($mode): ${passed} passed, ${#failed[@]} failed"
+label=fuzz
+[ "$mode" = corpus ] && label=fuzz-corpus
+echo "$label: ${passed} passed, ${#failed[@]} failed"
 [ ${#failed[@]} -eq 0 ]

@@ -4,20 +4,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "tests/fuzz/fuzz.h"
 #include "common/config.h"
-#include "common/log.h"
 #include "store/store_config.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    log_set_level(LOG_NONE);
-    return 0;
-}
+FUZZ_INIT_QUIET((void)0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -10,12 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "common/log.h"
+#include "tests/fuzz/fuzz.h"
 #include "common/util.h"
 #include "sentinel/history.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 static char dir[64];
 static char path[128];
@@ -26,19 +23,17 @@ static void remove_dir(void)
     rmdir(dir);
 }
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
+static void make_dir(void)
 {
-    (void)argc;
-    (void)argv;
-    log_set_level(LOG_NONE);
     /* tmpfs when there is one: a disk-backed /tmp makes every input wait for the disk */
     const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
     snprintf(dir, sizeof dir, "%s/vigil-fuzz-history.XXXXXX", base);
     if (mkdtemp(dir) == NULL) util_panic("mkdtemp failed");
     snprintf(path, sizeof path, "%s/%s", dir, HISTORY_FILE_NAME);
     atexit(remove_dir);
-    return 0;
 }
+
+FUZZ_INIT_QUIET(make_dir())
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tests/fuzz/fuzz.h"
 #include "common/config.h"
-#include "common/log.h"
 #include "common/loop.h"
 #include "common/rng.h"
 #include "common/util.h"
@@ -19,22 +19,17 @@
 #include "store/server.h"
 #include "store/store_config.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-
 static struct server srv;
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
+static void make_server(void)
 {
-    (void)argc;
-    (void)argv;
-    log_set_level(LOG_NONE);
     cfg_defaults(&store_config_schema, &srv.cfg);
     srv.loop = loop_create(64);
     srv.ndb = 16;
     rng_seed(&srv.rng, 1);
-    return 0;
 }
+
+FUZZ_INIT_QUIET(make_server())
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

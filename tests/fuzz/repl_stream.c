@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/log.h"
+#include "tests/fuzz/fuzz.h"
 #include "common/resp.h"
 #include "common/util.h"
 #include "store/rdb.h"
@@ -22,16 +22,7 @@
 #include "store/repl_link.h"
 #include "store/repl_replica.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    log_set_level(LOG_NONE);
-    return 0;
-}
+FUZZ_INIT_QUIET((void)0)
 
 struct input {
     const char *p;

@@ -6,10 +6,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "tests/fuzz/fuzz.h"
 #include "common/resp.h"
 #include "common/util.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static size_t walk(const struct resp_value *v, int depth)
 {

@@ -8,10 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tests/fuzz/fuzz.h"
 #include "common/resp.h"
 #include "common/util.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Small limits so that "too big" paths are reachable with small inputs. */
 static void small_limits(struct resp_limits *lim)

@@ -6,21 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/log.h"
+#include "tests/fuzz/fuzz.h"
 #include "common/util.h"
 #include "sentinel/state.h"
 #include "sentinel/state_file.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    log_set_level(LOG_NONE);
-    return 0;
-}
+FUZZ_INIT_QUIET((void)0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

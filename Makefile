@@ -37,7 +37,8 @@ SIM_BIN   := $(if $(SIM_SRC),$(BIN)/sim-sentinel)
 BENCH_SRC := $(wildcard scripts/bench/*.c)
 BENCH_BINS := $(patsubst scripts/bench/%.c,$(BIN)/bench-%,$(BENCH_SRC))
 
-.PHONY: all deps test unit integration compat sim asan fmt fmt-check clean demo bench bench-plot install
+.PHONY: all deps test unit integration compat sim asan fmt fmt-check clean demo bench bench-plot \
+        install fuzz fuzz-corpus fuzz-bins
 all: $(LIBCOMMON) $(BINS)
 
 deps:
@@ -92,6 +93,40 @@ $(BIN)/bench-%: $(call obj,scripts/bench/%.c) $(LIBCOMMON)
 	@$(if $(Q),echo '  LINK  $@')
 	$(Q)$(CC) $(VCFLAGS) -o $@ $^ $(HIREDIS) $(LDLIBS)
 
+# --- fuzzing: libFuzzer harnesses (tests/fuzz/*.c) over the real libraries, all built with clang,
+# ASan, UBSan and fuzzer-no-link in their own tree (build/fuzz, bin/fuzz). A harness of sentinel
+# code is named in FUZZ_SENTINEL and links libsentinel.a; the others link libstore.a.
+FUZZ_NAMES    := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/*.c))
+FUZZ_SENTINEL := config_sentinel state_file history
+FUZZ_OPT      := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined,fuzzer-no-link \
+                 -fno-sanitize-recover=undefined
+FUZZ_MAKE      = $(MAKE) --no-print-directory CC=clang BUILD=build/fuzz BIN=bin/fuzz OPT="$(FUZZ_OPT)"
+FUZZ_SECONDS  ?= 60
+fuzz_bin = $(patsubst %,$(BIN)/fuzz-%,$(1))
+
+fuzz-bins: $(call fuzz_bin,$(FUZZ_NAMES))
+
+$(call fuzz_bin,$(filter-out $(FUZZ_SENTINEL),$(FUZZ_NAMES))): $(BIN)/fuzz-%: \
+        $(BUILD)/tests/fuzz/%.o $(LIBSTORE) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo '  LINK  $@')
+	$(Q)$(CC) $(VCFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+$(call fuzz_bin,$(filter $(FUZZ_SENTINEL),$(FUZZ_NAMES))): $(BIN)/fuzz-%: \
+        $(BUILD)/tests/fuzz/%.o $(LIBSENTINEL) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo '  LINK  $@')
+	$(Q)$(CC) $(VCFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+# Every harness over its committed corpus, each input once (part of `make test`).
+fuzz-corpus:
+	@$(FUZZ_MAKE) fuzz-bins
+	@scripts/fuzz.sh corpus $(FUZZ_NAMES)
+
+# Every harness for FUZZ_SECONDS, one after the other on one core (FUZZ_RUNS=N: N inputs instead).
+fuzz:
+	@$(FUZZ_MAKE) fuzz-bins
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh run $(FUZZ_NAMES)
+
 # --- tests -------------------------------------------------------------------------------------
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t --jobs 2; done
@@ -108,6 +143,7 @@ compat: all
 test: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(SIM_BIN) $(BENCH_BINS)
 	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory fuzz-corpus
 	@$(MAKE) --no-print-directory sim SEEDS=$${SEEDS:-300}
 	@$(MAKE) --no-print-directory integration
 	@$(MAKE) --no-print-directory compat
@@ -160,7 +196,7 @@ install: all
 	  UNITDIR="$(UNITDIR)" SYSUSERSDIR="$(SYSUSERSDIR)" TMPFILESDIR="$(TMPFILESDIR)" \
 	  LOGROTATEDIR="$(LOGROTATEDIR)" BIN="$(BIN)" scripts/install.sh
 
-FMT_FILES = $(wildcard common/*.[ch] store/*.[ch] sentinel/*.[ch] sentinel/ctl/*.[ch] tests/unit/*/*.c tests/sim/*.[ch] scripts/bench/*.c)
+FMT_FILES = $(wildcard common/*.[ch] store/*.[ch] sentinel/*.[ch] sentinel/ctl/*.[ch] tests/unit/*/*.c tests/sim/*.[ch] tests/fuzz/*.c scripts/bench/*.c)
 fmt:
 	clang-format -i $(FMT_FILES)
 fmt-check:

@@ -177,10 +177,29 @@ size_t util_long_double_to_str(char *buf, size_t cap, long double v)
     return (size_t)n;
 }
 
+/* ---- glob matching --------------------------------------------------------------------------
+ * The rules are Redis's, including its quirks, because KEYS, SCAN MATCH, PSUBSCRIBE and CONFIG GET
+ * replies must be byte-identical:
+ * - a range's ends and the tested byte compare as signed chars (bytes >= 0x80 are negative):
+ *   "[a-\xff]" is the range -1..97, which holds the byte 0xff and the bytes 0x00-0x61;
+ * - "x-]" inside a class is a range up to ']', and the class then goes on to the pattern's end;
+ * - a class that no ']' closes ends at the pattern's end;
+ * - with nocase, a range's ends are ordered first and folded after ("[Z-a]" is empty);
+ * - a pattern with more than GLOB_MAX_STAR_GROUPS runs of '*' followed by more pattern matches
+ *   nothing (Redis's bound on its recursion, which it reports as "no match"). */
+#define GLOB_MAX_STAR_GROUPS 1000
+
 static int fold(int c, bool nocase) { return nocase ? tolower(c) : c; }
 
-/* Matches one [...] class at pat (just past '['); advances *pp past the closing ']'. */
-static bool glob_class(const char **pp, const char *pend, int c, bool nocase)
+/* A byte as Redis's range test sees it (a plain char: signed here), case-folded when asked. */
+static int range_value(char c, bool nocase)
+{
+    int v = (signed char)c;
+    return nocase && v >= 0 ? tolower(v) : v;
+}
+
+/* Matches one [...] class at pat (just past '['); advances *pp past the class. */
+static bool glob_class(const char **pp, const char *pend, char c, bool nocase)
 {
     const char *p = *pp;
     bool negate = false, hit = false;
@@ -191,18 +210,22 @@ static bool glob_class(const char **pp, const char *pend, int c, bool nocase)
     while (p < pend && *p != ']') {
         if (*p == '\\' && p + 1 < pend) {
             p++;
-            if (fold((unsigned char)*p, nocase) == fold(c, nocase)) hit = true;
-        } else if (p + 2 < pend && p[1] == '-' && p[2] != ']') {
-            int lo = fold((unsigned char)p[0], nocase), hi = fold((unsigned char)p[2], nocase);
+            if (fold((unsigned char)*p, nocase) == fold((unsigned char)c, nocase)) hit = true;
+        } else if (p + 2 < pend && p[1] == '-') {
+            int lo = (signed char)p[0], hi = (signed char)p[2];
             if (lo > hi) {
                 int t = lo;
                 lo = hi;
                 hi = t;
             }
-            int fc = fold(c, nocase);
-            if (fc >= lo && fc <= hi) hit = true;
+            if (nocase) {
+                lo = range_value((char)lo, true);
+                hi = range_value((char)hi, true);
+            }
+            int v = range_value(c, nocase);
+            if (v >= lo && v <= hi) hit = true;
             p += 2;
-        } else if (fold((unsigned char)*p, nocase) == fold(c, nocase)) {
+        } else if (fold((unsigned char)*p, nocase) == fold((unsigned char)c, nocase)) {
             hit = true;
         }
         p++;
@@ -211,7 +234,9 @@ static bool glob_class(const char **pp, const char *pend, int c, bool nocase)
     return negate ? !hit : hit;
 }
 
-bool util_glob_match(const char *pat, size_t patlen, const char *str, size_t slen, bool nocase)
+/* The matcher proper: greedy, backtracking only to the last '*' (linear in practice, never
+ * exponential: every element but '*' consumes exactly one byte). */
+static bool glob_run(const char *pat, size_t patlen, const char *str, size_t slen, bool nocase)
 {
     const char *p = pat, *pend = pat + patlen, *s = str, *send = str + slen;
     const char *star_p = NULL, *star_s = NULL; /* backtrack point of the last '*' */
@@ -231,7 +256,7 @@ bool util_glob_match(const char *pat, size_t patlen, const char *str, size_t sle
                 q++;
             } else if (*q == '[') {
                 q++;
-                ok = glob_class(&q, pend, (unsigned char)*s, nocase);
+                ok = glob_class(&q, pend, *s, nocase);
             } else {
                 if (*q == '\\' && q + 1 < pend) q++;
                 ok = fold((unsigned char)*q, nocase) == fold((unsigned char)*s, nocase);
@@ -249,6 +274,69 @@ bool util_glob_match(const char *pat, size_t patlen, const char *str, size_t sle
     }
     while (p < pend && *p == '*') p++;
     return p == pend;
+}
+
+/* Past the [...] class whose body starts at p, by glob_class's parsing rules. */
+static const char *glob_skip_class(const char *p, const char *pend)
+{
+    if (p < pend && *p == '^') p++;
+    while (p < pend && *p != ']') {
+        if (*p == '\\' && p + 1 < pend)
+            p++;
+        else if (p + 2 < pend && p[1] == '-')
+            p += 2;
+        p++;
+    }
+    return p < pend ? p + 1 : p;
+}
+
+/* Runs of '*' with more pattern after them (a trailing run matches at once, nothing deeper). */
+static size_t glob_star_groups(const char *p, const char *pend)
+{
+    size_t groups = 0;
+    while (p < pend) {
+        if (*p == '*') {
+            while (p < pend && *p == '*') p++;
+            if (p < pend) groups++;
+        } else if (*p == '[') {
+            p = glob_skip_class(p + 1, pend);
+        } else {
+            p += (*p == '\\' && p + 1 < pend) ? 2 : 1;
+        }
+    }
+    return groups;
+}
+
+void util_glob_init(struct util_glob *g, const char *pat, size_t patlen, bool nocase)
+{
+    g->pat = pat;
+    g->patlen = patlen;
+    g->nocase = nocase;
+    g->never = glob_star_groups(pat, pat + patlen) > GLOB_MAX_STAR_GROUPS;
+    size_t lit = 0; /* leading bytes that can only match themselves */
+    if (!nocase)
+        while (lit < patlen && !strchr("*?[\\", pat[lit])) lit++;
+    g->lit_len = lit;
+    size_t stars = lit;
+    while (stars < patlen && pat[stars] == '*') stars++;
+    g->is_exact = lit == patlen;
+    g->is_prefix = !g->is_exact && stars == patlen;
+}
+
+bool util_glob_test(const struct util_glob *g, const char *str, size_t slen)
+{
+    if (g->never || slen < g->lit_len || memcmp(str, g->pat, g->lit_len) != 0) return false;
+    if (g->is_exact) return slen == g->lit_len;
+    if (g->is_prefix) return true;
+    return glob_run(g->pat + g->lit_len, g->patlen - g->lit_len, str + g->lit_len,
+                    slen - g->lit_len, g->nocase);
+}
+
+bool util_glob_match(const char *pat, size_t patlen, const char *str, size_t slen, bool nocase)
+{
+    struct util_glob g;
+    util_glob_init(&g, pat, patlen, nocase);
+    return util_glob_test(&g, str, slen);
 }
 
 bool util_eq_nocase(const char *s, size_t len, const char *cstr)

@@ -47,8 +47,24 @@ size_t util_double_to_str(char *buf, size_t cap, double v);
 /* Human formatting of INCRBYFLOAT results: %.17Lf with trailing zeros stripped. */
 size_t util_long_double_to_str(char *buf, size_t cap, long double v);
 
-/* Glob-style matching as Redis's KEYS/PSUBSCRIBE: * ? [abc] [^a] [a-z] and \ escapes. */
+/* Glob-style matching as Redis's KEYS/PSUBSCRIBE: * ? [abc] [^a] [a-z] and \ escapes, with
+ * Redis's quirks (see util.c) so that replies are byte-identical. */
 bool util_glob_match(const char *pat, size_t patlen, const char *str, size_t strlen, bool nocase);
+
+/* A pattern prepared once for testing many strings (KEYS, SCAN): its literal prefix is compared
+ * with memcmp, and "prefix*" or a pattern without wildcards never runs the general matcher.
+ * Borrows pat: it must outlive the struct. */
+struct util_glob {
+    const char *pat;
+    size_t patlen;
+    size_t lit_len; /* leading bytes without special meaning (0 with nocase) */
+    bool is_exact;  /* the whole pattern is literal */
+    bool is_prefix; /* literal prefix, then only '*' */
+    bool never;     /* matches nothing (too many '*' runs, as Redis) */
+    bool nocase;
+};
+void util_glob_init(struct util_glob *g, const char *pat, size_t patlen, bool nocase);
+bool util_glob_test(const struct util_glob *g, const char *str, size_t strlen);
 
 /* Case-insensitive comparison of a counted string with a C string. */
 bool util_eq_nocase(const char *s, size_t len, const char *cstr);

@@ -9,7 +9,8 @@ build_only=0
 
 pkgs=(build-essential pkg-config libyaml-dev libcjson-dev libcurl4-openssl-dev libcriterion-dev
       libmicrohttpd-dev libssl-dev libhiredis-dev redis-server redis-sentinel redis-tools python3-redis
-      python3-pytest gnuplot-nox clang-format haproxy systemd logrotate)
+      python3-pytest gnuplot-nox clang-format haproxy systemd logrotate
+      clang libclang-rt-dev)  # clang + its libFuzzer/ASan runtime: make fuzz, make fuzz-corpus
 if [ "$build_only" -eq 0 ]; then
     command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
     command -v npm >/dev/null 2>&1 || pkgs+=(npm)

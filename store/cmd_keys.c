@@ -78,7 +78,9 @@ static void cmd_type(struct client *c)
 static void cmd_keys(struct client *c)
 {
     const struct resp_arg *pat = &c->argv[1];
-    bool all = pat->len == 1 && pat->ptr[0] == '*';
+    struct util_glob glob;
+    util_glob_init(&glob, pat->ptr, pat->len, false);
+    bool all = glob.is_prefix && glob.lit_len == 0; /* "*": no per-key test at all */
     int64_t now = server_now_ms(c->srv);
     size_t handle = reply_deferred_begin(c), n = 0;
     struct ks_iter it;
@@ -88,7 +90,7 @@ static void cmd_keys(struct client *c)
     while ((e = ks_iter_next(&it)) != NULL) {
         size_t klen;
         const char *k = ks_entry_key(e, &klen);
-        if (!all && !util_glob_match(pat->ptr, pat->len, k, klen, false)) continue;
+        if (!all && !util_glob_test(&glob, k, klen)) continue;
         if (!(c->flags & CLIENT_MASTER) && ks_entry_is_expired(e, now)) continue;
         reply_bulk(c, k, klen);
         n++;
@@ -101,9 +103,10 @@ struct keyscan {
     struct server *srv;
     const struct db_scan_opts *opts;
     size_t type_len;
-    long long seen; /* keys visited (COUNT bounds these, filtered or not) */
-    size_t n;       /* keys kept */
-    struct buf out; /* their bulk strings */
+    struct util_glob glob; /* opts->pat prepared */
+    long long seen;        /* keys visited (COUNT bounds these, filtered or not) */
+    size_t n;              /* keys kept */
+    struct buf out;        /* their bulk strings */
 };
 
 static void keyscan_one(void *ctx, const struct ks_entry *e)
@@ -113,7 +116,7 @@ static void keyscan_one(void *ctx, const struct ks_entry *e)
     size_t klen;
     const char *k = ks_entry_key(e, &klen);
     const struct db_scan_opts *o = ks->opts;
-    if (o->pat && !util_glob_match(o->pat, o->patlen, k, klen, false)) return;
+    if (o->pat && !util_glob_test(&ks->glob, k, klen)) return;
     if (o->type) {
         ks->srv->stats.keyspace_hits++; /* Redis looks each key up to read its type */
         if (!util_eq_nocase(o->type->ptr, ks->type_len, ks_type_name(ks_entry_type(e)))) return;
@@ -130,6 +133,7 @@ static void cmd_scan(struct client *c)
     if (db_parse_scan_opts(c, 2, true, &opts) != 0) return;
     struct keyscan sc = {.srv = c->srv, .opts = &opts};
     if (opts.type) sc.type_len = db_arg_cstr_len(opts.type);
+    if (opts.pat) util_glob_init(&sc.glob, opts.pat, opts.patlen, false);
     buf_init(&sc.out);
     long long budget = db_scan_max_iterations(opts.count);
     int64_t now = db_lookup_now(c);

@@ -20,6 +20,8 @@ measurement with the reason on stderr, 2 on bad usage):
                                      PEERS other sentinels; ms since the wall time T0
   outage NAME PID TIMEOUT_S S1 S2 ...  kill -9 PID, time to the first write that the python3-redis
                                      Sentinel client gets accepted
+  keys PORT PATTERN REPS WANT       KEYS PATTERN REPS times: per run `client_ms server_ms`
+                                     (round trip to the last reply byte; INFO commandstats usec)
   benchcsv PREFIX < redis-benchmark --csv output   -> metric lines
   summarize CSV JSON MD TITLE [k=v ...]  markdown table on stdout; JSON and MD files written
   plot RESULTS_DIR OUT_DIR           gnuplot scripts and data, one PNG per figure
@@ -302,6 +304,47 @@ def cmd_outage(args):
     die("no write accepted within %.0fs after the kill (errors: %s)" % (timeout, errors))
 
 
+# --- figure 8: KEYS ------------------------------------------------------------------------------
+
+def read_keys_reply(f):
+    """Reads one KEYS reply (an array of bulk strings) from the buffered socket file; returns the
+    element count. Skips the elements without building them: the client must not be the slow side."""
+    head = f.readline()
+    if head[:1] != b"*":
+        die("KEYS answered %r" % head[:80])
+    n = int(head[1:])
+    for _ in range(n):
+        line = f.readline()
+        if line[:1] != b"$":
+            die("KEYS element is %r" % line[:80])
+        f.read(int(line[1:]) + 2)
+    return n
+
+
+def keys_server_usec(conn):
+    m = re.search(r"usec=(\d+)", raw_info(conn, "commandstats").get("cmdstat_keys", ""))
+    return int(m.group(1)) if m else 0
+
+
+def cmd_keys(args):
+    port, pat, reps, want = int(args[0]), args[1].encode(), int(args[2]), int(args[3])
+    conn = client(port, 120.0)
+    sock = socket.create_connection((HOST, port), timeout=120)
+    f = sock.makefile("rb", buffering=1 << 20)
+    req = b"*2\r\n$4\r\nKEYS\r\n$%d\r\n%s\r\n" % (len(pat), pat)
+    for _ in range(reps):
+        before = keys_server_usec(conn)
+        t0 = time.perf_counter()
+        sock.sendall(req)
+        n = read_keys_reply(f)
+        client_ms = (time.perf_counter() - t0) * 1000
+        server_ms = (keys_server_usec(conn) - before) / 1000
+        if n != want:
+            die("KEYS %s returned %d keys, expected %d" % (pat.decode(), n, want))
+        print("%.1f %.1f" % (client_ms, server_ms))
+    sock.close()
+
+
 # --- redis-benchmark CSV ------------------------------------------------------------------------
 
 def cmd_benchcsv(args):
@@ -542,7 +585,7 @@ def cmd_plot(args):
 COMMANDS = {
     "ports": cmd_ports, "wait-ping": cmd_wait_ping, "wait-repl": cmd_wait_repl,
     "info": cmd_info, "fill": cmd_fill, "resync": cmd_resync, "ready": cmd_ready,
-    "outage": cmd_outage, "benchcsv": cmd_benchcsv, "summarize": cmd_summarize,
+    "outage": cmd_outage, "keys": cmd_keys, "benchcsv": cmd_benchcsv, "summarize": cmd_summarize,
     "plot": cmd_plot,
 }
 

@@ -22,9 +22,7 @@ bench_metric rss_mb "RSS with $KEYS keys" MB lower
 bench_metric empty_used_mb "used_memory, empty server" MB lower
 bench_metric empty_rss_mb "RSS, empty server" MB lower
 
-VIGIL_NA=""
-[ -z "$(bench_store_bin vigil)" ] && VIGIL_NA="not built: $BENCH_BIN_DIR/vigil-store"
-[ -n "$VIGIL_NA" ] && bench_na '*' vigil "$VIGIL_NA" && bench_log "vigil: n/a ($VIGIL_NA)"
+bench_store_na
 
 rss_bytes() { awk '/^VmRSS:/ {print $2 * 1024}' "/proc/$1/status"; }
 used_bytes() { bench_py info "$1" used_memory; }
@@ -71,11 +69,6 @@ measure() {
     bench_teardown
 }
 
-for ((trial = 1; trial <= BENCH_TRIALS; trial++)); do
-    for side in $(bench_sides "$trial"); do
-        [ "$side" = vigil ] && [ -n "$VIGIL_NA" ] && continue
-        measure "$side" "$trial"
-    done
-done
+bench_trials measure
 
 bench_finish "Figure 2: memory with $KEYS keys, $VALUE_BYTES-byte values"

@@ -18,9 +18,7 @@ FILL=${BENCH_FILL:-populate}   # populate | pipe
 
 bench_metric resync_ms "full resync of $KEYS keys: REPLICAOF -> link up, all keys" ms lower "<= 1.0x"
 
-VIGIL_NA=""
-[ -z "$(bench_store_bin vigil)" ] && VIGIL_NA="not built: $BENCH_BIN_DIR/vigil-store"
-[ -n "$VIGIL_NA" ] && bench_na '*' vigil "$VIGIL_NA" && bench_log "vigil: n/a ($VIGIL_NA)"
+bench_store_na
 
 # measure SIDE TRIAL
 measure() {
@@ -61,11 +59,6 @@ measure() {
     bench_teardown
 }
 
-for ((trial = 1; trial <= BENCH_TRIALS; trial++)); do
-    for side in $(bench_sides "$trial"); do
-        [ "$side" = vigil ] && [ -n "$VIGIL_NA" ] && continue
-        measure "$side" "$trial"
-    done
-done
+bench_trials measure
 
 bench_finish "Figure 3: full resync of $KEYS keys into an empty replica"

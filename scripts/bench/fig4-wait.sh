@@ -22,9 +22,7 @@ for n in 1 2; do
     bench_metric "wait$n.p99_us" "SET + WAIT $n 1000, p99" us lower
 done
 
-VIGIL_NA=""
-[ -z "$(bench_store_bin vigil)" ] && VIGIL_NA="not built: $BENCH_BIN_DIR/vigil-store"
-[ -n "$VIGIL_NA" ] && bench_na '*' vigil "$VIGIL_NA" && bench_log "vigil: n/a ($VIGIL_NA)"
+bench_store_na
 
 # measure SIDE TRIAL
 measure() {
@@ -55,11 +53,6 @@ measure() {
     bench_teardown
 }
 
-for ((trial = 1; trial <= BENCH_TRIALS; trial++)); do
-    for side in $(bench_sides "$trial"); do
-        [ "$side" = vigil ] && [ -n "$VIGIL_NA" ] && continue
-        measure "$side" "$trial"
-    done
-done
+bench_trials measure
 
 bench_finish "Figure 4: SET + WAIT round trips, master + 2 replicas ($COUNT pairs)"

@@ -46,11 +46,6 @@ measure() {
     bench_teardown
 }
 
-for ((trial = 1; trial <= BENCH_TRIALS; trial++)); do
-    for side in $(bench_sides "$trial"); do
-        [ "$side" = vigil ] && [ -n "$VIGIL_NA" ] && continue
-        measure "$side" "$trial"
-    done
-done
+bench_trials measure
 
 bench_finish "Figure 7: client outage through a kill -9 failover (python3-redis Sentinel)"

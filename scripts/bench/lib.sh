@@ -412,6 +412,27 @@ bench_sides() {
     if [ $(($1 % 2)) -eq 1 ]; then echo "vigil redis"; else echo "redis vigil"; fi
 }
 
+# bench_store_na: sets VIGIL_NA (and records every metric n/a on the Vigil side) when
+# vigil-store is not built; "" otherwise.
+bench_store_na() {
+    VIGIL_NA=""
+    [ -z "$(bench_store_bin vigil)" ] && VIGIL_NA="not built: $BENCH_BIN_DIR/vigil-store"
+    [ -n "$VIGIL_NA" ] && bench_na '*' vigil "$VIGIL_NA" && bench_log "vigil: n/a ($VIGIL_NA)"
+    return 0
+}
+
+# bench_trials FN: FN SIDE TRIAL for every trial, both sides in bench_sides order; the Vigil side
+# is left out while VIGIL_NA says why.
+bench_trials() {
+    local trial side
+    for ((trial = 1; trial <= BENCH_TRIALS; trial++)); do
+        for side in $(bench_sides "$trial"); do
+            [ "$side" = vigil ] && [ -n "${VIGIL_NA:-}" ] && continue
+            "$1" "$side" "$trial"
+        done
+    done
+}
+
 bench_machine() {
     local cpu
     cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo 2>/dev/null)

@@ -94,6 +94,79 @@ Test(util, glob_match_cases)
     cr_assert(util_glob_match("HELLO", 5, "hello", 5, true));
 }
 
+/* Redis's quirks, checked against redis-server 7.0 (tests/compat/diff/keys.txt plays them too). */
+Test(util, glob_match_keeps_redis_quirks)
+{
+    /* "c-]" is the range ']'..'c' and the class runs on to the pattern's end */
+    cr_assert(gm("[c-]", "]"));
+    cr_assert(gm("[c-]", "a"));
+    cr_assert_not(gm("[c-]", "-"));
+    cr_assert(gm("[a-]x", "x"));
+    cr_assert_not(gm("[a-]x", "ax"));
+    /* range ends compare as signed chars: "\xff" is -1, below 'a' */
+    cr_assert(gm("[a-\xff]", "\xff"));
+    cr_assert(gm("[a-\xff]", "A"));
+    cr_assert_not(gm("[a-\xff]", "b"));
+    cr_assert_not(gm("[a-\xff]", "\xc3"));
+    cr_assert(gm("[^\xc3-b]", "c"));
+    /* with nocase the ends are ordered before folding: [Z-a] and [a-Z] are empty, [A-z] not */
+    cr_assert_not(util_glob_match("[Z-a]", 5, "m", 1, true));
+    cr_assert_not(util_glob_match("[a-Z]", 5, "m", 1, true));
+    cr_assert(util_glob_match("[A-z]", 5, "M", 1, true));
+    /* unclosed classes and a trailing backslash */
+    cr_assert(gm("[ab", "b"));
+    cr_assert_not(gm("a[", "a"));
+    cr_assert(gm("a\\", "a\\"));
+}
+
+static bool glob_stars(int groups, bool trailing_star)
+{
+    char pat[2 * 1100 + 2], str[1100];
+    size_t n = 0;
+    for (int i = 0; i < groups; i++) {
+        pat[n++] = '*';
+        pat[n++] = 'a';
+        str[i] = 'a';
+    }
+    if (trailing_star) pat[n++] = '*';
+    return util_glob_match(pat, n, str, (size_t)groups, false);
+}
+
+Test(util, glob_match_gives_up_past_1000_star_groups_as_redis)
+{
+    cr_assert(glob_stars(1000, false));
+    cr_assert(glob_stars(1000, true)); /* a trailing '*' does not count */
+    cr_assert_not(glob_stars(1001, false));
+    cr_assert_not(glob_stars(1001, true));
+}
+
+static bool gt(const char *p, const char *s)
+{
+    struct util_glob g;
+    util_glob_init(&g, p, strlen(p), false);
+    return util_glob_test(&g, s, strlen(s));
+}
+
+Test(util, glob_prepared_pattern_fast_paths_agree)
+{
+    cr_assert(gt("user:1*", "user:1"));
+    cr_assert(gt("user:1*", "user:123"));
+    cr_assert_not(gt("user:1*", "user:2"));
+    cr_assert_not(gt("user:1*", "user:"));
+    cr_assert(gt("user:1", "user:1"));
+    cr_assert_not(gt("user:1", "user:12"));
+    cr_assert(gt("user:1?3", "user:123"));
+    cr_assert_not(gt("user:1?3", "user:13"));
+    cr_assert(gt("", ""));
+    cr_assert_not(gt("", "a"));
+    cr_assert(gt("**", ""));
+    cr_assert(gt("a\\*", "a*"));
+    cr_assert_not(gt("a\\*", "ab"));
+    struct util_glob g;
+    util_glob_init(&g, "User:*", 6, true); /* nocase: no literal prefix shortcut */
+    cr_assert(util_glob_test(&g, "user:7", 6));
+}
+
 Test(buf, append_printf_consume_compact)
 {
     struct buf b;

@@ -253,6 +253,11 @@ Test(state_file, wrong_types_and_ranges_are_refused)
         {"{\"version\":1,\"myid\":\"" ID_A "\",\"current_epoch\":\"3\"}", "current_epoch"},
         {"{\"version\":1,\"myid\":\"" ID_A "\",\"current_epoch\":1e300}", "current_epoch"},
         {"{\"version\":1,\"myid\":\"" ID_A "\"}", "current_epoch"},
+        /* beyond long long: refused before any conversion (was undefined; the fuzzer found it) */
+        {"{\"version\":1,\"myid\":\"" ID_A "\",\"current_epoch\":1,\"masters\":[{\"name\":\"m\","
+         "\"host\":\"h\",\"port\":1,\"leader\":\"\",\"params\":{\"quorum\":3.3e22}}]}",
+         "quorum"},
+        {"{\"version\":1,\"myid\":\"" ID_A "\",\"current_epoch\":-1e30}", "current_epoch"},
         {"{\"version\":1,\"myid\":\"" ID_A "\",\"current_epoch\":1,\"masters\":{}}", "masters"},
         {"{\"version\":1,\"myid\":\"" ID_A "\",\"current_epoch\":1,\"masters\":[{\"name\":\"m\","
          "\"host\":\"h\",\"port\":70000,\"leader\":\"\",\"params\":{\"quorum\":1}}]}",

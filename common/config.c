@@ -332,6 +332,23 @@ static int append_path(const struct cfg_schema *s, void *obj, const char *key, c
     return 0;
 }
 
+static int append_section_entry(const struct cfg_field *f, void *obj, const char *key,
+                                const char *value, struct cfg_errors *errs);
+
+/* `--masters+ '{name: m2, host: 10.0.0.2, port: 6379, quorum: 2}'` adds an entry to a list of
+ * sections; `--bind+ 10.0.0.2` a string to a list of strings. */
+static int append_arg(const struct cfg_schema *s, void *obj, const char *key, const char *value,
+                      struct cfg_errors *errs)
+{
+    struct cfg_ref r;
+    char err[CFG_ERR_LEN];
+    if (path_resolve(s, obj, key, &r, err, sizeof err) == 0 && r.f->type == CFG_SECTION_LIST)
+        return append_section_entry(r.f, r.obj, key, value, errs);
+    if (append_path(s, obj, key, value, err, sizeof err) == 0) return 0;
+    cfg_errors_addf(errs, "command line: %s", err);
+    return -1;
+}
+
 int cfg_apply_args(const struct cfg_schema *s, void *obj, int argc, char **argv, int *first_unused,
                    struct cfg_errors *errs)
 {
@@ -360,9 +377,12 @@ int cfg_apply_args(const struct cfg_schema *s, void *obj, int argc, char **argv,
         size_t kl = strlen(key);
         bool append = kl > 1 && key[kl - 1] == '+';
         if (append) key[kl - 1] = '\0';
-        int rc = append ? append_path(s, obj, key, value, err, sizeof err)
-                        : set_path(s, obj, key, value, false, err, sizeof err);
-        if (rc != 0) cfg_errors_addf(errs, "command line: %s", err);
+        if (append) {
+            append_arg(s, obj, key, value, errs);
+            continue;
+        }
+        if (set_path(s, obj, key, value, false, err, sizeof err) != 0)
+            cfg_errors_addf(errs, "command line: %s", err);
     }
     if (first_unused) *first_unused = i;
     return errors_total(errs) > before ? -1 : 0;
@@ -562,6 +582,52 @@ static void load_section_list(struct load_ctx *c, const struct cfg_field *f, voi
         load_mapping(c, f->sub, elem, item, elem_path);
         load_validate_section(c, f, elem, before, item, elem_path);
     }
+}
+
+static void syntax_error(struct cfg_errors *errs, const char *name, const yaml_parser_t *p,
+                         const char *text, size_t len);
+
+/* One more entry of a section list from a YAML mapping given on the command line: defaulted,
+ * loaded and validated as a file's entry is (required keys too); nothing is added on error. */
+static int append_section_entry(const struct cfg_field *f, void *obj, const char *key,
+                                const char *value, struct cfg_errors *errs)
+{
+    size_t *count = list_count_ptr(f, obj), before = errors_total(errs);
+    char name[PATH_MAX_LEN + 32], path[PATH_MAX_LEN];
+    snprintf(name, sizeof name, "command line: --%s+", key);
+    if (*count >= f->max_count) {
+        cfg_errors_addf(errs, "%s: already %zu entries, the most there can be", name, *count);
+        return -1;
+    }
+    yaml_parser_t parser;
+    yaml_document_t doc;
+    if (!yaml_parser_initialize(&parser)) util_panic("out of memory initialising libyaml");
+    yaml_parser_set_input_string(&parser, (const unsigned char *)value, strlen(value));
+    if (!yaml_parser_load(&parser, &doc)) {
+        syntax_error(errs, name, &parser, value, strlen(value));
+        yaml_parser_delete(&parser);
+        return -1;
+    }
+    struct load_ctx c = {.name = name, .doc = &doc, .errs = errs};
+    yaml_node_t *root = yaml_document_get_root_node(&doc);
+    void *elem = list_elem(f, obj, *count);
+    memset(elem, 0, f->elem_size);
+    cfg_defaults(f->sub, elem);
+    path_index(path, key, *count);
+    if (!root || root->type != YAML_MAPPING_NODE) {
+        load_error(&c, root, "%s: expected a mapping such as '{key: value, key: value}'", path);
+    } else {
+        load_mapping(&c, f->sub, elem, root, path);
+        load_validate_section(&c, f, elem, before, root, path);
+    }
+    yaml_document_delete(&doc);
+    yaml_parser_delete(&parser);
+    if (errors_total(errs) != before) {
+        cfg_free(f->sub, elem);
+        return -1;
+    }
+    (*count)++;
+    return 0;
 }
 
 static void load_field(struct load_ctx *c, const struct cfg_field *f, void *obj,

@@ -842,6 +842,27 @@ Test(config, args_override_file_values_with_same_validation)
     cr_assert_str_eq(errs.err[2].text, "command line: --port: missing value");
 }
 
+Test(config, args_append_a_whole_section_list_entry_with_the_files_checks)
+{
+    load_sentinel_fixture("sentinel_ok.yaml", NULL, 0);
+    size_t n = se.nmasters;
+    char *argv[] = {"--masters+", "{name: extra, host: 10.0.0.9, quorum: 2}"};
+    cr_assert_eq(cfg_apply_args(&sentinel_schema, &se, 2, argv, NULL, &errs), 0);
+    cr_assert_eq(se.nmasters, n + 1);
+    cr_assert_str_eq(se.masters[n].name, "extra");
+    cr_assert_eq(se.masters[n].port, 6379, "element defaults apply");
+    char *bad[] = {"--masters+", "{host: h, quorum: 0}", "--masters+=plain", "--port+", "1"};
+    cr_assert_eq(cfg_apply_args(&sentinel_schema, &se, 5, bad, NULL, &errs), -1);
+    cr_assert_eq(se.nmasters, n + 1, "nothing added on error");
+    cr_assert_eq(errs.count, 4);
+    cr_assert(strstr(errs.err[0].text, "quorum: expected an integer") != NULL, "%s",
+              errs.err[0].text);
+    cr_assert(strstr(errs.err[1].text, "missing required key \"name\"") != NULL, "%s",
+              errs.err[1].text);
+    cr_assert(strstr(errs.err[2].text, "expected a mapping") != NULL, "%s", errs.err[2].text);
+    cr_assert_str_eq(errs.err[3].text, "command line: port+: only a list can be appended to");
+}
+
 /* --- writing YAML -------------------------------------------------------------------------- */
 
 Test(config, written_yaml_reloads_to_an_equal_struct)

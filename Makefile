@@ -133,6 +133,10 @@ unit: $(UNIT_BINS)
 
 sim: $(SIM_BIN)
 	@if [ -n "$(SIM_BIN)" ]; then $(SIM_BIN) $${SEED:+--seed $$SEED} $${SEEDS:+--seeds $$SEEDS}; fi
+	@if [ -n "$(SIM_BIN)" ] && [ -z "$${SEED:-}" ]; then \
+	  set -e; for s in $$(grep -o '^[0-9]\+' tests/sim/regression-seeds.txt); do \
+	    $(SIM_BIN) --seed $$s >/dev/null 2>&1 || { echo "regression seed $$s FAILED" \
+	      "(replay: SEED=$$s make sim)"; exit 1; }; echo "regression seed $$s passed"; done; fi
 
 integration: all
 	@scripts/run-pytests.sh tests/integration

@@ -110,8 +110,11 @@ static bool no_down_for(const struct instance *ri, int64_t ms, int64_t now_ms)
 
 static bool master_looks_sane(const struct sentinel *s, const struct instance *m, int64_t now_ms)
 {
+    /* A master judged regressed is down from the moment it is judged, even before the tick
+     * sets SDOWN: its replicas must not be pointed at it (sim seed 1946). */
     return m->role_reported == ROLE_MASTER && !(m->flags & (SRI_S_DOWN | SRI_O_DOWN)) &&
-           m->info_refresh_ms != 0 && now_ms - m->info_refresh_ms < 2 * s->periods.info_period;
+           !m->m->is_regressed && m->info_refresh_ms != 0 &&
+           now_ms - m->info_refresh_ms < 2 * s->periods.info_period;
 }
 
 static void react_replica_role(struct sentinel *s, struct instance *ri, int64_t now_ms)

@@ -560,14 +560,6 @@ const char *acl_user_name(const struct acl_user *u) { return u->name; }
 bool acl_user_is_enabled(const struct acl_user *u) { return u->enabled; }
 bool acl_user_has_nopass(const struct acl_user *u) { return u->nopass; }
 
-/* Same length (always 64 here) and every byte compared, whatever the first difference. */
-static bool hex_equal(const char *a, const char *b)
-{
-    unsigned char diff = 0;
-    for (size_t i = 0; i < 64; i++) diff |= (unsigned char)(a[i] ^ b[i]);
-    return diff == 0;
-}
-
 bool acl_user_password_ok(const struct acl_user *u, const char *pass, size_t len)
 {
     if (!u->enabled) return false;
@@ -575,6 +567,7 @@ bool acl_user_password_ok(const struct acl_user *u, const char *pass, size_t len
     char hex[65];
     acl_hash_password(pass, len, hex);
     bool ok = false;
-    for (size_t i = 0; i < u->n_passwords; i++) ok |= hex_equal(u->passwords[i], hex);
+    for (size_t i = 0; i < u->n_passwords; i++)
+        ok |= util_secret_equal(u->passwords[i], 64, hex, 64);
     return ok;
 }

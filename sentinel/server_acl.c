@@ -117,11 +117,15 @@ static int users_save(struct server_acl *s, char *err, size_t errlen)
 /* One "user <name> <rules...>" line into t. */
 static int users_apply_line(struct acl_users *t, char *line, char *err, size_t errlen)
 {
-    const char *words[512];
-    size_t lens[512];
+    enum { LINE_WORDS_MAX = 512 };
+    const char *words[LINE_WORDS_MAX];
+    size_t lens[LINE_WORDS_MAX];
     int n = 0;
-    for (char *save, *w = strtok_r(line, " \t\r", &save); w && n < 512;
-         w = strtok_r(NULL, " \t\r", &save)) {
+    for (char *save, *w = strtok_r(line, " \t\r", &save); w; w = strtok_r(NULL, " \t\r", &save)) {
+        if (n == LINE_WORDS_MAX) { /* refuse rather than drop the rest of the user's rules */
+            snprintf(err, errlen, "more than %d words in one user line", LINE_WORDS_MAX);
+            return -1;
+        }
         words[n] = w;
         lens[n++] = strlen(w);
     }

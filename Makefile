@@ -15,17 +15,19 @@ Q := $(if $(V),,@)
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 
 COMMON_SRC   := $(wildcard common/*.c)
-STORE_SRC    := $(filter-out store/main.c,$(wildcard store/*.c))
-SENTINEL_SRC := $(filter-out sentinel/main.c,$(wildcard sentinel/*.c))
-CTL_SRC      := $(wildcard sentinel/ctl/*.c)
+# Each program's library is every .c under its folder and sub-folders except its main.c.
+STORE_SRC    := $(filter-out store/main.c,$(wildcard store/*.c store/*/*.c))
+SENTINEL_SRC := $(filter-out sentinel/main.c,$(wildcard sentinel/*.c sentinel/core/*.c sentinel/http/*.c))
+CTL_SRC      := $(filter-out sentinel/ctl/main.c,$(wildcard sentinel/ctl/*.c))
 
 LIBCOMMON   := $(BUILD)/libcommon.a
 LIBSTORE    := $(BUILD)/libstore.a
 LIBSENTINEL := $(BUILD)/libsentinel.a
+LIBCTL      := $(BUILD)/libctl.a
 
 BINS := $(if $(wildcard store/main.c),$(BIN)/vigil-store) \
         $(if $(wildcard sentinel/main.c),$(BIN)/vigil-sentinel) \
-        $(if $(CTL_SRC),$(BIN)/vigilctl)
+        $(if $(wildcard sentinel/ctl/main.c),$(BIN)/vigilctl)
 
 UNIT_COMMON   := $(wildcard tests/unit/common/*.c)
 UNIT_STORE    := $(wildcard tests/unit/store/*.c)
@@ -58,6 +60,9 @@ $(LIBSTORE): $(call obj,$(STORE_SRC))
 $(LIBSENTINEL): $(call obj,$(SENTINEL_SRC))
 	@mkdir -p $(dir $@)
 	$(Q)rm -f $@ && ar rcs $@ $^
+$(LIBCTL): $(call obj,$(CTL_SRC))
+	@mkdir -p $(dir $@)
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(BIN)/vigil-store: $(call obj,store/main.c) $(LIBSTORE) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
@@ -67,7 +72,7 @@ $(BIN)/vigil-sentinel: $(call obj,sentinel/main.c) $(LIBSENTINEL) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo '  LINK  $@')
 	$(Q)$(CC) $(VCFLAGS) -o $@ $^ $(LDLIBS)
-$(BIN)/vigilctl: $(call obj,$(CTL_SRC)) $(LIBSENTINEL) $(LIBCOMMON)
+$(BIN)/vigilctl: $(call obj,sentinel/ctl/main.c) $(LIBCTL) $(LIBSENTINEL) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo '  LINK  $@')
 	$(Q)$(CC) $(VCFLAGS) -o $@ $^ $(LDLIBS)
@@ -80,7 +85,7 @@ $(BIN)/test-store: $(call obj,$(UNIT_STORE)) $(LIBSTORE) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo '  LINK  $@')
 	$(Q)$(CC) $(VCFLAGS) -o $@ $^ $(TESTLIBS) $(LDLIBS)
-$(BIN)/test-sentinel: $(call obj,$(UNIT_SENTINEL)) $(LIBSENTINEL) $(LIBCOMMON)
+$(BIN)/test-sentinel: $(call obj,$(UNIT_SENTINEL)) $(LIBCTL) $(LIBSENTINEL) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo '  LINK  $@')
 	$(Q)$(CC) $(VCFLAGS) -o $@ $^ $(TESTLIBS) $(LDLIBS)
@@ -200,7 +205,7 @@ install: all
 	  UNITDIR="$(UNITDIR)" SYSUSERSDIR="$(SYSUSERSDIR)" TMPFILESDIR="$(TMPFILESDIR)" \
 	  LOGROTATEDIR="$(LOGROTATEDIR)" BIN="$(BIN)" scripts/install.sh
 
-FMT_FILES = $(wildcard common/*.[ch] store/*.[ch] sentinel/*.[ch] sentinel/ctl/*.[ch] tests/unit/*/*.c tests/sim/*.[ch] tests/fuzz/*.c scripts/bench/*.c)
+FMT_FILES = $(wildcard common/*.[ch] store/*.[ch] store/*/*.[ch] sentinel/*.[ch] sentinel/*/*.[ch] tests/unit/*/*.[ch] tests/sim/*.[ch] tests/fuzz/*.c scripts/bench/*.c)
 fmt:
 	clang-format -i $(FMT_FILES)
 fmt-check:

@@ -16,7 +16,7 @@
 #include "common/net.h"
 #include "common/resp.h"
 #include "common/util.h"
-#include "sentinel/sentinel.h"
+#include "sentinel/core/sentinel.h"
 
 #define LINK_BUCKETS 1024
 #define LINK_READ_CHUNK 16384

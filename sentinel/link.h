@@ -29,7 +29,7 @@
 #include <stdint.h>
 
 #include "common/loop.h"
-#include "sentinel/env.h"
+#include "sentinel/core/env.h"
 
 #define LINK_MAX_PENDING 256
 #define LINK_MAX_OUT_BYTES (4u << 20)

@@ -25,14 +25,14 @@
 #include "common/loop.h"
 #include "common/rng.h"
 #include "common/util.h"
-#include "sentinel/http_api.h"
+#include "sentinel/http/http_api.h"
 #include "sentinel/link.h"
 #include "sentinel/notify_io.h"
-#include "sentinel/sentinel.h"
+#include "sentinel/core/sentinel.h"
 #include "sentinel/sentinel_config.h"
 #include "sentinel/server.h"
 #include "sentinel/state_file.h"
-#include "sentinel/webhook.h"
+#include "sentinel/http/webhook.h"
 
 #define LINK_CONNECT_TIMEOUT_MS 1500
 /* Descriptors kept beyond maxclients for links, scripts and webhooks when the open files limit

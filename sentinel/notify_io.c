@@ -14,8 +14,8 @@
 
 #include "common/log.h"
 #include "common/util.h"
-#include "sentinel/monitor.h"
-#include "sentinel/sentinel.h"
+#include "sentinel/core/monitor.h"
+#include "sentinel/core/sentinel.h"
 #include "sentinel/server.h"
 
 #define REAP_PERIOD_MS 50

@@ -16,9 +16,9 @@
 #include "common/buf.h"
 #include "common/log.h"
 #include "common/util.h"
-#include "sentinel/instance.h"
+#include "sentinel/core/instance.h"
 #include "sentinel/notify_io.h"
-#include "sentinel/sentinel.h"
+#include "sentinel/core/sentinel.h"
 
 /* ---- validators ------------------------------------------------------------------------------ */
 

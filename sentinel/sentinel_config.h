@@ -27,8 +27,8 @@
 #include <stdint.h>
 
 #include "common/config.h"
-#include "sentinel/sentinel.h"
-#include "sentinel/state.h"
+#include "sentinel/core/sentinel.h"
+#include "sentinel/core/state.h"
 #include "sentinel/state_file.h"
 
 #define SENTINEL_CFG_MAX_MASTERS 64

@@ -13,9 +13,9 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/util.h"
-#include "sentinel/describe.h"
+#include "sentinel/core/describe.h"
 #include "sentinel/notify_io.h"
-#include "sentinel/sentinel.h"
+#include "sentinel/core/sentinel.h"
 #include "sentinel/server_int.h"
 
 static bool eq(const char *a, const char *b) { return strcasecmp(a, b) == 0; }

@@ -8,10 +8,10 @@
 #include <strings.h>
 
 #include "common/util.h"
-#include "sentinel/describe.h"
+#include "sentinel/core/describe.h"
 #include "sentinel/notify_io.h"
-#include "sentinel/sentinel.h"
-#include "sentinel/sentinel_cmd.h"
+#include "sentinel/core/sentinel.h"
+#include "sentinel/core/sentinel_cmd.h"
 #include "sentinel/server_int.h"
 
 static struct sentinel *core_of(const struct client *c) { return c->srv->core; }

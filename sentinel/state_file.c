@@ -18,8 +18,8 @@
 
 #include "common/atomic_file.h"
 #include "common/util.h"
-#include "sentinel/instance.h"
-#include "sentinel/sentinel.h"
+#include "sentinel/core/instance.h"
+#include "sentinel/core/sentinel.h"
 
 #define MAX_EXACT_INT 9007199254740992.0 /* 2^53: integers above are not exact in a double */
 #define STR_MAX 4096                     /* any string field: paths, passwords, names */

@@ -31,7 +31,7 @@
 
 #include <stddef.h>
 
-#include "sentinel/state.h"
+#include "sentinel/core/state.h"
 
 #define STATE_FILE_NAME "sentinel-state.json"
 #define STATE_FILE_VERSION 1

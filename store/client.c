@@ -16,7 +16,7 @@
 #include "store/pubsub.h"
 #include "store/reply.h"
 #include "store/blocking.h"
-#include "store/repl.h"
+#include "store/repl/repl.h"
 
 #define READ_CHUNK (16 * 1024)
 #define REPLY_KEEP_BYTES (64 * 1024) /* an idle reply buffer larger than this is released */

@@ -16,7 +16,7 @@
 #include "store/redact.h"
 #include "store/reply.h"
 #include "store/slowlog.h"
-#include "store/repl.h"
+#include "store/repl/repl.h"
 
 #define CMD_SLOTS 1024 /* power of two, well above the command count */
 

@@ -15,7 +15,7 @@
 #include "store/command.h"
 #include "store/lazyfree.h"
 #include "store/pubsub.h"
-#include "store/repl.h"
+#include "store/repl/repl.h"
 
 size_t info_used_memory(void)
 {

@@ -8,10 +8,10 @@
 
 #include "common/log.h"
 #include "common/util.h"
-#include "store/obj_hash.h"
-#include "store/obj_list.h"
-#include "store/obj_set.h"
-#include "store/obj_zset.h"
+#include "store/data/obj_hash.h"
+#include "store/data/obj_list.h"
+#include "store/data/obj_set.h"
+#include "store/data/obj_zset.h"
 
 struct job {
     const struct ks_obj_ops *ops; /* NULL: obj is a struct ks */

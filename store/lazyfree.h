@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "store/keyspace.h"
+#include "store/data/keyspace.h"
 
 /* A value is handed over when freeing it takes more allocations than this (members of a set,
  * sorted set or hash, nodes of a list), Redis's threshold: below, freeing costs less than the

@@ -19,7 +19,7 @@
 #include "store/command.h"
 #include "store/multi.h"
 #include "store/pubsub.h"
-#include "store/repl.h"
+#include "store/repl/repl.h"
 #include "store/slowlog.h"
 
 #define LISTEN_BACKLOG 511

@@ -18,8 +18,8 @@
 #include "common/loop.h"
 #include "common/resp.h"
 #include "common/rng.h"
-#include "store/dict.h"
-#include "store/keyspace.h"
+#include "store/data/dict.h"
+#include "store/data/keyspace.h"
 #include "store/store_config.h"
 
 #define VIGIL_VERSION "0.1.0"

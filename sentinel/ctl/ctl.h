@@ -2,7 +2,7 @@
  * ctl_http.c: requests to the sentinels' HTTP API with fail-over between sentinels; ctl_cmd.c:
  * the read-only and simple commands; ctl_op.c: switchover and forced failover with progress;
  * ctl_watch.c: the event stream). Pure helpers (parsing, rendering, SSE) are in
- * sentinel/ctl_format.h.
+ * sentinel/ctl/ctl_format.h.
  *
  * Exit codes (documented in README.md next to this file; scripts rely on them):
  *   0 ok, 1 the operation failed or no sentinel could answer safely, 2 usage error,

@@ -12,7 +12,7 @@
 
 #include "common/util.h"
 #include "sentinel/ctl/ctl.h"
-#include "sentinel/ctl_format.h"
+#include "sentinel/ctl/ctl_format.h"
 
 #define CTL_PATH_MAX 700
 

@@ -20,7 +20,7 @@
 
 #include "common/util.h"
 #include "sentinel/ctl/ctl.h"
-#include "sentinel/ctl_format.h"
+#include "sentinel/ctl/ctl_format.h"
 
 struct ctl_http {
     const struct ctl_opts *o;

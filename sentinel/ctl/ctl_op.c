@@ -19,7 +19,7 @@
 
 #include "common/util.h"
 #include "sentinel/ctl/ctl.h"
-#include "sentinel/ctl_format.h"
+#include "sentinel/ctl/ctl_format.h"
 
 #define CTL_OP_SLACK_MS 30000
 #define CTL_FORCED_WAIT_MS 60000

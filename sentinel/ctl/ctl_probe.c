@@ -17,7 +17,7 @@
 
 #include "common/util.h"
 #include "sentinel/ctl/ctl.h"
-#include "sentinel/ctl_format.h"
+#include "sentinel/ctl/ctl_format.h"
 
 static int connect_within(const char *host, int port, int64_t timeout_ms)
 {

@@ -27,7 +27,7 @@
 
 #include "common/util.h"
 #include "sentinel/ctl/ctl.h"
-#include "sentinel/ctl_format.h"
+#include "sentinel/ctl/ctl_format.h"
 
 #define CTL_WATCH_GIVE_UP_MS 60000
 #define CTL_WATCH_BACKOFF_MIN_MS 200

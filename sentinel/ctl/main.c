@@ -24,7 +24,7 @@
 #include "common/config.h"
 #include "common/util.h"
 #include "sentinel/ctl/ctl.h"
-#include "sentinel/ctl_format.h"
+#include "sentinel/ctl/ctl_format.h"
 #include "sentinel/history.h" /* HISTORY_MAX_RECORDS */
 #include "sentinel/server.h"  /* VIGIL_VERSION */
 

@@ -1,10 +1,10 @@
-/* Fuzz harness: the RDB loader a replica runs on a full resync's payload (store/rdb_read.c
- * decoding, store/repl_rdb.c building fresh databases with the configured encodings), exactly as
- * repl_transfer.c drives it: repl_load_create, repl_load_run, repl_load_destroy.
- * The first input byte picks what happens to the CRC64 trailer, so that mutated files get past
- * the checksum as often as not: 0 keep it, 1 set it to 0 ("not checksummed", as Redis writes with
- * rdbchecksum no), 2 recompute it. The server the loader copies its settings from is built once
- * with the store's default config. */
+/* Fuzz harness: the RDB loader a replica runs on a full resync's payload (store/rdb/rdb_read.c
+ * decoding, store/repl/repl_rdb.c building fresh databases with the configured encodings), exactly
+ * as repl_transfer.c drives it: repl_load_create, repl_load_run, repl_load_destroy. The first input
+ * byte picks what happens to the CRC64 trailer, so that mutated files get past the checksum as
+ * often as not: 0 keep it, 1 set it to 0 ("not checksummed", as Redis writes with rdbchecksum no),
+ * 2 recompute it. The server the loader copies its settings from is built once with the store's
+ * default config. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,8 +14,8 @@
 #include "common/loop.h"
 #include "common/rng.h"
 #include "common/util.h"
-#include "store/crc64.h"
-#include "store/repl_int.h"
+#include "store/rdb/crc64.h"
+#include "store/repl/repl_int.h"
 #include "store/server.h"
 #include "store/store_config.h"
 

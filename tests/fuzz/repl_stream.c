@@ -17,10 +17,10 @@
 #include "tests/fuzz/fuzz.h"
 #include "common/resp.h"
 #include "common/util.h"
-#include "store/rdb.h"
-#include "store/repl_int.h"
-#include "store/repl_link.h"
-#include "store/repl_replica.h"
+#include "store/rdb/rdb.h"
+#include "store/repl/repl_int.h"
+#include "store/repl/repl_link.h"
+#include "store/repl/repl_replica.h"
 
 FUZZ_INIT_QUIET((void)0)
 

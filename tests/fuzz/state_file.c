@@ -8,7 +8,7 @@
 
 #include "tests/fuzz/fuzz.h"
 #include "common/util.h"
-#include "sentinel/state.h"
+#include "sentinel/core/state.h"
 #include "sentinel/state_file.h"
 
 FUZZ_INIT_QUIET((void)0)

@@ -11,9 +11,9 @@
 #include <stdint.h>
 
 #include "common/rng.h"
-#include "sentinel/env.h"
-#include "sentinel/sentinel.h"
-#include "sentinel/state.h"
+#include "sentinel/core/env.h"
+#include "sentinel/core/sentinel.h"
+#include "sentinel/core/state.h"
 
 #define SIM_MAX_SENTINELS 5
 #define SIM_MAX_NODES 5

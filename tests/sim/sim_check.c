@@ -11,9 +11,9 @@
 #include <string.h>
 
 #include "common/util.h"
-#include "sentinel/select.h"
-#include "sentinel/sentinel.h"
-#include "sentinel/sentinel_int.h"
+#include "sentinel/core/select.h"
+#include "sentinel/core/sentinel.h"
+#include "sentinel/core/core_int.h"
 #include "sim.h"
 
 static struct instance *master_from_msg(struct sim_sentinel *ss, const char *msg, bool replica)

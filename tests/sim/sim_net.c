@@ -10,7 +10,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
-#include "sentinel/sentinel_cmd.h"
+#include "sentinel/core/sentinel_cmd.h"
 #include "sim.h"
 
 enum msg_type { M_CMD, M_REPLY, M_PUSH, M_LINK_UP, M_LINK_DOWN };

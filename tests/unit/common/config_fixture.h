@@ -63,7 +63,8 @@ extern char fixture[512]; /* the last fixture_path() */
 
 void config_fixture_setup(void);
 void config_fixture_teardown(void);
-#define CONFIG_SUITE(name) TestSuite(name, .init = config_fixture_setup, .fini = config_fixture_teardown)
+#define CONFIG_SUITE(name)                                                                         \
+    TestSuite(name, .init = config_fixture_setup, .fini = config_fixture_teardown)
 
 const char *fixture_path(const char *name);
 /* Asserts the collected errors are exactly `want` (each prefixed with "<fixture path>:"). */

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "sentinel/instance.h"
-#include "sentinel/sentinel_int.h"
+#include "sentinel/core/instance.h"
+#include "sentinel/core/core_int.h"
 
 static int64_t f_mono(void *ctx) { return ((struct fake_env *)ctx)->now; }
 static int64_t f_wall(void *ctx) { return ((struct fake_env *)ctx)->now + 1700000000000LL; }

@@ -7,9 +7,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sentinel/env.h"
-#include "sentinel/sentinel.h"
-#include "sentinel/state.h"
+#include "sentinel/core/env.h"
+#include "sentinel/core/sentinel.h"
+#include "sentinel/core/state.h"
 
 #define FAKE_MAX_CMDS 8192
 #define FAKE_MAX_EVENTS 2048

@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "fake_env.h"
-#include "sentinel/sentinel_cmd.h"
-#include "sentinel/sentinel_int.h"
+#include "sentinel/core/sentinel_cmd.h"
+#include "sentinel/core/core_int.h"
 
 static struct fake_env F;
 static struct sentinel *S;

@@ -7,9 +7,9 @@
 #include <string.h>
 
 #include "fake_env.h"
-#include "sentinel/describe.h"
-#include "sentinel/sentinel_cmd.h"
-#include "sentinel/sentinel_int.h"
+#include "sentinel/core/describe.h"
+#include "sentinel/core/sentinel_cmd.h"
+#include "sentinel/core/core_int.h"
 
 static struct fake_env F;
 

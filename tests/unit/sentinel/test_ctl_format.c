@@ -1,4 +1,4 @@
-/* Unit tests of vigilctl's pure half (sentinel/ctl_format.c): duration and address parsing,
+/* Unit tests of vigilctl's pure half (sentinel/ctl/ctl_format.c): duration and address parsing,
  * tolerant JSON access, table rendering from JSON fixtures (golden text), event lines, operation
  * progress and outcome, and the server-sent-events parser split at every byte. */
 #include <criterion/criterion.h>
@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "sentinel/ctl_format.h"
+#include "sentinel/ctl/ctl_format.h"
 
 static cJSON *fixture(const char *name)
 {

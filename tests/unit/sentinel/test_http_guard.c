@@ -1,4 +1,4 @@
-/* Unit tests of the HTTP server's slow-client guard (sentinel/http_guard.c) on socket pairs:
+/* Unit tests of the HTTP server's slow-client guard (sentinel/http/http_guard.c) on socket pairs:
  * the request deadline, the per-address and global caps on pending connections, the
  * exemption of a connection whose request head waits unread, and keep-alive re-arming. */
 #include <criterion/criterion.h>
@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "common/loop.h"
-#include "sentinel/http_guard.h"
+#include "sentinel/http/http_guard.h"
 
 #define MAX_CONNS 80
 

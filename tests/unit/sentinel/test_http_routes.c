@@ -11,9 +11,9 @@
 #include "common/loop.h"
 #include "fake_env.h"
 #include "sentinel/history.h"
-#include "sentinel/http_int.h"
+#include "sentinel/http/http_int.h"
 #include "sentinel/sentinel_config.h"
-#include "sentinel/sentinel_int.h"
+#include "sentinel/core/core_int.h"
 #include "sentinel/server.h" /* VIGIL_VERSION */
 
 static struct fake_env F;

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sentinel/hello.h"
-#include "sentinel/info_parse.h"
+#include "sentinel/core/hello.h"
+#include "sentinel/core/info_parse.h"
 
 static char *read_fixture(const char *name, size_t *len)
 {

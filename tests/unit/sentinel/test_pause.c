@@ -6,9 +6,9 @@
 #include <string.h>
 
 #include "fake_env.h"
-#include "sentinel/pause.h"
-#include "sentinel/sentinel_cmd.h"
-#include "sentinel/sentinel_int.h"
+#include "sentinel/core/pause.h"
+#include "sentinel/core/sentinel_cmd.h"
+#include "sentinel/core/core_int.h"
 
 static struct fake_env F;
 

@@ -4,9 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "sentinel/election.h"
-#include "sentinel/monitor.h"
-#include "sentinel/select.h"
+#include "sentinel/core/election.h"
+#include "sentinel/core/monitor.h"
+#include "sentinel/core/select.h"
 
 #define T0 1000000
 #define RID_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"

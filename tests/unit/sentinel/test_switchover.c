@@ -5,10 +5,10 @@
 #include <string.h>
 
 #include "fake_env.h"
-#include "sentinel/info_parse.h"
-#include "sentinel/sentinel_cmd.h"
-#include "sentinel/sentinel_int.h"
-#include "sentinel/switchover.h"
+#include "sentinel/core/info_parse.h"
+#include "sentinel/core/sentinel_cmd.h"
+#include "sentinel/core/core_int.h"
+#include "sentinel/core/switchover.h"
 
 static struct fake_env F;
 

@@ -9,9 +9,9 @@
 #include "common/log.h"
 #include "common/loop.h"
 #include "common/sha256.h"
-#include "sentinel/http_server.h"
+#include "sentinel/http/http_server.h"
 #include "sentinel/sentinel_config.h"
-#include "sentinel/webhook.h"
+#include "sentinel/http/webhook.h"
 
 #define MAX_SEEN 16
 

@@ -9,7 +9,7 @@ key, what was written, in the canonical form test_rdb.c builds from the decoder'
     <db> <type> <expire_ms> <key> <item> <item> ...
 
 type is string|list|set|zset|hash; expire_ms is -1 without TTL; every string is `h:<hex>` when
-at most 64 bytes, else `c:<len>:<crc64 hex>` (CRC-64/Jones, as store/crc64.c); hash items are
+at most 64 bytes, else `c:<len>:<crc64 hex>` (CRC-64/Jones, as store/rdb/crc64.c); hash items are
 `<field>=<value>`, zset items `<member>@<hex of the score's IEEE-754 bits>`; set, hash and zset
 items are sorted (their RDB order is Redis's business), list items are in order.
 

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "common/rng.h"
-#include "store/backlog.h"
+#include "store/repl/backlog.h"
 
 /* Read everything from `offset` to the end through backlog_read in chunks of `chunk`. */
 static size_t read_all(const struct backlog *b, int64_t offset, char *dst, size_t cap, size_t chunk)

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "common/rng.h"
-#include "store/crc64.h"
+#include "store/rdb/crc64.h"
 
 /* Straight from the definition: reflected, polynomial 0xad93d23594c935a9, init 0, no xorout. */
 static uint64_t crc64_reference(uint64_t crc, const unsigned char *p, size_t n)

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "common/rng.h"
-#include "store/dict.h"
+#include "store/data/dict.h"
 
 struct tent {
     struct dict_entry link;

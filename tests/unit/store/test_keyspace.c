@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "store/keyspace.h"
-#include "store/obj_hash.h"
+#include "store/data/keyspace.h"
+#include "store/data/obj_hash.h"
 
 struct expired_log {
     int calls;

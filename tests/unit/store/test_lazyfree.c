@@ -9,9 +9,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "store/keyspace.h"
+#include "store/data/keyspace.h"
 #include "store/lazyfree.h"
-#include "store/obj_set.h"
+#include "store/data/obj_set.h"
 
 static atomic_int freed;
 static pthread_mutex_t gate_lock = PTHREAD_MUTEX_INITIALIZER;

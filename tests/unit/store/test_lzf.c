@@ -1,9 +1,9 @@
-/* LZF decompression (store/lzf_decompress.c): literal runs, back references that overlap their
+/* LZF decompression (store/rdb/lzf_decompress.c): literal runs, back references that overlap their
  * own output, and every malformed input refused without reading or writing out of bounds. */
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "store/rdb.h"
+#include "store/rdb/rdb.h"
 
 Test(lzf, decodes_literals_and_overlapping_references)
 {

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "common/rng.h"
-#include "store/obj_hash.h"
+#include "store/data/obj_hash.h"
 
 static const struct obj_hash_limits LIM = {128, 64};
 

@@ -9,7 +9,7 @@
 #include "common/buf.h"
 #include "common/rng.h"
 #include "common/util.h"
-#include "store/obj_hll.h"
+#include "store/data/obj_hll.h"
 
 static int add_str(struct buf *h, const char *s) { return obj_hll_add(h, s, strlen(s)); }
 

@@ -11,7 +11,7 @@
 #include "common/buf.h"
 #include "common/rng.h"
 #include "common/util.h"
-#include "store/obj_list.h"
+#include "store/data/obj_list.h"
 
 /* Redis's default node size (list-max-listpack-size -2: 8 KB). */
 static const struct obj_list_limits *const DEF = &OBJ_LIST_LIMITS_DEFAULT;

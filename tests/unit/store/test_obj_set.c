@@ -10,7 +10,7 @@
 #include "common/buf.h"
 #include "common/rng.h"
 #include "common/util.h"
-#include "store/obj_set.h"
+#include "store/data/obj_set.h"
 
 #define MODEL_MAX 2000
 

@@ -1,4 +1,4 @@
-/* Tests for the string value type (store/obj_string.c through keyspace.h): the int / embstr /
+/* Tests for the string value type (store/data/obj_string.c through keyspace.h): the int / embstr /
  * raw encodings and their transitions, INCR in place and its overflow and type errors,
  * INCRBYFLOAT, APPEND growth, SETRANGE padding and limits, and mutable raw access. */
 #include <criterion/criterion.h>
@@ -6,9 +6,9 @@
 #include <math.h>
 #include <string.h>
 
-#include "store/keyspace.h"
-#include "store/obj_hash.h"
-#include "store/obj_string.h"
+#include "store/data/keyspace.h"
+#include "store/data/obj_hash.h"
+#include "store/data/obj_string.h"
 
 #define MAXLEN ((size_t)512 * 1024 * 1024)
 

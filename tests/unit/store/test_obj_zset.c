@@ -13,7 +13,7 @@
 #include "common/buf.h"
 #include "common/rng.h"
 #include "common/util.h"
-#include "store/obj_zset.h"
+#include "store/data/obj_zset.h"
 
 /* Redis's default limits (zset-max-listpack-entries 128, zset-max-listpack-value 64). */
 static const struct obj_zset_limits *const DEF = &OBJ_ZSET_LIMITS_DEFAULT;

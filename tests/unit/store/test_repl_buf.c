@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "common/rng.h"
-#include "store/repl_buf.h"
+#include "store/repl/repl_buf.h"
 
 /* Gather the bytes from off to the end through repl_buf_iov. */
 static size_t gather(const struct repl_buf *b, long long off, char *dst, size_t cap)

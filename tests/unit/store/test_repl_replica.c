@@ -1,4 +1,4 @@
-/* Tests for the replica's handshake state machine (store/repl_handshake.c, the pure half of
+/* Tests for the replica's handshake state machine (store/repl/repl_handshake.c, the pure half of
  * repl_replica.c): the edge table, what every handshake reply leads to with and without AUTH and
  * an announced ip, a whole handshake walked reply by reply, and the parsers of +FULLRESYNC,
  * +CONTINUE and the snapshot header on valid, truncated and hostile input. */
@@ -6,7 +6,7 @@
 #include <criterion/parameterized.h>
 #include <string.h>
 
-#include "store/repl_replica.h"
+#include "store/repl/repl_replica.h"
 
 static enum repl_hs_state after(enum repl_hs_state s, const char *line, bool auth, bool ip)
 {

@@ -1,0 +1,276 @@
+/* describe: reply views of the core (see describe.h), plus the state snapshot and the small
+ * read-only accessors of sentinel.h. Nothing here changes the core. */
+#include "sentinel/core/describe.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/util.h"
+#include "sentinel/core/core_int.h"
+
+static void add(struct sentinel_desc *d, const char *name, const char *value)
+{
+    ASSERT(d->n < SENTINEL_DESC_MAX);
+    d->fields[d->n].name = name;
+    d->fields[d->n].value = xstrdup(value);
+    d->n++;
+}
+
+static void addll(struct sentinel_desc *d, const char *name, long long v)
+{
+    char b[32];
+    snprintf(b, sizeof(b), "%lld", v);
+    add(d, name, b);
+}
+
+static void describe_common(const struct sentinel *s, const struct instance *ri, int64_t now,
+                            struct sentinel_desc *d)
+{
+    char flags[512];
+    instance_flags_format(ri, flags, sizeof(flags));
+    add(d, "name", ri->name);
+    add(d, "ip", instance_announced_host(ri, s->opt.announce_hostnames));
+    addll(d, "port", ri->port);
+    add(d, "runid", ri->runid);
+    add(d, "flags", flags);
+    addll(d, "link-pending-commands", ri->link.pending_commands);
+    addll(d, "link-refcount", 1);
+    if (ri->kind == INSTANCE_MASTER && (ri->flags & SRI_FAILOVER_IN_PROGRESS))
+        add(d, "failover-state", instance_failover_state_name(ri->m->failover_state));
+    addll(d, "last-ping-sent", ri->act_ping_ms ? now - ri->act_ping_ms : 0);
+    addll(d, "last-ok-ping-reply", now - ri->last_avail_ms);
+    addll(d, "last-ping-reply", now - (ri->last_pong_ms ? ri->last_pong_ms : ri->created_ms));
+    if (ri->flags & SRI_S_DOWN) addll(d, "s-down-time", now - ri->s_down_since_ms);
+    if (ri->flags & SRI_O_DOWN) addll(d, "o-down-time", now - ri->o_down_since_ms);
+    const struct instance *m = ri->kind == INSTANCE_MASTER ? ri : ri->master;
+    addll(d, "down-after-milliseconds", m->m->p.down_after_ms);
+    UNUSED(s);
+}
+
+static void describe_instance(const struct sentinel *s, const struct instance *ri, int64_t now,
+                              struct sentinel_desc *d)
+{
+    memset(d, 0, sizeof(*d));
+    describe_common(s, ri, now, d);
+    if (ri->kind != INSTANCE_SENTINEL) {
+        addll(d, "info-refresh", ri->info_refresh_ms ? now - ri->info_refresh_ms : 0);
+        add(d, "role-reported", ri->role_reported == ROLE_SLAVE ? "slave" : "master");
+        addll(d, "role-reported-time", now - ri->role_reported_ms);
+    }
+    if (ri->kind == INSTANCE_MASTER) {
+        const struct master_record *m = ri->m;
+        addll(d, "config-epoch", (long long)m->config_epoch);
+        addll(d, "num-slaves", (long long)m->n_replicas);
+        addll(d, "num-other-sentinels", (long long)m->n_sentinels);
+        addll(d, "quorum", m->p.quorum);
+        addll(d, "failover-timeout", m->p.failover_timeout_ms);
+        addll(d, "parallel-syncs", m->p.parallel_syncs);
+        if (m->p.notification_script) add(d, "notification-script", m->p.notification_script);
+        if (m->p.client_reconfig_script)
+            add(d, "client-reconfig-script", m->p.client_reconfig_script);
+    } else if (ri->kind == INSTANCE_REPLICA) {
+        addll(d, "master-link-down-time", ri->master_link_down_ms);
+        add(d, "master-link-status", ri->slave_master_link_up ? "ok" : "err");
+        add(d, "master-host", ri->slave_master_host ? ri->slave_master_host : "?");
+        addll(d, "master-port", ri->slave_master_port);
+        addll(d, "slave-priority", ri->slave_priority);
+        addll(d, "slave-repl-offset", ri->slave_repl_offset);
+        addll(d, "replica-announced", ri->replica_announced ? 1 : 0);
+    } else {
+        addll(d, "last-hello-message",
+              now - (ri->last_hello_ms ? ri->last_hello_ms : ri->created_ms));
+        add(d, "voted-leader", ri->leader[0] ? ri->leader : "?");
+        addll(d, "voted-leader-epoch", (long long)ri->leader_epoch);
+    }
+}
+
+void sentinel_desc_free(struct sentinel_desc *d)
+{
+    for (size_t i = 0; i < d->n; i++) free(d->fields[i].value);
+    d->n = 0;
+}
+
+void sentinel_desc_list_free(struct sentinel_desc_list *l)
+{
+    for (size_t i = 0; i < l->n; i++) sentinel_desc_free(&l->items[i]);
+    free(l->items);
+    l->items = NULL;
+    l->n = 0;
+}
+
+int sentinel_describe_master(const struct sentinel *s, const char *name, struct sentinel_desc *out)
+{
+    const struct instance *m = core_master_by_name(s, name);
+    if (m == NULL) return -1;
+    describe_instance(s, m, core_now(s), out);
+    return 0;
+}
+
+void sentinel_describe_masters(const struct sentinel *s, struct sentinel_desc_list *out)
+{
+    int64_t now = core_now(s);
+    out->n = s->n_masters;
+    out->items = s->n_masters ? xcalloc(s->n_masters, sizeof(*out->items)) : NULL;
+    for (size_t i = 0; i < s->n_masters; i++)
+        describe_instance(s, s->masters[i], now, &out->items[i]);
+}
+
+int sentinel_describe_replicas(const struct sentinel *s, const char *name,
+                               struct sentinel_desc_list *out)
+{
+    const struct instance *m = core_master_by_name(s, name);
+    out->n = 0;
+    out->items = NULL;
+    if (m == NULL) return -1;
+    int64_t now = core_now(s);
+    if (m->m->n_replicas) out->items = xcalloc(m->m->n_replicas, sizeof(*out->items));
+    for (size_t i = 0; i < m->m->n_replicas; i++) {
+        if (!m->m->replicas[i]->replica_announced) continue;
+        describe_instance(s, m->m->replicas[i], now, &out->items[out->n++]);
+    }
+    return 0;
+}
+
+int sentinel_describe_sentinels(const struct sentinel *s, const char *name,
+                                struct sentinel_desc_list *out)
+{
+    const struct instance *m = core_master_by_name(s, name);
+    out->n = 0;
+    out->items = NULL;
+    if (m == NULL) return -1;
+    int64_t now = core_now(s);
+    if (m->m->n_sentinels) out->items = xcalloc(m->m->n_sentinels, sizeof(*out->items));
+    for (size_t i = 0; i < m->m->n_sentinels; i++)
+        describe_instance(s, m->m->sentinels[i], now, &out->items[out->n++]);
+    return 0;
+}
+
+void sentinel_info_section(const struct sentinel *s, int running_scripts, int queued_scripts,
+                           struct buf *out)
+{
+    int64_t now = core_now(s);
+    buf_printf(out, "# Sentinel\r\nsentinel_masters:%zu\r\nsentinel_tilt:%d\r\n", s->n_masters,
+               s->tilt ? 1 : 0);
+    buf_printf(out, "sentinel_tilt_since_seconds:%lld\r\n",
+               s->tilt ? (long long)((now - s->tilt_start_ms) / 1000) : -1LL);
+    buf_printf(out, "sentinel_running_scripts:%d\r\nsentinel_scripts_queue_length:%d\r\n",
+               running_scripts, queued_scripts);
+    buf_printf(out, "sentinel_simulate_failure_flags:%u\r\n", s->simfail_flags);
+    for (size_t i = 0; i < s->n_masters; i++) {
+        const struct instance *m = s->masters[i];
+        const char *status = (m->flags & SRI_O_DOWN)   ? "odown"
+                             : (m->flags & SRI_S_DOWN) ? "sdown"
+                                                       : "ok";
+        const char *host;
+        int port;
+        core_announced_master_addr(s, m, &host, &port);
+        buf_printf(out, "master%zu:name=%s,status=%s,address=%s:%d,slaves=%zu,sentinels=%zu\r\n", i,
+                   m->name, status, host, port, m->m->n_replicas, m->m->n_sentinels + 1);
+    }
+}
+
+static void cache_entry(const struct instance *m, int64_t now, struct sentinel_info_cache_entry *e)
+{
+    e->master_name = m->name;
+    e->n = 1 + m->m->n_replicas;
+    e->items = xcalloc(e->n, sizeof(*e->items));
+    for (size_t j = 0; j < e->n; j++) {
+        const struct instance *ri = j == 0 ? m : m->m->replicas[j - 1];
+        e->items[j].age_ms = ri->info_refresh_ms ? now - ri->info_refresh_ms : 0;
+        e->items[j].text = ri->info;
+        e->items[j].len = ri->info_len;
+    }
+}
+
+void sentinel_info_cache(const struct sentinel *s, int argc, const char *const *names,
+                         struct sentinel_info_cache *out)
+{
+    int64_t now = core_now(s);
+    out->n = 0;
+    out->entries = xcalloc(s->n_masters + 1, sizeof(*out->entries));
+    for (size_t i = 0; i < s->n_masters; i++) {
+        const struct instance *m = s->masters[i];
+        bool wanted = argc <= 0;
+        for (int k = 0; k < argc && !wanted; k++) wanted = strcmp(names[k], m->name) == 0;
+        if (wanted) cache_entry(m, now, &out->entries[out->n++]);
+    }
+}
+
+void sentinel_info_cache_free(struct sentinel_info_cache *c)
+{
+    for (size_t i = 0; i < c->n; i++) free(c->entries[i].items);
+    free(c->entries);
+    c->entries = NULL;
+    c->n = 0;
+}
+
+/* ---- sentinel.h accessors and the snapshot ------------------------------------------------- */
+
+const char *sentinel_myid(const struct sentinel *s) { return s->myid; }
+uint64_t sentinel_current_epoch(const struct sentinel *s) { return s->current_epoch; }
+bool sentinel_in_tilt(const struct sentinel *s) { return s->tilt; }
+int64_t sentinel_tilt_since_ms(const struct sentinel *s) { return s->tilt ? s->tilt_start_ms : -1; }
+struct sentinel_periods *sentinel_periods(struct sentinel *s) { return &s->periods; }
+size_t sentinel_master_count(const struct sentinel *s) { return s->n_masters; }
+const struct instance *sentinel_master_at(const struct sentinel *s, size_t i)
+{
+    return i < s->n_masters ? s->masters[i] : NULL;
+}
+const struct instance *sentinel_master_by_name(const struct sentinel *s, const char *name)
+{
+    return core_master_by_name(s, name);
+}
+
+int sentinel_get_master_addr(const struct sentinel *s, const char *name, const char **host,
+                             int *port)
+{
+    const struct instance *m = core_master_by_name(s, name);
+    if (m == NULL) return -1;
+    core_announced_master_addr(s, m, host, port);
+    return 0;
+}
+
+static void snapshot_master(const struct instance *mi, struct sentinel_state_master *sm)
+{
+    const struct master_record *m = mi->m;
+    const char *host;
+    int port;
+    core_current_master_addr(mi, &host, &port);
+    sm->name = xstrdup(mi->name);
+    sm->host = xstrdup(host);
+    sm->port = port;
+    sentinel_params_copy(&sm->params, &m->p);
+    sm->config_epoch = m->config_epoch;
+    memcpy(sm->leader, m->leader, sizeof(sm->leader));
+    sm->leader_epoch = m->leader_epoch;
+    sm->replicas = xcalloc(m->n_replicas + 1, sizeof(*sm->replicas));
+    for (size_t j = 0; j < m->n_replicas; j++) {
+        const struct instance *r = m->replicas[j];
+        if (r->port == port && strcmp(r->host, host) == 0) continue;
+        sm->replicas[sm->n_replicas].host = xstrdup(r->host);
+        sm->replicas[sm->n_replicas++].port = r->port;
+    }
+    if (!(mi->port == port && strcmp(mi->host, host) == 0)) {
+        sm->replicas[sm->n_replicas].host = xstrdup(mi->host);
+        sm->replicas[sm->n_replicas++].port = mi->port;
+    }
+    sm->sentinels = m->n_sentinels ? xcalloc(m->n_sentinels, sizeof(*sm->sentinels)) : NULL;
+    for (size_t j = 0; j < m->n_sentinels; j++) {
+        const struct instance *p = m->sentinels[j];
+        sm->sentinels[j].host = xstrdup(p->host);
+        sm->sentinels[j].port = p->port;
+        memcpy(sm->sentinels[j].runid, p->runid, sizeof(p->runid));
+    }
+    sm->n_sentinels = m->n_sentinels;
+}
+
+void sentinel_state_snapshot(const struct sentinel *s, struct sentinel_state *out)
+{
+    memset(out, 0, sizeof(*out));
+    memcpy(out->myid, s->myid, sizeof(out->myid));
+    out->current_epoch = s->current_epoch;
+    out->n_masters = s->n_masters;
+    out->masters = s->n_masters ? xcalloc(s->n_masters, sizeof(*out->masters)) : NULL;
+    for (size_t i = 0; i < s->n_masters; i++) snapshot_master(s->masters[i], &out->masters[i]);
+}

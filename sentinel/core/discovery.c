@@ -1,0 +1,426 @@
+/* discovery: how a sentinel learns its world and tells others (spec 2.5, 2.6, 5.7):
+ * hello publishing (periodic and forced bursts), hello processing (new peers, address changes,
+ * epoch and config-epoch adoption, the observer-side address switch once verified: see
+ * "configuration updates" below and the README's threat model), replica discovery from the
+ * master's INFO, and the master reset/switch that rebuilds a master record.
+ * Hellos are processed from sentinel_tick() (queued by observe.c), so every decision made here
+ * happens inside a tick. Safety: epochs and config epochs are only ever raised, and an epoch is
+ * persisted before anything acts on it. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "sentinel/core/failover.h"
+#include "sentinel/core/hello.h"
+#include "sentinel/core/core_int.h"
+
+static struct instance *master_of(struct instance *ri)
+{
+    return ri->kind == INSTANCE_MASTER ? ri : ri->master;
+}
+
+void discovery_send_hello(struct sentinel *s, struct instance *ri, int64_t now_ms)
+{
+    struct instance *master = master_of(ri);
+    struct hello h;
+    const char *ip = s->opt.announce_ip ? s->opt.announce_ip : ri->link.local_ip;
+    const char *mhost;
+    if (ip[0] == '\0' || !ri->link.cc_up) return;
+    memset(&h, 0, sizeof(h));
+    snprintf(h.ip, sizeof(h.ip), "%s", ip);
+    h.port = s->opt.announce_port ? s->opt.announce_port : s->opt.port;
+    memcpy(h.runid, s->myid, sizeof(h.runid));
+    h.current_epoch = s->current_epoch;
+    snprintf(h.master_name, sizeof(h.master_name), "%s", master->name);
+    core_announced_master_addr(s, master, &mhost, &h.master_port);
+    snprintf(h.master_ip, sizeof(h.master_ip), "%s", mhost);
+    h.master_config_epoch = master->m->config_epoch;
+    char payload[HELLO_MAX_LEN + 1];
+    if (hello_format(payload, sizeof(payload), &h) == 0) return;
+    const char *argv[] = {"PUBLISH", HELLO_CHANNEL, payload};
+    if (core_send(s, ri, 3, argv, TAG_PUBLISH) == 0) ri->pub_sent_ms = now_ms;
+}
+
+void core_force_hello(struct sentinel *s, struct instance *master)
+{
+    int64_t now = core_now(s);
+    struct master_record *m = master->m;
+    master->last_pub_ms = 0;
+    discovery_send_hello(s, master, now);
+    for (size_t i = 0; i < m->n_replicas; i++) {
+        m->replicas[i]->last_pub_ms = 0;
+        discovery_send_hello(s, m->replicas[i], now);
+    }
+    for (size_t i = 0; i < m->n_sentinels; i++) {
+        m->sentinels[i]->last_pub_ms = 0;
+        discovery_send_hello(s, m->sentinels[i], now);
+    }
+}
+
+void discovery_on_info_replicas(struct sentinel *s, struct instance *master,
+                                const struct info_parsed *info)
+{
+    for (size_t i = 0; i < info->n_replicas; i++) {
+        const struct info_replica_entry *e = &info->replicas[i];
+        if (e->port == 0) continue; /* a replica that did not announce its port */
+        if (instance_addr_is(master, e->ip, e->port)) continue;
+        if (instance_find_replica(master, e->ip, e->port) == NULL)
+            core_new_replica(s, master, e->ip, e->port, true);
+    }
+}
+
+/* A known run id at a new address: move it everywhere (spec 2.5). */
+static void peer_address_switch(struct sentinel *s, const struct hello *h)
+{
+    for (size_t i = 0; i < s->n_masters; i++) {
+        struct instance *x = instance_find_sentinel_by_runid(s->masters[i], h->runid);
+        if (x == NULL || instance_addr_is(x, h->ip, h->port)) continue;
+        core_close_links(s, x);
+        core_set_address(s, x, h->ip, h->port);
+        notify_event(s, LOG_NOTICE, "+sentinel-address-switch", s->masters[i],
+                     "ip %s port %d for %s", h->ip, h->port, h->runid);
+        core_mark_persist(s);
+    }
+}
+
+/* Another run id claimed this address: the old one is gone, everywhere. */
+static void peer_invalidate_addr(struct sentinel *s, const struct hello *h)
+{
+    for (size_t i = 0; i < s->n_masters; i++) {
+        struct instance *x = instance_find_sentinel_by_addr(s->masters[i], h->ip, h->port);
+        if (x == NULL || strcmp(x->runid, h->runid) == 0) continue;
+        notify_event(s, LOG_NOTICE, "+sentinel-invalid-addr", x, NULL);
+        core_drop_instance(s, x);
+        core_mark_persist(s);
+    }
+}
+
+static struct instance *hello_peer(struct sentinel *s, struct instance *master,
+                                   const struct hello *h)
+{
+    struct instance *si = instance_find_sentinel_by_runid(master, h->runid);
+    if (si && instance_addr_is(si, h->ip, h->port)) return si;
+    bool known = si != NULL;
+    peer_invalidate_addr(s, h);
+    if (known) peer_address_switch(s, h);
+    si = instance_find_sentinel_by_runid(master, h->runid);
+    if (si == NULL) {
+        si = core_new_sentinel(s, master, h->ip, h->port, h->runid);
+        if (si) notify_event(s, LOG_NOTICE, "+sentinel", si, NULL);
+    }
+    return si;
+}
+
+/* ---- configuration updates ----------------------------------------------------------------
+ *
+ * Threat: anyone who can PUBLISH on a data node (or reach our port) can send a hello, and can
+ * copy a real sentinel's run id and address into it. A hello whose config epoch is newer and
+ * whose master address differs would move every sentinel, and so every client, to the
+ * sender's server. So a new address is taken only
+ *   1. from a hello naming a sentinel we already knew at that address and that has answered
+ *      our own connection there (a forger's invented sentinel never does); and
+ *   2. once the new address, which must be a known replica of the group (or the address the
+ *      node we know as the master now replicates from), has answered an INFO
+ *      asked after the hello with a replication history that continues the group's (its
+ *      master_replid or master_replid2 is one we saw on the master or a replica), and with
+ *      role:master unless the hello was also sent to our own port (below).
+ * The second check is what a forger cannot pass without controlling a replica of the group.
+ * Hellos heard on a data node's channel still count (a sentinel cut off from its peers but not
+ * from the nodes must learn a failover, or it would demote the new master), but only a hello
+ * sent to our own port (authenticated when requirepass is set) may
+ *   - name a group member that no longer reports role:master: a stale sentinel may have
+ *     demoted it meanwhile, and refusing the group's newest configuration would leave this
+ *     sentinel unable to vote with the others, so no later failover could be elected;
+ *   - raise the config epoch of the *same* address, which nothing can verify: otherwise a
+ *     forger could inflate the epoch and make observers ignore every later failover.
+ * Refusals are +config-update-rejected events (at most one per master per CORE_REJECT_LOG_MS). */
+
+static void update_reject(struct sentinel *s, struct instance *master, const char *from,
+                          const char *host, int port, uint64_t epoch, const char *why)
+{
+    int64_t now = core_now(s);
+    struct master_record *m = master->m;
+    if (m->update_rejected_log_ms && now - m->update_rejected_log_ms < CORE_REJECT_LOG_MS) return;
+    m->update_rejected_log_ms = now;
+    notify_event(s, LOG_WARNING, "+config-update-rejected", master,
+                 "#from %s new %s %d config-epoch %llu: %s", from, host, port,
+                 (unsigned long long)epoch, why);
+}
+
+/* NULL if the hello may start a configuration update, else why not. */
+static const char *hello_distrust(const struct instance *si, bool was_known)
+{
+    if (si == NULL || !was_known) return "not from a sentinel we knew at that address";
+    if (si->last_pong_ms == 0) return "from a sentinel that never answered us at that address";
+    return NULL;
+}
+
+static bool is_real_id(const char *id)
+{
+    return id[0] != '\0' && strspn(id, "0") != strlen(id); /* Redis shows no id as 40 zeros */
+}
+
+static bool id_in(const char *id, const char *const *ids, size_t n)
+{
+    for (size_t i = 0; i < n && is_real_id(id); i++)
+        if (strcmp(id, ids[i]) == 0) return true;
+    return false;
+}
+
+/* Does the candidate continue the group's replication history? True when nothing is known to
+ * compare (nodes that report no replication ids). */
+static bool history_matches(const struct instance *master, const struct instance *cand)
+{
+    const char *ids[2 + 2 * INSTANCE_MAX_REPLICAS];
+    size_t n = 0;
+    const char *from_master[] = {master->replid, master->replid2};
+    for (size_t i = 0; i < 2; i++)
+        if (is_real_id(from_master[i])) ids[n++] = from_master[i];
+    for (size_t i = 0; i < master->m->n_replicas; i++) {
+        const struct instance *r = master->m->replicas[i];
+        if (r == cand) continue;
+        if (is_real_id(r->replid)) ids[n++] = r->replid;
+        if (is_real_id(r->replid2)) ids[n++] = r->replid2;
+    }
+    return n == 0 || id_in(cand->replid, ids, n) || id_in(cand->replid2, ids, n);
+}
+
+static void run_observer_script(struct sentinel *s, struct instance *master, const char *ohost,
+                                int oport)
+{
+    const char *path = master->m->p.client_reconfig_script;
+    if (path == NULL || s->env.run_script == NULL) return;
+    char op[16], np[16];
+    snprintf(op, sizeof(op), "%d", oport);
+    snprintf(np, sizeof(np), "%d", master->port);
+    const char *argv[] = {master->name,
+                          "observer",
+                          "start",
+                          ohost,
+                          op,
+                          instance_announced_host(master, s->opt.announce_hostnames),
+                          np};
+    s->env.run_script(s->env.ctx, path, 7, argv);
+}
+
+/* The verified update: adopt the epoch and switch (spec 2.5's observer side). */
+static void update_apply(struct sentinel *s, struct instance *master)
+{
+    struct master_record *m = master->m;
+    struct config_update u = m->update;
+    m->update.is_pending = false;
+    m->config_epoch = u.config_epoch;
+    core_persist_now(s);
+    char *ohost = xstrdup(instance_announced_host(master, s->opt.announce_hostnames));
+    int oport = master->port;
+    struct instance *si = instance_find_sentinel_by_runid(master, u.from);
+    if (si) notify_event(s, LOG_NOTICE, "+config-update-from", si, NULL);
+    notify_event(s, LOG_WARNING, "+switch-master", NULL, "%s %s %d %s %d", master->name, ohost,
+                 oport, u.host, u.port);
+    core_switch_master(s, master, u.host, u.port);
+    run_observer_script(s, master, ohost, oport);
+    free(ohost);
+    /* Gossip the new configuration on at once: peers cut off from the leader learn it too. */
+    core_force_hello(s, master);
+}
+
+/* The replica at the hello's new address; also a replica we did not know yet when the node we
+ * know as the master now replicates from that address (a sentinel that missed the failover). */
+static struct instance *update_candidate(struct sentinel *s, struct instance *master,
+                                         const struct hello *h)
+{
+    struct instance *cand = instance_find_replica(master, h->master_ip, h->master_port);
+    if (cand || master->role_reported != ROLE_SLAVE || master->slave_master_host == NULL ||
+        master->slave_master_port != h->master_port ||
+        strcasecmp(master->slave_master_host, h->master_ip) != 0)
+        return cand;
+    return core_new_replica(s, master, h->master_ip, h->master_port, true);
+}
+
+/* A trusted hello names a new address: ask it for INFO; the tick decides. */
+static void update_start(struct sentinel *s, struct instance *master, const struct hello *h,
+                         bool is_direct)
+{
+    struct config_update *u = &master->m->update;
+    struct instance *cand = update_candidate(s, master, h);
+    if (cand == NULL) {
+        update_reject(s, master, h->runid, h->master_ip, h->master_port, h->master_config_epoch,
+                      "the new address is not a known replica of the group");
+        return;
+    }
+    if (u->is_pending && u->config_epoch >= h->master_config_epoch) {
+        u->is_direct = u->is_direct || is_direct; /* in progress: note the stronger sender */
+        return;
+    }
+    memset(u, 0, sizeof(*u));
+    u->is_direct = is_direct;
+    u->is_pending = true;
+    snprintf(u->host, sizeof(u->host), "%s", h->master_ip);
+    u->port = h->master_port;
+    u->config_epoch = h->master_config_epoch;
+    memcpy(u->from, h->runid, sizeof(u->from));
+    u->since_ms = core_now(s);
+    u->info_at_request_ms = cand->info_refresh_ms;
+    static const char *const info[] = {"INFO"};
+    if (core_send(s, cand, 1, info, TAG_INFO) == 0) cand->info_sent_ms = u->since_ms;
+}
+
+static void hello_adopt_config(struct sentinel *s, struct instance *master, const struct hello *h,
+                               const char *distrust, bool via_pubsub)
+{
+    struct master_record *m = master->m;
+    if (h->master_config_epoch <= m->config_epoch) return;
+    bool same = instance_addr_is(master, h->master_ip, h->master_port);
+    if (distrust == NULL && same && via_pubsub)
+        distrust = "a new epoch for the same address heard on a data node's channel";
+    if (distrust) {
+        update_reject(s, master, h->runid, h->master_ip, h->master_port, h->master_config_epoch,
+                      distrust);
+        return;
+    }
+    if (same) {
+        m->config_epoch = h->master_config_epoch;
+        core_persist_now(s);
+        return;
+    }
+    update_start(s, master, h, !via_pubsub);
+}
+
+void discovery_check_config_update(struct sentinel *s, struct instance *master, int64_t now_ms)
+{
+    struct config_update *u = &master->m->update;
+    if (!u->is_pending) return;
+    if (u->config_epoch <= master->m->config_epoch) {
+        u->is_pending = false; /* overtaken (our own failover, a later update) */
+        return;
+    }
+    const struct instance *cand = instance_find_replica(master, u->host, u->port);
+    const char *why = NULL;
+    bool fresh = cand && cand->info_refresh_ms != u->info_at_request_ms &&
+                 cand->info_refresh_ms >= u->since_ms;
+    if (cand == NULL) {
+        why = "the new address is no longer a known replica of the group";
+    } else if (!fresh) {
+        if (now_ms - u->since_ms <= CORE_CONFIG_UPDATE_WAIT_MS) return;
+        why = "the new address did not answer INFO in time";
+    } else if (cand->role_reported != ROLE_MASTER && !u->is_direct) {
+        why = "the new address does not report role:master";
+    } else if (!history_matches(master, cand)) {
+        why = "the new address's replication ids are not the group's";
+    }
+    if (why == NULL) {
+        update_apply(s, master);
+        return;
+    }
+    u->is_pending = false;
+    update_reject(s, master, u->from, u->host, u->port, u->config_epoch, why);
+}
+
+void discovery_process_hello(struct sentinel *s, const char *payload, size_t len, bool via_pubsub)
+{
+    struct hello h;
+    if (hello_parse(payload, len, &h) != 0) {
+        log_verbose("sentinel: ignoring malformed hello '%.*s'", (int)MIN(len, 200), payload);
+        return;
+    }
+    if (strcmp(h.runid, s->myid) == 0) return;
+    struct instance *master = core_master_by_name(s, h.master_name);
+    if (master == NULL) return;
+    const struct instance *before = instance_find_sentinel_by_runid(master, h.runid);
+    bool was_known = before && instance_addr_is(before, h.ip, h.port);
+    struct instance *si = hello_peer(s, master, &h);
+    if (h.current_epoch > s->current_epoch) {
+        s->current_epoch = h.current_epoch;
+        core_persist_now(s);
+        notify_event(s, LOG_WARNING, "+new-epoch", NULL, "%llu",
+                     (unsigned long long)s->current_epoch);
+    }
+    hello_adopt_config(s, master, &h, hello_distrust(si, was_known), via_pubsub);
+    if (si) si->last_hello_ms = core_now(s);
+    core_want_tick(s);
+}
+
+/* Reset the runtime part of a master record (flags, timers, failover), keeping its identity,
+ * parameters, config epoch and our recorded vote (clearing a vote could allow a second one). */
+static void master_reset_runtime(struct sentinel *s, struct instance *master)
+{
+    int64_t now = core_now(s);
+    core_close_links(s, master);
+    failover_clear(master);
+    master->flags = 0;
+    master->m->is_regressed = false; /* the record now describes another node */
+    master->m->regress_check_until_ms = 0;
+    master->m->failover_start_ms = 0;
+    master->m->failover_not_before_ms = 0;
+    master->runid[0] = '\0';
+    master->act_ping_ms = now;
+    master->last_avail_ms = now;
+    master->last_pong_ms = 0;
+    master->last_ping_ms = 0;
+    master->last_pub_ms = 0;
+    master->role_reported = ROLE_MASTER;
+    master->role_reported_ms = now;
+    master->info_refresh_ms = master->info_reacted_ms = 0;
+    free(master->info);
+    master->info = NULL;
+    master->info_len = 0;
+    master->s_down_since_ms = master->o_down_since_ms = 0;
+    master->link.last_reconnect_ms = 0;
+    master->m->update.is_pending = false;
+    for (size_t i = 0; i < master->m->n_sentinels; i++) {
+        struct instance *p = master->m->sentinels[i];
+        p->flags &= ~SRI_MASTER_DOWN;
+        p->leader[0] = '\0';
+        p->leader_epoch = 0;
+    }
+}
+
+struct addr_copy {
+    char *host;
+    int port;
+};
+
+void core_switch_master(struct sentinel *s, struct instance *master, const char *host, int port)
+{
+    struct master_record *m = master->m;
+    struct addr_copy keep[INSTANCE_MAX_REPLICAS];
+    size_t n = 0;
+    for (size_t i = 0; i < m->n_replicas; i++) {
+        struct instance *r = m->replicas[i];
+        if (instance_addr_is(r, host, port)) continue;
+        keep[n].host = xstrdup(r->host);
+        keep[n].port = r->port;
+        n++;
+    }
+    if (!instance_addr_is(master, host, port) && n < ARRAY_LEN(keep)) {
+        keep[n].host = xstrdup(master->host);
+        keep[n].port = master->port;
+        n++;
+    }
+    char *newhost = xstrdup(host);
+    master_reset_runtime(s, master);
+    while (m->n_replicas > 0) core_drop_instance(s, m->replicas[m->n_replicas - 1]);
+    core_set_address(s, master, newhost, port);
+    free(newhost);
+    for (size_t i = 0; i < n; i++) {
+        core_new_replica(s, master, keep[i].host, keep[i].port, true);
+        free(keep[i].host);
+    }
+    core_persist_now(s);
+    core_want_tick(s);
+}
+
+void core_reset_master(struct sentinel *s, struct instance *master)
+{
+    master_reset_runtime(s, master);
+    while (master->m->n_replicas > 0)
+        core_drop_instance(s, master->m->replicas[master->m->n_replicas - 1]);
+    while (master->m->n_sentinels > 0)
+        core_drop_instance(s, master->m->sentinels[master->m->n_sentinels - 1]);
+    notify_event(s, LOG_WARNING, "+reset-master", master, NULL);
+    core_mark_persist(s);
+    core_want_tick(s);
+}

@@ -1,0 +1,77 @@
+/* failover: the per-master failover state machine (spec 5). Only this module changes
+ * master->m->failover_state (plus the reset that an address switch performs); the rest of the
+ * core reports observations (INFO, votes) into the instance records, and sentinel_tick() calls
+ * failover_step() once per master per tick.
+ *
+ *                 ODOWN, not blocked, jitter elapsed (or SENTINEL FAILOVER: forced)
+ *   +------+ ------------------------------------------------------> +------------+
+ *   | NONE |                                                         | WAIT_START |
+ *   +------+ <-- abort: not elected / split vote / election timeout - +------------+
+ *      ^  ^                                                               | won the vote (forced:
+ * at once) |  |                                                               v |  +---- abort: no
+ * good replica ---------------------------- +--------------+ |  | | SELECT_SLAVE | fresh INFO
+ * round, |  |                                                        +--------------+ then rank |
+ * |                                                               | replica chosen |  | v |  +----
+ * abort: replica link down > failover-timeout ----- +--------------------+ |  | |
+ * SEND_SLAVEOF_NOONE | |  | +--------------------+ |  | | MULTI..EXEC + INFO queued |  | v |  +----
+ * abort: timeout, or a newer config epoch seen ---- +----------------+ | | WAIT_PROMOTION | |
+ * +----------------+ |                                                                  | INFO says
+ * role:master |                                                                  v   (config_epoch
+ * = failover_epoch) |                                                          +---------------+ |
+ * | RECONF_SLAVES | repoint replicas, | +---------------+ parallel-syncs | | all done, or
+ * failover-timeout |          +---------------+                                       v
+ *      +--------- | UPDATE_CONFIG | <-------------------------------------+
+ *   address switch +---------------+ (+switch-master)
+ *
+ * Extensions (ours): on entering SEND_SLAVEOF_NOONE the pre-failover hook, if set, is asked
+ * and the step waits for its answer (-failover-abort-vetoed, -failover-abort-veto-timeout); a
+ * paused master (params.failover_paused) never starts an automatic attempt; a switchover
+ * (switchover.h) replaces SEND_SLAVEOF_NOONE and WAIT_PROMOTION by the node's FAILOVER TO.
+ *
+ * Abort is legal only up to WAIT_PROMOTION. After promotion the new configuration has won
+ * (its config epoch is the failover epoch) and can only be superseded by a higher epoch.
+ *
+ * Departures from Redis, each keeping the safety rules (one leader per epoch, majority,
+ * config epochs never decrease, only eligible replicas with the best offset are promoted):
+ * - A small random delay (0..min(election-jitter-max, 4 x peer RTT)) before starting an
+ *   attempt, so sentinels that reach ODOWN together rarely split the vote.
+ * - Fast retry: when the tally proves no one can win (every voter decided, nobody has the
+ *   votes) the attempt aborts at once and retries in a new epoch after a small random delay,
+ *   instead of Redis's 2 x failover-timeout. After voting for someone else, or seeing another
+ *   candidate win, a sentinel waits failover-timeout (Redis: 2 x) before trying itself, so a
+ *   live leader is not raced. Epochs are only ever incremented; votes stay one per epoch.
+ * - SELECT_SLAVE first asks every candidate for a fresh INFO (bounded wait), so offsets are
+ *   current when ranking.
+ * - Promotion is seen from an INFO pipelined right after EXEC instead of the next INFO period.
+ * - WAIT_PROMOTION aborts if a config epoch >= ours was adopted meanwhile, so a promotion can
+ *   never lower the config epoch.
+ */
+#ifndef VIGIL_SENTINEL_FAILOVER_H
+#define VIGIL_SENTINEL_FAILOVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sentinel/core/instance.h"
+
+struct sentinel;
+
+/* Start an attempt: new epoch, WAIT_START, vote requests (unless forced). */
+void failover_start(struct sentinel *s, struct instance *master, bool forced, int64_t now_ms);
+/* Decide whether an ODOWN master should start an attempt now (jitter, back-off). */
+bool failover_should_start(struct sentinel *s, struct instance *master, int64_t now_ms);
+/* Run one step of the state machine. */
+void failover_step(struct sentinel *s, struct instance *master, int64_t now_ms);
+/* Abort (legal up to WAIT_PROMOTION) with the given event (e.g. "-failover-abort-no-good-slave").
+ */
+void failover_abort(struct sentinel *s, struct instance *master, const char *event, int64_t now_ms);
+/* Why the attempt is being aborted, in words, for operators (log, /v1/operations, vigilctl);
+ * call just before emitting the -failover-abort-* event. */
+void failover_note_abort(struct instance *master, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Clear the failover record without events (address switch, RESET). */
+void failover_clear(struct instance *master);
+/* Random delay before an attempt, scaled to the measured peer round trips. */
+int64_t failover_jitter_ms(struct sentinel *s, const struct instance *master);
+
+#endif

@@ -1,0 +1,248 @@
+/* instance: the sentinel's data model (spec 2.2): monitored masters, their replicas and the peer
+ * sentinels that watch them, one `struct instance` each, plus the per-master failover record.
+ *
+ * Invariants:
+ * - every instance has a unique, never reused `id` (the shell's handle for its links);
+ * - a replica or a sentinel belongs to exactly one master (`master`), and is listed in that
+ *   master's `replicas` / `sentinels` array; a master has `m != NULL`, the others `m == NULL`;
+ * - replicas are keyed by "ip:port" (name), sentinels by run id (name) within one master;
+ * - tables are bounded (INSTANCE_MAX_REPLICAS, INSTANCE_MAX_SENTINELS); discovery beyond the
+ *   bound is ignored with a log line, never an unbounded allocation.
+ * This module only creates, finds, formats and frees records. It makes no decisions and sends
+ * nothing; sentinel.c and failover.c change the fields.
+ */
+#ifndef VIGIL_SENTINEL_INSTANCE_H
+#define VIGIL_SENTINEL_INSTANCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sentinel/core/state.h"
+
+#define INSTANCE_MAX_REPLICAS 128
+#define INSTANCE_MAX_SENTINELS 64
+#define INSTANCE_HOST_MAX 255
+#define INSTANCE_NAME_MAX 255
+
+enum instance_kind { INSTANCE_MASTER = 1, INSTANCE_REPLICA = 2, INSTANCE_SENTINEL = 3 };
+
+/* Flags, in the order the wire lists them (spec 6.1). master/slave/sentinel and disconnected are
+ * derived from the kind and the link when formatting, never stored. */
+enum {
+    SRI_S_DOWN = 1u << 0,
+    SRI_O_DOWN = 1u << 1,
+    SRI_MASTER_DOWN = 1u << 2,
+    SRI_FAILOVER_IN_PROGRESS = 1u << 3,
+    SRI_PROMOTED = 1u << 4,
+    SRI_RECONF_SENT = 1u << 5,
+    SRI_RECONF_INPROG = 1u << 6,
+    SRI_RECONF_DONE = 1u << 7,
+    SRI_FORCE_FAILOVER = 1u << 8,
+    SRI_SCRIPT_KILL_SENT = 1u << 9,
+    SRI_MASTER_REBOOT = 1u << 10,
+};
+
+enum instance_role { ROLE_UNKNOWN = 0, ROLE_MASTER = 1, ROLE_SLAVE = 2 };
+
+/* Failover states (spec 5); the numbers are the wire order. */
+enum failover_state {
+    FAILOVER_NONE = 0,
+    FAILOVER_WAIT_START,
+    FAILOVER_SELECT_SLAVE,
+    FAILOVER_SEND_SLAVEOF_NOONE,
+    FAILOVER_WAIT_PROMOTION,
+    FAILOVER_RECONF_SLAVES,
+    FAILOVER_UPDATE_CONFIG,
+};
+
+/* The core's view of the two connections the shell keeps for an instance. */
+#define INSTANCE_LINK_ERROR_MAX 127
+
+struct instance_link {
+    bool cc_up, pc_up;
+    bool cc_pending, pc_pending; /* connect() issued, outcome not yet reported */
+    int64_t cc_conn_ms, pc_conn_ms;
+    int64_t pc_last_activity_ms;
+    int64_t last_reconnect_ms;
+    int pending_commands; /* sent on cc minus replies received; reset on link down */
+    char local_ip[INSTANCE_HOST_MAX + 1];
+    /* Why the node refuses us (its NOAUTH/WRONGPASS/NOPERM error text), "" when it does not:
+     * shown in /v1 and plan, since the flags only say "disconnected". */
+    char refused[INSTANCE_LINK_ERROR_MAX + 1];
+};
+
+struct instance;
+
+/* A lossless switchover in progress (switchover.h). Only switchover.c and failover_clear()
+ * write it; `is_active` is set before the attempt starts and cleared with the failover record. */
+struct switchover_record {
+    bool is_active;
+    char to_host[INSTANCE_HOST_MAX + 1]; /* requested target, "" = best eligible replica */
+    int to_port;
+    int64_t timeout_ms;   /* the node's FAILOVER TIMEOUT: the longest write pause */
+    int64_t sent_ms;      /* FAILOVER TO sent, 0 = not yet */
+    bool is_accepted;     /* the node answered +OK */
+    bool is_refused;      /* the node answered an error */
+    bool saw_master_info; /* a master INFO was read after the +OK (so it reflects FAILOVER) */
+    bool is_abort_sent;   /* FAILOVER ABORT sent */
+    char refused_reason[128];
+};
+
+/* The pre-failover hook's answer for the current attempt (failover.c). */
+enum veto_state { VETO_NONE = 0, VETO_PENDING, VETO_APPROVED, VETO_REJECTED };
+
+/* A configuration update (newer config epoch, different address) announced by a trusted peer,
+ * accepted only once the new address answers INFO as a master of this group (discovery.c). */
+struct config_update {
+    bool is_pending;
+    char host[INSTANCE_HOST_MAX + 1];
+    int port;
+    uint64_t config_epoch;
+    char from[SENTINEL_RUNID_LEN + 1]; /* the peer's run id */
+    int64_t since_ms;                  /* when it was announced; INFO must be newer */
+    int64_t info_at_request_ms;        /* the candidate's info_refresh_ms when INFO was asked */
+    bool is_direct;                    /* also sent to our own port, not only heard on a node */
+};
+
+struct master_record {
+    struct sentinel_master_params p;
+    uint64_t config_epoch;
+    char leader[SENTINEL_RUNID_LEN + 1]; /* our vote for this master, "" = none */
+    uint64_t leader_epoch;
+    enum failover_state failover_state;
+    uint64_t failover_epoch;
+    int64_t failover_state_change_ms;
+    int64_t failover_start_ms;
+    int64_t failover_not_before_ms; /* no new attempt of our own before this time */
+    int64_t failover_pending_ms;    /* ODOWN seen: start an attempt at this time (jitter), 0 none */
+    int lost_rounds;                /* consecutive attempts lost to a split vote or silence */
+    int64_t select_info_ms;         /* SELECT_SLAVE: when the fresh INFO round was sent, 0 none */
+    bool leader_logged;             /* +elected-leader already emitted for this attempt */
+    struct instance *promoted;
+    struct switchover_record so;
+    enum veto_state veto;
+    int64_t veto_asked_ms;
+    char veto_why[160];     /* the pre-failover hook's answer when it vetoed */
+    char abort_reason[400]; /* why the last attempt aborted, in words (failover_note_abort) */
+    int64_t reboot_ms;
+    struct config_update update; /* a peer's new address for this master, being verified */
+    int64_t update_rejected_log_ms;
+    /* Restarted (new run id) with an offset behind its best replica's: an empty or regressed
+     * master, SDOWN at once (monitor_sdown_condition) until a failover replaces it or its
+     * offset is no longer behind. The offsets are the ones that decided it. */
+    bool is_regressed;
+    long long regressed_master_offset, regressed_replica_offset;
+    int64_t regress_check_from_ms, regress_check_until_ms; /* after its last restart */
+    size_t n_replicas;
+    struct instance *replicas[INSTANCE_MAX_REPLICAS];
+    size_t n_sentinels;
+    struct instance *sentinels[INSTANCE_MAX_SENTINELS];
+};
+
+struct instance {
+    uint64_t id;
+    enum instance_kind kind;
+    uint32_t flags;
+    char *name; /* master name; "ip:port" for replicas; run id for sentinels */
+    char *host; /* as configured or learned: an IP address or (resolve-hostnames) a name */
+    char *ip;   /* host's numeric address (== host for an address); the announced form when
+                 * announce-hostnames is off, as Redis */
+    int port;
+    char runid[SENTINEL_RUNID_LEN + 1]; /* "" = unknown */
+    struct instance *master;            /* owning master; NULL for a master */
+    struct master_record *m;            /* masters only */
+    struct instance_link link;
+
+    int64_t created_ms;
+    int64_t last_ping_ms;  /* last PING sent */
+    int64_t act_ping_ms;   /* oldest unanswered PING, 0 = none */
+    int64_t last_avail_ms; /* last valid PING reply */
+    int64_t last_pong_ms;  /* last reply of any kind */
+    int64_t last_pub_ms;   /* last successful hello publish */
+    int64_t pub_sent_ms;   /* hello publish in flight since, 0 = none */
+    int64_t rtt_ms;        /* smoothed PING round trip, 0 = not measured */
+    int64_t info_refresh_ms;
+    int64_t info_sent_ms;    /* INFO in flight since, 0 = none */
+    int64_t info_reacted_ms; /* info_refresh_ms of the last INFO the tick reacted to */
+    /* Faster INFO for a while (monitor_info_interval_ms): a master whose replica set is being
+     * discovered, a replica an HTTP health check wants fresh (fresh_info_period_ms). */
+    int64_t discovery_until_ms;
+    int64_t fresh_info_until_ms;
+    int64_t fresh_info_period_ms;
+    char *info; /* cached INFO text (NUL-terminated), NULL = never */
+    size_t info_len;
+    enum instance_role role_reported;
+    int64_t role_reported_ms;
+    int64_t s_down_since_ms;
+    int64_t o_down_since_ms;
+
+    /* replicas */
+    int64_t master_link_down_ms;
+    int slave_priority;
+    bool replica_announced;
+    char *slave_master_host;
+    int slave_master_port;
+    bool slave_master_link_up;
+    long long slave_repl_offset;
+    int64_t slave_conf_change_ms;
+    int64_t slave_reconf_sent_ms;
+    bool demote_at_once; /* the old master of a failover of a live master: SLAVEOF on sight */
+
+    /* masters and replicas: from the last INFO (0 / INFO_FO_UNKNOWN / "" when absent) */
+    long long master_repl_offset;
+    char replid[SENTINEL_RUNID_LEN + 1];  /* master_replid */
+    char replid2[SENTINEL_RUNID_LEN + 1]; /* master_replid2 */
+    int node_failover_state;              /* enum info_failover_state */
+
+    /* sentinels */
+    int64_t last_hello_ms;
+    int64_t last_master_down_reply_ms;
+    int64_t last_ask_ms;
+    char leader[SENTINEL_RUNID_LEN + 1];
+    uint64_t leader_epoch;
+    uint64_t pause_sent_epoch; /* pause state last pushed to this peer (pause.c) */
+    uint64_t pause_ack_epoch;  /* ... and the one it acknowledged */
+};
+
+/* Create records. `id` comes from the caller's counter; strings are copied; now_ms stamps the
+ * creation (a never-answering instance goes down after down-after from here). */
+struct instance *instance_create_master(uint64_t id, const char *name, const char *host, int port,
+                                        const struct sentinel_master_params *p, int64_t now_ms);
+/* Adds to master's table; returns NULL when the table is full. */
+struct instance *instance_add_replica(struct instance *master, uint64_t id, const char *host,
+                                      int port, int64_t now_ms);
+struct instance *instance_add_sentinel(struct instance *master, uint64_t id, const char *host,
+                                       int port, const char *runid, int64_t now_ms);
+/* Unlink from its master's table (if any) and free. Masters free their replicas and sentinels. */
+void instance_free(struct instance *ri);
+void instance_remove_replica(struct instance *master, struct instance *ri);
+void instance_remove_sentinel(struct instance *master, struct instance *ri);
+
+struct instance *instance_find_replica(const struct instance *master, const char *host, int port);
+struct instance *instance_find_sentinel_by_runid(const struct instance *master, const char *runid);
+struct instance *instance_find_sentinel_by_addr(const struct instance *master, const char *host,
+                                                int port);
+
+/* Sets host and port; ip becomes host until the caller learns a resolved address. */
+void instance_set_address(struct instance *ri, const char *host, int port);
+void instance_set_ip(struct instance *ri, const char *ip);
+/* Whether host:port names ri, by its host name or by its address (peers may announce either). */
+bool instance_addr_is(const struct instance *ri, const char *host, int port);
+/* The host to show clients and peers: the name when announce_hostnames, else the address. */
+const char *instance_announced_host(const struct instance *ri, bool announce_hostnames);
+void instance_set_info(struct instance *ri, const char *text, size_t len);
+
+/* A link is "disconnected" if the cc is down, or (masters and replicas) the pc is down. */
+bool instance_is_disconnected(const struct instance *ri);
+/* Comma-joined flag words in wire order into buf (always NUL-terminated). */
+size_t instance_flags_format(const struct instance *ri, char *buf, size_t cap);
+/* The "<%@>" identifier of spec 7 into buf. */
+size_t instance_describe_id(const struct instance *ri, bool announce_hostnames, char *buf,
+                            size_t cap);
+/* "ip:port", IPv6 bracketed. */
+size_t instance_addr_key(char *buf, size_t cap, const char *host, int port);
+const char *instance_failover_state_name(enum failover_state st);
+const char *instance_role_name(enum instance_role r);
+
+#endif

@@ -1,0 +1,169 @@
+/* monitor: pure failure-detection predicates and the period table (see monitor.h). */
+#include "sentinel/core/monitor.h"
+
+#include <stddef.h>
+
+#include "common/util.h"
+
+void monitor_periods_default(struct sentinel_periods *p)
+{
+    p->info_period = 10000;
+    p->ping_period = 1000;
+    p->ask_period = 1000;
+    p->publish_period = 2000;
+    p->default_down_after = 30000;
+    p->default_failover_timeout = 180000;
+    p->tilt_trigger = 2000;
+    p->tilt_period = 30000;
+    p->slave_reconf_timeout = 10000;
+    p->min_link_reconnect_period = 15000;
+    p->election_timeout = 10000;
+    p->script_max_runtime = 60000;
+    p->script_retry_delay = 30000;
+    p->fast_info_period = 1000;
+    p->reconnect_period = 1000;
+    p->tick_period = 20;
+    p->election_jitter_max = 50;
+}
+
+#define PN(u, l, f)                                                                                \
+    {                                                                                              \
+        u, l, offsetof(struct sentinel_periods, f)                                                 \
+    }
+static const struct periods_name period_names[] = {
+    PN("INFO-PERIOD", "info-period", info_period),
+    PN("PING-PERIOD", "ping-period", ping_period),
+    PN("ASK-PERIOD", "ask-period", ask_period),
+    PN("PUBLISH-PERIOD", "publish-period", publish_period),
+    PN("DEFAULT-DOWN-AFTER", "default-down-after", default_down_after),
+    PN("DEFAULT-FAILOVER-TIMEOUT", "default-failover-timeout", default_failover_timeout),
+    PN("TILT-TRIGGER", "tilt-trigger", tilt_trigger),
+    PN("TILT-PERIOD", "tilt-period", tilt_period),
+    PN("SLAVE-RECONF-TIMEOUT", "slave-reconf-timeout", slave_reconf_timeout),
+    PN("MIN-LINK-RECONNECT-PERIOD", "min-link-reconnect-period", min_link_reconnect_period),
+    PN("ELECTION-TIMEOUT", "election-timeout", election_timeout),
+    PN("SCRIPT-MAX-RUNTIME", "script-max-runtime", script_max_runtime),
+    PN("SCRIPT-RETRY-DELAY", "script-retry-delay", script_retry_delay),
+    PN("FAST-INFO-PERIOD", "fast-info-period", fast_info_period),
+    PN("RECONNECT-PERIOD", "reconnect-period", reconnect_period),
+    PN("TICK-PERIOD", "tick-period", tick_period),
+    PN("ELECTION-JITTER-MAX", "election-jitter-max", election_jitter_max),
+    {NULL, NULL, 0},
+};
+
+const struct periods_name *monitor_periods_names(void) { return period_names; }
+
+int64_t *monitor_period_ref(struct sentinel_periods *p, const struct periods_name *n)
+{
+    return (int64_t *)(void *)((char *)p + n->offset);
+}
+
+int64_t monitor_ping_interval_ms(const struct sentinel_periods *p, int64_t down_after_ms)
+{
+    int64_t scaled = MAX(down_after_ms / 10, (int64_t)10);
+    return MIN(p->ping_period, scaled);
+}
+
+bool monitor_ping_due(const struct instance *ri, int64_t now_ms, int64_t interval_ms)
+{
+    return now_ms - ri->last_pong_ms > interval_ms && now_ms - ri->last_ping_ms > interval_ms / 2;
+}
+
+/* The period without the temporary speed-ups below. */
+static int64_t base_info_interval_ms(const struct instance *ri, const struct sentinel_periods *p)
+{
+    if (ri->kind == INSTANCE_REPLICA) {
+        const struct instance *m = ri->master;
+        /* A replica being repointed: poll fast so reconf_done is seen promptly. */
+        if (ri->flags & (SRI_RECONF_SENT | SRI_RECONF_INPROG))
+            return MIN(p->fast_info_period, p->info_period) / 5 + 1;
+        if ((m->flags & (SRI_O_DOWN | SRI_FAILOVER_IN_PROGRESS)) || ri->master_link_down_ms != 0)
+            return MIN(p->fast_info_period, p->info_period);
+    }
+    return p->info_period;
+}
+
+int64_t monitor_info_interval_ms(const struct instance *ri, const struct sentinel_periods *p,
+                                 int64_t now_ms)
+{
+    int64_t fast = MIN(p->fast_info_period, p->info_period);
+    /* A new master (or one after our restart) and one whose replica set just changed: replicas
+     * are found from its INFO, so ask every fast period for a while, not every info-period. */
+    if (ri->kind == INSTANCE_MASTER &&
+        (now_ms - ri->created_ms < MONITOR_DISCOVERY_MS || now_ms < ri->discovery_until_ms))
+        return fast;
+    if (ri->kind == INSTANCE_REPLICA && now_ms < ri->fresh_info_until_ms)
+        return MIN(ri->fresh_info_period_ms, base_info_interval_ms(ri, p));
+    return base_info_interval_ms(ri, p);
+}
+
+bool monitor_info_due(const struct instance *ri, int64_t now_ms, const struct sentinel_periods *p)
+{
+    if (ri->kind == INSTANCE_SENTINEL) return false;
+    int64_t period = monitor_info_interval_ms(ri, p, now_ms);
+    if (ri->info_sent_ms != 0 && now_ms - ri->info_sent_ms < period) return false;
+    return ri->info_refresh_ms == 0 || now_ms - ri->info_refresh_ms > period;
+}
+
+int64_t monitor_unavailable_ms(const struct instance *ri, int64_t now_ms)
+{
+    if (ri->act_ping_ms != 0) return now_ms - ri->act_ping_ms;
+    if (instance_is_disconnected(ri)) return now_ms - ri->last_avail_ms;
+    return 0;
+}
+
+static int64_t down_after_of(const struct instance *ri)
+{
+    const struct instance *m = ri->kind == INSTANCE_MASTER ? ri : ri->master;
+    return m->m->p.down_after_ms;
+}
+
+bool monitor_sdown_condition(const struct instance *ri, int64_t now_ms,
+                             const struct sentinel_periods *p)
+{
+    int64_t down_after = down_after_of(ri);
+    if (monitor_unavailable_ms(ri, now_ms) > down_after) return true;
+    if (ri->kind == INSTANCE_MASTER && ri->role_reported == ROLE_SLAVE &&
+        now_ms - ri->role_reported_ms > down_after + 2 * p->info_period)
+        return true;
+    if (ri->kind == INSTANCE_MASTER && ri->m->is_regressed) return true;
+    if ((ri->flags & SRI_MASTER_REBOOT) && ri->kind == INSTANCE_MASTER &&
+        now_ms - ri->m->reboot_ms > ri->m->p.master_reboot_down_after_period_ms)
+        return true;
+    return false;
+}
+
+unsigned monitor_odown_count(const struct instance *master)
+{
+    if (!(master->flags & SRI_S_DOWN)) return 0;
+    unsigned count = 1;
+    for (size_t i = 0; i < master->m->n_sentinels; i++)
+        if (master->m->sentinels[i]->flags & SRI_MASTER_DOWN) count++;
+    return count;
+}
+
+enum monitor_tilt monitor_tilt_check(int64_t prev_tick_ms, int64_t now_ms, int64_t trigger_ms)
+{
+    if (prev_tick_ms == 0) return TILT_NONE;
+    int64_t delta = now_ms - prev_tick_ms;
+    if (delta < 0) return TILT_BACKWARDS;
+    if (delta > trigger_ms) return TILT_STALL;
+    return TILT_NONE;
+}
+
+bool monitor_cc_should_close(const struct instance *ri, int64_t now_ms, int64_t down_after_ms,
+                             int64_t min_link_reconnect_ms)
+{
+    if (!ri->link.cc_up || ri->act_ping_ms == 0) return false;
+    return now_ms - ri->link.cc_conn_ms > min_link_reconnect_ms &&
+           now_ms - ri->act_ping_ms > down_after_ms / 2 &&
+           now_ms - ri->last_pong_ms > down_after_ms / 2;
+}
+
+bool monitor_pc_should_close(const struct instance *ri, int64_t now_ms,
+                             const struct sentinel_periods *p)
+{
+    if (!ri->link.pc_up) return false;
+    return now_ms - ri->link.pc_conn_ms > p->min_link_reconnect_period &&
+           now_ms - ri->link.pc_last_activity_ms > 3 * p->publish_period;
+}

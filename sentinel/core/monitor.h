@@ -1,0 +1,87 @@
+/* monitor: pure failure-detection rules (spec 2.4, 2.8, 3.1, 3.2) and the timing periods.
+ *
+ * Every function here reads an instance and a `now` and answers a question: is a PING due, is
+ * INFO due, how long has it been unavailable, is it subjectively down, how many sentinels say the
+ * master is down, did the clock stall. Nothing is changed and nothing is sent: sentinel_tick()
+ * applies the answers (flags, events, commands).
+ *
+ * Departures from Redis (documented with the reasons they keep safety):
+ * - PING cadence is min(ping-period, down-after / 10) (floor 10 ms) instead of
+ *   min(ping-period, down-after), so all sentinels notice a dead master within 10% of
+ *   down-after of each other. Detection still requires down-after of silence: no false SDOWN.
+ * - INFO has an in-flight guard: it is not re-sent while one is outstanding younger than its
+ *   period (Redis re-sends every tick, spec 10.11).
+ */
+#ifndef VIGIL_SENTINEL_MONITOR_H
+#define VIGIL_SENTINEL_MONITOR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sentinel/core/instance.h"
+
+/* All periods in ms; settable with SENTINEL DEBUG (spec 6 item 19) plus our extra names. */
+struct sentinel_periods {
+    int64_t info_period;
+    int64_t ping_period;
+    int64_t ask_period;
+    int64_t publish_period;
+    int64_t default_down_after;
+    int64_t default_failover_timeout;
+    int64_t tilt_trigger;
+    int64_t tilt_period;
+    int64_t slave_reconf_timeout;
+    int64_t min_link_reconnect_period;
+    int64_t election_timeout;
+    int64_t script_max_runtime;
+    int64_t script_retry_delay;
+    /* ours */
+    int64_t fast_info_period;    /* replicas during a failover (Redis: 1000, hard-coded) */
+    int64_t reconnect_period;    /* min gap between connect attempts of one link */
+    int64_t tick_period;         /* base tick; the shell adds 0..tick_period/2 of jitter */
+    int64_t election_jitter_max; /* cap of the random delay before starting an election */
+};
+
+struct periods_name {
+    const char *upper; /* as listed by SENTINEL DEBUG */
+    const char *lower; /* as accepted by SENTINEL DEBUG <name> <ms> */
+    size_t offset;     /* into struct sentinel_periods */
+};
+
+void monitor_periods_default(struct sentinel_periods *p);
+/* The table of names (NULL-terminated by a zero entry), for SENTINEL DEBUG. */
+const struct periods_name *monitor_periods_names(void);
+int64_t *monitor_period_ref(struct sentinel_periods *p, const struct periods_name *n);
+
+/* PING interval for an instance whose master has this down-after. */
+int64_t monitor_ping_interval_ms(const struct sentinel_periods *p, int64_t down_after_ms);
+bool monitor_ping_due(const struct instance *ri, int64_t now_ms, int64_t interval_ms);
+/* INFO period for this instance: info_period; fast_info_period for a master in its first
+ * MONITOR_DISCOVERY_MS and while its replica set changes (discovery_until_ms), and for replicas
+ * during a failover; a replica an HTTP check wants fresh: fresh_info_period_ms. */
+#define MONITOR_DISCOVERY_MS 10000
+int64_t monitor_info_interval_ms(const struct instance *ri, const struct sentinel_periods *p,
+                                 int64_t now_ms);
+bool monitor_info_due(const struct instance *ri, int64_t now_ms, const struct sentinel_periods *p);
+
+/* ms the instance has been without a valid reply (spec 3.1): since the oldest unanswered PING,
+ * or, with no PING outstanding and the link down, since the last valid reply; else 0. */
+int64_t monitor_unavailable_ms(const struct instance *ri, int64_t now_ms);
+/* The SDOWN condition of spec 3.1 for any instance kind, plus ours: a regressed master
+ * (master_record.is_regressed) is down at once. */
+bool monitor_sdown_condition(const struct instance *ri, int64_t now_ms,
+                             const struct sentinel_periods *p);
+/* 1 (self) + peers whose MASTER_DOWN flag is set; 0 if the master is not SDOWN here. */
+unsigned monitor_odown_count(const struct instance *master);
+
+enum monitor_tilt { TILT_NONE = 0, TILT_STALL = 1, TILT_BACKWARDS = 2 };
+/* Compare this tick's time with the previous one (prev 0 = first tick). */
+enum monitor_tilt monitor_tilt_check(int64_t prev_tick_ms, int64_t now_ms, int64_t trigger_ms);
+
+/* Force-close rules for links that look alive but are not (spec 2.3). */
+bool monitor_cc_should_close(const struct instance *ri, int64_t now_ms, int64_t down_after_ms,
+                             int64_t min_link_reconnect_ms);
+bool monitor_pc_should_close(const struct instance *ri, int64_t now_ms,
+                             const struct sentinel_periods *p);
+
+#endif

@@ -1,0 +1,46 @@
+/* select: which replica to promote (spec 5.2). Pure ranking over the leader's view.
+ *
+ * A replica is excluded when: SDOWN or ODOWN; its link is disconnected; its last valid PING
+ * reply is older than 5 x ping-period; its priority is 0; its last INFO is older than
+ * 5 x ping-period (master SDOWN) or 3 x info-period; its master link has been down longer than
+ * (time the master has been SDOWN) + 10 x down-after; or (our addition) its last INFO did not
+ * report role:slave, so a node that believes it is a master is never "promoted" over data it
+ * does not hold. The eligible replicas sort by priority (lower first), then replication offset
+ * (higher first), then run id (case-insensitive, smaller first, unknown last).
+ *
+ * The failover refreshes INFO from every candidate just before selecting (failover.c), so the
+ * offsets compared here are at most one round trip old instead of up to one INFO period.
+ */
+#ifndef VIGIL_SENTINEL_SELECT_H
+#define VIGIL_SENTINEL_SELECT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sentinel/core/instance.h"
+#include "sentinel/core/monitor.h"
+
+enum select_reason {
+    SELECT_ELIGIBLE = 0,
+    SELECT_DOWN,
+    SELECT_DISCONNECTED,
+    SELECT_PING_STALE,
+    SELECT_PRIORITY_ZERO,
+    SELECT_INFO_STALE,
+    SELECT_MASTER_LINK_DOWN,
+    SELECT_NOT_A_REPLICA,
+};
+
+enum select_reason select_check_replica(const struct instance *replica, int64_t now_ms,
+                                        const struct sentinel_periods *p);
+const char *select_reason_text(enum select_reason r);
+/* qsort-style comparison of two eligible replicas: negative if a ranks before b. */
+int select_compare(const struct instance *a, const struct instance *b);
+/* Fill out[] with the eligible replicas of master, best first; returns the count (<= cap). */
+size_t select_rank(const struct instance *master, int64_t now_ms, const struct sentinel_periods *p,
+                   struct instance **out, size_t cap);
+/* The best eligible replica, or NULL. */
+struct instance *select_best_replica(const struct instance *master, int64_t now_ms,
+                                     const struct sentinel_periods *p);
+
+#endif

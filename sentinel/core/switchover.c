@@ -1,0 +1,299 @@
+/* switchover: the lossless switchover steps and the manual controls of a group (diagram and
+ * safety argument in switchover.h). The attempt itself lives in failover.c; this file supplies
+ * its switchover-specific steps, the request validation, pause and the veto answer. */
+#include "sentinel/core/switchover.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "sentinel/core/failover.h"
+#include "sentinel/core/info_parse.h"
+#include "sentinel/core/pause.h"
+#include "sentinel/core/select.h"
+#include "sentinel/core/core_int.h"
+
+/* ---- target fitness ------------------------------------------------------------------------- */
+
+const char *switchover_unfit_reason(const struct instance *r, int64_t now_ms,
+                                    const struct sentinel_periods *p)
+{
+    enum select_reason why = select_check_replica(r, now_ms, p);
+    if (why != SELECT_ELIGIBLE) return select_reason_text(why);
+    /* The node's FAILOVER needs the target online at the master: it must be replicating from
+     * the current master address, with its link up. */
+    const struct instance *master = r->master;
+    if (!r->slave_master_link_up) return "master link is down";
+    if (r->slave_master_host == NULL || r->slave_master_port != master->port ||
+        strcasecmp(r->slave_master_host, master->host) != 0)
+        return "replicates from another master";
+    return NULL;
+}
+
+struct instance *switchover_pick_target(struct sentinel *s, struct instance *master, int64_t now_ms)
+{
+    struct switchover_record *so = &master->m->so;
+    if (so->to_host[0] != '\0') {
+        struct instance *r = instance_find_replica(master, so->to_host, so->to_port);
+        return r && switchover_unfit_reason(r, now_ms, &s->periods) == NULL ? r : NULL;
+    }
+    struct instance *ranked[INSTANCE_MAX_REPLICAS];
+    size_t n = select_rank(master, now_ms, &s->periods, ranked, ARRAY_LEN(ranked));
+    for (size_t i = 0; i < n; i++)
+        if (switchover_unfit_reason(ranked[i], now_ms, &s->periods) == NULL) return ranked[i];
+    return NULL;
+}
+
+/* ---- the two steps ------------------------------------------------------------------------- */
+
+enum failover_state switchover_step_send(struct sentinel *s, struct instance *master,
+                                         int64_t now_ms)
+{
+    struct master_record *m = master->m;
+    struct instance *t = m->promoted;
+    if (t == NULL || master->link.cc_up == false) {
+        notify_event(s, LOG_WARNING, "-failover-abort-switchover-refused", master, "%s",
+                     t == NULL ? "#target gone" : "#master unreachable");
+        return FAILOVER_NONE;
+    }
+    char port[16], timeout[24];
+    snprintf(port, sizeof(port), "%d", t->port);
+    snprintf(timeout, sizeof(timeout), "%lld", (long long)m->so.timeout_ms);
+    const char *argv[] = {"FAILOVER", "TO", t->host, port, "TIMEOUT", timeout};
+    if (core_send(s, master, 6, argv, TAG_FAILOVER) != 0) return FAILOVER_SEND_SLAVEOF_NOONE;
+    m->so.sent_ms = now_ms;
+    static const char *const info[] = {"INFO"};
+    if (core_send(s, master, 1, info, TAG_INFO) == 0) master->info_sent_ms = now_ms;
+    notify_event(s, LOG_WARNING, "+switchover-failover-to", t, "#timeout %lld",
+                 (long long)m->so.timeout_ms);
+    return FAILOVER_WAIT_PROMOTION;
+}
+
+/* Keep INFO flowing from ri at SWITCHOVER_POLL_MS while the handover runs (one in flight). */
+static void poll_info(struct sentinel *s, struct instance *ri, int64_t now_ms)
+{
+    if (!ri->link.cc_up || ri->info_sent_ms != 0) return;
+    if (now_ms - ri->info_refresh_ms < SWITCHOVER_POLL_MS) return;
+    static const char *const info[] = {"INFO"};
+    if (core_send(s, ri, 1, info, TAG_INFO) == 0) ri->info_sent_ms = now_ms;
+}
+
+static enum failover_state abort_timeout(struct sentinel *s, struct instance *master,
+                                         const char *detail)
+{
+    struct switchover_record *so = &master->m->so;
+    if (!so->is_abort_sent && master->link.cc_up) {
+        /* The node may still be waiting: tell it to resume writes now. */
+        static const char *const argv[] = {"FAILOVER", "ABORT"};
+        if (core_send(s, master, 2, argv, TAG_IGNORE) == 0) so->is_abort_sent = true;
+    }
+    notify_event(s, LOG_WARNING, "-failover-abort-switchover-timeout", master, "%s", detail);
+    return FAILOVER_NONE;
+}
+
+enum failover_state switchover_step_wait(struct sentinel *s, struct instance *master,
+                                         int64_t now_ms)
+{
+    struct master_record *m = master->m;
+    struct switchover_record *so = &m->so;
+    struct instance *t = m->promoted;
+    if (t == NULL) return abort_timeout(s, master, "#target gone");
+    if (m->config_epoch >= m->failover_epoch) {
+        /* A configuration at least as new as ours won meanwhile: never lower it. */
+        return abort_timeout(s, master, "#newer configuration");
+    }
+    if (t->role_reported == ROLE_MASTER && t->info_refresh_ms >= m->failover_state_change_ms) {
+        /* The old master is now the target's replica, but its clients stay connected and would
+         * get READONLY forever (FAILOVER does not drop them; ioredis does not reconnect on
+         * READONLY). Drop them as the promotion transaction does for every other node, so
+         * clients ask the sentinels again; this link itself is skipped (SKIPME yes). */
+        const char *kill_normal[] = {"CLIENT", "KILL", "TYPE", "normal"};
+        const char *kill_pubsub[] = {"CLIENT", "KILL", "TYPE", "pubsub"};
+        core_send(s, master, 4, kill_normal, TAG_IGNORE);
+        core_send(s, master, 4, kill_pubsub, TAG_IGNORE);
+        /* FAILOVER changed both roles inside the nodes only: persist them as a promotion does
+         * (else the target's overrides file still says replicaof the old master, and a restart
+         * brings it back as a replica of a replica). */
+        static const char *const rewrite[] = {"CONFIG", "REWRITE"};
+        core_send(s, t, 2, rewrite, TAG_IGNORE);
+        core_send(s, master, 2, rewrite, TAG_IGNORE);
+        return FAILOVER_RECONF_SLAVES;
+    }
+    if (so->is_refused) {
+        log_warning("switchover %s: the master refused FAILOVER: %s", master->name,
+                    so->refused_reason);
+        notify_event(s, LOG_WARNING, "-failover-abort-switchover-refused", master, "#%s",
+                     so->refused_reason);
+        return FAILOVER_NONE;
+    }
+    if (so->is_accepted && so->saw_master_info && master->role_reported == ROLE_MASTER &&
+        master->node_failover_state == INFO_FO_NONE) {
+        /* The node timed out (or its target refused PSYNC) and resumed writes itself. */
+        so->is_abort_sent = true;
+        return abort_timeout(s, master, "#the master gave up and resumed writes");
+    }
+    if (now_ms - so->sent_ms > so->timeout_ms + SWITCHOVER_GRACE_MS)
+        return abort_timeout(s, master, "#no handover within the timeout");
+    poll_info(s, t, now_ms);
+    poll_info(s, master, now_ms);
+    return FAILOVER_WAIT_PROMOTION;
+}
+
+/* ---- observations --------------------------------------------------------------------------- */
+
+void switchover_on_reply(struct sentinel *s, struct instance *master,
+                         const struct sentinel_reply *r)
+{
+    UNUSED(s);
+    if (master->kind != INSTANCE_MASTER || !master->m->so.is_active) return;
+    struct switchover_record *so = &master->m->so;
+    if (r->type == SENTINEL_REPLY_ERROR) {
+        so->is_refused = true;
+        size_t n = MIN(r->len, sizeof(so->refused_reason) - 1);
+        memcpy(so->refused_reason, r->str, n);
+        so->refused_reason[n] = '\0';
+    } else if (r->type == SENTINEL_REPLY_STATUS) {
+        so->is_accepted = true;
+    }
+}
+
+void switchover_on_master_info(struct instance *master)
+{
+    /* Replies come in order on the link, so an INFO read after the +OK was executed after
+     * FAILOVER and shows its state. */
+    if (master->m->so.is_active && master->m->so.is_accepted) master->m->so.saw_master_info = true;
+}
+
+/* ---- requests ------------------------------------------------------------------------------ */
+
+/* The reason is "<prefix><arg><suffix>". */
+static int set_why(char *why, size_t len, int code, const char *prefix, const char *arg,
+                   const char *suffix)
+{
+    if (why && len) snprintf(why, len, "%s%s%s", prefix, arg ? arg : "", suffix);
+    return code;
+}
+
+static int check_target(struct sentinel *s, struct instance *master, const char *host, int port,
+                        int64_t now, char *why, size_t why_len)
+{
+    char key[INSTANCE_HOST_MAX + 16];
+    if (host != NULL) {
+        struct instance *r = instance_find_replica(master, host, port);
+        instance_addr_key(key, sizeof(key), host, port);
+        if (r == NULL)
+            return set_why(why, why_len, SWITCHOVER_ETARGET, "", key, " is not a known replica");
+        const char *unfit = switchover_unfit_reason(r, now, &s->periods);
+        if (unfit == NULL) return 0;
+        char msg[INSTANCE_HOST_MAX + 160];
+        snprintf(msg, sizeof(msg), "%s cannot take over: %s", key, unfit);
+        return set_why(why, why_len, SWITCHOVER_ETARGET, "", msg, "");
+    }
+    master->m->so.to_host[0] = '\0';
+    if (switchover_pick_target(s, master, now) != NULL) return 0;
+    return set_why(why, why_len, SWITCHOVER_ETARGET,
+                   "no replica is fit to take over (see the plan)", NULL, "");
+}
+
+int sentinel_switchover(struct sentinel *s, const char *name, const char *to_host, int to_port,
+                        int64_t timeout_ms, char *why, size_t why_len)
+{
+    struct instance *master = core_master_by_name(s, name);
+    int64_t now = core_now(s);
+    if (master == NULL)
+        return set_why(why, why_len, SWITCHOVER_ENOENT, "no master named '", name, "'");
+    if (s->tilt)
+        return set_why(why, why_len, SWITCHOVER_ETILT, "this sentinel is in TILT", NULL, "");
+    if (master->flags & SRI_FAILOVER_IN_PROGRESS)
+        return set_why(why, why_len, SWITCHOVER_EBUSY, "a failover is already in progress", NULL,
+                       "");
+    if ((master->flags & (SRI_S_DOWN | SRI_O_DOWN)) || !master->link.cc_up ||
+        master->role_reported != ROLE_MASTER)
+        return set_why(why, why_len, SWITCHOVER_EDOWN,
+                       "the master is down or not acting as a master: use a forced failover", NULL,
+                       "");
+    if (to_host != NULL && strlen(to_host) > INSTANCE_HOST_MAX)
+        return set_why(why, why_len, SWITCHOVER_ETARGET, "target host too long", NULL, "");
+    int rc = check_target(s, master, to_host, to_port, now, why, why_len);
+    if (rc != 0) return rc;
+    struct switchover_record *so = &master->m->so;
+    memset(so, 0, sizeof(*so));
+    so->is_active = true;
+    if (to_host) {
+        snprintf(so->to_host, sizeof(so->to_host), "%s", to_host);
+        so->to_port = to_port;
+    }
+    if (timeout_ms <= 0) timeout_ms = SENTINEL_SWITCHOVER_DEFAULT_TIMEOUT_MS;
+    so->timeout_ms = MIN(timeout_ms, (int64_t)SENTINEL_SWITCHOVER_MAX_TIMEOUT_MS);
+    failover_start(s, master, false, now);
+    char target[INSTANCE_HOST_MAX + 16] = "any";
+    if (to_host) instance_addr_key(target, sizeof(target), to_host, to_port);
+    notify_event(s, LOG_WARNING, "+switchover-requested", master, "#to %s timeout %lld", target,
+                 (long long)so->timeout_ms);
+    core_flush(s);
+    return 0;
+}
+
+const char *sentinel_failover_kind(const struct instance *master)
+{
+    if (master->m->so.is_active) return "switchover";
+    if (master->flags & SRI_FORCE_FAILOVER) return "forced";
+    return "automatic";
+}
+
+void sentinel_want_fresh_info(struct sentinel *s, const char *name, const char *host, int port,
+                              int64_t max_age_ms)
+{
+    struct instance *master = core_master_by_name(s, name);
+    struct instance *r = master ? instance_find_replica(master, host, port) : NULL;
+    if (r == NULL) return;
+    int64_t now = core_now(s), period = MAX(SENTINEL_FRESH_INFO_MIN_MS, max_age_ms / 2);
+    if (now >= r->fresh_info_until_ms || period < r->fresh_info_period_ms)
+        r->fresh_info_period_ms = period;
+    r->fresh_info_until_ms = now + SENTINEL_FRESH_INFO_HOLD_MS;
+    core_want_tick(s);
+}
+
+int64_t sentinel_refresh_info(struct sentinel *s, const char *name)
+{
+    struct instance *master = core_master_by_name(s, name);
+    if (master == NULL) return -1;
+    int64_t now = core_now(s);
+    static const char *const argv[] = {"INFO"};
+    for (size_t i = 0; i < master->m->n_replicas; i++) {
+        struct instance *r = master->m->replicas[i];
+        if (instance_is_disconnected(r) || (r->flags & SRI_S_DOWN)) continue;
+        if (core_send(s, r, 1, argv, TAG_INFO) == 0) r->info_sent_ms = now;
+    }
+    return now;
+}
+
+/* ---- pause and veto ------------------------------------------------------------------------ */
+
+int sentinel_set_paused(struct sentinel *s, const char *name, bool paused)
+{
+    struct instance *master = core_master_by_name(s, name);
+    if (master == NULL) return -1;
+    int told = pause_set_local(s, master, paused);
+    core_flush(s);
+    return told;
+}
+
+void sentinel_set_veto_hook(struct sentinel *s, sentinel_veto_fn fn, void *ctx)
+{
+    s->veto_fn = fn;
+    s->veto_ctx = ctx;
+}
+
+void sentinel_veto_answer(struct sentinel *s, const char *name, uint64_t epoch, bool approved,
+                          const char *why)
+{
+    struct instance *master = core_master_by_name(s, name);
+    if (master == NULL || master->m->veto != VETO_PENDING || master->m->failover_epoch != epoch)
+        return;
+    master->m->veto = approved ? VETO_APPROVED : VETO_REJECTED;
+    snprintf(master->m->veto_why, sizeof(master->m->veto_why), "%s", why ? why : "");
+    core_want_tick(s);
+}

@@ -1,0 +1,273 @@
+/* tick: sentinel_tick(), the one place where the core decides (spec 2.1).
+ *
+ * Per tick: TILT check (2.8); hellos queued since the last tick (2.5); for every master, the
+ * monitoring half for the master, its replicas and its peers (links, INFO, PING, hello: always,
+ * even in TILT), then the acting half unless in TILT (SDOWN for all, INFO reactions for data
+ * nodes, ODOWN, failover start/step and asking peers for the master); finally the address switch
+ * of masters that reached UPDATE_CONFIG, and the durable-state flush.
+ * Must not: block, or free an instance other than through the switch/reset paths below.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "sentinel/core/failover.h"
+#include "sentinel/core/core_int.h"
+
+static void reconnect(struct sentinel *s, struct instance *ri, int64_t now_ms)
+{
+    struct instance_link *l = &ri->link;
+    bool need_cc = !l->cc_up && !l->cc_pending;
+    bool need_pc = ri->kind != INSTANCE_SENTINEL && !l->pc_up && !l->pc_pending;
+    if (ri->port == 0 || !(need_cc || need_pc)) return;
+    if (l->last_reconnect_ms != 0 && now_ms - l->last_reconnect_ms < s->periods.reconnect_period)
+        return;
+    l->last_reconnect_ms = now_ms;
+    if (need_cc) {
+        l->cc_pending = true;
+        if (s->env.connect(s->env.ctx, ri->id, SENTINEL_LINK_CMD, ri->host, ri->port) != 0)
+            l->cc_pending = false;
+    }
+    if (need_pc) {
+        l->pc_pending = true;
+        if (s->env.connect(s->env.ctx, ri->id, SENTINEL_LINK_PUBSUB, ri->host, ri->port) != 0)
+            l->pc_pending = false;
+    }
+}
+
+static int64_t down_after_of(const struct instance *ri)
+{
+    return (ri->kind == INSTANCE_MASTER ? ri : ri->master)->m->p.down_after_ms;
+}
+
+static void send_periodic(struct sentinel *s, struct instance *ri, int64_t now_ms)
+{
+    if (!ri->link.cc_up || ri->link.pending_commands >= SENTINEL_MAX_PENDING_COMMANDS) return;
+    static const char *const info[] = {"INFO"};
+    static const char *const ping[] = {"PING"};
+    if (monitor_info_due(ri, now_ms, &s->periods) && core_send(s, ri, 1, info, TAG_INFO) == 0)
+        ri->info_sent_ms = now_ms;
+    int64_t interval = monitor_ping_interval_ms(&s->periods, down_after_of(ri));
+    if (monitor_ping_due(ri, now_ms, interval) && core_send(s, ri, 1, ping, TAG_PING) == 0) {
+        ri->last_ping_ms = now_ms;
+        if (ri->act_ping_ms == 0) ri->act_ping_ms = now_ms;
+    }
+    bool pub_in_flight =
+        ri->pub_sent_ms != 0 && now_ms - ri->pub_sent_ms < s->periods.publish_period;
+    if (now_ms - ri->last_pub_ms > s->periods.publish_period && !pub_in_flight)
+        discovery_send_hello(s, ri, now_ms);
+}
+
+static void check_sdown(struct sentinel *s, struct instance *ri, int64_t now_ms)
+{
+    int64_t down_after = down_after_of(ri);
+    if (monitor_cc_should_close(ri, now_ms, down_after, s->periods.min_link_reconnect_period)) {
+        s->env.disconnect(s->env.ctx, ri->id, SENTINEL_LINK_CMD);
+        ri->link.cc_up = false;
+        ri->link.pending_commands = 0;
+        ri->info_sent_ms = ri->pub_sent_ms = 0;
+    }
+    if (monitor_pc_should_close(ri, now_ms, &s->periods)) {
+        s->env.disconnect(s->env.ctx, ri->id, SENTINEL_LINK_PUBSUB);
+        ri->link.pc_up = false;
+    }
+    bool down = monitor_sdown_condition(ri, now_ms, &s->periods);
+    if (down && !(ri->flags & SRI_S_DOWN)) {
+        notify_event(s, LOG_WARNING, "+sdown", ri, NULL);
+        ri->flags |= SRI_S_DOWN;
+        ri->s_down_since_ms = now_ms;
+        /* Ask peers the moment SDOWN starts, not on the next ask period. */
+        if (ri->kind == INSTANCE_MASTER) core_ask_peers(s, ri, true, now_ms);
+    } else if (!down && (ri->flags & SRI_S_DOWN)) {
+        notify_event(s, LOG_WARNING, "-sdown", ri, NULL);
+        ri->flags &= ~(SRI_S_DOWN | SRI_SCRIPT_KILL_SENT);
+    }
+}
+
+static void check_odown(struct sentinel *s, struct instance *master, int64_t now_ms)
+{
+    unsigned count = monitor_odown_count(master);
+    bool odown = count > 0 && count >= (unsigned)master->m->p.quorum;
+    if (odown && !(master->flags & SRI_O_DOWN)) {
+        notify_event(s, LOG_WARNING, "+odown", master, "#quorum %u/%d", count, master->m->p.quorum);
+        master->flags |= SRI_O_DOWN;
+        master->o_down_since_ms = now_ms;
+    } else if (!odown && (master->flags & SRI_O_DOWN)) {
+        notify_event(s, LOG_WARNING, "-odown", master, NULL);
+        master->flags &= ~SRI_O_DOWN;
+    }
+}
+
+/* "No SDOWN/ODOWN start within the last ms". */
+static bool no_down_for(const struct instance *ri, int64_t ms, int64_t now_ms)
+{
+    int64_t last = MAX(ri->s_down_since_ms, ri->o_down_since_ms);
+    return last == 0 || now_ms - last > ms;
+}
+
+static bool master_looks_sane(const struct sentinel *s, const struct instance *m, int64_t now_ms)
+{
+    /* A master judged regressed is down from the moment it is judged, even before the tick
+     * sets SDOWN: its replicas must not be pointed at it (sim seed 1946). */
+    return m->role_reported == ROLE_MASTER && !(m->flags & (SRI_S_DOWN | SRI_O_DOWN)) &&
+           !m->m->is_regressed && m->info_refresh_ms != 0 &&
+           now_ms - m->info_refresh_ms < 2 * s->periods.info_period;
+}
+
+static void react_replica_role(struct sentinel *s, struct instance *ri, int64_t now_ms)
+{
+    struct instance *master = ri->master;
+    const char *host;
+    int port;
+    core_current_master_addr(master, &host, &port);
+    int64_t wait = 4 * s->periods.publish_period;
+    if (ri->role_reported == ROLE_MASTER) {
+        if (ri->flags & SRI_PROMOTED) return; /* the failover watches its own promotion */
+        bool due = ri->demote_at_once ||
+                   (master_looks_sane(s, master, now_ms) && no_down_for(ri, wait, now_ms) &&
+                    now_ms - ri->role_reported_ms > wait);
+        if (due && core_send_slaveof(s, ri, host, port) == 0) {
+            ri->demote_at_once = false;
+            notify_event(s, LOG_NOTICE, "+convert-to-slave", ri, NULL);
+        }
+        return;
+    }
+    ri->demote_at_once = false;
+    bool points_elsewhere = ri->slave_master_host == NULL || ri->slave_master_port != port ||
+                            strcasecmp(ri->slave_master_host, host) != 0;
+    int64_t ft = master->m->p.failover_timeout_ms;
+    if (points_elsewhere && !(ri->flags & (SRI_RECONF_SENT | SRI_RECONF_INPROG | SRI_PROMOTED)) &&
+        master->m->failover_state == FAILOVER_NONE && master_looks_sane(s, master, now_ms) &&
+        no_down_for(ri, ft, now_ms) && now_ms - ri->slave_conf_change_ms > ft &&
+        core_send_slaveof(s, ri, host, port) == 0)
+        notify_event(s, LOG_NOTICE, "+fix-slave-config", ri, NULL);
+}
+
+static void react_reconf_progress(struct sentinel *s, struct instance *ri)
+{
+    struct instance *p = ri->master->m->promoted;
+    if (ri->role_reported != ROLE_SLAVE || p == NULL) return;
+    if ((ri->flags & SRI_RECONF_SENT) && ri->slave_master_host &&
+        strcasecmp(ri->slave_master_host, p->host) == 0 && ri->slave_master_port == p->port) {
+        ri->flags = (ri->flags & ~SRI_RECONF_SENT) | SRI_RECONF_INPROG;
+        notify_event(s, LOG_NOTICE, "+slave-reconf-inprog", ri, NULL);
+    }
+    if ((ri->flags & SRI_RECONF_INPROG) && ri->slave_master_link_up) {
+        ri->flags = (ri->flags & ~SRI_RECONF_INPROG) | SRI_RECONF_DONE;
+        notify_event(s, LOG_NOTICE, "+slave-reconf-done", ri, NULL);
+    }
+}
+
+/* Reactions to a new INFO (spec 2.7), once per INFO reply, never in TILT. */
+static void react_info(struct sentinel *s, struct instance *ri, int64_t now_ms)
+{
+    if (ri->info_refresh_ms == 0 || ri->info_refresh_ms == ri->info_reacted_ms) return;
+    ri->info_reacted_ms = ri->info_refresh_ms;
+    if (ri->kind != INSTANCE_REPLICA) return;
+    react_replica_role(s, ri, now_ms);
+    if (ri->flags & (SRI_RECONF_SENT | SRI_RECONF_INPROG)) react_reconf_progress(s, ri);
+}
+
+static void handle_acting(struct sentinel *s, struct instance *ri, int64_t now_ms)
+{
+    check_sdown(s, ri, now_ms);
+    if (ri->kind != INSTANCE_SENTINEL) react_info(s, ri, now_ms);
+}
+
+static void handle_master(struct sentinel *s, struct instance *master, int64_t now_ms)
+{
+    struct master_record *m = master->m;
+    reconnect(s, master, now_ms);
+    send_periodic(s, master, now_ms);
+    for (size_t i = 0; i < m->n_replicas; i++) {
+        reconnect(s, m->replicas[i], now_ms);
+        send_periodic(s, m->replicas[i], now_ms);
+    }
+    for (size_t i = 0; i < m->n_sentinels; i++) {
+        reconnect(s, m->sentinels[i], now_ms);
+        send_periodic(s, m->sentinels[i], now_ms);
+    }
+    discovery_check_config_update(s, master, now_ms);
+    if (s->tilt || s->crashed) return;
+    for (size_t i = 0; i < m->n_replicas && !s->crashed; i++)
+        handle_acting(s, m->replicas[i], now_ms);
+    for (size_t i = 0; i < m->n_sentinels; i++) check_sdown(s, m->sentinels[i], now_ms);
+    handle_acting(s, master, now_ms);
+    check_odown(s, master, now_ms);
+    if (failover_should_start(s, master, now_ms)) failover_start(s, master, false, now_ms);
+    if (m->failover_state != FAILOVER_UPDATE_CONFIG && !s->crashed)
+        failover_step(s, master, now_ms);
+    if (!s->crashed) core_ask_peers(s, master, false, now_ms);
+}
+
+static void check_tilt(struct sentinel *s, int64_t now_ms)
+{
+    enum monitor_tilt t = monitor_tilt_check(s->prev_tick_ms, now_ms, s->periods.tilt_trigger);
+    if (t != TILT_NONE) {
+        log_warning("sentinel: %s (%lld ms since the previous tick), entering TILT",
+                    t == TILT_STALL ? "process stalled" : "monotonic clock went backwards",
+                    (long long)(now_ms - s->prev_tick_ms));
+        s->tilt = true;
+        s->tilt_start_ms = now_ms;
+        notify_event(s, LOG_WARNING, "+tilt", NULL, "#tilt mode entered");
+    } else if (s->tilt && now_ms - s->tilt_start_ms > s->periods.tilt_period) {
+        s->tilt = false;
+        notify_event(s, LOG_WARNING, "-tilt", NULL, "#tilt mode exited");
+    }
+}
+
+static void process_hello_queue(struct sentinel *s)
+{
+    /* Copy out first: processing may queue nothing new, but keep the loop simple and bounded. */
+    size_t n = s->n_hello_q;
+    struct queued_hello q[CORE_HELLO_QUEUE];
+    memcpy(q, s->hello_q, n * sizeof(*q));
+    s->n_hello_q = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!s->crashed) discovery_process_hello(s, q[i].payload, q[i].len, q[i].via_pubsub);
+        free(q[i].payload);
+    }
+}
+
+static void schedule_next(struct sentinel *s, int64_t now_ms)
+{
+    int64_t base = MAX(s->periods.tick_period, (int64_t)1);
+    int64_t next = now_ms + base + (int64_t)core_random_below(s, (uint64_t)base / 2 + 1);
+    for (size_t i = 0; i < s->n_masters; i++) {
+        int64_t p = s->masters[i]->m->failover_pending_ms;
+        if (p > now_ms && p < next) next = p;
+    }
+    s->next_tick_ms = next;
+}
+
+void sentinel_tick(struct sentinel *s, int64_t now_ms)
+{
+    if (s->crashed) return;
+    s->tick_wanted = false;
+    if (!s->started) {
+        s->started = true;
+        for (size_t i = 0; i < s->n_masters; i++)
+            notify_event(s, LOG_WARNING, "+monitor", s->masters[i], "quorum %d",
+                         s->masters[i]->m->p.quorum);
+    }
+    check_tilt(s, now_ms);
+    s->prev_tick_ms = now_ms;
+    process_hello_queue(s);
+    for (size_t i = 0; i < s->n_masters && !s->crashed; i++)
+        handle_master(s, s->masters[i], now_ms);
+    for (size_t i = 0; i < s->n_masters && !s->crashed; i++)
+        if (s->masters[i]->m->failover_state == FAILOVER_UPDATE_CONFIG)
+            failover_step(s, s->masters[i], now_ms);
+    if (s->crashed) return;
+    schedule_next(s, now_ms);
+    core_flush(s);
+}
+
+int64_t sentinel_next_tick_ms(const struct sentinel *s)
+{
+    if (s->tick_wanted || s->n_hello_q > 0) return s->prev_tick_ms;
+    return s->next_tick_ms;
+}

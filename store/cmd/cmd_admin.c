@@ -1,0 +1,528 @@
+/* cmd_admin: server administration: INFO, CONFIG, DBSIZE, FLUSHDB/FLUSHALL, SWAPDB, TIME,
+ * LASTSAVE, SHUTDOWN, MONITOR, DEBUG and COMMAND. CONFIG REWRITE writes the runtime overrides
+ * to <dir>/vigil-store.overrides.yaml and never touches the operator's file. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/atomic_file.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "store/client.h"
+#include "store/command.h"
+#include "store/lazyfree.h"
+#include "store/info.h"
+#include "store/reply.h"
+#include "store/repl/repl.h"
+
+#define OVERRIDES_FILE "vigil-store.overrides.yaml"
+
+static void cmd_info(struct client *c)
+{
+    struct buf out;
+    buf_init(&out);
+    info_render(c->srv, c->argv + 1, c->argc - 1, &out);
+    reply_verbatim(c, out.data ? out.data : "", out.len);
+    buf_free(&out);
+}
+
+static void cmd_dbsize(struct client *c)
+{
+    reply_integer(c, (long long)ks_count(c->srv->db[c->db]));
+}
+
+/* 0 SYNC (the default, as Redis 7.0 with lazyfree-lazy-user-flush no), 1 ASYNC, -1 replied. */
+static int parse_flush_mode(struct client *c)
+{
+    if (c->argc == 1) return 0;
+    if (c->argc == 2 && arg_is(&c->argv[1], "SYNC")) return 0;
+    if (c->argc == 2 && arg_is(&c->argv[1], "ASYNC")) return 1;
+    reply_error(c, ERR_SYNTAX);
+    return -1;
+}
+
+/* ASYNC: the database's contents move to a fresh keyspace that the lazyfree thread destroys,
+ * so the reply does not wait for millions of frees. */
+static void flush_db(struct server *srv, int db, bool async)
+{
+    srv->dirty += (long long)ks_count(srv->db[db]);
+    struct ks *old = async && ks_count(srv->db[db]) > 0 ? ks_create(0) : NULL;
+    if (old) {
+        ks_swap(srv->db[db], old);
+        if (!lazyfree_ks(srv->lazyfree, old)) ks_destroy(old);
+    } else {
+        ks_flush(srv->db[db]);
+    }
+    server_db_modified(srv, db);
+}
+
+static void cmd_flushdb(struct client *c)
+{
+    int mode = parse_flush_mode(c);
+    if (mode < 0) return;
+    flush_db(c->srv, c->db, mode == 1);
+    c->srv->dirty++;
+    reply_ok(c);
+}
+
+static void cmd_flushall(struct client *c)
+{
+    int mode = parse_flush_mode(c);
+    if (mode < 0) return;
+    for (int i = 0; i < c->srv->ndb; i++) flush_db(c->srv, i, mode == 1);
+    c->srv->dirty++;
+    reply_ok(c);
+}
+
+static void cmd_swapdb(struct client *c)
+{
+    long long a, b;
+    if (util_parse_ll(c->argv[1].ptr, c->argv[1].len, &a) != 0) {
+        reply_error(c, "ERR invalid first DB index");
+        return;
+    }
+    if (util_parse_ll(c->argv[2].ptr, c->argv[2].len, &b) != 0) {
+        reply_error(c, "ERR invalid second DB index");
+        return;
+    }
+    if (a < 0 || a >= c->srv->ndb || b < 0 || b >= c->srv->ndb) {
+        reply_error(c, ERR_DB_INDEX);
+        return;
+    }
+    if (a != b) {
+        ks_swap(c->srv->db[a], c->srv->db[b]);
+        server_db_modified(c->srv, (int)a);
+        server_db_modified(c->srv, (int)b);
+        c->srv->dirty++;
+    }
+    reply_ok(c);
+}
+
+static void cmd_time(struct client *c)
+{
+    int64_t us = clock_wall_us();
+    reply_array(c, 2);
+    reply_bulk_ll(c, us / 1000000);
+    reply_bulk_ll(c, us % 1000000);
+}
+
+static void cmd_lastsave(struct client *c) { reply_integer(c, c->srv->lastsave_wall_ms / 1000); }
+
+static void cmd_shutdown(struct client *c)
+{
+    for (size_t i = 1; i < c->argc; i++) {
+        if (!arg_is(&c->argv[i], "NOSAVE") && !arg_is(&c->argv[i], "SAVE") &&
+            !arg_is(&c->argv[i], "NOW") && !arg_is(&c->argv[i], "FORCE") &&
+            !arg_is(&c->argv[i], "ABORT")) {
+            reply_error(c, ERR_SYNTAX);
+            return;
+        }
+        if (arg_is(&c->argv[i], "ABORT")) {
+            reply_error(c, "ERR No shutdown in progress.");
+            return;
+        }
+    }
+    /* No persistence yet: SAVE and NOSAVE both stop at once; the reply is the closed socket. */
+    log_warning("User requested shutdown...");
+    c->flags |= CLIENT_CLOSE_ASAP;
+    server_request_shutdown(c->srv, 0);
+}
+
+static void cmd_monitor(struct client *c)
+{
+    struct server *srv = c->srv;
+    if (c->flags & (CLIENT_REPLICA | CLIENT_MONITOR)) return;
+    srv->monitor_list =
+        xrealloc(srv->monitor_list, (srv->nmonitors + 1) * sizeof *srv->monitor_list);
+    srv->monitor_list[srv->nmonitors++] = c;
+    c->flags |= CLIENT_MONITOR;
+    reply_ok(c);
+}
+
+/* ---- CONFIG ---- */
+
+static void config_get_visit(const char *key, const char *value, void *ud)
+{
+    struct client *c = ud;
+    reply_bulk_str(c, key);
+    reply_bulk_str(c, value);
+}
+
+static void config_get(struct client *c)
+{
+    size_t handle = reply_deferred_begin(c);
+    size_t n = 0;
+    for (size_t i = 2; i < c->argc; i++) {
+        char pat[256];
+        snprintf(pat, sizeof pat, "%.*s", (int)MIN(c->argv[i].len, sizeof pat - 1), c->argv[i].ptr);
+        n += cfg_get_matching(&store_config_schema, &c->srv->cfg, pat, config_get_visit, c);
+    }
+    reply_deferred_map(c, handle, n);
+}
+
+static int config_apply_side_effects(struct server *srv, const char *key, char *err, size_t errlen)
+{
+    if (strcasecmp(key, "client-output-buffer-limit") == 0)
+        return store_config_apply_obuf(&srv->cfg, err, errlen);
+    server_apply_config(srv);
+    return 0;
+}
+
+static void config_set(struct client *c)
+{
+    if ((c->argc - 2) % 2 != 0) {
+        command_reply_arity(c, "config|set");
+        return;
+    }
+    /* All-or-nothing over several pairs: apply on a copy, keep it only if every pair is valid. */
+    for (size_t i = 2; i < c->argc; i += 2) {
+        char key[128], err[256];
+        char *value = xstrndup(c->argv[i + 1].ptr, c->argv[i + 1].len);
+        snprintf(key, sizeof key, "%.*s", (int)MIN(c->argv[i].len, sizeof key - 1), c->argv[i].ptr);
+        int rc = cfg_set(&store_config_schema, &c->srv->cfg, key, value, err, sizeof err);
+        free(value);
+        if (rc == 0) rc = config_apply_side_effects(c->srv, key, err, sizeof err);
+        if (rc != 0) {
+            if (!cfg_find(&store_config_schema, key))
+                reply_errorf(c, "ERR Unknown option or number of arguments for CONFIG SET - '%s'",
+                             key);
+            else
+                reply_errorf(c, "ERR CONFIG SET failed (possibly related to argument '%s') - %s",
+                             key, err);
+            return;
+        }
+    }
+    reply_ok(c);
+}
+
+/* Write the runtime overrides next to the data, atomically and durably (atomic_file.h). */
+static int config_rewrite_file(struct server *srv, char *err, size_t errlen)
+{
+    struct buf yaml;
+    buf_init(&yaml);
+    buf_append_str(
+        &yaml, "# Written by CONFIG REWRITE: runtime changes applied on top of the config file.\n");
+    cfg_write_yaml(&store_config_schema, &srv->cfg, NULL, 0,
+                   CFG_WRITE_NON_DEFAULT | CFG_WRITE_SECRETS, &yaml);
+    /* The process runs inside `dir` (main chdir'ed there), so the file name is relative. */
+    char detail[512];
+    int rc = atomic_file_write(OVERRIDES_FILE, yaml.data, yaml.len, 0600, detail, sizeof detail);
+    if (rc != 0) {
+        int saved = errno;
+        log_warning("CONFIG REWRITE failed: %s", detail);
+        snprintf(err, errlen, "Rewriting config file: %s", strerror(saved));
+    }
+    buf_free(&yaml);
+    return rc;
+}
+
+static void config_rewrite(struct client *c)
+{
+    char err[512];
+    if (config_rewrite_file(c->srv, err, sizeof err) != 0) {
+        reply_errorf(c, "ERR %s", err);
+        return;
+    }
+    log_notice("CONFIG REWRITE executed with success.");
+    reply_ok(c);
+}
+
+static void config_resetstat(struct client *c)
+{
+    memset(&c->srv->stats, 0, sizeof c->srv->stats);
+    for (size_t i = 0; i < command_count(); i++) {
+        struct command *cmd = command_at(i);
+        cmd->calls = cmd->usec = cmd->rejected_calls = cmd->failed_calls = 0;
+    }
+    reply_ok(c);
+}
+
+static const struct command config_subs[] = {
+    {.name = "get", .arity = -3, .fn = config_get},
+    {.name = "set", .arity = -4, .fn = config_set},
+    {.name = "rewrite", .arity = 2, .fn = config_rewrite},
+    {.name = "resetstat", .arity = 2, .fn = config_resetstat},
+    {.name = NULL},
+};
+
+static void cmd_config(struct client *c) { command_dispatch_sub(c, config_subs, "config"); }
+
+/* ---- DEBUG ---- */
+
+static void debug_sleep(struct client *c)
+{
+    double secs;
+    if (arg_double(c, &c->argv[2], &secs) != 0) return;
+    if (secs > 0) usleep((useconds_t)(secs * 1e6)); /* blocking on purpose: simulates a stall */
+    reply_ok(c);
+}
+
+static void debug_populate(struct client *c)
+{
+    long long count, size = -1;
+    if (arg_ll_range(c, &c->argv[2], 0, 1LL << 40, "ERR count is out of range", &count) != 0)
+        return;
+    const char *prefix = "key";
+    size_t plen = 3;
+    if (c->argc >= 4) {
+        prefix = c->argv[3].ptr;
+        plen = c->argv[3].len;
+    }
+    if (c->argc == 5 &&
+        arg_ll_range(c, &c->argv[4], 0, 1LL << 30, "ERR size is out of range", &size) != 0)
+        return;
+    struct ks *ks = c->srv->db[c->db];
+    char key[512], val[128];
+    char *big = size > (long long)sizeof val ? xcalloc(1, (size_t)size) : NULL;
+    int64_t now = server_now_ms(c->srv);
+    for (long long i = 0; i < count; i++) {
+        int klen = snprintf(key, sizeof key, "%.*s:%lld", (int)MIN(plen, 400), prefix, i);
+        if (ks_find(ks, key, (size_t)klen)) continue;
+        int vlen = snprintf(val, sizeof val, "value:%lld", i);
+        const char *v = val;
+        if (size >= 0) {
+            char *dst = big ? big : val;
+            if (!big)
+                memset(val + vlen, 0, sizeof val - (size_t)vlen);
+            else
+                memcpy(big, val, (size_t)vlen);
+            v = dst;
+            vlen = (int)size;
+        }
+        ks_set_string(ks, key, (size_t)klen, v, (size_t)vlen, KS_NO_EXPIRE, 0, now);
+    }
+    free(big);
+    c->srv->dirty += count;
+    command_propagate_none(c); /* a debugging aid, as in Redis: not replicated */
+    reply_ok(c);
+}
+
+static const struct command debug_subs[] = {
+    {.name = "sleep", .arity = 3, .fn = debug_sleep},
+    {.name = "populate", .arity = -3, .fn = debug_populate},
+    {.name = NULL},
+};
+
+static void cmd_debug(struct client *c)
+{
+    if (!c->srv->cfg.enable_debug_command) {
+        reply_error(c,
+                    "ERR DEBUG command not allowed. If the enable-debug-command option is set to "
+                    "\"local\", you can run it from a local connection, otherwise you need to set "
+                    "this option in the configuration file, and then restart the server.");
+        return;
+    }
+    command_dispatch_sub(c, debug_subs, "debug");
+}
+
+/* ---- COMMAND ---- */
+
+static void reply_flags(struct client *c, unsigned flags)
+{
+    static const struct {
+        unsigned bit;
+        const char *name;
+    } names[] = {
+        {CMD_WRITE, "write"},       {CMD_READONLY, "readonly"}, {CMD_DENYOOM, "denyoom"},
+        {CMD_ADMIN, "admin"},       {CMD_PUBSUB, "pubsub"},     {CMD_NOSCRIPT, "noscript"},
+        {CMD_BLOCKING, "blocking"}, {CMD_LOADING, "loading"},   {CMD_STALE, "stale"},
+        {CMD_FAST, "fast"},         {CMD_NO_AUTH, "no_auth"},   {CMD_NO_MULTI, "no_multi"},
+    };
+    size_t n = 0;
+    for (size_t i = 0; i < ARRAY_LEN(names); i++) n += (flags & names[i].bit) != 0;
+    reply_set(c, n);
+    for (size_t i = 0; i < ARRAY_LEN(names); i++)
+        if (flags & names[i].bit) reply_simple(c, names[i].name);
+}
+
+static void reply_command_info(struct client *c, const struct command *cmd)
+{
+    reply_array(c, 10);
+    reply_bulk_str(c, cmd->name);
+    reply_integer(c, cmd->arity);
+    reply_flags(c, cmd->flags);
+    reply_integer(c, cmd->first_key);
+    reply_integer(c, cmd->last_key);
+    reply_integer(c, cmd->key_step);
+    reply_empty_array(c); /* ACL categories */
+    reply_empty_array(c); /* tips */
+    reply_empty_array(c); /* key specs */
+    size_t nsub = 0;
+    for (const struct command *s = cmd->subcommands; s && s->name; s++) nsub++;
+    reply_array(c, nsub);
+    for (const struct command *s = cmd->subcommands; s && s->name; s++) {
+        struct command full = *s;
+        char name[64];
+        snprintf(name, sizeof name, "%s|%s", cmd->name, s->name);
+        full.name = name;
+        full.subcommands = NULL;
+        full.flags = cmd->flags;
+        reply_command_info(c, &full);
+    }
+}
+
+static void command_count_sub(struct client *c) { reply_integer(c, (long long)command_count()); }
+
+static void command_list(struct client *c)
+{
+    reply_array(c, command_count());
+    for (size_t i = 0; i < command_count(); i++) reply_bulk_str(c, command_at(i)->name);
+}
+
+static void command_info(struct client *c)
+{
+    if (c->argc == 2) {
+        reply_array(c, command_count());
+        for (size_t i = 0; i < command_count(); i++) reply_command_info(c, command_at(i));
+        return;
+    }
+    reply_array(c, c->argc - 2);
+    for (size_t i = 2; i < c->argc; i++) {
+        const struct command *cmd = command_lookup(c->argv[i].ptr, c->argv[i].len);
+        if (cmd)
+            reply_command_info(c, cmd);
+        else
+            reply_null_array(c);
+    }
+}
+
+static void reply_command_doc(struct client *c, const struct command *cmd)
+{
+    reply_bulk_str(c, cmd->name);
+    reply_map(c, 2);
+    reply_bulk_str(c, "summary");
+    reply_bulk_str(c, cmd->summary ? cmd->summary : "");
+    reply_bulk_str(c, "group");
+    reply_bulk_str(c, cmd->group ? cmd->group : "generic");
+}
+
+static void command_docs(struct client *c)
+{
+    if (c->argc == 2) {
+        reply_map(c, command_count());
+        for (size_t i = 0; i < command_count(); i++) reply_command_doc(c, command_at(i));
+        return;
+    }
+    size_t handle = reply_deferred_begin(c), n = 0;
+    for (size_t i = 2; i < c->argc; i++) {
+        const struct command *cmd = command_lookup(c->argv[i].ptr, c->argv[i].len);
+        if (!cmd) continue;
+        reply_command_doc(c, cmd);
+        n++;
+    }
+    reply_deferred_map(c, handle, n);
+}
+
+static void command_getkeys(struct client *c)
+{
+    const struct command *cmd = command_lookup(c->argv[2].ptr, c->argv[2].len);
+    size_t argc = c->argc - 2;
+    if (!cmd) {
+        reply_error(c, "ERR Invalid command specified");
+        return;
+    }
+    if ((cmd->arity > 0 && argc != (size_t)cmd->arity) ||
+        (cmd->arity < 0 && argc < (size_t)-cmd->arity)) {
+        reply_error(c, "ERR Invalid number of arguments specified for command");
+        return;
+    }
+    if (cmd->first_key <= 0) {
+        reply_error(c, "ERR The command has no key arguments");
+        return;
+    }
+    long last = cmd->last_key < 0 ? (long)argc + cmd->last_key : cmd->last_key;
+    size_t handle = reply_deferred_begin(c), n = 0;
+    for (long k = cmd->first_key; k <= last && k < (long)argc;
+         k += cmd->key_step ? cmd->key_step : 1) {
+        reply_bulk(c, c->argv[2 + k].ptr, c->argv[2 + k].len);
+        n++;
+    }
+    reply_deferred_array(c, handle, n);
+}
+
+static const struct command command_subs[] = {
+    {.name = "count", .arity = 2, .fn = command_count_sub},
+    {.name = "list", .arity = -2, .fn = command_list},
+    {.name = "info", .arity = -2, .fn = command_info},
+    {.name = "docs", .arity = -2, .fn = command_docs},
+    {.name = "getkeys", .arity = -3, .fn = command_getkeys},
+    {.name = NULL},
+};
+
+static void cmd_command(struct client *c)
+{
+    if (c->argc == 1) {
+        reply_array(c, command_count());
+        for (size_t i = 0; i < command_count(); i++) reply_command_info(c, command_at(i));
+        return;
+    }
+    command_dispatch_sub(c, command_subs, "command");
+}
+
+struct command cmd_table_admin[] = {
+    {.name = "info",
+     .arity = -1,
+     .flags = CMD_LOADING | CMD_STALE,
+     .fn = cmd_info,
+     .group = "server"},
+    {.name = "dbsize",
+     .arity = 1,
+     .flags = CMD_READONLY | CMD_FAST,
+     .fn = cmd_dbsize,
+     .group = "server"},
+    {.name = "flushdb", .arity = -1, .flags = CMD_WRITE, .fn = cmd_flushdb, .group = "server"},
+    {.name = "flushall", .arity = -1, .flags = CMD_WRITE, .fn = cmd_flushall, .group = "server"},
+    {.name = "swapdb",
+     .arity = 3,
+     .flags = CMD_WRITE | CMD_FAST,
+     .fn = cmd_swapdb,
+     .group = "server"},
+    {.name = "time",
+     .arity = 1,
+     .flags = CMD_LOADING | CMD_STALE | CMD_FAST,
+     .fn = cmd_time,
+     .group = "server"},
+    {.name = "lastsave",
+     .arity = 1,
+     .flags = CMD_LOADING | CMD_STALE | CMD_FAST,
+     .fn = cmd_lastsave,
+     .group = "server"},
+    {.name = "shutdown",
+     .arity = -1,
+     .flags = CMD_ADMIN | CMD_LOADING | CMD_STALE | CMD_NO_MULTI,
+     .fn = cmd_shutdown,
+     .group = "server"},
+    {.name = "monitor",
+     .arity = 1,
+     .flags = CMD_ADMIN | CMD_LOADING | CMD_STALE | CMD_NO_MULTI,
+     .fn = cmd_monitor,
+     .group = "server"},
+    {.name = "config",
+     .arity = -2,
+     .flags = CMD_ADMIN | CMD_LOADING | CMD_STALE,
+     .fn = cmd_config,
+     .subcommands = config_subs,
+     .group = "server"},
+    {.name = "debug",
+     .arity = -2,
+     .flags = CMD_ADMIN | CMD_LOADING | CMD_STALE,
+     .fn = cmd_debug,
+     .subcommands = debug_subs,
+     .group = "server"},
+    {.name = "command",
+     .arity = -1,
+     .flags = CMD_LOADING | CMD_STALE,
+     .fn = cmd_command,
+     .subcommands = command_subs,
+     .group = "server"},
+    {.name = NULL},
+};
+
+int server_rewrite_overrides(struct server *srv, char *err, size_t errlen)
+{
+    return config_rewrite_file(srv, err, errlen);
+}

@@ -1,0 +1,221 @@
+/* cmd_hll: the HyperLogLog commands PFADD, PFCOUNT and PFMERGE over string values holding
+ * Vigil's HLL layout (store/data/obj_hll.h), with Redis 7.0's replies and errors: a key of another
+ * type is WRONGTYPE, a string that is not an HLL is "WRONGTYPE Key is not a valid HyperLogLog
+ * string value.", and bytes that validate but cannot be merged are "INVALIDOBJ Corrupted HLL
+ * object detected".
+ *
+ * An HLL is an ordinary string, so GET/SET, COPY, RENAME and expiry need nothing special.
+ * Values are kept "raw" (a separate buffer), as Redis keeps HLLs, so a dense HLL's registers
+ * are updated in place; a sparse one is rebuilt in a scratch buffer and written back only when
+ * a register changed.
+ *
+ * PFCOUNT of one key refreshes the cached cardinality stored in the value when it is stale. That
+ * changes the string, so, as Redis does, it counts as a change (WATCH, dirty) and is propagated
+ * (PFCOUNT key): a replica then holds the same bytes as its master. PFCOUNT of several keys
+ * merges into a temporary and changes nothing.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "common/util.h"
+#include "store/client.h"
+#include "store/command.h"
+#include "store/data/db.h"
+#include "store/data/obj_hll.h"
+#include "store/reply.h"
+
+#define ERR_HLL_CORRUPT "INVALIDOBJ Corrupted HLL object detected"
+/* Byte 15 of the header holds bit 63 of the cached cardinality: set = stale (obj_hll.h). */
+#define HLL_STALE_BYTE 15
+#define HLL_STALE_BIT 0x80
+
+/* Check that e holds a valid HLL; reply the Redis error and return -1 if not. On success *p and
+ * *len describe the bytes (valid until the entry changes; tmp backs an int-encoded string). */
+static int hll_check(struct client *c, const struct ks_entry *e, char tmp[KS_INT_BUF],
+                     const char **p, size_t *len)
+{
+    if (ks_entry_type(e) != KS_TYPE_STRING) {
+        reply_error(c, ERR_WRONGTYPE);
+        return -1;
+    }
+    *p = ks_str_get(e, tmp, len);
+    if (obj_hll_validate(*p, *len) != 0) {
+        reply_error(c, OBJ_HLL_ERR_INVALID_MSG);
+        return -1;
+    }
+    return 0;
+}
+
+/* Store bytes under key as a raw string: replaces the value of e (keeping its TTL), or creates
+ * the key when e is NULL. */
+static void hll_write(struct client *c, const struct resp_arg *key, struct ks_entry *e,
+                      const struct buf *h)
+{
+    struct ks *ks = db_ks(c);
+    char *data;
+    size_t len;
+    if (!e) {
+        e = ks_set_string(ks, key->ptr, key->len, h->data, h->len, KS_NO_EXPIRE, 0,
+                          db_lookup_now(c));
+        ks_str_mutable(ks, e, SIZE_MAX, &data, &len); /* raw, as Redis's HLL objects */
+        return;
+    }
+    ks_str_mutable(ks, e, h->len, &data, &len);
+    memcpy(data, h->data, h->len);
+}
+
+/* ---- PFADD ------------------------------------------------------------------------------- */
+
+/* Add argv[2..] to a dense HLL in place (its size never changes). Returns registers changed. */
+static long long pfadd_dense(struct client *c, struct ks_entry *e)
+{
+    char *data;
+    size_t len;
+    ks_str_mutable(db_ks(c), e, SIZE_MAX, &data, &len);
+    struct buf view = {.data = data, .pos = 0, .len = len, .cap = len};
+    long long updated = 0;
+    for (size_t i = 2; i < c->argc; i++)
+        updated += obj_hll_add(&view, c->argv[i].ptr, c->argv[i].len) > 0;
+    ASSERT(view.data == data && view.len == len);
+    return updated;
+}
+
+static void cmd_pfadd(struct client *c)
+{
+    const struct resp_arg *key = &c->argv[1];
+    struct ks_entry *e = db_lookup_write(c, key);
+    char tmp[KS_INT_BUF];
+    const char *p = NULL;
+    size_t len = 0;
+    if (e && hll_check(c, e, tmp, &p, &len) != 0) return;
+    long long updated = 0;
+    if (e && !obj_hll_is_sparse(p, len)) {
+        updated = pfadd_dense(c, e);
+    } else {
+        struct buf h;
+        buf_init(&h);
+        if (e) {
+            buf_append(&h, p, len);
+        } else {
+            obj_hll_create(&h);
+            updated = 1;
+        }
+        for (size_t i = 2; i < c->argc; i++) {
+            int rc = obj_hll_add(&h, c->argv[i].ptr, c->argv[i].len);
+            if (rc < 0) {
+                reply_error(c, ERR_HLL_CORRUPT);
+                buf_free(&h);
+                return;
+            }
+            updated += rc;
+        }
+        if (updated) hll_write(c, key, e, &h);
+        buf_free(&h);
+    }
+    reply_integer(c, updated ? 1 : 0);
+    if (updated) {
+        db_key_modified(c, key);
+        c->srv->dirty += updated;
+    }
+}
+
+/* ---- PFCOUNT ----------------------------------------------------------------------------- */
+
+/* Fold the HLLs at keys into m. -1 with the error replied. */
+static int hll_merge_keys(struct client *c, const struct resp_arg *keys, size_t n,
+                          struct obj_hll_regs *m)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct ks_entry *e = db_lookup_read(c, &keys[i]);
+        if (!e) continue;
+        char tmp[KS_INT_BUF];
+        const char *p;
+        size_t len;
+        if (hll_check(c, e, tmp, &p, &len) != 0) return -1;
+        if (obj_hll_regs_merge(m, p, len) != 0) {
+            reply_error(c, ERR_HLL_CORRUPT);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void pfcount_many(struct client *c)
+{
+    struct obj_hll_regs *m = xmalloc(sizeof *m);
+    obj_hll_regs_init(m);
+    if (hll_merge_keys(c, &c->argv[1], c->argc - 1, m) == 0)
+        reply_integer(c, (long long)obj_hll_regs_count(m));
+    free(m);
+}
+
+static void cmd_pfcount(struct client *c)
+{
+    if (c->argc > 2) {
+        pfcount_many(c);
+        return;
+    }
+    const struct resp_arg *key = &c->argv[1];
+    struct ks_entry *e = db_lookup_write(c, key);
+    if (!e) {
+        reply_integer(c, 0);
+        return;
+    }
+    char tmp[KS_INT_BUF];
+    const char *p;
+    size_t len;
+    if (hll_check(c, e, tmp, &p, &len) != 0) return;
+    uint64_t card;
+    if (!((unsigned char)p[HLL_STALE_BYTE] & HLL_STALE_BIT)) {
+        obj_hll_count(p, len, &card); /* the cache is valid: nothing changes */
+        reply_integer(c, (long long)card);
+        return;
+    }
+    char *data;
+    ks_str_mutable(db_ks(c), e, SIZE_MAX, &data, &len);
+    if (obj_hll_count_cached(data, len, &card) < 0) {
+        reply_error(c, ERR_HLL_CORRUPT);
+        return;
+    }
+    reply_integer(c, (long long)card);
+    db_key_modified(c, key);
+    c->srv->dirty++;
+    command_propagate_as(c, c->argc, c->argv);
+}
+
+/* ---- PFMERGE ----------------------------------------------------------------------------- */
+
+static void cmd_pfmerge(struct client *c)
+{
+    struct obj_hll_regs *m = xmalloc(sizeof *m);
+    obj_hll_regs_init(m);
+    /* The destination is an input too (Redis merges it with the sources). */
+    if (hll_merge_keys(c, &c->argv[1], c->argc - 1, m) != 0) {
+        free(m);
+        return;
+    }
+    struct buf h;
+    buf_init(&h);
+    obj_hll_regs_store(m, &h);
+    free(m);
+    const struct resp_arg *dst = &c->argv[1];
+    hll_write(c, dst, db_lookup_write(c, dst), &h);
+    buf_free(&h);
+    reply_ok(c);
+    db_key_modified(c, dst);
+    c->srv->dirty++;
+}
+
+#define HLL_CMD(n, a, f, fn_, fk, lk)                                                              \
+    {                                                                                              \
+        .name = n, .arity = a, .flags = f, .fn = fn_, .first_key = fk, .last_key = lk,             \
+        .key_step = 1, .group = "hyperloglog"                                                      \
+    }
+
+struct command cmd_table_hll[] = {
+    HLL_CMD("pfadd", -2, CMD_WRITE | CMD_DENYOOM | CMD_FAST, cmd_pfadd, 1, 1),
+    HLL_CMD("pfcount", -2, CMD_READONLY | CMD_MAY_REPLICATE, cmd_pfcount, 1, -1),
+    HLL_CMD("pfmerge", -2, CMD_WRITE | CMD_DENYOOM, cmd_pfmerge, 1, -1),
+    {.name = NULL},
+};

@@ -1,0 +1,631 @@
+/* keyspace: keys -> typed values with expiry, one struct ks per database. See keyspace.h for
+ * the contract and ks_entry.h for the entry layout. This file owns the entry lifecycle (build,
+ * replace, delete), the expiry index and the whole-keyspace operations; obj_string.c holds the
+ * string commands' value logic.
+ *
+ * Expiry index: ks->exp is an unordered array of the entries that have a TTL; each such entry
+ * stores its index (exp_idx), so adding, removing (swap with the last) and sampling a random
+ * volatile key are all O(1). Every place that moves or frees an entry keeps it in sync.
+ *
+ * Must not: call time(), rand(), or do I/O. Callbacks are the only way out.
+ */
+#include "store/data/keyspace.h"
+
+#include <malloc.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/util.h"
+#include "store/data/ks_entry.h"
+
+#define EXPIRE_SAMPLE 20 /* keys sampled per active-expiry round */
+#define SCAN_EXPIRE_MAX 64
+
+static const char *ks_entry_key_of(const struct dict_entry *d, size_t *len)
+{
+    return ent_key((const struct ks_entry *)d, len);
+}
+
+/* ---- lifecycle --------------------------------------------------------------------------------
+ */
+
+struct ks *ks_create(uint64_t seed)
+{
+    struct ks *ks = xcalloc(1, sizeof *ks);
+    dict_init(&ks->dict, ks_entry_key_of);
+    rng_seed(&ks->rng, seed);
+    return ks;
+}
+
+void ks_destroy(struct ks *ks)
+{
+    if (!ks) return;
+    ks_flush(ks);
+    free(ks);
+}
+
+void ks_set_expired_cb(struct ks *ks, ks_expired_fn fn, void *ctx)
+{
+    ks->expired_fn = fn;
+    ks->expired_ctx = ctx;
+}
+
+void ks_set_replica_mode(struct ks *ks, bool is_replica) { ks->is_replica = is_replica; }
+bool ks_is_replica_mode(const struct ks *ks) { return ks->is_replica; }
+
+#define ACCESS_CLOCK_MASK 0xFFFFFFu
+
+void ks_set_clock(struct ks *ks, int64_t now_ms)
+{
+    ks->clock_s = (uint32_t)((uint64_t)(now_ms / 1000) & ACCESS_CLOCK_MASK);
+}
+
+void ks_entry_touch(struct ks *ks, struct ks_entry *e) { ent_set_access(e, ks->clock_s); }
+
+int64_t ks_entry_idle_s(const struct ks *ks, const struct ks_entry *e)
+{
+    /* Both are seconds mod 2^24: a clock behind the entry's stamp has wrapped once. */
+    uint32_t at = ent_access(e);
+    return (int64_t)((ks->clock_s - at) & ACCESS_CLOCK_MASK);
+}
+size_t ks_count(const struct ks *ks) { return dict_count(&ks->dict); }
+size_t ks_expires_count(const struct ks *ks) { return ks->exp_len; }
+int64_t ks_avg_ttl_ms(const struct ks *ks) { return ks->avg_ttl_ms; }
+bool ks_rehash_step(struct ks *ks, int n) { return dict_rehash_step(&ks->dict, n); }
+
+/* ---- expiry index --------------------------------------------------------------------------- */
+
+static void exp_add(struct ks *ks, struct ks_entry *e)
+{
+    if (ks->exp_len == ks->exp_cap) {
+        ks->exp_cap = ks->exp_cap ? ks->exp_cap * 2 : 16;
+        ks->exp = xrealloc(ks->exp, ks->exp_cap * sizeof *ks->exp);
+    }
+    ASSERT(ks->exp_len < UINT32_MAX);
+    ent_set_exp_idx(e, (uint32_t)ks->exp_len);
+    ks->exp[ks->exp_len++] = e;
+}
+
+static void exp_remove(struct ks *ks, uint32_t idx)
+{
+    ASSERT(idx < ks->exp_len);
+    struct ks_entry *last = ks->exp[--ks->exp_len];
+    if (idx != ks->exp_len) {
+        ks->exp[idx] = last;
+        ent_set_exp_idx(last, idx);
+    }
+    if (ks->exp_cap > 64 && ks->exp_len < ks->exp_cap / 4) { /* give memory back */
+        ks->exp_cap /= 2;
+        ks->exp = xrealloc(ks->exp, ks->exp_cap * sizeof *ks->exp);
+    }
+}
+
+/* ---- entry building ------------------------------------------------------------------------- */
+
+static size_t val_size(const struct ent_val *v)
+{
+    switch (v->kind) {
+    case KIND_INT:
+        return 8;
+    case KIND_EMB:
+        return varint_len(v->len) + v->len;
+    case KIND_RAW:
+        return sizeof(struct ks_raw *);
+    case KIND_OBJ:
+        return sizeof(const struct ks_obj_ops *) + sizeof(void *);
+    }
+    return 0;
+}
+
+size_t ks_ent_size(size_t klen, bool has_expire, const struct ent_val *v)
+{
+    return ENT_HEADER_BYTES + (has_expire ? ENT_EXPIRE_BYTES : 0) + varint_len(klen) + klen +
+           val_size(v);
+}
+
+void ks_ent_write(struct ks_entry *e, const char *key, size_t klen, int64_t expire_ms,
+                  const struct ent_val *v)
+{
+    bool has_exp = expire_ms >= 0;
+    size_t off = has_exp ? ENT_EXPIRE_BYTES : 0;
+    size_t key_at = off + varint_len(klen);
+    /* The key first, with memmove: it may be this entry's own key at another offset. */
+    memmove(e->data + key_at, key, klen);
+    e->flags = (uint8_t)((unsigned)v->type | ((unsigned)v->kind << ENT_KIND_SHIFT) |
+                         (has_exp ? ENT_HAS_EXPIRE : 0u));
+    if (has_exp) memcpy(e->data, &expire_ms, 8);
+    varint_put(e->data + off, klen);
+    unsigned char *p = e->data + key_at + klen;
+    switch (v->kind) {
+    case KIND_INT:
+        memcpy(p, &v->iv, 8);
+        break;
+    case KIND_EMB:
+        p += varint_put(p, v->len);
+        memcpy(p, v->s, v->len);
+        break;
+    case KIND_RAW:
+        memcpy(p, &v->raw, sizeof v->raw);
+        break;
+    case KIND_OBJ:
+        memcpy(p, &v->ops, sizeof v->ops);
+        memcpy(p + sizeof v->ops, &v->obj, sizeof v->obj);
+        break;
+    }
+}
+
+/* Bytes of the entry actually in use (the chunk may be larger). */
+static size_t ent_used_bytes(const struct ks_entry *e)
+{
+    size_t off = ent_val_off(e);
+    struct ent_val v = {.kind = ent_kind(e)};
+    if (v.kind == KIND_EMB) varint_get(e->data + off, &v.len);
+    return ENT_HEADER_BYTES + off + val_size(&v);
+}
+
+static const struct ks_obj_ops *ent_ops(const struct ks_entry *e)
+{
+    const struct ks_obj_ops *ops;
+    memcpy(&ops, e->data + ent_val_off(e), sizeof ops);
+    return ops;
+}
+
+static void *ent_obj(const struct ks_entry *e)
+{
+    void *obj;
+    memcpy(&obj, e->data + ent_val_off(e) + sizeof(void *), sizeof obj);
+    return obj;
+}
+
+void ks_ent_free_value(struct ks_entry *e)
+{
+    switch (ent_kind(e)) {
+    case KIND_RAW:
+        free(ent_raw(e));
+        break;
+    case KIND_OBJ:
+        ent_ops(e)->free(ent_obj(e));
+        break;
+    default:
+        break;
+    }
+}
+
+/* Free old's value unless the new value is that same buffer or object (re-storing a value). */
+static void ent_free_replaced_value(struct ks_entry *old, const struct ent_val *v)
+{
+    if (ent_kind(old) == KIND_OBJ && v->kind == KIND_OBJ && ent_obj(old) == v->obj) return;
+    if (ent_kind(old) == KIND_RAW && v->kind == KIND_RAW && ent_raw(old) == v->raw) return;
+    ks_ent_free_value(old);
+}
+
+static void ent_free(struct ks_entry *e)
+{
+    ks_ent_free_value(e);
+    free(e);
+}
+
+static bool points_into(const void *p, const void *base, size_t n)
+{
+    return (uintptr_t)p >= (uintptr_t)base && (uintptr_t)p < (uintptr_t)base + n;
+}
+
+/* Rewrite `old` in place when the new layout fits its chunk without much waste (the common
+ * SET-over-SET case costs no malloc). The value bytes must not alias old; the key may. */
+static bool ks_store_in_place(struct ks *ks, struct ks_entry *old, const char *key, size_t klen,
+                              const struct ent_val *v, int64_t exp, size_t need)
+{
+    size_t usable = malloc_usable_size(old);
+    if (need > usable || usable - need > 32) return false;
+    if (v->kind == KIND_EMB && points_into(v->s, old, usable)) return false;
+    if (v->kind == KIND_EMB && ent_kind(old) == KIND_RAW &&
+        points_into(v->s, ent_raw(old)->data, ent_raw(old)->cap + 1))
+        return false; /* the bytes live in the buffer we are about to free */
+    bool had_exp = ent_has_expire(old);
+    uint32_t idx = had_exp ? ent_exp_idx(old) : 0;
+    ent_free_replaced_value(old, v);
+    ks_ent_write(old, key, klen, exp, v);
+    ent_set_access(old, ks->clock_s);
+    if (had_exp && exp >= 0)
+        ent_set_exp_idx(old, idx);
+    else if (had_exp)
+        exp_remove(ks, idx);
+    else if (exp >= 0)
+        exp_add(ks, old);
+    return true;
+}
+
+struct ks_entry *ks_store(struct ks *ks, uint64_t h, struct ks_entry *old, const char *key,
+                          size_t klen, const struct ent_val *v, int64_t expire_ms, bool keep_ttl)
+{
+    int64_t exp = expire_ms;
+    if (exp < 0 && keep_ttl && old) exp = ent_expire(old);
+    if (exp < 0) exp = KS_NO_EXPIRE;
+    size_t need = ks_ent_size(klen, exp >= 0, v);
+    if (old && ks_store_in_place(ks, old, key, klen, v, exp, need)) return old;
+
+    struct ks_entry *e = xmalloc(need);
+    ks_ent_write(e, key, klen, exp, v); /* before freeing old: key may point into it */
+    ent_set_access(e, ks->clock_s);
+    if (!old) {
+        dict_add_hashed(&ks->dict, h, &e->link);
+        if (exp >= 0) exp_add(ks, e);
+        return e;
+    }
+    struct dict_entry **slot = dict_slot_of_hashed(&ks->dict, h, &old->link);
+    e->link.next = old->link.next;
+    *slot = &e->link;
+    if (ent_has_expire(old) && exp >= 0) {
+        uint32_t idx = ent_exp_idx(old);
+        ent_set_exp_idx(e, idx);
+        ks->exp[idx] = e;
+    } else if (ent_has_expire(old)) {
+        exp_remove(ks, ent_exp_idx(old));
+    } else if (exp >= 0) {
+        exp_add(ks, e);
+    }
+    ent_free_replaced_value(old, v);
+    free(old);
+    return e;
+}
+
+/* ---- lookup and delete ---------------------------------------------------------------------- */
+
+bool ks_entry_is_expired(const struct ks_entry *e, int64_t now_ms)
+{
+    /* As Redis: a key is expired once now is strictly past its expiry time. */
+    return ent_has_expire(e) && ent_expire(e) < now_ms;
+}
+
+/* Unlink from the dict and the expiry index; the caller frees. */
+static void ks_unlink(struct ks *ks, struct ks_entry *e)
+{
+    dict_unlink_entry(&ks->dict, &e->link);
+    if (ent_has_expire(e)) exp_remove(ks, ent_exp_idx(e));
+}
+
+void ks_delete_entry(struct ks *ks, struct ks_entry *e)
+{
+    ks_unlink(ks, e);
+    ent_free(e);
+}
+
+void *ks_delete_entry_take_obj(struct ks *ks, struct ks_entry *e)
+{
+    if (ent_kind(e) != KIND_OBJ) {
+        ks_delete_entry(ks, e);
+        return NULL;
+    }
+    void *obj = ent_obj(e);
+    ks_unlink(ks, e);
+    free(e); /* the entry only: the value now belongs to the caller */
+    return obj;
+}
+
+/* Remove an expired key, telling the server first (key bytes valid during the callback). */
+static void ks_expire_entry(struct ks *ks, struct ks_entry *e)
+{
+    if (ks->expired_fn) {
+        size_t klen;
+        const char *k = ent_key(e, &klen);
+        ks->expired_fn(ks->expired_ctx, ks, k, klen);
+    }
+    ks_delete_entry(ks, e);
+}
+
+struct ks_entry *ks_find(struct ks *ks, const char *key, size_t klen)
+{
+    return (struct ks_entry *)dict_find(&ks->dict, key, klen);
+}
+
+struct ks_entry *ks_lookup(struct ks *ks, const char *key, size_t klen, int64_t now_ms)
+{
+    struct ks_entry *e = (struct ks_entry *)dict_find(&ks->dict, key, klen);
+    if (e && ks_entry_is_expired(e, now_ms)) {
+        if (!ks->is_replica) ks_expire_entry(ks, e);
+        return NULL;
+    }
+    return e;
+}
+
+int ks_delete(struct ks *ks, const char *key, size_t klen)
+{
+    struct ks_entry *e = ks_find(ks, key, klen);
+    if (!e) return 0;
+    ks_delete_entry(ks, e);
+    return 1;
+}
+
+/* ---- accessors ------------------------------------------------------------------------------ */
+
+const char *ks_entry_key(const struct ks_entry *e, size_t *klen) { return ent_key(e, klen); }
+enum ks_type ks_entry_type(const struct ks_entry *e)
+{
+    return (enum ks_type)(e->flags & ENT_TYPE_MASK);
+}
+int64_t ks_entry_expire_ms(const struct ks_entry *e) { return ent_expire(e); }
+
+const char *ks_entry_encoding(const struct ks_entry *e)
+{
+    switch (ent_kind(e)) {
+    case KIND_INT:
+        return "int";
+    case KIND_EMB:
+        return "embstr";
+    case KIND_RAW:
+        return "raw";
+    case KIND_OBJ:
+        return ent_ops(e)->encoding(ent_obj(e));
+    }
+    return "unknown";
+}
+
+const char *ks_type_name(enum ks_type type)
+{
+    static const char *const names[] = {"string", "list", "set", "zset", "hash"};
+    return (unsigned)type < ARRAY_LEN(names) ? names[type] : "none";
+}
+
+void *ks_entry_obj(const struct ks_entry *e)
+{
+    ASSERT(ent_kind(e) == KIND_OBJ);
+    return ent_obj(e);
+}
+
+const struct ks_obj_ops *ks_entry_ops(const struct ks_entry *e)
+{
+    ASSERT(ent_kind(e) == KIND_OBJ);
+    return ent_ops(e);
+}
+
+size_t ks_entry_mem_usage(const struct ks_entry *e)
+{
+    size_t bytes = malloc_usable_size((void *)e) + sizeof(void *); /* + its dict bucket slot */
+    if (ent_kind(e) == KIND_RAW) bytes += malloc_usable_size(ent_raw(e));
+    if (ent_kind(e) == KIND_OBJ && ent_ops(e)->mem_usage)
+        bytes += ent_ops(e)->mem_usage(ent_obj(e));
+    return bytes;
+}
+
+/* ---- expiry of one key ---------------------------------------------------------------------- */
+
+struct ks_entry *ks_entry_set_expire(struct ks *ks, struct ks_entry *e, int64_t expire_ms)
+{
+    if (expire_ms < 0) expire_ms = KS_NO_EXPIRE;
+    if (ent_has_expire(e) && expire_ms >= 0) { /* same layout: just the field */
+        memcpy(e->data, &expire_ms, 8);
+        return e;
+    }
+    if (!ent_has_expire(e) && expire_ms < 0) return e;
+    /* The layout changes by 12 bytes: rebuild, copying everything after the expiry verbatim. */
+    size_t old_off = ent_key_off(e);
+    size_t tail = ent_used_bytes(e) - ENT_HEADER_BYTES - old_off;
+    size_t new_off = expire_ms >= 0 ? ENT_EXPIRE_BYTES : 0;
+    struct ks_entry *n = xmalloc(ENT_HEADER_BYTES + new_off + tail);
+    n->flags = (uint8_t)((e->flags & ~ENT_HAS_EXPIRE) | (expire_ms >= 0 ? ENT_HAS_EXPIRE : 0u));
+    memcpy(n->access_s, e->access_s, sizeof n->access_s);
+    if (expire_ms >= 0) memcpy(n->data, &expire_ms, 8);
+    memcpy(n->data + new_off, e->data + old_off, tail);
+    struct dict_entry **slot = dict_slot_of(&ks->dict, &e->link);
+    n->link.next = e->link.next;
+    *slot = &n->link;
+    if (expire_ms >= 0)
+        exp_add(ks, n);
+    else
+        exp_remove(ks, ent_exp_idx(e));
+    free(e);
+    return n;
+}
+
+/* ---- objects -------------------------------------------------------------------------------- */
+
+static struct ent_val obj_val(const struct ks_obj_ops *ops, void *obj)
+{
+    ASSERT(ops && obj && ops->type != KS_TYPE_STRING);
+    return (struct ent_val){.kind = KIND_OBJ, .type = ops->type, .ops = ops, .obj = obj};
+}
+
+struct ks_entry *ks_add_obj(struct ks *ks, const char *key, size_t klen,
+                            const struct ks_obj_ops *ops, void *obj)
+{
+    struct ent_val v = obj_val(ops, obj);
+    uint64_t h = dict_hash(key, klen);
+    ASSERT(dict_find_hashed(&ks->dict, h, key, klen) == NULL);
+    return ks_store(ks, h, NULL, key, klen, &v, KS_NO_EXPIRE, false);
+}
+
+struct ks_entry *ks_set_obj(struct ks *ks, const char *key, size_t klen,
+                            const struct ks_obj_ops *ops, void *obj, int flags)
+{
+    struct ent_val v = obj_val(ops, obj);
+    uint64_t h = dict_hash(key, klen);
+    struct ks_entry *old = (struct ks_entry *)dict_find_hashed(&ks->dict, h, key, klen);
+    return ks_store(ks, h, old, key, klen, &v, KS_NO_EXPIRE, (flags & KS_SET_KEEPTTL) != 0);
+}
+
+/* ---- key operations ------------------------------------------------------------------------- */
+
+/* Describe e's value as an ent_val that borrows e's bytes and pointers (no ownership change). */
+static void ent_borrow_val(const struct ks_entry *e, struct ent_val *v)
+{
+    if (ent_kind(e) == KIND_OBJ) {
+        *v = obj_val(ent_ops(e), ent_obj(e));
+        return;
+    }
+    ks_ent_string_val(e, v);
+}
+
+struct ks_entry *ks_rename(struct ks *ks, struct ks_entry *src, const char *dst, size_t dlen)
+{
+    size_t slen;
+    const char *skey = ent_key(src, &slen);
+    if (slen == dlen && memcmp(skey, dst, dlen) == 0) return src;
+    struct ent_val v;
+    ent_borrow_val(src, &v); /* the raw buffer / object moves to the new entry */
+    uint64_t h = dict_hash(dst, dlen);
+    struct ks_entry *old = (struct ks_entry *)dict_find_hashed(&ks->dict, h, dst, dlen);
+    struct ks_entry *e = ks_store(ks, h, old, dst, dlen, &v, ent_expire(src), false);
+    ent_set_access(e, ent_access(src)); /* RENAME moves the value: its idle time goes along */
+    ks_unlink(ks, src);
+    free(src); /* not ent_free: its value now belongs to e */
+    return e;
+}
+
+struct ks_entry *ks_copy(struct ks *dst_ks, const struct ks_entry *src, const char *dst,
+                         size_t dlen)
+{
+    struct ent_val v;
+    ent_borrow_val(src, &v);
+    if (v.kind == KIND_RAW) v.raw = ks_raw_new(v.raw->data, v.raw->len, v.raw->len);
+    if (v.kind == KIND_OBJ) v.obj = v.ops->dup(v.obj);
+    uint64_t h = dict_hash(dst, dlen);
+    struct ks_entry *old = (struct ks_entry *)dict_find_hashed(&dst_ks->dict, h, dst, dlen);
+    ASSERT(old != src); /* COPY onto itself is refused by the command */
+    return ks_store(dst_ks, h, old, dst, dlen, &v, ent_expire(src), false);
+}
+
+struct ks_entry *ks_move(struct ks *from, struct ks_entry *e, struct ks *to)
+{
+    size_t klen;
+    const char *k = ent_key(e, &klen);
+    uint64_t h = dict_hash(k, klen);
+    ASSERT(dict_find_hashed(&to->dict, h, k, klen) == NULL);
+    ks_unlink(from, e);
+    dict_add_hashed(&to->dict, h, &e->link);
+    if (ent_has_expire(e)) exp_add(to, e);
+    return e;
+}
+
+struct ks_entry *ks_random(struct ks *ks, int64_t now_ms)
+{
+    int expired_picks = 0;
+    for (;;) {
+        struct ks_entry *e = (struct ks_entry *)dict_random(&ks->dict, &ks->rng);
+        if (!e || !ks_entry_is_expired(e, now_ms)) return e;
+        if (ks->is_replica) {
+            /* Only hidden, never deleted: give up looking after a while. */
+            if (++expired_picks >= 100) return e;
+            continue;
+        }
+        ks_expire_entry(ks, e); /* each round removes a key, so this ends */
+    }
+}
+
+struct scan_ctx {
+    struct ks *ks;
+    int64_t now_ms;
+    ks_scan_fn fn;
+    void *ctx;
+    struct ks_entry *expired[SCAN_EXPIRE_MAX];
+    size_t nexpired;
+};
+
+static void ks_scan_one(void *p, struct dict_entry *d)
+{
+    struct scan_ctx *sc = p;
+    struct ks_entry *e = (struct ks_entry *)d;
+    if (ks_entry_is_expired(e, sc->now_ms)) {
+        /* Hidden now; deleted after the walk (bounded; the rest are left to other paths). */
+        if (!sc->ks->is_replica && sc->nexpired < SCAN_EXPIRE_MAX) sc->expired[sc->nexpired++] = e;
+        return;
+    }
+    sc->fn(sc->ctx, e);
+}
+
+uint64_t ks_scan(struct ks *ks, uint64_t cursor, int64_t now_ms, ks_scan_fn fn, void *ctx)
+{
+    struct scan_ctx sc = {.ks = ks, .now_ms = now_ms, .fn = fn, .ctx = ctx};
+    uint64_t next = dict_scan(&ks->dict, cursor, ks_scan_one, &sc);
+    for (size_t i = 0; i < sc.nexpired; i++) ks_expire_entry(ks, sc.expired[i]);
+    return next;
+}
+
+/* ---- whole keyspace ------------------------------------------------------------------------- */
+
+static void ks_free_entry_cb(struct dict_entry *d, void *ctx)
+{
+    UNUSED(ctx);
+    ent_free((struct ks_entry *)d);
+}
+
+void ks_flush(struct ks *ks)
+{
+    dict_clear(&ks->dict, ks_free_entry_cb, NULL);
+    free(ks->exp);
+    ks->exp = NULL;
+    ks->exp_len = ks->exp_cap = 0;
+    ks->avg_ttl_ms = 0;
+}
+
+void ks_swap(struct ks *a, struct ks *b)
+{
+    struct dict td = a->dict;
+    a->dict = b->dict;
+    b->dict = td;
+    struct ks_entry **te = a->exp;
+    a->exp = b->exp;
+    b->exp = te;
+    size_t tl = a->exp_len, tc = a->exp_cap;
+    a->exp_len = b->exp_len;
+    a->exp_cap = b->exp_cap;
+    b->exp_len = tl;
+    b->exp_cap = tc;
+    int64_t tt = a->avg_ttl_ms;
+    a->avg_ttl_ms = b->avg_ttl_ms;
+    b->avg_ttl_ms = tt;
+}
+
+/* One sampling round; returns the number of keys removed from `n` samples. */
+static size_t expire_round(struct ks *ks, int64_t now_ms, size_t n)
+{
+    size_t removed = 0, live = 0;
+    /* long double: keys expiring near INT64_MAX ms (PEXPIREAT k 9223372036854775807) overflow
+     * an int64_t sum, and avg_ttl turned negative (Redis 7.0 shows that; we do not). */
+    long double ttl_sum = 0;
+    for (size_t i = 0; i < n && ks->exp_len > 0; i++) {
+        struct ks_entry *e = ks->exp[rng_below(&ks->rng, ks->exp_len)];
+        if (ks_entry_is_expired(e, now_ms)) {
+            ks_expire_entry(ks, e);
+            removed++;
+        } else {
+            ttl_sum += (long double)(ent_expire(e) - now_ms);
+            live++;
+        }
+    }
+    if (live > 0) { /* smoothed like Redis's avg_ttl: mostly history, a little of this sample */
+        long double mean = ttl_sum / (long double)live;
+        int64_t avg = mean >= 0x1p63L ? INT64_MAX : (int64_t)mean; /* rounding at the top */
+        ks->avg_ttl_ms = ks->avg_ttl_ms == 0 ? avg : (ks->avg_ttl_ms / 50) * 49 + avg / 50;
+    }
+    return removed;
+}
+
+size_t ks_expire_cycle(struct ks *ks, int64_t now_ms, size_t max_samples)
+{
+    if (ks->is_replica || now_ms == KS_NOW_NO_EXPIRY) return 0;
+    size_t removed = 0, sampled = 0;
+    while (ks->exp_len > 0 && sampled < max_samples) {
+        size_t n = MIN((size_t)EXPIRE_SAMPLE, max_samples - sampled);
+        size_t r = expire_round(ks, now_ms, n);
+        sampled += n;
+        removed += r;
+        if (r * 4 <= n) break; /* 25% or fewer were stale: the rest can wait */
+    }
+    if (ks->exp_len == 0) ks->avg_ttl_ms = 0;
+    return removed;
+}
+
+/* ---- iteration ------------------------------------------------------------------------------ */
+
+void ks_iter_init(struct ks_iter *it, struct ks *ks, bool is_safe)
+{
+    it->ks = ks;
+    dict_iter_init(&it->di, &ks->dict, is_safe);
+}
+
+struct ks_entry *ks_iter_next(struct ks_iter *it)
+{
+    return (struct ks_entry *)dict_iter_next(&it->di);
+}
+
+void ks_iter_done(struct ks_iter *it) { dict_iter_done(&it->di); }

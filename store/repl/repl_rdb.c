@@ -1,0 +1,432 @@
+/* repl_rdb: the dataset <-> RDB mapping used by full resynchronization (rdb.h is the format).
+ *
+ *   writer  repl_rdb_write_dataset() walks every database and hands each key to the RDB writer.
+ *           It runs in the forked snapshot child, so it iterates with is_safe = false (the
+ *           keyspace must not change, and cannot: the child does nothing else) and includes
+ *           logically expired keys with their expiry, as Redis does (replicas hide them).
+ *   loader  repl_load_*: parse a complete RDB into FRESH databases, on the loader thread. It
+ *           touches nothing of the server but what repl_load_create() copied, so the main thread
+ *           keeps serving the old data meanwhile; repl_load_swap_in() (main thread) exchanges
+ *           the data only after the whole snapshot parsed, and the old data is freed on a
+ *           detached thread so a large dataset does not stall the loop.
+ *           Values get the encodings Redis 7.0's loader gives them under the encoding limits
+ *           configured when the load started: a plain collection as if its elements were
+ *           added one by one (then a sorted set that fits goes back to listpack), a compact
+ *           one (rdb_key.is_compact) stays compact unless it has too many entries.
+ *
+ * Invariants: a failed or cancelled load leaves the server's databases untouched; every object
+ * built for a key is either stored or freed. */
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/clock.h"
+#include "common/util.h"
+#include "store/info.h"
+#include "store/data/obj_hash.h"
+#include "store/data/obj_list.h"
+#include "store/data/obj_set.h"
+#include "store/data/obj_zset.h"
+#include "store/rdb/rdb.h"
+#include "store/lazyfree.h"
+#include "store/repl/repl_int.h"
+
+/* ---- writer (snapshot child) ---------------------------------------------------------------- */
+
+static int write_list(struct rdb_writer *w, const char *k, size_t kl, struct obj_list *l,
+                      int64_t exp)
+{
+    size_t n = obj_list_len(l);
+    int rc = rdb_write_list_begin(w, k, kl, n, exp);
+    struct obj_list_iter it;
+    struct pack_val v;
+    char num[32];
+    obj_list_iter_init(&it, l, 0, false, n);
+    while (rc == 0 && obj_list_iter_next(&it, &v)) {
+        size_t len;
+        const char *s = pack_val_str(&v, num, &len);
+        rc = rdb_write_list_item(w, s, len);
+    }
+    return rc;
+}
+
+static int write_set(struct rdb_writer *w, const char *k, size_t kl, struct obj_set *s, int64_t exp)
+{
+    int rc = rdb_write_set_begin(w, k, kl, obj_set_card(s), exp);
+    struct obj_set_iter it;
+    struct pack_val v;
+    char num[32];
+    obj_set_iter_init(&it, s);
+    while (rc == 0 && obj_set_iter_next(&it, &v)) {
+        size_t len;
+        const char *m = pack_val_str(&v, num, &len);
+        rc = rdb_write_set_member(w, m, len);
+    }
+    return rc;
+}
+
+static int write_zset(struct rdb_writer *w, const char *k, size_t kl, struct obj_zset *z,
+                      int64_t exp)
+{
+    int rc = rdb_write_zset_begin(w, k, kl, obj_zset_card(z), exp);
+    struct obj_zset_iter it;
+    struct obj_zset_entry e;
+    obj_zset_iter_rank(&it, z, 0, -1, false);
+    while (rc == 0 && obj_zset_iter_next(&it, &e))
+        rc = rdb_write_zset_member(w, e.m, e.len, e.score);
+    return rc;
+}
+
+static int write_hash(struct rdb_writer *w, const char *k, size_t kl, struct obj_hash *h,
+                      int64_t exp)
+{
+    int rc = rdb_write_hash_begin(w, k, kl, obj_hash_len(h), exp);
+    struct obj_hash_iter it;
+    const char *f, *v;
+    size_t fl, vl;
+    obj_hash_iter_init(&it, h);
+    while (rc == 0 && obj_hash_iter_next(&it, &f, &fl, &v, &vl))
+        rc = rdb_write_hash_field(w, f, fl, v, vl);
+    obj_hash_iter_done(&it);
+    return rc;
+}
+
+static size_t entry_len(const struct ks_entry *e)
+{
+    void *o = ks_entry_obj(e);
+    switch (ks_entry_type(e)) {
+    case KS_TYPE_LIST:
+        return obj_list_len(o);
+    case KS_TYPE_SET:
+        return obj_set_card(o);
+    case KS_TYPE_ZSET:
+        return obj_zset_card(o);
+    case KS_TYPE_HASH:
+        return obj_hash_len(o);
+    default:
+        return 1;
+    }
+}
+
+static int write_entry(struct rdb_writer *w, const struct ks_entry *e)
+{
+    size_t kl;
+    const char *k = ks_entry_key(e, &kl);
+    int64_t exp = ks_entry_expire_ms(e);
+    if (ks_entry_type(e) == KS_TYPE_STRING) {
+        char num[KS_INT_BUF];
+        size_t vl;
+        const char *v = ks_str_get(e, num, &vl);
+        return rdb_write_string(w, k, kl, v, vl, exp);
+    }
+    if (entry_len(e) == 0) return 0; /* Redis never loads an empty collection */
+    void *o = ks_entry_obj(e);
+    switch (ks_entry_type(e)) {
+    case KS_TYPE_LIST:
+        return write_list(w, k, kl, o, exp);
+    case KS_TYPE_SET:
+        return write_set(w, k, kl, o, exp);
+    case KS_TYPE_ZSET:
+        return write_zset(w, k, kl, o, exp);
+    case KS_TYPE_HASH:
+        return write_hash(w, k, kl, o, exp);
+    default:
+        return 0;
+    }
+}
+
+int repl_rdb_write_dataset(struct server *srv, struct rdb_writer *w, long long offset)
+{
+    struct rdb_aux aux = {
+        .redis_ver = VIGIL_REDIS_COMPAT_VERSION,
+        .ctime_s = clock_wall_ms() / 1000,
+        .used_mem_bytes = (int64_t)info_used_memory(),
+        .repl_id = srv->repl->replid,
+        /* A master's stream starts with a SELECT after a snapshot (stream_db = -1); a replica
+         * forwards its master's bytes, which continue in the db its master client has selected. */
+        .repl_stream_db = srv->repl->master ? srv->repl->master->db : 0,
+        .repl_offset = offset,
+        .aof_base = false,
+    };
+    int rc = rdb_write_header(w, &aux);
+    for (int db = 0; rc == 0 && db < srv->ndb; db++) {
+        struct ks *ks = srv->db[db];
+        if (ks_count(ks) == 0) continue;
+        rc = rdb_write_select_db(w, db, ks_count(ks), ks_expires_count(ks));
+        struct ks_iter it;
+        ks_iter_init(&it, ks, false);
+        struct ks_entry *e;
+        while (rc == 0 && (e = ks_iter_next(&it)) != NULL) rc = write_entry(w, e);
+        ks_iter_done(&it);
+    }
+    if (rc == 0) rc = rdb_write_end(w);
+    return rc;
+}
+
+/* ---- loader (loader thread) ------------------------------------------------------------------ */
+
+#define LOAD_CANCEL_CHECK_KEYS 4096
+
+struct repl_load {
+    int ndb;
+    struct ks **dbs;
+    struct obj_hash_limits hlim;
+    struct obj_set_limits slim;
+    struct obj_zset_limits zlim;
+    struct obj_list_limits llim;
+    atomic_bool is_cancelled;
+    int stream_db;
+    size_t nkeys;
+    /* the collection being built */
+    enum rdb_value_type type;
+    bool is_compact; /* see rdb_key.is_compact */
+    void *obj;
+    size_t nitems;
+    uint64_t hint;
+    char *key;
+    size_t klen;
+    int64_t expire_ms;
+    int db;
+    char errbuf[128];
+};
+
+struct repl_load *repl_load_create(const struct server *srv)
+{
+    struct repl_load *ld = xcalloc(1, sizeof *ld);
+    ld->ndb = srv->ndb;
+    ld->dbs = xcalloc((size_t)srv->ndb, sizeof *ld->dbs);
+    struct rng seed_rng = srv->rng; /* a copy: the server's generator is not ours to advance */
+    for (int i = 0; i < srv->ndb; i++) {
+        ld->dbs[i] = ks_create(rng_next(&seed_rng) ^ (uint64_t)i);
+        ks_set_replica_mode(ld->dbs[i], true);
+        ks_set_clock(ld->dbs[i], server_now_ms(srv)); /* loaded keys count as just written */
+    }
+    const struct store_config *cfg = &srv->cfg;
+    ld->hlim = (struct obj_hash_limits){(size_t)cfg->hash_max_listpack_entries,
+                                        (size_t)cfg->hash_max_listpack_value};
+    ld->slim = (struct obj_set_limits){(size_t)cfg->set_max_intset_entries,
+                                       (size_t)cfg->set_max_listpack_entries,
+                                       (size_t)cfg->set_max_listpack_value};
+    ld->zlim = (struct obj_zset_limits){(size_t)cfg->zset_max_listpack_entries,
+                                        (size_t)cfg->zset_max_listpack_value};
+    ld->llim = (struct obj_list_limits){cfg->list_max_listpack_size};
+    ld->stream_db = 0;
+    atomic_init(&ld->is_cancelled, false);
+    return ld;
+}
+
+void repl_load_cancel(struct repl_load *ld) { atomic_store(&ld->is_cancelled, true); }
+int repl_load_stream_db(const struct repl_load *ld) { return ld->stream_db; }
+
+static void free_pending(struct repl_load *ld)
+{
+    if (ld->obj) {
+        switch (ld->type) {
+        case RDB_VALUE_LIST:
+            obj_list_free(ld->obj);
+            break;
+        case RDB_VALUE_SET:
+            obj_set_free(ld->obj);
+            break;
+        case RDB_VALUE_ZSET:
+            obj_zset_free(ld->obj);
+            break;
+        case RDB_VALUE_HASH:
+            obj_hash_free(ld->obj);
+            break;
+        default:
+            break;
+        }
+    }
+    ld->obj = NULL;
+    free(ld->key);
+    ld->key = NULL;
+}
+
+static void free_dbs(struct ks **dbs, int ndb)
+{
+    for (int i = 0; i < ndb; i++)
+        if (dbs[i]) ks_destroy(dbs[i]);
+    free(dbs);
+}
+
+void repl_load_destroy(struct repl_load *ld)
+{
+    if (!ld) return;
+    free_pending(ld);
+    if (ld->dbs) free_dbs(ld->dbs, ld->ndb);
+    free(ld);
+}
+
+static int load_check(struct repl_load *ld, int db)
+{
+    if (db < 0 || db >= ld->ndb) {
+        snprintf(ld->errbuf, sizeof ld->errbuf, "the snapshot uses DB %d, we have %d databases", db,
+                 ld->ndb);
+        return -1;
+    }
+    if (++ld->nkeys % LOAD_CANCEL_CHECK_KEYS == 0 && atomic_load(&ld->is_cancelled)) {
+        snprintf(ld->errbuf, sizeof ld->errbuf, "cancelled");
+        return -1;
+    }
+    return 0;
+}
+
+static int on_aux(void *ctx, const char *k, size_t kl, const char *v, size_t vl)
+{
+    struct repl_load *ld = ctx;
+    long long db;
+    if (util_eq_nocase(k, kl, "repl-stream-db") && util_parse_ll(v, vl, &db) == 0 && db >= 0 &&
+        db < ld->ndb)
+        ld->stream_db = (int)db;
+    return 0;
+}
+
+static int on_string(void *ctx, const struct rdb_key *k, const char *v, size_t vl)
+{
+    struct repl_load *ld = ctx;
+    if (load_check(ld, k->db) != 0) return -1;
+    ks_set_string(ld->dbs[k->db], k->name, k->len, v, vl, k->expire_ms, 0, KS_NOW_NO_EXPIRY);
+    return 0;
+}
+
+static int on_begin(void *ctx, const struct rdb_key *k, enum rdb_value_type t, uint64_t hint)
+{
+    struct repl_load *ld = ctx;
+    if (load_check(ld, k->db) != 0) return -1;
+    free_pending(ld);
+    ld->type = t;
+    ld->is_compact = k->is_compact;
+    ld->hint = hint;
+    ld->nitems = 0;
+    ld->key = xmemdup(k->name, k->len);
+    ld->klen = k->len;
+    ld->expire_ms = k->expire_ms;
+    ld->db = k->db;
+    switch (t) {
+    case RDB_VALUE_LIST:
+        ld->obj = obj_list_create(&ld->llim);
+        break;
+    case RDB_VALUE_SET:
+        ld->obj = NULL;
+        break; /* created with its first member (encoding choice) */
+    case RDB_VALUE_ZSET:
+        ld->obj = obj_zset_create_hint((size_t)hint, 0, &ld->zlim);
+        break;
+    case RDB_VALUE_HASH:
+        ld->obj = obj_hash_create();
+        break;
+    default:
+        snprintf(ld->errbuf, sizeof ld->errbuf, "unexpected value type");
+        return -1;
+    }
+    return 0;
+}
+
+static int on_item(void *ctx, const char *p, size_t n)
+{
+    struct repl_load *ld = ctx;
+    if (ld->type == RDB_VALUE_LIST) {
+        obj_list_push(ld->obj, OBJ_LIST_TAIL, p, n);
+    } else if (ld->type == RDB_VALUE_SET) {
+        /* Redis 7.0: an intset if the count fits and (plain) every member is an integer. */
+        if (!ld->obj) ld->obj = obj_set_create_for(p, n, (size_t)ld->hint, &ld->slim);
+        obj_set_add(ld->obj, p, n, &ld->slim);
+    } else {
+        snprintf(ld->errbuf, sizeof ld->errbuf, "item outside a list or set");
+        return -1;
+    }
+    ld->nitems++;
+    return 0;
+}
+
+static int on_hash_field(void *ctx, const char *f, size_t fl, const char *v, size_t vl)
+{
+    struct repl_load *ld = ctx;
+    if (ld->type != RDB_VALUE_HASH) return -1;
+    struct obj_hash_limits lim = ld->hlim;
+    if (ld->is_compact) lim.max_listpack_value = SIZE_MAX; /* Redis 7.0 counts entries only */
+    obj_hash_set(ld->obj, f, fl, v, vl, &lim);
+    ld->nitems++;
+    return 0;
+}
+
+static int on_zset_member(void *ctx, const char *m, size_t ml, double score)
+{
+    struct repl_load *ld = ctx;
+    if (ld->type != RDB_VALUE_ZSET || isnan(score)) {
+        snprintf(ld->errbuf, sizeof ld->errbuf, "bad sorted set member");
+        return -1;
+    }
+    int out;
+    double ns;
+    struct obj_zset_limits lim = ld->zlim;
+    if (ld->is_compact) lim.max_listpack_value = SIZE_MAX; /* Redis 7.0 counts entries only */
+    obj_zset_add(ld->obj, score, m, ml, 0, &out, &ns, &lim);
+    ld->nitems++;
+    return 0;
+}
+
+static const struct ks_obj_ops *ops_for(enum rdb_value_type t)
+{
+    switch (t) {
+    case RDB_VALUE_LIST:
+        return &obj_list_ops;
+    case RDB_VALUE_SET:
+        return &obj_set_ops;
+    case RDB_VALUE_ZSET:
+        return &obj_zset_ops;
+    default:
+        return &obj_hash_ops;
+    }
+}
+
+static int on_end(void *ctx)
+{
+    struct repl_load *ld = ctx;
+    if (ld->nitems == 0 || !ld->obj) { /* Redis skips empty collections */
+        free_pending(ld);
+        return 0;
+    }
+    /* A plain sorted set that fits the limits is a listpack, whatever the count announced. */
+    if (ld->type == RDB_VALUE_ZSET && !ld->is_compact)
+        obj_zset_convert_if_small(ld->obj, &ld->zlim);
+    struct ks *ks = ld->dbs[ld->db];
+    struct ks_entry *e = ks_set_obj(ks, ld->key, ld->klen, ops_for(ld->type), ld->obj, 0);
+    if (ld->expire_ms >= 0) ks_entry_set_expire(ks, e, ld->expire_ms);
+    ld->obj = NULL;
+    free_pending(ld);
+    return 0;
+}
+
+int repl_load_run(struct repl_load *ld, const void *data, size_t len, char *err, size_t errlen)
+{
+    static const struct rdb_callbacks cb = {
+        .on_aux = on_aux,
+        .on_string = on_string,
+        .on_begin = on_begin,
+        .on_item = on_item,
+        .on_hash_field = on_hash_field,
+        .on_zset_member = on_zset_member,
+        .on_end = on_end,
+    };
+    int rc = rdb_load(data, len, &cb, ld, err, errlen);
+    if (rc == RDB_ERR_CALLBACK && ld->errbuf[0]) snprintf(err, errlen, "%s", ld->errbuf);
+    free_pending(ld);
+    return rc;
+}
+
+void repl_load_swap_in(struct repl_load *ld, struct server *srv)
+{
+    for (int i = 0; i < srv->ndb && i < ld->ndb; i++) {
+        ks_swap(srv->db[i], ld->dbs[i]);
+        server_db_modified(srv, i);
+    }
+    /* ld now holds the old data: free it off the loop (it touches nothing shared). */
+    for (int i = 0; i < ld->ndb; i++)
+        if (ld->dbs[i] && lazyfree_ks(srv->lazyfree, ld->dbs[i])) ld->dbs[i] = NULL;
+    repl_load_destroy(ld); /* what the queue refused, and ld itself */
+}

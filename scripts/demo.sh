@@ -26,7 +26,9 @@ echo "Starting 3 vigil-store nodes and 3 vigil-sentinels; data and logs in $dir"
 . "$dir/ports.env"
 echo
 "$top/scripts/deploy.sh" status "$dir"
-cat <<MSG
+# The message goes out through builtins: a SIGINT that lands while bash waits for a foreground
+# child (cat) that exits normally is taken as handled by that child, and the trap would not run.
+IFS= read -r -d '' msg <<MSG || true
 
 Every sentinel knows the master, both replicas and its two peers. Try, in another terminal:
 
@@ -40,6 +42,7 @@ Every sentinel knows the master, both replicas and its two peers. Try, in anothe
 
 Logs: $dir/logs. Press Ctrl-C (or kill $$) to stop everything.
 MSG
+printf '%s' "$msg"
 # Wait in a way signals interrupt at once (bash runs traps only between commands, so not in a
 # foreground sleep), and stop if the parent (make) was killed without passing the signal on.
 parent=$PPID

@@ -23,7 +23,7 @@
 #include "common/util.h"
 #include "store/client.h"
 #include "store/command.h"
-#include "store/data/db.h"
+#include "store/db.h"
 #include "store/reply.h"
 
 #define ERR_BIT_OFFSET "ERR bit offset is not an integer or out of range"

@@ -16,7 +16,7 @@
 #include "common/util.h"
 #include "store/client.h"
 #include "store/command.h"
-#include "store/data/db.h"
+#include "store/db.h"
 #include "store/data/obj_hash.h"
 #include "store/reply.h"
 

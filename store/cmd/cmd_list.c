@@ -24,7 +24,7 @@
 #include "store/blocking.h"
 #include "store/client.h"
 #include "store/command.h"
-#include "store/data/db.h"
+#include "store/db.h"
 #include "store/data/obj_list.h"
 #include "store/reply.h"
 

@@ -24,7 +24,7 @@
 #include "store/client.h"
 #include "store/cmd/cmd_zset_int.h"
 #include "store/command.h"
-#include "store/data/db.h"
+#include "store/db.h"
 #include "store/reply.h"
 
 #define ERR_MUST_BE_POSITIVE "ERR value is out of range, must be positive"

@@ -23,7 +23,7 @@
 #include "store/client.h"
 #include "store/cmd/cmd_zset_int.h"
 #include "store/command.h"
-#include "store/data/db.h"
+#include "store/db.h"
 #include "store/data/obj_set.h"
 #include "store/reply.h"
 

@@ -1,7 +1,7 @@
 /* db: see db.h. One lookup per call on the common path (a live key or a missing one); the
  * expired path pays a second one to remove the key through the keyspace's own expiry (which
  * calls the server back so the DEL reaches replicas). */
-#include "store/data/db.h"
+#include "store/db.h"
 
 #include <limits.h>
 #include <stdio.h>

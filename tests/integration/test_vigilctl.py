@@ -59,7 +59,7 @@ def _addr(port):
     return {"ip": HOST, "port": port}
 
 
-# The shape of GET /v1/masters/{name} (sentinel/HTTP_API.md), trimmed to what vigilctl reads.
+# The shape of GET /v1/masters/{name} (docs/http-api.md), trimmed to what vigilctl reads.
 MASTER_VIEW = {
     "name": "mymaster", "address": _addr(6380),
     "master": dict(_addr(6380), flags=["master"], link="up", offset=123456),

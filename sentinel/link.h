@@ -17,10 +17,10 @@
  *
  * Invariants and limits: at most LINK_MAX_PENDING commands awaiting a reply and
  * LINK_MAX_OUT_BYTES unsent bytes per link (send() refuses more: the core's own limit is 100,
- * spec 2.3); a reply without a pending command, a RESP protocol error or a value beyond the
- * reader's limits closes the link; connects time out after connect_timeout_ms. A closed link is
- * unhashed at once (a new connect for the same id gets a fresh link) and freed after the current
- * loop iteration, never inside its own callback. Nothing here decides anything.
+ * docs/sentinel-protocol.md#links); a reply without a pending command, a RESP protocol error or a
+ * value beyond the reader's limits closes the link; connects time out after connect_timeout_ms. A
+ * closed link is unhashed at once (a new connect for the same id gets a fresh link) and freed after
+ * the current loop iteration, never inside its own callback. Nothing here decides anything.
  */
 #ifndef VIGIL_SENTINEL_LINK_H
 #define VIGIL_SENTINEL_LINK_H

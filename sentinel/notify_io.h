@@ -6,7 +6,8 @@
  * to channel and pattern subscribers) and handed to registered listeners (the HTTP API and
  * webhooks plug in there).
  *
- * Scripts (notification-script, client-reconfig-script) run as Redis runs them (spec 1):
+ * Scripts (notification-script, client-reconfig-script) run as Redis runs them
+ * (docs/sentinel-protocol.md#scripts):
  *
  *   queued --(slot free, start time reached)--> running --exit 0 / exit >= 2--> done
  *     ^                                           |  exit 1 or killed by a signal, retries left

@@ -213,7 +213,7 @@ static int validate_event_globs(const void *p, char *err, size_t errlen)
         if (sentinel_event_glob_known(l->items[i], &near)) continue;
         snprintf(err, errlen,
                  "no event is named \"%.64s\"%s%s%s (the event names are in "
-                 "sentinel/HTTP_API.md)",
+                 "docs/http-api.md)",
                  l->items[i], near ? " (did you mean \"" : "", near ? near : "",
                  near ? "\"?)" : "");
         return -1;

@@ -1,4 +1,5 @@
-/* server: the sentinel's command server (Redis Sentinel protocol, spec 6) on bind:port.
+/* server: the sentinel's command server (Redis Sentinel protocol,
+ * docs/sentinel-protocol.md#commands-served) on bind:port.
  *
  * Clients speak RESP2 or RESP3 (HELLO 2|3) or inline commands; each has a bounded query buffer
  * (SERVER_MAX_QUERY_BYTES) and reply buffer (SERVER_MAX_REPLY_BYTES, SERVER_MAX_PUBSUB_REPLY_BYTES

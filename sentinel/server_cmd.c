@@ -1,7 +1,8 @@
 /* server_cmd: the command table of the sentinel's command server and the generic commands
- * (spec 6.21): PING, INFO, ROLE, AUTH, HELLO, CLIENT, (P)SUBSCRIBE, (P)UNSUBSCRIBE, SHUTDOWN,
- * COMMAND, QUIT, ACL WHOAMI|USERS. Reply shapes follow Redis Sentinel 7.0 byte for byte; the help
- * texts are our own words. SENTINEL and PUBLISH live in server_sentinel.c. */
+ * (docs/sentinel-protocol.md#commands-served): PING, INFO, ROLE, AUTH, HELLO, CLIENT, (P)SUBSCRIBE,
+ * (P)UNSUBSCRIBE, SHUTDOWN, COMMAND, QUIT, ACL WHOAMI|USERS. Reply shapes follow Redis Sentinel 7.0
+ * byte for byte; the help texts are our own words. SENTINEL and PUBLISH live in server_sentinel.c.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,8 @@
-/* server_sentinel: the SENTINEL command (every subcommand of spec 6, with Valkey's aliases) and
- * PUBLISH (hellos only). Each handler checks nothing the core checks: it picks the arguments,
- * calls sentinel_cmd.h / describe.h, and writes the result in the reply shape Redis Sentinel 7.0
- * uses (descriptions as flat arrays in RESP2 and maps in RESP3, numbers as bulk strings). */
+/* server_sentinel: the SENTINEL command (every subcommand of
+ * docs/sentinel-protocol.md#sentinel-subcommands, with Valkey's aliases) and PUBLISH (hellos only).
+ * Each handler checks nothing the core checks: it picks the arguments, calls sentinel_cmd.h /
+ * describe.h, and writes the result in the reply shape Redis Sentinel 7.0 uses (descriptions as
+ * flat arrays in RESP2 and maps in RESP3, numbers as bulk strings). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -117,7 +117,8 @@ void core_announced_master_addr(const struct sentinel *s, const struct instance 
                                 const char **host, int *port);
 /* Moves ri to host:port and learns its numeric address. */
 void core_set_address(struct sentinel *s, struct instance *ri, const char *host, int port);
-/* Spec 5.7: reset the master record onto a new address, rebuild the replica table. */
+/* The address switch (docs/sentinel-protocol.md#address-switch): reset the master record onto a new
+ * address, rebuild the replica table. */
 void core_switch_master(struct sentinel *s, struct instance *master, const char *host, int port);
 /* Back-date hello timers so the next pass republishes everywhere; and publish now. */
 void core_force_hello(struct sentinel *s, struct instance *master);

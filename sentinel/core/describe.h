@@ -1,9 +1,10 @@
-/* describe: read-only views of the core for replies: instance descriptions of spec 6.1 (as
- * ordered name/value string pairs the server writes as a RESP2 flat array or a RESP3 map), the
- * INFO "sentinel" section, ROLE's master list, INFO-CACHE and the durable-state snapshot.
- * Field names, order, presence rules and flag words are byte-exact with the spec; every value is
- * a string (numbers too: clients parse them from bulk strings).
- * Ownership: results are owned by the caller and released with the matching *_free function.
+/* describe: read-only views of the core for replies: instance descriptions
+ * (docs/sentinel-protocol.md#instance-description) (as ordered name/value string pairs the server
+ * writes as a RESP2 flat array or a RESP3 map), the INFO "sentinel" section, ROLE's master list,
+ * INFO-CACHE and the durable-state snapshot. Field names, order, presence rules and flag words are
+ * byte-exact with Redis Sentinel 7.0's; every value is a string (numbers too: clients parse them
+ * from bulk strings). Ownership: results are owned by the caller and released with the matching
+ * *_free function.
  */
 #ifndef VIGIL_SENTINEL_DESCRIBE_H
 #define VIGIL_SENTINEL_DESCRIBE_H
@@ -44,8 +45,8 @@ int sentinel_describe_replicas(const struct sentinel *s, const char *name,
 int sentinel_describe_sentinels(const struct sentinel *s, const char *name,
                                 struct sentinel_desc_list *out);
 
-/* The "# Sentinel" INFO section (spec 6.21), CRLF line ends, appended to out. Script counts are
- * the shell's and passed in. */
+/* The "# Sentinel" INFO section (docs/sentinel-protocol.md#info), CRLF line ends, appended to out.
+ * Script counts are the shell's and passed in. */
 void sentinel_info_section(const struct sentinel *s, int running_scripts, int queued_scripts,
                            struct buf *out);
 

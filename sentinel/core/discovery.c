@@ -1,4 +1,5 @@
-/* discovery: how a sentinel learns its world and tells others (spec 2.5, 2.6, 5.7):
+/* discovery: how a sentinel learns its world and tells others (docs/sentinel-protocol.md#discovery,
+ * #configuration-updates and #address-switch):
  * hello publishing (periodic and forced bursts), hello processing (new peers, address changes,
  * epoch and config-epoch adoption, the observer-side address switch once verified: see
  * "configuration updates" below and the README's threat model), replica discovery from the
@@ -72,7 +73,7 @@ void discovery_on_info_replicas(struct sentinel *s, struct instance *master,
     }
 }
 
-/* A known run id at a new address: move it everywhere (spec 2.5). */
+/* A known run id at a new address: move it everywhere (docs/sentinel-protocol.md#discovery). */
 static void peer_address_switch(struct sentinel *s, const struct hello *h)
 {
     for (size_t i = 0; i < s->n_masters; i++) {
@@ -206,7 +207,8 @@ static void run_observer_script(struct sentinel *s, struct instance *master, con
     s->env.run_script(s->env.ctx, path, 7, argv);
 }
 
-/* The verified update: adopt the epoch and switch (spec 2.5's observer side). */
+/* The verified update: adopt the epoch and switch
+ * (docs/sentinel-protocol.md#configuration-updates). */
 static void update_apply(struct sentinel *s, struct instance *master)
 {
     struct master_record *m = master->m;

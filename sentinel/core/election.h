@@ -1,4 +1,5 @@
-/* election: epochs, one vote per epoch, the tally and the majority rule (spec 4.2, 4.3).
+/* election: epochs, one vote per epoch, the tally and the majority rule
+ * (docs/sentinel-protocol.md#leader-election).
  *
  * Pure functions over the vote fields; the caller (sentinel.c) persists the state returned in
  * the outcome before it lets a vote leave the process, and emits the events.
@@ -28,8 +29,9 @@ struct election_vote_outcome {
     bool voted;         /* a new vote was recorded (leader/leader_epoch changed) */
 };
 
-/* Vote rule 4.2 on (current_epoch, leader, leader_epoch). On return *leader / *leader_epoch hold
- * the vote to report (possibly an older one). */
+/* The vote rule (docs/sentinel-protocol.md#leader-election) on (current_epoch, leader,
+ * leader_epoch). On return *leader / *leader_epoch hold the vote to report (possibly an older one).
+ */
 void election_cast_vote(uint64_t *current_epoch, char leader[SENTINEL_RUNID_LEN + 1],
                         uint64_t *leader_epoch, uint64_t req_epoch, const char *candidate,
                         struct election_vote_outcome *out);

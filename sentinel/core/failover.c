@@ -1,6 +1,7 @@
-/* failover: the state machine of spec 5 (diagram and departures in failover.h).
- * One function per state returns the next state; failover_transition() checks the edge, logs it,
- * runs the entry actions and emits the events. Nothing else assigns failover_state. */
+/* failover: the state machine of docs/sentinel-protocol.md#failover (diagram and departures in
+ * failover.h). One function per state returns the next state; failover_transition() checks the
+ * edge, logs it, runs the entry actions and emits the events. Nothing else assigns failover_state.
+ */
 #include "sentinel/core/failover.h"
 
 #include <stdarg.h>

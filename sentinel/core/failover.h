@@ -1,7 +1,7 @@
-/* failover: the per-master failover state machine (spec 5). Only this module changes
- * master->m->failover_state (plus the reset that an address switch performs); the rest of the
- * core reports observations (INFO, votes) into the instance records, and sentinel_tick() calls
- * failover_step() once per master per tick.
+/* failover: the per-master failover state machine (docs/sentinel-protocol.md#failover). Only this
+ * module changes master->m->failover_state (plus the reset that an address switch performs); the
+ * rest of the core reports observations (INFO, votes) into the instance records, and
+ * sentinel_tick() calls failover_step() once per master per tick.
  *
  *                 ODOWN, not blocked, jitter elapsed (or SENTINEL FAILOVER: forced)
  *   +------+ ------------------------------------------------------> +------------+

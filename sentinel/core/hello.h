@@ -1,4 +1,5 @@
-/* hello: the `__sentinel__:hello` payload (spec 2.5), formatted and parsed exactly:
+/* hello: the `__sentinel__:hello` payload (docs/sentinel-protocol.md#hello-messages), formatted and
+ * parsed exactly:
  *
  *   <sentinel_ip>,<sentinel_port>,<sentinel_runid>,<current_epoch>,<master_name>,<master_ip>,
  *   <master_port>,<master_config_epoch>

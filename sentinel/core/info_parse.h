@@ -1,4 +1,5 @@
-/* info_parse: a pure parser of an INFO reply into the fields a sentinel uses (spec 2.7, 8.3).
+/* info_parse: a pure parser of an INFO reply into the fields a sentinel uses
+ * (docs/sentinel-protocol.md#info-parsing).
  *
  * It reads both Redis 7's INFO and vigil-store's (same field names). Lines are split on "\n"
  * with an optional "\r" removed; section headers and unknown lines are skipped. As in Redis, the

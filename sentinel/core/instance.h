@@ -1,5 +1,6 @@
-/* instance: the sentinel's data model (spec 2.2): monitored masters, their replicas and the peer
- * sentinels that watch them, one `struct instance` each, plus the per-master failover record.
+/* instance: the sentinel's data model (docs/sentinel-protocol.md#data-model): monitored masters,
+ * their replicas and the peer sentinels that watch them, one `struct instance` each, plus the
+ * per-master failover record.
  *
  * Invariants:
  * - every instance has a unique, never reused `id` (the shell's handle for its links);
@@ -27,8 +28,9 @@
 
 enum instance_kind { INSTANCE_MASTER = 1, INSTANCE_REPLICA = 2, INSTANCE_SENTINEL = 3 };
 
-/* Flags, in the order the wire lists them (spec 6.1). master/slave/sentinel and disconnected are
- * derived from the kind and the link when formatting, never stored. */
+/* Flags, in the order the wire lists them (docs/sentinel-protocol.md#data-model).
+ * master/slave/sentinel and disconnected are derived from the kind and the link when formatting,
+ * never stored. */
 enum {
     SRI_S_DOWN = 1u << 0,
     SRI_O_DOWN = 1u << 1,
@@ -45,7 +47,7 @@ enum {
 
 enum instance_role { ROLE_UNKNOWN = 0, ROLE_MASTER = 1, ROLE_SLAVE = 2 };
 
-/* Failover states (spec 5); the numbers are the wire order. */
+/* Failover states (docs/sentinel-protocol.md#failover); the numbers are the wire order. */
 enum failover_state {
     FAILOVER_NONE = 0,
     FAILOVER_WAIT_START,
@@ -237,7 +239,8 @@ void instance_set_info(struct instance *ri, const char *text, size_t len);
 bool instance_is_disconnected(const struct instance *ri);
 /* Comma-joined flag words in wire order into buf (always NUL-terminated). */
 size_t instance_flags_format(const struct instance *ri, char *buf, size_t cap);
-/* The "<%@>" identifier of spec 7 into buf. */
+/* The instance identifier that starts event messages (docs/sentinel-protocol.md#events) into buf.
+ */
 size_t instance_describe_id(const struct instance *ri, bool announce_hostnames, char *buf,
                             size_t cap);
 /* "ip:port", IPv6 bracketed. */

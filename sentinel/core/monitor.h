@@ -1,4 +1,5 @@
-/* monitor: pure failure-detection rules (spec 2.4, 2.8, 3.1, 3.2) and the timing periods.
+/* monitor: pure failure-detection rules (docs/sentinel-protocol.md#failure-detection) and the
+ * timing periods (docs/sentinel-protocol.md#timings, #periodic-commands).
  *
  * Every function here reads an instance and a `now` and answers a question: is a PING due, is
  * INFO due, how long has it been unavailable, is it subjectively down, how many sentinels say the
@@ -10,7 +11,7 @@
  *   min(ping-period, down-after), so all sentinels notice a dead master within 10% of
  *   down-after of each other. Detection still requires down-after of silence: no false SDOWN.
  * - INFO has an in-flight guard: it is not re-sent while one is outstanding younger than its
- *   period (Redis re-sends every tick, spec 10.11).
+ *   period (Redis re-sends every tick).
  */
 #ifndef VIGIL_SENTINEL_MONITOR_H
 #define VIGIL_SENTINEL_MONITOR_H
@@ -20,7 +21,8 @@
 
 #include "sentinel/core/instance.h"
 
-/* All periods in ms; settable with SENTINEL DEBUG (spec 6 item 19) plus our extra names. */
+/* All periods in ms; settable with SENTINEL DEBUG, our extra names included
+ * (docs/sentinel-protocol.md#timings). */
 struct sentinel_periods {
     int64_t info_period;
     int64_t ping_period;
@@ -64,11 +66,12 @@ int64_t monitor_info_interval_ms(const struct instance *ri, const struct sentine
                                  int64_t now_ms);
 bool monitor_info_due(const struct instance *ri, int64_t now_ms, const struct sentinel_periods *p);
 
-/* ms the instance has been without a valid reply (spec 3.1): since the oldest unanswered PING,
- * or, with no PING outstanding and the link down, since the last valid reply; else 0. */
+/* ms the instance has been without a valid reply (docs/sentinel-protocol.md#sdown): since the
+ * oldest unanswered PING, or, with no PING outstanding and the link down, since the last valid
+ * reply; else 0. */
 int64_t monitor_unavailable_ms(const struct instance *ri, int64_t now_ms);
-/* The SDOWN condition of spec 3.1 for any instance kind, plus ours: a regressed master
- * (master_record.is_regressed) is down at once. */
+/* The SDOWN condition (docs/sentinel-protocol.md#sdown) for any instance kind, plus ours: a
+ * regressed master (master_record.is_regressed) is down at once. */
 bool monitor_sdown_condition(const struct instance *ri, int64_t now_ms,
                              const struct sentinel_periods *p);
 /* 1 (self) + peers whose MASTER_DOWN flag is set; 0 if the master is not SDOWN here. */
@@ -78,7 +81,7 @@ enum monitor_tilt { TILT_NONE = 0, TILT_STALL = 1, TILT_BACKWARDS = 2 };
 /* Compare this tick's time with the previous one (prev 0 = first tick). */
 enum monitor_tilt monitor_tilt_check(int64_t prev_tick_ms, int64_t now_ms, int64_t trigger_ms);
 
-/* Force-close rules for links that look alive but are not (spec 2.3). */
+/* Force-close rules for links that look alive but are not (docs/sentinel-protocol.md#links). */
 bool monitor_cc_should_close(const struct instance *ri, int64_t now_ms, int64_t down_after_ms,
                              int64_t min_link_reconnect_ms);
 bool monitor_pc_should_close(const struct instance *ri, int64_t now_ms,

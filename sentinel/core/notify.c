@@ -1,7 +1,8 @@
-/* notify: the one chokepoint for events leaving the core (spec 7). Formats "<%@>" plus the
- * event's text exactly as the spec lists it, hands it to env->event (which logs it and, unless
- * at debug level, publishes it on the channel named after the event), and runs the master's
- * notification script for warning-level events, as Redis does with "<event> <message>". */
+/* notify: the one chokepoint for events leaving the core (docs/sentinel-protocol.md#events).
+ * Formats the instance identifier plus the event's text exactly as that section lists it, hands it
+ * to env->event (which logs it and, unless at debug level, publishes it on the channel named after
+ * the event), and runs the master's notification script for warning-level events, as Redis does
+ * with "<event> <message>". */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>

@@ -1,5 +1,5 @@
-/* pause: maintenance mode for a whole group (issue 13 item 2), so that a pause holds even for a
- * sentinel that was down or cut off when the operator paused.
+/* pause: maintenance mode for a whole group (docs/sentinel-protocol.md#pause), so that a pause
+ * holds even for a sentinel that was down or cut off when the operator paused.
  *
  * Each master's pause state is (paused, epoch). An operator action (HTTP pause/resume, vigilctl,
  * `SENTINEL SET <m> failover-paused yes|no`) takes epoch max(old + 1, wall clock ms): it is newer

@@ -1,4 +1,5 @@
-/* select: which replica to promote (spec 5.2). Pure ranking over the leader's view.
+/* select: which replica to promote (docs/sentinel-protocol.md#replica-selection). Pure ranking over
+ * the leader's view.
  *
  * A replica is excluded when: SDOWN or ODOWN; its link is disconnected; its last valid PING
  * reply is older than 5 x ping-period; its priority is 0; its last INFO is older than

@@ -1,10 +1,10 @@
 /* sentinel: the core's context, its instance index and sentinel_tick(), the only place where
- * decisions are taken (spec 2.1). Per tick: TILT check; queued hellos; for every master the
- * "monitoring half" (links, PING, INFO, hello) for the master, its replicas and peers, then, unless
- * in TILT, the "acting half" (SDOWN, INFO reactions, ODOWN, failover start and step, asking
- * peers); finally masters in UPDATE_CONFIG switch address.
- * Must not: block, read clocks or randomness other than through env, free an instance that a
- * caller up the stack still uses (instances are only dropped from tick or command functions). */
+ * decisions are taken (docs/sentinel-protocol.md#the-tick). Per tick: TILT check; queued hellos;
+ * for every master the "monitoring half" (links, PING, INFO, hello) for the master, its replicas
+ * and peers, then, unless in TILT, the "acting half" (SDOWN, INFO reactions, ODOWN, failover start
+ * and step, asking peers); finally masters in UPDATE_CONFIG switch address. Must not: block, read
+ * clocks or randomness other than through env, free an instance that a caller up the stack still
+ * uses (instances are only dropped from tick or command functions). */
 #include "sentinel/core/sentinel.h"
 
 #include <arpa/inet.h>

@@ -1,6 +1,6 @@
-/* sentinel_cmd: SENTINEL subcommand semantics (see sentinel_cmd.h). Validation messages follow
- * spec 6 word for word. Changes go through the same core helpers the tick uses, and are
- * persisted before the reply is produced. */
+/* sentinel_cmd: SENTINEL subcommand semantics (see sentinel_cmd.h). Validation messages are Redis
+ * Sentinel 7.0's word for word (docs/sentinel-protocol.md#sentinel-subcommands). Changes go through
+ * the same core helpers the tick uses, and are persisted before the reply is produced. */
 #include "sentinel/core/sentinel_cmd.h"
 
 #include <arpa/inet.h>

@@ -1,10 +1,10 @@
-/* sentinel_cmd: the semantics of the SENTINEL subcommands (spec 6) as pure functions on the
- * core. The server code parses RESP, checks arity, calls one of these and writes the result:
- *   STATUS  -> "+<msg>"      ERROR -> "-<msg>" (msg starts with the error code, e.g. "ERR ...")
- *   INTEGER -> ":<integer>"  HELP  -> the command's fixed help array (SIMULATE-FAILURE HELP)
- * Functions that change durable state persist through env before returning (a failed persist
- * turns the reply into "ERR Failed to save config file. Check server logs.").
- * Arguments are borrowed, NUL-terminated strings.
+/* sentinel_cmd: the semantics of the SENTINEL subcommands
+ * (docs/sentinel-protocol.md#sentinel-subcommands) as pure functions on the core. The server code
+ * parses RESP, checks arity, calls one of these and writes the result: STATUS  -> "+<msg>" ERROR ->
+ * "-<msg>" (msg starts with the error code, e.g. "ERR ...") INTEGER -> ":<integer>"  HELP  -> the
+ * command's fixed help array (SIMULATE-FAILURE HELP) Functions that change durable state persist
+ * through env before returning (a failed persist turns the reply into "ERR Failed to save config
+ * file. Check server logs."). Arguments are borrowed, NUL-terminated strings.
  */
 #ifndef VIGIL_SENTINEL_CMD_H
 #define VIGIL_SENTINEL_CMD_H

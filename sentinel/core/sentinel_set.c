@@ -1,7 +1,8 @@
 /* sentinel_set: SENTINEL SET (per-master options) and SENTINEL CONFIG GET|SET (global options),
- * spec 6 items 12 and 17. Options are applied one by one; as in Redis, options before a failing
- * one stay applied, and whatever was applied is persisted before the reply. Each applied SET
- * option emits "+set <%@> <option> <value>" (auth-pass shown as "******"). */
+ * docs/sentinel-protocol.md#sentinel-subcommands. Options are applied one by one; as in Redis,
+ * options before a failing one stay applied, and whatever was applied is persisted before the
+ * reply. Each applied SET option emits "+set <%@> <option> <value>" (auth-pass shown as "******").
+ */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>

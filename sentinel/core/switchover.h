@@ -33,7 +33,7 @@
  * the epoch this leader was elected in (RECONF_SLAVES sets config_epoch = failover_epoch).
  * If an ABORT races with a node that already handed over, the target may briefly be a second
  * master that no sentinel announces (it holds no writes: clients were never pointed at it);
- * rule 2.7-3 converts it back.
+ * +convert-to-slave turns it back into a replica (docs/sentinel-protocol.md#info-reactions).
  * Must not: change failover_state (failover.c does), or block.
  */
 #ifndef VIGIL_SENTINEL_SWITCHOVER_H

@@ -1,4 +1,5 @@
-/* tick: sentinel_tick(), the one place where the core decides (spec 2.1).
+/* tick: sentinel_tick(), the one place where the core decides
+ * (docs/sentinel-protocol.md#the-tick).
  *
  * Per tick: TILT check (2.8); hellos queued since the last tick (2.5); for every master, the
  * monitoring half for the master, its replicas and its peers (links, INFO, PING, hello: always,
@@ -161,7 +162,8 @@ static void react_reconf_progress(struct sentinel *s, struct instance *ri)
     }
 }
 
-/* Reactions to a new INFO (spec 2.7), once per INFO reply, never in TILT. */
+/* Reactions to a new INFO (docs/sentinel-protocol.md#info-reactions), once per INFO reply, never in
+ * TILT. */
 static void react_info(struct sentinel *s, struct instance *ri, int64_t now_ms)
 {
     if (ri->info_refresh_ms == 0 || ri->info_refresh_ms == ri->info_reacted_ms) return;

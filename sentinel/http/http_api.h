@@ -1,7 +1,7 @@
 /* http_api: the sentinel's HTTP side: the JSON API with server-sent events and Prometheus
  * metrics (libmicrohttpd, http_server.h), webhooks (webhook.h), the durable failover history
  * (history.h) and the operations registry behind POST .../switchover and .../failover.
- * The endpoints and every response schema are documented in sentinel/HTTP_API.md.
+ * The endpoints and every response schema are documented in docs/http-api.md.
  *
  * Wiring (main.c), after the core exists:
  *     app->http = http_api_start(app->loop, app->core, &app->cfg.http, app->cfg.webhooks,

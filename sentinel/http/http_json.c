@@ -1,4 +1,4 @@
-/* http_json: JSON views of the sentinel core for the HTTP API (schemas in HTTP_API.md).
+/* http_json: JSON views of the sentinel core for the HTTP API (schemas in docs/http-api.md).
  * Read-only: nothing here changes the core. The plan uses the core's own ranking (select.h)
  * and switchover fitness (switchover.h), so it predicts what a real attempt picks. Replica lag
  * in ms is an estimate: the age of the master offset the replica has reached, from samples of

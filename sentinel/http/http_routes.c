@@ -1,4 +1,4 @@
-/* http_routes: the endpoints of the HTTP API (schemas and codes in HTTP_API.md).
+/* http_routes: the endpoints of the HTTP API (schemas and codes in docs/http-api.md).
  *
  * Every request goes through the same gate, in this order: Origin (403 unless allow-listed),
  * route (404 unknown path), method (405 with Allow), token (401), query arguments (400:

@@ -1,6 +1,7 @@
 /* cmd_repl: the replication commands: REPLICAOF / SLAVEOF, REPLCONF, PSYNC, SYNC, WAIT, ROLE and
- * FAILOVER. Argument checking and replies follow Redis 7 to the byte (spec 8.4, 8.5, 8.7, 8.8);
- * the work is done by repl.c, repl_master.c and repl_failover.c. */
+ * FAILOVER. Argument checking and replies follow Redis 7 to the byte
+ * (docs/replication.md#role-commands, #psync, #wait and #failover-command); the work is done by
+ * repl.c, repl_master.c and repl_failover.c. */
 #include <stdio.h>
 #include <string.h>
 

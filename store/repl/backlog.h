@@ -1,5 +1,5 @@
 /* backlog: the replication backlog, a ring holding the newest bytes of the replication stream,
- * addressed by absolute stream offsets (Redis's PSYNC semantics, spec section 8.7).
+ * addressed by absolute stream offsets (Redis's PSYNC semantics, docs/replication.md#the-backlog).
  *
  * Offsets: the stream's first byte ever has offset 1. repl_offset (INFO master_repl_offset) is
  * the number of bytes ever appended, i.e. the offset of the newest byte. The ring holds the

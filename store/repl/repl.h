@@ -1,6 +1,6 @@
-/* repl: replication, both roles (spec section 8). The master side keeps the replica registry, the
- * backlog and the shared replication stream (repl_master.c); the replica side runs the handshake
- * state machine and applies the master's stream through a CLIENT_MASTER client
+/* repl: replication, both roles (docs/replication.md). The master side keeps the replica registry,
+ * the backlog and the shared replication stream (repl_master.c); the replica side runs the
+ * handshake state machine and applies the master's stream through a CLIENT_MASTER client
  * (repl_replica.c); FAILOVER has its own state machine (repl_failover.c); the commands live in
  * cmd_repl.c. The rest of the server talks to replication only through the calls below. */
 #ifndef VIGIL_REPL_H

@@ -1,5 +1,6 @@
-/* repl_master: the master's side of replication (spec 8.7): the registry of attached replicas,
- * the PSYNC decision, what each replica is sent and when, and the housekeeping cron.
+/* repl_master: the master's side of replication (docs/replication.md#master-side): the registry of
+ * attached replicas, the PSYNC decision, what each replica is sent and when, and the housekeeping
+ * cron.
  *
  * What a replica is owed, in this order (replica_send):
  *   out     bytes that must precede everything else: replies that were pending when it turned
@@ -203,7 +204,7 @@ static bool arg_eq(const struct resp_arg *a, const char *s)
     return a->len == strlen(s) && memcmp(a->ptr, s, a->len) == 0;
 }
 
-/* Partial resync if the history and the backlog allow it (spec 8.7). */
+/* Partial resync if the history and the backlog allow it (docs/replication.md#psync). */
 static bool try_partial(struct repl *r, struct replica_info *ri, const struct resp_arg *id,
                         long long off)
 {
@@ -247,7 +248,7 @@ static void start_full_sync(struct repl *r, struct replica_info *ri)
 {
     struct server *srv = r->srv;
     if (!r->backlog && r->nreplicas == 1 && !r->link) {
-        /* A new history starts with the first replica (spec 8.7). */
+        /* A new history starts with the first replica (docs/replication.md#history-and-offsets). */
         util_random_hex(r->replid, REPL_ID_LEN);
         memset(r->replid2, '0', REPL_ID_LEN);
         r->second_offset = -1;

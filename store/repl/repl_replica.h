@@ -1,7 +1,7 @@
-/* repl_replica: the replica's side of replication, a state machine per link to a master (spec
- * 8.6). The I/O lives in repl_replica.c; the decisions (which reply leads where, which edges
- * exist, how the PSYNC reply and the bulk header read) are pure functions declared here so the
- * unit tests can drive them without sockets.
+/* repl_replica: the replica's side of replication, a state machine per link to a master
+ * (docs/replication.md#handshake-replica-side). The I/O lives in repl_replica.c; the decisions
+ * (which reply leads where, which edges exist, how the PSYNC reply and the bulk header read) are
+ * pure functions declared here so the unit tests can drive them without sockets.
  *
  *   CONNECT --retry timer--> CONNECTING --connected, PING sent--> RECV_PING
  *      ^                                                              |
@@ -72,7 +72,7 @@ int repl_parse_continue(const char *line, size_t len, char *replid);
 int repl_parse_bulk_header(const char *line, size_t len, long long *size, char *mark);
 
 /* What a replica knows when its master answers +FULLRESYNC: enough to decide whether following
- * it would throw data away (docs: README "Consistency"). All borrowed. */
+ * it would throw data away (docs/replication.md#regressed-master-guard). All borrowed. */
 struct repl_fullsync_facts {
     bool has_history;          /* our replid/offset describe our data */
     bool holds_data;           /* at least one key in some database */

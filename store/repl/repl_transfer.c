@@ -5,8 +5,9 @@
  * continues into a temporary file in `dir` (mapped for parsing), so memory stays bounded by the
  * dataset being built, not by the dataset plus its serialised copy. Meanwhile the old data is
  * served normally. With EOF framing the payload ends when the last 40 bytes received equal the
- * mark (the master sends nothing else until our first ACK, spec 8.6/8.7); with a length, bytes
- * past the end are the start of the stream and stay in the link's input for the master client.
+ * mark (the master sends nothing else until our first ACK,
+ * docs/replication.md#receiving-a-snapshot); with a length, bytes past the end are the start of the
+ * stream and stay in the link's input for the master client.
  *
  * LOADING parses the payload on a loader thread into fresh databases (repl_rdb.c) while the
  * loop answers -LOADING and INFO loading:1; the thread reports through a pipe watched by the

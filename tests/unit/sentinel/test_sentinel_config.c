@@ -318,5 +318,5 @@ Test(sentinel_config, webhook_errors_come_with_their_place_and_all_at_once)
               "%s", errs.err[1].text);
     cr_assert(has_error("s.yaml:5:10: webhooks.2.url: expected an http:// or https:// URL"));
     cr_assert(has_error("s.yaml:6:13: webhooks.2.events: no event is named \"nonsense\" (the event "
-                        "names are in sentinel/HTTP_API.md)"));
+                        "names are in docs/http-api.md)"));
 }

@@ -1,6 +1,6 @@
 """`make demo` (scripts/demo.sh): it stops cleanly on SIGTERM or SIGINT sent to its pid (not only
 on Ctrl-C to the terminal's process group), exits 0, leaves none of its processes behind, and its
-status table shows the sentinels' HTTP ports. Issue 13 item 6.
+status table shows the sentinels' HTTP ports.
 
 The demo picks free ports near its defaults (scripts/deploy.sh); its folder goes under a
 per-test TMPDIR. Every wait is a poll with a deadline.

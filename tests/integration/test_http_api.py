@@ -371,7 +371,7 @@ def test_switchover_under_write_load_loses_nothing_and_resyncs_partially(proc_gr
 
 
 def test_switchover_persists_both_new_roles_in_the_overrides_files(proc_group):
-    """Issue 13: after a switchover the new master's overrides file still said `replicaof` the
+    """Both new roles are saved: once the new master's overrides file still said `replicaof` the
     old master, so a restart made it a replica of a replica. vigil-store nodes (their files)."""
     vigiltest.require_binary(vigiltest.vigil_binary("vigil-store"))
     d = deployment(proc_group, "vigil")
@@ -452,7 +452,7 @@ def vigilctl(*args):
 
 
 def test_pause_holds_for_a_sentinel_that_was_down(proc_group, three):
-    """Issue 13 item 2: a sentinel stopped during `pause` comes back, learns the pause from its
+    """A pause holds group-wide: a sentinel stopped during `pause` comes back, learns it from its
     peers and no automatic failover happens; vigilctl says who did not confirm."""
     s0, s2 = three.sentinels[0], three.sentinels[2]
     s2.proc.stop()

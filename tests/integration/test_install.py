@@ -1,4 +1,4 @@
-"""An install an operator can deploy as is (issue 13, section 5).
+"""An install an operator can deploy as is.
 
 - `make install` (DESTDIR, PREFIX) lays out the three programs, the systemd units, sysusers.d,
   tmpfiles.d, the logrotate recipe and the production configs (0640; an existing config is

@@ -1,4 +1,4 @@
-"""Lists, sets, sorted sets and HyperLogLog through real connections (issue 4), with the focus
+"""Lists, sets, sorted sets and HyperLogLog through real connections, with the focus
 on what the differential scripts cannot show: blocking pops across several connections.
 
 Covered: blocked clients served first come, first served; timeouts (fractional ones too) with

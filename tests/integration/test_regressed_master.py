@@ -1,4 +1,5 @@
-"""A restarted, empty master must never wipe its group (issue 13, item 1).
+"""A restarted, empty master must never wipe its group (docs/replication.md#regressed-master-guard,
+docs/sentinel-protocol.md#regressed-master).
 
 Without persistence a master that restarts comes back empty with a new replication history.
 Redis's replicas then full-resync from it and drop every key, before any sentinel notices.

@@ -1,4 +1,4 @@
-"""Replication between real processes (issue 5, spec section 8): a master and its replicas on
+"""Replication between real processes (docs/replication.md): a master and its replicas on
 127.0.0.1, driven over RESP.
 
 What is covered: every value type reaching two replicas, WAIT, partial resync after a replica
@@ -609,7 +609,7 @@ def test_psync_to_a_replica_with_its_link_down_is_refused():
 
 def test_replica_sending_a_bad_replconf_is_disconnected():
     if vigiltest.target_kind() == "redis":
-        pytest.skip("issue 5's own rule: redis-server ignores a malformed ACK")
+        pytest.skip("Vigil's own rule: redis-server ignores a malformed REPLCONF ACK")
     master, _ = topology(nreplicas=0)
     conn = master.raw()
     assert conn.call_bytes("REPLCONF", "listening-port", "1234") == b"+OK\r\n"

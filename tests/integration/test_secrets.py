@@ -1,4 +1,4 @@
-"""No password, token, HMAC key or webhook URL path is ever shown (issue 13, section 4).
+"""No password, token, HMAC key or webhook URL path is ever shown.
 
 One vigil-store master and replica with requirepass/masterauth, one vigil-sentinel with
 requirepass, sentinel-pass, auth-pass, both HTTP tokens and two webhooks (an event hook whose

@@ -708,8 +708,8 @@ def test_switchover_pause_resume_and_watch_against_real_sentinels(deployment):
 
 
 def test_forced_failover_of_a_live_master_demotes_it_at_once(deployment):
-    """Issue 13: a forced failover left the live old master writable for ~10 s; vigilctl now
-    reports it demoted, and it is a replica by the time vigilctl returns."""
+    """A forced failover demotes a live old master at once, not after the ~10 s +convert-to-slave
+    wait: vigilctl reports it demoted, and it is a replica by the time vigilctl returns."""
     d = deployment
     old = "%s:%d" % (HOST, d.master.port)
     r = d.ctl("--timeout", "3s", "failover", "mymaster", "--force")

@@ -1,8 +1,8 @@
 """Shared fixtures and the failover scenario for the real-client tests (tests/compat/clients).
 
-Why: issue 8 asks each real client (python3-redis, ioredis, node-redis, redis-cli) to run a
+Why: each real client (python3-redis, ioredis, node-redis, redis-cli) must run a
 writer through (a) a kill -9 of the master and (b) a switchover, against the demo topology
-(3 data nodes + 3 sentinels from configs/demo), and to check that every write it saw
+(3 data nodes + 3 sentinels from configs/demo), and check that every write it saw
 acknowledged is readable from the new master and that the client reconnected by itself. The
 clients differ only in how one write is made; the deployment, the scenario, the measurements
 and the checks live here once.

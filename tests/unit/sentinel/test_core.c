@@ -582,8 +582,9 @@ Test(core, the_promoted_master_is_not_judged_on_its_predecessors_restart)
     sentinel_destroy(s);
 }
 
-/* Issue 13: a deployment under load took 13.9 s to discover its second replica, because the
- * master's INFO came every info-period (10 s) once the first one was known. */
+/* A master's INFO comes every fast-info-period while its replica set changes: under load a
+ * deployment once took 13.9 s to find its second replica, with INFO every info-period (10 s)
+ * once the first one was known. */
 Test(core, master_info_every_second_while_its_replica_set_changes)
 {
     struct sentinel *s = fake_world(&F, 0, 0);
@@ -614,8 +615,8 @@ Test(core, master_info_every_second_while_its_replica_set_changes)
     sentinel_destroy(s);
 }
 
-/* Issue 13: a forced failover of a master that still answers left two writable masters for
- * ~10 s (the +convert-to-slave wait); the old master is now demoted as soon as it is seen. */
+/* A forced failover of a master that still answers demotes it as soon as its INFO is in, not
+ * after the +convert-to-slave wait (~10 s of two writable masters). */
 Test(core, forced_failover_demotes_the_live_old_master_at_once)
 {
     struct sentinel *s = ready_world(2, 0);

@@ -122,7 +122,7 @@ def pytest_terminal_summary(terminalreporter, config):
         terminalreporter.write_line("SKIP NOT ALLOWED %s: %s" % (nodeid, reason), red=True)
     terminalreporter.write_line(
         "a skip hides a failure: fix the test, or add an entry with its reason to %s"
-        % os.path.relpath(os.environ.get("VIGIL_SKIP_ALLOWLIST") or ALLOWLIST))
+        % (os.environ.get("VIGIL_SKIP_ALLOWLIST") or os.path.relpath(ALLOWLIST, store.REPO_ROOT)))
 
 
 def pytest_sessionfinish(session):

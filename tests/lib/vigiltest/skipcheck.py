@@ -14,8 +14,9 @@ Allow-list lines (blank lines and lines starting with # are ignored):
 An entry matches a skipped test whose node id starts with the prefix, when every condition
 holds: target=<glob> matches vigiltest.target_kind() ('vigil', or 'redis' under
 VIGIL_TARGET=redis); bin=<glob> matches the name of the folder holding the Vigil binaries
-($VIGIL_BIN_DIR, default 'bin'; `make asan` uses 'asan-gcc' or 'asan-clang'). A line without a
-reason, with an unknown key or without a prefix stops the run (a usage error naming the line).
+($VIGIL_BIN_DIR, default 'bin'; `make asan` uses 'asan-<compiler>', e.g. 'asan-cc'). A line
+without a reason, with an unknown key or without a prefix stops the run (a usage error naming
+the line).
 Environment: VIGIL_SKIP_ALLOWLIST names another allow-list file (the plugin's own test uses it).
 """
 

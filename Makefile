@@ -146,7 +146,7 @@ sim: $(SIM_BIN)
 integration: all
 	@scripts/run-pytests.sh tests/integration
 
-compat: all
+compat: deps all
 	@scripts/run-pytests.sh tests/compat
 
 test: deps

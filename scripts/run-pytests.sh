@@ -8,8 +8,10 @@
 #   VIGIL_TARGET=redis scripts/run-pytests.sh tests/compat   (vigil side played by redis-server)
 #
 # PYTEST_ARGS is split like a shell would (quotes honoured, no globbing, no eval).
-# pytest's exit status 5 ("no tests collected") counts as success so an empty test directory
-# does not fail `make integration` or `make compat`; every other status passes through.
+# -rs lists every skip with its reason in the summary; tests/conftest.py fails the run on a skip
+# that is not on tests/skip-allowlist.txt. pytest's exit status 5 ("no tests collected") is a
+# failure too: a suite that silently collects nothing (a -k typo, a broken import mode) must not
+# pass. Every status passes through.
 set -uo pipefail
 
 if [ $# -ne 1 ]; then
@@ -32,11 +34,10 @@ for a in shlex.split(sys.argv[1]):
 fi
 
 # importlib mode: test files in different directories may share a basename.
-PYTHONDONTWRITEBYTECODE=1 "$py" -m pytest -q -p no:cacheprovider -o addopts= \
+PYTHONDONTWRITEBYTECODE=1 "$py" -m pytest -q -rs -p no:cacheprovider -o addopts= \
     --rootdir "$repo" --import-mode=importlib "${extra[@]}" "$dir"
 rc=$?
 if [ "$rc" -eq 5 ]; then
-    echo "run-pytests: no tests collected in $dir"
-    exit 0
+    echo "run-pytests: no tests collected in $dir: that is a failure" >&2
 fi
 exit "$rc"

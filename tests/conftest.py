@@ -10,8 +10,14 @@ Fixtures:
                otherwise; stopped (SIGTERM, deadline, SIGKILL) when the test ends.
   test_dir     the test's temp dir (kept with the logs when anything fails).
   store        the target store on a free port: vigil-store, or redis-server when
-               VIGIL_TARGET=redis; the test skips if vigil-store is not built yet.
-  redis_store  Debian's redis-server on a free port (skip if not installed).
+               VIGIL_TARGET=redis; a missing binary fails the test, naming its path.
+  redis_store  Debian's redis-server on a free port (fails if not installed).
+  node_kind    the data-node kind for deployments (vigiltest.deploy): the target kind, so
+               'vigil' unless VIGIL_TARGET=redis. A test that is about interop parametrizes
+               it directly: @pytest.mark.parametrize("node_kind", deploy.NODE_KINDS).
+
+Skips: a skipped (or xfailed) test that is not on tests/skip-allowlist.txt fails the run at the
+end of the session (vigiltest.skipcheck, whose hooks are imported below).
 
 On failure the report gets a "vigil process logs" section with the tail of every process the test
 started plus every still-running process of the run (module fixtures), and the temp root is kept
@@ -26,6 +32,9 @@ import pytest
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 
 import vigiltest  # noqa: E402  (needs the sys.path entry above)
+from vigiltest import skipcheck  # noqa: E402
+from vigiltest.skipcheck import (pytest_collectreport, pytest_configure,  # noqa: E402,F401
+                                 pytest_runtest_logreport, pytest_sessionfinish)
 
 LOG_TAIL_LINES = 40
 
@@ -50,7 +59,8 @@ def pytest_runtest_makereport(item, call):
             report.sections.append(("vigil process logs (%s)" % report.when, logs))
 
 
-def pytest_terminal_summary(terminalreporter):
+def pytest_terminal_summary(terminalreporter, config):
+    skipcheck.pytest_terminal_summary(terminalreporter, config)
     if vigiltest.tmp_is_kept():
         terminalreporter.write_line("vigiltest: logs and data dirs kept in %s"
                                     % vigiltest.run_tmp_root())
@@ -82,3 +92,8 @@ def redis_store(proc_group):
     s = vigiltest.start_store("redis", group=proc_group)
     yield s
     s.close_clients()
+
+
+@pytest.fixture
+def node_kind():
+    return vigiltest.target_kind()

@@ -138,16 +138,8 @@ def test_running_out_of_descriptors_turns_clients_away_without_spinning():
 
 def _start_sentinel(group, master_port, state_dir=None):
     """A vigil-sentinel (demo config) watching master_port; its state in state_dir if given."""
-    binary = vigiltest.require_binary(vigiltest.vigil_binary("vigil-sentinel"))
-    port, http_port = vigiltest.free_port(), vigiltest.free_port()
-    data_dir = vigiltest.new_tmp_dir_in(group.dir, "vigil-sentinel-%d" % port)
-    args = [binary, os.path.join(deploy.DEMO_DIR, "sentinel.yaml"), "--port", port,
-            "--dir", state_dir or data_dir, "--http.port", http_port,
-            "--masters.0.port", master_port]
-    proc = vigiltest.Proc(args, name="vigil-sentinel-%d" % port, cwd=data_dir, group=group)
-    node = deploy.SentinelNode("vigil", port, proc, data_dir, http_port)
-    deploy._wait_sentinel_ping(node)
-    return node
+    return deploy.start_sentinel(group, master_port, state_dir=state_dir, demo=True,
+                                 down_after_ms=1000, failover_timeout_ms=10000)
 
 
 def test_sentinel_out_of_descriptors_turns_clients_away_without_spinning(proc_group):

@@ -2,8 +2,8 @@
 
 Any client that can PUBLISH on the master can send `__sentinel__:hello` messages. A hello with a
 newer config epoch naming another master address used to move every sentinel to it within a
-second (+switch-master). The test starts a real group (master, two replicas, three
-vigil-sentinels) and a fake master (a redis-server of its own on a free port), then a plain
+second (+switch-master). The test starts a real group (vigiltest.deploy: master, two replicas,
+three vigil-sentinels) and a fake master (a store of its own on a free port), then a plain
 client publishes forged hellos on the master, and PUBLISHes one straight to a sentinel's port:
 
   1. from an invented sentinel, naming the fake master;
@@ -20,12 +20,10 @@ import time
 
 import redis
 
-from vigiltest import procs
-from vigiltest import sentinel_http as sh
-from vigiltest import store
+from vigiltest import deploy, procs, store
 
-HOST = sh.HOST
-MASTER = sh.MASTER
+HOST = deploy.HOST
+MASTER = deploy.MASTER_NAME
 HELLO_PERIOD_S = 2.0
 INVENTED = "f0" * 20
 
@@ -40,11 +38,9 @@ def rejections(s, reason):
             if "+config-update-rejected" in ln and reason in ln]
 
 
-def test_forged_hellos_do_not_move_any_sentinel(proc_group):
-    d = sh.Deployment(proc_group, "redis", n_sentinels=3, quorum=2, http=False)
-    d.wait_replicas_online()
-    d.wait_discovered()
-    fake = store.start_store("redis", name="fake-master")
+def test_forged_hellos_do_not_move_any_sentinel(proc_group, node_kind):
+    d = deploy.Deployment(proc_group, node_kind, http=False).start()
+    fake = store.start_store(node_kind, name="fake-master")
     real = (HOST, d.master.port)
     assert all(s.master_addr() == real for s in d.sentinels)
     pub = d.master.client()

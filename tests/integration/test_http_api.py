@@ -1,9 +1,9 @@
 """vigil-sentinel's HTTP API, webhooks and lossless switchover against a real deployment.
 
-Each test starts its own deployment on free 127.0.0.1 ports (vigiltest.sentinel_http): a master
-and two replicas (Debian's redis-server today: Redis 7.0 has the node-side `FAILOVER TO` the
-switchover drives; vigil-store with VIGIL_SENTINEL_NODES=vigil once its replication is ready)
-and one to three vigil-sentinels with `http:` (and, where needed, `webhooks:`) in their YAML.
+Each test starts its own deployment on free 127.0.0.1 ports (vigiltest.deploy): a master and two
+replicas (vigil-store: the `node_kind` fixture) and one to three vigil-sentinels with `http:`
+(and, where needed, `webhooks:`) in their YAML. The switchover under write load also runs with
+Debian's redis-server nodes: the switchover drives Redis 7.0's node-side `FAILOVER TO` too.
 Webhooks go to a small HTTP server inside the test. Every wait is a poll with a deadline;
 no test asserts a duration (the switchover's write pause is printed: run with -s).
 """
@@ -23,26 +23,18 @@ import pytest
 import redis
 
 import vigiltest
+from vigiltest import deploy, wait_until
 from vigiltest import sentinel_http as sh
-from vigiltest import wait_until
 
-HOST = sh.HOST
-MASTER = sh.MASTER
+HOST = deploy.HOST
+MASTER = deploy.MASTER_NAME
 BASE = "/v1/masters/" + MASTER
-REDIS_ERRORS = (OSError, redis.ConnectionError, redis.TimeoutError)
+REDIS_ERRORS = deploy.REDIS_ERRORS
 
 
-@pytest.fixture(params=sh.node_kinds())
-def node_kind(request):
-    if request.param == "vigil":
-        vigiltest.require_binary(vigiltest.vigil_binary("vigil-store"))
-    return request.param
-
-
-def deployment(group, kind, n_sentinels=3, quorum=2, webhooks_for=None, node_hz=None):
-    d = sh.Deployment(group, kind, n_sentinels, quorum, webhooks_for=webhooks_for, node_hz=node_hz)
-    d.wait_replicas_online()
-    d.wait_discovered()
+def deployment(group, kind, n_sentinels=3, quorum=2, webhooks_for=None, **kw):
+    d = deploy.Deployment(group, kind, n_sentinels=n_sentinels, quorum=quorum,
+                          webhooks_for=webhooks_for, **kw).start()
     d.wait_eligible()
     return d
 
@@ -180,9 +172,7 @@ def test_a_web_page_cannot_drive_a_tokenless_loopback_api(proc_group, node_kind)
     127.0.0.1 without a CORS preflight, and its browser adds its Origin. Without http.token on
     loopback that used to force a failover (202); now the Origin gets 403, a POST that is not
     declared JSON 415, and the master stays where it is."""
-    d = sh.Deployment(proc_group, node_kind, n_sentinels=1, quorum=1, token=None, n_replicas=1)
-    d.wait_replicas_online()
-    d.wait_eligible()
+    d = deployment(proc_group, node_kind, n_sentinels=1, quorum=1, token=None, n_replicas=1)
     s = d.sentinels[0]
     before = s.master_addr()
     evil = {"Origin": "http://evil.example", "Content-Type": "text/plain"}
@@ -329,6 +319,7 @@ class Writer:
         return max(b - a for a, b in zip(times, times[1:])) * 1000
 
 
+@pytest.mark.parametrize("node_kind", deploy.NODE_KINDS)
 def test_switchover_under_write_load_loses_nothing_and_resyncs_partially(proc_group, node_kind):
     d = deployment(proc_group, node_kind)
     leader = d.sentinels[0]
@@ -373,7 +364,6 @@ def test_switchover_under_write_load_loses_nothing_and_resyncs_partially(proc_gr
 def test_switchover_persists_both_new_roles_in_the_overrides_files(proc_group):
     """Both new roles are saved: once the new master's overrides file still said `replicaof` the
     old master, so a restart made it a replica of a replica. vigil-store nodes (their files)."""
-    vigiltest.require_binary(vigiltest.vigil_binary("vigil-store"))
     d = deployment(proc_group, "vigil")
     leader = d.sentinels[0]
     old = (HOST, d.master.port)
@@ -417,7 +407,7 @@ def test_switchover_aborts_cleanly_when_the_target_is_stopped(three):
 
 
 def assert_no_failover_for_a_while(d, old):
-    deadline = time.monotonic() + 4 * sh.DOWN_AFTER_MS / 1000.0
+    deadline = time.monotonic() + 4 * deploy.DOWN_AFTER_MS / 1000.0
     while time.monotonic() < deadline:   # a bounded watch for something that must not happen
         for s in d.sentinels:
             assert s.master_addr() == old
@@ -447,7 +437,7 @@ def vigilctl(*args):
     binary = vigiltest.require_binary(vigiltest.vigil_binary("vigilctl"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("VIGIL_")}
     env["HOME"] = env["XDG_CONFIG_HOME"] = vigiltest.new_tmp_dir("home")
-    return subprocess.run([binary, "--token", sh.TOKEN] + list(args), capture_output=True,
+    return subprocess.run([binary, "--token", deploy.TOKEN] + list(args), capture_output=True,
                           text=True, env=env, timeout=60, stdin=subprocess.DEVNULL)
 
 
@@ -460,9 +450,7 @@ def test_pause_holds_for_a_sentinel_that_was_down(proc_group, three):
     assert r.returncode == 1, r
     assert "1 of 2 other sentinels did not confirm the pause" in r.stderr, r
     assert "127.0.0.1:%d (unreachable)" % s2.port in r.stderr, r
-    s2 = three.sentinels[2] = sh.start_sentinel(proc_group, three.master.port, data_dir=s2.dir,
-                                                port=s2.port, http_port=s2.http_port,
-                                                yaml_path=s2.yaml)
+    s2 = three.restart_sentinel(2)
     wait_until(lambda: s2.get(BASE).json["paused"], 10, "the restarted sentinel to learn the pause")
     wait_until(lambda: all(p["pause_confirmed"] for p in s0.get(BASE).json["sentinels"]), 10,
                "every peer to confirm the pause to s0")
@@ -516,17 +504,7 @@ def test_events_stream_and_coordinated_command(three):
     conn.request("GET", "/v1/events")
     resp = conn.getresponse()
     assert resp.status == 200 and resp.getheader("Content-Type") == "text/event-stream"
-    try:
-        reply = s.cmd("SENTINEL", "FAILOVER", MASTER, "COORDINATED")
-    except redis.ResponseError as exc:
-        if "wrong number of arguments" in str(exc):
-            reply = None    # the RESP server does not route the extra argument yet
-        else:
-            raise
-    if reply is None:
-        assert s.post(BASE + "/switchover").status == 202
-    else:
-        assert reply == "OK"
+    assert s.cmd("SENTINEL", "FAILOVER", MASTER, "COORDINATED") == "OK"
     events = []
     while not any(e["type"] == "+switch-master" for e in events):
         line = resp.fp.readline().decode()
@@ -540,6 +518,3 @@ def test_events_stream_and_coordinated_command(three):
     assert all(e["master"] == MASTER for e in events if e["type"] != "+new-epoch" and
                e["type"] != "+vote-for-leader" and e["master"] is not None)
     assert [e["id"] for e in events] == sorted(e["id"] for e in events)
-    if reply is None:
-        pytest.skip("SENTINEL FAILOVER <name> COORDINATED not routed by the RESP server yet "
-                    "(switchover checked over HTTP instead)")

@@ -19,11 +19,10 @@ import selectors
 import socket
 import time
 
-from vigiltest import procs
+from vigiltest import deploy, procs
 from vigiltest import sentinel_http as sh
-from vigiltest import store
 
-HOST = sh.HOST
+HOST = deploy.HOST
 N_SLOW = 1000
 MAX_OPENS = 20000         # the flood reconnects at most this many times in all
 FLOOD_RECONNECT_S = 4.0   # replace closed connections for this long
@@ -133,14 +132,14 @@ def metric(s, reason):
 def test_health_answers_under_a_slow_connection_flood_and_slow_connections_are_closed(
         proc_group):
     raise_nofile(N_SLOW + 256)
-    master = store.start_store("redis", extra_args=sh.node_args("redis"), name="master")
+    master = deploy.start_data_node("vigil", name="master")
     port, http_port = procs.free_port(), procs.free_port()
     data_dir = procs.new_tmp_dir_in(proc_group.dir, "sentinel-%d" % port)
     yaml_path = data_dir + "/sentinel.yaml"
-    sh.write_sentinel_yaml(yaml_path, port, data_dir, master.port, 1, http_port, sh.TOKEN,
-                           extra="  request-timeout: %s\n" % REQUEST_TIMEOUT)
-    s = sh.start_sentinel(proc_group, master.port, quorum=1, port=port, http_port=http_port,
-                          data_dir=data_dir, yaml_path=yaml_path)
+    deploy.write_sentinel_yaml(yaml_path, port, data_dir, master.port, 1, http_port,
+                               deploy.TOKEN, extra="  request-timeout: %s\n" % REQUEST_TIMEOUT)
+    s = deploy.start_sentinel(proc_group, master.port, quorum=1, port=port, http_port=http_port,
+                              data_dir=data_dir, yaml_path=yaml_path)
     procs.wait_until(lambda: s.get("/readyz").status == 200, 10, "the sentinel ready")
 
     ctx = multiprocessing.get_context("fork")

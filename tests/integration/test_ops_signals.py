@@ -20,7 +20,7 @@ import subprocess
 import pytest
 
 import vigiltest
-from vigiltest import sentinel_http, wait_until
+from vigiltest import deploy, wait_until
 
 HOST = "127.0.0.1"
 LOGROTATE_RECIPE = os.path.join(vigiltest.store.REPO_ROOT, "configs", "logrotate", "vigil")
@@ -64,10 +64,10 @@ def test_sentinel_survives_sighup_and_reopens_its_log(proc_group, test_dir):
     log_path = os.path.join(data_dir, "sentinel.log")
     port, http_port = vigiltest.free_port(), vigiltest.free_port()
     yaml_path = os.path.join(data_dir, "sentinel.yaml")
-    sentinel_http.write_sentinel_yaml(yaml_path, port, data_dir, master.port, 1, http_port,
-                                      extra="logfile: %s\n" % log_path)
-    s = sentinel_http.start_sentinel(proc_group, master.port, quorum=1, data_dir=data_dir,
-                                     port=port, http_port=http_port, yaml_path=yaml_path)
+    deploy.write_sentinel_yaml(yaml_path, port, data_dir, master.port, 1, http_port,
+                               extra="logfile: %s\n" % log_path)
+    s = deploy.start_sentinel(proc_group, master.port, quorum=1, data_dir=data_dir, port=port,
+                              http_port=http_port, yaml_path=yaml_path)
     wait_until(lambda: "started" in open(log_path).read(), 10, "the first log lines")
     rotated = rotate_and_hup(s.proc, log_path, "log file reopened")
     assert s.cmd("PING") is True
@@ -126,7 +126,7 @@ def sse_clients(s):
 @pytest.fixture
 def watched_sentinel(proc_group):
     master = vigiltest.start_store("vigil")
-    return sentinel_http.start_sentinel(proc_group, master.port, quorum=1)
+    return deploy.start_sentinel(proc_group, master.port, quorum=1)
 
 
 def start_watch(s, stdout):

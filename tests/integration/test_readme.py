@@ -6,16 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from vigiltest import vigil_binary
+from vigiltest import require_binary, vigil_binary
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("name", ["vigil-store", "vigil-sentinel"])
 def test_readme_config_reference_matches_schema(name):
-    binary = vigil_binary(name)
-    if not Path(binary).exists():
-        pytest.skip(f"{binary} not built")
+    binary = require_binary(vigil_binary(name))
     ref = subprocess.run([binary, "--config-reference"], check=True, capture_output=True,
                          text=True).stdout.rstrip("\n")
     readme = (ROOT / "README.md").read_text()

@@ -200,7 +200,7 @@ def history_records(sentinel):
 @pytest.mark.parametrize("how,down_after_ms", [("kill9", 500), ("sigterm", 500), ("kill9", 5000),
                                                ("sigterm", 5000)])
 def test_a_master_restarted_empty_loses_no_acknowledged_write(proc_group, how, down_after_ms):
-    d = deploy.Deployment(proc_group, "vigil", "vigil", down_after_ms=down_after_ms,
+    d = deploy.Deployment(proc_group, demo=True, down_after_ms=down_after_ms,
                           failover_timeout_ms=3000).start()
     old = d.agreed_master()
     master = d.node_at(old)

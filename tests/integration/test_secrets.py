@@ -18,7 +18,7 @@ import subprocess
 import redis
 
 import vigiltest
-from vigiltest import sentinel_http, wait_until
+from vigiltest import deploy, wait_until
 
 HOST = "127.0.0.1"
 MASTER = "mymaster"
@@ -170,7 +170,7 @@ def test_no_surface_shows_a_secret(proc_group, test_dir):
         sentinel_yaml(yaml_path, port, data_dir, master.port, http_port, dead_port, veto.port)
         binary = vigiltest.require_binary(vigiltest.vigil_binary("vigil-sentinel"))
         proc = vigiltest.Proc([binary, yaml_path], name="vigil-sentinel", cwd=data_dir)
-        s = sentinel_http.SentinelProc(port, http_port, proc, data_dir, yaml_path, TOKEN)
+        s = deploy.SentinelNode("vigil", port, proc, data_dir, http_port, yaml_path, TOKEN)
         s.client = redis.Redis(host=HOST, port=port, password=SENT_PW, decode_responses=True)
         wait_until(lambda: s.get("/v1/masters/%s/plan" % MASTER, token=READ_TOKEN).json.get(
             "candidates"), 20, "the sentinel to see the replica", ignore=(OSError,))

@@ -91,8 +91,8 @@ def sentinel_down_after(conn):
     return pairs[b"down-after-milliseconds"]
 
 
-def test_sentinel_http_post_closes_without_reply_and_applies_nothing(proc_group):
-    master = vigiltest.start_store("redis", name="master")
+def test_sentinel_http_post_closes_without_reply_and_applies_nothing(proc_group, node_kind):
+    master = vigiltest.start_store(node_kind, name="master")
     s = VigilSentinel(proc_group, master.port)
     with s.conn() as c:
         before = sentinel_down_after(c)

@@ -1,101 +1,32 @@
 """vigil-sentinel against real data nodes: discovery, kill -9 failover, events, quorum, restart.
 
-Each test starts its own deployment on free 127.0.0.1 ports: a master and two replicas (Debian's
-redis-server today; vigil-store once its replication is ready, see NODE_KINDS) and one to three
-vigil-sentinels with a short down-after. Every wait is a poll with a deadline, never a fixed sleep;
-no test asserts a duration (the failover time is printed, run with -s to see it).
-
-Switching the data nodes to vigil-store: set VIGIL_SENTINEL_NODES=vigil (or "redis,vigil" for
-both); the `node_kind` fixture parameter carries it into every test.
+Each test starts its own deployment (vigiltest.deploy) on free 127.0.0.1 ports: a master and two
+replicas and one to three vigil-sentinels with a short down-after. The data nodes are vigil-store
+(the `node_kind` fixture); the kill -9 failover and the redis-py client test also run with
+Debian's redis-server nodes, since a vigil-sentinel supervising Redis is part of the promise.
+Every wait is a poll with a deadline, never a fixed sleep; no test asserts a duration (the
+failover time is printed, run with -s to see it).
 """
 
 import os
-import signal
 import time
 
 import pytest
 import redis
 import redis.sentinel
 
-import vigiltest
-from vigiltest import Proc, free_port, wait_until
+from vigiltest import deploy, wait_until
 
 HOST = "127.0.0.1"
 MASTER = "mymaster"
 DOWN_AFTER_MS = 500
 FAILOVER_TIMEOUT_MS = 4000
-NODE_KINDS = [k.strip() for k in os.environ.get("VIGIL_SENTINEL_NODES", "redis").split(",")
-              if k.strip()]
 
 
 # --- deployment helpers ---------------------------------------------------------------------------
 
-def node_args(kind, master_port):
-    """Extra command-line arguments for a data node (a replica of master_port if given)."""
-    if kind == "redis":
-        args = ["--repl-diskless-sync-delay", "0", "--repl-ping-replica-period", "1"]
-        if master_port:
-            args += ["--replicaof", HOST, str(master_port)]
-        return args
-    return ["--replicaof", "%s %d" % (HOST, master_port)] if master_port else []
-
-
-def start_node(kind, master_port=None, name="node"):
-    return vigiltest.start_store(kind, extra_args=node_args(kind, master_port), name=name)
-
-
-class Sentinel:
-    """One vigil-sentinel process: its port, dir, YAML file and a redis-py client."""
-
-    def __init__(self, port, proc, data_dir, yaml_path):
-        self.port = port
-        self.proc = proc
-        self.dir = data_dir
-        self.yaml = yaml_path
-        self.client = redis.Redis(host=HOST, port=port, decode_responses=True,
-                                  socket_timeout=2, socket_connect_timeout=2)
-
-    def cmd(self, *args):
-        return self.client.execute_command(*args)
-
-    def master_addr(self):
-        reply = self.cmd("SENTINEL", "GET-MASTER-ADDR-BY-NAME", MASTER)
-        return None if reply is None else (reply[0], int(reply[1]))
-
-    def master_info(self):
-        flat = self.cmd("SENTINEL", "MASTER", MASTER)
-        return dict(zip(flat[::2], flat[1::2]))
-
-    def table(self, what):
-        return [dict(zip(e[::2], e[1::2])) for e in self.cmd("SENTINEL", what, MASTER)]
-
-
-def write_sentinel_yaml(path, port, data_dir, master_port, quorum, extra=""):
-    with open(path, "w") as f:
-        f.write("port: %d\nbind: %s\ndir: %s\nmasters:\n"
-                "  - name: %s\n    host: %s\n    port: %d\n    quorum: %d\n"
-                "    down-after: %dms\n    failover-timeout: %dms\n%s"
-                % (port, HOST, data_dir, MASTER, HOST, master_port, quorum, DOWN_AFTER_MS,
-                   FAILOVER_TIMEOUT_MS, extra))
-
-
-SCRIPT = "#!/bin/sh\necho \"$@\" >> \"$(dirname \"$0\")/%s\"\n"
-
-
-def write_scripts(data_dir):
-    """A notification and a client-reconfig script that log their arguments in data_dir."""
-    lines = ""
-    for key, log in (("notification-script", "notify.log"), ("client-reconfig-script",
-                                                             "reconfig.log")):
-        path = os.path.join(data_dir, key + ".sh")
-        with open(path, "w") as f:
-            f.write(SCRIPT % log)
-        os.chmod(path, 0o755)
-        lines += "    %s: %s\n" % (key, path)
-    return lines
-
-
 def script_calls(sentinel, log):
+    """Lines the deployment's notification/client-reconfig scripts logged (deploy.write_scripts)."""
     try:
         with open(os.path.join(sentinel.dir, log)) as f:
             return f.read().splitlines()
@@ -103,84 +34,20 @@ def script_calls(sentinel, log):
         return []
 
 
-def start_sentinel(group, master_port, quorum=2, data_dir=None, port=None, yaml_path=None,
-                   scripts=False):
-    """Start (or, given the same dir/port/yaml, restart) a vigil-sentinel; wait for PING."""
-    binary = vigiltest.require_binary(vigiltest.vigil_binary("vigil-sentinel"))
-    port = port or free_port()
-    data_dir = data_dir or vigiltest.new_tmp_dir_in(group.dir, "sentinel-%d" % port)
-    yaml_path = yaml_path or os.path.join(data_dir, "sentinel.yaml")
-    if not os.path.exists(yaml_path):
-        write_sentinel_yaml(yaml_path, port, data_dir, master_port, quorum,
-                            write_scripts(data_dir) if scripts else "")
-    proc = Proc([binary, yaml_path], name="vigil-sentinel-%d" % port, cwd=data_dir, group=group)
-    s = Sentinel(port, proc, data_dir, yaml_path)
-
-    def answers():
-        if proc.poll() is not None:
-            raise vigiltest.ProcExited("sentinel exited: %s" % proc.log_tail(20))
-        return s.client.ping()
-    wait_until(answers, 10, "vigil-sentinel on port %d to answer PING" % port,
-               ignore=(OSError, redis.ConnectionError))
-    return s
-
-
-class Deployment:
-    def __init__(self, group, kind, n_sentinels, quorum=2, scripts=False):
-        self.kind = kind
-        self.master = start_node(kind, name="master")
-        self.replicas = [start_node(kind, self.master.port, name="replica%d" % i) for i in (1, 2)]
-        self.sentinels = [start_sentinel(group, self.master.port, quorum, scripts=scripts)
-                          for _ in range(n_sentinels)]
-
-    def node_ports(self):
-        return {self.master.port} | {r.port for r in self.replicas}
-
-    def wait_replicas_online(self, timeout_s=10):
-        def online():
-            info = self.master.client().info("replication")
-            return info.get("connected_slaves", 0) == 2 and all(
-                info["slave%d" % i]["state"] == "online" for i in range(2))
-        wait_until(online, timeout_s, "both replicas online at the master")
-
-    def wait_discovered(self, timeout_s=10):
-        """Every sentinel knows both replicas, healthy, and every other sentinel. Healthy:
-        connected and their own INFO read (master-link-status comes from it); before that a
-        replica is not eligible and SENTINEL FAILOVER would answer NOGOODSLAVE."""
-        peers = len(self.sentinels) - 1
-
-        def done():
-            for s in self.sentinels:
-                reps = s.table("REPLICAS")
-                if {int(r["port"]) for r in reps} != {r.port for r in self.replicas}:
-                    return False
-                if any(r["flags"] != "slave" or r["master-link-status"] != "ok" for r in reps):
-                    return False
-                if len(s.table("SENTINELS")) != peers:
-                    return False
-            return True
-        wait_until(done, timeout_s, "replicas and sentinels discovered by every sentinel")
-
-
-@pytest.fixture(params=NODE_KINDS)
-def node_kind(request):
-    if request.param == "vigil":
-        vigiltest.require_binary(vigiltest.vigil_binary("vigil-store"))
-    return request.param
+def deployment(group, kind, n_sentinels, quorum=2, scripts=False):
+    return deploy.Deployment(group, node_kind=kind, n_sentinels=n_sentinels, quorum=quorum,
+                             scripts=scripts, down_after_ms=DOWN_AFTER_MS,
+                             failover_timeout_ms=FAILOVER_TIMEOUT_MS).start()
 
 
 @pytest.fixture
 def three(proc_group, node_kind):
-    d = Deployment(proc_group, node_kind, 3)
-    d.wait_replicas_online()
-    return d
+    return deployment(proc_group, node_kind, 3)
 
 
 @pytest.fixture
 def three_with_scripts(proc_group, node_kind):
-    d = Deployment(proc_group, node_kind, 3, scripts=True)
-    d.wait_replicas_online()
-    return d
+    return deployment(proc_group, node_kind, 3, scripts=True)
 
 
 def wait_all_answer(sentinels, addr, timeout_s, what):
@@ -215,6 +82,7 @@ def test_discovery_of_replicas_and_sentinels(three):
     assert three.sentinels[0].cmd("SENTINEL", "CKQUORUM", MASTER).startswith("OK 3 usable")
 
 
+@pytest.mark.parametrize("node_kind", deploy.NODE_KINDS)
 def test_kill9_of_master_fails_over_and_every_sentinel_answers_the_new_master(three_with_scripts):
     three = three_with_scripts
     three.wait_discovered()
@@ -262,8 +130,7 @@ def test_kill9_of_master_fails_over_and_every_sentinel_answers_the_new_master(th
 
 
 def test_no_odown_and_no_failover_without_quorum(proc_group, node_kind):
-    d = Deployment(proc_group, node_kind, 1, quorum=2)
-    d.wait_replicas_online()
+    d = deployment(proc_group, node_kind, 1, quorum=2)
     s = d.sentinels[0]
     wait_until(lambda: len(s.table("REPLICAS")) == 2, 10, "replicas discovered")
     sub = s.client.pubsub()
@@ -302,8 +169,7 @@ def test_restart_keeps_epoch_id_and_master(proc_group, three):
     assert victim.proc.stop() == 0
     assert os.path.exists(os.path.join(victim.dir, "sentinel-state.json"))
 
-    again = start_sentinel(proc_group, three.master.port, data_dir=victim.dir, port=victim.port,
-                           yaml_path=victim.yaml)
+    again = three.restart_sentinel(2)
     # Straight from the state file: before any hello from the peers could have taught it.
     assert again.cmd("SENTINEL", "MYID") == myid
     assert again.master_addr() == new
@@ -312,6 +178,7 @@ def test_restart_keeps_epoch_id_and_master(proc_group, three):
     assert len(again.table("SENTINELS")) == 2
 
 
+@pytest.mark.parametrize("node_kind", deploy.NODE_KINDS)
 def test_redis_py_sentinel_client_writes_through_a_failover(three):
     three.wait_discovered()
     sentinel = redis.sentinel.Sentinel([(HOST, s.port) for s in three.sentinels],
@@ -334,9 +201,7 @@ def test_redis_py_sentinel_client_writes_through_a_failover(three):
 
 
 def test_simulate_failure_crash_after_election_exits_99(proc_group, node_kind):
-    d = Deployment(proc_group, node_kind, 1, quorum=1)
-    d.wait_replicas_online()
-    d.wait_discovered()
+    d = deployment(proc_group, node_kind, 1, quorum=1)
     s = d.sentinels[0]
     assert s.cmd("SENTINEL", "SIMULATE-FAILURE", "CRASH-AFTER-ELECTION") == "OK"
     assert s.cmd("SENTINEL", "FAILOVER", MASTER) == "OK"

@@ -76,8 +76,9 @@ def run_sentinel(args, timeout_s=10):
 
 
 @pytest.fixture
-def master(proc_group):
-    return vigiltest.start_store("redis", name="master")
+def master(proc_group, node_kind):
+    """The watched master: vigil-store (redis-server under VIGIL_TARGET=redis)."""
+    return vigiltest.start_store(node_kind, name="master")
 
 
 def start_pair(proc_group, master, test_dir, ref_extra="", our_extra=""):
@@ -274,7 +275,7 @@ def test_runtime_changes_survive_restart_and_yaml_is_untouched(proc_group, maste
     s = VigilSentinel(proc_group, master.port)
     with open(s.yaml, "rb") as f:
         yaml_before = f.read()
-    other = vigiltest.start_store("redis", name="other")
+    other = vigiltest.start_store(master.kind, name="other")
     with s.conn() as c:
         assert c.call("SENTINEL", "MONITOR", "m2", HOST, str(other.port), "1") == "OK"
         assert c.call("SENTINEL", "SET", "m2", "down-after-milliseconds", "7000") == "OK"
@@ -297,7 +298,7 @@ def test_runtime_changes_survive_restart_and_yaml_is_untouched(proc_group, maste
 
 def test_events_reach_channel_and_pattern_subscribers(proc_group, master):
     s = VigilSentinel(proc_group, master.port)
-    other = vigiltest.start_store("redis", name="other")
+    other = vigiltest.start_store(master.kind, name="other")
     with s.conn() as sub3, s.conn() as psub, s.conn() as c:
         sub3.call("HELLO", "3")
         assert sub3.call("SUBSCRIBE", "+monitor") == [b"subscribe", b"+monitor", 1]

@@ -5,10 +5,9 @@ Two halves:
   * against MockSentinel, a scripted HTTP server in this file: the client-side rules that a real
     deployment cannot provoke on demand (every sentinel answering 503, a 4xx that must not be
     retried elsewhere, a stream that drops mid-way, an aborted operation). Needs only bin/vigilctl.
-  * against a real deployment: three data nodes (Debian's redis-server, or vigil-store with
-    VIGIL_SENTINEL_NODES=vigil, as in test_sentinel_failover.py, whose helpers are reused) and
-    three vigil-sentinels with `http: {port, token}`; `status`, `master`, `plan`, `switchover`, `history`, `pause`, `resume`
-    and `watch`. Skips when bin/vigil-sentinel does not serve HTTP yet.
+  * against a real deployment (vigiltest.deploy): three vigil-store data nodes and three
+    vigil-sentinels with `http: {port, token}`; `status`, `master`, `plan`, `switchover`,
+    `history`, `pause`, `resume` and `watch`.
 
 vigilctl always runs with a subprocess timeout, and every wait is a poll with a deadline.
 """
@@ -21,13 +20,12 @@ import select
 import subprocess
 import threading
 import time
-import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 import vigiltest
-from vigiltest import free_port, sentinel_http, wait_until
+from vigiltest import deploy, free_port, wait_until
 
 HOST = "127.0.0.1"
 TOKEN = "test-token-123"
@@ -239,7 +237,7 @@ def test_a_non_vigil_http_server_is_named_as_such():
 
 
 def test_a_resp_port_is_named_as_such(proc_group):
-    s = sentinel_http.start_sentinel(proc_group, free_port(), quorum=1, http=False)
+    s = deploy.start_sentinel(proc_group, free_port(), quorum=1, http=False)
     for cmd in (["status"], ["--token", TOKEN, "pause", "mymaster"]):
         r = run_ctl("-s", "%s:%d" % (HOST, s.port), *cmd)
         assert r.returncode == 3, r
@@ -551,67 +549,29 @@ def test_watch_without_name_shows_every_event(mocks):
 
 # --- against a real deployment ------------------------------------------------------------------
 
-def _failover_helpers():
-    """test_sentinel_failover.py's deployment helpers, loaded as a module."""
-    return vigiltest.load_sibling(__file__, "test_sentinel_failover.py")
-
-
-def http_get(addr, path):
-    with urllib.request.urlopen("http://%s%s" % (addr, path), timeout=2) as resp:
-        return resp.status, resp.read()
-
-
 class HttpDeployment:
-    """Master + two replicas (redis-server) and three vigil-sentinels with the HTTP API on."""
+    """vigiltest.deploy's default deployment (vigil-store master + two replicas, three
+    vigil-sentinels with the HTTP API on) with this file's token, and vigilctl pointed at it."""
 
-    http_missing = False  # learnt once per run: later tests skip without starting anything
-
-    def __init__(self, group):
-        if HttpDeployment.http_missing:
-            pytest.skip("bin/vigil-sentinel does not serve the HTTP API (http.port) yet")
-        helpers = _failover_helpers()
-        self.helpers = helpers
-        kind = helpers.NODE_KINDS[0]  # redis-server unless VIGIL_SENTINEL_NODES=vigil
-        self.master = helpers.start_node(kind, name="master")
-        self.replicas = [helpers.start_node(kind, self.master.port, name="replica%d" % i)
-                         for i in (1, 2)]
-        self.sentinels, self.http = [], []
-        for _ in range(3):
-            port, http_port = free_port(), free_port()
-            data_dir = vigiltest.new_tmp_dir_in(group.dir, "sentinel-%d" % port)
-            yaml_path = os.path.join(data_dir, "sentinel.yaml")
-            helpers.write_sentinel_yaml(yaml_path, port, data_dir, self.master.port, 2,
-                                        "http:\n  bind: %s\n  port: %d\n  token: %s\n"
-                                        % (HOST, http_port, TOKEN))
-            self.sentinels.append(helpers.start_sentinel(group, self.master.port, port=port,
-                                                         data_dir=data_dir,
-                                                         yaml_path=yaml_path))
-            self.http.append("%s:%d" % (HOST, http_port))
-        try:
-            wait_until(lambda: http_get(self.http[0], "/healthz")[0] == 200, 5,
-                       "the sentinel's HTTP API", ignore=(OSError,))
-        except vigiltest.WaitTimeout:
-            HttpDeployment.http_missing = True
-            pytest.skip("bin/vigil-sentinel does not serve the HTTP API (http.port) yet")
+    def __init__(self, group, node_kind):
+        self.d = deploy.Deployment(group, node_kind, token=TOKEN).start()
+        self.master, self.replicas, self.sentinels = self.d.master, self.d.replicas, \
+            self.d.sentinels
+        self.http = self.d.http_addrs
 
     def ctl(self, *args, token=True, **kw):
         base = ["-s", ",".join(self.http)] + (["--token", TOKEN] if token else [])
         return run_ctl(*base, *args, **kw)
 
     def wait_ready(self):
-        d = self.helpers
-        dep = type("D", (), {})()
-        dep.master, dep.replicas, dep.sentinels = self.master, self.replicas, self.sentinels
-        d.Deployment.wait_replicas_online(dep)
-        d.Deployment.wait_discovered(dep)
         wait_until(lambda: self.ctl("master", "mymaster").returncode == 0, 15,
                    "a majority-backed master answer")
 
 
 @pytest.fixture
-def deployment(proc_group):
+def deployment(proc_group, node_kind):
     vigilctl_path()
-    d = HttpDeployment(proc_group)
+    d = HttpDeployment(proc_group, node_kind)
     d.wait_ready()
     return d
 
@@ -678,7 +638,8 @@ def test_switchover_pause_resume_and_watch_against_real_sentinels(deployment):
     assert r.returncode == 0, r
     assert "switchover of mymaster done" in r.stdout
     new = (HOST, target.port)
-    d.helpers.wait_all_answer(d.sentinels, new, 15, "every sentinel to answer the new master")
+    wait_until(lambda: all(s.master_addr() == new for s in d.sentinels), 15,
+               "every sentinel to answer the new master", ignore=deploy.REDIS_ERRORS)
     wait_until(lambda: d.ctl("master", "mymaster").stdout == "%s %d\n" % new, 15,
                "vigilctl master to answer the new master")
     assert old != new

@@ -17,12 +17,14 @@ completion of the first acknowledged write issued after it; for a switchover, th
 between two acknowledged writes from the request until the writer is on the new master.
 
 Fixtures:
-  deployment   a started vigiltest.deploy.Deployment, parametrized over the node kinds in
+  deployment   a started vigiltest.deploy.Deployment (demo=True: configs/demo, what a new user
+               runs), parametrized over the node kinds in
                $VIGIL_COMPAT_NODES (default "vigil"; "vigil,redis" adds Debian redis-server
                nodes) and sentinel kinds in $VIGIL_COMPAT_SENTINELS (default "vigil"; "redis"
                runs the same clients against Debian's redis-sentinel, the baseline).
   compat       this module, for the helpers below.
-  node_bin     `node` from PATH, skipping when it or tests/compat/node/node_modules is missing.
+  node_bin     `node` from PATH; the test fails when it or tests/compat/node/node_modules is
+               missing (make deps installs both).
 Helpers: PyWriter, NodeWriter, CliWriter (all with start/records/stop), kill9_scenario,
 switchover_scenario, check_acked_readable.
 """
@@ -58,25 +60,14 @@ def _kinds(var, default):
 
 NODE_KINDS = _kinds("VIGIL_COMPAT_NODES", "vigil")
 SENTINEL_KINDS = _kinds("VIGIL_COMPAT_SENTINELS", "vigil")
-_replication_probe = {}
-
-
-def require_replication(kind):
-    """Skip unless `kind` data nodes answer REPLICAOF and PSYNC (probed once per run)."""
-    if kind not in _replication_probe:
-        _replication_probe[kind] = deploy.probe_replication(kind)
-    if _replication_probe[kind]:
-        pytest.skip("%s-store replication not ready: %s" % (kind, _replication_probe[kind]))
 
 
 @pytest.fixture(params=[(n, s) for s in SENTINEL_KINDS for n in NODE_KINDS],
                 ids=lambda p: "%s-nodes-%s-sentinels" % p)
 def deployment(request, proc_group):
     node_kind, sentinel_kind = request.param
-    if node_kind == "vigil":
-        require_replication("vigil")
-    d = deploy.Deployment(proc_group, node_kind, sentinel_kind, DOWN_AFTER_MS,
-                          FAILOVER_TIMEOUT_MS).start()
+    d = deploy.Deployment(proc_group, node_kind, sentinel_kind, down_after_ms=DOWN_AFTER_MS,
+                          failover_timeout_ms=FAILOVER_TIMEOUT_MS, demo=True).start()
     yield d
     d.stop()
 
@@ -92,9 +83,9 @@ def compat():
 def node_bin():
     node = shutil.which("node")
     if node is None:
-        pytest.skip("node is not on PATH")
+        pytest.fail("node is not on PATH (make deps installs it)")
     if not os.path.isdir(NODE_MODULES):
-        pytest.skip("%s is missing (run scripts/deps.sh)" % os.path.normpath(NODE_MODULES))
+        pytest.fail("%s is missing (make deps installs it)" % os.path.normpath(NODE_MODULES))
     return node
 
 
@@ -315,14 +306,12 @@ def is_fenced(d, addr):
 
 
 def switchover_scenario(d, writer):
-    """Writer through a manual switchover (skips the test when no method exists yet).
+    """Writer through a manual switchover (vigiltest.switchover: HTTP for vigil-sentinels,
+    the forced SENTINEL FAILOVER for redis-sentinels; a refusal fails the test).
     Returns a dict with the method used, old/new master and the longest write gap."""
     wait_acked(writer, 0, writer.phase_acks, 15, "before the switchover")
     old = d.agreed_master()
-    try:
-        method, desc, t_req_ns = d.switchover(timeout_s=10)
-    except deploy.SwitchoverUnavailable as exc:
-        pytest.skip("no switchover method works yet: %s" % exc)
+    method, desc, t_req_ns = d.switchover(timeout_s=10)
     t_req = t_req_ns // 1000
     new = d.wait_switched(old, timeout_s=20)
     t_agreed = now_us()

@@ -8,11 +8,10 @@ CONFIG REWRITE, CLIENT KILL TYPE normal, EXEC`, repoints replicas with SLAVEOF a
 their PSYNC progress from INFO. A redis-py Sentinel client writes through it all.
 
 The other direction, vigil-sentinel supervising Debian's redis-server nodes, is covered by
-tests/integration/test_sentinel_failover.py (its data nodes are redis-server by default), and the
-client tests here run against it with VIGIL_COMPAT_NODES=redis.
+tests/integration/test_sentinel_failover.py and test_http_api.py (their interop cases run
+redis-server data nodes), and the client tests here run against it with VIGIL_COMPAT_NODES=redis.
 
-Skips, with the reason, while vigil-store does not yet answer REPLICAOF and PSYNC. Run with -s to
-see the failover and outage figures.
+Run with -s to see the failover and outage figures.
 """
 
 import pytest
@@ -26,9 +25,8 @@ MASTER = "mymaster"
 
 @pytest.fixture
 def redis_sentinels_over_vigil(proc_group, compat):
-    compat.require_replication("vigil")
-    d = deploy.Deployment(proc_group, "vigil", "redis", compat.DOWN_AFTER_MS,
-                          compat.FAILOVER_TIMEOUT_MS).start()
+    d = deploy.Deployment(proc_group, "vigil", "redis", down_after_ms=compat.DOWN_AFTER_MS,
+                          failover_timeout_ms=compat.FAILOVER_TIMEOUT_MS, demo=True).start()
     yield d
     d.stop()
 

@@ -44,8 +44,7 @@ def rewrite(text, d, master_port, replica_port):
 def behind_haproxy(proc_group):
     if not os.access(HAPROXY, os.X_OK):
         pytest.fail("haproxy is missing: scripts/deps.sh installs Debian's haproxy")
-    d = deploy.Deployment(proc_group, "vigil", "vigil", down_after_ms=500,
-                          failover_timeout_ms=3000).start()
+    d = deploy.Deployment(proc_group, demo=True, failover_timeout_ms=3000).start()
     master_port, replica_port = free_port(), free_port()
     work = new_tmp_dir_in(proc_group.dir, "haproxy")
     cfg = os.path.join(work, "haproxy.cfg")

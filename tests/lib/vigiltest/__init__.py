@@ -9,6 +9,11 @@ Import from the package, not the modules:
   resp      RespConn (raw RESP, exact reply bytes), encode_command, frame_end, parse_reply
   diffscript  the differential script language (parse_script, DiffRunner)
   siblings  load_sibling: another test file's helpers as a module
+  deploy    the one deployment builder (Deployment, start_data_node, start_sentinel, ...):
+            import it as a module (`from vigiltest import deploy`)
+  switchover  a manual switchover by the sentinels' method (used by deploy.Deployment)
+  sentinel_http  HTTP client helpers (http_call, parse_prometheus)
+  skipcheck the pytest plugin failing a run on a skip not on tests/skip-allowlist.txt
 
 tests/conftest.py puts tests/lib on sys.path and provides the fixtures (proc_group, test_dir,
 store, redis_store). Everything runs under /usr/bin/python3 (Debian's redis and pytest modules).

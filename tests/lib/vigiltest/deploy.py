@@ -1,52 +1,58 @@
-"""A three-node, three-sentinel deployment on 127.0.0.1 for process-level tests.
+"""The one builder of deployments (data nodes + sentinels) for every process-level test suite.
 
-Why: the compat tests (real clients through a failover), the HTTP tests and the interop tests all
-need the same thing the demo starts (`scripts/deploy.sh up`): one master, two replicas, three
-sentinels that know the master, both replicas and each other, on free ports, with a short
-down-after. This module starts it from the demo's own files (configs/demo/*.yaml, with the ports,
-dirs and timings overridden on the command line, as deploy.sh does), so the tests exercise the
-configuration a new user runs, and it answers the questions every such test asks: who is the
-master now, kill it, ask for a switchover, wait until the group has settled.
+Why: the failover, HTTP API, vigilctl, forged-hello, interop, real-client and HAProxy tests all
+need "a master, its replicas and sentinels that know them all, on free ports"; one builder with
+one set of defaults means every suite runs the same thing and a default changes in one place.
 
-Kinds: data nodes are 'vigil' (vigil-store, configs/demo/store-*.yaml) or 'redis' (Debian's
-redis-server with the same settings as arguments); sentinels are 'vigil' (vigil-sentinel,
-configs/demo/sentinel.yaml) or 'redis' (Debian's redis-sentinel with a temp sentinel.conf each).
+Defaults (Deployment's keyword arguments; say so in the test when one is changed):
+  node_kind='vigil'       data nodes are vigil-store; 'redis' = Debian's redis-server (interop)
+  sentinel_kind='vigil'   vigil-sentinel; 'redis' = Debian's redis-sentinel (interop)
+  n_replicas=2, n_sentinels=3, quorum=2
+  down_after_ms=500, failover_timeout_ms=4000
+  http=True, token=TOKEN  vigil-sentinels serve the HTTP API with that bearer token (None: none)
+  webhooks_for=None       i -> list of webhook dicts (url, events, secret, timeout, pre_failover)
+  scripts=False           notification/client-reconfig scripts logging to notify.log/reconfig.log
+  demo=False              True: nodes and sentinels from configs/demo/*.yaml (what a new user
+                          runs, as scripts/deploy.sh does), ports/dir/timings overridden; the
+                          HTTP token is then DEMO_TOKEN.
+  node_hz=None            --hz for redis-server nodes (a faster node-side FAILOVER poll)
 
-    d = Deployment(group, node_kind="vigil", sentinel_kind="vigil").start()
-    d.agreed_master() -> (host, port)     d.kill_master() -> (old_addr, t_kill_ns)
-    d.wait_switched(old_addr) -> new_addr d.wait_settled() -> master addr
-    d.switchover() -> (method, description, t_start_ns)
+    d = Deployment(group).start()        # waits: replicas online, every sentinel discovered
+    d.master, d.replicas, d.nodes         # vigiltest.Store; nodes[0] was started as the master
+    d.sentinels                           # SentinelNode: .cmd() RESP, .get()/.post() HTTP
+    d.agreed_master() / wait_switched(old) / wait_settled() / kill_master() / switchover()
 
-Invariants: every process joins the given ProcGroup (stopped by pid with it); every wait is a
-poll with a deadline (vigiltest.wait_until), never a fixed sleep; nothing here asserts a time.
-Times are time.monotonic_ns() (CLOCK_MONOTONIC, the clock Node's process.hrtime uses too).
+Invariants: every process joins the given ProcGroup (stopped by pid with it); every wait is a poll
+with a deadline, never a fixed sleep; a missing binary is an error naming its path.
 """
 
-import json
 import os
 import shutil
 import time
-import urllib.error
-import urllib.request
 
-from . import procs, store
+import redis
+
+from . import procs, store, switchover as so
 from .procs import Proc, free_port, wait_until
+from .sentinel_http import http_call
 
 HOST = "127.0.0.1"
 MASTER_NAME = "mymaster"
+TOKEN = "test-token"
 DEMO_TOKEN = "demo-token"      # configs/demo/sentinel.yaml http.token
 DEMO_DIR = os.path.join(store.REPO_ROOT, "configs", "demo")
 NODE_KINDS = ("vigil", "redis")
 SENTINEL_KINDS = ("vigil", "redis")
+DOWN_AFTER_MS = 500
+FAILOVER_TIMEOUT_MS = 4000
+REDIS_ERRORS = (OSError, redis.ConnectionError, redis.TimeoutError)
 
-# Debian's redis-server with the settings of configs/demo/store-master.yaml.
-REDIS_NODE_ARGS = ["--min-replicas-to-write", "1", "--min-replicas-max-lag", "10",
-                   "--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "0",
-                   "--repl-backlog-size", "8mb", "--repl-ping-replica-period", "1"]
-
-
-class SwitchoverUnavailable(RuntimeError):
-    """No switchover method is implemented by these sentinels yet (the message says why)."""
+# redis-server as a data node: a replica syncs at once and pings often (a short down-after).
+REDIS_NODE_ARGS = ["--repl-diskless-sync-delay", "0", "--repl-ping-replica-period", "1"]
+# ... and with the other settings of configs/demo/store-master.yaml (demo=True).
+REDIS_DEMO_ARGS = REDIS_NODE_ARGS + ["--min-replicas-to-write", "1", "--min-replicas-max-lag",
+                                     "10", "--repl-diskless-sync", "yes", "--repl-backlog-size",
+                                     "8mb"]
 
 
 def redis_sentinel_path():
@@ -55,62 +61,41 @@ def redis_sentinel_path():
     return shutil.which("redis-sentinel") or "/usr/bin/redis-sentinel"
 
 
-def _redis_errors():
-    import redis
-    return (OSError, redis.ConnectionError, redis.TimeoutError)
-
-
 # --- data nodes -----------------------------------------------------------------------------------
 
-def start_data_node(kind, group, master_port=None, name="node"):
-    """A vigil-store (demo config) or redis-server; a replica of master_port when given."""
+def start_data_node(kind, group=None, master_port=None, name="node", demo=False, hz=None):
+    """A vigil-store or redis-server; a replica of master_port when given."""
     if kind == "vigil":
-        conf = "store-replica.yaml" if master_port else "store-master.yaml"
+        config = None
+        if demo:
+            config = os.path.join(DEMO_DIR, "store-replica.yaml" if master_port
+                                  else "store-master.yaml")
         extra = ["--replicaof", "%s %d" % (HOST, master_port)] if master_port else []
-        return store.start_store("vigil", config=os.path.join(DEMO_DIR, conf), extra_args=extra,
-                                 name=name, group=group)
+        return store.start_store("vigil", config=config, extra_args=extra, name=name, group=group)
     if kind == "redis":
-        extra = list(REDIS_NODE_ARGS)
+        extra = list(REDIS_DEMO_ARGS if demo else REDIS_NODE_ARGS)
+        if hz:
+            extra += ["--hz", str(hz)]
         if master_port:
             extra += ["--replicaof", HOST, str(master_port)]
         return store.start_store("redis", extra_args=extra, name=name, group=group)
     raise ValueError("node kind must be one of %s, not %r" % (NODE_KINDS, kind))
 
 
-def probe_replication(kind="vigil"):
-    """None if `kind` data nodes answer REPLICAOF and PSYNC like a master would, else why not.
-
-    Starts one node in a throwaway group and stops it. Used by tests that need replication
-    (Debian's redis-sentinel supervising vigil-store nodes) to skip with a reason until it exists.
-    """
-    group = procs.ProcGroup("probe-replication")
-    try:
-        with procs.group_scope(group):
-            node = store.start_store(kind, name="probe-%s" % kind, group=group)
-            with node.raw() as conn:
-                reply = conn.call("REPLICAOF", "NO", "ONE")
-                if reply != "OK":
-                    return "%s answers REPLICAOF NO ONE with %r" % (kind, reply)
-                reply = conn.call("PSYNC", "?", "-1")
-                if not (isinstance(reply, str) and reply.startswith("FULLRESYNC ")):
-                    return "%s answers PSYNC ? -1 with %r, not +FULLRESYNC" % (kind, reply)
-        return None
-    finally:
-        group.stop_all()
-
-
 # --- sentinels ------------------------------------------------------------------------------------
 
 class SentinelNode:
-    """One running sentinel (vigil-sentinel or redis-sentinel) and a redis-py client to it."""
+    """One running sentinel: its process, ports, dir, YAML (vigil), a redis-py client (RESP)
+    and, for a vigil-sentinel with http_port, the HTTP helpers."""
 
-    def __init__(self, kind, port, proc, data_dir, http_port=None):
-        import redis
+    def __init__(self, kind, port, proc, data_dir, http_port=None, yaml_path=None, token=None):
         self.kind = kind
         self.port = port
         self.http_port = http_port
         self.proc = proc
         self.dir = data_dir
+        self.yaml = yaml_path
+        self.token = token
         self.client = redis.Redis(host=HOST, port=port, decode_responses=True,
                                   socket_timeout=2, socket_connect_timeout=2)
 
@@ -124,8 +109,8 @@ class SentinelNode:
     def cmd(self, *args):
         return self.client.execute_command(*args)
 
-    def master_addr(self):
-        reply = self.cmd("SENTINEL", "GET-MASTER-ADDR-BY-NAME", MASTER_NAME)
+    def master_addr(self, name=MASTER_NAME):
+        reply = self.cmd("SENTINEL", "GET-MASTER-ADDR-BY-NAME", name)
         return None if reply is None else (reply[0], int(reply[1]))
 
     def master_info(self):
@@ -136,31 +121,133 @@ class SentinelNode:
         """SENTINEL REPLICAS|SLAVES|SENTINELS mymaster as a list of dicts."""
         return [dict(zip(e[::2], e[1::2])) for e in self.cmd("SENTINEL", what, MASTER_NAME)]
 
+    def call(self, method, path, body=None, token=None, **kw):
+        return http_call(self.http_port, method, path, body, token, **kw)
+
+    def get(self, path, **kw):
+        return self.call("GET", path, **kw)
+
+    def post(self, path, body=None, token=True, headers=None, **kw):
+        """POST as vigilctl does: Content-Type: application/json unless `headers` says otherwise
+        (a header set to None is left out); token=True sends this sentinel's token."""
+        hdrs = {"Content-Type": "application/json"}
+        hdrs.update(headers or {})
+        hdrs = {k: v for k, v in hdrs.items() if v is not None}
+        return self.call("POST", path, body, self.token if token is True else token,
+                         headers=hdrs, **kw)
+
     def close(self):
         self.client.close()
 
 
-def _wait_sentinel_ping(s):
+SCRIPT = "#!/bin/sh\necho \"$@\" >> \"$(dirname \"$0\")/%s\"\n"
+
+
+def write_scripts(data_dir):
+    """A notification and a client-reconfig script that log their arguments in data_dir
+    (notify.log, reconfig.log); returns the YAML lines naming them in a masters entry."""
+    lines = ""
+    for key, log in (("notification-script", "notify.log"),
+                     ("client-reconfig-script", "reconfig.log")):
+        path = os.path.join(data_dir, key + ".sh")
+        with open(path, "w") as f:
+            f.write(SCRIPT % log)
+        os.chmod(path, 0o755)
+        lines += "    %s: %s\n" % (key, path)
+    return lines
+
+
+def _webhook_yaml(hooks):
+    lines = ["webhooks:"] if hooks else []
+    for h in hooks:
+        lines.append("  - url: %s" % h["url"])
+        if h.get("events"):
+            lines.append("    events: [%s]" % ", ".join('"%s"' % e for e in h["events"]))
+        if h.get("secret"):
+            lines.append('    secret: "%s"' % h["secret"])
+        if h.get("timeout"):
+            lines.append("    timeout: %s" % h["timeout"])
+        if h.get("pre_failover"):
+            lines.append("    pre-failover: yes")
+    return lines
+
+
+def write_sentinel_yaml(path, port, data_dir, master_port, quorum=2, http_port=0, token=None,
+                        webhooks=(), extra="", master_extra="", down_after_ms=DOWN_AFTER_MS,
+                        failover_timeout_ms=FAILOVER_TIMEOUT_MS):
+    """A vigil-sentinel YAML watching 127.0.0.1:master_port. extra is appended after the http:
+    section (indent it to continue that section, or start top-level keys); master_extra are
+    lines for the masters entry (4-space indented)."""
+    lines = ["port: %d" % port, "bind: %s" % HOST, "dir: %s" % data_dir, "masters:",
+             "  - name: %s" % MASTER_NAME, "    host: %s" % HOST, "    port: %d" % master_port,
+             "    quorum: %d" % quorum, "    down-after: %dms" % down_after_ms,
+             "    failover-timeout: %dms" % failover_timeout_ms]
+    text = "\n".join(lines) + "\n" + master_extra
+    lines = []
+    if http_port:
+        lines += ["http:", "  bind: %s" % HOST, "  port: %d" % http_port]
+        if token:
+            lines.append('  token: "%s"' % token)
+    lines += _webhook_yaml(webhooks)
+    with open(path, "w") as f:
+        f.write(text + "".join(line + "\n" for line in lines) + extra)
+
+
+def _wait_sentinel_answers(s, timeout_s=10):
+    """PING answered and, with an HTTP port, /healthz 200."""
     def answers():
         if s.proc.poll() is not None:
             raise procs.ProcExited("%s exited:\n%s" % (s.proc.name, s.proc.log_tail(30)))
-        return s.client.ping()
-    wait_until(answers, 10, "%s to answer PING" % s.proc.name, ignore=_redis_errors())
+        return s.client.ping() and (not s.http_port or s.get("/healthz").status == 200)
+    wait_until(answers, timeout_s, "%s to answer" % s.proc.name, ignore=REDIS_ERRORS)
 
 
-def start_vigil_sentinel(group, master_port, down_after_ms, failover_timeout_ms):
-    """A vigil-sentinel from configs/demo/sentinel.yaml with ports, dir and timings overridden."""
+def start_sentinel(group, master_port, quorum=2, http=True, token=TOKEN, webhooks=(),
+                   data_dir=None, port=None, http_port=None, yaml_path=None, scripts=False,
+                   down_after_ms=DOWN_AFTER_MS, failover_timeout_ms=FAILOVER_TIMEOUT_MS,
+                   demo=False, state_dir=None):
+    """Start a vigil-sentinel watching master_port and wait until it answers (PING, /healthz).
+
+    data_dir is its cwd (and log); its `dir` (state file) is state_dir if given, else data_dir.
+    Its YAML is written to yaml_path (default <data_dir>/sentinel.yaml) unless that file exists
+    (a test's own YAML). demo=True: configs/demo/sentinel.yaml with ports, dir, quorum and
+    timings overridden on the command line (token DEMO_TOKEN; webhooks and scripts unsupported).
+    """
     binary = store.require_binary(store.vigil_binary("vigil-sentinel"))
-    port, http_port = free_port(), free_port()
-    data_dir = procs.new_tmp_dir_in(group.dir, "vigil-sentinel-%d" % port)
-    args = [binary, os.path.join(DEMO_DIR, "sentinel.yaml"), "--port", port, "--dir", data_dir,
-            "--http.port", http_port, "--masters.0.port", master_port,
-            "--masters.0.down-after", "%dms" % down_after_ms,
-            "--masters.0.failover-timeout", "%dms" % failover_timeout_ms]
+    port = port or free_port()
+    http_port = (http_port or free_port()) if http else 0
+    data_dir = data_dir or procs.new_tmp_dir_in(group.dir, "vigil-sentinel-%d" % port)
+    if demo:
+        assert not webhooks and not scripts and http, "demo sentinels: HTTP on, nothing else"
+        token, yaml_path = DEMO_TOKEN, None
+        args = [binary, os.path.join(DEMO_DIR, "sentinel.yaml"), "--port", port, "--dir",
+                state_dir or data_dir, "--http.port", http_port, "--masters.0.port", master_port,
+                "--masters.0.quorum", quorum, "--masters.0.down-after", "%dms" % down_after_ms,
+                "--masters.0.failover-timeout", "%dms" % failover_timeout_ms]
+    else:
+        yaml_path = yaml_path or os.path.join(data_dir, "sentinel.yaml")
+        if not os.path.exists(yaml_path):
+            write_sentinel_yaml(yaml_path, port, state_dir or data_dir, master_port, quorum,
+                                http_port, token,
+                                webhooks, master_extra=write_scripts(data_dir) if scripts else "",
+                                down_after_ms=down_after_ms,
+                                failover_timeout_ms=failover_timeout_ms)
+        args = [binary, yaml_path]
     proc = Proc(args, name="vigil-sentinel-%d" % port, cwd=data_dir, group=group)
-    s = SentinelNode("vigil", port, proc, data_dir, http_port)
-    _wait_sentinel_ping(s)
+    s = SentinelNode("vigil", port, proc, data_dir, http_port or None, yaml_path, token)
+    _wait_sentinel_answers(s)
     return s
+
+
+def restart_sentinel(group, s):
+    """Start vigil-sentinel s again (after it stopped) on its ports, dir and YAML."""
+    assert s.yaml, "restart_sentinel needs a sentinel started from its own YAML"
+    s.close()
+    again = SentinelNode("vigil", s.port, Proc([store.vigil_binary("vigil-sentinel"), s.yaml],
+                                               name=s.proc.name, cwd=s.dir, group=group),
+                         s.dir, s.http_port, s.yaml, s.token)
+    _wait_sentinel_answers(again)
+    return again
 
 
 REDIS_SENTINEL_CONF = """port {port}
@@ -168,14 +255,15 @@ bind 127.0.0.1
 protected-mode no
 daemonize no
 dir {dir}
-sentinel monitor {name} 127.0.0.1 {master_port} 2
+sentinel monitor {name} 127.0.0.1 {master_port} {quorum}
 sentinel down-after-milliseconds {name} {down_after_ms}
 sentinel failover-timeout {name} {failover_timeout_ms}
 sentinel parallel-syncs {name} 1
 """
 
 
-def start_redis_sentinel(group, master_port, down_after_ms, failover_timeout_ms):
+def start_redis_sentinel(group, master_port, quorum=2, down_after_ms=DOWN_AFTER_MS,
+                         failover_timeout_ms=FAILOVER_TIMEOUT_MS):
     """Debian's redis-sentinel with its own (rewritable) sentinel.conf in a temp dir."""
     binary = store.require_binary(redis_sentinel_path())
     port = free_port()
@@ -183,137 +271,40 @@ def start_redis_sentinel(group, master_port, down_after_ms, failover_timeout_ms)
     conf = os.path.join(data_dir, "sentinel.conf")
     with open(conf, "w") as f:
         f.write(REDIS_SENTINEL_CONF.format(port=port, dir=data_dir, name=MASTER_NAME,
-                                           master_port=master_port, down_after_ms=down_after_ms,
+                                           master_port=master_port, quorum=quorum,
+                                           down_after_ms=down_after_ms,
                                            failover_timeout_ms=failover_timeout_ms))
     proc = Proc([binary, conf], name="redis-sentinel-%d" % port, cwd=data_dir, group=group)
     s = SentinelNode("redis", port, proc, data_dir)
-    _wait_sentinel_ping(s)
+    _wait_sentinel_answers(s)
     return s
-
-
-# --- switchover -----------------------------------------------------------------------------------
-
-def http_post_json(port, path, body, token=DEMO_TOKEN, timeout_s=5.0):
-    """POST JSON to 127.0.0.1:port; returns (status, parsed body or text). OSError if no server."""
-    req = urllib.request.Request("http://%s:%d%s" % (HOST, port, path),
-                                 data=json.dumps(body).encode(), method="POST",
-                                 headers={"Content-Type": "application/json",
-                                          "Authorization": "Bearer %s" % token})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout_s) as resp:
-            status, raw = resp.status, resp.read()
-    except urllib.error.HTTPError as exc:
-        status, raw = exc.code, exc.read()
-    text = raw.decode("utf-8", "replace")
-    try:
-        return status, json.loads(text)
-    except ValueError:
-        return status, text
-
-
-# Answers that mean "not now": retry until the deadline.
-RETRY_LATER = ("INPROG", "NOGOODSLAVE", "BUSY", "TRYAGAIN", "NOQUORUM")
-HTTP_RETRY_LATER = (409, 503)
-# Answers that mean "this server does not have that method (yet)": try the next one. Anything
-# else (401, 400, 500, -ERR No such master...) is a bug in a method that exists: the caller fails.
-NOT_IMPLEMENTED = ("unknown subcommand", "unknown command", "wrong number of arguments",
-                   "syntax error")
-HTTP_NOT_IMPLEMENTED = (404, 405, 501)
-
-
-def _is_retry_later(message):
-    return any(message.upper().startswith(word) for word in RETRY_LATER)
-
-
-def _is_not_implemented(message):
-    return any(words in message.lower() for words in NOT_IMPLEMENTED)
-
-
-class _SwitchoverAttempt:
-    """One try of each method, in order of preference; remembers why a method is unavailable."""
-
-    def __init__(self, deployment):
-        self.d = deployment
-        self.unavailable = {}   # method -> reason
-        self.last_retry = None
-        self.t_sent_ns = None   # when the last request was sent
-
-    def http(self):
-        s = next((s for s in self.d.sentinels if s.http_port), None)
-        if s is None:
-            self.unavailable["http"] = "%s sentinels have no HTTP API" % self.d.sentinel_kind
-            return None
-        path = "/v1/masters/%s/switchover" % MASTER_NAME
-        try:
-            status, body = http_post_json(s.http_port, path, {"timeout_ms": 5000})
-        except (OSError, urllib.error.URLError) as exc:
-            self.unavailable["http"] = "POST %s on :%d: %s" % (path, s.http_port, exc)
-            return None
-        if status in (200, 201, 202):
-            return "http POST %s -> %d %s" % (path, status, body)
-        if status in HTTP_RETRY_LATER:
-            self.last_retry = "http %d %s" % (status, body)
-            return None
-        what = "POST %s on :%d -> %d %s" % (path, s.http_port, status, body)
-        if status not in HTTP_NOT_IMPLEMENTED:
-            raise AssertionError("switchover refused: " + what)
-        self.unavailable["http"] = what
-        return None
-
-    def resp(self, method, *extra):
-        import redis
-        s = self.d.sentinels[0]
-        try:
-            reply = s.cmd("SENTINEL", "FAILOVER", MASTER_NAME, *extra)
-        except redis.ResponseError as exc:
-            what = "%s -> -%s" % (" ".join(("SENTINEL FAILOVER", MASTER_NAME) + extra), exc)
-            if _is_retry_later(str(exc)):
-                self.last_retry = what
-            elif _is_not_implemented(str(exc)):
-                self.unavailable[method] = what
-            else:
-                raise AssertionError("switchover refused: " + what) from None
-            return None
-        if reply in ("OK", b"OK", True):
-            return " ".join(("SENTINEL FAILOVER", MASTER_NAME) + extra)
-        raise AssertionError("SENTINEL FAILOVER %s answered %r" % (MASTER_NAME, reply))
-
-    def once(self):
-        """(method, description) of a started method, or None (retry later or all
-        unavailable)."""
-        self.last_retry = None
-        for method, run in (("http", self.http),
-                            ("coordinated", lambda: self.resp("coordinated", "COORDINATED")),
-                            ("forced", lambda: self.resp("forced"))):
-            if method in self.unavailable:
-                continue
-            if method != "forced" and self.d.sentinel_kind == "redis":
-                self.unavailable[method] = "Redis Sentinel has no %s switchover" % method
-                continue
-            self.t_sent_ns = time.monotonic_ns()
-            started = run()
-            if started:
-                return method, started
-            if self.last_retry:
-                return None
-        return None
 
 
 # --- the deployment -------------------------------------------------------------------------------
 
 class Deployment:
-    """A master, two replicas and n sentinels; see the module comment."""
+    """A master, n_replicas replicas and n_sentinels sentinels; see the module comment."""
 
-    def __init__(self, group, node_kind="vigil", sentinel_kind="vigil", down_after_ms=500,
-                 failover_timeout_ms=3000, n_sentinels=3):
+    def __init__(self, group, node_kind="vigil", sentinel_kind="vigil", n_replicas=2,
+                 n_sentinels=3, quorum=2, down_after_ms=DOWN_AFTER_MS,
+                 failover_timeout_ms=FAILOVER_TIMEOUT_MS, http=True, token=TOKEN,
+                 webhooks_for=None, scripts=False, demo=False, node_hz=None):
         if node_kind not in NODE_KINDS or sentinel_kind not in SENTINEL_KINDS:
             raise ValueError("bad kinds %r/%r" % (node_kind, sentinel_kind))
         self.group = group
         self.node_kind = node_kind
         self.sentinel_kind = sentinel_kind
+        self.n_replicas = n_replicas
+        self.n_sentinels = n_sentinels
+        self.quorum = quorum
         self.down_after_ms = down_after_ms
         self.failover_timeout_ms = failover_timeout_ms
-        self.n_sentinels = n_sentinels
+        self.http = http and sentinel_kind == "vigil"
+        self.token = token
+        self.webhooks_for = webhooks_for
+        self.scripts = scripts
+        self.demo = demo
+        self.node_hz = node_hz
         self.nodes = []        # store.Store, nodes[0] started as the master
         self.sentinels = []    # SentinelNode
 
@@ -322,17 +313,43 @@ class Deployment:
             self.node_kind, [n.port for n in self.nodes], self.sentinel_kind,
             [s.port for s in self.sentinels])
 
+    @property
+    def master(self):
+        """The node started as the master (it may not be the master any more)."""
+        return self.nodes[0]
+
+    @property
+    def replicas(self):
+        """The nodes started as replicas."""
+        return self.nodes[1:]
+
     def start(self, timeout_s=15):
-        """Start everything and wait until the group is fully discovered; returns self."""
-        master = start_data_node(self.node_kind, self.group, name="store1")
-        self.nodes = [master] + [start_data_node(self.node_kind, self.group, master.port,
-                                                 name="store%d" % i) for i in (2, 3)]
-        self.wait_replicas_online(master, 2, timeout_s)
-        starter = start_vigil_sentinel if self.sentinel_kind == "vigil" else start_redis_sentinel
-        self.sentinels = [starter(self.group, master.port, self.down_after_ms,
-                                  self.failover_timeout_ms) for _ in range(self.n_sentinels)]
+        """Start everything; wait until every replica is online at the master and every
+        sentinel knows every replica (healthy) and every other sentinel. Returns self."""
+        master = start_data_node(self.node_kind, self.group, name="master", demo=self.demo,
+                                 hz=self.node_hz)
+        self.nodes = [master] + [
+            start_data_node(self.node_kind, self.group, master.port, name="replica%d" % i,
+                            demo=self.demo, hz=self.node_hz)
+            for i in range(1, self.n_replicas + 1)]
+        self.wait_replicas_online(master, self.n_replicas, timeout_s)
+        self.sentinels = [self._start_sentinel(i, master.port) for i in range(self.n_sentinels)]
         self.wait_discovered(timeout_s)
         return self
+
+    def _start_sentinel(self, i, master_port):
+        if self.sentinel_kind == "redis":
+            return start_redis_sentinel(self.group, master_port, self.quorum, self.down_after_ms,
+                                        self.failover_timeout_ms)
+        hooks = self.webhooks_for(i) if self.webhooks_for else ()
+        return start_sentinel(self.group, master_port, self.quorum, self.http, self.token, hooks,
+                              scripts=self.scripts, down_after_ms=self.down_after_ms,
+                              failover_timeout_ms=self.failover_timeout_ms, demo=self.demo)
+
+    def restart_sentinel(self, i):
+        """Start sentinel i again after it stopped; returns (and stores) the new SentinelNode."""
+        self.sentinels[i] = restart_sentinel(self.group, self.sentinels[i])
+        return self.sentinels[i]
 
     def stop(self):
         for s in self.sentinels:
@@ -346,15 +363,20 @@ class Deployment:
     def sentinel_addrs(self):
         return [s.addr for s in self.sentinels]
 
+    @property
+    def http_addrs(self):
+        return ["%s:%d" % (HOST, s.http_port) for s in self.sentinels if s.http_port]
+
     def node_at(self, addr):
         port = addr[1] if isinstance(addr, tuple) else addr
         return next(n for n in self.nodes if n.port == port)
+
+    node_by_port = node_at
 
     def live_nodes(self):
         return [n for n in self.nodes if n.is_alive()]
 
     def role_of(self, node):
-        import redis
         with redis.Redis(host=node.host, port=node.port, socket_timeout=2,
                          decode_responses=True) as c:
             return c.execute_command("ROLE")
@@ -367,26 +389,29 @@ class Deployment:
             return addr if addr and addr != exclude else None
         what = "every sentinel to answer the same master" + (
             " other than %s:%d" % exclude if exclude else "")
-        return wait_until(agreed, timeout_s, what, ignore=_redis_errors())
+        return wait_until(agreed, timeout_s, what, ignore=REDIS_ERRORS)
 
     # --- waits ---
 
     @staticmethod
     def replicas_online(master, count):
         """True if master's INFO lists (at least) `count` replicas in state online."""
-        import redis
         with redis.Redis(host=master.host, port=master.port, socket_timeout=2) as c:
             info = c.info("replication")
         states = [info.get("slave%d" % i, {}).get("state") for i in range(count)]
         return info.get("connected_slaves", 0) >= count and states == ["online"] * count
 
-    def wait_replicas_online(self, master, count, timeout_s=10):
+    def wait_replicas_online(self, master=None, count=None, timeout_s=10):
+        master = master or self.master
+        count = self.n_replicas if count is None else count
         wait_until(lambda: self.replicas_online(master, count), timeout_s,
-                   "%d replicas online at %s" % (count, master.addr), ignore=_redis_errors())
+                   "%d replicas online at %s" % (count, master.addr), ignore=REDIS_ERRORS)
 
     def wait_discovered(self, timeout_s=15):
-        """Every sentinel knows both replicas (healthy) and every other sentinel."""
-        replica_ports = {n.port for n in self.nodes[1:]}
+        """Every sentinel knows the replicas (healthy) and every other sentinel. Healthy:
+        connected and their own INFO read (master-link-status comes from it); before that a
+        replica is not eligible and SENTINEL FAILOVER would answer NOGOODSLAVE."""
+        replica_ports = {n.port for n in self.replicas}
         peers = len(self.sentinels) - 1
 
         def done():
@@ -394,15 +419,26 @@ class Deployment:
                 reps = s.table("REPLICAS")
                 if {int(r["port"]) for r in reps} != replica_ports:
                     return False
-                # Healthy: connected, and its own INFO read (master-link-status comes from
-                # it); before that a replica is not eligible for promotion.
                 if any(r["flags"] != "slave" or r["master-link-status"] != "ok" for r in reps):
                     return False
                 if len(s.table("SENTINELS")) != peers:
                     return False
             return True
         wait_until(done, timeout_s, "replicas and sentinels discovered by every sentinel",
-                   ignore=_redis_errors())
+                   ignore=REDIS_ERRORS)
+
+    def wait_eligible(self, timeout_s=15):
+        """Every HTTP-enabled sentinel sees every replica as eligible for promotion."""
+        def eligible():
+            for s in self.sentinels:
+                if not s.http_port:
+                    continue
+                reps = s.get("/v1/masters/%s" % MASTER_NAME).json["replicas"]
+                if len(reps) != self.n_replicas or not all(r["eligible"] for r in reps):
+                    return False
+            return True
+        wait_until(eligible, timeout_s, "every replica eligible on every sentinel",
+                   ignore=(OSError,))
 
     def wait_switched(self, old_addr, timeout_s=15):
         """Every sentinel answers one new address, and that node reports ROLE master."""
@@ -416,29 +452,30 @@ class Deployment:
             return addr if self.role_of(self.node_at(addr))[0] == "master" else None
         return wait_until(switched, timeout_s,
                           "every sentinel to answer a new master (old %s:%d)" % old_addr,
-                          ignore=_redis_errors())
+                          ignore=REDIS_ERRORS)
+
+    def _settled_at(self):
+        addr = {s.master_addr() for s in self.sentinels}
+        if len(addr) != 1:
+            return None
+        addr = addr.pop()
+        master = self.node_at(addr)
+        others = [n for n in self.live_nodes() if n is not master]
+        for n in others:
+            role = self.role_of(n)
+            if role[0] != "slave" or int(role[2]) != addr[1] or role[3] != "connected":
+                return None
+        for s in self.sentinels:
+            info = s.master_info()
+            if int(info["port"]) != addr[1] or info["flags"] != "master":
+                return None
+        return addr if self.replicas_online(master, len(others)) else None
 
     def wait_settled(self, timeout_s=15):
         """The failover is over: one agreed master, every other live node its replica with the
         link up, and no sentinel flags the master as down or failing over. Returns the master."""
-        def settled():
-            addr = {s.master_addr() for s in self.sentinels}
-            if len(addr) != 1:
-                return None
-            addr = addr.pop()
-            master = self.node_at(addr)
-            others = [n for n in self.live_nodes() if n is not master]
-            for n in others:
-                role = self.role_of(n)
-                if role[0] != "slave" or int(role[2]) != addr[1] or role[3] != "connected":
-                    return None
-            for s in self.sentinels:
-                info = s.master_info()
-                if int(info["port"]) != addr[1] or info["flags"] != "master":
-                    return None
-            return addr if self.replicas_online(master, len(others)) else None
-        return wait_until(settled, timeout_s, "the group to settle after a failover",
-                          ignore=_redis_errors())
+        return wait_until(self._settled_at, timeout_s, "the group to settle after a failover",
+                          ignore=REDIS_ERRORS)
 
     # --- actions ---
 
@@ -446,35 +483,9 @@ class Deployment:
         """kill -9 the node every sentinel names as master. Returns (its addr, t_kill_ns):
         t_kill_ns is taken once the process is reaped (nothing it sends can arrive later)."""
         addr = self.agreed_master()
-        node = self.node_at(addr)
-        node.kill9()
+        self.node_at(addr).kill9()
         return addr, time.monotonic_ns()
 
     def switchover(self, timeout_s=10):
-        """Start a manual failover of the current master, by the best method available:
-        POST /v1/masters/mymaster/switchover on a sentinel's HTTP port (lossless), else
-        `SENTINEL FAILOVER mymaster COORDINATED`, else the Redis-style `SENTINEL FAILOVER
-        mymaster`. Retries while the sentinels answer "busy" (INPROG, NOGOODSLAVE, 409, 503).
-        Returns (method, description, t_start_ns): method is 'http', 'coordinated' (both
-        lossless) or 'forced'; the description says what was sent and why better methods were
-        not used. Raises SwitchoverUnavailable when no method exists, WaitTimeout when one
-        exists but kept refusing until timeout_s."""
-        attempt = _SwitchoverAttempt(self)
-
-        def started():
-            desc = attempt.once()
-            if desc is None and len(attempt.unavailable) == 3:
-                raise SwitchoverUnavailable("; ".join("%s: %s" % kv
-                                                      for kv in attempt.unavailable.items()))
-            return desc
-        try:
-            method, desc = wait_until(started, timeout_s, "a switchover to be accepted",
-                                      interval_s=0.05, ignore=_redis_errors())
-        except procs.WaitTimeout as exc:
-            raise procs.WaitTimeout("%s; last refusal: %s; unavailable: %s"
-                                    % (exc, attempt.last_retry, attempt.unavailable)) from None
-        if attempt.unavailable:
-            desc += " [not available: %s]" % "; ".join("%s: %s" % kv
-                                                       for kv in attempt.unavailable.items())
-        return method, desc, attempt.t_sent_ns
-
+        """A manual failover by the sentinels' method (vigiltest.switchover.switchover)."""
+        return so.switchover(self, timeout_s)

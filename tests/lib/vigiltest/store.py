@@ -13,10 +13,10 @@ Command lines:
   vigil-store  [config] --port P --bind 127.0.0.1 --dir D [extra...]
 
 Binaries: vigil's from $VIGIL_BIN_DIR, else <repo>/bin; redis-server from /usr/bin (or PATH).
-A missing binary makes the calling test SKIP (pytest.skip) with the path it looked for.
+A missing binary makes the calling test FAIL (BinaryMissing, an AssertionError) with the path it
+looked for: `make integration` builds them and `make deps` installs Debian's, so missing is a bug.
 VIGIL_TARGET=redis makes target_kind() answer 'redis', so tests written against "the target
-store" (the conftest `store` fixture, the differential runner) can be validated on redis-server
-before vigil-store exists.
+store" (the conftest `store` fixture, the differential runner) can be validated on redis-server.
 
 Invariants: start_store returns only once PING is answered, or raises with the log tail; a port
 that it chose itself and found taken (another engineer's run) is retried with a new port, at most
@@ -25,7 +25,6 @@ three times; every client it hands out is closed by Store.stop().
 
 import os
 import shutil
-import sys
 
 from . import procs
 from .resp import ReplyError, RespConn
@@ -35,8 +34,8 @@ REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", 
 START_ATTEMPTS = 3
 
 
-class BinaryMissing(RuntimeError):
-    pass
+class BinaryMissing(AssertionError):
+    """A program a test needs is not there (pytest reports it as a failure)."""
 
 
 def vigil_bin_dir():
@@ -80,14 +79,11 @@ def resolve_store_binary(binary=None):
 
 
 def require_binary(path):
-    """Return path if it is an executable file; else skip the test (raise outside pytest)."""
+    """Return path if it is an executable file; else raise BinaryMissing naming it."""
     if os.path.isfile(path) and os.access(path, os.X_OK):
         return path
-    reason = "%s does not exist yet (set VIGIL_BIN_DIR or build it)" % path
-    if "pytest" in sys.modules:
-        import pytest
-        pytest.skip(reason)
-    raise BinaryMissing(reason)
+    raise BinaryMissing("%s is missing or not executable (make all builds Vigil's programs into "
+                        "$VIGIL_BIN_DIR or bin/, make deps installs Debian's)" % path)
 
 
 class Store:
@@ -179,7 +175,8 @@ def start_store(binary=None, port=None, extra_args=(), config=None, name=None, g
     binary: None/'vigil'/'vigil-store', 'redis'/'redis-server', or a path. port: None picks a free
     one. config: a config file path passed first. data_dir: --dir and cwd (default: a new dir in
     the group's temp dir). group: the ProcGroup to join (default: the current test's).
-    Skips the test when the binary is missing; raises with the log tail when start fails.
+    Raises BinaryMissing when the binary is missing, ProcExited with the log tail when the
+    start fails.
     """
     path, kind = resolve_store_binary(binary)
     require_binary(path)

@@ -1,7 +1,9 @@
 /* loop: see loop.h. Timers live in a slab of records (a free list reuses slots) and a binary
- * min-heap of slot numbers; each record knows its heap position. A timer id is
- * (generation << 32 | slot), so cancel finds its record in O(1), rejects stale ids by generation,
- * and removes it from the heap in O(log n). */
+ * min-heap of slot numbers ordered by (deadline, seq); each record knows its heap position. A
+ * timer id is (generation << 32 | slot), so cancel finds its record in O(1), rejects stale ids by
+ * generation, and removes it from the heap in O(log n). `seq` is taken from a loop-wide counter
+ * each time a timer is started or re-armed (libuv's start_id), so equal deadlines fire in the
+ * order they were set, whatever slot a timer landed in. */
 #include "common/loop.h"
 
 #include <errno.h>
@@ -22,7 +24,8 @@ struct fd_slot {
 
 struct timer {
     int64_t when_us;
-    uint64_t id; /* generation << 32 | slot; 0 while the slot is free */
+    uint64_t seq; /* order among equal deadlines: when the timer was (re)started */
+    uint64_t id;  /* generation << 32 | slot; 0 while the slot is free */
     loop_timer_fn fn;
     void *data;
     size_t heap_pos;
@@ -42,9 +45,9 @@ struct loop {
     struct epoll_event *events;
     struct timer *slots;        /* timer records, indexed by slot */
     uint32_t nslots, free_slot; /* free_slot: head of the free list, UINT32_MAX if none */
-    uint32_t *heap;             /* min-heap of slots by (when_us, id) */
+    uint32_t *heap;             /* min-heap of slots by (when_us, seq) */
     size_t heap_len;
-    uint64_t seq; /* tie-break: insertion order among equal deadlines */
+    uint64_t next_seq; /* the seq of the next timer (re)started */
     loop_hook_fn before_sleep;
     void *before_sleep_data;
     struct deferred *deferred;
@@ -147,7 +150,7 @@ int loop_watched(const struct loop *l, int fd)
 static bool timer_less(const struct loop *l, uint32_t a, uint32_t b)
 {
     const struct timer *x = &l->slots[a], *y = &l->slots[b];
-    return x->when_us < y->when_us || (x->when_us == y->when_us && x->id < y->id);
+    return x->when_us < y->when_us || (x->when_us == y->when_us && x->seq < y->seq);
 }
 
 static void heap_set(struct loop *l, size_t pos, uint32_t slot)
@@ -228,7 +231,11 @@ static void slot_release(struct loop *l, uint32_t slot)
 static void timer_schedule(struct loop *l, uint32_t slot, int64_t delay_ms)
 {
     struct timer *t = &l->slots[slot];
-    t->when_us = l->now_us + (delay_ms > 0 ? delay_ms : 0) * 1000;
+    /* A delay too large for the clock saturates to "never" instead of wrapping into the past. */
+    int64_t max_ms = (INT64_MAX - l->now_us) / 1000;
+    if (delay_ms < 0) delay_ms = 0;
+    t->when_us = delay_ms > max_ms ? INT64_MAX : l->now_us + delay_ms * 1000;
+    t->seq = l->next_seq++;
     l->heap[l->heap_len] = slot;
     t->heap_pos = l->heap_len++;
     heap_up(l, t->heap_pos);
@@ -325,7 +332,7 @@ static int next_wait_ms(struct loop *l, int64_t max_wait_ms)
     if (l->ndeferred) return 0;
     if (l->heap_len) {
         int64_t until_us = l->slots[l->heap[0]].when_us - l->now_us;
-        int64_t ms = until_us <= 0 ? 0 : (until_us + 999) / 1000;
+        int64_t ms = until_us <= 0 ? 0 : until_us / 1000 + (until_us % 1000 != 0);
         if (wait < 0 || ms < wait) wait = ms;
     }
     return wait > 1000000 ? 1000000 : (int)wait;

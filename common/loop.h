@@ -33,7 +33,8 @@ int loop_watch(struct loop *l, int fd, int mask, loop_fd_fn fn, void *data);
 void loop_unwatch(struct loop *l, int fd, int mask);
 int loop_watched(const struct loop *l, int fd);
 
-/* Timers: ids are never reused within a loop's life. */
+/* Timers: ids are never reused within a loop's life. Equal deadlines fire in the order the timers
+ * were started or re-armed; a delay beyond the clock's range saturates (the timer never fires). */
 uint64_t loop_timer_add(struct loop *l, int64_t delay_ms, loop_timer_fn fn, void *data);
 bool loop_timer_cancel(struct loop *l, uint64_t id);
 

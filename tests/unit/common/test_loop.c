@@ -49,6 +49,62 @@ Test(loop, timers_fire_in_deadline_order)
     loop_destroy(l);
 }
 
+Test(loop, equal_deadlines_fire_in_insertion_order_after_slot_reuse)
+{
+    struct loop *l = make_loop();
+    /* Free three slots (the free list hands them back last-freed first), then start six timers
+     * with one deadline: three land in reused slots, three in fresh ones. */
+    for (int i = 0; i < 3; i++) loop_timer_add(l, 1, record, (void *)(intptr_t)(100 + i));
+    advance(l, 1);
+    cr_assert_eq(nfired, 3);
+    nfired = 0;
+    for (int i = 0; i < 6; i++) loop_timer_add(l, 10, record, (void *)(intptr_t)i);
+    advance(l, 10);
+    cr_assert_eq(nfired, 6);
+    for (int i = 0; i < 6; i++) cr_assert_eq(fired[i], i, "position %d", i);
+    loop_destroy(l);
+}
+
+static int64_t rearm_equal(struct loop *l, uint64_t id, void *data)
+{
+    (void)l;
+    (void)id;
+    fired[nfired++] = (int)(intptr_t)data;
+    return nfired <= 2 ? 10 : LOOP_TIMER_STOP;
+}
+
+Test(loop, rearmed_timer_fires_after_a_timer_started_before_it_with_the_same_deadline)
+{
+    struct loop *l = make_loop();
+    /* B (slot 1) is started at t=10 for t=20; A (slot 0) re-arms itself at t=10 for t=20 too,
+     * after B was started: B must fire first although A's slot id is smaller. */
+    loop_timer_add(l, 10, rearm_equal, (void *)1);
+    fake_now_us += 10 * 1000;
+    loop_update_now(l);
+    loop_timer_add(l, 10, record, (void *)2);
+    loop_run_once(l, 0); /* A fires at t=10 and re-arms */
+    cr_assert_eq(nfired, 1);
+    advance(l, 10);
+    cr_assert_eq(nfired, 3);
+    cr_assert_eq(fired[1], 2);
+    cr_assert_eq(fired[2], 1);
+    loop_destroy(l);
+}
+
+Test(loop, huge_delay_saturates_instead_of_wrapping_into_the_past)
+{
+    struct loop *l = make_loop();
+    int64_t delays[] = {INT64_MAX, INT64_MAX / 1000, INT64_MAX / 1000 - 1, INT64_MAX / 2};
+    for (int i = 0; i < 4; i++) loop_timer_add(l, delays[i], record, (void *)(intptr_t)i);
+    loop_timer_add(l, 5, record, (void *)9);
+    advance(l, 10);
+    cr_assert_eq(nfired, 1);
+    cr_assert_eq(fired[0], 9);
+    /* The loop still computes a sane wait with only far timers left. */
+    cr_assert_eq(loop_run_once(l, 0), 0);
+    loop_destroy(l);
+}
+
 Test(loop, timer_does_not_fire_before_deadline)
 {
     struct loop *l = make_loop();

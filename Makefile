@@ -206,10 +206,19 @@ install: all
 	  LOGROTATEDIR="$(LOGROTATEDIR)" BIN="$(BIN)" scripts/install.sh
 
 FMT_FILES = $(wildcard common/*.[ch] store/*.[ch] store/*/*.[ch] sentinel/*.[ch] sentinel/*/*.[ch] tests/unit/*/*.[ch] tests/sim/*.[ch] tests/fuzz/*.c scripts/bench/*.c)
+# Diagrams in comments are checked first (scripts/check-diagrams.py): `make fmt` refuses to run
+# rather than change one, and `make fmt-check` fails naming the diagram. `make fmt` lists only the
+# files it changed.
 fmt:
-	clang-format -i $(FMT_FILES)
+	@scripts/check-diagrams.py $(FMT_FILES)
+	@before=$$(md5sum $(FMT_FILES)) && clang-format -i $(FMT_FILES) && \
+	  changed=$$(echo "$$before" | md5sum --quiet -c 2>/dev/null | sed -n 's/: FAILED$$//p') && \
+	  for f in $$changed; do echo "  formatted $$f"; done && \
+	  echo "fmt: $(words $(FMT_FILES)) files checked, $$(echo $$changed | wc -w) changed"
 fmt-check:
-	clang-format --dry-run --Werror $(FMT_FILES)
+	@scripts/check-diagrams.py $(FMT_FILES)
+	@clang-format --dry-run --Werror $(FMT_FILES)
+	@echo "fmt-check: $(words $(FMT_FILES)) files formatted, diagrams intact"
 
 clean:
 	rm -rf build bin

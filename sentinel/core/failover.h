@@ -3,25 +3,36 @@
  * rest of the core reports observations (INFO, votes) into the instance records, and
  * sentinel_tick() calls failover_step() once per master per tick.
  *
- *                 ODOWN, not blocked, jitter elapsed (or SENTINEL FAILOVER: forced)
- *   +------+ ------------------------------------------------------> +------------+
- *   | NONE |                                                         | WAIT_START |
- *   +------+ <-- abort: not elected / split vote / election timeout - +------------+
- *      ^  ^                                                               | won the vote (forced:
- * at once) |  |                                                               v |  +---- abort: no
- * good replica ---------------------------- +--------------+ |  | | SELECT_SLAVE | fresh INFO
- * round, |  |                                                        +--------------+ then rank |
- * |                                                               | replica chosen |  | v |  +----
- * abort: replica link down > failover-timeout ----- +--------------------+ |  | |
- * SEND_SLAVEOF_NOONE | |  | +--------------------+ |  | | MULTI..EXEC + INFO queued |  | v |  +----
- * abort: timeout, or a newer config epoch seen ---- +----------------+ | | WAIT_PROMOTION | |
- * +----------------+ |                                                                  | INFO says
- * role:master |                                                                  v   (config_epoch
- * = failover_epoch) |                                                          +---------------+ |
- * | RECONF_SLAVES | repoint replicas, | +---------------+ parallel-syncs | | all done, or
- * failover-timeout |          +---------------+                                       v
- *      +--------- | UPDATE_CONFIG | <-------------------------------------+
- *   address switch +---------------+ (+switch-master)
+ *   ODOWN, not paused, jitter elapsed; or forced (SENTINEL FAILOVER, switchover)
+ *   +------+    failover_start: new epoch         +--------------------+
+ *   | NONE | -----------------------------------> | WAIT_START         | asks the peers for votes
+ *   +------+ <-- abort: not elected (split ------ +--------------------+
+ *    ^    ^     vote, another won, timeout)
+ *    |    |                                                  | won the vote (forced: at once)
+ *    |    |                                                  v
+ *    |    |                                       +--------------------+ fresh INFO round, bounded
+ *    |    +--- abort: no replica can be --------- | SELECT_SLAVE       |
+ *    |    |    promoted                           +--------------------+
+ *    |    |                                                  | the best (or requested) replica
+ *    |    |                                                  v
+ *    |    |                                       +--------------------+ asks the pre-failover
+ *    |    +--- abort: vetoed, veto timeout, ----- | SEND_SLAVEOF_NOONE | hook, waits its answer
+ *    |    |    or the replica unreachable for     +--------------------+
+ *    |    |    failover-timeout                              | REPLICAOF NO ONE sent
+ *    |    |                                                  v (MULTI..EXEC, then INFO)
+ *    |    |                                       +--------------------+
+ *    |    +--- abort: failover-timeout, or a ---- | WAIT_PROMOTION     |
+ *    |         config epoch >= ours adopted       +--------------------+
+ *    |                                                       | its INFO says role:master
+ *    |                                                       v
+ *    |                                            +--------------------+ config epoch := failover
+ *    |                                            | RECONF_SLAVES      | epoch (the new config
+ *    |                                            +--------------------+ wins); repoint the rest
+ *    |                                                       | all repointed (parallel-syncs at
+ *    |                                                       v a time), or failover-timeout
+ *    |   address switch                           +--------------------+
+ *    +-- (+switch-master), failover_clear ------- | UPDATE_CONFIG      | +failover-end on entry
+ *                                                 +--------------------+
  *
  * Extensions (ours): on entering SEND_SLAVEOF_NOONE the pre-failover hook, if set, is asked
  * and the step waits for its answer (-failover-abort-vetoed, -failover-abort-veto-timeout); a
@@ -62,8 +73,8 @@ void failover_start(struct sentinel *s, struct instance *master, bool forced, in
 bool failover_should_start(struct sentinel *s, struct instance *master, int64_t now_ms);
 /* Run one step of the state machine. */
 void failover_step(struct sentinel *s, struct instance *master, int64_t now_ms);
-/* Abort (legal up to WAIT_PROMOTION) with the given event (e.g. "-failover-abort-no-good-slave").
- */
+/* Abort (legal up to WAIT_PROMOTION) with the given event, e.g.
+ * "-failover-abort-no-good-slave". */
 void failover_abort(struct sentinel *s, struct instance *master, const char *event, int64_t now_ms);
 /* Why the attempt is being aborted, in words, for operators (log, /v1/operations, vigilctl);
  * call just before emitting the -failover-abort-* event. */

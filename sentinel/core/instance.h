@@ -91,7 +91,11 @@ struct switchover_record {
     char refused_reason[128];
 };
 
-/* The pre-failover hook's answer for the current attempt (failover.c). */
+/* The pre-failover hook's answer for the current attempt (failover.c, switchover.c):
+ *   NONE --entering SEND_SLAVEOF_NOONE with a hook--> PENDING --the hook answers--> APPROVED
+ *                                                                                 or REJECTED
+ *   failover_clear() (attempt over) brings any state back to NONE; a PENDING older than
+ *   failover-timeout aborts the attempt (-failover-abort-veto-timeout). */
 enum veto_state { VETO_NONE = 0, VETO_PENDING, VETO_APPROVED, VETO_REJECTED };
 
 /* A configuration update (newer config epoch, different address) announced by a trusted peer,

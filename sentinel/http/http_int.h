@@ -72,6 +72,9 @@ struct http_waiter {
     struct http_waiter *prev, *next;
 };
 
+/* An operation's outcome (http_op_refresh, polled by GET /v1/operations/{id}); both ends are final:
+ *   RUNNING --its attempt ended with the config epoch at the attempt's--> SUCCEEDED
+ *      +-----any other end, or the master removed---------------------> FAILED */
 enum op_state { OP_RUNNING = 0, OP_SUCCEEDED, OP_FAILED };
 
 struct http_op {

@@ -1,13 +1,21 @@
 /* repl_failover: the master's side of FAILOVER (Redis 6.2 semantics), a coordinated switchover
  * that loses no acknowledged write:
  *
- *     NONE --FAILOVER--> WAIT_SYNC --target's ACK == our offset--> IN_PROGRESS --PSYNC accepted-->
- * NONE |   (writes paused, one GETACK)             |  (we are the target's replica; | |   our PSYNC
- * says FAILOVER, which
- *                          +-- timeout (no FORCE) / ABORT --> NONE      |   makes the target
- * promote itself)
- *                          +-- timeout with FORCE -------> IN_PROGRESS  +-- refused / unreachable /
- * timeout / ABORT: back to master --> NONE
+ *              FAILOVER [TO host port] [FORCE] [TIMEOUT ms]: writes paused, one GETACK
+ *   +------+ -------------------------------------------------------> +-------------+
+ *   | NONE |                                                          |  WAIT_SYNC  |
+ *   +------+ <-- timeout without FORCE, or FAILOVER ABORT ----------- +-------------+
+ *    ^    ^                                                              |       |
+ *    |    |               the target's ACK reached our offset (with no   |       | timeout
+ *    |    |               target named: any replica's), so the target    |       | with FORCE
+ *    |    |               holds every write we acknowledged              v       v
+ *    |    |                                                           +-------------+
+ *    |    +--- PSYNC refused, timeout, or FAILOVER ABORT: back to --- | IN_PROGRESS |
+ *    |         master (repl_unset_master)                             +-------------+
+ *    |                                                                       |
+ *    +--- our PSYNC FAILOVER accepted (the target promoted itself): ---------+
+ *         we stay its replica
+ *   Leaving either state resumes writes (server_unpause_clients in clear_state).
  *
  * Writes are held back from FAILOVER until the end (repl_writes_paused()), so the offset we wait
  * for cannot move. The target is the given replica, or any replica whose ACK reaches our offset.

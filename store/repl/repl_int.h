@@ -35,6 +35,21 @@
 
 /* ---- master side ------------------------------------------------------------------------- */
 
+/* A registered replica as the master sees it (the replica runs repl_replica.h's machine). Any
+ * failure closes its client, which unregisters it; only repl_master.c and repl_snapshot.c move it.
+ *
+ *   PSYNC needing a full sync, or SYNC                       PSYNC that can continue:
+ *        |                                                   +CONTINUE, then the backlog
+ *        v                                                   from its offset
+ *   WAIT_BGSAVE_START -- disk snapshot forked, --> WAIT_BGSAVE_END      |
+ *        |               or a running one joined        |               |
+ *        | diskless snapshot forked: $EOF:<mark>        | file written: |
+ *        v                                              v $<size>       |
+ *   SEND_BULK <-----------------------------------------+               |
+ *        | file sent (sendfile), or the pipe's EOF and <mark> sent      |
+ *        v (then the stream waits for the replica's first ACK)          v
+ *   ONLINE <------------------------------------------------------------+
+ */
 enum replica_state {
     RS_WAIT_BGSAVE_START, /* full sync wanted, no snapshot started for it yet */
     RS_WAIT_BGSAVE_END,   /* +FULLRESYNC sent, its (disk) snapshot is being produced */

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
-"""check-diagrams: fail if clang-format would change an ASCII diagram in a C comment, or if a line
-is longer than the column limit (comments are not reflowed, so nothing else keeps them in bounds).
+"""check-diagrams: fail if clang-format would change an ASCII diagram in a C comment, or if a
+comment line is longer than the column limit (comments are no longer reflowed, so nothing else
+keeps them in bounds).
 
 Run by `make fmt` (before it formats anything) and `make fmt-check`:
     scripts/check-diagrams.py [--style STYLE] [--column-limit N] FILE...
@@ -93,10 +94,12 @@ def read_lines(path):
 
 
 def long_lines(path, lines, limit):
+    """Comment lines past the limit (clang-format keeps code within it, but no longer wraps
+    comments)."""
     return [
-        f"{path}:{i + 1}: {len(line)} columns (the limit is {limit})"
-        for i, line in enumerate(lines)
-        if limit and len(line) > limit
+        f"{path}:{i + 1}: {len(lines[i])} columns in a comment (the limit is {limit})"
+        for i, _ in comment_lines(lines)
+        if limit and len(lines[i]) > limit
     ]
 
 

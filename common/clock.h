@@ -10,5 +10,8 @@ int64_t clock_mono_ms(void);
 int64_t clock_mono_us(void);
 int64_t clock_wall_ms(void);
 int64_t clock_wall_us(void);
+/* Block the calling thread for ms milliseconds (monotonic; resumed after a signal). For command
+ * line tools and tests only: a server thread never sleeps. */
+void clock_sleep_ms(int64_t ms);
 
 #endif

@@ -107,9 +107,6 @@ bool ctl_probe_is_resp(const char *hostport, int64_t timeout_ms);
  * a proxy in front) a JSON object body. */
 bool ctl_probe_is_vigil_answer(const char *server_header, const cJSON *json);
 
-/* Monotonic milliseconds, and a sleep that resumes after signals (ctl_op.c). */
-int64_t ctl_mono_ms(void);
-void ctl_sleep_ms(int64_t ms);
 /* Prints "vigilctl: " + message + "\n" on stderr. */
 void ctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints the raw JSON body (with a final newline) on stdout. */

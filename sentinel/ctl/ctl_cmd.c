@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/clock.h"
 #include "common/util.h"
 #include "sentinel/ctl/ctl.h"
 #include "sentinel/ctl/ctl_format.h"
@@ -211,15 +212,15 @@ static int confirm_pause(struct ctl_http *h, size_t sentinel, const char *name, 
     master_path(name, "", path, sizeof(path));
     struct buf missing;
     buf_init(&missing);
-    int64_t deadline = ctl_mono_ms() + o->timeout_ms;
+    int64_t deadline = clock_mono_ms() + o->timeout_ms;
     int known = -1, n_missing = 0;
     for (;;) {
         struct ctl_response r = {0};
         if (ctl_http_one(h, sentinel, "GET", path, NULL, &r) == 0 && r.status == 200)
             known = unconfirmed_peers(r.json, &missing, &n_missing);
         ctl_response_free(&r);
-        if ((known >= 0 && n_missing == 0) || ctl_mono_ms() >= deadline) break;
-        ctl_sleep_ms(50);
+        if ((known >= 0 && n_missing == 0) || clock_mono_ms() >= deadline) break;
+        clock_sleep_ms(50);
     }
     int rc = CTL_EXIT_OK;
     if (known < 0) {

@@ -15,8 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "common/clock.h"
 #include "common/util.h"
 #include "sentinel/ctl/ctl.h"
 #include "sentinel/ctl/ctl_format.h"
@@ -25,20 +25,6 @@
 #define CTL_FORCED_WAIT_MS 60000
 #define CTL_POLL_MIN_MS 20
 #define CTL_POLL_MAX_MS 200
-
-int64_t ctl_mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-void ctl_sleep_ms(int64_t ms)
-{
-    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0) {
-    }
-}
 
 /* The operation's outcome line: "new master ip:port, epoch N" from the final answer. */
 static void print_done(const char *kind, const char *name, const cJSON *op, bool color)
@@ -77,7 +63,7 @@ static void report_old_master(struct ctl_http *h, size_t sentinel, const char *n
     char path[400], esc[300];
     ctl_http_escape(name, esc, sizeof(esc));
     snprintf(path, sizeof(path), "/v1/masters/%s", esc);
-    int64_t deadline = ctl_mono_ms() + o->timeout_ms;
+    int64_t deadline = clock_mono_ms() + o->timeout_ms;
     const char *state = "unknown";
     for (;;) {
         struct ctl_response r = {0};
@@ -90,8 +76,8 @@ static void report_old_master(struct ctl_http *h, size_t sentinel, const char *n
                                                          : "master";
         }
         ctl_response_free(&r);
-        if (strcmp(state, "replica") == 0 || ctl_mono_ms() >= deadline) break;
-        ctl_sleep_ms(50);
+        if (strcmp(state, "replica") == 0 || clock_mono_ms() >= deadline) break;
+        clock_sleep_ms(50);
     }
     if (strcmp(state, "replica") == 0)
         printf("old master %s: demoted, now a replica of %s\n", from, to);
@@ -117,7 +103,7 @@ static int follow_op(struct ctl_http *h, size_t sentinel, const char *id, const 
     struct ctl_op_progress prog = {0};
     struct ctl_response r = {0};
     struct buf out = {0};
-    int64_t start = ctl_mono_ms(), deadline = start + wait_ms, pause = CTL_POLL_MIN_MS;
+    int64_t start = clock_mono_ms(), deadline = start + wait_ms, pause = CTL_POLL_MIN_MS;
     int rc = -1;
     while (rc < 0) {
         if (ctl_http_one(h, sentinel, "GET", path, NULL, &r) < 0) {
@@ -126,7 +112,7 @@ static int follow_op(struct ctl_http *h, size_t sentinel, const char *id, const 
             const char *reason;
             enum ctl_op_outcome oc = ctl_op_outcome(r.json, &reason);
             if (!o->json)
-                ctl_op_progress_update(&prog, r.json, ctl_mono_ms() - start, o->color, &out);
+                ctl_op_progress_update(&prog, r.json, clock_mono_ms() - start, o->color, &out);
             ctl_flush(&out);
             if (oc == CTL_OP_SUCCEEDED) {
                 if (o->json)
@@ -147,7 +133,7 @@ static int follow_op(struct ctl_http *h, size_t sentinel, const char *id, const 
             ctl_http_fail(o, &r, "the operation");
             rc = r.status == 401 || r.status == 403 ? CTL_EXIT_AUTH : CTL_EXIT_FAILED;
         }
-        if (rc < 0 && ctl_mono_ms() >= deadline) {
+        if (rc < 0 && clock_mono_ms() >= deadline) {
             ctl_err("%s of %s still not finished after %lld ms%s%s; it may still complete: check "
                     "`vigilctl status %s` and `vigilctl history %s`",
                     kind, name, (long long)wait_ms, last_error[0] ? ", last error: " : "",
@@ -155,7 +141,7 @@ static int follow_op(struct ctl_http *h, size_t sentinel, const char *id, const 
             rc = CTL_EXIT_FAILED;
         }
         if (rc < 0) {
-            ctl_sleep_ms(pause);
+            clock_sleep_ms(pause);
             pause = MIN(pause * 2, CTL_POLL_MAX_MS);
         }
     }

@@ -22,9 +22,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/util.h"
 #include "sentinel/ctl/ctl.h"
 #include "sentinel/ctl/ctl_format.h"
@@ -47,20 +47,6 @@ struct watch {
     char last_id[64];    /* SSE id of the last event read, from sentinel last_id_from */
     size_t last_id_from;
 };
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int64_t ms)
-{
-    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0) {
-    }
-}
 
 static void on_event(void *ud, const char *type, const char *data, size_t len)
 {
@@ -155,7 +141,8 @@ static CURLcode watch_once(struct watch *w, size_t i, int64_t until_ms)
     curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(c, CURLOPT_TCP_KEEPIDLE, 10L);
     curl_easy_setopt(c, CURLOPT_TCP_KEEPINTVL, 5L);
-    if (until_ms > 0) curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)MAX(1, until_ms - mono_ms()));
+    if (until_ms > 0)
+        curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)MAX(1, until_ms - clock_mono_ms()));
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_bytes);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, w);
     curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
@@ -203,14 +190,14 @@ static void watch_reason(struct watch *w, CURLcode rc, char *out, size_t cap)
 /* Sleeps ms, never past the --for deadline (until_ms, 0 = none). */
 static void watch_pause(int64_t ms, int64_t until_ms)
 {
-    if (until_ms > 0) ms = MIN(ms, until_ms - mono_ms());
-    if (ms > 0) sleep_ms(ms);
+    if (until_ms > 0) ms = MIN(ms, until_ms - clock_mono_ms());
+    if (ms > 0) clock_sleep_ms(ms);
 }
 
 static int watch_loop(struct watch *w)
 {
     const struct ctl_opts *o = w->o;
-    int64_t until = o->for_ms > 0 ? mono_ms() + o->for_ms : 0, down_since = mono_ms();
+    int64_t until = o->for_ms > 0 ? clock_mono_ms() + o->for_ms : 0, down_since = clock_mono_ms();
     int64_t backoff = CTL_WATCH_BACKOFF_MIN_MS;
     size_t failed_in_row = 0, i = 0;
     bool ever_open = false;
@@ -218,23 +205,24 @@ static int watch_loop(struct watch *w)
     char why[300];
     int rc = -1;
     while (rc < 0) {
-        int64_t started = mono_ms();
+        int64_t started = clock_mono_ms();
         CURLcode cc = watch_once(w, i, until);
         size_t next = (i + 1) % o->n_sentinels;
-        if (w->stop || (until > 0 && mono_ms() >= until)) {
+        if (w->stop || (until > 0 && clock_mono_ms() >= until)) {
             rc = CTL_EXIT_OK;
         } else if ((rc = watch_final_status(w, i)) < 0 && w->status == 200) {
             watch_reason(w, cc, why, sizeof(why));
             ever_open = true;
             failed_in_row = 0;
-            down_since = mono_ms();
+            down_since = clock_mono_ms();
             buf_clear(&reasons);
             ctl_err("event stream from %s ended (%s); reconnecting to %s%s", o->sentinels[i], why,
                     o->sentinels[next],
                     next == w->last_id_from && w->last_id[0]
                         ? ""
                         : " (events in the gap are not shown)");
-            if (mono_ms() - started < CTL_WATCH_BACKOFF_MAX_MS) { /* closing at once: no spin */
+            if (clock_mono_ms() - started <
+                CTL_WATCH_BACKOFF_MAX_MS) { /* closing at once: no spin */
                 watch_pause(backoff, until);
                 backoff = MIN(backoff * 2, CTL_WATCH_BACKOFF_MAX_MS);
             } else {
@@ -249,7 +237,7 @@ static int watch_loop(struct watch *w)
                 ctl_err("cannot reach %s (%s); trying %s", o->sentinels[i], why,
                         o->sentinels[next]);
             if (failed_in_row % o->n_sentinels == 0) {
-                if (!ever_open || mono_ms() - down_since >= CTL_WATCH_GIVE_UP_MS) {
+                if (!ever_open || clock_mono_ms() - down_since >= CTL_WATCH_GIVE_UP_MS) {
                     ctl_err("no sentinel reachable at %s%s; pass --sentinel host:port or set "
                             "VIGIL_SENTINELS",
                             reasons.data, ever_open ? " (for a minute)" : "");

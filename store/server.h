@@ -98,8 +98,7 @@ struct server_stats {
     uint64_t numcommands, numconnections, rejected_conn, expiredkeys;
     uint64_t keyspace_hits, keyspace_misses, net_input_bytes, net_output_bytes;
     uint64_t sync_full, sync_partial_ok, sync_partial_err;
-    uint64_t evicted_clients, total_error_replies, unexpected_error_replies;
-    uint64_t expired_stale_perc, pubsub_messages;
+    uint64_t evicted_clients, total_error_replies, pubsub_messages;
 };
 
 struct server {
@@ -129,9 +128,8 @@ struct server {
     struct repl *repl;         /* replication state (repl_master.c / repl_replica.c) */
     struct lazyfree *lazyfree; /* background freeing (UNLINK, FLUSH* ASYNC, resync) */
     struct slowlog *slowlog;
-    struct client *monitors; /* MONITOR clients, chained through a small array */
-    struct client **monitor_list;
-    struct client **paused; /* clients holding a write back during a FAILOVER pause */
+    struct client **monitor_list; /* MONITOR clients (nmonitors of them) */
+    struct client **paused;       /* clients holding a write back during a FAILOVER pause */
     size_t npaused, paused_cap;
     size_t nmonitors;
     /* Propagation of the command being executed (command.c): what to feed to replicas after it. */
@@ -145,7 +143,6 @@ struct server {
     bool is_loading;
     bool is_shutting_down;
     int shutdown_exit_code;
-    int64_t debug_sleep_until_ms;
     char executable[512];
 };
 

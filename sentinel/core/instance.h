@@ -124,7 +124,6 @@ struct master_record {
     int64_t failover_pending_ms;    /* ODOWN seen: start an attempt at this time (jitter), 0 none */
     int lost_rounds;                /* consecutive attempts lost to a split vote or silence */
     int64_t select_info_ms;         /* SELECT_SLAVE: when the fresh INFO round was sent, 0 none */
-    bool leader_logged;             /* +elected-leader already emitted for this attempt */
     struct instance *promoted;
     struct switchover_record so;
     enum veto_state veto;

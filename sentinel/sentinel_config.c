@@ -259,7 +259,8 @@ static const struct cfg_field webhook_fields[] = {
      .type = CFG_BOOL,
      WF(pre_failover),
      .def = "no",
-     .help = "Call before promotion; a non-2xx answer vetoes the failover."},
+     .help = "Call before promotion; a non-2xx answer vetoes the failover (no answer within "
+             "the hook's timeout is not a veto)."},
 };
 static const struct cfg_schema webhook_schema = CFG_SCHEMA_INIT(webhook_fields);
 
@@ -364,7 +365,8 @@ static const struct cfg_field top_fields[] = {
      .type = CFG_SECTION,
      TF(http),
      .sub = &http_schema,
-     .help = "HTTP/JSON API (implemented by the HTTP module)."},
+     .help = "HTTP/JSON API: status, health, operations, events, metrics (off unless "
+             "http.port is set)."},
     {.key = "webhooks",
      .type = CFG_SECTION_LIST,
      TF(webhooks),

@@ -197,7 +197,7 @@ static const struct cfg_field store_fields[] = {
      .offset = F(loglevel),
      .def = "notice",
      .enum_names = loglevels,
-     .help = "Debug, verbose, notice or warning."},
+     .help = "Debug, verbose, notice, warning or nothing (no log at all)."},
     {.key = "logfile",
      .type = CFG_STRING,
      .offset = F(logfile),
@@ -279,10 +279,11 @@ static const struct cfg_field store_fields[] = {
      .min = 0,
      .max = 100000,
      .def = "50",
-     .help = "Under load, poll up to this many microseconds for the next request before "
-             "sleeping, yielding the CPU to any other runnable process between polls: no "
-             "wake-up per request (lower latency, more requests per second); an idle server "
-             "never polls; 0 disables."},
+     .help = "Under load, keep polling for the next request (without sleeping) for up to this "
+             "many microseconds before blocking: no wake-up per request (lower latency, more "
+             "requests per second). Polling starts only once requests arrive within this time "
+             "of each other, and pauses while other processes compete for the CPU; an idle "
+             "server never polls; 0 disables."},
     {.key = "hash-max-listpack-entries",
      .type = CFG_INT,
      .offset = F(hash_max_listpack_entries),
@@ -393,7 +394,8 @@ static const struct cfg_field store_fields[] = {
      .offset = F(repl_diskless_sync_delay_ms),
      .def = "0",
      .unit_ms = 1000,
-     .help = "Wait this long for more replicas before a full sync."},
+     .help = "With repl-diskless-sync, wait this long for more replicas to share a full "
+             "sync's snapshot before starting it (a disk snapshot starts at once)."},
     {.key = "min-replicas-to-write",
      .type = CFG_INT,
      .offset = F(min_replicas_to_write),
@@ -442,7 +444,8 @@ static const struct cfg_field store_fields[] = {
      .type = CFG_BOOL,
      .offset = F(replica_announced),
      .def = "yes",
-     .help = "List this replica in the master's INFO for sentinels."},
+     .help = "Shown as replica_announced in INFO; with no, sentinels leave this replica out "
+             "of SENTINEL REPLICAS (it is still monitored and may be promoted)."},
     {.key = "replica-announce-ip",
      .type = CFG_STRING,
      .offset = F(replica_announce_ip),

@@ -41,14 +41,13 @@ for topo in "${TOPOS[@]}"; do
     done
 done
 
-VIGIL_NA=""        # the whole Vigil side is n/a (binary missing)
+bench_store_na     # VIGIL_NA: the whole Vigil side is n/a (binary missing)
 VIGIL_NA_REPL=""   # Vigil replication does not work yet: skip the replicas2 topology
-[ -z "$(bench_store_bin vigil)" ] && VIGIL_NA="not built: $BENCH_BIN_DIR/vigil-store"
-[ -n "$VIGIL_NA" ] && bench_na '*' vigil "$VIGIL_NA" && bench_log "vigil: n/a ($VIGIL_NA)"
 
 # run_topology SIDE TRIAL TOPO
 run_topology() {
     local side=$1 trial=$2 topo=$3 port
+    [ "$side" = vigil ] && [ "$topo" = replicas2 ] && [ -n "$VIGIL_NA_REPL" ] && return 0
     if [ "$topo" = alone ]; then
         port=$(bench_ports 1) || return 1
         bench_start_store "$side" master "$port" 2>"$BENCH_TMP/err" || {
@@ -82,16 +81,6 @@ run_topology() {
     bench_teardown
 }
 
-for ((trial = 1; trial <= BENCH_TRIALS; trial++)); do
-    for side in $(bench_sides "$trial"); do
-        [ "$side" = vigil ] && [ -n "$VIGIL_NA" ] && continue
-        for topo in "${TOPOS[@]}"; do
-            if [ "$side" = vigil ] && [ "$topo" = replicas2 ] && [ -n "$VIGIL_NA_REPL" ]; then
-                continue
-            fi
-            run_topology "$side" "$trial" "$topo"
-        done
-    done
-done
+bench_trials run_topology "${TOPOS[@]}"
 
 bench_finish "Figure 1: throughput and latency (redis-benchmark -c 50 -n $REQUESTS)"

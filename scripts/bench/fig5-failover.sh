@@ -47,11 +47,7 @@ for k in kill manual switchover; do
     fi
 done
 
-VIGIL_NA=""
-[ -z "$(bench_store_bin vigil)" ] && VIGIL_NA="not built: $BENCH_BIN_DIR/vigil-store"
-[ -z "$VIGIL_NA" ] && [ -z "$(bench_sentinel_bin vigil)" ] \
-    && VIGIL_NA="not built: $BENCH_BIN_DIR/vigil-sentinel"
-[ -n "$VIGIL_NA" ] && bench_na '*' vigil "$VIGIL_NA" && bench_log "vigil: n/a ($VIGIL_NA)"
+bench_store_na sentinel
 VIGIL_NA_SWITCHOVER=""
 
 # record SIDE TRIAL KIND OUTFILE [NOTE]: failpoll's lines -> CSV rows (as KIND).
@@ -74,6 +70,9 @@ record() {
 # measure SIDE TRIAL KIND
 measure() {
     local side=$1 trial=$2 kind=$3 mode=$3 args=() note=""
+    [ "$side" = vigil ] && [ "$kind" = switchover ] && [ -n "$VIGIL_NA_SWITCHOVER" ] && return 0
+    # Redis has no switchover: its column is recorded from its SENTINEL FAILOVER trial.
+    [ "$side" = redis ] && [ "$kind" = switchover ] && return 0
     if [ "$kind" = switchover ] && [ "$(bench_kind "$side")" = redis ]; then
         mode=manual
         note=$NEAREST
@@ -121,16 +120,6 @@ measure() {
     bench_teardown
 }
 
-for ((trial = 1; trial <= BENCH_TRIALS; trial++)); do
-    for side in $(bench_sides "$trial"); do
-        for kind in "${KINDS[@]}"; do
-            [ "$side" = vigil ] && [ -n "$VIGIL_NA" ] && continue
-            [ "$side" = vigil ] && [ "$kind" = switchover ] && [ -n "$VIGIL_NA_SWITCHOVER" ] && continue
-            # Redis has no switchover: its column is recorded from its SENTINEL FAILOVER trial.
-            [ "$side" = redis ] && [ "$kind" = switchover ] && continue
-            measure "$side" "$trial" "$kind"
-        done
-    done
-done
+bench_trials measure "${KINDS[@]}"
 
 bench_finish "Figure 5: failover, 3 nodes + 3 sentinels, down-after 1000 ms"

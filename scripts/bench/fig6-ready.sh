@@ -15,11 +15,7 @@ bench_metric ready_ms "start 3 nodes + 3 sentinels -> every sentinel knows 2 rep
     ms lower "<= 1000 ms"
 bench_metric discovery_ms "the same, from the sentinels' start" ms lower
 
-VIGIL_NA=""
-[ -z "$(bench_store_bin vigil)" ] && VIGIL_NA="not built: $BENCH_BIN_DIR/vigil-store"
-[ -z "$VIGIL_NA" ] && [ -z "$(bench_sentinel_bin vigil)" ] \
-    && VIGIL_NA="not built: $BENCH_BIN_DIR/vigil-sentinel"
-[ -n "$VIGIL_NA" ] && bench_na '*' vigil "$VIGIL_NA" && bench_log "vigil: n/a ($VIGIL_NA)"
+bench_store_na sentinel
 
 # measure SIDE TRIAL
 measure() {
@@ -53,11 +49,6 @@ measure() {
     bench_teardown
 }
 
-for ((trial = 1; trial <= BENCH_TRIALS; trial++)); do
-    for side in $(bench_sides "$trial"); do
-        [ "$side" = vigil ] && [ -n "$VIGIL_NA" ] && continue
-        measure "$side" "$trial" || { bench_fail "$side" '*' "could not start"; bench_teardown; }
-    done
-done
+bench_trials measure
 
 bench_finish "Figure 6: deployment ready time, 3 nodes + 3 sentinels"

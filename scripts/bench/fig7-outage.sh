@@ -14,11 +14,7 @@ bench_init fig7-outage 3 1 "$@"
 bench_metric outage_ms "python3-redis Sentinel client: kill -9 of the master -> first write accepted" \
     ms lower
 
-VIGIL_NA=""
-[ -z "$(bench_store_bin vigil)" ] && VIGIL_NA="not built: $BENCH_BIN_DIR/vigil-store"
-[ -z "$VIGIL_NA" ] && [ -z "$(bench_sentinel_bin vigil)" ] \
-    && VIGIL_NA="not built: $BENCH_BIN_DIR/vigil-sentinel"
-[ -n "$VIGIL_NA" ] && bench_na '*' vigil "$VIGIL_NA" && bench_log "vigil: n/a ($VIGIL_NA)"
+bench_store_na sentinel
 
 # measure SIDE TRIAL
 measure() {

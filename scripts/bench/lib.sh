@@ -412,23 +412,36 @@ bench_sides() {
     if [ $(($1 % 2)) -eq 1 ]; then echo "vigil redis"; else echo "redis vigil"; fi
 }
 
-# bench_store_na: sets VIGIL_NA (and records every metric n/a on the Vigil side) when
-# vigil-store is not built; "" otherwise.
+# bench_store_na [sentinel]: sets VIGIL_NA (and records every metric n/a on the Vigil side) when
+# vigil-store (or, with "sentinel", vigil-sentinel) is not built; "" otherwise.
 bench_store_na() {
     VIGIL_NA=""
     [ -z "$(bench_store_bin vigil)" ] && VIGIL_NA="not built: $BENCH_BIN_DIR/vigil-store"
+    [ -z "$VIGIL_NA" ] && [ "${1:-}" = sentinel ] && [ -z "$(bench_sentinel_bin vigil)" ] \
+        && VIGIL_NA="not built: $BENCH_BIN_DIR/vigil-sentinel"
     [ -n "$VIGIL_NA" ] && bench_na '*' vigil "$VIGIL_NA" && bench_log "vigil: n/a ($VIGIL_NA)"
     return 0
 }
 
-# bench_trials FN: FN SIDE TRIAL for every trial, both sides in bench_sides order; the Vigil side
-# is left out while VIGIL_NA says why.
+# bench_trials FN [ITEM...]: the one trial loop of every figure. For each trial, both sides in
+# bench_sides order, it calls FN SIDE TRIAL (or FN SIDE TRIAL ITEM for each ITEM, e.g. a topology
+# or a failover kind). The Vigil side is left out while VIGIL_NA says why (FN may set it when a
+# trial shows the feature is missing; FN skips narrower cases itself by returning 0). FN failing
+# (non-zero: it could not even start its processes) is recorded as a failure of that side and
+# whatever it started is stopped.
 bench_trials() {
-    local trial side
+    local fn=$1 trial side item
+    shift
+    local items=("$@")
+    [ ${#items[@]} -eq 0 ] && items=("")
     for ((trial = 1; trial <= BENCH_TRIALS; trial++)); do
         for side in $(bench_sides "$trial"); do
-            [ "$side" = vigil ] && [ -n "${VIGIL_NA:-}" ] && continue
-            "$1" "$side" "$trial"
+            for item in "${items[@]}"; do
+                [ "$side" = vigil ] && [ -n "${VIGIL_NA:-}" ] && continue
+                "$fn" "$side" "$trial" ${item:+"$item"} && continue
+                bench_fail "$side" "${item:+$item.}*" "could not start"
+                bench_teardown
+            done
         done
     done
 }

@@ -210,6 +210,12 @@ bench_kind() {
     if [ "$1" = redis ] || [ "$BENCH_VIGIL" = redis ]; then echo redis; else echo vigil; fi
 }
 
+# bench_node_dir SIDE NAME: the working folder of a node, new for every deployment (bench_teardown
+# starts the next one): a vigil-store restarted in a folder would read the overrides file that
+# CONFIG REWRITE left there in an earlier trial (replicaof a node long gone).
+BENCH_DEPLOYMENT=1
+bench_node_dir() { echo "$BENCH_TMP/d$BENCH_DEPLOYMENT/$1-$2"; }
+
 # bench_spawn_store SIDE NAME PORT [--key value ...]: starts a store in $BENCH_TMP/SIDE-NAME
 # without waiting for it. Common settings for both kinds: loopback, no persistence, DEBUG allowed,
 # diskless full sync with no delay. Sets LAST_PID.
@@ -219,7 +225,7 @@ bench_spawn_store() {
     local bin dir
     bin=$(bench_store_bin "$side")
     [ -n "$bin" ] || { echo "vigil-store not built" >&2; return 1; }
-    dir="$BENCH_TMP/$side-$name"
+    dir=$(bench_node_dir "$side" "$name")
     mkdir -p "$dir"
     local args=(--port "$port" --bind 127.0.0.1 --dir "$dir" --enable-debug-command yes
                 --repl-diskless-sync yes --repl-diskless-sync-delay 0)
@@ -251,7 +257,7 @@ bench_wait_up() {
 # bench_start_store SIDE NAME PORT [--key value ...]: bench_spawn_store, then wait for PING.
 bench_start_store() {
     bench_spawn_store "$@" || return 1
-    bench_wait_up "$LAST_PID" "$3" "$BENCH_TMP/$1-$2/store.log"
+    bench_wait_up "$LAST_PID" "$3" "$(bench_node_dir "$1" "$2")/store.log"
 }
 
 # bench_spawn_sentinel SIDE NAME PORT MASTER_PORT [HTTP_PORT]: one sentinel watching
@@ -264,7 +270,7 @@ bench_spawn_sentinel() {
     local bin dir
     bin=$(bench_sentinel_bin "$side")
     [ -n "$bin" ] || { echo "vigil-sentinel not built" >&2; return 1; }
-    dir="$BENCH_TMP/$side-$name"
+    dir=$(bench_node_dir "$side" "$name")
     mkdir -p "$dir"
     if [ "$(bench_kind "$side")" = redis ]; then
         cat >"$dir/sentinel.conf" <<EOF
@@ -301,7 +307,7 @@ EOF
 # bench_start_sentinel SIDE NAME PORT MASTER_PORT [HTTP_PORT]: spawn, then wait for PING.
 bench_start_sentinel() {
     bench_spawn_sentinel "$@" || return 1
-    bench_wait_up "$LAST_PID" "$3" "$BENCH_TMP/$1-$2/sentinel.log"
+    bench_wait_up "$LAST_PID" "$3" "$(bench_node_dir "$1" "$2")/sentinel.log"
 }
 
 bench_cli() {
@@ -358,6 +364,7 @@ bench_wait_discovered() {
 
 bench_teardown() {
     bench_stop_all
+    BENCH_DEPLOYMENT=$((BENCH_DEPLOYMENT + 1))
     DEP_PORTS=(); DEP_PIDS=(); SEN_PORTS=(); SEN_PIDS=(); HTTP_PORTS=()
 }
 

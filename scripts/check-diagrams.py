@@ -19,9 +19,10 @@ options change later.
 
 How: a copy of each file with a diagram is formatted in a temporary folder (one clang-format run,
 STYLE defaulting to the repository's .clang-format); every diagram paragraph must appear in the
-formatted copy as the same lines, in a row (so code moving around it does not matter, a re-indented or re-wrapped
-diagram does). Failures name file and line; the exit status is 1 if any, 2 on usage errors.
-Comment detection is line based (`/*` ... `*/` and `//`), which is all the tree needs.
+formatted copy as the same lines, in a row (so code moving around it does not matter; a
+re-indented or re-wrapped diagram does). Failures name file and line; the exit status is 1 if
+any, 2 on usage errors. Comment detection is line based (`/*` ... `*/` and `//`), which is all
+the tree needs.
 """
 import argparse
 import os
@@ -117,8 +118,8 @@ def format_copies(paths, style, clang_format):
 
 def check_diagrams(path, blocks, formatted):
     return [
-        f"{path}:{first + 1}: clang-format would change this diagram ({len(block)} lines); "
-        "keep it within the column limit, or fence it with /* clang-format off */ ... on"
+        f"{path}:{first + 1}: clang-format would change this diagram ({len(block)} lines): "
+        "draw it as clang-format leaves it (within the column limit, indented as the code)"
         for first, block in blocks
         if not contains_run(formatted, block)
     ]
@@ -145,8 +146,9 @@ def main():
     for path in args.files:
         lines = read_lines(path)
         problems += long_lines(path, lines, limit)
-        if diagram_blocks(lines):
-            blocks[path] = diagram_blocks(lines)
+        found = diagram_blocks(lines)
+        if found:
+            blocks[path] = found
     try:
         formatted = format_copies(list(blocks), style, args.clang_format)
     except (OSError, subprocess.CalledProcessError) as e:

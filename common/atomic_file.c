@@ -114,6 +114,12 @@ int atomic_file_open_append(const char *path, mode_t mode)
     return open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, mode);
 }
 
+int atomic_file_create_scratch(const char *path, mode_t mode)
+{
+    if (unlink(path) != 0 && errno != ENOENT) return -1;
+    return open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+}
+
 int atomic_file_open_read(const char *path)
 {
     return open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);

@@ -7,6 +7,9 @@
  *   fully, fsynced, renamed over the target, and then the folder is fsynced so the rename survives
  *   a crash. On any failure the temp file is removed and the previous target is left untouched.
  * - an append-only file is opened with O_NOFOLLOW, so a symlink at its name is refused (ELOOP).
+ * - a scratch file at a fixed name of our own (a snapshot being sent or received) is created new:
+ *   whatever sits at the name is unlinked first (a link is removed, never its target), then the
+ *   file is created with O_CREAT|O_EXCL|O_NOFOLLOW.
  * - a folder that anyone may write to without the sticky bit is refused outright: there another
  *   user could rename our files away or swap them, which no open flag can prevent. */
 #ifndef VIGIL_ATOMIC_FILE_H
@@ -23,6 +26,11 @@ int atomic_file_write(const char *path, const void *data, size_t len, mode_t mod
 /* Open `path` for appending (created with `mode` when missing) without following a symlink.
  * Returns the descriptor (O_CLOEXEC), or -1 with errno (ELOOP when `path` is a symlink). */
 int atomic_file_open_append(const char *path, mode_t mode);
+
+/* Create `path` as a new, empty scratch file opened read-write (O_CLOEXEC) with `mode`, after
+ * unlinking whatever was at that name. Returns the descriptor, or -1 with errno (EEXIST when
+ * something was planted again between the unlink and the create). */
+int atomic_file_create_scratch(const char *path, mode_t mode);
 
 /* Open `path` for reading without following a symlink: -1 with errno on failure. */
 int atomic_file_open_read(const char *path);

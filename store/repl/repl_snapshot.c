@@ -27,6 +27,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/atomic_file.h"
 #include "common/log.h"
 #include "common/net.h"
 #include "common/util.h"
@@ -247,7 +248,7 @@ static int fork_child(struct repl *r, struct repl_snapshot *s)
     int file_fd = -1;
     if (!s->is_diskless) {
         snprintf(s->path, sizeof s->path, "temp-repl-%d.rdb", (int)getpid());
-        file_fd = open(s->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        file_fd = atomic_file_create_scratch(s->path, 0600);
         if (file_fd < 0) {
             close(pfd[0]);
             close(pfd[1]);

@@ -25,6 +25,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "common/atomic_file.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "store/repl/repl_link.h"
@@ -153,7 +154,7 @@ static int spill_start(struct repl_link *l)
 {
     struct repl_transfer *x = l->xfer;
     snprintf(x->spill_path, sizeof x->spill_path, "temp-repl-recv-%d.rdb", (int)getpid());
-    x->spill_fd = open(x->spill_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    x->spill_fd = atomic_file_create_scratch(x->spill_path, 0600);
     if (x->spill_fd < 0) {
         log_warning("Cannot create the file to receive the snapshot into: %s", strerror(errno));
         return -1;

@@ -60,3 +60,21 @@ def test_sentinel_refuses_a_world_writable_dir_without_sticky_bit(test_dir):
     folder = vigiltest.new_tmp_dir_in(test_dir, "open-dir")
     binary = vigiltest.require_binary(vigiltest.vigil_binary("vigil-sentinel"))
     _start_refused([binary, "--port", str(vigiltest.free_port()), "--dir", folder], folder)
+
+
+def test_disk_based_full_sync_does_not_write_through_a_symlink_at_its_snapshot_name():
+    # The master writes a disk-based full-sync snapshot to <dir>/temp-repl-<pid>.rdb: a link
+    # planted there must be replaced, its target left alone.
+    master = vigiltest.start_store(extra_args=["--repl-diskless-sync", "no"], name="master")
+    victim = _victim(master.dir)
+    planted = os.path.join(master.dir, "temp-repl-%d.rdb" % master.proc.pid)
+    os.symlink(victim, planted)
+    mc = master.client()
+    for i in range(100):
+        mc.set("k%d" % i, "v%d" % i)
+    replica = vigiltest.start_store(extra_args=["--replicaof", "127.0.0.1 %d" % master.port],
+                                    name="replica")
+    rc = replica.client()
+    vigiltest.wait_until(lambda: rc.dbsize() == 100, 20, "the replica to load the snapshot")
+    assert rc.get("k7") == b"v7"
+    assert _read(victim) == "precious"

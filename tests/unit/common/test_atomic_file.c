@@ -230,3 +230,33 @@ Test(atomic_file, world_writable_folder_without_sticky_bit_is_refused)
     cr_assert_eq(chmod(dir, 0700), 0);
     cr_assert_eq(atomic_file_check_dir(path, err, sizeof(err)), -1, "missing: an error");
 }
+
+Test(atomic_file, scratch_file_replaces_a_planted_symlink_and_leaves_its_target_alone)
+{
+    char victim[160];
+    snprintf(victim, sizeof(victim), "%s/victim", dir);
+    put(victim, "precious");
+    cr_assert_eq(symlink(victim, path), 0);
+    int fd = atomic_file_create_scratch(path, 0600);
+    cr_assert_geq(fd, 0, "%s", strerror(errno));
+    cr_assert_eq(write(fd, "snapshot", 8), 8);
+    cr_assert(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+    close(fd);
+    assert_content(victim, "precious");
+    assert_content(path, "snapshot");
+    struct stat sb;
+    cr_assert_eq(lstat(path, &sb), 0);
+    cr_assert(S_ISREG(sb.st_mode));
+    cr_assert_eq(sb.st_mode & 0777, 0600);
+}
+
+Test(atomic_file, scratch_file_starts_empty_over_a_leftover)
+{
+    put(path, "left over by a process that had the same pid");
+    int fd = atomic_file_create_scratch(path, 0600);
+    cr_assert_geq(fd, 0, "%s", strerror(errno));
+    struct stat sb;
+    cr_assert_eq(fstat(fd, &sb), 0);
+    cr_assert_eq(sb.st_size, 0);
+    close(fd);
+}

@@ -6,7 +6,7 @@
 # against a master alone and against a master with 2 replicas attached (the replicas run on the
 # same machine, as they would in the README's 3-node deployment). Recorded per test: requests per
 # second, p50 and p99 latency (ms) from redis-benchmark's --csv output.
-# Targets (issues 3 and 5): set/get/incr/hset rps >= 1.1x Redis with p99 no worse; set -P 16 with
+# Targets: set/get/incr/hset rps >= 1.1x Redis with p99 no worse; set -P 16 with
 # 2 replicas >= 1.3x Redis.
 # Usage: scripts/bench/fig1-throughput.sh [--quick] [--trials N] [--keep]
 set -uo pipefail

@@ -5,7 +5,7 @@
 # then `DEBUG POPULATE 1000000 key 16` (enable-debug-command yes on both), then both again.
 # Bytes per key = (after - empty) / keys. If vigil-store has no DEBUG POPULATE yet, both sides are
 # filled by a client instead (pipelined SET key:<i> <16 bytes>) and the table says so.
-# Target (issue 3): used_memory per key <= 0.8x Redis's.
+# Target: used_memory per key <= 0.8x Redis's.
 # Usage: scripts/bench/fig2-memory.sh [--quick] [--trials N] [--keep]
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"

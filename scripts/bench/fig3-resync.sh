@@ -7,7 +7,7 @@
 # every 2 ms). Both masters: repl-diskless-sync yes, repl-diskless-sync-delay 0. Each
 # replica loads the snapshot its own default way (Redis 7.0: repl-diskless-load disabled, i.e.
 # through a file in its dir, which is on the same disk for both).
-# Target (issue 5): no slower than Redis.
+# Target: no slower than Redis.
 # Usage: scripts/bench/fig3-resync.sh [--quick] [--trials N] [--keep]
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"

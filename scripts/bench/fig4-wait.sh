@@ -4,7 +4,7 @@
 # bin/bench-waitbench (scripts/bench/waitbench.c, hiredis) sends `SET k v` and `WAIT N 1000`
 # pipelined and times the pair until WAIT answers, one pair at a time, for N = 1 and N = 2.
 # Median and p99 in microseconds; a WAIT that answers fewer than N replicas is counted and noted.
-# Target (issue 5): WAIT 1 median no slower than Redis.
+# Target: WAIT 1 median no slower than Redis.
 # Usage: scripts/bench/fig4-wait.sh [--quick] [--trials N] [--keep]
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"

@@ -5,7 +5,7 @@
 # (quorum 2, down-after 1000 ms) are started at once, as a deployment script or an init system
 # would; it stops when every sentinel's SENTINEL MASTER mymaster shows num-slaves 2 and
 # num-other-sentinels 2 (polled every 2 ms). Also recorded: the time from the sentinels' start.
-# Target (issue 6): Vigil <= 1000 ms.
+# Target: Vigil <= 1000 ms.
 # Usage: scripts/bench/fig6-ready.sh [--quick] [--trials N] [--keep]
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"

@@ -7,7 +7,7 @@
 # and after) and the client's round trip to the last byte of the reply (bench.py reads the
 # reply without building its elements, so the client is not the slow side). Both servers block
 # while KEYS runs; the server time is what every other client waits.
-# Target (issue 11): no slower than Redis (ratio <= 1.0).
+# Target: no slower than Redis (ratio <= 1.0).
 # Usage: scripts/bench/fig8-keys.sh [--quick] [--trials N] [--keep]
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"

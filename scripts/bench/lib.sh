@@ -371,7 +371,7 @@ bench_teardown() {
 # --- results -----------------------------------------------------------------------------------
 
 # bench_metric ID LABEL UNIT BETTER [TARGET [PANEL]]: declares a metric (before recording it).
-# BETTER is higher or lower; TARGET is the goal as text; PANEL groups metrics into one
+# BETTER is higher or lower; TARGET is our goal as text; PANEL groups metrics into one
 # plot panel (default: the unit).
 declare -A BENCH_M_LABEL BENCH_M_UNIT BENCH_M_BETTER BENCH_M_TARGET BENCH_M_PANEL
 bench_metric() {

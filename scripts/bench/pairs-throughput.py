@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""pairs-throughput.py: the issue 3 throughput check as paired runs, Vigil beside Redis.
+"""pairs-throughput.py: the throughput targets of figure 1 checked as paired runs, Vigil beside Redis.
 
 Why: on a small shared machine the speed of the whole host drifts by 30% from one minute to the
 next, more than the difference being measured; figure 1 compares medians of whole runs taken

@@ -66,7 +66,7 @@ for script in scripts/bench/fig[0-9]-*.sh; do
     [ -f "$BENCH_RESULTS/$name.md" ] && { cat "$BENCH_RESULTS/$name.md"; echo; } >>"$summary"
 done
 
-# Figure 1b: issue 3's throughput runs as back-to-back pairs (pairs-throughput.py); Vigil only.
+# Figure 1b: the throughput runs as back-to-back pairs (pairs-throughput.py); Vigil only.
 if [ "$BENCH_VIGIL" != redis ] && { [ -z "$only" ] || [[ ",$only," == *",1b,"* ]]; }; then
     echo "== pairs-throughput $(date +%H:%M:%S)" >&2
     pargs=(--rounds 7)

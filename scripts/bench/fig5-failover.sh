@@ -11,7 +11,7 @@
 #   switchover  Vigil's lossless switchover, POST /v1/masters/mymaster/switchover on a sentinel's
 #               HTTP port, with the same writer. Redis has no equivalent: its column shows its
 #               nearest, SENTINEL FAILOVER (the manual figures), and the table says so.
-# Targets (issues 6 and 7): kill -9 -> all sentinels answer <= 1150 ms, first write <= 1100 ms;
+# Targets: kill -9 -> all sentinels answer <= 1150 ms, first write <= 1100 ms;
 # SENTINEL FAILOVER done <= 300 ms; switchover: 0 acked writes lost, write pause <= 150 ms (p99).
 # Usage: scripts/bench/fig5-failover.sh [--quick] [--trials N] [--keep]
 set -uo pipefail

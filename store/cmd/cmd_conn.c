@@ -174,8 +174,8 @@ static void cmd_hello(struct client *c)
     if (!(c->flags & CLIENT_AUTHENTICATED)) {
         reply_error(c,
                     "NOAUTH HELLO must be called with the client already authenticated, otherwise "
-                    "the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the "
-                    "client and select the RESP protocol version at the same time");
+                    "the HELLO AUTH <user> <pass> option can be used to authenticate the client "
+                    "and select the RESP protocol version at the same time");
         return;
     }
     if (setname) set_client_name(c, setname);
@@ -319,8 +319,12 @@ static int parse_kill_filter(struct client *c, struct kill_filter *f)
                 reply_error(c, ERR_SYNTAX);
                 return -1;
             }
-        } else if (arg_is(k, "USER") || arg_is(k, "MAXAGE")) {
-            continue; /* accepted filters that match every client here (single default user) */
+        } else if (arg_is(k, "USER")) {
+            /* The only user is "default" (case-sensitive, as Redis), which every client runs as. */
+            if (v->len != 7 || memcmp(v->ptr, "default", 7) != 0) {
+                reply_errorf(c, "ERR No such user '%.*s'", (int)v->len, v->ptr);
+                return -1;
+            }
         } else {
             reply_error(c, ERR_SYNTAX);
             return -1;

@@ -28,6 +28,9 @@ HOST = "127.0.0.1"
 PASSWORD = "pw"
 WRONGPASS = b"-WRONGPASS invalid username-password pair or user is disabled.\r\n"
 NOAUTH = b"-NOAUTH Authentication required.\r\n"
+HELLO_NOAUTH = (b"-NOAUTH HELLO must be called with the client already authenticated, otherwise the "
+                b"HELLO AUTH <user> <pass> option can be used to authenticate the client and "
+                b"select the RESP protocol version at the same time\r\n")
 
 
 def read_until_closed(sock, timeout_s=10.0):
@@ -136,6 +139,35 @@ def test_store_unauthenticated_request_limits_match_redis(proc_group):
             assert c.call("AUTH", PASSWORD) == "OK"
             assert c.call("ECHO", b"v" * 100000) == b"v" * 100000
     assert replies["vigil"] == replies["redis"] == [b"-ERR syntax error\r\n", NOAUTH]
+
+
+def test_store_hello_before_auth_answers_as_redis_7_0(proc_group):
+    """HELLO without credentials is refused with Redis 7.0's text (7.2 reworded it), and the
+    CLIENT KILL USER filter refuses an unknown user, byte for byte with redis-server."""
+    ours, ref = store_pair(["--requirepass", PASSWORD])
+    replies = {}
+    for store in (ours, ref):
+        with store.raw() as c:
+            got = [c.call_bytes("HELLO", "3"), c.call_bytes("HELLO", "3", "SETNAME", "x")]
+            c.call("AUTH", PASSWORD)
+            got += [c.call_bytes("CLIENT", "KILL", "USER", "nobody"),
+                    c.call_bytes("CLIENT", "KILL", "USER", "default", "ID", "999999")]
+            replies[store.kind] = got
+    assert replies["vigil"] == replies["redis"]
+    assert replies["vigil"][0] == HELLO_NOAUTH
+
+
+def test_sentinel_hello_before_auth_answers_as_redis_7_0(proc_group):
+    s = VigilSentinel(proc_group, extra="requirepass: %s\n" % PASSWORD, password=PASSWORD)
+    with socket.create_connection((HOST, s.port), timeout=10) as sock:
+        sock.sendall(b"*2\r\n$5\r\nHELLO\r\n$1\r\n3\r\n")
+        sock.settimeout(10)
+        got = b""
+        while not got.endswith(b"\r\n"):
+            chunk = sock.recv(4096)
+            assert chunk, "the sentinel closed the connection"
+            got += chunk
+    assert got == HELLO_NOAUTH
 
 
 def test_sentinel_unauthenticated_request_limits(proc_group):

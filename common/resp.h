@@ -1,12 +1,13 @@
 /* resp: the Redis protocol (RESP2 and RESP3), in three sans-IO parts that never read or write a
  * socket themselves:
  *
- *   request parser  (resp.c)        one per connection: "*<n>\r\n$<len>\r\n<bytes>\r\n..." or an
- *                                   inline line "SET k \"v\"\n"; zero-copy into the caller's buffer
- *   value reader    (resp_read.c)   any RESP2/RESP3 value (replies from servers), a tree built with
- *                                   an explicit bounded stack, zero-copy into the reader's buffer
- *   writer          (resp_write.c)  every RESP2/RESP3 type into a struct buf, with the RESP2
- *                                   fallback of each RESP3 type chosen per call by `proto` (2 or 3)
+ *   request parser  (resp_request.c)  one per connection: "*<n>\r\n$<len>\r\n<bytes>\r\n..." or
+ *                                     an inline line "SET k \"v\"\n"; zero-copy into the caller's
+ *                                     buffer
+ *   value reader    (resp_reader.c)   any RESP2/RESP3 value (replies from servers), a tree built
+ *                                     with an explicit bounded stack, zero-copy into its buffer
+ *   writer          (resp_write.c)    every RESP2/RESP3 type into a struct buf, with the RESP2
+ *                                     fallback of each RESP3 type chosen per call by `proto`
  *
  * Why: the store's hot path is the request parser, so it allocates nothing in the steady state,
  * keeps its progress between calls (a 10 MB argument fed 4 KB at a time is scanned once), and
@@ -51,9 +52,9 @@ struct resp_arg {
     size_t len;
 };
 
-struct resp_request { /* private to resp.c: declared here only so it can be embedded */
+struct resp_request { /* private to resp_request.c: declared here only so it can be embedded */
     struct resp_limits lim;
-    int state;          /* enum in resp.c */
+    int state;          /* enum in resp_request.c */
     bool is_inline;     /* the command being parsed (or last returned) is inline */
     size_t pos;         /* next unparsed byte, from the command start */
     size_t scan;        /* a CRLF / LF search resumes here */

@@ -30,7 +30,7 @@
 #include "sentinel/notify_io.h"
 #include "sentinel/core/sentinel.h"
 #include "sentinel/sentinel_config.h"
-#include "sentinel/server.h"
+#include "sentinel/cmd_server.h"
 #include "sentinel/state_file.h"
 #include "sentinel/http/webhook.h"
 
@@ -46,7 +46,7 @@ struct app {
     const char *config_path;
     struct link_mgr *links;
     struct notify_io *notify;
-    struct server *srv;
+    struct cmd_server *srv;
     struct sentinel *core;
     struct http_api *http; /* HTTP API, webhooks, failover history (http_api.h) */
     struct rng rng;
@@ -149,7 +149,7 @@ static void env_crash(void *ctx)
 {
     struct app *app = ctx;
     log_warning("SIMULATE-FAILURE: exiting with status 99");
-    server_flush(app->srv); /* replies already given (e.g. SENTINEL FAILOVER's +OK) go out */
+    cmd_server_flush(app->srv); /* replies already given (e.g. SENTINEL FAILOVER's +OK) go out */
     exit(99);
 }
 
@@ -184,7 +184,7 @@ static void before_sleep(struct loop *l, void *data)
     struct app *app = data;
     arm_tick(app);
     link_mgr_flush(app->links);
-    server_flush(app->srv);
+    cmd_server_flush(app->srv);
 }
 
 static void on_signal(struct loop *l, int fd, void *data, int mask)
@@ -310,7 +310,7 @@ static void start_server(struct app *app, const char *argv0)
     snprintf(users_path, sizeof(users_path), "%s/sentinel-users.acl", app->cfg.dir);
     ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
     exe[n > 0 ? n : 0] = '\0';
-    struct server_config sc = {
+    struct cmd_server_config sc = {
         .binds = app->cfg.bind.items,
         .n_binds = app->cfg.bind.count,
         .port = (int)app->cfg.port,
@@ -321,7 +321,7 @@ static void start_server(struct app *app, const char *argv0)
         .config_file = app->config_path ? app->config_path : "",
         .executable = exe[0] ? exe : argv0,
     };
-    app->srv = server_create(app->loop, &sc, err, sizeof(err));
+    app->srv = cmd_server_create(app->loop, &sc, err, sizeof(err));
     if (app->srv == NULL) {
         fprintf(stderr, "cannot start the server on %s\n", err);
         exit(1);
@@ -364,12 +364,12 @@ static void create_core(struct app *app, const struct sentinel_state *initial)
     struct sentinel_options opt;
     sentinel_config_options(&app->cfg, &opt);
     /* Advertise the port actually bound. */
-    opt.port = server_port(app->srv);
+    opt.port = cmd_server_port(app->srv);
     app->core = sentinel_create(&env, &opt, initial);
     link_mgr_set_core(app->links, app->core);
     notify_io_set_core(app->notify, app->core);
     notify_io_set_server(app->notify, app->srv);
-    server_set_core(app->srv, app->core, app->notify);
+    cmd_server_set_core(app->srv, app->core, app->notify);
 }
 
 /* ---- HTTP API, webhooks and failover history (http_api.h) ---------------------------------- */
@@ -429,12 +429,13 @@ int main(int argc, char **argv)
     sentinel_state_free(&initial);
     start_http(&app);
     log_notice("vigil-sentinel %s started, pid=%d, port=%d, myid=%s, state %s", VIGIL_VERSION,
-               (int)getpid(), server_port(app.srv), sentinel_myid(app.core), app.state_path);
+               (int)getpid(), cmd_server_port(app.srv), sentinel_myid(app.core), app.state_path);
     loop_set_before_sleep(app.loop, before_sleep, &app);
     loop_run(app.loop);
-    log_notice("vigil-sentinel exiting%s", server_shutdown_requested(app.srv) ? " (SHUTDOWN)" : "");
+    log_notice("vigil-sentinel exiting%s",
+               cmd_server_shutdown_requested(app.srv) ? " (SHUTDOWN)" : "");
     http_api_stop(app.http);
-    server_destroy(app.srv);
+    cmd_server_destroy(app.srv);
     link_mgr_destroy(app.links);
     notify_io_destroy(app.notify);
     sentinel_destroy(app.core);

@@ -16,7 +16,7 @@
 #include "common/util.h"
 #include "sentinel/core/monitor.h"
 #include "sentinel/core/sentinel.h"
-#include "sentinel/server.h"
+#include "sentinel/cmd_server.h"
 
 #define REAP_PERIOD_MS 50
 
@@ -37,7 +37,7 @@ struct listener {
 
 struct notify_io {
     struct loop *loop;
-    struct server *srv;
+    struct cmd_server *srv;
     struct sentinel *core;
     size_t n_listeners;
     struct listener listeners[NOTIFY_MAX_LISTENERS];
@@ -67,7 +67,7 @@ void notify_io_destroy(struct notify_io *n)
     free(n);
 }
 
-void notify_io_set_server(struct notify_io *n, struct server *srv) { n->srv = srv; }
+void notify_io_set_server(struct notify_io *n, struct cmd_server *srv) { n->srv = srv; }
 void notify_io_set_core(struct notify_io *n, struct sentinel *core) { n->core = core; }
 
 int notify_io_add_listener(struct notify_io *n, notify_listener_fn fn, void *ctx)
@@ -81,7 +81,7 @@ int notify_io_add_listener(struct notify_io *n, notify_listener_fn fn, void *ctx
 void notify_io_event(struct notify_io *n, int level, const char *type, const char *msg)
 {
     log_msg((enum log_level)level, "%s %s", type, msg);
-    if (level != LOG_DEBUG && n->srv) server_publish(n->srv, type, msg, strlen(msg));
+    if (level != LOG_DEBUG && n->srv) cmd_server_publish(n->srv, type, msg, strlen(msg));
     for (size_t i = 0; i < n->n_listeners; i++)
         n->listeners[i].fn(n->listeners[i].ctx, level, type, msg);
 }

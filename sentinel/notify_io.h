@@ -36,7 +36,7 @@
 #define NOTIFY_MAX_LISTENERS 8
 
 struct notify_io;
-struct server;
+struct cmd_server;
 struct sentinel;
 
 /* A listener gets every event, debug ones included (it filters). */
@@ -45,7 +45,7 @@ typedef void (*notify_listener_fn)(void *ctx, int level, const char *type, const
 struct notify_io *notify_io_create(struct loop *l);
 /* Kills nothing: running scripts are left to finish on their own (as Redis does at exit). */
 void notify_io_destroy(struct notify_io *n);
-void notify_io_set_server(struct notify_io *n, struct server *srv);
+void notify_io_set_server(struct notify_io *n, struct cmd_server *srv);
 void notify_io_set_core(struct notify_io *n, struct sentinel *core);
 /* 0, or -1 when NOTIFY_MAX_LISTENERS are registered. */
 int notify_io_add_listener(struct notify_io *n, notify_listener_fn fn, void *ctx);

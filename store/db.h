@@ -20,7 +20,7 @@
 #include <stdint.h>
 
 #include "store/data/keyspace.h"
-#include "store/server.h"
+#include "store/client.h"
 
 enum {
     DB_LOOKUP_WRITE = 1 << 0,   /* write semantics (see the file comment) */

@@ -16,14 +16,13 @@
 
 #include "common/buf.h"
 #include "common/loop.h"
+#include "common/version.h"
 #include "common/resp.h"
 #include "common/rng.h"
 #include "store/data/dict.h"
 #include "store/data/keyspace.h"
 #include "store/store_config.h"
 
-#define VIGIL_VERSION "0.1.0"
-#define VIGIL_REDIS_COMPAT_VERSION "7.0.0"
 #define RUN_ID_LEN 40
 
 struct client;
@@ -31,68 +30,6 @@ struct command;
 struct repl;
 struct pubsub;
 struct blocking;
-
-/* Client flags. */
-enum {
-    CLIENT_MULTI = 1 << 0,      /* inside MULTI */
-    CLIENT_DIRTY_EXEC = 1 << 1, /* a queued command was rejected: EXEC aborts */
-    CLIENT_DIRTY_CAS = 1 << 2,  /* a watched key was touched: EXEC returns null */
-    CLIENT_CLOSE_AFTER_REPLY = 1 << 3,
-    CLIENT_CLOSE_ASAP = 1 << 4,
-    CLIENT_PUBSUB = 1 << 5,  /* has subscriptions (RESP2 subscribed mode) */
-    CLIENT_REPLICA = 1 << 6, /* a replica attached to us */
-    CLIENT_MASTER = 1 << 7,  /* our link to our master (commands applied, no replies) */
-    CLIENT_BLOCKED = 1 << 8,
-    CLIENT_MONITOR = 1 << 9,
-    CLIENT_PENDING_WRITE = 1 << 10,
-    CLIENT_NO_EVICT = 1 << 11,
-    CLIENT_REPLY_OFF = 1 << 12,
-    CLIENT_REPLY_SKIP_NEXT = 1 << 13,
-    CLIENT_REPLY_SKIP = 1 << 14,
-    CLIENT_AUTHENTICATED = 1 << 15,
-    CLIENT_EXECUTING = 1 << 16, /* inside command_execute: closing must be deferred */
-    CLIENT_FAKE = 1 << 17,      /* no socket (loading, tests) */
-    CLIENT_PAUSED = 1 << 18,    /* a write waits for a FAILOVER's pause to end */
-};
-
-struct queued_cmd {
-    struct command *cmd;
-    size_t argc;
-    struct resp_arg *argv; /* owned copies */
-};
-
-struct client {
-    uint64_t id;
-    int fd;
-    struct server *srv;
-    unsigned flags;
-    int proto; /* 2 or 3 */
-    int db;
-    char addr[64], laddr[64]; /* "ip:port" */
-    char *name;
-    char *lib_name, *lib_ver;
-    struct buf query;
-    struct resp_request parser;
-    size_t argc;
-    struct resp_arg *argv; /* current command (into query, or into a queued copy) */
-    struct command *cmd, *last_cmd;
-    struct buf reply;
-    int64_t ctime_ms, last_interaction_ms; /* monotonic */
-    int64_t obuf_soft_since_ms;            /* when the soft limit was first exceeded, 0 if not */
-    /* transactions */
-    struct queued_cmd *mstate;
-    size_t mcount, mcap;
-    struct watched_key *watched; /* linked list of this client's WATCHes */
-    /* pub/sub */
-    struct dict *channels, *patterns; /* sets of names this client subscribed to */
-    /* blocking (lists, zsets, WAIT) */
-    struct blocked_state *bstate;
-    /* replication: the write offset of this client's last propagated command (for WAIT) */
-    long long woff;
-    struct replica_info *replica; /* when CLIENT_REPLICA */
-    struct client *prev, *next;   /* all clients */
-    struct client *pending_next;  /* clients with replies to flush */
-};
 
 struct server_stats {
     uint64_t numcommands, numconnections, rejected_conn, expiredkeys;

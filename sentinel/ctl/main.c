@@ -26,7 +26,7 @@
 #include "sentinel/ctl/ctl.h"
 #include "sentinel/ctl/ctl_format.h"
 #include "sentinel/history.h" /* HISTORY_MAX_RECORDS */
-#include "sentinel/server.h"  /* VIGIL_VERSION */
+#include "common/version.h"
 
 static const char usage_text[] =
     "usage: vigilctl [--sentinel host:port ...] [--token T] [--json] [--timeout 5s]\n"

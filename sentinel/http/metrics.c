@@ -10,7 +10,7 @@
 
 #include "common/util.h"
 #include "sentinel/http/http_int.h"
-#include "sentinel/server.h" /* VIGIL_VERSION */
+#include "common/version.h"
 #include "sentinel/http/webhook.h"
 
 #define P "vigil_sentinel_"

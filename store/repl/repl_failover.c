@@ -25,6 +25,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "store/client.h"
 #include "store/repl/repl_int.h"
 #include "store/repl/repl_link.h"
 

@@ -25,6 +25,7 @@
 
 #include "common/clock.h"
 #include "common/util.h"
+#include "store/client.h"
 #include "store/info.h"
 #include "store/data/obj_hash.h"
 #include "store/data/obj_list.h"

@@ -1,4 +1,4 @@
-/* Fuzz harness: the RESP2/RESP3 value reader (common/resp_read.c) that reads replies from
+/* Fuzz harness: the RESP2/RESP3 value reader (common/resp_reader.c) that reads replies from
  * servers (the sentinel's links, vigilctl, the replica's handshake). The input is fed in pieces
  * whose sizes come from the first byte; every complete value is walked (so ASan sees each byte
  * the reader hands out), and a sticky error ends the run. The second byte picks the depth limit

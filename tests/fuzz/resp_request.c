@@ -1,4 +1,4 @@
-/* Fuzz harness: the request parser every vigil-store connection runs (common/resp.c,
+/* Fuzz harness: the request parser every vigil-store connection runs (common/resp_request.c,
  * resp_request_parse). The input is fed the way a connection sees it: in pieces whose sizes
  * come from the first byte, the buffer growing between calls with the command start kept, every
  * complete command consumed, parsing stopping at a sticky error (the store then closes the

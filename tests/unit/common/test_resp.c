@@ -1,5 +1,5 @@
-/* Tests for the RESP request parser (common/resp.c): multibulk and inline commands, Redis's error
- * messages, limits, and resumption. Every valid and invalid stream in the tables is also fed
+/* Tests for the RESP request parser (common/resp_request.c): multibulk and inline commands, Redis's
+ * error messages, limits, and resumption. Every valid and invalid stream in the tables is also fed
  * split at every byte offset and one byte at a time, with the buffer moved between calls (a fresh
  * heap copy each time, so a parser keeping a stale pointer reads freed memory under ASan), and
  * must give exactly the same commands and error. */

@@ -1,4 +1,4 @@
-/* Tests for the RESP value reader (common/resp_read.c): every RESP2 and RESP3 type, nulls,
+/* Tests for the RESP value reader (common/resp_reader.c): every RESP2 and RESP3 type, nulls,
  * attributes, limits, sticky errors, pending bytes. Each stream in the tables is also fed split at
  * every byte offset and one byte at a time and must give the same values (or the same error). */
 #include <criterion/criterion.h>

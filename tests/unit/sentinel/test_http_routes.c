@@ -14,7 +14,7 @@
 #include "sentinel/http/http_int.h"
 #include "sentinel/sentinel_config.h"
 #include "sentinel/core/core_int.h"
-#include "sentinel/server.h" /* VIGIL_VERSION */
+#include "common/version.h"
 
 static struct fake_env F;
 static size_t ping_cursor;

@@ -1,7 +1,7 @@
-/* server_cmd: the command table of the sentinel's command server and the generic commands
+/* cmd_generic: the command table of the sentinel's command server and the generic commands
  * (docs/sentinel-protocol.md#commands-served): PING, INFO, ROLE, AUTH, HELLO, CLIENT, (P)SUBSCRIBE,
  * (P)UNSUBSCRIBE, SHUTDOWN, COMMAND, QUIT, ACL WHOAMI|USERS. Reply shapes follow Redis Sentinel 7.0
- * byte for byte; the help texts are our own words. SENTINEL and PUBLISH live in server_sentinel.c.
+ * byte for byte; the help texts are our own words. SENTINEL and PUBLISH live in cmd_sentinel.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +17,7 @@
 #include "sentinel/core/describe.h"
 #include "sentinel/notify_io.h"
 #include "sentinel/core/sentinel.h"
-#include "sentinel/server_int.h"
+#include "sentinel/cmd_server_int.h"
 
 static bool eq(const char *a, const char *b) { return strcasecmp(a, b) == 0; }
 
@@ -94,7 +94,7 @@ static int check_credentials(struct client *c, const char *user, size_t user_len
         user = "default";
         user_len = 7;
     }
-    return server_acl_authenticate(c, user, user_len, pass, pass_len);
+    return cmd_acl_authenticate(c, user, user_len, pass, pass_len);
 }
 
 static void cmd_auth(struct client *c, const struct cmd_args *a)
@@ -103,7 +103,7 @@ static void cmd_auth(struct client *c, const struct cmd_args *a)
         reply_error(c, "ERR syntax error");
         return;
     }
-    if (a->argc == 2 && server_acl_default_nopass(c->srv)) {
+    if (a->argc == 2 && cmd_acl_default_nopass(c->srv)) {
         reply_error(c, "ERR AUTH <password> called without any password configured for the "
                        "default user. Are you sure your configuration is correct?");
         return;
@@ -258,7 +258,7 @@ static void cmd_punsubscribe(struct client *c, const struct cmd_args *a)
 
 /* ---- INFO ----------------------------------------------------------------------------------- */
 
-static void info_server(const struct server *srv, struct buf *b)
+static void info_server(const struct cmd_server *srv, struct buf *b)
 {
     struct utsname u;
     if (uname(&u) != 0) memset(&u, 0, sizeof(u));
@@ -276,7 +276,7 @@ static void info_server(const struct server *srv, struct buf *b)
                (long long)clock_wall_us(), up, up / 86400, srv->executable, srv->config_file);
 }
 
-static void info_clients(const struct server *srv, struct buf *b)
+static void info_clients(const struct cmd_server *srv, struct buf *b)
 {
     buf_printf(b,
                "# Clients\r\nconnected_clients:%zu\r\ncluster_connections:0\r\nmaxclients:%d\r\n"
@@ -284,7 +284,7 @@ static void info_clients(const struct server *srv, struct buf *b)
                srv->n_clients, srv->maxclients);
 }
 
-static void info_stats(const struct server *srv, struct buf *b)
+static void info_stats(const struct cmd_server *srv, struct buf *b)
 {
     size_t channels = 0, patterns = 0;
     for (const struct client *c = srv->clients; c; c = c->next) {
@@ -346,7 +346,7 @@ static unsigned info_sections(const struct cmd_args *a)
 
 static void cmd_info(struct client *c, const struct cmd_args *a)
 {
-    const struct server *srv = c->srv;
+    const struct cmd_server *srv = c->srv;
     unsigned mask = info_sections(a);
     struct buf b;
     buf_init(&b);
@@ -397,16 +397,16 @@ static const struct cmd_def commands[] = {
     {"quit", -1, CMD_NOAUTH | CMD_PUBSUB, cmd_quit},
 };
 
-const struct cmd_def *server_cmd_lookup(const char *name)
+const struct cmd_def *cmd_table_lookup(const char *name)
 {
     for (size_t i = 0; i < ARRAY_LEN(commands); i++)
         if (eq(commands[i].name, name)) return &commands[i];
     return NULL;
 }
 
-size_t server_cmd_count(void) { return ARRAY_LEN(commands); }
+size_t cmd_table_count(void) { return ARRAY_LEN(commands); }
 
-const struct cmd_def *server_cmd_at(size_t i)
+const struct cmd_def *cmd_table_at(size_t i)
 {
     ASSERT(i < ARRAY_LEN(commands));
     return &commands[i];

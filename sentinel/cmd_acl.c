@@ -1,4 +1,4 @@
-/* server_acl: ACL users on the sentinel's command port, as Redis Sentinel 7.0 has them: AUTH
+/* cmd_acl: ACL users on the sentinel's command port, as Redis Sentinel 7.0 has them: AUTH
  * and HELLO AUTH with a user name, a permission check before every command (commands,
  * subcommands, first arguments, channels of SUBSCRIBE/PSUBSCRIBE/PUBLISH), the ACL LOG of
  * refusals, and ACL SETUSER/GETUSER/DELUSER/LIST/USERS/WHOAMI/CAT/GENPASS/LOG/DRYRUN/SAVE/
@@ -18,7 +18,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/util.h"
-#include "sentinel/server_int.h"
+#include "sentinel/cmd_server_int.h"
 #include "sentinel/state_file.h"
 
 #define ACL_LOG_MAX 128
@@ -32,7 +32,7 @@ struct acl_log_entry {
     int64_t ms; /* wall clock of the latest occurrence */
 };
 
-struct server_acl {
+struct cmd_acl_state {
     struct acl_users *users;
     char *path;
     size_t n_log;
@@ -55,7 +55,7 @@ static void log_entry_free(struct acl_log_entry *e)
 static void acl_log_add(struct client *c, const char *reason, const char *object,
                         const char *username)
 {
-    struct server_acl *s = c->srv->acl;
+    struct cmd_acl_state *s = c->srv->acl;
     struct buf info = {0};
     client_describe(c, &info);
     if (info.len > 0 && info.data[info.len - 1] == '\n') info.len--;
@@ -86,7 +86,7 @@ static void acl_log_add(struct client *c, const char *reason, const char *object
     buf_free(&info);
 }
 
-static void acl_log_reset(struct server_acl *s)
+static void acl_log_reset(struct cmd_acl_state *s)
 {
     for (size_t i = 0; i < s->n_log; i++) log_entry_free(&s->log[i]);
     s->n_log = 0;
@@ -104,7 +104,7 @@ static void users_text(const struct acl_users *u, struct buf *out)
     }
 }
 
-static int users_save(struct server_acl *s, char *err, size_t errlen)
+static int users_save(struct cmd_acl_state *s, char *err, size_t errlen)
 {
     if (s->path == NULL) return 0;
     struct buf b = {0};
@@ -150,7 +150,7 @@ static int users_apply_line(struct acl_users *t, char *line, char *err, size_t e
 /* A fresh table from the file (missing file: only "default"), or NULL with err. */
 static struct acl_users *users_load(const char *path, char *err, size_t errlen)
 {
-    struct acl_users *t = acl_users_create(server_command_catalog());
+    struct acl_users *t = acl_users_create(cmd_command_catalog());
     FILE *f = path ? fopen(path, "re") : NULL;
     if (f == NULL) return t;
     char *line = NULL;
@@ -189,8 +189,8 @@ static void apply_requirepass(struct acl_users *t, const char *requirepass)
         log_warning("requirepass: %s", err);
 }
 
-int server_acl_init(struct server *srv, const char *users_path, const char *requirepass, char *err,
-                    size_t errlen)
+int cmd_acl_init(struct cmd_server *srv, const char *users_path, const char *requirepass, char *err,
+                 size_t errlen)
 {
     struct acl_users *t = users_load(users_path, err, errlen);
     if (t == NULL) return -1;
@@ -201,7 +201,7 @@ int server_acl_init(struct server *srv, const char *users_path, const char *requ
     return 0;
 }
 
-void server_acl_free(struct server *srv)
+void cmd_acl_free(struct cmd_server *srv)
 {
     if (srv->acl == NULL) return;
     acl_log_reset(srv->acl);
@@ -211,7 +211,7 @@ void server_acl_free(struct server *srv)
     srv->acl = NULL;
 }
 
-bool server_acl_default_nopass(const struct server *srv)
+bool cmd_acl_default_nopass(const struct cmd_server *srv)
 {
     const struct acl_user *d = acl_users_find(srv->acl->users, "default");
     return d && acl_user_is_enabled(d) && acl_user_has_nopass(d);
@@ -219,8 +219,8 @@ bool server_acl_default_nopass(const struct server *srv)
 
 /* ---- authentication and checks -------------------------------------------------------------- */
 
-int server_acl_authenticate(struct client *c, const char *user, size_t ulen, const char *pass,
-                            size_t plen)
+int cmd_acl_authenticate(struct client *c, const char *user, size_t ulen, const char *pass,
+                         size_t plen)
 {
     char name[ACL_USERNAME_MAX + 1];
     snprintf(name, sizeof(name), "%.*s", (int)MIN(ulen, ACL_USERNAME_MAX), user);
@@ -248,9 +248,9 @@ static const char *refusal(const struct acl_user *u, const struct cmd_def *d,
 {
     if (d->flags & CMD_NOAUTH) return NULL; /* AUTH and HELLO stay reachable, as in Redis */
     bool container = (d->flags & CMD_CONTAINER) != 0;
-    long idx = server_command_catalog_index(d->name, container && a->argc > 1 ? a->argv[1] : NULL);
+    long idx = cmd_command_catalog_index(d->name, container && a->argc > 1 ? a->argv[1] : NULL);
     if (idx < 0) return NULL; /* not listed (QUIT) or an unknown subcommand: dispatch answers */
-    snprintf(object, cap, "%s", server_command_catalog()->cmds[idx].name);
+    snprintf(object, cap, "%s", cmd_command_catalog()->cmds[idx].name);
     bool patterns = false;
     int nch = 0;
     if (is_pubsub_command(d->name, &patterns))
@@ -270,7 +270,7 @@ static const char *refusal(const struct acl_user *u, const struct cmd_def *d,
     return "channel";
 }
 
-int server_acl_check(struct client *c, const struct cmd_def *d, const struct cmd_args *a)
+int cmd_acl_check(struct client *c, const struct cmd_def *d, const struct cmd_args *a)
 {
     const struct acl_user *u = acl_users_find(c->srv->acl->users, c->user);
     char object[160] = "";
@@ -290,7 +290,7 @@ int server_acl_check(struct client *c, const struct cmd_def *d, const struct cmd
  * reply). */
 static void close_orphans(struct client *caller)
 {
-    struct server *srv = caller->srv;
+    struct cmd_server *srv = caller->srv;
     for (struct client *c = srv->clients; c; c = c->next) {
         if (c->is_closed || acl_users_find(srv->acl->users, c->user)) continue;
         if (c == caller)
@@ -445,7 +445,7 @@ static void acl_cat(struct client *c, const struct cmd_args *a)
         reply_errorf(c, "ERR Unknown category '%.128s'", a->argv[2]);
         return;
     }
-    const struct acl_catalog *k = server_command_catalog();
+    const struct acl_catalog *k = cmd_command_catalog();
     size_t n = 0;
     for (size_t i = 0; i < k->n; i++) n += (k->cmds[i].categories >> cat) & 1u;
     reply_array(c, n);
@@ -478,7 +478,7 @@ static void acl_genpass(struct client *c, const struct cmd_args *a)
 
 static void acl_log_cmd(struct client *c, const struct cmd_args *a)
 {
-    struct server_acl *s = c->srv->acl;
+    struct cmd_acl_state *s = c->srv->acl;
     long long count = 10;
     if (a->argc == 3 && eq(a->argv[2], "reset")) {
         acl_log_reset(s);
@@ -526,10 +526,10 @@ static void acl_dryrun(struct client *c, const struct cmd_args *a)
         reply_errorf(c, "ERR User '%.128s' not found", a->argv[2]);
         return;
     }
-    const struct cmd_def *d = server_cmd_lookup(a->argv[3]);
+    const struct cmd_def *d = cmd_table_lookup(a->argv[3]);
     bool sub_ok = d && (!(d->flags & CMD_CONTAINER) || a->argc < 5 ||
-                        server_command_catalog_index(d->name, a->argv[4]) >= 0);
-    if (d == NULL || server_command_catalog_index(d->name, NULL) < 0 || !sub_ok) {
+                        cmd_command_catalog_index(d->name, a->argv[4]) >= 0);
+    if (d == NULL || cmd_command_catalog_index(d->name, NULL) < 0 || !sub_ok) {
         reply_errorf(c, "ERR Command '%.128s' not found", a->argv[3]);
         return;
     }
@@ -562,7 +562,7 @@ static void acl_save(struct client *c, const struct cmd_args *a)
 static void acl_load(struct client *c, const struct cmd_args *a)
 {
     UNUSED(a);
-    struct server_acl *s = c->srv->acl;
+    struct cmd_acl_state *s = c->srv->acl;
     char err[600];
     struct acl_users *t = users_load(s->path, err, sizeof(err));
     if (t == NULL) {
@@ -622,7 +622,7 @@ static const struct cmd_def acl_subs[] = {
     {"help", 2, 0, acl_help},
 };
 
-size_t server_acl_subcommands(const struct cmd_def **out)
+size_t cmd_acl_subcommands(const struct cmd_def **out)
 {
     *out = acl_subs;
     return ARRAY_LEN(acl_subs);
@@ -630,5 +630,5 @@ size_t server_acl_subcommands(const struct cmd_def **out)
 
 void cmd_acl(struct client *c, const struct cmd_args *a)
 {
-    server_run_subcommand(c, a, "acl", acl_subs, ARRAY_LEN(acl_subs));
+    cmd_run_subcommand(c, a, "acl", acl_subs, ARRAY_LEN(acl_subs));
 }

@@ -1,11 +1,11 @@
-/* server_command: COMMAND (no argument, COUNT, LIST [FILTERBY], INFO, DOCS, GETKEYS,
+/* cmd_command: COMMAND (no argument, COUNT, LIST [FILTERBY], INFO, DOCS, GETKEYS,
  * GETKEYSANDFLAGS, HELP) on the sentinel's command port.
  *
  * Why a table of its own: the dispatch tables say what runs; this one says how each command
  * describes itself (flags, ACL categories, tips, documentation), in the shapes Redis Sentinel 7.0
  * answers, so that clients and tools that read the command table (redis-cli hints, client
  * libraries probing for subcommands) see what they see with Redis. Invariants, checked by
- * server_command_check() in the unit tests: every command and subcommand that dispatches has a
+ * cmd_command_check() in the unit tests: every command and subcommand that dispatches has a
  * row here, and every row names one that dispatches. Arity comes from the dispatch tables, so
  * it can never disagree with what the server accepts. QUIT answers but is not listed, as Redis
  * Sentinel lists no QUIT. Subcommands are listed as entries of their own ("client|info").
@@ -18,7 +18,7 @@
 
 #include "common/acl.h"
 #include "common/util.h"
-#include "sentinel/server_int.h"
+#include "sentinel/cmd_server_int.h"
 
 /* Flag words, in the order Redis prints them. */
 enum {
@@ -210,7 +210,7 @@ static bool is_listed(const struct cmd_def *d) { return strcmp(d->name, "quit") 
 static size_t listed_count(void)
 {
     size_t n = 0;
-    for (size_t i = 0; i < server_cmd_count(); i++) n += is_listed(server_cmd_at(i));
+    for (size_t i = 0; i < cmd_table_count(); i++) n += is_listed(cmd_table_at(i));
     return n;
 }
 
@@ -218,10 +218,10 @@ static size_t subs_of(const struct cmd_def *d, const struct cmd_def **subs)
 {
     *subs = NULL;
     if (!(d->flags & CMD_CONTAINER)) return 0;
-    if (strcmp(d->name, "client") == 0) return server_client_subcommands(subs);
-    if (strcmp(d->name, "sentinel") == 0) return server_sentinel_subcommands(subs);
-    if (strcmp(d->name, "acl") == 0) return server_acl_subcommands(subs);
-    if (strcmp(d->name, "command") == 0) return server_command_subcommands(subs);
+    if (strcmp(d->name, "client") == 0) return cmd_client_subcommands(subs);
+    if (strcmp(d->name, "sentinel") == 0) return cmd_sentinel_subcommands(subs);
+    if (strcmp(d->name, "acl") == 0) return cmd_acl_subcommands(subs);
+    if (strcmp(d->name, "command") == 0) return cmd_command_subcommands(subs);
     return 0;
 }
 
@@ -234,7 +234,7 @@ static const struct cmd_def *def_find(const char *full, const struct cmd_def **p
     if (n >= sizeof(top)) return NULL;
     memcpy(top, full, n);
     top[n] = '\0';
-    const struct cmd_def *d = server_cmd_lookup(top);
+    const struct cmd_def *d = cmd_table_lookup(top);
     *parent = NULL;
     if (d == NULL || !is_listed(d)) return NULL;
     if (bar == NULL) return d;
@@ -270,7 +270,7 @@ static void write_words(struct client *c, unsigned bits, const char *const *word
 static void write_info(struct client *c, const char *full, const struct cmd_def *d)
 {
     const struct cmd_meta *m = meta_find(full);
-    ASSERT(m != NULL); /* server_command_check() holds */
+    ASSERT(m != NULL); /* cmd_command_check() holds */
     resp_write_array_header(&c->reply, 10);
     resp_write_bulk_str(&c->reply, full);
     resp_write_integer(&c->reply, d->arity);
@@ -295,8 +295,8 @@ static void write_info(struct client *c, const char *full, const struct cmd_def 
 static void info_all(struct client *c)
 {
     resp_write_array_header(&c->reply, listed_count());
-    for (size_t i = 0; i < server_cmd_count(); i++)
-        if (is_listed(server_cmd_at(i))) write_info(c, server_cmd_at(i)->name, server_cmd_at(i));
+    for (size_t i = 0; i < cmd_table_count(); i++)
+        if (is_listed(cmd_table_at(i))) write_info(c, cmd_table_at(i)->name, cmd_table_at(i));
     reply_commit(c);
 }
 
@@ -347,8 +347,8 @@ static void command_docs(struct client *c, const struct cmd_args *a)
 {
     if (a->argc == 2) {
         resp_write_map_header(&c->reply, c->proto, listed_count());
-        for (size_t i = 0; i < server_cmd_count(); i++)
-            if (is_listed(server_cmd_at(i))) write_doc(c, server_cmd_at(i)->name, server_cmd_at(i));
+        for (size_t i = 0; i < cmd_table_count(); i++)
+            if (is_listed(cmd_table_at(i))) write_doc(c, cmd_table_at(i)->name, cmd_table_at(i));
         reply_commit(c);
         return;
     }
@@ -388,8 +388,8 @@ static bool list_keeps(enum list_filter f, const char *arg, const char *full)
 static size_t list_walk(struct client *c, enum list_filter f, const char *arg, bool write)
 {
     size_t n = 0;
-    for (size_t i = 0; i < server_cmd_count(); i++) {
-        const struct cmd_def *d = server_cmd_at(i), *subs;
+    for (size_t i = 0; i < cmd_table_count(); i++) {
+        const struct cmd_def *d = cmd_table_at(i), *subs;
         if (!is_listed(d)) continue;
         if (list_keeps(f, arg, d->name) && ++n && write) resp_write_bulk_str(&c->reply, d->name);
         size_t ns = subs_of(d, &subs);
@@ -434,7 +434,7 @@ static void command_list(struct client *c, const struct cmd_args *a)
  * checks the arity, and no sentinel command has keys. */
 static void command_getkeys(struct client *c, const struct cmd_args *a)
 {
-    const struct cmd_def *d = server_cmd_lookup(a->argv[2]), *subs;
+    const struct cmd_def *d = cmd_table_lookup(a->argv[2]), *subs;
     if (d && (d->flags & CMD_CONTAINER)) {
         size_t ns = subs_of(d, &subs);
         const struct cmd_def *sub = NULL;
@@ -481,7 +481,7 @@ static const struct cmd_def command_subs[] = {
     {"help", 2, 0, command_helpcmd},
 };
 
-size_t server_command_subcommands(const struct cmd_def **out)
+size_t cmd_command_subcommands(const struct cmd_def **out)
 {
     *out = command_subs;
     return ARRAY_LEN(command_subs);
@@ -492,7 +492,7 @@ void cmd_command(struct client *c, const struct cmd_args *a)
     if (a->argc == 1)
         info_all(c);
     else
-        server_run_subcommand(c, a, "command", command_subs, ARRAY_LEN(command_subs));
+        cmd_run_subcommand(c, a, "command", command_subs, ARRAY_LEN(command_subs));
 }
 
 /* ---- the ACL catalog ---------------------------------------------------------------------- */
@@ -522,12 +522,12 @@ static void catalog_add(const char *full, int parent)
     catalog.n++;
 }
 
-const struct acl_catalog *server_command_catalog(void)
+const struct acl_catalog *cmd_command_catalog(void)
 {
     if (catalog.n > 0) return &catalog;
     catalog.cmds = catalog_cmds;
-    for (size_t i = 0; i < server_cmd_count(); i++) {
-        const struct cmd_def *d = server_cmd_at(i), *subs;
+    for (size_t i = 0; i < cmd_table_count(); i++) {
+        const struct cmd_def *d = cmd_table_at(i), *subs;
         if (!is_listed(d)) continue;
         int parent = (int)catalog.n;
         catalog_add(d->name, -1);
@@ -541,9 +541,9 @@ const struct acl_catalog *server_command_catalog(void)
     return &catalog;
 }
 
-long server_command_catalog_index(const char *top, const char *sub)
+long cmd_command_catalog_index(const char *top, const char *sub)
 {
-    const struct acl_catalog *cat = server_command_catalog();
+    const struct acl_catalog *cat = cmd_command_catalog();
     char full[160];
     if (sub)
         snprintf(full, sizeof(full), "%s|%s", top, sub);
@@ -554,10 +554,10 @@ long server_command_catalog_index(const char *top, const char *sub)
     return -1;
 }
 
-int server_command_check(char *err, size_t errlen)
+int cmd_command_check(char *err, size_t errlen)
 {
-    for (size_t i = 0; i < server_cmd_count(); i++) {
-        const struct cmd_def *d = server_cmd_at(i), *subs;
+    for (size_t i = 0; i < cmd_table_count(); i++) {
+        const struct cmd_def *d = cmd_table_at(i), *subs;
         if (!is_listed(d)) continue;
         if (meta_find(d->name) == NULL) {
             snprintf(err, errlen, "no COMMAND row for %s", d->name);

@@ -1,4 +1,4 @@
-/* server_client: CLIENT (SETNAME GETNAME SETINFO ID KILL LIST INFO HELP NO-EVICT NO-TOUCH, and
+/* cmd_client: CLIENT (SETNAME GETNAME SETINFO ID KILL LIST INFO HELP NO-EVICT NO-TOUCH, and
  * the key-tracking ones GETREDIR TRACKINGINFO CACHING UNBLOCK, which on a sentinel, with no keys
  * and no blocking commands, have nothing to do and answer as Redis Sentinel does) for the
  * sentinel's command server. The CLIENT KILL filter form closes matching clients synchronously,
@@ -9,7 +9,7 @@
 #include <strings.h>
 
 #include "common/util.h"
-#include "sentinel/server_int.h"
+#include "sentinel/cmd_server_int.h"
 
 static bool eq(const char *a, const char *b) { return strcasecmp(a, b) == 0; }
 
@@ -308,14 +308,14 @@ static const struct cmd_def client_subs[] = {
     {"unblock", -3, 0, client_unblock},
 };
 
-size_t server_client_subcommands(const struct cmd_def **out)
+size_t cmd_client_subcommands(const struct cmd_def **out)
 {
     *out = client_subs;
     return ARRAY_LEN(client_subs);
 }
 
-void server_run_subcommand(struct client *c, const struct cmd_args *a, const char *parent,
-                           const struct cmd_def *subs, size_t n)
+void cmd_run_subcommand(struct client *c, const struct cmd_args *a, const char *parent,
+                        const struct cmd_def *subs, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         const struct cmd_def *d = &subs[i];
@@ -339,5 +339,5 @@ void server_run_subcommand(struct client *c, const struct cmd_args *a, const cha
 
 void cmd_client(struct client *c, const struct cmd_args *a)
 {
-    server_run_subcommand(c, a, "client", client_subs, ARRAY_LEN(client_subs));
+    cmd_run_subcommand(c, a, "client", client_subs, ARRAY_LEN(client_subs));
 }

@@ -1,8 +1,8 @@
-/* server: connections of the sentinel's command server: accept, read and parse (RESP or
+/* cmd_server: connections of the sentinel's command server: accept, read and parse (RESP or
  * inline), dispatch through the command table with Redis's checks in Redis's order (unknown
  * command, arity, authentication, subscribed context), protocol-aware reply helpers with buffer
  * limits, pub/sub delivery, and writing before the loop sleeps. */
-#include "sentinel/server.h"
+#include "sentinel/cmd_server.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -16,7 +16,7 @@
 #include "common/guard.h"
 #include "common/log.h"
 #include "common/util.h"
-#include "sentinel/server_int.h"
+#include "sentinel/cmd_server_int.h"
 
 #define READ_CHUNK 16384
 
@@ -36,7 +36,8 @@ static bool client_auth_required(const struct client *c) { return !c->is_authed;
  * not authenticated gets the guard's small bound, so it cannot pin memory by not reading. */
 void reply_commit(struct client *c)
 {
-    size_t limit = client_is_subscribed(c) ? SERVER_MAX_PUBSUB_REPLY_BYTES : SERVER_MAX_REPLY_BYTES;
+    size_t limit =
+        client_is_subscribed(c) ? CMD_SERVER_MAX_PUBSUB_REPLY_BYTES : CMD_SERVER_MAX_REPLY_BYTES;
     if (client_auth_required(c)) limit = GUARD_UNAUTH_MAX_REPLY_BYTES;
     if (buf_unread_len(&c->reply) > limit) {
         log_warning("closing client %s: output buffer over %zu bytes", c->addr, limit);
@@ -133,7 +134,7 @@ int client_subscribe(struct client *c, const char *name, bool pattern)
     size_t *n = pattern ? &c->n_patterns : &c->n_channels;
     for (size_t i = 0; i < *n; i++)
         if (strcmp((*list)[i], name) == 0) return 0;
-    if (c->n_channels + c->n_patterns >= SERVER_MAX_SUBSCRIPTIONS) return -1;
+    if (c->n_channels + c->n_patterns >= CMD_SERVER_MAX_SUBSCRIPTIONS) return -1;
     *list = xrealloc(*list, (*n + 1) * sizeof(**list));
     (*list)[(*n)++] = xstrdup(name);
     return 1;
@@ -169,7 +170,7 @@ static void deliver(struct client *c, const char *pattern, const char *channel, 
     reply_commit(c);
 }
 
-int server_publish(struct server *srv, const char *channel, const char *msg, size_t len)
+int cmd_server_publish(struct cmd_server *srv, const char *channel, const char *msg, size_t len)
 {
     int receivers = 0;
     size_t chlen = strlen(channel);
@@ -212,7 +213,7 @@ static void client_free_deferred(struct loop *l, void *data)
 void client_close(struct client *c)
 {
     if (c->is_closed) return;
-    struct server *srv = c->srv;
+    struct cmd_server *srv = c->srv;
     c->is_closed = true;
     loop_unwatch(srv->loop, c->fd, LOOP_READABLE | LOOP_WRITABLE);
     close(c->fd);
@@ -222,7 +223,7 @@ void client_close(struct client *c)
         srv->clients = c->next;
     if (c->next) c->next->prev = c->prev;
     srv->n_clients--;
-    /* A dirty client is dropped from the flush list by server_flush, which frees it. */
+    /* A dirty client is dropped from the flush list by cmd_server_flush, which frees it. */
     if (!c->is_dirty && srv->is_destroying)
         client_free_deferred(srv->loop, c);
     else if (!c->is_dirty)
@@ -268,7 +269,7 @@ static void on_client_writable(struct loop *l, int fd, void *data, int mask)
     if (!c->is_closed) client_write(c);
 }
 
-void server_flush(struct server *srv)
+void cmd_server_flush(struct cmd_server *srv)
 {
     struct client *c = srv->dirty;
     srv->dirty = NULL;
@@ -308,9 +309,9 @@ static void lower_copy(char *dst, size_t cap, const char *src)
 
 static void dispatch(struct client *c, const struct cmd_args *a)
 {
-    struct server *srv = c->srv;
+    struct cmd_server *srv = c->srv;
     srv->total_commands++;
-    const struct cmd_def *d = server_cmd_lookup(a->argv[0]);
+    const struct cmd_def *d = cmd_table_lookup(a->argv[0]);
     if (d == NULL) {
         reply_unknown_command(c, a);
         return;
@@ -329,7 +330,7 @@ static void dispatch(struct client *c, const struct cmd_args *a)
         reply_error(c, "NOAUTH Authentication required.");
         return;
     }
-    if (server_acl_check(c, d, a) != 0) return;
+    if (cmd_acl_check(c, d, a) != 0) return;
     if (c->proto < 3 && client_is_subscribed(c) && !(d->flags & CMD_PUBSUB)) {
         char lname[64];
         lower_copy(lname, sizeof(lname), a->argv[0]);
@@ -409,23 +410,23 @@ static void on_client_readable(struct loop *l, int fd, void *data, int mask)
     buf_commit(&c->qbuf, (size_t)n);
     c->srv->total_net_input += (size_t)n;
     c->last_ms = loop_now_ms(l);
-    if (buf_unread_len(&c->qbuf) > SERVER_MAX_QUERY_BYTES) {
+    if (buf_unread_len(&c->qbuf) > CMD_SERVER_MAX_QUERY_BYTES) {
         log_warning("closing client %s: query buffer over %u bytes", c->addr,
-                    SERVER_MAX_QUERY_BYTES);
+                    CMD_SERVER_MAX_QUERY_BYTES);
         client_close(c);
         return;
     }
     process_input(c);
 }
 
-static void client_create(struct server *srv, int fd, const char *ip, int port)
+static void client_create(struct cmd_server *srv, int fd, const char *ip, int port)
 {
     struct client *c = xcalloc(1, sizeof(*c));
     c->srv = srv;
     c->fd = fd;
     c->id = ++srv->next_client_id;
     c->proto = 2;
-    c->is_authed = server_acl_default_nopass(srv);
+    c->is_authed = cmd_acl_default_nopass(srv);
     snprintf(c->user, sizeof(c->user), "default");
     net_format_addr(c->addr, sizeof(c->addr), ip, port);
     char lip[NET_IP_STRLEN] = "";
@@ -450,7 +451,7 @@ static void on_accept(struct loop *l, int fd, void *data, int mask);
 static int64_t resume_listener(struct loop *l, uint64_t id, void *data)
 {
     UNUSED(id);
-    struct server *srv = data;
+    struct cmd_server *srv = data;
     srv->listen_pause_timer = 0;
     for (size_t i = 0; i < srv->n_lfds; i++)
         loop_watch(l, srv->lfds[i], LOOP_READABLE, on_accept, srv);
@@ -460,7 +461,7 @@ static int64_t resume_listener(struct loop *l, uint64_t id, void *data)
 /* False when the accept loop should stop for this wake. Out of descriptors, the waiting client
  * is turned away with the reserve; other persistent errors pause the listener instead of letting
  * the level-triggered loop spin (see net_accept_recover). */
-static bool accept_failed(struct server *srv, int lfd, int err)
+static bool accept_failed(struct cmd_server *srv, int lfd, int err)
 {
     static struct log_rate accept_rate;
     enum net_accept_next next = net_accept_recover(lfd, err, &srv->reserve_fd, MAXCLIENTS_REPLY);
@@ -482,7 +483,7 @@ static void on_accept(struct loop *l, int fd, void *data, int mask)
 {
     UNUSED(l);
     UNUSED(mask);
-    struct server *srv = data;
+    struct cmd_server *srv = data;
     for (int i = 0; i < 64; i++) {
         char ip[NET_IP_STRLEN];
         int port;
@@ -499,8 +500,7 @@ static void on_accept(struct loop *l, int fd, void *data, int mask)
             srv->rejected_connections++;
             continue;
         }
-        if (guard_protected_mode_refuses(srv->protected_mode, !server_acl_default_nopass(srv),
-                                         ip)) {
+        if (guard_protected_mode_refuses(srv->protected_mode, !cmd_acl_default_nopass(srv), ip)) {
             guard_send_denied(cfd);
             close(cfd);
             srv->rejected_connections++;
@@ -514,7 +514,7 @@ static void on_accept(struct loop *l, int fd, void *data, int mask)
 
 static char *dup_opt(const char *s) { return s && s[0] ? xstrdup(s) : NULL; }
 
-static void close_listeners(struct server *srv)
+static void close_listeners(struct cmd_server *srv)
 {
     for (size_t i = 0; i < srv->n_lfds; i++) {
         loop_unwatch(srv->loop, srv->lfds[i], LOOP_READABLE);
@@ -524,10 +524,10 @@ static void close_listeners(struct server *srv)
 }
 
 /* Every address on one port (port 0: the one the first address got). */
-static int open_listeners(struct server *srv, const struct server_config *cfg, char *err,
+static int open_listeners(struct cmd_server *srv, const struct cmd_server_config *cfg, char *err,
                           size_t errlen)
 {
-    for (size_t i = 0; i < cfg->n_binds && i < SERVER_MAX_LISTENERS; i++) {
+    for (size_t i = 0; i < cfg->n_binds && i < CMD_SERVER_MAX_LISTENERS; i++) {
         int port = srv->n_lfds ? srv->port : cfg->port;
         int lfd = net_listen(cfg->binds[i], port, 511, err, errlen);
         if (lfd < 0) {
@@ -547,10 +547,10 @@ static int open_listeners(struct server *srv, const struct server_config *cfg, c
     return 0;
 }
 
-struct server *server_create(struct loop *l, const struct server_config *cfg, char *err,
-                             size_t errlen)
+struct cmd_server *cmd_server_create(struct loop *l, const struct cmd_server_config *cfg, char *err,
+                                     size_t errlen)
 {
-    struct server *srv = xcalloc(1, sizeof(*srv));
+    struct cmd_server *srv = xcalloc(1, sizeof(*srv));
     srv->loop = l;
     if (open_listeners(srv, cfg, err, errlen) != 0) {
         close_listeners(srv);
@@ -566,8 +566,8 @@ struct server *server_create(struct loop *l, const struct server_config *cfg, ch
     util_random_hex(srv->run_id, 40);
     srv->run_id[40] = '\0';
     srv->start_wall_ms = clock_wall_ms();
-    if (server_acl_init(srv, cfg->users_path, cfg->requirepass, err, errlen) != 0) {
-        server_acl_free(srv);
+    if (cmd_acl_init(srv, cfg->users_path, cfg->requirepass, err, errlen) != 0) {
+        cmd_acl_free(srv);
         close_listeners(srv);
         if (srv->reserve_fd >= 0) close(srv->reserve_fd);
         free(srv->requirepass);
@@ -579,30 +579,30 @@ struct server *server_create(struct loop *l, const struct server_config *cfg, ch
     return srv;
 }
 
-void server_set_core(struct server *srv, struct sentinel *core, struct notify_io *notify)
+void cmd_server_set_core(struct cmd_server *srv, struct sentinel *core, struct notify_io *notify)
 {
     srv->core = core;
     srv->notify = notify;
 }
 
-void server_destroy(struct server *srv)
+void cmd_server_destroy(struct cmd_server *srv)
 {
     if (srv == NULL) return;
     srv->is_destroying = true;
-    server_flush(srv); /* best effort for queued replies; frees clients already closed */
+    cmd_server_flush(srv); /* best effort for queued replies; frees clients already closed */
     while (srv->clients) client_close(srv->clients);
     close_listeners(srv);
     if (srv->reserve_fd >= 0) close(srv->reserve_fd);
     if (srv->listen_pause_timer) loop_timer_cancel(srv->loop, srv->listen_pause_timer);
-    server_acl_free(srv);
+    cmd_acl_free(srv);
     free(srv->requirepass);
     free(srv->config_file);
     free(srv->executable);
     free(srv);
 }
 
-bool server_shutdown_requested(const struct server *srv) { return srv->shutdown_requested; }
-int server_port(const struct server *srv) { return srv->port; }
+bool cmd_server_shutdown_requested(const struct cmd_server *srv) { return srv->shutdown_requested; }
+int cmd_server_port(const struct cmd_server *srv) { return srv->port; }
 
 void client_describe(const struct client *c, struct buf *out)
 {

@@ -1,6 +1,6 @@
-/* resp_read: the general RESP2/RESP3 value reader, for replies from servers (the sentinel's links,
- * a replica's master link, test clients). It copies what it is fed, and builds each top-level
- * value as a tree whose strings point into its own buffer.
+/* resp_reader: the general RESP2/RESP3 value reader, for replies from servers (the sentinel's
+ * links, a replica's master link, test clients). It copies what it is fed, and builds each
+ * top-level value as a tree whose strings point into its own buffer.
  *
  *   feed() --> in: [ returned value | value being parsed ............ | not yet looked at ]
  *                  ^in.pos          ^in.pos + returned                ^in.len

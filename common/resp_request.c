@@ -1,5 +1,5 @@
-/* resp: the request parser (see the state diagram in resp.h), the default limits and the line
- * helpers shared with resp_read.c.
+/* resp_request: the request parser (see the state diagram in resp.h), the default limits and the
+ * line helpers shared with resp_reader.c.
  *
  * Why it looks the way it does: this is the store's hot path. A complete pipelined command is
  * parsed in one pass that reads each byte once, writes argv pointers straight into the caller's

@@ -1,4 +1,4 @@
-/* server_sentinel: the SENTINEL command (every subcommand of
+/* cmd_sentinel: the SENTINEL command (every subcommand of
  * docs/sentinel-protocol.md#sentinel-subcommands, with Valkey's aliases) and PUBLISH (hellos only).
  * Each handler checks nothing the core checks: it picks the arguments, calls sentinel_cmd.h /
  * describe.h, and writes the result in the reply shape Redis Sentinel 7.0 uses (descriptions as
@@ -13,7 +13,7 @@
 #include "sentinel/notify_io.h"
 #include "sentinel/core/sentinel.h"
 #include "sentinel/core/sentinel_cmd.h"
-#include "sentinel/server_int.h"
+#include "sentinel/cmd_server_int.h"
 
 static struct sentinel *core_of(const struct client *c) { return c->srv->core; }
 
@@ -349,7 +349,7 @@ static const struct cmd_def sentinel_subs[] = {
     {"help", 2, 0, sub_help},
 };
 
-size_t server_sentinel_subcommands(const struct cmd_def **out)
+size_t cmd_sentinel_subcommands(const struct cmd_def **out)
 {
     *out = sentinel_subs;
     return ARRAY_LEN(sentinel_subs);
@@ -357,7 +357,7 @@ size_t server_sentinel_subcommands(const struct cmd_def **out)
 
 void cmd_sentinel(struct client *c, const struct cmd_args *a)
 {
-    server_run_subcommand(c, a, "sentinel", sentinel_subs, ARRAY_LEN(sentinel_subs));
+    cmd_run_subcommand(c, a, "sentinel", sentinel_subs, ARRAY_LEN(sentinel_subs));
 }
 
 void cmd_publish(struct client *c, const struct cmd_args *a)

@@ -1,13 +1,13 @@
-/* server_int: the command server's internals shared by server.c (connections, dispatch,
- * pub/sub delivery), server_cmd.c (generic commands) and server_sentinel.c (SENTINEL). Not for
+/* cmd_server_int: the command server's internals shared by cmd_server.c (connections, dispatch,
+ * pub/sub delivery), cmd_generic.c (generic commands) and cmd_sentinel.c (SENTINEL). Not for
  * other modules.
  *
  * Invariants: a client is on the server's list until closed; a closed client gets no more
  * replies and is freed after the current loop iteration; every reply goes through the reply_*
  * helpers, which enforce the reply-buffer limit.
  */
-#ifndef VIGIL_SENTINEL_SERVER_INT_H
-#define VIGIL_SENTINEL_SERVER_INT_H
+#ifndef VIGIL_SENTINEL_CMD_SERVER_INT_H
+#define VIGIL_SENTINEL_CMD_SERVER_INT_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -17,10 +17,10 @@
 #include "common/buf.h"
 #include "common/net.h"
 #include "common/resp.h"
-#include "sentinel/server.h"
+#include "sentinel/cmd_server.h"
 
 struct client {
-    struct server *srv;
+    struct cmd_server *srv;
     uint64_t id;
     int fd;
     char addr[NET_ADDR_STRLEN];
@@ -44,17 +44,17 @@ struct client {
     struct client *dirty_next;
 };
 
-struct server {
+struct cmd_server {
     struct loop *loop;
     struct sentinel *core;
     struct notify_io *notify;
-    int lfds[SERVER_MAX_LISTENERS];
+    int lfds[CMD_SERVER_MAX_LISTENERS];
     size_t n_lfds;
     int reserve_fd;              /* spare descriptor spent to turn a client away when out of fds */
     uint64_t listen_pause_timer; /* nonzero while the listeners are unwatched after an error */
     int port;
     char *requirepass;
-    struct server_acl *acl; /* server_acl.c */
+    struct cmd_acl_state *acl; /* cmd_acl.c */
     bool protected_mode;
     int maxclients;
     char *config_file;
@@ -92,55 +92,55 @@ struct cmd_def {
     cmd_fn fn;
 };
 
-/* server_cmd.c: the command table (NULL name ends it) and subcommand dispatch help. */
-const struct cmd_def *server_cmd_lookup(const char *name);
-size_t server_cmd_count(void);
-const struct cmd_def *server_cmd_at(size_t i);
+/* cmd_generic.c: the command table (NULL name ends it) and subcommand dispatch help. */
+const struct cmd_def *cmd_table_lookup(const char *name);
+size_t cmd_table_count(void);
+const struct cmd_def *cmd_table_at(size_t i);
 /* Shared for subcommands: "ERR unknown subcommand '<x>'. Try <CMD> HELP." */
 void reply_unknown_subcommand(struct client *c, const char *sub, const char *cmd_upper);
 /* "ERR wrong number of arguments for '<name>' command" */
 void reply_wrong_arity(struct client *c, const char *name);
 
-/* server_sentinel.c */
+/* cmd_sentinel.c */
 void cmd_sentinel(struct client *c, const struct cmd_args *a);
 void cmd_publish(struct client *c, const struct cmd_args *a);
 /* The SENTINEL subcommand table (for COMMAND). */
-size_t server_sentinel_subcommands(const struct cmd_def **out);
+size_t cmd_sentinel_subcommands(const struct cmd_def **out);
 
-/* server_client.c */
+/* cmd_client.c */
 void cmd_client(struct client *c, const struct cmd_args *a);
-size_t server_client_subcommands(const struct cmd_def **out);
-/* server_acl.c: ACL users, their file, the permission check and ACL LOG. */
-int server_acl_init(struct server *srv, const char *users_path, const char *requirepass, char *err,
-                    size_t errlen);
-void server_acl_free(struct server *srv);
+size_t cmd_client_subcommands(const struct cmd_def **out);
+/* cmd_acl.c: ACL users, their file, the permission check and ACL LOG. */
+int cmd_acl_init(struct cmd_server *srv, const char *users_path, const char *requirepass, char *err,
+                 size_t errlen);
+void cmd_acl_free(struct cmd_server *srv);
 /* "default" is on and needs no password: new connections start logged in. */
-bool server_acl_default_nopass(const struct server *srv);
+bool cmd_acl_default_nopass(const struct cmd_server *srv);
 /* AUTH / HELLO AUTH: 0 (c now runs as that user), or -1 after replying WRONGPASS. */
-int server_acl_authenticate(struct client *c, const char *user, size_t ulen, const char *pass,
-                            size_t plen);
+int cmd_acl_authenticate(struct client *c, const char *user, size_t ulen, const char *pass,
+                         size_t plen);
 /* 0 if c's user may run this, else -1 after replying NOPERM (and logging the refusal). */
-int server_acl_check(struct client *c, const struct cmd_def *d, const struct cmd_args *a);
+int cmd_acl_check(struct client *c, const struct cmd_def *d, const struct cmd_args *a);
 void cmd_acl(struct client *c, const struct cmd_args *a);
-size_t server_acl_subcommands(const struct cmd_def **out);
-/* server_command.c: COMMAND, described from its own table of flags, categories and docs. */
+size_t cmd_acl_subcommands(const struct cmd_def **out);
+/* cmd_command.c: COMMAND, described from its own table of flags, categories and docs. */
 void cmd_command(struct client *c, const struct cmd_args *a);
-size_t server_command_subcommands(const struct cmd_def **out);
+size_t cmd_command_subcommands(const struct cmd_def **out);
 /* 0 if every dispatched command and subcommand has a COMMAND row and every row dispatches;
  * else -1 with the first mismatch in err (a unit test holds this). */
-int server_command_check(char *err, size_t errlen);
+int cmd_command_check(char *err, size_t errlen);
 /* Every listed command and subcommand with its ACL categories (static, built on first use). */
-const struct acl_catalog *server_command_catalog(void);
+const struct acl_catalog *cmd_command_catalog(void);
 /* Catalog index of "top" or "top|sub", or -1. */
-long server_command_catalog_index(const char *top, const char *sub);
+long cmd_command_catalog_index(const char *top, const char *sub);
 /* Find argv[1] in subs, check its arity ("<parent>|<sub>" in the error), run it; unknown
  * subcommands get "Try <PARENT> HELP.". */
-void server_run_subcommand(struct client *c, const struct cmd_args *a, const char *parent,
-                           const struct cmd_def *subs, size_t n);
+void cmd_run_subcommand(struct client *c, const struct cmd_args *a, const char *parent,
+                        const struct cmd_def *subs, size_t n);
 /* An array of status lines. */
 void reply_help(struct client *c, const char *const *lines, size_t n);
 
-/* server.c: reply helpers (protocol-aware) and client bookkeeping. reply_commit: after writing
+/* cmd_server.c: reply helpers (protocol-aware) and client bookkeeping. reply_commit: after writing
  * into c->reply directly (enforces the output limit, schedules the write). */
 void reply_commit(struct client *c);
 void reply_status(struct client *c, const char *s);

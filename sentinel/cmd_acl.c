@@ -217,6 +217,15 @@ bool cmd_acl_default_nopass(const struct cmd_server *srv)
     return d && acl_user_is_enabled(d) && acl_user_has_nopass(d);
 }
 
+bool cmd_acl_user_exists(const struct cmd_server *srv, const char *user, size_t ulen)
+{
+    char name[ACL_USERNAME_MAX + 1];
+    if (ulen > ACL_USERNAME_MAX || memchr(user, '\0', ulen)) return false;
+    memcpy(name, user, ulen);
+    name[ulen] = '\0';
+    return acl_users_find(srv->acl->users, name) != NULL;
+}
+
 /* ---- authentication and checks -------------------------------------------------------------- */
 
 int cmd_acl_authenticate(struct client *c, const char *user, size_t ulen, const char *pass,
@@ -232,7 +241,7 @@ int cmd_acl_authenticate(struct client *c, const char *user, size_t ulen, const 
         return -1;
     }
     snprintf(c->user, sizeof(c->user), "%s", name);
-    c->is_authed = true;
+    c->conn.flags |= CONN_AUTHENTICATED;
     return 0;
 }
 
@@ -291,10 +300,10 @@ int cmd_acl_check(struct client *c, const struct cmd_def *d, const struct cmd_ar
 static void close_orphans(struct client *caller)
 {
     struct cmd_server *srv = caller->srv;
-    for (struct client *c = srv->clients; c; c = c->next) {
-        if (c->is_closed || acl_users_find(srv->acl->users, c->user)) continue;
+    for (struct client *c = client_first(srv); c; c = client_next(c)) {
+        if ((c->conn.flags & CONN_CLOSE_ASAP) || acl_users_find(srv->acl->users, c->user)) continue;
         if (c == caller)
-            c->close_after_reply = true;
+            c->conn.flags |= CONN_CLOSE_AFTER_REPLY;
         else
             client_close(c);
     }
@@ -306,7 +315,7 @@ static void reply_saved(struct client *c)
 {
     char err[400];
     if (users_save(c->srv->acl, err, sizeof(err)) == 0) {
-        reply_status(c, "OK");
+        reply_simple(c, "OK");
         return;
     }
     log_warning("cannot save ACL users: %s", err);
@@ -338,7 +347,7 @@ static void acl_setuser(struct client *c, const struct cmd_args *a)
     reply_saved(c);
 }
 
-static void reply_buf(struct client *c, struct buf *b)
+static void reply_text_buf(struct client *c, struct buf *b)
 {
     reply_bulk(c, b->data ? b->data : "", b->len);
     buf_clear(b);
@@ -349,13 +358,13 @@ static void getuser_selector(struct client *c, const struct acl_user *u, size_t 
     struct buf b = {0};
     reply_bulk_str(c, "commands");
     acl_user_describe_commands(u, sel, &b);
-    reply_buf(c, &b);
+    reply_text_buf(c, &b);
     reply_bulk_str(c, "keys");
     acl_user_describe_keys(u, sel, &b);
-    reply_buf(c, &b);
+    reply_text_buf(c, &b);
     reply_bulk_str(c, "channels");
     acl_user_describe_channels(u, sel, &b);
-    reply_buf(c, &b);
+    reply_text_buf(c, &b);
     buf_free(&b);
 }
 
@@ -413,7 +422,7 @@ static void acl_list(struct client *c, const struct cmd_args *a)
     for (size_t i = 0; i < acl_users_count(t); i++) {
         buf_printf(&b, "user %s ", acl_user_name(acl_users_at(t, i)));
         acl_user_describe(acl_users_at(t, i), &b);
-        reply_buf(c, &b);
+        reply_text_buf(c, &b);
     }
     buf_free(&b);
 }
@@ -482,7 +491,7 @@ static void acl_log_cmd(struct client *c, const struct cmd_args *a)
     long long count = 10;
     if (a->argc == 3 && eq(a->argv[2], "reset")) {
         acl_log_reset(s);
-        reply_status(c, "OK");
+        reply_simple(c, "OK");
         return;
     }
     if (a->argc == 3 && util_parse_ll(a->argv[2], a->len[2], &count) != 0) {
@@ -513,7 +522,7 @@ static void acl_log_cmd(struct client *c, const struct cmd_args *a)
         reply_bulk_str(c, "username");
         reply_bulk_str(c, e->username);
         reply_bulk_str(c, "age-seconds");
-        resp_write_double(&c->reply, c->proto, (double)(now - e->ms) / 1000.0);
+        resp_write_double(&c->conn.reply, c->conn.proto, (double)(now - e->ms) / 1000.0);
         reply_bulk_str(c, "client-info");
         reply_bulk_str(c, e->client_info);
     }
@@ -533,7 +542,7 @@ static void acl_dryrun(struct client *c, const struct cmd_args *a)
         reply_errorf(c, "ERR Command '%.128s' not found", a->argv[3]);
         return;
     }
-    struct cmd_args sub = {a->argc - 3, a->argv + 3, a->len + 3};
+    struct cmd_args sub = {a->argc - 3, a->argv + 3, a->len + 3, a->raw ? a->raw + 3 : NULL};
     if ((d->arity > 0 && sub.argc != d->arity) || (d->arity < 0 && sub.argc < -d->arity)) {
         reply_errorf(c, "ERR wrong number of arguments for '%s' command", d->name);
         return;
@@ -542,7 +551,7 @@ static void acl_dryrun(struct client *c, const struct cmd_args *a)
     const char *why = refusal(u, d, &sub, object, sizeof(object));
     char msg[300];
     if (why == NULL) {
-        reply_status(c, "OK");
+        reply_simple(c, "OK");
         return;
     }
     if (strcmp(why, "channel") == 0)
@@ -573,7 +582,7 @@ static void acl_load(struct client *c, const struct cmd_args *a)
     acl_users_destroy(s->users);
     s->users = t;
     close_orphans(c);
-    reply_status(c, "OK");
+    reply_simple(c, "OK");
 }
 
 static const char *const acl_help_lines[] = {
@@ -609,7 +618,7 @@ static const char *const acl_help_lines[] = {
 static void acl_help(struct client *c, const struct cmd_args *a)
 {
     UNUSED(a);
-    reply_help(c, acl_help_lines, ARRAY_LEN(acl_help_lines));
+    reply_simple_lines(c, acl_help_lines, ARRAY_LEN(acl_help_lines));
 }
 
 static const struct cmd_def acl_subs[] = {

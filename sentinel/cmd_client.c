@@ -1,8 +1,7 @@
-/* cmd_client: CLIENT (SETNAME GETNAME SETINFO ID KILL LIST INFO HELP NO-EVICT NO-TOUCH, and
- * the key-tracking ones GETREDIR TRACKINGINFO CACHING UNBLOCK, which on a sentinel, with no keys
- * and no blocking commands, have nothing to do and answer as Redis Sentinel does) for the
- * sentinel's command server. The CLIENT KILL filter form closes matching clients synchronously,
- * the caller only after its reply and only with SKIPME no (as Redis). */
+/* cmd_client: CLIENT for the sentinel's command server. SETNAME GETNAME SETINFO ID KILL LIST
+ * INFO are common/conn_cmd.c (shared with the store); here are HELP, NO-EVICT, NO-TOUCH, and the
+ * key-tracking ones GETREDIR TRACKINGINFO CACHING UNBLOCK, which on a sentinel, with no keys and
+ * no blocking commands, have nothing to do and answer as Redis Sentinel does. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,207 +14,21 @@ static bool eq(const char *a, const char *b) { return strcasecmp(a, b) == 0; }
 
 /* ---- CLIENT --------------------------------------------------------------------------------- */
 
-static bool printable(const char *s, size_t len)
-{
-    for (size_t i = 0; i < len; i++)
-        if (s[i] < '!' || s[i] > '~') return false;
-    return true;
-}
-
-static void client_id(struct client *c, const struct cmd_args *a)
-{
-    UNUSED(a);
-    reply_integer(c, (long long)c->id);
-}
-
-static void client_getname(struct client *c, const struct cmd_args *a)
-{
-    UNUSED(a);
-    if (c->name)
-        reply_bulk_str(c, c->name);
-    else
-        reply_null(c);
-}
-
-static void client_setname(struct client *c, const struct cmd_args *a)
-{
-    if (!printable(a->argv[2], a->len[2])) {
-        reply_error(c, "ERR Client names cannot contain spaces, newlines or special characters.");
-        return;
-    }
-    free(c->name);
-    c->name = a->len[2] ? xstrndup(a->argv[2], a->len[2]) : NULL;
-    reply_status(c, "OK");
-}
-
-static void client_setinfo(struct client *c, const struct cmd_args *a)
-{
-    char **slot;
-    if (eq(a->argv[2], "lib-name"))
-        slot = &c->lib_name;
-    else if (eq(a->argv[2], "lib-ver"))
-        slot = &c->lib_ver;
-    else {
-        reply_errorf(c, "ERR Unrecognized option '%.128s'", a->argv[2]);
-        return;
-    }
-    if (!printable(a->argv[3], a->len[3])) {
-        reply_errorf(c, "ERR %s cannot contain spaces, newlines or special characters.",
-                     slot == &c->lib_name ? "lib-name" : "lib-ver");
-        return;
-    }
-    free(*slot);
-    *slot = a->len[3] ? xstrndup(a->argv[3], a->len[3]) : NULL;
-    reply_status(c, "OK");
-}
-
-static void reply_text(struct client *c, struct buf *b)
-{
-    if (c->proto >= 3)
-        reply_verbatim(c, b->data ? b->data : "", b->len);
-    else
-        reply_bulk(c, b->data ? b->data : "", b->len);
-}
-
-static void client_info(struct client *c, const struct cmd_args *a)
-{
-    UNUSED(a);
-    struct buf b;
-    buf_init(&b);
-    client_describe(c, &b);
-    reply_text(c, &b);
-    buf_free(&b);
-}
-
-/* TYPE normal|pubsub (others match nothing here: a sentinel has no replica or master clients). */
-static int type_matches(const struct client *x, const char *type)
-{
-    if (eq(type, "normal")) return !client_is_subscribed(x);
-    if (eq(type, "pubsub")) return client_is_subscribed(x);
-    if (eq(type, "master") || eq(type, "replica") || eq(type, "slave")) return 0;
-    return -1;
-}
-
-static void client_list(struct client *c, const struct cmd_args *a)
-{
-    const char *type = NULL;
-    if (a->argc == 4 && eq(a->argv[2], "type")) {
-        type = a->argv[3];
-        if (type_matches(c, type) < 0) {
-            reply_errorf(c, "ERR Unknown client type '%.128s'", type);
-            return;
-        }
-    } else if (a->argc != 2) {
-        reply_error(c, "ERR syntax error");
-        return;
-    }
-    struct buf b;
-    buf_init(&b);
-    for (const struct client *x = c->srv->clients; x; x = x->next)
-        if (type == NULL || type_matches(x, type) == 1) client_describe(x, &b);
-    reply_text(c, &b);
-    buf_free(&b);
-}
-
-struct kill_filter {
-    long long id;
-    const char *addr, *laddr, *type;
-    bool skipme;
-};
-
-static int parse_kill_filter(struct client *c, const struct cmd_args *a, struct kill_filter *f)
-{
-    memset(f, 0, sizeof(*f));
-    f->id = -1;
-    f->skipme = true;
-    if ((a->argc - 2) % 2 != 0) goto syntax;
-    for (int i = 2; i + 1 < a->argc; i += 2) {
-        const char *k = a->argv[i], *v = a->argv[i + 1];
-        if (eq(k, "id")) {
-            if (util_parse_ll(v, a->len[i + 1], &f->id) != 0 || f->id <= 0) {
-                reply_error(c, "ERR client-id should be greater than 0");
-                return -1;
-            }
-        } else if (eq(k, "addr")) {
-            f->addr = v;
-        } else if (eq(k, "laddr")) {
-            f->laddr = v;
-        } else if (eq(k, "type")) {
-            if (type_matches(c, v) < 0) {
-                reply_errorf(c, "ERR Unknown client type '%.128s'", v);
-                return -1;
-            }
-            f->type = v;
-        } else if (eq(k, "user")) {
-            if (strcmp(v, "default") != 0) {
-                reply_errorf(c, "ERR No such user '%.128s'", v);
-                return -1;
-            }
-        } else if (eq(k, "skipme")) {
-            if (eq(v, "yes"))
-                f->skipme = true;
-            else if (eq(v, "no"))
-                f->skipme = false;
-            else
-                goto syntax;
-        } else {
-            goto syntax;
-        }
-    }
-    return 0;
-syntax:
-    reply_error(c, "ERR syntax error");
-    return -1;
-}
-
-static bool kill_matches(const struct client *x, const struct kill_filter *f)
-{
-    if (f->id > 0 && (long long)x->id != f->id) return false;
-    if (f->addr && strcmp(f->addr, x->addr) != 0) return false;
-    if (f->laddr && strcmp(f->laddr, x->laddr) != 0) return false;
-    if (f->type && type_matches(x, f->type) != 1) return false;
-    return true;
-}
-
-static void client_kill(struct client *c, const struct cmd_args *a)
-{
-    if (a->argc == 3) { /* old form: CLIENT KILL ip:port */
-        for (struct client *x = c->srv->clients; x; x = x->next) {
-            if (strcmp(x->addr, a->argv[2]) != 0) continue;
-            reply_status(c, "OK");
-            if (x == c)
-                c->close_after_reply = true;
-            else
-                client_close(x);
-            return;
-        }
-        reply_error(c, "ERR No such client");
-        return;
-    }
-    struct kill_filter f;
-    if (parse_kill_filter(c, a, &f) != 0) return;
-    long long killed = 0;
-    bool kill_self = false;
-    struct client *x = c->srv->clients;
-    while (x) {
-        struct client *next = x->next;
-        if (kill_matches(x, &f) && !(x == c && f.skipme)) {
-            killed++;
-            if (x == c)
-                kill_self = true;
-            else
-                client_close(x);
-        }
-        x = next;
-    }
-    reply_integer(c, killed);
-    if (kill_self) c->close_after_reply = true;
-}
+/* The subcommands about the connection itself are common/conn_cmd.c, shared with the store. */
+#define CONN_SUB(name, fn)                                                                         \
+    static void name(struct client *c, const struct cmd_args *a) { cmd_run_conn(fn, c, a); }
+CONN_SUB(client_id, conn_client_id)
+CONN_SUB(client_getname, conn_client_getname)
+CONN_SUB(client_setname, conn_client_setname)
+CONN_SUB(client_setinfo, conn_client_setinfo)
+CONN_SUB(client_list, conn_client_list)
+CONN_SUB(client_info, conn_client_info)
+CONN_SUB(client_kill, conn_client_kill)
 
 static void client_on_off(struct client *c, const struct cmd_args *a)
 {
     if (eq(a->argv[2], "on") || eq(a->argv[2], "off"))
-        reply_status(c, "OK");
+        reply_simple(c, "OK");
     else
         reply_error(c, "ERR syntax error");
 }
@@ -240,16 +53,10 @@ static const char *const client_help[] = {
     "    This text.",
 };
 
-void reply_help(struct client *c, const char *const *lines, size_t n)
-{
-    reply_array(c, n);
-    for (size_t i = 0; i < n; i++) reply_status(c, lines[i]);
-}
-
 static void client_helpcmd(struct client *c, const struct cmd_args *a)
 {
     UNUSED(a);
-    reply_help(c, client_help, ARRAY_LEN(client_help));
+    reply_simple_lines(c, client_help, ARRAY_LEN(client_help));
 }
 
 static void client_getredir(struct client *c, const struct cmd_args *a)
@@ -263,8 +70,8 @@ static void client_trackinginfo(struct client *c, const struct cmd_args *a)
     UNUSED(a);
     reply_map(c, 3);
     reply_bulk_str(c, "flags");
-    resp_write_set_header(&c->reply, c->proto, 1);
-    resp_write_bulk_str(&c->reply, "off");
+    resp_write_set_header(&c->conn.reply, c->conn.proto, 1);
+    resp_write_bulk_str(&c->conn.reply, "off");
     reply_bulk_str(c, "redirect");
     reply_integer(c, -1);
     reply_bulk_str(c, "prefixes");
@@ -323,7 +130,7 @@ void cmd_run_subcommand(struct client *c, const struct cmd_args *a, const char *
         if ((d->arity > 0 && a->argc != d->arity) || (d->arity < 0 && a->argc < -d->arity)) {
             char full[96];
             snprintf(full, sizeof(full), "%s|%s", parent, d->name);
-            reply_wrong_arity(c, full);
+            cmd_reply_wrong_arity(c, full);
             return;
         }
         d->fn(c, a);
@@ -334,7 +141,7 @@ void cmd_run_subcommand(struct client *c, const struct cmd_args *a, const char *
     for (; parent[k] && k + 1 < sizeof(upper); k++)
         upper[k] = (char)(parent[k] >= 'a' && parent[k] <= 'z' ? parent[k] - 32 : parent[k]);
     upper[k] = '\0';
-    reply_unknown_subcommand(c, a->argv[1], upper);
+    cmd_reply_unknown_subcommand(c, a->argv[1], upper);
 }
 
 void cmd_client(struct client *c, const struct cmd_args *a)

@@ -255,15 +255,15 @@ static void write_words(struct client *c, unsigned bits, const char *const *word
 {
     size_t k = 0;
     for (size_t i = 0; i < n; i++) k += (bits >> i) & 1u;
-    resp_write_set_header(&c->reply, c->proto, k);
+    resp_write_set_header(&c->conn.reply, c->conn.proto, k);
     for (size_t i = 0; i < n; i++) {
         if (!((bits >> i) & 1u)) continue;
         char w[64];
         snprintf(w, sizeof(w), "%s%s", at ? "@" : "", words[i]);
         if (bulk)
-            resp_write_bulk_str(&c->reply, w);
+            resp_write_bulk_str(&c->conn.reply, w);
         else
-            resp_write_simple_str(&c->reply, w);
+            resp_write_simple_str(&c->conn.reply, w);
     }
 }
 
@@ -271,20 +271,20 @@ static void write_info(struct client *c, const char *full, const struct cmd_def 
 {
     const struct cmd_meta *m = meta_find(full);
     ASSERT(m != NULL); /* cmd_command_check() holds */
-    resp_write_array_header(&c->reply, 10);
-    resp_write_bulk_str(&c->reply, full);
-    resp_write_integer(&c->reply, d->arity);
+    resp_write_array_header(&c->conn.reply, 10);
+    resp_write_bulk_str(&c->conn.reply, full);
+    resp_write_integer(&c->conn.reply, d->arity);
     write_words(c, m->flags, flag_words, ARRAY_LEN(flag_words), false, false);
-    for (int i = 0; i < 3; i++) resp_write_integer(&c->reply, 0); /* no keys on a sentinel */
+    for (int i = 0; i < 3; i++) resp_write_integer(&c->conn.reply, 0); /* no keys on a sentinel */
     write_words(c, m->acl, acl_words, ARRAY_LEN(acl_words), true, false);
     write_words(c, m->tips, tip_words, ARRAY_LEN(tip_words), false, true);
-    resp_write_set_header(&c->reply, c->proto, 0); /* key specs */
+    resp_write_set_header(&c->conn.reply, c->conn.proto, 0); /* key specs */
     const struct cmd_def *subs;
     size_t ns = strchr(full, '|') ? 0 : subs_of(d, &subs);
     if (ns == 0)
-        resp_write_set_header(&c->reply, c->proto, 0);
+        resp_write_set_header(&c->conn.reply, c->conn.proto, 0);
     else
-        resp_write_array_header(&c->reply, ns);
+        resp_write_array_header(&c->conn.reply, ns);
     for (size_t i = 0; i < ns; i++) {
         char sub[96];
         snprintf(sub, sizeof(sub), "%s|%s", full, subs[i].name);
@@ -294,10 +294,10 @@ static void write_info(struct client *c, const char *full, const struct cmd_def 
 
 static void info_all(struct client *c)
 {
-    resp_write_array_header(&c->reply, listed_count());
+    resp_write_array_header(&c->conn.reply, listed_count());
     for (size_t i = 0; i < cmd_table_count(); i++)
         if (is_listed(cmd_table_at(i))) write_info(c, cmd_table_at(i)->name, cmd_table_at(i));
-    reply_commit(c);
+    conn_queue_write(&c->conn);
 }
 
 static void command_info(struct client *c, const struct cmd_args *a)
@@ -306,15 +306,15 @@ static void command_info(struct client *c, const struct cmd_args *a)
         info_all(c);
         return;
     }
-    resp_write_array_header(&c->reply, (size_t)(a->argc - 2));
+    resp_write_array_header(&c->conn.reply, (size_t)(a->argc - 2));
     for (int i = 2; i < a->argc; i++) {
         const struct cmd_def *parent, *d = def_find(a->argv[i], &parent);
         if (d)
             write_info(c, a->argv[i], d);
         else
-            resp_write_null(&c->reply, c->proto);
+            resp_write_null(&c->conn.reply, c->conn.proto);
     }
-    reply_commit(c);
+    conn_queue_write(&c->conn);
 }
 
 /* ---- DOCS ---------------------------------------------------------------------------------- */
@@ -324,18 +324,18 @@ static void write_doc(struct client *c, const char *full, const struct cmd_def *
     const struct cmd_meta *m = meta_find(full);
     const struct cmd_def *subs;
     size_t ns = strchr(full, '|') ? 0 : subs_of(d, &subs);
-    resp_write_bulk_str(&c->reply, full);
-    resp_write_map_header(&c->reply, c->proto, 3 + (m->complexity != NULL) + (ns > 0));
+    resp_write_bulk_str(&c->conn.reply, full);
+    resp_write_map_header(&c->conn.reply, c->conn.proto, 3 + (m->complexity != NULL) + (ns > 0));
     const char *kv[] = {"summary", m->summary, "since",      m->since,
                         "group",   m->group,   "complexity", m->complexity};
     for (size_t i = 0; i < ARRAY_LEN(kv); i += 2) {
         if (kv[i + 1] == NULL) continue;
-        resp_write_bulk_str(&c->reply, kv[i]);
-        resp_write_bulk_str(&c->reply, kv[i + 1]);
+        resp_write_bulk_str(&c->conn.reply, kv[i]);
+        resp_write_bulk_str(&c->conn.reply, kv[i + 1]);
     }
     if (ns == 0) return;
-    resp_write_bulk_str(&c->reply, "subcommands");
-    resp_write_map_header(&c->reply, c->proto, ns);
+    resp_write_bulk_str(&c->conn.reply, "subcommands");
+    resp_write_map_header(&c->conn.reply, c->conn.proto, ns);
     for (size_t i = 0; i < ns; i++) {
         char sub[96];
         snprintf(sub, sizeof(sub), "%s|%s", full, subs[i].name);
@@ -346,21 +346,21 @@ static void write_doc(struct client *c, const char *full, const struct cmd_def *
 static void command_docs(struct client *c, const struct cmd_args *a)
 {
     if (a->argc == 2) {
-        resp_write_map_header(&c->reply, c->proto, listed_count());
+        resp_write_map_header(&c->conn.reply, c->conn.proto, listed_count());
         for (size_t i = 0; i < cmd_table_count(); i++)
             if (is_listed(cmd_table_at(i))) write_doc(c, cmd_table_at(i)->name, cmd_table_at(i));
-        reply_commit(c);
+        conn_queue_write(&c->conn);
         return;
     }
     size_t n = 0;
     const struct cmd_def *parent;
     for (int i = 2; i < a->argc; i++) n += def_find(a->argv[i], &parent) != NULL;
-    resp_write_map_header(&c->reply, c->proto, n);
+    resp_write_map_header(&c->conn.reply, c->conn.proto, n);
     for (int i = 2; i < a->argc; i++) {
         const struct cmd_def *d = def_find(a->argv[i], &parent);
         if (d) write_doc(c, a->argv[i], d);
     }
-    reply_commit(c);
+    conn_queue_write(&c->conn);
 }
 
 /* ---- COUNT, LIST --------------------------------------------------------------------------- */
@@ -391,12 +391,13 @@ static size_t list_walk(struct client *c, enum list_filter f, const char *arg, b
     for (size_t i = 0; i < cmd_table_count(); i++) {
         const struct cmd_def *d = cmd_table_at(i), *subs;
         if (!is_listed(d)) continue;
-        if (list_keeps(f, arg, d->name) && ++n && write) resp_write_bulk_str(&c->reply, d->name);
+        if (list_keeps(f, arg, d->name) && ++n && write)
+            resp_write_bulk_str(&c->conn.reply, d->name);
         size_t ns = subs_of(d, &subs);
         for (size_t k = 0; k < ns; k++) {
             char full[96];
             snprintf(full, sizeof(full), "%s|%s", d->name, subs[k].name);
-            if (list_keeps(f, arg, full) && ++n && write) resp_write_bulk_str(&c->reply, full);
+            if (list_keeps(f, arg, full) && ++n && write) resp_write_bulk_str(&c->conn.reply, full);
         }
     }
     return n;
@@ -423,9 +424,9 @@ static void command_list(struct client *c, const struct cmd_args *a)
             return;
         }
     }
-    resp_write_array_header(&c->reply, list_walk(c, f, arg, false));
+    resp_write_array_header(&c->conn.reply, list_walk(c, f, arg, false));
     list_walk(c, f, arg, true);
-    reply_commit(c);
+    conn_queue_write(&c->conn);
 }
 
 /* ---- GETKEYS ------------------------------------------------------------------------------- */
@@ -471,7 +472,7 @@ static const char *const command_help[] = {
 static void command_helpcmd(struct client *c, const struct cmd_args *a)
 {
     UNUSED(a);
-    reply_help(c, command_help, ARRAY_LEN(command_help));
+    reply_simple_lines(c, command_help, ARRAY_LEN(command_help));
 }
 
 static const struct cmd_def command_subs[] = {

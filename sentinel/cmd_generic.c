@@ -1,8 +1,8 @@
 /* cmd_generic: the command table of the sentinel's command server and the generic commands
  * (docs/sentinel-protocol.md#commands-served): PING, INFO, ROLE, AUTH, HELLO, CLIENT, (P)SUBSCRIBE,
- * (P)UNSUBSCRIBE, SHUTDOWN, COMMAND, QUIT, ACL WHOAMI|USERS. Reply shapes follow Redis Sentinel 7.0
- * byte for byte; the help texts are our own words. SENTINEL and PUBLISH live in cmd_sentinel.c.
- */
+ * (P)UNSUBSCRIBE, SHUTDOWN, COMMAND, QUIT, ACL WHOAMI|USERS (PING, QUIT, AUTH and HELLO are
+ * common/conn_cmd.c). Reply shapes follow Redis Sentinel 7.0 byte for byte; the help texts are our
+ * own words. SENTINEL and PUBLISH live in cmd_sentinel.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,28 +21,17 @@
 
 static bool eq(const char *a, const char *b) { return strcasecmp(a, b) == 0; }
 
-/* ---- PING, ROLE, QUIT, SHUTDOWN ------------------------------------------------------------- */
+/* ---- PING, QUIT, AUTH, HELLO: common/conn_cmd.c, shared with the store ------------------------
+ */
 
-static void cmd_ping(struct client *c, const struct cmd_args *a)
-{
-    if (a->argc > 2) {
-        reply_wrong_arity(c, "ping");
-        return;
-    }
-    if (c->proto < 3 && client_is_subscribed(c)) {
-        reply_array(c, 2);
-        reply_bulk_str(c, "pong");
-        if (a->argc == 2)
-            reply_bulk(c, a->argv[1], a->len[1]);
-        else
-            reply_bulk_str(c, "");
-        return;
-    }
-    if (a->argc == 2)
-        reply_bulk(c, a->argv[1], a->len[1]);
-    else
-        reply_status(c, "PONG");
-}
+#define CONN_CMD(name, fn)                                                                         \
+    static void name(struct client *c, const struct cmd_args *a) { cmd_run_conn(fn, c, a); }
+CONN_CMD(cmd_ping, conn_cmd_ping)
+CONN_CMD(cmd_quit, conn_cmd_quit)
+CONN_CMD(cmd_auth, conn_cmd_auth)
+CONN_CMD(cmd_hello, conn_cmd_hello)
+
+/* ---- ROLE, SHUTDOWN ------------------------------------------------------------------------- */
 
 static void cmd_role(struct client *c, const struct cmd_args *a)
 {
@@ -58,13 +47,6 @@ static void cmd_role(struct client *c, const struct cmd_args *a)
     }
 }
 
-static void cmd_quit(struct client *c, const struct cmd_args *a)
-{
-    UNUSED(a);
-    reply_status(c, "OK");
-    c->close_after_reply = true;
-}
-
 static void cmd_shutdown(struct client *c, const struct cmd_args *a)
 {
     for (int i = 1; i < a->argc; i++) {
@@ -78,135 +60,21 @@ static void cmd_shutdown(struct client *c, const struct cmd_args *a)
             return;
         }
     }
-    log_warning("SHUTDOWN requested by client %s", c->addr);
+    log_warning("SHUTDOWN requested by client %s", c->conn.addr);
     c->srv->shutdown_requested = true;
     loop_stop(c->srv->loop);
-}
-
-/* ---- AUTH and HELLO ------------------------------------------------------------------------- */
-
-/* 0 ok, -1 after replying with the error. */
-/* Lengths, not strlen: an argument may hold a NUL ("pw\0zz" is not "pw"). */
-static int check_credentials(struct client *c, const char *user, size_t user_len, const char *pass,
-                             size_t pass_len)
-{
-    if (user == NULL) {
-        user = "default";
-        user_len = 7;
-    }
-    return cmd_acl_authenticate(c, user, user_len, pass, pass_len);
-}
-
-static void cmd_auth(struct client *c, const struct cmd_args *a)
-{
-    if (a->argc > 3) {
-        reply_error(c, "ERR syntax error");
-        return;
-    }
-    if (a->argc == 2 && cmd_acl_default_nopass(c->srv)) {
-        reply_error(c, "ERR AUTH <password> called without any password configured for the "
-                       "default user. Are you sure your configuration is correct?");
-        return;
-    }
-    const char *user = a->argc == 3 ? a->argv[1] : NULL;
-    size_t user_len = a->argc == 3 ? a->len[1] : 0;
-    if (check_credentials(c, user, user_len, a->argv[a->argc - 1], a->len[a->argc - 1]) == 0)
-        reply_status(c, "OK");
-}
-
-static bool valid_name_chars(const char *s, size_t len)
-{
-    for (size_t i = 0; i < len; i++)
-        if (s[i] < '!' || s[i] > '~') return false;
-    return true;
-}
-
-static void set_client_name(struct client *c, const char *name, size_t len)
-{
-    free(c->name);
-    c->name = len ? xstrndup(name, len) : NULL;
-}
-
-static void hello_reply(struct client *c)
-{
-    reply_map(c, 6);
-    reply_bulk_str(c, "server");
-    reply_bulk_str(c, "redis");
-    reply_bulk_str(c, "version");
-    reply_bulk_str(c, VIGIL_REDIS_COMPAT_VERSION);
-    reply_bulk_str(c, "proto");
-    reply_integer(c, c->proto);
-    reply_bulk_str(c, "id");
-    reply_integer(c, (long long)c->id);
-    reply_bulk_str(c, "mode");
-    reply_bulk_str(c, "sentinel");
-    reply_bulk_str(c, "modules");
-    reply_array(c, 0);
-}
-
-static void cmd_hello(struct client *c, const struct cmd_args *a)
-{
-    long long ver = c->proto;
-    if (a->argc >= 2 && (util_parse_ll(a->argv[1], a->len[1], &ver) != 0)) {
-        reply_error(c, "ERR Protocol version is not an integer or out of range");
-        return;
-    }
-    if (a->argc >= 2 && (ver < 2 || ver > 3)) {
-        reply_error(c, "NOPROTO unsupported protocol version");
-        return;
-    }
-    const char *user = NULL, *pass = NULL, *name = NULL;
-    size_t name_len = 0, pass_len = 0, user_len = 0;
-    for (int i = 2; i < a->argc; i++) {
-        if (eq(a->argv[i], "auth") && i + 2 < a->argc) {
-            user = a->argv[i + 1];
-            user_len = a->len[i + 1];
-            pass = a->argv[i + 2];
-            pass_len = a->len[i + 2];
-            i += 2;
-        } else if (eq(a->argv[i], "setname") && i + 1 < a->argc) {
-            name = a->argv[i + 1];
-            name_len = a->len[i + 1];
-            i++;
-        } else {
-            reply_errorf(c, "ERR Syntax error in HELLO option '%.128s'", a->argv[i]);
-            return;
-        }
-    }
-    if (pass && check_credentials(c, user, user_len, pass, pass_len) != 0) return;
-    if (!c->is_authed) {
-        reply_error(c, "NOAUTH HELLO must be called with the client already authenticated, "
-                       "otherwise the HELLO AUTH <user> <pass> option can be used to "
-                       "authenticate the client and select the RESP protocol version at the "
-                       "same time");
-        return;
-    }
-    if (name && !valid_name_chars(name, name_len)) {
-        reply_error(c, "ERR Client names cannot contain spaces, newlines or special characters.");
-        return;
-    }
-    if (name) set_client_name(c, name, name_len);
-    c->proto = (int)ver;
-    hello_reply(c);
 }
 
 /* ---- pub/sub -------------------------------------------------------------------------------- */
 
 static void sub_reply(struct client *c, const char *kind, const char *name)
 {
-    resp_write_push_header(&c->reply, c->proto, 3);
-    resp_write_bulk_str(&c->reply, kind);
-    if (name)
-        resp_write_bulk_str(&c->reply, name);
-    else
-        resp_write_null(&c->reply, c->proto);
-    resp_write_integer(&c->reply, (long long)(c->n_channels + c->n_patterns));
-    reply_commit(c);
+    reply_subscription(c, kind, name, name ? strlen(name) : 0, c->n_channels + c->n_patterns);
 }
 
 static void subscribe_common(struct client *c, const struct cmd_args *a, bool pattern)
 {
-    for (int i = 1; i < a->argc && !c->is_closed; i++) {
+    for (int i = 1; i < a->argc && !(c->conn.flags & CONN_CLOSE_ASAP); i++) {
         if (client_subscribe(c, a->argv[i], pattern) < 0) {
             reply_error(c, "ERR too many subscriptions for this client");
             return;
@@ -219,7 +87,7 @@ static void unsubscribe_common(struct client *c, const struct cmd_args *a, bool 
 {
     const char *kind = pattern ? "punsubscribe" : "unsubscribe";
     if (a->argc > 1) {
-        for (int i = 1; i < a->argc && !c->is_closed; i++) {
+        for (int i = 1; i < a->argc && !(c->conn.flags & CONN_CLOSE_ASAP); i++) {
             client_unsubscribe(c, a->argv[i], pattern);
             sub_reply(c, kind, a->argv[i]);
         }
@@ -230,7 +98,7 @@ static void unsubscribe_common(struct client *c, const struct cmd_args *a, bool 
         sub_reply(c, kind, NULL);
         return;
     }
-    while (*n > 0 && !c->is_closed) {
+    while (*n > 0 && !(c->conn.flags & CONN_CLOSE_ASAP)) {
         char **list = pattern ? c->patterns : c->channels;
         char *name = xstrdup(list[0]);
         client_unsubscribe(c, name, pattern);
@@ -281,13 +149,13 @@ static void info_clients(const struct cmd_server *srv, struct buf *b)
     buf_printf(b,
                "# Clients\r\nconnected_clients:%zu\r\ncluster_connections:0\r\nmaxclients:%d\r\n"
                "blocked_clients:0\r\ntracking_clients:0\r\nclients_in_timeout_table:0\r\n",
-               srv->n_clients, srv->maxclients);
+               srv->conns.count, srv->maxclients);
 }
 
 static void info_stats(const struct cmd_server *srv, struct buf *b)
 {
     size_t channels = 0, patterns = 0;
-    for (const struct client *c = srv->clients; c; c = c->next) {
+    for (const struct client *c = client_first(srv); c; c = client_next(c)) {
         channels += c->n_channels; /* per subscription, not per distinct channel */
         patterns += c->n_patterns;
     }
@@ -296,9 +164,10 @@ static void info_stats(const struct cmd_server *srv, struct buf *b)
                "total_net_input_bytes:%llu\r\ntotal_net_output_bytes:%llu\r\n"
                "rejected_connections:%llu\r\npubsub_channels:%zu\r\npubsub_patterns:%zu\r\n"
                "total_error_replies:%llu\r\n",
-               srv->total_connections, srv->total_commands, srv->total_net_input,
-               srv->total_net_output, srv->rejected_connections, channels, patterns,
-               srv->total_error_replies);
+               srv->total_connections, srv->total_commands,
+               (unsigned long long)srv->conns.stats.net_input_bytes,
+               (unsigned long long)srv->conns.stats.net_output_bytes, srv->rejected_connections,
+               channels, patterns, (unsigned long long)srv->conns.stats.error_replies);
     /* Ours, like vigil_version (the Sentinel section keeps Redis's keys): is the state file
      * being saved? A sentinel that cannot save must not be trusted with votes. */
     if (srv->core)

@@ -21,7 +21,7 @@ static void reply_result(struct client *c, const struct sentinel_cmd_result *r)
 {
     switch (r->kind) {
     case SENTINEL_CMD_STATUS:
-        reply_status(c, r->msg);
+        reply_simple(c, r->msg);
         break;
     case SENTINEL_CMD_ERROR:
         reply_error(c, r->msg);
@@ -107,8 +107,8 @@ static void sub_get_addr(struct client *c, const struct cmd_args *a)
     }
     reply_array(c, 2);
     reply_bulk_str(c, host);
-    resp_write_bulk_ll(&c->reply, port);
-    reply_commit(c);
+    resp_write_bulk_ll(&c->conn.reply, port);
+    conn_queue_write(&c->conn);
 }
 
 static void sub_myid(struct client *c, const struct cmd_args *a)
@@ -154,12 +154,12 @@ static void sub_pending_scripts(struct client *c, const struct cmd_args *a)
         reply_bulk_str(c, "flags");
         reply_bulk_str(c, v.is_running ? "running" : "scheduled");
         reply_bulk_str(c, "pid");
-        resp_write_bulk_ll(&c->reply, (long long)v.pid);
+        resp_write_bulk_ll(&c->conn.reply, (long long)v.pid);
         reply_bulk_str(c, v.is_running ? "run-time" : "run-delay");
-        resp_write_bulk_ll(&c->reply, (long long)v.ms);
+        resp_write_bulk_ll(&c->conn.reply, (long long)v.ms);
         reply_bulk_str(c, "retry-num");
-        resp_write_bulk_ll(&c->reply, v.retry_num);
-        reply_commit(c);
+        resp_write_bulk_ll(&c->conn.reply, v.retry_num);
+        conn_queue_write(&c->conn);
     }
 }
 
@@ -318,7 +318,7 @@ static const char *const sentinel_help[] = {
 static void sub_help(struct client *c, const struct cmd_args *a)
 {
     UNUSED(a);
-    reply_help(c, sentinel_help, ARRAY_LEN(sentinel_help));
+    reply_simple_lines(c, sentinel_help, ARRAY_LEN(sentinel_help));
 }
 
 static const struct cmd_def sentinel_subs[] = {

@@ -1,7 +1,7 @@
-/* cmd_server: connections of the sentinel's command server: accept, read and parse (RESP or
- * inline), dispatch through the command table with Redis's checks in Redis's order (unknown
- * command, arity, authentication, subscribed context), protocol-aware reply helpers with buffer
- * limits, pub/sub delivery, and writing before the loop sleeps. */
+/* cmd_server: the sentinel's command server: listeners and accepting, its side of the shared
+ * connection layer (common/conn.h: reading, parsing, replies and writing are there), dispatch
+ * through the command table with Redis's checks in Redis's order (unknown command, arity,
+ * authentication, subscribed context), output limits, and pub/sub bookkeeping and delivery. */
 #include "sentinel/cmd_server.h"
 
 #include <errno.h>
@@ -18,115 +18,31 @@
 #include "common/util.h"
 #include "sentinel/cmd_server_int.h"
 
-#define READ_CHUNK 16384
+/* ---- limits and pub/sub --------------------------------------------------------------------- */
 
-/* ---- replies -------------------------------------------------------------------------------- */
-
-static void client_mark_dirty(struct client *c)
+/* After a command or a delivery: a client whose unread replies pass its limit is closed, never
+ * the process grown without bound. True if c was closed. */
+static bool client_check_output(struct conn *k)
 {
-    if (c->is_dirty || c->is_closed) return;
-    c->is_dirty = true;
-    c->dirty_next = c->srv->dirty;
-    c->srv->dirty = c;
-}
-
-static bool client_auth_required(const struct client *c) { return !c->is_authed; }
-
-/* After every reply write: enforce the output limit and schedule the write. A client that has
- * not authenticated gets the guard's small bound, so it cannot pin memory by not reading. */
-void reply_commit(struct client *c)
-{
+    struct client *c = (struct client *)(void *)k;
     size_t limit =
         client_is_subscribed(c) ? CMD_SERVER_MAX_PUBSUB_REPLY_BYTES : CMD_SERVER_MAX_REPLY_BYTES;
-    if (client_auth_required(c)) limit = GUARD_UNAUTH_MAX_REPLY_BYTES;
-    if (buf_unread_len(&c->reply) > limit) {
-        log_warning("closing client %s: output buffer over %zu bytes", c->addr, limit);
-        client_close(c);
-        return;
-    }
-    client_mark_dirty(c);
+    if (buf_unread_len(&k->reply) <= limit) return false;
+    log_warning("closing client %s: output buffer over %zu bytes", k->addr, limit);
+    k->set->stats.evicted++;
+    client_close(c);
+    return true;
 }
-
-void reply_status(struct client *c, const char *s)
-{
-    resp_write_simple_str(&c->reply, s);
-    reply_commit(c);
-}
-
-void reply_error(struct client *c, const char *s)
-{
-    c->srv->total_error_replies++;
-    resp_write_error_str(&c->reply, s);
-    reply_commit(c);
-}
-
-void reply_errorf(struct client *c, const char *fmt, ...)
-{
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    reply_error(c, msg);
-}
-
-void reply_integer(struct client *c, long long v)
-{
-    resp_write_integer(&c->reply, v);
-    reply_commit(c);
-}
-
-void reply_bulk(struct client *c, const char *s, size_t len)
-{
-    resp_write_bulk(&c->reply, s, len);
-    reply_commit(c);
-}
-
-void reply_bulk_str(struct client *c, const char *s) { reply_bulk(c, s, strlen(s)); }
-
-void reply_null(struct client *c)
-{
-    resp_write_null(&c->reply, c->proto);
-    reply_commit(c);
-}
-
-void reply_null_array(struct client *c)
-{
-    resp_write_null_array(&c->reply, c->proto);
-    reply_commit(c);
-}
-
-void reply_array(struct client *c, size_t n)
-{
-    resp_write_array_header(&c->reply, n);
-    reply_commit(c);
-}
-
-void reply_map(struct client *c, size_t npairs)
-{
-    resp_write_map_header(&c->reply, c->proto, npairs);
-    reply_commit(c);
-}
-
-void reply_verbatim(struct client *c, const char *s, size_t len)
-{
-    resp_write_verbatim(&c->reply, c->proto, s, len);
-    reply_commit(c);
-}
-
-void reply_wrong_arity(struct client *c, const char *name)
-{
-    reply_errorf(c, "ERR wrong number of arguments for '%s' command", name);
-}
-
-void reply_unknown_subcommand(struct client *c, const char *sub, const char *cmd_upper)
-{
-    reply_errorf(c, "ERR unknown subcommand '%.128s'. Try %s HELP.", sub, cmd_upper);
-}
-
-/* ---- pub/sub -------------------------------------------------------------------------------- */
 
 bool client_is_subscribed(const struct client *c) { return c->n_channels + c->n_patterns > 0; }
+
+static void client_update_pubsub(struct client *c)
+{
+    if (client_is_subscribed(c))
+        c->conn.flags |= CONN_PUBSUB;
+    else
+        c->conn.flags &= ~CONN_PUBSUB;
+}
 
 int client_subscribe(struct client *c, const char *name, bool pattern)
 {
@@ -137,6 +53,7 @@ int client_subscribe(struct client *c, const char *name, bool pattern)
     if (c->n_channels + c->n_patterns >= CMD_SERVER_MAX_SUBSCRIPTIONS) return -1;
     *list = xrealloc(*list, (*n + 1) * sizeof(**list));
     (*list)[(*n)++] = xstrdup(name);
+    client_update_pubsub(c);
     return 1;
 }
 
@@ -149,6 +66,7 @@ int client_unsubscribe(struct client *c, const char *name, bool pattern)
         free(list[i]);
         memmove(&list[i], &list[i + 1], (*n - i - 1) * sizeof(*list));
         (*n)--;
+        client_update_pubsub(c);
         return 1;
     }
     return 0;
@@ -157,31 +75,26 @@ int client_unsubscribe(struct client *c, const char *name, bool pattern)
 static void deliver(struct client *c, const char *pattern, const char *channel, const char *msg,
                     size_t len)
 {
-    if (pattern) {
-        resp_write_push_header(&c->reply, c->proto, 4);
-        resp_write_bulk_str(&c->reply, "pmessage");
-        resp_write_bulk_str(&c->reply, pattern);
-    } else {
-        resp_write_push_header(&c->reply, c->proto, 3);
-        resp_write_bulk_str(&c->reply, "message");
-    }
-    resp_write_bulk_str(&c->reply, channel);
-    resp_write_bulk(&c->reply, msg, len);
-    reply_commit(c);
+    reply_message(c, pattern, pattern ? strlen(pattern) : 0, channel, strlen(channel), msg, len);
+    client_check_output(&c->conn);
+}
+
+static bool client_is_closing(const struct client *c)
+{
+    return (c->conn.flags & CONN_CLOSE_ASAP) != 0;
 }
 
 int cmd_server_publish(struct cmd_server *srv, const char *channel, const char *msg, size_t len)
 {
     int receivers = 0;
     size_t chlen = strlen(channel);
-    for (struct client *c = srv->clients; c; c = c->next) {
-        if (c->is_closed) continue;
-        for (size_t i = 0; i < c->n_channels; i++) {
+    for (struct client *c = client_first(srv); c; c = client_next(c)) {
+        for (size_t i = 0; i < c->n_channels && !client_is_closing(c); i++) {
             if (strcmp(c->channels[i], channel) != 0) continue;
             deliver(c, NULL, channel, msg, len);
             receivers++;
         }
-        for (size_t i = 0; i < c->n_patterns && !c->is_closed; i++) {
+        for (size_t i = 0; i < c->n_patterns && !client_is_closing(c); i++) {
             const char *p = c->patterns[i];
             if (!util_glob_match(p, strlen(p), channel, chlen, false)) continue;
             deliver(c, p, channel, msg, len);
@@ -191,103 +104,19 @@ int cmd_server_publish(struct cmd_server *srv, const char *channel, const char *
     return receivers;
 }
 
-/* ---- client lifecycle ----------------------------------------------------------------------- */
-
-static void client_free_deferred(struct loop *l, void *data)
-{
-    UNUSED(l);
-    struct client *c = data;
-    for (size_t i = 0; i < c->n_channels; i++) free(c->channels[i]);
-    for (size_t i = 0; i < c->n_patterns; i++) free(c->patterns[i]);
-    free(c->channels);
-    free(c->patterns);
-    free(c->name);
-    free(c->lib_name);
-    free(c->lib_ver);
-    buf_free(&c->qbuf);
-    buf_free(&c->reply);
-    resp_request_free(&c->req);
-    free(c);
-}
-
-void client_close(struct client *c)
-{
-    if (c->is_closed) return;
-    struct cmd_server *srv = c->srv;
-    c->is_closed = true;
-    loop_unwatch(srv->loop, c->fd, LOOP_READABLE | LOOP_WRITABLE);
-    close(c->fd);
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        srv->clients = c->next;
-    if (c->next) c->next->prev = c->prev;
-    srv->n_clients--;
-    /* A dirty client is dropped from the flush list by cmd_server_flush, which frees it. */
-    if (!c->is_dirty && srv->is_destroying)
-        client_free_deferred(srv->loop, c);
-    else if (!c->is_dirty)
-        loop_defer(srv->loop, client_free_deferred, c);
-}
-
-static void on_client_writable(struct loop *l, int fd, void *data, int mask);
-
-static void client_write(struct client *c)
-{
-    while (buf_unread_len(&c->reply) > 0) {
-        ssize_t n = write(c->fd, buf_unread(&c->reply), buf_unread_len(&c->reply));
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-        if (n < 0) {
-            client_close(c);
-            return;
-        }
-        c->srv->total_net_output += (size_t)n;
-        buf_consume(&c->reply, (size_t)n);
-    }
-    bool pending = buf_unread_len(&c->reply) > 0;
-    if (!pending && c->close_after_reply) {
-        client_close(c);
-        return;
-    }
-    if (pending && !c->is_writing) {
-        loop_watch(c->srv->loop, c->fd, LOOP_WRITABLE, on_client_writable, c);
-        c->is_writing = true;
-    } else if (!pending && c->is_writing) {
-        loop_unwatch(c->srv->loop, c->fd, LOOP_WRITABLE);
-        c->is_writing = false;
-    }
-    buf_shrink_if_idle(&c->reply, 65536);
-}
-
-static void on_client_writable(struct loop *l, int fd, void *data, int mask)
-{
-    UNUSED(l);
-    UNUSED(fd);
-    UNUSED(mask);
-    struct client *c = data;
-    if (!c->is_closed) client_write(c);
-}
-
-void cmd_server_flush(struct cmd_server *srv)
-{
-    struct client *c = srv->dirty;
-    srv->dirty = NULL;
-    while (c) {
-        struct client *next = c->dirty_next;
-        c->is_dirty = false;
-        c->dirty_next = NULL;
-        if (c->is_closed && srv->is_destroying)
-            client_free_deferred(srv->loop, c);
-        else if (c->is_closed)
-            loop_defer(srv->loop, client_free_deferred, c);
-        else
-            client_write(c);
-        c = next;
-    }
-}
+void cmd_server_flush(struct cmd_server *srv) { conn_set_flush(&srv->conns); }
 
 /* ---- dispatch ------------------------------------------------------------------------------- */
+
+void cmd_reply_wrong_arity(struct client *c, const char *name)
+{
+    reply_errorf(c, "ERR wrong number of arguments for '%s' command", name);
+}
+
+void cmd_reply_unknown_subcommand(struct client *c, const char *sub, const char *cmd_upper)
+{
+    reply_errorf(c, "ERR unknown subcommand '%.128s'. Try %s HELP.", sub, cmd_upper);
+}
 
 static void reply_unknown_command(struct client *c, const struct cmd_args *a)
 {
@@ -323,15 +152,15 @@ static void dispatch(struct client *c, const struct cmd_args *a)
         lower_copy(c->last_cmd + n, sizeof(c->last_cmd) - n, a->argv[1]);
     }
     if ((d->arity > 0 && a->argc != d->arity) || (d->arity < 0 && a->argc < -d->arity)) {
-        reply_wrong_arity(c, d->name);
+        cmd_reply_wrong_arity(c, d->name);
         return;
     }
-    if (!c->is_authed && !(d->flags & CMD_NOAUTH)) {
+    if (!(c->conn.flags & CONN_AUTHENTICATED) && !(d->flags & CMD_NOAUTH)) {
         reply_error(c, "NOAUTH Authentication required.");
         return;
     }
     if (cmd_acl_check(c, d, a) != 0) return;
-    if (c->proto < 3 && client_is_subscribed(c) && !(d->flags & CMD_PUBSUB)) {
+    if (c->conn.proto < 3 && client_is_subscribed(c) && !(d->flags & CMD_PUBSUB)) {
         char lname[64];
         lower_copy(lname, sizeof(lname), a->argv[0]);
         reply_errorf(c,
@@ -352,6 +181,7 @@ static void args_build(struct cmd_args *a, size_t argc, const struct resp_arg *a
     a->argc = (int)argc;
     a->argv = (char **)(void *)mem;
     a->len = (size_t *)(void *)(mem + argc * sizeof(char *));
+    a->raw = argv;
     char *p = mem + argc * (sizeof(char *) + sizeof(size_t));
     for (size_t i = 0; i < argc; i++) {
         memcpy(p, argv[i].ptr, argv[i].len);
@@ -362,86 +192,79 @@ static void args_build(struct cmd_args *a, size_t argc, const struct resp_arg *a
     }
 }
 
-static void process_input(struct client *c)
+/* ---- the sentinel's side of its connections (conn_ops) -------------------------------------- */
+
+static bool client_execute(struct conn *k, size_t argc, struct resp_arg *argv, size_t consumed)
 {
-    while (!c->is_closed && !c->close_after_reply && buf_unread_len(&c->qbuf) > 0) {
-        size_t consumed, argc;
-        struct resp_arg *argv;
-        resp_request_set_unauthenticated(&c->req, client_auth_required(c));
-        int rc = resp_request_parse(&c->req, buf_unread(&c->qbuf), buf_unread_len(&c->qbuf),
-                                    &consumed, &argc, &argv);
-        if (rc == RESP_INCOMPLETE) break;
-        if (rc == RESP_ERR) {
-            reply_errorf(c, "ERR %s", resp_request_error(&c->req));
-            c->close_after_reply = true;
-            break;
-        }
-        if (guard_is_cross_protocol(argc, argv, c->addr)) {
-            buf_clear(&c->reply); /* nothing goes back to the web page that sent it */
-            client_close(c);
-            break;
-        }
-        if (argc > 0) {
-            struct cmd_args a;
-            args_build(&a, argc, argv);
-            buf_consume(&c->qbuf, consumed);
-            dispatch(c, &a);
-            free(a.argv);
-        } else {
-            buf_consume(&c->qbuf, consumed);
-        }
-    }
-    if (!c->is_closed) buf_compact(&c->qbuf);
+    UNUSED(consumed);
+    struct cmd_args a;
+    args_build(&a, argc, argv);
+    dispatch((struct client *)(void *)k, &a);
+    free(a.argv);
+    return true;
 }
 
-static void on_client_readable(struct loop *l, int fd, void *data, int mask)
+static void client_release(struct conn *k)
 {
-    UNUSED(mask);
-    UNUSED(fd);
-    struct client *c = data;
-    if (c->is_closed) return;
-    char *space = buf_space(&c->qbuf, READ_CHUNK);
-    ssize_t n = read(c->fd, space, READ_CHUNK);
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
-    if (n <= 0) {
-        client_close(c);
-        return;
-    }
-    buf_commit(&c->qbuf, (size_t)n);
-    c->srv->total_net_input += (size_t)n;
-    c->last_ms = loop_now_ms(l);
-    if (buf_unread_len(&c->qbuf) > CMD_SERVER_MAX_QUERY_BYTES) {
-        log_warning("closing client %s: query buffer over %u bytes", c->addr,
-                    CMD_SERVER_MAX_QUERY_BYTES);
-        client_close(c);
-        return;
-    }
-    process_input(c);
+    struct client *c = (struct client *)(void *)k;
+    for (size_t i = 0; i < c->n_channels; i++) free(c->channels[i]);
+    for (size_t i = 0; i < c->n_patterns; i++) free(c->patterns[i]);
+    free(c->channels);
+    free(c->patterns);
 }
 
-static void client_create(struct cmd_server *srv, int fd, const char *ip, int port)
+static bool client_default_user_nopass(const struct conn *k)
+{
+    return cmd_acl_default_nopass(((const struct client *)(const void *)k)->srv);
+}
+
+static int client_authenticate(struct conn *k, const char *user, size_t ulen, const char *pass,
+                               size_t plen)
+{
+    return cmd_acl_authenticate((struct client *)(void *)k, user, ulen, pass, plen);
+}
+
+static bool client_user_exists(const struct conn *k, const char *user, size_t len)
+{
+    return cmd_acl_user_exists(((const struct client *)(const void *)k)->srv, user, len);
+}
+
+static const char *client_user_of(const struct conn *k)
+{
+    return ((const struct client *)(const void *)k)->user;
+}
+
+/* A sentinel has no replica or master clients. */
+static const char *client_type(const struct conn *k)
+{
+    return (k->flags & CONN_PUBSUB) ? "pubsub" : "normal";
+}
+
+static void client_describe_conn(const struct conn *k, struct buf *out)
+{
+    client_describe((const struct client *)(const void *)k, out);
+}
+
+static const struct conn_ops client_conn_ops = {
+    .execute = client_execute,
+    .release = client_release,
+    .check_output = client_check_output,
+    .default_user_nopass = client_default_user_nopass,
+    .authenticate = client_authenticate,
+    .user_exists = client_user_exists,
+    .user_of = client_user_of,
+    .type_name = client_type,
+    .describe = client_describe_conn,
+    .hello_mode = "sentinel",
+    .hello_role = NULL,
+};
+
+static void client_create(struct cmd_server *srv, int fd)
 {
     struct client *c = xcalloc(1, sizeof(*c));
     c->srv = srv;
-    c->fd = fd;
-    c->id = ++srv->next_client_id;
-    c->proto = 2;
-    c->is_authed = cmd_acl_default_nopass(srv);
     snprintf(c->user, sizeof(c->user), "default");
-    net_format_addr(c->addr, sizeof(c->addr), ip, port);
-    char lip[NET_IP_STRLEN] = "";
-    int lport = 0;
-    net_local_addr(fd, lip, sizeof(lip), &lport);
-    net_format_addr(c->laddr, sizeof(c->laddr), lip, lport);
-    c->ctime_ms = c->last_ms = loop_now_ms(srv->loop);
-    buf_init(&c->qbuf);
-    buf_init(&c->reply);
-    resp_request_init(&c->req, NULL);
-    c->next = srv->clients;
-    if (srv->clients) srv->clients->prev = c;
-    srv->clients = c;
-    srv->n_clients++;
-    if (loop_watch(srv->loop, fd, LOOP_READABLE, on_client_readable, c) != 0) client_close(c);
+    conn_init(&c->conn, &srv->conns, fd, NULL);
 }
 
 #define MAXCLIENTS_REPLY "-ERR max number of clients reached\r\n"
@@ -493,7 +316,7 @@ static void on_accept(struct loop *l, int fd, void *data, int mask)
             continue;
         }
         srv->total_connections++;
-        if ((int)srv->n_clients >= srv->maxclients) {
+        if ((int)srv->conns.count >= srv->maxclients) {
             ssize_t w = write(cfd, MAXCLIENTS_REPLY, strlen(MAXCLIENTS_REPLY));
             UNUSED(w);
             close(cfd);
@@ -506,7 +329,7 @@ static void on_accept(struct loop *l, int fd, void *data, int mask)
             srv->rejected_connections++;
             continue;
         }
-        client_create(srv, cfd, ip, port);
+        client_create(srv, cfd);
     }
 }
 
@@ -552,6 +375,7 @@ struct cmd_server *cmd_server_create(struct loop *l, const struct cmd_server_con
 {
     struct cmd_server *srv = xcalloc(1, sizeof(*srv));
     srv->loop = l;
+    conn_set_init(&srv->conns, l, &client_conn_ops, CMD_SERVER_MAX_QUERY_BYTES);
     if (open_listeners(srv, cfg, err, errlen) != 0) {
         close_listeners(srv);
         free(srv);
@@ -588,9 +412,8 @@ void cmd_server_set_core(struct cmd_server *srv, struct sentinel *core, struct n
 void cmd_server_destroy(struct cmd_server *srv)
 {
     if (srv == NULL) return;
-    srv->is_destroying = true;
-    cmd_server_flush(srv); /* best effort for queued replies; frees clients already closed */
-    while (srv->clients) client_close(srv->clients);
+    cmd_server_flush(srv);          /* best effort for queued replies */
+    conn_set_free_all(&srv->conns); /* the loop does not run again: closing ones too */
     close_listeners(srv);
     if (srv->reserve_fd >= 0) close(srv->reserve_fd);
     if (srv->listen_pause_timer) loop_timer_cancel(srv->loop, srv->listen_pause_timer);
@@ -606,15 +429,18 @@ int cmd_server_port(const struct cmd_server *srv) { return srv->port; }
 
 void client_describe(const struct client *c, struct buf *out)
 {
+    const struct conn *k = &c->conn;
     int64_t now = loop_now_ms(c->srv->loop);
     buf_printf(out,
                "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=N db=0 sub=%zu "
                "psub=%zu ssub=0 multi=-1 qbuf=%zu qbuf-free=%zu argv-mem=0 multi-mem=0 rbs=%zu "
                "rbp=0 obl=0 oll=0 omem=%zu tot-mem=%zu events=r%s cmd=%s user=%s "
-               "redir=-1 resp=%d\n",
-               (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
-               (long long)((now - c->ctime_ms) / 1000), (long long)((now - c->last_ms) / 1000),
-               c->n_channels, c->n_patterns, buf_unread_len(&c->qbuf), c->qbuf.cap - c->qbuf.len,
-               c->reply.cap, buf_unread_len(&c->reply), c->qbuf.cap + c->reply.cap,
-               c->is_writing ? "w" : "", c->last_cmd[0] ? c->last_cmd : "NULL", c->user, c->proto);
+               "redir=-1 resp=%d",
+               (unsigned long long)k->id, k->addr, k->laddr, k->fd, k->name ? k->name : "",
+               (long long)((now - k->ctime_ms) / 1000),
+               (long long)((now - k->last_interaction_ms) / 1000), c->n_channels, c->n_patterns,
+               buf_unread_len(&k->query), k->query.cap - k->query.len, k->reply.cap,
+               buf_unread_len(&k->reply), k->query.cap + k->reply.cap,
+               (k->flags & CONN_WRITE_WATCHED) ? "w" : "", c->last_cmd[0] ? c->last_cmd : "NULL",
+               c->user, k->proto);
 }

@@ -15,39 +15,27 @@
 
 #include "common/acl.h"
 #include "common/buf.h"
+#include "common/conn.h"
+#include "common/conn_cmd.h"
 #include "common/net.h"
+#include "common/reply.h"
 #include "common/resp.h"
 #include "sentinel/cmd_server.h"
 
 struct client {
+    struct conn conn; /* first: the shared connection (socket, buffers, name, protocol) */
     struct cmd_server *srv;
-    uint64_t id;
-    int fd;
-    char addr[NET_ADDR_STRLEN];
-    char laddr[NET_ADDR_STRLEN];
-    struct buf qbuf;
-    struct resp_request req;
-    struct buf reply;
-    int proto; /* 2 or 3 */
-    bool is_authed;
     char user[ACL_USERNAME_MAX + 1]; /* the ACL user this connection runs as */
-    bool is_closed;
-    bool close_after_reply;
-    bool is_writing;
-    bool is_dirty;
-    char *name, *lib_name, *lib_ver;
-    int64_t ctime_ms, last_ms;
     char last_cmd[64];
     size_t n_channels, n_patterns;
     char **channels, **patterns;
-    struct client *prev, *next; /* all clients */
-    struct client *dirty_next;
 };
 
 struct cmd_server {
     struct loop *loop;
     struct sentinel *core;
     struct notify_io *notify;
+    struct conn_set conns; /* every client (conn.h), pending writes, network counters */
     int lfds[CMD_SERVER_MAX_LISTENERS];
     size_t n_lfds;
     int reserve_fd;              /* spare descriptor spent to turn a client away when out of fds */
@@ -61,22 +49,27 @@ struct cmd_server {
     char *executable;
     char run_id[41];
     int64_t start_wall_ms;
-    uint64_t next_client_id;
-    size_t n_clients;
-    struct client *clients;
-    struct client *dirty;
     bool shutdown_requested;
-    bool is_destroying; /* free closed clients at once: no loop iteration will follow */
     /* stats */
     unsigned long long total_connections, total_commands, rejected_connections;
-    unsigned long long total_error_replies, total_net_input, total_net_output;
 };
+
+/* The first and the next client of the server (NULL at the end). */
+static inline struct client *client_first(const struct cmd_server *srv)
+{
+    return (struct client *)(void *)srv->conns.head;
+}
+static inline struct client *client_next(const struct client *c)
+{
+    return (struct client *)(void *)c->conn.next;
+}
 
 /* A command's arguments as NUL-terminated strings (binary-safe lengths alongside). */
 struct cmd_args {
     int argc;
     char **argv;
     size_t *len;
+    const struct resp_arg *raw; /* the same arguments as parsed (for common/conn_cmd.c) */
 };
 
 typedef void (*cmd_fn)(struct client *c, const struct cmd_args *a);
@@ -97,9 +90,9 @@ const struct cmd_def *cmd_table_lookup(const char *name);
 size_t cmd_table_count(void);
 const struct cmd_def *cmd_table_at(size_t i);
 /* Shared for subcommands: "ERR unknown subcommand '<x>'. Try <CMD> HELP." */
-void reply_unknown_subcommand(struct client *c, const char *sub, const char *cmd_upper);
+void cmd_reply_unknown_subcommand(struct client *c, const char *sub, const char *cmd_upper);
 /* "ERR wrong number of arguments for '<name>' command" */
-void reply_wrong_arity(struct client *c, const char *name);
+void cmd_reply_wrong_arity(struct client *c, const char *name);
 
 /* cmd_sentinel.c */
 void cmd_sentinel(struct client *c, const struct cmd_args *a);
@@ -116,6 +109,8 @@ int cmd_acl_init(struct cmd_server *srv, const char *users_path, const char *req
 void cmd_acl_free(struct cmd_server *srv);
 /* "default" is on and needs no password: new connections start logged in. */
 bool cmd_acl_default_nopass(const struct cmd_server *srv);
+/* CLIENT KILL USER: is there a user of that name (case-sensitive)? */
+bool cmd_acl_user_exists(const struct cmd_server *srv, const char *user, size_t ulen);
 /* AUTH / HELLO AUTH: 0 (c now runs as that user), or -1 after replying WRONGPASS. */
 int cmd_acl_authenticate(struct client *c, const char *user, size_t ulen, const char *pass,
                          size_t plen);
@@ -138,30 +133,21 @@ long cmd_command_catalog_index(const char *top, const char *sub);
 void cmd_run_subcommand(struct client *c, const struct cmd_args *a, const char *parent,
                         const struct cmd_def *subs, size_t n);
 /* An array of status lines. */
-void reply_help(struct client *c, const char *const *lines, size_t n);
+void reply_simple_lines(struct client *c, const char *const *lines, size_t n);
 
-/* cmd_server.c: reply helpers (protocol-aware) and client bookkeeping. reply_commit: after writing
- * into c->reply directly (enforces the output limit, schedules the write). */
-void reply_commit(struct client *c);
-void reply_status(struct client *c, const char *s);
-void reply_error(struct client *c, const char *s);
-void reply_errorf(struct client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void reply_integer(struct client *c, long long v);
-void reply_bulk(struct client *c, const char *s, size_t len);
-void reply_bulk_str(struct client *c, const char *s);
-void reply_null(struct client *c);
-void reply_null_array(struct client *c);
-void reply_array(struct client *c, size_t n);
-void reply_map(struct client *c, size_t npairs);
-void reply_verbatim(struct client *c, const char *s, size_t len);
+/* cmd_server.c: subscriptions and client bookkeeping. */
 bool client_is_subscribed(const struct client *c);
 /* Subscription bookkeeping; 1 added/removed, 0 no change, -1 limit reached. */
 int client_subscribe(struct client *c, const char *name, bool pattern);
 int client_unsubscribe(struct client *c, const char *name, bool pattern);
-void client_close(struct client *c);
-/* CLIENT LIST / INFO line for c (appended, "\n"-terminated). */
+/* Close c after this loop iteration (no more input or replies). */
+static inline void client_close(struct client *c) { conn_close_async(&c->conn); }
+/* CLIENT LIST / INFO line for c (appended, without a newline). */
 void client_describe(const struct client *c, struct buf *out);
-/* Constant-time comparison of a password (pass_len bytes, may hold NULs) with the configured one.
- */
+/* Run a common connection command (common/conn_cmd.c) from the sentinel's table. */
+static inline void cmd_run_conn(conn_cmd_fn fn, struct client *c, const struct cmd_args *a)
+{
+    fn(&c->conn, (size_t)a->argc, a->raw);
+}
 
 #endif

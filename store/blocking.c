@@ -198,7 +198,7 @@ static void resume_input(struct loop *l, void *data)
 {
     UNUSED(l);
     struct client *c = data;
-    if (!(c->flags & (CLIENT_BLOCKED | CLIENT_CLOSE_ASAP))) client_process_input(c);
+    if (!(c->flags & CLIENT_BLOCKED) && !(c->conn.flags & CONN_CLOSE_ASAP)) client_process_input(c);
 }
 
 void blocking_unblock_client(struct client *c, bool timed_out)
@@ -224,7 +224,7 @@ void blocking_unblock_client(struct client *c, bool timed_out)
     c->flags &= ~CLIENT_BLOCKED;
     b->nblocked--;
     /* Commands pipelined behind the blocking one waited: run them after this iteration. */
-    if (!(c->flags & CLIENT_CLOSE_ASAP)) loop_defer(c->srv->loop, resume_input, c);
+    if (!(c->conn.flags & CONN_CLOSE_ASAP)) loop_defer(c->srv->loop, resume_input, c);
 }
 
 void blocking_signal_key(struct server *srv, int db, const char *key, size_t klen)
@@ -274,7 +274,7 @@ static void serve_key(struct server *srv, const struct ready_key *rk)
         if (!q || i >= q->n) return;
         if (!ks_find(srv->db[rk->db], rk->key, rk->klen)) return;
         struct client *c = q->clients[i];
-        if (c->flags & CLIENT_CLOSE_ASAP) {
+        if (c->conn.flags & CONN_CLOSE_ASAP) {
             i++;
             continue;
         }

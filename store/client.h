@@ -6,29 +6,22 @@
 #ifndef VIGIL_CLIENT_H
 #define VIGIL_CLIENT_H
 
+#include "common/conn.h"
 #include "store/server.h"
 
-/* Client flags. */
+/* The store's own client flags; the connection's (closing, pending write, authenticated,
+ * subscribed, CLIENT REPLY) are CONN_* in conn.flags. */
 enum {
     CLIENT_MULTI = 1 << 0,      /* inside MULTI */
     CLIENT_DIRTY_EXEC = 1 << 1, /* a queued command was rejected: EXEC aborts */
     CLIENT_DIRTY_CAS = 1 << 2,  /* a watched key was touched: EXEC returns null */
-    CLIENT_CLOSE_AFTER_REPLY = 1 << 3,
-    CLIENT_CLOSE_ASAP = 1 << 4,
-    CLIENT_PUBSUB = 1 << 5,  /* has subscriptions (RESP2 subscribed mode) */
-    CLIENT_REPLICA = 1 << 6, /* a replica attached to us */
-    CLIENT_MASTER = 1 << 7,  /* our link to our master (commands applied, no replies) */
-    CLIENT_BLOCKED = 1 << 8,
-    CLIENT_MONITOR = 1 << 9,
-    CLIENT_PENDING_WRITE = 1 << 10,
-    CLIENT_NO_EVICT = 1 << 11,
-    CLIENT_REPLY_OFF = 1 << 12,
-    CLIENT_REPLY_SKIP_NEXT = 1 << 13,
-    CLIENT_REPLY_SKIP = 1 << 14,
-    CLIENT_AUTHENTICATED = 1 << 15,
-    CLIENT_EXECUTING = 1 << 16, /* inside command_execute: closing must be deferred */
-    CLIENT_FAKE = 1 << 17,      /* no socket (loading, tests) */
-    CLIENT_PAUSED = 1 << 18,    /* a write waits for a FAILOVER's pause to end */
+    CLIENT_REPLICA = 1 << 3,    /* a replica attached to us */
+    CLIENT_MASTER = 1 << 4,     /* our link to our master (commands applied, no replies) */
+    CLIENT_BLOCKED = 1 << 5,
+    CLIENT_MONITOR = 1 << 6,
+    CLIENT_NO_EVICT = 1 << 7,
+    CLIENT_EXECUTING = 1 << 8, /* inside command_execute: closing must be deferred */
+    CLIENT_PAUSED = 1 << 9,    /* a write waits for a FAILOVER's pause to end */
 };
 
 struct queued_cmd {
@@ -38,23 +31,14 @@ struct queued_cmd {
 };
 
 struct client {
-    uint64_t id;
-    int fd;
+    struct conn conn; /* first: the shared connection (socket, buffers, name, protocol) */
     struct server *srv;
     unsigned flags;
-    int proto; /* 2 or 3 */
     int db;
-    char addr[64], laddr[64]; /* "ip:port" */
-    char *name;
-    char *lib_name, *lib_ver;
-    struct buf query;
-    struct resp_request parser;
     size_t argc;
     struct resp_arg *argv; /* current command (into query, or into a queued copy) */
     struct command *cmd, *last_cmd;
-    struct buf reply;
-    int64_t ctime_ms, last_interaction_ms; /* monotonic */
-    int64_t obuf_soft_since_ms;            /* when the soft limit was first exceeded, 0 if not */
+    int64_t obuf_soft_since_ms; /* when the soft limit was first exceeded, 0 if not */
     /* transactions */
     struct queued_cmd *mstate;
     size_t mcount, mcap;
@@ -66,9 +50,22 @@ struct client {
     /* replication: the write offset of this client's last propagated command (for WAIT) */
     long long woff;
     struct replica_info *replica; /* when CLIENT_REPLICA */
-    struct client *prev, *next;   /* all clients */
-    struct client *pending_next;  /* clients with replies to flush */
 };
+
+/* The client of a connection of the store's set; the first and the next client of the server
+ * (NULL at the end). */
+static inline struct client *client_of(struct conn *k) { return (struct client *)(void *)k; }
+static inline struct client *client_first(const struct server *srv)
+{
+    return (struct client *)(void *)srv->conns.head;
+}
+static inline struct client *client_next(const struct client *c)
+{
+    return (struct client *)(void *)c->conn.next;
+}
+
+/* The store's side of its connections (client.c). */
+extern const struct conn_ops client_conn_ops;
 
 /* Create a client for an accepted socket (fd >= 0) or a fake one (fd -1). Owned by srv. */
 struct client *client_create(struct server *srv, int fd);
@@ -78,15 +75,11 @@ void client_free(struct client *c);
  * writing Redis's -DENIED error to fd (the caller closes fd and counts the rejection). */
 bool client_protected_mode_refuses(struct server *srv, int fd, const char *ip);
 /* Close after the current iteration; safe anywhere, including from the client's own command. */
-void client_close_async(struct client *c);
-/* Queue the client's reply buffer for the before-sleep flush. */
-void client_queue_write(struct client *c);
-/* Write every queued reply (before-sleep). */
-void client_flush_pending(struct server *srv);
-/* Parse and run what is in the query buffer. */
-void client_process_input(struct client *c);
+static inline void client_close_async(struct client *c) { conn_close_async(&c->conn); }
 /* True while the client must still AUTH (a password is set and it has not given it). */
 bool client_auth_required(const struct client *c);
+/* Parse and run what is in the query buffer (a paused or unblocked client resumes). */
+static inline void client_process_input(struct client *c) { conn_process_input(&c->conn); }
 /* Enforce the output-buffer limits of the client's class; closes it (async) when exceeded.
  * Returns true if the client was scheduled for closing. */
 bool client_check_obuf(struct client *c);

@@ -149,7 +149,7 @@ static void monitor_feed(struct client *c)
     buf_init(&line);
     int64_t us = srv->start_wall_ms * 1000 + (loop_now_us(srv->loop) - srv->start_mono_ms * 1000);
     buf_printf(&line, "+%lld.%06lld [%d %s]", (long long)(us / 1000000), (long long)(us % 1000000),
-               c->db, c->addr);
+               c->db, c->conn.addr);
     struct resp_arg *scratch;
     const struct resp_arg *argv = redact_view(c->argc, c->argv, &scratch);
     for (size_t i = 0; i < c->argc; i++) {
@@ -194,7 +194,7 @@ void command_call(struct client *c, struct command *cmd)
     srv->call_depth++;
     c->cmd = cmd;
     int64_t start = clock_mono_us();
-    uint64_t errors_before = srv->stats.total_error_replies;
+    uint64_t errors_before = srv->conns.stats.error_replies;
     bool overridden_before = srv->prop_overridden;
     size_t call_len_before = srv->prop_call_len, call_count_before = srv->prop_call_count;
     srv->prop_overridden = false;
@@ -205,7 +205,7 @@ void command_call(struct client *c, struct command *cmd)
     cmd->usec += (unsigned long long)duration_us;
     slowlog_record(srv, c, duration_us);
     cmd->calls++;
-    if (srv->stats.total_error_replies != errors_before) cmd->failed_calls++;
+    if (srv->conns.stats.error_replies != errors_before) cmd->failed_calls++;
     srv->stats.numcommands++;
     c->last_cmd = cmd;
     if (!srv->prop_overridden && srv->dirty != dirty_before && (cmd->flags & CMD_WRITE) &&
@@ -243,11 +243,11 @@ static bool command_check_state(struct client *c, struct command *cmd)
 {
     struct server *srv = c->srv;
     bool is_write = (cmd->flags & CMD_WRITE) != 0;
-    if (!(c->flags & CLIENT_AUTHENTICATED) && !(cmd->flags & CMD_NO_AUTH)) {
+    if (!(c->conn.flags & CONN_AUTHENTICATED) && !(cmd->flags & CMD_NO_AUTH)) {
         reply_error(c, "NOAUTH Authentication required.");
         return false;
     }
-    if ((c->flags & CLIENT_PUBSUB) && c->proto == 2 && !allowed_in_pubsub_resp2(cmd)) {
+    if ((c->conn.flags & CONN_PUBSUB) && c->conn.proto == 2 && !allowed_in_pubsub_resp2(cmd)) {
         reply_errorf(c,
                      "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT "
                      "/ RESET are allowed in this context",
@@ -284,10 +284,10 @@ static bool command_check_state(struct client *c, struct command *cmd)
 void command_execute(struct client *c)
 {
     struct command *cmd = command_lookup(c->argv[0].ptr, c->argv[0].len);
-    if (c->flags & CLIENT_REPLY_SKIP_NEXT) {
-        c->flags = (c->flags & ~CLIENT_REPLY_SKIP_NEXT) | CLIENT_REPLY_SKIP;
+    if (c->conn.flags & CONN_REPLY_SKIP_NEXT) {
+        c->conn.flags = (c->conn.flags & ~CONN_REPLY_SKIP_NEXT) | CONN_REPLY_SKIP;
     } else {
-        c->flags &= ~CLIENT_REPLY_SKIP;
+        c->conn.flags &= ~CONN_REPLY_SKIP;
     }
     if (!cmd) {
         reply_unknown_command(c);

@@ -57,7 +57,7 @@ struct command *command_lookup(const char *name, size_t len);
 size_t command_count(void);
 struct command *command_at(size_t i);
 
-/* Run c->argv. The reply goes into c->reply. */
+/* Run c->argv. The reply goes into c->conn.reply. */
 void command_execute(struct client *c);
 /* Run a command with no checks at all (EXEC's queued commands, the master's stream). */
 void command_call(struct client *c, struct command *cmd);

@@ -69,19 +69,19 @@ static void section_server(struct server *srv, struct buf *o)
 static void section_clients(struct server *srv, struct buf *o)
 {
     size_t replicas = 0, pubsub = 0, max_in = 0, max_out = 0;
-    for (struct client *c = srv->clients; c; c = c->next) {
+    for (struct client *c = client_first(srv); c; c = client_next(c)) {
         if (c->flags & CLIENT_REPLICA) replicas++;
-        if (c->flags & CLIENT_PUBSUB) pubsub++;
-        max_in = MAX(max_in, c->query.cap);
-        max_out = MAX(max_out, buf_unread_len(&c->reply));
+        if (c->conn.flags & CONN_PUBSUB) pubsub++;
+        max_in = MAX(max_in, c->conn.query.cap);
+        max_out = MAX(max_out, buf_unread_len(&c->conn.reply));
     }
     buf_printf(o,
                "# Clients\r\nconnected_clients:%zu\r\ncluster_connections:0\r\nmaxclients:%lld\r\n"
                "client_recent_max_input_buffer:%zu\r\nclient_recent_max_output_buffer:%zu\r\n"
                "blocked_clients:%zu\r\ntracking_clients:0\r\nclients_in_timeout_table:%zu\r\n"
                "pubsub_clients:%zu\r\n",
-               srv->nclients - replicas, srv->cfg.maxclients, max_in, max_out, blocking_count(srv),
-               blocking_count(srv), pubsub);
+               srv->conns.count - replicas, srv->cfg.maxclients, max_in, max_out,
+               blocking_count(srv), blocking_count(srv), pubsub);
 }
 
 static void section_memory(struct server *srv, struct buf *o)
@@ -112,6 +112,7 @@ static void section_persistence(struct server *srv, struct buf *o)
 static void section_stats(struct server *srv, struct buf *o)
 {
     const struct server_stats *s = &srv->stats;
+    const struct conn_stats *cs = &srv->conns.stats;
     struct loop_busy_poll_stats busy = loop_busy_poll_stats(srv->loop);
     buf_printf(o,
                "# Stats\r\ntotal_connections_received:%llu\r\ntotal_commands_processed:%llu\r\n"
@@ -123,13 +124,13 @@ static void section_stats(struct server *srv, struct buf *o)
                "vigil_busy_poll_hits:%llu\r\nvigil_busy_poll_misses:%llu\r\n"
                "vigil_busy_poll_contended:%llu\r\n",
                (unsigned long long)s->numconnections, (unsigned long long)s->numcommands,
-               (unsigned long long)s->net_input_bytes, (unsigned long long)s->net_output_bytes,
+               (unsigned long long)cs->net_input_bytes, (unsigned long long)cs->net_output_bytes,
                (unsigned long long)s->rejected_conn, (unsigned long long)s->sync_full,
                (unsigned long long)s->sync_partial_ok, (unsigned long long)s->sync_partial_err,
-               (unsigned long long)s->expiredkeys, (unsigned long long)s->evicted_clients,
+               (unsigned long long)s->expiredkeys, (unsigned long long)cs->evicted,
                (unsigned long long)s->keyspace_hits, (unsigned long long)s->keyspace_misses,
                pubsub_channel_count(srv->pubsub), pubsub_pattern_count(srv->pubsub),
-               (unsigned long long)s->total_error_replies, (unsigned long long)busy.hits,
+               (unsigned long long)cs->error_replies, (unsigned long long)busy.hits,
                (unsigned long long)busy.misses, (unsigned long long)busy.contended_windows);
 }
 

@@ -136,7 +136,7 @@ void multi_touch_key(struct server *srv, int db, const char *key, size_t klen)
 
 void multi_touch_db(struct server *srv, int db)
 {
-    for (struct client *c = srv->clients; c; c = c->next)
+    for (struct client *c = client_first(srv); c; c = client_next(c))
         for (struct watched_key *w = c->watched; w; w = w->next_of_client)
             if (db < 0 || w->entry->db == db) c->flags |= CLIENT_DIRTY_CAS;
 }

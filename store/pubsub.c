@@ -97,25 +97,16 @@ static size_t client_total(const struct client *c)
 static void update_mode(struct client *c)
 {
     if (client_total(c) > 0)
-        c->flags |= CLIENT_PUBSUB;
+        c->conn.flags |= CONN_PUBSUB;
     else
-        c->flags &= ~CLIENT_PUBSUB;
+        c->conn.flags &= ~CONN_PUBSUB;
 }
 
 /* The (un)subscribe confirmation: [kind, name, count] as a push in RESP3. */
 static void reply_sub_event(struct client *c, const char *kind, const char *name, size_t len,
                             bool null_name)
 {
-    if (c->proto == 3)
-        reply_push(c, 3);
-    else
-        reply_array(c, 3);
-    reply_bulk_str(c, kind);
-    if (null_name)
-        reply_null(c);
-    else
-        reply_bulk(c, name, len);
-    reply_integer(c, (long long)client_total(c));
+    reply_subscription(c, kind, null_name ? NULL : name, len, client_total(c));
 }
 
 static bool subscribe_channel(struct client *c, const char *ch, size_t len)
@@ -232,19 +223,7 @@ void pubsub_unsubscribe_all(struct client *c, bool notify)
 static void deliver(struct client *to, const char *pat, size_t plen, const char *ch, size_t chlen,
                     const char *msg, size_t msglen)
 {
-    size_t n = pat ? 4 : 3;
-    if (to->proto == 3)
-        reply_push(to, n);
-    else
-        reply_array(to, n);
-    if (pat) {
-        reply_bulk(to, "pmessage", 8);
-        reply_bulk(to, pat, plen);
-    } else {
-        reply_bulk(to, "message", 7);
-    }
-    reply_bulk(to, ch, chlen);
-    reply_bulk(to, msg, msglen);
+    reply_message(to, pat, plen, ch, chlen, msg, msglen);
     client_check_obuf(to);
 }
 

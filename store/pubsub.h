@@ -1,6 +1,6 @@
 /* pubsub: channels and glob patterns. The server keeps channel -> subscribers and a pattern list;
  * each client keeps the set of its channels and patterns. RESP2 clients with subscriptions enter
- * subscribed mode (CLIENT_PUBSUB); RESP3 clients get messages as push frames and keep working. */
+ * subscribed mode (CONN_PUBSUB); RESP3 clients get messages as push frames and keep working. */
 #ifndef VIGIL_PUBSUB_H
 #define VIGIL_PUBSUB_H
 

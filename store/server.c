@@ -109,7 +109,7 @@ static void resume_paused_input(struct loop *l, void *data)
 {
     UNUSED(l);
     struct client *c = data;
-    if (!(c->flags & (CLIENT_PAUSED | CLIENT_CLOSE_ASAP))) client_process_input(c);
+    if (!(c->flags & CLIENT_PAUSED) && !(c->conn.flags & CONN_CLOSE_ASAP)) client_process_input(c);
 }
 
 void server_unpause_clients(struct server *srv)
@@ -185,7 +185,7 @@ static void server_accept(struct loop *l, int fd, void *data, int mask)
             continue;
         }
         srv->stats.numconnections++;
-        if ((long long)srv->nclients >= srv->cfg.maxclients ||
+        if ((long long)srv->conns.count >= srv->cfg.maxclients ||
             cfd >= (int)srv->cfg.maxclients + 64) {
             if (write(cfd, MAXCLIENTS_REPLY, strlen(MAXCLIENTS_REPLY)) < 0) { /* best effort */
             }
@@ -199,14 +199,14 @@ static void server_accept(struct loop *l, int fd, void *data, int mask)
             continue;
         }
         struct client *c = client_create(srv, cfd);
-        log_verbose("Accepted %s", c->addr);
+        log_verbose("Accepted %s", c->conn.addr);
     }
 }
 
 static void server_cron_clients(struct server *srv)
 {
     int64_t now = loop_now_ms(srv->loop);
-    for (struct client *c = srv->clients; c; c = c->next) client_cron(c, now);
+    for (struct client *c = client_first(srv); c; c = client_next(c)) client_cron(c, now);
 }
 
 static int64_t server_cron(struct loop *l, uint64_t id, void *data)
@@ -233,7 +233,7 @@ static void server_before_sleep(struct loop *l, void *data)
     struct server *srv = data;
     blocking_serve_ready(srv);
     repl_before_sleep(srv);
-    client_flush_pending(srv);
+    conn_set_flush(&srv->conns);
     if (srv->is_shutting_down) loop_stop(srv->loop);
 }
 
@@ -247,6 +247,7 @@ void server_apply_config(struct server *srv)
 {
     log_set_level((enum log_level)srv->cfg.loglevel);
     loop_set_busy_poll(srv->loop, srv->cfg.busy_poll_us);
+    srv->conns.max_query_bytes = srv->cfg.client_query_buffer_limit;
 }
 
 static int server_listen(struct server *srv, char *err, size_t errlen)
@@ -293,6 +294,7 @@ int server_init(struct server *srv, char *err, size_t errlen)
         snprintf(err, errlen, "cannot create the event loop: %s", strerror(errno));
         return -1;
     }
+    conn_set_init(&srv->conns, srv->loop, &client_conn_ops, srv->cfg.client_query_buffer_limit);
     /* The loop's clock starts at the same instant as start_mono_ms. */
     srv->start_mono_ms = loop_now_ms(srv->loop);
     srv->ndb = (int)srv->cfg.databases;
@@ -319,7 +321,7 @@ int server_init(struct server *srv, char *err, size_t errlen)
 
 void server_free(struct server *srv)
 {
-    while (srv->clients) client_free(srv->clients);
+    conn_set_free_all(&srv->conns);
     repl_destroy(srv->repl);
     blocking_destroy(srv->blocking);
     watch_table_destroy(srv->watches);

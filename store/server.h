@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "common/buf.h"
+#include "common/conn.h"
 #include "common/loop.h"
 #include "common/version.h"
 #include "common/resp.h"
@@ -33,9 +34,9 @@ struct blocking;
 
 struct server_stats {
     uint64_t numcommands, numconnections, rejected_conn, expiredkeys;
-    uint64_t keyspace_hits, keyspace_misses, net_input_bytes, net_output_bytes;
+    uint64_t keyspace_hits, keyspace_misses;
     uint64_t sync_full, sync_partial_ok, sync_partial_err;
-    uint64_t evicted_clients, total_error_replies, pubsub_messages;
+    uint64_t pubsub_messages;
 };
 
 struct server {
@@ -51,10 +52,7 @@ struct server {
     int ndb;
     struct rng rng;
     char run_id[RUN_ID_LEN + 1];
-    struct client *clients; /* doubly linked list of all clients */
-    size_t nclients;
-    uint64_t next_client_id;
-    struct client *pending_writes;
+    struct conn_set conns; /* every client (conn.h), pending writes, network counters */
     struct server_stats stats;
     long long dirty; /* write counter: handlers bump it when they change data */
     int64_t start_wall_ms, start_mono_ms, lastsave_wall_ms;

@@ -122,8 +122,8 @@ static void entry_fill(struct slowlog_entry *e, const struct client *c, long lon
         }
     }
     free(scratch);
-    e->addr = xstrdup(c->addr);
-    e->name = xstrdup(c->name ? c->name : "");
+    e->addr = xstrdup(c->conn.addr);
+    e->name = xstrdup(c->conn.name ? c->conn.name : "");
 }
 
 void slowlog_record(struct server *srv, const struct client *c, long long duration_us)

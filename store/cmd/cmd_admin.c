@@ -128,7 +128,7 @@ static void cmd_shutdown(struct client *c)
     }
     /* No persistence yet: SAVE and NOSAVE both stop at once; the reply is the closed socket. */
     log_warning("User requested shutdown...");
-    c->flags |= CLIENT_CLOSE_ASAP;
+    c->conn.flags |= CONN_CLOSE_ASAP;
     server_request_shutdown(c->srv, 0);
 }
 

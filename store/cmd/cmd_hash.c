@@ -270,7 +270,7 @@ struct randfield_ctx {
 static void randfield_one(void *ctx, const char *f, size_t flen, const char *v, size_t vlen)
 {
     struct randfield_ctx *r = ctx;
-    if (r->withvalues && r->c->proto >= 3) reply_array(r->c, 2);
+    if (r->withvalues && r->c->conn.proto >= 3) reply_array(r->c, 2);
     reply_bulk(r->c, f, flen);
     if (r->withvalues) reply_bulk(r->c, v, vlen);
 }
@@ -289,7 +289,7 @@ static void hrandfield_count(struct client *c, long long l, bool withvalues)
     size_t size = obj_hash_len(h);
     /* Distinct picks are at most the hash's size; a count of 1 is a single pick either way. */
     unsigned long long n = (repeat || count == 1) ? count : MIN(count, (unsigned long long)size);
-    reply_array(c, (withvalues && c->proto < 3) ? n * 2 : n);
+    reply_array(c, (withvalues && c->conn.proto < 3) ? n * 2 : n);
     struct randfield_ctx r = {c, withvalues};
     obj_hash_random_fields(h, &c->srv->rng, (size_t)n, repeat, randfield_one, &r);
 }

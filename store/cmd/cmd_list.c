@@ -104,7 +104,7 @@ static int parse_end(struct client *c, const struct resp_arg *a, enum obj_list_e
 /* A blocking pop may block unless it runs inside EXEC, for the master link or a fake client. */
 static bool list_may_block(const struct client *c)
 {
-    return !(c->flags & (CLIENT_MASTER | CLIENT_FAKE)) && c->srv->call_depth <= 1;
+    return !(c->flags & CLIENT_MASTER) && !(c->conn.flags & CONN_FAKE) && c->srv->call_depth <= 1;
 }
 
 static void timeout_null_array(struct client *c) { reply_null_array(c); }

@@ -27,7 +27,7 @@ static void cmd_replicaof(struct client *c)
     if (arg_is(&c->argv[1], "no") && arg_is(&c->argv[2], "one")) {
         if (r->link) {
             repl_unset_master(srv);
-            log_notice("MASTER MODE enabled (user request from '%s')", c->addr);
+            log_notice("MASTER MODE enabled (user request from '%s')", c->conn.addr);
         }
         repl_end_awaiting_role(srv, "REPLICAOF NO ONE");
         reply_ok(c);
@@ -57,7 +57,7 @@ static void cmd_replicaof(struct client *c)
         reply_simple(c, "OK Already connected to specified master");
         return;
     }
-    log_notice("REPLICAOF %s:%d enabled (user request from '%s')", host, (int)port, c->addr);
+    log_notice("REPLICAOF %s:%d enabled (user request from '%s')", host, (int)port, c->conn.addr);
     reply_ok(c);
 }
 
@@ -68,7 +68,7 @@ static void cmd_replicaof(struct client *c)
 static void replconf_reject(struct client *c, const char *msg)
 {
     if (c->flags & CLIENT_REPLICA) {
-        log_warning("Replica %s sent a bad REPLCONF (%s): disconnecting it", c->addr, msg);
+        log_warning("Replica %s sent a bad REPLCONF (%s): disconnecting it", c->conn.addr, msg);
         client_close_async(c);
         return;
     }
@@ -222,7 +222,7 @@ static void cmd_role(struct client *c)
         int port;
         if (ri->announced_ip[0])
             snprintf(ip, sizeof ip, "%s", ri->announced_ip);
-        else if (net_peer_addr(ri->c->fd, ip, sizeof ip, &port) != 0)
+        else if (net_peer_addr(ri->c->conn.fd, ip, sizeof ip, &port) != 0)
             snprintf(ip, sizeof ip, "?");
         reply_array(c, 3);
         reply_bulk_str(c, ip);

@@ -53,7 +53,7 @@ struct obj_zset *zset_get(struct client *c, const struct resp_arg *key, bool wri
 
 size_t zset_reply_len(const struct client *c, size_t n, bool withscores)
 {
-    return withscores && c->proto < 3 ? n * 2 : n;
+    return withscores && c->conn.proto < 3 ? n * 2 : n;
 }
 
 void zset_reply_header(struct client *c, size_t n, bool withscores)
@@ -63,7 +63,7 @@ void zset_reply_header(struct client *c, size_t n, bool withscores)
 
 void zset_reply_entry(struct client *c, const char *m, size_t len, double score, bool withscores)
 {
-    if (withscores && c->proto >= 3) reply_array(c, 2);
+    if (withscores && c->conn.proto >= 3) reply_array(c, 2);
     reply_bulk(c, m, len);
     if (withscores) reply_double(c, score);
 }
@@ -357,7 +357,7 @@ static void zpop_generic(struct client *c, bool max)
         reply_empty_array(c);
         return;
     }
-    bool nested = has_count && c->proto >= 3;
+    bool nested = has_count && c->conn.proto >= 3;
     size_t n = (size_t)MIN((unsigned long long)count, obj_zset_card(z));
     reply_array(c, nested ? n : 2 * n);
     zset_pop_reply(c, z, max, n, nested);
@@ -369,7 +369,7 @@ static void cmd_zpopmax(struct client *c) { zpop_generic(c, true); }
 
 static bool zset_may_block(const struct client *c)
 {
-    return !(c->flags & (CLIENT_MASTER | CLIENT_FAKE)) && c->srv->call_depth <= 1;
+    return !(c->flags & CLIENT_MASTER) && !(c->conn.flags & CONN_FAKE) && c->srv->call_depth <= 1;
 }
 
 static void timeout_null_array(struct client *c) { reply_null_array(c); }

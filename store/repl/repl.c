@@ -155,7 +155,7 @@ void repl_master_client_processed(struct client *c, size_t bytes)
 {
     struct repl *r = c->srv->repl;
     if (c != r->master) return;
-    const char *p = buf_unread(&c->query);
+    const char *p = buf_unread(&c->conn.query);
     if (c->flags & CLIENT_MULTI) {
         buf_append(&r->multi_pending, p, bytes); /* counted once EXEC has run */
         return;
@@ -197,8 +197,8 @@ void repl_client_freed(struct client *c)
         r->master = NULL;
         r->master_db = c->db;
         buf_clear(&r->multi_pending);
-        const char *perr = resp_request_error(&c->parser);
-        if ((c->flags & CLIENT_CLOSE_AFTER_REPLY) && perr)
+        const char *perr = resp_request_error(&c->conn.parser);
+        if ((c->conn.flags & CONN_CLOSE_AFTER_REPLY) && perr)
             log_warning("Protocol error in the stream from MASTER (%s): dropping the link", perr);
         else
             log_warning("Connection with master lost (client closed).");
@@ -228,7 +228,7 @@ static void set_replicaof_config(struct server *srv, const char *host, int port)
 /* Clients blocked on keys or WAIT cannot be served by a replica: fail them, as Redis does. */
 static void unblock_all_clients(struct server *srv)
 {
-    for (struct client *c = srv->clients; c; c = c->next) {
+    for (struct client *c = client_first(srv); c; c = client_next(c)) {
         if (!(c->flags & CLIENT_BLOCKED)) continue;
         reply_error(c, "UNBLOCKED force unblock from blocking operation, instance state changed "
                        "(master -> replica?)");
@@ -401,7 +401,8 @@ static void info_replicas(struct repl *r, struct buf *o, int64_t now)
             snprintf(ip, sizeof ip, "%s", ri->announced_ip);
         } else {
             int port;
-            if (net_peer_addr(ri->c->fd, ip, sizeof ip, &port) != 0) snprintf(ip, sizeof ip, "?");
+            if (net_peer_addr(ri->c->conn.fd, ip, sizeof ip, &port) != 0)
+                snprintf(ip, sizeof ip, "?");
         }
         buf_printf(o, "slave%d:ip=%s,port=%d,state=%s,offset=%lld,lag=%lld\r\n", i++, ip,
                    ri->listening_port, repl_replica_state_name(ri->state), ri->ack_off,

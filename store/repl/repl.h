@@ -40,7 +40,7 @@ void repl_before_sleep(struct server *srv);
 /* Client hooks (client.c). */
 void repl_client_freed(struct client *c);
 /* A command of the master's stream was executed; `bytes` is its size, still readable at
- * buf_unread(&c->query). */
+ * buf_unread(&c->conn.query). */
 void repl_master_client_processed(struct client *c, size_t bytes);
 void repl_master_link_lost(struct server *srv, const char *why);
 void repl_master_link_activity(struct server *srv);

@@ -46,7 +46,7 @@ static void replica_ip(const struct replica_info *ri, char *ip, size_t len)
     int port;
     if (ri->announced_ip[0])
         snprintf(ip, len, "%s", ri->announced_ip);
-    else if (net_peer_addr(ri->c->fd, ip, len, &port) != 0)
+    else if (net_peer_addr(ri->c->conn.fd, ip, len, &port) != 0)
         snprintf(ip, len, "?");
 }
 

@@ -10,7 +10,7 @@
  *           repl_snapshot.c);
  *   stream  the shared replication buffer from the replica's read position (repl_buf.h): one
  *           copy of each write for all replicas, written with writev in before-sleep.
- * A replica's reply buffer is never used once it is a replica (CLIENT_REPLY_OFF), so client.c
+ * A replica's reply buffer is never used once it is a replica (CONN_REPLY_OFF), so client.c
  * never writes to its socket; this file owns the socket's writable event from then on.
  *
  * Invariants: every replica with stream_on holds a position in [rbuf head, rbuf.next_off];
@@ -57,7 +57,7 @@ static void replica_name(const struct replica_info *ri, char *out, size_t len)
     int port;
     if (ri->announced_ip[0])
         snprintf(ip, sizeof ip, "%s", ri->announced_ip);
-    else if (net_peer_addr(ri->c->fd, ip, sizeof ip, &port) != 0)
+    else if (net_peer_addr(ri->c->conn.fd, ip, sizeof ip, &port) != 0)
         snprintf(ip, sizeof ip, "?");
     snprintf(out, len, "%s:%d", ip, ri->listening_port);
 }
@@ -79,7 +79,7 @@ struct replica_info *repl_replica_info(struct client *c)
     if (r->pending) r->pending->prev = ri;
     r->pending = ri;
     ri->is_pending = true;
-    ri->client_id = c->id;
+    ri->client_id = c->conn.id;
     return ri;
 }
 
@@ -113,9 +113,9 @@ struct replica_info *repl_replica_attach(struct repl *r, struct client *c)
     c->flags |= CLIENT_REPLICA;
     /* From now on this file writes the socket: replies still pending go first, then nothing
      * else is ever queued through the reply buffer. */
-    buf_append(&ri->out, buf_unread(&c->reply), buf_unread_len(&c->reply));
-    buf_clear(&c->reply);
-    c->flags |= CLIENT_REPLY_OFF;
+    buf_append(&ri->out, buf_unread(&c->conn.reply), buf_unread_len(&c->conn.reply));
+    buf_clear(&c->conn.reply);
+    c->conn.flags |= CONN_REPLY_OFF;
     ri->ack_mono_ms = loop_now_ms(c->srv->loop);
     if (!c->srv->cfg.repl_group_member) repl_mark_group_member(c->srv); /* first replica */
     return ri;
@@ -136,7 +136,8 @@ void repl_replica_detach(struct repl *r, struct client *c)
         log_notice("Replica %s disconnected.", name);
         if (r->nreplicas == 0) r->no_replicas_since_ms = loop_now_ms(r->srv->loop);
     }
-    if (ri->is_watching_writable && c->fd >= 0) loop_unwatch(r->srv->loop, c->fd, LOOP_WRITABLE);
+    if (ri->is_watching_writable && c->conn.fd >= 0)
+        loop_unwatch(r->srv->loop, c->conn.fd, LOOP_WRITABLE);
     bool was_pipe = ri->bulk == BULK_PIPE;
     replica_info_free(ri);
     if (was_pipe) repl_snapshot_replica_gone(r);
@@ -145,7 +146,7 @@ void repl_replica_detach(struct repl *r, struct client *c)
 void repl_replica_drop_all(struct repl *r, const char *why)
 {
     for (struct replica_info *ri = r->replicas; ri; ri = ri->next) {
-        if (ri->c->flags & CLIENT_CLOSE_ASAP) continue;
+        if (ri->c->conn.flags & CONN_CLOSE_ASAP) continue;
         log_notice("Disconnecting replica (%s)", why);
         client_close_async(ri->c);
     }
@@ -157,8 +158,8 @@ static void pending_sweep(struct repl *r)
     for (struct replica_info *ri = r->pending, *next; ri; ri = next) {
         next = ri->next;
         bool alive = false;
-        for (struct client *c = r->srv->clients; c && !alive; c = c->next)
-            alive = c == ri->c && c->id == ri->client_id;
+        for (struct client *c = client_first(r->srv); c && !alive; c = client_next(c))
+            alive = c == ri->c && c->conn.id == ri->client_id;
         if (alive) continue;
         list_unlink(&r->pending, ri);
         replica_info_free(ri);
@@ -278,7 +279,7 @@ void repl_master_sync_command(struct client *c)
         }
         if (r->link) {
             repl_unset_master(srv);
-            log_notice("MASTER MODE enabled (failover request from '%s')", c->addr);
+            log_notice("MASTER MODE enabled (failover request from '%s')", c->conn.addr);
         }
     }
     if (r->link && !repl_link_is_up(r->link)) {
@@ -291,7 +292,7 @@ void repl_master_sync_command(struct client *c)
         return;
     }
     struct replica_info *ri = repl_replica_attach(r, c);
-    log_notice("Replica %s asks for synchronization", c->addr);
+    log_notice("Replica %s asks for synchronization", c->conn.addr);
     if (is_psync) {
         if (try_partial(r, ri, &c->argv[1], off)) {
             srv->stats.sync_partial_ok++;
@@ -302,7 +303,7 @@ void repl_master_sync_command(struct client *c)
         ri->is_old_sync = true;
     }
     srv->stats.sync_full++;
-    log_notice("Full resync requested by replica %s", c->addr);
+    log_notice("Full resync requested by replica %s", c->conn.addr);
     start_full_sync(r, ri);
 }
 
@@ -310,10 +311,10 @@ void repl_master_sync_command(struct client *c)
 
 static int write_out(struct repl *r, struct replica_info *ri)
 {
-    ssize_t n = write(ri->c->fd, buf_unread(&ri->out), buf_unread_len(&ri->out));
+    ssize_t n = write(ri->c->conn.fd, buf_unread(&ri->out), buf_unread_len(&ri->out));
     if (n < 0) return errno == EAGAIN ? 1 : errno == EINTR ? 2 : -1;
     buf_consume(&ri->out, (size_t)n);
-    r->srv->stats.net_output_bytes += (uint64_t)n;
+    r->srv->conns.stats.net_output_bytes += (uint64_t)n;
     if (buf_unread_len(&ri->out) > 0) return 1;
     buf_clear(&ri->out);
     return 2;
@@ -324,10 +325,10 @@ static int send_file_bulk(struct repl *r, struct replica_info *ri)
 {
     size_t want = (size_t)MIN(ri->bulk_size - ri->bulk_off, SENDFILE_CHUNK_BYTES);
     if (want > 0) {
-        ssize_t n = sendfile(ri->c->fd, ri->bulk_fd, &ri->bulk_off, want);
+        ssize_t n = sendfile(ri->c->conn.fd, ri->bulk_fd, &ri->bulk_off, want);
         if (n < 0) return errno == EAGAIN ? 1 : errno == EINTR ? 2 : -1;
         if (n == 0) return -1; /* the file is shorter than it was */
-        r->srv->stats.net_output_bytes += (uint64_t)n;
+        r->srv->conns.stats.net_output_bytes += (uint64_t)n;
         if (ri->bulk_off < ri->bulk_size) return 2;
     }
     close(ri->bulk_fd);
@@ -348,10 +349,10 @@ static int send_stream(struct repl *r, struct replica_info *ri)
     int cnt = repl_buf_iov(&r->rbuf, ri->stream_off, iov, SEND_IOV_MAX, &total);
     if (cnt < 0) return -1; /* cannot happen: trimming respects every reader */
     if (cnt == 0) return 0;
-    ssize_t n = writev(ri->c->fd, iov, cnt);
+    ssize_t n = writev(ri->c->conn.fd, iov, cnt);
     if (n < 0) return errno == EAGAIN ? 1 : errno == EINTR ? 2 : -1;
     ri->stream_off += n;
-    r->srv->stats.net_output_bytes += (uint64_t)n;
+    r->srv->conns.stats.net_output_bytes += (uint64_t)n;
     return (size_t)n < total ? 1 : 2;
 }
 
@@ -380,7 +381,7 @@ static void on_replica_writable(struct loop *lp, int fd, void *data, int mask);
 void repl_replica_flush(struct repl *r, struct replica_info *ri)
 {
     struct client *c = ri->c;
-    if (c->flags & CLIENT_CLOSE_ASAP) return;
+    if (c->conn.flags & CONN_CLOSE_ASAP) return;
     int rc = replica_send(r, ri);
     if (rc < 0) {
         char name[96];
@@ -390,10 +391,10 @@ void repl_replica_flush(struct repl *r, struct replica_info *ri)
         return;
     }
     if (rc == 1 && !ri->is_watching_writable) {
-        loop_watch(r->srv->loop, c->fd, LOOP_WRITABLE, on_replica_writable, ri);
+        loop_watch(r->srv->loop, c->conn.fd, LOOP_WRITABLE, on_replica_writable, ri);
         ri->is_watching_writable = true;
     } else if (rc == 0 && ri->is_watching_writable) {
-        loop_unwatch(r->srv->loop, c->fd, LOOP_WRITABLE);
+        loop_unwatch(r->srv->loop, c->conn.fd, LOOP_WRITABLE);
         ri->is_watching_writable = false;
     }
 }
@@ -462,10 +463,10 @@ static void check_replicas(struct repl *r, int64_t now, bool send_newline)
     int64_t limit = r->srv->cfg.repl_timeout_ms;
     for (struct replica_info *ri = r->replicas; ri; ri = ri->next) {
         struct client *c = ri->c;
-        if (c->flags & CLIENT_CLOSE_ASAP) continue;
+        if (c->conn.flags & CONN_CLOSE_ASAP) continue;
         char name[96];
         replica_name(ri, name, sizeof name);
-        int64_t last = MAX(ri->ack_mono_ms, c->last_interaction_ms);
+        int64_t last = MAX(ri->ack_mono_ms, c->conn.last_interaction_ms);
         if (ri->state == RS_ONLINE && now - last > limit) {
             log_warning("Replica %s silent for longer than repl-timeout: disconnecting it", name);
             client_close_async(c);
@@ -475,7 +476,7 @@ static void check_replicas(struct repl *r, int64_t now, bool send_newline)
             log_warning(
                 "Client %s scheduled to be closed ASAP for overcoming of output buffer limits.",
                 name);
-            r->srv->stats.evicted_clients++;
+            r->srv->conns.stats.evicted++;
             client_close_async(c);
             continue;
         }

@@ -388,7 +388,8 @@ static void enter_connected(struct repl_link *l)
     link_unwatch(l, LOOP_READABLE | LOOP_WRITABLE);
     struct client *m = client_create(srv, l->fd);
     l->fd = -1;
-    m->flags |= CLIENT_MASTER | CLIENT_AUTHENTICATED;
+    m->flags |= CLIENT_MASTER;
+    m->conn.flags |= CONN_AUTHENTICATED | CONN_NO_REPLY;
     m->db = r->master_db >= 0 && r->master_db < srv->ndb ? r->master_db : 0;
     r->master = m;
     r->has_history = true;
@@ -401,7 +402,7 @@ static void enter_connected(struct repl_link *l)
     l->refused_count = 0;
     repl_link_send_ack(r);
     if (buf_unread_len(&l->in) > 0) {
-        buf_append(&m->query, buf_unread(&l->in), buf_unread_len(&l->in));
+        buf_append(&m->conn.query, buf_unread(&l->in), buf_unread_len(&l->in));
         buf_clear(&l->in);
         client_process_input(m);
     }
@@ -521,11 +522,11 @@ void repl_link_master_gone(struct repl_link *l)
 void repl_link_send_ack(struct repl *r)
 {
     struct client *m = r->master;
-    if (!m || (m->flags & CLIENT_CLOSE_ASAP)) return;
+    if (!m || (m->conn.flags & CONN_CLOSE_ASAP)) return;
     char off[32];
     snprintf(off, sizeof off, "%lld", r->offset);
-    resp_write_commandv(&m->reply, (const char *const[]){"REPLCONF", "ACK", off}, 3);
-    client_queue_write(m);
+    resp_write_commandv(&m->conn.reply, (const char *const[]){"REPLCONF", "ACK", off}, 3);
+    conn_queue_write(&m->conn);
     if (r->link) r->link->last_ack_ms = link_now(r->link);
 }
 
@@ -571,12 +572,12 @@ void repl_link_cron(struct repl_link *l, int64_t now)
     }
     if (l->state != REPL_ST_CONNECTED || !r->master) return;
     struct client *m = r->master;
-    if (m->flags & CLIENT_CLOSE_AFTER_REPLY) { /* protocol error in the master's stream */
+    if (m->conn.flags & CONN_CLOSE_AFTER_REPLY) { /* protocol error in the master's stream */
         log_warning("Protocol error in the stream from MASTER: dropping the link");
         repl_master_link_lost(l->srv, "protocol error");
         return;
     }
-    if (now - m->last_interaction_ms > l->srv->cfg.repl_timeout_ms) {
+    if (now - m->conn.last_interaction_ms > l->srv->cfg.repl_timeout_ms) {
         log_warning("Nothing received from MASTER for repl-timeout: dropping the link");
         repl_master_link_lost(l->srv, "timeout");
         return;
@@ -604,13 +605,13 @@ void repl_link_info(const struct repl_link *l, struct buf *o)
     const struct client *m = r->master;
     long long processed = r->has_history ? r->offset : 1;
     long long read_off = processed;
-    if (m) read_off += (long long)(buf_unread_len(&m->query) + r->multi_pending.len);
+    if (m) read_off += (long long)(buf_unread_len(&m->conn.query) + r->multi_pending.len);
     buf_printf(o,
                "master_host:%s\r\nmaster_port:%d\r\nmaster_link_status:%s\r\n"
                "master_last_io_seconds_ago:%d\r\nmaster_sync_in_progress:%d\r\n"
                "slave_read_repl_offset:%lld\r\nslave_repl_offset:%lld\r\n",
                l->host, l->port, l->state == REPL_ST_CONNECTED ? "up" : "down",
-               m ? (int)((now - m->last_interaction_ms) / 1000) : -1,
+               m ? (int)((now - m->conn.last_interaction_ms) / 1000) : -1,
                (l->state == REPL_ST_TRANSFER || l->state == REPL_ST_LOADING) ? 1 : 0, read_off,
                processed);
     if (l->state == REPL_ST_TRANSFER) repl_transfer_info(l, o, now);

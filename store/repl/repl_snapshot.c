@@ -118,7 +118,7 @@ static size_t pipe_replicas(const struct repl *r, bool *all_done)
     size_t n = 0;
     *all_done = true;
     for (const struct replica_info *ri = r->replicas; ri; ri = ri->next) {
-        if (ri->bulk != BULK_PIPE || (ri->c->flags & CLIENT_CLOSE_ASAP)) continue;
+        if (ri->bulk != BULK_PIPE || (ri->c->conn.flags & CONN_CLOSE_ASAP)) continue;
         n++;
         if (ri->chunk_pos < r->snap->chunk_len) *all_done = false;
     }
@@ -149,10 +149,10 @@ int repl_snapshot_send_chunk(struct repl *r, struct replica_info *ri)
 {
     struct repl_snapshot *s = r->snap;
     if (!s || ri->chunk_pos >= s->chunk_len) return 0;
-    ssize_t n = write(ri->c->fd, s->chunk + ri->chunk_pos, s->chunk_len - ri->chunk_pos);
+    ssize_t n = write(ri->c->conn.fd, s->chunk + ri->chunk_pos, s->chunk_len - ri->chunk_pos);
     if (n < 0) return errno == EAGAIN ? 1 : errno == EINTR ? 2 : -1;
     ri->chunk_pos += (size_t)n;
-    r->srv->stats.net_output_bytes += (uint64_t)n;
+    r->srv->conns.stats.net_output_bytes += (uint64_t)n;
     if (ri->chunk_pos < s->chunk_len) return 1;
     maybe_resume_pipe(r);
     return 0;
@@ -174,7 +174,7 @@ static void diskless_done(struct repl *r)
         ri->stream_hold = true; /* until its first ACK: it is still loading */
         ri->ack_mono_ms = loop_now_ms(r->srv->loop);
         log_notice("Diskless snapshot sent to replica %s; its stream starts with its first ACK",
-                   ri->c->addr);
+                   ri->c->conn.addr);
     }
     snapshot_free(r);
 }
@@ -303,7 +303,7 @@ static void snapshot_start(struct repl *r)
     log_notice("Snapshot for full resync started, target %s (child %d)",
                diskless ? "replicas sockets" : "disk", (int)s->pid);
     for (struct replica_info *ri = r->replicas; ri; ri = ri->next) {
-        if (ri->state != RS_WAIT_BGSAVE_START || (ri->c->flags & CLIENT_CLOSE_ASAP)) continue;
+        if (ri->state != RS_WAIT_BGSAVE_START || (ri->c->conn.flags & CONN_CLOSE_ASAP)) continue;
         if (!ri->is_old_sync) buf_printf(&ri->out, "+FULLRESYNC %s %lld\r\n", r->replid, s->offset);
         ri->stream_on = true;
         ri->stream_off = s->offset + 1;
@@ -336,7 +336,7 @@ void repl_snapshot_maybe_start(struct repl *r, int64_t now)
     if (r->snap) return;
     int64_t oldest = -1;
     for (const struct replica_info *ri = r->replicas; ri; ri = ri->next)
-        if (ri->state == RS_WAIT_BGSAVE_START && !(ri->c->flags & CLIENT_CLOSE_ASAP) &&
+        if (ri->state == RS_WAIT_BGSAVE_START && !(ri->c->conn.flags & CONN_CLOSE_ASAP) &&
             (oldest < 0 || ri->wait_since_ms < oldest))
             oldest = ri->wait_since_ms;
     if (oldest < 0) return;

@@ -15,15 +15,13 @@ static bool eq(const char *a, const char *b) { return strcasecmp(a, b) == 0; }
 /* ---- CLIENT --------------------------------------------------------------------------------- */
 
 /* The subcommands about the connection itself are common/conn_cmd.c, shared with the store. */
-#define CONN_SUB(name, fn)                                                                         \
-    static void name(struct client *c, const struct cmd_args *a) { cmd_run_conn(fn, c, a); }
-CONN_SUB(client_id, conn_client_id)
-CONN_SUB(client_getname, conn_client_getname)
-CONN_SUB(client_setname, conn_client_setname)
-CONN_SUB(client_setinfo, conn_client_setinfo)
-CONN_SUB(client_list, conn_client_list)
-CONN_SUB(client_info, conn_client_info)
-CONN_SUB(client_kill, conn_client_kill)
+CMD_FROM_CONN(client_id, conn_client_id)
+CMD_FROM_CONN(client_getname, conn_client_getname)
+CMD_FROM_CONN(client_setname, conn_client_setname)
+CMD_FROM_CONN(client_setinfo, conn_client_setinfo)
+CMD_FROM_CONN(client_list, conn_client_list)
+CMD_FROM_CONN(client_info, conn_client_info)
+CMD_FROM_CONN(client_kill, conn_client_kill)
 
 static void client_on_off(struct client *c, const struct cmd_args *a)
 {

@@ -24,12 +24,10 @@ static bool eq(const char *a, const char *b) { return strcasecmp(a, b) == 0; }
 /* ---- PING, QUIT, AUTH, HELLO: common/conn_cmd.c, shared with the store ------------------------
  */
 
-#define CONN_CMD(name, fn)                                                                         \
-    static void name(struct client *c, const struct cmd_args *a) { cmd_run_conn(fn, c, a); }
-CONN_CMD(cmd_ping, conn_cmd_ping)
-CONN_CMD(cmd_quit, conn_cmd_quit)
-CONN_CMD(cmd_auth, conn_cmd_auth)
-CONN_CMD(cmd_hello, conn_cmd_hello)
+CMD_FROM_CONN(cmd_ping, conn_cmd_ping)
+CMD_FROM_CONN(cmd_quit, conn_cmd_quit)
+CMD_FROM_CONN(cmd_auth, conn_cmd_auth)
+CMD_FROM_CONN(cmd_hello, conn_cmd_hello)
 
 /* ---- ROLE, SHUTDOWN ------------------------------------------------------------------------- */
 
@@ -164,10 +162,11 @@ static void info_stats(const struct cmd_server *srv, struct buf *b)
                "total_net_input_bytes:%llu\r\ntotal_net_output_bytes:%llu\r\n"
                "rejected_connections:%llu\r\npubsub_channels:%zu\r\npubsub_patterns:%zu\r\n"
                "total_error_replies:%llu\r\n",
-               srv->total_connections, srv->total_commands,
+               (unsigned long long)srv->listener.accepted, srv->total_commands,
                (unsigned long long)srv->conns.stats.net_input_bytes,
-               (unsigned long long)srv->conns.stats.net_output_bytes, srv->rejected_connections,
-               channels, patterns, (unsigned long long)srv->conns.stats.error_replies);
+               (unsigned long long)srv->conns.stats.net_output_bytes,
+               (unsigned long long)srv->listener.rejected, channels, patterns,
+               (unsigned long long)srv->conns.stats.error_replies);
     /* Ours, like vigil_version (the Sentinel section keeps Redis's keys): is the state file
      * being saved? A sentinel that cannot save must not be trusted with votes. */
     if (srv->core)

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/clock.h"
+#include "common/conn_listen.h"
 #include "common/guard.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -267,108 +268,25 @@ static void client_create(struct cmd_server *srv, int fd)
     conn_init(&c->conn, &srv->conns, fd, NULL);
 }
 
-#define MAXCLIENTS_REPLY "-ERR max number of clients reached\r\n"
-
-static void on_accept(struct loop *l, int fd, void *data, int mask);
-
-static int64_t resume_listener(struct loop *l, uint64_t id, void *data)
+/* The listener's admit hook: maxclients, then protected mode. */
+static bool cmd_server_admit(void *ctx, int cfd, const char *ip)
 {
-    UNUSED(id);
-    struct cmd_server *srv = data;
-    srv->listen_pause_timer = 0;
-    for (size_t i = 0; i < srv->n_lfds; i++)
-        loop_watch(l, srv->lfds[i], LOOP_READABLE, on_accept, srv);
-    return 0;
-}
-
-/* False when the accept loop should stop for this wake. Out of descriptors, the waiting client
- * is turned away with the reserve; other persistent errors pause the listener instead of letting
- * the level-triggered loop spin (see net_accept_recover). */
-static bool accept_failed(struct cmd_server *srv, int lfd, int err)
-{
-    static struct log_rate accept_rate;
-    enum net_accept_next next = net_accept_recover(lfd, err, &srv->reserve_fd, MAXCLIENTS_REPLY);
-    if (next == NET_ACCEPT_IDLE) return false;
-    if (next == NET_ACCEPT_REJECTED) srv->rejected_connections++;
-    log_rate_msg(&accept_rate, LOG_WARNING, "Accepting client connection: %s%s", strerror(err),
-                 next == NET_ACCEPT_REJECTED ? " (client turned away)" : "");
-    if (next != NET_ACCEPT_BACKOFF) return true;
-    if (srv->listen_pause_timer == 0) {
-        for (size_t i = 0; i < srv->n_lfds; i++)
-            loop_unwatch(srv->loop, srv->lfds[i], LOOP_READABLE);
-        srv->listen_pause_timer =
-            loop_timer_add(srv->loop, NET_ACCEPT_BACKOFF_MS, resume_listener, srv);
+    struct cmd_server *srv = ctx;
+    if ((int)srv->conns.count >= srv->maxclients) {
+        conn_listen_refuse_maxclients(cfd);
+        return false;
     }
-    return false;
-}
-
-static void on_accept(struct loop *l, int fd, void *data, int mask)
-{
-    UNUSED(l);
-    UNUSED(mask);
-    struct cmd_server *srv = data;
-    for (int i = 0; i < 64; i++) {
-        char ip[NET_IP_STRLEN];
-        int port;
-        int cfd = net_accept(fd, ip, sizeof(ip), &port);
-        if (cfd < 0) {
-            if (!accept_failed(srv, fd, errno)) return;
-            continue;
-        }
-        srv->total_connections++;
-        if ((int)srv->conns.count >= srv->maxclients) {
-            ssize_t w = write(cfd, MAXCLIENTS_REPLY, strlen(MAXCLIENTS_REPLY));
-            UNUSED(w);
-            close(cfd);
-            srv->rejected_connections++;
-            continue;
-        }
-        if (guard_protected_mode_refuses(srv->protected_mode, !cmd_acl_default_nopass(srv), ip)) {
-            guard_send_denied(cfd);
-            close(cfd);
-            srv->rejected_connections++;
-            continue;
-        }
-        client_create(srv, cfd);
+    if (guard_protected_mode_refuses(srv->protected_mode, !cmd_acl_default_nopass(srv), ip)) {
+        guard_send_denied(cfd);
+        return false;
     }
+    client_create(srv, cfd);
+    return true;
 }
 
 /* ---- server --------------------------------------------------------------------------------- */
 
 static char *dup_opt(const char *s) { return s && s[0] ? xstrdup(s) : NULL; }
-
-static void close_listeners(struct cmd_server *srv)
-{
-    for (size_t i = 0; i < srv->n_lfds; i++) {
-        loop_unwatch(srv->loop, srv->lfds[i], LOOP_READABLE);
-        close(srv->lfds[i]);
-    }
-    srv->n_lfds = 0;
-}
-
-/* Every address on one port (port 0: the one the first address got). */
-static int open_listeners(struct cmd_server *srv, const struct cmd_server_config *cfg, char *err,
-                          size_t errlen)
-{
-    for (size_t i = 0; i < cfg->n_binds && i < CMD_SERVER_MAX_LISTENERS; i++) {
-        int port = srv->n_lfds ? srv->port : cfg->port;
-        int lfd = net_listen(cfg->binds[i], port, 511, err, errlen);
-        if (lfd < 0) {
-            char detail[256];
-            snprintf(detail, sizeof detail, "%s", err);
-            snprintf(err, errlen, "%s:%d: %s", cfg->binds[i], port, detail);
-            return -1;
-        }
-        if (loop_watch(srv->loop, lfd, LOOP_READABLE, on_accept, srv) != 0) {
-            snprintf(err, errlen, "cannot watch the listening socket");
-            close(lfd);
-            return -1;
-        }
-        srv->lfds[srv->n_lfds++] = lfd;
-        srv->port = net_bound_port(lfd);
-    }
-    return 0;
-}
 
 struct cmd_server *cmd_server_create(struct loop *l, const struct cmd_server_config *cfg, char *err,
                                      size_t errlen)
@@ -376,12 +294,12 @@ struct cmd_server *cmd_server_create(struct loop *l, const struct cmd_server_con
     struct cmd_server *srv = xcalloc(1, sizeof(*srv));
     srv->loop = l;
     conn_set_init(&srv->conns, l, &client_conn_ops, CMD_SERVER_MAX_QUERY_BYTES);
-    if (open_listeners(srv, cfg, err, errlen) != 0) {
-        close_listeners(srv);
+    if (conn_listen_open(&srv->listener, l, cfg->binds, cfg->n_binds, cfg->port, cmd_server_admit,
+                         srv, err, errlen) != 0) {
         free(srv);
         return NULL;
     }
-    srv->reserve_fd = net_reserve_open();
+    srv->port = srv->listener.port;
     srv->requirepass = dup_opt(cfg->requirepass);
     srv->protected_mode = cfg->protected_mode;
     srv->maxclients = cfg->maxclients > 0 ? cfg->maxclients : 10000;
@@ -392,8 +310,7 @@ struct cmd_server *cmd_server_create(struct loop *l, const struct cmd_server_con
     srv->start_wall_ms = clock_wall_ms();
     if (cmd_acl_init(srv, cfg->users_path, cfg->requirepass, err, errlen) != 0) {
         cmd_acl_free(srv);
-        close_listeners(srv);
-        if (srv->reserve_fd >= 0) close(srv->reserve_fd);
+        conn_listen_close(&srv->listener);
         free(srv->requirepass);
         free(srv->config_file);
         free(srv->executable);
@@ -414,9 +331,7 @@ void cmd_server_destroy(struct cmd_server *srv)
     if (srv == NULL) return;
     cmd_server_flush(srv);          /* best effort for queued replies */
     conn_set_free_all(&srv->conns); /* the loop does not run again: closing ones too */
-    close_listeners(srv);
-    if (srv->reserve_fd >= 0) close(srv->reserve_fd);
-    if (srv->listen_pause_timer) loop_timer_cancel(srv->loop, srv->listen_pause_timer);
+    conn_listen_close(&srv->listener);
     cmd_acl_free(srv);
     free(srv->requirepass);
     free(srv->config_file);

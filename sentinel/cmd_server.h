@@ -32,8 +32,6 @@ struct sentinel;
 struct notify_io;
 struct cmd_server;
 
-#define CMD_SERVER_MAX_LISTENERS 16
-
 struct cmd_server_config {
     char *const *binds; /* addresses to listen on, all on the same port */
     size_t n_binds;

@@ -17,6 +17,7 @@
 #include "common/buf.h"
 #include "common/conn.h"
 #include "common/conn_cmd.h"
+#include "common/conn_listen.h"
 #include "common/net.h"
 #include "common/reply.h"
 #include "common/resp.h"
@@ -30,16 +31,14 @@ struct client {
     size_t n_channels, n_patterns;
     char **channels, **patterns;
 };
+_Static_assert(offsetof(struct client, conn) == 0, "conn.h: struct conn comes first");
 
 struct cmd_server {
     struct loop *loop;
     struct sentinel *core;
     struct notify_io *notify;
-    struct conn_set conns; /* every client (conn.h), pending writes, network counters */
-    int lfds[CMD_SERVER_MAX_LISTENERS];
-    size_t n_lfds;
-    int reserve_fd;              /* spare descriptor spent to turn a client away when out of fds */
-    uint64_t listen_pause_timer; /* nonzero while the listeners are unwatched after an error */
+    struct conn_set conns;         /* every client (conn.h), pending writes, network counters */
+    struct conn_listener listener; /* the listening sockets and the accept loop */
     int port;
     char *requirepass;
     struct cmd_acl_state *acl; /* cmd_acl.c */
@@ -51,7 +50,7 @@ struct cmd_server {
     int64_t start_wall_ms;
     bool shutdown_requested;
     /* stats */
-    unsigned long long total_connections, total_commands, rejected_connections;
+    unsigned long long total_commands;
 };
 
 /* The first and the next client of the server (NULL at the end). */
@@ -144,10 +143,11 @@ int client_unsubscribe(struct client *c, const char *name, bool pattern);
 static inline void client_close(struct client *c) { conn_close_async(&c->conn); }
 /* CLIENT LIST / INFO line for c (appended, without a newline). */
 void client_describe(const struct client *c, struct buf *out);
-/* Run a common connection command (common/conn_cmd.c) from the sentinel's table. */
-static inline void cmd_run_conn(conn_cmd_fn fn, struct client *c, const struct cmd_args *a)
-{
-    fn(&c->conn, (size_t)a->argc, a->raw);
-}
+/* A common connection command (common/conn_cmd.c) as a handler of the sentinel's tables. */
+#define CMD_FROM_CONN(name, fn)                                                                    \
+    static void name(struct client *c, const struct cmd_args *a)                                   \
+    {                                                                                              \
+        fn(&c->conn, (size_t)a->argc, a->raw);                                                     \
+    }
 
 #endif

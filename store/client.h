@@ -6,6 +6,8 @@
 #ifndef VIGIL_CLIENT_H
 #define VIGIL_CLIENT_H
 
+#include <stddef.h>
+
 #include "common/conn.h"
 #include "store/server.h"
 
@@ -51,6 +53,7 @@ struct client {
     long long woff;
     struct replica_info *replica; /* when CLIENT_REPLICA */
 };
+_Static_assert(offsetof(struct client, conn) == 0, "conn.h: struct conn comes first");
 
 /* The client of a connection of the store's set; the first and the next client of the server
  * (NULL at the end). */

@@ -123,9 +123,9 @@ static void section_stats(struct server *srv, struct buf *o)
                "pubsub_channels:%zu\r\npubsub_patterns:%zu\r\ntotal_error_replies:%llu\r\n"
                "vigil_busy_poll_hits:%llu\r\nvigil_busy_poll_misses:%llu\r\n"
                "vigil_busy_poll_contended:%llu\r\n",
-               (unsigned long long)s->numconnections, (unsigned long long)s->numcommands,
+               (unsigned long long)srv->listener.accepted, (unsigned long long)s->numcommands,
                (unsigned long long)cs->net_input_bytes, (unsigned long long)cs->net_output_bytes,
-               (unsigned long long)s->rejected_conn, (unsigned long long)s->sync_full,
+               (unsigned long long)srv->listener.rejected, (unsigned long long)s->sync_full,
                (unsigned long long)s->sync_partial_ok, (unsigned long long)s->sync_partial_err,
                (unsigned long long)s->expiredkeys, (unsigned long long)cs->evicted,
                (unsigned long long)s->keyspace_hits, (unsigned long long)s->keyspace_misses,

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "common/clock.h"
+#include "common/conn_listen.h"
 #include "common/log.h"
 #include "common/net.h"
 #include "common/util.h"
@@ -22,11 +23,9 @@
 #include "store/repl/repl.h"
 #include "store/slowlog.h"
 
-#define LISTEN_BACKLOG 511
 /* Descriptors kept beyond maxclients for the server itself: listeners, epoll, the log, the
  * reserve, replication links, snapshot and AOF files, lazyfree (Redis keeps the same 32). */
 #define SERVER_RESERVED_FDS 32
-#define MAXCLIENTS_REPLY "-ERR max number of clients reached\r\n"
 #define EXPIRE_SAMPLES_PER_CYCLE 200 /* keys sampled per db per cron tick (bounded CPU) */
 
 int64_t server_now_ms(const struct server *srv)
@@ -135,72 +134,19 @@ void server_monitor_remove(struct client *c)
     c->flags &= ~CLIENT_MONITOR;
 }
 
-static void server_accept(struct loop *l, int fd, void *data, int mask);
-
-static int64_t server_resume_listeners(struct loop *l, uint64_t id, void *data)
+/* The listener's admit hook: maxclients (and descriptors past it), then protected mode. */
+static bool server_admit(void *ctx, int cfd, const char *ip)
 {
-    UNUSED(id);
-    struct server *srv = data;
-    srv->listen_pause_timer = 0;
-    for (size_t i = 0; i < srv->nlisten; i++)
-        loop_watch(l, srv->listen_fds[i], LOOP_READABLE, server_accept, srv);
-    return 0;
-}
-
-/* An accept error that waiting connections would repeat at once: stop polling for a while
- * instead of spinning on a level-triggered listener. */
-static void server_pause_listeners(struct server *srv)
-{
-    if (srv->listen_pause_timer) return;
-    for (size_t i = 0; i < srv->nlisten; i++)
-        loop_unwatch(srv->loop, srv->listen_fds[i], LOOP_READABLE);
-    srv->listen_pause_timer =
-        loop_timer_add(srv->loop, NET_ACCEPT_BACKOFF_MS, server_resume_listeners, srv);
-}
-
-/* False when the accept loop should stop for this wake. */
-static bool server_accept_failed(struct server *srv, int fd, int err)
-{
-    static struct log_rate accept_rate;
-    enum net_accept_next next = net_accept_recover(fd, err, &srv->reserve_fd, MAXCLIENTS_REPLY);
-    if (next == NET_ACCEPT_IDLE) return false;
-    if (next == NET_ACCEPT_REJECTED) srv->stats.rejected_conn++;
-    log_rate_msg(&accept_rate, LOG_WARNING, "Accepting client connection: %s%s", strerror(err),
-                 next == NET_ACCEPT_REJECTED ? " (client turned away)" : "");
-    if (next == NET_ACCEPT_BACKOFF) server_pause_listeners(srv);
-    return next != NET_ACCEPT_BACKOFF;
-}
-
-static void server_accept(struct loop *l, int fd, void *data, int mask)
-{
-    UNUSED(l);
-    UNUSED(mask);
-    struct server *srv = data;
-    for (int i = 0; i < 64; i++) { /* bounded per event so one busy listener cannot starve */
-        char ip[NET_IP_STRLEN];
-        int port;
-        int cfd = net_accept(fd, ip, sizeof ip, &port);
-        if (cfd < 0) {
-            if (!server_accept_failed(srv, fd, errno)) return;
-            continue;
-        }
-        srv->stats.numconnections++;
-        if ((long long)srv->conns.count >= srv->cfg.maxclients ||
-            cfd >= (int)srv->cfg.maxclients + 64) {
-            if (write(cfd, MAXCLIENTS_REPLY, strlen(MAXCLIENTS_REPLY)) < 0) { /* best effort */
-            }
-            close(cfd);
-            srv->stats.rejected_conn++;
-            continue;
-        }
-        if (client_protected_mode_refuses(srv, cfd, ip)) { /* it was sent -DENIED */
-            close(cfd);
-            srv->stats.rejected_conn++;
-            continue;
-        }
-        struct client *c = client_create(srv, cfd);
-        log_verbose("Accepted %s", c->conn.addr);
+    struct server *srv = ctx;
+    if ((long long)srv->conns.count >= srv->cfg.maxclients ||
+        cfd >= (int)srv->cfg.maxclients + 64) {
+        conn_listen_refuse_maxclients(cfd);
+        return false;
     }
+    if (client_protected_mode_refuses(srv, cfd, ip)) return false; /* it was sent -DENIED */
+    struct client *c = client_create(srv, cfd);
+    log_verbose("Accepted %s", c->conn.addr);
+    return true;
 }
 
 static void server_cron_clients(struct server *srv)
@@ -252,31 +198,20 @@ void server_apply_config(struct server *srv)
 
 static int server_listen(struct server *srv, char *err, size_t errlen)
 {
-    for (size_t i = 0; i < srv->cfg.bind.count && srv->nlisten < STORE_MAX_BINDS; i++) {
-        /* Port 0: every address on the port the first one got. */
-        int port = srv->nlisten ? srv->port : (int)srv->cfg.port;
-        int fd = net_listen(srv->cfg.bind.items[i], port, LISTEN_BACKLOG, err, errlen);
-        if (fd < 0) {
-            char detail[256];
-            snprintf(detail, sizeof detail, "%s", err);
-            snprintf(err, errlen, "Could not create server TCP listening socket %s:%d: %s",
-                     srv->cfg.bind.items[i], port, detail);
-            return -1;
-        }
-        if (loop_watch(srv->loop, fd, LOOP_READABLE, server_accept, srv) != 0) {
-            snprintf(err, errlen, "cannot watch the listening socket");
-            close(fd);
-            return -1;
-        }
-        srv->listen_fds[srv->nlisten++] = fd;
-        srv->port = net_bound_port(fd);
+    size_t n = MIN(srv->cfg.bind.count, (size_t)STORE_MAX_BINDS);
+    char detail[256];
+    if (conn_listen_open(&srv->listener, srv->loop, srv->cfg.bind.items, n, (int)srv->cfg.port,
+                         server_admit, srv, detail, sizeof detail) != 0) {
+        snprintf(err, errlen, "Could not create server TCP listening socket %s", detail);
+        return -1;
     }
+    srv->port = srv->listener.port;
     return 0;
 }
 
 int server_init(struct server *srv, char *err, size_t errlen)
 {
-    srv->reserve_fd = -1;
+    srv->listener.reserve_fd = -1;
     srv->start_wall_ms = clock_wall_ms();
     srv->start_mono_ms = clock_mono_ms();
     srv->lastsave_wall_ms = srv->start_wall_ms;
@@ -288,7 +223,6 @@ int server_init(struct server *srv, char *err, size_t errlen)
     dict_set_hash_seed(seed);
     command_table_init();
     if (net_fit_maxclients(&srv->cfg.maxclients, SERVER_RESERVED_FDS, err, errlen) != 0) return -1;
-    srv->reserve_fd = net_reserve_open();
     srv->loop = loop_create((int)srv->cfg.maxclients + 128);
     if (!srv->loop) {
         snprintf(err, errlen, "cannot create the event loop: %s", strerror(errno));
@@ -330,8 +264,7 @@ void server_free(struct server *srv)
     free(srv->db);
     lazyfree_destroy(srv->lazyfree); /* joins the thread once it has freed all it holds */
     slowlog_destroy(srv->slowlog);
-    for (size_t i = 0; i < srv->nlisten; i++) close(srv->listen_fds[i]);
-    if (srv->reserve_fd >= 0) close(srv->reserve_fd);
+    conn_listen_close(&srv->listener);
     buf_free(&srv->prop_buf);
     free(srv->monitor_list);
     free(srv->paused);

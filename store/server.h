@@ -16,6 +16,7 @@
 
 #include "common/buf.h"
 #include "common/conn.h"
+#include "common/conn_listen.h"
 #include "common/loop.h"
 #include "common/version.h"
 #include "common/resp.h"
@@ -33,7 +34,7 @@ struct pubsub;
 struct blocking;
 
 struct server_stats {
-    uint64_t numcommands, numconnections, rejected_conn, expiredkeys;
+    uint64_t numcommands, expiredkeys;
     uint64_t keyspace_hits, keyspace_misses;
     uint64_t sync_full, sync_partial_ok, sync_partial_err;
     uint64_t pubsub_messages;
@@ -42,12 +43,9 @@ struct server_stats {
 struct server {
     struct loop *loop;
     struct store_config cfg;
-    char *config_path; /* the operator's YAML file, NULL when none (never rewritten) */
-    int listen_fds[STORE_MAX_BINDS];
-    size_t nlisten;
-    int reserve_fd;              /* spare descriptor spent to turn a client away when out of fds */
-    uint64_t listen_pause_timer; /* nonzero while the listeners are unwatched after an error */
-    int port;                    /* actual listening port */
+    char *config_path;             /* the operator's YAML file, NULL when none (never rewritten) */
+    struct conn_listener listener; /* the listening sockets and the accept loop */
+    int port;                      /* actual listening port */
     struct ks **db;
     int ndb;
     struct rng rng;

@@ -134,7 +134,9 @@ SAME_BYTES = [
     ("CLIENT", "KILL", "127.0.0.1:1"), ("CLIENT", "KILL", "ID", "999"),
     ("CLIENT", "KILL", "TYPE", "foo"), ("CLIENT", "KILL", "USER", "nobody"),
     ("CLIENT", "KILL", "USER", "DEFAULT"), ("CLIENT", "KILL", "USER", "default", "ID", "999"),
-    ("CLIENT", "KILL", "MAXAGE", "10"), ("AUTH", "foo"), ("AUTH", "a", "b"),
+    ("CLIENT", "KILL", "MAXAGE", "10"), ("CLIENT", "KILL", "TYPE", "foo", "ADDR"),
+    ("CLIENT", "KILL", "ID", "1", "ADDR"), ("CLIENT", "LIST", "TYPE", "foo"),
+    ("CLIENT", "LIST", "TYPE", "slave"), ("AUTH", "foo"), ("AUTH", "a", "b"),
     ("AUTH", "a", "b", "c"), ("HELLO", "4"), ("HELLO", "x"), ("HELLO", "3", "foo"), ("ROLE",),
     ("INFO", "foo"), ("UNSUBSCRIBE",), ("PUNSUBSCRIBE",),
 ]

@@ -273,3 +273,18 @@ static void conn_on_readable(struct loop *l, int fd, void *data, int mask)
     }
     conn_process_input(c);
 }
+
+void conn_info_clients(const struct conn_set *set, size_t replicas, long long maxclients,
+                       size_t blocked, size_t in_timeout_table, struct buf *out)
+{
+    size_t max_in = 0, max_out = 0;
+    for (const struct conn *c = set->head; c; c = c->next) {
+        max_in = MAX(max_in, c->query.cap);
+        max_out = MAX(max_out, buf_unread_len(&c->reply));
+    }
+    buf_printf(out,
+               "# Clients\r\nconnected_clients:%zu\r\ncluster_connections:0\r\nmaxclients:%lld\r\n"
+               "client_recent_max_input_buffer:%zu\r\nclient_recent_max_output_buffer:%zu\r\n"
+               "blocked_clients:%zu\r\ntracking_clients:0\r\nclients_in_timeout_table:%zu\r\n",
+               set->count - replicas, maxclients, max_in, max_out, blocked, in_timeout_table);
+}

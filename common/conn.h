@@ -140,5 +140,9 @@ void conn_queue_write(struct conn *c);
 void conn_process_input(struct conn *c);
 /* True while c must still authenticate. */
 bool conn_auth_required(const struct conn *c);
+/* INFO's "# Clients" section with Redis 7.0's fields; replicas are not connected clients,
+ * blocked and in_timeout_table are the program's counts. */
+void conn_info_clients(const struct conn_set *set, size_t replicas, long long maxclients,
+                       size_t blocked, size_t in_timeout_table, struct buf *out);
 
 #endif

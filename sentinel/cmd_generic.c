@@ -144,10 +144,7 @@ static void info_server(const struct cmd_server *srv, struct buf *b)
 
 static void info_clients(const struct cmd_server *srv, struct buf *b)
 {
-    buf_printf(b,
-               "# Clients\r\nconnected_clients:%zu\r\ncluster_connections:0\r\nmaxclients:%d\r\n"
-               "blocked_clients:0\r\ntracking_clients:0\r\nclients_in_timeout_table:0\r\n",
-               srv->conns.count, srv->maxclients);
+    conn_info_clients(&srv->conns, 0, srv->maxclients, 0, 0, b);
 }
 
 static void info_stats(const struct cmd_server *srv, struct buf *b)

@@ -68,20 +68,14 @@ static void section_server(struct server *srv, struct buf *o)
 
 static void section_clients(struct server *srv, struct buf *o)
 {
-    size_t replicas = 0, pubsub = 0, max_in = 0, max_out = 0;
+    size_t replicas = 0, pubsub = 0;
     for (struct client *c = client_first(srv); c; c = client_next(c)) {
         if (c->flags & CLIENT_REPLICA) replicas++;
         if (c->conn.flags & CONN_PUBSUB) pubsub++;
-        max_in = MAX(max_in, c->conn.query.cap);
-        max_out = MAX(max_out, buf_unread_len(&c->conn.reply));
     }
-    buf_printf(o,
-               "# Clients\r\nconnected_clients:%zu\r\ncluster_connections:0\r\nmaxclients:%lld\r\n"
-               "client_recent_max_input_buffer:%zu\r\nclient_recent_max_output_buffer:%zu\r\n"
-               "blocked_clients:%zu\r\ntracking_clients:0\r\nclients_in_timeout_table:%zu\r\n"
-               "pubsub_clients:%zu\r\n",
-               srv->conns.count - replicas, srv->cfg.maxclients, max_in, max_out,
-               blocking_count(srv), blocking_count(srv), pubsub);
+    conn_info_clients(&srv->conns, replicas, srv->cfg.maxclients, blocking_count(srv),
+                      blocking_count(srv), o);
+    buf_printf(o, "pubsub_clients:%zu\r\n", pubsub);
 }
 
 static void section_memory(struct server *srv, struct buf *o)

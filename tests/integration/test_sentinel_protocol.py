@@ -203,6 +203,7 @@ def test_descriptions_and_info_have_redis_fields(pair):
         assert headers == [l for l in ref.call("INFO").decode().split("\r\n") if l.startswith("#")]
         keys = lambda t: [l.split(":")[0] for l in t.decode().split("\r\n") if l]
         assert keys(ours.call("INFO", "sentinel")) == keys(ref.call("INFO", "sentinel"))
+        assert keys(ours.call("INFO", "clients")) == keys(ref.call("INFO", "clients"))
         assert b"redis_mode:sentinel\r\n" in ours.call("INFO", "server")
         assert ours.call("SENTINEL", "MYID") != ref.call("SENTINEL", "MYID")
         assert len(ours.call("SENTINEL", "MYID")) == 40

@@ -4,7 +4,8 @@
  * Clients speak RESP2 or RESP3 (HELLO 2|3) or inline commands; each has a bounded query buffer
  * (CMD_SERVER_MAX_QUERY_BYTES) and reply buffer (CMD_SERVER_MAX_REPLY_BYTES,
  * CMD_SERVER_MAX_PUBSUB_REPLY_BYTES for subscribers): past a limit the client is closed, never the
- * process grown without bound. Replies are written before the loop sleeps (cmd_server_flush).
+ * process grown without bound. Connections are common/conn.h's; replies are written before the
+ * loop sleeps (cmd_server_flush).
  * Events reach subscribers through cmd_server_publish (channel and pattern subscriptions, RESP2
  * arrays or RESP3 pushes).
  *

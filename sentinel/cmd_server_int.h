@@ -1,10 +1,12 @@
-/* cmd_server_int: the command server's internals shared by cmd_server.c (connections, dispatch,
- * pub/sub delivery), cmd_generic.c (generic commands) and cmd_sentinel.c (SENTINEL). Not for
- * other modules.
+/* cmd_server_int: the command server's internals shared by cmd_server.c (listener, dispatch,
+ * output limits, pub/sub delivery), cmd_generic.c (generic commands), cmd_client.c, cmd_acl.c,
+ * cmd_command.c and cmd_sentinel.c (SENTINEL). Not for other modules.
  *
- * Invariants: a client is on the server's list until closed; a closed client gets no more
- * replies and is freed after the current loop iteration; every reply goes through the reply_*
- * helpers, which enforce the reply-buffer limit.
+ * The connection itself (socket, buffers, reading, replies, writing, closing) is common/conn.h's
+ * struct conn, the first member of struct client. Invariants: a client is on the server's
+ * connection set until freed; a closing client runs no more commands and is freed after the
+ * current loop iteration; replies go through common/reply.h, and a client past its output limit
+ * is closed after the command or delivery that passed it.
  */
 #ifndef VIGIL_SENTINEL_CMD_SERVER_INT_H
 #define VIGIL_SENTINEL_CMD_SERVER_INT_H

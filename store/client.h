@@ -1,8 +1,11 @@
-/* client: one connection. Owns its query buffer, parser, reply buffer and transaction queue.
- * Reading parses and executes every complete command in the buffer (pipelining); replies are
- * written in the before-sleep hook, and only what the socket does not take waits for
- * writability. A client is never freed inside its own callback: client_close_async() marks it and
- * the loop frees it after the current iteration. */
+/* client: the store's side of one connection. struct client starts with the shared struct conn
+ * (common/conn.h: socket, query buffer and parser, reply buffer, name, protocol; reading,
+ * pipelined parsing, writing in the before-sleep hook and deferred closing live there) and adds
+ * what the store needs: database, current command, transaction queue, subscriptions, blocking
+ * and replication state. client.c is the store's conn_ops: how a command runs (pauses, the master
+ * link's offsets, blocked clients served after each command), what closing releases, and who the
+ * one "default" user is. A client is never freed inside its own callback: client_close_async()
+ * marks it and the loop frees it after the current iteration. */
 #ifndef VIGIL_CLIENT_H
 #define VIGIL_CLIENT_H
 

@@ -3,10 +3,11 @@
  * It is passed explicitly (through each client's `srv`), never reached through a global, so tests
  * can build one without a process around it.
  *
- * Flow of a request: client.c reads bytes into the client's query buffer and hands complete
- * commands to command_execute() (command.c), which checks arity, auth, transaction and role
- * rules, runs the handler, and propagates writes to replicas; handlers append replies with the
- * reply_*() helpers (reply.h). Replies are flushed in the loop's before-sleep hook. */
+ * Flow of a request: the shared connection layer (common/conn.c) reads bytes into the client's
+ * query buffer and hands complete commands to client.c, which passes them to command_execute()
+ * (command.c); that checks arity, auth, transaction and role rules, runs the handler, and
+ * propagates writes to replicas; handlers append replies with the reply_*() helpers
+ * (common/reply.h). Replies are flushed in the loop's before-sleep hook. */
 #ifndef VIGIL_SERVER_H
 #define VIGIL_SERVER_H
 

@@ -1,6 +1,7 @@
 /* conn_cmd: see conn_cmd.h. */
 #include "common/conn_cmd.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,6 +29,22 @@ static void set_attr(char **slot, const struct resp_arg *v)
 {
     free(*slot);
     *slot = v->len ? xstrndup(v->ptr, v->len) : NULL;
+}
+
+void conn_reply_unknown_command(struct conn *c, size_t argc, const struct resp_arg *argv)
+{
+    char args[512];
+    size_t used = 0;
+    args[0] = '\0';
+    for (size_t i = 1; i < argc && used < 128; i++) {
+        int room = 128 - (int)used;
+        int n = snprintf(args + used, sizeof args - used, "'%.*s' ",
+                         (int)MIN(argv[i].len, (size_t)room), argv[i].ptr);
+        if (n < 0) break;
+        used += (size_t)n;
+    }
+    reply_errorf(conn_client(c), "ERR unknown command '%.*s', with args beginning with: %s",
+                 (int)MIN(argv[0].len, 128), argv[0].ptr, args);
 }
 
 void conn_cmd_ping(struct conn *c, size_t argc, const struct resp_arg *argv)

@@ -16,6 +16,10 @@
 
 typedef void (*conn_cmd_fn)(struct conn *c, size_t argc, const struct resp_arg *argv);
 
+/* "ERR unknown command '<name>', with args beginning with: '<a>' '<b>' ", with Redis's bounds
+ * (the name to 128 bytes, the arguments together to about 128). */
+void conn_reply_unknown_command(struct conn *c, size_t argc, const struct resp_arg *argv);
+
 void conn_cmd_ping(struct conn *c, size_t argc, const struct resp_arg *argv);
 void conn_cmd_quit(struct conn *c, size_t argc, const struct resp_arg *argv);
 void conn_cmd_auth(struct conn *c, size_t argc, const struct resp_arg *argv);

@@ -119,16 +119,6 @@ void cmd_reply_unknown_subcommand(struct client *c, const char *sub, const char 
     reply_errorf(c, "ERR unknown subcommand '%.128s'. Try %s HELP.", sub, cmd_upper);
 }
 
-static void reply_unknown_command(struct client *c, const struct cmd_args *a)
-{
-    struct buf b;
-    buf_init(&b);
-    buf_printf(&b, "ERR unknown command '%.128s', with args beginning with: ", a->argv[0]);
-    for (int i = 1; i < a->argc && b.len < 128 + 60; i++) buf_printf(&b, "'%.128s' ", a->argv[i]);
-    reply_error(c, b.data);
-    buf_free(&b);
-}
-
 static void lower_copy(char *dst, size_t cap, const char *src)
 {
     size_t i = 0;
@@ -143,7 +133,7 @@ static void dispatch(struct client *c, const struct cmd_args *a)
     srv->total_commands++;
     const struct cmd_def *d = cmd_table_lookup(a->argv[0]);
     if (d == NULL) {
-        reply_unknown_command(c, a);
+        conn_reply_unknown_command(&c->conn, (size_t)a->argc, a->raw);
         return;
     }
     snprintf(c->last_cmd, sizeof(c->last_cmd), "%s", d->name);

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "common/clock.h"
+#include "common/conn_cmd.h"
 #include "common/util.h"
 #include "store/blocking.h"
 #include "store/client.h"
@@ -76,18 +77,7 @@ void command_reply_arity(struct client *c, const char *fullname)
 
 static void reply_unknown_command(struct client *c)
 {
-    char args[512];
-    size_t used = 0;
-    args[0] = '\0';
-    for (size_t i = 1; i < c->argc && used < 128; i++) {
-        int room = 128 - (int)used;
-        int n = snprintf(args + used, sizeof args - used, "'%.*s' ",
-                         (int)MIN(c->argv[i].len, (size_t)room), c->argv[i].ptr);
-        if (n < 0) break;
-        used += (size_t)n;
-    }
-    reply_errorf(c, "ERR unknown command '%.*s', with args beginning with: %s",
-                 (int)MIN(c->argv[0].len, 128), c->argv[0].ptr, args);
+    conn_reply_unknown_command(&c->conn, c->argc, c->argv);
 }
 
 void command_dispatch_sub(struct client *c, const struct command *table, const char *family)

@@ -139,6 +139,7 @@ SAME_BYTES = [
     ("CLIENT", "LIST", "TYPE", "slave"), ("AUTH", "foo"), ("AUTH", "a", "b"),
     ("AUTH", "a", "b", "c"), ("HELLO", "4"), ("HELLO", "x"), ("HELLO", "3", "foo"), ("ROLE",),
     ("INFO", "foo"), ("UNSUBSCRIBE",), ("PUNSUBSCRIBE",),
+    ("FOOBAR", "a" * 100, "b" * 100), ("X" * 200, "y" * 300),
 ]
 
 

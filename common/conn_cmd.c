@@ -47,11 +47,27 @@ void conn_reply_unknown_command(struct conn *c, size_t argc, const struct resp_a
                  (int)MIN(argv[0].len, 128), argv[0].ptr, args);
 }
 
+void conn_reply_arity(struct conn *c, const char *fullname)
+{
+    reply_errorf(conn_client(c), "ERR wrong number of arguments for '%s' command", fullname);
+}
+
+void conn_reply_unknown_subcommand(struct conn *c, const struct resp_arg *sub, const char *family)
+{
+    char upper[32];
+    size_t i;
+    for (i = 0; family[i] && i < sizeof upper - 1; i++)
+        upper[i] = (char)(family[i] >= 'a' && family[i] <= 'z' ? family[i] - 32 : family[i]);
+    upper[i] = '\0';
+    reply_errorf(conn_client(c), "ERR unknown subcommand '%.*s'. Try %s HELP.",
+                 (int)MIN(sub->len, 128), sub->ptr, upper);
+}
+
 void conn_cmd_ping(struct conn *c, size_t argc, const struct resp_arg *argv)
 {
     struct client *cl = conn_client(c);
     if (argc > 2) {
-        reply_error(cl, "ERR wrong number of arguments for 'ping' command");
+        conn_reply_arity(c, "ping");
         return;
     }
     if ((c->flags & CONN_PUBSUB) && c->proto == 2) {

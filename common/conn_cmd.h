@@ -19,6 +19,10 @@ typedef void (*conn_cmd_fn)(struct conn *c, size_t argc, const struct resp_arg *
 /* "ERR unknown command '<name>', with args beginning with: '<a>' '<b>' ", with Redis's bounds
  * (the name to 128 bytes, the arguments together to about 128). */
 void conn_reply_unknown_command(struct conn *c, size_t argc, const struct resp_arg *argv);
+/* "ERR wrong number of arguments for '<name>' command" (name: "get", or "client|kill"). */
+void conn_reply_arity(struct conn *c, const char *fullname);
+/* "ERR unknown subcommand '<sub>'. Try <FAMILY> HELP." (family in lower case). */
+void conn_reply_unknown_subcommand(struct conn *c, const struct resp_arg *sub, const char *family);
 
 void conn_cmd_ping(struct conn *c, size_t argc, const struct resp_arg *argv);
 void conn_cmd_quit(struct conn *c, size_t argc, const struct resp_arg *argv);

@@ -542,7 +542,7 @@ static void acl_dryrun(struct client *c, const struct cmd_args *a)
         reply_errorf(c, "ERR Command '%.128s' not found", a->argv[3]);
         return;
     }
-    struct cmd_args sub = {a->argc - 3, a->argv + 3, a->len + 3, a->raw ? a->raw + 3 : NULL};
+    struct cmd_args sub = {a->argc - 3, a->argv + 3, a->len + 3, a->raw + 3};
     if ((d->arity > 0 && sub.argc != d->arity) || (d->arity < 0 && sub.argc < -d->arity)) {
         reply_errorf(c, "ERR wrong number of arguments for '%s' command", d->name);
         return;

@@ -128,18 +128,13 @@ void cmd_run_subcommand(struct client *c, const struct cmd_args *a, const char *
         if ((d->arity > 0 && a->argc != d->arity) || (d->arity < 0 && a->argc < -d->arity)) {
             char full[96];
             snprintf(full, sizeof(full), "%s|%s", parent, d->name);
-            cmd_reply_wrong_arity(c, full);
+            conn_reply_arity(&c->conn, full);
             return;
         }
         d->fn(c, a);
         return;
     }
-    char upper[32];
-    size_t k = 0;
-    for (; parent[k] && k + 1 < sizeof(upper); k++)
-        upper[k] = (char)(parent[k] >= 'a' && parent[k] <= 'z' ? parent[k] - 32 : parent[k]);
-    upper[k] = '\0';
-    cmd_reply_unknown_subcommand(c, a->argv[1], upper);
+    conn_reply_unknown_subcommand(&c->conn, &a->raw[1], parent);
 }
 
 void cmd_client(struct client *c, const struct cmd_args *a)

@@ -109,16 +109,6 @@ void cmd_server_flush(struct cmd_server *srv) { conn_set_flush(&srv->conns); }
 
 /* ---- dispatch ------------------------------------------------------------------------------- */
 
-void cmd_reply_wrong_arity(struct client *c, const char *name)
-{
-    reply_errorf(c, "ERR wrong number of arguments for '%s' command", name);
-}
-
-void cmd_reply_unknown_subcommand(struct client *c, const char *sub, const char *cmd_upper)
-{
-    reply_errorf(c, "ERR unknown subcommand '%.128s'. Try %s HELP.", sub, cmd_upper);
-}
-
 static void lower_copy(char *dst, size_t cap, const char *src)
 {
     size_t i = 0;
@@ -143,7 +133,7 @@ static void dispatch(struct client *c, const struct cmd_args *a)
         lower_copy(c->last_cmd + n, sizeof(c->last_cmd) - n, a->argv[1]);
     }
     if ((d->arity > 0 && a->argc != d->arity) || (d->arity < 0 && a->argc < -d->arity)) {
-        cmd_reply_wrong_arity(c, d->name);
+        conn_reply_arity(&c->conn, d->name);
         return;
     }
     if (!(c->conn.flags & CONN_AUTHENTICATED) && !(d->flags & CMD_NOAUTH)) {

@@ -90,10 +90,6 @@ struct cmd_def {
 const struct cmd_def *cmd_table_lookup(const char *name);
 size_t cmd_table_count(void);
 const struct cmd_def *cmd_table_at(size_t i);
-/* Shared for subcommands: "ERR unknown subcommand '<x>'. Try <CMD> HELP." */
-void cmd_reply_unknown_subcommand(struct client *c, const char *sub, const char *cmd_upper);
-/* "ERR wrong number of arguments for '<name>' command" */
-void cmd_reply_wrong_arity(struct client *c, const char *name);
 
 /* cmd_sentinel.c */
 void cmd_sentinel(struct client *c, const struct cmd_args *a);

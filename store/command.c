@@ -72,7 +72,7 @@ static bool arity_ok(int arity, size_t argc)
 
 void command_reply_arity(struct client *c, const char *fullname)
 {
-    reply_errorf(c, "ERR wrong number of arguments for '%s' command", fullname);
+    conn_reply_arity(&c->conn, fullname);
 }
 
 static void reply_unknown_command(struct client *c)
@@ -93,13 +93,7 @@ void command_dispatch_sub(struct client *c, const struct command *table, const c
         s->fn(c);
         return;
     }
-    char upper[32];
-    size_t i;
-    for (i = 0; family[i] && i < sizeof upper - 1; i++)
-        upper[i] = (char)toupper((unsigned char)family[i]);
-    upper[i] = '\0';
-    reply_errorf(c, "ERR unknown subcommand '%.*s'. Try %s HELP.", (int)MIN(c->argv[1].len, 128),
-                 c->argv[1].ptr, upper);
+    conn_reply_unknown_subcommand(&c->conn, &c->argv[1], family);
 }
 
 /* ---- propagation ---- */

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
 
 #include "common/reply.h"
 #include "common/util.h"
@@ -29,6 +31,22 @@ static void set_attr(char **slot, const struct resp_arg *v)
 {
     free(*slot);
     *slot = v->len ? xstrndup(v->ptr, v->len) : NULL;
+}
+
+void conn_info_server(const struct conn_server_info *i, struct buf *out)
+{
+    struct utsname u;
+    if (uname(&u) != 0) memset(&u, 0, sizeof u);
+    buf_printf(out,
+               "# Server\r\nredis_version:%s\r\nvigil_version:%s\r\nredis_git_sha1:00000000\r\n"
+               "redis_git_dirty:0\r\nredis_build_id:0\r\nredis_mode:%s\r\nos:%s %s %s\r\n"
+               "arch_bits:%d\r\nmultiplexing_api:epoll\r\nprocess_id:%d\r\n"
+               "process_supervised:no\r\nrun_id:%s\r\ntcp_port:%d\r\nserver_time_usec:%lld\r\n"
+               "uptime_in_seconds:%lld\r\nuptime_in_days:%lld\r\nhz:%lld\r\nconfigured_hz:%lld\r\n"
+               "executable:%s\r\nconfig_file:%s\r\n",
+               VIGIL_REDIS_COMPAT_VERSION, VIGIL_VERSION, i->mode, u.sysname, u.release, u.machine,
+               (int)(sizeof(void *) * 8), (int)getpid(), i->run_id, i->port, i->now_us, i->uptime_s,
+               i->uptime_s / 86400, i->hz, i->hz, i->executable, i->config_file);
 }
 
 void conn_reply_unknown_command(struct conn *c, size_t argc, const struct resp_arg *argv)

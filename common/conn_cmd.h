@@ -14,6 +14,16 @@
 
 #include "common/conn.h"
 
+/* INFO's "# Server" section with Redis 7.0's fields (and vigil_version) for either program. */
+struct conn_server_info {
+    const char *mode; /* "standalone" or "sentinel" */
+    const char *run_id;
+    int port;
+    long long now_us, uptime_s, hz;
+    const char *executable, *config_file;
+};
+void conn_info_server(const struct conn_server_info *info, struct buf *out);
+
 typedef void (*conn_cmd_fn)(struct conn *c, size_t argc, const struct resp_arg *argv);
 
 /* "ERR unknown command '<name>', with args beginning with: '<a>' '<b>' ", with Redis's bounds

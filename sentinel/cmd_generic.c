@@ -8,8 +8,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/resource.h>
-#include <sys/utsname.h>
-#include <unistd.h>
 
 #include "common/clock.h"
 #include "common/log.h"
@@ -126,20 +124,17 @@ static void cmd_punsubscribe(struct client *c, const struct cmd_args *a)
 
 static void info_server(const struct cmd_server *srv, struct buf *b)
 {
-    struct utsname u;
-    if (uname(&u) != 0) memset(&u, 0, sizeof(u));
-    int64_t wall = clock_wall_ms();
-    long long up = (long long)((wall - srv->start_wall_ms) / 1000);
-    buf_printf(b,
-               "# Server\r\nredis_version:%s\r\nvigil_version:%s\r\nredis_git_sha1:00000000\r\n"
-               "redis_git_dirty:0\r\nredis_mode:sentinel\r\nos:%s %s %s\r\narch_bits:%d\r\n"
-               "multiplexing_api:epoll\r\nprocess_id:%d\r\nprocess_supervised:no\r\n"
-               "run_id:%s\r\ntcp_port:%d\r\nserver_time_usec:%lld\r\nuptime_in_seconds:%lld\r\n"
-               "uptime_in_days:%lld\r\nhz:10\r\nconfigured_hz:10\r\nexecutable:%s\r\n"
-               "config_file:%s\r\n",
-               VIGIL_REDIS_COMPAT_VERSION, VIGIL_VERSION, u.sysname, u.release, u.machine,
-               (int)(sizeof(void *) * 8), (int)getpid(), srv->run_id, srv->port,
-               (long long)clock_wall_us(), up, up / 86400, srv->executable, srv->config_file);
+    struct conn_server_info info = {
+        .mode = "sentinel",
+        .run_id = srv->run_id,
+        .port = srv->port,
+        .now_us = (long long)clock_wall_us(),
+        .uptime_s = (long long)((clock_wall_ms() - srv->start_wall_ms) / 1000),
+        .hz = 10,
+        .executable = srv->executable,
+        .config_file = srv->config_file,
+    };
+    conn_info_server(&info, b);
 }
 
 static void info_clients(const struct cmd_server *srv, struct buf *b)

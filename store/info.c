@@ -6,9 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
+#include "common/conn_cmd.h"
 #include "common/util.h"
 #include "store/blocking.h"
 #include "store/client.h"
@@ -49,21 +49,17 @@ static void human_bytes(char *out, size_t len, double n)
 
 static void section_server(struct server *srv, struct buf *o)
 {
-    struct utsname u;
-    uname(&u);
-    int64_t uptime = (loop_now_ms(srv->loop) - srv->start_mono_ms) / 1000;
-    buf_printf(
-        o,
-        "# Server\r\nredis_version:%s\r\nvigil_version:%s\r\nredis_git_sha1:00000000\r\n"
-        "redis_git_dirty:0\r\nredis_build_id:0\r\nredis_mode:standalone\r\nos:%s %s %s\r\n"
-        "arch_bits:%d\r\nmultiplexing_api:epoll\r\nprocess_id:%d\r\nprocess_supervised:no\r\n"
-        "run_id:%s\r\ntcp_port:%d\r\nserver_time_usec:%lld\r\nuptime_in_seconds:%lld\r\n"
-        "uptime_in_days:%lld\r\nhz:%lld\r\nconfigured_hz:%lld\r\nexecutable:%s\r\n"
-        "config_file:%s\r\n",
-        VIGIL_REDIS_COMPAT_VERSION, VIGIL_VERSION, u.sysname, u.release, u.machine,
-        (int)(sizeof(void *) * 8), (int)getpid(), srv->run_id, srv->port,
-        (long long)(server_now_ms(srv) * 1000), (long long)uptime, (long long)(uptime / 86400),
-        srv->cfg.hz, srv->cfg.hz, srv->executable, srv->config_path ? srv->config_path : "");
+    struct conn_server_info info = {
+        .mode = "standalone",
+        .run_id = srv->run_id,
+        .port = srv->port,
+        .now_us = (long long)(server_now_ms(srv) * 1000),
+        .uptime_s = (loop_now_ms(srv->loop) - srv->start_mono_ms) / 1000,
+        .hz = srv->cfg.hz,
+        .executable = srv->executable,
+        .config_file = srv->config_path ? srv->config_path : "",
+    };
+    conn_info_server(&info, o);
 }
 
 static void section_clients(struct server *srv, struct buf *o)

@@ -25,6 +25,7 @@ and named in the summary. Environment: VIGIL_BIN_DIR, VIGIL_TARGET, VIGIL_TEST_T
 """
 
 import os
+import signal
 import sys
 
 import pytest
@@ -37,6 +38,12 @@ from vigiltest.skipcheck import (pytest_collectreport, pytest_configure,  # noqa
                                  pytest_runtest_logreport, pytest_sessionfinish)
 
 LOG_TAIL_LINES = 40
+
+# A shell without job control starts its background jobs with SIGINT ignored, and an ignored signal
+# stays ignored across exec: every process a test started (make demo, whose Ctrl-C a test checks)
+# could then never be interrupted. A handler of our own is reset to the default in each child.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _proc_logs(item):

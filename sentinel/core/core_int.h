@@ -117,15 +117,19 @@ void core_announced_master_addr(const struct sentinel *s, const struct instance 
                                 const char **host, int *port);
 /* Moves ri to host:port and learns its numeric address. */
 void core_set_address(struct sentinel *s, struct instance *ri, const char *host, int port);
-/* The address switch (docs/sentinel-protocol.md#address-switch): reset the master record onto a new
- * address, rebuild the replica table. */
-void core_switch_master(struct sentinel *s, struct instance *master, const char *host, int port);
+/* Publish our hello on ri's command link (docs/sentinel-protocol.md#hello-messages). */
+void core_send_hello(struct sentinel *s, struct instance *ri, int64_t now_ms);
 /* Back-date hello timers so the next pass republishes everywhere; and publish now. */
 void core_force_hello(struct sentinel *s, struct instance *master);
 void core_ask_peers(struct sentinel *s, struct instance *master, bool forced, int64_t now_ms);
-/* Reset a master as SENTINEL RESET does (forget replicas and peers, abort failover). */
-void core_reset_master(struct sentinel *s, struct instance *master);
 void core_simulate_crash(struct sentinel *s);
+
+/* master_switch.c: the caller clears the failover record first (failover_clear). */
+/* The address switch (docs/sentinel-protocol.md#address-switch): reset the master record onto a
+ * new address, rebuild the replica table. */
+void master_switch_to(struct sentinel *s, struct instance *master, const char *host, int port);
+/* Reset a master as SENTINEL RESET does (forget replicas and peers). */
+void master_switch_reset(struct sentinel *s, struct instance *master);
 
 /* notify.c: the single place events leave the core. ri may be NULL; the message is the
  * "<%@>" of ri (if given) followed by a space and fmt (if given). */
@@ -133,7 +137,6 @@ void notify_event(struct sentinel *s, int level, const char *type, const struct 
                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* discovery.c */
-void discovery_send_hello(struct sentinel *s, struct instance *ri, int64_t now_ms);
 /* Process a hello payload received from instance `from` (NULL: direct PUBLISH to us). */
 void discovery_process_hello(struct sentinel *s, const char *payload, size_t len, bool via_pubsub);
 /* Apply or refuse a pending configuration update once its new master answered INFO. */

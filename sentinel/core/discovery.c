@@ -1,9 +1,9 @@
-/* discovery: how a sentinel learns its world and tells others (docs/sentinel-protocol.md#discovery,
- * #configuration-updates and #address-switch):
- * hello publishing (periodic and forced bursts), hello processing (new peers, address changes,
- * epoch and config-epoch adoption, the observer-side address switch once verified: see
- * "configuration updates" below and the README's threat model), replica discovery from the
- * master's INFO, and the master reset/switch that rebuilds a master record.
+/* discovery: how a sentinel learns its world (docs/sentinel-protocol.md#discovery and
+ * #configuration-updates): hello processing (new peers,
+ * address changes, epoch and config-epoch adoption, the observer-side address switch once
+ * verified: see "configuration updates" below and the README's threat model) and replica
+ * discovery from the master's INFO. Sending hellos is sentinel.c's (core_send_hello), the
+ * master switch itself master_switch.c's.
  * Hellos are processed from sentinel_tick() (queued by observe.c), so every decision made here
  * happens inside a tick. Safety: epochs and config epochs are only ever raised, and an epoch is
  * persisted before anything acts on it. */
@@ -17,49 +17,6 @@
 #include "sentinel/core/failover.h"
 #include "sentinel/core/hello.h"
 #include "sentinel/core/core_int.h"
-
-static struct instance *master_of(struct instance *ri)
-{
-    return ri->kind == INSTANCE_MASTER ? ri : ri->master;
-}
-
-void discovery_send_hello(struct sentinel *s, struct instance *ri, int64_t now_ms)
-{
-    struct instance *master = master_of(ri);
-    struct hello h;
-    const char *ip = s->opt.announce_ip ? s->opt.announce_ip : ri->link.local_ip;
-    const char *mhost;
-    if (ip[0] == '\0' || !ri->link.cc_up) return;
-    memset(&h, 0, sizeof(h));
-    snprintf(h.ip, sizeof(h.ip), "%s", ip);
-    h.port = s->opt.announce_port ? s->opt.announce_port : s->opt.port;
-    memcpy(h.runid, s->myid, sizeof(h.runid));
-    h.current_epoch = s->current_epoch;
-    snprintf(h.master_name, sizeof(h.master_name), "%s", master->name);
-    core_announced_master_addr(s, master, &mhost, &h.master_port);
-    snprintf(h.master_ip, sizeof(h.master_ip), "%s", mhost);
-    h.master_config_epoch = master->m->config_epoch;
-    char payload[HELLO_MAX_LEN + 1];
-    if (hello_format(payload, sizeof(payload), &h) == 0) return;
-    const char *argv[] = {"PUBLISH", HELLO_CHANNEL, payload};
-    if (core_send(s, ri, 3, argv, TAG_PUBLISH) == 0) ri->pub_sent_ms = now_ms;
-}
-
-void core_force_hello(struct sentinel *s, struct instance *master)
-{
-    int64_t now = core_now(s);
-    struct master_record *m = master->m;
-    master->last_pub_ms = 0;
-    discovery_send_hello(s, master, now);
-    for (size_t i = 0; i < m->n_replicas; i++) {
-        m->replicas[i]->last_pub_ms = 0;
-        discovery_send_hello(s, m->replicas[i], now);
-    }
-    for (size_t i = 0; i < m->n_sentinels; i++) {
-        m->sentinels[i]->last_pub_ms = 0;
-        discovery_send_hello(s, m->sentinels[i], now);
-    }
-}
 
 void discovery_on_info_replicas(struct sentinel *s, struct instance *master,
                                 const struct info_parsed *info)
@@ -222,7 +179,8 @@ static void update_apply(struct sentinel *s, struct instance *master)
     if (si) notify_event(s, LOG_NOTICE, "+config-update-from", si, NULL);
     notify_event(s, LOG_WARNING, "+switch-master", NULL, "%s %s %d %s %d", master->name, ohost,
                  oport, u.host, u.port);
-    core_switch_master(s, master, u.host, u.port);
+    failover_clear(master);
+    master_switch_to(s, master, u.host, u.port);
     run_observer_script(s, master, ohost, oport);
     free(ohost);
     /* Gossip the new configuration on at once: peers cut off from the leader learn it too. */
@@ -342,87 +300,5 @@ void discovery_process_hello(struct sentinel *s, const char *payload, size_t len
     }
     hello_adopt_config(s, master, &h, hello_distrust(si, was_known), via_pubsub);
     if (si) si->last_hello_ms = core_now(s);
-    core_want_tick(s);
-}
-
-/* Reset the runtime part of a master record (flags, timers, failover), keeping its identity,
- * parameters, config epoch and our recorded vote (clearing a vote could allow a second one). */
-static void master_reset_runtime(struct sentinel *s, struct instance *master)
-{
-    int64_t now = core_now(s);
-    core_close_links(s, master);
-    failover_clear(master);
-    master->flags = 0;
-    master->m->is_regressed = false; /* the record now describes another node */
-    master->m->regress_check_until_ms = 0;
-    master->m->failover_start_ms = 0;
-    master->m->failover_not_before_ms = 0;
-    master->runid[0] = '\0';
-    master->act_ping_ms = now;
-    master->last_avail_ms = now;
-    master->last_pong_ms = 0;
-    master->last_ping_ms = 0;
-    master->last_pub_ms = 0;
-    master->role_reported = ROLE_MASTER;
-    master->role_reported_ms = now;
-    master->info_refresh_ms = master->info_reacted_ms = 0;
-    free(master->info);
-    master->info = NULL;
-    master->info_len = 0;
-    master->s_down_since_ms = master->o_down_since_ms = 0;
-    master->link.last_reconnect_ms = 0;
-    master->m->update.is_pending = false;
-    for (size_t i = 0; i < master->m->n_sentinels; i++) {
-        struct instance *p = master->m->sentinels[i];
-        p->flags &= ~SRI_MASTER_DOWN;
-        p->leader[0] = '\0';
-        p->leader_epoch = 0;
-    }
-}
-
-struct addr_copy {
-    char *host;
-    int port;
-};
-
-void core_switch_master(struct sentinel *s, struct instance *master, const char *host, int port)
-{
-    struct master_record *m = master->m;
-    struct addr_copy keep[INSTANCE_MAX_REPLICAS];
-    size_t n = 0;
-    for (size_t i = 0; i < m->n_replicas; i++) {
-        struct instance *r = m->replicas[i];
-        if (instance_addr_is(r, host, port)) continue;
-        keep[n].host = xstrdup(r->host);
-        keep[n].port = r->port;
-        n++;
-    }
-    if (!instance_addr_is(master, host, port) && n < ARRAY_LEN(keep)) {
-        keep[n].host = xstrdup(master->host);
-        keep[n].port = master->port;
-        n++;
-    }
-    char *newhost = xstrdup(host);
-    master_reset_runtime(s, master);
-    while (m->n_replicas > 0) core_drop_instance(s, m->replicas[m->n_replicas - 1]);
-    core_set_address(s, master, newhost, port);
-    free(newhost);
-    for (size_t i = 0; i < n; i++) {
-        core_new_replica(s, master, keep[i].host, keep[i].port, true);
-        free(keep[i].host);
-    }
-    core_persist_now(s);
-    core_want_tick(s);
-}
-
-void core_reset_master(struct sentinel *s, struct instance *master)
-{
-    master_reset_runtime(s, master);
-    while (master->m->n_replicas > 0)
-        core_drop_instance(s, master->m->replicas[master->m->n_replicas - 1]);
-    while (master->m->n_sentinels > 0)
-        core_drop_instance(s, master->m->sentinels[master->m->n_sentinels - 1]);
-    notify_event(s, LOG_WARNING, "+reset-master", master, NULL);
-    core_mark_persist(s);
     core_want_tick(s);
 }

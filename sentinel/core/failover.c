@@ -456,7 +456,8 @@ static void step_update_config(struct sentinel *s, struct instance *master)
                  instance_announced_host(master, names), old_port,
                  instance_announced_host(p, names), new_port);
     log_verbose("failover %s: update_config -> none (switch)", master->name);
-    core_switch_master(s, master, new_host, new_port);
+    failover_clear(master);
+    master_switch_to(s, master, new_host, new_port);
     struct instance *old = old_is_live ? instance_find_replica(master, old_host, old_port) : NULL;
     if (old) old->demote_at_once = true;
     free(old_host);

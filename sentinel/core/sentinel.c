@@ -17,6 +17,7 @@
 #include "common/util.h"
 #include "sentinel/core/election.h"
 #include "sentinel/core/failover.h"
+#include "sentinel/core/hello.h"
 #include "sentinel/core/core_int.h"
 
 /* ---- small helpers ---------------------------------------------------------------------- */
@@ -303,6 +304,51 @@ void core_current_master_addr(const struct instance *master, const char **host, 
     } else {
         *host = master->host;
         *port = master->port;
+    }
+}
+
+/* ---- hellos -------------------------------------------------------------------------------- */
+
+static struct instance *master_of(struct instance *ri)
+{
+    return ri->kind == INSTANCE_MASTER ? ri : ri->master;
+}
+
+void core_send_hello(struct sentinel *s, struct instance *ri, int64_t now_ms)
+{
+    struct instance *master = master_of(ri);
+    struct hello h;
+    const char *ip = s->opt.announce_ip ? s->opt.announce_ip : ri->link.local_ip;
+    const char *mhost;
+    if (ip[0] == '\0' || !ri->link.cc_up) return;
+    memset(&h, 0, sizeof(h));
+    snprintf(h.ip, sizeof(h.ip), "%s", ip);
+    h.port = s->opt.announce_port ? s->opt.announce_port : s->opt.port;
+    memcpy(h.runid, s->myid, sizeof(h.runid));
+    h.current_epoch = s->current_epoch;
+    snprintf(h.master_name, sizeof(h.master_name), "%s", master->name);
+    core_announced_master_addr(s, master, &mhost, &h.master_port);
+    snprintf(h.master_ip, sizeof(h.master_ip), "%s", mhost);
+    h.master_config_epoch = master->m->config_epoch;
+    char payload[HELLO_MAX_LEN + 1];
+    if (hello_format(payload, sizeof(payload), &h) == 0) return;
+    const char *argv[] = {"PUBLISH", HELLO_CHANNEL, payload};
+    if (core_send(s, ri, 3, argv, TAG_PUBLISH) == 0) ri->pub_sent_ms = now_ms;
+}
+
+void core_force_hello(struct sentinel *s, struct instance *master)
+{
+    int64_t now = core_now(s);
+    struct master_record *m = master->m;
+    master->last_pub_ms = 0;
+    core_send_hello(s, master, now);
+    for (size_t i = 0; i < m->n_replicas; i++) {
+        m->replicas[i]->last_pub_ms = 0;
+        core_send_hello(s, m->replicas[i], now);
+    }
+    for (size_t i = 0; i < m->n_sentinels; i++) {
+        m->sentinels[i]->last_pub_ms = 0;
+        core_send_hello(s, m->sentinels[i], now);
     }
 }
 

@@ -164,7 +164,8 @@ void sentinel_cmd_reset(struct sentinel *s, const char *pattern, struct sentinel
     for (size_t i = 0; i < s->n_masters; i++) {
         struct instance *m = s->masters[i];
         if (!util_glob_match(pattern, strlen(pattern), m->name, strlen(m->name), false)) continue;
-        core_reset_master(s, m);
+        failover_clear(m);
+        master_switch_reset(s, m);
         n++;
     }
     core_flush(s);

@@ -59,7 +59,7 @@ static void send_periodic(struct sentinel *s, struct instance *ri, int64_t now_m
     bool pub_in_flight =
         ri->pub_sent_ms != 0 && now_ms - ri->pub_sent_ms < s->periods.publish_period;
     if (now_ms - ri->last_pub_ms > s->periods.publish_period && !pub_in_flight)
-        discovery_send_hello(s, ri, now_ms);
+        core_send_hello(s, ri, now_ms);
 }
 
 static void check_sdown(struct sentinel *s, struct instance *ri, int64_t now_ms)

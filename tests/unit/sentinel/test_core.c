@@ -8,6 +8,7 @@
 
 #include "fake_env.h"
 #include "sentinel/core/describe.h"
+#include "sentinel/core/failover.h"
 #include "sentinel/core/sentinel_cmd.h"
 #include "sentinel/core/core_int.h"
 
@@ -569,7 +570,8 @@ Test(core, the_promoted_master_is_not_judged_on_its_predecessors_restart)
     reply_master_offset(s, '8', 0);
     sentinel_tick(s, F.now);
     cr_assert(M(s)->m->is_regressed);
-    core_switch_master(s, M(s), "10.0.0.3", 6379); /* the failover's end */
+    failover_clear(M(s));
+    master_switch_to(s, M(s), "10.0.0.3", 6379); /* the failover's end */
     cr_assert_not(M(s)->m->is_regressed);
     size_t from = F.n_events;
     /* A replica not yet following the new master, holding more than the old one's offset. */

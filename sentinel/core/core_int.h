@@ -107,11 +107,7 @@ int core_send(struct sentinel *s, struct instance *ri, int argc, const char *con
 /* MULTI / SLAVEOF host port (NO ONE when host is NULL) / CONFIG REWRITE / CLIENT KILL x2 / EXEC,
  * then INFO so the outcome is seen one round trip later. 0 when queued. */
 int core_send_slaveof(struct sentinel *s, struct instance *ri, const char *host, int port);
-void core_mark_persist(struct sentinel *s);
-int core_persist_now(struct sentinel *s);
-void core_flush(struct sentinel *s);
 void core_want_tick(struct sentinel *s);
-void core_current_master_addr(const struct instance *master, const char **host, int *port);
 /* The same address in the form clients and peers are told (announce-hostnames). */
 void core_announced_master_addr(const struct sentinel *s, const struct instance *master,
                                 const char **host, int *port);
@@ -123,6 +119,12 @@ void core_send_hello(struct sentinel *s, struct instance *ri, int64_t now_ms);
 void core_force_hello(struct sentinel *s, struct instance *master);
 void core_ask_peers(struct sentinel *s, struct instance *master, bool forced, int64_t now_ms);
 void core_simulate_crash(struct sentinel *s);
+
+/* state.c: the durable state. core_mark_persist asks for a save at the end of the entry point
+ * (core_flush); core_persist_now saves at once (votes, epochs), 0 or the env's error. */
+void core_mark_persist(struct sentinel *s);
+int core_persist_now(struct sentinel *s);
+void core_flush(struct sentinel *s);
 
 /* master_switch.c: the caller clears the failover record first (failover_clear). */
 /* The address switch (docs/sentinel-protocol.md#address-switch): reset the master record onto a

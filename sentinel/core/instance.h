@@ -248,6 +248,13 @@ size_t instance_describe_id(const struct instance *ri, bool announce_hostnames, 
                             size_t cap);
 /* "ip:port", IPv6 bracketed. */
 size_t instance_addr_key(char *buf, size_t cap, const char *host, int port);
+/* The node that is the group's master now: the promoted replica once a failover reached
+ * RECONF_SLAVES (its configuration has won), else the master record itself. */
+static inline const struct instance *instance_current_master(const struct instance *master)
+{
+    const struct master_record *m = master->m;
+    return m->promoted && m->failover_state >= FAILOVER_RECONF_SLAVES ? m->promoted : master;
+}
 const char *instance_failover_state_name(enum failover_state st);
 const char *instance_role_name(enum instance_role r);
 

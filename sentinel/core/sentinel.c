@@ -1,10 +1,9 @@
-/* sentinel: the core's context, its instance index and sentinel_tick(), the only place where
- * decisions are taken (docs/sentinel-protocol.md#the-tick). Per tick: TILT check; queued hellos;
- * for every master the "monitoring half" (links, PING, INFO, hello) for the master, its replicas
- * and peers, then, unless in TILT, the "acting half" (SDOWN, INFO reactions, ODOWN, failover start
- * and step, asking peers); finally masters in UPDATE_CONFIG switch address. Must not: block, read
- * clocks or randomness other than through env, free an instance that a caller up the stack still
- * uses (instances are only dropped from tick or command functions). */
+/* sentinel: the core's context: creation from the persisted state, the index of instances by
+ * id, creating and dropping instances, and everything the core sends (commands with renames,
+ * the SLAVEOF transaction, hellos, questions to peers) plus our vote. Decisions are taken in
+ * sentinel_tick() (tick.c, docs/sentinel-protocol.md#the-tick); the durable state is state.c's.
+ * Must not: block, read clocks or randomness other than through env, free an instance that a
+ * caller up the stack still uses (instances are only dropped from tick or command functions). */
 #include "sentinel/core/sentinel.h"
 
 #include <arpa/inet.h>
@@ -33,48 +32,6 @@ uint64_t core_random_below(struct sentinel *s, uint64_t n)
 }
 
 void core_want_tick(struct sentinel *s) { s->tick_wanted = true; }
-void core_mark_persist(struct sentinel *s) { s->persist_wanted = true; }
-
-int core_persist_now(struct sentinel *s)
-{
-    struct sentinel_state st;
-    sentinel_state_snapshot(s, &st);
-    int rc = s->env.persist(s->env.ctx, &st);
-    sentinel_state_free(&st);
-    if (rc == 0) {
-        s->persist_wanted = false;
-        s->persist_error[0] = '\0';
-        return 0;
-    }
-    /* Retried at every entry point until it works (so a change is saved once the disk has room
-     * again); without a limit, a full disk would log dozens of lines a second. */
-    static struct log_rate persist_rate;
-    s->persist_wanted = true;
-    s->persist_failures++;
-    if (s->persist_error[0] == '\0')
-        snprintf(s->persist_error, sizeof(s->persist_error), "cannot save the state (%d)", rc);
-    log_rate_msg(&persist_rate, LOG_WARNING, "sentinel: persisting state failed: %s",
-                 s->persist_error);
-    return rc;
-}
-
-const char *sentinel_persist_error(const struct sentinel *s)
-{
-    return s->persist_error[0] ? s->persist_error : NULL;
-}
-
-uint64_t sentinel_persist_failures(const struct sentinel *s) { return s->persist_failures; }
-
-void sentinel_note_persist_error(struct sentinel *s, const char *why)
-{
-    snprintf(s->persist_error, sizeof(s->persist_error), "%s", why);
-}
-
-void core_flush(struct sentinel *s)
-{
-    if (s->persist_wanted && !s->crashed) core_persist_now(s);
-}
-
 void core_simulate_crash(struct sentinel *s)
 {
     log_warning("sentinel: simulated failure, crashing");
@@ -153,9 +110,7 @@ void core_set_address(struct sentinel *s, struct instance *ri, const char *host,
 void core_announced_master_addr(const struct sentinel *s, const struct instance *master,
                                 const char **host, int *port)
 {
-    const struct master_record *m = master->m;
-    const struct instance *at =
-        m->promoted && m->failover_state >= FAILOVER_RECONF_SLAVES ? m->promoted : master;
+    const struct instance *at = instance_current_master(master);
     *host = instance_announced_host(at, s->opt.announce_hostnames);
     *port = at->port;
 }
@@ -293,18 +248,6 @@ int core_send_slaveof(struct sentinel *s, struct instance *ri, const char *host,
     /* The INFO queued behind EXEC shows the outcome one round trip later. */
     if (core_send(s, ri, 1, info, TAG_INFO) == 0) ri->info_sent_ms = core_now(s);
     return 0;
-}
-
-void core_current_master_addr(const struct instance *master, const char **host, int *port)
-{
-    const struct master_record *m = master->m;
-    if (m->promoted && m->failover_state >= FAILOVER_RECONF_SLAVES) {
-        *host = m->promoted->host;
-        *port = m->promoted->port;
-    } else {
-        *host = master->host;
-        *port = master->port;
-    }
 }
 
 /* ---- hellos -------------------------------------------------------------------------------- */

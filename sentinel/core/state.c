@@ -1,11 +1,16 @@
-/* state: deep copy and free of the persisted-state struct (see state.h). Pure memory handling;
- * no I/O here, the codec and the atomic file write belong to the I/O shell. */
+/* state: the durable state of a sentinel (see state.h): deep copy and free of the persisted
+ * struct, the snapshot of a running core into it, and handing it to env->persist (now, or at
+ * the end of the entry point). No I/O here: the codec and the atomic file write belong to the
+ * I/O shell. */
 #include "sentinel/core/state.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/log.h"
 #include "common/util.h"
+#include "sentinel/core/core_int.h"
 
 static char *dup_or_null(const char *s) { return s ? xstrdup(s) : NULL; }
 
@@ -111,4 +116,91 @@ struct sentinel_state_master *sentinel_state_add_master(struct sentinel_state *s
     m->port = port;
     sentinel_params_default(&m->params, quorum, 30000, 180000);
     return m;
+}
+
+/* ---- the snapshot of a running core, and persisting it ---------------------------------- */
+
+static void snapshot_master(const struct instance *mi, struct sentinel_state_master *sm)
+{
+    const struct master_record *m = mi->m;
+    const char *host = instance_current_master(mi)->host;
+    int port = instance_current_master(mi)->port;
+    sm->name = xstrdup(mi->name);
+    sm->host = xstrdup(host);
+    sm->port = port;
+    sentinel_params_copy(&sm->params, &m->p);
+    sm->config_epoch = m->config_epoch;
+    memcpy(sm->leader, m->leader, sizeof(sm->leader));
+    sm->leader_epoch = m->leader_epoch;
+    sm->replicas = xcalloc(m->n_replicas + 1, sizeof(*sm->replicas));
+    for (size_t j = 0; j < m->n_replicas; j++) {
+        const struct instance *r = m->replicas[j];
+        if (r->port == port && strcmp(r->host, host) == 0) continue;
+        sm->replicas[sm->n_replicas].host = xstrdup(r->host);
+        sm->replicas[sm->n_replicas++].port = r->port;
+    }
+    if (!(mi->port == port && strcmp(mi->host, host) == 0)) {
+        sm->replicas[sm->n_replicas].host = xstrdup(mi->host);
+        sm->replicas[sm->n_replicas++].port = mi->port;
+    }
+    sm->sentinels = m->n_sentinels ? xcalloc(m->n_sentinels, sizeof(*sm->sentinels)) : NULL;
+    for (size_t j = 0; j < m->n_sentinels; j++) {
+        const struct instance *p = m->sentinels[j];
+        sm->sentinels[j].host = xstrdup(p->host);
+        sm->sentinels[j].port = p->port;
+        memcpy(sm->sentinels[j].runid, p->runid, sizeof(p->runid));
+    }
+    sm->n_sentinels = m->n_sentinels;
+}
+
+void sentinel_state_snapshot(const struct sentinel *s, struct sentinel_state *out)
+{
+    memset(out, 0, sizeof(*out));
+    memcpy(out->myid, s->myid, sizeof(out->myid));
+    out->current_epoch = s->current_epoch;
+    out->n_masters = s->n_masters;
+    out->masters = s->n_masters ? xcalloc(s->n_masters, sizeof(*out->masters)) : NULL;
+    for (size_t i = 0; i < s->n_masters; i++) snapshot_master(s->masters[i], &out->masters[i]);
+}
+
+void core_mark_persist(struct sentinel *s) { s->persist_wanted = true; }
+
+int core_persist_now(struct sentinel *s)
+{
+    struct sentinel_state st;
+    sentinel_state_snapshot(s, &st);
+    int rc = s->env.persist(s->env.ctx, &st);
+    sentinel_state_free(&st);
+    if (rc == 0) {
+        s->persist_wanted = false;
+        s->persist_error[0] = '\0';
+        return 0;
+    }
+    /* Retried at every entry point until it works (so a change is saved once the disk has room
+     * again); without a limit, a full disk would log dozens of lines a second. */
+    static struct log_rate persist_rate;
+    s->persist_wanted = true;
+    s->persist_failures++;
+    if (s->persist_error[0] == '\0')
+        snprintf(s->persist_error, sizeof(s->persist_error), "cannot save the state (%d)", rc);
+    log_rate_msg(&persist_rate, LOG_WARNING, "sentinel: persisting state failed: %s",
+                 s->persist_error);
+    return rc;
+}
+
+const char *sentinel_persist_error(const struct sentinel *s)
+{
+    return s->persist_error[0] ? s->persist_error : NULL;
+}
+
+uint64_t sentinel_persist_failures(const struct sentinel *s) { return s->persist_failures; }
+
+void sentinel_note_persist_error(struct sentinel *s, const char *why)
+{
+    snprintf(s->persist_error, sizeof(s->persist_error), "%s", why);
+}
+
+void core_flush(struct sentinel *s)
+{
+    if (s->persist_wanted && !s->crashed) core_persist_now(s);
 }

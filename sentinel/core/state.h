@@ -5,7 +5,7 @@
  * MONITOR/REMOVE/SET) and hands it to env->persist() before it continues. A restarted sentinel is
  * created from the last persisted snapshot (sentinel_create's `initial`), so it never votes twice
  * in one epoch and never moves an epoch backwards. The JSON codec lives in the I/O shell
- * (state_file*.c); this file only defines the struct and deep-copy/free helpers.
+ * (state_file*.c); state.c holds the deep-copy/free helpers, the snapshot and the persisting.
  *
  * Ownership: every pointer inside is owned by the struct; sentinel_state_free releases all.
  */

@@ -121,9 +121,8 @@ static bool master_looks_sane(const struct sentinel *s, const struct instance *m
 static void react_replica_role(struct sentinel *s, struct instance *ri, int64_t now_ms)
 {
     struct instance *master = ri->master;
-    const char *host;
-    int port;
-    core_current_master_addr(master, &host, &port);
+    const char *host = instance_current_master(master)->host;
+    int port = instance_current_master(master)->port;
     int64_t wait = 4 * s->periods.publish_period;
     if (ri->role_reported == ROLE_MASTER) {
         if (ri->flags & SRI_PROMOTED) return; /* the failover watches its own promotion */

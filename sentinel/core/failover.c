@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/log.h"
 #include "common/util.h"
@@ -408,6 +409,24 @@ static void reconf_next_replicas(struct sentinel *s, struct instance *master, in
         r->slave_reconf_sent_ms = now_ms;
         notify_event(s, LOG_NOTICE, "+slave-reconf-sent", r, NULL);
         in_progress++;
+    }
+}
+
+/* A replica being repointed reported INFO: it now follows the promoted replica (INPROG), and
+ * then has its link up (DONE). */
+void failover_on_replica_info(struct sentinel *s, struct instance *ri)
+{
+    if (!(ri->flags & (SRI_RECONF_SENT | SRI_RECONF_INPROG))) return;
+    struct instance *p = ri->master->m->promoted;
+    if (ri->role_reported != ROLE_SLAVE || p == NULL) return;
+    if ((ri->flags & SRI_RECONF_SENT) && ri->slave_master_host &&
+        strcasecmp(ri->slave_master_host, p->host) == 0 && ri->slave_master_port == p->port) {
+        ri->flags = (ri->flags & ~SRI_RECONF_SENT) | SRI_RECONF_INPROG;
+        notify_event(s, LOG_NOTICE, "+slave-reconf-inprog", ri, NULL);
+    }
+    if ((ri->flags & SRI_RECONF_INPROG) && ri->slave_master_link_up) {
+        ri->flags = (ri->flags & ~SRI_RECONF_INPROG) | SRI_RECONF_DONE;
+        notify_event(s, LOG_NOTICE, "+slave-reconf-done", ri, NULL);
     }
 }
 

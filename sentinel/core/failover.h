@@ -80,7 +80,11 @@ void failover_abort(struct sentinel *s, struct instance *master, const char *eve
  * call just before emitting the -failover-abort-* event. */
 void failover_note_abort(struct instance *master, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* Clear the failover record without events (address switch, RESET). */
+/* Observation: replica ri answered INFO (the tick's reaction, never in TILT). Advances its
+ * reconfiguration flags; only failover.c writes the SRI_RECONF_* and SRI_PROMOTED flags. */
+void failover_on_replica_info(struct sentinel *s, struct instance *ri);
+/* Clear the failover record without events (before an address switch or RESET: the caller's
+ * job, master_switch.c never changes failover state). */
 void failover_clear(struct instance *master);
 /* Random delay before an attempt, scaled to the measured peer round trips. */
 int64_t failover_jitter_ms(struct sentinel *s, const struct instance *master);

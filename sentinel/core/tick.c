@@ -146,21 +146,6 @@ static void react_replica_role(struct sentinel *s, struct instance *ri, int64_t 
         notify_event(s, LOG_NOTICE, "+fix-slave-config", ri, NULL);
 }
 
-static void react_reconf_progress(struct sentinel *s, struct instance *ri)
-{
-    struct instance *p = ri->master->m->promoted;
-    if (ri->role_reported != ROLE_SLAVE || p == NULL) return;
-    if ((ri->flags & SRI_RECONF_SENT) && ri->slave_master_host &&
-        strcasecmp(ri->slave_master_host, p->host) == 0 && ri->slave_master_port == p->port) {
-        ri->flags = (ri->flags & ~SRI_RECONF_SENT) | SRI_RECONF_INPROG;
-        notify_event(s, LOG_NOTICE, "+slave-reconf-inprog", ri, NULL);
-    }
-    if ((ri->flags & SRI_RECONF_INPROG) && ri->slave_master_link_up) {
-        ri->flags = (ri->flags & ~SRI_RECONF_INPROG) | SRI_RECONF_DONE;
-        notify_event(s, LOG_NOTICE, "+slave-reconf-done", ri, NULL);
-    }
-}
-
 /* Reactions to a new INFO (docs/sentinel-protocol.md#info-reactions), once per INFO reply, never in
  * TILT. */
 static void react_info(struct sentinel *s, struct instance *ri, int64_t now_ms)
@@ -169,7 +154,7 @@ static void react_info(struct sentinel *s, struct instance *ri, int64_t now_ms)
     ri->info_reacted_ms = ri->info_refresh_ms;
     if (ri->kind != INSTANCE_REPLICA) return;
     react_replica_role(s, ri, now_ms);
-    if (ri->flags & (SRI_RECONF_SENT | SRI_RECONF_INPROG)) react_reconf_progress(s, ri);
+    failover_on_replica_info(s, ri);
 }
 
 static void handle_acting(struct sentinel *s, struct instance *ri, int64_t now_ms)

@@ -1,7 +1,7 @@
 /* switchover: the lossless manual failover (HTTP POST .../switchover, SENTINEL FAILOVER <name>
  * COORDINATED), built on the node's own FAILOVER command (Redis 6.2 semantics, also in
- * vigil-store), plus the other manual control of a group: the pre-failover veto answer
- * (the maintenance pause is pause.c).
+ * vigil-store). The request is checked and started in control.c; failover.c consults this
+ * module for the steps below (one way: nothing here calls failover.c).
  *
  * A switchover is a failover attempt (failover.h) with `m->so.is_active` set. It shares the
  * election, the fresh INFO round, the veto, the replica reconfiguration and the address switch;

@@ -99,6 +99,12 @@ static void env_event(void *ctx, int level, const char *type, const char *msg)
     notify_io_event(((struct app *)ctx)->notify, level, type, msg);
 }
 
+static void env_log(void *ctx, int level, const char *msg)
+{
+    UNUSED(ctx);
+    log_msg((enum log_level)level, "%s", msg);
+}
+
 static int env_persist(void *ctx, const struct sentinel_state *st)
 {
     struct app *app = ctx;
@@ -355,6 +361,7 @@ static void create_core(struct app *app, const struct sentinel_state *initial)
         .disconnect = env_disconnect,
         .send = env_send,
         .event = env_event,
+        .log = env_log,
         .persist = env_persist,
         .run_script = env_run_script,
         .script_is_executable = env_script_is_executable,

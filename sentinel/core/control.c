@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "common/log.h"
 #include "common/util.h"
 #include "sentinel/core/core_int.h"
 #include "sentinel/core/failover.h"

@@ -10,6 +10,8 @@
 
 #include <stdarg.h>
 
+#include "common/log.h"
+
 #include "sentinel/core/env.h"
 #include "sentinel/core/info_parse.h"
 #include "sentinel/core/instance.h"
@@ -59,6 +61,13 @@ struct queued_hello {
     bool via_pubsub;
 };
 
+/* A log limiter (core_log_rate); zero-initialized is ready. */
+struct core_log_rate {
+    int64_t window_start_ms;
+    unsigned lines_in_window;
+    unsigned long long suppressed;
+};
+
 struct sentinel {
     struct sentinel_env env;
     struct core_options opt;
@@ -74,7 +83,8 @@ struct sentinel {
     bool persist_wanted;
     char persist_error[256];   /* why the last save failed; "" after a successful one */
     uint64_t persist_failures; /* saves failed since start */
-    bool crashed;              /* SIMULATE-FAILURE fired: ignore everything */
+    struct core_log_rate persist_log_rate;
+    bool crashed; /* SIMULATE-FAILURE fired: ignore everything */
     unsigned simfail_flags;
     uint64_t next_id;
     size_t n_masters;
@@ -132,6 +142,16 @@ void core_flush(struct sentinel *s);
 void master_switch_to(struct sentinel *s, struct instance *master, const char *host, int port);
 /* Reset a master as SENTINEL RESET does (forget replicas and peers). */
 void master_switch_reset(struct sentinel *s, struct instance *master);
+
+/* notify.c: the core's log lines leave through env->log, never log_*() (common/log.h is
+ * included for enum log_level only). Over NOTIFY_MSG_MAX bytes a line is cut. */
+void core_log(struct sentinel *s, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* The same for a line that can repeat in a loop: at most LOG_RATE_LINES per LOG_RATE_WINDOW_MS
+ * of the core's clock through one limiter; the lines left out are counted and reported with
+ * the next line written through it. */
+void core_log_rate(struct sentinel *s, struct core_log_rate *rate, int level, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* notify.c: the single place events leave the core. ri may be NULL; the message is the
  * "<%@>" of ri (if given) followed by a space and fmt (if given). */

@@ -12,7 +12,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "common/log.h"
 #include "common/util.h"
 #include "sentinel/core/failover.h"
 #include "sentinel/core/hello.h"
@@ -283,7 +282,8 @@ void discovery_process_hello(struct sentinel *s, const char *payload, size_t len
 {
     struct hello h;
     if (hello_parse(payload, len, &h) != 0) {
-        log_verbose("sentinel: ignoring malformed hello '%.*s'", (int)MIN(len, 200), payload);
+        core_log(s, LOG_VERBOSE, "sentinel: ignoring malformed hello '%.*s'", (int)MIN(len, 200),
+                 payload);
         return;
     }
     if (strcmp(h.runid, s->myid) == 0) return;

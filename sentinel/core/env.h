@@ -3,9 +3,9 @@
  * The core (instance, monitor, election, select, failover, sentinel) never touches a socket, a
  * file, time() or rand(). Everything it needs from outside comes through one `struct
  * sentinel_env`: two clocks, random numbers, connect/disconnect/send on the links to instances,
- * an event sink, a "persist the learned state now" request and script execution. The I/O shell
- * (sentinel/main.c, link*.c, server*.c, state_file*.c) implements it on the event loop; the unit
- * tests and the simulation implement it with a fake clock and a fake network.
+ * an event sink, a log sink, a "persist the learned state now" request and script execution. The
+ * I/O shell (sentinel/main.c, link*.c, server*.c, state_file*.c) implements it on the event loop;
+ * the unit tests and the simulation implement it with a fake clock and a fake network.
  *
  * Contract for an implementation:
  * - mono_ms is monotonic, never decreases, and is > 0. wall_ms is for display only.
@@ -20,6 +20,9 @@
  *   shell). Pub/sub messages come through sentinel_on_pubsub().
  * - event() is the one chokepoint for events: log the line "<type> <msg>" at `level` and, unless
  *   level is LOG_DEBUG, publish `msg` on the pub/sub channel named `type` (webhooks too).
+ * - log() writes one log line of the core (a message, not an event: nothing is published) at
+ *   `level` (common/log.h's enum log_level). The core never calls log_*() itself, so a fake
+ *   world sees, keeps or silences its lines. NULL: the lines are dropped.
  * - persist() must make `state` durable (write temp, fsync, rename, fsync dir) before it
  *   returns 0. The core calls it before answering a vote and after any learned change; when it
  *   fails (negative), the core withholds the vote it was about to give.
@@ -72,6 +75,7 @@ struct sentinel_env {
     int (*send)(void *ctx, uint64_t inst_id, enum sentinel_link_kind kind, int argc,
                 const char *const *argv, uint32_t reply_tag);
     void (*event)(void *ctx, int level, const char *type, const char *msg);
+    void (*log)(void *ctx, int level, const char *msg);
     int (*persist)(void *ctx, const struct sentinel_state *state);
     void (*run_script)(void *ctx, const char *path, int argc, const char *const *argv);
     /* Whether path names a file this process may execute (SENTINEL SET of a script path is

@@ -10,7 +10,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "common/log.h"
 #include "common/util.h"
 #include "sentinel/core/election.h"
 #include "sentinel/core/select.h"
@@ -149,9 +148,9 @@ static void failover_transition(struct sentinel *s, struct instance *master, enu
     enum failover_state from = master->m->failover_state;
     ASSERT((unsigned)from < ARRAY_LEN(legal_edges));
     ASSERT(legal_edges[from] & E(to));
-    log_verbose("failover %s: %s -> %s (epoch %llu)", master->name,
-                instance_failover_state_name(from), instance_failover_state_name(to),
-                (unsigned long long)master->m->failover_epoch);
+    core_log(s, LOG_VERBOSE, "failover %s: %s -> %s (epoch %llu)", master->name,
+             instance_failover_state_name(from), instance_failover_state_name(to),
+             (unsigned long long)master->m->failover_epoch);
     master->m->failover_state = to;
     master->m->failover_state_change_ms = now_ms;
     enter_state(s, master, to, now_ms);
@@ -166,13 +165,13 @@ void failover_abort(struct sentinel *s, struct instance *master, const char *eve
     failover_transition(s, master, FAILOVER_NONE, now_ms);
 }
 
-void failover_note_abort(struct instance *master, const char *fmt, ...)
+void failover_note_abort(struct sentinel *s, struct instance *master, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(master->m->abort_reason, sizeof(master->m->abort_reason), fmt, ap);
     va_end(ap);
-    log_warning("failover of %s aborted: %s", master->name, master->m->abort_reason);
+    core_log(s, LOG_WARNING, "failover of %s aborted: %s", master->name, master->m->abort_reason);
 }
 
 void failover_start(struct sentinel *s, struct instance *master, bool forced, int64_t now_ms)
@@ -240,7 +239,7 @@ static enum failover_state step_wait_start(struct sentinel *s, struct instance *
     } else {
         return FAILOVER_WAIT_START;
     }
-    failover_note_abort(master,
+    failover_note_abort(s, master,
                         "not elected in epoch %llu: %u of the %u votes needed, %u of %u sentinels "
                         "did not vote%s%s",
                         (unsigned long long)m->failover_epoch, t.for_me, t.needed, t.undecided,
@@ -267,7 +266,7 @@ static void note_no_good_slave(struct sentinel *s, struct instance *master, int6
                          r->port, why ? why : "not the requested target");
         if (w > 0) n += (size_t)w;
     }
-    failover_note_abort(master, "no replica can be promoted: %s",
+    failover_note_abort(s, master, "no replica can be promoted: %s",
                         m->n_replicas ? list : "no replica is known");
 }
 
@@ -316,7 +315,7 @@ static enum failover_state step_select_slave(struct sentinel *s, struct instance
 
 static enum failover_state abort_slave_timeout(struct sentinel *s, struct instance *master)
 {
-    failover_note_abort(master,
+    failover_note_abort(s, master,
                         "the promoted replica did not report role:master within "
                         "failover-timeout (%lld ms)",
                         (long long)master->m->p.failover_timeout_ms);
@@ -332,14 +331,16 @@ static bool veto_holds(struct sentinel *s, struct instance *master, int64_t now_
 {
     struct master_record *m = master->m;
     if (m->veto == VETO_REJECTED) {
-        failover_note_abort(master, "vetoed: %s", m->veto_why[0] ? m->veto_why : "no reason given");
+        failover_note_abort(s, master, "vetoed: %s",
+                            m->veto_why[0] ? m->veto_why : "no reason given");
         notify_event(s, LOG_WARNING, "-failover-abort-vetoed", master, NULL);
         *next = FAILOVER_NONE;
         return true;
     }
     if (m->veto != VETO_PENDING) return false;
     if (now_ms - m->veto_asked_ms > m->p.failover_timeout_ms) {
-        failover_note_abort(master, "the pre-failover hook did not answer within failover-timeout");
+        failover_note_abort(s, master,
+                            "the pre-failover hook did not answer within failover-timeout");
         notify_event(s, LOG_WARNING, "-failover-abort-veto-timeout", master, NULL);
         *next = FAILOVER_NONE;
     } else {
@@ -373,7 +374,7 @@ static enum failover_state step_wait_promotion(struct sentinel *s, struct instan
     if (m->promoted == NULL) return abort_slave_timeout(s, master);
     if (m->config_epoch >= m->failover_epoch) {
         /* A configuration at least as new as ours won meanwhile: never lower it. */
-        failover_note_abort(master, "a newer configuration (epoch %llu) won meanwhile",
+        failover_note_abort(s, master, "a newer configuration (epoch %llu) won meanwhile",
                             (unsigned long long)m->config_epoch);
         notify_event(s, LOG_WARNING, "-failover-abort-slave-timeout", master, NULL);
         return FAILOVER_NONE;
@@ -474,7 +475,7 @@ static void step_update_config(struct sentinel *s, struct instance *master)
     notify_event(s, LOG_WARNING, "+switch-master", NULL, "%s %s %d %s %d", master->name,
                  instance_announced_host(master, names), old_port,
                  instance_announced_host(p, names), new_port);
-    log_verbose("failover %s: update_config -> none (switch)", master->name);
+    core_log(s, LOG_VERBOSE, "failover %s: update_config -> none (switch)", master->name);
     failover_clear(master);
     master_switch_to(s, master, new_host, new_port);
     struct instance *old = old_is_live ? instance_find_replica(master, old_host, old_port) : NULL;

@@ -78,8 +78,8 @@ void failover_step(struct sentinel *s, struct instance *master, int64_t now_ms);
 void failover_abort(struct sentinel *s, struct instance *master, const char *event, int64_t now_ms);
 /* Why the attempt is being aborted, in words, for operators (log, /v1/operations, vigilctl);
  * call just before emitting the -failover-abort-* event. */
-void failover_note_abort(struct instance *master, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+void failover_note_abort(struct sentinel *s, struct instance *master, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Observation: replica ri answered INFO (the tick's reaction, never in TILT). Advances its
  * reconfiguration flags; only failover.c writes the SRI_RECONF_* and SRI_PROMOTED flags. */
 void failover_on_replica_info(struct sentinel *s, struct instance *ri);

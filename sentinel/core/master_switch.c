@@ -11,7 +11,6 @@
  */
 #include <stdlib.h>
 
-#include "common/log.h"
 #include "common/util.h"
 #include "sentinel/core/core_int.h"
 

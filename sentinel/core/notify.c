@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "common/log.h"
 #include "common/util.h"
 #include "sentinel/core/core_int.h"
 
@@ -109,4 +108,47 @@ void notify_event(struct sentinel *s, int level, const char *type, const struct 
     if (m->m->p.notification_script == NULL) return;
     const char *argv[] = {type, msg};
     s->env.run_script(s->env.ctx, m->m->p.notification_script, 2, argv);
+}
+
+/* ---- log lines ---------------------------------------------------------------------------- */
+
+static void log_line(struct sentinel *s, int level, const char *suffix, const char *fmt, va_list ap)
+{
+    if (s->env.log == NULL) return;
+    char line[NOTIFY_MSG_MAX];
+    int n = vsnprintf(line, sizeof(line), fmt, ap);
+    if (n < 0) return;
+    size_t len = MIN((size_t)n, sizeof(line) - 1);
+    snprintf(line + len, sizeof(line) - len, "%s", suffix);
+    s->env.log(s->env.ctx, level, line);
+}
+
+void core_log(struct sentinel *s, int level, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    log_line(s, level, "", fmt, ap);
+    va_end(ap);
+}
+
+void core_log_rate(struct sentinel *s, struct core_log_rate *rate, int level, const char *fmt, ...)
+{
+    int64_t now = core_now(s);
+    if (rate->lines_in_window == 0 || now - rate->window_start_ms >= LOG_RATE_WINDOW_MS) {
+        rate->window_start_ms = now;
+        rate->lines_in_window = 0;
+    }
+    if (rate->lines_in_window >= LOG_RATE_LINES) {
+        rate->suppressed++;
+        return;
+    }
+    rate->lines_in_window++;
+    char suffix[64] = "";
+    if (rate->suppressed)
+        snprintf(suffix, sizeof(suffix), " (suppressed %llu similar lines)", rate->suppressed);
+    rate->suppressed = 0;
+    va_list ap;
+    va_start(ap, fmt);
+    log_line(s, level, suffix, fmt, ap);
+    va_end(ap);
 }

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/log.h"
 #include "common/util.h"
 #include "sentinel/core/hello.h"
 #include "sentinel/core/info_parse.h"
@@ -169,16 +168,17 @@ static void on_ask_reply(struct sentinel *s, struct instance *ri, const struct s
     core_want_tick(s);
 }
 
-static void on_exec_reply(struct instance *ri, const struct sentinel_reply *r)
+static void on_exec_reply(struct sentinel *s, struct instance *ri, const struct sentinel_reply *r)
 {
     if (r->type != SENTINEL_REPLY_ARRAY) {
-        log_warning("sentinel: reconfiguration transaction on %s failed: %.*s", ri->name,
-                    reply_is_text(r) ? (int)MIN(r->len, 200) : 0, reply_is_text(r) ? r->str : "");
+        core_log(s, LOG_WARNING, "sentinel: reconfiguration transaction on %s failed: %.*s",
+                 ri->name, reply_is_text(r) ? (int)MIN(r->len, 200) : 0,
+                 reply_is_text(r) ? r->str : "");
         return;
     }
     if (r->count > 0 && r->elems[0].type == SENTINEL_REPLY_ERROR)
-        log_warning("sentinel: SLAVEOF on %s failed: %.*s", ri->name,
-                    (int)MIN(r->elems[0].len, 200), r->elems[0].str);
+        core_log(s, LOG_WARNING, "sentinel: SLAVEOF on %s failed: %.*s", ri->name,
+                 (int)MIN(r->elems[0].len, 200), r->elems[0].str);
 }
 
 void sentinel_on_reply(struct sentinel *s, uint64_t inst_id, uint32_t reply_tag,
@@ -206,7 +206,7 @@ void sentinel_on_reply(struct sentinel *s, uint64_t inst_id, uint32_t reply_tag,
         on_ask_reply(s, ri, reply, now);
         break;
     case TAG_EXEC:
-        on_exec_reply(ri, reply);
+        on_exec_reply(s, ri, reply);
         core_want_tick(s);
         break;
     case TAG_FAILOVER:
@@ -236,7 +236,8 @@ static void drop_refused_pubsub(struct sentinel *s, struct instance *ri,
                                 const struct sentinel_reply *r)
 {
     note_refusal(ri, r);
-    log_verbose("sentinel: %s refuses the pub/sub link: %s", ri->name, ri->link.refused);
+    core_log(s, LOG_VERBOSE, "sentinel: %s refuses the pub/sub link: %s", ri->name,
+             ri->link.refused);
     s->env.disconnect(s->env.ctx, ri->id, SENTINEL_LINK_PUBSUB);
     ri->link.pc_up = false;
     ri->link.pc_pending = false;
@@ -259,7 +260,7 @@ void sentinel_on_pubsub(struct sentinel *s, uint64_t inst_id, const struct senti
     /* We hear our own hellos on the data nodes' channel. */
     if (memmem(e[2].str, e[2].len, s->myid, SENTINEL_RUNID_LEN) != NULL) return;
     if (s->n_hello_q >= CORE_HELLO_QUEUE) {
-        log_verbose("sentinel: hello queue full, dropping a hello");
+        core_log(s, LOG_VERBOSE, "sentinel: hello queue full, dropping a hello");
         return;
     }
     struct queued_hello *q = &s->hello_q[s->n_hello_q++];

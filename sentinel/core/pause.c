@@ -33,7 +33,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "common/log.h"
 #include "common/util.h"
 #include "sentinel/core/pause.h"
 #include "sentinel/core/core_int.h"
@@ -152,8 +151,8 @@ void pause_on_reply(struct sentinel *s, struct instance *peer, const struct sent
     static const char stale[] = "STALE pause state ";
     if (r->type != SENTINEL_REPLY_ERROR || r->len <= sizeof(stale) - 1 ||
         memcmp(r->str, stale, sizeof(stale) - 1) != 0) {
-        log_verbose("sentinel: peer %s did not take the pause state of %s: %.*s", peer->host,
-                    master->name, (int)MIN(r->len, 200), r->str);
+        core_log(s, LOG_VERBOSE, "sentinel: peer %s did not take the pause state of %s: %.*s",
+                 peer->host, master->name, (int)MIN(r->len, 200), r->str);
         return;
     }
     char text[64];

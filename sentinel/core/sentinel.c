@@ -12,7 +12,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "common/log.h"
 #include "common/util.h"
 #include "sentinel/core/election.h"
 #include "sentinel/core/failover.h"
@@ -34,7 +33,7 @@ uint64_t core_random_below(struct sentinel *s, uint64_t n)
 void core_want_tick(struct sentinel *s) { s->tick_wanted = true; }
 void core_simulate_crash(struct sentinel *s)
 {
-    log_warning("sentinel: simulated failure, crashing");
+    core_log(s, LOG_WARNING, "sentinel: simulated failure, crashing");
     s->crashed = true;
     if (s->env.crash) s->env.crash(s->env.ctx);
 }
@@ -131,7 +130,8 @@ struct instance *core_new_replica(struct sentinel *s, struct instance *master, c
 {
     struct instance *ri = instance_add_replica(master, s->next_id + 1, host, port, core_now(s));
     if (ri == NULL) {
-        log_warning("sentinel: replica table of %s full, ignoring %s:%d", master->name, host, port);
+        core_log(s, LOG_WARNING, "sentinel: replica table of %s full, ignoring %s:%d", master->name,
+                 host, port);
         return NULL;
     }
     s->next_id++;
@@ -151,7 +151,8 @@ struct instance *core_new_sentinel(struct sentinel *s, struct instance *master, 
     struct instance *ri =
         instance_add_sentinel(master, s->next_id + 1, host, port, runid, core_now(s));
     if (ri == NULL) {
-        log_warning("sentinel: sentinel table of %s full, ignoring %s", master->name, runid);
+        core_log(s, LOG_WARNING, "sentinel: sentinel table of %s full, ignoring %s", master->name,
+                 runid);
         return NULL;
     }
     s->next_id++;

@@ -11,7 +11,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "common/log.h"
 #include "common/util.h"
 #include "sentinel/core/failover.h"
 #include "sentinel/core/hello.h"
@@ -74,7 +73,8 @@ int sentinel_cmd_is_master_down(struct sentinel *s, const char *ip, const char *
      * be running an automatic failover the group was paused against (pause.c). */
     bool refuse = master && master->m->p.failover_paused && out->down;
     if (refuse && strcmp(runid, "*") != 0)
-        log_verbose("sentinel: paused %s: no vote for %.40s in epoch %lld", master->name, runid, e);
+        core_log(s, LOG_VERBOSE, "sentinel: paused %s: no vote for %.40s in epoch %lld",
+                 master->name, runid, e);
     if (master && !refuse && strcmp(runid, "*") != 0 && strlen(runid) == SENTINEL_RUNID_LEN)
         core_vote(s, master, (uint64_t)e, runid, now);
     if (master && master->m->leader[0]) {

@@ -10,7 +10,6 @@
 #include <strings.h>
 
 #include "common/config.h"
-#include "common/log.h"
 #include "common/util.h"
 #include "sentinel/core/pause.h"
 #include "sentinel/core/sentinel_cmd.h"

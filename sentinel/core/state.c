@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/log.h"
 #include "common/util.h"
 #include "sentinel/core/core_int.h"
 
@@ -178,13 +177,12 @@ int core_persist_now(struct sentinel *s)
     }
     /* Retried at every entry point until it works (so a change is saved once the disk has room
      * again); without a limit, a full disk would log dozens of lines a second. */
-    static struct log_rate persist_rate;
     s->persist_wanted = true;
     s->persist_failures++;
     if (s->persist_error[0] == '\0')
         snprintf(s->persist_error, sizeof(s->persist_error), "cannot save the state (%d)", rc);
-    log_rate_msg(&persist_rate, LOG_WARNING, "sentinel: persisting state failed: %s",
-                 s->persist_error);
+    core_log_rate(s, &s->persist_log_rate, LOG_WARNING, "sentinel: persisting state failed: %s",
+                  s->persist_error);
     return rc;
 }
 

@@ -8,7 +8,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "common/log.h"
 #include "common/util.h"
 #include "sentinel/core/info_parse.h"
 #include "sentinel/core/select.h"
@@ -121,8 +120,8 @@ enum failover_state switchover_step_wait(struct sentinel *s, struct instance *ma
         return FAILOVER_RECONF_SLAVES;
     }
     if (so->is_refused) {
-        log_warning("switchover %s: the master refused FAILOVER: %s", master->name,
-                    so->refused_reason);
+        core_log(s, LOG_WARNING, "switchover %s: the master refused FAILOVER: %s", master->name,
+                 so->refused_reason);
         notify_event(s, LOG_WARNING, "-failover-abort-switchover-refused", master, "#%s",
                      so->refused_reason);
         return FAILOVER_NONE;

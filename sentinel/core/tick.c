@@ -13,7 +13,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "common/log.h"
 #include "common/util.h"
 #include "sentinel/core/failover.h"
 #include "sentinel/core/core_int.h"
@@ -193,9 +192,9 @@ static void check_tilt(struct sentinel *s, int64_t now_ms)
 {
     enum monitor_tilt t = monitor_tilt_check(s->prev_tick_ms, now_ms, s->periods.tilt_trigger);
     if (t != TILT_NONE) {
-        log_warning("sentinel: %s (%lld ms since the previous tick), entering TILT",
-                    t == TILT_STALL ? "process stalled" : "monotonic clock went backwards",
-                    (long long)(now_ms - s->prev_tick_ms));
+        core_log(s, LOG_WARNING, "sentinel: %s (%lld ms since the previous tick), entering TILT",
+                 t == TILT_STALL ? "process stalled" : "monotonic clock went backwards",
+                 (long long)(now_ms - s->prev_tick_ms));
         s->tilt = true;
         s->tilt_start_ms = now_ms;
         notify_event(s, LOG_WARNING, "+tilt", NULL, "#tilt mode entered");

@@ -229,6 +229,13 @@ static void e_event(void *ctx, int level, const char *type, const char *msg)
     if (level != LOG_DEBUG) sim_check_event(ss, type, msg);
 }
 
+/* The core's log lines: to the process log (stderr), at the level main() chose. */
+static void e_log(void *ctx, int level, const char *msg)
+{
+    UNUSED(ctx);
+    log_msg((enum log_level)level, "%s", msg);
+}
+
 static int e_persist(void *ctx, const struct sentinel_state *st)
 {
     struct sim_sentinel *ss = ctx;
@@ -249,6 +256,7 @@ void sim_env_init(struct sim_sentinel *ss)
                                     .disconnect = e_disconnect,
                                     .send = e_send,
                                     .event = e_event,
+                                    .log = e_log,
                                     .persist = e_persist};
 }
 

@@ -55,6 +55,14 @@ static void f_event(void *ctx, int level, const char *type, const char *msg)
     snprintf(e->msg, sizeof(e->msg), "%s", msg);
 }
 
+static void f_log(void *ctx, int level, const char *msg)
+{
+    struct fake_env *f = ctx;
+    if (f->n_logs >= FAKE_MAX_LOGS) return;
+    f->logs[f->n_logs].level = level;
+    snprintf(f->logs[f->n_logs++].msg, sizeof(f->logs[0].msg), "%s", msg);
+}
+
 static int f_persist(void *ctx, const struct sentinel_state *st)
 {
     struct fake_env *f = ctx;
@@ -81,6 +89,7 @@ void fake_env_init(struct fake_env *f)
                                    .disconnect = f_disconnect,
                                    .send = f_send,
                                    .event = f_event,
+                                   .log = f_log,
                                    .persist = f_persist,
                                    .run_script = NULL,
                                    .crash = f_crash};
@@ -105,6 +114,13 @@ size_t fake_count_events(const struct fake_env *f, const char *type)
 {
     size_t n = 0;
     for (size_t i = 0; i < f->n_events; i++) n += strcmp(f->events[i].type, type) == 0;
+    return n;
+}
+
+size_t fake_count_logs(const struct fake_env *f, const char *substr)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < f->n_logs; i++) n += strstr(f->logs[i].msg, substr) != NULL;
     return n;
 }
 

@@ -13,6 +13,7 @@
 
 #define FAKE_MAX_CMDS 8192
 #define FAKE_MAX_EVENTS 2048
+#define FAKE_MAX_LOGS 256
 
 struct fake_cmd {
     uint64_t id;
@@ -28,6 +29,11 @@ struct fake_event {
     char msg[512];
 };
 
+struct fake_log {
+    int level;
+    char msg[512];
+};
+
 struct fake_env {
     struct sentinel_env env;
     int64_t now;
@@ -36,6 +42,8 @@ struct fake_env {
     struct fake_cmd cmds[FAKE_MAX_CMDS];
     size_t n_events;
     struct fake_event events[FAKE_MAX_EVENTS];
+    size_t n_logs; /* the core's log lines (env->log), kept instead of written: the first ones */
+    struct fake_log logs[FAKE_MAX_LOGS];
     int persist_calls;
     int persist_fail; /* make persist() return -1 */
     bool has_state;
@@ -55,6 +63,8 @@ void fake_env_free(struct fake_env *f);
  * (NULL = any), or -1. */
 int fake_find_event(const struct fake_env *f, size_t from, const char *type, const char *substr);
 size_t fake_count_events(const struct fake_env *f, const char *type);
+/* Number of the core's log lines that contain substr. */
+size_t fake_count_logs(const struct fake_env *f, const char *substr);
 /* Number of commands sent to inst_id whose argv[0] equals name (case-insensitive). */
 size_t fake_count_cmd(const struct fake_env *f, uint64_t id, const char *name);
 const struct fake_cmd *fake_last_cmd(const struct fake_env *f, uint64_t id, const char *name);

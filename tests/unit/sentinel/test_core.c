@@ -106,6 +106,33 @@ Test(core, vote_withheld_when_persist_fails)
     sentinel_destroy(s);
 }
 
+/* The core's lines go through env->log (the fake keeps them), a repeating one limited to
+ * LOG_RATE_LINES per window of the core's clock with the count of those left out. */
+Test(core, log_lines_go_through_env_and_a_failing_save_is_rate_limited)
+{
+    struct sentinel *s = ready_world(1, 2);
+    size_t before = F.n_logs;
+    F.persist_fail = 1;
+    for (int i = 0; i < 20; i++) core_persist_now(s);
+    cr_assert_eq(fake_count_logs(&F, "persisting state failed"), LOG_RATE_LINES);
+    cr_assert_eq(F.logs[before].level, LOG_WARNING);
+    F.now += LOG_RATE_WINDOW_MS;
+    core_persist_now(s);
+    cr_assert_eq(fake_count_logs(&F, "persisting state failed"), LOG_RATE_LINES + 1);
+    cr_assert_eq(fake_count_logs(&F, "(suppressed 15 similar lines)"), 1);
+    F.persist_fail = 0;
+    struct sentinel_reply r = {.type = SENTINEL_REPLY_STRING, .str = "junk", .len = 4};
+    struct sentinel_reply e[3] = {{.type = SENTINEL_REPLY_STRING, .str = "message", .len = 7},
+                                  {.type = SENTINEL_REPLY_STRING, .str = "__sentinel__:hello"},
+                                  r};
+    e[1].len = strlen(e[1].str);
+    struct sentinel_reply msg = {.type = SENTINEL_REPLY_ARRAY, .count = 3, .elems = e};
+    sentinel_on_pubsub(s, M(s)->id, &msg);
+    sentinel_tick(s, F.now);
+    cr_assert_eq(fake_count_logs(&F, "ignoring malformed hello 'junk'"), 1);
+    sentinel_destroy(s);
+}
+
 Test(core, restarted_sentinel_keeps_its_vote)
 {
     struct sentinel *s = ready_world(1, 2);

@@ -56,7 +56,7 @@ int sentinel_switchover(struct sentinel *s, const char *name, const char *to_hos
     if (master->flags & SRI_FAILOVER_IN_PROGRESS)
         return set_why(why, why_len, SWITCHOVER_EBUSY, "a failover is already in progress", NULL,
                        "");
-    if ((master->flags & (SRI_S_DOWN | SRI_O_DOWN)) || !master->link.cc_up ||
+    if ((master->flags & (SRI_S_DOWN | SRI_O_DOWN)) || !master->link.is_cmd_connected ||
         master->role_reported != ROLE_MASTER)
         return set_why(why, why_len, SWITCHOVER_EDOWN,
                        "the master is down or not acting as a master: use a forced failover", NULL,

@@ -471,7 +471,8 @@ static void step_update_config(struct sentinel *s, struct instance *master)
     int new_port = p->port;
     /* A forced failover of a master we still reach: two writable masters until the usual
      * +convert-to-slave wait (4 publish periods) ends; demote it as soon as its INFO is in. */
-    bool old_is_live = !(master->flags & (SRI_S_DOWN | SRI_O_DOWN)) && master->link.cc_up;
+    bool old_is_live =
+        !(master->flags & (SRI_S_DOWN | SRI_O_DOWN)) && master->link.is_cmd_connected;
     notify_event(s, LOG_WARNING, "+switch-master", NULL, "%s %s %d %s %d", master->name,
                  instance_announced_host(master, names), old_port,
                  instance_announced_host(p, names), new_port);

@@ -194,8 +194,8 @@ void instance_set_info(struct instance *ri, const char *text, size_t len)
 
 bool instance_is_disconnected(const struct instance *ri)
 {
-    if (!ri->link.cc_up) return true;
-    return ri->kind != INSTANCE_SENTINEL && !ri->link.pc_up;
+    if (!ri->link.is_cmd_connected) return true;
+    return ri->kind != INSTANCE_SENTINEL && !ri->link.is_pubsub_connected;
 }
 
 size_t instance_flags_format(const struct instance *ri, char *buf, size_t cap)

@@ -62,12 +62,12 @@ enum failover_state {
 #define INSTANCE_LINK_ERROR_MAX 127
 
 struct instance_link {
-    bool cc_up, pc_up;
-    bool cc_pending, pc_pending; /* connect() issued, outcome not yet reported */
-    int64_t cc_conn_ms, pc_conn_ms;
-    int64_t pc_last_activity_ms;
+    bool is_cmd_connected, is_pubsub_connected;
+    bool is_cmd_connecting, is_pubsub_connecting; /* connect() issued, outcome not yet reported */
+    int64_t cmd_connected_ms, pubsub_connected_ms;
+    int64_t pubsub_last_activity_ms;
     int64_t last_reconnect_ms;
-    int pending_commands; /* sent on cc minus replies received; reset on link down */
+    int pending_commands; /* sent on the command link minus replies received; reset on down */
     char local_ip[INSTANCE_HOST_MAX + 1];
     /* Why the node refuses us (its NOAUTH/WRONGPASS/NOPERM error text), "" when it does not:
      * shown in /v1 and plan, since the flags only say "disconnected". */
@@ -238,7 +238,7 @@ bool instance_addr_is(const struct instance *ri, const char *host, int port);
 const char *instance_announced_host(const struct instance *ri, bool announce_hostnames);
 void instance_set_info(struct instance *ri, const char *text, size_t len);
 
-/* A link is "disconnected" if the cc is down, or (masters and replicas) the pc is down. */
+/* "disconnected": the command link is down, or (masters and replicas) the pub/sub link. */
 bool instance_is_disconnected(const struct instance *ri);
 /* Comma-joined flag words in wire order into buf (always NUL-terminated). */
 size_t instance_flags_format(const struct instance *ri, char *buf, size_t cap);

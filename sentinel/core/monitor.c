@@ -151,19 +151,19 @@ enum monitor_tilt monitor_tilt_check(int64_t prev_tick_ms, int64_t now_ms, int64
     return TILT_NONE;
 }
 
-bool monitor_cc_should_close(const struct instance *ri, int64_t now_ms, int64_t down_after_ms,
-                             int64_t min_link_reconnect_ms)
+bool monitor_cmd_link_should_close(const struct instance *ri, int64_t now_ms, int64_t down_after_ms,
+                                   int64_t min_link_reconnect_ms)
 {
-    if (!ri->link.cc_up || ri->act_ping_ms == 0) return false;
-    return now_ms - ri->link.cc_conn_ms > min_link_reconnect_ms &&
+    if (!ri->link.is_cmd_connected || ri->act_ping_ms == 0) return false;
+    return now_ms - ri->link.cmd_connected_ms > min_link_reconnect_ms &&
            now_ms - ri->act_ping_ms > down_after_ms / 2 &&
            now_ms - ri->last_pong_ms > down_after_ms / 2;
 }
 
-bool monitor_pc_should_close(const struct instance *ri, int64_t now_ms,
-                             const struct sentinel_periods *p)
+bool monitor_pubsub_link_should_close(const struct instance *ri, int64_t now_ms,
+                                      const struct sentinel_periods *p)
 {
-    if (!ri->link.pc_up) return false;
-    return now_ms - ri->link.pc_conn_ms > p->min_link_reconnect_period &&
-           now_ms - ri->link.pc_last_activity_ms > 3 * p->publish_period;
+    if (!ri->link.is_pubsub_connected) return false;
+    return now_ms - ri->link.pubsub_connected_ms > p->min_link_reconnect_period &&
+           now_ms - ri->link.pubsub_last_activity_ms > 3 * p->publish_period;
 }

@@ -82,9 +82,9 @@ enum monitor_tilt { TILT_NONE = 0, TILT_STALL = 1, TILT_BACKWARDS = 2 };
 enum monitor_tilt monitor_tilt_check(int64_t prev_tick_ms, int64_t now_ms, int64_t trigger_ms);
 
 /* Force-close rules for links that look alive but are not (docs/sentinel-protocol.md#links). */
-bool monitor_cc_should_close(const struct instance *ri, int64_t now_ms, int64_t down_after_ms,
-                             int64_t min_link_reconnect_ms);
-bool monitor_pc_should_close(const struct instance *ri, int64_t now_ms,
-                             const struct sentinel_periods *p);
+bool monitor_cmd_link_should_close(const struct instance *ri, int64_t now_ms, int64_t down_after_ms,
+                                   int64_t min_link_reconnect_ms);
+bool monitor_pubsub_link_should_close(const struct instance *ri, int64_t now_ms,
+                                      const struct sentinel_periods *p);
 
 #endif

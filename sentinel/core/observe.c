@@ -54,9 +54,9 @@ void sentinel_on_link_up(struct sentinel *s, uint64_t inst_id, enum sentinel_lin
     int64_t now = core_now(s);
     char name[64];
     if (kind == SENTINEL_LINK_CMD) {
-        ri->link.cc_up = true;
-        ri->link.cc_pending = false;
-        ri->link.cc_conn_ms = now;
+        ri->link.is_cmd_connected = true;
+        ri->link.is_cmd_connecting = false;
+        ri->link.cmd_connected_ms = now;
         ri->link.pending_commands = 0;
         snprintf(ri->link.local_ip, sizeof(ri->link.local_ip), "%s", local_ip ? local_ip : "");
         send_auth(s, ri, kind);
@@ -76,10 +76,10 @@ void sentinel_on_link_up(struct sentinel *s, uint64_t inst_id, enum sentinel_lin
         /* A peer that restarted or was cut off learns the group's pause state again. */
         if (ri->kind == INSTANCE_SENTINEL && ri->master) pause_push(s, ri->master, ri);
     } else {
-        ri->link.pc_up = true;
-        ri->link.pc_pending = false;
-        ri->link.pc_conn_ms = now;
-        ri->link.pc_last_activity_ms = now;
+        ri->link.is_pubsub_connected = true;
+        ri->link.is_pubsub_connecting = false;
+        ri->link.pubsub_connected_ms = now;
+        ri->link.pubsub_last_activity_ms = now;
         send_auth(s, ri, kind);
         snprintf(name, sizeof(name), "sentinel-%.8s-pubsub", s->myid);
         const char *setname[] = {"CLIENT", "SETNAME", name};
@@ -97,14 +97,14 @@ void sentinel_on_link_down(struct sentinel *s, uint64_t inst_id, enum sentinel_l
     struct instance *ri = core_find(s, inst_id);
     if (ri == NULL) return;
     if (kind == SENTINEL_LINK_CMD) {
-        ri->link.cc_up = false;
-        ri->link.cc_pending = false;
+        ri->link.is_cmd_connected = false;
+        ri->link.is_cmd_connecting = false;
         ri->link.pending_commands = 0;
         ri->info_sent_ms = 0;
         ri->pub_sent_ms = 0;
     } else {
-        ri->link.pc_up = false;
-        ri->link.pc_pending = false;
+        ri->link.is_pubsub_connected = false;
+        ri->link.is_pubsub_connecting = false;
     }
     core_want_tick(s);
 }
@@ -239,15 +239,15 @@ static void drop_refused_pubsub(struct sentinel *s, struct instance *ri,
     core_log(s, LOG_VERBOSE, "sentinel: %s refuses the pub/sub link: %s", ri->name,
              ri->link.refused);
     s->env.disconnect(s->env.ctx, ri->id, SENTINEL_LINK_PUBSUB);
-    ri->link.pc_up = false;
-    ri->link.pc_pending = false;
+    ri->link.is_pubsub_connected = false;
+    ri->link.is_pubsub_connecting = false;
 }
 
 void sentinel_on_pubsub(struct sentinel *s, uint64_t inst_id, const struct sentinel_reply *msg)
 {
     struct instance *ri = core_find(s, inst_id);
     if (ri == NULL || s->crashed || msg == NULL) return;
-    ri->link.pc_last_activity_ms = core_now(s);
+    ri->link.pubsub_last_activity_ms = core_now(s);
     if (is_refusal(msg)) {
         drop_refused_pubsub(s, ri, msg);
         return;

@@ -165,12 +165,12 @@ struct instance *core_new_sentinel(struct sentinel *s, struct instance *master, 
 
 void core_close_links(struct sentinel *s, struct instance *ri)
 {
-    if (ri->link.cc_up || ri->link.cc_pending)
+    if (ri->link.is_cmd_connected || ri->link.is_cmd_connecting)
         s->env.disconnect(s->env.ctx, ri->id, SENTINEL_LINK_CMD);
-    if (ri->link.pc_up || ri->link.pc_pending)
+    if (ri->link.is_pubsub_connected || ri->link.is_pubsub_connecting)
         s->env.disconnect(s->env.ctx, ri->id, SENTINEL_LINK_PUBSUB);
-    ri->link.cc_up = ri->link.pc_up = false;
-    ri->link.cc_pending = ri->link.pc_pending = false;
+    ri->link.is_cmd_connected = ri->link.is_pubsub_connected = false;
+    ri->link.is_cmd_connecting = ri->link.is_pubsub_connecting = false;
     ri->link.pending_commands = 0;
     ri->info_sent_ms = 0;
     ri->pub_sent_ms = 0;
@@ -220,7 +220,7 @@ static const char *renamed(const struct instance *ri, const char *cmd)
 int core_send(struct sentinel *s, struct instance *ri, int argc, const char *const *argv,
               uint32_t tag)
 {
-    if (!ri->link.cc_up || argc <= 0 || argc > 8) return -1;
+    if (!ri->link.is_cmd_connected || argc <= 0 || argc > 8) return -1;
     const char *v[8];
     memcpy(v, argv, (size_t)argc * sizeof(*v));
     v[0] = renamed(ri, argv[0]);
@@ -264,7 +264,7 @@ void core_send_hello(struct sentinel *s, struct instance *ri, int64_t now_ms)
     struct hello h;
     const char *ip = s->opt.announce_ip ? s->opt.announce_ip : ri->link.local_ip;
     const char *mhost;
-    if (ip[0] == '\0' || !ri->link.cc_up) return;
+    if (ip[0] == '\0' || !ri->link.is_cmd_connected) return;
     memset(&h, 0, sizeof(h));
     snprintf(h.ip, sizeof(h.ip), "%s", ip);
     h.port = s->opt.announce_port ? s->opt.announce_port : s->opt.port;
@@ -346,7 +346,7 @@ void core_ask_peers(struct sentinel *s, struct instance *master, bool forced, in
         /* A switchover asks for votes although the master is up (switchover.h). */
         bool asking = (master->flags & SRI_S_DOWN) ||
                       (m->so.is_active && m->failover_state == FAILOVER_WAIT_START);
-        if (!asking || !p->link.cc_up) continue;
+        if (!asking || !p->link.is_cmd_connected) continue;
         if (!forced) {
             if (now_ms - p->last_master_down_reply_ms < period) continue;
             if (p->last_ask_ms > p->last_master_down_reply_ms && now_ms - p->last_ask_ms < period)

@@ -51,7 +51,7 @@ enum failover_state switchover_step_send(struct sentinel *s, struct instance *ma
 {
     struct master_record *m = master->m;
     struct instance *t = m->promoted;
-    if (t == NULL || master->link.cc_up == false) {
+    if (t == NULL || master->link.is_cmd_connected == false) {
         notify_event(s, LOG_WARNING, "-failover-abort-switchover-refused", master, "%s",
                      t == NULL ? "#target gone" : "#master unreachable");
         return FAILOVER_NONE;
@@ -72,7 +72,7 @@ enum failover_state switchover_step_send(struct sentinel *s, struct instance *ma
 /* Keep INFO flowing from ri at SWITCHOVER_POLL_MS while the handover runs (one in flight). */
 static void poll_info(struct sentinel *s, struct instance *ri, int64_t now_ms)
 {
-    if (!ri->link.cc_up || ri->info_sent_ms != 0) return;
+    if (!ri->link.is_cmd_connected || ri->info_sent_ms != 0) return;
     if (now_ms - ri->info_refresh_ms < SWITCHOVER_POLL_MS) return;
     static const char *const info[] = {"INFO"};
     if (core_send(s, ri, 1, info, TAG_INFO) == 0) ri->info_sent_ms = now_ms;
@@ -82,7 +82,7 @@ static enum failover_state abort_timeout(struct sentinel *s, struct instance *ma
                                          const char *detail)
 {
     struct switchover_record *so = &master->m->so;
-    if (!so->is_abort_sent && master->link.cc_up) {
+    if (!so->is_abort_sent && master->link.is_cmd_connected) {
         /* The node may still be waiting: tell it to resume writes now. */
         static const char *const argv[] = {"FAILOVER", "ABORT"};
         if (core_send(s, master, 2, argv, TAG_IGNORE) == 0) so->is_abort_sent = true;

@@ -20,21 +20,22 @@
 static void reconnect(struct sentinel *s, struct instance *ri, int64_t now_ms)
 {
     struct instance_link *l = &ri->link;
-    bool need_cc = !l->cc_up && !l->cc_pending;
-    bool need_pc = ri->kind != INSTANCE_SENTINEL && !l->pc_up && !l->pc_pending;
-    if (ri->port == 0 || !(need_cc || need_pc)) return;
+    bool need_cmd = !l->is_cmd_connected && !l->is_cmd_connecting;
+    bool need_pubsub =
+        ri->kind != INSTANCE_SENTINEL && !l->is_pubsub_connected && !l->is_pubsub_connecting;
+    if (ri->port == 0 || !(need_cmd || need_pubsub)) return;
     if (l->last_reconnect_ms != 0 && now_ms - l->last_reconnect_ms < s->periods.reconnect_period)
         return;
     l->last_reconnect_ms = now_ms;
-    if (need_cc) {
-        l->cc_pending = true;
+    if (need_cmd) {
+        l->is_cmd_connecting = true;
         if (s->env.connect(s->env.ctx, ri->id, SENTINEL_LINK_CMD, ri->host, ri->port) != 0)
-            l->cc_pending = false;
+            l->is_cmd_connecting = false;
     }
-    if (need_pc) {
-        l->pc_pending = true;
+    if (need_pubsub) {
+        l->is_pubsub_connecting = true;
         if (s->env.connect(s->env.ctx, ri->id, SENTINEL_LINK_PUBSUB, ri->host, ri->port) != 0)
-            l->pc_pending = false;
+            l->is_pubsub_connecting = false;
     }
 }
 
@@ -45,7 +46,8 @@ static int64_t down_after_of(const struct instance *ri)
 
 static void send_periodic(struct sentinel *s, struct instance *ri, int64_t now_ms)
 {
-    if (!ri->link.cc_up || ri->link.pending_commands >= SENTINEL_MAX_PENDING_COMMANDS) return;
+    if (!ri->link.is_cmd_connected || ri->link.pending_commands >= SENTINEL_MAX_PENDING_COMMANDS)
+        return;
     static const char *const info[] = {"INFO"};
     static const char *const ping[] = {"PING"};
     if (monitor_info_due(ri, now_ms, &s->periods) && core_send(s, ri, 1, info, TAG_INFO) == 0)
@@ -64,15 +66,16 @@ static void send_periodic(struct sentinel *s, struct instance *ri, int64_t now_m
 static void check_sdown(struct sentinel *s, struct instance *ri, int64_t now_ms)
 {
     int64_t down_after = down_after_of(ri);
-    if (monitor_cc_should_close(ri, now_ms, down_after, s->periods.min_link_reconnect_period)) {
+    if (monitor_cmd_link_should_close(ri, now_ms, down_after,
+                                      s->periods.min_link_reconnect_period)) {
         s->env.disconnect(s->env.ctx, ri->id, SENTINEL_LINK_CMD);
-        ri->link.cc_up = false;
+        ri->link.is_cmd_connected = false;
         ri->link.pending_commands = 0;
         ri->info_sent_ms = ri->pub_sent_ms = 0;
     }
-    if (monitor_pc_should_close(ri, now_ms, &s->periods)) {
+    if (monitor_pubsub_link_should_close(ri, now_ms, &s->periods)) {
         s->env.disconnect(s->env.ctx, ri->id, SENTINEL_LINK_PUBSUB);
-        ri->link.pc_up = false;
+        ri->link.is_pubsub_connected = false;
     }
     bool down = monitor_sdown_condition(ri, now_ms, &s->periods);
     if (down && !(ri->flags & SRI_S_DOWN)) {

@@ -81,7 +81,7 @@ void http_reach(const struct instance *m, int64_t now_ms, struct reach *out)
     out->reachable = 1;
     for (size_t i = 0; i < m->m->n_sentinels; i++) {
         const struct instance *p = m->m->sentinels[i];
-        if (p->link.cc_up && !(p->flags & SRI_S_DOWN) &&
+        if (p->link.is_cmd_connected && !(p->flags & SRI_S_DOWN) &&
             now_ms - p->last_avail_ms <= m->m->p.down_after_ms)
             out->reachable++;
     }
@@ -180,7 +180,7 @@ static cJSON *sentinel_json(const struct instance *m, const struct instance *p, 
     cJSON_AddNumberToObject(o, "port", p->port);
     add_ms_ago(o, "last_seen_ms_ago", now_ms, p->last_avail_ms);
     add_ms_ago(o, "last_hello_ms_ago", now_ms, p->last_hello_ms);
-    bool ok = p->link.cc_up && !(p->flags & SRI_S_DOWN) &&
+    bool ok = p->link.is_cmd_connected && !(p->flags & SRI_S_DOWN) &&
               now_ms - p->last_avail_ms <= m->m->p.down_after_ms;
     cJSON_AddBoolToObject(o, "reachable", ok);
     /* Whether this peer acknowledged our current pause state (vigilctl pause checks it). */

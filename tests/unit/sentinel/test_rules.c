@@ -34,7 +34,7 @@ static struct instance *new_master(int quorum, int peers)
 Test(monitor, sdown_only_after_down_after_without_valid_reply)
 {
     struct instance *m = new_master(2, 0);
-    m->link.cc_up = m->link.pc_up = true;
+    m->link.is_cmd_connected = m->link.is_pubsub_connected = true;
     m->act_ping_ms = T0; /* PING outstanding since T0 */
     cr_assert(!monitor_sdown_condition(m, T0 + 1000, &P), "exactly down-after is not yet down");
     cr_assert(monitor_sdown_condition(m, T0 + 1001, &P));
@@ -57,7 +57,7 @@ Test(monitor, disconnected_counts_from_last_valid_reply)
 Test(monitor, master_reporting_slave_goes_down_after_down_after_plus_two_info_periods)
 {
     struct instance *m = new_master(2, 0);
-    m->link.cc_up = m->link.pc_up = true;
+    m->link.is_cmd_connected = m->link.is_pubsub_connected = true;
     m->act_ping_ms = 0;
     m->role_reported = ROLE_SLAVE;
     m->role_reported_ms = T0;
@@ -215,7 +215,7 @@ static struct instance *ready_replica(struct instance *m, uint64_t id, const cha
                                       long long off, const char *runid)
 {
     struct instance *r = instance_add_replica(m, id, host, 6379, T0);
-    r->link.cc_up = r->link.pc_up = true;
+    r->link.is_cmd_connected = r->link.is_pubsub_connected = true;
     r->last_avail_ms = T0 + 900;
     r->info_refresh_ms = T0 + 900;
     r->role_reported = ROLE_SLAVE;
@@ -260,9 +260,9 @@ Test(select, exclusion_rules)
     r->flags |= SRI_S_DOWN;
     cr_assert_eq(select_check_replica(r, now, &P), SELECT_DOWN);
     r->flags = 0;
-    r->link.pc_up = false;
+    r->link.is_pubsub_connected = false;
     cr_assert_eq(select_check_replica(r, now, &P), SELECT_DISCONNECTED);
-    r->link.pc_up = true;
+    r->link.is_pubsub_connected = true;
     r->slave_priority = 0;
     cr_assert_eq(select_check_replica(r, now, &P), SELECT_PRIORITY_ZERO);
     r->slave_priority = 100;

@@ -38,7 +38,7 @@ static int check_target(struct sentinel *s, struct instance *master, const char 
         snprintf(msg, sizeof(msg), "%s cannot take over: %s", key, unfit);
         return set_why(why, why_len, SWITCHOVER_ETARGET, "", msg, "");
     }
-    master->m->so.to_host[0] = '\0';
+    master->m->switchover.to_host[0] = '\0';
     if (switchover_pick_target(s, master, now) != NULL) return 0;
     return set_why(why, why_len, SWITCHOVER_ETARGET,
                    "no replica is fit to take over (see the plan)", NULL, "");
@@ -65,20 +65,20 @@ int sentinel_switchover(struct sentinel *s, const char *name, const char *to_hos
         return set_why(why, why_len, SWITCHOVER_ETARGET, "target host too long", NULL, "");
     int rc = check_target(s, master, to_host, to_port, now, why, why_len);
     if (rc != 0) return rc;
-    struct switchover_record *so = &master->m->so;
-    memset(so, 0, sizeof(*so));
-    so->is_active = true;
+    struct switchover_record *switchover = &master->m->switchover;
+    memset(switchover, 0, sizeof(*switchover));
+    switchover->is_active = true;
     if (to_host) {
-        snprintf(so->to_host, sizeof(so->to_host), "%s", to_host);
-        so->to_port = to_port;
+        snprintf(switchover->to_host, sizeof(switchover->to_host), "%s", to_host);
+        switchover->to_port = to_port;
     }
     if (timeout_ms <= 0) timeout_ms = SENTINEL_SWITCHOVER_DEFAULT_TIMEOUT_MS;
-    so->timeout_ms = MIN(timeout_ms, (int64_t)SENTINEL_SWITCHOVER_MAX_TIMEOUT_MS);
+    switchover->timeout_ms = MIN(timeout_ms, (int64_t)SENTINEL_SWITCHOVER_MAX_TIMEOUT_MS);
     failover_start(s, master, false, now);
     char target[INSTANCE_HOST_MAX + 16] = "any";
     if (to_host) instance_addr_key(target, sizeof(target), to_host, to_port);
     notify_event(s, LOG_WARNING, "+switchover-requested", master, "#to %s timeout %lld", target,
-                 (long long)so->timeout_ms);
+                 (long long)switchover->timeout_ms);
     core_flush(s);
     return 0;
 }

@@ -61,7 +61,7 @@ void failover_clear(struct instance *master)
     m->failover_state = FAILOVER_NONE;
     m->select_info_ms = 0;
     m->failover_pending_ms = 0;
-    memset(&m->so, 0, sizeof(m->so));
+    memset(&m->switchover, 0, sizeof(m->switchover));
     m->veto = VETO_NONE;
     m->veto_asked_ms = 0;
 }
@@ -259,7 +259,7 @@ static void note_no_good_slave(struct sentinel *s, struct instance *master, int6
     list[0] = '\0';
     for (size_t i = 0; i < m->n_replicas && n < sizeof(list) - 1; i++) {
         const struct instance *r = m->replicas[i];
-        const char *why = m->so.is_active
+        const char *why = m->switchover.is_active
                               ? switchover_unfit_reason(r, now_ms, &s->periods)
                               : select_reason_text(select_check_replica(r, now_ms, &s->periods));
         int w = snprintf(list + n, sizeof(list) - n, "%s%s:%d (%s)", n ? ", " : "", r->host,
@@ -296,7 +296,7 @@ static enum failover_state step_select_slave(struct sentinel *s, struct instance
                                              int64_t now_ms)
 {
     if (!select_info_round_done(s, master, now_ms)) return FAILOVER_SELECT_SLAVE;
-    bool is_switchover = master->m->so.is_active;
+    bool is_switchover = master->m->switchover.is_active;
     struct instance *best = is_switchover ? switchover_pick_target(s, master, now_ms)
                                           : select_best_replica(master, now_ms, &s->periods);
     if (best == NULL) {
@@ -355,7 +355,7 @@ static enum failover_state step_send_slaveof_noone(struct sentinel *s, struct in
     struct master_record *m = master->m;
     enum failover_state next;
     if (veto_holds(s, master, now_ms, &next)) return next;
-    if (m->so.is_active) return switchover_step_send(s, master, now_ms);
+    if (m->switchover.is_active) return switchover_step_send(s, master, now_ms);
     if (m->promoted == NULL) return abort_slave_timeout(s, master);
     if (instance_is_disconnected(m->promoted)) {
         if (now_ms - m->failover_state_change_ms > m->p.failover_timeout_ms)
@@ -370,7 +370,7 @@ static enum failover_state step_wait_promotion(struct sentinel *s, struct instan
                                                int64_t now_ms)
 {
     struct master_record *m = master->m;
-    if (m->so.is_active) return switchover_step_wait(s, master, now_ms);
+    if (m->switchover.is_active) return switchover_step_wait(s, master, now_ms);
     if (m->promoted == NULL) return abort_slave_timeout(s, master);
     if (m->config_epoch >= m->failover_epoch) {
         /* A configuration at least as new as ours won meanwhile: never lower it. */

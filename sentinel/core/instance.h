@@ -76,8 +76,9 @@ struct instance_link {
 
 struct instance;
 
-/* A lossless switchover in progress (switchover.h). Only switchover.c and failover_clear()
- * write it; `is_active` is set before the attempt starts and cleared with the failover record. */
+/* A lossless switchover in progress (switchover.h). Only control.c (the request),
+ * switchover.c and failover_clear() write it; `is_active` is set before the attempt starts and
+ * cleared with the failover record. */
 struct switchover_record {
     bool is_active;
     char to_host[INSTANCE_HOST_MAX + 1]; /* requested target, "" = best eligible replica */
@@ -125,7 +126,7 @@ struct master_record {
     int lost_rounds;                /* consecutive attempts lost to a split vote or silence */
     int64_t select_info_ms;         /* SELECT_SLAVE: when the fresh INFO round was sent, 0 none */
     struct instance *promoted;
-    struct switchover_record so;
+    struct switchover_record switchover;
     enum veto_state veto;
     int64_t veto_asked_ms;
     char veto_why[160];     /* the pre-failover hook's answer when it vetoed */

@@ -345,7 +345,7 @@ void core_ask_peers(struct sentinel *s, struct instance *master, bool forced, in
         }
         /* A switchover asks for votes although the master is up (switchover.h). */
         bool asking = (master->flags & SRI_S_DOWN) ||
-                      (m->so.is_active && m->failover_state == FAILOVER_WAIT_START);
+                      (m->switchover.is_active && m->failover_state == FAILOVER_WAIT_START);
         if (!asking || !p->link.is_cmd_connected) continue;
         if (!forced) {
             if (now_ms - p->last_master_down_reply_ms < period) continue;

@@ -32,9 +32,10 @@ const char *switchover_unfit_reason(const struct instance *r, int64_t now_ms,
 
 struct instance *switchover_pick_target(struct sentinel *s, struct instance *master, int64_t now_ms)
 {
-    struct switchover_record *so = &master->m->so;
-    if (so->to_host[0] != '\0') {
-        struct instance *r = instance_find_replica(master, so->to_host, so->to_port);
+    struct switchover_record *switchover = &master->m->switchover;
+    if (switchover->to_host[0] != '\0') {
+        struct instance *r =
+            instance_find_replica(master, switchover->to_host, switchover->to_port);
         return r && switchover_unfit_reason(r, now_ms, &s->periods) == NULL ? r : NULL;
     }
     struct instance *ranked[INSTANCE_MAX_REPLICAS];
@@ -58,14 +59,14 @@ enum failover_state switchover_step_send(struct sentinel *s, struct instance *ma
     }
     char port[16], timeout[24];
     snprintf(port, sizeof(port), "%d", t->port);
-    snprintf(timeout, sizeof(timeout), "%lld", (long long)m->so.timeout_ms);
+    snprintf(timeout, sizeof(timeout), "%lld", (long long)m->switchover.timeout_ms);
     const char *argv[] = {"FAILOVER", "TO", t->host, port, "TIMEOUT", timeout};
     if (core_send(s, master, 6, argv, TAG_FAILOVER) != 0) return FAILOVER_SEND_SLAVEOF_NOONE;
-    m->so.sent_ms = now_ms;
+    m->switchover.sent_ms = now_ms;
     static const char *const info[] = {"INFO"};
     if (core_send(s, master, 1, info, TAG_INFO) == 0) master->info_sent_ms = now_ms;
     notify_event(s, LOG_WARNING, "+switchover-failover-to", t, "#timeout %lld",
-                 (long long)m->so.timeout_ms);
+                 (long long)m->switchover.timeout_ms);
     return FAILOVER_WAIT_PROMOTION;
 }
 
@@ -81,11 +82,11 @@ static void poll_info(struct sentinel *s, struct instance *ri, int64_t now_ms)
 static enum failover_state abort_timeout(struct sentinel *s, struct instance *master,
                                          const char *detail)
 {
-    struct switchover_record *so = &master->m->so;
-    if (!so->is_abort_sent && master->link.is_cmd_connected) {
+    struct switchover_record *switchover = &master->m->switchover;
+    if (!switchover->is_abort_sent && master->link.is_cmd_connected) {
         /* The node may still be waiting: tell it to resume writes now. */
         static const char *const argv[] = {"FAILOVER", "ABORT"};
-        if (core_send(s, master, 2, argv, TAG_IGNORE) == 0) so->is_abort_sent = true;
+        if (core_send(s, master, 2, argv, TAG_IGNORE) == 0) switchover->is_abort_sent = true;
     }
     notify_event(s, LOG_WARNING, "-failover-abort-switchover-timeout", master, "%s", detail);
     return FAILOVER_NONE;
@@ -95,7 +96,7 @@ enum failover_state switchover_step_wait(struct sentinel *s, struct instance *ma
                                          int64_t now_ms)
 {
     struct master_record *m = master->m;
-    struct switchover_record *so = &m->so;
+    struct switchover_record *switchover = &m->switchover;
     struct instance *t = m->promoted;
     if (t == NULL) return abort_timeout(s, master, "#target gone");
     if (m->config_epoch >= m->failover_epoch) {
@@ -119,20 +120,20 @@ enum failover_state switchover_step_wait(struct sentinel *s, struct instance *ma
         core_send(s, master, 2, rewrite, TAG_IGNORE);
         return FAILOVER_RECONF_SLAVES;
     }
-    if (so->is_refused) {
+    if (switchover->is_refused) {
         core_log(s, LOG_WARNING, "switchover %s: the master refused FAILOVER: %s", master->name,
-                 so->refused_reason);
+                 switchover->refused_reason);
         notify_event(s, LOG_WARNING, "-failover-abort-switchover-refused", master, "#%s",
-                     so->refused_reason);
+                     switchover->refused_reason);
         return FAILOVER_NONE;
     }
-    if (so->is_accepted && so->saw_master_info && master->role_reported == ROLE_MASTER &&
-        master->node_failover_state == INFO_FO_NONE) {
+    if (switchover->is_accepted && switchover->saw_master_info &&
+        master->role_reported == ROLE_MASTER && master->node_failover_state == INFO_FO_NONE) {
         /* The node timed out (or its target refused PSYNC) and resumed writes itself. */
-        so->is_abort_sent = true;
+        switchover->is_abort_sent = true;
         return abort_timeout(s, master, "#the master gave up and resumed writes");
     }
-    if (now_ms - so->sent_ms > so->timeout_ms + SWITCHOVER_GRACE_MS)
+    if (now_ms - switchover->sent_ms > switchover->timeout_ms + SWITCHOVER_GRACE_MS)
         return abort_timeout(s, master, "#no handover within the timeout");
     poll_info(s, t, now_ms);
     poll_info(s, master, now_ms);
@@ -145,15 +146,15 @@ void switchover_on_reply(struct sentinel *s, struct instance *master,
                          const struct sentinel_reply *r)
 {
     UNUSED(s);
-    if (master->kind != INSTANCE_MASTER || !master->m->so.is_active) return;
-    struct switchover_record *so = &master->m->so;
+    if (master->kind != INSTANCE_MASTER || !master->m->switchover.is_active) return;
+    struct switchover_record *switchover = &master->m->switchover;
     if (r->type == SENTINEL_REPLY_ERROR) {
-        so->is_refused = true;
-        size_t n = MIN(r->len, sizeof(so->refused_reason) - 1);
-        memcpy(so->refused_reason, r->str, n);
-        so->refused_reason[n] = '\0';
+        switchover->is_refused = true;
+        size_t n = MIN(r->len, sizeof(switchover->refused_reason) - 1);
+        memcpy(switchover->refused_reason, r->str, n);
+        switchover->refused_reason[n] = '\0';
     } else if (r->type == SENTINEL_REPLY_STATUS) {
-        so->is_accepted = true;
+        switchover->is_accepted = true;
     }
 }
 
@@ -161,12 +162,13 @@ void switchover_on_master_info(struct instance *master)
 {
     /* Replies come in order on the link, so an INFO read after the +OK was executed after
      * FAILOVER and shows its state. */
-    if (master->m->so.is_active && master->m->so.is_accepted) master->m->so.saw_master_info = true;
+    if (master->m->switchover.is_active && master->m->switchover.is_accepted)
+        master->m->switchover.saw_master_info = true;
 }
 
 const char *sentinel_failover_kind(const struct instance *master)
 {
-    if (master->m->so.is_active) return "switchover";
+    if (master->m->switchover.is_active) return "switchover";
     if (master->flags & SRI_FORCE_FAILOVER) return "forced";
     return "automatic";
 }

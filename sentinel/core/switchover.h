@@ -3,7 +3,7 @@
  * vigil-store). The request is checked and started in control.c; failover.c consults this
  * module for the steps below (one way: nothing here calls failover.c).
  *
- * A switchover is a failover attempt (failover.h) with `m->so.is_active` set. It shares the
+ * A switchover is a failover attempt (failover.h) with `m->switchover.is_active` set. It shares the
  * election, the fresh INFO round, the veto, the replica reconfiguration and the address switch;
  * it differs in three places:
  *

@@ -204,9 +204,9 @@ Test(core, failover_happy_path_walks_every_state)
     cr_assert_eq(M(s)->m->promoted, R(s, 1));
     sentinel_tick(s, F.now);
     cr_assert_eq(M(s)->m->failover_state, FAILOVER_WAIT_PROMOTION);
-    const struct fake_cmd *so = fake_last_cmd(&F, R(s, 1)->id, "SLAVEOF");
-    cr_assert_str_eq(so->argv[1], "NO");
-    cr_assert_str_eq(so->argv[2], "ONE");
+    const struct fake_cmd *slaveof = fake_last_cmd(&F, R(s, 1)->id, "SLAVEOF");
+    cr_assert_str_eq(slaveof->argv[1], "NO");
+    cr_assert_str_eq(slaveof->argv[2], "ONE");
     cr_assert_eq(fake_count_cmd(&F, R(s, 1)->id, "EXEC"), 1);
     F.now += 5;
     reply_replica_info(s, 1, "", false, 200, 100, true);
@@ -219,8 +219,8 @@ Test(core, failover_happy_path_walks_every_state)
     cr_assert_str_eq(host, "10.0.0.3");
     cr_assert_gt(fake_count_cmd(&F, P(s, 0)->id, "PUBLISH"), 0, "hello burst to peers");
     sentinel_tick(s, F.now);
-    so = fake_last_cmd(&F, R(s, 0)->id, "SLAVEOF");
-    cr_assert_str_eq(so->argv[1], "10.0.0.3");
+    slaveof = fake_last_cmd(&F, R(s, 0)->id, "SLAVEOF");
+    cr_assert_str_eq(slaveof->argv[1], "10.0.0.3");
     F.now += 5;
     reply_replica_info(s, 0, "10.0.0.3", true, 200, 100, false);
     sentinel_tick(s, F.now);
@@ -674,9 +674,9 @@ Test(core, forced_failover_demotes_the_live_old_master_at_once)
     fake_master_info(info, sizeof(info), "9", 0); /* still role:master, taking writes */
     fake_reply_info(s, old->id, info);
     sentinel_tick(s, F.now);
-    const struct fake_cmd *so = fake_last_cmd(&F, old->id, "SLAVEOF");
-    cr_assert_not_null(so, "SLAVEOF at once, not after 4 publish periods");
-    cr_assert_str_eq(so->argv[1], "10.0.0.3");
+    const struct fake_cmd *slaveof = fake_last_cmd(&F, old->id, "SLAVEOF");
+    cr_assert_not_null(slaveof, "SLAVEOF at once, not after 4 publish periods");
+    cr_assert_str_eq(slaveof->argv[1], "10.0.0.3");
     cr_assert_geq(fake_find_event(&F, 0, "+convert-to-slave", NULL), 0);
     sentinel_destroy(s);
 }

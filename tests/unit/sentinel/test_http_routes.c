@@ -425,7 +425,7 @@ Test(http_routes, switchover_returns_an_operation_and_conflicts)
     snprintf(path, sizeof(path), "/v1/operations/%s", id);
     cr_assert_str_eq(str("kind"), "switchover");
     cr_assert_str_eq(str("to"), "10.0.0.3:6379");
-    cr_assert(M()->m->so.is_active);
+    cr_assert(M()->m->switchover.is_active);
     cr_assert_eq(call("POST", "/v1/masters/mymaster/switchover", AUTH, NULL), 409);
     cr_assert_str_eq(str("error"), "conflict");
     cr_assert_eq(call("GET", path, NULL, NULL), 200);

@@ -124,9 +124,9 @@ Test(switchover, happy_path_uses_failover_to_and_switches)
     rw = fake_last_cmd(&F, M(s)->id, "CONFIG");
     cr_assert(rw && strcmp(rw->argv[1], "REWRITE") == 0, "CONFIG REWRITE to the old master");
     sentinel_tick(s, F.now);
-    const struct fake_cmd *so = fake_last_cmd(&F, R(s, 1)->id, "SLAVEOF");
-    cr_assert_not_null(so);
-    cr_assert_str_eq(so->argv[1], "10.0.0.2");
+    const struct fake_cmd *switchover = fake_last_cmd(&F, R(s, 1)->id, "SLAVEOF");
+    cr_assert_not_null(switchover);
+    cr_assert_str_eq(switchover->argv[1], "10.0.0.2");
     replica_info(s, 1, "10.0.0.2", 200);
     sentinel_tick(s, F.now);
     sentinel_tick(s, F.now);
@@ -158,7 +158,7 @@ Test(switchover, refused_by_node_aborts_without_backoff)
     sentinel_tick(s, F.now);
     cr_assert_geq(fake_find_event(&F, 0, "-failover-abort-switchover-refused", NULL), 0);
     cr_assert_eq(M(s)->m->failover_state, FAILOVER_NONE);
-    cr_assert_eq(M(s)->m->so.is_active, false);
+    cr_assert_eq(M(s)->m->switchover.is_active, false);
     cr_assert_eq(M(s)->flags & SRI_FAILOVER_IN_PROGRESS, 0u);
     char why[128];
     cr_assert_eq(sentinel_switchover(s, "mymaster", NULL, 0, 1000, why, sizeof(why)), 0,
@@ -215,7 +215,7 @@ Test(switchover, rejected_requests_name_the_reason)
                  SWITCHOVER_ETARGET);
     cr_assert(strstr(why, "master link is down") != NULL, "%s", why);
     cr_assert_eq(sentinel_switchover(s, "mymaster", NULL, 0, 0, why, sizeof(why)), 0);
-    cr_assert_eq(M(s)->m->so.timeout_ms, SENTINEL_SWITCHOVER_DEFAULT_TIMEOUT_MS);
+    cr_assert_eq(M(s)->m->switchover.timeout_ms, SENTINEL_SWITCHOVER_DEFAULT_TIMEOUT_MS);
     cr_assert_eq(sentinel_switchover(s, "mymaster", NULL, 0, 0, why, sizeof(why)),
                  SWITCHOVER_EBUSY);
     sentinel_destroy(s);
@@ -260,7 +260,7 @@ Test(switchover, coordinated_command_starts_a_switchover)
     const char *args[] = {"mymaster", "COORDINATED"};
     sentinel_cmd_failover_args(s, 2, args, &res);
     cr_assert_eq(res.kind, SENTINEL_CMD_STATUS, "%s", res.msg);
-    cr_assert(M(s)->m->so.is_active);
+    cr_assert(M(s)->m->switchover.is_active);
     sentinel_cmd_failover_args(s, 2, args, &res);
     cr_assert_str_eq(res.msg, "INPROG Failover already in progress");
     const char *none[] = {"nope", "coordinated"};

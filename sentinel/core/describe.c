@@ -44,7 +44,7 @@ static void describe_common(const struct sentinel *s, const struct instance *ri,
     if (ri->flags & SRI_S_DOWN) addll(d, "s-down-time", now - ri->s_down_since_ms);
     if (ri->flags & SRI_O_DOWN) addll(d, "o-down-time", now - ri->o_down_since_ms);
     const struct instance *m = ri->kind == INSTANCE_MASTER ? ri : ri->master;
-    addll(d, "down-after-milliseconds", m->m->p.down_after_ms);
+    addll(d, "down-after-milliseconds", m->m->params.down_after_ms);
     UNUSED(s);
 }
 
@@ -63,12 +63,13 @@ static void describe_instance(const struct sentinel *s, const struct instance *r
         addll(d, "config-epoch", (long long)m->config_epoch);
         addll(d, "num-slaves", (long long)m->n_replicas);
         addll(d, "num-other-sentinels", (long long)m->n_sentinels);
-        addll(d, "quorum", m->p.quorum);
-        addll(d, "failover-timeout", m->p.failover_timeout_ms);
-        addll(d, "parallel-syncs", m->p.parallel_syncs);
-        if (m->p.notification_script) add(d, "notification-script", m->p.notification_script);
-        if (m->p.client_reconfig_script)
-            add(d, "client-reconfig-script", m->p.client_reconfig_script);
+        addll(d, "quorum", m->params.quorum);
+        addll(d, "failover-timeout", m->params.failover_timeout_ms);
+        addll(d, "parallel-syncs", m->params.parallel_syncs);
+        if (m->params.notification_script)
+            add(d, "notification-script", m->params.notification_script);
+        if (m->params.client_reconfig_script)
+            add(d, "client-reconfig-script", m->params.client_reconfig_script);
     } else if (ri->kind == INSTANCE_REPLICA) {
         addll(d, "master-link-down-time", ri->master_link_down_ms);
         add(d, "master-link-status", ri->slave_master_link_up ? "ok" : "err");

@@ -148,7 +148,7 @@ static bool history_matches(const struct instance *master, const struct instance
 static void run_observer_script(struct sentinel *s, struct instance *master, const char *ohost,
                                 int oport)
 {
-    const char *path = master->m->p.client_reconfig_script;
+    const char *path = master->m->params.client_reconfig_script;
     if (path == NULL || s->env.run_script == NULL) return;
     char op[16], np[16];
     snprintf(op, sizeof(op), "%d", oport);

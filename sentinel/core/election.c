@@ -60,7 +60,7 @@ void election_count(const struct instance *master, uint64_t epoch, const char *m
     const struct master_record *m = master->m;
     memset(t, 0, sizeof(*t));
     t->voters = (unsigned)m->n_sentinels + 1;
-    t->needed = election_votes_needed(t->voters, m->p.quorum);
+    t->needed = election_votes_needed(t->voters, m->params.quorum);
     /* Our own vote. */
     if (my_epoch == epoch && my_leader[0] != '\0') {
         if (strcmp(my_leader, myid) == 0) t->for_me++;

@@ -46,7 +46,7 @@ int64_t failover_jitter_ms(struct sentinel *s, const struct instance *master)
     range = MIN(range, MAX(s->periods.election_jitter_max, (int64_t)1));
     int rounds = MIN(master->m->lost_rounds, 6);
     range <<= rounds;
-    if (rounds > 0) range = MIN(range, MAX(master->m->p.down_after_ms, range >> rounds));
+    if (rounds > 0) range = MIN(range, MAX(master->m->params.down_after_ms, range >> rounds));
     return (int64_t)core_random_below(s, (uint64_t)range + 1);
 }
 
@@ -87,7 +87,7 @@ static void ask_veto(struct sentinel *s, struct instance *master, int64_t now_ms
 
 static void run_reconfig_script(struct sentinel *s, struct instance *master)
 {
-    const char *path = master->m->p.client_reconfig_script;
+    const char *path = master->m->params.client_reconfig_script;
     struct instance *p = master->m->promoted;
     if (path == NULL || s->env.run_script == NULL || p == NULL) return;
     char oport[16], nport[16];
@@ -199,7 +199,7 @@ bool failover_should_start(struct sentinel *s, struct instance *master, int64_t 
         if (!(master->flags & SRI_O_DOWN)) m->lost_rounds = 0;
         return false;
     }
-    if (m->p.failover_paused) {
+    if (m->params.failover_paused) {
         /* Maintenance mode: keep monitoring and reporting, never act on our own. */
         m->failover_pending_ms = 0;
         return false;
@@ -226,12 +226,12 @@ static enum failover_state step_wait_start(struct sentinel *s, struct instance *
     struct election_tally t;
     election_count(master, m->failover_epoch, s->myid, m->leader, m->leader_epoch, &t);
     if (election_won(&t)) return FAILOVER_SELECT_SLAVE;
-    int64_t election_timeout = MIN(s->periods.election_timeout, m->p.failover_timeout_ms);
+    int64_t election_timeout = MIN(s->periods.election_timeout, m->params.failover_timeout_ms);
     bool other_won = election_other_won(&t) ||
                      (m->leader_epoch == m->failover_epoch && strcmp(m->leader, s->myid) != 0);
     if (other_won) {
         /* A live leader is working: give it the whole failover-timeout. */
-        m->failover_not_before_ms = now_ms + m->p.failover_timeout_ms;
+        m->failover_not_before_ms = now_ms + m->params.failover_timeout_ms;
     } else if (election_lost(&t) || now_ms - m->failover_start_ms > election_timeout) {
         /* Split vote or silence: retry soon in a new epoch, further apart each time. */
         m->lost_rounds++;
@@ -305,7 +305,7 @@ static enum failover_state step_select_slave(struct sentinel *s, struct instance
         /* A failed manual switchover must not hold back an automatic failover. */
         if (!is_switchover)
             master->m->failover_not_before_ms =
-                master->m->failover_start_ms + 2 * master->m->p.failover_timeout_ms;
+                master->m->failover_start_ms + 2 * master->m->params.failover_timeout_ms;
         return FAILOVER_NONE;
     }
     best->flags |= SRI_PROMOTED;
@@ -318,10 +318,10 @@ static enum failover_state abort_slave_timeout(struct sentinel *s, struct instan
     failover_note_abort(s, master,
                         "the promoted replica did not report role:master within "
                         "failover-timeout (%lld ms)",
-                        (long long)master->m->p.failover_timeout_ms);
+                        (long long)master->m->params.failover_timeout_ms);
     notify_event(s, LOG_WARNING, "-failover-abort-slave-timeout", master, NULL);
     master->m->failover_not_before_ms =
-        master->m->failover_start_ms + 2 * master->m->p.failover_timeout_ms;
+        master->m->failover_start_ms + 2 * master->m->params.failover_timeout_ms;
     return FAILOVER_NONE;
 }
 
@@ -338,7 +338,7 @@ static bool veto_holds(struct sentinel *s, struct instance *master, int64_t now_
         return true;
     }
     if (m->veto != VETO_PENDING) return false;
-    if (now_ms - m->veto_asked_ms > m->p.failover_timeout_ms) {
+    if (now_ms - m->veto_asked_ms > m->params.failover_timeout_ms) {
         failover_note_abort(s, master,
                             "the pre-failover hook did not answer within failover-timeout");
         notify_event(s, LOG_WARNING, "-failover-abort-veto-timeout", master, NULL);
@@ -358,7 +358,7 @@ static enum failover_state step_send_slaveof_noone(struct sentinel *s, struct in
     if (m->switchover.is_active) return switchover_step_send(s, master, now_ms);
     if (m->promoted == NULL) return abort_slave_timeout(s, master);
     if (instance_is_disconnected(m->promoted)) {
-        if (now_ms - m->failover_state_change_ms > m->p.failover_timeout_ms)
+        if (now_ms - m->failover_state_change_ms > m->params.failover_timeout_ms)
             return abort_slave_timeout(s, master);
         return FAILOVER_SEND_SLAVEOF_NOONE;
     }
@@ -382,7 +382,7 @@ static enum failover_state step_wait_promotion(struct sentinel *s, struct instan
     if (m->promoted->role_reported == ROLE_MASTER &&
         m->promoted->info_refresh_ms >= m->failover_state_change_ms)
         return FAILOVER_RECONF_SLAVES;
-    if (now_ms - m->failover_state_change_ms > m->p.failover_timeout_ms)
+    if (now_ms - m->failover_state_change_ms > m->params.failover_timeout_ms)
         return abort_slave_timeout(s, master);
     return FAILOVER_WAIT_PROMOTION;
 }
@@ -393,7 +393,7 @@ static void reconf_next_replicas(struct sentinel *s, struct instance *master, in
     int in_progress = 0;
     for (size_t i = 0; i < m->n_replicas; i++)
         if (m->replicas[i]->flags & (SRI_RECONF_SENT | SRI_RECONF_INPROG)) in_progress++;
-    for (size_t i = 0; i < m->n_replicas && in_progress < m->p.parallel_syncs; i++) {
+    for (size_t i = 0; i < m->n_replicas && in_progress < m->params.parallel_syncs; i++) {
         struct instance *r = m->replicas[i];
         if (r->flags & (SRI_PROMOTED | SRI_RECONF_DONE)) continue;
         if ((r->flags & SRI_RECONF_SENT) &&
@@ -443,7 +443,7 @@ static enum failover_state step_reconf_slaves(struct sentinel *s, struct instanc
         struct instance *r = m->replicas[i];
         if (!(r->flags & (SRI_PROMOTED | SRI_RECONF_DONE | SRI_S_DOWN))) pending++;
     }
-    bool timed_out = now_ms - m->failover_state_change_ms > m->p.failover_timeout_ms;
+    bool timed_out = now_ms - m->failover_state_change_ms > m->params.failover_timeout_ms;
     if (pending > 0 && !timed_out) return FAILOVER_RECONF_SLAVES;
     if (timed_out) {
         notify_event(s, LOG_WARNING, "+failover-end-for-timeout", master, NULL);

@@ -38,7 +38,7 @@ struct instance *instance_create_master(uint64_t id, const char *name, const cha
     ri->name = xstrdup(name);
     ri->role_reported = ROLE_MASTER;
     ri->m = xcalloc(1, sizeof(*ri->m));
-    sentinel_params_copy(&ri->m->p, p);
+    sentinel_params_copy(&ri->m->params, p);
     return ri;
 }
 
@@ -117,7 +117,7 @@ void instance_free(struct instance *ri)
     if (ri->kind == INSTANCE_MASTER) {
         for (size_t i = 0; i < ri->m->n_replicas; i++) instance_free_fields(ri->m->replicas[i]);
         for (size_t i = 0; i < ri->m->n_sentinels; i++) instance_free_fields(ri->m->sentinels[i]);
-        sentinel_params_free(&ri->m->p);
+        sentinel_params_free(&ri->m->params);
         free(ri->m);
         instance_free_fields(ri);
     } else if (ri->kind == INSTANCE_REPLICA) {

@@ -113,7 +113,7 @@ struct config_update {
 };
 
 struct master_record {
-    struct sentinel_master_params p;
+    struct sentinel_master_params params;
     uint64_t config_epoch;
     char leader[SENTINEL_RUNID_LEN + 1]; /* our vote for this master, "" = none */
     uint64_t leader_epoch;

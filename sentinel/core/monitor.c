@@ -115,7 +115,7 @@ int64_t monitor_unavailable_ms(const struct instance *ri, int64_t now_ms)
 static int64_t down_after_of(const struct instance *ri)
 {
     const struct instance *m = ri->kind == INSTANCE_MASTER ? ri : ri->master;
-    return m->m->p.down_after_ms;
+    return m->m->params.down_after_ms;
 }
 
 bool monitor_sdown_condition(const struct instance *ri, int64_t now_ms,
@@ -128,7 +128,7 @@ bool monitor_sdown_condition(const struct instance *ri, int64_t now_ms,
         return true;
     if (ri->kind == INSTANCE_MASTER && ri->m->is_regressed) return true;
     if ((ri->flags & SRI_MASTER_REBOOT) && ri->kind == INSTANCE_MASTER &&
-        now_ms - ri->m->reboot_ms > ri->m->p.master_reboot_down_after_period_ms)
+        now_ms - ri->m->reboot_ms > ri->m->params.master_reboot_down_after_period_ms)
         return true;
     return false;
 }

@@ -34,8 +34,8 @@ static void send_auth(struct sentinel *s, struct instance *ri, enum sentinel_lin
         pass = s->opt.sentinel_pass ? s->opt.sentinel_pass : s->opt.requirepass;
     } else {
         const struct instance *m = ri->kind == INSTANCE_MASTER ? ri : ri->master;
-        user = m->m->p.auth_user;
-        pass = m->m->p.auth_pass;
+        user = m->m->params.auth_user;
+        pass = m->m->params.auth_pass;
     }
     if (pass == NULL) return;
     const char *argv[] = {"AUTH", user ? user : pass, pass};
@@ -374,7 +374,8 @@ void observe_info(struct sentinel *s, struct instance *ri, const char *text, siz
         if (ri->runid[0] != '\0' && strcmp(ri->runid, p->run_id) != 0) {
             is_reboot = true;
             notify_event(s, LOG_WARNING, "+reboot", ri, NULL);
-            if (ri->kind == INSTANCE_MASTER && ri->m->p.master_reboot_down_after_period_ms != 0) {
+            if (ri->kind == INSTANCE_MASTER &&
+                ri->m->params.master_reboot_down_after_period_ms != 0) {
                 ri->flags |= SRI_MASTER_REBOOT;
                 ri->m->reboot_ms = now;
             }

@@ -39,7 +39,7 @@
 
 static void pause_store(struct sentinel *s, struct instance *master, bool paused, uint64_t epoch)
 {
-    struct sentinel_master_params *p = &master->m->p;
+    struct sentinel_master_params *p = &master->m->params;
     bool changed = p->failover_paused != paused;
     p->failover_paused = paused;
     p->failover_pause_epoch = epoch;
@@ -52,8 +52,8 @@ static void pause_store(struct sentinel *s, struct instance *master, bool paused
 
 void pause_format_state(const struct instance *master, char *out, size_t cap)
 {
-    snprintf(out, cap, "%s:%" PRIu64, master->m->p.failover_paused ? "yes" : "no",
-             master->m->p.failover_pause_epoch);
+    snprintf(out, cap, "%s:%" PRIu64, master->m->params.failover_paused ? "yes" : "no",
+             master->m->params.failover_pause_epoch);
 }
 
 int pause_parse_state(const char *text, bool *paused, uint64_t *epoch)
@@ -75,12 +75,13 @@ int pause_parse_state(const char *text, bool *paused, uint64_t *epoch)
 
 int pause_push(struct sentinel *s, struct instance *master, struct instance *peer)
 {
-    if (master->m->p.failover_pause_epoch == 0) return -1; /* never paused: nothing to spread */
+    if (master->m->params.failover_pause_epoch == 0)
+        return -1; /* never paused: nothing to spread */
     char state[48];
     pause_format_state(master, state, sizeof(state));
     const char *argv[] = {"SENTINEL", "SET", master->name, PAUSE_PEER_OPTION, state};
     if (core_send(s, peer, 5, argv, TAG_PAUSE) != 0) return -1;
-    peer->pause_sent_epoch = master->m->p.failover_pause_epoch;
+    peer->pause_sent_epoch = master->m->params.failover_pause_epoch;
     return 0;
 }
 
@@ -94,7 +95,7 @@ static int pause_push_all(struct sentinel *s, struct instance *master)
 
 int pause_set_local(struct sentinel *s, struct instance *master, bool paused)
 {
-    uint64_t epoch = master->m->p.failover_pause_epoch + 1;
+    uint64_t epoch = master->m->params.failover_pause_epoch + 1;
     int64_t wall = s->env.wall_ms ? s->env.wall_ms(s->env.ctx) : 0;
     if (wall > 0 && (uint64_t)wall > epoch) epoch = (uint64_t)wall;
     pause_store(s, master, paused, epoch);
@@ -104,7 +105,7 @@ int pause_set_local(struct sentinel *s, struct instance *master, bool paused)
 /* Adopt (paused, epoch) if it is newer than ours; 1 adopted, 0 same, -1 ours is newer. */
 static int pause_merge(struct sentinel *s, struct instance *master, bool paused, uint64_t epoch)
 {
-    const struct sentinel_master_params *p = &master->m->p;
+    const struct sentinel_master_params *p = &master->m->params;
     if (epoch < p->failover_pause_epoch) return -1;
     if (epoch == p->failover_pause_epoch && (paused == p->failover_paused || !paused))
         return paused == p->failover_paused ? 0 : -1;
@@ -169,6 +170,6 @@ void pause_on_reply(struct sentinel *s, struct instance *peer, const struct sent
 
 bool pause_peer_confirmed(const struct instance *master, const struct instance *peer)
 {
-    uint64_t e = master->m->p.failover_pause_epoch;
+    uint64_t e = master->m->params.failover_pause_epoch;
     return e == 0 || peer->pause_ack_epoch == e;
 }

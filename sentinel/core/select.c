@@ -11,7 +11,7 @@ enum select_reason select_check_replica(const struct instance *r, int64_t now_ms
 {
     const struct instance *master = r->master;
     int64_t info_validity = (master->flags & SRI_S_DOWN) ? 5 * p->ping_period : 3 * p->info_period;
-    int64_t max_link_down = 10 * master->m->p.down_after_ms;
+    int64_t max_link_down = 10 * master->m->params.down_after_ms;
     if (master->flags & SRI_S_DOWN) max_link_down += now_ms - master->s_down_since_ms;
 
     if (r->flags & (SRI_S_DOWN | SRI_O_DOWN)) return SELECT_DOWN;

@@ -212,8 +212,8 @@ static const char *renamed(const struct instance *ri, const char *cmd)
 {
     if (ri->kind == INSTANCE_SENTINEL) return cmd;
     const struct instance *m = ri->kind == INSTANCE_MASTER ? ri : ri->master;
-    for (size_t i = 0; i < m->m->p.n_renames; i++)
-        if (strcasecmp(m->m->p.renames[i].from, cmd) == 0) return m->m->p.renames[i].to;
+    for (size_t i = 0; i < m->m->params.n_renames; i++)
+        if (strcasecmp(m->m->params.renames[i].from, cmd) == 0) return m->m->params.renames[i].to;
     return cmd;
 }
 
@@ -323,7 +323,7 @@ void core_vote(struct sentinel *s, struct instance *master, uint64_t req_epoch,
                      (unsigned long long)m->leader_epoch);
         if (strcmp(candidate, s->myid) != 0)
             m->failover_not_before_ms =
-                MAX(m->failover_not_before_ms, now_ms + m->p.failover_timeout_ms);
+                MAX(m->failover_not_before_ms, now_ms + m->params.failover_timeout_ms);
     }
 }
 
@@ -335,7 +335,7 @@ void core_ask_peers(struct sentinel *s, struct instance *master, bool forced, in
     int64_t period = s->periods.ask_period;
     /* While gathering a quorum, re-ask at PING cadence (ours) rather than every ask-period. */
     if (!(master->flags & SRI_O_DOWN))
-        period = MIN(period, monitor_ping_interval_ms(&s->periods, m->p.down_after_ms));
+        period = MIN(period, monitor_ping_interval_ms(&s->periods, m->params.down_after_ms));
     for (size_t i = 0; i < m->n_sentinels; i++) {
         struct instance *p = m->sentinels[i];
         if (now_ms - p->last_master_down_reply_ms > 5 * s->periods.ask_period) {

@@ -71,7 +71,7 @@ int sentinel_cmd_is_master_down(struct sentinel *s, const char *ip, const char *
         out->down = 1;
     /* A paused sentinel that sees the master down itself gives no vote: the candidate can only
      * be running an automatic failover the group was paused against (pause.c). */
-    bool refuse = master && master->m->p.failover_paused && out->down;
+    bool refuse = master && master->m->params.failover_paused && out->down;
     if (refuse && strcmp(runid, "*") != 0)
         core_log(s, LOG_VERBOSE, "sentinel: paused %s: no vote for %.40s in epoch %lld",
                  master->name, runid, e);
@@ -141,7 +141,7 @@ void sentinel_cmd_monitor(struct sentinel *s, const char *name, const char *ip, 
     }
     res->kind = SENTINEL_CMD_STATUS;
     finish_persist(s, res);
-    notify_event(s, LOG_WARNING, "+monitor", m, "quorum %d", m->m->p.quorum);
+    notify_event(s, LOG_WARNING, "+monitor", m, "quorum %d", m->m->params.quorum);
     core_want_tick(s);
 }
 
@@ -236,7 +236,7 @@ void sentinel_cmd_ckquorum(struct sentinel *s, const char *name, struct sentinel
     for (size_t i = 0; i < m->m->n_sentinels; i++)
         if (!(m->m->sentinels[i]->flags & (SRI_S_DOWN | SRI_O_DOWN))) usable++;
     int voters = (int)m->m->n_sentinels + 1;
-    bool q_ok = usable >= m->m->p.quorum, maj_ok = usable >= voters / 2 + 1;
+    bool q_ok = usable >= m->m->params.quorum, maj_ok = usable >= voters / 2 + 1;
     if (q_ok && maj_ok) {
         set_res(res, SENTINEL_CMD_STATUS,
                 "OK %d usable Sentinels. Quorum and failover authorization can be reached", usable);

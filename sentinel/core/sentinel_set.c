@@ -52,7 +52,7 @@ static void add_rename(struct sentinel_master_params *p, const char *from, const
 /* Apply one numeric option; SET_UNKNOWN when opt is not numeric. */
 static enum set_outcome set_numeric(struct instance *m, const char *opt, const char *val)
 {
-    struct sentinel_master_params *p = &m->m->p;
+    struct sentinel_master_params *p = &m->m->params;
     long long v;
     if (strcasecmp(opt, "down-after-milliseconds") == 0) {
         if (!positive(val, &v)) return SET_BAD_VALUE;
@@ -79,7 +79,7 @@ static enum set_outcome set_numeric(struct instance *m, const char *opt, const c
 static enum set_outcome set_one(struct sentinel *s, struct instance *m, const char *opt,
                                 const char *val)
 {
-    struct sentinel_master_params *p = &m->m->p;
+    struct sentinel_master_params *p = &m->m->params;
     enum set_outcome o = set_numeric(m, opt, val);
     if (o != SET_UNKNOWN) return o;
     if (strcasecmp(opt, "notification-script") == 0 ||
@@ -128,7 +128,7 @@ void sentinel_cmd_set(struct sentinel *s, const char *name, int argc, const char
         const char *opt = argv[i];
         enum set_outcome o;
         if (strcasecmp(opt, "rename-command") == 0 && i + 2 < argc) {
-            add_rename(&m->m->p, argv[i + 1], argv[i + 2]);
+            add_rename(&m->m->params, argv[i + 1], argv[i + 2]);
             notify_event(s, LOG_WARNING, "+set", m, "%s %s %s", opt, argv[i + 1], argv[i + 2]);
             changed++;
             i++;

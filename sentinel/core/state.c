@@ -127,7 +127,7 @@ static void snapshot_master(const struct instance *mi, struct sentinel_state_mas
     sm->name = xstrdup(mi->name);
     sm->host = xstrdup(host);
     sm->port = port;
-    sentinel_params_copy(&sm->params, &m->p);
+    sentinel_params_copy(&sm->params, &m->params);
     sm->config_epoch = m->config_epoch;
     memcpy(sm->leader, m->leader, sizeof(sm->leader));
     sm->leader_epoch = m->leader_epoch;

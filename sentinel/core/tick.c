@@ -41,7 +41,7 @@ static void reconnect(struct sentinel *s, struct instance *ri, int64_t now_ms)
 
 static int64_t down_after_of(const struct instance *ri)
 {
-    return (ri->kind == INSTANCE_MASTER ? ri : ri->master)->m->p.down_after_ms;
+    return (ri->kind == INSTANCE_MASTER ? ri : ri->master)->m->params.down_after_ms;
 }
 
 static void send_periodic(struct sentinel *s, struct instance *ri, int64_t now_ms)
@@ -93,9 +93,10 @@ static void check_sdown(struct sentinel *s, struct instance *ri, int64_t now_ms)
 static void check_odown(struct sentinel *s, struct instance *master, int64_t now_ms)
 {
     unsigned count = monitor_odown_count(master);
-    bool odown = count > 0 && count >= (unsigned)master->m->p.quorum;
+    bool odown = count > 0 && count >= (unsigned)master->m->params.quorum;
     if (odown && !(master->flags & SRI_O_DOWN)) {
-        notify_event(s, LOG_WARNING, "+odown", master, "#quorum %u/%d", count, master->m->p.quorum);
+        notify_event(s, LOG_WARNING, "+odown", master, "#quorum %u/%d", count,
+                     master->m->params.quorum);
         master->flags |= SRI_O_DOWN;
         master->o_down_since_ms = now_ms;
     } else if (!odown && (master->flags & SRI_O_DOWN)) {
@@ -140,7 +141,7 @@ static void react_replica_role(struct sentinel *s, struct instance *ri, int64_t 
     ri->demote_at_once = false;
     bool points_elsewhere = ri->slave_master_host == NULL || ri->slave_master_port != port ||
                             strcasecmp(ri->slave_master_host, host) != 0;
-    int64_t ft = master->m->p.failover_timeout_ms;
+    int64_t ft = master->m->params.failover_timeout_ms;
     if (points_elsewhere && !(ri->flags & (SRI_RECONF_SENT | SRI_RECONF_INPROG | SRI_PROMOTED)) &&
         master->m->failover_state == FAILOVER_NONE && master_looks_sane(s, master, now_ms) &&
         no_down_for(ri, ft, now_ms) && now_ms - ri->slave_conf_change_ms > ft &&
@@ -239,7 +240,7 @@ void sentinel_tick(struct sentinel *s, int64_t now_ms)
         s->started = true;
         for (size_t i = 0; i < s->n_masters; i++)
             notify_event(s, LOG_WARNING, "+monitor", s->masters[i], "quorum %d",
-                         s->masters[i]->m->p.quorum);
+                         s->masters[i]->m->params.quorum);
     }
     check_tilt(s, now_ms);
     s->prev_tick_ms = now_ms;

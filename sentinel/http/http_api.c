@@ -218,7 +218,7 @@ static void group_finish_failover(struct http_api *a, struct group_track *g,
      * answered for half of down-after (the failover may beat our own SDOWN), means automatic. */
     bool looked_down =
         g->ph.sdown || g->ph.odown ||
-        monitor_unavailable_ms(m, sentinel_now_ms(a->core)) >= m->m->p.down_after_ms / 2;
+        monitor_unavailable_ms(m, sentinel_now_ms(a->core)) >= m->m->params.down_after_ms / 2;
     enum http_kind kind = led ? g->kind : looked_down ? KIND_AUTOMATIC : KIND_MANUAL;
     if (g->ph.announced == 0) g->ph.announced = now;
     int64_t first = first_phase(&g->ph);

@@ -82,10 +82,10 @@ void http_reach(const struct instance *m, int64_t now_ms, struct reach *out)
     for (size_t i = 0; i < m->m->n_sentinels; i++) {
         const struct instance *p = m->m->sentinels[i];
         if (p->link.is_cmd_connected && !(p->flags & SRI_S_DOWN) &&
-            now_ms - p->last_avail_ms <= m->m->p.down_after_ms)
+            now_ms - p->last_avail_ms <= m->m->params.down_after_ms)
             out->reachable++;
     }
-    out->quorum = m->m->p.quorum;
+    out->quorum = m->m->params.quorum;
     out->has_majority = out->reachable >= out->known / 2 + 1;
     out->has_quorum = out->reachable >= out->quorum;
 }
@@ -181,7 +181,7 @@ static cJSON *sentinel_json(const struct instance *m, const struct instance *p, 
     add_ms_ago(o, "last_seen_ms_ago", now_ms, p->last_avail_ms);
     add_ms_ago(o, "last_hello_ms_ago", now_ms, p->last_hello_ms);
     bool ok = p->link.is_cmd_connected && !(p->flags & SRI_S_DOWN) &&
-              now_ms - p->last_avail_ms <= m->m->p.down_after_ms;
+              now_ms - p->last_avail_ms <= m->m->params.down_after_ms;
     cJSON_AddBoolToObject(o, "reachable", ok);
     /* Whether this peer acknowledged our current pause state (vigilctl pause checks it). */
     cJSON_AddBoolToObject(o, "pause_confirmed", pause_peer_confirmed(m, p));
@@ -234,11 +234,11 @@ cJSON *http_json_master(struct http_api *a, const struct instance *m, int64_t no
     cJSON_AddItemToObject(o, "master", mo);
     cJSON_AddNumberToObject(o, "epoch", (double)m->m->config_epoch);
     cJSON_AddNumberToObject(o, "current_epoch", (double)sentinel_current_epoch(a->core));
-    cJSON_AddNumberToObject(o, "quorum", m->m->p.quorum);
-    cJSON_AddNumberToObject(o, "down_after_ms", (double)m->m->p.down_after_ms);
-    cJSON_AddNumberToObject(o, "failover_timeout_ms", (double)m->m->p.failover_timeout_ms);
-    cJSON_AddBoolToObject(o, "paused", m->m->p.failover_paused);
-    cJSON_AddNumberToObject(o, "pause_epoch", (double)m->m->p.failover_pause_epoch);
+    cJSON_AddNumberToObject(o, "quorum", m->m->params.quorum);
+    cJSON_AddNumberToObject(o, "down_after_ms", (double)m->m->params.down_after_ms);
+    cJSON_AddNumberToObject(o, "failover_timeout_ms", (double)m->m->params.failover_timeout_ms);
+    cJSON_AddBoolToObject(o, "paused", m->m->params.failover_paused);
+    cJSON_AddNumberToObject(o, "pause_epoch", (double)m->m->params.failover_pause_epoch);
     cJSON_AddBoolToObject(o, "tilt", sentinel_in_tilt(a->core));
     cJSON_AddBoolToObject(o, "majority_reachable", rc.has_majority);
     cJSON_AddNumberToObject(o, "sentinels_reachable", rc.reachable);
@@ -324,7 +324,7 @@ static void plan_blockers(struct http_api *a, const struct instance *m, const st
 {
     if (sentinel_in_tilt(a->core))
         cJSON_AddItemToArray(arr, cJSON_CreateString("this sentinel is in TILT"));
-    if (m->m->p.failover_paused)
+    if (m->m->params.failover_paused)
         cJSON_AddItemToArray(arr, cJSON_CreateString("paused: no automatic failover"));
     if (m->flags & SRI_FAILOVER_IN_PROGRESS)
         cJSON_AddItemToArray(arr, cJSON_CreateString("a failover is in progress"));
@@ -356,7 +356,7 @@ cJSON *http_json_plan(struct http_api *a, const struct instance *m, int64_t now_
     cJSON_AddBoolToObject(o, "quorum_reachable", rc.has_quorum);
     cJSON_AddBoolToObject(o, "majority_reachable", rc.has_majority);
     cJSON_AddBoolToObject(o, "tilt", sentinel_in_tilt(a->core));
-    cJSON_AddBoolToObject(o, "paused", m->m->p.failover_paused);
+    cJSON_AddBoolToObject(o, "paused", m->m->params.failover_paused);
     cJSON *cand = cJSON_AddArrayToObject(o, "candidates");
     for (size_t i = 0; i < n; i++) {
         cJSON *c = http_json_addr(ranked[i]->host, ranked[i]->port);

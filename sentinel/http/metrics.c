@@ -99,7 +99,7 @@ static double g_paused(struct http_api *a, const struct instance *m, int64_t now
 {
     UNUSED(a);
     UNUSED(now);
-    return m->m->p.failover_paused ? 1 : 0;
+    return m->m->params.failover_paused ? 1 : 0;
 }
 static double g_in_progress(struct http_api *a, const struct instance *m, int64_t now)
 {

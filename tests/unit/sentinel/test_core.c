@@ -454,7 +454,7 @@ Test(core, commands_monitor_ckquorum_remove)
     const char *set_argv[] = {"down-after-milliseconds", "5000", "quorum", "0"};
     sentinel_cmd_set(s, "m2", 4, set_argv, &r);
     cr_assert_str_eq(r.msg, "ERR Invalid argument '0' for SENTINEL SET 'quorum'");
-    cr_assert_eq(sentinel_master_by_name(s, "m2")->m->p.down_after_ms, 5000,
+    cr_assert_eq(sentinel_master_by_name(s, "m2")->m->params.down_after_ms, 5000,
                  "earlier option stays");
     sentinel_cmd_remove(s, "m2", &r);
     cr_assert_str_eq(r.msg, "OK");

@@ -231,10 +231,10 @@ Test(http_routes, cross_origin_and_non_json_posts_are_refused)
     cr_assert_eq(call("POST", "/v1/masters/mymaster/pause", AUTH, NULL), 415);
     next_no_content_type = true;
     cr_assert_eq(call("POST", "/v1/masters/mymaster/pause", AUTH, NULL), 415, "empty, untyped");
-    cr_assert(!M()->m->p.failover_paused);
+    cr_assert(!M()->m->params.failover_paused);
     next_content_type = "Application/JSON; charset=utf-8";
     cr_assert_eq(call("POST", "/v1/masters/mymaster/pause", AUTH, "{}"), 200);
-    cr_assert(M()->m->p.failover_paused);
+    cr_assert(M()->m->params.failover_paused);
     cr_assert_eq(call("GET", "/v1/masters", NULL, NULL), 200, "no Origin: not a browser");
 }
 
@@ -460,12 +460,12 @@ Test(http_routes, pause_and_resume_tell_peers)
     cr_assert_eq(call("POST", "/v1/masters/mymaster/pause", AUTH, NULL), 200);
     cr_assert(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(J, "paused")));
     cr_assert_eq(num(J, "peers_notified"), 2);
-    cr_assert(M()->m->p.failover_paused);
+    cr_assert(M()->m->params.failover_paused);
     cr_assert_geq(fake_find_event(&F, 0, "+paused", NULL), 0);
     cr_assert_eq(call("GET", "/v1/masters/mymaster/plan?fresh=0", NULL, NULL), 200);
     cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(J, "blockers")), 1);
     cr_assert_eq(call("POST", "/v1/masters/mymaster/resume", AUTH, "{}"), 200);
-    cr_assert(!M()->m->p.failover_paused);
+    cr_assert(!M()->m->params.failover_paused);
     cr_assert_eq(call("POST", "/v1/masters/mymaster/resume", AUTH, "{\"x\":1}"), 400);
 }
 

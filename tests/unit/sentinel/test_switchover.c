@@ -307,7 +307,7 @@ Test(switchover, switchover_allowed_while_paused)
     const char *bad[] = {"failover-paused", "maybe"};
     sentinel_cmd_set(s, "mymaster", 2, bad, &res);
     cr_assert_eq(res.kind, SENTINEL_CMD_ERROR);
-    cr_assert(M(s)->m->p.failover_paused);
+    cr_assert(M(s)->m->params.failover_paused);
     to_handover(s, NULL, 0);
     sentinel_destroy(s);
 }

@@ -61,20 +61,20 @@ static size_t bucket_of(uint64_t id, enum sentinel_link_kind kind)
     return (size_t)(k % LINK_BUCKETS);
 }
 
-static struct link *link_find(const struct link_mgr *m, uint64_t id, enum sentinel_link_kind kind)
+static struct link *link_find(const struct link_mgr *mgr, uint64_t id, enum sentinel_link_kind kind)
 {
-    for (struct link *k = m->buckets[bucket_of(id, kind)]; k; k = k->hnext)
+    for (struct link *k = mgr->buckets[bucket_of(id, kind)]; k; k = k->hnext)
         if (k->id == id && k->kind == kind) return k;
     return NULL;
 }
 
-static void link_unhash(struct link_mgr *m, struct link *k)
+static void link_unhash(struct link_mgr *mgr, struct link *k)
 {
-    struct link **pp = &m->buckets[bucket_of(k->id, k->kind)];
+    struct link **pp = &mgr->buckets[bucket_of(k->id, k->kind)];
     while (*pp && *pp != k) pp = &(*pp)->hnext;
     if (*pp) {
         *pp = k->hnext;
-        m->count--;
+        mgr->count--;
     }
 }
 
@@ -91,22 +91,22 @@ static void link_free_deferred(struct loop *l, void *data)
 static void link_close(struct link *k, bool report)
 {
     if (k->state == LINK_CLOSED) return;
-    struct link_mgr *m = k->mgr;
+    struct link_mgr *mgr = k->mgr;
     k->state = LINK_CLOSED;
-    if (k->timer) loop_timer_cancel(m->loop, k->timer);
+    if (k->timer) loop_timer_cancel(mgr->loop, k->timer);
     k->timer = 0;
     if (k->fd >= 0) {
-        loop_unwatch(m->loop, k->fd, LOOP_READABLE | LOOP_WRITABLE);
+        loop_unwatch(mgr->loop, k->fd, LOOP_READABLE | LOOP_WRITABLE);
         close(k->fd);
         k->fd = -1;
     }
-    link_unhash(m, k);
+    link_unhash(mgr, k);
     /* A dirty link stays on the flush list; flush skips closed links and drops them. */
-    if (!k->is_dirty && m->is_destroying)
-        link_free_deferred(m->loop, k);
+    if (!k->is_dirty && mgr->is_destroying)
+        link_free_deferred(mgr->loop, k);
     else if (!k->is_dirty)
-        loop_defer(m->loop, link_free_deferred, k);
-    if (report && m->core) sentinel_on_link_down(m->core, k->id, k->kind);
+        loop_defer(mgr->loop, link_free_deferred, k);
+    if (report && mgr->core) sentinel_on_link_down(mgr->core, k->id, k->kind);
 }
 
 static void link_fail(struct link *k, const char *why)
@@ -183,7 +183,7 @@ size_t link_reply_convert(const struct resp_value *v, struct sentinel_reply **ou
 /* Hand one complete value to the core. false when the link must close. */
 static bool deliver(struct link *k, const struct resp_value *v)
 {
-    struct link_mgr *m = k->mgr;
+    struct link_mgr *mgr = k->mgr;
     if (v->type == RESP_T_ATTRIBUTE) return true; /* annotations carry nothing we use */
     if (k->kind == SENTINEL_LINK_CMD && v->type == RESP_T_PUSH) return true;
     uint32_t tag = 0;
@@ -193,13 +193,13 @@ static bool deliver(struct link *k, const struct resp_value *v)
         k->tag_head = (k->tag_head + 1) % LINK_MAX_PENDING;
         k->tag_count--;
     }
-    if (m->core == NULL) return true;
+    if (mgr->core == NULL) return true;
     struct sentinel_reply *r;
     link_reply_convert(v, &r);
     if (k->kind == SENTINEL_LINK_CMD)
-        sentinel_on_reply(m->core, k->id, tag, r);
+        sentinel_on_reply(mgr->core, k->id, tag, r);
     else
-        sentinel_on_pubsub(m->core, k->id, r);
+        sentinel_on_pubsub(mgr->core, k->id, r);
     free(r);
     return true;
 }
@@ -275,16 +275,16 @@ static void on_writable(struct loop *l, int fd, void *data, int mask)
     if (k->state == LINK_UP) link_write(k);
 }
 
-void link_mgr_flush(struct link_mgr *m)
+void link_mgr_flush(struct link_mgr *mgr)
 {
-    struct link *k = m->dirty;
-    m->dirty = NULL;
+    struct link *k = mgr->dirty;
+    mgr->dirty = NULL;
     while (k) {
         struct link *next = k->dirty_next;
         k->is_dirty = false;
         k->dirty_next = NULL;
         if (k->state == LINK_CLOSED)
-            loop_defer(m->loop, link_free_deferred, k);
+            loop_defer(mgr->loop, link_free_deferred, k);
         else if (k->state == LINK_UP)
             link_write(k);
         k = next;
@@ -299,10 +299,10 @@ static void mark_dirty(struct link *k)
     k->mgr->dirty = k;
 }
 
-int link_send(struct link_mgr *m, uint64_t id, enum sentinel_link_kind kind, int argc,
+int link_send(struct link_mgr *mgr, uint64_t id, enum sentinel_link_kind kind, int argc,
               const char *const *argv, uint32_t tag)
 {
-    struct link *k = link_find(m, id, kind);
+    struct link *k = link_find(mgr, id, kind);
     if (k == NULL || k->state != LINK_UP || argc <= 0) return -1;
     if (kind == SENTINEL_LINK_CMD && k->tag_count >= LINK_MAX_PENDING) return -1;
     if (buf_unread_len(&k->out) >= LINK_MAX_OUT_BYTES) return -1;
@@ -352,10 +352,10 @@ static int64_t on_connect_timeout(struct loop *l, uint64_t id, void *data)
     return LOOP_TIMER_STOP;
 }
 
-int link_connect(struct link_mgr *m, uint64_t id, enum sentinel_link_kind kind, const char *host,
+int link_connect(struct link_mgr *mgr, uint64_t id, enum sentinel_link_kind kind, const char *host,
                  int port)
 {
-    struct link *old = link_find(m, id, kind);
+    struct link *old = link_find(mgr, id, kind);
     if (old) link_close(old, false);
     char err[256];
     int fd = net_connect_nonblock(host, port, err, sizeof(err));
@@ -364,7 +364,7 @@ int link_connect(struct link_mgr *m, uint64_t id, enum sentinel_link_kind kind, 
         return -1;
     }
     struct link *k = xcalloc(1, sizeof(*k));
-    k->mgr = m;
+    k->mgr = mgr;
     k->id = id;
     k->kind = kind;
     k->fd = fd;
@@ -377,23 +377,23 @@ int link_connect(struct link_mgr *m, uint64_t id, enum sentinel_link_kind kind, 
     lim.max_multibulk_len = 65536;
     lim.max_depth = 8;
     k->reader = resp_reader_create(&lim);
-    if (loop_watch(m->loop, fd, LOOP_WRITABLE, on_connected, k) != 0) {
+    if (loop_watch(mgr->loop, fd, LOOP_WRITABLE, on_connected, k) != 0) {
         close(fd);
         resp_reader_destroy(k->reader);
         free(k);
         return -1;
     }
-    k->timer = loop_timer_add(m->loop, m->connect_timeout_ms, on_connect_timeout, k);
+    k->timer = loop_timer_add(mgr->loop, mgr->connect_timeout_ms, on_connect_timeout, k);
     size_t b = bucket_of(id, kind);
-    k->hnext = m->buckets[b];
-    m->buckets[b] = k;
-    m->count++;
+    k->hnext = mgr->buckets[b];
+    mgr->buckets[b] = k;
+    mgr->count++;
     return 0;
 }
 
-void link_disconnect(struct link_mgr *m, uint64_t id, enum sentinel_link_kind kind)
+void link_disconnect(struct link_mgr *mgr, uint64_t id, enum sentinel_link_kind kind)
 {
-    struct link *k = link_find(m, id, kind);
+    struct link *k = link_find(mgr, id, kind);
     if (k) link_close(k, false);
 }
 
@@ -401,29 +401,29 @@ void link_disconnect(struct link_mgr *m, uint64_t id, enum sentinel_link_kind ki
 
 struct link_mgr *link_mgr_create(struct loop *l, int64_t connect_timeout_ms)
 {
-    struct link_mgr *m = xcalloc(1, sizeof(*m));
-    m->loop = l;
-    m->connect_timeout_ms = connect_timeout_ms > 0 ? connect_timeout_ms : 1000;
-    return m;
+    struct link_mgr *mgr = xcalloc(1, sizeof(*mgr));
+    mgr->loop = l;
+    mgr->connect_timeout_ms = connect_timeout_ms > 0 ? connect_timeout_ms : 1000;
+    return mgr;
 }
 
-void link_mgr_set_core(struct link_mgr *m, struct sentinel *core) { m->core = core; }
+void link_mgr_set_core(struct link_mgr *mgr, struct sentinel *core) { mgr->core = core; }
 
-size_t link_mgr_count(const struct link_mgr *m) { return m->count; }
+size_t link_mgr_count(const struct link_mgr *mgr) { return mgr->count; }
 
-void link_mgr_destroy(struct link_mgr *m)
+void link_mgr_destroy(struct link_mgr *mgr)
 {
-    if (m == NULL) return;
-    m->is_destroying = true;
-    struct link *k = m->dirty;
-    m->dirty = NULL;
+    if (mgr == NULL) return;
+    mgr->is_destroying = true;
+    struct link *k = mgr->dirty;
+    mgr->dirty = NULL;
     while (k) {
         struct link *next = k->dirty_next;
         k->is_dirty = false;
-        if (k->state == LINK_CLOSED) link_free_deferred(m->loop, k);
+        if (k->state == LINK_CLOSED) link_free_deferred(mgr->loop, k);
         k = next;
     }
     for (size_t b = 0; b < LINK_BUCKETS; b++)
-        while (m->buckets[b]) link_close(m->buckets[b], false);
-    free(m);
+        while (mgr->buckets[b]) link_close(mgr->buckets[b], false);
+    free(mgr);
 }

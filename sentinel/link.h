@@ -42,21 +42,21 @@ struct resp_value;
 /* Owned by the caller. connect_timeout_ms bounds a connect that gets no answer (black hole). */
 struct link_mgr *link_mgr_create(struct loop *l, int64_t connect_timeout_ms);
 /* Closes every link (reporting nothing) and frees the manager. */
-void link_mgr_destroy(struct link_mgr *m);
+void link_mgr_destroy(struct link_mgr *mgr);
 /* The core that receives observations; may be set after creation (env needs the manager first). */
-void link_mgr_set_core(struct link_mgr *m, struct sentinel *core);
+void link_mgr_set_core(struct link_mgr *mgr, struct sentinel *core);
 
 /* env->connect / disconnect / send. */
-int link_connect(struct link_mgr *m, uint64_t id, enum sentinel_link_kind kind, const char *host,
+int link_connect(struct link_mgr *mgr, uint64_t id, enum sentinel_link_kind kind, const char *host,
                  int port);
-void link_disconnect(struct link_mgr *m, uint64_t id, enum sentinel_link_kind kind);
-int link_send(struct link_mgr *m, uint64_t id, enum sentinel_link_kind kind, int argc,
+void link_disconnect(struct link_mgr *mgr, uint64_t id, enum sentinel_link_kind kind);
+int link_send(struct link_mgr *mgr, uint64_t id, enum sentinel_link_kind kind, int argc,
               const char *const *argv, uint32_t tag);
 
 /* Write what is queued on every link (call before the loop sleeps). */
-void link_mgr_flush(struct link_mgr *m);
+void link_mgr_flush(struct link_mgr *mgr);
 /* Links open or connecting. */
-size_t link_mgr_count(const struct link_mgr *m);
+size_t link_mgr_count(const struct link_mgr *mgr);
 
 /* A reader value as the core's reply type: *out points into one allocation (free() it) whose
  * strings borrow from v. Returns the node count. Exposed for tests. */

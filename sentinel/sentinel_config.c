@@ -456,18 +456,18 @@ static int check_semantics(const struct sentinel_config *c, const char *name, co
     size_t before = errs->count + errs->dropped;
     char msg[400];
     for (size_t i = 0; i < c->n_masters; i++) {
-        const struct sentinel_master_cfg *m = &c->masters[i];
+        const struct sentinel_master_cfg *master = &c->masters[i];
         for (size_t j = 0; j < i; j++) {
-            if (strcmp(m->name, c->masters[j].name) != 0) continue;
+            if (strcmp(master->name, c->masters[j].name) != 0) continue;
             snprintf(msg, sizeof(msg), "duplicate master name \"%.64s\" (first as masters.%zu)",
-                     m->name, j);
+                     master->name, j);
             master_error(errs, name, yaml, len, i, "name", msg);
             break;
         }
-        if (!c->resolve_hostnames && !host_is_ip(m->host)) {
+        if (!c->resolve_hostnames && !host_is_ip(master->host)) {
             snprintf(msg, sizeof(msg),
                      "\"%.64s\" is not an IP address (set resolve-hostnames: yes to use names)",
-                     m->host);
+                     master->host);
             master_error(errs, name, yaml, len, i, "host", msg);
         }
     }
@@ -540,16 +540,17 @@ void sentinel_config_options(const struct sentinel_config *c, struct sentinel_op
 
 static char *dup_or_null(const char *s) { return s && s[0] ? xstrdup(s) : NULL; }
 
-void sentinel_config_master_params(const struct sentinel_master_cfg *m,
+void sentinel_config_master_params(const struct sentinel_master_cfg *master,
                                    struct sentinel_master_params *out)
 {
-    sentinel_params_default(out, (int)m->quorum, m->down_after_ms, m->failover_timeout_ms);
-    out->parallel_syncs = (int)m->parallel_syncs;
-    out->master_reboot_down_after_period_ms = m->master_reboot_down_after_period_ms;
-    out->auth_pass = dup_or_null(m->auth_pass);
-    out->auth_user = dup_or_null(m->auth_user);
-    out->notification_script = dup_or_null(m->notification_script);
-    out->client_reconfig_script = dup_or_null(m->client_reconfig_script);
+    sentinel_params_default(out, (int)master->quorum, master->down_after_ms,
+                            master->failover_timeout_ms);
+    out->parallel_syncs = (int)master->parallel_syncs;
+    out->master_reboot_down_after_period_ms = master->master_reboot_down_after_period_ms;
+    out->auth_pass = dup_or_null(master->auth_pass);
+    out->auth_user = dup_or_null(master->auth_user);
+    out->notification_script = dup_or_null(master->notification_script);
+    out->client_reconfig_script = dup_or_null(master->client_reconfig_script);
 }
 
 /* FNV-1a, so the fingerprint does not repeat a password verbatim. */
@@ -560,7 +561,7 @@ static unsigned long long fnv1a(const char *s)
     return h;
 }
 
-char *sentinel_config_fingerprint(const struct sentinel_master_cfg *m)
+char *sentinel_config_fingerprint(const struct sentinel_master_cfg *master)
 {
     struct buf b;
     buf_init(&b);
@@ -568,12 +569,13 @@ char *sentinel_config_fingerprint(const struct sentinel_master_cfg *m)
                "host=%s port=%lld quorum=%lld down-after=%lld failover-timeout=%lld "
                "parallel-syncs=%lld reboot-period=%lld auth-user=%s auth-pass=%s%016llx "
                "notification-script=%s client-reconfig-script=%s",
-               m->host, m->port, m->quorum, (long long)m->down_after_ms,
-               (long long)m->failover_timeout_ms, m->parallel_syncs,
-               (long long)m->master_reboot_down_after_period_ms, m->auth_user ? m->auth_user : "",
-               m->auth_pass ? "#" : "", m->auth_pass ? fnv1a(m->auth_pass) : 0ULL,
-               m->notification_script ? m->notification_script : "",
-               m->client_reconfig_script ? m->client_reconfig_script : "");
+               master->host, master->port, master->quorum, (long long)master->down_after_ms,
+               (long long)master->failover_timeout_ms, master->parallel_syncs,
+               (long long)master->master_reboot_down_after_period_ms,
+               master->auth_user ? master->auth_user : "", master->auth_pass ? "#" : "",
+               master->auth_pass ? fnv1a(master->auth_pass) : 0ULL,
+               master->notification_script ? master->notification_script : "",
+               master->client_reconfig_script ? master->client_reconfig_script : "");
     char *out = xstrdup(b.data);
     buf_free(&b);
     return out;
@@ -609,16 +611,16 @@ static const struct sentinel_master_cfg *config_find(const struct sentinel_confi
 
 /* The YAML entry replaces the settings (and address) of a state master; epochs and the learned
  * tables stay. */
-static void apply_yaml(struct sentinel_state_master *sm, const struct sentinel_master_cfg *m)
+static void apply_yaml(struct sentinel_state_master *sm, const struct sentinel_master_cfg *master)
 {
     sentinel_params_free(&sm->params);
-    sentinel_config_master_params(m, &sm->params);
-    if (strcmp(sm->host, m->host) != 0 || sm->port != (int)m->port) {
-        log_notice("master %s: address in the config file changed to %s:%lld", sm->name, m->host,
-                   m->port);
+    sentinel_config_master_params(master, &sm->params);
+    if (strcmp(sm->host, master->host) != 0 || sm->port != (int)master->port) {
+        log_notice("master %s: address in the config file changed to %s:%lld", sm->name,
+                   master->host, master->port);
         free(sm->host);
-        sm->host = xstrdup(m->host);
-        sm->port = (int)m->port;
+        sm->host = xstrdup(master->host);
+        sm->port = (int)master->port;
     }
 }
 
@@ -658,23 +660,24 @@ void sentinel_config_initial_state(const struct sentinel_config *c,
     if (loaded) sentinel_state_copy(out, loaded);
     drop_config_masters_gone(c, out, meta);
     for (size_t i = 0; i < c->n_masters; i++) {
-        const struct sentinel_master_cfg *m = &c->masters[i];
-        char *fp = sentinel_config_fingerprint(m);
-        const char *rec = state_file_meta_get(meta, m->name);
+        const struct sentinel_master_cfg *master = &c->masters[i];
+        char *fp = sentinel_config_fingerprint(master);
+        const char *rec = state_file_meta_get(meta, master->name);
         bool unchanged = rec != NULL && strcmp(rec, fp) == 0;
-        struct sentinel_state_master *sm = state_find(out, m->name);
+        struct sentinel_state_master *sm = state_find(out, master->name);
         if (sm && !unchanged) {
             log_notice("master %s: settings in the config file changed since the state was "
                        "saved; using the file's",
-                       m->name);
-            apply_yaml(sm, m);
+                       master->name);
+            apply_yaml(sm, master);
         } else if (sm == NULL && unchanged) {
             log_notice("master %s: removed at run time (SENTINEL REMOVE), not monitoring it",
-                       m->name);
+                       master->name);
         } else if (sm == NULL && out->n_masters < SENTINEL_MAX_MASTERS) {
-            sm = sentinel_state_add_master(out, m->name, m->host, (int)m->port, (int)m->quorum);
+            sm = sentinel_state_add_master(out, master->name, master->host, (int)master->port,
+                                           (int)master->quorum);
             sentinel_params_free(&sm->params);
-            sentinel_config_master_params(m, &sm->params);
+            sentinel_config_master_params(master, &sm->params);
         }
         free(fp);
     }

@@ -110,10 +110,10 @@ int sentinel_config_load_string(struct sentinel_config *c, const char *name, con
 /* The core's global options; pointers borrowed from c. */
 void sentinel_config_options(const struct sentinel_config *c, struct sentinel_options *out);
 /* A master's settings as the core's params (deep copy; free with sentinel_params_free). */
-void sentinel_config_master_params(const struct sentinel_master_cfg *m,
+void sentinel_config_master_params(const struct sentinel_master_cfg *master,
                                    struct sentinel_master_params *out);
 /* A canonical text of everything the YAML says about one master (owned by the caller). */
-char *sentinel_config_fingerprint(const struct sentinel_master_cfg *m);
+char *sentinel_config_fingerprint(const struct sentinel_master_cfg *master);
 /* The fingerprints of every YAML master, to store next to the state (owned; state_file_meta_free).
  */
 void sentinel_config_meta(const struct sentinel_config *c, struct state_file_meta *out);

@@ -26,24 +26,24 @@
 
 /* ---- meta ----------------------------------------------------------------------------------- */
 
-void state_file_meta_free(struct state_file_meta *m)
+void state_file_meta_free(struct state_file_meta *meta)
 {
-    for (size_t i = 0; i < m->n; i++) {
-        free(m->names[i]);
-        free(m->fingerprints[i]);
+    for (size_t i = 0; i < meta->n; i++) {
+        free(meta->names[i]);
+        free(meta->fingerprints[i]);
     }
-    free(m->names);
-    free(m->fingerprints);
-    memset(m, 0, sizeof(*m));
+    free(meta->names);
+    free(meta->fingerprints);
+    memset(meta, 0, sizeof(*meta));
 }
 
-static void meta_add(struct state_file_meta *m, const char *name, const char *fp)
+static void meta_add(struct state_file_meta *meta, const char *name, const char *fp)
 {
-    m->names = xrealloc(m->names, (m->n + 1) * sizeof(*m->names));
-    m->fingerprints = xrealloc(m->fingerprints, (m->n + 1) * sizeof(*m->fingerprints));
-    m->names[m->n] = xstrdup(name);
-    m->fingerprints[m->n] = xstrdup(fp);
-    m->n++;
+    meta->names = xrealloc(meta->names, (meta->n + 1) * sizeof(*meta->names));
+    meta->fingerprints = xrealloc(meta->fingerprints, (meta->n + 1) * sizeof(*meta->fingerprints));
+    meta->names[meta->n] = xstrdup(name);
+    meta->fingerprints[meta->n] = xstrdup(fp);
+    meta->n++;
 }
 
 void state_file_meta_copy(struct state_file_meta *dst, const struct state_file_meta *src)
@@ -52,10 +52,10 @@ void state_file_meta_copy(struct state_file_meta *dst, const struct state_file_m
     for (size_t i = 0; src && i < src->n; i++) meta_add(dst, src->names[i], src->fingerprints[i]);
 }
 
-const char *state_file_meta_get(const struct state_file_meta *m, const char *name)
+const char *state_file_meta_get(const struct state_file_meta *meta, const char *name)
 {
-    for (size_t i = 0; m && i < m->n; i++)
-        if (strcmp(m->names[i], name) == 0) return m->fingerprints[i];
+    for (size_t i = 0; meta && i < meta->n; i++)
+        if (strcmp(meta->names[i], name) == 0) return meta->fingerprints[i];
     return NULL;
 }
 
@@ -118,18 +118,18 @@ static cJSON *encode_addrs(const struct sentinel_state_addr *a, size_t n, bool w
     return arr;
 }
 
-static cJSON *encode_master(const struct sentinel_state_master *m)
+static cJSON *encode_master(const struct sentinel_state_master *sm)
 {
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "name", m->name);
-    cJSON_AddStringToObject(o, "host", m->host);
-    add_int(o, "port", m->port);
-    add_int(o, "config_epoch", (long long)m->config_epoch);
-    cJSON_AddStringToObject(o, "leader", m->leader);
-    add_int(o, "leader_epoch", (long long)m->leader_epoch);
-    cJSON_AddItemToObject(o, "params", encode_params(&m->params));
-    cJSON_AddItemToObject(o, "replicas", encode_addrs(m->replicas, m->n_replicas, false));
-    cJSON_AddItemToObject(o, "sentinels", encode_addrs(m->sentinels, m->n_sentinels, true));
+    cJSON_AddStringToObject(o, "name", sm->name);
+    cJSON_AddStringToObject(o, "host", sm->host);
+    add_int(o, "port", sm->port);
+    add_int(o, "config_epoch", (long long)sm->config_epoch);
+    cJSON_AddStringToObject(o, "leader", sm->leader);
+    add_int(o, "leader_epoch", (long long)sm->leader_epoch);
+    cJSON_AddItemToObject(o, "params", encode_params(&sm->params));
+    cJSON_AddItemToObject(o, "replicas", encode_addrs(sm->replicas, sm->n_replicas, false));
+    cJSON_AddItemToObject(o, "sentinels", encode_addrs(sm->sentinels, sm->n_sentinels, true));
     return o;
 }
 
@@ -315,27 +315,27 @@ static struct sentinel_state_addr *decode_addrs(struct dec *d, const cJSON *o, c
 }
 
 static void decode_master(struct dec *d, const cJSON *o, size_t idx,
-                          struct sentinel_state_master *m)
+                          struct sentinel_state_master *sm)
 {
     char where[64];
     snprintf(where, sizeof(where), "masters[%zu]", idx);
-    memset(m, 0, sizeof(*m));
+    memset(sm, 0, sizeof(*sm));
     if (!cJSON_IsObject(o)) dec_fail(d, "%s: must be an object", where);
-    m->name = get_str(d, o, where, "name", true);
-    m->host = get_str(d, o, where, "host", true);
-    if (m->name == NULL) m->name = xstrdup("");
-    if (m->host == NULL) m->host = xstrdup("");
-    if (!d->failed && (m->name[0] == '\0' || strlen(m->name) > INSTANCE_NAME_MAX))
+    sm->name = get_str(d, o, where, "name", true);
+    sm->host = get_str(d, o, where, "host", true);
+    if (sm->name == NULL) sm->name = xstrdup("");
+    if (sm->host == NULL) sm->host = xstrdup("");
+    if (!d->failed && (sm->name[0] == '\0' || strlen(sm->name) > INSTANCE_NAME_MAX))
         dec_fail(d, "%s: bad master name", where);
-    m->port = (int)get_int(d, o, where, "port", true, 0, 65535, 0);
-    m->config_epoch = (uint64_t)get_int(d, o, where, "config_epoch", false, 0, MAX_EXACT_INT, 0);
-    get_runid(d, o, where, "leader", true, m->leader);
-    m->leader_epoch = (uint64_t)get_int(d, o, where, "leader_epoch", false, 0, MAX_EXACT_INT, 0);
-    decode_params(d, cJSON_GetObjectItemCaseSensitive(o, "params"), where, &m->params);
-    m->replicas =
-        decode_addrs(d, o, where, "replicas", INSTANCE_MAX_REPLICAS, false, &m->n_replicas);
-    m->sentinels =
-        decode_addrs(d, o, where, "sentinels", INSTANCE_MAX_SENTINELS, true, &m->n_sentinels);
+    sm->port = (int)get_int(d, o, where, "port", true, 0, 65535, 0);
+    sm->config_epoch = (uint64_t)get_int(d, o, where, "config_epoch", false, 0, MAX_EXACT_INT, 0);
+    get_runid(d, o, where, "leader", true, sm->leader);
+    sm->leader_epoch = (uint64_t)get_int(d, o, where, "leader_epoch", false, 0, MAX_EXACT_INT, 0);
+    decode_params(d, cJSON_GetObjectItemCaseSensitive(o, "params"), where, &sm->params);
+    sm->replicas =
+        decode_addrs(d, o, where, "replicas", INSTANCE_MAX_REPLICAS, false, &sm->n_replicas);
+    sm->sentinels =
+        decode_addrs(d, o, where, "sentinels", INSTANCE_MAX_SENTINELS, true, &sm->n_sentinels);
 }
 
 static void decode_meta(struct dec *d, const cJSON *root, struct state_file_meta *meta)

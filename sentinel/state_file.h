@@ -45,10 +45,10 @@ struct state_file_meta {
     char **fingerprints;
 };
 
-void state_file_meta_free(struct state_file_meta *m);
+void state_file_meta_free(struct state_file_meta *meta);
 void state_file_meta_copy(struct state_file_meta *dst, const struct state_file_meta *src);
 /* The recorded fingerprint for a master name, or NULL. */
-const char *state_file_meta_get(const struct state_file_meta *m, const char *name);
+const char *state_file_meta_get(const struct state_file_meta *meta, const char *name);
 
 /* "<dir>/sentinel-state.json" into out; -1 if it does not fit. */
 int state_file_path(const char *dir, char *out, size_t cap);

@@ -38,7 +38,7 @@ static int check_target(struct sentinel *s, struct instance *master, const char 
         snprintf(msg, sizeof(msg), "%s cannot take over: %s", key, unfit);
         return set_why(why, why_len, SWITCHOVER_ETARGET, "", msg, "");
     }
-    master->m->switchover.to_host[0] = '\0';
+    master->record->switchover.to_host[0] = '\0';
     if (switchover_pick_target(s, master, now) != NULL) return 0;
     return set_why(why, why_len, SWITCHOVER_ETARGET,
                    "no replica is fit to take over (see the plan)", NULL, "");
@@ -65,7 +65,7 @@ int sentinel_switchover(struct sentinel *s, const char *name, const char *to_hos
         return set_why(why, why_len, SWITCHOVER_ETARGET, "target host too long", NULL, "");
     int rc = check_target(s, master, to_host, to_port, now, why, why_len);
     if (rc != 0) return rc;
-    struct switchover_record *switchover = &master->m->switchover;
+    struct switchover_record *switchover = &master->record->switchover;
     memset(switchover, 0, sizeof(*switchover));
     switchover->is_active = true;
     if (to_host) {
@@ -102,8 +102,8 @@ int64_t sentinel_refresh_info(struct sentinel *s, const char *name)
     if (master == NULL) return -1;
     int64_t now = core_now(s);
     static const char *const argv[] = {"INFO"};
-    for (size_t i = 0; i < master->m->n_replicas; i++) {
-        struct instance *r = master->m->replicas[i];
+    for (size_t i = 0; i < master->record->n_replicas; i++) {
+        struct instance *r = master->record->replicas[i];
         if (instance_is_disconnected(r) || (r->flags & SRI_S_DOWN)) continue;
         if (core_send(s, r, 1, argv, TAG_INFO) == 0) r->info_sent_ms = now;
     }
@@ -131,9 +131,10 @@ void sentinel_veto_answer(struct sentinel *s, const char *name, uint64_t epoch, 
                           const char *why)
 {
     struct instance *master = core_master_by_name(s, name);
-    if (master == NULL || master->m->veto != VETO_PENDING || master->m->failover_epoch != epoch)
+    if (master == NULL || master->record->veto != VETO_PENDING ||
+        master->record->failover_epoch != epoch)
         return;
-    master->m->veto = approved ? VETO_APPROVED : VETO_REJECTED;
-    snprintf(master->m->veto_why, sizeof(master->m->veto_why), "%s", why ? why : "");
+    master->record->veto = approved ? VETO_APPROVED : VETO_REJECTED;
+    snprintf(master->record->veto_why, sizeof(master->record->veto_why), "%s", why ? why : "");
     core_want_tick(s);
 }

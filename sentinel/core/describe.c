@@ -37,14 +37,14 @@ static void describe_common(const struct sentinel *s, const struct instance *ri,
     addll(d, "link-pending-commands", ri->link.pending_commands);
     addll(d, "link-refcount", 1);
     if (ri->kind == INSTANCE_MASTER && (ri->flags & SRI_FAILOVER_IN_PROGRESS))
-        add(d, "failover-state", instance_failover_state_name(ri->m->failover_state));
+        add(d, "failover-state", instance_failover_state_name(ri->record->failover_state));
     addll(d, "last-ping-sent", ri->act_ping_ms ? now - ri->act_ping_ms : 0);
     addll(d, "last-ok-ping-reply", now - ri->last_avail_ms);
     addll(d, "last-ping-reply", now - (ri->last_pong_ms ? ri->last_pong_ms : ri->created_ms));
     if (ri->flags & SRI_S_DOWN) addll(d, "s-down-time", now - ri->s_down_since_ms);
     if (ri->flags & SRI_O_DOWN) addll(d, "o-down-time", now - ri->o_down_since_ms);
-    const struct instance *m = ri->kind == INSTANCE_MASTER ? ri : ri->master;
-    addll(d, "down-after-milliseconds", m->m->params.down_after_ms);
+    const struct instance *master = ri->kind == INSTANCE_MASTER ? ri : ri->master;
+    addll(d, "down-after-milliseconds", master->record->params.down_after_ms);
     UNUSED(s);
 }
 
@@ -59,17 +59,17 @@ static void describe_instance(const struct sentinel *s, const struct instance *r
         addll(d, "role-reported-time", now - ri->role_reported_ms);
     }
     if (ri->kind == INSTANCE_MASTER) {
-        const struct master_record *m = ri->m;
-        addll(d, "config-epoch", (long long)m->config_epoch);
-        addll(d, "num-slaves", (long long)m->n_replicas);
-        addll(d, "num-other-sentinels", (long long)m->n_sentinels);
-        addll(d, "quorum", m->params.quorum);
-        addll(d, "failover-timeout", m->params.failover_timeout_ms);
-        addll(d, "parallel-syncs", m->params.parallel_syncs);
-        if (m->params.notification_script)
-            add(d, "notification-script", m->params.notification_script);
-        if (m->params.client_reconfig_script)
-            add(d, "client-reconfig-script", m->params.client_reconfig_script);
+        const struct master_record *record = ri->record;
+        addll(d, "config-epoch", (long long)record->config_epoch);
+        addll(d, "num-slaves", (long long)record->n_replicas);
+        addll(d, "num-other-sentinels", (long long)record->n_sentinels);
+        addll(d, "quorum", record->params.quorum);
+        addll(d, "failover-timeout", record->params.failover_timeout_ms);
+        addll(d, "parallel-syncs", record->params.parallel_syncs);
+        if (record->params.notification_script)
+            add(d, "notification-script", record->params.notification_script);
+        if (record->params.client_reconfig_script)
+            add(d, "client-reconfig-script", record->params.client_reconfig_script);
     } else if (ri->kind == INSTANCE_REPLICA) {
         addll(d, "master-link-down-time", ri->master_link_down_ms);
         add(d, "master-link-status", ri->slave_master_link_up ? "ok" : "err");
@@ -102,9 +102,9 @@ void sentinel_desc_list_free(struct sentinel_desc_list *l)
 
 int sentinel_describe_master(const struct sentinel *s, const char *name, struct sentinel_desc *out)
 {
-    const struct instance *m = core_master_by_name(s, name);
-    if (m == NULL) return -1;
-    describe_instance(s, m, core_now(s), out);
+    const struct instance *master = core_master_by_name(s, name);
+    if (master == NULL) return -1;
+    describe_instance(s, master, core_now(s), out);
     return 0;
 }
 
@@ -120,15 +120,16 @@ void sentinel_describe_masters(const struct sentinel *s, struct sentinel_desc_li
 int sentinel_describe_replicas(const struct sentinel *s, const char *name,
                                struct sentinel_desc_list *out)
 {
-    const struct instance *m = core_master_by_name(s, name);
+    const struct instance *master = core_master_by_name(s, name);
     out->n = 0;
     out->items = NULL;
-    if (m == NULL) return -1;
+    if (master == NULL) return -1;
     int64_t now = core_now(s);
-    if (m->m->n_replicas) out->items = xcalloc(m->m->n_replicas, sizeof(*out->items));
-    for (size_t i = 0; i < m->m->n_replicas; i++) {
-        if (!m->m->replicas[i]->replica_announced) continue;
-        describe_instance(s, m->m->replicas[i], now, &out->items[out->n++]);
+    if (master->record->n_replicas)
+        out->items = xcalloc(master->record->n_replicas, sizeof(*out->items));
+    for (size_t i = 0; i < master->record->n_replicas; i++) {
+        if (!master->record->replicas[i]->replica_announced) continue;
+        describe_instance(s, master->record->replicas[i], now, &out->items[out->n++]);
     }
     return 0;
 }
@@ -136,14 +137,15 @@ int sentinel_describe_replicas(const struct sentinel *s, const char *name,
 int sentinel_describe_sentinels(const struct sentinel *s, const char *name,
                                 struct sentinel_desc_list *out)
 {
-    const struct instance *m = core_master_by_name(s, name);
+    const struct instance *master = core_master_by_name(s, name);
     out->n = 0;
     out->items = NULL;
-    if (m == NULL) return -1;
+    if (master == NULL) return -1;
     int64_t now = core_now(s);
-    if (m->m->n_sentinels) out->items = xcalloc(m->m->n_sentinels, sizeof(*out->items));
-    for (size_t i = 0; i < m->m->n_sentinels; i++)
-        describe_instance(s, m->m->sentinels[i], now, &out->items[out->n++]);
+    if (master->record->n_sentinels)
+        out->items = xcalloc(master->record->n_sentinels, sizeof(*out->items));
+    for (size_t i = 0; i < master->record->n_sentinels; i++)
+        describe_instance(s, master->record->sentinels[i], now, &out->items[out->n++]);
     return 0;
 }
 
@@ -159,25 +161,27 @@ void sentinel_info_section(const struct sentinel *s, int running_scripts, int qu
                running_scripts, queued_scripts);
     buf_printf(out, "sentinel_simulate_failure_flags:%u\r\n", s->simfail_flags);
     for (size_t i = 0; i < s->n_masters; i++) {
-        const struct instance *m = s->masters[i];
-        const char *status = (m->flags & SRI_O_DOWN)   ? "odown"
-                             : (m->flags & SRI_S_DOWN) ? "sdown"
-                                                       : "ok";
+        const struct instance *master = s->masters[i];
+        const char *status = (master->flags & SRI_O_DOWN)   ? "odown"
+                             : (master->flags & SRI_S_DOWN) ? "sdown"
+                                                            : "ok";
         const char *host;
         int port;
-        core_announced_master_addr(s, m, &host, &port);
+        core_announced_master_addr(s, master, &host, &port);
         buf_printf(out, "master%zu:name=%s,status=%s,address=%s:%d,slaves=%zu,sentinels=%zu\r\n", i,
-                   m->name, status, host, port, m->m->n_replicas, m->m->n_sentinels + 1);
+                   master->name, status, host, port, master->record->n_replicas,
+                   master->record->n_sentinels + 1);
     }
 }
 
-static void cache_entry(const struct instance *m, int64_t now, struct sentinel_info_cache_entry *e)
+static void cache_entry(const struct instance *master, int64_t now,
+                        struct sentinel_info_cache_entry *e)
 {
-    e->master_name = m->name;
-    e->n = 1 + m->m->n_replicas;
+    e->master_name = master->name;
+    e->n = 1 + master->record->n_replicas;
     e->items = xcalloc(e->n, sizeof(*e->items));
     for (size_t j = 0; j < e->n; j++) {
-        const struct instance *ri = j == 0 ? m : m->m->replicas[j - 1];
+        const struct instance *ri = j == 0 ? master : master->record->replicas[j - 1];
         e->items[j].age_ms = ri->info_refresh_ms ? now - ri->info_refresh_ms : 0;
         e->items[j].text = ri->info;
         e->items[j].len = ri->info_len;
@@ -191,10 +195,10 @@ void sentinel_info_cache(const struct sentinel *s, int argc, const char *const *
     out->n = 0;
     out->entries = xcalloc(s->n_masters + 1, sizeof(*out->entries));
     for (size_t i = 0; i < s->n_masters; i++) {
-        const struct instance *m = s->masters[i];
+        const struct instance *master = s->masters[i];
         bool wanted = argc <= 0;
-        for (int k = 0; k < argc && !wanted; k++) wanted = strcmp(names[k], m->name) == 0;
-        if (wanted) cache_entry(m, now, &out->entries[out->n++]);
+        for (int k = 0; k < argc && !wanted; k++) wanted = strcmp(names[k], master->name) == 0;
+        if (wanted) cache_entry(master, now, &out->entries[out->n++]);
     }
 }
 
@@ -226,8 +230,8 @@ const struct instance *sentinel_master_by_name(const struct sentinel *s, const c
 int sentinel_get_master_addr(const struct sentinel *s, const char *name, const char **host,
                              int *port)
 {
-    const struct instance *m = core_master_by_name(s, name);
-    if (m == NULL) return -1;
-    core_announced_master_addr(s, m, host, port);
+    const struct instance *master = core_master_by_name(s, name);
+    if (master == NULL) return -1;
+    core_announced_master_addr(s, master, host, port);
     return 0;
 }

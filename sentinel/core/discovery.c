@@ -99,9 +99,10 @@ static void update_reject(struct sentinel *s, struct instance *master, const cha
                           const char *host, int port, uint64_t epoch, const char *why)
 {
     int64_t now = core_now(s);
-    struct master_record *m = master->m;
-    if (m->update_rejected_log_ms && now - m->update_rejected_log_ms < CORE_REJECT_LOG_MS) return;
-    m->update_rejected_log_ms = now;
+    struct master_record *record = master->record;
+    if (record->update_rejected_log_ms && now - record->update_rejected_log_ms < CORE_REJECT_LOG_MS)
+        return;
+    record->update_rejected_log_ms = now;
     notify_event(s, LOG_WARNING, "+config-update-rejected", master,
                  "#from %s new %s %d config-epoch %llu: %s", from, host, port,
                  (unsigned long long)epoch, why);
@@ -136,8 +137,8 @@ static bool history_matches(const struct instance *master, const struct instance
     const char *from_master[] = {master->replid, master->replid2};
     for (size_t i = 0; i < 2; i++)
         if (is_real_id(from_master[i])) ids[n++] = from_master[i];
-    for (size_t i = 0; i < master->m->n_replicas; i++) {
-        const struct instance *r = master->m->replicas[i];
+    for (size_t i = 0; i < master->record->n_replicas; i++) {
+        const struct instance *r = master->record->replicas[i];
         if (r == cand) continue;
         if (is_real_id(r->replid)) ids[n++] = r->replid;
         if (is_real_id(r->replid2)) ids[n++] = r->replid2;
@@ -148,7 +149,7 @@ static bool history_matches(const struct instance *master, const struct instance
 static void run_observer_script(struct sentinel *s, struct instance *master, const char *ohost,
                                 int oport)
 {
-    const char *path = master->m->params.client_reconfig_script;
+    const char *path = master->record->params.client_reconfig_script;
     if (path == NULL || s->env.run_script == NULL) return;
     char op[16], np[16];
     snprintf(op, sizeof(op), "%d", oport);
@@ -167,10 +168,10 @@ static void run_observer_script(struct sentinel *s, struct instance *master, con
  * (docs/sentinel-protocol.md#configuration-updates). */
 static void update_apply(struct sentinel *s, struct instance *master)
 {
-    struct master_record *m = master->m;
-    struct config_update u = m->update;
-    m->update.is_pending = false;
-    m->config_epoch = u.config_epoch;
+    struct master_record *record = master->record;
+    struct config_update u = record->update;
+    record->update.is_pending = false;
+    record->config_epoch = u.config_epoch;
     core_persist_now(s);
     char *ohost = xstrdup(instance_announced_host(master, s->opt.announce_hostnames));
     int oport = master->port;
@@ -203,7 +204,7 @@ static struct instance *update_candidate(struct sentinel *s, struct instance *ma
 static void update_start(struct sentinel *s, struct instance *master, const struct hello *h,
                          bool is_direct)
 {
-    struct config_update *u = &master->m->update;
+    struct config_update *u = &master->record->update;
     struct instance *cand = update_candidate(s, master, h);
     if (cand == NULL) {
         update_reject(s, master, h->runid, h->master_ip, h->master_port, h->master_config_epoch,
@@ -230,8 +231,8 @@ static void update_start(struct sentinel *s, struct instance *master, const stru
 static void hello_adopt_config(struct sentinel *s, struct instance *master, const struct hello *h,
                                const char *distrust, bool via_pubsub)
 {
-    struct master_record *m = master->m;
-    if (h->master_config_epoch <= m->config_epoch) return;
+    struct master_record *record = master->record;
+    if (h->master_config_epoch <= record->config_epoch) return;
     bool same = instance_addr_is(master, h->master_ip, h->master_port);
     if (distrust == NULL && same && via_pubsub)
         distrust = "a new epoch for the same address heard on a data node's channel";
@@ -241,7 +242,7 @@ static void hello_adopt_config(struct sentinel *s, struct instance *master, cons
         return;
     }
     if (same) {
-        m->config_epoch = h->master_config_epoch;
+        record->config_epoch = h->master_config_epoch;
         core_persist_now(s);
         return;
     }
@@ -250,9 +251,9 @@ static void hello_adopt_config(struct sentinel *s, struct instance *master, cons
 
 void discovery_check_config_update(struct sentinel *s, struct instance *master, int64_t now_ms)
 {
-    struct config_update *u = &master->m->update;
+    struct config_update *u = &master->record->update;
     if (!u->is_pending) return;
-    if (u->config_epoch <= master->m->config_epoch) {
+    if (u->config_epoch <= master->record->config_epoch) {
         u->is_pending = false; /* overtaken (our own failover, a later update) */
         return;
     }

@@ -37,13 +37,13 @@ unsigned election_most_voted(const struct instance *master, uint64_t epoch,
 {
     unsigned best = 0;
     out[0] = '\0';
-    const struct master_record *m = master->m;
-    for (size_t i = 0; i < m->n_sentinels; i++) {
-        const struct instance *a = m->sentinels[i];
+    const struct master_record *record = master->record;
+    for (size_t i = 0; i < record->n_sentinels; i++) {
+        const struct instance *a = record->sentinels[i];
         if (a->leader[0] == '\0' || a->leader_epoch != epoch) continue;
         unsigned n = 0;
-        for (size_t j = 0; j < m->n_sentinels; j++) {
-            const struct instance *b = m->sentinels[j];
+        for (size_t j = 0; j < record->n_sentinels; j++) {
+            const struct instance *b = record->sentinels[j];
             if (b->leader_epoch == epoch && strcmp(b->leader, a->leader) == 0) n++;
         }
         if (n > best || (n == best && strcmp(a->leader, out) < 0)) {
@@ -57,18 +57,18 @@ unsigned election_most_voted(const struct instance *master, uint64_t epoch,
 void election_count(const struct instance *master, uint64_t epoch, const char *myid,
                     const char *my_leader, uint64_t my_epoch, struct election_tally *t)
 {
-    const struct master_record *m = master->m;
+    const struct master_record *record = master->record;
     memset(t, 0, sizeof(*t));
-    t->voters = (unsigned)m->n_sentinels + 1;
-    t->needed = election_votes_needed(t->voters, m->params.quorum);
+    t->voters = (unsigned)record->n_sentinels + 1;
+    t->needed = election_votes_needed(t->voters, record->params.quorum);
     /* Our own vote. */
     if (my_epoch == epoch && my_leader[0] != '\0') {
         if (strcmp(my_leader, myid) == 0) t->for_me++;
     } else {
         t->undecided++;
     }
-    for (size_t i = 0; i < m->n_sentinels; i++) {
-        const struct instance *p = m->sentinels[i];
+    for (size_t i = 0; i < record->n_sentinels; i++) {
+        const struct instance *p = record->sentinels[i];
         if (p->leader_epoch != epoch || p->leader[0] == '\0') {
             t->undecided++;
             continue;
@@ -76,13 +76,13 @@ void election_count(const struct instance *master, uint64_t epoch, const char *m
         if (strcmp(p->leader, myid) == 0) t->for_me++;
     }
     /* Strongest rival, own vote included. */
-    for (size_t i = 0; i <= m->n_sentinels; i++) {
-        const char *cand = i < m->n_sentinels ? m->sentinels[i]->leader : my_leader;
-        uint64_t ce = i < m->n_sentinels ? m->sentinels[i]->leader_epoch : my_epoch;
+    for (size_t i = 0; i <= record->n_sentinels; i++) {
+        const char *cand = i < record->n_sentinels ? record->sentinels[i]->leader : my_leader;
+        uint64_t ce = i < record->n_sentinels ? record->sentinels[i]->leader_epoch : my_epoch;
         if (ce != epoch || cand[0] == '\0' || strcmp(cand, myid) == 0) continue;
         unsigned n = (my_epoch == epoch && strcmp(my_leader, cand) == 0) ? 1 : 0;
-        for (size_t j = 0; j < m->n_sentinels; j++) {
-            const struct instance *b = m->sentinels[j];
+        for (size_t j = 0; j < record->n_sentinels; j++) {
+            const struct instance *b = record->sentinels[j];
             if (b->leader_epoch == epoch && strcmp(b->leader, cand) == 0) n++;
         }
         t->best_other = MAX(t->best_other, n);

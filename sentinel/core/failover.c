@@ -31,8 +31,8 @@ static const unsigned legal_edges[] = {
 static int64_t max_peer_rtt(const struct instance *master)
 {
     int64_t rtt = 0;
-    for (size_t i = 0; i < master->m->n_sentinels; i++)
-        rtt = MAX(rtt, master->m->sentinels[i]->rtt_ms);
+    for (size_t i = 0; i < master->record->n_sentinels; i++)
+        rtt = MAX(rtt, master->record->sentinels[i]->rtt_ms);
     return rtt;
 }
 
@@ -44,51 +44,51 @@ int64_t failover_jitter_ms(struct sentinel *s, const struct instance *master)
 {
     int64_t range = MAX(4 * max_peer_rtt(master), (int64_t)10);
     range = MIN(range, MAX(s->periods.election_jitter_max, (int64_t)1));
-    int rounds = MIN(master->m->lost_rounds, 6);
+    int rounds = MIN(master->record->lost_rounds, 6);
     range <<= rounds;
-    if (rounds > 0) range = MIN(range, MAX(master->m->params.down_after_ms, range >> rounds));
+    if (rounds > 0) range = MIN(range, MAX(master->record->params.down_after_ms, range >> rounds));
     return (int64_t)core_random_below(s, (uint64_t)range + 1);
 }
 
 void failover_clear(struct instance *master)
 {
-    struct master_record *m = master->m;
+    struct master_record *record = master->record;
     master->flags &= ~(SRI_FAILOVER_IN_PROGRESS | SRI_FORCE_FAILOVER);
-    if (m->promoted) m->promoted->flags &= ~SRI_PROMOTED;
-    for (size_t i = 0; i < m->n_replicas; i++)
-        m->replicas[i]->flags &= ~(SRI_RECONF_SENT | SRI_RECONF_INPROG | SRI_RECONF_DONE);
-    m->promoted = NULL;
-    m->failover_state = FAILOVER_NONE;
-    m->select_info_ms = 0;
-    m->failover_pending_ms = 0;
-    memset(&m->switchover, 0, sizeof(m->switchover));
-    m->veto = VETO_NONE;
-    m->veto_asked_ms = 0;
+    if (record->promoted) record->promoted->flags &= ~SRI_PROMOTED;
+    for (size_t i = 0; i < record->n_replicas; i++)
+        record->replicas[i]->flags &= ~(SRI_RECONF_SENT | SRI_RECONF_INPROG | SRI_RECONF_DONE);
+    record->promoted = NULL;
+    record->failover_state = FAILOVER_NONE;
+    record->select_info_ms = 0;
+    record->failover_pending_ms = 0;
+    memset(&record->switchover, 0, sizeof(record->switchover));
+    record->veto = VETO_NONE;
+    record->veto_asked_ms = 0;
 }
 
 /* Entry action of SEND_SLAVEOF_NOONE: ask the pre-failover hook, if any (the step waits). */
 static void ask_veto(struct sentinel *s, struct instance *master, int64_t now_ms)
 {
-    struct master_record *m = master->m;
-    if (s->veto_fn == NULL || m->promoted == NULL) return;
-    m->veto = VETO_PENDING;
-    m->veto_asked_ms = now_ms;
+    struct master_record *record = master->record;
+    if (s->veto_fn == NULL || record->promoted == NULL) return;
+    record->veto = VETO_PENDING;
+    record->veto_asked_ms = now_ms;
     struct sentinel_veto_request req = {
         .master = master->name,
-        .epoch = m->failover_epoch,
+        .epoch = record->failover_epoch,
         .kind = sentinel_failover_kind(master),
         .old_host = master->host,
         .old_port = master->port,
-        .new_host = m->promoted->host,
-        .new_port = m->promoted->port,
+        .new_host = record->promoted->host,
+        .new_port = record->promoted->port,
     };
     s->veto_fn(s->veto_ctx, &req);
 }
 
 static void run_reconfig_script(struct sentinel *s, struct instance *master)
 {
-    const char *path = master->m->params.client_reconfig_script;
-    struct instance *p = master->m->promoted;
+    const char *path = master->record->params.client_reconfig_script;
+    struct instance *p = master->record->promoted;
     if (path == NULL || s->env.run_script == NULL || p == NULL) return;
     char oport[16], nport[16];
     snprintf(oport, sizeof(oport), "%d", master->port);
@@ -104,7 +104,7 @@ static void run_reconfig_script(struct sentinel *s, struct instance *master)
 static void enter_state(struct sentinel *s, struct instance *master, enum failover_state to,
                         int64_t now_ms)
 {
-    struct master_record *m = master->m;
+    struct master_record *record = master->record;
     switch (to) {
     case FAILOVER_NONE:
         failover_clear(master);
@@ -115,22 +115,22 @@ static void enter_state(struct sentinel *s, struct instance *master, enum failov
     case FAILOVER_SELECT_SLAVE:
         notify_event(s, LOG_WARNING, "+elected-leader", master, NULL);
         notify_event(s, LOG_NOTICE, "+failover-state-select-slave", master, NULL);
-        m->select_info_ms = 0;
+        record->select_info_ms = 0;
         if (s->simfail_flags & SIMFAIL_CRASH_AFTER_ELECTION) core_simulate_crash(s);
         break;
     case FAILOVER_SEND_SLAVEOF_NOONE:
-        notify_event(s, LOG_WARNING, "+selected-slave", m->promoted, NULL);
-        notify_event(s, LOG_NOTICE, "+failover-state-send-slaveof-noone", m->promoted, NULL);
+        notify_event(s, LOG_WARNING, "+selected-slave", record->promoted, NULL);
+        notify_event(s, LOG_NOTICE, "+failover-state-send-slaveof-noone", record->promoted, NULL);
         ask_veto(s, master, now_ms);
         break;
     case FAILOVER_WAIT_PROMOTION:
-        notify_event(s, LOG_NOTICE, "+failover-state-wait-promotion", m->promoted, NULL);
+        notify_event(s, LOG_NOTICE, "+failover-state-wait-promotion", record->promoted, NULL);
         break;
     case FAILOVER_RECONF_SLAVES:
         /* The moment the new configuration wins: it carries the attempt's epoch. */
-        m->config_epoch = m->failover_epoch;
+        record->config_epoch = record->failover_epoch;
         core_persist_now(s);
-        notify_event(s, LOG_WARNING, "+promoted-slave", m->promoted, NULL);
+        notify_event(s, LOG_WARNING, "+promoted-slave", record->promoted, NULL);
         notify_event(s, LOG_NOTICE, "+failover-state-reconf-slaves", master, NULL);
         run_reconfig_script(s, master);
         core_force_hello(s, master);
@@ -145,22 +145,22 @@ static void enter_state(struct sentinel *s, struct instance *master, enum failov
 static void failover_transition(struct sentinel *s, struct instance *master, enum failover_state to,
                                 int64_t now_ms)
 {
-    enum failover_state from = master->m->failover_state;
+    enum failover_state from = master->record->failover_state;
     ASSERT((unsigned)from < ARRAY_LEN(legal_edges));
     ASSERT(legal_edges[from] & E(to));
     core_log(s, LOG_VERBOSE, "failover %s: %s -> %s (epoch %llu)", master->name,
              instance_failover_state_name(from), instance_failover_state_name(to),
-             (unsigned long long)master->m->failover_epoch);
-    master->m->failover_state = to;
-    master->m->failover_state_change_ms = now_ms;
+             (unsigned long long)master->record->failover_epoch);
+    master->record->failover_state = to;
+    master->record->failover_state_change_ms = now_ms;
     enter_state(s, master, to, now_ms);
     core_want_tick(s);
 }
 
 void failover_abort(struct sentinel *s, struct instance *master, const char *event, int64_t now_ms)
 {
-    ASSERT(master->m->failover_state <= FAILOVER_WAIT_PROMOTION);
-    if (master->m->failover_state == FAILOVER_NONE) return;
+    ASSERT(master->record->failover_state <= FAILOVER_WAIT_PROMOTION);
+    if (master->record->failover_state == FAILOVER_NONE) return;
     notify_event(s, LOG_WARNING, event, master, NULL);
     failover_transition(s, master, FAILOVER_NONE, now_ms);
 }
@@ -169,20 +169,21 @@ void failover_note_abort(struct sentinel *s, struct instance *master, const char
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(master->m->abort_reason, sizeof(master->m->abort_reason), fmt, ap);
+    vsnprintf(master->record->abort_reason, sizeof(master->record->abort_reason), fmt, ap);
     va_end(ap);
-    core_log(s, LOG_WARNING, "failover of %s aborted: %s", master->name, master->m->abort_reason);
+    core_log(s, LOG_WARNING, "failover of %s aborted: %s", master->name,
+             master->record->abort_reason);
 }
 
 void failover_start(struct sentinel *s, struct instance *master, bool forced, int64_t now_ms)
 {
-    struct master_record *m = master->m;
-    ASSERT(m->failover_state == FAILOVER_NONE);
-    m->abort_reason[0] = '\0';
+    struct master_record *record = master->record;
+    ASSERT(record->failover_state == FAILOVER_NONE);
+    record->abort_reason[0] = '\0';
     s->current_epoch++;
-    m->failover_epoch = s->current_epoch;
-    m->failover_start_ms = now_ms;
-    m->failover_pending_ms = 0;
+    record->failover_epoch = s->current_epoch;
+    record->failover_start_ms = now_ms;
+    record->failover_pending_ms = 0;
     master->flags |= SRI_FAILOVER_IN_PROGRESS;
     if (forced) master->flags |= SRI_FORCE_FAILOVER;
     core_persist_now(s);
@@ -193,23 +194,23 @@ void failover_start(struct sentinel *s, struct instance *master, bool forced, in
 
 bool failover_should_start(struct sentinel *s, struct instance *master, int64_t now_ms)
 {
-    struct master_record *m = master->m;
-    if (!(master->flags & SRI_O_DOWN) || m->failover_state != FAILOVER_NONE) {
-        m->failover_pending_ms = 0;
-        if (!(master->flags & SRI_O_DOWN)) m->lost_rounds = 0;
+    struct master_record *record = master->record;
+    if (!(master->flags & SRI_O_DOWN) || record->failover_state != FAILOVER_NONE) {
+        record->failover_pending_ms = 0;
+        if (!(master->flags & SRI_O_DOWN)) record->lost_rounds = 0;
         return false;
     }
-    if (m->params.failover_paused) {
+    if (record->params.failover_paused) {
         /* Maintenance mode: keep monitoring and reporting, never act on our own. */
-        m->failover_pending_ms = 0;
+        record->failover_pending_ms = 0;
         return false;
     }
-    if (now_ms < m->failover_not_before_ms) return false;
-    if (m->failover_pending_ms == 0) {
-        m->failover_pending_ms = now_ms + failover_jitter_ms(s, master);
-        if (m->failover_pending_ms > now_ms) return false;
+    if (now_ms < record->failover_not_before_ms) return false;
+    if (record->failover_pending_ms == 0) {
+        record->failover_pending_ms = now_ms + failover_jitter_ms(s, master);
+        if (record->failover_pending_ms > now_ms) return false;
     }
-    return now_ms >= m->failover_pending_ms;
+    return now_ms >= record->failover_pending_ms;
 }
 
 /* ---- one function per state ------------------------------------------------------------- */
@@ -217,32 +218,34 @@ bool failover_should_start(struct sentinel *s, struct instance *master, int64_t 
 static enum failover_state step_wait_start(struct sentinel *s, struct instance *master,
                                            int64_t now_ms)
 {
-    struct master_record *m = master->m;
+    struct master_record *record = master->record;
     if (master->flags & SRI_FORCE_FAILOVER) return FAILOVER_SELECT_SLAVE;
     char pick[SENTINEL_RUNID_LEN + 1];
-    if (election_most_voted(master, m->failover_epoch, pick) == 0)
+    if (election_most_voted(master, record->failover_epoch, pick) == 0)
         memcpy(pick, s->myid, sizeof(pick));
-    core_vote(s, master, m->failover_epoch, pick, now_ms);
+    core_vote(s, master, record->failover_epoch, pick, now_ms);
     struct election_tally t;
-    election_count(master, m->failover_epoch, s->myid, m->leader, m->leader_epoch, &t);
+    election_count(master, record->failover_epoch, s->myid, record->leader, record->leader_epoch,
+                   &t);
     if (election_won(&t)) return FAILOVER_SELECT_SLAVE;
-    int64_t election_timeout = MIN(s->periods.election_timeout, m->params.failover_timeout_ms);
-    bool other_won = election_other_won(&t) ||
-                     (m->leader_epoch == m->failover_epoch && strcmp(m->leader, s->myid) != 0);
+    int64_t election_timeout = MIN(s->periods.election_timeout, record->params.failover_timeout_ms);
+    bool other_won = election_other_won(&t) || (record->leader_epoch == record->failover_epoch &&
+                                                strcmp(record->leader, s->myid) != 0);
     if (other_won) {
         /* A live leader is working: give it the whole failover-timeout. */
-        m->failover_not_before_ms = now_ms + m->params.failover_timeout_ms;
-    } else if (election_lost(&t) || now_ms - m->failover_start_ms > election_timeout) {
+        record->failover_not_before_ms = now_ms + record->params.failover_timeout_ms;
+    } else if (election_lost(&t) || now_ms - record->failover_start_ms > election_timeout) {
         /* Split vote or silence: retry soon in a new epoch, further apart each time. */
-        m->lost_rounds++;
-        m->failover_not_before_ms = now_ms + failover_jitter_ms(s, master) + s->periods.tick_period;
+        record->lost_rounds++;
+        record->failover_not_before_ms =
+            now_ms + failover_jitter_ms(s, master) + s->periods.tick_period;
     } else {
         return FAILOVER_WAIT_START;
     }
     failover_note_abort(s, master,
                         "not elected in epoch %llu: %u of the %u votes needed, %u of %u sentinels "
                         "did not vote%s%s",
-                        (unsigned long long)m->failover_epoch, t.for_me, t.needed, t.undecided,
+                        (unsigned long long)record->failover_epoch, t.for_me, t.needed, t.undecided,
                         t.voters, other_won ? ", another sentinel won" : "",
                         t.undecided ? " (unreachable, or paused while it sees the master down)"
                                     : "");
@@ -253,13 +256,13 @@ static enum failover_state step_wait_start(struct sentinel *s, struct instance *
 /* "no replica can be promoted: 10.0.0.2:6379 (down), ..." into the abort reason. */
 static void note_no_good_slave(struct sentinel *s, struct instance *master, int64_t now_ms)
 {
-    struct master_record *m = master->m;
-    char list[sizeof(m->abort_reason)];
+    struct master_record *record = master->record;
+    char list[sizeof(record->abort_reason)];
     size_t n = 0;
     list[0] = '\0';
-    for (size_t i = 0; i < m->n_replicas && n < sizeof(list) - 1; i++) {
-        const struct instance *r = m->replicas[i];
-        const char *why = m->switchover.is_active
+    for (size_t i = 0; i < record->n_replicas && n < sizeof(list) - 1; i++) {
+        const struct instance *r = record->replicas[i];
+        const char *why = record->switchover.is_active
                               ? switchover_unfit_reason(r, now_ms, &s->periods)
                               : select_reason_text(select_check_replica(r, now_ms, &s->periods));
         int w = snprintf(list + n, sizeof(list) - n, "%s%s:%d (%s)", n ? ", " : "", r->host,
@@ -267,27 +270,27 @@ static void note_no_good_slave(struct sentinel *s, struct instance *master, int6
         if (w > 0) n += (size_t)w;
     }
     failover_note_abort(s, master, "no replica can be promoted: %s",
-                        m->n_replicas ? list : "no replica is known");
+                        record->n_replicas ? list : "no replica is known");
 }
 
 static bool select_info_round_done(struct sentinel *s, struct instance *master, int64_t now_ms)
 {
-    struct master_record *m = master->m;
-    if (m->select_info_ms == 0) {
-        m->select_info_ms = now_ms;
+    struct master_record *record = master->record;
+    if (record->select_info_ms == 0) {
+        record->select_info_ms = now_ms;
         static const char *const argv[] = {"INFO"};
-        for (size_t i = 0; i < m->n_replicas; i++) {
-            struct instance *r = m->replicas[i];
+        for (size_t i = 0; i < record->n_replicas; i++) {
+            struct instance *r = record->replicas[i];
             if (instance_is_disconnected(r) || (r->flags & SRI_S_DOWN)) continue;
             if (core_send(s, r, 1, argv, TAG_INFO) == 0) r->info_sent_ms = now_ms;
         }
     }
     int64_t wait = MIN(s->periods.ping_period, MAX((int64_t)50, 4 * max_peer_rtt(master)));
-    if (now_ms - m->select_info_ms > wait) return true;
-    for (size_t i = 0; i < m->n_replicas; i++) {
-        struct instance *r = m->replicas[i];
+    if (now_ms - record->select_info_ms > wait) return true;
+    for (size_t i = 0; i < record->n_replicas; i++) {
+        struct instance *r = record->replicas[i];
         if (instance_is_disconnected(r) || (r->flags & SRI_S_DOWN)) continue;
-        if (r->info_refresh_ms < m->select_info_ms) return false;
+        if (r->info_refresh_ms < record->select_info_ms) return false;
     }
     return true;
 }
@@ -296,7 +299,7 @@ static enum failover_state step_select_slave(struct sentinel *s, struct instance
                                              int64_t now_ms)
 {
     if (!select_info_round_done(s, master, now_ms)) return FAILOVER_SELECT_SLAVE;
-    bool is_switchover = master->m->switchover.is_active;
+    bool is_switchover = master->record->switchover.is_active;
     struct instance *best = is_switchover ? switchover_pick_target(s, master, now_ms)
                                           : select_best_replica(master, now_ms, &s->periods);
     if (best == NULL) {
@@ -304,12 +307,12 @@ static enum failover_state step_select_slave(struct sentinel *s, struct instance
         notify_event(s, LOG_WARNING, "-failover-abort-no-good-slave", master, NULL);
         /* A failed manual switchover must not hold back an automatic failover. */
         if (!is_switchover)
-            master->m->failover_not_before_ms =
-                master->m->failover_start_ms + 2 * master->m->params.failover_timeout_ms;
+            master->record->failover_not_before_ms =
+                master->record->failover_start_ms + 2 * master->record->params.failover_timeout_ms;
         return FAILOVER_NONE;
     }
     best->flags |= SRI_PROMOTED;
-    master->m->promoted = best;
+    master->record->promoted = best;
     return FAILOVER_SEND_SLAVEOF_NOONE;
 }
 
@@ -318,10 +321,10 @@ static enum failover_state abort_slave_timeout(struct sentinel *s, struct instan
     failover_note_abort(s, master,
                         "the promoted replica did not report role:master within "
                         "failover-timeout (%lld ms)",
-                        (long long)master->m->params.failover_timeout_ms);
+                        (long long)master->record->params.failover_timeout_ms);
     notify_event(s, LOG_WARNING, "-failover-abort-slave-timeout", master, NULL);
-    master->m->failover_not_before_ms =
-        master->m->failover_start_ms + 2 * master->m->params.failover_timeout_ms;
+    master->record->failover_not_before_ms =
+        master->record->failover_start_ms + 2 * master->record->params.failover_timeout_ms;
     return FAILOVER_NONE;
 }
 
@@ -329,16 +332,16 @@ static enum failover_state abort_slave_timeout(struct sentinel *s, struct instan
 static bool veto_holds(struct sentinel *s, struct instance *master, int64_t now_ms,
                        enum failover_state *next)
 {
-    struct master_record *m = master->m;
-    if (m->veto == VETO_REJECTED) {
+    struct master_record *record = master->record;
+    if (record->veto == VETO_REJECTED) {
         failover_note_abort(s, master, "vetoed: %s",
-                            m->veto_why[0] ? m->veto_why : "no reason given");
+                            record->veto_why[0] ? record->veto_why : "no reason given");
         notify_event(s, LOG_WARNING, "-failover-abort-vetoed", master, NULL);
         *next = FAILOVER_NONE;
         return true;
     }
-    if (m->veto != VETO_PENDING) return false;
-    if (now_ms - m->veto_asked_ms > m->params.failover_timeout_ms) {
+    if (record->veto != VETO_PENDING) return false;
+    if (now_ms - record->veto_asked_ms > record->params.failover_timeout_ms) {
         failover_note_abort(s, master,
                             "the pre-failover hook did not answer within failover-timeout");
         notify_event(s, LOG_WARNING, "-failover-abort-veto-timeout", master, NULL);
@@ -352,49 +355,49 @@ static bool veto_holds(struct sentinel *s, struct instance *master, int64_t now_
 static enum failover_state step_send_slaveof_noone(struct sentinel *s, struct instance *master,
                                                    int64_t now_ms)
 {
-    struct master_record *m = master->m;
+    struct master_record *record = master->record;
     enum failover_state next;
     if (veto_holds(s, master, now_ms, &next)) return next;
-    if (m->switchover.is_active) return switchover_step_send(s, master, now_ms);
-    if (m->promoted == NULL) return abort_slave_timeout(s, master);
-    if (instance_is_disconnected(m->promoted)) {
-        if (now_ms - m->failover_state_change_ms > m->params.failover_timeout_ms)
+    if (record->switchover.is_active) return switchover_step_send(s, master, now_ms);
+    if (record->promoted == NULL) return abort_slave_timeout(s, master);
+    if (instance_is_disconnected(record->promoted)) {
+        if (now_ms - record->failover_state_change_ms > record->params.failover_timeout_ms)
             return abort_slave_timeout(s, master);
         return FAILOVER_SEND_SLAVEOF_NOONE;
     }
-    if (core_send_slaveof(s, m->promoted, NULL, 0) != 0) return FAILOVER_SEND_SLAVEOF_NOONE;
+    if (core_send_slaveof(s, record->promoted, NULL, 0) != 0) return FAILOVER_SEND_SLAVEOF_NOONE;
     return FAILOVER_WAIT_PROMOTION;
 }
 
 static enum failover_state step_wait_promotion(struct sentinel *s, struct instance *master,
                                                int64_t now_ms)
 {
-    struct master_record *m = master->m;
-    if (m->switchover.is_active) return switchover_step_wait(s, master, now_ms);
-    if (m->promoted == NULL) return abort_slave_timeout(s, master);
-    if (m->config_epoch >= m->failover_epoch) {
+    struct master_record *record = master->record;
+    if (record->switchover.is_active) return switchover_step_wait(s, master, now_ms);
+    if (record->promoted == NULL) return abort_slave_timeout(s, master);
+    if (record->config_epoch >= record->failover_epoch) {
         /* A configuration at least as new as ours won meanwhile: never lower it. */
         failover_note_abort(s, master, "a newer configuration (epoch %llu) won meanwhile",
-                            (unsigned long long)m->config_epoch);
+                            (unsigned long long)record->config_epoch);
         notify_event(s, LOG_WARNING, "-failover-abort-slave-timeout", master, NULL);
         return FAILOVER_NONE;
     }
-    if (m->promoted->role_reported == ROLE_MASTER &&
-        m->promoted->info_refresh_ms >= m->failover_state_change_ms)
+    if (record->promoted->role_reported == ROLE_MASTER &&
+        record->promoted->info_refresh_ms >= record->failover_state_change_ms)
         return FAILOVER_RECONF_SLAVES;
-    if (now_ms - m->failover_state_change_ms > m->params.failover_timeout_ms)
+    if (now_ms - record->failover_state_change_ms > record->params.failover_timeout_ms)
         return abort_slave_timeout(s, master);
     return FAILOVER_WAIT_PROMOTION;
 }
 
 static void reconf_next_replicas(struct sentinel *s, struct instance *master, int64_t now_ms)
 {
-    struct master_record *m = master->m;
+    struct master_record *record = master->record;
     int in_progress = 0;
-    for (size_t i = 0; i < m->n_replicas; i++)
-        if (m->replicas[i]->flags & (SRI_RECONF_SENT | SRI_RECONF_INPROG)) in_progress++;
-    for (size_t i = 0; i < m->n_replicas && in_progress < m->params.parallel_syncs; i++) {
-        struct instance *r = m->replicas[i];
+    for (size_t i = 0; i < record->n_replicas; i++)
+        if (record->replicas[i]->flags & (SRI_RECONF_SENT | SRI_RECONF_INPROG)) in_progress++;
+    for (size_t i = 0; i < record->n_replicas && in_progress < record->params.parallel_syncs; i++) {
+        struct instance *r = record->replicas[i];
         if (r->flags & (SRI_PROMOTED | SRI_RECONF_DONE)) continue;
         if ((r->flags & SRI_RECONF_SENT) &&
             now_ms - r->slave_reconf_sent_ms > s->periods.slave_reconf_timeout) {
@@ -405,7 +408,7 @@ static void reconf_next_replicas(struct sentinel *s, struct instance *master, in
         }
         if ((r->flags & (SRI_RECONF_SENT | SRI_RECONF_INPROG)) || instance_is_disconnected(r))
             continue;
-        if (core_send_slaveof(s, r, m->promoted->host, m->promoted->port) != 0) continue;
+        if (core_send_slaveof(s, r, record->promoted->host, record->promoted->port) != 0) continue;
         r->flags |= SRI_RECONF_SENT;
         r->slave_reconf_sent_ms = now_ms;
         notify_event(s, LOG_NOTICE, "+slave-reconf-sent", r, NULL);
@@ -418,7 +421,7 @@ static void reconf_next_replicas(struct sentinel *s, struct instance *master, in
 void failover_on_replica_info(struct sentinel *s, struct instance *ri)
 {
     if (!(ri->flags & (SRI_RECONF_SENT | SRI_RECONF_INPROG))) return;
-    struct instance *p = ri->master->m->promoted;
+    struct instance *p = ri->master->record->promoted;
     if (ri->role_reported != ROLE_SLAVE || p == NULL) return;
     if ((ri->flags & SRI_RECONF_SENT) && ri->slave_master_host &&
         strcasecmp(ri->slave_master_host, p->host) == 0 && ri->slave_master_port == p->port) {
@@ -434,24 +437,24 @@ void failover_on_replica_info(struct sentinel *s, struct instance *ri)
 static enum failover_state step_reconf_slaves(struct sentinel *s, struct instance *master,
                                               int64_t now_ms)
 {
-    struct master_record *m = master->m;
-    if (m->promoted == NULL) return FAILOVER_RECONF_SLAVES;
+    struct master_record *record = master->record;
+    if (record->promoted == NULL) return FAILOVER_RECONF_SLAVES;
     reconf_next_replicas(s, master, now_ms);
-    if (m->promoted->flags & SRI_S_DOWN) return FAILOVER_RECONF_SLAVES;
+    if (record->promoted->flags & SRI_S_DOWN) return FAILOVER_RECONF_SLAVES;
     int pending = 0;
-    for (size_t i = 0; i < m->n_replicas; i++) {
-        struct instance *r = m->replicas[i];
+    for (size_t i = 0; i < record->n_replicas; i++) {
+        struct instance *r = record->replicas[i];
         if (!(r->flags & (SRI_PROMOTED | SRI_RECONF_DONE | SRI_S_DOWN))) pending++;
     }
-    bool timed_out = now_ms - m->failover_state_change_ms > m->params.failover_timeout_ms;
+    bool timed_out = now_ms - record->failover_state_change_ms > record->params.failover_timeout_ms;
     if (pending > 0 && !timed_out) return FAILOVER_RECONF_SLAVES;
     if (timed_out) {
         notify_event(s, LOG_WARNING, "+failover-end-for-timeout", master, NULL);
-        for (size_t i = 0; i < m->n_replicas; i++) {
-            struct instance *r = m->replicas[i];
+        for (size_t i = 0; i < record->n_replicas; i++) {
+            struct instance *r = record->replicas[i];
             if (r->flags & (SRI_PROMOTED | SRI_RECONF_DONE | SRI_RECONF_SENT)) continue;
             if (instance_is_disconnected(r)) continue;
-            if (core_send_slaveof(s, r, m->promoted->host, m->promoted->port) == 0) {
+            if (core_send_slaveof(s, r, record->promoted->host, record->promoted->port) == 0) {
                 r->flags |= SRI_RECONF_SENT;
                 notify_event(s, LOG_NOTICE, "+slave-reconf-sent-be", r, NULL);
             }
@@ -462,7 +465,7 @@ static enum failover_state step_reconf_slaves(struct sentinel *s, struct instanc
 
 static void step_update_config(struct sentinel *s, struct instance *master)
 {
-    struct instance *p = master->m->promoted;
+    struct instance *p = master->record->promoted;
     ASSERT(p != NULL);
     bool names = s->opt.announce_hostnames;
     char *old_host = xstrdup(master->host);
@@ -487,7 +490,7 @@ static void step_update_config(struct sentinel *s, struct instance *master)
 
 void failover_step(struct sentinel *s, struct instance *master, int64_t now_ms)
 {
-    enum failover_state cur = master->m->failover_state, next = cur;
+    enum failover_state cur = master->record->failover_state, next = cur;
     switch (cur) {
     case FAILOVER_NONE:
         return;

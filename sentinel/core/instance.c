@@ -37,8 +37,8 @@ struct instance *instance_create_master(uint64_t id, const char *name, const cha
     struct instance *ri = instance_alloc(id, INSTANCE_MASTER, host, port, now_ms);
     ri->name = xstrdup(name);
     ri->role_reported = ROLE_MASTER;
-    ri->m = xcalloc(1, sizeof(*ri->m));
-    sentinel_params_copy(&ri->m->params, p);
+    ri->record = xcalloc(1, sizeof(*ri->record));
+    sentinel_params_copy(&ri->record->params, p);
     return ri;
 }
 
@@ -53,28 +53,28 @@ size_t instance_addr_key(char *buf, size_t cap, const char *host, int port)
 struct instance *instance_add_replica(struct instance *master, uint64_t id, const char *host,
                                       int port, int64_t now_ms)
 {
-    ASSERT(master->m != NULL);
-    if (master->m->n_replicas >= INSTANCE_MAX_REPLICAS) return NULL;
+    ASSERT(master->record != NULL);
+    if (master->record->n_replicas >= INSTANCE_MAX_REPLICAS) return NULL;
     struct instance *ri = instance_alloc(id, INSTANCE_REPLICA, host, port, now_ms);
     char key[INSTANCE_HOST_MAX + 16];
     instance_addr_key(key, sizeof(key), host, port);
     ri->name = xstrdup(key);
     ri->role_reported = ROLE_SLAVE;
     ri->master = master;
-    master->m->replicas[master->m->n_replicas++] = ri;
+    master->record->replicas[master->record->n_replicas++] = ri;
     return ri;
 }
 
 struct instance *instance_add_sentinel(struct instance *master, uint64_t id, const char *host,
                                        int port, const char *runid, int64_t now_ms)
 {
-    ASSERT(master->m != NULL);
-    if (master->m->n_sentinels >= INSTANCE_MAX_SENTINELS) return NULL;
+    ASSERT(master->record != NULL);
+    if (master->record->n_sentinels >= INSTANCE_MAX_SENTINELS) return NULL;
     struct instance *ri = instance_alloc(id, INSTANCE_SENTINEL, host, port, now_ms);
     ri->name = xstrdup(runid);
     snprintf(ri->runid, sizeof(ri->runid), "%s", runid);
     ri->master = master;
-    master->m->sentinels[master->m->n_sentinels++] = ri;
+    master->record->sentinels[master->record->n_sentinels++] = ri;
     return ri;
 }
 
@@ -100,14 +100,14 @@ static void instance_free_fields(struct instance *ri)
 
 void instance_remove_replica(struct instance *master, struct instance *ri)
 {
-    table_remove(master->m->replicas, &master->m->n_replicas, ri);
-    if (master->m->promoted == ri) master->m->promoted = NULL;
+    table_remove(master->record->replicas, &master->record->n_replicas, ri);
+    if (master->record->promoted == ri) master->record->promoted = NULL;
     instance_free_fields(ri);
 }
 
 void instance_remove_sentinel(struct instance *master, struct instance *ri)
 {
-    table_remove(master->m->sentinels, &master->m->n_sentinels, ri);
+    table_remove(master->record->sentinels, &master->record->n_sentinels, ri);
     instance_free_fields(ri);
 }
 
@@ -115,10 +115,12 @@ void instance_free(struct instance *ri)
 {
     if (ri == NULL) return;
     if (ri->kind == INSTANCE_MASTER) {
-        for (size_t i = 0; i < ri->m->n_replicas; i++) instance_free_fields(ri->m->replicas[i]);
-        for (size_t i = 0; i < ri->m->n_sentinels; i++) instance_free_fields(ri->m->sentinels[i]);
-        sentinel_params_free(&ri->m->params);
-        free(ri->m);
+        for (size_t i = 0; i < ri->record->n_replicas; i++)
+            instance_free_fields(ri->record->replicas[i]);
+        for (size_t i = 0; i < ri->record->n_sentinels; i++)
+            instance_free_fields(ri->record->sentinels[i]);
+        sentinel_params_free(&ri->record->params);
+        free(ri->record);
         instance_free_fields(ri);
     } else if (ri->kind == INSTANCE_REPLICA) {
         instance_remove_replica(ri->master, ri);
@@ -129,8 +131,8 @@ void instance_free(struct instance *ri)
 
 struct instance *instance_find_replica(const struct instance *master, const char *host, int port)
 {
-    for (size_t i = 0; i < master->m->n_replicas; i++) {
-        struct instance *r = master->m->replicas[i];
+    for (size_t i = 0; i < master->record->n_replicas; i++) {
+        struct instance *r = master->record->replicas[i];
         if (instance_addr_is(r, host, port)) return r;
     }
     return NULL;
@@ -138,16 +140,17 @@ struct instance *instance_find_replica(const struct instance *master, const char
 
 struct instance *instance_find_sentinel_by_runid(const struct instance *master, const char *runid)
 {
-    for (size_t i = 0; i < master->m->n_sentinels; i++)
-        if (strcmp(master->m->sentinels[i]->runid, runid) == 0) return master->m->sentinels[i];
+    for (size_t i = 0; i < master->record->n_sentinels; i++)
+        if (strcmp(master->record->sentinels[i]->runid, runid) == 0)
+            return master->record->sentinels[i];
     return NULL;
 }
 
 struct instance *instance_find_sentinel_by_addr(const struct instance *master, const char *host,
                                                 int port)
 {
-    for (size_t i = 0; i < master->m->n_sentinels; i++) {
-        struct instance *r = master->m->sentinels[i];
+    for (size_t i = 0; i < master->record->n_sentinels; i++) {
+        struct instance *r = master->record->sentinels[i];
         if (instance_addr_is(r, host, port)) return r;
     }
     return NULL;

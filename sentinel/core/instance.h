@@ -5,7 +5,8 @@
  * Invariants:
  * - every instance has a unique, never reused `id` (the shell's handle for its links);
  * - a replica or a sentinel belongs to exactly one master (`master`), and is listed in that
- *   master's `replicas` / `sentinels` array; a master has `m != NULL`, the others `m == NULL`;
+ *   master's `replicas` / `sentinels` array; a master has `record != NULL`, the others `record ==
+ * NULL`;
  * - replicas are keyed by "ip:port" (name), sentinels by run id (name) within one master;
  * - tables are bounded (INSTANCE_MAX_REPLICAS, INSTANCE_MAX_SENTINELS); discovery beyond the
  *   bound is ignored with a log line, never an unbounded allocation.
@@ -157,7 +158,7 @@ struct instance {
     int port;
     char runid[SENTINEL_RUNID_LEN + 1]; /* "" = unknown */
     struct instance *master;            /* owning master; NULL for a master */
-    struct master_record *m;            /* masters only */
+    struct master_record *record;       /* masters only */
     struct instance_link link;
 
     int64_t created_ms;
@@ -253,8 +254,9 @@ size_t instance_addr_key(char *buf, size_t cap, const char *host, int port);
  * RECONF_SLAVES (its configuration has won), else the master record itself. */
 static inline const struct instance *instance_current_master(const struct instance *master)
 {
-    const struct master_record *m = master->m;
-    return m->promoted && m->failover_state >= FAILOVER_RECONF_SLAVES ? m->promoted : master;
+    const struct master_record *record = master->record;
+    return record->promoted && record->failover_state >= FAILOVER_RECONF_SLAVES ? record->promoted
+                                                                                : master;
 }
 const char *instance_failover_state_name(enum failover_state st);
 const char *instance_role_name(enum instance_role r);

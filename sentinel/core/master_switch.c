@@ -18,13 +18,13 @@
 static void master_reset_runtime(struct sentinel *s, struct instance *master)
 {
     int64_t now = core_now(s);
-    ASSERT(master->m->failover_state == FAILOVER_NONE);
+    ASSERT(master->record->failover_state == FAILOVER_NONE);
     core_close_links(s, master);
     master->flags = 0;
-    master->m->is_regressed = false; /* the record now describes another node */
-    master->m->regress_check_until_ms = 0;
-    master->m->failover_start_ms = 0;
-    master->m->failover_not_before_ms = 0;
+    master->record->is_regressed = false; /* the record now describes another node */
+    master->record->regress_check_until_ms = 0;
+    master->record->failover_start_ms = 0;
+    master->record->failover_not_before_ms = 0;
     master->runid[0] = '\0';
     master->act_ping_ms = now;
     master->last_avail_ms = now;
@@ -39,9 +39,9 @@ static void master_reset_runtime(struct sentinel *s, struct instance *master)
     master->info_len = 0;
     master->s_down_since_ms = master->o_down_since_ms = 0;
     master->link.last_reconnect_ms = 0;
-    master->m->update.is_pending = false;
-    for (size_t i = 0; i < master->m->n_sentinels; i++) {
-        struct instance *p = master->m->sentinels[i];
+    master->record->update.is_pending = false;
+    for (size_t i = 0; i < master->record->n_sentinels; i++) {
+        struct instance *p = master->record->sentinels[i];
         p->flags &= ~SRI_MASTER_DOWN;
         p->leader[0] = '\0';
         p->leader_epoch = 0;
@@ -55,11 +55,11 @@ struct addr_copy {
 
 void master_switch_to(struct sentinel *s, struct instance *master, const char *host, int port)
 {
-    struct master_record *m = master->m;
+    struct master_record *record = master->record;
     struct addr_copy keep[INSTANCE_MAX_REPLICAS];
     size_t n = 0;
-    for (size_t i = 0; i < m->n_replicas; i++) {
-        struct instance *r = m->replicas[i];
+    for (size_t i = 0; i < record->n_replicas; i++) {
+        struct instance *r = record->replicas[i];
         if (instance_addr_is(r, host, port)) continue;
         keep[n].host = xstrdup(r->host);
         keep[n].port = r->port;
@@ -72,7 +72,7 @@ void master_switch_to(struct sentinel *s, struct instance *master, const char *h
     }
     char *newhost = xstrdup(host);
     master_reset_runtime(s, master);
-    while (m->n_replicas > 0) core_drop_instance(s, m->replicas[m->n_replicas - 1]);
+    while (record->n_replicas > 0) core_drop_instance(s, record->replicas[record->n_replicas - 1]);
     core_set_address(s, master, newhost, port);
     free(newhost);
     for (size_t i = 0; i < n; i++) {
@@ -86,10 +86,10 @@ void master_switch_to(struct sentinel *s, struct instance *master, const char *h
 void master_switch_reset(struct sentinel *s, struct instance *master)
 {
     master_reset_runtime(s, master);
-    while (master->m->n_replicas > 0)
-        core_drop_instance(s, master->m->replicas[master->m->n_replicas - 1]);
-    while (master->m->n_sentinels > 0)
-        core_drop_instance(s, master->m->sentinels[master->m->n_sentinels - 1]);
+    while (master->record->n_replicas > 0)
+        core_drop_instance(s, master->record->replicas[master->record->n_replicas - 1]);
+    while (master->record->n_sentinels > 0)
+        core_drop_instance(s, master->record->sentinels[master->record->n_sentinels - 1]);
     notify_event(s, LOG_WARNING, "+reset-master", master, NULL);
     core_mark_persist(s);
     core_want_tick(s);

@@ -73,11 +73,12 @@ bool monitor_ping_due(const struct instance *ri, int64_t now_ms, int64_t interva
 static int64_t base_info_interval_ms(const struct instance *ri, const struct sentinel_periods *p)
 {
     if (ri->kind == INSTANCE_REPLICA) {
-        const struct instance *m = ri->master;
+        const struct instance *master = ri->master;
         /* A replica being repointed: poll fast so reconf_done is seen promptly. */
         if (ri->flags & (SRI_RECONF_SENT | SRI_RECONF_INPROG))
             return MIN(p->fast_info_period, p->info_period) / 5 + 1;
-        if ((m->flags & (SRI_O_DOWN | SRI_FAILOVER_IN_PROGRESS)) || ri->master_link_down_ms != 0)
+        if ((master->flags & (SRI_O_DOWN | SRI_FAILOVER_IN_PROGRESS)) ||
+            ri->master_link_down_ms != 0)
             return MIN(p->fast_info_period, p->info_period);
     }
     return p->info_period;
@@ -114,8 +115,8 @@ int64_t monitor_unavailable_ms(const struct instance *ri, int64_t now_ms)
 
 static int64_t down_after_of(const struct instance *ri)
 {
-    const struct instance *m = ri->kind == INSTANCE_MASTER ? ri : ri->master;
-    return m->m->params.down_after_ms;
+    const struct instance *master = ri->kind == INSTANCE_MASTER ? ri : ri->master;
+    return master->record->params.down_after_ms;
 }
 
 bool monitor_sdown_condition(const struct instance *ri, int64_t now_ms,
@@ -126,9 +127,9 @@ bool monitor_sdown_condition(const struct instance *ri, int64_t now_ms,
     if (ri->kind == INSTANCE_MASTER && ri->role_reported == ROLE_SLAVE &&
         now_ms - ri->role_reported_ms > down_after + 2 * p->info_period)
         return true;
-    if (ri->kind == INSTANCE_MASTER && ri->m->is_regressed) return true;
+    if (ri->kind == INSTANCE_MASTER && ri->record->is_regressed) return true;
     if ((ri->flags & SRI_MASTER_REBOOT) && ri->kind == INSTANCE_MASTER &&
-        now_ms - ri->m->reboot_ms > ri->m->params.master_reboot_down_after_period_ms)
+        now_ms - ri->record->reboot_ms > ri->record->params.master_reboot_down_after_period_ms)
         return true;
     return false;
 }
@@ -137,8 +138,8 @@ unsigned monitor_odown_count(const struct instance *master)
 {
     if (!(master->flags & SRI_S_DOWN)) return 0;
     unsigned count = 1;
-    for (size_t i = 0; i < master->m->n_sentinels; i++)
-        if (master->m->sentinels[i]->flags & SRI_MASTER_DOWN) count++;
+    for (size_t i = 0; i < master->record->n_sentinels; i++)
+        if (master->record->sentinels[i]->flags & SRI_MASTER_DOWN) count++;
     return count;
 }
 

@@ -104,10 +104,10 @@ void notify_event(struct sentinel *s, int level, const char *type, const struct 
     }
     s->env.event(s->env.ctx, level, type, msg);
     if (level != LOG_WARNING || ri == NULL || s->env.run_script == NULL) return;
-    const struct instance *m = ri->kind == INSTANCE_MASTER ? ri : ri->master;
-    if (m->m->params.notification_script == NULL) return;
+    const struct instance *master = ri->kind == INSTANCE_MASTER ? ri : ri->master;
+    if (master->record->params.notification_script == NULL) return;
     const char *argv[] = {type, msg};
-    s->env.run_script(s->env.ctx, m->m->params.notification_script, 2, argv);
+    s->env.run_script(s->env.ctx, master->record->params.notification_script, 2, argv);
 }
 
 /* ---- log lines ---------------------------------------------------------------------------- */

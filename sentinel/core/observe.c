@@ -33,9 +33,9 @@ static void send_auth(struct sentinel *s, struct instance *ri, enum sentinel_lin
         user = s->opt.sentinel_user;
         pass = s->opt.sentinel_pass ? s->opt.sentinel_pass : s->opt.requirepass;
     } else {
-        const struct instance *m = ri->kind == INSTANCE_MASTER ? ri : ri->master;
-        user = m->m->params.auth_user;
-        pass = m->m->params.auth_pass;
+        const struct instance *master = ri->kind == INSTANCE_MASTER ? ri : ri->master;
+        user = master->record->params.auth_user;
+        pass = master->record->params.auth_pass;
     }
     if (pass == NULL) return;
     const char *argv[] = {"AUTH", user ? user : pass, pass};
@@ -308,8 +308,8 @@ static long long replica_holds(const struct instance *r)
 static const struct instance *best_stale_replica(const struct instance *master, int64_t since_ms)
 {
     const struct instance *best = NULL;
-    for (size_t i = 0; i < master->m->n_replicas; i++) {
-        const struct instance *r = master->m->replicas[i];
+    for (size_t i = 0; i < master->record->n_replicas; i++) {
+        const struct instance *r = master->record->replicas[i];
         bool follows_restarted =
             r->info_refresh_ms >= since_ms && r->role_reported == ROLE_SLAVE &&
             r->slave_master_link_up && r->slave_master_host &&
@@ -328,21 +328,21 @@ static const struct instance *best_stale_replica(const struct instance *master, 
  * failover resets the record. Redis's master-reboot-down-after-period is independent. */
 static void check_regressed(struct sentinel *s, struct instance *master, int64_t now)
 {
-    struct master_record *m = master->m;
+    struct master_record *record = master->record;
     if (master->role_reported != ROLE_MASTER) return;
-    const struct instance *best = best_stale_replica(master, m->regress_check_from_ms);
+    const struct instance *best = best_stale_replica(master, record->regress_check_from_ms);
     bool is_behind = best && master->master_repl_offset < replica_holds(best);
-    bool is_fresh = now <= m->regress_check_until_ms;
-    if (is_fresh && is_behind && !m->is_regressed) {
-        m->is_regressed = true;
-        m->regressed_master_offset = master->master_repl_offset;
-        m->regressed_replica_offset = replica_holds(best);
+    bool is_fresh = now <= record->regress_check_until_ms;
+    if (is_fresh && is_behind && !record->is_regressed) {
+        record->is_regressed = true;
+        record->regressed_master_offset = master->master_repl_offset;
+        record->regressed_replica_offset = replica_holds(best);
         notify_event(s, LOG_WARNING, "+regressed-master", master,
                      "#master_repl_offset %lld < slave_repl_offset %lld of %s:%d",
                      master->master_repl_offset, replica_holds(best), best->host, best->port);
         core_want_tick(s);
-    } else if (m->is_regressed && !is_behind && m->failover_state == FAILOVER_NONE) {
-        m->is_regressed = false;
+    } else if (record->is_regressed && !is_behind && record->failover_state == FAILOVER_NONE) {
+        record->is_regressed = false;
         notify_event(s, LOG_WARNING, "-regressed-master", master, "#master_repl_offset %lld",
                      master->master_repl_offset);
     }
@@ -352,11 +352,11 @@ static void check_regressed(struct sentinel *s, struct instance *master, int64_t
 static void start_regress_check(struct sentinel *s, struct instance *master, int64_t now)
 {
     static const char *const info[] = {"INFO"};
-    master->m->regress_check_from_ms = now;
-    master->m->regress_check_until_ms =
+    master->record->regress_check_from_ms = now;
+    master->record->regress_check_until_ms =
         now + REGRESS_CHECK_INFO_ROUNDS * s->periods.fast_info_period;
-    for (size_t i = 0; i < master->m->n_replicas; i++) {
-        struct instance *r = master->m->replicas[i];
+    for (size_t i = 0; i < master->record->n_replicas; i++) {
+        struct instance *r = master->record->replicas[i];
         if (core_send(s, r, 1, info, TAG_INFO) == 0) r->info_sent_ms = now;
     }
 }
@@ -375,9 +375,9 @@ void observe_info(struct sentinel *s, struct instance *ri, const char *text, siz
             is_reboot = true;
             notify_event(s, LOG_WARNING, "+reboot", ri, NULL);
             if (ri->kind == INSTANCE_MASTER &&
-                ri->m->params.master_reboot_down_after_period_ms != 0) {
+                ri->record->params.master_reboot_down_after_period_ms != 0) {
                 ri->flags |= SRI_MASTER_REBOOT;
-                ri->m->reboot_ms = now;
+                ri->record->reboot_ms = now;
             }
         }
         memcpy(ri->runid, p->run_id, sizeof(ri->runid));

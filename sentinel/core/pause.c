@@ -39,21 +39,21 @@
 
 static void pause_store(struct sentinel *s, struct instance *master, bool paused, uint64_t epoch)
 {
-    struct sentinel_master_params *p = &master->m->params;
+    struct sentinel_master_params *p = &master->record->params;
     bool changed = p->failover_paused != paused;
     p->failover_paused = paused;
     p->failover_pause_epoch = epoch;
     core_mark_persist(s);
     if (!changed) return;
-    master->m->failover_pending_ms = 0;
+    master->record->failover_pending_ms = 0;
     notify_event(s, LOG_WARNING, paused ? "+paused" : "-paused", master, "epoch %" PRIu64, epoch);
     core_want_tick(s);
 }
 
 void pause_format_state(const struct instance *master, char *out, size_t cap)
 {
-    snprintf(out, cap, "%s:%" PRIu64, master->m->params.failover_paused ? "yes" : "no",
-             master->m->params.failover_pause_epoch);
+    snprintf(out, cap, "%s:%" PRIu64, master->record->params.failover_paused ? "yes" : "no",
+             master->record->params.failover_pause_epoch);
 }
 
 int pause_parse_state(const char *text, bool *paused, uint64_t *epoch)
@@ -75,27 +75,27 @@ int pause_parse_state(const char *text, bool *paused, uint64_t *epoch)
 
 int pause_push(struct sentinel *s, struct instance *master, struct instance *peer)
 {
-    if (master->m->params.failover_pause_epoch == 0)
+    if (master->record->params.failover_pause_epoch == 0)
         return -1; /* never paused: nothing to spread */
     char state[48];
     pause_format_state(master, state, sizeof(state));
     const char *argv[] = {"SENTINEL", "SET", master->name, PAUSE_PEER_OPTION, state};
     if (core_send(s, peer, 5, argv, TAG_PAUSE) != 0) return -1;
-    peer->pause_sent_epoch = master->m->params.failover_pause_epoch;
+    peer->pause_sent_epoch = master->record->params.failover_pause_epoch;
     return 0;
 }
 
 static int pause_push_all(struct sentinel *s, struct instance *master)
 {
     int told = 0;
-    for (size_t i = 0; i < master->m->n_sentinels; i++)
-        if (pause_push(s, master, master->m->sentinels[i]) == 0) told++;
+    for (size_t i = 0; i < master->record->n_sentinels; i++)
+        if (pause_push(s, master, master->record->sentinels[i]) == 0) told++;
     return told;
 }
 
 int pause_set_local(struct sentinel *s, struct instance *master, bool paused)
 {
-    uint64_t epoch = master->m->params.failover_pause_epoch + 1;
+    uint64_t epoch = master->record->params.failover_pause_epoch + 1;
     int64_t wall = s->env.wall_ms ? s->env.wall_ms(s->env.ctx) : 0;
     if (wall > 0 && (uint64_t)wall > epoch) epoch = (uint64_t)wall;
     pause_store(s, master, paused, epoch);
@@ -105,7 +105,7 @@ int pause_set_local(struct sentinel *s, struct instance *master, bool paused)
 /* Adopt (paused, epoch) if it is newer than ours; 1 adopted, 0 same, -1 ours is newer. */
 static int pause_merge(struct sentinel *s, struct instance *master, bool paused, uint64_t epoch)
 {
-    const struct sentinel_master_params *p = &master->m->params;
+    const struct sentinel_master_params *p = &master->record->params;
     if (epoch < p->failover_pause_epoch) return -1;
     if (epoch == p->failover_pause_epoch && (paused == p->failover_paused || !paused))
         return paused == p->failover_paused ? 0 : -1;
@@ -170,6 +170,6 @@ void pause_on_reply(struct sentinel *s, struct instance *peer, const struct sent
 
 bool pause_peer_confirmed(const struct instance *master, const struct instance *peer)
 {
-    uint64_t e = master->m->params.failover_pause_epoch;
+    uint64_t e = master->record->params.failover_pause_epoch;
     return e == 0 || peer->pause_ack_epoch == e;
 }

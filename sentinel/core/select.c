@@ -11,7 +11,7 @@ enum select_reason select_check_replica(const struct instance *r, int64_t now_ms
 {
     const struct instance *master = r->master;
     int64_t info_validity = (master->flags & SRI_S_DOWN) ? 5 * p->ping_period : 3 * p->info_period;
-    int64_t max_link_down = 10 * master->m->params.down_after_ms;
+    int64_t max_link_down = 10 * master->record->params.down_after_ms;
     if (master->flags & SRI_S_DOWN) max_link_down += now_ms - master->s_down_since_ms;
 
     if (r->flags & (SRI_S_DOWN | SRI_O_DOWN)) return SELECT_DOWN;
@@ -64,8 +64,8 @@ size_t select_rank(const struct instance *master, int64_t now_ms, const struct s
                    struct instance **out, size_t cap)
 {
     size_t n = 0;
-    for (size_t i = 0; i < master->m->n_replicas && n < cap; i++) {
-        struct instance *r = master->m->replicas[i];
+    for (size_t i = 0; i < master->record->n_replicas && n < cap; i++) {
+        struct instance *r = master->record->replicas[i];
         if (select_check_replica(r, now_ms, p) != SELECT_ELIGIBLE) continue;
         /* insertion sort: tables are small and bounded */
         size_t j = n++;

@@ -181,13 +181,13 @@ void core_drop_instance(struct sentinel *s, struct instance *ri)
     core_close_links(s, ri);
     index_remove(s, ri->id);
     if (ri->kind == INSTANCE_MASTER) {
-        for (size_t i = 0; i < ri->m->n_replicas; i++) {
-            core_close_links(s, ri->m->replicas[i]);
-            index_remove(s, ri->m->replicas[i]->id);
+        for (size_t i = 0; i < ri->record->n_replicas; i++) {
+            core_close_links(s, ri->record->replicas[i]);
+            index_remove(s, ri->record->replicas[i]->id);
         }
-        for (size_t i = 0; i < ri->m->n_sentinels; i++) {
-            core_close_links(s, ri->m->sentinels[i]);
-            index_remove(s, ri->m->sentinels[i]->id);
+        for (size_t i = 0; i < ri->record->n_sentinels; i++) {
+            core_close_links(s, ri->record->sentinels[i]);
+            index_remove(s, ri->record->sentinels[i]->id);
         }
     }
     instance_free(ri);
@@ -211,9 +211,10 @@ void core_remove_master(struct sentinel *s, struct instance *master)
 static const char *renamed(const struct instance *ri, const char *cmd)
 {
     if (ri->kind == INSTANCE_SENTINEL) return cmd;
-    const struct instance *m = ri->kind == INSTANCE_MASTER ? ri : ri->master;
-    for (size_t i = 0; i < m->m->params.n_renames; i++)
-        if (strcasecmp(m->m->params.renames[i].from, cmd) == 0) return m->m->params.renames[i].to;
+    const struct instance *master = ri->kind == INSTANCE_MASTER ? ri : ri->master;
+    for (size_t i = 0; i < master->record->params.n_renames; i++)
+        if (strcasecmp(master->record->params.renames[i].from, cmd) == 0)
+            return master->record->params.renames[i].to;
     return cmd;
 }
 
@@ -273,7 +274,7 @@ void core_send_hello(struct sentinel *s, struct instance *ri, int64_t now_ms)
     snprintf(h.master_name, sizeof(h.master_name), "%s", master->name);
     core_announced_master_addr(s, master, &mhost, &h.master_port);
     snprintf(h.master_ip, sizeof(h.master_ip), "%s", mhost);
-    h.master_config_epoch = master->m->config_epoch;
+    h.master_config_epoch = master->record->config_epoch;
     char payload[HELLO_MAX_LEN + 1];
     if (hello_format(payload, sizeof(payload), &h) == 0) return;
     const char *argv[] = {"PUBLISH", HELLO_CHANNEL, payload};
@@ -283,16 +284,16 @@ void core_send_hello(struct sentinel *s, struct instance *ri, int64_t now_ms)
 void core_force_hello(struct sentinel *s, struct instance *master)
 {
     int64_t now = core_now(s);
-    struct master_record *m = master->m;
+    struct master_record *record = master->record;
     master->last_pub_ms = 0;
     core_send_hello(s, master, now);
-    for (size_t i = 0; i < m->n_replicas; i++) {
-        m->replicas[i]->last_pub_ms = 0;
-        core_send_hello(s, m->replicas[i], now);
+    for (size_t i = 0; i < record->n_replicas; i++) {
+        record->replicas[i]->last_pub_ms = 0;
+        core_send_hello(s, record->replicas[i], now);
     }
-    for (size_t i = 0; i < m->n_sentinels; i++) {
-        m->sentinels[i]->last_pub_ms = 0;
-        core_send_hello(s, m->sentinels[i], now);
+    for (size_t i = 0; i < record->n_sentinels; i++) {
+        record->sentinels[i]->last_pub_ms = 0;
+        core_send_hello(s, record->sentinels[i], now);
     }
 }
 
@@ -301,29 +302,30 @@ void core_force_hello(struct sentinel *s, struct instance *master)
 void core_vote(struct sentinel *s, struct instance *master, uint64_t req_epoch,
                const char *candidate, int64_t now_ms)
 {
-    struct master_record *m = master->m;
-    uint64_t old_epoch = s->current_epoch, old_leader_epoch = m->leader_epoch;
+    struct master_record *record = master->record;
+    uint64_t old_epoch = s->current_epoch, old_leader_epoch = record->leader_epoch;
     char old_leader[SENTINEL_RUNID_LEN + 1];
-    memcpy(old_leader, m->leader, sizeof(old_leader));
+    memcpy(old_leader, record->leader, sizeof(old_leader));
     struct election_vote_outcome out;
-    election_cast_vote(&s->current_epoch, m->leader, &m->leader_epoch, req_epoch, candidate, &out);
+    election_cast_vote(&s->current_epoch, record->leader, &record->leader_epoch, req_epoch,
+                       candidate, &out);
     if (!out.epoch_adopted && !out.voted) return;
     if (core_persist_now(s) != 0) {
         /* Not durable, so not given: a restart could otherwise vote twice in this epoch. */
         s->current_epoch = old_epoch;
-        m->leader_epoch = old_leader_epoch;
-        memcpy(m->leader, old_leader, sizeof(old_leader));
+        record->leader_epoch = old_leader_epoch;
+        memcpy(record->leader, old_leader, sizeof(old_leader));
         return;
     }
     if (out.epoch_adopted)
         notify_event(s, LOG_WARNING, "+new-epoch", NULL, "%llu",
                      (unsigned long long)s->current_epoch);
     if (out.voted) {
-        notify_event(s, LOG_WARNING, "+vote-for-leader", NULL, "%s %llu", m->leader,
-                     (unsigned long long)m->leader_epoch);
+        notify_event(s, LOG_WARNING, "+vote-for-leader", NULL, "%s %llu", record->leader,
+                     (unsigned long long)record->leader_epoch);
         if (strcmp(candidate, s->myid) != 0)
-            m->failover_not_before_ms =
-                MAX(m->failover_not_before_ms, now_ms + m->params.failover_timeout_ms);
+            record->failover_not_before_ms =
+                MAX(record->failover_not_before_ms, now_ms + record->params.failover_timeout_ms);
     }
 }
 
@@ -331,33 +333,34 @@ void core_vote(struct sentinel *s, struct instance *master, uint64_t req_epoch,
 
 void core_ask_peers(struct sentinel *s, struct instance *master, bool forced, int64_t now_ms)
 {
-    struct master_record *m = master->m;
+    struct master_record *record = master->record;
     int64_t period = s->periods.ask_period;
     /* While gathering a quorum, re-ask at PING cadence (ours) rather than every ask-period. */
     if (!(master->flags & SRI_O_DOWN))
-        period = MIN(period, monitor_ping_interval_ms(&s->periods, m->params.down_after_ms));
-    for (size_t i = 0; i < m->n_sentinels; i++) {
-        struct instance *p = m->sentinels[i];
+        period = MIN(period, monitor_ping_interval_ms(&s->periods, record->params.down_after_ms));
+    for (size_t i = 0; i < record->n_sentinels; i++) {
+        struct instance *p = record->sentinels[i];
         if (now_ms - p->last_master_down_reply_ms > 5 * s->periods.ask_period) {
             p->flags &= ~SRI_MASTER_DOWN;
             p->leader[0] = '\0';
             p->leader_epoch = 0;
         }
         /* A switchover asks for votes although the master is up (switchover.h). */
-        bool asking = (master->flags & SRI_S_DOWN) ||
-                      (m->switchover.is_active && m->failover_state == FAILOVER_WAIT_START);
+        bool asking =
+            (master->flags & SRI_S_DOWN) ||
+            (record->switchover.is_active && record->failover_state == FAILOVER_WAIT_START);
         if (!asking || !p->link.is_cmd_connected) continue;
         if (!forced) {
             if (now_ms - p->last_master_down_reply_ms < period) continue;
             if (p->last_ask_ms > p->last_master_down_reply_ms && now_ms - p->last_ask_ms < period)
                 continue;
         }
-        bool vote =
-            (master->flags & SRI_FAILOVER_IN_PROGRESS) && m->failover_state == FAILOVER_WAIT_START;
+        bool vote = (master->flags & SRI_FAILOVER_IN_PROGRESS) &&
+                    record->failover_state == FAILOVER_WAIT_START;
         char port[16], epoch[24];
         snprintf(port, sizeof(port), "%d", master->port);
         snprintf(epoch, sizeof(epoch), "%llu",
-                 (unsigned long long)(vote ? m->failover_epoch : s->current_epoch));
+                 (unsigned long long)(vote ? record->failover_epoch : s->current_epoch));
         const char *argv[] = {"SENTINEL",
                               "is-master-down-by-addr",
                               instance_announced_host(master, s->opt.announce_hostnames),
@@ -377,9 +380,9 @@ static void restore_master(struct sentinel *s, const struct sentinel_state_maste
 {
     struct instance *master = core_add_master(s, sm->name, sm->host, sm->port, &sm->params);
     if (master == NULL) return;
-    master->m->config_epoch = sm->config_epoch;
-    snprintf(master->m->leader, sizeof(master->m->leader), "%s", sm->leader);
-    master->m->leader_epoch = sm->leader_epoch;
+    master->record->config_epoch = sm->config_epoch;
+    snprintf(master->record->leader, sizeof(master->record->leader), "%s", sm->leader);
+    master->record->leader_epoch = sm->leader_epoch;
     for (size_t j = 0; j < sm->n_replicas; j++) {
         const struct sentinel_state_addr *a = &sm->replicas[j];
         if (instance_find_replica(master, a->host, a->port) == NULL &&

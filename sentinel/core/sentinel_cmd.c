@@ -71,18 +71,18 @@ int sentinel_cmd_is_master_down(struct sentinel *s, const char *ip, const char *
         out->down = 1;
     /* A paused sentinel that sees the master down itself gives no vote: the candidate can only
      * be running an automatic failover the group was paused against (pause.c). */
-    bool refuse = master && master->m->params.failover_paused && out->down;
+    bool refuse = master && master->record->params.failover_paused && out->down;
     if (refuse && strcmp(runid, "*") != 0)
         core_log(s, LOG_VERBOSE, "sentinel: paused %s: no vote for %.40s in epoch %lld",
                  master->name, runid, e);
     if (master && !refuse && strcmp(runid, "*") != 0 && strlen(runid) == SENTINEL_RUNID_LEN)
         core_vote(s, master, (uint64_t)e, runid, now);
-    if (master && master->m->leader[0]) {
-        memcpy(out->leader, master->m->leader, sizeof(out->leader));
-        out->leader_epoch = master->m->leader_epoch;
+    if (master && master->record->leader[0]) {
+        memcpy(out->leader, master->record->leader, sizeof(out->leader));
+        out->leader_epoch = master->record->leader_epoch;
     } else {
         snprintf(out->leader, sizeof(out->leader), "*");
-        out->leader_epoch = master ? master->m->leader_epoch : 0;
+        out->leader_epoch = master ? master->record->leader_epoch : 0;
     }
     core_flush(s);
     return 0;
@@ -133,27 +133,27 @@ void sentinel_cmd_monitor(struct sentinel *s, const char *name, const char *ip, 
     struct sentinel_master_params params;
     sentinel_params_default(&params, (int)q, s->periods.default_down_after,
                             s->periods.default_failover_timeout);
-    struct instance *m = core_add_master(s, name, ip, (int)p, &params);
+    struct instance *master = core_add_master(s, name, ip, (int)p, &params);
     sentinel_params_free(&params);
-    if (m == NULL) {
+    if (master == NULL) {
         set_res(res, SENTINEL_CMD_ERROR, "ERR Too many masters");
         return;
     }
     res->kind = SENTINEL_CMD_STATUS;
     finish_persist(s, res);
-    notify_event(s, LOG_WARNING, "+monitor", m, "quorum %d", m->m->params.quorum);
+    notify_event(s, LOG_WARNING, "+monitor", master, "quorum %d", master->record->params.quorum);
     core_want_tick(s);
 }
 
 void sentinel_cmd_remove(struct sentinel *s, const char *name, struct sentinel_cmd_result *res)
 {
-    struct instance *m = core_master_by_name(s, name);
-    if (m == NULL) {
+    struct instance *master = core_master_by_name(s, name);
+    if (master == NULL) {
         set_res(res, SENTINEL_CMD_ERROR, SENTINEL_ERR_NO_SUCH_MASTER);
         return;
     }
-    notify_event(s, LOG_WARNING, "-monitor", m, NULL);
-    core_remove_master(s, m);
+    notify_event(s, LOG_WARNING, "-monitor", master, NULL);
+    core_remove_master(s, master);
     res->kind = SENTINEL_CMD_STATUS;
     finish_persist(s, res);
 }
@@ -162,10 +162,11 @@ void sentinel_cmd_reset(struct sentinel *s, const char *pattern, struct sentinel
 {
     long long n = 0;
     for (size_t i = 0; i < s->n_masters; i++) {
-        struct instance *m = s->masters[i];
-        if (!util_glob_match(pattern, strlen(pattern), m->name, strlen(m->name), false)) continue;
-        failover_clear(m);
-        master_switch_reset(s, m);
+        struct instance *master = s->masters[i];
+        if (!util_glob_match(pattern, strlen(pattern), master->name, strlen(master->name), false))
+            continue;
+        failover_clear(master);
+        master_switch_reset(s, master);
         n++;
     }
     core_flush(s);
@@ -174,21 +175,21 @@ void sentinel_cmd_reset(struct sentinel *s, const char *pattern, struct sentinel
 
 void sentinel_cmd_failover(struct sentinel *s, const char *name, struct sentinel_cmd_result *res)
 {
-    struct instance *m = core_master_by_name(s, name);
+    struct instance *master = core_master_by_name(s, name);
     int64_t now = core_now(s);
-    if (m == NULL) {
+    if (master == NULL) {
         set_res(res, SENTINEL_CMD_ERROR, SENTINEL_ERR_NO_SUCH_MASTER);
         return;
     }
-    if (m->flags & SRI_FAILOVER_IN_PROGRESS) {
+    if (master->flags & SRI_FAILOVER_IN_PROGRESS) {
         set_res(res, SENTINEL_CMD_ERROR, "INPROG Failover already in progress");
         return;
     }
-    if (select_best_replica(m, now, &s->periods) == NULL) {
+    if (select_best_replica(master, now, &s->periods) == NULL) {
         set_res(res, SENTINEL_CMD_ERROR, "NOGOODSLAVE No suitable replica to promote");
         return;
     }
-    failover_start(s, m, true, now);
+    failover_start(s, master, true, now);
     core_flush(s);
     set_res(res, SENTINEL_CMD_STATUS, "OK");
 }
@@ -227,16 +228,16 @@ void sentinel_cmd_failover_args(struct sentinel *s, int argc, const char *const 
 
 void sentinel_cmd_ckquorum(struct sentinel *s, const char *name, struct sentinel_cmd_result *res)
 {
-    struct instance *m = core_master_by_name(s, name);
-    if (m == NULL) {
+    struct instance *master = core_master_by_name(s, name);
+    if (master == NULL) {
         set_res(res, SENTINEL_CMD_ERROR, SENTINEL_ERR_NO_SUCH_MASTER);
         return;
     }
     int usable = 1;
-    for (size_t i = 0; i < m->m->n_sentinels; i++)
-        if (!(m->m->sentinels[i]->flags & (SRI_S_DOWN | SRI_O_DOWN))) usable++;
-    int voters = (int)m->m->n_sentinels + 1;
-    bool q_ok = usable >= m->m->params.quorum, maj_ok = usable >= voters / 2 + 1;
+    for (size_t i = 0; i < master->record->n_sentinels; i++)
+        if (!(master->record->sentinels[i]->flags & (SRI_S_DOWN | SRI_O_DOWN))) usable++;
+    int voters = (int)master->record->n_sentinels + 1;
+    bool q_ok = usable >= master->record->params.quorum, maj_ok = usable >= voters / 2 + 1;
     if (q_ok && maj_ok) {
         set_res(res, SENTINEL_CMD_STATUS,
                 "OK %d usable Sentinels. Quorum and failover authorization can be reached", usable);

@@ -32,7 +32,8 @@ static void replace_str(char **slot, const char *v)
 static void drop_data_links(struct sentinel *s, struct instance *master)
 {
     core_close_links(s, master);
-    for (size_t i = 0; i < master->m->n_replicas; i++) core_close_links(s, master->m->replicas[i]);
+    for (size_t i = 0; i < master->record->n_replicas; i++)
+        core_close_links(s, master->record->replicas[i]);
 }
 
 static void add_rename(struct sentinel_master_params *p, const char *from, const char *to)
@@ -50,9 +51,9 @@ static void add_rename(struct sentinel_master_params *p, const char *from, const
 }
 
 /* Apply one numeric option; SET_UNKNOWN when opt is not numeric. */
-static enum set_outcome set_numeric(struct instance *m, const char *opt, const char *val)
+static enum set_outcome set_numeric(struct instance *master, const char *opt, const char *val)
 {
-    struct sentinel_master_params *p = &m->m->params;
+    struct sentinel_master_params *p = &master->record->params;
     long long v;
     if (strcasecmp(opt, "down-after-milliseconds") == 0) {
         if (!positive(val, &v)) return SET_BAD_VALUE;
@@ -76,11 +77,11 @@ static enum set_outcome set_numeric(struct instance *m, const char *opt, const c
     return SET_APPLIED;
 }
 
-static enum set_outcome set_one(struct sentinel *s, struct instance *m, const char *opt,
+static enum set_outcome set_one(struct sentinel *s, struct instance *master, const char *opt,
                                 const char *val)
 {
-    struct sentinel_master_params *p = &m->m->params;
-    enum set_outcome o = set_numeric(m, opt, val);
+    struct sentinel_master_params *p = &master->record->params;
+    enum set_outcome o = set_numeric(master, opt, val);
     if (o != SET_UNKNOWN) return o;
     if (strcasecmp(opt, "notification-script") == 0 ||
         strcasecmp(opt, "client-reconfig-script") == 0) {
@@ -94,14 +95,14 @@ static enum set_outcome set_one(struct sentinel *s, struct instance *m, const ch
                     val);
     } else if (strcasecmp(opt, "auth-pass") == 0) {
         replace_str(&p->auth_pass, val);
-        drop_data_links(s, m);
+        drop_data_links(s, master);
     } else if (strcasecmp(opt, "failover-paused") == 0) {
         /* Ours (maintenance mode, switchover.h); peers propagate it with this command. */
         if (strcasecmp(val, "yes") != 0 && strcasecmp(val, "no") != 0) return SET_BAD_VALUE;
-        pause_set_local(s, m, strcasecmp(val, "yes") == 0);
+        pause_set_local(s, master, strcasecmp(val, "yes") == 0);
     } else if (strcasecmp(opt, "auth-user") == 0) {
         replace_str(&p->auth_user, val);
-        drop_data_links(s, m);
+        drop_data_links(s, master);
     } else {
         return SET_UNKNOWN;
     }
@@ -111,14 +112,14 @@ static enum set_outcome set_one(struct sentinel *s, struct instance *m, const ch
 void sentinel_cmd_set(struct sentinel *s, const char *name, int argc, const char *const *argv,
                       struct sentinel_cmd_result *res)
 {
-    struct instance *m = core_master_by_name(s, name);
-    if (m == NULL) {
+    struct instance *master = core_master_by_name(s, name);
+    if (master == NULL) {
         snprintf(res->msg, sizeof(res->msg), SENTINEL_ERR_NO_SUCH_MASTER);
         res->kind = SENTINEL_CMD_ERROR;
         return;
     }
     if (argc == 2 && strcasecmp(argv[0], PAUSE_PEER_OPTION) == 0) {
-        pause_on_peer_state(s, m, argv[1], res); /* from a peer sentinel (pause.c) */
+        pause_on_peer_state(s, master, argv[1], res); /* from a peer sentinel (pause.c) */
         core_want_tick(s);
         return;
     }
@@ -128,16 +129,17 @@ void sentinel_cmd_set(struct sentinel *s, const char *name, int argc, const char
         const char *opt = argv[i];
         enum set_outcome o;
         if (strcasecmp(opt, "rename-command") == 0 && i + 2 < argc) {
-            add_rename(&m->m->params, argv[i + 1], argv[i + 2]);
-            notify_event(s, LOG_WARNING, "+set", m, "%s %s %s", opt, argv[i + 1], argv[i + 2]);
+            add_rename(&master->record->params, argv[i + 1], argv[i + 2]);
+            notify_event(s, LOG_WARNING, "+set", master, "%s %s %s", opt, argv[i + 1], argv[i + 2]);
             changed++;
             i++;
             continue;
         }
-        o = i + 1 < argc ? set_one(s, m, opt, argv[i + 1]) : SET_UNKNOWN;
+        o = i + 1 < argc ? set_one(s, master, opt, argv[i + 1]) : SET_UNKNOWN;
         if (o == SET_APPLIED) {
             bool secret = strcasecmp(opt, "auth-pass") == 0;
-            notify_event(s, LOG_WARNING, "+set", m, "%s %s", opt, secret ? "******" : argv[i + 1]);
+            notify_event(s, LOG_WARNING, "+set", master, "%s %s", opt,
+                         secret ? "******" : argv[i + 1]);
             changed++;
             continue;
         }
@@ -256,8 +258,8 @@ static void config_apply(struct sentinel *s, int idx, const char *v)
     case 5:
         replace_str(idx == 4 ? &s->opt.sentinel_user : &s->opt.sentinel_pass, v);
         for (size_t i = 0; i < s->n_masters; i++)
-            for (size_t j = 0; j < s->masters[i]->m->n_sentinels; j++)
-                core_close_links(s, s->masters[i]->m->sentinels[j]);
+            for (size_t j = 0; j < s->masters[i]->record->n_sentinels; j++)
+                core_close_links(s, s->masters[i]->record->sentinels[j]);
         break;
     default:
         log_set_level((enum log_level)log_level_parse(v));

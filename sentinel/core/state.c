@@ -75,12 +75,12 @@ static struct sentinel_state_addr *addrs_copy(const struct sentinel_state_addr *
 void sentinel_state_free(struct sentinel_state *st)
 {
     for (size_t i = 0; i < st->n_masters; i++) {
-        struct sentinel_state_master *m = &st->masters[i];
-        free(m->name);
-        free(m->host);
-        sentinel_params_free(&m->params);
-        addrs_free(m->replicas, m->n_replicas);
-        addrs_free(m->sentinels, m->n_sentinels);
+        struct sentinel_state_master *sm = &st->masters[i];
+        free(sm->name);
+        free(sm->host);
+        sentinel_params_free(&sm->params);
+        addrs_free(sm->replicas, sm->n_replicas);
+        addrs_free(sm->sentinels, sm->n_sentinels);
     }
     free(st->masters);
     memset(st, 0, sizeof(*st));
@@ -108,32 +108,32 @@ struct sentinel_state_master *sentinel_state_add_master(struct sentinel_state *s
                                                         const char *host, int port, int quorum)
 {
     st->masters = xrealloc(st->masters, (st->n_masters + 1) * sizeof(*st->masters));
-    struct sentinel_state_master *m = &st->masters[st->n_masters++];
-    memset(m, 0, sizeof(*m));
-    m->name = xstrdup(name);
-    m->host = xstrdup(host);
-    m->port = port;
-    sentinel_params_default(&m->params, quorum, 30000, 180000);
-    return m;
+    struct sentinel_state_master *sm = &st->masters[st->n_masters++];
+    memset(sm, 0, sizeof(*sm));
+    sm->name = xstrdup(name);
+    sm->host = xstrdup(host);
+    sm->port = port;
+    sentinel_params_default(&sm->params, quorum, 30000, 180000);
+    return sm;
 }
 
 /* ---- the snapshot of a running core, and persisting it ---------------------------------- */
 
 static void snapshot_master(const struct instance *mi, struct sentinel_state_master *sm)
 {
-    const struct master_record *m = mi->m;
+    const struct master_record *record = mi->record;
     const char *host = instance_current_master(mi)->host;
     int port = instance_current_master(mi)->port;
     sm->name = xstrdup(mi->name);
     sm->host = xstrdup(host);
     sm->port = port;
-    sentinel_params_copy(&sm->params, &m->params);
-    sm->config_epoch = m->config_epoch;
-    memcpy(sm->leader, m->leader, sizeof(sm->leader));
-    sm->leader_epoch = m->leader_epoch;
-    sm->replicas = xcalloc(m->n_replicas + 1, sizeof(*sm->replicas));
-    for (size_t j = 0; j < m->n_replicas; j++) {
-        const struct instance *r = m->replicas[j];
+    sentinel_params_copy(&sm->params, &record->params);
+    sm->config_epoch = record->config_epoch;
+    memcpy(sm->leader, record->leader, sizeof(sm->leader));
+    sm->leader_epoch = record->leader_epoch;
+    sm->replicas = xcalloc(record->n_replicas + 1, sizeof(*sm->replicas));
+    for (size_t j = 0; j < record->n_replicas; j++) {
+        const struct instance *r = record->replicas[j];
         if (r->port == port && strcmp(r->host, host) == 0) continue;
         sm->replicas[sm->n_replicas].host = xstrdup(r->host);
         sm->replicas[sm->n_replicas++].port = r->port;
@@ -142,14 +142,15 @@ static void snapshot_master(const struct instance *mi, struct sentinel_state_mas
         sm->replicas[sm->n_replicas].host = xstrdup(mi->host);
         sm->replicas[sm->n_replicas++].port = mi->port;
     }
-    sm->sentinels = m->n_sentinels ? xcalloc(m->n_sentinels, sizeof(*sm->sentinels)) : NULL;
-    for (size_t j = 0; j < m->n_sentinels; j++) {
-        const struct instance *p = m->sentinels[j];
+    sm->sentinels =
+        record->n_sentinels ? xcalloc(record->n_sentinels, sizeof(*sm->sentinels)) : NULL;
+    for (size_t j = 0; j < record->n_sentinels; j++) {
+        const struct instance *p = record->sentinels[j];
         sm->sentinels[j].host = xstrdup(p->host);
         sm->sentinels[j].port = p->port;
         memcpy(sm->sentinels[j].runid, p->runid, sizeof(p->runid));
     }
-    sm->n_sentinels = m->n_sentinels;
+    sm->n_sentinels = record->n_sentinels;
 }
 
 void sentinel_state_snapshot(const struct sentinel *s, struct sentinel_state *out)

@@ -32,7 +32,7 @@ const char *switchover_unfit_reason(const struct instance *r, int64_t now_ms,
 
 struct instance *switchover_pick_target(struct sentinel *s, struct instance *master, int64_t now_ms)
 {
-    struct switchover_record *switchover = &master->m->switchover;
+    struct switchover_record *switchover = &master->record->switchover;
     if (switchover->to_host[0] != '\0') {
         struct instance *r =
             instance_find_replica(master, switchover->to_host, switchover->to_port);
@@ -50,8 +50,8 @@ struct instance *switchover_pick_target(struct sentinel *s, struct instance *mas
 enum failover_state switchover_step_send(struct sentinel *s, struct instance *master,
                                          int64_t now_ms)
 {
-    struct master_record *m = master->m;
-    struct instance *t = m->promoted;
+    struct master_record *record = master->record;
+    struct instance *t = record->promoted;
     if (t == NULL || master->link.is_cmd_connected == false) {
         notify_event(s, LOG_WARNING, "-failover-abort-switchover-refused", master, "%s",
                      t == NULL ? "#target gone" : "#master unreachable");
@@ -59,14 +59,14 @@ enum failover_state switchover_step_send(struct sentinel *s, struct instance *ma
     }
     char port[16], timeout[24];
     snprintf(port, sizeof(port), "%d", t->port);
-    snprintf(timeout, sizeof(timeout), "%lld", (long long)m->switchover.timeout_ms);
+    snprintf(timeout, sizeof(timeout), "%lld", (long long)record->switchover.timeout_ms);
     const char *argv[] = {"FAILOVER", "TO", t->host, port, "TIMEOUT", timeout};
     if (core_send(s, master, 6, argv, TAG_FAILOVER) != 0) return FAILOVER_SEND_SLAVEOF_NOONE;
-    m->switchover.sent_ms = now_ms;
+    record->switchover.sent_ms = now_ms;
     static const char *const info[] = {"INFO"};
     if (core_send(s, master, 1, info, TAG_INFO) == 0) master->info_sent_ms = now_ms;
     notify_event(s, LOG_WARNING, "+switchover-failover-to", t, "#timeout %lld",
-                 (long long)m->switchover.timeout_ms);
+                 (long long)record->switchover.timeout_ms);
     return FAILOVER_WAIT_PROMOTION;
 }
 
@@ -82,7 +82,7 @@ static void poll_info(struct sentinel *s, struct instance *ri, int64_t now_ms)
 static enum failover_state abort_timeout(struct sentinel *s, struct instance *master,
                                          const char *detail)
 {
-    struct switchover_record *switchover = &master->m->switchover;
+    struct switchover_record *switchover = &master->record->switchover;
     if (!switchover->is_abort_sent && master->link.is_cmd_connected) {
         /* The node may still be waiting: tell it to resume writes now. */
         static const char *const argv[] = {"FAILOVER", "ABORT"};
@@ -95,15 +95,15 @@ static enum failover_state abort_timeout(struct sentinel *s, struct instance *ma
 enum failover_state switchover_step_wait(struct sentinel *s, struct instance *master,
                                          int64_t now_ms)
 {
-    struct master_record *m = master->m;
-    struct switchover_record *switchover = &m->switchover;
-    struct instance *t = m->promoted;
+    struct master_record *record = master->record;
+    struct switchover_record *switchover = &record->switchover;
+    struct instance *t = record->promoted;
     if (t == NULL) return abort_timeout(s, master, "#target gone");
-    if (m->config_epoch >= m->failover_epoch) {
+    if (record->config_epoch >= record->failover_epoch) {
         /* A configuration at least as new as ours won meanwhile: never lower it. */
         return abort_timeout(s, master, "#newer configuration");
     }
-    if (t->role_reported == ROLE_MASTER && t->info_refresh_ms >= m->failover_state_change_ms) {
+    if (t->role_reported == ROLE_MASTER && t->info_refresh_ms >= record->failover_state_change_ms) {
         /* The old master is now the target's replica, but its clients stay connected and would
          * get READONLY forever (FAILOVER does not drop them; ioredis does not reconnect on
          * READONLY). Drop them as the promotion transaction does for every other node, so
@@ -146,8 +146,8 @@ void switchover_on_reply(struct sentinel *s, struct instance *master,
                          const struct sentinel_reply *r)
 {
     UNUSED(s);
-    if (master->kind != INSTANCE_MASTER || !master->m->switchover.is_active) return;
-    struct switchover_record *switchover = &master->m->switchover;
+    if (master->kind != INSTANCE_MASTER || !master->record->switchover.is_active) return;
+    struct switchover_record *switchover = &master->record->switchover;
     if (r->type == SENTINEL_REPLY_ERROR) {
         switchover->is_refused = true;
         size_t n = MIN(r->len, sizeof(switchover->refused_reason) - 1);
@@ -162,13 +162,13 @@ void switchover_on_master_info(struct instance *master)
 {
     /* Replies come in order on the link, so an INFO read after the +OK was executed after
      * FAILOVER and shows its state. */
-    if (master->m->switchover.is_active && master->m->switchover.is_accepted)
-        master->m->switchover.saw_master_info = true;
+    if (master->record->switchover.is_active && master->record->switchover.is_accepted)
+        master->record->switchover.saw_master_info = true;
 }
 
 const char *sentinel_failover_kind(const struct instance *master)
 {
-    if (master->m->switchover.is_active) return "switchover";
+    if (master->record->switchover.is_active) return "switchover";
     if (master->flags & SRI_FORCE_FAILOVER) return "forced";
     return "automatic";
 }

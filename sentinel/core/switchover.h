@@ -3,9 +3,9 @@
  * vigil-store). The request is checked and started in control.c; failover.c consults this
  * module for the steps below (one way: nothing here calls failover.c).
  *
- * A switchover is a failover attempt (failover.h) with `m->switchover.is_active` set. It shares the
- * election, the fresh INFO round, the veto, the replica reconfiguration and the address switch;
- * it differs in three places:
+ * A switchover is a failover attempt (failover.h) with `record->switchover.is_active` set. It
+ * shares the election, the fresh INFO round, the veto, the replica reconfiguration and the address
+ * switch; it differs in three places:
  *
  *   WAIT_START          vote requests go out although the master is not SDOWN (a switchover is
  *        |              authorised by a majority exactly like a failover: one leader per epoch)

@@ -41,7 +41,7 @@ static void reconnect(struct sentinel *s, struct instance *ri, int64_t now_ms)
 
 static int64_t down_after_of(const struct instance *ri)
 {
-    return (ri->kind == INSTANCE_MASTER ? ri : ri->master)->m->params.down_after_ms;
+    return (ri->kind == INSTANCE_MASTER ? ri : ri->master)->record->params.down_after_ms;
 }
 
 static void send_periodic(struct sentinel *s, struct instance *ri, int64_t now_ms)
@@ -93,10 +93,10 @@ static void check_sdown(struct sentinel *s, struct instance *ri, int64_t now_ms)
 static void check_odown(struct sentinel *s, struct instance *master, int64_t now_ms)
 {
     unsigned count = monitor_odown_count(master);
-    bool odown = count > 0 && count >= (unsigned)master->m->params.quorum;
+    bool odown = count > 0 && count >= (unsigned)master->record->params.quorum;
     if (odown && !(master->flags & SRI_O_DOWN)) {
         notify_event(s, LOG_WARNING, "+odown", master, "#quorum %u/%d", count,
-                     master->m->params.quorum);
+                     master->record->params.quorum);
         master->flags |= SRI_O_DOWN;
         master->o_down_since_ms = now_ms;
     } else if (!odown && (master->flags & SRI_O_DOWN)) {
@@ -112,13 +112,14 @@ static bool no_down_for(const struct instance *ri, int64_t ms, int64_t now_ms)
     return last == 0 || now_ms - last > ms;
 }
 
-static bool master_looks_sane(const struct sentinel *s, const struct instance *m, int64_t now_ms)
+static bool master_looks_sane(const struct sentinel *s, const struct instance *master,
+                              int64_t now_ms)
 {
     /* A master judged regressed is down from the moment it is judged, even before the tick
      * sets SDOWN: its replicas must not be pointed at it (sim seed 1946). */
-    return m->role_reported == ROLE_MASTER && !(m->flags & (SRI_S_DOWN | SRI_O_DOWN)) &&
-           !m->m->is_regressed && m->info_refresh_ms != 0 &&
-           now_ms - m->info_refresh_ms < 2 * s->periods.info_period;
+    return master->role_reported == ROLE_MASTER && !(master->flags & (SRI_S_DOWN | SRI_O_DOWN)) &&
+           !master->record->is_regressed && master->info_refresh_ms != 0 &&
+           now_ms - master->info_refresh_ms < 2 * s->periods.info_period;
 }
 
 static void react_replica_role(struct sentinel *s, struct instance *ri, int64_t now_ms)
@@ -141,9 +142,9 @@ static void react_replica_role(struct sentinel *s, struct instance *ri, int64_t 
     ri->demote_at_once = false;
     bool points_elsewhere = ri->slave_master_host == NULL || ri->slave_master_port != port ||
                             strcasecmp(ri->slave_master_host, host) != 0;
-    int64_t ft = master->m->params.failover_timeout_ms;
+    int64_t ft = master->record->params.failover_timeout_ms;
     if (points_elsewhere && !(ri->flags & (SRI_RECONF_SENT | SRI_RECONF_INPROG | SRI_PROMOTED)) &&
-        master->m->failover_state == FAILOVER_NONE && master_looks_sane(s, master, now_ms) &&
+        master->record->failover_state == FAILOVER_NONE && master_looks_sane(s, master, now_ms) &&
         no_down_for(ri, ft, now_ms) && now_ms - ri->slave_conf_change_ms > ft &&
         core_send_slaveof(s, ri, host, port) == 0)
         notify_event(s, LOG_NOTICE, "+fix-slave-config", ri, NULL);
@@ -168,26 +169,26 @@ static void handle_acting(struct sentinel *s, struct instance *ri, int64_t now_m
 
 static void handle_master(struct sentinel *s, struct instance *master, int64_t now_ms)
 {
-    struct master_record *m = master->m;
+    struct master_record *record = master->record;
     reconnect(s, master, now_ms);
     send_periodic(s, master, now_ms);
-    for (size_t i = 0; i < m->n_replicas; i++) {
-        reconnect(s, m->replicas[i], now_ms);
-        send_periodic(s, m->replicas[i], now_ms);
+    for (size_t i = 0; i < record->n_replicas; i++) {
+        reconnect(s, record->replicas[i], now_ms);
+        send_periodic(s, record->replicas[i], now_ms);
     }
-    for (size_t i = 0; i < m->n_sentinels; i++) {
-        reconnect(s, m->sentinels[i], now_ms);
-        send_periodic(s, m->sentinels[i], now_ms);
+    for (size_t i = 0; i < record->n_sentinels; i++) {
+        reconnect(s, record->sentinels[i], now_ms);
+        send_periodic(s, record->sentinels[i], now_ms);
     }
     discovery_check_config_update(s, master, now_ms);
     if (s->tilt || s->crashed) return;
-    for (size_t i = 0; i < m->n_replicas && !s->crashed; i++)
-        handle_acting(s, m->replicas[i], now_ms);
-    for (size_t i = 0; i < m->n_sentinels; i++) check_sdown(s, m->sentinels[i], now_ms);
+    for (size_t i = 0; i < record->n_replicas && !s->crashed; i++)
+        handle_acting(s, record->replicas[i], now_ms);
+    for (size_t i = 0; i < record->n_sentinels; i++) check_sdown(s, record->sentinels[i], now_ms);
     handle_acting(s, master, now_ms);
     check_odown(s, master, now_ms);
     if (failover_should_start(s, master, now_ms)) failover_start(s, master, false, now_ms);
-    if (m->failover_state != FAILOVER_UPDATE_CONFIG && !s->crashed)
+    if (record->failover_state != FAILOVER_UPDATE_CONFIG && !s->crashed)
         failover_step(s, master, now_ms);
     if (!s->crashed) core_ask_peers(s, master, false, now_ms);
 }
@@ -226,7 +227,7 @@ static void schedule_next(struct sentinel *s, int64_t now_ms)
     int64_t base = MAX(s->periods.tick_period, (int64_t)1);
     int64_t next = now_ms + base + (int64_t)core_random_below(s, (uint64_t)base / 2 + 1);
     for (size_t i = 0; i < s->n_masters; i++) {
-        int64_t p = s->masters[i]->m->failover_pending_ms;
+        int64_t p = s->masters[i]->record->failover_pending_ms;
         if (p > now_ms && p < next) next = p;
     }
     s->next_tick_ms = next;
@@ -240,7 +241,7 @@ void sentinel_tick(struct sentinel *s, int64_t now_ms)
         s->started = true;
         for (size_t i = 0; i < s->n_masters; i++)
             notify_event(s, LOG_WARNING, "+monitor", s->masters[i], "quorum %d",
-                         s->masters[i]->m->params.quorum);
+                         s->masters[i]->record->params.quorum);
     }
     check_tilt(s, now_ms);
     s->prev_tick_ms = now_ms;
@@ -248,7 +249,7 @@ void sentinel_tick(struct sentinel *s, int64_t now_ms)
     for (size_t i = 0; i < s->n_masters && !s->crashed; i++)
         handle_master(s, s->masters[i], now_ms);
     for (size_t i = 0; i < s->n_masters && !s->crashed; i++)
-        if (s->masters[i]->m->failover_state == FAILOVER_UPDATE_CONFIG)
+        if (s->masters[i]->record->failover_state == FAILOVER_UPDATE_CONFIG)
             failover_step(s, s->masters[i], now_ms);
     if (s->crashed) return;
     schedule_next(s, now_ms);

@@ -74,9 +74,9 @@ void http_event_master(const char *type, const char *msg, char *out, size_t cap)
 
 static bool is_master_event(const char *msg) { return strncmp(msg, "master ", 7) == 0; }
 
-static enum http_kind kind_of(const struct instance *m)
+static enum http_kind kind_of(const struct instance *master)
 {
-    const char *k = sentinel_failover_kind(m);
+    const char *k = sentinel_failover_kind(master);
     if (strcmp(k, "switchover") == 0) return KIND_SWITCHOVER;
     if (strcmp(k, "forced") == 0) return KIND_FORCED;
     return KIND_AUTOMATIC;
@@ -118,31 +118,32 @@ struct group_track *http_group(struct http_api *a, const char *name)
 }
 
 /* Note the announced address: `since` moves only when it changes. */
-static void group_sync_addr(struct http_api *a, struct group_track *g, const struct instance *m)
+static void group_sync_addr(struct http_api *a, struct group_track *g,
+                            const struct instance *master)
 {
     const char *host;
     int port;
-    if (sentinel_get_master_addr(a->core, m->name, &host, &port) != 0) return;
+    if (sentinel_get_master_addr(a->core, master->name, &host, &port) != 0) return;
     if (g->port == port && strcmp(g->host, host) == 0) {
-        g->epoch = m->m->config_epoch;
+        g->epoch = master->record->config_epoch;
         return;
     }
     if (g->host[0] != '\0') g->since_wall_ms = wall_now(a);
     snprintf(g->host, sizeof(g->host), "%s", host);
     g->port = port;
-    g->epoch = m->m->config_epoch;
+    g->epoch = master->record->config_epoch;
 }
 
-static cJSON *offsets_now(const struct instance *m)
+static cJSON *offsets_now(const struct instance *master)
 {
     cJSON *o = cJSON_CreateObject();
-    if (m->master_repl_offset > 0)
-        cJSON_AddNumberToObject(o, "master_last_seen", (double)m->master_repl_offset);
+    if (master->master_repl_offset > 0)
+        cJSON_AddNumberToObject(o, "master_last_seen", (double)master->master_repl_offset);
     else
         cJSON_AddNullToObject(o, "master_last_seen");
     cJSON *arr = cJSON_AddArrayToObject(o, "replicas");
-    for (size_t i = 0; i < m->m->n_replicas; i++) {
-        const struct instance *r = m->m->replicas[i];
+    for (size_t i = 0; i < master->record->n_replicas; i++) {
+        const struct instance *r = master->record->replicas[i];
         cJSON *e = cJSON_CreateObject();
         cJSON_AddStringToObject(e, "ip", r->host);
         cJSON_AddNumberToObject(e, "port", r->port);
@@ -183,12 +184,12 @@ static int64_t first_phase(const struct phase_times *ph)
     return first;
 }
 
-/* Whether every replica of m (and m) answered INFO since `since`. */
-static bool info_fresh_since(const struct instance *m, int64_t since)
+/* Whether every replica of the master (and the master) answered INFO since `since`. */
+static bool info_fresh_since(const struct instance *master, int64_t since)
 {
-    if (m->info_refresh_ms <= since) return false;
-    for (size_t i = 0; i < m->m->n_replicas; i++)
-        if (m->m->replicas[i]->info_refresh_ms <= since) return false;
+    if (master->info_refresh_ms <= since) return false;
+    for (size_t i = 0; i < master->record->n_replicas; i++)
+        if (master->record->replicas[i]->info_refresh_ms <= since) return false;
     return true;
 }
 
@@ -196,11 +197,11 @@ static bool info_fresh_since(const struct instance *m, int64_t since)
 static void group_complete_pending(struct http_api *a, struct group_track *g, bool now)
 {
     if (g->pending_rec == NULL) return;
-    const struct instance *m = sentinel_master_by_name(a->core, g->name);
+    const struct instance *master = sentinel_master_by_name(a->core, g->name);
     int64_t t = sentinel_now_ms(a->core);
-    bool fresh = m && info_fresh_since(m, g->pending_since_ms);
+    bool fresh = master && info_fresh_since(master, g->pending_since_ms);
     if (!now && !fresh && t - g->pending_since_ms < HTTP_OBSERVER_OFFSETS_WAIT_MS) return;
-    cJSON *offs = m ? offsets_now(m) : cJSON_CreateObject();
+    cJSON *offs = master ? offsets_now(master) : cJSON_CreateObject();
     cJSON_AddStringToObject(offs, "taken", fresh ? "after the switch" : "last known (stale)");
     cJSON_AddItemToObject(g->pending_rec, "offsets", offs);
     history_append(a->history, g->pending_rec);
@@ -210,15 +211,15 @@ static void group_complete_pending(struct http_api *a, struct group_track *g, bo
 
 /* +switch-master: one record and one count, on every sentinel. */
 static void group_finish_failover(struct http_api *a, struct group_track *g,
-                                  const struct instance *m, const char *msg)
+                                  const struct instance *master, const char *msg)
 {
     int64_t now = wall_now(a);
     bool led = g->ph.started != 0;
     /* An observer cannot know how the leader started: a master it saw down, or that has not
      * answered for half of down-after (the failover may beat our own SDOWN), means automatic. */
-    bool looked_down =
-        g->ph.sdown || g->ph.odown ||
-        monitor_unavailable_ms(m, sentinel_now_ms(a->core)) >= m->m->params.down_after_ms / 2;
+    bool looked_down = g->ph.sdown || g->ph.odown ||
+                       monitor_unavailable_ms(master, sentinel_now_ms(a->core)) >=
+                           master->record->params.down_after_ms / 2;
     enum http_kind kind = led ? g->kind : looked_down ? KIND_AUTOMATIC : KIND_MANUAL;
     if (g->ph.announced == 0) g->ph.announced = now;
     int64_t first = first_phase(&g->ph);
@@ -229,7 +230,7 @@ static void group_finish_failover(struct http_api *a, struct group_track *g,
     word_at(msg, 4, np, sizeof(np));
     cJSON *rec = cJSON_CreateObject();
     cJSON_AddStringToObject(rec, "master", g->name);
-    cJSON_AddNumberToObject(rec, "epoch", (double)m->m->config_epoch);
+    cJSON_AddNumberToObject(rec, "epoch", (double)master->record->config_epoch);
     cJSON_AddStringToObject(rec, "kind", http_kind_names[kind]);
     cJSON_AddStringToObject(rec, "role", led ? "leader" : "observer");
     cJSON_AddItemToObject(rec, "old", http_json_addr(oh, atoi(op)));
@@ -269,7 +270,7 @@ static void group_drop_attempt(struct group_track *g, const char *type)
     g->offsets = NULL;
 }
 
-static void group_on_event(struct http_api *a, struct group_track *g, const struct instance *m,
+static void group_on_event(struct http_api *a, struct group_track *g, const struct instance *master,
                            const char *type, const char *msg)
 {
     int64_t now = wall_now(a);
@@ -282,14 +283,14 @@ static void group_on_event(struct http_api *a, struct group_track *g, const stru
     } else if (strcmp(type, "+try-failover") == 0) {
         g->ph.started = now;
         g->ph.elected = g->ph.promoted = g->ph.announced = g->ph.reconfigured = 0;
-        g->kind = kind_of(m);
-        g->attempt_epoch = m->m->failover_epoch;
+        g->kind = kind_of(master);
+        g->attempt_epoch = master->record->failover_epoch;
     } else if (strcmp(type, "+elected-leader") == 0) {
         g->ph.elected = now;
     } else if (strcmp(type, "+promoted-slave") == 0) {
         g->ph.promoted = now;
         cJSON_Delete(g->offsets);
-        g->offsets = offsets_now(m);
+        g->offsets = offsets_now(master);
     } else if (strcmp(type, "+failover-state-reconf-slaves") == 0) {
         g->ph.announced = now;
     } else if (strcmp(type, "+failover-end") == 0 ||
@@ -298,19 +299,19 @@ static void group_on_event(struct http_api *a, struct group_track *g, const stru
     } else if (strncmp(type, "-failover-abort-", 16) == 0) {
         group_drop_attempt(g, type);
     } else if (strcmp(type, "+switch-master") == 0) {
-        group_finish_failover(a, g, m, msg);
+        group_finish_failover(a, g, master, msg);
     } else if (strcmp(type, "+regressed-master") == 0) {
         const char *why = strchr(msg, '#');
         snprintf(g->reason, sizeof(g->reason), "regressed-master: %s", why ? why + 1 : msg);
     } else if (strcmp(type, "-regressed-master") == 0 && g->ph.started == 0) {
         g->reason[0] = '\0';
     }
-    group_sync_addr(a, g, m);
+    group_sync_addr(a, g, master);
 }
 
 /* ---- operations ---------------------------------------------------------------------------- */
 
-struct http_op *http_op_new(struct http_api *a, enum http_kind kind, const struct instance *m,
+struct http_op *http_op_new(struct http_api *a, enum http_kind kind, const struct instance *master,
                             const char *to, int64_t timeout_ms)
 {
     size_t slot = a->n_ops;
@@ -331,12 +332,12 @@ struct http_op *http_op_new(struct http_api *a, enum http_kind kind, const struc
     memset(op, 0, sizeof(*op));
     snprintf(op->id, sizeof(op->id), "op-%s-%llu", a->op_nonce, (unsigned long long)++a->op_seq);
     op->kind = kind;
-    snprintf(op->master, sizeof(op->master), "%s", m->name);
-    op->epoch = m->m->failover_epoch;
+    snprintf(op->master, sizeof(op->master), "%s", master->name);
+    op->epoch = master->record->failover_epoch;
     op->state = OP_RUNNING;
     snprintf(op->phase, sizeof(op->phase), "%s",
-             instance_failover_state_name(m->m->failover_state));
-    instance_addr_key(op->from, sizeof(op->from), m->host, m->port);
+             instance_failover_state_name(master->record->failover_state));
+    instance_addr_key(op->from, sizeof(op->from), master->host, master->port);
     snprintf(op->to, sizeof(op->to), "%s", to ? to : "");
     op->timeout_ms = timeout_ms;
     op->created_wall_ms = wall_now(a);
@@ -361,37 +362,39 @@ static void op_finish(struct http_api *a, struct http_op *op, enum op_state st, 
 void http_op_refresh(struct http_api *a, struct http_op *op)
 {
     if (op->state != OP_RUNNING) return;
-    const struct instance *m = sentinel_master_by_name(a->core, op->master);
-    if (m == NULL) {
+    const struct instance *master = sentinel_master_by_name(a->core, op->master);
+    if (master == NULL) {
         op_finish(a, op, OP_FAILED, "the master was removed");
         return;
     }
-    if (m->m->failover_state != FAILOVER_NONE && m->m->failover_epoch == op->epoch) {
+    if (master->record->failover_state != FAILOVER_NONE &&
+        master->record->failover_epoch == op->epoch) {
         snprintf(op->phase, sizeof(op->phase), "%s",
-                 instance_failover_state_name(m->m->failover_state));
-        if (m->m->promoted)
-            instance_addr_key(op->to, sizeof(op->to), m->m->promoted->host, m->m->promoted->port);
+                 instance_failover_state_name(master->record->failover_state));
+        if (master->record->promoted)
+            instance_addr_key(op->to, sizeof(op->to), master->record->promoted->host,
+                              master->record->promoted->port);
         return;
     }
-    if (m->m->config_epoch == op->epoch) {
-        instance_addr_key(op->to, sizeof(op->to), m->host, m->port);
+    if (master->record->config_epoch == op->epoch) {
+        instance_addr_key(op->to, sizeof(op->to), master->host, master->port);
         op_finish(a, op, OP_SUCCEEDED, NULL);
     } else {
         op_finish(a, op, OP_FAILED, "the attempt ended without a promotion");
     }
 }
 
-static void ops_on_event(struct http_api *a, const struct instance *m, const char *type,
+static void ops_on_event(struct http_api *a, const struct instance *master, const char *type,
                          const char *msg)
 {
     for (size_t i = 0; i < a->n_ops; i++) {
         struct http_op *op = &a->ops[i];
-        if (op->state != OP_RUNNING || strcmp(op->master, m->name) != 0) continue;
+        if (op->state != OP_RUNNING || strcmp(op->master, master->name) != 0) continue;
         /* Abort events come before the state returns to NONE: note why now. */
-        if (strncmp(type, "-failover-abort-", 16) == 0 && m->m->failover_epoch == op->epoch &&
-            op->error[0] == '\0')
+        if (strncmp(type, "-failover-abort-", 16) == 0 &&
+            master->record->failover_epoch == op->epoch && op->error[0] == '\0')
             snprintf(op->error, sizeof(op->error), "%s %s%s%s", type, msg,
-                     m->m->abort_reason[0] ? ": " : "", m->m->abort_reason);
+                     master->record->abort_reason[0] ? ": " : "", master->record->abort_reason);
         else
             http_op_refresh(a, op);
     }
@@ -406,14 +409,14 @@ void http_api_on_event(void *ctx, int level, const char *type, const char *msg)
     http_event_master(type, msg, name, sizeof(name));
     a->events_total++;
     if (strcmp(type, "+vote-for-leader") == 0) a->votes_cast++;
-    const struct instance *m = name[0] ? sentinel_master_by_name(a->core, name) : NULL;
-    if (m) {
+    const struct instance *master = name[0] ? sentinel_master_by_name(a->core, name) : NULL;
+    if (master) {
         struct group_track *g = http_group(a, name);
-        if (g) group_on_event(a, g, m, type, msg);
-        ops_on_event(a, m, type, msg);
+        if (g) group_on_event(a, g, master, type, msg);
+        ops_on_event(a, master, type, msg);
     }
     if (level == LOG_DEBUG) return;
-    http_events_record(a, level, type, msg, m ? name : NULL);
+    http_events_record(a, level, type, msg, master ? name : NULL);
     http_waiters_check(a, sentinel_now_ms(a->core));
 }
 
@@ -459,20 +462,20 @@ static void on_veto(void *ctx, const struct sentinel_veto_request *req)
 
 /* ---- housekeeping ------------------------------------------------------------------------- */
 
-static void sample_offsets(struct http_api *a, const struct instance *m)
+static void sample_offsets(struct http_api *a, const struct instance *master)
 {
-    struct group_track *g = http_group(a, m->name);
-    if (g == NULL || m->info_refresh_ms == 0 || m->info_refresh_ms == g->last_sample_info_ms ||
-        m->master_repl_offset <= 0)
+    struct group_track *g = http_group(a, master->name);
+    if (g == NULL || master->info_refresh_ms == 0 ||
+        master->info_refresh_ms == g->last_sample_info_ms || master->master_repl_offset <= 0)
         return;
-    g->last_sample_info_ms = m->info_refresh_ms;
+    g->last_sample_info_ms = master->info_refresh_ms;
     size_t i = (g->sample_head + g->n_samples) % HTTP_OFFSET_SAMPLES;
     if (g->n_samples == HTTP_OFFSET_SAMPLES)
         g->sample_head = (g->sample_head + 1) % HTTP_OFFSET_SAMPLES;
     else
         g->n_samples++;
-    g->samples[i].mono_ms = m->info_refresh_ms;
-    g->samples[i].offset = m->master_repl_offset;
+    g->samples[i].mono_ms = master->info_refresh_ms;
+    g->samples[i].offset = master->master_repl_offset;
 }
 
 static int64_t on_housekeeping(struct loop *l, uint64_t id, void *data)
@@ -482,10 +485,10 @@ static int64_t on_housekeeping(struct loop *l, uint64_t id, void *data)
     struct http_api *a = data;
     int64_t now = sentinel_now_ms(a->core);
     for (size_t i = 0; i < sentinel_master_count(a->core); i++) {
-        const struct instance *m = sentinel_master_at(a->core, i);
-        sample_offsets(a, m);
-        struct group_track *g = http_group(a, m->name);
-        if (g) group_sync_addr(a, g, m);
+        const struct instance *master = sentinel_master_at(a->core, i);
+        sample_offsets(a, master);
+        struct group_track *g = http_group(a, master->name);
+        if (g) group_sync_addr(a, g, master);
         if (g) group_complete_pending(a, g, false);
     }
     for (size_t i = 0; i < a->n_ops; i++) http_op_refresh(a, &a->ops[i]);

@@ -203,21 +203,21 @@ struct reach {
     bool has_majority;
     bool has_quorum;
 };
-void http_reach(const struct instance *m, int64_t now_ms, struct reach *out);
-cJSON *http_json_master(struct http_api *a, const struct instance *m, int64_t now_ms);
-cJSON *http_json_plan(struct http_api *a, const struct instance *m, int64_t now_ms);
+void http_reach(const struct instance *master, int64_t now_ms, struct reach *out);
+cJSON *http_json_master(struct http_api *a, const struct instance *master, int64_t now_ms);
+cJSON *http_json_plan(struct http_api *a, const struct instance *master, int64_t now_ms);
 cJSON *http_json_op(const struct http_op *op);
 /* Whether replica r is unfit for reads now (not down, linked, fresh INFO, replicating from the
  * current master, and, with max_lag_ms >= 0, an INFO and a lag within it); why says which. */
-bool http_replica_unfit(struct http_api *a, const struct instance *m, const struct instance *r,
+bool http_replica_unfit(struct http_api *a, const struct instance *master, const struct instance *r,
                         int64_t now_ms, int64_t max_lag_ms, char *why, size_t cap);
 /* Replicas fit for reads (http_replica_unfit says no reason); `only` (ip, port) restricts to
  * one replica. */
-cJSON *http_json_fit_replicas(struct http_api *a, const struct instance *m, int64_t now_ms,
+cJSON *http_json_fit_replicas(struct http_api *a, const struct instance *master, int64_t now_ms,
                               int64_t max_lag_ms, const char *only_host, int only_port);
 /* Replica lag estimates; -1 when unknown. */
-long long http_lag_bytes(const struct instance *m, const struct instance *r);
-int64_t http_lag_ms(struct http_api *a, const struct instance *m, const struct instance *r);
+long long http_lag_bytes(const struct instance *master, const struct instance *r);
+int64_t http_lag_ms(struct http_api *a, const struct instance *master, const struct instance *r);
 void http_reply_json(struct http_response *resp, int status, cJSON *obj); /* takes obj */
 void http_reply_error(struct http_response *resp, int status, const char *error,
                       const char *reason);

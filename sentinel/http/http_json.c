@@ -75,34 +75,34 @@ static void add_ll_or_null(cJSON *o, const char *key, long long v)
 
 /* ---- reachability and lag ------------------------------------------------------------------ */
 
-void http_reach(const struct instance *m, int64_t now_ms, struct reach *out)
+void http_reach(const struct instance *master, int64_t now_ms, struct reach *out)
 {
-    out->known = (int)m->m->n_sentinels + 1;
+    out->known = (int)master->record->n_sentinels + 1;
     out->reachable = 1;
-    for (size_t i = 0; i < m->m->n_sentinels; i++) {
-        const struct instance *p = m->m->sentinels[i];
+    for (size_t i = 0; i < master->record->n_sentinels; i++) {
+        const struct instance *p = master->record->sentinels[i];
         if (p->link.is_cmd_connected && !(p->flags & SRI_S_DOWN) &&
-            now_ms - p->last_avail_ms <= m->m->params.down_after_ms)
+            now_ms - p->last_avail_ms <= master->record->params.down_after_ms)
             out->reachable++;
     }
-    out->quorum = m->m->params.quorum;
+    out->quorum = master->record->params.quorum;
     out->has_majority = out->reachable >= out->known / 2 + 1;
     out->has_quorum = out->reachable >= out->quorum;
 }
 
-long long http_lag_bytes(const struct instance *m, const struct instance *r)
+long long http_lag_bytes(const struct instance *master, const struct instance *r)
 {
-    if (m->master_repl_offset <= 0 || r->info_refresh_ms == 0) return -1;
-    long long d = m->master_repl_offset - r->slave_repl_offset;
+    if (master->master_repl_offset <= 0 || r->info_refresh_ms == 0) return -1;
+    long long d = master->master_repl_offset - r->slave_repl_offset;
     return d > 0 ? d : 0;
 }
 
-int64_t http_lag_ms(struct http_api *a, const struct instance *m, const struct instance *r)
+int64_t http_lag_ms(struct http_api *a, const struct instance *master, const struct instance *r)
 {
-    long long bytes = http_lag_bytes(m, r);
+    long long bytes = http_lag_bytes(master, r);
     if (bytes < 0) return -1;
     if (bytes == 0) return 0;
-    struct group_track *g = http_group(a, m->name);
+    struct group_track *g = http_group(a, master->name);
     if (g == NULL || g->n_samples == 0) return -1;
     /* The newest sample the replica has reached tells how old its data is. */
     const struct offset_sample *reached = NULL;
@@ -134,8 +134,8 @@ static bool points_at(const struct instance *r, const char *host, int port)
            strcasecmp(r->slave_master_host, host) == 0;
 }
 
-static cJSON *replica_json(struct http_api *a, const struct instance *m, const struct instance *r,
-                           int64_t now_ms)
+static cJSON *replica_json(struct http_api *a, const struct instance *master,
+                           const struct instance *r, int64_t now_ms)
 {
     const struct sentinel_periods *p = sentinel_periods(a->core);
     cJSON *o = cJSON_CreateObject();
@@ -148,8 +148,8 @@ static cJSON *replica_json(struct http_api *a, const struct instance *m, const s
                                                               : "unknown");
     cJSON_AddNumberToObject(o, "offset", (double)r->slave_repl_offset);
     add_refused(o, r);
-    add_ll_or_null(o, "lag_bytes", http_lag_bytes(m, r));
-    add_ll_or_null(o, "lag_ms", http_lag_ms(a, m, r));
+    add_ll_or_null(o, "lag_bytes", http_lag_bytes(master, r));
+    add_ll_or_null(o, "lag_ms", http_lag_ms(a, master, r));
     cJSON_AddStringToObject(o, "link", instance_is_disconnected(r) ? "down" : "up");
     cJSON_AddStringToObject(o, "master_link", r->slave_master_link_up ? "up" : "down");
     cJSON_AddNumberToObject(o, "master_link_down_ms", (double)r->master_link_down_ms);
@@ -172,7 +172,7 @@ static cJSON *replica_json(struct http_api *a, const struct instance *m, const s
     return o;
 }
 
-static cJSON *sentinel_json(const struct instance *m, const struct instance *p, int64_t now_ms)
+static cJSON *sentinel_json(const struct instance *master, const struct instance *p, int64_t now_ms)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "id", p->runid);
@@ -181,19 +181,19 @@ static cJSON *sentinel_json(const struct instance *m, const struct instance *p, 
     add_ms_ago(o, "last_seen_ms_ago", now_ms, p->last_avail_ms);
     add_ms_ago(o, "last_hello_ms_ago", now_ms, p->last_hello_ms);
     bool ok = p->link.is_cmd_connected && !(p->flags & SRI_S_DOWN) &&
-              now_ms - p->last_avail_ms <= m->m->params.down_after_ms;
+              now_ms - p->last_avail_ms <= master->record->params.down_after_ms;
     cJSON_AddBoolToObject(o, "reachable", ok);
     /* Whether this peer acknowledged our current pause state (vigilctl pause checks it). */
-    cJSON_AddBoolToObject(o, "pause_confirmed", pause_peer_confirmed(m, p));
+    cJSON_AddBoolToObject(o, "pause_confirmed", pause_peer_confirmed(master, p));
     cJSON_AddItemToObject(o, "flags", flags_json(p));
     return o;
 }
 
-static cJSON *failover_json(const struct instance *m, int64_t now_ms)
+static cJSON *failover_json(const struct instance *master, int64_t now_ms)
 {
-    const struct master_record *r = m->m;
+    const struct master_record *r = master->record;
     cJSON *o = cJSON_CreateObject();
-    bool busy = (m->flags & SRI_FAILOVER_IN_PROGRESS) != 0;
+    bool busy = (master->flags & SRI_FAILOVER_IN_PROGRESS) != 0;
     cJSON_AddBoolToObject(o, "in_progress", busy);
     if (!busy) {
         cJSON_AddNullToObject(o, "state");
@@ -201,7 +201,7 @@ static cJSON *failover_json(const struct instance *m, int64_t now_ms)
     }
     cJSON_AddStringToObject(o, "state", instance_failover_state_name(r->failover_state));
     cJSON_AddNumberToObject(o, "epoch", (double)r->failover_epoch);
-    cJSON_AddStringToObject(o, "kind", sentinel_failover_kind(m));
+    cJSON_AddStringToObject(o, "kind", sentinel_failover_kind(master));
     add_ms_ago(o, "started_ms_ago", now_ms, r->failover_start_ms);
     if (r->promoted)
         cJSON_AddItemToObject(o, "promoted", http_json_addr(r->promoted->host, r->promoted->port));
@@ -210,58 +210,59 @@ static cJSON *failover_json(const struct instance *m, int64_t now_ms)
     return o;
 }
 
-cJSON *http_json_master(struct http_api *a, const struct instance *m, int64_t now_ms)
+cJSON *http_json_master(struct http_api *a, const struct instance *master, int64_t now_ms)
 {
     cJSON *o = cJSON_CreateObject();
     const char *host;
     int port;
-    sentinel_get_master_addr(a->core, m->name, &host, &port);
+    sentinel_get_master_addr(a->core, master->name, &host, &port);
     struct reach rc;
-    http_reach(m, now_ms, &rc);
-    cJSON_AddStringToObject(o, "name", m->name);
+    http_reach(master, now_ms, &rc);
+    cJSON_AddStringToObject(o, "name", master->name);
     cJSON_AddItemToObject(o, "address", http_json_addr(host, port));
-    cJSON *mo = http_json_addr(m->host, m->port);
-    cJSON_AddStringToObject(mo, "runid", m->runid);
-    cJSON_AddStringToObject(mo, "role_reported", instance_role_name(m->role_reported));
-    cJSON_AddBoolToObject(mo, "sdown", (m->flags & SRI_S_DOWN) != 0);
-    cJSON_AddBoolToObject(mo, "odown", (m->flags & SRI_O_DOWN) != 0);
-    cJSON_AddStringToObject(mo, "link", instance_is_disconnected(m) ? "down" : "up");
-    add_refused(mo, m);
-    add_ll_or_null(mo, "offset", m->master_repl_offset > 0 ? m->master_repl_offset : -1);
-    add_ms_ago(mo, "last_ok_ping_ms_ago", now_ms, m->last_avail_ms);
-    add_ms_ago(mo, "info_age_ms", now_ms, m->info_refresh_ms);
-    cJSON_AddItemToObject(mo, "flags", flags_json(m));
+    cJSON *mo = http_json_addr(master->host, master->port);
+    cJSON_AddStringToObject(mo, "runid", master->runid);
+    cJSON_AddStringToObject(mo, "role_reported", instance_role_name(master->role_reported));
+    cJSON_AddBoolToObject(mo, "sdown", (master->flags & SRI_S_DOWN) != 0);
+    cJSON_AddBoolToObject(mo, "odown", (master->flags & SRI_O_DOWN) != 0);
+    cJSON_AddStringToObject(mo, "link", instance_is_disconnected(master) ? "down" : "up");
+    add_refused(mo, master);
+    add_ll_or_null(mo, "offset", master->master_repl_offset > 0 ? master->master_repl_offset : -1);
+    add_ms_ago(mo, "last_ok_ping_ms_ago", now_ms, master->last_avail_ms);
+    add_ms_ago(mo, "info_age_ms", now_ms, master->info_refresh_ms);
+    cJSON_AddItemToObject(mo, "flags", flags_json(master));
     cJSON_AddItemToObject(o, "master", mo);
-    cJSON_AddNumberToObject(o, "epoch", (double)m->m->config_epoch);
+    cJSON_AddNumberToObject(o, "epoch", (double)master->record->config_epoch);
     cJSON_AddNumberToObject(o, "current_epoch", (double)sentinel_current_epoch(a->core));
-    cJSON_AddNumberToObject(o, "quorum", m->m->params.quorum);
-    cJSON_AddNumberToObject(o, "down_after_ms", (double)m->m->params.down_after_ms);
-    cJSON_AddNumberToObject(o, "failover_timeout_ms", (double)m->m->params.failover_timeout_ms);
-    cJSON_AddBoolToObject(o, "paused", m->m->params.failover_paused);
-    cJSON_AddNumberToObject(o, "pause_epoch", (double)m->m->params.failover_pause_epoch);
+    cJSON_AddNumberToObject(o, "quorum", master->record->params.quorum);
+    cJSON_AddNumberToObject(o, "down_after_ms", (double)master->record->params.down_after_ms);
+    cJSON_AddNumberToObject(o, "failover_timeout_ms",
+                            (double)master->record->params.failover_timeout_ms);
+    cJSON_AddBoolToObject(o, "paused", master->record->params.failover_paused);
+    cJSON_AddNumberToObject(o, "pause_epoch", (double)master->record->params.failover_pause_epoch);
     cJSON_AddBoolToObject(o, "tilt", sentinel_in_tilt(a->core));
     cJSON_AddBoolToObject(o, "majority_reachable", rc.has_majority);
     cJSON_AddNumberToObject(o, "sentinels_reachable", rc.reachable);
     cJSON_AddNumberToObject(o, "sentinels_known", rc.known);
-    cJSON_AddItemToObject(o, "failover", failover_json(m, now_ms));
+    cJSON_AddItemToObject(o, "failover", failover_json(master, now_ms));
     cJSON *reps = cJSON_AddArrayToObject(o, "replicas");
-    for (size_t i = 0; i < m->m->n_replicas; i++)
-        cJSON_AddItemToArray(reps, replica_json(a, m, m->m->replicas[i], now_ms));
+    for (size_t i = 0; i < master->record->n_replicas; i++)
+        cJSON_AddItemToArray(reps, replica_json(a, master, master->record->replicas[i], now_ms));
     cJSON *sens = cJSON_AddArrayToObject(o, "sentinels");
-    for (size_t i = 0; i < m->m->n_sentinels; i++)
-        cJSON_AddItemToArray(sens, sentinel_json(m, m->m->sentinels[i], now_ms));
+    for (size_t i = 0; i < master->record->n_sentinels; i++)
+        cJSON_AddItemToArray(sens, sentinel_json(master, master->record->sentinels[i], now_ms));
     return o;
 }
 
-bool http_replica_unfit(struct http_api *a, const struct instance *m, const struct instance *r,
+bool http_replica_unfit(struct http_api *a, const struct instance *master, const struct instance *r,
                         int64_t now_ms, int64_t max_lag_ms, char *why, size_t cap)
 {
     const struct sentinel_periods *p = sentinel_periods(a->core);
     const char *host;
     int port;
-    sentinel_get_master_addr(a->core, m->name, &host, &port);
+    sentinel_get_master_addr(a->core, master->name, &host, &port);
     int64_t age = r->info_refresh_ms ? now_ms - r->info_refresh_ms : -1;
-    int64_t lag = http_lag_ms(a, m, r);
+    int64_t lag = http_lag_ms(a, master, r);
     if (r->flags & (SRI_S_DOWN | SRI_O_DOWN))
         snprintf(why, cap, "the replica is down (no valid PING reply)");
     else if (instance_is_disconnected(r))
@@ -292,16 +293,16 @@ bool http_replica_unfit(struct http_api *a, const struct instance *m, const stru
     return true;
 }
 
-cJSON *http_json_fit_replicas(struct http_api *a, const struct instance *m, int64_t now_ms,
+cJSON *http_json_fit_replicas(struct http_api *a, const struct instance *master, int64_t now_ms,
                               int64_t max_lag_ms, const char *only_host, int only_port)
 {
     cJSON *arr = cJSON_CreateArray();
     char why[300];
-    for (size_t i = 0; i < m->m->n_replicas; i++) {
-        const struct instance *r = m->m->replicas[i];
+    for (size_t i = 0; i < master->record->n_replicas; i++) {
+        const struct instance *r = master->record->replicas[i];
         if (only_host && (r->port != only_port || strcasecmp(r->host, only_host) != 0)) continue;
-        if (http_replica_unfit(a, m, r, now_ms, max_lag_ms, why, sizeof(why))) continue;
-        cJSON_AddItemToArray(arr, replica_json(a, m, r, now_ms));
+        if (http_replica_unfit(a, master, r, now_ms, max_lag_ms, why, sizeof(why))) continue;
+        cJSON_AddItemToArray(arr, replica_json(a, master, r, now_ms));
     }
     return arr;
 }
@@ -319,14 +320,14 @@ static void add_refusal_blocker(cJSON *arr, const struct instance *ri)
     cJSON_AddItemToArray(arr, cJSON_CreateString(b));
 }
 
-static void plan_blockers(struct http_api *a, const struct instance *m, const struct reach *rc,
+static void plan_blockers(struct http_api *a, const struct instance *master, const struct reach *rc,
                           size_t n_ranked, cJSON *arr)
 {
     if (sentinel_in_tilt(a->core))
         cJSON_AddItemToArray(arr, cJSON_CreateString("this sentinel is in TILT"));
-    if (m->m->params.failover_paused)
+    if (master->record->params.failover_paused)
         cJSON_AddItemToArray(arr, cJSON_CreateString("paused: no automatic failover"));
-    if (m->flags & SRI_FAILOVER_IN_PROGRESS)
+    if (master->flags & SRI_FAILOVER_IN_PROGRESS)
         cJSON_AddItemToArray(arr, cJSON_CreateString("a failover is in progress"));
     if (!rc->has_quorum)
         cJSON_AddItemToArray(arr,
@@ -335,28 +336,29 @@ static void plan_blockers(struct http_api *a, const struct instance *m, const st
         cJSON_AddItemToArray(
             arr, cJSON_CreateString("majority not reachable: no leader can be elected"));
     if (n_ranked == 0) cJSON_AddItemToArray(arr, cJSON_CreateString("no eligible replica"));
-    add_refusal_blocker(arr, m);
-    for (size_t i = 0; i < m->m->n_replicas; i++) add_refusal_blocker(arr, m->m->replicas[i]);
+    add_refusal_blocker(arr, master);
+    for (size_t i = 0; i < master->record->n_replicas; i++)
+        add_refusal_blocker(arr, master->record->replicas[i]);
 }
 
-cJSON *http_json_plan(struct http_api *a, const struct instance *m, int64_t now_ms)
+cJSON *http_json_plan(struct http_api *a, const struct instance *master, int64_t now_ms)
 {
     const struct sentinel_periods *p = sentinel_periods(a->core);
     struct instance *ranked[INSTANCE_MAX_REPLICAS];
-    size_t n = select_rank(m, now_ms, p, ranked, ARRAY_LEN(ranked));
+    size_t n = select_rank(master, now_ms, p, ranked, ARRAY_LEN(ranked));
     struct reach rc;
-    http_reach(m, now_ms, &rc);
+    http_reach(master, now_ms, &rc);
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "name", m->name);
-    cJSON_AddItemToObject(o, "master", http_json_addr(m->host, m->port));
-    cJSON_AddNumberToObject(o, "epoch", (double)m->m->config_epoch);
+    cJSON_AddStringToObject(o, "name", master->name);
+    cJSON_AddItemToObject(o, "master", http_json_addr(master->host, master->port));
+    cJSON_AddNumberToObject(o, "epoch", (double)master->record->config_epoch);
     cJSON_AddNumberToObject(o, "quorum", rc.quorum);
     cJSON_AddNumberToObject(o, "sentinels_reachable", rc.reachable);
     cJSON_AddNumberToObject(o, "sentinels_known", rc.known);
     cJSON_AddBoolToObject(o, "quorum_reachable", rc.has_quorum);
     cJSON_AddBoolToObject(o, "majority_reachable", rc.has_majority);
     cJSON_AddBoolToObject(o, "tilt", sentinel_in_tilt(a->core));
-    cJSON_AddBoolToObject(o, "paused", m->m->params.failover_paused);
+    cJSON_AddBoolToObject(o, "paused", master->record->params.failover_paused);
     cJSON *cand = cJSON_AddArrayToObject(o, "candidates");
     for (size_t i = 0; i < n; i++) {
         cJSON *c = http_json_addr(ranked[i]->host, ranked[i]->port);
@@ -369,8 +371,8 @@ cJSON *http_json_plan(struct http_api *a, const struct instance *m, int64_t now_
         cJSON_AddItemToArray(cand, c);
     }
     cJSON *excl = cJSON_AddArrayToObject(o, "excluded");
-    for (size_t i = 0; i < m->m->n_replicas; i++) {
-        const struct instance *r = m->m->replicas[i];
+    for (size_t i = 0; i < master->record->n_replicas; i++) {
+        const struct instance *r = master->record->replicas[i];
         enum select_reason why = select_check_replica(r, now_ms, p);
         if (why == SELECT_ELIGIBLE) continue;
         cJSON *e = http_json_addr(r->host, r->port);
@@ -381,13 +383,13 @@ cJSON *http_json_plan(struct http_api *a, const struct instance *m, int64_t now_
         cJSON_AddItemToObject(o, "would_promote", http_json_addr(ranked[0]->host, ranked[0]->port));
     else
         cJSON_AddNullToObject(o, "would_promote");
-    plan_blockers(a, m, &rc, n, cJSON_AddArrayToObject(o, "blockers"));
-    if (m->m->is_regressed) {
+    plan_blockers(a, master, &rc, n, cJSON_AddArrayToObject(o, "blockers"));
+    if (master->record->is_regressed) {
         char why[256];
         snprintf(why, sizeof(why),
                  "restarted behind its replicas (master_repl_offset %lld < slave_repl_offset "
                  "%lld): down until a replica is promoted, so their data is kept",
-                 m->m->regressed_master_offset, m->m->regressed_replica_offset);
+                 master->record->regressed_master_offset, master->record->regressed_replica_offset);
         cJSON_AddStringToObject(o, "master_regressed", why);
     } else {
         cJSON_AddNullToObject(o, "master_regressed");

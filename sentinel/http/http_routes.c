@@ -28,7 +28,8 @@ struct ctx {
     struct http_api *a;
     struct http_request *req;
     struct http_response *resp;
-    const struct instance *m; /* the {name} of /v1/masters/{name}/..., when the route has one */
+    const struct instance
+        *master; /* the {name} of /v1/masters/{name}/..., when the route has one */
     int64_t now_ms;
 };
 
@@ -108,13 +109,13 @@ static void h_readyz(struct ctx *c)
         return;
     }
     for (size_t i = 0; i < sentinel_master_count(s); i++) {
-        const struct instance *m = sentinel_master_at(s, i);
+        const struct instance *master = sentinel_master_at(s, i);
         struct reach rc;
-        http_reach(m, c->now_ms, &rc);
+        http_reach(master, c->now_ms, &rc);
         if (rc.has_majority) continue;
         char msg[INSTANCE_NAME_MAX + 96];
-        snprintf(msg, sizeof(msg), "%s: in contact with %d of %d sentinels, no majority", m->name,
-                 rc.reachable, rc.known);
+        snprintf(msg, sizeof(msg), "%s: in contact with %d of %d sentinels, no majority",
+                 master->name, rc.reachable, rc.known);
         http_reply_error(c->resp, 503, "unavailable", msg);
         return;
     }
@@ -161,14 +162,14 @@ static void h_operation(struct ctx *c)
 
 static void h_master(struct ctx *c)
 {
-    http_reply_json(c->resp, 200, http_json_master(c->a, c->m, c->now_ms));
+    http_reply_json(c->resp, 200, http_json_master(c->a, c->master, c->now_ms));
 }
 
-/* 503 unless this sentinel can answer safely for m; true when it can. */
+/* 503 unless this sentinel can answer safely for the master; true when it can. */
 static bool can_answer(struct ctx *c)
 {
     struct reach rc;
-    http_reach(c->m, c->now_ms, &rc);
+    http_reach(c->master, c->now_ms, &rc);
     if (sentinel_in_tilt(c->a->core)) {
         http_reply_error(c->resp, 503, "unavailable", "this sentinel is in TILT");
         return false;
@@ -196,25 +197,25 @@ static void h_current_master(struct ctx *c)
         bad_arg(c, "timeout_ms", "not an integer in 0..60000");
         return;
     }
-    if (wait_epoch >= 0 && c->m->m->config_epoch <= (uint64_t)wait_epoch) {
+    if (wait_epoch >= 0 && c->master->record->config_epoch <= (uint64_t)wait_epoch) {
         const struct http_waiter *w = c->req->park_state;
         int64_t deadline = w ? w->deadline_ms : c->now_ms + timeout_ms;
         if (c->now_ms < deadline) {
-            http_waiter_park(c->a, c->req, c->resp, c->m->name, WAIT_EPOCH, (uint64_t)wait_epoch, 0,
-                             deadline);
+            http_waiter_park(c->a, c->req, c->resp, c->master->name, WAIT_EPOCH,
+                             (uint64_t)wait_epoch, 0, deadline);
             return;
         }
     }
     if (!can_answer(c)) return;
-    struct group_track *g = http_group(c->a, c->m->name);
+    struct group_track *g = http_group(c->a, c->master->name);
     const char *host;
     int port;
-    sentinel_get_master_addr(c->a->core, c->m->name, &host, &port);
+    sentinel_get_master_addr(c->a->core, c->master->name, &host, &port);
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "name", c->m->name);
+    cJSON_AddStringToObject(o, "name", c->master->name);
     cJSON_AddStringToObject(o, "ip", host);
     cJSON_AddNumberToObject(o, "port", port);
-    cJSON_AddNumberToObject(o, "epoch", (double)c->m->m->config_epoch);
+    cJSON_AddNumberToObject(o, "epoch", (double)c->master->record->config_epoch);
     if (g && g->port == port && strcmp(g->host, host) == 0)
         cJSON_AddNumberToObject(o, "since", (double)g->since_wall_ms);
     else
@@ -233,21 +234,21 @@ static void h_check_master(struct ctx *c)
     if (!can_answer(c)) return;
     const char *mh;
     int mp;
-    sentinel_get_master_addr(c->a->core, c->m->name, &mh, &mp);
+    sentinel_get_master_addr(c->a->core, c->master->name, &mh, &mp);
     if (mp != port || strcasecmp(mh, host) != 0) {
         char msg[INSTANCE_HOST_MAX + 64];
         snprintf(msg, sizeof(msg), "not the current master (that is %s:%d)", mh, mp);
         http_reply_error(c->resp, 503, "unavailable", msg);
         return;
     }
-    if (c->m->flags & SRI_S_DOWN) {
+    if (c->master->flags & SRI_S_DOWN) {
         http_reply_error(c->resp, 503, "unavailable",
                          "the master is down (no valid PING reply within down-after)");
         return;
     }
     cJSON *o = http_json_addr(host, port);
     cJSON_AddStringToObject(o, "role", "master");
-    cJSON_AddNumberToObject(o, "epoch", (double)c->m->m->config_epoch);
+    cJSON_AddNumberToObject(o, "epoch", (double)c->master->record->config_epoch);
     http_reply_json(c->resp, 200, o);
 }
 
@@ -271,21 +272,22 @@ static void h_check_replica(struct ctx *c)
     }
     if (!parse_max_lag(c, &max_lag) || !can_answer(c)) return;
     /* Health checkers ask every second or two: keep this replica's INFO fresh enough for them. */
-    if (max_lag >= 0) sentinel_want_fresh_info(c->a->core, c->m->name, host, port, max_lag);
+    if (max_lag >= 0) sentinel_want_fresh_info(c->a->core, c->master->name, host, port, max_lag);
     const struct instance *ri = NULL;
-    for (size_t i = 0; i < c->m->m->n_replicas && ri == NULL; i++) {
-        const struct instance *r = c->m->m->replicas[i];
+    for (size_t i = 0; i < c->master->record->n_replicas && ri == NULL; i++) {
+        const struct instance *r = c->master->record->replicas[i];
         if (r->port == port && strcasecmp(r->host, host) == 0) ri = r;
     }
     char why[360];
-    if (ri == NULL) snprintf(why, sizeof(why), "not a known replica of %s", c->m->name);
-    if (ri == NULL || http_replica_unfit(c->a, c->m, ri, c->now_ms, max_lag, why, sizeof(why))) {
+    if (ri == NULL) snprintf(why, sizeof(why), "not a known replica of %s", c->master->name);
+    if (ri == NULL ||
+        http_replica_unfit(c->a, c->master, ri, c->now_ms, max_lag, why, sizeof(why))) {
         char msg[420];
         snprintf(msg, sizeof(msg), "not fit for reads: %s", why);
         http_reply_error(c->resp, 503, "unavailable", msg);
         return;
     }
-    cJSON *fit = http_json_fit_replicas(c->a, c->m, c->now_ms, max_lag, host, port);
+    cJSON *fit = http_json_fit_replicas(c->a, c->master, c->now_ms, max_lag, host, port);
     http_reply_json(c->resp, 200, cJSON_DetachItemFromArray(fit, 0));
     cJSON_Delete(fit);
 }
@@ -294,16 +296,16 @@ static void h_replicas(struct ctx *c)
 {
     int64_t max_lag;
     if (!parse_max_lag(c, &max_lag) || !can_answer(c)) return;
-    cJSON *fit = http_json_fit_replicas(c->a, c->m, c->now_ms, max_lag, NULL, 0);
+    cJSON *fit = http_json_fit_replicas(c->a, c->master, c->now_ms, max_lag, NULL, 0);
     if (cJSON_GetArraySize(fit) == 0) {
         cJSON_Delete(fit);
         char msg[1024] = "no replica fit for reads", why[360];
         size_t n = strlen(msg);
-        for (size_t i = 0; i < c->m->m->n_replicas && n < sizeof(msg) - 1; i++) {
-            const struct instance *r = c->m->m->replicas[i];
+        for (size_t i = 0; i < c->master->record->n_replicas && n < sizeof(msg) - 1; i++) {
+            const struct instance *r = c->master->record->replicas[i];
             if (max_lag >= 0)
-                sentinel_want_fresh_info(c->a->core, c->m->name, r->host, r->port, max_lag);
-            http_replica_unfit(c->a, c->m, r, c->now_ms, max_lag, why, sizeof(why));
+                sentinel_want_fresh_info(c->a->core, c->master->name, r->host, r->port, max_lag);
+            http_replica_unfit(c->a, c->master, r, c->now_ms, max_lag, why, sizeof(why));
             int w = snprintf(msg + n, sizeof(msg) - n, "%s %s:%d (%s)", i ? "," : ":", r->host,
                              r->port, why);
             if (w > 0) n += (size_t)w;
@@ -312,7 +314,7 @@ static void h_replicas(struct ctx *c)
         return;
     }
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "name", c->m->name);
+    cJSON_AddStringToObject(o, "name", c->master->name);
     cJSON_AddItemToObject(o, "replicas", fit);
     http_reply_json(c->resp, 200, o);
 }
@@ -329,17 +331,17 @@ static void h_plan(struct ctx *c)
     const struct http_waiter *w = c->req->park_state;
     bool want_fresh = !(fresh && strcmp(fresh, "0") == 0);
     if (want_fresh && w == NULL) {
-        int64_t since = sentinel_refresh_info(c->a->core, c->m->name);
-        http_waiter_park(c->a, c->req, c->resp, c->m->name, WAIT_INFO, 0, since,
+        int64_t since = sentinel_refresh_info(c->a->core, c->master->name);
+        http_waiter_park(c->a, c->req, c->resp, c->master->name, WAIT_INFO, 0, since,
                          c->now_ms + HTTP_PLAN_INFO_WAIT_MS);
         return;
     }
     if (w && c->now_ms < w->deadline_ms && !http_waiter_ready(c->a, w)) {
-        http_waiter_park(c->a, c->req, c->resp, c->m->name, WAIT_INFO, 0, w->since_ms,
+        http_waiter_park(c->a, c->req, c->resp, c->master->name, WAIT_INFO, 0, w->since_ms,
                          w->deadline_ms);
         return;
     }
-    cJSON *plan = http_json_plan(c->a, c->m, c->now_ms);
+    cJSON *plan = http_json_plan(c->a, c->master, c->now_ms);
     cJSON_AddBoolToObject(plan, "info_refreshed", w != NULL && http_waiter_ready(c->a, w));
     http_reply_json(c->resp, 200, plan);
 }
@@ -353,8 +355,9 @@ static void h_history(struct ctx *c)
         return;
     }
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "name", c->m->name);
-    cJSON_AddItemToObject(o, "records", history_list(c->a->history, c->m->name, (size_t)limit));
+    cJSON_AddStringToObject(o, "name", c->master->name);
+    cJSON_AddItemToObject(o, "records",
+                          history_list(c->a->history, c->master->name, (size_t)limit));
     http_reply_json(c->resp, 200, o);
 }
 
@@ -421,8 +424,8 @@ static void h_switchover(struct ctx *c)
         return;
     }
     char why[256];
-    int rc = sentinel_switchover(c->a->core, c->m->name, has_to ? host : NULL, port, timeout_ms,
-                                 why, sizeof(why));
+    int rc = sentinel_switchover(c->a->core, c->master->name, has_to ? host : NULL, port,
+                                 timeout_ms, why, sizeof(why));
     if (rc == SWITCHOVER_ETARGET && has_to)
         http_reply_error(c->resp, 400, "bad_request", why);
     else if (rc == SWITCHOVER_ETILT)
@@ -434,7 +437,7 @@ static void h_switchover(struct ctx *c)
     if (rc != 0) return;
     char target[INSTANCE_HOST_MAX + 16] = "";
     if (has_to) instance_addr_key(target, sizeof(target), host, port);
-    reply_started(c, http_op_new(c->a, KIND_SWITCHOVER, c->m, target, timeout_ms), NULL);
+    reply_started(c, http_op_new(c->a, KIND_SWITCHOVER, c->master, target, timeout_ms), NULL);
 }
 
 static void h_failover(struct ctx *c)
@@ -452,13 +455,13 @@ static void h_failover(struct ctx *c)
         return;
     }
     struct sentinel_cmd_result res;
-    sentinel_cmd_failover(c->a->core, c->m->name, &res);
+    sentinel_cmd_failover(c->a->core, c->master->name, &res);
     if (res.kind == SENTINEL_CMD_ERROR) {
         bool missing = strcmp(res.msg, SENTINEL_ERR_NO_SUCH_MASTER) == 0;
         http_reply_error(c->resp, missing ? 404 : 409, missing ? "not_found" : "conflict", res.msg);
         return;
     }
-    reply_started(c, http_op_new(c->a, KIND_FORCED, c->m, NULL, 0),
+    reply_started(c, http_op_new(c->a, KIND_FORCED, c->master, NULL, 0),
                   "forced failover: the promoted replica may miss writes the old master "
                   "acknowledged; the old master is demoted at once if reachable, else when seen "
                   "again");
@@ -469,9 +472,9 @@ static void h_pause_resume(struct ctx *c, bool paused)
     cJSON *body = parse_body(c, NULL, 0);
     if (body == NULL) return;
     cJSON_Delete(body);
-    int told = sentinel_set_paused(c->a->core, c->m->name, paused);
+    int told = sentinel_set_paused(c->a->core, c->master->name, paused);
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "name", c->m->name);
+    cJSON_AddStringToObject(o, "name", c->master->name);
     cJSON_AddBoolToObject(o, "paused", paused);
     cJSON_AddNumberToObject(o, "peers_notified", told < 0 ? 0 : told);
     http_reply_json(c->resp, 200, o);
@@ -536,12 +539,12 @@ static const struct route *match(const char *path, char *star, size_t star_cap)
     return NULL;
 }
 
-static unsigned method_bit(const char *m)
+static unsigned method_bit(const char *method)
 {
-    if (strcmp(m, "GET") == 0) return M_GET;
-    if (strcmp(m, "HEAD") == 0) return M_HEAD;
-    if (strcmp(m, "POST") == 0) return M_POST;
-    if (strcmp(m, "OPTIONS") == 0) return M_OPTIONS;
+    if (strcmp(method, "GET") == 0) return M_GET;
+    if (strcmp(method, "HEAD") == 0) return M_HEAD;
+    if (strcmp(method, "POST") == 0) return M_POST;
+    if (strcmp(method, "OPTIONS") == 0) return M_OPTIONS;
     return 0;
 }
 
@@ -655,8 +658,8 @@ static void dispatch(struct ctx *c)
     if (!authorized(c, r, mb == M_POST) || !args_ok(c, r)) return;
     if (mb == M_POST && !content_type_ok(c)) return;
     if (strncmp(r->pattern, "v1/masters/*", 12) == 0) {
-        c->m = sentinel_master_by_name(c->a->core, star);
-        if (c->m == NULL) {
+        c->master = sentinel_master_by_name(c->a->core, star);
+        if (c->master == NULL) {
             char msg[128];
             snprintf(msg, sizeof(msg), "no master named '%.64s'", star);
             http_reply_error(c->resp, 404, "not_found", msg);

@@ -45,16 +45,17 @@ static uint64_t oldest_seq(const struct http_api *a)
 }
 
 static char *event_json(struct http_api *a, uint64_t seq, int level, const char *type,
-                        const char *msg, const char *master)
+                        const char *msg, const char *master_name)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "id", (double)seq);
     cJSON_AddStringToObject(o, "type", type);
     cJSON_AddStringToObject(o, "message", msg);
-    const struct instance *m = master ? sentinel_master_by_name(a->core, master) : NULL;
-    if (m) {
-        cJSON_AddStringToObject(o, "master", master);
-        cJSON_AddNumberToObject(o, "config_epoch", (double)m->m->config_epoch);
+    const struct instance *master =
+        master_name ? sentinel_master_by_name(a->core, master_name) : NULL;
+    if (master) {
+        cJSON_AddStringToObject(o, "master", master_name);
+        cJSON_AddNumberToObject(o, "config_epoch", (double)master->record->config_epoch);
     } else {
         cJSON_AddNullToObject(o, "master");
         cJSON_AddNullToObject(o, "config_epoch");
@@ -240,11 +241,11 @@ void http_waiter_park(struct http_api *a, struct http_request *req, struct http_
 
 bool http_waiter_ready(struct http_api *a, const struct http_waiter *w)
 {
-    const struct instance *m = sentinel_master_by_name(a->core, w->name);
-    if (m == NULL) return true;
-    if (w->kind == WAIT_EPOCH) return m->m->config_epoch > w->wait_epoch;
-    for (size_t i = 0; i < m->m->n_replicas; i++) {
-        const struct instance *r = m->m->replicas[i];
+    const struct instance *master = sentinel_master_by_name(a->core, w->name);
+    if (master == NULL) return true;
+    if (w->kind == WAIT_EPOCH) return master->record->config_epoch > w->wait_epoch;
+    for (size_t i = 0; i < master->record->n_replicas; i++) {
+        const struct instance *r = master->record->replicas[i];
         if (instance_is_disconnected(r) || (r->flags & SRI_S_DOWN)) continue;
         if (r->info_refresh_ms < w->since_ms) return false;
     }

@@ -59,84 +59,85 @@ static void sample(struct buf *b, const char *name, const char *master, const ch
         buf_printf(b, " %.9g\n", value);
 }
 
-typedef double (*master_gauge_fn)(struct http_api *a, const struct instance *m, int64_t now_ms);
+typedef double (*master_gauge_fn)(struct http_api *a, const struct instance *master,
+                                  int64_t now_ms);
 
 static void per_master(struct http_api *a, struct buf *b, const char *name, const char *type,
                        const char *help, master_gauge_fn fn, int64_t now_ms)
 {
     family(b, name, type, help);
     for (size_t i = 0; i < sentinel_master_count(a->core); i++) {
-        const struct instance *m = sentinel_master_at(a->core, i);
-        sample(b, name, m->name, NULL, NULL, fn(a, m, now_ms));
+        const struct instance *master = sentinel_master_at(a->core, i);
+        sample(b, name, master->name, NULL, NULL, fn(a, master, now_ms));
     }
 }
 
-static double g_epoch(struct http_api *a, const struct instance *m, int64_t now)
+static double g_epoch(struct http_api *a, const struct instance *master, int64_t now)
 {
     UNUSED(a);
     UNUSED(now);
-    return (double)m->m->config_epoch;
+    return (double)master->record->config_epoch;
 }
-static double g_up(struct http_api *a, const struct instance *m, int64_t now)
+static double g_up(struct http_api *a, const struct instance *master, int64_t now)
 {
     UNUSED(a);
     UNUSED(now);
-    return (m->flags & SRI_S_DOWN) ? 0 : 1;
+    return (master->flags & SRI_S_DOWN) ? 0 : 1;
 }
-static double g_sdown(struct http_api *a, const struct instance *m, int64_t now)
+static double g_sdown(struct http_api *a, const struct instance *master, int64_t now)
 {
     UNUSED(a);
     UNUSED(now);
-    return (m->flags & SRI_S_DOWN) ? 1 : 0;
+    return (master->flags & SRI_S_DOWN) ? 1 : 0;
 }
-static double g_odown(struct http_api *a, const struct instance *m, int64_t now)
+static double g_odown(struct http_api *a, const struct instance *master, int64_t now)
 {
     UNUSED(a);
     UNUSED(now);
-    return (m->flags & SRI_O_DOWN) ? 1 : 0;
+    return (master->flags & SRI_O_DOWN) ? 1 : 0;
 }
-static double g_paused(struct http_api *a, const struct instance *m, int64_t now)
+static double g_paused(struct http_api *a, const struct instance *master, int64_t now)
 {
     UNUSED(a);
     UNUSED(now);
-    return m->m->params.failover_paused ? 1 : 0;
+    return master->record->params.failover_paused ? 1 : 0;
 }
-static double g_in_progress(struct http_api *a, const struct instance *m, int64_t now)
+static double g_in_progress(struct http_api *a, const struct instance *master, int64_t now)
 {
     UNUSED(a);
     UNUSED(now);
-    return (m->flags & SRI_FAILOVER_IN_PROGRESS) ? 1 : 0;
+    return (master->flags & SRI_FAILOVER_IN_PROGRESS) ? 1 : 0;
 }
-static double g_peers_seen(struct http_api *a, const struct instance *m, int64_t now)
+static double g_peers_seen(struct http_api *a, const struct instance *master, int64_t now)
 {
     UNUSED(a);
     struct reach rc;
-    http_reach(m, now, &rc);
+    http_reach(master, now, &rc);
     return rc.reachable - 1;
 }
-static double g_peers_known(struct http_api *a, const struct instance *m, int64_t now)
+static double g_peers_known(struct http_api *a, const struct instance *master, int64_t now)
 {
     UNUSED(a);
     UNUSED(now);
-    return (double)m->m->n_sentinels;
+    return (double)master->record->n_sentinels;
 }
-static double g_majority(struct http_api *a, const struct instance *m, int64_t now)
+static double g_majority(struct http_api *a, const struct instance *master, int64_t now)
 {
     UNUSED(a);
     struct reach rc;
-    http_reach(m, now, &rc);
+    http_reach(master, now, &rc);
     return rc.has_majority ? 1 : 0;
 }
-static double g_replicas(struct http_api *a, const struct instance *m, int64_t now)
+static double g_replicas(struct http_api *a, const struct instance *master, int64_t now)
 {
     UNUSED(a);
     UNUSED(now);
-    return (double)m->m->n_replicas;
+    return (double)master->record->n_replicas;
 }
-static double g_last_duration(struct http_api *a, const struct instance *m, int64_t now)
+static double g_last_duration(struct http_api *a, const struct instance *master, int64_t now)
 {
     UNUSED(now);
-    struct group_track *g = http_group(a, m->name);
+    struct group_track *g = http_group(a, master->name);
     return g && g->has_last ? g->last_duration_s : 0;
 }
 
@@ -145,10 +146,10 @@ static void failover_counters(struct http_api *a, struct buf *b)
     family(b, "failovers_total", "counter",
            "Failovers completed (+switch-master seen by this sentinel), by kind.");
     for (size_t i = 0; i < sentinel_master_count(a->core); i++) {
-        const struct instance *m = sentinel_master_at(a->core, i);
-        struct group_track *g = http_group(a, m->name);
+        const struct instance *master = sentinel_master_at(a->core, i);
+        struct group_track *g = http_group(a, master->name);
         for (int k = 0; k < KIND_COUNT; k++)
-            sample(b, "failovers_total", m->name, "kind", http_kind_names[k],
+            sample(b, "failovers_total", master->name, "kind", http_kind_names[k],
                    g ? (double)g->failovers[k] : 0);
     }
     family(b, "last_failover_phase_seconds", "gauge",
@@ -156,8 +157,8 @@ static void failover_counters(struct http_api *a, struct buf *b)
     static const char *const names[] = {
         "sdown", "odown", "started", "elected", "promoted", "announced", "replicas_reconfigured"};
     for (size_t i = 0; i < sentinel_master_count(a->core); i++) {
-        const struct instance *m = sentinel_master_at(a->core, i);
-        struct group_track *g = http_group(a, m->name);
+        const struct instance *master = sentinel_master_at(a->core, i);
+        struct group_track *g = http_group(a, master->name);
         if (g == NULL || !g->has_last) continue;
         const struct phase_times *ph = &g->last_ph;
         int64_t t[] = {ph->sdown,    ph->odown,     ph->started,     ph->elected,
@@ -167,7 +168,7 @@ static void failover_counters(struct http_api *a, struct buf *b)
             if (t[k] && (first == 0 || t[k] < first)) first = t[k];
         for (size_t k = 0; k < ARRAY_LEN(t); k++)
             if (t[k])
-                sample(b, "last_failover_phase_seconds", m->name, "phase", names[k],
+                sample(b, "last_failover_phase_seconds", master->name, "phase", names[k],
                        (double)(t[k] - first) / 1000.0);
     }
 }
@@ -177,31 +178,32 @@ static void replica_gauges(struct http_api *a, struct buf *b, int64_t now)
     family(b, "replica_lag_bytes", "gauge",
            "Master offset minus the replica's offset (from INFO).");
     for (size_t i = 0; i < sentinel_master_count(a->core); i++) {
-        const struct instance *m = sentinel_master_at(a->core, i);
-        for (size_t j = 0; j < m->m->n_replicas; j++) {
-            long long lag = http_lag_bytes(m, m->m->replicas[j]);
+        const struct instance *master = sentinel_master_at(a->core, i);
+        for (size_t j = 0; j < master->record->n_replicas; j++) {
+            long long lag = http_lag_bytes(master, master->record->replicas[j]);
             if (lag >= 0)
-                sample(b, "replica_lag_bytes", m->name, "replica", m->m->replicas[j]->name,
-                       (double)lag);
+                sample(b, "replica_lag_bytes", master->name, "replica",
+                       master->record->replicas[j]->name, (double)lag);
         }
     }
     family(b, "replica_lag_seconds", "gauge",
            "How old the replica's data is: when the master had the replica's offset (estimate).");
     for (size_t i = 0; i < sentinel_master_count(a->core); i++) {
-        const struct instance *m = sentinel_master_at(a->core, i);
-        for (size_t j = 0; j < m->m->n_replicas; j++) {
-            int64_t lag_ms = http_lag_ms(a, m, m->m->replicas[j]);
+        const struct instance *master = sentinel_master_at(a->core, i);
+        for (size_t j = 0; j < master->record->n_replicas; j++) {
+            int64_t lag_ms = http_lag_ms(a, master, master->record->replicas[j]);
             if (lag_ms >= 0)
-                sample(b, "replica_lag_seconds", m->name, "replica", m->m->replicas[j]->name,
-                       (double)lag_ms / 1000.0);
+                sample(b, "replica_lag_seconds", master->name, "replica",
+                       master->record->replicas[j]->name, (double)lag_ms / 1000.0);
         }
     }
     family(b, "replica_up", "gauge", "1 when the replica is not subjectively down.");
     for (size_t i = 0; i < sentinel_master_count(a->core); i++) {
-        const struct instance *m = sentinel_master_at(a->core, i);
-        for (size_t j = 0; j < m->m->n_replicas; j++) {
-            const struct instance *r = m->m->replicas[j];
-            sample(b, "replica_up", m->name, "replica", r->name, (r->flags & SRI_S_DOWN) ? 0 : 1);
+        const struct instance *master = sentinel_master_at(a->core, i);
+        for (size_t j = 0; j < master->record->n_replicas; j++) {
+            const struct instance *r = master->record->replicas[j];
+            sample(b, "replica_up", master->name, "replica", r->name,
+                   (r->flags & SRI_S_DOWN) ? 0 : 1);
         }
     }
     UNUSED(now);

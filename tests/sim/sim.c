@@ -73,10 +73,10 @@ static void sentinel_boot(struct sim *w, int i)
         sentinel_state_copy(&st, &ss->saved);
     } else {
         memset(&st, 0, sizeof(st));
-        struct sentinel_state_master *m =
+        struct sentinel_state_master *sm =
             sentinel_state_add_master(&st, "mymaster", "10.0.0.1", 6379, w->quorum);
-        m->params.down_after_ms = 1000;
-        m->params.failover_timeout_ms = 5000;
+        sm->params.down_after_ms = 1000;
+        sm->params.failover_timeout_ms = 5000;
     }
     struct sentinel_options opt = {.port = 26379, .deny_scripts_reconfig = true};
     ss->core = sentinel_create(&ss->env, &opt, &st);

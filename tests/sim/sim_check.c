@@ -37,9 +37,9 @@ static struct instance *master_from_msg(struct sim_sentinel *ss, const char *msg
 static void check_leader(struct sim_sentinel *ss, const char *msg)
 {
     struct sim *w = ss->sim;
-    struct instance *m = master_from_msg(ss, msg, false);
-    if (m == NULL || (m->flags & SRI_FORCE_FAILOVER)) return;
-    uint64_t e = m->m->failover_epoch;
+    struct instance *master = master_from_msg(ss, msg, false);
+    if (master == NULL || (master->flags & SRI_FORCE_FAILOVER)) return;
+    uint64_t e = master->record->failover_epoch;
     if (e >= SIM_MAX_EPOCHS) return;
     const char *me = sentinel_myid(ss->core);
     if (w->leader_of_epoch[e][0] && strcmp(w->leader_of_epoch[e], me) != 0)
@@ -51,23 +51,23 @@ static void check_leader(struct sim_sentinel *ss, const char *msg)
 static void check_selected(struct sim_sentinel *ss, const char *msg)
 {
     struct sim *w = ss->sim;
-    struct instance *m = master_from_msg(ss, msg, true);
-    if (m == NULL || m->m->promoted == NULL) return;
-    struct instance *p = m->m->promoted;
+    struct instance *master = master_from_msg(ss, msg, true);
+    if (master == NULL || master->record->promoted == NULL) return;
+    struct instance *p = master->record->promoted;
     struct sentinel_periods *per = sentinel_periods(ss->core);
     if (select_check_replica(p, w->now, per) != SELECT_ELIGIBLE)
         sim_fail(w, "promoted %s was not eligible", p->name);
-    for (size_t i = 0; i < m->m->n_replicas; i++) {
-        struct instance *r = m->m->replicas[i];
+    for (size_t i = 0; i < master->record->n_replicas; i++) {
+        struct instance *r = master->record->replicas[i];
         if (r == p || select_check_replica(r, w->now, per) != SELECT_ELIGIBLE) continue;
         if (r->slave_priority < p->slave_priority ||
             (r->slave_priority == p->slave_priority && r->slave_repl_offset > p->slave_repl_offset))
             sim_fail(w, "promoted %s (offset %lld) but %s ranked better (offset %lld)", p->name,
                      p->slave_repl_offset, r->name, r->slave_repl_offset);
-        int old = sim_node_by_addr(w, m->host, m->port);
+        int old = sim_node_by_addr(w, master->host, master->port);
         int pn = sim_node_by_addr(w, p->host, p->port), rn = sim_node_by_addr(w, r->host, r->port);
-        bool fresh = r->info_refresh_ms >= m->m->select_info_ms &&
-                     p->info_refresh_ms >= m->m->select_info_ms;
+        bool fresh = r->info_refresh_ms >= master->record->select_info_ms &&
+                     p->info_refresh_ms >= master->record->select_info_ms;
         /* Real offsets compare only while both are frozen: a replica still linked to some other
          * live master (a stale one that restarted as master) keeps moving after the INFO round,
          * with writes the group never acknowledged. */
@@ -96,13 +96,13 @@ void sim_check_state(struct sim *w)
     for (int i = 0; i < w->n_sentinels; i++) {
         struct sim_sentinel *ss = &w->sentinels[i];
         if (!ss->alive || ss->core == NULL) continue;
-        const struct instance *m = sentinel_master_at(ss->core, 0);
-        if (m == NULL) continue;
-        if (m->m->config_epoch < ss->max_config_epoch)
+        const struct instance *master = sentinel_master_at(ss->core, 0);
+        if (master == NULL) continue;
+        if (master->record->config_epoch < ss->max_config_epoch)
             sim_fail(w, "S%d config epoch went back from %llu to %llu", i,
                      (unsigned long long)ss->max_config_epoch,
-                     (unsigned long long)m->m->config_epoch);
-        ss->max_config_epoch = MAX(ss->max_config_epoch, m->m->config_epoch);
+                     (unsigned long long)master->record->config_epoch);
+        ss->max_config_epoch = MAX(ss->max_config_epoch, master->record->config_epoch);
     }
 }
 

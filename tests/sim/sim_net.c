@@ -38,19 +38,19 @@ static bool msg_before(const struct sim_msg *a, const struct sim_msg *b)
     return a->at != b->at ? a->at < b->at : a->seq < b->seq;
 }
 
-static void heap_push(struct sim *w, struct sim_msg *m)
+static void heap_push(struct sim *w, struct sim_msg *msg)
 {
     if (w->n_heap == w->cap_heap) {
         w->cap_heap = w->cap_heap ? 2 * w->cap_heap : 1024;
         w->heap = xrealloc(w->heap, w->cap_heap * sizeof(*w->heap));
     }
-    m->seq = w->seq++;
+    msg->seq = w->seq++;
     size_t i = w->n_heap++;
-    while (i > 0 && msg_before(m, w->heap[(i - 1) / 2])) {
+    while (i > 0 && msg_before(msg, w->heap[(i - 1) / 2])) {
         w->heap[i] = w->heap[(i - 1) / 2];
         i = (i - 1) / 2;
     }
-    w->heap[i] = m;
+    w->heap[i] = msg;
 }
 
 static struct sim_msg *heap_pop(struct sim *w)
@@ -72,27 +72,27 @@ static struct sim_msg *heap_pop(struct sim *w)
 int64_t sim_net_next_ms(const struct sim *w);
 int64_t sim_net_next_ms(const struct sim *w) { return w->n_heap ? w->heap[0]->at : INT64_MAX; }
 
-static void msg_free(struct sim_msg *m)
+static void msg_free(struct sim_msg *msg)
 {
-    for (int i = 0; i < m->argc; i++) free(m->argv[i]);
-    sim_reply_free(m->reply);
-    free(m->payload);
-    free(m);
+    for (int i = 0; i < msg->argc; i++) free(msg->argv[i]);
+    sim_reply_free(msg->reply);
+    free(msg->payload);
+    free(msg);
 }
 
 static struct sim_msg *msg_new(enum msg_type t, struct sim_sentinel *ss, int conn, int64_t at)
 {
-    struct sim_msg *m = xcalloc(1, sizeof(*m));
-    m->type = t;
-    m->sentinel = ss->idx;
-    m->conn = conn;
-    m->gen = conn >= 0 ? ss->conns[conn].gen : 0;
-    m->at = at;
+    struct sim_msg *msg = xcalloc(1, sizeof(*msg));
+    msg->type = t;
+    msg->sentinel = ss->idx;
+    msg->conn = conn;
+    msg->gen = conn >= 0 ? ss->conns[conn].gen : 0;
+    msg->at = at;
     if (conn >= 0) {
-        m->inst_id = ss->conns[conn].inst_id;
-        m->kind = ss->conns[conn].kind;
+        msg->inst_id = ss->conns[conn].inst_id;
+        msg->kind = ss->conns[conn].kind;
     }
-    return m;
+    return msg;
 }
 
 static int64_t delay(struct sim *w) { return 1 + (int64_t)sim_rand(w, (uint64_t)w->delay_max_ms); }
@@ -125,9 +125,9 @@ void sim_close_conn(struct sim *w, struct sim_sentinel *ss, int conn, bool notif
     struct sim_conn *c = &ss->conns[conn];
     if (!c->used) return;
     if (notify) {
-        struct sim_msg *m = msg_new(M_LINK_DOWN, ss, conn, w->now + delay(w));
-        m->gen = 0; /* delivered whatever happens to the slot */
-        heap_push(w, m);
+        struct sim_msg *msg = msg_new(M_LINK_DOWN, ss, conn, w->now + delay(w));
+        msg->gen = 0; /* delivered whatever happens to the slot */
+        heap_push(w, msg);
     }
     conn_release(c);
 }
@@ -137,9 +137,9 @@ static void conn_break(struct sim *w, struct sim_sentinel *ss, int conn)
     struct sim_conn *c = &ss->conns[conn];
     if (c->broken) return;
     c->broken = true;
-    struct sim_msg *m = msg_new(M_LINK_DOWN, ss, conn, w->now + 300 + (int64_t)sim_rand(w, 1500));
-    m->gen = c->gen;
-    heap_push(w, m);
+    struct sim_msg *msg = msg_new(M_LINK_DOWN, ss, conn, w->now + 300 + (int64_t)sim_rand(w, 1500));
+    msg->gen = c->gen;
+    heap_push(w, msg);
 }
 
 static int resolve(struct sim *w, const char *host, int port, enum sim_target *tt)
@@ -187,9 +187,9 @@ static int e_connect(void *ctx, uint64_t id, enum sentinel_link_kind kind, const
     k->target = resolve(w, host, port, &k->ttype);
     bool ok = k->ttype != TGT_NONE && target_alive(w, k->ttype, k->target) &&
               !sim_partitioned(w, ss->idx, conn_endpoint(k));
-    struct sim_msg *m =
+    struct sim_msg *msg =
         msg_new(ok ? M_LINK_UP : M_LINK_DOWN, ss, c, w->now + (ok ? 2 * delay(w) : 50));
-    heap_push(w, m);
+    heap_push(w, msg);
     return 0;
 }
 
@@ -215,11 +215,11 @@ static int e_send(void *ctx, uint64_t id, enum sentinel_link_kind kind, int argc
     }
     int64_t d = delay(w), at = MAX(w->now + d, k->last_to_target_ms);
     k->last_to_target_ms = at;
-    struct sim_msg *m = msg_new(M_CMD, ss, c, at);
-    m->argc = MIN(argc, 8);
-    for (int i = 0; i < m->argc; i++) m->argv[i] = xstrdup(argv[i]);
-    m->tag = tag;
-    heap_push(w, m);
+    struct sim_msg *msg = msg_new(M_CMD, ss, c, at);
+    msg->argc = MIN(argc, 8);
+    for (int i = 0; i < msg->argc; i++) msg->argv[i] = xstrdup(argv[i]);
+    msg->tag = tag;
+    heap_push(w, msg);
     return 0;
 }
 
@@ -268,10 +268,10 @@ void sim_reply_to(struct sim *w, struct sim_sentinel *ss, int conn, struct senti
     struct sim_conn *k = &ss->conns[conn];
     int64_t d = delay(w), at = MAX(w->now + d, k->last_to_sentinel_ms);
     k->last_to_sentinel_ms = at;
-    struct sim_msg *m = msg_new(M_REPLY, ss, conn, at);
-    m->reply = r;
-    m->tag = tag;
-    heap_push(w, m);
+    struct sim_msg *msg = msg_new(M_REPLY, ss, conn, at);
+    msg->reply = r;
+    msg->tag = tag;
+    heap_push(w, msg);
 }
 
 void sim_push_to(struct sim *w, struct sim_sentinel *ss, int conn, const char *payload)
@@ -279,30 +279,30 @@ void sim_push_to(struct sim *w, struct sim_sentinel *ss, int conn, const char *p
     struct sim_conn *k = &ss->conns[conn];
     int64_t d = delay(w), at = MAX(w->now + d, k->last_to_sentinel_ms);
     k->last_to_sentinel_ms = at;
-    struct sim_msg *m = msg_new(M_PUSH, ss, conn, at);
-    m->payload = xstrdup(payload);
-    heap_push(w, m);
+    struct sim_msg *msg = msg_new(M_PUSH, ss, conn, at);
+    msg->payload = xstrdup(payload);
+    heap_push(w, msg);
 }
 
 /* ---- delivery ----------------------------------------------------------------------------------
  */
 
-static void sentinel_serve(struct sim *w, struct sim_sentinel *from, int conn, struct sim_msg *m)
+static void sentinel_serve(struct sim *w, struct sim_sentinel *from, int conn, struct sim_msg *msg)
 {
     struct sim_sentinel *to = &w->sentinels[from->conns[conn].target];
     struct sentinel_reply *r = NULL;
     struct sentinel_cmd_result res;
-    if (strcasecmp(m->argv[0], "PING") == 0) {
+    if (strcasecmp(msg->argv[0], "PING") == 0) {
         r = sim_reply_new(SENTINEL_REPLY_STATUS, "PONG", 0);
-    } else if (strcasecmp(m->argv[0], "PUBLISH") == 0 && m->argc == 3) {
-        sentinel_cmd_publish(to->core, m->argv[1], m->argv[2], strlen(m->argv[2]), &res);
+    } else if (strcasecmp(msg->argv[0], "PUBLISH") == 0 && msg->argc == 3) {
+        sentinel_cmd_publish(to->core, msg->argv[1], msg->argv[2], strlen(msg->argv[2]), &res);
         r = res.kind == SENTINEL_CMD_INTEGER
                 ? sim_reply_new(SENTINEL_REPLY_INTEGER, NULL, res.integer)
                 : sim_reply_new(SENTINEL_REPLY_ERROR, res.msg, 0);
-    } else if (strcasecmp(m->argv[0], "SENTINEL") == 0 && m->argc == 6) {
+    } else if (strcasecmp(msg->argv[0], "SENTINEL") == 0 && msg->argc == 6) {
         struct sentinel_ismd_reply ir;
-        if (sentinel_cmd_is_master_down(to->core, m->argv[2], m->argv[3], m->argv[4], m->argv[5],
-                                        &ir, &res) == 0) {
+        if (sentinel_cmd_is_master_down(to->core, msg->argv[2], msg->argv[3], msg->argv[4],
+                                        msg->argv[5], &ir, &res) == 0) {
             r = sim_reply_new(SENTINEL_REPLY_ARRAY, NULL, 0);
             struct sentinel_reply *e = xcalloc(3, sizeof(*e));
             e[0] = (struct sentinel_reply){.type = SENTINEL_REPLY_INTEGER, .integer = ir.down};
@@ -319,54 +319,54 @@ static void sentinel_serve(struct sim *w, struct sim_sentinel *from, int conn, s
     } else {
         r = sim_reply_new(SENTINEL_REPLY_STATUS, "OK", 0);
     }
-    sim_reply_to(w, from, conn, r, m->tag);
+    sim_reply_to(w, from, conn, r, msg->tag);
 }
 
 void sim_after_core_call(struct sim *w, struct sim_sentinel *ss);
 
 /* Deliver one message; returns false when it must wait (stalled receiver). */
-static void deliver(struct sim *w, struct sim_msg *m)
+static void deliver(struct sim *w, struct sim_msg *msg)
 {
-    struct sim_sentinel *ss = &w->sentinels[m->sentinel];
+    struct sim_sentinel *ss = &w->sentinels[msg->sentinel];
     if (!ss->alive) return;
-    struct sim_conn *k = &ss->conns[m->conn];
-    bool valid = k->used && k->gen == m->gen;
-    if (m->type == M_CMD) {
+    struct sim_conn *k = &ss->conns[msg->conn];
+    bool valid = k->used && k->gen == msg->gen;
+    if (msg->type == M_CMD) {
         if (!valid || k->broken || !k->up) return;
         if (sim_partitioned(w, ss->idx, conn_endpoint(k)) ||
             !target_alive(w, k->ttype, k->target)) {
-            conn_break(w, ss, m->conn);
+            conn_break(w, ss, msg->conn);
             return;
         }
         if (k->ttype == TGT_NODE)
-            sim_node_command(w, ss, m->conn, m->argc, m->argv, m->tag);
+            sim_node_command(w, ss, msg->conn, msg->argc, msg->argv, msg->tag);
         else
-            sentinel_serve(w, ss, m->conn, m);
+            sentinel_serve(w, ss, msg->conn, msg);
         return;
     }
-    if (m->type == M_LINK_DOWN) {
-        if (m->gen != 0 && !valid) return;
+    if (msg->type == M_LINK_DOWN) {
+        if (msg->gen != 0 && !valid) return;
         if (valid) conn_release(k);
-        sentinel_on_link_down(ss->core, m->inst_id, m->kind);
+        sentinel_on_link_down(ss->core, msg->inst_id, msg->kind);
     } else {
         if (!valid || k->broken) return;
-        if (m->type != M_LINK_UP && sim_partitioned(w, ss->idx, conn_endpoint(k))) {
-            conn_break(w, ss, m->conn);
+        if (msg->type != M_LINK_UP && sim_partitioned(w, ss->idx, conn_endpoint(k))) {
+            conn_break(w, ss, msg->conn);
             return;
         }
-        if (m->type == M_LINK_UP) {
+        if (msg->type == M_LINK_UP) {
             k->up = true;
-            sentinel_on_link_up(ss->core, m->inst_id, m->kind, ss->host);
-        } else if (m->type == M_REPLY) {
-            sentinel_on_reply(ss->core, m->inst_id, m->tag, m->reply);
+            sentinel_on_link_up(ss->core, msg->inst_id, msg->kind, ss->host);
+        } else if (msg->type == M_REPLY) {
+            sentinel_on_reply(ss->core, msg->inst_id, msg->tag, msg->reply);
         } else {
             struct sentinel_reply e[3] = {
                 {.type = SENTINEL_REPLY_STRING, .str = "message", .len = 7},
                 {.type = SENTINEL_REPLY_STRING, .str = "__sentinel__:hello", .len = 18},
-                {.type = SENTINEL_REPLY_STRING, .str = m->payload, .len = strlen(m->payload)},
+                {.type = SENTINEL_REPLY_STRING, .str = msg->payload, .len = strlen(msg->payload)},
             };
             struct sentinel_reply push = {.type = SENTINEL_REPLY_ARRAY, .count = 3, .elems = e};
-            sentinel_on_pubsub(ss->core, m->inst_id, &push);
+            sentinel_on_pubsub(ss->core, msg->inst_id, &push);
         }
     }
     sim_after_core_call(w, ss);
@@ -376,17 +376,17 @@ void sim_net_deliver_due(struct sim *w);
 void sim_net_deliver_due(struct sim *w)
 {
     while (w->n_heap > 0 && w->heap[0]->at <= w->now && !w->failed) {
-        struct sim_msg *m = heap_pop(w);
-        struct sim_sentinel *ss = &w->sentinels[m->sentinel];
-        bool to_sentinel = m->type != M_CMD || (ss->conns[m->conn].ttype == TGT_SENTINEL);
-        int stalled_idx = m->type != M_CMD ? m->sentinel : ss->conns[m->conn].target;
+        struct sim_msg *msg = heap_pop(w);
+        struct sim_sentinel *ss = &w->sentinels[msg->sentinel];
+        bool to_sentinel = msg->type != M_CMD || (ss->conns[msg->conn].ttype == TGT_SENTINEL);
+        int stalled_idx = msg->type != M_CMD ? msg->sentinel : ss->conns[msg->conn].target;
         if (to_sentinel && stalled_idx >= 0 && w->sentinels[stalled_idx].stalled_until > w->now) {
-            m->at = w->sentinels[stalled_idx].stalled_until;
-            heap_push(w, m);
+            msg->at = w->sentinels[stalled_idx].stalled_until;
+            heap_push(w, msg);
             continue;
         }
-        deliver(w, m);
-        msg_free(m);
+        deliver(w, msg);
+        msg_free(msg);
     }
 }
 

@@ -64,10 +64,10 @@ void sim_node_init(struct sim *w, int i, bool master)
 
 /* vigil-store's rule (repl_fullsync_verdict): a replica holding data does not sync from a
  * master with another history that is not ahead of it, unless told to by SLAVEOF. */
-static bool sync_allowed(const struct sim_node *n, const struct sim_node *m)
+static bool sync_allowed(const struct sim_node *n, const struct sim_node *master)
 {
-    bool same_history = m->history == n->history || m->prev_history == n->history;
-    return same_history || m->offset > n->offset || n->offset == 0 || n->accept_next;
+    bool same_history = master->history == n->history || master->prev_history == n->history;
+    return same_history || master->offset > n->offset || n->offset == 0 || n->accept_next;
 }
 
 int sim_node_by_addr(const struct sim *w, const char *host, int port)

@@ -144,29 +144,29 @@ struct sentinel *fake_world(struct fake_env *f, int n_replicas, int n_peers)
     struct sentinel_state st;
     memset(&st, 0, sizeof(st));
     snprintf(st.myid, sizeof(st.myid), "%s", FAKE_MYID);
-    struct sentinel_state_master *m =
+    struct sentinel_state_master *sm =
         sentinel_state_add_master(&st, "mymaster", "10.0.0.1", 6379, 2);
-    m->params.down_after_ms = 1000;
-    m->params.failover_timeout_ms = 10000;
-    m->replicas = calloc(4, sizeof(*m->replicas));
+    sm->params.down_after_ms = 1000;
+    sm->params.failover_timeout_ms = 10000;
+    sm->replicas = calloc(4, sizeof(*sm->replicas));
     for (int i = 0; i < n_replicas; i++) {
         char host[32];
         snprintf(host, sizeof(host), "10.0.0.%d", 2 + i);
-        m->replicas[i].host = strdup(host);
-        m->replicas[i].port = 6379;
+        sm->replicas[i].host = strdup(host);
+        sm->replicas[i].port = 6379;
     }
-    m->n_replicas = (size_t)n_replicas;
-    m->sentinels = calloc(4, sizeof(*m->sentinels));
+    sm->n_replicas = (size_t)n_replicas;
+    sm->sentinels = calloc(4, sizeof(*sm->sentinels));
     const char *ids[] = {FAKE_PEER_A, FAKE_PEER_B, "dddddddddddddddddddddddddddddddddddddddd",
                          "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee"};
     for (int i = 0; i < n_peers; i++) {
         char host[32];
         snprintf(host, sizeof(host), "10.0.0.%d", 11 + i);
-        m->sentinels[i].host = strdup(host);
-        m->sentinels[i].port = 26379;
-        snprintf(m->sentinels[i].runid, sizeof(m->sentinels[i].runid), "%s", ids[i]);
+        sm->sentinels[i].host = strdup(host);
+        sm->sentinels[i].port = 26379;
+        snprintf(sm->sentinels[i].runid, sizeof(sm->sentinels[i].runid), "%s", ids[i]);
     }
-    m->n_sentinels = (size_t)n_peers;
+    sm->n_sentinels = (size_t)n_peers;
     struct sentinel_options opt = {.port = 26379, .deny_scripts_reconfig = true};
     struct sentinel *s = sentinel_create(&f->env, &opt, &st);
     sentinel_state_free(&st);
@@ -199,15 +199,15 @@ void fake_reply_ask(struct sentinel *s, uint64_t id, int down, const char *leade
 void fake_link_all(struct fake_env *f, struct sentinel *s)
 {
     (void)f;
-    const struct instance *m = sentinel_master_at(s, 0);
-    sentinel_on_link_up(s, m->id, SENTINEL_LINK_CMD, "10.0.0.100");
-    sentinel_on_link_up(s, m->id, SENTINEL_LINK_PUBSUB, "10.0.0.100");
-    for (size_t i = 0; i < m->m->n_replicas; i++) {
-        sentinel_on_link_up(s, m->m->replicas[i]->id, SENTINEL_LINK_CMD, "10.0.0.100");
-        sentinel_on_link_up(s, m->m->replicas[i]->id, SENTINEL_LINK_PUBSUB, "10.0.0.100");
+    const struct instance *master = sentinel_master_at(s, 0);
+    sentinel_on_link_up(s, master->id, SENTINEL_LINK_CMD, "10.0.0.100");
+    sentinel_on_link_up(s, master->id, SENTINEL_LINK_PUBSUB, "10.0.0.100");
+    for (size_t i = 0; i < master->record->n_replicas; i++) {
+        sentinel_on_link_up(s, master->record->replicas[i]->id, SENTINEL_LINK_CMD, "10.0.0.100");
+        sentinel_on_link_up(s, master->record->replicas[i]->id, SENTINEL_LINK_PUBSUB, "10.0.0.100");
     }
-    for (size_t i = 0; i < m->m->n_sentinels; i++)
-        sentinel_on_link_up(s, m->m->sentinels[i]->id, SENTINEL_LINK_CMD, "10.0.0.100");
+    for (size_t i = 0; i < master->record->n_sentinels; i++)
+        sentinel_on_link_up(s, master->record->sentinels[i]->id, SENTINEL_LINK_CMD, "10.0.0.100");
 }
 
 static void runid_of(char *out, const char *c)
@@ -246,16 +246,16 @@ void fake_master_info(char *buf, size_t cap, const char *runid_char, int n_repli
 struct sentinel *fake_ready_world(struct fake_env *f, int replicas, int peers)
 {
     struct sentinel *s = fake_world(f, replicas, peers);
-    const struct instance *m = sentinel_master_at(s, 0);
+    const struct instance *master = sentinel_master_at(s, 0);
     sentinel_tick(s, f->now);
     fake_link_all(f, s);
     char buf[2048];
     fake_master_info(buf, sizeof(buf), "9", replicas);
-    fake_reply_info(s, m->id, buf);
+    fake_reply_info(s, master->id, buf);
     for (int i = 0; i < replicas; i++) {
         const char *id = i == 0 ? "1" : i == 1 ? "2" : "3";
         fake_replica_info(buf, sizeof(buf), id, "10.0.0.1", 6379, true, 100 * (i + 1), 100);
-        fake_reply_info(s, m->m->replicas[i]->id, buf);
+        fake_reply_info(s, master->record->replicas[i]->id, buf);
     }
     fake_run_for(f, s, 200, FAKE_ALL_ALIVE);
     return s;
@@ -263,16 +263,16 @@ struct sentinel *fake_ready_world(struct fake_env *f, int replicas, int peers)
 
 void fake_answer_pings(struct fake_env *f, struct sentinel *s, unsigned alive)
 {
-    const struct instance *m = sentinel_master_at(s, 0);
+    const struct instance *master = sentinel_master_at(s, 0);
     for (; f->ping_cursor < f->n_cmds; f->ping_cursor++) {
         const struct fake_cmd *c = &f->cmds[f->ping_cursor];
         if (c->tag != TAG_PING) continue;
         unsigned bit = 0;
-        if (c->id == m->id) bit = 1u;
-        for (size_t i = 0; i < m->m->n_replicas; i++)
-            if (c->id == m->m->replicas[i]->id) bit = 1u << (1 + i);
-        for (size_t i = 0; i < m->m->n_sentinels; i++)
-            if (c->id == m->m->sentinels[i]->id) bit = 1u << (8 + i);
+        if (c->id == master->id) bit = 1u;
+        for (size_t i = 0; i < master->record->n_replicas; i++)
+            if (c->id == master->record->replicas[i]->id) bit = 1u << (1 + i);
+        for (size_t i = 0; i < master->record->n_sentinels; i++)
+            if (c->id == master->record->sentinels[i]->id) bit = 1u << (8 + i);
         if (alive & bit) fake_reply_status(s, c->id, TAG_PING, "PONG");
     }
 }

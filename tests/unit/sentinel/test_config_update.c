@@ -24,7 +24,7 @@ static struct sentinel *S;
 #define UPDATE_FROM_A "10.0.0.11,26379," FAKE_PEER_A ",2,mymaster,10.0.0.3,6379,2"
 
 static struct instance *M(void) { return (struct instance *)sentinel_master_at(S, 0); }
-static struct instance *R(size_t i) { return M()->m->replicas[i]; }
+static struct instance *R(size_t i) { return M()->record->replicas[i]; }
 
 /* The standard world (2 replicas, peer A); the master reports replication id REPLID_OLD. */
 static void setup(void)
@@ -85,7 +85,7 @@ static void promoted_info(size_t i, const char *replid, const char *replid2)
 static void assert_not_moved(void)
 {
     cr_assert_str_eq(M()->host, "10.0.0.1");
-    cr_assert_eq(M()->m->config_epoch, 0);
+    cr_assert_eq(M()->record->config_epoch, 0);
     cr_assert_eq(fake_find_event(&F, 0, "+switch-master", NULL), -1);
 }
 
@@ -107,7 +107,7 @@ Test(config_update, a_verified_update_from_a_known_peer_switches_the_master)
     cr_assert_geq(i, 0);
     cr_assert_str_eq(F.events[i].msg, "mymaster 10.0.0.1 6379 10.0.0.3 6379");
     cr_assert_str_eq(M()->host, "10.0.0.3");
-    cr_assert_eq(M()->m->config_epoch, 2);
+    cr_assert_eq(M()->record->config_epoch, 2);
     /* an older config never goes back */
     direct_hello("10.0.0.11,26379," FAKE_PEER_A ",2,mymaster,10.0.0.2,6379,1");
     cr_assert_str_eq(M()->host, "10.0.0.3");
@@ -136,7 +136,7 @@ Test(config_update, a_sentinel_cut_off_from_its_peers_learns_a_real_failover_fro
     pubsub_hello(UPDATE_FROM_A);
     promoted_info(1, REPLID_NEW, REPLID_OLD);
     cr_assert_str_eq(M()->host, "10.0.0.3");
-    cr_assert_eq(M()->m->config_epoch, 2);
+    cr_assert_eq(M()->record->config_epoch, 2);
 }
 
 Test(config_update, a_demoted_member_is_adopted_only_from_a_peer_that_reached_our_port)
@@ -199,9 +199,9 @@ Test(config_update, a_silent_new_address_is_refused_after_the_wait)
 Test(config_update, a_newer_epoch_for_the_same_address_needs_a_trusted_hello)
 {
     pubsub_hello("10.0.0.11,26379," FAKE_PEER_A ",9,mymaster,10.0.0.1,6379,9");
-    cr_assert_eq(M()->m->config_epoch, 0, "an epoch published on a data node is not taken");
+    cr_assert_eq(M()->record->config_epoch, 0, "an epoch published on a data node is not taken");
     direct_hello("10.0.0.11,26379," FAKE_PEER_A ",9,mymaster,10.0.0.1,6379,9");
-    cr_assert_eq(M()->m->config_epoch, 9);
+    cr_assert_eq(M()->record->config_epoch, 9);
     cr_assert_str_eq(M()->host, "10.0.0.1");
 }
 
@@ -229,5 +229,5 @@ Test(config_update, a_sentinel_that_missed_the_failover_follows_its_old_master_t
     fake_reply_info(S, cand->id, buf);
     sentinel_tick(S, F.now);
     cr_assert_str_eq(M()->host, "10.0.0.9");
-    cr_assert_eq(M()->m->config_epoch, 2);
+    cr_assert_eq(M()->record->config_epoch, 2);
 }

@@ -23,8 +23,8 @@ static struct instance *M(struct sentinel *s)
 {
     return (struct instance *)sentinel_master_at(s, 0);
 }
-static struct instance *R(struct sentinel *s, size_t i) { return M(s)->m->replicas[i]; }
-static struct instance *P(struct sentinel *s, size_t i) { return M(s)->m->sentinels[i]; }
+static struct instance *R(struct sentinel *s, size_t i) { return M(s)->record->replicas[i]; }
+static struct instance *P(struct sentinel *s, size_t i) { return M(s)->record->sentinels[i]; }
 
 /* A world with links up and fresh INFO for the master and replicas (offsets 100, 200, ...). */
 static struct sentinel *ready_world(int replicas, int peers)
@@ -153,15 +153,16 @@ Test(core, restarted_sentinel_keeps_its_vote)
 static void to_odown(struct sentinel *s)
 {
     cr_assert_geq(fake_run_until_event(&F, s, "+sdown", 3000, FAKE_MASTER_DEAD), 0);
-    for (size_t i = 0; i < M(s)->m->n_sentinels; i++) fake_reply_ask(s, P(s, i)->id, 1, "*", 0);
+    for (size_t i = 0; i < M(s)->record->n_sentinels; i++)
+        fake_reply_ask(s, P(s, i)->id, 1, "*", 0);
     sentinel_tick(s, F.now);
     cr_assert_geq(fake_find_event(&F, 0, "+odown", NULL), 0);
 }
 
 static void grant_votes(struct sentinel *s, const char *leader)
 {
-    for (size_t i = 0; i < M(s)->m->n_sentinels; i++)
-        fake_reply_ask(s, P(s, i)->id, 1, leader, (long long)M(s)->m->failover_epoch);
+    for (size_t i = 0; i < M(s)->record->n_sentinels; i++)
+        fake_reply_ask(s, P(s, i)->id, 1, leader, (long long)M(s)->record->failover_epoch);
 }
 
 static void reply_replica_info(struct sentinel *s, size_t i, const char *mhost, bool up,
@@ -191,19 +192,19 @@ Test(core, failover_happy_path_walks_every_state)
     to_odown(s);
     fake_run_for(&F, s, 60, FAKE_MASTER_DEAD);
     cr_assert_geq(fake_find_event(&F, 0, "+try-failover", NULL), 0);
-    cr_assert_eq(M(s)->m->failover_state, FAILOVER_WAIT_START);
+    cr_assert_eq(M(s)->record->failover_state, FAILOVER_WAIT_START);
     const struct fake_cmd *ask = fake_last_cmd(&F, P(s, 0)->id, "SENTINEL");
     cr_assert_str_eq(ask->argv[5], FAKE_MYID, "vote request carries our run id");
     grant_votes(s, FAKE_MYID);
     sentinel_tick(s, F.now);
-    cr_assert_eq(M(s)->m->failover_state, FAILOVER_SELECT_SLAVE);
+    cr_assert_eq(M(s)->record->failover_state, FAILOVER_SELECT_SLAVE);
     /* fresh INFO round: replica 1 (10.0.0.3) has the higher offset */
     reply_replica_info(s, 0, "10.0.0.1", false, 100, 100, false);
     reply_replica_info(s, 1, "10.0.0.1", false, 200, 100, false);
     sentinel_tick(s, F.now);
-    cr_assert_eq(M(s)->m->promoted, R(s, 1));
+    cr_assert_eq(M(s)->record->promoted, R(s, 1));
     sentinel_tick(s, F.now);
-    cr_assert_eq(M(s)->m->failover_state, FAILOVER_WAIT_PROMOTION);
+    cr_assert_eq(M(s)->record->failover_state, FAILOVER_WAIT_PROMOTION);
     const struct fake_cmd *slaveof = fake_last_cmd(&F, R(s, 1)->id, "SLAVEOF");
     cr_assert_str_eq(slaveof->argv[1], "NO");
     cr_assert_str_eq(slaveof->argv[2], "ONE");
@@ -211,8 +212,8 @@ Test(core, failover_happy_path_walks_every_state)
     F.now += 5;
     reply_replica_info(s, 1, "", false, 200, 100, true);
     sentinel_tick(s, F.now);
-    cr_assert_eq(M(s)->m->failover_state, FAILOVER_RECONF_SLAVES);
-    cr_assert_eq(M(s)->m->config_epoch, M(s)->m->failover_epoch);
+    cr_assert_eq(M(s)->record->failover_state, FAILOVER_RECONF_SLAVES);
+    cr_assert_eq(M(s)->record->config_epoch, M(s)->record->failover_epoch);
     const char *host;
     int port;
     sentinel_get_master_addr(s, "mymaster", &host, &port);
@@ -244,7 +245,7 @@ Test(core, failover_happy_path_walks_every_state)
     int sw = fake_find_event(&F, 0, "+switch-master", NULL);
     cr_assert_str_eq(F.events[sw].msg, "mymaster 10.0.0.1 6379 10.0.0.3 6379");
     cr_assert_str_eq(M(s)->host, "10.0.0.3");
-    cr_assert_eq(M(s)->m->failover_state, FAILOVER_NONE);
+    cr_assert_eq(M(s)->record->failover_state, FAILOVER_NONE);
     cr_assert_not_null(instance_find_replica(M(s), "10.0.0.1", 6379), "old master kept as replica");
     sentinel_destroy(s);
 }
@@ -255,7 +256,7 @@ Test(core, abort_not_elected_on_election_timeout)
     sentinel_periods(s)->election_timeout = 500;
     to_odown(s);
     fake_run_for(&F, s, 50, FAKE_MASTER_DEAD);
-    cr_assert_eq(M(s)->m->failover_state, FAILOVER_WAIT_START);
+    cr_assert_eq(M(s)->record->failover_state, FAILOVER_WAIT_START);
     cr_assert_geq(
         fake_run_until_event(&F, s, "-failover-abort-not-elected", 1000, FAKE_MASTER_DEAD), 0);
     sentinel_destroy(s);
@@ -269,8 +270,9 @@ Test(core, abort_at_once_when_another_candidate_won)
     grant_votes(s, FAKE_PEER_A);
     sentinel_tick(s, F.now);
     cr_assert_geq(fake_find_event(&F, 0, "-failover-abort-not-elected", NULL), 0);
-    cr_assert_eq(M(s)->m->failover_state, FAILOVER_NONE);
-    cr_assert_geq(M(s)->m->failover_not_before_ms, F.now + 10000 - 1, "backs off failover-timeout");
+    cr_assert_eq(M(s)->record->failover_state, FAILOVER_NONE);
+    cr_assert_geq(M(s)->record->failover_not_before_ms, F.now + 10000 - 1,
+                  "backs off failover-timeout");
     sentinel_destroy(s);
 }
 
@@ -285,7 +287,7 @@ Test(core, abort_no_good_slave)
     reply_replica_info(s, 1, "10.0.0.1", false, 200, 0, false);
     sentinel_tick(s, F.now);
     cr_assert_geq(fake_find_event(&F, 0, "-failover-abort-no-good-slave", NULL), 0);
-    cr_assert_eq(M(s)->m->failover_state, FAILOVER_NONE);
+    cr_assert_eq(M(s)->record->failover_state, FAILOVER_NONE);
     sentinel_destroy(s);
 }
 
@@ -298,7 +300,7 @@ static void to_selected(struct sentinel *s)
     reply_replica_info(s, 0, "10.0.0.1", false, 100, 100, false);
     reply_replica_info(s, 1, "10.0.0.1", false, 200, 100, false);
     sentinel_tick(s, F.now);
-    cr_assert_eq(M(s)->m->failover_state, FAILOVER_SEND_SLAVEOF_NOONE);
+    cr_assert_eq(M(s)->record->failover_state, FAILOVER_SEND_SLAVEOF_NOONE);
 }
 
 Test(core, abort_slave_timeout_when_chosen_replica_unreachable)
@@ -308,11 +310,11 @@ Test(core, abort_slave_timeout_when_chosen_replica_unreachable)
     sentinel_on_link_down(s, R(s, 1)->id, SENTINEL_LINK_CMD);
     F.send_fails = false;
     fake_run_for(&F, s, 5000, FAKE_MASTER_DEAD & ~(1u << 2));
-    cr_assert_eq(M(s)->m->failover_state, FAILOVER_SEND_SLAVEOF_NOONE);
+    cr_assert_eq(M(s)->record->failover_state, FAILOVER_SEND_SLAVEOF_NOONE);
     cr_assert_geq(fake_run_until_event(&F, s, "-failover-abort-slave-timeout", 6000,
                                        FAKE_MASTER_DEAD & ~(1u << 2)),
                   0);
-    cr_assert_eq(M(s)->m->failover_state, FAILOVER_NONE);
+    cr_assert_eq(M(s)->record->failover_state, FAILOVER_NONE);
     cr_assert_eq(R(s, 1)->flags & SRI_PROMOTED, 0u, "abort unmarks the promoted replica");
     sentinel_destroy(s);
 }
@@ -322,10 +324,10 @@ Test(core, abort_slave_timeout_in_wait_promotion)
     struct sentinel *s = ready_world(2, 2);
     to_selected(s);
     sentinel_tick(s, F.now);
-    cr_assert_eq(M(s)->m->failover_state, FAILOVER_WAIT_PROMOTION);
+    cr_assert_eq(M(s)->record->failover_state, FAILOVER_WAIT_PROMOTION);
     cr_assert_geq(
         fake_run_until_event(&F, s, "-failover-abort-slave-timeout", 11000, FAKE_MASTER_DEAD), 0);
-    cr_assert_eq(M(s)->m->failover_state, FAILOVER_NONE);
+    cr_assert_eq(M(s)->record->failover_state, FAILOVER_NONE);
     sentinel_destroy(s);
 }
 
@@ -340,7 +342,7 @@ Test(core, forced_failover_skips_election_but_reports_it)
     cr_assert_str_eq(res.msg, "INPROG Failover already in progress");
     sentinel_tick(s, F.now);
     cr_assert_geq(fake_find_event(&F, 0, "+elected-leader", NULL), 0);
-    cr_assert_eq(M(s)->m->failover_state, FAILOVER_SELECT_SLAVE);
+    cr_assert_eq(M(s)->record->failover_state, FAILOVER_SELECT_SLAVE);
     sentinel_cmd_failover(s, "nope", &res);
     cr_assert_str_eq(res.msg, SENTINEL_ERR_NO_SUCH_MASTER);
     sentinel_destroy(s);
@@ -387,9 +389,9 @@ Test(core, hello_discovers_peer_and_ignores_malformed)
     send_hello(s, "10.0.0.50,26379," NEWID ",0,mymaster,10.0.0.1,6379,0,extra");
     send_hello(s, "garbage");
     send_hello(s, "10.0.0.50,26379," NEWID ",0,othermaster,10.0.0.1,6379,0");
-    cr_assert_eq(M(s)->m->n_sentinels, 0);
+    cr_assert_eq(M(s)->record->n_sentinels, 0);
     send_hello(s, "10.0.0.50,26379," NEWID ",3,mymaster,10.0.0.1,6379,0");
-    cr_assert_eq(M(s)->m->n_sentinels, 1);
+    cr_assert_eq(M(s)->record->n_sentinels, 1);
     int i = fake_find_event(&F, 0, "+sentinel", NULL);
     cr_assert_str_eq(F.events[i].msg,
                      "sentinel " NEWID " 10.0.0.50 26379 @ mymaster 10.0.0.1 6379");
@@ -454,7 +456,7 @@ Test(core, commands_monitor_ckquorum_remove)
     const char *set_argv[] = {"down-after-milliseconds", "5000", "quorum", "0"};
     sentinel_cmd_set(s, "m2", 4, set_argv, &r);
     cr_assert_str_eq(r.msg, "ERR Invalid argument '0' for SENTINEL SET 'quorum'");
-    cr_assert_eq(sentinel_master_by_name(s, "m2")->m->params.down_after_ms, 5000,
+    cr_assert_eq(sentinel_master_by_name(s, "m2")->record->params.down_after_ms, 5000,
                  "earlier option stays");
     sentinel_cmd_remove(s, "m2", &r);
     cr_assert_str_eq(r.msg, "OK");
@@ -464,7 +466,7 @@ Test(core, commands_monitor_ckquorum_remove)
     cr_assert_eq(sentinel_periods(s)->ping_period, 50);
     sentinel_cmd_reset(s, "*", &r);
     cr_assert_eq(r.integer, 1);
-    cr_assert_eq(M(s)->m->n_sentinels, 0);
+    cr_assert_eq(M(s)->record->n_sentinels, 0);
     sentinel_destroy(s);
 }
 
@@ -500,7 +502,8 @@ Test(core, restarted_master_behind_its_replicas_is_down_at_once)
     cr_assert(M(s)->flags & SRI_S_DOWN);
     cr_assert_eq(fake_find_event(&F, 0, "-sdown", NULL), -1);
     /* The peers (who saw the same) agree: ODOWN and a failover attempt. */
-    for (size_t p = 0; p < M(s)->m->n_sentinels; p++) fake_reply_ask(s, P(s, p)->id, 1, "*", 0);
+    for (size_t p = 0; p < M(s)->record->n_sentinels; p++)
+        fake_reply_ask(s, P(s, p)->id, 1, "*", 0);
     sentinel_tick(s, F.now);
     cr_assert_geq(fake_find_event(&F, 0, "+odown", NULL), 0);
     fake_run_for(&F, s, 60, FAKE_ALL_ALIVE);
@@ -518,7 +521,7 @@ Test(core, restarted_master_level_with_its_replicas_is_only_a_reboot)
     cr_assert_eq(fake_find_event(&F, 0, "+regressed-master", NULL), -1);
     fake_run_for(&F, s, 300, FAKE_ALL_ALIVE);
     cr_assert_eq(fake_find_event(&F, 0, "+sdown", NULL), -1);
-    cr_assert_not(M(s)->m->is_regressed);
+    cr_assert_not(M(s)->record->is_regressed);
     sentinel_destroy(s);
 }
 
@@ -596,10 +599,10 @@ Test(core, the_promoted_master_is_not_judged_on_its_predecessors_restart)
     reply_master_offset(s, '9', 300);
     reply_master_offset(s, '8', 0);
     sentinel_tick(s, F.now);
-    cr_assert(M(s)->m->is_regressed);
+    cr_assert(M(s)->record->is_regressed);
     failover_clear(M(s));
     master_switch_to(s, M(s), "10.0.0.3", 6379); /* the failover's end */
-    cr_assert_not(M(s)->m->is_regressed);
+    cr_assert_not(M(s)->record->is_regressed);
     size_t from = F.n_events;
     /* A replica not yet following the new master, holding more than the old one's offset. */
     char buf[1024];
@@ -623,7 +626,7 @@ Test(core, master_info_every_second_while_its_replica_set_changes)
     fake_master_info(info, sizeof(info), "9", 1);
     fake_run_for(&F, s, MONITOR_DISCOVERY_MS + 1000, FAKE_ALL_ALIVE); /* past start-up */
     fake_reply_info(s, M(s)->id, info); /* the first replica shows up */
-    cr_assert_eq(M(s)->m->n_replicas, 1);
+    cr_assert_eq(M(s)->record->n_replicas, 1);
     size_t before = fake_count_cmd(&F, M(s)->id, "INFO");
     for (int i = 0; i < 5; i++) { /* answer each INFO with the same single replica */
         fake_run_for(&F, s, 1100, FAKE_ALL_ALIVE);
@@ -633,7 +636,7 @@ Test(core, master_info_every_second_while_its_replica_set_changes)
     fake_master_info(info, sizeof(info), "9", 2);
     fake_run_for(&F, s, 1100, FAKE_ALL_ALIVE);
     fake_reply_info(s, M(s)->id, info);
-    cr_assert_eq(M(s)->m->n_replicas, 2, "the second replica is found within seconds");
+    cr_assert_eq(M(s)->record->n_replicas, 2, "the second replica is found within seconds");
     for (int i = 0; i < 10; i++) { /* the window after the last change runs out */
         fake_run_for(&F, s, 1100, FAKE_ALL_ALIVE);
         fake_reply_info(s, M(s)->id, info);
@@ -657,7 +660,7 @@ Test(core, forced_failover_demotes_the_live_old_master_at_once)
     reply_replica_info(s, 1, "10.0.0.1", true, 200, 100, false);
     sentinel_tick(s, F.now);
     sentinel_tick(s, F.now);
-    cr_assert_eq(M(s)->m->failover_state, FAILOVER_WAIT_PROMOTION);
+    cr_assert_eq(M(s)->record->failover_state, FAILOVER_WAIT_PROMOTION);
     F.now += 5;
     reply_replica_info(s, 1, "", false, 200, 100, true);
     sentinel_tick(s, F.now);

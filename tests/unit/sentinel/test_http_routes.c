@@ -61,7 +61,7 @@ static void replica_info(size_t i, long long off, bool link_up)
 {
     char buf[1024];
     fake_replica_info(buf, sizeof(buf), i == 0 ? "1" : "2", "10.0.0.1", 6379, link_up, off, 100);
-    fake_reply_info(S, M()->m->replicas[i]->id, buf);
+    fake_reply_info(S, M()->record->replicas[i]->id, buf);
 }
 
 static void start_api(const char *token, const char *read_token)
@@ -231,10 +231,10 @@ Test(http_routes, cross_origin_and_non_json_posts_are_refused)
     cr_assert_eq(call("POST", "/v1/masters/mymaster/pause", AUTH, NULL), 415);
     next_no_content_type = true;
     cr_assert_eq(call("POST", "/v1/masters/mymaster/pause", AUTH, NULL), 415, "empty, untyped");
-    cr_assert(!M()->m->params.failover_paused);
+    cr_assert(!M()->record->params.failover_paused);
     next_content_type = "Application/JSON; charset=utf-8";
     cr_assert_eq(call("POST", "/v1/masters/mymaster/pause", AUTH, "{}"), 200);
-    cr_assert(M()->m->params.failover_paused);
+    cr_assert(M()->record->params.failover_paused);
     cr_assert_eq(call("GET", "/v1/masters", NULL, NULL), 200, "no Origin: not a browser");
 }
 
@@ -301,7 +301,7 @@ Test(http_routes, current_master_needs_a_majority)
     cr_assert_eq(num(J, "epoch"), 0);
     cr_assert_gt(num(J, "since"), 0);
     for (size_t i = 0; i < 2; i++)
-        sentinel_on_link_down(S, M()->m->sentinels[i]->id, SENTINEL_LINK_CMD);
+        sentinel_on_link_down(S, M()->record->sentinels[i]->id, SENTINEL_LINK_CMD);
     cr_assert_eq(call("GET", "/v1/masters/mymaster/master", NULL, NULL), 503);
     cr_assert(strstr(str("reason"), "1 of 3") != NULL, "%s", str("reason"));
     cr_assert_eq(call("GET", "/readyz", NULL, NULL), 503);
@@ -320,7 +320,7 @@ Test(http_routes, long_poll_parks_until_the_epoch_moves_or_time_is_up)
     cr_assert_eq(
         call("GET", "/v1/masters/mymaster/master?wait_epoch=0&timeout_ms=5000", NULL, NULL), 0);
     cr_assert_eq(RESP.kind, HTTP_RESP_PARK);
-    M()->m->config_epoch = 7; /* what a failover's promotion does */
+    M()->record->config_epoch = 7; /* what a failover's promotion does */
     cr_assert_eq(
         call("GET", "/v1/masters/mymaster/master?wait_epoch=0&timeout_ms=5000", NULL, NULL), 200);
     cr_assert_eq(num(J, "epoch"), 7);
@@ -360,9 +360,9 @@ Test(http_routes, health_checks_for_haproxy)
     cr_assert_eq(call("GET", lag100, NULL, NULL), 503);
     cr_assert_str_eq(str("reason"), "not fit for reads: its INFO is 200 ms old, older than "
                                     "max_lag_ms=100; polling it faster now, ask again");
-    size_t infos = fake_count_cmd(&F, M()->m->replicas[0]->id, "INFO");
+    size_t infos = fake_count_cmd(&F, M()->record->replicas[0]->id, "INFO");
     run_for(200);
-    cr_assert_geq(fake_count_cmd(&F, M()->m->replicas[0]->id, "INFO"), infos + 2,
+    cr_assert_geq(fake_count_cmd(&F, M()->record->replicas[0]->id, "INFO"), infos + 2,
                   "the replica is polled every max_lag_ms / 2 now");
     replica_info(0, 300, true);
     cr_assert_eq(call("GET", lag100, NULL, NULL), 200, "%s", str("reason"));
@@ -383,10 +383,10 @@ Test(http_routes, health_checks_for_haproxy)
 Test(http_routes, plan_ranks_with_the_cores_function)
 {
     /* like a failover, the plan first asks every replica for a fresh INFO */
-    size_t infos = fake_count_cmd(&F, M()->m->replicas[1]->id, "INFO");
+    size_t infos = fake_count_cmd(&F, M()->record->replicas[1]->id, "INFO");
     cr_assert_eq(call("GET", "/v1/masters/mymaster/plan", NULL, NULL), 0);
     cr_assert_eq(RESP.kind, HTTP_RESP_PARK);
-    cr_assert_eq(fake_count_cmd(&F, M()->m->replicas[1]->id, "INFO"), infos + 1);
+    cr_assert_eq(fake_count_cmd(&F, M()->record->replicas[1]->id, "INFO"), infos + 1);
     Q.is_resumed = true;
     replica_info(0, 300, true);
     cr_assert_eq(call("GET", "/v1/masters/mymaster/plan", NULL, NULL), 0,
@@ -405,7 +405,7 @@ Test(http_routes, plan_ranks_with_the_cores_function)
                      "the higher offset ranks first");
     cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(J, "candidates")), 2);
     cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(J, "blockers")), 0);
-    sentinel_on_link_down(S, M()->m->replicas[0]->id, SENTINEL_LINK_CMD);
+    sentinel_on_link_down(S, M()->record->replicas[0]->id, SENTINEL_LINK_CMD);
     cr_assert_eq(call("GET", "/v1/masters/mymaster/plan?fresh=0", NULL, NULL), 200);
     wp = cJSON_GetObjectItemCaseSensitive(J, "would_promote");
     cr_assert_str_eq(cJSON_GetObjectItemCaseSensitive(wp, "ip")->valuestring, "10.0.0.3");
@@ -425,7 +425,7 @@ Test(http_routes, switchover_returns_an_operation_and_conflicts)
     snprintf(path, sizeof(path), "/v1/operations/%s", id);
     cr_assert_str_eq(str("kind"), "switchover");
     cr_assert_str_eq(str("to"), "10.0.0.3:6379");
-    cr_assert(M()->m->switchover.is_active);
+    cr_assert(M()->record->switchover.is_active);
     cr_assert_eq(call("POST", "/v1/masters/mymaster/switchover", AUTH, NULL), 409);
     cr_assert_str_eq(str("error"), "conflict");
     cr_assert_eq(call("GET", path, NULL, NULL), 200);
@@ -433,8 +433,8 @@ Test(http_routes, switchover_returns_an_operation_and_conflicts)
     cr_assert_str_eq(str("phase"), "wait_start");
     /* not elected: the operation fails with the abort event as its reason */
     for (size_t i = 0; i < 2; i++)
-        fake_reply_ask(S, M()->m->sentinels[i]->id, 0, FAKE_PEER_A,
-                       (long long)M()->m->failover_epoch);
+        fake_reply_ask(S, M()->record->sentinels[i]->id, 0, FAKE_PEER_A,
+                       (long long)M()->record->failover_epoch);
     http_api_on_event(A, LOG_WARNING, "-failover-abort-not-elected",
                       "master mymaster 10.0.0.1 6379");
     sentinel_tick(S, F.now);
@@ -460,12 +460,12 @@ Test(http_routes, pause_and_resume_tell_peers)
     cr_assert_eq(call("POST", "/v1/masters/mymaster/pause", AUTH, NULL), 200);
     cr_assert(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(J, "paused")));
     cr_assert_eq(num(J, "peers_notified"), 2);
-    cr_assert(M()->m->params.failover_paused);
+    cr_assert(M()->record->params.failover_paused);
     cr_assert_geq(fake_find_event(&F, 0, "+paused", NULL), 0);
     cr_assert_eq(call("GET", "/v1/masters/mymaster/plan?fresh=0", NULL, NULL), 200);
     cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(J, "blockers")), 1);
     cr_assert_eq(call("POST", "/v1/masters/mymaster/resume", AUTH, "{}"), 200);
-    cr_assert(!M()->m->params.failover_paused);
+    cr_assert(!M()->record->params.failover_paused);
     cr_assert_eq(call("POST", "/v1/masters/mymaster/resume", AUTH, "{\"x\":1}"), 400);
 }
 
@@ -507,7 +507,7 @@ Test(http_routes, switch_master_event_writes_one_history_record)
     http_api_on_event(A, LOG_WARNING, "+sdown", "master mymaster 10.0.0.1 6379");
     F.now += 100;
     http_api_on_event(A, LOG_WARNING, "+odown", "master mymaster 10.0.0.1 6379 #quorum 2/2");
-    M()->m->config_epoch = 3;
+    M()->record->config_epoch = 3;
     http_api_on_event(A, LOG_WARNING, "+switch-master", "mymaster 10.0.0.1 6379 10.0.0.2 6379");
     /* An observer's cached INFO may be seconds old: the record waits for a fresh round. */
     cr_assert_eq(call("GET", "/v1/masters/mymaster/history?limit=5", NULL, NULL), 200);

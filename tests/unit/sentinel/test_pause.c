@@ -21,7 +21,7 @@ static struct instance *M(struct sentinel *s)
 {
     return (struct instance *)sentinel_master_at(s, 0);
 }
-static struct instance *P(struct sentinel *s, size_t i) { return M(s)->m->sentinels[i]; }
+static struct instance *P(struct sentinel *s, size_t i) { return M(s)->record->sentinels[i]; }
 
 static struct sentinel *linked_world(void)
 {
@@ -50,12 +50,12 @@ static const char *last_push(struct sentinel *s, size_t peer)
 Test(pause, straggler_learns_the_pause_from_a_peer_and_never_fails_over)
 {
     struct sentinel *s = linked_world();
-    cr_assert_not(M(s)->m->params.failover_paused);
+    cr_assert_not(M(s)->record->params.failover_paused);
     struct sentinel_cmd_result res;
     peer_says(s, "yes:5000", &res);
     cr_assert_eq(res.kind, SENTINEL_CMD_STATUS, "%s", res.msg);
-    cr_assert(M(s)->m->params.failover_paused, "adopted");
-    cr_assert_eq(M(s)->m->params.failover_pause_epoch, 5000);
+    cr_assert(M(s)->record->params.failover_paused, "adopted");
+    cr_assert_eq(M(s)->record->params.failover_pause_epoch, 5000);
     cr_assert(F.has_state && F.last_state.masters[0].params.failover_pause_epoch == 5000,
               "persisted with its epoch");
     cr_assert_str_eq(last_push(s, 1), "yes:5000", "relayed to the other peers");
@@ -72,20 +72,20 @@ Test(pause, resume_wins_over_an_older_pause_and_not_over_a_newer_one)
     struct sentinel *s = linked_world();
     struct sentinel_cmd_result res;
     peer_says(s, "yes:100", &res);
-    cr_assert(M(s)->m->params.failover_paused);
+    cr_assert(M(s)->record->params.failover_paused);
     peer_says(s, "no:200", &res);
     cr_assert_eq(res.kind, SENTINEL_CMD_STATUS);
-    cr_assert_not(M(s)->m->params.failover_paused, "a newer resume wins");
+    cr_assert_not(M(s)->record->params.failover_paused, "a newer resume wins");
     /* A sentinel that was down since the pause of epoch 100 comes back and pushes it. */
     peer_says(s, "yes:100", &res);
     cr_assert_eq(res.kind, SENTINEL_CMD_ERROR);
     cr_assert_str_eq(res.msg, "STALE pause state no:200 is newer here");
-    cr_assert_not(M(s)->m->params.failover_paused, "an older pause does not come back");
+    cr_assert_not(M(s)->record->params.failover_paused, "an older pause does not come back");
     peer_says(s, "yes:200", &res);
-    cr_assert(M(s)->m->params.failover_paused, "same epoch, different value: the safe side");
+    cr_assert(M(s)->record->params.failover_paused, "same epoch, different value: the safe side");
     peer_says(s, "no:200", &res);
     cr_assert_eq(res.kind, SENTINEL_CMD_ERROR);
-    cr_assert(M(s)->m->params.failover_paused);
+    cr_assert(M(s)->record->params.failover_paused);
     peer_says(s, "maybe:1", &res);
     cr_assert_eq(res.kind, SENTINEL_CMD_ERROR);
     peer_says(s, "yes:0", &res);
@@ -97,7 +97,7 @@ Test(pause, operator_action_takes_a_newer_epoch_and_a_stale_reply_teaches_the_se
 {
     struct sentinel *s = linked_world();
     cr_assert_eq(sentinel_set_paused(s, "mymaster", true), 2);
-    uint64_t e1 = M(s)->m->params.failover_pause_epoch;
+    uint64_t e1 = M(s)->record->params.failover_pause_epoch;
     cr_assert_gt(e1, 1000000000000ULL, "wall-clock ordered");
     char want[48];
     snprintf(want, sizeof(want), "yes:%llu", (unsigned long long)e1);
@@ -112,12 +112,12 @@ Test(pause, operator_action_takes_a_newer_epoch_and_a_stale_reply_teaches_the_se
              (unsigned long long)(e1 + 7));
     struct sentinel_reply r = {.type = SENTINEL_REPLY_ERROR, .str = stale, .len = strlen(stale)};
     sentinel_on_reply(s, P(s, 1)->id, TAG_PAUSE, &r);
-    cr_assert_not(M(s)->m->params.failover_paused);
-    cr_assert_eq(M(s)->m->params.failover_pause_epoch, e1 + 7);
+    cr_assert_not(M(s)->record->params.failover_paused);
+    cr_assert_eq(M(s)->record->params.failover_pause_epoch, e1 + 7);
     cr_assert(pause_peer_confirmed(M(s), P(s, 1)));
     /* An operator action right after still moves forward, even with a clock behind e1 + 7. */
     cr_assert_eq(sentinel_set_paused(s, "mymaster", true), 2);
-    cr_assert_eq(M(s)->m->params.failover_pause_epoch, e1 + 8);
+    cr_assert_eq(M(s)->record->params.failover_pause_epoch, e1 + 8);
     sentinel_destroy(s);
 }
 

@@ -20,12 +20,12 @@ static struct instance *new_master(int quorum, int peers)
 {
     struct sentinel_master_params p;
     sentinel_params_default(&p, quorum, 1000, 10000);
-    struct instance *m = instance_create_master(1, "m", "10.0.0.1", 6379, &p, T0);
+    struct instance *master = instance_create_master(1, "m", "10.0.0.1", 6379, &p, T0);
     const char *ids[] = {RID_A, RID_B, RID_D, "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee"};
     for (int i = 0; i < peers; i++)
-        instance_add_sentinel(m, (uint64_t)(10 + i), "10.0.0.9", 26379 + i, ids[i], T0);
+        instance_add_sentinel(master, (uint64_t)(10 + i), "10.0.0.9", 26379 + i, ids[i], T0);
     monitor_periods_default(&P);
-    return m;
+    return master;
 }
 
 /* ---- monitor ------------------------------------------------------------------------------------
@@ -33,48 +33,50 @@ static struct instance *new_master(int quorum, int peers)
 
 Test(monitor, sdown_only_after_down_after_without_valid_reply)
 {
-    struct instance *m = new_master(2, 0);
-    m->link.is_cmd_connected = m->link.is_pubsub_connected = true;
-    m->act_ping_ms = T0; /* PING outstanding since T0 */
-    cr_assert(!monitor_sdown_condition(m, T0 + 1000, &P), "exactly down-after is not yet down");
-    cr_assert(monitor_sdown_condition(m, T0 + 1001, &P));
-    m->act_ping_ms = 0; /* answered */
-    cr_assert(!monitor_sdown_condition(m, T0 + 5000, &P), "connected and answered: never down");
-    instance_free(m);
+    struct instance *master = new_master(2, 0);
+    master->link.is_cmd_connected = master->link.is_pubsub_connected = true;
+    master->act_ping_ms = T0; /* PING outstanding since T0 */
+    cr_assert(!monitor_sdown_condition(master, T0 + 1000, &P),
+              "exactly down-after is not yet down");
+    cr_assert(monitor_sdown_condition(master, T0 + 1001, &P));
+    master->act_ping_ms = 0; /* answered */
+    cr_assert(!monitor_sdown_condition(master, T0 + 5000, &P),
+              "connected and answered: never down");
+    instance_free(master);
 }
 
 Test(monitor, disconnected_counts_from_last_valid_reply)
 {
-    struct instance *m = new_master(2, 0);
-    m->act_ping_ms = 0;
-    m->last_avail_ms = T0 + 500;
-    cr_assert_eq(monitor_unavailable_ms(m, T0 + 1200), 700);
-    cr_assert(!monitor_sdown_condition(m, T0 + 1500, &P));
-    cr_assert(monitor_sdown_condition(m, T0 + 1501, &P));
-    instance_free(m);
+    struct instance *master = new_master(2, 0);
+    master->act_ping_ms = 0;
+    master->last_avail_ms = T0 + 500;
+    cr_assert_eq(monitor_unavailable_ms(master, T0 + 1200), 700);
+    cr_assert(!monitor_sdown_condition(master, T0 + 1500, &P));
+    cr_assert(monitor_sdown_condition(master, T0 + 1501, &P));
+    instance_free(master);
 }
 
 Test(monitor, master_reporting_slave_goes_down_after_down_after_plus_two_info_periods)
 {
-    struct instance *m = new_master(2, 0);
-    m->link.is_cmd_connected = m->link.is_pubsub_connected = true;
-    m->act_ping_ms = 0;
-    m->role_reported = ROLE_SLAVE;
-    m->role_reported_ms = T0;
-    cr_assert(!monitor_sdown_condition(m, T0 + 1000 + 2 * P.info_period, &P));
-    cr_assert(monitor_sdown_condition(m, T0 + 1001 + 2 * P.info_period, &P));
-    instance_free(m);
+    struct instance *master = new_master(2, 0);
+    master->link.is_cmd_connected = master->link.is_pubsub_connected = true;
+    master->act_ping_ms = 0;
+    master->role_reported = ROLE_SLAVE;
+    master->role_reported_ms = T0;
+    cr_assert(!monitor_sdown_condition(master, T0 + 1000 + 2 * P.info_period, &P));
+    cr_assert(monitor_sdown_condition(master, T0 + 1001 + 2 * P.info_period, &P));
+    instance_free(master);
 }
 
 Test(monitor, odown_count_needs_local_sdown_and_counts_master_down_peers)
 {
-    struct instance *m = new_master(2, 3);
-    m->m->sentinels[0]->flags |= SRI_MASTER_DOWN;
-    m->m->sentinels[2]->flags |= SRI_MASTER_DOWN;
-    cr_assert_eq(monitor_odown_count(m), 0, "not SDOWN locally: never ODOWN");
-    m->flags |= SRI_S_DOWN;
-    cr_assert_eq(monitor_odown_count(m), 3);
-    instance_free(m);
+    struct instance *master = new_master(2, 3);
+    master->record->sentinels[0]->flags |= SRI_MASTER_DOWN;
+    master->record->sentinels[2]->flags |= SRI_MASTER_DOWN;
+    cr_assert_eq(monitor_odown_count(master), 0, "not SDOWN locally: never ODOWN");
+    master->flags |= SRI_S_DOWN;
+    cr_assert_eq(monitor_odown_count(master), 3);
+    instance_free(master);
 }
 
 Test(monitor, tilt_on_stall_and_on_backwards_clock)
@@ -95,32 +97,33 @@ Test(monitor, ping_interval_scales_with_down_after)
 
 Test(monitor, master_info_is_fast_while_replicas_are_being_discovered)
 {
-    struct instance *m = new_master(2, 0);
-    cr_assert_eq(monitor_info_interval_ms(m, &P, T0 + 1000), P.fast_info_period, "just started");
-    cr_assert_eq(monitor_info_interval_ms(m, &P, T0 + MONITOR_DISCOVERY_MS), P.info_period);
-    m->discovery_until_ms = T0 + 60000; /* a replica appeared at T0 + 50 s */
-    cr_assert_eq(monitor_info_interval_ms(m, &P, T0 + 55000), P.fast_info_period);
-    cr_assert_eq(monitor_info_interval_ms(m, &P, T0 + 60000), P.info_period);
-    struct instance *r = instance_add_replica(m, 2, "10.0.0.2", 6379, T0);
+    struct instance *master = new_master(2, 0);
+    cr_assert_eq(monitor_info_interval_ms(master, &P, T0 + 1000), P.fast_info_period,
+                 "just started");
+    cr_assert_eq(monitor_info_interval_ms(master, &P, T0 + MONITOR_DISCOVERY_MS), P.info_period);
+    master->discovery_until_ms = T0 + 60000; /* a replica appeared at T0 + 50 s */
+    cr_assert_eq(monitor_info_interval_ms(master, &P, T0 + 55000), P.fast_info_period);
+    cr_assert_eq(monitor_info_interval_ms(master, &P, T0 + 60000), P.info_period);
+    struct instance *r = instance_add_replica(master, 2, "10.0.0.2", 6379, T0);
     cr_assert_eq(monitor_info_interval_ms(r, &P, T0 + 1000), P.info_period);
     r->fresh_info_until_ms = T0 + 30000; /* an HTTP check wants it at most 400 ms old */
     r->fresh_info_period_ms = 200;
     cr_assert_eq(monitor_info_interval_ms(r, &P, T0 + 1000), 200);
     cr_assert_eq(monitor_info_interval_ms(r, &P, T0 + 30000), P.info_period);
-    instance_free(m);
+    instance_free(master);
 }
 
 Test(monitor, info_not_resent_while_in_flight)
 {
-    struct instance *m = new_master(2, 0);
-    cr_assert(monitor_info_due(m, T0, &P));
-    m->info_sent_ms = T0;
-    cr_assert(!monitor_info_due(m, T0 + 100, &P));
-    m->info_sent_ms = 0;
-    m->info_refresh_ms = T0;
-    cr_assert(!monitor_info_due(m, T0 + P.info_period, &P));
-    cr_assert(monitor_info_due(m, T0 + P.info_period + 1, &P));
-    instance_free(m);
+    struct instance *master = new_master(2, 0);
+    cr_assert(monitor_info_due(master, T0, &P));
+    master->info_sent_ms = T0;
+    cr_assert(!monitor_info_due(master, T0 + 100, &P));
+    master->info_sent_ms = 0;
+    master->info_refresh_ms = T0;
+    cr_assert(!monitor_info_due(master, T0 + P.info_period, &P));
+    cr_assert(monitor_info_due(master, T0 + P.info_period + 1, &P));
+    instance_free(master);
 }
 
 /* ---- election -----------------------------------------------------------------------------------
@@ -169,52 +172,52 @@ Test(election, majority_and_quorum)
 
 Test(election, tally_counts_only_votes_of_the_attempt_epoch)
 {
-    struct instance *m = new_master(2, 2);
-    struct instance *a = m->m->sentinels[0], *b = m->m->sentinels[1];
+    struct instance *master = new_master(2, 2);
+    struct instance *a = master->record->sentinels[0], *b = master->record->sentinels[1];
     strcpy(a->leader, RID_C);
     a->leader_epoch = 7;
     strcpy(b->leader, RID_C);
     b->leader_epoch = 6; /* stale epoch: must not count */
     struct election_tally t;
-    election_count(m, 7, RID_C, "", 0, &t);
+    election_count(master, 7, RID_C, "", 0, &t);
     cr_assert_eq(t.voters, 3);
     cr_assert_eq(t.needed, 2);
     cr_assert_eq(t.for_me, 1);
     cr_assert(!election_won(&t));
-    election_count(m, 7, RID_C, RID_C, 7, &t);
+    election_count(master, 7, RID_C, RID_C, 7, &t);
     cr_assert_eq(t.for_me, 2);
     cr_assert(election_won(&t));
-    instance_free(m);
+    instance_free(master);
 }
 
 Test(election, split_vote_is_detected_as_lost)
 {
-    struct instance *m = new_master(2, 3); /* 4 voters, 3 needed */
-    strcpy(m->m->sentinels[0]->leader, RID_C);
-    m->m->sentinels[0]->leader_epoch = 3;
-    strcpy(m->m->sentinels[1]->leader, RID_B);
-    m->m->sentinels[1]->leader_epoch = 3;
-    strcpy(m->m->sentinels[2]->leader, RID_B);
-    m->m->sentinels[2]->leader_epoch = 3;
+    struct instance *master = new_master(2, 3); /* 4 voters, 3 needed */
+    strcpy(master->record->sentinels[0]->leader, RID_C);
+    master->record->sentinels[0]->leader_epoch = 3;
+    strcpy(master->record->sentinels[1]->leader, RID_B);
+    master->record->sentinels[1]->leader_epoch = 3;
+    strcpy(master->record->sentinels[2]->leader, RID_B);
+    master->record->sentinels[2]->leader_epoch = 3;
     struct election_tally t;
-    election_count(m, 3, RID_C, RID_C, 3, &t);
+    election_count(master, 3, RID_C, RID_C, 3, &t);
     cr_assert_eq(t.for_me, 2);
     cr_assert_eq(t.undecided, 0);
     cr_assert(election_lost(&t));
     cr_assert(!election_other_won(&t));
     char pick[41];
-    cr_assert_eq(election_most_voted(m, 3, pick), 2);
+    cr_assert_eq(election_most_voted(master, 3, pick), 2);
     cr_assert_str_eq(pick, RID_B);
-    instance_free(m);
+    instance_free(master);
 }
 
 /* ---- select -------------------------------------------------------------------------------------
  */
 
-static struct instance *ready_replica(struct instance *m, uint64_t id, const char *host, int prio,
-                                      long long off, const char *runid)
+static struct instance *ready_replica(struct instance *master, uint64_t id, const char *host,
+                                      int prio, long long off, const char *runid)
 {
-    struct instance *r = instance_add_replica(m, id, host, 6379, T0);
+    struct instance *r = instance_add_replica(master, id, host, 6379, T0);
     r->link.is_cmd_connected = r->link.is_pubsub_connected = true;
     r->last_avail_ms = T0 + 900;
     r->info_refresh_ms = T0 + 900;
@@ -236,26 +239,26 @@ Test(select, ranking_table)
     };
     /* expected order: prio 10 first; then offset 900 by run id A, C, then unknown; then 500 */
     int expect[] = {1, 3, 2, 4, 0};
-    struct instance *m = new_master(2, 0);
+    struct instance *master = new_master(2, 0);
     struct instance *r[5];
     for (int i = 0; i < 5; i++) {
         char host[32];
         snprintf(host, sizeof(host), "10.0.1.%d", i);
-        r[i] =
-            ready_replica(m, (uint64_t)(100 + i), host, rows[i].prio, rows[i].off, rows[i].runid);
+        r[i] = ready_replica(master, (uint64_t)(100 + i), host, rows[i].prio, rows[i].off,
+                             rows[i].runid);
     }
     struct instance *out[8];
-    size_t n = select_rank(m, T0 + 1000, &P, out, 8);
+    size_t n = select_rank(master, T0 + 1000, &P, out, 8);
     cr_assert_eq(n, 5);
     for (int i = 0; i < 5; i++) cr_assert_eq(out[i], r[expect[i]], "rank %d", i);
-    instance_free(m);
+    instance_free(master);
 }
 
 Test(select, exclusion_rules)
 {
-    struct instance *m = new_master(2, 0);
+    struct instance *master = new_master(2, 0);
     int64_t now = T0 + 1000;
-    struct instance *r = ready_replica(m, 100, "10.0.1.1", 100, 10, RID_A);
+    struct instance *r = ready_replica(master, 100, "10.0.1.1", 100, 10, RID_A);
     cr_assert_eq(select_check_replica(r, now, &P), SELECT_ELIGIBLE);
     r->flags |= SRI_S_DOWN;
     cr_assert_eq(select_check_replica(r, now, &P), SELECT_DOWN);
@@ -269,8 +272,8 @@ Test(select, exclusion_rules)
     r->last_avail_ms = now - 5 * P.ping_period - 1;
     cr_assert_eq(select_check_replica(r, now, &P), SELECT_PING_STALE);
     r->last_avail_ms = now;
-    m->flags |= SRI_S_DOWN;
-    m->s_down_since_ms = now;
+    master->flags |= SRI_S_DOWN;
+    master->s_down_since_ms = now;
     r->info_refresh_ms = now - 5 * P.ping_period - 1;
     cr_assert_eq(select_check_replica(r, now, &P), SELECT_INFO_STALE);
     r->info_refresh_ms = now;
@@ -279,8 +282,8 @@ Test(select, exclusion_rules)
     r->master_link_down_ms = 0;
     r->role_reported = ROLE_MASTER;
     cr_assert_eq(select_check_replica(r, now, &P), SELECT_NOT_A_REPLICA);
-    cr_assert_null(select_best_replica(m, now, &P));
-    instance_free(m);
+    cr_assert_null(select_best_replica(master, now, &P));
+    instance_free(master);
 }
 
 /* ---- instance addresses ------------------------------------------------------------------------
@@ -290,22 +293,22 @@ Test(instance, named_host_matches_by_name_or_address_and_announces_either)
 {
     struct sentinel_master_params p;
     sentinel_params_default(&p, 2, 1000, 10000);
-    struct instance *m = instance_create_master(1, "m", "db.example", 6379, &p, T0);
-    cr_assert(instance_addr_is(m, "db.example", 6379));
-    cr_assert(!instance_addr_is(m, "10.0.0.7", 6379), "no address learned yet");
-    instance_set_ip(m, "10.0.0.7");
-    cr_assert(instance_addr_is(m, "10.0.0.7", 6379));
-    cr_assert(instance_addr_is(m, "DB.EXAMPLE", 6379));
-    cr_assert(!instance_addr_is(m, "10.0.0.7", 6380));
-    cr_assert_str_eq(instance_announced_host(m, true), "db.example");
-    cr_assert_str_eq(instance_announced_host(m, false), "10.0.0.7");
+    struct instance *master = instance_create_master(1, "m", "db.example", 6379, &p, T0);
+    cr_assert(instance_addr_is(master, "db.example", 6379));
+    cr_assert(!instance_addr_is(master, "10.0.0.7", 6379), "no address learned yet");
+    instance_set_ip(master, "10.0.0.7");
+    cr_assert(instance_addr_is(master, "10.0.0.7", 6379));
+    cr_assert(instance_addr_is(master, "DB.EXAMPLE", 6379));
+    cr_assert(!instance_addr_is(master, "10.0.0.7", 6380));
+    cr_assert_str_eq(instance_announced_host(master, true), "db.example");
+    cr_assert_str_eq(instance_announced_host(master, false), "10.0.0.7");
     char id[128];
-    instance_describe_id(m, false, id, sizeof(id));
+    instance_describe_id(master, false, id, sizeof(id));
     cr_assert_str_eq(id, "master m 10.0.0.7 6379");
-    instance_describe_id(m, true, id, sizeof(id));
+    instance_describe_id(master, true, id, sizeof(id));
     cr_assert_str_eq(id, "master m db.example 6379");
-    instance_set_address(m, "10.0.0.8", 6380); /* a move forgets the old name's address */
-    cr_assert_str_eq(instance_announced_host(m, false), "10.0.0.8");
+    instance_set_address(master, "10.0.0.8", 6380); /* a move forgets the old name's address */
+    cr_assert_str_eq(instance_announced_host(master, false), "10.0.0.8");
     sentinel_params_free(&p);
-    instance_free(m);
+    instance_free(master);
 }

@@ -21,8 +21,8 @@ static struct instance *M(struct sentinel *s)
 {
     return (struct instance *)sentinel_master_at(s, 0);
 }
-static struct instance *R(struct sentinel *s, size_t i) { return M(s)->m->replicas[i]; }
-static struct instance *P(struct sentinel *s, size_t i) { return M(s)->m->sentinels[i]; }
+static struct instance *R(struct sentinel *s, size_t i) { return M(s)->record->replicas[i]; }
+static struct instance *P(struct sentinel *s, size_t i) { return M(s)->record->sentinels[i]; }
 
 static void replica_info(struct sentinel *s, size_t i, const char *mhost, long long off)
 {
@@ -63,8 +63,8 @@ static struct sentinel *ready_world(void)
 
 static void grant_votes(struct sentinel *s)
 {
-    for (size_t i = 0; i < M(s)->m->n_sentinels; i++)
-        fake_reply_ask(s, P(s, i)->id, 0, FAKE_MYID, (long long)M(s)->m->failover_epoch);
+    for (size_t i = 0; i < M(s)->record->n_sentinels; i++)
+        fake_reply_ask(s, P(s, i)->id, 0, FAKE_MYID, (long long)M(s)->record->failover_epoch);
 }
 
 /* Start a switchover and walk it to WAIT_PROMOTION (FAILOVER TO sent). */
@@ -73,19 +73,19 @@ static void to_handover(struct sentinel *s, const char *host, int port)
     char why[256];
     cr_assert_eq(sentinel_switchover(s, "mymaster", host, port, 3000, why, sizeof(why)), 0, "%s",
                  why);
-    cr_assert_eq(M(s)->m->failover_state, FAILOVER_WAIT_START);
+    cr_assert_eq(M(s)->record->failover_state, FAILOVER_WAIT_START);
     const struct fake_cmd *ask = fake_last_cmd(&F, P(s, 0)->id, "SENTINEL");
     cr_assert_not_null(ask, "votes are requested although the master is up");
     cr_assert_str_eq(ask->argv[5], FAKE_MYID);
     grant_votes(s);
     sentinel_tick(s, F.now);
-    cr_assert_eq(M(s)->m->failover_state, FAILOVER_SELECT_SLAVE);
+    cr_assert_eq(M(s)->record->failover_state, FAILOVER_SELECT_SLAVE);
     replica_info(s, 0, "10.0.0.1", 200);
     replica_info(s, 1, "10.0.0.1", 200);
     sentinel_tick(s, F.now);
-    cr_assert_eq(M(s)->m->failover_state, FAILOVER_SEND_SLAVEOF_NOONE);
+    cr_assert_eq(M(s)->record->failover_state, FAILOVER_SEND_SLAVEOF_NOONE);
     sentinel_tick(s, F.now);
-    cr_assert_eq(M(s)->m->failover_state, FAILOVER_WAIT_PROMOTION);
+    cr_assert_eq(M(s)->record->failover_state, FAILOVER_WAIT_PROMOTION);
 }
 
 Test(switchover, happy_path_uses_failover_to_and_switches)
@@ -93,7 +93,7 @@ Test(switchover, happy_path_uses_failover_to_and_switches)
     struct sentinel *s = ready_world();
     to_handover(s, NULL, 0);
     /* equal offsets: the run id breaks the tie, replica 0 ("1...") ranks first */
-    struct instance *target = M(s)->m->promoted;
+    struct instance *target = M(s)->record->promoted;
     cr_assert_eq(target, R(s, 0));
     const struct fake_cmd *fo = fake_last_cmd(&F, M(s)->id, "FAILOVER");
     cr_assert_not_null(fo);
@@ -111,13 +111,13 @@ Test(switchover, happy_path_uses_failover_to_and_switches)
         fake_run_for(&F, s, 20, FAKE_ALL_ALIVE);
         replica_info(s, 0, "10.0.0.1", 200);
     }
-    cr_assert_eq(M(s)->m->failover_state, FAILOVER_WAIT_PROMOTION);
+    cr_assert_eq(M(s)->record->failover_state, FAILOVER_WAIT_PROMOTION);
     cr_assert_geq(fake_count_cmd(&F, target->id, "INFO"), infos + 3,
                   "target polled while handing over");
     replica_reports_master(s, 0);
     sentinel_tick(s, F.now);
-    cr_assert_eq(M(s)->m->failover_state, FAILOVER_RECONF_SLAVES);
-    cr_assert_eq(M(s)->m->config_epoch, M(s)->m->failover_epoch);
+    cr_assert_eq(M(s)->record->failover_state, FAILOVER_RECONF_SLAVES);
+    cr_assert_eq(M(s)->record->config_epoch, M(s)->record->failover_epoch);
     /* both new roles are persisted (the overrides file must not say replicaof on the target) */
     const struct fake_cmd *rw = fake_last_cmd(&F, target->id, "CONFIG");
     cr_assert(rw && strcmp(rw->argv[1], "REWRITE") == 0, "CONFIG REWRITE to the new master");
@@ -142,7 +142,7 @@ Test(switchover, named_target_wins_over_ranking)
 {
     struct sentinel *s = ready_world();
     to_handover(s, "10.0.0.3", 6379);
-    cr_assert_eq(M(s)->m->promoted, R(s, 1));
+    cr_assert_eq(M(s)->record->promoted, R(s, 1));
     cr_assert_str_eq(fake_last_cmd(&F, M(s)->id, "FAILOVER")->argv[2], "10.0.0.3");
     sentinel_destroy(s);
 }
@@ -157,8 +157,8 @@ Test(switchover, refused_by_node_aborts_without_backoff)
     sentinel_on_reply(s, M(s)->id, TAG_FAILOVER, &err);
     sentinel_tick(s, F.now);
     cr_assert_geq(fake_find_event(&F, 0, "-failover-abort-switchover-refused", NULL), 0);
-    cr_assert_eq(M(s)->m->failover_state, FAILOVER_NONE);
-    cr_assert_eq(M(s)->m->switchover.is_active, false);
+    cr_assert_eq(M(s)->record->failover_state, FAILOVER_NONE);
+    cr_assert_eq(M(s)->record->switchover.is_active, false);
     cr_assert_eq(M(s)->flags & SRI_FAILOVER_IN_PROGRESS, 0u);
     char why[128];
     cr_assert_eq(sentinel_switchover(s, "mymaster", NULL, 0, 1000, why, sizeof(why)), 0,
@@ -172,15 +172,15 @@ Test(switchover, node_timeout_is_seen_and_writes_resume)
     to_handover(s, NULL, 0);
     master_info(s, "no-failover"); /* an INFO from before the +OK does not count */
     sentinel_tick(s, F.now);
-    cr_assert_eq(M(s)->m->failover_state, FAILOVER_WAIT_PROMOTION);
+    cr_assert_eq(M(s)->record->failover_state, FAILOVER_WAIT_PROMOTION);
     fake_reply_status(s, M(s)->id, TAG_FAILOVER, "OK");
     master_info(s, "waiting-for-sync");
     fake_run_for(&F, s, 100, FAKE_ALL_ALIVE);
-    cr_assert_eq(M(s)->m->failover_state, FAILOVER_WAIT_PROMOTION);
+    cr_assert_eq(M(s)->record->failover_state, FAILOVER_WAIT_PROMOTION);
     master_info(s, "no-failover");
     sentinel_tick(s, F.now);
     cr_assert_geq(fake_find_event(&F, 0, "-failover-abort-switchover-timeout", NULL), 0);
-    cr_assert_eq(M(s)->m->failover_state, FAILOVER_NONE);
+    cr_assert_eq(M(s)->record->failover_state, FAILOVER_NONE);
     cr_assert_eq(fake_count_cmd(&F, M(s)->id, "FAILOVER"), 1, "the node gave up: no ABORT");
     sentinel_destroy(s);
 }
@@ -196,7 +196,7 @@ Test(switchover, sentinel_deadline_sends_abort)
     const struct fake_cmd *ab = fake_last_cmd(&F, M(s)->id, "FAILOVER");
     cr_assert_eq(ab->argc, 2);
     cr_assert_str_eq(ab->argv[1], "ABORT");
-    cr_assert_eq(M(s)->m->failover_state, FAILOVER_NONE);
+    cr_assert_eq(M(s)->record->failover_state, FAILOVER_NONE);
     sentinel_destroy(s);
 }
 
@@ -215,7 +215,7 @@ Test(switchover, rejected_requests_name_the_reason)
                  SWITCHOVER_ETARGET);
     cr_assert(strstr(why, "master link is down") != NULL, "%s", why);
     cr_assert_eq(sentinel_switchover(s, "mymaster", NULL, 0, 0, why, sizeof(why)), 0);
-    cr_assert_eq(M(s)->m->switchover.timeout_ms, SENTINEL_SWITCHOVER_DEFAULT_TIMEOUT_MS);
+    cr_assert_eq(M(s)->record->switchover.timeout_ms, SENTINEL_SWITCHOVER_DEFAULT_TIMEOUT_MS);
     cr_assert_eq(sentinel_switchover(s, "mymaster", NULL, 0, 0, why, sizeof(why)),
                  SWITCHOVER_EBUSY);
     sentinel_destroy(s);
@@ -237,16 +237,16 @@ Test(switchover, not_elected_aborts)
     char why[256];
     cr_assert_eq(sentinel_switchover(s, "mymaster", NULL, 0, 0, why, sizeof(why)), 0);
     for (size_t i = 0; i < 2; i++)
-        fake_reply_ask(s, P(s, i)->id, 0, FAKE_PEER_A, (long long)M(s)->m->failover_epoch);
+        fake_reply_ask(s, P(s, i)->id, 0, FAKE_PEER_A, (long long)M(s)->record->failover_epoch);
     sentinel_tick(s, F.now);
     cr_assert_geq(fake_find_event(&F, 0, "-failover-abort-not-elected", NULL), 0);
-    cr_assert_eq(M(s)->m->failover_state, FAILOVER_NONE);
+    cr_assert_eq(M(s)->record->failover_state, FAILOVER_NONE);
     char want[200];
     snprintf(want, sizeof(want),
              "not elected in epoch %llu: 0 of the 2 votes needed, 0 of 3 sentinels did not vote, "
              "another sentinel won",
-             (unsigned long long)M(s)->m->failover_epoch);
-    cr_assert(strstr(M(s)->m->abort_reason, want), "%s", M(s)->m->abort_reason);
+             (unsigned long long)M(s)->record->failover_epoch);
+    cr_assert(strstr(M(s)->record->abort_reason, want), "%s", M(s)->record->abort_reason);
     sentinel_destroy(s);
 }
 
@@ -260,7 +260,7 @@ Test(switchover, coordinated_command_starts_a_switchover)
     const char *args[] = {"mymaster", "COORDINATED"};
     sentinel_cmd_failover_args(s, 2, args, &res);
     cr_assert_eq(res.kind, SENTINEL_CMD_STATUS, "%s", res.msg);
-    cr_assert(M(s)->m->switchover.is_active);
+    cr_assert(M(s)->record->switchover.is_active);
     sentinel_cmd_failover_args(s, 2, args, &res);
     cr_assert_str_eq(res.msg, "INPROG Failover already in progress");
     const char *none[] = {"nope", "coordinated"};
@@ -307,7 +307,7 @@ Test(switchover, switchover_allowed_while_paused)
     const char *bad[] = {"failover-paused", "maybe"};
     sentinel_cmd_set(s, "mymaster", 2, bad, &res);
     cr_assert_eq(res.kind, SENTINEL_CMD_ERROR);
-    cr_assert(M(s)->m->params.failover_paused);
+    cr_assert(M(s)->record->params.failover_paused);
     to_handover(s, NULL, 0);
     sentinel_destroy(s);
 }
@@ -335,7 +335,7 @@ static void forced_to_send(struct sentinel *s)
     replica_info(s, 0, "10.0.0.1", 100);
     replica_info(s, 1, "10.0.0.1", 200);
     sentinel_tick(s, F.now);
-    cr_assert_eq(M(s)->m->failover_state, FAILOVER_SEND_SLAVEOF_NOONE);
+    cr_assert_eq(M(s)->record->failover_state, FAILOVER_SEND_SLAVEOF_NOONE);
 }
 
 Test(switchover, veto_rejects_and_aborts)
@@ -348,16 +348,16 @@ Test(switchover, veto_rejects_and_aborts)
     cr_assert_str_eq(last_veto_kind, "forced");
     cr_assert_eq(last_veto.new_port, 6379);
     fake_run_for(&F, s, 100, FAKE_ALL_ALIVE);
-    cr_assert_eq(M(s)->m->failover_state, FAILOVER_SEND_SLAVEOF_NOONE, "waits for the answer");
+    cr_assert_eq(M(s)->record->failover_state, FAILOVER_SEND_SLAVEOF_NOONE, "waits for the answer");
     cr_assert_eq(fake_count_cmd(&F, R(s, 1)->id, "SLAVEOF"), 0);
-    sentinel_veto_answer(s, "mymaster", M(s)->m->failover_epoch + 1, true,
+    sentinel_veto_answer(s, "mymaster", M(s)->record->failover_epoch + 1, true,
                          NULL); /* stale: ignored */
-    sentinel_veto_answer(s, "mymaster", M(s)->m->failover_epoch, false,
+    sentinel_veto_answer(s, "mymaster", M(s)->record->failover_epoch, false,
                          "HTTP 403: change freeze until Monday");
     sentinel_tick(s, F.now);
     cr_assert_geq(fake_find_event(&F, 0, "-failover-abort-vetoed", NULL), 0);
-    cr_assert_eq(M(s)->m->failover_state, FAILOVER_NONE);
-    cr_assert_str_eq(M(s)->m->abort_reason, "vetoed: HTTP 403: change freeze until Monday");
+    cr_assert_eq(M(s)->record->failover_state, FAILOVER_NONE);
+    cr_assert_str_eq(M(s)->record->abort_reason, "vetoed: HTTP 403: change freeze until Monday");
     sentinel_destroy(s);
 }
 
@@ -366,9 +366,9 @@ Test(switchover, veto_approval_lets_the_promotion_proceed)
     struct sentinel *s = ready_world();
     sentinel_set_veto_hook(s, record_veto, NULL);
     forced_to_send(s);
-    sentinel_veto_answer(s, "mymaster", M(s)->m->failover_epoch, true, NULL);
+    sentinel_veto_answer(s, "mymaster", M(s)->record->failover_epoch, true, NULL);
     sentinel_tick(s, F.now);
-    cr_assert_eq(M(s)->m->failover_state, FAILOVER_WAIT_PROMOTION);
+    cr_assert_eq(M(s)->record->failover_state, FAILOVER_WAIT_PROMOTION);
     cr_assert_eq(fake_count_cmd(&F, R(s, 1)->id, "SLAVEOF"), 1);
     sentinel_destroy(s);
 }
@@ -380,7 +380,7 @@ Test(switchover, unanswered_veto_times_out)
     forced_to_send(s);
     cr_assert_geq(
         fake_run_until_event(&F, s, "-failover-abort-veto-timeout", 11000, FAKE_ALL_ALIVE), 0);
-    cr_assert_eq(M(s)->m->failover_state, FAILOVER_NONE);
+    cr_assert_eq(M(s)->record->failover_state, FAILOVER_NONE);
     sentinel_destroy(s);
 }
 

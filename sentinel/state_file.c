@@ -81,25 +81,25 @@ static void add_str_opt(cJSON *o, const char *key, const char *v)
     if (v) cJSON_AddStringToObject(o, key, v);
 }
 
-static cJSON *encode_params(const struct sentinel_master_params *p)
+static cJSON *encode_params(const struct sentinel_master_params *params)
 {
     cJSON *o = cJSON_CreateObject();
-    add_int(o, "quorum", p->quorum);
-    add_int(o, "down_after_ms", p->down_after_ms);
-    add_int(o, "failover_timeout_ms", p->failover_timeout_ms);
-    add_int(o, "parallel_syncs", p->parallel_syncs);
-    cJSON_AddBoolToObject(o, "failover_paused", p->failover_paused);
-    add_int(o, "failover_pause_epoch", (int64_t)p->failover_pause_epoch);
-    add_int(o, "master_reboot_down_after_period_ms", p->master_reboot_down_after_period_ms);
-    add_str_opt(o, "auth_pass", p->auth_pass);
-    add_str_opt(o, "auth_user", p->auth_user);
-    add_str_opt(o, "notification_script", p->notification_script);
-    add_str_opt(o, "client_reconfig_script", p->client_reconfig_script);
+    add_int(o, "quorum", params->quorum);
+    add_int(o, "down_after_ms", params->down_after_ms);
+    add_int(o, "failover_timeout_ms", params->failover_timeout_ms);
+    add_int(o, "parallel_syncs", params->parallel_syncs);
+    cJSON_AddBoolToObject(o, "failover_paused", params->failover_paused);
+    add_int(o, "failover_pause_epoch", (int64_t)params->failover_pause_epoch);
+    add_int(o, "master_reboot_down_after_period_ms", params->master_reboot_down_after_period_ms);
+    add_str_opt(o, "auth_pass", params->auth_pass);
+    add_str_opt(o, "auth_user", params->auth_user);
+    add_str_opt(o, "notification_script", params->notification_script);
+    add_str_opt(o, "client_reconfig_script", params->client_reconfig_script);
     cJSON *r = cJSON_AddArrayToObject(o, "renames");
-    for (size_t i = 0; i < p->n_renames; i++) {
+    for (size_t i = 0; i < params->n_renames; i++) {
         cJSON *e = cJSON_CreateObject();
-        cJSON_AddStringToObject(e, "from", p->renames[i].from);
-        cJSON_AddStringToObject(e, "to", p->renames[i].to);
+        cJSON_AddStringToObject(e, "from", params->renames[i].from);
+        cJSON_AddStringToObject(e, "to", params->renames[i].to);
         cJSON_AddItemToArray(r, e);
     }
     return o;
@@ -245,7 +245,7 @@ static const cJSON *get_array(struct dec *d, const cJSON *o, const char *where, 
 }
 
 static void decode_renames(struct dec *d, const cJSON *o, const char *where,
-                           struct sentinel_master_params *p)
+                           struct sentinel_master_params *params)
 {
     const cJSON *arr = get_array(d, o, where, "renames", 64);
     const cJSON *e;
@@ -253,9 +253,10 @@ static void decode_renames(struct dec *d, const cJSON *o, const char *where,
     {
         char *from = get_str(d, e, where, "from", true), *to = get_str(d, e, where, "to", true);
         if (from && to) {
-            p->renames = xrealloc(p->renames, (p->n_renames + 1) * sizeof(*p->renames));
-            p->renames[p->n_renames].from = from;
-            p->renames[p->n_renames++].to = to;
+            params->renames =
+                xrealloc(params->renames, (params->n_renames + 1) * sizeof(*params->renames));
+            params->renames[params->n_renames].from = from;
+            params->renames[params->n_renames++].to = to;
         } else {
             free(from);
             free(to);
@@ -264,32 +265,32 @@ static void decode_renames(struct dec *d, const cJSON *o, const char *where,
 }
 
 static void decode_params(struct dec *d, const cJSON *o, const char *where,
-                          struct sentinel_master_params *p)
+                          struct sentinel_master_params *params)
 {
-    memset(p, 0, sizeof(*p));
+    memset(params, 0, sizeof(*params));
     if (o == NULL || !cJSON_IsObject(o)) {
         dec_fail(d, "%s: \"params\" must be an object", where);
         return;
     }
-    p->quorum = (int)get_int(d, o, where, "quorum", true, 1, 1000000, 1);
-    p->down_after_ms = get_int(d, o, where, "down_after_ms", false, 1, MAX_EXACT_INT, 30000);
-    p->failover_timeout_ms =
+    params->quorum = (int)get_int(d, o, where, "quorum", true, 1, 1000000, 1);
+    params->down_after_ms = get_int(d, o, where, "down_after_ms", false, 1, MAX_EXACT_INT, 30000);
+    params->failover_timeout_ms =
         get_int(d, o, where, "failover_timeout_ms", false, 1, MAX_EXACT_INT, 180000);
-    p->parallel_syncs = (int)get_int(d, o, where, "parallel_syncs", false, 1, 1000000, 1);
+    params->parallel_syncs = (int)get_int(d, o, where, "parallel_syncs", false, 1, 1000000, 1);
     /* Maintenance mode survives a restart: a paused group must not fail over after a reboot. */
     const cJSON *paused = cJSON_GetObjectItemCaseSensitive(o, "failover_paused");
     if (paused != NULL && !cJSON_IsBool(paused))
         dec_fail(d, "%s: \"failover_paused\" must be true or false", where);
-    p->failover_paused = cJSON_IsTrue(paused);
-    p->failover_pause_epoch =
+    params->failover_paused = cJSON_IsTrue(paused);
+    params->failover_pause_epoch =
         (uint64_t)get_int(d, o, where, "failover_pause_epoch", false, 0, MAX_EXACT_INT, 0);
-    p->master_reboot_down_after_period_ms =
+    params->master_reboot_down_after_period_ms =
         get_int(d, o, where, "master_reboot_down_after_period_ms", false, 0, MAX_EXACT_INT, 0);
-    p->auth_pass = get_str(d, o, where, "auth_pass", false);
-    p->auth_user = get_str(d, o, where, "auth_user", false);
-    p->notification_script = get_str(d, o, where, "notification_script", false);
-    p->client_reconfig_script = get_str(d, o, where, "client_reconfig_script", false);
-    decode_renames(d, o, where, p);
+    params->auth_pass = get_str(d, o, where, "auth_pass", false);
+    params->auth_user = get_str(d, o, where, "auth_user", false);
+    params->notification_script = get_str(d, o, where, "notification_script", false);
+    params->client_reconfig_script = get_str(d, o, where, "client_reconfig_script", false);
+    decode_renames(d, o, where, params);
 }
 
 static struct sentinel_state_addr *decode_addrs(struct dec *d, const cJSON *o, const char *where,

@@ -103,7 +103,7 @@ uint64_t core_random_below(struct sentinel *s, uint64_t n);
 struct instance *core_find(const struct sentinel *s, uint64_t id);
 struct instance *core_master_by_name(const struct sentinel *s, const char *name);
 struct instance *core_add_master(struct sentinel *s, const char *name, const char *host, int port,
-                                 const struct sentinel_master_params *p);
+                                 const struct sentinel_master_params *params);
 struct instance *core_new_replica(struct sentinel *s, struct instance *master, const char *host,
                                   int port, bool announce);
 struct instance *core_new_sentinel(struct sentinel *s, struct instance *master, const char *host,

@@ -68,12 +68,12 @@ void election_count(const struct instance *master, uint64_t epoch, const char *m
         t->undecided++;
     }
     for (size_t i = 0; i < record->n_sentinels; i++) {
-        const struct instance *p = record->sentinels[i];
-        if (p->leader_epoch != epoch || p->leader[0] == '\0') {
+        const struct instance *peer = record->sentinels[i];
+        if (peer->leader_epoch != epoch || peer->leader[0] == '\0') {
             t->undecided++;
             continue;
         }
-        if (strcmp(p->leader, myid) == 0) t->for_me++;
+        if (strcmp(peer->leader, myid) == 0) t->for_me++;
     }
     /* Strongest rival, own vote included. */
     for (size_t i = 0; i <= record->n_sentinels; i++) {

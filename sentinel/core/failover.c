@@ -88,15 +88,15 @@ static void ask_veto(struct sentinel *s, struct instance *master, int64_t now_ms
 static void run_reconfig_script(struct sentinel *s, struct instance *master)
 {
     const char *path = master->record->params.client_reconfig_script;
-    struct instance *p = master->record->promoted;
-    if (path == NULL || s->env.run_script == NULL || p == NULL) return;
+    struct instance *promoted = master->record->promoted;
+    if (path == NULL || s->env.run_script == NULL || promoted == NULL) return;
     char oport[16], nport[16];
     snprintf(oport, sizeof(oport), "%d", master->port);
-    snprintf(nport, sizeof(nport), "%d", p->port);
+    snprintf(nport, sizeof(nport), "%d", promoted->port);
     bool names = s->opt.announce_hostnames;
     const char *argv[] = {master->name, "leader",
                           "start",      instance_announced_host(master, names),
-                          oport,        instance_announced_host(p, names),
+                          oport,        instance_announced_host(promoted, names),
                           nport};
     s->env.run_script(s->env.ctx, path, 7, argv);
 }
@@ -421,10 +421,11 @@ static void reconf_next_replicas(struct sentinel *s, struct instance *master, in
 void failover_on_replica_info(struct sentinel *s, struct instance *ri)
 {
     if (!(ri->flags & (SRI_RECONF_SENT | SRI_RECONF_INPROG))) return;
-    struct instance *p = ri->master->record->promoted;
-    if (ri->role_reported != ROLE_SLAVE || p == NULL) return;
+    struct instance *promoted = ri->master->record->promoted;
+    if (ri->role_reported != ROLE_SLAVE || promoted == NULL) return;
     if ((ri->flags & SRI_RECONF_SENT) && ri->slave_master_host &&
-        strcasecmp(ri->slave_master_host, p->host) == 0 && ri->slave_master_port == p->port) {
+        strcasecmp(ri->slave_master_host, promoted->host) == 0 &&
+        ri->slave_master_port == promoted->port) {
         ri->flags = (ri->flags & ~SRI_RECONF_SENT) | SRI_RECONF_INPROG;
         notify_event(s, LOG_NOTICE, "+slave-reconf-inprog", ri, NULL);
     }
@@ -465,20 +466,20 @@ static enum failover_state step_reconf_slaves(struct sentinel *s, struct instanc
 
 static void step_update_config(struct sentinel *s, struct instance *master)
 {
-    struct instance *p = master->record->promoted;
-    ASSERT(p != NULL);
+    struct instance *promoted = master->record->promoted;
+    ASSERT(promoted != NULL);
     bool names = s->opt.announce_hostnames;
     char *old_host = xstrdup(master->host);
     int old_port = master->port;
-    char *new_host = xstrdup(p->host);
-    int new_port = p->port;
+    char *new_host = xstrdup(promoted->host);
+    int new_port = promoted->port;
     /* A forced failover of a master we still reach: two writable masters until the usual
      * +convert-to-slave wait (4 publish periods) ends; demote it as soon as its INFO is in. */
     bool old_is_live =
         !(master->flags & (SRI_S_DOWN | SRI_O_DOWN)) && master->link.is_cmd_connected;
     notify_event(s, LOG_WARNING, "+switch-master", NULL, "%s %s %d %s %d", master->name,
                  instance_announced_host(master, names), old_port,
-                 instance_announced_host(p, names), new_port);
+                 instance_announced_host(promoted, names), new_port);
     core_log(s, LOG_VERBOSE, "failover %s: update_config -> none (switch)", master->name);
     failover_clear(master);
     master_switch_to(s, master, new_host, new_port);

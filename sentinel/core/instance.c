@@ -32,13 +32,13 @@ static struct instance *instance_alloc(uint64_t id, enum instance_kind kind, con
 }
 
 struct instance *instance_create_master(uint64_t id, const char *name, const char *host, int port,
-                                        const struct sentinel_master_params *p, int64_t now_ms)
+                                        const struct sentinel_master_params *params, int64_t now_ms)
 {
     struct instance *ri = instance_alloc(id, INSTANCE_MASTER, host, port, now_ms);
     ri->name = xstrdup(name);
     ri->role_reported = ROLE_MASTER;
     ri->record = xcalloc(1, sizeof(*ri->record));
-    sentinel_params_copy(&ri->record->params, p);
+    sentinel_params_copy(&ri->record->params, params);
     return ri;
 }
 

@@ -215,7 +215,8 @@ struct instance {
 /* Create records. `id` comes from the caller's counter; strings are copied; now_ms stamps the
  * creation (a never-answering instance goes down after down-after from here). */
 struct instance *instance_create_master(uint64_t id, const char *name, const char *host, int port,
-                                        const struct sentinel_master_params *p, int64_t now_ms);
+                                        const struct sentinel_master_params *params,
+                                        int64_t now_ms);
 /* Adds to master's table; returns NULL when the table is full. */
 struct instance *instance_add_replica(struct instance *master, uint64_t id, const char *host,
                                       int port, int64_t now_ms);

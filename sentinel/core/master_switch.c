@@ -41,10 +41,10 @@ static void master_reset_runtime(struct sentinel *s, struct instance *master)
     master->link.last_reconnect_ms = 0;
     master->record->update.is_pending = false;
     for (size_t i = 0; i < master->record->n_sentinels; i++) {
-        struct instance *p = master->record->sentinels[i];
-        p->flags &= ~SRI_MASTER_DOWN;
-        p->leader[0] = '\0';
-        p->leader_epoch = 0;
+        struct instance *peer = master->record->sentinels[i];
+        peer->flags &= ~SRI_MASTER_DOWN;
+        peer->leader[0] = '\0';
+        peer->leader_epoch = 0;
     }
 }
 

@@ -5,25 +5,25 @@
 
 #include "common/util.h"
 
-void monitor_periods_default(struct sentinel_periods *p)
+void monitor_periods_default(struct sentinel_periods *periods)
 {
-    p->info_period = 10000;
-    p->ping_period = 1000;
-    p->ask_period = 1000;
-    p->publish_period = 2000;
-    p->default_down_after = 30000;
-    p->default_failover_timeout = 180000;
-    p->tilt_trigger = 2000;
-    p->tilt_period = 30000;
-    p->slave_reconf_timeout = 10000;
-    p->min_link_reconnect_period = 15000;
-    p->election_timeout = 10000;
-    p->script_max_runtime = 60000;
-    p->script_retry_delay = 30000;
-    p->fast_info_period = 1000;
-    p->reconnect_period = 1000;
-    p->tick_period = 20;
-    p->election_jitter_max = 50;
+    periods->info_period = 10000;
+    periods->ping_period = 1000;
+    periods->ask_period = 1000;
+    periods->publish_period = 2000;
+    periods->default_down_after = 30000;
+    periods->default_failover_timeout = 180000;
+    periods->tilt_trigger = 2000;
+    periods->tilt_period = 30000;
+    periods->slave_reconf_timeout = 10000;
+    periods->min_link_reconnect_period = 15000;
+    periods->election_timeout = 10000;
+    periods->script_max_runtime = 60000;
+    periods->script_retry_delay = 30000;
+    periods->fast_info_period = 1000;
+    periods->reconnect_period = 1000;
+    periods->tick_period = 20;
+    periods->election_jitter_max = 50;
 }
 
 #define PN(u, l, f)                                                                                \
@@ -53,15 +53,15 @@ static const struct periods_name period_names[] = {
 
 const struct periods_name *monitor_periods_names(void) { return period_names; }
 
-int64_t *monitor_period_ref(struct sentinel_periods *p, const struct periods_name *n)
+int64_t *monitor_period_ref(struct sentinel_periods *periods, const struct periods_name *n)
 {
-    return (int64_t *)(void *)((char *)p + n->offset);
+    return (int64_t *)(void *)((char *)periods + n->offset);
 }
 
-int64_t monitor_ping_interval_ms(const struct sentinel_periods *p, int64_t down_after_ms)
+int64_t monitor_ping_interval_ms(const struct sentinel_periods *periods, int64_t down_after_ms)
 {
     int64_t scaled = MAX(down_after_ms / 10, (int64_t)10);
-    return MIN(p->ping_period, scaled);
+    return MIN(periods->ping_period, scaled);
 }
 
 bool monitor_ping_due(const struct instance *ri, int64_t now_ms, int64_t interval_ms)
@@ -70,38 +70,40 @@ bool monitor_ping_due(const struct instance *ri, int64_t now_ms, int64_t interva
 }
 
 /* The period without the temporary speed-ups below. */
-static int64_t base_info_interval_ms(const struct instance *ri, const struct sentinel_periods *p)
+static int64_t base_info_interval_ms(const struct instance *ri,
+                                     const struct sentinel_periods *periods)
 {
     if (ri->kind == INSTANCE_REPLICA) {
         const struct instance *master = ri->master;
         /* A replica being repointed: poll fast so reconf_done is seen promptly. */
         if (ri->flags & (SRI_RECONF_SENT | SRI_RECONF_INPROG))
-            return MIN(p->fast_info_period, p->info_period) / 5 + 1;
+            return MIN(periods->fast_info_period, periods->info_period) / 5 + 1;
         if ((master->flags & (SRI_O_DOWN | SRI_FAILOVER_IN_PROGRESS)) ||
             ri->master_link_down_ms != 0)
-            return MIN(p->fast_info_period, p->info_period);
+            return MIN(periods->fast_info_period, periods->info_period);
     }
-    return p->info_period;
+    return periods->info_period;
 }
 
-int64_t monitor_info_interval_ms(const struct instance *ri, const struct sentinel_periods *p,
+int64_t monitor_info_interval_ms(const struct instance *ri, const struct sentinel_periods *periods,
                                  int64_t now_ms)
 {
-    int64_t fast = MIN(p->fast_info_period, p->info_period);
+    int64_t fast = MIN(periods->fast_info_period, periods->info_period);
     /* A new master (or one after our restart) and one whose replica set just changed: replicas
      * are found from its INFO, so ask every fast period for a while, not every info-period. */
     if (ri->kind == INSTANCE_MASTER &&
         (now_ms - ri->created_ms < MONITOR_DISCOVERY_MS || now_ms < ri->discovery_until_ms))
         return fast;
     if (ri->kind == INSTANCE_REPLICA && now_ms < ri->fresh_info_until_ms)
-        return MIN(ri->fresh_info_period_ms, base_info_interval_ms(ri, p));
-    return base_info_interval_ms(ri, p);
+        return MIN(ri->fresh_info_period_ms, base_info_interval_ms(ri, periods));
+    return base_info_interval_ms(ri, periods);
 }
 
-bool monitor_info_due(const struct instance *ri, int64_t now_ms, const struct sentinel_periods *p)
+bool monitor_info_due(const struct instance *ri, int64_t now_ms,
+                      const struct sentinel_periods *periods)
 {
     if (ri->kind == INSTANCE_SENTINEL) return false;
-    int64_t period = monitor_info_interval_ms(ri, p, now_ms);
+    int64_t period = monitor_info_interval_ms(ri, periods, now_ms);
     if (ri->info_sent_ms != 0 && now_ms - ri->info_sent_ms < period) return false;
     return ri->info_refresh_ms == 0 || now_ms - ri->info_refresh_ms > period;
 }
@@ -120,12 +122,12 @@ static int64_t down_after_of(const struct instance *ri)
 }
 
 bool monitor_sdown_condition(const struct instance *ri, int64_t now_ms,
-                             const struct sentinel_periods *p)
+                             const struct sentinel_periods *periods)
 {
     int64_t down_after = down_after_of(ri);
     if (monitor_unavailable_ms(ri, now_ms) > down_after) return true;
     if (ri->kind == INSTANCE_MASTER && ri->role_reported == ROLE_SLAVE &&
-        now_ms - ri->role_reported_ms > down_after + 2 * p->info_period)
+        now_ms - ri->role_reported_ms > down_after + 2 * periods->info_period)
         return true;
     if (ri->kind == INSTANCE_MASTER && ri->record->is_regressed) return true;
     if ((ri->flags & SRI_MASTER_REBOOT) && ri->kind == INSTANCE_MASTER &&
@@ -162,9 +164,9 @@ bool monitor_cmd_link_should_close(const struct instance *ri, int64_t now_ms, in
 }
 
 bool monitor_pubsub_link_should_close(const struct instance *ri, int64_t now_ms,
-                                      const struct sentinel_periods *p)
+                                      const struct sentinel_periods *periods)
 {
     if (!ri->link.is_pubsub_connected) return false;
-    return now_ms - ri->link.pubsub_connected_ms > p->min_link_reconnect_period &&
-           now_ms - ri->link.pubsub_last_activity_ms > 3 * p->publish_period;
+    return now_ms - ri->link.pubsub_connected_ms > periods->min_link_reconnect_period &&
+           now_ms - ri->link.pubsub_last_activity_ms > 3 * periods->publish_period;
 }

@@ -50,21 +50,22 @@ struct periods_name {
     size_t offset;     /* into struct sentinel_periods */
 };
 
-void monitor_periods_default(struct sentinel_periods *p);
+void monitor_periods_default(struct sentinel_periods *periods);
 /* The table of names (NULL-terminated by a zero entry), for SENTINEL DEBUG. */
 const struct periods_name *monitor_periods_names(void);
-int64_t *monitor_period_ref(struct sentinel_periods *p, const struct periods_name *n);
+int64_t *monitor_period_ref(struct sentinel_periods *periods, const struct periods_name *n);
 
 /* PING interval for an instance whose master has this down-after. */
-int64_t monitor_ping_interval_ms(const struct sentinel_periods *p, int64_t down_after_ms);
+int64_t monitor_ping_interval_ms(const struct sentinel_periods *periods, int64_t down_after_ms);
 bool monitor_ping_due(const struct instance *ri, int64_t now_ms, int64_t interval_ms);
 /* INFO period for this instance: info_period; fast_info_period for a master in its first
  * MONITOR_DISCOVERY_MS and while its replica set changes (discovery_until_ms), and for replicas
  * during a failover; a replica an HTTP check wants fresh: fresh_info_period_ms. */
 #define MONITOR_DISCOVERY_MS 10000
-int64_t monitor_info_interval_ms(const struct instance *ri, const struct sentinel_periods *p,
+int64_t monitor_info_interval_ms(const struct instance *ri, const struct sentinel_periods *periods,
                                  int64_t now_ms);
-bool monitor_info_due(const struct instance *ri, int64_t now_ms, const struct sentinel_periods *p);
+bool monitor_info_due(const struct instance *ri, int64_t now_ms,
+                      const struct sentinel_periods *periods);
 
 /* ms the instance has been without a valid reply (docs/sentinel-protocol.md#sdown): since the
  * oldest unanswered PING, or, with no PING outstanding and the link down, since the last valid
@@ -73,7 +74,7 @@ int64_t monitor_unavailable_ms(const struct instance *ri, int64_t now_ms);
 /* The SDOWN condition (docs/sentinel-protocol.md#sdown) for any instance kind, plus ours: a
  * regressed master (master_record.is_regressed) is down at once. */
 bool monitor_sdown_condition(const struct instance *ri, int64_t now_ms,
-                             const struct sentinel_periods *p);
+                             const struct sentinel_periods *periods);
 /* 1 (self) + peers whose MASTER_DOWN flag is set; 0 if the master is not SDOWN here. */
 unsigned monitor_odown_count(const struct instance *master);
 
@@ -85,6 +86,6 @@ enum monitor_tilt monitor_tilt_check(int64_t prev_tick_ms, int64_t now_ms, int64
 bool monitor_cmd_link_should_close(const struct instance *ri, int64_t now_ms, int64_t down_after_ms,
                                    int64_t min_link_reconnect_ms);
 bool monitor_pubsub_link_should_close(const struct instance *ri, int64_t now_ms,
-                                      const struct sentinel_periods *p);
+                                      const struct sentinel_periods *periods);
 
 #endif

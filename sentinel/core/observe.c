@@ -269,25 +269,25 @@ void sentinel_on_pubsub(struct sentinel *s, uint64_t inst_id, const struct senti
     q->via_pubsub = true;
 }
 
-static void info_update_replica_fields(struct instance *ri, const struct info_parsed *p,
+static void info_update_replica_fields(struct instance *ri, const struct info_parsed *info,
                                        int64_t now)
 {
-    ri->master_link_down_ms = p->master_link_down_ms;
-    if (p->role != ROLE_SLAVE) return;
-    if (p->has_master_host &&
-        (ri->slave_master_host == NULL || strcmp(ri->slave_master_host, p->master_host) != 0)) {
+    ri->master_link_down_ms = info->master_link_down_ms;
+    if (info->role != ROLE_SLAVE) return;
+    if (info->has_master_host &&
+        (ri->slave_master_host == NULL || strcmp(ri->slave_master_host, info->master_host) != 0)) {
         free(ri->slave_master_host);
-        ri->slave_master_host = xstrdup(p->master_host);
+        ri->slave_master_host = xstrdup(info->master_host);
         ri->slave_conf_change_ms = now;
     }
-    if (p->has_master_port && p->master_port != ri->slave_master_port) {
-        ri->slave_master_port = p->master_port;
+    if (info->has_master_port && info->master_port != ri->slave_master_port) {
+        ri->slave_master_port = info->master_port;
         ri->slave_conf_change_ms = now;
     }
-    ri->slave_master_link_up = p->has_link_status && p->master_link_up;
-    if (p->has_slave_priority) ri->slave_priority = p->slave_priority;
-    if (p->has_slave_repl_offset) ri->slave_repl_offset = p->slave_repl_offset;
-    if (p->has_replica_announced) ri->replica_announced = p->replica_announced;
+    ri->slave_master_link_up = info->has_link_status && info->master_link_up;
+    if (info->has_slave_priority) ri->slave_priority = info->slave_priority;
+    if (info->has_slave_repl_offset) ri->slave_repl_offset = info->slave_repl_offset;
+    if (info->has_replica_announced) ri->replica_announced = info->replica_announced;
 }
 
 /* How long after a master's restart its offset is compared with its replicas', in rounds of
@@ -365,13 +365,13 @@ void observe_info(struct sentinel *s, struct instance *ri, const char *text, siz
                   int64_t now)
 {
     if (ri->kind == INSTANCE_SENTINEL) return;
-    struct info_parsed *p = xmalloc(sizeof(*p));
-    info_parse(text, len, p);
+    struct info_parsed *info = xmalloc(sizeof(*info));
+    info_parse(text, len, info);
     instance_set_info(ri, text, len);
     ri->info_refresh_ms = now;
     bool is_reboot = false;
-    if (p->has_run_id) {
-        if (ri->runid[0] != '\0' && strcmp(ri->runid, p->run_id) != 0) {
+    if (info->has_run_id) {
+        if (ri->runid[0] != '\0' && strcmp(ri->runid, info->run_id) != 0) {
             is_reboot = true;
             notify_event(s, LOG_WARNING, "+reboot", ri, NULL);
             if (ri->kind == INSTANCE_MASTER &&
@@ -380,26 +380,27 @@ void observe_info(struct sentinel *s, struct instance *ri, const char *text, siz
                 ri->record->reboot_ms = now;
             }
         }
-        memcpy(ri->runid, p->run_id, sizeof(ri->runid));
+        memcpy(ri->runid, info->run_id, sizeof(ri->runid));
     }
-    if (ri->kind == INSTANCE_MASTER) discovery_on_info_replicas(s, ri, p);
-    info_update_replica_fields(ri, p, now);
-    ri->master_repl_offset = p->has_master_repl_offset ? p->master_repl_offset : 0;
-    memcpy(ri->replid, p->replid, sizeof(ri->replid));
-    memcpy(ri->replid2, p->replid2, sizeof(ri->replid2));
+    if (ri->kind == INSTANCE_MASTER) discovery_on_info_replicas(s, ri, info);
+    info_update_replica_fields(ri, info, now);
+    ri->master_repl_offset = info->has_master_repl_offset ? info->master_repl_offset : 0;
+    memcpy(ri->replid, info->replid, sizeof(ri->replid));
+    memcpy(ri->replid2, info->replid2, sizeof(ri->replid2));
     if (ri->kind == INSTANCE_MASTER && is_reboot) start_regress_check(s, ri, now);
-    ri->node_failover_state = p->has_failover_state ? (int)p->failover_state : INFO_FO_UNKNOWN;
+    ri->node_failover_state =
+        info->has_failover_state ? (int)info->failover_state : INFO_FO_UNKNOWN;
     if (ri->kind == INSTANCE_MASTER) switchover_on_master_info(ri);
-    if (p->role != ROLE_UNKNOWN && p->role != ri->role_reported) {
-        ri->role_reported = p->role;
+    if (info->role != ROLE_UNKNOWN && info->role != ri->role_reported) {
+        ri->role_reported = info->role;
         ri->role_reported_ms = now;
-        if (p->role == ROLE_SLAVE) ri->slave_conf_change_ms = now;
-        bool expected = (p->role == ROLE_MASTER) == (ri->kind == INSTANCE_MASTER);
+        if (info->role == ROLE_SLAVE) ri->slave_conf_change_ms = now;
+        bool expected = (info->role == ROLE_MASTER) == (ri->kind == INSTANCE_MASTER);
         if (!s->tilt)
             notify_event(s, LOG_VERBOSE, expected ? "+role-change" : "-role-change", ri,
-                         "new reported role is %s", instance_role_name(p->role));
+                         "new reported role is %s", instance_role_name(info->role));
     }
-    free(p);
+    free(info);
     check_regressed(s, ri->kind == INSTANCE_MASTER ? ri : ri->master, now);
     core_want_tick(s);
 }

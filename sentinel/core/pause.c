@@ -39,10 +39,10 @@
 
 static void pause_store(struct sentinel *s, struct instance *master, bool paused, uint64_t epoch)
 {
-    struct sentinel_master_params *p = &master->record->params;
-    bool changed = p->failover_paused != paused;
-    p->failover_paused = paused;
-    p->failover_pause_epoch = epoch;
+    struct sentinel_master_params *params = &master->record->params;
+    bool changed = params->failover_paused != paused;
+    params->failover_paused = paused;
+    params->failover_pause_epoch = epoch;
     core_mark_persist(s);
     if (!changed) return;
     master->record->failover_pending_ms = 0;
@@ -105,10 +105,10 @@ int pause_set_local(struct sentinel *s, struct instance *master, bool paused)
 /* Adopt (paused, epoch) if it is newer than ours; 1 adopted, 0 same, -1 ours is newer. */
 static int pause_merge(struct sentinel *s, struct instance *master, bool paused, uint64_t epoch)
 {
-    const struct sentinel_master_params *p = &master->record->params;
-    if (epoch < p->failover_pause_epoch) return -1;
-    if (epoch == p->failover_pause_epoch && (paused == p->failover_paused || !paused))
-        return paused == p->failover_paused ? 0 : -1;
+    const struct sentinel_master_params *params = &master->record->params;
+    if (epoch < params->failover_pause_epoch) return -1;
+    if (epoch == params->failover_pause_epoch && (paused == params->failover_paused || !paused))
+        return paused == params->failover_paused ? 0 : -1;
     pause_store(s, master, paused, epoch);
     pause_push_all(s, master); /* relay: peers that cannot reach the sender learn it from us */
     return 1;

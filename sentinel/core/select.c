@@ -7,16 +7,17 @@
 #include "common/util.h"
 
 enum select_reason select_check_replica(const struct instance *r, int64_t now_ms,
-                                        const struct sentinel_periods *p)
+                                        const struct sentinel_periods *periods)
 {
     const struct instance *master = r->master;
-    int64_t info_validity = (master->flags & SRI_S_DOWN) ? 5 * p->ping_period : 3 * p->info_period;
+    int64_t info_validity =
+        (master->flags & SRI_S_DOWN) ? 5 * periods->ping_period : 3 * periods->info_period;
     int64_t max_link_down = 10 * master->record->params.down_after_ms;
     if (master->flags & SRI_S_DOWN) max_link_down += now_ms - master->s_down_since_ms;
 
     if (r->flags & (SRI_S_DOWN | SRI_O_DOWN)) return SELECT_DOWN;
     if (instance_is_disconnected(r)) return SELECT_DISCONNECTED;
-    if (now_ms - r->last_avail_ms > 5 * p->ping_period) return SELECT_PING_STALE;
+    if (now_ms - r->last_avail_ms > 5 * periods->ping_period) return SELECT_PING_STALE;
     if (r->slave_priority == 0) return SELECT_PRIORITY_ZERO;
     if (r->info_refresh_ms == 0 || now_ms - r->info_refresh_ms > info_validity)
         return SELECT_INFO_STALE;
@@ -60,13 +61,13 @@ int select_compare(const struct instance *a, const struct instance *b)
     return strcasecmp(a->runid, b->runid);
 }
 
-size_t select_rank(const struct instance *master, int64_t now_ms, const struct sentinel_periods *p,
-                   struct instance **out, size_t cap)
+size_t select_rank(const struct instance *master, int64_t now_ms,
+                   const struct sentinel_periods *periods, struct instance **out, size_t cap)
 {
     size_t n = 0;
     for (size_t i = 0; i < master->record->n_replicas && n < cap; i++) {
         struct instance *r = master->record->replicas[i];
-        if (select_check_replica(r, now_ms, p) != SELECT_ELIGIBLE) continue;
+        if (select_check_replica(r, now_ms, periods) != SELECT_ELIGIBLE) continue;
         /* insertion sort: tables are small and bounded */
         size_t j = n++;
         while (j > 0 && select_compare(r, out[j - 1]) < 0) {
@@ -79,9 +80,9 @@ size_t select_rank(const struct instance *master, int64_t now_ms, const struct s
 }
 
 struct instance *select_best_replica(const struct instance *master, int64_t now_ms,
-                                     const struct sentinel_periods *p)
+                                     const struct sentinel_periods *periods)
 {
     struct instance *ranked[INSTANCE_MAX_REPLICAS];
-    size_t n = select_rank(master, now_ms, p, ranked, ARRAY_LEN(ranked));
+    size_t n = select_rank(master, now_ms, periods, ranked, ARRAY_LEN(ranked));
     return n > 0 ? ranked[0] : NULL;
 }

@@ -33,15 +33,15 @@ enum select_reason {
 };
 
 enum select_reason select_check_replica(const struct instance *replica, int64_t now_ms,
-                                        const struct sentinel_periods *p);
+                                        const struct sentinel_periods *periods);
 const char *select_reason_text(enum select_reason r);
 /* qsort-style comparison of two eligible replicas: negative if a ranks before b. */
 int select_compare(const struct instance *a, const struct instance *b);
 /* Fill out[] with the eligible replicas of master, best first; returns the count (<= cap). */
-size_t select_rank(const struct instance *master, int64_t now_ms, const struct sentinel_periods *p,
-                   struct instance **out, size_t cap);
+size_t select_rank(const struct instance *master, int64_t now_ms,
+                   const struct sentinel_periods *periods, struct instance **out, size_t cap);
 /* The best eligible replica, or NULL. */
 struct instance *select_best_replica(const struct instance *master, int64_t now_ms,
-                                     const struct sentinel_periods *p);
+                                     const struct sentinel_periods *periods);
 
 #endif

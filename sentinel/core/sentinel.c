@@ -115,10 +115,11 @@ void core_announced_master_addr(const struct sentinel *s, const struct instance 
 }
 
 struct instance *core_add_master(struct sentinel *s, const char *name, const char *host, int port,
-                                 const struct sentinel_master_params *p)
+                                 const struct sentinel_master_params *params)
 {
     if (s->n_masters >= SENTINEL_MAX_MASTERS) return NULL;
-    struct instance *ri = instance_create_master(++s->next_id, name, host, port, p, core_now(s));
+    struct instance *ri =
+        instance_create_master(++s->next_id, name, host, port, params, core_now(s));
     s->masters[s->n_masters++] = ri;
     core_resolve_ip(s, ri);
     index_add(s, ri);
@@ -339,20 +340,21 @@ void core_ask_peers(struct sentinel *s, struct instance *master, bool forced, in
     if (!(master->flags & SRI_O_DOWN))
         period = MIN(period, monitor_ping_interval_ms(&s->periods, record->params.down_after_ms));
     for (size_t i = 0; i < record->n_sentinels; i++) {
-        struct instance *p = record->sentinels[i];
-        if (now_ms - p->last_master_down_reply_ms > 5 * s->periods.ask_period) {
-            p->flags &= ~SRI_MASTER_DOWN;
-            p->leader[0] = '\0';
-            p->leader_epoch = 0;
+        struct instance *peer = record->sentinels[i];
+        if (now_ms - peer->last_master_down_reply_ms > 5 * s->periods.ask_period) {
+            peer->flags &= ~SRI_MASTER_DOWN;
+            peer->leader[0] = '\0';
+            peer->leader_epoch = 0;
         }
         /* A switchover asks for votes although the master is up (switchover.h). */
         bool asking =
             (master->flags & SRI_S_DOWN) ||
             (record->switchover.is_active && record->failover_state == FAILOVER_WAIT_START);
-        if (!asking || !p->link.is_cmd_connected) continue;
+        if (!asking || !peer->link.is_cmd_connected) continue;
         if (!forced) {
-            if (now_ms - p->last_master_down_reply_ms < period) continue;
-            if (p->last_ask_ms > p->last_master_down_reply_ms && now_ms - p->last_ask_ms < period)
+            if (now_ms - peer->last_master_down_reply_ms < period) continue;
+            if (peer->last_ask_ms > peer->last_master_down_reply_ms &&
+                now_ms - peer->last_ask_ms < period)
                 continue;
         }
         bool vote = (master->flags & SRI_FAILOVER_IN_PROGRESS) &&
@@ -367,7 +369,7 @@ void core_ask_peers(struct sentinel *s, struct instance *master, bool forced, in
                               port,
                               epoch,
                               vote ? s->myid : "*"};
-        if (core_send(s, p, 6, argv, TAG_ASK) == 0) p->last_ask_ms = now_ms;
+        if (core_send(s, peer, 6, argv, TAG_ASK) == 0) peer->last_ask_ms = now_ms;
     }
 }
 

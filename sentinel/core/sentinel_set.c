@@ -36,41 +36,41 @@ static void drop_data_links(struct sentinel *s, struct instance *master)
         core_close_links(s, master->record->replicas[i]);
 }
 
-static void add_rename(struct sentinel_master_params *p, const char *from, const char *to)
+static void add_rename(struct sentinel_master_params *params, const char *from, const char *to)
 {
-    for (size_t i = 0; i < p->n_renames; i++) {
-        if (strcasecmp(p->renames[i].from, from) != 0) continue;
-        free(p->renames[i].to);
-        p->renames[i].to = xstrdup(to);
+    for (size_t i = 0; i < params->n_renames; i++) {
+        if (strcasecmp(params->renames[i].from, from) != 0) continue;
+        free(params->renames[i].to);
+        params->renames[i].to = xstrdup(to);
         return;
     }
-    p->renames = xrealloc(p->renames, (p->n_renames + 1) * sizeof(*p->renames));
-    p->renames[p->n_renames].from = xstrdup(from);
-    p->renames[p->n_renames].to = xstrdup(to);
-    p->n_renames++;
+    params->renames = xrealloc(params->renames, (params->n_renames + 1) * sizeof(*params->renames));
+    params->renames[params->n_renames].from = xstrdup(from);
+    params->renames[params->n_renames].to = xstrdup(to);
+    params->n_renames++;
 }
 
 /* Apply one numeric option; SET_UNKNOWN when opt is not numeric. */
 static enum set_outcome set_numeric(struct instance *master, const char *opt, const char *val)
 {
-    struct sentinel_master_params *p = &master->record->params;
+    struct sentinel_master_params *params = &master->record->params;
     long long v;
     if (strcasecmp(opt, "down-after-milliseconds") == 0) {
         if (!positive(val, &v)) return SET_BAD_VALUE;
-        p->down_after_ms = v;
+        params->down_after_ms = v;
     } else if (strcasecmp(opt, "failover-timeout") == 0) {
         if (!positive(val, &v)) return SET_BAD_VALUE;
-        p->failover_timeout_ms = v;
+        params->failover_timeout_ms = v;
     } else if (strcasecmp(opt, "parallel-syncs") == 0) {
         if (!positive(val, &v) || v > 0x7fffffff) return SET_BAD_VALUE;
-        p->parallel_syncs = (int)v;
+        params->parallel_syncs = (int)v;
     } else if (strcasecmp(opt, "quorum") == 0) {
         if (!positive(val, &v) || v > 1000) return SET_BAD_VALUE;
-        p->quorum = (int)v;
+        params->quorum = (int)v;
     } else if (strcasecmp(opt, "master-reboot-down-after-period") == 0 ||
                strcasecmp(opt, "primary-reboot-down-after-period") == 0) {
         if (util_parse_ll(val, strlen(val), &v) != 0 || v < 0) return SET_BAD_VALUE;
-        p->master_reboot_down_after_period_ms = v;
+        params->master_reboot_down_after_period_ms = v;
     } else {
         return SET_UNKNOWN;
     }
@@ -80,7 +80,7 @@ static enum set_outcome set_numeric(struct instance *master, const char *opt, co
 static enum set_outcome set_one(struct sentinel *s, struct instance *master, const char *opt,
                                 const char *val)
 {
-    struct sentinel_master_params *p = &master->record->params;
+    struct sentinel_master_params *params = &master->record->params;
     enum set_outcome o = set_numeric(master, opt, val);
     if (o != SET_UNKNOWN) return o;
     if (strcasecmp(opt, "notification-script") == 0 ||
@@ -90,18 +90,18 @@ static enum set_outcome set_one(struct sentinel *s, struct instance *master, con
          * reported to the operator instead of as -script-error at the next failover. */
         if (val[0] && s->env.script_is_executable && !s->env.script_is_executable(s->env.ctx, val))
             return SET_NOT_EXECUTABLE;
-        replace_str(opt[0] == 'n' || opt[0] == 'N' ? &p->notification_script
-                                                   : &p->client_reconfig_script,
+        replace_str(opt[0] == 'n' || opt[0] == 'N' ? &params->notification_script
+                                                   : &params->client_reconfig_script,
                     val);
     } else if (strcasecmp(opt, "auth-pass") == 0) {
-        replace_str(&p->auth_pass, val);
+        replace_str(&params->auth_pass, val);
         drop_data_links(s, master);
     } else if (strcasecmp(opt, "failover-paused") == 0) {
         /* Ours (maintenance mode, switchover.h); peers propagate it with this command. */
         if (strcasecmp(val, "yes") != 0 && strcasecmp(val, "no") != 0) return SET_BAD_VALUE;
         pause_set_local(s, master, strcasecmp(val, "yes") == 0);
     } else if (strcasecmp(opt, "auth-user") == 0) {
-        replace_str(&p->auth_user, val);
+        replace_str(&params->auth_user, val);
         drop_data_links(s, master);
     } else {
         return SET_UNKNOWN;

@@ -13,18 +13,18 @@
 
 static char *dup_or_null(const char *s) { return s ? xstrdup(s) : NULL; }
 
-void sentinel_params_free(struct sentinel_master_params *p)
+void sentinel_params_free(struct sentinel_master_params *params)
 {
-    free(p->auth_pass);
-    free(p->auth_user);
-    free(p->notification_script);
-    free(p->client_reconfig_script);
-    for (size_t i = 0; i < p->n_renames; i++) {
-        free(p->renames[i].from);
-        free(p->renames[i].to);
+    free(params->auth_pass);
+    free(params->auth_user);
+    free(params->notification_script);
+    free(params->client_reconfig_script);
+    for (size_t i = 0; i < params->n_renames; i++) {
+        free(params->renames[i].from);
+        free(params->renames[i].to);
     }
-    free(p->renames);
-    memset(p, 0, sizeof(*p));
+    free(params->renames);
+    memset(params, 0, sizeof(*params));
 }
 
 void sentinel_params_copy(struct sentinel_master_params *dst,
@@ -45,14 +45,14 @@ void sentinel_params_copy(struct sentinel_master_params *dst,
     }
 }
 
-void sentinel_params_default(struct sentinel_master_params *p, int quorum, int64_t down_after_ms,
-                             int64_t failover_timeout_ms)
+void sentinel_params_default(struct sentinel_master_params *params, int quorum,
+                             int64_t down_after_ms, int64_t failover_timeout_ms)
 {
-    memset(p, 0, sizeof(*p));
-    p->quorum = quorum;
-    p->down_after_ms = down_after_ms;
-    p->failover_timeout_ms = failover_timeout_ms;
-    p->parallel_syncs = 1;
+    memset(params, 0, sizeof(*params));
+    params->quorum = quorum;
+    params->down_after_ms = down_after_ms;
+    params->failover_timeout_ms = failover_timeout_ms;
+    params->parallel_syncs = 1;
 }
 
 static void addrs_free(struct sentinel_state_addr *a, size_t n)
@@ -145,10 +145,10 @@ static void snapshot_master(const struct instance *mi, struct sentinel_state_mas
     sm->sentinels =
         record->n_sentinels ? xcalloc(record->n_sentinels, sizeof(*sm->sentinels)) : NULL;
     for (size_t j = 0; j < record->n_sentinels; j++) {
-        const struct instance *p = record->sentinels[j];
-        sm->sentinels[j].host = xstrdup(p->host);
-        sm->sentinels[j].port = p->port;
-        memcpy(sm->sentinels[j].runid, p->runid, sizeof(p->runid));
+        const struct instance *peer = record->sentinels[j];
+        sm->sentinels[j].host = xstrdup(peer->host);
+        sm->sentinels[j].port = peer->port;
+        memcpy(sm->sentinels[j].runid, peer->runid, sizeof(peer->runid));
     }
     sm->n_sentinels = record->n_sentinels;
 }

@@ -75,11 +75,11 @@ void sentinel_state_copy(struct sentinel_state *dst, const struct sentinel_state
 /* Deep copy of params. */
 void sentinel_params_copy(struct sentinel_master_params *dst,
                           const struct sentinel_master_params *src);
-void sentinel_params_free(struct sentinel_master_params *p);
+void sentinel_params_free(struct sentinel_master_params *params);
 /* Redis's defaults for a new master: quorum as given, down-after 30 s, failover-timeout 180 s,
  * parallel-syncs 1, no scripts, no auth. */
-void sentinel_params_default(struct sentinel_master_params *p, int quorum, int64_t down_after_ms,
-                             int64_t failover_timeout_ms);
+void sentinel_params_default(struct sentinel_master_params *params, int quorum,
+                             int64_t down_after_ms, int64_t failover_timeout_ms);
 /* Add a master entry (name, host copied) and return it, for building an initial state. */
 struct sentinel_state_master *sentinel_state_add_master(struct sentinel_state *st, const char *name,
                                                         const char *host, int port, int quorum);

@@ -16,9 +16,9 @@
 /* ---- target fitness ------------------------------------------------------------------------- */
 
 const char *switchover_unfit_reason(const struct instance *r, int64_t now_ms,
-                                    const struct sentinel_periods *p)
+                                    const struct sentinel_periods *periods)
 {
-    enum select_reason why = select_check_replica(r, now_ms, p);
+    enum select_reason why = select_check_replica(r, now_ms, periods);
     if (why != SELECT_ELIGIBLE) return select_reason_text(why);
     /* The node's FAILOVER needs the target online at the master: it must be replicating from
      * the current master address, with its link up. */

@@ -53,7 +53,7 @@ struct sentinel;
 
 /* Is r fit to take over by switchover? NULL when fit, else the reason (static text). */
 const char *switchover_unfit_reason(const struct instance *r, int64_t now_ms,
-                                    const struct sentinel_periods *p);
+                                    const struct sentinel_periods *periods);
 /* SELECT_SLAVE for a switchover: the requested target if fit, else (none requested) the best
  * fit replica in select.h's order; NULL when nothing is fit. */
 struct instance *switchover_pick_target(struct sentinel *s, struct instance *master,

@@ -227,8 +227,8 @@ static void schedule_next(struct sentinel *s, int64_t now_ms)
     int64_t base = MAX(s->periods.tick_period, (int64_t)1);
     int64_t next = now_ms + base + (int64_t)core_random_below(s, (uint64_t)base / 2 + 1);
     for (size_t i = 0; i < s->n_masters; i++) {
-        int64_t p = s->masters[i]->record->failover_pending_ms;
-        if (p > now_ms && p < next) next = p;
+        int64_t pending_ms = s->masters[i]->record->failover_pending_ms;
+        if (pending_ms > now_ms && pending_ms < next) next = pending_ms;
     }
     s->next_tick_ms = next;
 }

@@ -80,9 +80,9 @@ void http_reach(const struct instance *master, int64_t now_ms, struct reach *out
     out->known = (int)master->record->n_sentinels + 1;
     out->reachable = 1;
     for (size_t i = 0; i < master->record->n_sentinels; i++) {
-        const struct instance *p = master->record->sentinels[i];
-        if (p->link.is_cmd_connected && !(p->flags & SRI_S_DOWN) &&
-            now_ms - p->last_avail_ms <= master->record->params.down_after_ms)
+        const struct instance *peer = master->record->sentinels[i];
+        if (peer->link.is_cmd_connected && !(peer->flags & SRI_S_DOWN) &&
+            now_ms - peer->last_avail_ms <= master->record->params.down_after_ms)
             out->reachable++;
     }
     out->quorum = master->record->params.quorum;
@@ -137,7 +137,7 @@ static bool points_at(const struct instance *r, const char *host, int port)
 static cJSON *replica_json(struct http_api *a, const struct instance *master,
                            const struct instance *r, int64_t now_ms)
 {
-    const struct sentinel_periods *p = sentinel_periods(a->core);
+    const struct sentinel_periods *periods = sentinel_periods(a->core);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "ip", r->host);
     cJSON_AddNumberToObject(o, "port", r->port);
@@ -160,7 +160,7 @@ static cJSON *replica_json(struct http_api *a, const struct instance *master,
         cJSON_AddNullToObject(o, "replicating_from");
     }
     cJSON_AddNumberToObject(o, "priority", r->slave_priority);
-    enum select_reason why = select_check_replica(r, now_ms, p);
+    enum select_reason why = select_check_replica(r, now_ms, periods);
     cJSON_AddBoolToObject(o, "eligible", why == SELECT_ELIGIBLE);
     if (why == SELECT_ELIGIBLE)
         cJSON_AddNullToObject(o, "reason");
@@ -172,20 +172,21 @@ static cJSON *replica_json(struct http_api *a, const struct instance *master,
     return o;
 }
 
-static cJSON *sentinel_json(const struct instance *master, const struct instance *p, int64_t now_ms)
+static cJSON *sentinel_json(const struct instance *master, const struct instance *peer,
+                            int64_t now_ms)
 {
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "id", p->runid);
-    cJSON_AddStringToObject(o, "ip", p->host);
-    cJSON_AddNumberToObject(o, "port", p->port);
-    add_ms_ago(o, "last_seen_ms_ago", now_ms, p->last_avail_ms);
-    add_ms_ago(o, "last_hello_ms_ago", now_ms, p->last_hello_ms);
-    bool ok = p->link.is_cmd_connected && !(p->flags & SRI_S_DOWN) &&
-              now_ms - p->last_avail_ms <= master->record->params.down_after_ms;
+    cJSON_AddStringToObject(o, "id", peer->runid);
+    cJSON_AddStringToObject(o, "ip", peer->host);
+    cJSON_AddNumberToObject(o, "port", peer->port);
+    add_ms_ago(o, "last_seen_ms_ago", now_ms, peer->last_avail_ms);
+    add_ms_ago(o, "last_hello_ms_ago", now_ms, peer->last_hello_ms);
+    bool ok = peer->link.is_cmd_connected && !(peer->flags & SRI_S_DOWN) &&
+              now_ms - peer->last_avail_ms <= master->record->params.down_after_ms;
     cJSON_AddBoolToObject(o, "reachable", ok);
     /* Whether this peer acknowledged our current pause state (vigilctl pause checks it). */
-    cJSON_AddBoolToObject(o, "pause_confirmed", pause_peer_confirmed(master, p));
-    cJSON_AddItemToObject(o, "flags", flags_json(p));
+    cJSON_AddBoolToObject(o, "pause_confirmed", pause_peer_confirmed(master, peer));
+    cJSON_AddItemToObject(o, "flags", flags_json(peer));
     return o;
 }
 
@@ -257,7 +258,7 @@ cJSON *http_json_master(struct http_api *a, const struct instance *master, int64
 bool http_replica_unfit(struct http_api *a, const struct instance *master, const struct instance *r,
                         int64_t now_ms, int64_t max_lag_ms, char *why, size_t cap)
 {
-    const struct sentinel_periods *p = sentinel_periods(a->core);
+    const struct sentinel_periods *periods = sentinel_periods(a->core);
     const char *host;
     int port;
     sentinel_get_master_addr(a->core, master->name, &host, &port);
@@ -267,7 +268,7 @@ bool http_replica_unfit(struct http_api *a, const struct instance *master, const
         snprintf(why, cap, "the replica is down (no valid PING reply)");
     else if (instance_is_disconnected(r))
         snprintf(why, cap, "this sentinel has no link to the replica");
-    else if (age < 0 || age > 3 * p->info_period)
+    else if (age < 0 || age > 3 * periods->info_period)
         snprintf(why, cap, "no INFO from the replica for too long");
     else if (r->role_reported != ROLE_SLAVE)
         snprintf(why, cap, "the node reports role:%s", instance_role_name(r->role_reported));
@@ -343,9 +344,9 @@ static void plan_blockers(struct http_api *a, const struct instance *master, con
 
 cJSON *http_json_plan(struct http_api *a, const struct instance *master, int64_t now_ms)
 {
-    const struct sentinel_periods *p = sentinel_periods(a->core);
+    const struct sentinel_periods *periods = sentinel_periods(a->core);
     struct instance *ranked[INSTANCE_MAX_REPLICAS];
-    size_t n = select_rank(master, now_ms, p, ranked, ARRAY_LEN(ranked));
+    size_t n = select_rank(master, now_ms, periods, ranked, ARRAY_LEN(ranked));
     struct reach rc;
     http_reach(master, now_ms, &rc);
     cJSON *o = cJSON_CreateObject();
@@ -366,14 +367,14 @@ cJSON *http_json_plan(struct http_api *a, const struct instance *master, int64_t
         cJSON_AddNumberToObject(c, "priority", ranked[i]->slave_priority);
         cJSON_AddNumberToObject(c, "offset", (double)ranked[i]->slave_repl_offset);
         cJSON_AddStringToObject(c, "runid", ranked[i]->runid);
-        const char *unfit = switchover_unfit_reason(ranked[i], now_ms, p);
+        const char *unfit = switchover_unfit_reason(ranked[i], now_ms, periods);
         cJSON_AddBoolToObject(c, "switchover_fit", unfit == NULL);
         cJSON_AddItemToArray(cand, c);
     }
     cJSON *excl = cJSON_AddArrayToObject(o, "excluded");
     for (size_t i = 0; i < master->record->n_replicas; i++) {
         const struct instance *r = master->record->replicas[i];
-        enum select_reason why = select_check_replica(r, now_ms, p);
+        enum select_reason why = select_check_replica(r, now_ms, periods);
         if (why == SELECT_ELIGIBLE) continue;
         cJSON *e = http_json_addr(r->host, r->port);
         cJSON_AddStringToObject(e, "reason", select_reason_text(why));

@@ -66,11 +66,11 @@ static bool parse_addr(const char *s, char *host, size_t cap, int *port)
         h++;
         hl -= 2;
     }
-    int64_t p;
-    if (hl == 0 || hl >= cap || !parse_i64(colon + 1, 1, 65535, &p)) return false;
+    int64_t parsed_port;
+    if (hl == 0 || hl >= cap || !parse_i64(colon + 1, 1, 65535, &parsed_port)) return false;
     memcpy(host, h, hl);
     host[hl] = '\0';
-    *port = (int)p;
+    *port = (int)parsed_port;
     return true;
 }
 

@@ -52,17 +52,17 @@ bool sim_partitioned(const struct sim *w, int a, int b) { return w->group[a] != 
 
 static void tune_periods(struct sentinel *core)
 {
-    struct sentinel_periods *p = sentinel_periods(core);
-    p->info_period = 2000;
-    p->ping_period = 200;
-    p->ask_period = 500;
-    p->publish_period = 500;
-    p->tilt_period = 5000;
-    p->election_timeout = 2000;
-    p->min_link_reconnect_period = 5000;
-    p->slave_reconf_timeout = 3000;
-    p->reconnect_period = 200;
-    p->tick_period = 20;
+    struct sentinel_periods *periods = sentinel_periods(core);
+    periods->info_period = 2000;
+    periods->ping_period = 200;
+    periods->ask_period = 500;
+    periods->publish_period = 500;
+    periods->tilt_period = 5000;
+    periods->election_timeout = 2000;
+    periods->min_link_reconnect_period = 5000;
+    periods->slave_reconf_timeout = 3000;
+    periods->reconnect_period = 200;
+    periods->tick_period = 20;
 }
 
 static void sentinel_boot(struct sim *w, int i)

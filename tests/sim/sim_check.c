@@ -53,28 +53,31 @@ static void check_selected(struct sim_sentinel *ss, const char *msg)
     struct sim *w = ss->sim;
     struct instance *master = master_from_msg(ss, msg, true);
     if (master == NULL || master->record->promoted == NULL) return;
-    struct instance *p = master->record->promoted;
+    struct instance *promoted = master->record->promoted;
     struct sentinel_periods *per = sentinel_periods(ss->core);
-    if (select_check_replica(p, w->now, per) != SELECT_ELIGIBLE)
-        sim_fail(w, "promoted %s was not eligible", p->name);
+    if (select_check_replica(promoted, w->now, per) != SELECT_ELIGIBLE)
+        sim_fail(w, "promoted %s was not eligible", promoted->name);
     for (size_t i = 0; i < master->record->n_replicas; i++) {
         struct instance *r = master->record->replicas[i];
-        if (r == p || select_check_replica(r, w->now, per) != SELECT_ELIGIBLE) continue;
-        if (r->slave_priority < p->slave_priority ||
-            (r->slave_priority == p->slave_priority && r->slave_repl_offset > p->slave_repl_offset))
-            sim_fail(w, "promoted %s (offset %lld) but %s ranked better (offset %lld)", p->name,
-                     p->slave_repl_offset, r->name, r->slave_repl_offset);
+        if (r == promoted || select_check_replica(r, w->now, per) != SELECT_ELIGIBLE) continue;
+        if (r->slave_priority < promoted->slave_priority ||
+            (r->slave_priority == promoted->slave_priority &&
+             r->slave_repl_offset > promoted->slave_repl_offset))
+            sim_fail(w, "promoted %s (offset %lld) but %s ranked better (offset %lld)",
+                     promoted->name, promoted->slave_repl_offset, r->name, r->slave_repl_offset);
         int old = sim_node_by_addr(w, master->host, master->port);
-        int pn = sim_node_by_addr(w, p->host, p->port), rn = sim_node_by_addr(w, r->host, r->port);
+        int pn = sim_node_by_addr(w, promoted->host, promoted->port),
+            rn = sim_node_by_addr(w, r->host, r->port);
         bool fresh = r->info_refresh_ms >= master->record->select_info_ms &&
-                     p->info_refresh_ms >= master->record->select_info_ms;
+                     promoted->info_refresh_ms >= master->record->select_info_ms;
         /* Real offsets compare only while both are frozen: a replica still linked to some other
          * live master (a stale one that restarted as master) keeps moving after the INFO round,
          * with writes the group never acknowledged. */
         bool frozen = pn >= 0 && rn >= 0 && !w->nodes[pn].link_up && !w->nodes[rn].link_up;
         if (old >= 0 && !w->nodes[old].alive && fresh && frozen &&
-            r->slave_priority == p->slave_priority && w->nodes[rn].offset > w->nodes[pn].offset)
-            sim_fail(w, "promoted %s has real offset %lld < %s real offset %lld", p->name,
+            r->slave_priority == promoted->slave_priority &&
+            w->nodes[rn].offset > w->nodes[pn].offset)
+            sim_fail(w, "promoted %s has real offset %lld < %s real offset %lld", promoted->name,
                      w->nodes[pn].offset, r->name, w->nodes[rn].offset);
     }
 }

@@ -25,49 +25,49 @@ Test(info_parse, redis7_master_fixture)
 {
     size_t len;
     char *t = read_fixture("redis7_master.txt", &len);
-    struct info_parsed *p = malloc(sizeof(*p));
-    info_parse(t, len, p);
-    cr_assert(p->has_run_id);
-    cr_assert_str_eq(p->run_id, "c6f8d9d7bfcb42d6dfeb91126aa6100ba195a81c");
-    cr_assert_eq(p->role, ROLE_MASTER);
-    cr_assert_eq(p->n_replicas, 1);
-    cr_assert_str_eq(p->replicas[0].ip, "127.0.0.1");
-    cr_assert_eq(p->replicas[0].port, 58391);
-    cr_assert(p->has_master_repl_offset);
-    cr_assert_eq(p->master_repl_offset, 50);
-    cr_assert_eq(p->master_link_down_ms, 0);
-    cr_assert(!p->has_master_host, "replica-only fields must not be set on a master");
-    free(p);
+    struct info_parsed *info = malloc(sizeof(*info));
+    info_parse(t, len, info);
+    cr_assert(info->has_run_id);
+    cr_assert_str_eq(info->run_id, "c6f8d9d7bfcb42d6dfeb91126aa6100ba195a81c");
+    cr_assert_eq(info->role, ROLE_MASTER);
+    cr_assert_eq(info->n_replicas, 1);
+    cr_assert_str_eq(info->replicas[0].ip, "127.0.0.1");
+    cr_assert_eq(info->replicas[0].port, 58391);
+    cr_assert(info->has_master_repl_offset);
+    cr_assert_eq(info->master_repl_offset, 50);
+    cr_assert_eq(info->master_link_down_ms, 0);
+    cr_assert(!info->has_master_host, "replica-only fields must not be set on a master");
+    free(info);
 }
 
 Test(info_parse, redis7_replica_fixture)
 {
     size_t len;
     char *t = read_fixture("redis7_replica.txt", &len);
-    struct info_parsed *p = malloc(sizeof(*p));
-    info_parse(t, len, p);
-    cr_assert_eq(p->role, ROLE_SLAVE);
-    cr_assert_str_eq(p->master_host, "127.0.0.1");
-    cr_assert_eq(p->master_port, 59331);
-    cr_assert(p->has_link_status && p->master_link_up);
-    cr_assert_eq(p->slave_priority, 100);
-    cr_assert_eq(p->slave_repl_offset, 50);
-    cr_assert_eq(p->master_link_down_ms, 0);
-    cr_assert_eq(p->n_replicas, 0);
-    cr_assert_str_eq(p->run_id, "69729f7a5b556bb06101bf6c33320960385fac72");
-    free(p);
+    struct info_parsed *info = malloc(sizeof(*info));
+    info_parse(t, len, info);
+    cr_assert_eq(info->role, ROLE_SLAVE);
+    cr_assert_str_eq(info->master_host, "127.0.0.1");
+    cr_assert_eq(info->master_port, 59331);
+    cr_assert(info->has_link_status && info->master_link_up);
+    cr_assert_eq(info->slave_priority, 100);
+    cr_assert_eq(info->slave_repl_offset, 50);
+    cr_assert_eq(info->master_link_down_ms, 0);
+    cr_assert_eq(info->n_replicas, 0);
+    cr_assert_str_eq(info->run_id, "69729f7a5b556bb06101bf6c33320960385fac72");
+    free(info);
 }
 
 Test(info_parse, redis7_replica_link_down_fixture)
 {
     size_t len;
     char *t = read_fixture("redis7_replica_linkdown.txt", &len);
-    struct info_parsed *p = malloc(sizeof(*p));
-    info_parse(t, len, p);
-    cr_assert_eq(p->role, ROLE_SLAVE);
-    cr_assert(p->has_link_status && !p->master_link_up);
-    cr_assert_eq(p->slave_repl_offset, 87);
-    free(p);
+    struct info_parsed *info = malloc(sizeof(*info));
+    info_parse(t, len, info);
+    cr_assert_eq(info->role, ROLE_SLAVE);
+    cr_assert(info->has_link_status && !info->master_link_up);
+    cr_assert_eq(info->slave_repl_offset, 87);
+    free(info);
 }
 
 Test(info_parse, vigil_store_style_with_link_down_seconds)
@@ -76,37 +76,37 @@ Test(info_parse, vigil_store_style_with_link_down_seconds)
                     "# Replication\nrole:slave\nmaster_host:10.1.1.1\nmaster_port:7000\n"
                     "master_link_status:down\nmaster_link_down_since_seconds:12\n"
                     "slave_repl_offset:999\nslave_priority:0\nreplica_announced:0\n";
-    struct info_parsed *p = malloc(sizeof(*p));
-    info_parse(t, strlen(t), p);
-    cr_assert_eq(p->master_link_down_ms, 12000);
-    cr_assert_eq(p->slave_priority, 0);
-    cr_assert(p->has_replica_announced && !p->replica_announced);
-    cr_assert_eq(p->master_port, 7000);
-    free(p);
+    struct info_parsed *info = malloc(sizeof(*info));
+    info_parse(t, strlen(t), info);
+    cr_assert_eq(info->master_link_down_ms, 12000);
+    cr_assert_eq(info->slave_priority, 0);
+    cr_assert(info->has_replica_announced && !info->replica_announced);
+    cr_assert_eq(info->master_port, 7000);
+    free(info);
 }
 
 Test(info_parse, replica_fields_before_role_line_are_ignored)
 {
     const char *t = "master_host:1.2.3.4\r\nslave_priority:5\r\nrole:slave\r\n";
-    struct info_parsed *p = malloc(sizeof(*p));
-    info_parse(t, strlen(t), p);
-    cr_assert(!p->has_master_host);
-    cr_assert(!p->has_slave_priority);
-    cr_assert_eq(p->role, ROLE_SLAVE);
-    free(p);
+    struct info_parsed *info = malloc(sizeof(*info));
+    info_parse(t, strlen(t), info);
+    cr_assert(!info->has_master_host);
+    cr_assert(!info->has_slave_priority);
+    cr_assert_eq(info->role, ROLE_SLAVE);
+    free(info);
 }
 
 Test(info_parse, unknown_role_word_and_garbage_are_ignored)
 {
     const char *t = "role:replica\r\nrun_id:short\r\nslave0:garbage\r\nslaveX:1,2\r\n"
                     "master_link_down_since_seconds:abc\r\n\r\n\r\n:::\r\n";
-    struct info_parsed *p = malloc(sizeof(*p));
-    info_parse(t, strlen(t), p);
-    cr_assert_eq(p->role, ROLE_UNKNOWN);
-    cr_assert(!p->has_run_id);
-    cr_assert_eq(p->n_replicas, 0);
-    cr_assert_eq(p->master_link_down_ms, 0);
-    free(p);
+    struct info_parsed *info = malloc(sizeof(*info));
+    info_parse(t, strlen(t), info);
+    cr_assert_eq(info->role, ROLE_UNKNOWN);
+    cr_assert(!info->has_run_id);
+    cr_assert_eq(info->n_replicas, 0);
+    cr_assert_eq(info->master_link_down_ms, 0);
+    free(info);
 }
 
 Test(info_parse, old_replica_line_format)
@@ -127,11 +127,11 @@ Test(info_parse, replica_table_is_bounded)
     for (int i = 0; i < 200; i++)
         n += (size_t)snprintf(t + n, cap - n, "slave%d:ip=10.0.%d.%d,port=6379\r\n", i, i / 200,
                               i % 200);
-    struct info_parsed *p = malloc(sizeof(*p));
-    info_parse(t, n, p);
-    cr_assert_eq(p->n_replicas, INFO_MAX_REPLICAS);
-    cr_assert_eq(p->n_replicas_dropped, 200 - INFO_MAX_REPLICAS);
-    free(p);
+    struct info_parsed *info = malloc(sizeof(*info));
+    info_parse(t, n, info);
+    cr_assert_eq(info->n_replicas, INFO_MAX_REPLICAS);
+    cr_assert_eq(info->n_replicas_dropped, 200 - INFO_MAX_REPLICAS);
+    free(info);
     free(t);
 }
 
@@ -139,9 +139,9 @@ Test(info_parse, every_prefix_of_a_fixture_parses_without_crashing)
 {
     size_t len;
     char *t = read_fixture("redis7_replica.txt", &len);
-    struct info_parsed *p = malloc(sizeof(*p));
-    for (size_t i = 0; i <= len; i += 7) info_parse(t, i, p);
-    free(p);
+    struct info_parsed *info = malloc(sizeof(*info));
+    for (size_t i = 0; i <= len; i += 7) info_parse(t, i, info);
+    free(info);
 }
 
 /* ---- hello -------------------------------------------------------------------------------------

@@ -1,5 +1,7 @@
-/* sentinel_int: the core's internal context and the helpers shared by sentinel.c, observe.c,
- * discovery.c, failover.c, notify.c and the command modules. Not for the I/O shell.
+/* core_int: the core's internal context and the helpers shared by the files of sentinel/core
+ * (sentinel.c, state.c, observe.c, discovery.c, failover.c, master_switch.c, notify.c, the
+ * command modules). Not for the I/O shell or sentinel/http; unit tests and the simulation may
+ * look inside.
  *
  * Invariants: `index` lists every live instance sorted by id (ids only grow, so appends keep
  * it sorted); `masters` holds at most SENTINEL_MAX_MASTERS; `persist_wanted` is flushed at the

@@ -33,10 +33,10 @@ void discovery_on_info_replicas(struct sentinel *s, struct instance *master,
 static void peer_address_switch(struct sentinel *s, const struct hello *h)
 {
     for (size_t i = 0; i < s->n_masters; i++) {
-        struct instance *x = instance_find_sentinel_by_runid(s->masters[i], h->runid);
-        if (x == NULL || instance_addr_is(x, h->ip, h->port)) continue;
-        core_close_links(s, x);
-        core_set_address(s, x, h->ip, h->port);
+        struct instance *peer = instance_find_sentinel_by_runid(s->masters[i], h->runid);
+        if (peer == NULL || instance_addr_is(peer, h->ip, h->port)) continue;
+        core_close_links(s, peer);
+        core_set_address(s, peer, h->ip, h->port);
         notify_event(s, LOG_NOTICE, "+sentinel-address-switch", s->masters[i],
                      "ip %s port %d for %s", h->ip, h->port, h->runid);
         core_mark_persist(s);
@@ -47,10 +47,10 @@ static void peer_address_switch(struct sentinel *s, const struct hello *h)
 static void peer_invalidate_addr(struct sentinel *s, const struct hello *h)
 {
     for (size_t i = 0; i < s->n_masters; i++) {
-        struct instance *x = instance_find_sentinel_by_addr(s->masters[i], h->ip, h->port);
-        if (x == NULL || strcmp(x->runid, h->runid) == 0) continue;
-        notify_event(s, LOG_NOTICE, "+sentinel-invalid-addr", x, NULL);
-        core_drop_instance(s, x);
+        struct instance *peer = instance_find_sentinel_by_addr(s->masters[i], h->ip, h->port);
+        if (peer == NULL || strcmp(peer->runid, h->runid) == 0) continue;
+        notify_event(s, LOG_NOTICE, "+sentinel-invalid-addr", peer, NULL);
+        core_drop_instance(s, peer);
         core_mark_persist(s);
     }
 }
@@ -169,18 +169,18 @@ static void run_observer_script(struct sentinel *s, struct instance *master, con
 static void update_apply(struct sentinel *s, struct instance *master)
 {
     struct master_record *record = master->record;
-    struct config_update u = record->update;
+    struct config_update update = record->update;
     record->update.is_pending = false;
-    record->config_epoch = u.config_epoch;
+    record->config_epoch = update.config_epoch;
     core_persist_now(s);
     char *ohost = xstrdup(instance_announced_host(master, s->opt.announce_hostnames));
     int oport = master->port;
-    struct instance *si = instance_find_sentinel_by_runid(master, u.from);
+    struct instance *si = instance_find_sentinel_by_runid(master, update.from);
     if (si) notify_event(s, LOG_NOTICE, "+config-update-from", si, NULL);
     notify_event(s, LOG_WARNING, "+switch-master", NULL, "%s %s %d %s %d", master->name, ohost,
-                 oport, u.host, u.port);
+                 oport, update.host, update.port);
     failover_clear(master);
-    master_switch_to(s, master, u.host, u.port);
+    master_switch_to(s, master, update.host, update.port);
     run_observer_script(s, master, ohost, oport);
     free(ohost);
     /* Gossip the new configuration on at once: peers cut off from the leader learn it too. */
@@ -204,28 +204,29 @@ static struct instance *update_candidate(struct sentinel *s, struct instance *ma
 static void update_start(struct sentinel *s, struct instance *master, const struct hello *h,
                          bool is_direct)
 {
-    struct config_update *u = &master->record->update;
+    struct config_update *update = &master->record->update;
     struct instance *cand = update_candidate(s, master, h);
     if (cand == NULL) {
         update_reject(s, master, h->runid, h->master_ip, h->master_port, h->master_config_epoch,
                       "the new address is not a known replica of the group");
         return;
     }
-    if (u->is_pending && u->config_epoch >= h->master_config_epoch) {
-        u->is_direct = u->is_direct || is_direct; /* in progress: note the stronger sender */
+    if (update->is_pending && update->config_epoch >= h->master_config_epoch) {
+        update->is_direct =
+            update->is_direct || is_direct; /* in progress: note the stronger sender */
         return;
     }
-    memset(u, 0, sizeof(*u));
-    u->is_direct = is_direct;
-    u->is_pending = true;
-    snprintf(u->host, sizeof(u->host), "%s", h->master_ip);
-    u->port = h->master_port;
-    u->config_epoch = h->master_config_epoch;
-    memcpy(u->from, h->runid, sizeof(u->from));
-    u->since_ms = core_now(s);
-    u->info_at_request_ms = cand->info_refresh_ms;
+    memset(update, 0, sizeof(*update));
+    update->is_direct = is_direct;
+    update->is_pending = true;
+    snprintf(update->host, sizeof(update->host), "%s", h->master_ip);
+    update->port = h->master_port;
+    update->config_epoch = h->master_config_epoch;
+    memcpy(update->from, h->runid, sizeof(update->from));
+    update->since_ms = core_now(s);
+    update->info_at_request_ms = cand->info_refresh_ms;
     static const char *const info[] = {"INFO"};
-    if (core_send(s, cand, 1, info, TAG_INFO) == 0) cand->info_sent_ms = u->since_ms;
+    if (core_send(s, cand, 1, info, TAG_INFO) == 0) cand->info_sent_ms = update->since_ms;
 }
 
 static void hello_adopt_config(struct sentinel *s, struct instance *master, const struct hello *h,
@@ -251,22 +252,22 @@ static void hello_adopt_config(struct sentinel *s, struct instance *master, cons
 
 void discovery_check_config_update(struct sentinel *s, struct instance *master, int64_t now_ms)
 {
-    struct config_update *u = &master->record->update;
-    if (!u->is_pending) return;
-    if (u->config_epoch <= master->record->config_epoch) {
-        u->is_pending = false; /* overtaken (our own failover, a later update) */
+    struct config_update *update = &master->record->update;
+    if (!update->is_pending) return;
+    if (update->config_epoch <= master->record->config_epoch) {
+        update->is_pending = false; /* overtaken (our own failover, a later update) */
         return;
     }
-    const struct instance *cand = instance_find_replica(master, u->host, u->port);
+    const struct instance *cand = instance_find_replica(master, update->host, update->port);
     const char *why = NULL;
-    bool fresh = cand && cand->info_refresh_ms != u->info_at_request_ms &&
-                 cand->info_refresh_ms >= u->since_ms;
+    bool fresh = cand && cand->info_refresh_ms != update->info_at_request_ms &&
+                 cand->info_refresh_ms >= update->since_ms;
     if (cand == NULL) {
         why = "the new address is no longer a known replica of the group";
     } else if (!fresh) {
-        if (now_ms - u->since_ms <= CORE_CONFIG_UPDATE_WAIT_MS) return;
+        if (now_ms - update->since_ms <= CORE_CONFIG_UPDATE_WAIT_MS) return;
         why = "the new address did not answer INFO in time";
-    } else if (cand->role_reported != ROLE_MASTER && !u->is_direct) {
+    } else if (cand->role_reported != ROLE_MASTER && !update->is_direct) {
         why = "the new address does not report role:master";
     } else if (!history_matches(master, cand)) {
         why = "the new address's replication ids are not the group's";
@@ -275,8 +276,8 @@ void discovery_check_config_update(struct sentinel *s, struct instance *master, 
         update_apply(s, master);
         return;
     }
-    u->is_pending = false;
-    update_reject(s, master, u->from, u->host, u->port, u->config_epoch, why);
+    update->is_pending = false;
+    update_reject(s, master, update->from, update->host, update->port, update->config_epoch, why);
 }
 
 void discovery_process_hello(struct sentinel *s, const char *payload, size_t len, bool via_pubsub)

@@ -51,21 +51,21 @@ enum failover_state switchover_step_send(struct sentinel *s, struct instance *ma
                                          int64_t now_ms)
 {
     struct master_record *record = master->record;
-    struct instance *t = record->promoted;
-    if (t == NULL || master->link.is_cmd_connected == false) {
+    struct instance *target = record->promoted;
+    if (target == NULL || master->link.is_cmd_connected == false) {
         notify_event(s, LOG_WARNING, "-failover-abort-switchover-refused", master, "%s",
-                     t == NULL ? "#target gone" : "#master unreachable");
+                     target == NULL ? "#target gone" : "#master unreachable");
         return FAILOVER_NONE;
     }
     char port[16], timeout[24];
-    snprintf(port, sizeof(port), "%d", t->port);
+    snprintf(port, sizeof(port), "%d", target->port);
     snprintf(timeout, sizeof(timeout), "%lld", (long long)record->switchover.timeout_ms);
-    const char *argv[] = {"FAILOVER", "TO", t->host, port, "TIMEOUT", timeout};
+    const char *argv[] = {"FAILOVER", "TO", target->host, port, "TIMEOUT", timeout};
     if (core_send(s, master, 6, argv, TAG_FAILOVER) != 0) return FAILOVER_SEND_SLAVEOF_NOONE;
     record->switchover.sent_ms = now_ms;
     static const char *const info[] = {"INFO"};
     if (core_send(s, master, 1, info, TAG_INFO) == 0) master->info_sent_ms = now_ms;
-    notify_event(s, LOG_WARNING, "+switchover-failover-to", t, "#timeout %lld",
+    notify_event(s, LOG_WARNING, "+switchover-failover-to", target, "#timeout %lld",
                  (long long)record->switchover.timeout_ms);
     return FAILOVER_WAIT_PROMOTION;
 }
@@ -97,13 +97,14 @@ enum failover_state switchover_step_wait(struct sentinel *s, struct instance *ma
 {
     struct master_record *record = master->record;
     struct switchover_record *switchover = &record->switchover;
-    struct instance *t = record->promoted;
-    if (t == NULL) return abort_timeout(s, master, "#target gone");
+    struct instance *target = record->promoted;
+    if (target == NULL) return abort_timeout(s, master, "#target gone");
     if (record->config_epoch >= record->failover_epoch) {
         /* A configuration at least as new as ours won meanwhile: never lower it. */
         return abort_timeout(s, master, "#newer configuration");
     }
-    if (t->role_reported == ROLE_MASTER && t->info_refresh_ms >= record->failover_state_change_ms) {
+    if (target->role_reported == ROLE_MASTER &&
+        target->info_refresh_ms >= record->failover_state_change_ms) {
         /* The old master is now the target's replica, but its clients stay connected and would
          * get READONLY forever (FAILOVER does not drop them; ioredis does not reconnect on
          * READONLY). Drop them as the promotion transaction does for every other node, so
@@ -116,7 +117,7 @@ enum failover_state switchover_step_wait(struct sentinel *s, struct instance *ma
          * (else the target's overrides file still says replicaof the old master, and a restart
          * brings it back as a replica of a replica). */
         static const char *const rewrite[] = {"CONFIG", "REWRITE"};
-        core_send(s, t, 2, rewrite, TAG_IGNORE);
+        core_send(s, target, 2, rewrite, TAG_IGNORE);
         core_send(s, master, 2, rewrite, TAG_IGNORE);
         return FAILOVER_RECONF_SLAVES;
     }
@@ -135,7 +136,7 @@ enum failover_state switchover_step_wait(struct sentinel *s, struct instance *ma
     }
     if (now_ms - switchover->sent_ms > switchover->timeout_ms + SWITCHOVER_GRACE_MS)
         return abort_timeout(s, master, "#no handover within the timeout");
-    poll_info(s, t, now_ms);
+    poll_info(s, target, now_ms);
     poll_info(s, master, now_ms);
     return FAILOVER_WAIT_PROMOTION;
 }

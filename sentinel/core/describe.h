@@ -1,10 +1,10 @@
 /* describe: read-only views of the core for replies: instance descriptions
  * (docs/sentinel-protocol.md#instance-description) (as ordered name/value string pairs the server
  * writes as a RESP2 flat array or a RESP3 map), the INFO "sentinel" section, ROLE's master list,
- * INFO-CACHE and the durable-state snapshot. Field names, order, presence rules and flag words are
- * byte-exact with Redis Sentinel 7.0's; every value is a string (numbers too: clients parse them
- * from bulk strings). Ownership: results are owned by the caller and released with the matching
- * *_free function.
+ * INFO-CACHE (the durable-state snapshot is state.c's). Field names, order, presence rules and flag
+ * words are byte-exact with Redis Sentinel 7.0's; every value is a string (numbers too: clients
+ * parse them from bulk strings). Ownership: results are owned by the caller and released with the
+ * matching *_free function.
  */
 #ifndef VIGIL_SENTINEL_DESCRIBE_H
 #define VIGIL_SENTINEL_DESCRIBE_H

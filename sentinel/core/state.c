@@ -119,12 +119,12 @@ struct sentinel_state_master *sentinel_state_add_master(struct sentinel_state *s
 
 /* ---- the snapshot of a running core, and persisting it ---------------------------------- */
 
-static void snapshot_master(const struct instance *mi, struct sentinel_state_master *sm)
+static void snapshot_master(const struct instance *master, struct sentinel_state_master *sm)
 {
-    const struct master_record *record = mi->record;
-    const char *host = instance_current_master(mi)->host;
-    int port = instance_current_master(mi)->port;
-    sm->name = xstrdup(mi->name);
+    const struct master_record *record = master->record;
+    const char *host = instance_current_master(master)->host;
+    int port = instance_current_master(master)->port;
+    sm->name = xstrdup(master->name);
     sm->host = xstrdup(host);
     sm->port = port;
     sentinel_params_copy(&sm->params, &record->params);
@@ -138,9 +138,9 @@ static void snapshot_master(const struct instance *mi, struct sentinel_state_mas
         sm->replicas[sm->n_replicas].host = xstrdup(r->host);
         sm->replicas[sm->n_replicas++].port = r->port;
     }
-    if (!(mi->port == port && strcmp(mi->host, host) == 0)) {
-        sm->replicas[sm->n_replicas].host = xstrdup(mi->host);
-        sm->replicas[sm->n_replicas++].port = mi->port;
+    if (!(master->port == port && strcmp(master->host, host) == 0)) {
+        sm->replicas[sm->n_replicas].host = xstrdup(master->host);
+        sm->replicas[sm->n_replicas++].port = master->port;
     }
     sm->sentinels =
         record->n_sentinels ? xcalloc(record->n_sentinels, sizeof(*sm->sentinels)) : NULL;

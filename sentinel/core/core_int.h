@@ -145,8 +145,8 @@ void master_switch_to(struct sentinel *s, struct instance *master, const char *h
 /* Reset a master as SENTINEL RESET does (forget replicas and peers). */
 void master_switch_reset(struct sentinel *s, struct instance *master);
 
-/* notify.c: the core's log lines leave through env->log, never log_*() (common/log.h is
- * included for enum log_level only). Over NOTIFY_MSG_MAX bytes a line is cut. */
+/* core_log.c: the core's log lines leave through env->log, never log_*() (common/log.h is
+ * included for enum log_level only). Over CORE_LOG_LINE_MAX bytes a line is cut. */
 void core_log(struct sentinel *s, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* The same for a line that can repeat in a loop: at most LOG_RATE_LINES per LOG_RATE_WINDOW_MS

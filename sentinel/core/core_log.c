@@ -11,6 +11,9 @@
 #define CORE_LOG_LINE_MAX 1024 /* longer lines are cut */
 
 static void log_line(struct sentinel *s, int level, const char *suffix, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+
+static void log_line(struct sentinel *s, int level, const char *suffix, const char *fmt, va_list ap)
 {
     if (s->env.log == NULL) return;
     char line[CORE_LOG_LINE_MAX];

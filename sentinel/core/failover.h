@@ -1,6 +1,7 @@
 /* failover: the per-master failover state machine (docs/sentinel-protocol.md#failover). Only this
- * module changes master->m->failover_state (plus the reset that an address switch performs); the
- * rest of the core reports observations (INFO, votes) into the instance records, and
+ * module changes master->record->failover_state and the replicas' reconfiguration flags (an
+ * address switch or RESET clears the record first, with failover_clear); the rest of the core
+ * reports observations (INFO, votes, a repointed replica's INFO: failover_on_replica_info), and
  * sentinel_tick() calls failover_step() once per master per tick.
  *
  *   ODOWN, not paused, jitter elapsed; or forced (SENTINEL FAILOVER, switchover)

@@ -93,7 +93,7 @@ struct switchover_record {
     char refused_reason[128];
 };
 
-/* The pre-failover hook's answer for the current attempt (failover.c, switchover.c):
+/* The pre-failover hook's answer for the current attempt (failover.c, control.c):
  *   NONE --entering SEND_SLAVEOF_NOONE with a hook--> PENDING --the hook answers--> APPROVED
  *                                                                                 or REJECTED
  *   failover_clear() (attempt over) brings any state back to NONE; a PENDING older than

@@ -14,6 +14,7 @@
 #include "store/blocking.h"
 #include "store/client.h"
 #include "store/multi.h"
+#include "store/propagate.h"
 #include "store/redact.h"
 #include "store/reply.h"
 #include "store/slowlog.h"
@@ -96,35 +97,6 @@ void command_dispatch_sub(struct client *c, const struct command *table, const c
     conn_reply_unknown_subcommand(&c->conn, &c->argv[1], family);
 }
 
-/* ---- propagation ---- */
-
-void command_propagate_as(struct client *c, size_t argc, const struct resp_arg *argv)
-{
-    command_propagate_none(c);
-    command_propagate_also(c, argc, argv);
-}
-
-void command_propagate_also(struct client *c, size_t argc, const struct resp_arg *argv)
-{
-    struct server *srv = c->srv;
-    srv->prop_overridden = true;
-    if (!repl_stream_wanted(srv)) return;
-    resp_write_command(&srv->prop_buf, argc, argv);
-    srv->prop_count++;
-    srv->prop_db = c->db;
-}
-
-/* Drops only what the running handler itself buffered: inside EXEC, earlier commands' effects
- * stay. */
-void command_propagate_none(struct client *c)
-{
-    struct server *srv = c->srv;
-    srv->prop_buf.len = srv->prop_call_len;
-    if (srv->prop_buf.data) srv->prop_buf.data[srv->prop_buf.len] = '\0';
-    srv->prop_count = srv->prop_call_count;
-    srv->prop_overridden = true;
-}
-
 static void monitor_feed(struct client *c)
 {
     struct server *srv = c->srv;
@@ -163,27 +135,18 @@ static void monitor_feed(struct client *c)
     buf_free(&line);
 }
 
-/* Run the handler and account for it; buffered propagation is fed once the outermost call ends,
- * so EXEC's commands reach replicas as one MULTI ... EXEC block. */
+/* Run the handler and account for it. What it propagates is buffered by propagate.c and fed
+ * to replicas once the outermost call ends, so EXEC's commands reach them as one block. */
 void command_call(struct client *c, struct command *cmd)
 {
     struct server *srv = c->srv;
     long long dirty_before = srv->dirty;
-    bool outer = srv->call_depth == 0;
-    if (outer) {
-        buf_clear(&srv->prop_buf);
-        srv->prop_count = 0;
-        srv->prop_overridden = false;
-    }
+    struct propagate_frame frame;
+    propagate_call_begin(srv->prop, &frame);
     srv->call_depth++;
     c->cmd = cmd;
     int64_t start = clock_mono_us();
     uint64_t errors_before = srv->conns.stats.error_replies;
-    bool overridden_before = srv->prop_overridden;
-    size_t call_len_before = srv->prop_call_len, call_count_before = srv->prop_call_count;
-    srv->prop_overridden = false;
-    srv->prop_call_len = srv->prop_buf.len;
-    srv->prop_call_count = srv->prop_count;
     cmd->fn(c);
     int64_t duration_us = clock_mono_us() - start;
     cmd->usec += (unsigned long long)duration_us;
@@ -192,22 +155,11 @@ void command_call(struct client *c, struct command *cmd)
     if (srv->conns.stats.error_replies != errors_before) cmd->failed_calls++;
     srv->stats.numcommands++;
     c->last_cmd = cmd;
-    if (!srv->prop_overridden && srv->dirty != dirty_before && (cmd->flags & CMD_WRITE) &&
-        repl_stream_wanted(srv)) {
-        resp_write_command(&srv->prop_buf, c->argc, c->argv);
-        srv->prop_count++;
-        srv->prop_db = c->db;
-    }
-    srv->prop_overridden = overridden_before || srv->prop_overridden;
-    srv->prop_call_len = call_len_before;
-    srv->prop_call_count = call_count_before;
+    if (srv->dirty != dirty_before && (cmd->flags & CMD_WRITE))
+        propagate_call_default(srv->prop, c->db, c->argc, c->argv);
     srv->call_depth--;
-    if (outer && srv->prop_count > 0) {
-        repl_feed(srv, srv->prop_db, srv->prop_buf.data, srv->prop_buf.len);
-        if (!(c->flags & CLIENT_MASTER)) c->woff = repl_offset(srv);
-        buf_clear(&srv->prop_buf);
-        srv->prop_count = 0;
-    }
+    if (propagate_call_end(srv->prop, &frame) && !(c->flags & CLIENT_MASTER))
+        c->woff = repl_offset(srv);
 }
 
 /* ---- the gate ---- */

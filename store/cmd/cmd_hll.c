@@ -23,6 +23,7 @@
 #include "store/command.h"
 #include "store/db.h"
 #include "store/data/obj_hll.h"
+#include "store/propagate.h"
 #include "store/reply.h"
 
 #define ERR_HLL_CORRUPT "INVALIDOBJ Corrupted HLL object detected"
@@ -181,7 +182,7 @@ static void cmd_pfcount(struct client *c)
     reply_integer(c, (long long)card);
     db_key_modified(c, key);
     c->srv->dirty++;
-    command_propagate_as(c, c->argc, c->argv);
+    propagate_as(c, c->argc, c->argv);
 }
 
 /* ---- PFMERGE ----------------------------------------------------------------------------- */

@@ -25,6 +25,7 @@
 #include "store/cmd/cmd_zset_int.h"
 #include "store/command.h"
 #include "store/db.h"
+#include "store/propagate.h"
 #include "store/reply.h"
 
 #define ERR_MUST_BE_POSITIVE "ERR value is out of range, must be positive"
@@ -401,7 +402,7 @@ static int zset_serve_keys(struct client *c, const struct resp_arg *keys, size_t
         char num[24];
         size_t numlen = util_ll_to_str(num, sizeof num, (long long)n);
         struct resp_arg argv[3] = {{max ? "ZPOPMAX" : "ZPOPMIN", 7}, keys[i], {num, numlen}};
-        command_propagate_as(c, is_mpop ? 3 : 2, argv);
+        propagate_as(c, is_mpop ? 3 : 2, argv);
         return 1;
     }
     return 0;

@@ -3,10 +3,11 @@
  * repl_replica.c and repl_failover.c; the internals they share are in repl_int.h.
  *
  * The history is (replid, offset) plus the bytes that made it: the backlog (for PSYNC) and the
- * shared buffer (for replicas being streamed to). On a master, repl_feed() appends each write as
- * executed, prefixed by a SELECT when the database changes. On a replica the master's bytes are
- * appended verbatim once the command they encode has been applied, so the replica's history is
- * byte-identical to its master's and it can serve PSYNC from its own backlog after a promotion.
+ * shared buffer (for replicas being streamed to). On a master, repl_sink_feed() appends the
+ * commands propagate.c hands it, prefixed by a SELECT when the database changes. On a replica
+ * the master's bytes are appended verbatim once the command they encode has been applied, so the
+ * replica's history is byte-identical to its master's and it can serve PSYNC from its own
+ * backlog after a promotion.
  * A MULTI from the master counts only when its EXEC has run (a replica never acknowledges half a
  * transaction). */
 #include "store/repl/repl.h"
@@ -107,18 +108,18 @@ long long repl_min_reader_offset(const struct repl *r)
     return min;
 }
 
-bool repl_stream_wanted(const struct server *srv)
+bool repl_sink_is_wanted(void *srv)
 {
-    const struct repl *r = srv->repl;
+    const struct repl *r = ((struct server *)srv)->repl;
     /* A replica's history is its master's stream (forwarded verbatim to its own replicas); a
      * master nobody ever asked for the stream keeps no backlog, as Redis. */
     return !r->link && (r->backlog || r->replicas);
 }
 
-void repl_feed(struct server *srv, int db, const char *bytes, size_t len)
+void repl_sink_feed(void *srv, int db, const char *bytes, size_t len)
 {
-    struct repl *r = srv->repl;
-    if (len == 0 || !repl_stream_wanted(srv)) return;
+    struct repl *r = ((struct server *)srv)->repl;
+    if (len == 0 || !repl_sink_is_wanted(srv)) return;
     if (db != r->stream_db) {
         char dbs[16];
         int n = snprintf(dbs, sizeof dbs, "%d", db);

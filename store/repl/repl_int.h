@@ -6,8 +6,8 @@
  *
  *   history     replid, replid2, second_offset, offset (master_repl_offset), the backlog and
  *               the shared buffer replicas read from (repl_buf.h). On a master the history grows
- *               by repl_feed(); on a replica by the master's bytes, verbatim, as they are applied.
- *   master      the registry of attached replicas (repl_master.c) and the snapshot child.
+ *               by repl_sink_feed(); on a replica by the master's bytes, verbatim, as they are
+ * applied. master      the registry of attached replicas (repl_master.c) and the snapshot child.
  *   replica     the link to our master (repl_replica.c): handshake, transfer, the applied stream.
  *   failover    the FAILOVER command's state machine (repl_failover.c).
  *

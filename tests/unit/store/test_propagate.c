@@ -75,6 +75,18 @@ static bool run_write(struct propagate *p, int db, const struct resp_arg *argv)
     return propagate_call_end(p, &f);
 }
 
+/* EXEC running n writes, the i-th in dbs[i], then wrapping them. */
+static bool run_exec(struct propagate *p, size_t n, const int *dbs,
+                     const struct resp_arg *const *cmds)
+{
+    struct propagate_frame exec;
+    propagate_call_begin(p, &exec);
+    propagate_drop_call(p); /* EXEC itself is not propagated */
+    for (size_t i = 0; i < n; i++) run_write(p, dbs[i], cmds[i]);
+    propagate_wrap_call(p);
+    return propagate_call_end(p, &exec);
+}
+
 Test(propagate, write_reaches_the_sink_when_its_call_ends)
 {
     struct recorder r;
@@ -144,13 +156,7 @@ Test(propagate, outermost_call_with_several_commands_is_wrapped)
 {
     struct recorder r;
     struct propagate *p = with_recorder(&r);
-    struct propagate_frame exec;
-    propagate_call_begin(p, &exec);
-    propagate_drop_call(p);
-    run_write(p, 0, set_a);
-    run_write(p, 0, set_b);
-    propagate_wrap_call(p);
-    cr_assert(propagate_call_end(p, &exec));
+    cr_assert(run_exec(p, 2, (int[]){0, 0}, (const struct resp_arg *[]){set_a, set_b}));
     cr_assert_str_eq(r.text, "0: MULTI; SET a 1; SET b 2; EXEC\n");
     propagate_destroy(p);
 }
@@ -171,11 +177,7 @@ Test(propagate, single_command_and_nested_calls_are_not_wrapped)
     cr_assert(propagate_call_end(p, &exec));
     cr_assert_str_eq(r.text, "0: SET a 1; SET b 2; SET c 3\n");
     memset(r.text, 0, sizeof r.text);
-    propagate_call_begin(p, &exec);
-    propagate_drop_call(p);
-    run_write(p, 0, set_a);
-    propagate_wrap_call(p);
-    propagate_call_end(p, &exec);
+    cr_assert(run_exec(p, 1, (int[]){0}, (const struct resp_arg *[]){set_a}));
     cr_assert_str_eq(r.text, "0: SET a 1\n");
     propagate_destroy(p);
 }
@@ -186,14 +188,7 @@ Test(propagate, commands_of_one_call_in_several_dbs_reach_the_sink_as_runs)
 {
     struct recorder r;
     struct propagate *p = with_recorder(&r);
-    struct propagate_frame exec;
-    propagate_call_begin(p, &exec);
-    propagate_drop_call(p);
-    run_write(p, 3, set_a);
-    run_write(p, 3, set_b);
-    run_write(p, 0, set_c);
-    propagate_wrap_call(p);
-    cr_assert(propagate_call_end(p, &exec));
+    cr_assert(run_exec(p, 3, (int[]){3, 3, 0}, (const struct resp_arg *[]){set_a, set_b, set_c}));
     cr_assert_str_eq(r.text, "3: MULTI; SET a 1; SET b 2\n0: SET c 3; EXEC\n");
     cr_assert_eq(r.feeds, 2);
     propagate_destroy(p);

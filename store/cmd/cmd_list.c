@@ -61,10 +61,10 @@ static struct obj_list *list_create_at(struct client *c, const struct resp_arg *
 
 static void reply_pack_val(struct client *c, const struct pack_val *v)
 {
-    if (v->s)
-        reply_bulk(c, v->s, v->len);
+    if (v->bytes)
+        reply_bulk(c, v->bytes, v->len);
     else
-        reply_bulk_ll(c, v->ll);
+        reply_bulk_ll(c, v->integer);
 }
 
 /* After removing `removed` elements from the list at key: delete an empty key, count the change

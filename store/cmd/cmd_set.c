@@ -67,10 +67,10 @@ static struct obj_set *set_get(struct client *c, const struct resp_arg *key, boo
 
 static void reply_member(struct client *c, const struct pack_val *v)
 {
-    if (v->s)
-        reply_bulk(c, v->s, v->len);
+    if (v->bytes)
+        reply_bulk(c, v->bytes, v->len);
     else
-        reply_bulk_ll(c, v->ll);
+        reply_bulk_ll(c, v->integer);
 }
 
 /* Reply every member of s (a RESP3 set, a RESP2 array). */

@@ -131,17 +131,17 @@ static void set_get_at(const struct obj_set *s, size_t i, struct pack_val *out)
 {
     switch (s->enc) {
     case ENC_INTSET:
-        out->s = NULL;
+        out->bytes = NULL;
         out->len = 0;
-        out->ll = intset_get(s->u.is, (uint32_t)i);
+        out->integer = intset_get(s->u.is, (uint32_t)i);
         break;
     case ENC_LISTPACK:
         pack_get(&s->u.pk, pack_seek(&s->u.pk, (uint32_t)i), out);
         break;
     case ENC_HT:
-        out->s = s->u.ht->arr[i]->data;
+        out->bytes = s->u.ht->arr[i]->data;
         out->len = s->u.ht->arr[i]->len;
-        out->ll = 0;
+        out->integer = 0;
         break;
     }
 }
@@ -417,9 +417,9 @@ bool obj_set_ismember(struct obj_set *s, const char *m, size_t len)
 
 bool obj_set_ismember_val(struct obj_set *s, const struct pack_val *v)
 {
-    if (!v->s && s->enc == ENC_INTSET) {
+    if (!v->bytes && s->enc == ENC_INTSET) {
         uint32_t pos;
-        return intset_find(s->u.is, v->ll, &pos);
+        return intset_find(s->u.is, v->integer, &pos);
     }
     char num[PACK_NUMBUF];
     size_t len;
@@ -581,7 +581,7 @@ static void scan_one(void *ctx, struct dict_entry *e)
 {
     struct scan_ctx *sc = ctx;
     const struct set_member *m = (const struct set_member *)e;
-    struct pack_val v = {.s = m->data, .len = m->len, .ll = 0};
+    struct pack_val v = {.bytes = m->data, .len = m->len, .integer = 0};
     sc->fn(sc->ctx, &v);
     sc->reported++;
 }

@@ -32,8 +32,8 @@ void zlp_member(const struct pack *pk, uint32_t off, const char **m, size_t *len
 {
     struct pack_val v;
     pack_get(pk, off, &v);
-    ASSERT(v.s != NULL);
-    *m = v.s;
+    ASSERT(v.bytes != NULL);
+    *m = v.bytes;
     *len = v.len;
 }
 

@@ -22,9 +22,9 @@
 
 #define CMD_SLOTS 1024 /* power of two, well above the command count */
 
-static struct command *slots[CMD_SLOTS];
-static struct command *all_cmds[CMD_SLOTS];
-static size_t ncmds;
+static struct command *name_slots[CMD_SLOTS]; /* open addressing by lowercase name */
+static struct command *registered[CMD_SLOTS]; /* in registration order (COMMAND LIST) */
+static size_t nregistered;
 
 static uint32_t name_hash(const char *s, size_t len)
 {
@@ -38,33 +38,33 @@ static void register_table(struct command *t)
     for (; t->name; t++) {
         size_t len = strlen(t->name);
         uint32_t i = name_hash(t->name, len) & (CMD_SLOTS - 1);
-        while (slots[i]) {
-            ASSERT(strcasecmp(slots[i]->name, t->name) != 0); /* duplicate command name */
+        while (name_slots[i]) {
+            ASSERT(strcasecmp(name_slots[i]->name, t->name) != 0); /* duplicate command name */
             i = (i + 1) & (CMD_SLOTS - 1);
         }
-        slots[i] = t;
-        all_cmds[ncmds++] = t;
+        name_slots[i] = t;
+        registered[nregistered++] = t;
     }
 }
 
 void command_table_init(void)
 {
-    if (ncmds) return;
+    if (nregistered) return;
     for (size_t i = 0; command_families[i]; i++) register_table(command_families[i]);
 }
 
 struct command *command_lookup(const char *name, size_t len)
 {
     uint32_t i = name_hash(name, len) & (CMD_SLOTS - 1);
-    while (slots[i]) {
-        if (util_eq_nocase(name, len, slots[i]->name)) return slots[i];
+    while (name_slots[i]) {
+        if (util_eq_nocase(name, len, name_slots[i]->name)) return name_slots[i];
         i = (i + 1) & (CMD_SLOTS - 1);
     }
     return NULL;
 }
 
-size_t command_count(void) { return ncmds; }
-struct command *command_at(size_t i) { return i < ncmds ? all_cmds[i] : NULL; }
+size_t command_count(void) { return nregistered; }
+struct command *command_at(size_t i) { return i < nregistered ? registered[i] : NULL; }
 
 static bool arity_ok(int arity, size_t argc)
 {

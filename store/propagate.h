@@ -7,7 +7,8 @@
  * ends, so the commands an EXEC runs (calls nested in EXEC's) reach the sinks together and can
  * be wrapped in MULTI ... EXEC. By default a call that wrote propagates itself as received; a
  * handler may instead choose what to propagate (a relative expiry as an absolute one, SPOP as
- * SREM, a blocking pop as its non-blocking form) or nothing.
+ * SREM, a blocking pop as its non-blocking form) or nothing. What that makes of each command
+ * is described in docs/replication.md#what-a-command-puts-into-the-stream.
  *
  * The core (struct propagate) is pure: argument lists in, bytes out to the sinks; it knows no
  * server and no client, so it is unit-tested alone. The last section wraps it for command

@@ -63,7 +63,8 @@ static void feed_sinks(struct propagate *p, int db, const char *bytes, size_t le
             p->sinks[i].feed(p->sinks[i].ctx, db, bytes, len);
 }
 
-static void buffer_command(struct propagate *p, int db, size_t argc, const struct resp_arg *argv)
+__attribute__((noinline)) static void buffer_command(struct propagate *p, int db, size_t argc,
+                                                     const struct resp_arg *argv)
 {
     if (p->nruns == 0 || p->runs[p->nruns - 1].db != db) {
         if (p->nruns == p->runs_cap) {
@@ -85,8 +86,10 @@ static void reset_buffer(struct propagate *p)
 
 void propagate_call_begin(struct propagate *p, struct propagate_frame *frame)
 {
+    /* Outside any call the buffer is empty (bytes and runs only grow with count): the
+     * outermost call's end flushed it, or nothing was kept. */
     if (p->depth == 0) {
-        reset_buffer(p);
+        ASSERT(p->count == 0);
         p->call.had_chosen = false;
     }
     p->depth++;

@@ -16,7 +16,7 @@
 /* One client watching one key: linked into the key's list and into the client's list. */
 struct watched_key {
     struct watch_entry *entry;
-    struct client *c;
+    struct client *client;
     struct watched_key *next_in_key, *prev_in_key;
     struct watched_key *next_of_client;
 };
@@ -95,7 +95,7 @@ static void watch_add(struct client *c, int db, const char *key, size_t klen)
     }
     struct watched_key *w = xcalloc(1, sizeof *w);
     w->entry = e;
-    w->c = c;
+    w->client = c;
     w->next_in_key = e->watchers;
     if (e->watchers) e->watchers->prev_in_key = w;
     e->watchers = w;
@@ -132,7 +132,7 @@ void multi_touch_key(struct server *srv, int db, const char *key, size_t klen)
     struct watch_entry *e = watch_find(srv->watches, db, key, klen);
     if (!e) return;
     for (struct watched_key *w = e->watchers; w; w = w->next_in_key)
-        w->c->flags |= CLIENT_DIRTY_CAS;
+        w->client->flags |= CLIENT_DIRTY_CAS;
 }
 
 void multi_touch_db(struct server *srv, int db)

@@ -487,7 +487,7 @@ static void zrandmember_count(struct client *c, long long l, bool withscores)
         zset_reply_header(c, n, withscores);
         for (size_t i = 0; i < n; i++) {
             obj_zset_random(z, &c->srv->rng, &e);
-            zset_reply_entry(c, e.m, e.len, e.score, withscores);
+            zset_reply_entry(c, e.member, e.len, e.score, withscores);
         }
         return;
     }
@@ -496,7 +496,8 @@ static void zrandmember_count(struct client *c, long long l, bool withscores)
         struct obj_zset_iter it;
         size_t n = obj_zset_iter_rank(&it, z, 0, -1, true);
         zset_reply_header(c, n, withscores);
-        while (obj_zset_iter_next(&it, &e)) zset_reply_entry(c, e.m, e.len, e.score, withscores);
+        while (obj_zset_iter_next(&it, &e))
+            zset_reply_entry(c, e.member, e.len, e.score, withscores);
         return;
     }
     size_t n = (size_t)l;
@@ -504,7 +505,7 @@ static void zrandmember_count(struct client *c, long long l, bool withscores)
     n = obj_zset_random_distinct(z, &c->srv->rng, n, out);
     zset_reply_header(c, n, withscores);
     for (size_t i = 0; i < n; i++)
-        zset_reply_entry(c, out[i].m, out[i].len, out[i].score, withscores);
+        zset_reply_entry(c, out[i].member, out[i].len, out[i].score, withscores);
     free(out);
 }
 
@@ -535,7 +536,7 @@ static void cmd_zrandmember(struct client *c)
     if (err) return;
     struct obj_zset_entry e;
     if (z && obj_zset_random(z, &c->srv->rng, &e))
-        reply_bulk(c, e.m, e.len);
+        reply_bulk(c, e.member, e.len);
     else
         reply_null(c);
 }

@@ -34,7 +34,7 @@ struct repl *repl_create(struct server *srv)
     r->second_offset = -1;
     r->stream_db = -1;
     r->has_history = true; /* a master's history is its own; a configured replica clears it */
-    repl_buf_init(&r->rbuf, 1);
+    repl_buf_init(&r->stream_buf, 1);
     buf_init(&r->multi_pending);
     return r;
 }
@@ -45,7 +45,7 @@ void repl_destroy(struct repl *r)
     repl_snapshot_kill(r);
     if (r->link) repl_link_destroy(r->link);
     if (r->backlog) backlog_destroy(r->backlog);
-    repl_buf_free(&r->rbuf);
+    repl_buf_free(&r->stream_buf);
     buf_free(&r->multi_pending);
     free(r);
 }
@@ -70,9 +70,9 @@ void repl_stream_append(struct repl *r, const char *p, size_t n)
     backlog_append(r->backlog, p, n);
     r->offset += (long long)n;
     if (has_stream_readers(r))
-        repl_buf_append(&r->rbuf, p, n);
+        repl_buf_append(&r->stream_buf, p, n);
     else
-        repl_buf_skip(&r->rbuf, n);
+        repl_buf_skip(&r->stream_buf, n);
 }
 
 void repl_history_reset(struct repl *r, const char *replid, long long offset)
@@ -86,7 +86,7 @@ void repl_history_reset(struct repl *r, const char *replid, long long offset)
         backlog_reset(r->backlog, offset);
     else
         repl_backlog_ensure(r);
-    repl_buf_reset(&r->rbuf, offset + 1);
+    repl_buf_reset(&r->stream_buf, offset + 1);
 }
 
 void repl_history_shift(struct repl *r)
@@ -102,7 +102,7 @@ void repl_history_shift(struct repl *r)
 
 long long repl_min_reader_offset(const struct repl *r)
 {
-    long long min = r->rbuf.next_off;
+    long long min = r->stream_buf.next_off;
     for (const struct replica_info *ri = r->replicas; ri; ri = ri->next)
         if (ri->stream_on && ri->stream_off < min) min = ri->stream_off;
     return min;
@@ -136,7 +136,7 @@ void repl_sink_feed(void *srv, int db, const char *bytes, size_t len)
 
 long long repl_offset(const struct server *srv) { return srv->repl->offset; }
 
-bool repl_writes_paused(const struct server *srv) { return srv->repl->fo.state != FO_NONE; }
+bool repl_writes_paused(const struct server *srv) { return srv->repl->failover.state != FO_NONE; }
 
 bool repl_min_replicas_failing(const struct server *srv)
 {
@@ -357,7 +357,7 @@ static void follow_config(struct server *srv)
     int port;
     bool want = text && text[0] && sscanf(text, "%255s %d", host, &port) == 2;
     if (!want) {
-        if (r->link && r->fo.state == FO_NONE) repl_unset_master(srv);
+        if (r->link && r->failover.state == FO_NONE) repl_unset_master(srv);
         return;
     }
     if (!r->link || strcmp(repl_link_host(r->link), host) != 0 || repl_link_port(r->link) != port)
@@ -387,7 +387,7 @@ void repl_before_sleep(struct server *srv)
     }
     /* A running FAILOVER advances as soon as the ACK or the PSYNC reply it waits for arrives,
      * not on the next cron tick: every tick here is write-pause time for the clients. */
-    if (r->fo.state != FO_NONE) repl_failover_cron(r, loop_now_ms(srv->loop));
+    if (r->failover.state != FO_NONE) repl_failover_cron(r, loop_now_ms(srv->loop));
     repl_master_before_sleep(r);
 }
 
@@ -402,7 +402,7 @@ static void info_replicas(struct repl *r, struct buf *o, int64_t now)
             snprintf(ip, sizeof ip, "%s", ri->announced_ip);
         } else {
             int port;
-            if (net_peer_addr(ri->c->conn.fd, ip, sizeof ip, &port) != 0)
+            if (net_peer_addr(ri->client->conn.fd, ip, sizeof ip, &port) != 0)
                 snprintf(ip, sizeof ip, "?");
         }
         buf_printf(o, "slave%d:ip=%s,port=%d,state=%s,offset=%lld,lag=%lld\r\n", i++, ip,

@@ -14,6 +14,7 @@
 #include "store/blocking.h"
 #include "store/client.h"
 #include "store/multi.h"
+#include "store/propagate.h"
 #include "store/redact.h"
 #include "store/reply.h"
 #include "store/slowlog.h"
@@ -21,9 +22,9 @@
 
 #define CMD_SLOTS 1024 /* power of two, well above the command count */
 
-static struct command *slots[CMD_SLOTS];
-static struct command *all_cmds[CMD_SLOTS];
-static size_t ncmds;
+static struct command *name_slots[CMD_SLOTS]; /* open addressing by lowercase name */
+static struct command *registered[CMD_SLOTS]; /* in registration order (COMMAND LIST) */
+static size_t nregistered;
 
 static uint32_t name_hash(const char *s, size_t len)
 {
@@ -37,33 +38,33 @@ static void register_table(struct command *t)
     for (; t->name; t++) {
         size_t len = strlen(t->name);
         uint32_t i = name_hash(t->name, len) & (CMD_SLOTS - 1);
-        while (slots[i]) {
-            ASSERT(strcasecmp(slots[i]->name, t->name) != 0); /* duplicate command name */
+        while (name_slots[i]) {
+            ASSERT(strcasecmp(name_slots[i]->name, t->name) != 0); /* duplicate command name */
             i = (i + 1) & (CMD_SLOTS - 1);
         }
-        slots[i] = t;
-        all_cmds[ncmds++] = t;
+        name_slots[i] = t;
+        registered[nregistered++] = t;
     }
 }
 
 void command_table_init(void)
 {
-    if (ncmds) return;
+    if (nregistered) return;
     for (size_t i = 0; command_families[i]; i++) register_table(command_families[i]);
 }
 
 struct command *command_lookup(const char *name, size_t len)
 {
     uint32_t i = name_hash(name, len) & (CMD_SLOTS - 1);
-    while (slots[i]) {
-        if (util_eq_nocase(name, len, slots[i]->name)) return slots[i];
+    while (name_slots[i]) {
+        if (util_eq_nocase(name, len, name_slots[i]->name)) return name_slots[i];
         i = (i + 1) & (CMD_SLOTS - 1);
     }
     return NULL;
 }
 
-size_t command_count(void) { return ncmds; }
-struct command *command_at(size_t i) { return i < ncmds ? all_cmds[i] : NULL; }
+size_t command_count(void) { return nregistered; }
+struct command *command_at(size_t i) { return i < nregistered ? registered[i] : NULL; }
 
 static bool arity_ok(int arity, size_t argc)
 {
@@ -94,35 +95,6 @@ void command_dispatch_sub(struct client *c, const struct command *table, const c
         return;
     }
     conn_reply_unknown_subcommand(&c->conn, &c->argv[1], family);
-}
-
-/* ---- propagation ---- */
-
-void command_propagate_as(struct client *c, size_t argc, const struct resp_arg *argv)
-{
-    command_propagate_none(c);
-    command_propagate_also(c, argc, argv);
-}
-
-void command_propagate_also(struct client *c, size_t argc, const struct resp_arg *argv)
-{
-    struct server *srv = c->srv;
-    srv->prop_overridden = true;
-    if (!repl_stream_wanted(srv)) return;
-    resp_write_command(&srv->prop_buf, argc, argv);
-    srv->prop_count++;
-    srv->prop_db = c->db;
-}
-
-/* Drops only what the running handler itself buffered: inside EXEC, earlier commands' effects
- * stay. */
-void command_propagate_none(struct client *c)
-{
-    struct server *srv = c->srv;
-    srv->prop_buf.len = srv->prop_call_len;
-    if (srv->prop_buf.data) srv->prop_buf.data[srv->prop_buf.len] = '\0';
-    srv->prop_count = srv->prop_call_count;
-    srv->prop_overridden = true;
 }
 
 static void monitor_feed(struct client *c)
@@ -163,27 +135,18 @@ static void monitor_feed(struct client *c)
     buf_free(&line);
 }
 
-/* Run the handler and account for it; buffered propagation is fed once the outermost call ends,
- * so EXEC's commands reach replicas as one MULTI ... EXEC block. */
+/* Run the handler and account for it. What it propagates is buffered by propagate.c and fed
+ * to replicas once the outermost call ends, so EXEC's commands reach them as one block. */
 void command_call(struct client *c, struct command *cmd)
 {
     struct server *srv = c->srv;
     long long dirty_before = srv->dirty;
-    bool outer = srv->call_depth == 0;
-    if (outer) {
-        buf_clear(&srv->prop_buf);
-        srv->prop_count = 0;
-        srv->prop_overridden = false;
-    }
+    struct propagate_frame frame;
+    propagate_call_begin(srv->prop, &frame);
     srv->call_depth++;
     c->cmd = cmd;
     int64_t start = clock_mono_us();
     uint64_t errors_before = srv->conns.stats.error_replies;
-    bool overridden_before = srv->prop_overridden;
-    size_t call_len_before = srv->prop_call_len, call_count_before = srv->prop_call_count;
-    srv->prop_overridden = false;
-    srv->prop_call_len = srv->prop_buf.len;
-    srv->prop_call_count = srv->prop_count;
     cmd->fn(c);
     int64_t duration_us = clock_mono_us() - start;
     cmd->usec += (unsigned long long)duration_us;
@@ -192,22 +155,11 @@ void command_call(struct client *c, struct command *cmd)
     if (srv->conns.stats.error_replies != errors_before) cmd->failed_calls++;
     srv->stats.numcommands++;
     c->last_cmd = cmd;
-    if (!srv->prop_overridden && srv->dirty != dirty_before && (cmd->flags & CMD_WRITE) &&
-        repl_stream_wanted(srv)) {
-        resp_write_command(&srv->prop_buf, c->argc, c->argv);
-        srv->prop_count++;
-        srv->prop_db = c->db;
-    }
-    srv->prop_overridden = overridden_before || srv->prop_overridden;
-    srv->prop_call_len = call_len_before;
-    srv->prop_call_count = call_count_before;
+    if (srv->dirty != dirty_before && (cmd->flags & CMD_WRITE))
+        propagate_call_default(srv->prop, c->db, c->argc, c->argv);
     srv->call_depth--;
-    if (outer && srv->prop_count > 0) {
-        repl_feed(srv, srv->prop_db, srv->prop_buf.data, srv->prop_buf.len);
-        if (!(c->flags & CLIENT_MASTER)) c->woff = repl_offset(srv);
-        buf_clear(&srv->prop_buf);
-        srv->prop_count = 0;
-    }
+    if (propagate_call_end(srv->prop, &frame) && !(c->flags & CLIENT_MASTER))
+        c->woff = repl_offset(srv);
 }
 
 /* ---- the gate ---- */

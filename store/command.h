@@ -5,7 +5,9 @@
  *
  * command_execute() is the one gate every command passes: arity, authentication, RESP2
  * subscribed-mode rules, MULTI queueing, replica read-only, loading, stale data and
- * min-replicas, then the handler, then propagation to replicas and MONITOR. */
+ * min-replicas, then MONITOR, then the handler, then propagation (propagate.h: handlers whose
+ * effect must be replicated differently than the command as received call propagate_as and
+ * friends). */
 #ifndef VIGIL_COMMAND_H
 #define VIGIL_COMMAND_H
 
@@ -65,12 +67,6 @@ void command_call(struct client *c, struct command *cmd);
 /* Subcommand dispatch for family handlers: finds argv[1] in cmd->subcommands and runs it with
  * its arity checked, or replies "unknown subcommand". */
 void command_dispatch_sub(struct client *c, const struct command *table, const char *family);
-
-/* Propagation control for handlers whose effect must be replicated differently than the
- * command as received (relative expiry, SPOP, INCRBYFLOAT, blocking pops...). */
-void command_propagate_as(struct client *c, size_t argc, const struct resp_arg *argv);
-void command_propagate_also(struct client *c, size_t argc, const struct resp_arg *argv);
-void command_propagate_none(struct client *c);
 
 /* The error for a wrong arity ("wrong number of arguments for 'get' command"). */
 void command_reply_arity(struct client *c, const char *fullname);

@@ -8,6 +8,7 @@
 #include "common/util.h"
 #include "store/client.h"
 #include "store/command.h"
+#include "store/propagate.h"
 #include "store/reply.h"
 
 #define MULTI_MAX_QUEUED 1000000 /* bound on one transaction's queue */
@@ -15,7 +16,7 @@
 /* One client watching one key: linked into the key's list and into the client's list. */
 struct watched_key {
     struct watch_entry *entry;
-    struct client *c;
+    struct client *client;
     struct watched_key *next_in_key, *prev_in_key;
     struct watched_key *next_of_client;
 };
@@ -94,7 +95,7 @@ static void watch_add(struct client *c, int db, const char *key, size_t klen)
     }
     struct watched_key *w = xcalloc(1, sizeof *w);
     w->entry = e;
-    w->c = c;
+    w->client = c;
     w->next_in_key = e->watchers;
     if (e->watchers) e->watchers->prev_in_key = w;
     e->watchers = w;
@@ -131,7 +132,7 @@ void multi_touch_key(struct server *srv, int db, const char *key, size_t klen)
     struct watch_entry *e = watch_find(srv->watches, db, key, klen);
     if (!e) return;
     for (struct watched_key *w = e->watchers; w; w = w->next_in_key)
-        w->c->flags |= CLIENT_DIRTY_CAS;
+        w->client->flags |= CLIENT_DIRTY_CAS;
 }
 
 void multi_touch_db(struct server *srv, int db)
@@ -241,11 +242,9 @@ static void cmd_exec(struct client *c)
     size_t saved_argc = c->argc;
     struct resp_arg *saved_argv = c->argv;
     struct command *exec_cmd = c->cmd;
-    struct server *srv = c->srv;
-    /* Commands run inside one outer call: their propagation is collected and wrapped. */
-    bool wrap = srv->call_depth == 1;
-    command_propagate_none(c);
-    size_t prop_before = srv->prop_count;
+    /* The queued commands run as calls nested in EXEC's: EXEC itself is not propagated, what
+     * they propagate is collected and reaches replicas as one MULTI ... EXEC block. */
+    propagate_none(c);
     reply_array(c, n);
     for (size_t i = 0; i < n; i++) {
         c->argc = queue[i].argc;
@@ -255,17 +254,7 @@ static void cmd_exec(struct client *c)
     c->argc = saved_argc;
     c->argv = saved_argv;
     c->cmd = exec_cmd;
-    if (wrap && srv->prop_count > prop_before + 1) {
-        /* Wrap what the transaction propagated in MULTI ... EXEC so replicas apply it whole. */
-        struct buf body = srv->prop_buf;
-        buf_init(&srv->prop_buf);
-        struct resp_arg multi = {"MULTI", 5}, exec = {"EXEC", 4};
-        resp_write_command(&srv->prop_buf, 1, &multi);
-        buf_append(&srv->prop_buf, body.data, body.len);
-        resp_write_command(&srv->prop_buf, 1, &exec);
-        srv->prop_count += 2;
-        buf_free(&body);
-    }
+    propagate_wrap(c);
     for (size_t i = 0; i < n; i++) free_queued(&queue[i]);
     free(queue);
 }

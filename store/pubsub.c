@@ -9,6 +9,7 @@
 #include "common/util.h"
 #include "store/client.h"
 #include "store/command.h"
+#include "store/propagate.h"
 #include "store/reply.h"
 
 struct name_entry { /* a channel or pattern name in a dict */
@@ -296,7 +297,7 @@ static void cmd_publish(struct client *c)
     long long n =
         pubsub_publish(c->srv, c->argv[1].ptr, c->argv[1].len, c->argv[2].ptr, c->argv[2].len);
     /* Replicas forward publishes to their own subscribers, as Redis does. */
-    command_propagate_as(c, c->argc, c->argv);
+    propagate_as(c, c->argc, c->argv);
     reply_integer(c, n);
 }
 

@@ -19,6 +19,7 @@
 #include "store/lazyfree.h"
 #include "store/command.h"
 #include "store/multi.h"
+#include "store/propagate.h"
 #include "store/pubsub.h"
 #include "store/repl/repl.h"
 #include "store/slowlog.h"
@@ -57,11 +58,7 @@ static void on_key_expired(void *ctx, struct ks *ks, const char *key, size_t kle
     /* Replicas learn of the expiry as a DEL, fed at once: a command that triggered it has its
      * own effect buffered until it ends, so the DEL precedes it in the stream. */
     struct resp_arg argv[2] = {{"DEL", 3}, {key, klen}};
-    struct buf cmd;
-    buf_init(&cmd);
-    resp_write_command(&cmd, 2, argv);
-    repl_feed(srv, db, cmd.data, cmd.len);
-    buf_free(&cmd);
+    propagate_now(srv->prop, db, 2, argv);
     multi_touch_key(srv, db, key, klen);
 }
 
@@ -241,10 +238,15 @@ int server_init(struct server *srv, char *err, size_t errlen)
     srv->pubsub = pubsub_create();
     srv->watches = watch_table_create();
     srv->blocking = blocking_create();
+    srv->prop = propagate_create();
     srv->repl = repl_create(srv);
+    propagate_add_sink(srv->prop, &(struct propagate_sink){
+                                      .is_wanted = repl_sink_is_wanted,
+                                      .feed = repl_sink_feed,
+                                      .ctx = srv,
+                                  });
     srv->lazyfree = lazyfree_create();
     srv->slowlog = slowlog_create();
-    buf_init(&srv->prop_buf);
     server_apply_config(srv);
     if (server_listen(srv, err, errlen) != 0) return -1;
     loop_set_before_sleep(srv->loop, server_before_sleep, srv);
@@ -265,7 +267,7 @@ void server_free(struct server *srv)
     lazyfree_destroy(srv->lazyfree); /* joins the thread once it has freed all it holds */
     slowlog_destroy(srv->slowlog);
     conn_listen_close(&srv->listener);
-    buf_free(&srv->prop_buf);
+    propagate_destroy(srv->prop);
     free(srv->monitor_list);
     free(srv->paused);
     loop_destroy(srv->loop);

@@ -33,6 +33,7 @@ struct command;
 struct repl;
 struct pubsub;
 struct blocking;
+struct propagate;
 
 struct server_stats {
     uint64_t numcommands, expiredkeys;
@@ -66,14 +67,8 @@ struct server {
     struct client **paused;       /* clients holding a write back during a FAILOVER pause */
     size_t npaused, paused_cap;
     size_t nmonitors;
-    /* Propagation of the command being executed (command.c): what to feed to replicas after it. */
-    struct buf prop_buf;
-    size_t prop_count;
-    int prop_db;          /* db the buffered commands run in */
-    bool prop_overridden; /* the running handler chose what to propagate */
-    size_t prop_call_len; /* prop_buf length when the running handler started */
-    size_t prop_call_count;
-    int call_depth; /* > 0 inside command_call (EXEC nests) */
+    struct propagate *prop; /* what executed commands feed to replicas (propagate.h) */
+    int call_depth;         /* > 0 inside command_call (EXEC nests) */
     bool is_loading;
     bool is_shutting_down;
     int shutdown_exit_code;

@@ -16,6 +16,7 @@
 #include "store/command.h"
 #include "store/lazyfree.h"
 #include "store/info.h"
+#include "store/propagate.h"
 #include "store/reply.h"
 #include "store/repl/repl.h"
 
@@ -297,7 +298,7 @@ static void debug_populate(struct client *c)
     }
     free(big);
     c->srv->dirty += count;
-    command_propagate_none(c); /* a debugging aid, as in Redis: not replicated */
+    propagate_none(c); /* a debugging aid, as in Redis: not replicated */
     reply_ok(c);
 }
 

@@ -13,6 +13,7 @@
 #include "store/client.h"
 #include "store/command.h"
 #include "store/db.h"
+#include "store/propagate.h"
 #include "store/reply.h"
 
 enum {
@@ -97,14 +98,14 @@ static void expire_generic(struct client *c, bool relative, bool seconds)
     if (when <= server_now_ms(c->srv) && !c->srv->is_loading && !server_is_replica(c->srv)) {
         ks_delete_entry(ks, e);
         struct resp_arg argv[2] = {{"DEL", 3}, *key};
-        command_propagate_as(c, 2, argv);
+        propagate_as(c, 2, argv);
     } else {
         /* A replica keeps a past expiry as such (0, not "none") until its master's DEL. */
         ks_entry_set_expire(ks, e, when < 0 ? 0 : when);
         char ms[KS_INT_BUF];
         size_t n = util_ll_to_str(ms, sizeof ms, when);
         struct resp_arg argv[3] = {{"PEXPIREAT", 9}, *key, {ms, n}};
-        command_propagate_as(c, 3, argv);
+        propagate_as(c, 3, argv);
     }
     db_key_modified(c, key);
     c->srv->dirty++;

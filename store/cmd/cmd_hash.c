@@ -18,6 +18,7 @@
 #include "store/command.h"
 #include "store/db.h"
 #include "store/data/obj_hash.h"
+#include "store/propagate.h"
 #include "store/reply.h"
 
 #define LDOUBLE_TEXT_MAX 5120
@@ -257,7 +258,7 @@ static void cmd_hincrbyfloat(struct client *c)
     db_key_modified(c, &c->argv[1]);
     c->srv->dirty++;
     struct resp_arg argv[4] = {{"HSET", 4}, c->argv[1], c->argv[2], {out, len}};
-    command_propagate_as(c, 4, argv);
+    propagate_as(c, 4, argv);
 }
 
 /* ---- HRANDFIELD ---- */

@@ -23,6 +23,7 @@
 #include "store/command.h"
 #include "store/db.h"
 #include "store/data/obj_hll.h"
+#include "store/propagate.h"
 #include "store/reply.h"
 
 #define ERR_HLL_CORRUPT "INVALIDOBJ Corrupted HLL object detected"
@@ -122,9 +123,9 @@ static void cmd_pfadd(struct client *c)
 
 /* ---- PFCOUNT ----------------------------------------------------------------------------- */
 
-/* Fold the HLLs at keys into m. -1 with the error replied. */
+/* Fold the HLLs at keys into regs. -1 with the error replied. */
 static int hll_merge_keys(struct client *c, const struct resp_arg *keys, size_t n,
-                          struct obj_hll_regs *m)
+                          struct obj_hll_regs *regs)
 {
     for (size_t i = 0; i < n; i++) {
         struct ks_entry *e = db_lookup_read(c, &keys[i]);
@@ -133,7 +134,7 @@ static int hll_merge_keys(struct client *c, const struct resp_arg *keys, size_t 
         const char *p;
         size_t len;
         if (hll_check(c, e, tmp, &p, &len) != 0) return -1;
-        if (obj_hll_regs_merge(m, p, len) != 0) {
+        if (obj_hll_regs_merge(regs, p, len) != 0) {
             reply_error(c, ERR_HLL_CORRUPT);
             return -1;
         }
@@ -143,11 +144,11 @@ static int hll_merge_keys(struct client *c, const struct resp_arg *keys, size_t 
 
 static void pfcount_many(struct client *c)
 {
-    struct obj_hll_regs *m = xmalloc(sizeof *m);
-    obj_hll_regs_init(m);
-    if (hll_merge_keys(c, &c->argv[1], c->argc - 1, m) == 0)
-        reply_integer(c, (long long)obj_hll_regs_count(m));
-    free(m);
+    struct obj_hll_regs *regs = xmalloc(sizeof *regs);
+    obj_hll_regs_init(regs);
+    if (hll_merge_keys(c, &c->argv[1], c->argc - 1, regs) == 0)
+        reply_integer(c, (long long)obj_hll_regs_count(regs));
+    free(regs);
 }
 
 static void cmd_pfcount(struct client *c)
@@ -181,24 +182,24 @@ static void cmd_pfcount(struct client *c)
     reply_integer(c, (long long)card);
     db_key_modified(c, key);
     c->srv->dirty++;
-    command_propagate_as(c, c->argc, c->argv);
+    propagate_as(c, c->argc, c->argv);
 }
 
 /* ---- PFMERGE ----------------------------------------------------------------------------- */
 
 static void cmd_pfmerge(struct client *c)
 {
-    struct obj_hll_regs *m = xmalloc(sizeof *m);
-    obj_hll_regs_init(m);
+    struct obj_hll_regs *regs = xmalloc(sizeof *regs);
+    obj_hll_regs_init(regs);
     /* The destination is an input too (Redis merges it with the sources). */
-    if (hll_merge_keys(c, &c->argv[1], c->argc - 1, m) != 0) {
-        free(m);
+    if (hll_merge_keys(c, &c->argv[1], c->argc - 1, regs) != 0) {
+        free(regs);
         return;
     }
     struct buf h;
     buf_init(&h);
-    obj_hll_regs_store(m, &h);
-    free(m);
+    obj_hll_regs_store(regs, &h);
+    free(regs);
     const struct resp_arg *dst = &c->argv[1];
     hll_write(c, dst, db_lookup_write(c, dst), &h);
     buf_free(&h);

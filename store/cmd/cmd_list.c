@@ -26,6 +26,7 @@
 #include "store/command.h"
 #include "store/db.h"
 #include "store/data/obj_list.h"
+#include "store/propagate.h"
 #include "store/reply.h"
 
 #define ERR_MUST_BE_POSITIVE "ERR value is out of range, must be positive"
@@ -60,10 +61,10 @@ static struct obj_list *list_create_at(struct client *c, const struct resp_arg *
 
 static void reply_pack_val(struct client *c, const struct pack_val *v)
 {
-    if (v->s)
-        reply_bulk(c, v->s, v->len);
+    if (v->bytes)
+        reply_bulk(c, v->bytes, v->len);
     else
-        reply_bulk_ll(c, v->ll);
+        reply_bulk_ll(c, v->integer);
 }
 
 /* After removing `removed` elements from the list at key: delete an empty key, count the change
@@ -435,11 +436,11 @@ static void blmove_generic(struct client *c, enum obj_list_end from, enum obj_li
     if (rc > 0) {
         if (is_rpoplpush) {
             struct resp_arg argv[3] = {{"RPOPLPUSH", 9}, c->argv[1], c->argv[2]};
-            command_propagate_as(c, 3, argv);
+            propagate_as(c, 3, argv);
         } else {
             struct resp_arg argv[5] = {
                 {"LMOVE", 5}, c->argv[1], c->argv[2], c->argv[3], c->argv[4]};
-            command_propagate_as(c, 5, argv);
+            propagate_as(c, 5, argv);
         }
         return;
     }
@@ -487,7 +488,7 @@ static void bpop_generic(struct client *c, enum obj_list_end end)
         list_pop_reply(c, l, end, 1);
         list_removed(c, key, l, 1);
         struct resp_arg argv[2] = {{end == OBJ_LIST_HEAD ? "LPOP" : "RPOP", 4}, *key};
-        command_propagate_as(c, 2, argv);
+        propagate_as(c, 2, argv);
         return;
     }
     if (!list_may_block(c)) {
@@ -565,7 +566,7 @@ static int mpop_serve(struct client *c, const struct mpop_args *a, bool skip_wro
         size_t numlen = util_ll_to_str(num, sizeof num, (long long)n);
         struct resp_arg argv[3] = {
             {a->end == OBJ_LIST_HEAD ? "LPOP" : "RPOP", 4}, *key, {num, numlen}};
-        command_propagate_as(c, 3, argv);
+        propagate_as(c, 3, argv);
         return 1;
     }
     return 0;

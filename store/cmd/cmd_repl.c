@@ -20,7 +20,7 @@ static void cmd_replicaof(struct client *c)
 {
     struct server *srv = c->srv;
     struct repl *r = srv->repl;
-    if (r->fo.state != FO_NONE) {
+    if (r->failover.state != FO_NONE) {
         reply_error(c, "ERR REPLICAOF not allowed while failing over.");
         return;
     }
@@ -222,7 +222,7 @@ static void cmd_role(struct client *c)
         int port;
         if (ri->announced_ip[0])
             snprintf(ip, sizeof ip, "%s", ri->announced_ip);
-        else if (net_peer_addr(ri->c->conn.fd, ip, sizeof ip, &port) != 0)
+        else if (net_peer_addr(ri->client->conn.fd, ip, sizeof ip, &port) != 0)
             snprintf(ip, sizeof ip, "?");
         reply_array(c, 3);
         reply_bulk_str(c, ip);
@@ -275,7 +275,7 @@ static void cmd_failover(struct client *c)
 {
     struct repl *r = c->srv->repl;
     if (c->argc == 2 && arg_is(&c->argv[1], "abort")) {
-        if (r->fo.state == FO_NONE) {
+        if (r->failover.state == FO_NONE) {
             reply_error(c, "ERR No failover in progress.");
             return;
         }
@@ -285,7 +285,7 @@ static void cmd_failover(struct client *c)
     }
     struct failover_args a;
     if (failover_parse(c, &a) != 0) return;
-    if (r->fo.state != FO_NONE) {
+    if (r->failover.state != FO_NONE) {
         reply_error(c, "ERR FAILOVER already in progress.");
         return;
     }

@@ -26,6 +26,7 @@
 #include "store/command.h"
 #include "store/db.h"
 #include "store/data/obj_set.h"
+#include "store/propagate.h"
 #include "store/reply.h"
 
 #define ERR_MUST_BE_POSITIVE "ERR value is out of range, must be positive"
@@ -66,10 +67,10 @@ static struct obj_set *set_get(struct client *c, const struct resp_arg *key, boo
 
 static void reply_member(struct client *c, const struct pack_val *v)
 {
-    if (v->s)
-        reply_bulk(c, v->s, v->len);
+    if (v->bytes)
+        reply_bulk(c, v->bytes, v->len);
     else
-        reply_bulk_ll(c, v->ll);
+        reply_bulk_ll(c, v->integer);
 }
 
 /* Reply every member of s (a RESP3 set, a RESP2 array). */
@@ -209,20 +210,16 @@ static void spop_propagate(struct client *c, const struct popped *p)
     struct resp_arg *argv = xmalloc((SPOP_PROPAGATE_BATCH + 2) * sizeof *argv);
     argv[0] = (struct resp_arg){"SREM", 4};
     argv[1] = c->argv[1];
-    /* Several SREMs reach replicas as one transaction, unless EXEC already wraps this call. */
-    bool wrap = p->n > SPOP_PROPAGATE_BATCH && c->srv->call_depth == 1;
-    struct resp_arg multi = {"MULTI", 5}, exec = {"EXEC", 4};
-    command_propagate_none(c);
-    if (wrap) command_propagate_also(c, 1, &multi);
+    propagate_none(c);
     for (size_t i = 0; i < p->n;) {
         size_t argc = 2;
         for (; i < p->n && argc < SPOP_PROPAGATE_BATCH + 2; i++) {
             size_t start = i ? p->ends[i - 1] : 0;
             argv[argc++] = (struct resp_arg){p->bytes.data + start, p->ends[i] - start};
         }
-        command_propagate_also(c, argc, argv);
+        propagate_also(c, argc, argv);
     }
-    if (wrap) command_propagate_also(c, 1, &exec);
+    propagate_wrap(c); /* several SREMs reach replicas as one transaction */
     free(argv);
 }
 
@@ -267,7 +264,7 @@ static void spop_with_count(struct client *c)
         reply_set_members(c, s);
         ks_delete(db_ks(c), key->ptr, key->len);
         struct resp_arg argv[2] = {{"DEL", 3}, *key};
-        command_propagate_as(c, 2, argv);
+        propagate_as(c, 2, argv);
     } else {
         spop_some(c, s, (size_t)count);
     }
@@ -298,7 +295,7 @@ static void cmd_spop(struct client *c)
     obj_set_pop(s, &c->srv->rng, &m);
     reply_bulk(c, m.data, m.len);
     struct resp_arg argv[3] = {{"SREM", 4}, *key, {m.data, m.len}};
-    command_propagate_as(c, 3, argv);
+    propagate_as(c, 3, argv);
     buf_free(&m);
     if (obj_set_card(s) == 0) ks_delete(db_ks(c), key->ptr, key->len);
     db_key_modified(c, key);

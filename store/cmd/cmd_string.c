@@ -17,6 +17,7 @@
 #include "store/client.h"
 #include "store/command.h"
 #include "store/db.h"
+#include "store/propagate.h"
 #include "store/reply.h"
 
 /* Options of SET and GETEX (Redis parses both with one grammar). */
@@ -152,7 +153,7 @@ static void propagate_set_pxat(struct client *c, const struct resp_arg *key,
     char ms[KS_INT_BUF];
     size_t n = util_ll_to_str(ms, sizeof ms, when_ms);
     struct resp_arg argv[5] = {{"SET", 3}, *key, *val, {"PXAT", 4}, {ms, n}};
-    command_propagate_as(c, 5, argv);
+    propagate_as(c, 5, argv);
 }
 
 /* What SET-like commands answer when NX/XX prevented the write (-1: a null). */
@@ -198,7 +199,7 @@ static void set_generic(struct client *c, int flags, const struct resp_arg *key,
             argv[argc++] = (struct resp_arg){"PXAT", 4};
             argv[argc++] = *expire;
         }
-        command_propagate_as(c, argc, argv);
+        propagate_as(c, argc, argv);
     }
     if (flags & SO_GET) return;
     if (rep.done < 0)
@@ -243,13 +244,13 @@ static void cmd_getset(struct client *c)
     c->srv->dirty++;
     db_key_modified(c, key);
     struct resp_arg argv[3] = {{"SET", 3}, *key, *val};
-    command_propagate_as(c, 3, argv);
+    propagate_as(c, 3, argv);
 }
 
 static void propagate_del(struct client *c, const struct resp_arg *key)
 {
     struct resp_arg argv[2] = {{"DEL", 3}, *key};
-    command_propagate_as(c, 2, argv);
+    propagate_as(c, 2, argv);
 }
 
 static void cmd_getdel(struct client *c)
@@ -278,11 +279,11 @@ static void getex_apply(struct client *c, struct ks_entry *e, int flags, int64_t
         char ms[KS_INT_BUF];
         size_t n = util_ll_to_str(ms, sizeof ms, when);
         struct resp_arg argv[3] = {{"PEXPIREAT", 9}, *key, {ms, n}};
-        command_propagate_as(c, 3, argv);
+        propagate_as(c, 3, argv);
     } else if ((flags & SO_PERSIST) && ks_entry_expire_ms(e) != KS_NO_EXPIRE) {
         ks_entry_set_expire(ks, e, KS_NO_EXPIRE);
         struct resp_arg argv[2] = {{"PERSIST", 7}, *key};
-        command_propagate_as(c, 2, argv);
+        propagate_as(c, 2, argv);
     } else {
         return;
     }
@@ -486,7 +487,7 @@ static void cmd_incrbyfloat(struct client *c)
     db_key_modified(c, key);
     reply_bulk(c, out, len);
     struct resp_arg argv[4] = {{"SET", 3}, *key, {out, len}, {"KEEPTTL", 7}};
-    command_propagate_as(c, 4, argv);
+    propagate_as(c, 4, argv);
 }
 
 #define STR_CMD(n, a, f, fn_, fk, lk, st)                                                          \

@@ -25,6 +25,7 @@
 #include "store/cmd/cmd_zset_int.h"
 #include "store/command.h"
 #include "store/db.h"
+#include "store/propagate.h"
 #include "store/reply.h"
 
 #define ERR_MUST_BE_POSITIVE "ERR value is out of range, must be positive"
@@ -401,7 +402,7 @@ static int zset_serve_keys(struct client *c, const struct resp_arg *keys, size_t
         char num[24];
         size_t numlen = util_ll_to_str(num, sizeof num, (long long)n);
         struct resp_arg argv[3] = {{max ? "ZPOPMAX" : "ZPOPMIN", 7}, keys[i], {num, numlen}};
-        command_propagate_as(c, is_mpop ? 3 : 2, argv);
+        propagate_as(c, is_mpop ? 3 : 2, argv);
         return 1;
     }
     return 0;
@@ -486,7 +487,7 @@ static void zrandmember_count(struct client *c, long long l, bool withscores)
         zset_reply_header(c, n, withscores);
         for (size_t i = 0; i < n; i++) {
             obj_zset_random(z, &c->srv->rng, &e);
-            zset_reply_entry(c, e.m, e.len, e.score, withscores);
+            zset_reply_entry(c, e.member, e.len, e.score, withscores);
         }
         return;
     }
@@ -495,7 +496,8 @@ static void zrandmember_count(struct client *c, long long l, bool withscores)
         struct obj_zset_iter it;
         size_t n = obj_zset_iter_rank(&it, z, 0, -1, true);
         zset_reply_header(c, n, withscores);
-        while (obj_zset_iter_next(&it, &e)) zset_reply_entry(c, e.m, e.len, e.score, withscores);
+        while (obj_zset_iter_next(&it, &e))
+            zset_reply_entry(c, e.member, e.len, e.score, withscores);
         return;
     }
     size_t n = (size_t)l;
@@ -503,7 +505,7 @@ static void zrandmember_count(struct client *c, long long l, bool withscores)
     n = obj_zset_random_distinct(z, &c->srv->rng, n, out);
     zset_reply_header(c, n, withscores);
     for (size_t i = 0; i < n; i++)
-        zset_reply_entry(c, out[i].m, out[i].len, out[i].score, withscores);
+        zset_reply_entry(c, out[i].member, out[i].len, out[i].score, withscores);
     free(out);
 }
 
@@ -534,7 +536,7 @@ static void cmd_zrandmember(struct client *c)
     if (err) return;
     struct obj_zset_entry e;
     if (z && obj_zset_random(z, &c->srv->rng, &e))
-        reply_bulk(c, e.m, e.len);
+        reply_bulk(c, e.member, e.len);
     else
         reply_null(c);
 }

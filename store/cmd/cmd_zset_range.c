@@ -148,11 +148,11 @@ static void zr_emit(struct zr_sink *s, const struct obj_zset_entry *e)
     if (s->dst) {
         int out;
         double ns;
-        double score = zset_store_score(s->dst, e->score, e->m, e->len, &s->lim);
-        obj_zset_add(s->dst, score, e->m, e->len, 0, &out, &ns, &s->lim);
+        double score = zset_store_score(s->dst, e->score, e->member, e->len, &s->lim);
+        obj_zset_add(s->dst, score, e->member, e->len, 0, &out, &ns, &s->lim);
         return;
     }
-    zset_reply_entry(s->c, e->m, e->len, e->score, s->withscores);
+    zset_reply_entry(s->c, e->member, e->len, e->score, s->withscores);
 }
 
 static void zr_walk_rank(struct zr_sink *s, const struct obj_zset *z, const struct zr_req *r)

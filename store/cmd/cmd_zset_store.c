@@ -72,7 +72,7 @@ void zset_fix_negative_zero(struct obj_zset *z, const struct obj_zset_limits *li
         bool found = false;
         while (!found && obj_zset_iter_next(&it, &e)) found = e.score == 0 && signbit(e.score);
         if (!found) return;
-        char *m = xmemdup(e.m, e.len);
+        char *m = xmemdup(e.member, e.len);
         size_t len = e.len;
         int out;
         double ns;
@@ -112,7 +112,7 @@ static void zsrc_foreach(const struct zsrc *s, zsrc_fn fn, void *ctx)
         struct obj_zset_iter it;
         struct obj_zset_entry e;
         obj_zset_iter_rank(&it, s->z, 0, -1, false);
-        while (obj_zset_iter_next(&it, &e)) fn(ctx, e.m, e.len, e.score);
+        while (obj_zset_iter_next(&it, &e)) fn(ctx, e.member, e.len, e.score);
     } else if (s->s) {
         struct obj_set_iter it;
         struct pack_val v;
@@ -322,7 +322,7 @@ static void zop_reply(struct client *c, struct obj_zset *z, bool withscores)
     struct obj_zset_entry e;
     size_t n = obj_zset_iter_rank(&it, z, 0, -1, false);
     zset_reply_header(c, n, withscores);
-    while (obj_zset_iter_next(&it, &e)) zset_reply_entry(c, e.m, e.len, e.score, withscores);
+    while (obj_zset_iter_next(&it, &e)) zset_reply_entry(c, e.member, e.len, e.score, withscores);
 }
 
 /* ZUNION/ZINTER/ZDIFF numkeys ... (dst_idx 0) and the STORE forms (dst at argv[1]). */

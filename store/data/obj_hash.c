@@ -45,34 +45,35 @@ const struct ks_obj_ops obj_hash_ops = {
 
 /* A decoded pair: pointers into a listpack buffer or a hent. */
 struct pair {
-    const char *f, *v;
-    size_t flen, vlen;
+    const char *field, *value;
+    size_t field_len, value_len;
     size_t next; /* listpack: offset after this pair */
 };
 
 static size_t pair_decode(const unsigned char *p, struct pair *out)
 {
-    size_t n = varint_get(p, &out->flen);
-    out->f = (const char *)p + n;
-    n += out->flen;
-    n += varint_get(p + n, &out->vlen);
-    out->v = (const char *)p + n;
-    return n + out->vlen;
+    size_t n = varint_get(p, &out->field_len);
+    out->field = (const char *)p + n;
+    n += out->field_len;
+    n += varint_get(p + n, &out->value_len);
+    out->value = (const char *)p + n;
+    return n + out->value_len;
 }
 
-static size_t pair_size(size_t flen, size_t vlen)
+static size_t pair_size(size_t field_len, size_t value_len)
 {
-    return varint_len(flen) + flen + varint_len(vlen) + vlen;
+    return varint_len(field_len) + field_len + varint_len(value_len) + value_len;
 }
 
-static size_t pair_encode(unsigned char *p, const char *f, size_t flen, const char *v, size_t vlen)
+static size_t pair_encode(unsigned char *p, const char *field, size_t field_len, const char *value,
+                          size_t value_len)
 {
-    size_t n = varint_put(p, flen);
-    memcpy(p + n, f, flen);
-    n += flen;
-    n += varint_put(p + n, vlen);
-    memcpy(p + n, v, vlen);
-    return n + vlen;
+    size_t n = varint_put(p, field_len);
+    memcpy(p + n, field, field_len);
+    n += field_len;
+    n += varint_put(p + n, value_len);
+    memcpy(p + n, value, value_len);
+    return n + value_len;
 }
 
 static const char *hent_key_of(const struct dict_entry *d, size_t *len)
@@ -82,10 +83,11 @@ static const char *hent_key_of(const struct dict_entry *d, size_t *len)
     return (const char *)he->data + n;
 }
 
-static struct hent *hent_new(const char *f, size_t flen, const char *v, size_t vlen)
+static struct hent *hent_new(const char *field, size_t field_len, const char *value,
+                             size_t value_len)
 {
-    struct hent *he = xmalloc(sizeof *he + pair_size(flen, vlen));
-    pair_encode(he->data, f, flen, v, vlen);
+    struct hent *he = xmalloc(sizeof *he + pair_size(field_len, value_len));
+    pair_encode(he->data, field, field_len, value, value_len);
     he->link.next = NULL;
     return he;
 }
@@ -167,12 +169,13 @@ bool obj_hash_is_listpack(const struct obj_hash *h) { return !h->is_dict; }
 /* ---- listpack internals --------------------------------------------------------------------- */
 
 /* Offset of the pair with this field, or SIZE_MAX. */
-static size_t lp_find(const struct obj_hash *h, const char *f, size_t flen, struct pair *out)
+static size_t lp_find(const struct obj_hash *h, const char *field, size_t field_len,
+                      struct pair *out)
 {
     for (size_t off = 0; off < h->used;) {
         size_t n = pair_decode(h->buf + off, out);
         out->next = off + n;
-        if (out->flen == flen && memcmp(out->f, f, flen) == 0) return off;
+        if (out->field_len == field_len && memcmp(out->field, field, field_len) == 0) return off;
         off += n;
     }
     return SIZE_MAX;
@@ -188,13 +191,13 @@ static void lp_reserve(struct obj_hash *h, size_t extra)
 }
 
 /* Replace bytes [off, off+old_n) with a pair. */
-static void lp_splice(struct obj_hash *h, size_t off, size_t old_n, const char *f, size_t flen,
-                      const char *v, size_t vlen)
+static void lp_splice(struct obj_hash *h, size_t off, size_t old_n, const char *field,
+                      size_t field_len, const char *value, size_t value_len)
 {
-    size_t new_n = pair_size(flen, vlen);
+    size_t new_n = pair_size(field_len, value_len);
     if (new_n > old_n) lp_reserve(h, new_n - old_n);
     memmove(h->buf + off + new_n, h->buf + off + old_n, h->used - off - old_n);
-    pair_encode(h->buf + off, f, flen, v, vlen);
+    pair_encode(h->buf + off, field, field_len, value, value_len);
     h->used = h->used - old_n + new_n;
 }
 
@@ -204,7 +207,7 @@ static void lp_convert(struct obj_hash *h)
     for (size_t off = 0; off < h->used;) {
         struct pair pr;
         off += pair_decode(h->buf + off, &pr);
-        dict_add(&h->d, &hent_new(pr.f, pr.flen, pr.v, pr.vlen)->link);
+        dict_add(&h->d, &hent_new(pr.field, pr.field_len, pr.value, pr.value_len)->link);
     }
     free(h->buf);
     h->buf = NULL;
@@ -215,40 +218,42 @@ static void lp_convert(struct obj_hash *h)
 
 /* ---- field operations ----------------------------------------------------------------------- */
 
-bool obj_hash_get(struct obj_hash *h, const char *f, size_t flen, const char **v, size_t *vlen)
+bool obj_hash_get(struct obj_hash *h, const char *field, size_t field_len, const char **value,
+                  size_t *value_len)
 {
     struct pair pr;
     if (h->is_dict) {
-        struct hent *he = (struct hent *)dict_find(&h->d, f, flen);
+        struct hent *he = (struct hent *)dict_find(&h->d, field, field_len);
         if (!he) return false;
         pair_decode(he->data, &pr);
-    } else if (lp_find(h, f, flen, &pr) == SIZE_MAX) {
+    } else if (lp_find(h, field, field_len, &pr) == SIZE_MAX) {
         return false;
     }
-    *v = pr.v;
-    *vlen = pr.vlen;
+    *value = pr.value;
+    *value_len = pr.value_len;
     return true;
 }
 
-bool obj_hash_exists(struct obj_hash *h, const char *f, size_t flen)
+bool obj_hash_exists(struct obj_hash *h, const char *field, size_t field_len)
 {
     const char *v;
     size_t vlen;
-    return obj_hash_get(h, f, flen, &v, &vlen);
+    return obj_hash_get(h, field, field_len, &v, &vlen);
 }
 
-size_t obj_hash_strlen(struct obj_hash *h, const char *f, size_t flen)
+size_t obj_hash_strlen(struct obj_hash *h, const char *field, size_t field_len)
 {
     const char *v;
     size_t vlen;
-    return obj_hash_get(h, f, flen, &v, &vlen) ? vlen : 0;
+    return obj_hash_get(h, field, field_len, &v, &vlen) ? vlen : 0;
 }
 
-static int dict_set(struct obj_hash *h, const char *f, size_t flen, const char *v, size_t vlen)
+static int dict_set(struct obj_hash *h, const char *field, size_t field_len, const char *value,
+                    size_t value_len)
 {
-    uint64_t hv = dict_hash(f, flen);
-    struct hent *old = (struct hent *)dict_find_hashed(&h->d, hv, f, flen);
-    struct hent *he = hent_new(f, flen, v, vlen);
+    uint64_t hv = dict_hash(field, field_len);
+    struct hent *old = (struct hent *)dict_find_hashed(&h->d, hv, field, field_len);
+    struct hent *he = hent_new(field, field_len, value, value_len);
     if (!old) {
         dict_add_hashed(&h->d, hv, &he->link);
         return 1;
@@ -260,33 +265,33 @@ static int dict_set(struct obj_hash *h, const char *f, size_t flen, const char *
     return 0;
 }
 
-int obj_hash_set(struct obj_hash *h, const char *f, size_t flen, const char *v, size_t vlen,
-                 const struct obj_hash_limits *lim)
+int obj_hash_set(struct obj_hash *h, const char *field, size_t field_len, const char *value,
+                 size_t value_len, const struct obj_hash_limits *lim)
 {
-    if (!h->is_dict && (flen > lim->max_listpack_value || vlen > lim->max_listpack_value))
+    if (!h->is_dict && (field_len > lim->max_listpack_value || value_len > lim->max_listpack_value))
         lp_convert(h);
-    if (h->is_dict) return dict_set(h, f, flen, v, vlen);
+    if (h->is_dict) return dict_set(h, field, field_len, value, value_len);
     struct pair pr;
-    size_t off = lp_find(h, f, flen, &pr);
+    size_t off = lp_find(h, field, field_len, &pr);
     if (off != SIZE_MAX) {
-        lp_splice(h, off, pr.next - off, f, flen, v, vlen);
+        lp_splice(h, off, pr.next - off, field, field_len, value, value_len);
         return 0;
     }
-    lp_splice(h, h->used, 0, f, flen, v, vlen);
+    lp_splice(h, h->used, 0, field, field_len, value, value_len);
     h->count++;
     if (h->count > lim->max_listpack_entries) lp_convert(h);
     return 1;
 }
 
-bool obj_hash_del(struct obj_hash *h, const char *f, size_t flen)
+bool obj_hash_del(struct obj_hash *h, const char *field, size_t field_len)
 {
     if (h->is_dict) {
-        struct dict_entry *e = dict_unlink(&h->d, f, flen);
+        struct dict_entry *e = dict_unlink(&h->d, field, field_len);
         free(e);
         return e != NULL;
     }
     struct pair pr;
-    size_t off = lp_find(h, f, flen, &pr);
+    size_t off = lp_find(h, field, field_len, &pr);
     if (off == SIZE_MAX) return false;
     memmove(h->buf + off, h->buf + pr.next, h->used - pr.next);
     h->used -= pr.next - off;
@@ -294,36 +299,36 @@ bool obj_hash_del(struct obj_hash *h, const char *f, size_t flen)
     return true;
 }
 
-int obj_hash_incrby(struct obj_hash *h, const char *f, size_t flen, long long delta,
+int obj_hash_incrby(struct obj_hash *h, const char *field, size_t field_len, long long delta,
                     long long *result, const struct obj_hash_limits *lim)
 {
     long long cur = 0;
     const char *v;
     size_t vlen;
-    if (obj_hash_get(h, f, flen, &v, &vlen) && !obj_string_is_int(v, vlen, &cur))
+    if (obj_hash_get(h, field, field_len, &v, &vlen) && !obj_string_is_int(v, vlen, &cur))
         return KS_ERR_NOT_INT;
     long long next;
     if (__builtin_add_overflow(cur, delta, &next)) return KS_ERR_OVERFLOW;
     char buf[KS_INT_BUF];
     size_t n = util_ll_to_str(buf, sizeof buf, next);
-    obj_hash_set(h, f, flen, buf, n, lim);
+    obj_hash_set(h, field, field_len, buf, n, lim);
     *result = next;
     return KS_OK;
 }
 
-int obj_hash_incrbyfloat(struct obj_hash *h, const char *f, size_t flen, long double delta,
+int obj_hash_incrbyfloat(struct obj_hash *h, const char *field, size_t field_len, long double delta,
                          char *out, size_t out_cap, size_t *out_len,
                          const struct obj_hash_limits *lim)
 {
     long double cur = 0;
     const char *v;
     size_t vlen;
-    if (obj_hash_get(h, f, flen, &v, &vlen) && util_parse_long_double(v, vlen, &cur) != 0)
+    if (obj_hash_get(h, field, field_len, &v, &vlen) && util_parse_long_double(v, vlen, &cur) != 0)
         return KS_ERR_NOT_FLOAT;
     long double next = cur + delta;
     if (isnan(next) || isinf(next)) return KS_ERR_NAN;
     *out_len = util_long_double_to_str(out, out_cap, next);
-    obj_hash_set(h, f, flen, out, *out_len, lim);
+    obj_hash_set(h, field, field_len, out, *out_len, lim);
     return KS_OK;
 }
 
@@ -336,8 +341,8 @@ void obj_hash_iter_init(struct obj_hash_iter *it, struct obj_hash *h)
     if (h->is_dict) dict_iter_init(&it->di, &h->d, false);
 }
 
-bool obj_hash_iter_next(struct obj_hash_iter *it, const char **f, size_t *flen, const char **v,
-                        size_t *vlen)
+bool obj_hash_iter_next(struct obj_hash_iter *it, const char **field, size_t *field_len,
+                        const char **value, size_t *value_len)
 {
     struct pair pr;
     if (it->h->is_dict) {
@@ -348,10 +353,10 @@ bool obj_hash_iter_next(struct obj_hash_iter *it, const char **f, size_t *flen, 
         if (it->pos >= it->h->used) return false;
         it->pos += pair_decode(it->h->buf + it->pos, &pr);
     }
-    *f = pr.f;
-    *flen = pr.flen;
-    *v = pr.v;
-    *vlen = pr.vlen;
+    *field = pr.field;
+    *field_len = pr.field_len;
+    *value = pr.value;
+    *value_len = pr.value_len;
     return true;
 }
 
@@ -373,7 +378,7 @@ static void hash_scan_one(void *p, struct dict_entry *e)
     struct scan_adapter *a = p;
     struct pair pr;
     pair_decode(((struct hent *)e)->data, &pr);
-    a->fn(a->ctx, pr.f, pr.flen, pr.v, pr.vlen);
+    a->fn(a->ctx, pr.field, pr.field_len, pr.value, pr.value_len);
 }
 
 uint64_t obj_hash_scan(struct obj_hash *h, uint64_t cursor, obj_hash_field_fn fn, void *ctx)
@@ -385,7 +390,7 @@ uint64_t obj_hash_scan(struct obj_hash *h, uint64_t cursor, obj_hash_field_fn fn
     for (size_t off = 0; off < h->used;) {
         struct pair pr;
         off += pair_decode(h->buf + off, &pr);
-        fn(ctx, pr.f, pr.flen, pr.v, pr.vlen);
+        fn(ctx, pr.field, pr.field_len, pr.value, pr.value_len);
     }
     return 0;
 }
@@ -416,7 +421,7 @@ static void report_pair(const unsigned char *p, obj_hash_field_fn fn, void *ctx)
 {
     struct pair pr;
     pair_decode(p, &pr);
-    fn(ctx, pr.f, pr.flen, pr.v, pr.vlen);
+    fn(ctx, pr.field, pr.field_len, pr.value, pr.value_len);
 }
 
 /* Distinct fields from a big dict hash, count << len: random picks, rejecting repeats through a

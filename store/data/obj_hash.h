@@ -44,29 +44,30 @@ size_t obj_hash_mem_usage(const void *h);
 
 size_t obj_hash_len(const struct obj_hash *h);
 bool obj_hash_is_listpack(const struct obj_hash *h);
-/* HGET: true (with *v and *vlen set) if present. */
-bool obj_hash_get(struct obj_hash *h, const char *f, size_t flen, const char **v, size_t *vlen);
-bool obj_hash_exists(struct obj_hash *h, const char *f, size_t flen);
+/* HGET: true (with *value and *value_len set) if present. */
+bool obj_hash_get(struct obj_hash *h, const char *field, size_t field_len, const char **value,
+                  size_t *value_len);
+bool obj_hash_exists(struct obj_hash *h, const char *field, size_t field_len);
 /* HSTRLEN: value length, 0 if absent. */
-size_t obj_hash_strlen(struct obj_hash *h, const char *f, size_t flen);
+size_t obj_hash_strlen(struct obj_hash *h, const char *field, size_t field_len);
 /* HSET: returns 1 if the field was added, 0 if its value was replaced. */
-int obj_hash_set(struct obj_hash *h, const char *f, size_t flen, const char *v, size_t vlen,
-                 const struct obj_hash_limits *lim);
+int obj_hash_set(struct obj_hash *h, const char *field, size_t field_len, const char *value,
+                 size_t value_len, const struct obj_hash_limits *lim);
 /* HDEL: true if the field existed. */
-bool obj_hash_del(struct obj_hash *h, const char *f, size_t flen);
+bool obj_hash_del(struct obj_hash *h, const char *field, size_t field_len);
 /* HINCRBY: absent field counts as 0. Errors: KS_ERR_NOT_INT ("ERR hash value is not an
  * integer"), KS_ERR_OVERFLOW ("ERR increment or decrement would overflow"); hash unchanged. */
-int obj_hash_incrby(struct obj_hash *h, const char *f, size_t flen, long long delta,
+int obj_hash_incrby(struct obj_hash *h, const char *field, size_t field_len, long long delta,
                     long long *result, const struct obj_hash_limits *lim);
 /* HINCRBYFLOAT: result formatted into out (out_cap >= KS_FLOAT_BUF). Errors: KS_ERR_NOT_FLOAT ("ERR
  * hash value is not a float"), KS_ERR_NAN ("ERR increment would produce NaN or Infinity"). */
-int obj_hash_incrbyfloat(struct obj_hash *h, const char *f, size_t flen, long double delta,
+int obj_hash_incrbyfloat(struct obj_hash *h, const char *field, size_t field_len, long double delta,
                          char *out, size_t out_cap, size_t *out_len,
                          const struct obj_hash_limits *lim);
 
 /* Per-field callback for random/scan. */
-typedef void (*obj_hash_field_fn)(void *ctx, const char *f, size_t flen, const char *v,
-                                  size_t vlen);
+typedef void (*obj_hash_field_fn)(void *ctx, const char *field, size_t field_len, const char *value,
+                                  size_t value_len);
 
 /* HRANDFIELD: report `count` fields. allow_repeat (negative COUNT): exactly count picks,
  * independent. Otherwise distinct fields, min(count, len) of them (all when count >= len).
@@ -84,8 +85,8 @@ struct obj_hash_iter {
     struct dict_iter di;
 };
 void obj_hash_iter_init(struct obj_hash_iter *it, struct obj_hash *h);
-bool obj_hash_iter_next(struct obj_hash_iter *it, const char **f, size_t *flen, const char **v,
-                        size_t *vlen);
+bool obj_hash_iter_next(struct obj_hash_iter *it, const char **field, size_t *field_len,
+                        const char **value, size_t *value_len);
 void obj_hash_iter_done(struct obj_hash_iter *it);
 
 #endif

@@ -361,10 +361,10 @@ int obj_hll_count_cached(void *data, size_t len, uint64_t *card)
 
 /* ---- merge ------------------------------------------------------------------------------- */
 
-void obj_hll_regs_init(struct obj_hll_regs *m)
+void obj_hll_regs_init(struct obj_hll_regs *regs)
 {
-    memset(m->r, 0, sizeof m->r);
-    m->any_dense = false;
+    memset(regs->registers, 0, sizeof regs->registers);
+    regs->any_dense = false;
 }
 
 static void run_to_max(void *ctx, uint32_t first, uint32_t count, uint8_t value)
@@ -373,28 +373,28 @@ static void run_to_max(void *ctx, uint32_t first, uint32_t count, uint8_t value)
     for (uint32_t i = first; i < first + count; i++) r[i] = MAX(r[i], value);
 }
 
-int obj_hll_regs_merge(struct obj_hll_regs *m, const void *data, size_t len)
+int obj_hll_regs_merge(struct obj_hll_regs *regs, const void *hll, size_t len)
 {
-    if (obj_hll_validate(data, len) != 0) return OBJ_HLL_ERR_INVALID;
-    const unsigned char *p = data;
+    if (obj_hll_validate(hll, len) != 0) return OBJ_HLL_ERR_INVALID;
+    const unsigned char *p = hll;
     if (p[4] == HLL_ENC_DENSE) {
-        m->any_dense = true;
+        regs->any_dense = true;
         for (uint32_t i = 0; i < OBJ_HLL_REGISTERS; i++)
-            m->r[i] = MAX(m->r[i], dense_get(p + OBJ_HLL_HEADER_BYTES, i));
+            regs->registers[i] = MAX(regs->registers[i], dense_get(p + OBJ_HLL_HEADER_BYTES, i));
         return 0;
     }
-    sparse_walk(p + OBJ_HLL_HEADER_BYTES, len - OBJ_HLL_HEADER_BYTES, run_to_max, m->r);
+    sparse_walk(p + OBJ_HLL_HEADER_BYTES, len - OBJ_HLL_HEADER_BYTES, run_to_max, regs->registers);
     return 0;
 }
 
-uint64_t obj_hll_regs_count(const struct obj_hll_regs *m)
+uint64_t obj_hll_regs_count(const struct obj_hll_regs *regs)
 {
     uint32_t hist[HLL_HIST] = {0};
-    for (uint32_t i = 0; i < OBJ_HLL_REGISTERS; i++) hist[MIN(m->r[i], HLL_Q + 1)]++;
+    for (uint32_t i = 0; i < OBJ_HLL_REGISTERS; i++) hist[MIN(regs->registers[i], HLL_Q + 1)]++;
     return hll_estimate(hist);
 }
 
-void obj_hll_regs_store(const struct obj_hll_regs *m, struct buf *out)
+void obj_hll_regs_store(const struct obj_hll_regs *regs, struct buf *out)
 {
-    hll_store(out, m->r, !m->any_dense);
+    hll_store(out, regs->registers, !regs->any_dense);
 }

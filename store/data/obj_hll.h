@@ -65,16 +65,16 @@ int obj_hll_count_cached(void *p, size_t len, uint64_t *card);
 
 /* Register-wise maximum of several HLLs: PFCOUNT of many keys and PFMERGE. */
 struct obj_hll_regs {
-    uint8_t r[OBJ_HLL_REGISTERS];
+    uint8_t registers[OBJ_HLL_REGISTERS];
     bool any_dense; /* some input was dense: PFMERGE stores a dense result */
 };
-void obj_hll_regs_init(struct obj_hll_regs *m);
-/* Fold one HLL in: 0 or OBJ_HLL_ERR_INVALID (m unchanged). */
-int obj_hll_regs_merge(struct obj_hll_regs *m, const void *p, size_t len);
-uint64_t obj_hll_regs_count(const struct obj_hll_regs *m);
+void obj_hll_regs_init(struct obj_hll_regs *regs);
+/* Fold one HLL in: 0 or OBJ_HLL_ERR_INVALID (regs unchanged). */
+int obj_hll_regs_merge(struct obj_hll_regs *regs, const void *hll, size_t len);
+uint64_t obj_hll_regs_count(const struct obj_hll_regs *regs);
 /* Replace out's contents with an HLL holding these registers: sparse when no input was dense
  * and it fits, dense otherwise; the cached cardinality is stale. */
-void obj_hll_regs_store(const struct obj_hll_regs *m, struct buf *out);
+void obj_hll_regs_store(const struct obj_hll_regs *regs, struct buf *out);
 
 /* The element hash (exposed for tests). */
 uint64_t obj_hll_hash(const void *p, size_t len);

@@ -287,24 +287,24 @@ void pack_get(const struct pack *pk, uint32_t off, struct pack_val *out)
 {
     const unsigned char *p = pk->data + off;
     unsigned b = p[0];
-    out->s = NULL;
+    out->bytes = NULL;
     out->len = 0;
-    out->ll = 0;
+    out->integer = 0;
     if (b < 0x80) {
-        out->ll = b;
+        out->integer = b;
     } else if ((b & 0xC0) == 0x80) {
-        out->s = (const char *)p + 1, out->len = b & 0x3f;
+        out->bytes = (const char *)p + 1, out->len = b & 0x3f;
     } else if ((b & 0xE0) == 0xC0) {
-        out->ll = sign_extend((b & 0x1f) << 8 | p[1], 13);
+        out->integer = sign_extend((b & 0x1f) << 8 | p[1], 13);
     } else if ((b & 0xF0) == 0xE0) {
-        out->s = (const char *)p + 2, out->len = (b & 0x0f) << 8 | p[1];
+        out->bytes = (const char *)p + 2, out->len = (b & 0x0f) << 8 | p[1];
     } else if (b == 0xF0) {
-        out->s = (const char *)p + 5, out->len = rd_le(p + 1, 4);
+        out->bytes = (const char *)p + 5, out->len = rd_le(p + 1, 4);
     } else if (b >= 0xF1 && b <= 0xF3) {
         int n = (int)(b - 0xF1) + 2;
-        out->ll = sign_extend(rd_le(p + 1, n), 8 * n);
+        out->integer = sign_extend(rd_le(p + 1, n), 8 * n);
     } else if (b == 0xF4) {
-        out->ll = (long long)((uint64_t)rd_le(p + 1, 4) | (uint64_t)rd_le(p + 5, 4) << 32);
+        out->integer = (long long)((uint64_t)rd_le(p + 1, 4) | (uint64_t)rd_le(p + 5, 4) << 32);
     } else {
         util_panic("obj_pack: entry 0x%02x is not a string or integer", b);
     }
@@ -420,26 +420,27 @@ size_t pack_format_ll(char *buf, long long v) { return util_ll_to_str(buf, PACK_
 
 const char *pack_val_str(const struct pack_val *v, char *buf, size_t *len)
 {
-    if (v->s) {
+    if (v->bytes) {
         *len = v->len;
-        return v->s;
+        return v->bytes;
     }
-    *len = pack_format_ll(buf, v->ll);
+    *len = pack_format_ll(buf, v->integer);
     return buf;
 }
 
 void pack_key_init(struct pack_key *k, const char *s, size_t len)
 {
-    k->s = s;
+    k->bytes = s;
     k->len = len;
-    k->ll = 0;
-    k->is_int = pack_str_to_ll(s, len, &k->ll);
+    k->integer = 0;
+    k->is_int = pack_str_to_ll(s, len, &k->integer);
 }
 
 bool pack_val_eq(const struct pack_val *v, const struct pack_key *k)
 {
-    if (v->s) return v->len == k->len && (k->len == 0 || memcmp(v->s, k->s, k->len) == 0);
-    return k->is_int && k->ll == v->ll;
+    if (v->bytes)
+        return v->len == k->len && (k->len == 0 || memcmp(v->bytes, k->bytes, k->len) == 0);
+    return k->is_int && k->integer == v->integer;
 }
 
 bool pack_eq(const struct pack *pk, uint32_t off, const struct pack_key *k)

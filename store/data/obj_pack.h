@@ -41,20 +41,21 @@ struct pack {
     uint32_t cap;        /* allocated bytes */
 };
 
-/* A borrowed view of one entry: bytes (s != NULL) or an integer (s == NULL, value in ll).
+/* A borrowed view of one entry: bytes (bytes != NULL) or an integer (bytes == NULL, value in
+ * integer).
  * Valid until the pack is modified. */
 struct pack_val {
-    const char *s;
+    const char *bytes;
     size_t len;
-    long long ll;
+    long long integer;
 };
 
 /* A search key prepared once: the bytes plus, if they are a canonical int64, that integer. */
 struct pack_key {
-    const char *s;
+    const char *bytes;
     size_t len;
     bool is_int;
-    long long ll;
+    long long integer;
 };
 
 void pack_init(struct pack *pk);

@@ -71,9 +71,9 @@ static void ht_free(struct set_ht *h)
     free(h);
 }
 
-static struct set_member *ht_find(struct set_ht *h, const char *m, size_t len)
+static struct set_member *ht_find(struct set_ht *h, const char *member, size_t len)
 {
-    return (struct set_member *)dict_find(&h->d, m, len);
+    return (struct set_member *)dict_find(&h->d, member, len);
 }
 
 /* Insert a member known to be absent; hash = dict_hash(s, len). */
@@ -131,17 +131,17 @@ static void set_get_at(const struct obj_set *s, size_t i, struct pack_val *out)
 {
     switch (s->enc) {
     case ENC_INTSET:
-        out->s = NULL;
+        out->bytes = NULL;
         out->len = 0;
-        out->ll = intset_get(s->u.is, (uint32_t)i);
+        out->integer = intset_get(s->u.is, (uint32_t)i);
         break;
     case ENC_LISTPACK:
         pack_get(&s->u.pk, pack_seek(&s->u.pk, (uint32_t)i), out);
         break;
     case ENC_HT:
-        out->s = s->u.ht->arr[i]->data;
+        out->bytes = s->u.ht->arr[i]->data;
         out->len = s->u.ht->arr[i]->len;
-        out->ll = 0;
+        out->integer = 0;
         break;
     }
 }
@@ -336,11 +336,11 @@ size_t obj_set_card(const struct obj_set *s)
 
 /* ---- members ----------------------------------------------------------------------------- */
 
-int obj_set_add(struct obj_set *s, const char *m, size_t len, const struct obj_set_limits *lim)
+int obj_set_add(struct obj_set *s, const char *member, size_t len, const struct obj_set_limits *lim)
 {
     long long v;
     if (s->enc == ENC_INTSET) {
-        if (pack_str_to_ll(m, len, &v)) {
+        if (pack_str_to_ll(member, len, &v)) {
             bool added;
             s->u.is = intset_add(s->u.is, v, &added);
             /* Redis 7.0 inserts first and converts when an insert took it over its limit. */
@@ -353,41 +353,41 @@ int obj_set_add(struct obj_set *s, const char *m, size_t len, const struct obj_s
     }
     if (s->enc == ENC_LISTPACK) {
         struct pack_key k;
-        pack_key_init(&k, m, len);
+        pack_key_init(&k, member, len);
         if (lp_find(&s->u.pk, &k)) return 0;
         if (lp_fits(pack_count(&s->u.pk), pack_bytes(&s->u.pk), len, lim)) {
-            pack_insert_str(&s->u.pk, pack_bytes(&s->u.pk), m, len, true);
+            pack_insert_str(&s->u.pk, pack_bytes(&s->u.pk), member, len, true);
             return 1;
         }
         set_to_ht(s);
-        ht_add_new(s->u.ht, m, len);
+        ht_add_new(s->u.ht, member, len);
         return 1;
     }
-    uint64_t h = dict_hash(m, len);
-    if (dict_find_hashed(&s->u.ht->d, h, m, len)) return 0;
-    ht_add_new_hashed(s->u.ht, h, m, len);
+    uint64_t h = dict_hash(member, len);
+    if (dict_find_hashed(&s->u.ht->d, h, member, len)) return 0;
+    ht_add_new_hashed(s->u.ht, h, member, len);
     return 1;
 }
 
-int obj_set_remove(struct obj_set *s, const char *m, size_t len)
+int obj_set_remove(struct obj_set *s, const char *member, size_t len)
 {
     switch (s->enc) {
     case ENC_INTSET: {
         long long v;
         bool removed = false;
-        if (pack_str_to_ll(m, len, &v)) s->u.is = intset_remove(s->u.is, v, &removed);
+        if (pack_str_to_ll(member, len, &v)) s->u.is = intset_remove(s->u.is, v, &removed);
         return removed;
     }
     case ENC_LISTPACK: {
         struct pack_key k;
-        pack_key_init(&k, m, len);
+        pack_key_init(&k, member, len);
         uint32_t off = lp_find(&s->u.pk, &k);
         if (!off) return 0;
         pack_delete(&s->u.pk, off, 1);
         return 1;
     }
     case ENC_HT: {
-        struct dict_entry *e = dict_unlink(&s->u.ht->d, m, len);
+        struct dict_entry *e = dict_unlink(&s->u.ht->d, member, len);
         if (!e) return 0;
         ht_drop(s->u.ht, (struct set_member *)e);
         return 1;
@@ -396,30 +396,30 @@ int obj_set_remove(struct obj_set *s, const char *m, size_t len)
     return 0;
 }
 
-bool obj_set_ismember(struct obj_set *s, const char *m, size_t len)
+bool obj_set_ismember(struct obj_set *s, const char *member, size_t len)
 {
     switch (s->enc) {
     case ENC_INTSET: {
         long long v;
         uint32_t pos;
-        return pack_str_to_ll(m, len, &v) && intset_find(s->u.is, v, &pos);
+        return pack_str_to_ll(member, len, &v) && intset_find(s->u.is, v, &pos);
     }
     case ENC_LISTPACK: {
         struct pack_key k;
-        pack_key_init(&k, m, len);
+        pack_key_init(&k, member, len);
         return lp_find(&s->u.pk, &k) != 0;
     }
     case ENC_HT:
-        return ht_find(s->u.ht, m, len) != NULL;
+        return ht_find(s->u.ht, member, len) != NULL;
     }
     return false;
 }
 
 bool obj_set_ismember_val(struct obj_set *s, const struct pack_val *v)
 {
-    if (!v->s && s->enc == ENC_INTSET) {
+    if (!v->bytes && s->enc == ENC_INTSET) {
         uint32_t pos;
-        return intset_find(s->u.is, v->ll, &pos);
+        return intset_find(s->u.is, v->integer, &pos);
     }
     char num[PACK_NUMBUF];
     size_t len;
@@ -581,7 +581,7 @@ static void scan_one(void *ctx, struct dict_entry *e)
 {
     struct scan_ctx *sc = ctx;
     const struct set_member *m = (const struct set_member *)e;
-    struct pack_val v = {.s = m->data, .len = m->len, .ll = 0};
+    struct pack_val v = {.bytes = m->data, .len = m->len, .integer = 0};
     sc->fn(sc->ctx, &v);
     sc->reported++;
 }

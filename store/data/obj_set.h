@@ -65,9 +65,10 @@ size_t obj_set_card(const struct obj_set *s);
 bool obj_set_is_listpack(const struct obj_set *s);
 
 /* SADD/SREM one member: 1 if added/removed, 0 if it already was/was not there. */
-int obj_set_add(struct obj_set *s, const char *m, size_t len, const struct obj_set_limits *lim);
-int obj_set_remove(struct obj_set *s, const char *m, size_t len);
-bool obj_set_ismember(struct obj_set *s, const char *m, size_t len);
+int obj_set_add(struct obj_set *s, const char *member, size_t len,
+                const struct obj_set_limits *lim);
+int obj_set_remove(struct obj_set *s, const char *member, size_t len);
+bool obj_set_ismember(struct obj_set *s, const char *member, size_t len);
 /* The same with a member taken from another set (no re-parsing of integers). */
 int obj_set_add_val(struct obj_set *s, const struct pack_val *v, const struct obj_set_limits *lim);
 int obj_set_remove_val(struct obj_set *s, const struct pack_val *v);

@@ -32,8 +32,8 @@ void zlp_member(const struct pack *pk, uint32_t off, const char **m, size_t *len
 {
     struct pack_val v;
     pack_get(pk, off, &v);
-    ASSERT(v.s != NULL);
-    *m = v.s;
+    ASSERT(v.bytes != NULL);
+    *m = v.bytes;
     *len = v.len;
 }
 
@@ -60,13 +60,13 @@ uint32_t zlp_last(const struct pack *pk)
 }
 uint32_t zlp_at(const struct pack *pk, size_t idx) { return pack_seek(pk, (uint32_t)(2 * idx)); }
 
-static uint32_t zlp_find(const struct pack *pk, const char *m, size_t len, double *score)
+static uint32_t zlp_find(const struct pack *pk, const char *member, size_t len, double *score)
 {
     for (uint32_t off = zlp_first(pk); off; off = zlp_next(pk, off)) {
         const char *s;
         size_t slen;
         zlp_member(pk, off, &s, &slen);
-        if (slen == len && (len == 0 || memcmp(s, m, len) == 0)) {
+        if (slen == len && (len == 0 || memcmp(s, member, len) == 0)) {
             if (score) *score = zlp_score(pk, off);
             return off;
         }
@@ -74,7 +74,7 @@ static uint32_t zlp_find(const struct pack *pk, const char *m, size_t len, doubl
     return 0;
 }
 
-static void zlp_insert(struct pack *pk, double score, const char *m, size_t len)
+static void zlp_insert(struct pack *pk, double score, const char *member, size_t len)
 {
     uint32_t at = pack_bytes(pk);
     for (uint32_t off = zlp_first(pk); off; off = zlp_next(pk, off)) {
@@ -82,12 +82,12 @@ static void zlp_insert(struct pack *pk, double score, const char *m, size_t len)
         const char *om;
         size_t olen;
         zlp_member(pk, off, &om, &olen);
-        if (s > score || (s == score && zmember_cmp(om, olen, m, len) > 0)) {
+        if (s > score || (s == score && zmember_cmp(om, olen, member, len) > 0)) {
             at = off;
             break;
         }
     }
-    uint32_t moff = pack_insert_str(pk, at, m, len, false);
+    uint32_t moff = pack_insert_str(pk, at, member, len, false);
     pack_insert_double(pk, pack_next(pk, moff), score);
 }
 
@@ -117,21 +117,22 @@ static void zsl_free(struct zsl *zs)
     free(zs);
 }
 
-static struct sl_node *zsl_find(struct zsl *zs, const char *m, size_t len)
+static struct sl_node *zsl_find(struct zsl *zs, const char *member, size_t len)
 {
-    return (struct sl_node *)dict_find(&zs->d, m, len);
+    return (struct sl_node *)dict_find(&zs->d, member, len);
 }
 
 /* h = dict_hash(m, len), computed once by callers that looked the member up first. */
-static void zsl_insert_hashed(struct zsl *zs, uint64_t h, double score, const char *m, size_t len)
+static void zsl_insert_hashed(struct zsl *zs, uint64_t h, double score, const char *member,
+                              size_t len)
 {
-    struct sl_node *n = skiplist_insert(&zs->sl, score, m, len);
+    struct sl_node *n = skiplist_insert(&zs->sl, score, member, len);
     dict_add_hashed(&zs->d, h, &n->link);
 }
 
-static void zsl_insert(struct zsl *zs, double score, const char *m, size_t len)
+static void zsl_insert(struct zsl *zs, double score, const char *member, size_t len)
 {
-    zsl_insert_hashed(zs, dict_hash(m, len), score, m, len);
+    zsl_insert_hashed(zs, dict_hash(member, len), score, member, len);
 }
 
 static void zsl_delete_node(struct zsl *zs, struct sl_node *n)
@@ -276,14 +277,14 @@ void obj_zset_convert_if_small(struct obj_zset *z, const struct obj_zset_limits 
 
 /* Insert a member known to be absent, converting first if it would break a listpack limit.
  * h: the member's dict hash if the caller has it (skiplist lookups), else NULL. */
-static void zset_insert_new(struct obj_zset *z, double score, const char *m, size_t len,
+static void zset_insert_new(struct obj_zset *z, double score, const char *member, size_t len,
                             const uint64_t *h, const struct obj_zset_limits *lim)
 {
     if (z->enc == ZENC_LISTPACK && !obj_zset_listpack_fits(z, len, lim)) zset_to_skiplist(z);
     if (z->enc == ZENC_LISTPACK)
-        zlp_insert(&z->u.pk, score, m, len);
+        zlp_insert(&z->u.pk, score, member, len);
     else
-        zsl_insert_hashed(z->u.zs, h ? *h : dict_hash(m, len), score, m, len);
+        zsl_insert_hashed(z->u.zs, h ? *h : dict_hash(member, len), score, member, len);
 }
 
 /* Move an existing member to a new score. `off`/`node` locate it. */
@@ -304,22 +305,22 @@ static void zset_rescore(struct obj_zset *z, uint32_t off, struct sl_node *node,
 
 /* Locate a member: true with its score and position (listpack offset or skiplist node). For a
  * skip list *h receives the member's dict hash, so an insert that follows need not rehash. */
-static bool zset_lookup(struct obj_zset *z, const char *m, size_t len, double *score, uint32_t *off,
-                        struct sl_node **node, uint64_t *h)
+static bool zset_lookup(struct obj_zset *z, const char *member, size_t len, double *score,
+                        uint32_t *off, struct sl_node **node, uint64_t *h)
 {
     *off = 0;
     *node = NULL;
     if (z->enc == ZENC_LISTPACK) {
-        *off = zlp_find(&z->u.pk, m, len, score);
+        *off = zlp_find(&z->u.pk, member, len, score);
         return *off != 0;
     }
-    *h = dict_hash(m, len);
-    *node = (struct sl_node *)dict_find_hashed(&z->u.zs->d, *h, m, len);
+    *h = dict_hash(member, len);
+    *node = (struct sl_node *)dict_find_hashed(&z->u.zs->d, *h, member, len);
     if (*node) *score = (*node)->score;
     return *node != NULL;
 }
 
-int obj_zset_add(struct obj_zset *z, double score, const char *m, size_t len, int in_flags,
+int obj_zset_add(struct obj_zset *z, double score, const char *member, size_t len, int in_flags,
                  int *out_flags, double *newscore, const struct obj_zset_limits *lim)
 {
     ASSERT(!isnan(score));
@@ -329,7 +330,7 @@ int obj_zset_add(struct obj_zset *z, double score, const char *m, size_t len, in
     uint64_t h = 0;
     bool had_skiplist = z->enc == ZENC_SKIPLIST;
     *out_flags = 0;
-    if (zset_lookup(z, m, len, &cur, &off, &node, &h)) {
+    if (zset_lookup(z, member, len, &cur, &off, &node, &h)) {
         if (in_flags & OBJ_ZADD_NX) {
             *out_flags = OBJ_ZADD_NOP;
             return 0;
@@ -351,20 +352,20 @@ int obj_zset_add(struct obj_zset *z, double score, const char *m, size_t len, in
         *out_flags = OBJ_ZADD_NOP;
         return 0;
     }
-    zset_insert_new(z, score, m, len, had_skiplist ? &h : NULL, lim);
+    zset_insert_new(z, score, member, len, had_skiplist ? &h : NULL, lim);
     *out_flags = OBJ_ZADD_ADDED;
     *newscore = score;
     return 0;
 }
 
-int obj_zset_incrby(struct obj_zset *z, const char *m, size_t len, double delta, double *newscore,
-                    const struct obj_zset_limits *lim)
+int obj_zset_incrby(struct obj_zset *z, const char *member, size_t len, double delta,
+                    double *newscore, const struct obj_zset_limits *lim)
 {
     int flags;
-    return obj_zset_add(z, delta, m, len, OBJ_ZADD_INCR, &flags, newscore, lim);
+    return obj_zset_add(z, delta, member, len, OBJ_ZADD_INCR, &flags, newscore, lim);
 }
 
-void obj_zset_aggregate(struct obj_zset *z, const char *m, size_t len, double score,
+void obj_zset_aggregate(struct obj_zset *z, const char *member, size_t len, double score,
                         enum obj_zset_agg agg, const struct obj_zset_limits *lim)
 {
     uint32_t off;
@@ -373,8 +374,8 @@ void obj_zset_aggregate(struct obj_zset *z, const char *m, size_t len, double sc
     uint64_t h = 0;
     bool had_skiplist = z->enc == ZENC_SKIPLIST;
     if (isnan(score)) score = 0; /* a weighted 0 * inf, as Redis treats it */
-    if (!zset_lookup(z, m, len, &cur, &off, &node, &h)) {
-        zset_insert_new(z, score, m, len, had_skiplist ? &h : NULL, lim);
+    if (!zset_lookup(z, member, len, &cur, &off, &node, &h)) {
+        zset_insert_new(z, score, member, len, had_skiplist ? &h : NULL, lim);
         return;
     }
     double ns = agg == OBJ_ZSET_AGG_SUM   ? cur + score
@@ -384,40 +385,40 @@ void obj_zset_aggregate(struct obj_zset *z, const char *m, size_t len, double sc
     if (ns != cur) zset_rescore(z, off, node, ns);
 }
 
-bool obj_zset_score(struct obj_zset *z, const char *m, size_t len, double *score)
+bool obj_zset_score(struct obj_zset *z, const char *member, size_t len, double *score)
 {
     uint32_t off;
     struct sl_node *node;
     uint64_t h;
-    return zset_lookup(z, m, len, score, &off, &node, &h);
+    return zset_lookup(z, member, len, score, &off, &node, &h);
 }
 
-bool obj_zset_rank(struct obj_zset *z, const char *m, size_t len, bool reverse, size_t *rank,
+bool obj_zset_rank(struct obj_zset *z, const char *member, size_t len, bool reverse, size_t *rank,
                    double *score)
 {
     size_t r = 0;
     if (z->enc == ZENC_LISTPACK) {
-        uint32_t found = zlp_find(&z->u.pk, m, len, score);
+        uint32_t found = zlp_find(&z->u.pk, member, len, score);
         if (!found) return false;
         for (uint32_t off = zlp_first(&z->u.pk); off != found; off = zlp_next(&z->u.pk, off)) r++;
     } else {
-        struct sl_node *n = zsl_find(z->u.zs, m, len);
+        struct sl_node *n = zsl_find(z->u.zs, member, len);
         if (!n) return false;
         *score = n->score;
-        r = skiplist_rank(&z->u.zs->sl, n->score, m, len) - 1;
+        r = skiplist_rank(&z->u.zs->sl, n->score, member, len) - 1;
     }
     *rank = reverse ? obj_zset_card(z) - 1 - r : r;
     return true;
 }
 
-bool obj_zset_delete(struct obj_zset *z, const char *m, size_t len)
+bool obj_zset_delete(struct obj_zset *z, const char *member, size_t len)
 {
     if (z->enc == ZENC_LISTPACK) {
-        uint32_t off = zlp_find(&z->u.pk, m, len, NULL);
+        uint32_t off = zlp_find(&z->u.pk, member, len, NULL);
         if (off) pack_delete(&z->u.pk, off, 2);
         return off != 0;
     }
-    struct sl_node *n = zsl_find(z->u.zs, m, len);
+    struct sl_node *n = zsl_find(z->u.zs, member, len);
     if (n) zsl_delete_node(z->u.zs, n);
     return n != NULL;
 }
@@ -449,12 +450,12 @@ static void zset_entry_at(const struct obj_zset *z, size_t idx, struct obj_zset_
 {
     if (z->enc == ZENC_LISTPACK) {
         uint32_t off = zlp_at(&z->u.pk, idx);
-        zlp_member(&z->u.pk, off, &out->m, &out->len);
+        zlp_member(&z->u.pk, off, &out->member, &out->len);
         out->score = zlp_score(&z->u.pk, off);
         return;
     }
     const struct sl_node *n = skiplist_at_rank(&z->u.zs->sl, idx + 1);
-    out->m = sl_node_member(n);
+    out->member = sl_node_member(n);
     out->len = n->len;
     out->score = n->score;
 }
@@ -516,7 +517,7 @@ uint64_t obj_zset_scan(struct obj_zset *z, uint64_t cursor, size_t count, obj_zs
         struct obj_zset_iter it;
         struct obj_zset_entry e;
         obj_zset_iter_rank(&it, z, 0, -1, false);
-        while (obj_zset_iter_next(&it, &e)) fn(ctx, e.m, e.len, e.score);
+        while (obj_zset_iter_next(&it, &e)) fn(ctx, e.member, e.len, e.score);
         return 0;
     }
     struct zscan sc = {.fn = fn, .ctx = ctx, .reported = 0};

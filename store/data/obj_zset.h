@@ -90,27 +90,27 @@ bool obj_zset_listpack_fits(const struct obj_zset *z, size_t len,
 
 /* ZADD / ZINCRBY for one member. Returns 0 (with *out_flags and *newscore, the member's score
  * afterwards, valid unless NOP) or OBJ_ZSET_ERR_NAN. score must not be NaN. */
-int obj_zset_add(struct obj_zset *z, double score, const char *m, size_t len, int in_flags,
+int obj_zset_add(struct obj_zset *z, double score, const char *member, size_t len, int in_flags,
                  int *out_flags, double *newscore, const struct obj_zset_limits *lim);
 /* ZINCRBY: add delta to the member's score (0 if absent). 0 or OBJ_ZSET_ERR_NAN. */
-int obj_zset_incrby(struct obj_zset *z, const char *m, size_t len, double delta, double *newscore,
-                    const struct obj_zset_limits *lim);
+int obj_zset_incrby(struct obj_zset *z, const char *member, size_t len, double delta,
+                    double *newscore, const struct obj_zset_limits *lim);
 /* ZUNIONSTORE/ZINTERSTORE accumulation: add the member with `score`, or combine with its
  * current score (SUM turns a NaN from inf + -inf into 0, as Redis does). The command applies
  * WEIGHTS first (weight * score, NaN -> 0). */
-void obj_zset_aggregate(struct obj_zset *z, const char *m, size_t len, double score,
+void obj_zset_aggregate(struct obj_zset *z, const char *member, size_t len, double score,
                         enum obj_zset_agg agg, const struct obj_zset_limits *lim);
 /* After building a *STORE result (or loading a snapshot's plain sorted set): go back to
  * "listpack" if the set fits lim (entries and the longest member). */
 void obj_zset_convert_if_small(struct obj_zset *z, const struct obj_zset_limits *lim);
 
 /* ZSCORE: true and *score if present. */
-bool obj_zset_score(struct obj_zset *z, const char *m, size_t len, double *score);
+bool obj_zset_score(struct obj_zset *z, const char *member, size_t len, double *score);
 /* ZRANK/ZREVRANK: 0-based rank (from the highest score if reverse) and the score. */
-bool obj_zset_rank(struct obj_zset *z, const char *m, size_t len, bool reverse, size_t *rank,
+bool obj_zset_rank(struct obj_zset *z, const char *member, size_t len, bool reverse, size_t *rank,
                    double *score);
 /* ZREM one member: true if it was there. */
-bool obj_zset_delete(struct obj_zset *z, const char *m, size_t len);
+bool obj_zset_delete(struct obj_zset *z, const char *member, size_t len);
 
 /* Range parsing with Redis's syntax. Score: "1.5", "(1.5" exclusive, "-inf", "+inf", "inf".
  * Lex: "[a" inclusive, "(a" exclusive, "-" and "+" the infinities; the range borrows the
@@ -133,7 +133,7 @@ bool obj_zset_pop(struct obj_zset *z, bool max, struct buf *member, double *scor
 
 /* One member as handed out by iteration and sampling (borrowed). */
 struct obj_zset_entry {
-    const char *m;
+    const char *member;
     size_t len;
     double score;
 };
@@ -170,7 +170,7 @@ size_t obj_zset_random_distinct(const struct obj_zset *z, struct rng *r, size_t 
 
 /* ZSCAN: a listpack reports everything in one call and returns 0; a skiplist walks its dict
  * buckets from cursor until about `count` members were reported (dict_scan's guarantee). */
-typedef void (*obj_zset_member_fn)(void *ctx, const char *m, size_t len, double score);
+typedef void (*obj_zset_member_fn)(void *ctx, const char *member, size_t len, double score);
 uint64_t obj_zset_scan(struct obj_zset *z, uint64_t cursor, size_t count, obj_zset_member_fn fn,
                        void *ctx);
 

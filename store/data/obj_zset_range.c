@@ -272,8 +272,8 @@ static bool iter_in_range(const struct obj_zset_iter *it, const struct obj_zset_
         return it->reverse ? zrange_score_gte_min(e->score, &it->score)
                            : zrange_score_lte_max(e->score, &it->score);
     if (it->kind == 2)
-        return it->reverse ? zrange_lex_gte_min(e->m, e->len, &it->lex)
-                           : zrange_lex_lte_max(e->m, e->len, &it->lex);
+        return it->reverse ? zrange_lex_gte_min(e->member, e->len, &it->lex)
+                           : zrange_lex_lte_max(e->member, e->len, &it->lex);
     return true;
 }
 
@@ -283,11 +283,11 @@ bool obj_zset_iter_next(struct obj_zset_iter *it, struct obj_zset_entry *out)
     const struct obj_zset *z = it->z;
     if (z->enc == ZENC_LISTPACK) {
         if (!it->off) return false;
-        zlp_member(&z->u.pk, it->off, &out->m, &out->len);
+        zlp_member(&z->u.pk, it->off, &out->member, &out->len);
         out->score = zlp_score(&z->u.pk, it->off);
     } else {
         if (!it->node) return false;
-        out->m = sl_node_member(it->node);
+        out->member = sl_node_member(it->node);
         out->len = it->node->len;
         out->score = it->node->score;
     }

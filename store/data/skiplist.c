@@ -73,20 +73,20 @@ bool zrange_lex_is_empty(const struct zrange_lex *r)
 
 /* ---- nodes ------------------------------------------------------------------------------- */
 
-/* (node) < (score, m) in the list order. */
-static bool node_lt(const struct sl_node *n, double score, const char *m, size_t len)
+/* (node) < (score, member) in the list order. */
+static bool node_lt(const struct sl_node *n, double score, const char *member, size_t len)
 {
     return n->score < score ||
-           (n->score == score && zmember_cmp(sl_node_member(n), n->len, m, len) < 0);
+           (n->score == score && zmember_cmp(sl_node_member(n), n->len, member, len) < 0);
 }
 
-static bool node_is(const struct sl_node *n, double score, const char *m, size_t len)
+static bool node_is(const struct sl_node *n, double score, const char *member, size_t len)
 {
     if (n->score != score || n->len != len) return false;
-    return len == 0 || memcmp(sl_node_member(n), m, len) == 0;
+    return len == 0 || memcmp(sl_node_member(n), member, len) == 0;
 }
 
-static struct sl_node *node_new(int height, double score, const char *m, size_t len)
+static struct sl_node *node_new(int height, double score, const char *member, size_t len)
 {
     ASSERT(len < UINT32_MAX);
     struct sl_node *n = xmalloc(sizeof *n + (size_t)height * sizeof(struct sl_level) + len);
@@ -96,7 +96,7 @@ static struct sl_node *node_new(int height, double score, const char *m, size_t 
     n->len = (uint32_t)len;
     n->height = (uint8_t)height;
     memset(n->lv, 0, (size_t)height * sizeof(struct sl_level));
-    if (len) memcpy((char *)sl_node_member(n), m, len);
+    if (len) memcpy((char *)sl_node_member(n), member, len);
     return n;
 }
 
@@ -147,14 +147,14 @@ struct path {
     size_t rank[SKIPLIST_MAX_LEVEL];
 };
 
-/* Record, per level, the last node before (score, m). */
-static void descend(const struct skiplist *sl, double score, const char *m, size_t len,
+/* Record, per level, the last node before (score, member). */
+static void descend(const struct skiplist *sl, double score, const char *member, size_t len,
                     struct path *p)
 {
     struct sl_node *x = sl->header;
     size_t rank = 0;
     for (int i = sl->level - 1; i >= 0; i--) {
-        while (x->lv[i].forward && node_lt(x->lv[i].forward, score, m, len)) {
+        while (x->lv[i].forward && node_lt(x->lv[i].forward, score, member, len)) {
             rank += x->lv[i].span;
             x = x->lv[i].forward;
         }
@@ -215,21 +215,21 @@ static void splice_out(struct skiplist *sl, struct sl_node *n, struct path *p)
     sl->length--;
 }
 
-struct sl_node *skiplist_insert(struct skiplist *sl, double score, const char *m, size_t len)
+struct sl_node *skiplist_insert(struct skiplist *sl, double score, const char *member, size_t len)
 {
     struct path p;
-    descend(sl, score, m, len, &p);
-    struct sl_node *n = node_new(random_height(sl), score, m, len);
+    descend(sl, score, member, len, &p);
+    struct sl_node *n = node_new(random_height(sl), score, member, len);
     splice_in(sl, n, &p);
     return n;
 }
 
-struct sl_node *skiplist_unlink(struct skiplist *sl, double score, const char *m, size_t len)
+struct sl_node *skiplist_unlink(struct skiplist *sl, double score, const char *member, size_t len)
 {
     struct path p;
-    descend(sl, score, m, len, &p);
+    descend(sl, score, member, len, &p);
     struct sl_node *n = p.at[0]->lv[0].forward;
-    if (!n || !node_is(n, score, m, len)) return NULL;
+    if (!n || !node_is(n, score, member, len)) return NULL;
     splice_out(sl, n, &p);
     return n;
 }
@@ -256,12 +256,12 @@ void skiplist_update_score(struct skiplist *sl, struct sl_node *n, double score)
 
 /* ---- rank -------------------------------------------------------------------------------- */
 
-size_t skiplist_rank(const struct skiplist *sl, double score, const char *m, size_t len)
+size_t skiplist_rank(const struct skiplist *sl, double score, const char *member, size_t len)
 {
     struct path p;
-    descend(sl, score, m, len, &p);
+    descend(sl, score, member, len, &p);
     struct sl_node *n = p.at[0]->lv[0].forward;
-    return n && node_is(n, score, m, len) ? p.rank[0] + 1 : 0;
+    return n && node_is(n, score, member, len) ? p.rank[0] + 1 : 0;
 }
 
 struct sl_node *skiplist_at_rank(const struct skiplist *sl, size_t rank)

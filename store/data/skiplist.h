@@ -93,15 +93,15 @@ void skiplist_destroy(struct skiplist *sl, void (*on_free)(void *ctx, struct sl_
                       void *ctx);
 
 /* Insert an element that is not present; returns its node. */
-struct sl_node *skiplist_insert(struct skiplist *sl, double score, const char *m, size_t len);
+struct sl_node *skiplist_insert(struct skiplist *sl, double score, const char *member, size_t len);
 /* Unlink the node holding (score, m) and return it (the caller frees it with free()), or NULL. */
-struct sl_node *skiplist_unlink(struct skiplist *sl, double score, const char *m, size_t len);
+struct sl_node *skiplist_unlink(struct skiplist *sl, double score, const char *member, size_t len);
 /* Change a node's score, moving it only if its neighbours no longer bracket it. The node stays
  * the same allocation (owners' pointers to it remain valid). */
 void skiplist_update_score(struct skiplist *sl, struct sl_node *n, double score);
 
 /* 1-based rank of (score, m), 0 if absent. */
-size_t skiplist_rank(const struct skiplist *sl, double score, const char *m, size_t len);
+size_t skiplist_rank(const struct skiplist *sl, double score, const char *member, size_t len);
 /* The node at 1-based rank, NULL if out of range. */
 struct sl_node *skiplist_at_rank(const struct skiplist *sl, size_t rank);
 

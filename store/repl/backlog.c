@@ -80,7 +80,7 @@ void backlog_resize(struct backlog *b, size_t size_bytes)
     ASSERT(nspans >= 0);
     size_t at = 0;
     for (int i = 0; i < nspans; i++) {
-        memcpy(data + at, spans[i].p, spans[i].len);
+        memcpy(data + at, spans[i].bytes, spans[i].len);
         at += spans[i].len;
     }
     ASSERT(at == keep);
@@ -122,7 +122,7 @@ int backlog_read(const struct backlog *b, int64_t offset, void *dst, size_t cap,
     size_t done = 0;
     for (int i = 0; i < nspans && done < cap; i++) {
         size_t take = MIN(spans[i].len, cap - done);
-        memcpy(d + done, spans[i].p, take);
+        memcpy(d + done, spans[i].bytes, take);
         done += take;
     }
     *out_n = done;

@@ -26,7 +26,7 @@ struct backlog;
 
 /* A contiguous piece of the ring, valid until the next append/resize/reset/destroy. */
 struct backlog_span {
-    const char *p;
+    const char *bytes;
     size_t len;
 };
 

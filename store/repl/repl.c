@@ -3,10 +3,11 @@
  * repl_replica.c and repl_failover.c; the internals they share are in repl_int.h.
  *
  * The history is (replid, offset) plus the bytes that made it: the backlog (for PSYNC) and the
- * shared buffer (for replicas being streamed to). On a master, repl_feed() appends each write as
- * executed, prefixed by a SELECT when the database changes. On a replica the master's bytes are
- * appended verbatim once the command they encode has been applied, so the replica's history is
- * byte-identical to its master's and it can serve PSYNC from its own backlog after a promotion.
+ * shared buffer (for replicas being streamed to). On a master, repl_sink_feed() appends the
+ * commands propagate.c hands it, prefixed by a SELECT when the database changes. On a replica
+ * the master's bytes are appended verbatim once the command they encode has been applied, so the
+ * replica's history is byte-identical to its master's and it can serve PSYNC from its own
+ * backlog after a promotion.
  * A MULTI from the master counts only when its EXEC has run (a replica never acknowledges half a
  * transaction). */
 #include "store/repl/repl.h"
@@ -33,7 +34,7 @@ struct repl *repl_create(struct server *srv)
     r->second_offset = -1;
     r->stream_db = -1;
     r->has_history = true; /* a master's history is its own; a configured replica clears it */
-    repl_buf_init(&r->rbuf, 1);
+    repl_buf_init(&r->stream_buf, 1);
     buf_init(&r->multi_pending);
     return r;
 }
@@ -44,7 +45,7 @@ void repl_destroy(struct repl *r)
     repl_snapshot_kill(r);
     if (r->link) repl_link_destroy(r->link);
     if (r->backlog) backlog_destroy(r->backlog);
-    repl_buf_free(&r->rbuf);
+    repl_buf_free(&r->stream_buf);
     buf_free(&r->multi_pending);
     free(r);
 }
@@ -69,9 +70,9 @@ void repl_stream_append(struct repl *r, const char *p, size_t n)
     backlog_append(r->backlog, p, n);
     r->offset += (long long)n;
     if (has_stream_readers(r))
-        repl_buf_append(&r->rbuf, p, n);
+        repl_buf_append(&r->stream_buf, p, n);
     else
-        repl_buf_skip(&r->rbuf, n);
+        repl_buf_skip(&r->stream_buf, n);
 }
 
 void repl_history_reset(struct repl *r, const char *replid, long long offset)
@@ -85,7 +86,7 @@ void repl_history_reset(struct repl *r, const char *replid, long long offset)
         backlog_reset(r->backlog, offset);
     else
         repl_backlog_ensure(r);
-    repl_buf_reset(&r->rbuf, offset + 1);
+    repl_buf_reset(&r->stream_buf, offset + 1);
 }
 
 void repl_history_shift(struct repl *r)
@@ -101,24 +102,24 @@ void repl_history_shift(struct repl *r)
 
 long long repl_min_reader_offset(const struct repl *r)
 {
-    long long min = r->rbuf.next_off;
+    long long min = r->stream_buf.next_off;
     for (const struct replica_info *ri = r->replicas; ri; ri = ri->next)
         if (ri->stream_on && ri->stream_off < min) min = ri->stream_off;
     return min;
 }
 
-bool repl_stream_wanted(const struct server *srv)
+bool repl_sink_is_wanted(void *srv)
 {
-    const struct repl *r = srv->repl;
+    const struct repl *r = ((struct server *)srv)->repl;
     /* A replica's history is its master's stream (forwarded verbatim to its own replicas); a
      * master nobody ever asked for the stream keeps no backlog, as Redis. */
     return !r->link && (r->backlog || r->replicas);
 }
 
-void repl_feed(struct server *srv, int db, const char *bytes, size_t len)
+void repl_sink_feed(void *srv, int db, const char *bytes, size_t len)
 {
-    struct repl *r = srv->repl;
-    if (len == 0 || !repl_stream_wanted(srv)) return;
+    struct repl *r = ((struct server *)srv)->repl;
+    if (len == 0 || !repl_sink_is_wanted(srv)) return;
     if (db != r->stream_db) {
         char dbs[16];
         int n = snprintf(dbs, sizeof dbs, "%d", db);
@@ -135,7 +136,7 @@ void repl_feed(struct server *srv, int db, const char *bytes, size_t len)
 
 long long repl_offset(const struct server *srv) { return srv->repl->offset; }
 
-bool repl_writes_paused(const struct server *srv) { return srv->repl->fo.state != FO_NONE; }
+bool repl_writes_paused(const struct server *srv) { return srv->repl->failover.state != FO_NONE; }
 
 bool repl_min_replicas_failing(const struct server *srv)
 {
@@ -356,7 +357,7 @@ static void follow_config(struct server *srv)
     int port;
     bool want = text && text[0] && sscanf(text, "%255s %d", host, &port) == 2;
     if (!want) {
-        if (r->link && r->fo.state == FO_NONE) repl_unset_master(srv);
+        if (r->link && r->failover.state == FO_NONE) repl_unset_master(srv);
         return;
     }
     if (!r->link || strcmp(repl_link_host(r->link), host) != 0 || repl_link_port(r->link) != port)
@@ -386,7 +387,7 @@ void repl_before_sleep(struct server *srv)
     }
     /* A running FAILOVER advances as soon as the ACK or the PSYNC reply it waits for arrives,
      * not on the next cron tick: every tick here is write-pause time for the clients. */
-    if (r->fo.state != FO_NONE) repl_failover_cron(r, loop_now_ms(srv->loop));
+    if (r->failover.state != FO_NONE) repl_failover_cron(r, loop_now_ms(srv->loop));
     repl_master_before_sleep(r);
 }
 
@@ -401,7 +402,7 @@ static void info_replicas(struct repl *r, struct buf *o, int64_t now)
             snprintf(ip, sizeof ip, "%s", ri->announced_ip);
         } else {
             int port;
-            if (net_peer_addr(ri->c->conn.fd, ip, sizeof ip, &port) != 0)
+            if (net_peer_addr(ri->client->conn.fd, ip, sizeof ip, &port) != 0)
                 snprintf(ip, sizeof ip, "?");
         }
         buf_printf(o, "slave%d:ip=%s,port=%d,state=%s,offset=%lld,lag=%lld\r\n", i++, ip,

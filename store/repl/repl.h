@@ -12,12 +12,12 @@
 struct repl *repl_create(struct server *srv);
 void repl_destroy(struct repl *r);
 
-/* Master side: append an already-encoded command (RESP array) executed in db to the stream.
- * Ignored on a replica: its stream is its master's, applied verbatim. */
-/* False while nothing would read the replication stream (no replica and no backlog yet, or we
- * are a replica): the command layer then skips encoding what it would propagate. */
-bool repl_stream_wanted(const struct server *srv);
-void repl_feed(struct server *srv, int db, const char *bytes, size_t len);
+/* The replication stream as a propagate sink (propagate.h), ctx the server. Wanted only on a
+ * master somebody asked for the stream (a replica or a backlog exists): a replica's stream is
+ * its master's, applied verbatim. Feed appends commands (RESP arrays) executed in db, with a
+ * SELECT first when the stream's database changes. */
+bool repl_sink_is_wanted(void *srv);
+void repl_sink_feed(void *srv, int db, const char *bytes, size_t len);
 /* The stream's current offset (master_repl_offset). */
 long long repl_offset(const struct server *srv);
 /* True when writes must be refused with NOREPLICAS (min-replicas-to-write), and meanwhile while

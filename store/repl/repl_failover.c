@@ -19,7 +19,8 @@
  *
  * Writes are held back from FAILOVER until the end (repl_writes_paused()), so the offset we wait
  * for cannot move. The target is the given replica, or any replica whose ACK reaches our offset.
- * Only this file changes fo.state; the link reports the PSYNC outcome and the cron polls it. */
+ * Only this file changes failover.state; the link reports the PSYNC outcome and the cron polls
+ * it. */
 #include <stdio.h>
 #include <string.h>
 
@@ -31,7 +32,7 @@
 
 const char *repl_failover_state_name(const struct repl *r)
 {
-    switch (r->fo.state) {
+    switch (r->failover.state) {
     case FO_WAIT_SYNC:
         return "waiting-for-sync";
     case FO_IN_PROGRESS:
@@ -46,7 +47,7 @@ static void replica_ip(const struct replica_info *ri, char *ip, size_t len)
     int port;
     if (ri->announced_ip[0])
         snprintf(ip, len, "%s", ri->announced_ip);
-    else if (net_peer_addr(ri->c->conn.fd, ip, len, &port) != 0)
+    else if (net_peer_addr(ri->client->conn.fd, ip, len, &port) != 0)
         snprintf(ip, len, "?");
 }
 
@@ -62,23 +63,23 @@ struct replica_info *repl_find_replica(struct repl *r, const char *host, int por
 
 static void clear_state(struct repl *r)
 {
-    r->fo.state = FO_NONE;
-    r->fo.host[0] = '\0';
-    r->fo.port = 0;
-    r->fo.is_force = false;
-    r->fo.deadline_mono_ms = 0;
+    r->failover.state = FO_NONE;
+    r->failover.host[0] = '\0';
+    r->failover.port = 0;
+    r->failover.is_force = false;
+    r->failover.deadline_mono_ms = 0;
     if (r->link) repl_link_set_failover(r->link, false);
     server_unpause_clients(r->srv);
 }
 
 void repl_failover_abort(struct repl *r, const char *why)
 {
-    if (r->fo.state == FO_NONE) return;
-    if (r->fo.host[0])
-        log_notice("FAILOVER to %s:%d aborted: %s", r->fo.host, r->fo.port, why);
+    if (r->failover.state == FO_NONE) return;
+    if (r->failover.host[0])
+        log_notice("FAILOVER to %s:%d aborted: %s", r->failover.host, r->failover.port, why);
     else
         log_notice("FAILOVER to any replica aborted: %s", why);
-    bool was_in_progress = r->fo.state == FO_IN_PROGRESS;
+    bool was_in_progress = r->failover.state == FO_IN_PROGRESS;
     clear_state(r);
     if (was_in_progress) repl_unset_master(r->srv);
 }
@@ -87,15 +88,15 @@ int repl_failover_start(struct repl *r, const char *host, int port, bool is_forc
                         long long timeout_ms)
 {
     struct server *srv = r->srv;
-    r->fo.state = FO_WAIT_SYNC;
-    r->fo.is_force = is_force;
-    r->fo.deadline_mono_ms = timeout_ms > 0 ? loop_now_ms(srv->loop) + timeout_ms : 0;
+    r->failover.state = FO_WAIT_SYNC;
+    r->failover.is_force = is_force;
+    r->failover.deadline_mono_ms = timeout_ms > 0 ? loop_now_ms(srv->loop) + timeout_ms : 0;
     if (host) {
-        snprintf(r->fo.host, sizeof r->fo.host, "%s", host);
-        r->fo.port = port;
+        snprintf(r->failover.host, sizeof r->failover.host, "%s", host);
+        r->failover.port = port;
         log_notice("FAILOVER requested to %s:%d.", host, port);
     } else {
-        r->fo.host[0] = '\0';
+        r->failover.host[0] = '\0';
         log_notice("FAILOVER requested to any replica.");
     }
     r->is_getack_wanted = true; /* our replicas answer at once; others within a second */
@@ -105,17 +106,17 @@ int repl_failover_start(struct repl *r, const char *host, int port, bool is_forc
 static void go_in_progress(struct repl *r)
 {
     char host[REPL_HOST_LEN];
-    snprintf(host, sizeof host, "%s", r->fo.host);
-    r->fo.state = FO_IN_PROGRESS;
-    repl_set_master(r->srv, host, r->fo.port);
+    snprintf(host, sizeof host, "%s", r->failover.host);
+    r->failover.state = FO_IN_PROGRESS;
+    repl_set_master(r->srv, host, r->failover.port);
     if (r->link) repl_link_set_failover(r->link, true);
 }
 
 /* A replica whose ACK reached our offset (the target if one was named). */
 static struct replica_info *synced_replica(struct repl *r)
 {
-    if (r->fo.host[0]) {
-        struct replica_info *ri = repl_find_replica(r, r->fo.host, r->fo.port);
+    if (r->failover.host[0]) {
+        struct replica_info *ri = repl_find_replica(r, r->failover.host, r->failover.port);
         return ri && ri->state == RS_ONLINE && ri->ack_off == r->offset ? ri : NULL;
     }
     for (struct replica_info *ri = r->replicas; ri; ri = ri->next)
@@ -125,10 +126,10 @@ static struct replica_info *synced_replica(struct repl *r)
 
 static void wait_sync_cron(struct repl *r, int64_t now)
 {
-    if (r->fo.deadline_mono_ms && now >= r->fo.deadline_mono_ms) {
-        if (r->fo.is_force) {
-            log_notice("FAILOVER to %s:%d time out exceeded, failing over.", r->fo.host,
-                       r->fo.port);
+    if (r->failover.deadline_mono_ms && now >= r->failover.deadline_mono_ms) {
+        if (r->failover.is_force) {
+            log_notice("FAILOVER to %s:%d time out exceeded, failing over.", r->failover.host,
+                       r->failover.port);
             go_in_progress(r);
         } else {
             repl_failover_abort(r, "Replica never caught up before timeout");
@@ -139,30 +140,31 @@ static void wait_sync_cron(struct repl *r, int64_t now)
      * offset before it (Redis does) only catches up through its once-a-second ACK. */
     struct replica_info *ri = synced_replica(r);
     if (!ri) return;
-    if (!r->fo.host[0]) {
+    if (!r->failover.host[0]) {
         char ip[NET_IP_STRLEN];
         replica_ip(ri, ip, sizeof ip);
-        snprintf(r->fo.host, sizeof r->fo.host, "%s", ip);
-        r->fo.port = ri->listening_port;
+        snprintf(r->failover.host, sizeof r->failover.host, "%s", ip);
+        r->failover.port = ri->listening_port;
     }
-    log_notice("Failover target %s:%d is synced, failing over.", r->fo.host, r->fo.port);
+    log_notice("Failover target %s:%d is synced, failing over.", r->failover.host,
+               r->failover.port);
     go_in_progress(r);
 }
 
 void repl_failover_cron(struct repl *r, int64_t now)
 {
-    switch (r->fo.state) {
+    switch (r->failover.state) {
     case FO_WAIT_SYNC:
         wait_sync_cron(r, now);
         break;
     case FO_IN_PROGRESS: {
         int result = r->link ? repl_link_failover_result(r->link) : -1;
         if (result > 0) {
-            log_notice("FAILOVER to %s:%d completed.", r->fo.host, r->fo.port);
+            log_notice("FAILOVER to %s:%d completed.", r->failover.host, r->failover.port);
             clear_state(r);
         } else if (result < 0) {
             repl_failover_abort(r, "Failover target rejected psync request");
-        } else if (r->fo.deadline_mono_ms && now >= r->fo.deadline_mono_ms) {
+        } else if (r->failover.deadline_mono_ms && now >= r->failover.deadline_mono_ms) {
             repl_failover_abort(r, "Failover target was unreachable");
         }
         break;

@@ -6,14 +6,16 @@
  *
  *   history     replid, replid2, second_offset, offset (master_repl_offset), the backlog and
  *               the shared buffer replicas read from (repl_buf.h). On a master the history grows
- *               by repl_feed(); on a replica by the master's bytes, verbatim, as they are applied.
+ *               by repl_sink_feed(); on a replica by the master's bytes, verbatim, as they are
+ *               applied.
  *   master      the registry of attached replicas (repl_master.c) and the snapshot child.
  *   replica     the link to our master (repl_replica.c): handshake, transfer, the applied stream.
  *   failover    the FAILOVER command's state machine (repl_failover.c).
  *
- * Invariants: offset == backlog's repl_offset when a backlog exists; rbuf.next_off == offset + 1;
- * every client flagged CLIENT_REPLICA has a registered replica_info (replicas list); a client
- * that only sent REPLCONF has a pending one (pending list, swept once its client is gone);
+ * Invariants: offset == backlog's repl_offset when a backlog exists;
+ * stream_buf.next_off == offset + 1; every client flagged CLIENT_REPLICA has a registered
+ * replica_info (replicas list); a client that only sent REPLCONF has a pending one (pending
+ * list, swept once its client is gone);
  * `master` is the client flagged CLIENT_MASTER, or NULL; `link` is non-NULL iff we are a
  * replica (cfg.replicaof names the same host and port). */
 #ifndef VIGIL_REPL_INT_H
@@ -60,7 +62,7 @@ enum replica_state {
 enum bulk_source { BULK_NONE, BULK_FILE, BULK_PIPE };
 
 struct replica_info {
-    struct client *c;
+    struct client *client;
     struct replica_info *prev, *next;
     enum replica_state state;
     int listening_port;
@@ -122,12 +124,12 @@ struct repl {
     long long second_offset;
     struct backlog *backlog;
     int stream_db; /* db of the last SELECT in the stream; -1: emit one next */
-    struct repl_buf rbuf;
+    struct repl_buf stream_buf;
     /* master side */
     struct replica_info *replicas;
     size_t nreplicas;
     struct replica_info *pending; /* REPLCONF seen, no PSYNC yet */
-    struct repl_snapshot *snap;
+    struct repl_snapshot *snapshot;
     int64_t last_ping_ms, last_newline_ms, no_replicas_since_ms;
     bool is_getack_wanted;     /* a WAIT is blocked: send REPLCONF GETACK before sleeping */
     bool has_new_acks;         /* an ACK arrived: re-check WAITers before sleeping */
@@ -138,7 +140,7 @@ struct repl {
     bool has_history;         /* replid/offset describe our data: PSYNC may continue them */
     int master_db;            /* db the master's stream had selected when the link dropped */
     struct buf multi_pending; /* master bytes of a MULTI not yet closed by EXEC */
-    struct repl_failover fo;
+    struct repl_failover failover;
     /* Started empty while cfg.repl_group_member says we belonged to a group: writes wait for
      * REPLICAOF / REPLICAOF NO ONE (repl_awaiting_role). */
     bool is_awaiting_role;

@@ -44,7 +44,7 @@ struct repl_link {
     bool is_continue;
     char new_replid[REPL_ID_LEN + 1];
     long long new_offset;
-    struct repl_transfer *xfer;
+    struct repl_transfer *transfer;
     /* The full-sync rule (repl_fullsync_verdict). */
     bool is_explicit;        /* REPLICAOF named this master since our last sync: accept once */
     int refused;             /* verdict of the last refused +FULLRESYNC, 0 = none since */

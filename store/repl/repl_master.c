@@ -13,8 +13,9 @@
  * A replica's reply buffer is never used once it is a replica (CONN_REPLY_OFF), so client.c
  * never writes to its socket; this file owns the socket's writable event from then on.
  *
- * Invariants: every replica with stream_on holds a position in [rbuf head, rbuf.next_off];
- * the buffer is trimmed to the slowest such position before sleeping. */
+ * Invariants: every replica with stream_on holds a position in
+ * [stream_buf head, stream_buf.next_off]; the buffer is trimmed to the slowest such position
+ * before sleeping. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,7 +58,7 @@ static void replica_name(const struct replica_info *ri, char *out, size_t len)
     int port;
     if (ri->announced_ip[0])
         snprintf(ip, sizeof ip, "%s", ri->announced_ip);
-    else if (net_peer_addr(ri->c->conn.fd, ip, sizeof ip, &port) != 0)
+    else if (net_peer_addr(ri->client->conn.fd, ip, sizeof ip, &port) != 0)
         snprintf(ip, sizeof ip, "?");
     snprintf(out, len, "%s:%d", ip, ri->listening_port);
 }
@@ -68,7 +69,7 @@ struct replica_info *repl_replica_info(struct client *c)
 {
     if (c->replica) return c->replica;
     struct replica_info *ri = xcalloc(1, sizeof *ri);
-    ri->c = c;
+    ri->client = c;
     ri->bulk_fd = -1;
     buf_init(&ri->out);
     c->replica = ri;
@@ -146,9 +147,9 @@ void repl_replica_detach(struct repl *r, struct client *c)
 void repl_replica_drop_all(struct repl *r, const char *why)
 {
     for (struct replica_info *ri = r->replicas; ri; ri = ri->next) {
-        if (ri->c->conn.flags & CONN_CLOSE_ASAP) continue;
+        if (ri->client->conn.flags & CONN_CLOSE_ASAP) continue;
         log_notice("Disconnecting replica (%s)", why);
-        client_close_async(ri->c);
+        client_close_async(ri->client);
     }
 }
 
@@ -159,7 +160,7 @@ static void pending_sweep(struct repl *r)
         next = ri->next;
         bool alive = false;
         for (struct client *c = client_first(r->srv); c && !alive; c = client_next(c))
-            alive = c == ri->c && c->conn.id == ri->client_id;
+            alive = c == ri->client && c->conn.id == ri->client_id;
         if (alive) continue;
         list_unlink(&r->pending, ri);
         replica_info_free(ri);
@@ -233,12 +234,12 @@ static bool try_partial(struct repl *r, struct replica_info *ri, const struct re
     int n = backlog_spans_from(r->backlog, off, spans);
     size_t sent = 0;
     for (int i = 0; i < n; i++) {
-        buf_append(&ri->out, spans[i].p, spans[i].len);
+        buf_append(&ri->out, spans[i].bytes, spans[i].len);
         sent += spans[i].len;
     }
     ri->state = RS_ONLINE;
     ri->stream_on = true;
-    ri->stream_off = r->rbuf.next_off;
+    ri->stream_off = r->stream_buf.next_off;
     log_notice("Partial resync with replica %s: sending %zu bytes of backlog "
                "starting from offset %lld.",
                name, sent, off);
@@ -254,7 +255,7 @@ static void start_full_sync(struct repl *r, struct replica_info *ri)
         memset(r->replid2, '0', REPL_ID_LEN);
         r->second_offset = -1;
         repl_backlog_ensure(r);
-        repl_buf_reset(&r->rbuf, r->offset + 1);
+        repl_buf_reset(&r->stream_buf, r->offset + 1);
     }
     ri->state = RS_WAIT_BGSAVE_START;
     ri->wait_since_ms = loop_now_ms(srv->loop);
@@ -268,7 +269,7 @@ void repl_master_sync_command(struct client *c)
     struct repl *r = srv->repl;
     bool is_psync = arg_is(&c->argv[0], "psync");
     if (c->flags & CLIENT_REPLICA) return;
-    if (r->fo.state != FO_NONE) {
+    if (r->failover.state != FO_NONE) {
         reply_error(c, "NOMASTERLINK Can't SYNC while failing over");
         return;
     }
@@ -311,7 +312,7 @@ void repl_master_sync_command(struct client *c)
 
 static int write_out(struct repl *r, struct replica_info *ri)
 {
-    ssize_t n = write(ri->c->conn.fd, buf_unread(&ri->out), buf_unread_len(&ri->out));
+    ssize_t n = write(ri->client->conn.fd, buf_unread(&ri->out), buf_unread_len(&ri->out));
     if (n < 0) return errno == EAGAIN ? 1 : errno == EINTR ? 2 : -1;
     buf_consume(&ri->out, (size_t)n);
     r->srv->conns.stats.net_output_bytes += (uint64_t)n;
@@ -325,7 +326,7 @@ static int send_file_bulk(struct repl *r, struct replica_info *ri)
 {
     size_t want = (size_t)MIN(ri->bulk_size - ri->bulk_off, SENDFILE_CHUNK_BYTES);
     if (want > 0) {
-        ssize_t n = sendfile(ri->c->conn.fd, ri->bulk_fd, &ri->bulk_off, want);
+        ssize_t n = sendfile(ri->client->conn.fd, ri->bulk_fd, &ri->bulk_off, want);
         if (n < 0) return errno == EAGAIN ? 1 : errno == EINTR ? 2 : -1;
         if (n == 0) return -1; /* the file is shorter than it was */
         r->srv->conns.stats.net_output_bytes += (uint64_t)n;
@@ -346,10 +347,10 @@ static int send_stream(struct repl *r, struct replica_info *ri)
 {
     struct iovec iov[SEND_IOV_MAX];
     size_t total;
-    int cnt = repl_buf_iov(&r->rbuf, ri->stream_off, iov, SEND_IOV_MAX, &total);
+    int cnt = repl_buf_iov(&r->stream_buf, ri->stream_off, iov, SEND_IOV_MAX, &total);
     if (cnt < 0) return -1; /* cannot happen: trimming respects every reader */
     if (cnt == 0) return 0;
-    ssize_t n = writev(ri->c->conn.fd, iov, cnt);
+    ssize_t n = writev(ri->client->conn.fd, iov, cnt);
     if (n < 0) return errno == EAGAIN ? 1 : errno == EINTR ? 2 : -1;
     ri->stream_off += n;
     r->srv->conns.stats.net_output_bytes += (uint64_t)n;
@@ -380,7 +381,7 @@ static void on_replica_writable(struct loop *lp, int fd, void *data, int mask);
 
 void repl_replica_flush(struct repl *r, struct replica_info *ri)
 {
-    struct client *c = ri->c;
+    struct client *c = ri->client;
     if (c->conn.flags & CONN_CLOSE_ASAP) return;
     int rc = replica_send(r, ri);
     if (rc < 0) {
@@ -405,7 +406,7 @@ static void on_replica_writable(struct loop *lp, int fd, void *data, int mask)
     UNUSED(fd);
     UNUSED(mask);
     struct replica_info *ri = data;
-    repl_replica_flush(ri->c->srv->repl, ri);
+    repl_replica_flush(ri->client->srv->repl, ri);
 }
 
 static bool has_output(const struct repl *r, const struct replica_info *ri)
@@ -413,7 +414,7 @@ static bool has_output(const struct repl *r, const struct replica_info *ri)
     if (buf_unread_len(&ri->out) > 0) return true;
     if (ri->state == RS_SEND_BULK) return true;
     return ri->state == RS_ONLINE && ri->stream_on && !ri->stream_hold &&
-           ri->stream_off < r->rbuf.next_off;
+           ri->stream_off < r->stream_buf.next_off;
 }
 
 void repl_master_send_all(struct repl *r)
@@ -438,7 +439,7 @@ void repl_master_before_sleep(struct repl *r)
     }
     if (!r->replicas) return;
     repl_master_send_all(r);
-    repl_buf_trim(&r->rbuf, repl_min_reader_offset(r));
+    repl_buf_trim(&r->stream_buf, repl_min_reader_offset(r));
 }
 
 /* ---- cron ---------------------------------------------------------------------------------- */
@@ -448,7 +449,7 @@ static bool over_obuf_limit(struct repl *r, struct replica_info *ri, int64_t now
 {
     const struct obuf_limit *lim = &r->srv->cfg.obuf[OBUF_REPLICA];
     long long owed = (long long)buf_unread_len(&ri->out);
-    if (ri->stream_on) owed += r->rbuf.next_off - ri->stream_off;
+    if (ri->stream_on) owed += r->stream_buf.next_off - ri->stream_off;
     bool soft = lim->soft_bytes > 0 && owed > lim->soft_bytes;
     if (!soft)
         ri->obuf_soft_since_ms = 0;
@@ -462,7 +463,7 @@ static void check_replicas(struct repl *r, int64_t now, bool send_newline)
 {
     int64_t limit = r->srv->cfg.repl_timeout_ms;
     for (struct replica_info *ri = r->replicas; ri; ri = ri->next) {
-        struct client *c = ri->c;
+        struct client *c = ri->client;
         if (c->conn.flags & CONN_CLOSE_ASAP) continue;
         char name[96];
         replica_name(ri, name, sizeof name);
@@ -512,7 +513,7 @@ void repl_master_cron(struct repl *r, int64_t now)
     if (r->replicas) check_replicas(r, now, every_second);
     /* PING the replicas through the stream (a replica's sub-replicas get its master's PINGs);
      * not while FAILOVER waits for the offsets to meet. */
-    if (!r->link && r->nreplicas > 0 && r->fo.state == FO_NONE &&
+    if (!r->link && r->nreplicas > 0 && r->failover.state == FO_NONE &&
         now - r->last_ping_ms >= srv->cfg.repl_ping_replica_period_ms) {
         r->last_ping_ms = now;
         repl_stream_append(r, ping_cmd, sizeof ping_cmd - 1);

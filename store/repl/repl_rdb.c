@@ -77,7 +77,7 @@ static int write_zset(struct rdb_writer *w, const char *k, size_t kl, struct obj
     struct obj_zset_entry e;
     obj_zset_iter_rank(&it, z, 0, -1, false);
     while (rc == 0 && obj_zset_iter_next(&it, &e))
-        rc = rdb_write_zset_member(w, e.m, e.len, e.score);
+        rc = rdb_write_zset_member(w, e.member, e.len, e.score);
     return rc;
 }
 

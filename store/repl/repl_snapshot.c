@@ -70,7 +70,7 @@ static void __attribute__((noreturn)) child_main(struct server *srv, int fd, lon
 
 static void snapshot_free(struct repl *r)
 {
-    struct repl_snapshot *s = r->snap;
+    struct repl_snapshot *s = r->snapshot;
     if (!s) return;
     if (s->pipe_fd >= 0) {
         loop_unwatch(r->srv->loop, s->pipe_fd, LOOP_READABLE);
@@ -79,7 +79,7 @@ static void snapshot_free(struct repl *r)
     if (!s->is_diskless && s->path[0]) unlink(s->path);
     free(s->chunk);
     free(s);
-    r->snap = NULL;
+    r->snapshot = NULL;
 }
 
 static bool reap_child(struct repl_snapshot *s)
@@ -98,7 +98,7 @@ static bool reap_child(struct repl_snapshot *s)
 
 void repl_snapshot_kill(struct repl *r)
 {
-    struct repl_snapshot *s = r->snap;
+    struct repl_snapshot *s = r->snapshot;
     if (!s) return;
     if (!s->is_reaped) {
         kill(s->pid, SIGKILL);
@@ -107,7 +107,7 @@ void repl_snapshot_kill(struct repl *r)
     for (struct replica_info *ri = r->replicas; ri; ri = ri->next) {
         if (ri->bulk == BULK_PIPE || ri->state == RS_WAIT_BGSAVE_END) {
             ri->bulk = BULK_NONE;
-            client_close_async(ri->c);
+            client_close_async(ri->client);
         }
     }
     snapshot_free(r);
@@ -118,9 +118,9 @@ static size_t pipe_replicas(const struct repl *r, bool *all_done)
     size_t n = 0;
     *all_done = true;
     for (const struct replica_info *ri = r->replicas; ri; ri = ri->next) {
-        if (ri->bulk != BULK_PIPE || (ri->c->conn.flags & CONN_CLOSE_ASAP)) continue;
+        if (ri->bulk != BULK_PIPE || (ri->client->conn.flags & CONN_CLOSE_ASAP)) continue;
         n++;
-        if (ri->chunk_pos < r->snap->chunk_len) *all_done = false;
+        if (ri->chunk_pos < r->snapshot->chunk_len) *all_done = false;
     }
     return n;
 }
@@ -130,7 +130,7 @@ static void on_pipe_readable(struct loop *lp, int fd, void *data, int mask);
 /* Diskless: every replica took the current chunk -> read the next one. */
 static void maybe_resume_pipe(struct repl *r)
 {
-    struct repl_snapshot *s = r->snap;
+    struct repl_snapshot *s = r->snapshot;
     bool all_done;
     if (!s || !s->is_diskless || s->pipe_fd < 0) return;
     if (pipe_replicas(r, &all_done) == 0) {
@@ -147,9 +147,9 @@ void repl_snapshot_replica_gone(struct repl *r) { maybe_resume_pipe(r); }
  * 0: waiting for the next chunk, -1: failed. */
 int repl_snapshot_send_chunk(struct repl *r, struct replica_info *ri)
 {
-    struct repl_snapshot *s = r->snap;
+    struct repl_snapshot *s = r->snapshot;
     if (!s || ri->chunk_pos >= s->chunk_len) return 0;
-    ssize_t n = write(ri->c->conn.fd, s->chunk + ri->chunk_pos, s->chunk_len - ri->chunk_pos);
+    ssize_t n = write(ri->client->conn.fd, s->chunk + ri->chunk_pos, s->chunk_len - ri->chunk_pos);
     if (n < 0) return errno == EAGAIN ? 1 : errno == EINTR ? 2 : -1;
     ri->chunk_pos += (size_t)n;
     r->srv->conns.stats.net_output_bytes += (uint64_t)n;
@@ -160,13 +160,13 @@ int repl_snapshot_send_chunk(struct repl *r, struct replica_info *ri)
 
 static void diskless_done(struct repl *r)
 {
-    struct repl_snapshot *s = r->snap;
+    struct repl_snapshot *s = r->snapshot;
     bool ok = reap_child(s);
     for (struct replica_info *ri = r->replicas; ri; ri = ri->next) {
         if (ri->bulk != BULK_PIPE) continue;
         ri->bulk = BULK_NONE;
         if (!ok) {
-            client_close_async(ri->c);
+            client_close_async(ri->client);
             continue;
         }
         buf_append(&ri->out, s->mark, REPL_EOF_MARK_LEN);
@@ -174,14 +174,14 @@ static void diskless_done(struct repl *r)
         ri->stream_hold = true; /* until its first ACK: it is still loading */
         ri->ack_mono_ms = loop_now_ms(r->srv->loop);
         log_notice("Diskless snapshot sent to replica %s; its stream starts with its first ACK",
-                   ri->c->conn.addr);
+                   ri->client->conn.addr);
     }
     snapshot_free(r);
 }
 
 static void disk_done(struct repl *r)
 {
-    struct repl_snapshot *s = r->snap;
+    struct repl_snapshot *s = r->snapshot;
     bool ok = reap_child(s);
     int fd = ok ? open(s->path, O_RDONLY | O_CLOEXEC) : -1;
     struct stat st;
@@ -196,7 +196,7 @@ static void disk_done(struct repl *r)
         if (ri->state != RS_WAIT_BGSAVE_END) continue;
         ri->bulk_fd = fd >= 0 ? dup(fd) : -1;
         if (ri->bulk_fd < 0) {
-            client_close_async(ri->c);
+            client_close_async(ri->client);
             continue;
         }
         fcntl(ri->bulk_fd, F_SETFD, FD_CLOEXEC);
@@ -214,7 +214,7 @@ static void on_pipe_readable(struct loop *lp, int fd, void *data, int mask)
 {
     UNUSED(mask);
     struct repl *r = data;
-    struct repl_snapshot *s = r->snap;
+    struct repl_snapshot *s = r->snapshot;
     if (!s->is_diskless) {
         char b[64];
         ssize_t n = read(fd, b, sizeof b);
@@ -237,7 +237,7 @@ static void on_pipe_readable(struct loop *lp, int fd, void *data, int mask)
     loop_unwatch(lp, fd, LOOP_READABLE);
     for (struct replica_info *ri = r->replicas; ri; ri = ri->next)
         if (ri->bulk == BULK_PIPE && !ri->is_watching_writable) repl_replica_flush(r, ri);
-    if (r->snap) maybe_resume_pipe(r);
+    if (r->snapshot) maybe_resume_pipe(r);
 }
 
 static int fork_child(struct repl *r, struct repl_snapshot *s)
@@ -295,15 +295,16 @@ static void snapshot_start(struct repl *r)
         free(s->chunk);
         free(s);
         for (struct replica_info *ri = r->replicas; ri; ri = ri->next)
-            if (ri->state == RS_WAIT_BGSAVE_START) client_close_async(ri->c);
+            if (ri->state == RS_WAIT_BGSAVE_START) client_close_async(ri->client);
         return;
     }
-    r->snap = s;
+    r->snapshot = s;
     r->stream_db = -1; /* the stream after the snapshot starts with a SELECT */
     log_notice("Snapshot for full resync started, target %s (child %d)",
                diskless ? "replicas sockets" : "disk", (int)s->pid);
     for (struct replica_info *ri = r->replicas; ri; ri = ri->next) {
-        if (ri->state != RS_WAIT_BGSAVE_START || (ri->c->conn.flags & CONN_CLOSE_ASAP)) continue;
+        if (ri->state != RS_WAIT_BGSAVE_START || (ri->client->conn.flags & CONN_CLOSE_ASAP))
+            continue;
         if (!ri->is_old_sync) buf_printf(&ri->out, "+FULLRESYNC %s %lld\r\n", r->replid, s->offset);
         ri->stream_on = true;
         ri->stream_off = s->offset + 1;
@@ -321,8 +322,9 @@ static void snapshot_start(struct repl *r)
 
 int repl_snapshot_attach(struct repl *r, struct replica_info *ri)
 {
-    struct repl_snapshot *s = r->snap;
-    if (!s || s->is_diskless || s->is_reaped || !repl_buf_holds(&r->rbuf, s->offset + 1)) return -1;
+    struct repl_snapshot *s = r->snapshot;
+    if (!s || s->is_diskless || s->is_reaped || !repl_buf_holds(&r->stream_buf, s->offset + 1))
+        return -1;
     if (!ri->is_old_sync) buf_printf(&ri->out, "+FULLRESYNC %s %lld\r\n", r->replid, s->offset);
     ri->stream_on = true;
     ri->stream_off = s->offset + 1;
@@ -333,10 +335,10 @@ int repl_snapshot_attach(struct repl *r, struct replica_info *ri)
 
 void repl_snapshot_maybe_start(struct repl *r, int64_t now)
 {
-    if (r->snap) return;
+    if (r->snapshot) return;
     int64_t oldest = -1;
     for (const struct replica_info *ri = r->replicas; ri; ri = ri->next)
-        if (ri->state == RS_WAIT_BGSAVE_START && !(ri->c->conn.flags & CONN_CLOSE_ASAP) &&
+        if (ri->state == RS_WAIT_BGSAVE_START && !(ri->client->conn.flags & CONN_CLOSE_ASAP) &&
             (oldest < 0 || ri->wait_since_ms < oldest))
             oldest = ri->wait_since_ms;
     if (oldest < 0) return;

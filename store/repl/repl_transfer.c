@@ -65,12 +65,12 @@ void repl_transfer_init(struct repl_link *l)
     x->spill_fd = -1;
     x->notify[0] = x->notify[1] = -1;
     buf_init(&x->mem);
-    l->xfer = x;
+    l->transfer = x;
 }
 
 void repl_transfer_begin(struct repl_link *l)
 {
-    struct repl_transfer *x = l->xfer;
+    struct repl_transfer *x = l->transfer;
     x->has_header = false;
     x->size = -1;
     x->received = 0;
@@ -81,7 +81,7 @@ void repl_transfer_begin(struct repl_link *l)
 
 static void loader_stop(struct repl_link *l)
 {
-    struct repl_transfer *x = l->xfer;
+    struct repl_transfer *x = l->transfer;
     if (x->is_thread_running) {
         repl_load_cancel(x->ld);
         pthread_join(x->thread, NULL);
@@ -118,18 +118,18 @@ static void payload_free(struct repl_transfer *x)
 
 void repl_transfer_abort(struct repl_link *l)
 {
-    if (!l->xfer) return;
+    if (!l->transfer) return;
     loader_stop(l);
-    payload_free(l->xfer);
+    payload_free(l->transfer);
 }
 
 void repl_transfer_free(struct repl_link *l)
 {
-    if (!l->xfer) return;
+    if (!l->transfer) return;
     loader_stop(l);
-    payload_free(l->xfer);
-    free(l->xfer);
-    l->xfer = NULL;
+    payload_free(l->transfer);
+    free(l->transfer);
+    l->transfer = NULL;
 }
 
 /* ---- receiving ------------------------------------------------------------------------------- */
@@ -152,7 +152,7 @@ static int spill_flush(struct repl_transfer *x)
 
 static int spill_start(struct repl_link *l)
 {
-    struct repl_transfer *x = l->xfer;
+    struct repl_transfer *x = l->transfer;
     snprintf(x->spill_path, sizeof x->spill_path, "temp-repl-recv-%d.rdb", (int)getpid());
     x->spill_fd = atomic_file_create_scratch(x->spill_path, 0600);
     if (x->spill_fd < 0) {
@@ -167,7 +167,7 @@ static int spill_start(struct repl_link *l)
 /* Account for n payload bytes just appended to x->mem. -1 on a local I/O error. */
 static int payload_added(struct repl_link *l, const char *p, size_t n)
 {
-    struct repl_transfer *x = l->xfer;
+    struct repl_transfer *x = l->transfer;
     x->received += (long long)n;
     if (n >= REPL_EOF_MARK_LEN) {
         memcpy(x->tail, p + n - REPL_EOF_MARK_LEN, REPL_EOF_MARK_LEN);
@@ -192,7 +192,7 @@ static bool payload_complete(const struct repl_transfer *x)
 /* The header line, after optional keep-alive newlines. 1 done, 0 need more, -1 error. */
 static int take_header(struct repl_link *l)
 {
-    struct repl_transfer *x = l->xfer;
+    struct repl_transfer *x = l->transfer;
     for (;;) {
         const char *p = buf_unread(&l->in);
         size_t avail = buf_unread_len(&l->in);
@@ -229,7 +229,7 @@ static int take_header(struct repl_link *l)
 /* Move what l->in holds of the payload into it (length framing: not past its end). */
 static int take_buffered_payload(struct repl_link *l)
 {
-    struct repl_transfer *x = l->xfer;
+    struct repl_transfer *x = l->transfer;
     size_t n = buf_unread_len(&l->in);
     if (x->size >= 0 && (long long)n > x->size - x->received) n = (size_t)(x->size - x->received);
     if (n == 0) return 0;
@@ -241,7 +241,7 @@ static int take_buffered_payload(struct repl_link *l)
 
 static int read_payload(struct repl_link *l)
 {
-    struct repl_transfer *x = l->xfer;
+    struct repl_transfer *x = l->transfer;
     size_t want = READ_CHUNK_BYTES;
     if (x->size >= 0 && (long long)want > x->size - x->received)
         want = (size_t)(x->size - x->received);
@@ -277,7 +277,7 @@ static int read_header_bytes(struct repl_link *l)
 /* The payload as one contiguous range for the parser (EOF mark removed). */
 static int payload_finish(struct repl_link *l)
 {
-    struct repl_transfer *x = l->xfer;
+    struct repl_transfer *x = l->transfer;
     size_t total = (size_t)x->received - (x->size < 0 ? REPL_EOF_MARK_LEN : 0);
     if (x->spill_fd < 0) {
         x->data = x->mem.data;
@@ -318,7 +318,7 @@ static void on_loader_done(struct loop *lp, int fd, void *data, int mask)
 
 static int loader_start(struct repl_link *l)
 {
-    struct repl_transfer *x = l->xfer;
+    struct repl_transfer *x = l->transfer;
     if (pipe2(x->notify, O_CLOEXEC | O_NONBLOCK) != 0) return -1;
     x->ld = repl_load_create(l->srv);
     x->err[0] = '\0';
@@ -335,7 +335,7 @@ static int loader_start(struct repl_link *l)
 
 enum repl_hs_state repl_transfer_state(struct repl_link *l, enum link_event ev)
 {
-    struct repl_transfer *x = l->xfer;
+    struct repl_transfer *x = l->transfer;
     int rc = 0;
     if (!x->has_header) {
         if (ev == LINK_EV_READABLE) rc = read_header_bytes(l);
@@ -364,7 +364,7 @@ enum repl_hs_state repl_transfer_state(struct repl_link *l, enum link_event ev)
 
 enum repl_hs_state repl_loading_state(struct repl_link *l, enum link_event ev)
 {
-    struct repl_transfer *x = l->xfer;
+    struct repl_transfer *x = l->transfer;
     if (ev != LINK_EV_LOADED || !x->is_thread_running) return REPL_ST_LOADING;
     pthread_join(x->thread, NULL);
     x->is_thread_running = false;
@@ -392,7 +392,7 @@ enum repl_hs_state repl_loading_state(struct repl_link *l, enum link_event ev)
 /* While parsing, tell the master we are alive (an empty line refreshes its view of us). */
 void repl_loading_keepalive(struct repl_link *l, int64_t now)
 {
-    struct repl_transfer *x = l->xfer;
+    struct repl_transfer *x = l->transfer;
     if (l->fd < 0 || now - x->last_keepalive_ms < 1000) return;
     x->last_keepalive_ms = now;
     if (write(l->fd, "\n", 1) < 0) { /* best effort; a broken link shows up after loading */
@@ -401,7 +401,7 @@ void repl_loading_keepalive(struct repl_link *l, int64_t now)
 
 void repl_transfer_info(const struct repl_link *l, struct buf *o, int64_t now)
 {
-    const struct repl_transfer *x = l->xfer;
+    const struct repl_transfer *x = l->transfer;
     long long size = x->has_header ? x->size : -1;
     double perc = size > 0 ? (double)x->received * 100.0 / (double)size : 0.0;
     buf_printf(o,

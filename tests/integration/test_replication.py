@@ -701,6 +701,24 @@ def test_wait_inside_multi_does_not_block_and_wait_0_waits_for_the_ack():
     assert mc.execute_command("WAIT", 1, 0) == 1
 
 
+def test_transaction_that_selects_between_writes_reaches_replicas_in_each_db():
+    # Each write of an EXEC reaches replicas in the database it ran in, even when the
+    # transaction SELECTs between them (the stream carries a SELECT inside MULTI ... EXEC).
+    master, (a,) = topology(nreplicas=1)
+    mc = master.client()
+    with mc.pipeline(transaction=True) as tx:
+        tx.execute_command("SELECT", 3)
+        tx.set("tx:in3", "3")
+        tx.execute_command("SELECT", 0)
+        tx.set("tx:in0", "0")
+        tx.execute()
+    mc.set("tx:after", "1")
+    wait_synced(master, a)
+    replica0, replica3 = a.client(db=0), a.client(db=3)
+    assert (replica0.get("tx:in0"), replica3.get("tx:in3")) == (b"0", b"3")
+    assert (replica0.get("tx:in3"), replica3.get("tx:in0")) == (None, None)
+
+
 def test_sub_replica_synced_mid_stream_applies_writes_to_the_selected_db():
     master, (a,) = topology(nreplicas=1)
     m5 = master.client(db=5)

@@ -79,7 +79,7 @@ Test(backlog, edge_offsets_when_full_and_wrapped)
     cr_assert_eq(s[0].len + s[1].len, 10);
     cr_assert_eq(backlog_spans_from(b, 18, s), 1);
     cr_assert_eq(s[0].len, 1);
-    cr_assert_eq(s[0].p[0], 'H');
+    cr_assert_eq(s[0].bytes[0], 'H');
     cr_assert_eq(backlog_spans_from(b, 19, s), 0);
     cr_assert_eq(backlog_spans_from(b, 8, s), -1);
     size_t n = 99;

@@ -94,13 +94,14 @@ Test(obj_hll, registers_match_a_plain_model_through_promotion)
         if (sparse) cr_assert_leq(h.len, OBJ_HLL_HEADER_BYTES + OBJ_HLL_SPARSE_MAX_BYTES);
         if (i % 97 == 0 || i == promoted_at) {
             regs_of(&h, &got);
-            cr_assert_eq(memcmp(got.r, model, sizeof model), 0, "registers differ at %zu", i);
+            cr_assert_eq(memcmp(got.registers, model, sizeof model), 0, "registers differ at %zu",
+                         i);
         }
     }
     cr_assert_gt(promoted_at, 100, "stayed sparse for a while");
     cr_assert_not(was_sparse, "became dense");
     regs_of(&h, &got);
-    cr_assert_eq(memcmp(got.r, model, sizeof model), 0);
+    cr_assert_eq(memcmp(got.registers, model, sizeof model), 0);
     buf_free(&h);
 }
 

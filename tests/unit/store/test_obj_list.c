@@ -427,11 +427,11 @@ Test(obj_list, integers_round_trip_and_non_canonical_stay_strings)
         obj_list_push(l, OBJ_LIST_TAIL, items[i], strlen(items[i]));
     struct pack_val v;
     cr_assert(obj_list_index(l, 0, &v));
-    cr_assert_null(v.s);
-    cr_assert_eq(v.ll, 12);
+    cr_assert_null(v.bytes);
+    cr_assert_eq(v.integer, 12);
     for (size_t i = 2; i < ARRAY_LEN(items); i++) {
         cr_assert(obj_list_index(l, (long long)i, &v));
-        cr_assert_not_null(v.s, "%s", items[i]);
+        cr_assert_not_null(v.bytes, "%s", items[i]);
         cr_assert_eq(v.len, strlen(items[i]));
     }
     /* LREM/LPOS match an integer entry by its decimal text. */
@@ -459,7 +459,7 @@ Test(obj_list, range_and_trim_follow_redis_index_rules)
     struct pack_val v;
     cr_assert(obj_list_index(l, 0, &v));
     cr_assert_eq(v.len, 2);
-    cr_assert_eq(memcmp(v.s, "e2", 2), 0);
+    cr_assert_eq(memcmp(v.bytes, "e2", 2), 0);
     obj_list_trim(l, 5, 1);
     cr_assert_eq(obj_list_len(l), 0);
     obj_list_free(l);

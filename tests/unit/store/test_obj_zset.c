@@ -74,7 +74,7 @@ static void model_free(struct model *md)
 
 static bool entry_is(const struct obj_zset_entry *e, const struct ment *w)
 {
-    return e->len == w->len && memcmp(e->m, w->m, e->len) == 0 && e->score == w->score;
+    return e->len == w->len && memcmp(e->member, w->m, e->len) == 0 && e->score == w->score;
 }
 
 static void check_same(struct obj_zset *z, const struct model *md)
@@ -313,9 +313,9 @@ static void op_random(struct obj_zset *z, struct model *md, struct rng *r, size_
         size_t want = rng_below(r, 20), got = obj_zset_random_distinct(z, r, want, e);
         cr_assert_eq(got, MIN(want, md->n));
         for (size_t i = 0; i < got; i++) {
-            long k = model_find(md, e[i].m, e[i].len);
+            long k = model_find(md, e[i].member, e[i].len);
             cr_assert(k >= 0 && md->v[k].score == e[i].score);
-            for (size_t j = 0; j < i; j++) cr_assert(e[j].m != e[i].m);
+            for (size_t j = 0; j < i; j++) cr_assert(e[j].member != e[i].member);
         }
     }
 }

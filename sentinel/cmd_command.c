@@ -1,10 +1,10 @@
-/* cmd_command: COMMAND (no argument, COUNT, LIST [FILTERBY], INFO, DOCS, GETKEYS,
- * GETKEYSANDFLAGS, HELP) on the sentinel's command port.
+/* cmd_command: the sentinel's description of its commands for COMMAND (the replies are
+ * common/conn_command.c), and the ACL catalog built from it.
  *
  * Why a table of its own: the dispatch tables say what runs; this one says how each command
- * describes itself (flags, ACL categories, tips, documentation), in the shapes Redis Sentinel 7.0
- * answers, so that clients and tools that read the command table (redis-cli hints, client
- * libraries probing for subcommands) see what they see with Redis. Invariants, checked by
+ * describes itself (flags, ACL categories, tips, documentation), as Redis Sentinel 7.0 describes
+ * them, so that clients and tools that read the command table (redis-cli hints, client libraries
+ * probing for subcommands) see what they see with Redis. Invariants, checked by
  * cmd_command_check() in the unit tests: every command and subcommand that dispatches has a
  * row here, and every row names one that dispatches. Arity comes from the dispatch tables, so
  * it can never disagree with what the server accepts. QUIT answers but is not listed, as Redis
@@ -17,23 +17,22 @@
 #include <strings.h>
 
 #include "common/acl.h"
+#include "common/conn_command.h"
 #include "common/util.h"
 #include "sentinel/cmd_server_int.h"
 
-/* Flag words, in the order Redis prints them. */
+/* Flag words (printed in Redis's order by conn_command.c). */
 enum {
-    F_ADMIN = 1u << 0,
-    F_PUBSUB = 1u << 1,
-    F_NOSCRIPT = 1u << 2,
-    F_LOADING = 1u << 3,
-    F_STALE = 1u << 4,
-    F_FAST = 1u << 5,
-    F_NO_AUTH = 1u << 6,
-    F_NO_MULTI = 1u << 7,
-    F_ALLOW_BUSY = 1u << 8,
+    F_ADMIN = CONN_CMDF_ADMIN,
+    F_PUBSUB = CONN_CMDF_PUBSUB,
+    F_NOSCRIPT = CONN_CMDF_NOSCRIPT,
+    F_LOADING = CONN_CMDF_LOADING,
+    F_STALE = CONN_CMDF_STALE,
+    F_FAST = CONN_CMDF_FAST,
+    F_NO_AUTH = CONN_CMDF_NO_AUTH,
+    F_NO_MULTI = CONN_CMDF_NO_MULTI,
+    F_ALLOW_BUSY = CONN_CMDF_ALLOW_BUSY,
 };
-static const char *const flag_words[] = {"admin", "pubsub",  "noscript", "loading",   "stale",
-                                         "fast",  "no_auth", "no_multi", "allow_busy"};
 
 /* ACL categories, in Redis's order. */
 enum {
@@ -48,15 +47,12 @@ static const char *const acl_words[] = {"pubsub", "admin",     "fast",
                                         "slow",   "dangerous", "connection"};
 
 enum {
-    T_NONDET = 1u << 0,
-    T_NONDET_ORDER = 1u << 1,
-    T_ALL_SHARDS = 1u << 2,
-    T_RESP_SPECIAL = 1u << 3,
-    T_RESP_ALL_OK = 1u << 4,
+    T_NONDET = CONN_TIP_NONDET,
+    T_NONDET_ORDER = CONN_TIP_NONDET_ORDER,
+    T_ALL_SHARDS = CONN_TIP_ALL_SHARDS,
+    T_RESP_SPECIAL = CONN_TIP_RESP_SPECIAL,
+    T_RESP_ALL_OK = CONN_TIP_RESP_ALL_OK,
 };
-static const char *const tip_words[] = {"nondeterministic_output", "nondeterministic_output_order",
-                                        "request_policy:all_shards", "response_policy:special",
-                                        "response_policy:all_succeeded"};
 
 struct cmd_meta {
     const char *name; /* "ping", or "client|info" for a subcommand */
@@ -248,205 +244,64 @@ static const struct cmd_def *def_find(const char *full, const struct cmd_def **p
     return NULL;
 }
 
-/* ---- INFO ---------------------------------------------------------------------------------- */
-
-static void write_words(struct client *c, unsigned bits, const char *const *words, size_t n,
-                        bool at, bool bulk)
+static uint32_t acl_bits_of(const char *full)
 {
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) k += (bits >> i) & 1u;
-    resp_write_set_header(&c->conn.reply, c->conn.proto, k);
-    for (size_t i = 0; i < n; i++) {
-        if (!((bits >> i) & 1u)) continue;
-        char w[64];
-        snprintf(w, sizeof(w), "%s%s", at ? "@" : "", words[i]);
-        if (bulk)
-            resp_write_bulk_str(&c->conn.reply, w);
-        else
-            resp_write_simple_str(&c->conn.reply, w);
-    }
+    const struct cmd_meta *m = meta_find(full);
+    uint32_t bits = 0;
+    for (size_t i = 0; m && i < ARRAY_LEN(acl_words); i++)
+        if ((m->acl >> i) & 1u) bits |= 1u << acl_category_find(acl_words[i]);
+    return bits;
 }
 
-static void write_info(struct client *c, const char *full, const struct cmd_def *d)
+/* ---- the description conn_command.c reads ------------------------------------------------- */
+
+static const struct cmd_def *listed_at(size_t i)
+{
+    for (size_t j = 0; j < cmd_table_count(); j++) {
+        const struct cmd_def *d = cmd_table_at(j);
+        if (is_listed(d) && i-- == 0) return d;
+    }
+    ASSERT(false); /* i < listed_count() */
+    return NULL;
+}
+
+static void desc_fill(const char *full, const struct cmd_def *d, struct conn_command_desc *out)
 {
     const struct cmd_meta *m = meta_find(full);
     ASSERT(m != NULL); /* cmd_command_check() holds */
-    resp_write_array_header(&c->conn.reply, 10);
-    resp_write_bulk_str(&c->conn.reply, full);
-    resp_write_integer(&c->conn.reply, d->arity);
-    write_words(c, m->flags, flag_words, ARRAY_LEN(flag_words), false, false);
-    for (int i = 0; i < 3; i++) resp_write_integer(&c->conn.reply, 0); /* no keys on a sentinel */
-    write_words(c, m->acl, acl_words, ARRAY_LEN(acl_words), true, false);
-    write_words(c, m->tips, tip_words, ARRAY_LEN(tip_words), false, true);
-    resp_write_set_header(&c->conn.reply, c->conn.proto, 0); /* key specs */
+    *out = (struct conn_command_desc){
+        .name = d->name,
+        .arity = d->arity,
+        .flags = m->flags,
+        .acl = acl_bits_of(full),
+        .tips = m->tips,
+        .summary = m->summary,
+        .since = m->since,
+        .group = m->group,
+        .complexity = m->complexity,
+    };
+}
+
+static void src_at(size_t i, struct conn_command_desc *out)
+{
+    const struct cmd_def *d = listed_at(i);
+    desc_fill(d->name, d, out);
+}
+
+static size_t src_sub_count(size_t i)
+{
     const struct cmd_def *subs;
-    size_t ns = strchr(full, '|') ? 0 : subs_of(d, &subs);
-    if (ns == 0)
-        resp_write_set_header(&c->conn.reply, c->conn.proto, 0);
-    else
-        resp_write_array_header(&c->conn.reply, ns);
-    for (size_t i = 0; i < ns; i++) {
-        char sub[96];
-        snprintf(sub, sizeof(sub), "%s|%s", full, subs[i].name);
-        write_info(c, sub, &subs[i]);
-    }
+    return subs_of(listed_at(i), &subs);
 }
 
-static void info_all(struct client *c)
+static void src_sub_at(size_t i, size_t k, struct conn_command_desc *out)
 {
-    resp_write_array_header(&c->conn.reply, listed_count());
-    for (size_t i = 0; i < cmd_table_count(); i++)
-        if (is_listed(cmd_table_at(i))) write_info(c, cmd_table_at(i)->name, cmd_table_at(i));
-    conn_queue_write(&c->conn);
-}
-
-static void command_info(struct client *c, const struct cmd_args *a)
-{
-    if (a->argc == 2) {
-        info_all(c);
-        return;
-    }
-    resp_write_array_header(&c->conn.reply, (size_t)(a->argc - 2));
-    for (int i = 2; i < a->argc; i++) {
-        const struct cmd_def *parent, *d = def_find(a->argv[i], &parent);
-        if (d)
-            write_info(c, a->argv[i], d);
-        else
-            resp_write_null(&c->conn.reply, c->conn.proto);
-    }
-    conn_queue_write(&c->conn);
-}
-
-/* ---- DOCS ---------------------------------------------------------------------------------- */
-
-static void write_doc(struct client *c, const char *full, const struct cmd_def *d)
-{
-    const struct cmd_meta *m = meta_find(full);
-    const struct cmd_def *subs;
-    size_t ns = strchr(full, '|') ? 0 : subs_of(d, &subs);
-    resp_write_bulk_str(&c->conn.reply, full);
-    resp_write_map_header(&c->conn.reply, c->conn.proto, 3 + (m->complexity != NULL) + (ns > 0));
-    const char *kv[] = {"summary", m->summary, "since",      m->since,
-                        "group",   m->group,   "complexity", m->complexity};
-    for (size_t i = 0; i < ARRAY_LEN(kv); i += 2) {
-        if (kv[i + 1] == NULL) continue;
-        resp_write_bulk_str(&c->conn.reply, kv[i]);
-        resp_write_bulk_str(&c->conn.reply, kv[i + 1]);
-    }
-    if (ns == 0) return;
-    resp_write_bulk_str(&c->conn.reply, "subcommands");
-    resp_write_map_header(&c->conn.reply, c->conn.proto, ns);
-    for (size_t i = 0; i < ns; i++) {
-        char sub[96];
-        snprintf(sub, sizeof(sub), "%s|%s", full, subs[i].name);
-        write_doc(c, sub, &subs[i]);
-    }
-}
-
-static void command_docs(struct client *c, const struct cmd_args *a)
-{
-    if (a->argc == 2) {
-        resp_write_map_header(&c->conn.reply, c->conn.proto, listed_count());
-        for (size_t i = 0; i < cmd_table_count(); i++)
-            if (is_listed(cmd_table_at(i))) write_doc(c, cmd_table_at(i)->name, cmd_table_at(i));
-        conn_queue_write(&c->conn);
-        return;
-    }
-    size_t n = 0;
-    const struct cmd_def *parent;
-    for (int i = 2; i < a->argc; i++) n += def_find(a->argv[i], &parent) != NULL;
-    resp_write_map_header(&c->conn.reply, c->conn.proto, n);
-    for (int i = 2; i < a->argc; i++) {
-        const struct cmd_def *d = def_find(a->argv[i], &parent);
-        if (d) write_doc(c, a->argv[i], d);
-    }
-    conn_queue_write(&c->conn);
-}
-
-/* ---- COUNT, LIST --------------------------------------------------------------------------- */
-
-static void command_count(struct client *c, const struct cmd_args *a)
-{
-    UNUSED(a);
-    reply_integer(c, (long long)listed_count());
-}
-
-enum list_filter { LIST_ALL, LIST_PATTERN, LIST_ACLCAT, LIST_MODULE };
-
-static bool list_keeps(enum list_filter f, const char *arg, const char *full)
-{
-    if (f == LIST_ALL) return true;
-    if (f == LIST_MODULE) return false; /* no modules on a sentinel */
-    if (f == LIST_PATTERN) return util_glob_match(arg, strlen(arg), full, strlen(full), true);
-    const struct cmd_meta *m = meta_find(full);
-    for (size_t i = 0; i < ARRAY_LEN(acl_words); i++)
-        if (((m->acl >> i) & 1u) && strcasecmp(acl_words[i], arg) == 0) return true;
-    return false;
-}
-
-/* Every listed command, then its subcommands, that the filter keeps; returns how many. */
-static size_t list_walk(struct client *c, enum list_filter f, const char *arg, bool write)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < cmd_table_count(); i++) {
-        const struct cmd_def *d = cmd_table_at(i), *subs;
-        if (!is_listed(d)) continue;
-        if (list_keeps(f, arg, d->name) && ++n && write)
-            resp_write_bulk_str(&c->conn.reply, d->name);
-        size_t ns = subs_of(d, &subs);
-        for (size_t k = 0; k < ns; k++) {
-            char full[96];
-            snprintf(full, sizeof(full), "%s|%s", d->name, subs[k].name);
-            if (list_keeps(f, arg, full) && ++n && write) resp_write_bulk_str(&c->conn.reply, full);
-        }
-    }
-    return n;
-}
-
-static void command_list(struct client *c, const struct cmd_args *a)
-{
-    enum list_filter f = LIST_ALL;
-    const char *arg = NULL;
-    if (a->argc != 2) {
-        if (a->argc != 5 || strcasecmp(a->argv[2], "filterby") != 0) {
-            reply_error(c, "ERR syntax error");
-            return;
-        }
-        arg = a->argv[4];
-        if (strcasecmp(a->argv[3], "pattern") == 0)
-            f = LIST_PATTERN;
-        else if (strcasecmp(a->argv[3], "aclcat") == 0)
-            f = LIST_ACLCAT;
-        else if (strcasecmp(a->argv[3], "module") == 0)
-            f = LIST_MODULE;
-        else {
-            reply_error(c, "ERR syntax error");
-            return;
-        }
-    }
-    resp_write_array_header(&c->conn.reply, list_walk(c, f, arg, false));
-    list_walk(c, f, arg, true);
-    conn_queue_write(&c->conn);
-}
-
-/* ---- GETKEYS ------------------------------------------------------------------------------- */
-
-/* Resolves argv[2..] to a command the way dispatch would. Redis asks "has it keys" before it
- * checks the arity, and no sentinel command has keys. */
-static void command_getkeys(struct client *c, const struct cmd_args *a)
-{
-    const struct cmd_def *d = cmd_table_lookup(a->argv[2]), *subs;
-    if (d && (d->flags & CMD_CONTAINER)) {
-        size_t ns = subs_of(d, &subs);
-        const struct cmd_def *sub = NULL;
-        for (size_t i = 0; i < ns && sub == NULL; i++)
-            if (strcasecmp(subs[i].name, a->argv[3]) == 0) sub = &subs[i];
-        d = sub;
-    }
-    if (d == NULL || !is_listed(d))
-        reply_error(c, "ERR Invalid command specified");
-    else
-        reply_error(c, "ERR The command has no key arguments");
+    const struct cmd_def *d = listed_at(i), *subs;
+    size_t ns = subs_of(d, &subs);
+    ASSERT(k < ns);
+    char full[96];
+    snprintf(full, sizeof(full), "%s|%s", d->name, subs[k].name);
+    desc_fill(full, &subs[k], out);
 }
 
 static const char *const command_help[] = {
@@ -469,16 +324,35 @@ static const char *const command_help[] = {
     "    This text.",
 };
 
-static void command_helpcmd(struct client *c, const struct cmd_args *a)
-{
-    UNUSED(a);
-    reply_simple_lines(c, command_help, ARRAY_LEN(command_help));
-}
+static const struct conn_command_source command_source = {
+    .count = listed_count,
+    .at = src_at,
+    .sub_count = src_sub_count,
+    .sub_at = src_sub_at,
+    .help = command_help,
+    .help_lines = ARRAY_LEN(command_help),
+};
+
+/* A common COMMAND handler (common/conn_command.c) as a handler of the sentinel's tables. */
+#define COMMAND_FROM_CONN(name, fn)                                                                \
+    static void name(struct client *c, const struct cmd_args *a)                                   \
+    {                                                                                              \
+        fn(&c->conn, &command_source, (size_t)a->argc, a->raw);                                    \
+    }
+
+COMMAND_FROM_CONN(command_all, conn_command_all)
+COMMAND_FROM_CONN(command_count, conn_command_count)
+COMMAND_FROM_CONN(command_info, conn_command_info)
+COMMAND_FROM_CONN(command_docs, conn_command_docs)
+COMMAND_FROM_CONN(command_list, conn_command_list)
+COMMAND_FROM_CONN(command_getkeys, conn_command_getkeys)
+COMMAND_FROM_CONN(command_getkeysandflags, conn_command_getkeysandflags)
+COMMAND_FROM_CONN(command_helpcmd, conn_command_help)
 
 static const struct cmd_def command_subs[] = {
     {"count", 2, 0, command_count},      {"info", -2, 0, command_info},
     {"docs", -2, 0, command_docs},       {"list", -2, 0, command_list},
-    {"getkeys", -4, 0, command_getkeys}, {"getkeysandflags", -4, 0, command_getkeys},
+    {"getkeys", -4, 0, command_getkeys}, {"getkeysandflags", -4, 0, command_getkeysandflags},
     {"help", 2, 0, command_helpcmd},
 };
 
@@ -491,7 +365,7 @@ size_t cmd_command_subcommands(const struct cmd_def **out)
 void cmd_command(struct client *c, const struct cmd_args *a)
 {
     if (a->argc == 1)
-        info_all(c);
+        command_all(c, a);
     else
         cmd_run_subcommand(c, a, "command", command_subs, ARRAY_LEN(command_subs));
 }
@@ -504,15 +378,6 @@ void cmd_command(struct client *c, const struct cmd_args *a)
 static struct acl_command catalog_cmds[CATALOG_MAX];
 static char catalog_names[CATALOG_MAX][64];
 static struct acl_catalog catalog;
-
-static uint32_t acl_bits_of(const char *full)
-{
-    const struct cmd_meta *m = meta_find(full);
-    uint32_t bits = 0;
-    for (size_t i = 0; m && i < ARRAY_LEN(acl_words); i++)
-        if ((m->acl >> i) & 1u) bits |= 1u << acl_category_find(acl_words[i]);
-    return bits;
-}
 
 static void catalog_add(const char *full, int parent)
 {

@@ -10,6 +10,7 @@
 
 #include "common/atomic_file.h"
 #include "common/clock.h"
+#include "common/conn_command.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "store/client.h"
@@ -322,146 +323,118 @@ static void cmd_debug(struct client *c)
 
 /* ---- COMMAND ---- */
 
-static void reply_flags(struct client *c, unsigned flags)
+/* COMMAND itself is common/conn_command.c; the store describes its table to it. The store's
+ * rows carry no ACL categories, tips, since or complexity yet, and a subcommand shows its
+ * family's flags (the subcommand tables carry only what dispatch needs). */
+
+static unsigned command_desc_flags(unsigned flags)
 {
     static const struct {
-        unsigned bit;
-        const char *name;
-    } names[] = {
-        {CMD_WRITE, "write"},       {CMD_READONLY, "readonly"}, {CMD_DENYOOM, "denyoom"},
-        {CMD_ADMIN, "admin"},       {CMD_PUBSUB, "pubsub"},     {CMD_NOSCRIPT, "noscript"},
-        {CMD_BLOCKING, "blocking"}, {CMD_LOADING, "loading"},   {CMD_STALE, "stale"},
-        {CMD_FAST, "fast"},         {CMD_NO_AUTH, "no_auth"},   {CMD_NO_MULTI, "no_multi"},
+        unsigned bit, conn_bit;
+    } map[] = {
+        {CMD_WRITE, CONN_CMDF_WRITE},       {CMD_READONLY, CONN_CMDF_READONLY},
+        {CMD_DENYOOM, CONN_CMDF_DENYOOM},   {CMD_ADMIN, CONN_CMDF_ADMIN},
+        {CMD_PUBSUB, CONN_CMDF_PUBSUB},     {CMD_NOSCRIPT, CONN_CMDF_NOSCRIPT},
+        {CMD_BLOCKING, CONN_CMDF_BLOCKING}, {CMD_LOADING, CONN_CMDF_LOADING},
+        {CMD_STALE, CONN_CMDF_STALE},       {CMD_FAST, CONN_CMDF_FAST},
+        {CMD_NO_AUTH, CONN_CMDF_NO_AUTH},   {CMD_NO_MULTI, CONN_CMDF_NO_MULTI},
     };
+    unsigned out = 0;
+    for (size_t i = 0; i < ARRAY_LEN(map); i++)
+        if (flags & map[i].bit) out |= map[i].conn_bit;
+    return out;
+}
+
+static void command_desc_fill(const struct command *cmd, const struct command *family,
+                              struct conn_command_desc *out)
+{
+    *out = (struct conn_command_desc){
+        .name = cmd->name,
+        .arity = cmd->arity,
+        .flags = command_desc_flags(family->flags),
+        .first_key = cmd->first_key,
+        .last_key = cmd->last_key,
+        .key_step = cmd->key_step,
+        .summary = cmd->summary ? cmd->summary : "",
+        .group = family->group ? family->group : "generic",
+    };
+}
+
+static size_t command_src_count(void) { return command_count(); }
+
+static void command_src_at(size_t i, struct conn_command_desc *out)
+{
+    command_desc_fill(command_at(i), command_at(i), out);
+}
+
+static size_t command_src_sub_count(size_t i)
+{
     size_t n = 0;
-    for (size_t i = 0; i < ARRAY_LEN(names); i++) n += (flags & names[i].bit) != 0;
-    reply_set(c, n);
-    for (size_t i = 0; i < ARRAY_LEN(names); i++)
-        if (flags & names[i].bit) reply_simple(c, names[i].name);
+    for (const struct command *s = command_at(i)->subcommands; s && s->name; s++) n++;
+    return n;
 }
 
-static void reply_command_info(struct client *c, const struct command *cmd)
+static void command_src_sub_at(size_t i, size_t k, struct conn_command_desc *out)
 {
-    reply_array(c, 10);
-    reply_bulk_str(c, cmd->name);
-    reply_integer(c, cmd->arity);
-    reply_flags(c, cmd->flags);
-    reply_integer(c, cmd->first_key);
-    reply_integer(c, cmd->last_key);
-    reply_integer(c, cmd->key_step);
-    reply_empty_array(c); /* ACL categories */
-    reply_empty_array(c); /* tips */
-    reply_empty_array(c); /* key specs */
-    size_t nsub = 0;
-    for (const struct command *s = cmd->subcommands; s && s->name; s++) nsub++;
-    reply_array(c, nsub);
-    for (const struct command *s = cmd->subcommands; s && s->name; s++) {
-        struct command full = *s;
-        char name[64];
-        snprintf(name, sizeof name, "%s|%s", cmd->name, s->name);
-        full.name = name;
-        full.subcommands = NULL;
-        full.flags = cmd->flags;
-        reply_command_info(c, &full);
-    }
+    const struct command *family = command_at(i);
+    command_desc_fill(&family->subcommands[k], family, out);
 }
 
-static void command_count_sub(struct client *c) { reply_integer(c, (long long)command_count()); }
+static const char *const command_help_lines[] = {
+    "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "(no subcommand)",
+    "    Details of every command.",
+    "COUNT",
+    "    How many commands this server has.",
+    "DOCS [<command-name> ...]",
+    "    Short documentation of the commands.",
+    "GETKEYS <full-command>",
+    "    The key arguments of a full command line.",
+    "INFO [<command-name> ...]",
+    "    Details of the named commands.",
+    "LIST [FILTERBY (MODULE <module-name>|ACLCAT <category>|PATTERN <pattern>)]",
+    "    The names of the commands, subcommands included.",
+    "HELP",
+    "    This text.",
+};
 
-static void command_list(struct client *c)
-{
-    reply_array(c, command_count());
-    for (size_t i = 0; i < command_count(); i++) reply_bulk_str(c, command_at(i)->name);
-}
+static const struct conn_command_source command_source = {
+    .count = command_src_count,
+    .at = command_src_at,
+    .sub_count = command_src_sub_count,
+    .sub_at = command_src_sub_at,
+    .help = command_help_lines,
+    .help_lines = ARRAY_LEN(command_help_lines),
+};
 
-static void command_info(struct client *c)
-{
-    if (c->argc == 2) {
-        reply_array(c, command_count());
-        for (size_t i = 0; i < command_count(); i++) reply_command_info(c, command_at(i));
-        return;
-    }
-    reply_array(c, c->argc - 2);
-    for (size_t i = 2; i < c->argc; i++) {
-        const struct command *cmd = command_lookup(c->argv[i].ptr, c->argv[i].len);
-        if (cmd)
-            reply_command_info(c, cmd);
-        else
-            reply_null_array(c);
-    }
-}
+/* A common COMMAND handler (common/conn_command.c) as a handler of the store's tables. */
+#define COMMAND_FROM_CONN(name, fn)                                                                \
+    static void name(struct client *c) { fn(&c->conn, &command_source, c->argc, c->argv); }
 
-static void reply_command_doc(struct client *c, const struct command *cmd)
-{
-    reply_bulk_str(c, cmd->name);
-    reply_map(c, 2);
-    reply_bulk_str(c, "summary");
-    reply_bulk_str(c, cmd->summary ? cmd->summary : "");
-    reply_bulk_str(c, "group");
-    reply_bulk_str(c, cmd->group ? cmd->group : "generic");
-}
-
-static void command_docs(struct client *c)
-{
-    if (c->argc == 2) {
-        reply_map(c, command_count());
-        for (size_t i = 0; i < command_count(); i++) reply_command_doc(c, command_at(i));
-        return;
-    }
-    size_t handle = reply_deferred_begin(c), n = 0;
-    for (size_t i = 2; i < c->argc; i++) {
-        const struct command *cmd = command_lookup(c->argv[i].ptr, c->argv[i].len);
-        if (!cmd) continue;
-        reply_command_doc(c, cmd);
-        n++;
-    }
-    reply_deferred_map(c, handle, n);
-}
-
-static void command_getkeys(struct client *c)
-{
-    const struct command *cmd = command_lookup(c->argv[2].ptr, c->argv[2].len);
-    size_t argc = c->argc - 2;
-    if (!cmd) {
-        reply_error(c, "ERR Invalid command specified");
-        return;
-    }
-    if ((cmd->arity > 0 && argc != (size_t)cmd->arity) ||
-        (cmd->arity < 0 && argc < (size_t)-cmd->arity)) {
-        reply_error(c, "ERR Invalid number of arguments specified for command");
-        return;
-    }
-    if (cmd->first_key <= 0) {
-        reply_error(c, "ERR The command has no key arguments");
-        return;
-    }
-    long last = cmd->last_key < 0 ? (long)argc + cmd->last_key : cmd->last_key;
-    size_t handle = reply_deferred_begin(c), n = 0;
-    for (long k = cmd->first_key; k <= last && k < (long)argc;
-         k += cmd->key_step ? cmd->key_step : 1) {
-        reply_bulk(c, c->argv[2 + k].ptr, c->argv[2 + k].len);
-        n++;
-    }
-    reply_deferred_array(c, handle, n);
-}
+COMMAND_FROM_CONN(command_count_sub, conn_command_count)
+COMMAND_FROM_CONN(command_list, conn_command_list)
+COMMAND_FROM_CONN(command_info, conn_command_info)
+COMMAND_FROM_CONN(command_docs, conn_command_docs)
+COMMAND_FROM_CONN(command_getkeys, conn_command_getkeys)
+COMMAND_FROM_CONN(command_help, conn_command_help)
+COMMAND_FROM_CONN(command_all, conn_command_all)
 
 static const struct command command_subs[] = {
     {.name = "count", .arity = 2, .fn = command_count_sub},
     {.name = "list", .arity = -2, .fn = command_list},
     {.name = "info", .arity = -2, .fn = command_info},
     {.name = "docs", .arity = -2, .fn = command_docs},
-    {.name = "getkeys", .arity = -3, .fn = command_getkeys},
+    {.name = "getkeys", .arity = -4, .fn = command_getkeys},
+    {.name = "help", .arity = 2, .fn = command_help},
     {.name = NULL},
 };
 
 static void cmd_command(struct client *c)
 {
-    if (c->argc == 1) {
-        reply_array(c, command_count());
-        for (size_t i = 0; i < command_count(); i++) reply_command_info(c, command_at(i));
-        return;
-    }
-    command_dispatch_sub(c, command_subs, "command");
+    if (c->argc == 1)
+        command_all(c);
+    else
+        command_dispatch_sub(c, command_subs, "command");
 }
 
 struct command cmd_table_admin[] = {

@@ -589,6 +589,7 @@ def test_command_count_and_list_match_redis_sentinel(pair):
                     ("COMMAND", "GETKEYS", "sentinel", "master"),
                     ("COMMAND", "GETKEYS", "sentinel", "nosuch"),
                     ("COMMAND", "GETKEYSANDFLAGS", "get", "k"), ("COMMAND", "INFO", "quit"),
+                    ("COMMAND", "INFO", "CLIENT|INFO", "Ping"),
                     ("CLIENT", "GETREDIR"), ("CLIENT", "TRACKINGINFO"), ("CLIENT", "UNBLOCK", "5"),
                     ("CLIENT", "UNBLOCK", "x"), ("CLIENT", "UNBLOCK", "5", "foo"),
                     ("CLIENT", "UNBLOCK", "5", "error"), ("CLIENT", "CACHING", "yes"),

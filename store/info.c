@@ -14,6 +14,7 @@
 #include "store/client.h"
 #include "store/command.h"
 #include "store/lazyfree.h"
+#include "store/memstats.h"
 #include "store/pubsub.h"
 #include "store/repl/repl.h"
 
@@ -21,30 +22,6 @@ size_t info_used_memory(void)
 {
     struct mallinfo2 mi = mallinfo2();
     return mi.uordblks + mi.hblkhd;
-}
-
-static size_t rss_bytes(void)
-{
-    FILE *f = fopen("/proc/self/statm", "r");
-    if (!f) return 0;
-    unsigned long pages_total = 0, pages_rss = 0;
-    if (fscanf(f, "%lu %lu", &pages_total, &pages_rss) != 2) pages_rss = 0;
-    fclose(f);
-    return (size_t)pages_rss * (size_t)sysconf(_SC_PAGESIZE);
-}
-
-static void human_bytes(char *out, size_t len, double n)
-{
-    const char *units = "BKMGT";
-    int i = 0;
-    while (n >= 1024 && i < 4) {
-        n /= 1024;
-        i++;
-    }
-    if (i == 0)
-        snprintf(out, len, "%.0fB", n);
-    else
-        snprintf(out, len, "%.2f%c", n, units[i]);
 }
 
 static void section_server(struct server *srv, struct buf *o)
@@ -74,18 +51,84 @@ static void section_clients(struct server *srv, struct buf *o)
     buf_printf(o, "pubsub_clients:%zu\r\n", pubsub);
 }
 
+/* used_memory* figures, in Redis 7.0's order. */
+static void section_memory_used(const struct memstats *ms, struct buf *o)
+{
+    char h_used[32], h_rss[32], h_peak[32];
+    memstats_human(h_used, sizeof h_used, (double)ms->used);
+    memstats_human(h_rss, sizeof h_rss, (double)ms->rss);
+    memstats_human(h_peak, sizeof h_peak, (double)ms->peak);
+    buf_printf(o,
+               "used_memory:%zu\r\nused_memory_human:%s\r\nused_memory_rss:%zu\r\n"
+               "used_memory_rss_human:%s\r\nused_memory_peak:%zu\r\nused_memory_peak_human:%s\r\n"
+               "used_memory_peak_perc:%.2f%%\r\nused_memory_overhead:%zu\r\n"
+               "used_memory_startup:%zu\r\nused_memory_dataset:%zu\r\n"
+               "used_memory_dataset_perc:%.2f%%\r\n",
+               ms->used, h_used, ms->rss, h_rss, ms->peak, h_peak, ms->peak_perc,
+               ms->overhead_total, ms->startup, ms->dataset, ms->dataset_perc);
+}
+
+/* Allocator and system figures, then the scripting ones: we have no scripting, so those are
+ * 0 (Redis prints them; clients that read them find them). */
+static void section_memory_system(const struct memstats *ms, struct buf *o)
+{
+    char h_sys[32];
+    memstats_human(h_sys, sizeof h_sys, (double)ms->total_system);
+    buf_printf(o,
+               "allocator_allocated:%zu\r\nallocator_active:%zu\r\nallocator_resident:%zu\r\n"
+               "total_system_memory:%zu\r\ntotal_system_memory_human:%s\r\n"
+               "used_memory_lua:0\r\nused_memory_vm_eval:0\r\nused_memory_lua_human:0B\r\n"
+               "used_memory_scripts_eval:0\r\nnumber_of_cached_scripts:0\r\n"
+               "number_of_functions:0\r\nnumber_of_libraries:0\r\nused_memory_vm_functions:0\r\n"
+               "used_memory_vm_total:0\r\nused_memory_vm_total_human:0B\r\n"
+               "used_memory_functions:0\r\nused_memory_scripts:0\r\n"
+               "used_memory_scripts_human:0B\r\n",
+               ms->alloc_allocated, ms->alloc_active, ms->alloc_resident, ms->total_system, h_sys);
+}
+
+/* The maxmemory settings (eviction owns these figures). */
+static void section_memory_limits(struct server *srv, struct buf *o)
+{
+    UNUSED(srv);
+    buf_append_str(o, "maxmemory:0\r\nmaxmemory_human:0B\r\nmaxmemory_policy:noeviction\r\n");
+}
+
+static double info_ratio(size_t a, size_t b) { return b ? (double)a / (double)b : 0.0; }
+
+/* Fragmentation as Redis splits it: allocator (active/allocated), allocator RSS
+ * (resident/active), process (rss/resident), and the whole (rss/used). */
+static void section_memory_frag(const struct memstats *ms, struct buf *o)
+{
+    buf_printf(o,
+               "allocator_frag_ratio:%.2f\r\nallocator_frag_bytes:%lld\r\n"
+               "allocator_rss_ratio:%.2f\r\nallocator_rss_bytes:%lld\r\n"
+               "rss_overhead_ratio:%.2f\r\nrss_overhead_bytes:%lld\r\n"
+               "mem_fragmentation_ratio:%.2f\r\nmem_fragmentation_bytes:%lld\r\n",
+               info_ratio(ms->alloc_active, ms->alloc_allocated),
+               (long long)ms->alloc_active - (long long)ms->alloc_allocated,
+               info_ratio(ms->alloc_resident, ms->alloc_active),
+               (long long)ms->alloc_resident - (long long)ms->alloc_active,
+               info_ratio(ms->rss, ms->alloc_resident),
+               (long long)ms->rss - (long long)ms->alloc_resident, info_ratio(ms->rss, ms->used),
+               (long long)ms->rss - (long long)ms->used);
+}
+
 static void section_memory(struct server *srv, struct buf *o)
 {
-    size_t used = info_used_memory(), rss = rss_bytes();
-    char h_used[32], h_rss[32];
-    human_bytes(h_used, sizeof h_used, (double)used);
-    human_bytes(h_rss, sizeof h_rss, (double)rss);
+    struct memstats ms;
+    memstats_collect(srv, &ms);
+    buf_append_str(o, "# Memory\r\n");
+    section_memory_used(&ms, o);
+    section_memory_system(&ms, o);
+    section_memory_limits(srv, o);
+    section_memory_frag(&ms, o);
     buf_printf(o,
-               "# Memory\r\nused_memory:%zu\r\nused_memory_human:%s\r\nused_memory_rss:%zu\r\n"
-               "used_memory_rss_human:%s\r\nmaxmemory:0\r\nmaxmemory_human:0B\r\n"
-               "maxmemory_policy:noeviction\r\nmem_fragmentation_ratio:%.2f\r\n"
-               "mem_allocator:libc\r\nlazyfree_pending_objects:%zu\r\nlazyfreed_objects:%llu\r\n",
-               used, h_used, rss, h_rss, used ? (double)rss / (double)used : 0.0,
+               "mem_not_counted_for_evict:0\r\nmem_replication_backlog:%zu\r\n"
+               "mem_total_replication_buffers:%zu\r\nmem_clients_slaves:%zu\r\n"
+               "mem_clients_normal:%zu\r\nmem_cluster_links:0\r\nmem_aof_buffer:0\r\n"
+               "mem_allocator:libc\r\nactive_defrag_running:0\r\n"
+               "lazyfree_pending_objects:%zu\r\nlazyfreed_objects:%llu\r\n",
+               ms.repl_backlog, ms.repl_buffers, ms.clients_replicas, ms.clients_normal,
                lazyfree_pending(srv->lazyfree), (unsigned long long)lazyfree_done(srv->lazyfree));
 }
 
@@ -108,7 +151,9 @@ static void section_stats(struct server *srv, struct buf *o)
                "# Stats\r\ntotal_connections_received:%llu\r\ntotal_commands_processed:%llu\r\n"
                "total_net_input_bytes:%llu\r\ntotal_net_output_bytes:%llu\r\n"
                "rejected_connections:%llu\r\nsync_full:%llu\r\nsync_partial_ok:%llu\r\n"
-               "sync_partial_err:%llu\r\nexpired_keys:%llu\r\nevicted_keys:0\r\n"
+               "sync_partial_err:%llu\r\nexpired_keys:%llu\r\nexpired_stale_perc:%.2f\r\n"
+               "expired_time_cap_reached_count:%llu\r\nexpire_cycle_cpu_milliseconds:%llu\r\n"
+               "evicted_keys:0\r\n"
                "evicted_clients:%llu\r\nkeyspace_hits:%llu\r\nkeyspace_misses:%llu\r\n"
                "pubsub_channels:%zu\r\npubsub_patterns:%zu\r\ntotal_error_replies:%llu\r\n"
                "vigil_busy_poll_hits:%llu\r\nvigil_busy_poll_misses:%llu\r\n"
@@ -117,11 +162,14 @@ static void section_stats(struct server *srv, struct buf *o)
                (unsigned long long)cs->net_input_bytes, (unsigned long long)cs->net_output_bytes,
                (unsigned long long)srv->listener.rejected, (unsigned long long)s->sync_full,
                (unsigned long long)s->sync_partial_ok, (unsigned long long)s->sync_partial_err,
-               (unsigned long long)s->expiredkeys, (unsigned long long)cs->evicted,
-               (unsigned long long)s->keyspace_hits, (unsigned long long)s->keyspace_misses,
-               pubsub_channel_count(srv->pubsub), pubsub_pattern_count(srv->pubsub),
-               (unsigned long long)cs->error_replies, (unsigned long long)busy.hits,
-               (unsigned long long)busy.misses, (unsigned long long)busy.contended_windows);
+               (unsigned long long)s->expiredkeys, srv->expire.stale_perc,
+               (unsigned long long)srv->expire.time_cap_reached,
+               (unsigned long long)(srv->expire.time_used_us / 1000),
+               (unsigned long long)cs->evicted, (unsigned long long)s->keyspace_hits,
+               (unsigned long long)s->keyspace_misses, pubsub_channel_count(srv->pubsub),
+               pubsub_pattern_count(srv->pubsub), (unsigned long long)cs->error_replies,
+               (unsigned long long)busy.hits, (unsigned long long)busy.misses,
+               (unsigned long long)busy.contended_windows);
 }
 
 static void section_cpu(struct server *srv, struct buf *o)

@@ -18,6 +18,8 @@
 #include "store/client.h"
 #include "store/lazyfree.h"
 #include "store/command.h"
+#include "store/info.h"
+#include "store/memstats.h"
 #include "store/multi.h"
 #include "store/propagate.h"
 #include "store/pubsub.h"
@@ -27,7 +29,6 @@
 /* Descriptors kept beyond maxclients for the server itself: listeners, epoll, the log, the
  * reserve, replication links, snapshot and AOF files, lazyfree (Redis keeps the same 32). */
 #define SERVER_RESERVED_FDS 32
-#define EXPIRE_SAMPLES_PER_CYCLE 200 /* keys sampled per db per cron tick (bounded CPU) */
 
 int64_t server_now_ms(const struct server *srv)
 {
@@ -152,6 +153,24 @@ static void server_cron_clients(struct server *srv)
     for (struct client *c = client_first(srv); c; c = client_next(c)) client_cron(c, now);
 }
 
+static int64_t server_clock_us(void *ctx)
+{
+    UNUSED(ctx);
+    return clock_mono_us();
+}
+
+/* Active expiry, slow (cron) or fast (before sleep). Replicas wait for their master's DELs. */
+static void server_expire_cycle(struct server *srv, enum expire_cycle_kind kind)
+{
+    if (server_is_replica(srv)) return;
+    struct expire_cycle_env env = {
+        .clock_us = server_clock_us,
+        .effort = (int)srv->cfg.active_expire_effort,
+        .hz = (int)srv->cfg.hz,
+    };
+    expire_cycle_run(&srv->expire, srv->db, srv->ndb, kind, &env, server_now_ms(srv));
+}
+
 static int64_t server_cron(struct loop *l, uint64_t id, void *data)
 {
     UNUSED(l);
@@ -160,9 +179,10 @@ static int64_t server_cron(struct loop *l, uint64_t id, void *data)
     int64_t now = server_now_ms(srv);
     for (int i = 0; i < srv->ndb; i++) {
         ks_set_clock(srv->db[i], now);
-        if (!server_is_replica(srv)) ks_expire_cycle(srv->db[i], now, EXPIRE_SAMPLES_PER_CYCLE);
         ks_rehash_step(srv->db[i], 100);
     }
+    server_expire_cycle(srv, EXPIRE_CYCLE_SLOW);
+    memstats_note_peak(srv);
     server_cron_clients(srv);
     repl_cron(srv);
     log_rate_flush(); /* counts of rate-limited lines whose loop has stopped */
@@ -175,6 +195,7 @@ static void server_before_sleep(struct loop *l, void *data)
     UNUSED(l);
     struct server *srv = data;
     blocking_serve_ready(srv);
+    server_expire_cycle(srv, EXPIRE_CYCLE_FAST);
     repl_before_sleep(srv);
     conn_set_flush(&srv->conns);
     if (srv->is_shutting_down) loop_stop(srv->loop);
@@ -252,6 +273,7 @@ int server_init(struct server *srv, char *err, size_t errlen)
     loop_set_before_sleep(srv->loop, server_before_sleep, srv);
     srv->cron_timer = loop_timer_add(srv->loop, 100, server_cron, srv);
     repl_start_from_config(srv);
+    srv->mem_startup = srv->mem_peak = info_used_memory();
     return 0;
 }
 

@@ -23,6 +23,7 @@
 #include "common/resp.h"
 #include "common/rng.h"
 #include "store/data/dict.h"
+#include "store/data/expire_cycle.h"
 #include "store/data/keyspace.h"
 #include "store/store_config.h"
 
@@ -54,7 +55,9 @@ struct server {
     char run_id[RUN_ID_LEN + 1];
     struct conn_set conns; /* every client (conn.h), pending writes, network counters */
     struct server_stats stats;
-    long long dirty; /* write counter: handlers bump it when they change data */
+    struct expire_cycle expire;   /* active expiry state and its INFO figures */
+    size_t mem_startup, mem_peak; /* used_memory after start-up, and its highest value seen */
+    long long dirty;              /* write counter: handlers bump it when they change data */
     int64_t start_wall_ms, start_mono_ms, lastsave_wall_ms;
     uint64_t cron_timer;
     struct pubsub *pubsub;

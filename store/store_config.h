@@ -37,6 +37,7 @@ struct store_config {
     struct obuf_limit obuf[OBUF_CLASSES];
     bool enable_debug_command;
     long long hz;
+    long long active_expire_effort; /* 1..10 */
     long long busy_poll_us;
     long long slowlog_log_slower_than; /* microseconds; negative: off */
     long long slowlog_max_len;

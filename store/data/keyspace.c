@@ -575,15 +575,30 @@ void ks_swap(struct ks *a, struct ks *b)
     b->avg_ttl_ms = tt;
 }
 
-/* One sampling round; returns the number of keys removed from `n` samples. */
-static size_t expire_round(struct ks *ks, int64_t now_ms, size_t n)
+/* Smoothed like Redis's avg_ttl: mostly history, a little of this sample. */
+static void expire_note_ttl(struct ks *ks, long double ttl_sum, size_t live)
+{
+    if (live == 0) return;
+    long double mean = ttl_sum / (long double)live;
+    int64_t avg = mean >= 0x1p63L ? INT64_MAX : (int64_t)mean; /* rounding at the top */
+    ks->avg_ttl_ms = ks->avg_ttl_ms == 0 ? avg : (ks->avg_ttl_ms / 50) * 49 + avg / 50;
+}
+
+/* One sampling round of up to n volatile keys; adds to *sampled, returns the keys removed. When
+ * the index holds no more than n keys, every one is checked once (walking down from the end, so
+ * the swap-with-last of a removal only moves keys already checked); otherwise n random picks. */
+static size_t expire_round(struct ks *ks, int64_t now_ms, size_t n, size_t *sampled)
 {
     size_t removed = 0, live = 0;
     /* long double: keys expiring near INT64_MAX ms (PEXPIREAT k 9223372036854775807) overflow
      * an int64_t sum, and avg_ttl turned negative (Redis 7.0 shows that; we do not). */
     long double ttl_sum = 0;
-    for (size_t i = 0; i < n && ks->exp_len > 0; i++) {
-        struct ks_entry *e = ks->exp[rng_below(&ks->rng, ks->exp_len)];
+    bool walk_all = ks->exp_len <= n;
+    size_t picks = walk_all ? ks->exp_len : n;
+    for (size_t i = 0; i < picks && ks->exp_len > 0; i++) {
+        size_t idx = walk_all ? picks - 1 - i : (size_t)rng_below(&ks->rng, ks->exp_len);
+        struct ks_entry *e = ks->exp[idx];
+        (*sampled)++;
         if (ks_entry_is_expired(e, now_ms)) {
             ks_expire_entry(ks, e);
             removed++;
@@ -592,27 +607,52 @@ static size_t expire_round(struct ks *ks, int64_t now_ms, size_t n)
             live++;
         }
     }
-    if (live > 0) { /* smoothed like Redis's avg_ttl: mostly history, a little of this sample */
-        long double mean = ttl_sum / (long double)live;
-        int64_t avg = mean >= 0x1p63L ? INT64_MAX : (int64_t)mean; /* rounding at the top */
-        ks->avg_ttl_ms = ks->avg_ttl_ms == 0 ? avg : (ks->avg_ttl_ms / 50) * 49 + avg / 50;
+    expire_note_ttl(ks, ttl_sum, live);
+    return removed;
+}
+
+static bool expire_out_of_time(const struct ks_expire_budget *b)
+{
+    return b->clock_us && b->clock_us(b->clock_ctx) >= b->deadline_us;
+}
+
+size_t ks_expire_run(struct ks *ks, int64_t now_ms, struct ks_expire_budget *b)
+{
+    if (ks->is_replica || now_ms == KS_NOW_NO_EXPIRY) return 0;
+    size_t removed = 0, rounds = 0;
+    size_t per_round = b->keys_per_round ? b->keys_per_round : EXPIRE_SAMPLE;
+    while (ks->exp_len > 0 && rounds < b->max_rounds) {
+        if (expire_out_of_time(b)) {
+            b->timed_out = true;
+            break;
+        }
+        size_t sampled = 0;
+        size_t r = expire_round(ks, now_ms, per_round, &sampled);
+        rounds++;
+        b->sampled += sampled;
+        b->expired += r;
+        removed += r;
+        /* Stale share of this round at or under the acceptable one: the rest can wait. */
+        if (sampled == 0 || r * 100 <= (size_t)b->acceptable_stale_perc * sampled) break;
     }
+    if (ks->exp_len == 0) ks->avg_ttl_ms = 0;
     return removed;
 }
 
 size_t ks_expire_cycle(struct ks *ks, int64_t now_ms, size_t max_samples)
 {
-    if (ks->is_replica || now_ms == KS_NOW_NO_EXPIRY) return 0;
-    size_t removed = 0, sampled = 0;
-    while (ks->exp_len > 0 && sampled < max_samples) {
-        size_t n = MIN((size_t)EXPIRE_SAMPLE, max_samples - sampled);
-        size_t r = expire_round(ks, now_ms, n);
-        sampled += n;
-        removed += r;
-        if (r * 4 <= n) break; /* 25% or fewer were stale: the rest can wait */
-    }
-    if (ks->exp_len == 0) ks->avg_ttl_ms = 0;
-    return removed;
+    struct ks_expire_budget b = {
+        .keys_per_round = EXPIRE_SAMPLE,
+        .acceptable_stale_perc = 10,
+        .max_rounds = (max_samples + EXPIRE_SAMPLE - 1) / EXPIRE_SAMPLE,
+    };
+    return ks_expire_run(ks, now_ms, &b);
+}
+
+void ks_overhead_bytes(const struct ks *ks, size_t *main_bytes, size_t *expires_bytes)
+{
+    *main_bytes = dict_buckets(&ks->dict) * sizeof(void *);
+    *expires_bytes = ks->exp_cap * sizeof *ks->exp;
 }
 
 /* ---- iteration ------------------------------------------------------------------------------ */

@@ -116,10 +116,29 @@ void ks_swap(struct ks *a, struct ks *b);
 /* Cron: move up to n buckets of an in-progress rehash. Returns true if more remain. */
 bool ks_rehash_step(struct ks *ks, int n);
 
-/* Active expiry (Redis's cycle): sample up to 20 volatile keys, delete the expired ones (calling
- * the expired callback), repeat while more than 25% of a sample had expired, stopping once
- * `max_samples` keys were sampled in total. Returns the number of keys removed. Replica mode: 0. */
+/* Active expiry of one database (a step of Redis's cycle, driven by expire_cycle.c): sample up
+ * to keys_per_round volatile keys, delete the expired ones (calling the expired callback),
+ * repeat while more than acceptable_stale_perc percent of a round had expired, for at most
+ * max_rounds rounds, and stop early once clock_us() reaches deadline_us (checked before each
+ * round; no clock: no time limit). Adds to sampled/expired, sets timed_out. Returns the keys
+ * removed. Replica mode, or now_ms == KS_NOW_NO_EXPIRY: nothing. */
+struct ks_expire_budget {
+    unsigned keys_per_round;        /* 0: 20 */
+    unsigned acceptable_stale_perc; /* 0..100 */
+    size_t max_rounds;
+    int64_t (*clock_us)(void *ctx); /* monotonic microseconds, or NULL */
+    void *clock_ctx;
+    int64_t deadline_us;
+    size_t sampled, expired; /* out, accumulated */
+    bool timed_out;          /* out */
+};
+size_t ks_expire_run(struct ks *ks, int64_t now_ms, struct ks_expire_budget *b);
+/* The same with Redis's defaults (20 keys a round, 10% stale) and no clock: at most about
+ * max_samples keys sampled. */
 size_t ks_expire_cycle(struct ks *ks, int64_t now_ms, size_t max_samples);
+/* MEMORY STATS overhead.hashtable.main / .expires: bytes of the key table's buckets and of the
+ * expiry index. */
+void ks_overhead_bytes(const struct ks *ks, size_t *main_bytes, size_t *expires_bytes);
 
 /* ---- lookup and delete -------------------------------------------------------------------- */
 

@@ -364,6 +364,13 @@ static void follow_config(struct server *srv)
         repl_set_master(srv, host, port);
 }
 
+void repl_memory(const struct server *srv, size_t *backlog, size_t *buffers)
+{
+    const struct repl *r = srv->repl;
+    *backlog = r->backlog ? backlog_size(r->backlog) : 0;
+    *buffers = r->stream_buf.bytes;
+}
+
 /* ---- loop hooks ---------------------------------------------------------------------------- */
 
 void repl_cron(struct server *srv)

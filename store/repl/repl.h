@@ -32,6 +32,9 @@ bool repl_awaiting_role(const struct server *srv);
 bool repl_master_link_up(const struct server *srv);
 /* INFO replication section. */
 void repl_info(struct server *srv, struct buf *out);
+/* Memory held by replication: the backlog, and the shared stream buffer replicas read from
+ * (INFO mem_replication_backlog / mem_total_replication_buffers, MEMORY STATS). */
+void repl_memory(const struct server *srv, size_t *backlog, size_t *buffers);
 /* Cron (hz): timeouts, pings, acks, reconnects, snapshot children, FAILOVER. */
 void repl_cron(struct server *srv);
 /* Before sleep: re-check WAITers after ACKs, one batched GETACK, write to replicas. */

@@ -10,6 +10,12 @@
  * duration of the previous fast cycle. `active-expire-effort` (1-10) also raises the keys per
  * round (20 + 5 * (effort - 1)) and lowers the acceptable stale share (10 - (effort - 1) %).
  *
+ * Two differences from Redis 7.0, both toward its stated aim: a database's run stops on the
+ * stale share of all the keys it sampled (from the fifth round on), not of its last 20, which
+ * let a burst of expiries stop the run at 20-40% stale by chance; and the fast cycle runs when
+ * the smoothed stale share is above the acceptable one (Redis compares a fraction with a
+ * percentage there, so in practice only after a cycle that ran out of time).
+ *
  * PURE: the monotonic clock comes in as a function (tests count its calls), now_ms is passed;
  * replica databases (ks_set_replica_mode) are left alone by ks_expire_run.
  */

@@ -18,7 +18,8 @@
 #include "common/util.h"
 #include "store/data/ks_entry.h"
 
-#define EXPIRE_SAMPLE 20 /* keys sampled per active-expiry round */
+#define EXPIRE_SAMPLE 20       /* keys sampled per active-expiry round */
+#define EXPIRE_DECIDE_ROUNDS 5 /* rounds before the stale share decides to stop */
 #define SCAN_EXPIRE_MAX 64
 
 static const char *ks_entry_key_of(const struct dict_entry *d, size_t *len)
@@ -619,22 +620,26 @@ static bool expire_out_of_time(const struct ks_expire_budget *b)
 size_t ks_expire_run(struct ks *ks, int64_t now_ms, struct ks_expire_budget *b)
 {
     if (ks->is_replica || now_ms == KS_NOW_NO_EXPIRY) return 0;
-    size_t removed = 0, rounds = 0;
     size_t per_round = b->keys_per_round ? b->keys_per_round : EXPIRE_SAMPLE;
+    size_t removed = 0, rounds = 0, run_sampled = 0;
     while (ks->exp_len > 0 && rounds < b->max_rounds) {
         if (expire_out_of_time(b)) {
             b->timed_out = true;
             break;
         }
-        size_t sampled = 0;
-        size_t r = expire_round(ks, now_ms, per_round, &sampled);
+        bool walked_all = ks->exp_len <= per_round; /* then nothing stale is left after it */
+        size_t r = expire_round(ks, now_ms, per_round, &run_sampled);
         rounds++;
-        b->sampled += sampled;
-        b->expired += r;
         removed += r;
-        /* Stale share of this round at or under the acceptable one: the rest can wait. */
-        if (sampled == 0 || r * 100 <= (size_t)b->acceptable_stale_perc * sampled) break;
+        /* Decide on the whole run's share, from EXPIRE_DECIDE_ROUNDS rounds on (or a first
+         * round without a stale key): one round's 20 keys is too small a sample, and testing
+         * it again after every round stops, by chance, long before the share is down. */
+        bool enough = rounds >= EXPIRE_DECIDE_ROUNDS || (rounds == 1 && r == 0);
+        if (walked_all || (enough && removed * 100 <= b->acceptable_stale_perc * run_sampled))
+            break;
     }
+    b->sampled += run_sampled;
+    b->expired += removed;
     if (ks->exp_len == 0) ks->avg_ttl_ms = 0;
     return removed;
 }

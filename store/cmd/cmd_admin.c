@@ -174,6 +174,18 @@ static int config_apply_side_effects(struct server *srv, const char *key, char *
     return 0;
 }
 
+/* An integer setting's refusal in Redis's words (clients and tests match them). */
+static void config_int_error_as_redis(const char *key, const char *value, char *err, size_t errlen)
+{
+    const struct cfg_field *f = cfg_find(&store_config_schema, key);
+    if (!f || f->type != CFG_INT) return;
+    long long v;
+    if (util_parse_ll(value, strlen(value), &v) != 0)
+        snprintf(err, errlen, "argument couldn't be parsed into an integer");
+    else if (v < f->min || v > f->max)
+        snprintf(err, errlen, "argument must be between %lld and %lld inclusive", f->min, f->max);
+}
+
 static void config_set(struct client *c)
 {
     if ((c->argc - 2) % 2 != 0) {
@@ -186,6 +198,7 @@ static void config_set(struct client *c)
         char *value = xstrndup(c->argv[i + 1].ptr, c->argv[i + 1].len);
         snprintf(key, sizeof key, "%.*s", (int)MIN(c->argv[i].len, sizeof key - 1), c->argv[i].ptr);
         int rc = cfg_set(&store_config_schema, &c->srv->cfg, key, value, err, sizeof err);
+        if (rc != 0) config_int_error_as_redis(key, value, err, sizeof err);
         free(value);
         if (rc == 0) rc = config_apply_side_effects(c->srv, key, err, sizeof err);
         if (rc != 0) {

@@ -37,10 +37,15 @@ int64_t expire_cycle_slow_limit_us(int effort, int hz)
 }
 
 /* The fast cycle is worth running only when the last cycle left work behind. */
+static bool expire_fast_is_behind(const struct expire_cycle *st, const struct expire_tuning *t)
+{
+    return st->last_timed_out || st->stale_perc > (double)t->acceptable_stale;
+}
+
+/* ... and not again within twice its duration of the previous one. */
 static bool expire_fast_is_due(struct expire_cycle *st, const struct expire_tuning *t,
                                int64_t start_us)
 {
-    if (!st->last_timed_out && st->stale_perc <= (double)t->acceptable_stale) return false;
     if (st->last_fast_start_us && start_us < st->last_fast_start_us + t->fast_duration_us * 2)
         return false;
     st->last_fast_start_us = start_us;
@@ -53,6 +58,8 @@ size_t expire_cycle_run(struct expire_cycle *st, struct ks **dbs, int ndb,
 {
     if (ndb <= 0) return 0;
     struct expire_tuning t = expire_tuning_for(env->effort);
+    /* Checked before the clock is read: the loop asks before every sleep. */
+    if (kind == EXPIRE_CYCLE_FAST && !expire_fast_is_behind(st, &t)) return 0;
     int64_t start = env->clock_us(env->clock_ctx);
     if (kind == EXPIRE_CYCLE_FAST && !expire_fast_is_due(st, &t, start)) return 0;
     int64_t limit = kind == EXPIRE_CYCLE_FAST ? t.fast_duration_us

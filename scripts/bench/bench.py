@@ -10,7 +10,7 @@ Subcommands (each prints plain `key value` lines or a table; exit 0 on success, 
 measurement with the reason on stderr, 2 on bad usage):
 
   ports N [USED...]                  N free loopback ports (never 6379/26379 nor any in USED)
-  wait-ping PORT TIMEOUT_S           until PING is answered
+  wait-ping PORT TIMEOUT_S [PID]     until PING is answered (fails at once if PID has exited)
   wait-repl MASTER TIMEOUT_S R1 [R2]  until every replica has master_link_status:up and the
                                      master counts them (connected_slaves)
   info PORT FIELD                    one INFO field
@@ -100,11 +100,23 @@ def cmd_ports(args):
     print(" ".join(str(p) for p in ports))
 
 
+def pid_exited(pid):
+    """True when PID is gone or a zombie (a server that refused its arguments)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
 def cmd_wait_ping(args):
     port, timeout = int(args[0]), float(args[1])
+    pid = int(args[2]) if len(args) > 2 else None
     deadline = time.monotonic() + timeout
     last = None
     while time.monotonic() < deadline:
+        if pid is not None and pid_exited(pid):
+            die("port %d: the process exited before answering PING" % port)
         c = client(port, 0.5)
         try:
             if c.ping():

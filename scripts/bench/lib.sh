@@ -245,7 +245,7 @@ bench_spawn_store() {
 # stderr, the process stopped, return 1.
 bench_wait_up() {
     local pid=$1 port=$2 log=$3
-    if ! bench_py wait-ping "$port" 20 2>"$log.wait"; then
+    if ! bench_py wait-ping "$port" 20 "$pid" 2>"$log.wait"; then
         echo "$(basename "$(dirname "$log")") on port $port did not start: $(cat "$log.wait")" >&2
         tail -n 5 "$log" >&2
         bench_stop "$pid"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make bench-plot: one PNG per figure from the latest `make bench` results, Vigil beside Redis
-# (bars at the median, error bars from min to max over the trials, one panel per unit).
+# (bars at the median, error bars from min to max over the trials, one panel per unit), and a line
+# chart per *-series.csv (figure 10: used_memory and DBSIZE of both servers against time).
 # Usage: scripts/bench/plot.sh [RESULTS_DIR]   (default results/, or results/validate/ with
 # BENCH_VIGIL=redis). PNGs and their gnuplot scripts go to RESULTS_DIR/plots/.
 set -euo pipefail
@@ -18,6 +19,6 @@ while read -r gp; do
         echo "plot: gnuplot failed on $gp" >&2
         bad=1
     fi
-done < <(bench_py plot "$dir" "$dir/plots")
+done < <(bench_py plot "$dir" "$dir/plots"; "${SETPRIV[@]}" "$BENCH_PY" "$BENCH_DIR/expiry.py" plot "$dir" "$dir/plots")
 echo "plot: $n PNG(s) in $dir/plots" >&2
 exit "$bad"

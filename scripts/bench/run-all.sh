@@ -6,7 +6,7 @@
 # the date, the machine and the command: what the README's performance section quotes).
 # Arguments (or BENCH_ARGS="..." through make, e.g. `make bench BENCH_ARGS=--quick`):
 #   --quick | --trials N | --keep   passed to every figure
-#   --only 1,5,7                    run only these figures (1b: the paired throughput runs)
+#   --only 1,5,10                   run only these figures (1b: the paired throughput runs)
 # Environment: BENCH_VIGIL=redis (validate the harness with Redis on both sides; results go to
 # results/validate/), VIGIL_BIN_DIR.
 # Exit status: 0, or 1 if a figure's harness failed (a Vigil-side n/a is not a failure).
@@ -52,7 +52,9 @@ printf '{"date": "%s", "machine": "%s", "redis_version": "%s", "vigil_side": "%s
     >"$BENCH_RESULTS/machine.json"
 
 failed=()
-for script in scripts/bench/fig[0-9]-*.sh; do
+# In figure order (fig10 after fig9, not after fig1).
+mapfile -t scripts < <(printf '%s\n' scripts/bench/fig[0-9]*-*.sh | sort -V)
+for script in "${scripts[@]}"; do
     name=$(basename "$script" .sh)
     num=${name#fig}
     num=${num%%-*}

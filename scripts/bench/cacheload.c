@@ -3,14 +3,16 @@
  *
  * Why: a cache is judged by how often a read hits and how fast it answers while the server
  * evicts. A Python client would be the bottleneck at a few hundred thousand commands per second,
- * so this is C with hiredis and pipelining (one batch of --pipeline commands in flight).
+ * so this is C with hiredis and pipelining: a batch of --pipeline commands is sent before the
+ * replies of the one before it are read, so the server always has work while the client works.
  *
  * Phases: prefill (SET every key once, in a seeded random order, so the server starts full and
  * evicting), warm-up (--warmup Zipf operations, not counted), measure (--ops Zipf operations).
  * An operation draws a rank from a Zipf distribution (exponent --zipf-s, a precomputed CDF searched
  * by bisection, seeded xorshift): with --write-pct percent a SET, else a GET; a GET that misses is
- * followed by a SET of that key in the next batch (cache-aside refill). A second connection reads
- * INFO memory every --info-ms in every phase, for the peak used_memory.
+ * followed by a SET of that key in the next batch sent (cache-aside refill, one batch later than a
+ * client waiting for each reply would). A second connection reads INFO memory every --info-ms in
+ * every phase, for the peak used_memory.
  *
  * Usage: bench-cacheload --port P --keys N [--host H] [--value-bytes B] [--ops N] [--warmup N]
  *        [--write-pct W] [--zipf-s S] [--seed S] [--pipeline D] [--info-ms MS] [--no-prefill]
@@ -59,8 +61,9 @@ struct load {
     redisContext *data, *info;
     double *cdf;
     char *value;
-    struct load_op *ops, *refill;
-    long long nrefill;
+    struct load_op *sent[2], *refill; /* two batches: one in flight, one being built */
+    long long nsent[2], nrefill;
+    int cur; /* sent[cur] is the batch in flight (nsent[cur] == 0: none) */
     uint64_t rng;
     int64_t next_info_us;
     int measuring;
@@ -243,17 +246,39 @@ static int load_sample_memory(struct load *l, int force)
     return 0;
 }
 
-/* Sends n ops (after the refills the last batch queued) and reads every reply. */
+/* Reads every reply of the batch in flight, if any. */
+static int load_drain(struct load *l)
+{
+    struct load_op *b = l->sent[l->cur];
+    long long n = l->nsent[l->cur];
+    l->nsent[l->cur] = 0;
+    for (long long i = 0; i < n; i++)
+        if (load_take_reply(l, &b[i]) != 0) return -1;
+    return load_sample_memory(l, 0);
+}
+
+/* Sends a batch (the refills queued so far, then n ops) and only then reads the replies of the
+ * batch before it: the server works on one batch while this client builds the next and parses
+ * the last, so the client's own time stays out of the figure. Refills lag by one batch. */
 static int load_run_batch(struct load *l, const struct load_op *ops, long long n)
 {
+    int next = !l->cur;
+    struct load_op *b = l->sent[next];
     long long total = 0;
-    for (long long i = 0; i < l->nrefill; i++) l->ops[total++] = l->refill[i];
-    for (long long i = 0; i < n; i++) l->ops[total++] = ops[i];
+    for (long long i = 0; i < l->nrefill; i++) b[total++] = l->refill[i];
+    for (long long i = 0; i < n; i++) b[total++] = ops[i];
     l->nrefill = 0;
-    for (long long i = 0; i < total; i++) load_append(l, &l->ops[i]);
-    for (long long i = 0; i < total; i++)
-        if (load_take_reply(l, &l->ops[i]) != 0) return -1;
-    return load_sample_memory(l, 0);
+    for (long long i = 0; i < total; i++) load_append(l, &b[i]);
+    for (int done = 0; !done;) {
+        if (redisBufferWrite(l->data, &done) != REDIS_OK) {
+            fprintf(stderr, "cacheload: write error: %s\n", l->data->errstr);
+            return -1;
+        }
+    }
+    int rc = load_drain(l);
+    l->cur = next;
+    l->nsent[next] = total;
+    return rc;
 }
 
 /* SET every key once in a seeded random order (Fisher-Yates), so the run starts evicting. */
@@ -278,7 +303,7 @@ static int load_prefill(struct load *l)
     }
     free(batch);
     free(perm);
-    return rc;
+    return rc == 0 ? load_drain(l) : rc;
 }
 
 /* count Zipf operations in batches; the refills of one batch go first in the next. */
@@ -298,7 +323,7 @@ static int load_zipf_phase(struct load *l, long long count)
         done += m;
     }
     free(batch);
-    return rc;
+    return rc == 0 ? load_drain(l) : rc;
 }
 
 static redisContext *load_connect(const struct load_opts *o)
@@ -347,7 +372,7 @@ static int load_run(struct load *l)
     int64_t t0 = clock_mono_us();
     if (load_zipf_phase(l, l->o.ops) != 0) return -1;
     /* The last batch's misses are refilled too, so every counted GET miss has its SET. */
-    if (l->nrefill > 0 && load_run_batch(l, NULL, 0) != 0) return -1;
+    if (l->nrefill > 0 && (load_run_batch(l, NULL, 0) != 0 || load_drain(l) != 0)) return -1;
     int64_t t1 = clock_mono_us();
     if (load_sample_memory(l, 1) != 0) return -1;
     print_stats(l, (double)(t1 - t0) / 1e6, cpu_seconds() - cpu0);
@@ -373,11 +398,13 @@ int main(int argc, char **argv)
     l.cdf = zipf_build_cdf(l.o.keys, l.o.zipf_s);
     l.value = xmalloc((size_t)l.o.value_bytes);
     memset(l.value, 'v', (size_t)l.o.value_bytes);
-    l.ops = xmalloc(sizeof(struct load_op) * (size_t)l.o.pipeline * 2);
+    l.sent[0] = xmalloc(sizeof(struct load_op) * (size_t)l.o.pipeline);
+    l.sent[1] = xmalloc(sizeof(struct load_op) * (size_t)l.o.pipeline);
     l.refill = xmalloc(sizeof(struct load_op) * (size_t)l.o.pipeline);
     int rc = load_run(&l) == 0 ? 0 : 1;
     free(l.refill);
-    free(l.ops);
+    free(l.sent[1]);
+    free(l.sent[0]);
     free(l.value);
     free(l.cdf);
     redisFree(l.info);

@@ -18,8 +18,8 @@ bench_init fig9-cache 3 1 "$@"
 MAXMEMORY_MB=64
 # Redis 7.0 holds ~600,000 keys with 16-byte values and ~300,000 with 100-byte values in 64 MB.
 declare -A KEYSPACE=([16]=2400000 [100]=1300000)
-OPS=2000000
-WARMUP=1000000
+OPS=3000000
+WARMUP=2000000
 if [ "$BENCH_QUICK" = 1 ]; then
     MAXMEMORY_MB=8
     KEYSPACE=([16]=300000 [100]=160000)

@@ -19,6 +19,7 @@ while read -r gp; do
         echo "plot: gnuplot failed on $gp" >&2
         bad=1
     fi
-done < <(bench_py plot "$dir" "$dir/plots"; "${SETPRIV[@]}" "$BENCH_PY" "$BENCH_DIR/expiry.py" plot "$dir" "$dir/plots")
+done < <(bench_py plot "$dir" "$dir/plots"
+         "${SETPRIV[@]}" "$BENCH_PY" "$BENCH_DIR/expiry.py" plot "$dir" "$dir/plots")
 echo "plot: $n PNG(s) in $dir/plots" >&2
 exit "$bad"

@@ -234,3 +234,5 @@ if __name__ == "__main__":
         COMMANDS[sys.argv[1]](sys.argv[2:])
     except (IndexError, ValueError) as e:
         die("%s: bad arguments (%s)" % (sys.argv[1], e), 2)
+    except OSError as e:   # refused, reset, timed out: a failed measurement, not a traceback
+        die("%s: %s" % (sys.argv[1], e))

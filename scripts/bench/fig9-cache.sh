@@ -62,6 +62,17 @@ start_cache() {
     return 1
 }
 
+# server_state PORT: "(used_memory ... = N x maxmemory, K keys, E evicted)" for a failure's reason.
+server_state() {
+    local used keys ev
+    used=$(bench_py info "$1" used_memory 2>/dev/null) || return 0
+    keys=$(bench_cli "$1" DBSIZE 2>/dev/null)
+    ev=$(bench_py info "$1" evicted_keys 2>/dev/null)
+    awk -v u="$used" -v m="$MAXMEMORY" -v k="$keys" -v e="${ev:-?}" 'BEGIN {
+        printf "(then: used_memory %.1f MB = %.3fx maxmemory, %s keys, %s evicted)",
+            u / 1048576, u / m, k, e }'
+}
+
 # measure SIDE TRIAL ITEM
 measure() {
     local side=$1 trial=$2 item=$3 port size=${3#*.}
@@ -84,7 +95,8 @@ measure() {
     if ! bench_run_helper "$out" "$LOAD" --port "$port" --keys "${KEYSPACE[$size]}" \
         --value-bytes "$size" --ops "$OPS" --warmup "$WARMUP" --seed "$trial" --zipf-s 0.99 \
         --write-pct 10 --pipeline 64 --info-ms 50; then
-        bench_fail "$side" "$item.*" "bench-cacheload: $(tail -n 2 "$out.err" | tr '\n' ' ')"
+        bench_fail "$side" "$item.*" "bench-cacheload: $(tail -n 2 "$out.err" | tr '\n' ' ')$(
+            server_state "$port")"
         bench_teardown
         return 0
     fi

@@ -1,5 +1,5 @@
-/* info: see info.h. used_memory is the allocator's own count of bytes in use (glibc mallinfo2:
- * in-use chunks plus mmapped blocks), not an estimate kept by hand. */
+/* info: see info.h. used_memory is the bytes the allocator handed out (memcount.c: a counter kept
+ * by wrapping malloc, as Redis's zmalloc), not an estimate kept by hand. */
 #include "store/info.h"
 
 #include <malloc.h>
@@ -14,15 +14,12 @@
 #include "store/client.h"
 #include "store/command.h"
 #include "store/lazyfree.h"
+#include "store/memcount.h"
 #include "store/memstats.h"
 #include "store/pubsub.h"
 #include "store/repl/repl.h"
 
-size_t info_used_memory(void)
-{
-    struct mallinfo2 mi = mallinfo2();
-    return mi.uordblks + mi.hblkhd;
-}
+size_t info_used_memory(void) { return memcount_used(); }
 
 static void section_server(struct server *srv, struct buf *o)
 {

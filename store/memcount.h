@@ -1,0 +1,13 @@
+/* memcount: bytes currently allocated by the whole process (every thread), as the allocator
+ * hands them out (usable sizes), read in O(1). See memcount.c for why it wraps malloc. */
+#ifndef VIGIL_MEMCOUNT_H
+#define VIGIL_MEMCOUNT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+size_t memcount_used(void);
+/* False in sanitizer builds, where the figure comes from mallinfo2 (slow). */
+bool memcount_is_exact(void);
+
+#endif

@@ -13,6 +13,7 @@
 #include "common/util.h"
 #include "store/blocking.h"
 #include "store/client.h"
+#include "store/evict.h"
 #include "store/multi.h"
 #include "store/propagate.h"
 #include "store/redact.h"
@@ -238,6 +239,11 @@ void command_execute(struct client *c)
         return;
     }
     if (!command_check_state(c, cmd)) {
+        if (c->flags & CLIENT_MULTI) multi_flag_dirty(c);
+        cmd->rejected_calls++;
+        return;
+    }
+    if (evict_rejects(c, cmd)) { /* maxmemory: evicts first, -OOM if that cannot help */
         if (c->flags & CLIENT_MULTI) multi_flag_dirty(c);
         cmd->rejected_calls++;
         return;

@@ -13,6 +13,7 @@
 #include "store/blocking.h"
 #include "store/client.h"
 #include "store/command.h"
+#include "store/evict.h"
 #include "store/lazyfree.h"
 #include "store/memcount.h"
 #include "store/memstats.h"
@@ -84,11 +85,7 @@ static void section_memory_system(const struct memstats *ms, struct buf *o)
 }
 
 /* The maxmemory settings (eviction owns these figures). */
-static void section_memory_limits(struct server *srv, struct buf *o)
-{
-    UNUSED(srv);
-    buf_append_str(o, "maxmemory:0\r\nmaxmemory_human:0B\r\nmaxmemory_policy:noeviction\r\n");
-}
+static void section_memory_limits(struct server *srv, struct buf *o) { evict_info_memory(srv, o); }
 
 static double info_ratio(size_t a, size_t b) { return b ? (double)a / (double)b : 0.0; }
 
@@ -120,12 +117,13 @@ static void section_memory(struct server *srv, struct buf *o)
     section_memory_limits(srv, o);
     section_memory_frag(&ms, o);
     buf_printf(o,
-               "mem_not_counted_for_evict:0\r\nmem_replication_backlog:%zu\r\n"
+               "mem_not_counted_for_evict:%zu\r\nmem_replication_backlog:%zu\r\n"
                "mem_total_replication_buffers:%zu\r\nmem_clients_slaves:%zu\r\n"
                "mem_clients_normal:%zu\r\nmem_cluster_links:0\r\nmem_aof_buffer:0\r\n"
                "mem_allocator:libc\r\nactive_defrag_running:0\r\n"
                "lazyfree_pending_objects:%zu\r\nlazyfreed_objects:%llu\r\n",
-               ms.repl_backlog, ms.repl_buffers, ms.clients_replicas, ms.clients_normal,
+               evict_not_counted(srv), ms.repl_backlog, ms.repl_buffers, ms.clients_replicas,
+               ms.clients_normal,
                lazyfree_pending(srv->lazyfree), (unsigned long long)lazyfree_done(srv->lazyfree));
 }
 
@@ -150,7 +148,7 @@ static void section_stats(struct server *srv, struct buf *o)
                "rejected_connections:%llu\r\nsync_full:%llu\r\nsync_partial_ok:%llu\r\n"
                "sync_partial_err:%llu\r\nexpired_keys:%llu\r\nexpired_stale_perc:%.2f\r\n"
                "expired_time_cap_reached_count:%llu\r\nexpire_cycle_cpu_milliseconds:%llu\r\n"
-               "evicted_keys:0\r\n"
+               "evicted_keys:%llu\r\n"
                "evicted_clients:%llu\r\nkeyspace_hits:%llu\r\nkeyspace_misses:%llu\r\n"
                "pubsub_channels:%zu\r\npubsub_patterns:%zu\r\ntotal_error_replies:%llu\r\n"
                "vigil_busy_poll_hits:%llu\r\nvigil_busy_poll_misses:%llu\r\n"
@@ -162,7 +160,7 @@ static void section_stats(struct server *srv, struct buf *o)
                (unsigned long long)s->expiredkeys, srv->expire.stale_perc,
                (unsigned long long)srv->expire.time_cap_reached,
                (unsigned long long)(srv->expire.time_used_us / 1000),
-               (unsigned long long)cs->evicted, (unsigned long long)s->keyspace_hits,
+               (unsigned long long)evict_keys_evicted(srv), (unsigned long long)cs->evicted, (unsigned long long)s->keyspace_hits,
                (unsigned long long)s->keyspace_misses, pubsub_channel_count(srv->pubsub),
                pubsub_pattern_count(srv->pubsub), (unsigned long long)cs->error_replies,
                (unsigned long long)busy.hits, (unsigned long long)busy.misses,

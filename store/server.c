@@ -16,6 +16,7 @@
 #include "common/util.h"
 #include "store/blocking.h"
 #include "store/client.h"
+#include "store/evict.h"
 #include "store/lazyfree.h"
 #include "store/command.h"
 #include "store/info.h"
@@ -183,6 +184,7 @@ static int64_t server_cron(struct loop *l, uint64_t id, void *data)
     }
     server_expire_cycle(srv, EXPIRE_CYCLE_SLOW);
     memstats_note_peak(srv);
+    evict_apply_config(srv); /* databases loaded by a full sync get the LFU mode too */
     server_cron_clients(srv);
     repl_cron(srv);
     log_rate_flush(); /* counts of rate-limited lines whose loop has stopped */
@@ -212,6 +214,7 @@ void server_apply_config(struct server *srv)
     log_set_level((enum log_level)srv->cfg.loglevel);
     loop_set_busy_poll(srv->loop, srv->cfg.busy_poll_us);
     srv->conns.max_query_bytes = srv->cfg.client_query_buffer_limit;
+    evict_apply_config(srv);
 }
 
 static int server_listen(struct server *srv, char *err, size_t errlen)
@@ -268,6 +271,7 @@ int server_init(struct server *srv, char *err, size_t errlen)
                                   });
     srv->lazyfree = lazyfree_create();
     srv->slowlog = slowlog_create();
+    srv->evict = evict_create();
     server_apply_config(srv);
     if (server_listen(srv, err, errlen) != 0) return -1;
     loop_set_before_sleep(srv->loop, server_before_sleep, srv);
@@ -290,6 +294,7 @@ void server_free(struct server *srv)
     slowlog_destroy(srv->slowlog);
     conn_listen_close(&srv->listener);
     propagate_destroy(srv->prop);
+    evict_destroy(srv->evict);
     free(srv->monitor_list);
     free(srv->paused);
     loop_destroy(srv->loop);

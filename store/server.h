@@ -35,6 +35,7 @@ struct repl;
 struct pubsub;
 struct blocking;
 struct propagate;
+struct evict;
 
 struct server_stats {
     uint64_t numcommands, expiredkeys;
@@ -71,6 +72,7 @@ struct server {
     size_t npaused, paused_cap;
     size_t nmonitors;
     struct propagate *prop; /* what executed commands feed to replicas (propagate.h) */
+    struct evict *evict;    /* maxmemory: eviction state (evict.h) */
     int call_depth;         /* > 0 inside command_call (EXEC nests) */
     bool is_loading;
     bool is_shutting_down;

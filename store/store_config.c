@@ -18,6 +18,10 @@
 
 static const char *const loglevels[] = {"debug", "verbose", "notice", "warning", "nothing", NULL};
 
+const char *const store_maxmemory_policies[] = {
+    "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru",
+    "allkeys-lfu",  "allkeys-random", "noeviction",   NULL};
+
 static int parse_size_token(const char *tok, long long *out)
 {
     char *end;
@@ -466,6 +470,57 @@ static const struct cfg_field store_fields[] = {
      .max = 65535,
      .def = "0",
      .help = "Port announced to the master (0: our port)."},
+    /* ---- memory limits (evict.c); CONFIG SET checks values first with Redis's messages ---- */
+    {.key = "maxmemory",
+     .type = CFG_SIZE,
+     .offset = F(maxmemory),
+     .min = 0,
+     .max = BIG,
+     .def = "0",
+     .help = "Used memory limit (0: none). Above it, keys are evicted by maxmemory-policy, or "
+             "commands that may grow memory are refused with -OOM."},
+    {.key = "maxmemory-policy",
+     .type = CFG_ENUM,
+     .offset = F(maxmemory_policy),
+     .def = "noeviction",
+     .enum_names = store_maxmemory_policies,
+     .help = "Which keys maxmemory evicts: allkeys-* (any key) or volatile-* (keys with a TTL), "
+             "by -lru (least recently used), -lfu (least frequently used), -random, "
+             "volatile-ttl (nearest expiry), or noeviction (refuse writes)."},
+    {.key = "maxmemory-samples",
+     .type = CFG_INT,
+     .offset = F(maxmemory_samples),
+     .min = 1,
+     .max = INT_MAX,
+     .def = "5",
+     .help = "Keys sampled per database for each eviction (at most 64 are used)."},
+    {.key = "maxmemory-eviction-tenacity",
+     .type = CFG_INT,
+     .offset = F(maxmemory_eviction_tenacity),
+     .min = 0,
+     .max = 100,
+     .def = "10",
+     .help = "Time evicting may take per command before continuing in the background: 10 is "
+             "500 us, each step above it 15% more, 100 unlimited."},
+    {.key = "lfu-log-factor",
+     .type = CFG_INT,
+     .offset = F(lfu_log_factor),
+     .min = 0,
+     .max = INT_MAX,
+     .def = "10",
+     .help = "LFU counter growth: the higher, the more accesses a count of 255 takes."},
+    {.key = "lfu-decay-time",
+     .type = CFG_INT,
+     .offset = F(lfu_decay_time),
+     .min = 0,
+     .max = INT_MAX,
+     .def = "1",
+     .help = "Minutes of idleness that lower the LFU counter by one (0: never)."},
+    {.key = "replica-ignore-maxmemory",
+     .type = CFG_BOOL,
+     .offset = F(replica_ignore_maxmemory),
+     .def = "yes",
+     .help = "A replica does not evict: its master's DELs keep it in step."},
 };
 
 const struct cfg_schema store_config_schema = CFG_SCHEMA_INIT(store_fields);

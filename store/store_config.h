@@ -14,6 +14,19 @@
 
 enum { OBUF_NORMAL = 0, OBUF_REPLICA = 1, OBUF_PUBSUB = 2, OBUF_CLASSES = 3 };
 
+/* maxmemory-policy, in the order Redis lists them in its error text. */
+enum maxmemory_policy {
+    MM_VOLATILE_LRU,
+    MM_VOLATILE_LFU,
+    MM_VOLATILE_RANDOM,
+    MM_VOLATILE_TTL,
+    MM_ALLKEYS_LRU,
+    MM_ALLKEYS_LFU,
+    MM_ALLKEYS_RANDOM,
+    MM_NOEVICTION,
+};
+extern const char *const store_maxmemory_policies[];
+
 struct obuf_limit {
     long long hard_bytes, soft_bytes;
     long long soft_seconds;
@@ -66,6 +79,14 @@ struct store_config {
     bool replica_announced;
     char *replica_announce_ip;
     long long replica_announce_port;
+    /* memory limits (evict.c) */
+    long long maxmemory; /* bytes; 0: no limit */
+    int maxmemory_policy;
+    long long maxmemory_samples;
+    long long maxmemory_eviction_tenacity;
+    long long lfu_log_factor;
+    long long lfu_decay_time; /* minutes */
+    bool replica_ignore_maxmemory;
 };
 
 extern const struct cfg_schema store_config_schema;

@@ -13,6 +13,7 @@
 #include "common/conn_command.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "store/evict.h"
 #include "store/client.h"
 #include "store/command.h"
 #include "store/lazyfree.h"
@@ -197,8 +198,11 @@ static void config_set(struct client *c)
         char key[128], err[256];
         char *value = xstrndup(c->argv[i + 1].ptr, c->argv[i + 1].len);
         snprintf(key, sizeof key, "%.*s", (int)MIN(c->argv[i].len, sizeof key - 1), c->argv[i].ptr);
-        int rc = cfg_set(&store_config_schema, &c->srv->cfg, key, value, err, sizeof err);
-        if (rc != 0) config_int_error_as_redis(key, value, err, sizeof err);
+        int rc = evict_config_check(key, value, err, sizeof err); /* Redis's texts */
+        if (rc == 0) {
+            rc = cfg_set(&store_config_schema, &c->srv->cfg, key, value, err, sizeof err);
+            if (rc != 0) config_int_error_as_redis(key, value, err, sizeof err);
+        }
         free(value);
         if (rc == 0) rc = config_apply_side_effects(c->srv, key, err, sizeof err);
         if (rc != 0) {

@@ -281,19 +281,38 @@ static void object_encoding(struct client *c)
     if (e) reply_bulk_str(c, ks_entry_encoding(e));
 }
 
+#define OBJECT_POLICY_NOTE                                                                         \
+    "Please note that when switching between policies at runtime LRU and LFU data will take "   \
+    "some time to adjust."
+
+static bool object_policy_is_lfu(const struct client *c)
+{
+    int p = c->srv->cfg.maxmemory_policy;
+    return p == MM_VOLATILE_LFU || p == MM_ALLKEYS_LFU;
+}
+
 static void object_freq(struct client *c)
 {
-    if (!object_lookup(c)) return;
-    /* We keep no access-frequency counters: Redis's answer without an LFU policy. */
-    reply_error(c, "ERR An LFU maxmemory policy is not selected, access frequency not tracked. "
-                   "Please note that when switching between policies at runtime LRU and LFU data "
-                   "will take some time to adjust.");
+    struct ks_entry *e = object_lookup(c);
+    if (!e) return;
+    if (!object_policy_is_lfu(c)) {
+        reply_error(c, "ERR An LFU maxmemory policy is not selected, access frequency not "
+                       "tracked. " OBJECT_POLICY_NOTE);
+        return;
+    }
+    reply_integer(c, ks_entry_freq(db_ks(c), e));
 }
 
 static void object_idletime(struct client *c)
 {
     struct ks_entry *e = object_lookup(c);
-    if (e) reply_integer(c, ks_entry_idle_s(db_ks(c), e));
+    if (!e) return;
+    if (object_policy_is_lfu(c)) {
+        reply_error(c, "ERR An LFU maxmemory policy is selected, idle time not tracked. "
+                       OBJECT_POLICY_NOTE);
+        return;
+    }
+    reply_integer(c, ks_entry_idle_s(db_ks(c), e));
 }
 
 static void object_refcount(struct client *c)

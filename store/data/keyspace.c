@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "common/util.h"
+#include "store/data/evict_pool.h"
 #include "store/data/ks_entry.h"
 
 #define EXPIRE_SAMPLE 20       /* keys sampled per active-expiry round */
@@ -59,9 +60,8 @@ bool ks_is_replica_mode(const struct ks *ks) { return ks->is_replica; }
 void ks_set_clock(struct ks *ks, int64_t now_ms)
 {
     ks->clock_s = (uint32_t)((uint64_t)(now_ms / 1000) & ACCESS_CLOCK_MASK);
+    ks->clock_min = (uint32_t)((uint64_t)(now_ms / 60000) & 0xFFFFu);
 }
-
-void ks_entry_touch(struct ks *ks, struct ks_entry *e) { ent_set_access(e, ks->clock_s); }
 
 int64_t ks_entry_idle_s(const struct ks *ks, const struct ks_entry *e)
 {
@@ -211,6 +211,17 @@ static bool points_into(const void *p, const void *base, size_t n)
     return (uintptr_t)p >= (uintptr_t)base && (uintptr_t)p < (uintptr_t)base + n;
 }
 
+/* The access bits of a key being written: the clock (LRU), or, in LFU mode, an access counted
+ * on the old value's counter (a new key starts at LFU_INIT_VAL), as Redis keeps the frequency
+ * of an overwritten key. */
+static uint32_t ks_stamp_write(struct ks *ks, const struct ks_entry *old)
+{
+    if (!ks->is_lfu) return ks->clock_s;
+    if (!old) return lfu_initial(ks->clock_min);
+    return lfu_touched(ent_access(old), ks->clock_min, ks->lfu_log_factor, ks->lfu_decay_min,
+                       rng_double(&ks->rng));
+}
+
 /* Rewrite `old` in place when the new layout fits its chunk without much waste (the common
  * SET-over-SET case costs no malloc). The value bytes must not alias old; the key may. */
 static bool ks_store_in_place(struct ks *ks, struct ks_entry *old, const char *key, size_t klen,
@@ -224,9 +235,10 @@ static bool ks_store_in_place(struct ks *ks, struct ks_entry *old, const char *k
         return false; /* the bytes live in the buffer we are about to free */
     bool had_exp = ent_has_expire(old);
     uint32_t idx = had_exp ? ent_exp_idx(old) : 0;
+    uint32_t stamp = ks_stamp_write(ks, old);
     ent_free_replaced_value(old, v);
     ks_ent_write(old, key, klen, exp, v);
-    ent_set_access(old, ks->clock_s);
+    ent_set_access(old, stamp);
     if (had_exp && exp >= 0)
         ent_set_exp_idx(old, idx);
     else if (had_exp)
@@ -247,7 +259,7 @@ struct ks_entry *ks_store(struct ks *ks, uint64_t h, struct ks_entry *old, const
 
     struct ks_entry *e = xmalloc(need);
     ks_ent_write(e, key, klen, exp, v); /* before freeing old: key may point into it */
-    ent_set_access(e, ks->clock_s);
+    ent_set_access(e, ks_stamp_write(ks, old));
     if (!old) {
         dict_add_hashed(&ks->dict, h, &e->link);
         if (exp >= 0) exp_add(ks, e);
@@ -674,3 +686,54 @@ struct ks_entry *ks_iter_next(struct ks_iter *it)
 }
 
 void ks_iter_done(struct ks_iter *it) { dict_iter_done(&it->di); }
+
+/* ---- access tracking and eviction sampling ------------------------------------------------- */
+
+void ks_set_lfu(struct ks *ks, bool is_lfu, long long log_factor, long long decay_min)
+{
+    ks->is_lfu = is_lfu;
+    ks->lfu_log_factor = log_factor;
+    ks->lfu_decay_min = decay_min;
+}
+
+void ks_entry_touch(struct ks *ks, struct ks_entry *e)
+{
+    if (!ks->is_lfu) {
+        ent_set_access(e, ks->clock_s);
+        return;
+    }
+    ent_set_access(e, lfu_touched(ent_access(e), ks->clock_min, ks->lfu_log_factor,
+                                  ks->lfu_decay_min, rng_double(&ks->rng)));
+}
+
+uint32_t ks_entry_freq(const struct ks *ks, const struct ks_entry *e)
+{
+    return lfu_decayed(ent_access(e), ks->clock_min, ks->lfu_decay_min);
+}
+
+uint64_t ks_entry_evict_score(const struct ks *ks, const struct ks_entry *e, enum ks_score how)
+{
+    switch (how) {
+    case KS_SCORE_IDLE:
+        return (uint64_t)ks_entry_idle_s(ks, e);
+    case KS_SCORE_LFU:
+        return 255u - ks_entry_freq(ks, e);
+    case KS_SCORE_TTL: /* sooner expiry = better candidate */
+        return UINT64_MAX - (uint64_t)ent_expire(e);
+    }
+    return 0;
+}
+
+size_t ks_sample(struct ks *ks, bool volatile_only, struct ks_entry **out, size_t n)
+{
+    size_t got = 0;
+    if (volatile_only) {
+        for (; got < n && ks->exp_len > 0; got++) out[got] = ks->exp[rng_below(&ks->rng, ks->exp_len)];
+        return got;
+    }
+    for (; got < n; got++) {
+        out[got] = (struct ks_entry *)dict_random(&ks->dict, &ks->rng);
+        if (!out[got]) break;
+    }
+    return got;
+}

@@ -166,7 +166,8 @@ const char *ks_entry_encoding(const struct ks_entry *e);
 int64_t ks_entry_expire_ms(const struct ks_entry *e);
 /* Seconds since the entry was last written or touched, by the ks clock (OBJECT IDLETIME). */
 int64_t ks_entry_idle_s(const struct ks *ks, const struct ks_entry *e);
-/* Record an access at the current ks clock (a read; writes stamp the entry themselves). */
+/* Record an access at the current ks clock (a read; writes stamp the entry themselves). In LFU
+ * mode: decay and a logarithmic increment of the access counter (ks_set_lfu). */
 void ks_entry_touch(struct ks *ks, struct ks_entry *e);
 /* TYPE reply name: "string", "list", "set", "zset", "hash". */
 const char *ks_type_name(enum ks_type type);
@@ -283,5 +284,21 @@ struct ks_iter {
 void ks_iter_init(struct ks_iter *it, struct ks *ks, bool is_safe);
 struct ks_entry *ks_iter_next(struct ks_iter *it);
 void ks_iter_done(struct ks_iter *it);
+
+/* ---- access tracking and eviction sampling ------------------------------------------------ */
+
+/* LFU mode (an LFU maxmemory policy is set): the entries' access bits become an LFU counter
+ * (evict_pool.h) with these lfu-log-factor and lfu-decay-time (minutes). Switching leaves the
+ * bits as they are: they read as the other kind until keys are accessed again (as Redis). */
+void ks_set_lfu(struct ks *ks, bool is_lfu, long long log_factor, long long decay_min);
+/* OBJECT FREQ: the LFU counter after decay (meaningful in LFU mode). Read-only. */
+uint32_t ks_entry_freq(const struct ks *ks, const struct ks_entry *e);
+enum ks_score { KS_SCORE_IDLE, KS_SCORE_LFU, KS_SCORE_TTL };
+/* How good an eviction candidate the entry is (higher: evict first). Read-only. */
+uint64_t ks_entry_evict_score(const struct ks *ks, const struct ks_entry *e, enum ks_score how);
+/* Up to n random entries (with repeats; expired ones included), from the keys with a TTL only if
+ * volatile_only. Returns how many were written to out (0: none to sample). Read-only except
+ * for the sampling rng. */
+size_t ks_sample(struct ks *ks, bool volatile_only, struct ks_entry **out, size_t n);
 
 #endif

@@ -8,7 +8,8 @@
  *   +--------+-------+----------+--------------------------+-------------+-----+-----------------+
  *   flags: bits 0-2 type (enum ks_type), bits 3-4 kind (INT/EMB/RAW/OBJ), bit 5 has-expire.
  *   access: the ks clock (seconds, 24 bits, wrapping every 194 days) when the key was last
- *   written or read (OBJECT IDLETIME). Three bytes per key: a 16-byte key with a 16-byte
+ *   written or read (OBJECT IDLETIME); in LFU mode, 16 bits of minutes and an 8-bit
+ *   logarithmic access counter (evict_pool.h, OBJECT FREQ). Three bytes per key: a 16-byte key with a 16-byte
  *   value stays in the same malloc size class.
  *   value: INT 8-byte int64 | EMB varint vlen + bytes | RAW pointer to struct ks_raw |
  *          OBJ ops pointer + object pointer.
@@ -61,6 +62,10 @@ struct ks {
     void *expired_ctx;
     uint32_t clock_s; /* access clock: seconds mod 2^24, set by ks_set_clock */
     bool is_replica;
+    /* LFU mode (an LFU maxmemory policy): the access bits hold minutes << 8 | counter. */
+    bool is_lfu;
+    uint32_t clock_min; /* minutes mod 2^16, set by ks_set_clock */
+    long long lfu_log_factor, lfu_decay_min;
 };
 
 static inline void ent_set_access(struct ks_entry *e, uint32_t clock_s)

@@ -136,6 +136,15 @@ void repl_sink_feed(void *srv, int db, const char *bytes, size_t len)
 
 long long repl_offset(const struct server *srv) { return srv->repl->offset; }
 
+size_t repl_mem_not_counted(const struct server *srv)
+{
+    const struct repl *r = srv->repl;
+    size_t n = r->stream_buf.bytes + (r->backlog ? backlog_size(r->backlog) : 0);
+    for (const struct replica_info *ri = r->replicas; ri; ri = ri->next)
+        n += ri->out.cap + (ri->client ? ri->client->conn.reply.cap : 0);
+    return n;
+}
+
 bool repl_writes_paused(const struct server *srv) { return srv->repl->failover.state != FO_NONE; }
 
 bool repl_min_replicas_failing(const struct server *srv)

@@ -30,6 +30,9 @@ bool repl_writes_paused(const struct server *srv);
 bool repl_awaiting_role(const struct server *srv);
 /* Replica side: link state, for the command gate (MASTERDOWN) and INFO. */
 bool repl_master_link_up(const struct server *srv);
+/* Bytes held for replication (backlog, shared stream, replicas' output): not counted against
+ * maxmemory (INFO mem_not_counted_for_evict). */
+size_t repl_mem_not_counted(const struct server *srv);
 /* INFO replication section. */
 void repl_info(struct server *srv, struct buf *out);
 /* Memory held by replication: the backlog, and the shared stream buffer replicas read from

@@ -9,8 +9,8 @@
  *   flags: bits 0-2 type (enum ks_type), bits 3-4 kind (INT/EMB/RAW/OBJ), bit 5 has-expire.
  *   access: the ks clock (seconds, 24 bits, wrapping every 194 days) when the key was last
  *   written or read (OBJECT IDLETIME); in LFU mode, 16 bits of minutes and an 8-bit
- *   logarithmic access counter (evict_pool.h, OBJECT FREQ). Three bytes per key: a 16-byte key with a 16-byte
- *   value stays in the same malloc size class.
+ *   logarithmic access counter (evict_pool.h, OBJECT FREQ). Three bytes per key: a 16-byte
+ *   key with a 16-byte value stays in the same malloc size class.
  *   value: INT 8-byte int64 | EMB varint vlen + bytes | RAW pointer to struct ks_raw |
  *          OBJ ops pointer + object pointer.
  *   Multi-byte fields are unaligned and accessed with memcpy.

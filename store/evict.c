@@ -157,7 +157,8 @@ enum evict_result evict_perform(struct server *srv)
     size_t to_free = evict_over_bytes(srv);
     if (to_free == 0) return EVICT_OK;
     if (srv->cfg.maxmemory_policy == MM_NOEVICTION) return EVICT_FAIL;
-    int64_t start = clock_mono_us(), limit = evict_time_limit_us(srv->cfg.maxmemory_eviction_tenacity);
+    int64_t start = clock_mono_us(),
+            limit = evict_time_limit_us(srv->cfg.maxmemory_eviction_tenacity);
     size_t freed = 0, keys = 0;
     while (freed < to_free) {
         int db;

@@ -123,8 +123,8 @@ static void section_memory(struct server *srv, struct buf *o)
                "mem_allocator:libc\r\nactive_defrag_running:0\r\n"
                "lazyfree_pending_objects:%zu\r\nlazyfreed_objects:%llu\r\n",
                evict_not_counted(srv), ms.repl_backlog, ms.repl_buffers, ms.clients_replicas,
-               ms.clients_normal,
-               lazyfree_pending(srv->lazyfree), (unsigned long long)lazyfree_done(srv->lazyfree));
+               ms.clients_normal, lazyfree_pending(srv->lazyfree),
+               (unsigned long long)lazyfree_done(srv->lazyfree));
 }
 
 static void section_persistence(struct server *srv, struct buf *o)
@@ -160,11 +160,11 @@ static void section_stats(struct server *srv, struct buf *o)
                (unsigned long long)s->expiredkeys, srv->expire.stale_perc,
                (unsigned long long)srv->expire.time_cap_reached,
                (unsigned long long)(srv->expire.time_used_us / 1000),
-               (unsigned long long)evict_keys_evicted(srv), (unsigned long long)cs->evicted, (unsigned long long)s->keyspace_hits,
-               (unsigned long long)s->keyspace_misses, pubsub_channel_count(srv->pubsub),
-               pubsub_pattern_count(srv->pubsub), (unsigned long long)cs->error_replies,
-               (unsigned long long)busy.hits, (unsigned long long)busy.misses,
-               (unsigned long long)busy.contended_windows);
+               (unsigned long long)evict_keys_evicted(srv), (unsigned long long)cs->evicted,
+               (unsigned long long)s->keyspace_hits, (unsigned long long)s->keyspace_misses,
+               pubsub_channel_count(srv->pubsub), pubsub_pattern_count(srv->pubsub),
+               (unsigned long long)cs->error_replies, (unsigned long long)busy.hits,
+               (unsigned long long)busy.misses, (unsigned long long)busy.contended_windows);
 }
 
 static void section_cpu(struct server *srv, struct buf *o)

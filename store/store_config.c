@@ -18,9 +18,9 @@
 
 static const char *const loglevels[] = {"debug", "verbose", "notice", "warning", "nothing", NULL};
 
-const char *const store_maxmemory_policies[] = {
-    "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru",
-    "allkeys-lfu",  "allkeys-random", "noeviction",   NULL};
+const char *const store_maxmemory_policies[] = {"volatile-lru",   "volatile-lfu", "volatile-random",
+                                                "volatile-ttl",   "allkeys-lru",  "allkeys-lfu",
+                                                "allkeys-random", "noeviction",   NULL};
 
 static int parse_size_token(const char *tok, long long *out)
 {

@@ -282,7 +282,7 @@ static void object_encoding(struct client *c)
 }
 
 #define OBJECT_POLICY_NOTE                                                                         \
-    "Please note that when switching between policies at runtime LRU and LFU data will take "   \
+    "Please note that when switching between policies at runtime LRU and LFU data will take "      \
     "some time to adjust."
 
 static bool object_policy_is_lfu(const struct client *c)
@@ -308,8 +308,9 @@ static void object_idletime(struct client *c)
     struct ks_entry *e = object_lookup(c);
     if (!e) return;
     if (object_policy_is_lfu(c)) {
-        reply_error(c, "ERR An LFU maxmemory policy is selected, idle time not tracked. "
-                       OBJECT_POLICY_NOTE);
+        reply_error(
+            c,
+            "ERR An LFU maxmemory policy is selected, idle time not tracked. " OBJECT_POLICY_NOTE);
         return;
     }
     reply_integer(c, ks_entry_idle_s(db_ks(c), e));

@@ -9,8 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LFU_INIT_VAL 5      /* counter of a new key: not evicted at once for lack of history */
-#define EVICT_POOL_SIZE 16  /* candidates kept between evictions */
+#define LFU_INIT_VAL 5     /* counter of a new key: not evicted at once for lack of history */
+#define EVICT_POOL_SIZE 16 /* candidates kept between evictions */
 #define EVICT_POOL_KEY_INLINE 48
 
 /* ---- LFU: access bits = minutes (16 bits, wrapping) << 8 | counter (8 bits) ---- */

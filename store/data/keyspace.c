@@ -728,7 +728,8 @@ size_t ks_sample(struct ks *ks, bool volatile_only, struct ks_entry **out, size_
 {
     size_t got = 0;
     if (volatile_only) {
-        for (; got < n && ks->exp_len > 0; got++) out[got] = ks->exp[rng_below(&ks->rng, ks->exp_len)];
+        for (; got < n && ks->exp_len > 0; got++)
+            out[got] = ks->exp[rng_below(&ks->rng, ks->exp_len)];
         return got;
     }
     for (; got < n; got++) {

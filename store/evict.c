@@ -123,7 +123,7 @@ static struct ks_entry *evict_pick(struct server *srv, struct evict *ev, int *db
         if (!evict_pool_fill(srv, ev)) return NULL;
         struct evict_cand c;
         while (evict_pool_pop(&ev->pool, &c)) {
-            struct ks_entry *e = ks_find(srv->db[c.db], c.key, c.klen);
+            struct ks_entry *e = ks_find(srv->db[c.db], evict_cand_key(&c), c.klen);
             int db = c.db;
             evict_cand_release(&c);
             if (!e || (policy_is_volatile(policy) && ks_entry_expire_ms(e) == KS_NO_EXPIRE))

@@ -49,22 +49,14 @@ void evict_pool_init(struct evict_pool *p) { memset(p, 0, sizeof *p); }
 
 static void cand_free(struct evict_cand *c)
 {
-    if (c->key && c->key != c->inline_key) free(c->key);
-    c->key = NULL;
+    free(c->heap_key);
+    c->heap_key = NULL;
 }
 
 void evict_pool_clear(struct evict_pool *p)
 {
     for (size_t i = 0; i < p->n; i++) cand_free(&p->c[i]);
     p->n = 0;
-}
-
-/* Candidates move inside the array: an inline key's pointer must follow its slot. */
-static void cand_move(struct evict_cand *dst, struct evict_cand *src)
-{
-    bool is_inline = src->key == src->inline_key;
-    *dst = *src;
-    if (is_inline) dst->key = dst->inline_key;
 }
 
 bool evict_pool_insert(struct evict_pool *p, uint64_t score, int db, const char *key, size_t klen)
@@ -74,26 +66,26 @@ bool evict_pool_insert(struct evict_pool *p, uint64_t score, int db, const char 
     if (p->n == EVICT_POOL_SIZE) {
         if (k == 0) return false; /* no better than the worst kept */
         cand_free(&p->c[0]);      /* drop the worst, shift the lower part left */
-        for (size_t i = 0; i + 1 < k; i++) cand_move(&p->c[i], &p->c[i + 1]);
+        for (size_t i = 0; i + 1 < k; i++) p->c[i] = p->c[i + 1];
         k--;
     } else {
-        for (size_t i = p->n; i > k; i--) cand_move(&p->c[i], &p->c[i - 1]);
+        for (size_t i = p->n; i > k; i--) p->c[i] = p->c[i - 1];
         p->n++;
     }
     struct evict_cand *c = &p->c[k];
     c->score = score;
     c->db = db;
     c->klen = klen;
-    c->key = klen <= EVICT_POOL_KEY_INLINE ? c->inline_key : xmalloc(klen ? klen : 1);
-    memcpy(c->key, key, klen);
+    c->heap_key = klen <= EVICT_POOL_KEY_INLINE ? NULL : xmalloc(klen);
+    memcpy(c->heap_key ? c->heap_key : c->inline_key, key, klen);
     return true;
 }
 
 bool evict_pool_pop(struct evict_pool *p, struct evict_cand *out)
 {
     if (p->n == 0) return false;
-    cand_move(out, &p->c[--p->n]);
-    p->c[p->n].key = NULL;
+    *out = p->c[--p->n];
+    p->c[p->n].heap_key = NULL; /* now owned by *out */
     return true;
 }
 

@@ -34,9 +34,15 @@ struct evict_cand {
     uint64_t score; /* higher = better to evict (idle seconds, 255 - freq, or -TTL) */
     int db;
     size_t klen;
-    char *key; /* points at inline, or at a malloc'ed copy for longer keys */
+    char *heap_key; /* a malloc'ed copy of a key longer than the inline room, else NULL */
     char inline_key[EVICT_POOL_KEY_INLINE];
 };
+
+/* The candidate's key bytes (klen of them); the struct may be copied freely. */
+static inline const char *evict_cand_key(const struct evict_cand *c)
+{
+    return c->heap_key ? c->heap_key : c->inline_key;
+}
 
 struct evict_pool {
     struct evict_cand c[EVICT_POOL_SIZE];

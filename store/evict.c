@@ -31,7 +31,6 @@
 
 struct evict {
     struct evict_pool pool;
-    uint64_t evicted;
     uint64_t timer; /* the background continuation, 0 when not running */
     int next_db;    /* the random policies' turn */
     long long last_maxmemory;
@@ -51,7 +50,7 @@ void evict_destroy(struct evict *ev)
     free(ev);
 }
 
-uint64_t evict_keys_evicted(const struct server *srv) { return srv->evict->evicted; }
+uint64_t evict_keys_evicted(const struct server *srv) { return srv->stats.evictedkeys; }
 
 size_t evict_not_counted(const struct server *srv) { return repl_mem_not_counted(srv); }
 
@@ -145,7 +144,7 @@ static size_t evict_delete(struct server *srv, int db, struct ks_entry *e)
     size_t before = memcount_used();
     ks_delete_entry(srv->db[db], e);
     size_t after = memcount_used();
-    srv->evict->evicted++;
+    srv->stats.evictedkeys++;
     return before > after ? before - after : 0;
 }
 

@@ -39,6 +39,7 @@ struct evict;
 
 struct server_stats {
     uint64_t numcommands, expiredkeys;
+    uint64_t evictedkeys; /* evict.c */
     uint64_t keyspace_hits, keyspace_misses;
     uint64_t sync_full, sync_partial_ok, sync_partial_err;
     uint64_t pubsub_messages;

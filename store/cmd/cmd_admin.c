@@ -13,8 +13,9 @@
 #include "common/conn_command.h"
 #include "common/log.h"
 #include "common/util.h"
-#include "store/evict.h"
 #include "store/client.h"
+#include "store/db.h"
+#include "store/evict.h"
 #include "store/command.h"
 #include "store/lazyfree.h"
 #include "store/info.h"
@@ -320,8 +321,58 @@ static void debug_populate(struct client *c)
     reply_ok(c);
 }
 
+/* Bytes of Redis's RDB length prefix for n. */
+static size_t rdb_len_bytes(size_t n)
+{
+    if (n < 64) return 1;
+    if (n < 16384) return 2;
+    return n <= UINT32_MAX ? 5 : 9;
+}
+
+/* DEBUG OBJECT's serializedlength: exact for strings stored uncompressed (integers in their
+ * 8/16/32-bit RDB forms, other strings length-prefixed); Redis compresses strings over 20
+ * bytes with LZF, which we do not, and other types are given as their memory usage. */
+static size_t debug_serialized_len(const struct ks_entry *e)
+{
+    if (ks_entry_type(e) != KS_TYPE_STRING) return ks_entry_mem_usage(e);
+    long long v;
+    char buf[KS_INT_BUF];
+    size_t len;
+    const char *s = ks_str_get(e, buf, &len);
+    if (len <= 11 && util_parse_ll(s, len, &v) == 0) {
+        char canon[KS_INT_BUF];
+        if ((size_t)snprintf(canon, sizeof canon, "%lld", v) == len) {
+            if (v >= INT8_MIN && v <= INT8_MAX) return 2;
+            if (v >= INT16_MIN && v <= INT16_MAX) return 3;
+            if (v >= INT32_MIN && v <= INT32_MAX) return 5;
+        }
+    }
+    return rdb_len_bytes(len) + len;
+}
+
+/* The fields clients read: encoding, refcount, lru (the raw access bits: the LRU clock, or in
+ * LFU mode minutes and counter), lru_seconds_idle. */
+static void debug_object(struct client *c)
+{
+    struct ks_entry *e = db_lookup_peek(c, &c->argv[2]);
+    if (!e) {
+        reply_error(c, ERR_NO_SUCH_KEY);
+        return;
+    }
+    long long v;
+    bool shared = ks_str_get_int(e, &v) && v >= 0 && v < 10000; /* as OBJECT REFCOUNT */
+    char line[256];
+    snprintf(line, sizeof line,
+             "Value at:%p refcount:%d encoding:%s serializedlength:%zu lru:%u "
+             "lru_seconds_idle:%lld",
+             (void *)e, shared ? 2147483647 : 1, ks_entry_encoding(e), debug_serialized_len(e),
+             ks_entry_access_bits(e), (long long)ks_entry_idle_s(db_ks(c), e));
+    reply_simple(c, line);
+}
+
 static const struct command debug_subs[] = {
     {.name = "sleep", .arity = 3, .fn = debug_sleep},
+    {.name = "object", .arity = 3, .fn = debug_object},
     {.name = "populate", .arity = -3, .fn = debug_populate},
     {.name = NULL},
 };

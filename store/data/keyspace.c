@@ -706,6 +706,8 @@ void ks_entry_touch(struct ks *ks, struct ks_entry *e)
                                   ks->lfu_decay_min, rng_double(&ks->rng)));
 }
 
+uint32_t ks_entry_access_bits(const struct ks_entry *e) { return ent_access(e); }
+
 uint32_t ks_entry_freq(const struct ks *ks, const struct ks_entry *e)
 {
     return lfu_decayed(ent_access(e), ks->clock_min, ks->lfu_decay_min);

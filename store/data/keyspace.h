@@ -291,6 +291,8 @@ void ks_iter_done(struct ks_iter *it);
  * (evict_pool.h) with these lfu-log-factor and lfu-decay-time (minutes). Switching leaves the
  * bits as they are: they read as the other kind until keys are accessed again (as Redis). */
 void ks_set_lfu(struct ks *ks, bool is_lfu, long long log_factor, long long decay_min);
+/* The entry's 24 access bits as stored (DEBUG OBJECT's lru field). Read-only. */
+uint32_t ks_entry_access_bits(const struct ks_entry *e);
 /* OBJECT FREQ: the LFU counter after decay (meaningful in LFU mode). Read-only. */
 uint32_t ks_entry_freq(const struct ks *ks, const struct ks_entry *e);
 enum ks_score { KS_SCORE_IDLE, KS_SCORE_LFU, KS_SCORE_TTL };

@@ -192,6 +192,35 @@ def test_replica_receives_evictions_as_dels_and_stays_in_sync():
     assert evicted(m) > 0
     wait_until(lambda: info(r, "replication")["slave_repl_offset"] ==
                info(m, "replication")["master_repl_offset"], 20, "replica caught up")
+    assert int(info(m, "memory")["mem_not_counted_for_evict"]) > 0  # the backlog
     assert r.dbsize() == m.dbsize()
     assert sorted(r.keys("*")) == sorted(m.keys("*"))
     assert evicted(r) == 0
+
+
+def test_reads_touch_the_access_clock_and_object_does_not():
+    s = start()
+    c = s.client()
+    c.set("k", "v")
+    wait_idle(c, "k", 3)  # polling OBJECT IDLETIME itself must not reset it
+    assert c.type("k") == b"string" and c.exists("k") == 1  # no touch either, as Redis
+    assert c.object("idletime", "k") >= 3
+    assert c.get("k") == b"v"
+    assert c.object("idletime", "k") <= 1
+
+
+def test_debug_object_fields():
+    s = vigiltest.start_store(vigiltest.target_kind(),
+                              extra_args=["--enable-debug-command", "yes"])
+    c = s.client()
+    c.set("n", "70000")
+    c.set("s", "hello")
+    fields = dict(f.split(":", 1) for f in c.execute_command("DEBUG", "OBJECT", "s")
+                  .decode().split(" ")[2:])  # after "Value at:<address>"
+    assert fields["refcount"] == "1" and fields["encoding"] == "embstr"
+    assert fields["serializedlength"] == "6"
+    assert int(fields["lru_seconds_idle"]) <= 1 and int(fields["lru"]) > 0
+    reply = c.execute_command("DEBUG", "OBJECT", "n").decode()
+    assert " encoding:int serializedlength:5 " in reply
+    with pytest.raises(redis.exceptions.ResponseError, match="^no such key"):
+        c.execute_command("DEBUG", "OBJECT", "missing")

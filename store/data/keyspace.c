@@ -726,17 +726,30 @@ uint64_t ks_entry_evict_score(const struct ks *ks, const struct ks_entry *e, enu
     return 0;
 }
 
+/* Up to n entries from consecutive buckets of one table starting at a random one (Redis's way:
+ * the bucket array is read sequentially, so a sample costs about one cache miss per entry).
+ * At most 10 * n buckets are visited. */
+static size_t sample_table(struct dict *d, int t, struct rng *r, struct ks_entry **out, size_t n)
+{
+    size_t size = d->size[t], got = 0;
+    if (size == 0 || n == 0) return 0;
+    size_t at = (size_t)rng_below(r, size);
+    for (size_t steps = 0; steps < 10 * n && got < n; steps++, at = (at + 1) & (size - 1))
+        for (struct dict_entry *e = d->table[t][at]; e && got < n; e = e->next)
+            out[got++] = (struct ks_entry *)e;
+    return got;
+}
+
 size_t ks_sample(struct ks *ks, bool volatile_only, struct ks_entry **out, size_t n)
 {
-    size_t got = 0;
-    if (volatile_only) {
-        for (; got < n && ks->exp_len > 0; got++)
-            out[got] = ks->exp[rng_below(&ks->rng, ks->exp_len)];
+    if (volatile_only) { /* the expiry array is in no order: consecutive slots are random keys */
+        size_t len = ks->exp_len, got = MIN(n, len);
+        size_t at = len ? (size_t)rng_below(&ks->rng, len) : 0;
+        for (size_t i = 0; i < got; i++) out[i] = ks->exp[(at + i) % len];
         return got;
     }
-    for (; got < n; got++) {
-        out[got] = (struct ks_entry *)dict_random(&ks->dict, &ks->rng);
-        if (!out[got]) break;
-    }
+    if (dict_count(&ks->dict) == 0) return 0;
+    size_t got = sample_table(&ks->dict, 0, &ks->rng, out, n);
+    if (got < n) got += sample_table(&ks->dict, 1, &ks->rng, out + got, n - got);
     return got;
 }

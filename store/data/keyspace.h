@@ -298,9 +298,10 @@ uint32_t ks_entry_freq(const struct ks *ks, const struct ks_entry *e);
 enum ks_score { KS_SCORE_IDLE, KS_SCORE_LFU, KS_SCORE_TTL };
 /* How good an eviction candidate the entry is (higher: evict first). Read-only. */
 uint64_t ks_entry_evict_score(const struct ks *ks, const struct ks_entry *e, enum ks_score how);
-/* Up to n random entries (with repeats; expired ones included), from the keys with a TTL only if
- * volatile_only. Returns how many were written to out (0: none to sample). Read-only except
- * for the sampling rng. */
+/* Up to n entries picked at random (neighbours in the table or the expiry array from a random
+ * start, as Redis samples; expired ones included; fewer than n when few keys or a sparse table),
+ * from the keys with a TTL only if volatile_only. Returns how many were written to out (0: none
+ * to sample). Read-only except for the sampling rng. */
 size_t ks_sample(struct ks *ks, bool volatile_only, struct ks_entry **out, size_t n);
 
 #endif

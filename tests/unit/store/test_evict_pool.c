@@ -154,8 +154,11 @@ Test(ks_evict, sample_volatile_only_sees_keys_with_ttl)
     }
     cr_assert_eq(ks_sample(ks, true, out, 8), 0);
     ks_set_string(ks, "t", 1, "v", 1, 99999999, 0, 0);
-    cr_assert_eq(ks_sample(ks, true, out, 8), 8);
-    for (int i = 0; i < 8; i++) cr_assert_neq(ks_entry_expire_ms(out[i]), KS_NO_EXPIRE);
+    cr_assert_eq(ks_sample(ks, true, out, 8), 1); /* no more than there are */
+    ks_set_string(ks, "u", 1, "v", 1, 99999999, 0, 0);
+    ks_set_string(ks, "w", 1, "v", 1, 99999999, 0, 0);
+    cr_assert_eq(ks_sample(ks, true, out, 2), 2);
+    for (int i = 0; i < 2; i++) cr_assert_neq(ks_entry_expire_ms(out[i]), KS_NO_EXPIRE);
     cr_assert_eq(ks_sample(ks, false, out, 8), 8);
     ks_destroy(ks);
 }

@@ -728,13 +728,15 @@ uint64_t ks_entry_evict_score(const struct ks *ks, const struct ks_entry *e, enu
 
 /* Up to n entries from consecutive buckets of one table starting at a random one (Redis's way:
  * the bucket array is read sequentially, so a sample costs about one cache miss per entry).
- * At most 10 * n buckets are visited. */
+ * About 10 * n buckets are visited, more in a sparse table until one entry is found. */
 static size_t sample_table(struct dict *d, int t, struct rng *r, struct ks_entry **out, size_t n)
 {
     size_t size = d->size[t], got = 0;
-    if (size == 0 || n == 0) return 0;
+    if (d->used[t] == 0 || n == 0) return 0;
     size_t at = (size_t)rng_below(r, size);
-    for (size_t steps = 0; steps < 10 * n && got < n; steps++, at = (at + 1) & (size - 1))
+    /* Past 10 * n buckets, go on only until the first entry (the table has some). */
+    for (size_t steps = 0; steps < size && got < n && (steps < 10 * n || got == 0);
+         steps++, at = (at + 1) & (size - 1))
         for (struct dict_entry *e = d->table[t][at]; e && got < n; e = e->next)
             out[got++] = (struct ks_entry *)e;
     return got;

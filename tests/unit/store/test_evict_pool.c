@@ -162,3 +162,24 @@ Test(ks_evict, sample_volatile_only_sees_keys_with_ttl)
     cr_assert_eq(ks_sample(ks, false, out, 8), 8);
     ks_destroy(ks);
 }
+
+Test(ks_evict, sample_finds_the_last_key_of_a_sparse_table)
+{
+    struct ks *ks = ks_create(3);
+    char k[16];
+    for (int i = 0; i < 4096; i++) {
+        snprintf(k, sizeof k, "k%d", i);
+        ks_set_string(ks, k, strlen(k), "v", 1, KS_NO_EXPIRE, 0, 0);
+    }
+    for (int i = 1; i < 4096; i++) {
+        snprintf(k, sizeof k, "k%d", i);
+        cr_assert_eq(ks_delete(ks, k, strlen(k)), 1);
+    }
+    struct ks_entry *out[5];
+    for (int round = 0; round < 50; round++) {
+        cr_assert_eq(ks_sample(ks, false, out, 5), 1);
+        size_t klen;
+        cr_assert_eq(memcmp(ks_entry_key(out[0], &klen), "k0", 2), 0);
+    }
+    ks_destroy(ks);
+}

@@ -238,28 +238,6 @@ void evict_apply_config(struct server *srv)
 
 /* ---- CONFIG SET values, checked with Redis's messages ---- */
 
-static bool parse_ll(const char *v, long long *out)
-{
-    char *end;
-    if (!*v) return false;
-    *out = strtoll(v, &end, 10);
-    return *end == '\0';
-}
-
-static int check_int(const char *v, long long lo, long long hi, char *err, size_t errlen)
-{
-    long long n;
-    if (!parse_ll(v, &n)) {
-        snprintf(err, errlen, "argument couldn't be parsed into an integer");
-        return -1;
-    }
-    if (n < lo || n > hi) {
-        snprintf(err, errlen, "argument must be between %lld and %lld inclusive", lo, hi);
-        return -1;
-    }
-    return 0;
-}
-
 /* A memory value as redis.conf writes them: digits, then b, k, kb, m, mb, g or gb. */
 static int check_memory(const char *v, char *err, size_t errlen)
 {
@@ -276,12 +254,8 @@ static int check_memory(const char *v, char *err, size_t errlen)
 
 int evict_config_check(const char *key, const char *value, char *err, size_t errlen)
 {
+    /* The integer keys get Redis's texts from CONFIG SET's generic integer path. */
     if (strcasecmp(key, "maxmemory") == 0) return check_memory(value, err, errlen);
-    if (strcasecmp(key, "maxmemory-samples") == 0) return check_int(value, 1, INT_MAX, err, errlen);
-    if (strcasecmp(key, "maxmemory-eviction-tenacity") == 0)
-        return check_int(value, 0, 100, err, errlen);
-    if (strcasecmp(key, "lfu-log-factor") == 0 || strcasecmp(key, "lfu-decay-time") == 0)
-        return check_int(value, 0, INT_MAX, err, errlen);
     if (strcasecmp(key, "replica-ignore-maxmemory") == 0) {
         if (strcasecmp(value, "yes") == 0 || strcasecmp(value, "no") == 0) return 0;
         snprintf(err, errlen, "argument must be 'yes' or 'no'");

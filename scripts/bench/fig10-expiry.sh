@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Figure 10: memory given back by expiring keys, Vigil beside Redis (issue 19).
+# Figure 10: memory given back by expiring keys, Vigil beside Redis.
 #
 # Each side runs one empty store; expiry.py writes 1,000,000 keys `SET exp:<i> <16 bytes> PX ttl`
 # with TTLs drawn uniformly from 1-10 s (seeded: the same on both sides), pipelined, then nobody

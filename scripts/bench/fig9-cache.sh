@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Figure 9: a cache under maxmemory, Vigil beside Redis (issue 19, "where we must beat Redis").
+# Figure 9: a cache under maxmemory, Vigil beside Redis: the cache figures where we aim to beat Redis.
 #
 # Each side runs one store with `--maxmemory 64mb --maxmemory-policy P` (P = allkeys-lru, then
 # allkeys-lfu) and `bench-cacheload` (cacheload.c) against it, once with 16-byte and once with

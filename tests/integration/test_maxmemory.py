@@ -1,4 +1,4 @@
-"""maxmemory and eviction (issue #19): fill a real vigil-store past maxmemory under each policy
+"""maxmemory and eviction: fill a real vigil-store past maxmemory under each policy
 and check what survives, what is refused, what replicas see, and that lowering the limit evicts.
 
 The limit is set relative to the server's own used_memory at the start (a few MB above it), so

@@ -148,7 +148,7 @@ Test(ks_evict, sample_volatile_only_sees_keys_with_ttl)
     struct ks_entry *out[8];
     cr_assert_eq(ks_sample(ks, false, out, 8), 0);
     for (int i = 0; i < 50; i++) {
-        char k[8];
+        char k[16];
         snprintf(k, sizeof k, "p%d", i);
         ks_set_string(ks, k, strlen(k), "v", 1, KS_NO_EXPIRE, 0, 0);
     }

@@ -7,7 +7,8 @@
 #include <stddef.h>
 
 size_t memcount_used(void);
-/* False in sanitizer builds, where the figure comes from mallinfo2 (slow). */
+/* False in sanitizer builds: there the figure is the sanitizer allocator's count of requested
+ * bytes. */
 bool memcount_is_exact(void);
 
 #endif

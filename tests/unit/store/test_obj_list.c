@@ -3,7 +3,7 @@
  * LPOS/LREM/LTRIM edge rules, and the memory bound for 1,000 lists of 1,000 items compared with
  * Redis 7's used_memory. */
 #include <criterion/criterion.h>
-#include <malloc.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +11,7 @@
 #include "common/buf.h"
 #include "common/rng.h"
 #include "common/util.h"
+#include "store/memcount.h"
 #include "store/data/obj_list.h"
 
 /* Redis's default node size (list-max-listpack-size -2: 8 KB). */
@@ -465,11 +466,10 @@ Test(obj_list, range_and_trim_follow_redis_index_rules)
     obj_list_free(l);
 }
 
-#ifndef __SANITIZE_ADDRESS__
 /* Bytes malloc'ed for 1,000 lists of 1,000 items of 16 bytes. */
 static size_t mem_for_lists(bool numeric, struct obj_list **lists)
 {
-    struct mallinfo2 before = mallinfo2();
+    size_t before = memcount_used();
     char item[32];
     for (int i = 0; i < 1000; i++) {
         lists[i] = obj_list_create(DEF);
@@ -481,8 +481,7 @@ static size_t mem_for_lists(bool numeric, struct obj_list **lists)
             obj_list_push(lists[i], OBJ_LIST_TAIL, item, (size_t)n);
         }
     }
-    struct mallinfo2 after = mallinfo2();
-    return after.uordblks - before.uordblks;
+    return memcount_used() - before;
 }
 
 /* Redis 7.0.15 measured on this machine (RPUSH of 1,000 items into 1,000 lists): used_memory
@@ -504,4 +503,3 @@ Test(obj_list, thousand_lists_of_thousand_strings_use_less_than_redis)
     cr_assert_leq(used, 19430u * 1000, "used %zu bytes", used);
     for (int i = 0; i < 1000; i++) obj_list_free(lists[i]);
 }
-#endif

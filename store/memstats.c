@@ -1,10 +1,11 @@
-/* memstats: see memstats.h. glibc's mallinfo2 gives the allocator's view: bytes in use
- * (allocated), bytes taken from the system by sbrk and mmap (active); glibc cannot say which
- * of those are resident, so resident equals active and the process RSS (/proc/self/statm)
- * carries the rest. */
+/* memstats: see memstats.h. The allocator figures are the ones that cost nothing to read, because
+ * INFO (which sentinels send every few seconds) must not stall the loop: glibc's mallinfo2 walks
+ * every free list and takes milliseconds on a fragmented heap (see memcount.c). Allocated is
+ * memcount's count of bytes handed out; glibc cannot say cheaply how much it holds from the
+ * system or which of it is resident, so active and resident are the process RSS
+ * (/proc/self/statm), and the allocator's own fragmentation shows in active / allocated. */
 #include "store/memstats.h"
 
-#include <malloc.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -60,9 +61,8 @@ static void memstats_clients(struct server *srv, struct memstats *ms)
 
 static void memstats_allocator(struct memstats *ms)
 {
-    struct mallinfo2 mi = mallinfo2();
-    ms->alloc_allocated = mi.uordblks + mi.hblkhd;
-    ms->alloc_active = mi.arena + mi.hblkhd;
+    ms->alloc_allocated = ms->used;
+    ms->alloc_active = MAX(ms->rss, ms->used);
     ms->alloc_resident = ms->alloc_active;
 }
 

@@ -1,8 +1,8 @@
 /* memstats: the memory figures INFO memory, MEMORY STATS and MEMORY DOCTOR report, gathered in
  * one place so the three agree. Names follow Redis 7.0; the figures are ours: memcount's count of
  * glibc's allocations and the process RSS instead of jemalloc's statistics, and overheads as our
- * structures have them (a key table of
- * bucket pointers, an expiry index of entry pointers, client buffers). */
+ * structures have them (a key table of bucket pointers, an expiry index of entry pointers,
+ * client buffers). */
 #ifndef VIGIL_MEMSTATS_H
 #define VIGIL_MEMSTATS_H
 

@@ -117,36 +117,36 @@ void sentinel_describe_masters(const struct sentinel *s, struct sentinel_desc_li
         describe_instance(s, s->masters[i], now, &out->items[i]);
 }
 
-int sentinel_describe_replicas(const struct sentinel *s, const char *name,
-                               struct sentinel_desc_list *out)
+/* The replicas (only those announced) or the peer sentinels of master `name` into out. */
+static int describe_group(const struct sentinel *s, const char *name, bool replicas,
+                          struct sentinel_desc_list *out)
 {
     const struct instance *master = core_master_by_name(s, name);
     out->n = 0;
     out->items = NULL;
     if (master == NULL) return -1;
     int64_t now = core_now(s);
-    if (master->record->n_replicas)
-        out->items = xcalloc(master->record->n_replicas, sizeof(*out->items));
-    for (size_t i = 0; i < master->record->n_replicas; i++) {
-        if (!master->record->replicas[i]->replica_announced) continue;
-        describe_instance(s, master->record->replicas[i], now, &out->items[out->n++]);
+    const struct master_record *record = master->record;
+    struct instance *const *group = replicas ? record->replicas : record->sentinels;
+    size_t n = replicas ? record->n_replicas : record->n_sentinels;
+    if (n) out->items = xcalloc(n, sizeof(*out->items));
+    for (size_t i = 0; i < n; i++) {
+        if (replicas && !group[i]->replica_announced) continue;
+        describe_instance(s, group[i], now, &out->items[out->n++]);
     }
     return 0;
+}
+
+int sentinel_describe_replicas(const struct sentinel *s, const char *name,
+                               struct sentinel_desc_list *out)
+{
+    return describe_group(s, name, true, out);
 }
 
 int sentinel_describe_sentinels(const struct sentinel *s, const char *name,
                                 struct sentinel_desc_list *out)
 {
-    const struct instance *master = core_master_by_name(s, name);
-    out->n = 0;
-    out->items = NULL;
-    if (master == NULL) return -1;
-    int64_t now = core_now(s);
-    if (master->record->n_sentinels)
-        out->items = xcalloc(master->record->n_sentinels, sizeof(*out->items));
-    for (size_t i = 0; i < master->record->n_sentinels; i++)
-        describe_instance(s, master->record->sentinels[i], now, &out->items[out->n++]);
-    return 0;
+    return describe_group(s, name, false, out);
 }
 
 void sentinel_info_section(const struct sentinel *s, int running_scripts, int queued_scripts,

@@ -7,7 +7,7 @@ PKGS    := yaml-0.1 libcjson libcurl libmicrohttpd libcrypto
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla -Werror
 OPT     ?= -O2 -g
 VCFLAGS := $(OPT) -std=c11 -D_GNU_SOURCE $(WARN) -MMD -MP -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(CFLAGS)
-LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -llzf -lm
 TESTLIBS := $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
 HIREDIS  := $(shell pkg-config --libs hiredis 2>/dev/null || echo -lhiredis)
 

@@ -18,92 +18,12 @@
 
 static const char *const loglevels[] = {"debug", "verbose", "notice", "warning", "nothing", NULL};
 
+static const char *const appendfsync_names[] = {"always", "everysec", "no", NULL};
+static const char *const repl_diskless_load_names[] = {"disabled", "on-empty-db", "swapdb", NULL};
+
 const char *const store_maxmemory_policies[] = {"volatile-lru",   "volatile-lfu", "volatile-random",
                                                 "volatile-ttl",   "allkeys-lru",  "allkeys-lfu",
                                                 "allkeys-random", "noeviction",   NULL};
-
-static int parse_size_token(const char *tok, long long *out)
-{
-    char *end;
-    long long v = strtoll(tok, &end, 10);
-    if (end == tok || v < 0) return -1;
-    /* As redis.conf: k/m/g are powers of 1000, kb/mb/gb powers of 1024. */
-    static const struct {
-        const char *suffix;
-        long long mul;
-    } units[] = {{"", 1},        {"b", 1},          {"k", 1000},       {"kb", 1024},
-                 {"m", 1000000}, {"mb", 1LL << 20}, {"g", 1000000000}, {"gb", 1LL << 30}};
-    long long mul = 0;
-    for (size_t i = 0; i < sizeof units / sizeof units[0] && !mul; i++)
-        if (strcasecmp(end, units[i].suffix) == 0) mul = units[i].mul;
-    if (!mul || v > LLONG_MAX / mul) return -1;
-    *out = v * mul;
-    return 0;
-}
-
-int store_config_parse_obuf(const char *text, struct obuf_limit out[OBUF_CLASSES], char *err,
-                            size_t errlen)
-{
-    char copy[512];
-    if (strlen(text) >= sizeof copy) {
-        snprintf(err, errlen, "value too long");
-        return -1;
-    }
-    snprintf(copy, sizeof copy, "%s", text);
-    struct obuf_limit tmp[OBUF_CLASSES];
-    memcpy(tmp, out, sizeof tmp);
-    char *save = NULL, *tok[4];
-    int n = 0;
-    for (char *t = strtok_r(copy, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
-        tok[n++] = t;
-        if (n < 4) continue;
-        n = 0;
-        int cls;
-        if (strcasecmp(tok[0], "normal") == 0)
-            cls = OBUF_NORMAL;
-        else if (strcasecmp(tok[0], "replica") == 0 || strcasecmp(tok[0], "slave") == 0)
-            cls = OBUF_REPLICA;
-        else if (strcasecmp(tok[0], "pubsub") == 0)
-            cls = OBUF_PUBSUB;
-        else {
-            snprintf(err, errlen, "unknown client class \"%s\"", tok[0]);
-            return -1;
-        }
-        long long secs;
-        if (parse_size_token(tok[1], &tmp[cls].hard_bytes) ||
-            parse_size_token(tok[2], &tmp[cls].soft_bytes) ||
-            util_parse_ll(tok[3], strlen(tok[3]), &secs) != 0 || secs < 0) {
-            snprintf(err, errlen, "expected <class> <hard limit> <soft limit> <soft seconds>");
-            return -1;
-        }
-        tmp[cls].soft_seconds = secs;
-    }
-    if (n != 0) {
-        snprintf(err, errlen,
-                 "expected groups of <class> <hard limit> <soft limit> <soft seconds>");
-        return -1;
-    }
-    memcpy(out, tmp, sizeof tmp);
-    return 0;
-}
-
-int store_config_apply_obuf(struct store_config *cfg, char *err, size_t errlen)
-{
-    if (!cfg->client_output_buffer_limit) return 0;
-    if (store_config_parse_obuf(cfg->client_output_buffer_limit, cfg->obuf, err, errlen) != 0)
-        return -1;
-    static const char *const names[OBUF_CLASSES] = {"normal", "slave", "pubsub"};
-    char text[256];
-    size_t used = 0;
-    for (int i = 0; i < OBUF_CLASSES; i++) {
-        used += (size_t)snprintf(text + used, sizeof text - used, "%s%s %lld %lld %lld",
-                                 i ? " " : "", names[i], cfg->obuf[i].hard_bytes,
-                                 cfg->obuf[i].soft_bytes, cfg->obuf[i].soft_seconds);
-    }
-    free(cfg->client_output_buffer_limit);
-    cfg->client_output_buffer_limit = xstrdup(text);
-    return 0;
-}
 
 static int validate_obuf(const void *p, char *err, size_t errlen)
 {
@@ -112,21 +32,70 @@ static int validate_obuf(const void *p, char *err, size_t errlen)
     return *text ? store_config_parse_obuf(*text, tmp, err, errlen) : 0;
 }
 
-/* No persistence: the keys exist so that tools which read them (redis-benchmark asks for both)
- * see the truth, and setting them to something else is refused rather than silently ignored. */
+/* "save": pairs of <seconds> <changes>, or "" for no snapshots. */
 static int validate_save(const void *p, char *err, size_t errlen)
 {
     const char *const *text = p;
-    if (!*text || !(*text)[0]) return 0;
-    snprintf(err, errlen, "vigil-store keeps no snapshots: only \"\" is accepted");
-    return -1;
+    if (!*text) return 0;
+    int n = 0;
+    for (const char *s = *text; *s;) {
+        while (*s == ' ' || *s == '\t') s++;
+        if (!*s) break;
+        char *end;
+        long long v = strtoll(s, &end, 10);
+        if (end == s || v < 0 || (*end && *end != ' ' && *end != '\t')) {
+            snprintf(err, errlen, "Invalid save parameters");
+            return -1;
+        }
+        n++;
+        s = end;
+    }
+    if (n % 2) {
+        snprintf(err, errlen, "Invalid save parameters");
+        return -1;
+    }
+    return 0;
 }
 
-static int validate_appendonly(const void *p, char *err, size_t errlen)
+/* A file name inside dir: no path separator, not "." or "..". */
+static int validate_filename(const void *p, char *err, size_t errlen)
 {
-    if (!*(const bool *)p) return 0;
-    snprintf(err, errlen, "vigil-store has no append-only file: only \"no\" is accepted");
-    return -1;
+    const char *const *text = p;
+    if (!*text) return 0;
+    if (strchr(*text, '/') || strcmp(*text, ".") == 0 || strcmp(*text, "..") == 0) {
+        snprintf(err, errlen, "must be a file name without a path (it lives in dir)");
+        return -1;
+    }
+    return 0;
+}
+
+/* shutdown-on-sigterm / -sigint: "default", or a combination of save|nosave, now, force. */
+static int validate_shutdown_flags(const void *p, char *err, size_t errlen)
+{
+    const char *const *text = p;
+    if (!*text) return 0;
+    char copy[128];
+    snprintf(copy, sizeof copy, "%s", *text);
+    bool save = false, nosave = false, dflt = false;
+    int n = 0;
+    char *sp = NULL;
+    for (char *t = strtok_r(copy, " \t", &sp); t; t = strtok_r(NULL, " \t", &sp), n++) {
+        if (strcasecmp(t, "default") == 0)
+            dflt = true;
+        else if (strcasecmp(t, "save") == 0)
+            save = true;
+        else if (strcasecmp(t, "nosave") == 0)
+            nosave = true;
+        else if (strcasecmp(t, "now") != 0 && strcasecmp(t, "force") != 0) {
+            snprintf(err, errlen, "unknown flag \"%s\"", t);
+            return -1;
+        }
+    }
+    if ((save && nosave) || (dflt && n > 1) || n == 0) {
+        snprintf(err, errlen, "expected default, or save|nosave with now and force");
+        return -1;
+    }
+    return 0;
 }
 
 static int validate_replicaof(const void *p, char *err, size_t errlen)
@@ -258,18 +227,168 @@ static const struct cfg_field store_fields[] = {
      .def = "1",
      .help = "Active expiry effort, 1-10: more keys sampled and more CPU spent to keep fewer "
              "expired keys in memory."},
+    /* persistence: snapshots (store/persist/) */
     {.key = "save",
      .type = CFG_STRING,
      .offset = F(save),
-     .def = "",
+     .def = "3600 1 300 100 60 10000",
      .validate = validate_save,
-     .help = "Snapshot schedule. There is no persistence: only \"\" (never save)."},
+     .help = "Snapshot points: pairs of <seconds> <changes> (a BGSAVE starts once that many "
+             "seconds passed with at least that many changes); \"\" never saves on its own."},
+    {.key = "dbfilename",
+     .type = CFG_STRING,
+     .offset = F(dbfilename),
+     .min = 1,
+     .max = 255,
+     .def = "dump.rdb",
+     .validate = validate_filename,
+     .help = "Snapshot file name, inside dir."},
+    {.key = "rdbcompression",
+     .type = CFG_BOOL,
+     .offset = F(rdbcompression),
+     .def = "yes",
+     .help = "Compress long strings in snapshots with LZF."},
+    {.key = "rdbchecksum",
+     .type = CFG_BOOL,
+     .offset = F(rdbchecksum),
+     .def = "yes",
+     .help = "End snapshots with a CRC64 checksum (checked when loading)."},
+    {.key = "stop-writes-on-bgsave-error",
+     .type = CFG_BOOL,
+     .offset = F(stop_writes_on_bgsave_error),
+     .def = "yes",
+     .help = "Refuse writes (MISCONF) while the last background save failed and save points "
+             "are set."},
+    {.key = "rdb-del-sync-files",
+     .type = CFG_BOOL,
+     .offset = F(rdb_del_sync_files),
+     .def = "no",
+     .help = "Delete the snapshot made only for replication when no persistence is on."},
+    {.key = "rdb-key-save-delay",
+     .type = CFG_INT,
+     .offset = F(rdb_key_save_delay_us),
+     .min = INT_MIN,
+     .max = INT_MAX,
+     .def = "0",
+     .help = "Testing: microseconds a snapshot child sleeps per key (slows saves down)."},
+    {.key = "key-load-delay",
+     .type = CFG_INT,
+     .offset = F(key_load_delay_us),
+     .min = INT_MIN,
+     .max = INT_MAX,
+     .def = "0",
+     .help = "Testing: microseconds the loader sleeps per key (slows loading down)."},
+    {.key = "loading-process-events-interval-bytes",
+     .type = CFG_INT,
+     .offset = F(loading_process_events_interval_bytes),
+     .min = 1024,
+     .max = INT_MAX,
+     .def = "2097152",
+     .help = "While loading, how often (in bytes read) progress is published."},
+    {.key = "rdb-save-incremental-fsync",
+     .type = CFG_BOOL,
+     .offset = F(rdb_save_incremental_fsync),
+     .def = "yes",
+     .help = "fsync a snapshot being written every 4 MB, so the final fsync does not stall."},
+    {.key = "repl-diskless-load",
+     .type = CFG_ENUM,
+     .offset = F(repl_diskless_load),
+     .enum_names = repl_diskless_load_names,
+     .def = "disabled",
+     .help = "What a replica does with a full resync's snapshot: disabled (store it as the "
+             "snapshot file, then load it), on-empty-db or swapdb (load from memory)."},
+    {.key = "shutdown-timeout",
+     .type = CFG_INT,
+     .offset = F(shutdown_timeout_s),
+     .min = 0,
+     .max = INT_MAX,
+     .def = "10",
+     .help = "Seconds a shutdown waits for lagging replicas before the final save."},
+    {.key = "shutdown-on-sigterm",
+     .type = CFG_STRING,
+     .offset = F(shutdown_on_sigterm),
+     .def = "default",
+     .validate = validate_shutdown_flags,
+     .help = "SIGTERM's shutdown: default, or any of save|nosave, now, force."},
+    {.key = "shutdown-on-sigint",
+     .type = CFG_STRING,
+     .offset = F(shutdown_on_sigint),
+     .def = "default",
+     .validate = validate_shutdown_flags,
+     .help = "SIGINT's shutdown: default, or any of save|nosave, now, force."},
+    /* persistence: the append-only file (store/persist/) */
     {.key = "appendonly",
      .type = CFG_BOOL,
      .offset = F(appendonly),
      .def = "no",
-     .validate = validate_appendonly,
-     .help = "Append-only file. There is no persistence: only no."},
+     .help = "Log every write to the append-only file (and load it at start instead of the "
+             "snapshot)."},
+    {.key = "appendfilename",
+     .type = CFG_STRING,
+     .offset = F(appendfilename),
+     .min = 1,
+     .max = 200,
+     .def = "appendonly.aof",
+     .validate = validate_filename,
+     .flags = CFG_F_IMMUTABLE,
+     .help = "Base name of the append-only files."},
+    {.key = "appenddirname",
+     .type = CFG_STRING,
+     .offset = F(appenddirname),
+     .min = 1,
+     .max = 200,
+     .def = "appendonlydir",
+     .validate = validate_filename,
+     .flags = CFG_F_IMMUTABLE,
+     .help = "Folder (inside dir) of the append-only files and their manifest."},
+    {.key = "appendfsync",
+     .type = CFG_ENUM,
+     .offset = F(appendfsync),
+     .enum_names = appendfsync_names,
+     .def = "everysec",
+     .help = "always: a write is acknowledged only once on disk; everysec: fsync each second "
+             "(up to about 2 s of writes lost in a crash); no: the kernel decides."},
+    {.key = "no-appendfsync-on-rewrite",
+     .type = CFG_BOOL,
+     .offset = F(no_appendfsync_on_rewrite),
+     .def = "no",
+     .help = "Skip fsyncs while a rewrite or snapshot child runs (risks losing those writes)."},
+    {.key = "auto-aof-rewrite-percentage",
+     .type = CFG_INT,
+     .offset = F(auto_aof_rewrite_percentage),
+     .min = 0,
+     .max = INT_MAX,
+     .def = "100",
+     .help = "Rewrite the append-only file once it grew by this percentage since the last "
+             "rewrite (0: never on its own)."},
+    {.key = "auto-aof-rewrite-min-size",
+     .type = CFG_SIZE,
+     .offset = F(auto_aof_rewrite_min_size),
+     .min = 0,
+     .max = BIG,
+     .def = "64mb",
+     .help = "No automatic rewrite below this size."},
+    {.key = "aof-use-rdb-preamble",
+     .type = CFG_BOOL,
+     .offset = F(aof_use_rdb_preamble),
+     .def = "yes",
+     .help = "Write the rewritten base file as a snapshot (smaller, faster to load)."},
+    {.key = "aof-load-truncated",
+     .type = CFG_BOOL,
+     .offset = F(aof_load_truncated),
+     .def = "yes",
+     .help = "Start from an append-only file whose last command is cut short (dropping that "
+             "command, and logging it); no refuses to start."},
+    {.key = "aof-timestamp-enabled",
+     .type = CFG_BOOL,
+     .offset = F(aof_timestamp_enabled),
+     .def = "no",
+     .help = "Write timestamp annotations into the append-only file."},
+    {.key = "aof-rewrite-incremental-fsync",
+     .type = CFG_BOOL,
+     .offset = F(aof_rewrite_incremental_fsync),
+     .def = "yes",
+     .help = "fsync a base file being rewritten every 4 MB."},
     {.key = "slowlog-log-slower-than",
      .type = CFG_INT,
      .offset = F(slowlog_log_slower_than),

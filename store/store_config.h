@@ -27,6 +27,13 @@ enum maxmemory_policy {
 };
 extern const char *const store_maxmemory_policies[];
 
+enum appendfsync { APPENDFSYNC_ALWAYS, APPENDFSYNC_EVERYSEC, APPENDFSYNC_NO };
+enum repl_diskless_load {
+    REPL_DISKLESS_LOAD_DISABLED,
+    REPL_DISKLESS_LOAD_ON_EMPTY_DB,
+    REPL_DISKLESS_LOAD_SWAPDB
+};
+
 struct obuf_limit {
     long long hard_bytes, soft_bytes;
     long long soft_seconds;
@@ -54,8 +61,25 @@ struct store_config {
     long long busy_poll_us;
     long long slowlog_log_slower_than; /* microseconds; negative: off */
     long long slowlog_max_len;
-    char *save;      /* always "": no persistence */
-    bool appendonly; /* always false */
+    /* persistence: snapshots */
+    char *save;       /* "<seconds> <changes> ..." or "" */
+    char *dbfilename; /* inside dir */
+    bool rdbcompression, rdbchecksum, stop_writes_on_bgsave_error, rdb_del_sync_files;
+    long long rdb_key_save_delay_us, key_load_delay_us; /* testing: slow a save / a load down */
+    long long loading_process_events_interval_bytes;
+    bool rdb_save_incremental_fsync;
+    int repl_diskless_load; /* enum repl_diskless_load */
+    long long shutdown_timeout_s;
+    char *shutdown_on_sigterm, *shutdown_on_sigint; /* "default" or flags */
+    /* persistence: the append-only file */
+    bool appendonly;
+    char *appendfilename, *appenddirname;
+    int appendfsync; /* enum appendfsync */
+    bool no_appendfsync_on_rewrite;
+    long long auto_aof_rewrite_percentage;
+    long long auto_aof_rewrite_min_size;
+    bool aof_use_rdb_preamble, aof_load_truncated, aof_timestamp_enabled;
+    bool aof_rewrite_incremental_fsync;
     long long hash_max_listpack_entries, hash_max_listpack_value;
     long long set_max_intset_entries, set_max_listpack_entries, set_max_listpack_value;
     long long zset_max_listpack_entries, zset_max_listpack_value;

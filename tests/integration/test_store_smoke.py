@@ -88,20 +88,6 @@ def test_object_idletime_counts_from_the_last_access_not_from_peeks(store):
     assert client.object("idletime", "idle:missing") is None
 
 
-def test_persistence_settings_report_none_and_refuse_to_enable(store):
-    if vigiltest.target_kind() == "redis":
-        pytest.skip("Redis persists; vigil-store has no snapshots or append-only file")
-    client = store.client()
-    # redis-benchmark and other tools read these two; they must exist and tell the truth.
-    assert client.config_get("save") == {"save": ""}
-    assert client.config_get("appendonly") == {"appendonly": "no"}
-    for key, value in (("save", "900 1"), ("appendonly", "yes")):
-        with pytest.raises(redis.exceptions.ResponseError) as err:
-            client.config_set(key, value)
-        assert "CONFIG SET failed (possibly related to argument '%s')" % key in str(err.value)
-    assert client.config_set("save", "") is True
-
-
 def info_int(client, section, field):
     return int(client.info(section)[field])
 

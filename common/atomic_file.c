@@ -72,42 +72,96 @@ static int fsync_dir(const char *dir)
     return rc;
 }
 
+static void fail_message(const char *path, const char *step, char *err, size_t errlen)
+{
+    if (err && errlen) snprintf(err, errlen, "%s: %s failed: %s", path, step, strerror(errno));
+}
+
+int atomic_file_stream_open(struct atomic_stream *s, const char *path, mode_t mode, char *err,
+                            size_t errlen)
+{
+    const char *base;
+    s->fd = -1;
+    int n = snprintf(s->path, sizeof s->path, "%s", path);
+    if (n < 0 || (size_t)n >= sizeof s->path) errno = ENAMETOOLONG;
+    if (n < 0 || (size_t)n >= sizeof s->path ||
+        split_path(path, s->dir, sizeof s->dir, &base) != 0) {
+        fail_message(path, "path", err, errlen);
+        return -1;
+    }
+    s->fd = open_temp(s->dir, base, mode, s->tmp, sizeof s->tmp);
+    if (s->fd < 0) {
+        fail_message(path, "create temp file", err, errlen);
+        return -1;
+    }
+    return 0;
+}
+
+int atomic_file_stream_sync(struct atomic_stream *s, char *err, size_t errlen)
+{
+    const char *step = "fsync";
+    int rc = fsync(s->fd);
+    if (rc == 0) {
+        step = "close";
+        rc = close(s->fd);
+    } else {
+        int saved = errno;
+        close(s->fd);
+        errno = saved;
+    }
+    s->fd = -1;
+    if (rc != 0) fail_message(s->path, step, err, errlen);
+    return rc;
+}
+
+int atomic_file_stream_publish(struct atomic_stream *s, char *err, size_t errlen)
+{
+    if (rename(s->tmp, s->path) != 0) {
+        fail_message(s->path, "rename", err, errlen);
+        int saved = errno;
+        unlink(s->tmp);
+        errno = saved;
+        return -1;
+    }
+    if (fsync_dir(s->dir) != 0) { /* renamed, but not known to be durable */
+        fail_message(s->path, "fsync directory", err, errlen);
+        return -1;
+    }
+    return 0;
+}
+
+int atomic_file_stream_commit(struct atomic_stream *s, char *err, size_t errlen)
+{
+    if (atomic_file_stream_sync(s, err, errlen) != 0) {
+        atomic_file_stream_abort(s);
+        return -1;
+    }
+    return atomic_file_stream_publish(s, err, errlen);
+}
+
+void atomic_file_stream_abort(struct atomic_stream *s)
+{
+    int saved = errno;
+    if (s->fd >= 0) close(s->fd);
+    s->fd = -1;
+    unlink(s->tmp);
+    errno = saved;
+}
+
 int atomic_file_write(const char *path, const void *data, size_t len, mode_t mode, char *err,
                       size_t errlen)
 {
-    char dir[4096], tmp[4096 + 300];
-    const char *base, *step = "path";
-    int fd = -1;
-    if (split_path(path, dir, sizeof dir, &base) != 0) goto fail;
-    step = "create temp file";
-    fd = open_temp(dir, base, mode, tmp, sizeof tmp);
-    if (fd < 0) goto fail;
-    step = "write";
-    if (write_all(fd, data, len) != 0) goto fail_unlink;
-    step = "fsync";
-    if (fsync(fd) != 0) goto fail_unlink;
-    step = "close";
-    int rc = close(fd);
-    fd = -1;
-    if (rc != 0) goto fail_unlink;
-    step = "rename";
-    if (rename(tmp, path) != 0) goto fail_unlink;
-    step = "fsync directory";
-    if (fsync_dir(dir) != 0) goto fail; /* renamed, but not known to be durable */
-    return 0;
-fail_unlink : {
-    int saved = errno;
-    if (fd >= 0) close(fd);
-    unlink(tmp);
-    errno = saved;
+    struct atomic_stream s;
+    if (atomic_file_stream_open(&s, path, mode, err, errlen) != 0) return -1;
+    if (write_all(s.fd, data, len) != 0) {
+        fail_message(path, "write", err, errlen);
+        atomic_file_stream_abort(&s);
+        return -1;
+    }
+    return atomic_file_stream_commit(&s, err, errlen);
 }
-fail : {
-    int saved = errno;
-    if (err && errlen) snprintf(err, errlen, "%s: %s failed: %s", path, step, strerror(saved));
-    errno = saved;
-    return -1;
-}
-}
+
+int atomic_file_write_all(int fd, const void *data, size_t len) { return write_all(fd, data, len); }
 
 int atomic_file_open_append(const char *path, mode_t mode)
 {

@@ -23,6 +23,30 @@
 int atomic_file_write(const char *path, const void *data, size_t len, mode_t mode, char *err,
                       size_t errlen);
 
+/* A whole-file replacement written as a stream (a snapshot too large to hold in memory, or
+ * written by a forked child): open creates the temp file (write to s->fd), sync fsyncs and
+ * closes it, publish renames it over the target and fsyncs the folder; commit is sync then
+ * publish. A child may write and sync while its parent publishes once the child succeeded.
+ * abort (at any point before publish) closes and removes the temp file; the target is never
+ * touched until publish. Each call returns 0, or -1 with errno kept and a message in err;
+ * a failed sync or publish has already removed nothing the caller must clean up but the temp
+ * file (call abort), a failed publish has removed it. */
+struct atomic_stream {
+    int fd;
+    char path[4096];      /* the target */
+    char dir[4096];       /* its folder, fsynced after the rename */
+    char tmp[4096 + 300]; /* the temp file */
+};
+int atomic_file_stream_open(struct atomic_stream *s, const char *path, mode_t mode, char *err,
+                            size_t errlen);
+int atomic_file_stream_sync(struct atomic_stream *s, char *err, size_t errlen);
+int atomic_file_stream_publish(struct atomic_stream *s, char *err, size_t errlen);
+int atomic_file_stream_commit(struct atomic_stream *s, char *err, size_t errlen);
+void atomic_file_stream_abort(struct atomic_stream *s);
+
+/* write(2) until all len bytes are written (EINTR retried): 0, or -1 with errno. */
+int atomic_file_write_all(int fd, const void *data, size_t len);
+
 /* Open `path` for appending (created with `mode` when missing) without following a symlink.
  * Returns the descriptor (O_CLOEXEC), or -1 with errno (ELOOP when `path` is a symlink). */
 int atomic_file_open_append(const char *path, mode_t mode);

@@ -22,6 +22,7 @@
 #include "store/info.h"
 #include "store/memstats.h"
 #include "store/multi.h"
+#include "store/persist/bgchild.h"
 #include "store/propagate.h"
 #include "store/pubsub.h"
 #include "store/repl/repl.h"
@@ -187,6 +188,7 @@ static int64_t server_cron(struct loop *l, uint64_t id, void *data)
     evict_apply_config(srv); /* databases loaded by a full sync get the LFU mode too */
     server_cron_clients(srv);
     repl_cron(srv);
+    bgchild_cron(srv);
     log_rate_flush(); /* counts of rate-limited lines whose loop has stopped */
     if (srv->is_shutting_down) loop_stop(srv->loop);
     return 1000 / (srv->cfg.hz > 0 ? srv->cfg.hz : 10);
@@ -272,6 +274,7 @@ int server_init(struct server *srv, char *err, size_t errlen)
     srv->lazyfree = lazyfree_create();
     srv->slowlog = slowlog_create();
     srv->evict = evict_create();
+    srv->bgchild = bgchild_create();
     server_apply_config(srv);
     if (server_listen(srv, err, errlen) != 0) return -1;
     loop_set_before_sleep(srv->loop, server_before_sleep, srv);
@@ -284,6 +287,7 @@ int server_init(struct server *srv, char *err, size_t errlen)
 void server_free(struct server *srv)
 {
     conn_set_free_all(&srv->conns);
+    bgchild_destroy(srv, srv->bgchild);
     repl_destroy(srv->repl);
     blocking_destroy(srv->blocking);
     watch_table_destroy(srv->watches);

@@ -36,6 +36,7 @@ struct pubsub;
 struct blocking;
 struct propagate;
 struct evict;
+struct bgchild;
 
 struct server_stats {
     uint64_t numcommands, expiredkeys;
@@ -72,9 +73,10 @@ struct server {
     struct client **paused;       /* clients holding a write back during a FAILOVER pause */
     size_t npaused, paused_cap;
     size_t nmonitors;
-    struct propagate *prop; /* what executed commands feed to replicas (propagate.h) */
-    struct evict *evict;    /* maxmemory: eviction state (evict.h) */
-    int call_depth;         /* > 0 inside command_call (EXEC nests) */
+    struct propagate *prop;  /* what executed commands feed to replicas (propagate.h) */
+    struct evict *evict;     /* maxmemory: eviction state (evict.h) */
+    struct bgchild *bgchild; /* the background child of persistence (persist/bgchild.h) */
+    int call_depth;          /* > 0 inside command_call (EXEC nests) */
     bool is_loading;
     bool is_shutting_down;
     int shutdown_exit_code;

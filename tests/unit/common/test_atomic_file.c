@@ -14,6 +14,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/atomic_file.h"
@@ -259,4 +260,40 @@ Test(atomic_file, scratch_file_starts_empty_over_a_leftover)
     cr_assert_eq(fstat(fd, &sb), 0);
     cr_assert_eq(sb.st_size, 0);
     close(fd);
+}
+
+Test(atomic_file, stream_abort_leaves_the_previous_file_and_no_temp)
+{
+    char err[256];
+    put(path, "old\n");
+    struct atomic_stream s;
+    cr_assert_eq(atomic_file_stream_open(&s, path, 0600, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(atomic_file_write_all(s.fd, "partial", 7), 0);
+    assert_content(path, "old\n");
+    atomic_file_stream_abort(&s);
+    assert_content(path, "old\n");
+    cr_assert_eq(tmpdir_count(dir), 1, "the temp file must be removed");
+}
+
+Test(atomic_file, stream_synced_in_a_child_is_published_by_the_parent)
+{
+    char err[256];
+    put(path, "old\n");
+    struct atomic_stream s;
+    cr_assert_eq(atomic_file_stream_open(&s, path, 0600, err, sizeof(err)), 0, "%s", err);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        int ok = atomic_file_write_all(s.fd, "new\n", 4) == 0 &&
+                 atomic_file_stream_sync(&s, NULL, 0) == 0;
+        _exit(ok ? 0 : 1);
+    }
+    int status = 0;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    assert_content(path, "old\n");
+    close(s.fd); /* the parent's copy of the descriptor */
+    cr_assert_eq(atomic_file_stream_publish(&s, err, sizeof(err)), 0, "%s", err);
+    assert_content(path, "new\n");
+    cr_assert_eq(tmpdir_count(dir), 1, "the temp file became the target");
 }

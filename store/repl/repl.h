@@ -51,6 +51,11 @@ void repl_master_client_processed(struct client *c, size_t bytes);
 void repl_master_link_lost(struct server *srv, const char *why);
 void repl_master_link_activity(struct server *srv);
 
+/* The AUX fields of a snapshot of the dataset at replication offset `offset`: our replication
+ * id and offset, the stream's database, version, time and memory (repl_snapshot.c). */
+struct rdb_aux;
+void repl_rdb_aux(const struct server *srv, long long offset, struct rdb_aux *aux);
+
 /* Start replicating from cfg.replicaof at startup. */
 void repl_start_from_config(struct server *srv);
 

@@ -200,23 +200,6 @@ void repl_link_accept_next_fullsync(struct repl_link *l);
 /* The demoted master's side of FAILOVER: our PSYNC carries the FAILOVER option. */
 void repl_link_set_failover(struct repl_link *l, bool is_failover);
 
-/* repl_rdb.c: keyspace <-> RDB. */
-struct rdb_writer;
-/* Write every database as an RDB (the snapshot child). 0 or a negative rdb_err. */
-int repl_rdb_write_dataset(struct server *srv, struct rdb_writer *w, long long offset);
-struct repl_load;
-/* Fresh databases to load into (main thread: copies what it needs from srv). */
-struct repl_load *repl_load_create(const struct server *srv);
-/* Parse a complete RDB into them. Thread-safe against the main loop: touches nothing of srv. */
-int repl_load_run(struct repl_load *ld, const void *data, size_t len, char *err, size_t errlen);
-/* Make a running repl_load_run give up soon (from another thread). */
-void repl_load_cancel(struct repl_load *ld);
-int repl_load_stream_db(const struct repl_load *ld);
-/* Main thread: exchange the loaded data with the server's; CONSUMES ld (the old data is freed
- * on a detached thread). */
-void repl_load_swap_in(struct repl_load *ld, struct server *srv);
-void repl_load_destroy(struct repl_load *ld);
-
 /* repl_failover.c */
 int repl_failover_start(struct repl *r, const char *host, int port, bool is_force,
                         long long timeout_ms);

@@ -1,6 +1,6 @@
 /* repl_snapshot: the point-in-time snapshot for full resynchronization, produced by a forked
  * child (copy-on-write gives it a frozen view while the parent keeps serving) in Redis's RDB
- * format (repl_rdb.c), at most one child at a time.
+ * format (store/persist/rdb_dataset.c), at most one child at a time.
  *
  *   diskless (repl-diskless-sync yes, every waiting replica announced capa eof): the child
  *            writes the RDB into a pipe; the parent relays it chunk by chunk to every replica
@@ -31,8 +31,11 @@
 #include "common/log.h"
 #include "common/net.h"
 #include "common/util.h"
+#include "common/clock.h"
 #include "store/client.h"
+#include "store/info.h"
 #include "store/rdb/rdb.h"
+#include "store/persist/rdb_dataset.h"
 #include "store/repl/repl_int.h"
 
 #define CHUNK_BYTES (1024 * 1024)
@@ -61,9 +64,26 @@ static void __attribute__((noreturn)) child_main(struct server *srv, int fd, lon
     prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the server */
     struct rdb_writer *w = xmalloc(sizeof *w);
     rdb_writer_init(w, sink_fd, &fd);
-    int rc = repl_rdb_write_dataset(srv, w, offset);
+    struct rdb_aux aux;
+    repl_rdb_aux(srv, offset, &aux);
+    int rc = rdb_dataset_write(srv, w, &aux);
     if (rc != 0) log_warning("Snapshot child: writing the RDB failed (%d)", rc);
     _exit(rc == 0 && close(fd) == 0 ? 0 : 1);
+}
+
+void repl_rdb_aux(const struct server *srv, long long offset, struct rdb_aux *aux)
+{
+    *aux = (struct rdb_aux){
+        .redis_ver = VIGIL_REDIS_COMPAT_VERSION,
+        .ctime_s = clock_wall_ms() / 1000,
+        .used_mem_bytes = (int64_t)info_used_memory(),
+        .repl_id = srv->repl->replid,
+        /* A master's stream starts with a SELECT after a snapshot (stream_db = -1); a replica
+         * forwards its master's bytes, which continue in the db its master client has selected. */
+        .repl_stream_db = srv->repl->master ? srv->repl->master->db : 0,
+        .repl_offset = offset,
+        .aof_base = false,
+    };
 }
 
 /* ---- parent ---------------------------------------------------------------------------------- */

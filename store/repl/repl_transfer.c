@@ -9,9 +9,9 @@
  * docs/replication.md#receiving-a-snapshot); with a length, bytes past the end are the start of the
  * stream and stay in the link's input for the master client.
  *
- * LOADING parses the payload on a loader thread into fresh databases (repl_rdb.c) while the
- * loop answers -LOADING and INFO loading:1; the thread reports through a pipe watched by the
- * loop. Success swaps the data in and adopts the master's replid and offset; any failure (bad
+ * LOADING parses the payload on a loader thread into fresh databases (store/persist/rdb_dataset.c)
+ * while the loop answers -LOADING and INFO loading:1; the thread reports through a pipe watched by
+ * the loop. Success swaps the data in and adopts the master's replid and offset; any failure (bad
  * CRC, truncated, unknown type) leaves the old data and history untouched, and the link goes
  * back to CONNECT to retry with backoff.
  *
@@ -28,6 +28,7 @@
 #include "common/atomic_file.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "store/persist/rdb_dataset.h"
 #include "store/repl/repl_link.h"
 
 #define SPILL_BYTES (64LL * 1024 * 1024) /* payload kept in memory up to this size */
@@ -46,7 +47,7 @@ struct repl_transfer {
     char tail[REPL_EOF_MARK_LEN];
     size_t tail_len;
     /* loading */
-    struct repl_load *ld;
+    struct rdb_dataset_load *ld;
     void *map;
     size_t map_len;
     const char *data;
@@ -83,7 +84,7 @@ static void loader_stop(struct repl_link *l)
 {
     struct repl_transfer *x = l->transfer;
     if (x->is_thread_running) {
-        repl_load_cancel(x->ld);
+        rdb_dataset_load_cancel(x->ld);
         pthread_join(x->thread, NULL);
         x->is_thread_running = false;
     }
@@ -94,7 +95,7 @@ static void loader_stop(struct repl_link *l)
         x->notify[0] = x->notify[1] = -1;
     }
     if (x->ld) {
-        repl_load_destroy(x->ld);
+        rdb_dataset_load_destroy(x->ld);
         x->ld = NULL;
     }
     l->srv->is_loading = false;
@@ -300,7 +301,7 @@ static int payload_finish(struct repl_link *l)
 static void *loader_main(void *arg)
 {
     struct repl_transfer *x = arg;
-    x->rc = repl_load_run(x->ld, x->data, x->data_len, x->err, sizeof x->err);
+    x->rc = rdb_dataset_load_run(x->ld, x->data, x->data_len, x->err, sizeof x->err);
     ssize_t w;
     do w = write(x->notify[1], "x", 1);
     while (w < 0 && errno == EINTR);
@@ -320,7 +321,7 @@ static int loader_start(struct repl_link *l)
 {
     struct repl_transfer *x = l->transfer;
     if (pipe2(x->notify, O_CLOEXEC | O_NONBLOCK) != 0) return -1;
-    x->ld = repl_load_create(l->srv);
+    x->ld = rdb_dataset_load_create(l->srv);
     x->err[0] = '\0';
     loop_watch(l->srv->loop, x->notify[0], LOOP_READABLE, on_loader_done, l);
     if (pthread_create(&x->thread, NULL, loader_main, x) != 0) {
@@ -376,8 +377,8 @@ enum repl_hs_state repl_loading_state(struct repl_link *l, enum link_event ev)
         return REPL_ST_CONNECT; /* enter_connect frees the loader and the payload */
     }
     struct repl *r = l->r;
-    int stream_db = repl_load_stream_db(x->ld);
-    repl_load_swap_in(x->ld, l->srv); /* consumes ld */
+    int stream_db = rdb_dataset_load_stream_db(x->ld);
+    rdb_dataset_load_swap_in(x->ld, l->srv); /* consumes ld */
     x->ld = NULL;
     payload_free(x);
     repl_history_reset(r, l->new_replid, l->new_offset);

@@ -1,6 +1,6 @@
 /* Fuzz harness: the RDB loader a replica runs on a full resync's payload (store/rdb/rdb_read.c
- * decoding, store/repl/repl_rdb.c building fresh databases with the configured encodings), exactly
- * as repl_transfer.c drives it: repl_load_create, repl_load_run, repl_load_destroy. The first input
+ * decoding, store/persist/rdb_dataset.c building fresh databases with the configured encodings),
+ * exactly as repl_transfer.c drives it: rdb_dataset_load_create, _run, _destroy. The first input
  * byte picks what happens to the CRC64 trailer, so that mutated files get past the checksum as
  * often as not: 0 keep it, 1 set it to 0 ("not checksummed", as Redis writes with rdbchecksum no),
  * 2 recompute it. The server the loader copies its settings from is built once with the store's
@@ -15,7 +15,7 @@
 #include "common/rng.h"
 #include "common/util.h"
 #include "store/rdb/crc64.h"
-#include "store/repl/repl_int.h"
+#include "store/persist/rdb_dataset.h"
 #include "store/server.h"
 #include "store/store_config.h"
 
@@ -43,12 +43,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         uint64_t crc = mode == 2 ? crc64_update(CRC64_INIT, copy, size - 8) : 0;
         for (int i = 0; i < 8; i++) copy[size - 8 + (size_t)i] = (unsigned char)(crc >> (8 * i));
     }
-    struct repl_load *ld = repl_load_create(&srv);
+    struct rdb_dataset_load *ld = rdb_dataset_load_create(&srv);
     char err[256];
-    int rc = repl_load_run(ld, copy, size, err, sizeof err);
+    int rc = rdb_dataset_load_run(ld, copy, size, err, sizeof err);
     ASSERT(rc <= 0);
     if (rc != 0) ASSERT(err[0] != '\0');
-    repl_load_destroy(ld);
+    rdb_dataset_load_destroy(ld);
     free(copy);
     return 0;
 }

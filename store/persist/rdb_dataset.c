@@ -1,21 +1,14 @@
-/* repl_rdb: the dataset <-> RDB mapping used by full resynchronization (rdb.h is the format).
+/* rdb_dataset: see rdb_dataset.h.
  *
- *   writer  repl_rdb_write_dataset() walks every database and hands each key to the RDB writer.
- *           It runs in the forked snapshot child, so it iterates with is_safe = false (the
- *           keyspace must not change, and cannot: the child does nothing else) and includes
- *           logically expired keys with their expiry, as Redis does (replicas hide them).
- *   loader  repl_load_*: parse a complete RDB into FRESH databases, on the loader thread. It
- *           touches nothing of the server but what repl_load_create() copied, so the main thread
- *           keeps serving the old data meanwhile; repl_load_swap_in() (main thread) exchanges
- *           the data only after the whole snapshot parsed, and the old data is freed on a
- *           detached thread so a large dataset does not stall the loop.
- *           Values get the encodings Redis 7.0's loader gives them under the encoding limits
- *           configured when the load started: a plain collection as if its elements were
- *           added one by one (then a sorted set that fits goes back to listpack), a compact
- *           one (rdb_key.is_compact) stays compact unless it has too many entries.
+ * Loaded values get the encodings Redis 7.0's loader gives them under the encoding limits
+ * configured when the load started: a plain collection as if its elements were added one by
+ * one (then a sorted set that fits goes back to listpack), a compact one (rdb_key.is_compact)
+ * stays compact unless it has too many entries.
  *
  * Invariants: a failed or cancelled load leaves the server's databases untouched; every object
  * built for a key is either stored or freed. */
+#include "store/persist/rdb_dataset.h"
+
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -33,9 +26,9 @@
 #include "store/data/obj_zset.h"
 #include "store/rdb/rdb.h"
 #include "store/lazyfree.h"
-#include "store/repl/repl_int.h"
+#include "store/server.h"
 
-/* ---- writer (snapshot child) ---------------------------------------------------------------- */
+/* ---- writer (forked child) ---------------------------------------------------------------- */
 
 static int write_list(struct rdb_writer *w, const char *k, size_t kl, struct obj_list *l,
                       int64_t exp)
@@ -139,20 +132,9 @@ static int write_entry(struct rdb_writer *w, const struct ks_entry *e)
     }
 }
 
-int repl_rdb_write_dataset(struct server *srv, struct rdb_writer *w, long long offset)
+int rdb_dataset_write(struct server *srv, struct rdb_writer *w, const struct rdb_aux *aux)
 {
-    struct rdb_aux aux = {
-        .redis_ver = VIGIL_REDIS_COMPAT_VERSION,
-        .ctime_s = clock_wall_ms() / 1000,
-        .used_mem_bytes = (int64_t)info_used_memory(),
-        .repl_id = srv->repl->replid,
-        /* A master's stream starts with a SELECT after a snapshot (stream_db = -1); a replica
-         * forwards its master's bytes, which continue in the db its master client has selected. */
-        .repl_stream_db = srv->repl->master ? srv->repl->master->db : 0,
-        .repl_offset = offset,
-        .aof_base = false,
-    };
-    int rc = rdb_write_header(w, &aux);
+    int rc = rdb_write_header(w, aux);
     for (int db = 0; rc == 0 && db < srv->ndb; db++) {
         struct ks *ks = srv->db[db];
         if (ks_count(ks) == 0) continue;
@@ -171,7 +153,7 @@ int repl_rdb_write_dataset(struct server *srv, struct rdb_writer *w, long long o
 
 #define LOAD_CANCEL_CHECK_KEYS 4096
 
-struct repl_load {
+struct rdb_dataset_load {
     int ndb;
     struct ks **dbs;
     struct obj_hash_limits hlim;
@@ -194,9 +176,9 @@ struct repl_load {
     char errbuf[128];
 };
 
-struct repl_load *repl_load_create(const struct server *srv)
+struct rdb_dataset_load *rdb_dataset_load_create(const struct server *srv)
 {
-    struct repl_load *ld = xcalloc(1, sizeof *ld);
+    struct rdb_dataset_load *ld = xcalloc(1, sizeof *ld);
     ld->ndb = srv->ndb;
     ld->dbs = xcalloc((size_t)srv->ndb, sizeof *ld->dbs);
     struct rng seed_rng = srv->rng; /* a copy: the server's generator is not ours to advance */
@@ -219,10 +201,10 @@ struct repl_load *repl_load_create(const struct server *srv)
     return ld;
 }
 
-void repl_load_cancel(struct repl_load *ld) { atomic_store(&ld->is_cancelled, true); }
-int repl_load_stream_db(const struct repl_load *ld) { return ld->stream_db; }
+void rdb_dataset_load_cancel(struct rdb_dataset_load *ld) { atomic_store(&ld->is_cancelled, true); }
+int rdb_dataset_load_stream_db(const struct rdb_dataset_load *ld) { return ld->stream_db; }
 
-static void free_pending(struct repl_load *ld)
+static void free_pending(struct rdb_dataset_load *ld)
 {
     if (ld->obj) {
         switch (ld->type) {
@@ -254,7 +236,7 @@ static void free_dbs(struct ks **dbs, int ndb)
     free(dbs);
 }
 
-void repl_load_destroy(struct repl_load *ld)
+void rdb_dataset_load_destroy(struct rdb_dataset_load *ld)
 {
     if (!ld) return;
     free_pending(ld);
@@ -262,7 +244,7 @@ void repl_load_destroy(struct repl_load *ld)
     free(ld);
 }
 
-static int load_check(struct repl_load *ld, int db)
+static int load_check(struct rdb_dataset_load *ld, int db)
 {
     if (db < 0 || db >= ld->ndb) {
         snprintf(ld->errbuf, sizeof ld->errbuf, "the snapshot uses DB %d, we have %d databases", db,
@@ -278,7 +260,7 @@ static int load_check(struct repl_load *ld, int db)
 
 static int on_aux(void *ctx, const char *k, size_t kl, const char *v, size_t vl)
 {
-    struct repl_load *ld = ctx;
+    struct rdb_dataset_load *ld = ctx;
     long long db;
     if (util_eq_nocase(k, kl, "repl-stream-db") && util_parse_ll(v, vl, &db) == 0 && db >= 0 &&
         db < ld->ndb)
@@ -288,7 +270,7 @@ static int on_aux(void *ctx, const char *k, size_t kl, const char *v, size_t vl)
 
 static int on_string(void *ctx, const struct rdb_key *k, const char *v, size_t vl)
 {
-    struct repl_load *ld = ctx;
+    struct rdb_dataset_load *ld = ctx;
     if (load_check(ld, k->db) != 0) return -1;
     ks_set_string(ld->dbs[k->db], k->name, k->len, v, vl, k->expire_ms, 0, KS_NOW_NO_EXPIRY);
     return 0;
@@ -296,7 +278,7 @@ static int on_string(void *ctx, const struct rdb_key *k, const char *v, size_t v
 
 static int on_begin(void *ctx, const struct rdb_key *k, enum rdb_value_type t, uint64_t hint)
 {
-    struct repl_load *ld = ctx;
+    struct rdb_dataset_load *ld = ctx;
     if (load_check(ld, k->db) != 0) return -1;
     free_pending(ld);
     ld->type = t;
@@ -329,7 +311,7 @@ static int on_begin(void *ctx, const struct rdb_key *k, enum rdb_value_type t, u
 
 static int on_item(void *ctx, const char *p, size_t n)
 {
-    struct repl_load *ld = ctx;
+    struct rdb_dataset_load *ld = ctx;
     if (ld->type == RDB_VALUE_LIST) {
         obj_list_push(ld->obj, OBJ_LIST_TAIL, p, n);
     } else if (ld->type == RDB_VALUE_SET) {
@@ -346,7 +328,7 @@ static int on_item(void *ctx, const char *p, size_t n)
 
 static int on_hash_field(void *ctx, const char *f, size_t fl, const char *v, size_t vl)
 {
-    struct repl_load *ld = ctx;
+    struct rdb_dataset_load *ld = ctx;
     if (ld->type != RDB_VALUE_HASH) return -1;
     struct obj_hash_limits lim = ld->hlim;
     if (ld->is_compact) lim.max_listpack_value = SIZE_MAX; /* Redis 7.0 counts entries only */
@@ -357,7 +339,7 @@ static int on_hash_field(void *ctx, const char *f, size_t fl, const char *v, siz
 
 static int on_zset_member(void *ctx, const char *m, size_t ml, double score)
 {
-    struct repl_load *ld = ctx;
+    struct rdb_dataset_load *ld = ctx;
     if (ld->type != RDB_VALUE_ZSET || isnan(score)) {
         snprintf(ld->errbuf, sizeof ld->errbuf, "bad sorted set member");
         return -1;
@@ -387,7 +369,7 @@ static const struct ks_obj_ops *ops_for(enum rdb_value_type t)
 
 static int on_end(void *ctx)
 {
-    struct repl_load *ld = ctx;
+    struct rdb_dataset_load *ld = ctx;
     if (ld->nitems == 0 || !ld->obj) { /* Redis skips empty collections */
         free_pending(ld);
         return 0;
@@ -403,7 +385,8 @@ static int on_end(void *ctx)
     return 0;
 }
 
-int repl_load_run(struct repl_load *ld, const void *data, size_t len, char *err, size_t errlen)
+int rdb_dataset_load_run(struct rdb_dataset_load *ld, const void *data, size_t len, char *err,
+                         size_t errlen)
 {
     static const struct rdb_callbacks cb = {
         .on_aux = on_aux,
@@ -420,7 +403,7 @@ int repl_load_run(struct repl_load *ld, const void *data, size_t len, char *err,
     return rc;
 }
 
-void repl_load_swap_in(struct repl_load *ld, struct server *srv)
+void rdb_dataset_load_swap_in(struct rdb_dataset_load *ld, struct server *srv)
 {
     for (int i = 0; i < srv->ndb && i < ld->ndb; i++) {
         ks_swap(srv->db[i], ld->dbs[i]);
@@ -429,5 +412,5 @@ void repl_load_swap_in(struct repl_load *ld, struct server *srv)
     /* ld now holds the old data: free it off the loop (it touches nothing shared). */
     for (int i = 0; i < ld->ndb; i++)
         if (ld->dbs[i] && lazyfree_ks(srv->lazyfree, ld->dbs[i])) ld->dbs[i] = NULL;
-    repl_load_destroy(ld); /* what the queue refused, and ld itself */
+    rdb_dataset_load_destroy(ld); /* what the queue refused, and ld itself */
 }

@@ -47,6 +47,20 @@ void *xrealloc(void *ptr, size_t size) { return check_alloc(realloc(ptr, size ? 
 
 char *xstrdup(const char *s) { return xstrndup(s, strlen(s)); }
 
+char *xasprintf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0) util_panic("xasprintf: bad format");
+    char *p = xmalloc((size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(p, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return p;
+}
+
 char *xstrndup(const char *s, size_t len)
 {
     char *p = xmalloc(len + 1);

@@ -30,6 +30,8 @@ void *xmalloc(size_t size);
 void *xcalloc(size_t count, size_t size);
 void *xrealloc(void *ptr, size_t size);
 char *xstrdup(const char *s);
+/* A formatted string in a new allocation (aborts when out of memory, as xmalloc). */
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *xstrndup(const char *s, size_t len);
 void *xmemdup(const void *p, size_t len);
 

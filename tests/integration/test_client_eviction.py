@@ -48,6 +48,26 @@ def evicted_clients(ctl):
     raise AssertionError("no evicted_clients in INFO stats")
 
 
+def client_fields(ctl, cid):
+    """The fields of one client's CLIENT LIST line, as strings."""
+    text = ctl.call("CLIENT", "LIST")
+    text = text.decode() if isinstance(text, bytes) else text
+    for line in text.splitlines():
+        fields = dict(f.split("=", 1) for f in line.split(" ") if "=" in f)
+        if int(fields["id"]) == cid:
+            return fields
+    raise AssertionError("client %d is not listed" % cid)
+
+
+def memory_field(ctl, name):
+    text = ctl.call("INFO", "memory")
+    text = text.decode() if isinstance(text, bytes) else text
+    for line in text.splitlines():
+        if line.startswith(name + ":"):
+            return int(line.split(":", 1)[1])
+    raise AssertionError("no %s in INFO memory" % name)
+
+
 def send_partial_bulk(conn, total=PART):
     """A SET whose value is announced as BIG_BULK bytes, of which `total` are sent."""
     conn.send_raw(b"*3\r\n$3\r\nSET\r\n$3\r\nbig\r\n$%d\r\n" % BIG_BULK)
@@ -112,6 +132,10 @@ def test_no_evict_protects_the_client_that_set_it():
     # Over the limit, every evictable client goes (as in Redis): the other one.
     wait_gone(ctl, other_id, "the unprotected client evicted")
     assert protected_id in listed_ids(ctl)
+    assert client_fields(ctl, protected_id)["flags"] == "e"  # as Redis 7.0: e alone, no N
+    # tot-mem and mem_clients_normal count the query buffer the protected client fills
+    wait_until(lambda: int(client_fields(ctl, protected_id)["tot-mem"]) >= sent, 10, "tot-mem")
+    wait_until(lambda: memory_field(ctl, "mem_clients_normal") >= sent, 10, "mem_clients_normal")
     protected.send_raw(b"x" * (BIG_BULK - sent) + b"\r\n")
     assert protected.read_reply() == "OK"
     assert ctl.call("STRLEN", "big") == BIG_BULK
@@ -166,3 +190,17 @@ def test_a_replica_is_never_evicted():
     stats = stats.decode() if isinstance(stats, bytes) else stats
     assert "sync_full:1\r\n" in stats  # the link never dropped and reconnected
     assert evicted_clients(ctl) == 0
+
+
+def test_many_small_clients_are_all_evicted_in_bounded_steps():
+    s = start()
+    ctl = control(s)
+    idle = [s.raw() for _ in range(150)]  # more than one check evicts (CLIENT_EVICT_PER_RUN)
+    ids = {client_id(c) for c in idle}
+    protected = s.raw()
+    assert protected.call("CLIENT", "NO-EVICT", "on") == "OK"
+    assert ctl.call("CONFIG", "SET", "maxmemory-clients", "1mb") == "OK"
+    send_partial_bulk(protected)  # over the limit by itself: every evictable client goes
+    wait_until(lambda: not (ids & listed_ids(ctl)), 10, "every idle client evicted")
+    assert evicted_clients(ctl) == len(ids)
+    assert ctl.call("PING") == "PONG"

@@ -96,8 +96,8 @@ static inline void client_process_input(struct client *c) { conn_process_input(&
  * Returns true if the client was scheduled for closing. */
 bool client_check_obuf(struct client *c);
 /* The memory a client uses, as tot-mem, mem_clients_normal and maxmemory-clients count it: the
- * structure, query and reply buffers (capacity), the parser's argument table, the current
- * command's arguments when they are copies, the MULTI queue and the subscriptions. */
+ * structure, query and reply buffers (capacity; the arguments being run point into the query
+ * buffer), the parser's argument table, the MULTI queue, subscriptions and name. */
 size_t client_memory_bytes(const struct client *c);
 /* CLIENT LIST / CLIENT INFO line for one client (no trailing newline). */
 void client_format_info(const struct client *c, struct buf *out);

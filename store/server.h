@@ -41,11 +41,11 @@ struct bgchild;
 
 struct server_stats {
     uint64_t numcommands, expiredkeys;
-    uint64_t evictedkeys;    /* evict.c */
-    uint64_t evictedclients; /* client_evict.c */
+    uint64_t evictedkeys; /* evict.c */
     uint64_t keyspace_hits, keyspace_misses;
     uint64_t sync_full, sync_partial_ok, sync_partial_err;
     uint64_t pubsub_messages;
+    uint64_t evictedclients; /* client_evict.c */
 };
 
 struct server {
@@ -75,15 +75,15 @@ struct server {
     struct client **paused;       /* clients holding a write back during a FAILOVER pause */
     size_t npaused, paused_cap;
     size_t nmonitors;
-    struct propagate *prop;            /* what executed commands feed to replicas (propagate.h) */
-    struct evict *evict;               /* maxmemory: eviction state (evict.h) */
-    struct client_evict *client_evict; /* maxmemory-clients (client_evict.h) */
-    struct bgchild *bgchild;           /* the background child of persistence (persist/bgchild.h) */
-    int call_depth;                    /* > 0 inside command_call (EXEC nests) */
+    struct propagate *prop;  /* what executed commands feed to replicas (propagate.h) */
+    struct evict *evict;     /* maxmemory: eviction state (evict.h) */
+    struct bgchild *bgchild; /* the background child of persistence (persist/bgchild.h) */
+    int call_depth;          /* > 0 inside command_call (EXEC nests) */
     bool is_loading;
     bool is_shutting_down;
     int shutdown_exit_code;
     char executable[512];
+    struct client_evict *client_evict; /* maxmemory-clients (client_evict.h) */
 };
 
 /* Lifecycle. server_init returns 0 or -1 with a message in err (config already loaded into cfg). */

@@ -15,7 +15,8 @@
  * ms; in a file a bare number other than 0 is an error unless the key ends in "-milliseconds"
  *   CFG_SIZE          long long bytes         100b, 512kb, 64mb, 1gb (powers of 1024) or 500k, 2m,
  *                                             1g (powers of 1000, as redis.conf), case-insensitive,
- *                                             or bare bytes, [min, max] bytes
+ *                                             or bare bytes, [min, max] bytes; with
+ *                                             CFG_F_PERCENT also "N%" (0..100), stored as -N
  *   CFG_STRING        char * (owned, or NULL) length in bytes within [min, max]; valid UTF-8, no
  * NUL CFG_ENUM          int                     index into enum_names (case-insensitive match)
  *   CFG_ADDR          struct cfg_addr         "host:port" or "[v6]:port"; "" means unset; the port
@@ -109,6 +110,10 @@ enum cfg_type {
  * "down-after-milliseconds" for "down-after"): loaded, set and read like it, and a file setting
  * both is a duplicate; never written, listed by cfg_get_matching, defaulted or compared. */
 #define CFG_F_ALIAS 0x8u
+/* CFG_SIZE only: also "N%" (N from 0 to 100, a share of some other size the program names),
+ * stored as -N, so a negative value means a percentage (Redis's maxmemory-clients). CONFIG GET
+ * and the YAML writer print it back as "N%"; min and max bound the byte form only. */
+#define CFG_F_PERCENT 0x10u
 
 struct cfg_addr {
     char host[CFG_HOST_MAX]; /* without brackets; "" when unset */

@@ -98,6 +98,8 @@ static int check_schema_at(const struct cfg_schema *s, const char *prefix, int d
 static int check_field_shape(const struct cfg_field *f, const char *path, int depth, char *err,
                              size_t errlen)
 {
+    if ((f->flags & CFG_F_PERCENT) && (f->type != CFG_SIZE || f->min < 0))
+        return schema_fail(err, errlen, path, "a percentage needs a size without negative bytes");
     switch (f->type) {
     case CFG_INT:
     case CFG_SIZE:

@@ -28,6 +28,17 @@ static const struct unit size_in[] = {{"b", 1},         {"k", 1000},       {"kb"
                                       {"m", 1000000},   {"mb", 1LL << 20}, {"g", 1000000000LL},
                                       {"gb", 1LL << 30}};
 
+/* CFG_F_PERCENT: "N%" with N a plain integer from 0 to 100, stored as -N. 1 if text is not of
+ * that shape (parse it as a size), 0 when parsed, -1 when it is a bad percentage. */
+static int parse_percent(const struct cfg_field *f, const char *s, size_t len, long long *out)
+{
+    if (!(f->flags & CFG_F_PERCENT) || len < 2 || s[len - 1] != '%') return 1;
+    long long n;
+    if (util_parse_ll(s, len - 1, &n) != 0 || n < 0 || n > 100) return -1;
+    *out = -n;
+    return 0;
+}
+
 /* The effective bounds; see the table in config.h for what min == max == 0 means. */
 static void field_range(const struct cfg_field *f, long long *lo, long long *hi)
 {
@@ -271,6 +282,8 @@ int cfgv_parse(const struct cfg_field *f, const char *s, size_t len, union cfg_v
         if (rc == 0 && (v->ll < lo || v->ll > hi)) rc = -1;
         break;
     case CFG_SIZE:
+        rc = parse_percent(f, s, len, &v->ll);
+        if (rc != 1) break;
         rc = parse_units(s, len, size_in, ARRAY_LEN(size_in), 1, &v->ll);
         if (rc == 0 && (v->ll < lo || v->ll > hi)) rc = -1;
         break;
@@ -516,8 +529,12 @@ void cfgv_format(const struct cfg_field *f, const void *p, enum cfgv_fmt fmt, st
         buf_printf(out, "%lld", v.ll);
         break;
     case CFG_SIZE:
-        if (yaml) format_size(v.ll, tmp, sizeof tmp);
-        if (!yaml) snprintf(tmp, sizeof tmp, "%lld", v.ll);
+        if ((f->flags & CFG_F_PERCENT) && v.ll < 0)
+            snprintf(tmp, sizeof tmp, "%lld%%", -v.ll); /* a percentage (parse_percent) */
+        else if (yaml)
+            format_size(v.ll, tmp, sizeof tmp);
+        else
+            snprintf(tmp, sizeof tmp, "%lld", v.ll);
         buf_append_str(out, tmp);
         break;
     case CFG_DURATION:
@@ -622,7 +639,8 @@ void cfgv_describe(const struct cfg_field *f, char *out, size_t cap)
         break;
     case CFG_SIZE:
         describe_range(f, lo, hi, 0, r, sizeof r);
-        snprintf(out, cap, "a size%s (e.g. 100b, 512kb, 64mb, 1gb; bare number = bytes)", r);
+        snprintf(out, cap, "a size%s (e.g. 100b, 512kb, 64mb, 1gb; bare number = bytes)%s", r,
+                 (f->flags & CFG_F_PERCENT) ? " or a percentage from 0% to 100%" : "");
         break;
     case CFG_STRING:
         if (lo == 0 && hi == LLONG_MAX)

@@ -93,6 +93,9 @@ void resp_request_reset(struct resp_request *r);
 /* When the parser is in the middle of a bulk argument: how many more bytes it needs for that
  * argument (including its CRLF), else 0. Lets the caller size reads for large values. */
 size_t resp_request_bulk_remaining(const struct resp_request *r);
+/* Bytes the parser holds besides the query buffer (argument table, inline scratch): part of a
+ * client's memory (the store's maxmemory-clients). */
+size_t resp_request_mem_bytes(const struct resp_request *r);
 /* True if the command being parsed (or, after RESP_OK, just returned) is inline. */
 bool resp_request_is_inline(const struct resp_request *r);
 /* While a password is required and not given, a request may announce at most

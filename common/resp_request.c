@@ -153,6 +153,11 @@ size_t resp_request_bulk_remaining(const struct resp_request *r)
     return end > r->seen_len ? end - r->seen_len : 0;
 }
 
+size_t resp_request_mem_bytes(const struct resp_request *r)
+{
+    return r->argcap * (sizeof *r->argv + sizeof *r->off) + r->scratch_cap;
+}
+
 static int req_fail(struct resp_request *r, const char *msg)
 {
     r->err = msg;

@@ -17,6 +17,7 @@
 #include "store/pubsub.h"
 #include "store/reply.h"
 #include "store/blocking.h"
+#include "store/client_evict.h"
 #include "store/repl/repl.h"
 
 static bool client_execute(struct conn *k, size_t argc, struct resp_arg *argv, size_t consumed);
@@ -79,6 +80,7 @@ void client_reset_argv(struct client *c)
 static void client_release(struct conn *k)
 {
     struct client *c = client_of(k);
+    client_evict_forget(c);
     if (c->flags & CLIENT_BLOCKED) blocking_unblock_client(c, false);
     multi_discard(c);
     multi_unwatch_all(c);
@@ -117,7 +119,10 @@ static bool client_input_held(const struct conn *k)
 static void client_after_read(struct conn *k, ssize_t n, int err)
 {
     struct client *c = client_of(k);
-    if (!(c->flags & CLIENT_MASTER)) return;
+    if (!(c->flags & CLIENT_MASTER)) {
+        if (n > 0) client_evict_track(c); /* the query buffer may have grown */
+        return;
+    }
     if (n > 0)
         repl_master_link_activity(c->srv);
     else
@@ -189,6 +194,8 @@ static int obuf_class(const struct client *c)
 bool client_check_obuf(struct client *c)
 {
     if ((c->flags & CLIENT_MASTER) || (c->conn.flags & (CONN_CLOSE_ASAP | CONN_FAKE))) return false;
+    client_evict_track(c); /* output was appended: maxmemory-clients may evict c or others */
+    if (c->conn.flags & CONN_CLOSE_ASAP) return true;
     const struct obuf_limit *lim = &c->srv->cfg.obuf[obuf_class(c)];
     long long used = (long long)buf_unread_len(&c->conn.reply);
     int64_t now = loop_now_ms(c->srv->loop);
@@ -222,8 +229,10 @@ bool client_cron(struct client *c, int64_t now_mono_ms)
         client_close_async(c);
         return true;
     }
-    if (c->conn.query.cap > 64 * 1024 && buf_unread_len(&c->conn.query) == 0)
+    if (c->conn.query.cap > 64 * 1024 && buf_unread_len(&c->conn.query) == 0) {
         buf_free(&c->conn.query);
+        client_evict_track(c);
+    }
     return false;
 }
 
@@ -249,6 +258,27 @@ static void client_describe(const struct conn *k, struct buf *out)
     client_format_info(client_of((struct conn *)k), out);
 }
 
+/* Each subscription: an entry in the client's set and one in the server's index. */
+#define SUBSCRIPTION_BYTES 64
+
+size_t client_memory_bytes(const struct client *c)
+{
+    size_t bytes = sizeof *c + c->conn.query.cap + c->conn.reply.cap;
+    bytes += resp_request_mem_bytes(&c->conn.parser);
+    bytes += c->mbytes + c->mcap * sizeof *c->mstate;
+    bytes += (pubsub_client_channels(c) + pubsub_client_patterns(c)) * SUBSCRIPTION_BYTES;
+    if (c->conn.name) bytes += strlen(c->conn.name) + 1;
+    return bytes;
+}
+
+/* Bytes of the current command's arguments (CLIENT LIST's argv-mem). */
+static size_t client_argv_bytes(const struct client *c)
+{
+    size_t bytes = 0;
+    for (size_t i = 0; c->argv && i < c->argc; i++) bytes += c->argv[i].len;
+    return bytes;
+}
+
 void client_format_info(const struct client *c, struct buf *out)
 {
     int64_t now = loop_now_ms(c->srv->loop);
@@ -257,7 +287,7 @@ void client_format_info(const struct client *c, struct buf *out)
     const char *cmd = c->last_cmd ? c->last_cmd->name : "NULL";
     buf_printf(out,
                "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d "
-               "sub=%zu psub=%zu ssub=0 multi=%d qbuf=%zu qbuf-free=%zu argv-mem=0 multi-mem=0 "
+               "sub=%zu psub=%zu ssub=0 multi=%d qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=%zu "
                "rbs=%zu rbp=%zu obl=%zu oll=0 omem=%zu tot-mem=%zu events=r cmd=%s user=default "
                "redir=-1 resp=%d lib-name=%s lib-ver=%s",
                (unsigned long long)c->conn.id, c->conn.addr, c->conn.laddr, c->conn.fd,
@@ -265,8 +295,9 @@ void client_format_info(const struct client *c, struct buf *out)
                (long long)((now - c->conn.last_interaction_ms) / 1000), flags, c->db,
                pubsub_client_channels(c), pubsub_client_patterns(c),
                (c->flags & CLIENT_MULTI) ? (int)c->mcount : -1, buf_unread_len(&c->conn.query),
-               c->conn.query.cap - c->conn.query.len, c->conn.query.cap, c->conn.query.cap,
-               buf_unread_len(&c->conn.reply), c->conn.reply.cap,
-               c->conn.query.cap + c->conn.reply.cap + sizeof *c, cmd, c->conn.proto,
-               c->conn.lib_name ? c->conn.lib_name : "", c->conn.lib_ver ? c->conn.lib_ver : "");
+               c->conn.query.cap - c->conn.query.len, client_argv_bytes(c),
+               c->mbytes + c->mcap * sizeof *c->mstate, c->conn.query.cap, c->conn.query.cap,
+               buf_unread_len(&c->conn.reply), c->conn.reply.cap, client_memory_bytes(c), cmd,
+               c->conn.proto, c->conn.lib_name ? c->conn.lib_name : "",
+               c->conn.lib_ver ? c->conn.lib_ver : "");
 }

@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "common/conn.h"
+#include "store/data/mem_rank.h"
 #include "store/server.h"
 
 /* The store's own client flags; the connection's (closing, pending write, authenticated,
@@ -47,6 +48,7 @@ struct client {
     /* transactions */
     struct queued_cmd *mstate;
     size_t mcount, mcap;
+    size_t mbytes;               /* bytes of the queued commands' argument copies */
     struct watched_key *watched; /* linked list of this client's WATCHes */
     /* pub/sub */
     struct dict *channels, *patterns; /* sets of names this client subscribed to */
@@ -55,6 +57,10 @@ struct client {
     /* replication: the write offset of this client's last propagated command (for WAIT) */
     long long woff;
     struct replica_info *replica; /* when CLIENT_REPLICA */
+    /* client eviction (client_evict.h): what this client adds to the clients' total, and its
+     * place among the evictable clients */
+    size_t mem_counted_bytes;
+    struct mem_rank_node mem_node;
 };
 _Static_assert(offsetof(struct client, conn) == 0, "conn.h: struct conn comes first");
 
@@ -89,6 +95,10 @@ static inline void client_process_input(struct client *c) { conn_process_input(&
 /* Enforce the output-buffer limits of the client's class; closes it (async) when exceeded.
  * Returns true if the client was scheduled for closing. */
 bool client_check_obuf(struct client *c);
+/* The memory a client uses, as tot-mem, mem_clients_normal and maxmemory-clients count it: the
+ * structure, query and reply buffers (capacity; the arguments being run point into the query
+ * buffer), the parser's argument table, the MULTI queue, subscriptions and name. */
+size_t client_memory_bytes(const struct client *c);
 /* CLIENT LIST / CLIENT INFO line for one client (no trailing newline). */
 void client_format_info(const struct client *c, struct buf *out);
 /* "normal", "replica", "master" or "pubsub" (CLIENT KILL TYPE, CLIENT LIST). */

@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "store/client.h"
+#include "store/client_evict.h"
 #include "store/command.h"
 #include "store/data/evict_pool.h"
 #include "store/memcount.h"
@@ -256,6 +257,8 @@ int evict_config_check(const char *key, const char *value, char *err, size_t err
 {
     /* The integer keys get Redis's texts from CONFIG SET's generic integer path. */
     if (strcasecmp(key, "maxmemory") == 0) return check_memory(value, err, errlen);
+    if (strcasecmp(key, "maxmemory-clients") == 0)
+        return client_evict_config_check(value, err, errlen);
     if (strcasecmp(key, "replica-ignore-maxmemory") == 0) {
         if (strcasecmp(value, "yes") == 0 || strcasecmp(value, "no") == 0) return 0;
         snprintf(err, errlen, "argument must be 'yes' or 'no'");

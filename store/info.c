@@ -160,7 +160,7 @@ static void section_stats(struct server *srv, struct buf *o)
                (unsigned long long)s->expiredkeys, srv->expire.stale_perc,
                (unsigned long long)srv->expire.time_cap_reached,
                (unsigned long long)(srv->expire.time_used_us / 1000),
-               (unsigned long long)evict_keys_evicted(srv), (unsigned long long)cs->evicted,
+               (unsigned long long)evict_keys_evicted(srv), (unsigned long long)s->evictedclients,
                (unsigned long long)s->keyspace_hits, (unsigned long long)s->keyspace_misses,
                pubsub_channel_count(srv->pubsub), pubsub_pattern_count(srv->pubsub),
                (unsigned long long)cs->error_replies, (unsigned long long)busy.hits,

@@ -44,11 +44,11 @@ void memstats_note_peak(struct server *srv)
     if (used > srv->mem_peak) srv->mem_peak = used;
 }
 
-/* A client's memory: its structure and the capacity of its query and reply buffers. */
+/* Each client's memory as CLIENT LIST's tot-mem and maxmemory-clients count it. */
 static void memstats_clients(struct server *srv, struct memstats *ms)
 {
     for (struct client *c = client_first(srv); c; c = client_next(c)) {
-        size_t bytes = sizeof *c + c->conn.query.cap + c->conn.reply.cap;
+        size_t bytes = client_memory_bytes(c);
         if (c->flags & CLIENT_REPLICA) {
             ms->clients_replicas += bytes;
             ms->nreplicas++;

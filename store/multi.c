@@ -159,6 +159,7 @@ void multi_discard(struct client *c)
     free(c->mstate);
     c->mstate = NULL;
     c->mcount = c->mcap = 0;
+    c->mbytes = 0;
     c->flags &= ~(CLIENT_MULTI | CLIENT_DIRTY_EXEC | CLIENT_DIRTY_CAS);
 }
 
@@ -189,6 +190,7 @@ void multi_queue_command(struct client *c)
     q->cmd = c->cmd;
     q->argc = c->argc;
     q->argv = argv;
+    c->mbytes += bytes;
     reply_raw(c, "+QUEUED\r\n", 9);
 }
 
@@ -238,6 +240,7 @@ static void cmd_exec(struct client *c)
     size_t n = c->mcount;
     c->mstate = NULL;
     c->mcount = c->mcap = 0;
+    c->mbytes = 0;
     c->flags &= ~CLIENT_MULTI;
     size_t saved_argc = c->argc;
     struct resp_arg *saved_argv = c->argv;

@@ -16,6 +16,7 @@
 #include "common/util.h"
 #include "store/blocking.h"
 #include "store/client.h"
+#include "store/client_evict.h"
 #include "store/evict.h"
 #include "store/lazyfree.h"
 #include "store/command.h"
@@ -201,6 +202,7 @@ static void server_before_sleep(struct loop *l, void *data)
     blocking_serve_ready(srv);
     server_expire_cycle(srv, EXPIRE_CYCLE_FAST);
     repl_before_sleep(srv);
+    client_evict_run(srv); /* a lowered limit, or memory grown outside the checks */
     conn_set_flush(&srv->conns);
     if (srv->is_shutting_down) loop_stop(srv->loop);
 }
@@ -274,6 +276,7 @@ int server_init(struct server *srv, char *err, size_t errlen)
     srv->lazyfree = lazyfree_create();
     srv->slowlog = slowlog_create();
     srv->evict = evict_create();
+    srv->client_evict = client_evict_create();
     srv->bgchild = bgchild_create();
     server_apply_config(srv);
     if (server_listen(srv, err, errlen) != 0) return -1;
@@ -299,6 +302,7 @@ void server_free(struct server *srv)
     conn_listen_close(&srv->listener);
     propagate_destroy(srv->prop);
     evict_destroy(srv->evict);
+    client_evict_destroy(srv->client_evict);
     free(srv->monitor_list);
     free(srv->paused);
     loop_destroy(srv->loop);

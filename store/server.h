@@ -36,6 +36,7 @@ struct pubsub;
 struct blocking;
 struct propagate;
 struct evict;
+struct client_evict;
 struct bgchild;
 
 struct server_stats {
@@ -44,6 +45,7 @@ struct server_stats {
     uint64_t keyspace_hits, keyspace_misses;
     uint64_t sync_full, sync_partial_ok, sync_partial_err;
     uint64_t pubsub_messages;
+    uint64_t evictedclients; /* client_evict.c */
 };
 
 struct server {
@@ -81,6 +83,7 @@ struct server {
     bool is_shutting_down;
     int shutdown_exit_code;
     char executable[512];
+    struct client_evict *client_evict; /* maxmemory-clients (client_evict.h) */
 };
 
 /* Lifecycle. server_init returns 0 or -1 with a message in err (config already loaded into cfg). */

@@ -598,6 +598,16 @@ static const struct cfg_field store_fields[] = {
      .def = "0",
      .help = "Used memory limit (0: none). Above it, keys are evicted by maxmemory-policy, or "
              "commands that may grow memory are refused with -OOM."},
+    {.key = "maxmemory-clients",
+     .type = CFG_SIZE,
+     .offset = F(maxmemory_clients),
+     .min = 0,
+     .max = LLONG_MAX,
+     .def = "0",
+     .flags = CFG_F_PERCENT,
+     .help = "Memory all normal and pub/sub clients may use together (0: no limit), as a size "
+             "or as a percentage of maxmemory; above it the largest clients are closed (never "
+             "replicas, the master link, or CLIENT NO-EVICT clients). At least 128kb applies."},
     {.key = "maxmemory-policy",
      .type = CFG_ENUM,
      .offset = F(maxmemory_policy),

@@ -104,7 +104,8 @@ struct store_config {
     char *replica_announce_ip;
     long long replica_announce_port;
     /* memory limits (evict.c) */
-    long long maxmemory; /* bytes; 0: no limit */
+    long long maxmemory;         /* bytes; 0: no limit */
+    long long maxmemory_clients; /* bytes, or -N for N% of maxmemory; 0: off (client_evict.h) */
     int maxmemory_policy;
     long long maxmemory_samples;
     long long maxmemory_eviction_tenacity;

@@ -105,3 +105,72 @@ Test(config_values, parses_bools_enums_and_addresses)
     cr_assert_eq(cfg_set(&store_schema, &st, "replicaof", "", err, sizeof err), 0);
     cr_assert_str_eq(st.replicaof.host, "");
 }
+
+/* CFG_F_PERCENT: a size or "N%" (stored as -N), printed back in the form it was given. */
+struct pct_cfg {
+    long long v;
+};
+static const struct cfg_field pct_fields[] = {
+    {.key = "limit",
+     .type = CFG_SIZE,
+     .offset = offsetof(struct pct_cfg, v),
+     .max = 1LL << 40,
+     .def = "0",
+     .flags = CFG_F_PERCENT,
+     .help = "A size or a share."},
+};
+static const struct cfg_schema pct_schema = CFG_SCHEMA_INIT(pct_fields);
+
+Test(config_values, percent_sizes_parse_store_and_print_back)
+{
+    static const struct case_ll c[] = {
+        {"5%", -5},           {"100%", -100},     {"0%", 0},
+        {"64mb", 64LL << 20}, {"1k", 1000},       {"7", 7},
+        {"101%", LLONG_MIN},  {"-5%", LLONG_MIN}, {"05%", LLONG_MIN},
+        {"5.5%", LLONG_MIN},  {"%", LLONG_MIN},   {"5%%", LLONG_MIN},
+        {"+5%", LLONG_MIN},   {"5 %", LLONG_MIN}, {"1mb%", LLONG_MIN},
+        {"2tb", LLONG_MIN},   {"-1", LLONG_MIN},  {"abc", LLONG_MIN},
+    };
+    char err[CFG_ERR_LEN];
+    cr_assert_eq(cfg_schema_check(&pct_schema, err, sizeof err), 0, "%s", err);
+    struct pct_cfg p = {0};
+    cfg_defaults(&pct_schema, &p);
+    for (size_t i = 0; i < COUNT(c); i++) {
+        int rc = cfg_set(&pct_schema, &p, "limit", c[i].text, err, sizeof err);
+        if (c[i].want == LLONG_MIN) {
+            cr_expect_eq(rc, -1, "%s accepted", c[i].text);
+            continue;
+        }
+        cr_expect_eq(rc, 0, "%s: %s", c[i].text, err);
+        cr_expect_eq(p.v, c[i].want, "%s", c[i].text);
+    }
+    cr_assert_eq(cfg_set(&pct_schema, &p, "limit", "12%", err, sizeof err), 0);
+    struct buf out;
+    buf_init(&out);
+    cr_assert_eq(cfg_get(&pct_schema, &p, "limit", &out), 0);
+    cr_assert_str_eq(out.data, "12%");
+    buf_clear(&out);
+    cr_assert_eq(cfg_write_yaml(&pct_schema, &p, NULL, 0, 0, &out), 0);
+    struct pct_cfg back = {0};
+    cfg_defaults(&pct_schema, &back);
+    cr_assert_eq(cfg_load_string(&pct_schema, &back, "p.yaml", out.data, out.len, &errs), 0);
+    cr_assert_eq(back.v, -12, "YAML written as %s", out.data);
+    cr_assert_eq(cfg_set(&pct_schema, &p, "limit", "x", err, sizeof err), -1);
+    cr_assert(strstr(err, "or a percentage from 0% to 100%"), "%s", err);
+    buf_free(&out);
+}
+
+Test(config_values, percent_flag_is_only_for_sizes)
+{
+    static const struct cfg_field bad[] = {
+        {.key = "n",
+         .type = CFG_INT,
+         .offset = 0,
+         .def = "0",
+         .flags = CFG_F_PERCENT,
+         .help = "Not a size."},
+    };
+    static const struct cfg_schema s = CFG_SCHEMA_INIT(bad);
+    char err[CFG_ERR_LEN];
+    cr_assert_eq(cfg_schema_check(&s, err, sizeof err), -1);
+}

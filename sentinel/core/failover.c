@@ -36,13 +36,13 @@ static int64_t max_peer_rtt(const struct instance *master)
     return rtt;
 }
 
-/* The range over which the start of an attempt is randomized (docs/sentinel-protocol.md#leader-
- * election), as Raft's election timeouts: two sentinels that see the master down together
- * collide only when they start within about one network delay of each other, so the range must
- * be many round trips wide. It is the larger of election-spread (the floor, 100 ms by default)
- * and FAILOVER_SPREAD_RTTS x the slowest measured peer round trip, the latter capped by
- * down-after (a slow or mismeasured peer must not delay a failover past it); each round lost in a
- * row doubles it, at most FAILOVER_SPREAD_DOUBLINGS times. */
+/* The range over which the start of an attempt is randomized
+ * (docs/sentinel-protocol.md#leader-election), as Raft's election timeouts: two sentinels that see
+ * the master down together collide only when they start within about one network delay of each
+ * other, so the range must be many round trips wide. It is the larger of election-spread (the
+ * floor, 100 ms by default) and FAILOVER_SPREAD_RTTS x the slowest measured peer round trip, the
+ * latter capped by down-after (a slow or mismeasured peer must not delay a failover past it); each
+ * round lost in a row doubles it, at most FAILOVER_SPREAD_DOUBLINGS times. */
 int64_t failover_spread_ms(const struct instance *master)
 {
     const struct master_record *record = master->record;

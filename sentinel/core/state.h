@@ -23,9 +23,10 @@ struct sentinel_rename {
     char *to;
 };
 
-/* Which replica a failover promotes among the eligible ones (docs/sentinel-protocol.md#replica-
- * selection). Offset first is ours and the default: a write acknowledged by WAIT on some replica
- * survives whatever the priorities say; priority first is Redis's order. */
+/* Which replica a failover promotes among the eligible ones
+ * (docs/sentinel-protocol.md#replica-selection). Offset first is ours and the default: a write
+ * acknowledged by WAIT on some replica survives whatever the priorities say; priority first is
+ * Redis's order. */
 enum sentinel_promotion_order {
     PROMOTION_OFFSET_FIRST = 0, /* highest offset, then lowest priority, then run id */
     PROMOTION_PRIORITY_FIRST,   /* lowest priority, then highest offset, then run id */

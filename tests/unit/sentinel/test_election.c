@@ -1,8 +1,9 @@
-/* Unit tests of elections that do not stall (issue #18, docs/sentinel-protocol.md#leader-
- * election), driven through the core with the fake env: the range of the randomized start, a
- * round that ends as soon as a voter names another candidate, the bound on fast retries, the
- * rule that a sentinel that voted for another does not start its own, and the per-master
- * settings (election-spread, promotion-order) through SENTINEL SET and SENTINEL MASTER. */
+/* Unit tests of elections that do not stall (issue #18,
+ * docs/sentinel-protocol.md#leader-election), driven through the core with the fake env: the
+ * range of the randomized start, a round that ends as soon as a voter names another candidate,
+ * the bound on fast retries, the rule that a sentinel that voted for another does not start its
+ * own, and the per-master settings (election-spread, promotion-order) through SENTINEL SET and
+ * SENTINEL MASTER. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>

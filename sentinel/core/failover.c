@@ -224,16 +224,17 @@ bool failover_should_start(struct sentinel *s, struct instance *master, int64_t 
 
 /* A round lost to a split vote, a voter that named another candidate, or silence: the next
  * attempt, in a new epoch, comes after a fresh random delay drawn by failover_should_start
- * (wider each time, failover_spread_ms). After FAILOVER_FAST_RETRIES such rounds in a row the
- * sentinel falls back to waiting failover-timeout, so at most that many epochs per
- * failover-timeout are spent by one sentinel however the votes fall (no retry storm). */
+ * (wider each time, failover_spread_ms). After FAILOVER_FAST_RETRIES such retries (one more
+ * round lost in a row) the sentinel falls back to waiting failover-timeout, so one sentinel
+ * spends at most FAILOVER_FAST_RETRIES + 1 epochs per failover-timeout however the votes fall
+ * (no retry storm). */
 static void note_lost_round(struct sentinel *s, struct instance *master, int64_t now_ms)
 {
     struct master_record *record = master->record;
     if (++record->lost_rounds <= FAILOVER_FAST_RETRIES) return;
     core_log(s, LOG_WARNING,
              "failover of %s: %d elections lost in a row, next attempt after failover-timeout",
-             master->name, FAILOVER_FAST_RETRIES);
+             master->name, FAILOVER_FAST_RETRIES + 1);
     record->failover_not_before_ms = now_ms + record->params.failover_timeout_ms;
     record->lost_rounds = 0;
 }

@@ -49,7 +49,7 @@
  *   sentinels that reach ODOWN together rarely split the vote.
  * - Fast retry: when a voter names another candidate for the attempt's epoch (a split) or the
  *   missing votes cannot make a majority, the attempt aborts at once and retries in a new epoch
- *   after a fresh random delay (range doubled per lost round, twice at most; after 8 lost rounds
+ *   after a fresh random delay (range doubled per lost round, twice at most; after 8 fast retries
  *   in a row, failover-timeout), instead of Redis's 2 x failover-timeout. After voting for
  *   someone else, or seeing another candidate win, a sentinel waits failover-timeout (Redis:
  *   2 x) before trying itself, so a live leader is not raced. Epochs are only ever incremented;
@@ -92,8 +92,8 @@ void failover_clear(struct instance *master);
 /* The randomized start of an attempt (docs/sentinel-protocol.md#leader-election): the range is
  * max(election-spread, FAILOVER_SPREAD_RTTS x the slowest peer round trip (at most down-after)),
  * doubled per round lost in a row up to FAILOVER_SPREAD_DOUBLINGS times; the delay is uniform in
- * 0..range. After FAILOVER_FAST_RETRIES lost rounds in a row the next attempt waits
- * failover-timeout instead. */
+ * 0..range. A lost round is retried at once (after that delay) FAILOVER_FAST_RETRIES times in a
+ * row; the round lost after them makes the next attempt wait failover-timeout instead. */
 #define FAILOVER_SPREAD_RTTS 10
 #define FAILOVER_SPREAD_DOUBLINGS 2
 #define FAILOVER_FAST_RETRIES 8

@@ -58,6 +58,8 @@ static int validate_script(const void *p, char *err, size_t errlen)
 
 static const char *const loglevel_names[] = {"debug",   "verbose", "notice",
                                              "warning", "nothing", NULL};
+/* In enum sentinel_promotion_order's order. */
+static const char *const promotion_order_names[] = {"offset-first", "priority-first", NULL};
 
 #define MF(m) .offset = offsetof(struct sentinel_master_cfg, m)
 static const struct cfg_field master_fields[] = {
@@ -155,6 +157,23 @@ static const struct cfg_field master_fields[] = {
      MF(client_reconfig_script),
      .validate = validate_script,
      .help = "Run when the master address changes."},
+    {.key = "election-spread",
+     .type = CFG_DURATION,
+     MF(election_spread_ms),
+     .min = SENTINEL_ELECTION_SPREAD_MIN_MS,
+     .max = SENTINEL_ELECTION_SPREAD_MAX_MS,
+     .def = "100ms",
+     .unit_ms = 1,
+     .help = "Least range of the random delay before a failover attempt (the range is the larger "
+             "of this and 10 peer round trips), so two sentinels rarely split the vote."},
+    {.key = "promotion-order",
+     .type = CFG_ENUM,
+     MF(promotion_order),
+     .enum_names = promotion_order_names,
+     .def = "offset-first",
+     .help = "offset-first: the eligible replica with the highest offset is promoted, "
+             "replica-priority breaks ties (keeps WAIT-acknowledged writes); priority-first: "
+             "Redis's order."},
 };
 static const struct cfg_schema master_schema = CFG_SCHEMA_INIT(master_fields);
 
@@ -551,6 +570,8 @@ void sentinel_config_master_params(const struct sentinel_master_cfg *master,
     out->auth_user = dup_or_null(master->auth_user);
     out->notification_script = dup_or_null(master->notification_script);
     out->client_reconfig_script = dup_or_null(master->client_reconfig_script);
+    out->election_spread_ms = master->election_spread_ms;
+    out->promotion_order = (enum sentinel_promotion_order)master->promotion_order;
 }
 
 /* FNV-1a, so the fingerprint does not repeat a password verbatim. */
@@ -576,6 +597,14 @@ char *sentinel_config_fingerprint(const struct sentinel_master_cfg *master)
                master->auth_pass ? fnv1a(master->auth_pass) : 0ULL,
                master->notification_script ? master->notification_script : "",
                master->client_reconfig_script ? master->client_reconfig_script : "");
+    /* Added only when not the default, so state files written before these keys existed keep
+     * their fingerprints (a changed one would make the YAML's address win at the upgrade). */
+    if (master->election_spread_ms != SENTINEL_ELECTION_SPREAD_DEFAULT_MS)
+        buf_printf(&b, " election-spread=%lld", (long long)master->election_spread_ms);
+    if (master->promotion_order != PROMOTION_OFFSET_FIRST)
+        buf_printf(
+            &b, " promotion-order=%s",
+            sentinel_promotion_order_name((enum sentinel_promotion_order)master->promotion_order));
     char *out = xstrdup(b.data);
     buf_free(&b);
     return out;

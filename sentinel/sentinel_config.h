@@ -48,6 +48,8 @@ struct sentinel_master_cfg {
     int64_t master_reboot_down_after_period_ms;
     char *notification_script;
     char *client_reconfig_script;
+    int64_t election_spread_ms;
+    int promotion_order; /* enum sentinel_promotion_order */
 };
 
 struct sentinel_http_cfg {

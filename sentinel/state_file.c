@@ -91,6 +91,9 @@ static cJSON *encode_params(const struct sentinel_master_params *params)
     cJSON_AddBoolToObject(o, "failover_paused", params->failover_paused);
     add_int(o, "failover_pause_epoch", (int64_t)params->failover_pause_epoch);
     add_int(o, "master_reboot_down_after_period_ms", params->master_reboot_down_after_period_ms);
+    add_int(o, "election_spread_ms", params->election_spread_ms);
+    cJSON_AddStringToObject(o, "promotion_order",
+                            sentinel_promotion_order_name(params->promotion_order));
     add_str_opt(o, "auth_pass", params->auth_pass);
     add_str_opt(o, "auth_user", params->auth_user);
     add_str_opt(o, "notification_script", params->notification_script);
@@ -264,6 +267,20 @@ static void decode_renames(struct dec *d, const cJSON *o, const char *where,
     }
 }
 
+static void decode_promotion_order(struct dec *d, const cJSON *o, const char *where,
+                                   struct sentinel_master_params *params)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "promotion_order");
+    int order = v == NULL           ? PROMOTION_OFFSET_FIRST
+                : cJSON_IsString(v) ? sentinel_promotion_order_parse(v->valuestring)
+                                    : -1;
+    if (order < 0)
+        dec_fail(d, "%s: \"promotion_order\" must be \"offset-first\" or \"priority-first\"",
+                 where);
+    params->promotion_order =
+        order < 0 ? PROMOTION_OFFSET_FIRST : (enum sentinel_promotion_order)order;
+}
+
 static void decode_params(struct dec *d, const cJSON *o, const char *where,
                           struct sentinel_master_params *params)
 {
@@ -286,6 +303,11 @@ static void decode_params(struct dec *d, const cJSON *o, const char *where,
         (uint64_t)get_int(d, o, where, "failover_pause_epoch", false, 0, MAX_EXACT_INT, 0);
     params->master_reboot_down_after_period_ms =
         get_int(d, o, where, "master_reboot_down_after_period_ms", false, 0, MAX_EXACT_INT, 0);
+    /* Both absent from files written before they existed: the defaults then. */
+    params->election_spread_ms =
+        get_int(d, o, where, "election_spread_ms", false, SENTINEL_ELECTION_SPREAD_MIN_MS,
+                SENTINEL_ELECTION_SPREAD_MAX_MS, SENTINEL_ELECTION_SPREAD_DEFAULT_MS);
+    decode_promotion_order(d, o, where, params);
     params->auth_pass = get_str(d, o, where, "auth_pass", false);
     params->auth_user = get_str(d, o, where, "auth_user", false);
     params->notification_script = get_str(d, o, where, "notification_script", false);

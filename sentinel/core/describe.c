@@ -70,6 +70,13 @@ static void describe_instance(const struct sentinel *s, const struct instance *r
             add(d, "notification-script", record->params.notification_script);
         if (record->params.client_reconfig_script)
             add(d, "client-reconfig-script", record->params.client_reconfig_script);
+        /* Ours, listed (last) only when not the default, so a default description keeps
+         * Redis's exact field list, as the optional script fields do. */
+        if (record->params.election_spread_ms != SENTINEL_ELECTION_SPREAD_DEFAULT_MS)
+            addll(d, "election-spread", record->params.election_spread_ms);
+        if (record->params.promotion_order != PROMOTION_OFFSET_FIRST)
+            add(d, "promotion-order",
+                sentinel_promotion_order_name(record->params.promotion_order));
     } else if (ri->kind == INSTANCE_REPLICA) {
         addll(d, "master-link-down-time", ri->master_link_down_ms);
         add(d, "master-link-status", ri->slave_master_link_up ? "ok" : "err");

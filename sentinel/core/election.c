@@ -63,7 +63,10 @@ void election_count(const struct instance *master, uint64_t epoch, const char *m
     t->needed = election_votes_needed(t->voters, record->params.quorum);
     /* Our own vote. */
     if (my_epoch == epoch && my_leader[0] != '\0') {
-        if (strcmp(my_leader, myid) == 0) t->for_me++;
+        if (strcmp(my_leader, myid) == 0)
+            t->for_me++;
+        else
+            t->for_others++;
     } else {
         t->undecided++;
     }
@@ -73,7 +76,10 @@ void election_count(const struct instance *master, uint64_t epoch, const char *m
             t->undecided++;
             continue;
         }
-        if (strcmp(peer->leader, myid) == 0) t->for_me++;
+        if (strcmp(peer->leader, myid) == 0)
+            t->for_me++;
+        else
+            t->for_others++;
     }
     /* Strongest rival, own vote included. */
     for (size_t i = 0; i <= record->n_sentinels; i++) {
@@ -94,3 +100,8 @@ bool election_won(const struct election_tally *t) { return t->for_me >= t->neede
 bool election_lost(const struct election_tally *t) { return t->for_me + t->undecided < t->needed; }
 
 bool election_other_won(const struct election_tally *t) { return t->best_other >= t->needed; }
+
+bool election_round_lost(const struct election_tally *t)
+{
+    return !election_won(t) && (t->for_others > 0 || election_lost(t));
+}

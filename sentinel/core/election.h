@@ -51,6 +51,7 @@ struct election_tally {
     unsigned for_me;     /* votes for `myid` in the epoch, own vote included */
     unsigned undecided;  /* peers with no reported vote in the epoch */
     unsigned best_other; /* most votes any other candidate holds in the epoch */
+    unsigned for_others; /* votes for any other candidate in the epoch, own vote included */
 };
 
 /* Count the votes for `myid` in `epoch`, with our own recorded vote (my_leader, my_epoch). */
@@ -61,5 +62,9 @@ bool election_won(const struct election_tally *t);
 bool election_lost(const struct election_tally *t);
 /* Another candidate already holds enough votes. */
 bool election_other_won(const struct election_tally *t);
+/* A round that cannot be won, or that split: some voter named another candidate for this epoch
+ * (not yet a winner), or the votes still missing cannot make a majority. Ending it at once,
+ * instead of at the election timeout, is what keeps two candidates from stalling the group. */
+bool election_round_lost(const struct election_tally *t);
 
 #endif

@@ -36,18 +36,25 @@ static int64_t max_peer_rtt(const struct instance *master)
     return rtt;
 }
 
-/* Randomized back-off, as Raft's election timeouts: the first round waits 0..range where range
- * scales with the peers' round trip (capped by election-jitter-max), and every round lost to a
- * split vote or silence doubles the range (up to 64x, and never past down-after), so candidates
- * that keep colliding spread apart quickly instead of waiting Redis's 2 x failover-timeout. */
+/* The range over which the start of an attempt is randomized
+ * (docs/sentinel-protocol.md#leader-election), as Raft's election timeouts: two sentinels that see
+ * the master down together collide only when they start within about one network delay of each
+ * other, so the range must be many round trips wide. It is the larger of election-spread (the
+ * floor, 100 ms by default) and FAILOVER_SPREAD_RTTS x the slowest measured peer round trip, the
+ * latter capped by down-after (a slow or mismeasured peer must not delay a failover past it); each
+ * round lost in a row doubles it, at most FAILOVER_SPREAD_DOUBLINGS times. */
+int64_t failover_spread_ms(const struct instance *master)
+{
+    const struct master_record *record = master->record;
+    int64_t floor = MAX(record->params.election_spread_ms, (int64_t)1);
+    int64_t measured =
+        MIN(FAILOVER_SPREAD_RTTS * max_peer_rtt(master), record->params.down_after_ms);
+    return MAX(floor, measured) << MIN(record->lost_rounds, FAILOVER_SPREAD_DOUBLINGS);
+}
+
 int64_t failover_jitter_ms(struct sentinel *s, const struct instance *master)
 {
-    int64_t range = MAX(4 * max_peer_rtt(master), (int64_t)10);
-    range = MIN(range, MAX(s->periods.election_jitter_max, (int64_t)1));
-    int rounds = MIN(master->record->lost_rounds, 6);
-    range <<= rounds;
-    if (rounds > 0) range = MIN(range, MAX(master->record->params.down_after_ms, range >> rounds));
-    return (int64_t)core_random_below(s, (uint64_t)range + 1);
+    return (int64_t)core_random_below(s, (uint64_t)failover_spread_ms(master) + 1);
 }
 
 void failover_clear(struct instance *master)
@@ -215,6 +222,23 @@ bool failover_should_start(struct sentinel *s, struct instance *master, int64_t 
 
 /* ---- one function per state ------------------------------------------------------------- */
 
+/* A round lost to a split vote, a voter that named another candidate, or silence: the next
+ * attempt, in a new epoch, comes after a fresh random delay drawn by failover_should_start
+ * (wider each time, failover_spread_ms). After FAILOVER_FAST_RETRIES such retries (one more
+ * round lost in a row) the sentinel falls back to waiting failover-timeout, so one sentinel
+ * spends at most FAILOVER_FAST_RETRIES + 1 epochs per failover-timeout however the votes fall
+ * (no retry storm). */
+static void note_lost_round(struct sentinel *s, struct instance *master, int64_t now_ms)
+{
+    struct master_record *record = master->record;
+    if (++record->lost_rounds <= FAILOVER_FAST_RETRIES) return;
+    core_log(s, LOG_WARNING,
+             "failover of %s: %d elections lost in a row, next attempt after failover-timeout",
+             master->name, FAILOVER_FAST_RETRIES + 1);
+    record->failover_not_before_ms = now_ms + record->params.failover_timeout_ms;
+    record->lost_rounds = 0;
+}
+
 static enum failover_state step_wait_start(struct sentinel *s, struct instance *master,
                                            int64_t now_ms)
 {
@@ -231,22 +255,23 @@ static enum failover_state step_wait_start(struct sentinel *s, struct instance *
     int64_t election_timeout = MIN(s->periods.election_timeout, record->params.failover_timeout_ms);
     bool other_won = election_other_won(&t) || (record->leader_epoch == record->failover_epoch &&
                                                 strcmp(record->leader, s->myid) != 0);
+    const char *why;
     if (other_won) {
-        /* A live leader is working: give it the whole failover-timeout. */
+        /* A live leader is working (or we voted for one): give it the whole failover-timeout. */
         record->failover_not_before_ms = now_ms + record->params.failover_timeout_ms;
-    } else if (election_lost(&t) || now_ms - record->failover_start_ms > election_timeout) {
-        /* Split vote or silence: retry soon in a new epoch, further apart each time. */
-        record->lost_rounds++;
-        record->failover_not_before_ms =
-            now_ms + failover_jitter_ms(s, master) + s->periods.tick_period;
+        record->lost_rounds = 0;
+        why = ", another sentinel won";
+    } else if (election_round_lost(&t) || now_ms - record->failover_start_ms > election_timeout) {
+        why = t.for_others ? ", the vote split" : "";
+        note_lost_round(s, master, now_ms);
     } else {
         return FAILOVER_WAIT_START;
     }
     failover_note_abort(s, master,
-                        "not elected in epoch %llu: %u of the %u votes needed, %u of %u sentinels "
-                        "did not vote%s%s",
-                        (unsigned long long)record->failover_epoch, t.for_me, t.needed, t.undecided,
-                        t.voters, other_won ? ", another sentinel won" : "",
+                        "not elected in epoch %llu: %u of the %u votes needed, %u for others, %u "
+                        "of %u sentinels did not vote%s%s",
+                        (unsigned long long)record->failover_epoch, t.for_me, t.needed,
+                        t.for_others, t.undecided, t.voters, why,
                         t.undecided ? " (unreachable, or paused while it sees the master down)"
                                     : "");
     notify_event(s, LOG_WARNING, "-failover-abort-not-elected", master, NULL);

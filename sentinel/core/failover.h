@@ -45,13 +45,15 @@
  *
  * Departures from Redis, each keeping the safety rules (one leader per epoch, majority,
  * config epochs never decrease, only eligible replicas with the best offset are promoted):
- * - A small random delay (0..min(election-jitter-max, 4 x peer RTT)) before starting an
- *   attempt, so sentinels that reach ODOWN together rarely split the vote.
- * - Fast retry: when the tally proves no one can win (every voter decided, nobody has the
- *   votes) the attempt aborts at once and retries in a new epoch after a small random delay,
- *   instead of Redis's 2 x failover-timeout. After voting for someone else, or seeing another
- *   candidate win, a sentinel waits failover-timeout (Redis: 2 x) before trying itself, so a
- *   live leader is not raced. Epochs are only ever incremented; votes stay one per epoch.
+ * - A random delay (0..max(election-spread, 10 x peer RTT)) before starting an attempt, so
+ *   sentinels that reach ODOWN together rarely split the vote.
+ * - Fast retry: when a voter names another candidate for the attempt's epoch (a split) or the
+ *   missing votes cannot make a majority, the attempt aborts at once and retries in a new epoch
+ *   after a fresh random delay (range doubled per lost round, twice at most; after 8 fast retries
+ *   in a row, failover-timeout), instead of Redis's 2 x failover-timeout. After voting for
+ *   someone else, or seeing another candidate win, a sentinel waits failover-timeout (Redis:
+ *   2 x) before trying itself, so a live leader is not raced. Epochs are only ever incremented;
+ *   votes stay one per epoch.
  * - SELECT_SLAVE first asks every candidate for a fresh INFO (bounded wait), so offsets are
  *   current when ranking.
  * - Promotion is seen from an INFO pipelined right after EXEC instead of the next INFO period.
@@ -87,7 +89,15 @@ void failover_on_replica_info(struct sentinel *s, struct instance *ri);
 /* Clear the failover record without events (before an address switch or RESET: the caller's
  * job, master_switch.c never changes failover state). */
 void failover_clear(struct instance *master);
-/* Random delay before an attempt, scaled to the measured peer round trips. */
+/* The randomized start of an attempt (docs/sentinel-protocol.md#leader-election): the range is
+ * max(election-spread, FAILOVER_SPREAD_RTTS x the slowest peer round trip (at most down-after)),
+ * doubled per round lost in a row up to FAILOVER_SPREAD_DOUBLINGS times; the delay is uniform in
+ * 0..range. A lost round is retried at once (after that delay) FAILOVER_FAST_RETRIES times in a
+ * row; the round lost after them makes the next attempt wait failover-timeout instead. */
+#define FAILOVER_SPREAD_RTTS 10
+#define FAILOVER_SPREAD_DOUBLINGS 2
+#define FAILOVER_FAST_RETRIES 8
+int64_t failover_spread_ms(const struct instance *master);
 int64_t failover_jitter_ms(struct sentinel *s, const struct instance *master);
 
 #endif

@@ -23,7 +23,6 @@ void monitor_periods_default(struct sentinel_periods *periods)
     periods->fast_info_period = 1000;
     periods->reconnect_period = 1000;
     periods->tick_period = 20;
-    periods->election_jitter_max = 50;
 }
 
 #define PN(u, l, f)                                                                                \
@@ -47,7 +46,6 @@ static const struct periods_name period_names[] = {
     PN("FAST-INFO-PERIOD", "fast-info-period", fast_info_period),
     PN("RECONNECT-PERIOD", "reconnect-period", reconnect_period),
     PN("TICK-PERIOD", "tick-period", tick_period),
-    PN("ELECTION-JITTER-MAX", "election-jitter-max", election_jitter_max),
     {NULL, NULL, 0},
 };
 

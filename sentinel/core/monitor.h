@@ -38,10 +38,9 @@ struct sentinel_periods {
     int64_t script_max_runtime;
     int64_t script_retry_delay;
     /* ours */
-    int64_t fast_info_period;    /* replicas during a failover (Redis: 1000, hard-coded) */
-    int64_t reconnect_period;    /* min gap between connect attempts of one link */
-    int64_t tick_period;         /* base tick; the shell adds 0..tick_period/2 of jitter */
-    int64_t election_jitter_max; /* cap of the random delay before starting an election */
+    int64_t fast_info_period; /* replicas during a failover (Redis: 1000, hard-coded) */
+    int64_t reconnect_period; /* min gap between connect attempts of one link */
+    int64_t tick_period;      /* base tick; the shell adds 0..tick_period/2 of jitter */
 };
 
 struct periods_name {

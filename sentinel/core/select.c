@@ -49,12 +49,25 @@ const char *select_reason_text(enum select_reason r)
     return "unknown";
 }
 
-int select_compare(const struct instance *a, const struct instance *b)
+static int by_priority(const struct instance *a, const struct instance *b)
 {
-    if (a->slave_priority != b->slave_priority)
-        return a->slave_priority < b->slave_priority ? -1 : 1;
-    if (a->slave_repl_offset != b->slave_repl_offset)
-        return a->slave_repl_offset > b->slave_repl_offset ? -1 : 1;
+    if (a->slave_priority == b->slave_priority) return 0;
+    return a->slave_priority < b->slave_priority ? -1 : 1;
+}
+
+static int by_offset(const struct instance *a, const struct instance *b)
+{
+    if (a->slave_repl_offset == b->slave_repl_offset) return 0;
+    return a->slave_repl_offset > b->slave_repl_offset ? -1 : 1;
+}
+
+int select_compare(const struct instance *a, const struct instance *b,
+                   enum sentinel_promotion_order order)
+{
+    bool offset_first = order != PROMOTION_PRIORITY_FIRST;
+    int c = offset_first ? by_offset(a, b) : by_priority(a, b);
+    if (c == 0) c = offset_first ? by_priority(a, b) : by_offset(a, b);
+    if (c != 0) return c;
     bool ha = a->runid[0] != '\0', hb = b->runid[0] != '\0';
     if (ha != hb) return ha ? -1 : 1;
     if (!ha) return 0;
@@ -65,12 +78,13 @@ size_t select_rank(const struct instance *master, int64_t now_ms,
                    const struct sentinel_periods *periods, struct instance **out, size_t cap)
 {
     size_t n = 0;
+    enum sentinel_promotion_order order = master->record->params.promotion_order;
     for (size_t i = 0; i < master->record->n_replicas && n < cap; i++) {
         struct instance *r = master->record->replicas[i];
         if (select_check_replica(r, now_ms, periods) != SELECT_ELIGIBLE) continue;
         /* insertion sort: tables are small and bounded */
         size_t j = n++;
-        while (j > 0 && select_compare(r, out[j - 1]) < 0) {
+        while (j > 0 && select_compare(r, out[j - 1], order) < 0) {
             out[j] = out[j - 1];
             j--;
         }

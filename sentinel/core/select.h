@@ -6,8 +6,11 @@
  * 5 x ping-period (master SDOWN) or 3 x info-period; its master link has been down longer than
  * (time the master has been SDOWN) + 10 x down-after; or (our addition) its last INFO did not
  * report role:slave, so a node that believes it is a master is never "promoted" over data it
- * does not hold. The eligible replicas sort by priority (lower first), then replication offset
- * (higher first), then run id (case-insensitive, smaller first, unknown last).
+ * does not hold. The eligible replicas sort, by default (promotion-order offset-first, ours), by
+ * replication offset (higher first), then priority (lower first); with priority-first (Redis's
+ * order) by priority, then offset; then run id (case-insensitive, smaller first, unknown last).
+ * Offset first is what keeps a write acknowledged by `WAIT 1`: the replica that holds it is
+ * never passed over for one with a better priority and less data.
  *
  * The failover refreshes INFO from every candidate just before selecting (failover.c), so the
  * offsets compared here are at most one round trip old instead of up to one INFO period.
@@ -35,8 +38,10 @@ enum select_reason {
 enum select_reason select_check_replica(const struct instance *replica, int64_t now_ms,
                                         const struct sentinel_periods *periods);
 const char *select_reason_text(enum select_reason r);
-/* qsort-style comparison of two eligible replicas: negative if a ranks before b. */
-int select_compare(const struct instance *a, const struct instance *b);
+/* qsort-style comparison of two eligible replicas in the master's promotion order: negative if
+ * a ranks before b. */
+int select_compare(const struct instance *a, const struct instance *b,
+                   enum sentinel_promotion_order order);
 /* Fill out[] with the eligible replicas of master, best first; returns the count (<= cap). */
 size_t select_rank(const struct instance *master, int64_t now_ms,
                    const struct sentinel_periods *periods, struct instance **out, size_t cap);

@@ -71,6 +71,9 @@ static enum set_outcome set_numeric(struct instance *master, const char *opt, co
                strcasecmp(opt, "primary-reboot-down-after-period") == 0) {
         if (util_parse_ll(val, strlen(val), &v) != 0 || v < 0) return SET_BAD_VALUE;
         params->master_reboot_down_after_period_ms = v;
+    } else if (strcasecmp(opt, "election-spread") == 0) {
+        if (!positive(val, &v) || v > SENTINEL_ELECTION_SPREAD_MAX_MS) return SET_BAD_VALUE;
+        params->election_spread_ms = v;
     } else {
         return SET_UNKNOWN;
     }
@@ -100,6 +103,10 @@ static enum set_outcome set_one(struct sentinel *s, struct instance *master, con
         /* Ours (maintenance mode, switchover.h); peers propagate it with this command. */
         if (strcasecmp(val, "yes") != 0 && strcasecmp(val, "no") != 0) return SET_BAD_VALUE;
         pause_set_local(s, master, strcasecmp(val, "yes") == 0);
+    } else if (strcasecmp(opt, "promotion-order") == 0) {
+        int order = sentinel_promotion_order_parse(val);
+        if (order < 0) return SET_BAD_VALUE;
+        params->promotion_order = (enum sentinel_promotion_order)order;
     } else if (strcasecmp(opt, "auth-user") == 0) {
         replace_str(&params->auth_user, val);
         drop_data_links(s, master);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/util.h"
 #include "sentinel/core/core_int.h"
@@ -53,6 +54,26 @@ void sentinel_params_default(struct sentinel_master_params *params, int quorum,
     params->down_after_ms = down_after_ms;
     params->failover_timeout_ms = failover_timeout_ms;
     params->parallel_syncs = 1;
+    params->election_spread_ms = SENTINEL_ELECTION_SPREAD_DEFAULT_MS;
+    params->promotion_order = PROMOTION_OFFSET_FIRST;
+}
+
+static const char *const promotion_order_names[] = {
+    [PROMOTION_OFFSET_FIRST] = "offset-first",
+    [PROMOTION_PRIORITY_FIRST] = "priority-first",
+};
+
+const char *sentinel_promotion_order_name(enum sentinel_promotion_order order)
+{
+    return (unsigned)order < ARRAY_LEN(promotion_order_names) ? promotion_order_names[order]
+                                                              : "offset-first";
+}
+
+int sentinel_promotion_order_parse(const char *name)
+{
+    for (size_t i = 0; i < ARRAY_LEN(promotion_order_names); i++)
+        if (strcasecmp(name, promotion_order_names[i]) == 0) return (int)i;
+    return -1;
 }
 
 static void addrs_free(struct sentinel_state_addr *a, size_t n)

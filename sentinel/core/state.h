@@ -23,6 +23,24 @@ struct sentinel_rename {
     char *to;
 };
 
+/* Which replica a failover promotes among the eligible ones
+ * (docs/sentinel-protocol.md#replica-selection). Offset first is ours and the default: a write
+ * acknowledged by WAIT on some replica survives whatever the priorities say; priority first is
+ * Redis's order. */
+enum sentinel_promotion_order {
+    PROMOTION_OFFSET_FIRST = 0, /* highest offset, then lowest priority, then run id */
+    PROMOTION_PRIORITY_FIRST,   /* lowest priority, then highest offset, then run id */
+};
+/* "offset-first" / "priority-first"; parse returns -1 for anything else. */
+const char *sentinel_promotion_order_name(enum sentinel_promotion_order order);
+int sentinel_promotion_order_parse(const char *name);
+
+/* Default of election-spread: the least range over which a sentinel randomizes the start of a
+ * failover attempt (docs/sentinel-protocol.md#leader-election). */
+#define SENTINEL_ELECTION_SPREAD_DEFAULT_MS 100
+#define SENTINEL_ELECTION_SPREAD_MIN_MS 1
+#define SENTINEL_ELECTION_SPREAD_MAX_MS 60000
+
 /* Per-master settings: config file values, changed at run time by SENTINEL SET. */
 struct sentinel_master_params {
     int quorum;
@@ -40,6 +58,10 @@ struct sentinel_master_params {
      * report, never start an automatic failover. Manual ones (forced, switchover) still run. */
     bool failover_paused;
     uint64_t failover_pause_epoch; /* order of pause/resume actions (pause.c); 0 = never */
+    /* Ours (issue #18): the least range of the random delay before a failover attempt, and
+     * the order in which eligible replicas are ranked for promotion. */
+    int64_t election_spread_ms;
+    enum sentinel_promotion_order promotion_order;
 };
 
 struct sentinel_state_addr {
@@ -77,7 +99,7 @@ void sentinel_params_copy(struct sentinel_master_params *dst,
                           const struct sentinel_master_params *src);
 void sentinel_params_free(struct sentinel_master_params *params);
 /* Redis's defaults for a new master: quorum as given, down-after 30 s, failover-timeout 180 s,
- * parallel-syncs 1, no scripts, no auth. */
+ * parallel-syncs 1, no scripts, no auth; ours: election-spread 100 ms, promotion by offset. */
 void sentinel_params_default(struct sentinel_master_params *params, int quorum,
                              int64_t down_after_ms, int64_t failover_timeout_ms);
 /* Add a master entry (name, host copied) and return it, for building an initial state. */

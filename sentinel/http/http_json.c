@@ -239,6 +239,10 @@ cJSON *http_json_master(struct http_api *a, const struct instance *master, int64
     cJSON_AddNumberToObject(o, "down_after_ms", (double)master->record->params.down_after_ms);
     cJSON_AddNumberToObject(o, "failover_timeout_ms",
                             (double)master->record->params.failover_timeout_ms);
+    cJSON_AddNumberToObject(o, "election_spread_ms",
+                            (double)master->record->params.election_spread_ms);
+    cJSON_AddStringToObject(o, "promotion_order",
+                            sentinel_promotion_order_name(master->record->params.promotion_order));
     cJSON_AddBoolToObject(o, "paused", master->record->params.failover_paused);
     cJSON_AddNumberToObject(o, "pause_epoch", (double)master->record->params.failover_pause_epoch);
     cJSON_AddBoolToObject(o, "tilt", sentinel_in_tilt(a->core));

@@ -208,3 +208,70 @@ def test_simulate_failure_crash_after_election_exits_99(proc_group, node_kind):
     assert s.proc.wait(10) == 99
     # Crashed right after winning: nobody was promoted.
     assert d.master.client().info("replication")["role"] == "master"
+
+
+# --- elections that do not stall, promotion order (issue #18) --------------------------------------
+
+# A long failover-timeout: a round lost to a split vote that were only noticed at the election
+# timeout (min(10 s, failover-timeout)) would miss the deadline below by seconds.
+SPLIT_FAILOVER_TIMEOUT_MS = 30000
+SPLIT_DEADLINE_S = 8
+
+
+@pytest.mark.parametrize("attempt", range(4))
+def test_two_of_three_sentinels_elect_after_losing_the_master_and_a_sentinel(proc_group, attempt):
+    """kill -9 of the master and of one sentinel at once: the two sentinels left see the master
+    down within a few ms of each other and both may start an election in the same epoch. One of
+    them must win and promote a replica well before the election timeout (the time is printed,
+    not asserted; scripts/bench and the simulation measure it)."""
+    d = deploy.Deployment(proc_group, n_sentinels=3, quorum=2, down_after_ms=DOWN_AFTER_MS,
+                          failover_timeout_ms=SPLIT_FAILOVER_TIMEOUT_MS).start()
+    d.wait_eligible()
+    victim = d.sentinels[attempt % 3]
+    old, t0 = d.kill_master()
+    victim.client.close()
+    victim.proc.kill9()
+    alive = [s for s in d.sentinels if s is not victim]
+
+    def elected():
+        addrs = {s.master_addr() for s in alive}
+        addr = addrs.pop() if len(addrs) == 1 else None
+        return addr if addr and addr != old else None
+    new = wait_until(elected, SPLIT_DEADLINE_S, "the two sentinels left to promote a replica",
+                     ignore=(OSError, redis.ConnectionError, redis.TimeoutError))
+    print("\nmaster and one sentinel killed -> new master %s:%d after %.0f ms (down-after %d ms)"
+          % (new[0], new[1], (time.monotonic_ns() - t0) / 1e6, DOWN_AFTER_MS))
+    assert new[1] in {r.port for r in d.replicas}
+    wait_until(lambda: d.role_of(d.node_at(new))[0] == "master", 5, "the promoted node's role")
+
+
+@pytest.mark.parametrize("order", ["offset-first", "priority-first"])
+def test_promotion_prefers_the_replica_with_more_data_unless_priority_first(proc_group, order):
+    """Replica A has the better replica-priority (10) but misses the last writes (its link is
+    broken just before them); replica B (priority 100) acknowledged them through WAIT 1. By
+    default (offset-first) B is promoted and the writes survive; with promotion-order
+    priority-first (Redis's order) A is promoted."""
+    d = deploy.Deployment(proc_group, n_sentinels=3, quorum=2, down_after_ms=DOWN_AFTER_MS,
+                          failover_timeout_ms=SPLIT_FAILOVER_TIMEOUT_MS).start()
+    a, b = d.replicas
+    a.client().config_set("replica-priority", "10")
+    for s in d.sentinels:
+        if order != "offset-first":  # the default is left untouched, so it is what is tested
+            assert s.cmd("SENTINEL", "SET", MASTER, "promotion-order", order) == "OK"
+        wait_until(lambda s=s: any(r["slave-priority"] == "10" for r in s.table("REPLICAS")),
+                   10, "the sentinels to see replica A's priority")
+    d.wait_eligible()
+    # A stops following the master (its offset freezes) and B acknowledges the last writes.
+    a.client().execute_command("REPLICAOF", HOST, str(deploy.free_port()))
+    m = d.master.client()
+    for i in range(50):
+        m.set("k%d" % i, i)
+    assert m.execute_command("WAIT", 1, 5000) >= 1
+    d.kill_master()
+    new = d.agreed_master(timeout_s=15, exclude=(HOST, d.master.port))
+    want = b if order == "offset-first" else a
+    assert new == (HOST, want.port), (order, new, a.port, b.port)
+    if order == "offset-first":
+        assert d.node_at(new).client().get("k49") == b"49", "the WAIT-acknowledged write survived"
+    info = d.sentinels[0].get("/v1/masters/%s" % MASTER).json
+    assert info["promotion_order"] == order

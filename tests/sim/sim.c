@@ -65,7 +65,7 @@ static void tune_periods(struct sentinel *core)
     periods->tick_period = 20;
 }
 
-static void sentinel_boot(struct sim *w, int i)
+void sim_sentinel_boot(struct sim *w, int i)
 {
     struct sim_sentinel *ss = &w->sentinels[i];
     struct sentinel_state st;
@@ -75,7 +75,7 @@ static void sentinel_boot(struct sim *w, int i)
         memset(&st, 0, sizeof(st));
         struct sentinel_state_master *sm =
             sentinel_state_add_master(&st, "mymaster", "10.0.0.1", 6379, w->quorum);
-        sm->params.down_after_ms = 1000;
+        sm->params.down_after_ms = SIM_DOWN_AFTER_MS;
         sm->params.failover_timeout_ms = 5000;
     }
     struct sentinel_options opt = {.port = 26379, .deny_scripts_reconfig = true};
@@ -87,7 +87,7 @@ static void sentinel_boot(struct sim *w, int i)
     sim_log(w, "S%d boots (epoch %llu)", i, (unsigned long long)sentinel_current_epoch(ss->core));
 }
 
-static void sentinel_crash(struct sim *w, int i)
+void sim_sentinel_crash(struct sim *w, int i)
 {
     struct sim_sentinel *ss = &w->sentinels[i];
     if (!ss->alive) return;
@@ -113,14 +113,14 @@ void sim_after_core_call(struct sim *w, struct sim_sentinel *ss)
 
 /* ---- faults ---------------------------------------------------------------------------------- */
 
-static int true_master(struct sim *w)
+int sim_true_master(struct sim *w)
 {
     for (int i = 0; i < w->n_nodes; i++)
         if (w->nodes[i].alive && w->nodes[i].is_master) return i;
     return -1;
 }
 
-static void heal(struct sim *w)
+void sim_heal(struct sim *w)
 {
     memset(w->group, 0, sizeof(w->group));
     sim_net_reset_broken(w);
@@ -129,7 +129,7 @@ static void heal(struct sim *w)
 static void fault(struct sim *w)
 {
     int k = (int)sim_rand(w, 100), i;
-    if (k < 25 && (i = true_master(w)) >= 0) {
+    if (k < 25 && (i = sim_true_master(w)) >= 0) {
         sim_log(w, "FAULT crash master node %s", w->nodes[i].host);
         sim_node_crash(w, i);
     } else if (k < 45) {
@@ -147,12 +147,12 @@ static void fault(struct sim *w)
             w->group[e] = (int)sim_rand(w, 2);
     } else if (k < 75) {
         sim_log(w, "FAULT heal");
-        heal(w);
+        sim_heal(w);
     } else if (k < 83) {
-        sentinel_crash(w, (int)sim_rand(w, (uint64_t)w->n_sentinels));
+        sim_sentinel_crash(w, (int)sim_rand(w, (uint64_t)w->n_sentinels));
     } else if (k < 91) {
         i = (int)sim_rand(w, (uint64_t)w->n_sentinels);
-        if (!w->sentinels[i].alive) sentinel_boot(w, i);
+        if (!w->sentinels[i].alive) sim_sentinel_boot(w, i);
     } else if (k < 96) {
         i = (int)sim_rand(w, (uint64_t)w->n_sentinels);
         w->sentinels[i].stalled_until = w->now + 2500 + (int64_t)sim_rand(w, 1500);
@@ -165,20 +165,20 @@ static void fault(struct sim *w)
     }
 }
 
-static void final_heal(struct sim *w)
+void sim_final_heal(struct sim *w)
 {
     sim_log(w, "FINAL heal: everything restarted and connected");
-    heal(w);
+    sim_heal(w);
     w->drop_permille = 0;
     for (int i = 0; i < w->n_nodes; i++)
         if (!w->nodes[i].alive) sim_node_restart(w, i);
     for (int i = 0; i < w->n_sentinels; i++)
-        if (!w->sentinels[i].alive) sentinel_boot(w, i);
+        if (!w->sentinels[i].alive) sim_sentinel_boot(w, i);
 }
 
 /* ---- one seed -------------------------------------------------------------------------------- */
 
-static int64_t next_wakeup(struct sim *w, int64_t next_node, int64_t next_fault)
+int64_t sim_next_wakeup(struct sim *w, int64_t next_node, int64_t next_fault)
 {
     int64_t t = MIN(sim_net_next_ms(w), MIN(next_node, next_fault));
     for (int i = 0; i < w->n_sentinels; i++) {
@@ -190,7 +190,7 @@ static int64_t next_wakeup(struct sim *w, int64_t next_node, int64_t next_fault)
     return MAX(t, w->now + 1);
 }
 
-static void run_sentinels(struct sim *w)
+void sim_run_sentinels(struct sim *w)
 {
     for (int i = 0; i < w->n_sentinels && !w->failed; i++) {
         struct sim_sentinel *ss = &w->sentinels[i];
@@ -202,15 +202,15 @@ static void run_sentinels(struct sim *w)
     }
 }
 
-static bool run_seed(uint64_t seed, bool verbose, char *why, size_t cap)
+struct sim *sim_world_create(uint64_t seed, bool verbose, int n_sentinels, int n_nodes)
 {
     struct sim *w = xcalloc(1, sizeof(*w));
     w->seed = seed;
     w->verbose = verbose;
     rng_seed(&w->rng, seed);
     w->now = 1000000;
-    w->n_sentinels = 3 + (int)sim_rand(w, 3);
-    w->n_nodes = 3 + (int)sim_rand(w, 3);
+    w->n_sentinels = n_sentinels ? n_sentinels : 3 + (int)sim_rand(w, 3);
+    w->n_nodes = n_nodes ? n_nodes : 3 + (int)sim_rand(w, 3);
     w->quorum = w->n_sentinels / 2 + 1;
     w->delay_max_ms = 3;
     w->next_history = 1; /* every node starts in history 1 */
@@ -221,24 +221,49 @@ static bool run_seed(uint64_t seed, bool verbose, char *why, size_t cap)
         ss->idx = i;
         snprintf(ss->host, sizeof(ss->host), "10.0.1.%d", i + 1);
         sim_env_init(ss);
-        sentinel_boot(w, i);
+        sim_sentinel_boot(w, i);
     }
     sim_log(w, "seed %llu: %d sentinels (quorum %d), %d nodes", (unsigned long long)seed,
             w->n_sentinels, w->quorum, w->n_nodes);
+    return w;
+}
+
+void sim_world_free(struct sim *w)
+{
+    for (int i = 0; i < w->n_sentinels; i++) {
+        if (w->sentinels[i].alive) sentinel_destroy(w->sentinels[i].core);
+        for (int c = 0; c < SIM_MAX_CONNS; c++) sim_close_conn(w, &w->sentinels[i], c, false);
+        if (w->sentinels[i].has_saved) sentinel_state_free(&w->sentinels[i].saved);
+    }
+    sim_net_free(w);
+    free(w);
+}
+
+/* One step of the world: due messages, due ticks, the model nodes every 10 ms. */
+void sim_step(struct sim *w, int64_t *next_node_ms)
+{
+    sim_net_deliver_due(w);
+    sim_run_sentinels(w);
+    if (w->now >= *next_node_ms) {
+        sim_node_step(w);
+        *next_node_ms = w->now + 10;
+    }
+}
+
+/* The random schedule: faults of every kind for FAULT_END_MS, then a final heal after which the
+ * sentinels must agree within AGREE_BOUND_MS. */
+static bool run_seed(uint64_t seed, bool verbose, char *why, size_t cap)
+{
+    struct sim *w = sim_world_create(seed, verbose, 0, 0);
     int64_t t0 = w->now, next_node = w->now, next_fault = t0 + FAULT_START_MS;
     int64_t end = t0 + FAULT_END_MS + AGREE_BOUND_MS;
     bool healed = false, agreed = false;
     int64_t next_check = INT64_MAX;
     while (!w->failed && w->now < end) {
-        sim_net_deliver_due(w);
-        run_sentinels(w);
-        if (w->now >= next_node) {
-            sim_node_step(w);
-            next_node = w->now + 10;
-        }
+        sim_step(w, &next_node);
         if (w->now >= next_fault && !healed) {
             if (w->now >= t0 + FAULT_END_MS) {
-                final_heal(w);
+                sim_final_heal(w);
                 healed = true;
                 next_fault = INT64_MAX;
                 next_check = w->now + 100;
@@ -254,7 +279,7 @@ static bool run_seed(uint64_t seed, bool verbose, char *why, size_t cap)
             }
             next_check = w->now + 100;
         }
-        w->now = next_wakeup(w, next_node, MIN(next_fault, next_check));
+        w->now = sim_next_wakeup(w, next_node, MIN(next_fault, next_check));
     }
     bool ok = !w->failed && agreed;
     if (w->failed)
@@ -266,13 +291,45 @@ static bool run_seed(uint64_t seed, bool verbose, char *why, size_t cap)
     }
     sim_log(w, "seed %llu: %s (%d promotions)", (unsigned long long)seed, ok ? "ok" : why,
             w->failovers);
-    for (int i = 0; i < w->n_sentinels; i++) {
-        if (w->sentinels[i].alive) sentinel_destroy(w->sentinels[i].core);
-        for (int c = 0; c < SIM_MAX_CONNS; c++) sim_close_conn(w, &w->sentinels[i], c, false);
-        if (w->sentinels[i].has_saved) sentinel_state_free(&w->sentinels[i].saved);
+    sim_world_free(w);
+    return ok;
+}
+
+static int cmp_ms(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The split schedule's election times (ms after the cut), as percentiles. */
+static void print_split_stats(int64_t *ms, size_t n)
+{
+    if (n == 0) return;
+    qsort(ms, n, sizeof(*ms), cmp_ms);
+    size_t never = 0;
+    while (never < n && ms[never] < 0) never++;
+    int64_t *got = ms + never;
+    size_t m = n - never;
+    printf("split elections: %zu runs, ms from the cut to a leader: p50 %lld, p99 %lld, max %lld "
+           "(bound %d), never elected: %zu\n",
+           n, m ? (long long)got[m / 2] : -1LL, m ? (long long)got[(m * 99) / 100] : -1LL,
+           m ? (long long)got[m - 1] : -1LL, SIM_DOWN_AFTER_MS + SIM_SPLIT_SLACK_MS, never);
+}
+
+/* Both schedules of one seed; failures are printed with the replay command. */
+static bool run_both(long long seed, bool verbose, int64_t *elect_ms)
+{
+    char why[600];
+    bool ok = true;
+    if (!run_seed((uint64_t)seed, verbose, why, sizeof(why))) {
+        printf("seed %lld FAILED: %s (replay: bin/sim-sentinel --seed %lld)\n", seed, why, seed);
+        ok = false;
     }
-    sim_net_free(w);
-    free(w);
+    if (!sim_run_split((uint64_t)seed, verbose, elect_ms, why, sizeof(why))) {
+        printf("seed %lld FAILED (split schedule): %s (replay: bin/sim-sentinel --seed %lld)\n",
+               seed, why, seed);
+        ok = false;
+    }
     return ok;
 }
 
@@ -291,22 +348,14 @@ int main(int argc, char **argv)
     }
     if (one < 0 && seeds <= 0) seeds = 100;
     log_set_level(one >= 0 ? LOG_WARNING : LOG_NONE);
+    long long first = one >= 0 ? one : 1, last = one >= 0 ? one : seeds;
+    size_t n = (size_t)(last - first + 1);
+    int64_t *elect_ms = xcalloc(n, sizeof(*elect_ms));
     int passed = 0, failed = 0;
-    char why[600];
-    if (one >= 0) {
-        bool ok = run_seed((uint64_t)one, true, why, sizeof(why));
-        if (!ok) printf("seed %lld FAILED: %s\n", one, why);
-        ok ? passed++ : failed++;
-    } else {
-        for (long long s = 1; s <= seeds; s++) {
-            if (run_seed((uint64_t)s, false, why, sizeof(why))) {
-                passed++;
-            } else {
-                failed++;
-                printf("seed %lld FAILED: %s (replay: bin/sim-sentinel --seed %lld)\n", s, why, s);
-            }
-        }
-    }
+    for (long long s = first; s <= last; s++)
+        run_both(s, one >= 0, &elect_ms[s - first]) ? passed++ : failed++;
+    print_split_stats(elect_ms, n);
+    free(elect_ms);
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }

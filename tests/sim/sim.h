@@ -19,6 +19,9 @@
 #define SIM_MAX_NODES 5
 #define SIM_MAX_CONNS 256
 #define SIM_MAX_EPOCHS 4096
+#define SIM_DOWN_AFTER_MS 1000 /* every simulated group's down-after */
+/* The two-voter split schedule (sim_split.c): elected within down-after + this of the cut. */
+#define SIM_SPLIT_SLACK_MS 500
 
 enum sim_target { TGT_NONE = 0, TGT_NODE, TGT_SENTINEL };
 
@@ -95,6 +98,8 @@ struct sim {
     bool failed;
     char failure[512];
     int failovers;
+    int64_t split_cut_ms;     /* sim_split.c: when the two-voter split began, 0 = not yet */
+    int64_t split_elected_ms; /* the first +elected-leader after it, 0 = none yet */
 };
 
 /* sim.c */
@@ -108,6 +113,22 @@ void sim_reply_to(struct sim *w, struct sim_sentinel *ss, int conn, struct senti
                   uint32_t tag);
 void sim_push_to(struct sim *w, struct sim_sentinel *ss, int conn, const char *payload);
 void sim_close_conn(struct sim *w, struct sim_sentinel *ss, int conn, bool notify);
+
+/* sim.c: the world, shared by the schedules. n_sentinels / n_nodes 0 = random (3-5). */
+struct sim *sim_world_create(uint64_t seed, bool verbose, int n_sentinels, int n_nodes);
+void sim_world_free(struct sim *w);
+void sim_step(struct sim *w, int64_t *next_node_ms);
+int64_t sim_next_wakeup(struct sim *w, int64_t next_node, int64_t next_fault);
+void sim_run_sentinels(struct sim *w);
+void sim_sentinel_boot(struct sim *w, int i);
+void sim_sentinel_crash(struct sim *w, int i);
+void sim_heal(struct sim *w);
+void sim_final_heal(struct sim *w);
+int sim_true_master(struct sim *w);
+
+/* sim_split.c: one run of the two-voter split schedule; *elect_ms is the time from the cut to
+ * the first election (-1: none). */
+bool sim_run_split(uint64_t seed, bool verbose, int64_t *elect_ms, char *why, size_t cap);
 
 /* sim_node.c */
 void sim_node_init(struct sim *w, int i, bool master);

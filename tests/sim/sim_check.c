@@ -1,10 +1,11 @@
 /* sim_check: the invariants of the simulation.
  * - At most one leader per epoch (from every "+elected-leader", with the attempt's epoch).
  * - Config epochs never decrease on any sentinel, across restarts too.
- * - A promoted replica ("+selected-slave") was eligible in the leader's view and had the best
- *   offset among the eligible replicas of the best priority; and when the old master is dead, its
- *   real offset is at least that of every replica the leader refreshed in its INFO round (while
- *   neither is linked to another live master, so that the offsets are the old master's).
+ * - A promoted replica ("+selected-slave") was eligible in the leader's view and ranked first in
+ *   the master's promotion order (offset first by default); and when the old master is dead, its
+ *   real offset is at least that of every replica the leader refreshed in its INFO round (of the
+ *   same priority under priority-first; of any under offset-first) while neither is linked to
+ *   another live master, so that the offsets are the old master's.
  * - After the final heal, all live sentinels agree on one master, which is alive and a master.
  */
 #include <stdio.h>
@@ -55,14 +56,13 @@ static void check_selected(struct sim_sentinel *ss, const char *msg)
     if (master == NULL || master->record->promoted == NULL) return;
     struct instance *promoted = master->record->promoted;
     struct sentinel_periods *per = sentinel_periods(ss->core);
+    enum sentinel_promotion_order order = master->record->params.promotion_order;
     if (select_check_replica(promoted, w->now, per) != SELECT_ELIGIBLE)
         sim_fail(w, "promoted %s was not eligible", promoted->name);
     for (size_t i = 0; i < master->record->n_replicas; i++) {
         struct instance *r = master->record->replicas[i];
         if (r == promoted || select_check_replica(r, w->now, per) != SELECT_ELIGIBLE) continue;
-        if (r->slave_priority < promoted->slave_priority ||
-            (r->slave_priority == promoted->slave_priority &&
-             r->slave_repl_offset > promoted->slave_repl_offset))
+        if (select_compare(r, promoted, order) < 0)
             sim_fail(w, "promoted %s (offset %lld) but %s ranked better (offset %lld)",
                      promoted->name, promoted->slave_repl_offset, r->name, r->slave_repl_offset);
         int old = sim_node_by_addr(w, master->host, master->port);
@@ -74,8 +74,10 @@ static void check_selected(struct sim_sentinel *ss, const char *msg)
          * live master (a stale one that restarted as master) keeps moving after the INFO round,
          * with writes the group never acknowledged. */
         bool frozen = pn >= 0 && rn >= 0 && !w->nodes[pn].link_up && !w->nodes[rn].link_up;
-        if (old >= 0 && !w->nodes[old].alive && fresh && frozen &&
-            r->slave_priority == promoted->slave_priority &&
+        /* Offset first (the default) promises the most data whatever the priorities. */
+        bool offset_decides =
+            order == PROMOTION_OFFSET_FIRST || r->slave_priority == promoted->slave_priority;
+        if (old >= 0 && !w->nodes[old].alive && fresh && frozen && offset_decides &&
             w->nodes[rn].offset > w->nodes[pn].offset)
             sim_fail(w, "promoted %s has real offset %lld < %s real offset %lld", promoted->name,
                      w->nodes[pn].offset, r->name, w->nodes[rn].offset);
@@ -86,9 +88,10 @@ void sim_check_event(struct sim_sentinel *ss, const char *type, const char *msg)
 {
     struct sim *w = ss->sim;
     sim_log(w, "S%d %s %s", ss->idx, type, msg);
-    if (strcmp(type, "+elected-leader") == 0)
+    if (strcmp(type, "+elected-leader") == 0) {
         check_leader(ss, msg);
-    else if (strcmp(type, "+selected-slave") == 0)
+        if (w->split_cut_ms && !w->split_elected_ms) w->split_elected_ms = w->now;
+    } else if (strcmp(type, "+selected-slave") == 0)
         check_selected(ss, msg);
     else if (strcmp(type, "+promoted-slave") == 0)
         w->failovers++;

@@ -211,6 +211,34 @@ Test(election, split_vote_is_detected_as_lost)
     instance_free(master);
 }
 
+Test(election, a_peer_naming_another_candidate_ends_the_round)
+{
+    /* Two of three voters alive: C voted for itself, peer A for itself, peer B is silent. The
+     * votes still missing could in theory make C a majority, but the round split: it is lost. */
+    struct instance *master = new_master(2, 2);
+    strcpy(master->record->sentinels[0]->leader, RID_A);
+    master->record->sentinels[0]->leader_epoch = 4;
+    struct election_tally t;
+    election_count(master, 4, RID_C, RID_C, 4, &t);
+    cr_assert_eq(t.for_me, 1);
+    cr_assert_eq(t.for_others, 1);
+    cr_assert_eq(t.undecided, 1);
+    cr_assert(!election_lost(&t), "not lost by arithmetic alone");
+    cr_assert(election_round_lost(&t));
+    cr_assert(!election_other_won(&t));
+    /* the same votes in an older epoch do not end the round of epoch 5 */
+    election_count(master, 5, RID_C, RID_C, 5, &t);
+    cr_assert_eq(t.for_others, 0);
+    cr_assert(!election_round_lost(&t));
+    /* a won round is never lost, whatever the others did */
+    strcpy(master->record->sentinels[1]->leader, RID_C);
+    master->record->sentinels[1]->leader_epoch = 4;
+    election_count(master, 4, RID_C, RID_C, 4, &t);
+    cr_assert(election_won(&t));
+    cr_assert(!election_round_lost(&t));
+    instance_free(master);
+}
+
 /* ---- select -------------------------------------------------------------------------------------
  */
 
@@ -228,30 +256,76 @@ static struct instance *ready_replica(struct instance *master, uint64_t id, cons
     return r;
 }
 
-Test(select, ranking_table)
+struct rank_row {
+    int prio;
+    long long off;
+    const char *runid;
+};
+
+/* Rank rows[0..n) in `order` and check the result is rows[expect[0]], rows[expect[1]], ... */
+static void check_ranking(enum sentinel_promotion_order order, const struct rank_row *rows,
+                          const int *expect, size_t n)
 {
-    struct {
-        int prio;
-        long long off;
-        const char *runid;
-    } rows[] = {
-        {100, 500, RID_B}, {10, 100, RID_D}, {100, 900, RID_C}, {100, 900, RID_A}, {100, 900, NULL},
-    };
-    /* expected order: prio 10 first; then offset 900 by run id A, C, then unknown; then 500 */
-    int expect[] = {1, 3, 2, 4, 0};
     struct instance *master = new_master(2, 0);
-    struct instance *r[5];
-    for (int i = 0; i < 5; i++) {
+    master->record->params.promotion_order = order;
+    struct instance *r[8];
+    for (size_t i = 0; i < n; i++) {
         char host[32];
-        snprintf(host, sizeof(host), "10.0.1.%d", i);
+        snprintf(host, sizeof(host), "10.0.1.%zu", i);
         r[i] = ready_replica(master, (uint64_t)(100 + i), host, rows[i].prio, rows[i].off,
                              rows[i].runid);
     }
     struct instance *out[8];
-    size_t n = select_rank(master, T0 + 1000, &P, out, 8);
-    cr_assert_eq(n, 5);
-    for (int i = 0; i < 5; i++) cr_assert_eq(out[i], r[expect[i]], "rank %d", i);
+    size_t eligible = 0;
+    for (size_t i = 0; i < n; i++) eligible += rows[i].prio != 0;
+    cr_assert_eq(select_rank(master, T0 + 1000, &P, out, 8), eligible);
+    for (size_t i = 0; i < eligible; i++) cr_assert_eq(out[i], r[expect[i]], "rank %zu", i);
+    cr_assert_eq(select_best_replica(master, T0 + 1000, &P), eligible ? r[expect[0]] : NULL);
     instance_free(master);
+}
+
+static const struct rank_row table[] = {
+    {100, 500, RID_B}, {10, 100, RID_D}, {100, 900, RID_C}, {100, 900, RID_A}, {100, 900, NULL},
+};
+
+Test(select, ranking_table_priority_first)
+{
+    /* Redis's order: prio 10 first; then offset 900 by run id A, C, then unknown; then 500 */
+    static const int expect[] = {1, 3, 2, 4, 0};
+    check_ranking(PROMOTION_PRIORITY_FIRST, table, expect, 5);
+}
+
+Test(select, ranking_table_offset_first_is_the_default)
+{
+    struct sentinel_master_params p;
+    sentinel_params_default(&p, 2, 1000, 10000);
+    cr_assert_eq(p.promotion_order, PROMOTION_OFFSET_FIRST);
+    /* offset 900 first (run id A, C, unknown), then 500, then the prio-10 replica at 100: a
+     * better priority never beats more data */
+    static const int expect[] = {3, 2, 4, 0, 1};
+    check_ranking(PROMOTION_OFFSET_FIRST, table, expect, 5);
+}
+
+Test(select, offset_first_priority_breaks_ties_and_zero_is_never_promoted)
+{
+    static const struct rank_row rows[] = {
+        {100, 700, RID_A}, {50, 700, RID_B}, {0, 900, RID_C}, {1, 600, RID_D}};
+    /* equal offsets: priority 50 before 100; priority 0 excluded although it is ahead */
+    static const int expect[] = {1, 0, 3};
+    check_ranking(PROMOTION_OFFSET_FIRST, rows, expect, 4);
+    static const int expect_prio[] = {3, 1, 0};
+    check_ranking(PROMOTION_PRIORITY_FIRST, rows, expect_prio, 4);
+    static const struct rank_row only_zero[] = {{0, 900, RID_C}};
+    check_ranking(PROMOTION_OFFSET_FIRST, only_zero, NULL, 1);
+}
+
+Test(select, promotion_order_names_round_trip)
+{
+    cr_assert_str_eq(sentinel_promotion_order_name(PROMOTION_OFFSET_FIRST), "offset-first");
+    cr_assert_str_eq(sentinel_promotion_order_name(PROMOTION_PRIORITY_FIRST), "priority-first");
+    cr_assert_eq(sentinel_promotion_order_parse("Priority-First"), PROMOTION_PRIORITY_FIRST);
+    cr_assert_eq(sentinel_promotion_order_parse("offset-first"), PROMOTION_OFFSET_FIRST);
+    cr_assert_eq(sentinel_promotion_order_parse("fastest"), -1);
 }
 
 Test(select, exclusion_rules)

@@ -109,6 +109,33 @@ Test(sentinel_config, full_file_with_http_and_webhooks_loads)
     cr_assert(o.resolve_hostnames);
 }
 
+Test(sentinel_config, promotion_order_and_election_spread)
+{
+    const char *base = "masters:\n  - name: m\n    host: 127.0.0.1\n    port: 1\n    quorum: 1\n";
+    cr_assert_eq(load(base), 0, "%s", first_error());
+    struct sentinel_master_params p;
+    sentinel_config_master_params(&cfg.masters[0], &p);
+    cr_assert_eq(p.promotion_order, PROMOTION_OFFSET_FIRST, "offset first by default");
+    cr_assert_eq(p.election_spread_ms, 100);
+    sentinel_params_free(&p);
+    char *fp_default = sentinel_config_fingerprint(&cfg.masters[0]);
+    cr_assert_null(strstr(fp_default, "promotion"), "defaults keep older fingerprints");
+    free(fp_default);
+    char y[512];
+    snprintf(y, sizeof(y), "%s    promotion-order: priority-first\n    election-spread: 300ms\n",
+             base);
+    cr_assert_eq(load(y), 0, "%s", first_error());
+    sentinel_config_master_params(&cfg.masters[0], &p);
+    cr_assert_eq(p.promotion_order, PROMOTION_PRIORITY_FIRST);
+    cr_assert_eq(p.election_spread_ms, 300);
+    sentinel_params_free(&p);
+    snprintf(y, sizeof(y), "%s    promotion-order: newest\n", base);
+    cr_assert_neq(load(y), 0);
+    cr_assert(strstr(first_error(), "promotion-order") != NULL, "%s", first_error());
+    snprintf(y, sizeof(y), "%s    election-spread: 2m\n", base);
+    cr_assert_neq(load(y), 0, "above the 60 s bound");
+}
+
 Test(sentinel_config, bare_durations_need_a_unit_unless_the_key_names_it)
 {
     cr_assert_eq(load("masters:\n  - name: m\n    host: 127.0.0.1\n    port: 1\n    quorum: 1\n"

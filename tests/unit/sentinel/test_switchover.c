@@ -243,7 +243,8 @@ Test(switchover, not_elected_aborts)
     cr_assert_eq(M(s)->record->failover_state, FAILOVER_NONE);
     char want[200];
     snprintf(want, sizeof(want),
-             "not elected in epoch %llu: 0 of the 2 votes needed, 0 of 3 sentinels did not vote, "
+             "not elected in epoch %llu: 0 of the 2 votes needed, 3 for others, 0 of 3 sentinels "
+             "did not vote, "
              "another sentinel won",
              (unsigned long long)M(s)->record->failover_epoch);
     cr_assert(strstr(M(s)->record->abort_reason, want), "%s", M(s)->record->abort_reason);

@@ -38,6 +38,8 @@ struct propagate;
 struct evict;
 struct client_evict;
 struct bgchild;
+struct rdb_save;
+struct persist_shutdown;
 
 struct server_stats {
     uint64_t numcommands, expiredkeys;
@@ -78,6 +80,8 @@ struct server {
     struct propagate *prop;  /* what executed commands feed to replicas (propagate.h) */
     struct evict *evict;     /* maxmemory: eviction state (evict.h) */
     struct bgchild *bgchild; /* the background child of persistence (persist/bgchild.h) */
+    struct rdb_save *rdb_save;           /* snapshots: the saving side (persist/rdb_save.h) */
+    struct persist_shutdown *shutdown;   /* SHUTDOWN and signals (persist/persist_shutdown.h) */
     int call_depth;          /* > 0 inside command_call (EXEC nests) */
     bool is_loading;
     bool is_shutting_down;

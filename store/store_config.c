@@ -12,6 +12,8 @@
 #include <strings.h>
 
 #include "common/util.h"
+#include "store/persist/persist_shutdown.h"
+#include "store/persist/save_points.h"
 
 #define F(field) offsetof(struct store_config, field)
 #define BIG (1LL << 62)
@@ -32,25 +34,12 @@ static int validate_obuf(const void *p, char *err, size_t errlen)
     return *text ? store_config_parse_obuf(*text, tmp, err, errlen) : 0;
 }
 
-/* "save": pairs of <seconds> <changes>, or "" for no snapshots. */
+/* "save": pairs of <seconds> <changes>, or "" for no snapshots (Redis's rules: save_points.h). */
 static int validate_save(const void *p, char *err, size_t errlen)
 {
     const char *const *text = p;
-    if (!*text) return 0;
-    int n = 0;
-    for (const char *s = *text; *s;) {
-        while (*s == ' ' || *s == '\t') s++;
-        if (!*s) break;
-        char *end;
-        long long v = strtoll(s, &end, 10);
-        if (end == s || v < 0 || (*end && *end != ' ' && *end != '\t')) {
-            snprintf(err, errlen, "Invalid save parameters");
-            return -1;
-        }
-        n++;
-        s = end;
-    }
-    if (n % 2) {
+    struct save_points sp;
+    if (*text && save_points_parse(*text, &sp) != 0) {
         snprintf(err, errlen, "Invalid save parameters");
         return -1;
     }
@@ -73,25 +62,8 @@ static int validate_filename(const void *p, char *err, size_t errlen)
 static int validate_shutdown_flags(const void *p, char *err, size_t errlen)
 {
     const char *const *text = p;
-    if (!*text) return 0;
-    char copy[128];
-    snprintf(copy, sizeof copy, "%s", *text);
-    bool save = false, nosave = false, dflt = false;
-    int n = 0;
-    char *sp = NULL;
-    for (char *t = strtok_r(copy, " \t", &sp); t; t = strtok_r(NULL, " \t", &sp), n++) {
-        if (strcasecmp(t, "default") == 0)
-            dflt = true;
-        else if (strcasecmp(t, "save") == 0)
-            save = true;
-        else if (strcasecmp(t, "nosave") == 0)
-            nosave = true;
-        else if (strcasecmp(t, "now") != 0 && strcasecmp(t, "force") != 0) {
-            snprintf(err, errlen, "unknown flag \"%s\"", t);
-            return -1;
-        }
-    }
-    if ((save && nosave) || (dflt && n > 1) || n == 0) {
+    int flags;
+    if (*text && persist_shutdown_parse_flags(*text, &flags) != 0) {
         snprintf(err, errlen, "expected default, or save|nosave with now and force");
         return -1;
     }

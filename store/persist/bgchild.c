@@ -37,7 +37,7 @@ struct bgchild *bgchild_create(void)
     return b;
 }
 
-static int64_t child_cow_bytes(void)
+int64_t bgchild_cow_bytes(void)
 {
     FILE *f = fopen("/proc/self/smaps_rollup", "r");
     if (!f) return -1;
@@ -57,7 +57,7 @@ child_main(struct server *srv, int info_fd, bgchild_job_fn job, void *arg)
     signal(SIGHUP, SIG_IGN);
     prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the server */
     int rc = job(srv, arg);
-    int64_t cow = child_cow_bytes();
+    int64_t cow = bgchild_cow_bytes();
     if (write(info_fd, &cow, sizeof cow) != (ssize_t)sizeof cow) rc = rc ? rc : 1;
     _exit(rc);
 }

@@ -18,6 +18,7 @@
 #include "store/evict.h"
 #include "store/command.h"
 #include "store/lazyfree.h"
+#include "store/persist/rdb_save.h"
 #include "store/info.h"
 #include "store/propagate.h"
 #include "store/reply.h"
@@ -78,6 +79,7 @@ static void cmd_flushall(struct client *c)
     int mode = parse_flush_mode(c);
     if (mode < 0) return;
     for (int i = 0; i < c->srv->ndb; i++) flush_db(c->srv, i, mode == 1);
+    rdb_save_after_flushall(c->srv);
     c->srv->dirty++;
     reply_ok(c);
 }

@@ -118,10 +118,8 @@ static void saved_ok(struct server *srv, long long dirty_saved)
     rs->is_last_bgsave_ok = true;
 }
 
-int rdb_save_now(struct server *srv)
+static int save_foreground(struct server *srv)
 {
-    struct rdb_save *rs = srv->rdb_save;
-    rs->saves++;
     struct rdb_aux aux;
     repl_rdb_aux(srv, repl_offset(srv), &aux);
     char err[1200];
@@ -132,6 +130,24 @@ int rdb_save_now(struct server *srv)
     log_notice("DB saved on disk");
     saved_ok(srv, srv->dirty);
     return 0;
+}
+
+int rdb_save_now(struct server *srv)
+{
+    srv->rdb_save->saves++;
+    return save_foreground(srv);
+}
+
+void rdb_save_after_flushall(struct server *srv)
+{
+    if (rdb_save_is_running(srv)) {
+        log_notice("FLUSHALL: stopping the background save of the data just flushed");
+        bgchild_kill(srv);
+    }
+    if (srv->rdb_save->points.count == 0) return;
+    long long dirty = srv->dirty; /* the flush must still count as a change (replicas, AOF) */
+    save_foreground(srv);
+    srv->dirty = dirty;
 }
 
 /* ---- background ---------------------------------------------------------------------------- */

@@ -30,6 +30,10 @@ void rdb_save_remove_stale_temps(struct server *srv);
 
 /* SAVE: write the dump now, the loop waits. 0, or -1 (logged; the previous file is intact). */
 int rdb_save_now(struct server *srv);
+/* FLUSHALL: a running background save (of the data just flushed) is killed, and with save
+ * points set the now empty dataset is saved at once, as Redis does, so a restart cannot bring
+ * the flushed keys back. */
+void rdb_save_after_flushall(struct server *srv);
 /* Start a background save. 0, or -1 (errno EBUSY: a persistence child already runs; else the
  * fork failed, logged, and the status is err). */
 int rdb_save_background(struct server *srv);

@@ -70,7 +70,8 @@ static void on_key_expired(void *ctx, struct ks *ks, const char *key, size_t kle
 
 bool server_must_pause(struct client *c, size_t argc, const struct resp_arg *argv)
 {
-    if (argc == 0 || !(repl_writes_paused(c->srv) || persist_shutdown_is_pending(c->srv)) || (c->flags & (CLIENT_MASTER | CLIENT_REPLICA)))
+    if (argc == 0 || !(repl_writes_paused(c->srv) || persist_shutdown_is_pending(c->srv)) ||
+        (c->flags & (CLIENT_MASTER | CLIENT_REPLICA)))
         return false;
     struct command *cmd = command_lookup(argv[0].ptr, argv[0].len);
     if (!cmd) return false;

@@ -1,6 +1,7 @@
 /* cmd_admin: server administration: INFO, CONFIG, DBSIZE, FLUSHDB/FLUSHALL, SWAPDB, TIME,
- * MONITOR, DEBUG and COMMAND (SAVE, LASTSAVE and SHUTDOWN: cmd_persist.c). CONFIG REWRITE writes the runtime overrides
- * to <dir>/vigil-store.overrides.yaml and never touches the operator's file. */
+ * MONITOR, DEBUG and COMMAND (SAVE, LASTSAVE and SHUTDOWN live in cmd_persist.c). CONFIG
+ * REWRITE writes the runtime overrides to <dir>/vigil-store.overrides.yaml and never touches
+ * the operator's file. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

@@ -19,13 +19,16 @@
 #include "store/server.h"
 
 struct persist_shutdown {
-    bool is_pending;       /* waiting for replicas */
-    int flags;             /* of the pending shutdown */
-    int64_t deadline_ms;   /* monotonic: finish then even if replicas lag */
-    int signal;            /* a signal's shutdown not started yet (0: none) */
+    bool is_pending;     /* waiting for replicas */
+    int flags;           /* of the pending shutdown */
+    int64_t deadline_ms; /* monotonic: finish then even if replicas lag */
+    int signal;          /* a signal's shutdown not started yet (0: none) */
 };
 
-struct persist_shutdown *persist_shutdown_create(void) { return xcalloc(1, sizeof(struct persist_shutdown)); }
+struct persist_shutdown *persist_shutdown_create(void)
+{
+    return xcalloc(1, sizeof(struct persist_shutdown));
+}
 
 void persist_shutdown_destroy(struct persist_shutdown *ps) { free(ps); }
 
@@ -81,7 +84,8 @@ static void log_lagging_replicas(const struct server *srv)
                     ri->client->conn.addr, r->offset - ri->ack_off,
                     (long long)(clock_mono_ms() - ri->ack_mono_ms) / 1000);
     }
-    if (total > 0) log_notice("%d of %d replicas are in sync when shutting down.", total - lagging, total);
+    if (total > 0)
+        log_notice("%d of %d replicas are in sync when shutting down.", total - lagging, total);
 }
 
 /* Where the append-only file is flushed and fsynced before the process exits (the AOF's own
@@ -106,7 +110,8 @@ static enum persist_shutdown_outcome finish(struct server *srv, int flags)
 {
     bool is_forced = (flags & SHUTDOWN_FLAG_FORCE) != 0;
     log_lagging_replicas(srv);
-    if (bgchild_running(srv) == BGCHILD_RDB) log_warning("There is a child saving an .rdb. Killing it!");
+    if (bgchild_running(srv) == BGCHILD_RDB)
+        log_warning("There is a child saving an .rdb. Killing it!");
     bgchild_kill(srv); /* its temp file is removed; the previous files stay as they are */
     if (shutdown_flush_aof(srv) != 0 && !is_forced) goto fail;
     bool is_save = (flags & SHUTDOWN_FLAG_SAVE) ||
@@ -137,7 +142,8 @@ enum persist_shutdown_outcome persist_shutdown_start(struct server *srv, int fla
     if (srv->is_loading) flags = (flags & ~SHUTDOWN_FLAG_SAVE) | SHUTDOWN_FLAG_NOSAVE;
     ps->signal = 0;
     log_warning("User requested shutdown...");
-    if (!(flags & SHUTDOWN_FLAG_NOW) && srv->cfg.shutdown_timeout_s > 0 && !replicas_caught_up(srv)) {
+    if (!(flags & SHUTDOWN_FLAG_NOW) && srv->cfg.shutdown_timeout_s > 0 &&
+        !replicas_caught_up(srv)) {
         ps->is_pending = true;
         ps->flags = flags;
         ps->deadline_ms = clock_mono_ms() + srv->cfg.shutdown_timeout_s * 1000;
@@ -173,7 +179,8 @@ void persist_shutdown_cron(struct server *srv)
 {
     struct persist_shutdown *ps = srv->shutdown;
     if (ps->signal != 0 && !ps->is_pending) {
-        const char *text = ps->signal == SIGINT ? srv->cfg.shutdown_on_sigint : srv->cfg.shutdown_on_sigterm;
+        const char *text =
+            ps->signal == SIGINT ? srv->cfg.shutdown_on_sigint : srv->cfg.shutdown_on_sigterm;
         int flags = 0;
         if (persist_shutdown_parse_flags(text, &flags) != 0) flags = 0; /* validated before */
         persist_shutdown_start(srv, flags);

@@ -159,8 +159,8 @@ static int bgsave_job(struct server *srv, void *arg)
     char err[1200];
     struct rdb_aux aux;
     repl_rdb_aux(srv, repl_offset(srv), &aux);
-    if (atomic_file_stream_open(&sh->stream, srv->cfg.dbfilename, RDB_SAVE_MODE, err,
-                                sizeof err) != 0) {
+    if (atomic_file_stream_open(&sh->stream, srv->cfg.dbfilename, RDB_SAVE_MODE, err, sizeof err) !=
+        0) {
         log_warning("Failed opening the temp RDB file: %s", err);
         return 1;
     }

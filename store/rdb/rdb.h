@@ -11,8 +11,9 @@
  *     0xFF  crc64(everything before, including 0xFF) as 8 bytes LE
  *
  * The writer emits version 9 and only the plain encodings (string, list, set, zset-2, hash),
- * which Redis 6.0 through 7.x load, with strings optionally LZF-compressed. The reader also understands what Redis 7.0-7.2 write for
- * small values: int and LZF string encodings, intset, listpack hashes/zsets/sets, quicklist-2.
+ * which Redis 6.0 through 7.x load, with strings optionally LZF-compressed. The reader also
+ * understands what Redis 7.0-7.2 write for small values: int and LZF string encodings, intset,
+ * listpack hashes/zsets/sets, quicklist-2.
  *
  * Ownership: every pointer passed in is borrowed; every pointer handed to a callback is valid
  * only during that call. Pure: no I/O (the writer talks to a caller-supplied sink), no clock
@@ -101,14 +102,14 @@ typedef int (*rdb_sink_fn)(void *ctx, const void *p, size_t n);
 struct rdb_writer {
     rdb_sink_fn sink;
     void *ctx;
-    uint64_t crc;        /* CRC64 of every byte handed to the sink so far */
-    uint64_t bytes_out;  /* bytes handed to the sink so far */
-    uint64_t items_left; /* items still owed to the open collection */
-    int open_type;       /* RDB_TYPE_* of the open collection, or -1 */
-    int err;             /* sticky: 0 or RDB_ERR_IO */
-    size_t used;         /* bytes batched in buf */
-    bool is_compressed;  /* LZF for strings longer than 20 bytes when it saves space */
-    bool is_checksummed; /* CRC64 trailer; false: a trailer of zeros (rdbchecksum no) */
+    uint64_t crc;              /* CRC64 of every byte handed to the sink so far */
+    uint64_t bytes_out;        /* bytes handed to the sink so far */
+    uint64_t items_left;       /* items still owed to the open collection */
+    int open_type;             /* RDB_TYPE_* of the open collection, or -1 */
+    int err;                   /* sticky: 0 or RDB_ERR_IO */
+    size_t used;               /* bytes batched in buf */
+    bool is_compressed;        /* LZF for strings longer than 20 bytes when it saves space */
+    bool is_checksummed;       /* CRC64 trailer; false: a trailer of zeros (rdbchecksum no) */
     void (*on_key)(void *ctx); /* called before each key record (progress, test delays) */
     void *on_key_ctx;
     unsigned char buf[RDB_WRITER_BUF_BYTES];

@@ -34,8 +34,9 @@ Test(save_points, parses_and_prints_redis_form)
 
 Test(save_points, refuses_what_redis_refuses)
 {
-    static const char *const bad[] = {"0 1",  "1 -1", "1 1 ", " 1 1", "1  1", "1 x", "0x1 1",
-                                      "1",    "1 1 2", "a b", "1.5 1", "99999999999999999999 1"};
+    static const char *const bad[] = {"0 1",   "1 -1", "1 1 ",  " 1 1",
+                                      "1  1",  "1 x",  "0x1 1", "1",
+                                      "1 1 2", "a b",  "1.5 1", "99999999999999999999 1"};
     for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
         struct save_points sp = {.count = 7};
         cr_assert_eq(save_points_parse(bad[i], &sp), -1, "accepted \"%s\"", bad[i]);

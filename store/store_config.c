@@ -205,8 +205,10 @@ static const struct cfg_field store_fields[] = {
      .offset = F(save),
      .def = "3600 1 300 100 60 10000",
      .validate = validate_save,
-     .help = "Snapshot points: pairs of <seconds> <changes> (a BGSAVE starts once that many "
-             "seconds passed with at least that many changes); \"\" never saves on its own."},
+     .help = "Snapshot points: pairs of <seconds> <changes> separated by single spaces (a "
+             "background save starts once more than <seconds> passed since the last save with at "
+             "least <changes> changes; after a failed one, not before 5 s); shutdown saves too. "
+             "\"\" never saves on its own."},
     {.key = "dbfilename",
      .type = CFG_STRING,
      .offset = F(dbfilename),
@@ -219,12 +221,14 @@ static const struct cfg_field store_fields[] = {
      .type = CFG_BOOL,
      .offset = F(rdbcompression),
      .def = "yes",
-     .help = "Compress long strings in snapshots with LZF."},
+     .help = "Compress strings longer than 20 bytes in snapshots with LZF, when that makes "
+             "them shorter."},
     {.key = "rdbchecksum",
      .type = CFG_BOOL,
      .offset = F(rdbchecksum),
      .def = "yes",
-     .help = "End snapshots with a CRC64 checksum (checked when loading)."},
+     .help = "End snapshots with a CRC64 checksum (checked when loading); no: a trailer of "
+             "zeros, which loaders accept unchecked."},
     {.key = "stop-writes-on-bgsave-error",
      .type = CFG_BOOL,
      .offset = F(stop_writes_on_bgsave_error),
@@ -242,7 +246,8 @@ static const struct cfg_field store_fields[] = {
      .min = INT_MIN,
      .max = INT_MAX,
      .def = "0",
-     .help = "Testing: microseconds a snapshot child sleeps per key (slows saves down)."},
+     .help = "Testing: microseconds a snapshot sleeps per key (slows saves down; a negative n: "
+             "1 microsecond every n keys)."},
     {.key = "key-load-delay",
      .type = CFG_INT,
      .offset = F(key_load_delay_us),
@@ -281,13 +286,15 @@ static const struct cfg_field store_fields[] = {
      .offset = F(shutdown_on_sigterm),
      .def = "default",
      .validate = validate_shutdown_flags,
-     .help = "SIGTERM's shutdown: default, or any of save|nosave, now, force."},
+     .help = "SIGTERM's shutdown: default (save when save points are set), or any of "
+             "save|nosave, now, force."},
     {.key = "shutdown-on-sigint",
      .type = CFG_STRING,
      .offset = F(shutdown_on_sigint),
      .def = "default",
      .validate = validate_shutdown_flags,
-     .help = "SIGINT's shutdown: default, or any of save|nosave, now, force."},
+     .help = "SIGINT's shutdown: default (save when save points are set), or any of "
+             "save|nosave, now, force."},
     /* persistence: the append-only file (store/persist/) */
     {.key = "appendonly",
      .type = CFG_BOOL,

@@ -183,9 +183,10 @@ static int64_t server_cron(struct loop *l, uint64_t id, void *data)
     UNUSED(id);
     struct server *srv = data;
     int64_t now = server_now_ms(srv);
+    bool has_child = bgchild_running(srv) != BGCHILD_NONE; /* rehashing would copy its pages */
     for (int i = 0; i < srv->ndb; i++) {
         ks_set_clock(srv->db[i], now);
-        ks_rehash_step(srv->db[i], 100);
+        if (!has_child) ks_rehash_step(srv->db[i], 100);
     }
     server_expire_cycle(srv, EXPIRE_CYCLE_SLOW);
     memstats_note_peak(srv);

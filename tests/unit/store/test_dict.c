@@ -125,6 +125,57 @@ Test(dict, shrinks_when_mostly_deleted)
     dict_clear(&d, free_cb, NULL);
 }
 
+/* While a snapshot child shares the pages, no resize starts unless the table is overloaded. */
+Test(dict, defers_resizes_while_resize_avoided)
+{
+    struct dict d;
+    dict_init(&d, tent_key);
+    for (unsigned i = 0; i < 1024; i++) dict_add(&d, &tent_new(i)->link);
+    while (dict_rehash_step(&d, 100)) {
+    }
+    size_t before = dict_buckets(&d);
+    dict_set_resize_avoided(&d, true);
+    unsigned n = 1024;
+    while (n < before * DICT_FORCE_RESIZE_RATIO - 1) dict_add(&d, &tent_new(n++)->link);
+    cr_assert_not(dict_is_rehashing(&d), "grew at %u entries in %zu buckets", n, before);
+    cr_assert_eq(dict_buckets(&d), before);
+    dict_add(&d, &tent_new(n++)->link);
+    dict_add(&d, &tent_new(n++)->link);
+    cr_assert(dict_is_rehashing(&d), "an overloaded table grows anyway");
+    while (dict_rehash_step(&d, 100)) {
+    }
+    size_t grown = dict_buckets(&d);
+    for (unsigned i = 0; i < n - 4; i++) free(unlink_id(&d, i));
+    dict_clear(&d, free_cb, NULL); /* keeps the setting */
+    cr_assert(d.is_resize_avoided);
+    for (unsigned i = 0; i < 4096; i++) dict_add(&d, &tent_new(i)->link);
+    cr_assert_geq(grown, before);
+    dict_set_resize_avoided(&d, false);
+    dict_add(&d, &tent_new(5000)->link);
+    cr_assert(dict_is_rehashing(&d) || dict_buckets(&d) >= 4096, "grows again once allowed");
+    dict_clear(&d, free_cb, NULL);
+}
+
+Test(dict, does_not_shrink_while_resize_avoided)
+{
+    struct dict d;
+    dict_init(&d, tent_key);
+    for (unsigned i = 0; i < 4096; i++) dict_add(&d, &tent_new(i)->link);
+    while (dict_rehash_step(&d, 100)) {
+    }
+    size_t before = dict_buckets(&d);
+    dict_set_resize_avoided(&d, true);
+    for (unsigned i = 0; i < 4090; i++) free(unlink_id(&d, i));
+    cr_assert_not(dict_is_rehashing(&d));
+    cr_assert_eq(dict_buckets(&d), before);
+    dict_set_resize_avoided(&d, false);
+    free(unlink_id(&d, 4090));
+    while (dict_rehash_step(&d, 100)) {
+    }
+    cr_assert_leq(dict_buckets(&d), 64, "buckets %zu", dict_buckets(&d));
+    dict_clear(&d, free_cb, NULL);
+}
+
 /* ---- scan ------------------------------------------------------------------------------------ */
 
 struct scan_seen {

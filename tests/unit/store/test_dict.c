@@ -109,17 +109,28 @@ Test(dict, matches_model_when_random_operations)
     cr_assert_eq(dict_count(&d), 0);
 }
 
+/* A dict of keys k0 .. k<n-1> with no rehash in progress. */
+static void fill_settled(struct dict *d, unsigned n)
+{
+    dict_init(d, tent_key);
+    for (unsigned i = 0; i < n; i++) dict_add(d, &tent_new(i)->link);
+    while (dict_rehash_step(d, 100)) {
+    }
+}
+
+static void rehash_all(struct dict *d)
+{
+    while (dict_rehash_step(d, 100)) {
+    }
+}
+
 Test(dict, shrinks_when_mostly_deleted)
 {
     struct dict d;
-    dict_init(&d, tent_key);
-    for (unsigned i = 0; i < 4096; i++) dict_add(&d, &tent_new(i)->link);
-    while (dict_rehash_step(&d, 100)) {
-    }
+    fill_settled(&d, 4096);
     cr_assert_geq(dict_buckets(&d), 4096);
     for (unsigned i = 0; i < 4090; i++) free(unlink_id(&d, i));
-    while (dict_rehash_step(&d, 100)) {
-    }
+    rehash_all(&d);
     cr_assert_leq(dict_buckets(&d), 64, "buckets %zu", dict_buckets(&d));
     for (unsigned i = 4090; i < 4096; i++) cr_assert_not_null(find_id(&d, i));
     dict_clear(&d, free_cb, NULL);
@@ -129,10 +140,7 @@ Test(dict, shrinks_when_mostly_deleted)
 Test(dict, defers_resizes_while_resize_avoided)
 {
     struct dict d;
-    dict_init(&d, tent_key);
-    for (unsigned i = 0; i < 1024; i++) dict_add(&d, &tent_new(i)->link);
-    while (dict_rehash_step(&d, 100)) {
-    }
+    fill_settled(&d, 1024);
     size_t before = dict_buckets(&d);
     dict_set_resize_avoided(&d, true);
     unsigned n = 1024;
@@ -142,8 +150,7 @@ Test(dict, defers_resizes_while_resize_avoided)
     dict_add(&d, &tent_new(n++)->link);
     dict_add(&d, &tent_new(n++)->link);
     cr_assert(dict_is_rehashing(&d), "an overloaded table grows anyway");
-    while (dict_rehash_step(&d, 100)) {
-    }
+    rehash_all(&d);
     size_t grown = dict_buckets(&d);
     for (unsigned i = 0; i < n - 4; i++) free(unlink_id(&d, i));
     dict_clear(&d, free_cb, NULL); /* keeps the setting */
@@ -159,10 +166,7 @@ Test(dict, defers_resizes_while_resize_avoided)
 Test(dict, does_not_shrink_while_resize_avoided)
 {
     struct dict d;
-    dict_init(&d, tent_key);
-    for (unsigned i = 0; i < 4096; i++) dict_add(&d, &tent_new(i)->link);
-    while (dict_rehash_step(&d, 100)) {
-    }
+    fill_settled(&d, 4096);
     size_t before = dict_buckets(&d);
     dict_set_resize_avoided(&d, true);
     for (unsigned i = 0; i < 4090; i++) free(unlink_id(&d, i));
@@ -170,8 +174,7 @@ Test(dict, does_not_shrink_while_resize_avoided)
     cr_assert_eq(dict_buckets(&d), before);
     dict_set_resize_avoided(&d, false);
     free(unlink_id(&d, 4090));
-    while (dict_rehash_step(&d, 100)) {
-    }
+    rehash_all(&d);
     cr_assert_leq(dict_buckets(&d), 64, "buckets %zu", dict_buckets(&d));
     dict_clear(&d, free_cb, NULL);
 }

@@ -407,3 +407,19 @@ def test_flushall_kills_a_running_save_and_saves_the_empty_dataset(test_dir):
     assert info["rdb_bgsave_in_progress"] == 0 and info["rdb_last_bgsave_status"] == "ok"
     assert info["rdb_changes_since_last_save"] > 0  # FLUSHALL still counts as a change
     assert _check_with_redis(_dump(store), test_dir, "flushall") == {}
+
+
+def test_bgsave_inside_exec_is_scheduled_and_then_runs(test_dir):
+    store = vigiltest.start_store()
+    cli = store.client()
+    cli.set(b"k", b"v")
+    raw = store.raw()
+    assert raw.call_bytes("MULTI") == b"+OK\r\n"
+    assert raw.call_bytes("BGSAVE") == b"+QUEUED\r\n"
+    assert raw.call_bytes("EXEC") == b"*1\r\n+Background saving scheduled\r\n"
+    vigiltest.wait_until(lambda: _persistence(store)["rdb_saves"] == 1 and
+                         _persistence(store)["rdb_bgsave_in_progress"] == 0, 30,
+                         "the scheduled save to run")
+    assert _persistence(store)["rdb_last_bgsave_status"] == "ok"
+    assert _check_with_redis(_dump(store), test_dir, "scheduled") == {
+        (0, b"k"): (b"string", b"v", -1)}

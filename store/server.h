@@ -77,15 +77,17 @@ struct server {
     struct client **paused;       /* clients holding a write back during a FAILOVER pause */
     size_t npaused, paused_cap;
     size_t nmonitors;
-    struct propagate *prop;            /* what executed commands feed to replicas (propagate.h) */
-    struct evict *evict;               /* maxmemory: eviction state (evict.h) */
-    struct bgchild *bgchild;           /* the background child of persistence (persist/bgchild.h) */
-    struct rdb_save *rdb_save;         /* snapshots: the saving side (persist/rdb_save.h) */
-    struct persist_shutdown *shutdown; /* SHUTDOWN and signals (persist/persist_shutdown.h) */
-    int call_depth;                    /* > 0 inside command_call (EXEC nests) */
+    struct propagate *prop;  /* what executed commands feed to replicas (propagate.h) */
+    struct evict *evict;     /* maxmemory: eviction state (evict.h) */
+    struct bgchild *bgchild; /* the background child of persistence (persist/bgchild.h) */
+    int call_depth;          /* > 0 inside command_call (EXEC nests) */
     bool is_loading;
     bool is_shutting_down;
     int shutdown_exit_code;
+    /* Snapshots, the saving side (persist/rdb_save.h); SHUTDOWN and the stop signals
+     * (persist/persist_shutdown.h). */
+    struct rdb_save *rdb_save;
+    struct persist_shutdown *shutdown;
     char executable[512];
     struct client_evict *client_evict; /* maxmemory-clients (client_evict.h) */
 };

@@ -59,11 +59,13 @@ typedef const char *(*dict_key_fn)(const struct dict_entry *e, size_t *len);
 struct dict {
     dict_key_fn key_of;
     struct dict_entry **table[2];
-    size_t size[2];         /* buckets; 0 when the table is absent */
-    size_t used[2];         /* entries */
-    ssize_t rehash_idx;     /* next bucket of table[0] to move; -1 when not rehashing */
-    int pause;              /* open safe iterators: no rehash steps while > 0 */
-    bool is_resize_avoided; /* see the load factor rule above; kept by dict_clear */
+    size_t size[2];     /* buckets; 0 when the table is absent */
+    size_t used[2];     /* entries */
+    ssize_t rehash_idx; /* next bucket of table[0] to move; -1 when not rehashing */
+    int pause;          /* open safe iterators: no rehash steps while > 0 */
+
+    /* See the load factor rule above; dict_clear keeps it. */
+    bool is_resize_avoided;
 };
 
 /* Process-wide hash seed (16 bytes). Call once at startup, before any dict holds entries; a dict

@@ -102,18 +102,22 @@ typedef int (*rdb_sink_fn)(void *ctx, const void *p, size_t n);
 struct rdb_writer {
     rdb_sink_fn sink;
     void *ctx;
-    uint64_t crc;              /* CRC64 of every byte handed to the sink so far */
-    uint64_t bytes_out;        /* bytes handed to the sink so far */
-    uint64_t items_left;       /* items still owed to the open collection */
-    int open_type;             /* RDB_TYPE_* of the open collection, or -1 */
-    int err;                   /* sticky: 0 or RDB_ERR_IO */
-    size_t used;               /* bytes batched in buf */
-    bool is_compressed;        /* LZF for strings longer than 20 bytes when it saves space */
-    bool is_checksummed;       /* CRC64 trailer; false: a trailer of zeros (rdbchecksum no) */
-    void (*on_key)(void *ctx); /* called before each key record (progress, test delays) */
-    void *on_key_ctx;
+    uint64_t crc;        /* CRC64 of every byte handed to the sink so far */
+    uint64_t bytes_out;  /* bytes handed to the sink so far */
+    uint64_t items_left; /* items still owed to the open collection */
+    int open_type;       /* RDB_TYPE_* of the open collection, or -1 */
+    int err;             /* sticky: 0 or RDB_ERR_IO */
+    size_t used;         /* bytes batched in buf */
     unsigned char buf[RDB_WRITER_BUF_BYTES];
-    unsigned char zbuf[RDB_WRITER_BUF_BYTES]; /* LZF output of a string that fits the batch */
+
+    /* Options (rdb_writer_set_options): LZF for strings longer than 20 bytes when it saves
+     * space; a CRC64 trailer, or 8 zero bytes (rdbchecksum no). */
+    bool is_compressed, is_checksummed;
+    /* Called before each key record (progress, the testing delay). */
+    void (*on_key)(void *ctx);
+    void *on_key_ctx;
+    /* LZF output of a string that fits the batch. */
+    unsigned char zbuf[RDB_WRITER_BUF_BYTES];
 };
 
 /* AUX fields written by rdb_write_header, as Redis writes them. */

@@ -202,7 +202,9 @@ bool dict_rehash_step(struct dict *d, int n)
 
 static inline void dict_step_if_rehashing(struct dict *d)
 {
-    if (d->rehash_idx >= 0 && d->pause == 0) dict_rehash_step(d, 1);
+    /* While resizing is avoided a rehash already under way pauses too: each step rewrites
+     * bucket and entry links, the pages a forked child would then need copied. */
+    if (d->rehash_idx >= 0 && d->pause == 0 && !d->is_resize_avoided) dict_rehash_step(d, 1);
 }
 
 static void dict_maybe_expand(struct dict *d)

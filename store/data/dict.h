@@ -15,7 +15,8 @@
  *     used < buckets / 8 (and buckets > DICT_MIN_BUCKETS). Neither starts while rehashing.
  *     While resizing is avoided (a forked snapshot child shares our pages: a new bucket array
  *     and relinking every entry would copy them all), expansion waits for
- *     DICT_FORCE_RESIZE_RATIO entries per bucket and shrinking does not start.
+ *     DICT_FORCE_RESIZE_RATIO entries per bucket, shrinking does not start, and a rehash under
+ *     way takes no steps in find/add/unlink (dict_rehash_step still works).
  *   - The dict never moves or frees entries: rehashing relinks them. An entry pointer stays valid
  *     until the OWNER frees it, whatever the dict does.
  *   - Rehash steps happen in find/add/unlink (one bucket each) and in dict_rehash_step; they never

@@ -163,6 +163,24 @@ Test(dict, defers_resizes_while_resize_avoided)
     dict_clear(&d, free_cb, NULL);
 }
 
+Test(dict, pauses_a_rehash_under_way_while_resize_avoided)
+{
+    struct dict d;
+    fill_settled(&d, 1024);
+    unsigned n = 1024;
+    while (!dict_is_rehashing(&d)) dict_add(&d, &tent_new(n++)->link);
+    dict_set_resize_avoided(&d, true);
+    ssize_t idx = d.rehash_idx;
+    for (unsigned i = 0; i < 100; i++) cr_assert_not_null(find_id(&d, i));
+    dict_add(&d, &tent_new(n++)->link);
+    free(unlink_id(&d, 0));
+    cr_assert_eq(d.rehash_idx, idx, "a step was taken");
+    dict_set_resize_avoided(&d, false);
+    rehash_all(&d);
+    for (unsigned i = 1; i < n; i++) cr_assert_not_null(find_id(&d, i));
+    dict_clear(&d, free_cb, NULL);
+}
+
 Test(dict, does_not_shrink_while_resize_avoided)
 {
     struct dict d;

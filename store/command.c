@@ -19,6 +19,7 @@
 #include "store/redact.h"
 #include "store/reply.h"
 #include "store/slowlog.h"
+#include "store/persist/rdb_save.h"
 #include "store/repl/repl.h"
 
 #define CMD_SLOTS 1024 /* power of two, well above the command count */
@@ -175,6 +176,16 @@ static bool allowed_in_pubsub_resp2(const struct command *cmd)
     return false;
 }
 
+/* A write, or an EXEC whose queued commands write. */
+static bool command_may_write(const struct client *c, const struct command *cmd)
+{
+    if (cmd->flags & CMD_WRITE) return true;
+    if (!(c->flags & CLIENT_MULTI) || strcmp(cmd->name, "exec") != 0) return false;
+    for (size_t i = 0; i < c->mcount; i++)
+        if (c->mstate[i].cmd->flags & CMD_WRITE) return true;
+    return false;
+}
+
 /* Role and state checks that apply before queueing or running; true if the command may run. */
 static bool command_check_state(struct client *c, struct command *cmd)
 {
@@ -209,6 +220,11 @@ static bool command_check_state(struct client *c, struct command *cmd)
         !(cmd->flags & CMD_STALE)) {
         reply_error(
             c, "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.");
+        return false;
+    }
+    const char *disk_err = rdb_save_misconf_error(srv);
+    if (disk_err && (command_may_write(c, cmd) || strcmp(cmd->name, "ping") == 0)) {
+        reply_error(c, disk_err); /* as Redis, PING too: a health check sees the failure */
         return false;
     }
     if (is_write && !server_is_replica(srv) && repl_min_replicas_failing(srv)) {

@@ -18,6 +18,7 @@ extern struct command cmd_table_pubsub[];
 extern struct command cmd_table_repl[];
 extern struct command cmd_table_slowlog[];
 extern struct command cmd_table_memory[];
+extern struct command cmd_table_persist[];
 
 struct command *const command_families[] = {
     cmd_table_conn,
@@ -36,5 +37,6 @@ struct command *const command_families[] = {
     cmd_table_slowlog,
     cmd_table_memory,
     cmd_table_bitmap,
+    cmd_table_persist, /* SAVE, BGSAVE, LASTSAVE, SHUTDOWN */
     NULL,
 };

@@ -17,6 +17,8 @@
 #include "store/lazyfree.h"
 #include "store/memcount.h"
 #include "store/memstats.h"
+#include "store/persist/bgchild.h"
+#include "store/persist/rdb_save.h"
 #include "store/pubsub.h"
 #include "store/repl/repl.h"
 
@@ -129,12 +131,9 @@ static void section_memory(struct server *srv, struct buf *o)
 
 static void section_persistence(struct server *srv, struct buf *o)
 {
-    buf_printf(o,
-               "# Persistence\r\nloading:%d\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\n"
-               "rdb_changes_since_last_save:%lld\r\nrdb_bgsave_in_progress:0\r\n"
-               "rdb_last_save_time:%lld\r\nrdb_last_bgsave_status:ok\r\naof_enabled:0\r\n"
-               "aof_rewrite_in_progress:0\r\n",
-               srv->is_loading ? 1 : 0, srv->dirty, (long long)(srv->lastsave_wall_ms / 1000));
+    buf_printf(o, "# Persistence\r\nloading:%d\r\nasync_loading:0\r\n", srv->is_loading ? 1 : 0);
+    rdb_save_info(srv, o);
+    buf_append_str(o, "aof_enabled:0\r\naof_rewrite_in_progress:0\r\n");
 }
 
 static void section_stats(struct server *srv, struct buf *o)
@@ -150,7 +149,8 @@ static void section_stats(struct server *srv, struct buf *o)
                "expired_time_cap_reached_count:%llu\r\nexpire_cycle_cpu_milliseconds:%llu\r\n"
                "evicted_keys:%llu\r\n"
                "evicted_clients:%llu\r\nkeyspace_hits:%llu\r\nkeyspace_misses:%llu\r\n"
-               "pubsub_channels:%zu\r\npubsub_patterns:%zu\r\ntotal_error_replies:%llu\r\n"
+               "pubsub_channels:%zu\r\npubsub_patterns:%zu\r\nlatest_fork_usec:%lld\r\n"
+               "total_forks:%llu\r\ntotal_error_replies:%llu\r\n"
                "vigil_busy_poll_hits:%llu\r\nvigil_busy_poll_misses:%llu\r\n"
                "vigil_busy_poll_contended:%llu\r\n",
                (unsigned long long)srv->listener.accepted, (unsigned long long)s->numcommands,
@@ -163,6 +163,7 @@ static void section_stats(struct server *srv, struct buf *o)
                (unsigned long long)evict_keys_evicted(srv), (unsigned long long)s->evictedclients,
                (unsigned long long)s->keyspace_hits, (unsigned long long)s->keyspace_misses,
                pubsub_channel_count(srv->pubsub), pubsub_pattern_count(srv->pubsub),
+               (long long)bgchild_latest_fork_us(srv), (unsigned long long)bgchild_total_forks(srv),
                (unsigned long long)cs->error_replies, (unsigned long long)busy.hits,
                (unsigned long long)busy.misses, (unsigned long long)busy.contended_windows);
 }

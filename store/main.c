@@ -11,6 +11,7 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "store/persist/persist_shutdown.h"
 #include "store/server.h"
 
 static volatile sig_atomic_t got_signal;
@@ -160,10 +161,10 @@ int main(int argc, char **argv)
     while (!srv.is_shutting_down) {
         loop_run_once(srv.loop, 100);
         if (got_sighup) reopen_log();
-        if (got_signal) {
-            log_warning("Received %s scheduling shutdown...",
-                        got_signal == SIGINT ? "SIGINT" : "SIGTERM");
-            server_request_shutdown(&srv, 0);
+        if (got_signal) { /* shutdown-on-sigterm / -sigint, run by the cron */
+            int sig = got_signal;
+            got_signal = 0;
+            persist_shutdown_on_signal(&srv, sig);
         }
     }
     int code = srv.shutdown_exit_code;

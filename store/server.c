@@ -24,6 +24,8 @@
 #include "store/memstats.h"
 #include "store/multi.h"
 #include "store/persist/bgchild.h"
+#include "store/persist/persist_shutdown.h"
+#include "store/persist/rdb_save.h"
 #include "store/propagate.h"
 #include "store/pubsub.h"
 #include "store/repl/repl.h"
@@ -68,7 +70,8 @@ static void on_key_expired(void *ctx, struct ks *ks, const char *key, size_t kle
 
 bool server_must_pause(struct client *c, size_t argc, const struct resp_arg *argv)
 {
-    if (argc == 0 || !repl_writes_paused(c->srv) || (c->flags & (CLIENT_MASTER | CLIENT_REPLICA)))
+    if (argc == 0 || !(repl_writes_paused(c->srv) || persist_shutdown_is_pending(c->srv)) ||
+        (c->flags & (CLIENT_MASTER | CLIENT_REPLICA)))
         return false;
     struct command *cmd = command_lookup(argv[0].ptr, argv[0].len);
     if (!cmd) return false;
@@ -180,9 +183,10 @@ static int64_t server_cron(struct loop *l, uint64_t id, void *data)
     UNUSED(id);
     struct server *srv = data;
     int64_t now = server_now_ms(srv);
+    bool has_child = bgchild_running(srv) != BGCHILD_NONE; /* rehashing would copy its pages */
     for (int i = 0; i < srv->ndb; i++) {
         ks_set_clock(srv->db[i], now);
-        ks_rehash_step(srv->db[i], 100);
+        if (!has_child) ks_rehash_step(srv->db[i], 100);
     }
     server_expire_cycle(srv, EXPIRE_CYCLE_SLOW);
     memstats_note_peak(srv);
@@ -190,6 +194,8 @@ static int64_t server_cron(struct loop *l, uint64_t id, void *data)
     server_cron_clients(srv);
     repl_cron(srv);
     bgchild_cron(srv);
+    rdb_save_cron(srv);
+    persist_shutdown_cron(srv);
     log_rate_flush(); /* counts of rate-limited lines whose loop has stopped */
     if (srv->is_shutting_down) loop_stop(srv->loop);
     return 1000 / (srv->cfg.hz > 0 ? srv->cfg.hz : 10);
@@ -219,6 +225,7 @@ void server_apply_config(struct server *srv)
     loop_set_busy_poll(srv->loop, srv->cfg.busy_poll_us);
     srv->conns.max_query_bytes = srv->cfg.client_query_buffer_limit;
     evict_apply_config(srv);
+    rdb_save_apply_config(srv);
 }
 
 static int server_listen(struct server *srv, char *err, size_t errlen)
@@ -278,6 +285,9 @@ int server_init(struct server *srv, char *err, size_t errlen)
     srv->evict = evict_create();
     srv->client_evict = client_evict_create();
     srv->bgchild = bgchild_create();
+    srv->rdb_save = rdb_save_create();
+    srv->shutdown = persist_shutdown_create();
+    rdb_save_remove_stale_temps(srv);
     server_apply_config(srv);
     if (server_listen(srv, err, errlen) != 0) return -1;
     loop_set_before_sleep(srv->loop, server_before_sleep, srv);
@@ -291,6 +301,8 @@ void server_free(struct server *srv)
 {
     conn_set_free_all(&srv->conns);
     bgchild_destroy(srv, srv->bgchild);
+    rdb_save_destroy(srv->rdb_save);
+    persist_shutdown_destroy(srv->shutdown);
     repl_destroy(srv->repl);
     blocking_destroy(srv->blocking);
     watch_table_destroy(srv->watches);

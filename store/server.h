@@ -38,6 +38,8 @@ struct propagate;
 struct evict;
 struct client_evict;
 struct bgchild;
+struct rdb_save;
+struct persist_shutdown;
 
 struct server_stats {
     uint64_t numcommands, expiredkeys;
@@ -82,6 +84,10 @@ struct server {
     bool is_loading;
     bool is_shutting_down;
     int shutdown_exit_code;
+    /* Snapshots, the saving side (persist/rdb_save.h); SHUTDOWN and the stop signals
+     * (persist/persist_shutdown.h). */
+    struct rdb_save *rdb_save;
+    struct persist_shutdown *shutdown;
     char executable[512];
     struct client_evict *client_evict; /* maxmemory-clients (client_evict.h) */
 };

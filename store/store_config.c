@@ -12,6 +12,8 @@
 #include <strings.h>
 
 #include "common/util.h"
+#include "store/persist/persist_shutdown.h"
+#include "store/persist/save_points.h"
 
 #define F(field) offsetof(struct store_config, field)
 #define BIG (1LL << 62)
@@ -32,25 +34,12 @@ static int validate_obuf(const void *p, char *err, size_t errlen)
     return *text ? store_config_parse_obuf(*text, tmp, err, errlen) : 0;
 }
 
-/* "save": pairs of <seconds> <changes>, or "" for no snapshots. */
+/* "save": pairs of <seconds> <changes>, or "" for no snapshots (Redis's rules: save_points.h). */
 static int validate_save(const void *p, char *err, size_t errlen)
 {
     const char *const *text = p;
-    if (!*text) return 0;
-    int n = 0;
-    for (const char *s = *text; *s;) {
-        while (*s == ' ' || *s == '\t') s++;
-        if (!*s) break;
-        char *end;
-        long long v = strtoll(s, &end, 10);
-        if (end == s || v < 0 || (*end && *end != ' ' && *end != '\t')) {
-            snprintf(err, errlen, "Invalid save parameters");
-            return -1;
-        }
-        n++;
-        s = end;
-    }
-    if (n % 2) {
+    struct save_points sp;
+    if (*text && save_points_parse(*text, &sp) != 0) {
         snprintf(err, errlen, "Invalid save parameters");
         return -1;
     }
@@ -73,25 +62,8 @@ static int validate_filename(const void *p, char *err, size_t errlen)
 static int validate_shutdown_flags(const void *p, char *err, size_t errlen)
 {
     const char *const *text = p;
-    if (!*text) return 0;
-    char copy[128];
-    snprintf(copy, sizeof copy, "%s", *text);
-    bool save = false, nosave = false, dflt = false;
-    int n = 0;
-    char *sp = NULL;
-    for (char *t = strtok_r(copy, " \t", &sp); t; t = strtok_r(NULL, " \t", &sp), n++) {
-        if (strcasecmp(t, "default") == 0)
-            dflt = true;
-        else if (strcasecmp(t, "save") == 0)
-            save = true;
-        else if (strcasecmp(t, "nosave") == 0)
-            nosave = true;
-        else if (strcasecmp(t, "now") != 0 && strcasecmp(t, "force") != 0) {
-            snprintf(err, errlen, "unknown flag \"%s\"", t);
-            return -1;
-        }
-    }
-    if ((save && nosave) || (dflt && n > 1) || n == 0) {
+    int flags;
+    if (*text && persist_shutdown_parse_flags(*text, &flags) != 0) {
         snprintf(err, errlen, "expected default, or save|nosave with now and force");
         return -1;
     }
@@ -233,8 +205,10 @@ static const struct cfg_field store_fields[] = {
      .offset = F(save),
      .def = "3600 1 300 100 60 10000",
      .validate = validate_save,
-     .help = "Snapshot points: pairs of <seconds> <changes> (a BGSAVE starts once that many "
-             "seconds passed with at least that many changes); \"\" never saves on its own."},
+     .help = "Snapshot points: pairs of <seconds> <changes> separated by single spaces (a "
+             "background save starts once more than <seconds> passed since the last save with at "
+             "least <changes> changes; after a failed one, not before 5 s); shutdown saves too. "
+             "\"\" never saves on its own."},
     {.key = "dbfilename",
      .type = CFG_STRING,
      .offset = F(dbfilename),
@@ -247,12 +221,14 @@ static const struct cfg_field store_fields[] = {
      .type = CFG_BOOL,
      .offset = F(rdbcompression),
      .def = "yes",
-     .help = "Compress long strings in snapshots with LZF."},
+     .help = "Compress strings longer than 20 bytes in snapshots with LZF, when that makes "
+             "them shorter."},
     {.key = "rdbchecksum",
      .type = CFG_BOOL,
      .offset = F(rdbchecksum),
      .def = "yes",
-     .help = "End snapshots with a CRC64 checksum (checked when loading)."},
+     .help = "End snapshots with a CRC64 checksum (checked when loading); no: a trailer of "
+             "zeros, which loaders accept unchecked."},
     {.key = "stop-writes-on-bgsave-error",
      .type = CFG_BOOL,
      .offset = F(stop_writes_on_bgsave_error),
@@ -270,7 +246,8 @@ static const struct cfg_field store_fields[] = {
      .min = INT_MIN,
      .max = INT_MAX,
      .def = "0",
-     .help = "Testing: microseconds a snapshot child sleeps per key (slows saves down)."},
+     .help = "Testing: microseconds a snapshot sleeps per key (slows saves down; a negative n: "
+             "1 microsecond every n keys)."},
     {.key = "key-load-delay",
      .type = CFG_INT,
      .offset = F(key_load_delay_us),
@@ -309,13 +286,15 @@ static const struct cfg_field store_fields[] = {
      .offset = F(shutdown_on_sigterm),
      .def = "default",
      .validate = validate_shutdown_flags,
-     .help = "SIGTERM's shutdown: default, or any of save|nosave, now, force."},
+     .help = "SIGTERM's shutdown: default (save when save points are set), or any of "
+             "save|nosave, now, force."},
     {.key = "shutdown-on-sigint",
      .type = CFG_STRING,
      .offset = F(shutdown_on_sigint),
      .def = "default",
      .validate = validate_shutdown_flags,
-     .help = "SIGINT's shutdown: default, or any of save|nosave, now, force."},
+     .help = "SIGINT's shutdown: default (save when save points are set), or any of "
+             "save|nosave, now, force."},
     /* persistence: the append-only file (store/persist/) */
     {.key = "appendonly",
      .type = CFG_BOOL,

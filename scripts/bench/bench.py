@@ -22,6 +22,8 @@ measurement with the reason on stderr, 2 on bad usage):
                                      Sentinel client gets accepted
   keys PORT PATTERN REPS WANT       KEYS PATTERN REPS times: per run `client_ms server_ms`
                                      (round trip to the last reply byte; INFO commandstats usec)
+  bgsave PORT TIMEOUT_S               BGSAVE, then poll INFO persistence every 2 ms until
+                                     rdb_bgsave_in_progress:0: `ms status cow_bytes`
   benchcsv PREFIX < redis-benchmark --csv output   -> metric lines
   summarize CSV JSON MD TITLE [k=v ...]  markdown table on stdout; JSON and MD files written
   plot RESULTS_DIR OUT_DIR           gnuplot scripts and data, one PNG per figure
@@ -594,10 +596,33 @@ def cmd_plot(args):
         die("no results/*.json to plot: run make bench first")
 
 
+# --- figure 11: snapshots --------------------------------------------------------------------
+
+def cmd_bgsave(args):
+    """Time from sending BGSAVE to rdb_bgsave_in_progress:0 (INFO's own *_time_sec is whole
+    seconds); prints `ms status cow_bytes`."""
+    port, timeout = int(args[0]), float(args[1])
+    r = client(port, 30.0)
+    before = int(raw_info(r, "persistence").get("rdb_saves", "0"))
+    t0 = time.monotonic()
+    reply = r.execute_command("BGSAVE")
+    if reply is not True and "started" not in str(reply):
+        die("BGSAVE answered %r" % reply)
+    deadline = t0 + timeout
+    while time.monotonic() < deadline:
+        f = raw_info(r, "persistence")
+        if f.get("rdb_bgsave_in_progress") == "0" and int(f.get("rdb_saves", "0")) > before:
+            ms = (time.monotonic() - t0) * 1000
+            print("%.1f %s %s" % (ms, f.get("rdb_last_bgsave_status"), f.get("rdb_last_cow_size")))
+            return
+        time.sleep(0.002)
+    die("BGSAVE still running after %.0fs" % timeout)
+
+
 COMMANDS = {
     "ports": cmd_ports, "wait-ping": cmd_wait_ping, "wait-repl": cmd_wait_repl,
     "info": cmd_info, "fill": cmd_fill, "resync": cmd_resync, "ready": cmd_ready,
-    "outage": cmd_outage, "keys": cmd_keys, "benchcsv": cmd_benchcsv, "summarize": cmd_summarize,
+    "outage": cmd_outage, "keys": cmd_keys, "bgsave": cmd_bgsave, "benchcsv": cmd_benchcsv, "summarize": cmd_summarize,
     "plot": cmd_plot,
 }
 

@@ -1,6 +1,7 @@
 /* cmd_admin: server administration: INFO, CONFIG, DBSIZE, FLUSHDB/FLUSHALL, SWAPDB, TIME,
- * LASTSAVE, SHUTDOWN, MONITOR, DEBUG and COMMAND. CONFIG REWRITE writes the runtime overrides
- * to <dir>/vigil-store.overrides.yaml and never touches the operator's file. */
+ * MONITOR, DEBUG and COMMAND (SAVE, LASTSAVE and SHUTDOWN live in cmd_persist.c). CONFIG
+ * REWRITE writes the runtime overrides to <dir>/vigil-store.overrides.yaml and never touches
+ * the operator's file. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include "store/evict.h"
 #include "store/command.h"
 #include "store/lazyfree.h"
+#include "store/persist/rdb_save.h"
 #include "store/info.h"
 #include "store/propagate.h"
 #include "store/reply.h"
@@ -78,6 +80,7 @@ static void cmd_flushall(struct client *c)
     int mode = parse_flush_mode(c);
     if (mode < 0) return;
     for (int i = 0; i < c->srv->ndb; i++) flush_db(c->srv, i, mode == 1);
+    rdb_save_after_flushall(c->srv);
     c->srv->dirty++;
     reply_ok(c);
 }
@@ -112,28 +115,6 @@ static void cmd_time(struct client *c)
     reply_array(c, 2);
     reply_bulk_ll(c, us / 1000000);
     reply_bulk_ll(c, us % 1000000);
-}
-
-static void cmd_lastsave(struct client *c) { reply_integer(c, c->srv->lastsave_wall_ms / 1000); }
-
-static void cmd_shutdown(struct client *c)
-{
-    for (size_t i = 1; i < c->argc; i++) {
-        if (!arg_is(&c->argv[i], "NOSAVE") && !arg_is(&c->argv[i], "SAVE") &&
-            !arg_is(&c->argv[i], "NOW") && !arg_is(&c->argv[i], "FORCE") &&
-            !arg_is(&c->argv[i], "ABORT")) {
-            reply_error(c, ERR_SYNTAX);
-            return;
-        }
-        if (arg_is(&c->argv[i], "ABORT")) {
-            reply_error(c, "ERR No shutdown in progress.");
-            return;
-        }
-    }
-    /* No persistence yet: SAVE and NOSAVE both stop at once; the reply is the closed socket. */
-    log_warning("User requested shutdown...");
-    c->conn.flags |= CONN_CLOSE_ASAP;
-    server_request_shutdown(c->srv, 0);
 }
 
 static void cmd_monitor(struct client *c)
@@ -203,6 +184,8 @@ static void config_set(struct client *c)
         if (rc == 0) {
             rc = cfg_set(&store_config_schema, &c->srv->cfg, key, value, err, sizeof err);
             if (rc != 0) config_int_error_as_redis(key, value, err, sizeof err);
+            if (rc != 0 && strcasecmp(key, "save") == 0)
+                snprintf(err, sizeof err, "Invalid save parameters"); /* Redis's text */
         }
         free(value);
         if (rc == 0) rc = config_apply_side_effects(c->srv, key, err, sizeof err);
@@ -527,16 +510,6 @@ struct command cmd_table_admin[] = {
      .arity = 1,
      .flags = CMD_LOADING | CMD_STALE | CMD_FAST,
      .fn = cmd_time,
-     .group = "server"},
-    {.name = "lastsave",
-     .arity = 1,
-     .flags = CMD_LOADING | CMD_STALE | CMD_FAST,
-     .fn = cmd_lastsave,
-     .group = "server"},
-    {.name = "shutdown",
-     .arity = -1,
-     .flags = CMD_ADMIN | CMD_LOADING | CMD_STALE | CMD_NO_MULTI,
-     .fn = cmd_shutdown,
      .group = "server"},
     {.name = "monitor",
      .arity = 1,

@@ -115,7 +115,9 @@ void dict_clear(struct dict *d, void (*free_entry)(struct dict_entry *e, void *c
         }
         free(d->table[t]);
     }
+    bool avoided = d->is_resize_avoided;
     dict_init(d, d->key_of);
+    d->is_resize_avoided = avoided;
 }
 
 static size_t next_pow2(size_t n)
@@ -200,7 +202,9 @@ bool dict_rehash_step(struct dict *d, int n)
 
 static inline void dict_step_if_rehashing(struct dict *d)
 {
-    if (d->rehash_idx >= 0 && d->pause == 0) dict_rehash_step(d, 1);
+    /* While resizing is avoided a rehash already under way pauses too: each step rewrites
+     * bucket and entry links, the pages a forked child would then need copied. */
+    if (d->rehash_idx >= 0 && d->pause == 0 && !d->is_resize_avoided) dict_rehash_step(d, 1);
 }
 
 static void dict_maybe_expand(struct dict *d)
@@ -208,13 +212,13 @@ static void dict_maybe_expand(struct dict *d)
     if (dict_is_rehashing(d)) return;
     if (d->size[0] == 0)
         dict_start_resize(d, DICT_MIN_BUCKETS);
-    else if (d->used[0] >= d->size[0])
+    else if (d->used[0] >= d->size[0] * (d->is_resize_avoided ? DICT_FORCE_RESIZE_RATIO : 1))
         dict_start_resize(d, next_pow2(d->used[0] + 1));
 }
 
 static void dict_maybe_shrink(struct dict *d)
 {
-    if (dict_is_rehashing(d) || d->size[0] <= DICT_MIN_BUCKETS) return;
+    if (dict_is_rehashing(d) || d->size[0] <= DICT_MIN_BUCKETS || d->is_resize_avoided) return;
     if (d->used[0] * 8 >= d->size[0]) return;
     size_t target = next_pow2(d->used[0] * 2);
     if (target < d->size[0]) dict_start_resize(d, target);

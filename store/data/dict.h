@@ -13,6 +13,10 @@
  *     table[1], lookups look in both.
  *   - Load factor: expansion starts when used >= buckets (factor 1); shrinking starts when
  *     used < buckets / 8 (and buckets > DICT_MIN_BUCKETS). Neither starts while rehashing.
+ *     While resizing is avoided (a forked snapshot child shares our pages: a new bucket array
+ *     and relinking every entry would copy them all), expansion waits for
+ *     DICT_FORCE_RESIZE_RATIO entries per bucket, shrinking does not start, and a rehash under
+ *     way takes no steps in find/add/unlink (dict_rehash_step still works).
  *   - The dict never moves or frees entries: rehashing relinks them. An entry pointer stays valid
  *     until the OWNER frees it, whatever the dict does.
  *   - Rehash steps happen in find/add/unlink (one bucket each) and in dict_rehash_step; they never
@@ -42,6 +46,8 @@
 #include "common/rng.h"
 
 #define DICT_MIN_BUCKETS 4
+/* While resizing is avoided, grow only past this many entries per bucket (Redis's figure). */
+#define DICT_FORCE_RESIZE_RATIO 5
 
 /* Embed as the FIRST member of the owner's entry struct. */
 struct dict_entry {
@@ -58,6 +64,9 @@ struct dict {
     size_t used[2];     /* entries */
     ssize_t rehash_idx; /* next bucket of table[0] to move; -1 when not rehashing */
     int pause;          /* open safe iterators: no rehash steps while > 0 */
+
+    /* See the load factor rule above; dict_clear keeps it. */
+    bool is_resize_avoided;
 };
 
 /* Process-wide hash seed (16 bytes). Call once at startup, before any dict holds entries; a dict
@@ -71,6 +80,8 @@ void dict_init(struct dict *d, dict_key_fn key_of);
  * empty and reusable. Not incremental: O(entries). */
 void dict_clear(struct dict *d, void (*free_entry)(struct dict_entry *e, void *ctx), void *ctx);
 
+/* Avoid starting resizes (while a forked child shares the memory) or allow them again. */
+static inline void dict_set_resize_avoided(struct dict *d, bool on) { d->is_resize_avoided = on; }
 static inline size_t dict_count(const struct dict *d) { return d->used[0] + d->used[1]; }
 static inline bool dict_is_rehashing(const struct dict *d) { return d->rehash_idx >= 0; }
 /* Total buckets of both tables (for INFO-like reporting and tests). */

@@ -73,6 +73,7 @@ size_t ks_count(const struct ks *ks) { return dict_count(&ks->dict); }
 size_t ks_expires_count(const struct ks *ks) { return ks->exp_len; }
 int64_t ks_avg_ttl_ms(const struct ks *ks) { return ks->avg_ttl_ms; }
 bool ks_rehash_step(struct ks *ks, int n) { return dict_rehash_step(&ks->dict, n); }
+void ks_set_resize_avoided(struct ks *ks, bool on) { dict_set_resize_avoided(&ks->dict, on); }
 
 /* ---- expiry index --------------------------------------------------------------------------- */
 

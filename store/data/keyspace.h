@@ -115,6 +115,9 @@ void ks_flush(struct ks *ks);
 void ks_swap(struct ks *a, struct ks *b);
 /* Cron: move up to n buckets of an in-progress rehash. Returns true if more remain. */
 bool ks_rehash_step(struct ks *ks, int n);
+/* While a forked child shares the memory: start no table resize unless badly overloaded
+ * (dict.h), so the child's pages are not all copied. */
+void ks_set_resize_avoided(struct ks *ks, bool on);
 
 /* Active expiry of one database (a step of Redis's cycle, driven by expire_cycle.c): sample up
  * to keys_per_round volatile keys, delete the expired ones (calling the expired callback),

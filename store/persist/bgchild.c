@@ -37,7 +37,7 @@ struct bgchild *bgchild_create(void)
     return b;
 }
 
-static int64_t child_cow_bytes(void)
+int64_t bgchild_cow_bytes(void)
 {
     FILE *f = fopen("/proc/self/smaps_rollup", "r");
     if (!f) return -1;
@@ -57,9 +57,16 @@ child_main(struct server *srv, int info_fd, bgchild_job_fn job, void *arg)
     signal(SIGHUP, SIG_IGN);
     prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the server */
     int rc = job(srv, arg);
-    int64_t cow = child_cow_bytes();
+    int64_t cow = bgchild_cow_bytes();
     if (write(info_fd, &cow, sizeof cow) != (ssize_t)sizeof cow) rc = rc ? rc : 1;
     _exit(rc);
+}
+
+/* While a child shares the dataset's pages, the databases start no table resize (a resize
+ * touches every entry: the kernel would copy nearly every page for the child). */
+static void dbs_avoid_resize(struct server *srv, bool on)
+{
+    for (int i = 0; i < srv->ndb; i++) ks_set_resize_avoided(srv->db[i], on);
 }
 
 int bgchild_start(struct server *srv, enum bgchild_kind kind, bgchild_job_fn job,
@@ -94,6 +101,7 @@ int bgchild_start(struct server *srv, enum bgchild_kind kind, bgchild_job_fn job
     b->start_mono_ms = clock_mono_ms();
     b->done = done;
     b->arg = arg;
+    dbs_avoid_resize(srv, true);
     return 0;
 }
 
@@ -117,6 +125,7 @@ static void finish(struct server *srv, int status, bool killed)
     b->pid = 0;
     b->info_fd = -1;
     b->start_mono_ms = 0;
+    dbs_avoid_resize(srv, false);
     b->done = NULL;
     b->arg = NULL;
     if (done) done(srv, &res, arg);

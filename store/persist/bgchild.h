@@ -51,6 +51,8 @@ int64_t bgchild_start_ms(const struct server *srv);
 void bgchild_kill(struct server *srv);
 /* Reap a child that exited (cron). */
 void bgchild_cron(struct server *srv);
+/* In a child: its private dirty memory now (copy-on-write size), -1 when unknown. */
+int64_t bgchild_cow_bytes(void);
 /* INFO: microseconds the last fork took (latest_fork_usec), and fork count (total_forks). */
 int64_t bgchild_latest_fork_us(const struct server *srv);
 uint64_t bgchild_total_forks(const struct server *srv);

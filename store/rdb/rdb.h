@@ -11,8 +11,9 @@
  *     0xFF  crc64(everything before, including 0xFF) as 8 bytes LE
  *
  * The writer emits version 9 and only the plain encodings (string, list, set, zset-2, hash),
- * which Redis 6.0 through 7.x load. The reader also understands what Redis 7.0-7.2 write for
- * small values: int and LZF string encodings, intset, listpack hashes/zsets/sets, quicklist-2.
+ * which Redis 6.0 through 7.x load, with strings optionally LZF-compressed. The reader also
+ * understands what Redis 7.0-7.2 write for small values: int and LZF string encodings, intset,
+ * listpack hashes/zsets/sets, quicklist-2.
  *
  * Ownership: every pointer passed in is borrowed; every pointer handed to a callback is valid
  * only during that call. Pure: no I/O (the writer talks to a caller-supplied sink), no clock
@@ -108,6 +109,15 @@ struct rdb_writer {
     int err;             /* sticky: 0 or RDB_ERR_IO */
     size_t used;         /* bytes batched in buf */
     unsigned char buf[RDB_WRITER_BUF_BYTES];
+
+    /* Options (rdb_writer_set_options): LZF for strings longer than 20 bytes when it saves
+     * space; a CRC64 trailer, or 8 zero bytes (rdbchecksum no). */
+    bool is_compressed, is_checksummed;
+    /* Called before each key record (progress, the testing delay). */
+    void (*on_key)(void *ctx);
+    void *on_key_ctx;
+    /* LZF output of a string that fits the batch. */
+    unsigned char zbuf[RDB_WRITER_BUF_BYTES];
 };
 
 /* AUX fields written by rdb_write_header, as Redis writes them. */
@@ -121,7 +131,12 @@ struct rdb_aux {
     bool aof_base;          /* "aof-base": 1 when the snapshot is an AOF base */
 };
 
+/* Defaults: no compression, checksummed, no key hook (what full resync sends). */
 void rdb_writer_init(struct rdb_writer *w, rdb_sink_fn sink, void *ctx);
+/* rdbcompression / rdbchecksum (docs/persistence.md#snapshots). Call before the header. */
+void rdb_writer_set_options(struct rdb_writer *w, bool is_compressed, bool is_checksummed);
+/* fn(ctx) runs before every key record is written (NULL: none). */
+void rdb_writer_set_key_hook(struct rdb_writer *w, void (*fn)(void *ctx), void *ctx);
 
 /* Every rdb_write_* returns 0, or RDB_ERR_IO once the sink has failed (sticky).
  * Call order: header, then per db select_db followed by its keys, then end. A collection is

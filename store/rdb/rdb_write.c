@@ -6,8 +6,11 @@
  * optional EXPIRETIME_MS, the value type, the key and the value in the plain encodings (string;
  * list, set and hash as a count followed by strings; zset-2 as member + binary double), then
  * EOF and the CRC64 trailer. Strings that are canonical decimal integers fitting in 32 bits use
- * the compact int encodings (exactly the strings that print back identically). We never
- * compress: the child finishes sooner, and LZF is optional for readers anyway.
+ * the compact int encodings (exactly the strings that print back identically). With
+ * rdbcompression (rdb_writer_set_options) a string longer than 20 bytes is LZF-compressed when
+ * that saves at least 4 bytes, as Redis decides; full resync leaves it off, so its child
+ * finishes sooner. With rdbchecksum off the trailer is 8 zero bytes, which readers accept as
+ * "not checksummed".
  *
  * Invariants: bytes are batched in w->buf and the CRC is updated exactly once per byte, when the
  * batch (or a large value that bypasses it) is handed to the sink; after a sink failure every
@@ -15,13 +18,23 @@
  * because a count that does not match what follows would make the whole file unreadable. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/util.h"
 #include "store/rdb/crc64.h"
 #include "store/rdb/rdb.h"
 
+/* liblzf declares its own lzf_decompress, unlike rdb.h's bounded one (lzf_decompress.c):
+ * only lzf_compress is taken from it. */
+#define lzf_decompress liblzf_decompress_unused
+#include <liblzf/lzf.h>
+#undef lzf_decompress
+
 #define RDB_NO_COLLECTION (-1)
+/* Redis compresses only strings longer than this, and only when LZF saves > 4 bytes. */
+#define RDB_LZF_MIN_LEN 20
+#define RDB_LZF_MIN_SAVING 4
 
 void rdb_writer_init(struct rdb_writer *w, rdb_sink_fn sink, void *ctx)
 {
@@ -33,6 +46,22 @@ void rdb_writer_init(struct rdb_writer *w, rdb_sink_fn sink, void *ctx)
     w->open_type = RDB_NO_COLLECTION;
     w->err = 0;
     w->used = 0;
+    w->is_compressed = false;
+    w->is_checksummed = true;
+    w->on_key = NULL;
+    w->on_key_ctx = NULL;
+}
+
+void rdb_writer_set_options(struct rdb_writer *w, bool is_compressed, bool is_checksummed)
+{
+    w->is_compressed = is_compressed;
+    w->is_checksummed = is_checksummed;
+}
+
+void rdb_writer_set_key_hook(struct rdb_writer *w, void (*fn)(void *ctx), void *ctx)
+{
+    w->on_key = fn;
+    w->on_key_ctx = ctx;
 }
 
 uint64_t rdb_writer_bytes(const struct rdb_writer *w) { return w->bytes_out; }
@@ -43,7 +72,7 @@ static int rdbw_emit(struct rdb_writer *w, const void *p, size_t n, bool checksu
 {
     if (w->err) return w->err;
     if (n == 0) return 0;
-    if (checksummed) w->crc = crc64_update(w->crc, p, n);
+    if (checksummed && w->is_checksummed) w->crc = crc64_update(w->crc, p, n);
     if (w->sink(w->ctx, p, n) != 0) {
         w->err = RDB_ERR_IO;
         return w->err;
@@ -126,6 +155,24 @@ static bool rdbw_as_int32(const char *s, size_t n, int32_t *out)
     return true;
 }
 
+/* LZF form (0xC3, compressed length, plain length, data) when it is shorter than the plain
+ * one: 1 when written, 0 when the string should go out plain. Output that fits the batch is
+ * built in zbuf; a longer string gets a temporary buffer of its own size, as Redis does. */
+static int rdbw_lzf(struct rdb_writer *w, const char *s, size_t n)
+{
+    size_t cap = n - RDB_LZF_MIN_SAVING;
+    unsigned char *out = cap <= sizeof w->zbuf ? w->zbuf : xmalloc(cap);
+    size_t zn = lzf_compress(s, (unsigned int)n, out, (unsigned int)cap);
+    if (zn > 0) {
+        rdbw_byte(w, (unsigned char)(RDB_LEN_SPECIAL << 6 | RDB_ENC_LZF));
+        rdbw_len(w, zn);
+        rdbw_len(w, n);
+        rdbw_put(w, out, zn);
+    }
+    if (out != w->zbuf) free(out);
+    return zn > 0;
+}
+
 static int rdbw_string(struct rdb_writer *w, const char *s, size_t n)
 {
     int32_t v;
@@ -139,6 +186,9 @@ static int rdbw_string(struct rdb_writer *w, const char *s, size_t n)
         rdbw_le(b + 1, (uint64_t)(int64_t)v, width);
         return rdbw_put(w, b, 1 + (size_t)width);
     }
+    /* lzf_compress takes unsigned int lengths: larger strings go out plain. */
+    if (w->is_compressed && n > RDB_LZF_MIN_LEN && n <= UINT32_MAX && rdbw_lzf(w, s, n))
+        return w->err;
     if (rdbw_len(w, n) != 0) return w->err;
     return rdbw_put(w, s, n);
 }
@@ -194,6 +244,7 @@ int rdb_write_select_db(struct rdb_writer *w, int db, uint64_t db_size, uint64_t
 static int rdbw_key(struct rdb_writer *w, int type, const char *key, size_t klen, int64_t expire_ms)
 {
     ASSERT(w->open_type == RDB_NO_COLLECTION);
+    if (w->on_key) w->on_key(w->on_key_ctx);
     if (expire_ms >= 0) {
         unsigned char b[9];
         b[0] = RDB_OPCODE_EXPIRETIME_MS;
@@ -291,6 +342,6 @@ int rdb_write_end(struct rdb_writer *w)
     rdbw_byte(w, RDB_OPCODE_EOF);
     if (rdbw_flush(w) != 0) return w->err; /* the CRC now covers everything up to EOF */
     unsigned char trailer[8];
-    rdbw_le(trailer, w->crc, 8);
+    rdbw_le(trailer, w->is_checksummed ? w->crc : 0, 8);
     return rdbw_emit(w, trailer, sizeof trailer, false);
 }

@@ -109,19 +109,91 @@ Test(dict, matches_model_when_random_operations)
     cr_assert_eq(dict_count(&d), 0);
 }
 
+/* A dict of keys k0 .. k<n-1> with no rehash in progress. */
+static void fill_settled(struct dict *d, unsigned n)
+{
+    dict_init(d, tent_key);
+    for (unsigned i = 0; i < n; i++) dict_add(d, &tent_new(i)->link);
+    while (dict_rehash_step(d, 100)) {
+    }
+}
+
+static void rehash_all(struct dict *d)
+{
+    while (dict_rehash_step(d, 100)) {
+    }
+}
+
 Test(dict, shrinks_when_mostly_deleted)
 {
     struct dict d;
-    dict_init(&d, tent_key);
-    for (unsigned i = 0; i < 4096; i++) dict_add(&d, &tent_new(i)->link);
-    while (dict_rehash_step(&d, 100)) {
-    }
+    fill_settled(&d, 4096);
     cr_assert_geq(dict_buckets(&d), 4096);
     for (unsigned i = 0; i < 4090; i++) free(unlink_id(&d, i));
-    while (dict_rehash_step(&d, 100)) {
-    }
+    rehash_all(&d);
     cr_assert_leq(dict_buckets(&d), 64, "buckets %zu", dict_buckets(&d));
     for (unsigned i = 4090; i < 4096; i++) cr_assert_not_null(find_id(&d, i));
+    dict_clear(&d, free_cb, NULL);
+}
+
+/* While a snapshot child shares the pages, no resize starts unless the table is overloaded. */
+Test(dict, defers_resizes_while_resize_avoided)
+{
+    struct dict d;
+    fill_settled(&d, 1024);
+    size_t before = dict_buckets(&d);
+    dict_set_resize_avoided(&d, true);
+    unsigned n = 1024;
+    while (n < before * DICT_FORCE_RESIZE_RATIO - 1) dict_add(&d, &tent_new(n++)->link);
+    cr_assert_not(dict_is_rehashing(&d), "grew at %u entries in %zu buckets", n, before);
+    cr_assert_eq(dict_buckets(&d), before);
+    dict_add(&d, &tent_new(n++)->link);
+    dict_add(&d, &tent_new(n++)->link);
+    cr_assert(dict_is_rehashing(&d), "an overloaded table grows anyway");
+    rehash_all(&d);
+    size_t grown = dict_buckets(&d);
+    for (unsigned i = 0; i < n - 4; i++) free(unlink_id(&d, i));
+    dict_clear(&d, free_cb, NULL); /* keeps the setting */
+    cr_assert(d.is_resize_avoided);
+    for (unsigned i = 0; i < 4096; i++) dict_add(&d, &tent_new(i)->link);
+    cr_assert_geq(grown, before);
+    dict_set_resize_avoided(&d, false);
+    dict_add(&d, &tent_new(5000)->link);
+    cr_assert(dict_is_rehashing(&d) || dict_buckets(&d) >= 4096, "grows again once allowed");
+    dict_clear(&d, free_cb, NULL);
+}
+
+Test(dict, pauses_a_rehash_under_way_while_resize_avoided)
+{
+    struct dict d;
+    fill_settled(&d, 1024);
+    unsigned n = 1024;
+    while (!dict_is_rehashing(&d)) dict_add(&d, &tent_new(n++)->link);
+    dict_set_resize_avoided(&d, true);
+    ssize_t idx = d.rehash_idx;
+    for (unsigned i = 0; i < 100; i++) cr_assert_not_null(find_id(&d, i));
+    dict_add(&d, &tent_new(n++)->link);
+    free(unlink_id(&d, 0));
+    cr_assert_eq(d.rehash_idx, idx, "a step was taken");
+    dict_set_resize_avoided(&d, false);
+    rehash_all(&d);
+    for (unsigned i = 1; i < n; i++) cr_assert_not_null(find_id(&d, i));
+    dict_clear(&d, free_cb, NULL);
+}
+
+Test(dict, does_not_shrink_while_resize_avoided)
+{
+    struct dict d;
+    fill_settled(&d, 4096);
+    size_t before = dict_buckets(&d);
+    dict_set_resize_avoided(&d, true);
+    for (unsigned i = 0; i < 4090; i++) free(unlink_id(&d, i));
+    cr_assert_not(dict_is_rehashing(&d));
+    cr_assert_eq(dict_buckets(&d), before);
+    dict_set_resize_avoided(&d, false);
+    free(unlink_id(&d, 4090));
+    rehash_all(&d);
+    cr_assert_leq(dict_buckets(&d), 64, "buckets %zu", dict_buckets(&d));
     dict_clear(&d, free_cb, NULL);
 }
 

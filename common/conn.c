@@ -140,6 +140,7 @@ static void conn_on_writable(struct loop *l, int fd, void *data, int mask)
     UNUSED(mask);
     struct conn *c = data;
     if (c->flags & CONN_CLOSE_ASAP) return;
+    if (c->set->hold_writes) return; /* level-triggered: it fires again once released */
     if (conn_write(c) < 0) {
         conn_close_async(c);
         return;
@@ -153,6 +154,7 @@ static void conn_on_writable(struct loop *l, int fd, void *data, int mask)
 
 void conn_set_flush(struct conn_set *set)
 {
+    if (set->hold_writes) return;
     while (set->pending) {
         struct conn *c = set->pending;
         set->pending = c->pending_next;

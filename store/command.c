@@ -15,6 +15,7 @@
 #include "store/client.h"
 #include "store/evict.h"
 #include "store/multi.h"
+#include "store/persist/aof.h"
 #include "store/propagate.h"
 #include "store/redact.h"
 #include "store/reply.h"
@@ -211,6 +212,7 @@ static bool command_check_state(struct client *c, struct command *cmd)
             c, "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.");
         return false;
     }
+    if (aof_refuses_command(c, cmd)) return false;
     if (is_write && !server_is_replica(srv) && repl_min_replicas_failing(srv)) {
         reply_error(c, "NOREPLICAS Not enough good replicas to write.");
         return false;

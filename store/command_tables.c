@@ -18,23 +18,13 @@ extern struct command cmd_table_pubsub[];
 extern struct command cmd_table_repl[];
 extern struct command cmd_table_slowlog[];
 extern struct command cmd_table_memory[];
+extern struct command cmd_table_aof[];
 
 struct command *const command_families[] = {
-    cmd_table_conn,
-    cmd_table_admin,
-    cmd_table_string,
-    cmd_table_keys,
-    cmd_table_expire,
-    cmd_table_hash,
-    cmd_table_list,
-    cmd_table_set,
-    cmd_table_zset,
-    cmd_table_hll,
-    cmd_table_multi,
-    cmd_table_pubsub,
-    cmd_table_repl,
-    cmd_table_slowlog,
-    cmd_table_memory,
-    cmd_table_bitmap,
-    NULL,
+    cmd_table_conn,   cmd_table_admin,   cmd_table_string,
+    cmd_table_keys,   cmd_table_expire,  cmd_table_hash,
+    cmd_table_list,   cmd_table_set,     cmd_table_zset,
+    cmd_table_hll,    cmd_table_multi,   cmd_table_pubsub,
+    cmd_table_repl,   cmd_table_slowlog, cmd_table_memory,
+    cmd_table_bitmap, cmd_table_aof,     NULL,
 };

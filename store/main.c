@@ -11,6 +11,7 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "store/persist/aof.h"
 #include "store/server.h"
 
 static volatile sig_atomic_t got_signal;
@@ -167,6 +168,7 @@ int main(int argc, char **argv)
         }
     }
     int code = srv.shutdown_exit_code;
+    aof_flush_for_shutdown(&srv);
     log_warning("vigil-store is now ready to exit, bye bye...");
     server_free(&srv);
     free(srv.config_path);

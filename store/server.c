@@ -23,6 +23,7 @@
 #include "store/info.h"
 #include "store/memstats.h"
 #include "store/multi.h"
+#include "store/persist/aof.h"
 #include "store/persist/bgchild.h"
 #include "store/propagate.h"
 #include "store/pubsub.h"
@@ -190,6 +191,7 @@ static int64_t server_cron(struct loop *l, uint64_t id, void *data)
     server_cron_clients(srv);
     repl_cron(srv);
     bgchild_cron(srv);
+    aof_cron(srv);
     log_rate_flush(); /* counts of rate-limited lines whose loop has stopped */
     if (srv->is_shutting_down) loop_stop(srv->loop);
     return 1000 / (srv->cfg.hz > 0 ? srv->cfg.hz : 10);
@@ -203,6 +205,7 @@ static void server_before_sleep(struct loop *l, void *data)
     server_expire_cycle(srv, EXPIRE_CYCLE_FAST);
     repl_before_sleep(srv);
     client_evict_run(srv); /* a lowered limit, or memory grown outside the checks */
+    aof_before_sleep(srv); /* before any reply leaves: group commit under `always` */
     conn_set_flush(&srv->conns);
     if (srv->is_shutting_down) loop_stop(srv->loop);
 }
@@ -219,6 +222,7 @@ void server_apply_config(struct server *srv)
     loop_set_busy_poll(srv->loop, srv->cfg.busy_poll_us);
     srv->conns.max_query_bytes = srv->cfg.client_query_buffer_limit;
     evict_apply_config(srv);
+    aof_apply_config(srv);
 }
 
 static int server_listen(struct server *srv, char *err, size_t errlen)
@@ -278,10 +282,12 @@ int server_init(struct server *srv, char *err, size_t errlen)
     srv->evict = evict_create();
     srv->client_evict = client_evict_create();
     srv->bgchild = bgchild_create();
+    srv->aof = aof_create();
     server_apply_config(srv);
     if (server_listen(srv, err, errlen) != 0) return -1;
     loop_set_before_sleep(srv->loop, server_before_sleep, srv);
     srv->cron_timer = loop_timer_add(srv->loop, 100, server_cron, srv);
+    if (aof_start_from_config(srv, err, errlen) != 0) return -1;
     repl_start_from_config(srv);
     srv->mem_startup = srv->mem_peak = info_used_memory();
     return 0;
@@ -291,6 +297,7 @@ void server_free(struct server *srv)
 {
     conn_set_free_all(&srv->conns);
     bgchild_destroy(srv, srv->bgchild);
+    aof_destroy(srv, srv->aof);
     repl_destroy(srv->repl);
     blocking_destroy(srv->blocking);
     watch_table_destroy(srv->watches);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -378,6 +379,17 @@ bool aof_refuses_command(struct client *c, const struct command *cmd)
     if (!(cmd->flags & CMD_WRITE) && strcmp(cmd->name, "ping") != 0) return false;
     reply_errorf(c, "MISCONF Errors writing to the AOF file: %s", strerror(a->last_write_errno));
     return true;
+}
+
+int aof_config_check(const char *key, const char *value, char *err, size_t errlen)
+{
+    if (strcasecmp(key, "appendfsync") != 0) return 0;
+    static const char *const ok[] = {"always", "everysec", "no"};
+    for (size_t i = 0; i < ARRAY_LEN(ok); i++)
+        if (strcasecmp(value, ok[i]) == 0) return 0;
+    /* Redis lists its enum in its own table's order. */
+    snprintf(err, errlen, "argument(s) must be one of the following: everysec, always, no");
+    return -1;
 }
 
 /* ---- INFO ---- */

@@ -53,6 +53,9 @@ void aof_cron(struct server *srv);
 /* After CONFIG SET: appendonly yes/no, appendfsync. */
 void aof_apply_config(struct server *srv);
 
+/* CONFIG SET appendfsync with a bad value: 0, or -1 with Redis's text in err. */
+int aof_config_check(const char *key, const char *value, char *err, size_t errlen);
+
 /* A command the AOF's write errors refuse (replies -MISCONF and returns true). */
 bool aof_refuses_command(struct client *c, const struct command *cmd);
 

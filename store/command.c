@@ -160,8 +160,10 @@ void command_call(struct client *c, struct command *cmd)
     if (srv->dirty != dirty_before && (cmd->flags & CMD_WRITE))
         propagate_call_default(srv->prop, c->db, c->argc, c->argv);
     srv->call_depth--;
-    if (propagate_call_end(srv->prop, &frame) && !(c->flags & CLIENT_MASTER))
+    if (propagate_call_end(srv->prop, &frame) && !(c->flags & CLIENT_MASTER)) {
         c->woff = repl_offset(srv);
+        c->aof_woff = aof_fed_offset(srv);
+    }
 }
 
 /* ---- the gate ---- */

@@ -15,10 +15,13 @@
 #include "common/resp.h"
 #include "common/util.h"
 #include "store/client.h"
+#include "store/blocking.h"
 #include "store/command.h"
 #include "store/persist/aof_int.h"
 #include "store/persist/bgchild.h"
 #include "store/propagate.h"
+#include "store/repl/repl.h"
+#include "store/repl/repl_int.h"
 #include "store/reply.h"
 #include "store/server.h"
 
@@ -162,6 +165,7 @@ void aof_sink_feed(void *ctx, int db, const char *bytes, size_t len)
     struct server *srv = ctx;
     struct aof *a = srv->aof;
     if (len == 0 || !aof_sink_is_wanted(srv)) return;
+    size_t before = buf_unread_len(&a->buf);
     if (db != a->selected_db) {
         char dbs[16];
         int n = snprintf(dbs, sizeof dbs, "%d", db);
@@ -170,6 +174,7 @@ void aof_sink_feed(void *ctx, int db, const char *bytes, size_t len)
         a->selected_db = db;
     }
     buf_append(&a->buf, bytes, len);
+    a->fed_off += (long long)(buf_unread_len(&a->buf) - before);
     /* Group commit: no reply leaves before this iteration's writes are on disk. */
     if (srv->cfg.appendfsync == APPENDFSYNC_ALWAYS) srv->conns.hold_writes = true;
 }
@@ -213,6 +218,7 @@ static int aof_write_out(struct aof *a)
         done += (size_t)n;
     }
     buf_clear(&a->buf);
+    a->written_off = a->fed_off;
     a->current_size += (long long)len;
     a->last_incr_size += (long long)len;
     return 0;
@@ -238,13 +244,46 @@ static bool aof_must_postpone(struct server *srv, struct aof *a)
     return false;
 }
 
-static int aof_fsync_now(struct aof *a)
+static void aof_note_fsynced(struct server *srv, struct aof *a, long long off, long long reploff)
+{
+    if (off <= a->fsynced_off) return;
+    a->fsynced_off = off;
+    a->fsynced_reploff = reploff;
+    a->has_new_fsync = true; /* WAITAOF clients re-check at the end of before-sleep / cron */
+    UNUSED(srv);
+}
+
+/* Not from inside a command (a CONFIG SET that closes the file fsyncs too): from the loop. */
+static void aof_wake_waiters(struct server *srv, struct aof *a)
+{
+    if (!a->has_new_fsync) return;
+    a->has_new_fsync = false;
+    blocking_recheck_waiters(srv);
+    /* A replica tells its master at once (Redis 7.2 does too): its WAITAOF waits on this. */
+    if (srv->repl->master) repl_link_send_ack(srv->repl);
+}
+
+static int aof_fsync_now(struct server *srv, struct aof *a)
 {
     if (fdatasync(a->fd) != 0) {
         aof_note_write_error(a, errno);
         return -1;
     }
+    aof_note_fsynced(srv, a, a->written_off, a->written_reploff);
     return 0;
+}
+
+/* The background fsync's outcome (everysec). */
+static void aof_take_fsync_result(struct server *srv, struct aof *a)
+{
+    int err;
+    if (!aof_fsync_take_result(&a->fsync, &err)) return;
+    if (err) {
+        aof_note_write_error(a, err);
+        return;
+    }
+    aof_note_fsynced(srv, a, a->req_off, a->req_reploff);
+    if (buf_unread_len(&a->buf) == 0) aof_note_write_ok(a);
 }
 
 static void aof_sync_by_policy(struct server *srv, struct aof *a, bool force_sync)
@@ -253,7 +292,7 @@ static void aof_sync_by_policy(struct server *srv, struct aof *a, bool force_syn
     bool skip = srv->cfg.no_appendfsync_on_rewrite && bgchild_running(srv) != BGCHILD_NONE;
     if (force_sync || (srv->cfg.appendfsync == APPENDFSYNC_ALWAYS && !skip)) {
         aof_fsync_wait_idle(&a->fsync);
-        if (aof_fsync_now(a) != 0) return;
+        if (aof_fsync_now(srv, a) != 0) return;
         a->has_unsynced = false;
         a->last_fsync_mono_ms = now;
     } else {
@@ -261,8 +300,11 @@ static void aof_sync_by_policy(struct server *srv, struct aof *a, bool force_syn
         a->has_unsynced = false;
         if (srv->cfg.appendfsync == APPENDFSYNC_EVERYSEC && !skip &&
             now - a->last_fsync_mono_ms >= AOF_FSYNC_EVERY_MS &&
-            aof_fsync_request(&a->fsync, a->fd))
+            aof_fsync_request(&a->fsync, a->fd)) {
             a->last_fsync_mono_ms = now;
+            a->req_off = a->written_off;
+            a->req_reploff = a->written_reploff;
+        }
     }
     if (!a->has_unsynced) aof_note_write_ok(a);
 }
@@ -272,13 +314,20 @@ int aof_write_buffer(struct server *srv, bool force_sync)
     struct aof *a = srv->aof;
     if (a->fd < 0) return 0;
     bool always = srv->cfg.appendfsync == APPENDFSYNC_ALWAYS;
-    if (buf_unread_len(&a->buf) == 0 && !a->has_unsynced && !force_sync && !a->write_failed)
+    /* Written bytes still owed an fsync: everysec asks for it once the second is over, even
+     * when nothing new came (else the last writes before a pause would wait for the next). */
+    bool owes_fsync = always ? a->written_off > a->fsynced_off
+                             : srv->cfg.appendfsync == APPENDFSYNC_EVERYSEC &&
+                                   a->written_off > MAX(a->req_off, a->fsynced_off);
+    if (buf_unread_len(&a->buf) == 0 && !a->has_unsynced && !force_sync && !a->write_failed &&
+        !owes_fsync)
         return 0;
     if (buf_unread_len(&a->buf) > 0) {
         if (!force_sync && !always && srv->cfg.appendfsync == APPENDFSYNC_EVERYSEC &&
             aof_must_postpone(srv, a))
             return 0;
         if (aof_write_out(a) != 0) return -1;
+        a->written_reploff = repl_offset(srv);
         a->has_unsynced = true;
     }
     aof_sync_by_policy(srv, a, force_sync);
@@ -288,7 +337,9 @@ int aof_write_buffer(struct server *srv, bool force_sync)
 void aof_before_sleep(struct server *srv)
 {
     struct aof *a = srv->aof;
+    aof_take_fsync_result(srv, a);
     if (a->fd >= 0) aof_write_buffer(srv, false);
+    aof_wake_waiters(srv, a);
     /* Replies wait only while this iteration's `always` writes are not on disk. */
     if (buf_unread_len(&a->buf) == 0 && !a->has_unsynced)
         srv->conns.hold_writes = false;
@@ -309,15 +360,10 @@ int aof_flush_for_shutdown(struct server *srv)
 void aof_cron(struct server *srv)
 {
     struct aof *a = srv->aof;
-    int err;
-    if (aof_fsync_take_result(&a->fsync, &err)) {
-        if (err)
-            aof_note_write_error(a, err);
-        else if (buf_unread_len(&a->buf) == 0)
-            aof_note_write_ok(a);
-    }
+    aof_take_fsync_result(srv, a);
     if (a->fd >= 0 && a->write_failed)
         aof_write_buffer(srv, srv->cfg.appendfsync != APPENDFSYNC_NO);
+    aof_wake_waiters(srv, a);
     aof_rewrite_cron(srv);
 }
 
@@ -390,6 +436,22 @@ int aof_config_check(const char *key, const char *value, char *err, size_t errle
     /* Redis lists its enum in its own table's order. */
     snprintf(err, errlen, "argument(s) must be one of the following: everysec, always, no");
     return -1;
+}
+
+/* ---- WAITAOF ---- */
+
+long long aof_fed_offset(const struct server *srv) { return srv->aof ? srv->aof->fed_off : 0; }
+
+bool aof_is_fsynced_to(const struct server *srv, long long aof_off)
+{
+    const struct aof *a = srv->aof;
+    return a->state == AOF_ON && a->fsynced_off >= aof_off;
+}
+
+long long aof_fsynced_repl_offset(const struct server *srv)
+{
+    const struct aof *a = srv->aof;
+    return a && a->state == AOF_ON ? a->fsynced_reploff : -1;
 }
 
 /* ---- INFO ---- */

@@ -65,6 +65,13 @@ int aof_flush_for_shutdown(struct server *srv);
 /* BGREWRITEAOF (aof_rewrite.c): replies to c. */
 void aof_bgrewrite_command(struct client *c);
 
+/* WAITAOF's offsets: what was fed to the AOF so far (a client's aof_woff), what is fsynced of
+ * it (local), and the replication offset fsynced (a replica's FACK; -1 while the AOF is not on).
+ * Only an AOF that is ON counts: during the first rewrite the base is not on disk yet. */
+long long aof_fed_offset(const struct server *srv);
+bool aof_is_fsynced_to(const struct server *srv, long long aof_off);
+long long aof_fsynced_repl_offset(const struct server *srv);
+
 /* INFO persistence, the AOF half (from aof_enabled on), and INFO memory's mem_aof_buffer. */
 void aof_info_persistence(struct server *srv, struct buf *out);
 size_t aof_buffer_bytes(const struct server *srv);

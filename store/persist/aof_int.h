@@ -56,6 +56,12 @@ struct aof {
     int64_t last_cow_bytes;
     struct atomic_stream stream; /* the new base being written by the child */
     struct aof_fsync fsync;
+    /* WAITAOF: offsets in bytes fed to the AOF (all files of this run) and the replication
+     * offset at the same points: fed -> written -> (fsync requested) -> fsynced. */
+    long long fed_off, written_off, written_reploff;
+    long long req_off, req_reploff;
+    long long fsynced_off, fsynced_reploff;
+    bool has_new_fsync;
 };
 
 /* aof.c */

@@ -360,3 +360,48 @@ def test_disk_full_misconf_then_resume():
     got = redis_dataset_from(copy)
     for key, value in acked.items():
         assert got[(0, key)] == (b"string", value, False), key
+
+
+# ---- WAITAOF (Redis 7.2's command) ----
+
+def test_waitaof_errors():
+    store = start_vigil()
+    raw = store.raw()
+    for cmd, err in [
+            (("WAITAOF", "1", "0", "0"),
+             "ERR WAITAOF cannot be used when numlocal is set but appendonly is disabled."),
+            (("WAITAOF", "-1", "0", "0"), "ERR value is out of range, must be positive"),
+            (("WAITAOF", "x", "0", "0"), "ERR value is not an integer or out of range"),
+            (("WAITAOF", "0", "0", "-1"), "ERR timeout is negative"),
+            (("WAITAOF", "0", "0"), "ERR wrong number of arguments for 'waitaof' command")]:
+        reply = raw.call(*cmd)
+        assert isinstance(reply, vigiltest.ReplyError) and reply.message == err, (cmd, reply)
+    assert raw.call("WAITAOF", "0", "0", "0") == [0, 0]
+
+
+def start_pair(master_args, replica_args):
+    master = start_vigil(*master_args)
+    replica = start_vigil("--replicaof", "127.0.0.1 %d" % master.port, *replica_args)
+    mcli = master.client()
+    wait_until(lambda: mcli.info("replication").get("slave0", {}).get("state") == "online", 20,
+               "the replica to be online")
+    return master, replica
+
+
+def test_waitaof_local_and_replica():
+    master, replica = start_pair(["--appendonly", "yes", "--appendfsync", "always"],
+                                 ["--appendonly", "yes"])
+    raw = master.raw()
+    assert raw.call("SET", "k", "v") == "OK"
+    assert raw.call("WAITAOF", "1", "0", "0") == [1, 0]  # always: fsynced before the reply
+    assert raw.call("WAITAOF", "1", "1", "10000") == [1, 1]
+    err = replica.raw().call("WAITAOF", "0", "0", "0")
+    assert err.message.startswith("ERR WAITAOF cannot be used with replica instances.")
+
+
+def test_waitaof_times_out_when_the_replica_has_no_aof():
+    master, _ = start_pair(["--appendonly", "yes", "--appendfsync", "everysec"], [])
+    raw = master.raw()
+    assert raw.call("SET", "k", "v") == "OK"
+    assert raw.call("WAITAOF", "1", "0", "10000") == [1, 0]  # everysec: within about a second
+    assert raw.call("WAITAOF", "0", "1", "300") == [1, 0]  # the replica never fsyncs an AOF

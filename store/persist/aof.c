@@ -86,7 +86,7 @@ void aof_ensure_feeding(struct server *srv)
     a->is_feeding = true;
 }
 
-int aof_open_last_incr(struct server *srv, char *err, size_t errlen)
+int aof_open_last_incr(struct server *srv, bool save_manifest, char *err, size_t errlen)
 {
     struct aof *a = srv->aof;
     const char *name = a->manifest.nincr
@@ -99,7 +99,8 @@ int aof_open_last_incr(struct server *srv, char *err, size_t errlen)
         snprintf(err, errlen, "Can't open the append-only file %s: %s", path, strerror(errno));
         return -1;
     }
-    if (aof_manifest_save(&a->manifest, a->dirname, srv->cfg.appendfilename, err, errlen) != 0) {
+    if (save_manifest &&
+        aof_manifest_save(&a->manifest, a->dirname, srv->cfg.appendfilename, err, errlen) != 0) {
         close(fd);
         return -1;
     }
@@ -145,7 +146,7 @@ int aof_start_from_config(struct server *srv, char *err, size_t errlen)
     /* As Redis 7.0: a start with nothing yet writes a base first (the dataset as loaded). */
     if (!a->manifest.base && a->manifest.nincr == 0 && aof_rewrite_sync_base(srv, err, errlen) != 0)
         return -1;
-    if (aof_open_last_incr(srv, err, errlen) != 0) return -1;
+    if (aof_open_last_incr(srv, true, err, errlen) != 0) return -1;
     a->state = AOF_ON;
     a->last_fsync_mono_ms = loop_now_ms(srv->loop);
     aof_ensure_feeding(srv);
@@ -387,6 +388,12 @@ static void aof_turn_on(struct server *srv)
 {
     struct aof *a = srv->aof;
     char err[512];
+    if (bgchild_running(srv) == BGCHILD_AOF) {
+        /* As Redis: that child's base would miss the writes made while it runs. */
+        log_warning("AOF was enabled but there is already an AOF rewriting in background. "
+                    "Stopping background AOF and starting a rewrite now.");
+        bgchild_kill(srv);
+    }
     if (aof_prepare_dir(srv, err, sizeof err) != 0) {
         log_warning("Unable to turn on AOF: %s", err);
         return;

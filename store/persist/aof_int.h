@@ -68,8 +68,9 @@ struct aof {
 struct aof *aof_of(const struct server *srv);
 /* Write the buffer out now (and fsync when force_sync). 0, or -1 (status already set). */
 int aof_write_buffer(struct server *srv, bool force_sync);
-/* Open the incremental file the manifest names last, for appending. 0 or -1 with a message. */
-int aof_open_last_incr(struct server *srv, char *err, size_t errlen);
+/* Open the incremental file the manifest names last (a new one when it names none), for
+ * appending, and save the manifest when asked. 0 or -1 with a message (nothing open). */
+int aof_open_last_incr(struct server *srv, bool save_manifest, char *err, size_t errlen);
 /* Close the open incremental file after writing and fsyncing what it owes. */
 void aof_close_incr(struct server *srv);
 void aof_ensure_feeding(struct server *srv);

@@ -142,6 +142,14 @@ static int rewrite_publish(struct server *srv, char *err, size_t errlen)
     return 0;
 }
 
+static void rewrite_note_failure(struct server *srv)
+{
+    struct aof *a = aof_of(srv);
+    a->last_rewrite_ok = false;
+    a->consecutive_failures++;
+    a->last_failure_mono_ms = loop_now_ms(srv->loop);
+}
+
 static void rewrite_done(struct server *srv, const struct bgchild_result *res, void *arg)
 {
     UNUSED(arg);
@@ -165,9 +173,7 @@ static void rewrite_done(struct server *srv, const struct bgchild_result *res, v
         return;
     }
     log_warning("Background AOF rewrite failed%s%s", err[0] ? ": " : "", err);
-    a->last_rewrite_ok = false;
-    a->consecutive_failures++;
-    a->last_failure_mono_ms = loop_now_ms(srv->loop);
+    rewrite_note_failure(srv);
     if (a->state == AOF_WAIT_REWRITE) a->rewrite_scheduled = true; /* the AOF is not on yet */
 }
 
@@ -176,12 +182,27 @@ static int rewrite_switch_incr(struct server *srv, char *err, size_t errlen)
 {
     struct aof *a = aof_of(srv);
     if (a->state == AOF_OFF) return 0;
+    bool had_fd = a->fd >= 0;
+    if (had_fd && (aof_write_buffer(srv, true) != 0 || a->write_failed)) {
+        snprintf(err, errlen, "the AOF has unwritten data: %s", strerror(a->last_write_errno));
+        return -1; /* switching now would strand those bytes */
+    }
     aof_close_incr(srv);
     aof_manifest_new_incr(&a->manifest, srv->cfg.appendfilename);
-    return aof_open_last_incr(srv, err, errlen);
+    if (aof_open_last_incr(srv, true, err, errlen) == 0) return 0;
+    /* Back to the previous file: the manifest on disk still names it last. */
+    struct aof_file_info *fresh = &a->manifest.incr[--a->manifest.nincr];
+    char path[1024], err2[512];
+    snprintf(path, sizeof path, "%s/%s", a->dirname, fresh->name);
+    unlink(path);
+    free(fresh->name);
+    a->manifest.incr_seq--;
+    if (had_fd && aof_open_last_incr(srv, false, err2, sizeof err2) != 0)
+        log_warning("Can't reopen the AOF after a failed rewrite start: %s", err2);
+    return -1;
 }
 
-int aof_rewrite_start(struct server *srv, char *err, size_t errlen)
+static int rewrite_try_start(struct server *srv, char *err, size_t errlen)
 {
     struct aof *a = aof_of(srv);
     if (a->state == AOF_OFF && !a->dirname[0]) {
@@ -209,6 +230,13 @@ int aof_rewrite_start(struct server *srv, char *err, size_t errlen)
     a->rewrites++;
     log_notice("Background append only file rewriting started by pid %ld", (long)bgchild_pid(srv));
     return 0;
+}
+
+int aof_rewrite_start(struct server *srv, char *err, size_t errlen)
+{
+    if (rewrite_try_start(srv, err, errlen) == 0) return 0;
+    rewrite_note_failure(srv); /* a fork that fails counts too, as Redis (and backs off) */
+    return -1;
 }
 
 void aof_bgrewrite_command(struct client *c)

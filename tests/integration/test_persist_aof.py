@@ -343,6 +343,16 @@ def test_disk_full_misconf_then_resume():
     i = info(cli)
     assert i["aof_last_write_status"] == "err"
     assert cli.get(b"k0") == acked[b"k0"]  # reads keep working
+    # A rewrite cannot work either: it fails, is counted, and changes no file.
+    files_before = sorted(os.listdir(os.path.join(ns_dir, AOF_DIR)))
+    reply = store.raw().call("BGREWRITEAOF")
+    assert reply == "Background append only file rewriting started" or reply.message == (
+        "ERR Can't execute an AOF background rewriting. Please check the server logs for more "
+        "information."), reply
+    wait_until(lambda: info(cli)["aof_rewrites_consecutive_failures"] == 1
+               and info(cli)["aof_rewrite_in_progress"] == 0, 10, "the rewrite to fail")
+    assert info(cli)["aof_last_bgrewrite_status"] == "err"
+    assert sorted(os.listdir(os.path.join(ns_dir, AOF_DIR))) == files_before
     os.unlink(os.path.join(ns_dir, "filler"))
 
     def write_ok():
@@ -353,6 +363,12 @@ def test_disk_full_misconf_then_resume():
     wait_until(write_ok, 10, "writes to resume once space is freed")
     acked[b"after"] = b"space"
     assert info(cli)["aof_last_write_status"] == "ok"
+    rewrites = info(cli)["aof_rewrites"]  # the failed one counts only if it forked
+    assert store.raw().call("BGREWRITEAOF") == "Background append only file rewriting started"
+    wait_rewrite_done(cli, rewrites + 1)
+    assert info(cli)["aof_rewrites_consecutive_failures"] == 0
+    cli.set(b"after-rewrite", b"1")
+    acked[b"after-rewrite"] = b"1"
     copy = vigiltest.new_tmp_dir("diskfull-copy")
     shutil.copytree(os.path.join(ns_dir, AOF_DIR), os.path.join(copy, AOF_DIR))
     store.stop()

@@ -26,6 +26,7 @@
 #include "store/server.h"
 
 #define AOF_FSYNC_EVERY_MS 1000
+#define AOF_BUF_KEEP_BYTES 4096
 #define AOF_POSTPONE_MAX_MS 2000 /* as Redis: past this, write without waiting for the fsync */
 
 struct aof *aof_of(const struct server *srv) { return srv->aof; }
@@ -219,6 +220,7 @@ static int aof_write_out(struct aof *a)
         done += (size_t)n;
     }
     buf_clear(&a->buf);
+    buf_shrink_if_idle(&a->buf, AOF_BUF_KEEP_BYTES); /* after a burst, as Redis */
     a->written_off = a->fed_off;
     a->current_size += (long long)len;
     a->last_incr_size += (long long)len;
@@ -413,6 +415,15 @@ static void aof_turn_on(struct server *srv)
     }
 }
 
+void aof_restart_after_load(struct server *srv)
+{
+    struct aof *a = srv->aof;
+    if (!a || a->state == AOF_OFF) return;
+    log_notice("Restarting the AOF after a full synchronization from the master");
+    aof_turn_off(srv);
+    aof_turn_on(srv);
+}
+
 void aof_apply_config(struct server *srv)
 {
     struct aof *a = srv->aof;
@@ -429,7 +440,11 @@ bool aof_refuses_command(struct client *c, const struct command *cmd)
 {
     const struct aof *a = c->srv->aof;
     if (a->state == AOF_OFF || !a->write_failed || server_is_replica(c->srv)) return false;
-    if (!(cmd->flags & CMD_WRITE) && strcmp(cmd->name, "ping") != 0) return false;
+    bool is_write = (cmd->flags & CMD_WRITE) != 0 || strcmp(cmd->name, "ping") == 0;
+    if (strcmp(cmd->name, "exec") == 0 && (c->flags & CLIENT_MULTI))
+        for (size_t i = 0; i < c->mcount; i++) /* as Redis: EXEC of queued writes is a write */
+            is_write = is_write || (c->mstate[i].cmd->flags & CMD_WRITE);
+    if (!is_write) return false;
     reply_errorf(c, "MISCONF Errors writing to the AOF file: %s", strerror(a->last_write_errno));
     return true;
 }

@@ -56,6 +56,11 @@ void aof_apply_config(struct server *srv);
 /* CONFIG SET appendfsync with a bad value: 0, or -1 with Redis's text in err. */
 int aof_config_check(const char *key, const char *value, char *err, size_t errlen);
 
+/* A replica replaced its dataset with its master's snapshot: what the AOF holds no longer
+ * describes it, so (as Redis) the AOF is turned off and on again, which rewrites it from the
+ * loaded data. Nothing when the AOF is off. */
+void aof_restart_after_load(struct server *srv);
+
 /* A command the AOF's write errors refuse (replies -MISCONF and returns true). */
 bool aof_refuses_command(struct client *c, const struct command *cmd);
 

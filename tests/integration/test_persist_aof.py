@@ -421,3 +421,18 @@ def test_waitaof_times_out_when_the_replica_has_no_aof():
     assert raw.call("SET", "k", "v") == "OK"
     assert raw.call("WAITAOF", "1", "0", "10000") == [1, 0]  # everysec: within about a second
     assert raw.call("WAITAOF", "0", "1", "300") == [1, 0]  # the replica never fsyncs an AOF
+
+
+def test_replica_aof_restarts_after_full_sync():
+    master = start_vigil()
+    fill_every_type(master)
+    replica = start_vigil("--appendonly", "yes", "--replicaof", "127.0.0.1 %d" % master.port)
+    mcli, rcli = master.client(), replica.client()
+    wait_until(lambda: mcli.info("replication").get("slave0", {}).get("state") == "online", 20,
+               "the replica to be online")
+    wait_rewrite_done(rcli, 1)  # the AOF was rewritten from the master's snapshot
+    mcli.set(b"streamed", b"after the sync")
+    wait_until(lambda: rcli.get(b"streamed") == b"after the sync", 10, "the stream to apply")
+    expected = dataset_of(master)
+    assert dataset_of(replica) == expected
+    assert_redis_loads_same(replica, expected)

@@ -140,7 +140,14 @@ static void conn_on_writable(struct loop *l, int fd, void *data, int mask)
     UNUSED(mask);
     struct conn *c = data;
     if (c->flags & CONN_CLOSE_ASAP) return;
-    if (c->set->hold_writes) return; /* level-triggered: it fires again once released */
+    if (c->set->hold_writes) {
+        /* Replies wait (the AOF's group commit): hand the connection to conn_set_flush, which
+         * writes it once released, rather than spin on a level-triggered event meanwhile. */
+        loop_unwatch(l, c->fd, LOOP_WRITABLE);
+        c->flags &= ~CONN_WRITE_WATCHED;
+        conn_queue_write(c);
+        return;
+    }
     if (conn_write(c) < 0) {
         conn_close_async(c);
         return;

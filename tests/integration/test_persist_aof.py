@@ -11,7 +11,9 @@ is freed.
 """
 
 import os
+import select
 import shutil
+import socket
 import stat
 import subprocess
 
@@ -315,7 +317,9 @@ exec "$0" "$@"' %(bin)s "$@"
 """
 
 
-def test_disk_full_misconf_then_resume():
+def start_on_small_disk(policy):
+    """A store whose data folder is a 1 MB tmpfs with 700 KB taken by a filler file; returns the
+    store and the folder as this process sees it (through the store's /proc/<pid>/root)."""
     base = vigiltest.new_tmp_dir("diskfull")
     data_dir = os.path.join(base, "data")
     os.mkdir(data_dir, 0o755)
@@ -325,8 +329,12 @@ def test_disk_full_misconf_then_resume():
                               "bin": vigiltest.vigil_binary("vigil-store")})
     os.chmod(wrapper, stat.S_IRWXU)
     store = vigiltest.start_store(wrapper, data_dir=data_dir,
-                                  extra_args=["--appendonly", "yes", "--appendfsync", "everysec"])
-    ns_dir = "/proc/%d/root%s" % (store.proc.pid, data_dir)
+                                  extra_args=["--appendonly", "yes", "--appendfsync", policy])
+    return store, "/proc/%d/root%s" % (store.proc.pid, data_dir)
+
+
+def test_disk_full_misconf_then_resume():
+    store, ns_dir = start_on_small_disk("everysec")
     cli = store.client()
     acked = {}
     refusal = None
@@ -436,3 +444,38 @@ def test_replica_aof_restarts_after_full_sync():
     expected = dataset_of(master)
     assert dataset_of(replica) == expected
     assert_redis_loads_same(replica, expected)
+
+
+def test_disk_full_under_always_holds_the_reply_until_on_disk():
+    store, ns_dir = start_on_small_disk("always")
+    sock = socket.create_connection((store.host, store.port), timeout=10)
+    value = b"v" * 20000
+    log_mark = "Error writing to the AOF file: No space left on device"
+    held = None
+    for i in range(60):
+        key = b"k%d" % i
+        cmd = b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(key), key, len(value),
+                                                                        value)
+        sock.sendall(cmd)
+        got = wait_until(lambda: select.select([sock], [], [], 0)[0] or
+                         log_mark in store.proc.log_text(), 10, "a reply or the write error")
+        if got is True:  # the log says the write failed, and no reply is readable
+            held = key
+            break
+        assert sock.recv(5) == b"+OK\r\n"
+    assert held, "the disk never filled"
+    # The failed write's reply is held: nothing may be readable before its bytes are on disk.
+    sock.setblocking(False)
+    try:
+        assert sock.recv(5) == b"", "a reply left before its write reached the disk"
+    except BlockingIOError:
+        pass
+    sock.setblocking(True)
+    os.unlink(os.path.join(ns_dir, "filler"))
+    assert sock.recv(5) == b"+OK\r\n"  # released once the write and fsync succeeded
+    copy = vigiltest.new_tmp_dir("always-copy")
+    shutil.copytree(os.path.join(ns_dir, AOF_DIR), os.path.join(copy, AOF_DIR))
+    sock.close()
+    store.stop()
+    got = redis_dataset_from(copy)
+    assert got[(0, held)] == (b"string", value, False)

@@ -225,6 +225,8 @@ static int rewrite_try_start(struct server *srv, char *err, size_t errlen)
         atomic_file_stream_abort(&a->stream);
         return -1;
     }
+    close(a->stream.fd); /* the child writes it; the parent only renames or removes the file */
+    a->stream.fd = -1;
     a->rewrite_running = true;
     a->rewrite_scheduled = false;
     a->rewrites++;

@@ -479,3 +479,16 @@ def test_disk_full_under_always_holds_the_reply_until_on_disk():
     store.stop()
     got = redis_dataset_from(copy)
     assert got[(0, held)] == (b"string", value, False)
+
+
+def test_rewrites_leave_no_descriptor_behind():
+    store = start_vigil("--appendonly", "yes")
+    cli = store.client()
+    raw = store.raw()
+    cli.set(b"k", b"v")
+    fds = lambda: len(os.listdir("/proc/%d/fd" % store.proc.pid))  # noqa: E731
+    before = fds()
+    for n in range(1, 4):
+        assert raw.call("BGREWRITEAOF") == "Background append only file rewriting started"
+        wait_rewrite_done(cli, n)
+    assert fds() == before

@@ -168,6 +168,13 @@ void aof_sink_feed(void *ctx, int db, const char *bytes, size_t len)
     struct aof *a = srv->aof;
     if (len == 0 || !aof_sink_is_wanted(srv)) return;
     size_t before = buf_unread_len(&a->buf);
+    if (srv->cfg.aof_timestamp_enabled) {
+        /* aof-timestamp-enabled: "#TS:<unix seconds>" once per second that has writes, as
+         * Redis 7.0 annotates (loaders skip lines starting with '#'). */
+        long long now_s = server_now_ms(srv) / 1000;
+        if (now_s > a->last_ts_s) buf_printf(&a->buf, "#TS:%lld\r\n", now_s);
+        a->last_ts_s = MAX(a->last_ts_s, now_s);
+    }
     if (db != a->selected_db) {
         char dbs[16];
         int n = snprintf(dbs, sizeof dbs, "%d", db);

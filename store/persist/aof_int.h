@@ -62,6 +62,7 @@ struct aof {
     long long req_off, req_reploff;
     long long fsynced_off, fsynced_reploff;
     bool has_new_fsync;
+    long long last_ts_s; /* the last #TS annotation written (aof-timestamp-enabled) */
 };
 
 /* aof.c */

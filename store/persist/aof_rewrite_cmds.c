@@ -204,6 +204,8 @@ int aof_rewrite_write_commands(struct server *srv, int fd, char *err, size_t err
     o->fd = fd;
     o->incremental_fsync = srv->cfg.aof_rewrite_incremental_fsync;
     buf_init(&o->out);
+    if (srv->cfg.aof_timestamp_enabled) /* as Redis: the base starts with its time */
+        buf_printf(&o->out, "#TS:%lld\r\n", (long long)(server_now_ms(srv) / 1000));
     for (int db = 0; o->rc == 0 && db < srv->ndb; db++) {
         struct ks *ks = srv->db[db];
         if (ks_count(ks) == 0) continue;

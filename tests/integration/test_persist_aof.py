@@ -492,3 +492,14 @@ def test_rewrites_leave_no_descriptor_behind():
         assert raw.call("BGREWRITEAOF") == "Background append only file rewriting started"
         wait_rewrite_done(cli, n)
     assert fds() == before
+
+
+def test_timestamp_annotations():
+    store = start_vigil("--appendonly", "yes", "--aof-timestamp-enabled", "yes",
+                        "--aof-use-rdb-preamble", "no")
+    store.client().set(b"a", b"1")
+    assert_redis_loads_same(store)
+    folder = os.path.join(store.dir, AOF_DIR)
+    for name in ("appendonly.aof.1.base.aof", "appendonly.aof.1.incr.aof"):
+        with open(os.path.join(folder, name), "rb") as f:
+            assert f.read(4) == b"#TS:", name

@@ -203,9 +203,12 @@ static void server_before_sleep(struct loop *l, void *data)
     struct server *srv = data;
     blocking_serve_ready(srv);
     server_expire_cycle(srv, EXPIRE_CYCLE_FAST);
+    /* The AOF first: under `always` no reply carries a write before it is on disk, and the
+     * stream sent to replicas here follows the fsync too (Redis flushes replicas with the
+     * clients, after its AOF). */
+    aof_before_sleep(srv);
     repl_before_sleep(srv);
     client_evict_run(srv); /* a lowered limit, or memory grown outside the checks */
-    aof_before_sleep(srv); /* before any reply leaves: group commit under `always` */
     conn_set_flush(&srv->conns);
     if (srv->is_shutting_down) loop_stop(srv->loop);
 }

@@ -140,6 +140,14 @@ static void conn_on_writable(struct loop *l, int fd, void *data, int mask)
     UNUSED(mask);
     struct conn *c = data;
     if (c->flags & CONN_CLOSE_ASAP) return;
+    if (c->set->hold_writes) {
+        /* Replies wait (the AOF's group commit): hand the connection to conn_set_flush, which
+         * writes it once released, rather than spin on a level-triggered event meanwhile. */
+        loop_unwatch(l, c->fd, LOOP_WRITABLE);
+        c->flags &= ~CONN_WRITE_WATCHED;
+        conn_queue_write(c);
+        return;
+    }
     if (conn_write(c) < 0) {
         conn_close_async(c);
         return;
@@ -153,6 +161,7 @@ static void conn_on_writable(struct loop *l, int fd, void *data, int mask)
 
 void conn_set_flush(struct conn_set *set)
 {
+    if (set->hold_writes) return;
     while (set->pending) {
         struct conn *c = set->pending;
         set->pending = c->pending_next;

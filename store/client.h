@@ -56,6 +56,7 @@ struct client {
     struct blocked_state *bstate;
     /* replication: the write offset of this client's last propagated command (for WAIT) */
     long long woff;
+    long long aof_woff; /* the AOF's fed offset after this client's last write (WAITAOF) */
     struct replica_info *replica; /* when CLIENT_REPLICA */
     /* client eviction (client_evict.h): what this client adds to the clients' total, and its
      * place among the evictable clients */

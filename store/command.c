@@ -15,6 +15,7 @@
 #include "store/client.h"
 #include "store/evict.h"
 #include "store/multi.h"
+#include "store/persist/aof.h"
 #include "store/propagate.h"
 #include "store/redact.h"
 #include "store/reply.h"
@@ -160,8 +161,10 @@ void command_call(struct client *c, struct command *cmd)
     if (srv->dirty != dirty_before && (cmd->flags & CMD_WRITE))
         propagate_call_default(srv->prop, c->db, c->argc, c->argv);
     srv->call_depth--;
-    if (propagate_call_end(srv->prop, &frame) && !(c->flags & CLIENT_MASTER))
+    if (propagate_call_end(srv->prop, &frame) && !(c->flags & CLIENT_MASTER)) {
         c->woff = repl_offset(srv);
+        c->aof_woff = aof_fed_offset(srv);
+    }
 }
 
 /* ---- the gate ---- */
@@ -227,6 +230,7 @@ static bool command_check_state(struct client *c, struct command *cmd)
         reply_error(c, disk_err); /* as Redis, PING too: a health check sees the failure */
         return false;
     }
+    if (aof_refuses_command(c, cmd)) return false;
     if (is_write && !server_is_replica(srv) && repl_min_replicas_failing(srv)) {
         reply_error(c, "NOREPLICAS Not enough good replicas to write.");
         return false;

@@ -19,6 +19,7 @@ extern struct command cmd_table_repl[];
 extern struct command cmd_table_slowlog[];
 extern struct command cmd_table_memory[];
 extern struct command cmd_table_persist[];
+extern struct command cmd_table_aof[];
 
 struct command *const command_families[] = {
     cmd_table_conn,
@@ -38,5 +39,6 @@ struct command *const command_families[] = {
     cmd_table_memory,
     cmd_table_bitmap,
     cmd_table_persist, /* SAVE, BGSAVE, LASTSAVE, SHUTDOWN */
+    cmd_table_aof,     /* BGREWRITEAOF, WAITAOF */
     NULL,
 };

@@ -4,6 +4,7 @@
  * visiting the databases in turn. Freed bytes are measured (memcount before and after the
  * delete), not estimated. */
 #include "store/evict.h"
+#include "store/persist/aof.h"
 
 #include <limits.h>
 #include <math.h>
@@ -53,7 +54,11 @@ void evict_destroy(struct evict *ev)
 
 uint64_t evict_keys_evicted(const struct server *srv) { return srv->stats.evictedkeys; }
 
-size_t evict_not_counted(const struct server *srv) { return repl_mem_not_counted(srv); }
+/* As Redis: replication buffers and the AOF buffer are not data, so not evicted for. */
+size_t evict_not_counted(const struct server *srv)
+{
+    return repl_mem_not_counted(srv) + aof_buffer_bytes(srv);
+}
 
 static bool policy_is_volatile(int p) { return p <= MM_VOLATILE_TTL; }
 static bool policy_is_random(int p) { return p == MM_VOLATILE_RANDOM || p == MM_ALLKEYS_RANDOM; }

@@ -17,6 +17,7 @@
 #include "store/lazyfree.h"
 #include "store/memcount.h"
 #include "store/memstats.h"
+#include "store/persist/aof.h"
 #include "store/persist/bgchild.h"
 #include "store/persist/rdb_save.h"
 #include "store/pubsub.h"
@@ -121,11 +122,11 @@ static void section_memory(struct server *srv, struct buf *o)
     buf_printf(o,
                "mem_not_counted_for_evict:%zu\r\nmem_replication_backlog:%zu\r\n"
                "mem_total_replication_buffers:%zu\r\nmem_clients_slaves:%zu\r\n"
-               "mem_clients_normal:%zu\r\nmem_cluster_links:0\r\nmem_aof_buffer:0\r\n"
+               "mem_clients_normal:%zu\r\nmem_cluster_links:0\r\nmem_aof_buffer:%zu\r\n"
                "mem_allocator:libc\r\nactive_defrag_running:0\r\n"
                "lazyfree_pending_objects:%zu\r\nlazyfreed_objects:%llu\r\n",
                evict_not_counted(srv), ms.repl_backlog, ms.repl_buffers, ms.clients_replicas,
-               ms.clients_normal, lazyfree_pending(srv->lazyfree),
+               ms.clients_normal, aof_buffer_bytes(srv), lazyfree_pending(srv->lazyfree),
                (unsigned long long)lazyfree_done(srv->lazyfree));
 }
 
@@ -133,7 +134,7 @@ static void section_persistence(struct server *srv, struct buf *o)
 {
     buf_printf(o, "# Persistence\r\nloading:%d\r\nasync_loading:0\r\n", srv->is_loading ? 1 : 0);
     rdb_save_info(srv, o);
-    buf_append_str(o, "aof_enabled:0\r\naof_rewrite_in_progress:0\r\n");
+    aof_info_persistence(srv, o);
 }
 
 static void section_stats(struct server *srv, struct buf *o)

@@ -23,6 +23,7 @@
 #include "store/info.h"
 #include "store/memstats.h"
 #include "store/multi.h"
+#include "store/persist/aof.h"
 #include "store/persist/bgchild.h"
 #include "store/persist/persist_shutdown.h"
 #include "store/persist/rdb_save.h"
@@ -196,6 +197,7 @@ static int64_t server_cron(struct loop *l, uint64_t id, void *data)
     bgchild_cron(srv);
     rdb_save_cron(srv);
     persist_shutdown_cron(srv);
+    aof_cron(srv);
     log_rate_flush(); /* counts of rate-limited lines whose loop has stopped */
     if (srv->is_shutting_down) loop_stop(srv->loop);
     return 1000 / (srv->cfg.hz > 0 ? srv->cfg.hz : 10);
@@ -207,6 +209,10 @@ static void server_before_sleep(struct loop *l, void *data)
     struct server *srv = data;
     blocking_serve_ready(srv);
     server_expire_cycle(srv, EXPIRE_CYCLE_FAST);
+    /* The AOF first: under `always` no reply carries a write before it is on disk, and the
+     * stream sent to replicas here follows the fsync too (Redis flushes replicas with the
+     * clients, after its AOF). */
+    aof_before_sleep(srv);
     repl_before_sleep(srv);
     client_evict_run(srv); /* a lowered limit, or memory grown outside the checks */
     conn_set_flush(&srv->conns);
@@ -226,6 +232,7 @@ void server_apply_config(struct server *srv)
     srv->conns.max_query_bytes = srv->cfg.client_query_buffer_limit;
     evict_apply_config(srv);
     rdb_save_apply_config(srv);
+    aof_apply_config(srv);
 }
 
 static int server_listen(struct server *srv, char *err, size_t errlen)
@@ -288,10 +295,12 @@ int server_init(struct server *srv, char *err, size_t errlen)
     srv->rdb_save = rdb_save_create();
     srv->shutdown = persist_shutdown_create();
     rdb_save_remove_stale_temps(srv);
+    srv->aof = aof_create();
     server_apply_config(srv);
     if (server_listen(srv, err, errlen) != 0) return -1;
     loop_set_before_sleep(srv->loop, server_before_sleep, srv);
     srv->cron_timer = loop_timer_add(srv->loop, 100, server_cron, srv);
+    if (aof_start_from_config(srv, err, errlen) != 0) return -1;
     repl_start_from_config(srv);
     srv->mem_startup = srv->mem_peak = info_used_memory();
     return 0;
@@ -303,6 +312,7 @@ void server_free(struct server *srv)
     bgchild_destroy(srv, srv->bgchild);
     rdb_save_destroy(srv->rdb_save);
     persist_shutdown_destroy(srv->shutdown);
+    aof_destroy(srv, srv->aof);
     repl_destroy(srv->repl);
     blocking_destroy(srv->blocking);
     watch_table_destroy(srv->watches);

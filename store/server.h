@@ -40,6 +40,7 @@ struct client_evict;
 struct bgchild;
 struct rdb_save;
 struct persist_shutdown;
+struct aof;
 
 struct server_stats {
     uint64_t numcommands, expiredkeys;
@@ -80,6 +81,7 @@ struct server {
     struct propagate *prop;  /* what executed commands feed to replicas (propagate.h) */
     struct evict *evict;     /* maxmemory: eviction state (evict.h) */
     struct bgchild *bgchild; /* the background child of persistence (persist/bgchild.h) */
+    struct aof *aof;         /* the append-only file (persist/aof.h) */
     int call_depth;          /* > 0 inside command_call (EXEC nests) */
     bool is_loading;
     bool is_shutting_down;

@@ -14,6 +14,7 @@
 #include "common/conn_command.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "store/persist/aof.h"
 #include "store/client.h"
 #include "store/db.h"
 #include "store/evict.h"
@@ -161,6 +162,10 @@ static int config_apply_side_effects(struct server *srv, const char *key, char *
 static void config_int_error_as_redis(const char *key, const char *value, char *err, size_t errlen)
 {
     const struct cfg_field *f = cfg_find(&store_config_schema, key);
+    if (f && (f->flags & CFG_F_IMMUTABLE))
+        snprintf(err, errlen, "can't set immutable config");
+    else if (f && f->type == CFG_BOOL)
+        snprintf(err, errlen, "argument must be 'yes' or 'no'");
     if (!f || f->type != CFG_INT) return;
     long long v;
     if (util_parse_ll(value, strlen(value), &v) != 0)
@@ -181,6 +186,7 @@ static void config_set(struct client *c)
         char *value = xstrndup(c->argv[i + 1].ptr, c->argv[i + 1].len);
         snprintf(key, sizeof key, "%.*s", (int)MIN(c->argv[i].len, sizeof key - 1), c->argv[i].ptr);
         int rc = evict_config_check(key, value, err, sizeof err); /* Redis's texts */
+        if (rc == 0) rc = aof_config_check(key, value, err, sizeof err);
         if (rc == 0) {
             rc = cfg_set(&store_config_schema, &c->srv->cfg, key, value, err, sizeof err);
             if (rc != 0) config_int_error_as_redis(key, value, err, sizeof err);

@@ -91,6 +91,10 @@ static bool replconf_ack(struct client *c)
         replconf_reject(c, ERR_NOT_INT);
         return true;
     }
+    long long fack;
+    if (c->argc >= 5 && arg_is(&c->argv[3], "fack") &&
+        util_parse_ll(c->argv[4].ptr, c->argv[4].len, &fack) == 0 && fack > c->replica->fack_off)
+        c->replica->fack_off = fack;
     repl_replica_on_ack(r, c->replica, off);
     return true;
 }

@@ -13,6 +13,7 @@
 #include "common/util.h"
 #include "store/blocking.h"
 #include "store/client.h"
+#include "store/persist/aof.h"
 #include "store/persist/bgchild.h"
 #include "store/persist/rdb_save.h"
 #include "store/repl/repl_int.h"
@@ -88,13 +89,9 @@ static void log_lagging_replicas(const struct server *srv)
         log_notice("%d of %d replicas are in sync when shutting down.", total - lagging, total);
 }
 
-/* Where the append-only file is flushed and fsynced before the process exits (the AOF's own
- * code plugs in here). 0, or -1 when that failed (the shutdown then fails unless FORCE). */
-static int shutdown_flush_aof(struct server *srv)
-{
-    UNUSED(srv);
-    return 0;
-}
+/* The append-only file is flushed and fsynced before the process exits. 0, or -1 when that
+ * failed (the shutdown then fails unless FORCE). */
+static int shutdown_flush_aof(struct server *srv) { return aof_flush_for_shutdown(srv); }
 
 static void cancel(struct server *srv)
 {

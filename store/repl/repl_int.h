@@ -70,6 +70,7 @@ struct replica_info {
     bool capa_eof, capa_psync2;
     bool is_old_sync;    /* SYNC, not PSYNC: no +FULLRESYNC line, disk snapshot */
     long long ack_off;   /* highest REPLCONF ACK offset */
+    long long fack_off;  /* highest REPLCONF ACK ... FACK offset: fsynced to its AOF */
     int64_t ack_mono_ms; /* when the last ACK arrived (monotonic) */
     int64_t wait_since_ms;
     struct buf out; /* bytes owed before the bulk and the stream (replies, headers, marks) */
@@ -171,6 +172,8 @@ void repl_replica_flush(struct repl *r, struct replica_info *ri);
 /* PSYNC / SYNC for client c (argv as received). Replies and starts whatever sync is needed. */
 void repl_master_sync_command(struct client *c);
 size_t repl_count_acked(const struct repl *r, long long off);
+/* Replicas whose AOF is fsynced up to off (their FACK, WAITAOF). */
+size_t repl_count_facked(const struct repl *r, long long off);
 size_t repl_count_good(const struct repl *r, int64_t now_ms);
 const char *repl_replica_state_name(enum replica_state s);
 void repl_master_send_all(struct repl *r);

@@ -177,6 +177,14 @@ size_t repl_count_acked(const struct repl *r, long long off)
     return n;
 }
 
+size_t repl_count_facked(const struct repl *r, long long off)
+{
+    size_t n = 0;
+    for (const struct replica_info *ri = r->replicas; ri; ri = ri->next)
+        if (ri->state == RS_ONLINE && ri->fack_off >= off) n++;
+    return n;
+}
+
 size_t repl_count_good(const struct repl *r, int64_t now_ms)
 {
     int64_t max_lag_s = r->srv->cfg.min_replicas_max_lag_ms / 1000;

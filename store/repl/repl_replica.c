@@ -10,6 +10,7 @@
  * belongs to a CLIENT_MASTER client (client.c reads it and runs the commands, repl.c counts the
  * offset), and the link only watches its liveness and sends REPLCONF ACK every second.
  * Must not: touch the dataset before a snapshot parsed whole; block on the network. */
+#include "store/persist/aof.h"
 #include "store/repl/repl_replica.h"
 
 #include <errno.h>
@@ -523,9 +524,16 @@ void repl_link_send_ack(struct repl *r)
 {
     struct client *m = r->master;
     if (!m || (m->conn.flags & CONN_CLOSE_ASAP)) return;
-    char off[32];
+    char off[32], fack[32];
     snprintf(off, sizeof off, "%lld", r->offset);
-    resp_write_commandv(&m->conn.reply, (const char *const[]){"REPLCONF", "ACK", off}, 3);
+    long long fsynced = aof_fsynced_repl_offset(r->srv);
+    if (fsynced >= 0) { /* Redis 7.2's format; a 7.0 master reads the offset and stops there */
+        snprintf(fack, sizeof fack, "%lld", fsynced);
+        resp_write_commandv(&m->conn.reply,
+                            (const char *const[]){"REPLCONF", "ACK", off, "FACK", fack}, 5);
+    } else {
+        resp_write_commandv(&m->conn.reply, (const char *const[]){"REPLCONF", "ACK", off}, 3);
+    }
     conn_queue_write(&m->conn);
     if (r->link) r->link->last_ack_ms = link_now(r->link);
 }

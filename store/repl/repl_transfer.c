@@ -28,6 +28,7 @@
 #include "common/atomic_file.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "store/persist/aof.h"
 #include "store/persist/rdb_dataset.h"
 #include "store/repl/repl_link.h"
 
@@ -380,6 +381,7 @@ enum repl_hs_state repl_loading_state(struct repl_link *l, enum link_event ev)
     int stream_db = rdb_dataset_load_stream_db(x->ld);
     rdb_dataset_load_swap_in(x->ld, l->srv); /* consumes ld */
     x->ld = NULL;
+    aof_restart_after_load(l->srv); /* the AOF must start again from the loaded dataset */
     payload_free(x);
     repl_history_reset(r, l->new_replid, l->new_offset);
     memset(r->replid2, '0', REPL_ID_LEN);

@@ -17,6 +17,7 @@
 #include "store/lazyfree.h"
 #include "store/memcount.h"
 #include "store/memstats.h"
+#include "store/persist/persist_load.h"
 #include "store/pubsub.h"
 #include "store/repl/repl.h"
 
@@ -132,9 +133,11 @@ static void section_persistence(struct server *srv, struct buf *o)
     buf_printf(o,
                "# Persistence\r\nloading:%d\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\n"
                "rdb_changes_since_last_save:%lld\r\nrdb_bgsave_in_progress:0\r\n"
-               "rdb_last_save_time:%lld\r\nrdb_last_bgsave_status:ok\r\naof_enabled:0\r\n"
-               "aof_rewrite_in_progress:0\r\n",
+               "rdb_last_save_time:%lld\r\nrdb_last_bgsave_status:ok\r\n",
                srv->is_loading ? 1 : 0, srv->dirty, (long long)(srv->lastsave_wall_ms / 1000));
+    persist_load_info_keys(srv, o);
+    buf_printf(o, "aof_enabled:0\r\naof_rewrite_in_progress:0\r\n");
+    persist_load_info_progress(srv, o);
 }
 
 static void section_stats(struct server *srv, struct buf *o)

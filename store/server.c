@@ -24,6 +24,7 @@
 #include "store/memstats.h"
 #include "store/multi.h"
 #include "store/persist/bgchild.h"
+#include "store/persist/persist_load.h"
 #include "store/propagate.h"
 #include "store/pubsub.h"
 #include "store/repl/repl.h"
@@ -282,7 +283,7 @@ int server_init(struct server *srv, char *err, size_t errlen)
     if (server_listen(srv, err, errlen) != 0) return -1;
     loop_set_before_sleep(srv->loop, server_before_sleep, srv);
     srv->cron_timer = loop_timer_add(srv->loop, 100, server_cron, srv);
-    repl_start_from_config(srv);
+    persist_load_at_start(srv); /* then starts replication (repl_start_from_config) */
     srv->mem_startup = srv->mem_peak = info_used_memory();
     return 0;
 }
@@ -290,6 +291,7 @@ int server_init(struct server *srv, char *err, size_t errlen)
 void server_free(struct server *srv)
 {
     conn_set_free_all(&srv->conns);
+    persist_load_destroy(srv);
     bgchild_destroy(srv, srv->bgchild);
     repl_destroy(srv->repl);
     blocking_destroy(srv->blocking);

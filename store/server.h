@@ -38,6 +38,7 @@ struct propagate;
 struct evict;
 struct client_evict;
 struct bgchild;
+struct persist_load;
 
 struct server_stats {
     uint64_t numcommands, expiredkeys;
@@ -78,6 +79,7 @@ struct server {
     struct propagate *prop;  /* what executed commands feed to replicas (propagate.h) */
     struct evict *evict;     /* maxmemory: eviction state (evict.h) */
     struct bgchild *bgchild; /* the background child of persistence (persist/bgchild.h) */
+    struct persist_load *load; /* loading at start, DEBUG RELOAD (persist/persist_load.h) */
     int call_depth;          /* > 0 inside command_call (EXEC nests) */
     bool is_loading;
     bool is_shutting_down;

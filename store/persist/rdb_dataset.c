@@ -176,6 +176,8 @@ struct rdb_dataset_load {
     bool has_repl_id;
     char repl_id[41];
     long long repl_offset;
+    int select_db;   /* the last SELECTDB, for RESIZEDB */
+    size_t file_len; /* of the file being loaded */
     /* the collection being built */
     enum rdb_value_type type;
     bool is_compact; /* see rdb_key.is_compact */
@@ -342,6 +344,24 @@ static int on_aux(void *ctx, const char *k, size_t kl, const char *v, size_t vl)
     return 0;
 }
 
+static int on_select_db(void *ctx, int db)
+{
+    ((struct rdb_dataset_load *)ctx)->select_db = db;
+    return 0;
+}
+
+/* RESIZEDB announces a database's key count: size its table once instead of growing it key
+ * by key. The count is the file's word, so it is bounded by what the file could hold (a key
+ * takes at least a few bytes; a smaller bound only means some growth on the way). */
+static int on_resize_db(void *ctx, uint64_t db_size, uint64_t expires_size)
+{
+    struct rdb_dataset_load *ld = ctx;
+    UNUSED(expires_size);
+    if (ld->select_db < 0 || ld->select_db >= ld->ndb) return 0;
+    ks_reserve(ld->dbs[ld->select_db], (size_t)MIN(db_size, (uint64_t)ld->file_len / 16));
+    return 0;
+}
+
 static int on_progress(void *ctx, size_t offset)
 {
     struct rdb_dataset_load *ld = ctx;
@@ -485,7 +505,10 @@ int rdb_dataset_load_run(struct rdb_dataset_load *ld, const void *data, size_t l
         .on_zset_member = on_zset_member,
         .on_end = on_end,
         .on_progress = on_progress,
+        .on_select_db = on_select_db,
+        .on_resize_db = on_resize_db,
     };
+    ld->file_len = len;
     int rc = rdb_load(data, len, &cb, ld, err, errlen);
     if (rc == 0) atomic_store(&ld->loaded_bytes, len);
     if (rc == RDB_ERR_CALLBACK && ld->errbuf[0]) snprintf(err, errlen, "%s", ld->errbuf);

@@ -303,3 +303,42 @@ def test_master_restarted_from_an_older_snapshot_does_not_wipe_its_replica():
                == "regressed-master", SYNC_TIMEOUT_S, "the replica to refuse the full sync")
     assert replica.client().dbsize() == 200
     assert digest(replica) == want
+
+
+def test_diskless_load_settings_decide_whether_the_snapshot_is_stored():
+    """swapdb never stores the received snapshot; rdb-del-sync-files yes (no save points, no
+    AOF) removes the dump file a disk load would leave; disabled (default) stores it."""
+    master = start("master")
+    fill(master.client(), 20, "a")
+    cases = {"swapdb": ["--repl-diskless-load", "swapdb"],
+             "del-sync-files": ["--rdb-del-sync-files", "yes"],
+             "disabled": []}
+    for name, extra in cases.items():
+        replica = start("replica-" + name, extra=extra)
+        dump = os.path.join(replica.dir, "dump.rdb")
+        with open(dump, "wb") as f:
+            f.write(b"stale")                            # what an older run left
+        replica.client().execute_command("REPLICAOF", master.host, master.port)
+        wait_until(lambda: synced(master, replica), SYNC_TIMEOUT_S, "replica in sync")
+        assert replica.client().dbsize() == 20
+        if name == "swapdb":
+            with open(dump, "rb") as f:
+                assert f.read() == b"stale"              # untouched
+        elif name == "del-sync-files":
+            assert not os.path.exists(dump)
+        else:
+            with open(dump, "rb") as f:
+                assert f.read(5) == b"REDIS"
+        replica.stop()
+
+
+def test_replica_keeps_expired_keys_at_load():
+    """A replica keeps what already expired (its master sends the DEL); a master drops it."""
+    t0 = time.monotonic()
+    data_dir, _ = make_dump(10, extra=[("SET", "gone", "x", "PX", 1500)])
+    wait_until(lambda: time.monotonic() - t0 > 2, 10, "the key in the snapshot to expire")
+    unused = vigiltest.free_port()                     # a master that is not there
+    s = start("replica", data_dir=data_dir, extra=["--replicaof", "127.0.0.1 %d" % unused])
+    ip = info(s, "persistence")
+    assert ip["rdb_last_load_keys_loaded"] == "11"
+    assert ip["rdb_last_load_keys_expired"] == "0"

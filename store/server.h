@@ -79,13 +79,13 @@ struct server {
     struct propagate *prop;  /* what executed commands feed to replicas (propagate.h) */
     struct evict *evict;     /* maxmemory: eviction state (evict.h) */
     struct bgchild *bgchild; /* the background child of persistence (persist/bgchild.h) */
-    struct persist_load *load; /* loading at start, DEBUG RELOAD (persist/persist_load.h) */
     int call_depth;          /* > 0 inside command_call (EXEC nests) */
     bool is_loading;
     bool is_shutting_down;
     int shutdown_exit_code;
     char executable[512];
     struct client_evict *client_evict; /* maxmemory-clients (client_evict.h) */
+    struct persist_load *load;         /* loading at start, DEBUG RELOAD (persist/persist_load.h) */
 };
 
 /* Lifecycle. server_init returns 0 or -1 with a message in err (config already loaded into cfg). */

@@ -315,6 +315,6 @@ void persist_load_info_progress(struct server *srv, struct buf *o)
                "loading_start_time:%lld\r\nloading_total_bytes:%zu\r\n"
                "loading_rdb_used_mem:%lld\r\nloading_loaded_bytes:%zu\r\n"
                "loading_loaded_perc:%.2f\r\nloading_eta_seconds:%lld\r\n",
-               (long long)(pl->start_wall_ms / 1000), pl->len,
-               rdb_dataset_load_used_mem(pl->ld), done, perc, eta);
+               (long long)(pl->start_wall_ms / 1000), pl->len, rdb_dataset_load_used_mem(pl->ld),
+               done, perc, eta);
 }

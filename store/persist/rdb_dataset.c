@@ -336,7 +336,8 @@ static int on_aux(void *ctx, const char *k, size_t kl, const char *v, size_t vl)
         memcpy(ld->repl_id, v, 40);
         ld->repl_id[40] = '\0';
         ld->has_repl_id = true;
-    } else if (util_eq_nocase(k, kl, "repl-offset") && util_parse_ll(v, vl, &off) == 0 && off >= 0) {
+    } else if (util_eq_nocase(k, kl, "repl-offset") && util_parse_ll(v, vl, &off) == 0 &&
+               off >= 0) {
         ld->repl_offset = off;
     } else if (util_eq_nocase(k, kl, "used-mem") && util_parse_ll(v, vl, &off) == 0) {
         atomic_store_explicit(&ld->used_mem, off, memory_order_relaxed);

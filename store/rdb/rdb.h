@@ -202,11 +202,11 @@ struct rdb_callbacks {
  * first callback (a trailer of 0 means "not checksummed", as Redis writes with rdbchecksum no),
  * then decodes and delivers every record. Returns 0 or a negative rdb_err, with a readable
  * reason in errbuf (may be NULL) that always names the byte offset where the problem lies,
- * e.g. "RDB CRC mismatch ...", "truncated RDB ...", "unknown RDB type 42 at offset 77". A failure after the first callback (a malformed value under a
- * valid checksum, or a callback error) means the caller must discard what it received: load
- * into a fresh keyspace and swap it in only on success. Never crashes on any input. */
+ * e.g. "RDB CRC mismatch ...", "truncated RDB ...", "unknown RDB type 42 at offset 77". A
+ * failure after the first callback (a malformed value under a valid checksum, or a callback
+ * error) means the caller must discard what it received: load into a fresh keyspace and swap
+ * it in only on success. Never crashes on any input. */
 int rdb_load(const void *data, size_t len, const struct rdb_callbacks *cb, void *ctx, char *errbuf,
              size_t errcap);
-
 
 #endif

@@ -733,7 +733,8 @@ static int rdbr_verify_crc(struct rdbr *r, size_t len)
 static int rdbr_header(struct rdbr *r, size_t len)
 {
     if (len < 9)
-        return rdbr_fail(r, RDB_ERR_TRUNCATED, "truncated RDB: the data ends at offset %zu, inside the header", len);
+        return rdbr_fail(r, RDB_ERR_TRUNCATED,
+                         "truncated RDB: the data ends at offset %zu, inside the header", len);
     if (memcmp(r->base, "REDIS", 5) != 0)
         return rdbr_fail(r, RDB_ERR_FORMAT, "not an RDB file (bad magic at offset 0)");
     int version = 0;
@@ -761,15 +762,17 @@ int rdb_load(const void *data, size_t len, const struct rdb_callbacks *cb, void 
     if (rc != 0) return rc;
     size_t trailer = r.version >= 5 ? 8 : 0; /* checksums exist since version 5 */
     if (len < 9 + 1 + trailer)
-        return rdbr_fail(&r, RDB_ERR_TRUNCATED, "truncated RDB: the data ends at offset %zu, no room for EOF%s", len,
+        return rdbr_fail(&r, RDB_ERR_TRUNCATED,
+                         "truncated RDB: the data ends at offset %zu, no room for EOF%s", len,
                          trailer ? " and checksum" : "");
     if (trailer != 0 && (rc = rdbr_verify_crc(&r, len)) != 0) return rc;
     r.p = r.base + 9;
     r.end = r.base + len - trailer;
     rc = rdbr_records(&r);
     if (rc == 0 && r.p != r.end)
-        rc = rdbr_fail(&r, RDB_ERR_FORMAT, "%zu unexpected bytes after the RDB EOF marker at offset %zu",
-                       rdbr_left(&r), rdbr_off(&r));
+        rc = rdbr_fail(&r, RDB_ERR_FORMAT,
+                       "%zu unexpected bytes after the RDB EOF marker at offset %zu", rdbr_left(&r),
+                       rdbr_off(&r));
     rdbr_free(&r);
     return rc;
 }

@@ -314,8 +314,8 @@ static void store_dump(struct repl_transfer *x)
     }
     char err[1200];
     if (atomic_file_write(x->dump_path, x->data, x->data_len, 0644, err, sizeof err) != 0)
-        log_warning("MASTER <-> REPLICA sync: could not store the snapshot as %s: %s",
-                    x->dump_path, err);
+        log_warning("MASTER <-> REPLICA sync: could not store the snapshot as %s: %s", x->dump_path,
+                    err);
 }
 
 static void *loader_main(void *arg)
@@ -344,9 +344,9 @@ static void on_loader_done(struct loop *lp, int fd, void *data, int mask)
 static void choose_dump(struct server *srv, struct repl_transfer *x)
 {
     const struct store_config *cfg = &srv->cfg;
-    bool to_disk = cfg->repl_diskless_load == REPL_DISKLESS_LOAD_DISABLED ||
-                   (cfg->repl_diskless_load == REPL_DISKLESS_LOAD_ON_EMPTY_DB &&
-                    !repl_dataset_is_empty(srv));
+    bool to_disk =
+        cfg->repl_diskless_load == REPL_DISKLESS_LOAD_DISABLED ||
+        (cfg->repl_diskless_load == REPL_DISKLESS_LOAD_ON_EMPTY_DB && !repl_dataset_is_empty(srv));
     x->dump_path[0] = '\0';
     if (!to_disk) return;
     snprintf(x->dump_path, sizeof x->dump_path, "%s", cfg->dbfilename);

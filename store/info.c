@@ -19,6 +19,7 @@
 #include "store/memstats.h"
 #include "store/persist/aof.h"
 #include "store/persist/bgchild.h"
+#include "store/persist/persist_load.h"
 #include "store/persist/rdb_save.h"
 #include "store/pubsub.h"
 #include "store/repl/repl.h"
@@ -134,7 +135,9 @@ static void section_persistence(struct server *srv, struct buf *o)
 {
     buf_printf(o, "# Persistence\r\nloading:%d\r\nasync_loading:0\r\n", srv->is_loading ? 1 : 0);
     rdb_save_info(srv, o);
+    persist_load_info_keys(srv, o);
     aof_info_persistence(srv, o);
+    persist_load_info_progress(srv, o);
 }
 
 static void section_stats(struct server *srv, struct buf *o)

@@ -25,6 +25,7 @@
 #include "store/multi.h"
 #include "store/persist/aof.h"
 #include "store/persist/bgchild.h"
+#include "store/persist/persist_load.h"
 #include "store/persist/persist_shutdown.h"
 #include "store/persist/rdb_save.h"
 #include "store/propagate.h"
@@ -301,7 +302,7 @@ int server_init(struct server *srv, char *err, size_t errlen)
     loop_set_before_sleep(srv->loop, server_before_sleep, srv);
     srv->cron_timer = loop_timer_add(srv->loop, 100, server_cron, srv);
     if (aof_start_from_config(srv, err, errlen) != 0) return -1;
-    repl_start_from_config(srv);
+    persist_load_at_start(srv); /* then starts replication (repl_start_from_config) */
     srv->mem_startup = srv->mem_peak = info_used_memory();
     return 0;
 }
@@ -309,6 +310,7 @@ int server_init(struct server *srv, char *err, size_t errlen)
 void server_free(struct server *srv)
 {
     conn_set_free_all(&srv->conns);
+    persist_load_destroy(srv);
     bgchild_destroy(srv, srv->bgchild);
     rdb_save_destroy(srv->rdb_save);
     persist_shutdown_destroy(srv->shutdown);

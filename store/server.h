@@ -41,6 +41,7 @@ struct bgchild;
 struct rdb_save;
 struct persist_shutdown;
 struct aof;
+struct persist_load;
 
 struct server_stats {
     uint64_t numcommands, expiredkeys;
@@ -92,6 +93,7 @@ struct server {
     struct persist_shutdown *shutdown;
     char executable[512];
     struct client_evict *client_evict; /* maxmemory-clients (client_evict.h) */
+    struct persist_load *load;         /* loading at start, DEBUG RELOAD (persist/persist_load.h) */
 };
 
 /* Lifecycle. server_init returns 0 or -1 with a message in err (config already loaded into cfg). */

@@ -4,6 +4,7 @@
  * the operator's file. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,11 @@
 #include "store/lazyfree.h"
 #include "store/persist/rdb_save.h"
 #include "store/info.h"
+#include "store/persist/digest.h"
+#include "store/persist/persist_load.h"
+#include "store/persist/rdb_file.h"
 #include "store/propagate.h"
+#include "store/rdb/rdb.h"
 #include "store/reply.h"
 #include "store/repl/repl.h"
 
@@ -359,7 +364,70 @@ static void debug_object(struct client *c)
     reply_simple(c, line);
 }
 
+/* DEBUG DIGEST: the whole dataset (store/persist/digest.h; our own function, not Redis's). */
+static void debug_digest(struct client *c)
+{
+    uint8_t d[DIGEST_LEN];
+    char hex[DIGEST_HEX_LEN + 1];
+    digest_dataset(c->srv->db, c->srv->ndb, d);
+    digest_hex(d, hex);
+    reply_simple(c, hex);
+}
+
+/* DEBUG DIGEST-VALUE key ...: one digest per key, zeros for a missing one. */
+static void debug_digest_value(struct client *c)
+{
+    reply_array(c, c->argc - 2);
+    for (size_t i = 2; i < c->argc; i++) {
+        uint8_t d[DIGEST_LEN] = {0};
+        char hex[DIGEST_HEX_LEN + 1];
+        struct ks_entry *e = db_lookup_peek(c, &c->argv[i]);
+        if (e) digest_entry(e, d);
+        digest_hex(d, hex);
+        reply_simple(c, hex);
+    }
+}
+
+/* DEBUG RELOAD [NOSAVE]: save the dataset to the dump file, then load it back in its place
+ * (as Redis: every value goes through the RDB codec both ways). */
+static void debug_reload(struct client *c)
+{
+    struct server *srv = c->srv;
+    bool is_saving = true;
+    for (size_t i = 2; i < c->argc; i++) {
+        if (arg_is(&c->argv[i], "nosave")) {
+            is_saving = false;
+        } else if (arg_is(&c->argv[i], "noflush") || arg_is(&c->argv[i], "merge")) {
+            reply_error(c, "ERR DEBUG RELOAD NOFLUSH and MERGE are not supported by vigil-store");
+            return;
+        } else {
+            reply_error(c, "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.");
+            return;
+        }
+    }
+    char err[PATH_MAX + 512];
+    if (is_saving) {
+        struct rdb_aux aux;
+        repl_rdb_aux(srv, repl_offset(srv), &aux);
+        if (rdb_file_save(srv, srv->cfg.dbfilename, &aux, err, sizeof err) != 0) {
+            log_warning("DEBUG RELOAD: %s", err);
+            reply_error(c, "ERR Error trying to save the RDB dump, check server logs.");
+            return;
+        }
+    }
+    if (persist_load_file_now(srv, srv->cfg.dbfilename, err, sizeof err) != 0) {
+        log_warning("DEBUG RELOAD: %s", err);
+        reply_error(c, "ERR Error trying to load the RDB dump, check server logs.");
+        return;
+    }
+    log_notice("DB reloaded by DEBUG RELOAD");
+    reply_ok(c);
+}
+
 static const struct command debug_subs[] = {
+    {.name = "digest", .arity = 2, .fn = debug_digest},
+    {.name = "digest-value", .arity = -2, .fn = debug_digest_value},
+    {.name = "reload", .arity = -2, .fn = debug_reload},
     {.name = "sleep", .arity = 3, .fn = debug_sleep},
     {.name = "object", .arity = 3, .fn = debug_object},
     {.name = "populate", .arity = -3, .fn = debug_populate},

@@ -216,6 +216,15 @@ static void dict_maybe_expand(struct dict *d)
         dict_start_resize(d, next_pow2(d->used[0] + 1));
 }
 
+void dict_reserve(struct dict *d, size_t n)
+{
+    if (dict_count(d) != 0 || dict_is_rehashing(d) || n <= d->size[0]) return;
+    free(d->table[0]);
+    d->table[0] = NULL;
+    d->size[0] = 0;
+    dict_start_resize(d, next_pow2(MAX(n, (size_t)DICT_MIN_BUCKETS)));
+}
+
 static void dict_maybe_shrink(struct dict *d)
 {
     if (dict_is_rehashing(d) || d->size[0] <= DICT_MIN_BUCKETS || d->is_resize_avoided) return;

@@ -89,6 +89,9 @@ static inline size_t dict_buckets(const struct dict *d) { return d->size[0] + d-
 
 /* Lookup. `h` must be dict_hash(key, len). Returns NULL when absent. */
 struct dict_entry *dict_find(struct dict *d, const char *key, size_t len);
+/* An EMPTY dict about to receive n entries (a snapshot being loaded): size the table for them
+ * now instead of growing and rehashing on the way. No effect on a dict that holds entries. */
+void dict_reserve(struct dict *d, size_t n);
 struct dict_entry *dict_find_hashed(struct dict *d, uint64_t h, const char *key, size_t len);
 
 /* Insert an entry whose key is NOT present (the caller checked). `h` = dict_hash of its key. */

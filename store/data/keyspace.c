@@ -70,6 +70,7 @@ int64_t ks_entry_idle_s(const struct ks *ks, const struct ks_entry *e)
     return (int64_t)((ks->clock_s - at) & ACCESS_CLOCK_MASK);
 }
 size_t ks_count(const struct ks *ks) { return dict_count(&ks->dict); }
+void ks_reserve(struct ks *ks, size_t nkeys) { dict_reserve(&ks->dict, nkeys); }
 size_t ks_expires_count(const struct ks *ks) { return ks->exp_len; }
 int64_t ks_avg_ttl_ms(const struct ks *ks) { return ks->avg_ttl_ms; }
 bool ks_rehash_step(struct ks *ks, int n) { return dict_rehash_step(&ks->dict, n); }

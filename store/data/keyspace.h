@@ -105,6 +105,7 @@ bool ks_is_replica_mode(const struct ks *ks);
 /* ---- whole keyspace ----------------------------------------------------------------------- */
 
 size_t ks_count(const struct ks *ks);         /* keys, including expired not yet removed */
+void ks_reserve(struct ks *ks, size_t nkeys); /* an empty ks about to get nkeys (loading) */
 size_t ks_expires_count(const struct ks *ks); /* keys with a TTL */
 /* Average remaining TTL of the keys sampled by recent expire cycles, 0 if unknown (INFO). */
 int64_t ks_avg_ttl_ms(const struct ks *ks);

@@ -9,12 +9,14 @@
  * built for a key is either stored or freed. */
 #include "store/persist/rdb_dataset.h"
 
+#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/clock.h"
 #include "common/util.h"
@@ -163,6 +165,19 @@ struct rdb_dataset_load {
     atomic_bool is_cancelled;
     int stream_db;
     size_t nkeys;
+    /* policy (set before the run) */
+    bool is_dropping_expired; /* a master drops keys already expired (Redis does the same) */
+    int64_t now_ms;
+    long long key_delay_us; /* key-load-delay: testing aid */
+    /* results, readable from the main thread while the loader runs */
+    atomic_size_t loaded_bytes;
+    atomic_llong used_mem; /* AUX used-mem: what the writer had in memory */
+    size_t keys_loaded, keys_expired;
+    bool has_repl_id;
+    char repl_id[41];
+    long long repl_offset;
+    int select_db;   /* the last SELECTDB, for RESIZEDB */
+    size_t file_len; /* of the file being loaded */
     /* the collection being built */
     enum rdb_value_type type;
     bool is_compact; /* see rdb_key.is_compact */
@@ -197,8 +212,51 @@ struct rdb_dataset_load *rdb_dataset_load_create(const struct server *srv)
                                         (size_t)cfg->zset_max_listpack_value};
     ld->llim = (struct obj_list_limits){cfg->list_max_listpack_size};
     ld->stream_db = 0;
+    ld->repl_offset = -1;
     atomic_init(&ld->is_cancelled, false);
+    atomic_init(&ld->loaded_bytes, 0);
+    atomic_init(&ld->used_mem, 0);
     return ld;
+}
+
+void rdb_dataset_load_set_policy(struct rdb_dataset_load *ld, bool drop_expired, int64_t now_ms,
+                                 long long key_delay_us)
+{
+    ld->is_dropping_expired = drop_expired;
+    ld->now_ms = now_ms;
+    ld->key_delay_us = key_delay_us;
+}
+
+long long rdb_dataset_load_used_mem(struct rdb_dataset_load *ld)
+{
+    return atomic_load_explicit(&ld->used_mem, memory_order_relaxed);
+}
+
+size_t rdb_dataset_load_progress(struct rdb_dataset_load *ld)
+{
+    return atomic_load_explicit(&ld->loaded_bytes, memory_order_relaxed);
+}
+
+void rdb_dataset_load_counts(const struct rdb_dataset_load *ld, size_t *loaded, size_t *expired)
+{
+    *loaded = ld->keys_loaded;
+    *expired = ld->keys_expired;
+}
+
+bool rdb_dataset_load_repl_info(const struct rdb_dataset_load *ld, char id[41], long long *offset)
+{
+    if (!ld->has_repl_id || ld->repl_offset < 0) return false;
+    memcpy(id, ld->repl_id, 41);
+    *offset = ld->repl_offset;
+    return true;
+}
+
+/* A key whose expiry is already past, on a loader that drops those: counted, not stored. */
+static bool load_drops(struct rdb_dataset_load *ld, int64_t expire_ms)
+{
+    if (!ld->is_dropping_expired || expire_ms < 0 || expire_ms >= ld->now_ms) return false;
+    ld->keys_expired++;
+    return true;
 }
 
 void rdb_dataset_load_cancel(struct rdb_dataset_load *ld) { atomic_store(&ld->is_cancelled, true); }
@@ -244,6 +302,13 @@ void rdb_dataset_load_destroy(struct rdb_dataset_load *ld)
     free(ld);
 }
 
+static void sleep_us(long long us)
+{
+    struct timespec ts = {.tv_sec = us / 1000000, .tv_nsec = (us % 1000000) * 1000};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
 static int load_check(struct rdb_dataset_load *ld, int db)
 {
     if (db < 0 || db >= ld->ndb) {
@@ -251,6 +316,7 @@ static int load_check(struct rdb_dataset_load *ld, int db)
                  ld->ndb);
         return -1;
     }
+    if (ld->key_delay_us > 0) sleep_us(ld->key_delay_us);
     if (++ld->nkeys % LOAD_CANCEL_CHECK_KEYS == 0 && atomic_load(&ld->is_cancelled)) {
         snprintf(ld->errbuf, sizeof ld->errbuf, "cancelled");
         return -1;
@@ -265,6 +331,42 @@ static int on_aux(void *ctx, const char *k, size_t kl, const char *v, size_t vl)
     if (util_eq_nocase(k, kl, "repl-stream-db") && util_parse_ll(v, vl, &db) == 0 && db >= 0 &&
         db < ld->ndb)
         ld->stream_db = (int)db;
+    long long off;
+    if (util_eq_nocase(k, kl, "repl-id") && vl == 40) {
+        memcpy(ld->repl_id, v, 40);
+        ld->repl_id[40] = '\0';
+        ld->has_repl_id = true;
+    } else if (util_eq_nocase(k, kl, "repl-offset") && util_parse_ll(v, vl, &off) == 0 &&
+               off >= 0) {
+        ld->repl_offset = off;
+    } else if (util_eq_nocase(k, kl, "used-mem") && util_parse_ll(v, vl, &off) == 0) {
+        atomic_store_explicit(&ld->used_mem, off, memory_order_relaxed);
+    }
+    return 0;
+}
+
+static int on_select_db(void *ctx, int db)
+{
+    ((struct rdb_dataset_load *)ctx)->select_db = db;
+    return 0;
+}
+
+/* RESIZEDB announces a database's key count: size its table once instead of growing it key
+ * by key. The count is the file's word, so it is bounded by what the file could hold (a key
+ * takes at least a few bytes; a smaller bound only means some growth on the way). */
+static int on_resize_db(void *ctx, uint64_t db_size, uint64_t expires_size)
+{
+    struct rdb_dataset_load *ld = ctx;
+    UNUSED(expires_size);
+    if (ld->select_db < 0 || ld->select_db >= ld->ndb) return 0;
+    ks_reserve(ld->dbs[ld->select_db], (size_t)MIN(db_size, (uint64_t)ld->file_len / 16));
+    return 0;
+}
+
+static int on_progress(void *ctx, size_t offset)
+{
+    struct rdb_dataset_load *ld = ctx;
+    atomic_store_explicit(&ld->loaded_bytes, offset, memory_order_relaxed);
     return 0;
 }
 
@@ -272,6 +374,8 @@ static int on_string(void *ctx, const struct rdb_key *k, const char *v, size_t v
 {
     struct rdb_dataset_load *ld = ctx;
     if (load_check(ld, k->db) != 0) return -1;
+    if (load_drops(ld, k->expire_ms)) return 0;
+    ld->keys_loaded++;
     ks_set_string(ld->dbs[k->db], k->name, k->len, v, vl, k->expire_ms, 0, KS_NOW_NO_EXPIRY);
     return 0;
 }
@@ -377,6 +481,11 @@ static int on_end(void *ctx)
     /* A plain sorted set that fits the limits is a listpack, whatever the count announced. */
     if (ld->type == RDB_VALUE_ZSET && !ld->is_compact)
         obj_zset_convert_if_small(ld->obj, &ld->zlim);
+    if (load_drops(ld, ld->expire_ms)) {
+        free_pending(ld);
+        return 0;
+    }
+    ld->keys_loaded++;
     struct ks *ks = ld->dbs[ld->db];
     struct ks_entry *e = ks_set_obj(ks, ld->key, ld->klen, ops_for(ld->type), ld->obj, 0);
     if (ld->expire_ms >= 0) ks_entry_set_expire(ks, e, ld->expire_ms);
@@ -396,8 +505,13 @@ int rdb_dataset_load_run(struct rdb_dataset_load *ld, const void *data, size_t l
         .on_hash_field = on_hash_field,
         .on_zset_member = on_zset_member,
         .on_end = on_end,
+        .on_progress = on_progress,
+        .on_select_db = on_select_db,
+        .on_resize_db = on_resize_db,
     };
+    ld->file_len = len;
     int rc = rdb_load(data, len, &cb, ld, err, errlen);
+    if (rc == 0) atomic_store(&ld->loaded_bytes, len);
     if (rc == RDB_ERR_CALLBACK && ld->errbuf[0]) snprintf(err, errlen, "%s", ld->errbuf);
     free_pending(ld);
     return rc;

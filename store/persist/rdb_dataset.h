@@ -12,7 +12,9 @@
 #ifndef VIGIL_RDB_DATASET_H
 #define VIGIL_RDB_DATASET_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct server;
 struct rdb_writer;
@@ -29,6 +31,18 @@ int rdb_dataset_load_run(struct rdb_dataset_load *ld, const void *data, size_t l
                          size_t errlen);
 /* Make a running rdb_dataset_load_run give up soon (from another thread). */
 void rdb_dataset_load_cancel(struct rdb_dataset_load *ld);
+/* Before the run: drop keys whose expiry is before now_ms (a master does, a replica keeps them
+ * for its master's DELs); sleep key_delay_us per key (key-load-delay, for tests). */
+void rdb_dataset_load_set_policy(struct rdb_dataset_load *ld, bool drop_expired, int64_t now_ms,
+                                 long long key_delay_us);
+/* Bytes of the file consumed so far (any thread; the file size once the run succeeded). */
+size_t rdb_dataset_load_progress(struct rdb_dataset_load *ld);
+/* The AUX used-mem of the file (0 until read; any thread). */
+long long rdb_dataset_load_used_mem(struct rdb_dataset_load *ld);
+/* After the run: keys stored and keys dropped as expired. */
+void rdb_dataset_load_counts(const struct rdb_dataset_load *ld, size_t *loaded, size_t *expired);
+/* After the run: the AUX repl-id and repl-offset, when the file had both. */
+bool rdb_dataset_load_repl_info(const struct rdb_dataset_load *ld, char id[41], long long *offset);
 /* The AUX repl-stream-db of the loaded file (0 when absent). */
 int rdb_dataset_load_stream_db(const struct rdb_dataset_load *ld);
 /* Main thread: exchange the loaded data with the server's; CONSUMES ld (the old data is freed

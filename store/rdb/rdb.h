@@ -206,6 +206,9 @@ struct rdb_callbacks {
     int (*on_hash_field)(void *ctx, const char *field, size_t flen, const char *val, size_t vlen);
     int (*on_zset_member)(void *ctx, const char *member, size_t mlen, double score);
     int (*on_end)(void *ctx);
+    /* Called before each key with the offset of its record: the bytes consumed so far (for
+     * a loader's progress and its cancellation checks). */
+    int (*on_progress)(void *ctx, size_t offset);
     /* A FUNCTION library (Redis 7): its source code. */
     int (*on_function)(void *ctx, const char *code, size_t len);
 };
@@ -213,16 +216,12 @@ struct rdb_callbacks {
 /* Load a complete RDB held in memory. Checks the magic, version and CRC64 trailer BEFORE the
  * first callback (a trailer of 0 means "not checksummed", as Redis writes with rdbchecksum no),
  * then decodes and delivers every record. Returns 0 or a negative rdb_err, with a readable
- * reason in errbuf (may be NULL), e.g. "RDB CRC mismatch ...", "truncated RDB ...", "unknown
- * RDB type 42 at offset 77". A failure after the first callback (a malformed value under a
- * valid checksum, or a callback error) means the caller must discard what it received: load
- * into a fresh keyspace and swap it in only on success. Never crashes on any input. */
+ * reason in errbuf (may be NULL) that always names the byte offset where the problem lies,
+ * e.g. "RDB CRC mismatch ...", "truncated RDB ...", "unknown RDB type 42 at offset 77". A
+ * failure after the first callback (a malformed value under a valid checksum, or a callback
+ * error) means the caller must discard what it received: load into a fresh keyspace and swap
+ * it in only on success. Never crashes on any input. */
 int rdb_load(const void *data, size_t len, const struct rdb_callbacks *cb, void *ctx, char *errbuf,
              size_t errcap);
-
-/* LZF (the compressor RDB uses for long strings): decompress in[0..in_len) into exactly
- * out_len bytes. Returns 0, or -1 if the input is malformed or does not produce exactly out_len
- * bytes. Never reads or writes out of bounds. (Implemented in lzf_decompress.c.) */
-int lzf_decompress(const void *in, size_t in_len, void *out, size_t out_len);
 
 #endif

@@ -33,6 +33,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <liblzf/lzf.h>
+
 #include "common/util.h"
 #include "store/rdb/crc64.h"
 #include "store/rdb/rdb.h"
@@ -207,7 +209,11 @@ static int rdbr_lzf(struct rdbr *r, struct rdbr_slot *s, const char **out, size_
                          "implausible LZF string (%llu bytes from %llu) at offset %zu",
                          (unsigned long long)ulen, (unsigned long long)clen, rdbr_off(r));
     char *dst = rdbr_scratch(s, (size_t)ulen);
-    if (lzf_decompress(r->p, (size_t)clen, dst, (size_t)ulen) != 0)
+    /* liblzf checks every read and write against the given lengths (its input checks are on
+     * in Debian's build); success is exactly ulen bytes out. ulen >= 1: a zero length would
+     * be indistinguishable from its error return. */
+    if (ulen == 0 || clen > UINT_MAX ||
+        lzf_decompress(r->p, (unsigned)clen, dst, (unsigned)ulen) != (unsigned)ulen)
         return rdbr_fail(r, RDB_ERR_FORMAT, "corrupt LZF string at offset %zu", rdbr_off(r));
     r->p += clen;
     *out = dst;
@@ -669,6 +675,7 @@ static int rdbr_records(struct rdbr *r)
                 r, RDB_ERR_UNSUPPORTED, "unsupported RDB opcode %u (%s) at offset %zu", op,
                 op == RDB_OPCODE_MODULE_AUX ? "module aux data" : "pre-GA function", r->record_off);
         default:
+            if ((rc = RDBR_CALL(r, on_progress, r->record_off)) != 0) return rc;
             rc = rdbr_key_value(r, (int)op, expire_ms);
             expire_ms = -1;
             break;
@@ -709,34 +716,35 @@ static int rdbr_verify_crc(struct rdbr *r, size_t len)
     int rc = rdbr_dry_run(r->base, len, r->version, &after_eof);
     if (rc == RDB_ERR_TRUNCATED)
         return rdbr_fail(r, RDB_ERR_TRUNCATED,
-                         "truncated RDB: the data (%zu bytes) ends inside a "
+                         "truncated RDB: the data ends at offset %zu inside a "
                          "record (CRC mismatch)",
                          len);
     if (rc == 0 && after_eof < 8)
         return rdbr_fail(r, RDB_ERR_TRUNCATED,
-                         "truncated RDB: checksum trailer has %zu of 8 "
-                         "bytes",
-                         after_eof);
+                         "truncated RDB: the data ends at offset %zu, the checksum "
+                         "trailer has %zu of 8 bytes",
+                         len, after_eof);
     return rdbr_fail(r, RDB_ERR_CHECKSUM,
-                     "RDB CRC mismatch (stored %016llx, computed %016llx, "
+                     "RDB CRC mismatch (stored %016llx at offset %zu, computed %016llx over "
                      "%zu bytes)",
-                     (unsigned long long)stored, (unsigned long long)computed, len);
+                     (unsigned long long)stored, len - 8, (unsigned long long)computed, len - 8);
 }
 
 static int rdbr_header(struct rdbr *r, size_t len)
 {
     if (len < 9)
-        return rdbr_fail(r, RDB_ERR_TRUNCATED, "truncated RDB: %zu bytes, no complete header", len);
+        return rdbr_fail(r, RDB_ERR_TRUNCATED,
+                         "truncated RDB: the data ends at offset %zu, inside the header", len);
     if (memcmp(r->base, "REDIS", 5) != 0)
-        return rdbr_fail(r, RDB_ERR_FORMAT, "not an RDB file (bad magic)");
+        return rdbr_fail(r, RDB_ERR_FORMAT, "not an RDB file (bad magic at offset 0)");
     int version = 0;
     for (int i = 5; i < 9; i++) {
         if (r->base[i] < '0' || r->base[i] > '9')
-            return rdbr_fail(r, RDB_ERR_FORMAT, "not an RDB file (bad version digits)");
+            return rdbr_fail(r, RDB_ERR_FORMAT, "not an RDB file (bad version digits at offset 5)");
         version = version * 10 + (r->base[i] - '0');
     }
     if (version < 1 || version > RDB_MAX_READ_VERSION)
-        return rdbr_fail(r, RDB_ERR_UNSUPPORTED, "unsupported RDB version %d", version);
+        return rdbr_fail(r, RDB_ERR_UNSUPPORTED, "unsupported RDB version %d at offset 5", version);
     r->version = version;
     return 0;
 }
@@ -754,15 +762,17 @@ int rdb_load(const void *data, size_t len, const struct rdb_callbacks *cb, void 
     if (rc != 0) return rc;
     size_t trailer = r.version >= 5 ? 8 : 0; /* checksums exist since version 5 */
     if (len < 9 + 1 + trailer)
-        return rdbr_fail(&r, RDB_ERR_TRUNCATED, "truncated RDB: %zu bytes, no room for EOF%s", len,
+        return rdbr_fail(&r, RDB_ERR_TRUNCATED,
+                         "truncated RDB: the data ends at offset %zu, no room for EOF%s", len,
                          trailer ? " and checksum" : "");
     if (trailer != 0 && (rc = rdbr_verify_crc(&r, len)) != 0) return rc;
     r.p = r.base + 9;
     r.end = r.base + len - trailer;
     rc = rdbr_records(&r);
     if (rc == 0 && r.p != r.end)
-        rc = rdbr_fail(&r, RDB_ERR_FORMAT, "%zu unexpected bytes after the RDB EOF marker",
-                       rdbr_left(&r));
+        rc = rdbr_fail(&r, RDB_ERR_FORMAT,
+                       "%zu unexpected bytes after the RDB EOF marker at offset %zu", rdbr_left(&r),
+                       rdbr_off(&r));
     rdbr_free(&r);
     return rc;
 }

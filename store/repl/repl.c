@@ -350,11 +350,31 @@ void repl_start_from_config(struct server *srv)
         start_awaiting_role(srv);
         return;
     }
-    r->has_history = false; /* nothing persisted: the first sync is a full one */
+    r->has_history = r->is_history_restored; /* else the first sync is a full one */
     set_replica_mode(srv, true);
     log_notice("Connecting to MASTER %s:%d", host, port);
     r->link = repl_link_create(r, host, port);
     if (!srv->cfg.repl_group_member) repl_mark_group_member(srv);
+}
+
+void repl_restore_history(struct server *srv, const char *replid, long long offset, int stream_db)
+{
+    struct repl *r = srv->repl;
+    repl_history_reset(r, replid, offset);
+    r->master_db = stream_db;
+    r->is_history_restored = true;
+    if (server_is_replica(srv)) {
+        log_notice("Restored the replication history %s at offset %lld from the snapshot: "
+                   "asking the master to continue it.",
+                   replid, offset);
+        return;
+    }
+    /* As Redis 7.0: a master keeps the file's history as its secondary id (replicas that are
+     * exactly there continue with PSYNC), and starts a new one at the same offset, since
+     * whatever it had after the snapshot is lost (docs/persistence.md#restarts-and-replication). */
+    repl_history_shift(r);
+    r->stream_db = -1;
+    r->no_replicas_since_ms = loop_now_ms(srv->loop);
 }
 
 /* CONFIG SET replicaof (or anything else that changed cfg.replicaof) takes effect here. */

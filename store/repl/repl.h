@@ -56,6 +56,10 @@ void repl_master_link_activity(struct server *srv);
 struct rdb_aux;
 void repl_rdb_aux(const struct server *srv, long long offset, struct rdb_aux *aux);
 
+/* The snapshot loaded at start carried this history (AUX repl-id, repl-offset,
+ * repl-stream-db): a replica continues it, a master keeps it as its secondary id. */
+void repl_restore_history(struct server *srv, const char *replid, long long offset, int stream_db);
+
 /* Start replicating from cfg.replicaof at startup. */
 void repl_start_from_config(struct server *srv);
 

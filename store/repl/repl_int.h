@@ -139,6 +139,7 @@ struct repl {
     struct repl_link *link;   /* non-NULL while we are a replica */
     struct client *master;    /* the applied stream, when the link is up */
     bool has_history;         /* replid/offset describe our data: PSYNC may continue them */
+    bool is_history_restored; /* replid/offset came from the snapshot loaded at start */
     int master_db;            /* db the master's stream had selected when the link dropped */
     struct buf multi_pending; /* master bytes of a MULTI not yet closed by EXEC */
     struct repl_failover failover;

@@ -185,6 +185,11 @@ static int send_psync(struct repl_link *l)
     if (r->has_history) {
         snprintf(off, sizeof off, "%lld", r->offset + 1);
         argv[1] = r->replid;
+        /* Nothing was added since our id changed (a master restarted from its snapshot, then
+         * told REPLICAOF): the previous id names the same data, and the new master may know
+         * it (docs/persistence.md#restarts-and-replication). */
+        if (r->second_offset == r->offset + 1 && strspn(r->replid2, "0") != REPL_ID_LEN)
+            argv[1] = r->replid2;
         argv[2] = off;
         log_msg(l->refused ? LOG_VERBOSE : LOG_NOTICE,
                 "Asking the master to continue history %s from offset %s", r->replid, off);

@@ -59,6 +59,9 @@ struct repl_transfer {
     int rc;
     char err[256];
     int64_t last_keepalive_ms;
+    /* the dump file the parsed snapshot is stored as (repl-diskless-load), "" for none */
+    char dump_path[1024];
+    bool is_deleting_dump; /* rdb-del-sync-files: remove it instead */
 };
 
 void repl_transfer_init(struct repl_link *l)
@@ -299,10 +302,28 @@ static int payload_finish(struct repl_link *l)
     return 0;
 }
 
+/* A snapshot that parsed becomes the dump file (docs/persistence.md#restarts-and-replication),
+ * so a restart loads it and continues with a partial resync. Written whole to a temp file,
+ * fsynced, renamed, folder fsynced: a crash leaves the old file or the new one. A failure is
+ * logged, not fatal: the data is in memory, and an older dump still names an older history. */
+static void store_dump(struct repl_transfer *x)
+{
+    if (x->is_deleting_dump) {
+        if (unlink(x->dump_path) == 0)
+            log_notice("MASTER <-> REPLICA sync: removed %s (rdb-del-sync-files)", x->dump_path);
+        return;
+    }
+    char err[1200];
+    if (atomic_file_write(x->dump_path, x->data, x->data_len, 0644, err, sizeof err) != 0)
+        log_warning("MASTER <-> REPLICA sync: could not store the snapshot as %s: %s", x->dump_path,
+                    err);
+}
+
 static void *loader_main(void *arg)
 {
     struct repl_transfer *x = arg;
     x->rc = rdb_dataset_load_run(x->ld, x->data, x->data_len, x->err, sizeof x->err);
+    if (x->rc == 0 && x->dump_path[0]) store_dump(x);
     ssize_t w;
     do w = write(x->notify[1], "x", 1);
     while (w < 0 && errno == EINTR);
@@ -318,12 +339,29 @@ static void on_loader_done(struct loop *lp, int fd, void *data, int mask)
     repl_link_dispatch(data, LINK_EV_LOADED);
 }
 
+/* repl-diskless-load, as Redis 7.0: disabled stores the snapshot as the dump file, on-empty-db
+ * only when we held no data (else it is a disk load), swapdb never. With rdb-del-sync-files
+ * and neither save points nor AOF, the dump is removed instead, as Redis removes its. */
+static void choose_dump(struct server *srv, struct repl_transfer *x)
+{
+    const struct store_config *cfg = &srv->cfg;
+    bool to_disk =
+        cfg->repl_diskless_load == REPL_DISKLESS_LOAD_DISABLED ||
+        (cfg->repl_diskless_load == REPL_DISKLESS_LOAD_ON_EMPTY_DB && !repl_dataset_is_empty(srv));
+    x->dump_path[0] = '\0';
+    if (!to_disk) return;
+    snprintf(x->dump_path, sizeof x->dump_path, "%s", cfg->dbfilename);
+    x->is_deleting_dump =
+        cfg->rdb_del_sync_files && (!cfg->save || !cfg->save[0]) && !cfg->appendonly;
+}
+
 static int loader_start(struct repl_link *l)
 {
     struct repl_transfer *x = l->transfer;
     if (pipe2(x->notify, O_CLOEXEC | O_NONBLOCK) != 0) return -1;
     x->ld = rdb_dataset_load_create(l->srv);
     x->err[0] = '\0';
+    choose_dump(l->srv, x);
     loop_watch(l->srv->loop, x->notify[0], LOOP_READABLE, on_loader_done, l);
     if (pthread_create(&x->thread, NULL, loader_main, x) != 0) {
         log_warning("Cannot start the loader thread: %s", strerror(errno));

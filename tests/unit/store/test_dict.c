@@ -413,3 +413,26 @@ Test(dict, hash_depends_on_seed_and_bytes)
     const char *s = "abcdefghijklmnopq";
     for (size_t n = 1; n < 17; n++) cr_assert_neq(dict_hash(s, n), dict_hash(s, n - 1));
 }
+
+/* dict_reserve (loading a snapshot): the announced number of entries goes in without a single
+ * rehash; a dict that holds entries, or a smaller reservation, is left as it is. */
+Test(dict, reserve_sizes_an_empty_table_once)
+{
+    struct dict d;
+    dict_init(&d, tent_key);
+    dict_reserve(&d, 1000);
+    size_t buckets = dict_buckets(&d);
+    cr_assert_geq(buckets, 1000);
+    for (unsigned i = 0; i < 1000; i++) {
+        dict_add(&d, &tent_new(i)->link);
+        cr_assert(!dict_is_rehashing(&d), "rehash at entry %u", i);
+    }
+    cr_assert_eq(dict_buckets(&d), buckets);
+    dict_reserve(&d, 100000); /* holds entries: no effect */
+    cr_assert_eq(dict_buckets(&d), buckets);
+    for (unsigned i = 0; i < 1000; i++) cr_assert_not_null(find_id(&d, i));
+    dict_clear(&d, free_cb, NULL);
+    dict_reserve(&d, 10); /* smaller than what it has: no effect */
+    cr_assert_geq(dict_buckets(&d), 10);
+    dict_clear(&d, free_cb, NULL);
+}

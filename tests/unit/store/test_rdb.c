@@ -544,7 +544,7 @@ Test(rdb_read, rejects_bad_header_and_checks_crc_rules)
     cr_assert_eq(rdb_load("RADIS0009\xff", 10, NULL, NULL, err, sizeof err), RDB_ERR_FORMAT);
     cr_assert(strstr(err, "magic"), "%s", err);
     cr_assert_eq(load_one("\xff", 1, "0013", err, sizeof err, true), RDB_ERR_UNSUPPORTED);
-    cr_assert_str_eq(err, "unsupported RDB version 13");
+    cr_assert_str_eq(err, "unsupported RDB version 13 at offset 5");
     cr_assert_eq(load_one("\xff", 1, "00a9", err, sizeof err, true), RDB_ERR_FORMAT);
     cr_assert_eq(load_one("\xff", 1, "0009", err, sizeof err, true), 0);
     /* A zero trailer means "written without checksum" (rdbchecksum no). */

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Figure 11: restart (load) time of 1,000,000 keys from an RDB snapshot, Vigil beside Redis.
+# Figure 12: restart (load) time of 1,000,000 keys from an RDB snapshot, Vigil beside Redis.
 #
 # A store is filled with 1,000,000 keys (DEBUG POPULATE 1000000 key 16) and writes its snapshot
 # with DEBUG RELOAD (the same command on both sides: save, then load back); it is stopped
@@ -8,10 +8,10 @@
 # PING answered +PONG (while loading both answer -LOADING; polled every 5 ms). The snapshot sizes
 # are reported beside the times (each side loads its own file).
 # Target: Vigil <= 0.8x Redis.
-# Usage: scripts/bench/fig11-restart.sh [--quick] [--trials N] [--keep]
+# Usage: scripts/bench/fig12-restart.sh [--quick] [--trials N] [--keep]
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
-bench_init fig11-restart 3 1 "$@"
+bench_init fig12-restart 3 1 "$@"
 
 KEYS=1000000
 [ "$BENCH_QUICK" = 1 ] && KEYS=200000
@@ -68,4 +68,4 @@ measure() {
 
 bench_trials measure
 
-bench_finish "Figure 11: restart (load) of $KEYS keys from an RDB snapshot"
+bench_finish "Figure 12: restart (load) of $KEYS keys from an RDB snapshot"

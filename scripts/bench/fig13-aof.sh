@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Figure 11: the append-only file, Vigil beside Redis, same settings, same kind of folder.
+# Figure 13: the append-only file, Vigil beside Redis, same settings, same kind of folder.
 #
 #   appendonly yes, appendfsync everysec:  redis-benchmark -c 50 -P 16 -t set   (target >= 1.1x)
 #   appendonly yes, appendfsync always:    redis-benchmark -c 50 -P 1  -t set   (target >= 1.0x:
@@ -7,10 +7,10 @@
 #   BGREWRITEAOF of a ~500k-key dataset while a writer runs: fork time (latest_fork_usec) and the
 #   child's copy-on-write size (aof_last_cow_size).
 # Both stores write to a folder under $BENCH_TMP (the same file system for both sides).
-# Usage: scripts/bench/fig11-aof.sh [--quick] [--trials N] [--keep]
+# Usage: scripts/bench/fig13-aof.sh [--quick] [--trials N] [--keep]
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
-bench_init fig11-aof 1 1 "$@"
+bench_init fig13-aof 1 1 "$@"
 
 REQ_EVERYSEC=1000000
 REQ_ALWAYS=100000
@@ -92,4 +92,4 @@ run_rewrite() {
 
 bench_trials run_bench
 
-bench_finish "Figure 11: append-only file (redis-benchmark -c 50 SET; BGREWRITEAOF under writes)"
+bench_finish "Figure 13: append-only file (redis-benchmark -c 50 SET; BGREWRITEAOF under writes)"

@@ -24,6 +24,7 @@
 #include "store/memstats.h"
 #include "store/multi.h"
 #include "store/persist/aof.h"
+#include "store/persist/aof_load.h"
 #include "store/persist/bgchild.h"
 #include "store/persist/persist_load.h"
 #include "store/persist/persist_shutdown.h"
@@ -170,7 +171,8 @@ static int64_t server_clock_us(void *ctx)
 /* Active expiry, slow (cron) or fast (before sleep). Replicas wait for their master's DELs. */
 static void server_expire_cycle(struct server *srv, enum expire_cycle_kind kind)
 {
-    if (server_is_replica(srv)) return;
+    /* While loading, the file decides what expires (Redis expires nothing while loading). */
+    if (server_is_replica(srv) || srv->is_loading) return;
     struct expire_cycle_env env = {
         .clock_us = server_clock_us,
         .effort = (int)srv->cfg.active_expire_effort,
@@ -309,6 +311,7 @@ int server_init(struct server *srv, char *err, size_t errlen)
 
 void server_free(struct server *srv)
 {
+    aof_load_destroy(srv->aof_load); /* a shutdown during loading */
     conn_set_free_all(&srv->conns);
     persist_load_destroy(srv);
     bgchild_destroy(srv, srv->bgchild);

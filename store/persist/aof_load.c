@@ -184,6 +184,7 @@ static void replay_one(struct aof_load *a)
     if (!(c->flags & CLIENT_MULTI)) a->multi_start = r->cmd_start;
     c->argc = r->argc;
     c->argv = r->argv;
+    c->cmd = cmd; /* what multi_queue_command queues */
     uint64_t errors_before = a->srv->conns.stats.error_replies;
     if ((c->flags & CLIENT_MULTI) && !(cmd->flags & CMD_NO_MULTI))
         multi_queue_command(c);

@@ -27,8 +27,8 @@ enum {
     CLIENT_BLOCKED = 1 << 5,
     CLIENT_MONITOR = 1 << 6,
     CLIENT_NO_EVICT = 1 << 7,
-    CLIENT_EXECUTING = 1 << 8, /* inside command_execute: closing must be deferred */
-    CLIENT_PAUSED = 1 << 9,    /* a write waits for a FAILOVER's pause to end */
+    CLIENT_EXECUTING = 1 << 8,   /* inside command_execute: closing must be deferred */
+    CLIENT_PAUSED = 1 << 9,      /* a write waits for a FAILOVER's pause to end */
     CLIENT_AOF_LOADER = 1 << 10, /* replays the append-only file (persist/aof_load.c) */
 };
 

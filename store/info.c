@@ -139,8 +139,10 @@ static void section_loading(struct server *srv, struct buf *o)
     int64_t now_ms = server_now_ms(srv);
     long long elapsed_s = (long long)((now_ms - ld->start_wall_ms) / 1000);
     uint64_t left = ld->total_bytes > ld->loaded_bytes ? ld->total_bytes - ld->loaded_bytes : 0;
-    long long eta_s = elapsed_s == 0 ? 1 : (long long)((double)elapsed_s * (double)left /
-                                                       (double)(ld->loaded_bytes + 1));
+    long long eta_s =
+        elapsed_s == 0
+            ? 1
+            : (long long)((double)elapsed_s * (double)left / (double)(ld->loaded_bytes + 1));
     buf_printf(o,
                "loading_start_time:%lld\r\nloading_total_bytes:%llu\r\nloading_rdb_used_mem:0\r\n"
                "loading_loaded_bytes:%llu\r\nloading_loaded_perc:%.2f\r\n"

@@ -265,11 +265,10 @@ static void file_torn(struct aof_load *a, size_t cut)
     file_close(a);
     log_warning("!!! Warning: short read while loading the AOF file %s/%s !!!", a->files.dir,
                 cur_name(a));
-    log_warning("!!! Truncating the AOF %s/%s at offset %zu: dropping %zu bytes !!!",
-                a->files.dir, cur_name(a), cut, len - cut);
+    log_warning("!!! Truncating the AOF %s/%s at offset %zu: dropping %zu bytes !!!", a->files.dir,
+                cur_name(a), cut, len - cut);
     char err[512];
-    if (aof_load_files_truncate(&a->files, a->cur, cut, err, sizeof err) != 0)
-        load_die("%s", err);
+    if (aof_load_files_truncate(&a->files, a->cur, cut, err, sizeof err) != 0) load_die("%s", err);
     log_warning("AOF %s/%s loaded anyway because aof-load-truncated is enabled", a->files.dir,
                 cur_name(a));
 }

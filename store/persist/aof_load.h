@@ -1,4 +1,5 @@
-/* aof_load: loading the append-only file at start (docs/persistence.md#loading-the-append-only-file).
+/* aof_load: loading the append-only file at start
+ * (docs/persistence.md#loading-the-append-only-file).
  *
  * With appendonly yes, the manifest in <dir>/<appenddirname> names the files; the base is
  * loaded first (a snapshot, parsed on the rdb_dataset loader thread and swapped in, possibly

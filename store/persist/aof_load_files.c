@@ -59,8 +59,8 @@ static int upgrade_old_aof(struct aof_manifest *m, const char *dir, const char *
     if (rc != 0) return -1;
     if (sync_dir(dir) != 0 || sync_dir(".") != 0)
         log_warning("fsync of the folders after moving %s into %s: %s", name, dir, strerror(errno));
-    log_notice("Successfully migrated an old-style AOF file (%s) into the AOF directory (%s).", name,
-               dir);
+    log_notice("Successfully migrated an old-style AOF file (%s) into the AOF directory (%s).",
+               name, dir);
     return 1;
 }
 

@@ -449,3 +449,28 @@ def test_clients_get_loading_while_a_slowed_load_runs_then_the_data(test_dir):
     info = conn["c"].call("INFO", "persistence")
     text = info.decode() if isinstance(info, bytes) else str(info)
     assert "loading:0" in text and "loading_total_bytes" not in text
+
+
+def test_a_replica_loads_its_aof_before_it_syncs_with_its_master(test_dir):
+    # A full sync landing in the middle of the replay would leave the file's keys mixed into
+    # the master's dataset; as Redis, the replica connects only once its files are loaded.
+    master = vigiltest.start_store("vigil", extra_args=["--repl-diskless-sync-delay", "0"])
+    master.client().set("from-master", "1")
+    n = 300
+    incr = b"".join(cmd("SET", "from-aof:%d" % i, "v") for i in range(n))
+    folder = write_folder(vigiltest.new_tmp_dir_in(test_dir, "replica"),
+                          [("appendonly.aof.1.incr.aof", incr, "i")])
+    replica = vigiltest.start_store("vigil", data_dir=folder, wait=False, extra_args=[
+        "--appendonly", "yes", "--key-load-delay", "3000",
+        "--replicaof", "127.0.0.1 %d" % master.port])
+    conn = {}
+
+    def synced():
+        conn.setdefault("c", vigiltest.RespConn("127.0.0.1", replica.port, timeout_s=2.0))
+        info = conn["c"].call("INFO", "replication")
+        text = info.decode() if isinstance(info, bytes) else str(info)
+        return "master_link_status:up" in text
+
+    vigiltest.wait_until(synced, 60, "the replica's link up")
+    assert conn["c"].call("DBSIZE") == 1
+    assert conn["c"].call("GET", "from-master") == b"1"

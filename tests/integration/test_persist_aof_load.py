@@ -190,11 +190,11 @@ def killed_rewrite(s, c, tag):
     c.config_set("rdb-key-save-delay", 0)
 
 
-def redis_folder(test_dir, preamble):
+def redis_folder(test_dir, preamble, extra=()):
     """An AOF folder written by redis-server: base from a completed rewrite, then three
     incremental files. Returns (folder, the dataset redis had)."""
     folder = vigiltest.new_tmp_dir_in(test_dir, "redis-writes")
-    s = start_on("redis", folder, ["--aof-use-rdb-preamble", preamble])
+    s = start_on("redis", folder, ["--aof-use-rdb-preamble", preamble] + list(extra))
     c = s.client()
     write_every_type(c, "a")
     c.bgrewriteaof()
@@ -221,6 +221,35 @@ def test_redis_folder_with_rdb_preamble_loads_the_same_dataset(test_dir):
 def test_redis_folder_without_preamble_loads_the_same_dataset(test_dir):
     folder, want = redis_folder(test_dir, "no")
     assert_same_dataset(load_dump("vigil", folder), want)
+
+
+def test_redis_folder_with_timestamp_annotations_loads_the_same_dataset(test_dir):
+    folder, want = redis_folder(test_dir, "no", ["--aof-timestamp-enabled", "yes"])
+    aof = os.path.join(folder, AOF_DIR)
+    assert any(b"#TS:" in open(os.path.join(aof, n), "rb").read() for n in os.listdir(aof))
+    assert_same_dataset(load_dump("vigil", folder), want)
+
+
+def test_an_old_single_aof_with_an_rdb_preamble_then_commands_loads_as_redis(test_dir):
+    src = vigiltest.new_tmp_dir_in(test_dir, "rdb-source")
+    s = vigiltest.start_store("redis", data_dir=src)
+    write_every_type(s.client(), "pre")
+    s.client().save()
+    s.stop()
+    folder = vigiltest.new_tmp_dir_in(test_dir, "old-preamble")
+    with open(os.path.join(src, "dump.rdb"), "rb") as f:
+        data = f.read()
+    with open(os.path.join(folder, "appendonly.aof"), "wb") as f:
+        f.write(data + cmd("SET", "after", "preamble") + cmd("DEL", "counter"))
+    want = None
+    for kind in ("redis", "vigil"):
+        d = vigiltest.new_tmp_dir_in(test_dir, "old-preamble-" + kind)
+        shutil.copy(os.path.join(folder, "appendonly.aof"), d)
+        got = load_dump(kind, d)
+        if want is None:
+            want = got
+    assert_same_dataset(got, want)
+    assert got[(0, b"after")][1] == b"preamble" and (0, b"counter") not in got
 
 
 # ---- hand-made folders, compared with redis-server -------------------------------------------

@@ -11,7 +11,6 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "common/util.h"
-#include "store/persist/aof_load.h"
 #include "store/persist/persist_shutdown.h"
 #include "store/server.h"
 
@@ -158,12 +157,6 @@ int main(int argc, char **argv)
         return 1;
     }
     log_notice("vigil-store %s started, pid=%d, port=%d", VIGIL_VERSION, (int)getpid(), srv.port);
-    /* Start-up loading (docs/persistence.md#loading-at-start); the AOF replays in the loop. */
-    if (aof_load_start(&srv, NULL, err, sizeof err) != 0) {
-        log_warning("%s", err);
-        server_free(&srv);
-        return 1;
-    }
     log_notice("Ready to accept connections tcp");
     while (!srv.is_shutting_down) {
         loop_run_once(srv.loop, 100);

@@ -303,8 +303,7 @@ int server_init(struct server *srv, char *err, size_t errlen)
     if (server_listen(srv, err, errlen) != 0) return -1;
     loop_set_before_sleep(srv->loop, server_before_sleep, srv);
     srv->cron_timer = loop_timer_add(srv->loop, 100, server_cron, srv);
-    if (aof_start_from_config(srv, err, errlen) != 0) return -1;
-    persist_load_at_start(srv); /* then starts replication (repl_start_from_config) */
+    persist_load_at_start(srv); /* then opens the AOF and starts replication */
     srv->mem_startup = srv->mem_peak = info_used_memory();
     return 0;
 }

@@ -353,7 +353,7 @@ int aof_load_start(struct server *srv, aof_load_done_fn done, char *err, size_t 
                                            .total_bytes = a->files.total_bytes};
     propagate_set_suspended(srv->prop, true);
     a->timer = loop_timer_add(srv->loop, 0, on_timer, a);
-    return 0;
+    return 1;
 }
 
 void aof_load_destroy(struct aof_load *a)

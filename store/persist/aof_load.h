@@ -25,12 +25,13 @@
 struct server;
 struct aof_load;
 
-/* Called once the whole AOF is in memory (not called when nothing was loaded). */
+/* Called once the whole AOF is in memory. */
 typedef void (*aof_load_done_fn)(struct server *srv);
 
-/* Start loading (the working directory is cfg.dir). 0: loading started (srv->aof_load set),
- * or nothing to load; -1: the AOF cannot be loaded (message in err naming the file): the
- * caller exits with status 1. Damage found later, while replaying, exits the process itself. */
+/* Start loading (the working directory is cfg.dir). 1: loading started (srv->aof_load set;
+ * done is called at the end), 0: nothing to load (done is not called), -1: the AOF cannot be
+ * loaded (message in err naming the file): the caller exits with status 1. Damage found
+ * later, while replaying, exits the process itself. */
 int aof_load_start(struct server *srv, aof_load_done_fn done, char *err, size_t errlen);
 /* Stop a load in progress (shutdown during loading) and free it; NULL is fine. */
 void aof_load_destroy(struct aof_load *a);

@@ -503,3 +503,17 @@ def test_a_replica_loads_its_aof_before_it_syncs_with_its_master(test_dir):
     vigiltest.wait_until(synced, 60, "the replica's link up")
     assert conn["c"].call("DBSIZE") == 1
     assert conn["c"].call("GET", "from-master") == b"1"
+
+
+def test_writes_after_a_load_go_to_the_loaded_aof_and_survive_a_restart(test_dir):
+    # The AOF is opened for writing once loaded: the torn tail is cut first, new writes follow
+    # the last complete command, and the next start loads both.
+    incr = cmd("SET", "loaded", "1") + cmd("SET", "torn", "x")[:7]
+    folder = write_folder(vigiltest.new_tmp_dir_in(test_dir, "round-trip"), [
+        ("appendonly.aof.1.base.aof", cmd("SET", "base", "1"), "b"),
+        ("appendonly.aof.1.incr.aof", incr, "i")])
+    s = start_on("vigil", folder)
+    s.client().set("written", "after-load")
+    assert s.stop() == 0
+    s = start_on("vigil", folder)
+    assert sorted(s.client().keys("*")) == [b"base", b"loaded", b"written"]

@@ -145,6 +145,8 @@ static void snapshot_start(struct aof_load *a)
     if (pipe2(a->notify, O_CLOEXEC | O_NONBLOCK) != 0)
         load_die("Cannot start loading %s: pipe: %s", cur_name(a), strerror(errno));
     a->ld = rdb_dataset_load_create(a->srv);
+    /* Expired keys stay (Redis keeps them in a preamble: later commands may PERSIST them). */
+    rdb_dataset_load_set_policy(a->ld, false, 0, a->srv->cfg.key_load_delay_us);
     loop_watch(a->srv->loop, a->notify[0], LOOP_READABLE, on_snapshot_done, a);
     if (pthread_create(&a->thread, NULL, snapshot_main, a) != 0)
         load_die("Cannot start the loader thread for %s: %s", cur_name(a), strerror(errno));

@@ -9,6 +9,7 @@
 #ifndef VIGIL_CLIENT_H
 #define VIGIL_CLIENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "common/conn.h"
@@ -26,8 +27,9 @@ enum {
     CLIENT_BLOCKED = 1 << 5,
     CLIENT_MONITOR = 1 << 6,
     CLIENT_NO_EVICT = 1 << 7,
-    CLIENT_EXECUTING = 1 << 8, /* inside command_execute: closing must be deferred */
-    CLIENT_PAUSED = 1 << 9,    /* a write waits for a FAILOVER's pause to end */
+    CLIENT_EXECUTING = 1 << 8,   /* inside command_execute: closing must be deferred */
+    CLIENT_PAUSED = 1 << 9,      /* a write waits for a FAILOVER's pause to end */
+    CLIENT_AOF_LOADER = 1 << 10, /* replays the append-only file (persist/aof_load.c) */
 };
 
 struct queued_cmd {
@@ -64,6 +66,14 @@ struct client {
     struct mem_rank_node mem_node;
 };
 _Static_assert(offsetof(struct client, conn) == 0, "conn.h: struct conn comes first");
+
+/* Commands applied as written, whatever our own state or limits say (Redis's "must obey"):
+ * the master link's stream and the append-only file being replayed. Every key looks live to
+ * them (expiry is decided by whoever wrote the stream) and our size limits do not apply. */
+static inline bool client_must_obey(const struct client *c)
+{
+    return (c->flags & (CLIENT_MASTER | CLIENT_AOF_LOADER)) != 0;
+}
 
 /* The client of a connection of the store's set; the first and the next client of the server
  * (NULL at the end). */

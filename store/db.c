@@ -12,7 +12,7 @@
 
 int64_t db_lookup_now(const struct client *c)
 {
-    return (c->flags & CLIENT_MASTER) ? INT64_MIN : server_now_ms(c->srv);
+    return client_must_obey(c) ? INT64_MIN : server_now_ms(c->srv);
 }
 
 /* An expired entry found by a write lookup: gone in both roles. */
@@ -33,7 +33,7 @@ struct ks_entry *db_lookup_in(struct client *c, int db, const char *key, size_t 
 {
     struct ks *ks = c->srv->db[db];
     struct ks_entry *e;
-    if (c->flags & CLIENT_MASTER) {
+    if (client_must_obey(c)) {
         e = ks_find(ks, key, klen);
     } else if (flags & DB_LOOKUP_WRITE) {
         e = ks_find(ks, key, klen);

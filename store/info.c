@@ -131,6 +131,27 @@ static void section_memory(struct server *srv, struct buf *o)
                (unsigned long long)lazyfree_done(srv->lazyfree));
 }
 
+/* Redis's loading_* fields: progress in bytes of the file(s) being loaded, and an estimate of
+ * the time left from the rate so far. */
+static void section_loading(struct server *srv, struct buf *o)
+{
+    const struct server_loading *ld = &srv->loading;
+    int64_t now_ms = server_now_ms(srv);
+    long long elapsed_s = (long long)((now_ms - ld->start_wall_ms) / 1000);
+    uint64_t left = ld->total_bytes > ld->loaded_bytes ? ld->total_bytes - ld->loaded_bytes : 0;
+    long long eta_s =
+        elapsed_s == 0
+            ? 1
+            : (long long)((double)elapsed_s * (double)left / (double)(ld->loaded_bytes + 1));
+    buf_printf(o,
+               "loading_start_time:%lld\r\nloading_total_bytes:%llu\r\nloading_rdb_used_mem:0\r\n"
+               "loading_loaded_bytes:%llu\r\nloading_loaded_perc:%.2f\r\n"
+               "loading_eta_seconds:%lld\r\n",
+               (long long)(ld->start_wall_ms / 1000), (unsigned long long)ld->total_bytes,
+               (unsigned long long)ld->loaded_bytes,
+               (double)ld->loaded_bytes / (double)(ld->total_bytes + 1) * 100.0, eta_s);
+}
+
 static void section_persistence(struct server *srv, struct buf *o)
 {
     buf_printf(o, "# Persistence\r\nloading:%d\r\nasync_loading:0\r\n", srv->is_loading ? 1 : 0);
@@ -138,6 +159,7 @@ static void section_persistence(struct server *srv, struct buf *o)
     persist_load_info_keys(srv, o);
     aof_info_persistence(srv, o);
     persist_load_info_progress(srv, o);
+    if (srv->aof_load) section_loading(srv, o); /* the AOF's progress (the RDB's: above) */
 }
 
 static void section_stats(struct server *srv, struct buf *o)

@@ -24,6 +24,7 @@ struct propagate {
     struct propagate_run *runs;
     size_t nruns, runs_cap;
     int depth;
+    bool is_suspended; /* propagate_set_suspended */
     /* The running call: where its own commands start, and whether its handler chose. */
     struct propagate_frame call;
 };
@@ -51,13 +52,20 @@ void propagate_add_sink(struct propagate *p, const struct propagate_sink *sink)
 
 bool propagate_is_wanted(const struct propagate *p)
 {
+    if (p->is_suspended) return false;
     for (size_t i = 0; i < p->nsinks; i++)
         if (p->sinks[i].is_wanted(p->sinks[i].ctx)) return true;
     return false;
 }
 
+void propagate_set_suspended(struct propagate *p, bool is_suspended)
+{
+    p->is_suspended = is_suspended;
+}
+
 static void feed_sinks(struct propagate *p, int db, const char *bytes, size_t len)
 {
+    if (p->is_suspended) return;
     for (size_t i = 0; i < p->nsinks; i++)
         if (p->sinks[i].is_wanted(p->sinks[i].ctx))
             p->sinks[i].feed(p->sinks[i].ctx, db, bytes, len);

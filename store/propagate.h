@@ -47,6 +47,9 @@ void propagate_destroy(struct propagate *p);
 void propagate_add_sink(struct propagate *p, const struct propagate_sink *sink);
 /* True if some sink wants the stream now. */
 bool propagate_is_wanted(const struct propagate *p);
+/* While suspended no sink wants anything: the append-only file being replayed at start must
+ * reach neither the replicas nor the AOF it comes from. */
+void propagate_set_suspended(struct propagate *p, bool is_suspended);
 
 /* A command starts running (calls nest: EXEC's queued commands run inside EXEC's call). */
 void propagate_call_begin(struct propagate *p, struct propagate_frame *frame);

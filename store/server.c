@@ -24,6 +24,7 @@
 #include "store/memstats.h"
 #include "store/multi.h"
 #include "store/persist/aof.h"
+#include "store/persist/aof_load.h"
 #include "store/persist/bgchild.h"
 #include "store/persist/persist_load.h"
 #include "store/persist/persist_shutdown.h"
@@ -170,7 +171,8 @@ static int64_t server_clock_us(void *ctx)
 /* Active expiry, slow (cron) or fast (before sleep). Replicas wait for their master's DELs. */
 static void server_expire_cycle(struct server *srv, enum expire_cycle_kind kind)
 {
-    if (server_is_replica(srv)) return;
+    /* While loading, the file decides what expires (Redis expires nothing while loading). */
+    if (server_is_replica(srv) || srv->is_loading) return;
     struct expire_cycle_env env = {
         .clock_us = server_clock_us,
         .effort = (int)srv->cfg.active_expire_effort,
@@ -301,14 +303,14 @@ int server_init(struct server *srv, char *err, size_t errlen)
     if (server_listen(srv, err, errlen) != 0) return -1;
     loop_set_before_sleep(srv->loop, server_before_sleep, srv);
     srv->cron_timer = loop_timer_add(srv->loop, 100, server_cron, srv);
-    if (aof_start_from_config(srv, err, errlen) != 0) return -1;
-    persist_load_at_start(srv); /* then starts replication (repl_start_from_config) */
+    persist_load_at_start(srv); /* then opens the AOF and starts replication */
     srv->mem_startup = srv->mem_peak = info_used_memory();
     return 0;
 }
 
 void server_free(struct server *srv)
 {
+    aof_load_destroy(srv->aof_load); /* a shutdown during loading */
     conn_set_free_all(&srv->conns);
     persist_load_destroy(srv);
     bgchild_destroy(srv, srv->bgchild);

@@ -52,6 +52,15 @@ struct server_stats {
     uint64_t evictedclients; /* client_evict.c */
 };
 
+/* Progress of a load (the RDB at start, the AOF) for INFO's loading_* fields; meaningful while
+ * is_loading. */
+struct server_loading {
+    int64_t start_wall_ms;
+    uint64_t total_bytes, loaded_bytes;
+};
+
+struct aof_load;
+
 struct server {
     struct loop *loop;
     struct store_config cfg;
@@ -85,6 +94,8 @@ struct server {
     struct aof *aof;         /* the append-only file (persist/aof.h) */
     int call_depth;          /* > 0 inside command_call (EXEC nests) */
     bool is_loading;
+    struct server_loading loading;
+    struct aof_load *aof_load; /* the AOF being loaded at start (persist/aof_load.h), or NULL */
     bool is_shutting_down;
     int shutdown_exit_code;
     /* Snapshots, the saving side (persist/rdb_save.h); SHUTDOWN and the stop signals

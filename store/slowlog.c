@@ -130,7 +130,7 @@ void slowlog_record(struct server *srv, const struct client *c, long long durati
 {
     long long threshold = srv->cfg.slowlog_log_slower_than;
     if (threshold < 0 || duration_us < threshold || c->argc == 0) return;
-    if ((c->flags & CLIENT_MASTER) || !c->cmd) return;
+    if (client_must_obey(c) || !c->cmd) return;
     struct slowlog *sl = srv->slowlog;
     slowlog_resize(sl, (size_t)srv->cfg.slowlog_max_len);
     if (sl->cap == 0) return;

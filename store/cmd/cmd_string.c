@@ -40,7 +40,7 @@ enum {
 static size_t max_string_len(const struct client *c)
 {
     /* Our master's writes are applied whatever our own limit is. */
-    if (c->flags & CLIENT_MASTER) return SIZE_MAX;
+    if (client_must_obey(c)) return SIZE_MAX;
     return (size_t)c->srv->cfg.proto_max_bulk_len;
 }
 

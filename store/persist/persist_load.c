@@ -21,6 +21,8 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "store/persist/aof.h"
+#include "store/persist/aof_load.h"
 #include "store/persist/rdb_dataset.h"
 #include "store/repl/repl.h"
 #include "store/server.h"
@@ -129,13 +131,28 @@ void persist_load_destroy(struct server *srv)
     srv->load = NULL;
 }
 
-void persist_load_finish_start(struct server *srv) { repl_start_from_config(srv); }
+void persist_load_finish_start(struct server *srv)
+{
+    /* As Redis: the AOF is opened for writing only once the data is in (new writes follow
+     * what was loaded; a torn tail was cut first), then replication starts. */
+    char err[512];
+    if (aof_start_from_config(srv, err, sizeof err) != 0) {
+        log_warning("%s", err);
+        exit(1);
+    }
+    repl_start_from_config(srv);
+}
 
 void persist_load_aof_at_start(struct server *srv)
 {
-    /* The append-only file's loader (docs/persistence.md#loading-the-append-only-file) takes
-     * over here; until it exists, appendonly yes starts empty, as Redis with no AOF yet. */
-    persist_load_finish_start(srv);
+    /* docs/persistence.md#loading-the-append-only-file: replayed in the loop, then finish. */
+    char err[512];
+    int rc = aof_load_start(srv, persist_load_finish_start, err, sizeof err);
+    if (rc < 0) {
+        log_warning("%s", err);
+        exit(1); /* nothing was written: the files stay for the operator */
+    }
+    if (rc == 0) persist_load_finish_start(srv); /* nothing to load */
 }
 
 /* ---- the parse, shared by the thread and DEBUG RELOAD ---------------------------------------- */

@@ -125,9 +125,15 @@ static int link_take_line(struct repl_link *l, size_t *len)
 
 /* ---- states -------------------------------------------------------------------------------- */
 
+static void schedule_retry(struct repl_link *l);
+
 static enum repl_hs_state st_connect(struct repl_link *l, enum link_event ev)
 {
     if (ev != LINK_EV_TIMER) return l->state;
+    if (l->srv->aof_load) { /* as Redis, the AOF loads first: a full sync mid-replay would mix */
+        schedule_retry(l);
+        return l->state;
+    }
     char err[256];
     l->fd = net_connect_nonblock(l->host, l->port, err, sizeof err);
     if (l->fd < 0) {

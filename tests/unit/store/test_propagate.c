@@ -250,3 +250,18 @@ Test(propagate, buffer_starts_empty_for_each_outermost_call)
     cr_assert_eq(r.feeds, 2);
     propagate_destroy(p);
 }
+
+Test(propagate, nothing_reaches_the_sinks_while_suspended_and_all_does_after)
+{
+    struct recorder r;
+    struct propagate *p = with_recorder(&r);
+    propagate_set_suspended(p, true); /* the AOF being replayed at start */
+    cr_assert_not(propagate_is_wanted(p));
+    cr_assert_not(run_write(p, 0, set_a));
+    propagate_now(p, 0, 3, set_b);
+    cr_assert_eq(r.feeds, 0);
+    propagate_set_suspended(p, false);
+    cr_assert(run_write(p, 0, set_c));
+    cr_assert_str_eq(r.text, "0: SET c 3\n");
+    propagate_destroy(p);
+}

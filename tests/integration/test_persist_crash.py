@@ -37,9 +37,12 @@ from vigiltest.resp import frame_end, parse_reply
 
 LONG = os.environ.get("VIGIL_PERSIST_LONG") == "1"
 KILL_POINTS = 10 if LONG else 3
+EVERYSEC_KILL_POINTS = 6 if LONG else 2     # each one runs past EVERYSEC_WINDOW_S
 TORN_RANDOM_CUTS = 40 if LONG else 6
 ACKS_BEFORE_KILL = (2000, 5000)    # a kill point: after this many acknowledged writes (seeded)
+RDB_KILL_SPREAD_S = 1.5            # RDB: killed up to this long after the first completed save
 EVERYSEC_WINDOW_S = 3.0            # everysec may lose what was acknowledged this long before
+WRITER_PAUSE_S = 0.002             # rounds that last seconds: bounds the data written
 START_TIMEOUT_S = 30               # a restart loads the data first
 WRITE_TIMEOUT_S = 60
 AOF_ALWAYS = ["--appendonly", "yes", "--appendfsync", "always"]
@@ -132,18 +135,21 @@ class SaveTracker:
         return self.completed
 
 
-def write_until_kill_point(store, writer, target_acks, tracker=None):
-    """Run the writer until target_acks (and, for snapshots, one completed save), then kill -9.
-
-    Returns the monotonic time of the kill."""
+def write_until_kill_point(store, writer, target_acks, tracker=None, extra_s=0.0):
+    """Run the writer until target_acks (and, for snapshots, until a completed save holds some
+    of them), then extra_s more (a random point of the snapshot cycle, or past the everysec
+    window), then kill -9. Returns the monotonic time of the kill."""
     writer.start()
 
     def ready():
         writer.check_alive()
-        saved = tracker is None or tracker.poll() >= 1
+        saved = tracker is None or (tracker.poll() and tracker.bound > 0)
         return saved and writer.acked_count() >= target_acks
 
     wait_until(ready, WRITE_TIMEOUT_S, "%d acknowledged writes" % target_acks)
+    kill_at = time.monotonic() + extra_s
+    wait_until(lambda: writer.check_alive() and (tracker is None or tracker.poll() >= 0)
+               and time.monotonic() >= kill_at, extra_s + WRITE_TIMEOUT_S, "the kill point")
     kill_t = time.monotonic()
     kill9_and_wait_children(store)
     writer.join(15)
@@ -152,18 +158,20 @@ def write_until_kill_point(store, writer, target_acks, tracker=None):
     return kill_t
 
 
-def crash_rounds(args, rng, check_round, rdb=False):
-    """KILL_POINTS rounds of: write with a new key prefix, kill -9, restart on the same folder,
-    check the earlier rounds are unchanged and hand this round's state to check_round."""
+def crash_rounds(args, rng, check_round, rounds=KILL_POINTS, rdb=False, extra_s=(0.0, 0.0),
+                 pause_s=0.0):
+    """`rounds` rounds of: write with a new key prefix, kill -9 after a seeded number of
+    acknowledgements plus a seeded extra_s range of time, restart on the same folder, check the
+    earlier rounds are unchanged and hand this round's state to check_round."""
     store = start(args, name="store-0")
     data_dir = store.dir
     history = []     # (prefix, sent, state) of the rounds already checked
-    for rnd in range(KILL_POINTS):
+    for rnd in range(rounds):
         prefix = b"r%d:" % rnd
-        writer = AckWriter(store.host, store.port, prefix)
+        writer = AckWriter(store.host, store.port, prefix, batch_pause_s=pause_s)
         tracker = SaveTracker(store.raw(), writer) if rdb else None
         target = rng.randint(*ACKS_BEFORE_KILL)
-        kill_t = write_until_kill_point(store, writer, target, tracker)
+        kill_t = write_until_kill_point(store, writer, target, tracker, rng.uniform(*extra_s))
         store = start(args, data_dir=data_dir, name="store-%d" % (rnd + 1))
         with store.raw(timeout_s=20) as conn:
             for old_prefix, old_sent, old_state in history:
@@ -199,10 +207,13 @@ def test_appendfsync_everysec_loses_at_most_the_last_seconds():
         print("everysec round %d: %d of %d acknowledged writes missing, acknowledged in the "
               "last %.3f s before the kill (writer %.0f writes/s; %d acknowledged in the last "
               "%.1f s)" % (rnd, lost, acked, span, rate, in_window, EVERYSEC_WINDOW_S))
+        assert in_window < acked, "the round was shorter than the window: nothing to check"
         assert span <= EVERYSEC_WINDOW_S, "lost writes acknowledged %.3f s before the kill" % span
         assert lost <= in_window
 
-    crash_rounds(AOF_EVERYSEC, rng, check)
+    # Each round runs past the window, so that writes older than it exist and must survive.
+    crash_rounds(AOF_EVERYSEC, rng, check, rounds=EVERYSEC_KILL_POINTS, pause_s=WRITER_PAUSE_S,
+                 extra_s=(EVERYSEC_WINDOW_S + 1.0, EVERYSEC_WINDOW_S + 2.5))
 
 
 def test_rdb_snapshots_keep_everything_before_the_last_save():
@@ -215,7 +226,8 @@ def test_rdb_snapshots_keep_everything_before_the_last_save():
         assert p >= tracker.bound, "the last completed snapshot lost %d writes" % (
             tracker.bound - p)
 
-    crash_rounds(RDB_ONLY, rng, check, rdb=True)
+    crash_rounds(RDB_ONLY, rng, check, rdb=True, extra_s=(0.0, RDB_KILL_SPREAD_S),
+                 pause_s=WRITER_PAUSE_S)
 
 
 # ---- torn AOF tail -------------------------------------------------------------------------------

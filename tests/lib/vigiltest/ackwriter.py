@@ -54,13 +54,16 @@ class AckWriter(threading.Thread):
     errors: {op: message} of error replies (the op was not applied). sent: ops sent so far.
     depth: commands per pipelined batch. pad: bytes of padding in each SET value.
     keep_going_on_errors: False ends the writer at the first error reply.
+    batch_pause_s: a pause after each batch, to bound the data a long-running test writes.
     """
 
-    def __init__(self, host, port, prefix, depth=16, pad=0, keep_going_on_errors=False):
+    def __init__(self, host, port, prefix, depth=16, pad=0, keep_going_on_errors=False,
+                 batch_pause_s=0.0):
         super().__init__(name="ackwriter-%s" % prefix.decode(), daemon=True)
         self.host, self.port = host, port
         self.prefix, self.depth, self.pad = prefix, depth, pad
         self.keep_going_on_errors = keep_going_on_errors
+        self.batch_pause_s = batch_pause_s
         self.sent = 0
         self.acked = []
         self.ack_times = []
@@ -75,10 +78,11 @@ class AckWriter(threading.Thread):
         try:
             while not self._stop_event.is_set():
                 had_error = self._one_batch()
-                if had_error:
-                    if not self.keep_going_on_errors:
-                        return
-                    self._stop_event.wait(ERROR_PAUSE_S)
+                if had_error and not self.keep_going_on_errors:
+                    return
+                pause = max(self.batch_pause_s, ERROR_PAUSE_S if had_error else 0.0)
+                if pause:
+                    self._stop_event.wait(pause)
         except Exception as exc:   # noqa: BLE001 - a killed store ends the writer; kept for asserts
             self.ended_by = exc
         finally:

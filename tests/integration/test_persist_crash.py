@@ -31,8 +31,8 @@ import time
 
 import vigiltest
 from vigiltest import wait_until
-from vigiltest.ackwriter import (AckWriter, expected_state, op_command, point_in_time,
-                                 read_state)
+from vigiltest.ackwriter import (AckWriter, expected_state, info_fields, op_command,
+                                 point_in_time, read_state)
 from vigiltest.resp import frame_end, parse_reply
 
 LONG = os.environ.get("VIGIL_PERSIST_LONG") == "1"
@@ -60,13 +60,6 @@ def seeded_rng(label):
 def start(args, data_dir=None, name="store", wait=True):
     return vigiltest.start_store(vigiltest.target_kind(), name=name, data_dir=data_dir,
                                  extra_args=args, timeout_s=START_TIMEOUT_S, wait=wait)
-
-
-def info_fields(conn, section):
-    text = conn.call("INFO", section, raise_on_error=True)
-    text = text.decode() if isinstance(text, bytes) else text
-    return dict(line.split(":", 1) for line in text.splitlines()
-                if ":" in line and not line.startswith("#"))
 
 
 def child_pids(pid):
@@ -367,3 +360,50 @@ def test_aof_cut_at_a_command_boundary_loads_with_no(test_dir):
     p = sum(1 for s in spans[:len(spans) // 2 + 1] if s[2])
     with store.raw() as conn:
         assert read_state(conn, b"t:", TORN_OPS, TORN_PAD) == expected_state(range(p))
+
+
+# ---- the checkers themselves (no server): they must be able to fail -----------------------------
+
+def test_point_in_time_finds_the_prefix_and_rejects_a_mix():
+    assert point_in_time(expected_state(range(7)), 10) == 7
+    assert point_in_time(expected_state([]), 10) == 0
+    for mixed in ([0, 1, 2, 4, 5], [0, 2, 3], [1, 2]):   # a hole: a lost op before a kept one
+        try:
+            point_in_time(expected_state(mixed), 10)
+        except AssertionError:
+            continue
+        raise AssertionError("a mixed state passed as a prefix: %r" % mixed)
+
+
+class FakeInfo:
+    """Answers INFO persistence from a script of (rdb_saves, in_progress, status)."""
+
+    def __init__(self, script, writer):
+        self.script, self.writer = list(script), writer
+
+    def call(self, *_args, **_kwargs):
+        self.writer.acks += 100     # the writer keeps going between polls
+        saves, busy, status = self.script.pop(0)
+        return ("rdb_saves:%d\r\nrdb_bgsave_in_progress:%d\r\nrdb_last_bgsave_status:%s\r\n"
+                % (saves, busy, status))
+
+
+class FakeWriter:
+    acks = 0
+
+    def acked_count(self):
+        return self.acks
+
+
+def test_save_tracker_bounds_a_save_by_the_last_idle_poll():
+    writer = FakeWriter()
+    # saves counted at start (Redis) or at the end: the bound is the same, conservative one.
+    for script in ([(0, 0, "ok"), (0, 0, "ok"), (1, 1, "ok"), (1, 1, "ok"), (1, 0, "ok")],
+                   [(0, 0, "ok"), (0, 0, "ok"), (0, 1, "ok"), (0, 1, "ok"), (1, 0, "ok")]):
+        writer.acks = 0
+        tracker = SaveTracker(FakeInfo(script, writer), writer)
+        assert [tracker.poll() for _ in range(3)] == [0, 0, 0]
+        acks_before_idle_poll = 100    # the last poll that saw no save running came after 100
+        assert tracker.poll() == 1 and tracker.bound == acks_before_idle_poll
+    failed = SaveTracker(FakeInfo([(0, 0, "ok"), (1, 1, "ok"), (1, 0, "err")], writer), writer)
+    assert [failed.poll(), failed.poll()] == [0, 0] and failed.bound == 0

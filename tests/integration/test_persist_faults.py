@@ -30,7 +30,8 @@ import pytest
 import vigiltest
 from vigiltest import procs, wait_until
 from vigiltest import store as vstore
-from vigiltest.ackwriter import AckWriter, expected_state, op_value, point_in_time, read_state
+from vigiltest.ackwriter import (AckWriter, expected_state, info_fields, op_value, point_in_time,
+                                 read_state)
 
 FAULT_TIMEOUT_S = 30          # a save point retries a failed snapshot after 5 s (Redis)
 WRITER_PAUSE_S = 0.002        # bounds the data written while the test waits
@@ -106,10 +107,7 @@ class PrivateDisk:
 
 
 def persistence(conn):
-    text = conn.call("INFO", "persistence", raise_on_error=True)
-    text = text.decode() if isinstance(text, bytes) else text
-    return dict(line.split(":", 1) for line in text.splitlines()
-                if ":" in line and not line.startswith("#"))
+    return info_fields(conn, "persistence")
 
 
 def start_writer(store, pad=PAD):

@@ -20,7 +20,7 @@ import pytest
 
 import vigiltest
 from vigiltest import wait_until
-from vigiltest.ackwriter import expected_state, op_command, read_state
+from vigiltest.ackwriter import expected_state, info_fields, op_command, read_state
 from vigiltest.resp import ReplyError
 
 SYNC_TIMEOUT_S = 30
@@ -35,10 +35,7 @@ def start(name, args, data_dir=None, port=None):
 
 def info(store, section="replication"):
     with store.raw() as conn:
-        text = conn.call("INFO", section, raise_on_error=True)
-    text = text.decode() if isinstance(text, bytes) else text
-    return dict(line.split(":", 1) for line in text.splitlines()
-                if ":" in line and not line.startswith("#"))
+        return info_fields(conn, section)
 
 
 def sync_counts(master):

@@ -24,7 +24,7 @@ in flight; it ends on the first connection error (the store was killed) and keep
 import threading
 import time
 
-from .resp import ConnectionClosed, ReplyError, RespConn, encode_command, frame_end, parse_reply
+from .resp import ConnectionClosed, ReplyError, RespConn, encode_command, parse_reply
 
 MGET_CHUNK = 500
 ERROR_PAUSE_S = 0.01   # after a batch of error replies: pace, so a refusing store is not flooded
@@ -130,6 +130,15 @@ class AckWriter(threading.Thread):
 
 
 # ---- what a store holds ----------------------------------------------------------------------
+
+def info_fields(conn, section):
+    """INFO <section> over a RespConn as {field: text} (the persistence tests poll rdb_*,
+    aof_* and sync_* fields while the writer runs)."""
+    text = conn.call("INFO", section, raise_on_error=True)
+    text = text.decode() if isinstance(text, bytes) else text
+    return dict(line.split(":", 1) for line in text.splitlines()
+                if ":" in line and not line.startswith("#"))
+
 
 class RoundState:
     """What one prefix holds in a store: SET ops present, the counter, the list of op numbers."""

@@ -62,8 +62,19 @@ def start(args, data_dir=None, name="store", wait=True):
                                  extra_args=args, timeout_s=START_TIMEOUT_S, wait=wait)
 
 
+def proc_stat(pid):
+    """(state, start time) of a process from /proc/<pid>/stat, or None once it is gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return fields[0], fields[19]
+
+
 def child_pids(pid):
-    """The children of a running process (a forked snapshot or rewrite child), from /proc."""
+    """The children of a running process (a forked snapshot or rewrite child) with their start
+    times, from /proc."""
     out = []
     try:
         for tid in os.listdir("/proc/%d/task" % pid):
@@ -71,16 +82,14 @@ def child_pids(pid):
                 out += [int(x) for x in f.read().split()]
     except OSError:
         pass
-    return out
+    return [(c, proc_stat(c)) for c in out]
 
 
-def is_gone(pid):
-    """True once pid has exited (or is a zombie nobody reaped): an orphan child has finished."""
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
-    except OSError:
-        return True
+def is_gone(pid, stat):
+    """True once the child has exited: no such pid, a zombie nobody reaped, or a new process
+    that reused the pid (another start time)."""
+    now = proc_stat(pid)
+    return now is None or now[0] == "Z" or stat is None or now[1] != stat[1]
 
 
 def kill9_and_wait_children(store):
@@ -88,7 +97,7 @@ def kill9_and_wait_children(store):
     so the restart never races with an orphan still writing into the same folder."""
     children = child_pids(store.proc.pid)
     store.kill9()
-    wait_until(lambda: all(is_gone(c) for c in children), 60,
+    wait_until(lambda: all(is_gone(c, st) for c, st in children), 60,
                "the killed store's children %r to finish" % children)
 
 

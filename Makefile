@@ -41,7 +41,7 @@ BENCH_SRC := $(wildcard scripts/bench/*.c)
 BENCH_BINS := $(patsubst scripts/bench/%.c,$(BIN)/bench-%,$(BENCH_SRC))
 
 .PHONY: all deps test unit integration compat sim asan fmt fmt-check clean demo bench bench-plot \
-        install fuzz fuzz-corpus fuzz-bins
+        install fuzz fuzz-corpus fuzz-bins persist-crash
 all: $(LIBCOMMON) $(BINS)
 
 deps:
@@ -151,6 +151,14 @@ sim: $(SIM_BIN)
 
 integration: all
 	@scripts/run-pytests.sh tests/integration
+
+# The persistence crash and fault tests (tests/integration/test_persist_*.py) with more kill
+# points and torn-tail cuts (VIGIL_PERSIST_LONG=1), printing what each round lost;
+# VIGIL_PERSIST_SEED=n replays a seed, VIGIL_TARGET=redis runs them against redis-server.
+# `make integration` runs the short variant; this one is not part of `make test`.
+persist-crash: all
+	@VIGIL_PERSIST_LONG=1 PYTEST_ARGS="-s -k test_persist_ $${PYTEST_ARGS:-}" \
+	  scripts/run-pytests.sh tests/integration
 
 compat: deps all
 	@scripts/run-pytests.sh tests/compat

@@ -48,6 +48,15 @@ rcli() { redis-cli -h 127.0.0.1 "$@"; }
 
 is_running() { [ -f "$dir/pids/$1.pid" ] && kill -0 "$(cat "$dir/pids/$1.pid")" 2>/dev/null; }
 
+stop_node() { # stop_node NAME: SIGTERM, then wait (a store saves its data first) up to 30 s
+    is_running "$1" || return 0
+    local pid; pid=$(cat "$dir/pids/$1.pid")
+    kill "$pid"
+    for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+    echo "deploy: $1 (pid $pid) still running 30 s after SIGTERM; killing it" >&2
+    kill -9 "$pid" 2>/dev/null || true
+}
+
 start_store() { # start_store N [MASTER_PORT]: without MASTER_PORT, node N starts as the master
     local n=$1 master=${2:-} port_var="STORE$1_PORT"
     local args=(--port "${!port_var}" --dir "$dir/store$n") conf=$top/configs/demo/store-master.yaml
@@ -176,17 +185,18 @@ cmd_restart() {
     load_ports
     case "$node_arg" in
     store[123]) local n=${node_arg#store}
-        if is_running "store$n"; then kill "$(cat "$dir/pids/store$n.pid")"; sleep 0.2; fi
+        local mport own="STORE${n}_PORT"; mport=$(current_master_port)
+        stop_node "store$n"
         # A returning replica starts as a replica of the current master (as Sentinel would make
         # it). The current master itself restarts as systemd's Restart= would restart it: with
-        # its own config and dir, and empty (no persistence). It does not take writes then: its
+        # its own config and dir. The demo's stores keep an append-only file (everysec), so it
+        # comes back with its data (saved at SIGTERM, and replayed at start) and stays the
+        # master. Started without its data (files removed), it would not take writes: its
         # overrides file says it belonged to a group, so it waits (-READONLY) while its replicas
-        # keep their data (they refuse to resync from an empty master) and the sentinels see it
-        # restarted behind them, promote a replica and make it that replica's replica.
-        local mport own="STORE${n}_PORT"; mport=$(current_master_port)
+        # keep their data and the sentinels promote one of them.
         if [ "$mport" = "${!own}" ]; then start_store "$n"; else start_store "$n" "${mport:-$STORE1_PORT}"; fi ;;
     sentinel[123]) local n=${node_arg#sentinel}
-        if is_running "sentinel$n"; then kill "$(cat "$dir/pids/sentinel$n.pid")"; sleep 0.2; fi
+        stop_node "sentinel$n"
         start_sentinel "$n" ;;
     *) echo "usage: $0 restart store1|store2|store3|sentinel1|sentinel2|sentinel3 [DIR]" >&2; exit 2 ;;
     esac

@@ -233,10 +233,18 @@ static void sparse_join(struct buf *hll, size_t from)
     }
 }
 
-/* Replace the opcode of `old_bytes` bytes at `at` with seq[0..n). */
+/* Replace the opcode of `old_bytes` bytes at `at` with seq[0..n). An XZERO cut short by the end
+ * of the string (one byte there, two counted) changes the length by n - 2 and keeps only the
+ * part of seq that fits, which is what redis-server stores for such bytes. */
 static void sparse_splice(struct buf *hll, size_t at, size_t old_bytes, const unsigned char *seq,
                           size_t n)
 {
+    if (at + old_bytes > hll->len) {
+        size_t keep = hll->len + n - old_bytes - at; /* old_bytes - (len - at) == 1 */
+        hll->len = at;
+        buf_append(hll, seq, MIN(keep, n));
+        return;
+    }
     if (n > old_bytes) buf_reserve(hll, n - old_bytes);
     unsigned char *p = (unsigned char *)hll->data;
     memmove(p + at + n, p + at + old_bytes, hll->len - at - old_bytes);

@@ -262,8 +262,10 @@ Test(obj_hll, sparse_bytes_equal_redis_for_single_elements)
         const char *s, *body;
         size_t body_len;
     } cases[] = {
-        {"", "\x57\x31\x84\x68\xcc", 5},      {"a", "\x71\xa6\x84\x4e\x57", 5},
-        {"hello", "\x63\xff\x80\x5b\xfe", 5}, {"12345678", "\x69\x52\x88\x56\xab", 5},
+        {"", "\x57\x31\x84\x68\xcc", 5},
+        {"a", "\x71\xa6\x84\x4e\x57", 5},
+        {"hello", "\x63\xff\x80\x5b\xfe", 5},
+        {"12345678", "\x69\x52\x88\x56\xab", 5},
         {"123456789abcdefg", "\x61\x81\x90\x5e\x7c", 5},
         {"Vigil HyperLogLog", "\x4a\xf1\x84\x75\x0c", 5},
     };
@@ -332,7 +334,7 @@ Test(obj_hll, value_above_32_turns_dense_and_keeps_the_header)
     cr_assert_eq(obj_hll_set(&h, 7, 33, MAX_SPARSE), 1);
     cr_assert_eq(h.len, OBJ_HLL_DENSE_BYTES);
     cr_assert_eq(obj_hll_get_register(h.data, h.len, 7), 33);
-    cr_assert_eq((unsigned char)h.data[8], 1);    /* the cached value's bytes carry over */
+    cr_assert_eq((unsigned char)h.data[8], 1);     /* the cached value's bytes carry over */
     cr_assert_eq((unsigned char)h.data[15], 0x80); /* and are stale */
     cr_assert_eq(obj_hll_set(&h, 7, 20, MAX_SPARSE), 0);
     buf_free(&h);

@@ -14,6 +14,7 @@
  * (PFCOUNT key): a replica then holds the same bytes as its master. PFCOUNT of several keys
  * merges into a temporary and changes nothing.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -242,6 +243,114 @@ static void cmd_pfmerge(struct client *c)
     c->srv->dirty++;
 }
 
+/* ---- PFDEBUG, PFSELFTEST ----------------------------------------------------------------- */
+
+/* GETREG: every register; a sparse value is made dense first (as Redis, a change). */
+static void pfdebug_getreg(struct client *c, struct ks_entry *e, const char *p, size_t len)
+{
+    if (obj_hll_is_sparse(p, len)) {
+        struct buf h;
+        buf_init(&h);
+        buf_append(&h, p, len);
+        int rc = obj_hll_to_dense(&h);
+        if (rc == 0) hll_write(c, &c->argv[2], e, &h);
+        buf_free(&h);
+        if (rc != 0) {
+            hll_reply_err(c, rc);
+            return;
+        }
+        c->srv->dirty++;
+        char tmp[KS_INT_BUF];
+        p = ks_str_get(e, tmp, &len);
+    }
+    reply_array(c, OBJ_HLL_REGISTERS);
+    for (uint32_t i = 0; i < OBJ_HLL_REGISTERS; i++)
+        reply_integer(c, obj_hll_get_register(p, len, i));
+}
+
+static void pfdebug_todense(struct client *c, struct ks_entry *e, const char *p, size_t len)
+{
+    if (!obj_hll_is_sparse(p, len)) {
+        reply_integer(c, 0);
+        return;
+    }
+    struct buf h;
+    buf_init(&h);
+    buf_append(&h, p, len);
+    int rc = obj_hll_to_dense(&h);
+    if (rc == 0) {
+        hll_write(c, &c->argv[2], e, &h);
+        c->srv->dirty++;
+        reply_integer(c, 1);
+    } else {
+        hll_reply_err(c, rc);
+    }
+    buf_free(&h);
+}
+
+static void cmd_pfdebug(struct client *c)
+{
+    struct ks_entry *e = db_lookup_write(c, &c->argv[2]);
+    if (!e) {
+        reply_error(c, "ERR The specified key does not exist");
+        return;
+    }
+    char tmp[KS_INT_BUF];
+    const char *p;
+    size_t len;
+    if (hll_check(c, e, tmp, &p, &len) != 0) return;
+    const struct resp_arg *sub = &c->argv[1];
+    if (arg_is(sub, "getreg")) {
+        pfdebug_getreg(c, e, p, len);
+    } else if (arg_is(sub, "todense")) {
+        pfdebug_todense(c, e, p, len);
+    } else if (arg_is(sub, "encoding")) {
+        reply_simple(c, obj_hll_is_sparse(p, len) ? "sparse" : "dense");
+    } else if (arg_is(sub, "decode")) {
+        if (!obj_hll_is_sparse(p, len)) {
+            reply_error(c, "ERR HLL encoding is not sparse");
+            return;
+        }
+        struct buf text;
+        buf_init(&text);
+        obj_hll_sparse_text(p, len, &text);
+        reply_bulk(c, text.data, text.len);
+        buf_free(&text);
+    } else {
+        reply_errorf(c, "ERR Unknown PFDEBUG subcommand '%.*s'", (int)MIN(sub->len, 128u),
+                     sub->ptr);
+    }
+}
+
+/* A quick check of the representation: the same elements through the sparse form (promoted
+ * on the way) and through the dense form must give the same registers and count. */
+static void cmd_pfselftest(struct client *c)
+{
+    struct buf a, b;
+    buf_init(&a);
+    buf_init(&b);
+    obj_hll_create(&a);
+    obj_hll_create(&b);
+    obj_hll_to_dense(&b);
+    bool ok = true;
+    char item[32];
+    for (int i = 0; ok && i < 20000; i++) {
+        int n = snprintf(item, sizeof item, "selftest:%d", i);
+        ok = obj_hll_add(&a, item, (size_t)n, OBJ_HLL_SPARSE_MAX_BYTES_DEFAULT) >= 0 &&
+             obj_hll_add(&b, item, (size_t)n, OBJ_HLL_SPARSE_MAX_BYTES_DEFAULT) >= 0;
+    }
+    uint64_t ca = 0, cb = 0;
+    ok = ok && a.len == b.len && memcmp(a.data, b.data, a.len) == 0 &&
+         obj_hll_count(a.data, a.len, &ca) == 0 && obj_hll_count(b.data, b.len, &cb) == 0 &&
+         ca == cb;
+    buf_free(&a);
+    buf_free(&b);
+    if (ok)
+        reply_ok(c);
+    else
+        reply_error(c, "ERR TESTFAILED the sparse and dense forms disagree");
+}
+
 #define HLL_CMD(n, a, f, fn_, fk, lk)                                                              \
     {                                                                                              \
         .name = n, .arity = a, .flags = f, .fn = fn_, .first_key = fk, .last_key = lk,             \
@@ -252,5 +361,7 @@ struct command cmd_table_hll[] = {
     HLL_CMD("pfadd", -2, CMD_WRITE | CMD_DENYOOM | CMD_FAST, cmd_pfadd, 1, 1),
     HLL_CMD("pfcount", -2, CMD_READONLY | CMD_MAY_REPLICATE, cmd_pfcount, 1, -1),
     HLL_CMD("pfmerge", -2, CMD_WRITE | CMD_DENYOOM, cmd_pfmerge, 1, -1),
+    HLL_CMD("pfdebug", 3, CMD_WRITE | CMD_DENYOOM | CMD_ADMIN, cmd_pfdebug, 2, 2),
+    HLL_CMD("pfselftest", 1, CMD_ADMIN, cmd_pfselftest, 0, 0),
     {.name = NULL},
 };

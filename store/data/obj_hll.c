@@ -222,6 +222,20 @@ int obj_hll_to_dense(struct buf *hll)
     return 0;
 }
 
+void obj_hll_sparse_text(const void *data, size_t len, struct buf *out)
+{
+    const unsigned char *p = data;
+    for (size_t i = OBJ_HLL_HEADER_BYTES; i < len;) {
+        struct hll_op op = op_decode(p, len, i);
+        if (i > OBJ_HLL_HEADER_BYTES) buf_append_char(out, ' ');
+        if (op.value)
+            buf_printf(out, "v:%u,%u", op.value, op.span);
+        else
+            buf_printf(out, "%c:%u", op.is_xzero ? 'Z' : 'z', op.span);
+        i += op.bytes;
+    }
+}
+
 /* Join equal neighbouring VAL opcodes (total run <= 4), examining a few opcodes from `from`. */
 static void sparse_join(struct buf *hll, size_t from)
 {

@@ -88,6 +88,10 @@ uint64_t obj_hll_regs_count(const struct obj_hll_regs *regs);
  * becomes stale. 0 or an error. */
 int obj_hll_regs_store(const struct obj_hll_regs *regs, struct buf *dst, size_t sparse_max_bytes);
 
+/* PFDEBUG DECODE: the sparse opcodes as text ("z:<n>", "Z:<n>", "v:<value>,<n>", spaces
+ * between), appended to out; walks to the end of the string without checking coverage. */
+void obj_hll_sparse_text(const void *p, size_t len, struct buf *out);
+
 /* Register value of a valid HLL (PFDEBUG GETREG and tests): 0..63, or an error. */
 int obj_hll_get_register(const void *p, size_t len, uint32_t index);
 

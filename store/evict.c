@@ -261,7 +261,8 @@ static int check_memory(const char *v, char *err, size_t errlen)
 int evict_config_check(const char *key, const char *value, char *err, size_t errlen)
 {
     /* The integer keys get Redis's texts from CONFIG SET's generic integer path. */
-    if (strcasecmp(key, "maxmemory") == 0) return check_memory(value, err, errlen);
+    if (strcasecmp(key, "maxmemory") == 0 || strcasecmp(key, "hll-sparse-max-bytes") == 0)
+        return check_memory(value, err, errlen);
     if (strcasecmp(key, "maxmemory-clients") == 0)
         return client_evict_config_check(value, err, errlen);
     if (strcasecmp(key, "replica-ignore-maxmemory") == 0) {

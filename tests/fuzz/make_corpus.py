@@ -157,6 +157,18 @@ def sentinel_seeds():
 
 # --- captured seeds: replication streams and RDB payloads ---------------------------------------
 
+def hll_seeds():
+    """Byte 0: hll-sparse-max-bytes / 16; then the value (Redis 7.0's HLL layout)."""
+    hdr = b"HYLL\x01\x00\x00\x00" + b"\x00" * 7 + b"\x80"
+    write("hll", "empty", b"\xbb" + hdr + b"\x7f\xff")
+    write("hll", "few_values", b"\xbb" + hdr + b"\x57\x31\x84\x68\xcc")
+    write("hll", "joined_runs", b"\x02" + hdr + b"\x80\x83\x7f\xfa")
+    write("hll", "one_short", b"\xbb" + hdr + b"\x7f\xfe")
+    write("hll", "cut_xzero", b"\xbb" + hdr + b"\x7f")
+    write("hll", "dense", b"\x00" + b"HYLL" + b"\x00" * 12 + bytes(range(256)) * 48)
+    write("hll", "old_layout", b"\xbb" + b"VHLL\x01" + b"\x00" * 11 + b"\x80\x00")
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -291,6 +303,7 @@ def main():
     resp_seeds()
     config_seeds()
     sentinel_seeds()
+    hll_seeds()
     captured_seeds()
     for h in sorted(os.listdir(OUT)):
         files = os.listdir(os.path.join(OUT, h))

@@ -111,6 +111,7 @@ static const char *parse_line(struct aof_manifest *m, const char *p, const char 
     if (!name || !seq || !type) return "a file, seq or type field is missing";
     if (!name[0] || strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
         return "the file name must be a plain name inside the AOF folder";
+    if (strlen(name) > AOF_MANIFEST_MAX_NAME) return "the file name is longer than 255 bytes";
     if (util_parse_ll(seq, strlen(seq), &n) != 0 || n < 0) return "seq is not a number";
     if (strlen(type) != 1 || !strchr("bhi", type[0])) return "unknown file type";
     if (has_name(m, name)) return "a file is listed twice";

@@ -21,7 +21,11 @@
 
 #include "common/buf.h"
 
-#define AOF_MANIFEST_MAX_LINE 1024 /* as Redis: a longer line means a damaged manifest */
+/* A file name is at most NAME_MAX bytes; written quoted (4 characters per byte at worst) its line
+ * stays under AOF_MANIFEST_MAX_LINE, so whatever we write we read back. Redis writes lines of at
+ * most 1024 bytes, which we read too. */
+#define AOF_MANIFEST_MAX_NAME 255
+#define AOF_MANIFEST_MAX_LINE 4096
 #define AOF_MANIFEST_MAX_FILES 4096
 
 enum aof_file_type { AOF_FILE_BASE = 'b', AOF_FILE_HIST = 'h', AOF_FILE_INCR = 'i' };
@@ -45,7 +49,8 @@ void aof_manifest_init(struct aof_manifest *m);
 void aof_manifest_free(struct aof_manifest *m);
 
 /* Parse manifest text. 0, or -1 with a message naming the line (nothing kept on failure):
- * unknown type, missing field, a file name with a '/', duplicate names, two bases, more than
+ * unknown type, missing field, a file name with a '/' or longer than AOF_MANIFEST_MAX_NAME,
+ * duplicate names, two bases, more than
  * AOF_MANIFEST_MAX_FILES files, a line longer than AOF_MANIFEST_MAX_LINE. Lines starting with
  * '#' and empty lines are skipped; fields may come in any order. */
 int aof_manifest_parse(struct aof_manifest *m, const char *text, size_t len, char *err,

@@ -298,12 +298,32 @@ def captured_seeds():
           b"\x00+PONG\n+OK\n+OK\n+FULLRESYNC " + b"a" * 40 + b" 0\n\n\n$-5\n")
 
 
+def aof_seeds():
+    """Byte 0 even: an AOF file's bytes; odd: a manifest (store/persist/aof_reader.c, _manifest.c)."""
+    stream = cmd("SELECT", "0") + cmd("SET", "k", "v") + cmd("MULTI") + cmd("INCR", "n") + \
+        cmd("EXEC") + cmd("SET", "bin", b"\x00\r\n\xff")
+    write("aof_file", "commands", b"\x00" + stream)
+    write("aof_file", "annotated", b"\x00#TS:1700000000\r\n" + stream + b"#TS:1700000001\r\n")
+    write("aof_file", "torn_header", b"\x00" + stream + b"*3\r\n$3\r\nSET\r\n$1")
+    write("aof_file", "torn_payload", b"\x00" + stream + b"*2\r\n$3\r\nDEL\r\n$5\r\nke")
+    write("aof_file", "not_resp", b"\x00" + stream + b"SET k v\r\n")
+    write("aof_file", "huge_count", b"\x00*99999999999\r\n$1\r\nx\r\n")
+    write("aof_file", "manifest", b"\x01file appendonly.aof.3.base.rdb seq 3 type b\n"
+          b"file appendonly.aof.2.incr.aof seq 2 type h\n"
+          b"file appendonly.aof.3.incr.aof seq 3 type i\n")
+    write("aof_file", "manifest_quoted", b"\x01# comment\r\ntype i seq 1 file \"a b\\x01\\\"\"\r\n")
+    # a name whose quoted form is 4x its length: what we write must parse back
+    write("aof_file", "manifest_long_name", b"\x01file " + b"\xff" * 255 + b" seq 1 type i\n")
+    write("aof_file", "manifest_bad", b"\x01file a seq 1 type b\nfile b seq 1 type b\n")
+
+
 def main():
     shutil.rmtree(OUT, ignore_errors=True)
     resp_seeds()
     config_seeds()
     sentinel_seeds()
     hll_seeds()
+    aof_seeds()
     captured_seeds()
     for h in sorted(os.listdir(OUT)):
         files = os.listdir(os.path.join(OUT, h))

@@ -72,6 +72,23 @@ Test(aof_manifest, a_rewrite_moves_the_old_base_and_incr_files_to_history)
     aof_manifest_free(&m);
 }
 
+Test(aof_manifest, the_longest_name_written_quoted_parses_back)
+{
+    struct aof_manifest m, back;
+    aof_manifest_init(&m);
+    char name[AOF_MANIFEST_MAX_NAME - 19];
+    memset(name, '\x01', sizeof name - 1);
+    name[sizeof name - 1] = '\0';
+    aof_manifest_new_incr(&m, name); /* 246 bytes, every one written as \xHH */
+    char *out = formatted(&m);
+    char err[256];
+    cr_assert_eq(aof_manifest_parse(&back, out, strlen(out), err, sizeof err), 0, "%s", err);
+    cr_assert_str_eq(back.incr[0].name, m.incr[0].name);
+    free(out);
+    aof_manifest_free(&m);
+    aof_manifest_free(&back);
+}
+
 Test(aof_manifest, names_with_spaces_and_quotes_round_trip_quoted)
 {
     struct aof_manifest m;
@@ -111,6 +128,12 @@ Test(aof_manifest, damaged_manifests_are_refused_naming_the_line)
         cr_assert(strstr(err, bad[i].why), "%s: got \"%s\"", bad[i].text, err);
         cr_assert_null(m.base);
     }
+    char name_line[400];
+    snprintf(name_line, sizeof name_line, "file %0256d seq 1 type i\n", 0);
+    struct aof_manifest named;
+    char why[256];
+    cr_assert_eq(aof_manifest_parse(&named, name_line, strlen(name_line), why, sizeof why), -1);
+    cr_assert(strstr(why, "longer than 255 bytes"), "%s", why);
     char line[AOF_MANIFEST_MAX_LINE + 50];
     memset(line, 'a', sizeof line);
     line[sizeof line - 1] = '\0';

@@ -31,6 +31,7 @@
 #include "store/multi.h"
 #include "store/persist/aof_load_files.h"
 #include "store/persist/aof_reader.h"
+#include "store/persist/persist_load.h"
 #include "store/persist/rdb_dataset.h"
 #include "store/propagate.h"
 #include "store/server.h"
@@ -77,7 +78,7 @@ __attribute__((noreturn, format(printf, 1, 2))) static void load_die(const char 
     va_end(ap);
     log_warning("%s", msg);
     log_warning("AOF loading aborted: the server stops without writing anything.");
-    exit(1);
+    persist_load_refuse_start();
 }
 
 static const char *cur_name(const struct aof_load *a) { return a->files.names[a->cur]; }

@@ -138,10 +138,12 @@ void persist_load_finish_start(struct server *srv)
     char err[512];
     if (aof_start_from_config(srv, err, sizeof err) != 0) {
         log_warning("%s", err);
-        exit(1);
+        persist_load_refuse_start();
     }
     repl_start_from_config(srv);
 }
+
+void persist_load_refuse_start(void) { _exit(1); }
 
 void persist_load_aof_at_start(struct server *srv)
 {
@@ -150,7 +152,7 @@ void persist_load_aof_at_start(struct server *srv)
     int rc = aof_load_start(srv, persist_load_finish_start, err, sizeof err);
     if (rc < 0) {
         log_warning("%s", err);
-        exit(1); /* nothing was written: the files stay for the operator */
+        persist_load_refuse_start(); /* nothing was written: the files stay for the operator */
     }
     if (rc == 0) persist_load_finish_start(srv); /* nothing to load */
 }
@@ -221,7 +223,7 @@ static void fail_start(struct server *srv, const char *why)
     /* Nothing is saved on this exit: the file stays as it is for the operator. */
     log_warning("Fatal error loading the DB, refusing to start: %s. Exiting.", why);
     UNUSED(srv);
-    exit(1);
+    persist_load_refuse_start();
 }
 
 static void on_loader_done(struct loop *lp, int fd, void *data, int mask)

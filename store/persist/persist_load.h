@@ -25,6 +25,11 @@ void persist_load_at_start(struct server *srv);
 void persist_load_aof_at_start(struct server *srv);
 /* Start-up is over (data loaded or nothing to load): begin replication as configured. */
 void persist_load_finish_start(struct server *srv);
+/* The start is refused (a damaged file, a folder that cannot be written): exit with status 1
+ * at once, after the caller logged why. Nothing is written, and nothing half-loaded is freed:
+ * the process has nothing to clean up, and freeing millions of keys would only delay the exit
+ * (the log is flushed line by line, so nothing of it is lost). */
+__attribute__((noreturn)) void persist_load_refuse_start(void);
 /* Free a load still running (shutdown during loading). */
 void persist_load_destroy(struct server *srv);
 

@@ -346,6 +346,8 @@ void repl_start_from_config(struct server *srv)
     const char *text = srv->cfg.replicaof;
     char host[REPL_HOST_LEN];
     int port;
+    ASSERT(!r->is_started && !r->link);
+    r->is_started = true;
     if (!text || !text[0] || sscanf(text, "%255s %d", host, &port) != 2) {
         start_awaiting_role(srv);
         return;
@@ -381,6 +383,8 @@ void repl_restore_history(struct server *srv, const char *replid, long long offs
 static void follow_config(struct server *srv)
 {
     struct repl *r = srv->repl;
+    /* Not before the start-up load is done: repl_start_from_config starts the link then. */
+    if (!r->is_started) return;
     const char *text = srv->cfg.replicaof;
     char host[REPL_HOST_LEN];
     int port;

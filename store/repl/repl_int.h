@@ -140,7 +140,8 @@ struct repl {
     struct client *master;    /* the applied stream, when the link is up */
     bool has_history;         /* replid/offset describe our data: PSYNC may continue them */
     bool is_history_restored; /* replid/offset came from the snapshot loaded at start */
-    int master_db;            /* db the master's stream had selected when the link dropped */
+    bool is_started; /* repl_start_from_config ran: cfg.replicaof is followed from then on */
+    int master_db;   /* db the master's stream had selected when the link dropped */
     struct buf multi_pending; /* master bytes of a MULTI not yet closed by EXEC */
     struct repl_failover failover;
     /* Started empty while cfg.repl_group_member says we belonged to a group: writes wait for

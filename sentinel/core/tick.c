@@ -129,12 +129,14 @@ static bool master_looks_sane(const struct sentinel *s, const struct instance *m
  * a hello, so a newer configuration would have reached us. A sentinel cut off from its peers,
  * or back from a partition before their hellos, must not pull the group's new master back to
  * the master it still knows (sim seeds 754, 1379, 2327). */
-static const char *view_stale_reason(const struct instance *master, int64_t wait_ms, int64_t now_ms)
+static const char *view_stale_reason(const struct instance *master, bool need_majority,
+                                     int64_t wait_ms, int64_t now_ms)
 {
     const struct master_record *record = master->record;
     if (record->heard_config_epoch > record->config_epoch &&
         now_ms - record->heard_config_ms <= wait_ms)
         return "a hello announced a newer config epoch";
+    if (!need_majority) return NULL;
     unsigned heard = 1;
     for (size_t i = 0; i < record->n_sentinels; i++) {
         int64_t at_ms = record->sentinels[i]->last_hello_ms;
@@ -145,10 +147,12 @@ static const char *view_stale_reason(const struct instance *master, int64_t wait
     return NULL;
 }
 
-/* Reconfiguring ri is due but our view may be stale: hold it back, and say so. */
+/* Reconfiguring ri is due but our view may be stale: hold it back, and say so. The old master
+ * of our own failover needs no majority's hellos: we lead the newest epoch we know. */
 static bool reconf_held(struct sentinel *s, struct instance *ri, const char *what, int64_t now_ms)
 {
-    const char *why = view_stale_reason(ri->master, 4 * s->periods.publish_period, now_ms);
+    const char *why =
+        view_stale_reason(ri->master, !ri->demote_at_once, 4 * s->periods.publish_period, now_ms);
     if (why == NULL) return false;
     core_log_rate(s, &s->stale_view_log_rate, LOG_NOTICE, "sentinel: %s of %s:%d held back: %s",
                   what, ri->host, ri->port, why);

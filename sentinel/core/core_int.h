@@ -86,7 +86,8 @@ struct sentinel {
     char persist_error[256];   /* why the last save failed; "" after a successful one */
     uint64_t persist_failures; /* saves failed since start */
     struct core_log_rate persist_log_rate;
-    bool crashed; /* SIMULATE-FAILURE fired: ignore everything */
+    struct core_log_rate stale_view_log_rate; /* reconfigurations held back (tick.c) */
+    bool crashed;                             /* SIMULATE-FAILURE fired: ignore everything */
     unsigned simfail_flags;
     uint64_t next_id;
     size_t n_masters;

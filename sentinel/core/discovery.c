@@ -234,6 +234,10 @@ static void hello_adopt_config(struct sentinel *s, struct instance *master, cons
 {
     struct master_record *record = master->record;
     if (h->master_config_epoch <= record->config_epoch) return;
+    /* Noted before any trust check: a newer configuration we cannot adopt yet still means our
+     * own is stale, and a stale view must not reconfigure nodes (sim seeds 754, 1379, 2327). */
+    record->heard_config_epoch = MAX(record->heard_config_epoch, h->master_config_epoch);
+    record->heard_config_ms = core_now(s);
     bool same = instance_addr_is(master, h->master_ip, h->master_port);
     if (distrust == NULL && same && via_pubsub)
         distrust = "a new epoch for the same address heard on a data node's channel";

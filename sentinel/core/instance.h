@@ -134,6 +134,11 @@ struct master_record {
     char abort_reason[400]; /* why the last attempt aborted, in words (failover_note_abort) */
     int64_t reboot_ms;
     struct config_update update; /* a peer's new address for this master, being verified */
+    /* The newest config epoch above ours that any hello announced for this master, trusted or
+     * not, and when (discovery.c): while recent, our view is stale and tick.c reconfigures no
+     * node (docs/sentinel-protocol.md#info-reactions). */
+    uint64_t heard_config_epoch;
+    int64_t heard_config_ms;
     int64_t update_rejected_log_ms;
     /* Restarted (new run id) with an offset behind its best replica's: an empty or regressed
      * master, SDOWN at once (monitor_sdown_condition) until a failover replaces it or its

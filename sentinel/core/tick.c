@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "common/util.h"
+#include "sentinel/core/election.h"
 #include "sentinel/core/failover.h"
 #include "sentinel/core/core_int.h"
 
@@ -122,6 +123,42 @@ static bool master_looks_sane(const struct sentinel *s, const struct instance *m
            now_ms - master->info_refresh_ms < 2 * s->periods.info_period;
 }
 
+/* Can this sentinel vouch for its view of the group? NULL if so, else why not
+ * (docs/sentinel-protocol.md#info-reactions). Within the last `wait`: no hello announced a newer
+ * config epoch for this master, and a majority of the known sentinels, this one included, sent
+ * a hello, so a newer configuration would have reached us. A sentinel cut off from its peers,
+ * or back from a partition before their hellos, must not pull the group's new master back to
+ * the master it still knows (sim seeds 754, 1379, 2327). */
+static const char *view_stale_reason(const struct instance *master, bool need_majority,
+                                     int64_t wait_ms, int64_t now_ms)
+{
+    const struct master_record *record = master->record;
+    if (record->heard_config_epoch > record->config_epoch &&
+        now_ms - record->heard_config_ms <= wait_ms)
+        return "a hello announced a newer config epoch";
+    if (!need_majority) return NULL;
+    unsigned heard = 1;
+    for (size_t i = 0; i < record->n_sentinels; i++) {
+        int64_t at_ms = record->sentinels[i]->last_hello_ms;
+        if (at_ms != 0 && now_ms - at_ms <= wait_ms) heard++;
+    }
+    if (heard < election_majority((unsigned)record->n_sentinels + 1))
+        return "hellos from fewer than a majority of the sentinels";
+    return NULL;
+}
+
+/* Reconfiguring ri is due but our view may be stale: hold it back, and say so. The old master
+ * of our own failover needs no majority's hellos: we lead the newest epoch we know. */
+static bool reconf_held(struct sentinel *s, struct instance *ri, const char *what, int64_t now_ms)
+{
+    const char *why =
+        view_stale_reason(ri->master, !ri->demote_at_once, 4 * s->periods.publish_period, now_ms);
+    if (why == NULL) return false;
+    core_log_rate(s, &s->stale_view_log_rate, LOG_NOTICE, "sentinel: %s of %s:%d held back: %s",
+                  what, ri->host, ri->port, why);
+    return true;
+}
+
 static void react_replica_role(struct sentinel *s, struct instance *ri, int64_t now_ms)
 {
     struct instance *master = ri->master;
@@ -133,7 +170,8 @@ static void react_replica_role(struct sentinel *s, struct instance *ri, int64_t 
         bool due = ri->demote_at_once ||
                    (master_looks_sane(s, master, now_ms) && no_down_for(ri, wait, now_ms) &&
                     now_ms - ri->role_reported_ms > wait);
-        if (due && core_send_slaveof(s, ri, host, port) == 0) {
+        if (due && !reconf_held(s, ri, "convert-to-slave", now_ms) &&
+            core_send_slaveof(s, ri, host, port) == 0) {
             ri->demote_at_once = false;
             notify_event(s, LOG_NOTICE, "+convert-to-slave", ri, NULL);
         }
@@ -146,6 +184,7 @@ static void react_replica_role(struct sentinel *s, struct instance *ri, int64_t 
     if (points_elsewhere && !(ri->flags & (SRI_RECONF_SENT | SRI_RECONF_INPROG | SRI_PROMOTED)) &&
         master->record->failover_state == FAILOVER_NONE && master_looks_sane(s, master, now_ms) &&
         no_down_for(ri, ft, now_ms) && now_ms - ri->slave_conf_change_ms > ft &&
+        !reconf_held(s, ri, "fix-slave-config", now_ms) &&
         core_send_slaveof(s, ri, host, port) == 0)
         notify_event(s, LOG_NOTICE, "+fix-slave-config", ri, NULL);
 }

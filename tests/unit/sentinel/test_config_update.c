@@ -231,3 +231,65 @@ Test(config_update, a_sentinel_that_missed_the_failover_follows_its_old_master_t
     cr_assert_str_eq(M()->host, "10.0.0.9");
     cr_assert_eq(M()->record->config_epoch, 2);
 }
+
+/* ---- a stale view reconfigures no node (tick.c, docs/sentinel-protocol.md#info-reactions) -- */
+
+/* Peer A's hello for the configuration we hold (10.0.0.1, config epoch 0), sent to our port. */
+#define HELLO_SAME_FROM_A "10.0.0.11,26379," FAKE_PEER_A ",0,mymaster,10.0.0.1,6379,0"
+
+/* Run for ms with the master sane and replica 1 reporting role:master, INFO and (if
+ * with_hellos) peer A's hello about every half second. */
+static void run_with_replica_claiming_master(int64_t ms, bool with_hellos)
+{
+    char minfo[2048], rinfo[512];
+    fake_master_info(minfo, sizeof(minfo), "9", 1);
+    snprintf(rinfo, sizeof(rinfo),
+             "# Server\r\nrun_id:%040d\r\n# Replication\r\nrole:master\r\nconnected_slaves:0\r\n"
+             "master_replid:%s\r\nmaster_replid2:%s\r\nmaster_repl_offset:300\r\n",
+             2, REPLID_ODD, NO_REPLID);
+    for (int64_t end = F.now + ms; F.now < end;) {
+        fake_run_for(&F, S, 500, FAKE_ALL_ALIVE);
+        fake_reply_info(S, M()->id, minfo);
+        fake_reply_info(S, R(1)->id, rinfo);
+        if (with_hellos) direct_hello(HELLO_SAME_FROM_A);
+        sentinel_tick(S, F.now);
+    }
+}
+
+/* A hello heard on the master's channel from a sentinel we never met: 10.0.0.3 is the master of
+ * config epoch 2. */
+#define UPDATE_FROM_STRANGER "10.0.0.99,26379," STRANGER ",2,mymaster,10.0.0.3,6379,2"
+
+/* A sentinel that heard of a newer configuration but cannot adopt it (here: from a sentinel it
+ * never met) must not demote the node it names towards the master of the older configuration
+ * it still holds. */
+Test(config_update, a_newer_config_epoch_heard_holds_back_convert_to_slave)
+{
+    run_with_replica_claiming_master(7000, true); /* the +convert-to-slave wait is 8 s */
+    pubsub_hello(UPDATE_FROM_STRANGER);
+    run_with_replica_claiming_master(4000, true);
+    assert_rejected("not from a sentinel we knew at that address");
+    assert_not_moved();
+    cr_assert_eq(fake_count_events(&F, "+convert-to-slave"), 0);
+    cr_assert_null(fake_last_cmd(&F, R(1)->id, "SLAVEOF"));
+    cr_assert_geq(fake_count_logs(&F, "a hello announced a newer config epoch"), 1);
+    /* The claim is not repeated: once it is older than the wait, the usual rule applies. */
+    run_with_replica_claiming_master(10000, true);
+    cr_assert_geq(fake_find_event(&F, 0, "+convert-to-slave", NULL), 0);
+}
+
+/* Sim seeds 754, 1379: a sentinel that hears from no majority of the sentinels (cut off, or just
+ * back before their hellos) cannot know whether a newer configuration exists: it demotes
+ * nothing; it does once the peers' hellos are in. */
+Test(config_update, a_sentinel_without_hellos_from_a_majority_demotes_nothing)
+{
+    run_with_replica_claiming_master(12000, false);
+    cr_assert_eq(fake_count_events(&F, "+convert-to-slave"), 0);
+    cr_assert_null(fake_last_cmd(&F, R(1)->id, "SLAVEOF"));
+    cr_assert_geq(fake_count_logs(&F, "fewer than a majority of the sentinels"), 1);
+    run_with_replica_claiming_master(1000, true);
+    cr_assert_geq(fake_find_event(&F, 0, "+convert-to-slave", NULL), 0);
+    const struct fake_cmd *slaveof = fake_last_cmd(&F, R(1)->id, "SLAVEOF");
+    cr_assert_not_null(slaveof);
+    cr_assert_str_eq(slaveof->argv[1], "10.0.0.1");
+}

@@ -649,9 +649,9 @@ Test(core, master_info_every_second_while_its_replica_set_changes)
 
 /* A forced failover of a master that still answers demotes it as soon as its INFO is in, not
  * after the +convert-to-slave wait (~10 s of two writable masters). */
-Test(core, forced_failover_demotes_the_live_old_master_at_once)
+static void check_forced_failover_demotes_old_master(int peers)
 {
-    struct sentinel *s = ready_world(2, 0);
+    struct sentinel *s = ready_world(2, peers);
     struct sentinel_cmd_result res;
     sentinel_cmd_failover(s, "mymaster", &res);
     cr_assert_eq(res.kind, SENTINEL_CMD_STATUS, "%s", res.msg);
@@ -682,4 +682,16 @@ Test(core, forced_failover_demotes_the_live_old_master_at_once)
     cr_assert_str_eq(slaveof->argv[1], "10.0.0.3");
     cr_assert_geq(fake_find_event(&F, 0, "+convert-to-slave", NULL), 0);
     sentinel_destroy(s);
+}
+
+Test(core, forced_failover_demotes_the_live_old_master_at_once)
+{
+    check_forced_failover_demotes_old_master(0);
+}
+
+/* The leader of the newest epoch needs no majority's hellos to demote the old master of its own
+ * failover (the stale-view rule of docs/sentinel-protocol.md#info-reactions exempts it). */
+Test(core, forced_failover_demotes_the_old_master_without_peer_hellos)
+{
+    check_forced_failover_demotes_old_master(2);
 }

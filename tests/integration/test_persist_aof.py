@@ -289,20 +289,32 @@ def test_always_replies_only_after_fsync():
     os.chmod(wrapper, stat.S_IRWXU)
     store = vigiltest.start_store(wrapper, extra_args=["--appendonly", "yes",
                                                        "--appendfsync", "always"])
-    cli = store.client()
-    assert cli.set(b"durable-key", b"durable-value-1")
+    try:
+        cli = store.client()
+        assert cli.set(b"durable-key", b"durable-value-1")
 
-    def lines():
-        with open(trace) as f:
-            return f.read().splitlines()
-    wait_until(lambda: any('"+OK\\r\\n"' in ln for ln in lines()[-50:]), 10, "the reply in the trace")
-    text = lines()
-    aof_write = next(i for i, ln in enumerate(text) if "durable-value-1" in ln and "write(" in ln)
-    fd = text[aof_write].split("write(")[1].split(",")[0]
-    sync = next(i for i, ln in enumerate(text) if i > aof_write and "fdatasync(%s)" % fd in ln)
-    reply = next(i for i, ln in enumerate(text) if i > aof_write and '"+OK\\r\\n"' in ln)
-    assert aof_write < sync < reply, "\n".join(text[aof_write:reply + 1])
-    store.kill9()
+        def lines():
+            with open(trace) as f:
+                return f.read().splitlines()
+        wait_until(lambda: any('"+OK\\r\\n"' in ln for ln in lines()[-50:]), 10,
+                   "the reply in the trace")
+        text = lines()
+        aof_write = next(i for i, ln in enumerate(text)
+                         if "durable-value-1" in ln and "write(" in ln)
+        fd = text[aof_write].split("write(")[1].split(",")[0]
+        sync = next(i for i, ln in enumerate(text)
+                    if i > aof_write and "fdatasync(%s)" % fd in ln)
+        reply = next(i for i, ln in enumerate(text) if i > aof_write and '"+OK\\r\\n"' in ln)
+        assert aof_write < sync < reply, "\n".join(text[aof_write:reply + 1])
+    finally:
+        # The process we started is strace: killing it would leave the traced store running
+        # (strace detaches). The store is stopped by its own SHUTDOWN; strace exits with it.
+        try:
+            with vigiltest.RespConn(store.host, store.port) as conn:
+                conn.call("SHUTDOWN", "NOSAVE")
+        except (OSError, vigiltest.ConnectionClosed):
+            pass
+        wait_until(lambda: not store.is_alive(), 20, "the traced store and strace to exit")
 
 
 # ---- disk full ----

@@ -4,7 +4,6 @@
  * offsets of their REPLCONF ACKs). Blocks like WAIT until enough have, or the timeout. The work
  * is in store/persist/aof*.c. */
 #include "common/util.h"
-#include "store/blocking.h"
 #include "store/client.h"
 #include "store/command.h"
 #include "store/persist/aof.h"
@@ -52,15 +51,7 @@ static int waitaof_parse(struct client *c, long long *numlocal, long long *numre
     if (waitaof_parse_count(c, &c->argv[1], numlocal) != 0 ||
         waitaof_parse_count(c, &c->argv[2], numreplicas) != 0)
         return -1;
-    if (util_parse_ll(c->argv[3].ptr, c->argv[3].len, timeout_ms) != 0) {
-        reply_error(c, "ERR timeout is not an integer or out of range");
-        return -1;
-    }
-    if (*timeout_ms < 0) {
-        reply_error(c, "ERR timeout is negative");
-        return -1;
-    }
-    return 0;
+    return repl_wait_parse_timeout(c, &c->argv[3], timeout_ms);
 }
 
 static void cmd_waitaof(struct client *c)
@@ -78,15 +69,8 @@ static void cmd_waitaof(struct client *c)
                        "disabled.");
         return;
     }
-    bool retry = blocking_is_retry(c);
-    bool cannot_block = srv->call_depth > 1 && !retry; /* inside EXEC */
-    if ((waitaof_local(c) >= numlocal && waitaof_replicas(c) >= numreplicas) || cannot_block) {
-        waitaof_reply(c);
-        return;
-    }
-    int64_t deadline = timeout_ms > 0 ? loop_now_ms(srv->loop) + timeout_ms : 0;
-    blocking_block(c, NULL, 0, deadline, waitaof_reply);
-    if (!retry && numreplicas > 0) srv->repl->is_getack_wanted = true;
+    bool is_satisfied = waitaof_local(c) >= numlocal && waitaof_replicas(c) >= numreplicas;
+    repl_wait_or_block(c, is_satisfied, timeout_ms, numreplicas > 0, waitaof_reply);
 }
 
 struct command cmd_table_aof[] = {

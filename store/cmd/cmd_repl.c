@@ -153,13 +153,9 @@ static void cmd_sync(struct client *c) { repl_master_sync_command(c); }
 /* ---- WAIT --------------------------------------------------------------------------------------
  */
 
-static int wait_parse(struct client *c, long long *numreplicas, long long *timeout_ms)
+int repl_wait_parse_timeout(struct client *c, const struct resp_arg *arg, long long *timeout_ms)
 {
-    if (util_parse_ll(c->argv[1].ptr, c->argv[1].len, numreplicas) != 0) {
-        reply_error(c, ERR_NOT_INT);
-        return -1;
-    }
-    if (util_parse_ll(c->argv[2].ptr, c->argv[2].len, timeout_ms) != 0) {
+    if (util_parse_ll(arg->ptr, arg->len, timeout_ms) != 0) {
         reply_error(c, "ERR timeout is not an integer or out of range");
         return -1;
     }
@@ -170,7 +166,32 @@ static int wait_parse(struct client *c, long long *numreplicas, long long *timeo
     return 0;
 }
 
-static void wait_timed_out(struct client *c)
+void repl_wait_or_block(struct client *c, bool is_satisfied, long long timeout_ms, bool want_getack,
+                        void (*reply)(struct client *c))
+{
+    struct server *srv = c->srv;
+    bool retry = blocking_is_retry(c);
+    bool cannot_block = srv->call_depth > 1 && !retry; /* inside EXEC */
+    if (is_satisfied || cannot_block) {
+        reply(c);
+        return;
+    }
+    int64_t deadline = timeout_ms > 0 ? loop_now_ms(srv->loop) + timeout_ms : 0;
+    blocking_block(c, NULL, 0, deadline, reply);
+    /* one GETACK before sleeping, for all waiters */
+    if (!retry && want_getack) srv->repl->is_getack_wanted = true;
+}
+
+static int wait_parse(struct client *c, long long *numreplicas, long long *timeout_ms)
+{
+    if (util_parse_ll(c->argv[1].ptr, c->argv[1].len, numreplicas) != 0) {
+        reply_error(c, ERR_NOT_INT);
+        return -1;
+    }
+    return repl_wait_parse_timeout(c, &c->argv[2], timeout_ms);
+}
+
+static void wait_reply(struct client *c)
 {
     reply_integer(c, (long long)repl_count_acked(c->srv->repl, c->woff));
 }
@@ -187,16 +208,8 @@ static void cmd_wait(struct client *c)
     }
     long long want, timeout_ms;
     if (wait_parse(c, &want, &timeout_ms) != 0) return;
-    long long acked = (long long)repl_count_acked(r, c->woff);
-    bool retry = blocking_is_retry(c);
-    bool cannot_block = srv->call_depth > 1 && !retry; /* inside EXEC */
-    if (acked >= want || cannot_block) {
-        reply_integer(c, acked);
-        return;
-    }
-    int64_t deadline = timeout_ms > 0 ? loop_now_ms(srv->loop) + timeout_ms : 0;
-    blocking_block(c, NULL, 0, deadline, wait_timed_out);
-    if (!retry) r->is_getack_wanted = true; /* one GETACK before sleeping, for all waiters */
+    bool is_satisfied = (long long)repl_count_acked(r, c->woff) >= want;
+    repl_wait_or_block(c, is_satisfied, timeout_ms, true, wait_reply);
 }
 
 /* ---- ROLE --------------------------------------------------------------------------------------

@@ -97,13 +97,12 @@ static void cmds_list(struct cmds_out *o, const char *k, size_t kl, struct obj_l
 {
     struct obj_list_iter it;
     struct pack_val v;
-    char num[CMDS_MAX_ARGS][32];
     size_t items = 0;
     cmds_begin(o, "RPUSH", k, kl);
     obj_list_iter_init(&it, l, 0, false, obj_list_len(l));
     while (obj_list_iter_next(&it, &v)) {
         size_t len;
-        const char *s = pack_val_str(&v, num[o->argc], &len);
+        const char *s = pack_val_str(&v, o->nums[o->argc], &len);
         cmds_arg(o, s, len);
         cmds_batch(o, &items, "RPUSH", k, kl);
     }
@@ -114,13 +113,12 @@ static void cmds_set(struct cmds_out *o, const char *k, size_t kl, struct obj_se
 {
     struct obj_set_iter it;
     struct pack_val v;
-    char num[CMDS_MAX_ARGS][32];
     size_t items = 0;
     cmds_begin(o, "SADD", k, kl);
     obj_set_iter_init(&it, s);
     while (obj_set_iter_next(&it, &v)) {
         size_t len;
-        const char *m = pack_val_str(&v, num[o->argc], &len);
+        const char *m = pack_val_str(&v, o->nums[o->argc], &len);
         cmds_arg(o, m, len);
         cmds_batch(o, &items, "SADD", k, kl);
     }

@@ -176,6 +176,16 @@ void repl_master_sync_command(struct client *c);
 size_t repl_count_acked(const struct repl *r, long long off);
 /* Replicas whose AOF is fsynced up to off (their FACK, WAITAOF). */
 size_t repl_count_facked(const struct repl *r, long long off);
+
+/* cmd_repl.c: what WAIT and WAITAOF share. Parse a timeout argument in ms (Redis's errors;
+ * 0 or -1, the error already sent). Then reply at once through `reply` when `is_satisfied` or
+ * inside EXEC, else block until satisfied or the timeout (0: none); `want_getack` asks the
+ * replicas for one ACK before the loop sleeps. */
+struct client;
+struct resp_arg;
+int repl_wait_parse_timeout(struct client *c, const struct resp_arg *arg, long long *timeout_ms);
+void repl_wait_or_block(struct client *c, bool is_satisfied, long long timeout_ms, bool want_getack,
+                        void (*reply)(struct client *c));
 size_t repl_count_good(const struct repl *r, int64_t now_ms);
 const char *repl_replica_state_name(enum replica_state s);
 void repl_master_send_all(struct repl *r);

@@ -365,8 +365,11 @@ const char *ks_entry_encoding(const struct ks_entry *e)
     switch (ent_kind(e)) {
     case KIND_INT:
         return "int";
-    case KIND_EMB:
-        return "embstr";
+    case KIND_EMB: {
+        size_t len;
+        varint_get(e->data + ent_val_off(e), &len);
+        return len <= KS_EMBSTR_MAX ? "embstr" : "raw";
+    }
     case KIND_RAW:
         return "raw";
     case KIND_OBJ:

@@ -5,8 +5,10 @@
  * (each ks has its own seeded rng for sampling).
  *
  * Values:
- *   string  encodings "int" (a canonical long long), "embstr" (<= 44 bytes, stored inside the
- *           entry), "raw" (> 44 bytes, or after APPEND/SETRANGE: a separate growable buffer).
+ *   string  encodings "int" (a canonical long long), "embstr" (<= 44 bytes), "raw" (> 44
+ *           bytes, or after APPEND/SETRANGE). Strings up to KS_EMB_MAX bytes are stored inside
+ *           the entry whatever their reported encoding; longer ones and any string grown by
+ *           APPEND/SETRANGE use a separate growable buffer.
  *   list, set, zset, hash: an opaque object pointer plus its `struct ks_obj_ops` (free, dup,
  *           encoding name, memory usage), so this module does not depend on the types' headers.
  *           obj_hash.h exports `obj_hash_ops`; the list/set/zset modules export theirs.
@@ -63,8 +65,11 @@ enum ks_type {
 /* Pass as now_ms to treat every key as live (nothing is expired, hidden or deleted): what a
  * replica does while applying its master's stream, since only the master decides expiry. */
 #define KS_NOW_NO_EXPIRY INT64_MIN
-#define KS_EMBSTR_MAX 44 /* longest string stored inside the entry */
-#define KS_INT_BUF 24    /* buffer for formatting an int-encoded string */
+/* Strings up to KS_EMB_MAX bytes live inside the entry (one allocation, no buffer header); OBJECT
+ * ENCODING still says "embstr" only up to KS_EMBSTR_MAX and "raw" above, as Redis reports. */
+#define KS_EMBSTR_MAX 44
+#define KS_EMB_MAX 512
+#define KS_INT_BUF 24 /* buffer for formatting an int-encoded string */
 /* Output buffer for INCRBYFLOAT/HINCRBYFLOAT results: %.17Lf of a long double near its maximum
  * is ~4950 characters (Redis allows 5k too). */
 #define KS_FLOAT_BUF 5120

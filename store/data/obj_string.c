@@ -4,7 +4,11 @@
  * Encodings (what OBJECT ENCODING reports, as Redis 7):
  *   int     canonical decimal long long ("-0", "007", "+1" are not), 8 bytes in the entry;
  *   embstr  <= 44 bytes inside the entry (SET, INCRBYFLOAT results);
- *   raw     separate buffer with growth room: > 44 bytes, or after APPEND / SETRANGE.
+ *   raw     > 44 bytes, or after APPEND / SETRANGE.
+ * Physically a SET value up to KS_EMB_MAX bytes stays inside the entry even when it reports
+ * "raw": a separate buffer would cost a pointer, its header and a malloc chunk (about 36 bytes
+ * per key for 100-byte values). Only APPEND/SETRANGE results and longer values get the separate
+ * buffer, whose growth room is what makes repeated appends cheap.
  * INCR on an int string updates the 8 bytes in place (no allocation); APPEND grows a raw buffer
  * geometrically (doubling below 1 MB, +1 MB above) so repeated appends are amortized O(1).
  *
@@ -51,7 +55,7 @@ void ks_ent_val_from_string(struct ent_val *v, const char *s, size_t len, bool t
     v->type = KS_TYPE_STRING;
     if (try_int && obj_string_is_int(s, len, &v->iv)) {
         v->kind = KIND_INT;
-    } else if (len <= KS_EMBSTR_MAX) {
+    } else if (len <= KS_EMB_MAX) {
         v->kind = KIND_EMB;
         v->s = s;
         v->len = len;

@@ -147,7 +147,7 @@ def test_volatile_ttl_evicts_the_nearest_expiry_first():
     set_limit(c, "volatile-ttl")
     fill(c, "soon", 5000, ttl_s=50000)
     fill(c, "late", 5000, ttl_s=900000)
-    fill(c, "more", 8000)
+    fill(c, "more", 12000)
     assert evicted(c) > 0
     assert count_existing(c, "late", 5000) > count_existing(c, "soon", 5000)
 

@@ -3,6 +3,7 @@
  * INCRBYFLOAT, APPEND growth, SETRANGE padding and limits, and mutable raw access. */
 #include <criterion/criterion.h>
 #include <limits.h>
+#include <malloc.h>
 #include <math.h>
 #include <string.h>
 
@@ -278,4 +279,38 @@ Test(obj_string, is_int_accepts_only_canonical_form)
     cr_assert(!obj_string_is_int("", 0, &v));
     cr_assert(!obj_string_is_int("1 ", 2, &v));
     cr_assert(!obj_string_is_int("123456789012345678901", 21, &v));
+}
+
+/* Bytes a string key holds outside its entry chunk and dict slot (its separate buffer, if any). */
+static size_t outside_entry_bytes(const struct ks_entry *e)
+{
+    return ks_entry_mem_usage(e) - malloc_usable_size((void *)e) - sizeof(void *);
+}
+
+/* A SET value up to KS_EMB_MAX bytes lives inside the entry (no separate buffer) while OBJECT
+ * ENCODING still reports "raw" past 44 bytes as Redis; one byte longer gets the separate buffer,
+ * and so does a string grown by APPEND. */
+Test(obj_string, values_up_to_emb_max_live_inside_the_entry)
+{
+    struct ks *ks = ks_create(1);
+    static char v[KS_EMB_MAX + 2];
+    memset(v, 'v', sizeof v - 1);
+    struct ks_entry *e = ks_set_string(ks, "k", 1, v, 100, KS_NO_EXPIRE, 0, 0);
+    cr_assert_eq(outside_entry_bytes(e), 0);
+    cr_assert_leq(ks_entry_mem_usage(e), 100 + 48, "100 bytes cost one chunk and a slot");
+    cr_assert_str_eq(enc(ks, "k"), "raw");
+    assert_val(ks, "k", v, 100);
+    e = ks_set_string(ks, "k", 1, v, KS_EMB_MAX, KS_NO_EXPIRE, 0, 0);
+    cr_assert_eq(outside_entry_bytes(e), 0);
+    assert_val(ks, "k", v, KS_EMB_MAX);
+    e = ks_set_string(ks, "k", 1, v, KS_EMB_MAX + 1, KS_NO_EXPIRE, 0, 0);
+    cr_assert_gt(outside_entry_bytes(e), KS_EMB_MAX);
+    assert_val(ks, "k", v, KS_EMB_MAX + 1);
+    e = ks_set_string(ks, "k", 1, v, 100, KS_NO_EXPIRE, 0, 0);
+    size_t len;
+    cr_assert_eq(ks_str_append(ks, "k", 1, "ab", 2, MAXLEN, 0, &len), KS_OK);
+    cr_assert_eq(len, 102);
+    cr_assert_gt(outside_entry_bytes(get(ks, "k")), 100);
+    cr_assert_str_eq(enc(ks, "k"), "raw");
+    ks_destroy(ks);
 }

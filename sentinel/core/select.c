@@ -104,9 +104,14 @@ struct instance *select_best_replica(const struct instance *master, int64_t now_
 
 /* ---- the quorum intersection rule ------------------------------------------------------------ */
 
+/* A replica that answers as a master (restarted without its replicaof, or a superseded master
+ * not yet converted) counts as having answered: it is alive, and its offset, of another history,
+ * is never compared. Not counting it would stall the group for good once two such nodes exist
+ * while the master is down, since nothing converts them then (sim seed 1773). */
 static bool reported_since(const struct instance *r, int64_t since_ms, bool need_link)
 {
-    if (r->role_reported != ROLE_SLAVE || r->info_refresh_ms == 0 || r->info_refresh_ms < since_ms)
+    if (r->role_reported == ROLE_UNKNOWN || r->info_refresh_ms == 0 ||
+        r->info_refresh_ms < since_ms)
         return false;
     return !need_link || (!instance_is_disconnected(r) && !(r->flags & SRI_S_DOWN));
 }
@@ -124,7 +129,7 @@ void select_quorum_count(const struct instance *master, int64_t since_ms, bool n
         const struct instance *r = record->replicas[i];
         if (!reported_since(r, since_ms, need_link)) continue;
         out->fresh++;
-        if (r->slave_repl_offset > out->max_offset) {
+        if (r->role_reported == ROLE_SLAVE && r->slave_repl_offset > out->max_offset) {
             out->max_offset = r->slave_repl_offset;
             out->max_holder = r;
         }
@@ -144,7 +149,6 @@ static const char *missing_reason(const struct instance *r)
 {
     if (instance_is_disconnected(r)) return "not answering";
     if (r->flags & SRI_S_DOWN) return "down";
-    if (r->role_reported == ROLE_MASTER) return "reports role:master";
     return "no INFO since the master went silent";
 }
 

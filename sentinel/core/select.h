@@ -50,15 +50,16 @@ struct instance *select_best_replica(const struct instance *master, int64_t now_
                                      const struct sentinel_periods *periods);
 
 /* The quorum intersection rule (promotion-quorum, docs/sentinel-protocol.md#promotion-quorum).
- * A replica "reported" when its last INFO, received at or after since_ms, says role:slave (and,
- * with need_link, its link is still up and it is not SDOWN: for a prediction). R counts every
+ * A replica "reported" when its last INFO was received at or after since_ms (and, with
+ * need_link, its link is still up and it is not SDOWN: for a prediction); one that answers as a
+ * master counts, its offset (another history) is never the maximum. R counts every
  * replica the sentinel knows for the master, answering or not, until forgotten: a replica down
  * for long may hold acknowledged writes, so it is never assumed away. */
 struct select_quorum {
     int known;          /* R */
     int needed;         /* fresh offsets needed (sentinel_promotion_quorum_needed); 0 = off */
     int fresh;          /* replicas that reported */
-    long long max_offset;                 /* highest offset among them (-1 none) */
+    long long max_offset;                 /* highest role:slave offset among them (-1 none) */
     const struct instance *max_holder;    /* one replica holding it */
 };
 void select_quorum_count(const struct instance *master, int64_t since_ms, bool need_link,

@@ -188,7 +188,8 @@ static const struct cfg_field master_fields[] = {
      MF(promotion_quorum),
      .validate = validate_promotion_quorum,
      .def = "majority",
-     .help = "Fresh replica offsets a failover needs before it promotes: k protects writes "
+     .help = "majority, off or a number k from 1 to 128: fresh replica offsets a failover "
+             "needs before it promotes; k protects writes "
              "acknowledged by WAIT k (R - k + 1 of the R known replicas); majority protects a "
              "write on a majority of the data nodes; off: Redis's behaviour."},
     {.key = "forget-after",

@@ -95,9 +95,8 @@ static cJSON *encode_params(const struct sentinel_master_params *params)
     cJSON_AddStringToObject(o, "promotion_order",
                             sentinel_promotion_order_name(params->promotion_order));
     char q[PROMOTION_QUORUM_NAME_MAX];
-    cJSON_AddStringToObject(
-        o, "promotion_quorum",
-        sentinel_promotion_quorum_name(params->promotion_quorum, q, sizeof(q)));
+    cJSON_AddStringToObject(o, "promotion_quorum",
+                            sentinel_promotion_quorum_name(params->promotion_quorum, q, sizeof(q)));
     add_int(o, "forget_after_ms", params->forget_after_ms);
     add_str_opt(o, "auth_pass", params->auth_pass);
     add_str_opt(o, "auth_user", params->auth_user);
@@ -326,8 +325,9 @@ static void decode_params(struct dec *d, const cJSON *o, const char *where,
                 SENTINEL_ELECTION_SPREAD_MAX_MS, SENTINEL_ELECTION_SPREAD_DEFAULT_MS);
     decode_promotion_order(d, o, where, params);
     decode_promotion_quorum(d, o, where, params);
-    params->forget_after_ms = get_int(d, o, where, "forget_after_ms", false, 0,
-                                      SENTINEL_FORGET_AFTER_MAX_MS, SENTINEL_FORGET_AFTER_DEFAULT_MS);
+    params->forget_after_ms =
+        get_int(d, o, where, "forget_after_ms", false, 0, SENTINEL_FORGET_AFTER_MAX_MS,
+                SENTINEL_FORGET_AFTER_DEFAULT_MS);
     params->auth_pass = get_str(d, o, where, "auth_pass", false);
     params->auth_user = get_str(d, o, where, "auth_user", false);
     params->notification_script = get_str(d, o, where, "notification_script", false);

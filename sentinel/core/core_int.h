@@ -175,7 +175,8 @@ void discovery_on_info_replicas(struct sentinel *s, struct instance *master,
 const char *view_stale_reason(const struct instance *master, bool need_majority, int64_t wait_ms,
                               int64_t now_ms);
 
-/* forget.c: drop replicas and peers unseen for forget-after (docs/sentinel-protocol.md#forgetting). */
+/* forget.c: drop replicas and peers unseen for forget-after
+ * (docs/sentinel-protocol.md#forgetting). */
 void forget_unseen(struct sentinel *s, struct instance *master, int64_t now_ms);
 
 /* observe.c */

@@ -69,8 +69,8 @@ static void forget_sentinels(struct sentinel *s, struct instance *master, int64_
 void forget_unseen(struct sentinel *s, struct instance *master, int64_t now_ms)
 {
     const struct master_record *record = master->record;
-    if (record->params.forget_after_ms <= 0 || record->failover_state != FAILOVER_NONE ||
-        s->tilt || s->crashed)
+    if (record->params.forget_after_ms <= 0 || record->failover_state != FAILOVER_NONE || s->tilt ||
+        s->crashed)
         return;
     if (master_answers(s, master, now_ms)) forget_replicas(s, master, now_ms);
     if (view_stale_reason(master, true, 4 * s->periods.publish_period, now_ms) == NULL)

@@ -122,8 +122,8 @@ void select_quorum_count(const struct instance *master, int64_t since_ms, bool n
     const struct master_record *record = master->record;
     memset(out, 0, sizeof(*out));
     out->known = (int)record->n_replicas;
-    out->needed = sentinel_promotion_quorum_needed(record->params.promotion_quorum,
-                                                   record->n_replicas);
+    out->needed =
+        sentinel_promotion_quorum_needed(record->params.promotion_quorum, record->n_replicas);
     out->max_offset = -1;
     for (size_t i = 0; i < record->n_replicas; i++) {
         const struct instance *r = record->replicas[i];

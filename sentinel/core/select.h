@@ -56,11 +56,11 @@ struct instance *select_best_replica(const struct instance *master, int64_t now_
  * replica the sentinel knows for the master, answering or not, until forgotten: a replica down
  * for long may hold acknowledged writes, so it is never assumed away. */
 struct select_quorum {
-    int known;          /* R */
-    int needed;         /* fresh offsets needed (sentinel_promotion_quorum_needed); 0 = off */
-    int fresh;          /* replicas that reported */
-    long long max_offset;                 /* highest role:slave offset among them (-1 none) */
-    const struct instance *max_holder;    /* one replica holding it */
+    int known;            /* R */
+    int needed;           /* fresh offsets needed (sentinel_promotion_quorum_needed); 0 = off */
+    int fresh;            /* replicas that reported */
+    long long max_offset; /* highest role:slave offset among them (-1 none) */
+    const struct instance *max_holder; /* one replica holding it */
 };
 void select_quorum_count(const struct instance *master, int64_t since_ms, bool need_link,
                          struct select_quorum *out);

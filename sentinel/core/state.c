@@ -78,8 +78,7 @@ int sentinel_promotion_quorum_parse(const char *text, int *out)
         *out = PROMOTION_QUORUM_MAJORITY;
     } else if (strcasecmp(text, "off") == 0) {
         *out = PROMOTION_QUORUM_OFF;
-    } else if (util_parse_ll(text, strlen(text), &k) == 0 && k >= 1 &&
-               k <= PROMOTION_QUORUM_MAX) {
+    } else if (util_parse_ll(text, strlen(text), &k) == 0 && k >= 1 && k <= PROMOTION_QUORUM_MAX) {
         *out = (int)k;
     } else {
         return -1;

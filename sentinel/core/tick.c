@@ -129,8 +129,8 @@ static bool master_looks_sane(const struct sentinel *s, const struct instance *m
  * a hello, so a newer configuration would have reached us. A sentinel cut off from its peers,
  * or back from a partition before their hellos, must not pull the group's new master back to
  * the master it still knows (sim seeds 754, 1379, 2327). */
-const char *view_stale_reason(const struct instance *master, bool need_majority,
-                                     int64_t wait_ms, int64_t now_ms)
+const char *view_stale_reason(const struct instance *master, bool need_majority, int64_t wait_ms,
+                              int64_t now_ms)
 {
     const struct master_record *record = master->record;
     if (record->heard_config_epoch > record->config_epoch &&

@@ -247,8 +247,7 @@ cJSON *http_json_master(struct http_api *a, const struct instance *master, int64
     cJSON_AddStringToObject(
         o, "promotion_quorum",
         sentinel_promotion_quorum_name(master->record->params.promotion_quorum, q, sizeof(q)));
-    cJSON_AddNumberToObject(o, "forget_after_ms",
-                            (double)master->record->params.forget_after_ms);
+    cJSON_AddNumberToObject(o, "forget_after_ms", (double)master->record->params.forget_after_ms);
     cJSON_AddBoolToObject(o, "paused", master->record->params.failover_paused);
     cJSON_AddNumberToObject(o, "pause_epoch", (double)master->record->params.failover_pause_epoch);
     cJSON_AddBoolToObject(o, "tilt", sentinel_in_tilt(a->core));
@@ -365,9 +364,9 @@ static void plan_promotion_quorum(const struct instance *master, const struct in
     select_quorum_count(master, since, predict, &q);
     char name[PROMOTION_QUORUM_NAME_MAX], why[400];
     cJSON *pq = cJSON_AddObjectToObject(o, "promotion_quorum");
-    cJSON_AddStringToObject(
-        pq, "setting",
-        sentinel_promotion_quorum_name(master->record->params.promotion_quorum, name, sizeof(name)));
+    cJSON_AddStringToObject(pq, "setting",
+                            sentinel_promotion_quorum_name(master->record->params.promotion_quorum,
+                                                           name, sizeof(name)));
     cJSON_AddNumberToObject(pq, "replicas_known", q.known);
     cJSON_AddNumberToObject(pq, "needed", q.needed);
     cJSON_AddNumberToObject(pq, "fresh", q.fresh);

@@ -36,14 +36,19 @@ Test(promotion_quorum, needed_is_r_minus_k_plus_one)
         size_t replicas;
         int needed;
     } rows[] = {
-        {PROMOTION_QUORUM_MAJORITY, 0, 0}, {PROMOTION_QUORUM_MAJORITY, 1, 1},
+        {PROMOTION_QUORUM_MAJORITY, 0, 0},
+        {PROMOTION_QUORUM_MAJORITY, 1, 1},
         {PROMOTION_QUORUM_MAJORITY, 2, 2}, /* 1 master + 2 replicas: WAIT 1 -> both */
-        {PROMOTION_QUORUM_MAJORITY, 3, 2}, {PROMOTION_QUORUM_MAJORITY, 4, 3},
-        {PROMOTION_QUORUM_MAJORITY, 5, 3}, {1, 2, 2},
+        {PROMOTION_QUORUM_MAJORITY, 3, 2},
+        {PROMOTION_QUORUM_MAJORITY, 4, 3},
+        {PROMOTION_QUORUM_MAJORITY, 5, 3},
+        {1, 2, 2},
         {2, 2, 1},
         {3, 2, 1}, /* WAIT 3 with 2 replicas never succeeds; one answer is still needed */
-        {1, 4, 4}, {3, 4, 2},
-        {PROMOTION_QUORUM_OFF, 2, 0},      {PROMOTION_QUORUM_OFF, 0, 0},
+        {1, 4, 4},
+        {3, 4, 2},
+        {PROMOTION_QUORUM_OFF, 2, 0},
+        {PROMOTION_QUORUM_OFF, 0, 0},
     };
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
         cr_assert_eq(sentinel_promotion_quorum_needed(rows[i].setting, rows[i].replicas),
@@ -196,8 +201,7 @@ Test(promotion_quorum, the_highest_offset_on_an_unpromotable_replica_blocks)
     char why[400];
     cr_assert(select_quorum_blocks(M(s), R(s, 0), M(s)->record->failover_start_ms, false, why,
                                    sizeof(why)));
-    cr_assert(strstr(why, "the highest fresh offset (300) is on 10.0.0.3:6379") != NULL, "%s",
-              why);
+    cr_assert(strstr(why, "the highest fresh offset (300) is on 10.0.0.3:6379") != NULL, "%s", why);
     M(s)->record->params.promotion_order = PROMOTION_PRIORITY_FIRST; /* Redis's order: count only */
     cr_assert_not(select_quorum_blocks(M(s), R(s, 0), M(s)->record->failover_start_ms, false, why,
                                        sizeof(why)));

@@ -54,6 +54,15 @@ static int validate_script(const void *p, char *err, size_t errlen)
     return -1;
 }
 
+static int validate_promotion_quorum(const void *p, char *err, size_t errlen)
+{
+    const char *s = *(char *const *)p;
+    int q;
+    if (s == NULL || sentinel_promotion_quorum_parse(s, &q) == 0) return 0;
+    snprintf(err, errlen, "must be majority, off or a number from 1 to %d", PROMOTION_QUORUM_MAX);
+    return -1;
+}
+
 /* ---- schema --------------------------------------------------------------------------------- */
 
 static const char *const loglevel_names[] = {"debug",   "verbose", "notice",
@@ -174,6 +183,24 @@ static const struct cfg_field master_fields[] = {
      .help = "offset-first: the eligible replica with the highest offset is promoted, "
              "replica-priority breaks ties (keeps WAIT-acknowledged writes); priority-first: "
              "Redis's order."},
+    {.key = "promotion-quorum",
+     .type = CFG_STRING,
+     MF(promotion_quorum),
+     .validate = validate_promotion_quorum,
+     .def = "majority",
+     .help = "majority, off or a number k from 1 to 128: fresh replica offsets a failover "
+             "needs before it promotes; k protects writes "
+             "acknowledged by WAIT k (R - k + 1 of the R known replicas); majority protects a "
+             "write on a majority of the data nodes; off: Redis's behaviour."},
+    {.key = "forget-after",
+     .type = CFG_DURATION,
+     MF(forget_after_ms),
+     .min = 0,
+     .max = SENTINEL_FORGET_AFTER_MAX_MS,
+     .def = "1h",
+     .unit_ms = 1,
+     .help = "Forget replicas and sentinels not seen for this long (0 = never); sentinels only "
+             "while this one hears a majority of the group."},
 };
 static const struct cfg_schema master_schema = CFG_SCHEMA_INIT(master_fields);
 
@@ -572,6 +599,9 @@ void sentinel_config_master_params(const struct sentinel_master_cfg *master,
     out->client_reconfig_script = dup_or_null(master->client_reconfig_script);
     out->election_spread_ms = master->election_spread_ms;
     out->promotion_order = (enum sentinel_promotion_order)master->promotion_order;
+    if (master->promotion_quorum)
+        sentinel_promotion_quorum_parse(master->promotion_quorum, &out->promotion_quorum);
+    out->forget_after_ms = master->forget_after_ms;
 }
 
 /* FNV-1a, so the fingerprint does not repeat a password verbatim. */
@@ -605,6 +635,10 @@ char *sentinel_config_fingerprint(const struct sentinel_master_cfg *master)
         buf_printf(
             &b, " promotion-order=%s",
             sentinel_promotion_order_name((enum sentinel_promotion_order)master->promotion_order));
+    if (master->promotion_quorum && strcasecmp(master->promotion_quorum, "majority") != 0)
+        buf_printf(&b, " promotion-quorum=%s", master->promotion_quorum);
+    if (master->forget_after_ms != SENTINEL_FORGET_AFTER_DEFAULT_MS)
+        buf_printf(&b, " forget-after=%lld", (long long)master->forget_after_ms);
     char *out = xstrdup(b.data);
     buf_free(&b);
     return out;

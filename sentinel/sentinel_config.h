@@ -49,7 +49,9 @@ struct sentinel_master_cfg {
     char *notification_script;
     char *client_reconfig_script;
     int64_t election_spread_ms;
-    int promotion_order; /* enum sentinel_promotion_order */
+    int promotion_order;    /* enum sentinel_promotion_order */
+    char *promotion_quorum; /* "majority", "off" or a number (validated when loaded) */
+    int64_t forget_after_ms;
 };
 
 struct sentinel_http_cfg {

@@ -94,6 +94,10 @@ static cJSON *encode_params(const struct sentinel_master_params *params)
     add_int(o, "election_spread_ms", params->election_spread_ms);
     cJSON_AddStringToObject(o, "promotion_order",
                             sentinel_promotion_order_name(params->promotion_order));
+    char q[PROMOTION_QUORUM_NAME_MAX];
+    cJSON_AddStringToObject(o, "promotion_quorum",
+                            sentinel_promotion_quorum_name(params->promotion_quorum, q, sizeof(q)));
+    add_int(o, "forget_after_ms", params->forget_after_ms);
     add_str_opt(o, "auth_pass", params->auth_pass);
     add_str_opt(o, "auth_user", params->auth_user);
     add_str_opt(o, "notification_script", params->notification_script);
@@ -281,6 +285,18 @@ static void decode_promotion_order(struct dec *d, const cJSON *o, const char *wh
         order < 0 ? PROMOTION_OFFSET_FIRST : (enum sentinel_promotion_order)order;
 }
 
+static void decode_promotion_quorum(struct dec *d, const cJSON *o, const char *where,
+                                    struct sentinel_master_params *params)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "promotion_quorum");
+    params->promotion_quorum = PROMOTION_QUORUM_MAJORITY;
+    if (v == NULL) return;
+    if (!cJSON_IsString(v) ||
+        sentinel_promotion_quorum_parse(v->valuestring, &params->promotion_quorum) != 0)
+        dec_fail(d, "%s: \"promotion_quorum\" must be \"majority\", \"off\" or 1..%d", where,
+                 PROMOTION_QUORUM_MAX);
+}
+
 static void decode_params(struct dec *d, const cJSON *o, const char *where,
                           struct sentinel_master_params *params)
 {
@@ -308,6 +324,10 @@ static void decode_params(struct dec *d, const cJSON *o, const char *where,
         get_int(d, o, where, "election_spread_ms", false, SENTINEL_ELECTION_SPREAD_MIN_MS,
                 SENTINEL_ELECTION_SPREAD_MAX_MS, SENTINEL_ELECTION_SPREAD_DEFAULT_MS);
     decode_promotion_order(d, o, where, params);
+    decode_promotion_quorum(d, o, where, params);
+    params->forget_after_ms =
+        get_int(d, o, where, "forget_after_ms", false, 0, SENTINEL_FORGET_AFTER_MAX_MS,
+                SENTINEL_FORGET_AFTER_DEFAULT_MS);
     params->auth_pass = get_str(d, o, where, "auth_pass", false);
     params->auth_user = get_str(d, o, where, "auth_user", false);
     params->notification_script = get_str(d, o, where, "notification_script", false);

@@ -169,6 +169,16 @@ void discovery_check_config_update(struct sentinel *s, struct instance *master, 
 void discovery_on_info_replicas(struct sentinel *s, struct instance *master,
                                 const struct info_parsed *info);
 
+/* tick.c: can this sentinel vouch for its view of the master's group? NULL if so, else why not
+ * (docs/sentinel-protocol.md#info-reactions): no newer config epoch announced within wait_ms
+ * and, with need_majority, hellos within wait_ms from a majority of the known sentinels. */
+const char *view_stale_reason(const struct instance *master, bool need_majority, int64_t wait_ms,
+                              int64_t now_ms);
+
+/* forget.c: drop replicas and peers unseen for forget-after
+ * (docs/sentinel-protocol.md#forgetting). */
+void forget_unseen(struct sentinel *s, struct instance *master, int64_t now_ms);
+
 /* observe.c */
 void observe_info(struct sentinel *s, struct instance *ri, const char *text, size_t len,
                   int64_t now_ms);

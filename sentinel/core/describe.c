@@ -77,6 +77,12 @@ static void describe_instance(const struct sentinel *s, const struct instance *r
         if (record->params.promotion_order != PROMOTION_OFFSET_FIRST)
             add(d, "promotion-order",
                 sentinel_promotion_order_name(record->params.promotion_order));
+        char q[PROMOTION_QUORUM_NAME_MAX];
+        if (record->params.promotion_quorum != PROMOTION_QUORUM_MAJORITY)
+            add(d, "promotion-quorum",
+                sentinel_promotion_quorum_name(record->params.promotion_quorum, q, sizeof(q)));
+        if (record->params.forget_after_ms != SENTINEL_FORGET_AFTER_DEFAULT_MS)
+            addll(d, "forget-after", record->params.forget_after_ms);
     } else if (ri->kind == INSTANCE_REPLICA) {
         addll(d, "master-link-down-time", ri->master_link_down_ms);
         add(d, "master-link-status", ri->slave_master_link_up ? "ok" : "err");

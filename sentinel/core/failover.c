@@ -71,6 +71,7 @@ void failover_clear(struct instance *master)
     memset(&record->switchover, 0, sizeof(record->switchover));
     record->veto = VETO_NONE;
     record->veto_asked_ms = 0;
+    record->is_quorum_wait_logged = false;
 }
 
 /* Entry action of SEND_SLAVEOF_NOONE: ask the pre-failover hook, if any (the step waits). */
@@ -320,6 +321,35 @@ static bool select_info_round_done(struct sentinel *s, struct instance *master, 
     return true;
 }
 
+/* The quorum intersection rule (docs/sentinel-protocol.md#promotion-quorum): true while it holds
+ * the attempt back (next state in *next). Too few replicas reported a fresh offset since the
+ * attempt started: wait, the tick polls their INFO at the fast failover rate, up to
+ * failover-timeout in SELECT_SLAVE, then abort as when no replica is good. */
+static bool promotion_quorum_holds(struct sentinel *s, struct instance *master,
+                                   const struct instance *best, int64_t now_ms,
+                                   enum failover_state *next)
+{
+    struct master_record *record = master->record;
+    char why[sizeof(record->abort_reason) - 64];
+    if (!select_quorum_blocks(master, best, record->failover_start_ms, false, why, sizeof(why)))
+        return false;
+    int64_t timeout = record->params.failover_timeout_ms;
+    if (now_ms - record->failover_state_change_ms <= timeout) {
+        if (!record->is_quorum_wait_logged)
+            core_log(s, LOG_WARNING, "failover of %s waits before promoting (promotion-quorum): %s",
+                     master->name, why);
+        record->is_quorum_wait_logged = true;
+        *next = FAILOVER_SELECT_SLAVE;
+        return true;
+    }
+    failover_note_abort(s, master, "promotion-quorum: %s (waited failover-timeout, %lld ms)", why,
+                        (long long)timeout);
+    notify_event(s, LOG_WARNING, "-failover-abort-no-good-slave", master, NULL);
+    record->failover_not_before_ms = record->failover_start_ms + 2 * timeout;
+    *next = FAILOVER_NONE;
+    return true;
+}
+
 static enum failover_state step_select_slave(struct sentinel *s, struct instance *master,
                                              int64_t now_ms)
 {
@@ -336,6 +366,8 @@ static enum failover_state step_select_slave(struct sentinel *s, struct instance
                 master->record->failover_start_ms + 2 * master->record->params.failover_timeout_ms;
         return FAILOVER_NONE;
     }
+    enum failover_state next;
+    if (!is_switchover && promotion_quorum_holds(s, master, best, now_ms, &next)) return next;
     best->flags |= SRI_PROMOTED;
     master->record->promoted = best;
     return FAILOVER_SEND_SLAVEOF_NOONE;

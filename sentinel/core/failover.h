@@ -13,7 +13,8 @@
  *    |    |                                                  v
  *    |    |                                       +--------------------+ fresh INFO round, bounded
  *    |    +--- abort: no replica can be --------- | SELECT_SLAVE       |
- *    |    |    promoted                           +--------------------+
+ *    |    |    promoted, or too few fresh         +--------------------+
+ *    |    |    offsets for failover-timeout
  *    |    |                                                  | the best (or requested) replica
  *    |    |                                                  v
  *    |    |                                       +--------------------+ asks the pre-failover
@@ -55,7 +56,10 @@
  *   2 x) before trying itself, so a live leader is not raced. Epochs are only ever incremented;
  *   votes stay one per epoch.
  * - SELECT_SLAVE first asks every candidate for a fresh INFO (bounded wait), so offsets are
- *   current when ranking.
+ *   current when ranking; then (promotion-quorum, docs/sentinel-protocol.md#promotion-quorum)
+ *   it waits, up to failover-timeout, until enough replicas reported an offset since the
+ *   attempt started and the best candidate holds the highest of them, else aborts with
+ *   -failover-abort-no-good-slave.
  * - Promotion is seen from an INFO pipelined right after EXEC instead of the next INFO period.
  * - WAIT_PROMOTION aborts if a config epoch >= ours was adopted meanwhile, so a promotion can
  *   never lower the config epoch.

@@ -126,6 +126,7 @@ struct master_record {
     int64_t failover_pending_ms;    /* ODOWN seen: start an attempt at this time (jitter), 0 none */
     int lost_rounds;                /* consecutive attempts lost to a split vote or silence */
     int64_t select_info_ms;         /* SELECT_SLAVE: when the fresh INFO round was sent, 0 none */
+    bool is_quorum_wait_logged;     /* SELECT_SLAVE: waiting for promotion-quorum was logged */
     struct instance *promoted;
     struct switchover_record switchover;
     enum veto_state veto;

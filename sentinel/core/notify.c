@@ -67,6 +67,8 @@ static const char *const event_names[] = {
     "-script-error",
     "-script-timeout",
     "-sdown",
+    "-sentinel-forgotten",
+    "-slave-forgotten",
     "-slave-reconf-sent-timeout",
     "-tilt",
 };

@@ -1,6 +1,7 @@
 /* select: replica eligibility and ranking (see select.h). Pure. */
 #include "sentinel/core/select.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -99,4 +100,84 @@ struct instance *select_best_replica(const struct instance *master, int64_t now_
     struct instance *ranked[INSTANCE_MAX_REPLICAS];
     size_t n = select_rank(master, now_ms, periods, ranked, ARRAY_LEN(ranked));
     return n > 0 ? ranked[0] : NULL;
+}
+
+/* ---- the quorum intersection rule ------------------------------------------------------------ */
+
+/* A replica that answers as a master (restarted without its replicaof, or a superseded master
+ * not yet converted) counts as having answered: it is alive, and its offset, of another history,
+ * is never compared. Not counting it would stall the group for good once two such nodes exist
+ * while the master is down, since nothing converts them then (sim seed 1773). */
+static bool reported_since(const struct instance *r, int64_t since_ms, bool need_link)
+{
+    if (r->role_reported == ROLE_UNKNOWN || r->info_refresh_ms == 0 ||
+        r->info_refresh_ms < since_ms)
+        return false;
+    return !need_link || (!instance_is_disconnected(r) && !(r->flags & SRI_S_DOWN));
+}
+
+void select_quorum_count(const struct instance *master, int64_t since_ms, bool need_link,
+                         struct select_quorum *out)
+{
+    const struct master_record *record = master->record;
+    memset(out, 0, sizeof(*out));
+    out->known = (int)record->n_replicas;
+    out->needed =
+        sentinel_promotion_quorum_needed(record->params.promotion_quorum, record->n_replicas);
+    out->max_offset = -1;
+    for (size_t i = 0; i < record->n_replicas; i++) {
+        const struct instance *r = record->replicas[i];
+        if (!reported_since(r, since_ms, need_link)) continue;
+        out->fresh++;
+        if (r->role_reported == ROLE_SLAVE && r->slave_repl_offset > out->max_offset) {
+            out->max_offset = r->slave_repl_offset;
+            out->max_holder = r;
+        }
+    }
+}
+
+int64_t select_quorum_since_ms(const struct instance *master, int64_t now_ms,
+                               const struct sentinel_periods *periods)
+{
+    if (master->record->failover_state != FAILOVER_NONE) return master->record->failover_start_ms;
+    int64_t silent = monitor_unavailable_ms(master, now_ms);
+    if (silent > 0) return now_ms - silent;
+    return now_ms - 3 * periods->info_period;
+}
+
+static const char *missing_reason(const struct instance *r)
+{
+    if (instance_is_disconnected(r)) return "not answering";
+    if (r->flags & SRI_S_DOWN) return "down";
+    return "no INFO since the master went silent";
+}
+
+bool select_quorum_blocks(const struct instance *master, const struct instance *best,
+                          int64_t since_ms, bool need_link, char *why, size_t cap)
+{
+    struct select_quorum q;
+    select_quorum_count(master, since_ms, need_link, &q);
+    if (q.needed == 0) return false;
+    if (q.fresh >= q.needed) {
+        if (best == NULL || master->record->params.promotion_order == PROMOTION_PRIORITY_FIRST ||
+            best->slave_repl_offset >= q.max_offset)
+            return false;
+        snprintf(why, cap,
+                 "the highest fresh offset (%lld) is on %s:%d, which cannot be promoted; %s:%d "
+                 "has %lld",
+                 q.max_offset, q.max_holder->host, q.max_holder->port, best->host, best->port,
+                 best->slave_repl_offset);
+        return true;
+    }
+    int n = snprintf(why, cap, "needs fresh offsets from %d replica%s, has %d", q.needed,
+                     q.needed == 1 ? "" : "s", q.fresh);
+    const char *sep = ": ";
+    for (size_t i = 0; i < master->record->n_replicas && n > 0 && (size_t)n < cap; i++) {
+        const struct instance *r = master->record->replicas[i];
+        if (reported_since(r, since_ms, need_link)) continue;
+        n += snprintf(why + n, cap - (size_t)n, "%s%s:%d %s", sep, r->host, r->port,
+                      missing_reason(r));
+        sep = ", ";
+    }
+    return true;
 }

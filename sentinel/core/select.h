@@ -49,4 +49,30 @@ size_t select_rank(const struct instance *master, int64_t now_ms,
 struct instance *select_best_replica(const struct instance *master, int64_t now_ms,
                                      const struct sentinel_periods *periods);
 
+/* The quorum intersection rule (promotion-quorum, docs/sentinel-protocol.md#promotion-quorum).
+ * A replica "reported" when its last INFO was received at or after since_ms (and, with
+ * need_link, its link is still up and it is not SDOWN: for a prediction); one that answers as a
+ * master counts, its offset (another history) is never the maximum. R counts every
+ * replica the sentinel knows for the master, answering or not, until forgotten: a replica down
+ * for long may hold acknowledged writes, so it is never assumed away. */
+struct select_quorum {
+    int known;            /* R */
+    int needed;           /* fresh offsets needed (sentinel_promotion_quorum_needed); 0 = off */
+    int fresh;            /* replicas that reported */
+    long long max_offset; /* highest role:slave offset among them (-1 none) */
+    const struct instance *max_holder; /* one replica holding it */
+};
+void select_quorum_count(const struct instance *master, int64_t since_ms, bool need_link,
+                         struct select_quorum *out);
+/* From when offsets count as fresh: the start of the failover in progress; else (a plan's
+ * prediction) the moment the master stopped answering, or, while it answers, 3 info periods. */
+int64_t select_quorum_since_ms(const struct instance *master, int64_t now_ms,
+                               const struct sentinel_periods *periods);
+/* Whether the rule forbids promoting `best` now; if so, why, into why: "needs fresh offsets from
+ * 2 replicas, has 1: 10.0.0.3:6379 not answering". Under offset-first `best` must also hold the
+ * highest fresh offset (it holds every acknowledged write only then); best NULL checks the count
+ * only. */
+bool select_quorum_blocks(const struct instance *master, const struct instance *best,
+                          int64_t since_ms, bool need_link, char *why, size_t cap);
+
 #endif

@@ -74,6 +74,10 @@ static enum set_outcome set_numeric(struct instance *master, const char *opt, co
     } else if (strcasecmp(opt, "election-spread") == 0) {
         if (!positive(val, &v) || v > SENTINEL_ELECTION_SPREAD_MAX_MS) return SET_BAD_VALUE;
         params->election_spread_ms = v;
+    } else if (strcasecmp(opt, "forget-after") == 0) {
+        if (util_parse_ll(val, strlen(val), &v) != 0 || v < 0 || v > SENTINEL_FORGET_AFTER_MAX_MS)
+            return SET_BAD_VALUE;
+        params->forget_after_ms = v;
     } else {
         return SET_UNKNOWN;
     }
@@ -107,6 +111,9 @@ static enum set_outcome set_one(struct sentinel *s, struct instance *master, con
         int order = sentinel_promotion_order_parse(val);
         if (order < 0) return SET_BAD_VALUE;
         params->promotion_order = (enum sentinel_promotion_order)order;
+    } else if (strcasecmp(opt, "promotion-quorum") == 0) {
+        if (sentinel_promotion_quorum_parse(val, &params->promotion_quorum) != 0)
+            return SET_BAD_VALUE;
     } else if (strcasecmp(opt, "auth-user") == 0) {
         replace_str(&params->auth_user, val);
         drop_data_links(s, master);

@@ -56,6 +56,46 @@ void sentinel_params_default(struct sentinel_master_params *params, int quorum,
     params->parallel_syncs = 1;
     params->election_spread_ms = SENTINEL_ELECTION_SPREAD_DEFAULT_MS;
     params->promotion_order = PROMOTION_OFFSET_FIRST;
+    params->promotion_quorum = PROMOTION_QUORUM_MAJORITY;
+    params->forget_after_ms = SENTINEL_FORGET_AFTER_DEFAULT_MS;
+}
+
+const char *sentinel_promotion_quorum_name(int quorum, char *buf, size_t cap)
+{
+    if (quorum == PROMOTION_QUORUM_MAJORITY)
+        snprintf(buf, cap, "majority");
+    else if (quorum == PROMOTION_QUORUM_OFF)
+        snprintf(buf, cap, "off");
+    else
+        snprintf(buf, cap, "%d", quorum);
+    return buf;
+}
+
+int sentinel_promotion_quorum_parse(const char *text, int *out)
+{
+    long long k;
+    if (strcasecmp(text, "majority") == 0) {
+        *out = PROMOTION_QUORUM_MAJORITY;
+    } else if (strcasecmp(text, "off") == 0) {
+        *out = PROMOTION_QUORUM_OFF;
+    } else if (util_parse_ll(text, strlen(text), &k) == 0 && k >= 1 && k <= PROMOTION_QUORUM_MAX) {
+        *out = (int)k;
+    } else {
+        return -1;
+    }
+    return 0;
+}
+
+/* With R replicas and writes acknowledged by k of them, some replica among any R - k + 1 holds
+ * every such write (they and the k acknowledgers cannot be disjoint). Majority: a write on the
+ * master and k replicas is on a majority of the R + 1 data nodes when k + 1 > (R + 1) / 2, so
+ * k = floor((R + 1) / 2): 1 master + 2 replicas -> k = 1 -> both replicas. */
+int sentinel_promotion_quorum_needed(int quorum, size_t n_replicas)
+{
+    int r = (int)MIN(n_replicas, (size_t)PROMOTION_QUORUM_MAX * 2);
+    if (quorum == PROMOTION_QUORUM_OFF || r == 0) return 0;
+    int k = quorum == PROMOTION_QUORUM_MAJORITY ? (r + 1) / 2 : quorum;
+    return MAX(r - k + 1, 1);
 }
 
 static const char *const promotion_order_names[] = {

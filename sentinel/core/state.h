@@ -35,6 +35,27 @@ enum sentinel_promotion_order {
 const char *sentinel_promotion_order_name(enum sentinel_promotion_order order);
 int sentinel_promotion_order_parse(const char *name);
 
+/* promotion-quorum (docs/sentinel-protocol.md#promotion-quorum): how many replicas must have
+ * reported a fresh offset before a failover promotes. A number k >= 1 protects writes
+ * acknowledged by WAIT k (R - k + 1 fresh offsets of the R known replicas); majority (the
+ * default) protects WAIT floor((R + 1) / 2), a write held by a majority of the data nodes; off
+ * is Redis's behaviour (promote whatever answers). */
+#define PROMOTION_QUORUM_MAJORITY (-1)
+#define PROMOTION_QUORUM_OFF 0
+#define PROMOTION_QUORUM_MAX 128
+#define PROMOTION_QUORUM_NAME_MAX 16
+/* "majority", "off" or the number into buf (cap >= PROMOTION_QUORUM_NAME_MAX); returns buf. */
+const char *sentinel_promotion_quorum_name(int quorum, char *buf, size_t cap);
+/* "majority" / "off" / 1..PROMOTION_QUORUM_MAX (case-insensitive); 0 and *out, or -1. */
+int sentinel_promotion_quorum_parse(const char *text, int *out);
+/* Fresh offsets needed among n_replicas known replicas (0 = none needed: off, or no replica). */
+int sentinel_promotion_quorum_needed(int quorum, size_t n_replicas);
+
+/* forget-after (docs/sentinel-protocol.md#forgetting): replicas and peer sentinels unseen this
+ * long are dropped from the view; 0 = never. */
+#define SENTINEL_FORGET_AFTER_DEFAULT_MS 3600000LL
+#define SENTINEL_FORGET_AFTER_MAX_MS 2592000000LL /* 30 days */
+
 /* Default of election-spread: the least range over which a sentinel randomizes the start of a
  * failover attempt (docs/sentinel-protocol.md#leader-election). */
 #define SENTINEL_ELECTION_SPREAD_DEFAULT_MS 100
@@ -62,6 +83,8 @@ struct sentinel_master_params {
      * the order in which eligible replicas are ranked for promotion. */
     int64_t election_spread_ms;
     enum sentinel_promotion_order promotion_order;
+    int promotion_quorum;    /* PROMOTION_QUORUM_MAJORITY, _OFF or a number k of WAIT k */
+    int64_t forget_after_ms; /* 0 = never forget */
 };
 
 struct sentinel_state_addr {
@@ -99,7 +122,8 @@ void sentinel_params_copy(struct sentinel_master_params *dst,
                           const struct sentinel_master_params *src);
 void sentinel_params_free(struct sentinel_master_params *params);
 /* Redis's defaults for a new master: quorum as given, down-after 30 s, failover-timeout 180 s,
- * parallel-syncs 1, no scripts, no auth; ours: election-spread 100 ms, promotion by offset. */
+ * parallel-syncs 1, no scripts, no auth; ours: election-spread 100 ms, promotion by offset,
+ * promotion-quorum majority, forget-after 1 h. */
 void sentinel_params_default(struct sentinel_master_params *params, int quorum,
                              int64_t down_after_ms, int64_t failover_timeout_ms);
 /* Add a master entry (name, host copied) and return it, for building an initial state. */

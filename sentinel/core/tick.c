@@ -129,8 +129,8 @@ static bool master_looks_sane(const struct sentinel *s, const struct instance *m
  * a hello, so a newer configuration would have reached us. A sentinel cut off from its peers,
  * or back from a partition before their hellos, must not pull the group's new master back to
  * the master it still knows (sim seeds 754, 1379, 2327). */
-static const char *view_stale_reason(const struct instance *master, bool need_majority,
-                                     int64_t wait_ms, int64_t now_ms)
+const char *view_stale_reason(const struct instance *master, bool need_majority, int64_t wait_ms,
+                              int64_t now_ms)
 {
     const struct master_record *record = master->record;
     if (record->heard_config_epoch > record->config_epoch &&
@@ -230,6 +230,7 @@ static void handle_master(struct sentinel *s, struct instance *master, int64_t n
     if (record->failover_state != FAILOVER_UPDATE_CONFIG && !s->crashed)
         failover_step(s, master, now_ms);
     if (!s->crashed) core_ask_peers(s, master, false, now_ms);
+    if (!s->crashed) forget_unseen(s, master, now_ms);
 }
 
 static void check_tilt(struct sentinel *s, int64_t now_ms)

@@ -612,6 +612,12 @@ static void history_record(const cJSON *rec, bool color, struct buf *out)
     buf_printf(out, "epoch %-4s %-10s %s -> ", epoch, kind ? kind : "-", from);
     put_sgr(out, color, SGR_GREEN, to);
     buf_printf(out, "  at %s%s%s%s\n", when, took, role ? "  seen as " : "", role ? role : "");
+    const char *abort_type = ctl_json_str(rec, "abort"), *why = ctl_json_str(rec, "abort_reason");
+    if (abort_type) {
+        buf_append_str(out, "  ");
+        put_sgr(out, color, SGR_RED, "aborted");
+        buf_printf(out, ": %s%s%s\n", abort_type, why && why[0] ? ": " : "", why ? why : "");
+    }
     const cJSON *phases = ctl_json_get(rec, "phases");
     if (cJSON_GetArraySize(phases) > 0) history_phases(phases, out);
     const cJSON *offs = ctl_json_get(rec, "offsets");

@@ -8,7 +8,9 @@
  *   +try-failover, +elected-leader, +promoted-slave, +failover-state-reconf-slaves (announced),
  *   +failover-end             the leader's phases
  *   +switch-master            the end, on every sentinel: one history record, one count by kind
- *   -failover-abort-*         the attempt's phases are dropped, detection kept
+ *   -failover-abort-*         the attempt's phases are dropped, detection kept; an attempt
+ *                             this sentinel won and then aborted leaves a history record
+ *                             ("outcome": "aborted", with the reason)
  * A sentinel that did not lead records kind "automatic" if it saw the master down (SDOWN, ODOWN,
  * or no answer for half of down-after when the new configuration arrived), else "manual" (a
  * forced failover or a switchover run by another sentinel: only the leader knows which). */
@@ -261,6 +263,35 @@ static void group_finish_failover(struct http_api *a, struct group_track *g,
     g->attempt_epoch = 0;
 }
 
+/* An attempt this sentinel was elected for and then aborted (no good replica, promotion-quorum,
+ * veto, timeout): one history record saying why, so an operator sees the failover that did not
+ * happen next to the ones that did. Attempts lost at the vote leave none (a split vote retries
+ * many times and would flood the history). Called before the abort clears the record. */
+static void group_record_abort(struct http_api *a, struct group_track *g,
+                               const struct instance *master, const char *type)
+{
+    if (g->ph.started == 0 || g->ph.elected == 0) return;
+    int64_t now = wall_now(a);
+    int64_t first = first_phase(&g->ph);
+    cJSON *rec = cJSON_CreateObject();
+    cJSON_AddStringToObject(rec, "master", g->name);
+    cJSON_AddNumberToObject(rec, "epoch", (double)master->record->failover_epoch);
+    cJSON_AddStringToObject(rec, "kind", http_kind_names[g->kind]);
+    cJSON_AddStringToObject(rec, "role", "leader");
+    cJSON_AddStringToObject(rec, "outcome", "aborted");
+    cJSON_AddStringToObject(rec, "abort", type);
+    cJSON_AddStringToObject(rec, "abort_reason", master->record->abort_reason);
+    cJSON_AddItemToObject(rec, "old", http_json_addr(master->host, master->port));
+    cJSON_AddNullToObject(rec, "new");
+    cJSON_AddItemToObject(rec, "phases", phases_json(&g->ph));
+    cJSON_AddNumberToObject(rec, "duration_ms", (double)(first ? now - first : 0));
+    cJSON_AddStringToObject(rec, "recorded_by", sentinel_myid(a->core));
+    cJSON_AddNumberToObject(rec, "time", (double)now);
+    cJSON_AddItemToObject(rec, "offsets", offsets_now(master));
+    history_append(a->history, rec);
+    cJSON_Delete(rec);
+}
+
 static void group_drop_attempt(struct group_track *g, const char *type)
 {
     snprintf(g->last_abort, sizeof(g->last_abort), "%s", type);
@@ -297,6 +328,7 @@ static void group_on_event(struct http_api *a, struct group_track *g, const stru
                strcmp(type, "+failover-end-for-timeout") == 0) {
         g->ph.reconfigured = now;
     } else if (strncmp(type, "-failover-abort-", 16) == 0) {
+        group_record_abort(a, g, master, type);
         group_drop_attempt(g, type);
     } else if (strcmp(type, "+switch-master") == 0) {
         group_finish_failover(a, g, master, msg);

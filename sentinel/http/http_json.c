@@ -243,6 +243,11 @@ cJSON *http_json_master(struct http_api *a, const struct instance *master, int64
                             (double)master->record->params.election_spread_ms);
     cJSON_AddStringToObject(o, "promotion_order",
                             sentinel_promotion_order_name(master->record->params.promotion_order));
+    char q[PROMOTION_QUORUM_NAME_MAX];
+    cJSON_AddStringToObject(
+        o, "promotion_quorum",
+        sentinel_promotion_quorum_name(master->record->params.promotion_quorum, q, sizeof(q)));
+    cJSON_AddNumberToObject(o, "forget_after_ms", (double)master->record->params.forget_after_ms);
     cJSON_AddBoolToObject(o, "paused", master->record->params.failover_paused);
     cJSON_AddNumberToObject(o, "pause_epoch", (double)master->record->params.failover_pause_epoch);
     cJSON_AddBoolToObject(o, "tilt", sentinel_in_tilt(a->core));
@@ -346,6 +351,32 @@ static void plan_blockers(struct http_api *a, const struct instance *master, con
         add_refusal_blocker(arr, master->record->replicas[i]);
 }
 
+/* The quorum intersection rule as a failover would apply it now: "promotion_quorum" (setting,
+ * replicas known, fresh offsets needed and had) and, when it would hold the promotion back, a
+ * blocker saying which replicas are missing. */
+static void plan_promotion_quorum(const struct instance *master, const struct instance *best,
+                                  int64_t now_ms, const struct sentinel_periods *periods, cJSON *o,
+                                  cJSON *blockers)
+{
+    int64_t since = select_quorum_since_ms(master, now_ms, periods);
+    bool predict = master->record->failover_state == FAILOVER_NONE;
+    struct select_quorum q;
+    select_quorum_count(master, since, predict, &q);
+    char name[PROMOTION_QUORUM_NAME_MAX], why[400];
+    cJSON *pq = cJSON_AddObjectToObject(o, "promotion_quorum");
+    cJSON_AddStringToObject(pq, "setting",
+                            sentinel_promotion_quorum_name(master->record->params.promotion_quorum,
+                                                           name, sizeof(name)));
+    cJSON_AddNumberToObject(pq, "replicas_known", q.known);
+    cJSON_AddNumberToObject(pq, "needed", q.needed);
+    cJSON_AddNumberToObject(pq, "fresh", q.fresh);
+    if (select_quorum_blocks(master, best, since, predict, why, sizeof(why))) {
+        char b[sizeof(why) + 32];
+        snprintf(b, sizeof(b), "promotion-quorum: %s", why);
+        cJSON_AddItemToArray(blockers, cJSON_CreateString(b));
+    }
+}
+
 cJSON *http_json_plan(struct http_api *a, const struct instance *master, int64_t now_ms)
 {
     const struct sentinel_periods *periods = sentinel_periods(a->core);
@@ -388,7 +419,9 @@ cJSON *http_json_plan(struct http_api *a, const struct instance *master, int64_t
         cJSON_AddItemToObject(o, "would_promote", http_json_addr(ranked[0]->host, ranked[0]->port));
     else
         cJSON_AddNullToObject(o, "would_promote");
-    plan_blockers(a, master, &rc, n, cJSON_AddArrayToObject(o, "blockers"));
+    cJSON *blockers = cJSON_AddArrayToObject(o, "blockers");
+    plan_blockers(a, master, &rc, n, blockers);
+    plan_promotion_quorum(master, n ? ranked[0] : NULL, now_ms, periods, o, blockers);
     if (master->record->is_regressed) {
         char why[256];
         snprintf(why, sizeof(why),

@@ -6,6 +6,10 @@
  *   real offset is at least that of every replica the leader refreshed in its INFO round (of the
  *   same priority under priority-first; of any under offset-first) while neither is linked to
  *   another live master, so that the offsets are the old master's.
+ * - No promotion with fewer fresh offsets than promotion-quorum needs (the quorum intersection
+ *   rule, docs/sentinel-protocol.md#promotion-quorum): at "+selected-slave", at least R - k + 1
+ *   replicas reported INFO since the attempt started. A schedule that leaves too few replicas
+ *   alive therefore sees no failover until the final heal restarts them, which is correct.
  * - After the final heal, all live sentinels agree on one master, which is alive and a master.
  */
 #include <stdio.h>
@@ -56,6 +60,11 @@ static void check_selected(struct sim_sentinel *ss, const char *msg)
     if (master == NULL || master->record->promoted == NULL) return;
     struct instance *promoted = master->record->promoted;
     struct sentinel_periods *per = sentinel_periods(ss->core);
+    struct select_quorum q;
+    select_quorum_count(master, master->record->failover_start_ms, false, &q);
+    if (!master->record->switchover.is_active && q.fresh < q.needed)
+        sim_fail(w, "promoted %s with %d fresh offsets of %d replicas, promotion-quorum needs %d",
+                 promoted->name, q.fresh, q.known, q.needed);
     enum sentinel_promotion_order order = master->record->params.promotion_order;
     if (select_check_replica(promoted, w->now, per) != SELECT_ELIGIBLE)
         sim_fail(w, "promoted %s was not eligible", promoted->name);

@@ -8,6 +8,11 @@
  * the sentinels must agree on one live master, as in the random schedule. The replicas get mixed
  * priorities, so the promotion check (sim_check.c) sees offset-first beat a better priority.
  *
+ * A quarter of the seeds (seed % 4 == 3, chosen without drawing from the PRNG so the other seeds
+ * replay as before) also crash one replica with the master: with 1 master + 2 replicas the
+ * default promotion-quorum (majority) needs both replicas' offsets, so a leader is elected but
+ * must promote nothing until the final heal; a promotion before it fails the run.
+ *
  * The bound covers detection (down-after plus one PING interval and a tick), the randomized
  * start of the attempt and, when two candidates still collide, the early end of the lost round
  * and one retry. The old behaviour (a lost round noticed only at the election timeout) fails it.
@@ -48,10 +53,17 @@ static void run_until(struct sim *w, int64_t until, int64_t *next_node,
 
 static bool is_elected(const struct sim *w) { return w->split_elected_ms != 0; }
 
+static bool loses_a_replica(const struct sim *w) { return (w->seed ^ SPLIT_SEED_SALT) % 4 == 3; }
+
 static void cut(struct sim *w)
 {
     int k = (int)sim_rand(w, (uint64_t)w->n_sentinels);
     int mode = (int)sim_rand(w, 3);
+    if (loses_a_replica(w)) {
+        int r = 1 + (int)(((w->seed ^ SPLIT_SEED_SALT) / 4) % 2);
+        sim_log(w, "SPLIT cut: crash replica %s too", w->nodes[r].host);
+        sim_node_crash(w, r);
+    }
     int master = sim_true_master(w);
     if (master < 0) {
         sim_fail(w, "split: no master before the cut");
@@ -91,7 +103,10 @@ bool sim_run_split(uint64_t seed, bool verbose, int64_t *elect_ms, char *why, si
     if (!w->failed && (*elect_ms < 0 || *elect_ms > bound))
         sim_fail(w, "split: no leader elected within %lld ms of the cut (%s)", (long long)bound,
                  *elect_ms < 0 ? "none at all" : "late");
+    int promotions_before = w->failovers;
     run_until(w, w->now + SPLIT_AFTER_MS, &next_node, NULL);
+    if (!w->failed && loses_a_replica(w) && w->failovers > promotions_before)
+        sim_fail(w, "split: promoted with the master and a replica lost (promotion-quorum)");
     if (!w->failed) sim_final_heal(w);
     bool agreed = false;
     int64_t end = w->now + SPLIT_AGREE_MS;

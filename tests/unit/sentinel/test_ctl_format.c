@@ -266,6 +266,25 @@ Test(ctl_format, history_records_with_relative_phase_times)
     cJSON_Delete(j);
 }
 
+Test(ctl_format, an_aborted_attempt_says_why)
+{
+    use_utc();
+    cJSON *j = parse("{\"records\":[{\"epoch\":5,\"kind\":\"automatic\",\"role\":\"leader\","
+                     "\"outcome\":\"aborted\",\"abort\":\"-failover-abort-no-good-slave\","
+                     "\"abort_reason\":\"promotion-quorum: needs fresh offsets from 2 replicas, "
+                     "has 1: 127.0.0.1:6382 not answering\",\"old\":{\"ip\":\"127.0.0.1\","
+                     "\"port\":6380},\"new\":null,\"time\":1700000000300}]}");
+    struct buf out = {0};
+    ctl_format_history(j, false, &out);
+    const char *want =
+        "epoch 5    automatic  127.0.0.1:6380 -> -  at 22:13:20.300  seen as leader\n"
+        "  aborted: -failover-abort-no-good-slave: promotion-quorum: needs fresh "
+        "offsets from 2 replicas, has 1: 127.0.0.1:6382 not answering\n";
+    cr_assert_str_eq(out.data, want, "got:\n%s", out.data);
+    buf_free(&out);
+    cJSON_Delete(j);
+}
+
 Test(ctl_format, event_line_has_time_type_master_message)
 {
     use_utc();

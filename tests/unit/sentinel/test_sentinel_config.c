@@ -136,6 +136,37 @@ Test(sentinel_config, promotion_order_and_election_spread)
     cr_assert_neq(load(y), 0, "above the 60 s bound");
 }
 
+Test(sentinel_config, promotion_quorum_and_forget_after)
+{
+    const char *base = "masters:\n  - name: m\n    host: 127.0.0.1\n    port: 1\n    quorum: 1\n";
+    cr_assert_eq(load(base), 0, "%s", first_error());
+    struct sentinel_master_params p;
+    sentinel_config_master_params(&cfg.masters[0], &p);
+    cr_assert_eq(p.promotion_quorum, PROMOTION_QUORUM_MAJORITY, "majority by default");
+    cr_assert_eq(p.forget_after_ms, 3600000, "1 h by default");
+    sentinel_params_free(&p);
+    char *fp = sentinel_config_fingerprint(&cfg.masters[0]);
+    cr_assert_null(strstr(fp, "promotion-quorum"), "defaults keep older fingerprints");
+    cr_assert_null(strstr(fp, "forget-after"));
+    free(fp);
+    char y[512];
+    snprintf(y, sizeof(y), "%s    promotion-quorum: 2\n    forget-after: 10m\n", base);
+    cr_assert_eq(load(y), 0, "%s", first_error());
+    sentinel_config_master_params(&cfg.masters[0], &p);
+    cr_assert_eq(p.promotion_quorum, 2);
+    cr_assert_eq(p.forget_after_ms, 600000);
+    sentinel_params_free(&p);
+    snprintf(y, sizeof(y), "%s    promotion-quorum: off\n    forget-after: 0\n", base);
+    cr_assert_eq(load(y), 0, "%s", first_error());
+    sentinel_config_master_params(&cfg.masters[0], &p);
+    cr_assert_eq(p.promotion_quorum, PROMOTION_QUORUM_OFF);
+    cr_assert_eq(p.forget_after_ms, 0, "never");
+    sentinel_params_free(&p);
+    snprintf(y, sizeof(y), "%s    promotion-quorum: most\n", base);
+    cr_assert_neq(load(y), 0);
+    cr_assert(strstr(first_error(), "promotion-quorum") != NULL, "%s", first_error());
+}
+
 Test(sentinel_config, bare_durations_need_a_unit_unless_the_key_names_it)
 {
     cr_assert_eq(load("masters:\n  - name: m\n    host: 127.0.0.1\n    port: 1\n    quorum: 1\n"

@@ -1,5 +1,5 @@
 /* Unit tests of the sentinel core's answer to a master busy running a script (Redis's rule,
- * docs/sentinel-protocol.md#ping-replies-and-sdown): a PING answered with -BUSY does not make
+ * docs/sentinel-protocol.md#sdown): a PING answered with -BUSY does not make
  * the master available; once it is subjectively down, the next -BUSY reply makes the sentinel
  * send SCRIPT KILL, once per SDOWN period (again after a -sdown), through rename-command; a
  * -BUSY before SDOWN sends nothing. Driven by the fake env's clock. */

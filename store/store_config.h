@@ -95,7 +95,10 @@ struct store_config {
     bool repl_diskless_sync;
     int64_t repl_diskless_sync_delay_ms;
     long long min_replicas_to_write;
-    int64_t min_replicas_max_lag_ms;
+    int64_t min_replicas_max_lag_ms; /* min-replicas-max-lag (seconds, as Redis), in ms */
+    /* min-replicas-max-lag-ms (ours): when non-zero, replaces the seconds key (repl_fence.h) */
+    long long min_replicas_max_lag_ms_opt;
+    long long repl_ack_period_ms; /* replica: REPLCONF ACK every this many ms */
     bool replica_read_only;
     bool replica_serve_stale_data;
     bool replica_accept_regressed_master; /* follow an empty/regressed master (Redis's way) */

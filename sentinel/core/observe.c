@@ -194,7 +194,9 @@ void sentinel_on_reply(struct sentinel *s, uint64_t inst_id, uint32_t reply_tag,
         break;
     case TAG_INFO:
         ri->info_sent_ms = 0;
-        ri->last_pong_ms = now;
+        /* Not last_pong_ms: only PING replies move it, as in Redis. An INFO refused (-BUSY from
+         * a master running a script) is sent again every tick, and its replies would keep PING
+         * from ever being due, so the -BUSY PING reply that triggers SCRIPT KILL never came. */
         if (reply->type == SENTINEL_REPLY_STRING || reply->type == SENTINEL_REPLY_STATUS)
             observe_info(s, ri, reply->str, reply->len, now);
         break;

@@ -22,6 +22,7 @@
 #include "store/blocking.h"
 #include "store/client.h"
 #include "store/data/keyspace.h"
+#include "store/repl/repl_fence.h"
 #include "store/repl/repl_int.h"
 #include "store/reply.h"
 
@@ -149,9 +150,9 @@ bool repl_writes_paused(const struct server *srv) { return srv->repl->failover.s
 
 bool repl_min_replicas_failing(const struct server *srv)
 {
-    struct repl *r = srv->repl;
-    if (srv->cfg.min_replicas_to_write <= 0 || srv->cfg.min_replicas_max_lag_ms <= 0) return false;
-    return (long long)repl_count_good(r, loop_now_ms(srv->loop)) < srv->cfg.min_replicas_to_write;
+    struct repl_fence f = repl_fence_from_config(&srv->cfg);
+    if (!repl_fence_is_on(&f)) return false;
+    return repl_fence_is_failing(&f, repl_count_good(srv->repl, loop_now_ms(srv->loop)));
 }
 
 bool repl_master_link_up(const struct server *srv)
@@ -451,6 +452,16 @@ static void info_replicas(struct repl *r, struct buf *o, int64_t now)
     }
 }
 
+/* Ours, after Redis's fields (a parser of the slave<i> lines must not meet new keys there): the
+ * age of each replica's last ACK in ms, the figure min-replicas-max-lag-ms compares. */
+static void info_ack_ages(const struct repl *r, struct buf *o, int64_t now)
+{
+    int i = 0;
+    for (const struct replica_info *ri = r->replicas; ri; ri = ri->next)
+        buf_printf(o, "vigil_replica%d_ack_age_ms:%lld\r\n", i++,
+                   (long long)(now - ri->ack_mono_ms));
+}
+
 void repl_info(struct server *srv, struct buf *o)
 {
     struct repl *r = srv->repl;
@@ -464,7 +475,8 @@ void repl_info(struct server *srv, struct buf *o)
     }
     if (repl_awaiting_role(srv)) buf_printf(o, "repl_awaiting_role:1\r\n");
     buf_printf(o, "connected_slaves:%zu\r\n", r->nreplicas);
-    if (srv->cfg.min_replicas_to_write > 0 && srv->cfg.min_replicas_max_lag_ms > 0)
+    struct repl_fence fence = repl_fence_from_config(&srv->cfg);
+    if (repl_fence_is_on(&fence))
         buf_printf(o, "min_slaves_good_slaves:%zu\r\n", repl_count_good(r, now));
     info_replicas(r, o, now);
     buf_printf(o,
@@ -476,4 +488,5 @@ void repl_info(struct server *srv, struct buf *o)
                r->backlog ? 1 : 0, srv->cfg.repl_backlog_size,
                r->backlog ? (long long)backlog_first_byte_offset(r->backlog) : 0,
                r->backlog ? backlog_histlen(r->backlog) : 0);
+    info_ack_ages(r, o, now);
 }

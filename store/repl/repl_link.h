@@ -34,13 +34,15 @@ struct repl_link {
     struct buf in, out;         /* handshake input not yet consumed / output not yet written */
     char line[HS_LINE_MAX + 1]; /* the reply line being looked at */
     bool is_watching_read, is_watching_write;
-    int64_t state_since_ms, last_io_ms, last_ack_ms;
+    int64_t state_since_ms, last_io_ms;
     int64_t down_since_ms; /* when a working link went down; 0: never up since created */
     bool was_ever_up;
     int failures; /* consecutive failed attempts (backoff) */
     uint64_t retry_timer;
-    bool is_failover;    /* our PSYNC carries FAILOVER (we are the demoted master) */
-    int failover_result; /* 0 pending, 1 the new master accepted, -1 failed */
+    uint64_t ack_timer;    /* the periodic REPLCONF ACK (repl-ack-period-ms), for the link's life */
+    int64_t ack_period_ms; /* the period ack_timer runs at; CONFIG SET re-arms it (cron) */
+    bool is_failover;      /* our PSYNC carries FAILOVER (we are the demoted master) */
+    int failover_result;   /* 0 pending, 1 the new master accepted, -1 failed */
     bool is_continue;
     char new_replid[REPL_ID_LEN + 1];
     long long new_offset;

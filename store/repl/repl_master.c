@@ -28,6 +28,7 @@
 #include "common/util.h"
 #include "store/repl/backlog.h"
 #include "store/client.h"
+#include "store/repl/repl_fence.h"
 #include "store/repl/repl_int.h"
 #include "store/reply.h"
 
@@ -187,10 +188,10 @@ size_t repl_count_facked(const struct repl *r, long long off)
 
 size_t repl_count_good(const struct repl *r, int64_t now_ms)
 {
-    int64_t max_lag_s = r->srv->cfg.min_replicas_max_lag_ms / 1000;
+    struct repl_fence f = repl_fence_from_config(&r->srv->cfg);
     size_t n = 0;
     for (const struct replica_info *ri = r->replicas; ri; ri = ri->next)
-        if (ri->state == RS_ONLINE && (now_ms - ri->ack_mono_ms) / 1000 <= max_lag_s) n++;
+        if (ri->state == RS_ONLINE && repl_fence_is_good(&f, now_ms, ri->ack_mono_ms)) n++;
     return n;
 }
 

@@ -8,7 +8,8 @@
  *
  * While connecting and during the handshake the link owns the socket; once CONNECTED the socket
  * belongs to a CLIENT_MASTER client (client.c reads it and runs the commands, repl.c counts the
- * offset), and the link only watches its liveness and sends REPLCONF ACK every second.
+ * offset), and the link only watches its liveness and sends REPLCONF ACK every
+ * repl-ack-period-ms (one timer per link, a no-op while not connected).
  * Must not: touch the dataset before a snapshot parsed whole; block on the network. */
 #include "store/persist/aof.h"
 #include "store/repl/repl_replica.h"
@@ -487,6 +488,27 @@ static void link_on_readable(struct loop *lp, int fd, void *data, int mask)
     repl_link_dispatch(l, LINK_EV_INPUT);
 }
 
+/* ---- periodic ACK --------------------------------------------------------------------------- */
+
+/* A timer of its own rather than the cron: the cron's 100 ms (hz 10) would stretch a 100 ms period
+ * to up to 200 ms, and the master's min-replicas-max-lag-ms counts on the period
+ * (docs/replication.md#fencing-on-the-data-path). Idle cost: one wake-up per period. */
+static int64_t ack_fire(struct loop *lp, uint64_t id, void *data)
+{
+    UNUSED(lp);
+    UNUSED(id);
+    struct repl_link *l = data;
+    if (l->state == REPL_ST_CONNECTED && l->r->master) repl_link_send_ack(l->r);
+    return l->ack_period_ms;
+}
+
+static void ack_timer_arm(struct repl_link *l)
+{
+    if (l->ack_timer) loop_timer_cancel(l->srv->loop, l->ack_timer);
+    l->ack_period_ms = l->srv->cfg.repl_ack_period_ms;
+    l->ack_timer = loop_timer_add(l->srv->loop, l->ack_period_ms, ack_fire, l);
+}
+
 /* ---- public --------------------------------------------------------------------------------- */
 
 struct repl_link *repl_link_create(struct repl *r, const char *host, int port)
@@ -504,6 +526,7 @@ struct repl_link *repl_link_create(struct repl *r, const char *host, int port)
     buf_init(&l->out);
     repl_transfer_init(l);
     l->retry_timer = loop_timer_add(l->srv->loop, 0, retry_fire, l); /* connect right away */
+    ack_timer_arm(l);
     return l;
 }
 
@@ -520,6 +543,7 @@ void repl_link_destroy(struct repl_link *l)
     }
     repl_transfer_free(l);
     if (l->retry_timer) loop_timer_cancel(l->srv->loop, l->retry_timer);
+    if (l->ack_timer) loop_timer_cancel(l->srv->loop, l->ack_timer);
     link_close_socket(l);
     buf_free(&l->in);
     buf_free(&l->out);
@@ -546,7 +570,6 @@ void repl_link_send_ack(struct repl *r)
         resp_write_commandv(&m->conn.reply, (const char *const[]){"REPLCONF", "ACK", off}, 3);
     }
     conn_queue_write(&m->conn);
-    if (r->link) r->link->last_ack_ms = link_now(r->link);
 }
 
 static bool link_timed_out(const struct repl_link *l, int64_t now)
@@ -581,6 +604,7 @@ static bool link_timed_out(const struct repl_link *l, int64_t now)
 void repl_link_cron(struct repl_link *l, int64_t now)
 {
     struct repl *r = l->r;
+    if (l->ack_period_ms != l->srv->cfg.repl_ack_period_ms) ack_timer_arm(l); /* CONFIG SET */
     if (link_timed_out(l, now)) {
         link_transition(l, REPL_ST_CONNECT, "timeout");
         return;
@@ -601,7 +625,6 @@ void repl_link_cron(struct repl_link *l, int64_t now)
         repl_master_link_lost(l->srv, "timeout");
         return;
     }
-    if (now - l->last_ack_ms >= 1000) repl_link_send_ack(r);
 }
 
 const char *repl_link_role_state(const struct repl_link *l) { return repl_hs_role_name(l->state); }

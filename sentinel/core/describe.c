@@ -170,6 +170,8 @@ void sentinel_info_section(const struct sentinel *s, int running_scripts, int qu
                s->tilt ? 1 : 0);
     buf_printf(out, "sentinel_tilt_since_seconds:%lld\r\n",
                s->tilt ? (long long)((now - s->tilt_start_ms) / 1000) : -1LL);
+    /* Ours: why the last TILT began (docs/sentinel-protocol.md#tilt). */
+    if (s->tilt_cause[0]) buf_printf(out, "vigil_tilt_cause:%s\r\n", s->tilt_cause);
     buf_printf(out, "sentinel_running_scripts:%d\r\nsentinel_scripts_queue_length:%d\r\n",
                running_scripts, queued_scripts);
     buf_printf(out, "sentinel_simulate_failure_flags:%u\r\n", s->simfail_flags);
@@ -229,6 +231,10 @@ const char *sentinel_myid(const struct sentinel *s) { return s->myid; }
 uint64_t sentinel_current_epoch(const struct sentinel *s) { return s->current_epoch; }
 bool sentinel_in_tilt(const struct sentinel *s) { return s->tilt; }
 int64_t sentinel_tilt_since_ms(const struct sentinel *s) { return s->tilt ? s->tilt_start_ms : -1; }
+const char *sentinel_tilt_cause(const struct sentinel *s)
+{
+    return s->tilt_cause[0] ? s->tilt_cause : NULL;
+}
 struct sentinel_periods *sentinel_periods(struct sentinel *s) { return &s->periods; }
 size_t sentinel_master_count(const struct sentinel *s) { return s->n_masters; }
 const struct instance *sentinel_master_at(const struct sentinel *s, size_t i)

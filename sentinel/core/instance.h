@@ -207,6 +207,7 @@ struct instance {
     char replid[SENTINEL_RUNID_LEN + 1];  /* master_replid */
     char replid2[SENTINEL_RUNID_LEN + 1]; /* master_replid2 */
     int node_failover_state;              /* enum info_failover_state */
+    bool info_loading;                    /* loading:1, still reading its data at start-up */
 
     /* sentinels */
     int64_t last_hello_ms;

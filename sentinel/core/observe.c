@@ -68,10 +68,11 @@ void sentinel_on_link_up(struct sentinel *s, uint64_t inst_id, enum sentinel_lin
             ri->last_ping_ms = now;
             if (ri->act_ping_ms == 0) ri->act_ping_ms = now;
         }
-        /* A master's link came back: read INFO now, not a period later, so that a restart
-         * (new run id, maybe empty) is seen before its replicas can be harmed. */
+        /* A data node's link came back: read INFO now, not a period later, so that a restart
+         * (new run id, maybe empty) is seen before its replicas can be harmed, and a returning
+         * old master that claims the master role is demoted at once (tick.c). */
         const char *info[] = {"INFO"};
-        if (ri->kind == INSTANCE_MASTER && core_send(s, ri, 1, info, TAG_INFO) == 0)
+        if (ri->kind != INSTANCE_SENTINEL && core_send(s, ri, 1, info, TAG_INFO) == 0)
             ri->info_sent_ms = now;
         /* A peer that restarted or was cut off learns the group's pause state again. */
         if (ri->kind == INSTANCE_SENTINEL && ri->master) pause_push(s, ri->master, ri);
@@ -389,6 +390,7 @@ void observe_info(struct sentinel *s, struct instance *ri, const char *text, siz
     ri->master_repl_offset = info->has_master_repl_offset ? info->master_repl_offset : 0;
     memcpy(ri->replid, info->replid, sizeof(ri->replid));
     memcpy(ri->replid2, info->replid2, sizeof(ri->replid2));
+    ri->info_loading = info->loading;
     if (ri->kind == INSTANCE_MASTER && is_reboot) start_regress_check(s, ri, now);
     ri->node_failover_state =
         info->has_failover_state ? (int)info->failover_state : INFO_FO_UNKNOWN;

@@ -145,6 +145,8 @@ const char *sentinel_persist_error(const struct sentinel *s);
 uint64_t sentinel_persist_failures(const struct sentinel *s);
 void sentinel_note_persist_error(struct sentinel *s, const char *why);
 int64_t sentinel_tilt_since_ms(const struct sentinel *s); /* -1 when not in TILT */
+/* Why the last TILT began ("stall: ..."), kept after it ends; NULL if never. */
+const char *sentinel_tilt_cause(const struct sentinel *s);
 struct sentinel_periods *sentinel_periods(struct sentinel *s);
 size_t sentinel_master_count(const struct sentinel *s);
 /* The i-th master record (instance.h), for read-only inspection. */

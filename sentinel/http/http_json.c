@@ -90,6 +90,21 @@ void http_reach(const struct instance *master, int64_t now_ms, struct reach *out
     out->has_quorum = out->reachable >= out->quorum;
 }
 
+/* This sentinel's TILT state: active, since when, and why the last one began (stall cause). */
+cJSON *http_json_tilt(const struct http_api *a, int64_t now_ms)
+{
+    cJSON *o = cJSON_CreateObject();
+    int64_t since = sentinel_tilt_since_ms(a->core);
+    cJSON_AddBoolToObject(o, "active", since >= 0);
+    add_ms_ago(o, "since_ms_ago", now_ms, since >= 0 ? since : 0);
+    const char *cause = sentinel_tilt_cause(a->core);
+    if (cause)
+        cJSON_AddStringToObject(o, "cause", cause);
+    else
+        cJSON_AddNullToObject(o, "cause");
+    return o;
+}
+
 long long http_lag_bytes(const struct instance *master, const struct instance *r)
 {
     if (master->master_repl_offset <= 0 || r->info_refresh_ms == 0) return -1;

@@ -695,3 +695,53 @@ Test(core, forced_failover_demotes_the_old_master_without_peer_hellos)
 {
     check_forced_failover_demotes_old_master(2);
 }
+
+/* Issue 18: a returning node (restarted, resumed, reachable again) is seen at once: its INFO is
+ * asked as its command link comes up, not an info-period later, replicas included (a returning
+ * old master is listed as a replica). */
+Test(core, info_is_asked_as_soon_as_a_replica_link_comes_back)
+{
+    struct sentinel *s = ready_world(1, 0);
+    uint64_t id = R(s, 0)->id;
+    sentinel_on_link_down(s, id, SENTINEL_LINK_CMD);
+    size_t before = fake_count_cmd(&F, id, "INFO");
+    sentinel_on_link_up(s, id, SENTINEL_LINK_CMD, "10.0.0.100");
+    cr_assert_eq(fake_count_cmd(&F, id, "INFO"), before + 1);
+    sentinel_destroy(s);
+}
+
+/* Issue 18: TILT follows the monotonic clock only; a wall-clock jump (NTP, an operator) of an
+ * hour either way leaves it alone. */
+Test(core, a_wall_clock_jump_is_no_tilt)
+{
+    struct sentinel *s = ready_world(1, 2);
+    F.wall_offset_ms = 3600 * 1000;
+    fake_run_for(&F, s, 500, FAKE_ALL_ALIVE);
+    F.wall_offset_ms = -3600 * 1000;
+    fake_run_for(&F, s, 500, FAKE_ALL_ALIVE);
+    cr_assert_not(sentinel_in_tilt(s));
+    cr_assert_eq(fake_find_event(&F, 0, "+tilt", NULL), -1);
+    cr_assert_null(sentinel_tilt_cause(s));
+    sentinel_destroy(s);
+}
+
+/* A monotonic gap (a stalled process) is TILT, and the cause says how late the tick was; it is
+ * kept (INFO, /v1) after TILT ends. */
+Test(core, a_monotonic_stall_is_tilt_with_its_cause)
+{
+    struct sentinel *s = ready_world(1, 2);
+    F.now += 5000;
+    sentinel_tick(s, F.now);
+    cr_assert(sentinel_in_tilt(s));
+    const char *cause = sentinel_tilt_cause(s);
+    cr_assert_not_null(cause);
+    cr_assert(strncmp(cause, "stall: tick ", 12) == 0, "cause: %s", cause);
+    cr_assert(strstr(cause, "5000 ms since the previous tick") != NULL, "cause: %s", cause);
+    cr_assert_geq(fake_count_logs(&F, "entering TILT: stall: tick"), 1);
+    struct buf info;
+    buf_init(&info);
+    sentinel_info_section(s, 0, 0, &info);
+    cr_assert(strstr(info.data, "\r\nvigil_tilt_cause:stall: tick ") != NULL);
+    buf_free(&info);
+    sentinel_destroy(s);
+}

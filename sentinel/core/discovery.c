@@ -116,14 +116,10 @@ static const char *hello_distrust(const struct instance *si, bool was_known)
     return NULL;
 }
 
-static bool is_real_id(const char *id)
-{
-    return id[0] != '\0' && strspn(id, "0") != strlen(id); /* Redis shows no id as 40 zeros */
-}
 
 static bool id_in(const char *id, const char *const *ids, size_t n)
 {
-    for (size_t i = 0; i < n && is_real_id(id); i++)
+    for (size_t i = 0; i < n && instance_has_replid(id); i++)
         if (strcmp(id, ids[i]) == 0) return true;
     return false;
 }
@@ -136,12 +132,12 @@ static bool history_matches(const struct instance *master, const struct instance
     size_t n = 0;
     const char *from_master[] = {master->replid, master->replid2};
     for (size_t i = 0; i < 2; i++)
-        if (is_real_id(from_master[i])) ids[n++] = from_master[i];
+        if (instance_has_replid(from_master[i])) ids[n++] = from_master[i];
     for (size_t i = 0; i < master->record->n_replicas; i++) {
         const struct instance *r = master->record->replicas[i];
         if (r == cand) continue;
-        if (is_real_id(r->replid)) ids[n++] = r->replid;
-        if (is_real_id(r->replid2)) ids[n++] = r->replid2;
+        if (instance_has_replid(r->replid)) ids[n++] = r->replid;
+        if (instance_has_replid(r->replid2)) ids[n++] = r->replid2;
     }
     return n == 0 || id_in(cand->replid, ids, n) || id_in(cand->replid2, ids, n);
 }

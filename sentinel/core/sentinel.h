@@ -152,6 +152,11 @@ size_t sentinel_master_count(const struct sentinel *s);
 /* The i-th master record (instance.h), for read-only inspection. */
 const struct instance *sentinel_master_at(const struct sentinel *s, size_t i);
 const struct instance *sentinel_master_by_name(const struct sentinel *s, const char *name);
+/* With discovery-when-isolated refuse (the default), a sentinel cut off from the majority of its
+ * peers (monitor_majority_reachable) must not name a master it cannot vouch for: -1 and the
+ * error line for GET-MASTER-ADDR-BY-NAME in why (docs/sentinel-protocol.md#isolated-sentinel);
+ * 0 when it may answer (or the name is unknown). */
+int sentinel_addr_refusal(const struct sentinel *s, const char *name, char *why, size_t cap);
 /* The address clients should use (promoted replica once the local failover reached
  * RECONF_SLAVES). 0, or -1 for an unknown name. */
 int sentinel_get_master_addr(const struct sentinel *s, const char *name, const char **host,

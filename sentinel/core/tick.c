@@ -161,15 +161,16 @@ static bool reconf_held(struct sentinel *s, struct instance *ri, const char *wha
 
 /* A node we list as a replica claims the master role. It is demoted on sight
  * (docs/sentinel-protocol.md#info-reactions) when our view is fresh (reconf_held decides that)
- * and its history is not newer than our master's: a node that continues our master's
- * replication id (master_replid2) was promoted from it, by a failover we may not have heard of
- * yet or by an operator, so Redis's wait (4 publish periods, a sane master) still applies. A
- * returning old master, empty or not, carries an older or unrelated history. */
+ * and its replication history proves it older than our master's: it reports a replication id
+ * and does not continue our master's (its master_replid2 is not our master's master_replid).
+ * A node that continues it was promoted from our master, by a failover we may not have heard
+ * of yet or by an operator; a node without replication ids proves nothing: Redis's wait
+ * (4 publish periods, a sane master) applies to both. */
 static bool claims_older_config(const struct instance *ri, const struct instance *master)
 {
     const struct instance *cur = instance_current_master(master);
-    return ri->replid2[0] == '\0' || cur->replid[0] == '\0' ||
-           strcmp(ri->replid2, cur->replid) != 0;
+    if (!instance_has_replid(ri->replid) || !instance_has_replid(cur->replid)) return false;
+    return strcmp(ri->replid, cur->replid) != 0 && strcmp(ri->replid2, cur->replid) != 0;
 }
 
 /* A store still loading its data answers INFO but refuses SLAVEOF (-LOADING): wait for the

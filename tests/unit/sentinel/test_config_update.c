@@ -340,3 +340,65 @@ Test(config_update, a_sentinel_without_hellos_from_a_majority_demotes_nothing)
     cr_assert_not_null(slaveof);
     cr_assert_str_eq(slaveof->argv[1], "10.0.0.1");
 }
+
+/* ---- the bytes a returning old master drops (observe.c, docs/sentinel-protocol.md#dropped-bytes) */
+
+/* The master answers offset 1000 in history REPLID_OLD; peer A's failover promotes 10.0.0.3,
+ * whose stream took over at offset 900 (second_repl_offset 901). */
+static void switch_with_takeover_at_900(void)
+{
+    char buf[1024];
+    fake_master_info(buf, sizeof(buf), "9", 2);
+    size_t n = strlen(buf);
+    snprintf(buf + n, sizeof(buf) - n, "master_replid:%s\r\nmaster_repl_offset:1000\r\n",
+             REPLID_OLD);
+    fake_reply_info(S, M()->id, buf);
+    direct_hello(UPDATE_FROM_A);
+    promoted_info(1, REPLID_NEW, REPLID_OLD);
+    cr_assert_str_eq(M()->host, "10.0.0.3");
+    snprintf(buf, sizeof(buf),
+             "# Replication\r\nrole:master\r\nmaster_replid:%s\r\nmaster_replid2:%s\r\n"
+             "master_repl_offset:1200\r\nsecond_repl_offset:901\r\n",
+             REPLID_NEW, REPLID_OLD);
+    fake_reply_info(S, M()->id, buf);
+}
+
+static void old_master_answers(const char *replid, long long offset)
+{
+    struct instance *old = instance_find_replica(M(), "10.0.0.1", 6379);
+    cr_assert_not_null(old);
+    char buf[512];
+    snprintf(buf, sizeof(buf),
+             "# Replication\r\nrole:master\r\nmaster_replid:%s\r\nmaster_repl_offset:%lld\r\n",
+             replid, offset);
+    fake_reply_info(S, old->id, buf);
+}
+
+/* Resumed after the failover with writes it took meanwhile: offset 1150 in its old history, so
+ * 1150 - 900 bytes are dropped when it rejoins as a replica. */
+Test(config_update, a_returning_old_master_reports_the_bytes_it_drops)
+{
+    switch_with_takeover_at_900();
+    cr_assert_eq(fake_find_event(&F, 0, "+old-master-dropped-bytes", NULL), -1, "not seen yet");
+    old_master_answers(REPLID_OLD, 1150);
+    int i = fake_find_event(&F, 0, "+old-master-dropped-bytes", NULL);
+    cr_assert_geq(i, 0);
+    cr_assert(strstr(F.events[i].msg, "slave 10.0.0.1:6379 10.0.0.1 6379 @ mymaster 10.0.0.3 6379 "
+                                      "#dropped_bytes 250 old_offset 1150 takeover_offset 900 "
+                                      "epoch 2") != NULL,
+              "%s", F.events[i].msg);
+    old_master_answers(REPLID_OLD, 1300);
+    cr_assert_eq(fake_count_events(&F, "+old-master-dropped-bytes"), 1, "reported once");
+}
+
+/* Restarted empty (a new history): what it held is known from before the switch only. */
+Test(config_update, an_old_master_back_empty_reports_its_last_known_offset)
+{
+    switch_with_takeover_at_900();
+    old_master_answers(REPLID_ODD, 0);
+    int i = fake_find_event(&F, 0, "+old-master-dropped-bytes", NULL);
+    cr_assert_geq(i, 0);
+    cr_assert(strstr(F.events[i].msg, "#dropped_bytes 100 old_offset 1000 takeover_offset 900") !=
+                  NULL,
+              "%s", F.events[i].msg);
+}

@@ -745,3 +745,53 @@ Test(core, a_monotonic_stall_is_tilt_with_its_cause)
     buf_free(&info);
     sentinel_destroy(s);
 }
+
+static const char *field_of(const struct sentinel_desc *d, const char *name)
+{
+    for (size_t i = 0; i < d->n; i++)
+        if (strcmp(d->fields[i].name, name) == 0) return d->fields[i].value;
+    return NULL;
+}
+
+/* Issue 18: a sentinel cut off from the majority of its peers (the HTTP API's 503 predicate)
+ * refuses GET-MASTER-ADDR-BY-NAME with an error, so Sentinel clients ask the next sentinel;
+ * discovery-when-isolated answer restores Redis's behaviour. */
+Test(core, an_isolated_sentinel_refuses_to_name_the_master)
+{
+    struct sentinel *s = ready_world(1, 2);
+    char why[160];
+    cr_assert_eq(sentinel_addr_refusal(s, "mymaster", why, sizeof(why)), 0, "peers answer");
+    fake_run_for(&F, s, 1500, FAKE_ALL_ALIVE & ~(3u << 8)); /* both peers silent */
+    cr_assert_eq(sentinel_addr_refusal(s, "mymaster", why, sizeof(why)), -1);
+    cr_assert(strncmp(why, "IDONTKNOW ", 10) == 0, "%s", why);
+    cr_assert(strstr(why, "1 of 3 sentinels") != NULL, "%s", why);
+    cr_assert_eq(sentinel_addr_refusal(s, "nope", why, sizeof(why)), 0, "unknown: null array");
+    struct sentinel_desc d;
+    cr_assert_eq(sentinel_describe_master(s, "mymaster", &d), 0);
+    cr_assert_null(field_of(&d, "discovery-when-isolated"), "defaults keep Redis's field list");
+    sentinel_desc_free(&d);
+    const char *argv[] = {"discovery-when-isolated", "answer"};
+    struct sentinel_cmd_result res;
+    sentinel_cmd_set(s, "mymaster", 2, argv, &res);
+    cr_assert_eq(res.kind, SENTINEL_CMD_STATUS, "%s", res.msg);
+    cr_assert_eq(F.last_state.masters[0].params.discovery_when_isolated,
+                 ISOLATED_DISCOVERY_ANSWER);
+    cr_assert_eq(sentinel_addr_refusal(s, "mymaster", why, sizeof(why)), 0);
+    cr_assert_eq(sentinel_describe_master(s, "mymaster", &d), 0);
+    cr_assert_str_eq(field_of(&d, "discovery-when-isolated"), "answer");
+    sentinel_desc_free(&d);
+    const char *bad[] = {"discovery-when-isolated", "maybe"};
+    sentinel_cmd_set(s, "mymaster", 2, bad, &res);
+    cr_assert_eq(res.kind, SENTINEL_CMD_ERROR);
+    sentinel_destroy(s);
+}
+
+/* A sentinel that knows no peer is never cut off: it answers as Redis does. */
+Test(core, a_lone_sentinel_is_never_isolated)
+{
+    struct sentinel *s = ready_world(1, 0);
+    char why[160];
+    fake_run_for(&F, s, 1500, FAKE_ALL_ALIVE);
+    cr_assert_eq(sentinel_addr_refusal(s, "mymaster", why, sizeof(why)), 0);
+    sentinel_destroy(s);
+}

@@ -302,7 +302,7 @@ static void group_drop_attempt(struct group_track *g, const char *type)
 }
 
 /* +old-master-dropped-bytes "<replica id> #dropped_bytes N old_offset M takeover_offset T
- * epoch E": the failover record of epoch E gains "dropped" (docs/http-api.md#history), whether it
+ * epoch E": the failover record of epoch E gains "dropped" (docs/http-api.md#history-records), whether it
  * is still pending (an observer waiting for offsets) or already written. */
 static void group_note_dropped(struct http_api *a, struct group_track *g, const char *msg)
 {

@@ -179,8 +179,7 @@ int history_append(struct history *h, const struct cJSON *record)
     return rc;
 }
 
-int history_amend(struct history *h, const char *master, double epoch, const char *key,
-                  cJSON *item)
+int history_amend(struct history *h, const char *master, double epoch, const char *key, cJSON *item)
 {
     for (size_t i = h->count; i-- > 0;) {
         struct record *r = ring_at(h, i);

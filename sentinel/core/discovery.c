@@ -116,7 +116,6 @@ static const char *hello_distrust(const struct instance *si, bool was_known)
     return NULL;
 }
 
-
 static bool id_in(const char *id, const char *const *ids, size_t n)
 {
     for (size_t i = 0; i < n && instance_has_replid(id); i++)

@@ -154,8 +154,8 @@ struct master_record {
         bool is_active, is_seen;
         char host[INSTANCE_HOST_MAX + 1];
         int port;
-        uint64_t epoch;       /* the config epoch of the switch */
-        long long offset;     /* its highest offset in its own history, -1 = never known */
+        uint64_t epoch;   /* the config epoch of the switch */
+        long long offset; /* its highest offset in its own history, -1 = never known */
         char replid[SENTINEL_RUNID_LEN + 1]; /* that history */
     } old_master;
     size_t n_replicas;

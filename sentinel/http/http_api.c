@@ -302,15 +302,16 @@ static void group_drop_attempt(struct group_track *g, const char *type)
 }
 
 /* +old-master-dropped-bytes "<replica id> #dropped_bytes N old_offset M takeover_offset T
- * epoch E": the failover record of epoch E gains "dropped" (docs/http-api.md#history-records), whether it
- * is still pending (an observer waiting for offsets) or already written. */
+ * epoch E": the failover record of epoch E gains "dropped" (docs/http-api.md#history-records),
+ * whether it is still pending (an observer waiting for offsets) or already written. */
 static void group_note_dropped(struct http_api *a, struct group_track *g, const char *msg)
 {
     const char *p = strstr(msg, "#dropped_bytes ");
     long long dropped, old_offset, takeover;
     unsigned long long epoch;
-    if (p == NULL || sscanf(p, "#dropped_bytes %lld old_offset %lld takeover_offset %lld epoch %llu",
-                            &dropped, &old_offset, &takeover, &epoch) != 4)
+    if (p == NULL ||
+        sscanf(p, "#dropped_bytes %lld old_offset %lld takeover_offset %lld epoch %llu", &dropped,
+               &old_offset, &takeover, &epoch) != 4)
         return;
     cJSON *d = cJSON_CreateObject();
     cJSON_AddNumberToObject(d, "bytes", (double)dropped);

@@ -341,7 +341,7 @@ Test(config_update, a_sentinel_without_hellos_from_a_majority_demotes_nothing)
     cr_assert_str_eq(slaveof->argv[1], "10.0.0.1");
 }
 
-/* ---- the bytes a returning old master drops (observe.c, docs/sentinel-protocol.md#dropped-bytes) */
+/* ---- the bytes a returning old master drops (docs/sentinel-protocol.md#dropped-bytes) ---- */
 
 /* The master answers offset 1000 in history REPLID_OLD; peer A's failover promotes 10.0.0.3,
  * whose stream took over at offset 900 (second_repl_offset 901). */

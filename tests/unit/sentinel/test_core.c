@@ -774,8 +774,7 @@ Test(core, an_isolated_sentinel_refuses_to_name_the_master)
     struct sentinel_cmd_result res;
     sentinel_cmd_set(s, "mymaster", 2, argv, &res);
     cr_assert_eq(res.kind, SENTINEL_CMD_STATUS, "%s", res.msg);
-    cr_assert_eq(F.last_state.masters[0].params.discovery_when_isolated,
-                 ISOLATED_DISCOVERY_ANSWER);
+    cr_assert_eq(F.last_state.masters[0].params.discovery_when_isolated, ISOLATED_DISCOVERY_ANSWER);
     cr_assert_eq(sentinel_addr_refusal(s, "mymaster", why, sizeof(why)), 0);
     cr_assert_eq(sentinel_describe_master(s, "mymaster", &d), 0);
     cr_assert_str_eq(field_of(&d, "discovery-when-isolated"), "answer");

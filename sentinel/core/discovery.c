@@ -233,7 +233,11 @@ static void hello_adopt_config(struct sentinel *s, struct instance *master, cons
      * own is stale, and a stale view must not reconfigure nodes (sim seeds 754, 1379, 2327). */
     record->heard_config_epoch = MAX(record->heard_config_epoch, h->master_config_epoch);
     record->heard_config_ms = core_now(s);
-    bool same = instance_addr_is(master, h->master_ip, h->master_port);
+    /* "Same" is the address we announce: during our own failover, past the promotion, that is
+     * the promoted replica, and a newer epoch for the old master's address is another
+     * configuration, never an epoch to take over for ours (sim seed 1988 with replication ids:
+     * two addresses announced with one config epoch, and the group never agreed again). */
+    bool same = instance_addr_is(instance_current_master(master), h->master_ip, h->master_port);
     if (distrust == NULL && same && via_pubsub)
         distrust = "a new epoch for the same address heard on a data node's channel";
     if (distrust) {

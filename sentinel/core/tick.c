@@ -173,16 +173,25 @@ static bool claims_older_config(const struct instance *ri, const struct instance
     return strcmp(ri->replid, cur->replid) != 0 && strcmp(ri->replid2, cur->replid) != 0;
 }
 
-/* A store still loading its data answers INFO but refuses SLAVEOF (-LOADING): wait for the
- * load to end, polling at the fast INFO period meanwhile. */
-static bool hold_while_loading(struct sentinel *s, struct instance *ri, int64_t now_ms)
+/* A decision about ri waits for its next INFO: ask it at the fast INFO period for a while. */
+static void poll_fast(struct sentinel *s, struct instance *ri, int64_t now_ms)
 {
-    if (!ri->info_loading) return false;
     int64_t fast = MIN(s->periods.fast_info_period, s->periods.info_period);
     if (now_ms >= ri->fresh_info_until_ms || fast < ri->fresh_info_period_ms)
         ri->fresh_info_period_ms = fast;
     ri->fresh_info_until_ms = MAX(ri->fresh_info_until_ms, now_ms + 2 * fast);
-    return true;
+}
+
+/* On-sight demotion (claims_older_config) also needs the master we announce to have held the
+ * role for a fast-info period: a configuration adopted a moment ago may name a master that
+ * restarted behind its replicas, which a peer judges first (+regressed-master) and fails over;
+ * pulling other nodes into it at once would have them drop their data (sim seed 2706 with
+ * replication ids). The old master of a failover, back after that, is still demoted at once. */
+static bool master_settled(struct sentinel *s, const struct instance *master, int64_t now_ms)
+{
+    const struct instance *cur = instance_current_master(master);
+    return now_ms - cur->role_reported_ms >=
+           MIN(s->periods.fast_info_period, s->periods.info_period);
 }
 
 static void react_replica_claims_master(struct sentinel *s, struct instance *ri, int64_t now_ms)
@@ -191,9 +200,18 @@ static void react_replica_claims_master(struct sentinel *s, struct instance *ri,
     const struct instance *cur = instance_current_master(master);
     int64_t wait = 4 * s->periods.publish_period;
     if (ri->flags & SRI_PROMOTED) return; /* the failover watches its own promotion */
-    if (hold_while_loading(s, ri, now_ms)) return;
+    /* A store still loading its data answers INFO but refuses SLAVEOF (-LOADING). */
+    if (ri->info_loading) {
+        poll_fast(s, ri, now_ms);
+        return;
+    }
     bool sane = master_looks_sane(s, master, now_ms);
-    bool due = ri->demote_at_once || (sane && claims_older_config(ri, master)) ||
+    bool on_sight = sane && claims_older_config(ri, master);
+    if (on_sight && !master_settled(s, master, now_ms)) {
+        poll_fast(s, ri, now_ms);
+        on_sight = false;
+    }
+    bool due = ri->demote_at_once || on_sight ||
                (sane && no_down_for(ri, wait, now_ms) && now_ms - ri->role_reported_ms > wait);
     if (due && !reconf_held(s, ri, "convert-to-slave", now_ms) &&
         core_send_slaveof(s, ri, cur->host, cur->port) == 0) {

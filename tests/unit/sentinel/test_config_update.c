@@ -296,7 +296,8 @@ Test(config_update, a_newer_config_epoch_heard_holds_back_convert_to_slave)
  * fresh, not after Redis's wait of 4 publish periods (8 s here). */
 Test(config_update, a_returning_old_master_is_demoted_on_sight)
 {
-    run_with_replica_claiming_master(500, true);
+    /* The master has held its role for a fast-info period (1 s) by then (master_settled). */
+    run_with_replica_claiming_master(1500, true);
     cr_assert_geq(fake_find_event(&F, 0, "+convert-to-slave", NULL), 0);
     const struct fake_cmd *slaveof = fake_last_cmd(&F, R(1)->id, "SLAVEOF");
     cr_assert_not_null(slaveof);
@@ -321,7 +322,7 @@ Test(config_update, a_loading_old_master_is_demoted_once_loaded)
     cr_assert_eq(fake_count_events(&F, "+convert-to-slave"), 0);
     cr_assert_null(fake_last_cmd(&F, R(1)->id, "SLAVEOF"));
     cr_assert_leq(R(1)->fresh_info_period_ms, 1000, "polled at the fast INFO period");
-    run_claiming_master_with(500, true, OLD_HISTORY "loading:0\r\n");
+    run_claiming_master_with(1000, true, OLD_HISTORY "loading:0\r\n");
     cr_assert_geq(fake_find_event(&F, 0, "+convert-to-slave", NULL), 0);
 }
 
@@ -401,4 +402,25 @@ Test(config_update, an_old_master_back_empty_reports_its_last_known_offset)
     cr_assert(strstr(F.events[i].msg, "#dropped_bytes 100 old_offset 1000 takeover_offset 900") !=
                   NULL,
               "%s", F.events[i].msg);
+}
+
+/* Sim seed 2706 (VIGIL_SIM_REPLIDS=1): right after adopting a configuration, its master may have
+ * restarted behind its replicas (a peer judges it first); no node is pulled into it on sight
+ * until it has held the role for a fast-info period. */
+Test(config_update, no_demotion_on_sight_towards_a_master_adopted_a_moment_ago)
+{
+    char rinfo[512];
+    snprintf(rinfo, sizeof(rinfo),
+             "# Replication\r\nrole:master\r\nmaster_replid:%s\r\nmaster_replid2:%s\r\n"
+             "master_repl_offset:300\r\n",
+             REPLID_ODD, NO_REPLID);
+    F.now += 5;
+    M()->role_reported_ms = F.now; /* as the address switch leaves it */
+    direct_hello(HELLO_SAME_FROM_A);
+    fake_reply_info(S, R(1)->id, rinfo);
+    sentinel_tick(S, F.now);
+    cr_assert_eq(fake_count_events(&F, "+convert-to-slave"), 0);
+    cr_assert_leq(R(1)->fresh_info_period_ms, 1000, "asked again at the fast INFO period");
+    run_with_replica_claiming_master(1500, true);
+    cr_assert_geq(fake_find_event(&F, 0, "+convert-to-slave", NULL), 0);
 }

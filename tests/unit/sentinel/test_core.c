@@ -794,3 +794,33 @@ Test(core, a_lone_sentinel_is_never_isolated)
     cr_assert_eq(sentinel_addr_refusal(s, "mymaster", why, sizeof(why)), 0);
     sentinel_destroy(s);
 }
+
+/* Sim seed 1988 (VIGIL_SIM_REPLIDS=1): a leader past the promotion announces the promoted
+ * replica; a newer epoch that a peer announces for the old master's address is another
+ * configuration, not one to raise our epoch to (we would then announce the promoted replica with
+ * the peer's epoch, two addresses under one config epoch, and the group never agreed again). */
+Test(core, a_leader_past_the_promotion_keeps_its_epoch_for_the_old_address)
+{
+    struct sentinel *s = ready_world(2, 2);
+    to_odown(s);
+    fake_run_for(&F, s, 60, FAKE_MASTER_DEAD);
+    grant_votes(s, FAKE_MYID);
+    sentinel_tick(s, F.now);
+    reply_replica_info(s, 0, "10.0.0.1", false, 100, 100, false);
+    reply_replica_info(s, 1, "10.0.0.1", false, 200, 100, false);
+    sentinel_tick(s, F.now);
+    sentinel_tick(s, F.now);
+    F.now += 5;
+    reply_replica_info(s, 1, "", false, 200, 100, true);
+    sentinel_tick(s, F.now);
+    cr_assert_eq(M(s)->record->failover_state, FAILOVER_RECONF_SLAVES);
+    uint64_t ours = M(s)->record->config_epoch;
+    char hello[256];
+    snprintf(hello, sizeof(hello), "10.0.0.11,26379,%s,%llu,mymaster,10.0.0.1,6379,%llu",
+             FAKE_PEER_A, (unsigned long long)ours + 1, (unsigned long long)ours + 1);
+    struct sentinel_cmd_result res;
+    sentinel_cmd_publish(s, "__sentinel__:hello", hello, strlen(hello), &res);
+    sentinel_tick(s, F.now);
+    cr_assert_eq(M(s)->record->config_epoch, ours, "not raised for the old master's address");
+    sentinel_destroy(s);
+}

@@ -802,13 +802,7 @@ Test(core, a_lone_sentinel_is_never_isolated)
 Test(core, a_leader_past_the_promotion_keeps_its_epoch_for_the_old_address)
 {
     struct sentinel *s = ready_world(2, 2);
-    to_odown(s);
-    fake_run_for(&F, s, 60, FAKE_MASTER_DEAD);
-    grant_votes(s, FAKE_MYID);
-    sentinel_tick(s, F.now);
-    reply_replica_info(s, 0, "10.0.0.1", false, 100, 100, false);
-    reply_replica_info(s, 1, "10.0.0.1", false, 200, 100, false);
-    sentinel_tick(s, F.now);
+    to_selected(s);
     sentinel_tick(s, F.now);
     F.now += 5;
     reply_replica_info(s, 1, "", false, 200, 100, true);

@@ -101,6 +101,11 @@ static void sub_get_addr(struct client *c, const struct cmd_args *a)
 {
     const char *host;
     int port;
+    char why[160];
+    if (sentinel_addr_refusal(core_of(c), a->argv[2], why, sizeof(why)) != 0) {
+        reply_error(c, why);
+        return;
+    }
     if (sentinel_get_master_addr(core_of(c), a->argv[2], &host, &port) != 0) {
         reply_null_array(c);
         return;

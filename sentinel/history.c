@@ -179,6 +179,34 @@ int history_append(struct history *h, const struct cJSON *record)
     return rc;
 }
 
+int history_amend(struct history *h, const char *master, double epoch, const char *key, cJSON *item)
+{
+    for (size_t i = h->count; i-- > 0;) {
+        struct record *r = ring_at(h, i);
+        if (strcmp(r->master, master) != 0) continue;
+        cJSON *o = cJSON_Parse(r->line);
+        const cJSON *e = cJSON_GetObjectItemCaseSensitive(o, "epoch");
+        if (!cJSON_IsNumber(e) || e->valuedouble != epoch) {
+            cJSON_Delete(o);
+            continue;
+        }
+        cJSON_DeleteItemFromObjectCaseSensitive(o, key);
+        cJSON_AddItemToObject(o, key, item);
+        char *line = cJSON_PrintUnformatted(o);
+        cJSON_Delete(o);
+        if (line == NULL || strlen(line) > HISTORY_MAX_LINE) {
+            cJSON_free(line);
+            return -1;
+        }
+        free(r->line);
+        r->line = xstrdup(line);
+        cJSON_free(line);
+        return h->path && h->fd >= 0 ? compact(h) : 0;
+    }
+    cJSON_Delete(item);
+    return -1;
+}
+
 size_t history_count(const struct history *h) { return h->count; }
 size_t history_skipped_lines(const struct history *h) { return h->skipped; }
 bool history_is_durable(const struct history *h) { return h->fd >= 0; }

@@ -33,6 +33,13 @@ void history_close(struct history *h);
  * kept in memory only (not valid, too long, or the write/fsync failed). */
 int history_append(struct history *h, const struct cJSON *record);
 
+/* Set `key` to `item` (taken over) in the newest record of `master` whose "epoch" is `epoch`
+ * (a fact learned after the record was written: the bytes its old master dropped), then rewrite
+ * the file as compaction does. 0; -1 when no record matches (item freed) or the rewrite failed
+ * (the change is kept in memory). */
+int history_amend(struct history *h, const char *master, double epoch, const char *key,
+                  struct cJSON *item);
+
 size_t history_count(const struct history *h);
 size_t history_skipped_lines(const struct history *h);
 bool history_is_durable(const struct history *h);

@@ -69,6 +69,8 @@ static const char *const loglevel_names[] = {"debug",   "verbose", "notice",
                                              "warning", "nothing", NULL};
 /* In enum sentinel_promotion_order's order. */
 static const char *const promotion_order_names[] = {"offset-first", "priority-first", NULL};
+/* In enum sentinel_isolated_discovery's order. */
+static const char *const isolated_discovery_names[] = {"refuse", "answer", NULL};
 
 #define MF(m) .offset = offsetof(struct sentinel_master_cfg, m)
 static const struct cfg_field master_fields[] = {
@@ -201,6 +203,14 @@ static const struct cfg_field master_fields[] = {
      .unit_ms = 1,
      .help = "Forget replicas and sentinels not seen for this long (0 = never); sentinels only "
              "while this one hears a majority of the group."},
+    {.key = "discovery-when-isolated",
+     .type = CFG_ENUM,
+     MF(discovery_when_isolated),
+     .enum_names = isolated_discovery_names,
+     .def = "refuse",
+     .help = "What SENTINEL GET-MASTER-ADDR-BY-NAME answers from a sentinel cut off from the "
+             "majority of its peers: refuse (an error, clients ask the next sentinel) or answer "
+             "(Redis's behaviour)."},
 };
 static const struct cfg_schema master_schema = CFG_SCHEMA_INIT(master_fields);
 
@@ -602,6 +612,8 @@ void sentinel_config_master_params(const struct sentinel_master_cfg *master,
     if (master->promotion_quorum)
         sentinel_promotion_quorum_parse(master->promotion_quorum, &out->promotion_quorum);
     out->forget_after_ms = master->forget_after_ms;
+    out->discovery_when_isolated =
+        (enum sentinel_isolated_discovery)master->discovery_when_isolated;
 }
 
 /* FNV-1a, so the fingerprint does not repeat a password verbatim. */
@@ -639,6 +651,10 @@ char *sentinel_config_fingerprint(const struct sentinel_master_cfg *master)
         buf_printf(&b, " promotion-quorum=%s", master->promotion_quorum);
     if (master->forget_after_ms != SENTINEL_FORGET_AFTER_DEFAULT_MS)
         buf_printf(&b, " forget-after=%lld", (long long)master->forget_after_ms);
+    if (master->discovery_when_isolated != ISOLATED_DISCOVERY_REFUSE)
+        buf_printf(&b, " discovery-when-isolated=%s",
+                   sentinel_isolated_discovery_name(
+                       (enum sentinel_isolated_discovery)master->discovery_when_isolated));
     char *out = xstrdup(b.data);
     buf_free(&b);
     return out;

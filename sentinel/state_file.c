@@ -98,6 +98,8 @@ static cJSON *encode_params(const struct sentinel_master_params *params)
     cJSON_AddStringToObject(o, "promotion_quorum",
                             sentinel_promotion_quorum_name(params->promotion_quorum, q, sizeof(q)));
     add_int(o, "forget_after_ms", params->forget_after_ms);
+    cJSON_AddStringToObject(o, "discovery_when_isolated",
+                            sentinel_isolated_discovery_name(params->discovery_when_isolated));
     add_str_opt(o, "auth_pass", params->auth_pass);
     add_str_opt(o, "auth_user", params->auth_user);
     add_str_opt(o, "notification_script", params->notification_script);
@@ -271,18 +273,14 @@ static void decode_renames(struct dec *d, const cJSON *o, const char *where,
     }
 }
 
-static void decode_promotion_order(struct dec *d, const cJSON *o, const char *where,
-                                   struct sentinel_master_params *params)
+/* An optional enum field by name; absent = 0 (its default); bad = a decode error. */
+static int decode_enum(struct dec *d, const cJSON *o, const char *where, const char *key,
+                       int (*parse)(const char *), const char *names)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "promotion_order");
-    int order = v == NULL           ? PROMOTION_OFFSET_FIRST
-                : cJSON_IsString(v) ? sentinel_promotion_order_parse(v->valuestring)
-                                    : -1;
-    if (order < 0)
-        dec_fail(d, "%s: \"promotion_order\" must be \"offset-first\" or \"priority-first\"",
-                 where);
-    params->promotion_order =
-        order < 0 ? PROMOTION_OFFSET_FIRST : (enum sentinel_promotion_order)order;
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    int got = v == NULL ? 0 : cJSON_IsString(v) ? parse(v->valuestring) : -1;
+    if (got < 0) dec_fail(d, "%s: \"%s\" must be %s", where, key, names);
+    return got < 0 ? 0 : got;
 }
 
 static void decode_promotion_quorum(struct dec *d, const cJSON *o, const char *where,
@@ -323,11 +321,16 @@ static void decode_params(struct dec *d, const cJSON *o, const char *where,
     params->election_spread_ms =
         get_int(d, o, where, "election_spread_ms", false, SENTINEL_ELECTION_SPREAD_MIN_MS,
                 SENTINEL_ELECTION_SPREAD_MAX_MS, SENTINEL_ELECTION_SPREAD_DEFAULT_MS);
-    decode_promotion_order(d, o, where, params);
+    params->promotion_order = (enum sentinel_promotion_order)decode_enum(
+        d, o, where, "promotion_order", sentinel_promotion_order_parse,
+        "\"offset-first\" or \"priority-first\"");
     decode_promotion_quorum(d, o, where, params);
     params->forget_after_ms =
         get_int(d, o, where, "forget_after_ms", false, 0, SENTINEL_FORGET_AFTER_MAX_MS,
                 SENTINEL_FORGET_AFTER_DEFAULT_MS);
+    params->discovery_when_isolated = (enum sentinel_isolated_discovery)decode_enum(
+        d, o, where, "discovery_when_isolated", sentinel_isolated_discovery_parse,
+        "\"refuse\" or \"answer\"");
     params->auth_pass = get_str(d, o, where, "auth_pass", false);
     params->auth_user = get_str(d, o, where, "auth_user", false);
     params->notification_script = get_str(d, o, where, "notification_script", false);

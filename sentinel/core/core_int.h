@@ -78,6 +78,7 @@ struct sentinel {
     uint64_t current_epoch;
     bool tilt;
     int64_t tilt_start_ms;
+    char tilt_cause[128]; /* why the last TILT began, "" = never (docs/sentinel-protocol.md#tilt) */
     int64_t prev_tick_ms;
     int64_t next_tick_ms;
     bool started; /* first tick done (+monitor events emitted) */

@@ -83,6 +83,9 @@ static void describe_instance(const struct sentinel *s, const struct instance *r
                 sentinel_promotion_quorum_name(record->params.promotion_quorum, q, sizeof(q)));
         if (record->params.forget_after_ms != SENTINEL_FORGET_AFTER_DEFAULT_MS)
             addll(d, "forget-after", record->params.forget_after_ms);
+        if (record->params.discovery_when_isolated != ISOLATED_DISCOVERY_REFUSE)
+            add(d, "discovery-when-isolated",
+                sentinel_isolated_discovery_name(record->params.discovery_when_isolated));
     } else if (ri->kind == INSTANCE_REPLICA) {
         addll(d, "master-link-down-time", ri->master_link_down_ms);
         add(d, "master-link-status", ri->slave_master_link_up ? "ok" : "err");
@@ -170,6 +173,8 @@ void sentinel_info_section(const struct sentinel *s, int running_scripts, int qu
                s->tilt ? 1 : 0);
     buf_printf(out, "sentinel_tilt_since_seconds:%lld\r\n",
                s->tilt ? (long long)((now - s->tilt_start_ms) / 1000) : -1LL);
+    /* Ours: why the last TILT began (docs/sentinel-protocol.md#tilt). */
+    if (s->tilt_cause[0]) buf_printf(out, "vigil_tilt_cause:%s\r\n", s->tilt_cause);
     buf_printf(out, "sentinel_running_scripts:%d\r\nsentinel_scripts_queue_length:%d\r\n",
                running_scripts, queued_scripts);
     buf_printf(out, "sentinel_simulate_failure_flags:%u\r\n", s->simfail_flags);
@@ -229,6 +234,10 @@ const char *sentinel_myid(const struct sentinel *s) { return s->myid; }
 uint64_t sentinel_current_epoch(const struct sentinel *s) { return s->current_epoch; }
 bool sentinel_in_tilt(const struct sentinel *s) { return s->tilt; }
 int64_t sentinel_tilt_since_ms(const struct sentinel *s) { return s->tilt ? s->tilt_start_ms : -1; }
+const char *sentinel_tilt_cause(const struct sentinel *s)
+{
+    return s->tilt_cause[0] ? s->tilt_cause : NULL;
+}
 struct sentinel_periods *sentinel_periods(struct sentinel *s) { return &s->periods; }
 size_t sentinel_master_count(const struct sentinel *s) { return s->n_masters; }
 const struct instance *sentinel_master_at(const struct sentinel *s, size_t i)
@@ -238,6 +247,21 @@ const struct instance *sentinel_master_at(const struct sentinel *s, size_t i)
 const struct instance *sentinel_master_by_name(const struct sentinel *s, const char *name)
 {
     return core_master_by_name(s, name);
+}
+
+int sentinel_addr_refusal(const struct sentinel *s, const char *name, char *why, size_t cap)
+{
+    const struct instance *master = core_master_by_name(s, name);
+    if (master == NULL ||
+        master->record->params.discovery_when_isolated == ISOLATED_DISCOVERY_ANSWER)
+        return 0;
+    int known, reachable;
+    if (monitor_majority_reachable(master, core_now(s), &known, &reachable)) return 0;
+    snprintf(why, cap,
+             "IDONTKNOW this sentinel is in contact with %d of %d sentinels (no majority): ask "
+             "another sentinel",
+             reachable, known);
+    return -1;
 }
 
 int sentinel_get_master_addr(const struct sentinel *s, const char *name, const char **host,

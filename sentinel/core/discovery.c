@@ -116,14 +116,9 @@ static const char *hello_distrust(const struct instance *si, bool was_known)
     return NULL;
 }
 
-static bool is_real_id(const char *id)
-{
-    return id[0] != '\0' && strspn(id, "0") != strlen(id); /* Redis shows no id as 40 zeros */
-}
-
 static bool id_in(const char *id, const char *const *ids, size_t n)
 {
-    for (size_t i = 0; i < n && is_real_id(id); i++)
+    for (size_t i = 0; i < n && instance_has_replid(id); i++)
         if (strcmp(id, ids[i]) == 0) return true;
     return false;
 }
@@ -136,12 +131,12 @@ static bool history_matches(const struct instance *master, const struct instance
     size_t n = 0;
     const char *from_master[] = {master->replid, master->replid2};
     for (size_t i = 0; i < 2; i++)
-        if (is_real_id(from_master[i])) ids[n++] = from_master[i];
+        if (instance_has_replid(from_master[i])) ids[n++] = from_master[i];
     for (size_t i = 0; i < master->record->n_replicas; i++) {
         const struct instance *r = master->record->replicas[i];
         if (r == cand) continue;
-        if (is_real_id(r->replid)) ids[n++] = r->replid;
-        if (is_real_id(r->replid2)) ids[n++] = r->replid2;
+        if (instance_has_replid(r->replid)) ids[n++] = r->replid;
+        if (instance_has_replid(r->replid2)) ids[n++] = r->replid2;
     }
     return n == 0 || id_in(cand->replid, ids, n) || id_in(cand->replid2, ids, n);
 }
@@ -238,7 +233,11 @@ static void hello_adopt_config(struct sentinel *s, struct instance *master, cons
      * own is stale, and a stale view must not reconfigure nodes (sim seeds 754, 1379, 2327). */
     record->heard_config_epoch = MAX(record->heard_config_epoch, h->master_config_epoch);
     record->heard_config_ms = core_now(s);
-    bool same = instance_addr_is(master, h->master_ip, h->master_port);
+    /* "Same" is the address we announce: during our own failover, past the promotion, that is
+     * the promoted replica, and a newer epoch for the old master's address is another
+     * configuration, never an epoch to take over for ours (sim seed 1988 with replication ids:
+     * two addresses announced with one config epoch, and the group never agreed again). */
+    bool same = instance_addr_is(instance_current_master(master), h->master_ip, h->master_port);
     if (distrust == NULL && same && via_pubsub)
         distrust = "a new epoch for the same address heard on a data node's channel";
     if (distrust) {

@@ -168,6 +168,8 @@ static void parse_line(const char *line, size_t len, struct info_parsed *out)
             out->master_repl_offset = v;
             out->has_master_repl_offset = true;
         }
+    } else if (has_prefix(line, len, "second_repl_offset:", &n)) {
+        if (util_parse_ll(line + n, len - n, &v) == 0) out->second_repl_offset = v;
     } else if (has_prefix(line, len, "master_replid:", &n)) {
         parse_id(line + n, len - n, out->replid);
     } else if (has_prefix(line, len, "master_replid2:", &n)) {

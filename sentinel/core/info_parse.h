@@ -58,6 +58,9 @@ struct info_parsed {
     bool replica_announced;
     bool has_master_repl_offset;
     long long master_repl_offset;
+    /* A promoted node's offset + 1 at its promotion (where its own stream starts); 0 absent,
+     * -1 (Redis) when it never was promoted. */
+    long long second_repl_offset;
     bool loading;
     bool has_failover_state;
     enum info_failover_state failover_state;

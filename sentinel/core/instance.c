@@ -267,3 +267,5 @@ const char *instance_role_name(enum instance_role r)
 {
     return r == ROLE_MASTER ? "master" : r == ROLE_SLAVE ? "slave" : "unknown";
 }
+
+bool instance_has_replid(const char *id) { return id[0] != '\0' && strspn(id, "0") != strlen(id); }

@@ -147,6 +147,17 @@ struct master_record {
     bool is_regressed;
     long long regressed_master_offset, regressed_replica_offset;
     int64_t regress_check_from_ms, regress_check_until_ms; /* after its last restart */
+    /* The master replaced by the last address switch, watched until it answers INFO again so
+     * that the bytes of its stream the new master never had are estimated (observe.c,
+     * docs/sentinel-protocol.md#dropped-bytes). */
+    struct old_master_watch {
+        bool is_active, is_seen;
+        char host[INSTANCE_HOST_MAX + 1];
+        int port;
+        uint64_t epoch;   /* the config epoch of the switch */
+        long long offset; /* its highest offset in its own history, -1 = never known */
+        char replid[SENTINEL_RUNID_LEN + 1]; /* that history */
+    } old_master;
     size_t n_replicas;
     struct instance *replicas[INSTANCE_MAX_REPLICAS];
     size_t n_sentinels;
@@ -207,6 +218,8 @@ struct instance {
     char replid[SENTINEL_RUNID_LEN + 1];  /* master_replid */
     char replid2[SENTINEL_RUNID_LEN + 1]; /* master_replid2 */
     int node_failover_state;              /* enum info_failover_state */
+    bool info_loading;                    /* loading:1, still reading its data at start-up */
+    long long second_repl_offset;         /* where its stream took over (promoted), <= 0 none */
 
     /* sentinels */
     int64_t last_hello_ms;
@@ -265,6 +278,8 @@ static inline const struct instance *instance_current_master(const struct instan
     return record->promoted && record->failover_state >= FAILOVER_RECONF_SLAVES ? record->promoted
                                                                                 : master;
 }
+/* Whether a master_replid/master_replid2 names a history: Redis shows none as 40 zeros. */
+bool instance_has_replid(const char *id);
 const char *instance_failover_state_name(enum failover_state st);
 const char *instance_role_name(enum instance_role r);
 

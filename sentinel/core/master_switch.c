@@ -9,7 +9,9 @@
  * of them. The caller clears the failover record first (failover_clear): only failover.c changes
  * failover state.
  */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/util.h"
 #include "sentinel/core/core_int.h"
@@ -34,6 +36,7 @@ static void master_reset_runtime(struct sentinel *s, struct instance *master)
     master->role_reported = ROLE_MASTER;
     master->role_reported_ms = now;
     master->info_refresh_ms = master->info_reacted_ms = 0;
+    master->second_repl_offset = 0;
     free(master->info);
     master->info = NULL;
     master->info_len = 0;
@@ -53,9 +56,24 @@ struct addr_copy {
     int port;
 };
 
+/* Remember the master being replaced, with its last offset and history, for the dropped-bytes
+ * estimate of observe.c. */
+static void watch_old_master(struct instance *master)
+{
+    struct old_master_watch *w = &master->record->old_master;
+    memset(w, 0, sizeof(*w));
+    w->is_active = true;
+    snprintf(w->host, sizeof(w->host), "%s", master->host);
+    w->port = master->port;
+    w->epoch = master->record->config_epoch;
+    w->offset = master->info_refresh_ms != 0 ? master->master_repl_offset : -1;
+    memcpy(w->replid, master->replid, sizeof(w->replid));
+}
+
 void master_switch_to(struct sentinel *s, struct instance *master, const char *host, int port)
 {
     struct master_record *record = master->record;
+    if (!instance_addr_is(master, host, port)) watch_old_master(master);
     struct addr_copy keep[INSTANCE_MAX_REPLICAS];
     size_t n = 0;
     for (size_t i = 0; i < record->n_replicas; i++) {

@@ -143,6 +143,20 @@ unsigned monitor_odown_count(const struct instance *master)
     return count;
 }
 
+bool monitor_majority_reachable(const struct instance *master, int64_t now_ms, int *known,
+                                int *reachable)
+{
+    *known = (int)master->record->n_sentinels + 1;
+    *reachable = 1;
+    for (size_t i = 0; i < master->record->n_sentinels; i++) {
+        const struct instance *peer = master->record->sentinels[i];
+        if (peer->link.is_cmd_connected && !(peer->flags & SRI_S_DOWN) &&
+            now_ms - peer->last_avail_ms <= master->record->params.down_after_ms)
+            (*reachable)++;
+    }
+    return *reachable >= *known / 2 + 1;
+}
+
 enum monitor_tilt monitor_tilt_check(int64_t prev_tick_ms, int64_t now_ms, int64_t trigger_ms)
 {
     if (prev_tick_ms == 0) return TILT_NONE;

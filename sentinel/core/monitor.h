@@ -76,6 +76,12 @@ bool monitor_sdown_condition(const struct instance *ri, int64_t now_ms,
                              const struct sentinel_periods *periods);
 /* 1 (self) + peers whose MASTER_DOWN flag is set; 0 if the master is not SDOWN here. */
 unsigned monitor_odown_count(const struct instance *master);
+/* The sentinels of master's group this one is in contact with now: itself, plus peers with a
+ * command link up, not SDOWN, that answered a PING within down-after. *known counts the peers
+ * and itself. True when that is a majority of *known: the one predicate of "cut off from the
+ * majority" (HTTP 503s, GET-MASTER-ADDR-BY-NAME refusal). A lone sentinel is never cut off. */
+bool monitor_majority_reachable(const struct instance *master, int64_t now_ms, int *known,
+                                int *reachable);
 
 enum monitor_tilt { TILT_NONE = 0, TILT_STALL = 1, TILT_BACKWARDS = 2 };
 /* Compare this tick's time with the previous one (prev 0 = first tick). */

@@ -28,6 +28,7 @@ static const char *const event_names[] = {
     "+fix-slave-config",
     "+monitor",
     "+new-epoch",
+    "+old-master-dropped-bytes",
     "+odown",
     "+paused",
     "+promoted-slave",

@@ -68,10 +68,11 @@ void sentinel_on_link_up(struct sentinel *s, uint64_t inst_id, enum sentinel_lin
             ri->last_ping_ms = now;
             if (ri->act_ping_ms == 0) ri->act_ping_ms = now;
         }
-        /* A master's link came back: read INFO now, not a period later, so that a restart
-         * (new run id, maybe empty) is seen before its replicas can be harmed. */
+        /* A data node's link came back: read INFO now, not a period later, so that a restart
+         * (new run id, maybe empty) is seen before its replicas can be harmed, and a returning
+         * old master that claims the master role is demoted at once (tick.c). */
         const char *info[] = {"INFO"};
-        if (ri->kind == INSTANCE_MASTER && core_send(s, ri, 1, info, TAG_INFO) == 0)
+        if (ri->kind != INSTANCE_SENTINEL && core_send(s, ri, 1, info, TAG_INFO) == 0)
             ri->info_sent_ms = now;
         /* A peer that restarted or was cut off learns the group's pause state again. */
         if (ri->kind == INSTANCE_SENTINEL && ri->master) pause_push(s, ri->master, ri);
@@ -363,6 +364,35 @@ static void start_regress_check(struct sentinel *s, struct instance *master, int
     }
 }
 
+/* The old master of the last switch answered INFO again (docs/sentinel-protocol.md#dropped-bytes):
+ * what its stream held beyond the point where the new master took over (the new master's
+ * second_repl_offset - 1) is dropped when it rejoins as a replica. Its offset counts only while
+ * it still reports the history it had as master (resumed, not restarted empty); else the last
+ * offset known before the switch. Reported once, when both ends are known. */
+static void check_old_master_dropped(struct sentinel *s, struct instance *ri,
+                                     const struct info_parsed *info)
+{
+    struct instance *master = ri->kind == INSTANCE_MASTER ? ri : ri->master;
+    struct old_master_watch *w = &master->record->old_master;
+    if (!w->is_active) return;
+    if (ri->kind == INSTANCE_REPLICA && instance_addr_is(ri, w->host, w->port)) {
+        w->is_seen = true;
+        if (info->role == ROLE_MASTER && info->has_master_repl_offset && w->replid[0] != '\0' &&
+            strcmp(info->replid, w->replid) == 0)
+            w->offset = MAX(w->offset, info->master_repl_offset);
+    }
+    const struct instance *cur = instance_current_master(master);
+    if (!w->is_seen || cur->second_repl_offset <= 0) return;
+    w->is_active = false;
+    struct instance *old = instance_find_replica(master, w->host, w->port);
+    if (w->offset < 0 || old == NULL) return;
+    long long takeover = cur->second_repl_offset - 1;
+    long long dropped = w->offset > takeover ? w->offset - takeover : 0;
+    notify_event(s, LOG_WARNING, "+old-master-dropped-bytes", old,
+                 "#dropped_bytes %lld old_offset %lld takeover_offset %lld epoch %llu", dropped,
+                 w->offset, takeover, (unsigned long long)w->epoch);
+}
+
 void observe_info(struct sentinel *s, struct instance *ri, const char *text, size_t len,
                   int64_t now)
 {
@@ -389,6 +419,9 @@ void observe_info(struct sentinel *s, struct instance *ri, const char *text, siz
     ri->master_repl_offset = info->has_master_repl_offset ? info->master_repl_offset : 0;
     memcpy(ri->replid, info->replid, sizeof(ri->replid));
     memcpy(ri->replid2, info->replid2, sizeof(ri->replid2));
+    ri->info_loading = info->loading;
+    ri->second_repl_offset = info->second_repl_offset;
+    check_old_master_dropped(s, ri, info);
     if (ri->kind == INSTANCE_MASTER && is_reboot) start_regress_check(s, ri, now);
     ri->node_failover_state =
         info->has_failover_state ? (int)info->failover_state : INFO_FO_UNKNOWN;

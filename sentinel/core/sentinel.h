@@ -145,11 +145,18 @@ const char *sentinel_persist_error(const struct sentinel *s);
 uint64_t sentinel_persist_failures(const struct sentinel *s);
 void sentinel_note_persist_error(struct sentinel *s, const char *why);
 int64_t sentinel_tilt_since_ms(const struct sentinel *s); /* -1 when not in TILT */
+/* Why the last TILT began ("stall: ..."), kept after it ends; NULL if never. */
+const char *sentinel_tilt_cause(const struct sentinel *s);
 struct sentinel_periods *sentinel_periods(struct sentinel *s);
 size_t sentinel_master_count(const struct sentinel *s);
 /* The i-th master record (instance.h), for read-only inspection. */
 const struct instance *sentinel_master_at(const struct sentinel *s, size_t i);
 const struct instance *sentinel_master_by_name(const struct sentinel *s, const char *name);
+/* With discovery-when-isolated refuse (the default), a sentinel cut off from the majority of its
+ * peers (monitor_majority_reachable) must not name a master it cannot vouch for: -1 and the
+ * error line for GET-MASTER-ADDR-BY-NAME in why (docs/sentinel-protocol.md#isolated-sentinel);
+ * 0 when it may answer (or the name is unknown). */
+int sentinel_addr_refusal(const struct sentinel *s, const char *name, char *why, size_t cap);
 /* The address clients should use (promoted replica once the local failover reached
  * RECONF_SLAVES). 0, or -1 for an unknown name. */
 int sentinel_get_master_addr(const struct sentinel *s, const char *name, const char **host,

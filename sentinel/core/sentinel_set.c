@@ -114,6 +114,10 @@ static enum set_outcome set_one(struct sentinel *s, struct instance *master, con
     } else if (strcasecmp(opt, "promotion-quorum") == 0) {
         if (sentinel_promotion_quorum_parse(val, &params->promotion_quorum) != 0)
             return SET_BAD_VALUE;
+    } else if (strcasecmp(opt, "discovery-when-isolated") == 0) {
+        int v = sentinel_isolated_discovery_parse(val);
+        if (v < 0) return SET_BAD_VALUE;
+        params->discovery_when_isolated = (enum sentinel_isolated_discovery)v;
     } else if (strcasecmp(opt, "auth-user") == 0) {
         replace_str(&params->auth_user, val);
         drop_data_links(s, master);

@@ -58,6 +58,7 @@ void sentinel_params_default(struct sentinel_master_params *params, int quorum,
     params->promotion_order = PROMOTION_OFFSET_FIRST;
     params->promotion_quorum = PROMOTION_QUORUM_MAJORITY;
     params->forget_after_ms = SENTINEL_FORGET_AFTER_DEFAULT_MS;
+    params->discovery_when_isolated = ISOLATED_DISCOVERY_REFUSE;
 }
 
 const char *sentinel_promotion_quorum_name(int quorum, char *buf, size_t cap)
@@ -113,6 +114,24 @@ int sentinel_promotion_order_parse(const char *name)
 {
     for (size_t i = 0; i < ARRAY_LEN(promotion_order_names); i++)
         if (strcasecmp(name, promotion_order_names[i]) == 0) return (int)i;
+    return -1;
+}
+
+static const char *const isolated_discovery_names[] = {
+    [ISOLATED_DISCOVERY_REFUSE] = "refuse",
+    [ISOLATED_DISCOVERY_ANSWER] = "answer",
+};
+
+const char *sentinel_isolated_discovery_name(enum sentinel_isolated_discovery v)
+{
+    return (unsigned)v < ARRAY_LEN(isolated_discovery_names) ? isolated_discovery_names[v]
+                                                             : "refuse";
+}
+
+int sentinel_isolated_discovery_parse(const char *name)
+{
+    for (size_t i = 0; i < ARRAY_LEN(isolated_discovery_names); i++)
+        if (strcasecmp(name, isolated_discovery_names[i]) == 0) return (int)i;
     return -1;
 }
 

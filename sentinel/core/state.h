@@ -55,6 +55,16 @@ int sentinel_promotion_quorum_needed(int quorum, size_t n_replicas);
  * long are dropped from the view; 0 = never. */
 #define SENTINEL_FORGET_AFTER_DEFAULT_MS 3600000LL
 #define SENTINEL_FORGET_AFTER_MAX_MS 2592000000LL /* 30 days */
+/* What SENTINEL GET-MASTER-ADDR-BY-NAME answers from a sentinel cut off from the majority of its
+ * peers (docs/sentinel-protocol.md#isolated-sentinel). Refuse is ours and the default: an error
+ * makes every Sentinel client ask the next sentinel; answer is Redis's behaviour. */
+enum sentinel_isolated_discovery {
+    ISOLATED_DISCOVERY_REFUSE = 0,
+    ISOLATED_DISCOVERY_ANSWER,
+};
+/* "refuse" / "answer"; parse returns -1 for anything else. */
+const char *sentinel_isolated_discovery_name(enum sentinel_isolated_discovery v);
+int sentinel_isolated_discovery_parse(const char *name);
 
 /* Default of election-spread: the least range over which a sentinel randomizes the start of a
  * failover attempt (docs/sentinel-protocol.md#leader-election). */
@@ -85,6 +95,7 @@ struct sentinel_master_params {
     enum sentinel_promotion_order promotion_order;
     int promotion_quorum;    /* PROMOTION_QUORUM_MAJORITY, _OFF or a number k of WAIT k */
     int64_t forget_after_ms; /* 0 = never forget */
+    enum sentinel_isolated_discovery discovery_when_isolated;
 };
 
 struct sentinel_state_addr {

@@ -159,22 +159,74 @@ static bool reconf_held(struct sentinel *s, struct instance *ri, const char *wha
     return true;
 }
 
+/* A node we list as a replica claims the master role. It is demoted on sight
+ * (docs/sentinel-protocol.md#info-reactions) when our view is fresh (reconf_held decides that)
+ * and its replication history proves it older than our master's: it reports a replication id
+ * and does not continue our master's (its master_replid2 is not our master's master_replid).
+ * A node that continues it was promoted from our master, by a failover we may not have heard
+ * of yet or by an operator; a node without replication ids proves nothing: Redis's wait
+ * (4 publish periods, a sane master) applies to both. */
+static bool claims_older_config(const struct instance *ri, const struct instance *master)
+{
+    const struct instance *cur = instance_current_master(master);
+    if (!instance_has_replid(ri->replid) || !instance_has_replid(cur->replid)) return false;
+    return strcmp(ri->replid, cur->replid) != 0 && strcmp(ri->replid2, cur->replid) != 0;
+}
+
+/* A decision about ri waits for its next INFO: ask it at the fast INFO period for a while. */
+static void poll_fast(struct sentinel *s, struct instance *ri, int64_t now_ms)
+{
+    int64_t fast = MIN(s->periods.fast_info_period, s->periods.info_period);
+    if (now_ms >= ri->fresh_info_until_ms || fast < ri->fresh_info_period_ms)
+        ri->fresh_info_period_ms = fast;
+    ri->fresh_info_until_ms = MAX(ri->fresh_info_until_ms, now_ms + 2 * fast);
+}
+
+/* On-sight demotion (claims_older_config) also needs the master we announce to have held the
+ * role for a fast-info period: a configuration adopted a moment ago may name a master that
+ * restarted behind its replicas, which a peer judges first (+regressed-master) and fails over;
+ * pulling other nodes into it at once would have them drop their data (sim seed 2706 with
+ * replication ids). The old master of a failover, back after that, is still demoted at once. */
+static bool master_settled(struct sentinel *s, const struct instance *master, int64_t now_ms)
+{
+    const struct instance *cur = instance_current_master(master);
+    return now_ms - cur->role_reported_ms >=
+           MIN(s->periods.fast_info_period, s->periods.info_period);
+}
+
+static void react_replica_claims_master(struct sentinel *s, struct instance *ri, int64_t now_ms)
+{
+    struct instance *master = ri->master;
+    const struct instance *cur = instance_current_master(master);
+    int64_t wait = 4 * s->periods.publish_period;
+    if (ri->flags & SRI_PROMOTED) return; /* the failover watches its own promotion */
+    /* A store still loading its data answers INFO but refuses SLAVEOF (-LOADING). */
+    if (ri->info_loading) {
+        poll_fast(s, ri, now_ms);
+        return;
+    }
+    bool sane = master_looks_sane(s, master, now_ms);
+    bool on_sight = sane && claims_older_config(ri, master);
+    if (on_sight && !master_settled(s, master, now_ms)) {
+        poll_fast(s, ri, now_ms);
+        on_sight = false;
+    }
+    bool due = ri->demote_at_once || on_sight ||
+               (sane && no_down_for(ri, wait, now_ms) && now_ms - ri->role_reported_ms > wait);
+    if (due && !reconf_held(s, ri, "convert-to-slave", now_ms) &&
+        core_send_slaveof(s, ri, cur->host, cur->port) == 0) {
+        ri->demote_at_once = false;
+        notify_event(s, LOG_NOTICE, "+convert-to-slave", ri, NULL);
+    }
+}
+
 static void react_replica_role(struct sentinel *s, struct instance *ri, int64_t now_ms)
 {
     struct instance *master = ri->master;
     const char *host = instance_current_master(master)->host;
     int port = instance_current_master(master)->port;
-    int64_t wait = 4 * s->periods.publish_period;
     if (ri->role_reported == ROLE_MASTER) {
-        if (ri->flags & SRI_PROMOTED) return; /* the failover watches its own promotion */
-        bool due = ri->demote_at_once ||
-                   (master_looks_sane(s, master, now_ms) && no_down_for(ri, wait, now_ms) &&
-                    now_ms - ri->role_reported_ms > wait);
-        if (due && !reconf_held(s, ri, "convert-to-slave", now_ms) &&
-            core_send_slaveof(s, ri, host, port) == 0) {
-            ri->demote_at_once = false;
-            notify_event(s, LOG_NOTICE, "+convert-to-slave", ri, NULL);
-        }
+        react_replica_claims_master(s, ri, now_ms);
         return;
     }
     ri->demote_at_once = false;
@@ -233,13 +285,28 @@ static void handle_master(struct sentinel *s, struct instance *master, int64_t n
     if (!s->crashed) forget_unseen(s, master, now_ms);
 }
 
+/* TILT looks at the monotonic clock only (the shell passes loop time, CLOCK_MONOTONIC), so a
+ * wall-clock jump never triggers it; a stall of the process (SIGSTOP, swapping, a paused VM) does.
+ * Monotonic time cannot go backwards: that branch names a broken shell clock, not NTP. */
+static void note_tilt_cause(struct sentinel *s, enum monitor_tilt t, int64_t now_ms)
+{
+    if (t == TILT_STALL)
+        snprintf(s->tilt_cause, sizeof(s->tilt_cause),
+                 "stall: tick %lld ms late (%lld ms since the previous tick, tilt-trigger %lld ms)",
+                 (long long)(now_ms - s->next_tick_ms), (long long)(now_ms - s->prev_tick_ms),
+                 (long long)s->periods.tilt_trigger);
+    else
+        snprintf(s->tilt_cause, sizeof(s->tilt_cause),
+                 "clock went backwards by %lld ms (the monotonic clock cannot: a shell bug)",
+                 (long long)(s->prev_tick_ms - now_ms));
+}
+
 static void check_tilt(struct sentinel *s, int64_t now_ms)
 {
     enum monitor_tilt t = monitor_tilt_check(s->prev_tick_ms, now_ms, s->periods.tilt_trigger);
     if (t != TILT_NONE) {
-        core_log(s, LOG_WARNING, "sentinel: %s (%lld ms since the previous tick), entering TILT",
-                 t == TILT_STALL ? "process stalled" : "monotonic clock went backwards",
-                 (long long)(now_ms - s->prev_tick_ms));
+        note_tilt_cause(s, t, now_ms);
+        core_log(s, LOG_WARNING, "sentinel: entering TILT: %s", s->tilt_cause);
         s->tilt = true;
         s->tilt_start_ms = now_ms;
         notify_event(s, LOG_WARNING, "+tilt", NULL, "#tilt mode entered");

@@ -622,6 +622,13 @@ static void history_record(const cJSON *rec, bool color, struct buf *out)
     if (cJSON_GetArraySize(phases) > 0) history_phases(phases, out);
     const cJSON *offs = ctl_json_get(rec, "offsets");
     if (cJSON_IsObject(offs)) history_offsets(offs, out);
+    /* {"bytes", "old_master_offset", "takeover_offset"}: added once the old master came back. */
+    const cJSON *dropped = ctl_json_get(rec, "dropped");
+    double bytes, at, upto;
+    if (ctl_json_num(dropped, "bytes", &bytes) && ctl_json_num(dropped, "takeover_offset", &at) &&
+        ctl_json_num(dropped, "old_master_offset", &upto))
+        buf_printf(out, "    old master dropped %.0f bytes (its offsets %.0f..%.0f)\n", bytes, at,
+                   upto);
 }
 
 void ctl_format_history(const cJSON *history, bool color, struct buf *out)

@@ -301,6 +301,32 @@ static void group_drop_attempt(struct group_track *g, const char *type)
     g->offsets = NULL;
 }
 
+/* +old-master-dropped-bytes "<replica id> #dropped_bytes N old_offset M takeover_offset T
+ * epoch E": the failover record of epoch E gains "dropped" (docs/http-api.md#history-records),
+ * whether it is still pending (an observer waiting for offsets) or already written. */
+static void group_note_dropped(struct http_api *a, struct group_track *g, const char *msg)
+{
+    const char *p = strstr(msg, "#dropped_bytes ");
+    long long dropped, old_offset, takeover;
+    unsigned long long epoch;
+    if (p == NULL ||
+        sscanf(p, "#dropped_bytes %lld old_offset %lld takeover_offset %lld epoch %llu", &dropped,
+               &old_offset, &takeover, &epoch) != 4)
+        return;
+    cJSON *d = cJSON_CreateObject();
+    cJSON_AddNumberToObject(d, "bytes", (double)dropped);
+    cJSON_AddNumberToObject(d, "old_master_offset", (double)old_offset);
+    cJSON_AddNumberToObject(d, "takeover_offset", (double)takeover);
+    const cJSON *pe = cJSON_GetObjectItemCaseSensitive(g->pending_rec, "epoch");
+    if (cJSON_IsNumber(pe) && pe->valuedouble == (double)epoch) {
+        cJSON_DeleteItemFromObjectCaseSensitive(g->pending_rec, "dropped");
+        cJSON_AddItemToObject(g->pending_rec, "dropped", d);
+    } else if (history_amend(a->history, g->name, (double)epoch, "dropped", d) != 0) {
+        log_warning("history: no failover record of %s in epoch %llu to note %lld dropped bytes in",
+                    g->name, epoch, dropped);
+    }
+}
+
 static void group_on_event(struct http_api *a, struct group_track *g, const struct instance *master,
                            const char *type, const char *msg)
 {
@@ -335,6 +361,8 @@ static void group_on_event(struct http_api *a, struct group_track *g, const stru
     } else if (strcmp(type, "+regressed-master") == 0) {
         const char *why = strchr(msg, '#');
         snprintf(g->reason, sizeof(g->reason), "regressed-master: %s", why ? why + 1 : msg);
+    } else if (strcmp(type, "+old-master-dropped-bytes") == 0) {
+        group_note_dropped(a, g, msg);
     } else if (strcmp(type, "-regressed-master") == 0 && g->ph.started == 0) {
         g->reason[0] = '\0';
     }

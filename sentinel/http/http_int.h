@@ -204,6 +204,7 @@ struct reach {
     bool has_quorum;
 };
 void http_reach(const struct instance *master, int64_t now_ms, struct reach *out);
+cJSON *http_json_tilt(const struct http_api *a, int64_t now_ms);
 cJSON *http_json_master(struct http_api *a, const struct instance *master, int64_t now_ms);
 cJSON *http_json_plan(struct http_api *a, const struct instance *master, int64_t now_ms);
 cJSON *http_json_op(const struct http_op *op);

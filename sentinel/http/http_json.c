@@ -77,17 +77,24 @@ static void add_ll_or_null(cJSON *o, const char *key, long long v)
 
 void http_reach(const struct instance *master, int64_t now_ms, struct reach *out)
 {
-    out->known = (int)master->record->n_sentinels + 1;
-    out->reachable = 1;
-    for (size_t i = 0; i < master->record->n_sentinels; i++) {
-        const struct instance *peer = master->record->sentinels[i];
-        if (peer->link.is_cmd_connected && !(peer->flags & SRI_S_DOWN) &&
-            now_ms - peer->last_avail_ms <= master->record->params.down_after_ms)
-            out->reachable++;
-    }
+    out->has_majority = monitor_majority_reachable(master, now_ms, &out->known, &out->reachable);
     out->quorum = master->record->params.quorum;
-    out->has_majority = out->reachable >= out->known / 2 + 1;
     out->has_quorum = out->reachable >= out->quorum;
+}
+
+/* This sentinel's TILT state: active, since when, and why the last one began (stall cause). */
+cJSON *http_json_tilt(const struct http_api *a, int64_t now_ms)
+{
+    cJSON *o = cJSON_CreateObject();
+    int64_t since = sentinel_tilt_since_ms(a->core);
+    cJSON_AddBoolToObject(o, "active", since >= 0);
+    add_ms_ago(o, "since_ms_ago", now_ms, since >= 0 ? since : 0);
+    const char *cause = sentinel_tilt_cause(a->core);
+    if (cause)
+        cJSON_AddStringToObject(o, "cause", cause);
+    else
+        cJSON_AddNullToObject(o, "cause");
+    return o;
 }
 
 long long http_lag_bytes(const struct instance *master, const struct instance *r)
@@ -248,6 +255,9 @@ cJSON *http_json_master(struct http_api *a, const struct instance *master, int64
         o, "promotion_quorum",
         sentinel_promotion_quorum_name(master->record->params.promotion_quorum, q, sizeof(q)));
     cJSON_AddNumberToObject(o, "forget_after_ms", (double)master->record->params.forget_after_ms);
+    cJSON_AddStringToObject(
+        o, "discovery_when_isolated",
+        sentinel_isolated_discovery_name(master->record->params.discovery_when_isolated));
     cJSON_AddBoolToObject(o, "paused", master->record->params.failover_paused);
     cJSON_AddNumberToObject(o, "pause_epoch", (double)master->record->params.failover_pause_epoch);
     cJSON_AddBoolToObject(o, "tilt", sentinel_in_tilt(a->core));

@@ -91,6 +91,7 @@ static void h_healthz(struct ctx *c)
     cJSON_AddStringToObject(o, "myid", sentinel_myid(c->a->core));
     cJSON_AddNumberToObject(o, "uptime_ms",
                             (double)(sentinel_wall_ms(c->a->core) - c->a->start_wall_ms));
+    cJSON_AddItemToObject(o, "tilt", http_json_tilt(c->a, c->now_ms));
     http_reply_json(c->resp, 200, o);
 }
 
@@ -142,6 +143,7 @@ static void h_masters(struct ctx *c)
     for (size_t i = 0; i < sentinel_master_count(c->a->core); i++)
         cJSON_AddItemToArray(arr,
                              http_json_master(c->a, sentinel_master_at(c->a->core, i), c->now_ms));
+    cJSON_AddItemToObject(o, "tilt", http_json_tilt(c->a, c->now_ms));
     http_reply_json(c->resp, 200, o);
 }
 

@@ -169,6 +169,13 @@ static char *node_info(struct sim *w, int i)
         buf_printf(&b, "slave_repl_offset:%lld\r\nslave_priority:%d\r\nreplica_announced:1\r\n",
                    n->offset, n->priority);
     }
+    /* With VIGIL_SIM_REPLIDS=1, the history as replication ids (40 characters; replid2 all zeros
+     * when none), as vigil-store and Redis report them. Off by default: the runs the seeds in
+     * regression-seeds.txt replay were recorded without them. */
+    const char *ids = getenv("VIGIL_SIM_REPLIDS");
+    if (ids && strcmp(ids, "1") == 0)
+        buf_printf(&b, "master_replid:%040d\r\nmaster_replid2:%040d\r\n", n->history,
+                   n->prev_history);
     buf_printf(&b, "master_repl_offset:%lld\r\n", n->offset);
     return b.data;
 }

@@ -8,7 +8,17 @@ then the INFO role check on the node. The test never reconnects it. Scenario, me
 checks: conftest.py (the `compat` fixture). Run with -s to see the outage figures.
 """
 
+import json
+import os
+import signal
+import subprocess
+
+import redis
+
+from vigiltest import deploy, wait_until
+
 SCRIPT = "ioredis_writer.js"
+NODE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "node")
 
 
 def run(node_bin, deployment, compat, scenario):
@@ -26,3 +36,48 @@ def test_ioredis_through_kill9_failover(node_bin, deployment, compat):
 
 def test_ioredis_through_switchover(node_bin, deployment, compat):
     run(node_bin, deployment, compat, compat.switchover_scenario)
+
+
+def resolve(node_bin, sentinels):
+    """The port of the master ioredis writes to, given these sentinels in this order."""
+    cfg = {"sentinels": [list(s.addr) for s in sentinels], "name": deploy.MASTER_NAME}
+    out = subprocess.run([node_bin, os.path.join(NODE_DIR, "ioredis_resolve.js"),
+                          json.dumps(cfg)], capture_output=True, text=True, timeout=60)
+    lines = out.stdout.strip().splitlines()
+    reply = json.loads(lines[-1]) if lines else {"error": out.stderr[-2000:]}
+    assert "port" in reply, reply
+    return reply["port"]
+
+
+def test_ioredis_asks_the_next_sentinel_when_the_first_is_isolated(node_bin, proc_group):
+    """Issue 18: a sentinel cut off from the majority of its peers answers GET-MASTER-ADDR-BY-NAME
+    with -IDONTKNOW (discovery-when-isolated refuse, the default), and ioredis asks the next one.
+
+    Two groups both named mymaster on loopback, so that one sentinel is isolated while another
+    is healthy: group A (its master and 3 sentinels, 2 of them stopped with SIGSTOP) and group B
+    (its master and 3 live sentinels). ioredis is given [A's live sentinel, a B sentinel] and
+    must write to B's master; a sentinel that still named A's master would send it there."""
+    a = deploy.Deployment(proc_group, n_replicas=0).start()
+    b = deploy.Deployment(proc_group, n_replicas=0).start()
+    isolated, stopped = a.sentinels[0], a.sentinels[1:]
+    for s in stopped:
+        s.proc.signal(signal.SIGSTOP)
+    try:
+        def refuses():
+            try:
+                isolated.master_addr()
+                return False
+            except redis.ResponseError as e:
+                return str(e).startswith("IDONTKNOW ")
+        wait_until(refuses, 10, "the isolated sentinel to refuse GET-MASTER-ADDR-BY-NAME")
+        sentinels = [isolated, b.sentinels[0]]
+        assert resolve(node_bin, sentinels) == b.master.port
+        assert b.master.client().get("resolved-by-ioredis") == b"1"
+        assert a.master.client().get("resolved-by-ioredis") is None
+        # Redis's behaviour (answer): the isolated sentinel sends ioredis to its stale master.
+        assert isolated.cmd("SENTINEL", "SET", deploy.MASTER_NAME, "discovery-when-isolated",
+                            "answer") == "OK"
+        assert resolve(node_bin, sentinels) == a.master.port
+    finally:
+        for s in stopped:
+            s.proc.signal(signal.SIGCONT)

@@ -10,7 +10,11 @@
 #include "sentinel/core/core_int.h"
 
 static int64_t f_mono(void *ctx) { return ((struct fake_env *)ctx)->now; }
-static int64_t f_wall(void *ctx) { return ((struct fake_env *)ctx)->now + 1700000000000LL; }
+static int64_t f_wall(void *ctx)
+{
+    const struct fake_env *f = ctx;
+    return f->now + 1700000000000LL + f->wall_offset_ms;
+}
 static uint64_t f_rand(void *ctx) { return ((struct fake_env *)ctx)->random_value; }
 
 static int f_connect(void *ctx, uint64_t id, enum sentinel_link_kind kind, const char *host,

@@ -37,6 +37,7 @@ struct fake_log {
 struct fake_env {
     struct sentinel_env env;
     int64_t now;
+    int64_t wall_offset_ms; /* the wall clock is now + a constant + this (a jump) */
     uint64_t random_value;
     size_t n_cmds;
     struct fake_cmd cmds[FAKE_MAX_CMDS];

@@ -237,16 +237,20 @@ Test(config_update, a_sentinel_that_missed_the_failover_follows_its_old_master_t
 /* Peer A's hello for the configuration we hold (10.0.0.1, config epoch 0), sent to our port. */
 #define HELLO_SAME_FROM_A "10.0.0.11,26379," FAKE_PEER_A ",0,mymaster,10.0.0.1,6379,0"
 
-/* Run for ms with the master sane and replica 1 reporting role:master, INFO and (if
- * with_hellos) peer A's hello about every half second. */
-static void run_with_replica_claiming_master(int64_t ms, bool with_hellos)
+/* Run for ms with the master sane (replication id REPLID_OLD) and replica 1 reporting
+ * role:master with `extra` INFO lines, INFO and (if with_hellos) peer A's hello about every half
+ * second. */
+static void run_claiming_master_with(int64_t ms, bool with_hellos, const char *extra)
 {
     char minfo[2048], rinfo[512];
     fake_master_info(minfo, sizeof(minfo), "9", 1);
+    size_t n = strlen(minfo);
+    snprintf(minfo + n, sizeof(minfo) - n, "master_replid:%s\r\nmaster_replid2:%s\r\n", REPLID_OLD,
+             NO_REPLID);
     snprintf(rinfo, sizeof(rinfo),
              "# Server\r\nrun_id:%040d\r\n# Replication\r\nrole:master\r\nconnected_slaves:0\r\n"
-             "master_replid:%s\r\nmaster_replid2:%s\r\nmaster_repl_offset:300\r\n",
-             2, REPLID_ODD, NO_REPLID);
+             "master_repl_offset:300\r\n%s",
+             2, extra);
     for (int64_t end = F.now + ms; F.now < end;) {
         fake_run_for(&F, S, 500, FAKE_ALL_ALIVE);
         fake_reply_info(S, M()->id, minfo);
@@ -254,6 +258,16 @@ static void run_with_replica_claiming_master(int64_t ms, bool with_hellos)
         if (with_hellos) direct_hello(HELLO_SAME_FROM_A);
         sentinel_tick(S, F.now);
     }
+}
+
+/* The returning old master: a history unrelated to the master's (demoted on sight). */
+#define OLD_HISTORY "master_replid:" REPLID_ODD "\r\nmaster_replid2:" NO_REPLID "\r\n"
+/* A replica promoted from our master (it continues REPLID_OLD): Redis's wait applies. */
+#define PROMOTED_HISTORY "master_replid:" REPLID_NEW "\r\nmaster_replid2:" REPLID_OLD "\r\n"
+
+static void run_with_replica_claiming_master(int64_t ms, bool with_hellos)
+{
+    run_claiming_master_with(ms, with_hellos, OLD_HISTORY);
 }
 
 /* A hello heard on the master's channel from a sentinel we never met: 10.0.0.3 is the master of
@@ -265,7 +279,6 @@ static void run_with_replica_claiming_master(int64_t ms, bool with_hellos)
  * it still holds. */
 Test(config_update, a_newer_config_epoch_heard_holds_back_convert_to_slave)
 {
-    run_with_replica_claiming_master(7000, true); /* the +convert-to-slave wait is 8 s */
     pubsub_hello(UPDATE_FROM_STRANGER);
     run_with_replica_claiming_master(4000, true);
     assert_rejected("not from a sentinel we knew at that address");
@@ -274,7 +287,42 @@ Test(config_update, a_newer_config_epoch_heard_holds_back_convert_to_slave)
     cr_assert_null(fake_last_cmd(&F, R(1)->id, "SLAVEOF"));
     cr_assert_geq(fake_count_logs(&F, "a hello announced a newer config epoch"), 1);
     /* The claim is not repeated: once it is older than the wait, the usual rule applies. */
-    run_with_replica_claiming_master(10000, true);
+    run_with_replica_claiming_master(6000, true);
+    cr_assert_geq(fake_find_event(&F, 0, "+convert-to-slave", NULL), 0);
+}
+
+/* Issue 18: a node we list as a replica that claims the master role with an older history (a
+ * returning old master, restarted or resumed) is demoted at its first INFO once our view is
+ * fresh, not after Redis's wait of 4 publish periods (8 s here). */
+Test(config_update, a_returning_old_master_is_demoted_on_sight)
+{
+    /* The master has held its role for a fast-info period (1 s) by then (master_settled). */
+    run_with_replica_claiming_master(1500, true);
+    cr_assert_geq(fake_find_event(&F, 0, "+convert-to-slave", NULL), 0);
+    const struct fake_cmd *slaveof = fake_last_cmd(&F, R(1)->id, "SLAVEOF");
+    cr_assert_not_null(slaveof);
+    cr_assert_str_eq(slaveof->argv[1], "10.0.0.1");
+}
+
+/* A replica that continues our master's replication id was promoted from it: by a failover we
+ * may not have heard of yet, or by an operator. It is not demoted on sight. */
+Test(config_update, a_replica_promoted_from_our_master_gets_the_usual_wait)
+{
+    run_claiming_master_with(6000, true, PROMOTED_HISTORY);
+    cr_assert_eq(fake_count_events(&F, "+convert-to-slave"), 0);
+    run_claiming_master_with(4000, true, PROMOTED_HISTORY);
+    cr_assert_geq(fake_find_event(&F, 0, "+convert-to-slave", NULL), 0);
+}
+
+/* A restarted store still loading its data would refuse SLAVEOF (-LOADING): wait for the load,
+ * asking INFO at the fast period meanwhile, then demote. */
+Test(config_update, a_loading_old_master_is_demoted_once_loaded)
+{
+    run_claiming_master_with(3000, true, OLD_HISTORY "loading:1\r\n");
+    cr_assert_eq(fake_count_events(&F, "+convert-to-slave"), 0);
+    cr_assert_null(fake_last_cmd(&F, R(1)->id, "SLAVEOF"));
+    cr_assert_leq(R(1)->fresh_info_period_ms, 1000, "polled at the fast INFO period");
+    run_claiming_master_with(1000, true, OLD_HISTORY "loading:0\r\n");
     cr_assert_geq(fake_find_event(&F, 0, "+convert-to-slave", NULL), 0);
 }
 
@@ -292,4 +340,87 @@ Test(config_update, a_sentinel_without_hellos_from_a_majority_demotes_nothing)
     const struct fake_cmd *slaveof = fake_last_cmd(&F, R(1)->id, "SLAVEOF");
     cr_assert_not_null(slaveof);
     cr_assert_str_eq(slaveof->argv[1], "10.0.0.1");
+}
+
+/* ---- the bytes a returning old master drops (docs/sentinel-protocol.md#dropped-bytes) ---- */
+
+/* The master answers offset 1000 in history REPLID_OLD; peer A's failover promotes 10.0.0.3,
+ * whose stream took over at offset 900 (second_repl_offset 901). */
+static void switch_with_takeover_at_900(void)
+{
+    char buf[1024];
+    fake_master_info(buf, sizeof(buf), "9", 2);
+    size_t n = strlen(buf);
+    snprintf(buf + n, sizeof(buf) - n, "master_replid:%s\r\nmaster_repl_offset:1000\r\n",
+             REPLID_OLD);
+    fake_reply_info(S, M()->id, buf);
+    direct_hello(UPDATE_FROM_A);
+    promoted_info(1, REPLID_NEW, REPLID_OLD);
+    cr_assert_str_eq(M()->host, "10.0.0.3");
+    snprintf(buf, sizeof(buf),
+             "# Replication\r\nrole:master\r\nmaster_replid:%s\r\nmaster_replid2:%s\r\n"
+             "master_repl_offset:1200\r\nsecond_repl_offset:901\r\n",
+             REPLID_NEW, REPLID_OLD);
+    fake_reply_info(S, M()->id, buf);
+}
+
+static void old_master_answers(const char *replid, long long offset)
+{
+    struct instance *old = instance_find_replica(M(), "10.0.0.1", 6379);
+    cr_assert_not_null(old);
+    char buf[512];
+    snprintf(buf, sizeof(buf),
+             "# Replication\r\nrole:master\r\nmaster_replid:%s\r\nmaster_repl_offset:%lld\r\n",
+             replid, offset);
+    fake_reply_info(S, old->id, buf);
+}
+
+/* Resumed after the failover with writes it took meanwhile: offset 1150 in its old history, so
+ * 1150 - 900 bytes are dropped when it rejoins as a replica. */
+Test(config_update, a_returning_old_master_reports_the_bytes_it_drops)
+{
+    switch_with_takeover_at_900();
+    cr_assert_eq(fake_find_event(&F, 0, "+old-master-dropped-bytes", NULL), -1, "not seen yet");
+    old_master_answers(REPLID_OLD, 1150);
+    int i = fake_find_event(&F, 0, "+old-master-dropped-bytes", NULL);
+    cr_assert_geq(i, 0);
+    cr_assert(strstr(F.events[i].msg, "slave 10.0.0.1:6379 10.0.0.1 6379 @ mymaster 10.0.0.3 6379 "
+                                      "#dropped_bytes 250 old_offset 1150 takeover_offset 900 "
+                                      "epoch 2") != NULL,
+              "%s", F.events[i].msg);
+    old_master_answers(REPLID_OLD, 1300);
+    cr_assert_eq(fake_count_events(&F, "+old-master-dropped-bytes"), 1, "reported once");
+}
+
+/* Restarted empty (a new history): what it held is known from before the switch only. */
+Test(config_update, an_old_master_back_empty_reports_its_last_known_offset)
+{
+    switch_with_takeover_at_900();
+    old_master_answers(REPLID_ODD, 0);
+    int i = fake_find_event(&F, 0, "+old-master-dropped-bytes", NULL);
+    cr_assert_geq(i, 0);
+    cr_assert(strstr(F.events[i].msg, "#dropped_bytes 100 old_offset 1000 takeover_offset 900") !=
+                  NULL,
+              "%s", F.events[i].msg);
+}
+
+/* Sim seed 2706 (VIGIL_SIM_REPLIDS=1): right after adopting a configuration, its master may have
+ * restarted behind its replicas (a peer judges it first); no node is pulled into it on sight
+ * until it has held the role for a fast-info period. */
+Test(config_update, no_demotion_on_sight_towards_a_master_adopted_a_moment_ago)
+{
+    char rinfo[512];
+    snprintf(rinfo, sizeof(rinfo),
+             "# Replication\r\nrole:master\r\nmaster_replid:%s\r\nmaster_replid2:%s\r\n"
+             "master_repl_offset:300\r\n",
+             REPLID_ODD, NO_REPLID);
+    F.now += 5;
+    M()->role_reported_ms = F.now; /* as the address switch leaves it */
+    direct_hello(HELLO_SAME_FROM_A);
+    fake_reply_info(S, R(1)->id, rinfo);
+    sentinel_tick(S, F.now);
+    cr_assert_eq(fake_count_events(&F, "+convert-to-slave"), 0);
+    cr_assert_leq(R(1)->fresh_info_period_ms, 1000, "asked again at the fast INFO period");
+    run_with_replica_claiming_master(1500, true);
+    cr_assert_geq(fake_find_event(&F, 0, "+convert-to-slave", NULL), 0);
 }

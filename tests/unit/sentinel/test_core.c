@@ -695,3 +695,126 @@ Test(core, forced_failover_demotes_the_old_master_without_peer_hellos)
 {
     check_forced_failover_demotes_old_master(2);
 }
+
+/* Issue 18: a returning node (restarted, resumed, reachable again) is seen at once: its INFO is
+ * asked as its command link comes up, not an info-period later, replicas included (a returning
+ * old master is listed as a replica). */
+Test(core, info_is_asked_as_soon_as_a_replica_link_comes_back)
+{
+    struct sentinel *s = ready_world(1, 0);
+    uint64_t id = R(s, 0)->id;
+    sentinel_on_link_down(s, id, SENTINEL_LINK_CMD);
+    size_t before = fake_count_cmd(&F, id, "INFO");
+    sentinel_on_link_up(s, id, SENTINEL_LINK_CMD, "10.0.0.100");
+    cr_assert_eq(fake_count_cmd(&F, id, "INFO"), before + 1);
+    sentinel_destroy(s);
+}
+
+/* Issue 18: TILT follows the monotonic clock only; a wall-clock jump (NTP, an operator) of an
+ * hour either way leaves it alone. */
+Test(core, a_wall_clock_jump_is_no_tilt)
+{
+    struct sentinel *s = ready_world(1, 2);
+    F.wall_offset_ms = 3600 * 1000;
+    fake_run_for(&F, s, 500, FAKE_ALL_ALIVE);
+    F.wall_offset_ms = -3600 * 1000;
+    fake_run_for(&F, s, 500, FAKE_ALL_ALIVE);
+    cr_assert_not(sentinel_in_tilt(s));
+    cr_assert_eq(fake_find_event(&F, 0, "+tilt", NULL), -1);
+    cr_assert_null(sentinel_tilt_cause(s));
+    sentinel_destroy(s);
+}
+
+/* A monotonic gap (a stalled process) is TILT, and the cause says how late the tick was; it is
+ * kept (INFO, /v1) after TILT ends. */
+Test(core, a_monotonic_stall_is_tilt_with_its_cause)
+{
+    struct sentinel *s = ready_world(1, 2);
+    F.now += 5000;
+    sentinel_tick(s, F.now);
+    cr_assert(sentinel_in_tilt(s));
+    const char *cause = sentinel_tilt_cause(s);
+    cr_assert_not_null(cause);
+    cr_assert(strncmp(cause, "stall: tick ", 12) == 0, "cause: %s", cause);
+    cr_assert(strstr(cause, "5000 ms since the previous tick") != NULL, "cause: %s", cause);
+    cr_assert_geq(fake_count_logs(&F, "entering TILT: stall: tick"), 1);
+    struct buf info;
+    buf_init(&info);
+    sentinel_info_section(s, 0, 0, &info);
+    cr_assert(strstr(info.data, "\r\nvigil_tilt_cause:stall: tick ") != NULL);
+    buf_free(&info);
+    sentinel_destroy(s);
+}
+
+static const char *field_of(const struct sentinel_desc *d, const char *name)
+{
+    for (size_t i = 0; i < d->n; i++)
+        if (strcmp(d->fields[i].name, name) == 0) return d->fields[i].value;
+    return NULL;
+}
+
+/* Issue 18: a sentinel cut off from the majority of its peers (the HTTP API's 503 predicate)
+ * refuses GET-MASTER-ADDR-BY-NAME with an error, so Sentinel clients ask the next sentinel;
+ * discovery-when-isolated answer restores Redis's behaviour. */
+Test(core, an_isolated_sentinel_refuses_to_name_the_master)
+{
+    struct sentinel *s = ready_world(1, 2);
+    char why[160];
+    cr_assert_eq(sentinel_addr_refusal(s, "mymaster", why, sizeof(why)), 0, "peers answer");
+    fake_run_for(&F, s, 1500, FAKE_ALL_ALIVE & ~(3u << 8)); /* both peers silent */
+    cr_assert_eq(sentinel_addr_refusal(s, "mymaster", why, sizeof(why)), -1);
+    cr_assert(strncmp(why, "IDONTKNOW ", 10) == 0, "%s", why);
+    cr_assert(strstr(why, "1 of 3 sentinels") != NULL, "%s", why);
+    cr_assert_eq(sentinel_addr_refusal(s, "nope", why, sizeof(why)), 0, "unknown: null array");
+    struct sentinel_desc d;
+    cr_assert_eq(sentinel_describe_master(s, "mymaster", &d), 0);
+    cr_assert_null(field_of(&d, "discovery-when-isolated"), "defaults keep Redis's field list");
+    sentinel_desc_free(&d);
+    const char *argv[] = {"discovery-when-isolated", "answer"};
+    struct sentinel_cmd_result res;
+    sentinel_cmd_set(s, "mymaster", 2, argv, &res);
+    cr_assert_eq(res.kind, SENTINEL_CMD_STATUS, "%s", res.msg);
+    cr_assert_eq(F.last_state.masters[0].params.discovery_when_isolated, ISOLATED_DISCOVERY_ANSWER);
+    cr_assert_eq(sentinel_addr_refusal(s, "mymaster", why, sizeof(why)), 0);
+    cr_assert_eq(sentinel_describe_master(s, "mymaster", &d), 0);
+    cr_assert_str_eq(field_of(&d, "discovery-when-isolated"), "answer");
+    sentinel_desc_free(&d);
+    const char *bad[] = {"discovery-when-isolated", "maybe"};
+    sentinel_cmd_set(s, "mymaster", 2, bad, &res);
+    cr_assert_eq(res.kind, SENTINEL_CMD_ERROR);
+    sentinel_destroy(s);
+}
+
+/* A sentinel that knows no peer is never cut off: it answers as Redis does. */
+Test(core, a_lone_sentinel_is_never_isolated)
+{
+    struct sentinel *s = ready_world(1, 0);
+    char why[160];
+    fake_run_for(&F, s, 1500, FAKE_ALL_ALIVE);
+    cr_assert_eq(sentinel_addr_refusal(s, "mymaster", why, sizeof(why)), 0);
+    sentinel_destroy(s);
+}
+
+/* Sim seed 1988 (VIGIL_SIM_REPLIDS=1): a leader past the promotion announces the promoted
+ * replica; a newer epoch that a peer announces for the old master's address is another
+ * configuration, not one to raise our epoch to (we would then announce the promoted replica with
+ * the peer's epoch, two addresses under one config epoch, and the group never agreed again). */
+Test(core, a_leader_past_the_promotion_keeps_its_epoch_for_the_old_address)
+{
+    struct sentinel *s = ready_world(2, 2);
+    to_selected(s);
+    sentinel_tick(s, F.now);
+    F.now += 5;
+    reply_replica_info(s, 1, "", false, 200, 100, true);
+    sentinel_tick(s, F.now);
+    cr_assert_eq(M(s)->record->failover_state, FAILOVER_RECONF_SLAVES);
+    uint64_t ours = M(s)->record->config_epoch;
+    char hello[256];
+    snprintf(hello, sizeof(hello), "10.0.0.11,26379,%s,%llu,mymaster,10.0.0.1,6379,%llu",
+             FAKE_PEER_A, (unsigned long long)ours + 1, (unsigned long long)ours + 1);
+    struct sentinel_cmd_result res;
+    sentinel_cmd_publish(s, "__sentinel__:hello", hello, strlen(hello), &res);
+    sentinel_tick(s, F.now);
+    cr_assert_eq(M(s)->record->config_epoch, ours, "not raised for the old master's address");
+    sentinel_destroy(s);
+}

@@ -260,7 +260,8 @@ Test(ctl_format, history_records_with_relative_phase_times)
         "    offsets at promotion: master=5000 127.0.0.1:6381=5000(promoted) 127.0.0.1:6382=4990\n"
         "epoch 3    automatic  127.0.0.1:6381 -> 127.0.0.1:6380  at 21:56:42.000  took 2000 ms  "
         "seen as observer\n"
-        "    sdown +0ms odown +300ms announced +2000ms\n";
+        "    sdown +0ms odown +300ms announced +2000ms\n"
+        "    old master dropped 250 bytes (its offsets 900..1150)\n";
     cr_assert_str_eq(out.data, want, "got:\n%s", out.data);
     buf_free(&out);
     cJSON_Delete(j);

@@ -179,3 +179,36 @@ Test(history, compaction_does_not_follow_a_symlink_at_the_old_temp_name)
     history_close(h);
     assert_victim_intact(victim);
 }
+
+/* Issue 18: a fact learned after a failover's record was written (the bytes its old master
+ * dropped) amends that record, durably; a record of another master or epoch is untouched. */
+Test(history, a_record_is_amended_and_the_amendment_survives_a_reopen)
+{
+    struct history *h = history_open(dir);
+    append(h, "m", 1);
+    append(h, "other", 2);
+    append(h, "m", 2);
+    append(h, "m", 3);
+    cJSON *d = cJSON_CreateObject();
+    cJSON_AddNumberToObject(d, "bytes", 250);
+    cr_assert_eq(history_amend(h, "m", 2, "dropped", d), 0);
+    cr_assert_eq(history_amend(h, "m", 9, "dropped", cJSON_CreateObject()), -1, "no such epoch");
+    history_close(h);
+    h = history_open(dir);
+    cr_assert_eq(history_count(h), 4);
+    cJSON *arr = history_list(h, NULL, 10);
+    for (int i = 0; i < 4; i++) {
+        const cJSON *rec = cJSON_GetArrayItem(arr, i);
+        const cJSON *dropped = cJSON_GetObjectItemCaseSensitive(rec, "dropped");
+        const char *m = cJSON_GetObjectItemCaseSensitive(rec, "master")->valuestring;
+        if (i == 1) {
+            cr_assert_str_eq(m, "m");
+            cr_assert_eq(epoch_at(arr, i), 2);
+            cr_assert_eq(cJSON_GetObjectItemCaseSensitive(dropped, "bytes")->valueint, 250);
+        } else {
+            cr_assert_null(dropped, "record %d untouched", i);
+        }
+    }
+    cJSON_Delete(arr);
+    history_close(h);
+}

@@ -167,6 +167,33 @@ Test(sentinel_config, promotion_quorum_and_forget_after)
     cr_assert(strstr(first_error(), "promotion-quorum") != NULL, "%s", first_error());
 }
 
+/* Issue 18: discovery-when-isolated, refuse by default (absent from the fingerprint then, so
+ * older state files keep theirs), answer on request, anything else refused with the key. */
+Test(sentinel_config, discovery_when_isolated)
+{
+    const char *base = "masters:\n  - name: m\n    host: 127.0.0.1\n    port: 1\n    quorum: 1\n";
+    cr_assert_eq(load(base), 0, "%s", first_error());
+    struct sentinel_master_params p;
+    sentinel_config_master_params(&cfg.masters[0], &p);
+    cr_assert_eq(p.discovery_when_isolated, ISOLATED_DISCOVERY_REFUSE);
+    sentinel_params_free(&p);
+    char *fp = sentinel_config_fingerprint(&cfg.masters[0]);
+    cr_assert_null(strstr(fp, "discovery-when-isolated"), "defaults keep older fingerprints");
+    free(fp);
+    char y[512];
+    snprintf(y, sizeof(y), "%s    discovery-when-isolated: answer\n", base);
+    cr_assert_eq(load(y), 0, "%s", first_error());
+    sentinel_config_master_params(&cfg.masters[0], &p);
+    cr_assert_eq(p.discovery_when_isolated, ISOLATED_DISCOVERY_ANSWER);
+    sentinel_params_free(&p);
+    fp = sentinel_config_fingerprint(&cfg.masters[0]);
+    cr_assert_not_null(strstr(fp, " discovery-when-isolated=answer"), "%s", fp);
+    free(fp);
+    snprintf(y, sizeof(y), "%s    discovery-when-isolated: maybe\n", base);
+    cr_assert_neq(load(y), 0);
+    cr_assert(strstr(first_error(), "discovery-when-isolated") != NULL, "%s", first_error());
+}
+
 Test(sentinel_config, bare_durations_need_a_unit_unless_the_key_names_it)
 {
     cr_assert_eq(load("masters:\n  - name: m\n    host: 127.0.0.1\n    port: 1\n    quorum: 1\n"

@@ -61,6 +61,7 @@ static void full_state(struct sentinel_state *st, struct state_file_meta *meta)
     sm->params.promotion_order = PROMOTION_PRIORITY_FIRST;
     sm->params.promotion_quorum = 2;
     sm->params.forget_after_ms = 5000;
+    sm->params.discovery_when_isolated = ISOLATED_DISCOVERY_ANSWER;
     sm->params.auth_pass = xstrdup("s3cret \"quoted\"");
     sm->params.auth_user = xstrdup("alice");
     sm->params.notification_script = xstrdup("/usr/local/bin/notify.sh");
@@ -113,6 +114,7 @@ static void assert_same(const struct sentinel_state *a, const struct sentinel_st
         cr_assert_eq(x->params.promotion_order, y->params.promotion_order);
         cr_assert_eq(x->params.promotion_quorum, y->params.promotion_quorum);
         cr_assert_eq(x->params.forget_after_ms, y->params.forget_after_ms);
+        cr_assert_eq(x->params.discovery_when_isolated, y->params.discovery_when_isolated);
         cr_assert_eq(x->params.auth_pass == NULL, y->params.auth_pass == NULL);
         if (x->params.auth_pass) cr_assert_str_eq(x->params.auth_pass, y->params.auth_pass);
         cr_assert_eq(x->params.auth_user == NULL, y->params.auth_user == NULL);
@@ -244,6 +246,7 @@ Test(state_file, unknown_fields_are_ignored)
                  "a file written before the key existed gets the default");
     cr_assert_eq(st.masters[0].params.promotion_quorum, PROMOTION_QUORUM_MAJORITY);
     cr_assert_eq(st.masters[0].params.forget_after_ms, SENTINEL_FORGET_AFTER_DEFAULT_MS);
+    cr_assert_eq(st.masters[0].params.discovery_when_isolated, ISOLATED_DISCOVERY_REFUSE);
     cr_assert_eq(st.masters[0].n_replicas, 1);
     cr_assert_eq(st.masters[0].n_sentinels, 0);
     sentinel_state_free(&st);
@@ -293,6 +296,10 @@ Test(state_file, wrong_types_and_ranges_are_refused)
          "\"host\":\"h\",\"port\":1,\"leader\":\"\",\"params\":{\"quorum\":1,"
          "\"promotion_order\":\"fastest\"}}]}",
          "promotion_order"},
+        {"{\"version\":1,\"myid\":\"" ID_A "\",\"current_epoch\":1,\"masters\":[{\"name\":\"m\","
+         "\"host\":\"h\",\"port\":1,\"leader\":\"\",\"params\":{\"quorum\":1,"
+         "\"discovery_when_isolated\":7}}]}",
+         "discovery_when_isolated"},
         {"{\"version\":1,\"myid\":\"" ID_A "\",\"current_epoch\":1,\"masters\":[{\"name\":\"m\","
          "\"host\":\"h\",\"port\":1,\"leader\":\"\",\"params\":{\"quorum\":1,"
          "\"election_spread_ms\":0}}]}",

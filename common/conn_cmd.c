@@ -195,7 +195,7 @@ void conn_cmd_hello(struct conn *c, size_t argc, const struct resp_arg *argv)
     }
     const struct resp_arg *setname = NULL;
     if (hello_options(c, argc, argv, &setname) != 0) return;
-    if (!(c->flags & CONN_AUTHENTICATED)) {
+    if (conn_auth_required(c)) {
         reply_error(conn_client(c),
                     "NOAUTH HELLO must be called with the client already authenticated, otherwise "
                     "the HELLO AUTH <user> <pass> option can be used to authenticate the client "

@@ -136,7 +136,7 @@ static void dispatch(struct client *c, const struct cmd_args *a)
         conn_reply_arity(&c->conn, d->name);
         return;
     }
-    if (!(c->conn.flags & CONN_AUTHENTICATED) && !(d->flags & CMD_NOAUTH)) {
+    if (conn_auth_required(&c->conn) && !(d->flags & CMD_NOAUTH)) {
         reply_error(c, "NOAUTH Authentication required.");
         return;
     }

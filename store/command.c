@@ -194,7 +194,7 @@ static bool command_check_state(struct client *c, struct command *cmd)
 {
     struct server *srv = c->srv;
     bool is_write = (cmd->flags & CMD_WRITE) != 0;
-    if (!(c->conn.flags & CONN_AUTHENTICATED) && !(cmd->flags & CMD_NO_AUTH)) {
+    if (conn_auth_required(&c->conn) && !(cmd->flags & CMD_NO_AUTH)) {
         reply_error(c, "NOAUTH Authentication required.");
         return false;
     }

@@ -141,6 +141,22 @@ def test_store_unauthenticated_request_limits_match_redis(proc_group):
     assert replies["vigil"] == replies["redis"] == [b"-ERR syntax error\r\n", NOAUTH]
 
 
+def test_store_lifting_requirepass_admits_unauthenticated_connections_as_redis(proc_group):
+    """A connection refused with NOAUTH may run commands once CONFIG SET requirepass "" turned
+    the default user into nopass, as on redis-server (the check is made per command)."""
+    ours, ref = store_pair(["--requirepass", PASSWORD])
+    replies = {}
+    for store in (ours, ref):
+        with store.raw() as waiting, store.raw() as admin:
+            got = [waiting.call_bytes("PING"), waiting.call_bytes("HELLO", "2")]
+            admin.call("AUTH", PASSWORD)
+            admin.call("CONFIG", "SET", "requirepass", "")
+            got += [waiting.call_bytes("PING"), waiting.call_bytes("ECHO", "in")]
+            replies[store.kind] = got
+    assert replies["vigil"] == replies["redis"]
+    assert replies["vigil"][0] == NOAUTH and replies["vigil"][2] == b"+PONG\r\n"
+
+
 def test_store_hello_before_auth_answers_as_redis_7_0(proc_group):
     """HELLO without credentials is refused with Redis 7.0's text (7.2 reworded it), and the
     CLIENT KILL USER filter refuses an unknown user, byte for byte with redis-server."""

@@ -273,8 +273,8 @@ static void match_walk(struct match_ctx *m, const struct cfg_schema *s, const vo
     char path[PATH_MAX_LEN], elem_path[PATH_MAX_LEN];
     for (size_t i = 0; i < s->nfields; i++) {
         const struct cfg_field *f = &s->fields[i];
-        if (f->flags & CFG_F_ALIAS) continue;
         path_join(path, prefix, f->key, strlen(f->key));
+        if ((f->flags & CFG_F_ALIAS) && !cfgv_is_leaf(f)) continue;
         if (f->type == CFG_SECTION) {
             match_walk(m, f->sub, cfgv_ptr(f, obj), path);
         } else if (f->type == CFG_SECTION_LIST) {

@@ -108,7 +108,8 @@ enum cfg_type {
 #define CFG_F_IMMUTABLE 0x4u /* cfg_set refuses it: only the file and the command line set it */
 /* Another name for the nearest earlier non-alias field with the same offset and type (e.g. Redis's
  * "down-after-milliseconds" for "down-after"): loaded, set and read like it, and a file setting
- * both is a duplicate; never written, listed by cfg_get_matching, defaulted or compared. */
+ * both is a duplicate; listed by cfg_get_matching under its own name (as Redis's CONFIG GET lists
+ * "slave-read-only"), never written, defaulted or compared. */
 #define CFG_F_ALIAS 0x8u
 /* CFG_SIZE only: also "N%" (N from 0 to 100, a share of some other size the program names),
  * stored as -N, so a negative value means a percentage (Redis's maxmemory-clients). CONFIG GET
@@ -223,8 +224,8 @@ int cfg_set(const struct cfg_schema *s, void *obj, const char *key, const char *
  * and sections. */
 int cfg_get(const struct cfg_schema *s, const void *obj, const char *key, struct buf *out);
 typedef void (*cfg_visit_fn)(const char *key, const char *value, void *ud);
-/* Calls fn for every leaf value whose dotted path matches the glob (case-insensitive), in schema
- * order, list elements by index. Returns the number of matches. */
+/* Calls fn for every leaf value whose dotted path (or alias name) matches the glob
+ * (case-insensitive), in schema order, list elements by index. Returns the number of matches. */
 size_t cfg_get_matching(const struct cfg_schema *s, const void *obj, const char *pattern,
                         cfg_visit_fn fn, void *ud);
 

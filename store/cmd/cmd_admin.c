@@ -136,23 +136,54 @@ static void cmd_monitor(struct client *c)
 
 /* ---- CONFIG ---- */
 
-static void config_get_visit(const char *key, const char *value, void *ud)
+/* One CONFIG GET reply: Redis 7.0 lists each name once however many patterns match it. */
+struct config_get_reply {
+    struct client *c;
+    char **names; /* copies of the names already in the reply */
+    size_t n, cap;
+};
+
+static void config_get_add(struct config_get_reply *r, const char *name, const char *value)
 {
-    struct client *c = ud;
-    reply_bulk_str(c, key);
-    reply_bulk_str(c, value);
+    for (size_t i = 0; i < r->n; i++)
+        if (strcasecmp(r->names[i], name) == 0) return;
+    if (r->n == r->cap) {
+        r->cap = r->cap ? r->cap * 2 : 16;
+        r->names = xrealloc(r->names, r->cap * sizeof *r->names);
+    }
+    r->names[r->n++] = xstrdup(name);
+    reply_bulk_str(r->c, name);
+    reply_bulk_str(r->c, value);
 }
 
+static void config_get_visit(const char *key, const char *value, void *ud)
+{
+    config_get_add(ud, key, value);
+}
+
+/* CONFIG GET as Redis 7.0: a pattern without glob characters is looked up by name (aliases too)
+ * and answered under the name as the caller wrote it; a glob lists every matching name. */
 static void config_get(struct client *c)
 {
+    struct config_get_reply r = {.c = c};
     size_t handle = reply_deferred_begin(c);
-    size_t n = 0;
+    struct buf value;
+    buf_init(&value);
     for (size_t i = 2; i < c->argc; i++) {
         char pat[256];
         snprintf(pat, sizeof pat, "%.*s", (int)MIN(c->argv[i].len, sizeof pat - 1), c->argv[i].ptr);
-        n += cfg_get_matching(&store_config_schema, &c->srv->cfg, pat, config_get_visit, c);
+        if (strpbrk(pat, "*?[")) {
+            cfg_get_matching(&store_config_schema, &c->srv->cfg, pat, config_get_visit, &r);
+            continue;
+        }
+        buf_clear(&value);
+        if (cfg_get(&store_config_schema, &c->srv->cfg, pat, &value) == 0)
+            config_get_add(&r, pat, value.data ? value.data : "");
     }
-    reply_deferred_map(c, handle, n);
+    buf_free(&value);
+    reply_deferred_map(c, handle, r.n);
+    for (size_t i = 0; i < r.n; i++) free(r.names[i]);
+    free(r.names);
 }
 
 static int config_apply_side_effects(struct server *srv, const char *key, char *err, size_t errlen)

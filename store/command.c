@@ -22,6 +22,7 @@
 #include "store/slowlog.h"
 #include "store/persist/rdb_save.h"
 #include "store/repl/repl.h"
+#include "store/script/script_busy.h"
 
 #define CMD_SLOTS 1024 /* power of two, well above the command count */
 
@@ -258,7 +259,7 @@ void command_execute(struct client *c)
         cmd->rejected_calls++;
         return;
     }
-    if (!command_check_state(c, cmd)) {
+    if (script_busy_refuses(c, cmd) || !command_check_state(c, cmd)) {
         if (c->flags & CLIENT_MULTI) multi_flag_dirty(c);
         cmd->rejected_calls++;
         return;

@@ -32,6 +32,7 @@
 #include "store/propagate.h"
 #include "store/pubsub.h"
 #include "store/repl/repl.h"
+#include "store/script/script.h"
 #include "store/slowlog.h"
 
 /* Descriptors kept beyond maxclients for the server itself: listeners, epoll, the log, the
@@ -316,6 +317,7 @@ void server_free(struct server *srv)
     bgchild_destroy(srv, srv->bgchild);
     rdb_save_destroy(srv->rdb_save);
     persist_shutdown_destroy(srv->shutdown);
+    script_engine_destroy(srv->script);
     aof_destroy(srv, srv->aof);
     repl_destroy(srv->repl);
     blocking_destroy(srv->blocking);

@@ -1,0 +1,336 @@
+/* script_conv: see script_conv.h. Both directions recurse over nested aggregates with an
+ * explicit depth bound and lua_checkstack at every level, so a deep value is an error reply,
+ * never a C stack or Lua stack overflow. */
+#include "store/script/script_conv.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <lauxlib.h>
+
+/* ---- RESP -> Lua ---- */
+
+static void push_field_table(lua_State *L, const char *field)
+{
+    /* value on top: wrap it as {field=value} */
+    lua_newtable(L);
+    lua_pushstring(L, field);
+    lua_pushvalue(L, -3);
+    lua_rawset(L, -3);
+    lua_remove(L, -2);
+}
+
+void script_conv_error_text(const char *line, size_t len, struct buf *out)
+{
+    buf_clear(out);
+    const char *msg = line;
+    size_t mlen = len;
+    if (len > 0 && line[0] == '-') {
+        const char *sp = memchr(line, ' ', len);
+        if (sp) {
+            buf_append(out, line + 1, (size_t)(sp - line - 1));
+            msg = sp + 1;
+            mlen = len - (size_t)(sp + 1 - line);
+        } else {
+            buf_append_str(out, "ERR");
+            msg = line + 1;
+            mlen = len - 1;
+        }
+    } else {
+        buf_append_str(out, "ERR");
+    }
+    while (mlen > 0 && (msg[mlen - 1] == '\r' || msg[mlen - 1] == '\n')) mlen--;
+    while (mlen > 0 && (msg[0] == '\r' || msg[0] == '\n')) msg++, mlen--;
+    buf_append_char(out, ' ');
+    buf_append(out, msg, mlen);
+}
+
+void script_conv_push_error(lua_State *L, const char *line, size_t len)
+{
+    struct buf text;
+    buf_init(&text);
+    script_conv_error_text(line, len, &text);
+    lua_newtable(L);
+    lua_pushstring(L, "err");
+    lua_pushlstring(L, text.data, text.len);
+    lua_rawset(L, -3);
+    buf_free(&text);
+}
+
+static void push_resp(lua_State *L, const struct resp_value *v, int resp, int depth);
+
+static void push_error_value(lua_State *L, const struct resp_value *v)
+{
+    struct buf line;
+    buf_init(&line);
+    buf_append_char(&line, '-');
+    buf_append(&line, v->str, v->len);
+    script_conv_push_error(L, line.data, line.len);
+    buf_free(&line);
+}
+
+static void push_aggregate(lua_State *L, const struct resp_value *v, int resp, int depth)
+{
+    lua_newtable(L);
+    if (v->type == RESP_T_MAP) {
+        for (size_t i = 0; i + 1 < v->count; i += 2) {
+            push_resp(L, &v->elems[i], resp, depth + 1);
+            push_resp(L, &v->elems[i + 1], resp, depth + 1);
+            if (lua_isnil(L, -2)) { /* a nil key cannot be stored */
+                lua_pop(L, 2);
+                continue;
+            }
+            lua_rawset(L, -3);
+        }
+        push_field_table(L, "map");
+    } else if (v->type == RESP_T_SET) {
+        for (size_t i = 0; i < v->count; i++) {
+            push_resp(L, &v->elems[i], resp, depth + 1);
+            if (lua_isnil(L, -1)) {
+                lua_pop(L, 1);
+                continue;
+            }
+            lua_pushboolean(L, 1);
+            lua_rawset(L, -3);
+        }
+        push_field_table(L, "set");
+    } else {
+        for (size_t i = 0; i < v->count; i++) {
+            push_resp(L, &v->elems[i], resp, depth + 1);
+            lua_rawseti(L, -2, (int)i + 1);
+        }
+    }
+}
+
+static void push_resp(lua_State *L, const struct resp_value *v, int resp, int depth)
+{
+    if (depth > SCRIPT_CONV_MAX_DEPTH || !lua_checkstack(L, 8)) {
+        script_conv_push_error(L, "-ERR reply nested too deeply for a script", 41);
+        return;
+    }
+    switch (v->type) {
+    case RESP_T_SIMPLE:
+        lua_pushlstring(L, v->str, v->len);
+        push_field_table(L, "ok");
+        break;
+    case RESP_T_ERROR:
+    case RESP_T_BLOB_ERROR:
+        push_error_value(L, v);
+        break;
+    case RESP_T_INTEGER:
+        lua_pushnumber(L, (lua_Number)v->integer);
+        break;
+    case RESP_T_BULK:
+        lua_pushlstring(L, v->str, v->len);
+        break;
+    case RESP_T_NULL:
+        if (resp == 3)
+            lua_pushnil(L);
+        else
+            lua_pushboolean(L, 0);
+        break;
+    case RESP_T_DOUBLE:
+        lua_pushnumber(L, v->dbl);
+        push_field_table(L, "double");
+        break;
+    case RESP_T_BOOL:
+        lua_pushboolean(L, v->integer != 0);
+        break;
+    case RESP_T_BIGNUM:
+        lua_pushlstring(L, v->str, v->len);
+        push_field_table(L, "big_number");
+        break;
+    case RESP_T_VERBATIM:
+        lua_newtable(L);
+        lua_pushstring(L, "format");
+        lua_pushstring(L, "txt");
+        lua_rawset(L, -3);
+        lua_pushstring(L, "string");
+        lua_pushlstring(L, v->str, v->len);
+        lua_rawset(L, -3);
+        push_field_table(L, "verbatim_string");
+        break;
+    case RESP_T_ARRAY:
+    case RESP_T_PUSH:
+    case RESP_T_MAP:
+    case RESP_T_SET:
+        push_aggregate(L, v, resp, depth);
+        break;
+    default: /* attributes carry no data for a script */
+        lua_pushnil(L);
+        break;
+    }
+}
+
+void script_conv_push_resp(lua_State *L, const struct resp_value *v, int resp)
+{
+    push_resp(L, v, resp, 0);
+}
+
+/* ---- Lua -> RESP ---- */
+
+struct writer {
+    lua_State *L;
+    struct buf *out;
+    int proto, lua_resp;
+};
+
+static void write_value(struct writer *w, int idx, int depth);
+
+/* The string field `name` of the table at idx, or NULL. */
+static const char *field_string(lua_State *L, int idx, const char *name, size_t *len)
+{
+    lua_pushstring(L, name);
+    lua_rawget(L, idx);
+    const char *s = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, len) : NULL;
+    lua_pop(L, 1); /* the string stays alive: the table still references it */
+    return s;
+}
+
+static int field_type(lua_State *L, int idx, const char *name)
+{
+    lua_pushstring(L, name);
+    lua_rawget(L, idx);
+    int t = lua_type(L, -1);
+    lua_pop(L, 1);
+    return t;
+}
+
+static void write_pairs(struct writer *w, int idx, int depth, bool is_map)
+{
+    lua_State *L = w->L;
+    size_t n = 0;
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        n++;
+        lua_pop(L, 1);
+    }
+    if (is_map)
+        resp_write_map_header(w->out, w->proto, n);
+    else
+        resp_write_set_header(w->out, w->proto, n);
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        write_value(w, lua_gettop(L) - 1, depth + 1);
+        if (is_map) write_value(w, lua_gettop(L), depth + 1);
+        lua_pop(L, 1);
+    }
+}
+
+static void write_verbatim(struct writer *w, int idx)
+{
+    lua_State *L = w->L;
+    size_t flen = 0, slen = 0;
+    const char *fmt = field_string(L, idx, "format", &flen);
+    const char *s = field_string(L, idx, "string", &slen);
+    if (!fmt || !s) {
+        resp_write_null(w->out, w->proto);
+    } else if (w->proto >= 3) {
+        buf_printf(w->out, "=%zu\r\n", flen + 1 + slen);
+        buf_append(w->out, fmt, flen);
+        buf_append_char(w->out, ':');
+        buf_append(w->out, s, slen);
+        buf_append_str(w->out, "\r\n");
+    } else {
+        resp_write_bulk(w->out, s, slen);
+    }
+}
+
+static void write_array(struct writer *w, int idx, int depth)
+{
+    lua_State *L = w->L;
+    size_t n = 0;
+    for (;;) {
+        lua_rawgeti(L, idx, (int)n + 1);
+        bool is_nil = lua_isnil(L, -1);
+        lua_pop(L, 1);
+        if (is_nil) break;
+        n++;
+    }
+    resp_write_array_header(w->out, n);
+    for (size_t i = 0; i < n; i++) {
+        lua_rawgeti(L, idx, (int)i + 1);
+        write_value(w, lua_gettop(L), depth + 1);
+        lua_pop(L, 1);
+    }
+}
+
+static void write_table(struct writer *w, int idx, int depth)
+{
+    lua_State *L = w->L;
+    size_t len;
+    const char *s;
+    if ((s = field_string(L, idx, "err", &len))) {
+        resp_write_error(w->out, s, len);
+    } else if ((s = field_string(L, idx, "ok", &len))) {
+        resp_write_simple(w->out, s, len);
+    } else if (field_type(L, idx, "double") == LUA_TNUMBER) {
+        lua_pushstring(L, "double");
+        lua_rawget(L, idx);
+        resp_write_double(w->out, w->proto, lua_tonumber(L, -1));
+        lua_pop(L, 1);
+    } else if ((s = field_string(L, idx, "big_number", &len))) {
+        resp_write_bignum(w->out, w->proto, s, len);
+    } else if (field_type(L, idx, "map") == LUA_TTABLE || field_type(L, idx, "set") == LUA_TTABLE ||
+               field_type(L, idx, "verbatim_string") == LUA_TTABLE) {
+        const char *which = field_type(L, idx, "map") == LUA_TTABLE   ? "map"
+                            : field_type(L, idx, "set") == LUA_TTABLE ? "set"
+                                                                      : "verbatim_string";
+        lua_pushstring(L, which);
+        lua_rawget(L, idx);
+        if (which[0] == 'v')
+            write_verbatim(w, lua_gettop(L));
+        else
+            write_pairs(w, lua_gettop(L), depth, which[0] == 'm');
+        lua_pop(L, 1);
+    } else {
+        write_array(w, idx, depth);
+    }
+}
+
+static void write_value(struct writer *w, int idx, int depth)
+{
+    lua_State *L = w->L;
+    if (depth > SCRIPT_CONV_MAX_DEPTH || !lua_checkstack(L, 8)) {
+        resp_write_error_str(w->out, "ERR reached lua stack limit");
+        return;
+    }
+    switch (lua_type(L, idx)) {
+    case LUA_TSTRING: {
+        size_t len;
+        const char *s = lua_tolstring(L, idx, &len);
+        resp_write_bulk(w->out, s, len);
+        break;
+    }
+    case LUA_TBOOLEAN:
+        if (w->lua_resp == 2) {
+            if (lua_toboolean(L, idx))
+                resp_write_integer(w->out, 1);
+            else
+                resp_write_null(w->out, w->proto);
+        } else {
+            resp_write_bool(w->out, w->proto, lua_toboolean(L, idx) != 0);
+        }
+        break;
+    case LUA_TNUMBER:
+        resp_write_integer(w->out, (long long)lua_tonumber(L, idx));
+        break;
+    case LUA_TTABLE:
+        write_table(w, idx, depth);
+        break;
+    default:
+        resp_write_null(w->out, w->proto);
+        break;
+    }
+}
+
+bool script_conv_write_reply(lua_State *L, int idx, struct buf *out, int proto, int lua_resp)
+{
+    if (idx < 0) idx = lua_gettop(L) + idx + 1;
+    struct writer w = {.L = L, .out = out, .proto = proto, .lua_resp = lua_resp};
+    size_t start = out->len;
+    int top = lua_gettop(L);
+    write_value(&w, idx, 0);
+    lua_settop(L, top);
+    return out->len > start && out->data[start] == '-';
+}

@@ -89,7 +89,7 @@ static bool may_start(struct script_engine *e, struct client *c, unsigned flags,
     if ((flags & SCRIPT_FLAG_EVAL_COMPAT) || (flags & SCRIPT_FLAG_NO_WRITES) || is_ro) return true;
     if (client_must_obey(c)) return true;
     if (server_is_replica(srv) && srv->cfg.replica_read_only) {
-        reply_error(c, "READONLY Can not run script with write flag on readonly replica");
+        reply_error(c, "READONLY You can't write against a read only replica.");
         return false;
     }
     return true;

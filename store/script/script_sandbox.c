@@ -199,26 +199,54 @@ static int sb_loadstring(lua_State *L)
     return load_text(L, s, len, luaL_optstring(L, 2, s));
 }
 
+/* lua_load's reader for load(f): calls f for each piece, as the base library's own reader,
+ * and stops at a precompiled chunk's signature. The piece is kept in stack slot 3 so it stays
+ * alive while the parser reads it. */
+struct load_reader {
+    bool is_first, is_binary;
+};
+
+static const char *load_read_piece(lua_State *L, void *ud, size_t *size)
+{
+    struct load_reader *r = ud;
+    luaL_checkstack(L, 2, "too many nested functions");
+    lua_pushvalue(L, 1);
+    lua_call(L, 0, 1);
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        *size = 0;
+        return NULL;
+    }
+    if (!lua_isstring(L, -1)) luaL_error(L, "reader function must return a string");
+    lua_replace(L, 3);
+    const char *p = lua_tolstring(L, 3, size);
+    if (r->is_first && *size > 0) {
+        r->is_first = false;
+        if (p[0] == LUA_SIGNATURE[0]) {
+            r->is_binary = true;
+            *size = 0;
+            return NULL;
+        }
+    }
+    return p;
+}
+
 static int sb_load(lua_State *L)
 {
     luaL_checktype(L, 1, LUA_TFUNCTION);
     const char *name = luaL_optstring(L, 2, "=(load)");
-    luaL_Buffer b;
-    luaL_buffinit(L, &b);
-    for (;;) {
-        lua_pushvalue(L, 1);
-        lua_call(L, 0, 1);
-        if (lua_isnil(L, -1)) {
-            lua_pop(L, 1);
-            break;
-        }
-        if (!lua_isstring(L, -1)) return luaL_error(L, "reader function must return a string");
-        luaL_addvalue(&b);
+    lua_settop(L, 3); /* slot 3 holds the piece being read */
+    struct load_reader r = {.is_first = true, .is_binary = false};
+    int status = lua_load(L, load_read_piece, &r, name);
+    if (r.is_binary) {
+        lua_pushnil(L);
+        lua_pushliteral(L, "precompiled chunks are not allowed in scripts");
+        return 2;
     }
-    luaL_pushresult(&b);
-    size_t len;
-    const char *s = lua_tolstring(L, -1, &len);
-    return load_text(L, s, len, name);
+    if (status == 0) return 1;
+    lua_pushnil(L);
+    lua_insert(L, -2);
+    return 2;
 }
 
 /* ---- math.random as Redis: rand48 with glibc's unseeded initial state ---- */

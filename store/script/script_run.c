@@ -17,6 +17,8 @@
 #include "common/clock.h"
 #include "common/reply.h"
 #include "store/client.h"
+#include "store/command.h"
+#include "store/evict.h"
 #include "store/propagate.h"
 #include "store/script/script_busy.h"
 #include "store/script/script_conv.h"
@@ -92,6 +94,9 @@ static bool may_start(struct script_engine *e, struct client *c, unsigned flags,
         reply_error(c, "READONLY You can't write against a read only replica.");
         return false;
     }
+    /* a script that may write is a deny-oom command, unless it says allow-oom */
+    static struct command may_write = {.name = "eval", .flags = CMD_WRITE | CMD_DENYOOM};
+    if (!(flags & SCRIPT_FLAG_ALLOW_OOM) && evict_rejects(c, &may_write)) return false;
     return true;
 }
 

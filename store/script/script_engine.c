@@ -1,7 +1,7 @@
-/* script_engine: the Lua state and the cache of compiled scripts (docs/scripting.md#the-script-
- * cache). A script is compiled once into a function kept in the Lua registry under
- * "f_<sha1>", the name Redis uses, with its shebang flags beside it; SCRIPT FLUSH closes the
- * state and opens a fresh one, which is what frees the memory of every cached script.
+/* script_engine: the Lua state and the cache of compiled scripts
+ * (docs/scripting.md#the-script-cache). A script is compiled once into a function kept in the
+ * Lua registry under "f_<sha1>", the name Redis uses, with its shebang flags beside it; SCRIPT
+ * FLUSH closes the state and opens a fresh one, which frees the memory of every cached script.
  *
  * The cache is not bounded, as in Redis 7.0: EVAL caches every script it runs. A client that
  * sends ever-new scripts (values pasted into the body instead of ARGV) grows it until SCRIPT

@@ -103,8 +103,14 @@ void command_dispatch_sub(struct client *c, const struct command *table, const c
 
 static void monitor_feed(struct client *c)
 {
+    if (c->cmd->flags & (CMD_SKIP_MONITOR | CMD_ADMIN)) return;
+    command_feed_monitors(c);
+}
+
+void command_feed_monitors(struct client *c)
+{
     struct server *srv = c->srv;
-    if (srv->nmonitors == 0 || (c->cmd->flags & (CMD_SKIP_MONITOR | CMD_ADMIN))) return;
+    if (srv->nmonitors == 0) return;
     struct buf line;
     buf_init(&line);
     int64_t us = srv->start_wall_ms * 1000 + (loop_now_us(srv->loop) - srv->start_mono_ms * 1000);

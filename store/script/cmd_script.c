@@ -32,6 +32,7 @@ static long long parse_numkeys(struct client *c)
 
 static void eval_generic(struct client *c, bool is_sha, bool is_ro)
 {
+    command_feed_monitors(c); /* as Redis: the EVAL line, then its commands from "lua" */
     long long nkeys = parse_numkeys(c);
     if (nkeys < 0) return;
     struct script_engine *e = script_engine_of(c->srv);

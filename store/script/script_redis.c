@@ -123,6 +123,8 @@ static void run_command(struct script_engine *e, struct command *cmd, size_t arg
     if (cmd->flags & CMD_WRITE) e->has_written = true;
     bool is_suspended = e->repl_flags == REPL_NONE && (cmd->flags & CMD_WRITE);
     if (is_suspended) propagate_set_suspended(e->srv->prop, true);
+    f->cmd = cmd;
+    if (!(cmd->flags & (CMD_SKIP_MONITOR | CMD_ADMIN))) command_feed_monitors(f);
     command_call(f, cmd);
     if (is_suspended) propagate_set_suspended(e->srv->prop, false);
     f->argc = 0;

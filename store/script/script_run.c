@@ -114,6 +114,7 @@ static void begin(struct script_engine *e, struct client *c, const char *sha, un
     e->sha = sha;
     e->fake = client_create(e->srv, -1);
     e->fake->db = c->db;
+    snprintf(e->fake->conn.addr, sizeof e->fake->conn.addr, "lua"); /* MONITOR's "[0 lua]" */
     e->fake->flags |= c->flags & (CLIENT_MASTER | CLIENT_AOF_LOADER);
     e->start_mono_ms = e->last_poll_mono_ms = clock_mono_ms();
 }

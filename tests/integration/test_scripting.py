@@ -285,3 +285,24 @@ def test_info_reports_cached_scripts_and_lua_memory_and_flush_frees_them():
     flushed = info(cli, "memory")
     assert flushed["number_of_cached_scripts"] == 0 and flushed["used_memory_scripts_eval"] == 0
     assert flushed["used_memory_lua"] < after["used_memory_lua"]
+
+
+def monitor_lines(store):
+    """What MONITOR shows of one EVAL, timestamps and client addresses masked."""
+    import re
+    mon = store.raw()
+    assert mon.call_bytes("MONITOR") == b"+OK\r\n"
+    raw = store.raw()
+    assert raw.call_bytes("EVAL", "redis.call('SET', 'x', '1') return redis.call('GET', 'x')",
+                          "0") == b"$1\r\n1\r\n"
+    raw.call_bytes("SET", "y", "2")
+    lines = [mon.read_reply_bytes() for _ in range(4)]
+    def mask(m):
+        return b"[%s %s]" % (m.group(1), b"lua" if m.group(2) == b"lua" else b"ADDR")
+    return [re.sub(rb"^\+\d+\.\d+ \[(\d+) (lua|[\d.:]+)\]", mask, line) for line in lines]
+
+
+def test_monitor_shows_eval_then_its_commands_from_lua_as_redis():
+    got, want = monitor_lines(start()), monitor_lines(start("redis"))
+    assert got[1] == b'[0 lua] "SET" "x" "1"\r\n'
+    assert got == want

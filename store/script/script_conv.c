@@ -3,6 +3,7 @@
  * never a C stack or Lua stack overflow. */
 #include "store/script/script_conv.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -167,6 +168,13 @@ void script_conv_push_resp(lua_State *L, const struct resp_value *v, int resp)
     push_resp(L, v, resp, 0);
 }
 
+long long script_conv_number_to_ll(lua_Number v)
+{
+    /* 2^63 is exact as a double; every double below it and above -2^63 fits */
+    if (!(v > -9223372036854775808.0 && v < 9223372036854775808.0)) return LLONG_MIN;
+    return (long long)v;
+}
+
 /* ---- Lua -> RESP ---- */
 
 struct writer {
@@ -313,7 +321,7 @@ static void write_value(struct writer *w, int idx, int depth)
         }
         break;
     case LUA_TNUMBER:
-        resp_write_integer(w->out, (long long)lua_tonumber(L, idx));
+        resp_write_integer(w->out, script_conv_number_to_ll(lua_tonumber(L, idx)));
         break;
     case LUA_TTABLE:
         write_table(w, idx, depth);

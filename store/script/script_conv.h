@@ -34,6 +34,10 @@ void script_conv_push_resp(lua_State *L, const struct resp_value *v, int resp);
  * (so the caller counts it as one). The stack is left as it was. */
 bool script_conv_write_reply(lua_State *L, int idx, struct buf *out, int proto, int lua_resp);
 
+/* A Lua number as C truncates it toward zero, defined for every input: NaN and values out of
+ * range give LLONG_MIN, what x86's conversion (and so redis-server) yields for them. */
+long long script_conv_number_to_ll(lua_Number v);
+
 /* Redis's error-table convention: an error line ("-CODE msg" or "msg") as the string stored in
  * a Lua error table: "CODE msg", with ERR as the code when the line has none, CRLF trimmed.
  * Writes into out (cleared first). */

@@ -220,7 +220,7 @@ static int lib_log(lua_State *L)
     if (argc < 2) return lib_error(L, true, "redis.log() requires two arguments or more.");
     if (!lua_isnumber(L, 1))
         return lib_error(L, true, "First argument must be a number (log level).");
-    int level = (int)lua_tonumber(L, 1);
+    long long level = script_conv_number_to_ll(lua_tonumber(L, 1));
     if (level < LOG_DEBUG || level > LOG_WARNING) return lib_error(L, true, "Invalid debug level.");
     luaL_Buffer b;
     luaL_buffinit(L, &b);
@@ -240,9 +240,9 @@ static int lib_setresp(lua_State *L)
 {
     struct script_engine *e = script_engine_of_state(L);
     if (lua_gettop(L) != 1) return lib_error(L, true, "redis.setresp() requires one argument.");
-    int resp = (int)lua_tonumber(L, 1);
+    long long resp = script_conv_number_to_ll(lua_tonumber(L, 1));
     if (resp != 2 && resp != 3) return lib_error(L, true, "RESP version must be 2 or 3.");
-    e->resp = resp;
+    e->resp = (int)resp;
     return 0;
 }
 
@@ -250,12 +250,12 @@ static int lib_set_repl(lua_State *L)
 {
     struct script_engine *e = script_engine_of_state(L);
     if (lua_gettop(L) != 1) return lib_error(L, true, "redis.set_repl() requires two arguments.");
-    int flags = (int)lua_tonumber(L, 1);
+    long long flags = script_conv_number_to_ll(lua_tonumber(L, 1));
     if (flags < REPL_NONE || flags > REPL_ALL)
         return lib_error(
             L, true,
             "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.");
-    e->repl_flags = flags;
+    e->repl_flags = (int)flags;
     return 0;
 }
 

@@ -62,7 +62,7 @@ static void reply_script_error(struct script_engine *e, struct client *c)
         buf_append_str(&msg, err ? err : "ERR unknown error");
         if (lua_isstring(L, -2) && lua_isnumber(L, -1))
             buf_printf(&msg, " script: %s, on %s:%d.", e->sha, lua_tostring(L, -2),
-                       (int)lua_tonumber(L, -1));
+                       (int)script_conv_number_to_ll(lua_tonumber(L, -1)));
         lua_pop(L, 3);
     } else {
         const char *s = lua_tostring(L, -1);

@@ -2,6 +2,7 @@
  * protocols, both redis.setresp() choices), the error-table text, and the depth bound. */
 #include <criterion/criterion.h>
 #include <lauxlib.h>
+#include <limits.h>
 #include <lualib.h>
 #include <string.h>
 
@@ -152,4 +153,15 @@ Test(script_conv, error_text_keeps_the_code_or_adds_err)
     cr_assert_str_eq(error_text("My Error"), "ERR My Error");
     cr_assert_str_eq(error_text("-Oops"), "ERR Oops");
     cr_assert_str_eq(error_text("-ERR x\r\n"), "ERR x");
+}
+
+Test(script_conv, numbers_truncate_toward_zero_and_out_of_range_is_defined)
+{
+    cr_assert_eq(script_conv_number_to_ll(3.99), 3);
+    cr_assert_eq(script_conv_number_to_ll(-3.99), -3);
+    cr_assert_eq(script_conv_number_to_ll(1e300), LLONG_MIN);
+    cr_assert_eq(script_conv_number_to_ll(-1e300), LLONG_MIN);
+    cr_assert_eq(script_conv_number_to_ll(0.0 / 0.0), LLONG_MIN);
+    cr_assert_eq(script_conv_number_to_ll(9007199254740993.0), 9007199254740992LL);
+    cr_assert_str_eq(r2("1e300"), ":-9223372036854775808\r\n");
 }

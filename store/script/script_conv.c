@@ -21,53 +21,74 @@ static void push_field_table(lua_State *L, const char *field)
     lua_remove(L, -2);
 }
 
-void script_conv_error_text(const char *line, size_t len, struct buf *out)
+/* The code and message of an error line (see script_conv_error_text), as slices of it. */
+static void error_parts(const char *line, size_t len, const char **code, size_t *code_len,
+                        const char **msg, size_t *msg_len)
 {
-    buf_clear(out);
-    const char *msg = line;
-    size_t mlen = len;
+    *code = "ERR";
+    *code_len = 3;
+    *msg = line;
+    *msg_len = len;
     if (len > 0 && line[0] == '-') {
         const char *sp = memchr(line, ' ', len);
         if (sp) {
-            buf_append(out, line + 1, (size_t)(sp - line - 1));
-            msg = sp + 1;
-            mlen = len - (size_t)(sp + 1 - line);
+            *code = line + 1;
+            *code_len = (size_t)(sp - line - 1);
+            *msg = sp + 1;
+            *msg_len = len - (size_t)(sp + 1 - line);
         } else {
-            buf_append_str(out, "ERR");
-            msg = line + 1;
-            mlen = len - 1;
+            *msg = line + 1;
+            *msg_len = len - 1;
         }
-    } else {
-        buf_append_str(out, "ERR");
     }
-    while (mlen > 0 && (msg[mlen - 1] == '\r' || msg[mlen - 1] == '\n')) mlen--;
-    while (mlen > 0 && (msg[0] == '\r' || msg[0] == '\n')) msg++, mlen--;
+    while (*msg_len > 0 && ((*msg)[*msg_len - 1] == '\r' || (*msg)[*msg_len - 1] == '\n'))
+        (*msg_len)--;
+    while (*msg_len > 0 && ((*msg)[0] == '\r' || (*msg)[0] == '\n')) (*msg)++, (*msg_len)--;
+}
+
+void script_conv_error_text(const char *line, size_t len, struct buf *out)
+{
+    const char *code, *msg;
+    size_t code_len, msg_len;
+    error_parts(line, len, &code, &code_len, &msg, &msg_len);
+    buf_clear(out);
+    buf_append(out, code, code_len);
     buf_append_char(out, ' ');
-    buf_append(out, msg, mlen);
+    buf_append(out, msg, msg_len);
+}
+
+/* Allocates only through Lua: an out-of-memory error raised here leaks nothing. */
+static void push_error_parts(lua_State *L, const char *code, size_t code_len, const char *msg,
+                             size_t msg_len)
+{
+    lua_newtable(L);
+    lua_pushliteral(L, "err");
+    lua_pushlstring(L, code, code_len);
+    lua_pushliteral(L, " ");
+    lua_pushlstring(L, msg, msg_len);
+    lua_concat(L, 3);
+    lua_rawset(L, -3);
 }
 
 void script_conv_push_error(lua_State *L, const char *line, size_t len)
 {
-    struct buf text;
-    buf_init(&text);
-    script_conv_error_text(line, len, &text);
-    lua_newtable(L);
-    lua_pushstring(L, "err");
-    lua_pushlstring(L, text.data, text.len);
-    lua_rawset(L, -3);
-    buf_free(&text);
+    const char *code, *msg;
+    size_t code_len, msg_len;
+    error_parts(line, len, &code, &code_len, &msg, &msg_len);
+    push_error_parts(L, code, code_len, msg, msg_len);
 }
 
 static void push_resp(lua_State *L, const struct resp_value *v, int resp, int depth);
 
+/* An error reply's text has no '-': its code is the first word, or ERR when it is one word. */
 static void push_error_value(lua_State *L, const struct resp_value *v)
 {
-    struct buf line;
-    buf_init(&line);
-    buf_append_char(&line, '-');
-    buf_append(&line, v->str, v->len);
-    script_conv_push_error(L, line.data, line.len);
-    buf_free(&line);
+    const char *sp = memchr(v->str, ' ', v->len);
+    const char *code = sp ? v->str : "ERR", *msg = sp ? sp + 1 : v->str;
+    size_t code_len = sp ? (size_t)(sp - v->str) : 3;
+    size_t msg_len = v->len - (size_t)(msg - v->str);
+    while (msg_len > 0 && (msg[msg_len - 1] == '\r' || msg[msg_len - 1] == '\n')) msg_len--;
+    push_error_parts(L, code, code_len, msg, msg_len);
 }
 
 static void push_aggregate(lua_State *L, const struct resp_value *v, int resp, int depth)
@@ -234,6 +255,7 @@ static void write_verbatim(struct writer *w, int idx)
     if (!fmt || !s) {
         resp_write_null(w->out, w->proto);
     } else if (w->proto >= 3) {
+        if (flen != 3) fmt = "txt", flen = 3; /* the format is three letters on the wire */
         buf_printf(w->out, "=%zu\r\n", flen + 1 + slen);
         buf_append(w->out, fmt, flen);
         buf_append_char(w->out, ':');

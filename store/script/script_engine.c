@@ -14,6 +14,7 @@
 #include <lauxlib.h>
 #include <openssl/sha.h>
 
+#include "common/log.h"
 #include "common/resp.h"
 #include "common/util.h"
 #include "store/script/script_int.h"
@@ -42,10 +43,38 @@ struct script_engine *script_engine_of_state(lua_State *L)
     return e;
 }
 
+/* The Lua state's allocator: counts its bytes (INFO used_memory_lua) and refuses growth past
+ * lua_limit_bytes when one is set (Lua then raises "not enough memory"). Lua 5.1 passes osize
+ * 0 with a NULL block. */
+static void *engine_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    struct script_engine *e = ud;
+    if (nsize == 0) {
+        free(ptr);
+        e->lua_bytes -= osize;
+        return NULL;
+    }
+    if (e->lua_limit_bytes && nsize > osize && e->lua_bytes + (nsize - osize) > e->lua_limit_bytes)
+        return NULL;
+    void *p = realloc(ptr, nsize);
+    if (p) e->lua_bytes = e->lua_bytes - osize + nsize;
+    return p;
+}
+
+/* An error outside any protected call (only out of memory can cause one here): Lua would
+ * exit the process; stop with a message instead. */
+static int engine_panic(lua_State *L)
+{
+    const char *msg = lua_tostring(L, -1);
+    log_warning("Lua error outside a script: %s", msg ? msg : "?");
+    abort();
+}
+
 static void open_state(struct script_engine *e)
 {
-    e->L = luaL_newstate();
+    e->L = lua_newstate(engine_alloc, e);
     ASSERT(e->L != NULL); /* only out of memory stops it, and xmalloc aborts on that too */
+    lua_atpanic(e->L, engine_panic);
     lua_pushlightuserdata(e->L, e);
     lua_setfield(e->L, LUA_REGISTRYINDEX, REG_ENGINE);
     lua_newtable(e->L);
@@ -206,9 +235,7 @@ bool script_is_busy(const struct server *srv) { return srv->script && srv->scrip
 
 size_t script_lua_memory_bytes(const struct server *srv)
 {
-    if (!srv->script) return 0;
-    lua_State *L = srv->script->L;
-    return (size_t)lua_gc(L, LUA_GCCOUNT, 0) * 1024 + (size_t)lua_gc(L, LUA_GCCOUNTB, 0);
+    return srv->script ? srv->script->lua_bytes : 0;
 }
 
 size_t script_cached_count(const struct server *srv)

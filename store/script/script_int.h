@@ -15,6 +15,8 @@ struct script_engine {
     struct server *srv;
     lua_State *L;
     size_t nscripts, scripts_bytes; /* cached scripts and their bodies' bytes */
+    size_t lua_bytes;               /* what the Lua state holds (its allocator counts) */
+    size_t lua_limit_bytes;         /* 0: no bound (Redis has none); the fuzz harness sets one */
     struct resp_reader *reader;     /* parses a command's reply for redis.call */
     /* the running script (valid while is_running) */
     bool is_running, is_ro, has_written, is_killed, is_busy;

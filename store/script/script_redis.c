@@ -102,6 +102,8 @@ static const char *check_command(struct script_engine *e, struct command *cmd, s
 static void push_reply(lua_State *L, struct script_engine *e)
 {
     struct buf *reply = &e->fake->conn.reply;
+    /* a conversion that ran out of memory left its bytes behind: start clean */
+    resp_reader_discard(e->reader, resp_reader_pending(e->reader));
     resp_reader_feed(e->reader, reply->data + reply->pos, reply->len - reply->pos);
     buf_clear(reply);
     struct resp_value *v;

@@ -72,6 +72,14 @@ static void on_key_expired(void *ctx, struct ks *ks, const char *key, size_t kle
     multi_touch_key(srv, db, key, klen);
 }
 
+/* A write, or a script that may write (EVAL, EVALSHA: Redis's may-replicate scripting
+ * commands; their _RO forms cannot write). */
+static bool pauses_for_writes(const struct command *cmd)
+{
+    if (cmd->flags & CMD_WRITE) return true;
+    return (cmd->flags & CMD_MAY_REPLICATE) && cmd->group && strcmp(cmd->group, "scripting") == 0;
+}
+
 bool server_must_pause(struct client *c, size_t argc, const struct resp_arg *argv)
 {
     if (argc == 0 || !(repl_writes_paused(c->srv) || persist_shutdown_is_pending(c->srv)) ||
@@ -83,10 +91,10 @@ bool server_must_pause(struct client *c, size_t argc, const struct resp_arg *arg
         /* Queueing is harmless; an EXEC that would write waits. */
         if (strcmp(cmd->name, "exec") != 0) return false;
         for (size_t i = 0; i < c->mcount; i++)
-            if (c->mstate[i].cmd->flags & CMD_WRITE) return true;
+            if (pauses_for_writes(c->mstate[i].cmd)) return true;
         return false;
     }
-    return (cmd->flags & CMD_WRITE) != 0;
+    return pauses_for_writes(cmd);
 }
 
 void server_pause_client(struct client *c)

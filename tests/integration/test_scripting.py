@@ -306,3 +306,33 @@ def test_monitor_shows_eval_then_its_commands_from_lua_as_redis():
     got, want = monitor_lines(start()), monitor_lines(start("redis"))
     assert got[1] == b'[0 lua] "SET" "x" "1"\r\n'
     assert got == want
+
+
+def test_a_script_waits_while_a_failover_pauses_writes():
+    """FAILOVER pauses writes while the target catches up: a script may write, so it waits too
+    (its command stays in the client's query buffer) and runs once the pause ends."""
+    import signal
+    master, replica = start(name="master"), start(name="replica")
+    assert replica.client().replicaof(master.host, master.port)
+    mc = master.client()
+    mc.set("ready", "1")
+    wait_until(lambda: is_synced(master, replica), SYNC_TIMEOUT_S, "replica in sync")
+    replica.proc.signal(signal.SIGSTOP)
+    try:
+        assert mc.execute_command("FAILOVER", "TO", replica.host, replica.port,
+                                  "TIMEOUT", 60000) == b"OK"
+        writer = master.raw()
+        assert writer.call_bytes("CLIENT", "SETNAME", "scripter") == b"+OK\r\n"
+        writer.send_command("EVAL", "return redis.call('SET', KEYS[1], 'v')", "1", "held")
+
+        def held():
+            line = [ln for ln in mc.execute_command("CLIENT", "LIST").decode().splitlines()
+                    if "name=scripter" in ln][0]
+            return "qbuf=0 " not in line
+        wait_until(held, 10, "the script to wait in the query buffer")
+        assert mc.get("held") is None
+        assert mc.execute_command("FAILOVER", "ABORT") == b"OK"
+        assert writer.read_reply_bytes(timeout_s=10) == b"+OK\r\n"
+        assert mc.get("held") == b"v"
+    finally:
+        replica.proc.signal(signal.SIGCONT)

@@ -51,6 +51,9 @@ int script_sandbox_raise(lua_State *L, int level, const char *msg);
 /* Raise a Redis error table {err="ERR <msg>"} (the redis.* library's argument errors). */
 int script_raise_error_table(lua_State *L, const char *line, size_t len);
 
+/* Install the struct library (script_struct.c) as the global `struct`. */
+void script_struct_install(lua_State *L);
+
 /* Install the redis.* library (redis.call and friends) as a read-only global. */
 void script_redis_install(lua_State *L, struct script_engine *e);
 

@@ -1,7 +1,8 @@
 /* script_sandbox: the Lua environment scripts run in, as Redis 7.0 gives it
  * (docs/scripting.md#the-sandbox). Libraries: base (without dofile, loadfile, print, getfenv,
- * setfenv, newproxy), table, string, math, cjson and bit; no os, io, package, require or
- * debug. `struct` and `cmsgpack` exist as names whose use is a clear error (not built yet).
+ * setfenv, newproxy), table, string, math, cjson, bit and struct (script_struct.c); no os, io,
+ * package, require or debug. `cmsgpack` exists as a name whose use is a clear error (not built
+ * yet).
  *
  * Read-only globals: Debian's Lua 5.1 has no read-only tables (Redis patches its own copy),
  * so every protected table (the globals, each library) is an empty proxy whose metatable
@@ -413,7 +414,7 @@ static void install_base(lua_State *L, struct script_engine *e)
     lua_pushcclosure(L, sb_math_randomseed, 1);
     lua_setfield(L, -2, "randomseed");
     lua_pop(L, 1);
-    set_missing_library(L, "struct");
+    script_struct_install(L);
     set_missing_library(L, "cmsgpack");
 }
 

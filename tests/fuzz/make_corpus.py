@@ -341,6 +341,9 @@ SCRIPT_SEEDS = {
     "shebang": "#!lua flags=no-writes\nreturn 1",
     "shebang_bad": "#!lua flags=nope\nreturn 1",
     "syntax": "return 'x",
+    "struct": "local s = struct.pack('>!4 b i4 c0 s d', 1, 2, 'ab', 'cd', 1.5) "
+              "return {struct.unpack('>!4 b i4 c2 s d', s)}",
+    "struct_c0": "return {struct.unpack('b c0 I3', '\\3abc\\0\\0\\1')}",
 }
 
 

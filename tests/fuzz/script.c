@@ -1,8 +1,9 @@
 /* Fuzz harness: the Lua scripting engine without a server (store/script/).
  * Input: byte 0 even = the rest is a RESP3 reply: converted to Lua as redis.call would (both
  * redis.setresp() choices) and back to a reply in both protocols, which must parse as exactly one
- * RESP value (a big number may hold what the script put there, as Redis). Byte 0 odd = the rest is a script: compiled and run in the sandbox with a bound on
- * instructions and memory; redis.call answers an error (no server), anything else the sandbox
+ * RESP value (a big number may hold what the script put there, as Redis). Byte 0 odd = the
+ * rest is a script: compiled and run in the sandbox with a bound on instructions and memory;
+ * redis.call answers an error (no server), anything else the sandbox
  * allows may happen, and nothing may crash, leak or escape (no os, io, package: sanitizers and
  * the absence of those globals see to it). */
 #include <stdint.h>

@@ -62,15 +62,20 @@ static struct fmt_item next_item(lua_State *L, struct fmt_state *st)
             continue;
         case '!': {
             size_t a = read_count(L, &st->p, STRUCT_DEFAULT_ALIGN);
-            if (a == 0 || (a & (a - 1)) != 0) luaL_error(L, "alignment %d is not a power of 2", (int)a);
+            if (a == 0 || (a & (a - 1)) != 0)
+                luaL_error(L, "alignment %d is not a power of 2", (int)a);
             st->max_align = a;
             continue;
         }
-        case 'x': case 'b': case 'B':
+        case 'x':
+        case 'b':
+        case 'B':
             return (struct fmt_item){opt, 1};
-        case 'h': case 'H':
+        case 'h':
+        case 'H':
             return (struct fmt_item){opt, sizeof(short)};
-        case 'l': case 'L':
+        case 'l':
+        case 'L':
             return (struct fmt_item){opt, sizeof(long)};
         case 'T':
             return (struct fmt_item){opt, sizeof(size_t)};
@@ -82,10 +87,12 @@ static struct fmt_item next_item(lua_State *L, struct fmt_state *st)
             return (struct fmt_item){opt, 0};
         case 'c':
             return (struct fmt_item){opt, read_count(L, &st->p, 1)};
-        case 'i': case 'I': {
+        case 'i':
+        case 'I': {
             size_t n = read_count(L, &st->p, sizeof(int));
             if (n > STRUCT_MAX_INT_SIZE)
-                luaL_error(L, "integral size %d is larger than limit of %d", (int)n, STRUCT_MAX_INT_SIZE);
+                luaL_error(L, "integral size %d is larger than limit of %d", (int)n,
+                           STRUCT_MAX_INT_SIZE);
             return (struct fmt_item){opt, n};
         }
         default: {
@@ -157,7 +164,8 @@ static int struct_pack(lua_State *L)
     size_t offset = 0;
     int arg = 2;
     for (struct fmt_item it; (it = next_item(L, &st)).opt;) {
-        for (size_t pad = padding(&st, &it, offset); pad > 0; pad--, offset++) luaL_addchar(&b, '\0');
+        for (size_t pad = padding(&st, &it, offset); pad > 0; pad--, offset++)
+            luaL_addchar(&b, '\0');
         if (it.opt == 'x') {
             luaL_addchar(&b, '\0');
         } else if (it.opt == 'c' || it.opt == 's') {
@@ -173,8 +181,7 @@ static int struct_pack(lua_State *L)
         } else if (it.opt == 'f' || it.opt == 'd') {
             put_float(&b, pack_number(L, arg++), it.opt, st.is_little);
         } else {
-            put_integer(&b, script_conv_number_to_ll(pack_number(L, arg++)), it.size,
-                        st.is_little);
+            put_integer(&b, script_conv_number_to_ll(pack_number(L, arg++)), it.size, st.is_little);
         }
         offset += it.size;
     }
@@ -261,8 +268,9 @@ static int struct_size(lua_State *L)
     size_t offset = 0;
     for (struct fmt_item it; (it = next_item(L, &st)).opt;) {
         if (it.opt == 's' || (it.opt == 'c' && it.size == 0))
-            luaL_argerror(L, 1, it.opt == 's' ? "option 's' has no fixed size"
-                                              : "option 'c0' has no fixed size");
+            luaL_argerror(L, 1,
+                          it.opt == 's' ? "option 's' has no fixed size"
+                                        : "option 'c0' has no fixed size");
         offset += padding(&st, &it, offset) + it.size;
     }
     lua_pushnumber(L, (lua_Number)offset);

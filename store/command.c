@@ -22,7 +22,7 @@
 #include "store/slowlog.h"
 #include "store/persist/rdb_save.h"
 #include "store/repl/repl.h"
-#include "store/script/script_busy.h"
+#include "store/script/script.h"
 
 #define CMD_SLOTS 1024 /* power of two, well above the command count */
 

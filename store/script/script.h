@@ -22,6 +22,7 @@
 
 struct script_engine;
 struct client;
+struct command;
 
 /* Script flags (Redis 7.0's shebang flags and the _RO commands). */
 enum {
@@ -61,6 +62,9 @@ int script_run(struct script_engine *e, struct client *c, const char *sha, unsig
 bool script_is_running(const struct server *srv);
 /* True while a script runs past busy-reply-threshold. */
 bool script_is_busy(const struct server *srv);
+/* The gate's check: true (after replying -BUSY) if c's command must wait for the busy script
+ * (all but SCRIPT KILL and commands flagged allow-busy: SHUTDOWN, REPLCONF). */
+bool script_busy_refuses(struct client *c, const struct command *cmd);
 /* SCRIPT KILL: 0 (the script will stop), or -1 after replying the error to c. */
 int script_kill(struct server *srv, struct client *c);
 /* SHUTDOWN NOSAVE while busy: the script stops; the caller handles the shutdown. */

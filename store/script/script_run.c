@@ -67,11 +67,23 @@ static void busy_tick(struct script_engine *e)
     conn_set_flush(&e->srv->conns);
 }
 
+/* After a busy script, the master's stream that waited in its link's query buffer is applied,
+ * once the current command is over (never nested in it). */
+static void resume_master_link(struct loop *l, void *data)
+{
+    (void)l;
+    struct server *srv = data;
+    for (struct client *c = client_first(srv); c; c = client_next(c))
+        if ((c->flags & CLIENT_MASTER) && !(c->conn.flags & CONN_CLOSE_ASAP))
+            client_process_input(c);
+}
+
 static void busy_end(struct script_engine *e)
 {
     if (!e->is_busy) return;
     e->is_busy = false;
     conn_set_reading(conn_of(e->caller), true);
+    loop_defer(e->srv->loop, resume_master_link, e->srv);
 }
 
 bool script_busy_refuses(struct client *c, const struct command *cmd)

@@ -336,3 +336,29 @@ def test_a_script_waits_while_a_failover_pauses_writes():
         assert mc.get("held") == b"v"
     finally:
         replica.proc.signal(signal.SIGCONT)
+
+
+def test_a_busy_script_on_a_replica_holds_the_masters_stream_and_loses_none_of_it():
+    """While a replica runs a script past its time limit, the commands its master sends wait
+    (they are neither refused with -BUSY, which the master would never see, nor applied in the
+    middle of the script) and are applied once the script ends."""
+    master, replica = start(name="master"), start(name="replica")
+    assert replica.client().replicaof(master.host, master.port)
+    mc = master.client()
+    mc.set("ready", "1")
+    wait_until(lambda: is_synced(master, replica), SYNC_TIMEOUT_S, "replica in sync")
+    raw = replica.raw()
+    assert raw.call_bytes("CONFIG", "SET", "busy-reply-threshold", "100") == b"+OK\r\n"
+    sock = socket.create_connection((replica.host, replica.port), timeout=10)
+    sock.sendall(b"*3\r\n$7\r\nEVAL_RO\r\n$%d\r\n%s\r\n$1\r\n0\r\n" % (len(SPIN), SPIN.encode()))
+    wait_busy(raw)
+    for i in range(20):                          # the stream reaches the replica's socket...
+        assert mc.set("during:%d" % i, i) is True
+    assert raw.call_bytes("PING") == BUSY        # ...and is read by a poll inside the script
+    assert raw.call_bytes("SCRIPT", "KILL") == b"+OK\r\n"
+    assert read_all(sock).startswith(b"-ERR Script killed by user with SCRIPT KILL...")
+    sock.close()
+    wait_until(lambda: replica.client().get("during:19") == b"19", 10, "the held stream applied")
+    rc = replica.client()
+    assert [rc.get("during:%d" % i) for i in range(20)] == [str(i).encode() for i in range(20)]
+    wait_until(lambda: is_synced(master, replica), SYNC_TIMEOUT_S, "offsets to agree")

@@ -222,6 +222,7 @@ static void section_commandstats(struct server *srv, struct buf *o)
                    c->name, c->calls, c->usec, c->calls ? (double)c->usec / (double)c->calls : 0.0,
                    c->rejected_calls, c->failed_calls);
     }
+    command_format_substats(o);
 }
 
 static void section_keyspace(struct server *srv, struct buf *o)

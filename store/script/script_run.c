@@ -7,7 +7,7 @@
  *
  * Time limit: a count hook runs every SCRIPT_HOOK_EVERY instructions. Past
  * busy-reply-threshold the script is "busy": the hook serves the other clients' sockets
- * below), which get -BUSY for everything but SCRIPT KILL and SHUTDOWN NOSAVE, and a SCRIPT KILL
+ * (below), which get -BUSY for everything but SCRIPT KILL and SHUTDOWN NOSAVE, and a SCRIPT KILL
  * makes the next hook raise the kill error. Serving sockets from inside the hook uses the loop's
  * nested poll (file events only: no timers and no deferred frees run inside a script, so the
  * caller and the fake client cannot disappear under it), then flushes the replies written; the

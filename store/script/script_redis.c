@@ -133,6 +133,42 @@ static void run_command(struct script_engine *e, struct command *cmd, size_t arg
     f->argv = NULL;
 }
 
+/* redis.call's arguments: on the stack for the usual few, allocated beyond that. */
+#define SCRIPT_STACK_ARGS 16
+struct call_args {
+    struct resp_arg *argv;
+    char (*numbuf)[32];
+    struct resp_arg stack_argv[SCRIPT_STACK_ARGS];
+    char stack_numbuf[SCRIPT_STACK_ARGS][32];
+};
+
+static void call_args_init(struct call_args *a, int argc)
+{
+    bool is_heap = argc > SCRIPT_STACK_ARGS;
+    a->argv = is_heap ? xmalloc(sizeof *a->argv * (size_t)argc) : a->stack_argv;
+    a->numbuf = is_heap ? xmalloc(sizeof *a->numbuf * (size_t)argc) : a->stack_numbuf;
+}
+
+static void call_args_free(struct call_args *a)
+{
+    if (a->argv != a->stack_argv) free(a->argv);
+    if (a->numbuf != a->stack_numbuf) free(a->numbuf);
+}
+
+/* The command's error line (without '-'), or NULL when it ran; "" when the error is already the
+ * fake client's reply (-OOM). */
+static const char *call_command(struct script_engine *e, size_t argc, struct resp_arg *argv)
+{
+    struct command *cmd = command_lookup(argv[0].ptr, argv[0].len);
+    const char *err = check_command(e, cmd, argc, argv);
+    if (err) return err;
+    if ((cmd->flags & CMD_DENYOOM) && !e->has_written && !(e->flags & SCRIPT_FLAG_ALLOW_OOM) &&
+        !client_must_obey(e->caller) && evict_rejects(e->fake, cmd))
+        return ""; /* evict_rejects replied Redis's -OOM to the fake client */
+    run_command(e, cmd, argc, argv);
+    return NULL;
+}
+
 static int generic_call(lua_State *L, bool is_raise)
 {
     struct script_engine *e = script_engine_of_state(L);
@@ -140,31 +176,23 @@ static int generic_call(lua_State *L, bool is_raise)
     if (argc == 0)
         return lib_error(L, is_raise,
                          "Please specify at least one argument for this redis lib call");
-    if (argc > SCRIPT_MAX_ARGS || !e->is_running)
+    if (!e->is_running)
+        return lib_error(L, is_raise, "redis.call is available only while a script runs");
+    if (argc > SCRIPT_MAX_ARGS)
         return lib_error(L, is_raise, "too many arguments for a redis lib call");
-    struct resp_arg *argv = xmalloc(sizeof *argv * (size_t)argc);
-    char(*numbuf)[32] = xmalloc(32 * (size_t)argc);
-    if (collect_args(L, argc, argv, numbuf) < 0) {
-        free(argv);
-        free(numbuf);
+    struct call_args a;
+    call_args_init(&a, argc);
+    if (collect_args(L, argc, a.argv, a.numbuf) < 0) {
+        call_args_free(&a);
         return lib_error(L, is_raise,
                          "Lua redis lib command arguments must be strings or integers");
     }
-    struct command *cmd = command_lookup(argv[0].ptr, argv[0].len);
-    const char *err = check_command(e, cmd, (size_t)argc, argv);
-    if (!err && (cmd->flags & CMD_DENYOOM) && !e->has_written &&
-        !(e->flags & SCRIPT_FLAG_ALLOW_OOM) && !client_must_obey(e->caller) &&
-        evict_rejects(e->fake, cmd))
-        err = ""; /* evict_rejects replied Redis's -OOM to the fake client */
+    const char *err = call_command(e, (size_t)argc, a.argv);
+    call_args_free(&a); /* before anything that may raise a Lua error */
     if (err && err[0]) {
-        free(argv);
-        free(numbuf);
         lua_pushfstring(L, "-%s", err);
         script_conv_push_error(L, lua_tostring(L, -1), strlen(lua_tostring(L, -1)));
     } else {
-        if (!err) run_command(e, cmd, (size_t)argc, argv);
-        free(argv);
-        free(numbuf);
         push_reply(L, e);
     }
     if (is_raise && lua_istable(L, -1)) {

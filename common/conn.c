@@ -253,6 +253,15 @@ void conn_process_input(struct conn *c)
     if (c->query.pos > 0 && c->query.pos >= c->query.len / 2) buf_compact(&c->query);
 }
 
+void conn_set_reading(struct conn *c, bool is_reading)
+{
+    if (c->fd < 0 || (c->flags & CONN_CLOSE_ASAP)) return;
+    if (is_reading)
+        loop_watch(c->set->loop, c->fd, LOOP_READABLE, conn_on_readable, c);
+    else
+        loop_unwatch(c->set->loop, c->fd, LOOP_READABLE);
+}
+
 static void conn_on_readable(struct loop *l, int fd, void *data, int mask)
 {
     UNUSED(mask);

@@ -137,6 +137,9 @@ void conn_free(struct conn *c);
 void conn_close_async(struct conn *c);
 /* Queue c's reply buffer for the before-sleep flush. */
 void conn_queue_write(struct conn *c);
+/* Stop or resume reading c's socket (the store's client whose script runs past its time limit:
+ * its query buffer must not move under the running command). */
+void conn_set_reading(struct conn *c, bool is_reading);
 /* Parse and run what is in the query buffer (also to resume after ops->input_held). */
 void conn_process_input(struct conn *c);
 /* True while c must still authenticate. */

@@ -338,11 +338,11 @@ static int next_wait_ms(struct loop *l, int64_t max_wait_ms)
     return wait > 1000000 ? 1000000 : (int)wait;
 }
 
-static void dispatch_events(struct loop *l, int n)
+static void dispatch_list(struct loop *l, const struct epoll_event *events, int n)
 {
     for (int i = 0; i < n; i++) {
-        int fd = l->events[i].data.fd;
-        uint32_t ev = l->events[i].events;
+        int fd = events[i].data.fd;
+        uint32_t ev = events[i].events;
         struct fd_slot *s = &l->fds[fd];
         /* Errors and hangups are reported to whichever side is watched, so reads see EOF. */
         int fired = 0;
@@ -356,6 +356,18 @@ static void dispatch_events(struct loop *l, int n)
             s->wfn(l, fd, s->wdata, LOOP_WRITABLE);
         }
     }
+}
+
+static void dispatch_events(struct loop *l, int n) { dispatch_list(l, l->events, n); }
+
+int loop_poll_fds_nested(struct loop *l)
+{
+    struct epoll_event events[64]; /* its own array: the outer dispatch still reads l->events */
+    int n = epoll_wait(l->epfd, events, 64, 0);
+    if (n <= 0) return 0;
+    loop_update_now(l);
+    dispatch_list(l, events, n);
+    return n;
 }
 
 /* Adaptive busy polling. Waking a process blocked in epoll_wait costs the peer that wakes it (the

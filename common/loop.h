@@ -50,6 +50,9 @@ void loop_update_now(struct loop *l);
 /* Run one iteration: wait for events at most until the next timer (or `max_wait_ms`, -1 none). */
 int loop_run_once(struct loop *l, int64_t max_wait_ms);
 void loop_run(struct loop *l); /* until loop_stop */
+/* From inside a callback (a long Lua script): dispatch the fd events ready now, without
+ * waiting, running timers or deferred frees. Returns the events dispatched. */
+int loop_poll_fds_nested(struct loop *l);
 void loop_stop(struct loop *l);
 
 /* Poll without blocking for up to busy_poll_us before sleeping, while events keep arriving within

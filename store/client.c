@@ -19,6 +19,7 @@
 #include "store/blocking.h"
 #include "store/client_evict.h"
 #include "store/repl/repl.h"
+#include "store/script/script.h"
 
 static bool client_execute(struct conn *k, size_t argc, struct resp_arg *argv, size_t consumed);
 static void client_release(struct conn *k);
@@ -113,7 +114,11 @@ static bool client_execute(struct conn *k, size_t argc, struct resp_arg *argv, s
 
 static bool client_input_held(const struct conn *k)
 {
-    return (client_of((struct conn *)k)->flags & (CLIENT_BLOCKED | CLIENT_PAUSED)) != 0;
+    const struct client *c = client_of((struct conn *)k);
+    if (c->flags & (CLIENT_BLOCKED | CLIENT_PAUSED)) return true;
+    /* A replica's busy script: the master's stream waits (it is applied after the script, as
+     * Redis does), it is neither refused with -BUSY nor applied in the middle of the script. */
+    return (c->flags & CLIENT_MASTER) && script_is_busy(c->srv);
 }
 
 static void client_after_read(struct conn *k, ssize_t n, int err)

@@ -22,6 +22,7 @@
 #include "store/slowlog.h"
 #include "store/persist/rdb_save.h"
 #include "store/repl/repl.h"
+#include "store/script/script.h"
 
 #define CMD_SLOTS 1024 /* power of two, well above the command count */
 
@@ -84,6 +85,47 @@ static void reply_unknown_command(struct client *c)
     conn_reply_unknown_command(&c->conn, c->argc, c->argv);
 }
 
+/* Statistics of subcommands (INFO commandstats' "cmdstat_<family>|<sub>" lines, which tools
+ * such as Sentinel tests read for SCRIPT KILL): the subcommand tables are const, so their
+ * counters live here, found by the entry's address. Bounded: subcommands beyond the table's
+ * size go uncounted. */
+#define SUBSTATS_MAX 256
+struct sub_stats {
+    const struct command *sub;
+    const char *family;
+    unsigned long long calls, usec, failed_calls;
+};
+static struct sub_stats substats[SUBSTATS_MAX];
+static size_t nsubstats;
+
+static void substats_record(const struct command *s, const char *family, int64_t usec,
+                            bool is_failed)
+{
+    size_t i = 0;
+    while (i < nsubstats && substats[i].sub != s) i++;
+    if (i == nsubstats) {
+        if (nsubstats == SUBSTATS_MAX) return;
+        substats[nsubstats++] = (struct sub_stats){.sub = s, .family = family};
+    }
+    substats[i].calls++;
+    substats[i].usec += (unsigned long long)usec;
+    if (is_failed) substats[i].failed_calls++;
+}
+
+void command_reset_substats(void) { nsubstats = 0; }
+
+void command_format_substats(struct buf *out)
+{
+    for (size_t i = 0; i < nsubstats; i++) {
+        const struct sub_stats *s = &substats[i];
+        buf_printf(out,
+                   "cmdstat_%s|%s:calls=%llu,usec=%llu,usec_per_call=%.2f,rejected_calls=0,"
+                   "failed_calls=%llu\r\n",
+                   s->family, s->sub->name, s->calls, s->usec,
+                   s->calls ? (double)s->usec / (double)s->calls : 0.0, s->failed_calls);
+    }
+}
+
 void command_dispatch_sub(struct client *c, const struct command *table, const char *family)
 {
     for (const struct command *s = table; s->name; s++) {
@@ -94,7 +136,11 @@ void command_dispatch_sub(struct client *c, const struct command *table, const c
             command_reply_arity(c, full);
             return;
         }
+        uint64_t errors_before = c->srv->conns.stats.error_replies;
+        int64_t start_us = clock_mono_us();
         s->fn(c);
+        substats_record(s, family, clock_mono_us() - start_us,
+                        c->srv->conns.stats.error_replies != errors_before);
         return;
     }
     conn_reply_unknown_subcommand(&c->conn, &c->argv[1], family);
@@ -102,8 +148,14 @@ void command_dispatch_sub(struct client *c, const struct command *table, const c
 
 static void monitor_feed(struct client *c)
 {
+    if (c->cmd->flags & (CMD_SKIP_MONITOR | CMD_ADMIN)) return;
+    command_feed_monitors(c);
+}
+
+void command_feed_monitors(struct client *c)
+{
     struct server *srv = c->srv;
-    if (srv->nmonitors == 0 || (c->cmd->flags & (CMD_SKIP_MONITOR | CMD_ADMIN))) return;
+    if (srv->nmonitors == 0) return;
     struct buf line;
     buf_init(&line);
     int64_t us = srv->start_wall_ms * 1000 + (loop_now_us(srv->loop) - srv->start_mono_ms * 1000);
@@ -258,7 +310,7 @@ void command_execute(struct client *c)
         cmd->rejected_calls++;
         return;
     }
-    if (!command_check_state(c, cmd)) {
+    if (script_busy_refuses(c, cmd) || !command_check_state(c, cmd)) {
         if (c->flags & CLIENT_MULTI) multi_flag_dirty(c);
         cmd->rejected_calls++;
         return;

@@ -68,6 +68,15 @@ void command_call(struct client *c, struct command *cmd);
  * its arity checked, or replies "unknown subcommand". */
 void command_dispatch_sub(struct client *c, const struct command *table, const char *family);
 
+/* Show c's current command (argv) to MONITOR clients, whatever its flags (EVAL shows itself,
+ * and the commands its script runs appear as from "lua"). */
+void command_feed_monitors(struct client *c);
+
+/* INFO commandstats' lines of the subcommands run so far ("cmdstat_script|kill:calls=..."). */
+void command_format_substats(struct buf *out);
+/* CONFIG RESETSTAT: forget them. */
+void command_reset_substats(void);
+
 /* The error for a wrong arity ("wrong number of arguments for 'get' command"). */
 void command_reply_arity(struct client *c, const char *fullname);
 

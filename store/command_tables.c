@@ -20,6 +20,7 @@ extern struct command cmd_table_slowlog[];
 extern struct command cmd_table_memory[];
 extern struct command cmd_table_persist[];
 extern struct command cmd_table_aof[];
+extern struct command cmd_table_script[];
 
 struct command *const command_families[] = {
     cmd_table_conn,
@@ -40,5 +41,6 @@ struct command *const command_families[] = {
     cmd_table_bitmap,
     cmd_table_persist, /* SAVE, BGSAVE, LASTSAVE, SHUTDOWN */
     cmd_table_aof,     /* BGREWRITEAOF, WAITAOF */
+    cmd_table_script,  /* EVAL family, SCRIPT (script/cmd_script.c) */
     NULL,
 };

@@ -23,6 +23,7 @@
 #include "store/persist/rdb_save.h"
 #include "store/pubsub.h"
 #include "store/repl/repl.h"
+#include "store/script/script.h"
 
 size_t info_used_memory(void) { return memcount_used(); }
 
@@ -70,22 +71,26 @@ static void section_memory_used(const struct memstats *ms, struct buf *o)
                ms->overhead_total, ms->startup, ms->dataset, ms->dataset_perc);
 }
 
-/* Allocator and system figures, then the scripting ones: we have no scripting, so those are
- * 0 (Redis prints them; clients that read them find them). */
-static void section_memory_system(const struct memstats *ms, struct buf *o)
+/* Allocator and system figures, then the scripting ones (FUNCTION is not built yet: its
+ * figures are 0). used_memory_lua is the Lua state's own count of its bytes. */
+static void section_memory_system(struct server *srv, const struct memstats *ms, struct buf *o)
 {
-    char h_sys[32];
+    char h_sys[32], h_lua[32], h_scripts[32];
+    size_t lua = script_lua_memory_bytes(srv), scripts = script_cached_bytes(srv);
     memstats_human(h_sys, sizeof h_sys, (double)ms->total_system);
+    memstats_human(h_lua, sizeof h_lua, (double)lua);
+    memstats_human(h_scripts, sizeof h_scripts, (double)scripts);
     buf_printf(o,
                "allocator_allocated:%zu\r\nallocator_active:%zu\r\nallocator_resident:%zu\r\n"
                "total_system_memory:%zu\r\ntotal_system_memory_human:%s\r\n"
-               "used_memory_lua:0\r\nused_memory_vm_eval:0\r\nused_memory_lua_human:0B\r\n"
-               "used_memory_scripts_eval:0\r\nnumber_of_cached_scripts:0\r\n"
+               "used_memory_lua:%zu\r\nused_memory_vm_eval:%zu\r\nused_memory_lua_human:%s\r\n"
+               "used_memory_scripts_eval:%zu\r\nnumber_of_cached_scripts:%zu\r\n"
                "number_of_functions:0\r\nnumber_of_libraries:0\r\nused_memory_vm_functions:0\r\n"
-               "used_memory_vm_total:0\r\nused_memory_vm_total_human:0B\r\n"
-               "used_memory_functions:0\r\nused_memory_scripts:0\r\n"
-               "used_memory_scripts_human:0B\r\n",
-               ms->alloc_allocated, ms->alloc_active, ms->alloc_resident, ms->total_system, h_sys);
+               "used_memory_vm_total:%zu\r\nused_memory_vm_total_human:%s\r\n"
+               "used_memory_functions:0\r\nused_memory_scripts:%zu\r\n"
+               "used_memory_scripts_human:%s\r\n",
+               ms->alloc_allocated, ms->alloc_active, ms->alloc_resident, ms->total_system, h_sys,
+               lua, lua, h_lua, scripts, script_cached_count(srv), lua, h_lua, scripts, h_scripts);
 }
 
 /* The maxmemory settings (eviction owns these figures). */
@@ -117,7 +122,7 @@ static void section_memory(struct server *srv, struct buf *o)
     memstats_collect(srv, &ms);
     buf_append_str(o, "# Memory\r\n");
     section_memory_used(&ms, o);
-    section_memory_system(&ms, o);
+    section_memory_system(srv, &ms, o);
     section_memory_limits(srv, o);
     section_memory_frag(&ms, o);
     buf_printf(o,
@@ -217,6 +222,7 @@ static void section_commandstats(struct server *srv, struct buf *o)
                    c->name, c->calls, c->usec, c->calls ? (double)c->usec / (double)c->calls : 0.0,
                    c->rejected_calls, c->failed_calls);
     }
+    command_format_substats(o);
 }
 
 static void section_keyspace(struct server *srv, struct buf *o)

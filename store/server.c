@@ -32,6 +32,7 @@
 #include "store/propagate.h"
 #include "store/pubsub.h"
 #include "store/repl/repl.h"
+#include "store/script/script.h"
 #include "store/slowlog.h"
 
 /* Descriptors kept beyond maxclients for the server itself: listeners, epoll, the log, the
@@ -71,6 +72,14 @@ static void on_key_expired(void *ctx, struct ks *ks, const char *key, size_t kle
     multi_touch_key(srv, db, key, klen);
 }
 
+/* A write, or a script that may write (EVAL, EVALSHA: Redis's may-replicate scripting
+ * commands; their _RO forms cannot write). */
+static bool pauses_for_writes(const struct command *cmd)
+{
+    if (cmd->flags & CMD_WRITE) return true;
+    return (cmd->flags & CMD_MAY_REPLICATE) && cmd->group && strcmp(cmd->group, "scripting") == 0;
+}
+
 bool server_must_pause(struct client *c, size_t argc, const struct resp_arg *argv)
 {
     if (argc == 0 || !(repl_writes_paused(c->srv) || persist_shutdown_is_pending(c->srv)) ||
@@ -82,10 +91,10 @@ bool server_must_pause(struct client *c, size_t argc, const struct resp_arg *arg
         /* Queueing is harmless; an EXEC that would write waits. */
         if (strcmp(cmd->name, "exec") != 0) return false;
         for (size_t i = 0; i < c->mcount; i++)
-            if (c->mstate[i].cmd->flags & CMD_WRITE) return true;
+            if (pauses_for_writes(c->mstate[i].cmd)) return true;
         return false;
     }
-    return (cmd->flags & CMD_WRITE) != 0;
+    return pauses_for_writes(cmd);
 }
 
 void server_pause_client(struct client *c)
@@ -316,6 +325,7 @@ void server_free(struct server *srv)
     bgchild_destroy(srv, srv->bgchild);
     rdb_save_destroy(srv->rdb_save);
     persist_shutdown_destroy(srv->shutdown);
+    script_engine_destroy(srv->script);
     aof_destroy(srv, srv->aof);
     repl_destroy(srv->repl);
     blocking_destroy(srv->blocking);

@@ -42,6 +42,7 @@ struct rdb_save;
 struct persist_shutdown;
 struct aof;
 struct persist_load;
+struct script_engine;
 
 struct server_stats {
     uint64_t numcommands, expiredkeys;
@@ -105,6 +106,7 @@ struct server {
     char executable[512];
     struct client_evict *client_evict; /* maxmemory-clients (client_evict.h) */
     struct persist_load *load;         /* loading at start, DEBUG RELOAD (persist/persist_load.h) */
+    struct script_engine *script;      /* Lua scripting (script/script.h), made on first use */
 };
 
 /* Lifecycle. server_init returns 0 or -1 with a message in err (config already loaded into cfg). */

@@ -61,6 +61,7 @@ struct store_config {
     long long busy_poll_us;
     long long slowlog_log_slower_than; /* microseconds; negative: off */
     long long slowlog_max_len;
+    long long busy_reply_threshold_ms; /* a script past this makes others get -BUSY; 0: never */
     /* persistence: snapshots */
     char *save;       /* "<seconds> <changes> ..." or "" */
     char *dbfilename; /* inside dir */

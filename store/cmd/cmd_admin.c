@@ -283,6 +283,7 @@ static void config_resetstat(struct client *c)
         struct command *cmd = command_at(i);
         cmd->calls = cmd->usec = cmd->rejected_calls = cmd->failed_calls = 0;
     }
+    command_reset_substats();
     reply_ok(c);
 }
 

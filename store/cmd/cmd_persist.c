@@ -13,6 +13,7 @@
 #include "store/persist/persist_shutdown.h"
 #include "store/persist/rdb_save.h"
 #include "store/reply.h"
+#include "store/script/script.h"
 
 #define ERR_RDB_CHILD "ERR Background save already in progress"
 #define ERR_NOT_IN_MULTI "ERR Command not allowed inside a transaction"
@@ -114,6 +115,15 @@ static void cmd_shutdown(struct client *c)
         else
             reply_error(c, "ERR No shutdown in progress.");
         return;
+    }
+    if (script_is_busy(srv)) { /* docs/scripting.md#long-scripts */
+        if (!(flags & SHUTDOWN_FLAG_NOSAVE)) {
+            reply_error(c, "BUSY Redis is busy running a script. You can only call SCRIPT KILL "
+                           "or SHUTDOWN NOSAVE.");
+            return;
+        }
+        script_abort_for_shutdown(srv);
+        flags |= SHUTDOWN_FLAG_NOW;
     }
     if (blocking_is_retry(c)) { /* woken: the shutdown we waited for was cancelled */
         if (persist_shutdown_is_pending(srv))

@@ -317,8 +317,51 @@ def aof_seeds():
     write("aof_file", "manifest_bad", b"\x01file a seq 1 type b\nfile b seq 1 type b\n")
 
 
+SCRIPT_SEEDS = {
+    "call": "return redis.call('GET', KEYS[1])",
+    "pcall": "return redis.pcall('NOSUCH')",
+    "types": "return {1, 'x', true, false, {ok='s'}, {err='E x'}, {double=1.5}, {map={a=1}}, "
+             "{set={b=true}}, {big_number='12'}, {verbatim_string={format='txt', string='v'}}}",
+    "nested": "local t = {} for i = 1, 2000 do t = {t} end return t",
+    "globals": "local t = {} for k in pairs(_G) do t[#t + 1] = k end return t",
+    "escape_package": "return package.loadlib('libc.so.6', 'system')",
+    "escape_bytecode": "return loadstring(string.dump(function() return 1 end))()",
+    "escape_load": "return load(function() return string.dump(function() end) end)()",
+    "escape_rawset": "rawset(_G, 'x', 1)",
+    "escape_metatable": "setmetatable(_G, nil) return os",
+    "readonly": "redis.call = nil string.rep = nil",
+    "spin": "while true do end",
+    "memory": "local s = 'x' while true do s = s .. s end",
+    "pcall_error": "return {pcall(error, {err='x'})}",
+    "random": "math.randomseed(3) return {math.random(), math.random(10), math.random(2, 4)}",
+    "cjson": "return cjson.encode(cjson.decode('[1,{\"a\":[2,3]},\"x\"]'))",
+    "bit": "return {bit.band(5, 3), bit.bxor(1, 3), bit.lshift(1, 40)}",
+    "coroutine": "local co = coroutine.create(function() coroutine.yield(1) end) "
+                 "return {coroutine.resume(co)}",
+    "shebang": "#!lua flags=no-writes\nreturn 1",
+    "shebang_bad": "#!lua flags=nope\nreturn 1",
+    "syntax": "return 'x",
+    "struct": "local s = struct.pack('>!4 b i4 c0 s d', 1, 2, 'ab', 'cd', 1.5) "
+              "return {struct.unpack('>!4 b i4 c2 s d', s)}",
+    "struct_c0": "return {struct.unpack('b c0 I3', '\\3abc\\0\\0\\1')}",
+}
+
+
+def script_seeds():
+    """script: byte 0 odd = a Lua script, even = a RESP3 reply to convert."""
+    for name, body in SCRIPT_SEEDS.items():
+        write("script", name, b"\x01" + body.encode())
+    for name, reply in (("map", b"%2\r\n$1\r\na\r\n:1\r\n$1\r\nb\r\n*2\r\n_\r\n#t\r\n"),
+                        ("set", b"~2\r\n,1.5\r\n(123\r\n"),
+                        ("error", b"-WRONGTYPE Operation\r\n"),
+                        ("verbatim", b"=7\r\ntxt:abc\r\n"),
+                        ("nulls", b"*3\r\n$-1\r\n*-1\r\n_\r\n")):
+        write("script", "resp_" + name, b"\x00" + reply)
+
+
 def main():
     shutil.rmtree(OUT, ignore_errors=True)
+    script_seeds()
     resp_seeds()
     config_seeds()
     sentinel_seeds()
@@ -332,4 +375,8 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["script"]:      # only the scripting seeds (no servers needed)
+        shutil.rmtree(os.path.join(OUT, "script"), ignore_errors=True)
+        script_seeds()
+    else:
+        main()

@@ -9,8 +9,8 @@ too: with three sentinels, quorum 2 and down-after 1000 ms it failed over in eac
 although the script was killed), and the outcome would not be deterministic.
 
 Run with both sentinels (vigil-sentinel, and redis-sentinel to check the test itself) against
-redis-server and vigil-store as the master. The vigil-store cases need EVAL: they skip (listed in
-tests/skip-allowlist.txt) while the store has no scripting.
+redis-server and vigil-store as the master (vigil-store has EVAL since issue #20's first half;
+a store without it would skip, and that skip is not allow-listed).
 """
 
 import time

@@ -1,0 +1,63 @@
+/* script_int: what the script_*.c files share and nothing else sees: the engine's fields and
+ * the sandbox and redis-library installers. */
+#ifndef VIGIL_SCRIPT_INT_H
+#define VIGIL_SCRIPT_INT_H
+
+#include <stdint.h>
+
+#include <lua.h>
+
+#include "store/script/script.h"
+
+struct resp_reader;
+
+struct script_engine {
+    struct server *srv;
+    lua_State *L;
+    size_t nscripts, scripts_bytes; /* cached scripts and their bodies' bytes */
+    size_t lua_bytes;               /* what the Lua state holds (its allocator counts) */
+    size_t lua_limit_bytes;         /* 0: no bound (Redis has none); the fuzz harness sets one */
+    struct resp_reader *reader;     /* parses a command's reply for redis.call */
+    /* the running script (valid while is_running) */
+    bool is_running, is_ro, has_written, is_killed, is_busy;
+    int resp;       /* redis.setresp(): 2 or 3 */
+    int repl_flags; /* redis.set_repl() */
+    unsigned flags; /* SCRIPT_FLAG_* */
+    struct client *caller, *fake;
+    const char *sha;
+    int64_t start_mono_ms, last_poll_mono_ms;
+    int kill_reason;       /* 0, or SCRIPT_KILLED_BY_* */
+    unsigned gc_count;     /* scripts run since the last GC step */
+    uint64_t rand48_state; /* math.random (kept across SCRIPT FLUSH, as Redis) */
+};
+
+enum { SCRIPT_KILLED_BY_KILL = 1, SCRIPT_KILLED_BY_SHUTDOWN = 2 };
+
+/* Registry key of the table proxy -> backing table of the protected (read-only) tables. */
+#define SCRIPT_REG_PROXIES "vigil_protected"
+/* Registry key of the real globals table (the scripts see a read-only proxy of it). */
+#define SCRIPT_REG_GLOBALS "vigil_globals"
+
+/* Open the libraries Redis 7.0 gives scripts and make the globals read-only. */
+void script_sandbox_install(lua_State *L, struct script_engine *e);
+/* The error handler that lua_pcall runs: turns any error into Redis's error table with the
+ * source and line of the script's frame. */
+int script_sandbox_error_handler(lua_State *L);
+/* Set a global in the real globals table, bypassing the read-only proxy. The value is on top
+ * of the stack (popped). */
+void script_sandbox_set_global(lua_State *L, const char *name);
+/* Raise an error with the position of the Lua frame `level` (0: none). */
+int script_sandbox_raise(lua_State *L, int level, const char *msg);
+/* Raise a Redis error table {err="ERR <msg>"} (the redis.* library's argument errors). */
+int script_raise_error_table(lua_State *L, const char *line, size_t len);
+
+/* Install the struct library (script_struct.c) as the global `struct`. */
+void script_struct_install(lua_State *L);
+
+/* Install the redis.* library (redis.call and friends) as a read-only global. */
+void script_redis_install(lua_State *L, struct script_engine *e);
+
+/* The engine of a Lua state (stored in the registry). */
+struct script_engine *script_engine_of_state(lua_State *L);
+
+#endif

@@ -98,12 +98,14 @@ def test_noeviction_refuses_writes_keeps_reads_and_deletes():
 def test_allkeys_lru_keeps_recently_read_keys():
     s = start()
     c = s.client()
-    set_limit(c, "allkeys-lru", headroom=2 * 1024 * 1024)  # about 11000 keys
+    # About 11000 keys on redis-server, 13800 on vigil-store, 16000 under ASan (whose allocator
+    # rounds nothing up): 17200 keys evict some cold ones everywhere, never all 8000.
+    set_limit(c, "allkeys-lru", headroom=2 * 1024 * 1024)
     fill(c, "cold", 8000)
     fill(c, "hot", 200)
     wait_idle(c, "cold:0", 2)
     touch_all(c, "hot", 200)  # the hot keys are now the most recently used
-    assert fill(c, "new", 6000) == 0  # evicts (cold keys, never all of them) instead of -OOM
+    assert fill(c, "new", 9000) == 0  # evicts (cold keys, never all of them) instead of -OOM
     assert evicted(c) > 0
     assert count_existing(c, "hot", 200) == 200
     assert count_existing(c, "cold", 8000) < 8000
@@ -119,7 +121,7 @@ def test_allkeys_lfu_keeps_frequently_read_keys():
     fill(c, "hot", 200)
     touch_all(c, "hot", 200, times=20)
     assert c.object("freq", "hot:0") >= 20
-    assert fill(c, "new", 6000) == 0
+    assert fill(c, "new", 9000) == 0
     assert evicted(c) > 0
     assert count_existing(c, "hot", 200) == 200
     assert count_existing(c, "cold", 8000) < 8000

@@ -113,6 +113,22 @@ struct config_update {
     bool is_direct;                    /* also sent to our own port, not only heard on a node */
 };
 
+/* Master lease renewals sent to one data node (lease.c; docs/sentinel-protocol.md#master-lease):
+ * the master, or the replica our own failover promoted. */
+struct instance_lease {
+    int64_t anchor_ms;  /* the node's monotonic clock from its last reply on this link, 0 none */
+    int64_t sent_ms;    /* renewal in flight since (our clock), 0 none */
+    int64_t renewed_ms; /* when the last renewal was sent */
+    int64_t reply_ms;   /* when the last reply came, 0 never */
+    uint64_t sent_epoch;
+    bool is_unsupported; /* answered "unknown command": not a vigil-store (Redis) */
+    int64_t unsupported_ms;
+    /* the node's view in its last reply */
+    long long valid, needed;
+    bool is_fenced;
+    unsigned long long renewals; /* replies that granted a lease */
+};
+
 struct master_record {
     struct sentinel_master_params params;
     uint64_t config_epoch;
@@ -229,6 +245,8 @@ struct instance {
     uint64_t leader_epoch;
     uint64_t pause_sent_epoch; /* pause state last pushed to this peer (pause.c) */
     uint64_t pause_ack_epoch;  /* ... and the one it acknowledged */
+
+    struct instance_lease lease; /* masters and promoted replicas */
 };
 
 /* Create records. `id` comes from the caller's counter; strings are copied; now_ms stamps the

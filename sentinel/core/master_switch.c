@@ -15,6 +15,7 @@
 
 #include "common/util.h"
 #include "sentinel/core/core_int.h"
+#include "sentinel/core/lease.h"
 
 /* Reset the runtime part of a master record, keeping what the doc comment above lists. */
 static void master_reset_runtime(struct sentinel *s, struct instance *master)
@@ -42,6 +43,7 @@ static void master_reset_runtime(struct sentinel *s, struct instance *master)
     master->info_len = 0;
     master->s_down_since_ms = master->o_down_since_ms = 0;
     master->link.last_reconnect_ms = 0;
+    lease_reset(master); /* another node: its clock and its leases are not the old one's */
     master->record->update.is_pending = false;
     for (size_t i = 0; i < master->record->n_sentinels; i++) {
         struct instance *peer = master->record->sentinels[i];

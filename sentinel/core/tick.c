@@ -16,6 +16,7 @@
 #include "common/util.h"
 #include "sentinel/core/election.h"
 #include "sentinel/core/failover.h"
+#include "sentinel/core/lease.h"
 #include "sentinel/core/core_int.h"
 
 static void reconnect(struct sentinel *s, struct instance *ri, int64_t now_ms)
@@ -151,8 +152,8 @@ const char *view_stale_reason(const struct instance *master, bool need_majority,
  * of our own failover needs no majority's hellos: we lead the newest epoch we know. */
 static bool reconf_held(struct sentinel *s, struct instance *ri, const char *what, int64_t now_ms)
 {
-    const char *why =
-        view_stale_reason(ri->master, !ri->demote_at_once, 4 * s->periods.publish_period, now_ms);
+    const char *why = view_stale_reason(ri->master, !ri->demote_at_once,
+                                             4 * s->periods.publish_period, now_ms);
     if (why == NULL) return false;
     core_log_rate(s, &s->stale_view_log_rate, LOG_NOTICE, "sentinel: %s of %s:%d held back: %s",
                   what, ri->host, ri->port, why);
@@ -283,6 +284,7 @@ static void handle_master(struct sentinel *s, struct instance *master, int64_t n
         failover_step(s, master, now_ms);
     if (!s->crashed) core_ask_peers(s, master, false, now_ms);
     if (!s->crashed) forget_unseen(s, master, now_ms);
+    if (!s->crashed) lease_tick(s, master, now_ms);
 }
 
 /* TILT looks at the monotonic clock only (the shell passes loop time, CLOCK_MONOTONIC), so a

@@ -28,6 +28,14 @@ static bool holder_counts(const struct lease_table *t, const struct lease_holder
     return h->until_ms > now_ms && h->epoch >= t->groups[h->group].max_epoch;
 }
 
+/* Its view of `needed` still counts (see lease.h). */
+static bool holder_view_counts(const struct lease_table *t, const struct lease_holder *h,
+                               int64_t now_ms)
+{
+    return h->epoch >= t->groups[h->group].max_epoch &&
+           now_ms - h->until_ms < LEASE_NEEDED_MEMORY * h->lease_ms;
+}
+
 static struct lease_holder *holder_slot(struct lease_table *t, int group, const char *runid,
                                         int64_t now_ms)
 {
@@ -89,6 +97,7 @@ enum lease_verdict lease_renew(struct lease_table *t, const struct lease_renewal
     if (h->epoch != r->epoch || until > h->until_ms) h->until_ms = until;
     h->epoch = r->epoch;
     h->needed = r->needed;
+    h->lease_ms = r->lease_ms;
     t->last_needed = r->needed;
     t->renewals++;
     return LEASE_GRANTED;
@@ -101,9 +110,8 @@ struct lease_status lease_status(const struct lease_table *t, int64_t now_ms)
     unsigned needed = 0;
     for (size_t i = 0; i < t->n_holders; i++) {
         const struct lease_holder *h = &t->holders[i];
-        if (!holder_counts(t, h, now_ms)) continue;
-        untils[st.valid++] = h->until_ms;
-        if (h->needed > needed) needed = h->needed;
+        if (holder_view_counts(t, h, now_ms) && h->needed > needed) needed = h->needed;
+        if (holder_counts(t, h, now_ms)) untils[st.valid++] = h->until_ms;
     }
     if (needed > 0) st.needed = needed;
     if (st.valid < st.needed) return st;

@@ -8,10 +8,13 @@
  * renewal whose config epoch is older than the newest one seen for its group is ignored, and
  * leases of older epochs stop counting once a newer one is seen. The master may take writes
  * while at least `needed` distinct sentinels hold valid leases, `needed` being the largest value
- * sent among the valid leases (the safe side when sentinels disagree on the group's size).
+ * sent (the safe side when sentinels disagree on the group's size) among the leases of the
+ * current epochs that are valid or ended less than LEASE_NEEDED_MEMORY lease lengths ago: a
+ * sentinel cut off from the master still holds the count up for a while, so a sentinel that
+ * undercounts the group cannot alone keep the master writable.
  *
  * Invariants: at most LEASE_MAX_HOLDERS holders and LEASE_MAX_GROUPS groups (renewals beyond are
- * refused, never grown); a holder's expiry never moves back.
+ * refused, never grown); a holder's expiry never moves back within one epoch.
  */
 #ifndef VIGIL_STORE_LEASE_H
 #define VIGIL_STORE_LEASE_H
@@ -26,11 +29,13 @@
 #define LEASE_RUNID_MAX 40
 #define LEASE_MAX_MS (3600LL * 1000) /* longer leases are refused: a typo must not pin a master */
 #define LEASE_MAX_NEEDED 1000
+#define LEASE_NEEDED_MEMORY 10
 
 struct lease_holder {
     char runid[LEASE_RUNID_MAX + 1];
     int group; /* index into lease_table.groups */
     int64_t until_ms;
+    int64_t lease_ms; /* of the last renewal: how long its `needed` is remembered */
     unsigned needed;
     uint64_t epoch;
 };

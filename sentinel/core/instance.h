@@ -116,7 +116,9 @@ struct config_update {
 /* Master lease renewals sent to one data node (lease.c; docs/sentinel-protocol.md#master-lease):
  * the master, or the replica our own failover promoted. */
 struct instance_lease {
-    int64_t anchor_ms;  /* the node's monotonic clock from its last reply on this link, 0 none */
+    int64_t anchor_ms; /* the node's monotonic clock from its last reply on this link, 0 none */
+    int64_t anchor_recv_ms; /* when that reply came (our clock) */
+    int64_t until_ms;   /* our clock: every lease we sent ends before this (anchor_recv + lease) */
     int64_t sent_ms;    /* renewal in flight since (our clock), 0 none */
     int64_t renewed_ms; /* when the last renewal was sent */
     int64_t reply_ms;   /* when the last reply came, 0 never */

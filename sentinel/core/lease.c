@@ -96,6 +96,13 @@ void lease_tick(struct sentinel *s, struct instance *master, int64_t now_ms)
     if (!lease_renew_due(&target->lease, now_ms, interval)) return;
     if (lease_blocked_reason(s, master, target, now_ms) != NULL) return;
     if (send_renewal(s, master, target, epoch) != 0) return;
+    if (target->lease.anchor_ms != 0) {
+        /* The node read its clock for this anchor before we received it: the lease ends
+         * before anchor_recv + lease-ms in real time (drift aside, which the margin covers). */
+        int64_t end = target->lease.anchor_recv_ms +
+                      lease_duration_ms(master->record->params.down_after_ms, 0);
+        target->lease.until_ms = MAX(target->lease.until_ms, end);
+    }
     target->lease.sent_ms = now_ms;
     target->lease.renewed_ms = now_ms;
     target->lease.sent_epoch = epoch;
@@ -150,6 +157,7 @@ void lease_on_reply(struct sentinel *s, struct instance *ri, const struct sentin
     ri->last_pong_ms = now_ms;
     ri->act_ping_ms = 0;
     l->anchor_ms = r->elems[0].integer;
+    l->anchor_recv_ms = now_ms;
     l->valid = r->elems[1].integer;
     l->needed = r->elems[2].integer;
     l->is_fenced = r->elems[3].integer != 0;
@@ -161,6 +169,11 @@ void lease_on_reply(struct sentinel *s, struct instance *ri, const struct sentin
         l->renewed_ms = 0;
         core_want_tick(s);
     }
+}
+
+bool lease_is_vouching(const struct instance *master, int64_t now_ms)
+{
+    return master->lease.until_ms > now_ms;
 }
 
 void lease_on_link_up(struct instance *ri)

@@ -10,6 +10,7 @@
 #include "fake_env.h"
 #include "sentinel/core/core_int.h"
 #include "sentinel/core/lease.h"
+#include "sentinel/core/sentinel_cmd.h"
 
 static struct fake_env F;
 static void setup(void) { fake_env_init(&F); }
@@ -202,5 +203,29 @@ Test(lease, a_new_master_gets_a_renewal_at_once_after_the_switch)
     hear_peers(s);
     sentinel_tick(s, F.now);
     cr_assert_eq(n_leases(s, M(s)->id), before + 1, "renewed on the first tick");
+    sentinel_destroy(s);
+}
+
+Test(lease, no_vote_for_a_failover_while_our_lease_may_be_valid)
+{
+    struct sentinel *s = fake_ready_world(&F, 2, 2);
+    size_t cursor = F.n_cmds;
+    run_answering(s, 300, &cursor); /* renewing: our lease is valid on the master */
+    int64_t until = M(s)->lease.until_ms;
+    cr_assert_gt(until, F.now);
+    cr_assert_leq(until, F.now + lease_duration_ms(1000, 0), "bounded by the anchor's arrival");
+    struct sentinel_ismd_reply rep;
+    struct sentinel_cmd_result res;
+    sentinel_cmd_is_master_down(s, "10.0.0.1", "6379", "5", FAKE_PEER_A, &rep, &res);
+    cr_assert_eq(M(s)->record->leader[0], '\0', "no vote while the lease may be valid");
+    /* The master goes silent: no new anchor, so the bound stops growing once the last anchor
+     * was used; once it passed, the vote is given. */
+    int64_t deadline = F.now + 2000;
+    while (M(s)->lease.until_ms > F.now && F.now < deadline)
+        fake_run_for(&F, s, 10, FAKE_MASTER_DEAD);
+    cr_assert_leq(M(s)->lease.until_ms, F.now);
+    cr_assert_leq(M(s)->lease.until_ms, until + 250 + 10, "at most one renewal interval more");
+    sentinel_cmd_is_master_down(s, "10.0.0.1", "6379", "5", FAKE_PEER_A, &rep, &res);
+    cr_assert_str_eq(M(s)->record->leader, FAKE_PEER_A);
     sentinel_destroy(s);
 }

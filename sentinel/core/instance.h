@@ -163,6 +163,11 @@ struct master_record {
      * master, SDOWN at once (monitor_sdown_condition) until a failover replaces it or its
      * offset is no longer behind. The offsets are the ones that decided it. */
     bool is_regressed;
+    /* The node this record named before the last address switch, and until when a lease we
+     * sent it may be valid: the new node is not renewed before (lease.c). */
+    int64_t lease_prev_until_ms, lease_switch_ms;
+    char lease_prev_host[INSTANCE_HOST_MAX + 1];
+    int lease_prev_port;
     long long regressed_master_offset, regressed_replica_offset;
     int64_t regress_check_from_ms, regress_check_until_ms; /* after its last restart */
     /* The master replaced by the last address switch, watched until it answers INFO again so

@@ -11,7 +11,8 @@
 unsigned lease_needed(size_t known_sentinels, int quorum)
 {
     long long n = (long long)known_sentinels - quorum + 1;
-    return n < 1 ? 1u : (unsigned)n;
+    long long majority = (long long)known_sentinels / 2 + 1;
+    return (unsigned)MAX(n, majority);
 }
 
 int64_t lease_margin_ms(int64_t down_after_ms, int64_t margin_ms)
@@ -51,6 +52,40 @@ struct instance *lease_target(struct instance *master, uint64_t *epoch)
     return NULL;
 }
 
+/* ri answered INFO with the replica role after `since`: a vigil-store drops its leases when it
+ * becomes a replica, so whatever we sent it no longer counts. */
+static bool demoted_since(const struct instance *ri, int64_t since_ms)
+{
+    return ri != NULL && ri->role_reported == ROLE_SLAVE && ri->info_refresh_ms > since_ms;
+}
+
+/* A lease we sent to the group's previous master may still be valid on it: the next master
+ * waits, so no sentinel vouches for two masters at once. */
+static bool previous_lease_pending(const struct instance *master, const struct instance *target,
+                                   int64_t now_ms)
+{
+    const struct master_record *record = master->record;
+    if (target != master) /* our own failover's promoted replica: the old one is `master` */
+        return now_ms < master->lease.until_ms && !demoted_since(master, record->failover_start_ms);
+    if (now_ms >= record->lease_prev_until_ms) return false;
+    if (record->lease_prev_host[0] == '\0') return true;
+    return !demoted_since(
+        instance_find_replica(master, record->lease_prev_host, record->lease_prev_port),
+        record->lease_switch_ms);
+}
+
+void lease_on_switch(struct instance *master, int64_t now_ms)
+{
+    struct master_record *record = master->record;
+    bool still_pending = now_ms < record->lease_prev_until_ms;
+    record->lease_prev_until_ms = MAX(record->lease_prev_until_ms, master->lease.until_ms);
+    record->lease_switch_ms = now_ms;
+    record->lease_prev_port = master->port;
+    /* Two switches within one lease: only the wait proves both nodes' leases ended. */
+    snprintf(record->lease_prev_host, sizeof(record->lease_prev_host), "%s",
+             still_pending ? "" : master->host);
+}
+
 const char *lease_blocked_reason(const struct sentinel *s, const struct instance *master,
                                  const struct instance *target, int64_t now_ms)
 {
@@ -66,6 +101,8 @@ const char *lease_blocked_reason(const struct sentinel *s, const struct instance
     /* We voted for a failover of this master that may still promote another node. */
     if (record->leader_epoch > record->config_epoch && now_ms < record->failover_not_before_ms)
         return "voted in a newer failover epoch";
+    if (previous_lease_pending(master, target, now_ms))
+        return "a lease we sent to the previous master may still be valid";
     bool is_ours = target != master; /* we lead the newest epoch: no majority's hellos needed */
     return view_stale_reason(master, !is_ours, 4 * s->periods.publish_period, now_ms);
 }
@@ -169,11 +206,6 @@ void lease_on_reply(struct sentinel *s, struct instance *ri, const struct sentin
         l->renewed_ms = 0;
         core_want_tick(s);
     }
-}
-
-bool lease_is_vouching(const struct instance *master, int64_t now_ms)
-{
-    return master->lease.until_ms > now_ms;
 }
 
 void lease_on_link_up(struct instance *ri)

@@ -7,8 +7,10 @@
  * the node's own clock from its reply to our previous renewal on this link, and that reply counts
  * as proof that the node was up (it restarts the SDOWN clock exactly as a PING reply does), so we
  * cannot judge the node SDOWN before anchor + down-after, while the lease ends at anchor +
- * down-after - margin. A master holding `needed` = known sentinels - quorum + 1 valid leases
- * therefore cannot be ODOWN anywhere.
+ * down-after - margin. A master holding `needed` >= known sentinels - quorum + 1 valid leases
+ * therefore cannot be ODOWN anywhere; and since `needed` is also a majority and a sentinel renews
+ * a new master only once every lease it sent to the previous one ended (or that node reported
+ * the replica role, which drops its leases), two masters never hold enough leases at once.
  *
  * Pure arithmetic first (fake-clock tested), then the core's glue. Never renews a node that is
  * not the master of our current config epoch (or the replica our own failover promoted), in TILT,
@@ -33,8 +35,10 @@
 
 struct sentinel;
 
-/* Leases a master needs so that no quorum of SDOWN sentinels can exist: known (this sentinel
- * included) - quorum + 1, at least 1. */
+/* Leases a master needs: known (this sentinel included) - quorum + 1, so that no quorum of SDOWN
+ * sentinels can exist, and at least a majority of the known, so that two masters can never
+ * both hold enough (two majorities share a sentinel, and a sentinel renews a new master only
+ * once its lease on the old one ended). */
 unsigned lease_needed(size_t known_sentinels, int quorum);
 /* The margin: margin_ms if > 0, else max(down-after / 5, LEASE_MIN_MARGIN_MS). */
 int64_t lease_margin_ms(int64_t down_after_ms, int64_t margin_ms);
@@ -57,11 +61,9 @@ void lease_tick(struct sentinel *s, struct instance *master, int64_t now_ms);
 /* A reply to VIGIL LEASE from ri. */
 void lease_on_reply(struct sentinel *s, struct instance *ri, const struct sentinel_reply *r,
                     int64_t now_ms);
-/* A lease we sent to this master may still be valid on it. While it is, we give no vote for a
- * failover of it: a vote helps elect a new master, and the old one must not hold our lease
- * then (sim seed 2232: sentinels that still reached the master after a heal voted for a
- * failover while their leases kept it writable next to the new master). */
-bool lease_is_vouching(const struct instance *master, int64_t now_ms);
+/* The address switch is about to replace master's node: remember until when a lease we sent
+ * to the old node may be valid, so the new one is not renewed before (see lease_blocked_reason). */
+void lease_on_switch(struct instance *master, int64_t now_ms);
 /* The command link to ri (re)connected: its anchor may belong to another process or host. */
 void lease_on_link_up(struct instance *ri);
 /* Forget everything about ri's lease (address switch, reset). */

@@ -91,6 +91,7 @@ void master_switch_to(struct sentinel *s, struct instance *master, const char *h
         n++;
     }
     char *newhost = xstrdup(host);
+    lease_on_switch(master, core_now(s));
     master_reset_runtime(s, master);
     while (record->n_replicas > 0) core_drop_instance(s, record->replicas[record->n_replicas - 1]);
     core_set_address(s, master, newhost, port);

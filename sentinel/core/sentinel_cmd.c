@@ -17,7 +17,6 @@
 #include "sentinel/core/monitor.h"
 #include "sentinel/core/select.h"
 #include "sentinel/core/core_int.h"
-#include "sentinel/core/lease.h"
 
 #define SAVE_FAILED "ERR Failed to save config file. Check server logs."
 
@@ -73,14 +72,6 @@ int sentinel_cmd_is_master_down(struct sentinel *s, const char *ip, const char *
     /* A paused sentinel that sees the master down itself gives no vote: the candidate can only
      * be running an automatic failover the group was paused against (pause.c). */
     bool refuse = master && master->record->params.failover_paused && out->down;
-    if (master && strcmp(runid, "*") != 0 && lease_is_vouching(master, now)) {
-        /* docs/sentinel-protocol.md#master-lease: our lease may keep it writable */
-        core_log(s, LOG_VERBOSE,
-                 "sentinel: no vote for %.40s in epoch %lld: our lease on %s may "
-                 "still be valid",
-                 runid, e, master->name);
-        refuse = true;
-    }
     if (refuse && strcmp(runid, "*") != 0)
         core_log(s, LOG_VERBOSE, "sentinel: paused %s: no vote for %.40s in epoch %lld",
                  master->name, runid, e);

@@ -22,12 +22,14 @@ static struct instance *M(struct sentinel *s)
     return (struct instance *)sentinel_master_at(s, 0);
 }
 
-Test(lease, needed_is_known_minus_quorum_plus_one)
+Test(lease, needed_is_known_minus_quorum_plus_one_and_at_least_a_majority)
 {
     cr_assert_eq(lease_needed(3, 2), 2);
     cr_assert_eq(lease_needed(5, 3), 3);
     cr_assert_eq(lease_needed(5, 2), 4);
     cr_assert_eq(lease_needed(1, 1), 1);
+    cr_assert_eq(lease_needed(4, 3), 3, "a majority (sim seed 2232)");
+    cr_assert_eq(lease_needed(2, 2), 2, "a majority");
     cr_assert_eq(lease_needed(1, 2), 1, "at least one");
 }
 
@@ -186,12 +188,8 @@ Test(lease, a_redis_node_is_not_renewed_again_for_a_minute_and_logged_once)
     sentinel_destroy(s);
 }
 
-Test(lease, a_new_master_gets_a_renewal_at_once_after_the_switch)
+static void switch_to_replica_1(struct sentinel *s)
 {
-    struct sentinel *s = fake_ready_world(&F, 2, 2);
-    size_t cursor = F.n_cmds;
-    run_answering(s, 300, &cursor);
-    cr_assert_neq(M(s)->lease.anchor_ms, 0);
     master_switch_to(s, M(s), "10.0.0.2", 6379);
     cr_assert_eq(M(s)->lease.anchor_ms, 0, "another node: its clock is not the old one's");
     sentinel_tick(s, F.now);
@@ -199,33 +197,66 @@ Test(lease, a_new_master_gets_a_renewal_at_once_after_the_switch)
     char buf[2048];
     fake_master_info(buf, sizeof(buf), "1", 2);
     fake_reply_info(s, M(s)->id, buf);
-    size_t before = n_leases(s, M(s)->id);
     hear_peers(s);
+}
+
+Test(lease, a_new_master_gets_a_renewal_at_once_after_the_switch)
+{
+    struct sentinel *s = fake_ready_world(&F, 2, 2);
+    size_t cursor = F.n_cmds;
+    run_answering(s, 300, &cursor);
+    cr_assert_neq(M(s)->lease.anchor_ms, 0);
+    /* the master dies: no anchor for down-after, so our last lease on it has ended */
+    fake_run_for(&F, s, 1000, FAKE_MASTER_DEAD);
+    cr_assert_lt(M(s)->lease.until_ms, F.now);
+    switch_to_replica_1(s);
+    size_t before = n_leases(s, M(s)->id);
     sentinel_tick(s, F.now);
     cr_assert_eq(n_leases(s, M(s)->id), before + 1, "renewed on the first tick");
     sentinel_destroy(s);
 }
 
-Test(lease, no_vote_for_a_failover_while_our_lease_may_be_valid)
+Test(lease, no_renewal_of_a_new_master_while_our_lease_on_the_old_one_may_be_valid)
 {
     struct sentinel *s = fake_ready_world(&F, 2, 2);
     size_t cursor = F.n_cmds;
-    run_answering(s, 300, &cursor); /* renewing: our lease is valid on the master */
+    run_answering(s, 300, &cursor);
     int64_t until = M(s)->lease.until_ms;
     cr_assert_gt(until, F.now);
     cr_assert_leq(until, F.now + lease_duration_ms(1000, 0), "bounded by the anchor's arrival");
-    struct sentinel_ismd_reply rep;
-    struct sentinel_cmd_result res;
-    sentinel_cmd_is_master_down(s, "10.0.0.1", "6379", "5", FAKE_PEER_A, &rep, &res);
-    cr_assert_eq(M(s)->record->leader[0], '\0', "no vote while the lease may be valid");
-    /* The master goes silent: no new anchor, so the bound stops growing once the last anchor
-     * was used; once it passed, the vote is given. */
-    int64_t deadline = F.now + 2000;
-    while (M(s)->lease.until_ms > F.now && F.now < deadline)
-        fake_run_for(&F, s, 10, FAKE_MASTER_DEAD);
-    cr_assert_leq(M(s)->lease.until_ms, F.now);
-    cr_assert_leq(M(s)->lease.until_ms, until + 250 + 10, "at most one renewal interval more");
-    sentinel_cmd_is_master_down(s, "10.0.0.1", "6379", "5", FAKE_PEER_A, &rep, &res);
-    cr_assert_str_eq(M(s)->record->leader, FAKE_PEER_A);
+    switch_to_replica_1(s);
+    size_t before = n_leases(s, M(s)->id);
+    sentinel_tick(s, F.now);
+    cr_assert_eq(n_leases(s, M(s)->id), before, "the old master may still hold our lease");
+    /* once the old node reports the replica role (it dropped its leases), at once */
+    struct instance *old = instance_find_replica(M(s), "10.0.0.1", 6379);
+    cr_assert_not_null(old);
+    char buf[2048];
+    fake_replica_info(buf, sizeof(buf), "9", "10.0.0.2", 6379, true, 100, 100);
+    F.now += 1;
+    fake_reply_info(s, old->id, buf);
+    hear_peers(s);
+    sentinel_tick(s, F.now);
+    cr_assert_eq(n_leases(s, M(s)->id), before + 1);
+    sentinel_destroy(s);
+}
+
+Test(lease, without_news_of_the_old_master_the_new_one_waits_for_the_lease_to_end)
+{
+    struct sentinel *s = fake_ready_world(&F, 2, 2);
+    size_t cursor = F.n_cmds;
+    run_answering(s, 300, &cursor);
+    int64_t until = M(s)->lease.until_ms;
+    switch_to_replica_1(s);
+    size_t before = n_leases(s, M(s)->id);
+    while (F.now < until) {
+        cr_assert_eq(n_leases(s, M(s)->id), before, "at %lld, until %lld", (long long)F.now,
+                     (long long)until);
+        hear_peers(s);
+        fake_run_for(&F, s, 10, FAKE_ALL_ALIVE & ~2u); /* the old master (replica 1 slot) silent */
+    }
+    hear_peers(s);
+    fake_run_for(&F, s, 20, FAKE_ALL_ALIVE & ~2u);
+    cr_assert_gt(n_leases(s, M(s)->id), before);
     sentinel_destroy(s);
 }

@@ -214,3 +214,17 @@ def test_redis_py_sentinel_client_writes_through_a_failover_with_fencing(proc_gr
     lost = [i for i in acked if nc.get("w%d" % i) != str(i)]
     assert not lost, "acknowledged writes missing on the new master: %s" % lost[:10]
     client.connection_pool.disconnect()
+
+
+def test_a_transaction_queued_before_the_lease_ended_is_refused_at_exec(store):
+    c = store.raw()
+    assert c.call("CONFIG", "SET", "master-lease", "yes") == "OK"
+    now = c.call("VIGIL", "LEASE", "g", "s1", "0", "1000", "1", "1")[0]
+    c.call("VIGIL", "LEASE", "g", "s1", str(now), "300", "1", "1")  # ends 300 ms after `now`
+    assert c.call("SET", "a", "1") == "OK"
+    assert c.call("MULTI") == "OK"
+    assert c.call("GET", "a") == "QUEUED"
+    info = store.client(decode_responses=True)
+    wait_until(lambda: lease_info(info)["vigil_master_lease_fenced"] == 1, 5, "the lease to end")
+    reply = c.call("EXEC")
+    assert FENCED in str(reply), reply

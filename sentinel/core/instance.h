@@ -168,6 +168,9 @@ struct master_record {
     int64_t lease_prev_until_ms, lease_switch_ms;
     char lease_prev_host[INSTANCE_HOST_MAX + 1];
     int lease_prev_port;
+    /* A sentinel restarted from its state file may have sent leases just before: it renews
+     * nothing for a lease length after its start (lease.c). 0 = not decided yet. */
+    int64_t lease_boot_hold_until_ms;
     long long regressed_master_offset, regressed_replica_offset;
     int64_t regress_check_from_ms, regress_check_until_ms; /* after its last restart */
     /* The master replaced by the last address switch, watched until it answers INFO again so

@@ -101,6 +101,8 @@ const char *lease_blocked_reason(const struct sentinel *s, const struct instance
     /* We voted for a failover of this master that may still promote another node. */
     if (record->leader_epoch > record->config_epoch && now_ms < record->failover_not_before_ms)
         return "voted in a newer failover epoch";
+    if (now_ms < record->lease_boot_hold_until_ms)
+        return "restarted: leases sent before the restart may still be valid";
     if (previous_lease_pending(master, target, now_ms))
         return "a lease we sent to the previous master may still be valid";
     bool is_ours = target != master; /* we lead the newest epoch: no majority's hellos needed */
@@ -124,6 +126,14 @@ static int send_renewal(struct sentinel *s, struct instance *master, struct inst
 
 void lease_tick(struct sentinel *s, struct instance *master, int64_t now_ms)
 {
+    struct master_record *record = master->record;
+    if (record->lease_boot_hold_until_ms == 0) {
+        /* Peers known at the first tick come from the state file: this is a restart, and
+         * before it we may have renewed a master that another one has replaced since. */
+        bool restarted = record->n_sentinels > 0;
+        record->lease_boot_hold_until_ms =
+            restarted ? now_ms + lease_duration_ms(record->params.down_after_ms, 0) : 1;
+    }
     uint64_t epoch;
     struct instance *target = lease_target(master, &epoch);
     if (target == NULL || !target->link.is_cmd_connected ||

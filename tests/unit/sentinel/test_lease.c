@@ -54,6 +54,15 @@ Test(lease, renew_interval)
     cr_assert_eq(lease_renew_interval_ms(&p, 1000), 40);
 }
 
+/* fake_ready_world, started like a sentinel's first run: its peers come from the world's state
+ * (as from a state file), which would hold renewals back for a lease length (tested below). */
+static struct sentinel *leased_world(void)
+{
+    struct sentinel *s = fake_ready_world(&F, 2, 2);
+    M(s)->record->lease_boot_hold_until_ms = 1;
+    return s;
+}
+
 /* Peers' hellos heard now: the view is fresh. */
 static void hear_peers(struct sentinel *s)
 {
@@ -98,7 +107,7 @@ static void run_answering(struct sentinel *s, int64_t ms, size_t *cursor)
 
 Test(lease, clock_fetch_then_renewal_at_once_then_every_interval)
 {
-    struct sentinel *s = fake_ready_world(&F, 2, 2);
+    struct sentinel *s = leased_world();
     size_t cursor = F.n_cmds;
     hear_peers(s);
     sentinel_tick(s, F.now);
@@ -124,7 +133,7 @@ Test(lease, clock_fetch_then_renewal_at_once_then_every_interval)
 
 Test(lease, a_lease_reply_restarts_the_sdown_clock_like_a_pong)
 {
-    struct sentinel *s = fake_ready_world(&F, 2, 2);
+    struct sentinel *s = leased_world();
     size_t cursor = F.n_cmds;
     hear_peers(s);
     sentinel_tick(s, F.now);
@@ -138,7 +147,7 @@ Test(lease, a_lease_reply_restarts_the_sdown_clock_like_a_pong)
 
 Test(lease, no_renewal_with_a_stale_view)
 {
-    struct sentinel *s = fake_ready_world(&F, 2, 2);
+    struct sentinel *s = leased_world();
     for (size_t i = 0; i < 2; i++) M(s)->record->sentinels[i]->last_hello_ms = 0;
     size_t before = n_leases(s, M(s)->id);
     fake_run_for(&F, s, 500, FAKE_ALL_ALIVE);
@@ -157,7 +166,7 @@ Test(lease, no_renewal_with_a_stale_view)
 
 Test(lease, no_renewal_after_voting_in_a_newer_epoch)
 {
-    struct sentinel *s = fake_ready_world(&F, 2, 2);
+    struct sentinel *s = leased_world();
     hear_peers(s);
     core_vote(s, M(s), M(s)->record->config_epoch + 1, FAKE_PEER_A, F.now);
     size_t before = n_leases(s, M(s)->id);
@@ -173,7 +182,7 @@ Test(lease, no_renewal_after_voting_in_a_newer_epoch)
 
 Test(lease, a_redis_node_is_not_renewed_again_for_a_minute_and_logged_once)
 {
-    struct sentinel *s = fake_ready_world(&F, 2, 2);
+    struct sentinel *s = leased_world();
     hear_peers(s);
     sentinel_tick(s, F.now);
     size_t before = n_leases(s, M(s)->id);
@@ -202,7 +211,7 @@ static void switch_to_replica_1(struct sentinel *s)
 
 Test(lease, a_new_master_gets_a_renewal_at_once_after_the_switch)
 {
-    struct sentinel *s = fake_ready_world(&F, 2, 2);
+    struct sentinel *s = leased_world();
     size_t cursor = F.n_cmds;
     run_answering(s, 300, &cursor);
     cr_assert_neq(M(s)->lease.anchor_ms, 0);
@@ -218,7 +227,7 @@ Test(lease, a_new_master_gets_a_renewal_at_once_after_the_switch)
 
 Test(lease, no_renewal_of_a_new_master_while_our_lease_on_the_old_one_may_be_valid)
 {
-    struct sentinel *s = fake_ready_world(&F, 2, 2);
+    struct sentinel *s = leased_world();
     size_t cursor = F.n_cmds;
     run_answering(s, 300, &cursor);
     int64_t until = M(s)->lease.until_ms;
@@ -243,7 +252,7 @@ Test(lease, no_renewal_of_a_new_master_while_our_lease_on_the_old_one_may_be_val
 
 Test(lease, without_news_of_the_old_master_the_new_one_waits_for_the_lease_to_end)
 {
-    struct sentinel *s = fake_ready_world(&F, 2, 2);
+    struct sentinel *s = leased_world();
     size_t cursor = F.n_cmds;
     run_answering(s, 300, &cursor);
     int64_t until = M(s)->lease.until_ms;
@@ -258,5 +267,20 @@ Test(lease, without_news_of_the_old_master_the_new_one_waits_for_the_lease_to_en
     hear_peers(s);
     fake_run_for(&F, s, 20, FAKE_ALL_ALIVE & ~2u);
     cr_assert_gt(n_leases(s, M(s)->id), before);
+    sentinel_destroy(s);
+}
+
+Test(lease, a_restarted_sentinel_renews_nothing_for_a_lease_length)
+{
+    /* peers known at the first tick: they came from the state file, this is a restart */
+    struct sentinel *s = fake_ready_world(&F, 2, 2);
+    int64_t hold_until = M(s)->record->lease_boot_hold_until_ms;
+    cr_assert_gt(hold_until, F.now, "held for a lease length from the first tick");
+    size_t cursor = F.n_cmds, before = n_leases(s, M(s)->id);
+    cr_assert_eq(before, 0);
+    run_answering(s, hold_until - F.now - 10, &cursor);
+    cr_assert_eq(n_leases(s, M(s)->id), 0, "leases sent before the restart may be valid");
+    run_answering(s, 30, &cursor);
+    cr_assert_gt(n_leases(s, M(s)->id), 0);
     sentinel_destroy(s);
 }

@@ -201,8 +201,7 @@ void lease_on_reply(struct sentinel *s, struct instance *ri, const struct sentin
     /* Proof the node was up when it read its clock: the SDOWN clock restarts from now, as for a
      * PING reply. This is what keeps our SDOWN judgement after the lease's end. */
     ri->last_avail_ms = now_ms;
-    ri->last_pong_ms = now_ms;
-    ri->act_ping_ms = 0;
+    ri->act_ping_ms = 0; /* not last_pong_ms: only PING replies move it (observe.c) */
     l->anchor_ms = r->elems[0].integer;
     l->anchor_recv_ms = now_ms;
     l->valid = r->elems[1].integer;

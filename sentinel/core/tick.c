@@ -152,8 +152,8 @@ const char *view_stale_reason(const struct instance *master, bool need_majority,
  * of our own failover needs no majority's hellos: we lead the newest epoch we know. */
 static bool reconf_held(struct sentinel *s, struct instance *ri, const char *what, int64_t now_ms)
 {
-    const char *why = view_stale_reason(ri->master, !ri->demote_at_once,
-                                             4 * s->periods.publish_period, now_ms);
+    const char *why =
+        view_stale_reason(ri->master, !ri->demote_at_once, 4 * s->periods.publish_period, now_ms);
     if (why == NULL) return false;
     core_log_rate(s, &s->stale_view_log_rate, LOG_NOTICE, "sentinel: %s of %s:%d held back: %s",
                   what, ri->host, ri->port, why);

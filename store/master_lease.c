@@ -92,7 +92,7 @@ static bool parse_renewal(struct client *c, struct lease_renewal *r, char *group
 }
 
 /* Reply: [our monotonic ms, valid leases, needed, fenced (1/0; 0 with master-lease no or as a
- * replica), verdict (0 granted, 1 clock only, 2 stale epoch ignored)]. */
+ * replica), verdict (0 granted, 1 clock only, 2 stale epoch ignored), master-lease (1 yes)]. */
 static void vigil_lease(struct client *c)
 {
     struct server *srv = c->srv;
@@ -108,12 +108,13 @@ static void vigil_lease(struct client *c)
         return;
     }
     struct lease_status st = lease_status(&srv->lease->table, now);
-    reply_array(c, 5);
+    reply_array(c, 6);
     reply_integer(c, now);
     reply_integer(c, st.valid);
     reply_integer(c, st.needed);
     reply_integer(c, is_fenced(srv, now) ? 1 : 0);
     reply_integer(c, v);
+    reply_integer(c, srv->cfg.master_lease ? 1 : 0);
 }
 
 static void vigil_help(struct client *c)

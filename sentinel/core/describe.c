@@ -86,7 +86,7 @@ static void describe_instance(const struct sentinel *s, const struct instance *r
         if (record->params.discovery_when_isolated != ISOLATED_DISCOVERY_REFUSE)
             add(d, "discovery-when-isolated",
                 sentinel_isolated_discovery_name(record->params.discovery_when_isolated));
-        if (ri->lease.reply_ms != 0) { /* a vigil-store answered a lease renewal */
+        if (ri->lease.reply_ms != 0 && ri->lease.is_enforced) { /* master-lease yes */
             addll(d, "lease-valid", ri->lease.valid);
             addll(d, "lease-needed", ri->lease.needed);
             addll(d, "lease-fenced", ri->lease.is_fenced ? 1 : 0);

@@ -128,6 +128,7 @@ struct instance_lease {
     /* the node's view in its last reply */
     long long valid, needed;
     bool is_fenced;
+    bool is_enforced;            /* the node runs with master-lease yes */
     unsigned long long renewals; /* replies that granted a lease */
 };
 

@@ -211,6 +211,8 @@ void lease_on_reply(struct sentinel *s, struct instance *ri, const struct sentin
     l->is_unsupported = false;
     if (r->count >= 5 && r->elems[4].type == SENTINEL_REPLY_INTEGER && r->elems[4].integer == 0)
         l->renewals++;
+    l->is_enforced =
+        r->count >= 6 && r->elems[5].type == SENTINEL_REPLY_INTEGER && r->elems[5].integer != 0;
     if (was_clock_fetch) { /* the first renewal on this link only fetched the clock: renew now */
         l->renewed_ms = 0;
         core_want_tick(s);

@@ -69,12 +69,14 @@ static cJSON *lease_json(const struct instance *ri, int64_t now_ms)
         cJSON_AddNullToObject(o, "valid");
         cJSON_AddNullToObject(o, "needed");
         cJSON_AddNullToObject(o, "fenced");
+        cJSON_AddNullToObject(o, "enforced");
         cJSON_AddNullToObject(o, "last_reply_ms_ago");
         return o;
     }
     cJSON_AddNumberToObject(o, "valid", (double)l->valid);
     cJSON_AddNumberToObject(o, "needed", (double)l->needed);
     cJSON_AddBoolToObject(o, "fenced", l->is_fenced);
+    cJSON_AddBoolToObject(o, "enforced", l->is_enforced);
     cJSON_AddNumberToObject(o, "last_reply_ms_ago", (double)(now_ms - l->reply_ms));
     return o;
 }

@@ -99,7 +99,7 @@ def test_master_lease_yes_without_sentinels_refuses_and_no_takes_writes(store):
     assert c.ping() is True
     assert c.info("server")["tcp_port"] == store.port
     reply = c.execute_command("VIGIL", "LEASE", "g", "s1", "0", "1000", "1", "1")
-    assert len(reply) == 5 and reply[0] > 0 and reply[3] == 1 and reply[4] == 1
+    assert len(reply) == 6 and reply[0] > 0 and reply[3] == 1 and reply[4] == 1 and reply[5] == 1
     # A lease granted on the store's own clock lifts the fence.
     reply = c.execute_command("VIGIL", "LEASE", "g", "s1", str(reply[0]), "60000", "1", "1")
     assert reply[3] == 0 and reply[4] == 0

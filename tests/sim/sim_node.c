@@ -262,15 +262,15 @@ static struct sentinel_reply *node_lease(struct sim *w, int node, int argc, char
                          : (int)LEASE_CLOCK_ONLY;
     if (v < 0) return sim_reply_new(SENTINEL_REPLY_ERROR, err, 0);
     struct lease_status st = lease_status(&n->lease, now);
-    long long vals[5] = {now, st.valid, st.needed,
-                         n->is_master && !lease_is_held(&n->lease, now) ? 1 : 0, v};
+    long long vals[6] = {
+        now, st.valid, st.needed, n->is_master && !lease_is_held(&n->lease, now) ? 1 : 0, v, 1};
     struct sentinel_reply *reply = sim_reply_new(SENTINEL_REPLY_ARRAY, NULL, 0);
-    struct sentinel_reply *elems = xcalloc(5, sizeof(*elems));
-    for (int i = 0; i < 5; i++) {
+    struct sentinel_reply *elems = xcalloc(6, sizeof(*elems));
+    for (int i = 0; i < 6; i++) {
         elems[i].type = SENTINEL_REPLY_INTEGER;
         elems[i].integer = vals[i];
     }
-    reply->count = 5;
+    reply->count = 6;
     reply->elems = elems;
     return reply;
 }

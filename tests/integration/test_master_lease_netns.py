@@ -62,6 +62,8 @@ class TwoNamespaces:
         self.veth_a, self.veth_b = tag + "va", tag + "vb"
         self.made = []
         for ns in (self.a, self.b):
+            # A run killed before its cleanup (same pid reused) left ours: names are per pid.
+            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
             ip("netns", "add", ns)
             self.made.append(ns)
         ip("link", "add", self.veth_a, "type", "veth", "peer", "name", self.veth_b)

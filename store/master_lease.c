@@ -38,9 +38,12 @@ static bool is_fenced(const struct server *srv, int64_t now_ms)
 }
 
 /* What a fenced master still runs: its control plane and replication (CMD_STALE, admin
- * commands) but nothing that reads or writes data. */
+ * commands) but nothing that reads or writes data. Scripts are flagged CMD_STALE (their own
+ * commands are checked on a stale replica), but their commands skip this gate: EVAL and its
+ * kin are refused here; SCRIPT (LOAD, EXISTS, FLUSH, KILL) touches no data and runs. */
 static bool allowed_when_fenced(const struct command *cmd)
 {
+    if (cmd->group && strcmp(cmd->group, "scripting") == 0) return cmd->subcommands != NULL;
     return !(cmd->flags & CMD_WRITE) && (cmd->flags & (CMD_STALE | CMD_ADMIN)) != 0;
 }
 

@@ -95,6 +95,13 @@ def test_master_lease_yes_without_sentinels_refuses_and_no_takes_writes(store):
     refused = try_write(c, "a", "2")
     assert refused is not True and "fewer than 1 of its sentinels" in refused
     assert lease_info(c)["vigil_master_lease_fenced"] == 1
+    # No data through scripts either (EVAL is allowed on a stale replica, not here).
+    for script in ("return redis.call('SET', 'a', 'x')", "return redis.call('GET', 'a')"):
+        with pytest.raises(redis.ReadOnlyError, match=FENCED):
+            c.eval(script, 0)
+    with pytest.raises(redis.ReadOnlyError, match=FENCED):
+        c.execute_command("EVAL_RO", "return redis.call('GET', 'a')", 0)
+    assert c.script_exists("0" * 40) == [False]
     # The commands a sentinel and an operator need still run.
     assert c.ping() is True
     assert c.info("server")["tcp_port"] == store.port

@@ -14,6 +14,7 @@
 #include "store/blocking.h"
 #include "store/client.h"
 #include "store/evict.h"
+#include "store/master_lease.h"
 #include "store/multi.h"
 #include "store/persist/aof.h"
 #include "store/propagate.h"
@@ -267,6 +268,7 @@ static bool command_check_state(struct client *c, struct command *cmd)
         reply_error(c, "READONLY You can't write against a read only replica.");
         return false;
     }
+    if (master_lease_refuses(c, cmd, command_may_write(c, cmd))) return false;
     if (srv->is_loading && !(cmd->flags & CMD_LOADING)) {
         reply_error(c, "LOADING Redis is loading the dataset in memory");
         return false;

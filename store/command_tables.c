@@ -21,6 +21,7 @@ extern struct command cmd_table_memory[];
 extern struct command cmd_table_persist[];
 extern struct command cmd_table_aof[];
 extern struct command cmd_table_script[];
+extern struct command cmd_table_vigil[];
 
 struct command *const command_families[] = {
     cmd_table_conn,
@@ -42,5 +43,6 @@ struct command *const command_families[] = {
     cmd_table_persist, /* SAVE, BGSAVE, LASTSAVE, SHUTDOWN */
     cmd_table_aof,     /* BGREWRITEAOF, WAITAOF */
     cmd_table_script,  /* EVAL family, SCRIPT (script/cmd_script.c) */
+    cmd_table_vigil,   /* VIGIL LEASE (master_lease.c) */
     NULL,
 };

@@ -15,6 +15,7 @@
 #include "store/command.h"
 #include "store/evict.h"
 #include "store/lazyfree.h"
+#include "store/master_lease.h"
 #include "store/memcount.h"
 #include "store/memstats.h"
 #include "store/persist/aof.h"
@@ -236,6 +237,12 @@ static void section_keyspace(struct server *srv, struct buf *o)
     }
 }
 
+static void section_replication(struct server *srv, struct buf *o)
+{
+    repl_info(srv, o);
+    master_lease_info(srv, o);
+}
+
 struct section {
     const char *name;
     void (*render)(struct server *, struct buf *);
@@ -245,7 +252,7 @@ struct section {
 static const struct section sections[] = {
     {"server", section_server, true},     {"clients", section_clients, true},
     {"memory", section_memory, true},     {"persistence", section_persistence, true},
-    {"stats", section_stats, true},       {"replication", repl_info, true},
+    {"stats", section_stats, true},       {"replication", section_replication, true},
     {"cpu", section_cpu, true},           {"commandstats", section_commandstats, false},
     {"keyspace", section_keyspace, true},
 };

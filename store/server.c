@@ -19,6 +19,7 @@
 #include "store/client_evict.h"
 #include "store/evict.h"
 #include "store/lazyfree.h"
+#include "store/master_lease.h"
 #include "store/command.h"
 #include "store/info.h"
 #include "store/memstats.h"
@@ -303,6 +304,7 @@ int server_init(struct server *srv, char *err, size_t errlen)
     srv->slowlog = slowlog_create();
     srv->evict = evict_create();
     srv->client_evict = client_evict_create();
+    srv->lease = master_lease_create();
     srv->bgchild = bgchild_create();
     srv->rdb_save = rdb_save_create();
     srv->shutdown = persist_shutdown_create();
@@ -338,6 +340,7 @@ void server_free(struct server *srv)
     conn_listen_close(&srv->listener);
     propagate_destroy(srv->prop);
     evict_destroy(srv->evict);
+    master_lease_destroy(srv->lease);
     client_evict_destroy(srv->client_evict);
     free(srv->monitor_list);
     free(srv->paused);

@@ -43,6 +43,7 @@ struct persist_shutdown;
 struct aof;
 struct persist_load;
 struct script_engine;
+struct master_lease;
 
 struct server_stats {
     uint64_t numcommands, expiredkeys;
@@ -107,6 +108,7 @@ struct server {
     struct client_evict *client_evict; /* maxmemory-clients (client_evict.h) */
     struct persist_load *load;         /* loading at start, DEBUG RELOAD (persist/persist_load.h) */
     struct script_engine *script;      /* Lua scripting (script/script.h), made on first use */
+    struct master_lease *lease;        /* sentinels' leases on this master (master_lease.h) */
 };
 
 /* Lifecycle. server_init returns 0 or -1 with a message in err (config already loaded into cfg). */

@@ -621,6 +621,13 @@ static const struct cfg_field store_fields[] = {
      .offset = F(replica_read_only),
      .flags = CFG_F_ALIAS,
      .help = "Redis's older name."},
+    {.key = "master-lease",
+     .type = CFG_BOOL,
+     .offset = F(master_lease),
+     .def = "no",
+     .help = "As a master, take no reads or writes unless enough vigil-sentinels renewed its "
+             "lease (docs/replication.md#master-lease). no: never fenced (alone, or under "
+             "Redis sentinels)."},
     {.key = "replica-serve-stale-data",
      .type = CFG_BOOL,
      .offset = F(replica_serve_stale_data),

@@ -102,6 +102,7 @@ struct store_config {
     long long repl_ack_period_ms; /* replica: REPLCONF ACK every this many ms */
     bool replica_read_only;
     bool replica_serve_stale_data;
+    bool master_lease; /* fence this master without its sentinels' leases (master_lease.h) */
     bool replica_accept_regressed_master; /* follow an empty/regressed master (Redis's way) */
     bool repl_group_member; /* had a master or replicas: never restart as an empty master */
     long long replica_priority;

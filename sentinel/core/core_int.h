@@ -30,6 +30,7 @@ enum core_tag {
     TAG_EXEC = 5,
     TAG_FAILOVER = 6, /* FAILOVER TO ... sent by a switchover (switchover.c) */
     TAG_PAUSE = 7,    /* SENTINEL SET <m> failover-pause-state to a peer (pause.c) */
+    TAG_LEASE = 8,    /* VIGIL LEASE to a master (lease.c) */
 };
 
 enum { SIMFAIL_CRASH_AFTER_ELECTION = 1, SIMFAIL_CRASH_AFTER_PROMOTION = 2 };
@@ -88,6 +89,7 @@ struct sentinel {
     uint64_t persist_failures; /* saves failed since start */
     struct core_log_rate persist_log_rate;
     struct core_log_rate stale_view_log_rate; /* reconfigurations held back (tick.c) */
+    struct core_log_rate lease_log_rate;      /* lease renewals refused (lease.c) */
     bool crashed;                             /* SIMULATE-FAILURE fired: ignore everything */
     unsigned simfail_flags;
     uint64_t next_id;

@@ -86,6 +86,12 @@ static void describe_instance(const struct sentinel *s, const struct instance *r
         if (record->params.discovery_when_isolated != ISOLATED_DISCOVERY_REFUSE)
             add(d, "discovery-when-isolated",
                 sentinel_isolated_discovery_name(record->params.discovery_when_isolated));
+        if (ri->lease.reply_ms != 0 && ri->lease.is_enforced) { /* master-lease yes */
+            addll(d, "lease-valid", ri->lease.valid);
+            addll(d, "lease-needed", ri->lease.needed);
+            addll(d, "lease-fenced", ri->lease.is_fenced ? 1 : 0);
+            addll(d, "lease-last-reply", now - ri->lease.reply_ms);
+        }
     } else if (ri->kind == INSTANCE_REPLICA) {
         addll(d, "master-link-down-time", ri->master_link_down_ms);
         add(d, "master-link-status", ri->slave_master_link_up ? "ok" : "err");

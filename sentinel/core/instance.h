@@ -113,6 +113,25 @@ struct config_update {
     bool is_direct;                    /* also sent to our own port, not only heard on a node */
 };
 
+/* Master lease renewals sent to one data node (lease.c; docs/sentinel-protocol.md#master-lease):
+ * the master, or the replica our own failover promoted. */
+struct instance_lease {
+    int64_t anchor_ms; /* the node's monotonic clock from its last reply on this link, 0 none */
+    int64_t anchor_recv_ms; /* when that reply came (our clock) */
+    int64_t until_ms;   /* our clock: every lease we sent ends before this (anchor_recv + lease) */
+    int64_t sent_ms;    /* renewal in flight since (our clock), 0 none */
+    int64_t renewed_ms; /* when the last renewal was sent */
+    int64_t reply_ms;   /* when the last reply came, 0 never */
+    uint64_t sent_epoch;
+    bool is_unsupported; /* answered "unknown command": not a vigil-store (Redis) */
+    int64_t unsupported_ms;
+    /* the node's view in its last reply */
+    long long valid, needed;
+    bool is_fenced;
+    bool is_enforced;            /* the node runs with master-lease yes */
+    unsigned long long renewals; /* replies that granted a lease */
+};
+
 struct master_record {
     struct sentinel_master_params params;
     uint64_t config_epoch;
@@ -145,6 +164,14 @@ struct master_record {
      * master, SDOWN at once (monitor_sdown_condition) until a failover replaces it or its
      * offset is no longer behind. The offsets are the ones that decided it. */
     bool is_regressed;
+    /* The node this record named before the last address switch, and until when a lease we
+     * sent it may be valid: the new node is not renewed before (lease.c). */
+    int64_t lease_prev_until_ms, lease_switch_ms;
+    char lease_prev_host[INSTANCE_HOST_MAX + 1];
+    int lease_prev_port;
+    /* A sentinel restarted from its state file may have sent leases just before: it renews
+     * nothing for a lease length after its start (lease.c). 0 = not decided yet. */
+    int64_t lease_boot_hold_until_ms;
     long long regressed_master_offset, regressed_replica_offset;
     int64_t regress_check_from_ms, regress_check_until_ms; /* after its last restart */
     /* The master replaced by the last address switch, watched until it answers INFO again so
@@ -229,6 +256,8 @@ struct instance {
     uint64_t leader_epoch;
     uint64_t pause_sent_epoch; /* pause state last pushed to this peer (pause.c) */
     uint64_t pause_ack_epoch;  /* ... and the one it acknowledged */
+
+    struct instance_lease lease; /* masters and promoted replicas */
 };
 
 /* Create records. `id` comes from the caller's counter; strings are copied; now_ms stamps the

@@ -15,6 +15,7 @@
 
 #include "common/util.h"
 #include "sentinel/core/core_int.h"
+#include "sentinel/core/lease.h"
 
 /* Reset the runtime part of a master record, keeping what the doc comment above lists. */
 static void master_reset_runtime(struct sentinel *s, struct instance *master)
@@ -42,6 +43,7 @@ static void master_reset_runtime(struct sentinel *s, struct instance *master)
     master->info_len = 0;
     master->s_down_since_ms = master->o_down_since_ms = 0;
     master->link.last_reconnect_ms = 0;
+    lease_reset(master); /* another node: its clock and its leases are not the old one's */
     master->record->update.is_pending = false;
     for (size_t i = 0; i < master->record->n_sentinels; i++) {
         struct instance *peer = master->record->sentinels[i];
@@ -89,6 +91,7 @@ void master_switch_to(struct sentinel *s, struct instance *master, const char *h
         n++;
     }
     char *newhost = xstrdup(host);
+    lease_on_switch(master, core_now(s));
     master_reset_runtime(s, master);
     while (record->n_replicas > 0) core_drop_instance(s, record->replicas[record->n_replicas - 1]);
     core_set_address(s, master, newhost, port);

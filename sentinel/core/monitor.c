@@ -23,6 +23,7 @@ void monitor_periods_default(struct sentinel_periods *periods)
     periods->fast_info_period = 1000;
     periods->reconnect_period = 1000;
     periods->tick_period = 20;
+    periods->lease_period = 1000;
 }
 
 #define PN(u, l, f)                                                                                \
@@ -46,6 +47,7 @@ static const struct periods_name period_names[] = {
     PN("FAST-INFO-PERIOD", "fast-info-period", fast_info_period),
     PN("RECONNECT-PERIOD", "reconnect-period", reconnect_period),
     PN("TICK-PERIOD", "tick-period", tick_period),
+    PN("LEASE-PERIOD", "lease-period", lease_period),
     {NULL, NULL, 0},
 };
 

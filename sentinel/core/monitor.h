@@ -41,6 +41,7 @@ struct sentinel_periods {
     int64_t fast_info_period; /* replicas during a failover (Redis: 1000, hard-coded) */
     int64_t reconnect_period; /* min gap between connect attempts of one link */
     int64_t tick_period;      /* base tick; the shell adds 0..tick_period/2 of jitter */
+    int64_t lease_period;     /* master lease renewals: min(this, down-after / 4) (lease.h) */
 };
 
 struct periods_name {

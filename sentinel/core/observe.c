@@ -10,6 +10,7 @@
 #include "common/util.h"
 #include "sentinel/core/hello.h"
 #include "sentinel/core/info_parse.h"
+#include "sentinel/core/lease.h"
 #include "sentinel/core/pause.h"
 #include "sentinel/core/core_int.h"
 #include "sentinel/core/switchover.h"
@@ -58,6 +59,7 @@ void sentinel_on_link_up(struct sentinel *s, uint64_t inst_id, enum sentinel_lin
         ri->link.is_cmd_connecting = false;
         ri->link.cmd_connected_ms = now;
         ri->link.pending_commands = 0;
+        lease_on_link_up(ri);
         snprintf(ri->link.local_ip, sizeof(ri->link.local_ip), "%s", local_ip ? local_ip : "");
         send_auth(s, ri, kind);
         snprintf(name, sizeof(name), "sentinel-%.8s-cmd", s->myid);
@@ -218,6 +220,9 @@ void sentinel_on_reply(struct sentinel *s, uint64_t inst_id, uint32_t reply_tag,
         break;
     case TAG_PAUSE:
         pause_on_reply(s, ri, reply);
+        break;
+    case TAG_LEASE:
+        lease_on_reply(s, ri, reply, now);
         break;
     default:
         break;

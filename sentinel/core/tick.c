@@ -16,6 +16,7 @@
 #include "common/util.h"
 #include "sentinel/core/election.h"
 #include "sentinel/core/failover.h"
+#include "sentinel/core/lease.h"
 #include "sentinel/core/core_int.h"
 
 static void reconnect(struct sentinel *s, struct instance *ri, int64_t now_ms)
@@ -283,6 +284,7 @@ static void handle_master(struct sentinel *s, struct instance *master, int64_t n
         failover_step(s, master, now_ms);
     if (!s->crashed) core_ask_peers(s, master, false, now_ms);
     if (!s->crashed) forget_unseen(s, master, now_ms);
+    if (!s->crashed) lease_tick(s, master, now_ms);
 }
 
 /* TILT looks at the monotonic clock only (the shell passes loop time, CLOCK_MONOTONIC), so a

@@ -57,6 +57,30 @@ static cJSON *flags_json(const struct instance *ri)
     return arr;
 }
 
+/* The master lease as this sentinel renews it and the node last answered
+ * (docs/sentinel-protocol.md#master-lease); null fields until the node answered. */
+static cJSON *lease_json(const struct instance *ri, int64_t now_ms)
+{
+    const struct instance_lease *l = &ri->lease;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddBoolToObject(o, "supported", !l->is_unsupported);
+    cJSON_AddBoolToObject(o, "renewing", l->renewed_ms != 0 && now_ms - l->renewed_ms < 60000);
+    if (l->reply_ms == 0) {
+        cJSON_AddNullToObject(o, "valid");
+        cJSON_AddNullToObject(o, "needed");
+        cJSON_AddNullToObject(o, "fenced");
+        cJSON_AddNullToObject(o, "enforced");
+        cJSON_AddNullToObject(o, "last_reply_ms_ago");
+        return o;
+    }
+    cJSON_AddNumberToObject(o, "valid", (double)l->valid);
+    cJSON_AddNumberToObject(o, "needed", (double)l->needed);
+    cJSON_AddBoolToObject(o, "fenced", l->is_fenced);
+    cJSON_AddBoolToObject(o, "enforced", l->is_enforced);
+    cJSON_AddNumberToObject(o, "last_reply_ms_ago", (double)(now_ms - l->reply_ms));
+    return o;
+}
+
 static void add_ms_ago(cJSON *o, const char *key, int64_t now_ms, int64_t then_ms)
 {
     if (then_ms > 0)
@@ -239,6 +263,7 @@ cJSON *http_json_master(struct http_api *a, const struct instance *master, int64
     add_ms_ago(mo, "last_ok_ping_ms_ago", now_ms, master->last_avail_ms);
     add_ms_ago(mo, "info_age_ms", now_ms, master->info_refresh_ms);
     cJSON_AddItemToObject(mo, "flags", flags_json(master));
+    cJSON_AddItemToObject(mo, "lease", lease_json(master, now_ms));
     cJSON_AddItemToObject(o, "master", mo);
     cJSON_AddNumberToObject(o, "epoch", (double)master->record->config_epoch);
     cJSON_AddNumberToObject(o, "current_epoch", (double)sentinel_current_epoch(a->core));

@@ -24,6 +24,7 @@
 #include "store/data/keyspace.h"
 #include "store/repl/repl_fence.h"
 #include "store/repl/repl_int.h"
+#include "store/master_lease.h"
 #include "store/reply.h"
 
 struct repl *repl_create(struct server *srv)
@@ -268,6 +269,7 @@ int repl_set_master(struct server *srv, const char *host, int port)
     unblock_all_clients(srv);
     set_replicaof_config(srv, host, port);
     set_replica_mode(srv, true);
+    master_lease_on_replica(srv); /* a replica's leases must not outlive its demotion */
     log_notice("Connecting to MASTER %s:%d", host, port);
     r->link = repl_link_create(r, host, port);
     /* Every caller is an explicit choice of this master (REPLICAOF, CONFIG SET, FAILOVER): its

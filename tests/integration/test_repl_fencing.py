@@ -143,6 +143,7 @@ def test_info_replication_fields_are_redis_ones_then_ours():
         replica.stop()
         master.stop()
     ours = [k for k in shapes["vigil"] if k.startswith("vigil_")]
-    assert ours == ["vigil_replica0_ack_age_ms"]
+    lease = [k for k in ours if k.startswith("vigil_master_lease")]  # replication.md#master-lease
+    assert ours == ["vigil_replica0_ack_age_ms"] + lease
     assert shapes["vigil"] == shapes["redis"] + ours     # Redis's fields first, in its order
     assert "min_slaves_good_slaves" in shapes["redis"]

@@ -14,6 +14,7 @@
 #include "sentinel/core/env.h"
 #include "sentinel/core/sentinel.h"
 #include "sentinel/core/state.h"
+#include "store/lease.h"
 
 #define SIM_MAX_SENTINELS 5
 #define SIM_MAX_NODES 5
@@ -73,6 +74,10 @@ struct sim_node {
      * replica follows; prev_history is a promoted master's previous one (replid2). */
     int history, prev_history;
     bool accept_next; /* SLAVEOF named its master: the next sync may drop data */
+    /* vigil-store's master lease, the store's own code (store/lease.c) on the node's clock:
+     * the virtual clock plus a per-node offset, so an anchor means nothing to another node. */
+    struct lease_table lease;
+    int64_t clock_offset_ms;
 };
 
 struct sim_msg;
@@ -140,6 +145,8 @@ void sim_node_restart(struct sim *w, int i);
 /* Restart without data (no persistence): offset 0, a new history. */
 void sim_node_restart_empty(struct sim *w, int i);
 int sim_node_by_addr(const struct sim *w, const char *host, int port);
+/* The node's monotonic clock. */
+int64_t sim_node_now(const struct sim *w, int i);
 struct sentinel_reply *sim_reply_new(int type, const char *str, long long integer);
 void sim_reply_free(struct sentinel_reply *r);
 

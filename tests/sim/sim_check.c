@@ -10,6 +10,9 @@
  *   rule, docs/sentinel-protocol.md#promotion-quorum): at "+selected-slave", at least R - k + 1
  *   replicas reported INFO since the attempt started. A schedule that leaves too few replicas
  *   alive therefore sees no failover until the final heal restarts them, which is correct.
+ * - At no instant do two live masters both hold enough valid leases to take writes
+ *   (store/lease.c on each node's own clock): the master lease fences the old master before
+ *   another one can be promoted and vouched for.
  * - After the final heal, all live sentinels agree on one master, which is alive and a master.
  */
 #include <stdio.h>
@@ -106,8 +109,22 @@ void sim_check_event(struct sim_sentinel *ss, const char *type, const char *msg)
         w->failovers++;
 }
 
+static void check_leases(struct sim *w)
+{
+    int holder = -1;
+    for (int i = 0; i < w->n_nodes; i++) {
+        struct sim_node *n = &w->nodes[i];
+        if (!n->alive || !n->is_master || !lease_is_held(&n->lease, sim_node_now(w, i))) continue;
+        if (holder >= 0)
+            sim_fail(w, "two masters hold enough leases to take writes: %s and %s",
+                     w->nodes[holder].host, n->host);
+        holder = i;
+    }
+}
+
 void sim_check_state(struct sim *w)
 {
+    check_leases(w);
     for (int i = 0; i < w->n_sentinels; i++) {
         struct sim_sentinel *ss = &w->sentinels[i];
         if (!ss->alive || ss->core == NULL) continue;

@@ -60,7 +60,11 @@ void sim_node_init(struct sim *w, int i, bool master)
     n->priority = 100;
     n->history = 1;
     new_runid(w, n->runid);
+    lease_table_init(&n->lease);
+    n->clock_offset_ms = 1000 + (int64_t)sim_rand(w, 1000000);
 }
+
+int64_t sim_node_now(const struct sim *w, int i) { return w->now + w->nodes[i].clock_offset_ms; }
 
 /* vigil-store's rule (repl_fullsync_verdict): a replica holding data does not sync from a
  * master with another history that is not ahead of it, unless told to by SLAVEOF. */
@@ -139,6 +143,7 @@ void sim_node_restart(struct sim *w, int i)
     struct sim_node *n = &w->nodes[i];
     n->alive = true;
     new_runid(w, n->runid);
+    lease_table_init(&n->lease); /* a new process: no lease, nothing remembered */
     n->link_up = false;
     n->link_down_since = w->now;
 }
@@ -202,6 +207,7 @@ static struct sentinel_reply *node_exec(struct sim *w, struct sim_sentinel *ss, 
             if (!same) {
                 sim_log(w, "node %s now replica of %s:%d", n->host, argv[1], port);
                 n->is_master = false;
+                lease_table_clear(&n->lease);
                 snprintf(n->master_host, sizeof(n->master_host), "%s", argv[1]);
                 n->master_port = port;
                 n->link_up = false;
@@ -239,6 +245,36 @@ static struct sentinel_reply *node_run_exec(struct sim *w, struct sim_sentinel *
     return r;
 }
 
+/* VIGIL LEASE <group> <runid> <anchor> <lease-ms> <needed> <epoch>, as master_lease.c answers. */
+static struct sentinel_reply *node_lease(struct sim *w, int node, int argc, char **argv)
+{
+    struct sim_node *n = &w->nodes[node];
+    if (argc != 8) return sim_reply_new(SENTINEL_REPLY_ERROR, "ERR wrong number of arguments", 0);
+    int64_t now = sim_node_now(w, node);
+    struct lease_renewal r = {argv[2],
+                              argv[3],
+                              atoll(argv[4]),
+                              atoll(argv[5]),
+                              (unsigned)atoi(argv[6]),
+                              strtoull(argv[7], NULL, 10)};
+    char err[128];
+    int v = n->is_master ? (int)lease_renew(&n->lease, &r, now, err, sizeof(err))
+                         : (int)LEASE_CLOCK_ONLY;
+    if (v < 0) return sim_reply_new(SENTINEL_REPLY_ERROR, err, 0);
+    struct lease_status st = lease_status(&n->lease, now);
+    long long vals[6] = {
+        now, st.valid, st.needed, n->is_master && !lease_is_held(&n->lease, now) ? 1 : 0, v, 1};
+    struct sentinel_reply *reply = sim_reply_new(SENTINEL_REPLY_ARRAY, NULL, 0);
+    struct sentinel_reply *elems = xcalloc(6, sizeof(*elems));
+    for (int i = 0; i < 6; i++) {
+        elems[i].type = SENTINEL_REPLY_INTEGER;
+        elems[i].integer = vals[i];
+    }
+    reply->count = 6;
+    reply->elems = elems;
+    return reply;
+}
+
 void sim_node_command(struct sim *w, struct sim_sentinel *ss, int conn, int argc, char **argv,
                       uint32_t tag)
 {
@@ -258,6 +294,8 @@ void sim_node_command(struct sim *w, struct sim_sentinel *ss, int conn, int argc
         char *text = node_info(w, node);
         r = sim_reply_new(SENTINEL_REPLY_STRING, text, 0);
         free(text);
+    } else if (strcasecmp(argv[0], "VIGIL") == 0) {
+        r = node_lease(w, node, argc, argv);
     } else if (strcasecmp(argv[0], "MULTI") == 0) {
         c->in_multi = true;
         c->n_queued = 0;

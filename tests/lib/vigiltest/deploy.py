@@ -333,6 +333,11 @@ class Deployment:
                             demo=self.demo, hz=self.node_hz)
             for i in range(1, self.n_replicas + 1)]
         self.wait_replicas_online(master, self.n_replicas, timeout_s)
+        if self.node_kind == "vigil" and self.sentinel_kind == "redis":
+            # configs/demo turns the master lease on, which needs vigil-sentinels' renewals;
+            # under Redis's sentinels it must be off (docs/replication.md#master-lease).
+            for n in self.nodes:
+                n.client().config_set("master-lease", "no")
         self.sentinels = [self._start_sentinel(i, master.port) for i in range(self.n_sentinels)]
         self.wait_discovered(timeout_s)
         return self

@@ -156,12 +156,16 @@ def election_times(promotions, faults):
 
 
 def outage_s(writes, writer, start, end):
-    """The longest time without a successful write of `writer` within [start, end], by the
-    master's own answers (a WAIT/WAITAOF that blocks is latency, not unavailability)."""
-    times = sorted(w.get("ta", w["t"]) for w in writes if w["w"] == writer and w.get("res") == "ok"
-                   and start <= w.get("ta", w["t"]) <= end)
-    edges = [start] + times + [end]
-    return max(b - a for a, b in zip(edges, edges[1:]))
+    """The longest time `writer` waited, within [start, end], for a master to accept a write:
+    from the end of one successful write (its WAIT included) to the master's answer to the next
+    one, so a WAIT that blocks counts as latency, not as unavailability."""
+    oks = sorted((w.get("ta", w["t"]), w["t"]) for w in writes
+                 if w["w"] == writer and w.get("res") == "ok" and start <= w.get("ta", w["t"]) <= end)
+    worst, done = 0.0, start
+    for answered, finished in oks:
+        worst = max(worst, answered - done)
+        done = max(done, finished)
+    return max(worst, end - done)
 
 
 def check_run(writes, promotions, faults, final, initial_master, window):

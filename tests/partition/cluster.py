@@ -12,8 +12,9 @@ sentinels' event lines on the same clock as the writers), and is stopped, killed
 resumed by that pid only.
 
 Node names: s1-s3 stores (.11-.13; s1 starts as master), n1-n3 sentinels (.21-.23), cA (the
-writer on the master's side), cB (the other side), cS (the Sentinel-following writer), ctl (.5,
-the harness's observer: never in a cut, so it reaches every node that is not isolated).
+writer on the master's side), cB (the other side), cS (the Sentinel-following writer), cW (Vigil
+only: WAITAOF 1 0 writes, on the master's side with cA), ctl (.5, the harness's observer: never
+in a cut, so it reaches every node that is not isolated).
 """
 
 import os
@@ -29,7 +30,7 @@ from vigiltest.resp import ReplyError, RespConn  # noqa: E402
 
 STORES = ("s1", "s2", "s3")
 SENTINELS = ("n1", "n2", "n3")
-CLIENTS = ("cA", "cB", "cS")
+CLIENTS = ("cA", "cB", "cS", "cW")
 NODES = dict([("ctl", 5)] + [(s, 11 + i) for i, s in enumerate(STORES)]
              + [(n, 21 + i) for i, n in enumerate(SENTINELS)]
              + [(c, 31 + i) for i, c in enumerate(CLIENTS)])
@@ -111,7 +112,9 @@ class Cluster:
         self.dir = run_dir
         self.store_extra = list(store_extra)
         self.sentinel_extra = list(sentinel_extra)
-        self.classes = ["plain", "wait1", "wait2"] + (["waitaof"] if waitaof else [])
+        # cW writes WAITAOF 1 0 only (Vigil; Redis 7.0 has no WAITAOF): under everysec it
+        # blocks up to a second, which would slow the other writers' rotation.
+        self.writers = CLIENTS if waitaof else CLIENTS[:3]
         self.group = procs.ProcGroup("partition-%d" % run_id, tmp_dir=run_dir)
         self.procs = {}                  # node -> Proc (stores, sentinels, writers)
         self.args = {}                   # node -> argv, for restarts
@@ -155,9 +158,10 @@ class Cluster:
         return ["/usr/bin/redis-sentinel", path]
 
     def writer_argv(self, node, kind):
+        classes = "waitaof" if node == "cW" else "plain,wait1,wait2"
         argv = [PY, WRITER, kind, node, "--out", os.path.join(self.dir, node + ".jsonl"),
                 "--password", PASSWORD, "--sentinel-password", SENTINEL_PASSWORD,
-                "--classes", ",".join(self.classes)]
+                "--classes", classes]
         if kind == "direct":
             argv += ["--stores", ",".join(self.ip(s) for s in STORES)]
         else:
@@ -202,9 +206,11 @@ class Cluster:
         self.start_node("cA", self.writer_argv("cA", "direct"))
         self.start_node("cB", self.writer_argv("cB", "direct"))
         self.start_node("cS", self.writer_argv("cS", "sentinel"))
+        if "cW" in self.writers:
+            self.start_node("cW", self.writer_argv("cW", "direct"))
 
     def stop_writers(self):
-        for node in CLIENTS:
+        for node in self.writers:
             if node in self.procs:
                 self.procs[node].stop(timeout_s=10)
 

@@ -6,8 +6,8 @@ decided when it starts, from what the sentinels then say.
 
 A nemesis is a function (cluster, rng, master) -> (description dict, undo function). The
 description says which nodes it hit and whether it cut the master off from a majority of
-sentinels ("cuts_master", used for time to fence). Writers: cA always stays on the master's side,
-cB on the other side; cS (Sentinel-following) goes with the majority unless the fault says
+sentinels ("cuts_master", used for time to fence). Writers: cA (and cW) always stay on the
+master's side, cB on the other side; cS (Sentinel-following) goes with the majority unless the fault says
 otherwise. docs/partition.md#nemeses lists them.
 
 Invariants: faults of one schedule never overlap (the next starts after the previous is undone);
@@ -28,6 +28,7 @@ def others(*exclude):
 
 
 def _cut(cluster, groups, kind, master, cuts_master, **extra):
+    groups = [set(g) | ({"cW"} if "cA" in g else set()) for g in groups]   # cW goes with cA
     cluster.net.cut(groups)
     desc = dict(kind=kind, master=master, cuts_master=cuts_master,
                 groups=[sorted(g) for g in groups], **extra)

@@ -18,11 +18,11 @@ election and fence time <= down-after), printing the seeds to replay; 2 when it 
 """
 
 import argparse
-import concurrent.futures
 import json
 import os
 import shlex
 import signal
+import subprocess
 import sys
 import time
 import traceback
@@ -89,9 +89,9 @@ def run_faults(cluster, steps, seed, named):
 
 def wait_warm(cluster, timeout_s=30):
     def warm():
-        for node in CLIENTS:
+        for node in cluster.writers:
             path = os.path.join(cluster.dir, node + ".jsonl")
-            if not os.path.exists(path) or sum(1 for _ in open(path)) < 10:
+            if not os.path.exists(path) or sum(1 for _ in open(path)) < 3:
                 return False
         return True
     procs.wait_until(warm, timeout_s, "every writer to have written")
@@ -185,25 +185,82 @@ def run_soak(system, seconds, opts):
                                                                 refusals[:5]],
                 "failovers": len(promotions),
                 "outage_s": {c: checker.outage_s(writes, c, t0 + 2, t0 + seconds)
-                             for c in CLIENTS}}
+                             for c in cluster.writers}}
     finally:
         cluster.destroy()
 
 
-def _worker(args):
-    system, seed, opts, run_id = args
-    if opts.get("short"):
+def run_one(system, seed, run_id, opts):
+    """The child's part: one schedule, its result in <run dir>/result.json, one line printed."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))   # unwinds: the cluster is removed
+    if opts["short"]:
         steps = nemesis.FIXED_SCHEDULES[sorted(nemesis.FIXED_SCHEDULES)[seed - 1]]
         res = run_schedule(system, seed, steps, opts, run_id, nemesis.NEMESES_FIXED)
     else:
         steps = nemesis.random_schedule(seed)
         res = run_schedule(system, seed, steps, opts, run_id)
+    with open(os.path.join(res["dir"], "result.json"), "w") as f:
+        json.dump(res, f)
     print("%s seed %d: %s %s" % (system, seed, " + ".join(n for _g, n, _h in steps),
                                   "FAIL " + "; ".join(res["violations"]) if res["violations"]
                                   else "ok (%d stale acks, %d failovers, %.0f s)"
                                   % (res.get("stale_acks", 0), res.get("failovers", 0),
                                      res["wall_s"])), flush=True)
-    return res
+    return 0
+
+
+def child_argv(system, seed, run_id, args):
+    argv = [sys.executable, os.path.abspath(__file__), "--one", "%s:%d:%d" % (system, seed, run_id),
+            "--out", os.path.abspath(args.out)]
+    for line in args.store_config:
+        argv += ["--store-config", line]
+    for line in args.sentinel_config:
+        argv += ["--sentinel-config", line]
+    return argv + (["--expect-fencing"] if args.expect_fencing else []) + (
+        ["--short"] if args.short else [])
+
+
+def run_jobs(jobs, args, out):
+    """Each schedule in its own child process, args.jobs at a time; SIGINT/SIGTERM stop the
+    children by pid (each removes its cluster) before the harness exits."""
+    pending = [(system, seed, i % 250) for i, (system, seed) in enumerate(jobs)]
+    running, results, stopping = {}, [], []
+
+    def stop(_sig, _frame):
+        stopping.append(True)
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    while (pending or running) and not stopping:
+        while pending and len(running) < max(1, args.jobs):
+            system, seed, run_id = pending.pop(0)
+            # Own session (a terminal's ^C reaches the harness only, which stops the children
+            # by pid); --pdeathsig: a child whose harness died removes its cluster and exits.
+            proc = subprocess.Popen(["/usr/bin/setpriv", "--pdeathsig", "TERM", "--"]
+                                    + child_argv(system, seed, run_id, args),
+                                    start_new_session=True)
+            running[proc] = (system, seed)
+        for proc in [p for p in running if p.poll() is not None]:
+            system, seed = running.pop(proc)
+            results.append(read_result(out, system, seed, proc.returncode))
+        time.sleep(0.2)
+    for proc in running:
+        proc.send_signal(signal.SIGTERM)
+    for proc in running:
+        proc.wait()
+    if stopping:
+        raise KeyboardInterrupt
+    return sorted(results, key=lambda r: (r["system"] != "vigil", r["seed"]))
+
+
+def read_result(out, system, seed, status):
+    path = os.path.join(out, "runs", "%s-%d" % (system, seed), "result.json")
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError) as exc:
+        return {"system": system, "seed": seed, "ok": False, "steps": [],
+                "violations": ["the run's process exited %s without a result (%s)"
+                               % (status, exc)]}
 
 
 def parse_args(argv):
@@ -219,6 +276,7 @@ def parse_args(argv):
     ap.add_argument("--sentinel-config", action="append", default=[])
     ap.add_argument("--short", action="store_true",
                     help="the fixed schedules of make test (nemesis.FIXED_SCHEDULES)")
+    ap.add_argument("--one", help=argparse.SUPPRESS)   # system:seed:run_id, in a child
     ap.add_argument("--soak", type=float, help="no faults: seconds of writes per system")
     ap.add_argument("--out", default=DEFAULT_OUT)
     ap.add_argument("--cleanup", action="store_true",
@@ -255,11 +313,15 @@ def main(argv=None):
     if not ok:
         print("partition: cannot run: %s" % why, file=sys.stderr)
         return 2
-    netns.cleanup_leftovers(only_dead=True)
+    if not args.one:
+        netns.cleanup_leftovers(only_dead=True)
     opts = {"out": os.path.abspath(args.out), "store_config": args.store_config,
             "sentinel_config": args.sentinel_config, "expect_fencing": args.expect_fencing,
             "short": args.short}
     os.makedirs(opts["out"], exist_ok=True)
+    if args.one:
+        system, seed, run_id = args.one.split(":")
+        return run_one(system, int(seed), int(run_id), opts)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if args.soak:
         return soak_main(args, opts)
@@ -267,9 +329,11 @@ def main(argv=None):
     print("partition: %d schedule(s), %d at a time, out %s" % (len(jobs), args.jobs, opts["out"]),
           flush=True)
     t0 = time.time()
-    with concurrent.futures.ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        work = [(system, seed, opts, i % 250) for i, (system, seed) in enumerate(jobs)]
-        results = list(pool.map(_worker, work))
+    try:
+        results = run_jobs(jobs, args, opts["out"])
+    except KeyboardInterrupt:
+        print("partition: interrupted; every cluster removed", file=sys.stderr)
+        return 130
     elapsed = time.time() - t0
     with open(os.path.join(opts["out"], "results.jsonl"), "w") as f:
         for r in results:

@@ -99,6 +99,9 @@ def test_outage_is_the_longest_gap_between_successful_writes():
               w("cS:3", 3.2, writer="cS"), w("cS:4", 3.3, writer="cS")]
     assert abs(checker.outage_s(writes, "cS", 0.5, 4.0) - 2.2) < 1e-9
     assert abs(checker.outage_s([], "cS", 0.5, 4.0) - 3.5) < 1e-9
+    blocked = [dict(w("cS:1", 2.0, writer="cS", cls="wait2", acks=1), ta=1.0),
+               w("cS:2", 2.1, writer="cS")]
+    assert abs(checker.outage_s(blocked, "cS", 0.9, 2.2) - 0.1) < 1e-9   # WAIT time is latency
 
 
 SENTINEL_LOG = """\

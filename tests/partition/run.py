@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -125,10 +126,8 @@ def heal_all(cluster):
 def run_schedule(system, seed, steps, opts, run_id, named=None):
     """One schedule on a fresh cluster; returns the result dict (never raises)."""
     run_dir = os.path.join(opts["out"], "runs", "%s-%d" % (system, seed))
-    os.makedirs(run_dir, exist_ok=True)
-    for name in os.listdir(run_dir):
-        if name.endswith((".jsonl", ".log")):
-            os.unlink(os.path.join(run_dir, name))
+    shutil.rmtree(run_dir, ignore_errors=True)   # a replay starts from empty stores
+    os.makedirs(run_dir)
     cluster = Cluster(system, run_id, run_dir, opts["store_config"], opts["sentinel_config"],
                       waitaof=system == "vigil")
     result = {"system": system, "seed": seed, "steps": steps, "dir": run_dir}
@@ -168,7 +167,8 @@ def run_schedule(system, seed, steps, opts, run_id, named=None):
 def run_soak(system, seconds, opts):
     """No faults, writers for `seconds`: spurious failovers and refusals are the figures."""
     run_dir = os.path.join(opts["out"], "soak-%s" % system)
-    os.makedirs(run_dir, exist_ok=True)
+    shutil.rmtree(run_dir, ignore_errors=True)
+    os.makedirs(run_dir)
     cluster = Cluster(system, 200, run_dir, opts["store_config"], opts["sentinel_config"],
                       waitaof=system == "vigil")
     try:

@@ -83,8 +83,9 @@ def test_fence_time_is_the_first_refusal_by_the_cut_off_master():
                "cuts_master": True},
               {"kind": "kill-sentinel", "start": 30.0, "end": 32.0, "master": OLD,
                "cuts_master": False}]
-    writes = [w("cA:1", 10.5), w("cA:2", 10.8, res="err"), w("cA:3", 11.4, res="err"),
-              w("cB:1", 10.6, node=NEW, res="err")]
+    writes = [w("cA:0", 9.0, res="err"), w("cA:1", 10.5), w("cA:2", 10.8, res="err"),
+              w("cA:3", 11.4, res="err"), w("cB:1", 10.6, node=NEW, res="err"),
+              w("cA:9", 25.0, res="err")]   # refusals before the cut or after it healed: not fencing
     assert [round(x, 3) for x in checker.fence_times(writes, faults)] == [0.8]
     late = [w("cA:2", 12.5, res="err")]
     assert [round(x, 3) for x in checker.fence_times(late, faults)] == [2.5]

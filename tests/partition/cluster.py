@@ -2,7 +2,8 @@
 
 Why: the harness drives vigil-store + vigil-sentinel and Debian's redis-server + redis-sentinel
 with the same topology, timings and writers, so every figure it prints is side by side. The
-stores run configs/production/store.yaml (Redis: the same settings as redis.conf lines) and the
+stores run configs/production/store.yaml plus `replicaof` (Redis: the same settings as
+redis.conf lines) and the
 sentinels the production settings with quorum 2 and down-after 1000 ms; extra config lines per
 run (`--store-config 'master-lease yes'`) are appended to both systems' configs.
 
@@ -128,14 +129,16 @@ class Cluster:
     def store_argv(self, node, master):
         d = self._node_dir(node)
         if self.system == "vigil":
-            argv = [store.vigil_binary("vigil-store"), PROD_STORE_YAML, "--bind", self.ip(node),
-                    "--dir", d]
+            # As deployed: replicaof in the node's YAML, which the overrides file that CONFIG
+            # REWRITE keeps (the sentinels' repointing) beats at a restart. On the command line
+            # it would win, and a restarted replica would follow the master it started with.
+            with open(PROD_STORE_YAML) as f:
+                text = f.read()
             if master:
-                argv += ["--replicaof", "%s %d" % (self.ip(master), PORT)]
-            for line in self.store_extra:
-                key, value = split_config_line(line)
-                argv += ["--" + key, value]
-            return argv
+                text += 'replicaof: "%s %d"\n' % (self.ip(master), PORT)
+            text += "".join("%s: %s\n" % split_config_line(x) for x in self.store_extra)
+            return [store.vigil_binary("vigil-store"), self._write(d, "store.yaml", text),
+                    "--bind", self.ip(node), "--dir", d]
         conf = REDIS_STORE_CONF.format(ip=self.ip(node), dir=d, pw=PASSWORD)
         if master:
             conf += "replicaof %s %d\n" % (self.ip(master), PORT)

@@ -25,11 +25,22 @@ def fmt_s(v):
     return "-" if v is None else "%.2f" % v
 
 
+def columns(results):
+    """[(label, runs)]: Vigil, Redis, and when Redis ran fewer schedules, Vigil on Redis's seeds
+    (the same schedules, side by side)."""
+    by = {s: [r for r in results if r["system"] == s] for s in ("vigil", "redis")}
+    cols = [("%s (%d)" % (s, len(by[s])), by[s]) for s in ("vigil", "redis") if by[s]]
+    redis_seeds = {r["seed"] for r in by["redis"]}
+    same = [r for r in by["vigil"] if r["seed"] in redis_seeds]
+    if by["redis"] and len(same) < len(by["vigil"]):
+        cols.insert(1, ("vigil on the Redis seeds (%d)" % len(same), same))
+    return cols
+
+
 def summarize(results):
-    """{system: figures over its runs}."""
+    """{column label: figures over its runs}."""
     out = {}
-    for system in sorted({r["system"] for r in results}, key=lambda s: s != "vigil"):
-        runs = [r for r in results if r["system"] == system]
+    for label, runs in columns(results):
         done = [r for r in runs if r.get("ok")]
         fences = [f for r in done for f in r["fence_s"]]
         elections = [e for r in done for e in r["elections_s"]]
@@ -52,7 +63,7 @@ def summarize(results):
             vals = [r["outage_s"].get(w) for r in done]
             row["outage_%s_p50" % w] = pct(vals, 50)
             row["outage_%s_max" % w] = pct(vals, 100)
-        out[system] = row
+        out[label] = row
     return out
 
 
@@ -94,17 +105,24 @@ GP = """set terminal pngcairo noenhanced size 1200,500 font ",10"
 set output '{png}'
 set multiplot layout 1,2 title 'Partition runs ({note})'
 set title 'Election time after the cut (CDF)'
+set yrange [0:1]
 set xlabel 'seconds'
 set ylabel 'fraction of elections'
 set key bottom right
 set grid
 plot {elect}
 set title 'Writes acknowledged after a newer election, per schedule'
-set xlabel 'schedule (sorted)'
+set xlabel 'fraction of schedules (sorted by the count)'
 set ylabel 'writes'
+set yrange [0:*]
 plot {stale}
 unset multiplot
 """
+
+
+def gp_quote(text):
+    """Text for a single-quoted gnuplot string (a quote is written twice)."""
+    return text.replace("'", "''")
 
 
 def write_plot(results, summary, out, note):
@@ -118,17 +136,18 @@ def write_plot(results, summary, out, note):
             f.writelines("%.3f %.4f\n" % (v, (i + 1) / len(el)) for i, v in enumerate(el))
             f.write("\n\n")
         for system in systems:
-            stale = sorted(r.get("stale_acks", 0) for r in results if r["system"] == system)
+            stale = sorted(r.get("stale_acks", 0) for r in dict(columns(results))[system])
             f.write("# %s stale acks\n" % system)
-            f.writelines("%d %d\n" % (i, v) for i, v in enumerate(stale or [0]))
+            stale = stale or [0]
+            f.writelines("%.4f %d\n" % ((i + 1) / len(stale), v) for i, v in enumerate(stale))
             f.write("\n\n")
     n = len(systems)
-    elect = ", ".join("'%s' index %d using 1:2 with steps lw 2 title '%s'" % (dat, i, s)
-                      for i, s in enumerate(systems))
-    stale = ", ".join("'%s' index %d using 1:2 with linespoints title '%s'" % (dat, n + i, s)
-                      for i, s in enumerate(systems))
+    elect = ", ".join("'%s' index %d using 1:2 with steps lw 2 title '%s'"
+                      % (gp_quote(dat), i, gp_quote(s)) for i, s in enumerate(systems))
+    stale = ", ".join("'%s' index %d using 1:2 with linespoints title '%s'"
+                      % (gp_quote(dat), n + i, gp_quote(s)) for i, s in enumerate(systems))
     with open(gp, "w") as f:
-        f.write(GP.format(png=png, note=note, elect=elect, stale=stale))
+        f.write(GP.format(png=gp_quote(png), note=gp_quote(note), elect=elect, stale=stale))
     res = subprocess.run(["gnuplot", gp], capture_output=True, text=True)
     if res.returncode != 0:
         raise RuntimeError("gnuplot failed on %s: %s" % (gp, res.stderr.strip()))

@@ -98,6 +98,8 @@ def markdown(summary, elapsed_s, note=""):
     text = "\n".join(lines) + "\n"
     if note:
         text = note + "\n\n" + text
+    if elapsed_s is None:
+        return text + "\n(Rebuilt from results.jsonl.)\n"
     return text + "\nWall time: %.0f s.\n" % elapsed_s
 
 
@@ -115,6 +117,7 @@ set title 'Writes acknowledged after a newer election, per schedule'
 set xlabel 'fraction of schedules (sorted by the count)'
 set ylabel 'writes'
 set yrange [0:*]
+set key top left
 plot {stale}
 unset multiplot
 """

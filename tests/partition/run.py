@@ -5,7 +5,7 @@ Usage (as root):
   tests/partition/run.py [--schedules N] [--seed N] [--system vigil|redis|both] [--short]
                          [--redis-schedules N] [--jobs J] [--expect-fencing]
                          [--store-config 'key value']... [--sentinel-config 'key value']...
-                         [--soak SECONDS] [--out DIR] [--cleanup]
+                         [--soak SECONDS] [--out DIR] [--report] [--cleanup]
 
 One schedule = a fresh cluster (3 stores, 3 sentinels, 3 writers; cluster.py) in its own
 namespaces, warm-up, the schedule's faults (nemesis.py), heal, settle (every sentinel names one
@@ -279,6 +279,8 @@ def parse_args(argv):
     ap.add_argument("--one", help=argparse.SUPPRESS)   # system:seed:run_id, in a child
     ap.add_argument("--soak", type=float, help="no faults: seconds of writes per system")
     ap.add_argument("--out", default=DEFAULT_OUT)
+    ap.add_argument("--report", action="store_true",
+                    help="rebuild summary.md and the plot from the out dir's results.jsonl")
     ap.add_argument("--cleanup", action="store_true",
                     help="remove namespaces this harness left behind, then exit")
     return ap.parse_args(argv)
@@ -309,6 +311,8 @@ def main(argv=None):
         print("partition: removed %d namespace(s)%s" % (len(gone), "".join("\n  " + g
                                                                             for g in gone)))
         return 0
+    if args.report:
+        return report_main(args)
     ok, why = netns.netns_available()
     if not ok:
         print("partition: cannot run: %s" % why, file=sys.stderr)
@@ -347,6 +351,16 @@ def main(argv=None):
               "--system %s')" % (r["system"], r["seed"], "; ".join(r["violations"]), r["seed"],
                                  r["system"]))
     return 1 if bad else 0
+
+
+def report_main(args):
+    path = os.path.join(os.path.abspath(args.out), "results.jsonl")
+    with open(path) as f:
+        results = [json.loads(line) for line in f if line.strip()]
+    report.write_all(results, os.path.dirname(path), None, args)
+    print("partition: %s rebuilt from %d result(s)" % (os.path.join(os.path.dirname(path),
+                                                                    "summary.md"), len(results)))
+    return 0
 
 
 def soak_main(args, opts):

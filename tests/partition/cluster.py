@@ -132,11 +132,12 @@ class Cluster:
             # As deployed: replicaof in the node's YAML, which the overrides file that CONFIG
             # REWRITE keeps (the sentinels' repointing) beats at a restart. On the command line
             # it would win, and a restarted replica would follow the master it started with.
-            with open(PROD_STORE_YAML) as f:
-                text = f.read()
+            extra = [split_config_line(x) for x in self.store_extra]
             if master:
-                text += 'replicaof: "%s %d"\n' % (self.ip(master), PORT)
-            text += "".join("%s: %s\n" % split_config_line(x) for x in self.store_extra)
+                extra.append(("replicaof", "%s %d" % (self.ip(master), PORT)))
+            with open(PROD_STORE_YAML) as f:   # an extra key replaces the file's own line
+                keep = [line for line in f if line.split(":", 1)[0] not in dict(extra)]
+            text = "".join(keep) + "".join('%s: "%s"\n' % kv for kv in extra)
             return [store.vigil_binary("vigil-store"), self._write(d, "store.yaml", text),
                     "--bind", self.ip(node), "--dir", d]
         conf = REDIS_STORE_CONF.format(ip=self.ip(node), dir=d, pw=PASSWORD)

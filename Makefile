@@ -41,7 +41,7 @@ BENCH_SRC := $(wildcard scripts/bench/*.c)
 BENCH_BINS := $(patsubst scripts/bench/%.c,$(BIN)/bench-%,$(BENCH_SRC))
 
 .PHONY: all deps test unit integration compat sim asan fmt fmt-check clean demo bench bench-plot \
-        install fuzz fuzz-corpus fuzz-bins persist-crash
+        install fuzz fuzz-corpus fuzz-bins persist-crash partition partition-soak
 all: $(LIBCOMMON) $(BINS)
 
 deps:
@@ -163,6 +163,20 @@ persist-crash: all
 
 compat: deps all
 	@scripts/run-pytests.sh tests/compat
+
+# Jepsen-style partition runs in network namespaces (tests/partition/run.py, docs/partition.md):
+# as root, >= 100 random schedules on Vigil and 20 on Redis 7.0 + Sentinel, 2 at a time; table
+# and plot in build/partition/. PARTITION_ARGS (split as a shell would, by run.py) passes options:
+# '--seed 17 --system vigil' replays a schedule; '--expect-fencing --store-config "master-lease
+# yes"'; '--cleanup'. Not part of `make test`, which runs three fixed schedules
+# (tests/integration/test_partition_short.py).
+partition: all
+	@PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 tests/partition/run.py
+
+# The same cluster with writers and no faults for 10 minutes per system: spurious refusals and
+# failovers (the exit status is 1 if there was any).
+partition-soak: all
+	@PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 tests/partition/run.py --soak $${SOAK_S:-600}
 
 test: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(SIM_BIN) $(BENCH_BINS)

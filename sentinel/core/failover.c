@@ -334,6 +334,15 @@ static bool promotion_quorum_holds(struct sentinel *s, struct instance *master,
     if (!select_quorum_blocks(master, best, record->failover_start_ms, false, why, sizeof(why)))
         return false;
     int64_t timeout = record->params.failover_timeout_ms;
+    if (!(master->flags & SRI_S_DOWN)) {
+        /* The master answers again: it may have acknowledged writes since the offsets were read
+         * (without a lease nothing stopped it), so promoting now could drop them. The partition
+         * harness saw exactly that after a heal. Keep the master; a new outage starts afresh. */
+        failover_note_abort(s, master, "the master answers again (promotion-quorum: %s)", why);
+        notify_event(s, LOG_WARNING, "-failover-abort-master-back", master, NULL);
+        *next = FAILOVER_NONE;
+        return true;
+    }
     if (now_ms - record->failover_state_change_ms <= timeout) {
         if (!record->is_quorum_wait_logged)
             core_log(s, LOG_WARNING, "failover of %s waits before promoting (promotion-quorum): %s",

@@ -14,7 +14,8 @@
  *    |    |                                       +--------------------+ fresh INFO round, bounded
  *    |    +--- abort: no replica can be --------- | SELECT_SLAVE       |
  *    |    |    promoted, or too few fresh         +--------------------+
- *    |    |    offsets for failover-timeout
+ *    |    |    offsets for failover-timeout,
+ *    |    |    or the master is back meanwhile
  *    |    |                                                  | the best (or requested) replica
  *    |    |                                                  v
  *    |    |                                       +--------------------+ asks the pre-failover
@@ -59,7 +60,8 @@
  *   current when ranking; then (promotion-quorum, docs/sentinel-protocol.md#promotion-quorum)
  *   it waits, up to failover-timeout, until enough replicas reported an offset since the
  *   attempt started and the best candidate holds the highest of them, else aborts with
- *   -failover-abort-no-good-slave.
+ *   -failover-abort-no-good-slave; a master that answers again meanwhile ends the wait with
+ *   -failover-abort-master-back (it may have taken writes the offsets do not show).
  * - Promotion is seen from an INFO pipelined right after EXEC instead of the next INFO period.
  * - WAIT_PROMOTION aborts if a config epoch >= ours was adopted meanwhile, so a promotion can
  *   never lower the config epoch.

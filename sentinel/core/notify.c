@@ -53,6 +53,7 @@ static const char *const event_names[] = {
     "+tilt",
     "+try-failover",
     "+vote-for-leader",
+    "-failover-abort-master-back",
     "-failover-abort-no-good-slave",
     "-failover-abort-not-elected",
     "-failover-abort-slave-timeout",

@@ -142,6 +142,27 @@ Test(promotion_quorum, leader_waits_for_the_missing_replica_and_promotes_when_it
     sentinel_destroy(s);
 }
 
+/* The master answers again while the leader waits: it may have taken writes since the offsets
+ * were read, so the attempt ends at once instead of promoting (the partition harness lost WAIT 1
+ * writes that way after a heal). */
+Test(promotion_quorum, a_master_back_during_the_wait_ends_the_attempt)
+{
+    struct sentinel *s = elected_with_replica_gone();
+    wait_with_replica0(s, 2000);
+    cr_assert_eq(M(s)->record->failover_state, FAILOVER_SELECT_SLAVE);
+    unsigned master_back = (FAKE_MASTER_DEAD & ~(1u << 2)) | 1u;
+    for (int i = 0; i < 300 && (M(s)->flags & SRI_S_DOWN); i++)
+        fake_run_for(&F, s, 10, master_back);
+    cr_assert_not(M(s)->flags & SRI_S_DOWN, "the master answers PING again");
+    fake_run_for(&F, s, 100, master_back);
+    cr_assert_eq(M(s)->record->failover_state, FAILOVER_NONE);
+    cr_assert_geq(fake_find_event(&F, 0, "-failover-abort-master-back", NULL), 0);
+    cr_assert_eq(fake_count_events(&F, "+selected-slave"), 0, "nothing promoted");
+    cr_assert(strstr(M(s)->record->abort_reason, "the master answers again") != NULL, "%s",
+              M(s)->record->abort_reason);
+    sentinel_destroy(s);
+}
+
 Test(promotion_quorum, aborts_after_failover_timeout_and_says_why)
 {
     struct sentinel *s = elected_with_replica_gone();

@@ -253,6 +253,13 @@ static int config_rewrite_file(struct server *srv, char *err, size_t errlen)
         &yaml, "# Written by CONFIG REWRITE: runtime changes applied on top of the config file.\n");
     cfg_write_yaml(&store_config_schema, &srv->cfg, NULL, 0,
                    CFG_WRITE_NON_DEFAULT | CFG_WRITE_SECRETS, &yaml);
+    /* The role is always written, also as master (""): the overrides load on top of the config
+     * file, and a promoted node whose file still names its old master must restart as master,
+     * not follow a node that may be a deposed master still taking writes. */
+    if (!srv->cfg.replicaof || !srv->cfg.replicaof[0]) {
+        static const char *const role_key[] = {"replicaof"};
+        cfg_write_yaml(&store_config_schema, &srv->cfg, role_key, 1, CFG_WRITE_SECRETS, &yaml);
+    }
     /* The process runs inside `dir` (main chdir'ed there), so the file name is relative. */
     char detail[512];
     int rc = atomic_file_write(OVERRIDES_FILE, yaml.data, yaml.len, 0600, detail, sizeof detail);

@@ -12,13 +12,14 @@ Synchronisation is by polling with deadlines (vigiltest.wait_until), never a fix
 its history intact (there is no persistence to survive a real restart).
 """
 
+import os
 import signal
 import threading
 
 import pytest
 
 import vigiltest
-from vigiltest import wait_until
+from vigiltest import procs, wait_until
 
 SYNC_TIMEOUT_S = 20
 
@@ -687,6 +688,29 @@ def test_replicaof_is_kept_in_the_config_for_config_rewrite():
     with open("%s/vigil-store.overrides.yaml" % a.dir) as f:
         assert "127.0.0.1 %d" % master.port in f.read()
     a.client().execute_command("REPLICAOF", "NO", "ONE")
+    assert a.client().config_get("replicaof") == {"replicaof": ""}
+
+
+def test_a_promoted_replica_restarts_as_master_though_its_file_names_a_master():
+    """CONFIG REWRITE after REPLICAOF NO ONE keeps the role: the overrides load on top of the
+    config file, whose replicaof still names the old master (found by the partition harness:
+    a promoted store that restarted followed its first master again)."""
+    if vigiltest.target_kind() == "redis":
+        pytest.skip("Vigil writes CONFIG REWRITE's overrides to its own file")
+    master = vigiltest.start_store("vigil")
+    conf_dir = procs.new_tmp_dir("promoted-conf")
+    conf = os.path.join(conf_dir, "store.yaml")
+    with open(conf, "w") as f:
+        f.write("replicaof: 127.0.0.1 %d\n" % master.port)
+    data_dir = procs.new_tmp_dir("promoted-data")
+    a = vigiltest.start_store("vigil", config=conf, data_dir=data_dir)
+    wait_until(lambda: info(a.client())["master_link_status"] == "up", SYNC_TIMEOUT_S, "link up")
+    a.client().execute_command("REPLICAOF", "NO", "ONE")
+    assert a.client().execute_command("CONFIG", "REWRITE") == b"OK"
+    port = a.port
+    a.stop()
+    a = vigiltest.start_store("vigil", config=conf, data_dir=data_dir, port=port)
+    assert info(a.client())["role"] == "master"
     assert a.client().config_get("replicaof") == {"replicaof": ""}
 
 

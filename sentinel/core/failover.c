@@ -334,10 +334,13 @@ static bool promotion_quorum_holds(struct sentinel *s, struct instance *master,
     if (!select_quorum_blocks(master, best, record->failover_start_ms, false, why, sizeof(why)))
         return false;
     int64_t timeout = record->params.failover_timeout_ms;
-    if (!(master->flags & SRI_S_DOWN)) {
-        /* The master answers again: it may have acknowledged writes since the offsets were read
-         * (without a lease nothing stopped it), so promoting now could drop them. The partition
-         * harness saw exactly that after a heal. Keep the master; a new outage starts afresh. */
+    if (!(master->flags & SRI_S_DOWN) && !master->lease.is_enforced) {
+        /* The master answers again: without a lease it may have acknowledged writes since the
+         * offsets were read, so promoting now could drop them (the partition harness saw exactly
+         * that after a heal). Keep the master; a new outage starts afresh. A master that enforces
+         * its lease stays fenced: the votes of this attempt (a majority) renew nothing until it
+         * ends (lease.c), so waiting on and promoting loses nothing, and aborting would leave it
+         * fenced until those votes expire. */
         failover_note_abort(s, master, "the master answers again (promotion-quorum: %s)", why);
         notify_event(s, LOG_WARNING, "-failover-abort-master-back", master, NULL);
         *next = FAILOVER_NONE;

@@ -163,6 +163,24 @@ Test(promotion_quorum, a_master_back_during_the_wait_ends_the_attempt)
     sentinel_destroy(s);
 }
 
+/* A master that enforces its lease stays fenced by this attempt's votes: the leader waits on
+ * for the quorum instead of aborting (an abort would leave it fenced until the votes expire). */
+Test(promotion_quorum, a_master_back_that_enforces_its_lease_does_not_end_the_wait)
+{
+    struct sentinel *s = elected_with_replica_gone();
+    wait_with_replica0(s, 2000);
+    M(s)->lease.is_enforced = true;
+    unsigned master_back = (FAKE_MASTER_DEAD & ~(1u << 2)) | 1u;
+    for (int i = 0; i < 300 && (M(s)->flags & SRI_S_DOWN); i++)
+        fake_run_for(&F, s, 10, master_back);
+    cr_assert_not(M(s)->flags & SRI_S_DOWN, "the master answers PING again");
+    fake_run_for(&F, s, 100, master_back);
+    cr_assert_eq(M(s)->record->failover_state, FAILOVER_SELECT_SLAVE, "%s",
+                 M(s)->record->abort_reason);
+    cr_assert_eq(fake_find_event(&F, 0, "-failover-abort-master-back", NULL), -1);
+    sentinel_destroy(s);
+}
+
 Test(promotion_quorum, aborts_after_failover_timeout_and_says_why)
 {
     struct sentinel *s = elected_with_replica_gone();

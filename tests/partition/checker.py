@@ -107,14 +107,17 @@ def stale_acks(writes, promotions, initial_master):
     """Acknowledged writes answered by a master after a newer master was elected.
 
     A node is the newest master from its own promotion (the initial master: from the start) until
-    another node's promotion; a write it acknowledges after that is "stale". Returns the list of
-    (write, seconds after the newer election).
+    another node's promotion; a write it acknowledges after that is "stale". The time is the
+    master's answer to the write itself ("ta"): a WAIT or WAITAOF that follows only reports how
+    far an already accepted write got (a WAITAOF 1 0 blocked for the next fsync may return after
+    the election for a write accepted before it). Returns the list of (write, seconds after the
+    newer election).
     """
     out = []
     for w in writes:
         if w.get("res") != "ok":
             continue
-        node, t = w["node"], w["t"]
+        node, t = w["node"], w.get("ta", w["t"])
         since = float("-inf") if node == initial_master else None
         newer = None
         for pt, pnode, _epoch in promotions:

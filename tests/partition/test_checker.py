@@ -60,6 +60,16 @@ def test_a_write_acked_by_the_old_master_after_the_election_is_stale():
     assert checker.violations(result, expect_fencing=False, down_after_s=1.0) == []
 
 
+def test_a_wait_that_returns_after_the_election_is_not_stale_if_the_write_was_before():
+    # WAITAOF 1 0 after a write accepted at 4.8 returned at 5.6 (the next fsync), after the
+    # election at 5.0: the master accepted nothing after it. A write accepted at 5.2 is stale.
+    promotions = [(5.0, NEW, 1)]
+    writes = [dict(w("cW:1", 5.6, cls="waitaof", acks=1), ta=4.8),
+              dict(w("cW:2", 5.9, cls="waitaof", acks=1), ta=5.2)]
+    stale = checker.stale_acks(writes, promotions, OLD)
+    assert [(x["v"], round(d, 3)) for x, d in stale] == [("cW:2", 0.2)]
+
+
 def test_a_master_promoted_again_is_the_newest_again():
     promotions = [(5.0, NEW, 1), (9.0, OLD, 2)]
     writes = [w("cA:1", 6.0), w("cA:2", 9.5), w("cB:1", 8.0, node=NEW), w("cB:2", 10.0, node=NEW)]

@@ -15,6 +15,7 @@ import subprocess
 
 import redis
 
+import vigiltest
 from vigiltest import deploy, wait_until
 
 SCRIPT = "ioredis_writer.js"
@@ -81,3 +82,25 @@ def test_ioredis_asks_the_next_sentinel_when_the_first_is_isolated(node_bin, pro
     finally:
         for s in stopped:
             s.proc.signal(signal.SIGCONT)
+
+
+def define_command_results(node_bin, port):
+    out = subprocess.run([node_bin, os.path.join(NODE_DIR, "ioredis_define_command.js"),
+                          json.dumps({"port": port})], capture_output=True, text=True, timeout=60)
+    lines = out.stdout.strip().splitlines()
+    return json.loads(lines[-1]) if lines else {"error": out.stderr[-2000:]}
+
+
+def test_ioredis_define_command_runs_scripts_as_on_redis(node_bin, proc_group):
+    """Issue 20: ioredis's defineCommand sends EVALSHA and, on NOSCRIPT, the script body again
+    (here after SCRIPT FLUSH); a lock release and a rate limiter give the same results on
+    vigil-store as on redis-server, pipelined or not."""
+    results = {}
+    for kind in ("vigil", "redis"):
+        s = vigiltest.start_store(kind)
+        results[kind] = define_command_results(node_bin, s.port)
+        assert "error" not in results[kind], (kind, results[kind])
+    assert results["vigil"] == results["redis"]
+    assert results["vigil"] == {"releaseOther": 0, "releaseMine": 1, "lockLeft": 0,
+                                "allowed": [1, 1, 1, 0], "afterFlush": 0, "count": 3,
+                                "pipeline": [0, 1]}

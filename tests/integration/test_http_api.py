@@ -379,7 +379,7 @@ def test_switchover_persists_both_new_roles_in_the_overrides_files(proc_group):
         except FileNotFoundError:
             return ""
     target, old_node = d.node_by_port(new[1]), d.node_by_port(old[1])
-    wait_until(lambda: "replicaof" not in overrides(target) and
+    wait_until(lambda: 'replicaof: ""' in overrides(target) and
                'replicaof: "%s %d"' % new in overrides(old_node), 10,
                "the overrides files to say who is master now")
 

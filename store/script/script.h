@@ -31,6 +31,7 @@ enum {
     SCRIPT_FLAG_ALLOW_STALE = 1 << 2,
     SCRIPT_FLAG_NO_CLUSTER = 1 << 3,
     SCRIPT_FLAG_EVAL_COMPAT = 1 << 4, /* no shebang: the rules of scripts before 7.0 */
+    SCRIPT_FLAG_ALLOW_CROSS_SLOT = 1 << 5,
 };
 
 /* Owned by the caller (the server). NULL never: a Lua state that cannot be made aborts. */

@@ -93,8 +93,13 @@ bool script_busy_refuses(struct client *c, const struct command *cmd)
     if (cmd->flags & CMD_ALLOW_BUSY) return false;
     if (strcmp(cmd->name, "script") == 0 && c->argc >= 2 && arg_is(&c->argv[1], "kill"))
         return false;
-    reply_error(c, "BUSY Redis is busy running a script. You can only call SCRIPT KILL or "
-                   "SHUTDOWN NOSAVE.");
+    if (strcmp(cmd->name, "function") == 0 && c->argc >= 2 &&
+        (arg_is(&c->argv[1], "kill") || arg_is(&c->argv[1], "stats")))
+        return false;
+    reply_errorf(c,
+                 "BUSY Redis is busy running a script. You can only call %s KILL or SHUTDOWN "
+                 "NOSAVE.",
+                 srv->script->is_function ? "FUNCTION" : "SCRIPT");
     return true;
 }
 
@@ -174,6 +179,8 @@ static void begin(struct script_engine *e, struct client *c, const char *sha, un
     e->flags = flags;
     e->caller = c;
     e->sha = sha;
+    e->run_argc = c->argc;
+    e->run_argv = c->argv;
     e->fake = client_create(e->srv, -1);
     e->fake->db = c->db;
     snprintf(e->fake->conn.addr, sizeof e->fake->conn.addr, "lua"); /* MONITOR's "[0 lua]" */
@@ -191,22 +198,15 @@ static void end(struct script_engine *e)
     e->is_running = false;
 }
 
-int script_run(struct script_engine *e, struct client *c, const char *sha, unsigned flags,
-               bool is_ro, size_t nkeys, size_t argc, const struct resp_arg *argv)
+/* Call the function below nargs arguments on the stack (under them: the error handler) as
+ * the script called name, and reply. */
+static int run_pushed(struct script_engine *e, struct client *c, const char *name, unsigned flags,
+                      bool is_ro, int nargs)
 {
-    if (!may_start(e, c, flags, is_ro)) return 0;
     lua_State *L = e->L;
-    char name[SCRIPT_SHA_LEN + 3] = "f_";
-    memcpy(name + 2, sha, SCRIPT_SHA_LEN + 1);
-    push_string_table(L, nkeys, argv);
-    script_sandbox_set_global(L, "KEYS");
-    push_string_table(L, argc - nkeys, argv + nkeys);
-    script_sandbox_set_global(L, "ARGV");
-    lua_pushcfunction(L, script_sandbox_error_handler);
-    lua_getfield(L, LUA_REGISTRYINDEX, name);
-    begin(e, c, name + 2, flags, is_ro);
+    begin(e, c, name, flags, is_ro);
     lua_sethook(L, hook_count, LUA_MASKCOUNT, SCRIPT_HOOK_EVERY);
-    int status = lua_pcall(L, 0, 1, -2);
+    int status = lua_pcall(L, nargs, 1, -(nargs + 2));
     lua_sethook(L, NULL, 0, 0);
     bool is_shutdown = e->kill_reason == SCRIPT_KILLED_BY_SHUTDOWN;
     if (is_shutdown)
@@ -222,4 +222,34 @@ int script_run(struct script_engine *e, struct client *c, const char *sha, unsig
         lua_gc(L, LUA_GCSTEP, SCRIPT_GC_EVERY);
     }
     return is_shutdown ? -1 : 0;
+}
+
+int script_run(struct script_engine *e, struct client *c, const char *sha, unsigned flags,
+               bool is_ro, size_t nkeys, size_t argc, const struct resp_arg *argv)
+{
+    if (!may_start(e, c, flags, is_ro)) return 0;
+    lua_State *L = e->L;
+    char name[SCRIPT_SHA_LEN + 3] = "f_";
+    memcpy(name + 2, sha, SCRIPT_SHA_LEN + 1);
+    push_string_table(L, nkeys, argv);
+    script_sandbox_set_global(L, "KEYS");
+    push_string_table(L, argc - nkeys, argv + nkeys);
+    script_sandbox_set_global(L, "ARGV");
+    lua_pushcfunction(L, script_sandbox_error_handler);
+    lua_getfield(L, LUA_REGISTRYINDEX, name);
+    e->is_function = false;
+    return run_pushed(e, c, name + 2, flags, is_ro, 0);
+}
+
+int script_run_function(struct script_engine *e, struct client *c, const struct script_func *f,
+                        bool is_ro, size_t nkeys, size_t argc, const struct resp_arg *argv)
+{
+    if (!may_start(e, c, f->flags, is_ro)) return 0;
+    lua_State *L = e->L;
+    lua_pushcfunction(L, script_sandbox_error_handler);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, f->ref);
+    push_string_table(L, nkeys, argv);
+    push_string_table(L, argc - nkeys, argv + nkeys);
+    e->is_function = true;
+    return run_pushed(e, c, f->name, f->flags, is_ro, 2);
 }

@@ -36,10 +36,6 @@ static void fcall_generic(struct client *c, bool is_ro)
         reply_error(c, "ERR Number of keys can't be negative");
         return;
     }
-    if (is_ro && !(f->flags & SCRIPT_FLAG_NO_WRITES)) {
-        reply_error(c, "ERR Can not execute a script with write flag using *_ro command.");
-        return;
-    }
     if (script_run_function(e, c, f, is_ro, (size_t)nkeys, c->argc - 3, c->argv + 3) != 0) {
         propagate_none(c); /* SHUTDOWN NOSAVE stopped it: its writes reach no one */
         return;
@@ -52,8 +48,19 @@ static void cmd_fcall_ro(struct client *c) { fcall_generic(c, true); }
 
 /* ---- FUNCTION ---- */
 
+/* LOAD, DELETE and FLUSH write: refused on a read-only replica (unless its master sent them), as
+ * Redis does. The gate checks the FUNCTION family's flags, which are not the subcommands'. */
+static bool write_refused(struct client *c)
+{
+    if (client_must_obey(c) || !server_is_replica(c->srv) || !c->srv->cfg.replica_read_only)
+        return false;
+    reply_error(c, "READONLY You can't write against a read only replica.");
+    return true;
+}
+
 static void function_load(struct client *c)
 {
+    if (write_refused(c)) return;
     bool replace = false;
     size_t i = 2;
     for (; i + 1 < c->argc; i++) {
@@ -79,6 +86,7 @@ static void function_load(struct client *c)
 
 static void function_delete(struct client *c)
 {
+    if (write_refused(c)) return;
     struct script_engine *e = script_engine_of(c->srv);
     struct script_lib *lib = script_func_find_lib(e, c->argv[2].ptr, c->argv[2].len);
     if (!lib) {
@@ -92,6 +100,7 @@ static void function_delete(struct client *c)
 
 static void function_flush(struct client *c)
 {
+    if (write_refused(c)) return;
     if (c->argc > 3) {
         reply_errorf(c,
                      "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try "

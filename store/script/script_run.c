@@ -24,6 +24,7 @@
 #include "store/command.h"
 #include "store/evict.h"
 #include "store/propagate.h"
+#include "store/repl/repl.h"
 #include "store/reply.h"
 #include "store/script/script_conv.h"
 #include "store/script/script_int.h"
@@ -151,14 +152,26 @@ static void reply_result(struct script_engine *e, struct client *c)
     buf_free(&tmp);
 }
 
-/* Redis 7.0's checks of a script with a shebang before it runs; false after replying. */
+/* Redis 7.0's checks of a script with a shebang (or a function) before it runs; false after
+ * replying. The order is Redis's: stale data, read-only replica, the _RO command, memory. */
 static bool may_start(struct script_engine *e, struct client *c, unsigned flags, bool is_ro)
 {
     struct server *srv = e->srv;
-    if ((flags & SCRIPT_FLAG_EVAL_COMPAT) || (flags & SCRIPT_FLAG_NO_WRITES) || is_ro) return true;
-    if (client_must_obey(c)) return true;
+    if (flags & SCRIPT_FLAG_EVAL_COMPAT) return true;
+    bool is_obeyed = client_must_obey(c);
+    if (!is_obeyed && server_is_replica(srv) && !srv->cfg.replica_serve_stale_data &&
+        !repl_master_link_up(srv) && !(flags & SCRIPT_FLAG_ALLOW_STALE)) {
+        reply_error(
+            c, "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.");
+        return false;
+    }
+    if ((flags & SCRIPT_FLAG_NO_WRITES) || is_obeyed) return true;
     if (server_is_replica(srv) && srv->cfg.replica_read_only) {
         reply_error(c, "READONLY You can't write against a read only replica.");
+        return false;
+    }
+    if (is_ro) {
+        reply_error(c, "ERR Can not execute a script with write flag using *_ro command.");
         return false;
     }
     /* a script that may write is a deny-oom command, unless it says allow-oom */

@@ -1,0 +1,173 @@
+"""Functions (docs/scripting.md#functions): FUNCTION and FCALL between real processes.
+
+What is covered: FUNCTION LOAD / DELETE / FLUSH and an FCALL's writes reaching a vigil-store
+replica and a redis-server replica; functions on a read-only replica (no-writes ones run, the
+others are refused with Redis's error); the AOF keeping FUNCTION LOAD so a restart has the
+library; a function past busy-reply-threshold (-BUSY naming FUNCTION KILL, FUNCTION STATS while
+busy, FUNCTION KILL). Replies Redis also gives are compared byte for byte with a redis-server
+started in the same test. Synchronisation is by polling with deadlines, never a fixed sleep.
+"""
+
+import os
+import socket
+
+import pytest
+
+import vigiltest
+from vigiltest import wait_until
+
+SYNC_TIMEOUT_S = 20
+
+LIB = """#!lua name=shop
+redis.register_function('buy', function(keys, args)
+  redis.call('HINCRBY', keys[1], args[1], 1)
+  return redis.call('INCR', keys[2])
+end)
+redis.register_function{function_name='stock', flags={'no-writes'},
+  callback=function(keys, args) return redis.call('HGET', keys[1], args[1]) end}
+"""
+
+SPIN_LIB = """#!lua name=spinner
+redis.register_function('spin', function() local i = 0 while true do i = i + 1 end end)
+"""
+
+BUSY_FUNCTION = (b"-BUSY Redis is busy running a script. You can only call FUNCTION KILL or "
+                 b"SHUTDOWN NOSAVE.\r\n")
+
+
+def start(kind="vigil", extra=(), name=None, data_dir=None):
+    return vigiltest.start_store(kind, name=name, data_dir=data_dir,
+                                 extra_args=["--repl-diskless-sync-delay", "0"] + list(extra))
+
+
+def is_synced(master, replica):
+    m, r = master.client().info("replication"), replica.client().info("replication")
+    return (r.get("master_link_status") == "up"
+            and r.get("slave_repl_offset") == m.get("master_repl_offset"))
+
+
+def test_function_load_delete_flush_and_fcall_writes_reach_vigil_and_redis_replicas():
+    master = start(name="master")
+    replicas = [start(name="vigil-replica"), start("redis", name="redis-replica")]
+    for r in replicas:
+        assert r.client().replicaof(master.host, master.port)
+    cli = master.client()
+    cli.set("ready", "1")
+    for r in replicas:
+        wait_until(lambda r=r: is_synced(master, r), SYNC_TIMEOUT_S, "replica in sync")
+    assert cli.execute_command("FUNCTION", "LOAD", LIB) == b"shop"
+    assert cli.execute_command("FCALL", "buy", 2, "stock", "orders", "apple") == 1
+    assert cli.execute_command("WAIT", 2, 5000) == 2
+    for r in replicas:
+        rc = r.client()
+        assert rc.execute_command("FCALL_RO", "stock", 1, "stock", "apple") == b"1"
+        assert rc.get("orders") == b"1"
+        assert rc.execute_command("FUNCTION", "STATS")[3][1][3] == 2
+    assert cli.execute_command("FUNCTION", "DELETE", "shop") == b"OK"
+    assert cli.execute_command("FUNCTION", "LOAD", SPIN_LIB) == b"spinner"
+    assert cli.execute_command("FUNCTION", "FLUSH") == b"OK"
+    assert cli.execute_command("WAIT", 2, 5000) == 2
+    for r in replicas:
+        assert r.client().execute_command("FUNCTION", "LIST") == []
+
+
+def test_functions_on_a_replica_read_but_do_not_write_as_redis():
+    replies = {}
+    for kind in ("vigil", "redis"):
+        master = start(kind, name="master-" + kind)
+        replica = start(kind, name="replica-" + kind)
+        assert replica.client().replicaof(master.host, master.port)
+        master.client().set("k", "v")
+        wait_until(lambda: replica.client().get("k") == b"v", SYNC_TIMEOUT_S, "replica has k")
+        master.client().execute_command("FUNCTION", "LOAD", LIB)
+        wait_until(lambda: is_synced(master, replica), SYNC_TIMEOUT_S, "replica has the library")
+        raw = replica.raw()
+        replies[kind] = [
+            raw.call_bytes("FCALL_RO", "stock", "1", "h", "f"),
+            raw.call_bytes("FCALL", "stock", "1", "h", "f"),
+            raw.call_bytes("FCALL", "buy", "2", "h", "n", "f"),
+            raw.call_bytes("FCALL_RO", "buy", "2", "h", "n", "f"),
+            raw.call_bytes("FUNCTION", "LOAD", SPIN_LIB),
+        ]
+    assert replies["vigil"][2] == b"-READONLY You can't write against a read only replica.\r\n"
+    assert replies["vigil"] == replies["redis"]
+
+
+STALE_LIB = """#!lua name=stale
+redis.register_function{function_name='s_ok', flags={'allow-stale', 'no-writes'},
+  callback=function() return 'served' end}
+redis.register_function{function_name='s_no', flags={'no-writes'}, callback=function() return 1 end}
+"""
+
+
+def test_allow_stale_functions_run_on_a_replica_with_a_broken_link_as_redis():
+    replies = {}
+    dead_port = vigiltest.free_port()
+    for kind in ("vigil", "redis"):
+        replica = start(kind, name="replica-" + kind)
+        raw = replica.raw()
+        assert raw.call_bytes("FUNCTION", "LOAD", STALE_LIB) == b"$5\r\nstale\r\n"
+        assert raw.call_bytes("CONFIG", "SET", "replica-serve-stale-data", "no") == b"+OK\r\n"
+        assert raw.call_bytes("REPLICAOF", "127.0.0.1", str(dead_port)) == b"+OK\r\n"
+        replies[kind] = [
+            raw.call_bytes("FCALL", "s_ok", "0"),
+            raw.call_bytes("FCALL_RO", "s_ok", "0"),
+            raw.call_bytes("FCALL", "s_no", "0"),
+            raw.call_bytes("EVAL", "#!lua flags=no-writes,allow-stale\nreturn 2", "0"),
+            raw.call_bytes("EVAL", "#!lua flags=no-writes\nreturn 2", "0"),
+        ]
+    assert replies["vigil"][0] == b"$6\r\nserved\r\n"
+    assert replies["vigil"][2].startswith(b"-MASTERDOWN")
+    assert replies["vigil"] == replies["redis"]
+
+
+def test_aof_keeps_function_load_and_a_restart_has_the_library():
+    store = start(extra=["--appendonly", "yes"])
+    cli = store.client()
+    assert cli.execute_command("FUNCTION", "LOAD", LIB) == b"shop"
+    assert cli.execute_command("FCALL", "buy", 2, "stock", "orders", "pear") == 1
+    aof = os.path.join(store.dir, "appendonlydir", "appendonly.aof.1.incr.aof")
+    wait_until(lambda: b"orders" in open(aof, "rb").read(), 10, "the AOF to hold the writes")
+    assert b"FUNCTION" in open(aof, "rb").read().upper()
+    data_dir = store.dir
+    store.stop()
+    again = vigiltest.start_store("vigil", data_dir=data_dir, extra_args=["--appendonly", "yes"])
+    rc = again.client()
+    assert rc.execute_command("FCALL_RO", "stock", 1, "stock", "pear") == b"1"
+    assert rc.execute_command("FCALL", "buy", 2, "stock", "orders", "pear") == 2
+
+
+def send_fcall(store, name):
+    sock = socket.create_connection((store.host, store.port), timeout=10)
+    sock.sendall(b"*3\r\n$5\r\nFCALL\r\n$%d\r\n%s\r\n$1\r\n0\r\n" % (len(name), name.encode()))
+    return sock
+
+
+def read_all(sock):
+    data = b""
+    while not data.endswith(b"\r\n"):
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+@pytest.mark.parametrize("kind", ["vigil", "redis"])
+def test_busy_function_gets_busy_and_function_kill_stops_it(kind):
+    store = start(kind)
+    raw = store.raw()
+    assert raw.call_bytes("CONFIG", "SET", "busy-reply-threshold", "100") == b"+OK\r\n"
+    assert raw.call_bytes("FUNCTION", "LOAD", SPIN_LIB) == b"$7\r\nspinner\r\n"
+    caller = send_fcall(store, "spin")
+    wait_until(lambda: raw.call_bytes("PING") == BUSY_FUNCTION, 10, "other clients to get -BUSY")
+    stats = raw.call_bytes("FUNCTION", "STATS")
+    assert stats.startswith(b"*4\r\n$14\r\nrunning_script\r\n*6\r\n$4\r\nname\r\n$4\r\nspin\r\n"
+                            b"$7\r\ncommand\r\n*3\r\n$5\r\nFCALL\r\n$4\r\nspin\r\n$1\r\n0\r\n"
+                            b"$11\r\nduration_ms\r\n:")
+    assert raw.call_bytes("FUNCTION", "KILL") == b"+OK\r\n"
+    assert read_all(caller) == (b"-ERR Script killed by user with SCRIPT KILL... script: spin, "
+                                b"on @user_function:2.\r\n")
+    assert raw.call_bytes("PING") == b"+PONG\r\n"
+    assert raw.call_bytes("FUNCTION", "KILL") == b"-NOTBUSY No scripts in execution right now.\r\n"
+    caller.close()

@@ -92,15 +92,17 @@ bool script_busy_refuses(struct client *c, const struct command *cmd)
     struct server *srv = c->srv;
     if (!script_is_busy(srv)) return false;
     if (cmd->flags & CMD_ALLOW_BUSY) return false;
-    if (strcmp(cmd->name, "script") == 0 && c->argc >= 2 && arg_is(&c->argv[1], "kill"))
-        return false;
+    /* SCRIPT KILL stops a script and FUNCTION KILL a function; the other one gets -BUSY */
+    bool is_function = srv->script->is_function;
+    bool is_sub_kill = c->argc >= 2 && arg_is(&c->argv[1], "kill");
+    if (strcmp(cmd->name, "script") == 0 && is_sub_kill && !is_function) return false;
     if (strcmp(cmd->name, "function") == 0 && c->argc >= 2 &&
-        (arg_is(&c->argv[1], "kill") || arg_is(&c->argv[1], "stats")))
+        ((is_sub_kill && is_function) || arg_is(&c->argv[1], "stats")))
         return false;
     reply_errorf(c,
                  "BUSY Redis is busy running a script. You can only call %s KILL or SHUTDOWN "
                  "NOSAVE.",
-                 srv->script->is_function ? "FUNCTION" : "SCRIPT");
+                 is_function ? "FUNCTION" : "SCRIPT");
     return true;
 }
 

@@ -33,6 +33,8 @@ redis.register_function('spin', function() local i = 0 while true do i = i + 1 e
 
 BUSY_FUNCTION = (b"-BUSY Redis is busy running a script. You can only call FUNCTION KILL or "
                  b"SHUTDOWN NOSAVE.\r\n")
+BUSY_SCRIPT = (b"-BUSY Redis is busy running a script. You can only call SCRIPT KILL or "
+               b"SHUTDOWN NOSAVE.\r\n")
 
 
 def start(kind="vigil", extra=(), name=None, data_dir=None):
@@ -165,9 +167,18 @@ def test_busy_function_gets_busy_and_function_kill_stops_it(kind):
     assert stats.startswith(b"*4\r\n$14\r\nrunning_script\r\n*6\r\n$4\r\nname\r\n$4\r\nspin\r\n"
                             b"$7\r\ncommand\r\n*3\r\n$5\r\nFCALL\r\n$4\r\nspin\r\n$1\r\n0\r\n"
                             b"$11\r\nduration_ms\r\n:")
+    assert raw.call_bytes("SCRIPT", "KILL") == BUSY_FUNCTION  # SCRIPT KILL stops only scripts
     assert raw.call_bytes("FUNCTION", "KILL") == b"+OK\r\n"
     assert read_all(caller) == (b"-ERR Script killed by user with SCRIPT KILL... script: spin, "
                                 b"on @user_function:2.\r\n")
     assert raw.call_bytes("PING") == b"+PONG\r\n"
     assert raw.call_bytes("FUNCTION", "KILL") == b"-NOTBUSY No scripts in execution right now.\r\n"
+    caller.close()
+    # and FUNCTION KILL stops only functions
+    caller = socket.create_connection((store.host, store.port), timeout=10)
+    caller.sendall(b"*3\r\n$4\r\nEVAL\r\n$17\r\nwhile true do end\r\n$1\r\n0\r\n")
+    wait_until(lambda: raw.call_bytes("PING") == BUSY_SCRIPT, 10, "other clients to get -BUSY")
+    assert raw.call_bytes("FUNCTION", "KILL") == BUSY_SCRIPT
+    assert raw.call_bytes("SCRIPT", "KILL") == b"+OK\r\n"
+    assert read_all(caller).startswith(b"-ERR Script killed by user with SCRIPT KILL...")
     caller.close()

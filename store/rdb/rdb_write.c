@@ -229,6 +229,13 @@ int rdb_write_header(struct rdb_writer *w, const struct rdb_aux *aux)
     return rdbw_aux_ll(w, "aof-base", aux->aof_base ? 1 : 0);
 }
 
+int rdb_write_function(struct rdb_writer *w, const char *code, size_t len)
+{
+    ASSERT(w->open_type == RDB_NO_COLLECTION);
+    rdbw_byte(w, RDB_OPCODE_FUNCTION2);
+    return rdbw_string(w, code, len);
+}
+
 int rdb_write_select_db(struct rdb_writer *w, int db, uint64_t db_size, uint64_t expires_size)
 {
     ASSERT(w->open_type == RDB_NO_COLLECTION);

@@ -71,6 +71,14 @@ int script_kill(struct server *srv, struct client *c);
 /* SHUTDOWN NOSAVE while busy: the script stops; the caller handles the shutdown. */
 void script_abort_for_shutdown(struct server *srv);
 
+/* Function libraries for persistence and full resync (script_func.c): how many, and the code
+ * of library i (in load order). */
+size_t script_func_lib_count(const struct server *srv);
+const char *script_func_lib_code(const struct server *srv, size_t i, size_t *len);
+/* Replace every library by the n given codes (an RDB's FUNCTION2 records), as a replica or a
+ * restart takes the snapshot's libraries; a code that does not load is logged and skipped. */
+void script_func_replace_all(struct server *srv, size_t n, char *const *codes, const size_t *lens);
+
 /* INFO figures. */
 size_t script_lua_memory_bytes(const struct server *srv);
 size_t script_cached_count(const struct server *srv);

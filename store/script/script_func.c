@@ -425,3 +425,31 @@ void script_func_reload_all(struct script_engine *e)
         free(old);
     }
 }
+
+/* ---- persistence ---- */
+
+size_t script_func_lib_count(const struct server *srv)
+{
+    return srv->script ? srv->script->nlibs : 0;
+}
+
+const char *script_func_lib_code(const struct server *srv, size_t i, size_t *len)
+{
+    *len = srv->script->libs[i]->code_len;
+    return srv->script->libs[i]->code;
+}
+
+void script_func_replace_all(struct server *srv, size_t n, char *const *codes, const size_t *lens)
+{
+    if (!srv->script && n == 0) return;
+    struct script_engine *e = script_engine_of(srv);
+    script_func_flush(e);
+    for (size_t i = 0; i < n; i++) {
+        const char *name;
+        struct buf err;
+        buf_init(&err);
+        if (script_func_load(e, codes[i], lens[i], false, &name, &err) != 0)
+            log_warning("A library of the snapshot was not loaded: %s", err.data);
+        buf_free(&err);
+    }
+}

@@ -182,3 +182,61 @@ def test_busy_function_gets_busy_and_function_kill_stops_it(kind):
     assert raw.call_bytes("SCRIPT", "KILL") == b"+OK\r\n"
     assert read_all(caller).startswith(b"-ERR Script killed by user with SCRIPT KILL...")
     caller.close()
+
+
+# ---- full resync and persistence (the RDB's FUNCTION2 records, the AOF rewrite) -------------
+
+def has_shop(store):
+    cli = store.client()
+    libs = cli.execute_command("FUNCTION", "LIST", "LIBRARYNAME", "shop")
+    return (len(libs) == 1 and libs[0][1] == b"shop"
+            and cli.execute_command("FCALL_RO", "stock", 1, "h", "f") is None)
+
+
+@pytest.mark.parametrize("master_kind", ["vigil", "redis"])
+def test_a_full_resync_carries_the_libraries_to_vigil_and_redis_replicas(master_kind):
+    master = start(master_kind, name="master")
+    assert master.client().execute_command("FUNCTION", "LOAD", LIB) == b"shop"
+    replicas = [start(name="vigil-replica"), start("redis", name="redis-replica")]
+    # a replica's own libraries give way to its master's
+    replicas[0].client().execute_command("FUNCTION", "LOAD", SPIN_LIB)
+    for r in replicas:
+        assert r.client().replicaof(master.host, master.port)
+    for r in replicas:
+        wait_until(lambda r=r: is_synced(master, r), SYNC_TIMEOUT_S, "replica in sync")
+        assert has_shop(r)
+        assert r.client().execute_command("FUNCTION", "STATS")[3][1][1] == 1
+
+
+def restart(store, kind, extra=()):
+    data_dir = store.dir
+    store.stop()
+    return start(kind, data_dir=data_dir, extra=extra)
+
+
+@pytest.mark.parametrize("writer,reader", [("vigil", "vigil"), ("vigil", "redis"),
+                                           ("redis", "vigil")])
+def test_an_rdb_keeps_the_libraries_across_a_restart_and_between_servers(writer, reader):
+    store = start(writer)
+    cli = store.client()
+    assert cli.execute_command("FUNCTION", "LOAD", LIB) == b"shop"
+    assert cli.execute_command("FCALL", "buy", 2, "h", "n", "f") == 1
+    assert cli.save()
+    again = restart(store, reader)
+    assert has_shop(again) is False  # h.f is 1 now: the data came back too
+    assert again.client().execute_command("FCALL_RO", "stock", 1, "h", "f") == b"1"
+    assert again.client().execute_command("FCALL", "buy", 2, "h", "n", "f") == 2
+
+
+@pytest.mark.parametrize("preamble", ["yes", "no"])
+def test_an_aof_rewrite_keeps_the_libraries(preamble):
+    opts = ["--appendonly", "yes", "--aof-use-rdb-preamble", preamble]
+    store = start(extra=opts)
+    cli = store.client()
+    assert cli.execute_command("FUNCTION", "LOAD", LIB) == b"shop"
+    assert cli.bgrewriteaof()
+    wait_until(lambda: cli.info("persistence")["aof_rewrites"] >= 1
+               and cli.info("persistence")["aof_rewrite_in_progress"] == 0, 20, "the rewrite")
+    for kind in ("vigil", "redis"):  # redis-server loads vigil's rewritten AOF the same way
+        store = restart(store, kind, extra=opts)
+        assert has_shop(store)

@@ -88,6 +88,8 @@ static int rdbw_flush(struct rdb_writer *w)
     return rdbw_emit(w, w->buf, n, true);
 }
 
+int rdb_writer_flush(struct rdb_writer *w) { return rdbw_flush(w); }
+
 static int rdbw_put(struct rdb_writer *w, const void *p, size_t n)
 {
     if (w->err) return w->err;

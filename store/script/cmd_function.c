@@ -218,6 +218,11 @@ static void function_stats(struct client *c)
     reply_integer(c, (long long)script_func_count(e));
 }
 
+static void function_restore(struct client *c)
+{
+    if (!write_refused(c)) script_func_restore(c);
+}
+
 static void function_kill(struct client *c)
 {
     if (script_kill(c->srv, c) == 0) reply_ok(c);
@@ -286,6 +291,11 @@ static const struct command function_subs[] = {
     {.name = "list", .arity = -2, .flags = CMD_NOSCRIPT, .fn = function_list},
     {.name = "stats", .arity = 2, .flags = CMD_NOSCRIPT | CMD_ALLOW_BUSY, .fn = function_stats},
     {.name = "kill", .arity = 2, .flags = CMD_NOSCRIPT | CMD_ALLOW_BUSY, .fn = function_kill},
+    {.name = "dump", .arity = 2, .flags = CMD_NOSCRIPT, .fn = script_func_dump},
+    {.name = "restore",
+     .arity = -3,
+     .flags = CMD_WRITE | CMD_DENYOOM | CMD_NOSCRIPT,
+     .fn = function_restore},
     {.name = "help", .arity = 2, .flags = CMD_LOADING | CMD_STALE, .fn = function_help},
     {.name = NULL},
 };

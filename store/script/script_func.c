@@ -345,6 +345,20 @@ static int parse_metadata(const char *code, size_t len, struct script_lib *lib, 
     return 0;
 }
 
+char *script_func_code_name(const char *code, size_t len)
+{
+    struct script_lib lib = {0};
+    struct buf err;
+    buf_init(&err);
+    size_t skip;
+    if (parse_metadata(code, len, &lib, &skip, &err) != 0) {
+        free(lib.name);
+        lib.name = NULL;
+    }
+    buf_free(&err);
+    return lib.name;
+}
+
 /* Compile and run the code into lib; 0, or -1 with err (lib keeps what it registered). */
 static int load_into(struct script_engine *e, struct script_lib *lib, size_t skip, struct buf *err)
 {

@@ -97,6 +97,11 @@ void script_func_flush(struct script_engine *e);
 /* After the Lua state was made anew (SCRIPT FLUSH): run every library's code again. */
 void script_func_reload_all(struct script_engine *e);
 size_t script_func_count(const struct script_engine *e);
+/* The library name in code's metadata (malloc'd), or NULL when the metadata is bad. */
+char *script_func_code_name(const char *code, size_t len);
+/* FUNCTION DUMP and FUNCTION RESTORE (script_func_dump.c): reply to c. */
+void script_func_dump(struct client *c);
+void script_func_restore(struct client *c);
 
 /* The engine of a Lua state (stored in the registry). */
 struct script_engine *script_engine_of_state(lua_State *L);

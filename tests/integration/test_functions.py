@@ -240,3 +240,22 @@ def test_an_aof_rewrite_keeps_the_libraries(preamble):
     for kind in ("vigil", "redis"):  # redis-server loads vigil's rewritten AOF the same way
         store = restart(store, kind, extra=opts)
         assert has_shop(store)
+
+
+def test_function_dump_restores_on_redis_and_back_and_restore_reaches_a_replica():
+    vigil, red = start(name="vigil"), start("redis", name="redis")
+    replica = start(name="vigil-replica")
+    assert replica.client().replicaof(vigil.host, vigil.port)
+    wait_until(lambda: is_synced(vigil, replica), SYNC_TIMEOUT_S, "replica in sync")
+    vc, rc = vigil.client(), red.client()
+    assert vc.execute_command("FUNCTION", "LOAD", LIB) == b"shop"
+    assert vc.execute_command("FUNCTION", "LOAD", SPIN_LIB) == b"spinner"
+    payload = vc.execute_command("FUNCTION", "DUMP")
+    assert rc.execute_command("FUNCTION", "RESTORE", payload) == b"OK"
+    assert has_shop(red) and rc.execute_command("FUNCTION", "STATS")[3][1][1] == 2
+    assert rc.execute_command("FUNCTION", "DELETE", "spinner") == b"OK"
+    back = rc.execute_command("FUNCTION", "DUMP")
+    assert vc.execute_command("FUNCTION", "RESTORE", back, "FLUSH") == b"OK"
+    assert vc.execute_command("FUNCTION", "DUMP") == back
+    assert vc.execute_command("WAIT", 1, 5000) == 1
+    assert has_shop(replica) and replica.client().execute_command("FUNCTION", "DUMP") == back

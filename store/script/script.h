@@ -79,6 +79,9 @@ const char *script_func_lib_code(const struct server *srv, size_t i, size_t *len
  * restart takes the snapshot's libraries; a code that does not load is logged and skipped. */
 void script_func_replace_all(struct server *srv, size_t n, char *const *codes, const size_t *lens);
 
+/* INFO figures of the functions: functions, libraries, bytes of the libraries' code. */
+void script_func_info(const struct server *srv, size_t *nfuncs, size_t *nlibs, size_t *bytes);
+
 /* INFO figures. */
 size_t script_lua_memory_bytes(const struct server *srv);
 size_t script_cached_count(const struct server *srv);

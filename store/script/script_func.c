@@ -467,3 +467,12 @@ void script_func_replace_all(struct server *srv, size_t n, char *const *codes, c
         buf_free(&err);
     }
 }
+
+void script_func_info(const struct server *srv, size_t *nfuncs, size_t *nlibs, size_t *bytes)
+{
+    *nfuncs = *nlibs = *bytes = 0;
+    if (!srv->script) return;
+    *nfuncs = script_func_count(srv->script);
+    *nlibs = srv->script->nlibs;
+    for (size_t i = 0; i < *nlibs; i++) *bytes += srv->script->libs[i]->code_len;
+}

@@ -259,3 +259,17 @@ def test_function_dump_restores_on_redis_and_back_and_restore_reaches_a_replica(
     assert vc.execute_command("FUNCTION", "DUMP") == back
     assert vc.execute_command("WAIT", 1, 5000) == 1
     assert has_shop(replica) and replica.client().execute_command("FUNCTION", "DUMP") == back
+
+
+def test_info_counts_functions_and_libraries_as_redis():
+    counts = {}
+    for kind in ("vigil", "redis"):
+        cli = start(kind, name=kind).client()
+        cli.execute_command("FUNCTION", "LOAD", LIB)
+        cli.execute_command("FUNCTION", "LOAD", SPIN_LIB)
+        mem = cli.info("memory")
+        counts[kind] = (mem["number_of_functions"], mem["number_of_libraries"])
+        assert mem["used_memory_functions"] > 0
+        cli.execute_command("FUNCTION", "FLUSH")
+        assert cli.info("memory")["number_of_libraries"] == 0
+    assert counts["vigil"] == counts["redis"] == (3, 2)

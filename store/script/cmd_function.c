@@ -8,6 +8,7 @@
 #include "common/util.h"
 #include "store/client.h"
 #include "store/command.h"
+#include "store/evict.h"
 #include "store/propagate.h"
 #include "store/reply.h"
 #include "store/script/script_int.h"
@@ -48,19 +49,22 @@ static void cmd_fcall_ro(struct client *c) { fcall_generic(c, true); }
 
 /* ---- FUNCTION ---- */
 
-/* LOAD, DELETE and FLUSH write: refused on a read-only replica (unless its master sent them), as
- * Redis does. The gate checks the FUNCTION family's flags, which are not the subcommands'. */
-static bool write_refused(struct client *c)
+/* LOAD, DELETE, FLUSH and RESTORE write (LOAD and RESTORE are deny-oom too): refused on a
+ * read-only replica (unless its master sent them) and over maxmemory, as Redis does. The gate
+ * checks the FUNCTION family's flags, which are not the subcommands'. */
+static bool gate_refuses(struct client *c, bool is_denyoom)
 {
-    if (client_must_obey(c) || !server_is_replica(c->srv) || !c->srv->cfg.replica_read_only)
-        return false;
+    static struct command denyoom = {.name = "function", .flags = CMD_WRITE | CMD_DENYOOM};
+    if (client_must_obey(c)) return false;
+    if (is_denyoom && evict_rejects(c, &denyoom)) return true;
+    if (!server_is_replica(c->srv) || !c->srv->cfg.replica_read_only) return false;
     reply_error(c, "READONLY You can't write against a read only replica.");
     return true;
 }
 
 static void function_load(struct client *c)
 {
-    if (write_refused(c)) return;
+    if (gate_refuses(c, true)) return;
     bool replace = false;
     size_t i = 2;
     for (; i + 1 < c->argc; i++) {
@@ -86,7 +90,7 @@ static void function_load(struct client *c)
 
 static void function_delete(struct client *c)
 {
-    if (write_refused(c)) return;
+    if (gate_refuses(c, false)) return;
     struct script_engine *e = script_engine_of(c->srv);
     struct script_lib *lib = script_func_find_lib(e, c->argv[2].ptr, c->argv[2].len);
     if (!lib) {
@@ -100,7 +104,7 @@ static void function_delete(struct client *c)
 
 static void function_flush(struct client *c)
 {
-    if (write_refused(c)) return;
+    if (gate_refuses(c, false)) return;
     if (c->argc > 3) {
         reply_errorf(c,
                      "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try "
@@ -220,7 +224,7 @@ static void function_stats(struct client *c)
 
 static void function_restore(struct client *c)
 {
-    if (!write_refused(c)) script_func_restore(c);
+    if (!gate_refuses(c, true)) script_func_restore(c);
 }
 
 static void function_kill(struct client *c)

@@ -155,30 +155,31 @@ static void reply_result(struct script_engine *e, struct client *c)
 }
 
 /* Redis 7.0's checks of a script with a shebang (or a function) before it runs; false after
- * replying. The order is Redis's: stale data, read-only replica, the _RO command, memory. */
+ * replying. The order is Redis's (its command gate, then the script's own checks): memory,
+ * read-only replica, stale data, the _RO command. */
 static bool may_start(struct script_engine *e, struct client *c, unsigned flags, bool is_ro)
 {
     struct server *srv = e->srv;
-    if (flags & SCRIPT_FLAG_EVAL_COMPAT) return true;
-    bool is_obeyed = client_must_obey(c);
-    if (!is_obeyed && server_is_replica(srv) && !srv->cfg.replica_serve_stale_data &&
-        !repl_master_link_up(srv) && !(flags & SCRIPT_FLAG_ALLOW_STALE)) {
+    if ((flags & SCRIPT_FLAG_EVAL_COMPAT) || client_must_obey(c)) return true;
+    bool may_write = !(flags & SCRIPT_FLAG_NO_WRITES);
+    /* a script that may write is a deny-oom command, unless it says allow-oom */
+    static struct command may_write_cmd = {.name = "eval", .flags = CMD_WRITE | CMD_DENYOOM};
+    if (may_write && !(flags & SCRIPT_FLAG_ALLOW_OOM) && evict_rejects(c, &may_write_cmd))
+        return false;
+    if (may_write && server_is_replica(srv) && srv->cfg.replica_read_only) {
+        reply_error(c, "READONLY You can't write against a read only replica.");
+        return false;
+    }
+    if (server_is_replica(srv) && !srv->cfg.replica_serve_stale_data && !repl_master_link_up(srv) &&
+        !(flags & SCRIPT_FLAG_ALLOW_STALE)) {
         reply_error(
             c, "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.");
         return false;
     }
-    if ((flags & SCRIPT_FLAG_NO_WRITES) || is_obeyed) return true;
-    if (server_is_replica(srv) && srv->cfg.replica_read_only) {
-        reply_error(c, "READONLY You can't write against a read only replica.");
-        return false;
-    }
-    if (is_ro) {
+    if (may_write && is_ro) {
         reply_error(c, "ERR Can not execute a script with write flag using *_ro command.");
         return false;
     }
-    /* a script that may write is a deny-oom command, unless it says allow-oom */
-    static struct command may_write = {.name = "eval", .flags = CMD_WRITE | CMD_DENYOOM};
-    if (!(flags & SCRIPT_FLAG_ALLOW_OOM) && evict_rejects(c, &may_write)) return false;
     return true;
 }
 

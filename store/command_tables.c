@@ -22,6 +22,7 @@ extern struct command cmd_table_persist[];
 extern struct command cmd_table_aof[];
 extern struct command cmd_table_script[];
 extern struct command cmd_table_vigil[];
+extern struct command cmd_table_function[];
 
 struct command *const command_families[] = {
     cmd_table_conn,
@@ -40,9 +41,10 @@ struct command *const command_families[] = {
     cmd_table_slowlog,
     cmd_table_memory,
     cmd_table_bitmap,
-    cmd_table_persist, /* SAVE, BGSAVE, LASTSAVE, SHUTDOWN */
-    cmd_table_aof,     /* BGREWRITEAOF, WAITAOF */
-    cmd_table_script,  /* EVAL family, SCRIPT (script/cmd_script.c) */
-    cmd_table_vigil,   /* VIGIL LEASE (master_lease.c) */
+    cmd_table_persist,  /* SAVE, BGSAVE, LASTSAVE, SHUTDOWN */
+    cmd_table_aof,      /* BGREWRITEAOF, WAITAOF */
+    cmd_table_script,   /* EVAL family, SCRIPT (script/cmd_script.c) */
+    cmd_table_function, /* FCALL, FUNCTION (script/cmd_function.c) */
+    cmd_table_vigil,    /* VIGIL LEASE (master_lease.c) */
     NULL,
 };

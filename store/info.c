@@ -72,26 +72,31 @@ static void section_memory_used(const struct memstats *ms, struct buf *o)
                ms->overhead_total, ms->startup, ms->dataset, ms->dataset_perc);
 }
 
-/* Allocator and system figures, then the scripting ones (FUNCTION is not built yet: its
- * figures are 0). used_memory_lua is the Lua state's own count of its bytes. */
+/* Allocator and system figures, then the scripting ones. used_memory_lua is the Lua state's
+ * own count of its bytes; functions share that state, so used_memory_vm_functions is 0 and
+ * used_memory_functions counts their code (docs/scripting.md#functions). */
 static void section_memory_system(struct server *srv, const struct memstats *ms, struct buf *o)
 {
     char h_sys[32], h_lua[32], h_scripts[32];
     size_t lua = script_lua_memory_bytes(srv), scripts = script_cached_bytes(srv);
+    size_t nfuncs, nlibs, funcs_bytes;
+    script_func_info(srv, &nfuncs, &nlibs, &funcs_bytes);
     memstats_human(h_sys, sizeof h_sys, (double)ms->total_system);
     memstats_human(h_lua, sizeof h_lua, (double)lua);
-    memstats_human(h_scripts, sizeof h_scripts, (double)scripts);
+    memstats_human(h_scripts, sizeof h_scripts, (double)(scripts + funcs_bytes));
     buf_printf(o,
                "allocator_allocated:%zu\r\nallocator_active:%zu\r\nallocator_resident:%zu\r\n"
                "total_system_memory:%zu\r\ntotal_system_memory_human:%s\r\n"
                "used_memory_lua:%zu\r\nused_memory_vm_eval:%zu\r\nused_memory_lua_human:%s\r\n"
                "used_memory_scripts_eval:%zu\r\nnumber_of_cached_scripts:%zu\r\n"
-               "number_of_functions:0\r\nnumber_of_libraries:0\r\nused_memory_vm_functions:0\r\n"
+               "number_of_functions:%zu\r\nnumber_of_libraries:%zu\r\n"
+               "used_memory_vm_functions:0\r\n"
                "used_memory_vm_total:%zu\r\nused_memory_vm_total_human:%s\r\n"
-               "used_memory_functions:0\r\nused_memory_scripts:%zu\r\n"
+               "used_memory_functions:%zu\r\nused_memory_scripts:%zu\r\n"
                "used_memory_scripts_human:%s\r\n",
                ms->alloc_allocated, ms->alloc_active, ms->alloc_resident, ms->total_system, h_sys,
-               lua, lua, h_lua, scripts, script_cached_count(srv), lua, h_lua, scripts, h_scripts);
+               lua, lua, h_lua, scripts, script_cached_count(srv), nfuncs, nlibs, lua, h_lua,
+               funcs_bytes, scripts + funcs_bytes, h_scripts);
 }
 
 /* The maxmemory settings (eviction owns these figures). */

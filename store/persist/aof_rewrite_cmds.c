@@ -19,6 +19,7 @@
 #include "store/data/obj_zset.h"
 #include "store/persist/aof_int.h"
 #include "store/server.h"
+#include "store/script/script.h"
 
 #define CMDS_ITEMS_PER_CMD 64 /* as Redis's AOF_REWRITE_ITEMS_PER_CMD */
 #define CMDS_FLUSH_BYTES (64 * 1024)
@@ -204,6 +205,13 @@ int aof_rewrite_write_commands(struct server *srv, int fd, char *err, size_t err
     buf_init(&o->out);
     if (srv->cfg.aof_timestamp_enabled) /* as Redis: the base starts with its time */
         buf_printf(&o->out, "#TS:%lld\r\n", (long long)(server_now_ms(srv) / 1000));
+    for (size_t i = 0; o->rc == 0 && i < script_func_lib_count(srv); i++) {
+        size_t len;
+        const char *code = script_func_lib_code(srv, i, &len);
+        cmds_begin(o, "FUNCTION", "LOAD", 4);
+        cmds_arg(o, code, len);
+        cmds_end(o);
+    }
     for (int db = 0; o->rc == 0 && db < srv->ndb; db++) {
         struct ks *ks = srv->db[db];
         if (ks_count(ks) == 0) continue;

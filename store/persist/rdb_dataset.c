@@ -29,6 +29,7 @@
 #include "store/rdb/rdb.h"
 #include "store/lazyfree.h"
 #include "store/server.h"
+#include "store/script/script.h"
 
 /* ---- writer (forked child) ---------------------------------------------------------------- */
 
@@ -137,6 +138,11 @@ static int write_entry(struct rdb_writer *w, const struct ks_entry *e)
 int rdb_dataset_write(struct server *srv, struct rdb_writer *w, const struct rdb_aux *aux)
 {
     int rc = rdb_write_header(w, aux);
+    for (size_t i = 0; rc == 0 && i < script_func_lib_count(srv); i++) {
+        size_t len;
+        const char *code = script_func_lib_code(srv, i, &len);
+        rc = rdb_write_function(w, code, len);
+    }
     for (int db = 0; rc == 0 && db < srv->ndb; db++) {
         struct ks *ks = srv->db[db];
         if (ks_count(ks) == 0) continue;
@@ -173,6 +179,10 @@ struct rdb_dataset_load {
     atomic_size_t loaded_bytes;
     atomic_llong used_mem; /* AUX used-mem: what the writer had in memory */
     size_t keys_loaded, keys_expired;
+    /* the FUNCTION2 records' library codes, loaded at swap-in (the engine is the main
+     * thread's) */
+    char **fn_codes;
+    size_t *fn_lens, nfn;
     bool has_repl_id;
     char repl_id[41];
     long long repl_offset;
@@ -298,6 +308,9 @@ void rdb_dataset_load_destroy(struct rdb_dataset_load *ld)
 {
     if (!ld) return;
     free_pending(ld);
+    for (size_t i = 0; i < ld->nfn; i++) free(ld->fn_codes[i]);
+    free(ld->fn_codes);
+    free(ld->fn_lens);
     if (ld->dbs) free_dbs(ld->dbs, ld->ndb);
     free(ld);
 }
@@ -321,6 +334,23 @@ static int load_check(struct rdb_dataset_load *ld, int db)
         snprintf(ld->errbuf, sizeof ld->errbuf, "cancelled");
         return -1;
     }
+    return 0;
+}
+
+#define LOAD_MAX_LIBRARIES 100000 /* bound on FUNCTION2 records kept for the swap-in */
+
+static int on_function(void *ctx, const char *code, size_t len)
+{
+    struct rdb_dataset_load *ld = ctx;
+    if (ld->nfn == LOAD_MAX_LIBRARIES) {
+        snprintf(ld->errbuf, sizeof ld->errbuf, "more than %d function libraries",
+                 LOAD_MAX_LIBRARIES);
+        return -1;
+    }
+    ld->fn_codes = xrealloc(ld->fn_codes, (ld->nfn + 1) * sizeof *ld->fn_codes);
+    ld->fn_lens = xrealloc(ld->fn_lens, (ld->nfn + 1) * sizeof *ld->fn_lens);
+    ld->fn_codes[ld->nfn] = xmemdup(code, len);
+    ld->fn_lens[ld->nfn++] = len;
     return 0;
 }
 
@@ -508,6 +538,7 @@ int rdb_dataset_load_run(struct rdb_dataset_load *ld, const void *data, size_t l
         .on_progress = on_progress,
         .on_select_db = on_select_db,
         .on_resize_db = on_resize_db,
+        .on_function = on_function,
     };
     ld->file_len = len;
     int rc = rdb_load(data, len, &cb, ld, err, errlen);
@@ -519,6 +550,7 @@ int rdb_dataset_load_run(struct rdb_dataset_load *ld, const void *data, size_t l
 
 void rdb_dataset_load_swap_in(struct rdb_dataset_load *ld, struct server *srv)
 {
+    script_func_replace_all(srv, ld->nfn, ld->fn_codes, ld->fn_lens);
     for (int i = 0; i < srv->ndb && i < ld->ndb; i++) {
         ks_swap(srv->db[i], ld->dbs[i]);
         server_db_modified(srv, i);

@@ -146,6 +146,10 @@ void rdb_writer_set_key_hook(struct rdb_writer *w, void (*fn)(void *ctx), void *
 int rdb_write_header(struct rdb_writer *w, const struct rdb_aux *aux);
 int rdb_write_aux(struct rdb_writer *w, const char *key, const char *val, size_t vlen);
 int rdb_write_select_db(struct rdb_writer *w, int db, uint64_t db_size, uint64_t expires_size);
+/* Hand what is batched to the sink (a payload of records without header or trailer). */
+int rdb_writer_flush(struct rdb_writer *w);
+/* A FUNCTION library (Redis 7.0's FUNCTION2 record: its code), after the header. */
+int rdb_write_function(struct rdb_writer *w, const char *code, size_t len);
 int rdb_write_string(struct rdb_writer *w, const char *key, size_t klen, const char *val,
                      size_t vlen, int64_t expire_ms);
 int rdb_write_list_begin(struct rdb_writer *w, const char *key, size_t klen, uint64_t count,

@@ -88,6 +88,8 @@ static int rdbw_flush(struct rdb_writer *w)
     return rdbw_emit(w, w->buf, n, true);
 }
 
+int rdb_writer_flush(struct rdb_writer *w) { return rdbw_flush(w); }
+
 static int rdbw_put(struct rdb_writer *w, const void *p, size_t n)
 {
     if (w->err) return w->err;
@@ -227,6 +229,13 @@ int rdb_write_header(struct rdb_writer *w, const struct rdb_aux *aux)
         rdbw_aux_ll(w, "repl-offset", aux->repl_offset);
     }
     return rdbw_aux_ll(w, "aof-base", aux->aof_base ? 1 : 0);
+}
+
+int rdb_write_function(struct rdb_writer *w, const char *code, size_t len)
+{
+    ASSERT(w->open_type == RDB_NO_COLLECTION);
+    rdbw_byte(w, RDB_OPCODE_FUNCTION2);
+    return rdbw_string(w, code, len);
 }
 
 int rdb_write_select_db(struct rdb_writer *w, int db, uint64_t db_size, uint64_t expires_size)

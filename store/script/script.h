@@ -31,6 +31,7 @@ enum {
     SCRIPT_FLAG_ALLOW_STALE = 1 << 2,
     SCRIPT_FLAG_NO_CLUSTER = 1 << 3,
     SCRIPT_FLAG_EVAL_COMPAT = 1 << 4, /* no shebang: the rules of scripts before 7.0 */
+    SCRIPT_FLAG_ALLOW_CROSS_SLOT = 1 << 5,
 };
 
 /* Owned by the caller (the server). NULL never: a Lua state that cannot be made aborts. */
@@ -69,6 +70,17 @@ bool script_busy_refuses(struct client *c, const struct command *cmd);
 int script_kill(struct server *srv, struct client *c);
 /* SHUTDOWN NOSAVE while busy: the script stops; the caller handles the shutdown. */
 void script_abort_for_shutdown(struct server *srv);
+
+/* Function libraries for persistence and full resync (script_func.c): how many, and the code
+ * of library i (in load order). */
+size_t script_func_lib_count(const struct server *srv);
+const char *script_func_lib_code(const struct server *srv, size_t i, size_t *len);
+/* Replace every library by the n given codes (an RDB's FUNCTION2 records), as a replica or a
+ * restart takes the snapshot's libraries; a code that does not load is logged and skipped. */
+void script_func_replace_all(struct server *srv, size_t n, char *const *codes, const size_t *lens);
+
+/* INFO figures of the functions: functions, libraries, bytes of the libraries' code. */
+void script_func_info(const struct server *srv, size_t *nfuncs, size_t *nlibs, size_t *bytes);
 
 /* INFO figures. */
 size_t script_lua_memory_bytes(const struct server *srv);

@@ -97,6 +97,8 @@ struct script_engine *script_engine_create(struct server *srv)
 void script_engine_destroy(struct script_engine *e)
 {
     if (!e) return;
+    script_func_flush(e);
+    free(e->libs);
     lua_close(e->L);
     resp_reader_destroy(e->reader);
     free(e);
@@ -113,6 +115,7 @@ void script_engine_flush(struct script_engine *e)
     ASSERT(!e->is_running);
     lua_close(e->L);
     open_state(e);
+    script_func_reload_all(e); /* the libraries stay (only FUNCTION FLUSH drops them) */
 }
 
 /* ---- shebang (7.0): "#!lua" then optional " flags=a,b" up to the end of the first line ---- */

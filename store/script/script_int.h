@@ -11,6 +11,20 @@
 
 struct resp_reader;
 
+/* A registered function (FUNCTION LOAD): its Lua closure is the registry reference ref. */
+struct script_func {
+    char *name, *desc; /* desc NULL when not given */
+    unsigned flags;    /* SCRIPT_FLAG_* */
+    int ref;
+};
+
+/* A library: its code as loaded and the functions its code registered. */
+struct script_lib {
+    char *name, *code;
+    size_t code_len, nfuncs, cap;
+    struct script_func *funcs;
+};
+
 struct script_engine {
     struct server *srv;
     lua_State *L;
@@ -29,6 +43,14 @@ struct script_engine {
     int kill_reason;       /* 0, or SCRIPT_KILLED_BY_* */
     unsigned gc_count;     /* scripts run since the last GC step */
     uint64_t rand48_state; /* math.random (kept across SCRIPT FLUSH, as Redis) */
+    /* function libraries (script_func.c), in load order */
+    struct script_lib **libs;
+    size_t nlibs, libs_cap;
+    struct script_lib *loading; /* the library FUNCTION LOAD is running the code of */
+    int64_t load_start_mono_ms;
+    bool is_function; /* the running script is a function (FCALL) */
+    size_t run_argc;  /* the running command's arguments (FUNCTION STATS) */
+    const struct resp_arg *run_argv;
 };
 
 enum { SCRIPT_KILLED_BY_KILL = 1, SCRIPT_KILLED_BY_SHUTDOWN = 2 };
@@ -56,6 +78,30 @@ void script_struct_install(lua_State *L);
 
 /* Install the redis.* library (redis.call and friends) as a read-only global. */
 void script_redis_install(lua_State *L, struct script_engine *e);
+
+/* Replace the table on top of the stack by a read-only proxy of it. */
+void script_sandbox_protect_top(lua_State *L);
+
+/* Run the function ref (a registry reference) for c with KEYS and ARGV as its two arguments. */
+int script_run_function(struct script_engine *e, struct client *c, const struct script_func *f,
+                        bool is_ro, size_t nkeys, size_t argc, const struct resp_arg *argv);
+
+/* FUNCTION LOAD [REPLACE]: 0 with the library's name in name_out (owned by the library), or -1
+ * with Redis's error line in err. */
+int script_func_load(struct script_engine *e, const char *code, size_t len, bool replace,
+                     const char **name_out, struct buf *err);
+struct script_lib *script_func_find_lib(struct script_engine *e, const char *name, size_t len);
+const struct script_func *script_func_find(struct script_engine *e, const char *name, size_t len);
+void script_func_delete_lib(struct script_engine *e, struct script_lib *lib);
+void script_func_flush(struct script_engine *e);
+/* After the Lua state was made anew (SCRIPT FLUSH): run every library's code again. */
+void script_func_reload_all(struct script_engine *e);
+size_t script_func_count(const struct script_engine *e);
+/* The library name in code's metadata (malloc'd), or NULL when the metadata is bad. */
+char *script_func_code_name(const char *code, size_t len);
+/* FUNCTION DUMP and FUNCTION RESTORE (script_func_dump.c): reply to c. */
+void script_func_dump(struct client *c);
+void script_func_restore(struct client *c);
 
 /* The engine of a Lua state (stored in the registry). */
 struct script_engine *script_engine_of_state(lua_State *L);

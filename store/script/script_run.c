@@ -24,6 +24,7 @@
 #include "store/command.h"
 #include "store/evict.h"
 #include "store/propagate.h"
+#include "store/repl/repl.h"
 #include "store/reply.h"
 #include "store/script/script_conv.h"
 #include "store/script/script_int.h"
@@ -91,10 +92,17 @@ bool script_busy_refuses(struct client *c, const struct command *cmd)
     struct server *srv = c->srv;
     if (!script_is_busy(srv)) return false;
     if (cmd->flags & CMD_ALLOW_BUSY) return false;
-    if (strcmp(cmd->name, "script") == 0 && c->argc >= 2 && arg_is(&c->argv[1], "kill"))
+    /* SCRIPT KILL stops a script and FUNCTION KILL a function; the other one gets -BUSY */
+    bool is_function = srv->script->is_function;
+    bool is_sub_kill = c->argc >= 2 && arg_is(&c->argv[1], "kill");
+    if (strcmp(cmd->name, "script") == 0 && is_sub_kill && !is_function) return false;
+    if (strcmp(cmd->name, "function") == 0 && c->argc >= 2 &&
+        ((is_sub_kill && is_function) || arg_is(&c->argv[1], "stats")))
         return false;
-    reply_error(c, "BUSY Redis is busy running a script. You can only call SCRIPT KILL or "
-                   "SHUTDOWN NOSAVE.");
+    reply_errorf(c,
+                 "BUSY Redis is busy running a script. You can only call %s KILL or SHUTDOWN "
+                 "NOSAVE.",
+                 is_function ? "FUNCTION" : "SCRIPT");
     return true;
 }
 
@@ -146,19 +154,32 @@ static void reply_result(struct script_engine *e, struct client *c)
     buf_free(&tmp);
 }
 
-/* Redis 7.0's checks of a script with a shebang before it runs; false after replying. */
+/* Redis 7.0's checks of a script with a shebang (or a function) before it runs; false after
+ * replying. The order is Redis's (its command gate, then the script's own checks): memory,
+ * read-only replica, stale data, the _RO command. */
 static bool may_start(struct script_engine *e, struct client *c, unsigned flags, bool is_ro)
 {
     struct server *srv = e->srv;
-    if ((flags & SCRIPT_FLAG_EVAL_COMPAT) || (flags & SCRIPT_FLAG_NO_WRITES) || is_ro) return true;
-    if (client_must_obey(c)) return true;
-    if (server_is_replica(srv) && srv->cfg.replica_read_only) {
+    if ((flags & SCRIPT_FLAG_EVAL_COMPAT) || client_must_obey(c)) return true;
+    bool may_write = !(flags & SCRIPT_FLAG_NO_WRITES);
+    /* a script that may write is a deny-oom command, unless it says allow-oom */
+    static struct command may_write_cmd = {.name = "eval", .flags = CMD_WRITE | CMD_DENYOOM};
+    if (may_write && !(flags & SCRIPT_FLAG_ALLOW_OOM) && evict_rejects(c, &may_write_cmd))
+        return false;
+    if (may_write && server_is_replica(srv) && srv->cfg.replica_read_only) {
         reply_error(c, "READONLY You can't write against a read only replica.");
         return false;
     }
-    /* a script that may write is a deny-oom command, unless it says allow-oom */
-    static struct command may_write = {.name = "eval", .flags = CMD_WRITE | CMD_DENYOOM};
-    if (!(flags & SCRIPT_FLAG_ALLOW_OOM) && evict_rejects(c, &may_write)) return false;
+    if (server_is_replica(srv) && !srv->cfg.replica_serve_stale_data && !repl_master_link_up(srv) &&
+        !(flags & SCRIPT_FLAG_ALLOW_STALE)) {
+        reply_error(
+            c, "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.");
+        return false;
+    }
+    if (may_write && is_ro) {
+        reply_error(c, "ERR Can not execute a script with write flag using *_ro command.");
+        return false;
+    }
     return true;
 }
 
@@ -174,6 +195,8 @@ static void begin(struct script_engine *e, struct client *c, const char *sha, un
     e->flags = flags;
     e->caller = c;
     e->sha = sha;
+    e->run_argc = c->argc;
+    e->run_argv = c->argv;
     e->fake = client_create(e->srv, -1);
     e->fake->db = c->db;
     snprintf(e->fake->conn.addr, sizeof e->fake->conn.addr, "lua"); /* MONITOR's "[0 lua]" */
@@ -191,22 +214,15 @@ static void end(struct script_engine *e)
     e->is_running = false;
 }
 
-int script_run(struct script_engine *e, struct client *c, const char *sha, unsigned flags,
-               bool is_ro, size_t nkeys, size_t argc, const struct resp_arg *argv)
+/* Call the function below nargs arguments on the stack (under them: the error handler) as
+ * the script called name, and reply. */
+static int run_pushed(struct script_engine *e, struct client *c, const char *name, unsigned flags,
+                      bool is_ro, int nargs)
 {
-    if (!may_start(e, c, flags, is_ro)) return 0;
     lua_State *L = e->L;
-    char name[SCRIPT_SHA_LEN + 3] = "f_";
-    memcpy(name + 2, sha, SCRIPT_SHA_LEN + 1);
-    push_string_table(L, nkeys, argv);
-    script_sandbox_set_global(L, "KEYS");
-    push_string_table(L, argc - nkeys, argv + nkeys);
-    script_sandbox_set_global(L, "ARGV");
-    lua_pushcfunction(L, script_sandbox_error_handler);
-    lua_getfield(L, LUA_REGISTRYINDEX, name);
-    begin(e, c, name + 2, flags, is_ro);
+    begin(e, c, name, flags, is_ro);
     lua_sethook(L, hook_count, LUA_MASKCOUNT, SCRIPT_HOOK_EVERY);
-    int status = lua_pcall(L, 0, 1, -2);
+    int status = lua_pcall(L, nargs, 1, -(nargs + 2));
     lua_sethook(L, NULL, 0, 0);
     bool is_shutdown = e->kill_reason == SCRIPT_KILLED_BY_SHUTDOWN;
     if (is_shutdown)
@@ -222,4 +238,34 @@ int script_run(struct script_engine *e, struct client *c, const char *sha, unsig
         lua_gc(L, LUA_GCSTEP, SCRIPT_GC_EVERY);
     }
     return is_shutdown ? -1 : 0;
+}
+
+int script_run(struct script_engine *e, struct client *c, const char *sha, unsigned flags,
+               bool is_ro, size_t nkeys, size_t argc, const struct resp_arg *argv)
+{
+    if (!may_start(e, c, flags, is_ro)) return 0;
+    lua_State *L = e->L;
+    char name[SCRIPT_SHA_LEN + 3] = "f_";
+    memcpy(name + 2, sha, SCRIPT_SHA_LEN + 1);
+    push_string_table(L, nkeys, argv);
+    script_sandbox_set_global(L, "KEYS");
+    push_string_table(L, argc - nkeys, argv + nkeys);
+    script_sandbox_set_global(L, "ARGV");
+    lua_pushcfunction(L, script_sandbox_error_handler);
+    lua_getfield(L, LUA_REGISTRYINDEX, name);
+    e->is_function = false;
+    return run_pushed(e, c, name + 2, flags, is_ro, 0);
+}
+
+int script_run_function(struct script_engine *e, struct client *c, const struct script_func *f,
+                        bool is_ro, size_t nkeys, size_t argc, const struct resp_arg *argv)
+{
+    if (!may_start(e, c, f->flags, is_ro)) return 0;
+    lua_State *L = e->L;
+    lua_pushcfunction(L, script_sandbox_error_handler);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, f->ref);
+    push_string_table(L, nkeys, argv);
+    push_string_table(L, argc - nkeys, argv + nkeys);
+    e->is_function = true;
+    return run_pushed(e, c, f->name, f->flags, is_ro, 2);
 }

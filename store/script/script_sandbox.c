@@ -82,7 +82,7 @@ static int globals_missing(lua_State *L)
 }
 
 /* Replace the table on top of the stack by a read-only proxy of it. */
-static void protect_top(lua_State *L)
+void script_sandbox_protect_top(lua_State *L)
 {
     int backing = lua_gettop(L);
     lua_newtable(L); /* proxy */
@@ -428,7 +428,7 @@ void script_sandbox_install(lua_State *L, struct script_engine *e)
     script_redis_install(L, e);
     for (size_t i = 0; i < ARRAY_LEN(libs); i++) {
         lua_getfield(L, LUA_GLOBALSINDEX, libs[i]);
-        protect_top(L);
+        script_sandbox_protect_top(L);
         lua_setfield(L, LUA_GLOBALSINDEX, libs[i]);
     }
     /* methods of strings ("x"):upper() read through the protected string table too */
@@ -445,7 +445,7 @@ void script_sandbox_install(lua_State *L, struct script_engine *e)
     lua_pushcfunction(L, globals_missing);
     lua_setfield(L, -2, "__index");
     lua_setmetatable(L, -2);
-    protect_top(L);
+    script_sandbox_protect_top(L);
     lua_pushvalue(L, -1);
     lua_setfield(L, LUA_GLOBALSINDEX, "_G");
     lua_replace(L, LUA_GLOBALSINDEX);

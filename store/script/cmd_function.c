@@ -123,14 +123,7 @@ static void function_flush(struct client *c)
 
 static void reply_function(struct client *c, const struct script_func *f)
 {
-    static const struct {
-        unsigned flag;
-        const char *name;
-    } names[] = {{SCRIPT_FLAG_NO_WRITES, "no-writes"},
-                 {SCRIPT_FLAG_ALLOW_OOM, "allow-oom"},
-                 {SCRIPT_FLAG_ALLOW_STALE, "allow-stale"},
-                 {SCRIPT_FLAG_NO_CLUSTER, "no-cluster"},
-                 {SCRIPT_FLAG_ALLOW_CROSS_SLOT, "allow-cross-slot-keys"}};
+    const struct script_flag_name *names = script_flag_names;
     reply_map(c, 3);
     reply_bulk_str(c, "name");
     reply_bulk_str(c, f->name);
@@ -141,9 +134,9 @@ static void reply_function(struct client *c, const struct script_func *f)
         reply_null(c);
     reply_bulk_str(c, "flags");
     size_t n = 0;
-    for (size_t i = 0; i < ARRAY_LEN(names); i++) n += (f->flags & names[i].flag) != 0;
+    for (size_t i = 0; i < script_flag_names_len; i++) n += (f->flags & names[i].flag) != 0;
     reply_set(c, n);
-    for (size_t i = 0; i < ARRAY_LEN(names); i++)
+    for (size_t i = 0; i < script_flag_names_len; i++)
         if (f->flags & names[i].flag) reply_simple(c, names[i].name);
 }
 

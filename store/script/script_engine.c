@@ -120,19 +120,21 @@ void script_engine_flush(struct script_engine *e)
 
 /* ---- shebang (7.0): "#!lua" then optional " flags=a,b" up to the end of the first line ---- */
 
+const struct script_flag_name script_flag_names[] = {
+    {"no-writes", SCRIPT_FLAG_NO_WRITES},
+    {"allow-oom", SCRIPT_FLAG_ALLOW_OOM},
+    {"allow-stale", SCRIPT_FLAG_ALLOW_STALE},
+    {"no-cluster", SCRIPT_FLAG_NO_CLUSTER},
+    {"allow-cross-slot-keys", SCRIPT_FLAG_ALLOW_CROSS_SLOT}, /* accepted; no cluster here */
+};
+const size_t script_flag_names_len = ARRAY_LEN(script_flag_names);
+
 static int parse_flag(const char *p, size_t n, unsigned *flags)
 {
-    static const struct {
-        const char *name;
-        unsigned flag;
-    } known[] = {{"no-writes", SCRIPT_FLAG_NO_WRITES},
-                 {"allow-oom", SCRIPT_FLAG_ALLOW_OOM},
-                 {"allow-stale", SCRIPT_FLAG_ALLOW_STALE},
-                 {"no-cluster", SCRIPT_FLAG_NO_CLUSTER},
-                 {"allow-cross-slot-keys", 0}};
-    for (size_t i = 0; i < ARRAY_LEN(known); i++) {
-        if (strlen(known[i].name) == n && memcmp(known[i].name, p, n) == 0) {
-            *flags |= known[i].flag;
+    for (size_t i = 0; i < script_flag_names_len; i++) {
+        const char *name = script_flag_names[i].name;
+        if (strlen(name) == n && memcmp(name, p, n) == 0) {
+            *flags |= script_flag_names[i].flag;
             return 0;
         }
     }

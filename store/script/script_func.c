@@ -109,14 +109,6 @@ static int reg_error(lua_State *L, const char *msg)
 
 static int parse_flags(lua_State *L, int idx, unsigned *flags)
 {
-    static const struct {
-        const char *name;
-        unsigned flag;
-    } known[] = {{"no-writes", SCRIPT_FLAG_NO_WRITES},
-                 {"allow-oom", SCRIPT_FLAG_ALLOW_OOM},
-                 {"allow-stale", SCRIPT_FLAG_ALLOW_STALE},
-                 {"no-cluster", SCRIPT_FLAG_NO_CLUSTER},
-                 {"allow-cross-slot-keys", SCRIPT_FLAG_ALLOW_CROSS_SLOT}};
     if (!lua_istable(L, idx))
         return reg_error(L, "flags argument to redis.register_function must be a table "
                             "representing function flags");
@@ -125,9 +117,9 @@ static int parse_flags(lua_State *L, int idx, unsigned *flags)
         if (lua_isnil(L, -1)) break;
         const char *s = lua_isstring(L, -1) ? lua_tostring(L, -1) : NULL;
         size_t k = 0;
-        while (s && k < ARRAY_LEN(known) && strcmp(known[k].name, s) != 0) k++;
-        if (!s || k == ARRAY_LEN(known)) return reg_error(L, "unknown flag given");
-        *flags |= known[k].flag;
+        while (s && k < script_flag_names_len && strcmp(script_flag_names[k].name, s) != 0) k++;
+        if (!s || k == script_flag_names_len) return reg_error(L, "unknown flag given");
+        *flags |= script_flag_names[k].flag;
         lua_pop(L, 1);
     }
     lua_pop(L, 1);

@@ -106,4 +106,13 @@ void script_func_restore(struct client *c);
 /* The engine of a Lua state (stored in the registry). */
 struct script_engine *script_engine_of_state(lua_State *L);
 
+/* The flags a shebang or redis.register_function may name, in Redis's order (FUNCTION LIST shows
+ * them so). One table for parsing both forms and for listing. */
+struct script_flag_name {
+    const char *name;
+    unsigned flag;
+};
+extern const struct script_flag_name script_flag_names[];
+extern const size_t script_flag_names_len;
+
 #endif

@@ -9,8 +9,7 @@ too: with three sentinels, quorum 2 and down-after 1000 ms it failed over in eac
 although the script was killed), and the outcome would not be deterministic.
 
 Run with both sentinels (vigil-sentinel, and redis-sentinel to check the test itself) against
-redis-server and vigil-store as the master (vigil-store has EVAL since issue #20's first half;
-a store without it would skip, and that skip is not allow-listed).
+redis-server and vigil-store as the master (a store without EVAL fails the test).
 """
 
 import time
@@ -23,11 +22,6 @@ from vigiltest import deploy, wait_until
 DOWN_AFTER_MS = 1000
 BUSY_THRESHOLD_MS = 200
 KILLED = b"-ERR Script killed by user with SCRIPT KILL"
-
-
-def has_eval(store):
-    reply = store.raw().call("COMMAND", "INFO", "eval")
-    return bool(reply) and reply[0] is not None
 
 
 def script_kill_calls(store):
@@ -58,8 +52,6 @@ def test_busy_master_gets_script_kill_and_stays_master(proc_group, node_kind, se
                           n_replicas=1, n_sentinels=1, quorum=2, down_after_ms=DOWN_AFTER_MS,
                           http=False).start()
     master, sentinel = d.master, d.sentinels[0]
-    if not has_eval(master):
-        pytest.skip("EVAL not on main yet")
     before = d.agreed_master()
     assert master.raw().call_bytes("CONFIG", "SET", "busy-reply-threshold",
                                    str(BUSY_THRESHOLD_MS)) == b"+OK\r\n"

@@ -1,0 +1,37 @@
+/* notify: keyspace notifications (`notify-keyspace-events`), published on
+ * `__keyspace@<db>__:<key>` (message: the event name) and `__keyevent@<db>__:<event>`
+ * (message: the key), as Redis 7.0 does.
+ *
+ * Every command that changes a key calls notify_keyspace_event() once per event, with the
+ * event's class and Redis's event name ("set", "lpush", "expired", "xadd", ...). The call is
+ * cheap when notifications are off (the default): one test of the configured class mask. */
+#ifndef VIGIL_NOTIFY_H
+#define VIGIL_NOTIFY_H
+
+#include <stddef.h>
+
+struct server;
+
+/* Event classes: the letters of notify-keyspace-events. */
+enum notify_class {
+    NOTIFY_KEYSPACE = 1 << 0,  /* K */
+    NOTIFY_KEYEVENT = 1 << 1,  /* E */
+    NOTIFY_GENERIC = 1 << 2,   /* g: DEL, EXPIRE, RENAME, ... */
+    NOTIFY_STRING = 1 << 3,    /* $ */
+    NOTIFY_LIST = 1 << 4,      /* l */
+    NOTIFY_SET = 1 << 5,       /* s */
+    NOTIFY_HASH = 1 << 6,      /* h */
+    NOTIFY_ZSET = 1 << 7,      /* z */
+    NOTIFY_EXPIRED = 1 << 8,   /* x */
+    NOTIFY_EVICTED = 1 << 9,   /* e */
+    NOTIFY_STREAM = 1 << 10,   /* t */
+    NOTIFY_KEY_MISS = 1 << 11, /* m (not part of A) */
+    NOTIFY_NEW = 1 << 12,      /* n (not part of A) */
+};
+
+/* Publish `event` of class `cls` for `key` in database `db`, if the server's configured mask
+ * has the class and at least one of K/E. */
+void notify_keyspace_event(struct server *srv, unsigned cls, const char *event, const char *key,
+                           size_t klen, int db);
+
+#endif

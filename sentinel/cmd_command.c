@@ -156,6 +156,8 @@ static const struct cmd_meta metas[] = {
      "Valkey's name of SENTINEL GET-MASTER-ADDR-BY-NAME (ours)"},
     {"sentinel|is-primary-down-by-addr", S_ADM, "O(1)",
      "Valkey's name of SENTINEL IS-MASTER-DOWN-BY-ADDR (ours)"},
+    {"sentinel|vote-release", S_ADM, "O(1)",
+     "Between sentinels: a candidate's attempt ended without promoting (ours)"},
     {"shutdown", CONN | F_ADMIN | F_NO_MULTI | F_ALLOW_BUSY, A_ADM, 0, "1.0.0", "server", "O(1)",
      "Write the state file and exit"},
     {"command", F_LOADING | F_STALE, A_SLOW | A_CONNECTION, T_NONDET_ORDER, "2.8.13", "server",

@@ -186,6 +186,13 @@ static void sub_is_master_down(struct client *c, const struct cmd_args *a)
     reply_integer(c, (long long)out.leader_epoch);
 }
 
+static void sub_vote_release(struct client *c, const struct cmd_args *a)
+{
+    struct sentinel_cmd_result res;
+    sentinel_cmd_vote_release(core_of(c), a->argv[2], a->argv[3], a->argv[4], a->argv[5], &res);
+    reply_result(c, &res);
+}
+
 static void sub_reset(struct client *c, const struct cmd_args *a)
 {
     struct sentinel_cmd_result r;
@@ -316,6 +323,8 @@ static const char *const sentinel_help[] = {
     "    Change settings of a master.",
     "SIMULATE-FAILURE [CRASH-AFTER-ELECTION] [CRASH-AFTER-PROMOTION] [HELP]",
     "    Make this sentinel crash at a failover step (for tests).",
+    "VOTE-RELEASE <ip> <port> <epoch> <runid>",
+    "    Between sentinels: the candidate ended its attempt in that epoch without promoting.",
     "HELP",
     "    This text.",
 };
@@ -338,6 +347,7 @@ static const struct cmd_def sentinel_subs[] = {
     {"get-primary-addr-by-name", 3, 0, sub_get_addr},
     {"is-master-down-by-addr", 6, 0, sub_is_master_down},
     {"is-primary-down-by-addr", 6, 0, sub_is_master_down},
+    {"vote-release", 6, 0, sub_vote_release},
     {"reset", 3, 0, sub_reset},
     {"failover", -3, 0, sub_failover},
     {"ckquorum", 3, 0, sub_ckquorum},

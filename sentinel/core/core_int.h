@@ -134,6 +134,10 @@ void core_send_hello(struct sentinel *s, struct instance *ri, int64_t now_ms);
 /* Back-date hello timers so the next pass republishes everywhere; and publish now. */
 void core_force_hello(struct sentinel *s, struct instance *master);
 void core_ask_peers(struct sentinel *s, struct instance *master, bool forced, int64_t now_ms);
+/* Our attempt in the current failover epoch ended without sending a promotion: tell every peer
+ * (SENTINEL VOTE-RELEASE) that a vote for us in that epoch holds nothing back any more, and
+ * release our own (docs/sentinel-protocol.md#vote-release). */
+void core_release_votes(struct sentinel *s, struct instance *master);
 void core_simulate_crash(struct sentinel *s);
 
 /* state.c: the durable state. core_mark_persist asks for a save at the end of the entry point

@@ -115,6 +115,10 @@ static void enter_state(struct sentinel *s, struct instance *master, enum failov
     struct master_record *record = master->record;
     switch (to) {
     case FAILOVER_NONE:
+        /* An attempt that never sent its promotion will never promote (a new attempt takes a
+         * new epoch): its voters may renew the master's lease again at once, instead of
+         * keeping a healthy master fenced for failover-timeout. */
+        if (!record->is_promotion_sent) core_release_votes(s, master);
         failover_clear(master);
         break;
     case FAILOVER_WAIT_START:
@@ -192,6 +196,7 @@ void failover_start(struct sentinel *s, struct instance *master, bool forced, in
     record->failover_epoch = s->current_epoch;
     record->failover_start_ms = now_ms;
     record->failover_pending_ms = 0;
+    record->is_promotion_sent = false;
     master->flags |= SRI_FAILOVER_IN_PROGRESS;
     if (forced) master->flags |= SRI_FORCE_FAILOVER;
     core_persist_now(s);
@@ -334,13 +339,13 @@ static bool promotion_quorum_holds(struct sentinel *s, struct instance *master,
     if (!select_quorum_blocks(master, best, record->failover_start_ms, false, why, sizeof(why)))
         return false;
     int64_t timeout = record->params.failover_timeout_ms;
-    if (!(master->flags & SRI_S_DOWN) && !master->lease.is_enforced) {
+    if (!(master->flags & SRI_S_DOWN)) {
         /* The master answers again: without a lease it may have acknowledged writes since the
          * offsets were read, so promoting now could drop them (the partition harness saw exactly
          * that after a heal). Keep the master; a new outage starts afresh. A master that enforces
-         * its lease stays fenced: the votes of this attempt (a majority) renew nothing until it
-         * ends (lease.c), so waiting on and promoting loses nothing, and aborting would leave it
-         * fenced until those votes expire. */
+         * its lease is fenced by this attempt's votes; the abort releases them (nothing was
+         * promoted: core_release_votes), so it serves again at the next renewals instead of
+         * waiting for the missing replicas or failover-timeout. */
         failover_note_abort(s, master, "the master answers again (promotion-quorum: %s)", why);
         notify_event(s, LOG_WARNING, "-failover-abort-master-back", master, NULL);
         *next = FAILOVER_NONE;
@@ -435,6 +440,7 @@ static enum failover_state step_send_slaveof_noone(struct sentinel *s, struct in
         return FAILOVER_SEND_SLAVEOF_NOONE;
     }
     if (core_send_slaveof(s, record->promoted, NULL, 0) != 0) return FAILOVER_SEND_SLAVEOF_NOONE;
+    record->is_promotion_sent = true;
     return FAILOVER_WAIT_PROMOTION;
 }
 

@@ -142,10 +142,16 @@ struct master_record {
     int64_t failover_state_change_ms;
     int64_t failover_start_ms;
     int64_t failover_not_before_ms; /* no new attempt of our own before this time */
-    int64_t failover_pending_ms;    /* ODOWN seen: start an attempt at this time (jitter), 0 none */
-    int lost_rounds;                /* consecutive attempts lost to a split vote or silence */
-    int64_t select_info_ms;         /* SELECT_SLAVE: when the fresh INFO round was sent, 0 none */
-    bool is_quorum_wait_logged;     /* SELECT_SLAVE: waiting for promotion-quorum was logged */
+    /* Our attempt in failover_epoch sent its promotion (REPLICAOF NO ONE, or FAILOVER TO in a
+     * switchover): from then on, an abort cannot release the votes it received. */
+    bool is_promotion_sent;
+    /* The leader we voted for in leader_epoch said its attempt ended before any promotion
+     * (SENTINEL VOTE-RELEASE): our vote no longer holds lease renewals back (lease.c). */
+    uint64_t released_epoch;
+    int64_t failover_pending_ms; /* ODOWN seen: start an attempt at this time (jitter), 0 none */
+    int lost_rounds;             /* consecutive attempts lost to a split vote or silence */
+    int64_t select_info_ms;      /* SELECT_SLAVE: when the fresh INFO round was sent, 0 none */
+    bool is_quorum_wait_logged;  /* SELECT_SLAVE: waiting for promotion-quorum was logged */
     struct instance *promoted;
     struct switchover_record switchover;
     enum veto_state veto;

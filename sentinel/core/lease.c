@@ -99,7 +99,8 @@ const char *lease_blocked_reason(const struct sentinel *s, const struct instance
         return "the node does not support VIGIL LEASE";
     if (lease_duration_ms(record->params.down_after_ms, 0) <= 0) return "down-after too short";
     /* We voted for a failover of this master that may still promote another node. */
-    if (record->leader_epoch > record->config_epoch && now_ms < record->failover_not_before_ms)
+    if (record->leader_epoch > record->config_epoch &&
+        record->leader_epoch != record->released_epoch && now_ms < record->failover_not_before_ms)
         return "voted in a newer failover epoch";
     if (now_ms < record->lease_boot_hold_until_ms)
         return "restarted: leases sent before the restart may still be valid";

@@ -330,6 +330,28 @@ void core_vote(struct sentinel *s, struct instance *master, uint64_t req_epoch,
     }
 }
 
+void core_release_votes(struct sentinel *s, struct instance *master)
+{
+    struct master_record *record = master->record;
+    uint64_t epoch = record->failover_epoch;
+    if (epoch == 0) return;
+    if (record->leader_epoch == epoch && strcmp(record->leader, s->myid) == 0)
+        record->released_epoch = epoch;
+    char port[16], ep[24];
+    snprintf(port, sizeof(port), "%d", master->port);
+    snprintf(ep, sizeof(ep), "%llu", (unsigned long long)epoch);
+    const char *argv[] = {"SENTINEL",
+                          "vote-release",
+                          instance_announced_host(master, s->opt.announce_hostnames),
+                          port,
+                          ep,
+                          s->myid};
+    /* Best effort: a peer that misses it keeps its hold until failover-timeout, as before. */
+    for (size_t i = 0; i < record->n_sentinels; i++)
+        if (record->sentinels[i]->link.is_cmd_connected)
+            (void)core_send(s, record->sentinels[i], 6, argv, TAG_IGNORE);
+}
+
 /* ---- asking peers ---------------------------------------------------------------------------- */
 
 void core_ask_peers(struct sentinel *s, struct instance *master, bool forced, int64_t now_ms)

@@ -88,6 +88,33 @@ int sentinel_cmd_is_master_down(struct sentinel *s, const char *ip, const char *
     return 0;
 }
 
+void sentinel_cmd_vote_release(struct sentinel *s, const char *ip, const char *port,
+                               const char *epoch, const char *runid,
+                               struct sentinel_cmd_result *res)
+{
+    long long p, e;
+    if (!parse_ll(port, &p) || !parse_ll(epoch, &e) || e < 0) {
+        set_res(res, SENTINEL_CMD_ERROR, "ERR value is not an integer or out of range");
+        return;
+    }
+    struct instance *master = NULL;
+    for (size_t i = 0; i < s->n_masters && master == NULL; i++)
+        if (instance_addr_is(s->masters[i], ip, (int)p)) master = s->masters[i];
+    struct master_record *record = master ? master->record : NULL;
+    /* Only the candidate we voted for, in the epoch we voted in, can release that vote. */
+    bool applies = record && record->leader_epoch == (uint64_t)e &&
+                   strcmp(record->leader, runid) == 0 && record->config_epoch < (uint64_t)e;
+    if (applies && record->released_epoch != (uint64_t)e) {
+        record->released_epoch = (uint64_t)e;
+        core_log(s, LOG_NOTICE,
+                 "sentinel: %s: the leader we voted for in epoch %lld ended its attempt without "
+                 "promoting; lease renewals resume",
+                 master->name, e);
+        core_want_tick(s);
+    }
+    set_int(res, applies ? 1 : 0);
+}
+
 static bool valid_host(const struct sentinel *s, const char *h)
 {
     unsigned char buf[16];

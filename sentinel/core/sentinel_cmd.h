@@ -39,6 +39,11 @@ struct sentinel_ismd_reply {
 int sentinel_cmd_is_master_down(struct sentinel *s, const char *ip, const char *port,
                                 const char *epoch, const char *runid,
                                 struct sentinel_ismd_reply *out, struct sentinel_cmd_result *res);
+/* SENTINEL VOTE-RELEASE <ip> <port> <epoch> <runid> (ours): the candidate `runid` ended its
+ * attempt in `epoch` without promoting. Integer 1 when it released our vote, 0 otherwise. */
+void sentinel_cmd_vote_release(struct sentinel *s, const char *ip, const char *port,
+                               const char *epoch, const char *runid,
+                               struct sentinel_cmd_result *res);
 
 void sentinel_cmd_monitor(struct sentinel *s, const char *name, const char *ip, const char *port,
                           const char *quorum, struct sentinel_cmd_result *res);

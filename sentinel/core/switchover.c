@@ -62,6 +62,7 @@ enum failover_state switchover_step_send(struct sentinel *s, struct instance *ma
     snprintf(timeout, sizeof(timeout), "%lld", (long long)record->switchover.timeout_ms);
     const char *argv[] = {"FAILOVER", "TO", target->host, port, "TIMEOUT", timeout};
     if (core_send(s, master, 6, argv, TAG_FAILOVER) != 0) return FAILOVER_SEND_SLAVEOF_NOONE;
+    record->is_promotion_sent = true;
     record->switchover.sent_ms = now_ms;
     static const char *const info[] = {"INFO"};
     if (core_send(s, master, 1, info, TAG_INFO) == 0) master->info_sent_ms = now_ms;

@@ -561,7 +561,8 @@ COMMAND_NOT_YET = {
 }
 # Ours, documented in the README (Redis 7.2's CLIENT SETINFO / NO-TOUCH, Valkey's names).
 COMMAND_OURS = {"client|setinfo", "client|no-touch", "sentinel|primaries", "sentinel|primary",
-                "sentinel|get-primary-addr-by-name", "sentinel|is-primary-down-by-addr"}
+                "sentinel|get-primary-addr-by-name", "sentinel|is-primary-down-by-addr",
+                "sentinel|vote-release"}
 # SENTINEL FAILOVER <name> [COORDINATED|FORCE]: ours takes an option (README).
 COMMAND_ARITY = {"sentinel|failover": -3}
 

@@ -299,6 +299,14 @@ static void sentinel_serve(struct sim *w, struct sim_sentinel *from, int conn, s
         r = res.kind == SENTINEL_CMD_INTEGER
                 ? sim_reply_new(SENTINEL_REPLY_INTEGER, NULL, res.integer)
                 : sim_reply_new(SENTINEL_REPLY_ERROR, res.msg, 0);
+    } else if (strcasecmp(msg->argv[0], "SENTINEL") == 0 && msg->argc == 6 &&
+               strcasecmp(msg->argv[1], "vote-release") == 0) {
+        sentinel_cmd_vote_release(to->core, msg->argv[2], msg->argv[3], msg->argv[4], msg->argv[5],
+                                  &res);
+        r = res.kind == SENTINEL_CMD_INTEGER
+                ? sim_reply_new(SENTINEL_REPLY_INTEGER, NULL, res.integer)
+                : sim_reply_new(SENTINEL_REPLY_ERROR, res.msg, 0);
+        sim_check_state(w);
     } else if (strcasecmp(msg->argv[0], "SENTINEL") == 0 && msg->argc == 6) {
         struct sentinel_ismd_reply ir;
         if (sentinel_cmd_is_master_down(to->core, msg->argv[2], msg->argv[3], msg->argv[4],

@@ -4,6 +4,7 @@
  * switch, and the cases where no renewal may be sent (stale view, a recent vote in a newer
  * epoch, a Redis node). */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -177,6 +178,36 @@ Test(lease, no_renewal_after_voting_in_a_newer_epoch)
     cr_assert_eq(n_leases(s, M(s)->id), before);
     run_answering(s, 200, &cursor);
     cr_assert_gt(n_leases(s, M(s)->id), before, "after failover-timeout, renewals resume");
+    sentinel_destroy(s);
+}
+
+/* The candidate we voted for ended its attempt without promoting (SENTINEL VOTE-RELEASE):
+ * renewals resume at once. Only that candidate, for that epoch, can release the vote. */
+Test(lease, a_released_vote_lets_renewals_resume_at_once)
+{
+    struct sentinel *s = leased_world();
+    hear_peers(s);
+    uint64_t epoch = M(s)->record->config_epoch + 1;
+    core_vote(s, M(s), epoch, FAKE_PEER_A, F.now);
+    char ep[24], other[24];
+    snprintf(ep, sizeof ep, "%llu", (unsigned long long)epoch);
+    snprintf(other, sizeof other, "%llu", (unsigned long long)epoch + 1);
+    struct sentinel_cmd_result res;
+    sentinel_cmd_vote_release(s, "10.0.0.1", "6379", ep, FAKE_PEER_B, &res);
+    cr_assert_eq(res.integer, 0, "not the candidate we voted for");
+    sentinel_cmd_vote_release(s, "10.0.0.1", "6379", other, FAKE_PEER_A, &res);
+    cr_assert_eq(res.integer, 0, "not the epoch we voted in");
+    sentinel_cmd_vote_release(s, "10.0.0.9", "6379", ep, FAKE_PEER_A, &res);
+    cr_assert_eq(res.integer, 0, "not a master we watch");
+    sentinel_cmd_vote_release(s, "10.0.0.1", "x", ep, FAKE_PEER_A, &res);
+    cr_assert_eq(res.kind, SENTINEL_CMD_ERROR);
+    size_t before = n_leases(s, M(s)->id);
+    sentinel_tick(s, F.now + 10);
+    cr_assert_eq(n_leases(s, M(s)->id), before, "still held");
+    sentinel_cmd_vote_release(s, "10.0.0.1", "6379", ep, FAKE_PEER_A, &res);
+    cr_assert_eq(res.integer, 1);
+    sentinel_tick(s, F.now + 20);
+    cr_assert_gt(n_leases(s, M(s)->id), before, "released: renewals resume at once");
     sentinel_destroy(s);
 }
 

@@ -203,6 +203,16 @@ static const struct cfg_field master_fields[] = {
      .unit_ms = 1,
      .help = "Forget replicas and sentinels not seen for this long (0 = never); sentinels only "
              "while this one hears a majority of the group."},
+    {.key = "lease-margin",
+     .type = CFG_DURATION,
+     MF(lease_margin_ms),
+     .min = 0,
+     .max = SENTINEL_LEASE_MARGIN_MAX_MS,
+     .def = "0",
+     .unit_ms = 1,
+     .help = "Master lease: how much shorter than down-after a lease is (it covers clock-rate "
+             "drift and scheduling delays); 0 = the larger of down-after / 5 and 50 ms. A "
+             "margin of down-after or more sends no lease."},
     {.key = "discovery-when-isolated",
      .type = CFG_ENUM,
      MF(discovery_when_isolated),
@@ -612,6 +622,7 @@ void sentinel_config_master_params(const struct sentinel_master_cfg *master,
     if (master->promotion_quorum)
         sentinel_promotion_quorum_parse(master->promotion_quorum, &out->promotion_quorum);
     out->forget_after_ms = master->forget_after_ms;
+    out->lease_margin_ms = master->lease_margin_ms;
     out->discovery_when_isolated =
         (enum sentinel_isolated_discovery)master->discovery_when_isolated;
 }
@@ -651,6 +662,8 @@ char *sentinel_config_fingerprint(const struct sentinel_master_cfg *master)
         buf_printf(&b, " promotion-quorum=%s", master->promotion_quorum);
     if (master->forget_after_ms != SENTINEL_FORGET_AFTER_DEFAULT_MS)
         buf_printf(&b, " forget-after=%lld", (long long)master->forget_after_ms);
+    if (master->lease_margin_ms != 0)
+        buf_printf(&b, " lease-margin=%lld", (long long)master->lease_margin_ms);
     if (master->discovery_when_isolated != ISOLATED_DISCOVERY_REFUSE)
         buf_printf(&b, " discovery-when-isolated=%s",
                    sentinel_isolated_discovery_name(

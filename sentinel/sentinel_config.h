@@ -52,6 +52,7 @@ struct sentinel_master_cfg {
     int promotion_order;    /* enum sentinel_promotion_order */
     char *promotion_quorum; /* "majority", "off" or a number (validated when loaded) */
     int64_t forget_after_ms;
+    int64_t lease_margin_ms;
     int discovery_when_isolated; /* enum sentinel_isolated_discovery */
 };
 

@@ -98,6 +98,7 @@ static cJSON *encode_params(const struct sentinel_master_params *params)
     cJSON_AddStringToObject(o, "promotion_quorum",
                             sentinel_promotion_quorum_name(params->promotion_quorum, q, sizeof(q)));
     add_int(o, "forget_after_ms", params->forget_after_ms);
+    add_int(o, "lease_margin_ms", params->lease_margin_ms);
     cJSON_AddStringToObject(o, "discovery_when_isolated",
                             sentinel_isolated_discovery_name(params->discovery_when_isolated));
     add_str_opt(o, "auth_pass", params->auth_pass);
@@ -328,6 +329,8 @@ static void decode_params(struct dec *d, const cJSON *o, const char *where,
     params->forget_after_ms =
         get_int(d, o, where, "forget_after_ms", false, 0, SENTINEL_FORGET_AFTER_MAX_MS,
                 SENTINEL_FORGET_AFTER_DEFAULT_MS);
+    params->lease_margin_ms =
+        get_int(d, o, where, "lease_margin_ms", false, 0, SENTINEL_LEASE_MARGIN_MAX_MS, 0);
     params->discovery_when_isolated = (enum sentinel_isolated_discovery)decode_enum(
         d, o, where, "discovery_when_isolated", sentinel_isolated_discovery_parse,
         "\"refuse\" or \"answer\"");

@@ -83,6 +83,8 @@ static void describe_instance(const struct sentinel *s, const struct instance *r
                 sentinel_promotion_quorum_name(record->params.promotion_quorum, q, sizeof(q)));
         if (record->params.forget_after_ms != SENTINEL_FORGET_AFTER_DEFAULT_MS)
             addll(d, "forget-after", record->params.forget_after_ms);
+        if (record->params.lease_margin_ms != 0)
+            addll(d, "lease-margin", record->params.lease_margin_ms);
         if (record->params.discovery_when_isolated != ISOLATED_DISCOVERY_REFUSE)
             add(d, "discovery-when-isolated",
                 sentinel_isolated_discovery_name(record->params.discovery_when_isolated));

@@ -97,7 +97,8 @@ const char *lease_blocked_reason(const struct sentinel *s, const struct instance
     if (target->lease.is_unsupported &&
         now_ms - target->lease.unsupported_ms < LEASE_UNSUPPORTED_RETRY_MS)
         return "the node does not support VIGIL LEASE";
-    if (lease_duration_ms(record->params.down_after_ms, 0) <= 0) return "down-after too short";
+    if (lease_duration_ms(record->params.down_after_ms, record->params.lease_margin_ms) <= 0)
+        return "down-after too short for the lease margin";
     /* We voted for a failover of this master that may still promote another node. */
     if (record->leader_epoch > record->config_epoch &&
         record->leader_epoch != record->released_epoch && now_ms < record->failover_not_before_ms)
@@ -116,8 +117,9 @@ static int send_renewal(struct sentinel *s, struct instance *master, struct inst
     const struct master_record *record = master->record;
     char anchor[24], dur[24], needed[16], ep[24];
     snprintf(anchor, sizeof anchor, "%lld", (long long)target->lease.anchor_ms);
-    snprintf(dur, sizeof dur, "%lld",
-             (long long)lease_duration_ms(record->params.down_after_ms, 0));
+    snprintf(
+        dur, sizeof dur, "%lld",
+        (long long)lease_duration_ms(record->params.down_after_ms, record->params.lease_margin_ms));
     snprintf(needed, sizeof needed, "%u",
              lease_needed(record->n_sentinels + 1, record->params.quorum));
     snprintf(ep, sizeof ep, "%llu", (unsigned long long)epoch);
@@ -133,7 +135,9 @@ void lease_tick(struct sentinel *s, struct instance *master, int64_t now_ms)
          * before it we may have renewed a master that another one has replaced since. */
         bool restarted = record->n_sentinels > 0;
         record->lease_boot_hold_until_ms =
-            restarted ? now_ms + lease_duration_ms(record->params.down_after_ms, 0) : 1;
+            restarted ? now_ms + lease_duration_ms(record->params.down_after_ms,
+                                                   record->params.lease_margin_ms)
+                      : 1;
     }
     uint64_t epoch;
     struct instance *target = lease_target(master, &epoch);
@@ -148,7 +152,8 @@ void lease_tick(struct sentinel *s, struct instance *master, int64_t now_ms)
         /* The node read its clock for this anchor before we received it: the lease ends
          * before anchor_recv + lease-ms in real time (drift aside, which the margin covers). */
         int64_t end = target->lease.anchor_recv_ms +
-                      lease_duration_ms(master->record->params.down_after_ms, 0);
+                      lease_duration_ms(master->record->params.down_after_ms,
+                                        master->record->params.lease_margin_ms);
         target->lease.until_ms = MAX(target->lease.until_ms, end);
     }
     target->lease.sent_ms = now_ms;

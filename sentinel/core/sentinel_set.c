@@ -78,6 +78,10 @@ static enum set_outcome set_numeric(struct instance *master, const char *opt, co
         if (util_parse_ll(val, strlen(val), &v) != 0 || v < 0 || v > SENTINEL_FORGET_AFTER_MAX_MS)
             return SET_BAD_VALUE;
         params->forget_after_ms = v;
+    } else if (strcasecmp(opt, "lease-margin") == 0) {
+        if (util_parse_ll(val, strlen(val), &v) != 0 || v < 0 || v > SENTINEL_LEASE_MARGIN_MAX_MS)
+            return SET_BAD_VALUE;
+        params->lease_margin_ms = v;
     } else {
         return SET_UNKNOWN;
     }

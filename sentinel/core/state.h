@@ -55,6 +55,7 @@ int sentinel_promotion_quorum_needed(int quorum, size_t n_replicas);
  * long are dropped from the view; 0 = never. */
 #define SENTINEL_FORGET_AFTER_DEFAULT_MS 3600000LL
 #define SENTINEL_FORGET_AFTER_MAX_MS 2592000000LL /* 30 days */
+#define SENTINEL_LEASE_MARGIN_MAX_MS 3600000LL    /* 1 h; 0 = max(down-after / 5, 50 ms) */
 /* What SENTINEL GET-MASTER-ADDR-BY-NAME answers from a sentinel cut off from the majority of its
  * peers (docs/sentinel-protocol.md#isolated-sentinel). Refuse is ours and the default: an error
  * makes every Sentinel client ask the next sentinel; answer is Redis's behaviour. */
@@ -95,6 +96,7 @@ struct sentinel_master_params {
     enum sentinel_promotion_order promotion_order;
     int promotion_quorum;    /* PROMOTION_QUORUM_MAJORITY, _OFF or a number k of WAIT k */
     int64_t forget_after_ms; /* 0 = never forget */
+    int64_t lease_margin_ms; /* 0 = max(down-after / 5, 50 ms) (docs/sentinel-protocol.md) */
     enum sentinel_isolated_discovery discovery_when_isolated;
 };
 

@@ -280,6 +280,7 @@ cJSON *http_json_master(struct http_api *a, const struct instance *master, int64
         o, "promotion_quorum",
         sentinel_promotion_quorum_name(master->record->params.promotion_quorum, q, sizeof(q)));
     cJSON_AddNumberToObject(o, "forget_after_ms", (double)master->record->params.forget_after_ms);
+    cJSON_AddNumberToObject(o, "lease_margin_ms", (double)master->record->params.lease_margin_ms);
     cJSON_AddStringToObject(
         o, "discovery_when_isolated",
         sentinel_isolated_discovery_name(master->record->params.discovery_when_isolated));

@@ -132,6 +132,37 @@ Test(lease, clock_fetch_then_renewal_at_once_then_every_interval)
     sentinel_destroy(s);
 }
 
+/* SENTINEL SET lease-margin: the lease is down-after minus that margin; a margin of down-after
+ * or more sends no lease at all (and says so in plan's reasons, through lease_blocked_reason). */
+Test(lease, a_per_master_margin_sets_the_lease_length)
+{
+    struct sentinel *s = leased_world();
+    struct sentinel_cmd_result res;
+    const char *set[] = {"lease-margin", "300"};
+    sentinel_cmd_set(s, "mymaster", 2, set, &res);
+    cr_assert_eq(res.kind, SENTINEL_CMD_STATUS, "%s", res.msg);
+    cr_assert_eq(F.last_state.masters[0].params.lease_margin_ms, 300, "persisted");
+    const char *bad[] = {"lease-margin", "-1"};
+    sentinel_cmd_set(s, "mymaster", 2, bad, &res);
+    cr_assert_eq(res.kind, SENTINEL_CMD_ERROR);
+    hear_peers(s);
+    sentinel_tick(s, F.now);
+    cr_assert_str_eq(fake_last_cmd(&F, M(s)->id, "VIGIL")->argv[5], "700", "1000 - 300");
+    sentinel_destroy(s);
+
+    fake_env_free(&F);
+    fake_env_init(&F);
+    s = leased_world();
+    const char *all[] = {"lease-margin", "1000"};
+    sentinel_cmd_set(s, "mymaster", 2, all, &res);
+    hear_peers(s);
+    sentinel_tick(s, F.now);
+    cr_assert_eq(n_leases(s, M(s)->id), 0, "no lease when the margin eats down-after");
+    cr_assert_str_eq(lease_blocked_reason(s, M(s), M(s), F.now),
+                     "down-after too short for the lease margin");
+    sentinel_destroy(s);
+}
+
 Test(lease, a_lease_reply_restarts_the_sdown_clock_like_a_pong)
 {
     struct sentinel *s = leased_world();

@@ -167,6 +167,31 @@ Test(sentinel_config, promotion_quorum_and_forget_after)
     cr_assert(strstr(first_error(), "promotion-quorum") != NULL, "%s", first_error());
 }
 
+Test(sentinel_config, lease_margin)
+{
+    const char *base = "masters:\n  - name: m\n    host: 127.0.0.1\n    port: 1\n    quorum: 1\n";
+    cr_assert_eq(load(base), 0, "%s", first_error());
+    struct sentinel_master_params p;
+    sentinel_config_master_params(&cfg.masters[0], &p);
+    cr_assert_eq(p.lease_margin_ms, 0, "0: derived from down-after");
+    sentinel_params_free(&p);
+    char *fp = sentinel_config_fingerprint(&cfg.masters[0]);
+    cr_assert_null(strstr(fp, "lease-margin"), "the default keeps older fingerprints");
+    free(fp);
+    char y[512];
+    snprintf(y, sizeof(y), "%s    lease-margin: 300ms\n", base);
+    cr_assert_eq(load(y), 0, "%s", first_error());
+    sentinel_config_master_params(&cfg.masters[0], &p);
+    cr_assert_eq(p.lease_margin_ms, 300);
+    sentinel_params_free(&p);
+    fp = sentinel_config_fingerprint(&cfg.masters[0]);
+    cr_assert_not_null(strstr(fp, "lease-margin=300"));
+    free(fp);
+    snprintf(y, sizeof(y), "%s    lease-margin: 2h\n", base);
+    cr_assert_neq(load(y), 0, "above the 1 h bound");
+    cr_assert(strstr(first_error(), "lease-margin") != NULL, "%s", first_error());
+}
+
 /* Issue 18: discovery-when-isolated, refuse by default (absent from the fingerprint then, so
  * older state files keep theirs), answer on request, anything else refused with the key. */
 Test(sentinel_config, discovery_when_isolated)

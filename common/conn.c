@@ -77,12 +77,7 @@ void conn_free(struct conn *c)
         loop_unwatch(set->loop, c->fd, LOOP_READABLE | LOOP_WRITABLE);
         close(c->fd);
     }
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        set->head = c->next;
-    if (c->next) c->next->prev = c->prev;
-    set->count--;
+    if (!(c->flags & CONN_DETACHED)) conn_detach(c);
     resp_request_free(&c->parser);
     buf_free(&c->query);
     buf_free(&c->reply);
@@ -90,6 +85,24 @@ void conn_free(struct conn *c)
     free(c->lib_name);
     free(c->lib_ver);
     free(c);
+}
+
+void conn_detach(struct conn *c)
+{
+    struct conn_set *set = c->set;
+    ASSERT(!(c->flags & CONN_DETACHED));
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        set->head = c->next;
+    if (c->next) c->next->prev = c->prev;
+    c->prev = c->next = NULL;
+    set->count--;
+    c->flags |= CONN_DETACHED;
+    /* No client ever sees it: give its id back, so CLIENT ID counts as Redis's does (Redis's
+     * internal clients take none from the connections that follow them). */
+    if (c->id == set->next_id) set->next_id--;
+    c->id = 0;
 }
 
 static void close_deferred(struct loop *l, void *data)

@@ -46,6 +46,7 @@ enum {
     CONN_REPLY_SKIP_NEXT = 1 << 8, /* CLIENT REPLY SKIP: the next command's replies are dropped */
     CONN_REPLY_SKIP = 1 << 9,      /* ... this command's */
     CONN_WRITE_WATCHED = 1 << 10,  /* waiting for writability */
+    CONN_DETACHED = 1 << 11,       /* fake, and not in the set's list (conn_detach) */
 };
 
 struct conn {
@@ -133,6 +134,11 @@ void conn_set_flush(struct conn_set *set);
 void conn_init(struct conn *c, struct conn_set *set, int fd, const struct resp_limits *lim);
 /* Close and free now: never from inside c's own callbacks (use conn_close_async). */
 void conn_free(struct conn *c);
+/* Take a fake connection out of its set's list: it is not counted as a client, not listed by
+ * CLIENT LIST, has id 0 (its id is given back when it was the last one), and
+ * conn_set_free_all leaves it; its owner frees it with conn_free. For a long-lived internal
+ * client (the store's script client). */
+void conn_detach(struct conn *c);
 /* Close after the current iteration; safe anywhere, including from c's own command. */
 void conn_close_async(struct conn *c);
 /* Queue c's reply buffer for the before-sleep flush. */

@@ -197,18 +197,17 @@ static void begin(struct script_engine *e, struct client *c, const char *sha, un
     e->sha = sha;
     e->run_argc = c->argc;
     e->run_argv = c->argv;
-    e->fake = client_create(e->srv, -1);
-    e->fake->db = c->db;
-    snprintf(e->fake->conn.addr, sizeof e->fake->conn.addr, "lua"); /* MONITOR's "[0 lua]" */
-    e->fake->flags |= c->flags & (CLIENT_MASTER | CLIENT_AOF_LOADER);
+    struct client *f = e->fake;
+    f->db = c->db;
+    f->flags = (f->flags & ~(CLIENT_MASTER | CLIENT_AOF_LOADER)) |
+               (c->flags & (CLIENT_MASTER | CLIENT_AOF_LOADER));
+    buf_clear(&f->conn.reply);
     e->start_mono_ms = e->last_poll_mono_ms = clock_mono_ms();
 }
 
 static void end(struct script_engine *e)
 {
     busy_end(e);
-    client_free(e->fake);
-    e->fake = NULL;
     e->caller = NULL;
     e->sha = NULL;
     e->is_running = false;

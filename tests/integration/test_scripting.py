@@ -287,6 +287,28 @@ def test_info_reports_cached_scripts_and_lua_memory_and_flush_frees_them():
     assert flushed["used_memory_lua"] < after["used_memory_lua"]
 
 
+def client_ids_around_scripts(store):
+    """CLIENT ID of two connections opened before and after 20 EVALs and FCALLs, the second
+    minus the first, what CLIENT LIST counts meanwhile, and INFO clients with both open."""
+    a = store.raw()
+    first = a.call("CLIENT", "ID")
+    a.call("FUNCTION", "LOAD", "#!lua name=ids\nredis.register_function('f', function() "
+           "return redis.call('PING') end)")
+    for i in range(10):
+        assert a.call("EVAL", "return redis.call('SET', KEYS[1], ARGV[1])", "1", "k", str(i)) == "OK"
+        assert a.call("FCALL", "f", "0") == "PONG"
+    listed = len(a.call("CLIENT", "LIST").splitlines())
+    b = store.raw()
+    return b.call("CLIENT", "ID") - first, listed, a.call("INFO", "clients")
+
+
+def test_scripts_use_no_client_ids_and_their_client_is_not_listed_as_redis():
+    got, want = client_ids_around_scripts(start()), client_ids_around_scripts(start("redis"))
+    assert got[0] == want[0] == 1, (got[0], want[0])
+    assert got[1] == want[1] == 1
+    assert b"connected_clients:2\r\n" in got[2] and b"connected_clients:2\r\n" in want[2]
+
+
 def monitor_lines(store):
     """What MONITOR shows of one EVAL, timestamps and client addresses masked."""
     import re

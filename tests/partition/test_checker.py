@@ -100,9 +100,19 @@ def test_fence_time_is_the_first_refusal_by_the_cut_off_master():
     late = [w("cA:2", 12.5, res="err")]
     assert [round(x, 3) for x in checker.fence_times(late, faults)] == [2.5]
     assert checker.fence_times([w("cA:1", 11.0)], faults) == [None]
-    result = checker.check_run(late, [], faults, set(), OLD, (0.0, 40.0))
+    # A refusal late because the writer sat in a WAIT is no violation: the last write taken is
+    # what must come within down-after (seed 96).
+    blocked = [dict(w("cA:1", 11.1, cls="wait1", acks=0), ta=10.83), w("cA:2", 11.14, res="err")]
+    result = checker.check_run(blocked, [], faults, set(), OLD, (0.0, 40.0))
+    assert [round(x, 3) for x in result["taken_s"]] == [0.83]
+    assert checker.violations(result, expect_fencing=True, down_after_s=1.0) == []
+    took_late = [w("cA:1", 11.2), w("cA:2", 11.3, res="err")]
+    result = checker.check_run(took_late, [], faults, set(), OLD, (0.0, 40.0))
     bad = checker.violations(result, expect_fencing=True, down_after_s=1.0)
-    assert len(bad) == 1 and "later than down-after" in bad[0]
+    assert len(bad) == 1 and "took writes later than down-after" in bad[0], bad
+    never = checker.check_run([w("cA:1", 10.2)], [], faults, set(), OLD, (0.0, 40.0))
+    bad = checker.violations(never, expect_fencing=True, down_after_s=1.0)
+    assert len(bad) == 1 and "refused no write before the heal" in bad[0], bad
 
 
 def test_outage_is_the_longest_gap_between_successful_writes():

@@ -219,6 +219,7 @@ bench_node_dir() { echo "$BENCH_TMP/d$BENCH_DEPLOYMENT/$1-$2"; }
 # bench_spawn_store SIDE NAME PORT [--key value ...]: starts a store in $BENCH_TMP/SIDE-NAME
 # without waiting for it. Common settings for both kinds: loopback, no persistence, DEBUG allowed,
 # diskless full sync with no delay. Sets LAST_PID.
+BENCH_STORE_PREFIX=()
 bench_spawn_store() {
     local side=$1 name=$2 port=$3
     shift 3
@@ -238,7 +239,8 @@ bench_spawn_store() {
         read -r -a extra <<<"${BENCH_VIGIL_STORE_ARGS:-}"
         args+=("${extra[@]}")
     fi
-    bench_spawn "$dir/store.log" "$bin" "${args[@]}" "$@"
+    # BENCH_STORE_PREFIX (an array): a command the store runs under, e.g. valgrind.
+    bench_spawn "$dir/store.log" "${BENCH_STORE_PREFIX[@]}" "$bin" "${args[@]}" "$@"
 }
 
 # bench_wait_up PID PORT LOG: until PORT answers PING (sets LAST_PID=PID); else the log tail on

@@ -33,13 +33,11 @@
 #include "store/reply.h"
 #include "store/script/script.h"
 
-#define SORT_MAX_GETS 1024 /* GET patterns per command: far more than any real use */
-
 struct sort_opts {
     bool desc, alpha, dontsort, readonly;
     long long limit_start, limit_count; /* count < 0: to the end */
     const struct resp_arg *by, *store;
-    const struct resp_arg *gets[SORT_MAX_GETS];
+    const struct resp_arg **gets; /* argc entries at most (each GET takes two arguments) */
     size_t ngets;
 };
 
@@ -83,7 +81,7 @@ static int sort_parse(struct client *c, struct sort_opts *o)
             o->by = &a[1];
             if (!has_star(o->by)) o->dontsort = true; /* a constant weight: nothing to sort */
             j++;
-        } else if (arg_is(a, "get") && left >= 1 && o->ngets < SORT_MAX_GETS) {
+        } else if (arg_is(a, "get") && left >= 1) {
             o->gets[o->ngets++] = &a[1];
             j++;
         } else {
@@ -428,8 +426,9 @@ static bool sort_load(struct client *c, struct sort_opts *o, struct ks_entry *e,
 
 static void sort_generic(struct client *c, bool readonly)
 {
-    struct sort_opts *o = xmalloc(sizeof *o);
-    *o = (struct sort_opts){.readonly = readonly, .limit_count = -1};
+    struct sort_opts opts = {.readonly = readonly, .limit_count = -1};
+    struct sort_opts *o = &opts;
+    o->gets = xmalloc(c->argc * sizeof *o->gets);
     struct sort_vec v = {0};
     buf_init(&v.arena);
     if (sort_parse(c, o) != 0) goto done;
@@ -448,7 +447,7 @@ static void sort_generic(struct client *c, bool readonly)
 done:
     free(v.items);
     buf_free(&v.arena);
-    free(o);
+    free(o->gets);
 }
 
 static void cmd_sort(struct client *c) { sort_generic(c, false); }

@@ -23,6 +23,8 @@ extern struct command cmd_table_aof[];
 extern struct command cmd_table_script[];
 extern struct command cmd_table_vigil[];
 extern struct command cmd_table_function[];
+extern struct command cmd_table_geo[];
+extern struct command cmd_table_sort[];
 
 struct command *const command_families[] = {
     cmd_table_conn,
@@ -45,6 +47,8 @@ struct command *const command_families[] = {
     cmd_table_aof,      /* BGREWRITEAOF, WAITAOF */
     cmd_table_script,   /* EVAL family, SCRIPT (script/cmd_script.c) */
     cmd_table_function, /* FCALL, FUNCTION (script/cmd_function.c) */
+    cmd_table_geo,      /* GEOADD, GEOSEARCH, ... (cmd/cmd_geo.c) */
+    cmd_table_sort,     /* SORT, SORT_RO (cmd/cmd_sort.c) */
     cmd_table_vigil,    /* VIGIL LEASE (master_lease.c) */
     NULL,
 };

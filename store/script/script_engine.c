@@ -89,10 +89,13 @@ struct script_engine *script_engine_create(struct server *srv)
     e->rand48_state = RAND48_UNSEEDED;
     e->reader = resp_reader_create(NULL);
     /* One client runs every script's commands, made once (as Redis's "lua" client): making
-     * one per call cost a tenth of a short script's time and used up a client id. */
-    e->fake = client_create(srv, -1);
-    conn_detach(&e->fake->conn);
-    snprintf(e->fake->conn.addr, sizeof e->fake->conn.addr, "lua"); /* MONITOR's "[0 lua]" */
+     * one per call cost a tenth of a short script's time and used up a client id. An engine
+     * without a server (the fuzz harness) runs no command and has none. */
+    if (srv) {
+        e->fake = client_create(srv, -1);
+        conn_detach(&e->fake->conn);
+        snprintf(e->fake->conn.addr, sizeof e->fake->conn.addr, "lua"); /* MONITOR's "[0 lua]" */
+    }
     open_state(e);
     return e;
 }
@@ -104,7 +107,7 @@ void script_engine_destroy(struct script_engine *e)
     free(e->libs);
     lua_close(e->L);
     resp_reader_destroy(e->reader);
-    client_free(e->fake);
+    if (e->fake) client_free(e->fake);
     free(e);
 }
 

@@ -212,9 +212,11 @@ bool rdb_value_check(const void *p, size_t n)
     return memcmp(crc, f + 2, 8) == 0;
 }
 
+/* The footer stays readable: Redis decodes from the whole payload, so a value that runs into
+ * the footer's bytes restores there, and must here. */
 int rdb_value_restore(const struct server *srv, const void *p, size_t n, struct rdb_value *v)
 {
-    return rdb_dataset_load_value(srv, p, n - RDB_VALUE_FOOTER_BYTES, v);
+    return rdb_dataset_load_value(srv, p, n, v);
 }
 
 struct ks_entry *rdb_value_add(struct ks *ks, const char *key, size_t klen, struct rdb_value *v)

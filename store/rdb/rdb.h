@@ -246,8 +246,9 @@ int rdb_load(const void *data, size_t len, const struct rdb_callbacks *cb, void 
 
 /* Decode one value as a DUMP payload holds it: a type byte and the value, no key name (the key
  * passed to on_string/on_begin has length 0), no expiry. The caller checked the payload's
- * version and checksum and passes the bytes before them; bytes after the value are ignored, as
- * Redis ignores them. Same errors and guarantees as rdb_load. */
+ * version and checksum and passes the whole payload: as Redis, the value may run into the
+ * footer's bytes, and bytes after the value are ignored. Same errors and guarantees as
+ * rdb_load (bounds-checked against len, never crashes). */
 int rdb_load_value(const void *data, size_t len, const struct rdb_callbacks *cb, void *ctx,
                    char *errbuf, size_t errcap);
 

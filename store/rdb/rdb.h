@@ -11,7 +11,8 @@
  *     0xFF  crc64(everything before, including 0xFF) as 8 bytes LE
  *
  * The writer emits version 9 and only the plain encodings (string, list, set, zset-2, hash),
- * which Redis 6.0 through 7.x load, with strings optionally LZF-compressed. The reader also
+ * which Redis 6.0 through 7.x load, with strings optionally LZF-compressed; DUMP payloads
+ * (version 10) also use its blob and quicklist-2 records for Redis 7.0's compact encodings. The reader also
  * understands what Redis 7.0-7.2 write for small values: int and LZF string encodings, intset,
  * listpack hashes/zsets/sets, quicklist-2.
  *

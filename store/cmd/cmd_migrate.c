@@ -52,7 +52,7 @@
     "ERR When using MIGRATE KEYS option, the key argument must be set to the empty string"
 #define ERR_MIGRATE_CONNECT "IOERR error or timeout connecting to the client"
 
-/* ---- the connection cache ------------------------------------------------------------------- */
+/* ---- the connection cache ------------------------------------------------------------------ */
 
 struct migrate_conn {
     char *name; /* "host:port" */
@@ -108,7 +108,7 @@ static void cache_forget(struct migrate_cache *mc, struct migrate_conn *conn)
     cache_drop(mc, (size_t)(conn - mc->conns));
 }
 
-/* ---- blocking I/O with a timeout -------------------------------------------------------------- */
+/* ---- blocking I/O with a timeout ------------------------------------------------------------ */
 
 /* Wait for `events` on fd until deadline_ms (monotonic): 0, or -1 with errno (ETIMEDOUT). */
 static int mig_wait(int fd, short events, int64_t deadline_ms)
@@ -182,7 +182,7 @@ static int mig_read_line(int fd, char *line, long timeout_ms)
     return 0;
 }
 
-/* ---- the command ------------------------------------------------------------------------------ */
+/* ---- the command ---------------------------------------------------------------------------- */
 
 struct migrate_req {
     const char *host;
@@ -307,8 +307,8 @@ static void mig_key_moved(struct client *c, const struct migrate_req *rq,
 
 /* The replies: AUTH's and SELECT's (an error there makes the db unknown), then one per key. */
 static enum mig_outcome mig_read_replies(struct client *c, const struct migrate_req *rq,
-                                         struct migrate_conn *conn, bool has_auth,
-                                         bool has_select, struct mig_state *st)
+                                         struct migrate_conn *conn, bool has_auth, bool has_select,
+                                         struct mig_state *st)
 {
     char line[MIGRATE_LINE_BYTES];
     for (int i = 0; i < (int)has_auth + (int)has_select; i++) {

@@ -12,9 +12,9 @@
  *
  * The writer emits version 9 and only the plain encodings (string, list, set, zset-2, hash),
  * which Redis 6.0 through 7.x load, with strings optionally LZF-compressed; DUMP payloads
- * (version 10) also use its blob and quicklist-2 records for Redis 7.0's compact encodings. The reader also
- * understands what Redis 7.0-7.2 write for small values: int and LZF string encodings, intset,
- * listpack hashes/zsets/sets, quicklist-2.
+ * (version 10) also use its blob and quicklist-2 records for Redis 7.0's compact encodings.
+ * The reader also understands what Redis 7.0-7.2 write for small values: int and LZF string
+ * encodings, intset, listpack hashes/zsets/sets, quicklist-2.
  *
  * Ownership: every pointer passed in is borrowed; every pointer handed to a callback is valid
  * only during that call. Pure: no I/O (the writer talks to a caller-supplied sink), no clock

@@ -544,24 +544,26 @@ static int on_end(void *ctx)
     return 0;
 }
 
+/* Both entry points load through these (a lone value only reaches the value callbacks). */
+static const struct rdb_callbacks load_callbacks = {
+    .on_aux = on_aux,
+    .on_string = on_string,
+    .on_begin = on_begin,
+    .on_item = on_item,
+    .on_hash_field = on_hash_field,
+    .on_zset_member = on_zset_member,
+    .on_end = on_end,
+    .on_progress = on_progress,
+    .on_select_db = on_select_db,
+    .on_resize_db = on_resize_db,
+    .on_function = on_function,
+};
+
 int rdb_dataset_load_run(struct rdb_dataset_load *ld, const void *data, size_t len, char *err,
                          size_t errlen)
 {
-    static const struct rdb_callbacks cb = {
-        .on_aux = on_aux,
-        .on_string = on_string,
-        .on_begin = on_begin,
-        .on_item = on_item,
-        .on_hash_field = on_hash_field,
-        .on_zset_member = on_zset_member,
-        .on_end = on_end,
-        .on_progress = on_progress,
-        .on_select_db = on_select_db,
-        .on_resize_db = on_resize_db,
-        .on_function = on_function,
-    };
     ld->file_len = len;
-    int rc = rdb_load(data, len, &cb, ld, err, errlen);
+    int rc = rdb_load(data, len, &load_callbacks, ld, err, errlen);
     if (rc == 0) atomic_store(&ld->loaded_bytes, len);
     if (rc == RDB_ERR_CALLBACK && ld->errbuf[0]) snprintf(err, errlen, "%s", ld->errbuf);
     free_pending(ld);
@@ -583,18 +585,10 @@ void rdb_dataset_load_swap_in(struct rdb_dataset_load *ld, struct server *srv)
 
 int rdb_dataset_load_value(const struct server *srv, const void *p, size_t n, struct rdb_value *v)
 {
-    static const struct rdb_callbacks cb = {
-        .on_string = on_string,
-        .on_begin = on_begin,
-        .on_item = on_item,
-        .on_hash_field = on_hash_field,
-        .on_zset_member = on_zset_member,
-        .on_end = on_end,
-    };
     struct rdb_dataset_load ld = {.ndb = 1, .value = v, .file_len = n};
     load_copy_limits(&ld, srv);
     memset(v, 0, sizeof *v);
-    int rc = rdb_load_value(p, n, &cb, &ld, NULL, 0);
+    int rc = rdb_load_value(p, n, &load_callbacks, &ld, NULL, 0);
     free_pending(&ld);
     /* An empty collection (on_end stored nothing) is bad data, as for Redis. */
     if (rc == 0 && !v->is_string && !v->obj) rc = -1;

@@ -39,10 +39,18 @@ Test(rdb_listpack, integers_take_the_narrowest_encoding_and_text_stays_text)
         unsigned char first;
         size_t entry; /* encoding + data + back-length */
     } cases[] = {
-        {"0", 0x00, 2},          {"127", 0x7f, 2},          {"128", 0xc0, 3},
-        {"-4096", 0xd0, 3},      {"4096", 0xf1, 4},         {"-32769", 0xf2, 5},
-        {"8388608", 0xf3, 6},    {"2147483648", 0xf4, 10},  {"007", 0x83, 5},
-        {"+5", 0x82, 4},         {"-0", 0x82, 4},           {"", 0x80, 2},
+        {"0", 0x00, 2},
+        {"127", 0x7f, 2},
+        {"128", 0xc0, 3},
+        {"-4096", 0xd0, 3},
+        {"4096", 0xf1, 4},
+        {"-32769", 0xf2, 5},
+        {"8388608", 0xf3, 6},
+        {"2147483648", 0xf4, 10},
+        {"007", 0x83, 5},
+        {"+5", 0x82, 4},
+        {"-0", 0x82, 4},
+        {"", 0x80, 2},
         {"9223372036854775808", 0x93, 21},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -90,8 +98,8 @@ static int decode_node(const char *blob, size_t n, struct collect *c)
 
 Test(rdb_listpack, back_lengths_decode_at_every_size_boundary)
 {
-    static const size_t lens[] = {0, 62, 63, 64, 125, 126, 127, 4094, 4095, 4096, 16376, 16377,
-                                  16378, 16379, 70000};
+    static const size_t lens[] = {0,    62,   63,    64,    125,   126,   127,  4094,
+                                  4095, 4096, 16376, 16377, 16378, 16379, 70000};
     struct rdb_lp lp;
     rdb_lp_init(&lp);
     size_t total = 0;
@@ -116,8 +124,12 @@ Test(rdb_listpack, scores_are_integers_when_integral_else_17_digits)
     static const struct {
         double score;
         const char *text;
-    } cases[] = {{1, "1"}, {-0.0, "0"}, {2.5, "2.5"}, {0.1, "0.10000000000000001"},
-                 {4503599627370495.0, "4503599627370495"}, {4503599627370496.0, "4503599627370496"},
+    } cases[] = {{1, "1"},
+                 {-0.0, "0"},
+                 {2.5, "2.5"},
+                 {0.1, "0.10000000000000001"},
+                 {4503599627370495.0, "4503599627370495"},
+                 {4503599627370496.0, "4503599627370496"},
                  {1e20, "1e+20"}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct rdb_lp a, b;
@@ -135,8 +147,8 @@ Test(rdb_listpack, scores_are_integers_when_integral_else_17_digits)
 
 Test(rdb_listpack, intset_layout_is_width_length_values_little_endian)
 {
-    static const unsigned char redis[] = {0x04, 0, 0, 0, 0x03, 0, 0, 0, 0x01, 0, 0, 0,
-                                          0x02, 0, 0, 0, 0x70, 0x11, 0x01, 0};
+    static const unsigned char redis[] = {0x04, 0, 0,    0, 0x03, 0, 0,    0,    0x01, 0,
+                                          0,    0, 0x02, 0, 0,    0, 0x70, 0x11, 0x01, 0};
     int64_t vals[] = {1, 2, 70000};
     struct buf b;
     buf_init(&b);

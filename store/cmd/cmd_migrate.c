@@ -251,13 +251,13 @@ static struct migrate_conn *mig_conn(struct client *c, const struct migrate_req 
     struct server *srv = c->srv;
     if (!srv->migrate_cache) srv->migrate_cache = xcalloc(1, sizeof *srv->migrate_cache);
     struct migrate_cache *mc = srv->migrate_cache;
-    char name[300];
-    snprintf(name, sizeof name, "%s:%d", rq->host, rq->port);
+    char *name = xasprintf("%s:%d", rq->host, rq->port);
     struct migrate_conn *conn = cache_find(mc, name);
     if (!conn) {
         int fd = mig_connect(rq->host, rq->port, rq->timeout_ms);
         if (fd < 0) {
             reply_error(c, ERR_MIGRATE_CONNECT);
+            free(name);
             return NULL;
         }
         if (mc->n == MIGRATE_CACHE_MAX) { /* full: the least recently used goes */
@@ -267,11 +267,13 @@ static struct migrate_conn *mig_conn(struct client *c, const struct migrate_req 
             cache_drop(mc, lru);
         }
         conn = &mc->conns[mc->n++];
-        *conn = (struct migrate_conn){.name = xstrdup(name), .fd = fd, .last_db = -1};
+        *conn = (struct migrate_conn){.name = name, .fd = fd, .last_db = -1};
+        name = NULL;
         if (!mc->sweep_timer)
             mc->sweep_timer = loop_timer_add(srv->loop, MIGRATE_CACHE_SWEEP_MS, cache_sweep, mc);
     }
     conn->last_use_ms = loop_now_ms(srv->loop);
+    free(name);
     return conn;
 }
 

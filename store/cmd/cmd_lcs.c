@@ -9,8 +9,9 @@
  *
  * Memory bound (Redis's): the table is refused when its bytes would exceed proto-max-bulk-len
  * ("transient memory for LCS exceeds proto-max-bulk-len"), and an allocation failure is an
- * error reply, never an abort. Time is O(len1 * len2), like Redis: within that bound, a call
- * on two 10,000-byte strings takes about a tenth of a second and blocks the loop meanwhile. */
+ * error reply, never an abort. Time is O(len1 * len2), like Redis: two 10,000-byte strings
+ * (10^8 cells, a 400 MB table) take one to two seconds here and in redis-server 7.0 alike,
+ * and block the loop meanwhile. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -163,6 +163,10 @@ def test_migrate_reuses_its_connection_and_selected_db():
     sc.set("again", 1)
     assert _migrate(sc, dst, "again", 2) == b"OK"
     assert dst.client(db=2).get("again") == b"1"
+    # an idle cached connection is closed after 10 s, as Redis closes its own
+    assert any(cl["cmd"] == "restore" for cl in dc.client_list())
+    wait_until(lambda: not any(cl["cmd"] == "restore" for cl in dc.client_list()), 30,
+               "the cached MIGRATE connection to be closed")
 
 
 def _info(cli):

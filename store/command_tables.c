@@ -13,6 +13,10 @@ extern struct command cmd_table_set[];
 extern struct command cmd_table_zset[];
 extern struct command cmd_table_hll[];
 extern struct command cmd_table_bitmap[];
+extern struct command cmd_table_dump[];
+extern struct command cmd_table_lcs[];
+extern struct command cmd_table_bitfield[];
+extern struct command cmd_table_migrate[];
 extern struct command cmd_table_multi[];
 extern struct command cmd_table_pubsub[];
 extern struct command cmd_table_repl[];
@@ -43,6 +47,10 @@ struct command *const command_families[] = {
     cmd_table_slowlog,
     cmd_table_memory,
     cmd_table_bitmap,
+    cmd_table_dump, /* DUMP, RESTORE */
+    cmd_table_lcs,
+    cmd_table_bitfield, /* BITFIELD, BITFIELD_RO */
+    cmd_table_migrate,
     cmd_table_persist,  /* SAVE, BGSAVE, LASTSAVE, SHUTDOWN */
     cmd_table_aof,      /* BGREWRITEAOF, WAITAOF */
     cmd_table_script,   /* EVAL family, SCRIPT (script/cmd_script.c) */

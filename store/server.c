@@ -16,6 +16,7 @@
 #include "common/util.h"
 #include "store/blocking.h"
 #include "store/client.h"
+#include "store/cmd/cmd_migrate.h"
 #include "store/client_evict.h"
 #include "store/evict.h"
 #include "store/lazyfree.h"
@@ -328,6 +329,7 @@ void server_free(struct server *srv)
     rdb_save_destroy(srv->rdb_save);
     persist_shutdown_destroy(srv->shutdown);
     script_engine_destroy(srv->script);
+    migrate_cache_free(srv);
     aof_destroy(srv, srv->aof);
     repl_destroy(srv->repl);
     blocking_destroy(srv->blocking);

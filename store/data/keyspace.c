@@ -713,6 +713,16 @@ void ks_entry_touch(struct ks *ks, struct ks_entry *e)
 
 uint32_t ks_entry_access_bits(const struct ks_entry *e) { return ent_access(e); }
 
+void ks_entry_set_access_hint(struct ks *ks, struct ks_entry *e, long long idle_s, long long freq)
+{
+    if (ks->is_lfu && freq >= 0) {
+        ent_set_access(e, (ks->clock_min & 0xFFFFu) << 8 | (uint32_t)MIN(freq, 255));
+    } else if (!ks->is_lfu && idle_s >= 0) {
+        uint32_t idle = (uint32_t)MIN(idle_s, (long long)ACCESS_CLOCK_MASK);
+        ent_set_access(e, (ks->clock_s - idle) & ACCESS_CLOCK_MASK);
+    }
+}
+
 uint32_t ks_entry_freq(const struct ks *ks, const struct ks_entry *e)
 {
     return lfu_decayed(ent_access(e), ks->clock_min, ks->lfu_decay_min);

@@ -300,6 +300,9 @@ void ks_iter_done(struct ks_iter *it);
  * (evict_pool.h) with these lfu-log-factor and lfu-decay-time (minutes). Switching leaves the
  * bits as they are: they read as the other kind until keys are accessed again (as Redis). */
 void ks_set_lfu(struct ks *ks, bool is_lfu, long long log_factor, long long decay_min);
+/* RESTORE's IDLETIME / FREQ (-1: not given): in LRU mode the entry reads as idle for idle_s
+ * seconds, in LFU mode its counter becomes freq; the hint of the other mode is ignored. */
+void ks_entry_set_access_hint(struct ks *ks, struct ks_entry *e, long long idle_s, long long freq);
 /* The entry's 24 access bits as stored (DEBUG OBJECT's lru field). Read-only. */
 uint32_t ks_entry_access_bits(const struct ks_entry *e);
 /* OBJECT FREQ: the LFU counter after decay (meaningful in LFU mode). Read-only. */

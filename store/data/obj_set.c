@@ -298,6 +298,11 @@ const char *obj_set_encoding_name(const void *p)
     return s->enc == ENC_INTSET ? "intset" : "hashtable";
 }
 
+const struct intset *obj_set_intset(const struct obj_set *s)
+{
+    return s->enc == ENC_INTSET ? s->u.is : NULL;
+}
+
 size_t obj_set_mem_usage(const void *p)
 {
     const struct obj_set *s = p;

@@ -35,6 +35,7 @@
 #include "store/data/obj_pack.h"
 
 struct obj_set;
+struct intset;
 
 /* The encoding limits, from the server config (set-max-intset-entries, set-max-listpack-entries,
  * set-max-listpack-value). Any value is valid: 0 means "never this encoding". */
@@ -61,6 +62,8 @@ void *obj_set_dup(const void *s);
 const char *obj_set_encoding_name(const void *s);
 size_t obj_set_mem_usage(const void *s);
 size_t obj_set_card(const struct obj_set *s);
+/* The intset of an "intset" set (DUMP writes it as it is, width included), else NULL. */
+const struct intset *obj_set_intset(const struct obj_set *s);
 /* Tests: true if the set is in the (unreported) listpack encoding. */
 bool obj_set_is_listpack(const struct obj_set *s);
 

@@ -8,6 +8,7 @@
  * Invariants: a failed or cancelled load leaves the server's databases untouched; every object
  * built for a key is either stored or freed. */
 #include "store/persist/rdb_dataset.h"
+#include "store/persist/rdb_value.h"
 
 #include <errno.h>
 #include <math.h>
@@ -108,7 +109,7 @@ static size_t entry_len(const struct ks_entry *e)
     }
 }
 
-static int write_entry(struct rdb_writer *w, const struct ks_entry *e)
+int rdb_dataset_write_entry(struct rdb_writer *w, const struct ks_entry *e)
 {
     size_t kl;
     const char *k = ks_entry_key(e, &kl);
@@ -150,7 +151,7 @@ int rdb_dataset_write(struct server *srv, struct rdb_writer *w, const struct rdb
         struct ks_iter it;
         ks_iter_init(&it, ks, false);
         struct ks_entry *e;
-        while (rc == 0 && (e = ks_iter_next(&it)) != NULL) rc = write_entry(w, e);
+        while (rc == 0 && (e = ks_iter_next(&it)) != NULL) rc = rdb_dataset_write_entry(w, e);
         ks_iter_done(&it);
     }
     if (rc == 0) rc = rdb_write_end(w);
@@ -198,8 +199,12 @@ struct rdb_dataset_load {
     size_t klen;
     int64_t expire_ms;
     int db;
+    /* rdb_dataset_load_value: the one value goes here instead of into a database */
+    struct rdb_value *value;
     char errbuf[128];
 };
+
+static void load_copy_limits(struct rdb_dataset_load *ld, const struct server *srv);
 
 struct rdb_dataset_load *rdb_dataset_load_create(const struct server *srv)
 {
@@ -212,6 +217,17 @@ struct rdb_dataset_load *rdb_dataset_load_create(const struct server *srv)
         ks_set_replica_mode(ld->dbs[i], true);
         ks_set_clock(ld->dbs[i], server_now_ms(srv)); /* loaded keys count as just written */
     }
+    load_copy_limits(ld, srv);
+    ld->stream_db = 0;
+    ld->repl_offset = -1;
+    atomic_init(&ld->is_cancelled, false);
+    atomic_init(&ld->loaded_bytes, 0);
+    atomic_init(&ld->used_mem, 0);
+    return ld;
+}
+
+static void load_copy_limits(struct rdb_dataset_load *ld, const struct server *srv)
+{
     const struct store_config *cfg = &srv->cfg;
     ld->hlim = (struct obj_hash_limits){(size_t)cfg->hash_max_listpack_entries,
                                         (size_t)cfg->hash_max_listpack_value};
@@ -221,12 +237,6 @@ struct rdb_dataset_load *rdb_dataset_load_create(const struct server *srv)
     ld->zlim = (struct obj_zset_limits){(size_t)cfg->zset_max_listpack_entries,
                                         (size_t)cfg->zset_max_listpack_value};
     ld->llim = (struct obj_list_limits){cfg->list_max_listpack_size};
-    ld->stream_db = 0;
-    ld->repl_offset = -1;
-    atomic_init(&ld->is_cancelled, false);
-    atomic_init(&ld->loaded_bytes, 0);
-    atomic_init(&ld->used_mem, 0);
-    return ld;
 }
 
 void rdb_dataset_load_set_policy(struct rdb_dataset_load *ld, bool drop_expired, int64_t now_ms,
@@ -406,6 +416,10 @@ static int on_string(void *ctx, const struct rdb_key *k, const char *v, size_t v
     if (load_check(ld, k->db) != 0) return -1;
     if (load_drops(ld, k->expire_ms)) return 0;
     ld->keys_loaded++;
+    if (ld->value) {
+        *ld->value = (struct rdb_value){.is_string = true, .str = xmemdup(v, vl), .slen = vl};
+        return 0;
+    }
     ks_set_string(ld->dbs[k->db], k->name, k->len, v, vl, k->expire_ms, 0, KS_NOW_NO_EXPIRY);
     return 0;
 }
@@ -516,6 +530,12 @@ static int on_end(void *ctx)
         return 0;
     }
     ld->keys_loaded++;
+    if (ld->value) {
+        *ld->value = (struct rdb_value){.ops = ops_for(ld->type), .obj = ld->obj};
+        ld->obj = NULL;
+        free_pending(ld);
+        return 0;
+    }
     struct ks *ks = ld->dbs[ld->db];
     struct ks_entry *e = ks_set_obj(ks, ld->key, ld->klen, ops_for(ld->type), ld->obj, 0);
     if (ld->expire_ms >= 0) ks_entry_set_expire(ks, e, ld->expire_ms);
@@ -524,24 +544,26 @@ static int on_end(void *ctx)
     return 0;
 }
 
+/* Both entry points load through these (a lone value only reaches the value callbacks). */
+static const struct rdb_callbacks load_callbacks = {
+    .on_aux = on_aux,
+    .on_string = on_string,
+    .on_begin = on_begin,
+    .on_item = on_item,
+    .on_hash_field = on_hash_field,
+    .on_zset_member = on_zset_member,
+    .on_end = on_end,
+    .on_progress = on_progress,
+    .on_select_db = on_select_db,
+    .on_resize_db = on_resize_db,
+    .on_function = on_function,
+};
+
 int rdb_dataset_load_run(struct rdb_dataset_load *ld, const void *data, size_t len, char *err,
                          size_t errlen)
 {
-    static const struct rdb_callbacks cb = {
-        .on_aux = on_aux,
-        .on_string = on_string,
-        .on_begin = on_begin,
-        .on_item = on_item,
-        .on_hash_field = on_hash_field,
-        .on_zset_member = on_zset_member,
-        .on_end = on_end,
-        .on_progress = on_progress,
-        .on_select_db = on_select_db,
-        .on_resize_db = on_resize_db,
-        .on_function = on_function,
-    };
     ld->file_len = len;
-    int rc = rdb_load(data, len, &cb, ld, err, errlen);
+    int rc = rdb_load(data, len, &load_callbacks, ld, err, errlen);
     if (rc == 0) atomic_store(&ld->loaded_bytes, len);
     if (rc == RDB_ERR_CALLBACK && ld->errbuf[0]) snprintf(err, errlen, "%s", ld->errbuf);
     free_pending(ld);
@@ -559,4 +581,17 @@ void rdb_dataset_load_swap_in(struct rdb_dataset_load *ld, struct server *srv)
     for (int i = 0; i < ld->ndb; i++)
         if (ld->dbs[i] && lazyfree_ks(srv->lazyfree, ld->dbs[i])) ld->dbs[i] = NULL;
     rdb_dataset_load_destroy(ld); /* what the queue refused, and ld itself */
+}
+
+int rdb_dataset_load_value(const struct server *srv, const void *p, size_t n, struct rdb_value *v)
+{
+    struct rdb_dataset_load ld = {.ndb = 1, .value = v, .file_len = n};
+    load_copy_limits(&ld, srv);
+    memset(v, 0, sizeof *v);
+    int rc = rdb_load_value(p, n, &load_callbacks, &ld, NULL, 0);
+    free_pending(&ld);
+    /* An empty collection (on_end stored nothing) is bad data, as for Redis. */
+    if (rc == 0 && !v->is_string && !v->obj) rc = -1;
+    if (rc != 0) rdb_value_free(v);
+    return rc == 0 ? 0 : -1;
 }

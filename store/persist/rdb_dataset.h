@@ -23,6 +23,16 @@ struct rdb_aux;
 /* Header with aux, every database, EOF and checksum. 0 or a negative rdb_err. */
 int rdb_dataset_write(struct server *srv, struct rdb_writer *w, const struct rdb_aux *aux);
 
+/* One key's record (expiry, type, key, value) in the plain encodings; with a value-only writer
+ * (rdb_writer_set_value_only) the value alone, as DUMP wants it. */
+struct ks_entry;
+int rdb_dataset_write_entry(struct rdb_writer *w, const struct ks_entry *e);
+
+/* Decode a DUMP payload's value (the bytes before its footer) as the loader would build it
+ * under srv's encoding limits. 0, or -1 (malformed, unsupported or empty; *v is zeroed). */
+struct rdb_value;
+int rdb_dataset_load_value(const struct server *srv, const void *p, size_t n, struct rdb_value *v);
+
 struct rdb_dataset_load;
 /* Fresh databases to load into (main thread: copies what it needs from srv). */
 struct rdb_dataset_load *rdb_dataset_load_create(const struct server *srv);

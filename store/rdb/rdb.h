@@ -11,9 +11,10 @@
  *     0xFF  crc64(everything before, including 0xFF) as 8 bytes LE
  *
  * The writer emits version 9 and only the plain encodings (string, list, set, zset-2, hash),
- * which Redis 6.0 through 7.x load, with strings optionally LZF-compressed. The reader also
- * understands what Redis 7.0-7.2 write for small values: int and LZF string encodings, intset,
- * listpack hashes/zsets/sets, quicklist-2.
+ * which Redis 6.0 through 7.x load, with strings optionally LZF-compressed; DUMP payloads
+ * (version 10) also use its blob and quicklist-2 records for Redis 7.0's compact encodings.
+ * The reader also understands what Redis 7.0-7.2 write for small values: int and LZF string
+ * encodings, intset, listpack hashes/zsets/sets, quicklist-2.
  *
  * Ownership: every pointer passed in is borrowed; every pointer handed to a callback is valid
  * only during that call. Pure: no I/O (the writer talks to a caller-supplied sink), no clock
@@ -29,6 +30,10 @@
 
 #define RDB_WRITE_VERSION 9 /* highest version Redis 6.x accepts; Redis 7.x accepts <= 10/11 */
 #define RDB_MAX_READ_VERSION 12
+/* DUMP payloads carry the version of the format their value uses: Redis 7.0's, whose compact
+ * encodings (listpack, quicklist-2) need 10, and Redis 7.0 refuses anything newer. */
+#define RDB_DUMP_VERSION 10
+#define RDB_QUICKLIST_PACKED 2 /* a quicklist-2 node holding a listpack */
 
 enum rdb_type {
     RDB_TYPE_STRING = 0,
@@ -113,6 +118,8 @@ struct rdb_writer {
     /* Options (rdb_writer_set_options): LZF for strings longer than 20 bytes when it saves
      * space; a CRC64 trailer, or 8 zero bytes (rdbchecksum no). */
     bool is_compressed, is_checksummed;
+    /* DUMP (rdb_writer_set_value_only): a key record is its type byte and value only. */
+    bool is_value_only;
     /* Called before each key record (progress, the testing delay). */
     void (*on_key)(void *ctx);
     void *on_key_ctx;
@@ -135,6 +142,8 @@ struct rdb_aux {
 void rdb_writer_init(struct rdb_writer *w, rdb_sink_fn sink, void *ctx);
 /* rdbcompression / rdbchecksum (docs/persistence.md#snapshots). Call before the header. */
 void rdb_writer_set_options(struct rdb_writer *w, bool is_compressed, bool is_checksummed);
+/* DUMP payloads: key records without expiry and key name (the type byte, then the value). */
+void rdb_writer_set_value_only(struct rdb_writer *w, bool is_value_only);
 /* fn(ctx) runs before every key record is written (NULL: none). */
 void rdb_writer_set_key_hook(struct rdb_writer *w, void (*fn)(void *ctx), void *ctx);
 
@@ -166,6 +175,14 @@ int rdb_write_hash_field(struct rdb_writer *w, const char *field, size_t flen, c
 int rdb_write_zset_begin(struct rdb_writer *w, const char *key, size_t klen, uint64_t count,
                          int64_t expire_ms);
 int rdb_write_zset_member(struct rdb_writer *w, const char *member, size_t mlen, double score);
+/* A value whose payload is one compact blob: RDB_TYPE_SET_INTSET, RDB_TYPE_HASH_LISTPACK or
+ * RDB_TYPE_ZSET_LISTPACK (rdb_listpack.h builds them). Needs RDB version 10 readers. */
+int rdb_write_blob(struct rdb_writer *w, int type, const char *key, size_t klen, const char *blob,
+                   size_t n, int64_t expire_ms);
+/* A list as quicklist-2: begin(nodes), then exactly `nodes` listpack blobs. */
+int rdb_write_quicklist_begin(struct rdb_writer *w, const char *key, size_t klen, uint64_t nodes,
+                              int64_t expire_ms);
+int rdb_write_quicklist_node(struct rdb_writer *w, const char *blob, size_t n);
 /* EOF opcode and CRC64 trailer, then flush. The snapshot is complete only if this returns 0. */
 int rdb_write_end(struct rdb_writer *w);
 /* Total bytes handed to the sink (after rdb_write_end: the whole file size). */
@@ -227,5 +244,13 @@ struct rdb_callbacks {
  * it in only on success. Never crashes on any input. */
 int rdb_load(const void *data, size_t len, const struct rdb_callbacks *cb, void *ctx, char *errbuf,
              size_t errcap);
+
+/* Decode one value as a DUMP payload holds it: a type byte and the value, no key name (the key
+ * passed to on_string/on_begin has length 0), no expiry. The caller checked the payload's
+ * version and checksum and passes the whole payload: as Redis, the value may run into the
+ * footer's bytes, and bytes after the value are ignored. Same errors and guarantees as
+ * rdb_load (bounds-checked against len, never crashes). */
+int rdb_load_value(const void *data, size_t len, const struct rdb_callbacks *cb, void *ctx,
+                   char *errbuf, size_t errcap);
 
 #endif

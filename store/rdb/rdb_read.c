@@ -44,7 +44,6 @@
 /* LZF turns at most 3 input bytes into 264 output bytes. */
 #define RDB_LZF_MAX_RATIO 89
 #define RDB_QUICKLIST_PLAIN 1
-#define RDB_QUICKLIST_PACKED 2
 #define LP_COUNT_UNKNOWN 65535u
 
 /* Scratch for one string being decoded: an inflated LZF buffer or a formatted integer. */
@@ -64,7 +63,8 @@ struct rdbr {
     size_t errcap;
     int version;
     int db;
-    size_t record_off; /* offset of the record being decoded, for messages */
+    size_t record_off;  /* offset of the record being decoded, for messages */
+    bool is_value_only; /* a DUMP payload: the key record has no key name */
     struct rdbr_slot slot[SLOT_COUNT];
 };
 
@@ -574,8 +574,11 @@ static int rdbr_key_value(struct rdbr *r, int type, int64_t expire_ms)
     struct rdb_key k = {.expire_ms = expire_ms, .db = r->db};
     k.is_compact = type == RDB_TYPE_SET_INTSET || type == RDB_TYPE_SET_LISTPACK ||
                    type == RDB_TYPE_ZSET_LISTPACK || type == RDB_TYPE_HASH_LISTPACK;
-    int rc = rdbr_string(r, SLOT_KEY, &k.name, &k.len);
-    if (rc != 0) return rc;
+    int rc = 0;
+    if (r->is_value_only)
+        k.name = "";
+    else if ((rc = rdbr_string(r, SLOT_KEY, &k.name, &k.len)) != 0)
+        return rc;
     if (type == RDB_TYPE_STRING) {
         const char *v;
         size_t n;
@@ -773,6 +776,28 @@ int rdb_load(const void *data, size_t len, const struct rdb_callbacks *cb, void 
         rc = rdbr_fail(&r, RDB_ERR_FORMAT,
                        "%zu unexpected bytes after the RDB EOF marker at offset %zu", rdbr_left(&r),
                        rdbr_off(&r));
+    rdbr_free(&r);
+    return rc;
+}
+
+int rdb_load_value(const void *data, size_t len, const struct rdb_callbacks *cb, void *ctx,
+                   char *errbuf, size_t errcap)
+{
+    struct rdbr r = {.base = data,
+                     .p = data,
+                     .end = (const unsigned char *)data + len,
+                     .cb = cb != NULL ? cb : &rdbr_no_callbacks,
+                     .ctx = ctx,
+                     .errbuf = errbuf,
+                     .errcap = errcap,
+                     .version = RDB_DUMP_VERSION,
+                     .is_value_only = true};
+    if (errbuf != NULL && errcap > 0) errbuf[0] = '\0';
+    int rc = rdbr_need(&r, 1);
+    if (rc == 0) {
+        int type = *r.p++;
+        rc = rdbr_key_value(&r, type, -1);
+    }
     rdbr_free(&r);
     return rc;
 }

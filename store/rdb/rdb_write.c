@@ -48,6 +48,7 @@ void rdb_writer_init(struct rdb_writer *w, rdb_sink_fn sink, void *ctx)
     w->used = 0;
     w->is_compressed = false;
     w->is_checksummed = true;
+    w->is_value_only = false;
     w->on_key = NULL;
     w->on_key_ctx = NULL;
 }
@@ -56,6 +57,11 @@ void rdb_writer_set_options(struct rdb_writer *w, bool is_compressed, bool is_ch
 {
     w->is_compressed = is_compressed;
     w->is_checksummed = is_checksummed;
+}
+
+void rdb_writer_set_value_only(struct rdb_writer *w, bool is_value_only)
+{
+    w->is_value_only = is_value_only;
 }
 
 void rdb_writer_set_key_hook(struct rdb_writer *w, void (*fn)(void *ctx), void *ctx)
@@ -254,6 +260,7 @@ static int rdbw_key(struct rdb_writer *w, int type, const char *key, size_t klen
 {
     ASSERT(w->open_type == RDB_NO_COLLECTION);
     if (w->on_key) w->on_key(w->on_key_ctx);
+    if (w->is_value_only) return rdbw_byte(w, (unsigned char)type);
     if (expire_ms >= 0) {
         unsigned char b[9];
         b[0] = RDB_OPCODE_EXPIRETIME_MS;
@@ -343,6 +350,28 @@ int rdb_write_zset_member(struct rdb_writer *w, const char *member, size_t mlen,
     unsigned char b[8];
     rdbw_le(b, bits, 8);
     return rdbw_put(w, b, sizeof b);
+}
+
+int rdb_write_blob(struct rdb_writer *w, int type, const char *key, size_t klen, const char *blob,
+                   size_t n, int64_t expire_ms)
+{
+    ASSERT(type == RDB_TYPE_SET_INTSET || type == RDB_TYPE_HASH_LISTPACK ||
+           type == RDB_TYPE_ZSET_LISTPACK);
+    rdbw_key(w, type, key, klen, expire_ms);
+    return rdbw_string(w, blob, n);
+}
+
+int rdb_write_quicklist_begin(struct rdb_writer *w, const char *key, size_t klen, uint64_t nodes,
+                              int64_t expire_ms)
+{
+    return rdbw_begin(w, RDB_TYPE_LIST_QUICKLIST_2, key, klen, nodes, expire_ms);
+}
+
+int rdb_write_quicklist_node(struct rdb_writer *w, const char *blob, size_t n)
+{
+    rdbw_item(w, RDB_TYPE_LIST_QUICKLIST_2);
+    rdbw_len(w, RDB_QUICKLIST_PACKED);
+    return rdbw_string(w, blob, n);
 }
 
 int rdb_write_end(struct rdb_writer *w)

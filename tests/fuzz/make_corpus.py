@@ -211,6 +211,30 @@ def populate(port):
     s.close()
 
 
+def dump_seeds(side, port):
+    """dump_payload: byte 0 = 0 (footer as made), then DUMP's reply for every kind of value."""
+    s = socket.create_connection(("127.0.0.1", port))
+    for args in [("RPUSH", "lbig") + tuple("item%d" % i for i in range(1500)),
+                 ("HSET", "hbig") + tuple("f%d" % (i // 2) for i in range(1200)),
+                 ("ZADD", "zbig") + tuple(str(i // 2) if i % 2 == 0 else "m%d" % i
+                                          for i in range(400)),
+                 ("SADD", "sbig") + tuple(str(i * 99991) for i in range(600)),
+                 ("SADD", "i64", "1", "9223372036854775807"), ("PFADD", "hll", "a", "b")]:
+        call(s, *args)
+    for key in ("s", "n", "neg", "long", "l", "si", "ss", "h", "z", "lbig", "hbig", "zbig",
+                "sbig", "i64", "hll"):
+        s.sendall(cmd("DUMP", key))
+        reply = b""
+        while b"\r\n" not in reply:
+            reply += s.recv(65536)
+        first = reply.index(b"\r\n") + 2
+        n = int(reply[1:first - 2])
+        while len(reply) < first + n + 2:
+            reply += s.recv(65536)
+        write("dump_payload", "%s_%s" % (side, key), b"\x00" + reply[first:first + n])
+    s.close()
+
+
 def capture_sync(port, capa_eof):
     """The bytes a replica reads during a full sync and the first propagated writes."""
     s = socket.create_connection(("127.0.0.1", port), timeout=5)
@@ -275,6 +299,7 @@ def captured_seeds():
                             "--repl-diskless-sync-delay", "0"], rp, tmp))
         for side, port in (("vigil", vp), ("redis", rp)):
             populate(port)
+            dump_seeds(side, port)
             for eof in (False, True):
                 replies, stream = capture_sync(port, eof)
                 name = "%s_%s" % (side, "eof" if eof else "len")

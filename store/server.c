@@ -24,6 +24,7 @@
 #include "store/info.h"
 #include "store/memstats.h"
 #include "store/multi.h"
+#include "store/notify.h"
 #include "store/persist/aof.h"
 #include "store/persist/aof_load.h"
 #include "store/persist/bgchild.h"
@@ -246,6 +247,7 @@ void server_apply_config(struct server *srv)
     evict_apply_config(srv);
     rdb_save_apply_config(srv);
     aof_apply_config(srv);
+    notify_apply_config(srv);
 }
 
 static int server_listen(struct server *srv, char *err, size_t errlen)

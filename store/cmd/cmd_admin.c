@@ -21,6 +21,7 @@
 #include "store/evict.h"
 #include "store/command.h"
 #include "store/lazyfree.h"
+#include "store/notify.h"
 #include "store/persist/rdb_save.h"
 #include "store/info.h"
 #include "store/persist/digest.h"
@@ -228,6 +229,8 @@ static void config_set(struct client *c)
             if (rc != 0) config_int_error_as_redis(key, value, err, sizeof err);
             if (rc != 0 && strcasecmp(key, "save") == 0)
                 snprintf(err, sizeof err, "Invalid save parameters"); /* Redis's text */
+            if (rc != 0 && strcasecmp(key, "notify-keyspace-events") == 0)
+                snprintf(err, sizeof err, "%s", NOTIFY_BAD_CLASS_TEXT);
         }
         free(value);
         if (rc == 0) rc = config_apply_side_effects(c->srv, key, err, sizeof err);

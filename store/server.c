@@ -61,17 +61,31 @@ void server_key_modified(struct server *srv, int db, const char *key, size_t kle
 
 void server_db_modified(struct server *srv, int db) { multi_touch_db(srv, db); }
 
+static int server_db_index(const struct server *srv, const struct ks *ks)
+{
+    int db = 0;
+    while (db < srv->ndb && srv->db[db] != ks) db++;
+    return db;
+}
+
 static void on_key_expired(void *ctx, struct ks *ks, const char *key, size_t klen)
 {
     struct server *srv = ctx;
-    int db = 0;
-    while (db < srv->ndb && srv->db[db] != ks) db++;
+    int db = server_db_index(srv, ks);
     srv->stats.expiredkeys++;
     /* Replicas learn of the expiry as a DEL, fed at once: a command that triggered it has its
      * own effect buffered until it ends, so the DEL precedes it in the stream. */
     struct resp_arg argv[2] = {{"DEL", 3}, {key, klen}};
     propagate_now(srv->prop, db, 2, argv);
     multi_touch_key(srv, db, key, klen);
+    notify_keyspace_event(srv, NOTIFY_EXPIRED, "expired", key, klen, db);
+}
+
+static void on_key_added(void *ctx, struct ks *ks, const char *key, size_t klen)
+{
+    struct server *srv = ctx;
+    if (!(srv->notify_mask & NOTIFY_NEW)) return;
+    notify_keyspace_event(srv, NOTIFY_NEW, "new", key, klen, server_db_index(srv, ks));
 }
 
 /* A write, or a script that may write (EVAL, EVALSHA: Redis's may-replicate scripting
@@ -291,6 +305,7 @@ int server_init(struct server *srv, char *err, size_t errlen)
         srv->db[i] = ks_create(rng_next(&srv->rng));
         ks_set_clock(srv->db[i], server_now_ms(srv));
         ks_set_expired_cb(srv->db[i], on_key_expired, srv);
+        ks_set_added_cb(srv->db[i], on_key_added, srv);
     }
     srv->pubsub = pubsub_create();
     srv->watches = watch_table_create();

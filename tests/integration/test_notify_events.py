@@ -49,7 +49,8 @@ LISTS = [
     ("LPOP", "l"), ("RPOP", "l", "2"), ("RPOPLPUSH", "l", "l2"), ("LMOVE", "l", "l2", "LEFT",
                                                                    "RIGHT"),
     ("BLMOVE", "l2", "l", "RIGHT", "LEFT", "0"), ("LMPOP", "2", "nope", "l", "LEFT", "COUNT", "1"),
-    ("BLPOP", "l", "0"), ("BRPOP", "l2", "0"), ("BRPOPLPUSH", "l2", "l3", "0"), ("LPOP", "l", "9"),
+    ("RPUSH", "l2", "p", "q"), ("BLPOP", "l", "0"), ("BRPOP", "l2", "0"),
+    ("BRPOPLPUSH", "l2", "l3", "0"), ("LPOP", "l", "9"),
     ("LPOP", "l2", "9"), ("RPUSH", "t", "1"), ("LTRIM", "t", "1", "0"), ("RPUSH", "u", "1", "2"),
     ("LREM", "u", "0", "1"), ("LREM", "u", "0", "2"), ("RPUSH", "v", "1"),
     ("BLMPOP", "0", "1", "v", "RIGHT"), ("RPUSH", "o", "1"), ("RPOPLPUSH", "o", "o"),
@@ -136,6 +137,7 @@ def _compare(store, redis_store, commands, flags, proto=2):
     theirs_replies, theirs = _events(redis_store, commands, flags, proto)
     for cmd, a, b in zip(commands, ours_replies, theirs_replies):
         assert a == b, "reply to %r differs" % (cmd,)
+    assert theirs, "redis-server sent no event: the command list tests nothing"
     assert ours == theirs
 
 

@@ -54,7 +54,7 @@ struct ks_entry *db_lookup_in(struct client *c, int db, const char *key, size_t 
         else
             c->srv->stats.keyspace_misses++;
     }
-    if (!e && !(flags & DB_LOOKUP_WRITE))
+    if (!e && !(flags & (DB_LOOKUP_WRITE | DB_LOOKUP_NONOTIFY)))
         notify_keyspace_event(c->srv, NOTIFY_KEY_MISS, "keymiss", key, klen, db);
     return e;
 }

@@ -23,9 +23,10 @@
 #include "store/client.h"
 
 enum {
-    DB_LOOKUP_WRITE = 1 << 0,   /* write semantics (see the file comment) */
-    DB_LOOKUP_NOSTATS = 1 << 1, /* a read that does not count hits/misses */
-    DB_LOOKUP_NOTOUCH = 1 << 2, /* leave the key's access time (OBJECT IDLETIME) alone */
+    DB_LOOKUP_WRITE = 1 << 0,    /* write semantics (see the file comment) */
+    DB_LOOKUP_NOSTATS = 1 << 1,  /* a read that does not count hits/misses */
+    DB_LOOKUP_NOTOUCH = 1 << 2,  /* leave the key's access time (OBJECT IDLETIME) alone */
+    DB_LOOKUP_NONOTIFY = 1 << 3, /* no "keymiss" event (OBJECT, MEMORY USAGE, as Redis) */
 };
 
 /* The keyspace of the client's selected database. */

@@ -282,7 +282,8 @@ static void cmd_move(struct client *c)
 
 static struct ks_entry *object_lookup(struct client *c)
 {
-    struct ks_entry *e = db_lookup_peek(c, &c->argv[2]);
+    struct ks_entry *e = db_lookup_in(c, c->db, c->argv[2].ptr, c->argv[2].len,
+                                      DB_LOOKUP_NOTOUCH | DB_LOOKUP_NONOTIFY);
     if (!e) reply_null(c);
     return e;
 }

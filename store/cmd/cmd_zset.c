@@ -320,8 +320,7 @@ static void zremrange_generic(struct client *c, enum zrem_kind kind)
                      : kind == ZREM_SCORE ? obj_zset_delete_score(z, &sr)
                                           : obj_zset_delete_lex(z, &lr);
     reply_integer(c, (long long)deleted);
-    static const char *const events[] = {"zremrangebyrank", "zremrangebyscore",
-                                         "zremrangebylex"};
+    static const char *const events[] = {"zremrangebyrank", "zremrangebyscore", "zremrangebylex"};
     zset_removed(c, key, z, deleted, events[kind]);
 }
 

@@ -349,9 +349,8 @@ static void zop_generic(struct client *c, enum zop op, size_t dst_idx)
     if (dst_idx) {
         obj_zset_convert_if_small(result, &x.lim);
         zset_fix_negative_zero(result, &x.lim);
-        static const char *const events[] = {[ZOP_UNION] = "zunionstore",
-                                             [ZOP_INTER] = "zinterstore",
-                                             [ZOP_DIFF] = "zdiffstore"};
+        static const char *const events[] = {
+            [ZOP_UNION] = "zunionstore", [ZOP_INTER] = "zinterstore", [ZOP_DIFF] = "zdiffstore"};
         zset_store_result(c, &c->argv[dst_idx], result, events[op]);
         return;
     }

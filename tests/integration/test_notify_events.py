@@ -249,3 +249,33 @@ def test_config_from_the_command_line_and_rewrite(proc_group):
     with again.raw() as conn:
         assert conn.call("CONFIG", "GET", "notify-keyspace-events") == [
             b"notify-keyspace-events", b"lE"]
+
+
+def _blocked_served_events(store):
+    """A BLPOP / BZPOPMIN / BLMOVE client blocked, then served by a push from another client."""
+    with store.raw() as sub, store.raw() as cli, store.raw() as blocked:
+        cli.call("FLUSHALL")
+        cli.call("CONFIG", "SET", "notify-keyspace-events", "KEAn")
+        sub.call("PSUBSCRIBE", "__key*__:*")
+        sub.call("SUBSCRIBE", MARKER)
+        served = []
+        for block, wake in ((("BLPOP", "q", "0"), ("RPUSH", "q", "x")),
+                            (("BZPOPMIN", "z", "0"), ("ZADD", "z", "1", "a")),
+                            (("BLMOVE", "s", "d", "LEFT", "RIGHT", "0"), ("LPUSH", "s", "1", "2"))):
+            blocked.send_command(*block)
+            vigiltest.wait_until(
+                lambda: b"blocked_clients:1" in cli.call("INFO", "clients"), 10, "the block")
+            cli.call(*wake)
+            served.append(blocked.read_reply_bytes())
+        cli.call("PUBLISH", MARKER, "end")
+        msgs = []
+        while MARKER.encode() not in (frame := sub.read_reply_bytes()):
+            msgs.append(frame)
+        cli.call("CONFIG", "SET", "notify-keyspace-events", "")
+        return served, msgs
+
+
+def test_events_of_a_served_blocked_client_match_redis(store, redis_store):
+    ours, theirs = _blocked_served_events(store), _blocked_served_events(redis_store)
+    assert theirs[1]
+    assert ours == theirs

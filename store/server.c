@@ -33,6 +33,7 @@
 #include "store/persist/rdb_save.h"
 #include "store/propagate.h"
 #include "store/pubsub.h"
+#include "store/tracking.h"
 #include "store/repl/repl.h"
 #include "store/script/script.h"
 #include "store/slowlog.h"
@@ -57,6 +58,7 @@ void server_key_modified(struct server *srv, int db, const char *key, size_t kle
 {
     multi_touch_key(srv, db, key, klen);
     blocking_signal_key(srv, db, key, klen);
+    tracking_key_modified(srv, key, klen);
 }
 
 void server_db_modified(struct server *srv, int db) { multi_touch_db(srv, db); }
@@ -78,6 +80,7 @@ static void on_key_expired(void *ctx, struct ks *ks, const char *key, size_t kle
     struct resp_arg argv[2] = {{"DEL", 3}, {key, klen}};
     propagate_now(srv->prop, db, 2, argv);
     multi_touch_key(srv, db, key, klen);
+    tracking_key_modified(srv, key, klen);
     notify_keyspace_event(srv, NOTIFY_EXPIRED, "expired", key, klen, db);
 }
 
@@ -240,6 +243,7 @@ static void server_before_sleep(struct loop *l, void *data)
     /* The AOF first: under `always` no reply carries a write before it is on disk, and the
      * stream sent to replicas here follows the fsync too (Redis flushes replicas with the
      * clients, after its AOF). */
+    tracking_before_sleep(srv); /* BCAST messages leave with this iteration's replies */
     aof_before_sleep(srv);
     repl_before_sleep(srv);
     client_evict_run(srv); /* a lowered limit, or memory grown outside the checks */
@@ -308,6 +312,7 @@ int server_init(struct server *srv, char *err, size_t errlen)
         ks_set_added_cb(srv->db[i], on_key_added, srv);
     }
     srv->pubsub = pubsub_create();
+    srv->tracking = tracking_create();
     srv->watches = watch_table_create();
     srv->blocking = blocking_create();
     srv->prop = propagate_create();
@@ -350,6 +355,7 @@ void server_free(struct server *srv)
     blocking_destroy(srv->blocking);
     watch_table_destroy(srv->watches);
     pubsub_destroy(srv->pubsub);
+    tracking_destroy(srv->tracking);
     for (int i = 0; i < srv->ndb; i++) ks_destroy(srv->db[i]);
     free(srv->db);
     lazyfree_destroy(srv->lazyfree); /* joins the thread once it has freed all it holds */

@@ -110,6 +110,7 @@ struct server {
     struct script_engine *script;      /* Lua scripting (script/script.h), made on first use */
     struct master_lease *lease;        /* sentinels' leases on this master (master_lease.h) */
     unsigned notify_mask;              /* notify-keyspace-events as NOTIFY_* bits (notify.h) */
+    struct tracking *tracking;         /* client-side caching (tracking.h) */
 };
 
 /* Lifecycle. server_init returns 0 or -1 with a message in err (config already loaded into cfg). */

@@ -786,7 +786,7 @@ static const struct cfg_field store_fields[] = {
      .type = CFG_INT,
      .offset = F(tracking_table_max_keys),
      .min = 0,
-     .max = BIG,
+     .max = LLONG_MAX, /* Redis's range, in its error text */
      .def = "1000000",
      .help = "Client-side caching: keys remembered for tracking clients; past it, keys are "
              "dropped from the table and their clients told to invalidate (0: no limit)."},

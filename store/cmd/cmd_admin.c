@@ -22,6 +22,7 @@
 #include "store/command.h"
 #include "store/lazyfree.h"
 #include "store/notify.h"
+#include "store/tracking.h"
 #include "store/persist/rdb_save.h"
 #include "store/info.h"
 #include "store/persist/digest.h"
@@ -78,6 +79,7 @@ static void cmd_flushdb(struct client *c)
     int mode = parse_flush_mode(c);
     if (mode < 0) return;
     flush_db(c->srv, c->db, mode == 1);
+    tracking_flush(c->srv);
     c->srv->dirty++;
     reply_ok(c);
 }
@@ -87,6 +89,7 @@ static void cmd_flushall(struct client *c)
     int mode = parse_flush_mode(c);
     if (mode < 0) return;
     for (int i = 0; i < c->srv->ndb; i++) flush_db(c->srv, i, mode == 1);
+    tracking_flush(c->srv);
     rdb_save_after_flushall(c->srv);
     c->srv->dirty++;
     reply_ok(c);

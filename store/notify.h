@@ -1,6 +1,6 @@
 /* notify: keyspace notifications (`notify-keyspace-events`), published on
  * `__keyspace@<db>__:<key>` (message: the event name) and `__keyevent@<db>__:<event>`
- * (message: the key), as Redis 7.0 does.
+ * (message: the key), as Redis 7.0 does (docs/notifications.md#keyspace-notifications).
  *
  * Every command that changes a key calls notify_keyspace_event() once per event, with the
  * event's class and Redis's event name ("set", "lpush", "expired", "xadd", ...). The call is

@@ -1,4 +1,5 @@
-/* tracking: server-assisted client-side caching (CLIENT TRACKING), as Redis 7.0 does it.
+/* tracking: server-assisted client-side caching (CLIENT TRACKING), as Redis 7.0 does it
+ * (docs/notifications.md#client-side-caching).
  *
  * Default mode: every key a tracking client reads (the key arguments of a read-only command)
  * is remembered with the client's id in one table of key names (not per database, as Redis).

@@ -262,3 +262,64 @@ def _table_limit(store):
 
 def test_table_limit_drops_keys_with_invalidations(store, redis_store):
     assert _table_limit(store) == _table_limit(redis_store)
+
+
+def _replica_invalidation(kind, proc_group):
+    """A tracking client of a replica is told when the master's stream changes its key."""
+    master = vigiltest.start_store(kind, group=proc_group)
+    replica = vigiltest.start_store(kind, group=proc_group)
+    with replica.raw() as r, master.raw() as m, replica.raw() as a:
+        assert r.call("REPLICAOF", master.host, str(master.port)) == "OK"
+        m.call("SET", "k", "1")
+        vigiltest.wait_until(lambda: r.call("GET", "k") == b"1", 20, "the replica to sync")
+        a.call("HELLO", "3")
+        a.call("CLIENT", "TRACKING", "ON")
+        assert a.call("GET", "k") == b"1"
+        m.call("SET", "k", "2")
+        return a.read_reply_bytes(timeout_s=10)
+
+
+def test_master_stream_invalidates_on_a_replica(proc_group):
+    expected = b">2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nk\r\n"
+    assert _replica_invalidation("redis", proc_group) == expected
+    assert _replica_invalidation("vigil", proc_group) == expected
+
+
+def _eviction_invalidates(store):
+    """Keys a client read are evicted (volatile-random: only they have a TTL); each eviction
+    is an invalidation of one of them, and nothing else is sent."""
+    with store.raw() as a, store.raw() as w:
+        w.call("FLUSHALL")
+        for i in range(50):
+            w.call("SET", "big:%d" % i, "x" * 2000, "EX", "1000")
+        a.call("HELLO", "3")
+        a.call("CLIENT", "TRACKING", "ON")
+        for i in range(50):
+            a.call("GET", "big:%d" % i)
+        used = int(_info_all(w)["used_memory"])
+        w.call("CONFIG", "SET", "maxmemory-policy", "volatile-random")
+        w.call("CONFIG", "SET", "maxmemory", str(used + 20000))
+        i = 0
+        while int(_info_all(w)["evicted_keys"]) < 10:
+            w.call("SET", "fill:%d" % i, "y" * 2000)
+            i += 1
+        w.call("CONFIG", "SET", "maxmemory", "0")
+        evicted = int(_info_all(w)["evicted_keys"])
+        gone = set()
+        for _ in range(evicted):
+            push = a.read_reply(timeout_s=10)
+            assert push[0] == b"invalidate" and len(push[1]) == 1
+            gone.add(push[1][0])
+        assert all(k.startswith(b"big:") and w.call("EXISTS", k) == 0 for k in gone)
+        assert a.call("PING") == "PONG"  # and no other message before it
+        return len(gone) == evicted
+
+
+def _info_all(conn):
+    text = conn.call("INFO").decode()
+    return dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+
+
+def test_eviction_invalidates(store, redis_store):
+    assert _eviction_invalidates(store)
+    assert _eviction_invalidates(redis_store)

@@ -40,6 +40,7 @@ static void cmd_reset(struct client *c)
     multi_discard(c);
     multi_unwatch_all(c);
     pubsub_unsubscribe_all(c, false);
+    tracking_disable(c); /* RESET turns client-side caching off, as Redis */
     c->db = 0;
     c->conn.proto = 2;
     c->conn.flags &= ~(CONN_REPLY_OFF | CONN_REPLY_SKIP | CONN_REPLY_SKIP_NEXT);

@@ -176,6 +176,13 @@ ERRORS = [
     ("A", "CLIENT", "TRACKING", "ON", "OPTIN"),
 ]
 
+RESET_SWAPDB = [
+    ("A", "HELLO", "3"), ("A", "CLIENT", "TRACKING", "ON"), ("A", "GET", "k"),
+    ("W", "SWAPDB", "0", "1"), ("A", "PING"), ("W", "SELECT", "1"), ("W", "SET", "k", "1"),
+    ("A", "PING"), ("A", "GET", "k"), ("A", "RESET"), ("A", "CLIENT", "TRACKINGINFO"),
+    ("W", "SET", "k", "2"), ("A", "HELLO", "3"), ("A", "PING"),
+]
+
 SCRIPTS_MULTI = [
     ("A", "HELLO", "3"), ("A", "CLIENT", "TRACKING", "ON"), ("A", "GET", "a"), ("A", "GET", "b"),
     ("W", "EVAL", "redis.call('SET', KEYS[1], 1); redis.call('SET', KEYS[2], 1)", "2", "a", "b"),
@@ -189,7 +196,7 @@ SCRIPTS_MULTI = [
 @pytest.mark.parametrize("name,steps", [
     ("resp3_default", RESP3_DEFAULT), ("resp3_noloop_optin_optout", RESP3_NOLOOP_OPTIN_OPTOUT),
     ("resp3_bcast", RESP3_BCAST), ("resp2_redirect", RESP2_REDIRECT), ("errors", ERRORS),
-    ("scripts_multi", SCRIPTS_MULTI),
+    ("scripts_multi", SCRIPTS_MULTI), ("reset_swapdb", RESET_SWAPDB),
 ])
 def test_tracking_frames_match_redis(store, redis_store, name, steps):
     _compare(store, redis_store, steps)

@@ -106,11 +106,33 @@ SCRIPTS = [
     ("MULTI",), ("SET", "m", "x"), ("INCR", "m"), ("EXEC",),
 ]
 
+# Edge cases: writes that change nothing, created keys, zero counts, past expiry times.
+EDGES = [
+    ("SETBIT", "nb", "0", "0"), ("SETBIT", "nb", "100", "0"), ("SETBIT", "nb", "3", "0"),
+    ("APPEND", "nb", ""), ("SETRANGE", "nx", "0", ""), ("SET", "s", "abc"),
+    ("SETRANGE", "s", "1", "b"), ("LTRIM", "nol", "0", "1"), ("HSET", "h", "a", "1"),
+    ("HSET", "h", "a", "1"), ("SADD", "st", "a"), ("SADD", "st", "a"), ("ZADD", "z", "1", "a"),
+    ("ZADD", "z", "1", "a"), ("MSET", "m", "1", "m", "2"), ("SET", "k", "v", "GET"),
+    ("SET", "k2", "v", "NX", "GET"), ("GETSET", "k3", "x"), ("INCRBYFLOAT", "f", "0"),
+    ("HINCRBY", "h", "a", "0"), ("ZINCRBY", "z", "0", "a"), ("LPUSH", "l", "a"),
+    ("LSET", "l", "0", "a"), ("LINSERT", "l", "BEFORE", "a", "a"), ("LREM", "l", "1", "a"),
+    ("LPOP", "l", "0"), ("RPOP", "l", "5"), ("ZPOPMIN", "z", "0"), ("SPOP", "st", "0"),
+    ("EXPIRE", "nokey", "10"), ("PERSIST", "k"), ("COPY", "k", "k"), ("RENAMENX", "k", "k2"),
+    ("MOVE", "k", "0"), ("SINTERSTORE", "st2", "nokey"), ("ZUNIONSTORE", "z2", "1", "z"),
+    ("ZUNIONSTORE", "z2", "1", "nokey"), ("PFADD", "hll"), ("PFADD", "hll", "a"),
+    ("PFMERGE", "hll2"), ("PFMERGE", "hll2", "hll"), ("BITOP", "NOT", "bn", "s"),
+    ("HDEL", "h", "a"), ("SET", "e", "1"), ("EXPIRE", "e", "0"), ("SET", "e2", "1", "EX", "10"),
+    ("EXPIREAT", "e2", "0"), ("GETEX", "e2"), ("SET", "e3", "1"), ("GETEX", "e3", "EXAT", "1"),
+    ("SET", "e4", "1"), ("GETEX", "e4", "PXAT", "99999999999999"), ("GETDEL", "e4"),
+    ("MSETNX", "m", "1"), ("SETEX", "x", "10", "v"), ("SET", "x", "v", "KEEPTTL"),
+    ("SET", "x", "v", "PXAT", "99999999999999"), ("SET", "x", "v", "EXAT", "1"),
+]
+
 # Commands whose reply is a random choice: their events (key names only) are still compared.
 RANDOM_REPLIES = {"SPOP"}
 
 FAMILIES = {"strings": STRINGS, "keys": KEYS, "lists": LISTS, "sets": SETS, "hashes": HASHES,
-            "zsets": ZSETS, "others": OTHERS, "scripts": SCRIPTS}
+            "zsets": ZSETS, "others": OTHERS, "scripts": SCRIPTS, "edges": EDGES}
 
 
 def _events(store, commands, flags, proto=2):

@@ -252,14 +252,14 @@ static void flags_string(const struct client *c, char *out)
     if (c->conn.flags & CONN_PUBSUB) *p++ = 'P';
     if (c->flags & CLIENT_MULTI) *p++ = 'x';
     if (c->flags & CLIENT_BLOCKED) *p++ = 'b';
+    if (c->tracking) *p++ = 't'; /* Redis's place for the tracking flags */
+    if (c->tracking && (c->tracking->flags & TRACKING_BROKEN_REDIR)) *p++ = 'R';
+    if (c->tracking && (c->tracking->flags & TRACKING_BCAST)) *p++ = 'B';
     if (c->flags & CLIENT_DIRTY_CAS) *p++ = 'd';
     if (c->conn.flags & CONN_CLOSE_AFTER_REPLY) *p++ = 'c';
     if (c->conn.flags & CONN_CLOSE_ASAP) *p++ = 'A';
     if (c->flags & CLIENT_NO_EVICT) *p++ = 'e';
     if (c->flags & CLIENT_MONITOR) *p++ = 'O';
-    if (c->tracking) *p++ = 't';
-    if (c->tracking && (c->tracking->flags & TRACKING_BROKEN_REDIR)) *p++ = 'R';
-    if (c->tracking && (c->tracking->flags & TRACKING_BCAST)) *p++ = 'B';
     if (p == out) *p++ = 'N';
     *p = '\0';
 }

@@ -232,6 +232,7 @@ def _info_after_tracking(store):
         c.call("CLIENT", "TRACKING", "ON")
         c.call("GET", "k1")
         b.call("CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", "x", "PREFIX", "y")
+        b.call("CLIENT", "NO-EVICT", "on")  # flags "tBe": the tracking letters' place
         during = _info_fields(w)
         flags = [re.search(rb"flags=(\S+) .* redir=(\S+) ", line).groups()
                  for line in w.call("CLIENT", "LIST").splitlines()]

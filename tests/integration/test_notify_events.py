@@ -128,11 +128,28 @@ EDGES = [
     ("SET", "x", "v", "PXAT", "99999999999999"), ("SET", "x", "v", "EXAT", "1"),
 ]
 
+# Geo commands store sorted sets (GEOADD's event is zadd) and SORT ... STORE lists.
+GEO_SORT = [
+    ("GEOADD", "g", "13.361389", "38.115556", "Palermo", "15.087269", "37.502669", "Catania"),
+    ("GEOADD", "g", "13.361389", "38.115556", "Palermo"),
+    ("GEOADD", "g", "XX", "13.0", "38.0", "Palermo"),
+    ("GEOADD", "g", "NX", "CH", "13.0", "38.0", "Palermo"),
+    ("GEOSEARCHSTORE", "d", "g", "FROMLONLAT", "15", "37", "BYRADIUS", "200", "km", "ASC"),
+    ("GEOSEARCHSTORE", "d2", "g", "FROMLONLAT", "15", "37", "BYRADIUS", "200", "km", "ASC", "STOREDIST"),
+    ("GEOSEARCHSTORE", "d", "g", "FROMLONLAT", "0", "0", "BYRADIUS", "1", "km"),
+    ("GEORADIUS", "g", "15", "37", "200", "km", "STORE", "r1"),
+    ("GEORADIUS", "g", "15", "37", "200", "km", "STOREDIST", "r2"),
+    ("GEORADIUSBYMEMBER", "g", "Palermo", "300", "km", "STORE", "r3"),
+    ("RPUSH", "l", "3", "1", "2"), ("SORT", "l", "STORE", "s"), ("SORT", "nope", "STORE", "s"),
+    ("SORT", "l", "STORE", "s2"), ("SORT", "nope", "STORE", "nothere"),
+]
+
 # Commands whose reply is a random choice: their events (key names only) are still compared.
 RANDOM_REPLIES = {"SPOP"}
 
 FAMILIES = {"strings": STRINGS, "keys": KEYS, "lists": LISTS, "sets": SETS, "hashes": HASHES,
-            "zsets": ZSETS, "others": OTHERS, "scripts": SCRIPTS, "edges": EDGES}
+            "zsets": ZSETS, "others": OTHERS, "scripts": SCRIPTS, "edges": EDGES,
+            "geo_sort": GEO_SORT}
 
 
 def _events(store, commands, flags, proto=2):

@@ -316,6 +316,7 @@ void conn_info_clients(const struct conn_set *set, size_t replicas, long long ma
     buf_printf(out,
                "# Clients\r\nconnected_clients:%zu\r\ncluster_connections:0\r\nmaxclients:%lld\r\n"
                "client_recent_max_input_buffer:%zu\r\nclient_recent_max_output_buffer:%zu\r\n"
-               "blocked_clients:%zu\r\ntracking_clients:0\r\nclients_in_timeout_table:%zu\r\n",
-               set->count - replicas, maxclients, max_in, max_out, blocked, in_timeout_table);
+               "blocked_clients:%zu\r\ntracking_clients:%zu\r\nclients_in_timeout_table:%zu\r\n",
+               set->count - replicas, maxclients, max_in, max_out, blocked, set->tracking_clients,
+               in_timeout_table);
 }

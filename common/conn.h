@@ -111,7 +111,8 @@ struct conn_set {
     struct conn *pending;      /* connections with replies to write before sleeping */
     long long max_query_bytes; /* a client past this is closed */
     struct conn_stats stats;
-    bool hold_writes; /* no reply may leave yet (the AOF's group commit under `always`) */
+    bool hold_writes;        /* no reply may leave yet (the AOF's group commit under `always`) */
+    size_t tracking_clients; /* INFO's tracking_clients (the store's client-side caching) */
 };
 
 static inline struct conn *conn_of(struct client *c) { return (struct conn *)(void *)c; }

@@ -15,6 +15,7 @@
 #include "store/command.h"
 #include "store/multi.h"
 #include "store/pubsub.h"
+#include "store/tracking.h"
 #include "store/reply.h"
 #include "store/blocking.h"
 #include "store/client_evict.h"
@@ -89,6 +90,7 @@ static void client_release(struct conn *k)
     if (c->flags & CLIENT_MONITOR) server_monitor_remove(c);
     if (c->flags & CLIENT_PAUSED) server_forget_paused(c);
     if ((c->flags & (CLIENT_REPLICA | CLIENT_MASTER)) || c->replica) repl_client_freed(c);
+    tracking_disable(c);
 }
 
 void client_free(struct client *c) { conn_free(&c->conn); }
@@ -104,6 +106,7 @@ static bool client_execute(struct conn *k, size_t argc, struct resp_arg *argv, s
     c->argc = argc;
     c->argv = argv;
     command_execute(c);
+    tracking_command_done(c);
     if (c->flags & CLIENT_MASTER) repl_master_client_processed(c, consumed);
     client_reset_argv(c);
     /* As Redis: clients blocked on keys this command filled are served before the next command,
@@ -249,6 +252,9 @@ static void flags_string(const struct client *c, char *out)
     if (c->conn.flags & CONN_PUBSUB) *p++ = 'P';
     if (c->flags & CLIENT_MULTI) *p++ = 'x';
     if (c->flags & CLIENT_BLOCKED) *p++ = 'b';
+    if (c->tracking) *p++ = 't'; /* Redis's place for the tracking flags */
+    if (c->tracking && (c->tracking->flags & TRACKING_BROKEN_REDIR)) *p++ = 'R';
+    if (c->tracking && (c->tracking->flags & TRACKING_BCAST)) *p++ = 'B';
     if (c->flags & CLIENT_DIRTY_CAS) *p++ = 'd';
     if (c->conn.flags & CONN_CLOSE_AFTER_REPLY) *p++ = 'c';
     if (c->conn.flags & CONN_CLOSE_ASAP) *p++ = 'A';
@@ -294,7 +300,7 @@ void client_format_info(const struct client *c, struct buf *out)
                "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d "
                "sub=%zu psub=%zu ssub=0 multi=%d qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=%zu "
                "rbs=%zu rbp=%zu obl=%zu oll=0 omem=%zu tot-mem=%zu events=r cmd=%s user=default "
-               "redir=-1 resp=%d lib-name=%s lib-ver=%s",
+               "redir=%lld resp=%d lib-name=%s lib-ver=%s",
                (unsigned long long)c->conn.id, c->conn.addr, c->conn.laddr, c->conn.fd,
                c->conn.name ? c->conn.name : "", (long long)((now - c->conn.ctime_ms) / 1000),
                (long long)((now - c->conn.last_interaction_ms) / 1000), flags, c->db,
@@ -303,6 +309,6 @@ void client_format_info(const struct client *c, struct buf *out)
                c->conn.query.cap - c->conn.query.len, client_argv_bytes(c),
                c->mbytes + c->mcap * sizeof *c->mstate, c->conn.query.cap, c->conn.query.cap,
                buf_unread_len(&c->conn.reply), c->conn.reply.cap, client_memory_bytes(c), cmd,
-               c->conn.proto, c->conn.lib_name ? c->conn.lib_name : "",
+               tracking_redirect_of(c), c->conn.proto, c->conn.lib_name ? c->conn.lib_name : "",
                c->conn.lib_ver ? c->conn.lib_ver : "");
 }

@@ -64,6 +64,7 @@ struct client {
      * place among the evictable clients */
     size_t mem_counted_bytes;
     struct mem_rank_node mem_node;
+    struct tracking_client *tracking; /* client-side caching, NULL when off (tracking.h) */
 };
 _Static_assert(offsetof(struct client, conn) == 0, "conn.h: struct conn comes first");
 

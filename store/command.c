@@ -18,6 +18,7 @@
 #include "store/multi.h"
 #include "store/persist/aof.h"
 #include "store/propagate.h"
+#include "store/tracking.h"
 #include "store/redact.h"
 #include "store/reply.h"
 #include "store/slowlog.h"
@@ -199,6 +200,7 @@ void command_call(struct client *c, struct command *cmd)
     long long dirty_before = srv->dirty;
     struct propagate_frame frame;
     propagate_call_begin(srv->prop, &frame);
+    tracking_call_begin(c);
     srv->call_depth++;
     c->cmd = cmd;
     int64_t start = clock_mono_us();
@@ -218,6 +220,7 @@ void command_call(struct client *c, struct command *cmd)
         c->woff = repl_offset(srv);
         c->aof_woff = aof_fed_offset(srv);
     }
+    tracking_call_end(c, cmd);
 }
 
 /* ---- the gate ---- */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/util.h"
+#include "store/notify.h"
 #include "store/reply.h"
 
 int64_t db_lookup_now(const struct client *c)
@@ -27,6 +28,7 @@ static void db_expire_for_write(struct client *c, int db, struct ks *ks, struct 
     ks_delete_entry(ks, e);
     c->srv->stats.expiredkeys++;
     server_key_modified(c->srv, db, key, klen);
+    notify_keyspace_event(c->srv, NOTIFY_EXPIRED, "expired", key, klen, db);
 }
 
 struct ks_entry *db_lookup_in(struct client *c, int db, const char *key, size_t klen, int flags)
@@ -52,6 +54,8 @@ struct ks_entry *db_lookup_in(struct client *c, int db, const char *key, size_t 
         else
             c->srv->stats.keyspace_misses++;
     }
+    if (!e && !(flags & (DB_LOOKUP_WRITE | DB_LOOKUP_NONOTIFY)))
+        notify_keyspace_event(c->srv, NOTIFY_KEY_MISS, "keymiss", key, klen, db);
     return e;
 }
 
@@ -65,6 +69,11 @@ bool db_check_type(struct client *c, const struct ks_entry *e, enum ks_type t)
 void db_key_modified(struct client *c, const struct resp_arg *key)
 {
     server_key_modified(c->srv, c->db, key->ptr, key->len);
+}
+
+void db_notify(struct client *c, unsigned cls, const char *event, const struct resp_arg *key)
+{
+    notify_keyspace_event(c->srv, cls, event, key->ptr, key->len, c->db);
 }
 
 static bool is_c_space(char ch)

@@ -23,9 +23,10 @@
 #include "store/client.h"
 
 enum {
-    DB_LOOKUP_WRITE = 1 << 0,   /* write semantics (see the file comment) */
-    DB_LOOKUP_NOSTATS = 1 << 1, /* a read that does not count hits/misses */
-    DB_LOOKUP_NOTOUCH = 1 << 2, /* leave the key's access time (OBJECT IDLETIME) alone */
+    DB_LOOKUP_WRITE = 1 << 0,    /* write semantics (see the file comment) */
+    DB_LOOKUP_NOSTATS = 1 << 1,  /* a read that does not count hits/misses */
+    DB_LOOKUP_NOTOUCH = 1 << 2,  /* leave the key's access time (OBJECT IDLETIME) alone */
+    DB_LOOKUP_NONOTIFY = 1 << 3, /* no "keymiss" event (OBJECT, MEMORY USAGE, as Redis) */
 };
 
 /* The keyspace of the client's selected database. */
@@ -59,6 +60,10 @@ bool db_check_type(struct client *c, const struct ks_entry *e, enum ks_type t);
 
 /* A key of the client's database changed or was deleted: WATCH and blocked clients. */
 void db_key_modified(struct client *c, const struct resp_arg *key);
+
+/* The keyspace event `event` of class cls (NOTIFY_*, notify.h) for key in the client's
+ * database: every write calls it as Redis 7.0 does, after the change and in Redis's order. */
+void db_notify(struct client *c, unsigned cls, const char *event, const struct resp_arg *key);
 
 /* SCAN/HSCAN/SSCAN/ZSCAN cursor, read as Redis does (strtoul: an optional sign, leading zeros
  * and an empty string are accepted, "-1" wraps); replies "ERR invalid cursor" and returns -1

@@ -21,6 +21,7 @@
 #include "store/command.h"
 #include "store/data/evict_pool.h"
 #include "store/memcount.h"
+#include "store/notify.h"
 #include "store/multi.h"
 #include "store/propagate.h"
 #include "store/reply.h"
@@ -147,6 +148,9 @@ static size_t evict_delete(struct server *srv, int db, struct ks_entry *e)
     struct resp_arg argv[2] = {{"DEL", 3}, {key, klen}};
     propagate_now(srv->prop, db, 2, argv);
     server_key_modified(srv, db, key, klen);
+    /* Before the delete frees the key bytes, and outside the measured span (the message's
+     * buffers are not what the eviction freed). */
+    notify_keyspace_event(srv, NOTIFY_EVICTED, "evicted", key, klen, db);
     size_t before = memcount_used();
     ks_delete_entry(srv->db[db], e);
     size_t after = memcount_used();

@@ -12,6 +12,7 @@
 #include "common/util.h"
 #include "store/blocking.h"
 #include "store/client.h"
+#include "store/tracking.h"
 #include "store/command.h"
 #include "store/evict.h"
 #include "store/lazyfree.h"
@@ -187,9 +188,7 @@ static void section_stats(struct server *srv, struct buf *o)
                "evicted_keys:%llu\r\n"
                "evicted_clients:%llu\r\nkeyspace_hits:%llu\r\nkeyspace_misses:%llu\r\n"
                "pubsub_channels:%zu\r\npubsub_patterns:%zu\r\nlatest_fork_usec:%lld\r\n"
-               "total_forks:%llu\r\ntotal_error_replies:%llu\r\n"
-               "vigil_busy_poll_hits:%llu\r\nvigil_busy_poll_misses:%llu\r\n"
-               "vigil_busy_poll_contended:%llu\r\n",
+               "total_forks:%llu\r\n",
                (unsigned long long)srv->listener.accepted, (unsigned long long)s->numcommands,
                (unsigned long long)cs->net_input_bytes, (unsigned long long)cs->net_output_bytes,
                (unsigned long long)srv->listener.rejected, (unsigned long long)s->sync_full,
@@ -200,7 +199,12 @@ static void section_stats(struct server *srv, struct buf *o)
                (unsigned long long)evict_keys_evicted(srv), (unsigned long long)s->evictedclients,
                (unsigned long long)s->keyspace_hits, (unsigned long long)s->keyspace_misses,
                pubsub_channel_count(srv->pubsub), pubsub_pattern_count(srv->pubsub),
-               (long long)bgchild_latest_fork_us(srv), (unsigned long long)bgchild_total_forks(srv),
+               (long long)bgchild_latest_fork_us(srv),
+               (unsigned long long)bgchild_total_forks(srv));
+    tracking_info_stats(srv, o);
+    buf_printf(o,
+               "total_error_replies:%llu\r\nvigil_busy_poll_hits:%llu\r\n"
+               "vigil_busy_poll_misses:%llu\r\nvigil_busy_poll_contended:%llu\r\n",
                (unsigned long long)cs->error_replies, (unsigned long long)busy.hits,
                (unsigned long long)busy.misses, (unsigned long long)busy.contended_windows);
 }

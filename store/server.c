@@ -25,6 +25,7 @@
 #include "store/info.h"
 #include "store/memstats.h"
 #include "store/multi.h"
+#include "store/notify.h"
 #include "store/persist/aof.h"
 #include "store/persist/aof_load.h"
 #include "store/persist/bgchild.h"
@@ -33,6 +34,7 @@
 #include "store/persist/rdb_save.h"
 #include "store/propagate.h"
 #include "store/pubsub.h"
+#include "store/tracking.h"
 #include "store/repl/repl.h"
 #include "store/script/script.h"
 #include "store/slowlog.h"
@@ -57,21 +59,37 @@ void server_key_modified(struct server *srv, int db, const char *key, size_t kle
 {
     multi_touch_key(srv, db, key, klen);
     blocking_signal_key(srv, db, key, klen);
+    tracking_key_modified(srv, key, klen);
 }
 
 void server_db_modified(struct server *srv, int db) { multi_touch_db(srv, db); }
 
+static int server_db_index(const struct server *srv, const struct ks *ks)
+{
+    int db = 0;
+    while (db < srv->ndb && srv->db[db] != ks) db++;
+    return db;
+}
+
 static void on_key_expired(void *ctx, struct ks *ks, const char *key, size_t klen)
 {
     struct server *srv = ctx;
-    int db = 0;
-    while (db < srv->ndb && srv->db[db] != ks) db++;
+    int db = server_db_index(srv, ks);
     srv->stats.expiredkeys++;
     /* Replicas learn of the expiry as a DEL, fed at once: a command that triggered it has its
      * own effect buffered until it ends, so the DEL precedes it in the stream. */
     struct resp_arg argv[2] = {{"DEL", 3}, {key, klen}};
     propagate_now(srv->prop, db, 2, argv);
     multi_touch_key(srv, db, key, klen);
+    tracking_key_modified(srv, key, klen);
+    notify_keyspace_event(srv, NOTIFY_EXPIRED, "expired", key, klen, db);
+}
+
+static void on_key_added(void *ctx, struct ks *ks, const char *key, size_t klen)
+{
+    struct server *srv = ctx;
+    if (!(srv->notify_mask & NOTIFY_NEW)) return;
+    notify_keyspace_event(srv, NOTIFY_NEW, "new", key, klen, server_db_index(srv, ks));
 }
 
 /* A write, or a script that may write (EVAL, EVALSHA: Redis's may-replicate scripting
@@ -226,6 +244,7 @@ static void server_before_sleep(struct loop *l, void *data)
     /* The AOF first: under `always` no reply carries a write before it is on disk, and the
      * stream sent to replicas here follows the fsync too (Redis flushes replicas with the
      * clients, after its AOF). */
+    tracking_before_sleep(srv); /* BCAST messages leave with this iteration's replies */
     aof_before_sleep(srv);
     repl_before_sleep(srv);
     client_evict_run(srv); /* a lowered limit, or memory grown outside the checks */
@@ -247,6 +266,7 @@ void server_apply_config(struct server *srv)
     evict_apply_config(srv);
     rdb_save_apply_config(srv);
     aof_apply_config(srv);
+    notify_apply_config(srv);
 }
 
 static int server_listen(struct server *srv, char *err, size_t errlen)
@@ -290,8 +310,10 @@ int server_init(struct server *srv, char *err, size_t errlen)
         srv->db[i] = ks_create(rng_next(&srv->rng));
         ks_set_clock(srv->db[i], server_now_ms(srv));
         ks_set_expired_cb(srv->db[i], on_key_expired, srv);
+        ks_set_added_cb(srv->db[i], on_key_added, srv);
     }
     srv->pubsub = pubsub_create();
+    srv->tracking = tracking_create();
     srv->watches = watch_table_create();
     srv->blocking = blocking_create();
     srv->prop = propagate_create();
@@ -335,6 +357,7 @@ void server_free(struct server *srv)
     blocking_destroy(srv->blocking);
     watch_table_destroy(srv->watches);
     pubsub_destroy(srv->pubsub);
+    tracking_destroy(srv->tracking);
     for (int i = 0; i < srv->ndb; i++) ks_destroy(srv->db[i]);
     free(srv->db);
     lazyfree_destroy(srv->lazyfree); /* joins the thread once it has freed all it holds */

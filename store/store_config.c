@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "common/util.h"
+#include "store/notify.h"
 #include "store/persist/persist_shutdown.h"
 #include "store/persist/save_points.h"
 
@@ -65,6 +66,17 @@ static int validate_shutdown_flags(const void *p, char *err, size_t errlen)
     int flags;
     if (*text && persist_shutdown_parse_flags(*text, &flags) != 0) {
         snprintf(err, errlen, "expected default, or save|nosave with now and force");
+        return -1;
+    }
+    return 0;
+}
+
+static int validate_notify(const void *p, char *err, size_t errlen)
+{
+    const char *const *text = p;
+    unsigned mask;
+    if (*text && notify_parse_classes(*text, &mask) != 0) {
+        snprintf(err, errlen, "%s", NOTIFY_BAD_CLASS_TEXT);
         return -1;
     }
     return 0;
@@ -762,6 +774,22 @@ static const struct cfg_field store_fields[] = {
      .offset = F(replica_ignore_maxmemory),
      .flags = CFG_F_ALIAS,
      .help = "Redis's older name."},
+    {.key = "notify-keyspace-events",
+     .type = CFG_STRING,
+     .offset = F(notify_keyspace_events),
+     .def = "",
+     .validate = validate_notify,
+     .help = "Keyspace notifications: K (__keyspace@<db>__ channels), E (__keyevent@<db>__), "
+             "and the classes g $ l s h z x e t d (A: all of them), n (new keys), m (key "
+             "misses). Empty: off. Shown as Redis normalises it (docs/notifications.md)."},
+    {.key = "tracking-table-max-keys",
+     .type = CFG_INT,
+     .offset = F(tracking_table_max_keys),
+     .min = 0,
+     .max = LLONG_MAX, /* Redis's range, in its error text */
+     .def = "1000000",
+     .help = "Client-side caching: keys remembered for tracking clients; past it, keys are "
+             "dropped from the table and their clients told to invalidate (0: no limit)."},
 };
 
 const struct cfg_schema store_config_schema = CFG_SCHEMA_INIT(store_fields);

@@ -118,6 +118,9 @@ struct store_config {
     long long lfu_log_factor;
     long long lfu_decay_time; /* minutes */
     bool replica_ignore_maxmemory;
+    char *notify_keyspace_events; /* class letters; canonical text after apply (notify.h) */
+    /* client-side caching (tracking.h) */
+    long long tracking_table_max_keys;
 };
 
 extern const struct cfg_schema store_config_schema;

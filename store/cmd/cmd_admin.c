@@ -21,6 +21,8 @@
 #include "store/evict.h"
 #include "store/command.h"
 #include "store/lazyfree.h"
+#include "store/notify.h"
+#include "store/tracking.h"
 #include "store/persist/rdb_save.h"
 #include "store/info.h"
 #include "store/persist/digest.h"
@@ -77,6 +79,7 @@ static void cmd_flushdb(struct client *c)
     int mode = parse_flush_mode(c);
     if (mode < 0) return;
     flush_db(c->srv, c->db, mode == 1);
+    tracking_flush(c->srv);
     c->srv->dirty++;
     reply_ok(c);
 }
@@ -86,6 +89,7 @@ static void cmd_flushall(struct client *c)
     int mode = parse_flush_mode(c);
     if (mode < 0) return;
     for (int i = 0; i < c->srv->ndb; i++) flush_db(c->srv, i, mode == 1);
+    tracking_flush(c->srv);
     rdb_save_after_flushall(c->srv);
     c->srv->dirty++;
     reply_ok(c);
@@ -228,6 +232,8 @@ static void config_set(struct client *c)
             if (rc != 0) config_int_error_as_redis(key, value, err, sizeof err);
             if (rc != 0 && strcasecmp(key, "save") == 0)
                 snprintf(err, sizeof err, "Invalid save parameters"); /* Redis's text */
+            if (rc != 0 && strcasecmp(key, "notify-keyspace-events") == 0)
+                snprintf(err, sizeof err, "%s", NOTIFY_BAD_CLASS_TEXT);
         }
         free(value);
         if (rc == 0) rc = config_apply_side_effects(c->srv, key, err, sizeof err);

@@ -24,6 +24,7 @@
 #include "store/client.h"
 #include "store/command.h"
 #include "store/db.h"
+#include "store/notify.h"
 #include "store/reply.h"
 
 #define ERR_BIT_OFFSET "ERR bit offset is not an integer or out of range"
@@ -81,6 +82,7 @@ static void cmd_setbit(struct client *c)
     if (changed) {
         c->srv->dirty++;
         db_key_modified(c, key);
+        db_notify(c, NOTIFY_STRING, "setbit", key);
     }
     reply_integer(c, old);
 }
@@ -316,6 +318,7 @@ static void bitop_store(struct client *c, const struct resp_arg *dest, const cha
             ks_delete_entry(ks, d);
             db_key_modified(c, dest);
             c->srv->dirty++;
+            db_notify(c, NOTIFY_GENERIC, "del", dest);
         }
         return;
     }
@@ -326,6 +329,7 @@ static void bitop_store(struct client *c, const struct resp_arg *dest, const cha
     ks_str_mutable(ks, e, SIZE_MAX, &data, &len); /* raw, as Redis stores BITOP results */
     db_key_modified(c, dest);
     c->srv->dirty++;
+    db_notify(c, NOTIFY_STRING, "set", dest);
 }
 
 static void cmd_bitop(struct client *c)

@@ -1,7 +1,8 @@
 /* cmd_conn: the store's connection command table: PING, ECHO, QUIT, RESET, SELECT, AUTH, HELLO,
  * and the CLIENT family. PING, QUIT, AUTH, HELLO and the CLIENT subcommands about the connection
  * itself are common/conn_cmd.c, shared with the sentinel; the store-only ones (ECHO, RESET,
- * SELECT, CLIENT NO-EVICT, REPLY, UNBLOCK, HELP) are here. Replies follow Redis 7.0 to the byte. */
+ * SELECT, CLIENT NO-EVICT, REPLY, UNBLOCK, HELP) are here, and client-side caching's (TRACKING,
+ * CACHING, GETREDIR, TRACKINGINFO) are tracking_cmd.c. Replies follow Redis 7.0 to the byte. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,7 @@
 #include "store/pubsub.h"
 #include "store/reply.h"
 #include "store/repl/repl.h"
+#include "store/tracking.h"
 
 /* The connection commands shared with the sentinel (common/conn_cmd.c), in the store's handler
  * signature. */
@@ -38,6 +40,7 @@ static void cmd_reset(struct client *c)
     multi_discard(c);
     multi_unwatch_all(c);
     pubsub_unsubscribe_all(c, false);
+    tracking_disable(c); /* RESET turns client-side caching off, as Redis */
     c->db = 0;
     c->conn.proto = 2;
     c->conn.flags &= ~(CONN_REPLY_OFF | CONN_REPLY_SKIP | CONN_REPLY_SKIP_NEXT);
@@ -119,6 +122,10 @@ static void client_help(struct client *c)
 {
     static const char *const lines[] = {
         "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "CACHING (YES|NO)",
+        "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+        "GETREDIR",
+        "    Return the client ID we are redirecting to when tracking is enabled.",
         "ID",
         "    Return the ID of the current connection.",
         "GETNAME",
@@ -142,6 +149,11 @@ static void client_help(struct client *c)
         "    Set client meta attributes.",
         "UNBLOCK <clientid> [TIMEOUT|ERROR]",
         "    Unblock the specified blocked client.",
+        "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+        "         [OPTIN] [OPTOUT] [NOLOOP]",
+        "    Control server assisted client side caching.",
+        "TRACKINGINFO",
+        "    Report tracking status for the current connection.",
         "HELP",
         "    Print this help."};
     reply_simple_lines(c, lines, ARRAY_LEN(lines));
@@ -158,6 +170,10 @@ static const struct command client_subs[] = {
     {.name = "no-evict", .arity = 3, .fn = client_no_evict},
     {.name = "reply", .arity = 3, .fn = client_reply},
     {.name = "unblock", .arity = -3, .fn = client_unblock},
+    {.name = "tracking", .arity = -3, .fn = tracking_cmd_tracking},
+    {.name = "caching", .arity = 3, .fn = tracking_cmd_caching},
+    {.name = "getredir", .arity = 2, .fn = tracking_cmd_getredir},
+    {.name = "trackinginfo", .arity = 2, .fn = tracking_cmd_trackinginfo},
     {.name = "help", .arity = 2, .fn = client_help},
     {.name = NULL},
 };

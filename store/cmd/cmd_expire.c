@@ -13,6 +13,7 @@
 #include "store/client.h"
 #include "store/command.h"
 #include "store/db.h"
+#include "store/notify.h"
 #include "store/propagate.h"
 #include "store/reply.h"
 
@@ -97,11 +98,13 @@ static void expire_generic(struct client *c, bool relative, bool seconds)
     struct ks *ks = db_ks(c);
     if (when <= server_now_ms(c->srv) && !c->srv->is_loading && !server_is_replica(c->srv)) {
         ks_delete_entry(ks, e);
+        db_notify(c, NOTIFY_GENERIC, "del", key);
         struct resp_arg argv[2] = {{"DEL", 3}, *key};
         propagate_as(c, 2, argv);
     } else {
         /* A replica keeps a past expiry as such (0, not "none") until its master's DEL. */
         ks_entry_set_expire(ks, e, when < 0 ? 0 : when);
+        db_notify(c, NOTIFY_GENERIC, "expire", key);
         char ms[KS_INT_BUF];
         size_t n = util_ll_to_str(ms, sizeof ms, when);
         struct resp_arg argv[3] = {{"PEXPIREAT", 9}, *key, {ms, n}};
@@ -150,6 +153,7 @@ static void cmd_persist(struct client *c)
     }
     ks_entry_set_expire(db_ks(c), e, KS_NO_EXPIRE);
     db_key_modified(c, &c->argv[1]);
+    db_notify(c, NOTIFY_GENERIC, "persist", &c->argv[1]);
     c->srv->dirty++;
     reply_integer(c, 1);
 }

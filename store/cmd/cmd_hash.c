@@ -17,6 +17,7 @@
 #include "store/client.h"
 #include "store/command.h"
 #include "store/db.h"
+#include "store/notify.h"
 #include "store/data/obj_hash.h"
 #include "store/propagate.h"
 #include "store/reply.h"
@@ -80,6 +81,7 @@ static void hset_generic(struct client *c, bool is_hmset)
         reply_integer(c, created);
     db_key_modified(c, &c->argv[1]);
     c->srv->dirty += (long long)(c->argc - 2) / 2;
+    db_notify(c, NOTIFY_HASH, "hset", &c->argv[1]);
 }
 
 static void cmd_hset(struct client *c) { hset_generic(c, false); }
@@ -99,6 +101,7 @@ static void cmd_hsetnx(struct client *c)
     reply_integer(c, 1);
     db_key_modified(c, &c->argv[1]);
     c->srv->dirty++;
+    db_notify(c, NOTIFY_HASH, "hset", &c->argv[1]);
 }
 
 static void cmd_hget(struct client *c)
@@ -141,17 +144,21 @@ static void cmd_hdel(struct client *c)
     if (!db_check_type(c, e, KS_TYPE_HASH)) return;
     struct obj_hash *h = ks_entry_obj(e);
     long long deleted = 0;
+    bool is_emptied = false;
     for (size_t i = 2; i < c->argc; i++) {
         if (!obj_hash_del(h, c->argv[i].ptr, c->argv[i].len)) continue;
         deleted++;
         if (obj_hash_len(h) == 0) {
             ks_delete_entry(db_ks(c), e);
+            is_emptied = true;
             break;
         }
     }
     if (deleted) {
         db_key_modified(c, key);
         c->srv->dirty += deleted;
+        db_notify(c, NOTIFY_HASH, "hdel", key);
+        if (is_emptied) db_notify(c, NOTIFY_GENERIC, "del", key);
     }
     reply_integer(c, deleted);
 }
@@ -226,6 +233,7 @@ static void cmd_hincrby(struct client *c)
     reply_integer(c, result);
     db_key_modified(c, &c->argv[1]);
     c->srv->dirty++;
+    db_notify(c, NOTIFY_HASH, "hincrby", &c->argv[1]);
 }
 
 static void cmd_hincrbyfloat(struct client *c)
@@ -257,6 +265,7 @@ static void cmd_hincrbyfloat(struct client *c)
     reply_bulk(c, out, len);
     db_key_modified(c, &c->argv[1]);
     c->srv->dirty++;
+    db_notify(c, NOTIFY_HASH, "hincrbyfloat", &c->argv[1]);
     struct resp_arg argv[4] = {{"HSET", 4}, c->argv[1], c->argv[2], {out, len}};
     propagate_as(c, 4, argv);
 }

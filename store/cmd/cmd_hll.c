@@ -23,6 +23,7 @@
 #include "store/client.h"
 #include "store/command.h"
 #include "store/db.h"
+#include "store/notify.h"
 #include "store/data/obj_hll.h"
 #include "store/propagate.h"
 #include "store/reply.h"
@@ -131,6 +132,7 @@ static void cmd_pfadd(struct client *c)
     if (updated) {
         db_key_modified(c, key);
         c->srv->dirty += updated;
+        db_notify(c, NOTIFY_STRING, "pfadd", key);
     }
 }
 
@@ -172,8 +174,9 @@ static void cmd_pfcount(struct client *c)
         return;
     }
     const struct resp_arg *key = &c->argv[1];
-    struct ks_entry *e = db_lookup_write(c, key);
+    struct ks_entry *e = db_lookup_write(c, key); /* it may store the count it computes */
     if (!e) {
+        db_notify(c, NOTIFY_KEY_MISS, "keymiss", key); /* a read miss, as Redis reports it */
         reply_integer(c, 0);
         return;
     }
@@ -241,6 +244,7 @@ static void cmd_pfmerge(struct client *c)
     reply_ok(c);
     db_key_modified(c, dst);
     c->srv->dirty++;
+    db_notify(c, NOTIFY_STRING, "pfadd", dst);
 }
 
 /* ---- PFDEBUG, PFSELFTEST ----------------------------------------------------------------- */

@@ -18,6 +18,7 @@
 #include "store/client.h"
 #include "store/command.h"
 #include "store/db.h"
+#include "store/notify.h"
 #include "store/lazyfree.h"
 #include "store/reply.h"
 
@@ -47,6 +48,7 @@ static void del_generic(struct client *c, bool lazy)
         if (!e) continue;
         delete_entry(c, ks, e, lazy);
         db_key_modified(c, &c->argv[i]);
+        db_notify(c, NOTIFY_GENERIC, "del", &c->argv[i]);
         deleted++;
     }
     c->srv->dirty += deleted;
@@ -176,7 +178,8 @@ static void rename_generic(struct client *c, bool nx)
             reply_ok(c);
         return;
     }
-    if (db_lookup_write(c, dst) && nx) {
+    bool dst_existed = db_lookup_write(c, dst) != NULL;
+    if (dst_existed && nx) {
         reply_integer(c, 0);
         return;
     }
@@ -184,6 +187,10 @@ static void rename_generic(struct client *c, bool nx)
     ks_rename(ks, ks_find(ks, src->ptr, src->len), dst->ptr, dst->len);
     db_key_modified(c, src);
     db_key_modified(c, dst);
+    /* Redis deletes an existing dst and adds the key anew: "new" either way. */
+    if (dst_existed) db_notify(c, NOTIFY_NEW, "new", dst);
+    db_notify(c, NOTIFY_GENERIC, "rename_from", src);
+    db_notify(c, NOTIFY_GENERIC, "rename_to", dst);
     c->srv->dirty++;
     if (nx)
         reply_integer(c, 1);
@@ -234,13 +241,16 @@ static void cmd_copy(struct client *c)
         reply_integer(c, 0);
         return;
     }
-    if (db_lookup_in(c, dst_db, dst->ptr, dst->len, DB_LOOKUP_WRITE) && !replace) {
+    bool dst_existed = db_lookup_in(c, dst_db, dst->ptr, dst->len, DB_LOOKUP_WRITE) != NULL;
+    if (dst_existed && !replace) {
         reply_integer(c, 0);
         return;
     }
     struct ks *ks = db_ks(c);
     ks_copy(c->srv->db[dst_db], ks_find(ks, src->ptr, src->len), dst->ptr, dst->len);
     server_key_modified(c->srv, dst_db, dst->ptr, dst->len);
+    if (dst_existed) notify_keyspace_event(c->srv, NOTIFY_NEW, "new", dst->ptr, dst->len, dst_db);
+    notify_keyspace_event(c->srv, NOTIFY_GENERIC, "copy_to", dst->ptr, dst->len, dst_db);
     c->srv->dirty++;
     reply_integer(c, 1);
 }
@@ -262,6 +272,8 @@ static void cmd_move(struct client *c)
     ks_move(db_ks(c), e, c->srv->db[dst_db]);
     db_key_modified(c, key);
     server_key_modified(c->srv, dst_db, key->ptr, key->len);
+    db_notify(c, NOTIFY_GENERIC, "move_from", key);
+    notify_keyspace_event(c->srv, NOTIFY_GENERIC, "move_to", key->ptr, key->len, dst_db);
     c->srv->dirty++;
     reply_integer(c, 1);
 }
@@ -270,7 +282,8 @@ static void cmd_move(struct client *c)
 
 static struct ks_entry *object_lookup(struct client *c)
 {
-    struct ks_entry *e = db_lookup_peek(c, &c->argv[2]);
+    struct ks_entry *e = db_lookup_in(c, c->db, c->argv[2].ptr, c->argv[2].len,
+                                      DB_LOOKUP_NOTOUCH | DB_LOOKUP_NONOTIFY);
     if (!e) reply_null(c);
     return e;
 }

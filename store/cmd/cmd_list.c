@@ -25,6 +25,7 @@
 #include "store/client.h"
 #include "store/command.h"
 #include "store/db.h"
+#include "store/notify.h"
 #include "store/data/obj_list.h"
 #include "store/propagate.h"
 #include "store/reply.h"
@@ -67,15 +68,24 @@ static void reply_pack_val(struct client *c, const struct pack_val *v)
         reply_bulk_ll(c, v->integer);
 }
 
-/* After removing `removed` elements from the list at key: delete an empty key, count the change
- * and wake watchers. */
+/* After removing `removed` elements from the list at key by `event` ("lpop", "lrem"...):
+ * delete an empty key, count the change, wake watchers, and fire the event then "del" as Redis
+ * does. */
 static void list_removed(struct client *c, const struct resp_arg *key, struct obj_list *l,
-                         size_t removed)
+                         size_t removed, const char *event)
 {
     if (removed == 0) return;
-    if (obj_list_len(l) == 0) ks_delete(db_ks(c), key->ptr, key->len);
+    bool is_empty = obj_list_len(l) == 0;
+    if (is_empty) ks_delete(db_ks(c), key->ptr, key->len);
     db_key_modified(c, key);
     c->srv->dirty += (long long)removed;
+    db_notify(c, NOTIFY_LIST, event, key);
+    if (is_empty) db_notify(c, NOTIFY_GENERIC, "del", key);
+}
+
+static const char *list_pop_event(enum obj_list_end end)
+{
+    return end == OBJ_LIST_HEAD ? "lpop" : "rpop";
 }
 
 /* Pop up to n elements from one end, replying each as a bulk string. */
@@ -129,6 +139,7 @@ static void push_generic(struct client *c, enum obj_list_end end, bool only_exis
     reply_integer(c, (long long)obj_list_len(l));
     db_key_modified(c, key);
     c->srv->dirty += (long long)(c->argc - 2);
+    db_notify(c, NOTIFY_LIST, end == OBJ_LIST_HEAD ? "lpush" : "rpush", key);
 }
 
 static void cmd_lpush(struct client *c) { push_generic(c, OBJ_LIST_HEAD, false); }
@@ -166,7 +177,7 @@ static void pop_generic(struct client *c, enum obj_list_end end)
     size_t n = has_count ? (size_t)MIN((unsigned long long)count, obj_list_len(l)) : 1;
     if (has_count) reply_array(c, n);
     list_pop_reply(c, l, end, n);
-    list_removed(c, key, l, n);
+    list_removed(c, key, l, n, list_pop_event(end));
 }
 
 static void cmd_lpop(struct client *c) { pop_generic(c, OBJ_LIST_HEAD); }
@@ -237,6 +248,7 @@ static void cmd_lset(struct client *c)
     reply_ok(c);
     db_key_modified(c, key);
     c->srv->dirty++;
+    db_notify(c, NOTIFY_LIST, "lset", key);
 }
 
 static void cmd_linsert(struct client *c)
@@ -265,6 +277,7 @@ static void cmd_linsert(struct client *c)
     reply_integer(c, (long long)obj_list_len(l));
     db_key_modified(c, &c->argv[1]);
     c->srv->dirty++;
+    db_notify(c, NOTIFY_LIST, "linsert", &c->argv[1]);
 }
 
 static void cmd_lrem(struct client *c)
@@ -280,7 +293,7 @@ static void cmd_lrem(struct client *c)
     }
     size_t removed = obj_list_remove(l, count, c->argv[3].ptr, c->argv[3].len);
     reply_integer(c, (long long)removed);
-    list_removed(c, &c->argv[1], l, removed);
+    list_removed(c, &c->argv[1], l, removed, "lrem");
 }
 
 static void cmd_ltrim(struct client *c)
@@ -302,6 +315,8 @@ static void cmd_ltrim(struct client *c)
     if (after == 0) ks_delete(db_ks(c), c->argv[1].ptr, c->argv[1].len);
     db_key_modified(c, &c->argv[1]);
     c->srv->dirty += (long long)(before - after);
+    db_notify(c, NOTIFY_LIST, "ltrim", &c->argv[1]);
+    if (after == 0) db_notify(c, NOTIFY_GENERIC, "del", &c->argv[1]);
 }
 
 /* ---- LPOS -------------------------------------------------------------------------------- */
@@ -405,10 +420,14 @@ static int move_one(struct client *c, const struct resp_arg *src, const struct r
     obj_list_push(dl, to, v.data, v.len);
     reply_bulk(c, v.data, v.len);
     buf_free(&v);
-    if (obj_list_len(sl) == 0) ks_delete(db_ks(c), src->ptr, src->len);
+    db_notify(c, NOTIFY_LIST, to == OBJ_LIST_HEAD ? "lpush" : "rpush", dst);
+    bool is_empty = obj_list_len(sl) == 0;
+    if (is_empty) ks_delete(db_ks(c), src->ptr, src->len);
     db_key_modified(c, src);
     db_key_modified(c, dst);
     c->srv->dirty += 2;
+    db_notify(c, NOTIFY_LIST, list_pop_event(from), src);
+    if (is_empty) db_notify(c, NOTIFY_GENERIC, "del", src);
     return 1;
 }
 
@@ -486,7 +505,7 @@ static void bpop_generic(struct client *c, enum obj_list_end end)
         reply_array(c, 2);
         reply_bulk(c, key->ptr, key->len);
         list_pop_reply(c, l, end, 1);
-        list_removed(c, key, l, 1);
+        list_removed(c, key, l, 1, list_pop_event(end));
         struct resp_arg argv[2] = {{end == OBJ_LIST_HEAD ? "LPOP" : "RPOP", 4}, *key};
         propagate_as(c, 2, argv);
         return;
@@ -561,7 +580,7 @@ static int mpop_serve(struct client *c, const struct mpop_args *a, bool skip_wro
         reply_bulk(c, key->ptr, key->len);
         reply_array(c, n);
         list_pop_reply(c, l, a->end, n);
-        list_removed(c, key, l, n);
+        list_removed(c, key, l, n, list_pop_event(a->end));
         char num[24];
         size_t numlen = util_ll_to_str(num, sizeof num, (long long)n);
         struct resp_arg argv[3] = {

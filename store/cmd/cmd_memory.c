@@ -41,7 +41,7 @@ static void memory_usage(struct client *c)
         return;
     }
     struct ks_entry *e = db_lookup_in(c, c->db, c->argv[2].ptr, c->argv[2].len,
-                                      DB_LOOKUP_NOSTATS | DB_LOOKUP_NOTOUCH);
+                                      DB_LOOKUP_NOSTATS | DB_LOOKUP_NOTOUCH | DB_LOOKUP_NONOTIFY);
     if (!e) {
         reply_null(c);
         return;

@@ -25,6 +25,7 @@
 #include "store/client.h"
 #include "store/command.h"
 #include "store/db.h"
+#include "store/notify.h"
 #include "store/data/obj_set.h"
 #include "store/propagate.h"
 #include "store/reply.h"
@@ -105,6 +106,7 @@ static void cmd_sadd(struct client *c)
     if (added) {
         db_key_modified(c, key);
         c->srv->dirty += added;
+        db_notify(c, NOTIFY_SET, "sadd", key);
     }
 }
 
@@ -115,10 +117,11 @@ static void cmd_srem(struct client *c)
     struct obj_set *s = set_get(c, key, true, &err);
     if (err) return;
     long long removed = 0;
+    bool is_deleted = false;
     for (size_t i = 2; s && i < c->argc; i++) {
         removed += obj_set_remove(s, c->argv[i].ptr, c->argv[i].len);
         if (obj_set_card(s) == 0) {
-            ks_delete(db_ks(c), key->ptr, key->len);
+            is_deleted = ks_delete(db_ks(c), key->ptr, key->len);
             break;
         }
     }
@@ -126,6 +129,8 @@ static void cmd_srem(struct client *c)
     if (removed) {
         db_key_modified(c, key);
         c->srv->dirty += removed;
+        db_notify(c, NOTIFY_SET, "srem", key);
+        if (is_deleted) db_notify(c, NOTIFY_GENERIC, "del", key);
     }
 }
 
@@ -181,7 +186,11 @@ static void cmd_smove(struct client *c)
         reply_integer(c, 0);
         return;
     }
-    if (obj_set_card(ss) == 0) ks_delete(db_ks(c), src->ptr, src->len);
+    db_notify(c, NOTIFY_SET, "srem", src);
+    if (obj_set_card(ss) == 0) {
+        ks_delete(db_ks(c), src->ptr, src->len);
+        db_notify(c, NOTIFY_GENERIC, "del", src);
+    }
     struct obj_set_limits lim = set_limits(c);
     if (!ds) {
         ds = obj_set_create_for(m->ptr, m->len, 1, &lim);
@@ -192,6 +201,7 @@ static void cmd_smove(struct client *c)
     if (obj_set_add(ds, m->ptr, m->len, &lim)) {
         db_key_modified(c, dst);
         c->srv->dirty++;
+        db_notify(c, NOTIFY_SET, "sadd", dst);
     }
     reply_integer(c, 1);
 }
@@ -260,9 +270,11 @@ static void spop_with_count(struct client *c)
         return;
     }
     size_t card = obj_set_card(s);
+    db_notify(c, NOTIFY_SET, "spop", key);
     if ((unsigned long long)count >= card) {
         reply_set_members(c, s);
         ks_delete(db_ks(c), key->ptr, key->len);
+        db_notify(c, NOTIFY_GENERIC, "del", key);
         struct resp_arg argv[2] = {{"DEL", 3}, *key};
         propagate_as(c, 2, argv);
     } else {
@@ -297,7 +309,11 @@ static void cmd_spop(struct client *c)
     struct resp_arg argv[3] = {{"SREM", 4}, *key, {m.data, m.len}};
     propagate_as(c, 3, argv);
     buf_free(&m);
-    if (obj_set_card(s) == 0) ks_delete(db_ks(c), key->ptr, key->len);
+    db_notify(c, NOTIFY_SET, "spop", key);
+    if (obj_set_card(s) == 0) {
+        ks_delete(db_ks(c), key->ptr, key->len);
+        db_notify(c, NOTIFY_GENERIC, "del", key);
+    }
     db_key_modified(c, key);
     c->srv->dirty++;
 }
@@ -393,7 +409,8 @@ static struct obj_set *sets_compute(enum set_op op, struct obj_set *const *sets,
 }
 
 /* Store result under dst (or delete dst when empty) and reply its cardinality. Takes result. */
-static void set_store_result(struct client *c, const struct resp_arg *dst, struct obj_set *result)
+static void set_store_result(struct client *c, const struct resp_arg *dst, struct obj_set *result,
+                             const char *event)
 {
     size_t card = obj_set_card(result);
     struct ks *ks = db_ks(c);
@@ -403,6 +420,7 @@ static void set_store_result(struct client *c, const struct resp_arg *dst, struc
         if (db_lookup_write(c, dst) && ks_delete(ks, dst->ptr, dst->len)) {
             db_key_modified(c, dst);
             c->srv->dirty++;
+            db_notify(c, NOTIFY_GENERIC, "del", dst);
         }
         return;
     }
@@ -411,6 +429,7 @@ static void set_store_result(struct client *c, const struct resp_arg *dst, struc
     reply_integer(c, (long long)card);
     db_key_modified(c, dst);
     c->srv->dirty++;
+    db_notify(c, NOTIFY_SET, event, dst);
 }
 
 /* SINTER/SUNION/SDIFF keys... and their STORE forms (dst != NULL). */
@@ -426,7 +445,8 @@ static void set_op_generic(struct client *c, const struct resp_arg *keys, size_t
     struct obj_set *result = sets_compute(op, sets, n, &lim);
     free(sets);
     if (dst) {
-        set_store_result(c, dst, result);
+        static const char *const events[] = {"sinterstore", "sunionstore", "sdiffstore"};
+        set_store_result(c, dst, result, events[op]);
         return;
     }
     reply_set_members(c, result);

@@ -17,6 +17,7 @@
 #include "store/client.h"
 #include "store/command.h"
 #include "store/db.h"
+#include "store/notify.h"
 #include "store/propagate.h"
 #include "store/reply.h"
 
@@ -188,6 +189,8 @@ static void set_generic(struct client *c, int flags, const struct resp_arg *key,
     }
     c->srv->dirty++;
     db_key_modified(c, key);
+    db_notify(c, NOTIFY_STRING, "set", key);
+    if (expire) db_notify(c, NOTIFY_GENERIC, "expire", key);
     if (expire && !(flags & SO_PXAT)) {
         propagate_set_pxat(c, key, val, when);
     } else if (flags & SO_GET) {
@@ -243,6 +246,7 @@ static void cmd_getset(struct client *c)
                   db_lookup_now(c));
     c->srv->dirty++;
     db_key_modified(c, key);
+    db_notify(c, NOTIFY_STRING, "set", key);
     struct resp_arg argv[3] = {{"SET", 3}, *key, *val};
     propagate_as(c, 3, argv);
 }
@@ -262,6 +266,7 @@ static void cmd_getdel(struct client *c)
     ks_delete_entry(db_ks(c), e);
     c->srv->dirty++;
     db_key_modified(c, key);
+    db_notify(c, NOTIFY_GENERIC, "del", key);
     propagate_del(c, key);
 }
 
@@ -274,14 +279,17 @@ static void getex_apply(struct client *c, struct ks_entry *e, int flags, int64_t
         !server_is_replica(c->srv)) {
         ks_delete_entry(ks, e);
         propagate_del(c, key);
+        db_notify(c, NOTIFY_GENERIC, "del", key);
     } else if (flags & SO_ANY_EXPIRE) {
         ks_entry_set_expire(ks, e, when);
+        db_notify(c, NOTIFY_GENERIC, "expire", key);
         char ms[KS_INT_BUF];
         size_t n = util_ll_to_str(ms, sizeof ms, when);
         struct resp_arg argv[3] = {{"PEXPIREAT", 9}, *key, {ms, n}};
         propagate_as(c, 3, argv);
     } else if ((flags & SO_PERSIST) && ks_entry_expire_ms(e) != KS_NO_EXPIRE) {
         ks_entry_set_expire(ks, e, KS_NO_EXPIRE);
+        db_notify(c, NOTIFY_GENERIC, "persist", key);
         struct resp_arg argv[2] = {{"PERSIST", 7}, *key};
         propagate_as(c, 2, argv);
     } else {
@@ -340,6 +348,7 @@ static void mset_generic(struct client *c, bool nx)
         const struct resp_arg *k = &c->argv[i], *v = &c->argv[i + 1];
         ks_set_string(ks, k->ptr, k->len, v->ptr, v->len, KS_NO_EXPIRE, 0, now);
         db_key_modified(c, k);
+        db_notify(c, NOTIFY_STRING, "set", k);
     }
     c->srv->dirty += (long long)(c->argc - 1) / 2;
     if (nx)
@@ -363,6 +372,7 @@ static void cmd_append(struct client *c)
     }
     c->srv->dirty++;
     db_key_modified(c, key);
+    db_notify(c, NOTIFY_STRING, "append", key);
     reply_integer(c, (long long)len);
 }
 
@@ -426,6 +436,7 @@ static void cmd_setrange(struct client *c)
     if (val->len > 0) {
         c->srv->dirty++;
         db_key_modified(c, key);
+        db_notify(c, NOTIFY_STRING, "setrange", key);
     }
     reply_integer(c, (long long)len);
 }
@@ -441,6 +452,7 @@ static void incr_generic(struct client *c, long long delta)
     }
     c->srv->dirty++;
     db_key_modified(c, key);
+    db_notify(c, NOTIFY_STRING, "incrby", key);
     reply_integer(c, result);
 }
 
@@ -485,6 +497,7 @@ static void cmd_incrbyfloat(struct client *c)
     }
     c->srv->dirty++;
     db_key_modified(c, key);
+    db_notify(c, NOTIFY_STRING, "incrbyfloat", key);
     reply_bulk(c, out, len);
     struct resp_arg argv[4] = {{"SET", 3}, *key, {out, len}, {"KEEPTTL", 7}};
     propagate_as(c, 4, argv);

@@ -25,6 +25,7 @@
 #include "store/cmd/cmd_zset_int.h"
 #include "store/command.h"
 #include "store/db.h"
+#include "store/notify.h"
 #include "store/propagate.h"
 #include "store/reply.h"
 
@@ -69,14 +70,18 @@ void zset_reply_entry(struct client *c, const char *m, size_t len, double score,
     if (withscores) reply_double(c, score);
 }
 
-/* After removing members: delete an empty key, count the change and signal it. */
+/* After removing members by `event` ("zrem", "zpopmin"...): delete an empty key, count the
+ * change, signal it, and fire the event then "del" as Redis does. */
 static void zset_removed(struct client *c, const struct resp_arg *key, struct obj_zset *z,
-                         size_t removed)
+                         size_t removed, const char *event)
 {
     if (removed == 0) return;
-    if (obj_zset_card(z) == 0) ks_delete(db_ks(c), key->ptr, key->len);
+    bool is_empty = obj_zset_card(z) == 0;
+    if (is_empty) ks_delete(db_ks(c), key->ptr, key->len);
     db_key_modified(c, key);
     c->srv->dirty += (long long)removed;
+    db_notify(c, NOTIFY_ZSET, event, key);
+    if (is_empty) db_notify(c, NOTIFY_GENERIC, "del", key);
 }
 
 /* ---- ZADD / ZINCRBY ---------------------------------------------------------------------- */
@@ -170,6 +175,7 @@ static void zadd_generic(struct client *c, int flags)
     if (added || updated) {
         db_key_modified(c, key);
         c->srv->dirty += added + updated;
+        db_notify(c, NOTIFY_ZSET, (flags & OBJ_ZADD_INCR) ? "zincr" : "zadd", key);
     }
 done:
     free(scores);
@@ -287,7 +293,7 @@ static void cmd_zrem(struct client *c)
         if (obj_zset_card(z) == 0) break;
     }
     reply_integer(c, (long long)deleted);
-    if (z) zset_removed(c, key, z, deleted);
+    if (z) zset_removed(c, key, z, deleted, "zrem");
 }
 
 enum zrem_kind { ZREM_RANK, ZREM_SCORE, ZREM_LEX };
@@ -314,7 +320,8 @@ static void zremrange_generic(struct client *c, enum zrem_kind kind)
                      : kind == ZREM_SCORE ? obj_zset_delete_score(z, &sr)
                                           : obj_zset_delete_lex(z, &lr);
     reply_integer(c, (long long)deleted);
-    zset_removed(c, key, z, deleted);
+    static const char *const events[] = {"zremrangebyrank", "zremrangebyscore", "zremrangebylex"};
+    zset_removed(c, key, z, deleted, events[kind]);
 }
 
 static void cmd_zremrangebyrank(struct client *c) { zremrange_generic(c, ZREM_RANK); }
@@ -362,7 +369,7 @@ static void zpop_generic(struct client *c, bool max)
     size_t n = (size_t)MIN((unsigned long long)count, obj_zset_card(z));
     reply_array(c, nested ? n : 2 * n);
     zset_pop_reply(c, z, max, n, nested);
-    zset_removed(c, key, z, n);
+    zset_removed(c, key, z, n, max ? "zpopmax" : "zpopmin");
 }
 
 static void cmd_zpopmin(struct client *c) { zpop_generic(c, false); }
@@ -398,7 +405,7 @@ static int zset_serve_keys(struct client *c, const struct resp_arg *keys, size_t
         reply_bulk(c, keys[i].ptr, keys[i].len);
         if (is_mpop) reply_array(c, n);
         zset_pop_reply(c, z, max, n, is_mpop);
-        zset_removed(c, &keys[i], z, n);
+        zset_removed(c, &keys[i], z, n, max ? "zpopmax" : "zpopmin");
         char num[24];
         size_t numlen = util_ll_to_str(num, sizeof num, (long long)n);
         struct resp_arg argv[3] = {{max ? "ZPOPMAX" : "ZPOPMIN", 7}, keys[i], {num, numlen}};

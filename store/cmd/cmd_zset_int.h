@@ -45,7 +45,8 @@ void zset_fix_negative_zero(struct obj_zset *z, const struct obj_zset_limits *li
 
 /* Store result under dst, replacing any value and TTL (or delete dst when the result is empty),
  * and reply the cardinality. Takes ownership of result. */
-void zset_store_result(struct client *c, const struct resp_arg *dst, struct obj_zset *result);
+void zset_store_result(struct client *c, const struct resp_arg *dst, struct obj_zset *result,
+                       const char *event);
 
 /* Handlers defined in cmd_zset_range.c and cmd_zset_store.c (the table is in cmd_zset.c). */
 void cmd_zrange(struct client *c);

@@ -25,6 +25,7 @@
 #include "store/cmd/cmd_zset_int.h"
 #include "store/command.h"
 #include "store/db.h"
+#include "store/notify.h"
 #include "store/reply.h"
 
 /* ---- parsing ----------------------------------------------------------------------------- */
@@ -203,7 +204,7 @@ static void zrange_generic(struct client *c, size_t key_idx, size_t dst_idx, enu
     } else {
         zr_walk_sel(&s, z, &r);
     }
-    if (s.dst) zset_store_result(c, &c->argv[dst_idx], s.dst);
+    if (s.dst) zset_store_result(c, &c->argv[dst_idx], s.dst, "zrangestore");
 }
 
 void cmd_zrange(struct client *c) { zrange_generic(c, 1, 0, ZR_DIR_AUTO, ZR_AUTO); }

@@ -24,12 +24,14 @@
 #include "store/cmd/cmd_zset_int.h"
 #include "store/command.h"
 #include "store/db.h"
+#include "store/notify.h"
 #include "store/data/obj_set.h"
 #include "store/reply.h"
 
 /* ---- storing results (shared with ZRANGESTORE) --------------------------------------------- */
 
-void zset_store_result(struct client *c, const struct resp_arg *dst, struct obj_zset *result)
+void zset_store_result(struct client *c, const struct resp_arg *dst, struct obj_zset *result,
+                       const char *event)
 {
     size_t card = obj_zset_card(result);
     bool existed = db_lookup_write(c, dst) != NULL; /* an expired destination goes first */
@@ -39,6 +41,7 @@ void zset_store_result(struct client *c, const struct resp_arg *dst, struct obj_
         if (existed && ks_delete(db_ks(c), dst->ptr, dst->len)) {
             db_key_modified(c, dst);
             c->srv->dirty++;
+            db_notify(c, NOTIFY_GENERIC, "del", dst);
         }
         return;
     }
@@ -46,6 +49,7 @@ void zset_store_result(struct client *c, const struct resp_arg *dst, struct obj_
     reply_integer(c, (long long)card);
     db_key_modified(c, dst);
     c->srv->dirty++;
+    db_notify(c, NOTIFY_ZSET, event, dst);
 }
 
 static bool zset_is_listpack(const struct obj_zset *z)
@@ -345,7 +349,9 @@ static void zop_generic(struct client *c, enum zop op, size_t dst_idx)
     if (dst_idx) {
         obj_zset_convert_if_small(result, &x.lim);
         zset_fix_negative_zero(result, &x.lim);
-        zset_store_result(c, &c->argv[dst_idx], result);
+        static const char *const events[] = {
+            [ZOP_UNION] = "zunionstore", [ZOP_INTER] = "zinterstore", [ZOP_DIFF] = "zdiffstore"};
+        zset_store_result(c, &c->argv[dst_idx], result, events[op]);
         return;
     }
     zop_reply(c, result, r.withscores);

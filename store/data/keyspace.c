@@ -52,6 +52,17 @@ void ks_set_expired_cb(struct ks *ks, ks_expired_fn fn, void *ctx)
     ks->expired_ctx = ctx;
 }
 
+void ks_set_added_cb(struct ks *ks, ks_added_fn fn, void *ctx)
+{
+    ks->added_fn = fn;
+    ks->added_ctx = ctx;
+}
+
+static void ks_tell_added(struct ks *ks, const char *key, size_t klen)
+{
+    if (ks->added_fn) ks->added_fn(ks->added_ctx, ks, key, klen);
+}
+
 void ks_set_replica_mode(struct ks *ks, bool is_replica) { ks->is_replica = is_replica; }
 bool ks_is_replica_mode(const struct ks *ks) { return ks->is_replica; }
 
@@ -265,6 +276,7 @@ struct ks_entry *ks_store(struct ks *ks, uint64_t h, struct ks_entry *old, const
     if (!old) {
         dict_add_hashed(&ks->dict, h, &e->link);
         if (exp >= 0) exp_add(ks, e);
+        ks_tell_added(ks, key, klen);
         return e;
     }
     struct dict_entry **slot = dict_slot_of_hashed(&ks->dict, h, &old->link);
@@ -511,6 +523,7 @@ struct ks_entry *ks_move(struct ks *from, struct ks_entry *e, struct ks *to)
     ks_unlink(from, e);
     dict_add_hashed(&to->dict, h, &e->link);
     if (ent_has_expire(e)) exp_add(to, e);
+    ks_tell_added(to, k, klen);
     return e;
 }
 

@@ -94,12 +94,17 @@ struct ks_entry;
  * propagates DEL to replicas and fires keyspace events. Must not call into this ks. */
 typedef void (*ks_expired_fn)(void *ctx, struct ks *ks, const char *key, size_t klen);
 
+/* Called after a key that did not exist was added (by a write, RENAME's or COPY's destination,
+ * MOVE's target): the server fires the "new" keyspace event. Must not call into this ks. */
+typedef void (*ks_added_fn)(void *ctx, struct ks *ks, const char *key, size_t klen);
+
 /* ---- lifecycle and settings --------------------------------------------------------------- */
 
 /* Owned by the caller; `seed` seeds the sampling rng (RANDOMKEY, active expiry). */
 struct ks *ks_create(uint64_t seed);
 void ks_destroy(struct ks *ks);
 void ks_set_expired_cb(struct ks *ks, ks_expired_fn fn, void *ctx);
+void ks_set_added_cb(struct ks *ks, ks_added_fn fn, void *ctx);
 /* Replica mode: lazy expiry hides instead of deleting; ks_expire_cycle does nothing. */
 void ks_set_replica_mode(struct ks *ks, bool is_replica);
 /* The access clock stamped on every entry written (ks_store and the calls built on it) or

@@ -60,6 +60,8 @@ struct ks {
     struct rng rng;
     ks_expired_fn expired_fn;
     void *expired_ctx;
+    ks_added_fn added_fn;
+    void *added_ctx;
     uint32_t clock_s; /* access clock: seconds mod 2^24, set by ks_set_clock */
     bool is_replica;
     /* LFU mode (an LFU maxmemory policy): the access bits hold minutes << 8 | counter. */

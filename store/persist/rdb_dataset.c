@@ -7,6 +7,7 @@
  *
  * Invariants: a failed or cancelled load leaves the server's databases untouched; every object
  * built for a key is either stored or freed. */
+#include "store/tracking.h"
 #include "store/persist/rdb_dataset.h"
 #include "store/persist/rdb_value.h"
 
@@ -577,6 +578,7 @@ void rdb_dataset_load_swap_in(struct rdb_dataset_load *ld, struct server *srv)
         ks_swap(srv->db[i], ld->dbs[i]);
         server_db_modified(srv, i);
     }
+    tracking_flush(srv); /* every key may differ now: clients drop their caches */
     /* ld now holds the old data: free it off the loop (it touches nothing shared). */
     for (int i = 0; i < ld->ndb; i++)
         if (ld->dbs[i] && lazyfree_ks(srv->lazyfree, ld->dbs[i])) ld->dbs[i] = NULL;

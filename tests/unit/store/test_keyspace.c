@@ -523,3 +523,26 @@ Test(keyspace, avg_ttl_stays_positive_for_keys_expiring_at_int64_max)
     cr_assert_gt(ks_avg_ttl_ms(ks), INT64_MAX / 4, "avg_ttl %lld", (long long)ks_avg_ttl_ms(ks));
     ks_destroy(ks);
 }
+
+/* ---- the added callback ("new" keyspace events) ------------------------------------------- */
+
+Test(keyspace, added_cb_fires_for_new_keys_only)
+{
+    struct ks *ks = ks_create(1);
+    struct ks *other = ks_create(2);
+    struct expired_log log = {0};
+    ks_set_added_cb(ks, on_expired, &log);
+    ks_set_added_cb(other, on_expired, &log);
+    set_str(ks, "a", "1", KS_NO_EXPIRE);
+    cr_assert_eq(log.calls, 1);
+    cr_assert_str_eq(log.last, "a");
+    set_str(ks, "a", "2", KS_NO_EXPIRE); /* an overwrite is not new */
+    cr_assert_eq(log.calls, 1);
+    ks_rename(ks, ks_find(ks, "a", 1), "b", 1);
+    cr_assert_eq(log.calls, 2);
+    cr_assert_str_eq(log.last, "b");
+    ks_move(ks, ks_find(ks, "b", 1), other);
+    cr_assert_eq(log.calls, 3);
+    ks_destroy(ks);
+    ks_destroy(other);
+}

@@ -318,3 +318,21 @@ def test_events_of_a_served_blocked_client_match_redis(store, redis_store):
     ours, theirs = _blocked_served_events(store), _blocked_served_events(redis_store)
     assert theirs[1]
     assert ours == theirs
+
+
+def test_restore_and_bitfield_events_match_redis(store, redis_store):
+    """RESTORE (with REPLACE, a TTL, and a deadline already past) and BITFIELD, whose calls
+    came from the DUMP/BITFIELD work: the payload is redis-server's own DUMP of a string."""
+    with redis_store.raw() as r:
+        r.call("SET", "src", "hello")
+        payload = r.call("DUMP", "src")
+        r.call("DEL", "src")
+    commands = [
+        ("RESTORE", "k", "0", payload), ("RESTORE", "k", "0", payload),
+        ("RESTORE", "k", "0", payload, "REPLACE"), ("RESTORE", "t", "100000", payload),
+        ("RESTORE", "k", "1", payload, "REPLACE", "ABSTTL"),
+        ("BITFIELD", "bf", "SET", "u8", "0", "255", "GET", "u8", "0"),
+        ("BITFIELD", "bf", "INCRBY", "u8", "0", "1"), ("BITFIELD", "bf", "GET", "u8", "0"),
+        ("BITFIELD", "bf", "OVERFLOW", "FAIL", "INCRBY", "u8", "0", "300"),
+    ]
+    _compare(store, redis_store, commands, "KEA")

@@ -32,6 +32,7 @@
 #include "store/rdb/rdb.h"
 #include "store/reply.h"
 #include "store/repl/repl.h"
+#include "store/server_tls.h"
 
 #define OVERRIDES_FILE "vigil-store.overrides.yaml"
 
@@ -194,6 +195,7 @@ static int config_apply_side_effects(struct server *srv, const char *key, char *
 {
     if (strcasecmp(key, "client-output-buffer-limit") == 0)
         return store_config_apply_obuf(&srv->cfg, err, errlen);
+    if (server_tls_is_reload_key(key)) return server_tls_reload(srv, err, errlen);
     server_apply_config(srv);
     return 0;
 }

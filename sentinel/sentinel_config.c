@@ -15,6 +15,7 @@
 
 #include "common/buf.h"
 #include "common/log.h"
+#include "common/tls_config.h"
 #include "common/util.h"
 #include "sentinel/core/instance.h"
 #include "sentinel/notify_io.h"
@@ -386,6 +387,27 @@ static const struct cfg_field top_fields[] = {
      .def = "no",
      .help = "While no requirepass is set, refuse clients not on loopback with Redis's -DENIED "
              "error. Off by default, as in Redis Sentinel."},
+    {.key = "tls-port",
+     .type = CFG_INT,
+     TF(tls_port),
+     .min = 0,
+     .max = 65535,
+     .def = "0",
+     .help = "TLS port of the Sentinel protocol (0: none)."},
+    TLS_CONFIG_FIELDS(offsetof(struct sentinel_config, tls)),
+    {.key = "tls-replication",
+     .type = CFG_BOOL,
+     TF(tls_replication),
+     .def = "no",
+     .help = "Links to masters, replicas and peer sentinels speak TLS, and hellos announce "
+             "tls-port (as Redis Sentinel)."},
+    {.key = "tls-handshake-timeout",
+     .type = CFG_DURATION,
+     TF(tls_handshake_timeout_ms),
+     .min = 1,
+     .def = "10s",
+     .unit_ms = 1000,
+     .help = "A client that has not completed the TLS handshake in this time is closed (ours)."},
     {.key = "sentinel-user",
      .type = CFG_STRING,
      TF(sentinel_user),

@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "common/config.h"
+#include "common/tls.h"
 #include "sentinel/core/sentinel.h"
 #include "sentinel/core/state.h"
 #include "sentinel/state_file.h"
@@ -95,6 +96,11 @@ struct sentinel_config {
     struct sentinel_http_cfg http;
     size_t n_webhooks;
     struct sentinel_webhook_cfg webhooks[SENTINEL_CFG_MAX_WEBHOOKS];
+    /* TLS (docs/tls.md#sentinel) */
+    long long tls_port; /* 0: no TLS listener */
+    struct tls_settings tls;
+    bool tls_replication; /* links to masters, replicas and peer sentinels speak TLS */
+    int64_t tls_handshake_timeout_ms;
 };
 
 const struct cfg_schema *sentinel_config_schema(void);

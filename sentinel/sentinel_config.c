@@ -405,6 +405,7 @@ static const struct cfg_field top_fields[] = {
      .type = CFG_DURATION,
      TF(tls_handshake_timeout_ms),
      .min = 1,
+     .max = 1LL << 40,
      .def = "10s",
      .unit_ms = 1000,
      .help = "A client that has not completed the TLS handshake in this time is closed (ours)."},

@@ -259,6 +259,27 @@ static const struct cfg_field http_fields[] = {
      .def = "5s",
      .unit_ms = 1,
      .help = "Deadline for a request's head and body; slower connections are closed."},
+    {.key = "tls-cert-file",
+     .type = CFG_STRING,
+     HF(tls_cert_file),
+     .help = "Serve HTTPS with this certificate chain (PEM); unset: plain HTTP."},
+    {.key = "tls-key-file", .type = CFG_STRING, HF(tls_key_file), .help = "Its private key (PEM)."},
+    {.key = "tls-key-file-pass",
+     .type = CFG_STRING,
+     HF(tls_key_file_pass),
+     .flags = CFG_F_SECRET,
+     .help = "Pass phrase of an encrypted tls-key-file."},
+    {.key = "tls-ca-cert-file",
+     .type = CFG_STRING,
+     HF(tls_ca_cert_file),
+     .help = "CA for client certificates: a client certificate it signed may replace the token "
+             "on POST requests."},
+    {.key = "tls-client-subjects",
+     .type = CFG_STRLIST,
+     HF(tls_client_subjects),
+     .max_count = 16,
+     .help = "Subjects (e.g. \"CN=ops,O=example\") whose certificates may replace the token; "
+             "empty: any certificate the client CA signed."},
 };
 static const struct cfg_schema http_schema = CFG_SCHEMA_INIT(http_fields);
 
@@ -322,6 +343,11 @@ static const struct cfg_field webhook_fields[] = {
      .def = "2s",
      .unit_ms = 1,
      .help = "Request timeout."},
+    {.key = "ca-file",
+     .type = CFG_STRING,
+     WF(ca_file),
+     .help = "CA certificates (PEM) that verify an https:// receiver instead of the system's; "
+             "verification is never off."},
     {.key = "pre-failover",
      .type = CFG_BOOL,
      WF(pre_failover),

@@ -64,6 +64,10 @@ struct sentinel_http_cfg {
     char *read_token;
     struct cfg_strlist allowed_origins; /* exact Origin values let through */
     int64_t request_timeout_ms;         /* head + body deadline per request */
+    /* HTTPS (http_tls.h): a certificate turns it on; a client CA lets certificates replace the
+     * token on POST, limited to client_subjects when that list is not empty */
+    char *tls_cert_file, *tls_key_file, *tls_key_file_pass, *tls_ca_cert_file;
+    struct cfg_strlist tls_client_subjects;
 };
 
 struct sentinel_webhook_cfg {
@@ -71,6 +75,7 @@ struct sentinel_webhook_cfg {
     char *url;
     struct cfg_strlist events;
     char *secret;
+    char *ca_file; /* CA that verifies an https:// receiver (default: the system's) */
     int64_t timeout_ms;
     bool pre_failover;
 };

@@ -134,6 +134,9 @@ class SentinelNode:
         return [dict(zip(e[::2], e[1::2])) for e in self.cmd("SENTINEL", what, MASTER_NAME)]
 
     def call(self, method, path, body=None, token=None, **kw):
+        """HTTP, or HTTPS with our client certificate when the sentinel runs with tls."""
+        if self.tls:
+            kw.setdefault("ssl_context", self.tls.ssl_context())
         return http_call(self.http_port, method, path, body, token, **kw)
 
     def get(self, path, **kw):
@@ -181,6 +184,8 @@ def _webhook_yaml(hooks):
             lines.append("    timeout: %s" % h["timeout"])
         if h.get("pre_failover"):
             lines.append("    pre-failover: yes")
+        if h.get("ca_file"):
+            lines.append('    ca-file: "%s"' % h["ca_file"])
     return lines
 
 

@@ -77,9 +77,14 @@ class Pki:
         """redis-cli / redis-benchmark arguments."""
         return ["--tls", "--cacert", self.ca, "--cert", self.client_crt, "--key", self.client_key]
 
-    def sentinel_yaml(self, tls_port):
-        return ("tls-port: %d\ntls-cert-file: %s\ntls-key-file: %s\ntls-ca-cert-file: %s\n"
-                "tls-replication: yes\n" % (tls_port, self.server_crt, self.server_key, self.ca))
+    def sentinel_yaml(self, tls_port, https=True):
+        """Top-level TLS keys; with https, first the lines that make the http: section (which
+        write_sentinel_yaml puts last) HTTPS, taking client certificates from our CA."""
+        http = ("  tls-cert-file: %s\n  tls-key-file: %s\n  tls-ca-cert-file: %s\n"
+                % (self.server_crt, self.server_key, self.ca)) if https else ""
+        return http + ("tls-port: %d\ntls-cert-file: %s\ntls-key-file: %s\ntls-ca-cert-file: %s\n"
+                       "tls-replication: yes\n" % (tls_port, self.server_crt, self.server_key,
+                                                   self.ca))
 
 
 def make_pki(d):

@@ -234,7 +234,9 @@ def start_sentinel(group, master_port, quorum=2, http=True, token=TOKEN, webhook
     port = port or free_port()
     http_port = (http_port or free_port()) if http else 0
     data_dir = data_dir or procs.new_tmp_dir_in(group.dir, "vigil-sentinel-%d" % port)
+    tls_port = 0
     if demo:
+        assert tls is None, "demo sentinels: no TLS"
         assert not webhooks and not scripts and http, "demo sentinels: HTTP on, nothing else"
         token, yaml_path = DEMO_TOKEN, None
         args = [binary, os.path.join(DEMO_DIR, "sentinel.yaml"), "--port", port, "--dir",

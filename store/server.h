@@ -113,7 +113,7 @@ struct server {
     struct master_lease *lease;        /* sentinels' leases on this master (master_lease.h) */
     unsigned notify_mask;              /* notify-keyspace-events as NOTIFY_* bits (notify.h) */
     struct migrate_cache *migrate_cache; /* MIGRATE's cached connections (cmd/cmd_migrate.c) */
-    struct tracking *tracking;         /* client-side caching (tracking.h) */
+    struct tracking *tracking;           /* client-side caching (tracking.h) */
 };
 
 /* Lifecycle. server_init returns 0 or -1 with a message in err (config already loaded into cfg). */

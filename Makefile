@@ -3,7 +3,7 @@
 CC      ?= cc
 BUILD   ?= build
 BIN     ?= bin
-PKGS    := yaml-0.1 libcjson libcurl libmicrohttpd libcrypto lua5.1 lua5.1-cjson lua5.1-bitop
+PKGS    := yaml-0.1 libcjson libcurl libmicrohttpd gnutls libssl libcrypto lua5.1 lua5.1-cjson lua5.1-bitop
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla -Werror
 OPT     ?= -O2 -g
 VCFLAGS := $(OPT) -std=c11 -D_GNU_SOURCE $(WARN) -MMD -MP -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(CFLAGS)

@@ -11,6 +11,7 @@
 #include "common/guard.h"
 #include "common/log.h"
 #include "common/reply.h"
+#include "common/tls.h"
 #include "common/util.h"
 
 #define READ_CHUNK (16 * 1024)
@@ -73,6 +74,8 @@ void conn_free(struct conn *c)
     struct conn_set *set = c->set;
     set->ops->release(c);
     pending_remove(c);
+    if (c->tls_timer) loop_timer_cancel(set->loop, c->tls_timer);
+    tls_session_free(c->tls);
     if (c->fd >= 0) {
         loop_unwatch(set->loop, c->fd, LOOP_READABLE | LOOP_WRITABLE);
         close(c->fd);
@@ -126,12 +129,26 @@ void conn_queue_write(struct conn *c)
     c->set->pending = c;
 }
 
+/* The plaintext path stays one branch away from the system call. */
+ssize_t conn_sock_write(struct conn *c, const void *p, size_t n)
+{
+    if (!c->tls) return write(c->fd, p, n);
+    return tls_session_write(c->tls, p, n);
+}
+
+static ssize_t conn_sock_read(struct conn *c, void *p, size_t n)
+{
+    if (!c->tls) return read(c->fd, p, n);
+    return tls_session_read(c->tls, p, n);
+}
+
 /* Write as much as the socket takes. Returns -1 if the connection failed. */
 static int conn_write(struct conn *c)
 {
     struct buf *b = &c->reply;
+    if (c->flags & CONN_TLS_HANDSHAKE) return 0; /* replies wait for the session */
     while (buf_unread_len(b) > 0) {
-        ssize_t n = write(c->fd, buf_unread(b), buf_unread_len(b));
+        ssize_t n = conn_sock_write(c, buf_unread(b), buf_unread_len(b));
         if (n < 0) {
             if (errno == EINTR) continue;
             if (errno == EAGAIN) break;
@@ -268,11 +285,26 @@ void conn_process_input(struct conn *c)
 
 void conn_set_reading(struct conn *c, bool is_reading)
 {
-    if (c->fd < 0 || (c->flags & CONN_CLOSE_ASAP)) return;
+    if (c->fd < 0 || (c->flags & (CONN_CLOSE_ASAP | CONN_TLS_HANDSHAKE))) return;
     if (is_reading)
         loop_watch(c->set->loop, c->fd, LOOP_READABLE, conn_on_readable, c);
     else
         loop_unwatch(c->set->loop, c->fd, LOOP_READABLE);
+}
+
+/* Bytes OpenSSL already decrypted (a record larger than one read) are taken now: no socket
+ * event would announce them (docs/tls.md#transport). Bounded by READ_MAX. */
+static ssize_t conn_drain_tls(struct conn *c)
+{
+    ssize_t total = 0;
+    size_t left;
+    while ((left = tls_session_pending(c->tls)) > 0 && total < READ_MAX) {
+        ssize_t n = tls_session_read(c->tls, buf_space(&c->query, left), left);
+        if (n <= 0) break; /* the next event reports an error or the close */
+        buf_commit(&c->query, (size_t)n);
+        total += n;
+    }
+    return total;
 }
 
 static void conn_on_readable(struct loop *l, int fd, void *data, int mask)
@@ -284,7 +316,8 @@ static void conn_on_readable(struct loop *l, int fd, void *data, int mask)
     if (bulk_left > want) want = bulk_left; /* read a big argument in one go */
     if (want > READ_MAX) want = READ_MAX;
     if (c->query.pos > 0 && c->query.len - c->query.pos < c->query.pos) buf_compact(&c->query);
-    ssize_t n = read(fd, buf_space(&c->query, want), want);
+    UNUSED(fd);
+    ssize_t n = conn_sock_read(c, buf_space(&c->query, want), want);
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
     int err = n < 0 ? errno : 0;
     if (c->set->ops->after_read) c->set->ops->after_read(c, n, err);
@@ -294,6 +327,7 @@ static void conn_on_readable(struct loop *l, int fd, void *data, int mask)
         return;
     }
     buf_commit(&c->query, (size_t)n);
+    if (c->tls) n += conn_drain_tls(c);
     c->set->stats.net_input_bytes += (uint64_t)n;
     c->last_interaction_ms = loop_now_ms(l);
     if ((long long)buf_unread_len(&c->query) > c->set->max_query_bytes) {
@@ -320,3 +354,66 @@ void conn_info_clients(const struct conn_set *set, size_t replicas, long long ma
                set->count - replicas, maxclients, max_in, max_out, blocked, set->tracking_clients,
                in_timeout_table);
 }
+
+/* ---- TLS handshake (accepted connections) ---------------------------------------------------- */
+
+static void conn_tls_step(struct loop *l, int fd, void *data, int mask);
+
+static void conn_tls_fail(struct conn *c, const char *why)
+{
+    log_verbose("TLS handshake with %s failed: %s", c->addr, why);
+    conn_close_async(c);
+}
+
+static int64_t conn_tls_deadline(struct loop *l, uint64_t id, void *data)
+{
+    UNUSED(l);
+    UNUSED(id);
+    struct conn *c = data;
+    c->tls_timer = 0;
+    conn_tls_fail(c, "not completed in time");
+    return LOOP_TIMER_STOP;
+}
+
+/* One step on any socket event; once done the connection reads commands like any other. */
+static void conn_tls_step(struct loop *l, int fd, void *data, int mask)
+{
+    UNUSED(mask);
+    struct conn *c = data;
+    if (c->flags & CONN_CLOSE_ASAP) return;
+    int want = 0;
+    char err[256];
+    int rc = tls_session_handshake(c->tls, &want, err, sizeof err);
+    if (rc < 0) {
+        conn_tls_fail(c, err);
+        return;
+    }
+    loop_unwatch(l, fd, LOOP_READABLE | LOOP_WRITABLE);
+    if (rc == 0) {
+        loop_watch(l, fd, want, conn_tls_step, c);
+        return;
+    }
+    if (c->tls_timer) loop_timer_cancel(l, c->tls_timer);
+    c->tls_timer = 0;
+    c->flags &= ~CONN_TLS_HANDSHAKE;
+    c->last_interaction_ms = loop_now_ms(l);
+    loop_watch(l, fd, LOOP_READABLE, conn_on_readable, c);
+    if (tls_session_pending(c->tls) > 0 || buf_unread_len(&c->query) > 0)
+        conn_on_readable(l, fd, c, LOOP_READABLE);
+}
+
+void conn_start_tls(struct conn *c, struct tls_ctx *t, int64_t timeout_ms)
+{
+    char err[256];
+    c->tls = tls_session_new(t, c->fd, true, err, sizeof err);
+    if (!c->tls) {
+        conn_tls_fail(c, err);
+        return;
+    }
+    c->flags |= CONN_TLS_HANDSHAKE;
+    loop_unwatch(c->set->loop, c->fd, LOOP_READABLE);
+    loop_watch(c->set->loop, c->fd, LOOP_READABLE, conn_tls_step, c);
+    c->tls_timer = loop_timer_add(c->set->loop, timeout_ms, conn_tls_deadline, c);
+}
+
+void conn_adopt_tls(struct conn *c, struct ssl_st *s) { c->tls = s; }

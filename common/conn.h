@@ -32,6 +32,8 @@
 #include "common/resp.h"
 
 struct client; /* the program's own: its first member is a struct conn */
+struct ssl_st;
+struct tls_ctx;
 struct conn_set;
 
 enum {
@@ -47,6 +49,7 @@ enum {
     CONN_REPLY_SKIP = 1 << 9,      /* ... this command's */
     CONN_WRITE_WATCHED = 1 << 10,  /* waiting for writability */
     CONN_DETACHED = 1 << 11,       /* fake, and not in the set's list (conn_detach) */
+    CONN_TLS_HANDSHAKE = 1 << 12,  /* TLS handshake in progress: no input, no replies yet */
 };
 
 struct conn {
@@ -61,6 +64,8 @@ struct conn {
     struct resp_request parser;
     struct buf reply;
     int64_t ctime_ms, last_interaction_ms; /* monotonic */
+    struct ssl_st *tls;                    /* the TLS session, NULL for plaintext */
+    uint64_t tls_timer;                    /* the handshake deadline, 0 when none */
     struct conn *prev, *next;              /* every connection of the set */
     struct conn *pending_next;             /* connections with replies to flush */
 };
@@ -133,6 +138,14 @@ void conn_set_flush(struct conn_set *set);
 /* Set up c (zeroed, the first member of a malloc'ed client) for an accepted socket, watched for
  * reading at once, or for no socket (fd -1: a fake connection). lim may be NULL (defaults). */
 void conn_init(struct conn *c, struct conn_set *set, int fd, const struct resp_limits *lim);
+/* Make an accepted connection TLS (tls.h): the handshake runs first, no command is read before
+ * it completes, and a client that has not completed it within timeout_ms is closed (a slow or
+ * silent peer cannot hold a connection open). Closes c (async) if no session can be made. */
+void conn_start_tls(struct conn *c, struct tls_ctx *t, int64_t timeout_ms);
+/* Hand c a session whose handshake is done (the store's link to its master); c owns it. */
+void conn_adopt_tls(struct conn *c, struct ssl_st *s);
+/* write(2) on c's socket, through its TLS session when it has one. */
+ssize_t conn_sock_write(struct conn *c, const void *p, size_t n);
 /* Close and free now: never from inside c's own callbacks (use conn_close_async). */
 void conn_free(struct conn *c);
 /* Take a fake connection out of its set's list: it is not counted as a client, not listed by

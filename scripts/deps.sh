@@ -8,7 +8,7 @@ build_only=0
 [ "${1:-}" = "--build" ] && build_only=1
 
 pkgs=(build-essential pkg-config libyaml-dev libcjson-dev libcurl4-openssl-dev libcriterion-dev
-      libmicrohttpd-dev libssl-dev libhiredis-dev liblzf-dev liblua5.1-0-dev lua-cjson-dev lua-bitop-dev redis-server redis-sentinel redis-tools python3-redis valgrind
+      libmicrohttpd-dev libgnutls28-dev libssl-dev libhiredis-dev liblzf-dev liblua5.1-0-dev lua-cjson-dev lua-bitop-dev redis-server redis-sentinel redis-tools python3-redis valgrind
       python3-pytest gnuplot-nox clang-format haproxy systemd logrotate
       clang libclang-rt-dev)  # clang + its libFuzzer/ASan runtime: make fuzz, make fuzz-corpus
 if [ "$build_only" -eq 0 ]; then

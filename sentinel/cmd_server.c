@@ -240,28 +240,41 @@ static const struct conn_ops client_conn_ops = {
     .hello_role = NULL,
 };
 
-static void client_create(struct cmd_server *srv, int fd)
+static struct client *client_create(struct cmd_server *srv, int fd)
 {
     struct client *c = xcalloc(1, sizeof(*c));
     c->srv = srv;
     snprintf(c->user, sizeof(c->user), "default");
     conn_init(&c->conn, &srv->conns, fd, NULL);
+    return c;
+}
+
+static struct client *cmd_server_admit_client(struct cmd_server *srv, int cfd, const char *ip)
+{
+    if ((int)srv->conns.count >= srv->maxclients) {
+        conn_listen_refuse_maxclients(cfd);
+        return NULL;
+    }
+    if (guard_protected_mode_refuses(srv->protected_mode, !cmd_acl_default_nopass(srv), ip)) {
+        guard_send_denied(cfd);
+        return NULL;
+    }
+    return client_create(srv, cfd);
+}
+
+/* The TLS listener's admit hook: the same checks, then the handshake before any command. */
+static bool cmd_server_admit_tls(void *ctx, int cfd, const char *ip)
+{
+    struct cmd_server *srv = ctx;
+    struct client *c = cmd_server_admit_client(srv, cfd, ip);
+    if (c) conn_start_tls(&c->conn, srv->tls, srv->tls_handshake_timeout_ms);
+    return c != NULL;
 }
 
 /* The listener's admit hook: maxclients, then protected mode. */
 static bool cmd_server_admit(void *ctx, int cfd, const char *ip)
 {
-    struct cmd_server *srv = ctx;
-    if ((int)srv->conns.count >= srv->maxclients) {
-        conn_listen_refuse_maxclients(cfd);
-        return false;
-    }
-    if (guard_protected_mode_refuses(srv->protected_mode, !cmd_acl_default_nopass(srv), ip)) {
-        guard_send_denied(cfd);
-        return false;
-    }
-    client_create(srv, cfd);
-    return true;
+    return cmd_server_admit_client(ctx, cfd, ip) != NULL;
 }
 
 /* ---- server --------------------------------------------------------------------------------- */
@@ -280,6 +293,16 @@ struct cmd_server *cmd_server_create(struct loop *l, const struct cmd_server_con
         return NULL;
     }
     srv->port = srv->listener.port;
+    srv->tls = cfg->tls;
+    srv->tls_handshake_timeout_ms = cfg->tls_handshake_timeout_ms;
+    if (cfg->tls && cfg->tls_port &&
+        conn_listen_open(&srv->tls_listener, l, cfg->binds, cfg->n_binds, cfg->tls_port,
+                         cmd_server_admit_tls, srv, err, errlen) != 0) {
+        conn_listen_close(&srv->listener);
+        free(srv);
+        return NULL;
+    }
+    srv->tls_port = cfg->tls && cfg->tls_port ? srv->tls_listener.port : 0;
     srv->requirepass = dup_opt(cfg->requirepass);
     srv->protected_mode = cfg->protected_mode;
     srv->maxclients = cfg->maxclients > 0 ? cfg->maxclients : 10000;
@@ -291,6 +314,7 @@ struct cmd_server *cmd_server_create(struct loop *l, const struct cmd_server_con
     if (cmd_acl_init(srv, cfg->users_path, cfg->requirepass, err, errlen) != 0) {
         cmd_acl_free(srv);
         conn_listen_close(&srv->listener);
+        if (srv->tls_port) conn_listen_close(&srv->tls_listener);
         free(srv->requirepass);
         free(srv->config_file);
         free(srv->executable);
@@ -312,6 +336,7 @@ void cmd_server_destroy(struct cmd_server *srv)
     cmd_server_flush(srv);          /* best effort for queued replies */
     conn_set_free_all(&srv->conns); /* the loop does not run again: closing ones too */
     conn_listen_close(&srv->listener);
+    if (srv->tls_port) conn_listen_close(&srv->tls_listener);
     cmd_acl_free(srv);
     free(srv->requirepass);
     free(srv->config_file);
@@ -321,6 +346,8 @@ void cmd_server_destroy(struct cmd_server *srv)
 
 bool cmd_server_shutdown_requested(const struct cmd_server *srv) { return srv->shutdown_requested; }
 int cmd_server_port(const struct cmd_server *srv) { return srv->port; }
+
+int cmd_server_tls_port(const struct cmd_server *srv) { return srv->tls_port; }
 
 void client_describe(const struct client *c, struct buf *out)
 {

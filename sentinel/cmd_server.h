@@ -43,6 +43,9 @@ struct cmd_server_config {
     int maxclients;
     const char *config_file; /* for INFO */
     const char *executable;  /* for INFO */
+    struct tls_ctx *tls;     /* borrowed; NULL: no TLS listener */
+    int tls_port;
+    int64_t tls_handshake_timeout_ms;
 };
 
 /* Listen and start accepting. NULL with a message in err when the port cannot be bound. */
@@ -58,7 +61,8 @@ int cmd_server_publish(struct cmd_server *srv, const char *channel, const char *
 void cmd_server_flush(struct cmd_server *srv);
 /* SHUTDOWN was received. */
 bool cmd_server_shutdown_requested(const struct cmd_server *srv);
-/* The port actually bound. */
+/* The port actually bound, and the TLS one (0 without). */
 int cmd_server_port(const struct cmd_server *srv);
+int cmd_server_tls_port(const struct cmd_server *srv);
 
 #endif

@@ -42,6 +42,10 @@ struct cmd_server {
     struct conn_set conns;         /* every client (conn.h), pending writes, network counters */
     struct conn_listener listener; /* the listening sockets and the accept loop */
     int port;
+    struct conn_listener tls_listener; /* on tls_port, when tls is set */
+    int tls_port;
+    struct tls_ctx *tls; /* borrowed from main */
+    int64_t tls_handshake_timeout_ms;
     char *requirepass;
     struct cmd_acl_state *acl; /* cmd_acl.c */
     bool protected_mode;

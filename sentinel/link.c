@@ -15,6 +15,7 @@
 #include "common/log.h"
 #include "common/net.h"
 #include "common/resp.h"
+#include "common/tls.h"
 #include "common/util.h"
 #include "sentinel/core/sentinel.h"
 
@@ -22,7 +23,7 @@
 #define LINK_READ_CHUNK 16384
 #define LINK_READ_PER_EVENT (256u << 10) /* fairness: bytes read per readable event */
 
-enum link_state { LINK_CONNECTING, LINK_UP, LINK_CLOSED };
+enum link_state { LINK_CONNECTING, LINK_HANDSHAKE, LINK_UP, LINK_CLOSED };
 
 struct link {
     struct link_mgr *mgr;
@@ -30,6 +31,7 @@ struct link {
     enum sentinel_link_kind kind;
     enum link_state state;
     int fd;
+    struct ssl_st *tls; /* with tls-replication: the session on fd */
     char peer[NET_ADDR_STRLEN];
     uint64_t timer;  /* connect timeout, 0 when none */
     bool is_dirty;   /* on the flush list */
@@ -46,6 +48,7 @@ struct link_mgr {
     struct loop *loop;
     struct sentinel *core;
     int64_t connect_timeout_ms;
+    struct tls_ctx *tls; /* borrowed; NULL: plaintext links */
     size_t count;
     struct link *buckets[LINK_BUCKETS];
     struct link *dirty;
@@ -95,6 +98,8 @@ static void link_close(struct link *k, bool report)
     k->state = LINK_CLOSED;
     if (k->timer) loop_timer_cancel(mgr->loop, k->timer);
     k->timer = 0;
+    tls_session_free(k->tls);
+    k->tls = NULL;
     if (k->fd >= 0) {
         loop_unwatch(mgr->loop, k->fd, LOOP_READABLE | LOOP_WRITABLE);
         close(k->fd);
@@ -213,7 +218,9 @@ static void on_readable(struct loop *l, int fd, void *data, int mask)
     char chunk[LINK_READ_CHUNK];
     size_t total = 0;
     while (k->state == LINK_UP && total < LINK_READ_PER_EVENT) {
-        ssize_t n = read(k->fd, chunk, sizeof(chunk));
+        /* A chunk holds a whole TLS record: nothing decrypted is left inside the session. */
+        ssize_t n = k->tls ? tls_session_read(k->tls, chunk, sizeof(chunk))
+                           : read(k->fd, chunk, sizeof(chunk));
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
         if (n <= 0) {
@@ -245,7 +252,8 @@ static void on_writable(struct loop *l, int fd, void *data, int mask);
 static bool link_write(struct link *k)
 {
     while (buf_unread_len(&k->out) > 0) {
-        ssize_t n = write(k->fd, buf_unread(&k->out), buf_unread_len(&k->out));
+        ssize_t n = k->tls ? tls_session_write(k->tls, buf_unread(&k->out), buf_unread_len(&k->out))
+                           : write(k->fd, buf_unread(&k->out), buf_unread_len(&k->out));
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
         if (n < 0) {
@@ -317,17 +325,57 @@ int link_send(struct link_mgr *mgr, uint64_t id, enum sentinel_link_kind kind, i
 
 /* ---- connecting ----------------------------------------------------------------------------- */
 
+static void link_up(struct link *k);
+
+/* The TLS handshake, stepped on socket events; the connect timeout bounds it too. */
+static void on_handshake(struct loop *l, int fd, void *data, int mask)
+{
+    UNUSED(mask);
+    struct link *k = data;
+    if (k->state != LINK_HANDSHAKE) return;
+    char err[256];
+    int want = 0;
+    int rc = tls_session_handshake(k->tls, &want, err, sizeof(err));
+    if (rc < 0) {
+        link_fail(k, err);
+        return;
+    }
+    loop_unwatch(l, fd, LOOP_READABLE | LOOP_WRITABLE);
+    if (rc == 0)
+        loop_watch(l, fd, want, on_handshake, k);
+    else
+        link_up(k);
+}
+
 static void on_connected(struct loop *l, int fd, void *data, int mask)
 {
     UNUSED(mask);
     struct link *k = data;
     if (k->state != LINK_CONNECTING) return;
-    char err[128], local_ip[NET_IP_STRLEN] = "";
+    char err[256];
     loop_unwatch(l, fd, LOOP_WRITABLE);
     if (net_connect_result(fd, err, sizeof(err)) != 0) {
         link_fail(k, err);
         return;
     }
+    if (k->mgr->tls == NULL) {
+        link_up(k);
+        return;
+    }
+    k->tls = tls_session_new(k->mgr->tls, fd, false, err, sizeof(err));
+    if (k->tls == NULL) {
+        link_fail(k, err);
+        return;
+    }
+    k->state = LINK_HANDSHAKE;
+    on_handshake(l, fd, k, LOOP_WRITABLE);
+}
+
+static void link_up(struct link *k)
+{
+    struct loop *l = k->mgr->loop;
+    int fd = k->fd;
+    char local_ip[NET_IP_STRLEN] = "";
     if (k->timer) loop_timer_cancel(l, k->timer);
     k->timer = 0;
     int local_port;
@@ -349,6 +397,7 @@ static int64_t on_connect_timeout(struct loop *l, uint64_t id, void *data)
     struct link *k = data;
     k->timer = 0;
     if (k->state == LINK_CONNECTING) link_fail(k, "connect timed out");
+    if (k->state == LINK_HANDSHAKE) link_fail(k, "TLS handshake timed out");
     return LOOP_TIMER_STOP;
 }
 
@@ -408,6 +457,8 @@ struct link_mgr *link_mgr_create(struct loop *l, int64_t connect_timeout_ms)
 }
 
 void link_mgr_set_core(struct link_mgr *mgr, struct sentinel *core) { mgr->core = core; }
+
+void link_mgr_set_tls(struct link_mgr *mgr, struct tls_ctx *tls) { mgr->tls = tls; }
 
 size_t link_mgr_count(const struct link_mgr *mgr) { return mgr->count; }
 

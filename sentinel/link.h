@@ -45,6 +45,9 @@ struct link_mgr *link_mgr_create(struct loop *l, int64_t connect_timeout_ms);
 void link_mgr_destroy(struct link_mgr *mgr);
 /* The core that receives observations; may be set after creation (env needs the manager first). */
 void link_mgr_set_core(struct link_mgr *mgr, struct sentinel *core);
+/* Links made from now on speak TLS with tls (borrowed; it must outlive the manager). */
+struct tls_ctx;
+void link_mgr_set_tls(struct link_mgr *mgr, struct tls_ctx *tls);
 
 /* env->connect / disconnect / send. */
 int link_connect(struct link_mgr *mgr, uint64_t id, enum sentinel_link_kind kind, const char *host,

@@ -21,6 +21,7 @@
 #include "common/atomic_file.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/tls.h"
 #include "common/net.h"
 #include "common/loop.h"
 #include "common/rng.h"
@@ -58,6 +59,7 @@ struct app {
     int64_t last_tick_ms;
     int sigfd;
     int lock_fd;
+    struct tls_ctx *tls; /* when tls-port or tls-replication ask for it */
 };
 
 /* ---- env ------------------------------------------------------------------------------------ */
@@ -310,6 +312,18 @@ static void seed_rng(struct rng *r)
     rng_seed(r, seed);
 }
 
+/* A bad certificate or key stops the start, as Redis. */
+static void setup_tls(struct app *app)
+{
+    if (app->cfg.tls_port == 0 && !app->cfg.tls_replication) return;
+    char err[512];
+    app->tls = tls_ctx_create(&app->cfg.tls, err, sizeof(err));
+    if (app->tls == NULL) {
+        fprintf(stderr, "Failed to configure TLS: %s\n", err);
+        exit(1);
+    }
+}
+
 static void start_server(struct app *app, const char *argv0)
 {
     char err[512], exe[4096], users_path[4200];
@@ -326,6 +340,9 @@ static void start_server(struct app *app, const char *argv0)
         .maxclients = (int)app->cfg.maxclients,
         .config_file = app->config_path ? app->config_path : "",
         .executable = exe[0] ? exe : argv0,
+        .tls = app->tls,
+        .tls_port = (int)app->cfg.tls_port,
+        .tls_handshake_timeout_ms = app->cfg.tls_handshake_timeout_ms,
     };
     app->srv = cmd_server_create(app->loop, &sc, err, sizeof(err));
     if (app->srv == NULL) {
@@ -370,8 +387,11 @@ static void create_core(struct app *app, const struct sentinel_state *initial)
     };
     struct sentinel_options opt;
     sentinel_config_options(&app->cfg, &opt);
-    /* Advertise the port actually bound. */
+    /* Advertise the port actually bound: the TLS one when our links speak TLS (as Redis
+     * Sentinel: peers reach us the way we reach them). */
     opt.port = cmd_server_port(app->srv);
+    if (app->cfg.tls_replication && cmd_server_tls_port(app->srv))
+        opt.port = cmd_server_tls_port(app->srv);
     app->core = sentinel_create(&env, &opt, initial);
     link_mgr_set_core(app->links, app->core);
     notify_io_set_core(app->notify, app->core);
@@ -429,7 +449,9 @@ int main(int argc, char **argv)
     }
     app.loop = loop_create((int)app.cfg.maxclients + EXTRA_FDS);
     setup_signals(&app);
+    setup_tls(&app);
     app.links = link_mgr_create(app.loop, LINK_CONNECT_TIMEOUT_MS);
+    if (app.cfg.tls_replication) link_mgr_set_tls(app.links, app.tls);
     app.notify = notify_io_create(app.loop);
     start_server(&app, argv[0]);
     create_core(&app, &initial);
@@ -447,6 +469,7 @@ int main(int argc, char **argv)
     notify_io_destroy(app.notify);
     sentinel_destroy(app.core);
     loop_destroy(app.loop);
+    tls_ctx_destroy(app.tls);
     close(app.sigfd);
     close(app.lock_fd);
     free(app.last_state);

@@ -15,6 +15,7 @@
 
 #include "common/buf.h"
 #include "common/log.h"
+#include "common/tls_config.h"
 #include "common/util.h"
 #include "sentinel/core/instance.h"
 #include "sentinel/notify_io.h"
@@ -258,6 +259,27 @@ static const struct cfg_field http_fields[] = {
      .def = "5s",
      .unit_ms = 1,
      .help = "Deadline for a request's head and body; slower connections are closed."},
+    {.key = "tls-cert-file",
+     .type = CFG_STRING,
+     HF(tls_cert_file),
+     .help = "Serve HTTPS with this certificate chain (PEM); unset: plain HTTP."},
+    {.key = "tls-key-file", .type = CFG_STRING, HF(tls_key_file), .help = "Its private key (PEM)."},
+    {.key = "tls-key-file-pass",
+     .type = CFG_STRING,
+     HF(tls_key_file_pass),
+     .flags = CFG_F_SECRET,
+     .help = "Pass phrase of an encrypted tls-key-file."},
+    {.key = "tls-ca-cert-file",
+     .type = CFG_STRING,
+     HF(tls_ca_cert_file),
+     .help = "CA for client certificates: a client certificate it signed may replace the token "
+             "on POST requests."},
+    {.key = "tls-client-subjects",
+     .type = CFG_STRLIST,
+     HF(tls_client_subjects),
+     .max_count = 16,
+     .help = "Subjects (e.g. \"CN=ops,O=example\") whose certificates may replace the token; "
+             "empty: any certificate the client CA signed."},
 };
 static const struct cfg_schema http_schema = CFG_SCHEMA_INIT(http_fields);
 
@@ -321,6 +343,11 @@ static const struct cfg_field webhook_fields[] = {
      .def = "2s",
      .unit_ms = 1,
      .help = "Request timeout."},
+    {.key = "ca-file",
+     .type = CFG_STRING,
+     WF(ca_file),
+     .help = "CA certificates (PEM) that verify an https:// receiver instead of the system's; "
+             "verification is never off."},
     {.key = "pre-failover",
      .type = CFG_BOOL,
      WF(pre_failover),
@@ -386,6 +413,28 @@ static const struct cfg_field top_fields[] = {
      .def = "no",
      .help = "While no requirepass is set, refuse clients not on loopback with Redis's -DENIED "
              "error. Off by default, as in Redis Sentinel."},
+    {.key = "tls-port",
+     .type = CFG_INT,
+     TF(tls_port),
+     .min = 0,
+     .max = 65535,
+     .def = "0",
+     .help = "TLS port of the Sentinel protocol (0: none)."},
+    TLS_CONFIG_FIELDS(offsetof(struct sentinel_config, tls)),
+    {.key = "tls-replication",
+     .type = CFG_BOOL,
+     TF(tls_replication),
+     .def = "no",
+     .help = "Links to masters, replicas and peer sentinels speak TLS, and hellos announce "
+             "tls-port (as Redis Sentinel)."},
+    {.key = "tls-handshake-timeout",
+     .type = CFG_DURATION,
+     TF(tls_handshake_timeout_ms),
+     .min = 1,
+     .max = 1LL << 40,
+     .def = "10s",
+     .unit_ms = 1000,
+     .help = "A client that has not completed the TLS handshake in this time is closed (ours)."},
     {.key = "sentinel-user",
      .type = CFG_STRING,
      TF(sentinel_user),

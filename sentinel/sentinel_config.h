@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "common/config.h"
+#include "common/tls.h"
 #include "sentinel/core/sentinel.h"
 #include "sentinel/core/state.h"
 #include "sentinel/state_file.h"
@@ -63,6 +64,10 @@ struct sentinel_http_cfg {
     char *read_token;
     struct cfg_strlist allowed_origins; /* exact Origin values let through */
     int64_t request_timeout_ms;         /* head + body deadline per request */
+    /* HTTPS (http_tls.h): a certificate turns it on; a client CA lets certificates replace the
+     * token on POST, limited to client_subjects when that list is not empty */
+    char *tls_cert_file, *tls_key_file, *tls_key_file_pass, *tls_ca_cert_file;
+    struct cfg_strlist tls_client_subjects;
 };
 
 struct sentinel_webhook_cfg {
@@ -70,6 +75,7 @@ struct sentinel_webhook_cfg {
     char *url;
     struct cfg_strlist events;
     char *secret;
+    char *ca_file; /* CA that verifies an https:// receiver (default: the system's) */
     int64_t timeout_ms;
     bool pre_failover;
 };
@@ -95,6 +101,11 @@ struct sentinel_config {
     struct sentinel_http_cfg http;
     size_t n_webhooks;
     struct sentinel_webhook_cfg webhooks[SENTINEL_CFG_MAX_WEBHOOKS];
+    /* TLS (docs/tls.md#sentinel) */
+    long long tls_port; /* 0: no TLS listener */
+    struct tls_settings tls;
+    bool tls_replication; /* links to masters, replicas and peer sentinels speak TLS */
+    int64_t tls_handshake_timeout_ms;
 };
 
 const struct cfg_schema *sentinel_config_schema(void);

@@ -11,6 +11,7 @@
 
 #include "common/clock.h"
 #include "common/conn_listen.h"
+#include "store/server_tls.h"
 #include "common/log.h"
 #include "common/net.h"
 #include "common/util.h"
@@ -170,19 +171,22 @@ void server_monitor_remove(struct client *c)
     c->flags &= ~CLIENT_MONITOR;
 }
 
-/* The listener's admit hook: maxclients (and descriptors past it), then protected mode. */
-static bool server_admit(void *ctx, int cfd, const char *ip)
+struct client *server_admit_client(struct server *srv, int cfd, const char *ip)
 {
-    struct server *srv = ctx;
     if ((long long)srv->conns.count >= srv->cfg.maxclients ||
         cfd >= (int)srv->cfg.maxclients + 64) {
         conn_listen_refuse_maxclients(cfd);
-        return false;
+        return NULL;
     }
-    if (client_protected_mode_refuses(srv, cfd, ip)) return false; /* it was sent -DENIED */
+    if (client_protected_mode_refuses(srv, cfd, ip)) return NULL; /* it was sent -DENIED */
     struct client *c = client_create(srv, cfd);
     log_verbose("Accepted %s", c->conn.addr);
-    return true;
+    return c;
+}
+
+static bool server_admit(void *ctx, int cfd, const char *ip)
+{
+    return server_admit_client(ctx, cfd, ip) != NULL;
 }
 
 static void server_cron_clients(struct server *srv)
@@ -273,6 +277,12 @@ static int server_listen(struct server *srv, char *err, size_t errlen)
 {
     size_t n = MIN(srv->cfg.bind.count, (size_t)STORE_MAX_BINDS);
     char detail[256];
+    if (server_tls_init(srv, err, errlen) != 0) return -1;
+    if (srv->cfg.port == 0) { /* no plaintext listener, as Redis */
+        if (srv->cfg.tls_port != 0) return 0;
+        snprintf(err, errlen, "Configured to not listen anywhere (port 0 and no tls-port)");
+        return -1;
+    }
     if (conn_listen_open(&srv->listener, srv->loop, srv->cfg.bind.items, n, (int)srv->cfg.port,
                          server_admit, srv, detail, sizeof detail) != 0) {
         snprintf(err, errlen, "Could not create server TCP listening socket %s", detail);
@@ -363,6 +373,7 @@ void server_free(struct server *srv)
     lazyfree_destroy(srv->lazyfree); /* joins the thread once it has freed all it holds */
     slowlog_destroy(srv->slowlog);
     conn_listen_close(&srv->listener);
+    server_tls_free(srv);
     propagate_destroy(srv->prop);
     evict_destroy(srv->evict);
     master_lease_destroy(srv->lease);

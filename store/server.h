@@ -62,6 +62,7 @@ struct server_loading {
 };
 
 struct aof_load;
+struct server_tls;
 
 struct server {
     struct loop *loop;
@@ -69,6 +70,7 @@ struct server {
     char *config_path;             /* the operator's YAML file, NULL when none (never rewritten) */
     struct conn_listener listener; /* the listening sockets and the accept loop */
     int port;                      /* actual listening port */
+    struct server_tls *tls;        /* TLS context and listener (server_tls.h), NULL without TLS */
     struct ks **db;
     int ndb;
     struct rng rng;
@@ -111,7 +113,7 @@ struct server {
     struct master_lease *lease;        /* sentinels' leases on this master (master_lease.h) */
     unsigned notify_mask;              /* notify-keyspace-events as NOTIFY_* bits (notify.h) */
     struct migrate_cache *migrate_cache; /* MIGRATE's cached connections (cmd/cmd_migrate.c) */
-    struct tracking *tracking;         /* client-side caching (tracking.h) */
+    struct tracking *tracking;           /* client-side caching (tracking.h) */
 };
 
 /* Lifecycle. server_init returns 0 or -1 with a message in err (config already loaded into cfg). */
@@ -119,6 +121,9 @@ int server_init(struct server *srv, char *err, size_t errlen);
 void server_free(struct server *srv);
 /* Ask the loop to stop after this iteration; exit code for main. */
 void server_request_shutdown(struct server *srv, int exit_code);
+/* A listener's admit step: maxclients, then protected mode; the new client, or NULL after the
+ * refusal was written (the caller closes cfd). */
+struct client *server_admit_client(struct server *srv, int cfd, const char *ip);
 
 /* Current unix time in ms for expiry decisions (the loop's cached time, wall clock based). */
 int64_t server_now_ms(const struct server *srv);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/tls_config.h"
 #include "common/util.h"
 #include "store/notify.h"
 #include "store/persist/persist_shutdown.h"
@@ -102,7 +103,7 @@ static const struct cfg_field store_fields[] = {
      .min = 0,
      .max = 65535,
      .def = "6379",
-     .help = "TCP port to listen on (0 picks a free port)."},
+     .help = "TCP port to listen on (0: no plaintext listener, as Redis; see tls-port)."},
     {.key = "bind",
      .type = CFG_STRLIST,
      .offset = F(bind),
@@ -790,6 +791,35 @@ static const struct cfg_field store_fields[] = {
      .def = "1000000",
      .help = "Client-side caching: keys remembered for tracking clients; past it, keys are "
              "dropped from the table and their clients told to invalidate (0: no limit)."},
+    /* ---- TLS (server_tls.c, docs/tls.md): Redis 7.0's names; a change reloads the certificates */
+    {.key = "tls-port",
+     .type = CFG_INT,
+     .offset = F(tls_port),
+     .min = 0,
+     .max = 65535,
+     .def = "0",
+     .flags = CFG_F_IMMUTABLE,
+     .help = "TLS port to listen on (0: none)."},
+    TLS_CONFIG_FIELDS(F(tls)),
+    {.key = "tls-replication",
+     .type = CFG_BOOL,
+     .offset = F(tls_replication),
+     .def = "no",
+     .help =
+         "The link to our master speaks TLS (the master's replicaof port must be its tls-port)."},
+    {.key = "tls-cluster",
+     .type = CFG_BOOL,
+     .offset = F(tls_cluster),
+     .def = "no",
+     .help = "Accepted for redis.conf compatibility; there is no cluster bus."},
+    {.key = "tls-handshake-timeout",
+     .type = CFG_DURATION,
+     .offset = F(tls_handshake_timeout_ms),
+     .min = 1,
+     .max = BIG,
+     .def = "10s",
+     .unit_ms = 1000,
+     .help = "A client that has not completed the TLS handshake in this time is closed (ours)."},
 };
 
 const struct cfg_schema store_config_schema = CFG_SCHEMA_INIT(store_fields);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "common/config.h"
+#include "common/tls.h"
 
 #define STORE_MAX_BINDS 16
 
@@ -121,6 +122,12 @@ struct store_config {
     char *notify_keyspace_events; /* class letters; canonical text after apply (notify.h) */
     /* client-side caching (tracking.h) */
     long long tracking_table_max_keys;
+    /* TLS (server_tls.c, docs/tls.md) */
+    long long tls_port; /* 0: no TLS listener */
+    struct tls_settings tls;
+    bool tls_replication; /* our link to the master speaks TLS */
+    bool tls_cluster;     /* accepted for redis.conf compatibility; no cluster bus here */
+    int64_t tls_handshake_timeout_ms;
 };
 
 extern const struct cfg_schema store_config_schema;

@@ -39,6 +39,9 @@ struct ctl_opts {
     const char *sentinels_from; /* where they came from, for error messages */
     char *token;                /* owned, or NULL */
     const char *token_from;
+    /* HTTPS: with a CA file the sentinels are spoken to over HTTPS and verified by it; a client
+     * certificate (and key) may be presented too (it can replace the token on POST) */
+    const char *cacert, *cert, *key; /* borrowed (argv or the environment), or NULL */
     bool json;
     bool color;
     int64_t timeout_ms; /* per HTTP request */
@@ -83,6 +86,12 @@ int ctl_http_any(struct ctl_http *h, const char *method, const char *path, const
 /* Prints the error for a response that is not 2xx and returns the exit code for it.
  * `what` names the object ("master mymaster") for 404s. */
 int ctl_http_fail(const struct ctl_opts *o, const struct ctl_response *r, const char *what);
+/* "https" with a CA file, else "http"; and the TLS options of one curl handle. */
+const char *ctl_http_scheme(const struct ctl_opts *o);
+void ctl_http_setup_tls(void *curl, const struct ctl_opts *o);
+/* "<scheme>://host:port<path>" for a sentinel's "host:port" (IPv6 hosts in brackets). */
+void ctl_http_url(const struct ctl_opts *o, const char *hostport, const char *path, char *url,
+                  size_t cap);
 /* The handle's options (borrowed). */
 const struct ctl_opts *ctl_http_opts(const struct ctl_http *h);
 /* A path segment with every byte outside [A-Za-z0-9-._~] %-escaped, into out. */

@@ -115,6 +115,7 @@ static void set_request(struct ctl_http *h, const char *url, const char *method,
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, h);
+    ctl_http_setup_tls(c, h->o);
     h->sink = out;
     if (strcmp(method, "POST") == 0) {
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body ? body : "");
@@ -124,17 +125,29 @@ static void set_request(struct ctl_http *h, const char *url, const char *method,
     }
 }
 
-/* "http://host:port" + path; host in brackets when it is an IPv6 address. */
-static void make_url(const char *hostport, const char *path, char *url, size_t cap)
+const char *ctl_http_scheme(const struct ctl_opts *o) { return o->cacert ? "https" : "http"; }
+
+/* Verification stays on (peer and host name); the CA is the operator's, never "insecure". */
+void ctl_http_setup_tls(void *curl, const struct ctl_opts *o)
 {
+    if (o->cacert) curl_easy_setopt(curl, CURLOPT_CAINFO, o->cacert);
+    if (o->cert) curl_easy_setopt(curl, CURLOPT_SSLCERT, o->cert);
+    if (o->key) curl_easy_setopt(curl, CURLOPT_SSLKEY, o->key);
+}
+
+/* "http(s)://host:port" + path; host in brackets when it is an IPv6 address. */
+void ctl_http_url(const struct ctl_opts *o, const char *hostport, const char *path, char *url,
+                  size_t cap)
+{
+    const char *scheme = ctl_http_scheme(o);
     char host[256];
     int port;
     if (ctl_parse_hostport(hostport, host, sizeof(host), &port) < 0)
-        snprintf(url, cap, "http://%s%s", hostport, path); /* validated earlier; defensive */
+        snprintf(url, cap, "%s://%s%s", scheme, hostport, path); /* validated earlier */
     else if (strchr(host, ':'))
-        snprintf(url, cap, "http://[%s]:%d%s", host, port, path);
+        snprintf(url, cap, "%s://[%s]:%d%s", scheme, host, port, path);
     else
-        snprintf(url, cap, "http://%s:%d%s", host, port, path);
+        snprintf(url, cap, "%s://%s:%d%s", scheme, host, port, path);
 }
 
 int ctl_http_one(struct ctl_http *h, size_t sentinel, const char *method, const char *path,
@@ -154,7 +167,7 @@ int ctl_http_one(struct ctl_http *h, size_t sentinel, const char *method, const 
     r->error[0] = '\0';
     r->sentinel = sentinel;
     h->too_large = false;
-    make_url(h->o->sentinels[sentinel], path, url, sizeof(url));
+    ctl_http_url(h->o, h->o->sentinels[sentinel], path, url, sizeof(url));
     set_request(h, url, method, body, hdrs, &r->body);
     CURLcode rc = curl_easy_perform(h->curl);
     curl_slist_free_all(hdrs);

@@ -114,11 +114,8 @@ static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_
  * the stream was ever open. */
 static CURLcode watch_once(struct watch *w, size_t i, int64_t until_ms)
 {
-    char url[600], host[256], auth[1200], resume[100];
-    int port;
-    ASSERT(ctl_parse_hostport(w->o->sentinels[i], host, sizeof(host), &port) == 0);
-    snprintf(url, sizeof(url),
-             strchr(host, ':') ? "http://[%s]:%d/v1/events" : "http://%s:%d/v1/events", host, port);
+    char url[600], auth[1200], resume[100];
+    ctl_http_url(w->o, w->o->sentinels[i], "/v1/events", url, sizeof(url));
     struct curl_slist *hdrs = curl_slist_append(NULL, "Accept: text/event-stream");
     if (w->o->token) {
         snprintf(auth, sizeof(auth), "Authorization: Bearer %s", w->o->token);
@@ -148,6 +145,7 @@ static CURLcode watch_once(struct watch *w, size_t i, int64_t until_ms)
     curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
     curl_easy_setopt(c, CURLOPT_XFERINFODATA, w);
+    ctl_http_setup_tls(c, w->o);
     w->status = 0;
     buf_clear(&w->err_body);
     ctl_sse_free(&w->sse);

@@ -53,6 +53,10 @@ static const char usage_text[] =
     "  --json                     print the sentinel's JSON answers as they are\n"
     "  --timeout 5s               per-request timeout (ms, s, m; a bare number is seconds)\n"
     "  --config FILE              YAML with `sentinels: [...]` and `token:`\n"
+    "  --cacert FILE              speak HTTPS, verifying the sentinels with this CA\n"
+    "                             (default: $VIGIL_CACERT)\n"
+    "  --cert FILE --key FILE     client certificate for HTTPS; may replace the token on POST\n"
+    "                             (default: $VIGIL_CERT, $VIGIL_KEY)\n"
     "                             (default ~/.config/vigil/vigilctl.yaml when present)\n"
     "  --version                  print the version\n"
     "\n"
@@ -233,6 +237,9 @@ static int take_global_opt(struct argv_iter *it, struct ctl_opts *o, const char 
         return m;
     }
     if ((m = take_opt(it, "--json", NULL, false, &v)) != 0) return o->json = true, m;
+    if ((m = take_opt(it, "--cacert", NULL, true, &v)) != 0) return m > 0 ? (o->cacert = v, 1) : m;
+    if ((m = take_opt(it, "--cert", NULL, true, &v)) != 0) return m > 0 ? (o->cert = v, 1) : m;
+    if ((m = take_opt(it, "--key", NULL, true, &v)) != 0) return m > 0 ? (o->key = v, 1) : m;
     if ((m = take_opt(it, "--config", NULL, true, config)) != 0) return m;
     if ((m = take_opt(it, "--timeout", NULL, true, &v)) != 0)
         return m < 0 ? m : (parse_duration_opt("--timeout", v, &o->timeout_ms) < 0 ? -1 : 1);
@@ -350,6 +357,10 @@ static int resolve_sources(struct ctl_opts *o, const char *config_path)
     for (size_t i = 0; rc == 0 && use_file && i < f.sentinels.count; i++)
         rc = add_sentinels(o, f.sentinels.items[i], from_file);
     if (rc == 0 && o->n_sentinels == 0) rc = add_sentinels(o, CTL_DEFAULT_SENTINEL, "default");
+    if (!o->cacert && getenv("VIGIL_CACERT") && *getenv("VIGIL_CACERT"))
+        o->cacert = getenv("VIGIL_CACERT");
+    if (!o->cert && getenv("VIGIL_CERT") && *getenv("VIGIL_CERT")) o->cert = getenv("VIGIL_CERT");
+    if (!o->key && getenv("VIGIL_KEY") && *getenv("VIGIL_KEY")) o->key = getenv("VIGIL_KEY");
     const char *tok = getenv("VIGIL_TOKEN");
     if (!o->token && tok && *tok) {
         o->token = xstrdup(tok);

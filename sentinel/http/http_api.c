@@ -25,6 +25,7 @@
 #include "common/util.h"
 #include "sentinel/history.h"
 #include "sentinel/http/http_int.h"
+#include "sentinel/http/http_tls.h"
 #include "sentinel/core/monitor.h"
 #include "sentinel/sentinel_config.h"
 #include "sentinel/http/webhook.h"
@@ -570,6 +571,21 @@ static bool is_loopback(const char *bind)
            strcasecmp(bind, "localhost") == 0;
 }
 
+/* Owned copies of a config list (NULL when empty). */
+static char **strlist_dup(const struct cfg_strlist *l, size_t *n)
+{
+    *n = l->count;
+    char **out = l->count ? xcalloc(l->count, sizeof(char *)) : NULL;
+    for (size_t i = 0; i < l->count; i++) out[i] = xstrdup(l->items[i]);
+    return out;
+}
+
+static void strlist_free(char **items, size_t n)
+{
+    for (size_t i = 0; i < n; i++) free(items[i]);
+    free(items);
+}
+
 struct http_api *http_api_create(struct loop *l, struct sentinel *core,
                                  const struct sentinel_http_cfg *cfg,
                                  const struct sentinel_webhook_cfg *hooks, size_t n_hooks,
@@ -582,10 +598,10 @@ struct http_api *http_api_create(struct loop *l, struct sentinel *core,
     a->core = core;
     a->token = dup_secret(cfg->token);
     a->read_token = dup_secret(cfg->read_token);
-    a->n_allowed_origins = cfg->allowed_origins.count;
-    if (a->n_allowed_origins) a->allowed_origins = xcalloc(a->n_allowed_origins, sizeof(char *));
-    for (size_t i = 0; i < a->n_allowed_origins; i++)
-        a->allowed_origins[i] = xstrdup(cfg->allowed_origins.items[i]);
+    a->client_subjects = strlist_dup(&cfg->tls_client_subjects, &a->n_client_subjects);
+    a->has_client_ca = cfg->tls_cert_file && cfg->tls_cert_file[0] && cfg->tls_ca_cert_file &&
+                       cfg->tls_ca_cert_file[0];
+    a->allowed_origins = strlist_dup(&cfg->allowed_origins, &a->n_allowed_origins);
     const char *bind = cfg->bind && cfg->bind[0] ? cfg->bind : "127.0.0.1";
     a->is_loopback = is_loopback(bind);
     a->next_seq = 1;
@@ -599,7 +615,11 @@ struct http_api *http_api_create(struct loop *l, struct sentinel *core,
         return NULL;
     }
     if (listen_port >= 0) {
-        a->srv = http_server_start(l, bind, listen_port, cfg->request_timeout_ms,
+        struct http_tls_files tls = {.cert_file = cfg->tls_cert_file,
+                                     .key_file = cfg->tls_key_file,
+                                     .key_pass = cfg->tls_key_file_pass,
+                                     .ca_file = cfg->tls_ca_cert_file};
+        a->srv = http_server_start(l, bind, listen_port, cfg->request_timeout_ms, &tls,
                                    http_routes_handle, a, err, errlen);
         if (a->srv == NULL) {
             http_api_stop(a);
@@ -642,8 +662,8 @@ void http_api_stop(struct http_api *a)
     for (size_t i = 0; i < HTTP_MAX_GROUPS; i++) cJSON_Delete(a->groups[i].offsets);
     free(a->token);
     free(a->read_token);
-    for (size_t i = 0; i < a->n_allowed_origins; i++) free(a->allowed_origins[i]);
-    free(a->allowed_origins);
+    strlist_free(a->allowed_origins, a->n_allowed_origins);
+    strlist_free(a->client_subjects, a->n_client_subjects);
     free(a);
 }
 

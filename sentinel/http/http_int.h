@@ -137,6 +137,9 @@ struct http_api {
     bool is_loopback;
     char **allowed_origins; /* owned copies of http.allowed-origins */
     size_t n_allowed_origins;
+    char **client_subjects; /* owned copies of http.tls-client-subjects */
+    size_t n_client_subjects;
+    bool has_client_ca; /* http.tls-ca-cert-file: certificates may replace the token */
     struct history *history;
     struct webhook_mgr *hooks;
     uint64_t housekeeping_timer;

@@ -569,11 +569,23 @@ static bool bearer_matches(const char *want, const char *header)
     return util_secret_equal(want, strlen(want), t, strlen(t));
 }
 
+/* HTTPS with a client CA: a verified client certificate stands in for the token on POST, when
+ * its subject is on http.tls-client-subjects (or that list is empty). */
+static bool client_cert_allowed(const struct http_api *a, const char *subject)
+{
+    if (!a->has_client_ca || subject == NULL) return false;
+    if (a->n_client_subjects == 0) return true;
+    for (size_t i = 0; i < a->n_client_subjects; i++)
+        if (strcmp(a->client_subjects[i], subject) == 0) return true;
+    return false;
+}
+
 static bool authorized(struct ctx *c, const struct route *r, bool is_post)
 {
     const struct http_api *a = c->a;
     const char *auth = c->req->authorization;
     if (is_post) {
+        if (client_cert_allowed(a, c->req->client_subject)) return true;
         if (a->token) {
             if (bearer_matches(a->token, auth)) return true;
             http_reply_error(c->resp, 401, "unauthorized",

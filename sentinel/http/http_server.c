@@ -24,6 +24,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "sentinel/http/http_guard.h"
+#include "sentinel/http/http_tls.h"
 
 #define HTTP_PATH_MAX 1024
 #define HTTP_STREAM_BLOCK 4096
@@ -40,6 +41,7 @@ struct http_conn {
     char path[HTTP_PATH_MAX];
     struct buf body;
     bool body_too_large;
+    char client_subject[256];
     struct http_request req;
     http_stream_read_fn stream_read;
     void *stream_ctx;
@@ -58,6 +60,7 @@ struct http_server {
     void *ctx;
     struct http_conn *conns;
     struct http_guard *guard;
+    struct http_tls_pem pem; /* HTTPS: what libmicrohttpd serves (it keeps the pointers) */
 };
 
 void http_response_init(struct http_response *r)
@@ -278,6 +281,11 @@ static void fill_request(struct http_conn *hc)
     req->body_len = hc->body.len;
     req->body_too_large = hc->body_too_large;
     req->conn = hc;
+    req->client_subject = NULL;
+    if (hc->h->pem.ca) {
+        http_tls_client_subject(hc->mhd, hc->client_subject, sizeof(hc->client_subject));
+        if (hc->client_subject[0]) req->client_subject = hc->client_subject;
+    }
 }
 
 static void add_common_headers(struct MHD_Response *r, const struct http_response *resp)
@@ -411,8 +419,8 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     log_verbose("http: %s", msg);
 }
 
-static struct MHD_Daemon *start_daemon(struct http_server *h, const char *bind, int port, char *err,
-                                       size_t errlen)
+static struct MHD_Daemon *start_daemon(struct http_server *h, const char *bind, int port,
+                                       const char *key_pass, char *err, size_t errlen)
 {
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof(ss));
@@ -430,29 +438,49 @@ static struct MHD_Daemon *start_daemon(struct http_server *h, const char *bind, 
         snprintf(err, errlen, "http.bind: '%s' is not an IP address", bind);
         return NULL;
     }
+    /* HTTPS options (MHD_OPTION_ARRAY: empty for plain HTTP). */
+    struct MHD_OptionItem tls_opts[5];
+    size_t n = 0;
+    if (h->pem.cert) {
+        flags |= MHD_USE_TLS;
+        tls_opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, h->pem.cert};
+        tls_opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, h->pem.key};
+        if (key_pass && key_pass[0])
+            tls_opts[n++] =
+                (struct MHD_OptionItem){MHD_OPTION_HTTPS_KEY_PASSWORD, 0, (void *)key_pass};
+        if (h->pem.ca)
+            tls_opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST, 0, h->pem.ca};
+    }
+    tls_opts[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
     struct MHD_Daemon *d = MHD_start_daemon(
         flags, (uint16_t)port, NULL, NULL, on_access, h, MHD_OPTION_SOCK_ADDR,
         (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNECTIONS,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNECTIONS_PER_ADDR,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_IDLE_TIMEOUT_S, MHD_OPTION_NOTIFY_COMPLETED,
         on_completed, h, MHD_OPTION_NOTIFY_CONNECTION, on_connection, h, MHD_OPTION_EXTERNAL_LOGGER,
-        on_mhd_log, h, MHD_OPTION_END);
+        on_mhd_log, h, MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_END);
     if (d == NULL) snprintf(err, errlen, "cannot listen on %s:%d", bind, port);
     return d;
 }
 
 struct http_server *http_server_start(struct loop *l, const char *bind, int port,
-                                      int64_t request_timeout_ms, http_handler_fn handler,
-                                      void *ctx, char *err, size_t errlen)
+                                      int64_t request_timeout_ms, const struct http_tls_files *tls,
+                                      http_handler_fn handler, void *ctx, char *err, size_t errlen)
 {
     struct http_server *h = xcalloc(1, sizeof(*h));
+    const bool is_https = tls && tls->cert_file && tls->cert_file[0];
+    if (is_https && http_tls_load(tls, &h->pem, err, errlen) != 0) {
+        free(h);
+        return NULL;
+    }
     h->loop = l;
     h->handler = handler;
     h->ctx = ctx;
     h->guard = http_guard_create(l, request_timeout_ms, kick_cb, h);
-    h->d = start_daemon(h, bind, port, err, errlen);
+    h->d = start_daemon(h, bind, port, is_https ? tls->key_pass : NULL, err, errlen);
     if (h->d == NULL) {
         http_guard_destroy(h->guard);
+        http_tls_pem_free(&h->pem);
         free(h);
         return NULL;
     }
@@ -486,6 +514,7 @@ void http_server_stop(struct http_server *h)
     MHD_stop_daemon(h->d); /* reports every connection closed to the guard */
     h->d = NULL;
     http_guard_destroy(h->guard);
+    http_tls_pem_free(&h->pem);
     free(h);
 }
 

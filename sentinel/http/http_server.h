@@ -52,10 +52,11 @@ struct http_request {
     size_t n_query;
     struct http_kv query[HTTP_MAX_QUERY];
     bool has_too_many_args;
-    const char *authorization; /* header value or NULL */
-    const char *last_event_id; /* header value or NULL */
-    const char *origin;        /* header value or NULL (browsers send it cross-origin) */
-    const char *content_type;  /* header value or NULL */
+    const char *authorization;  /* header value or NULL */
+    const char *last_event_id;  /* header value or NULL */
+    const char *origin;         /* header value or NULL (browsers send it cross-origin) */
+    const char *content_type;   /* header value or NULL */
+    const char *client_subject; /* HTTPS: a client certificate's verified subject DN, or NULL */
     const char *body;
     size_t body_len;
     bool body_too_large;
@@ -96,9 +97,11 @@ typedef void (*http_handler_fn)(void *ctx, struct http_request *req, struct http
 /* Listen on bind:port (port 0 = any free port) and serve from loop l; a request's head and body
  * must arrive within request_timeout_ms (<= 0: the default, see http_guard.h). NULL with err on
  * failure. */
+struct http_tls_files;
+/* tls: NULL (or no cert_file) for plain HTTP, else HTTPS with those files (http_tls.h). */
 struct http_server *http_server_start(struct loop *l, const char *bind, int port,
-                                      int64_t request_timeout_ms, http_handler_fn handler,
-                                      void *ctx, char *err, size_t errlen);
+                                      int64_t request_timeout_ms, const struct http_tls_files *tls,
+                                      http_handler_fn handler, void *ctx, char *err, size_t errlen);
 /* Resumes parked connections (their park_free runs), closes everything, frees h. */
 void http_server_stop(struct http_server *h);
 int http_server_port(const struct http_server *h);

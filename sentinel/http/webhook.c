@@ -216,6 +216,8 @@ static struct transfer *transfer_start(struct webhook_mgr *w, struct hook *h,
     curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
     curl_easy_setopt(e, CURLOPT_PRIVATE, t);
+    /* https:// is verified (peer and host name) against the system's CAs, or ca-file. */
+    if (h->cfg.ca_file) curl_easy_setopt(e, CURLOPT_CAINFO, h->cfg.ca_file);
     curl_multi_add_handle(w->multi, e);
     return t;
 }
@@ -363,6 +365,7 @@ static void copy_cfg(struct sentinel_webhook_cfg *dst, const struct sentinel_web
     dst->name = src->name ? xstrdup(src->name) : NULL;
     dst->url = xstrdup(src->url ? src->url : "");
     dst->secret = src->secret ? xstrdup(src->secret) : NULL;
+    dst->ca_file = src->ca_file && src->ca_file[0] ? xstrdup(src->ca_file) : NULL;
     dst->timeout_ms = src->timeout_ms > 0 ? src->timeout_ms : 2000;
     dst->pre_failover = src->pre_failover;
     dst->events.count = src->events.count;
@@ -376,6 +379,7 @@ static void free_cfg(struct sentinel_webhook_cfg *c)
     free(c->name);
     free(c->url);
     free(c->secret);
+    free(c->ca_file);
     for (size_t i = 0; i < c->events.count; i++) free(c->events.items[i]);
     free(c->events.items);
 }

@@ -32,6 +32,7 @@
 #include "store/rdb/rdb.h"
 #include "store/reply.h"
 #include "store/repl/repl.h"
+#include "store/server_tls.h"
 
 #define OVERRIDES_FILE "vigil-store.overrides.yaml"
 
@@ -221,6 +222,7 @@ static void config_set(struct client *c)
         return;
     }
     /* All-or-nothing over several pairs: apply on a copy, keep it only if every pair is valid. */
+    const char *tls_key = NULL; /* TLS reloads once, after all pairs (a certificate and its key) */
     for (size_t i = 2; i < c->argc; i += 2) {
         char key[128], err[256];
         char *value = xstrndup(c->argv[i + 1].ptr, c->argv[i + 1].len);
@@ -236,7 +238,14 @@ static void config_set(struct client *c)
                 snprintf(err, sizeof err, "%s", NOTIFY_BAD_CLASS_TEXT);
         }
         free(value);
-        if (rc == 0) rc = config_apply_side_effects(c->srv, key, err, sizeof err);
+        if (rc == 0 && server_tls_is_reload_key(key))
+            tls_key = cfg_find(&store_config_schema, key)->key;
+        else if (rc == 0)
+            rc = config_apply_side_effects(c->srv, key, err, sizeof err);
+        if (rc == 0 && tls_key && i + 2 >= c->argc) {
+            snprintf(key, sizeof key, "%s", tls_key);
+            rc = server_tls_reload(c->srv, err, sizeof err);
+        }
         if (rc != 0) {
             if (!cfg_find(&store_config_schema, key))
                 reply_errorf(c, "ERR Unknown option or number of arguments for CONFIG SET - '%s'",

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "common/buf.h"
 #include "store/repl/repl_int.h"
@@ -21,6 +22,7 @@ enum link_event {
 };
 
 struct repl_transfer;
+struct ssl_st;
 
 #define HS_LINE_MAX 4096
 
@@ -31,6 +33,7 @@ struct repl_link {
     int port;
     enum repl_hs_state state;
     int fd;                     /* ours until CONNECTED, then the master client's */
+    struct ssl_st *tls;         /* with tls-replication: the session, handed over with fd */
     struct buf in, out;         /* handshake input not yet consumed / output not yet written */
     char line[HS_LINE_MAX + 1]; /* the reply line being looked at */
     bool is_watching_read, is_watching_write;
@@ -56,6 +59,9 @@ struct repl_link {
 };
 
 void repl_link_dispatch(struct repl_link *l, enum link_event ev);
+/* read(2)/write(2) on the link's socket, through its TLS session when it has one. */
+ssize_t repl_link_read(struct repl_link *l, void *p, size_t n);
+ssize_t repl_link_write(struct repl_link *l, const void *p, size_t n);
 enum repl_hs_state repl_link_state(const struct repl_link *l);
 int repl_link_failover_result(const struct repl_link *l);
 

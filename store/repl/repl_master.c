@@ -321,7 +321,7 @@ void repl_master_sync_command(struct client *c)
 
 static int write_out(struct repl *r, struct replica_info *ri)
 {
-    ssize_t n = write(ri->client->conn.fd, buf_unread(&ri->out), buf_unread_len(&ri->out));
+    ssize_t n = conn_sock_write(&ri->client->conn, buf_unread(&ri->out), buf_unread_len(&ri->out));
     if (n < 0) return errno == EAGAIN ? 1 : errno == EINTR ? 2 : -1;
     buf_consume(&ri->out, (size_t)n);
     r->srv->conns.stats.net_output_bytes += (uint64_t)n;
@@ -330,12 +330,26 @@ static int write_out(struct repl *r, struct replica_info *ri)
     return 2;
 }
 
+/* sendfile(2) in plaintext; over TLS the bytes must pass through the session: read them at the
+ * same offset (a retry after EAGAIN offers the same bytes again) and write what it takes. */
+static ssize_t send_file_chunk(struct replica_info *ri, size_t want)
+{
+    if (!ri->client->conn.tls)
+        return sendfile(ri->client->conn.fd, ri->bulk_fd, &ri->bulk_off, want);
+    char chunk[16384];
+    ssize_t got = pread(ri->bulk_fd, chunk, MIN(want, sizeof chunk), ri->bulk_off);
+    if (got <= 0) return got;
+    ssize_t n = conn_sock_write(&ri->client->conn, chunk, (size_t)got);
+    if (n > 0) ri->bulk_off += n;
+    return n;
+}
+
 /* The file snapshot: 2 progressed (go on), 1 socket full, -1 failed. */
 static int send_file_bulk(struct repl *r, struct replica_info *ri)
 {
     size_t want = (size_t)MIN(ri->bulk_size - ri->bulk_off, SENDFILE_CHUNK_BYTES);
     if (want > 0) {
-        ssize_t n = sendfile(ri->client->conn.fd, ri->bulk_fd, &ri->bulk_off, want);
+        ssize_t n = send_file_chunk(ri, want);
         if (n < 0) return errno == EAGAIN ? 1 : errno == EINTR ? 2 : -1;
         if (n == 0) return -1; /* the file is shorter than it was */
         r->srv->conns.stats.net_output_bytes += (uint64_t)n;
@@ -359,7 +373,11 @@ static int send_stream(struct repl *r, struct replica_info *ri)
     int cnt = repl_buf_iov(&r->stream_buf, ri->stream_off, iov, SEND_IOV_MAX, &total);
     if (cnt < 0) return -1; /* cannot happen: trimming respects every reader */
     if (cnt == 0) return 0;
-    ssize_t n = writev(ri->client->conn.fd, iov, cnt);
+    /* Over TLS one buffer at a time: a retry must offer the same first bytes again. */
+    ssize_t n = ri->client->conn.tls
+                    ? conn_sock_write(&ri->client->conn, iov[0].iov_base, iov[0].iov_len)
+                    : writev(ri->client->conn.fd, iov, cnt);
+    if (ri->client->conn.tls && n > 0) total = iov[0].iov_len;
     if (n < 0) return errno == EAGAIN ? 1 : errno == EINTR ? 2 : -1;
     ri->stream_off += n;
     r->srv->conns.stats.net_output_bytes += (uint64_t)n;

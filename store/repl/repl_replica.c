@@ -23,10 +23,12 @@
 
 #include "common/log.h"
 #include "common/net.h"
+#include "common/tls.h"
 #include "common/util.h"
 #include "store/client.h"
 #include "store/repl/repl_int.h"
 #include "store/repl/repl_link.h"
+#include "store/server_tls.h"
 
 #define RETRY_MIN_MS 50
 #define RETRY_MAX_MS 1000
@@ -74,8 +76,31 @@ static void link_close_socket(struct repl_link *l)
 {
     if (l->fd < 0) return;
     link_unwatch(l, LOOP_READABLE | LOOP_WRITABLE);
+    tls_session_free(l->tls);
+    l->tls = NULL;
     close(l->fd);
     l->fd = -1;
+}
+
+ssize_t repl_link_write(struct repl_link *l, const void *p, size_t n)
+{
+    return l->tls ? tls_session_write(l->tls, p, n) : write(l->fd, p, n);
+}
+
+/* Over TLS, every byte the session decrypted is taken now (no socket event would announce it
+ * later: docs/tls.md#transport). */
+ssize_t repl_link_read(struct repl_link *l, void *p, size_t n)
+{
+    if (!l->tls) return read(l->fd, p, n);
+    ssize_t got = tls_session_read(l->tls, p, n);
+    if (got <= 0) return got;
+    size_t left;
+    while ((size_t)got < n && (left = tls_session_pending(l->tls)) > 0) {
+        ssize_t more = tls_session_read(l->tls, (char *)p + got, MIN(left, n - (size_t)got));
+        if (more <= 0) break;
+        got += more;
+    }
+    return got;
 }
 
 /* Queue handshake bytes and write what the socket takes now. -1 if the socket failed. */
@@ -83,7 +108,7 @@ static int link_send(struct repl_link *l, const char *p, size_t n)
 {
     buf_append(&l->out, p, n);
     while (buf_unread_len(&l->out) > 0) {
-        ssize_t w = write(l->fd, buf_unread(&l->out), buf_unread_len(&l->out));
+        ssize_t w = repl_link_write(l, buf_unread(&l->out), buf_unread_len(&l->out));
         if (w < 0 && errno == EINTR) continue;
         if (w < 0 && errno == EAGAIN) {
             link_watch(l, LOOP_WRITABLE);
@@ -145,19 +170,53 @@ static enum repl_hs_state st_connect(struct repl_link *l, enum link_event ev)
     return REPL_ST_CONNECTING;
 }
 
+/* With tls-replication, the TLS handshake runs inside CONNECTING: 1 done, 0 waiting, -1 failed. */
+static int link_step_tls(struct repl_link *l)
+{
+    char err[256];
+    if (!l->tls) {
+        l->tls = server_tls_client_session(l->srv, l->fd, err, sizeof err);
+        if (!l->tls) {
+            log_warning("Cannot start TLS with MASTER: %s", err);
+            return -1;
+        }
+    }
+    int want = 0;
+    int rc = tls_session_handshake(l->tls, &want, err, sizeof err);
+    if (rc < 0) {
+        log_warning("TLS handshake with MASTER failed: %s", err);
+        return -1;
+    }
+    link_unwatch(l, LOOP_READABLE | LOOP_WRITABLE);
+    if (rc == 0) link_watch(l, want);
+    return rc;
+}
+
 static enum repl_hs_state st_connecting(struct repl_link *l, enum link_event ev)
 {
-    if (ev != LINK_EV_WRITABLE) return l->state;
+    if (ev != LINK_EV_WRITABLE && !(ev == LINK_EV_READABLE && l->tls)) return l->state;
     char err[256];
-    if (net_connect_result(l->fd, err, sizeof err) != 0) {
+    if (!l->tls && net_connect_result(l->fd, err, sizeof err) != 0) {
         log_warning("Connecting to MASTER failed: %s", err);
         return REPL_ST_CONNECT;
+    }
+    if (l->srv->cfg.tls_replication) {
+        int rc = link_step_tls(l);
+        if (rc <= 0) return rc < 0 ? REPL_ST_CONNECT : l->state;
     }
     log_msg(l->refused ? LOG_VERBOSE : LOG_NOTICE, "MASTER <-> REPLICA sync: connecting");
     link_unwatch(l, LOOP_WRITABLE);
     link_watch(l, LOOP_READABLE);
     static const char *const ping[] = {"PING"};
     return link_send_command(l, 1, ping) == 0 ? REPL_ST_RECV_PING : REPL_ST_CONNECT;
+}
+
+/* The port our own replicas and the sentinels reach us on: over TLS links, the TLS one (as
+ * Redis announces it). */
+static long long repl_listening_port(const struct server *srv)
+{
+    if (srv->cfg.tls_replication && srv->tls && srv->tls->port) return srv->tls->port;
+    return srv->port;
 }
 
 /* After PING: the rest of the handshake goes out at once; replies are read in order. */
@@ -174,7 +233,8 @@ static int send_handshake(struct repl_link *l)
     }
     char port[32];
     snprintf(port, sizeof port, "%lld",
-             cfg->replica_announce_port > 0 ? cfg->replica_announce_port : (long long)l->srv->port);
+             cfg->replica_announce_port > 0 ? cfg->replica_announce_port
+                                            : repl_listening_port(l->srv));
     rc |= link_send_command(l, 3, (const char *const[]){"REPLCONF", "listening-port", port});
     if (cfg->replica_announce_ip && cfg->replica_announce_ip[0])
         rc |= link_send_command(
@@ -400,6 +460,8 @@ static void enter_connected(struct repl_link *l)
     }
     link_unwatch(l, LOOP_READABLE | LOOP_WRITABLE);
     struct client *m = client_create(srv, l->fd);
+    conn_adopt_tls(&m->conn, l->tls); /* the session goes with the socket */
+    l->tls = NULL;
     l->fd = -1;
     m->flags |= CLIENT_MASTER;
     m->conn.flags |= CONN_AUTHENTICATED | CONN_NO_REPLY;
@@ -470,12 +532,16 @@ static void link_on_readable(struct loop *lp, int fd, void *data, int mask)
     UNUSED(lp);
     UNUSED(mask);
     struct repl_link *l = data;
-    if (l->state == REPL_ST_TRANSFER) {
-        repl_link_dispatch(l, LINK_EV_READABLE); /* the transfer reads big chunks itself */
+    UNUSED(fd);
+    if (l->state == REPL_ST_CONNECTING || (l->state == REPL_ST_TRANSFER && !l->tls)) {
+        /* the TLS handshake; or the transfer, which reads big chunks itself (over TLS it takes
+         * them from l->in, where nothing decrypted is left behind) */
+        repl_link_dispatch(l, LINK_EV_READABLE);
         return;
     }
-    char *space = buf_space(&l->in, 4096);
-    ssize_t n = read(fd, space, 4096);
+    size_t chunk = l->tls ? 16384 : 4096;
+    char *space = buf_space(&l->in, chunk);
+    ssize_t n = repl_link_read(l, space, chunk);
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
     if (n <= 0) {
         log_warning("Master closed the connection during the handshake (%s)",

@@ -169,7 +169,8 @@ int repl_snapshot_send_chunk(struct repl *r, struct replica_info *ri)
 {
     struct repl_snapshot *s = r->snapshot;
     if (!s || ri->chunk_pos >= s->chunk_len) return 0;
-    ssize_t n = write(ri->client->conn.fd, s->chunk + ri->chunk_pos, s->chunk_len - ri->chunk_pos);
+    ssize_t n =
+        conn_sock_write(&ri->client->conn, s->chunk + ri->chunk_pos, s->chunk_len - ri->chunk_pos);
     if (n < 0) return errno == EAGAIN ? 1 : errno == EINTR ? 2 : -1;
     ri->chunk_pos += (size_t)n;
     r->srv->conns.stats.net_output_bytes += (uint64_t)n;

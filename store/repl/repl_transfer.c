@@ -252,7 +252,7 @@ static int read_payload(struct repl_link *l)
         want = (size_t)(x->size - x->received);
     if (want == 0) return 0;
     char *space = buf_space(&x->mem, want);
-    ssize_t n = read(l->fd, space, want);
+    ssize_t n = repl_link_read(l, space, want);
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) return 0;
     if (n <= 0) {
         log_warning("Reading the snapshot from MASTER failed: %s",
@@ -267,7 +267,7 @@ static int read_payload(struct repl_link *l)
 static int read_header_bytes(struct repl_link *l)
 {
     char *space = buf_space(&l->in, 4096);
-    ssize_t n = read(l->fd, space, 4096);
+    ssize_t n = repl_link_read(l, space, 4096);
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) return 0;
     if (n <= 0) {
         log_warning("Reading the snapshot header from MASTER failed: %s",
@@ -436,7 +436,7 @@ void repl_loading_keepalive(struct repl_link *l, int64_t now)
     struct repl_transfer *x = l->transfer;
     if (l->fd < 0 || now - x->last_keepalive_ms < 1000) return;
     x->last_keepalive_ms = now;
-    if (write(l->fd, "\n", 1) < 0) { /* best effort; a broken link shows up after loading */
+    if (repl_link_write(l, "\n", 1) < 0) { /* best effort; a broken link shows up after loading */
     }
 }
 

@@ -177,6 +177,9 @@ class NodeWriter:
         cfg = dict(sentinels=[list(a) for a in deployment.sentinel_addrs], name=MASTER,
                    prefix=prefix, wait_ms=WAIT_MS, pause_ms=int(PAUSE_S * 1000),
                    error_pause_ms=int(ERROR_PAUSE_S * 1000))
+        if deployment.tls:   # every connection TLS (ioredis_writer.js)
+            cfg["tls"] = dict(ca=deployment.tls.ca, cert=deployment.tls.client_crt,
+                              key=deployment.tls.client_key)
         self.proc = Proc([node_bin, os.path.join(os.path.abspath(NODE_DIR), script),
                           json.dumps(cfg)], name=prefix, split_stderr=True,
                          cwd=new_tmp_dir_in(current_group().dir, prefix))
@@ -238,11 +241,13 @@ class CliWriter(PyWriter):
 
     def __init__(self, deployment, prefix="redis-cli"):
         self.sentinel_addrs = deployment.sentinel_addrs
+        self.tls_args = deployment.tls.cli_args() if deployment.tls else []
         super().__init__(prefix, self._write_once, prefix)
 
     def _master(self):
         for host, port in self.sentinel_addrs:
-            out = run_cli(port, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", MASTER, check=False)
+            out = run_cli(port, *self.tls_args, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", MASTER,
+                          check=False)
             lines = out.stdout.split()
             if out.returncode == 0 and len(lines) == 2:
                 return lines[0], lines[1]
@@ -250,7 +255,8 @@ class CliWriter(PyWriter):
 
     def _write_once(self, key, value):
         host, port = self._master()
-        out = subprocess.run([REDIS_CLI, "-h", host, "-p", port], capture_output=True, text=True,
+        out = subprocess.run([REDIS_CLI, "-h", host, "-p", port] + self.tls_args,
+                             capture_output=True, text=True,
                              timeout=5, input="SET %s %s\nWAIT 1 %d\n" % (key, value, WAIT_MS))
         lines = out.stdout.splitlines()
         if out.returncode != 0 or len(lines) != 2 or lines[0] != "OK":
@@ -358,7 +364,9 @@ def check_acked_readable(d, writer, records, may_lose=None):
     addr = d.agreed_master()
     acked = [r for r in records if r["acked"]]
     assert acked, "%s: no acknowledged write at all" % writer.name
-    with redis.Redis(host=addr[0], port=addr[1], decode_responses=True, socket_timeout=5) as c:
+    tls = d.tls.redis_kwargs() if d.tls else {}
+    with redis.Redis(host=addr[0], port=addr[1], decode_responses=True, socket_timeout=5,
+                     **tls) as c:
         values = []
         for j in range(0, len(acked), 1000):
             values += c.mget([writer.log.key(r["i"]) for r in acked[j:j + 1000]])

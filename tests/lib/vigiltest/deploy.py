@@ -16,6 +16,9 @@ Defaults (Deployment's keyword arguments; say so in the test when one is changed
                           runs, as scripts/deploy.sh does), ports/dir/timings overridden; the
                           HTTP token is then DEMO_TOKEN.
   node_hz=None            --hz for redis-server nodes (a faster node-side FAILOVER poll)
+  tls=None                a vigiltest.tlspki.Pki: every link is TLS (nodes on TLS ports only,
+                          TLS replication, sentinels with tls-port and tls-replication; the
+                          helpers' own clients speak TLS too)
 
     d = Deployment(group).start()        # waits: replicas online, every sentinel discovered
     d.master, d.replicas, d.nodes         # vigiltest.Store; nodes[0] was started as the master
@@ -63,7 +66,12 @@ def redis_sentinel_path():
 
 # --- data nodes -----------------------------------------------------------------------------------
 
-def start_data_node(kind, group=None, master_port=None, name="node", demo=False, hz=None):
+def _tls_kwargs(tls):
+    return tls.redis_kwargs() if tls else {}
+
+
+def start_data_node(kind, group=None, master_port=None, name="node", demo=False, hz=None,
+                    tls=None):
     """A vigil-store or redis-server; a replica of master_port when given."""
     if kind == "vigil":
         config = None
@@ -71,14 +79,15 @@ def start_data_node(kind, group=None, master_port=None, name="node", demo=False,
             config = os.path.join(DEMO_DIR, "store-replica.yaml" if master_port
                                   else "store-master.yaml")
         extra = ["--replicaof", "%s %d" % (HOST, master_port)] if master_port else []
-        return store.start_store("vigil", config=config, extra_args=extra, name=name, group=group)
+        return store.start_store("vigil", config=config, extra_args=extra, name=name, group=group,
+                                 tls=tls)
     if kind == "redis":
         extra = list(REDIS_DEMO_ARGS if demo else REDIS_NODE_ARGS)
         if hz:
             extra += ["--hz", str(hz)]
         if master_port:
             extra += ["--replicaof", HOST, str(master_port)]
-        return store.start_store("redis", extra_args=extra, name=name, group=group)
+        return store.start_store("redis", extra_args=extra, name=name, group=group, tls=tls)
     raise ValueError("node kind must be one of %s, not %r" % (NODE_KINDS, kind))
 
 
@@ -88,8 +97,10 @@ class SentinelNode:
     """One running sentinel: its process, ports, dir, YAML (vigil), a redis-py client (RESP)
     and, for a vigil-sentinel with http_port, the HTTP helpers."""
 
-    def __init__(self, kind, port, proc, data_dir, http_port=None, yaml_path=None, token=None):
+    def __init__(self, kind, port, proc, data_dir, http_port=None, yaml_path=None, token=None,
+                 tls=None):
         self.kind = kind
+        self.tls = tls   # port is then the sentinel's tls-port
         self.port = port
         self.http_port = http_port
         self.proc = proc
@@ -97,7 +108,8 @@ class SentinelNode:
         self.yaml = yaml_path
         self.token = token
         self.client = redis.Redis(host=HOST, port=port, decode_responses=True,
-                                  socket_timeout=2, socket_connect_timeout=2)
+                                  socket_timeout=2, socket_connect_timeout=2,
+                                  **_tls_kwargs(tls))
 
     def __repr__(self):
         return "SentinelNode(%s :%d pid=%d)" % (self.kind, self.port, self.proc.pid)
@@ -122,6 +134,9 @@ class SentinelNode:
         return [dict(zip(e[::2], e[1::2])) for e in self.cmd("SENTINEL", what, MASTER_NAME)]
 
     def call(self, method, path, body=None, token=None, **kw):
+        """HTTP, or HTTPS with our client certificate when the sentinel runs with tls."""
+        if self.tls:
+            kw.setdefault("ssl_context", self.tls.ssl_context())
         return http_call(self.http_port, method, path, body, token, **kw)
 
     def get(self, path, **kw):
@@ -169,6 +184,8 @@ def _webhook_yaml(hooks):
             lines.append("    timeout: %s" % h["timeout"])
         if h.get("pre_failover"):
             lines.append("    pre-failover: yes")
+        if h.get("ca_file"):
+            lines.append('    ca-file: "%s"' % h["ca_file"])
     return lines
 
 
@@ -205,7 +222,7 @@ def _wait_sentinel_answers(s, timeout_s=10):
 def start_sentinel(group, master_port, quorum=2, http=True, token=TOKEN, webhooks=(),
                    data_dir=None, port=None, http_port=None, yaml_path=None, scripts=False,
                    down_after_ms=DOWN_AFTER_MS, failover_timeout_ms=FAILOVER_TIMEOUT_MS,
-                   demo=False, state_dir=None):
+                   demo=False, state_dir=None, tls=None):
     """Start a vigil-sentinel watching master_port and wait until it answers (PING, /healthz).
 
     data_dir is its cwd (and log); its `dir` (state file) is state_dir if given, else data_dir.
@@ -217,7 +234,9 @@ def start_sentinel(group, master_port, quorum=2, http=True, token=TOKEN, webhook
     port = port or free_port()
     http_port = (http_port or free_port()) if http else 0
     data_dir = data_dir or procs.new_tmp_dir_in(group.dir, "vigil-sentinel-%d" % port)
+    tls_port = 0
     if demo:
+        assert tls is None, "demo sentinels: no TLS"
         assert not webhooks and not scripts and http, "demo sentinels: HTTP on, nothing else"
         token, yaml_path = DEMO_TOKEN, None
         args = [binary, os.path.join(DEMO_DIR, "sentinel.yaml"), "--port", port, "--dir",
@@ -226,15 +245,18 @@ def start_sentinel(group, master_port, quorum=2, http=True, token=TOKEN, webhook
                 "--masters.0.failover-timeout", "%dms" % failover_timeout_ms]
     else:
         yaml_path = yaml_path or os.path.join(data_dir, "sentinel.yaml")
+        tls_port = free_port() if tls else 0
         if not os.path.exists(yaml_path):
             write_sentinel_yaml(yaml_path, port, state_dir or data_dir, master_port, quorum,
                                 http_port, token,
                                 webhooks, master_extra=write_scripts(data_dir) if scripts else "",
                                 down_after_ms=down_after_ms,
-                                failover_timeout_ms=failover_timeout_ms)
+                                failover_timeout_ms=failover_timeout_ms,
+                                extra=tls.sentinel_yaml(tls_port) if tls else "")
         args = [binary, yaml_path]
     proc = Proc(args, name="vigil-sentinel-%d" % port, cwd=data_dir, group=group)
-    s = SentinelNode("vigil", port, proc, data_dir, http_port or None, yaml_path, token)
+    s = SentinelNode("vigil", tls_port or port, proc, data_dir, http_port or None, yaml_path,
+                     token, tls=tls)
     _wait_sentinel_answers(s)
     return s
 
@@ -245,7 +267,7 @@ def restart_sentinel(group, s):
     s.close()
     again = SentinelNode("vigil", s.port, Proc([store.vigil_binary("vigil-sentinel"), s.yaml],
                                                name=s.proc.name, cwd=s.dir, group=group),
-                         s.dir, s.http_port, s.yaml, s.token)
+                         s.dir, s.http_port, s.yaml, s.token, tls=s.tls)
     _wait_sentinel_answers(again)
     return again
 
@@ -288,7 +310,7 @@ class Deployment:
     def __init__(self, group, node_kind="vigil", sentinel_kind="vigil", n_replicas=2,
                  n_sentinels=3, quorum=2, down_after_ms=DOWN_AFTER_MS,
                  failover_timeout_ms=FAILOVER_TIMEOUT_MS, http=True, token=TOKEN,
-                 webhooks_for=None, scripts=False, demo=False, node_hz=None):
+                 webhooks_for=None, scripts=False, demo=False, node_hz=None, tls=None):
         if node_kind not in NODE_KINDS or sentinel_kind not in SENTINEL_KINDS:
             raise ValueError("bad kinds %r/%r" % (node_kind, sentinel_kind))
         self.group = group
@@ -305,6 +327,7 @@ class Deployment:
         self.scripts = scripts
         self.demo = demo
         self.node_hz = node_hz
+        self.tls = tls
         self.nodes = []        # store.Store, nodes[0] started as the master
         self.sentinels = []    # SentinelNode
 
@@ -327,10 +350,10 @@ class Deployment:
         """Start everything; wait until every replica is online at the master and every
         sentinel knows every replica (healthy) and every other sentinel. Returns self."""
         master = start_data_node(self.node_kind, self.group, name="master", demo=self.demo,
-                                 hz=self.node_hz)
+                                 hz=self.node_hz, tls=self.tls)
         self.nodes = [master] + [
             start_data_node(self.node_kind, self.group, master.port, name="replica%d" % i,
-                            demo=self.demo, hz=self.node_hz)
+                            demo=self.demo, hz=self.node_hz, tls=self.tls)
             for i in range(1, self.n_replicas + 1)]
         self.wait_replicas_online(master, self.n_replicas, timeout_s)
         if self.node_kind == "vigil" and self.sentinel_kind == "redis":
@@ -349,7 +372,8 @@ class Deployment:
         hooks = self.webhooks_for(i) if self.webhooks_for else ()
         return start_sentinel(self.group, master_port, self.quorum, self.http, self.token, hooks,
                               scripts=self.scripts, down_after_ms=self.down_after_ms,
-                              failover_timeout_ms=self.failover_timeout_ms, demo=self.demo)
+                              failover_timeout_ms=self.failover_timeout_ms, demo=self.demo,
+                              tls=self.tls)
 
     def restart_sentinel(self, i):
         """Start sentinel i again after it stopped; returns (and stores) the new SentinelNode."""
@@ -383,7 +407,7 @@ class Deployment:
 
     def role_of(self, node):
         with redis.Redis(host=node.host, port=node.port, socket_timeout=2,
-                         decode_responses=True) as c:
+                         decode_responses=True, **_tls_kwargs(node.tls)) as c:
             return c.execute_command("ROLE")
 
     def agreed_master(self, timeout_s=10, exclude=None):
@@ -401,7 +425,8 @@ class Deployment:
     @staticmethod
     def replicas_online(master, count):
         """True if master's INFO lists (at least) `count` replicas in state online."""
-        with redis.Redis(host=master.host, port=master.port, socket_timeout=2) as c:
+        with redis.Redis(host=master.host, port=master.port, socket_timeout=2,
+                         **_tls_kwargs(master.tls)) as c:
             info = c.info("replication")
         states = [info.get("slave%d" % i, {}).get("state") for i in range(count)]
         return info.get("connected_slaves", 0) >= count and states == ["online"] * count

@@ -238,7 +238,8 @@ def _parse_at(buf, pos):
 class RespConn:
     """One TCP connection speaking raw RESP. Not thread-safe; close() it (or use `with`)."""
 
-    def __init__(self, host, port, timeout_s=5.0, max_reply_bytes=DEFAULT_MAX_REPLY_BYTES):
+    def __init__(self, host, port, timeout_s=5.0, max_reply_bytes=DEFAULT_MAX_REPLY_BYTES,
+                 ssl_context=None):
         self.host = host
         self.port = port
         self.timeout_s = timeout_s
@@ -246,6 +247,8 @@ class RespConn:
         self.buf = bytearray()
         self.sock = socket.create_connection((host, port), timeout=timeout_s)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if ssl_context is not None:   # TLS (vigiltest.tlspki): the handshake happens here
+            self.sock = ssl_context.wrap_socket(self.sock)
 
     def __enter__(self):
         return self

@@ -30,9 +30,14 @@ class HttpReply:
         return "HttpReply(%d, %r)" % (self.status, self.body[:300])
 
 
-def http_call(port, method, path, body=None, token=None, headers=None, timeout=5):
-    """One request on a fresh connection; body may be a dict (sent as JSON), str or bytes."""
-    conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
+def http_call(port, method, path, body=None, token=None, headers=None, timeout=5,
+              ssl_context=None):
+    """One request on a fresh connection; body may be a dict (sent as JSON), str or bytes.
+    ssl_context: HTTPS with that client context (vigiltest.tlspki)."""
+    if ssl_context is not None:
+        conn = http.client.HTTPSConnection(HOST, port, timeout=timeout, context=ssl_context)
+    else:
+        conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
     hdrs = dict(headers or {})
     if token:
         hdrs["Authorization"] = "Bearer " + token

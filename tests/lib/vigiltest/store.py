@@ -89,8 +89,9 @@ def require_binary(path):
 class Store:
     """A running store server. kind is 'vigil' or 'redis'."""
 
-    def __init__(self, kind, host, port, proc, data_dir):
+    def __init__(self, kind, host, port, proc, data_dir, tls=None):
         self.kind = kind
+        self.tls = tls   # a vigiltest.tlspki.Pki when port is a TLS port
         self.host = host
         self.port = port
         self.proc = proc
@@ -109,6 +110,8 @@ class Store:
         import redis
         opts = dict(host=self.host, port=self.port, decode_responses=False,
                     socket_timeout=5, socket_connect_timeout=5)
+        if self.tls:
+            opts.update(self.tls.redis_kwargs())
         opts.update(kwargs)
         cli = redis.Redis(**opts)
         self._conns.append(cli)
@@ -116,7 +119,8 @@ class Store:
 
     def raw(self, timeout_s=5.0):
         """A new raw RESP connection (vigiltest.resp.RespConn)."""
-        conn = RespConn(self.host, self.port, timeout_s=timeout_s)
+        conn = RespConn(self.host, self.port, timeout_s=timeout_s,
+                        ssl_context=self.tls.ssl_context() if self.tls else None)
         self._conns.append(conn)
         return conn
 
@@ -153,29 +157,32 @@ def store_args(path, kind, port, data_dir, config=None, extra_args=()):
     return args + [str(a) for a in extra_args]
 
 
-def _ping_ok(proc, port):
+def _ping_ok(proc, port, tls=None):
     rc = proc.poll()
     if rc is not None:
         raise procs.ProcExited("%s exited with status %d before answering PING" % (proc.name, rc))
-    with RespConn(HOST, port, timeout_s=1.0) as conn:
+    ctx = tls.ssl_context() if tls else None
+    with RespConn(HOST, port, timeout_s=1.0, ssl_context=ctx) as conn:
         reply = conn.call("PING")
     if reply == "PONG":
         return True
     return isinstance(reply, ReplyError) and reply.message.startswith("NOAUTH")
 
 
-def wait_for_ping(proc, port, timeout_s=10.0):
-    procs.wait_until(lambda: _ping_ok(proc, port), timeout_s,
+def wait_for_ping(proc, port, timeout_s=10.0, tls=None):
+    procs.wait_until(lambda: _ping_ok(proc, port, tls), timeout_s,
                      "%s on port %d to answer PING" % (proc.name, port))
 
 
 def start_store(binary=None, port=None, extra_args=(), config=None, name=None, group=None,
-                data_dir=None, env=None, wait=True, timeout_s=10.0, split_stderr=False):
+                data_dir=None, env=None, wait=True, timeout_s=10.0, split_stderr=False, tls=None):
     """Start vigil-store or redis-server on 127.0.0.1 and wait until it answers PING.
 
     binary: None/'vigil'/'vigil-store', 'redis'/'redis-server', or a path. port: None picks a free
     one. config: a config file path passed first. data_dir: --dir and cwd (default: a new dir in
     the group's temp dir). group: the ProcGroup to join (default: the current test's).
+    tls: a vigiltest.tlspki.Pki: the port is a TLS port (no plaintext one, TLS replication);
+    the Store's clients then speak TLS.
     Raises BinaryMissing when the binary is missing, ProcExited with the log tail when the
     start fails.
     """
@@ -187,14 +194,15 @@ def start_store(binary=None, port=None, extra_args=(), config=None, name=None, g
     for attempt in range(1, attempts + 1):
         this_port = port if port is not None else procs.free_port()
         this_dir = data_dir or procs.new_tmp_dir_in(group.dir, "%s-%d" % (name, this_port))
-        proc = procs.Proc(store_args(path, kind, this_port, this_dir, config, extra_args),
+        args = list(extra_args) if not tls else tls.store_args(this_port) + list(extra_args)
+        proc = procs.Proc(store_args(path, kind, this_port, this_dir, config, args),
                           name=name, cwd=this_dir, env=env, group=group,
                           split_stderr=split_stderr)
-        store = Store(kind, HOST, this_port, proc, this_dir)
+        store = Store(kind, HOST, this_port, proc, this_dir, tls=tls)
         if not wait:
             return store
         try:
-            wait_for_ping(proc, this_port, timeout_s)
+            wait_for_ping(proc, this_port, timeout_s, tls)
             return store
         except (procs.ProcExited, procs.WaitTimeout) as exc:
             proc.stop()

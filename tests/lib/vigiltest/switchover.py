@@ -23,15 +23,17 @@ RETRY_LATER = ("INPROG", "NOGOODSLAVE", "BUSY", "TRYAGAIN", "NOQUORUM")
 HTTP_RETRY_LATER = (409, 503)
 
 
-def http_post_json(port, path, body, token, timeout_s=5.0):
-    """POST JSON to 127.0.0.1:port; returns (status, parsed body or text). OSError if no server."""
+def http_post_json(port, path, body, token, timeout_s=5.0, ssl_context=None):
+    """POST JSON to 127.0.0.1:port (HTTPS with ssl_context); returns (status, parsed body or
+    text). OSError if no server."""
     headers = {"Content-Type": "application/json"}
     if token:
         headers["Authorization"] = "Bearer %s" % token
-    req = urllib.request.Request("http://%s:%d%s" % (HOST, port, path),
+    scheme = "https" if ssl_context else "http"
+    req = urllib.request.Request("%s://%s:%d%s" % (scheme, HOST, port, path),
                                  data=json.dumps(body).encode(), method="POST", headers=headers)
     try:
-        with urllib.request.urlopen(req, timeout=timeout_s) as resp:
+        with urllib.request.urlopen(req, timeout=timeout_s, context=ssl_context) as resp:
             status, raw = resp.status, resp.read()
     except urllib.error.HTTPError as exc:
         status, raw = exc.code, exc.read()
@@ -47,7 +49,10 @@ def _try_http(d, refusals):
     None when it answered "not now" (noted in refusals)."""
     s = d.sentinels[0]
     path = "/v1/masters/%s/switchover" % MASTER_NAME
-    status, body = http_post_json(s.http_port, path, {"timeout_ms": 5000}, s.token)
+    # Over HTTPS the client certificate stands in for the token (docs/http-api.md#https).
+    status, body = http_post_json(s.http_port, path, {"timeout_ms": 5000},
+                                  None if s.tls else s.token,
+                                  ssl_context=s.tls.ssl_context() if s.tls else None)
     what = "POST %s on :%d -> %d %s" % (path, s.http_port, status, body)
     if status in (200, 201, 202):
         return what

@@ -56,7 +56,7 @@ static void setup(void)
 {
     L = loop_create(1024);
     char err[128];
-    H = http_server_start(L, "127.0.0.1", 0, 0, receiver, NULL, err, sizeof(err));
+    H = http_server_start(L, "127.0.0.1", 0, 0, NULL, receiver, NULL, err, sizeof(err));
     cr_assert_not_null(H, "%s", err);
     n_seen = 0;
     memset(statuses, 0, sizeof(statuses));
@@ -309,7 +309,7 @@ Test(webhook, unreachable_pre_failover_hook_does_not_veto)
     /* a port nothing listens on: our own server's port after it is stopped */
     http_server_stop(H);
     char err[128];
-    H = http_server_start(L, "127.0.0.1", 0, 0, receiver, NULL, err, sizeof(err));
+    H = http_server_start(L, "127.0.0.1", 0, 0, NULL, receiver, NULL, err, sizeof(err));
     char url[128];
     struct sentinel_webhook_cfg c = hook_cfg(url, sizeof(url), "/veto", NULL, true);
     http_server_stop(H);
@@ -323,7 +323,7 @@ Test(webhook, unreachable_pre_failover_hook_does_not_veto)
     webhook_stats_at(w, 0, &st, NULL);
     cr_assert_eq(st.unanswered, 1);
     webhook_destroy(w);
-    H = http_server_start(L, "127.0.0.1", 0, 0, receiver, NULL, err, sizeof(err));
+    H = http_server_start(L, "127.0.0.1", 0, 0, NULL, receiver, NULL, err, sizeof(err));
 }
 
 Test(webhook, no_pre_failover_hook_approves_at_once)

@@ -186,7 +186,8 @@ static void section_stats(struct server *srv, struct buf *o)
                "expired_time_cap_reached_count:%llu\r\nexpire_cycle_cpu_milliseconds:%llu\r\n"
                "evicted_keys:%llu\r\n"
                "evicted_clients:%llu\r\nkeyspace_hits:%llu\r\nkeyspace_misses:%llu\r\n"
-               "pubsub_channels:%zu\r\npubsub_patterns:%zu\r\nlatest_fork_usec:%lld\r\n"
+               "pubsub_channels:%zu\r\npubsub_patterns:%zu\r\npubsubshard_channels:%zu\r\n"
+               "latest_fork_usec:%lld\r\n"
                "total_forks:%llu\r\ntotal_error_replies:%llu\r\n"
                "vigil_busy_poll_hits:%llu\r\nvigil_busy_poll_misses:%llu\r\n"
                "vigil_busy_poll_contended:%llu\r\n",
@@ -200,9 +201,10 @@ static void section_stats(struct server *srv, struct buf *o)
                (unsigned long long)evict_keys_evicted(srv), (unsigned long long)s->evictedclients,
                (unsigned long long)s->keyspace_hits, (unsigned long long)s->keyspace_misses,
                pubsub_channel_count(srv->pubsub), pubsub_pattern_count(srv->pubsub),
-               (long long)bgchild_latest_fork_us(srv), (unsigned long long)bgchild_total_forks(srv),
-               (unsigned long long)cs->error_replies, (unsigned long long)busy.hits,
-               (unsigned long long)busy.misses, (unsigned long long)busy.contended_windows);
+               pubsub_shard_channel_count(srv->pubsub), (long long)bgchild_latest_fork_us(srv),
+               (unsigned long long)bgchild_total_forks(srv), (unsigned long long)cs->error_replies,
+               (unsigned long long)busy.hits, (unsigned long long)busy.misses,
+               (unsigned long long)busy.contended_windows);
 }
 
 static void section_cpu(struct server *srv, struct buf *o)

@@ -248,7 +248,7 @@ static void flags_string(const struct client *c, char *out)
     if (c->flags & CLIENT_MASTER) *p++ = 'M';
     if (c->conn.flags & CONN_PUBSUB) *p++ = 'P';
     if (c->flags & CLIENT_MULTI) *p++ = 'x';
-    if (c->flags & CLIENT_BLOCKED) *p++ = 'b';
+    if (c->flags & (CLIENT_BLOCKED | CLIENT_PAUSED)) *p++ = 'b';
     if (c->flags & CLIENT_DIRTY_CAS) *p++ = 'd';
     if (c->conn.flags & CONN_CLOSE_AFTER_REPLY) *p++ = 'c';
     if (c->conn.flags & CONN_CLOSE_ASAP) *p++ = 'A';

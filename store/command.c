@@ -81,6 +81,12 @@ void command_reply_arity(struct client *c, const char *fullname)
     conn_reply_arity(&c->conn, fullname);
 }
 
+void command_reply_sub_usage(struct client *c, const char *family_upper)
+{
+    reply_errorf(c, "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try %s HELP.",
+                 (int)MIN(c->argv[1].len, 128), c->argv[1].ptr, family_upper);
+}
+
 static void reply_unknown_command(struct client *c)
 {
     conn_reply_unknown_command(&c->conn, c->argc, c->argv);

@@ -161,6 +161,7 @@ enum evict_result evict_perform(struct server *srv)
     struct evict *ev = srv->evict;
     size_t to_free = evict_over_bytes(srv);
     if (to_free == 0) return EVICT_OK;
+    if (server_pause_type(srv) != PAUSE_NONE) return EVICT_OK; /* the dataset stays still */
     if (srv->cfg.maxmemory_policy == MM_NOEVICTION) return EVICT_FAIL;
     int64_t start = clock_mono_us(),
             limit = evict_time_limit_us(srv->cfg.maxmemory_eviction_tenacity);

@@ -50,8 +50,9 @@ static void section_clients(struct server *srv, struct buf *o)
         if (c->flags & CLIENT_REPLICA) replicas++;
         if (c->conn.flags & CONN_PUBSUB) pubsub++;
     }
-    conn_info_clients(&srv->conns, replicas, srv->cfg.maxclients, blocking_count(srv),
-                      blocking_count(srv), o);
+    /* As Redis 7.0, clients held by a pause count as blocked. */
+    conn_info_clients(&srv->conns, replicas, srv->cfg.maxclients,
+                      blocking_count(srv) + srv->npaused, blocking_count(srv), o);
     buf_printf(o, "pubsub_clients:%zu\r\n", pubsub);
 }
 

@@ -379,10 +379,7 @@ static void pubsub_channels(struct client *c) { pubsub_list(c, SUB_CHANNEL, "pub
 static void pubsub_shardchannels(struct client *c)
 {
     if (c->argc > 3) { /* Redis 7.0's own wording for this one */
-        reply_errorf(c,
-                     "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try "
-                     "PUBSUB HELP.",
-                     (int)MIN(c->argv[1].len, 128), c->argv[1].ptr);
+        command_reply_sub_usage(c, "PUBSUB");
         return;
     }
     pubsub_list(c, SUB_SHARD, "pubsub|shardchannels");

@@ -73,73 +73,6 @@ static void on_key_expired(void *ctx, struct ks *ks, const char *key, size_t kle
     multi_touch_key(srv, db, key, klen);
 }
 
-/* A write, or a script that may write (EVAL, EVALSHA: Redis's may-replicate scripting
- * commands; their _RO forms cannot write). */
-static bool pauses_for_writes(const struct command *cmd)
-{
-    if (cmd->flags & CMD_WRITE) return true;
-    return (cmd->flags & CMD_MAY_REPLICATE) && cmd->group && strcmp(cmd->group, "scripting") == 0;
-}
-
-bool server_must_pause(struct client *c, size_t argc, const struct resp_arg *argv)
-{
-    if (argc == 0 || !(repl_writes_paused(c->srv) || persist_shutdown_is_pending(c->srv)) ||
-        (c->flags & (CLIENT_MASTER | CLIENT_REPLICA)))
-        return false;
-    struct command *cmd = command_lookup(argv[0].ptr, argv[0].len);
-    if (!cmd) return false;
-    if (c->flags & CLIENT_MULTI) {
-        /* Queueing is harmless; an EXEC that would write waits. */
-        if (strcmp(cmd->name, "exec") != 0) return false;
-        for (size_t i = 0; i < c->mcount; i++)
-            if (pauses_for_writes(c->mstate[i].cmd)) return true;
-        return false;
-    }
-    return pauses_for_writes(cmd);
-}
-
-void server_pause_client(struct client *c)
-{
-    struct server *srv = c->srv;
-    if (c->flags & CLIENT_PAUSED) return;
-    if (srv->npaused == srv->paused_cap) {
-        srv->paused_cap = srv->paused_cap ? srv->paused_cap * 2 : 16;
-        srv->paused = xrealloc(srv->paused, srv->paused_cap * sizeof *srv->paused);
-    }
-    srv->paused[srv->npaused++] = c;
-    c->flags |= CLIENT_PAUSED;
-}
-
-void server_forget_paused(struct client *c)
-{
-    struct server *srv = c->srv;
-    for (size_t i = 0; i < srv->npaused; i++) {
-        if (srv->paused[i] != c) continue;
-        srv->paused[i] = srv->paused[--srv->npaused];
-        break;
-    }
-    c->flags &= ~CLIENT_PAUSED;
-}
-
-static void resume_paused_input(struct loop *l, void *data)
-{
-    UNUSED(l);
-    struct client *c = data;
-    if (!(c->flags & CLIENT_PAUSED) && !(c->conn.flags & CONN_CLOSE_ASAP)) client_process_input(c);
-}
-
-void server_unpause_clients(struct server *srv)
-{
-    /* In arrival order is not tracked; every paused client retries its command after this
-     * iteration, through the whole gate (so a node that became a replica answers READONLY). */
-    for (size_t i = 0; i < srv->npaused; i++) {
-        struct client *c = srv->paused[i];
-        c->flags &= ~CLIENT_PAUSED;
-        loop_defer(srv->loop, resume_paused_input, c);
-    }
-    srv->npaused = 0;
-}
-
 void server_monitor_remove(struct client *c)
 {
     struct server *srv = c->srv;
@@ -182,7 +115,9 @@ static int64_t server_clock_us(void *ctx)
 static void server_expire_cycle(struct server *srv, enum expire_cycle_kind kind)
 {
     /* While loading, the file decides what expires (Redis expires nothing while loading). */
-    if (server_is_replica(srv) || srv->is_loading) return;
+    server_pause_sync(srv); /* a FAILOVER or SHUTDOWN may have begun since the last command */
+    /* A pause keeps the dataset still (pause.c), as Redis documents for CLIENT PAUSE. */
+    if (server_is_replica(srv) || srv->is_loading || srv->is_expiry_paused) return;
     struct expire_cycle_env env = {
         .clock_us = server_clock_us,
         .effort = (int)srv->cfg.active_expire_effort,

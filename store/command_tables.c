@@ -26,6 +26,7 @@ extern struct command cmd_table_function[];
 extern struct command cmd_table_geo[];
 extern struct command cmd_table_sort[];
 extern struct command cmd_table_absent[];
+extern struct command cmd_table_latency[];
 
 struct command *const command_families[] = {
     cmd_table_conn,
@@ -52,5 +53,6 @@ struct command *const command_families[] = {
     cmd_table_sort,     /* SORT, SORT_RO (cmd/cmd_sort.c) */
     cmd_table_vigil,    /* VIGIL LEASE (master_lease.c) */
     cmd_table_absent,   /* cluster, modules, LOLWUT: what we leave out (cmd/cmd_absent.c) */
+    cmd_table_latency,  /* LATENCY (latency.c) */
     NULL,
 };

@@ -14,6 +14,7 @@
 #include "store/client.h"
 #include "store/command.h"
 #include "store/evict.h"
+#include "store/latency.h"
 #include "store/lazyfree.h"
 #include "store/master_lease.h"
 #include "store/memcount.h"
@@ -234,6 +235,12 @@ static void section_commandstats(struct server *srv, struct buf *o)
     command_format_substats(o);
 }
 
+static void section_latencystats(struct server *srv, struct buf *o)
+{
+    buf_append_str(o, "# Latencystats\r\n");
+    latency_format_info(srv, o);
+}
+
 static void section_keyspace(struct server *srv, struct buf *o)
 {
     buf_append_str(o, "# Keyspace\r\n");
@@ -258,10 +265,15 @@ struct section {
 };
 
 static const struct section sections[] = {
-    {"server", section_server, true},     {"clients", section_clients, true},
-    {"memory", section_memory, true},     {"persistence", section_persistence, true},
-    {"stats", section_stats, true},       {"replication", section_replication, true},
-    {"cpu", section_cpu, true},           {"commandstats", section_commandstats, false},
+    {"server", section_server, true},
+    {"clients", section_clients, true},
+    {"memory", section_memory, true},
+    {"persistence", section_persistence, true},
+    {"stats", section_stats, true},
+    {"replication", section_replication, true},
+    {"cpu", section_cpu, true},
+    {"commandstats", section_commandstats, false},
+    {"latencystats", section_latencystats, false},
     {"keyspace", section_keyspace, true},
 };
 

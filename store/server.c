@@ -18,6 +18,7 @@
 #include "store/client.h"
 #include "store/client_evict.h"
 #include "store/evict.h"
+#include "store/latency.h"
 #include "store/lazyfree.h"
 #include "store/master_lease.h"
 #include "store/command.h"
@@ -123,7 +124,9 @@ static void server_expire_cycle(struct server *srv, enum expire_cycle_kind kind)
         .effort = (int)srv->cfg.active_expire_effort,
         .hz = (int)srv->cfg.hz,
     };
+    int64_t start_us = clock_mono_us();
     expire_cycle_run(&srv->expire, srv->db, srv->ndb, kind, &env, server_now_ms(srv));
+    latency_add_sample_if_needed(srv, "expire-cycle", (clock_mono_us() - start_us) / 1000);
 }
 
 static int64_t server_cron(struct loop *l, uint64_t id, void *data)
@@ -237,6 +240,7 @@ int server_init(struct server *srv, char *err, size_t errlen)
                                   });
     srv->lazyfree = lazyfree_create();
     srv->slowlog = slowlog_create();
+    srv->latency = latency_create();
     srv->evict = evict_create();
     srv->client_evict = client_evict_create();
     srv->lease = master_lease_create();
@@ -272,6 +276,7 @@ void server_free(struct server *srv)
     free(srv->db);
     lazyfree_destroy(srv->lazyfree); /* joins the thread once it has freed all it holds */
     slowlog_destroy(srv->slowlog);
+    latency_destroy(srv->latency);
     conn_listen_close(&srv->listener);
     propagate_destroy(srv->prop);
     evict_destroy(srv->evict);

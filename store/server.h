@@ -44,6 +44,7 @@ struct aof;
 struct persist_load;
 struct script_engine;
 struct master_lease;
+struct latency;
 
 struct server_stats {
     uint64_t numcommands, expiredkeys;
@@ -94,6 +95,7 @@ struct server {
     struct repl *repl;         /* replication state (repl_master.c / repl_replica.c) */
     struct lazyfree *lazyfree; /* background freeing (UNLINK, FLUSH* ASYNC, resync) */
     struct slowlog *slowlog;
+    struct latency *latency;      /* LATENCY's monitor and histograms (latency.h) */
     struct client **monitor_list; /* MONITOR clients (nmonitors of them) */
     struct client **paused;       /* clients holding a write back during a FAILOVER pause */
     size_t npaused, paused_cap;

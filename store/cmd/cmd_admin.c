@@ -20,6 +20,7 @@
 #include "store/db.h"
 #include "store/evict.h"
 #include "store/command.h"
+#include "store/latency.h"
 #include "store/lazyfree.h"
 #include "store/persist/rdb_save.h"
 #include "store/info.h"
@@ -291,6 +292,7 @@ static void config_resetstat(struct client *c)
         cmd->calls = cmd->usec = cmd->rejected_calls = cmd->failed_calls = 0;
     }
     command_reset_substats();
+    latency_reset_histograms(c->srv);
     reply_ok(c);
 }
 

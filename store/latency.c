@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/util.h"
 #include "store/client.h"
@@ -367,19 +368,25 @@ static void reply_hist(struct client *c, const struct latency_hist *h)
     reply_deferred_map(c, handle, n);
 }
 
-/* LATENCY HISTOGRAM [command ...]: every tracked command, or the named ones that have run
- * (others are left out, as Redis does). */
+/* Does histogram h answer to name: the same name, or a subcommand's when the name is a family
+ * ("client" stands for "client|pause" and the others). */
+static bool hist_matches(const struct latency_hist *h, const struct resp_arg *name)
+{
+    if (util_eq_nocase(name->ptr, name->len, h->name)) return true;
+    return strlen(h->name) > name->len && h->name[name->len] == '|' &&
+           strncasecmp(h->name, name->ptr, name->len) == 0;
+}
+
+/* LATENCY HISTOGRAM [command ...]: every tracked command, or the named ones in the order
+ * given; a name that has not run is left out, as Redis does. */
 static void latency_histogram(struct client *c)
 {
     struct latency *lat = c->srv->latency;
     size_t handle = reply_deferred_begin(c), n = 0;
-    if (c->argc == 2) {
-        for (size_t i = 0; i < lat->nhists; i++, n++) reply_hist(c, lat->hists[i]);
-    } else {
-        for (size_t a = 2; a < c->argc; a++) {
-            const struct latency_hist *h = hist_find(lat, c->argv[a].ptr, c->argv[a].len);
-            if (!h) continue;
-            reply_hist(c, h);
+    for (size_t a = 2; a < MAX(c->argc, 3); a++) {
+        for (size_t i = 0; i < lat->nhists; i++) {
+            if (c->argc > 2 && !hist_matches(lat->hists[i], &c->argv[a])) continue;
+            reply_hist(c, lat->hists[i]);
             n++;
         }
     }

@@ -385,14 +385,10 @@ static void pubsub_shardchannels(struct client *c)
     pubsub_list(c, SUB_SHARD, "pubsub|shardchannels");
 }
 
-/* NUMSUB and SHARDNUMSUB: name, count pairs; SHARDNUMSUB is a flat array in RESP3 too, as in
- * Redis 7.0. */
+/* NUMSUB and SHARDNUMSUB: name, count pairs, a flat array in RESP3 too (as Redis 7.0). */
 static void pubsub_counts(struct client *c, enum sub_kind kind)
 {
-    if (kind == SUB_SHARD)
-        reply_array(c, (c->argc - 2) * 2);
-    else
-        reply_map(c, c->argc - 2);
+    reply_array(c, (c->argc - 2) * 2);
     struct dict *index = server_set(c->srv->pubsub, kind);
     for (size_t i = 2; i < c->argc; i++) {
         struct name_entry *e =

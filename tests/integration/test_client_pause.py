@@ -111,3 +111,17 @@ def test_client_pause_argument_errors(store):
     assert conn.call_bytes("CLIENT", "UNPAUSE", "x") == (
         b"-ERR wrong number of arguments for 'client|unpause' command\r\n")
     assert conn.call_bytes("CLIENT", "UNPAUSE") == b"+OK\r\n"
+
+
+def test_a_paused_replica_keeps_applying_its_masters_stream(proc_group):
+    kind = vigiltest.target_kind()
+    master = vigiltest.start_store(kind, group=proc_group)
+    replica = vigiltest.start_store(
+        kind, group=proc_group, extra_args=("--replicaof", "127.0.0.1 %d" % master.port))
+    admin = replica.raw()
+    wait_until(lambda: b"master_link_status:up" in admin.call("INFO", "replication"), 20,
+               "the replica's link up")
+    assert admin.call("CLIENT", "PAUSE", "100000", "WRITE") == "OK"
+    assert master.raw().call("SET", "k", "from-master") == "OK"
+    wait_until(lambda: admin.call("GET", "k") == b"from-master", 10, "the write replicated")
+    assert admin.call("CLIENT", "UNPAUSE") == "OK"

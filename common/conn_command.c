@@ -289,6 +289,25 @@ static bool getkeys_resolve(struct conn *c, const struct conn_command_source *sr
     return true;
 }
 
+/* GETKEYSANDFLAGS' flags of a key, from the command's own flags: programs do not describe
+ * each key's access yet, so a read-only command's keys are "RO access" and a write command's
+ * "RW access update" (Redis's most common sets; its OW, RM, insert and delete are finer). */
+static void getkeys_reply_flags(struct conn *c, unsigned cmd_flags)
+{
+    static const char *const ro[] = {"RO", "access"}, *const rw[] = {"RW", "access", "update"};
+    const char *const *words = NULL;
+    size_t n = 0;
+    if (cmd_flags & CONN_CMDF_WRITE) {
+        words = rw;
+        n = ARRAY_LEN(rw);
+    } else if (cmd_flags & CONN_CMDF_READONLY) {
+        words = ro;
+        n = ARRAY_LEN(ro);
+    }
+    reply_set(cl(c), n);
+    for (size_t i = 0; i < n; i++) reply_simple(cl(c), words[i]);
+}
+
 static void getkeys_reply(struct conn *c, const struct conn_command_source *src, size_t argc,
                           const struct resp_arg *argv, bool with_flags)
 {
@@ -303,7 +322,7 @@ static void getkeys_reply(struct conn *c, const struct conn_command_source *src,
     for (long k = d.first_key; k <= last && k < n; k += step) {
         if (with_flags) reply_array(cl(c), 2);
         reply_bulk(cl(c), cmd[k].ptr, cmd[k].len);
-        if (with_flags) reply_set(cl(c), 0);
+        if (with_flags) getkeys_reply_flags(c, d.flags);
     }
 }
 

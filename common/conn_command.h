@@ -83,8 +83,8 @@ void conn_command_docs(struct conn *c, const struct conn_command_source *src, si
                        const struct resp_arg *argv);
 void conn_command_getkeys(struct conn *c, const struct conn_command_source *src, size_t argc,
                           const struct resp_arg *argv);
-/* Keys with their access flags; no program describes key access yet, so each key's flag set
- * is empty. */
+/* Keys with their access flags; no program describes each key's access yet, so the flags
+ * come from the command's (read-only: RO access; write: RW access update). */
 void conn_command_getkeysandflags(struct conn *c, const struct conn_command_source *src,
                                   size_t argc, const struct resp_arg *argv);
 void conn_command_help(struct conn *c, const struct conn_command_source *src, size_t argc,

@@ -251,7 +251,7 @@ static void flags_string(const struct client *c, char *out)
     if (c->flags & CLIENT_MASTER) *p++ = 'M';
     if (c->conn.flags & CONN_PUBSUB) *p++ = 'P';
     if (c->flags & CLIENT_MULTI) *p++ = 'x';
-    if (c->flags & CLIENT_BLOCKED) *p++ = 'b';
+    if (c->flags & (CLIENT_BLOCKED | CLIENT_PAUSED)) *p++ = 'b';
     if (c->tracking) *p++ = 't'; /* Redis's place for the tracking flags */
     if (c->tracking && (c->tracking->flags & TRACKING_BROKEN_REDIR)) *p++ = 'R';
     if (c->tracking && (c->tracking->flags & TRACKING_BCAST)) *p++ = 'B';
@@ -277,7 +277,9 @@ size_t client_memory_bytes(const struct client *c)
     size_t bytes = sizeof *c + c->conn.query.cap + c->conn.reply.cap;
     bytes += resp_request_mem_bytes(&c->conn.parser);
     bytes += c->mbytes + c->mcap * sizeof *c->mstate;
-    bytes += (pubsub_client_channels(c) + pubsub_client_patterns(c)) * SUBSCRIPTION_BYTES;
+    bytes +=
+        (pubsub_client_channels(c) + pubsub_client_patterns(c) + pubsub_client_shard_channels(c)) *
+        SUBSCRIPTION_BYTES;
     if (c->conn.name) bytes += strlen(c->conn.name) + 1;
     return bytes;
 }
@@ -296,19 +298,20 @@ void client_format_info(const struct client *c, struct buf *out)
     char flags[24];
     flags_string(c, flags);
     const char *cmd = c->last_cmd ? c->last_cmd->name : "NULL";
-    buf_printf(out,
-               "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d "
-               "sub=%zu psub=%zu ssub=0 multi=%d qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=%zu "
-               "rbs=%zu rbp=%zu obl=%zu oll=0 omem=%zu tot-mem=%zu events=r cmd=%s user=default "
-               "redir=%lld resp=%d lib-name=%s lib-ver=%s",
-               (unsigned long long)c->conn.id, c->conn.addr, c->conn.laddr, c->conn.fd,
-               c->conn.name ? c->conn.name : "", (long long)((now - c->conn.ctime_ms) / 1000),
-               (long long)((now - c->conn.last_interaction_ms) / 1000), flags, c->db,
-               pubsub_client_channels(c), pubsub_client_patterns(c),
-               (c->flags & CLIENT_MULTI) ? (int)c->mcount : -1, buf_unread_len(&c->conn.query),
-               c->conn.query.cap - c->conn.query.len, client_argv_bytes(c),
-               c->mbytes + c->mcap * sizeof *c->mstate, c->conn.query.cap, c->conn.query.cap,
-               buf_unread_len(&c->conn.reply), c->conn.reply.cap, client_memory_bytes(c), cmd,
-               tracking_redirect_of(c), c->conn.proto, c->conn.lib_name ? c->conn.lib_name : "",
-               c->conn.lib_ver ? c->conn.lib_ver : "");
+    buf_printf(
+        out,
+        "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d "
+        "sub=%zu psub=%zu ssub=%zu multi=%d qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=%zu "
+        "rbs=%zu rbp=%zu obl=%zu oll=0 omem=%zu tot-mem=%zu events=r cmd=%s user=default "
+        "redir=%lld resp=%d lib-name=%s lib-ver=%s",
+        (unsigned long long)c->conn.id, c->conn.addr, c->conn.laddr, c->conn.fd,
+        c->conn.name ? c->conn.name : "", (long long)((now - c->conn.ctime_ms) / 1000),
+        (long long)((now - c->conn.last_interaction_ms) / 1000), flags, c->db,
+        pubsub_client_channels(c), pubsub_client_patterns(c), pubsub_client_shard_channels(c),
+        (c->flags & CLIENT_MULTI) ? (int)c->mcount : -1, buf_unread_len(&c->conn.query),
+        c->conn.query.cap - c->conn.query.len, client_argv_bytes(c),
+        c->mbytes + c->mcap * sizeof *c->mstate, c->conn.query.cap, c->conn.query.cap,
+        buf_unread_len(&c->conn.reply), c->conn.reply.cap, client_memory_bytes(c), cmd,
+        tracking_redirect_of(c), c->conn.proto, c->conn.lib_name ? c->conn.lib_name : "",
+        c->conn.lib_ver ? c->conn.lib_ver : "");
 }

@@ -54,6 +54,7 @@ struct client {
     struct watched_key *watched; /* linked list of this client's WATCHes */
     /* pub/sub */
     struct dict *channels, *patterns; /* sets of names this client subscribed to */
+    struct dict *shard_channels;      /* SSUBSCRIBE's, a namespace of their own */
     /* blocking (lists, zsets, WAIT) */
     struct blocked_state *bstate;
     /* replication: the write offset of this client's last propagated command (for WAIT) */

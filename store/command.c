@@ -14,6 +14,7 @@
 #include "store/blocking.h"
 #include "store/client.h"
 #include "store/evict.h"
+#include "store/latency.h"
 #include "store/master_lease.h"
 #include "store/multi.h"
 #include "store/persist/aof.h"
@@ -82,6 +83,12 @@ void command_reply_arity(struct client *c, const char *fullname)
     conn_reply_arity(&c->conn, fullname);
 }
 
+void command_reply_sub_usage(struct client *c, const char *family_upper)
+{
+    reply_errorf(c, "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try %s HELP.",
+                 (int)MIN(c->argv[1].len, 128), c->argv[1].ptr, family_upper);
+}
+
 static void reply_unknown_command(struct client *c)
 {
     conn_reply_unknown_command(&c->conn, c->argc, c->argv);
@@ -141,8 +148,9 @@ void command_dispatch_sub(struct client *c, const struct command *table, const c
         uint64_t errors_before = c->srv->conns.stats.error_replies;
         int64_t start_us = clock_mono_us();
         s->fn(c);
-        substats_record(s, family, clock_mono_us() - start_us,
-                        c->srv->conns.stats.error_replies != errors_before);
+        int64_t duration_us = clock_mono_us() - start_us;
+        substats_record(s, family, duration_us, c->srv->conns.stats.error_replies != errors_before);
+        latency_record_command(c->srv, family, s->name, duration_us);
         return;
     }
     conn_reply_unknown_subcommand(&c->conn, &c->argv[1], family);
@@ -209,6 +217,9 @@ void command_call(struct client *c, struct command *cmd)
     int64_t duration_us = clock_mono_us() - start;
     cmd->usec += (unsigned long long)duration_us;
     slowlog_record(srv, c, duration_us);
+    latency_add_sample_if_needed(srv, (cmd->flags & CMD_FAST) ? "fast-command" : "command",
+                                 duration_us / 1000);
+    if (!cmd->subcommands) latency_record_command(srv, NULL, cmd->name, duration_us);
     cmd->calls++;
     if (srv->conns.stats.error_replies != errors_before) cmd->failed_calls++;
     srv->stats.numcommands++;

@@ -77,6 +77,10 @@ void command_format_substats(struct buf *out);
 /* CONFIG RESETSTAT: forget them. */
 void command_reset_substats(void);
 
+/* Redis's error for a subcommand whose handler found too many arguments ("unknown subcommand
+ * or wrong number of arguments for 'PAUSE'. Try CLIENT HELP."): argv[1] as the client wrote it. */
+void command_reply_sub_usage(struct client *c, const char *family_upper);
+
 /* The error for a wrong arity ("wrong number of arguments for 'get' command"). */
 void command_reply_arity(struct client *c, const char *fullname);
 

@@ -29,6 +29,8 @@ extern struct command cmd_table_vigil[];
 extern struct command cmd_table_function[];
 extern struct command cmd_table_geo[];
 extern struct command cmd_table_sort[];
+extern struct command cmd_table_absent[];
+extern struct command cmd_table_latency[];
 
 struct command *const command_families[] = {
     cmd_table_conn,
@@ -58,5 +60,7 @@ struct command *const command_families[] = {
     cmd_table_geo,      /* GEOADD, GEOSEARCH, ... (cmd/cmd_geo.c) */
     cmd_table_sort,     /* SORT, SORT_RO (cmd/cmd_sort.c) */
     cmd_table_vigil,    /* VIGIL LEASE (master_lease.c) */
+    cmd_table_absent,   /* cluster, modules, LOLWUT: what we leave out (cmd/cmd_absent.c) */
+    cmd_table_latency,  /* LATENCY (latency.c) */
     NULL,
 };

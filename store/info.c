@@ -15,6 +15,7 @@
 #include "store/tracking.h"
 #include "store/command.h"
 #include "store/evict.h"
+#include "store/latency.h"
 #include "store/lazyfree.h"
 #include "store/master_lease.h"
 #include "store/memcount.h"
@@ -51,8 +52,9 @@ static void section_clients(struct server *srv, struct buf *o)
         if (c->flags & CLIENT_REPLICA) replicas++;
         if (c->conn.flags & CONN_PUBSUB) pubsub++;
     }
-    conn_info_clients(&srv->conns, replicas, srv->cfg.maxclients, blocking_count(srv),
-                      blocking_count(srv), o);
+    /* As Redis 7.0, clients held by a pause count as blocked. */
+    conn_info_clients(&srv->conns, replicas, srv->cfg.maxclients,
+                      blocking_count(srv) + srv->npaused, blocking_count(srv), o);
     buf_printf(o, "pubsub_clients:%zu\r\n", pubsub);
 }
 
@@ -187,7 +189,8 @@ static void section_stats(struct server *srv, struct buf *o)
                "expired_time_cap_reached_count:%llu\r\nexpire_cycle_cpu_milliseconds:%llu\r\n"
                "evicted_keys:%llu\r\n"
                "evicted_clients:%llu\r\nkeyspace_hits:%llu\r\nkeyspace_misses:%llu\r\n"
-               "pubsub_channels:%zu\r\npubsub_patterns:%zu\r\nlatest_fork_usec:%lld\r\n"
+               "pubsub_channels:%zu\r\npubsub_patterns:%zu\r\npubsubshard_channels:%zu\r\n"
+               "latest_fork_usec:%lld\r\n"
                "total_forks:%llu\r\n",
                (unsigned long long)srv->listener.accepted, (unsigned long long)s->numcommands,
                (unsigned long long)cs->net_input_bytes, (unsigned long long)cs->net_output_bytes,
@@ -199,7 +202,7 @@ static void section_stats(struct server *srv, struct buf *o)
                (unsigned long long)evict_keys_evicted(srv), (unsigned long long)s->evictedclients,
                (unsigned long long)s->keyspace_hits, (unsigned long long)s->keyspace_misses,
                pubsub_channel_count(srv->pubsub), pubsub_pattern_count(srv->pubsub),
-               (long long)bgchild_latest_fork_us(srv),
+               pubsub_shard_channel_count(srv->pubsub), (long long)bgchild_latest_fork_us(srv),
                (unsigned long long)bgchild_total_forks(srv));
     tracking_info_stats(srv, o);
     buf_printf(o,
@@ -235,6 +238,12 @@ static void section_commandstats(struct server *srv, struct buf *o)
     command_format_substats(o);
 }
 
+static void section_latencystats(struct server *srv, struct buf *o)
+{
+    buf_append_str(o, "# Latencystats\r\n");
+    latency_format_info(srv, o);
+}
+
 static void section_keyspace(struct server *srv, struct buf *o)
 {
     buf_append_str(o, "# Keyspace\r\n");
@@ -259,10 +268,15 @@ struct section {
 };
 
 static const struct section sections[] = {
-    {"server", section_server, true},     {"clients", section_clients, true},
-    {"memory", section_memory, true},     {"persistence", section_persistence, true},
-    {"stats", section_stats, true},       {"replication", section_replication, true},
-    {"cpu", section_cpu, true},           {"commandstats", section_commandstats, false},
+    {"server", section_server, true},
+    {"clients", section_clients, true},
+    {"memory", section_memory, true},
+    {"persistence", section_persistence, true},
+    {"stats", section_stats, true},
+    {"replication", section_replication, true},
+    {"cpu", section_cpu, true},
+    {"commandstats", section_commandstats, false},
+    {"latencystats", section_latencystats, false},
     {"keyspace", section_keyspace, true},
 };
 

@@ -28,9 +28,17 @@ struct pattern {
 
 struct pubsub {
     struct dict channels;
+    struct dict shard_channels; /* SSUBSCRIBE's channels: the same kind of index, apart */
     struct pattern *patterns;
     size_t npatterns, cap;
 };
+
+/* The three kinds of subscription. Shard channels are Redis 7.0's cluster-sharded channels;
+ * without cluster mode they are plain channels in a namespace of their own: SPUBLISH reaches
+ * only SSUBSCRIBE's subscribers, never PUBLISH's or patterns. */
+enum sub_kind { SUB_CHANNEL, SUB_PATTERN, SUB_SHARD };
+
+static const char *const unsub_names[] = {"unsubscribe", "punsubscribe", "sunsubscribe"};
 
 static const char *name_key_of(const struct dict_entry *e, size_t *len)
 {
@@ -59,6 +67,7 @@ struct pubsub *pubsub_create(void)
 {
     struct pubsub *ps = xcalloc(1, sizeof *ps);
     dict_init(&ps->channels, name_key_of);
+    dict_init(&ps->shard_channels, name_key_of);
     return ps;
 }
 
@@ -66,19 +75,31 @@ void pubsub_destroy(struct pubsub *ps)
 {
     if (!ps) return;
     dict_clear(&ps->channels, name_entry_free, NULL);
+    dict_clear(&ps->shard_channels, name_entry_free, NULL);
     for (size_t i = 0; i < ps->npatterns; i++) free(ps->patterns[i].pat);
     free(ps->patterns);
     free(ps);
 }
 
-static struct dict *client_set(struct client *c, bool pattern)
+static struct dict **client_slot(struct client *c, enum sub_kind kind)
 {
-    struct dict **d = pattern ? &c->patterns : &c->channels;
+    if (kind == SUB_PATTERN) return &c->patterns;
+    return kind == SUB_SHARD ? &c->shard_channels : &c->channels;
+}
+
+static struct dict *client_set(struct client *c, enum sub_kind kind)
+{
+    struct dict **d = client_slot(c, kind);
     if (!*d) {
         *d = xcalloc(1, sizeof **d);
         dict_init(*d, name_key_of);
     }
     return *d;
+}
+
+static struct dict *server_set(struct pubsub *ps, enum sub_kind kind)
+{
+    return kind == SUB_SHARD ? &ps->shard_channels : &ps->channels;
 }
 
 size_t pubsub_client_channels(const struct client *c)
@@ -89,37 +110,41 @@ size_t pubsub_client_patterns(const struct client *c)
 {
     return c->patterns ? dict_count(c->patterns) : 0;
 }
-
-static size_t client_total(const struct client *c)
+size_t pubsub_client_shard_channels(const struct client *c)
 {
-    return pubsub_client_channels(c) + pubsub_client_patterns(c);
+    return c->shard_channels ? dict_count(c->shard_channels) : 0;
 }
 
 static void update_mode(struct client *c)
 {
-    if (client_total(c) > 0)
+    size_t total =
+        pubsub_client_channels(c) + pubsub_client_patterns(c) + pubsub_client_shard_channels(c);
+    if (total > 0)
         c->conn.flags |= CONN_PUBSUB;
     else
         c->conn.flags &= ~CONN_PUBSUB;
 }
 
-/* The (un)subscribe confirmation: [kind, name, count] as a push in RESP3. */
-static void reply_sub_event(struct client *c, const char *kind, const char *name, size_t len,
-                            bool null_name)
+/* The (un)subscribe confirmation: [kind, name, count] as a push in RESP3. As Redis 7.0, the
+ * count of a shard confirmation is the shard channels alone, the others' channels + patterns. */
+static void reply_sub_event(struct client *c, enum sub_kind kind, const char *event,
+                            const char *name, size_t len)
 {
-    reply_subscription(c, kind, null_name ? NULL : name, len, client_total(c));
+    size_t count = kind == SUB_SHARD ? pubsub_client_shard_channels(c)
+                                     : pubsub_client_channels(c) + pubsub_client_patterns(c);
+    reply_subscription(c, event, name, len, count);
 }
 
-static bool subscribe_channel(struct client *c, const char *ch, size_t len)
+static bool subscribe_channel(struct client *c, enum sub_kind kind, const char *ch, size_t len)
 {
-    struct dict *mine = client_set(c, false);
+    struct dict *mine = client_set(c, kind);
     if (dict_find(mine, ch, len)) return false;
     dict_add(mine, &name_entry_new(ch, len)->de);
-    struct pubsub *ps = c->srv->pubsub;
-    struct name_entry *e = (struct name_entry *)dict_find(&ps->channels, ch, len);
+    struct dict *index = server_set(c->srv->pubsub, kind);
+    struct name_entry *e = (struct name_entry *)dict_find(index, ch, len);
     if (!e) {
         e = name_entry_new(ch, len);
-        dict_add(&ps->channels, &e->de);
+        dict_add(index, &e->de);
     }
     if (e->nsubs == e->cap) {
         e->cap = e->cap ? e->cap * 2 : 4;
@@ -129,13 +154,14 @@ static bool subscribe_channel(struct client *c, const char *ch, size_t len)
     return true;
 }
 
-static bool unsubscribe_channel(struct client *c, const char *ch, size_t len)
+static bool unsubscribe_channel(struct client *c, enum sub_kind kind, const char *ch, size_t len)
 {
-    struct dict_entry *mine = c->channels ? dict_unlink(c->channels, ch, len) : NULL;
+    struct dict *mine_set = *client_slot(c, kind);
+    struct dict_entry *mine = mine_set ? dict_unlink(mine_set, ch, len) : NULL;
     if (!mine) return false;
     name_entry_free(mine, NULL);
-    struct pubsub *ps = c->srv->pubsub;
-    struct name_entry *e = (struct name_entry *)dict_find(&ps->channels, ch, len);
+    struct dict *index = server_set(c->srv->pubsub, kind);
+    struct name_entry *e = (struct name_entry *)dict_find(index, ch, len);
     ASSERT(e != NULL);
     for (size_t i = 0; i < e->nsubs; i++) {
         if (e->subs[i] != c) continue;
@@ -144,7 +170,7 @@ static bool unsubscribe_channel(struct client *c, const char *ch, size_t len)
         break;
     }
     if (e->nsubs == 0) {
-        dict_unlink_entry(&ps->channels, &e->de);
+        dict_unlink_entry(index, &e->de);
         name_entry_free(&e->de, NULL);
     }
     return true;
@@ -152,7 +178,7 @@ static bool unsubscribe_channel(struct client *c, const char *ch, size_t len)
 
 static bool subscribe_pattern(struct client *c, const char *pat, size_t len)
 {
-    struct dict *mine = client_set(c, true);
+    struct dict *mine = client_set(c, SUB_PATTERN);
     if (dict_find(mine, pat, len)) return false;
     dict_add(mine, &name_entry_new(pat, len)->de);
     struct pubsub *ps = c->srv->pubsub;
@@ -181,13 +207,19 @@ static bool unsubscribe_pattern(struct client *c, const char *pat, size_t len)
     return true;
 }
 
-/* Unsubscribe from everything of one kind, replying per name when notify. */
-static void unsubscribe_every(struct client *c, bool pattern, bool notify)
+static bool unsubscribe_one(struct client *c, enum sub_kind kind, const char *name, size_t len)
 {
-    struct dict *mine = pattern ? c->patterns : c->channels;
-    const char *kind = pattern ? "punsubscribe" : "unsubscribe";
+    if (kind == SUB_PATTERN) return unsubscribe_pattern(c, name, len);
+    return unsubscribe_channel(c, kind, name, len);
+}
+
+/* Unsubscribe from everything of one kind, replying per name when notify. */
+static void unsubscribe_every(struct client *c, enum sub_kind kind, bool notify)
+{
+    struct dict *mine = *client_slot(c, kind);
+    const char *event = unsub_names[kind];
     if (!mine || dict_count(mine) == 0) {
-        if (notify) reply_sub_event(c, kind, NULL, 0, true);
+        if (notify) reply_sub_event(c, kind, event, NULL, 0);
         return;
     }
     while (dict_count(mine) > 0) {
@@ -197,21 +229,17 @@ static void unsubscribe_every(struct client *c, bool pattern, bool notify)
         dict_iter_done(&it);
         char *name = xstrndup(n->name, n->len);
         size_t len = n->len;
-        if (pattern)
-            unsubscribe_pattern(c, name, len);
-        else
-            unsubscribe_channel(c, name, len);
-        if (notify) reply_sub_event(c, kind, name, len, false);
+        unsubscribe_one(c, kind, name, len);
+        if (notify) reply_sub_event(c, kind, event, name, len);
         free(name);
     }
 }
 
 void pubsub_unsubscribe_all(struct client *c, bool notify)
 {
-    unsubscribe_every(c, false, notify);
-    unsubscribe_every(c, true, notify);
-    for (int i = 0; i < 2; i++) {
-        struct dict **d = i ? &c->patterns : &c->channels;
+    for (enum sub_kind k = SUB_CHANNEL; k <= SUB_SHARD; k++) {
+        unsubscribe_every(c, k, notify);
+        struct dict **d = client_slot(c, k);
         if (*d) {
             dict_clear(*d, name_entry_free, NULL);
             free(*d);
@@ -246,50 +274,66 @@ long long pubsub_publish(struct server *srv, const char *ch, size_t chlen, const
     return receivers;
 }
 
+/* SPUBLISH: ["smessage", channel, message] to the shard channel's subscribers only. */
+static long long pubsub_publish_shard(struct server *srv, const char *ch, size_t chlen,
+                                      const char *msg, size_t msglen)
+{
+    struct name_entry *e = (struct name_entry *)dict_find(&srv->pubsub->shard_channels, ch, chlen);
+    long long receivers = 0;
+    for (size_t i = 0; e && i < e->nsubs; i++, receivers++) {
+        struct client *to = e->subs[i];
+        reply_push(to, 3);
+        reply_bulk(to, "smessage", 8);
+        reply_bulk(to, ch, chlen);
+        reply_bulk(to, msg, msglen);
+        client_check_obuf(to);
+    }
+    srv->stats.pubsub_messages++;
+    return receivers;
+}
+
 /* ---- commands ---- */
 
-static void cmd_subscribe(struct client *c)
+static void subscribe_args(struct client *c, enum sub_kind kind, const char *event)
 {
     for (size_t i = 1; i < c->argc; i++) {
-        subscribe_channel(c, c->argv[i].ptr, c->argv[i].len);
+        if (kind == SUB_PATTERN)
+            subscribe_pattern(c, c->argv[i].ptr, c->argv[i].len);
+        else
+            subscribe_channel(c, kind, c->argv[i].ptr, c->argv[i].len);
         update_mode(c);
-        reply_sub_event(c, "subscribe", c->argv[i].ptr, c->argv[i].len, false);
+        reply_sub_event(c, kind, event, c->argv[i].ptr, c->argv[i].len);
     }
 }
 
-static void cmd_psubscribe(struct client *c)
-{
-    for (size_t i = 1; i < c->argc; i++) {
-        subscribe_pattern(c, c->argv[i].ptr, c->argv[i].len);
-        update_mode(c);
-        reply_sub_event(c, "psubscribe", c->argv[i].ptr, c->argv[i].len, false);
-    }
-}
-
-static void cmd_unsubscribe(struct client *c)
+static void unsubscribe_args(struct client *c, enum sub_kind kind)
 {
     if (c->argc == 1) {
-        unsubscribe_every(c, false, true);
+        unsubscribe_every(c, kind, true);
     } else {
         for (size_t i = 1; i < c->argc; i++) {
-            unsubscribe_channel(c, c->argv[i].ptr, c->argv[i].len);
-            reply_sub_event(c, "unsubscribe", c->argv[i].ptr, c->argv[i].len, false);
+            unsubscribe_one(c, kind, c->argv[i].ptr, c->argv[i].len);
+            reply_sub_event(c, kind, unsub_names[kind], c->argv[i].ptr, c->argv[i].len);
         }
     }
     update_mode(c);
 }
 
-static void cmd_punsubscribe(struct client *c)
+static void cmd_subscribe(struct client *c) { subscribe_args(c, SUB_CHANNEL, "subscribe"); }
+static void cmd_psubscribe(struct client *c) { subscribe_args(c, SUB_PATTERN, "psubscribe"); }
+static void cmd_unsubscribe(struct client *c) { unsubscribe_args(c, SUB_CHANNEL); }
+static void cmd_punsubscribe(struct client *c) { unsubscribe_args(c, SUB_PATTERN); }
+static void cmd_sunsubscribe(struct client *c) { unsubscribe_args(c, SUB_SHARD); }
+
+static void cmd_ssubscribe(struct client *c)
 {
-    if (c->argc == 1) {
-        unsubscribe_every(c, true, true);
-    } else {
-        for (size_t i = 1; i < c->argc; i++) {
-            unsubscribe_pattern(c, c->argv[i].ptr, c->argv[i].len);
-            reply_sub_event(c, "punsubscribe", c->argv[i].ptr, c->argv[i].len, false);
-        }
+    /* As Redis 7.0: unlike SUBSCRIBE, refused inside a transaction (a client that expects one
+     * reply per command). */
+    if (c->srv->call_depth > 1) {
+        reply_error(c, "ERR SSUBSCRIBE isn't allowed for a DENY BLOCKING client");
+        return;
     }
-    update_mode(c);
+    subscribe_args(c, SUB_SHARD, "ssubscribe");
 }
 
 static void cmd_publish(struct client *c)
@@ -301,16 +345,25 @@ static void cmd_publish(struct client *c)
     reply_integer(c, n);
 }
 
-static void pubsub_channels(struct client *c)
+static void cmd_spublish(struct client *c)
+{
+    long long n = pubsub_publish_shard(c->srv, c->argv[1].ptr, c->argv[1].len, c->argv[2].ptr,
+                                       c->argv[2].len);
+    propagate_as(c, c->argc, c->argv); /* as PUBLISH: Redis replicates it without cluster */
+    reply_integer(c, n);
+}
+
+/* PUBSUB CHANNELS / SHARDCHANNELS [pattern]. */
+static void pubsub_list(struct client *c, enum sub_kind kind, const char *fullname)
 {
     if (c->argc > 3) {
-        command_reply_arity(c, "pubsub|channels");
+        command_reply_arity(c, fullname);
         return;
     }
     const struct resp_arg *pat = c->argc == 3 ? &c->argv[2] : NULL;
     size_t handle = reply_deferred_begin(c), n = 0;
     struct dict_iter it;
-    dict_iter_init(&it, &c->srv->pubsub->channels, false);
+    dict_iter_init(&it, server_set(c->srv->pubsub, kind), false);
     for (struct dict_entry *e; (e = dict_iter_next(&it));) {
         struct name_entry *ne = (struct name_entry *)e;
         if (pat && !util_glob_match(pat->ptr, pat->len, ne->name, ne->len, false)) continue;
@@ -321,15 +374,36 @@ static void pubsub_channels(struct client *c)
     reply_deferred_array(c, handle, n);
 }
 
-static void pubsub_numsub(struct client *c)
+static void pubsub_channels(struct client *c) { pubsub_list(c, SUB_CHANNEL, "pubsub|channels"); }
+
+static void pubsub_shardchannels(struct client *c)
 {
-    reply_map(c, c->argc - 2);
+    if (c->argc > 3) { /* Redis 7.0's own wording for this one */
+        command_reply_sub_usage(c, "PUBSUB");
+        return;
+    }
+    pubsub_list(c, SUB_SHARD, "pubsub|shardchannels");
+}
+
+/* NUMSUB and SHARDNUMSUB: name, count pairs, a flat array in RESP3 too (as Redis 7.0). */
+static void pubsub_counts(struct client *c, enum sub_kind kind)
+{
+    reply_array(c, (c->argc - 2) * 2);
+    struct dict *index = server_set(c->srv->pubsub, kind);
     for (size_t i = 2; i < c->argc; i++) {
-        struct name_entry *e = (struct name_entry *)dict_find(&c->srv->pubsub->channels,
-                                                              c->argv[i].ptr, c->argv[i].len);
+        struct name_entry *e =
+            (struct name_entry *)dict_find(index, c->argv[i].ptr, c->argv[i].len);
         reply_bulk(c, c->argv[i].ptr, c->argv[i].len);
         reply_integer(c, e ? (long long)e->nsubs : 0);
     }
+}
+
+static void pubsub_numsub(struct client *c) { pubsub_counts(c, SUB_CHANNEL); }
+static void pubsub_shardnumsub(struct client *c) { pubsub_counts(c, SUB_SHARD); }
+
+size_t pubsub_shard_channel_count(const struct pubsub *ps)
+{
+    return dict_count(&ps->shard_channels);
 }
 
 size_t pubsub_channel_count(const struct pubsub *ps) { return dict_count(&ps->channels); }
@@ -353,10 +427,35 @@ static void pubsub_numpat(struct client *c)
     reply_integer(c, (long long)pubsub_pattern_count(c->srv->pubsub));
 }
 
+static void pubsub_help(struct client *c)
+{
+    static const char *const lines[] = {
+        "PUBSUB <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "CHANNELS [<pattern>]",
+        "    Return the currently active channels matching a <pattern> (default: '*').",
+        "NUMPAT",
+        "    Return number of subscriptions to patterns.",
+        "NUMSUB [<channel> ...]",
+        "    Return the number of subscribers for the specified channels, excluding",
+        "    pattern subscriptions(default: no channels).",
+        "SHARDCHANNELS [<pattern>]",
+        ("    Return the currently active shard level channels matching a <pattern> (default: "
+         "'*')."),
+        "SHARDNUMSUB [<shardchannel> ...]",
+        "    Return the number of subscribers for the specified shard level channel(s)",
+        "HELP",
+        "    Prints this help.",
+    };
+    reply_simple_lines(c, lines, ARRAY_LEN(lines));
+}
+
 static const struct command pubsub_subs[] = {
     {.name = "channels", .arity = -2, .fn = pubsub_channels},
     {.name = "numsub", .arity = -2, .fn = pubsub_numsub},
     {.name = "numpat", .arity = 2, .fn = pubsub_numpat},
+    {.name = "shardchannels", .arity = -2, .fn = pubsub_shardchannels},
+    {.name = "shardnumsub", .arity = -2, .fn = pubsub_shardnumsub},
+    {.name = "help", .arity = 2, .fn = pubsub_help},
     {.name = NULL},
 };
 
@@ -387,6 +486,30 @@ struct command cmd_table_pubsub[] = {
      .arity = 3,
      .flags = CMD_PUBSUB | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_MAY_REPLICATE,
      .fn = cmd_publish,
+     .group = "pubsub"},
+    {.name = "ssubscribe",
+     .arity = -2,
+     .flags = CMD_PUBSUB | CMD_LOADING | CMD_STALE | CMD_NOSCRIPT,
+     .fn = cmd_ssubscribe,
+     .first_key = 1,
+     .last_key = -1,
+     .key_step = 1,
+     .group = "pubsub"},
+    {.name = "sunsubscribe",
+     .arity = -1,
+     .flags = CMD_PUBSUB | CMD_LOADING | CMD_STALE | CMD_NOSCRIPT,
+     .fn = cmd_sunsubscribe,
+     .first_key = 1,
+     .last_key = -1,
+     .key_step = 1,
+     .group = "pubsub"},
+    {.name = "spublish",
+     .arity = 3,
+     .flags = CMD_PUBSUB | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_MAY_REPLICATE,
+     .fn = cmd_spublish,
+     .first_key = 1,
+     .last_key = 1,
+     .key_step = 1,
      .group = "pubsub"},
     {.name = "pubsub",
      .arity = -2,

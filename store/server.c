@@ -20,6 +20,7 @@
 #include "store/cmd/cmd_migrate.h"
 #include "store/client_evict.h"
 #include "store/evict.h"
+#include "store/latency.h"
 #include "store/lazyfree.h"
 #include "store/master_lease.h"
 #include "store/command.h"
@@ -93,73 +94,6 @@ static void on_key_added(void *ctx, struct ks *ks, const char *key, size_t klen)
     notify_keyspace_event(srv, NOTIFY_NEW, "new", key, klen, server_db_index(srv, ks));
 }
 
-/* A write, or a script that may write (EVAL, EVALSHA: Redis's may-replicate scripting
- * commands; their _RO forms cannot write). */
-static bool pauses_for_writes(const struct command *cmd)
-{
-    if (cmd->flags & CMD_WRITE) return true;
-    return (cmd->flags & CMD_MAY_REPLICATE) && cmd->group && strcmp(cmd->group, "scripting") == 0;
-}
-
-bool server_must_pause(struct client *c, size_t argc, const struct resp_arg *argv)
-{
-    if (argc == 0 || !(repl_writes_paused(c->srv) || persist_shutdown_is_pending(c->srv)) ||
-        (c->flags & (CLIENT_MASTER | CLIENT_REPLICA)))
-        return false;
-    struct command *cmd = command_lookup(argv[0].ptr, argv[0].len);
-    if (!cmd) return false;
-    if (c->flags & CLIENT_MULTI) {
-        /* Queueing is harmless; an EXEC that would write waits. */
-        if (strcmp(cmd->name, "exec") != 0) return false;
-        for (size_t i = 0; i < c->mcount; i++)
-            if (pauses_for_writes(c->mstate[i].cmd)) return true;
-        return false;
-    }
-    return pauses_for_writes(cmd);
-}
-
-void server_pause_client(struct client *c)
-{
-    struct server *srv = c->srv;
-    if (c->flags & CLIENT_PAUSED) return;
-    if (srv->npaused == srv->paused_cap) {
-        srv->paused_cap = srv->paused_cap ? srv->paused_cap * 2 : 16;
-        srv->paused = xrealloc(srv->paused, srv->paused_cap * sizeof *srv->paused);
-    }
-    srv->paused[srv->npaused++] = c;
-    c->flags |= CLIENT_PAUSED;
-}
-
-void server_forget_paused(struct client *c)
-{
-    struct server *srv = c->srv;
-    for (size_t i = 0; i < srv->npaused; i++) {
-        if (srv->paused[i] != c) continue;
-        srv->paused[i] = srv->paused[--srv->npaused];
-        break;
-    }
-    c->flags &= ~CLIENT_PAUSED;
-}
-
-static void resume_paused_input(struct loop *l, void *data)
-{
-    UNUSED(l);
-    struct client *c = data;
-    if (!(c->flags & CLIENT_PAUSED) && !(c->conn.flags & CONN_CLOSE_ASAP)) client_process_input(c);
-}
-
-void server_unpause_clients(struct server *srv)
-{
-    /* In arrival order is not tracked; every paused client retries its command after this
-     * iteration, through the whole gate (so a node that became a replica answers READONLY). */
-    for (size_t i = 0; i < srv->npaused; i++) {
-        struct client *c = srv->paused[i];
-        c->flags &= ~CLIENT_PAUSED;
-        loop_defer(srv->loop, resume_paused_input, c);
-    }
-    srv->npaused = 0;
-}
-
 void server_monitor_remove(struct client *c)
 {
     struct server *srv = c->srv;
@@ -205,13 +139,17 @@ static int64_t server_clock_us(void *ctx)
 static void server_expire_cycle(struct server *srv, enum expire_cycle_kind kind)
 {
     /* While loading, the file decides what expires (Redis expires nothing while loading). */
-    if (server_is_replica(srv) || srv->is_loading) return;
+    server_pause_sync(srv); /* a FAILOVER or SHUTDOWN may have begun since the last command */
+    /* A pause keeps the dataset still (pause.c), as Redis documents for CLIENT PAUSE. */
+    if (server_is_replica(srv) || srv->is_loading || srv->is_expiry_paused) return;
     struct expire_cycle_env env = {
         .clock_us = server_clock_us,
         .effort = (int)srv->cfg.active_expire_effort,
         .hz = (int)srv->cfg.hz,
     };
+    int64_t start_us = clock_mono_us();
     expire_cycle_run(&srv->expire, srv->db, srv->ndb, kind, &env, server_now_ms(srv));
+    latency_add_sample_if_needed(srv, "expire-cycle", (clock_mono_us() - start_us) / 1000);
 }
 
 static int64_t server_cron(struct loop *l, uint64_t id, void *data)
@@ -335,6 +273,7 @@ int server_init(struct server *srv, char *err, size_t errlen)
                                   });
     srv->lazyfree = lazyfree_create();
     srv->slowlog = slowlog_create();
+    srv->latency = latency_create();
     srv->evict = evict_create();
     srv->client_evict = client_evict_create();
     srv->lease = master_lease_create();
@@ -372,6 +311,7 @@ void server_free(struct server *srv)
     free(srv->db);
     lazyfree_destroy(srv->lazyfree); /* joins the thread once it has freed all it holds */
     slowlog_destroy(srv->slowlog);
+    latency_destroy(srv->latency);
     conn_listen_close(&srv->listener);
     server_tls_free(srv);
     propagate_destroy(srv->prop);

@@ -44,6 +44,7 @@ struct aof;
 struct persist_load;
 struct script_engine;
 struct master_lease;
+struct latency;
 
 struct server_stats {
     uint64_t numcommands, expiredkeys;
@@ -63,6 +64,14 @@ struct server_loading {
 
 struct aof_load;
 struct server_tls;
+
+/* Pauses (pause.c, declared below). */
+enum server_pause_type { PAUSE_NONE, PAUSE_WRITE, PAUSE_ALL };
+struct server_client_pause {
+    enum server_pause_type type; /* PAUSE_NONE when no CLIENT PAUSE is in force */
+    int64_t end_mono_ms;
+    uint64_t timer;
+};
 
 struct server {
     struct loop *loop;
@@ -88,6 +97,7 @@ struct server {
     struct repl *repl;         /* replication state (repl_master.c / repl_replica.c) */
     struct lazyfree *lazyfree; /* background freeing (UNLINK, FLUSH* ASYNC, resync) */
     struct slowlog *slowlog;
+    struct latency *latency;      /* LATENCY's monitor and histograms (latency.h) */
     struct client **monitor_list; /* MONITOR clients (nmonitors of them) */
     struct client **paused;       /* clients holding a write back during a FAILOVER pause */
     size_t npaused, paused_cap;
@@ -112,8 +122,10 @@ struct server {
     struct script_engine *script;      /* Lua scripting (script/script.h), made on first use */
     struct master_lease *lease;        /* sentinels' leases on this master (master_lease.h) */
     unsigned notify_mask;              /* notify-keyspace-events as NOTIFY_* bits (notify.h) */
-    struct migrate_cache *migrate_cache; /* MIGRATE's cached connections (cmd/cmd_migrate.c) */
-    struct tracking *tracking;           /* client-side caching (tracking.h) */
+    struct migrate_cache *migrate_cache;     /* MIGRATE's cached connections (cmd/cmd_migrate.c) */
+    struct tracking *tracking;               /* client-side caching (tracking.h) */
+    struct server_client_pause client_pause; /* CLIENT PAUSE's (pause.c) */
+    bool is_expiry_paused;                   /* the keyspaces hide expired keys for a pause */
 };
 
 /* Lifecycle. server_init returns 0 or -1 with a message in err (config already loaded into cfg). */
@@ -138,12 +150,22 @@ void server_key_modified(struct server *srv, int db, const char *key, size_t kle
 /* Every key of a database changed (FLUSHDB, SWAPDB): invalidates its WATCHes. */
 void server_db_modified(struct server *srv, int db);
 
-/* FAILOVER pauses writes: a client whose next command is a write stops reading until the
- * pause ends; then its input is processed again from that command, through every check. */
+/* Pauses (pause.c): CLIENT PAUSE (WRITE or ALL, until a deadline or CLIENT UNPAUSE), and the
+ * write pauses of FAILOVER and of a SHUTDOWN waiting for replicas, through one mechanism: a
+ * client whose next command must wait stops reading until the pause ends; then its input is
+ * processed again from that command, through every check. While any pause lasts, reads hide
+ * expired keys without deleting them and nothing is evicted, as in Redis 7.0. */
+enum server_pause_type server_pause_type(const struct server *srv);
 bool server_must_pause(struct client *c, size_t argc, const struct resp_arg *argv);
 void server_pause_client(struct client *c);
+/* A pause may have ended: every held client retries its command (those still held wait again). */
 void server_unpause_clients(struct server *srv);
 void server_forget_paused(struct client *c);
+/* CLIENT PAUSE: a second call keeps the stronger type and the later deadline, as Redis. */
+void server_client_pause(struct server *srv, enum server_pause_type type, int64_t end_mono_ms);
+void server_client_unpause(struct server *srv);
+/* Apply the pause to the keyspaces (hide expired keys rather than delete them). */
+void server_pause_sync(struct server *srv);
 
 /* Stop sending MONITOR output to c. */
 void server_monitor_remove(struct client *c);

@@ -14,6 +14,7 @@
 #include "common/tls_config.h"
 #include "common/util.h"
 #include "store/notify.h"
+#include "store/latency.h"
 #include "store/persist/persist_shutdown.h"
 #include "store/persist/save_points.h"
 
@@ -28,6 +29,14 @@ static const char *const repl_diskless_load_names[] = {"disabled", "on-empty-db"
 const char *const store_maxmemory_policies[] = {"volatile-lru",   "volatile-lfu", "volatile-random",
                                                 "volatile-ttl",   "allkeys-lru",  "allkeys-lfu",
                                                 "allkeys-random", "noeviction",   NULL};
+
+static int validate_percentiles(const void *p, char *err, size_t errlen)
+{
+    const char *const *text = p;
+    double pcts[16];
+    size_t n;
+    return latency_parse_percentiles(*text, pcts, ARRAY_LEN(pcts), &n, err, errlen);
+}
 
 static int validate_obuf(const void *p, char *err, size_t errlen)
 {
@@ -389,6 +398,26 @@ static const struct cfg_field store_fields[] = {
      .def = "10000",
      .help = "Log commands running at least this many microseconds in SLOWLOG (0: all, -1: "
              "none)."},
+    {.key = "latency-monitor-threshold",
+     .type = CFG_INT,
+     .offset = F(latency_monitor_threshold),
+     .min = 0,
+     .max = BIG,
+     .def = "0",
+     .help = "Record events (commands, expire and eviction cycles, fork, AOF writes) taking at "
+             "least this many milliseconds for LATENCY (0: off)."},
+    {.key = "latency-tracking",
+     .type = CFG_BOOL,
+     .offset = F(latency_tracking),
+     .def = "yes",
+     .help = "Keep a latency histogram per command (LATENCY HISTOGRAM, INFO latencystats)."},
+    {.key = "latency-tracking-info-percentiles",
+     .type = CFG_STRING,
+     .offset = F(latency_tracking_info_percentiles),
+     .max = 1024,
+     .def = "50 99 99.9",
+     .validate = validate_percentiles,
+     .help = "The percentiles INFO latencystats reports, separated by spaces."},
     {.key = "slowlog-max-len",
      .type = CFG_INT,
      .offset = F(slowlog_max_len),

@@ -62,6 +62,9 @@ struct store_config {
     long long busy_poll_us;
     long long slowlog_log_slower_than; /* microseconds; negative: off */
     long long slowlog_max_len;
+    long long latency_monitor_threshold;     /* ms; 0: the latency monitor is off */
+    bool latency_tracking;                   /* per-command latency histograms */
+    char *latency_tracking_info_percentiles; /* INFO latencystats: "50 99 99.9" */
     long long busy_reply_threshold_ms; /* a script past this makes others get -BUSY; 0: never */
     /* persistence: snapshots */
     char *save;       /* "<seconds> <changes> ..." or "" */

@@ -20,6 +20,7 @@
 #include "store/db.h"
 #include "store/evict.h"
 #include "store/command.h"
+#include "store/latency.h"
 #include "store/lazyfree.h"
 #include "store/notify.h"
 #include "store/tracking.h"
@@ -306,7 +307,26 @@ static void config_resetstat(struct client *c)
         cmd->calls = cmd->usec = cmd->rejected_calls = cmd->failed_calls = 0;
     }
     command_reset_substats();
+    latency_reset_histograms(c->srv);
     reply_ok(c);
+}
+
+static void config_help(struct client *c)
+{
+    static const char *const lines[] = {
+        "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "GET <pattern>",
+        "    Return parameters matching the glob-like <pattern> and their values.",
+        "SET <directive> <value>",
+        "    Set the configuration <directive> to <value>.",
+        "RESETSTAT",
+        "    Reset statistics reported by the INFO command.",
+        "REWRITE",
+        "    Rewrite the configuration file.",
+        "HELP",
+        "    Prints this help.",
+    };
+    reply_simple_lines(c, lines, ARRAY_LEN(lines));
 }
 
 static const struct command config_subs[] = {
@@ -314,6 +334,7 @@ static const struct command config_subs[] = {
     {.name = "set", .arity = -4, .fn = config_set},
     {.name = "rewrite", .arity = 2, .fn = config_rewrite},
     {.name = "resetstat", .arity = 2, .fn = config_resetstat},
+    {.name = "help", .arity = 2, .fn = config_help},
     {.name = NULL},
 };
 
@@ -569,6 +590,8 @@ static const char *const command_help_lines[] = {
     "    Short documentation of the commands.",
     "GETKEYS <full-command>",
     "    The key arguments of a full command line.",
+    "GETKEYSANDFLAGS <full-command>",
+    "    The key arguments of a full command line, each with its access flags.",
     "INFO [<command-name> ...]",
     "    Details of the named commands.",
     "LIST [FILTERBY (MODULE <module-name>|ACLCAT <category>|PATTERN <pattern>)]",
@@ -595,6 +618,7 @@ COMMAND_FROM_CONN(command_list, conn_command_list)
 COMMAND_FROM_CONN(command_info, conn_command_info)
 COMMAND_FROM_CONN(command_docs, conn_command_docs)
 COMMAND_FROM_CONN(command_getkeys, conn_command_getkeys)
+COMMAND_FROM_CONN(command_getkeysandflags, conn_command_getkeysandflags)
 COMMAND_FROM_CONN(command_help, conn_command_help)
 COMMAND_FROM_CONN(command_all, conn_command_all)
 
@@ -604,6 +628,7 @@ static const struct command command_subs[] = {
     {.name = "info", .arity = -2, .fn = command_info},
     {.name = "docs", .arity = -2, .fn = command_docs},
     {.name = "getkeys", .arity = -4, .fn = command_getkeys},
+    {.name = "getkeysandflags", .arity = -4, .fn = command_getkeysandflags},
     {.name = "help", .arity = 2, .fn = command_help},
     {.name = NULL},
 };

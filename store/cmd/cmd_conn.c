@@ -118,6 +118,40 @@ static void client_unblock(struct client *c)
     reply_integer(c, 0);
 }
 
+/* CLIENT PAUSE timeout [WRITE|ALL]: the mode is checked before the timeout, as Redis does. */
+static void client_pause(struct client *c)
+{
+    if (c->argc > 4) {
+        command_reply_sub_usage(c, "CLIENT");
+        return;
+    }
+    enum server_pause_type type = PAUSE_ALL;
+    if (c->argc == 4 && arg_is(&c->argv[3], "WRITE")) {
+        type = PAUSE_WRITE;
+    } else if (c->argc == 4 && !arg_is(&c->argv[3], "ALL")) {
+        reply_error(c, "ERR CLIENT PAUSE mode must be WRITE or ALL");
+        return;
+    }
+    long long ms;
+    if (util_parse_ll(c->argv[2].ptr, c->argv[2].len, &ms) != 0) {
+        reply_error(c, "ERR timeout is not an integer or out of range");
+        return;
+    }
+    if (ms < 0) {
+        reply_error(c, "ERR timeout is negative");
+        return;
+    }
+    int64_t now = loop_now_ms(c->srv->loop);
+    server_client_pause(c->srv, type, ms > INT64_MAX - now ? INT64_MAX : now + ms);
+    reply_ok(c);
+}
+
+static void client_unpause(struct client *c)
+{
+    server_client_unpause(c->srv);
+    reply_ok(c);
+}
+
 static void client_help(struct client *c)
 {
     static const char *const lines[] = {
@@ -141,6 +175,8 @@ static void client_help(struct client *c)
         "    Return information about the current client connection.",
         "NO-EVICT (ON|OFF)",
         "    Protect the current client connection from eviction.",
+        "PAUSE <timeout> [WRITE|ALL]",
+        "    Suspend all, or just write, clients for <timeout> milliseconds.",
         "REPLY (ON|OFF|SKIP)",
         "    Control the replies sent to the current connection.",
         "SETNAME <name>",
@@ -154,6 +190,8 @@ static void client_help(struct client *c)
         "    Control server assisted client side caching.",
         "TRACKINGINFO",
         "    Report tracking status for the current connection.",
+        "UNPAUSE",
+        "    Stop the current client pause, resuming traffic.",
         "HELP",
         "    Print this help."};
     reply_simple_lines(c, lines, ARRAY_LEN(lines));
@@ -174,6 +212,8 @@ static const struct command client_subs[] = {
     {.name = "caching", .arity = 3, .fn = tracking_cmd_caching},
     {.name = "getredir", .arity = 2, .fn = tracking_cmd_getredir},
     {.name = "trackinginfo", .arity = 2, .fn = tracking_cmd_trackinginfo},
+    {.name = "pause", .arity = -3, .fn = client_pause},
+    {.name = "unpause", .arity = 2, .fn = client_unpause},
     {.name = "help", .arity = 2, .fn = client_help},
     {.name = NULL},
 };

@@ -11,9 +11,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/resp.h"
 #include "common/util.h"
+#include "store/latency.h"
 #include "store/client.h"
 #include "store/blocking.h"
 #include "store/command.h"
@@ -275,7 +277,10 @@ static void aof_wake_waiters(struct server *srv, struct aof *a)
 
 static int aof_fsync_now(struct server *srv, struct aof *a)
 {
-    if (fdatasync(a->fd) != 0) {
+    int64_t start_us = clock_mono_us();
+    int rc = fdatasync(a->fd);
+    latency_add_sample_if_needed(srv, "aof-fsync-always", (clock_mono_us() - start_us) / 1000);
+    if (rc != 0) {
         aof_note_write_error(a, errno);
         return -1;
     }
@@ -336,7 +341,10 @@ int aof_write_buffer(struct server *srv, bool force_sync)
         if (!force_sync && !always && srv->cfg.appendfsync == APPENDFSYNC_EVERYSEC &&
             aof_must_postpone(srv, a))
             return 0;
-        if (aof_write_out(a) != 0) return -1;
+        int64_t start_us = clock_mono_us();
+        int rc = aof_write_out(a);
+        latency_add_sample_if_needed(srv, "aof-write", (clock_mono_us() - start_us) / 1000);
+        if (rc != 0) return -1;
         a->written_reploff = repl_offset(srv);
         a->has_unsynced = true;
     }

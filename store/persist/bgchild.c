@@ -17,6 +17,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "store/latency.h"
 #include "store/server.h"
 
 struct bgchild {
@@ -94,6 +95,7 @@ int bgchild_start(struct server *srv, enum bgchild_kind kind, bgchild_job_fn job
     }
     close(pfd[1]);
     b->latest_fork_us = clock_mono_us() - t0;
+    latency_add_sample_if_needed(srv, "fork", b->latest_fork_us / 1000);
     b->total_forks++;
     b->kind = kind;
     b->pid = pid;

@@ -222,7 +222,9 @@ void repl_client_freed(struct client *c)
 
 static void set_replica_mode(struct server *srv, bool is_replica)
 {
-    for (int i = 0; i < srv->ndb; i++) ks_set_replica_mode(srv->db[i], is_replica);
+    /* A pause hides expired keys too (pause.c). */
+    for (int i = 0; i < srv->ndb; i++)
+        ks_set_replica_mode(srv->db[i], is_replica || srv->is_expiry_paused);
     log_set_role(is_replica ? 'S' : 'M');
 }
 

@@ -106,10 +106,7 @@ static void function_flush(struct client *c)
 {
     if (gate_refuses(c, false)) return;
     if (c->argc > 3) {
-        reply_errorf(c,
-                     "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try "
-                     "FUNCTION HELP.",
-                     (int)MIN(c->argv[1].len, 128), c->argv[1].ptr);
+        command_reply_sub_usage(c, "FUNCTION");
         return;
     }
     if (c->argc == 3 && !arg_is(&c->argv[2], "sync") && !arg_is(&c->argv[2], "async")) {

@@ -169,8 +169,11 @@ Test(conn_command, getkeys_checks_keys_before_arity_and_walks_the_key_range)
 {
     cr_assert_str_eq(run(conn_command_getkeys, "command getkeys mset a 1 b 2", 2),
                      "*2\r\n$1\r\na\r\n$1\r\nb\r\n");
+    /* The key flags follow the command's: write is "RW access update", neither is none. */
     cr_assert_str_eq(run(conn_command_getkeysandflags, "command getkeysandflags mset a 1", 3),
-                     "*1\r\n*2\r\n$1\r\na\r\n~0\r\n");
+                     "*1\r\n*2\r\n$1\r\na\r\n~3\r\n+RW\r\n+access\r\n+update\r\n");
+    cr_assert_str_eq(run(conn_command_getkeysandflags, "command getkeysandflags obj enc k", 3),
+                     "*1\r\n*2\r\n$1\r\nk\r\n~0\r\n");
     cr_assert_str_eq(run(conn_command_getkeys, "command getkeys obj enc k", 2),
                      "*1\r\n$1\r\nk\r\n");
     cr_assert_str_eq(run(conn_command_getkeys, "command getkeys mset a", 2),

@@ -32,7 +32,7 @@ static void client_on_off(struct client *c, const struct cmd_args *a)
 }
 
 static const char *const client_help[] = {
-    "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "CLIENT <subcommand> [<argument> ...], with <subcommand> one of:",
     "GETNAME",
     "    The name of this connection, or null.",
     "ID",
@@ -48,7 +48,7 @@ static const char *const client_help[] = {
     "SETNAME <name>",
     "    Name this connection.",
     "HELP",
-    "    This text.",
+    "    Show this list.",
 };
 
 static void client_helpcmd(struct client *c, const struct cmd_args *a)

@@ -307,23 +307,23 @@ static void src_sub_at(size_t i, size_t k, struct conn_command_desc *out)
 }
 
 static const char *const command_help[] = {
-    "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "COMMAND <subcommand> [<argument> ...], with <subcommand> one of:",
     "(no subcommand)",
     "    Details of every command.",
     "COUNT",
     "    How many commands this server has.",
     "DOCS [<command-name> ...]",
     "    Short documentation of the commands.",
-    "GETKEYS <full-command>",
+    "GETKEYS <command> [<arg> ...]",
     "    The keys of a command: a sentinel's commands have none.",
-    "GETKEYSANDFLAGS <full-command>",
+    "GETKEYSANDFLAGS <command> [<arg> ...]",
     "    The same, with each key's flags.",
     "INFO [<command-name> ...]",
     "    Details of the named commands.",
     "LIST [FILTERBY (MODULE <module-name>|ACLCAT <category>|PATTERN <pattern>)]",
     "    The names of the commands, subcommands included.",
     "HELP",
-    "    This text.",
+    "    Show this list.",
 };
 
 static const struct conn_command_source command_source = {

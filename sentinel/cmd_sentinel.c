@@ -283,7 +283,7 @@ static void sub_simulate_failure(struct client *c, const struct cmd_args *a)
 }
 
 static const char *const sentinel_help[] = {
-    "SENTINEL <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "SENTINEL <subcommand> [<argument> ...], with <subcommand> one of:",
     "CKQUORUM <master-name>",
     "    Whether enough sentinels are reachable for the quorum and a failover majority.",
     "CONFIG GET <param> [<param> ...] | CONFIG SET <param> <value> [<param> <value> ...]",
@@ -326,7 +326,7 @@ static const char *const sentinel_help[] = {
     "VOTE-RELEASE <ip> <port> <epoch> <runid>",
     "    Between sentinels: the candidate ended its attempt in that epoch without promoting.",
     "HELP",
-    "    This text.",
+    "    Show this list.",
 };
 
 static void sub_help(struct client *c, const struct cmd_args *a)

@@ -396,24 +396,23 @@ static void latency_histogram(struct client *c)
 static void latency_help(struct client *c)
 {
     static const char *const lines[] = {
-        "LATENCY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "LATENCY <subcommand> [<argument> ...], with <subcommand> one of:",
         "DOCTOR",
-        "    Return a human readable latency analysis report.",
+        "    A plain-language report on the latency events recorded so far.",
         "GRAPH <event>",
-        "    Return an ASCII latency graph for the <event> class.",
+        "    An ASCII chart of the recent samples of <event>.",
         "HISTORY <event>",
-        "    Return time-latency samples for the <event> class.",
+        "    The samples kept for <event>, as [unix time, milliseconds] pairs.",
         "LATEST",
-        "    Return the latest latency samples for all events.",
+        "    For each event: when it last happened, its latency then, and its highest.",
         "RESET [<event> ...]",
-        "    Reset latency data of one or more <event> classes.",
-        "    (default: reset all data for all event classes)",
-        "HISTOGRAM [COMMAND ...]",
-        ("    Return a cumulative distribution of latencies in the format of a histogram for the "
-         "specified command names."),
-        "    If no commands are specified then all histograms are replied.",
+        "    Forget the samples of the named events (of every event when none is named);",
+        "    the reply is how many events were reset.",
+        "HISTOGRAM [<command> ...]",
+        "    For each command called so far (or each one named): its call count and its",
+        "    cumulative latency histogram in microseconds.",
         "HELP",
-        "    Prints this help.",
+        "    Show this list.",
     };
     reply_simple_lines(c, lines, ARRAY_LEN(lines));
 }

@@ -123,12 +123,12 @@ static void vigil_lease(struct client *c)
 static void vigil_help(struct client *c)
 {
     static const char *const lines[] = {
-        "VIGIL <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "VIGIL <subcommand> [<argument> ...], with <subcommand> one of:",
         "LEASE <group> <sentinel-runid> <anchor-ms> <lease-ms> <needed> <config-epoch>",
         "    Renew this sentinel's lease on this master until anchor-ms + lease-ms of this",
         "    node's monotonic clock (anchor-ms 0: only fetch the clock).",
         "HELP",
-        "    Print this help.",
+        "    Show this list.",
     };
     reply_simple_lines(c, lines, ARRAY_LEN(lines));
 }

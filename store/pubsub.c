@@ -430,21 +430,19 @@ static void pubsub_numpat(struct client *c)
 static void pubsub_help(struct client *c)
 {
     static const char *const lines[] = {
-        "PUBSUB <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "PUBSUB <subcommand> [<argument> ...], with <subcommand> one of:",
         "CHANNELS [<pattern>]",
-        "    Return the currently active channels matching a <pattern> (default: '*').",
+        "    Channels with at least one subscriber whose names match <pattern> (default: all).",
         "NUMPAT",
-        "    Return number of subscriptions to patterns.",
+        "    The number of distinct patterns that PSUBSCRIBE clients listen to.",
         "NUMSUB [<channel> ...]",
-        "    Return the number of subscribers for the specified channels, excluding",
-        "    pattern subscriptions(default: no channels).",
+        "    Each channel named, with its number of SUBSCRIBE subscribers (patterns not counted).",
         "SHARDCHANNELS [<pattern>]",
-        ("    Return the currently active shard level channels matching a <pattern> (default: "
-         "'*')."),
-        "SHARDNUMSUB [<shardchannel> ...]",
-        "    Return the number of subscribers for the specified shard level channel(s)",
+        "    Shard channels (SSUBSCRIBE) with a subscriber whose names match <pattern>.",
+        "SHARDNUMSUB [<channel> ...]",
+        "    Each shard channel named, with its number of SSUBSCRIBE subscribers.",
         "HELP",
-        "    Prints this help.",
+        "    Show this list.",
     };
     reply_simple_lines(c, lines, ARRAY_LEN(lines));
 }

@@ -188,18 +188,16 @@ static void slowlog_reset(struct client *c)
 static void slowlog_help(struct client *c)
 {
     static const char *const lines[] = {
-        "SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "SLOWLOG <subcommand> [<argument> ...], with <subcommand> one of:",
         "GET [<count>]",
-        "    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
-        "    Entries are made of:",
-        "    id, timestamp, time in microseconds, arguments array, client IP and port,",
-        "    client name",
+        "    The <count> newest entries, newest first (default 10; -1: every entry). Each one is",
+        "    [id, unix time, duration in microseconds, arguments, client address, client name].",
         "LEN",
-        "    Return the length of the slowlog.",
+        "    How many entries the log holds (at most slowlog-max-len).",
         "RESET",
-        "    Reset the slowlog.",
+        "    Empty the log.",
         "HELP",
-        "    Prints this help.",
+        "    Show this list.",
     };
     reply_simple_lines(c, lines, ARRAY_LEN(lines));
 }

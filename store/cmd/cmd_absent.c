@@ -74,18 +74,17 @@ static void module_unload(struct client *c)
 static void module_help(struct client *c)
 {
     static const char *const lines[] = {
-        "MODULE <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "MODULE <subcommand> [<argument> ...], with <subcommand> one of:",
         "LIST",
-        "    Return a list of loaded modules.",
+        "    Always empty: vigil-store does not load modules.",
         "LOAD <path> [<arg> ...]",
-        "    Load a module library from <path>, passing to it any optional arguments.",
-        "LOADEX <path> [[CONFIG NAME VALUE] [CONFIG NAME VALUE]] [ARGS ...]",
-        ("    Load a module library from <path>, while passing it module configurations and "
-         "optional arguments."),
+        "    Always refused: vigil-store never loads code; the log names the path.",
+        "LOADEX <path> [CONFIG <name> <value> ...] [ARGS <arg> ...]",
+        "    Refused like LOAD.",
         "UNLOAD <name>",
-        "    Unload a module.",
+        "    Always fails: no module is ever loaded.",
         "HELP",
-        "    Prints this help.",
+        "    Show this list.",
     };
     reply_simple_lines(c, lines, ARRAY_LEN(lines));
 }

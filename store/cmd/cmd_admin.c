@@ -314,17 +314,18 @@ static void config_resetstat(struct client *c)
 static void config_help(struct client *c)
 {
     static const char *const lines[] = {
-        "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-        "GET <pattern>",
-        "    Return parameters matching the glob-like <pattern> and their values.",
-        "SET <directive> <value>",
-        "    Set the configuration <directive> to <value>.",
+        "CONFIG <subcommand> [<argument> ...], with <subcommand> one of:",
+        "GET <pattern> [<pattern> ...]",
+        "    The settings whose names match any of the glob patterns, with their values.",
+        "SET <name> <value> [<name> <value> ...]",
+        "    Change settings at run time (README.md lists which ones CONFIG SET accepts).",
         "RESETSTAT",
-        "    Reset statistics reported by the INFO command.",
+        "    Zero the counters INFO shows: server totals, per-command calls and histograms.",
         "REWRITE",
-        "    Rewrite the configuration file.",
+        "    Write the settings changed at run time to <dir>/vigil-store.overrides.yaml,",
+        "    read back at the next start (the operator's config file is never touched).",
         "HELP",
-        "    Prints this help.",
+        "    Show this list.",
     };
     reply_simple_lines(c, lines, ARRAY_LEN(lines));
 }
@@ -581,23 +582,23 @@ static void command_src_sub_at(size_t i, size_t k, struct conn_command_desc *out
 }
 
 static const char *const command_help_lines[] = {
-    "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "COMMAND <subcommand> [<argument> ...], with <subcommand> one of:",
     "(no subcommand)",
     "    Details of every command.",
     "COUNT",
     "    How many commands this server has.",
     "DOCS [<command-name> ...]",
     "    Short documentation of the commands.",
-    "GETKEYS <full-command>",
+    "GETKEYS <command> [<arg> ...]",
     "    The key arguments of a full command line.",
-    "GETKEYSANDFLAGS <full-command>",
+    "GETKEYSANDFLAGS <command> [<arg> ...]",
     "    The key arguments of a full command line, each with its access flags.",
     "INFO [<command-name> ...]",
     "    Details of the named commands.",
     "LIST [FILTERBY (MODULE <module-name>|ACLCAT <category>|PATTERN <pattern>)]",
     "    The names of the commands, subcommands included.",
     "HELP",
-    "    This text.",
+    "    Show this list.",
 };
 
 static const struct conn_command_source command_source = {

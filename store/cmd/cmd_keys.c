@@ -341,21 +341,17 @@ static void object_refcount(struct client *c)
 static void object_help(struct client *c)
 {
     static const char *const lines[] = {
-        "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "OBJECT <subcommand> [<argument> ...], with <subcommand> one of:",
         "ENCODING <key>",
-        "    Return the kind of internal representation used in order to store the value",
-        "    associated with a <key>.",
+        "    How the value of <key> is laid out in memory (listpack, hashtable, intset, ...).",
         "FREQ <key>",
-        "    Return the access frequency index of the <key>. The returned integer is",
-        "    proportional to the logarithm of the recent access frequency of the key.",
+        "    The logarithmic access counter of <key>; only under an LFU maxmemory-policy.",
         "IDLETIME <key>",
-        "    Return the idle time of the <key>, that is the approximated number of",
-        "    seconds elapsed since the last access to the key.",
+        "    Seconds since <key> was last read or written; refused under an LFU policy.",
         "REFCOUNT <key>",
-        "    Return the number of references of the value associated with the specified",
-        "    <key>.",
+        "    1, or 2147483647 for the shared small integers, the numbers Redis reports.",
         "HELP",
-        "    Prints this help.",
+        "    Show this list.",
     };
     reply_simple_lines(c, lines, ARRAY_LEN(lines));
 }

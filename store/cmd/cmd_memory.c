@@ -212,19 +212,20 @@ static void memory_malloc_stats(struct client *c)
 static void memory_help(struct client *c)
 {
     static const char *const lines[] = {
-        "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "MEMORY <subcommand> [<argument> ...], with <subcommand> one of:",
         "DOCTOR",
-        "    Return memory problems reports.",
+        "    A short report on memory use, with advice when something looks wrong.",
         "MALLOC-STATS",
-        "    Return internal statistics report from the memory allocator.",
+        "    The allocator's own statistics (glibc malloc_info), as text.",
         "PURGE",
-        "    Return freed memory to the operating system.",
+        "    Hand free heap pages back to the operating system (malloc_trim).",
         "STATS",
-        "    Return information about the memory usage of the server.",
+        "    A map of the server's memory figures: totals, per-part overheads, ratios.",
         "USAGE <key> [SAMPLES <count>]",
-        "    Return memory in bytes used by <key> and its value.",
+        "    Bytes used by <key> and its value, always counted in full (SAMPLES is checked,",
+        "    then ignored); null when <key> does not exist.",
         "HELP",
-        "    Prints this help.",
+        "    Show this list.",
     };
     reply_simple_lines(c, lines, ARRAY_LEN(lines));
 }

@@ -127,23 +127,19 @@ static void script_debug(struct client *c)
 static void script_help(struct client *c)
 {
     static const char *const lines[] = {
-        "SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-        "DEBUG (YES|SYNC|NO)",
-        "    Set the debug mode for subsequent scripts executed.",
+        "SCRIPT <subcommand> [<argument> ...], with <subcommand> one of:",
+        "DEBUG YES|SYNC|NO",
+        "    Only NO is accepted: vigil-store has no Lua debugger.",
         "EXISTS <sha1> [<sha1> ...]",
-        "    Return information about the existence of the scripts in the script cache.",
+        "    For each SHA1 digest, 1 when that script is in the cache, else 0.",
         "FLUSH [ASYNC|SYNC]",
-        "    Flush the Lua scripts cache. Very dangerous on replicas.",
-        "    When called without the optional mode argument, the behavior is determined by the",
-        "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
-        "    * ASYNC: Asynchronously flush the scripts cache.",
-        "    * SYNC: Synchronously flush the scripts cache.",
+        "    Drop every cached script; both modes free them at once.",
         "KILL",
-        "    Kill the currently executing Lua script.",
+        "    Stop the Lua script now running, unless it has already written data.",
         "LOAD <script>",
-        "    Load a script into the scripts cache without executing it.",
+        "    Put a script in the cache without running it; the reply is its SHA1 digest.",
         "HELP",
-        "    Prints this help.",
+        "    Show this list.",
     };
     reply_simple_lines(c, lines, ARRAY_LEN(lines));
 }

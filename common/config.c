@@ -250,13 +250,28 @@ static void format_get(const struct cfg_field *f, const void *field_ptr, struct 
     buf_free(&tmp);
 }
 
-int cfg_get(const struct cfg_schema *s, const void *obj, const char *key, struct buf *out)
+static int get_leaf(const struct cfg_schema *s, const void *obj, const char *key, bool redact,
+                    struct buf *out)
 {
     struct cfg_ref r;
     char err[CFG_ERR_LEN];
     if (path_resolve(s, obj, key, &r, err, sizeof err) != 0 || !cfgv_is_leaf(r.f)) return -1;
-    format_get(r.f, cfgv_ptr(r.f, r.obj), out);
+    if (redact)
+        format_get(r.f, cfgv_ptr(r.f, r.obj), out);
+    else
+        cfgv_format(r.f, cfgv_ptr(r.f, r.obj), CFGV_FMT_GET, out);
     return 0;
+}
+
+int cfg_get(const struct cfg_schema *s, const void *obj, const char *key, struct buf *out)
+{
+    return get_leaf(s, obj, key, true, out);
+}
+
+int cfg_get_unredacted(const struct cfg_schema *s, const void *obj, const char *key,
+                       struct buf *out)
+{
+    return get_leaf(s, obj, key, false, out);
 }
 
 struct match_ctx {

@@ -223,6 +223,10 @@ int cfg_set(const struct cfg_schema *s, void *obj, const char *key, const char *
  * spaces, unset strings and addresses as "". Returns 0, or -1 (out untouched) for unknown keys
  * and sections. */
 int cfg_get(const struct cfg_schema *s, const void *obj, const char *key, struct buf *out);
+/* The same text with secrets in clear, for putting a value back with cfg_set (CONFIG SET's
+ * undo); never for a reply or a log. */
+int cfg_get_unredacted(const struct cfg_schema *s, const void *obj, const char *key,
+                       struct buf *out);
 typedef void (*cfg_visit_fn)(const char *key, const char *value, void *ud);
 /* Calls fn for every leaf value whose dotted path (or alias name) matches the glob
  * (case-insensitive), in schema order, list elements by index. Returns the number of matches. */

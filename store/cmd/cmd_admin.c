@@ -216,48 +216,118 @@ static void config_int_error_as_redis(const char *key, const char *value, char *
         snprintf(err, errlen, "argument must be between %lld and %lld inclusive", f->min, f->max);
 }
 
+/* One pair of CONFIG SET; 0, -1 (nothing changed) or -2 (set, but its side effect failed), with
+ * Redis's reason in err. TLS keys only mark *tls_key: the certificates reload once, after all
+ * pairs (a certificate and its key change together). */
+static int config_set_one(struct server *srv, const char *key, const char *value, char *err,
+                          size_t errlen, const char **tls_key)
+{
+    int rc = evict_config_check(key, value, err, errlen); /* Redis's texts */
+    if (rc == 0) rc = aof_config_check(key, value, err, errlen);
+    if (rc == 0) {
+        rc = cfg_set(&store_config_schema, &srv->cfg, key, value, err, errlen);
+        if (rc != 0) config_int_error_as_redis(key, value, err, errlen);
+        if (rc != 0 && strcasecmp(key, "save") == 0)
+            snprintf(err, errlen, "Invalid save parameters"); /* Redis's text */
+        if (rc != 0 && strcasecmp(key, "notify-keyspace-events") == 0)
+            snprintf(err, errlen, "%s", NOTIFY_BAD_CLASS_TEXT);
+    }
+    if (rc == 0 && server_tls_is_reload_key(key))
+        *tls_key = cfg_find(&store_config_schema, key)->key;
+    else if (rc == 0 && config_apply_side_effects(srv, key, err, errlen) != 0)
+        rc = -2;
+    return rc;
+}
+
+/* The values the first n pairs had before this CONFIG SET, put back in reverse order. */
+static void config_set_undo(struct server *srv, struct client *c, struct buf *old, size_t n)
+{
+    char err[256];
+    const char *tls_key = NULL;
+    for (size_t k = n; k-- > 0;) {
+        char key[128];
+        size_t i = 2 + 2 * k;
+        snprintf(key, sizeof key, "%.*s", (int)MIN(c->argv[i].len, sizeof key - 1), c->argv[i].ptr);
+        if (config_set_one(srv, key, old[k].data ? old[k].data : "", err, sizeof err, &tls_key))
+            log_warning("CONFIG SET: could not put %s back after a failed change: %s", key, err);
+    }
+    if (tls_key && server_tls_reload(srv, err, sizeof err) != 0)
+        log_warning("CONFIG SET: could not reload the previous TLS settings: %s", err);
+}
+
+static void config_set_reply_error(struct client *c, const char *key, const char *err)
+{
+    if (!cfg_find(&store_config_schema, key))
+        reply_errorf(c, "ERR Unknown option or number of arguments for CONFIG SET - '%s'", key);
+    else
+        reply_errorf(c, "ERR CONFIG SET failed (possibly related to argument '%s') - %s", key, err);
+}
+
+/* Redis's first pass over the names, before any value is looked at: an unknown name, one given
+ * twice, or an immutable one fails the whole command. The failing name goes to key. */
+static int config_set_check_names(struct client *c, char *key, size_t keylen, char *err,
+                                  size_t errlen)
+{
+    for (size_t i = 2; i < c->argc; i += 2) {
+        snprintf(key, keylen, "%.*s", (int)MIN(c->argv[i].len, keylen - 1), c->argv[i].ptr);
+        const struct cfg_field *f = cfg_find(&store_config_schema, key);
+        if (!f) return -1;
+        if (f->flags & CFG_F_IMMUTABLE) {
+            snprintf(err, errlen, "can't set immutable config");
+            return -1;
+        }
+        for (size_t j = 2; j < i; j += 2) {
+            char prev[128];
+            snprintf(prev, sizeof prev, "%.*s", (int)MIN(c->argv[j].len, sizeof prev - 1),
+                     c->argv[j].ptr);
+            if (cfg_find(&store_config_schema, prev) == f) {
+                snprintf(err, errlen, "duplicate parameter");
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* All or nothing, as Redis 7.0: the names are checked first; then the pairs apply in order, and
+ * when one fails, the ones before it are put back (with their side effects) and the reply names
+ * the failing one. */
 static void config_set(struct client *c)
 {
     if ((c->argc - 2) % 2 != 0) {
         command_reply_arity(c, "config|set");
         return;
     }
-    /* All-or-nothing over several pairs: apply on a copy, keep it only if every pair is valid. */
-    const char *tls_key = NULL; /* TLS reloads once, after all pairs (a certificate and its key) */
-    for (size_t i = 2; i < c->argc; i += 2) {
-        char key[128], err[256];
-        char *value = xstrndup(c->argv[i + 1].ptr, c->argv[i + 1].len);
-        snprintf(key, sizeof key, "%.*s", (int)MIN(c->argv[i].len, sizeof key - 1), c->argv[i].ptr);
-        int rc = evict_config_check(key, value, err, sizeof err); /* Redis's texts */
-        if (rc == 0) rc = aof_config_check(key, value, err, sizeof err);
-        if (rc == 0) {
-            rc = cfg_set(&store_config_schema, &c->srv->cfg, key, value, err, sizeof err);
-            if (rc != 0) config_int_error_as_redis(key, value, err, sizeof err);
-            if (rc != 0 && strcasecmp(key, "save") == 0)
-                snprintf(err, sizeof err, "Invalid save parameters"); /* Redis's text */
-            if (rc != 0 && strcasecmp(key, "notify-keyspace-events") == 0)
-                snprintf(err, sizeof err, "%s", NOTIFY_BAD_CLASS_TEXT);
-        }
-        free(value);
-        if (rc == 0 && server_tls_is_reload_key(key))
-            tls_key = cfg_find(&store_config_schema, key)->key;
-        else if (rc == 0)
-            rc = config_apply_side_effects(c->srv, key, err, sizeof err);
-        if (rc == 0 && tls_key && i + 2 >= c->argc) {
-            snprintf(key, sizeof key, "%s", tls_key);
-            rc = server_tls_reload(c->srv, err, sizeof err);
-        }
-        if (rc != 0) {
-            if (!cfg_find(&store_config_schema, key))
-                reply_errorf(c, "ERR Unknown option or number of arguments for CONFIG SET - '%s'",
-                             key);
-            else
-                reply_errorf(c, "ERR CONFIG SET failed (possibly related to argument '%s') - %s",
-                             key, err);
-            return;
-        }
+    char key[128], err[256] = "";
+    if (config_set_check_names(c, key, sizeof key, err, sizeof err) != 0) {
+        config_set_reply_error(c, key, err);
+        return;
     }
-    reply_ok(c);
+    size_t npairs = (c->argc - 2) / 2;
+    struct buf *old = xcalloc(npairs, sizeof *old);
+    const char *tls_key = NULL;
+    int rc = 0;
+    for (size_t k = 0; k < npairs && rc == 0; k++) {
+        size_t i = 2 + 2 * k;
+        snprintf(key, sizeof key, "%.*s", (int)MIN(c->argv[i].len, sizeof key - 1), c->argv[i].ptr);
+        buf_init(&old[k]);
+        (void)cfg_get_unredacted(&store_config_schema, &c->srv->cfg, key, &old[k]);
+        char *value = xstrndup(c->argv[i + 1].ptr, c->argv[i + 1].len);
+        rc = config_set_one(c->srv, key, value, err, sizeof err, &tls_key);
+        free(value);
+        if (rc != 0) config_set_undo(c->srv, c, old, rc == -2 ? k + 1 : k);
+    }
+    if (rc == 0 && tls_key && server_tls_reload(c->srv, err, sizeof err) != 0) {
+        snprintf(key, sizeof key, "%s", tls_key);
+        config_set_undo(c->srv, c, old, npairs);
+        rc = -1;
+    }
+    for (size_t k = 0; k < npairs; k++) buf_free(&old[k]);
+    free(old);
+    if (rc != 0)
+        config_set_reply_error(c, key, err);
+    else
+        reply_ok(c);
 }
 
 /* Write the runtime overrides next to the data, atomically and durably (atomic_file.h). */

@@ -69,6 +69,18 @@ static void pending_remove(struct conn *c)
     c->flags &= ~CONN_PENDING_WRITE;
 }
 
+static void conn_unlink(struct conn *c)
+{
+    struct conn_set *set = c->set;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        set->head = c->next;
+    if (c->next) c->next->prev = c->prev;
+    c->prev = c->next = NULL;
+    set->count--;
+}
+
 void conn_free(struct conn *c)
 {
     struct conn_set *set = c->set;
@@ -80,7 +92,7 @@ void conn_free(struct conn *c)
         loop_unwatch(set->loop, c->fd, LOOP_READABLE | LOOP_WRITABLE);
         close(c->fd);
     }
-    if (!(c->flags & CONN_DETACHED)) conn_detach(c);
+    if (!(c->flags & CONN_DETACHED)) conn_unlink(c);
     resp_request_free(&c->parser);
     buf_free(&c->query);
     buf_free(&c->reply);
@@ -92,19 +104,13 @@ void conn_free(struct conn *c)
 
 void conn_detach(struct conn *c)
 {
-    struct conn_set *set = c->set;
     ASSERT(!(c->flags & CONN_DETACHED));
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        set->head = c->next;
-    if (c->next) c->next->prev = c->prev;
-    c->prev = c->next = NULL;
-    set->count--;
+    conn_unlink(c);
     c->flags |= CONN_DETACHED;
-    /* No client ever sees it: give its id back, so CLIENT ID counts as Redis's does (Redis's
-     * internal clients take none from the connections that follow them). */
-    if (c->id == set->next_id) set->next_id--;
+    /* Detached at once after conn_init, so no client saw its id: give it back, and CLIENT ID
+     * counts as Redis's does (Redis's internal clients take none from the connections that
+     * follow them). Ids of connections that close are never reused. */
+    if (c->id == c->set->next_id) c->set->next_id--;
     c->id = 0;
 }
 

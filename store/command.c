@@ -150,7 +150,7 @@ void command_dispatch_sub(struct client *c, const struct command *table, const c
         s->fn(c);
         int64_t duration_us = clock_mono_us() - start_us;
         substats_record(s, family, duration_us, c->srv->conns.stats.error_replies != errors_before);
-        latency_record_command(c->srv, family, s->name, duration_us);
+        latency_record_command(c->srv, s, family, s->name, duration_us);
         return;
     }
     conn_reply_unknown_subcommand(&c->conn, &c->argv[1], family);
@@ -219,7 +219,7 @@ void command_call(struct client *c, struct command *cmd)
     slowlog_record(srv, c, duration_us);
     latency_add_sample_if_needed(srv, (cmd->flags & CMD_FAST) ? "fast-command" : "command",
                                  duration_us / 1000);
-    if (!cmd->subcommands) latency_record_command(srv, NULL, cmd->name, duration_us);
+    if (!cmd->subcommands) latency_record_command(srv, cmd, NULL, cmd->name, duration_us);
     cmd->calls++;
     if (srv->conns.stats.error_replies != errors_before) cmd->failed_calls++;
     srv->stats.numcommands++;

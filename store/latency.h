@@ -21,9 +21,10 @@ void latency_destroy(struct latency *lat);
 
 /* Record ms for event if latency-monitor-threshold says so. event: a static string. */
 void latency_add_sample_if_needed(struct server *srv, const char *event, int64_t ms);
-/* A command or subcommand ("config|get") ran for duration_us. */
-void latency_record_command(struct server *srv, const char *family, const char *name,
-                            int64_t duration_us);
+/* A command or subcommand ("config|get") ran for duration_us. entry: its command-table entry,
+ * the key its histogram is found by (the same entry for every call of that command). */
+void latency_record_command(struct server *srv, const void *entry, const char *family,
+                            const char *name, int64_t duration_us);
 /* CONFIG RESETSTAT: forget the histograms. */
 void latency_reset_histograms(struct server *srv);
 /* INFO latencystats' lines. */

@@ -384,3 +384,14 @@ def test_a_busy_script_on_a_replica_holds_the_masters_stream_and_loses_none_of_i
     rc = replica.client()
     assert [rc.get("during:%d" % i) for i in range(20)] == [str(i).encode() for i in range(20)]
     wait_until(lambda: is_synced(master, replica), SYNC_TIMEOUT_S, "offsets to agree")
+
+
+def test_client_ids_are_never_reused_after_a_connection_closes():
+    """The script client gives its id back when it is made; a closing connection never does
+    (a bug of that change handed the same id to every new connection)."""
+    store = start()
+    ids = []
+    for _ in range(3):
+        with store.raw() as c:
+            ids.append(c.call("CLIENT", "ID"))
+    assert ids[0] < ids[1] < ids[2], ids

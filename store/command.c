@@ -58,6 +58,7 @@ void command_table_init(void)
 {
     if (nregistered) return;
     for (size_t i = 0; command_families[i]; i++) register_table(command_families[i]);
+    command_meta_build();
 }
 
 struct command *command_lookup(const char *name, size_t len)

@@ -12,6 +12,7 @@
 
 #include "common/atomic_file.h"
 #include "common/clock.h"
+#include "common/acl.h"
 #include "common/conn_command.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -595,8 +596,8 @@ static void cmd_debug(struct client *c)
 /* ---- COMMAND ---- */
 
 /* COMMAND itself is common/conn_command.c; the store describes its table to it. The store's
- * rows carry no ACL categories, tips, since or complexity yet, and a subcommand shows its
- * family's flags (the subcommand tables carry only what dispatch needs). */
+ * rows carry ACL categories (command_meta.c) but no tips, since or complexity yet, and a
+ * subcommand shows its family's flags (the subcommand tables carry only what dispatch needs). */
 
 static unsigned command_desc_flags(unsigned flags)
 {
@@ -619,7 +620,11 @@ static unsigned command_desc_flags(unsigned flags)
 static void command_desc_fill(const struct command *cmd, const struct command *family,
                               struct conn_command_desc *out)
 {
+    size_t id = command_acl_index(family, cmd == family ? NULL : cmd);
     *out = (struct conn_command_desc){
+        .acl = command_acl_catalog()->cmds[id].categories,
+        .id = id,
+        .has_key_finder = command_has_key_finder(id),
         .name = cmd->name,
         .arity = cmd->arity,
         .flags = command_desc_flags(family->flags),
@@ -651,6 +656,16 @@ static void command_src_sub_at(size_t i, size_t k, struct conn_command_desc *out
     command_desc_fill(&family->subcommands[k], family, out);
 }
 
+static int command_src_getkeys(const struct conn_command_desc *d, size_t argc,
+                               const struct resp_arg *argv, size_t *pos)
+{
+    struct command_key *keys;
+    int n = command_get_keys(d->id, argc, argv, &keys);
+    for (int i = 0; i < n; i++) pos[i] = keys[i].pos;
+    free(keys);
+    return n;
+}
+
 static const char *const command_help_lines[] = {
     "COMMAND <subcommand> [<argument> ...], with <subcommand> one of:",
     "(no subcommand)",
@@ -678,6 +693,7 @@ static const struct conn_command_source command_source = {
     .sub_at = command_src_sub_at,
     .help = command_help_lines,
     .help_lines = ARRAY_LEN(command_help_lines),
+    .getkeys = command_src_getkeys,
 };
 
 /* A common COMMAND handler (common/conn_command.c) as a handler of the store's tables. */

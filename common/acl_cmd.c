@@ -243,6 +243,7 @@ int acl_state_load(struct acl_state *s, char *err, size_t errlen)
     apply_requirepass(t, s->requirepass);
     acl_users_destroy(s->users);
     s->users = t;
+    s->generation++;
     return 0;
 }
 

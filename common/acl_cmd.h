@@ -48,9 +48,10 @@ struct acl_state {
     struct acl_users *users;
     const struct acl_catalog *catalog;
     const struct acl_host *host;
-    char *path;        /* the users file, or NULL (SAVE and LOAD refuse) */
-    char *requirepass; /* the default user's password from the config, or NULL */
-    size_t log_max;    /* acllog-max-len */
+    char *path;          /* the users file, or NULL (SAVE and LOAD refuse) */
+    char *requirepass;   /* the default user's password from the config, or NULL */
+    size_t log_max;      /* acllog-max-len */
+    uint64_t generation; /* moves when users is replaced (ACL LOAD): cached users are stale */
     size_t n_log;
     struct acl_log_entry *log; /* newest first */
 };

@@ -16,6 +16,7 @@
 #include "common/conn_command.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "store/acl.h"
 #include "store/persist/aof.h"
 #include "store/client.h"
 #include "store/db.h"
@@ -583,7 +584,7 @@ static const struct command debug_subs[] = {
 
 static void cmd_debug(struct client *c)
 {
-    if (!c->srv->cfg.enable_debug_command) {
+    if (!store_acl_setting_allows(c->srv->cfg.enable_debug_command, c)) {
         reply_error(c,
                     "ERR DEBUG command not allowed. If the enable-debug-command option is set to "
                     "\"local\", you can run it from a local connection, otherwise you need to set "

@@ -1,0 +1,387 @@
+/* acl: the store's side of ACL users (see acl.h). */
+#include "store/acl.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/acl.h"
+#include "common/acl_cmd.h"
+#include "common/guard.h"
+#include "common/util.h"
+#include "store/client.h"
+#include "store/command.h"
+#include "store/reply.h"
+#include "store/server.h"
+
+#define SCRIPT_NOPERM_COMMAND                                                                      \
+    "ERR The user executing the script can't run this command or subcommand"
+#define SCRIPT_NOPERM_KEY                                                                          \
+    "ERR The user executing the script can't access at least one of the keys mentioned in the "    \
+    "command arguments"
+#define SCRIPT_NOPERM_CHANNEL                                                                      \
+    "ERR The user executing the script can't publish to the channel mentioned in the command"
+
+static int store_dryrun(const struct acl_user *u, size_t argc, const struct resp_arg *argv,
+                        struct acl_refusal *r, char *err, size_t errlen);
+
+static const struct acl_host store_acl_host = {
+    .dryrun = store_dryrun,
+    .save_every_change = false, /* as Redis: the file changes on ACL SAVE only */
+    .load_help = "    Read the users of the aclfile again.",
+};
+
+/* ---- setup ---------------------------------------------------------------------------------- */
+
+int store_acl_init(struct server *srv, char *err, size_t errlen)
+{
+    const struct store_config *cfg = &srv->cfg;
+    bool has_file = cfg->aclfile && cfg->aclfile[0];
+    if (has_file && cfg->users.count > 0) {
+        snprintf(err, errlen,
+                 "users and aclfile are both set: keep the users in one place (the aclfile, "
+                 "or the config's users list)");
+        return -1;
+    }
+    srv->acl = xcalloc(1, sizeof(*srv->acl));
+    const char *pass = cfg->requirepass && cfg->requirepass[0] ? cfg->requirepass : NULL;
+    if (acl_state_init(srv->acl, command_acl_catalog(), &store_acl_host,
+                       has_file ? cfg->aclfile : NULL, pass, err, errlen) != 0)
+        return -1;
+    if (acl_state_apply_lines(srv->acl, (const char *const *)cfg->users.items, cfg->users.count,
+                              err, errlen) != 0)
+        return -1;
+    acl_log_set_max(srv->acl, (size_t)cfg->acllog_max_len);
+    return 0;
+}
+
+void store_acl_free(struct server *srv)
+{
+    if (srv->acl == NULL) return;
+    acl_state_free(srv->acl);
+    free(srv->acl);
+    srv->acl = NULL;
+}
+
+void store_acl_apply_config(struct server *srv)
+{
+    struct acl_state *s = srv->acl;
+    if (s == NULL) return;
+    acl_log_set_max(s, (size_t)srv->cfg.acllog_max_len);
+    const char *want = srv->cfg.requirepass ? srv->cfg.requirepass : "";
+    const char *have = s->requirepass ? s->requirepass : "";
+    if (strcmp(want, have) != 0) acl_state_set_requirepass(s, want);
+}
+
+/* ---- users of clients ----------------------------------------------------------------------- */
+
+static const struct acl_user *client_user(struct client *c)
+{
+    struct acl_state *s = c->srv->acl;
+    uint64_t v = acl_users_version(s->users);
+    if (c->acl_user == NULL || c->acl_version != v || c->acl_generation != s->generation) {
+        c->acl_user = acl_users_find(s->users, store_acl_user_of(c));
+        c->acl_version = v;
+        c->acl_generation = s->generation;
+    }
+    return c->acl_user;
+}
+
+bool store_acl_default_nopass(const struct server *srv)
+{
+    const struct acl_user *d = acl_users_find(srv->acl->users, "default");
+    return d && acl_user_is_enabled(d) && acl_user_has_nopass(d);
+}
+
+int store_acl_authenticate(struct client *c, const char *user, size_t ulen, const char *pass,
+                           size_t plen)
+{
+    const struct acl_user *u =
+        acl_state_authenticate(c->srv->acl, &c->conn, user, ulen, pass, plen);
+    if (u == NULL) return -1;
+    free(c->user);
+    c->user = strcmp(acl_user_name(u), "default") == 0 ? NULL : xstrdup(acl_user_name(u));
+    c->acl_user = NULL;
+    c->conn.flags |= CONN_AUTHENTICATED;
+    return 0;
+}
+
+bool store_acl_user_exists(const struct server *srv, const char *user, size_t len)
+{
+    char name[ACL_USERNAME_MAX + 1];
+    if (len > ACL_USERNAME_MAX || memchr(user, '\0', len)) return false;
+    memcpy(name, user, len);
+    name[len] = '\0';
+    return acl_users_find(srv->acl->users, name) != NULL;
+}
+
+const char *store_acl_user_of(const struct client *c) { return c->user ? c->user : "default"; }
+
+void store_acl_reset_user(struct client *c)
+{
+    free(c->user);
+    c->user = NULL;
+    c->acl_user = NULL;
+    if (!store_acl_default_nopass(c->srv)) c->conn.flags &= ~CONN_AUTHENTICATED;
+}
+
+bool store_acl_setting_allows(int allow, const struct client *c)
+{
+    return allow == STORE_ALLOW_YES ||
+           (allow == STORE_ALLOW_LOCAL && guard_addr_is_loopback(c->conn.addr));
+}
+
+/* ---- the check ------------------------------------------------------------------------------ */
+
+/* The channels a command names: PUBLISH and SPUBLISH one, the SUBSCRIBE family all its
+ * arguments (PSUBSCRIBE's are patterns). */
+static size_t command_channels(const struct command *cmd, size_t argc, bool *is_pattern)
+{
+    *is_pattern = strcmp(cmd->name, "psubscribe") == 0;
+    if (strcmp(cmd->name, "publish") == 0 || strcmp(cmd->name, "spublish") == 0)
+        return argc > 1 ? 1 : 0;
+    if (*is_pattern || strcmp(cmd->name, "subscribe") == 0 || strcmp(cmd->name, "ssubscribe") == 0)
+        return argc - 1;
+    return 0;
+}
+
+/* A command line's arguments as the checker reads them: pointers and lengths. */
+struct check_args {
+    const char **ptrs;
+    size_t *lens;
+    unsigned *access;
+    struct command_key *keys;
+};
+
+static void check_args_free(struct check_args *a)
+{
+    free(a->ptrs);
+    free(a->lens);
+    free(a->access);
+    free(a->keys);
+}
+
+/* Whether user u may run argv with cmd; r says why not. */
+static void refusal_compute(const struct acl_user *u, struct command *cmd, size_t argc,
+                            const struct resp_arg *argv, struct acl_refusal *r)
+{
+    r->verdict = ACL_ALLOWED;
+    if (cmd->flags & CMD_NO_AUTH) return; /* AUTH and HELLO stay reachable, as in Redis */
+    const struct command *sub = NULL;
+    if (cmd->subcommands && argc > 1) {
+        sub = command_find_sub(cmd, &argv[1]);
+        if (sub == NULL) return; /* dispatch answers the unknown subcommand */
+    }
+    size_t idx = command_acl_index(cmd, sub);
+    const struct acl_catalog *cat = command_acl_catalog();
+    struct acl_request req = {.cmd = idx};
+    if (!cmd->subcommands && argc > 1) {
+        req.firstarg = argv[1].ptr;
+        req.firstarg_len = argv[1].len;
+    }
+    struct check_args a = {0};
+    a.ptrs = xcalloc(argc, sizeof(*a.ptrs));
+    a.lens = xcalloc(argc, sizeof(*a.lens));
+    a.access = xcalloc(argc, sizeof(*a.access));
+    int nk = command_has_keys(idx) ? command_get_keys(idx, argc, argv, &a.keys) : 0;
+    for (int i = 0; i < nk; i++) {
+        a.ptrs[i] = argv[a.keys[i].pos].ptr;
+        a.lens[i] = argv[a.keys[i].pos].len;
+        a.access[i] = a.keys[i].access;
+    }
+    req.nkeys = nk > 0 ? (size_t)nk : 0;
+    req.keys = a.ptrs;
+    req.key_lens = a.lens;
+    req.key_access = a.access;
+    bool patterns;
+    size_t nch = command_channels(cmd, argc, &patterns);
+    const char **chans = xcalloc(nch + 1, sizeof(*chans));
+    size_t *chlens = xcalloc(nch + 1, sizeof(*chlens));
+    for (size_t i = 0; i < nch; i++) {
+        chans[i] = argv[1 + i].ptr;
+        chlens[i] = argv[1 + i].len;
+    }
+    req.nchannels = nch;
+    req.channels = chans;
+    req.channel_lens = chlens;
+    req.channels_are_patterns = patterns;
+    size_t denied = 0;
+    r->verdict = acl_user_check_request(u, &req, &denied);
+    if (r->verdict == ACL_DENIED_KEY)
+        snprintf(r->object, sizeof(r->object), "%.*s", (int)MIN(a.lens[denied], ACL_OBJECT_MAX),
+                 a.ptrs[denied]);
+    else if (r->verdict == ACL_DENIED_CHANNEL)
+        snprintf(r->object, sizeof(r->object), "%.*s", (int)MIN(chlens[denied], ACL_OBJECT_MAX),
+                 chans[denied]);
+    else
+        snprintf(r->object, sizeof(r->object), "%s", cat->cmds[idx].name);
+    free(chans);
+    free(chlens);
+    check_args_free(&a);
+}
+
+/* Whether c must be checked at all, and its user (NULL: none left, refuse everything). */
+static bool needs_check(struct client *c)
+{
+    return !client_must_obey(c) && !(c->conn.flags & CONN_FAKE);
+}
+
+int store_acl_check(struct client *c, struct command *cmd)
+{
+    if (!needs_check(c)) return 0;
+    const struct acl_user *u = client_user(c);
+    struct acl_refusal r = {ACL_DENIED_COMMAND, ""};
+    if (u)
+        refusal_compute(u, cmd, c->argc, c->argv, &r);
+    else
+        snprintf(r.object, sizeof(r.object), "%s", cmd->name);
+    if (r.verdict == ACL_ALLOWED) return 0;
+    c->last_cmd = cmd; /* the log's client-info names the refused command, as Redis */
+    acl_log_add(c->srv->acl, &c->conn, acl_reason_word(r.verdict),
+                (c->flags & CLIENT_MULTI) ? "multi" : "toplevel", r.object, store_acl_user_of(c));
+    acl_reply_noperm(&c->conn, &r);
+    return -1;
+}
+
+const char *store_acl_script_refusal(struct client *caller, struct command *cmd, size_t argc,
+                                     const struct resp_arg *argv)
+{
+    if (!needs_check(caller)) return NULL;
+    const struct acl_user *u = client_user(caller);
+    struct acl_refusal r = {ACL_DENIED_COMMAND, ""};
+    if (u)
+        refusal_compute(u, cmd, argc, argv, &r);
+    else
+        snprintf(r.object, sizeof(r.object), "%s", cmd->name);
+    if (r.verdict == ACL_ALLOWED) return NULL;
+    acl_log_add(caller->srv->acl, &caller->conn, acl_reason_word(r.verdict), "lua", r.object,
+                store_acl_user_of(caller));
+    return r.verdict == ACL_DENIED_KEY       ? SCRIPT_NOPERM_KEY
+           : r.verdict == ACL_DENIED_CHANNEL ? SCRIPT_NOPERM_CHANNEL
+                                             : SCRIPT_NOPERM_COMMAND;
+}
+
+/* ACL DRYRUN's check of a command line (argv[0] the command). */
+static int store_dryrun(const struct acl_user *u, size_t argc, const struct resp_arg *argv,
+                        struct acl_refusal *r, char *err, size_t errlen)
+{
+    struct command *cmd = command_lookup(argv[0].ptr, argv[0].len);
+    const struct command *sub =
+        cmd && cmd->subcommands && argc > 1 ? command_find_sub(cmd, &argv[1]) : NULL;
+    if (cmd == NULL || (cmd->subcommands && argc > 1 && sub == NULL)) {
+        snprintf(err, errlen, "Command '%.*s' not found", (int)MIN(argv[0].len, 128), argv[0].ptr);
+        return -1;
+    }
+    int arity = sub ? sub->arity : cmd->arity;
+    if ((arity > 0 && argc != (size_t)arity) || (arity < 0 && argc < (size_t)-arity)) {
+        snprintf(err, errlen, "wrong number of arguments for '%s' command",
+                 command_acl_catalog()->cmds[command_acl_index(cmd, sub)].name);
+        return -1;
+    }
+    refusal_compute(u, cmd, argc, argv, r);
+    return 0;
+}
+
+/* ---- the ACL command ------------------------------------------------------------------------ */
+
+#define ACL_FROM_COMMON(name, fn)                                                                  \
+    static void name(struct client *c) { fn(&c->conn, c->srv->acl, c->argc, c->argv); }
+
+ACL_FROM_COMMON(acl_setuser, acl_cmd_setuser)
+ACL_FROM_COMMON(acl_getuser, acl_cmd_getuser)
+ACL_FROM_COMMON(acl_deluser, acl_cmd_deluser)
+ACL_FROM_COMMON(acl_list, acl_cmd_list)
+ACL_FROM_COMMON(acl_users, acl_cmd_users)
+ACL_FROM_COMMON(acl_whoami, acl_cmd_whoami)
+ACL_FROM_COMMON(acl_cat, acl_cmd_cat)
+ACL_FROM_COMMON(acl_genpass, acl_cmd_genpass)
+ACL_FROM_COMMON(acl_log, acl_cmd_log)
+ACL_FROM_COMMON(acl_dryrun, acl_cmd_dryrun)
+ACL_FROM_COMMON(acl_save, acl_cmd_save)
+ACL_FROM_COMMON(acl_load, acl_cmd_load)
+ACL_FROM_COMMON(acl_help, acl_cmd_help)
+
+#define ACL_ADM (CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE)
+static const struct command acl_subs[] = {
+    {.name = "setuser",
+     .arity = -3,
+     .flags = ACL_ADM,
+     .acl_categories = "admin slow dangerous",
+     .fn = acl_setuser},
+    {.name = "getuser",
+     .arity = 3,
+     .flags = ACL_ADM,
+     .acl_categories = "admin slow dangerous",
+     .fn = acl_getuser},
+    {.name = "deluser",
+     .arity = -3,
+     .flags = ACL_ADM,
+     .acl_categories = "admin slow dangerous",
+     .fn = acl_deluser},
+    {.name = "list",
+     .arity = 2,
+     .flags = ACL_ADM,
+     .acl_categories = "admin slow dangerous",
+     .fn = acl_list},
+    {.name = "users",
+     .arity = 2,
+     .flags = ACL_ADM,
+     .acl_categories = "admin slow dangerous",
+     .fn = acl_users},
+    {.name = "whoami",
+     .arity = 2,
+     .flags = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE,
+     .acl_categories = "slow",
+     .fn = acl_whoami},
+    {.name = "cat",
+     .arity = -2,
+     .flags = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE,
+     .acl_categories = "slow",
+     .fn = acl_cat},
+    {.name = "genpass",
+     .arity = -2,
+     .flags = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE,
+     .acl_categories = "slow",
+     .fn = acl_genpass},
+    {.name = "log",
+     .arity = -2,
+     .flags = ACL_ADM,
+     .acl_categories = "admin slow dangerous",
+     .fn = acl_log},
+    {.name = "dryrun",
+     .arity = -4,
+     .flags = ACL_ADM,
+     .acl_categories = "admin slow dangerous",
+     .fn = acl_dryrun},
+    {.name = "save",
+     .arity = 2,
+     .flags = ACL_ADM,
+     .acl_categories = "admin slow dangerous",
+     .fn = acl_save},
+    {.name = "load",
+     .arity = 2,
+     .flags = ACL_ADM,
+     .acl_categories = "admin slow dangerous",
+     .fn = acl_load},
+    {.name = "help",
+     .arity = 2,
+     .flags = CMD_LOADING | CMD_STALE,
+     .acl_categories = "slow",
+     .fn = acl_help},
+    {.name = NULL},
+};
+
+static void cmd_acl(struct client *c) { command_dispatch_sub(c, acl_subs, "acl"); }
+
+struct command cmd_table_acl[] = {
+    {.name = "acl",
+     .arity = -2,
+     .flags = CMD_LOADING | CMD_STALE,
+     .fn = cmd_acl,
+     .subcommands = acl_subs,
+     .group = "server",
+     .summary = "Users and what each may run",
+     .acl_categories = "slow"},
+    {.name = NULL},
+};

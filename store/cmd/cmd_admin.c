@@ -265,6 +265,21 @@ static void config_set_reply_error(struct client *c, const char *key, const char
         reply_errorf(c, "ERR CONFIG SET failed (possibly related to argument '%s') - %s", key, err);
 }
 
+/* Settings that name files: a client that can change them can make the server write where it
+ * likes, so CONFIG SET refuses them unless enable-protected-configs allows this client, as Redis
+ * 7.0 (docs/acl.md#safe-defaults). */
+static int config_protected_check(struct client *c, const char *key, char *err, size_t errlen)
+{
+    static const char *const protected_keys[] = {"dir", "dbfilename"};
+    for (size_t i = 0; i < ARRAY_LEN(protected_keys); i++) {
+        if (strcasecmp(key, protected_keys[i]) != 0) continue;
+        if (store_acl_setting_allows(c->srv->cfg.enable_protected_configs, c)) return 0;
+        snprintf(err, errlen, "can't set protected config");
+        return -1;
+    }
+    return 0;
+}
+
 /* Redis's first pass over the names, before any value is looked at: an unknown name, one given
  * twice, or an immutable one fails the whole command. The failing name goes to key. */
 static int config_set_check_names(struct client *c, char *key, size_t keylen, char *err,
@@ -274,6 +289,7 @@ static int config_set_check_names(struct client *c, char *key, size_t keylen, ch
         snprintf(key, keylen, "%.*s", (int)MIN(c->argv[i].len, keylen - 1), c->argv[i].ptr);
         const struct cfg_field *f = cfg_find(&store_config_schema, key);
         if (!f) return -1;
+        if (config_protected_check(c, key, err, errlen) != 0) return -1; /* before immutable */
         if (f->flags & CFG_F_IMMUTABLE) {
             snprintf(err, errlen, "can't set immutable config");
             return -1;

@@ -243,3 +243,54 @@ def test_debug_and_protected_configs_are_refused_from_another_host(proc_group):
     finally:
         proc_group.stop_all()
         hosts.close()
+
+
+# ---- the sentinel's user ------------------------------------------------------------------
+
+def test_the_sentinels_plan_names_a_permission_its_user_lacks(proc_group, test_dir):
+    """The sentinel checks with ACL DRYRUN that its user (auth-user) may run what a failover
+    needs on every node; a replica it could not reconfigure is never a candidate, and plan
+    (HTTP and vigilctl) says which command is missing where."""
+    from vigiltest import deploy
+    users = ("users:\n"
+             "  - user default off\n"
+             "  - user admin on >apw ~* &* +@all\n"
+             "  - user sent on >spw ~* &* +@all %s\n")
+    master = vigiltest.start_store("vigil", group=proc_group, config=write_yaml(
+        os.path.join(test_dir, "m.yaml"), users % ""))
+    replica = vigiltest.start_store("vigil", group=proc_group, config=write_yaml(
+        os.path.join(test_dir, "r.yaml"),
+        users % "-config" + "replicaof: 127.0.0.1 %d\nmasteruser: admin\nmasterauth: apw\n"
+        % master.port))
+    r = redis.Redis(host=HOST, port=replica.port, username="admin", password="apw")
+    wait_until(lambda: r.info("replication")["master_link_status"] == "up", 10, "the replica")
+    sdir = procs.new_tmp_dir_in(proc_group.dir, "sentinel")
+    port, http_port = procs.free_port(), procs.free_port()
+    yaml_path = os.path.join(sdir, "sentinel.yaml")
+    deploy.write_sentinel_yaml(yaml_path, port, sdir, master.port, quorum=1, http_port=http_port,
+                               token=deploy.TOKEN,
+                               master_extra="    auth-user: sent\n    auth-pass: spw\n")
+    s = deploy.start_sentinel(proc_group, master.port, quorum=1, port=port, http_port=http_port,
+                              data_dir=sdir, yaml_path=yaml_path)
+    where = "replica 127.0.0.1:%d" % replica.port
+
+    def plan():
+        reply = s.get("/v1/masters/%s/plan" % deploy.MASTER_NAME)
+        assert reply.status == 200
+        return reply.json
+
+    wait_until(lambda: any(where in b for b in plan()["blockers"]), 15,
+               "plan to name the replica's missing permission")
+    p = plan()
+    line = [b for b in p["blockers"] if where in b][0]
+    assert "may not run CONFIG REWRITE" in line and "SLAVEOF" not in line, line
+    assert p["would_promote"] is None
+    assert {"ip": "127.0.0.1", "port": replica.port,
+            "reason": "this sentinel's user may not reconfigure it (ACL)"} in [
+                {k: e.get(k) for k in ("ip", "port", "reason")} for e in p["excluded"]]
+    assert not any("127.0.0.1:%d" % master.port in b for b in p["blockers"])
+    assert "may not run CONFIG REWRITE on replica" in s.proc.log_text()
+    out = subprocess.run([vigiltest.vigil_binary("vigilctl"), "-s",
+                          "127.0.0.1:%d" % s.http_port, "plan", deploy.MASTER_NAME],
+                         capture_output=True, text=True, timeout=20)
+    assert "CONFIG REWRITE" in out.stdout, out.stdout + out.stderr

@@ -111,6 +111,9 @@ struct acl_request {
     const size_t *channel_lens;
     bool channels_are_patterns;
 };
+/* True when the root selector allows command cmd with every key and every channel: the check
+ * needs nothing else (the common case, kept cheap for every command). */
+bool acl_user_allows_all(const struct acl_user *user, size_t cmd);
 /* The verdict; when refused for a key or a channel, *denied is its index in r's array. */
 enum acl_verdict acl_user_check_request(const struct acl_user *user, const struct acl_request *r,
                                         size_t *denied);

@@ -237,6 +237,12 @@ static enum acl_verdict selector_check(const struct acl_selector *s, const struc
     return ACL_ALLOWED;
 }
 
+bool acl_user_allows_all(const struct acl_user *u, size_t cmd)
+{
+    const struct acl_selector *s = &u->selectors[0];
+    return s->all_keys && s->all_channels && acl_bit(s, cmd);
+}
+
 enum acl_verdict acl_user_check_request(const struct acl_user *u, const struct acl_request *r,
                                         size_t *denied)
 {

@@ -174,6 +174,7 @@ static void refusal_compute(const struct acl_user *u, struct command *cmd, size_
         if (sub == NULL) return; /* dispatch answers the unknown subcommand */
     }
     size_t idx = command_acl_index(cmd, sub);
+    if (acl_user_allows_all(u, idx)) return;
     const struct acl_catalog *cat = command_acl_catalog();
     struct acl_request req = {.cmd = idx};
     if (!cmd->subcommands && argc > 1) {
@@ -221,22 +222,30 @@ static void refusal_compute(const struct acl_user *u, struct command *cmd, size_
     check_args_free(&a);
 }
 
-/* Whether c must be checked at all, and its user (NULL: none left, refuse everything). */
+/* The master link, the AOF loader and fake clients replay what was already allowed. */
 static bool needs_check(struct client *c)
 {
     return !client_must_obey(c) && !(c->conn.flags & CONN_FAKE);
 }
 
+/* Whether c's user may run argv with cmd; when not, r says why (no user left: the command). */
+static bool client_refused(struct client *c, struct command *cmd, size_t argc,
+                           const struct resp_arg *argv, struct acl_refusal *r)
+{
+    if (!needs_check(c)) return false;
+    const struct acl_user *u = client_user(c);
+    *r = (struct acl_refusal){ACL_DENIED_COMMAND, ""};
+    if (u)
+        refusal_compute(u, cmd, argc, argv, r);
+    else
+        snprintf(r->object, sizeof(r->object), "%s", cmd->name);
+    return r->verdict != ACL_ALLOWED;
+}
+
 int store_acl_check(struct client *c, struct command *cmd)
 {
-    if (!needs_check(c)) return 0;
-    const struct acl_user *u = client_user(c);
-    struct acl_refusal r = {ACL_DENIED_COMMAND, ""};
-    if (u)
-        refusal_compute(u, cmd, c->argc, c->argv, &r);
-    else
-        snprintf(r.object, sizeof(r.object), "%s", cmd->name);
-    if (r.verdict == ACL_ALLOWED) return 0;
+    struct acl_refusal r;
+    if (!client_refused(c, cmd, c->argc, c->argv, &r)) return 0;
     c->last_cmd = cmd; /* the log's client-info names the refused command, as Redis */
     acl_log_add(c->srv->acl, &c->conn, acl_reason_word(r.verdict),
                 (c->flags & CLIENT_MULTI) ? "multi" : "toplevel", r.object, store_acl_user_of(c));
@@ -247,14 +256,8 @@ int store_acl_check(struct client *c, struct command *cmd)
 const char *store_acl_script_refusal(struct client *caller, struct command *cmd, size_t argc,
                                      const struct resp_arg *argv)
 {
-    if (!needs_check(caller)) return NULL;
-    const struct acl_user *u = client_user(caller);
-    struct acl_refusal r = {ACL_DENIED_COMMAND, ""};
-    if (u)
-        refusal_compute(u, cmd, argc, argv, &r);
-    else
-        snprintf(r.object, sizeof(r.object), "%s", cmd->name);
-    if (r.verdict == ACL_ALLOWED) return NULL;
+    struct acl_refusal r;
+    if (!client_refused(caller, cmd, argc, argv, &r)) return NULL;
     acl_log_add(caller->srv->acl, &caller->conn, acl_reason_word(r.verdict), "lua", r.object,
                 store_acl_user_of(caller));
     return r.verdict == ACL_DENIED_KEY       ? SCRIPT_NOPERM_KEY

@@ -14,7 +14,6 @@
 """
 
 import os
-import shutil
 import subprocess
 
 import pytest
@@ -171,45 +170,14 @@ def test_a_replica_syncs_as_a_named_user(proc_group, test_dir):
 
 # ---- safe defaults from another host ------------------------------------------------------
 
-ADDR_A, ADDR_B = "10.78.0.1", "10.78.0.2"
+# The namespaces and veth pair of the master-lease test: the store alone in one, a remote
+# client in the other.
+_netns = vigiltest.load_sibling(__file__, "test_master_lease_netns.py")
+netns_available, ADDR_A = _netns.netns_available, _netns.ADDR_A
 
 
-def netns_available():
-    if os.geteuid() != 0 or shutil.which("ip") is None:
-        return False
-    return subprocess.run(["ip", "netns", "list"], capture_output=True).returncode == 0
-
-
-def ip(*args):
-    subprocess.run(["ip"] + list(args), check=True, capture_output=True)
-
-
-class TwoHosts:
-    """Namespaces <tag>a (the store) and <tag>b (a remote client) joined by a veth pair."""
-
-    def __init__(self):
-        tag = "vga%d" % (os.getpid() % 100000)
-        self.a, self.b = tag + "a", tag + "b"
-        self.made = []
-        for ns in (self.a, self.b):
-            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
-            ip("netns", "add", ns)
-            self.made.append(ns)
-        ip("link", "add", tag + "va", "type", "veth", "peer", "name", tag + "vb")
-        for ns, dev, addr in ((self.a, tag + "va", ADDR_A), (self.b, tag + "vb", ADDR_B)):
-            ip("link", "set", dev, "netns", ns)
-            ip("-n", ns, "addr", "add", addr + "/24", "dev", dev)
-            ip("-n", ns, "link", "set", dev, "up")
-            ip("-n", ns, "link", "set", "lo", "up")
-
-    def cli(self, ns, host, port, *args):
-        out = subprocess.run(["ip", "netns", "exec", ns, "redis-cli", "-h", host, "-p", str(port)]
-                             + [str(a) for a in args], capture_output=True, text=True, timeout=10)
-        return out.stdout.strip()
-
-    def close(self):
-        for ns in self.made:
-            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+def cli(ns, names, host, port, *args):
+    return names.run(ns, "redis-cli", "-h", host, "-p", port, *args).strip()
 
 
 DEBUG_REFUSED = ('ERR DEBUG command not allowed. If the enable-debug-command option is set to '
@@ -219,7 +187,7 @@ DEBUG_REFUSED = ('ERR DEBUG command not allowed. If the enable-debug-command opt
 
 @pytest.mark.skipif(not netns_available(), reason="needs root and ip netns")
 def test_debug_and_protected_configs_are_refused_from_another_host(proc_group):
-    hosts = TwoHosts()
+    hosts = _netns.TwoNamespaces()
     try:
         d = procs.new_tmp_dir_in(proc_group.dir, "store")
         port = 6390
@@ -228,10 +196,13 @@ def test_debug_and_protected_configs_are_refused_from_another_host(proc_group):
                     "--appendonly", "no", "--dir", d, "--protected-mode", "no",
                     "--enable-debug-command", "local", "--enable-protected-configs", "local"],
                    name="vigil-store", cwd=d, group=proc_group)
-        wait_until(lambda: hosts.cli(hosts.a, "127.0.0.1", port, "PING") == "PONG", 10,
-                   "the store in its namespace")
-        remote = lambda *a: hosts.cli(hosts.b, ADDR_A, port, *a)  # noqa: E731
-        local = lambda *a: hosts.cli(hosts.a, "127.0.0.1", port, *a)  # noqa: E731
+        def remote(*args):
+            return cli(hosts.b, hosts, ADDR_A, port, *args)
+
+        def local(*args):
+            return cli(hosts.a, hosts, "127.0.0.1", port, *args)
+
+        wait_until(lambda: local("PING") == "PONG", 10, "the store in its namespace")
         assert remote("PING") == "PONG"
         assert remote("DEBUG", "SLEEP", "0") == DEBUG_REFUSED
         assert remote("CONFIG", "SET", "dbfilename", "x.rdb") == (

@@ -286,13 +286,15 @@ const struct acl_user *acl_state_authenticate(struct acl_state *s, struct conn *
     return u;
 }
 
-void acl_close_orphans(struct acl_state *s, struct conn *caller)
+void acl_close_orphans(struct acl_state *s, struct conn *caller, bool every_named)
 {
     const struct conn_ops *ops = caller->set->ops;
     for (struct conn *c = caller->set->head; c; c = c->next) {
-        if ((c->flags & (CONN_CLOSE_ASAP | CONN_FAKE)) || ops->user_of == NULL ||
-            acl_users_find(s->users, ops->user_of(c)))
-            continue;
+        if ((c->flags & (CONN_CLOSE_ASAP | CONN_FAKE)) || ops->user_of == NULL) continue;
+        const char *user = ops->user_of(c);
+        bool keep =
+            every_named ? strcmp(user, "default") == 0 : acl_users_find(s->users, user) != NULL;
+        if (keep) continue;
         if (c == caller)
             c->flags |= CONN_CLOSE_AFTER_REPLY;
         else
@@ -418,7 +420,7 @@ void acl_cmd_deluser(struct conn *c, struct acl_state *s, size_t argc, const str
         char err[400];
         if (s->host->save_every_change && s->path && users_save(s, err, sizeof(err)) != 0)
             log_warning("cannot save ACL users: %s", err);
-        acl_close_orphans(s, c);
+        acl_close_orphans(s, c, false);
     }
     reply_integer(cl(c), n);
 }
@@ -606,7 +608,7 @@ void acl_cmd_load(struct conn *c, struct acl_state *s, size_t argc, const struct
         reply_errorf(cl(c), "ERR Error loading ACLs, the user list was not changed: %s", err);
         return;
     }
-    acl_close_orphans(s, c);
+    acl_close_orphans(s, c, true); /* as Redis 7.0: every named user's clients, changed or not */
     reply_ok(cl(c));
 }
 

@@ -80,8 +80,9 @@ void acl_log_set_max(struct acl_state *s, size_t max);
 const char *acl_reason_word(enum acl_verdict v);
 /* The -NOPERM error of a refusal, as Redis 7.0 words it for a client. */
 void acl_reply_noperm(struct conn *c, const struct acl_refusal *r);
-/* Close the connections whose user no longer exists (the caller's after its reply). */
-void acl_close_orphans(struct acl_state *s, struct conn *caller);
+/* Close the connections whose user no longer exists, or (every_named, after ACL LOAD, as Redis
+ * 7.0 does) every connection not running as "default"; the caller's after its reply. */
+void acl_close_orphans(struct acl_state *s, struct conn *caller, bool every_named);
 
 typedef void (*acl_cmd_fn)(struct conn *c, struct acl_state *s, size_t argc,
                            const struct resp_arg *argv);

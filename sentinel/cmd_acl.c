@@ -8,7 +8,8 @@
  * them), rewritten atomically after every change, so a restart keeps them; Redis Sentinel keeps
  * them in its rewritten config file, which we never rewrite. requirepass from the YAML file is
  * applied to "default" after the file is read: the config wins for the one thing it names.
- * Deleting a user (or a LOAD that drops it) closes the connections logged in as that user. */
+ * ACL DELUSER closes the connections logged in as a deleted user, ACL LOAD those of every user
+ * but "default" (as Redis 7.0). */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -253,6 +253,25 @@ int store_acl_check(struct client *c, struct command *cmd)
     return -1;
 }
 
+int store_acl_exec_check(struct client *c, struct command *cmd)
+{
+    struct acl_refusal r;
+    if (!client_refused(c, cmd, c->argc, c->argv, &r)) return 0;
+    acl_log_add(c->srv->acl, &c->conn, acl_reason_word(r.verdict), "multi", r.object,
+                store_acl_user_of(c));
+    const char *why = r.verdict == ACL_DENIED_KEY ? "no permission to touch the specified keys"
+                      : r.verdict == ACL_DENIED_CHANNEL ? "no permission to access one of the "
+                                                          "channels used as arguments"
+                                                        : "no permission to execute the command "
+                                                          "or subcommand";
+    reply_errorf(c,
+                 "NOPERM ACLs rules changed between the moment the transaction was accumulated "
+                 "and the EXEC call. This command is no longer allowed for the following reason: "
+                 "%s",
+                 why);
+    return -1;
+}
+
 const char *store_acl_script_refusal(struct client *caller, struct command *cmd, size_t argc,
                                      const struct resp_arg *argv)
 {

@@ -42,6 +42,9 @@ bool store_acl_setting_allows(int allow, const struct client *c);
 /* The gate before a command runs or is queued: 0, or -1 after logging the refusal and replying
  * Redis's -NOPERM error. */
 int store_acl_check(struct client *c, struct command *cmd);
+/* EXEC: the check again for each queued command (c->argv is it), since ACL rules may have
+ * changed after it was queued; -1 after logging and replying Redis's -NOPERM for it. */
+int store_acl_exec_check(struct client *c, struct command *cmd);
 /* The same check for redis.call from a script run by caller: NULL, or the error line. */
 const char *store_acl_script_refusal(struct client *caller, struct command *cmd, size_t argc,
                                      const struct resp_arg *argv);

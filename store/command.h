@@ -83,6 +83,9 @@ struct command *command_at(size_t i);
 struct acl_catalog;
 const struct acl_catalog *command_acl_catalog(void);
 void command_meta_build(void); /* once, by command_table_init */
+/* The key finder command_meta.c's row gives a command ("xread"), whether or not the store has
+ * that command; NULL if none. */
+command_getkeys_fn command_meta_key_finder(const char *name);
 /* The catalog index of cmd, or of its subcommand sub (an entry of cmd->subcommands). */
 size_t command_acl_index(const struct command *cmd, const struct command *sub);
 /* The subcommand entry argv[1] names, or NULL (not a family, or no such subcommand). */

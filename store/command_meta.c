@@ -70,6 +70,83 @@ static int keys_set(size_t argc, const struct resp_arg *argv, struct command_key
     return 1;
 }
 
+/* The first half of the arguments after STREAMS (searched from argv[from]): XREAD, XREADGROUP. */
+static int keys_after_streams(size_t argc, const struct resp_arg *argv, size_t from,
+                              struct command_key *out)
+{
+    for (size_t i = from; i < argc; i++) {
+        if (!util_eq_nocase(argv[i].ptr, argv[i].len, "streams")) continue;
+        size_t rest = argc - i - 1;
+        if (rest == 0 || rest % 2 != 0) return -1;
+        for (size_t k = 0; k < rest / 2; k++) out[k] = (struct command_key){i + 1 + k, 0};
+        return (int)(rest / 2);
+    }
+    return -1;
+}
+
+static int keys_xread(size_t argc, const struct resp_arg *argv, struct command_key *out)
+{
+    return keys_after_streams(argc, argv, 1, out);
+}
+
+static int keys_xreadgroup(size_t argc, const struct resp_arg *argv, struct command_key *out)
+{
+    return keys_after_streams(argc, argv, 4, out);
+}
+
+/* The key read at argv[1], and the destination written after STORE (or STOREDIST, when
+ * store_dist) searched from argv[from]: SORT, GEORADIUS, GEORADIUSBYMEMBER. */
+static int keys_with_store(size_t argc, const struct resp_arg *argv, size_t from, bool store_dist,
+                           struct command_key *out)
+{
+    int n = 0;
+    out[n++] = (struct command_key){1, ACL_KEY_READ};
+    for (size_t i = from; i + 1 < argc; i++) {
+        bool is_store = util_eq_nocase(argv[i].ptr, argv[i].len, "store") ||
+                        (store_dist && util_eq_nocase(argv[i].ptr, argv[i].len, "storedist"));
+        if (is_store) {
+            out[n++] = (struct command_key){i + 1, ACL_KEY_WRITE};
+            break;
+        }
+    }
+    return n;
+}
+
+static int keys_sort(size_t argc, const struct resp_arg *argv, struct command_key *out)
+{
+    return keys_with_store(argc, argv, 2, false, out);
+}
+
+static int keys_georadius(size_t argc, const struct resp_arg *argv, struct command_key *out)
+{
+    return keys_with_store(argc, argv, 5, true, out);
+}
+
+/* MIGRATE host port key|"" db timeout [...] [KEYS key...]. */
+static int keys_migrate(size_t argc, const struct resp_arg *argv, struct command_key *out)
+{
+    int n = 0;
+    if (argc > 3 && argv[3].len > 0) out[n++] = (struct command_key){3, 0};
+    for (size_t i = 6; i < argc; i++) {
+        if (!util_eq_nocase(argv[i].ptr, argv[i].len, "keys")) continue;
+        for (size_t k = i + 1; k < argc; k++) out[n++] = (struct command_key){k, 0};
+        break;
+    }
+    return n;
+}
+
+/* BITFIELD only reads its key when every operation is a GET. */
+static int keys_bitfield(size_t argc, const struct resp_arg *argv, struct command_key *out)
+{
+    unsigned access = ACL_KEY_READ;
+    for (size_t i = 2; i < argc; i++)
+        if (util_eq_nocase(argv[i].ptr, argv[i].len, "set") ||
+            util_eq_nocase(argv[i].ptr, argv[i].len, "incrby"))
+            access |= ACL_KEY_WRITE;
+    out[0] = (struct command_key){1, access};
+    return 1;
+}
+
 /* ---- the rows ------------------------------------------------------------------------------- */
 
 struct meta_row {
@@ -342,6 +419,113 @@ static const struct meta_row meta_rows[] = {
     {"vigil", "admin slow dangerous", NULL, NULL},
     {"vigil|lease", "admin slow dangerous", NULL, NULL},
     {"vigil|help", "slow", NULL, NULL},
+    /* Redis 7.0 commands the store does not have yet (other families add them): their
+     * rows are ready, so an entry needs no fields of its own to get them. */
+    {"asking", "fast connection", NULL, NULL},
+    {"bitfield", "write bitmap slow", "RW", keys_bitfield},
+    {"bitfield_ro", "read bitmap fast", "R", NULL},
+    {"client|caching", "slow connection", NULL, NULL},
+    {"client|getredir", "slow connection", NULL, NULL},
+    {"client|pause", "admin slow dangerous connection", NULL, NULL},
+    {"client|tracking", "slow connection", NULL, NULL},
+    {"client|trackinginfo", "slow connection", NULL, NULL},
+    {"client|unpause", "admin slow dangerous connection", NULL, NULL},
+    {"cluster", "slow", NULL, NULL},
+    {"cluster|addslots", "admin slow dangerous", NULL, NULL},
+    {"cluster|addslotsrange", "admin slow dangerous", NULL, NULL},
+    {"cluster|bumpepoch", "admin slow dangerous", NULL, NULL},
+    {"cluster|count-failure-reports", "admin slow dangerous", NULL, NULL},
+    {"cluster|countkeysinslot", "slow", NULL, NULL},
+    {"cluster|delslots", "admin slow dangerous", NULL, NULL},
+    {"cluster|delslotsrange", "admin slow dangerous", NULL, NULL},
+    {"cluster|failover", "admin slow dangerous", NULL, NULL},
+    {"cluster|flushslots", "admin slow dangerous", NULL, NULL},
+    {"cluster|forget", "admin slow dangerous", NULL, NULL},
+    {"cluster|getkeysinslot", "slow", NULL, NULL},
+    {"cluster|help", "slow", NULL, NULL},
+    {"cluster|info", "slow", NULL, NULL},
+    {"cluster|keyslot", "slow", NULL, NULL},
+    {"cluster|links", "slow", NULL, NULL},
+    {"cluster|meet", "admin slow dangerous", NULL, NULL},
+    {"cluster|myid", "slow", NULL, NULL},
+    {"cluster|nodes", "slow", NULL, NULL},
+    {"cluster|replicas", "admin slow dangerous", NULL, NULL},
+    {"cluster|replicate", "admin slow dangerous", NULL, NULL},
+    {"cluster|reset", "admin slow dangerous", NULL, NULL},
+    {"cluster|saveconfig", "admin slow dangerous", NULL, NULL},
+    {"cluster|set-config-epoch", "admin slow dangerous", NULL, NULL},
+    {"cluster|setslot", "admin slow dangerous", NULL, NULL},
+    {"cluster|shards", "slow", NULL, NULL},
+    {"cluster|slaves", "admin slow dangerous", NULL, NULL},
+    {"cluster|slots", "slow", NULL, NULL},
+    {"command|getkeysandflags", "slow connection", NULL, NULL},
+    {"config|help", "slow", NULL, NULL},
+    {"dump", "keyspace read slow", "R", NULL},
+    {"geoadd", "write geo slow", "W", NULL},
+    {"geodist", "read geo slow", "R", NULL},
+    {"geohash", "read geo slow", "R", NULL},
+    {"geopos", "read geo slow", "R", NULL},
+    {"georadius", "write geo slow", "R/W", keys_georadius},
+    {"georadius_ro", "read geo slow", "R", NULL},
+    {"georadiusbymember", "write geo slow", "R/W", keys_georadius},
+    {"georadiusbymember_ro", "read geo slow", "R", NULL},
+    {"geosearch", "read geo slow", "R", NULL},
+    {"geosearchstore", "write geo slow", "W/R", NULL},
+    {"latency", "slow", NULL, NULL},
+    {"latency|doctor", "admin slow dangerous", NULL, NULL},
+    {"latency|graph", "admin slow dangerous", NULL, NULL},
+    {"latency|help", "slow", NULL, NULL},
+    {"latency|histogram", "admin slow dangerous", NULL, NULL},
+    {"latency|history", "admin slow dangerous", NULL, NULL},
+    {"latency|latest", "admin slow dangerous", NULL, NULL},
+    {"latency|reset", "admin slow dangerous", NULL, NULL},
+    {"lcs", "read string slow", "R", NULL},
+    {"lolwut", "read fast", NULL, NULL},
+    {"memory|malloc-stats", "slow", NULL, NULL},
+    {"migrate", "keyspace write slow dangerous", "RW", keys_migrate},
+    {"module", "slow", NULL, NULL},
+    {"module|help", "slow", NULL, NULL},
+    {"module|list", "admin slow dangerous", NULL, NULL},
+    {"module|load", "admin slow dangerous", NULL, NULL},
+    {"module|loadex", "admin slow dangerous", NULL, NULL},
+    {"module|unload", "admin slow dangerous", NULL, NULL},
+    {"pubsub|help", "slow", NULL, NULL},
+    {"pubsub|shardchannels", "pubsub slow", NULL, NULL},
+    {"pubsub|shardnumsub", "pubsub slow", NULL, NULL},
+    {"readonly", "fast connection", NULL, NULL},
+    {"readwrite", "fast connection", NULL, NULL},
+    {"restore", "keyspace write slow dangerous", "W", NULL},
+    {"restore-asking", "keyspace write slow dangerous", "W", NULL},
+    {"sort", "write set sortedset list slow dangerous", "R/R", keys_sort},
+    {"sort_ro", "read set sortedset list slow dangerous", "R", keys_sort},
+    {"spublish", "pubsub fast", "-", NULL},
+    {"ssubscribe", "pubsub slow", "-", NULL},
+    {"sunsubscribe", "pubsub slow", "-", NULL},
+    {"xack", "write stream fast", "W", NULL},
+    {"xadd", "write stream fast", "W", NULL},
+    {"xautoclaim", "write stream fast", "W", NULL},
+    {"xclaim", "write stream fast", "W", NULL},
+    {"xdel", "write stream fast", "W", NULL},
+    {"xgroup", "slow", NULL, NULL},
+    {"xgroup|create", "write stream slow", "W", NULL},
+    {"xgroup|createconsumer", "write stream slow", "W", NULL},
+    {"xgroup|delconsumer", "write stream slow", "W", NULL},
+    {"xgroup|destroy", "write stream slow", "W", NULL},
+    {"xgroup|help", "stream slow", NULL, NULL},
+    {"xgroup|setid", "write stream slow", "W", NULL},
+    {"xinfo", "slow", NULL, NULL},
+    {"xinfo|consumers", "read stream slow", "R", NULL},
+    {"xinfo|groups", "read stream slow", "R", NULL},
+    {"xinfo|help", "stream slow", NULL, NULL},
+    {"xinfo|stream", "read stream slow", "R", NULL},
+    {"xlen", "read stream fast", "-", NULL},
+    {"xpending", "read stream slow", "R", NULL},
+    {"xrange", "read stream slow", "R", NULL},
+    {"xread", "read stream slow blocking", "R", keys_xread},
+    {"xreadgroup", "write stream slow blocking", "R", keys_xreadgroup},
+    {"xrevrange", "read stream slow", "R", NULL},
+    {"xsetid", "write stream fast", "W", NULL},
+    {"xtrim", "write stream slow", "W", NULL},
 };
 
 static const struct meta_row *meta_find(const char *name)
@@ -349,6 +533,12 @@ static const struct meta_row *meta_find(const char *name)
     for (size_t i = 0; i < ARRAY_LEN(meta_rows); i++)
         if (strcmp(meta_rows[i].name, name) == 0) return &meta_rows[i];
     return NULL;
+}
+
+command_getkeys_fn command_meta_key_finder(const char *name)
+{
+    const struct meta_row *row = meta_find(name);
+    return row ? row->getkeys : NULL;
 }
 
 /* ---- the catalog ---------------------------------------------------------------------------- */

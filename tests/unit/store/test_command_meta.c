@@ -102,3 +102,40 @@ Test(command_meta, every_command_and_subcommand_has_categories)
     for (size_t i = 0; i < cat->n; i++)
         cr_assert_neq(cat->cmds[i].categories, 0u, "%s has no ACL categories", cat->cmds[i].name);
 }
+
+/* Key finders of commands other families bring (their rows are ready before the commands). */
+static const char *finder_keys(const char *name, const char *text, unsigned *access)
+{
+    static char out[128];
+    command_getkeys_fn f = command_meta_key_finder(name);
+    cr_assert(f, "%s has a key finder", name);
+    size_t argc = line(text);
+    struct command_key k[16];
+    int n = f(argc, args, k);
+    if (n < 0) return "-1";
+    out[0] = '\0';
+    for (int i = 0; i < n; i++) {
+        snprintf(out + strlen(out), sizeof(out) - strlen(out), "%s%zu", i ? " " : "", k[i].pos);
+        if (access) access[i] = k[i].access;
+    }
+    return out;
+}
+
+Test(command_meta, streams_sort_geo_migrate_and_bitfield_find_their_keys)
+{
+    unsigned a[16];
+    cr_assert_str_eq(finder_keys("xread", "xread count 2 streams s1 s2 0 0", NULL), "4 5");
+    cr_assert_str_eq(finder_keys("xread", "xread streams s1 0 0", NULL), "-1");
+    cr_assert_str_eq(finder_keys("xreadgroup", "xreadgroup group g c streams s 0", NULL), "5");
+    cr_assert_str_eq(finder_keys("sort", "sort k by w* store d", a), "1 5");
+    cr_assert_eq(a[0], ACL_KEY_READ);
+    cr_assert_eq(a[1], ACL_KEY_WRITE);
+    cr_assert_str_eq(finder_keys("sort", "sort k limit 0 1", NULL), "1");
+    cr_assert_str_eq(finder_keys("georadius", "georadius k 0 0 1 km storedist d", NULL), "1 7");
+    cr_assert_str_eq(finder_keys("migrate", "migrate h 1 k 0 5", NULL), "3");
+    cr_assert_str_eq(finder_keys("migrate", "migrate h 1 x 0 5 copy keys a b", NULL), "3 8 9");
+    cr_assert_str_eq(finder_keys("bitfield", "bitfield k get u8 0", a), "1");
+    cr_assert_eq(a[0], ACL_KEY_READ);
+    finder_keys("bitfield", "bitfield k get u8 0 set u8 0 1", a);
+    cr_assert_eq(a[0], ACL_KEY_READ | ACL_KEY_WRITE);
+}

@@ -146,20 +146,38 @@ static size_t command_channels(const struct command *cmd, size_t argc, bool *is_
     return 0;
 }
 
-/* A command line's arguments as the checker reads them: pointers and lengths. */
+/* A command line's keys and channels as the checker reads them: pointers, lengths, access.
+ * Small commands use the stack; one allocation otherwise. */
+#define CHECK_STACK_ARGS 16
 struct check_args {
     const char **ptrs;
     size_t *lens;
     unsigned *access;
     struct command_key *keys;
+    void *heap;
+    const char *stack_ptrs[CHECK_STACK_ARGS];
+    size_t stack_lens[CHECK_STACK_ARGS];
+    unsigned stack_access[CHECK_STACK_ARGS];
+    struct command_key stack_keys[CHECK_STACK_ARGS];
 };
 
-static void check_args_free(struct check_args *a)
+static void check_args_init(struct check_args *a, size_t argc)
 {
-    free(a->ptrs);
-    free(a->lens);
-    free(a->access);
-    free(a->keys);
+    if (argc <= CHECK_STACK_ARGS) {
+        a->ptrs = a->stack_ptrs;
+        a->lens = a->stack_lens;
+        a->access = a->stack_access;
+        a->keys = a->stack_keys;
+        a->heap = NULL;
+        return;
+    }
+    size_t one = sizeof(*a->ptrs) + sizeof(*a->lens) + sizeof(*a->access) + sizeof(*a->keys);
+    char *p = a->heap = xcalloc(argc, one);
+    a->keys = (struct command_key *)(void *)p;
+    a->ptrs = (const char **)(void *)(p + argc * sizeof(*a->keys));
+    a->lens = (size_t *)(void *)(p + argc * (sizeof(*a->keys) + sizeof(*a->ptrs)));
+    a->access =
+        (unsigned *)(void *)(p + argc * (sizeof(*a->keys) + sizeof(*a->ptrs) + sizeof(*a->lens)));
 }
 
 /* Whether user u may run argv with cmd; r says why not. */
@@ -175,17 +193,14 @@ static void refusal_compute(const struct acl_user *u, struct command *cmd, size_
     }
     size_t idx = command_acl_index(cmd, sub);
     if (acl_user_allows_all(u, idx)) return;
-    const struct acl_catalog *cat = command_acl_catalog();
     struct acl_request req = {.cmd = idx};
     if (!cmd->subcommands && argc > 1) {
         req.firstarg = argv[1].ptr;
         req.firstarg_len = argv[1].len;
     }
-    struct check_args a = {0};
-    a.ptrs = xcalloc(argc, sizeof(*a.ptrs));
-    a.lens = xcalloc(argc, sizeof(*a.lens));
-    a.access = xcalloc(argc, sizeof(*a.access));
-    int nk = command_has_keys(idx) ? command_get_keys(idx, argc, argv, &a.keys) : 0;
+    struct check_args a;
+    check_args_init(&a, argc);
+    int nk = command_has_keys(idx) ? command_get_keys(idx, argc, argv, a.keys) : 0;
     for (int i = 0; i < nk; i++) {
         a.ptrs[i] = argv[a.keys[i].pos].ptr;
         a.lens[i] = argv[a.keys[i].pos].len;
@@ -197,29 +212,23 @@ static void refusal_compute(const struct acl_user *u, struct command *cmd, size_
     req.key_access = a.access;
     bool patterns;
     size_t nch = command_channels(cmd, argc, &patterns);
-    const char **chans = xcalloc(nch + 1, sizeof(*chans));
-    size_t *chlens = xcalloc(nch + 1, sizeof(*chlens));
+    ASSERT(nk <= 0 || nch == 0); /* no command names both: the arrays serve either */
     for (size_t i = 0; i < nch; i++) {
-        chans[i] = argv[1 + i].ptr;
-        chlens[i] = argv[1 + i].len;
+        a.ptrs[i] = argv[1 + i].ptr;
+        a.lens[i] = argv[1 + i].len;
     }
     req.nchannels = nch;
-    req.channels = chans;
-    req.channel_lens = chlens;
+    req.channels = a.ptrs;
+    req.channel_lens = a.lens;
     req.channels_are_patterns = patterns;
     size_t denied = 0;
     r->verdict = acl_user_check_request(u, &req, &denied);
-    if (r->verdict == ACL_DENIED_KEY)
+    if (r->verdict == ACL_DENIED_KEY || r->verdict == ACL_DENIED_CHANNEL)
         snprintf(r->object, sizeof(r->object), "%.*s", (int)MIN(a.lens[denied], ACL_OBJECT_MAX),
                  a.ptrs[denied]);
-    else if (r->verdict == ACL_DENIED_CHANNEL)
-        snprintf(r->object, sizeof(r->object), "%.*s", (int)MIN(chlens[denied], ACL_OBJECT_MAX),
-                 chans[denied]);
     else
-        snprintf(r->object, sizeof(r->object), "%s", cat->cmds[idx].name);
-    free(chans);
-    free(chlens);
-    check_args_free(&a);
+        snprintf(r->object, sizeof(r->object), "%s", command_acl_catalog()->cmds[idx].name);
+    free(a.heap);
 }
 
 /* The master link, the AOF loader and fake clients replay what was already allowed. */

@@ -90,10 +90,9 @@ command_getkeys_fn command_meta_key_finder(const char *name);
 size_t command_acl_index(const struct command *cmd, const struct command *sub);
 /* The subcommand entry argv[1] names, or NULL (not a family, or no such subcommand). */
 const struct command *command_find_sub(const struct command *cmd, const struct resp_arg *arg);
-/* The keys of a command line (argv[0] the command) whose entry is catalog index idx: owned
- * array in *out (free it), count returned; -1 when the arguments cannot say. */
-int command_get_keys(size_t idx, size_t argc, const struct resp_arg *argv,
-                     struct command_key **out);
+/* The keys of a command line (argv[0] the command) whose entry is catalog index idx, into out
+ * (room for argc entries); how many, or -1 when the arguments cannot say. */
+int command_get_keys(size_t idx, size_t argc, const struct resp_arg *argv, struct command_key *out);
 /* Whether the entry at catalog index idx has keys at all (its key spec or a key finder), and
  * whether they come from a key finder. */
 bool command_has_keys(size_t idx);

@@ -641,10 +641,9 @@ bool command_has_keys(size_t idx)
 
 bool command_has_key_finder(size_t idx) { return entry_metas[idx].getkeys != NULL; }
 
-int command_get_keys(size_t idx, size_t argc, const struct resp_arg *argv, struct command_key **out)
+int command_get_keys(size_t idx, size_t argc, const struct resp_arg *argv, struct command_key *keys)
 {
     const struct entry_meta *m = &entry_metas[idx];
-    struct command_key *keys = xcalloc(argc ? argc : 1, sizeof(*keys));
     int n = 0;
     if (m->getkeys) {
         n = m->getkeys(argc, argv, keys);
@@ -656,10 +655,5 @@ int command_get_keys(size_t idx, size_t argc, const struct resp_arg *argv, struc
     }
     for (int i = 0; i < n; i++)
         if (keys[i].access == 0) keys[i].access = i == 0 ? m->first_access : m->rest_access;
-    if (n < 0) {
-        free(keys);
-        keys = NULL;
-    }
-    *out = keys;
     return n;
 }

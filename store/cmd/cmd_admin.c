@@ -676,8 +676,8 @@ static void command_src_sub_at(size_t i, size_t k, struct conn_command_desc *out
 static int command_src_getkeys(const struct conn_command_desc *d, size_t argc,
                                const struct resp_arg *argv, size_t *pos)
 {
-    struct command_key *keys;
-    int n = command_get_keys(d->id, argc, argv, &keys);
+    struct command_key *keys = xcalloc(argc, sizeof(*keys));
+    int n = command_get_keys(d->id, argc, argv, keys);
     for (int i = 0; i < n; i++) pos[i] = keys[i].pos;
     free(keys);
     return n;

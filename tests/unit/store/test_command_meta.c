@@ -26,22 +26,21 @@ static const char *keys_of(const char *text)
     size_t argc = line(text);
     struct command *cmd = command_lookup(args[0].ptr, args[0].len);
     cr_assert(cmd, "%s", text);
-    struct command_key *k;
-    int n = command_get_keys(command_acl_index(cmd, NULL), argc, args, &k);
-    if (n < 0) return "-1";
+    struct command_key *k = calloc(argc, sizeof(*k));
+    int n = command_get_keys(command_acl_index(cmd, NULL), argc, args, k);
     out[0] = '\0';
     for (int i = 0; i < n; i++)
         snprintf(out + strlen(out), sizeof(out) - strlen(out), "%s%zu", i ? " " : "", k[i].pos);
     free(k);
-    return out;
+    return n < 0 ? "-1" : out;
 }
 
 static unsigned access_of(const char *text, int i)
 {
     size_t argc = line(text);
     struct command *cmd = command_lookup(args[0].ptr, args[0].len);
-    struct command_key *k;
-    int n = command_get_keys(command_acl_index(cmd, NULL), argc, args, &k);
+    struct command_key *k = calloc(argc, sizeof(*k));
+    int n = command_get_keys(command_acl_index(cmd, NULL), argc, args, k);
     cr_assert_gt(n, i, "%s", text);
     unsigned a = k[i].access;
     free(k);

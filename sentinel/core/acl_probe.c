@@ -32,9 +32,7 @@ static const char *probe_user(const struct instance *ri)
 
 void acl_probe_send(struct sentinel *s, struct instance *ri)
 {
-    ri->acl_missing = 0;
-    ri->acl_answered = 0;
-    ri->acl_unverified[0] = '\0';
+    /* The previous answers stand until the new ones come (a failover may read them meanwhile). */
     for (unsigned i = 0; i < ACL_PROBE_COUNT; i++) {
         const char *argv[8] = {"ACL", "DRYRUN", probe_user(ri)};
         int argc = 3;
@@ -59,14 +57,19 @@ void acl_probe_on_reply(struct sentinel *s, struct instance *ri, unsigned i,
                         const struct sentinel_reply *r)
 {
     if (i >= ACL_PROBE_COUNT) return;
-    ri->acl_answered |= 1u << i;
-    if (r->type == SENTINEL_REPLY_STRING) {
-        ri->acl_missing |= 1u << i; /* "This user has no permissions to ..." */
-    } else if (r->type == SENTINEL_REPLY_ERROR && ri->acl_unverified[0] == '\0') {
+    uint32_t bit = 1u << i;
+    if (i == 0) ri->acl_unverified[0] = '\0'; /* a new round of answers */
+    if (r->type == SENTINEL_REPLY_STRING)
+        ri->acl_missing |= bit; /* "This user has no permissions to ..." */
+    else
+        ri->acl_missing &= ~bit;
+    if (r->type == SENTINEL_REPLY_ERROR && ri->acl_unverified[0] == '\0')
         snprintf(ri->acl_unverified, sizeof(ri->acl_unverified), "%.*s",
                  (int)(r->len < 120 ? r->len : 120), r->str);
-    }
-    if (i != ACL_PROBE_COUNT - 1 || ri->acl_missing == 0) return;
+    /* Said once per change, not at every plan request that asks again. */
+    if (i != ACL_PROBE_COUNT - 1 || ri->acl_missing == ri->acl_logged) return;
+    ri->acl_logged = ri->acl_missing;
+    if (ri->acl_missing == 0) return;
     char missing[200];
     acl_probe_missing_text(ri, missing, sizeof(missing));
     core_log(s, LOG_WARNING,

@@ -4,10 +4,11 @@
  * A failover reconfigures nodes with MULTI, SLAVEOF, CONFIG REWRITE, CLIENT KILL, EXEC and
  * reads them with INFO; hellos use PUBLISH and SUBSCRIBE. A user missing one of them is found
  * out in the middle of a failover, too late. So when the command link to a master or replica
- * comes up, the sentinel asks the node `ACL DRYRUN <its user> <command> ...` for each, and
- * remembers which are refused. A replica whose user may not be reconfigured is never promoted
- * (select.c), the log says what is missing once per link, and `plan` (HTTP and vigilctl)
- * names the missing commands per node. A node that cannot answer (no ACL DRYRUN, or our user
+ * comes up, and again for every `plan` request (which refreshes INFO too), the sentinel asks
+ * the node `ACL DRYRUN <its user> <command> ...` for each, and remembers which are refused.
+ * A replica whose user may not be reconfigured is never promoted (select.c), the log says
+ * what is missing each time that changes, and `plan` (HTTP and vigilctl) names the missing
+ * commands per node. A node that cannot answer (no ACL DRYRUN, or our user
  * may not run it) is noted as unverified, not refused: Redis 6 and restricted users are common.
  *
  * Pure glue over core_send; the replies come back by tag (observe.c). */

@@ -270,3 +270,8 @@ def test_the_sentinels_plan_names_a_permission_its_user_lacks(proc_group, test_d
                           "127.0.0.1:%d" % s.http_port, "plan", deploy.MASTER_NAME],
                          capture_output=True, text=True, timeout=20)
     assert "CONFIG REWRITE" in out.stdout, out.stdout + out.stderr
+    # the operator grants it: the next plan asks again and the replica is a candidate
+    r.execute_command("ACL", "SETUSER", "sent", "+config")
+    wait_until(lambda: plan()["would_promote"] == {"ip": "127.0.0.1", "port": replica.port}, 15,
+               "plan to see the permission granted")
+    assert not any(where in b for b in plan()["blockers"])

@@ -129,6 +129,22 @@ def test_aclfile_save_load_and_a_dropped_user_loses_its_connections(proc_group, 
     assert admin.execute_command("ACL", "USERS") == [b"dave", b"default"]
 
 
+def test_check_config_applies_the_users_rules(test_dir):
+    binary = vigiltest.vigil_binary("vigil-store")
+    bad = write_yaml(os.path.join(test_dir, "bad.yaml"),
+                     "users:\n  - user a on nopass ~*\n  - user b on +nosuch\n")
+    out = subprocess.run([binary, "--check-config", bad, "--dir", test_dir],
+                         capture_output=True, text=True, timeout=10)
+    assert out.returncode == 1
+    assert ("user line 2: Error in ACL SETUSER modifier '+nosuch': Unknown command or category "
+            "name in ACL") in out.stderr, out.stderr
+    good = write_yaml(os.path.join(test_dir, "good.yaml"),
+                      "users:\n  - user a on nopass ~* +@read\n")
+    out = subprocess.run([binary, "--check-config", good, "--dir", test_dir],
+                         capture_output=True, text=True, timeout=10)
+    assert out.returncode == 0 and "configuration OK" in out.stdout, out.stderr
+
+
 def test_aclfile_and_config_users_together_refuse_to_start(test_dir):
     cfg = write_yaml(os.path.join(test_dir, "both.yaml"),
                      "aclfile: %s\nusers:\n  - user x on nopass\n"

@@ -97,6 +97,7 @@ bool store_acl_default_nopass(const struct server *srv)
 int store_acl_authenticate(struct client *c, const char *user, size_t ulen, const char *pass,
                            size_t plen)
 {
+    if (c->cmd) c->last_cmd = c->cmd; /* a failure's log entry says cmd=auth (or hello) */
     const struct acl_user *u =
         acl_state_authenticate(c->srv->acl, &c->conn, user, ulen, pass, plen);
     if (u == NULL) return -1;

@@ -111,6 +111,9 @@ struct acl_request {
     const size_t *channel_lens;
     bool channels_are_patterns;
 };
+/* Whether some selector of user grants the channel (a pattern: literally one of its patterns),
+ * whatever the commands: a subscription made before the rules changed is judged by this. */
+bool acl_user_channel_ok(const struct acl_user *user, const char *ch, size_t len, bool is_pattern);
 /* True when the root selector allows command cmd with every key and every channel: the check
  * needs nothing else (the common case, kept cheap for every command). */
 bool acl_user_allows_all(const struct acl_user *user, size_t cmd);

@@ -347,6 +347,7 @@ void acl_cmd_setuser(struct conn *c, struct acl_state *s, size_t argc, const str
         return;
     }
     reply_changed(c, s);
+    if (s->host->after_setuser) s->host->after_setuser(c, acl_users_find(s->users, name));
 }
 
 static void reply_text_buf(struct conn *c, struct buf *b)

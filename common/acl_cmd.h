@@ -39,7 +39,10 @@ struct acl_host {
     int (*dryrun)(const struct acl_user *u, size_t argc, const struct resp_arg *argv,
                   struct acl_refusal *r, char *err, size_t errlen);
     bool save_every_change; /* write the users file after every SETUSER and DELUSER */
-    const char *load_help;  /* ACL HELP's line about LOAD */
+    /* Optional, after ACL SETUSER changed user u: close the connections of u subscribed to a
+     * channel or pattern its rules no longer grant (Redis 7.0 does; caller replies first). */
+    void (*after_setuser)(struct conn *caller, const struct acl_user *u);
+    const char *load_help; /* ACL HELP's line about LOAD */
 };
 
 struct acl_log_entry;

@@ -237,6 +237,13 @@ static enum acl_verdict selector_check(const struct acl_selector *s, const struc
     return ACL_ALLOWED;
 }
 
+bool acl_user_channel_ok(const struct acl_user *u, const char *ch, size_t len, bool is_pattern)
+{
+    for (size_t i = 0; i < u->n_selectors; i++)
+        if (channel_ok(&u->selectors[i], ch, len, is_pattern)) return true;
+    return false;
+}
+
 bool acl_user_allows_all(const struct acl_user *u, size_t cmd)
 {
     const struct acl_selector *s = &u->selectors[0];

@@ -25,8 +25,11 @@
 static int sentinel_dryrun(const struct acl_user *u, size_t argc, const struct resp_arg *argv,
                            struct acl_refusal *r, char *err, size_t errlen);
 
+static void sentinel_after_setuser(struct conn *caller, const struct acl_user *u);
+
 static const struct acl_host sentinel_acl_host = {
     .dryrun = sentinel_dryrun,
+    .after_setuser = sentinel_after_setuser,
     .save_every_change = true,
     .load_help = "    Read the users file again (sentinel-users.acl in dir).",
 };
@@ -121,6 +124,30 @@ int cmd_acl_check(struct client *c, const struct cmd_def *d, const struct cmd_ar
     acl_log_add(c->srv->acl, &c->conn, acl_reason_word(r.verdict), "toplevel", r.object, c->user);
     acl_reply_noperm(&c->conn, &r);
     return -1;
+}
+
+static bool subscriptions_ok(const struct client *c, const struct acl_user *u)
+{
+    for (size_t i = 0; i < c->n_channels; i++)
+        if (!acl_user_channel_ok(u, c->channels[i], strlen(c->channels[i]), false)) return false;
+    for (size_t i = 0; i < c->n_patterns; i++)
+        if (!acl_user_channel_ok(u, c->patterns[i], strlen(c->patterns[i]), true)) return false;
+    return true;
+}
+
+/* Clients of u whose subscriptions its new rules no longer grant are closed, as Redis 7.0. */
+static void sentinel_after_setuser(struct conn *caller, const struct acl_user *u)
+{
+    struct cmd_server *srv = ((struct client *)(void *)caller)->srv;
+    for (struct client *c = client_first(srv); c; c = client_next(c)) {
+        if ((c->conn.flags & CONN_CLOSE_ASAP) || strcmp(c->user, acl_user_name(u)) != 0 ||
+            subscriptions_ok(c, u))
+            continue;
+        if (&c->conn == caller)
+            c->conn.flags |= CONN_CLOSE_AFTER_REPLY;
+        else
+            client_close(c);
+    }
 }
 
 /* ACL DRYRUN's check of a command line (argv[0] the command). */

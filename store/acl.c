@@ -12,6 +12,7 @@
 #include "common/util.h"
 #include "store/client.h"
 #include "store/command.h"
+#include "store/pubsub.h"
 #include "store/reply.h"
 #include "store/server.h"
 
@@ -26,8 +27,11 @@
 static int store_dryrun(const struct acl_user *u, size_t argc, const struct resp_arg *argv,
                         struct acl_refusal *r, char *err, size_t errlen);
 
+static void store_after_setuser(struct conn *caller, const struct acl_user *u);
+
 static const struct acl_host store_acl_host = {
     .dryrun = store_dryrun,
+    .after_setuser = store_after_setuser,
     .save_every_change = false, /* as Redis: the file changes on ACL SAVE only */
     .load_help = "    Read the users of the aclfile again.",
 };
@@ -313,6 +317,27 @@ static int store_dryrun(const struct acl_user *u, size_t argc, const struct resp
     }
     refusal_compute(u, cmd, argc, argv, r);
     return 0;
+}
+
+static bool channel_still_ok(void *ctx, const char *name, size_t len, bool is_pattern)
+{
+    return acl_user_channel_ok(ctx, name, len, is_pattern);
+}
+
+/* Clients of u whose subscriptions its new rules no longer grant are closed, as Redis 7.0. */
+static void store_after_setuser(struct conn *caller, const struct acl_user *u)
+{
+    struct server *srv = client_of(caller)->srv;
+    for (struct client *c = client_first(srv); c; c = client_next(c)) {
+        if ((c->conn.flags & CONN_CLOSE_ASAP) || !(c->conn.flags & CONN_PUBSUB) ||
+            strcmp(store_acl_user_of(c), acl_user_name(u)) != 0)
+            continue;
+        if (pubsub_client_all(c, channel_still_ok, (void *)u)) continue;
+        if (&c->conn == caller)
+            c->conn.flags |= CONN_CLOSE_AFTER_REPLY;
+        else
+            client_close_async(c);
+    }
 }
 
 /* ---- the ACL command ------------------------------------------------------------------------ */

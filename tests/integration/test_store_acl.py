@@ -167,6 +167,26 @@ def test_deluser_closes_the_users_connections(store):
         eve.ping()
 
 
+def test_setuser_closes_subscribers_whose_channels_are_no_longer_granted(store):
+    admin = redis.Redis(host=HOST, port=store.port)
+    admin.execute_command("ACL", "SETUSER", "ps", "on", ">pw", "~*", "&ch*", "+@all")
+    subs = {}
+    for kind, name in (("subscribe", "ch1"), ("psubscribe", "ch*")):
+        p = redis.Redis(host=HOST, port=store.port, username="ps", password="pw").pubsub()
+        getattr(p, kind)(name)
+        wait_until(lambda: p.get_message(timeout=0.1) is not None, 5, kind)
+        subs[kind] = p
+    # ch1 is still granted, the pattern ch* no longer is (a pattern must be granted literally)
+    admin.execute_command("ACL", "SETUSER", "ps", "resetchannels", "&ch1")
+    subs["subscribe"].ping()
+    wait_until(lambda: subs["subscribe"].get_message(timeout=0.1) is not None, 5, "the PONG")
+    with pytest.raises(redis.ConnectionError):
+        subs["psubscribe"].ping()
+        subs["psubscribe"].get_message(timeout=1)
+    for p in subs.values():
+        p.close()
+
+
 def test_a_replica_syncs_as_a_named_user(proc_group, test_dir):
     cfg = write_yaml(os.path.join(test_dir, "master.yaml"),
                      "users:\n"

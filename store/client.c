@@ -302,6 +302,6 @@ void client_format_info(const struct client *c, struct buf *out)
         c->conn.query.cap - c->conn.query.len, client_argv_bytes(c),
         c->mbytes + c->mcap * sizeof *c->mstate, c->conn.query.cap, c->conn.query.cap,
         buf_unread_len(&c->conn.reply), c->conn.reply.cap, client_memory_bytes(c), cmd,
-        store_acl_user_of(c), tracking_redirect_of(c), c->conn.proto, c->conn.lib_name ? c->conn.lib_name : "",
-        c->conn.lib_ver ? c->conn.lib_ver : "");
+        store_acl_user_of(c), tracking_redirect_of(c), c->conn.proto,
+        c->conn.lib_name ? c->conn.lib_name : "", c->conn.lib_ver ? c->conn.lib_ver : "");
 }

@@ -155,13 +155,13 @@ static size_t command_channels(const struct command *cmd, size_t argc, bool *is_
  * Small commands use the stack; one allocation otherwise. */
 #define CHECK_STACK_ARGS 16
 struct check_args {
-    const char **ptrs;
-    size_t *lens;
+    const char **ptrs, **chans;
+    size_t *lens, *chlens;
     unsigned *access;
     struct command_key *keys;
     void *heap;
-    const char *stack_ptrs[CHECK_STACK_ARGS];
-    size_t stack_lens[CHECK_STACK_ARGS];
+    const char *stack_ptrs[CHECK_STACK_ARGS], *stack_chans[CHECK_STACK_ARGS];
+    size_t stack_lens[CHECK_STACK_ARGS], stack_chlens[CHECK_STACK_ARGS];
     unsigned stack_access[CHECK_STACK_ARGS];
     struct command_key stack_keys[CHECK_STACK_ARGS];
 };
@@ -170,19 +170,27 @@ static void check_args_init(struct check_args *a, size_t argc)
 {
     if (argc <= CHECK_STACK_ARGS) {
         a->ptrs = a->stack_ptrs;
+        a->chans = a->stack_chans;
         a->lens = a->stack_lens;
+        a->chlens = a->stack_chlens;
         a->access = a->stack_access;
         a->keys = a->stack_keys;
         a->heap = NULL;
         return;
     }
-    size_t one = sizeof(*a->ptrs) + sizeof(*a->lens) + sizeof(*a->access) + sizeof(*a->keys);
+    /* One block, the widest members first: keys, then pointers and lengths, then access. */
+    size_t one =
+        sizeof(*a->keys) + 2 * sizeof(*a->ptrs) + 2 * sizeof(*a->lens) + sizeof(*a->access);
     char *p = a->heap = xcalloc(argc, one);
     a->keys = (struct command_key *)(void *)p;
-    a->ptrs = (const char **)(void *)(p + argc * sizeof(*a->keys));
-    a->lens = (size_t *)(void *)(p + argc * (sizeof(*a->keys) + sizeof(*a->ptrs)));
-    a->access =
-        (unsigned *)(void *)(p + argc * (sizeof(*a->keys) + sizeof(*a->ptrs) + sizeof(*a->lens)));
+    p += argc * sizeof(*a->keys);
+    a->ptrs = (const char **)(void *)p;
+    a->chans = a->ptrs + argc;
+    p += 2 * argc * sizeof(*a->ptrs);
+    a->lens = (size_t *)(void *)p;
+    a->chlens = a->lens + argc;
+    p += 2 * argc * sizeof(*a->lens);
+    a->access = (unsigned *)(void *)p;
 }
 
 /* Whether user u may run argv with cmd; r says why not. */
@@ -217,20 +225,22 @@ static void refusal_compute(const struct acl_user *u, struct command *cmd, size_
     req.key_access = a.access;
     bool patterns;
     size_t nch = command_channels(cmd, argc, &patterns);
-    ASSERT(nk <= 0 || nch == 0); /* no command names both: the arrays serve either */
     for (size_t i = 0; i < nch; i++) {
-        a.ptrs[i] = argv[1 + i].ptr;
-        a.lens[i] = argv[1 + i].len;
+        a.chans[i] = argv[1 + i].ptr;
+        a.chlens[i] = argv[1 + i].len;
     }
     req.nchannels = nch;
-    req.channels = a.ptrs;
-    req.channel_lens = a.lens;
+    req.channels = a.chans;
+    req.channel_lens = a.chlens;
     req.channels_are_patterns = patterns;
     size_t denied = 0;
     r->verdict = acl_user_check_request(u, &req, &denied);
-    if (r->verdict == ACL_DENIED_KEY || r->verdict == ACL_DENIED_CHANNEL)
+    if (r->verdict == ACL_DENIED_KEY)
         snprintf(r->object, sizeof(r->object), "%.*s", (int)MIN(a.lens[denied], ACL_OBJECT_MAX),
                  a.ptrs[denied]);
+    else if (r->verdict == ACL_DENIED_CHANNEL)
+        snprintf(r->object, sizeof(r->object), "%.*s", (int)MIN(a.chlens[denied], ACL_OBJECT_MAX),
+                 a.chans[denied]);
     else
         snprintf(r->object, sizeof(r->object), "%s", command_acl_catalog()->cmds[idx].name);
     free(a.heap);

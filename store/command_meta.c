@@ -9,7 +9,9 @@
  * a test compares every listed command's categories with redis-server's. A command with neither
  * an entry field nor a row has no categories, and its keys need read and write access (the
  * safe guess). Key access: "R" read, "W" write, "RW" both, "-" none (EXISTS, TYPE: any pattern
- * will do), "<first>/<rest>" when the first key differs from the others. */
+ * will do), "<first>/<rest>" when the first key differs from the others, "!" not a key at all
+ * (the shard channel of SPUBLISH: its key position serves cluster routing, ACL checks it as a
+ * channel, as Redis's NOT_KEY flag says). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -498,9 +500,9 @@ static const struct meta_row meta_rows[] = {
     {"restore-asking", "keyspace write slow dangerous", "W", NULL},
     {"sort", "write set sortedset list slow dangerous", "R/R", keys_sort},
     {"sort_ro", "read set sortedset list slow dangerous", "R", keys_sort},
-    {"spublish", "pubsub fast", "-", NULL},
-    {"ssubscribe", "pubsub slow", "-", NULL},
-    {"sunsubscribe", "pubsub slow", "-", NULL},
+    {"spublish", "pubsub fast", "!", NULL},
+    {"ssubscribe", "pubsub slow", "!", NULL},
+    {"sunsubscribe", "pubsub slow", "!", NULL},
     {"xack", "write stream fast", "W", NULL},
     {"xadd", "write stream fast", "W", NULL},
     {"xautoclaim", "write stream fast", "W", NULL},
@@ -545,6 +547,7 @@ command_getkeys_fn command_meta_key_finder(const char *name)
 
 struct entry_meta {
     const struct command *cmd;
+    bool is_not_key; /* key access "!" */
     int first_key, last_key, key_step;
     unsigned first_access, rest_access;
     command_getkeys_fn getkeys;
@@ -592,6 +595,7 @@ static void entry_fill(size_t i, const struct command *cmd, const char *fullname
                                         : row        ? row->getkeys
                                                      : NULL};
     if (acc == NULL) acc = "RW";
+    m->is_not_key = strcmp(acc, "!") == 0;
     const char *slash = strchr(acc, '/');
     m->first_access = parse_access(acc, slash ? (size_t)(slash - acc) : strlen(acc));
     m->rest_access = slash ? parse_access(slash + 1, strlen(slash + 1)) : m->first_access;
@@ -636,7 +640,8 @@ const struct command *command_find_sub(const struct command *cmd, const struct r
 
 bool command_has_keys(size_t idx)
 {
-    return entry_metas[idx].getkeys != NULL || entry_metas[idx].first_key > 0;
+    const struct entry_meta *m = &entry_metas[idx];
+    return !m->is_not_key && (m->getkeys != NULL || m->first_key > 0);
 }
 
 bool command_has_key_finder(size_t idx) { return entry_metas[idx].getkeys != NULL; }

@@ -614,12 +614,12 @@ void acl_cmd_load(struct conn *c, struct acl_state *s, size_t argc, const struct
 }
 
 static const char *const acl_help_lines[] = {
-    "ACL <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "ACL <subcommand> [<arg> ...]: users and what each may run. Subcommands:",
     "CAT [<category>]",
     "    The command categories, or the commands of one.",
-    "DELUSER <username> [<username> ...]",
+    "DELUSER <user> [<user> ...]",
     "    Remove users and close their connections.",
-    "DRYRUN <username> <command> [<arg> ...]",
+    "DRYRUN <user> <cmd> [arg ...]",
     "    Whether the user could run the command now.",
     "GETUSER <username>",
     "    A user's flags, passwords (hashed), commands, keys, channels and selectors.",

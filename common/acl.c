@@ -167,15 +167,15 @@ static const char *add_channel_pattern(struct acl_selector *s, const char *p, si
 static const char *key_rule(struct acl_selector *s, const char *r, size_t len)
 {
     if (r[0] == '~') return add_key_pattern(s, r + 1, len - 1, ACL_KEY_READ | ACL_KEY_WRITE);
+    if (s->all_keys) return ACL_E_KEY_AFTER_STAR; /* Redis says this before any syntax error */
     unsigned flags = 0;
     size_t i = 1;
     for (; i < len && r[i] != '~'; i++) {
-        if (r[i] == 'R' || r[i] == 'r')
-            flags |= ACL_KEY_READ;
-        else if (r[i] == 'W' || r[i] == 'w')
-            flags |= ACL_KEY_WRITE;
-        else
-            return ACL_E_SYNTAX;
+        unsigned f = (r[i] == 'R' || r[i] == 'r')   ? ACL_KEY_READ
+                     : (r[i] == 'W' || r[i] == 'w') ? ACL_KEY_WRITE
+                                                    : 0;
+        if (f == 0 || (flags & f)) return ACL_E_SYNTAX;
+        flags |= f;
     }
     if (i == len || flags == 0) return ACL_E_SYNTAX;
     return add_key_pattern(s, r + i + 1, len - i - 1, flags);
@@ -265,12 +265,15 @@ const char *acl_selector_apply(struct acl_selector *s, const struct acl_catalog 
     if (r[0] == '~' || r[0] == '%') return key_rule(s, r, len);
     if (r[0] == '&') return add_channel_pattern(s, r + 1, len - 1);
     if ((r[0] == '+' || r[0] == '-') && len > 1) return command_rule(s, cat, r, len);
-    if (word_is(r, len, "allkeys")) return add_key_pattern(s, "*", 1, ACL_KEY_READ | ACL_KEY_WRITE);
+    if (word_is(r, len, "allkeys")) { /* a flag: saying it twice is no error, as in Redis */
+        return s->all_keys ? NULL : add_key_pattern(s, "*", 1, ACL_KEY_READ | ACL_KEY_WRITE);
+    }
     if (word_is(r, len, "resetkeys")) {
         selector_reset_keys(s);
         return NULL;
     }
-    if (word_is(r, len, "allchannels")) return add_channel_pattern(s, "*", 1);
+    if (word_is(r, len, "allchannels"))
+        return s->all_channels ? NULL : add_channel_pattern(s, "*", 1);
     if (word_is(r, len, "resetchannels")) {
         selector_reset_channels(s);
         return NULL;

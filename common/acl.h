@@ -85,11 +85,41 @@ bool acl_user_has_nopass(const struct acl_user *user);
 bool acl_user_password_ok(const struct acl_user *user, const char *pass, size_t len);
 
 /* What may run: catalog index of the command (the subcommand's for a container), its first
- * argument (NULL if none), and the channels it names (patterns: PSUBSCRIBE's literal rule). */
-enum acl_verdict { ACL_ALLOWED, ACL_DENIED_COMMAND, ACL_DENIED_CHANNEL };
+ * argument (NULL if none), and the channels it names (patterns: PSUBSCRIBE's literal rule).
+ * The verdicts are ordered as Redis ranks them when no selector allows a command: the refusal
+ * reported is the highest one any selector gave (then the one at the latest argument). */
+enum acl_verdict { ACL_ALLOWED, ACL_DENIED_COMMAND, ACL_DENIED_KEY, ACL_DENIED_CHANNEL };
 enum acl_verdict acl_user_check(const struct acl_user *user, size_t cmd, const char *firstarg,
                                 size_t firstarg_len, int nchannels, const char *const *channels,
                                 const size_t *channel_lens, bool channels_are_patterns);
+
+/* Access a key needs (a key pattern grants %R~, %W~ or both with ~). */
+#define ACL_KEY_READ 1u
+#define ACL_KEY_WRITE 2u
+
+/* One command with everything a permission check looks at. Borrowed arrays. */
+struct acl_request {
+    size_t cmd; /* catalog index */
+    const char *firstarg;
+    size_t firstarg_len;
+    size_t nkeys;
+    const char *const *keys;
+    const size_t *key_lens;
+    const unsigned *key_access; /* ACL_KEY_* each key needs; 0: any key pattern will do */
+    size_t nchannels;
+    const char *const *channels;
+    const size_t *channel_lens;
+    bool channels_are_patterns;
+};
+/* Whether some selector of user grants the channel (a pattern: literally one of its patterns),
+ * whatever the commands: a subscription made before the rules changed is judged by this. */
+bool acl_user_channel_ok(const struct acl_user *user, const char *ch, size_t len, bool is_pattern);
+/* True when the root selector allows command cmd with every key and every channel: the check
+ * needs nothing else (the common case, kept cheap for every command). */
+bool acl_user_allows_all(const struct acl_user *user, size_t cmd);
+/* The verdict; when refused for a key or a channel, *denied is its index in r's array. */
+enum acl_verdict acl_user_check_request(const struct acl_user *user, const struct acl_request *r,
+                                        size_t *denied);
 
 /* The rules after "user <name> " as ACL LIST shows them. */
 void acl_user_describe(const struct acl_user *user, struct buf *out);

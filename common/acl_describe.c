@@ -206,26 +206,79 @@ static bool channel_ok(const struct acl_selector *s, const char *ch, size_t len,
     return false;
 }
 
-static enum acl_verdict selector_check(const struct acl_selector *s, size_t cmd, const char *arg,
-                                       size_t arg_len, int nch, const char *const *ch,
-                                       const size_t *ch_lens, bool patterns)
+/* A key passes a pattern that grants every access it needs and matches it. */
+static bool key_ok(const struct acl_selector *s, const char *key, size_t len, unsigned need)
 {
-    if (!command_ok(s, cmd, arg, arg_len)) return ACL_DENIED_COMMAND;
-    for (int i = 0; i < nch; i++)
-        if (!channel_ok(s, ch[i], ch_lens[i], patterns)) return ACL_DENIED_CHANNEL;
+    if (s->all_keys) return true;
+    for (size_t i = 0; i < s->n_keys; i++) {
+        const struct acl_pattern *p = &s->keys[i];
+        if ((p->flags & need) == need && util_glob_match(p->text, p->len, key, len, false))
+            return true;
+    }
+    return false;
+}
+
+static enum acl_verdict selector_check(const struct acl_selector *s, const struct acl_request *r,
+                                       size_t *denied)
+{
+    if (!command_ok(s, r->cmd, r->firstarg, r->firstarg_len)) return ACL_DENIED_COMMAND;
+    for (size_t i = 0; i < r->nkeys; i++) {
+        if (!key_ok(s, r->keys[i], r->key_lens[i], r->key_access ? r->key_access[i] : 0)) {
+            *denied = i;
+            return ACL_DENIED_KEY;
+        }
+    }
+    for (size_t i = 0; i < r->nchannels; i++) {
+        if (!channel_ok(s, r->channels[i], r->channel_lens[i], r->channels_are_patterns)) {
+            *denied = i;
+            return ACL_DENIED_CHANNEL;
+        }
+    }
     return ACL_ALLOWED;
+}
+
+bool acl_user_channel_ok(const struct acl_user *u, const char *ch, size_t len, bool is_pattern)
+{
+    for (size_t i = 0; i < u->n_selectors; i++)
+        if (channel_ok(&u->selectors[i], ch, len, is_pattern)) return true;
+    return false;
+}
+
+bool acl_user_allows_all(const struct acl_user *u, size_t cmd)
+{
+    const struct acl_selector *s = &u->selectors[0];
+    return s->all_keys && s->all_channels && acl_bit(s, cmd);
+}
+
+enum acl_verdict acl_user_check_request(const struct acl_user *u, const struct acl_request *r,
+                                        size_t *denied)
+{
+    enum acl_verdict worst = ACL_DENIED_COMMAND;
+    size_t worst_at = 0;
+    for (size_t i = 0; i < u->n_selectors; i++) {
+        size_t at = 0;
+        enum acl_verdict v = selector_check(&u->selectors[i], r, &at);
+        if (v == ACL_ALLOWED) return v;
+        if (v > worst || (v == worst && at > worst_at)) {
+            worst = v;
+            worst_at = at;
+        }
+    }
+    *denied = worst_at;
+    return worst;
 }
 
 enum acl_verdict acl_user_check(const struct acl_user *u, size_t cmd, const char *firstarg,
                                 size_t firstarg_len, int nchannels, const char *const *channels,
                                 const size_t *channel_lens, bool channels_are_patterns)
 {
-    enum acl_verdict root = selector_check(&u->selectors[0], cmd, firstarg, firstarg_len, nchannels,
-                                           channels, channel_lens, channels_are_patterns);
-    if (root == ACL_ALLOWED) return root;
-    for (size_t i = 1; i < u->n_selectors; i++)
-        if (selector_check(&u->selectors[i], cmd, firstarg, firstarg_len, nchannels, channels,
-                           channel_lens, channels_are_patterns) == ACL_ALLOWED)
-            return ACL_ALLOWED;
-    return root;
+    struct acl_request r = {.cmd = cmd,
+                            .firstarg = firstarg,
+                            .firstarg_len = firstarg_len,
+                            .nchannels = nchannels > 0 ? (size_t)nchannels : 0,
+                            .channels = channels,
+                            .channel_lens = channel_lens,
+                            .channels_are_patterns = channels_are_patterns};
+    size_t denied;
+    return acl_user_check_request(u, &r, &denied);
 }

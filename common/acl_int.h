@@ -5,9 +5,6 @@
 
 #include "common/acl.h"
 
-#define ACL_KEY_READ 1u
-#define ACL_KEY_WRITE 2u
-
 enum { ACL_SANITIZE_NONE, ACL_SANITIZE_YES, ACL_SANITIZE_SKIP };
 
 /* Error texts of a rule, as Redis words them (after "Error in ACL SETUSER modifier '<r>': "). */

@@ -3,6 +3,7 @@
 #include "common/conn_command.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/acl.h"
@@ -276,7 +277,7 @@ static bool getkeys_resolve(struct conn *c, const struct conn_command_source *sr
             return false;
         }
     }
-    if (out->first_key <= 0) {
+    if (out->first_key <= 0 && !(out->has_key_finder && src->getkeys)) {
         reply_error(cl(c), "ERR The command has no key arguments");
         return false;
     }
@@ -315,6 +316,22 @@ static void getkeys_reply(struct conn *c, const struct conn_command_source *src,
     if (!getkeys_resolve(c, src, argc, argv, &d)) return;
     const struct resp_arg *cmd = argv + 2;
     long n = (long)argc - 2;
+    if (d.has_key_finder && src->getkeys) {
+        size_t *pos = xcalloc((size_t)n, sizeof(*pos));
+        int nk = src->getkeys(&d, (size_t)n, cmd, pos);
+        if (nk < 0) {
+            reply_error(cl(c), "ERR Invalid arguments specified for command");
+        } else {
+            reply_array(cl(c), (size_t)nk);
+            for (int k = 0; k < nk; k++) {
+                if (with_flags) reply_array(cl(c), 2);
+                reply_bulk(cl(c), cmd[pos[k]].ptr, cmd[pos[k]].len);
+                if (with_flags) reply_set(cl(c), 0);
+            }
+        }
+        free(pos);
+        return;
+    }
     long last = d.last_key < 0 ? n + d.last_key : d.last_key;
     long step = d.key_step > 0 ? d.key_step : 1, count = 0;
     for (long k = d.first_key; k <= last && k < n; k += step) count++;

@@ -55,6 +55,8 @@ struct conn_command_desc {
     unsigned tips;    /* CONN_TIP_* */
     int first_key, last_key, key_step; /* 0 0 0: no keys; last_key < 0 counts from the end */
     const char *summary, *since, *group, *complexity;
+    size_t id;           /* the program's own handle, handed back to source->getkeys */
+    bool has_key_finder; /* keys come from source->getkeys (numkeys), not the range */
 };
 
 /* A program's command table, as COMMAND sees it. Indices are stable while the process runs. */
@@ -65,6 +67,11 @@ struct conn_command_source {
     void (*sub_at)(size_t i, size_t k, struct conn_command_desc *out);
     const char *const *help; /* COMMAND HELP's lines */
     size_t help_lines;
+    /* Optional, for descs with has_key_finder: the key positions of a command line (argv[0]
+     * the command) into pos (room for argc), their count, or -1 when the arguments cannot
+     * say ("Invalid arguments specified for command"). */
+    int (*getkeys)(const struct conn_command_desc *d, size_t argc, const struct resp_arg *argv,
+                   size_t *pos);
 };
 
 typedef void (*conn_command_fn)(struct conn *c, const struct conn_command_source *src, size_t argc,

@@ -1,5 +1,6 @@
 /* guard: see guard.h. */
 #include "common/guard.h"
+#include "common/net.h"
 
 #include <arpa/inet.h>
 #include <string.h>
@@ -51,6 +52,14 @@ bool guard_protected_mode_refuses(bool protected_mode, bool has_password, const 
 {
     if (!protected_mode || has_password) return false;
     return peer_ip == NULL || !ip_is_loopback(peer_ip);
+}
+
+bool guard_addr_is_loopback(const char *addr)
+{
+    if (addr[0] == '\0') return true;
+    char host[NET_ADDR_STRLEN];
+    int port;
+    return net_parse_addr(addr, host, sizeof(host), &port) == 0 && ip_is_loopback(host);
 }
 
 void guard_send_denied(int fd)

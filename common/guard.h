@@ -39,6 +39,10 @@ bool guard_is_cross_protocol(size_t argc, const struct resp_arg *argv, const cha
  * loopback. */
 bool guard_protected_mode_refuses(bool protected_mode, bool has_password, const char *peer_ip);
 
+/* True if a connection's "ip:port" (or "[ip6]:port") address is loopback: what "local" means for
+ * enable-debug-command and enable-protected-configs. A fake connection (empty) is local. */
+bool guard_addr_is_loopback(const char *addr);
+
 /* Write Redis's -DENIED protected-mode error to fd (best effort, non-blocking); the caller
  * closes fd. */
 void guard_send_denied(int fd);

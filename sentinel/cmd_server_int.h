@@ -47,7 +47,7 @@ struct cmd_server {
     struct tls_ctx *tls; /* borrowed from main */
     int64_t tls_handshake_timeout_ms;
     char *requirepass;
-    struct cmd_acl_state *acl; /* cmd_acl.c */
+    struct acl_state *acl; /* cmd_acl.c (common/acl_cmd.h) */
     bool protected_mode;
     int maxclients;
     char *config_file;

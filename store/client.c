@@ -17,6 +17,7 @@
 #include "store/pubsub.h"
 #include "store/tracking.h"
 #include "store/reply.h"
+#include "store/acl.h"
 #include "store/blocking.h"
 #include "store/client_evict.h"
 #include "store/repl/repl.h"
@@ -65,8 +66,8 @@ struct client *client_create(struct server *srv, int fd)
 
 bool client_protected_mode_refuses(struct server *srv, int fd, const char *ip)
 {
-    const char *pass = srv->cfg.requirepass;
-    if (!guard_protected_mode_refuses(srv->cfg.protected_mode, pass && pass[0], ip)) return false;
+    if (!guard_protected_mode_refuses(srv->cfg.protected_mode, !store_acl_default_nopass(srv), ip))
+        return false;
     guard_send_denied(fd);
     return true;
 }
@@ -91,6 +92,8 @@ static void client_release(struct conn *k)
     if (c->flags & CLIENT_PAUSED) server_forget_paused(c);
     if ((c->flags & (CLIENT_REPLICA | CLIENT_MASTER)) || c->replica) repl_client_freed(c);
     tracking_disable(c);
+    free(c->user);
+    c->user = NULL;
 }
 
 void client_free(struct client *c) { conn_free(&c->conn); }
@@ -139,39 +142,26 @@ static void client_after_read(struct conn *k, ssize_t n, int err)
 
 static bool client_default_user_nopass(const struct conn *k)
 {
-    const char *pass = client_of((struct conn *)k)->srv->cfg.requirepass;
-    return pass == NULL || pass[0] == '\0';
+    return store_acl_default_nopass(client_of((struct conn *)k)->srv);
 }
 
 bool client_auth_required(const struct client *c) { return conn_auth_required(&c->conn); }
 
-/* The one user is "default" (case-sensitive, as Redis), with requirepass as its password. */
+/* Users are acl.c's (AUTH user pass, HELLO AUTH, CLIENT KILL USER). */
 static int client_authenticate(struct conn *k, const char *user, size_t ulen, const char *pass,
                                size_t plen)
 {
-    const char *req = client_of(k)->srv->cfg.requirepass;
-    bool has_pass = req && req[0];
-    bool ok = client_user_exists(k, user, ulen) &&
-              (has_pass ? util_secret_equal(req, strlen(req), pass, plen) : true);
-    if (!ok) {
-        reply_error(conn_client(k),
-                    "WRONGPASS invalid username-password pair or user is disabled.");
-        return -1;
-    }
-    k->flags |= CONN_AUTHENTICATED;
-    return 0;
+    return store_acl_authenticate(client_of(k), user, ulen, pass, plen);
 }
 
 static bool client_user_exists(const struct conn *k, const char *user, size_t len)
 {
-    UNUSED(k);
-    return len == 7 && memcmp(user, "default", 7) == 0;
+    return store_acl_user_exists(client_of((struct conn *)k)->srv, user, len);
 }
 
 static const char *client_user_of(const struct conn *k)
 {
-    UNUSED(k);
-    return "default";
+    return store_acl_user_of(client_of((struct conn *)k));
 }
 
 static const char *client_conn_type(const struct conn *k)
@@ -302,7 +292,7 @@ void client_format_info(const struct client *c, struct buf *out)
         out,
         "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d "
         "sub=%zu psub=%zu ssub=%zu multi=%d qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=%zu "
-        "rbs=%zu rbp=%zu obl=%zu oll=0 omem=%zu tot-mem=%zu events=r cmd=%s user=default "
+        "rbs=%zu rbp=%zu obl=%zu oll=0 omem=%zu tot-mem=%zu events=r cmd=%s user=%s "
         "redir=%lld resp=%d lib-name=%s lib-ver=%s",
         (unsigned long long)c->conn.id, c->conn.addr, c->conn.laddr, c->conn.fd,
         c->conn.name ? c->conn.name : "", (long long)((now - c->conn.ctime_ms) / 1000),
@@ -312,6 +302,6 @@ void client_format_info(const struct client *c, struct buf *out)
         c->conn.query.cap - c->conn.query.len, client_argv_bytes(c),
         c->mbytes + c->mcap * sizeof *c->mstate, c->conn.query.cap, c->conn.query.cap,
         buf_unread_len(&c->conn.reply), c->conn.reply.cap, client_memory_bytes(c), cmd,
-        tracking_redirect_of(c), c->conn.proto, c->conn.lib_name ? c->conn.lib_name : "",
-        c->conn.lib_ver ? c->conn.lib_ver : "");
+        store_acl_user_of(c), tracking_redirect_of(c), c->conn.proto,
+        c->conn.lib_name ? c->conn.lib_name : "", c->conn.lib_ver ? c->conn.lib_ver : "");
 }

@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "common/conn.h"
+#include "common/acl.h"
 #include "store/data/mem_rank.h"
 #include "store/server.h"
 
@@ -66,6 +67,11 @@ struct client {
     size_t mem_counted_bytes;
     struct mem_rank_node mem_node;
     struct tracking_client *tracking; /* client-side caching, NULL when off (tracking.h) */
+    /* ACL (acl.h): the user this client runs as (NULL: "default"), and the table entry found
+     * for it while the users table kept its version */
+    char *user;
+    const struct acl_user *acl_user;
+    uint64_t acl_generation, acl_version;
 };
 _Static_assert(offsetof(struct client, conn) == 0, "conn.h: struct conn comes first");
 

@@ -11,6 +11,7 @@
 #include "common/clock.h"
 #include "common/conn_cmd.h"
 #include "common/util.h"
+#include "store/acl.h"
 #include "store/blocking.h"
 #include "store/client.h"
 #include "store/evict.h"
@@ -58,6 +59,7 @@ void command_table_init(void)
 {
     if (nregistered) return;
     for (size_t i = 0; command_families[i]; i++) register_table(command_families[i]);
+    command_meta_build();
 }
 
 struct command *command_lookup(const char *name, size_t len)
@@ -265,6 +267,7 @@ static bool command_check_state(struct client *c, struct command *cmd)
         reply_error(c, "NOAUTH Authentication required.");
         return false;
     }
+    if (store_acl_check(c, cmd) != 0) return false; /* MULTI: refused at queue time, as Redis */
     if ((c->conn.flags & CONN_PUBSUB) && c->conn.proto == 2 && !allowed_in_pubsub_resp2(cmd)) {
         reply_errorf(c,
                      "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT "

@@ -36,6 +36,18 @@ enum {
 
 typedef void (*command_fn)(struct client *c);
 
+/* A key argument: its position in argv and the access it needs (ACL_KEY_READ | ACL_KEY_WRITE
+ * of common/acl.h; 0: what the command's key_access says). */
+struct command_key {
+    size_t pos;
+    unsigned access;
+};
+/* Keys of a command whose keys are not at first_key..last_key by key_step (numkeys, STREAMS):
+ * fills out (room for argc entries) and returns how many, or -1 if the arguments cannot say
+ * (COMMAND GETKEYS: "Invalid arguments"). */
+typedef int (*command_getkeys_fn)(size_t argc, const struct resp_arg *argv,
+                                  struct command_key *out);
+
 struct command {
     const char *name; /* lowercase; "config|get" style for subcommands is built on demand */
     int arity;
@@ -45,6 +57,13 @@ struct command {
     const struct command *subcommands; /* NULL-terminated table or NULL */
     const char *group;                 /* COMMAND DOCS group: "string", "generic", ... */
     const char *summary;
+    /* ACL (docs/acl.md): Redis 7.0's categories as words ("write string slow"), the access the
+     * keys need ("R", "W", "RW", "-" for none, or "<first key>/<the others>" as "W/R"), and the
+     * key finder for commands with numkeys or STREAMS. NULL: the row of command_meta.c. */
+    const char *acl_categories;
+    const char *key_access;
+    command_getkeys_fn getkeys;
+    size_t acl_index; /* runtime: this command's entry in command_acl_catalog() */
     /* runtime statistics (INFO commandstats) */
     unsigned long long calls, usec, rejected_calls, failed_calls;
 };
@@ -58,6 +77,26 @@ struct command *command_lookup(const char *name, size_t len);
 /* Every registered command (for COMMAND, COMMAND COUNT/LIST). */
 size_t command_count(void);
 struct command *command_at(size_t i);
+
+/* Every command and subcommand ("client|list") with its ACL categories, built by
+ * command_table_init (command_meta.c). */
+struct acl_catalog;
+const struct acl_catalog *command_acl_catalog(void);
+void command_meta_build(void); /* once, by command_table_init */
+/* The key finder command_meta.c's row gives a command ("xread"), whether or not the store has
+ * that command; NULL if none. */
+command_getkeys_fn command_meta_key_finder(const char *name);
+/* The catalog index of cmd, or of its subcommand sub (an entry of cmd->subcommands). */
+size_t command_acl_index(const struct command *cmd, const struct command *sub);
+/* The subcommand entry argv[1] names, or NULL (not a family, or no such subcommand). */
+const struct command *command_find_sub(const struct command *cmd, const struct resp_arg *arg);
+/* The keys of a command line (argv[0] the command) whose entry is catalog index idx, into out
+ * (room for argc entries); how many, or -1 when the arguments cannot say. */
+int command_get_keys(size_t idx, size_t argc, const struct resp_arg *argv, struct command_key *out);
+/* Whether the entry at catalog index idx has keys at all (its key spec or a key finder), and
+ * whether they come from a key finder. */
+bool command_has_keys(size_t idx);
+bool command_has_key_finder(size_t idx);
 
 /* Run c->argv. The reply goes into c->conn.reply. */
 void command_execute(struct client *c);

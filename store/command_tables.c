@@ -31,6 +31,7 @@ extern struct command cmd_table_geo[];
 extern struct command cmd_table_sort[];
 extern struct command cmd_table_absent[];
 extern struct command cmd_table_latency[];
+extern struct command cmd_table_acl[];
 
 struct command *const command_families[] = {
     cmd_table_conn,
@@ -62,5 +63,6 @@ struct command *const command_families[] = {
     cmd_table_vigil,    /* VIGIL LEASE (master_lease.c) */
     cmd_table_absent,   /* cluster, modules, LOLWUT: what we leave out (cmd/cmd_absent.c) */
     cmd_table_latency,  /* LATENCY (latency.c) */
+    cmd_table_acl,      /* ACL (acl.c) */
     NULL,
 };

@@ -11,6 +11,8 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "store/acl.h"
+#include "store/command.h"
 #include "store/persist/persist_shutdown.h"
 #include "store/server.h"
 
@@ -98,6 +100,15 @@ static int check_config(int argc, char **argv)
     }
     static struct server srv;
     if (load_config(&srv, argc - 1, argv + 1) != 0) return 1;
+    char err[1024];
+    command_table_init(); /* the users' rules name commands and categories */
+    if (store_acl_init(&srv, err, sizeof err) != 0) {
+        fprintf(stderr, "%s: %s\n", srv.config_path, err);
+        store_acl_free(&srv);
+        free(srv.config_path);
+        return 1;
+    }
+    store_acl_free(&srv);
     printf("%s: configuration OK\n", srv.config_path);
     free(srv.config_path);
     return 0;

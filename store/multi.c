@@ -1,5 +1,6 @@
 /* multi: see multi.h. The watch table maps (db, key) to the list of clients watching it; each
  * client also keeps its own list of watches so UNWATCH and disconnects cost O(own watches). */
+#include "store/acl.h"
 #include "store/multi.h"
 
 #include <stdlib.h>
@@ -252,6 +253,7 @@ static void cmd_exec(struct client *c)
     for (size_t i = 0; i < n; i++) {
         c->argc = queue[i].argc;
         c->argv = queue[i].argv;
+        if (store_acl_exec_check(c, queue[i].cmd) != 0) continue; /* rules changed since */
         command_call(c, queue[i].cmd);
     }
     c->argc = saved_argc;

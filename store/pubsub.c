@@ -235,6 +235,26 @@ static void unsubscribe_every(struct client *c, enum sub_kind kind, bool notify)
     }
 }
 
+bool pubsub_client_all(struct client *c,
+                       bool (*ok)(void *ctx, const char *name, size_t len, bool is_pattern),
+                       void *ctx)
+{
+    for (int p = 0; p < 2; p++) {
+        struct dict *d = p ? c->patterns : c->channels;
+        if (d == NULL) continue;
+        struct dict_iter it;
+        dict_iter_init(&it, d, false);
+        bool all = true;
+        for (struct dict_entry *de; all && (de = dict_iter_next(&it));) {
+            const struct name_entry *n = (const struct name_entry *)de;
+            all = ok(ctx, n->name, n->len, p == 1);
+        }
+        dict_iter_done(&it);
+        if (!all) return false;
+    }
+    return true;
+}
+
 void pubsub_unsubscribe_all(struct client *c, bool notify)
 {
     for (enum sub_kind k = SUB_CHANNEL; k <= SUB_SHARD; k++) {

@@ -16,6 +16,10 @@ long long pubsub_publish(struct server *srv, const char *ch, size_t chlen, const
 /* Drop every subscription of c; notify = send unsubscribe replies (UNSUBSCRIBE with no args). */
 void pubsub_unsubscribe_all(struct client *c, bool notify);
 size_t pubsub_client_channels(const struct client *c);
+/* Whether ok(ctx, name, len, is_pattern) holds for every channel and pattern c subscribed. */
+bool pubsub_client_all(struct client *c,
+                       bool (*ok)(void *ctx, const char *name, size_t len, bool is_pattern),
+                       void *ctx);
 size_t pubsub_client_patterns(const struct client *c);
 size_t pubsub_client_shard_channels(const struct client *c);
 /* Server-wide: channels with subscribers, distinct patterns (INFO, PUBSUB NUMPAT). */

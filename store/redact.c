@@ -66,11 +66,20 @@ static size_t mark_config_set(size_t argc, const struct resp_arg *argv, bool *ma
     return n;
 }
 
+/* ACL SETUSER: every rule after the user name (">password" among them). */
+static size_t mark_acl_setuser(size_t argc, const struct resp_arg *argv, bool *mask)
+{
+    if (argc < 4 || !util_eq_nocase(argv[1].ptr, argv[1].len, "setuser")) return 0;
+    for (size_t i = 3; i < argc; i++) mask[i] = true;
+    return argc - 3;
+}
+
 static int command_kind(const struct resp_arg *name)
 {
     if (util_eq_nocase(name->ptr, name->len, "auth")) return 1;
     if (util_eq_nocase(name->ptr, name->len, "hello")) return 2;
     if (util_eq_nocase(name->ptr, name->len, "config")) return 3;
+    if (util_eq_nocase(name->ptr, name->len, "acl")) return 4;
     return 0;
 }
 
@@ -83,7 +92,8 @@ const struct resp_arg *redact_view(size_t argc, const struct resp_arg *argv,
     bool *mask = xcalloc(argc, sizeof *mask);
     size_t n = kind == 1   ? mark_auth(argc, mask)
                : kind == 2 ? mark_hello(argc, argv, mask)
-                           : mark_config_set(argc, argv, mask);
+               : kind == 3 ? mark_config_set(argc, argv, mask)
+                           : mark_acl_setuser(argc, argv, mask);
     if (n > 0) {
         *scratch = xmalloc(argc * sizeof **scratch);
         for (size_t i = 0; i < argc; i++)

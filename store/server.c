@@ -1,5 +1,6 @@
 /* server: see server.h. The cron runs at `hz` (10 by default): active expiry with a bounded
  * budget, incremental rehash, client timeouts and output limits, replication housekeeping. */
+#include "store/acl.h"
 #include "store/server.h"
 
 #include <errno.h>
@@ -206,6 +207,7 @@ void server_apply_config(struct server *srv)
     loop_set_busy_poll(srv->loop, srv->cfg.busy_poll_us);
     srv->conns.max_query_bytes = srv->cfg.client_query_buffer_limit;
     evict_apply_config(srv);
+    store_acl_apply_config(srv);
     rdb_save_apply_config(srv);
     aof_apply_config(srv);
     notify_apply_config(srv);
@@ -243,6 +245,7 @@ int server_init(struct server *srv, char *err, size_t errlen)
     for (int i = 0; i < 16; i++) seed[i] = (uint8_t)rng_next(&srv->rng);
     dict_set_hash_seed(seed);
     command_table_init();
+    if (store_acl_init(srv, err, errlen) != 0) return -1;
     if (net_fit_maxclients(&srv->cfg.maxclients, SERVER_RESERVED_FDS, err, errlen) != 0) return -1;
     srv->loop = loop_create((int)srv->cfg.maxclients + 128);
     if (!srv->loop) {
@@ -295,6 +298,7 @@ void server_free(struct server *srv)
 {
     aof_load_destroy(srv->aof_load); /* a shutdown during loading */
     conn_set_free_all(&srv->conns);
+    store_acl_free(srv);
     persist_load_destroy(srv);
     bgchild_destroy(srv, srv->bgchild);
     rdb_save_destroy(srv->rdb_save);

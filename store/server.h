@@ -31,6 +31,7 @@
 
 struct client;
 struct command;
+struct acl_state;
 struct repl;
 struct pubsub;
 struct blocking;
@@ -85,6 +86,7 @@ struct server {
     struct rng rng;
     char run_id[RUN_ID_LEN + 1];
     struct conn_set conns; /* every client (conn.h), pending writes, network counters */
+    struct acl_state *acl; /* users, ACL LOG (acl.h) */
     struct server_stats stats;
     struct expire_cycle expire;   /* active expiry state and its INFO figures */
     size_t mem_startup, mem_peak; /* used_memory after start-up, and its highest value seen */

@@ -23,6 +23,9 @@
 
 static const char *const loglevels[] = {"debug", "verbose", "notice", "warning", "nothing", NULL};
 
+/* enable-debug-command, enable-protected-configs (enum store_allow). */
+const char *const store_allow_names[] = {"no", "yes", "local", NULL};
+
 static const char *const appendfsync_names[] = {"always", "everysec", "no", NULL};
 static const char *const repl_diskless_load_names[] = {"disabled", "on-empty-db", "swapdb", NULL};
 
@@ -201,11 +204,42 @@ static const struct cfg_field store_fields[] = {
      .help = "Per class (normal, replica or slave, pubsub): <class> <hard> <soft> <soft "
              "seconds>, as Redis; classes not given keep their limits."},
     {.key = "enable-debug-command",
-     .type = CFG_BOOL,
+     .type = CFG_ENUM,
      .offset = F(enable_debug_command),
+     .enum_names = store_allow_names,
      .def = "no",
      .flags = CFG_F_IMMUTABLE,
-     .help = "Allow DEBUG SLEEP / DEBUG POPULATE."},
+     .help = "Allow DEBUG: no, yes, or local (loopback clients only), as Redis 7.0."},
+    {.key = "enable-protected-configs",
+     .type = CFG_ENUM,
+     .offset = F(enable_protected_configs),
+     .enum_names = store_allow_names,
+     .def = "no",
+     .flags = CFG_F_IMMUTABLE,
+     .help = "Allow CONFIG SET of the settings that name files (dir, dbfilename): no, yes, or "
+             "local (loopback clients only), as Redis 7.0. dir stays fixed while running even "
+             "then (docs/acl.md#safe-defaults)."},
+    {.key = "aclfile",
+     .type = CFG_STRING,
+     .offset = F(aclfile),
+     .def = "",
+     .flags = CFG_F_IMMUTABLE,
+     .help = "File of ACL users (\"user <name> <rules>\" lines), read at start and by ACL LOAD, "
+             "written by ACL SAVE; not together with users."},
+    {.key = "users",
+     .type = CFG_STRLIST,
+     .offset = F(users),
+     .max_count = 1024,
+     .flags = CFG_F_IMMUTABLE | CFG_F_SECRET,
+     .help = "ACL users, one YAML list item each, as ACL LIST prints them: \"user alice on "
+             ">secret ~app:* +@read\" (docs/acl.md); not together with aclfile."},
+    {.key = "acllog-max-len",
+     .type = CFG_INT,
+     .offset = F(acllog_max_len),
+     .min = 0,
+     .max = 100000,
+     .def = "128",
+     .help = "Entries ACL LOG keeps."},
     {.key = "hz",
      .type = CFG_INT,
      .offset = F(hz),

@@ -40,6 +40,10 @@ struct obuf_limit {
     long long soft_seconds;
 };
 
+/* enable-debug-command and enable-protected-configs, as Redis 7.0. */
+enum store_allow { STORE_ALLOW_NO, STORE_ALLOW_YES, STORE_ALLOW_LOCAL };
+extern const char *const store_allow_names[];
+
 struct store_config {
     long long port;
     struct cfg_strlist bind; /* addresses to listen on */
@@ -56,7 +60,10 @@ struct store_config {
     long long client_query_buffer_limit;
     char *client_output_buffer_limit; /* Redis's text form; parsed into obuf[] */
     struct obuf_limit obuf[OBUF_CLASSES];
-    bool enable_debug_command;
+    int enable_debug_command, enable_protected_configs; /* enum store_allow */
+    char *aclfile;
+    struct cfg_strlist users; /* ACL users as "user <name> <rules...>" lines */
+    long long acllog_max_len;
     long long hz;
     long long active_expire_effort; /* 1..10 */
     long long busy_poll_us;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/util.h"
+#include "sentinel/core/acl_probe.h"
 #include "sentinel/core/core_int.h"
 #include "sentinel/core/failover.h"
 #include "sentinel/core/pause.h"
@@ -102,9 +103,11 @@ int64_t sentinel_refresh_info(struct sentinel *s, const char *name)
     if (master == NULL) return -1;
     int64_t now = core_now(s);
     static const char *const argv[] = {"INFO"};
+    if (!instance_is_disconnected(master)) acl_probe_send(s, master);
     for (size_t i = 0; i < master->record->n_replicas; i++) {
         struct instance *r = master->record->replicas[i];
         if (instance_is_disconnected(r) || (r->flags & SRI_S_DOWN)) continue;
+        acl_probe_send(s, r); /* answered before the INFO the plan waits for */
         if (core_send(s, r, 1, argv, TAG_INFO) == 0) r->info_sent_ms = now;
     }
     return now;

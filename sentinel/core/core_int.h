@@ -28,9 +28,10 @@ enum core_tag {
     TAG_PUBLISH = 3,
     TAG_ASK = 4,
     TAG_EXEC = 5,
-    TAG_FAILOVER = 6, /* FAILOVER TO ... sent by a switchover (switchover.c) */
-    TAG_PAUSE = 7,    /* SENTINEL SET <m> failover-pause-state to a peer (pause.c) */
-    TAG_LEASE = 8,    /* VIGIL LEASE to a master (lease.c) */
+    TAG_FAILOVER = 6,   /* FAILOVER TO ... sent by a switchover (switchover.c) */
+    TAG_PAUSE = 7,      /* SENTINEL SET <m> failover-pause-state to a peer (pause.c) */
+    TAG_LEASE = 8,      /* VIGIL LEASE to a master (lease.c) */
+    TAG_ACL_PROBE = 16, /* ..16 + ACL_PROBE_COUNT - 1: ACL DRYRUN of our user (acl_probe.c) */
 };
 
 enum { SIMFAIL_CRASH_AFTER_ELECTION = 1, SIMFAIL_CRASH_AFTER_PROMOTION = 2 };

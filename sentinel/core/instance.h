@@ -245,6 +245,10 @@ struct instance {
     int64_t slave_conf_change_ms;
     int64_t slave_reconf_sent_ms;
     bool demote_at_once; /* the old master of a failover of a live master: SLAVEOF on sight */
+    /* masters and replicas: what ACL DRYRUN said of our user (acl_probe.h), bit i of
+     * acl_probe_labels; acl_unverified: the node's error when it could not say */
+    uint32_t acl_missing, acl_logged; /* acl_logged: the set the log last named */
+    char acl_unverified[128];
 
     /* masters and replicas: from the last INFO (0 / INFO_FO_UNKNOWN / "" when absent) */
     long long master_repl_offset;

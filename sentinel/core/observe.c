@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/util.h"
+#include "sentinel/core/acl_probe.h"
 #include "sentinel/core/hello.h"
 #include "sentinel/core/info_parse.h"
 #include "sentinel/core/lease.h"
@@ -76,6 +77,7 @@ void sentinel_on_link_up(struct sentinel *s, uint64_t inst_id, enum sentinel_lin
         const char *info[] = {"INFO"};
         if (ri->kind != INSTANCE_SENTINEL && core_send(s, ri, 1, info, TAG_INFO) == 0)
             ri->info_sent_ms = now;
+        if (ri->kind != INSTANCE_SENTINEL) acl_probe_send(s, ri);
         /* A peer that restarted or was cut off learns the group's pause state again. */
         if (ri->kind == INSTANCE_SENTINEL && ri->master) pause_push(s, ri->master, ri);
     } else {
@@ -225,6 +227,8 @@ void sentinel_on_reply(struct sentinel *s, uint64_t inst_id, uint32_t reply_tag,
         lease_on_reply(s, ri, reply, now);
         break;
     default:
+        if (reply_tag >= TAG_ACL_PROBE && reply_tag < TAG_ACL_PROBE + ACL_PROBE_COUNT)
+            acl_probe_on_reply(s, ri, reply_tag - TAG_ACL_PROBE, reply);
         break;
     }
     core_flush(s);

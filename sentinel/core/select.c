@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "common/util.h"
+#include "sentinel/core/acl_probe.h"
 
 enum select_reason select_check_replica(const struct instance *r, int64_t now_ms,
                                         const struct sentinel_periods *periods)
@@ -24,6 +25,7 @@ enum select_reason select_check_replica(const struct instance *r, int64_t now_ms
         return SELECT_INFO_STALE;
     if (r->master_link_down_ms > max_link_down) return SELECT_MASTER_LINK_DOWN;
     if (r->role_reported != ROLE_SLAVE) return SELECT_NOT_A_REPLICA;
+    if (r->acl_missing & ACL_PROBE_RECONFIG_MASK) return SELECT_ACL_REFUSED;
     return SELECT_ELIGIBLE;
 }
 
@@ -46,6 +48,8 @@ const char *select_reason_text(enum select_reason r)
         return "master link down too long";
     case SELECT_NOT_A_REPLICA:
         return "does not report role:slave";
+    case SELECT_ACL_REFUSED:
+        return "this sentinel's user may not reconfigure it (ACL)";
     }
     return "unknown";
 }

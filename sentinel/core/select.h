@@ -33,6 +33,7 @@ enum select_reason {
     SELECT_INFO_STALE,
     SELECT_MASTER_LINK_DOWN,
     SELECT_NOT_A_REPLICA,
+    SELECT_ACL_REFUSED, /* our user may not reconfigure it (acl_probe.h) */
 };
 
 enum select_reason select_check_replica(const struct instance *replica, int64_t now_ms,

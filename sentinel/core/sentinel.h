@@ -116,7 +116,8 @@ int sentinel_switchover(struct sentinel *s, const char *name, const char *to_hos
 /* "automatic", "forced" or "switchover" for the attempt in progress ("automatic" when none). */
 const char *sentinel_failover_kind(const struct instance *master);
 /* Send INFO now to every connected replica of `name` that is not down, as a failover does
- * before ranking (the HTTP plan waits for the replies). Returns the send time (the core's
+ * before ranking (the HTTP plan waits for the replies), and ask the master and those replicas
+ * again what this sentinel's user may run (acl_probe.h). Returns the send time (the core's
  * monotonic ms), or -1 for an unknown name. */
 int64_t sentinel_refresh_info(struct sentinel *s, const char *name);
 /* An HTTP check wants replica host:port's INFO at most max_age_ms old: poll it every

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "common/util.h"
+#include "sentinel/core/acl_probe.h"
 #include "sentinel/http/http_int.h"
 #include "sentinel/core/monitor.h"
 #include "sentinel/core/pause.h"
@@ -366,6 +367,34 @@ static void add_refusal_blocker(cJSON *arr, const struct instance *ri)
     cJSON_AddItemToArray(arr, cJSON_CreateString(b));
 }
 
+/* What ACL DRYRUN said of this sentinel's user on a node (acl_probe.h); a node that could not
+ * say is listed under "acl_unverified", not as a blocker. */
+static void add_acl_blocker(cJSON *arr, const struct instance *ri)
+{
+    char missing[200], b[INSTANCE_HOST_MAX + 400];
+    acl_probe_missing_text(ri, missing, sizeof(missing));
+    const char *what = ri->kind == INSTANCE_MASTER ? "master" : "replica";
+    if (missing[0] == '\0') return;
+    snprintf(b, sizeof(b), "%s %s:%d: this sentinel's user may not run %s (ACL DRYRUN)", what,
+             ri->host, ri->port, missing);
+    cJSON_AddItemToArray(arr, cJSON_CreateString(b));
+}
+
+static void add_unverified(cJSON *arr, const struct instance *ri)
+{
+    if (ri->acl_unverified[0] == '\0') return;
+    char b[INSTANCE_HOST_MAX + 200];
+    snprintf(b, sizeof(b), "%s:%d: %s", ri->host, ri->port, ri->acl_unverified);
+    cJSON_AddItemToArray(arr, cJSON_CreateString(b));
+}
+
+static void plan_acl_unverified(const struct instance *master, cJSON *arr)
+{
+    add_unverified(arr, master);
+    for (size_t i = 0; i < master->record->n_replicas; i++)
+        add_unverified(arr, master->record->replicas[i]);
+}
+
 static void plan_blockers(struct http_api *a, const struct instance *master, const struct reach *rc,
                           size_t n_ranked, cJSON *arr)
 {
@@ -383,8 +412,11 @@ static void plan_blockers(struct http_api *a, const struct instance *master, con
             arr, cJSON_CreateString("majority not reachable: no leader can be elected"));
     if (n_ranked == 0) cJSON_AddItemToArray(arr, cJSON_CreateString("no eligible replica"));
     add_refusal_blocker(arr, master);
-    for (size_t i = 0; i < master->record->n_replicas; i++)
+    add_acl_blocker(arr, master);
+    for (size_t i = 0; i < master->record->n_replicas; i++) {
         add_refusal_blocker(arr, master->record->replicas[i]);
+        add_acl_blocker(arr, master->record->replicas[i]);
+    }
 }
 
 /* The quorum intersection rule as a failover would apply it now: "promotion_quorum" (setting,
@@ -458,6 +490,8 @@ cJSON *http_json_plan(struct http_api *a, const struct instance *master, int64_t
     cJSON *blockers = cJSON_AddArrayToObject(o, "blockers");
     plan_blockers(a, master, &rc, n, blockers);
     plan_promotion_quorum(master, n ? ranked[0] : NULL, now_ms, periods, o, blockers);
+    cJSON *unverified = cJSON_AddArrayToObject(o, "acl_unverified");
+    plan_acl_unverified(master, unverified);
     if (master->record->is_regressed) {
         char why[256];
         snprintf(why, sizeof(why),

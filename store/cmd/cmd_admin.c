@@ -12,9 +12,11 @@
 
 #include "common/atomic_file.h"
 #include "common/clock.h"
+#include "common/acl.h"
 #include "common/conn_command.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "store/acl.h"
 #include "store/persist/aof.h"
 #include "store/client.h"
 #include "store/db.h"
@@ -263,6 +265,21 @@ static void config_set_reply_error(struct client *c, const char *key, const char
         reply_errorf(c, "ERR CONFIG SET failed (possibly related to argument '%s') - %s", key, err);
 }
 
+/* Settings that name files: a client that can change them can make the server write where it
+ * likes, so CONFIG SET refuses them unless enable-protected-configs allows this client, as Redis
+ * 7.0 (docs/acl.md#safe-defaults). */
+static int config_protected_check(struct client *c, const char *key, char *err, size_t errlen)
+{
+    static const char *const protected_keys[] = {"dir", "dbfilename"};
+    for (size_t i = 0; i < ARRAY_LEN(protected_keys); i++) {
+        if (strcasecmp(key, protected_keys[i]) != 0) continue;
+        if (store_acl_setting_allows(c->srv->cfg.enable_protected_configs, c)) return 0;
+        snprintf(err, errlen, "can't set protected config");
+        return -1;
+    }
+    return 0;
+}
+
 /* Redis's first pass over the names, before any value is looked at: an unknown name, one given
  * twice, or an immutable one fails the whole command. The failing name goes to key. */
 static int config_set_check_names(struct client *c, char *key, size_t keylen, char *err,
@@ -272,6 +289,7 @@ static int config_set_check_names(struct client *c, char *key, size_t keylen, ch
         snprintf(key, keylen, "%.*s", (int)MIN(c->argv[i].len, keylen - 1), c->argv[i].ptr);
         const struct cfg_field *f = cfg_find(&store_config_schema, key);
         if (!f) return -1;
+        if (config_protected_check(c, key, err, errlen) != 0) return -1; /* before immutable */
         if (f->flags & CFG_F_IMMUTABLE) {
             snprintf(err, errlen, "can't set immutable config");
             return -1;
@@ -582,7 +600,7 @@ static const struct command debug_subs[] = {
 
 static void cmd_debug(struct client *c)
 {
-    if (!c->srv->cfg.enable_debug_command) {
+    if (!store_acl_setting_allows(c->srv->cfg.enable_debug_command, c)) {
         reply_error(c,
                     "ERR DEBUG command not allowed. If the enable-debug-command option is set to "
                     "\"local\", you can run it from a local connection, otherwise you need to set "
@@ -595,8 +613,8 @@ static void cmd_debug(struct client *c)
 /* ---- COMMAND ---- */
 
 /* COMMAND itself is common/conn_command.c; the store describes its table to it. The store's
- * rows carry no ACL categories, tips, since or complexity yet, and a subcommand shows its
- * family's flags (the subcommand tables carry only what dispatch needs). */
+ * rows carry ACL categories (command_meta.c) but no tips, since or complexity yet, and a
+ * subcommand shows its family's flags (the subcommand tables carry only what dispatch needs). */
 
 static unsigned command_desc_flags(unsigned flags)
 {
@@ -619,7 +637,11 @@ static unsigned command_desc_flags(unsigned flags)
 static void command_desc_fill(const struct command *cmd, const struct command *family,
                               struct conn_command_desc *out)
 {
+    size_t id = command_acl_index(family, cmd == family ? NULL : cmd);
     *out = (struct conn_command_desc){
+        .acl = command_acl_catalog()->cmds[id].categories,
+        .id = id,
+        .has_key_finder = command_has_key_finder(id),
         .name = cmd->name,
         .arity = cmd->arity,
         .flags = command_desc_flags(family->flags),
@@ -651,6 +673,16 @@ static void command_src_sub_at(size_t i, size_t k, struct conn_command_desc *out
     command_desc_fill(&family->subcommands[k], family, out);
 }
 
+static int command_src_getkeys(const struct conn_command_desc *d, size_t argc,
+                               const struct resp_arg *argv, size_t *pos)
+{
+    struct command_key *keys = xcalloc(argc, sizeof(*keys));
+    int n = command_get_keys(d->id, argc, argv, keys);
+    for (int i = 0; i < n; i++) pos[i] = keys[i].pos;
+    free(keys);
+    return n;
+}
+
 static const char *const command_help_lines[] = {
     "COMMAND <subcommand> [<argument> ...], with <subcommand> one of:",
     "(no subcommand)",
@@ -678,6 +710,7 @@ static const struct conn_command_source command_source = {
     .sub_at = command_src_sub_at,
     .help = command_help_lines,
     .help_lines = ARRAY_LEN(command_help_lines),
+    .getkeys = command_src_getkeys,
 };
 
 /* A common COMMAND handler (common/conn_command.c) as a handler of the store's tables. */

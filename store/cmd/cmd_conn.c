@@ -8,6 +8,7 @@
 
 #include "common/conn_cmd.h"
 #include "common/util.h"
+#include "store/acl.h"
 #include "store/blocking.h"
 #include "store/client.h"
 #include "store/command.h"
@@ -47,7 +48,7 @@ static void cmd_reset(struct client *c)
     c->flags &= ~CLIENT_NO_EVICT;
     free(c->conn.name);
     c->conn.name = NULL;
-    if (c->srv->cfg.requirepass && c->srv->cfg.requirepass[0]) c->conn.flags &= ~CONN_AUTHENTICATED;
+    store_acl_reset_user(c);
     reply_simple(c, "RESET");
 }
 

@@ -14,6 +14,7 @@
 #include "common/util.h"
 #include "common/reply.h"
 #include "common/version.h"
+#include "store/acl.h"
 #include "store/client.h"
 #include "store/command.h"
 #include "store/evict.h"
@@ -87,6 +88,8 @@ static const char *check_command(struct script_engine *e, struct command *cmd, s
     if (!arity_ok(cmd->arity, argc))
         return "ERR Wrong number of args calling Redis command from script";
     if (is_forbidden(cmd, argc, argv)) return "ERR This Redis command is not allowed from script";
+    const char *acl_err = store_acl_script_refusal(e->caller, cmd, argc, argv);
+    if (acl_err) return acl_err;
     if (!(cmd->flags & CMD_WRITE)) return NULL;
     if (e->is_ro) return "ERR Write commands are not allowed from read-only scripts.";
     struct server *srv = e->srv;

@@ -201,3 +201,61 @@ Test(acl, descriptions_mean_what_the_rules_meant)
                          describe("x"));
     }
 }
+
+/* ---- keys, and the refusal picked across selectors ------------------------------------------ */
+
+static enum acl_verdict check_keys(const char *user, size_t cmd, size_t n, const char *const *keys,
+                                   const unsigned *access, size_t *denied)
+{
+    size_t lens[8];
+    for (size_t i = 0; i < n; i++) lens[i] = strlen(keys[i]);
+    struct acl_request r = {
+        .cmd = cmd, .nkeys = n, .keys = keys, .key_lens = lens, .key_access = access};
+    return acl_user_check_request(acl_users_find(users, user), &r, denied);
+}
+
+Test(acl, key_patterns_grant_read_and_write_apart)
+{
+    ok("k", "on nopass +@all %R~r* %W~w* ~b*");
+    const unsigned R = ACL_KEY_READ, W = ACL_KEY_WRITE, RW = R | W, NONE = 0;
+    size_t d = 99;
+    const char *r1[] = {"r1"}, *w1[] = {"w1"}, *b1[] = {"b1"}, *x1[] = {"x1"};
+    cr_assert_eq(check_keys("k", 0, 1, r1, &R, &d), ACL_ALLOWED);
+    cr_assert_eq(check_keys("k", 0, 1, r1, &W, &d), ACL_DENIED_KEY);
+    cr_assert_eq(check_keys("k", 0, 1, w1, &W, &d), ACL_ALLOWED);
+    cr_assert_eq(check_keys("k", 0, 1, w1, &RW, &d), ACL_DENIED_KEY);
+    cr_assert_eq(check_keys("k", 0, 1, b1, &RW, &d), ACL_ALLOWED);
+    cr_assert_eq(check_keys("k", 0, 1, w1, &NONE, &d), ACL_ALLOWED); /* EXISTS: any pattern */
+    cr_assert_eq(check_keys("k", 0, 1, x1, &NONE, &d), ACL_DENIED_KEY);
+    const char *two[] = {"r1", "w1"};
+    const unsigned acc[] = {R, R};
+    cr_assert_eq(check_keys("k", 0, 2, two, acc, &d), ACL_DENIED_KEY);
+    cr_assert_eq(d, 1, "the refused key is the second");
+}
+
+Test(acl, a_refusal_names_the_highest_reason_any_selector_gave)
+{
+    /* root: the command but no keys; selector: keys but not the command */
+    ok("s", "on nopass +ping resetkeys (~a* -@all)");
+    size_t d = 99;
+    const unsigned RW = ACL_KEY_READ | ACL_KEY_WRITE;
+    const char *a[] = {"a1"};
+    cr_assert_eq(check_keys("s", 0, 1, a, &RW, &d), ACL_DENIED_KEY); /* key beats command */
+    ok("s2", "on nopass -@all (+ping ~a*)");
+    cr_assert_eq(check_keys("s2", 0, 1, a, &RW, &d), ACL_ALLOWED); /* the selector allows */
+    cr_assert_eq(check_keys("s2", 1, 1, a, &RW, &d), ACL_DENIED_COMMAND);
+}
+
+Test(acl, allkeys_twice_is_no_error_but_a_pattern_after_it_is)
+{
+    char err[512];
+    ok("a", "~* allkeys &* allchannels");
+    cr_assert_eq(set("a", "%X~k", err, sizeof(err)), -1);
+    cr_assert(strstr(err, "Adding a pattern after the * pattern"), "%s", err);
+    ok("b", "resetkeys");
+    cr_assert_eq(set("b", "%X~k", err, sizeof(err)), -1);
+    cr_assert(strstr(err, "Syntax error"), "%s", err);
+    cr_assert_eq(set("b", "%RR~k", err, sizeof(err)), -1);
+    cr_assert(strstr(err, "Syntax error"), "%s", err);
+    ok("b", "%RW~k %wr~j");
+}

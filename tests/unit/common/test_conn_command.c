@@ -76,8 +76,8 @@ static void fake_sub_at(size_t i, size_t k, struct conn_command_desc *out)
 }
 
 static const char *const HELP[] = {"one", "two"};
-static const struct conn_command_source SRC = {fake_count,  fake_at, fake_sub_count,
-                                               fake_sub_at, HELP,    2};
+static const struct conn_command_source SRC = {
+    fake_count, fake_at, fake_sub_count, fake_sub_at, HELP, 2, NULL};
 
 static struct loop *L;
 static struct conn_set SET;

@@ -30,6 +30,7 @@ struct blocked_state {
     uint64_t timer;
     blocking_timeout_fn on_timeout;
     bool is_retry, reblocked;
+    bool wants_delete;             /* retried when a key it waits on is deleted */
     const struct ready_key *ready; /* the key being served during a retry, else NULL */
 };
 
@@ -81,6 +82,11 @@ void blocking_destroy(struct blocking *b)
 }
 
 size_t blocking_count(const struct server *srv) { return srv->blocking->nblocked; }
+
+void blocking_wake_on_delete(struct client *c)
+{
+    if (c->bstate) c->bstate->wants_delete = true;
+}
 
 bool blocking_is_retry(const struct client *c) { return c->bstate && c->bstate->is_retry; }
 
@@ -272,9 +278,9 @@ static void serve_key(struct server *srv, const struct ready_key *rk)
     for (size_t i = 0;;) {
         struct key_queue *q = queue_get(b, rk->db, rk->key, rk->klen, false);
         if (!q || i >= q->n) return;
-        if (!ks_find(srv->db[rk->db], rk->key, rk->klen)) return;
+        bool is_deleted = !ks_find(srv->db[rk->db], rk->key, rk->klen);
         struct client *c = q->clients[i];
-        if (c->conn.flags & CONN_CLOSE_ASAP) {
+        if ((c->conn.flags & CONN_CLOSE_ASAP) || (is_deleted && !c->bstate->wants_delete)) {
             i++;
             continue;
         }

@@ -250,10 +250,33 @@ struct stream_nack *stream_cg_nack_create(struct stream_cg *cg, struct stream_co
     return n;
 }
 
+void stream_cg_pel_add_orphan(struct stream_cg *cg, struct stream_id id, int64_t delivery_ms,
+                              uint64_t count)
+{
+    struct stream_nack *n = xmalloc(sizeof *n);
+    *n = (struct stream_nack){id, delivery_ms, count, NULL};
+    pel_insert(&cg->pel, n);
+}
+
+void obj_stream_drop_orphan_nacks(struct obj_stream *s)
+{
+    for (size_t g = 0; g < s->ngroups; g++) {
+        struct stream_pel *p = &s->groups[g]->pel;
+        size_t keep = 0;
+        for (size_t i = 0; i < p->n; i++) {
+            if (p->v[i]->consumer)
+                p->v[keep++] = p->v[i];
+            else
+                free(p->v[i]);
+        }
+        p->n = keep;
+    }
+}
+
 void stream_cg_nack_assign(struct stream_nack *nack, struct stream_consumer *c)
 {
     if (nack->consumer == c) return;
-    pel_remove(&nack->consumer->pel, nack->id);
+    if (nack->consumer) pel_remove(&nack->consumer->pel, nack->id);
     nack->consumer = c;
     pel_insert(&c->pel, nack);
 }

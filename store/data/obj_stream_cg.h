@@ -80,6 +80,11 @@ void stream_cg_nack_assign(struct stream_nack *nack, struct stream_consumer *c);
 /* XCLAIM FORCE of an ID not pending: a new NACK owned by c. */
 struct stream_nack *stream_cg_nack_create(struct stream_cg *cg, struct stream_consumer *c,
                                           struct stream_id id, int64_t delivery_ms, uint64_t count);
+/* RDB loading: a NACK whose owner is named later (stream_cg_nack_assign gives it one); the
+ * ones left without an owner are dropped by obj_stream_drop_orphan_nacks. */
+void stream_cg_pel_add_orphan(struct stream_cg *cg, struct stream_id id, int64_t delivery_ms,
+                              uint64_t count);
+void obj_stream_drop_orphan_nacks(struct obj_stream *s);
 /* XACK: true if the id was pending. */
 bool stream_cg_ack(struct stream_cg *cg, struct stream_id id);
 

@@ -393,7 +393,7 @@ static void cmd_xtrim(struct client *c)
     }
     uint64_t removed = apply_trim(s, &a);
     if (removed) stream_key_changed(c, key, "xtrim", (long long)removed);
-    if (a.approx) propagate_rewritten(c, s, &a, -1, STREAM_ID_MIN);
+    if (removed && a.approx) propagate_rewritten(c, s, &a, -1, STREAM_ID_MIN);
     reply_integer(c, (long long)removed);
 }
 
@@ -497,13 +497,17 @@ struct command cmd_table_stream[] = {
     STREAM_CMD("xclaim", -6, CMD_WRITE | CMD_FAST, cmd_xclaim, 1, 1, 1),
     STREAM_CMD("xautoclaim", -6, CMD_WRITE | CMD_FAST, cmd_xautoclaim, 1, 1, 1),
     STREAM_CMD("xsetid", -3, CMD_WRITE | CMD_DENYOOM | CMD_FAST, cmd_xsetid, 1, 1, 1),
+    /* The dispatcher looks at the family's flags only: XGROUP is a write (its changes
+     * propagate as received), so XGROUP HELP is refused on a read-only replica. */
     {.name = "xgroup",
      .arity = -2,
+     .flags = CMD_WRITE,
      .fn = cmd_xgroup,
      .group = "stream",
      .subcommands = cmd_stream_xgroup_subs},
     {.name = "xinfo",
      .arity = -2,
+     .flags = CMD_READONLY,
      .fn = cmd_xinfo,
      .group = "stream",
      .subcommands = cmd_stream_xinfo_subs},

@@ -248,6 +248,33 @@ void blocking_signal_key(struct server *srv, int db, const char *key, size_t kle
     b->ready[b->nready++] = (struct ready_key){db, klen, xmemdup(key, klen)};
 }
 
+void blocking_signal_db(struct server *srv, int db)
+{
+    struct blocking *b = srv->blocking;
+    if (b->nblocked == 0) return;
+    /* Collect first: signalling looks queues up, which may move an in-progress rehash. */
+    struct key_queue **found = NULL;
+    size_t n = 0, cap = 0;
+    struct dict_iter it;
+    dict_iter_init(&it, &b->queues, true);
+    struct dict_entry *e;
+    while ((e = dict_iter_next(&it)) != NULL) {
+        struct key_queue *q = (struct key_queue *)e;
+        int qdb;
+        memcpy(&qdb, q->key, sizeof qdb);
+        if (qdb != db) continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 8;
+            found = xrealloc(found, cap * sizeof *found);
+        }
+        found[n++] = q;
+    }
+    dict_iter_done(&it);
+    for (size_t i = 0; i < n; i++)
+        blocking_signal_key(srv, db, found[i]->key + sizeof db, found[i]->klen - sizeof db);
+    free(found);
+}
+
 /* Re-run c's blocked command (rk: the key that woke it, NULL for keyless waiters). Returns true
  * if it was served (and c unblocked). */
 static bool retry_client(struct client *c, const struct ready_key *rk)

@@ -32,6 +32,9 @@ bool blocking_is_retry(const struct client *c);
 size_t blocking_ready_key_index(const struct client *c, const struct resp_arg *keys, size_t nkeys);
 /* Unblock: timed_out -> on_timeout replies first; else no reply (kill, disconnect, ERROR). */
 void blocking_unblock_client(struct client *c, bool timed_out);
+/* Every key of database db may have changed (FLUSHDB, FLUSHALL, SWAPDB, a dataset loaded):
+ * signal each key someone waits on there. */
+void blocking_signal_db(struct server *srv, int db);
 /* A key received data. */
 void blocking_signal_key(struct server *srv, int db, const char *key, size_t klen);
 /* Serve clients on keys signalled since the last call: after every command a client sends (as

@@ -64,7 +64,11 @@ void server_key_modified(struct server *srv, int db, const char *key, size_t kle
     tracking_key_modified(srv, key, klen);
 }
 
-void server_db_modified(struct server *srv, int db) { multi_touch_db(srv, db); }
+void server_db_modified(struct server *srv, int db)
+{
+    multi_touch_db(srv, db);
+    blocking_signal_db(srv, db);
+}
 
 static int server_db_index(const struct server *srv, const struct ks *ks)
 {

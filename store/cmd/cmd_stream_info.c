@@ -276,11 +276,7 @@ void cmd_xsetid(struct client *c)
     }
     if (!db_check_type(c, e, KS_TYPE_STREAM)) return;
     struct obj_stream *s = ks_entry_obj(e);
-    if (stream_id_cmp(a.id, s->max_deleted_id) < 0) {
-        reply_error(c, "ERR The ID specified in XSETID is smaller than current "
-                       "max_deleted_entry_id");
-        return;
-    }
+    /* Redis 7.0 does not compare with the current max_deleted_entry_id (7.2 does). */
     if (s->length > 0) {
         if (stream_id_cmp(a.id, obj_stream_last_live_id(s)) < 0) {
             reply_error(c, "ERR The ID specified in XSETID is smaller than the target stream top "

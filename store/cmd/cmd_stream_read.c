@@ -94,10 +94,9 @@ static int parse_args(struct client *c, struct xread_args *a)
             a->streams_arg = i + 1;
             a->nstreams = c->argc - a->streams_arg;
             if (a->nstreams % 2 != 0) {
-                reply_errorf(c,
-                             "ERR Unbalanced %s list of streams: for each stream key an ID or "
-                             "'%c' must be specified.",
-                             a->is_group ? "XREADGROUP" : "XREAD", a->is_group ? '>' : '$');
+                /* The same words for XREADGROUP, as Redis 7.0 says. */
+                reply_error(c, "ERR Unbalanced XREAD list of streams: for each stream key an ID "
+                               "or '$' must be specified.");
                 return -1;
             }
             a->nstreams /= 2;

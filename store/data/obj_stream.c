@@ -355,7 +355,10 @@ void obj_stream_append(struct obj_stream *s, const struct obj_stream_limits *lim
 {
     ASSERT(stream_id_cmp(id, s->last_id) > 0);
     struct stream_node **last = s->nnodes ? &s->nodes[s->head + s->nnodes - 1] : NULL;
-    if (last && node_is_full(*last, lim, entry_size(fv, nfv, false))) {
+    /* A new node too after XSETID moved last_id below a deleted entry's ID: deltas within a
+     * node only go up. */
+    if (last && (node_is_full(*last, lim, entry_size(fv, nfv, false)) ||
+                 stream_id_cmp(id, (*last)->last) <= 0)) {
         node_shrink(last);
         last = NULL;
     }

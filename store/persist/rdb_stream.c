@@ -91,8 +91,7 @@ static void lp_finish(struct buf *b, size_t count)
     b->data[5] = (char)(cnt >> 8);
 }
 
-/* One of our nodes as a Redis listpack node. */
-static void node_to_listpack(const struct stream_node *n, struct buf *b)
+void rdb_stream_node_listpack(const struct stream_node *n, struct buf *b)
 {
     buf_clear(b);
     buf_append(b, "\0\0\0\0\0\0", 6);
@@ -177,7 +176,7 @@ int rdb_stream_write(struct rdb_writer *w, const char *key, size_t klen, struct 
     buf_init(&lp);
     for (size_t i = 0; i < s->nnodes; i++) {
         const struct stream_node *n = s->nodes[s->head + i];
-        node_to_listpack(n, &lp);
+        rdb_stream_node_listpack(n, &lp);
         rdb_write_stream_node(w, n->first.ms, n->first.seq, lp.data, lp.len);
     }
     buf_free(&lp);

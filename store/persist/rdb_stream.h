@@ -14,6 +14,11 @@
 int rdb_stream_write(struct rdb_writer *w, const char *key, size_t klen, struct obj_stream *s,
                      int64_t expire_ms);
 
+/* One of our nodes as a Redis listpack node (into b, cleared first). */
+struct buf;
+struct stream_node;
+void rdb_stream_node_listpack(const struct stream_node *n, struct buf *b);
+
 /* Append the live entries of one Redis listpack node (master ID ms-seq) to s. -1 if the
  * listpack is malformed. */
 int rdb_stream_load_node(struct obj_stream *s, const struct obj_stream_limits *lim,

@@ -1,7 +1,7 @@
-/* rdb_stream: see rdb_stream.h. The listpack encoding (docs/streams.md#files-and-replication): a 6-byte
- * header (total bytes u32 LE, element count u16 LE), elements each followed by its back
- * length, 0xFF. Integers take the smallest integer encoding; field names and values are always
- * written as strings (Redis reads either). */
+/* rdb_stream: see rdb_stream.h (docs/streams.md#files-and-replication). The listpack
+ * encoding: a 6-byte header (total bytes u32 LE, element count u16 LE), elements each followed
+ * by its back length, 0xFF. Integers take the smallest integer encoding; field names and
+ * values are always written as strings (Redis reads either). */
 #include "store/persist/rdb_stream.h"
 
 #include <stdlib.h>

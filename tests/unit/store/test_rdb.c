@@ -65,7 +65,10 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static void lines_sort(struct lines *l) { qsort(l->v, l->n, sizeof *l->v, cmp_str); }
+static void lines_sort(struct lines *l)
+{
+    if (l->n > 0) qsort(l->v, l->n, sizeof *l->v, cmp_str); /* qsort(NULL, 0) is undefined */
+}
 
 static void lines_free(struct lines *l)
 {

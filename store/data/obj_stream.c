@@ -152,7 +152,7 @@ static void node_reserve(struct stream_node **np, size_t extra)
     struct stream_node *n = *np;
     if (n->len + extra <= n->cap) return;
     size_t cap = n->len + extra;
-    cap += cap / 2;
+    cap = MIN(cap + cap / 2, (size_t)UINT32_MAX);
     n = xrealloc(n, sizeof *n + cap);
     n->cap = (uint32_t)cap;
     *np = n;
@@ -342,9 +342,14 @@ size_t obj_stream_node_count(const struct obj_stream *s) { return s->nnodes; }
 
 /* ---- append and delete -------------------------------------------------------------------- */
 
+/* Node sizes are 32-bit: a node is full well before that, whatever the limits say (one entry
+ * is below 4 GB: the query buffer is bounded far lower). */
+#define NODE_HARD_MAX_BYTES ((size_t)UINT32_MAX / 2)
+
 static bool node_is_full(const struct stream_node *n, const struct obj_stream_limits *lim,
                          size_t add_bytes)
 {
+    if (n->len + add_bytes > NODE_HARD_MAX_BYTES) return true;
     if (lim->node_max_entries > 0 && n->total >= (unsigned long long)lim->node_max_entries)
         return true;
     return lim->node_max_bytes > 0 && n->len + add_bytes > (unsigned long long)lim->node_max_bytes;

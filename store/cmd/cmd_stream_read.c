@@ -50,11 +50,22 @@ static int parse_block_ms(struct client *c, const struct resp_arg *a, long long 
     return 0;
 }
 
+/* A script's client: the one fake client that is not the AOF loader. */
+static bool is_script_client(const struct client *c)
+{
+    return (c->conn.flags & CONN_FAKE) && !(c->flags & CLIENT_AOF_LOADER);
+}
+
 static int parse_option(struct client *c, size_t *i, struct xread_args *a)
 {
     const struct resp_arg *o = &c->argv[*i];
     size_t more = c->argc - *i - 1;
     if (db_opt_is(o, "block") && more) {
+        if (is_script_client(c)) {
+            reply_errorf(c, "ERR %s command is not allowed with BLOCK option from scripts",
+                         a->is_group ? "XREADGROUP" : "XREAD");
+            return -1;
+        }
         a->has_block = true;
         return parse_block_ms(c, &c->argv[++*i], &a->timeout_ms);
     }

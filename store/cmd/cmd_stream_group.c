@@ -249,13 +249,19 @@ static void xgroup_help(struct client *c)
     reply_simple_lines(c, lines, ARRAY_LEN(lines));
 }
 
+/* Flags and key positions as Redis 7.0's COMMAND INFO shows them. */
+#define XGROUP_SUB(n, a, f, fn_)                                                                   \
+    {                                                                                              \
+        .name = n, .arity = a, .flags = f, .fn = fn_, .first_key = 2, .last_key = 2, .key_step = 1 \
+    }
+
 const struct command cmd_stream_xgroup_subs[] = {
-    {.name = "create", .arity = -5, .fn = xgroup_create},
-    {.name = "setid", .arity = -5, .fn = xgroup_setid},
-    {.name = "destroy", .arity = 4, .fn = xgroup_destroy},
-    {.name = "createconsumer", .arity = 5, .fn = xgroup_createconsumer},
-    {.name = "delconsumer", .arity = 5, .fn = xgroup_delconsumer},
-    {.name = "help", .arity = 2, .fn = xgroup_help},
+    XGROUP_SUB("create", -5, CMD_WRITE | CMD_DENYOOM, xgroup_create),
+    XGROUP_SUB("setid", -5, CMD_WRITE, xgroup_setid),
+    XGROUP_SUB("destroy", 4, CMD_WRITE, xgroup_destroy),
+    XGROUP_SUB("createconsumer", 5, CMD_WRITE | CMD_DENYOOM, xgroup_createconsumer),
+    XGROUP_SUB("delconsumer", 5, CMD_WRITE, xgroup_delconsumer),
+    {.name = "help", .arity = 2, .flags = CMD_LOADING | CMD_STALE, .fn = xgroup_help},
     {.name = NULL},
 };
 

@@ -221,11 +221,30 @@ static void xinfo_help(struct client *c)
     reply_simple_lines(c, lines, ARRAY_LEN(lines));
 }
 
+/* Flags and key positions as Redis 7.0's COMMAND INFO shows them. */
 const struct command cmd_stream_xinfo_subs[] = {
-    {.name = "stream", .arity = -3, .fn = xinfo_stream},
-    {.name = "groups", .arity = 3, .fn = xinfo_groups},
-    {.name = "consumers", .arity = 4, .fn = xinfo_consumers},
-    {.name = "help", .arity = 2, .fn = xinfo_help},
+    {.name = "stream",
+     .arity = -3,
+     .flags = CMD_READONLY,
+     .fn = xinfo_stream,
+     .first_key = 2,
+     .last_key = 2,
+     .key_step = 1},
+    {.name = "groups",
+     .arity = 3,
+     .flags = CMD_READONLY,
+     .fn = xinfo_groups,
+     .first_key = 2,
+     .last_key = 2,
+     .key_step = 1},
+    {.name = "consumers",
+     .arity = 4,
+     .flags = CMD_READONLY,
+     .fn = xinfo_consumers,
+     .first_key = 2,
+     .last_key = 2,
+     .key_step = 1},
+    {.name = "help", .arity = 2, .flags = CMD_LOADING | CMD_STALE, .fn = xinfo_help},
     {.name = NULL},
 };
 

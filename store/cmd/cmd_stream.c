@@ -50,13 +50,14 @@ int stream_arg_id(struct client *c, const struct resp_arg *a, uint64_t missing_s
                   bool *seq_given, struct stream_id *id)
 {
     if (seq_given) *seq_given = true;
-    if (!strict && a->len == 1 && (a->ptr[0] == '-' || a->ptr[0] == '+')) {
+    if (!strict && db_arg_cstr_len(a) == 1 && (a->ptr[0] == '-' || a->ptr[0] == '+')) {
         *id = a->ptr[0] == '-' ? STREAM_ID_MIN : STREAM_ID_MAX;
         return 0;
     }
-    if (seq_given && a->len >= 2 && a->len <= 127 && a->ptr[a->len - 1] == '*' &&
-        a->ptr[a->len - 2] == '-') {
-        if (stream_id_parse(a->ptr, a->len - 2, 0, id) == 0) {
+    size_t n = db_arg_cstr_len(a); /* up to a NUL, as Redis reads it */
+    if (seq_given && a->len <= 127 && n >= 2 && a->ptr[n - 1] == '*' && a->ptr[n - 2] == '-' &&
+        memchr(a->ptr, '-', n) == a->ptr + n - 2) {
+        if (stream_id_parse(a->ptr, n - 2, 0, id) == 0) {
             *seq_given = false;
             return 0;
         }

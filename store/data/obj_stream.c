@@ -55,24 +55,37 @@ size_t stream_id_fmt(char *out, struct stream_id id)
     return n + u64_fmt(out + n, id.seq);
 }
 
-/* A decimal uint64 as strtoull would accept it from Redis's point of view: digits only. */
+/* A uint64 as Redis reads an ID part: a plain integer (negative: invalid), or else what
+ * strtoull takes whole (leading white space, a sign, a '-' wrapping modulo 2^64). */
 static int parse_u64(const char *s, size_t n, uint64_t *out)
 {
-    if (n == 0 || n > 20) return -1;
+    long long ll;
+    if (util_parse_ll(s, n, &ll) == 0) {
+        if (ll < 0) return -1;
+        *out = (uint64_t)ll;
+        return 0;
+    }
+    size_t i = 0;
+    while (i < n && (s[i] == ' ' || (s[i] >= '\t' && s[i] <= '\r'))) i++;
+    bool neg = i < n && s[i] == '-';
+    if (i < n && (s[i] == '+' || s[i] == '-')) i++;
+    if (i == n) return -1;
     uint64_t v = 0;
-    for (size_t i = 0; i < n; i++) {
+    for (; i < n; i++) {
         if (s[i] < '0' || s[i] > '9') return -1;
         uint64_t d = (uint64_t)(s[i] - '0');
         if (v > (UINT64_MAX - d) / 10) return -1;
         v = v * 10 + d;
     }
-    *out = v;
+    *out = neg ? (uint64_t)0 - v : v;
     return 0;
 }
 
 int stream_id_parse(const char *s, size_t n, uint64_t missing_seq, struct stream_id *out)
 {
     if (n > 127) return -1;
+    const char *nul = memchr(s, '\0', n);
+    if (nul) n = (size_t)(nul - s); /* Redis reads the argument as a C string */
     const char *dash = memchr(s, '-', n);
     if (!dash) {
         out->seq = missing_seq;

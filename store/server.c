@@ -86,8 +86,9 @@ static void on_key_expired(void *ctx, struct ks *ks, const char *key, size_t kle
      * own effect buffered until it ends, so the DEL precedes it in the stream. */
     struct resp_arg argv[2] = {{"DEL", 3}, {key, klen}};
     propagate_now(srv->prop, db, 2, argv);
-    multi_touch_key(srv, db, key, klen);
-    tracking_key_modified(srv, key, klen);
+    /* WATCH, tracking, and blocked clients: a blocked XREADGROUP learns its stream is gone
+     * (Redis 7.0). */
+    server_key_modified(srv, db, key, klen);
     notify_keyspace_event(srv, NOTIFY_EXPIRED, "expired", key, klen, db);
 }
 

@@ -104,7 +104,7 @@ def test_one_xadd_serves_one_group_consumer_and_the_other_keeps_waiting(store, a
     assert second.read_reply(timeout_s=DEADLINE_S) == [[b"q", [[b"2-1", [b"n", b"2"]]]]]
 
 
-@pytest.mark.parametrize("how", ["del", "flushall", "set"])
+@pytest.mark.parametrize("how", ["del", "flushall", "set", "expire"])
 def test_blocked_xreadgroup_of_a_deleted_key_gets_unblocked_error(store, admin, how):
     admin.call("XGROUP", "CREATE", "gone", "g", "$", "MKSTREAM")
     reader, plain = store.raw(), store.raw()
@@ -114,6 +114,8 @@ def test_blocked_xreadgroup_of_a_deleted_key_gets_unblocked_error(store, admin, 
         admin.call("DEL", "gone")
     elif how == "flushall":
         admin.call("FLUSHALL")
+    elif how == "expire":
+        admin.call("PEXPIRE", "gone", "1")  # removed by active expiry, with nobody touching it
     else:
         admin.call("DEL", "gone")
         admin.call("SET", "gone", "string now")
@@ -121,6 +123,7 @@ def test_blocked_xreadgroup_of_a_deleted_key_gets_unblocked_error(store, admin, 
         b"-UNBLOCKED the stream key no longer exists\r\n")
     # A plain XREAD keeps waiting, and a new stream there serves it.
     assert not plain.has_pending(0.05)
+    assert admin.call("EXISTS", "gone") == (1 if how == "set" else 0)
     admin.call("DEL", "gone")
     admin.call("XADD", "gone", "7-7", "back", "1")
     assert plain.read_reply(timeout_s=DEADLINE_S) == [[b"gone", [[b"7-7", [b"back", b"1"]]]]]

@@ -86,6 +86,8 @@ bool stream_range_has_tombstones(const struct obj_stream *s, struct stream_id st
                                  struct stream_id end)
 {
     if (s->length == 0 || stream_id_is_zero(s->max_deleted_id)) return false;
+    /* the latest deletion is before the first entry: none left in any range */
+    if (stream_id_cmp(s->first_id, s->max_deleted_id) > 0) return false;
     return stream_id_cmp(start, s->max_deleted_id) <= 0 &&
            stream_id_cmp(s->max_deleted_id, end) <= 0;
 }

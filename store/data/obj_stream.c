@@ -373,10 +373,10 @@ void obj_stream_append(struct obj_stream *s, const struct obj_stream_limits *lim
 {
     ASSERT(stream_id_cmp(id, s->last_id) > 0);
     struct stream_node **last = s->nnodes ? &s->nodes[s->head + s->nnodes - 1] : NULL;
-    /* A new node too after XSETID moved last_id below a deleted entry's ID: deltas within a
-     * node only go up. */
-    if (last && (node_is_full(*last, lim, entry_size(fv, nfv, false)) ||
-                 stream_id_cmp(id, (*last)->last) <= 0)) {
+    /* After XSETID moved last_id below a deleted entry, an ID may be lower than the node's
+     * last one: it still goes in the same node (as in Redis, so trims cut at the same
+     * places); the deltas wrap modulo 2^64 and decode back. */
+    if (last && node_is_full(*last, lim, entry_size(fv, nfv, false))) {
         node_shrink(last);
         last = NULL;
     }
@@ -416,22 +416,36 @@ static bool node_delete_at(struct obj_stream *s, size_t idx, const struct stream
     return true;
 }
 
+/* Mark the live entry `id` deleted, looking from node idx on (a node's first ID may be above
+ * a live entry of it after XSETID: scan on until a live entry is past id, as Redis does). */
+static bool delete_from(struct obj_stream *s, size_t idx, struct stream_id id)
+{
+    struct stream_iter_ent *ents = NULL;
+    size_t cap = 0;
+    bool deleted = false, past = false;
+    for (; !deleted && !past && idx < s->head + s->nnodes; idx++) {
+        size_t n = stream_node_decode(s->nodes[idx], &ents, &cap);
+        for (size_t i = 0; i < n; i++) {
+            if (ents[i].flags & ENT_DELETED) continue;
+            int cmp = stream_id_cmp(ents[i].id, id);
+            if (cmp < 0) continue;
+            if (cmp == 0) {
+                node_delete_at(s, idx, &ents[i]);
+                deleted = true;
+            }
+            past = cmp > 0;
+            break;
+        }
+    }
+    free(ents);
+    return deleted;
+}
+
 bool obj_stream_delete(struct obj_stream *s, struct stream_id id)
 {
     bool found;
     size_t idx = stream_node_find(s, id, &found);
-    if (!found || stream_id_cmp(s->nodes[idx]->last, id) < 0) return false;
-    struct stream_iter_ent *ents = NULL;
-    size_t cap = 0, n = stream_node_decode(s->nodes[idx], &ents, &cap);
-    bool deleted = false;
-    for (size_t i = 0; i < n; i++) {
-        if (stream_id_cmp(ents[i].id, id) != 0 || (ents[i].flags & ENT_DELETED)) continue;
-        node_delete_at(s, idx, &ents[i]);
-        deleted = true;
-        break;
-    }
-    free(ents);
-    if (!deleted) return false;
+    if (!delete_from(s, found ? idx : s->head, id)) return false;
     if (stream_id_cmp(id, s->max_deleted_id) > 0) s->max_deleted_id = id;
     if (stream_id_cmp(id, s->first_id) == 0) s->first_id = first_live_id(s);
     return true;
@@ -454,8 +468,9 @@ static uint64_t trim_in_node(struct obj_stream *s, const struct obj_stream_trim 
     size_t n = stream_node_decode(s->nodes[idx], &ents, &cap);
     uint64_t removed = 0;
     for (size_t i = 0; i < n; i++) {
-        if (ents[i].flags & ENT_DELETED) continue;
+        /* deleted entries count for MINID's stop too (they may be out of order after XSETID) */
         if (trim_done(s, t, ents[i].id)) break;
+        if (ents[i].flags & ENT_DELETED) continue;
         removed++;
         if (node_delete_at(s, idx, &ents[i])) break;
     }

@@ -388,3 +388,41 @@ Test(obj_stream, a_node_redis_wrote_loads)
     }
     obj_stream_free(s);
 }
+
+/* After XSETID below a deleted entry, a lower ID joins the same node: the deltas wrap and
+ * decode back, in our nodes and in the listpack form (negative deltas against the master). */
+Test(obj_stream, a_lower_id_after_a_deleted_one_decodes_in_both_forms)
+{
+    struct obj_stream_limits lim = {0, 100};
+    struct obj_stream *s = obj_stream_create();
+    struct mentry e = {.nf = 1};
+    strcpy(e.f[0], "f");
+    strcpy(e.v[0], "v");
+    struct stream_id ids[] = {{5, 7}, {9, 0}, {9, 3}};
+    for (size_t i = 0; i < 3; i++) {
+        e.id = ids[i];
+        append_entry(s, &lim, &e);
+    }
+    cr_assert(obj_stream_delete(s, ids[2]));
+    s->last_id = (struct stream_id){9, 1}; /* what XSETID 9-1 does */
+    e.id = (struct stream_id){9, 2};
+    append_entry(s, &lim, &e);
+    e.id = (struct stream_id){9, 5};
+    append_entry(s, &lim, &e);
+    cr_assert_eq(obj_stream_node_count(s), 1);
+    struct stream_id want[] = {{5, 7}, {9, 0}, {9, 2}, {9, 5}};
+    for (int pass = 0; pass < 2; pass++) {
+        struct obj_stream_iter it;
+        struct stream_id id;
+        size_t nf, k = 0;
+        obj_stream_iter_init(&it, s, STREAM_ID_MIN, STREAM_ID_MAX, false);
+        while (obj_stream_iter_next(&it, &id, &nf)) cr_assert_eq(stream_id_cmp(id, want[k++]), 0);
+        obj_stream_iter_done(&it);
+        cr_assert_eq(k, 4);
+        struct obj_stream *d = obj_stream_create();
+        copy_stream_via_listpacks(s, d);
+        obj_stream_free(s);
+        s = d;
+    }
+    obj_stream_free(s);
+}

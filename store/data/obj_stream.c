@@ -178,6 +178,47 @@ static void node_put_str(struct stream_node *n, const char *s, size_t len)
     n->len += (uint32_t)len;
 }
 
+/* ---- the Redis listpack size of a node ---------------------------------------------------- */
+
+/* Bytes of one listpack element: its encoding, data and back length. A string that is the
+ * canonical decimal form of an int64 is stored as an integer (as Redis's listpack does). */
+static size_t lp_int_size(int64_t v)
+{
+    size_t e = v >= 0 && v <= 127                 ? 1
+               : v >= -4096 && v <= 4095          ? 2
+               : v >= -32768 && v <= 32767        ? 3
+               : v >= -8388608 && v <= 8388607    ? 4
+               : v >= INT32_MIN && v <= INT32_MAX ? 5
+                                                  : 9;
+    return e + 1;
+}
+
+static size_t lp_str_size(const char *s, size_t n)
+{
+    long long v;
+    if (n <= 20 && util_parse_ll(s, n, &v) == 0) return lp_int_size(v);
+    size_t l = (n < 64 ? 1 : n < 4096 ? 2 : 5) + n;
+    return l + (l <= 127 ? 1 : l < 16383 ? 2 : l < 2097151 ? 3 : l < 268435455 ? 4 : 5);
+}
+
+static size_t node_redis_bytes(const struct stream_node *n)
+{
+    return n->lp_bytes + lp_int_size(n->live) + lp_int_size((int64_t)(n->total - n->live));
+}
+
+/* An entry's elements as Redis appends them: flags, ID deltas against the master ID,
+ * [field count], values (and fields), and the lp-count. */
+static size_t entry_redis_bytes(const struct stream_node *n, struct stream_id id,
+                                const struct resp_arg *fv, size_t nfv, bool same)
+{
+    size_t bytes = lp_int_size(same ? ENT_SAME : 0) + lp_int_size((int64_t)(id.ms - n->first.ms)) +
+                   lp_int_size((int64_t)(id.seq - n->first.seq));
+    if (!same) bytes += lp_int_size((int64_t)(nfv / 2));
+    for (size_t i = same ? 1 : 0; i < nfv; i += same ? 2 : 1)
+        bytes += lp_str_size(fv[i].ptr, fv[i].len);
+    return bytes + lp_int_size((int64_t)(3 + (same ? nfv / 2 : nfv + 1)));
+}
+
 static struct stream_node *node_create(struct stream_id id, const struct resp_arg *fv, size_t nfv)
 {
     size_t need = varint_len(nfv / 2);
@@ -185,7 +226,13 @@ static struct stream_node *node_create(struct stream_id id, const struct resp_ar
     struct stream_node *n = xmalloc(sizeof *n + need + 64);
     *n = (struct stream_node){.first = id, .last = id, .cap = (uint32_t)(need + 64)};
     n->len = (uint32_t)varint_put(n->buf, nfv / 2);
-    for (size_t i = 0; i < nfv; i += 2) node_put_str(n, fv[i].ptr, fv[i].len);
+    /* header and end byte, the master field count, names and terminator */
+    size_t lp = 6 + 1 + lp_int_size((int64_t)(nfv / 2)) + lp_int_size(0);
+    for (size_t i = 0; i < nfv; i += 2) {
+        node_put_str(n, fv[i].ptr, fv[i].len);
+        lp += lp_str_size(fv[i].ptr, fv[i].len);
+    }
+    n->lp_bytes = (uint32_t)MIN(lp, (size_t)UINT32_MAX);
     return n;
 }
 
@@ -218,6 +265,8 @@ static void node_append(struct stream_node **np, struct stream_id id, const stru
     bool same = same_as_master(*np, fv, nfv);
     node_reserve(np, entry_size(fv, nfv, same));
     struct stream_node *n = *np;
+    n->lp_bytes =
+        (uint32_t)MIN(n->lp_bytes + entry_redis_bytes(n, id, fv, nfv, same), (size_t)UINT32_MAX);
     unsigned char *p = n->buf + n->len;
     size_t pos = 0;
     p[pos++] = same ? ENT_SAME : 0;
@@ -359,13 +408,21 @@ size_t obj_stream_node_count(const struct obj_stream *s) { return s->nnodes; }
  * is below 4 GB: the query buffer is bounded far lower). */
 #define NODE_HARD_MAX_BYTES ((size_t)UINT32_MAX / 2)
 
+#define REDIS_LISTPACK_MAX_BYTES ((size_t)1 << 30) /* Redis's cap on stream-node-max-bytes */
+
+/* Redis's rule: a new node when the tail's listpack size plus the raw bytes of the new
+ * entry's fields and values reaches stream-node-max-bytes, or when it holds
+ * stream-node-max-entries entries, deleted ones included. */
 static bool node_is_full(const struct stream_node *n, const struct obj_stream_limits *lim,
-                         size_t add_bytes)
+                         const struct resp_arg *fv, size_t nfv)
 {
-    if (n->len + add_bytes > NODE_HARD_MAX_BYTES) return true;
-    if (lim->node_max_entries > 0 && n->total >= (unsigned long long)lim->node_max_entries)
-        return true;
-    return lim->node_max_bytes > 0 && n->len + add_bytes > (unsigned long long)lim->node_max_bytes;
+    size_t raw = 0;
+    for (size_t i = 0; i < nfv; i++) raw += fv[i].len;
+    if (n->len + entry_size(fv, nfv, false) + raw > NODE_HARD_MAX_BYTES) return true;
+    size_t max = (size_t)lim->node_max_bytes;
+    if (max == 0 || max > REDIS_LISTPACK_MAX_BYTES) max = REDIS_LISTPACK_MAX_BYTES;
+    if (node_redis_bytes(n) + raw >= max) return true;
+    return lim->node_max_entries > 0 && n->total >= (unsigned long long)lim->node_max_entries;
 }
 
 void obj_stream_append(struct obj_stream *s, const struct obj_stream_limits *lim,
@@ -376,7 +433,7 @@ void obj_stream_append(struct obj_stream *s, const struct obj_stream_limits *lim
     /* After XSETID moved last_id below a deleted entry, an ID may be lower than the node's
      * last one: it still goes in the same node (as in Redis, so trims cut at the same
      * places); the deltas wrap modulo 2^64 and decode back. */
-    if (last && node_is_full(*last, lim, entry_size(fv, nfv, false))) {
+    if (last && node_is_full(*last, lim, fv, nfv)) {
         node_shrink(last);
         last = NULL;
     }

@@ -16,6 +16,9 @@ struct stream_node {
     struct stream_id first, last;
     uint32_t live, total; /* entries not deleted / all */
     uint32_t len, cap;    /* bytes used / allocated in buf */
+    /* The size of this node as a Redis listpack, but for its live and deleted counters: what
+     * stream-node-max-bytes is checked against, so nodes end where Redis's do. */
+    uint32_t lp_bytes;
     unsigned char buf[];
 };
 

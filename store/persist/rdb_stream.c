@@ -1,7 +1,7 @@
-/* rdb_stream: see rdb_stream.h (docs/streams.md#files-and-replication). The listpack
- * encoding: a 6-byte header (total bytes u32 LE, element count u16 LE), elements each followed
- * by its back length, 0xFF. Integers take the smallest integer encoding; field names and
- * values are always written as strings (Redis reads either). */
+/* rdb_stream: see rdb_stream.h (docs/streams.md#files-and-replication). Listpacks are built
+ * by rdb_listpack.c (as Redis builds them, integers and integer-like strings as integers) and
+ * read here: a 6-byte header (total bytes u32 LE, element count u16 LE), elements each
+ * followed by its back length, 0xFF. */
 #include "store/persist/rdb_stream.h"
 
 #include <stdlib.h>
@@ -12,134 +12,62 @@
 #include "store/data/ks_entry.h"
 #include "store/data/obj_stream_cg.h"
 #include "store/data/obj_stream_int.h"
+#include "store/rdb/rdb_listpack.h"
 
 enum { LP_FLAG_DELETED = 1, LP_FLAG_SAME = 2 };
 
-/* ---- listpack encoding -------------------------------------------------------------------- */
+/* ---- writing ------------------------------------------------------------------------------ */
 
-static void lp_backlen(struct buf *b, size_t l)
+/* One entry as Redis lays it out: flags, ID deltas against the master ID, [field count],
+ * values (and fields), and the lp-count of the entry's elements. */
+static void lp_append_entry(struct rdb_lp *lp, const struct stream_node *n,
+                            const struct stream_iter_ent *e, size_t nmaster)
 {
-    unsigned char t[5];
-    size_t n = 0;
-    if (l <= 127) {
-        t[n++] = (unsigned char)l;
+    const unsigned char *q = n->buf + e->off + 1;
+    size_t v, nf;
+    q += varint_get(q, &v);
+    q += varint_get(q, &v);
+    bool same = e->flags & ENT_SAME;
+    rdb_lp_append_int(lp,
+                      (e->flags & ENT_DELETED ? LP_FLAG_DELETED : 0) | (same ? LP_FLAG_SAME : 0));
+    rdb_lp_append_int(lp, (long long)(e->id.ms - n->first.ms));
+    rdb_lp_append_int(lp, (long long)(e->id.seq - n->first.seq));
+    if (same) {
+        nf = nmaster;
     } else {
-        size_t groups = l < 16383 ? 2 : l < 2097151 ? 3 : l < 268435455 ? 4 : 5;
-        for (size_t i = 0; i < groups; i++) {
-            size_t shift = 7 * (groups - 1 - i);
-            unsigned char v = (unsigned char)((l >> shift) & 127);
-            t[n++] = i == 0 ? v : (unsigned char)(v | 128);
-        }
+        q += varint_get(q, &nf);
+        rdb_lp_append_int(lp, (long long)nf);
     }
-    buf_append(b, t, n);
-}
-
-static void lp_int(struct buf *b, int64_t v)
-{
-    unsigned char e[9];
-    size_t n;
-    uint64_t u = (uint64_t)v;
-    if (v >= 0 && v <= 127) {
-        e[0] = (unsigned char)v;
-        n = 1;
-    } else if (v >= -4096 && v <= 4095) {
-        uint64_t t = u & 0x1fff;
-        e[0] = (unsigned char)(0xC0 | (t >> 8));
-        e[1] = (unsigned char)t;
-        n = 2;
-    } else {
-        int bytes = v >= -32768 && v <= 32767          ? 2
-                    : v >= -8388608 && v <= 8388607    ? 3
-                    : v >= INT32_MIN && v <= INT32_MAX ? 4
-                                                       : 8;
-        e[0] = bytes == 2 ? 0xF1 : bytes == 3 ? 0xF2 : bytes == 4 ? 0xF3 : 0xF4;
-        for (int i = 0; i < bytes; i++) e[1 + i] = (unsigned char)(u >> (8 * i));
-        n = 1 + (size_t)bytes;
-    }
-    buf_append(b, e, n);
-    lp_backlen(b, n);
-}
-
-static void lp_str(struct buf *b, const char *s, size_t len)
-{
-    unsigned char h[5];
-    size_t n;
-    if (len < 64) {
-        h[0] = (unsigned char)(0x80 | len);
-        n = 1;
-    } else if (len < 4096) {
-        h[0] = (unsigned char)(0xE0 | (len >> 8));
-        h[1] = (unsigned char)len;
-        n = 2;
-    } else {
-        h[0] = 0xF0;
-        for (int i = 0; i < 4; i++) h[1 + i] = (unsigned char)(len >> (8 * i));
-        n = 5;
-    }
-    buf_append(b, h, n);
-    buf_append(b, s, len);
-    lp_backlen(b, n + len);
-}
-
-static void lp_finish(struct buf *b, size_t count)
-{
-    buf_append_char(b, (char)0xFF);
-    uint32_t total = (uint32_t)b->len;
-    uint16_t cnt = count < 65535 ? (uint16_t)count : 65535;
-    for (int i = 0; i < 4; i++) b->data[i] = (char)(total >> (8 * i));
-    b->data[4] = (char)cnt;
-    b->data[5] = (char)(cnt >> 8);
-}
-
-void rdb_stream_node_listpack(const struct stream_node *n, struct buf *b)
-{
-    buf_clear(b);
-    buf_append(b, "\0\0\0\0\0\0", 6);
-    size_t count = 0, nmaster;
-    const unsigned char *m = n->buf + varint_get(n->buf, &nmaster);
-    lp_int(b, n->live);
-    lp_int(b, n->total - n->live);
-    lp_int(b, (int64_t)nmaster);
-    count += 3;
-    const unsigned char *p = m;
-    for (size_t i = 0; i < nmaster; i++, count++) {
+    size_t nvals = same ? nf : nf * 2;
+    for (size_t k = 0; k < nvals; k++) {
         size_t len;
-        p += varint_get(p, &len);
-        lp_str(b, (const char *)p, len);
-        p += len;
+        q += varint_get(q, &len);
+        rdb_lp_append(lp, (const char *)q, len);
+        q += len;
     }
-    lp_int(b, 0);
-    count++;
+    rdb_lp_append_int(lp, (long long)(3 + nvals + (same ? 0 : 1)));
+}
+
+const char *rdb_stream_node_listpack(const struct stream_node *n, struct rdb_lp *lp, size_t *len)
+{
+    rdb_lp_reset(lp);
+    size_t nmaster;
+    const unsigned char *p = n->buf + varint_get(n->buf, &nmaster);
+    rdb_lp_append_int(lp, n->live);
+    rdb_lp_append_int(lp, n->total - n->live);
+    rdb_lp_append_int(lp, (long long)nmaster);
+    for (size_t i = 0; i < nmaster; i++) {
+        size_t flen;
+        p += varint_get(p, &flen);
+        rdb_lp_append(lp, (const char *)p, flen);
+        p += flen;
+    }
+    rdb_lp_append_int(lp, 0);
     struct stream_iter_ent *ents = NULL;
     size_t cap = 0, ne = stream_node_decode(n, &ents, &cap);
-    for (size_t i = 0; i < ne; i++) {
-        const unsigned char *q = n->buf + ents[i].off + 1;
-        size_t v, nf;
-        q += varint_get(q, &v);
-        q += varint_get(q, &v);
-        bool same = ents[i].flags & ENT_SAME;
-        lp_int(b, (ents[i].flags & ENT_DELETED ? LP_FLAG_DELETED : 0) | (same ? LP_FLAG_SAME : 0));
-        lp_int(b, (int64_t)(ents[i].id.ms - n->first.ms));
-        lp_int(b, (int64_t)(ents[i].id.seq - n->first.seq));
-        size_t elems = 3;
-        if (same) {
-            nf = nmaster;
-        } else {
-            q += varint_get(q, &nf);
-            lp_int(b, (int64_t)nf);
-            elems++;
-        }
-        for (size_t k = 0; k < (same ? nf : nf * 2); k++, elems++) {
-            size_t len;
-            q += varint_get(q, &len);
-            lp_str(b, (const char *)q, len);
-            q += len;
-        }
-        lp_int(b, (int64_t)elems);
-        count += elems + 1;
-    }
+    for (size_t i = 0; i < ne; i++) lp_append_entry(lp, n, &ents[i], nmaster);
     free(ents);
-    lp_finish(b, count);
+    return rdb_lp_finish(lp, len);
 }
 
 /* ---- writing ------------------------------------------------------------------------------ */
@@ -172,14 +100,15 @@ int rdb_stream_write(struct rdb_writer *w, const char *key, size_t klen, struct 
                      int64_t expire_ms)
 {
     rdb_write_stream_begin(w, key, klen, s->nnodes, expire_ms);
-    struct buf lp;
-    buf_init(&lp);
+    struct rdb_lp lp;
+    rdb_lp_init(&lp);
     for (size_t i = 0; i < s->nnodes; i++) {
         const struct stream_node *n = s->nodes[s->head + i];
-        rdb_stream_node_listpack(n, &lp);
-        rdb_write_stream_node(w, n->first.ms, n->first.seq, lp.data, lp.len);
+        size_t len;
+        const char *blob = rdb_stream_node_listpack(n, &lp, &len);
+        rdb_write_stream_node(w, n->first.ms, n->first.seq, blob, len);
     }
-    buf_free(&lp);
+    rdb_lp_free(&lp);
     rdb_write_len(w, s->length);
     rdb_write_len(w, s->last_id.ms);
     rdb_write_len(w, s->last_id.seq);

@@ -14,10 +14,11 @@
 int rdb_stream_write(struct rdb_writer *w, const char *key, size_t klen, struct obj_stream *s,
                      int64_t expire_ms);
 
-/* One of our nodes as a Redis listpack node (into b, cleared first). */
-struct buf;
+/* One of our nodes as the listpack Redis would hold for it (built in lp, reset first; the blob
+ * is valid until lp changes). */
+struct rdb_lp;
 struct stream_node;
-void rdb_stream_node_listpack(const struct stream_node *n, struct buf *b);
+const char *rdb_stream_node_listpack(const struct stream_node *n, struct rdb_lp *lp, size_t *len);
 
 /* Append the live entries of one Redis listpack node (master ID ms-seq) to s. -1 if the
  * listpack is malformed. */

@@ -16,6 +16,7 @@
 #include "store/data/obj_stream_cg.h"
 #include "store/data/obj_stream_int.h"
 #include "store/persist/rdb_stream.h"
+#include "store/rdb/rdb_listpack.h"
 
 #define MAX_FIELDS 4
 
@@ -288,17 +289,18 @@ Test(obj_stream, pel_stays_sorted_and_consumers_own_their_nacks)
 
 static void copy_stream_via_listpacks(struct obj_stream *src, struct obj_stream *dst)
 {
-    struct buf lp;
-    buf_init(&lp);
+    struct rdb_lp lp;
+    rdb_lp_init(&lp);
     struct obj_stream_limits lim = {4096, 100};
     for (size_t i = 0; i < src->nnodes; i++) {
         const struct stream_node *n = src->nodes[src->head + i];
-        rdb_stream_node_listpack(n, &lp);
+        size_t len;
+        const char *blob = rdb_stream_node_listpack(n, &lp, &len);
         cr_assert_eq(rdb_stream_load_node(dst, &lim, n->first.ms, n->first.seq,
-                                          (const unsigned char *)lp.data, lp.len),
+                                          (const unsigned char *)blob, len),
                      0);
     }
-    buf_free(&lp);
+    rdb_lp_free(&lp);
 }
 
 Test(obj_stream, our_listpack_nodes_read_back_entry_for_entry)

@@ -208,12 +208,12 @@ static void xinfo_consumers(struct client *c)
 static void xinfo_help(struct client *c)
 {
     static const char *const lines[] = {
-        "XINFO <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-        "CONSUMERS <key> <groupname>",
-        "    The consumers of a group.",
-        "GROUPS <key>",
+        "XINFO <subcommand> [<arg> ...]: what a stream holds. Subcommands are:",
+        "CONSUMERS key group",
+        "    The consumers of a group: pending entries and idle time.",
+        "GROUPS key",
         "    The consumer groups of a stream.",
-        "STREAM <key> [FULL [COUNT <count>]]",
+        "STREAM key [FULL [COUNT n]]",
         "    The stream itself; FULL adds its entries, groups and pending lists.",
         "HELP",
         "    This text.",

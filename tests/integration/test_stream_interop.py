@@ -106,7 +106,8 @@ def test_redis_server_replica_keeps_streams_equal_key_by_key():
     # redis-server master differs the same way); delivery times travel in XCLAIM TIME.
     for key in ours:
         assert theirs[key][0] == ours[key][0], key
-        assert _without_times(theirs[key][1]) == _without_times(ours[key][1]), key
+        a, b = _without_times(theirs[key][1]), _without_times(ours[key][1])
+        assert a == b, "%s: first difference (redis-server, vigil-store) %s" % (key, _first_diff(a, b))
 
 
 def test_redis_server_loads_a_vigil_store_dump_with_streams(test_dir):
@@ -159,6 +160,16 @@ def test_aof_rewrite_replays_the_same_streams(test_dir):
     for key in before:
         assert after[key][0] == before[key][0], key
         assert _without_times(after[key][1]) == _without_times(before[key][1]), key
+
+
+def _first_diff(a, b, path=""):
+    """Where two nested replies first differ, for the failure message."""
+    if isinstance(a, list) and isinstance(b, list):
+        for i, (x, y) in enumerate(zip(a, b)):
+            if x != y:
+                return _first_diff(x, y, "%s/%d" % (path, i))
+        return "%s: lengths %d, %d" % (path, len(a), len(b))
+    return "%s: %r, %r" % (path, a, b)
 
 
 def _without_times(full):

@@ -30,6 +30,7 @@ struct blocked_state {
     uint64_t timer;
     blocking_timeout_fn on_timeout;
     bool is_retry, reblocked;
+    bool wants_delete;             /* retried when a key it waits on is deleted */
     const struct ready_key *ready; /* the key being served during a retry, else NULL */
 };
 
@@ -81,6 +82,11 @@ void blocking_destroy(struct blocking *b)
 }
 
 size_t blocking_count(const struct server *srv) { return srv->blocking->nblocked; }
+
+void blocking_wake_on_delete(struct client *c)
+{
+    if (c->bstate) c->bstate->wants_delete = true;
+}
 
 bool blocking_is_retry(const struct client *c) { return c->bstate && c->bstate->is_retry; }
 
@@ -242,6 +248,33 @@ void blocking_signal_key(struct server *srv, int db, const char *key, size_t kle
     b->ready[b->nready++] = (struct ready_key){db, klen, xmemdup(key, klen)};
 }
 
+void blocking_signal_db(struct server *srv, int db)
+{
+    struct blocking *b = srv->blocking;
+    if (b->nblocked == 0) return;
+    /* Collect first: signalling looks queues up, which may move an in-progress rehash. */
+    struct key_queue **found = NULL;
+    size_t n = 0, cap = 0;
+    struct dict_iter it;
+    dict_iter_init(&it, &b->queues, true);
+    struct dict_entry *e;
+    while ((e = dict_iter_next(&it)) != NULL) {
+        struct key_queue *q = (struct key_queue *)e;
+        int qdb;
+        memcpy(&qdb, q->key, sizeof qdb);
+        if (qdb != db) continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 8;
+            found = xrealloc(found, cap * sizeof *found);
+        }
+        found[n++] = q;
+    }
+    dict_iter_done(&it);
+    for (size_t i = 0; i < n; i++)
+        blocking_signal_key(srv, db, found[i]->key + sizeof db, found[i]->klen - sizeof db);
+    free(found);
+}
+
 /* Re-run c's blocked command (rk: the key that woke it, NULL for keyless waiters). Returns true
  * if it was served (and c unblocked). */
 static bool retry_client(struct client *c, const struct ready_key *rk)
@@ -272,9 +305,9 @@ static void serve_key(struct server *srv, const struct ready_key *rk)
     for (size_t i = 0;;) {
         struct key_queue *q = queue_get(b, rk->db, rk->key, rk->klen, false);
         if (!q || i >= q->n) return;
-        if (!ks_find(srv->db[rk->db], rk->key, rk->klen)) return;
+        bool is_deleted = !ks_find(srv->db[rk->db], rk->key, rk->klen);
         struct client *c = q->clients[i];
-        if (c->conn.flags & CONN_CLOSE_ASAP) {
+        if ((c->conn.flags & CONN_CLOSE_ASAP) || (is_deleted && !c->bstate->wants_delete)) {
             i++;
             continue;
         }

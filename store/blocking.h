@@ -21,6 +21,10 @@ void blocking_destroy(struct blocking *b);
  * deadline_mono_ms 0 = forever. Copies keys and argv. During a retry: keeps place and deadline. */
 void blocking_block(struct client *c, const struct resp_arg *keys, size_t nkeys,
                     int64_t deadline_mono_ms, blocking_timeout_fn on_timeout);
+/* The client just blocked also wants a retry when a key it waits on is deleted (a blocked
+ * XREADGROUP answers that with an error, as Redis does); by default a deleted key wakes
+ * nobody. */
+void blocking_wake_on_delete(struct client *c);
 /* True while the current command is being retried for a blocked client. */
 bool blocking_is_retry(const struct client *c);
 /* During a retry: the index in keys[0..nkeys) of the key whose data woke the client, so a
@@ -28,6 +32,9 @@ bool blocking_is_retry(const struct client *c);
 size_t blocking_ready_key_index(const struct client *c, const struct resp_arg *keys, size_t nkeys);
 /* Unblock: timed_out -> on_timeout replies first; else no reply (kill, disconnect, ERROR). */
 void blocking_unblock_client(struct client *c, bool timed_out);
+/* Every key of database db may have changed (FLUSHDB, FLUSHALL, SWAPDB, a dataset loaded):
+ * signal each key someone waits on there. */
+void blocking_signal_db(struct server *srv, int db);
 /* A key received data. */
 void blocking_signal_key(struct server *srv, int db, const char *key, size_t klen);
 /* Serve clients on keys signalled since the last call: after every command a client sends (as

@@ -12,6 +12,7 @@ extern struct command cmd_table_list[];
 extern struct command cmd_table_set[];
 extern struct command cmd_table_zset[];
 extern struct command cmd_table_hll[];
+extern struct command cmd_table_stream[];
 extern struct command cmd_table_bitmap[];
 extern struct command cmd_table_dump[];
 extern struct command cmd_table_lcs[];
@@ -44,6 +45,7 @@ struct command *const command_families[] = {
     cmd_table_set,
     cmd_table_zset,
     cmd_table_hll,
+    cmd_table_stream,
     cmd_table_multi,
     cmd_table_pubsub,
     cmd_table_repl,

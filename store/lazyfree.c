@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "store/data/obj_hash.h"
+#include "store/data/obj_stream.h"
 #include "store/data/obj_list.h"
 #include "store/data/obj_set.h"
 #include "store/data/obj_zset.h"
@@ -147,6 +148,8 @@ static size_t free_effort(const struct ks_obj_ops *ops, const void *obj)
         return obj_hash_len(obj);
     case KS_TYPE_LIST:
         return obj_list_node_count(obj);
+    case KS_TYPE_STREAM:
+        return obj_stream_node_count(obj) + ((const struct obj_stream *)obj)->ngroups;
     default:
         return 1; /* strings and HyperLogLogs: one or two allocations */
     }

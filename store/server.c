@@ -65,7 +65,11 @@ void server_key_modified(struct server *srv, int db, const char *key, size_t kle
     tracking_key_modified(srv, key, klen);
 }
 
-void server_db_modified(struct server *srv, int db) { multi_touch_db(srv, db); }
+void server_db_modified(struct server *srv, int db)
+{
+    multi_touch_db(srv, db);
+    blocking_signal_db(srv, db);
+}
 
 static int server_db_index(const struct server *srv, const struct ks *ks)
 {
@@ -83,8 +87,9 @@ static void on_key_expired(void *ctx, struct ks *ks, const char *key, size_t kle
      * own effect buffered until it ends, so the DEL precedes it in the stream. */
     struct resp_arg argv[2] = {{"DEL", 3}, {key, klen}};
     propagate_now(srv->prop, db, 2, argv);
-    multi_touch_key(srv, db, key, klen);
-    tracking_key_modified(srv, key, klen);
+    /* WATCH, tracking, and blocked clients: a blocked XREADGROUP learns its stream is gone
+     * (Redis 7.0). */
+    server_key_modified(srv, db, key, klen);
     notify_keyspace_event(srv, NOTIFY_EXPIRED, "expired", key, klen, db);
 }
 

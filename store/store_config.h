@@ -96,6 +96,7 @@ struct store_config {
     long long set_max_intset_entries, set_max_listpack_entries, set_max_listpack_value;
     long long zset_max_listpack_entries, zset_max_listpack_value;
     long long list_max_listpack_size;
+    long long stream_node_max_bytes, stream_node_max_entries;
     long long hll_sparse_max_bytes;
     /* replication */
     char *replicaof; /* "host port" or empty */

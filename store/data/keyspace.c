@@ -392,7 +392,7 @@ const char *ks_entry_encoding(const struct ks_entry *e)
 
 const char *ks_type_name(enum ks_type type)
 {
-    static const char *const names[] = {"string", "list", "set", "zset", "hash"};
+    static const char *const names[] = {"string", "list", "set", "zset", "hash", "stream"};
     return (unsigned)type < ARRAY_LEN(names) ? names[type] : "none";
 }
 

@@ -59,6 +59,7 @@ enum ks_type {
     KS_TYPE_SET = 2,
     KS_TYPE_ZSET = 3,
     KS_TYPE_HASH = 4,
+    KS_TYPE_STREAM = 5,
 };
 
 #define KS_NO_EXPIRE (-1) /* "no expiry" for expire_ms parameters and results */
@@ -183,7 +184,7 @@ int64_t ks_entry_idle_s(const struct ks *ks, const struct ks_entry *e);
 /* Record an access at the current ks clock (a read; writes stamp the entry themselves). In LFU
  * mode: decay and a logarithmic increment of the access counter (ks_set_lfu). */
 void ks_entry_touch(struct ks *ks, struct ks_entry *e);
-/* TYPE reply name: "string", "list", "set", "zset", "hash". */
+/* TYPE reply name: "string", "list", "set", "zset", "hash", "stream". */
 const char *ks_type_name(enum ks_type type);
 /* Object value of a non-string entry (ASSERTs the type is not string). */
 void *ks_entry_obj(const struct ks_entry *e);

@@ -16,6 +16,7 @@
 #include "store/data/obj_hash.h"
 #include "store/data/obj_list.h"
 #include "store/data/obj_set.h"
+#include "store/data/obj_stream_cg.h"
 #include "store/data/obj_zset.h"
 #include "store/persist/aof_int.h"
 #include "store/server.h"
@@ -158,6 +159,94 @@ static void cmds_hash(struct cmds_out *o, const char *k, size_t kl, struct obj_h
     cmds_finish_batch(o, items);
 }
 
+static void cmds_arg_id(struct cmds_out *o, struct stream_id id)
+{
+    char *s = o->nums[o->argc];
+    cmds_arg(o, s, stream_id_fmt(s, id));
+}
+
+/* A stream as Redis rewrites it: XADD per entry (an empty stream: XADD MAXLEN 0 0-1 x y), XSETID
+ * with its counters, then per group XGROUP CREATE, an XCLAIM per pending entry and XGROUP
+ * CREATECONSUMER for a consumer with none. */
+static void cmds_stream_groups(struct cmds_out *o, const char *k, size_t kl, struct obj_stream *s)
+{
+    for (size_t g = 0; g < s->ngroups; g++) {
+        const struct stream_cg *cg = s->groups[g];
+        cmds_begin(o, "XGROUP", "CREATE", 6);
+        cmds_arg(o, k, kl);
+        cmds_arg(o, cg->name, cg->nlen);
+        cmds_arg_id(o, cg->last_id);
+        cmds_arg(o, "ENTRIESREAD", 11);
+        cmds_arg_num(o, cg->entries_read);
+        cmds_end(o);
+        for (size_t i = 0; i < cg->nconsumers; i++) {
+            const struct stream_consumer *con = cg->consumers[i];
+            for (size_t j = 0; j < con->pel.n; j++) {
+                const struct stream_nack *n = con->pel.v[j];
+                cmds_begin(o, "XCLAIM", k, kl);
+                cmds_arg(o, cg->name, cg->nlen);
+                cmds_arg(o, con->name, con->nlen);
+                cmds_arg(o, "0", 1);
+                cmds_arg_id(o, n->id);
+                cmds_arg(o, "TIME", 4);
+                cmds_arg_num(o, n->delivery_ms);
+                cmds_arg(o, "RETRYCOUNT", 10);
+                cmds_arg_num(o, (long long)n->delivery_count);
+                cmds_arg(o, "JUSTID", 6);
+                cmds_arg(o, "FORCE", 5);
+                cmds_end(o);
+            }
+            if (con->pel.n > 0) continue;
+            cmds_begin(o, "XGROUP", "CREATECONSUMER", 14);
+            cmds_arg(o, k, kl);
+            cmds_arg(o, cg->name, cg->nlen);
+            cmds_arg(o, con->name, con->nlen);
+            cmds_end(o);
+        }
+    }
+}
+
+static void cmds_stream(struct cmds_out *o, const char *k, size_t kl, struct obj_stream *s)
+{
+    struct obj_stream_iter it;
+    struct stream_id id;
+    size_t nf;
+    obj_stream_iter_init(&it, s, STREAM_ID_MIN, STREAM_ID_MAX, false);
+    while (obj_stream_iter_next(&it, &id, &nf)) {
+        /* one command per entry, however many fields: arguments go straight to the buffer */
+        struct resp_arg head[3] = {
+            {"XADD", 4}, {k, kl}, {o->nums[0], stream_id_fmt(o->nums[0], id)}};
+        resp_write_array_header(&o->out, 3 + 2 * nf);
+        for (size_t i = 0; i < 3; i++) resp_write_bulk(&o->out, head[i].ptr, head[i].len);
+        const char *f, *v;
+        size_t fl, vl;
+        while (obj_stream_iter_field(&it, &f, &fl, &v, &vl)) {
+            resp_write_bulk(&o->out, f, fl);
+            resp_write_bulk(&o->out, v, vl);
+        }
+        o->written++;
+        cmds_flush(o, false);
+    }
+    obj_stream_iter_done(&it);
+    if (s->length == 0) {
+        cmds_begin(o, "XADD", k, kl);
+        cmds_arg(o, "MAXLEN", 6);
+        cmds_arg(o, "0", 1);
+        cmds_arg(o, "0-1", 3);
+        cmds_arg(o, "x", 1);
+        cmds_arg(o, "y", 1);
+        cmds_end(o);
+    }
+    cmds_begin(o, "XSETID", k, kl);
+    cmds_arg_id(o, s->last_id);
+    cmds_arg(o, "ENTRIESADDED", 12);
+    cmds_arg_num(o, (long long)s->entries_added);
+    cmds_arg(o, "MAXDELETEDID", 12);
+    cmds_arg_id(o, s->max_deleted_id);
+    cmds_end(o);
+    cmds_stream_groups(o, k, kl, s);
+}
+
 static void cmds_entry(struct cmds_out *o, const struct ks_entry *e)
 {
     size_t kl;
@@ -186,6 +275,9 @@ static void cmds_entry(struct cmds_out *o, const struct ks_entry *e)
         break;
     case KS_TYPE_HASH:
         cmds_hash(o, k, kl, obj);
+        break;
+    case KS_TYPE_STREAM:
+        cmds_stream(o, k, kl, obj);
         break;
     default:
         return;

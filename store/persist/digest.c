@@ -10,6 +10,7 @@
 #include "common/util.h"
 #include "store/data/keyspace.h"
 #include "store/data/obj_hash.h"
+#include "store/data/obj_stream_cg.h"
 #include "store/data/obj_list.h"
 #include "store/data/obj_pack.h"
 #include "store/data/obj_set.h"
@@ -86,6 +87,32 @@ static void value_zset(struct sha256_ctx *c, const struct obj_zset *z)
     sha256_update(c, acc, sizeof acc);
 }
 
+/* A stream: its entries in order, its last ID and its groups' names and last IDs. */
+static void value_stream(struct sha256_ctx *c, struct obj_stream *s)
+{
+    struct obj_stream_iter it;
+    struct stream_id id;
+    size_t nf;
+    char buf[STREAM_ID_BUF];
+    put_len(c, s->length);
+    obj_stream_iter_init(&it, s, STREAM_ID_MIN, STREAM_ID_MAX, false);
+    while (obj_stream_iter_next(&it, &id, &nf)) {
+        put_str(c, buf, stream_id_fmt(buf, id));
+        const char *f, *v;
+        size_t fl, vl;
+        while (obj_stream_iter_field(&it, &f, &fl, &v, &vl)) {
+            put_str(c, f, fl);
+            put_str(c, v, vl);
+        }
+    }
+    obj_stream_iter_done(&it);
+    put_str(c, buf, stream_id_fmt(buf, s->last_id));
+    for (size_t g = 0; g < s->ngroups; g++) {
+        put_str(c, s->groups[g]->name, s->groups[g]->nlen);
+        put_str(c, buf, stream_id_fmt(buf, s->groups[g]->last_id));
+    }
+}
+
 static void value_hash(struct sha256_ctx *c, struct obj_hash *h)
 {
     uint8_t acc[SHA256_DIGEST_LEN] = {0};
@@ -130,6 +157,9 @@ void digest_entry(const struct ks_entry *e, uint8_t out[DIGEST_LEN])
         break;
     case KS_TYPE_HASH:
         value_hash(&c, o);
+        break;
+    case KS_TYPE_STREAM:
+        value_stream(&c, o);
         break;
     default:
         break;

@@ -27,9 +27,11 @@
 #include "store/data/obj_hash.h"
 #include "store/data/obj_list.h"
 #include "store/data/obj_set.h"
+#include "store/data/obj_stream_cg.h"
 #include "store/data/obj_zset.h"
 #include "store/rdb/rdb.h"
 #include "store/lazyfree.h"
+#include "store/persist/rdb_stream.h"
 #include "store/server.h"
 #include "store/script/script.h"
 
@@ -121,7 +123,8 @@ int rdb_dataset_write_entry(struct rdb_writer *w, const struct ks_entry *e)
         const char *v = ks_str_get(e, num, &vl);
         return rdb_write_string(w, k, kl, v, vl, exp);
     }
-    if (entry_len(e) == 0) return 0; /* Redis never loads an empty collection */
+    /* Redis never loads an empty collection (an empty stream is a stream all the same) */
+    if (ks_entry_type(e) != KS_TYPE_STREAM && entry_len(e) == 0) return 0;
     void *o = ks_entry_obj(e);
     switch (ks_entry_type(e)) {
     case KS_TYPE_LIST:
@@ -132,6 +135,8 @@ int rdb_dataset_write_entry(struct rdb_writer *w, const struct ks_entry *e)
         return write_zset(w, k, kl, o, exp);
     case KS_TYPE_HASH:
         return write_hash(w, k, kl, o, exp);
+    case KS_TYPE_STREAM:
+        return rdb_stream_write(w, k, kl, o, exp);
     default:
         return 0;
     }
@@ -170,6 +175,9 @@ struct rdb_dataset_load {
     struct obj_set_limits slim;
     struct obj_zset_limits zlim;
     struct obj_list_limits llim;
+    struct obj_stream_limits stlim;
+    struct stream_cg *cur_cg; /* stream being loaded: its group and consumer being read */
+    struct stream_consumer *cur_con;
     atomic_bool is_cancelled;
     int stream_db;
     size_t nkeys;
@@ -238,6 +246,8 @@ static void load_copy_limits(struct rdb_dataset_load *ld, const struct server *s
     ld->zlim = (struct obj_zset_limits){(size_t)cfg->zset_max_listpack_entries,
                                         (size_t)cfg->zset_max_listpack_value};
     ld->llim = (struct obj_list_limits){cfg->list_max_listpack_size};
+    ld->stlim =
+        (struct obj_stream_limits){cfg->stream_node_max_bytes, cfg->stream_node_max_entries};
 }
 
 void rdb_dataset_load_set_policy(struct rdb_dataset_load *ld, bool drop_expired, int64_t now_ms,
@@ -298,6 +308,9 @@ static void free_pending(struct rdb_dataset_load *ld)
             break;
         case RDB_VALUE_HASH:
             obj_hash_free(ld->obj);
+            break;
+        case RDB_VALUE_STREAM:
+            obj_stream_free(ld->obj);
             break;
         default:
             break;
@@ -511,9 +524,91 @@ static const struct ks_obj_ops *ops_for(enum rdb_value_type t)
         return &obj_set_ops;
     case RDB_VALUE_ZSET:
         return &obj_zset_ops;
+    case RDB_VALUE_STREAM:
+        return &obj_stream_ops;
     default:
         return &obj_hash_ops;
     }
+}
+
+/* ---- streams ---- */
+
+static int on_stream_begin(void *ctx, const struct rdb_key *k)
+{
+    struct rdb_dataset_load *ld = ctx;
+    if (on_begin(ctx, k, RDB_VALUE_LIST, 0) != 0) return -1;
+    obj_list_free(ld->obj);
+    ld->type = RDB_VALUE_STREAM;
+    ld->obj = obj_stream_create();
+    ld->nitems = 1; /* an empty stream is kept */
+    ld->cur_cg = NULL;
+    ld->cur_con = NULL;
+    return 0;
+}
+
+static int on_stream_node(void *ctx, uint64_t ms, uint64_t seq, const char *lp, size_t n)
+{
+    struct rdb_dataset_load *ld = ctx;
+    if (ld->type != RDB_VALUE_STREAM ||
+        rdb_stream_load_node(ld->obj, &ld->stlim, ms, seq, (const unsigned char *)lp, n) != 0) {
+        snprintf(ld->errbuf, sizeof ld->errbuf, "bad stream node");
+        return -1;
+    }
+    return 0;
+}
+
+static int on_stream_meta(void *ctx, const struct rdb_stream_meta *m)
+{
+    struct rdb_dataset_load *ld = ctx;
+    struct obj_stream *s = ld->obj;
+    s->last_id = (struct stream_id){m->last_ms, m->last_seq};
+    if (m->has_v2) {
+        s->first_id = (struct stream_id){m->first_ms, m->first_seq};
+        s->max_deleted_id = (struct stream_id){m->maxdel_ms, m->maxdel_seq};
+        s->entries_added = m->entries_added;
+    }
+    return 0;
+}
+
+static int on_stream_group(void *ctx, const char *name, size_t n, uint64_t ms, uint64_t seq,
+                           int64_t entries_read)
+{
+    struct rdb_dataset_load *ld = ctx;
+    struct obj_stream *s = ld->obj;
+    struct stream_id id = {ms, seq};
+    long long rd = entries_read < 0 ? STREAM_ENTRIES_READ_INVALID : entries_read;
+    ld->cur_cg = obj_stream_cg_create(s, name, n, id, rd);
+    ld->cur_con = NULL;
+    if (!ld->cur_cg) snprintf(ld->errbuf, sizeof ld->errbuf, "duplicate stream group");
+    return ld->cur_cg ? 0 : -1;
+}
+
+static int on_stream_nack(void *ctx, uint64_t ms, uint64_t seq, int64_t when, uint64_t count)
+{
+    struct rdb_dataset_load *ld = ctx;
+    /* Owned by a consumer named later: park it on a placeholder until then. */
+    stream_cg_pel_add_orphan(ld->cur_cg, (struct stream_id){ms, seq}, when, count);
+    return 0;
+}
+
+static int on_stream_consumer(void *ctx, const char *name, size_t n, int64_t seen_ms)
+{
+    struct rdb_dataset_load *ld = ctx;
+    ld->cur_con = stream_cg_consumer_create(ld->cur_cg, name, n, seen_ms);
+    if (!ld->cur_con) snprintf(ld->errbuf, sizeof ld->errbuf, "duplicate stream consumer");
+    return ld->cur_con ? 0 : -1;
+}
+
+static int on_stream_consumer_nack(void *ctx, uint64_t ms, uint64_t seq)
+{
+    struct rdb_dataset_load *ld = ctx;
+    struct stream_nack *nk = stream_pel_get(&ld->cur_cg->pel, (struct stream_id){ms, seq});
+    if (!nk) {
+        snprintf(ld->errbuf, sizeof ld->errbuf, "stream consumer NACK not in the group PEL");
+        return -1;
+    }
+    stream_cg_nack_assign(nk, ld->cur_con);
+    return 0;
 }
 
 static int on_end(void *ctx)
@@ -530,6 +625,7 @@ static int on_end(void *ctx)
         free_pending(ld);
         return 0;
     }
+    if (ld->type == RDB_VALUE_STREAM) obj_stream_drop_orphan_nacks(ld->obj);
     ld->keys_loaded++;
     if (ld->value) {
         *ld->value = (struct rdb_value){.ops = ops_for(ld->type), .obj = ld->obj};
@@ -558,6 +654,13 @@ static const struct rdb_callbacks load_callbacks = {
     .on_select_db = on_select_db,
     .on_resize_db = on_resize_db,
     .on_function = on_function,
+    .on_stream_begin = on_stream_begin,
+    .on_stream_node = on_stream_node,
+    .on_stream_meta = on_stream_meta,
+    .on_stream_group = on_stream_group,
+    .on_stream_nack = on_stream_nack,
+    .on_stream_consumer = on_stream_consumer,
+    .on_stream_consumer_nack = on_stream_consumer_nack,
 };
 
 int rdb_dataset_load_run(struct rdb_dataset_load *ld, const void *data, size_t len, char *err,

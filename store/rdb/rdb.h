@@ -183,6 +183,18 @@ int rdb_write_blob(struct rdb_writer *w, int type, const char *key, size_t klen,
 int rdb_write_quicklist_begin(struct rdb_writer *w, const char *key, size_t klen, uint64_t nodes,
                               int64_t expire_ms);
 int rdb_write_quicklist_node(struct rdb_writer *w, const char *blob, size_t n);
+/* A stream (type STREAM_LISTPACKS_2): begin with the node count, then per node its master ID
+ * and listpack, then (with the primitives below) length, last ID, first ID, max deleted ID,
+ * entries added, the groups with their PELs and consumers, in Redis 7.0's order
+ * (persist/rdb_stream.c writes it). */
+int rdb_write_stream_begin(struct rdb_writer *w, const char *key, size_t klen, uint64_t nnodes,
+                           int64_t expire_ms);
+int rdb_write_stream_node(struct rdb_writer *w, uint64_t ms, uint64_t seq, const void *lp,
+                          size_t n);
+int rdb_write_len(struct rdb_writer *w, uint64_t v);
+int rdb_write_lenstr(struct rdb_writer *w, const char *s, size_t n);
+int rdb_write_raw_id(struct rdb_writer *w, uint64_t ms, uint64_t seq); /* 16 bytes, big-endian */
+int rdb_write_ms_time(struct rdb_writer *w, int64_t ms);               /* 8 bytes, little-endian */
 /* EOF opcode and CRC64 trailer, then flush. The snapshot is complete only if this returns 0. */
 int rdb_write_end(struct rdb_writer *w);
 /* Total bytes handed to the sink (after rdb_write_end: the whole file size). */
@@ -196,6 +208,14 @@ enum rdb_value_type {
     RDB_VALUE_SET,
     RDB_VALUE_ZSET,
     RDB_VALUE_HASH,
+    RDB_VALUE_STREAM,
+};
+
+/* A stream's counters (types 19 and 21 carry them all; type 15 only length and last ID). */
+struct rdb_stream_meta {
+    uint64_t length, last_ms, last_seq, first_ms, first_seq, maxdel_ms, maxdel_seq;
+    uint64_t entries_added;
+    bool has_v2;
 };
 
 struct rdb_key {
@@ -232,6 +252,19 @@ struct rdb_callbacks {
     int (*on_progress)(void *ctx, size_t offset);
     /* A FUNCTION library (Redis 7): its source code. */
     int (*on_function)(void *ctx, const char *code, size_t len);
+    /* Streams (types 15, 19, 21): on_stream_begin, on_stream_node per listpack node (its master
+     * ID and the listpack bytes), on_stream_meta, then per group on_stream_group, its NACKs
+     * (on_stream_nack), its consumers (on_stream_consumer, each followed by the IDs of its
+     * pending entries, on_stream_consumer_nack), then on_end. */
+    int (*on_stream_begin)(void *ctx, const struct rdb_key *key);
+    int (*on_stream_node)(void *ctx, uint64_t ms, uint64_t seq, const char *lp, size_t n);
+    int (*on_stream_meta)(void *ctx, const struct rdb_stream_meta *m);
+    int (*on_stream_group)(void *ctx, const char *name, size_t n, uint64_t ms, uint64_t seq,
+                           int64_t entries_read);
+    int (*on_stream_nack)(void *ctx, uint64_t ms, uint64_t seq, int64_t delivery_ms,
+                          uint64_t count);
+    int (*on_stream_consumer)(void *ctx, const char *name, size_t n, int64_t seen_ms);
+    int (*on_stream_consumer_nack)(void *ctx, uint64_t ms, uint64_t seq);
 };
 
 /* Load a complete RDB held in memory. Checks the magic, version and CRC64 trailer BEFORE the

@@ -541,6 +541,116 @@ static int rdbr_blob_value(struct rdbr *r, int type, const struct rdb_key *k)
     return rc != 0 ? rc : rdbr_end(r);
 }
 
+/* ---- streams ------------------------------------------------------------------------------ */
+
+static int rdbr_raw_id(struct rdbr *r, uint64_t *ms, uint64_t *seq)
+{
+    int rc = rdbr_need(r, 16);
+    if (rc != 0) return rc;
+    *ms = rdbr_be(r->p, 8);
+    *seq = rdbr_be(r->p + 8, 8);
+    r->p += 16;
+    return 0;
+}
+
+static int rdbr_ms_time(struct rdbr *r, int64_t *ms)
+{
+    int rc = rdbr_need(r, 8);
+    if (rc != 0) return rc;
+    *ms = (int64_t)rdbr_le(r->p, 8);
+    r->p += 8;
+    return 0;
+}
+
+static int rdbr_len2(struct rdbr *r, uint64_t *a, uint64_t *b)
+{
+    int rc = rdbr_len(r, a);
+    return rc != 0 ? rc : rdbr_len(r, b);
+}
+
+static int rdbr_stream_nodes(struct rdbr *r)
+{
+    uint64_t nodes;
+    int rc = rdbr_len(r, &nodes);
+    for (uint64_t i = 0; rc == 0 && i < nodes; i++) {
+        const char *id, *lp;
+        size_t idn, lpn;
+        if ((rc = rdbr_string(r, SLOT_A, &id, &idn)) != 0) break;
+        if (idn != 16)
+            return rdbr_fail(r, RDB_ERR_FORMAT, "bad stream node key in value at offset %zu",
+                             r->record_off);
+        uint64_t ms = rdbr_be((const unsigned char *)id, 8);
+        uint64_t seq = rdbr_be((const unsigned char *)id + 8, 8);
+        if ((rc = rdbr_string(r, SLOT_B, &lp, &lpn)) != 0) break;
+        rc = RDBR_CALL(r, on_stream_node, ms, seq, lp, lpn);
+    }
+    return rc;
+}
+
+static int rdbr_stream_consumers(struct rdbr *r, int type)
+{
+    uint64_t ncons;
+    int rc = rdbr_len(r, &ncons);
+    for (uint64_t i = 0; rc == 0 && i < ncons; i++) {
+        const char *name;
+        size_t nlen;
+        int64_t seen, active;
+        uint64_t npel, ms, seq;
+        if ((rc = rdbr_string(r, SLOT_A, &name, &nlen)) != 0) break;
+        if ((rc = rdbr_ms_time(r, &seen)) != 0) break;
+        if (type == RDB_TYPE_STREAM_LISTPACKS_3 && (rc = rdbr_ms_time(r, &active)) != 0) break;
+        if ((rc = RDBR_CALL(r, on_stream_consumer, name, nlen, seen)) != 0) break;
+        if ((rc = rdbr_len(r, &npel)) != 0) break;
+        for (uint64_t j = 0; rc == 0 && j < npel; j++) {
+            if ((rc = rdbr_raw_id(r, &ms, &seq)) == 0)
+                rc = RDBR_CALL(r, on_stream_consumer_nack, ms, seq);
+        }
+    }
+    return rc;
+}
+
+static int rdbr_stream_groups(struct rdbr *r, int type)
+{
+    uint64_t ngroups;
+    int rc = rdbr_len(r, &ngroups);
+    for (uint64_t i = 0; rc == 0 && i < ngroups; i++) {
+        const char *name;
+        size_t nlen;
+        uint64_t ms, seq, rd = UINT64_MAX, npel, count;
+        int64_t when;
+        if ((rc = rdbr_string(r, SLOT_A, &name, &nlen)) != 0) break;
+        if ((rc = rdbr_len2(r, &ms, &seq)) != 0) break;
+        if (type != RDB_TYPE_STREAM_LISTPACKS && (rc = rdbr_len(r, &rd)) != 0) break;
+        if ((rc = RDBR_CALL(r, on_stream_group, name, nlen, ms, seq, (int64_t)rd)) != 0) break;
+        if ((rc = rdbr_len(r, &npel)) != 0) break;
+        for (uint64_t j = 0; rc == 0 && j < npel; j++) {
+            if ((rc = rdbr_raw_id(r, &ms, &seq)) != 0) break;
+            if ((rc = rdbr_ms_time(r, &when)) != 0) break;
+            if ((rc = rdbr_len(r, &count)) != 0) break;
+            rc = RDBR_CALL(r, on_stream_nack, ms, seq, when, count);
+        }
+        if (rc == 0) rc = rdbr_stream_consumers(r, type);
+    }
+    return rc;
+}
+
+static int rdbr_stream(struct rdbr *r, int type, const struct rdb_key *k)
+{
+    int rc = RDBR_CALL(r, on_stream_begin, k);
+    if (rc == 0) rc = rdbr_stream_nodes(r);
+    struct rdb_stream_meta m = {.has_v2 = type != RDB_TYPE_STREAM_LISTPACKS};
+    if (rc == 0) rc = rdbr_len(r, &m.length);
+    if (rc == 0) rc = rdbr_len2(r, &m.last_ms, &m.last_seq);
+    if (rc == 0 && m.has_v2) {
+        rc = rdbr_len2(r, &m.first_ms, &m.first_seq);
+        if (rc == 0) rc = rdbr_len2(r, &m.maxdel_ms, &m.maxdel_seq);
+        if (rc == 0) rc = rdbr_len(r, &m.entries_added);
+    }
+    if (rc == 0) rc = RDBR_CALL(r, on_stream_meta, &m);
+    if (rc == 0) rc = rdbr_stream_groups(r, type);
+    return rc != 0 ? rc : rdbr_end(r);
+}
+
 /* Valid RDB types we do not load, by name (NULL: not in this list). */
 static const char *rdbr_unsupported_name(int type)
 {
@@ -552,9 +662,6 @@ static const char *rdbr_unsupported_name(int type)
         [RDB_TYPE_ZSET_ZIPLIST] = "ziplist encoding (Redis < 7.0)",
         [RDB_TYPE_HASH_ZIPLIST] = "ziplist encoding (Redis < 7.0)",
         [RDB_TYPE_LIST_QUICKLIST] = "ziplist encoding (Redis < 7.0)",
-        [RDB_TYPE_STREAM_LISTPACKS] = "stream",
-        [RDB_TYPE_STREAM_LISTPACKS_2] = "stream",
-        [RDB_TYPE_STREAM_LISTPACKS_3] = "stream",
     };
     return type >= 0 && (size_t)type < ARRAY_LEN(names) ? names[type] : NULL;
 }
@@ -567,7 +674,9 @@ static int rdbr_key_value(struct rdbr *r, int type, int64_t expire_ms)
                          unsupported, r->record_off);
     bool known = type <= RDB_TYPE_ZSET_2 || type == RDB_TYPE_SET_INTSET ||
                  type == RDB_TYPE_HASH_LISTPACK || type == RDB_TYPE_ZSET_LISTPACK ||
-                 type == RDB_TYPE_LIST_QUICKLIST_2 || type == RDB_TYPE_SET_LISTPACK;
+                 type == RDB_TYPE_LIST_QUICKLIST_2 || type == RDB_TYPE_SET_LISTPACK ||
+                 type == RDB_TYPE_STREAM_LISTPACKS || type == RDB_TYPE_STREAM_LISTPACKS_2 ||
+                 type == RDB_TYPE_STREAM_LISTPACKS_3;
     if (!known)
         return rdbr_fail(r, RDB_ERR_FORMAT, "unknown RDB type %d at offset %zu", type,
                          r->record_off);
@@ -587,6 +696,10 @@ static int rdbr_key_value(struct rdbr *r, int type, int64_t expire_ms)
     }
     if (type <= RDB_TYPE_ZSET_2) return rdbr_plain_collection(r, type, &k);
     if (type == RDB_TYPE_LIST_QUICKLIST_2) return rdbr_quicklist2(r, &k);
+    if (type >= RDB_TYPE_STREAM_LISTPACKS && type != RDB_TYPE_HASH_LISTPACK &&
+        type != RDB_TYPE_ZSET_LISTPACK && type != RDB_TYPE_LIST_QUICKLIST_2 &&
+        type != RDB_TYPE_SET_LISTPACK)
+        return rdbr_stream(r, type, &k);
     return rdbr_blob_value(r, type, &k);
 }
 

@@ -374,6 +374,47 @@ int rdb_write_quicklist_node(struct rdb_writer *w, const char *blob, size_t n)
     return rdbw_string(w, blob, n);
 }
 
+/* ---- streams (RDB_TYPE_STREAM_LISTPACKS_2, as Redis 7.0 writes them) ---- */
+
+int rdb_write_stream_begin(struct rdb_writer *w, const char *key, size_t klen, uint64_t nnodes,
+                           int64_t expire_ms)
+{
+    rdbw_key(w, RDB_TYPE_STREAM_LISTPACKS_2, key, klen, expire_ms);
+    return rdbw_len(w, nnodes);
+}
+
+static void rdbw_id16(unsigned char out[16], uint64_t ms, uint64_t seq)
+{
+    rdbw_be(out, ms, 8);
+    rdbw_be(out + 8, seq, 8);
+}
+
+int rdb_write_stream_node(struct rdb_writer *w, uint64_t ms, uint64_t seq, const void *lp, size_t n)
+{
+    unsigned char id[16];
+    rdbw_id16(id, ms, seq);
+    rdbw_string(w, (const char *)id, sizeof id);
+    return rdbw_string(w, lp, n);
+}
+
+int rdb_write_len(struct rdb_writer *w, uint64_t v) { return rdbw_len(w, v); }
+
+int rdb_write_lenstr(struct rdb_writer *w, const char *s, size_t n) { return rdbw_string(w, s, n); }
+
+int rdb_write_raw_id(struct rdb_writer *w, uint64_t ms, uint64_t seq)
+{
+    unsigned char id[16];
+    rdbw_id16(id, ms, seq);
+    return rdbw_put(w, id, sizeof id);
+}
+
+int rdb_write_ms_time(struct rdb_writer *w, int64_t ms)
+{
+    unsigned char b[8];
+    rdbw_le(b, (uint64_t)ms, 8);
+    return rdbw_put(w, b, sizeof b);
+}
+
 int rdb_write_end(struct rdb_writer *w)
 {
     ASSERT(w->open_type == RDB_NO_COLLECTION);

@@ -67,7 +67,12 @@ static bool is_forbidden(const struct command *cmd, size_t argc, const struct re
     static const char *const names[] = {"auth",   "hello",  "quit",    "reset",   "monitor",
                                         "debug",  "client", "config",  "latency", "acl",
                                         "module", "script", "function"};
-    if (cmd->flags & (CMD_NOSCRIPT | CMD_BLOCKING)) return true;
+    /* A blocking command is Redis's "noscript", except the stream reads: Redis 7.0 runs XREAD
+     * and XREADGROUP in scripts and refuses only their BLOCK option (cmd_stream_read.c). */
+    if (cmd->flags & CMD_NOSCRIPT) return true;
+    if ((cmd->flags & CMD_BLOCKING) && strcmp(cmd->name, "xread") != 0 &&
+        strcmp(cmd->name, "xreadgroup") != 0)
+        return true;
     for (size_t i = 0; i < ARRAY_LEN(names); i++) {
         if (strcmp(cmd->name, names[i]) != 0) continue;
         return !(argc == 2 && argv[1].len == 4 && strncasecmp(argv[1].ptr, "help", 4) == 0);

@@ -144,12 +144,35 @@ GEO_SORT = [
     ("SORT", "l", "STORE", "s2"), ("SORT", "nope", "STORE", "nothere"),
 ]
 
+# Streams: xadd, xtrim (XADD's and XTRIM's trims), xdel, xsetid and the xgroup-* events,
+# with the consumers XREADGROUP, XCLAIM and XAUTOCLAIM create; XACK, XCLAIM and XAUTOCLAIM
+# themselves send nothing.
+STREAMS = [
+    ("XADD", "s", "1-1", "a", "1"), ("XADD", "s", "MAXLEN", "0", "2-1", "a", "1"),
+    ("XADD", "s", "3-1", "a", "1"), ("XADD", "s", "4-1", "b", "2"),
+    ("XADD", "nokey", "NOMKSTREAM", "1-1", "a", "1"), ("XADD", "s", "1-1", "late", "x"),
+    ("XGROUP", "CREATE", "s", "g", "0"), ("XGROUP", "CREATE", "s", "g", "0"),
+    ("XGROUP", "CREATE", "m", "g", "$", "MKSTREAM"),
+    ("XREADGROUP", "GROUP", "g", "c1", "COUNT", "1", "STREAMS", "s", ">"),
+    ("XREADGROUP", "GROUP", "g", "c1", "STREAMS", "s", ">"),
+    ("XREADGROUP", "GROUP", "g", "c9", "NOACK", "STREAMS", "s", ">"),
+    ("XCLAIM", "s", "g", "c2", "0", "3-1", "TIME", "1000"),
+    ("XAUTOCLAIM", "s", "g", "c3", "0", "0"), ("XACK", "s", "g", "3-1", "4-1"),
+    ("XGROUP", "SETID", "s", "g", "0"), ("XGROUP", "CREATECONSUMER", "s", "g", "c4"),
+    ("XGROUP", "CREATECONSUMER", "s", "g", "c4"), ("XGROUP", "DELCONSUMER", "s", "g", "c4"),
+    ("XGROUP", "DELCONSUMER", "s", "g", "c4"), ("XSETID", "s", "9-0"),
+    ("XDEL", "s", "3-1", "99-9"), ("XDEL", "s", "99-9"), ("XTRIM", "s", "MAXLEN", "0"),
+    ("XTRIM", "s", "MAXLEN", "0"), ("XGROUP", "DESTROY", "s", "g"),
+    ("XGROUP", "DESTROY", "s", "g"), ("XADD", "t", "MINID", "5", "5-1", "a", "1"),
+    ("XADD", "t", "MINID", "6", "6-1", "a", "1"),
+]
+
 # Commands whose reply is a random choice: their events (key names only) are still compared.
 RANDOM_REPLIES = {"SPOP"}
 
 FAMILIES = {"strings": STRINGS, "keys": KEYS, "lists": LISTS, "sets": SETS, "hashes": HASHES,
             "zsets": ZSETS, "others": OTHERS, "scripts": SCRIPTS, "edges": EDGES,
-            "geo_sort": GEO_SORT}
+            "geo_sort": GEO_SORT, "streams": STREAMS}
 
 
 def _events(store, commands, flags, proto=2):
@@ -189,7 +212,7 @@ def test_events_of_each_family_match_redis(store, redis_store, family):
     _compare(store, redis_store, FAMILIES[family], "KEA")
 
 
-@pytest.mark.parametrize("family", ["strings", "keys", "lists", "zsets"])
+@pytest.mark.parametrize("family", ["strings", "keys", "lists", "zsets", "streams"])
 def test_new_key_events_match_redis(store, redis_store, family):
     _compare(store, redis_store, FAMILIES[family], "KEAn")
 

@@ -14,7 +14,7 @@
 
 static const char *const flag_words[] = {
     "write",   "readonly", "denyoom", "admin",   "pubsub",   "noscript",   "blocking",
-    "loading", "stale",    "fast",    "no_auth", "no_multi", "allow_busy",
+    "loading", "stale",    "fast",    "no_auth", "no_multi", "allow_busy", "movablekeys",
 };
 static const char *const tip_words[] = {"nondeterministic_output", "nondeterministic_output_order",
                                         "request_policy:all_shards", "response_policy:special",
@@ -61,7 +61,8 @@ static void write_info_entry(struct conn *c, const char *full, const struct conn
     reply_array(cl(c), 10);
     reply_bulk_str(cl(c), full);
     reply_integer(cl(c), d->arity);
-    write_words(c, d->flags, flag_words, ARRAY_LEN(flag_words), false, false);
+    unsigned flags = d->flags | (d->is_movable ? CONN_CMDF_MOVABLEKEYS : 0);
+    write_words(c, flags, flag_words, ARRAY_LEN(flag_words), false, false);
     reply_integer(cl(c), d->first_key);
     reply_integer(cl(c), d->last_key);
     reply_integer(cl(c), d->key_step);

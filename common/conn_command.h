@@ -34,6 +34,7 @@ enum {
     CONN_CMDF_NO_AUTH = 1u << 10,
     CONN_CMDF_NO_MULTI = 1u << 11,
     CONN_CMDF_ALLOW_BUSY = 1u << 12,
+    CONN_CMDF_MOVABLEKEYS = 1u << 13, /* from is_movable when described */
 };
 
 /* Command tips, in Redis's order. */
@@ -57,6 +58,7 @@ struct conn_command_desc {
     const char *summary, *since, *group, *complexity;
     size_t id;           /* the program's own handle, handed back to source->getkeys */
     bool has_key_finder; /* keys come from source->getkeys (numkeys), not the range */
+    bool is_movable;     /* COMMAND INFO's movablekeys flag */
 };
 
 /* A program's command table, as COMMAND sees it. Indices are stable while the process runs. */

@@ -97,6 +97,8 @@ int command_get_keys(size_t idx, size_t argc, const struct resp_arg *argv, struc
  * whether they come from a key finder. */
 bool command_has_keys(size_t idx);
 bool command_has_key_finder(size_t idx);
+/* COMMAND INFO's movablekeys: the keys' positions depend on the arguments. */
+bool command_has_movable_keys(size_t idx);
 
 /* Run c->argv. The reply goes into c->conn.reply. */
 void command_execute(struct client *c);

@@ -646,6 +646,14 @@ bool command_has_keys(size_t idx)
 
 bool command_has_key_finder(size_t idx) { return entry_metas[idx].getkeys != NULL; }
 
+bool command_has_movable_keys(size_t idx)
+{
+    /* SET's and BITFIELD's finders only tell a read from a write of their one fixed key (GET,
+     * BITFIELD GET): Redis does not call those keys movable. */
+    command_getkeys_fn f = entry_metas[idx].getkeys;
+    return f != NULL && f != keys_set && f != keys_bitfield;
+}
+
 int command_get_keys(size_t idx, size_t argc, const struct resp_arg *argv, struct command_key *keys)
 {
     const struct entry_meta *m = &entry_metas[idx];

@@ -642,6 +642,7 @@ static void command_desc_fill(const struct command *cmd, const struct command *f
         .acl = command_acl_catalog()->cmds[id].categories,
         .id = id,
         .has_key_finder = command_has_key_finder(id),
+        .is_movable = command_has_movable_keys(id),
         .name = cmd->name,
         .arity = cmd->arity,
         .flags = command_desc_flags(family->flags),

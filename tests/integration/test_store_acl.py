@@ -26,10 +26,14 @@ HOST = "127.0.0.1"
 
 
 def command_categories(client, name):
+    """The ACL categories of COMMAND INFO, and whether its flags say movablekeys (the keys'
+    positions depend on the arguments: what a client's key extraction relies on)."""
     info = client.execute_command("COMMAND", "INFO", name)
     if not info or info[0] is None:
         return None
-    return [c.decode() if isinstance(c, bytes) else c for c in info[0][6]]
+    flags = [f.decode() if isinstance(f, bytes) else f for f in info[0][2]]
+    cats = [c.decode() if isinstance(c, bytes) else c for c in info[0][6]]
+    return cats, "movablekeys" in flags
 
 
 def raw_client(store, **kw):
@@ -38,7 +42,7 @@ def raw_client(store, **kw):
     return c
 
 
-def test_command_info_categories_equal_redis_for_every_listed_command(proc_group):
+def test_command_info_categories_and_movablekeys_equal_redis_for_every_listed_command(proc_group):
     ours = vigiltest.start_store("vigil", group=proc_group)
     ref = vigiltest.start_store("redis", group=proc_group)
     mine, theirs = raw_client(ours), raw_client(ref)

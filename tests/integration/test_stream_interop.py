@@ -107,6 +107,7 @@ def test_redis_server_replica_keeps_streams_equal_key_by_key():
     for key in ours:
         assert theirs[key][0] == ours[key][0], key
         a, b = _without_times(theirs[key][1]), _without_times(ours[key][1])
+        a = _clamped_delivery_times(a, b)
         assert a == b, "%s: first difference (redis-server, vigil-store) %s" % (key, _first_diff(a, b))
 
 
@@ -182,6 +183,29 @@ def _without_times(full):
             return out
         return x
     return walk(full)
+
+
+def _is_id(v):
+    return isinstance(v, bytes) and b"-" in v and v.replace(b"-", b"").isdigit()
+
+
+def _clamped_delivery_times(replica, master):
+    """The replica's pending entries with their delivery times taken from the master's where
+    they are up to 2 ms earlier. redis-server's XCLAIM turns a TIME later than its own clock
+    into its clock; vigil-store's wall time is its start time plus the monotonic time elapsed,
+    which can read a millisecond ahead of redis-server's clock, so a replica that applies the
+    claim within that millisecond stores its own, earlier time (a rare failure under load).
+    Any other difference still fails."""
+    if not (isinstance(replica, list) and isinstance(master, list)) or len(replica) != len(master):
+        return replica
+    # A pending entry: [id, consumer, delivery-time, count] or, under a consumer, [id, time, count].
+    at = 2 if len(replica) == 4 else 1 if len(replica) == 3 else None
+    if (at is not None and _is_id(replica[0]) and replica[0] == master[0]
+            and isinstance(replica[at], int) and isinstance(master[at], int)
+            and 0 <= master[at] - replica[at] <= 2):
+        replica = list(replica)
+        replica[at] = master[at]
+    return [_clamped_delivery_times(r, m) for r, m in zip(replica, master)]
 
 
 def test_a_dead_consumers_work_is_taken_over_with_xautoclaim(store):

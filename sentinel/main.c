@@ -241,7 +241,8 @@ static int parse_config(struct app *app, int argc, char **argv)
         return -1;
     }
     char err[512];
-    if (webhook_check_urls(app->cfg.webhooks, app->cfg.n_webhooks, err, sizeof(err)) != 0) {
+    if (webhook_check_urls(app->cfg.webhooks, app->cfg.n_webhooks, &app->cfg.http.webhook_schemes,
+                           err, sizeof(err)) != 0) {
         fprintf(stderr, "%s: %s\n", app->config_path ? app->config_path : "command line", err);
         return -1;
     }

@@ -226,6 +226,17 @@ static const struct cfg_field master_fields[] = {
 static const struct cfg_schema master_schema = CFG_SCHEMA_INIT(master_fields);
 
 #define HF(m) .offset = offsetof(struct sentinel_http_cfg, m)
+static int validate_webhook_schemes(const void *p, char *err, size_t errlen)
+{
+    const struct cfg_strlist *l = p;
+    for (size_t i = 0; i < l->count; i++) {
+        if (strcasecmp(l->items[i], "http") == 0 || strcasecmp(l->items[i], "https") == 0) continue;
+        snprintf(err, errlen, "expected http or https, got '%.40s'", l->items[i]);
+        return -1;
+    }
+    return 0;
+}
+
 static const struct cfg_field http_fields[] = {
     {.key = "bind", .type = CFG_STRING, HF(bind), .def = "127.0.0.1", .help = "HTTP address."},
     {.key = "port",
@@ -251,6 +262,13 @@ static const struct cfg_field http_fields[] = {
      .max_count = 16,
      .help = "Origins (scheme://host[:port]) allowed to call the API from a browser; a request "
              "with any other Origin header gets 403 (default: none)."},
+    {.key = "webhook-schemes",
+     .type = CFG_STRLIST,
+     HF(webhook_schemes),
+     .max_count = 2,
+     .validate = validate_webhook_schemes,
+     .help = "URL schemes webhooks may use: http and/or https (default: both). `https` alone "
+             "keeps every delivery, and its HMAC signature, off plain text."},
     {.key = "request-timeout",
      .type = CFG_DURATION,
      HF(request_timeout_ms),

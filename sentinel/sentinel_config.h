@@ -63,6 +63,7 @@ struct sentinel_http_cfg {
     char *token;
     char *read_token;
     struct cfg_strlist allowed_origins; /* exact Origin values let through */
+    struct cfg_strlist webhook_schemes; /* "http", "https"; empty = both */
     int64_t request_timeout_ms;         /* head + body deadline per request */
     /* HTTPS (http_tls.h): a certificate turns it on; a client CA lets certificates replace the
      * token on POST, limited to client_subjects when that list is not empty */

@@ -609,7 +609,7 @@ struct http_api *http_api_create(struct loop *l, struct sentinel *core,
     a->last_heartbeat_ms = sentinel_now_ms(core);
     util_random_hex(a->op_nonce, 8);
     a->op_nonce[8] = '\0';
-    a->hooks = webhook_create(l, hooks, n_hooks, err, errlen);
+    a->hooks = webhook_create(l, hooks, n_hooks, &cfg->webhook_schemes, err, errlen);
     if (a->hooks == NULL) {
         http_api_stop(a);
         return NULL;

@@ -180,6 +180,14 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
     return n; /* the rest is read and dropped */
 }
 
+/* "https" for an https:// URL, "http" for http://, NULL for anything else. */
+static const char *url_scheme(const char *u)
+{
+    if (strncasecmp(u, "https://", 8) == 0) return "https";
+    if (strncasecmp(u, "http://", 7) == 0) return "http";
+    return NULL;
+}
+
 static struct transfer *transfer_start(struct webhook_mgr *w, struct hook *h,
                                        enum transfer_kind kind, const char *body, const char *type,
                                        const char *delivery_id)
@@ -203,7 +211,9 @@ static struct transfer *transfer_start(struct webhook_mgr *w, struct hook *h,
     CURL *e = t->easy = curl_easy_init();
     ASSERT(e != NULL);
     curl_easy_setopt(e, CURLOPT_URL, h->cfg.url);
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    /* Only the URL's own scheme (checked against http.webhook-schemes at start): a redirect or
+     * a rewritten URL cannot take the delivery anywhere else. */
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, url_scheme(h->cfg.url));
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
     curl_easy_setopt(e, CURLOPT_USERAGENT, "vigil-sentinel");
@@ -384,25 +394,38 @@ static void free_cfg(struct sentinel_webhook_cfg *c)
     free(c->events.items);
 }
 
-int webhook_check_urls(const struct sentinel_webhook_cfg *cfg, size_t n, char *err, size_t errlen)
+static bool scheme_allowed(const struct cfg_strlist *schemes, const char *scheme)
+{
+    if (schemes == NULL || schemes->count == 0) return true; /* http and https */
+    for (size_t i = 0; i < schemes->count; i++)
+        if (strcasecmp(schemes->items[i], scheme) == 0) return true;
+    return false;
+}
+
+int webhook_check_urls(const struct sentinel_webhook_cfg *cfg, size_t n,
+                       const struct cfg_strlist *schemes, char *err, size_t errlen)
 {
     for (size_t i = 0; i < n; i++) {
         const char *u = cfg[i].url ? cfg[i].url : "";
-        if (strncasecmp(u, "http://", 7) != 0 && strncasecmp(u, "https://", 8) != 0) {
-            char shown[300];
-            webhook_redact_url(u, shown, sizeof(shown));
+        const char *scheme = url_scheme(u);
+        if (scheme && scheme_allowed(schemes, scheme)) continue;
+        char shown[300];
+        webhook_redact_url(u, shown, sizeof(shown));
+        if (scheme)
+            snprintf(err, errlen, "webhooks[%zu].url: '%s': %s:// is not in http.webhook-schemes",
+                     i, shown, scheme);
+        else
             snprintf(err, errlen, "webhooks[%zu].url: '%s' is not an http:// or https:// URL", i,
                      shown);
-            return -1;
-        }
+        return -1;
     }
     return 0;
 }
 
 struct webhook_mgr *webhook_create(struct loop *l, const struct sentinel_webhook_cfg *cfg, size_t n,
-                                   char *err, size_t errlen)
+                                   const struct cfg_strlist *schemes, char *err, size_t errlen)
 {
-    if (webhook_check_urls(cfg, n, err, errlen) != 0) return NULL;
+    if (webhook_check_urls(cfg, n, schemes, err, errlen) != 0) return NULL;
     static bool curl_ready;
     if (!curl_ready) {
         curl_global_init(CURL_GLOBAL_DEFAULT);

@@ -33,6 +33,7 @@
 #define WEBHOOK_SIGNATURE_LEN (7 + 64) /* "sha256=" + hex */
 
 struct sentinel_webhook_cfg;
+struct cfg_strlist;
 struct webhook_mgr;
 
 struct webhook_stats {
@@ -45,11 +46,13 @@ struct webhook_stats {
     size_t queued;       /* waiting now, in flight included */
 };
 
-/* 0, or -1 with err naming the first hook whose URL is not http(s) (shown redacted). */
-int webhook_check_urls(const struct sentinel_webhook_cfg *cfg, size_t n, char *err, size_t errlen);
-/* n hooks from the config (copied). NULL with err when a URL is not http(s). */
+/* 0, or -1 with err naming the first hook whose URL's scheme is not one of `schemes`
+ * (http.webhook-schemes: "http", "https"; NULL or empty = both), shown redacted. */
+int webhook_check_urls(const struct sentinel_webhook_cfg *cfg, size_t n,
+                       const struct cfg_strlist *schemes, char *err, size_t errlen);
+/* n hooks from the config (copied). NULL with err when a URL's scheme is not allowed. */
 struct webhook_mgr *webhook_create(struct loop *l, const struct sentinel_webhook_cfg *cfg, size_t n,
-                                   char *err, size_t errlen);
+                                   const struct cfg_strlist *schemes, char *err, size_t errlen);
 /* Abandons queued and in-flight deliveries; a pending veto batch is dropped without its callback.
  */
 void webhook_destroy(struct webhook_mgr *w);

@@ -430,3 +430,13 @@ Test(sentinel_config, webhook_errors_come_with_their_place_and_all_at_once)
     cr_assert(has_error("s.yaml:6:13: webhooks.2.events: no event is named \"nonsense\" (the event "
                         "names are in docs/http-api.md)"));
 }
+
+Test(sentinel_config, webhook_schemes)
+{
+    cr_assert_eq(load("http:\n  webhook-schemes: [https]\n"), 0, "%s", first_error());
+    cr_assert_eq(cfg.http.webhook_schemes.count, 1);
+    cr_assert_str_eq(cfg.http.webhook_schemes.items[0], "https");
+    cr_assert_neq(load("http:\n  webhook-schemes: [https, ftp]\n"), 0);
+    cr_assert(strstr(first_error(), "expected http or https, got 'ftp'") != NULL, "%s",
+              first_error());
+}

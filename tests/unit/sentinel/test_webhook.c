@@ -136,7 +136,7 @@ Test(webhook, delivery_is_signed_and_retried_with_the_same_id)
     char url[128];
     struct sentinel_webhook_cfg c = hook_cfg(url, sizeof(url), "/hook", "topsecret", false);
     char err[128];
-    struct webhook_mgr *w = webhook_create(L, &c, 1, err, sizeof(err));
+    struct webhook_mgr *w = webhook_create(L, &c, 1, NULL, err, sizeof(err));
     cr_assert_not_null(w, "%s", err);
     statuses[0] = 503;
     webhook_on_event(w, LOG_WARNING, "+odown", "{\"type\":\"+odown\",\"id\":1}");
@@ -165,7 +165,7 @@ Test(webhook, client_errors_fail_without_retry)
     char url[128];
     struct sentinel_webhook_cfg c = hook_cfg(url, sizeof(url), "/hook", NULL, false);
     char err[128];
-    struct webhook_mgr *w = webhook_create(L, &c, 1, err, sizeof(err));
+    struct webhook_mgr *w = webhook_create(L, &c, 1, NULL, err, sizeof(err));
     statuses[0] = 400;
     webhook_on_event(w, LOG_WARNING, "+odown", "{}");
     cr_assert(run_until(idle, w));
@@ -182,7 +182,7 @@ Test(webhook, full_queue_drops_the_oldest_and_counts)
     char url[128];
     struct sentinel_webhook_cfg c = hook_cfg(url, sizeof(url), "/hook", NULL, false);
     char err[128];
-    struct webhook_mgr *w = webhook_create(L, &c, 1, err, sizeof(err));
+    struct webhook_mgr *w = webhook_create(L, &c, 1, NULL, err, sizeof(err));
     for (int i = 0; i < WEBHOOK_QUEUE_MAX + 5; i++)
         webhook_on_event(w, LOG_WARNING, "+sdown", "{}");
     struct webhook_stats st;
@@ -196,8 +196,27 @@ Test(webhook, bad_urls_are_refused)
 {
     struct sentinel_webhook_cfg c = {.url = "ftp://example/x", .timeout_ms = 100};
     char err[128];
-    cr_assert_null(webhook_create(L, &c, 1, err, sizeof(err)));
+    cr_assert_null(webhook_create(L, &c, 1, NULL, err, sizeof(err)));
     cr_assert(strstr(err, "webhooks[0].url") != NULL);
+}
+
+/* http.webhook-schemes: https alone refuses an http:// hook at start (its secret and its
+ * signature would cross the network in plain text); an empty list allows both. */
+Test(webhook, urls_outside_the_configured_schemes_are_refused)
+{
+    struct sentinel_webhook_cfg c[2] = {{.url = "https://h.example/x", .timeout_ms = 100},
+                                        {.url = "http://u:pw@h.example/y", .timeout_ms = 100}};
+    char *https_only[] = {"https"};
+    struct cfg_strlist only = {.items = https_only, .count = 1}, none = {0};
+    char err[256];
+    cr_assert_eq(webhook_check_urls(c, 1, &only, err, sizeof(err)), 0);
+    cr_assert_eq(webhook_check_urls(c, 2, &only, err, sizeof(err)), -1);
+    cr_assert(strstr(err, "webhooks[1].url") &&
+                  strstr(err, "http:// is not in http.webhook-schemes"),
+              "%s", err);
+    cr_assert_null(strstr(err, "pw"), "the URL is shown redacted: %s", err);
+    cr_assert_eq(webhook_check_urls(c, 2, &none, err, sizeof(err)), 0);
+    cr_assert_eq(webhook_check_urls(c, 2, NULL, err, sizeof(err)), 0);
 }
 
 Test(webhook, urls_are_shown_without_path_query_or_userinfo)
@@ -223,7 +242,7 @@ Test(webhook, bad_url_error_does_not_echo_its_path)
 {
     struct sentinel_webhook_cfg c = {.url = "ftp://example/secret-token", .timeout_ms = 100};
     char err[256];
-    cr_assert_null(webhook_create(L, &c, 1, err, sizeof(err)));
+    cr_assert_null(webhook_create(L, &c, 1, NULL, err, sizeof(err)));
     cr_assert(strstr(err, "secret-token") == NULL, "%s", err);
 }
 
@@ -234,7 +253,7 @@ Test(webhook, hooks_are_labelled_by_name_or_index_never_by_url)
                                         hook_cfg(url2, sizeof(url2), "/s3cret", NULL, false)};
     c[1].name = "slack-oncall";
     char err[128];
-    struct webhook_mgr *w = webhook_create(L, c, 2, err, sizeof(err));
+    struct webhook_mgr *w = webhook_create(L, c, 2, NULL, err, sizeof(err));
     struct webhook_stats st;
     const char *label = NULL;
     webhook_stats_at(w, 0, &st, &label);
@@ -265,7 +284,7 @@ Test(webhook, veto_reason_names_the_hook_without_its_path)
     char url[128];
     struct sentinel_webhook_cfg c = hook_cfg(url, sizeof(url), "/veto-s3cret", "k", true);
     char err[128];
-    struct webhook_mgr *w = webhook_create(L, &c, 1, err, sizeof(err));
+    struct webhook_mgr *w = webhook_create(L, &c, 1, NULL, err, sizeof(err));
     statuses[0] = 409;
     struct veto_result r = {0};
     webhook_pre_failover(w, "{\"type\":\"pre-failover\"}", on_veto, &r);
@@ -282,7 +301,7 @@ Test(webhook, pre_failover_hook_vetoes_with_non_2xx)
     struct sentinel_webhook_cfg c[2] = {hook_cfg(url, sizeof(url), "/veto", "k", true),
                                         hook_cfg(url2, sizeof(url2), "/events", NULL, false)};
     char err[128];
-    struct webhook_mgr *w = webhook_create(L, c, 2, err, sizeof(err));
+    struct webhook_mgr *w = webhook_create(L, c, 2, NULL, err, sizeof(err));
     cr_assert(webhook_has_pre_failover(w));
     statuses[0] = 409;
     struct veto_result r = {0};
@@ -314,7 +333,7 @@ Test(webhook, unreachable_pre_failover_hook_does_not_veto)
     struct sentinel_webhook_cfg c = hook_cfg(url, sizeof(url), "/veto", NULL, true);
     http_server_stop(H);
     H = NULL;
-    struct webhook_mgr *w = webhook_create(L, &c, 1, err, sizeof(err));
+    struct webhook_mgr *w = webhook_create(L, &c, 1, NULL, err, sizeof(err));
     struct veto_result r = {0};
     webhook_pre_failover(w, "{}", on_veto, &r);
     cr_assert(run_until(veto_done, &r));
@@ -331,7 +350,7 @@ Test(webhook, no_pre_failover_hook_approves_at_once)
     char url[128];
     struct sentinel_webhook_cfg c = hook_cfg(url, sizeof(url), "/events", NULL, false);
     char err[128];
-    struct webhook_mgr *w = webhook_create(L, &c, 1, err, sizeof(err));
+    struct webhook_mgr *w = webhook_create(L, &c, 1, NULL, err, sizeof(err));
     struct veto_result r = {0};
     webhook_pre_failover(w, "{}", on_veto, &r);
     cr_assert(r.is_done && r.approved);

@@ -19,6 +19,9 @@ Defaults (Deployment's keyword arguments; say so in the test when one is changed
   tls=None                a vigiltest.tlspki.Pki: every link is TLS (nodes on TLS ports only,
                           TLS replication, sentinels with tls-port and tls-replication; the
                           helpers' own clients speak TLS too)
+  acl=None                an Acl: named users on every vigil-store and vigil-sentinel
+                          (replication, sentinel-to-store and sentinel-to-sentinel links log in
+                          as named users; the helpers' own clients as acl.admin)
 
     d = Deployment(group).start()        # waits: replicas online, every sentinel discovered
     d.master, d.replicas, d.nodes         # vigiltest.Store; nodes[0] was started as the master
@@ -70,17 +73,64 @@ def _tls_kwargs(tls):
     return tls.redis_kwargs() if tls else {}
 
 
+def _node_kwargs(node):
+    """redis-py keyword arguments reaching a Store as the helpers do: TLS and its login."""
+    return dict(_tls_kwargs(node.tls), **node.auth)
+
+
+class Acl:
+    """Named ACL users for a whole deployment (docs/acl.md, README "ACL users on the sentinel").
+
+    store_users: the stores' `users:` lines; sentinel_users: the sentinels' sentinel-users.acl
+    lines. Each login is a (user, password) pair: admin (the helpers' own clients, on stores and
+    sentinels), repl (masteruser/masterauth), sentinel (auth-user/auth-pass towards the stores),
+    peer (sentinel-user/sentinel-pass between sentinels)."""
+
+    def __init__(self, store_users, sentinel_users, admin, repl, sentinel, peer):
+        self.store_users, self.sentinel_users = list(store_users), list(sentinel_users)
+        self.admin, self.repl, self.sentinel, self.peer = admin, repl, sentinel, peer
+
+    @property
+    def admin_kwargs(self):
+        return {"username": self.admin[0], "password": self.admin[1]}
+
+    def write_store_yaml(self, path):
+        """The users and the replication login (every node: a master may become a replica)."""
+        with open(path, "w") as f:
+            f.write("users:\n" + "".join('  - "%s"\n' % u for u in self.store_users)
+                    + 'masteruser: "%s"\nmasterauth: "%s"\n' % self.repl)
+        return path
+
+    def write_sentinel_users(self, data_dir):
+        with open(os.path.join(data_dir, "sentinel-users.acl"), "w") as f:
+            f.write("".join(u + "\n" for u in self.sentinel_users))
+
+    def sentinel_yaml(self):
+        """Top-level keys: the peer login."""
+        return 'sentinel-user: "%s"\nsentinel-pass: "%s"\n' % self.peer
+
+    def master_yaml(self):
+        """Lines of the masters entry: the login towards the stores."""
+        return '    auth-user: "%s"\n    auth-pass: "%s"\n' % self.sentinel
+
+
 def start_data_node(kind, group=None, master_port=None, name="node", demo=False, hz=None,
-                    tls=None):
-    """A vigil-store or redis-server; a replica of master_port when given."""
+                    tls=None, acl=None):
+    """A vigil-store or redis-server; a replica of master_port when given. acl (an Acl, vigil
+    only): its users in the node's own YAML (CONFIG REWRITE writes there)."""
+    assert acl is None or (kind == "vigil" and not demo), "acl: vigil-store nodes, not demo"
     if kind == "vigil":
         config = None
+        if acl:
+            group = group if group is not None else procs.current_group()
+            config = acl.write_store_yaml(os.path.join(
+                procs.new_tmp_dir_in(group.dir, "%s-config" % name), "store.yaml"))
         if demo:
             config = os.path.join(DEMO_DIR, "store-replica.yaml" if master_port
                                   else "store-master.yaml")
         extra = ["--replicaof", "%s %d" % (HOST, master_port)] if master_port else []
         return store.start_store("vigil", config=config, extra_args=extra, name=name, group=group,
-                                 tls=tls)
+                                 tls=tls, auth=acl.admin_kwargs if acl else None)
     if kind == "redis":
         extra = list(REDIS_DEMO_ARGS if demo else REDIS_NODE_ARGS)
         if hz:
@@ -98,7 +148,7 @@ class SentinelNode:
     and, for a vigil-sentinel with http_port, the HTTP helpers."""
 
     def __init__(self, kind, port, proc, data_dir, http_port=None, yaml_path=None, token=None,
-                 tls=None):
+                 tls=None, auth=None):
         self.kind = kind
         self.tls = tls   # port is then the sentinel's tls-port
         self.port = port
@@ -107,9 +157,10 @@ class SentinelNode:
         self.dir = data_dir
         self.yaml = yaml_path
         self.token = token
+        self.auth = dict(auth or {})   # username/password of self.client
         self.client = redis.Redis(host=HOST, port=port, decode_responses=True,
                                   socket_timeout=2, socket_connect_timeout=2,
-                                  **_tls_kwargs(tls))
+                                  **_tls_kwargs(tls), **self.auth)
 
     def __repr__(self):
         return "SentinelNode(%s :%d pid=%d)" % (self.kind, self.port, self.proc.pid)
@@ -222,13 +273,14 @@ def _wait_sentinel_answers(s, timeout_s=10):
 def start_sentinel(group, master_port, quorum=2, http=True, token=TOKEN, webhooks=(),
                    data_dir=None, port=None, http_port=None, yaml_path=None, scripts=False,
                    down_after_ms=DOWN_AFTER_MS, failover_timeout_ms=FAILOVER_TIMEOUT_MS,
-                   demo=False, state_dir=None, tls=None):
+                   demo=False, state_dir=None, tls=None, acl=None):
     """Start a vigil-sentinel watching master_port and wait until it answers (PING, /healthz).
 
     data_dir is its cwd (and log); its `dir` (state file) is state_dir if given, else data_dir.
     Its YAML is written to yaml_path (default <data_dir>/sentinel.yaml) unless that file exists
     (a test's own YAML). demo=True: configs/demo/sentinel.yaml with ports, dir, quorum and
     timings overridden on the command line (token DEMO_TOKEN; webhooks and scripts unsupported).
+    acl (an Acl): its users file in `dir`, its peer and store logins in the YAML.
     """
     binary = store.require_binary(store.vigil_binary("vigil-sentinel"))
     port = port or free_port()
@@ -236,7 +288,7 @@ def start_sentinel(group, master_port, quorum=2, http=True, token=TOKEN, webhook
     data_dir = data_dir or procs.new_tmp_dir_in(group.dir, "vigil-sentinel-%d" % port)
     tls_port = 0
     if demo:
-        assert tls is None, "demo sentinels: no TLS"
+        assert tls is None and acl is None, "demo sentinels: no TLS, no ACL"
         assert not webhooks and not scripts and http, "demo sentinels: HTTP on, nothing else"
         token, yaml_path = DEMO_TOKEN, None
         args = [binary, os.path.join(DEMO_DIR, "sentinel.yaml"), "--port", port, "--dir",
@@ -246,17 +298,21 @@ def start_sentinel(group, master_port, quorum=2, http=True, token=TOKEN, webhook
     else:
         yaml_path = yaml_path or os.path.join(data_dir, "sentinel.yaml")
         tls_port = free_port() if tls else 0
+        if acl:
+            acl.write_sentinel_users(state_dir or data_dir)
         if not os.path.exists(yaml_path):
+            master_extra = (write_scripts(data_dir) if scripts else "") + (
+                acl.master_yaml() if acl else "")
             write_sentinel_yaml(yaml_path, port, state_dir or data_dir, master_port, quorum,
-                                http_port, token,
-                                webhooks, master_extra=write_scripts(data_dir) if scripts else "",
+                                http_port, token, webhooks, master_extra=master_extra,
                                 down_after_ms=down_after_ms,
                                 failover_timeout_ms=failover_timeout_ms,
-                                extra=tls.sentinel_yaml(tls_port) if tls else "")
+                                extra=(tls.sentinel_yaml(tls_port) if tls else "")
+                                + (acl.sentinel_yaml() if acl else ""))
         args = [binary, yaml_path]
     proc = Proc(args, name="vigil-sentinel-%d" % port, cwd=data_dir, group=group)
     s = SentinelNode("vigil", tls_port or port, proc, data_dir, http_port or None, yaml_path,
-                     token, tls=tls)
+                     token, tls=tls, auth=acl.admin_kwargs if acl else None)
     _wait_sentinel_answers(s)
     return s
 
@@ -267,7 +323,7 @@ def restart_sentinel(group, s):
     s.close()
     again = SentinelNode("vigil", s.port, Proc([store.vigil_binary("vigil-sentinel"), s.yaml],
                                                name=s.proc.name, cwd=s.dir, group=group),
-                         s.dir, s.http_port, s.yaml, s.token, tls=s.tls)
+                         s.dir, s.http_port, s.yaml, s.token, tls=s.tls, auth=s.auth)
     _wait_sentinel_answers(again)
     return again
 
@@ -310,7 +366,8 @@ class Deployment:
     def __init__(self, group, node_kind="vigil", sentinel_kind="vigil", n_replicas=2,
                  n_sentinels=3, quorum=2, down_after_ms=DOWN_AFTER_MS,
                  failover_timeout_ms=FAILOVER_TIMEOUT_MS, http=True, token=TOKEN,
-                 webhooks_for=None, scripts=False, demo=False, node_hz=None, tls=None):
+                 webhooks_for=None, scripts=False, demo=False, node_hz=None, tls=None,
+                 acl=None):
         if node_kind not in NODE_KINDS or sentinel_kind not in SENTINEL_KINDS:
             raise ValueError("bad kinds %r/%r" % (node_kind, sentinel_kind))
         self.group = group
@@ -328,6 +385,7 @@ class Deployment:
         self.demo = demo
         self.node_hz = node_hz
         self.tls = tls
+        self.acl = acl
         self.nodes = []        # store.Store, nodes[0] started as the master
         self.sentinels = []    # SentinelNode
 
@@ -350,10 +408,10 @@ class Deployment:
         """Start everything; wait until every replica is online at the master and every
         sentinel knows every replica (healthy) and every other sentinel. Returns self."""
         master = start_data_node(self.node_kind, self.group, name="master", demo=self.demo,
-                                 hz=self.node_hz, tls=self.tls)
+                                 hz=self.node_hz, tls=self.tls, acl=self.acl)
         self.nodes = [master] + [
             start_data_node(self.node_kind, self.group, master.port, name="replica%d" % i,
-                            demo=self.demo, hz=self.node_hz, tls=self.tls)
+                            demo=self.demo, hz=self.node_hz, tls=self.tls, acl=self.acl)
             for i in range(1, self.n_replicas + 1)]
         self.wait_replicas_online(master, self.n_replicas, timeout_s)
         if self.node_kind == "vigil" and self.sentinel_kind == "redis":
@@ -373,7 +431,7 @@ class Deployment:
         return start_sentinel(self.group, master_port, self.quorum, self.http, self.token, hooks,
                               scripts=self.scripts, down_after_ms=self.down_after_ms,
                               failover_timeout_ms=self.failover_timeout_ms, demo=self.demo,
-                              tls=self.tls)
+                              tls=self.tls, acl=self.acl)
 
     def restart_sentinel(self, i):
         """Start sentinel i again after it stopped; returns (and stores) the new SentinelNode."""
@@ -407,7 +465,7 @@ class Deployment:
 
     def role_of(self, node):
         with redis.Redis(host=node.host, port=node.port, socket_timeout=2,
-                         decode_responses=True, **_tls_kwargs(node.tls)) as c:
+                         decode_responses=True, **_node_kwargs(node)) as c:
             return c.execute_command("ROLE")
 
     def agreed_master(self, timeout_s=10, exclude=None):
@@ -426,7 +484,7 @@ class Deployment:
     def replicas_online(master, count):
         """True if master's INFO lists (at least) `count` replicas in state online."""
         with redis.Redis(host=master.host, port=master.port, socket_timeout=2,
-                         **_tls_kwargs(master.tls)) as c:
+                         **_node_kwargs(master)) as c:
             info = c.info("replication")
         states = [info.get("slave%d" % i, {}).get("state") for i in range(count)]
         return info.get("connected_slaves", 0) >= count and states == ["online"] * count

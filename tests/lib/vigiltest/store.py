@@ -89,9 +89,10 @@ def require_binary(path):
 class Store:
     """A running store server. kind is 'vigil' or 'redis'."""
 
-    def __init__(self, kind, host, port, proc, data_dir, tls=None):
+    def __init__(self, kind, host, port, proc, data_dir, tls=None, auth=None):
         self.kind = kind
         self.tls = tls   # a vigiltest.tlspki.Pki when port is a TLS port
+        self.auth = dict(auth or {})   # username/password our redis-py clients log in with
         self.host = host
         self.port = port
         self.proc = proc
@@ -112,6 +113,7 @@ class Store:
                     socket_timeout=5, socket_connect_timeout=5)
         if self.tls:
             opts.update(self.tls.redis_kwargs())
+        opts.update(self.auth)
         opts.update(kwargs)
         cli = redis.Redis(**opts)
         self._conns.append(cli)
@@ -175,14 +177,16 @@ def wait_for_ping(proc, port, timeout_s=10.0, tls=None):
 
 
 def start_store(binary=None, port=None, extra_args=(), config=None, name=None, group=None,
-                data_dir=None, env=None, wait=True, timeout_s=10.0, split_stderr=False, tls=None):
+                data_dir=None, env=None, wait=True, timeout_s=10.0, split_stderr=False, tls=None,
+                auth=None):
     """Start vigil-store or redis-server on 127.0.0.1 and wait until it answers PING.
 
     binary: None/'vigil'/'vigil-store', 'redis'/'redis-server', or a path. port: None picks a free
     one. config: a config file path passed first. data_dir: --dir and cwd (default: a new dir in
     the group's temp dir). group: the ProcGroup to join (default: the current test's).
     tls: a vigiltest.tlspki.Pki: the port is a TLS port (no plaintext one, TLS replication);
-    the Store's clients then speak TLS.
+    the Store's clients then speak TLS. auth: {"username": .., "password": ..} the Store's
+    redis-py clients log in with (a node whose default user is off answers PING with NOAUTH).
     Raises BinaryMissing when the binary is missing, ProcExited with the log tail when the
     start fails.
     """
@@ -198,7 +202,7 @@ def start_store(binary=None, port=None, extra_args=(), config=None, name=None, g
         proc = procs.Proc(store_args(path, kind, this_port, this_dir, config, args),
                           name=name, cwd=this_dir, env=env, group=group,
                           split_stderr=split_stderr)
-        store = Store(kind, HOST, this_port, proc, this_dir, tls=tls)
+        store = Store(kind, HOST, this_port, proc, this_dir, tls=tls, auth=auth)
         if not wait:
             return store
         try:

@@ -21,7 +21,8 @@
 
 #include "sentinel/core/env.h"
 
-#define ACL_PROBE_COUNT 8
+#define ACL_PROBE_COUNT 10
+#define ACL_PROBE_VIGIL_LEASE 9 /* a vigil-store's only: redis-server does not know it */
 /* Commands a promotion or a reconfiguration sends (bit i: acl_probe_labels[i]). */
 #define ACL_PROBE_RECONFIG_MASK 0x1Fu
 

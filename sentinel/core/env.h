@@ -64,6 +64,9 @@ struct sentinel_reply {
     const struct sentinel_reply *elems;
 };
 
+/* The most words one command the core sends has (ACL DRYRUN <user> VIGIL LEASE ...: 11). */
+#define SENTINEL_SEND_MAX_ARGS 12
+
 struct sentinel_env {
     void *ctx;
     int64_t (*mono_ms)(void *ctx);

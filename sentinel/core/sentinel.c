@@ -222,8 +222,8 @@ static const char *renamed(const struct instance *ri, const char *cmd)
 int core_send(struct sentinel *s, struct instance *ri, int argc, const char *const *argv,
               uint32_t tag)
 {
-    if (!ri->link.is_cmd_connected || argc <= 0 || argc > 8) return -1;
-    const char *v[8];
+    if (!ri->link.is_cmd_connected || argc <= 0 || argc > SENTINEL_SEND_MAX_ARGS) return -1;
+    const char *v[SENTINEL_SEND_MAX_ARGS];
     memcpy(v, argv, (size_t)argc * sizeof(*v));
     v[0] = renamed(ri, argv[0]);
     if (s->env.send(s->env.ctx, ri->id, SENTINEL_LINK_CMD, argc, v, tag) != 0) return -1;

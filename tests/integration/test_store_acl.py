@@ -305,7 +305,9 @@ def test_the_sentinels_plan_names_a_permission_its_user_lacks(proc_group, test_d
             "reason": "this sentinel's user may not reconfigure it (ACL)"} in [
                 {k: e.get(k) for k in ("ip", "port", "reason")} for e in p["excluded"]]
     assert not any("127.0.0.1:%d" % master.port in b for b in p["blockers"])
-    assert "may not run CONFIG REWRITE on replica" in s.proc.log_text()
+    # Logged once the node's last probe has answered, which may come after plan saw the first.
+    wait_until(lambda: "may not run CONFIG REWRITE on replica" in s.proc.log_text(), 10,
+               "the sentinel to log the missing permission")
     out = subprocess.run([vigiltest.vigil_binary("vigilctl"), "-s",
                           "127.0.0.1:%d" % s.http_port, "plan", deploy.MASTER_NAME],
                          capture_output=True, text=True, timeout=20)

@@ -25,7 +25,7 @@ struct sim_msg {
     uint64_t inst_id;
     enum sentinel_link_kind kind;
     int argc;
-    char *argv[8];
+    char *argv[SENTINEL_SEND_MAX_ARGS];
     uint32_t tag;
     struct sentinel_reply *reply;
     char *payload;
@@ -216,7 +216,7 @@ static int e_send(void *ctx, uint64_t id, enum sentinel_link_kind kind, int argc
     int64_t d = delay(w), at = MAX(w->now + d, k->last_to_target_ms);
     k->last_to_target_ms = at;
     struct sim_msg *msg = msg_new(M_CMD, ss, c, at);
-    msg->argc = MIN(argc, 8);
+    msg->argc = MIN(argc, SENTINEL_SEND_MAX_ARGS);
     for (int i = 0; i < msg->argc; i++) msg->argv[i] = xstrdup(argv[i]);
     msg->tag = tag;
     heap_push(w, msg);

@@ -154,11 +154,11 @@ static void info_stats(const struct cmd_server *srv, struct buf *b)
                "total_net_input_bytes:%llu\r\ntotal_net_output_bytes:%llu\r\n"
                "rejected_connections:%llu\r\npubsub_channels:%zu\r\npubsub_patterns:%zu\r\n"
                "total_error_replies:%llu\r\n",
-               (unsigned long long)srv->listener.accepted, srv->total_commands,
-               (unsigned long long)srv->conns.stats.net_input_bytes,
+               (unsigned long long)(srv->listener.accepted + srv->tls_listener.accepted),
+               srv->total_commands, (unsigned long long)srv->conns.stats.net_input_bytes,
                (unsigned long long)srv->conns.stats.net_output_bytes,
-               (unsigned long long)srv->listener.rejected, channels, patterns,
-               (unsigned long long)srv->conns.stats.error_replies);
+               (unsigned long long)(srv->listener.rejected + srv->tls_listener.rejected), channels,
+               patterns, (unsigned long long)srv->conns.stats.error_replies);
     /* Ours, like vigil_version (the Sentinel section keeps Redis's keys): is the state file
      * being saved? A sentinel that cannot save must not be trusted with votes. */
     if (srv->core)

@@ -27,6 +27,7 @@
 #include "store/pubsub.h"
 #include "store/repl/repl.h"
 #include "store/script/script.h"
+#include "store/server_tls.h"
 
 size_t info_used_memory(void) { return memcount_used(); }
 
@@ -181,6 +182,9 @@ static void section_stats(struct server *srv, struct buf *o)
     const struct server_stats *s = &srv->stats;
     const struct conn_stats *cs = &srv->conns.stats;
     struct loop_busy_poll_stats busy = loop_busy_poll_stats(srv->loop);
+    /* Connections of both ports count, as Redis's counters. */
+    static const struct conn_listener no_listener;
+    const struct conn_listener *tls_listener = srv->tls ? &srv->tls->listener : &no_listener;
     buf_printf(o,
                "# Stats\r\ntotal_connections_received:%llu\r\ntotal_commands_processed:%llu\r\n"
                "total_net_input_bytes:%llu\r\ntotal_net_output_bytes:%llu\r\n"
@@ -192,12 +196,13 @@ static void section_stats(struct server *srv, struct buf *o)
                "pubsub_channels:%zu\r\npubsub_patterns:%zu\r\npubsubshard_channels:%zu\r\n"
                "latest_fork_usec:%lld\r\n"
                "total_forks:%llu\r\n",
-               (unsigned long long)srv->listener.accepted, (unsigned long long)s->numcommands,
-               (unsigned long long)cs->net_input_bytes, (unsigned long long)cs->net_output_bytes,
-               (unsigned long long)srv->listener.rejected, (unsigned long long)s->sync_full,
-               (unsigned long long)s->sync_partial_ok, (unsigned long long)s->sync_partial_err,
-               (unsigned long long)s->expiredkeys, srv->expire.stale_perc,
-               (unsigned long long)srv->expire.time_cap_reached,
+               (unsigned long long)(srv->listener.accepted + tls_listener->accepted),
+               (unsigned long long)s->numcommands, (unsigned long long)cs->net_input_bytes,
+               (unsigned long long)cs->net_output_bytes,
+               (unsigned long long)(srv->listener.rejected + tls_listener->rejected),
+               (unsigned long long)s->sync_full, (unsigned long long)s->sync_partial_ok,
+               (unsigned long long)s->sync_partial_err, (unsigned long long)s->expiredkeys,
+               srv->expire.stale_perc, (unsigned long long)srv->expire.time_cap_reached,
                (unsigned long long)(srv->expire.time_used_us / 1000),
                (unsigned long long)evict_keys_evicted(srv), (unsigned long long)s->evictedclients,
                (unsigned long long)s->keyspace_hits, (unsigned long long)s->keyspace_misses,

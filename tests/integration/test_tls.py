@@ -62,6 +62,16 @@ def test_tls_port_serves_and_port_zero_has_no_plaintext(pki):
         assert got == b""
 
 
+@pytest.mark.parametrize("kind", ["vigil", "redis"])
+def test_connections_on_the_tls_port_are_counted_in_info(pki, kind):
+    st = tls_store(pki, kind)
+    before = int(st.client().info("stats")["total_connections_received"])
+    for _ in range(3):
+        st.client().ping()
+    after = int(st.client().info("stats")["total_connections_received"])
+    assert after - before == 4  # three clients, and the one that asks
+
+
 def test_client_certificate_required_by_default(pki):
     st = tls_store(pki)
     assert handshake_refused(pki, st.port, client_cert=False)

@@ -28,6 +28,16 @@ bool tls_settings_have_cert(const struct tls_settings *s)
     return is_set(s->cert_file) || is_set(s->client_cert_file);
 }
 
+bool tls_settings_is_context_key(const char *key)
+{
+    static const char *const not_context[] = {"tls-port", "tls-replication", "tls-cluster",
+                                              "tls-handshake-timeout"};
+    if (strncasecmp(key, "tls-", 4) != 0) return false;
+    for (size_t i = 0; i < ARRAY_LEN(not_context); i++)
+        if (strcasecmp(key, not_context[i]) == 0) return false;
+    return true;
+}
+
 /* Every string member, for copying and freeing alike. */
 #define TLS_STRINGS 11
 static void tls_settings_strings(struct tls_settings *s, char **out[TLS_STRINGS])

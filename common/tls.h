@@ -48,6 +48,10 @@ void tls_settings_free(struct tls_settings *s);
 
 struct tls_ctx; /* owned by the caller: tls_ctx_destroy */
 
+/* True for the tls-* config keys the contexts are built from: every one but tls-port,
+ * tls-replication, tls-cluster and tls-handshake-timeout. Changing one at run time rebuilds the
+ * contexts (docs/tls.md#certificate-reload). */
+bool tls_settings_is_context_key(const char *key);
 /* True when any certificate is configured (a TLS port or TLS links can work). */
 bool tls_settings_have_cert(const struct tls_settings *s);
 /* Build both contexts. NULL with the reason in err (a missing or bad file, a key that does not

@@ -14,6 +14,8 @@
 #include "sentinel/core/sentinel.h"
 #include "sentinel/core/sentinel_cmd.h"
 #include "sentinel/cmd_server_int.h"
+#include "sentinel/sentinel_tls.h"
+#include "common/tls.h"
 
 static struct sentinel *core_of(const struct client *c) { return c->srv->core; }
 
@@ -244,17 +246,54 @@ static void sub_set(struct client *c, const struct cmd_args *a)
     reply_result(c, &r);
 }
 
+/* SENTINEL CONFIG SET: the tls-* pairs (ours, sentinel_tls.h) are checked and their context
+ * built first; then the core checks and applies the rest; the TLS change comes into force only
+ * if both succeeded, so the command applies all its pairs or none. */
+static void config_set(struct client *c, int argc, char **argv)
+{
+    const char *tls_kv[2 * 32], *core_kv[2 * 32];
+    size_t n_tls = 0, n_core = 0;
+    if (argc % 2 != 0) { /* the core's words for it */
+        reply_errorf(c, "ERR Missing argument '%s' value", argv[argc - 1]);
+        return;
+    }
+    if (argc > 2 * 32) { /* more than every setting there is: some repeat */
+        reply_error(c, "ERR Too many arguments to SENTINEL CONFIG SET");
+        return;
+    }
+    for (int i = 0; i < argc; i += 2) {
+        const char **kv =
+            tls_settings_is_context_key(argv[i]) ? &tls_kv[2 * n_tls++] : &core_kv[2 * n_core++];
+        kv[0] = argv[i];
+        kv[1] = argv[i + 1];
+    }
+    char err[600];
+    struct sentinel_tls_change *ch = NULL;
+    if (n_tls &&
+        (ch = sentinel_tls_prepare(c->srv->tls, n_tls, tls_kv, err, sizeof(err))) == NULL) {
+        reply_error(c, err);
+        return;
+    }
+    struct sentinel_cmd_result r = {.kind = SENTINEL_CMD_STATUS, .msg = "OK"};
+    if (n_core) sentinel_cmd_config_set(core_of(c), (int)(2 * n_core), core_kv, &r);
+    if (r.kind == SENTINEL_CMD_ERROR)
+        sentinel_tls_discard(ch);
+    else if (ch)
+        sentinel_tls_commit(c->srv->tls, ch);
+    reply_result(c, &r);
+}
+
 static void sub_config(struct client *c, const struct cmd_args *a)
 {
-    struct sentinel_cmd_result r;
     if (strcasecmp(a->argv[2], "get") == 0 && a->argc >= 4) {
         struct sentinel_desc d;
-        sentinel_cmd_config_get(core_of(c), a->argc - 3, (const char *const *)a->argv + 3, &d);
+        const char *const *patterns = (const char *const *)a->argv + 3;
+        sentinel_cmd_config_get(core_of(c), a->argc - 3, patterns, &d);
+        sentinel_tls_config_get(c->srv->tls, a->argc - 3, patterns, &d);
         reply_desc(c, &d);
         sentinel_desc_free(&d);
     } else if (strcasecmp(a->argv[2], "set") == 0 && a->argc >= 5) {
-        sentinel_cmd_config_set(core_of(c), a->argc - 3, (const char *const *)a->argv + 3, &r);
-        reply_result(c, &r);
+        config_set(c, a->argc - 3, a->argv + 3);
     } else {
         reply_error(c, "ERR Only SENTINEL CONFIG GET <option> / SET <option> <value> are "
                        "supported.");

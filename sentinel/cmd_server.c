@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "sentinel/cmd_server_int.h"
+#include "sentinel/sentinel_tls.h"
 
 /* ---- limits and pub/sub --------------------------------------------------------------------- */
 
@@ -267,7 +268,7 @@ static bool cmd_server_admit_tls(void *ctx, int cfd, const char *ip)
 {
     struct cmd_server *srv = ctx;
     struct client *c = cmd_server_admit_client(srv, cfd, ip);
-    if (c) conn_start_tls(&c->conn, srv->tls, srv->tls_handshake_timeout_ms);
+    if (c) conn_start_tls(&c->conn, sentinel_tls_ctx(srv->tls), srv->tls_handshake_timeout_ms);
     return c != NULL;
 }
 
@@ -287,22 +288,23 @@ struct cmd_server *cmd_server_create(struct loop *l, const struct cmd_server_con
     struct cmd_server *srv = xcalloc(1, sizeof(*srv));
     srv->loop = l;
     conn_set_init(&srv->conns, l, &client_conn_ops, CMD_SERVER_MAX_QUERY_BYTES);
-    if (conn_listen_open(&srv->listener, l, cfg->binds, cfg->n_binds, cfg->port, cmd_server_admit,
-                         srv, err, errlen) != 0) {
+    /* Port 0: TLS only (the config check made sure a tls-port exists). */
+    if (cfg->port != 0 && conn_listen_open(&srv->listener, l, cfg->binds, cfg->n_binds, cfg->port,
+                                           cmd_server_admit, srv, err, errlen) != 0) {
         free(srv);
         return NULL;
     }
-    srv->port = srv->listener.port;
+    srv->port = cfg->port != 0 ? srv->listener.port : 0;
     srv->tls = cfg->tls;
     srv->tls_handshake_timeout_ms = cfg->tls_handshake_timeout_ms;
-    if (cfg->tls && cfg->tls_port &&
-        conn_listen_open(&srv->tls_listener, l, cfg->binds, cfg->n_binds, cfg->tls_port,
-                         cmd_server_admit_tls, srv, err, errlen) != 0) {
-        conn_listen_close(&srv->listener);
+    const bool has_tls = cfg->tls && sentinel_tls_ctx(cfg->tls) && cfg->tls_port;
+    if (has_tls && conn_listen_open(&srv->tls_listener, l, cfg->binds, cfg->n_binds, cfg->tls_port,
+                                    cmd_server_admit_tls, srv, err, errlen) != 0) {
+        if (srv->port) conn_listen_close(&srv->listener);
         free(srv);
         return NULL;
     }
-    srv->tls_port = cfg->tls && cfg->tls_port ? srv->tls_listener.port : 0;
+    srv->tls_port = has_tls ? srv->tls_listener.port : 0;
     srv->requirepass = dup_opt(cfg->requirepass);
     srv->protected_mode = cfg->protected_mode;
     srv->maxclients = cfg->maxclients > 0 ? cfg->maxclients : 10000;
@@ -313,7 +315,7 @@ struct cmd_server *cmd_server_create(struct loop *l, const struct cmd_server_con
     srv->start_wall_ms = clock_wall_ms();
     if (cmd_acl_init(srv, cfg->users_path, cfg->requirepass, err, errlen) != 0) {
         cmd_acl_free(srv);
-        conn_listen_close(&srv->listener);
+        if (srv->port) conn_listen_close(&srv->listener);
         if (srv->tls_port) conn_listen_close(&srv->tls_listener);
         free(srv->requirepass);
         free(srv->config_file);
@@ -335,7 +337,7 @@ void cmd_server_destroy(struct cmd_server *srv)
     if (srv == NULL) return;
     cmd_server_flush(srv);          /* best effort for queued replies */
     conn_set_free_all(&srv->conns); /* the loop does not run again: closing ones too */
-    conn_listen_close(&srv->listener);
+    if (srv->port) conn_listen_close(&srv->listener);
     if (srv->tls_port) conn_listen_close(&srv->tls_listener);
     cmd_acl_free(srv);
     free(srv->requirepass);

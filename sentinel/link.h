@@ -45,7 +45,8 @@ struct link_mgr *link_mgr_create(struct loop *l, int64_t connect_timeout_ms);
 void link_mgr_destroy(struct link_mgr *mgr);
 /* The core that receives observations; may be set after creation (env needs the manager first). */
 void link_mgr_set_core(struct link_mgr *mgr, struct sentinel *core);
-/* Links made from now on speak TLS with tls (borrowed; it must outlive the manager). */
+/* Links made from now on speak TLS with tls (borrowed; NULL: plaintext). A reload passes the
+ * new context here before freeing the old one: open links hold their own references. */
 struct tls_ctx;
 void link_mgr_set_tls(struct link_mgr *mgr, struct tls_ctx *tls);
 

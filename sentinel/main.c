@@ -22,6 +22,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/tls.h"
+#include "sentinel/sentinel_tls.h"
 #include "common/net.h"
 #include "common/loop.h"
 #include "common/rng.h"
@@ -59,7 +60,7 @@ struct app {
     int64_t last_tick_ms;
     int sigfd;
     int lock_fd;
-    struct tls_ctx *tls; /* when tls-port or tls-replication ask for it */
+    struct sentinel_tls *tls; /* its context when tls-port or tls-replication ask for it */
 };
 
 /* ---- env ------------------------------------------------------------------------------------ */
@@ -195,10 +196,24 @@ static void before_sleep(struct loop *l, void *data)
     cmd_server_flush(app->srv);
 }
 
+/* SIGHUP also reads the certificate files again (rotation tools replace them in place and
+ * signal): each context is kept as it was if its new files do not work. */
+static void reload_certificates(struct app *app)
+{
+    char err[512];
+    if (sentinel_tls_ctx(app->tls) == NULL) return; /* TLS is off */
+    if (sentinel_tls_reload(app->tls, err, sizeof(err)) != 0)
+        log_warning("SIGHUP: the TLS certificates could not be reloaded (%s); keeping the "
+                    "previous ones",
+                    err);
+    else
+        log_notice("SIGHUP: TLS certificates reloaded; new connections and links use them");
+}
+
 static void on_signal(struct loop *l, int fd, void *data, int mask)
 {
-    UNUSED(data);
     UNUSED(mask);
+    struct app *app = data;
     struct signalfd_siginfo si;
     if (read(fd, &si, sizeof(si)) != (ssize_t)sizeof(si)) return;
     if (si.ssi_signo == SIGHUP) { /* not a stop (as Redis): reopen the log, for logrotate */
@@ -206,6 +221,7 @@ static void on_signal(struct loop *l, int fd, void *data, int mask)
             log_warning("SIGHUP: cannot reopen the log file: %s", strerror(errno));
         else
             log_notice("received SIGHUP, log file reopened");
+        reload_certificates(app);
         return;
     }
     log_warning("received %s, exiting", si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
@@ -316,9 +332,8 @@ static void seed_rng(struct rng *r)
 /* A bad certificate or key stops the start, as Redis. */
 static void setup_tls(struct app *app)
 {
-    if (app->cfg.tls_port == 0 && !app->cfg.tls_replication) return;
     char err[512];
-    app->tls = tls_ctx_create(&app->cfg.tls, err, sizeof(err));
+    app->tls = sentinel_tls_create(&app->cfg, err, sizeof(err));
     if (app->tls == NULL) {
         fprintf(stderr, "Failed to configure TLS: %s\n", err);
         exit(1);
@@ -452,14 +467,15 @@ int main(int argc, char **argv)
     setup_signals(&app);
     setup_tls(&app);
     app.links = link_mgr_create(app.loop, LINK_CONNECT_TIMEOUT_MS);
-    if (app.cfg.tls_replication) link_mgr_set_tls(app.links, app.tls);
+    sentinel_tls_set_links(app.tls, app.links);
     app.notify = notify_io_create(app.loop);
     start_server(&app, argv[0]);
     create_core(&app, &initial);
     sentinel_state_free(&initial);
     start_http(&app);
-    log_notice("vigil-sentinel %s started, pid=%d, port=%d, myid=%s, state %s", VIGIL_VERSION,
-               (int)getpid(), cmd_server_port(app.srv), sentinel_myid(app.core), app.state_path);
+    log_notice("vigil-sentinel %s started, pid=%d, port=%d, tls-port=%d, myid=%s, state %s",
+               VIGIL_VERSION, (int)getpid(), cmd_server_port(app.srv), cmd_server_tls_port(app.srv),
+               sentinel_myid(app.core), app.state_path);
     loop_set_before_sleep(app.loop, before_sleep, &app);
     loop_run(app.loop);
     log_notice("vigil-sentinel exiting%s",
@@ -470,7 +486,7 @@ int main(int argc, char **argv)
     notify_io_destroy(app.notify);
     sentinel_destroy(app.core);
     loop_destroy(app.loop);
-    tls_ctx_destroy(app.tls);
+    sentinel_tls_destroy(app.tls);
     close(app.sigfd);
     close(app.lock_fd);
     free(app.last_state);

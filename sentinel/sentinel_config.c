@@ -380,10 +380,10 @@ static const struct cfg_field top_fields[] = {
     {.key = "port",
      .type = CFG_INT,
      TF(port),
-     .min = 1,
+     .min = 0,
      .max = 65535,
      .def = "26379",
-     .help = "Sentinel protocol port."},
+     .help = "Sentinel protocol port (0: none, TLS only; needs tls-port and tls-replication)."},
     {.key = "bind",
      .type = CFG_STRLIST,
      TF(bind),
@@ -583,11 +583,29 @@ static bool host_is_ip(const char *h)
     return inet_pton(AF_INET, h, b) == 1 || inet_pton(AF_INET6, h, b) == 1;
 }
 
+/* Port 0 turns the plaintext listener off. Peers then reach us on the port our hellos announce,
+ * which is tls-port only when our links speak TLS (docs/tls.md#sentinel): without
+ * tls-replication they would connect in plaintext to a port that does not exist. */
+static void check_listeners(const struct sentinel_config *c, const char *name,
+                            struct cfg_errors *errs)
+{
+    if (c->port != 0) return;
+    if (c->tls_port == 0)
+        cfg_errors_addf(
+            errs, "%s: port: 0 and no tls-port: this sentinel would not listen anywhere", name);
+    else if (!c->tls_replication)
+        cfg_errors_addf(errs,
+                        "%s: port: 0 needs tls-replication: yes (peers reach this sentinel on the "
+                        "port its hellos announce, and that is tls-port only with TLS links)",
+                        name);
+}
+
 static int check_semantics(const struct sentinel_config *c, const char *name, const char *yaml,
                            size_t len, struct cfg_errors *errs)
 {
     size_t before = errs->count + errs->dropped;
     char msg[400];
+    check_listeners(c, name, errs);
     for (size_t i = 0; i < c->n_masters; i++) {
         const struct sentinel_master_cfg *master = &c->masters[i];
         for (size_t j = 0; j < i; j++) {

@@ -64,13 +64,6 @@ void server_tls_free(struct server *srv)
     srv->tls = NULL;
 }
 
-bool server_tls_is_reload_key(const char *key)
-{
-    return strncasecmp(key, "tls-", 4) == 0 && strcasecmp(key, "tls-port") != 0 &&
-           strcasecmp(key, "tls-replication") != 0 && strcasecmp(key, "tls-cluster") != 0 &&
-           strcasecmp(key, "tls-handshake-timeout") != 0;
-}
-
 int server_tls_reload(struct server *srv, char *err, size_t errlen)
 {
     struct server_tls *t = srv->tls;

@@ -28,8 +28,6 @@ struct server_tls {
  * or key is an error, as Redis) and listen on tls-port. 0, or -1 with the reason in err. */
 int server_tls_init(struct server *srv, char *err, size_t errlen);
 void server_tls_free(struct server *srv);
-/* True for the settings whose change rebuilds the context. */
-bool server_tls_is_reload_key(const char *key);
 /* Rebuild the context from srv->cfg.tls; new connections use it, existing ones keep theirs.
  * On failure the previous settings are restored and err says why. */
 int server_tls_reload(struct server *srv, char *err, size_t errlen);

@@ -234,7 +234,7 @@ static int config_set_one(struct server *srv, const char *key, const char *value
         if (rc != 0 && strcasecmp(key, "notify-keyspace-events") == 0)
             snprintf(err, errlen, "%s", NOTIFY_BAD_CLASS_TEXT);
     }
-    if (rc == 0 && server_tls_is_reload_key(key))
+    if (rc == 0 && tls_settings_is_context_key(key))
         *tls_key = cfg_find(&store_config_schema, key)->key;
     else if (rc == 0 && config_apply_side_effects(srv, key, err, errlen) != 0)
         rc = -2;

@@ -17,7 +17,8 @@ Defaults (Deployment's keyword arguments; say so in the test when one is changed
                           HTTP token is then DEMO_TOKEN.
   node_hz=None            --hz for redis-server nodes (a faster node-side FAILOVER poll)
   tls=None                a vigiltest.tlspki.Pki: every link is TLS (nodes on TLS ports only,
-                          TLS replication, sentinels with tls-port and tls-replication; the
+                          TLS replication, sentinels on a tls-port only (port 0) with
+                          tls-replication; the
                           helpers' own clients speak TLS too)
   acl=None                an Acl: named users on every vigil-store and vigil-sentinel
                           (replication, sentinel-to-store and sentinel-to-sentinel links log in
@@ -303,11 +304,13 @@ def start_sentinel(group, master_port, quorum=2, http=True, token=TOKEN, webhook
         if not os.path.exists(yaml_path):
             master_extra = (write_scripts(data_dir) if scripts else "") + (
                 acl.master_yaml() if acl else "")
-            write_sentinel_yaml(yaml_path, port, state_dir or data_dir, master_port, quorum,
+            # TLS sentinels have no plaintext port (port 0): every link is TLS.
+            write_sentinel_yaml(yaml_path, 0 if tls else port, state_dir or data_dir,
+                                master_port, quorum,
                                 http_port, token, webhooks, master_extra=master_extra,
                                 down_after_ms=down_after_ms,
                                 failover_timeout_ms=failover_timeout_ms,
-                                extra=(tls.sentinel_yaml(tls_port) if tls else "")
+                                extra=(tls.sentinel_yaml(tls_port, https=bool(http_port)) if tls else "")
                                 + (acl.sentinel_yaml() if acl else ""))
         args = [binary, yaml_path]
     proc = Proc(args, name="vigil-sentinel-%d" % port, cwd=data_dir, group=group)

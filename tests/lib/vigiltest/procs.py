@@ -242,6 +242,27 @@ class Proc:
         self._forget()
         return rc
 
+    def listening_tcp_ports(self):
+        """The TCP ports this process listens on (IPv4 and IPv6), from its socket fds and
+        /proc/<pid>/net/tcp{,6} (state 0A is LISTEN)."""
+        inodes = set()
+        fd_dir = "/proc/%d/fd" % self.pid
+        for fd in os.listdir(fd_dir):
+            try:
+                target = os.readlink(os.path.join(fd_dir, fd))
+            except OSError:
+                continue  # closed since listdir
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+        ports = set()
+        for table in ("tcp", "tcp6"):
+            with open("/proc/%d/net/%s" % (self.pid, table)) as f:
+                for row in f.read().splitlines()[1:]:
+                    cols = row.split()
+                    if cols[3] == "0A" and cols[9] in inodes:
+                        ports.add(int(cols[1].rsplit(":", 1)[1], 16))
+        return ports
+
     def _forget(self):
         if self in _live:
             _live.remove(self)

@@ -7,6 +7,7 @@ certificate the CA signed, and a client certificate from a second CA the servers
     pki.store_args(tls_port)             # vigil-store / redis-server arguments (TLS only)
     pki.redis_kwargs()                    # redis-py: ssl=True with our CA and client certificate
     pki.ssl_context()                     # a client ssl.SSLContext (raw sockets)
+    pki.peer_common_name(port)            # the CN a TLS server presents
     pki.sentinel_yaml(tls_port)           # vigil-sentinel top-level keys
 
 Invariants: keys are unencrypted 2048-bit RSA unless asked (key_pass), certificates valid for
@@ -14,6 +15,7 @@ two days; every file lives under the directory given.
 """
 
 import os
+import socket
 import ssl
 import subprocess
 
@@ -72,6 +74,13 @@ class Pki:
         if client_cert:
             ctx.load_cert_chain(cert or self.client_crt, key or self.client_key)
         return ctx
+
+    def peer_common_name(self, port, **ctx_kw):
+        """The CN of the certificate a server on 127.0.0.1:port presents to a new connection."""
+        with socket.create_connection((HOST, port), timeout=5) as raw:
+            with self.ssl_context(**ctx_kw).wrap_socket(raw) as s:
+                cert = s.getpeercert()
+        return dict(x[0] for x in cert["subject"])["commonName"]
 
     def cli_args(self):
         """redis-cli / redis-benchmark arguments."""

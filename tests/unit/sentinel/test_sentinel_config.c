@@ -293,6 +293,21 @@ Test(sentinel_config, command_line_overrides_the_file)
     cr_assert(has_error("command line: port"), "%s", first_error());
 }
 
+Test(sentinel_config, port_zero_is_tls_only_and_needs_tls_links)
+{
+    cr_assert_eq(load("port: 0\n"), -1);
+    cr_assert(has_error("s.yaml: port: 0 and no tls-port"), "%s", first_error());
+    teardown();
+    setup();
+    cr_assert_eq(load("port: 0\ntls-port: 26380\n"), -1);
+    cr_assert(has_error("port: 0 needs tls-replication: yes"), "%s", first_error());
+    teardown();
+    setup();
+    cr_assert_eq(load("port: 0\ntls-port: 26380\ntls-replication: yes\n"), 0, "%s", first_error());
+    cr_assert_eq(cfg.port, 0);
+    cr_assert_eq(cfg.tls_port, 26380);
+}
+
 Test(sentinel_config, missing_file_is_an_error)
 {
     cr_assert_eq(sentinel_config_load(&cfg, "/nonexistent/s.yaml", 0, NULL, &errs), -1);

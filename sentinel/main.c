@@ -198,16 +198,32 @@ static void before_sleep(struct loop *l, void *data)
 
 /* SIGHUP also reads the certificate files again (rotation tools replace them in place and
  * signal): each context is kept as it was if its new files do not work. */
-static void reload_certificates(struct app *app)
+static void reload_protocol_tls(struct app *app)
 {
     char err[512];
-    if (sentinel_tls_ctx(app->tls) == NULL) return; /* TLS is off */
     if (sentinel_tls_reload(app->tls, err, sizeof(err)) != 0)
         log_warning("SIGHUP: the TLS certificates could not be reloaded (%s); keeping the "
                     "previous ones",
                     err);
     else
         log_notice("SIGHUP: TLS certificates reloaded; new connections and links use them");
+}
+
+static void reload_https(struct app *app)
+{
+    char err[512];
+    if (http_api_reload_tls(app->http, &app->cfg.http, err, sizeof(err)) != 0)
+        log_warning("SIGHUP: the HTTPS certificates could not be reloaded (%s); keeping the "
+                    "previous ones",
+                    err);
+    else
+        log_notice("SIGHUP: HTTPS certificates reloaded");
+}
+
+static void reload_certificates(struct app *app)
+{
+    if (sentinel_tls_ctx(app->tls)) reload_protocol_tls(app);
+    if (app->cfg.http.tls_cert_file && app->cfg.http.tls_cert_file[0]) reload_https(app);
 }
 
 static void on_signal(struct loop *l, int fd, void *data, int mask)

@@ -15,25 +15,30 @@
 #include "store/command.h"
 #include "store/persist/persist_shutdown.h"
 #include "store/server.h"
+#include "store/server_tls.h"
 
 static volatile sig_atomic_t got_signal;
 static volatile sig_atomic_t got_sighup;
 
 static void on_signal(int sig) { got_signal = sig; }
-/* SIGHUP does not stop the server (as Redis): it reopens the log file, for logrotate. */
+/* SIGHUP does not stop the server (as Redis): it reopens the log file, for logrotate, and reads
+ * the TLS certificate files again, for certificate rotation (docs/tls.md#certificate-reload). */
 static void on_sighup(int sig)
 {
     UNUSED(sig);
     got_sighup = 1;
 }
 
-static void reopen_log(void)
+static void on_sighup_received(struct server *srv)
 {
     got_sighup = 0;
     if (log_reopen() != 0)
         log_warning("SIGHUP: cannot reopen the log file: %s", strerror(errno));
     else
         log_notice("Received SIGHUP, log file reopened");
+    char err[256];
+    if (srv->tls && server_tls_reload(srv, err, sizeof err) != 0) /* it logged why */
+        log_warning("SIGHUP: keeping the previous TLS certificates");
 }
 
 static void usage(FILE *f)
@@ -171,7 +176,7 @@ int main(int argc, char **argv)
     log_notice("Ready to accept connections tcp");
     while (!srv.is_shutting_down) {
         loop_run_once(srv.loop, 100);
-        if (got_sighup) reopen_log();
+        if (got_sighup) on_sighup_received(&srv);
         if (got_signal) { /* shutdown-on-sigterm / -sigint, run by the cron */
             int sig = got_signal;
             got_signal = 0;

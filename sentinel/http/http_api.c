@@ -586,6 +586,14 @@ static void strlist_free(char **items, size_t n)
     free(items);
 }
 
+static struct http_tls_files tls_files_of(const struct sentinel_http_cfg *cfg)
+{
+    return (struct http_tls_files){.cert_file = cfg->tls_cert_file,
+                                   .key_file = cfg->tls_key_file,
+                                   .key_pass = cfg->tls_key_file_pass,
+                                   .ca_file = cfg->tls_ca_cert_file};
+}
+
 struct http_api *http_api_create(struct loop *l, struct sentinel *core,
                                  const struct sentinel_http_cfg *cfg,
                                  const struct sentinel_webhook_cfg *hooks, size_t n_hooks,
@@ -615,10 +623,7 @@ struct http_api *http_api_create(struct loop *l, struct sentinel *core,
         return NULL;
     }
     if (listen_port >= 0) {
-        struct http_tls_files tls = {.cert_file = cfg->tls_cert_file,
-                                     .key_file = cfg->tls_key_file,
-                                     .key_pass = cfg->tls_key_file_pass,
-                                     .ca_file = cfg->tls_ca_cert_file};
+        struct http_tls_files tls = tls_files_of(cfg);
         a->srv = http_server_start(l, bind, listen_port, cfg->request_timeout_ms, &tls,
                                    http_routes_handle, a, err, errlen);
         if (a->srv == NULL) {
@@ -668,3 +673,11 @@ void http_api_stop(struct http_api *a)
 }
 
 int http_api_port(const struct http_api *a) { return a->srv ? http_server_port(a->srv) : 0; }
+
+int http_api_reload_tls(struct http_api *a, const struct sentinel_http_cfg *cfg, char *err,
+                        size_t errlen)
+{
+    if (a->srv == NULL) return 0;
+    struct http_tls_files tls = tls_files_of(cfg);
+    return http_server_reload_tls(a->srv, &tls, err, errlen);
+}

@@ -43,5 +43,9 @@ void http_api_on_event(void *ctx, int level, const char *type, const char *msg);
 void http_api_stop(struct http_api *a);
 /* The bound port, 0 when the listener is off. */
 int http_api_port(const struct http_api *a);
+/* SIGHUP: HTTPS serves cfg's certificate files read again (http_server_reload_tls). 0 when it
+ * did or when the API is plain HTTP or off; -1 with the reason in err (nothing changed). */
+int http_api_reload_tls(struct http_api *a, const struct sentinel_http_cfg *cfg, char *err,
+                        size_t errlen);
 
 #endif

@@ -61,6 +61,8 @@ struct http_server {
     struct http_conn *conns;
     struct http_guard *guard;
     struct http_tls_pem pem; /* HTTPS: what libmicrohttpd serves (it keeps the pointers) */
+    const char *key_pass;    /* borrowed from the config, which outlives us */
+    char bind[64];
 };
 
 void http_response_init(struct http_response *r)
@@ -419,8 +421,10 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     log_verbose("http: %s", msg);
 }
 
+/* listen_fd >= 0: serve that listening socket (a reload) instead of binding bind:port. */
 static struct MHD_Daemon *start_daemon(struct http_server *h, const char *bind, int port,
-                                       const char *key_pass, char *err, size_t errlen)
+                                       const char *key_pass, int listen_fd, char *err,
+                                       size_t errlen)
 {
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof(ss));
@@ -438,9 +442,12 @@ static struct MHD_Daemon *start_daemon(struct http_server *h, const char *bind, 
         snprintf(err, errlen, "http.bind: '%s' is not an IP address", bind);
         return NULL;
     }
-    /* HTTPS options (MHD_OPTION_ARRAY: empty for plain HTTP). */
-    struct MHD_OptionItem tls_opts[5];
+    /* Where to listen, then the HTTPS options (none for plain HTTP). */
+    struct MHD_OptionItem tls_opts[6];
     size_t n = 0;
+    tls_opts[n++] = listen_fd >= 0
+                        ? (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, listen_fd, NULL}
+                        : (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &ss};
     if (h->pem.cert) {
         flags |= MHD_USE_TLS;
         tls_opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, h->pem.cert};
@@ -453,14 +460,26 @@ static struct MHD_Daemon *start_daemon(struct http_server *h, const char *bind, 
     }
     tls_opts[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
     struct MHD_Daemon *d = MHD_start_daemon(
-        flags, (uint16_t)port, NULL, NULL, on_access, h, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNECTIONS,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNECTIONS_PER_ADDR,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_IDLE_TIMEOUT_S, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, h, MHD_OPTION_NOTIFY_CONNECTION, on_connection, h, MHD_OPTION_EXTERNAL_LOGGER,
-        on_mhd_log, h, MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_END);
+        flags, (uint16_t)port, NULL, NULL, on_access, h, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)HTTP_MAX_CONNECTIONS, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (unsigned)HTTP_MAX_CONNECTIONS_PER_ADDR, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)HTTP_IDLE_TIMEOUT_S, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
+        MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_END);
     if (d == NULL) snprintf(err, errlen, "cannot listen on %s:%d", bind, port);
     return d;
+}
+
+static int daemon_watch(struct http_server *h, char *err, size_t errlen)
+{
+    const union MHD_DaemonInfo *ep = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_EPOLL_FD);
+    h->epfd = ep ? ep->epoll_fd : -1;
+    if (h->epfd < 0 || loop_watch(h->loop, h->epfd, LOOP_READABLE, on_epoll_ready, h) != 0) {
+        snprintf(err, errlen, "cannot watch the HTTP server's epoll descriptor");
+        return -1;
+    }
+    arm_timer(h);
+    return 0;
 }
 
 struct http_server *http_server_start(struct loop *l, const char *bind, int port,
@@ -477,31 +496,25 @@ struct http_server *http_server_start(struct loop *l, const char *bind, int port
     h->handler = handler;
     h->ctx = ctx;
     h->guard = http_guard_create(l, request_timeout_ms, kick_cb, h);
-    h->d = start_daemon(h, bind, port, is_https ? tls->key_pass : NULL, err, errlen);
-    if (h->d == NULL) {
+    snprintf(h->bind, sizeof(h->bind), "%s", bind);
+    h->key_pass = is_https ? tls->key_pass : NULL;
+    h->d = start_daemon(h, bind, port, h->key_pass, -1, err, errlen);
+    if (h->d == NULL || daemon_watch(h, err, errlen) != 0) {
+        if (h->d) MHD_stop_daemon(h->d);
         http_guard_destroy(h->guard);
         http_tls_pem_free(&h->pem);
         free(h);
         return NULL;
     }
-    const union MHD_DaemonInfo *ep = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_EPOLL_FD);
     const union MHD_DaemonInfo *bp = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
-    h->epfd = ep ? ep->epoll_fd : -1;
     h->port = bp ? bp->port : port;
-    if (h->epfd < 0 || loop_watch(l, h->epfd, LOOP_READABLE, on_epoll_ready, h) != 0) {
-        snprintf(err, errlen, "cannot watch the HTTP server's epoll descriptor");
-        MHD_stop_daemon(h->d);
-        http_guard_destroy(h->guard);
-        free(h);
-        return NULL;
-    }
-    arm_timer(h);
     return h;
 }
 
-void http_server_stop(struct http_server *h)
+/* Stop serving: suspended requests are resumed so that libmicrohttpd can end them, and every
+ * connection is closed (reported to the guard and the routes through the callbacks). */
+static void daemon_close(struct http_server *h)
 {
-    if (h == NULL) return;
     h->is_stopping = true;
     for (struct http_conn *hc = h->conns; hc; hc = hc->next) {
         if (!hc->is_suspended) continue;
@@ -511,8 +524,65 @@ void http_server_stop(struct http_server *h)
     loop_unwatch(h->loop, h->epfd, LOOP_READABLE);
     if (h->timer) loop_timer_cancel(h->loop, h->timer);
     if (h->kick_timer) loop_timer_cancel(h->loop, h->kick_timer);
-    MHD_stop_daemon(h->d); /* reports every connection closed to the guard */
+    h->timer = h->kick_timer = 0;
+    MHD_stop_daemon(h->d);
     h->d = NULL;
+}
+
+/* A new daemon on the same listening socket, so no client is refused while it changes: the
+ * kernel keeps queueing connections on the socket, and the new daemon accepts them. */
+static int restart_on_socket(struct http_server *h, int fd, const char *key_pass, char *err,
+                             size_t errlen)
+{
+    h->is_stopping = false;
+    h->d = start_daemon(h, h->bind, h->port, key_pass, fd, err, errlen);
+    if (h->d == NULL) return -1;
+    if (daemon_watch(h, err, errlen) == 0) return 0;
+    MHD_stop_daemon(h->d);
+    h->d = NULL;
+    return -1;
+}
+
+int http_server_reload_tls(struct http_server *h, const struct http_tls_files *tls, char *err,
+                           size_t errlen)
+{
+    if (h->pem.cert == NULL) return 0; /* plain HTTP */
+    struct http_tls_pem next;
+    if (http_tls_load(tls, &next, err, errlen) != 0) return -1;
+    if (http_tls_check(&next, tls->key_pass, err, errlen) != 0) {
+        http_tls_pem_free(&next);
+        return -1;
+    }
+    MHD_socket fd = MHD_quiesce_daemon(h->d);
+    if (fd == MHD_INVALID_SOCKET) {
+        snprintf(err, errlen, "cannot take the listening socket over from the HTTP server");
+        http_tls_pem_free(&next);
+        return -1;
+    }
+    daemon_close(h);
+    struct http_tls_pem old = h->pem;
+    h->pem = next;
+    if (restart_on_socket(h, fd, tls->key_pass, err, errlen) == 0) {
+        http_tls_pem_free(&old);
+        h->key_pass = tls->key_pass;
+        return 0;
+    }
+    /* The new files passed our check but not libmicrohttpd's: serve the old ones again. */
+    http_tls_pem_free(&h->pem);
+    h->pem = old;
+    char again[256];
+    if (restart_on_socket(h, fd, h->key_pass, again, sizeof(again)) != 0) {
+        log_warning("http: the HTTPS server could not be started again (%s); the API is down",
+                    again);
+        close(fd);
+    }
+    return -1;
+}
+
+void http_server_stop(struct http_server *h)
+{
+    if (h == NULL) return;
+    if (h->d) daemon_close(h); /* reports every connection closed to the guard */
     http_guard_destroy(h->guard);
     http_tls_pem_free(&h->pem);
     free(h);

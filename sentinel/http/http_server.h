@@ -104,6 +104,12 @@ struct http_server *http_server_start(struct loop *l, const char *bind, int port
                                       http_handler_fn handler, void *ctx, char *err, size_t errlen);
 /* Resumes parked connections (their park_free runs), closes everything, frees h. */
 void http_server_stop(struct http_server *h);
+/* HTTPS: serve the certificate and key files read again (SIGHUP), on the same listening socket.
+ * The files are checked first; if they do not work nothing changes and err says why (-1).
+ * Open connections are closed (event streams and long polls reconnect); none is refused. */
+struct http_tls_files;
+int http_server_reload_tls(struct http_server *h, const struct http_tls_files *tls, char *err,
+                           size_t errlen);
 int http_server_port(const struct http_server *h);
 /* Resume a parked request or a stream waiting for data. Safe to call for a connection that is
  * not suspended (no-op). Never call it after the connection's park_free / stream_free ran. */

@@ -60,6 +60,36 @@ void http_tls_pem_free(struct http_tls_pem *p)
     memset(p, 0, sizeof(*p));
 }
 
+static gnutls_datum_t datum(char *pem)
+{
+    return (gnutls_datum_t){(unsigned char *)pem, (unsigned)strlen(pem)};
+}
+
+int http_tls_check(const struct http_tls_pem *p, const char *key_pass, char *err, size_t errlen)
+{
+    gnutls_certificate_credentials_t cred;
+    if (gnutls_certificate_allocate_credentials(&cred) != GNUTLS_E_SUCCESS) {
+        snprintf(err, errlen, "http: out of memory checking the certificate");
+        return -1;
+    }
+    gnutls_datum_t cert = datum(p->cert), key = datum(p->key);
+    /* GnuTLS refuses a key that does not match its certificate (CERTIFICATE_KEY_MISMATCH). */
+    int rc = gnutls_certificate_set_x509_key_mem2(cred, &cert, &key, GNUTLS_X509_FMT_PEM,
+                                                  key_pass && key_pass[0] ? key_pass : NULL, 0);
+    if (rc < 0) snprintf(err, errlen, "http.tls-cert-file/tls-key-file: %s", gnutls_strerror(rc));
+    if (rc >= 0 && p->ca) {
+        gnutls_datum_t ca = datum(p->ca);
+        int n = gnutls_certificate_set_x509_trust_mem(cred, &ca, GNUTLS_X509_FMT_PEM);
+        if (n <= 0) {
+            snprintf(err, errlen, "http.tls-ca-cert-file: %s",
+                     n < 0 ? gnutls_strerror(n) : "no certificate in it");
+            rc = -1;
+        }
+    }
+    gnutls_certificate_free_credentials(cred);
+    return rc < 0 ? -1 : 0;
+}
+
 void http_tls_client_subject(struct MHD_Connection *c, char *out, size_t outlen)
 {
     out[0] = '\0';

@@ -28,6 +28,10 @@ struct http_tls_pem {
 int http_tls_load(const struct http_tls_files *f, struct http_tls_pem *out, char *err,
                   size_t errlen);
 void http_tls_pem_free(struct http_tls_pem *p);
+/* The certificate and key parse, the key (with its pass phrase) matches the certificate, and the
+ * CA, if any, holds a certificate: what libmicrohttpd would check only when it starts. 0, or -1
+ * with the reason in err. */
+int http_tls_check(const struct http_tls_pem *p, const char *key_pass, char *err, size_t errlen);
 /* The subject DN of the client's certificate if it verified against the client CA, else "". */
 void http_tls_client_subject(struct MHD_Connection *c, char *out, size_t outlen);
 

@@ -5,6 +5,8 @@ with a deadline and vigilctl runs with a subprocess timeout.
 
 import http.server
 import os
+import shutil
+import signal
 import ssl
 import subprocess
 import threading
@@ -26,13 +28,14 @@ def pki():
     return make_pki(new_tmp_dir("pki"))
 
 
-def https_sentinel(group, master_port, pki, subjects=None):
-    """One vigil-sentinel whose HTTP API is HTTPS with client certificates from our CA."""
+def https_sentinel(group, master_port, pki, subjects=None, cert=None, key=None):
+    """One vigil-sentinel whose HTTP API is HTTPS with client certificates from our CA (and the
+    server certificate and key files given, else the PKI's)."""
     d = vigiltest.new_tmp_dir_in(group.dir, "sentinel")
     yaml_path = os.path.join(d, "sentinel.yaml")
     http_port = vigiltest.free_port()
     extra = ("  tls-cert-file: %s\n  tls-key-file: %s\n  tls-ca-cert-file: %s\n"
-             % (pki.server_crt, pki.server_key, pki.ca))
+             % (cert or pki.server_crt, key or pki.server_key, pki.ca))
     if subjects:
         extra += "  tls-client-subjects: [%s]\n" % ", ".join('"%s"' % s for s in subjects)
     deploy.write_sentinel_yaml(yaml_path, vigiltest.free_port(), d, master_port, quorum=1,
@@ -139,3 +142,29 @@ def test_webhook_verifies_https_receiver_with_ca_file(proc_group, pki):
         assert "/system-cas" not in r.paths
     finally:
         r.close()
+
+
+def test_sighup_serves_renewed_https_certificates(proc_group, pki):
+    d = new_tmp_dir("rotating-https")
+    crt, key = os.path.join(d, "live.crt"), os.path.join(d, "live.key")
+    shutil.copy(pki.server_crt, crt)
+    shutil.copy(pki.server_key, key)
+    s = https_sentinel(proc_group, start_store("vigil").port, pki, cert=crt, key=key)
+    assert pki.peer_common_name(s.http_port) == "vigil-server"
+
+    # Half a rotation (the new certificate, the old key): refused, the old pair still served.
+    shutil.copy(pki.server2_crt, crt)
+    s.proc.signal(signal.SIGHUP)
+    wait_until(lambda: "HTTPS certificates could not be reloaded" in s.proc.log_text(), 10,
+               "the refused HTTPS reload")
+    assert pki.peer_common_name(s.http_port) == "vigil-server"
+    assert s.get("/healthz").status == 200
+
+    shutil.copy(pki.server2_key, key)
+    s.proc.signal(signal.SIGHUP)
+    wait_until(lambda: pki.peer_common_name(s.http_port) == "vigil-server-renewed", 10,
+               "the renewed HTTPS certificate", ignore=(OSError, ssl.SSLError))
+    assert s.get("/healthz").status == 200
+    # Client certificates still stand in for the token: the client CA came along.
+    assert post(s, pki).status not in (401, 403)
+    assert post(s, pki, cert=pki.rogue_crt, key=pki.rogue_key).status == 401

@@ -1,8 +1,9 @@
-"""vigil-sentinel's certificates change without a restart (docs/tls.md#sentinel):
-SENTINEL CONFIG SET tls-* builds a new context from new paths, all pairs or none, and SIGHUP
-reads the configured files again (rotation tools replace them in place). A change that does not
-work leaves the previous certificates in force and says why. New connections get the new
-certificate; open ones keep their session.
+"""Certificates change without a restart (docs/tls.md#certificate-reload, #sentinel).
+vigil-sentinel: SENTINEL CONFIG SET tls-* builds a new context from new paths, all pairs or none;
+SIGHUP reads the configured files again (rotation tools replace them in place), in vigil-store
+too (whose CONFIG SET reload test_tls.py covers). A change that does not work leaves the previous
+certificates in force and says why. New connections get the new certificate; open ones keep
+their session.
 
 Every wait is a poll with a deadline.
 """
@@ -89,25 +90,41 @@ def test_pass_phrases_are_redacted(tls_sentinel, pki):
     assert pki.enc_pass not in s.proc.log_text()
 
 
-def test_sighup_reads_the_files_again(proc_group, pki):
-    # The sentinel's certificate lives in files we can replace, as a rotation tool does.
+def live_copies(pki):
+    """Copies of the server certificate and key, in files a test replaces as a rotation tool
+    does."""
     d = new_tmp_dir("rotating")
     crt, key = d + "/live.crt", d + "/live.key"
     shutil.copy(pki.server_crt, crt)
     shutil.copy(pki.server_key, key)
+    return crt, key
+
+
+def rotate_and_check(pki, proc, port, crt, key, refused_line):
+    """Half a rotation (the new certificate, the old key) is refused and the old pair served;
+    the whole rotation is served after the next SIGHUP."""
+    assert pki.peer_common_name(port) == "vigil-server"
+    shutil.copy(pki.server2_crt, crt)
+    proc.signal(signal.SIGHUP)
+    wait_until(lambda: refused_line in proc.log_text(), 10, "the refused reload")
+    assert pki.peer_common_name(port) == "vigil-server"
+    shutil.copy(pki.server2_key, key)
+    proc.signal(signal.SIGHUP)
+    wait_until(lambda: pki.peer_common_name(port) == "vigil-server-renewed", 10,
+               "the renewed certificate after SIGHUP")
+
+
+def test_sentinel_sighup_reads_the_files_again(proc_group, pki):
+    crt, key = live_copies(pki)
     node = start_store("vigil", tls=pki)
     s = deploy.start_sentinel(proc_group, node.port, quorum=1, http=False, tls=pki)
     assert s.cmd("SENTINEL", "CONFIG", "SET", "tls-cert-file", crt, "tls-key-file", key) == "OK"
-    assert pki.peer_common_name(s.port) == "vigil-server"
-
-    # A half-written rotation (a certificate that does not match the key) keeps the old one.
-    shutil.copy(pki.server2_crt, crt)
-    s.proc.signal(signal.SIGHUP)
-    wait_until(lambda: "could not be reloaded" in s.proc.log_text(), 10, "the refused reload")
-    assert pki.peer_common_name(s.port) == "vigil-server"
-
-    shutil.copy(pki.server2_key, key)
-    s.proc.signal(signal.SIGHUP)
-    wait_until(lambda: pki.peer_common_name(s.port) == "vigil-server-renewed", 10,
-               "the renewed certificate after SIGHUP")
+    rotate_and_check(pki, s.proc, s.port, crt, key, "TLS certificates could not be reloaded")
     assert s.client.ping()
+
+
+def test_store_sighup_reads_the_files_again(pki):
+    crt, key = live_copies(pki)
+    st = start_store("vigil", tls=pki, extra_args=["--tls-cert-file", crt, "--tls-key-file", key])
+    rotate_and_check(pki, st.proc, st.port, crt, key, "keeping the previous TLS certificates")
+    assert st.client().ping()

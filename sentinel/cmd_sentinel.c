@@ -14,7 +14,10 @@
 #include "sentinel/core/sentinel.h"
 #include "sentinel/core/sentinel_cmd.h"
 #include "sentinel/cmd_server_int.h"
+#include "sentinel/sentinel_config.h"
 #include "sentinel/sentinel_tls.h"
+#include "common/config.h"
+#include "common/log.h"
 #include "common/tls.h"
 
 static struct sentinel *core_of(const struct client *c) { return c->srv->core; }
@@ -246,6 +249,19 @@ static void sub_set(struct client *c, const struct cmd_args *a)
     reply_result(c, &r);
 }
 
+/* The core's settings as the config holds them too, so that the state file keeps them across a
+ * restart (runtime_config.h); the TLS ones are there already (sentinel_tls_commit). */
+static void config_keep(struct cmd_server *srv, size_t npairs, const char *const *kv)
+{
+    for (size_t i = 0; i < npairs; i++) {
+        char err[256];
+        if (cfg_set(sentinel_config_schema(), srv->cfg, kv[2 * i], kv[2 * i + 1], err,
+                    sizeof(err)) != 0)
+            log_warning("SENTINEL CONFIG SET %s: applied, but it will not survive a restart: %s",
+                        kv[2 * i], err);
+    }
+}
+
 /* SENTINEL CONFIG SET: the tls-* pairs (ours, sentinel_tls.h) are checked and their context
  * built first; then the core checks and applies the rest; the TLS change comes into force only
  * if both succeeded, so the command applies all its pairs or none. */
@@ -276,10 +292,14 @@ static void config_set(struct client *c, int argc, char **argv)
     }
     struct sentinel_cmd_result r = {.kind = SENTINEL_CMD_STATUS, .msg = "OK"};
     if (n_core) sentinel_cmd_config_set(core_of(c), (int)(2 * n_core), core_kv, &r);
-    if (r.kind == SENTINEL_CMD_ERROR)
+    if (r.kind == SENTINEL_CMD_ERROR) {
         sentinel_tls_discard(ch);
-    else if (ch)
-        sentinel_tls_commit(c->srv->tls, ch);
+        reply_result(c, &r);
+        return;
+    }
+    if (ch) sentinel_tls_commit(c->srv->tls, ch);
+    config_keep(c->srv, n_core, core_kv);
+    sentinel_cmd_flushconfig(core_of(c), &r); /* the state file keeps them (runtime_config.h) */
     reply_result(c, &r);
 }
 

@@ -296,6 +296,7 @@ struct cmd_server *cmd_server_create(struct loop *l, const struct cmd_server_con
     }
     srv->port = cfg->port != 0 ? srv->listener.port : 0;
     srv->tls = cfg->tls;
+    srv->cfg = cfg->cfg;
     srv->tls_handshake_timeout_ms = cfg->tls_handshake_timeout_ms;
     const bool has_tls = cfg->tls && sentinel_tls_ctx(cfg->tls) && cfg->tls_port;
     if (has_tls && conn_listen_open(&srv->tls_listener, l, cfg->binds, cfg->n_binds, cfg->tls_port,

@@ -33,6 +33,7 @@ struct sentinel;
 struct notify_io;
 struct cmd_server;
 struct sentinel_tls;
+struct sentinel_config;
 
 struct cmd_server_config {
     char *const *binds; /* addresses to listen on, all on the same port */
@@ -42,9 +43,10 @@ struct cmd_server_config {
     const char *users_path;  /* ACL users file (cmd_acl.c); NULL: users are not kept */
     bool protected_mode;     /* without requirepass, loopback clients only (common/guard.h) */
     int maxclients;
-    const char *config_file;  /* for INFO */
-    const char *executable;   /* for INFO */
-    struct sentinel_tls *tls; /* borrowed; its context NULL: no TLS listener */
+    const char *config_file;     /* for INFO */
+    const char *executable;      /* for INFO */
+    struct sentinel_tls *tls;    /* borrowed; its context NULL: no TLS listener */
+    struct sentinel_config *cfg; /* borrowed: SENTINEL CONFIG SET keeps it in step */
     int tls_port;
     int64_t tls_handshake_timeout_ms;
 };

@@ -44,7 +44,8 @@ struct cmd_server {
     int port;
     struct conn_listener tls_listener; /* on tls_port, when tls is set */
     int tls_port;
-    struct sentinel_tls *tls; /* borrowed from main; SENTINEL CONFIG SET tls-* changes it */
+    struct sentinel_tls *tls;    /* borrowed from main; SENTINEL CONFIG SET tls-* changes it */
+    struct sentinel_config *cfg; /* borrowed from main: what the state file keeps of CONFIG SET */
     int64_t tls_handshake_timeout_ms;
     char *requirepass;
     struct acl_state *acl; /* cmd_acl.c (common/acl_cmd.h) */

@@ -22,6 +22,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/tls.h"
+#include "sentinel/runtime_config.h"
 #include "sentinel/sentinel_tls.h"
 #include "common/net.h"
 #include "common/loop.h"
@@ -60,7 +61,8 @@ struct app {
     int64_t last_tick_ms;
     int sigfd;
     int lock_fd;
-    struct sentinel_tls *tls; /* its context when tls-port or tls-replication ask for it */
+    struct sentinel_tls *tls;       /* its context when tls-port or tls-replication ask for it */
+    struct runtime_config baseline; /* the YAML's global settings (runtime_config.h) */
 };
 
 /* ---- env ------------------------------------------------------------------------------------ */
@@ -111,6 +113,8 @@ static void env_log(void *ctx, int level, const char *msg)
 static int env_persist(void *ctx, const struct sentinel_state *st)
 {
     struct app *app = ctx;
+    runtime_config_free(&app->meta.options);
+    runtime_config_capture(&app->cfg, &app->baseline, &app->meta.options);
     char *text = state_file_encode(st, &app->meta);
     if (app->last_state && strcmp(text, app->last_state) == 0) {
         free(text);
@@ -305,6 +309,26 @@ static void load_config(struct app *app, int argc, char **argv)
     log_set_level((enum log_level)app->cfg.loglevel);
 }
 
+/* What SENTINEL CONFIG SET changed before the last stop applies again, unless the YAML file's
+ * values of those settings changed since (then the file wins, as for a master's settings). */
+static void restore_runtime_config(struct app *app, const struct runtime_config *saved)
+{
+    runtime_config_baseline(&app->cfg, &app->baseline);
+    if (saved == NULL) return;
+    bool yaml_changed;
+    char skipped[512];
+    size_t n = runtime_config_restore(&app->cfg, saved, &app->baseline, &yaml_changed, skipped,
+                                      sizeof(skipped));
+    if (yaml_changed)
+        log_notice("the config file's global settings changed since SENTINEL CONFIG SET changed "
+                   "%zu of them; using the file's",
+                   saved->n);
+    else if (n)
+        log_notice("%zu global settings as SENTINEL CONFIG SET left them (from the state file)", n);
+    if (skipped[0]) log_warning("state file: settings not applied: %s", skipped);
+    log_set_level((enum log_level)app->cfg.loglevel);
+}
+
 static void load_state(struct app *app, struct sentinel_state *initial)
 {
     char err[4400];
@@ -328,6 +352,7 @@ static void load_state(struct app *app, struct sentinel_state *initial)
                 err);
         exit(1);
     }
+    restore_runtime_config(app, rc == 1 ? &old_meta.options : NULL);
     sentinel_config_initial_state(&app->cfg, rc == 1 ? &loaded : NULL, &old_meta, initial);
     if (rc == 1)
         log_notice("state loaded from %s: epoch %llu, %zu masters", app->state_path,
@@ -335,6 +360,7 @@ static void load_state(struct app *app, struct sentinel_state *initial)
     sentinel_state_free(&loaded);
     state_file_meta_free(&old_meta);
     sentinel_config_meta(&app->cfg, &app->meta);
+    runtime_config_capture(&app->cfg, &app->baseline, &app->meta.options);
 }
 
 static void seed_rng(struct rng *r)
@@ -373,6 +399,7 @@ static void start_server(struct app *app, const char *argv0)
         .config_file = app->config_path ? app->config_path : "",
         .executable = exe[0] ? exe : argv0,
         .tls = app->tls,
+        .cfg = &app->cfg,
         .tls_port = (int)app->cfg.tls_port,
         .tls_handshake_timeout_ms = app->cfg.tls_handshake_timeout_ms,
     };
@@ -507,6 +534,7 @@ int main(int argc, char **argv)
     close(app.lock_fd);
     free(app.last_state);
     state_file_meta_free(&app.meta);
+    runtime_config_free(&app.baseline);
     sentinel_config_free(&app.cfg);
     return 0;
 }

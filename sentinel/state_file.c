@@ -34,6 +34,7 @@ void state_file_meta_free(struct state_file_meta *meta)
     }
     free(meta->names);
     free(meta->fingerprints);
+    runtime_config_free(&meta->options);
     memset(meta, 0, sizeof(*meta));
 }
 
@@ -50,6 +51,7 @@ void state_file_meta_copy(struct state_file_meta *dst, const struct state_file_m
 {
     memset(dst, 0, sizeof(*dst));
     for (size_t i = 0; src && i < src->n; i++) meta_add(dst, src->names[i], src->fingerprints[i]);
+    if (src) runtime_config_copy(&dst->options, &src->options);
 }
 
 const char *state_file_meta_get(const struct state_file_meta *meta, const char *name)
@@ -155,6 +157,13 @@ char *state_file_encode(const struct sentinel_state *st, const struct state_file
     cJSON *cm = cJSON_AddObjectToObject(root, "config_masters");
     for (size_t i = 0; meta && i < meta->n; i++)
         cJSON_AddStringToObject(cm, meta->names[i], meta->fingerprints[i]);
+    if (meta && meta->options.fingerprint && meta->options.n) {
+        cJSON *co = cJSON_AddObjectToObject(root, "config_options");
+        cJSON_AddStringToObject(co, "fingerprint", meta->options.fingerprint);
+        cJSON *values = cJSON_AddObjectToObject(co, "values");
+        for (size_t i = 0; i < meta->options.n; i++)
+            cJSON_AddStringToObject(values, meta->options.keys[i], meta->options.values[i]);
+    }
     char *text = cJSON_Print(root);
     cJSON_Delete(root);
     ASSERT(text != NULL); /* cJSON only fails on out-of-memory */
@@ -406,6 +415,32 @@ static void decode_meta(struct dec *d, const cJSON *root, struct state_file_meta
     }
 }
 
+static void decode_options(struct dec *d, const cJSON *root, struct runtime_config *rc)
+{
+    const cJSON *co = cJSON_GetObjectItemCaseSensitive(root, "config_options");
+    if (co == NULL || cJSON_IsNull(co)) return;
+    const cJSON *fp = cJSON_GetObjectItemCaseSensitive(co, "fingerprint");
+    const cJSON *values = cJSON_GetObjectItemCaseSensitive(co, "values");
+    if (!cJSON_IsObject(co) || !cJSON_IsString(fp) || !cJSON_IsObject(values)) {
+        dec_fail(d, "\"config_options\" must be an object with a \"fingerprint\" string and "
+                    "a \"values\" object");
+        return;
+    }
+    const cJSON *e;
+    cJSON_ArrayForEach(e, values)
+    {
+        if (!cJSON_IsString(e) || e->string == NULL) {
+            dec_fail(d, "config_options.values: values must be strings");
+            return;
+        }
+        if (!runtime_config_add(rc, e->string, e->valuestring)) {
+            dec_fail(d, "config_options.values: more than %d settings", RUNTIME_CONFIG_MAX);
+            return;
+        }
+    }
+    rc->fingerprint = xstrdup(fp->valuestring);
+}
+
 static void decode_root(struct dec *d, const cJSON *root, struct sentinel_state *st,
                         struct state_file_meta *meta)
 {
@@ -436,6 +471,7 @@ static void decode_root(struct dec *d, const cJSON *root, struct sentinel_state 
             if (strcmp(st->masters[i].name, st->masters[j].name) == 0)
                 dec_fail(d, "masters[%zu]: duplicate master name \"%s\"", i, st->masters[i].name);
     decode_meta(d, root, meta);
+    if (!d->failed) decode_options(d, root, &meta->options);
 }
 
 int state_file_decode(const char *text, size_t len, struct sentinel_state *st,

@@ -17,7 +17,8 @@
  *                         "notification_script","client_reconfig_script",
  *                         "renames":[{"from","to"}]},
  *               "replicas":[{"host","port"}], "sentinels":[{"host","port","runid"}]}],
- *   "config_masters":{"<name>":"<fingerprint of the YAML entry>", ...}}
+ *   "config_masters":{"<name>":"<fingerprint of the YAML entry>", ...},
+ *   "config_options":{"fingerprint":"<of the YAML's values>", "values":{"<key>":"<value>"}}}
  * Unknown keys are ignored (a newer writer may add some); missing optional keys take defaults;
  * a wrong type or an out-of-range value in a known key is an error. Integers must be exact in a
  * double (<= 2^53). The file holds passwords (auth_pass): it is created mode 0600.
@@ -32,17 +33,20 @@
 #include <stddef.h>
 
 #include "sentinel/core/state.h"
+#include "sentinel/runtime_config.h"
 
 #define STATE_FILE_NAME "sentinel-state.json"
 #define STATE_FILE_VERSION 1
 #define STATE_FILE_MAX_BYTES (16u << 20)
 
 /* Side information the shell keeps with the state: the fingerprint of every YAML master as of
- * the last write (see sentinel_config.h). Owned arrays of owned strings. */
+ * the last write (see sentinel_config.h), and the global settings changed at run time
+ * (runtime_config.h). Owned arrays of owned strings. */
 struct state_file_meta {
     size_t n;
     char **names;
     char **fingerprints;
+    struct runtime_config options;
 };
 
 void state_file_meta_free(struct state_file_meta *meta);

@@ -128,3 +128,13 @@ def test_store_sighup_reads_the_files_again(pki):
     st = start_store("vigil", tls=pki, extra_args=["--tls-cert-file", crt, "--tls-key-file", key])
     rotate_and_check(pki, st.proc, st.port, crt, key, "keeping the previous TLS certificates")
     assert st.client().ping()
+
+
+def test_certificates_set_at_run_time_are_kept_across_a_restart(proc_group, tls_sentinel, pki):
+    s = tls_sentinel
+    assert s.cmd("SENTINEL", "CONFIG", "SET", "tls-cert-file", pki.server2_crt,
+                 "tls-key-file", pki.server2_key) == "OK"
+    s.client.close()
+    assert s.proc.stop() == 0
+    s = deploy.restart_sentinel(proc_group, s)
+    assert pki.peer_common_name(s.port) == "vigil-server-renewed"

@@ -159,6 +159,36 @@ Test(state_file, round_trip_keeps_every_field)
     state_file_meta_free(&meta_back);
 }
 
+Test(state_file, runtime_config_options_round_trip)
+{
+    struct sentinel_state st, back;
+    struct state_file_meta meta, meta_back;
+    char err[256];
+    full_state(&st, &meta);
+    meta.options.fingerprint = xstrdup("abc123");
+    runtime_config_add(&meta.options, "announce-port", "26999");
+    runtime_config_add(&meta.options, "sentinel-pass", "s3cret");
+    cr_assert_eq(state_file_write(path, &st, &meta, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(state_file_load(path, &back, &meta_back, err, sizeof(err)), 1, "%s", err);
+    cr_assert_str_eq(meta_back.options.fingerprint, "abc123");
+    cr_assert_eq(meta_back.options.n, 2);
+    cr_assert_str_eq(meta_back.options.keys[0], "announce-port");
+    cr_assert_str_eq(meta_back.options.values[0], "26999");
+    cr_assert_str_eq(meta_back.options.values[1], "s3cret");
+    /* Nothing changed at run time: no key written, and a file without it reads as none. */
+    runtime_config_free(&meta.options);
+    cr_assert_eq(state_file_write(path, &st, &meta, err, sizeof(err)), 0, "%s", err);
+    state_file_meta_free(&meta_back);
+    sentinel_state_free(&back);
+    cr_assert_eq(state_file_load(path, &back, &meta_back, err, sizeof(err)), 1, "%s", err);
+    cr_assert_null(meta_back.options.fingerprint);
+    cr_assert_eq(meta_back.options.n, 0);
+    sentinel_state_free(&st);
+    sentinel_state_free(&back);
+    state_file_meta_free(&meta);
+    state_file_meta_free(&meta_back);
+}
+
 Test(state_file, file_is_private_when_written)
 {
     struct sentinel_state st;
@@ -312,6 +342,11 @@ Test(state_file, wrong_types_and_ranges_are_refused)
          "\"host\":\"h\",\"port\":1,\"leader\":\"\",\"params\":{\"quorum\":1,"
          "\"forget_after_ms\":-1}}]}",
          "forget_after_ms"},
+        {"{\"version\":1,\"myid\":\"" ID_A "\",\"current_epoch\":1,\"config_options\":[]}",
+         "config_options"},
+        {"{\"version\":1,\"myid\":\"" ID_A "\",\"current_epoch\":1,\"config_options\":"
+         "{\"fingerprint\":\"f\",\"values\":{\"announce-port\":7}}}",
+         "config_options.values"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct sentinel_state st;

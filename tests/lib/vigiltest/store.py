@@ -232,6 +232,18 @@ def info_field(conn, section, field):
     raise AssertionError("INFO %s has no %s" % (section, field))
 
 
+def config_set_replies(store, name, values):
+    """The reply bytes of CONFIG GET name, then CONFIG SET name v and CONFIG GET name for each v:
+    what a test compares with redis-server's to show a parameter validated and normalised as
+    Redis does."""
+    with store.raw() as conn:
+        out = [conn.call_bytes("CONFIG", "GET", name)]
+        for value in values:
+            out.append(conn.call_bytes("CONFIG", "SET", name, value))
+            out.append(conn.call_bytes("CONFIG", "GET", name))
+    return out
+
+
 def blocked_clients(conn):
     return info_field(conn, "clients", "blocked_clients")
 

@@ -357,7 +357,7 @@ static void push_canon(struct lines *l, const char *p, size_t n, const char *p2,
     buf_free(&b);
 }
 
-void rdbt_model_write(struct model *m, size_t big)
+static void model_write_all(struct model *m, size_t big)
 {
     char *large = xmalloc(big);
     for (size_t i = 0; i < big; i++) large[i] = (char)(i * 131 + (i >> 9));
@@ -424,6 +424,14 @@ void rdbt_model_write(struct model *m, size_t big)
     m_string(m, 15, "db15", 4, "x", 1, -1);
     cr_assert_eq(rdb_write_end(&m->w), 0);
     free(large);
+}
+
+struct model *rdbt_model_write(rdb_sink_fn sink, void *ctx, size_t big)
+{
+    struct model *m = xcalloc(1, sizeof *m);
+    rdb_writer_init(&m->w, sink, ctx);
+    model_write_all(m, big);
+    return m;
 }
 
 void rdbt_model_free(struct model *m)

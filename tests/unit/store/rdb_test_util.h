@@ -78,10 +78,10 @@ struct model {
     struct buf line;
 };
 
-/* Writes the whole snapshot (header to EOF) through m->w, which the caller has initialised;
- * big is the size of the large values. */
-void rdbt_model_write(struct model *m, size_t big);
-/* Frees m->want, m->line and m (allocated with xcalloc). */
+/* A new model whose whole snapshot (header to EOF) has been written to sink(ctx); big is the
+ * size of the large values. Free it with rdbt_model_free. */
+struct model *rdbt_model_write(rdb_sink_fn sink, void *ctx, size_t big);
+/* Frees m->want, m->line and m. */
 void rdbt_model_free(struct model *m);
 
 #endif

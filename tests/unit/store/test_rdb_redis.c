@@ -95,9 +95,7 @@ Test(rdb_redis, real_redis_loads_every_key_when_installed, .timeout = 30)
 
     int fd = open(rdb, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     cr_assert_geq(fd, 0);
-    struct model *m = xcalloc(1, sizeof *m);
-    rdb_writer_init(&m->w, sink_fd, &fd);
-    rdbt_model_write(m, 70000);
+    struct model *m = rdbt_model_write(sink_fd, &fd, 70000);
     close(fd);
 
     if (find_tool("redis-check-rdb", check, sizeof check)) {

@@ -92,9 +92,7 @@ Test(rdb_write, round_trips_every_type_through_the_decoder)
 {
     struct buf out;
     buf_init(&out);
-    struct model *m = xcalloc(1, sizeof *m);
-    rdb_writer_init(&m->w, rdbt_sink_buf, &out);
-    rdbt_model_write(m, 70000);
+    struct model *m = rdbt_model_write(rdbt_sink_buf, &out, 70000);
     cr_assert_eq(rdb_writer_bytes(&m->w), out.len);
     cr_assert_arr_eq(out.data, "REDIS0009", 9);
     struct collect c;
@@ -169,9 +167,7 @@ Test(rdb_write, survives_mutations_of_its_own_output)
 {
     struct buf out;
     buf_init(&out);
-    struct model *m = xcalloc(1, sizeof *m);
-    rdb_writer_init(&m->w, rdbt_sink_buf, &out);
-    rdbt_model_write(m, 100);
+    struct model *m = rdbt_model_write(rdbt_sink_buf, &out, 100);
     rdbt_fuzz_under_valid_crc(out.data, out.len, 1);
     rdbt_model_free(m);
     buf_free(&out);

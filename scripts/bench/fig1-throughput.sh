@@ -63,21 +63,9 @@ run_topology() {
         fi
         port=${DEP_PORTS[0]}
     fi
-    local p out="$BENCH_TMP/bench.csv" tests
+    local tests
     tests=$(IFS=,; echo "${TESTS[*]}" | tr "[:upper:]" "[:lower:]")
-    for p in "${PIPES[@]}"; do
-        bench_log "$side trial $trial: ${TOPO_DESC[$topo]}, -P $p, -n $REQUESTS"
-        if ! bench_run_helper "$out" timeout 900 "$REDIS_BENCHMARK" -h 127.0.0.1 -p "$port" \
-            -c 50 -n "$REQUESTS" -t "$tests" -P "$p" --csv; then
-            bench_fail "$side" "$topo.P$p.*" "redis-benchmark: $(tail -n 2 "$out.err" | tr '\n' ' ')"
-            continue
-        fi
-        local m v
-        while read -r m v; do
-            bench_record "$m" "$side" "$trial" "$v"
-        done < <(bench_py benchcsv "$topo.P$p" <"$out")
-        bench_log "$side trial $trial: $(grep -o '"SET","[0-9.]*' "$out" | cut -d'"' -f4) SET rps"
-    done
+    bench_pipes "$side" "$trial" "$topo" "$port" "$tests" "${TOPO_DESC[$topo]}"
     bench_teardown
 }
 

@@ -53,21 +53,8 @@ run_tls() {
     bench_start_store "$side" master "$port" --tls-port "$tport" --tls-cert-file "$PKI/server.crt" \
         --tls-key-file "$PKI/server.key" --tls-ca-cert-file "$PKI/ca.crt" 2>"$BENCH_TMP/err" || {
         bench_fail "$side" "tls.*" "$(tail -n 3 "$BENCH_TMP/err" | tr '\n' ' ')"; return 0; }
-    local p out="$BENCH_TMP/bench.csv"
-    for p in "${PIPES[@]}"; do
-        bench_log "$side trial $trial: TLS, -P $p, -n $REQUESTS"
-        if ! bench_run_helper "$out" timeout 900 "$REDIS_BENCHMARK" -h 127.0.0.1 -p "$tport" \
-            --tls --cacert "$PKI/ca.crt" --cert "$PKI/client.crt" --key "$PKI/client.key" \
-            -c 50 -n "$REQUESTS" -t set,get -P "$p" --csv; then
-            bench_fail "$side" "tls.P$p.*" "redis-benchmark: $(tail -n 2 "$out.err" | tr '\n' ' ')"
-            continue
-        fi
-        local m v
-        while read -r m v; do
-            bench_record "$m" "$side" "$trial" "$v"
-        done < <(bench_py benchcsv "tls.P$p" <"$out")
-        bench_log "$side trial $trial: $(grep -o '"SET","[0-9.]*' "$out" | cut -d'"' -f4) SET rps"
-    done
+    bench_pipes "$side" "$trial" tls "$tport" set,get TLS \
+        --tls --cacert "$PKI/ca.crt" --cert "$PKI/client.crt" --key "$PKI/client.key"
     bench_teardown
 }
 

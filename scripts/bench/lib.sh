@@ -370,6 +370,31 @@ bench_teardown() {
     DEP_PORTS=(); DEP_PIDS=(); SEN_PORTS=(); SEN_PIDS=(); HTTP_PORTS=()
 }
 
+# --- redis-benchmark at each pipeline depth ----------------------------------------------------
+
+# bench_pipes SIDE TRIAL PREFIX PORT TESTS WHAT [ARGS...]: redis-benchmark -c 50 -n $REQUESTS
+# -t TESTS against 127.0.0.1:PORT (ARGS, e.g. --tls ..., after the port) at each depth in PIPES,
+# recording its figures as PREFIX.P<depth>.* (bench.py benchcsv); WHAT names the setup in the
+# progress lines. A failed run is a bench_fail of PREFIX.P<depth>.* and the next depth goes on.
+bench_pipes() {
+    local side=$1 trial=$2 prefix=$3 port=$4 tests=$5 what=$6
+    shift 6
+    local p m v out="$BENCH_TMP/bench.csv"
+    for p in "${PIPES[@]}"; do
+        bench_log "$side trial $trial: $what, -P $p, -n $REQUESTS"
+        if ! bench_run_helper "$out" timeout 900 "$REDIS_BENCHMARK" -h 127.0.0.1 -p "$port" \
+            "$@" -c 50 -n "$REQUESTS" -t "$tests" -P "$p" --csv; then
+            bench_fail "$side" "$prefix.P$p.*" \
+                "redis-benchmark: $(tail -n 2 "$out.err" | tr '\n' ' ')"
+            continue
+        fi
+        while read -r m v; do
+            bench_record "$m" "$side" "$trial" "$v"
+        done < <(bench_py benchcsv "$prefix.P$p" <"$out")
+        bench_log "$side trial $trial: $(grep -o '"SET","[0-9.]*' "$out" | cut -d'"' -f4) SET rps"
+    done
+}
+
 # --- results -----------------------------------------------------------------------------------
 
 # bench_metric ID LABEL UNIT BETTER [TARGET [PANEL]]: declares a metric (before recording it).

@@ -68,6 +68,36 @@ int stream_arg_id(struct client *c, const struct resp_arg *a, uint64_t missing_s
     return -1;
 }
 
+struct stream_cg *stream_lookup_group(struct client *c, struct obj_stream **s, bool *err)
+{
+    *s = stream_lookup(c, &c->argv[1], false, err);
+    if (*err || !*s) return NULL;
+    return obj_stream_cg_find(*s, c->argv[2].ptr, c->argv[2].len);
+}
+
+void stream_reply_nogroup(struct client *c)
+{
+    reply_errorf(c, "NOGROUP No such key '%.*s' or consumer group '%.*s'",
+                 (int)db_arg_cstr_len(&c->argv[1]), c->argv[1].ptr,
+                 (int)db_arg_cstr_len(&c->argv[2]), c->argv[2].ptr);
+}
+
+struct stream_consumer *stream_get_consumer(struct client *c, const struct resp_arg *key,
+                                            struct stream_cg *cg, const struct resp_arg *name,
+                                            bool *created)
+{
+    int64_t now = server_now_ms(c->srv);
+    struct stream_consumer *con = stream_cg_consumer_find(cg, name->ptr, name->len);
+    if (created) *created = con == NULL;
+    if (!con) {
+        con = stream_cg_consumer_create(cg, name->ptr, name->len, now);
+        notify_keyspace_event(c->srv, NOTIFY_STREAM, "xgroup-createconsumer", key->ptr, key->len,
+                              c->db);
+    }
+    con->seen_ms = now;
+    return con;
+}
+
 void stream_reply_id(struct client *c, struct stream_id id)
 {
     char buf[STREAM_ID_BUF];

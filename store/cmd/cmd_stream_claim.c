@@ -9,37 +9,14 @@
 #include "store/cmd/cmd_stream_int.h"
 #include "store/command.h"
 #include "store/db.h"
-#include "store/notify.h"
 #include "store/propagate.h"
 #include "store/reply.h"
-
-static struct stream_cg *claim_group(struct client *c, struct obj_stream **s, bool *err)
-{
-    *s = stream_lookup(c, &c->argv[1], false, err);
-    if (*err || !*s) return NULL;
-    return obj_stream_cg_find(*s, c->argv[2].ptr, c->argv[2].len);
-}
-
-static void reply_nogroup(struct client *c)
-{
-    reply_errorf(c, "NOGROUP No such key '%.*s' or consumer group '%.*s'",
-                 (int)db_arg_cstr_len(&c->argv[1]), c->argv[1].ptr,
-                 (int)db_arg_cstr_len(&c->argv[2]), c->argv[2].ptr);
-}
 
 /* The claiming consumer, created (with its event) on first need. */
 static struct stream_consumer *claimer(struct client *c, struct stream_cg *cg,
                                        struct stream_consumer **con)
 {
-    if (*con) return *con;
-    const struct resp_arg *name = &c->argv[3];
-    *con = stream_cg_consumer_find(cg, name->ptr, name->len);
-    if (!*con) {
-        *con = stream_cg_consumer_create(cg, name->ptr, name->len, server_now_ms(c->srv));
-        notify_keyspace_event(c->srv, NOTIFY_STREAM, "xgroup-createconsumer", c->argv[1].ptr,
-                              c->argv[1].len, c->db);
-    }
-    (*con)->seen_ms = server_now_ms(c->srv);
+    if (!*con) *con = stream_get_consumer(c, &c->argv[1], cg, &c->argv[3], NULL);
     return *con;
 }
 
@@ -150,10 +127,10 @@ void cmd_xclaim(struct client *c)
 {
     struct obj_stream *s;
     bool err;
-    struct stream_cg *cg = claim_group(c, &s, &err);
+    struct stream_cg *cg = stream_lookup_group(c, &s, &err);
     if (err) return;
     if (!cg) {
-        reply_nogroup(c);
+        stream_reply_nogroup(c);
         return;
     }
     propagate_none(c);
@@ -263,10 +240,10 @@ void cmd_xautoclaim(struct client *c)
     if (xautoclaim_parse(c, &o) != 0) return;
     struct obj_stream *s;
     bool err;
-    struct stream_cg *cg = claim_group(c, &s, &err);
+    struct stream_cg *cg = stream_lookup_group(c, &s, &err);
     if (err) return;
     if (!cg) {
-        reply_nogroup(c);
+        stream_reply_nogroup(c);
         return;
     }
     propagate_none(c);

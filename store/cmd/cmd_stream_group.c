@@ -266,26 +266,11 @@ void cmd_xgroup(struct client *c) { command_dispatch_sub(c, cmd_stream_xgroup_su
 
 /* ---- XACK, XPENDING ----------------------------------------------------------------------- */
 
-/* The group for XACK/XCLAIM/...; NULL with *err when WRONGTYPE was replied. */
-static struct stream_cg *group_of(struct client *c, struct obj_stream **s, bool *err)
-{
-    *s = stream_lookup(c, &c->argv[1], false, err);
-    if (*err || !*s) return NULL;
-    return obj_stream_cg_find(*s, c->argv[2].ptr, c->argv[2].len);
-}
-
-static void reply_nogroup(struct client *c)
-{
-    reply_errorf(c, "NOGROUP No such key '%.*s' or consumer group '%.*s'",
-                 (int)db_arg_cstr_len(&c->argv[1]), c->argv[1].ptr,
-                 (int)db_arg_cstr_len(&c->argv[2]), c->argv[2].ptr);
-}
-
 void cmd_xack(struct client *c)
 {
     struct obj_stream *s;
     bool err;
-    struct stream_cg *cg = group_of(c, &s, &err);
+    struct stream_cg *cg = stream_lookup_group(c, &s, &err);
     if (err) return;
     if (!cg) {
         reply_integer(c, 0);
@@ -396,10 +381,10 @@ void cmd_xpending(struct client *c)
     if (c->argc >= 6 && pending_parse(c, &p) != 0) return;
     struct obj_stream *s;
     bool err;
-    struct stream_cg *cg = group_of(c, &s, &err);
+    struct stream_cg *cg = stream_lookup_group(c, &s, &err);
     if (err) return;
     if (!cg) {
-        reply_nogroup(c);
+        stream_reply_nogroup(c);
         return;
     }
     if (c->argc == 3)

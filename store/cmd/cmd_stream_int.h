@@ -28,6 +28,16 @@ int stream_arg_id(struct client *c, const struct resp_arg *a, uint64_t missing_s
 /* A range bound: "-", "+", an ID, or "(" + an ID (exclusive: the next / previous ID). */
 int stream_parse_bound(struct client *c, const struct resp_arg *a, uint64_t missing_seq,
                        bool is_start, struct stream_id *id);
+/* The group named by argv[2] of the stream at argv[1] (XACK, XPENDING, XCLAIM, XAUTOCLAIM);
+ * NULL when either is missing (nothing replied) or, with *err, when WRONGTYPE was replied. */
+struct stream_cg *stream_lookup_group(struct client *c, struct obj_stream **s, bool *err);
+/* -NOGROUP naming argv[1] and argv[2], as those commands reply a missing key or group. */
+void stream_reply_nogroup(struct client *c);
+/* The consumer `name` of cg (the group of the stream at key), created if new (with its
+ * xgroup-createconsumer event; *created, when not NULL, tells which), its seen time now. */
+struct stream_consumer *stream_get_consumer(struct client *c, const struct resp_arg *key,
+                                            struct stream_cg *cg, const struct resp_arg *name,
+                                            bool *created);
 void stream_reply_id(struct client *c, struct stream_id id);
 /* Reply [id, [f, v...]] for a live entry; false (nothing replied) when there is none. */
 bool stream_reply_entry(struct client *c, struct obj_stream *s, struct stream_id id);

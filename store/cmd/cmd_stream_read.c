@@ -21,7 +21,6 @@
 #include "store/cmd/cmd_stream_int.h"
 #include "store/command.h"
 #include "store/db.h"
-#include "store/notify.h"
 #include "store/propagate.h"
 #include "store/reply.h"
 
@@ -178,19 +177,13 @@ static int resolve_ids(struct client *c, const struct xread_args *a, size_t from
 static struct stream_consumer *read_consumer(struct client *c, const struct xread_args *a,
                                              const struct resp_arg *key, struct stream_cg *cg)
 {
-    int64_t now = server_now_ms(c->srv);
-    struct stream_consumer *con = stream_cg_consumer_find(cg, a->consumer->ptr, a->consumer->len);
-    if (!con) {
-        con = stream_cg_consumer_create(cg, a->consumer->ptr, a->consumer->len, now);
-        notify_keyspace_event(c->srv, NOTIFY_STREAM, "xgroup-createconsumer", key->ptr, key->len,
-                              c->db);
-        if (a->noack) {
-            struct resp_arg argv[5] = {
-                {"XGROUP", 6}, {"CREATECONSUMER", 14}, *key, *a->group, *a->consumer};
-            propagate_also(c, 5, argv);
-        }
+    bool created;
+    struct stream_consumer *con = stream_get_consumer(c, key, cg, a->consumer, &created);
+    if (created && a->noack) {
+        struct resp_arg argv[5] = {
+            {"XGROUP", 6}, {"CREATECONSUMER", 14}, *key, *a->group, *a->consumer};
+        propagate_also(c, 5, argv);
     }
-    con->seen_ms = now;
     return con;
 }
 

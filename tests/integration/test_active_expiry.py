@@ -47,17 +47,10 @@ def test_100k_short_ttl_keys_expire_without_access(store):
     assert "expire_cycle_cpu_milliseconds" in stats
 
 
-def _config_replies(store):
-    with store.raw() as conn:
-        out = [conn.call_bytes("CONFIG", "GET", "active-expire-effort")]
-        for value in ("0", "11", "abc", "", "-1", "1.5", "10", "3"):
-            out.append(conn.call_bytes("CONFIG", "SET", "active-expire-effort", value))
-            out.append(conn.call_bytes("CONFIG", "GET", "active-expire-effort"))
-    return out
-
-
 def test_active_expire_effort_config_replies_as_redis(store, redis_store):
-    assert _config_replies(store) == _config_replies(redis_store)
+    values = ("0", "11", "abc", "", "-1", "1.5", "10", "3")
+    assert (vigiltest.config_set_replies(store, "active-expire-effort", values)
+            == vigiltest.config_set_replies(redis_store, "active-expire-effort", values))
 
 
 def test_active_expire_effort_from_the_command_line(proc_group):

@@ -7,14 +7,9 @@ Every test also runs against redis-server with VIGIL_TARGET=redis, which checks 
 import pytest
 
 import vigiltest
-from vigiltest import ReplyTimeout, wait_until
+from vigiltest import ReplyTimeout, blocked_clients, wait_until
 
 NO_REPLY_S = 0.2  # a held command's reply must not have come by now (a supporting check only)
-
-
-def blocked_clients(conn):
-    info = conn.call("INFO", "clients").decode()
-    return int(info.split("blocked_clients:")[1].split("\r\n")[0])
 
 
 def wait_held(admin, n):

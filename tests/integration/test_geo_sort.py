@@ -16,7 +16,6 @@ import random
 import vigiltest
 from vigiltest import wait_until
 
-SYNC_TIMEOUT_S = 20
 SEED = 20261207
 CENTRES = [(0, 0), (179.9, 0), (-179.9, 10), (13, 38), (0, 84), (0, -84.9), (120, 70),
            (-70, -67)]
@@ -112,13 +111,6 @@ def test_geoadd_reaches_the_stream_as_zadd_and_sort_store_as_itself():
     assert b"$14\r\nGEOSEARCHSTORE\r\n" in aof
 
 
-def is_synced(master, replica):
-    m, r = master.client().info("replication"), replica.client().info("replication")
-    return (r.get("master_link_status") == "up"
-            and r.get("slave_repl_offset") == m.get("master_repl_offset")
-            and int(m["master_repl_offset"]) > 0)
-
-
 def test_a_redis_server_replica_gets_the_same_geo_and_sort_results():
     vigiltest.require_binary(vigiltest.redis_server_path())
     master = vigiltest.start_store("vigil", name="vigil-master",
@@ -126,7 +118,7 @@ def test_a_redis_server_replica_gets_the_same_geo_and_sort_results():
     replica = vigiltest.start_store("redis", name="redis-replica")
     mc, rc = master.client(), replica.client()
     assert rc.execute_command("REPLICAOF", master.host, master.port) == b"OK"
-    wait_until(lambda: is_synced(master, replica), SYNC_TIMEOUT_S, "the first sync")
+    vigiltest.wait_synced(master, replica, what="the first sync", require_offset=True)
     mc.execute_command("GEOADD", "pts", "13.361389", "38.115556", "Palermo",
                        "15.087269", "37.502669", "Catania", "12.5", "37.8", "Marsala")
     raw = master.raw()   # redis-py's GEORADIUS and SORT callbacks want their own arguments
@@ -143,7 +135,7 @@ def test_a_redis_server_replica_gets_the_same_geo_and_sort_results():
     raw.call("SORT", "list", "BY", "weight_*", "GET", "#", "GET", "weight_*",
                        "STORE", "bylist")
     mc.set("marker", "end")
-    wait_until(lambda: is_synced(master, replica), SYNC_TIMEOUT_S, "the writes")
+    vigiltest.wait_synced(master, replica, what="the writes", require_offset=True)
     assert rc.get("marker") == b"end"
     for key in ("pts", "dists", "box"):
         want = mc.zrange(key, 0, -1, withscores=True)

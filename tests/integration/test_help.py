@@ -105,7 +105,9 @@ def test_help_is_an_array_of_simple_strings_under_resp3_too():
     vigil = vigiltest.start_store("vigil", name="vigil")
     with RespConn(vigil.host, vigil.port) as resp2, RespConn(vigil.host, vigil.port) as resp3:
         resp3.call("HELLO", "3", raise_on_error=True)
-        for container in sorted(_containers(resp2)):
+        containers = _containers(resp2)
+        assert {"config", "client", "object", "function"} <= set(containers), containers
+        for container in sorted(containers):
             if container in ERROR_INSTEAD_OF_HELP:
                 continue
             assert resp3.call_bytes(container.upper(), "HELP") == resp2.call_bytes(

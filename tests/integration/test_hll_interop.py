@@ -11,9 +11,8 @@ import os
 import shutil
 
 import vigiltest
-from vigiltest import wait_until
+from vigiltest import wait_synced
 
-SYNC_TIMEOUT_S = 20
 # Sizes on both sides of the sparse limit (3000 bytes): ~1000 registers set is still sparse.
 SIZES = {"one": 1, "few": 40, "sparse": 700, "dense": 5000}
 
@@ -74,13 +73,6 @@ def test_redis_server_loads_and_counts_hlls_from_a_vigil_store_dump(test_dir):
     assert _hlls(tc) == _hlls(oc)
 
 
-def _synced(master, replica):
-    m = master.client().info("replication")
-    r = replica.client().info("replication")
-    return (r.get("master_link_status") == "up" and m.get("master_repl_offset", 0) > 0
-            and r.get("slave_repl_offset") == m.get("master_repl_offset"))
-
-
 def test_redis_server_replica_counts_hlls_its_vigil_store_master_built():
     master = vigiltest.start_store(name="vigil-master",
                                    extra_args=["--repl-diskless-sync-delay", "0"])
@@ -89,12 +81,12 @@ def test_redis_server_replica_counts_hlls_its_vigil_store_master_built():
     replica = _start_redis(name="redis-replica")
     rc = replica.client()
     assert rc.execute_command("REPLICAOF", master.host, master.port) == b"OK"
-    wait_until(lambda: _synced(master, replica), SYNC_TIMEOUT_S, "redis-server to sync")
+    wait_synced(master, replica, what="redis-server to sync", require_offset=True)
     assert _hlls(rc) == _hlls(mc)
     counts = {name: mc.pfcount("h:" + name) for name in SIZES}  # refreshes caches: propagated
     mc.pfadd("h:sparse", *["stream-%d" % i for i in range(300)])  # the stream after it
     mc.pfmerge("h:merged", "h:few", "h:dense")
-    wait_until(lambda: _synced(master, replica), SYNC_TIMEOUT_S, "redis-server to catch up")
+    wait_synced(master, replica, what="redis-server to catch up", require_offset=True)
     assert _hlls(rc) == _hlls(mc)
     assert rc.get("h:merged") == mc.get("h:merged")
     assert rc.pfcount("h:merged") == mc.pfcount("h:merged")

@@ -17,33 +17,12 @@ which validates the tests themselves.
 import pytest
 
 import vigiltest
-from vigiltest import ConnectionClosed, wait_until
+from vigiltest import ConnectionClosed, block_client, blocked_clients, info_field, wait_until
 
 DEADLINE_S = 10
 
 
 # ---- helpers --------------------------------------------------------------------------------
-
-def info_field(conn, section, field):
-    text = conn.call("INFO", section)
-    for line in text.decode().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split(":", 1)[1])
-    raise AssertionError("INFO %s has no %s" % (section, field))
-
-
-def blocked(admin):
-    return info_field(admin, "clients", "blocked_clients")
-
-
-def block(admin, conn, *command):
-    """Send a blocking command on conn and wait until the server counts it as blocked."""
-    before = blocked(admin)
-    conn.send_command(*command)
-    wait_until(lambda: blocked(admin) > before or conn.has_pending(), DEADLINE_S,
-               "%s to block" % (command,))
-    assert not conn.has_pending(), "did not block: %r" % conn.read_reply_bytes()
-
 
 def client_id(conn):
     return conn.call("CLIENT", "ID")
@@ -61,23 +40,23 @@ def admin(store):
 def test_blocked_clients_are_served_first_come_first_served(store, admin):
     consumers = [store.raw() for _ in range(3)]
     for conn in consumers:
-        block(admin, conn, "BRPOP", "jobs", "0")
+        block_client(admin, conn, "BRPOP", "jobs", "0")
     # One push of three: BRPOP takes from the tail, so the first to block gets "a".
     assert admin.call("LPUSH", "jobs", "a", "b", "c") == 3
     got = [conn.read_reply(timeout_s=DEADLINE_S) for conn in consumers]
     assert got == [[b"jobs", b"a"], [b"jobs", b"b"], [b"jobs", b"c"]]
     assert admin.call("EXISTS", "jobs") == 0
-    wait_until(lambda: blocked(admin) == 0, DEADLINE_S, "blocked_clients to return to 0")
+    wait_until(lambda: blocked_clients(admin) == 0, DEADLINE_S, "blocked_clients to return to 0")
 
 
 def test_one_push_serves_only_the_longest_waiting_client(store, admin):
     first, second = store.raw(), store.raw()
-    block(admin, first, "BLPOP", "q", "0")
-    block(admin, second, "BLPOP", "q", "0")
+    block_client(admin, first, "BLPOP", "q", "0")
+    block_client(admin, second, "BLPOP", "q", "0")
     admin.call("RPUSH", "q", "one")
     assert first.read_reply(timeout_s=DEADLINE_S) == [b"q", b"one"]
     assert not second.has_pending(0.05)
-    assert blocked(admin) == 1
+    assert blocked_clients(admin) == 1
     admin.call("RPUSH", "q", "two")
     assert second.read_reply(timeout_s=DEADLINE_S) == [b"q", b"two"]
 
@@ -92,13 +71,13 @@ def test_timeout_replies_null_in_resp2_and_resp3(store, admin):
     # BLMOVE times out with a null array too (a null bulk only when it cannot block at all).
     resp2.send_command("BLMOVE", "empty", "dst", "LEFT", "RIGHT", "0.01")
     assert resp2.read_reply_bytes(timeout_s=DEADLINE_S) == b"*-1\r\n"
-    wait_until(lambda: blocked(admin) == 0, DEADLINE_S, "blocked_clients to return to 0")
+    wait_until(lambda: blocked_clients(admin) == 0, DEADLINE_S, "blocked_clients to return to 0")
 
 
 def test_fractional_timeout_blocks_until_served(store, admin):
     conn = store.raw()
     # 30 seconds expressed as a fraction: blocked now, served by the push well before it.
-    block(admin, conn, "BRPOP", "frac", "29.999")
+    block_client(admin, conn, "BRPOP", "frac", "29.999")
     admin.call("RPUSH", "frac", "v")
     assert conn.read_reply(timeout_s=DEADLINE_S) == [b"frac", b"v"]
     # A tiny fractional timeout ends in a null reply, and the connection works afterwards.
@@ -110,11 +89,11 @@ def test_fractional_timeout_blocks_until_served(store, admin):
 def test_client_kill_of_a_blocked_client_unblocks_it_without_serving(store, admin):
     victim = store.raw()
     victim_id = client_id(victim)
-    block(admin, victim, "BLPOP", "killq", "0")
+    block_client(admin, victim, "BLPOP", "killq", "0")
     assert admin.call("CLIENT", "KILL", "ID", str(victim_id)) == 1
     with pytest.raises(ConnectionClosed):
         victim.read_reply_bytes(timeout_s=DEADLINE_S)
-    wait_until(lambda: blocked(admin) == 0, DEADLINE_S, "blocked_clients to return to 0")
+    wait_until(lambda: blocked_clients(admin) == 0, DEADLINE_S, "blocked_clients to return to 0")
     # Nobody is waiting any more: the pushed element stays.
     admin.call("RPUSH", "killq", "kept")
     assert admin.call("LRANGE", "killq", "0", "-1") == [b"kept"]
@@ -122,7 +101,7 @@ def test_client_kill_of_a_blocked_client_unblocks_it_without_serving(store, admi
 
 def test_push_inside_multi_serves_the_blocked_client_after_exec(store, admin):
     conn = store.raw()
-    block(admin, conn, "BLPOP", "txq", "0")
+    block_client(admin, conn, "BLPOP", "txq", "0")
     assert admin.call("MULTI") == "OK"
     assert admin.call("RPUSH", "txq", "a") == "QUEUED"
     assert admin.call("RPUSH", "txq", "b") == "QUEUED"
@@ -135,7 +114,7 @@ def test_multi_key_pop_is_served_from_the_key_that_woke_it(store, admin):
     # Redis serves a blocked BRPOP k1 k2 from the key that received data first (k2 here), not
     # from the first key of the command that happens to hold data when it is served.
     conn = store.raw()
-    block(admin, conn, "BRPOP", "wk1", "wk2", "0")
+    block_client(admin, conn, "BRPOP", "wk1", "wk2", "0")
     assert admin.call("MULTI") == "OK"
     assert admin.call("RPUSH", "wk2", "two") == "QUEUED"
     assert admin.call("RPUSH", "wk1", "one") == "QUEUED"
@@ -148,7 +127,7 @@ def test_blocked_client_is_served_before_the_next_pipelined_command(store, admin
     # Redis serves blocked clients right after the command that pushed, so a command pipelined
     # behind the push in the same packet already sees the element gone.
     conn = store.raw()
-    block(admin, conn, "BLPOP", "pipeq", "0")
+    block_client(admin, conn, "BLPOP", "pipeq", "0")
     admin.send_raw(b"*3\r\n$5\r\nRPUSH\r\n$5\r\npipeq\r\n$1\r\nx\r\n"
                    b"*2\r\n$4\r\nLLEN\r\n$5\r\npipeq\r\n")
     assert admin.read_reply(timeout_s=DEADLINE_S) == 1
@@ -158,15 +137,15 @@ def test_blocked_client_is_served_before_the_next_pipelined_command(store, admin
 
 def test_blocked_client_keeps_its_place_when_the_data_is_gone_again(store, admin):
     first, second = store.raw(), store.raw()
-    block(admin, first, "BLPOP", "gone", "0")
-    block(admin, second, "BLPOP", "gone", "0")
+    block_client(admin, first, "BLPOP", "gone", "0")
+    block_client(admin, second, "BLPOP", "gone", "0")
     # Pushed and popped in one transaction: nothing to serve, both stay blocked, in order.
     admin.call("MULTI")
     admin.call("RPUSH", "gone", "x")
     admin.call("LPOP", "gone")
     assert admin.call("EXEC") == [1, b"x"]
     assert not first.has_pending(0.05) and not second.has_pending(0)
-    assert blocked(admin) == 2
+    assert blocked_clients(admin) == 2
     admin.call("RPUSH", "gone", "y")
     assert first.read_reply(timeout_s=DEADLINE_S) == [b"gone", b"y"]
     assert not second.has_pending(0.05)
@@ -174,11 +153,11 @@ def test_blocked_client_keeps_its_place_when_the_data_is_gone_again(store, admin
 
 def test_key_of_another_type_neither_serves_nor_fails_a_blocked_pop(store, admin):
     conn = store.raw()
-    block(admin, conn, "BLPOP", "typed", "0")
+    block_client(admin, conn, "BLPOP", "typed", "0")
     admin.call("SET", "typed", "a string")
     admin.call("SADD", "other", "m")
     assert not conn.has_pending(0.05)
-    assert blocked(admin) == 1
+    assert blocked_clients(admin) == 1
     admin.call("DEL", "typed")
     admin.call("RPUSH", "typed", "now a list")
     assert conn.read_reply(timeout_s=DEADLINE_S) == [b"typed", b"now a list"]
@@ -191,13 +170,13 @@ def test_blocking_pops_inside_multi_answer_at_once(store, admin):
                 ("BZMPOP", "0", "1", "none", "MIN")):
         assert admin.call(*cmd) == "QUEUED"
     assert admin.call_bytes("EXEC") == b"*5\r\n*-1\r\n$-1\r\n*-1\r\n*-1\r\n*-1\r\n"
-    assert blocked(admin) == 0
+    assert blocked_clients(admin) == 0
 
 
 def test_blmove_chain_serves_the_next_waiter(store, admin):
     mover, waiter = store.raw(), store.raw()
-    block(admin, mover, "BLMOVE", "inbox", "work", "LEFT", "RIGHT", "0")
-    block(admin, waiter, "BLPOP", "work", "0")
+    block_client(admin, mover, "BLMOVE", "inbox", "work", "LEFT", "RIGHT", "0")
+    block_client(admin, waiter, "BLPOP", "work", "0")
     admin.call("RPUSH", "inbox", "job")
     assert mover.read_reply(timeout_s=DEADLINE_S) == b"job"
     assert waiter.read_reply(timeout_s=DEADLINE_S) == [b"work", b"job"]
@@ -206,8 +185,8 @@ def test_blmove_chain_serves_the_next_waiter(store, admin):
 
 def test_sorted_set_and_multi_key_pops_are_served(store, admin):
     zc, mc = store.raw(), store.raw()
-    block(admin, zc, "BZPOPMAX", "zq", "0")
-    block(admin, mc, "BLMPOP", "0", "2", "l1", "l2", "RIGHT", "COUNT", "2")
+    block_client(admin, zc, "BZPOPMAX", "zq", "0")
+    block_client(admin, mc, "BLMPOP", "0", "2", "l1", "l2", "RIGHT", "COUNT", "2")
     admin.call("ZADD", "zq", "1", "low", "9", "high")
     admin.call("RPUSH", "l2", "a", "b", "c")
     assert zc.read_reply(timeout_s=DEADLINE_S) == [b"zq", b"high", b"9"]
@@ -223,12 +202,12 @@ def test_disconnects_of_blocked_clients_leave_no_blocked_clients(store, admin):
                 ("BLMPOP", "0", "2", "d1", "d5", "LEFT"), ("BZMPOP", "100", "1", "dz", "MAX")]
     for i in range(24):
         conn = store.raw()
-        block(admin, conn, *commands[i % len(commands)])
+        block_client(admin, conn, *commands[i % len(commands)])
         conns.append(conn)
-    assert blocked(admin) == 24
+    assert blocked_clients(admin) == 24
     for conn in conns:
         conn.close()
-    wait_until(lambda: blocked(admin) == 0, DEADLINE_S, "blocked_clients to return to 0")
+    wait_until(lambda: blocked_clients(admin) == 0, DEADLINE_S, "blocked_clients to return to 0")
     wait_until(lambda: info_field(admin, "clients", "connected_clients") == before, DEADLINE_S,
                "the closed connections to be gone")
     # The keys they waited on are untouched by the departed clients.
@@ -275,10 +254,10 @@ def test_replica_gets_the_effects_of_random_and_blocking_pops():
     m.call("LMPOP", "2", "none", "l", "RIGHT", "COUNT", "2")
     m.call("ZADD", "z", "1", "a", "2", "b", "3", "c")
     m.call("ZMPOP", "1", "z", "MAX", "COUNT", "2")
-    block(m, waiter, "BLMOVE", "src", "dst", "RIGHT", "LEFT", "0")
+    block_client(m, waiter, "BLMOVE", "src", "dst", "RIGHT", "LEFT", "0")
     m.call("RPUSH", "src", "x", "y")
     assert waiter.read_reply(timeout_s=DEADLINE_S) == b"y"
-    block(m, waiter, "BZPOPMIN", "zempty", "zz", "0")
+    block_client(m, waiter, "BZPOPMIN", "zempty", "zz", "0")
     m.call("ZADD", "zz", "5", "q", "6", "r")
     assert waiter.read_reply(timeout_s=DEADLINE_S) == [b"zz", b"q", b"5"]
     m.call("PFADD", "hll", *["e%d" % i for i in range(100)])

@@ -283,18 +283,10 @@ CONFIG_VALUES = ["KEA", "A", "Ex", "gx", "KA", "AKn", "Knm", "", "KEAd", "xg$", 
                  "g$lshzxet", "g$lshzxetd", "EEEK", "mn", "e", "t", "Kl$shz", "A ", "\x00"]
 
 
-def _config_replies(store):
-    out = []
-    with store.raw() as conn:
-        out.append(conn.call_bytes("CONFIG", "GET", "notify-keyspace-events"))
-        for value in CONFIG_VALUES:
-            out.append(conn.call_bytes("CONFIG", "SET", "notify-keyspace-events", value))
-            out.append(conn.call_bytes("CONFIG", "GET", "notify-keyspace-events"))
-    return out
-
-
 def test_config_text_normalised_as_redis(store, redis_store):
-    assert _config_replies(store) == _config_replies(redis_store)
+    name = "notify-keyspace-events"
+    assert (vigiltest.config_set_replies(store, name, CONFIG_VALUES)
+            == vigiltest.config_set_replies(redis_store, name, CONFIG_VALUES))
 
 
 def test_config_from_the_command_line_and_rewrite(proc_group):

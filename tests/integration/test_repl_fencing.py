@@ -37,8 +37,7 @@ def start_pair(kind="vigil", master_args=(), replica_args=()):
     conn = master.raw()
     wait_until(lambda: conn.call_bytes("SET", "fence:ready", "1") == b"+OK\r\n", SYNC_TIMEOUT_S,
                "a first write")
-    wait_until(lambda: _replication.is_synced(master, replica), SYNC_TIMEOUT_S,
-               "the replica to sync")
+    vigiltest.wait_synced(master, replica, what="the replica to sync", require_offset=True)
     return master, replica
 
 

@@ -57,17 +57,8 @@ def replicate(replica, master):
     assert replica.client().execute_command("REPLICAOF", master.host, master.port) == b"OK"
 
 
-def is_synced(master, replica):
-    m, r = info(master.client()), info(replica.client())
-    return (r.get("master_link_status") == "up"
-            and r.get("slave_repl_offset") == m.get("master_repl_offset")
-            and int(m["master_repl_offset"]) > 0)
-
-
-def wait_synced(master, *replicas, timeout_s=SYNC_TIMEOUT_S):
-    for r in replicas:
-        wait_until(lambda r=r: is_synced(master, r), timeout_s,
-                   "replica %s to catch up with master %s" % (r.addr, master.addr))
+def wait_synced(master, *replicas):
+    vigiltest.wait_synced(master, *replicas, require_offset=True)
 
 
 def topology(nreplicas=2, master_args=(), replica_args=()):
@@ -383,8 +374,8 @@ def start_redis(extra=(), name="redis"):
 
 def wait_redis_synced(master, replica):
     """redis-server ACKs once a second: compare what it applied with the master's offset."""
-    wait_until(lambda: is_synced(master, replica), SYNC_TIMEOUT_S,
-               "redis-server %s to catch up" % replica.addr)
+    vigiltest.wait_synced(master, replica, what="redis-server %s to catch up" % replica.addr,
+                          require_offset=True)
 
 
 def test_redis_server_replicates_from_vigil_store():

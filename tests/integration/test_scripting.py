@@ -21,7 +21,7 @@ import redis
 from redis.lock import Lock
 
 import vigiltest
-from vigiltest import wait_until
+from vigiltest import wait_synced, wait_until
 
 SYNC_TIMEOUT_S = 20
 
@@ -104,12 +104,6 @@ def test_multi_eval_exec_runs_the_script_inside_the_transaction():
 
 # ---- replication and persistence -----------------------------------------------------------
 
-def is_synced(master, replica):
-    m, r = info(master.client(), "replication"), info(replica.client(), "replication")
-    return (r.get("master_link_status") == "up"
-            and r.get("slave_repl_offset") == m.get("master_repl_offset"))
-
-
 MULTI_WRITE = """
 redis.call('SET', KEYS[1], ARGV[1])
 redis.call('INCRBY', KEYS[2], 5)
@@ -127,8 +121,7 @@ def test_script_effects_reach_vigil_and_redis_replicas_and_wait_counts_them():
         assert r.client().replicaof(master.host, master.port)
     cli = master.client()
     cli.set("ready", "1")
-    for r in replicas:
-        wait_until(lambda r=r: is_synced(master, r), SYNC_TIMEOUT_S, "replica in sync")
+    wait_synced(master, *replicas)
     assert cli.eval(MULTI_WRITE, 3, "s", "n", "l", "v1") == 2
     assert cli.execute_command("WAIT", 2, 5000) == 2
     for r in replicas:
@@ -338,7 +331,7 @@ def test_a_script_waits_while_a_failover_pauses_writes():
     assert replica.client().replicaof(master.host, master.port)
     mc = master.client()
     mc.set("ready", "1")
-    wait_until(lambda: is_synced(master, replica), SYNC_TIMEOUT_S, "replica in sync")
+    wait_synced(master, replica)
     replica.proc.signal(signal.SIGSTOP)
     try:
         assert mc.execute_command("FAILOVER", "TO", replica.host, replica.port,
@@ -368,7 +361,7 @@ def test_a_busy_script_on_a_replica_holds_the_masters_stream_and_loses_none_of_i
     assert replica.client().replicaof(master.host, master.port)
     mc = master.client()
     mc.set("ready", "1")
-    wait_until(lambda: is_synced(master, replica), SYNC_TIMEOUT_S, "replica in sync")
+    wait_synced(master, replica)
     raw = replica.raw()
     assert raw.call_bytes("CONFIG", "SET", "busy-reply-threshold", "100") == b"+OK\r\n"
     sock = socket.create_connection((replica.host, replica.port), timeout=10)
@@ -383,7 +376,7 @@ def test_a_busy_script_on_a_replica_holds_the_masters_stream_and_loses_none_of_i
     wait_until(lambda: replica.client().get("during:19") == b"19", 10, "the held stream applied")
     rc = replica.client()
     assert [rc.get("during:%d" % i) for i in range(20)] == [str(i).encode() for i in range(20)]
-    wait_until(lambda: is_synced(master, replica), SYNC_TIMEOUT_S, "offsets to agree")
+    wait_synced(master, replica, what="offsets to agree")
 
 
 def test_client_ids_are_never_reused_after_a_connection_closes():

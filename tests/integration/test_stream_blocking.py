@@ -12,29 +12,9 @@ deadline.
 import pytest
 
 import vigiltest
-from vigiltest import wait_until
+from vigiltest import block_client, blocked_clients, wait_until
 
 DEADLINE_S = 10
-
-
-def info_field(conn, section, field):
-    for line in conn.call("INFO", section).decode().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split(":", 1)[1])
-    raise AssertionError("INFO %s has no %s" % (section, field))
-
-
-def blocked(admin):
-    return info_field(admin, "clients", "blocked_clients")
-
-
-def block(admin, conn, *command):
-    """Send a blocking command on conn and wait until the server counts it as blocked."""
-    before = blocked(admin)
-    conn.send_command(*command)
-    wait_until(lambda: blocked(admin) > before or conn.has_pending(), DEADLINE_S,
-               "%s to block" % (command,))
-    assert not conn.has_pending(), "did not block: %r" % conn.read_reply_bytes()
 
 
 @pytest.fixture
@@ -47,17 +27,17 @@ def admin(store):
 def test_xread_dollar_is_the_last_id_when_blocking(store, admin):
     admin.call("XADD", "s", "1-1", "old", "1")
     reader = store.raw()
-    block(admin, reader, "XREAD", "BLOCK", "0", "STREAMS", "s", "$")
+    block_client(admin, reader, "XREAD", "BLOCK", "0", "STREAMS", "s", "$")
     # An entry below the frozen `$` (allowed after XSETID... here simply a later one) wakes it.
     admin.call("XADD", "s", "2-1", "new", "2")
     assert reader.read_reply(timeout_s=DEADLINE_S) == [[b"s", [[b"2-1", [b"new", b"2"]]]]]
-    wait_until(lambda: blocked(admin) == 0, DEADLINE_S, "blocked_clients to return to 0")
+    wait_until(lambda: blocked_clients(admin) == 0, DEADLINE_S, "blocked_clients to return to 0")
 
 
 def test_xread_served_from_the_key_that_woke_it_only(store, admin):
     admin.call("XADD", "a", "5-0", "x", "1")
     reader = store.raw()
-    block(admin, reader, "XREAD", "BLOCK", "0", "STREAMS", "a", "b", "$", "$")
+    block_client(admin, reader, "XREAD", "BLOCK", "0", "STREAMS", "a", "b", "$", "$")
     admin.call("XADD", "b", "1-1", "y", "2")
     assert reader.read_reply(timeout_s=DEADLINE_S) == [[b"b", [[b"1-1", [b"y", b"2"]]]]]
 
@@ -71,7 +51,7 @@ def test_block_timeouts_reply_null_in_resp2_and_resp3(store, admin):
     resp3.send_command("XREADGROUP", "GROUP", "g", "c", "BLOCK", "30", "STREAMS", "t", ">")
     assert resp2.read_reply_bytes(timeout_s=DEADLINE_S) == b"*-1\r\n"
     assert resp3.read_reply_bytes(timeout_s=DEADLINE_S) == b"_\r\n"
-    wait_until(lambda: blocked(admin) == 0, DEADLINE_S, "blocked_clients to return to 0")
+    wait_until(lambda: blocked_clients(admin) == 0, DEADLINE_S, "blocked_clients to return to 0")
     # A timed-out XREADGROUP created no consumer and delivered nothing.
     assert admin.call("XINFO", "CONSUMERS", "t", "g") == []
 
@@ -80,7 +60,7 @@ def test_group_consumers_get_distinct_entries_first_come_first_served(store, adm
     admin.call("XGROUP", "CREATE", "jobs", "g", "$", "MKSTREAM")
     workers = [store.raw() for _ in range(3)]
     for i, conn in enumerate(workers):
-        block(admin, conn, "XREADGROUP", "GROUP", "g", "w%d" % i, "BLOCK", "0", "STREAMS",
+        block_client(admin, conn, "XREADGROUP", "GROUP", "g", "w%d" % i, "BLOCK", "0", "STREAMS",
               "jobs", ">")
     for i in range(3):
         admin.call("XADD", "jobs", "%d-1" % (i + 1), "job", str(i))
@@ -94,12 +74,12 @@ def test_group_consumers_get_distinct_entries_first_come_first_served(store, adm
 def test_one_xadd_serves_one_group_consumer_and_the_other_keeps_waiting(store, admin):
     admin.call("XGROUP", "CREATE", "q", "g", "$", "MKSTREAM")
     first, second = store.raw(), store.raw()
-    block(admin, first, "XREADGROUP", "GROUP", "g", "a", "BLOCK", "0", "STREAMS", "q", ">")
-    block(admin, second, "XREADGROUP", "GROUP", "g", "b", "BLOCK", "0", "STREAMS", "q", ">")
+    block_client(admin, first, "XREADGROUP", "GROUP", "g", "a", "BLOCK", "0", "STREAMS", "q", ">")
+    block_client(admin, second, "XREADGROUP", "GROUP", "g", "b", "BLOCK", "0", "STREAMS", "q", ">")
     admin.call("XADD", "q", "1-1", "n", "1")
     assert first.read_reply(timeout_s=DEADLINE_S) == [[b"q", [[b"1-1", [b"n", b"1"]]]]]
     assert not second.has_pending(0.05)
-    assert blocked(admin) == 1
+    assert blocked_clients(admin) == 1
     admin.call("XADD", "q", "2-1", "n", "2")
     assert second.read_reply(timeout_s=DEADLINE_S) == [[b"q", [[b"2-1", [b"n", b"2"]]]]]
 
@@ -108,8 +88,9 @@ def test_one_xadd_serves_one_group_consumer_and_the_other_keeps_waiting(store, a
 def test_blocked_xreadgroup_of_a_deleted_key_gets_unblocked_error(store, admin, how):
     admin.call("XGROUP", "CREATE", "gone", "g", "$", "MKSTREAM")
     reader, plain = store.raw(), store.raw()
-    block(admin, reader, "XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "gone", ">")
-    block(admin, plain, "XREAD", "BLOCK", "0", "STREAMS", "gone", "$")
+    block_client(admin, reader,
+                 "XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "gone", ">")
+    block_client(admin, plain, "XREAD", "BLOCK", "0", "STREAMS", "gone", "$")
     if how == "del":
         admin.call("DEL", "gone")
     elif how == "flushall":
@@ -132,18 +113,18 @@ def test_blocked_xreadgroup_of_a_deleted_key_gets_unblocked_error(store, admin, 
 def test_blocked_xreadgroup_of_a_destroyed_group_gets_nogroup(store, admin):
     admin.call("XGROUP", "CREATE", "d", "g", "$", "MKSTREAM")
     reader = store.raw()
-    block(admin, reader, "XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "d", ">")
+    block_client(admin, reader, "XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "d", ">")
     assert admin.call("XGROUP", "DESTROY", "d", "g") == 1
     assert reader.read_reply_bytes(timeout_s=DEADLINE_S) == (
         b"-NOGROUP the consumer group this client was blocked on no longer exists\r\n")
-    wait_until(lambda: blocked(admin) == 0, DEADLINE_S, "blocked_clients to return to 0")
+    wait_until(lambda: blocked_clients(admin) == 0, DEADLINE_S, "blocked_clients to return to 0")
 
 
 def test_client_unblock_timeout_and_error(store, admin):
     a, b = store.raw(), store.raw()
     ida, idb = a.call("CLIENT", "ID"), b.call("CLIENT", "ID")
-    block(admin, a, "XREAD", "BLOCK", "0", "STREAMS", "u", "$")
-    block(admin, b, "XREAD", "BLOCK", "0", "STREAMS", "u", "$")
+    block_client(admin, a, "XREAD", "BLOCK", "0", "STREAMS", "u", "$")
+    block_client(admin, b, "XREAD", "BLOCK", "0", "STREAMS", "u", "$")
     assert admin.call("CLIENT", "UNBLOCK", str(ida), "TIMEOUT") == 1
     assert a.read_reply_bytes(timeout_s=DEADLINE_S) == b"*-1\r\n"
     assert admin.call("CLIENT", "UNBLOCK", str(idb), "ERROR") == 1
@@ -154,7 +135,7 @@ def test_client_unblock_timeout_and_error(store, admin):
 
 def test_block_inside_multi_answers_at_once_and_exec_serves_waiters(store, admin):
     waiter, tx = store.raw(), store.raw()
-    block(admin, waiter, "XREAD", "BLOCK", "0", "STREAMS", "m", "$")
+    block_client(admin, waiter, "XREAD", "BLOCK", "0", "STREAMS", "m", "$")
     assert tx.call("MULTI") == "OK"
     tx.call("XREAD", "BLOCK", "0", "STREAMS", "m", "$")
     tx.call("XADD", "m", "1-1", "f", "v")
@@ -170,7 +151,8 @@ def test_blocked_xreadgroup_served_late_reaches_the_replica_as_xclaim(proc_group
     assert rc.call("REPLICAOF", master.host, str(master.port)) == "OK"
     wait_until(lambda: rc.call("XINFO", "GROUPS", "r") != [], DEADLINE_S, "the replica sync")
     reader = master.raw()
-    block(admin, reader, "XREADGROUP", "GROUP", "g", "late", "BLOCK", "0", "STREAMS", "r", ">")
+    block_client(admin, reader,
+                 "XREADGROUP", "GROUP", "g", "late", "BLOCK", "0", "STREAMS", "r", ">")
     admin.call("XADD", "r", "1-1", "f", "v")
     assert reader.read_reply(timeout_s=DEADLINE_S) == [[b"r", [[b"1-1", [b"f", b"v"]]]]]
     wait_until(lambda: rc.call("XPENDING", "r", "g") == admin.call("XPENDING", "r", "g"),

@@ -20,9 +20,8 @@ import shutil
 import redis
 
 import vigiltest
-from vigiltest import wait_until
+from vigiltest import wait_synced, wait_until
 
-SYNC_TIMEOUT_S = 20
 DEADLINE_S = 10
 
 
@@ -65,13 +64,6 @@ def _snapshot(cli):
     return {k: (cli.execute_command("XRANGE", k, "-", "+"), _full(cli, k)) for k in keys}
 
 
-def _synced(master, replica):
-    m = master.client().info("replication")
-    r = replica.client().info("replication")
-    return (r.get("master_link_status") == "up" and m.get("master_repl_offset", 0) > 0
-            and r.get("slave_repl_offset") == m.get("master_repl_offset"))
-
-
 def test_redis_server_replica_keeps_streams_equal_key_by_key():
     master = vigiltest.start_store(name="vigil-master",
                                    extra_args=["--repl-diskless-sync-delay", "0"])
@@ -80,7 +72,7 @@ def test_redis_server_replica_keeps_streams_equal_key_by_key():
     replica = _start_redis(name="redis-replica")
     rc = replica.client()
     assert rc.execute_command("REPLICAOF", master.host, master.port) == b"OK"
-    wait_until(lambda: _synced(master, replica), SYNC_TIMEOUT_S, "redis-server to sync")
+    wait_synced(master, replica, what="redis-server to sync", require_offset=True)
     assert _snapshot(rc) == _snapshot(mc)
     # Then the stream of changes: every kind of stream write.
     mc.config_set("stream-node-max-entries", "7")
@@ -99,7 +91,7 @@ def test_redis_server_replica_keeps_streams_equal_key_by_key():
     mc.execute_command("XSETID", "empty", "9-9")
     mc.xgroup_destroy("empty", "g")
     mc.xgroup_create("fresh", "g", id="$", mkstream=True)
-    wait_until(lambda: _synced(master, replica), SYNC_TIMEOUT_S, "redis-server to catch up")
+    wait_synced(master, replica, what="redis-server to catch up", require_offset=True)
     ours, theirs = _snapshot(mc), _snapshot(rc)
     assert theirs.keys() == ours.keys()
     # A consumer's seen-time is the applying server's clock (a redis-server replica of a

@@ -307,10 +307,11 @@ def _eviction_invalidates(store):
         used = int(_info_all(w)["used_memory"])
         w.call("CONFIG", "SET", "maxmemory-policy", "volatile-random")
         w.call("CONFIG", "SET", "maxmemory", str(used + 20000))
-        i = 0
-        while int(_info_all(w)["evicted_keys"]) < 10:
+        for i in range(10000):  # bounded: ~20 MB of writes against a 20 KB margin
+            if int(_info_all(w)["evicted_keys"]) >= 10:
+                break
             w.call("SET", "fill:%d" % i, "y" * 2000)
-            i += 1
+        assert int(_info_all(w)["evicted_keys"]) >= 10, "nothing evicted"
         w.call("CONFIG", "SET", "maxmemory", "0")
         evicted = int(_info_all(w)["evicted_keys"])
         gone = set()

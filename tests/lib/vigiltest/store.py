@@ -216,3 +216,61 @@ def start_store(binary=None, port=None, extra_args=(), config=None, name=None, g
             raise procs.ProcExited("%s failed to start: %s\n%s"
                                    % (name, exc, proc.describe(60))) from None
     raise AssertionError("unreachable")
+
+
+# ---- waiting on a store's state ---------------------------------------------------------------
+
+SYNC_TIMEOUT_S = 20
+BLOCK_TIMEOUT_S = 10
+
+
+def info_field(conn, section, field):
+    """An integer field of INFO <section> over a RespConn; a missing field fails the test."""
+    for line in conn.call("INFO", section).decode().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split(":", 1)[1])
+    raise AssertionError("INFO %s has no %s" % (section, field))
+
+
+def config_set_replies(store, name, values):
+    """The reply bytes of CONFIG GET name, then CONFIG SET name v and CONFIG GET name for each v:
+    what a test compares with redis-server's to show a parameter validated and normalised as
+    Redis does."""
+    with store.raw() as conn:
+        out = [conn.call_bytes("CONFIG", "GET", name)]
+        for value in values:
+            out.append(conn.call_bytes("CONFIG", "SET", name, value))
+            out.append(conn.call_bytes("CONFIG", "GET", name))
+    return out
+
+
+def blocked_clients(conn):
+    return info_field(conn, "clients", "blocked_clients")
+
+
+def block_client(admin, conn, *command, timeout_s=BLOCK_TIMEOUT_S):
+    """Send a blocking command on the RespConn conn and wait until the server counts one more
+    blocked client (read over admin); fails if the command answered at once instead."""
+    before = blocked_clients(admin)
+    conn.send_command(*command)
+    procs.wait_until(lambda: blocked_clients(admin) > before or conn.has_pending(), timeout_s,
+                     "%s to block" % (command,))
+    assert not conn.has_pending(), "did not block: %r" % conn.read_reply_bytes()
+
+
+def is_synced(master, replica, require_offset=False):
+    """True when the replica Store's link to the master Store is up and it has applied all the
+    master sent (slave_repl_offset equals the master's master_repl_offset). require_offset: also
+    only once the master has propagated something (its offset is past 0)."""
+    m, r = master.client().info("replication"), replica.client().info("replication")
+    return (r.get("master_link_status") == "up"
+            and r.get("slave_repl_offset") == m.get("master_repl_offset")
+            and (not require_offset or m.get("master_repl_offset", 0) > 0))
+
+
+def wait_synced(master, *replicas, what=None, timeout_s=SYNC_TIMEOUT_S, require_offset=False):
+    """Poll is_synced for each replica in turn, failing after timeout_s with `what` (default:
+    which replica and master)."""
+    for r in replicas:
+        procs.wait_until(lambda r=r: is_synced(master, r, require_offset), timeout_s,
+                         what or "replica %s to catch up with master %s" % (r.addr, master.addr))

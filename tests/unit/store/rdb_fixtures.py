@@ -1,10 +1,11 @@
 #!/usr/bin/python3
 """Regenerate tests/unit/store/fixtures/redis70.{rdb,expected} with the real redis-server.
 
-Why: test_rdb.c must prove that our decoder reads what Redis itself writes (int and LZF string
-encodings, intsets, listpacks, quicklist-2 with packed and plain nodes, TTLs, several dbs), so
-the fixture comes from Redis and not from our encoder. The .expected file lists, one line per
-key, what was written, in the canonical form test_rdb.c builds from the decoder's callbacks:
+Why: test_rdb_read.c must prove that our decoder reads what Redis itself writes (int and LZF
+string encodings, intsets, listpacks, quicklist-2 with packed and plain nodes, TTLs, several
+dbs), so the fixture comes from Redis and not from our encoder. The .expected file lists, one
+line per key, what was written, in the canonical form rdb_test_util.c builds from the decoder's
+callbacks:
 
     <db> <type> <expire_ms> <key> <item> <item> ...
 
@@ -51,7 +52,7 @@ def canon(b):
 
 
 def pseudo_random(n, seed):
-    """Deterministic bytes, the same generator test_rdb.c could use (LCG, high byte)."""
+    """Deterministic bytes, the same generator the C tests could use (LCG, high byte)."""
     out = bytearray()
     x = seed
     for _ in range(n):

@@ -10,7 +10,11 @@
  * What waits, as Redis 7.0: under ALL every command; under WRITE the commands that write or may
  * replicate (writes, EVAL/EVALSHA/FCALL, PUBLISH, SPUBLISH, PFCOUNT) and an EXEC whose queue
  * holds one. A command that fails its first checks (unknown, wrong arity) is answered at once.
- * The master link and replicas are never held. While any pause lasts the dataset stays still,
+ * Our replicas' links are never held. A replica's link to its master is, as in Redis 7.0, so a
+ * paused replica's dataset stays still too: the master's stream keeps arriving (the query buffer
+ * takes it, so the link does not time out) and is applied when the pause ends; until then the
+ * replica's acknowledged offset stays behind, and WAIT on the master counts it so. While any
+ * pause lasts the dataset stays still,
  * as Redis documents for CLIENT PAUSE: a read of an expired key finds nothing but does not
  * delete it (the keyspaces' replica mode), and neither eviction nor the active expire cycle
  * runs (Redis 7.0's own fast expire cycle still deletes some keys during a pause, by chance of
@@ -60,8 +64,7 @@ bool server_must_pause(struct client *c, size_t argc, const struct resp_arg *arg
     struct server *srv = c->srv;
     server_pause_sync(srv);
     enum server_pause_type type = server_pause_type(srv);
-    if (argc == 0 || type == PAUSE_NONE || (c->flags & (CLIENT_MASTER | CLIENT_REPLICA)))
-        return false;
+    if (argc == 0 || type == PAUSE_NONE || (c->flags & CLIENT_REPLICA)) return false;
     struct command *cmd = command_lookup(argv[0].ptr, argv[0].len);
     if (!cmd || !arity_ok(cmd, argc)) return false;
     if (type == PAUSE_ALL) return true;

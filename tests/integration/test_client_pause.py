@@ -108,7 +108,17 @@ def test_client_pause_argument_errors(store):
     assert conn.call_bytes("CLIENT", "UNPAUSE") == b"+OK\r\n"
 
 
-def test_a_paused_replica_keeps_applying_its_masters_stream(proc_group):
+def master_link_held(admin):
+    """The replica's client for its master link (flag M) is held (flag b)."""
+    return any("M" in c["flags"] and "b" in c["flags"] for c in admin_clients(admin))
+
+
+def admin_clients(admin):
+    rows = admin.call("CLIENT", "LIST").decode().splitlines()
+    return [dict(f.split("=", 1) for f in row.split(" ") if "=" in f) for row in rows]
+
+
+def test_a_paused_replica_holds_its_masters_stream_until_unpause(proc_group):
     kind = vigiltest.target_kind()
     master = vigiltest.start_store(kind, group=proc_group)
     replica = vigiltest.start_store(
@@ -117,6 +127,12 @@ def test_a_paused_replica_keeps_applying_its_masters_stream(proc_group):
     wait_until(lambda: b"master_link_status:up" in admin.call("INFO", "replication"), 20,
                "the replica's link up")
     assert admin.call("CLIENT", "PAUSE", "100000", "WRITE") == "OK"
-    assert master.raw().call("SET", "k", "from-master") == "OK"
-    wait_until(lambda: admin.call("GET", "k") == b"from-master", 10, "the write replicated")
+    m = master.raw()
+    assert m.call("SET", "k", "from-master") == "OK"
+    # The write reached the replica and waits there: not applied, not acknowledged.
+    wait_until(lambda: master_link_held(admin), 10, "the master's stream held")
+    assert admin.call("GET", "k") is None
+    assert m.call("WAIT", "1", "100") == 0
     assert admin.call("CLIENT", "UNPAUSE") == "OK"
+    wait_until(lambda: admin.call("GET", "k") == b"from-master", 10, "the held write applied")
+    assert m.call("WAIT", "1", "5000") == 1

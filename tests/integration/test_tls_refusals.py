@@ -163,6 +163,39 @@ def test_the_plaintext_port_of_the_same_store_still_refuses_in_plaintext(pki):
         assert read_all(pki, st.port) == MAXCLIENTS_ERR + b"<EOF>"
 
 
+def test_out_of_descriptors_a_tls_port_closes_without_plaintext(pki):
+    """With no descriptor left, the waiting client is accepted with the reserve and closed:
+    on a TLS port without the plaintext maxclients line (a handshake would need a descriptor
+    of its own; plaintext bytes would reach a TLS client as a wrong record version)."""
+    st = start_store("vigil", tls=pki)
+    pid = st.proc.pid
+
+    def set_soft_limit(n):   # the hard limit stays: it could not be raised again
+        subprocess.run(["/usr/bin/prlimit", "--pid", str(pid), "--nofile=%s:" % n], check=True)
+
+    open_now = len(os.listdir("/proc/%d/fd" % pid))
+    set_soft_limit(open_now)
+    served = []
+    try:
+        # Closed descriptors below the limit are taken first: TLS clients fill those holes
+        # (served) until one finds none left and is turned away.
+        for _ in range(open_now + 1):
+            try:
+                served.append(RespConn("127.0.0.1", st.port, timeout_s=10,
+                                       ssl_context=pki.ssl_context()))
+            except OSError as e:   # an EOF or a reset in the handshake; ssl.SSLError is one
+                assert "WRONG_VERSION_NUMBER" not in str(e), e
+                break
+        else:
+            pytest.fail("no client was turned away")
+        assert plain_read_all(st.port) == b""
+    finally:
+        set_soft_limit(1024)
+        for c in served:
+            c.close()
+    wait_until(lambda: st.client().ping(), 10, "TLS clients served again")
+
+
 def start_tls_sentinel(group, pki, extra=""):
     """A vigil-sentinel with a TLS port (and a plaintext one), watching a master that is not
     there; returns (tls_port, plain_port)."""

@@ -115,7 +115,6 @@ static bool refusal_start(struct conn_refusals *r, int fd, const char *reply, st
     static struct log_rate full_rate;
     struct conn_refusal *f = refusal_free_slot(r);
     if (!f) {
-        r->dropped++;
         log_rate_msg(&full_rate, LOG_WARNING,
                      "Refused TLS client closed without a reply: %d refusals already in flight",
                      CONN_REFUSE_MAX);

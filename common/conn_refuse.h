@@ -39,7 +39,6 @@ struct conn_refusal {
 struct conn_refusals {
     struct loop *loop;
     size_t active;
-    uint64_t dropped; /* closed without a reply: every slot was busy */
     struct conn_refusal slots[CONN_REFUSE_MAX];
 };
 

@@ -38,8 +38,8 @@ static int64_t conn_listen_resume(struct loop *l, uint64_t id, void *data)
 static bool conn_listen_failed(struct conn_listener *ls, int lfd, int err)
 {
     static struct log_rate accept_rate;
-    enum net_accept_next next =
-        net_accept_recover(lfd, err, &ls->reserve_fd, CONN_MAXCLIENTS_REPLY);
+    const char *reply = ls->tls_now ? NULL : CONN_MAXCLIENTS_REPLY;
+    enum net_accept_next next = net_accept_recover(lfd, err, &ls->reserve_fd, reply);
     if (next == NET_ACCEPT_IDLE) return false;
     if (next == NET_ACCEPT_REJECTED) ls->rejected++;
     log_rate_msg(&accept_rate, LOG_WARNING, "Accepting client connection: %s%s", strerror(err),
@@ -50,6 +50,17 @@ static bool conn_listen_failed(struct conn_listener *ls, int lfd, int err)
         ls->pause_timer = loop_timer_add(ls->loop, NET_ACCEPT_BACKOFF_MS, conn_listen_resume, ls);
     }
     return false;
+}
+
+/* In the port's protocol; a TLS port without a context (none configured) replies nothing. */
+static void conn_listen_refuse(struct conn_listener *ls, int fd, const char *refusal)
+{
+    int64_t timeout_ms = 0;
+    struct tls_ctx *t = ls->tls_now ? ls->tls_now(ls->ctx, &timeout_ms) : NULL;
+    if (ls->tls_now && !t)
+        close(fd);
+    else
+        conn_refuse(&ls->refusals, fd, refusal, t, timeout_ms);
 }
 
 static void conn_listen_on_accept(struct loop *l, int fd, void *data, int mask)
@@ -66,17 +77,17 @@ static void conn_listen_on_accept(struct loop *l, int fd, void *data, int mask)
             continue;
         }
         ls->accepted++;
-        if (!ls->admit(ls->ctx, cfd, ip)) {
-            close(cfd);
+        const char *refusal = ls->admit(ls->ctx, cfd, ip);
+        if (refusal) {
+            conn_listen_refuse(ls, cfd, refusal);
             ls->rejected++;
         }
     }
 }
 
-void conn_listen_refuse_maxclients(int fd)
+void conn_listen_set_tls(struct conn_listener *ls, conn_tls_now_fn tls_now)
 {
-    ssize_t w = write(fd, CONN_MAXCLIENTS_REPLY, strlen(CONN_MAXCLIENTS_REPLY));
-    UNUSED(w); /* best effort: the client is closed either way */
+    ls->tls_now = tls_now;
 }
 
 int conn_listen_open(struct conn_listener *ls, struct loop *l, char *const *binds, size_t n,
@@ -87,6 +98,7 @@ int conn_listen_open(struct conn_listener *ls, struct loop *l, char *const *bind
     ls->admit = admit;
     ls->ctx = ctx;
     ls->reserve_fd = -1;
+    conn_refuse_init(&ls->refusals, l);
     for (size_t i = 0; i < n && ls->n < CONN_LISTEN_MAX; i++) {
         int p = ls->n ? ls->port : port;
         int lfd = net_listen(binds[i], p, CONN_LISTEN_BACKLOG, err, errlen);
@@ -114,4 +126,5 @@ void conn_listen_close(struct conn_listener *ls)
     ls->reserve_fd = -1;
     if (ls->pause_timer) loop_timer_cancel(ls->loop, ls->pause_timer);
     ls->pause_timer = 0;
+    conn_refuse_close_all(&ls->refusals);
 }

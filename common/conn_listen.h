@@ -12,15 +12,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/conn_refuse.h"
 #include "common/loop.h"
 
 #define CONN_LISTEN_MAX 16
 #define CONN_LISTEN_BACKLOG 511
 #define CONN_MAXCLIENTS_REPLY "-ERR max number of clients reached\r\n"
 
-/* Take fd (accepted from ip): true if the program now owns it; false after it wrote its refusal,
- * and the listener closes fd and counts the rejection. */
-typedef bool (*conn_admit_fn)(void *ctx, int fd, const char *ip);
+/* Take fd (accepted from ip): NULL if the program now owns it, or the refusal line (a static
+ * "-ERR ...\r\n"), which the listener delivers in its port's protocol (conn_refuse.h) before
+ * closing fd, and counts as a rejection. */
+typedef const char *(*conn_admit_fn)(void *ctx, int fd, const char *ip);
+/* A TLS port's context as it is now (a reload may have replaced it), and the handshake
+ * deadline; the listener asks at each refusal, so it never keeps a context past a reload. */
+typedef struct tls_ctx *(*conn_tls_now_fn)(void *ctx, int64_t *handshake_timeout_ms);
 
 struct conn_listener {
     struct loop *loop;
@@ -30,16 +35,20 @@ struct conn_listener {
     int reserve_fd;       /* spare descriptor spent to turn a client away when out of fds */
     uint64_t pause_timer; /* nonzero while the listeners are unwatched after an error */
     conn_admit_fn admit;
+    conn_tls_now_fn tls_now; /* NULL: a plaintext port */
     void *ctx;
     uint64_t accepted, rejected; /* INFO total_connections_received, rejected_connections */
+    struct conn_refusals refusals;
 };
 
 /* Listen on every address (port 0: any, then the same one for the others) and start accepting.
  * 0, or -1 with "<addr>:<port>: <why>" in err and nothing left open. */
 int conn_listen_open(struct conn_listener *ls, struct loop *l, char *const *binds, size_t n,
                      int port, conn_admit_fn admit, void *ctx, char *err, size_t errlen);
+/* Make ls a TLS port: refusals complete a handshake with tls_now's context and deadline and go
+ * over TLS (conn_refuse.h). Out of descriptors, a TLS port closes the waiting client without a
+ * reply (a handshake would need a descriptor of its own). */
+void conn_listen_set_tls(struct conn_listener *ls, conn_tls_now_fn tls_now);
 void conn_listen_close(struct conn_listener *ls);
-/* For admit hooks: Redis's refusal when maxclients is reached, written best effort. */
-void conn_listen_refuse_maxclients(int fd);
 
 #endif

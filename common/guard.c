@@ -62,8 +62,4 @@ bool guard_addr_is_loopback(const char *addr)
     return net_parse_addr(addr, host, sizeof(host), &port) == 0 && ip_is_loopback(host);
 }
 
-void guard_send_denied(int fd)
-{
-    if (write(fd, DENIED_MSG, sizeof DENIED_MSG - 1) < 0) { /* best effort, as Redis */
-    }
-}
+const char *guard_denied_reply(void) { return DENIED_MSG; }

@@ -13,8 +13,7 @@
  *   protected mode             with protected-mode on and no password, only loopback clients are
  *                              served; others get Redis's -DENIED text and are disconnected.
  *
- * Everything here is pure except guard_send_denied (one best-effort write) and the warning
- * guard_is_cross_protocol logs. */
+ * Everything here is pure except the warning guard_is_cross_protocol logs. */
 #ifndef VIGIL_GUARD_H
 #define VIGIL_GUARD_H
 
@@ -43,8 +42,8 @@ bool guard_protected_mode_refuses(bool protected_mode, bool has_password, const 
  * enable-debug-command and enable-protected-configs. A fake connection (empty) is local. */
 bool guard_addr_is_loopback(const char *addr);
 
-/* Write Redis's -DENIED protected-mode error to fd (best effort, non-blocking); the caller
- * closes fd. */
-void guard_send_denied(int fd);
+/* Redis's -DENIED protected-mode error line, for the listener to deliver (conn_listen.h) before
+ * it closes the connection. */
+const char *guard_denied_reply(void);
 
 #endif

@@ -159,7 +159,8 @@ static enum net_accept_next shed_one(int lfd, int *reserve_fd, const char *rejec
     while (fd < 0 && errno == EINTR);
     int accept_errno = errno;
     if (fd >= 0) {
-        ssize_t w = write(fd, reject_reply, strlen(reject_reply)); /* best effort, as Redis */
+        ssize_t w =
+            reject_reply ? write(fd, reject_reply, strlen(reject_reply)) : 0; /* best effort */
         UNUSED(w);
         close(fd);
     }

@@ -27,7 +27,8 @@ int net_fit_maxclients(long long *maxclients, int reserved, char *err, size_t er
  * the backlog, so a level-triggered listener would wake again at once: a busy loop, and the
  * client never hears anything. The remedy: each server keeps one spare descriptor (a reserve,
  * from net_reserve_open) that it gives up for a moment to accept the waiting connection, send it
- * `reject_reply`, close it, and take the reserve back. What an accept loop does next: */
+ * `reject_reply` (NULL: nothing, as on a TLS port), close it, and take the reserve back. What an
+ * accept loop does next: */
 enum net_accept_next {
     NET_ACCEPT_IDLE,     /* nothing more waiting (EAGAIN): wait for the next wake */
     NET_ACCEPT_RETRY,    /* transient (the peer gave up first): accept the next one */

@@ -8,7 +8,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/bio.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -39,14 +42,14 @@ bool tls_settings_is_context_key(const char *key)
 }
 
 /* Every string member, for copying and freeing alike. */
-#define TLS_STRINGS 11
+#define TLS_STRINGS 12
 static void tls_settings_strings(struct tls_settings *s, char **out[TLS_STRINGS])
 {
     char **all[TLS_STRINGS] = {
         &s->cert_file,        &s->key_file,        &s->key_file_pass,
         &s->client_cert_file, &s->client_key_file, &s->client_key_file_pass,
         &s->ca_cert_file,     &s->ca_cert_dir,     &s->protocols,
-        &s->ciphers,          &s->ciphersuites,
+        &s->ciphers,          &s->ciphersuites,    &s->dh_params_file,
     };
     memcpy(out, all, sizeof all);
 }
@@ -166,6 +169,36 @@ static int tls_ctx_load_pair(SSL_CTX *ctx, const char *cert, const char *key, co
     return 0;
 }
 
+/* The DH group of DHE ciphers (TLSv1.2 and older): the operator's parameters, or OpenSSL's
+ * automatic choice (sized to the certificate's key) as redis-server 7.0 with OpenSSL 3 does. */
+static int tls_ctx_load_dh(SSL_CTX *ctx, const char *file, char *err, size_t errlen)
+{
+    if (!is_set(file)) {
+        SSL_CTX_set_dh_auto(ctx, 1);
+        return 0;
+    }
+    char what[512];
+    snprintf(what, sizeof what, "Failed to load DH parameters (tls-dh-params-file): %s", file);
+    BIO *in = BIO_new_file(file, "r");
+    EVP_PKEY *dh = in ? PEM_read_bio_Parameters(in, NULL) : NULL;
+    BIO_free(in);
+    if (!dh) { /* a missing file, or no PEM parameters in it */
+        tls_error(err, errlen, what);
+        return -1;
+    }
+    if (!EVP_PKEY_is_a(dh, "DH") && !EVP_PKEY_is_a(dh, "DHX")) {
+        snprintf(err, errlen, "%s: %s parameters, not DH", what, EVP_PKEY_get0_type_name(dh));
+        EVP_PKEY_free(dh);
+        return -1;
+    }
+    if (SSL_CTX_set0_tmp_dh_pkey(ctx, dh) != 1) { /* too small for the security level */
+        EVP_PKEY_free(dh);
+        tls_error(err, errlen, what);
+        return -1;
+    }
+    return 0; /* ctx owns dh */
+}
+
 static SSL_CTX *tls_ctx_server(const struct tls_settings *s, char *err, size_t errlen)
 {
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
@@ -174,7 +207,8 @@ static SSL_CTX *tls_ctx_server(const struct tls_settings *s, char *err, size_t e
         return NULL;
     }
     if (tls_ctx_common(ctx, s, err, errlen) != 0 ||
-        tls_ctx_load_pair(ctx, s->cert_file, s->key_file, s->key_file_pass, err, errlen) != 0) {
+        tls_ctx_load_pair(ctx, s->cert_file, s->key_file, s->key_file_pass, err, errlen) != 0 ||
+        tls_ctx_load_dh(ctx, s->dh_params_file, err, errlen) != 0) {
         SSL_CTX_free(ctx);
         return NULL;
     }

@@ -36,6 +36,7 @@ struct tls_settings {
     int auth_clients; /* enum tls_auth_clients */
     char *protocols;  /* "TLSv1.2 TLSv1.3" (empty: both) */
     char *ciphers, *ciphersuites;
+    char *dh_params_file; /* DH parameters (PEM) for DHE ciphers; empty: OpenSSL's automatic ones */
     bool prefer_server_ciphers;
     bool session_caching;
     long long session_cache_size;

@@ -80,6 +80,11 @@
          .offset = (base) + offsetof(struct tls_settings, ciphersuites),                           \
          .def = "",                                                                                \
          .help = "TLSv1.3 cipher suites, OpenSSL syntax (empty: OpenSSL's default)."},             \
+        {.key = "tls-dh-params-file",                                                              \
+         .type = CFG_STRING,                                                                       \
+         .offset = (base) + offsetof(struct tls_settings, dh_params_file),                         \
+         .def = "",                                                                                \
+         .help = "DH parameters (PEM) for the DHE ciphers of TLSv1.2 (empty: OpenSSL chooses)."},  \
         {.key = "tls-prefer-server-ciphers",                                                       \
          .type = CFG_BOOL,                                                                         \
          .offset = (base) + offsetof(struct tls_settings, prefer_server_ciphers),                  \

@@ -250,32 +250,46 @@ static struct client *client_create(struct cmd_server *srv, int fd)
     return c;
 }
 
-static struct client *cmd_server_admit_client(struct cmd_server *srv, int cfd, const char *ip)
+/* Maxclients, then protected mode: NULL with *out the new client, or the refusal line the
+ * listener delivers (conn_admit_fn). */
+static const char *cmd_server_admit_client(struct cmd_server *srv, int cfd, const char *ip,
+                                           struct client **out)
 {
-    if ((int)srv->conns.count >= srv->maxclients) {
-        conn_listen_refuse_maxclients(cfd);
-        return NULL;
-    }
-    if (guard_protected_mode_refuses(srv->protected_mode, !cmd_acl_default_nopass(srv), ip)) {
-        guard_send_denied(cfd);
-        return NULL;
-    }
-    return client_create(srv, cfd);
+    *out = NULL;
+    if ((int)srv->conns.count >= srv->maxclients) return CONN_MAXCLIENTS_REPLY;
+    if (guard_protected_mode_refuses(srv->protected_mode, !cmd_acl_default_nopass(srv), ip))
+        return guard_denied_reply();
+    *out = client_create(srv, cfd);
+    return NULL;
 }
 
-/* The TLS listener's admit hook: the same checks, then the handshake before any command. */
-static bool cmd_server_admit_tls(void *ctx, int cfd, const char *ip)
+/* The context new sessions use now (a reload swaps it) and the handshake deadline. */
+static struct tls_ctx *cmd_server_tls_now(void *ctx, int64_t *handshake_timeout_ms)
 {
     struct cmd_server *srv = ctx;
-    struct client *c = cmd_server_admit_client(srv, cfd, ip);
-    if (c) conn_start_tls(&c->conn, sentinel_tls_ctx(srv->tls), srv->tls_handshake_timeout_ms);
-    return c != NULL;
+    *handshake_timeout_ms = srv->tls_handshake_timeout_ms;
+    return sentinel_tls_ctx(srv->tls);
+}
+
+/* The TLS listener's admit hook: the same checks, then the handshake before any command;
+ * refusals go over TLS too (conn_listen_set_tls). */
+static const char *cmd_server_admit_tls(void *ctx, int cfd, const char *ip)
+{
+    struct client *c;
+    const char *refusal = cmd_server_admit_client(ctx, cfd, ip, &c);
+    if (c) {
+        int64_t timeout_ms = 0;
+        struct tls_ctx *t = cmd_server_tls_now(ctx, &timeout_ms);
+        conn_start_tls(&c->conn, t, timeout_ms);
+    }
+    return refusal;
 }
 
 /* The listener's admit hook: maxclients, then protected mode. */
-static bool cmd_server_admit(void *ctx, int cfd, const char *ip)
+static const char *cmd_server_admit(void *ctx, int cfd, const char *ip)
 {
-    return cmd_server_admit_client(ctx, cfd, ip) != NULL;
+    struct client *c;
+    return cmd_server_admit_client(ctx, cfd, ip, &c);
 }
 
 /* ---- server --------------------------------------------------------------------------------- */
@@ -306,6 +320,7 @@ struct cmd_server *cmd_server_create(struct loop *l, const struct cmd_server_con
         return NULL;
     }
     srv->tls_port = has_tls ? srv->tls_listener.port : 0;
+    if (has_tls) conn_listen_set_tls(&srv->tls_listener, cmd_server_tls_now);
     srv->requirepass = dup_opt(cfg->requirepass);
     srv->protected_mode = cfg->protected_mode;
     srv->maxclients = cfg->maxclients > 0 ? cfg->maxclients : 10000;

@@ -64,12 +64,10 @@ struct client *client_create(struct server *srv, int fd)
     return c;
 }
 
-bool client_protected_mode_refuses(struct server *srv, int fd, const char *ip)
+bool client_protected_mode_refuses(struct server *srv, const char *ip)
 {
-    if (!guard_protected_mode_refuses(srv->cfg.protected_mode, !store_acl_default_nopass(srv), ip))
-        return false;
-    guard_send_denied(fd);
-    return true;
+    return guard_protected_mode_refuses(srv->cfg.protected_mode, !store_acl_default_nopass(srv),
+                                        ip);
 }
 
 void client_reset_argv(struct client *c)

@@ -102,9 +102,9 @@ extern const struct conn_ops client_conn_ops;
 struct client *client_create(struct server *srv, int fd);
 /* Close now (must not be the client currently executing a command). */
 void client_free(struct client *c);
-/* Protected mode, for a connection just accepted from ip: true if it must be refused, after
- * writing Redis's -DENIED error to fd (the caller closes fd and counts the rejection). */
-bool client_protected_mode_refuses(struct server *srv, int fd, const char *ip);
+/* Protected mode, for a connection just accepted from ip: true if it must be refused (with
+ * guard_denied_reply; the listener delivers it and counts the rejection). */
+bool client_protected_mode_refuses(struct server *srv, const char *ip);
 /* Close after the current iteration; safe anywhere, including from the client's own command. */
 static inline void client_close_async(struct client *c) { conn_close_async(&c->conn); }
 /* True while the client must still AUTH (a password is set and it has not given it). */

@@ -12,6 +12,7 @@
 
 #include "common/clock.h"
 #include "common/conn_listen.h"
+#include "common/guard.h"
 #include "store/server_tls.h"
 #include "common/log.h"
 #include "common/net.h"
@@ -111,22 +112,21 @@ void server_monitor_remove(struct client *c)
     c->flags &= ~CLIENT_MONITOR;
 }
 
-struct client *server_admit_client(struct server *srv, int cfd, const char *ip)
+const char *server_admit_client(struct server *srv, int cfd, const char *ip, struct client **out)
 {
-    if ((long long)srv->conns.count >= srv->cfg.maxclients ||
-        cfd >= (int)srv->cfg.maxclients + 64) {
-        conn_listen_refuse_maxclients(cfd);
-        return NULL;
-    }
-    if (client_protected_mode_refuses(srv, cfd, ip)) return NULL; /* it was sent -DENIED */
-    struct client *c = client_create(srv, cfd);
-    log_verbose("Accepted %s", c->conn.addr);
-    return c;
+    *out = NULL;
+    if ((long long)srv->conns.count >= srv->cfg.maxclients || cfd >= (int)srv->cfg.maxclients + 64)
+        return CONN_MAXCLIENTS_REPLY;
+    if (client_protected_mode_refuses(srv, ip)) return guard_denied_reply();
+    *out = client_create(srv, cfd);
+    log_verbose("Accepted %s", (*out)->conn.addr);
+    return NULL;
 }
 
-static bool server_admit(void *ctx, int cfd, const char *ip)
+static const char *server_admit(void *ctx, int cfd, const char *ip)
 {
-    return server_admit_client(ctx, cfd, ip) != NULL;
+    struct client *c;
+    return server_admit_client(ctx, cfd, ip, &c);
 }
 
 static void server_cron_clients(struct server *srv)

@@ -135,9 +135,9 @@ int server_init(struct server *srv, char *err, size_t errlen);
 void server_free(struct server *srv);
 /* Ask the loop to stop after this iteration; exit code for main. */
 void server_request_shutdown(struct server *srv, int exit_code);
-/* A listener's admit step: maxclients, then protected mode; the new client, or NULL after the
- * refusal was written (the caller closes cfd). */
-struct client *server_admit_client(struct server *srv, int cfd, const char *ip);
+/* A listener's admit step: maxclients, then protected mode. NULL with *out the new client, or
+ * the refusal line for the listener to deliver (conn_admit_fn) with *out NULL. */
+const char *server_admit_client(struct server *srv, int cfd, const char *ip, struct client **out);
 
 /* Current unix time in ms for expiry decisions (the loop's cached time, wall clock based). */
 int64_t server_now_ms(const struct server *srv);

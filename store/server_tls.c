@@ -12,13 +12,25 @@
 #include "store/client.h"
 #include "store/server.h"
 
-static bool server_tls_admit(void *ctx, int cfd, const char *ip)
+/* The context new sessions use now (a reload swaps it) and the handshake deadline. */
+static struct tls_ctx *server_tls_now(void *ctx, int64_t *handshake_timeout_ms)
 {
     struct server *srv = ctx;
-    struct client *c = server_admit_client(srv, cfd, ip);
-    if (!c) return false;
-    conn_start_tls(&c->conn, srv->tls->ctx, srv->cfg.tls_handshake_timeout_ms);
-    return true;
+    *handshake_timeout_ms = srv->cfg.tls_handshake_timeout_ms;
+    return srv->tls->ctx;
+}
+
+/* Refusals on this port go over TLS too (conn_listen_set_tls). */
+static const char *server_tls_admit(void *ctx, int cfd, const char *ip)
+{
+    struct client *c;
+    const char *refusal = server_admit_client(ctx, cfd, ip, &c);
+    if (c) {
+        int64_t timeout_ms = 0;
+        struct tls_ctx *t = server_tls_now(ctx, &timeout_ms);
+        conn_start_tls(&c->conn, t, timeout_ms);
+    }
+    return refusal;
 }
 
 static int server_tls_listen(struct server *srv, char *err, size_t errlen)
@@ -32,6 +44,7 @@ static int server_tls_listen(struct server *srv, char *err, size_t errlen)
         return -1;
     }
     t->port = t->listener.port;
+    conn_listen_set_tls(&t->listener, server_tls_now);
     return 0;
 }
 

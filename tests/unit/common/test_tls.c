@@ -38,13 +38,17 @@ Test(tls, unknown_protocol_is_refused_before_any_file_is_read)
 
 Test(tls, settings_copy_owns_its_strings)
 {
-    char cert[] = "a.crt";
-    struct tls_settings src = {.cert_file = cert, .session_cache_size = 7}, dst;
+    char cert[] = "a.crt", dh[] = "dh.pem";
+    struct tls_settings src = {.cert_file = cert, .dh_params_file = dh, .session_cache_size = 7},
+                        dst;
     tls_settings_copy(&dst, &src);
     cr_assert_neq(dst.cert_file, src.cert_file);
     cr_assert_str_eq(dst.cert_file, "a.crt");
+    cr_assert_neq(dst.dh_params_file, src.dh_params_file);
+    cr_assert_str_eq(dst.dh_params_file, "dh.pem");
     cr_assert_null(dst.key_file);
     cr_assert_eq(dst.session_cache_size, 7);
     tls_settings_free(&dst);
     cr_assert_null(dst.cert_file);
+    cr_assert_null(dst.dh_params_file);
 }

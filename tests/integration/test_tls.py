@@ -28,22 +28,20 @@ def tls_store(pki, kind="vigil", extra=()):
     return start_store(kind, tls=pki, extra_args=list(extra))
 
 
-def peer_cn(pki, port, **ctx_kw):
-    """The CN of the certificate the server presents to a new connection."""
-    ctx = pki.ssl_context(**ctx_kw)
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
-        with ctx.wrap_socket(raw) as s:
-            cert = s.getpeercert()
-    return dict(x[0] for x in cert["subject"])["commonName"]
+def serves(pki, port, **ctx_kw):
+    with RespConn("127.0.0.1", port, timeout_s=5, ssl_context=pki.ssl_context(**ctx_kw)) as c:
+        return c.call("PING") == "PONG"
 
 
 def handshake_refused(pki, port, **ctx_kw):
-    """True if the server refuses the session: the handshake, or the first command, fails."""
+    """True if the server refuses the session (the handshake, or the first command, fails) while
+    it still serves our own client certificate: a dead server refuses everything."""
     try:
-        with RespConn("127.0.0.1", port, timeout_s=5, ssl_context=pki.ssl_context(**ctx_kw)) as c:
-            return c.call("PING") != "PONG"
+        refused = not serves(pki, port, **ctx_kw)
     except (ssl.SSLError, ConnectionError, OSError):
-        return True
+        refused = True
+    assert serves(pki, port), "the server no longer serves a good client"
+    return refused
 
 
 def test_tls_port_serves_and_port_zero_has_no_plaintext(pki):
@@ -100,19 +98,19 @@ def test_config_set_reloads_certificates(pki):
     st = tls_store(pki)
     old = st.client()
     assert old.ping()
-    assert peer_cn(pki, st.port) == "vigil-server"
+    assert pki.peer_common_name(st.port) == "vigil-server"
     c = st.client()
     # Both in one CONFIG SET: the reload happens once, with the new certificate and its key.
     assert c.execute_command("CONFIG", "SET", "tls-cert-file", pki.server2_crt,
                              "tls-key-file", pki.server2_key) == b"OK"
-    assert peer_cn(pki, st.port) == "vigil-server-renewed"
+    assert pki.peer_common_name(st.port) == "vigil-server-renewed"
     assert old.ping()   # an existing connection keeps its session
     with pytest.raises(redis.ResponseError) as e:
         c.config_set("tls-cert-file", "/nonexistent/cert.pem")
     assert str(e.value) == RELOAD_ERR
     # Refused: the setting is back to what is in force, and new clients still get in.
     assert c.config_get("tls-cert-file") == {"tls-cert-file": pki.server2_crt}
-    assert peer_cn(pki, st.port) == "vigil-server-renewed"
+    assert pki.peer_common_name(st.port) == "vigil-server-renewed"
 
 
 def test_reload_error_text_matches_redis(pki):

@@ -49,9 +49,6 @@ bench_metric load.bytes_per_script "used_memory per cached script" bytes lower "
 
 bench_store_na
 
-# cpu_ticks PID: utime + stime of the process, in clock ticks.
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-
 # run_evalsha SIDE TRIAL PORT PID NAME SHA P ARGS...: one redis-benchmark run, recorded.
 run_evalsha() {
     local side=$1 trial=$2 port=$3 pid=$4 name=$5 sha=$6 p=$7 out="$BENCH_TMP/bench.csv"
@@ -96,45 +93,23 @@ load_scripts() {
         'BEGIN {printf "%.1f %.0f\n", (e - s) * 1000, (a - b) / n}'
 }
 
-# instr_of SIDE TRIAL PORT PID NAME CMD...: CMD run INSTR_REQUESTS times against the store
-# that runs under callgrind with instrumentation off; counted from zero to a dump around it.
-instr_of() {
-    local side=$1 trial=$2 port=$3 pid=$4 name=$5 out="$BENCH_TMP/instr.txt" dump total
-    shift 5
-    callgrind_control -i on "$pid" >/dev/null 2>&1 && callgrind_control -z "$pid" >/dev/null 2>&1 || {
-        bench_fail "$side" "instr.$name" "callgrind_control failed"; return 0; }
-    if ! bench_run_helper "$out" timeout 900 "$REDIS_BENCHMARK" -h 127.0.0.1 -p "$port" -c 10 \
-        -n "$INSTR_REQUESTS" -r 1000 -P 16 -q "$@"; then
-        bench_fail "$side" "instr.$name" "redis-benchmark failed"; return 0
-    fi
-    callgrind_control -d "instr.$name" "$pid" >/dev/null 2>&1
-    callgrind_control -i off "$pid" >/dev/null 2>&1
-    dump=$(ls -t "$BENCH_TMP/cg.$side".* 2>/dev/null | head -n 1)
-    total=$(awk '/^totals:/ {print $2}' "$dump" 2>/dev/null)
-    [ -n "$total" ] || { bench_fail "$side" "instr.$name" "no callgrind dump"; return 0; }
-    bench_record "instr.$name" "$side" "$trial" "$((total / INSTR_REQUESTS))"
-    bench_log "$side trial $trial: $name: $((total / INSTR_REQUESTS)) instructions per request"
-}
-
 run_instr() {
     local side=$1 trial=$2 port pid s1 s2
     command -v valgrind >/dev/null || { bench_na "instr.*" "$side" "valgrind not installed"; return 0; }
     port=$(bench_ports 1) || return 1
-    BENCH_STORE_PREFIX=(valgrind --tool=callgrind --instr-atstart=no
-                        "--callgrind-out-file=$BENCH_TMP/cg.$side.%p")
-    rm -f "$BENCH_TMP/cg.$side".*
-    bench_start_store "$side" instr "$port" 2>"$BENCH_TMP/err" || {
-        BENCH_STORE_PREFIX=(); bench_fail "$side" "instr.*" "$(tail -n 3 "$BENCH_TMP/err" | tr '\n' ' ')"; return 0; }
-    BENCH_STORE_PREFIX=()
+    bench_start_store_callgrind "$side" instr "$port" 2>"$BENCH_TMP/err" || {
+        bench_fail "$side" "instr.*" "$(tail -n 3 "$BENCH_TMP/err" | tr '\n' ' ')"; return 0; }
     pid=$LAST_PID
     s1=$(bench_cli "$port" SCRIPT LOAD "$RATE_LIMIT") && s2=$(bench_cli "$port" SCRIPT LOAD "$LOCK_RELEASE") &&
         bench_cli "$port" FUNCTION LOAD "#!lua name=bench
 redis.register_function('release', function(keys, args) $LOCK_RELEASE_F end)" >/dev/null || {
         bench_fail "$side" "instr.*" "loading the scripts failed"; bench_teardown; return 0; }
-    instr_of "$side" "$trial" "$port" "$pid" ratelimit EVALSHA "$s1" 1 rl:__rand_int__ \
-        __rand_int__ m__rand_int__
-    instr_of "$side" "$trial" "$port" "$pid" lock EVALSHA "$s2" 1 lock:__rand_int__ token
-    instr_of "$side" "$trial" "$port" "$pid" fcall FCALL release 1 lock:__rand_int__ token
+    bench_instr_of "$side" "$trial" "$port" "$pid" instr.ratelimit EVALSHA "$s1" 1 \
+        rl:__rand_int__ __rand_int__ m__rand_int__
+    bench_instr_of "$side" "$trial" "$port" "$pid" instr.lock EVALSHA "$s2" 1 lock:__rand_int__ \
+        token
+    bench_instr_of "$side" "$trial" "$port" "$pid" instr.fcall FCALL release 1 lock:__rand_int__ \
+        token
     bench_teardown
 }
 

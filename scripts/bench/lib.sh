@@ -372,21 +372,73 @@ bench_teardown() {
 
 # --- redis-benchmark at each pipeline depth ----------------------------------------------------
 
+# bench_start_store_callgrind SIDE NAME PORT [ARGS...]: bench_start_store under valgrind's
+# callgrind with instrumentation off, so that start-up and connection set-up are not counted;
+# bench_instr_of counts around one workload. Sets LAST_PID.
+bench_start_store_callgrind() {
+    BENCH_STORE_PREFIX=(valgrind --tool=callgrind --instr-atstart=no
+                        "--callgrind-out-file=$BENCH_TMP/cg.$1.%p")
+    rm -f "$BENCH_TMP/cg.$1".*
+    local rc=0
+    bench_start_store "$@" || rc=1
+    BENCH_STORE_PREFIX=()
+    return $rc
+}
+
+# bench_instr_of SIDE TRIAL PORT PID METRIC ARGS...: redis-benchmark ARGS (options, then the
+# command if any) run INSTR_REQUESTS times (-c INSTR_CLIENTS, default 10, -P 16, -r 1000) against
+# the store bench_start_store_callgrind started; the instructions it executed from zero to a dump
+# around the run, per request, recorded as METRIC. Why: a count of instructions does not move
+# with the load on a shared machine, where requests per second swing by a quarter.
+bench_instr_of() {
+    local side=$1 trial=$2 port=$3 pid=$4 metric=$5 out="$BENCH_TMP/instr.txt" dump total
+    shift 5
+    callgrind_control -i on "$pid" >/dev/null 2>&1 && callgrind_control -z "$pid" >/dev/null 2>&1 || {
+        bench_fail "$side" "$metric" "callgrind_control failed"; return 0; }
+    if ! bench_run_helper "$out" timeout 900 "$REDIS_BENCHMARK" -h 127.0.0.1 -p "$port" \
+        -c "${INSTR_CLIENTS:-10}" -n "$INSTR_REQUESTS" -r 1000 -P 16 -q "$@"; then
+        bench_fail "$side" "$metric" "redis-benchmark failed"; return 0
+    fi
+    callgrind_control -d "$metric" "$pid" >/dev/null 2>&1
+    callgrind_control -i off "$pid" >/dev/null 2>&1
+    dump=$(ls -t "$BENCH_TMP/cg.$side".* 2>/dev/null | head -n 1)
+    total=$(awk '/^totals:/ {print $2}' "$dump" 2>/dev/null)
+    [ -n "$total" ] || { bench_fail "$side" "$metric" "no callgrind dump"; return 0; }
+    bench_record "$metric" "$side" "$trial" "$((total / INSTR_REQUESTS))"
+    bench_log "$side trial $trial: $metric: $((total / INSTR_REQUESTS)) instructions per request"
+}
+
+# cpu_ticks PID: utime + stime of the process, in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
 # bench_pipes SIDE TRIAL PREFIX PORT TESTS WHAT [ARGS...]: redis-benchmark -c 50 -n $REQUESTS
 # -t TESTS against 127.0.0.1:PORT (ARGS, e.g. --tls ..., after the port) at each depth in PIPES,
 # recording its figures as PREFIX.P<depth>.* (bench.py benchcsv); WHAT names the setup in the
 # progress lines. A failed run is a bench_fail of PREFIX.P<depth>.* and the next depth goes on.
+# PIPE_REQUESTS[depth], when set, replaces REQUESTS at that depth (a deep pipeline runs through
+# 200,000 requests in a fraction of a second: too short to measure on a shared machine). With
+# BENCH_PIPES_PID set, the server's CPU time per request over each run is recorded too, as
+# PREFIX.P<depth>.cpu_us (all of TESTS together).
+declare -A PIPE_REQUESTS
 bench_pipes() {
     local side=$1 trial=$2 prefix=$3 port=$4 tests=$5 what=$6
     shift 6
-    local p m v out="$BENCH_TMP/bench.csv"
+    local p m v n before after ntests out="$BENCH_TMP/bench.csv"
     for p in "${PIPES[@]}"; do
-        bench_log "$side trial $trial: $what, -P $p, -n $REQUESTS"
+        n=${PIPE_REQUESTS[$p]:-$REQUESTS}
+        bench_log "$side trial $trial: $what, -P $p, -n $n"
+        [ -n "${BENCH_PIPES_PID:-}" ] && before=$(cpu_ticks "$BENCH_PIPES_PID")
         if ! bench_run_helper "$out" timeout 900 "$REDIS_BENCHMARK" -h 127.0.0.1 -p "$port" \
-            "$@" -c 50 -n "$REQUESTS" -t "$tests" -P "$p" --csv; then
+            "$@" -c 50 -n "$n" -t "$tests" -P "$p" --csv; then
             bench_fail "$side" "$prefix.P$p.*" \
                 "redis-benchmark: $(tail -n 2 "$out.err" | tr '\n' ' ')"
             continue
+        fi
+        if [ -n "${BENCH_PIPES_PID:-}" ]; then
+            after=$(cpu_ticks "$BENCH_PIPES_PID")
+            ntests=$(tr ',' '\n' <<<"$tests" | wc -l)
+            bench_record "$prefix.P$p.cpu_us" "$side" "$trial" "$(awk -v d=$((after - before)) \
+                -v hz="$(getconf CLK_TCK)" -v n=$((n * ntests)) 'BEGIN {printf "%.3f", d / hz * 1e6 / n}')"
         fi
         while read -r m v; do
             bench_record "$m" "$side" "$trial" "$v"

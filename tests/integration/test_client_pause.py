@@ -4,6 +4,8 @@ deadline), and the dataset kept still during a pause (an expired key is hidden, 
 Every test also runs against redis-server with VIGIL_TARGET=redis, which checks the tests.
 """
 
+import time
+
 import pytest
 
 import vigiltest
@@ -59,20 +61,32 @@ def test_pause_ends_by_itself_at_its_deadline(store):
     wait_until(lambda: blocked_clients(admin) == 0, 10, "nothing held after the deadline")
 
 
+ALL_PAUSE_S = 3
+
+
 def test_all_pause_holds_every_command_but_answers_bad_ones_at_once(store):
     admin, reader = store.raw(), store.raw()
     admin.call("SET", "k", "v")
-    # Nothing but its deadline ends an ALL pause (CLIENT UNPAUSE would be held too): a few
-    # seconds, well beyond the checks below.
-    assert admin.call("CLIENT", "PAUSE", "3000", "ALL") == "OK"
-    reader.send_command("GET", "k")
-    admin.send_command("PING")  # the pausing client is held as well
-    bad = store.raw()
-    assert bad.call_bytes("GET") == b"-ERR wrong number of arguments for 'get' command\r\n"
-    assert bad.call_bytes("NOSUCHCMD").startswith(b"-ERR unknown command 'NOSUCHCMD'")
-    assert_no_reply_yet(reader)
-    assert reader.read_reply_bytes(timeout_s=15) == b"$1\r\nv\r\n"
-    assert admin.read_reply_bytes(timeout_s=15) == b"+PONG\r\n"
+    # Nothing but its deadline ends an ALL pause (CLIENT UNPAUSE would be held too), so the
+    # "not answered yet" check means something only while the pause surely lasts. A machine
+    # stalled past that gets the scenario again (at most three times) instead of a false
+    # failure or a check skipped.
+    for _ in range(3):
+        start = time.monotonic()
+        assert admin.call("CLIENT", "PAUSE", str(ALL_PAUSE_S * 1000), "ALL") == "OK"
+        reader.send_command("GET", "k")
+        admin.send_command("PING")  # the pausing client is held as well
+        bad = store.raw()
+        assert bad.call_bytes("GET") == b"-ERR wrong number of arguments for 'get' command\r\n"
+        assert bad.call_bytes("NOSUCHCMD").startswith(b"-ERR unknown command 'NOSUCHCMD'")
+        in_time = time.monotonic() - start + NO_REPLY_S < ALL_PAUSE_S - 0.5
+        if in_time:
+            assert_no_reply_yet(reader)
+        assert reader.read_reply_bytes(timeout_s=15) == b"$1\r\nv\r\n"
+        assert admin.read_reply_bytes(timeout_s=15) == b"+PONG\r\n"
+        if in_time:
+            return
+    pytest.fail("the machine stalled through three %d s pauses in a row" % ALL_PAUSE_S)
 
 
 def test_an_expired_key_is_hidden_but_kept_while_paused(store):

@@ -112,13 +112,10 @@ def test_geoadd_reaches_the_stream_as_zadd_and_sort_store_as_itself():
 
 
 def test_a_redis_server_replica_gets_the_same_geo_and_sort_results():
-    vigiltest.require_binary(vigiltest.redis_server_path())
     master = vigiltest.start_store("vigil", name="vigil-master",
                                    extra_args=["--repl-diskless-sync-delay", "0"])
-    replica = vigiltest.start_store("redis", name="redis-replica")
+    replica = vigiltest.start_replica_of(master)
     mc, rc = master.client(), replica.client()
-    assert rc.execute_command("REPLICAOF", master.host, master.port) == b"OK"
-    vigiltest.wait_synced(master, replica, what="the first sync", require_offset=True)
     mc.execute_command("GEOADD", "pts", "13.361389", "38.115556", "Palermo",
                        "15.087269", "37.502669", "Catania", "12.5", "37.8", "Marsala")
     raw = master.raw()   # redis-py's GEORADIUS and SORT callbacks want their own arguments

@@ -17,11 +17,6 @@ from vigiltest import wait_synced
 SIZES = {"one": 1, "few": 40, "sparse": 700, "dense": 5000}
 
 
-def _start_redis(extra=(), name="redis", data_dir=None):
-    vigiltest.require_binary(vigiltest.redis_server_path())
-    return vigiltest.start_store("redis", name=name, data_dir=data_dir, extra_args=list(extra))
-
-
 def _fill(cli, prefix="h:"):
     for name, n in SIZES.items():
         items = ["%s-%d" % (name, i) for i in range(n)]
@@ -35,7 +30,7 @@ def _hlls(cli, prefix="h:"):
 
 
 def test_same_adds_give_the_same_bytes_and_copies_work_both_ways():
-    ours, theirs = vigiltest.start_store(name="vigil"), _start_redis()
+    ours, theirs = vigiltest.start_store(name="vigil"), vigiltest.start_store("redis", name="redis")
     oc, tc = ours.client(), theirs.client()
     _fill(oc)
     _fill(tc)
@@ -63,7 +58,7 @@ def test_redis_server_loads_and_counts_hlls_from_a_vigil_store_dump(test_dir):
     assert oc.save()
     folder = vigiltest.new_tmp_dir_in(test_dir, "redis-load")
     shutil.copy(os.path.join(ours.dir, "dump.rdb"), os.path.join(folder, "dump.rdb"))
-    theirs = _start_redis(name="redis-load", data_dir=folder)
+    theirs = vigiltest.start_store("redis", name="redis-load", data_dir=folder)
     tc = theirs.client()
     assert _hlls(tc) == _hlls(oc)
     for name in SIZES:
@@ -78,10 +73,8 @@ def test_redis_server_replica_counts_hlls_its_vigil_store_master_built():
                                    extra_args=["--repl-diskless-sync-delay", "0"])
     mc = master.client()
     _fill(mc)  # shipped by the full resync's snapshot
-    replica = _start_redis(name="redis-replica")
+    replica = vigiltest.start_replica_of(master)
     rc = replica.client()
-    assert rc.execute_command("REPLICAOF", master.host, master.port) == b"OK"
-    wait_synced(master, replica, what="redis-server to sync", require_offset=True)
     assert _hlls(rc) == _hlls(mc)
     counts = {name: mc.pfcount("h:" + name) for name in SIZES}  # refreshes caches: propagated
     mc.pfadd("h:sparse", *["stream-%d" % i for i in range(300)])  # the stream after it

@@ -25,11 +25,6 @@ from vigiltest import wait_synced, wait_until
 DEADLINE_S = 10
 
 
-def _start_redis(name="redis", data_dir=None, extra=()):
-    vigiltest.require_binary(vigiltest.redis_server_path())
-    return vigiltest.start_store("redis", name=name, data_dir=data_dir, extra_args=list(extra))
-
-
 def _fill(cli, entries=450):
     """Streams of several nodes, with deletions, groups, consumers and pending entries."""
     pipe = cli.pipeline(transaction=False)
@@ -69,10 +64,8 @@ def test_redis_server_replica_keeps_streams_equal_key_by_key():
                                    extra_args=["--repl-diskless-sync-delay", "0"])
     mc = master.client()
     _fill(mc)  # shipped by the full resync's snapshot
-    replica = _start_redis(name="redis-replica")
+    replica = vigiltest.start_replica_of(master)
     rc = replica.client()
-    assert rc.execute_command("REPLICAOF", master.host, master.port) == b"OK"
-    wait_synced(master, replica, what="redis-server to sync", require_offset=True)
     assert _snapshot(rc) == _snapshot(mc)
     # Then the stream of changes: every kind of stream write.
     mc.config_set("stream-node-max-entries", "7")
@@ -110,7 +103,7 @@ def test_redis_server_loads_a_vigil_store_dump_with_streams(test_dir):
     assert oc.save()
     folder = vigiltest.new_tmp_dir_in(test_dir, "redis-load")
     shutil.copy(os.path.join(ours.dir, "dump.rdb"), os.path.join(folder, "dump.rdb"))
-    theirs = _start_redis(name="redis-load", data_dir=folder)
+    theirs = vigiltest.start_store("redis", name="redis-load", data_dir=folder)
     tc = theirs.client()
     assert _snapshot(tc) == _snapshot(oc)
     # Both keep working the same from there.
@@ -122,7 +115,7 @@ def test_redis_server_loads_a_vigil_store_dump_with_streams(test_dir):
 
 
 def test_vigil_store_loads_a_redis_server_dump_with_streams(test_dir):
-    theirs = _start_redis(name="redis-src")
+    theirs = vigiltest.start_store("redis", name="redis-src")
     tc = theirs.client()
     _fill(tc)
     tc.xadd("events", {"by": "redis"})  # an ID from redis-server's clock

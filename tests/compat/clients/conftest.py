@@ -119,6 +119,20 @@ def acked_since(records, t_us):
     return [r for r in records if r["acked"] and r["t0"] >= t_us]
 
 
+def pipelined_write(master, wait_ms=WAIT_MS):
+    """A redis-py writer's write: SET then WAIT 1 on one connection, in one round trip; returns
+    WAIT's answer."""
+    def write(key, value):
+        pipe = master.pipeline(transaction=False)
+        pipe.set(key, value)
+        pipe.execute_command("WAIT", 1, wait_ms)
+        ok, n = pipe.execute()
+        if ok is not True:
+            raise redis.ResponseError("SET answered %r" % (ok,))
+        return n
+    return write
+
+
 class PyWriter:
     """A thread calling write(key, value) -> WAIT reply in a loop (a Python or shell client)."""
 

@@ -36,16 +36,8 @@ def writer_for(d, compat):
                                        socket_connect_timeout=0.5)
     master = sentinel.master_for(MASTER, decode_responses=True, socket_timeout=1,
                                  socket_connect_timeout=1)
-
-    def write(key, value):
-        pipe = master.pipeline(transaction=False)
-        pipe.set(key, value)
-        pipe.execute_command("WAIT", 1, compat.WAIT_MS)
-        ok, n = pipe.execute()
-        if ok is not True:
-            raise redis.ResponseError("SET answered %r" % (ok,))
-        return n
-    return compat.PyWriter("redis-sentinel/vigil-store", write, "interop"), master
+    return (compat.PyWriter("redis-sentinel/vigil-store", compat.pipelined_write(master),
+                            "interop"), master)
 
 
 def check_roles(d, master_addr):

@@ -24,19 +24,6 @@ def clients(d):
     return sentinel, master, replica
 
 
-def pipelined_write(master, wait_ms):
-    """SET then WAIT 1 on one connection, in one round trip; returns WAIT's answer."""
-    def write(key, value):
-        pipe = master.pipeline(transaction=False)
-        pipe.set(key, value)
-        pipe.execute_command("WAIT", 1, wait_ms)
-        ok, n = pipe.execute()
-        if ok is not True:
-            raise redis.ResponseError("SET answered %r" % (ok,))
-        return n
-    return write
-
-
 def replica_reads(d, master, replica, key):
     """A write replicated to every live replica is readable through slave_for.
     Returns the role of the node that served the read."""
@@ -52,7 +39,7 @@ def test_master_for_and_slave_for_through_kill9_failover(deployment, compat):
     d = deployment
     sentinel, master, replica = clients(d)
     assert replica_reads(d, master, replica, "py:replica-before") == "slave"
-    with compat.PyWriter("redis-py", pipelined_write(master, compat.WAIT_MS)) as writer:
+    with compat.PyWriter("redis-py", compat.pipelined_write(master)) as writer:
         compat.kill9_scenario(d, writer)
         records = writer.stop()
     compat.check_acked_readable(d, writer, records)
@@ -67,7 +54,7 @@ def test_master_for_and_slave_for_through_kill9_failover(deployment, compat):
 def test_master_for_and_slave_for_through_switchover(deployment, compat):
     d = deployment
     sentinel, master, replica = clients(d)
-    with compat.PyWriter("redis-py", pipelined_write(master, compat.WAIT_MS)) as writer:
+    with compat.PyWriter("redis-py", compat.pipelined_write(master)) as writer:
         result = compat.switchover_scenario(d, writer)
         records = writer.stop()
     compat.check_acked_readable(d, writer, records, result["may_lose"])

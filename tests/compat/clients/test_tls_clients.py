@@ -35,16 +35,7 @@ def py_writer(d, compat):
         socket_connect_timeout=0.5)
     master = sentinel.master_for(MASTER, decode_responses=True, socket_timeout=1,
                                  socket_connect_timeout=1, **tls)
-
-    def write(key, value):
-        pipe = master.pipeline(transaction=False)
-        pipe.set(key, value)
-        pipe.execute_command("WAIT", 1, compat.WAIT_MS)
-        ok, n = pipe.execute()
-        if ok is not True:
-            raise redis.ResponseError("SET answered %r" % (ok,))
-        return n
-    return compat.PyWriter("redis-py-tls", write)
+    return compat.PyWriter("redis-py-tls", compat.pipelined_write(master))
 
 
 @pytest.mark.parametrize("scenario", ["kill9", "switchover"])

@@ -6,7 +6,8 @@ Import from the package, not the modules:
 
   procs     free_port, Proc, ProcGroup, group_scope, wait_until, new_tmp_dir, keep_tmp
   store     start_store, Store, target_kind, vigil_binary, redis_server_path, require_binary;
-            waits on a store's state: wait_synced / is_synced (replication offsets), info_field,
+            waits on a store's state: wait_synced / is_synced (replication offsets), start_replica_of,
+            info_field,
             blocked_clients, block_client (send a blocking command, wait until it blocks),
             config_set_replies (CONFIG SET/GET reply bytes, to compare with redis-server's)
   resp      RespConn (raw RESP, exact reply bytes), encode_command, frame_end, parse_reply
@@ -29,8 +30,8 @@ from .resp import (ConnectionClosed, Push, ReplyError, ReplyTimeout, RespConn, R
                    encode_command, frame_end, parse_reply, split_aggregate)
 from .siblings import load_sibling
 from .store import (BinaryMissing, Store, block_client, blocked_clients, config_set_replies,
-                    info_field, is_synced, redis_server_path, require_binary, resolve_store_binary, start_store,
-                    target_kind, vigil_bin_dir, vigil_binary, wait_synced)
+                    info_field, is_synced, redis_server_path, require_binary, resolve_store_binary,
+                    start_replica_of, start_store, target_kind, vigil_bin_dir, vigil_binary, wait_synced)
 
 __all__ = [
     "AVOID_PORTS", "BinaryMissing", "ConnectionClosed", "Proc", "ProcExited", "ProcGroup", "Push",
@@ -38,6 +39,6 @@ __all__ = [
     "block_client", "blocked_clients", "config_set_replies", "current_group", "encode_command", "frame_end", "free_port",
     "group_scope", "info_field", "is_synced", "keep_tmp", "live_procs", "load_sibling",
     "new_tmp_dir", "new_tmp_dir_in", "parse_reply", "redis_server_path", "require_binary",
-    "resolve_store_binary", "run_tmp_root", "split_aggregate", "start_store", "target_kind",
+    "resolve_store_binary", "run_tmp_root", "split_aggregate", "start_replica_of", "start_store", "target_kind",
     "tmp_is_kept", "vigil_bin_dir", "vigil_binary", "wait_synced", "wait_until",
 ]

@@ -268,6 +268,15 @@ def is_synced(master, replica, require_offset=False):
             and (not require_offset or m.get("master_repl_offset", 0) > 0))
 
 
+def start_replica_of(master, kind="redis", name="redis-replica"):
+    """A new store of `kind` made a replica of master with REPLICAOF, returned once its first
+    sync is done (the offsets agree, and are past 0)."""
+    replica = start_store(kind, name=name)
+    assert replica.client().execute_command("REPLICAOF", master.host, master.port) == b"OK"
+    wait_synced(master, replica, what="%s to sync" % name, require_offset=True)
+    return replica
+
+
 def wait_synced(master, *replicas, what=None, timeout_s=SYNC_TIMEOUT_S, require_offset=False):
     """Poll is_synced for each replica in turn, failing after timeout_s with `what` (default:
     which replica and master)."""

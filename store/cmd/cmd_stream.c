@@ -75,11 +75,15 @@ struct stream_cg *stream_lookup_group(struct client *c, struct obj_stream **s, b
     return obj_stream_cg_find(*s, c->argv[2].ptr, c->argv[2].len);
 }
 
-void stream_reply_nogroup(struct client *c)
+struct stream_cg *stream_require_group(struct client *c, struct obj_stream **s)
 {
+    bool err;
+    struct stream_cg *cg = stream_lookup_group(c, s, &err);
+    if (err || cg) return cg;
     reply_errorf(c, "NOGROUP No such key '%.*s' or consumer group '%.*s'",
                  (int)db_arg_cstr_len(&c->argv[1]), c->argv[1].ptr,
                  (int)db_arg_cstr_len(&c->argv[2]), c->argv[2].ptr);
+    return NULL;
 }
 
 struct stream_consumer *stream_get_consumer(struct client *c, const struct resp_arg *key,

@@ -126,13 +126,8 @@ static bool xclaim_one(struct client *c, struct obj_stream *s, struct stream_cg 
 void cmd_xclaim(struct client *c)
 {
     struct obj_stream *s;
-    bool err;
-    struct stream_cg *cg = stream_lookup_group(c, &s, &err);
-    if (err) return;
-    if (!cg) {
-        stream_reply_nogroup(c);
-        return;
-    }
+    struct stream_cg *cg = stream_require_group(c, &s);
+    if (!cg) return;
     propagate_none(c);
     int64_t now = server_now_ms(c->srv);
     struct xclaim_opts o;
@@ -239,13 +234,8 @@ void cmd_xautoclaim(struct client *c)
     struct xautoclaim_opts o;
     if (xautoclaim_parse(c, &o) != 0) return;
     struct obj_stream *s;
-    bool err;
-    struct stream_cg *cg = stream_lookup_group(c, &s, &err);
-    if (err) return;
-    if (!cg) {
-        stream_reply_nogroup(c);
-        return;
-    }
+    struct stream_cg *cg = stream_require_group(c, &s);
+    if (!cg) return;
     propagate_none(c);
     struct id_list claimed = {0}, deleted = {0};
     size_t next = xautoclaim_walk(c, s, cg, &o, &claimed, &deleted);

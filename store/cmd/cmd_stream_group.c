@@ -380,13 +380,8 @@ void cmd_xpending(struct client *c)
     struct pending_args p;
     if (c->argc >= 6 && pending_parse(c, &p) != 0) return;
     struct obj_stream *s;
-    bool err;
-    struct stream_cg *cg = stream_lookup_group(c, &s, &err);
-    if (err) return;
-    if (!cg) {
-        stream_reply_nogroup(c);
-        return;
-    }
+    struct stream_cg *cg = stream_require_group(c, &s);
+    if (!cg) return;
     if (c->argc == 3)
         pending_summary(c, cg);
     else

@@ -31,8 +31,9 @@ int stream_parse_bound(struct client *c, const struct resp_arg *a, uint64_t miss
 /* The group named by argv[2] of the stream at argv[1] (XACK, XPENDING, XCLAIM, XAUTOCLAIM);
  * NULL when either is missing (nothing replied) or, with *err, when WRONGTYPE was replied. */
 struct stream_cg *stream_lookup_group(struct client *c, struct obj_stream **s, bool *err);
-/* -NOGROUP naming argv[1] and argv[2], as those commands reply a missing key or group. */
-void stream_reply_nogroup(struct client *c);
+/* The same for XPENDING, XCLAIM and XAUTOCLAIM, which reply a missing key or group with
+ * -NOGROUP naming argv[1] and argv[2]: NULL when something was replied. */
+struct stream_cg *stream_require_group(struct client *c, struct obj_stream **s);
 /* The consumer `name` of cg (the group of the stream at key), created if new (with its
  * xgroup-createconsumer event; *created, when not NULL, tells which), its seen time now. */
 struct stream_consumer *stream_get_consumer(struct client *c, const struct resp_arg *key,

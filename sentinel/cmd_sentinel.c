@@ -262,9 +262,9 @@ static void config_keep(struct cmd_server *srv, size_t npairs, const char *const
     }
 }
 
-/* SENTINEL CONFIG SET: the tls-* pairs (ours, sentinel_tls.h) are checked and their context
- * built first; then the core checks and applies the rest; the TLS change comes into force only
- * if both succeeded, so the command applies all its pairs or none. */
+/* SENTINEL CONFIG SET: every pair is checked first (the core's, then the tls-* ones, ours in
+ * sentinel_tls.h, by building their context), so the command applies all its pairs or none.
+ * The config is kept in step before the core writes the state file, once. */
 static void config_set(struct client *c, int argc, char **argv)
 {
     const char *tls_kv[2 * 32], *core_kv[2 * 32];
@@ -283,6 +283,11 @@ static void config_set(struct client *c, int argc, char **argv)
         kv[0] = argv[i];
         kv[1] = argv[i + 1];
     }
+    struct sentinel_cmd_result r;
+    if (sentinel_cmd_config_check((int)(2 * n_core), core_kv, &r) != 0) {
+        reply_result(c, &r);
+        return;
+    }
     char err[600];
     struct sentinel_tls_change *ch = NULL;
     if (n_tls &&
@@ -290,16 +295,12 @@ static void config_set(struct client *c, int argc, char **argv)
         reply_error(c, err);
         return;
     }
-    struct sentinel_cmd_result r = {.kind = SENTINEL_CMD_STATUS, .msg = "OK"};
-    if (n_core) sentinel_cmd_config_set(core_of(c), (int)(2 * n_core), core_kv, &r);
-    if (r.kind == SENTINEL_CMD_ERROR) {
-        sentinel_tls_discard(ch);
-        reply_result(c, &r);
-        return;
-    }
     if (ch) sentinel_tls_commit(c->srv->tls, ch);
-    config_keep(c->srv, n_core, core_kv);
-    sentinel_cmd_flushconfig(core_of(c), &r); /* the state file keeps them (runtime_config.h) */
+    config_keep(c->srv, n_core, core_kv); /* the state file keeps them (runtime_config.h) */
+    if (n_core)
+        sentinel_cmd_config_set(core_of(c), (int)(2 * n_core), core_kv, &r);
+    else
+        sentinel_cmd_flushconfig(core_of(c), &r);
     reply_result(c, &r);
 }
 

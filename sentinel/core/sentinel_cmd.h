@@ -73,7 +73,9 @@ void sentinel_cmd_debug_set(struct sentinel *s, int argc, const char *const *arg
 /* SENTINEL CONFIG GET <pattern> [...] (each parameter reported once). */
 void sentinel_cmd_config_get(struct sentinel *s, int argc, const char *const *patterns,
                              struct sentinel_desc *out);
-/* SENTINEL CONFIG SET <param> <value> [...]. */
+/* SENTINEL CONFIG SET's checks alone (names, repeats, values): 0, or -1 with the error in res. */
+int sentinel_cmd_config_check(int argc, const char *const *argv, struct sentinel_cmd_result *res);
+/* SENTINEL CONFIG SET <param> <value> [...]: checked, applied, then the state file written. */
 void sentinel_cmd_config_set(struct sentinel *s, int argc, const char *const *argv,
                              struct sentinel_cmd_result *res);
 /* PUBLISH <channel> <message> sent to the sentinel: hellos only; INTEGER 1 on success. */

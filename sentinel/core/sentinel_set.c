@@ -289,8 +289,7 @@ static void config_apply(struct sentinel *s, int idx, const char *v)
     }
 }
 
-void sentinel_cmd_config_set(struct sentinel *s, int argc, const char *const *argv,
-                             struct sentinel_cmd_result *res)
+int sentinel_cmd_config_check(int argc, const char *const *argv, struct sentinel_cmd_result *res)
 {
     unsigned seen = 0;
     res->kind = SENTINEL_CMD_ERROR;
@@ -299,24 +298,32 @@ void sentinel_cmd_config_set(struct sentinel *s, int argc, const char *const *ar
         if (idx < 0) {
             snprintf(res->msg, sizeof(res->msg), "ERR Invalid argument '%s' to SENTINEL CONFIG SET",
                      argv[i]);
-            return;
+            return -1;
         }
         if (seen & (1u << idx)) {
             snprintf(res->msg, sizeof(res->msg),
                      "ERR Duplicate argument '%s' to SENTINEL CONFIG SET", argv[i]);
-            return;
+            return -1;
         }
         seen |= 1u << idx;
         if (i + 1 >= argc) {
             snprintf(res->msg, sizeof(res->msg), "ERR Missing argument '%s' value", argv[i]);
-            return;
+            return -1;
         }
         if (!config_valid(idx, argv[i + 1])) {
             snprintf(res->msg, sizeof(res->msg),
                      "ERR Invalid value '%s' to SENTINEL CONFIG SET '%s'", argv[i + 1], argv[i]);
-            return;
+            return -1;
         }
     }
+    res->kind = SENTINEL_CMD_STATUS;
+    return 0;
+}
+
+void sentinel_cmd_config_set(struct sentinel *s, int argc, const char *const *argv,
+                             struct sentinel_cmd_result *res)
+{
+    if (sentinel_cmd_config_check(argc, argv, res) != 0) return;
     for (int i = 0; i + 1 < argc; i += 2) config_apply(s, config_index(argv[i]), argv[i + 1]);
     res->kind = SENTINEL_CMD_STATUS;
     if (core_persist_now(s) != 0)
